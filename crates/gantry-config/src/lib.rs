@@ -1,0 +1,212 @@
+#![doc = include_str!("../README.md")]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Why the configuration could not be assembled.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("config file {path} is invalid: {source}")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Where the data lives: shared by `serve`, `migrate` and `admin`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct StorageArgs {
+    /// Directory for the database (SQLite), repositories and blobs
+    #[arg(long, env = "GANTRY_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// sqlite://PATH or postgres://USER:PASSWORD@HOST/DB (default: SQLite in the data directory)
+    #[arg(long, env = "GANTRY_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Configuration file (default: ./gantry.toml when it exists)
+    #[arg(long, env = "GANTRY_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Options of `gantry serve`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    /// Address for HTTP (web UI, API, git)
+    #[arg(long, env = "GANTRY_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Address for git over SSH
+    #[arg(long, env = "GANTRY_SSH_LISTEN", value_name = "ADDR")]
+    pub ssh_listen: Option<SocketAddr>,
+    /// The URL people use to reach this server (for links and clone URLs)
+    #[arg(long, env = "GANTRY_EXTERNAL_URL", value_name = "URL")]
+    pub external_url: Option<String>,
+}
+
+/// The subset of `gantry.toml` we understand; unknown keys are an error so typos are caught.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    listen: Option<SocketAddr>,
+    ssh_listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    external_url: Option<String>,
+}
+
+/// Where Gantry keeps its data.
+#[derive(Debug, Clone)]
+pub struct StorageConfig {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+}
+
+/// The resolved configuration of `gantry serve`.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub storage: StorageConfig,
+    pub listen: SocketAddr,
+    pub ssh_listen: SocketAddr,
+    /// Without a trailing slash.
+    pub external_url: String,
+}
+
+impl ServeConfig {
+    /// Whether people reach the server over https (session cookies are then `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.external_url.starts_with("https://")
+    }
+}
+
+const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
+const DEFAULT_SSH_LISTEN: &str = "127.0.0.1:2222";
+const DEFAULT_DATA_DIR: &str = "gantry-data";
+const DEFAULT_CONFIG_FILE: &str = "gantry.toml";
+
+fn read_file(explicit: Option<&Path>) -> Result<ConfigFile, ConfigError> {
+    let path = match explicit {
+        Some(path) => path.to_owned(),
+        None if Path::new(DEFAULT_CONFIG_FILE).exists() => PathBuf::from(DEFAULT_CONFIG_FILE),
+        None => return Ok(ConfigFile::default()),
+    };
+    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+    toml::from_str(&text).map_err(|source| ConfigError::Parse { path, source })
+}
+
+fn resolve_storage(args: &StorageArgs, file: &ConfigFile) -> Result<StorageConfig, ConfigError> {
+    let data_dir =
+        args.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    let database_url = match args.database_url.clone().or_else(|| file.database_url.clone()) {
+        Some(url) => url,
+        None => format!("sqlite://{}", data_dir.join("gantry.db").display()),
+    };
+    if !(database_url.starts_with("sqlite:")
+        || database_url.starts_with("postgres://")
+        || database_url.starts_with("postgresql://"))
+    {
+        return Err(ConfigError::Invalid(format!(
+            "database URL must start with sqlite:// or postgres://, got '{database_url}'"
+        )));
+    }
+    Ok(StorageConfig { data_dir, database_url })
+}
+
+impl StorageConfig {
+    /// Resolves the storage settings of `migrate` and `admin` commands.
+    pub fn load(args: &StorageArgs) -> Result<StorageConfig, ConfigError> {
+        let file = read_file(args.config.as_deref())?;
+        resolve_storage(args, &file)
+    }
+}
+
+impl ServeConfig {
+    /// Resolves flags and environment (already merged by clap) over the file over defaults.
+    pub fn load(args: &ServeArgs) -> Result<ServeConfig, ConfigError> {
+        let file = read_file(args.storage.config.as_deref())?;
+        let storage = resolve_storage(&args.storage, &file)?;
+        let listen = args.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
+        let ssh_listen =
+            args.ssh_listen.or(file.ssh_listen).unwrap_or_else(|| DEFAULT_SSH_LISTEN.parse().expect("valid default"));
+        let external_url = args
+            .external_url
+            .clone()
+            .or_else(|| file.external_url.clone())
+            .unwrap_or_else(|| format!("http://{listen}"));
+        if !(external_url.starts_with("http://") || external_url.starts_with("https://")) {
+            return Err(ConfigError::Invalid(format!(
+                "external URL must start with http:// or https://, got '{external_url}'"
+            )));
+        }
+        let external_url = external_url.trim_end_matches('/').to_owned();
+        Ok(ServeConfig { storage, listen, ssh_listen, external_url })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_embedded() {
+        let config = ServeConfig::load(&ServeArgs {
+            storage: StorageArgs { config: Some(PathBuf::from("/dev/null")), ..Default::default() },
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(config.storage.database_url, "sqlite://gantry-data/gantry.db");
+        assert_eq!(config.external_url, "http://127.0.0.1:3000");
+        assert!(!config.is_https());
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gantry.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:4000\"\ndata_dir = \"/srv/gantry\"\nexternal_url = \"https://git.example.com/\"\n",
+        )
+        .unwrap();
+        let config = ServeConfig::load(&ServeArgs {
+            storage: StorageArgs { config: Some(file), ..Default::default() },
+            listen: Some("127.0.0.1:5000".parse().unwrap()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(config.listen.port(), 5000);
+        assert_eq!(config.storage.database_url, "sqlite:///srv/gantry/gantry.db");
+        assert_eq!(config.external_url, "https://git.example.com");
+        assert!(config.is_https());
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_urls_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gantry.toml");
+        std::fs::write(&file, "lisen = \"x\"\n").unwrap();
+        let args =
+            ServeArgs { storage: StorageArgs { config: Some(file), ..Default::default() }, ..Default::default() };
+        assert!(matches!(ServeConfig::load(&args), Err(ConfigError::Parse { .. })));
+        let args = ServeArgs {
+            storage: StorageArgs {
+                database_url: Some("mysql://x".into()),
+                config: Some("/dev/null".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        assert!(ServeConfig::load(&args).unwrap_err().to_string().contains("sqlite://"));
+    }
+}

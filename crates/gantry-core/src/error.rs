@@ -1,0 +1,39 @@
+//! The error every core operation returns.
+
+use gantry_db::DbError;
+
+/// Why an operation did not happen. Each kind maps to one HTTP status at the web edge; the
+/// messages are meant for the person who asked (lowercase, no trailing period).
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// The resource does not exist, or the actor may not know it exists.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The operation needs a signed-in user.
+    #[error("you must sign in first")]
+    Unauthorized,
+    /// The actor can see the resource but may not do this to it.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A value was refused; `field` names the input.
+    #[error("{field} {message}")]
+    Invalid { field: &'static str, message: String },
+    /// The change conflicts with existing data (a taken name, the last owner).
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many failed attempts; try again later.
+    #[error("too many attempts, try again in a few minutes")]
+    RateLimited,
+    /// A failure of the platform, not of the request.
+    #[error(transparent)]
+    Internal(#[from] DbError),
+}
+
+impl CoreError {
+    pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> CoreError {
+        CoreError::Invalid { field, message: message.into() }
+    }
+}
+
+/// Results of core operations.
+pub type CoreResult<T> = Result<T, CoreError>;

@@ -1,0 +1,67 @@
+#![doc = include_str!("../README.md")]
+
+mod error;
+pub mod manage;
+pub mod policy;
+mod secret;
+
+use std::sync::Arc;
+
+pub use error::{CoreError, CoreResult};
+pub use gantry_db::manage::SortDirection;
+pub use gantry_db::manage::members::{MemberRow, MemberSource};
+pub use gantry_db::manage::namespaces::{NamespaceKind, NamespaceRow};
+pub use gantry_db::manage::projects::ProjectRow;
+pub use gantry_db::manage::tokens::TokenRow;
+pub use gantry_db::manage::users::UserRow;
+pub use gantry_db::{Backend, Db, Page};
+
+/// Who is doing something: a signed-in user or an anonymous visitor.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    Anonymous,
+    User(UserRow),
+}
+
+impl Actor {
+    /// The signed-in user, if any.
+    pub fn user(&self) -> Option<&UserRow> {
+        match self {
+            Actor::Anonymous => None,
+            Actor::User(user) => Some(user),
+        }
+    }
+
+    /// Whether this is an instance administrator.
+    pub fn is_admin(&self) -> bool {
+        self.user().is_some_and(|u| u.is_admin)
+    }
+
+    /// The signed-in user, or `Unauthorized` for anonymous visitors.
+    pub fn require_user(&self) -> CoreResult<&UserRow> {
+        self.user().ok_or(CoreError::Unauthorized)
+    }
+
+    pub(crate) fn viewer(&self) -> gantry_db::manage::Viewer {
+        gantry_db::manage::Viewer { user_id: self.user().map(|u| u.id.0), is_admin: self.is_admin() }
+    }
+}
+
+/// The core of Gantry: the database plus in-memory state shared by every operation.
+#[derive(Debug, Clone)]
+pub struct Core {
+    db: Db,
+    login_limiter: Arc<manage::accounts::LoginLimiter>,
+}
+
+impl Core {
+    /// Wraps an opened (migrated) database.
+    pub fn new(db: Db) -> Core {
+        Core { db, login_limiter: Arc::default() }
+    }
+
+    /// The database (for readiness checks and shutdown).
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+}

@@ -1,0 +1,293 @@
+//! Groups: nested namespaces that hold projects and subgroups and pass their members' roles
+//! down the tree.
+
+use gantry_db::Page;
+use gantry_db::manage::members::{MemberSource, insert_member};
+use gantry_db::manage::namespaces::{
+    self, GroupFilter, NamespaceKind, NamespaceUpdate, NewNamespace, find_namespace_by_full_path, find_namespace_by_id,
+};
+use gantry_types::{AccessLevel, FullPath, NamespaceId, PathSegment, Visibility, parse_display_name};
+
+use super::conflict_as;
+use crate::policy::{GroupAction, authorize_group};
+use crate::{Actor, Core, CoreError, CoreResult, NamespaceRow, SortDirection};
+
+/// How a request names a group or project: GitLab's `:id` is a number or a full path.
+#[derive(Debug, Clone)]
+pub enum Lookup {
+    Id(i64),
+    Path(String),
+}
+
+impl Lookup {
+    /// Numeric text is an id, anything else a path.
+    pub fn parse(value: &str) -> Lookup {
+        match value.parse::<i64>() {
+            Ok(id) => Lookup::Id(id),
+            Err(_) => Lookup::Path(value.trim_matches('/').to_owned()),
+        }
+    }
+}
+
+/// What a new group is made of.
+#[derive(Debug, Clone, Default)]
+pub struct NewGroup {
+    pub name: String,
+    pub path: String,
+    pub description: String,
+    pub visibility: Option<Visibility>,
+    pub parent: Option<NamespaceId>,
+}
+
+/// Changes to a group; `None` leaves a value as it is.
+#[derive(Debug, Clone, Default)]
+pub struct GroupChanges {
+    pub name: Option<String>,
+    pub path: Option<String>,
+    pub description: Option<String>,
+    pub visibility: Option<Visibility>,
+}
+
+/// Filters of the group list.
+#[derive(Debug, Clone)]
+pub struct GroupQuery {
+    pub membership: bool,
+    pub top_level_only: bool,
+    pub search: Option<String>,
+    pub order_by: &'static str,
+    pub sort: SortDirection,
+}
+
+pub(crate) fn parse_visibility_limit(requested: Visibility, limit: Visibility, what: &str) -> CoreResult<Visibility> {
+    if requested > limit {
+        return Err(CoreError::invalid(
+            "visibility_level",
+            format!("{requested} is not allowed: the {what} that holds it is {limit}"),
+        ));
+    }
+    Ok(requested)
+}
+
+impl Core {
+    /// Finds a group the actor may see.
+    pub async fn find_group(&self, actor: &Actor, lookup: &Lookup) -> CoreResult<(NamespaceRow, Option<AccessLevel>)> {
+        let mut conn = self.db.conn().await?;
+        let group = match lookup {
+            Lookup::Id(id) => find_namespace_by_id(&mut conn, NamespaceId(*id)).await?,
+            Lookup::Path(path) => find_namespace_by_full_path(&mut conn, path).await?,
+        }
+        .filter(|ns| ns.kind == NamespaceKind::Group)
+        .ok_or(CoreError::NotFound("group"))?;
+        let level = authorize_group(&mut conn, actor, &group, GroupAction::Read).await?;
+        Ok((group, level))
+    }
+
+    /// Checks that the actor may do `action` to the group.
+    pub async fn authorize_group(
+        &self,
+        actor: &Actor,
+        group: &NamespaceRow,
+        action: GroupAction,
+    ) -> CoreResult<Option<AccessLevel>> {
+        let mut conn = self.db.conn().await?;
+        authorize_group(&mut conn, actor, group, action).await
+    }
+
+    /// The group and its ancestors, top-level first (for breadcrumbs).
+    pub async fn namespace_chain(&self, namespace: NamespaceId) -> CoreResult<Vec<NamespaceRow>> {
+        let mut conn = self.db.conn().await?;
+        Ok(namespaces::namespace_with_ancestors(&mut conn, namespace).await?)
+    }
+
+    /// Creates a group (or a subgroup of `parent`); the creator becomes its Owner.
+    pub async fn create_group(&self, actor: &Actor, input: &NewGroup) -> CoreResult<NamespaceRow> {
+        let user = actor.require_user()?;
+        let name = parse_display_name(&input.name).map_err(|e| CoreError::invalid("name", e.0))?;
+        let path_text = if input.path.trim().is_empty() { slug(&name) } else { input.path.trim().to_owned() };
+        let mut conn = self.db.conn().await?;
+        let (full_path, path, limit) = match input.parent {
+            Some(parent_id) => {
+                let parent = find_namespace_by_id(&mut conn, parent_id)
+                    .await?
+                    .filter(|ns| ns.kind == NamespaceKind::Group)
+                    .ok_or(CoreError::NotFound("parent group"))?;
+                authorize_group(&mut conn, actor, &parent, GroupAction::CreateSubgroup).await?;
+                let path = PathSegment::parse(&path_text).map_err(|e| CoreError::invalid("path", e.0))?;
+                (FullPath::child(&parent.full_path, &path), path, parent.visibility)
+            }
+            None => {
+                let path = PathSegment::parse_top_level(&path_text).map_err(|e| CoreError::invalid("path", e.0))?;
+                (FullPath::top(&path), path, Visibility::Public)
+            }
+        };
+        drop(conn);
+        FullPath::parse(full_path.as_str()).map_err(|e| CoreError::invalid("path", e.0))?;
+        let visibility =
+            parse_visibility_limit(input.visibility.unwrap_or(Visibility::Private), limit, "parent group")?;
+        let mut tx = self.db.begin().await?;
+        let new = NewNamespace {
+            kind: NamespaceKind::Group,
+            parent_id: input.parent,
+            owner_id: None,
+            path: path.as_str(),
+            full_path: full_path.as_str(),
+            name: &name,
+            description: input.description.trim(),
+            visibility,
+        };
+        let id = namespaces::insert_namespace(&mut tx, &new)
+            .await
+            .map_err(conflict_as(&format!("path '{full_path}' has already been taken")))?;
+        insert_member(&mut tx, MemberSource::Namespace(id), user.id, AccessLevel::Owner.as_i64(), Some(user.id), None)
+            .await?;
+        let group = find_namespace_by_id(&mut tx, id).await?.ok_or(CoreError::NotFound("group"))?;
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        tracing::info!(group.id = %id, group.path = %group.full_path, by = %user.id, "group created");
+        Ok(group)
+    }
+
+    /// Changes a group's name, path, description or visibility (Owners).
+    pub async fn update_group(
+        &self,
+        actor: &Actor,
+        group: &NamespaceRow,
+        changes: &GroupChanges,
+    ) -> CoreResult<NamespaceRow> {
+        let mut conn = self.db.conn().await?;
+        authorize_group(&mut conn, actor, group, GroupAction::Update).await?;
+        let name = match &changes.name {
+            Some(name) => parse_display_name(name).map_err(|e| CoreError::invalid("name", e.0))?,
+            None => group.name.clone(),
+        };
+        let parent = match group.parent_id {
+            Some(id) => find_namespace_by_id(&mut conn, id).await?,
+            None => None,
+        };
+        drop(conn);
+        let path = match &changes.path {
+            Some(path) if parent.is_some() => PathSegment::parse(path.trim()),
+            Some(path) => PathSegment::parse_top_level(path.trim()),
+            None => PathSegment::parse(&group.path),
+        }
+        .map_err(|e| CoreError::invalid("path", e.0))?;
+        let limit = parent.as_ref().map_or(Visibility::Public, |p| p.visibility);
+        let visibility = parse_visibility_limit(changes.visibility.unwrap_or(group.visibility), limit, "parent group")?;
+        let full_path = match &parent {
+            Some(parent) => FullPath::child(&parent.full_path, &path),
+            None => FullPath::top(&path),
+        };
+        let description = changes.description.as_deref().map_or(group.description.clone(), |d| d.trim().to_owned());
+        let mut tx = self.db.begin().await?;
+        if full_path.as_str() != group.full_path {
+            namespaces::move_routes(&mut tx, &group.full_path, full_path.as_str())
+                .await
+                .map_err(conflict_as(&format!("path '{full_path}' has already been taken")))?;
+        }
+        let update = NamespaceUpdate {
+            parent_id: group.parent_id,
+            path: path.as_str(),
+            name: &name,
+            description: &description,
+            visibility,
+        };
+        namespaces::update_namespace(&mut tx, group.id, &update).await?;
+        let updated = find_namespace_by_id(&mut tx, group.id).await?.ok_or(CoreError::NotFound("group"))?;
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        Ok(updated)
+    }
+
+    /// Deletes a group with its subgroups and projects (Owners).
+    pub async fn delete_group(&self, actor: &Actor, group: &NamespaceRow) -> CoreResult<()> {
+        let mut conn = self.db.conn().await?;
+        authorize_group(&mut conn, actor, group, GroupAction::Delete).await?;
+        namespaces::delete_namespace(&mut conn, group.id).await?;
+        tracing::info!(group.id = %group.id, group.path = %group.full_path, "group deleted");
+        Ok(())
+    }
+
+    /// The groups the actor may see.
+    pub async fn list_groups(
+        &self,
+        actor: &Actor,
+        query: &GroupQuery,
+        page: Page,
+    ) -> CoreResult<(Vec<NamespaceRow>, i64)> {
+        let filter = GroupFilter {
+            viewer: actor.viewer(),
+            membership: query.membership && actor.user().is_some(),
+            parent: query.top_level_only.then_some(None),
+            search: query.search.clone(),
+            order_by: query.order_by,
+            sort: query.sort,
+        };
+        let mut conn = self.db.conn().await?;
+        Ok(namespaces::list_groups(&mut conn, &filter, page).await?)
+    }
+
+    /// The direct subgroups of a group that the actor may see.
+    pub async fn list_subgroups(
+        &self,
+        actor: &Actor,
+        group: &NamespaceRow,
+        page: Page,
+    ) -> CoreResult<(Vec<NamespaceRow>, i64)> {
+        let filter = GroupFilter {
+            viewer: actor.viewer(),
+            membership: false,
+            parent: Some(Some(group.id)),
+            search: None,
+            order_by: "name",
+            sort: SortDirection::Asc,
+        };
+        let mut conn = self.db.conn().await?;
+        let (mut rows, mut total) = namespaces::list_groups(&mut conn, &filter, page).await?;
+        // Members of the parent see its private subgroups too (their role is inherited).
+        if authorize_group(&mut conn, actor, group, GroupAction::Read).await?.is_some() {
+            let all = GroupFilter { viewer: gantry_db::manage::Viewer { user_id: None, is_admin: true }, ..filter };
+            (rows, total) = namespaces::list_groups(&mut conn, &all, page).await?;
+        }
+        Ok((rows, total))
+    }
+
+    /// Groups in which the actor may create projects (Developer or more), for the new-project
+    /// form.
+    pub async fn groups_for_new_project(&self, actor: &Actor) -> CoreResult<Vec<NamespaceRow>> {
+        let user = actor.require_user()?;
+        let mut conn = self.db.conn().await?;
+        let groups = namespaces::groups_with_access(&mut conn, user.id).await?;
+        Ok(groups
+            .into_iter()
+            .filter(|(_, level)| *level >= AccessLevel::Developer.as_i64())
+            .map(|(group, _)| group)
+            .collect())
+    }
+}
+
+/// Derives a URL path from a display name: lowercase ASCII letters and digits, other runs
+/// turned into single dashes.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let trimmed = out.trim_matches(|c| matches!(c, '-' | '_' | '.'));
+    trimmed.chars().take(gantry_types::MAX_SEGMENT_LEN).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_valid_paths() {
+        assert_eq!(slug("Platform Team"), "platform-team");
+        assert_eq!(slug("  API (v2)!"), "api-v2");
+        assert_eq!(slug("Ünïcode"), "n-code");
+        assert!(matches!(Lookup::parse("12"), Lookup::Id(12)));
+        assert!(matches!(Lookup::parse("acme/api"), Lookup::Path(p) if p == "acme/api"));
+    }
+}

@@ -1,0 +1,184 @@
+//! Membership of groups and projects: who holds which role, directly or inherited.
+
+use gantry_db::manage::members::{self, MemberSource};
+use gantry_db::manage::users;
+use gantry_types::{AccessLevel, UserId};
+
+use crate::policy::{GroupAction, ProjectAction, authorize_group, authorize_project};
+use crate::{Actor, Core, CoreError, CoreResult, MemberRow, NamespaceRow, ProjectRow};
+
+/// A group or a project whose members are managed.
+#[derive(Debug, Clone, Copy)]
+pub enum MemberTarget<'a> {
+    Group(&'a NamespaceRow),
+    Project(&'a ProjectRow),
+}
+
+impl MemberTarget<'_> {
+    fn source(self) -> MemberSource {
+        match self {
+            MemberTarget::Group(group) => MemberSource::Namespace(group.id),
+            MemberTarget::Project(project) => MemberSource::Project(project.id),
+        }
+    }
+}
+
+/// A membership with the role that applies after inheritance.
+#[derive(Debug, Clone)]
+pub struct EffectiveMember {
+    pub member: MemberRow,
+    pub level: AccessLevel,
+}
+
+impl Core {
+    /// Checks `read` or `manage` permission on the target; returns the actor's role.
+    async fn authorize_members(
+        &self,
+        actor: &Actor,
+        target: MemberTarget<'_>,
+        manage: bool,
+    ) -> CoreResult<Option<AccessLevel>> {
+        let mut conn = self.db.conn().await?;
+        match target {
+            MemberTarget::Group(group) => {
+                let action = if manage { GroupAction::ManageMembers } else { GroupAction::Read };
+                authorize_group(&mut conn, actor, group, action).await
+            }
+            MemberTarget::Project(project) => {
+                let action = if manage { ProjectAction::ManageMembers } else { ProjectAction::Read };
+                authorize_project(&mut conn, actor, project, action).await
+            }
+        }
+    }
+
+    /// Only Owners may hand out, change or take away the Owner role.
+    fn check_owner_rights(actor_level: Option<AccessLevel>, touching_owner: bool) -> CoreResult<()> {
+        if touching_owner && actor_level != Some(AccessLevel::Owner) {
+            return Err(CoreError::Forbidden("only an Owner can grant, change or remove the Owner role".into()));
+        }
+        Ok(())
+    }
+
+    /// A group must keep at least one Owner.
+    async fn check_not_last_owner(
+        &self,
+        target: MemberTarget<'_>,
+        member: &MemberRow,
+        new_level: Option<AccessLevel>,
+    ) -> CoreResult<()> {
+        let MemberTarget::Group(group) = target else { return Ok(()) };
+        let is_owner = member.access_level >= AccessLevel::Owner.as_i64();
+        if !is_owner || new_level == Some(AccessLevel::Owner) {
+            return Ok(());
+        }
+        let mut conn = self.db.conn().await?;
+        if members::count_owners(&mut conn, group.id, AccessLevel::Owner.as_i64()).await? <= 1 {
+            return Err(CoreError::Conflict("a group must keep at least one Owner".into()));
+        }
+        Ok(())
+    }
+
+    /// The direct members of a group or project.
+    pub async fn list_members(&self, actor: &Actor, target: MemberTarget<'_>) -> CoreResult<Vec<MemberRow>> {
+        self.authorize_members(actor, target, false).await?;
+        let mut conn = self.db.conn().await?;
+        Ok(members::list_direct_members(&mut conn, target.source()).await?)
+    }
+
+    /// Everyone with a role on the target, directly or through an ancestor group, each once
+    /// with the highest role that applies.
+    pub async fn list_all_members(&self, actor: &Actor, target: MemberTarget<'_>) -> CoreResult<Vec<EffectiveMember>> {
+        self.authorize_members(actor, target, false).await?;
+        let mut conn = self.db.conn().await?;
+        let rows = match target {
+            MemberTarget::Group(group) => members::list_applicable_members(&mut conn, group.id, None).await?,
+            MemberTarget::Project(project) => {
+                members::list_applicable_members(&mut conn, project.namespace_id, Some(project.id)).await?
+            }
+        };
+        let mut out: Vec<EffectiveMember> = Vec::new();
+        for row in rows {
+            let Some(level) = AccessLevel::from_i64(row.access_level) else { continue };
+            match out.iter_mut().find(|m| m.member.user.id == row.user.id) {
+                Some(existing) if existing.level >= level => {}
+                Some(existing) => *existing = EffectiveMember { member: row, level },
+                None => out.push(EffectiveMember { member: row, level }),
+            }
+        }
+        Ok(out)
+    }
+
+    /// One direct or inherited member of the target.
+    pub async fn find_member(
+        &self,
+        actor: &Actor,
+        target: MemberTarget<'_>,
+        user: UserId,
+        inherited: bool,
+    ) -> CoreResult<EffectiveMember> {
+        let found = if inherited {
+            self.list_all_members(actor, target).await?.into_iter().find(|m| m.member.user.id == user)
+        } else {
+            self.list_members(actor, target).await?.into_iter().find(|m| m.user.id == user).and_then(|member| {
+                AccessLevel::from_i64(member.access_level).map(|level| EffectiveMember { member, level })
+            })
+        };
+        found.ok_or(CoreError::NotFound("member"))
+    }
+
+    /// Adds a user with a role (Maintainers; the Owner role only by Owners).
+    pub async fn add_member(
+        &self,
+        actor: &Actor,
+        target: MemberTarget<'_>,
+        user: UserId,
+        level: AccessLevel,
+        expires_at: Option<i64>,
+    ) -> CoreResult<EffectiveMember> {
+        let actor_level = self.authorize_members(actor, target, true).await?;
+        Self::check_owner_rights(actor_level, level == AccessLevel::Owner)?;
+        let mut tx = self.db.begin().await?;
+        let member_user = users::find_user_by_id(&mut tx, user).await?.ok_or(CoreError::NotFound("user"))?;
+        if member_user.blocked {
+            return Err(CoreError::invalid("user_id", "belongs to a blocked user"));
+        }
+        let by = actor.user().map(|u| u.id);
+        members::insert_member(&mut tx, target.source(), user, level.as_i64(), by, expires_at)
+            .await
+            .map_err(super::conflict_as("member already exists"))?;
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        tracing::info!(user.id = %user, role = %level, "member added");
+        self.find_member(actor, target, user, false).await
+    }
+
+    /// Changes a direct member's role or expiry.
+    pub async fn update_member(
+        &self,
+        actor: &Actor,
+        target: MemberTarget<'_>,
+        user: UserId,
+        level: AccessLevel,
+        expires_at: Option<i64>,
+    ) -> CoreResult<EffectiveMember> {
+        let actor_level = self.authorize_members(actor, target, true).await?;
+        let existing = self.find_member(actor, target, user, false).await?;
+        Self::check_owner_rights(actor_level, level == AccessLevel::Owner || existing.level == AccessLevel::Owner)?;
+        self.check_not_last_owner(target, &existing.member, Some(level)).await?;
+        let mut conn = self.db.conn().await?;
+        members::update_member(&mut conn, target.source(), user, level.as_i64(), expires_at).await?;
+        drop(conn);
+        self.find_member(actor, target, user, false).await
+    }
+
+    /// Removes a direct member.
+    pub async fn remove_member(&self, actor: &Actor, target: MemberTarget<'_>, user: UserId) -> CoreResult<()> {
+        let actor_level = self.authorize_members(actor, target, true).await?;
+        let existing = self.find_member(actor, target, user, false).await?;
+        Self::check_owner_rights(actor_level, existing.level == AccessLevel::Owner)?;
+        self.check_not_last_owner(target, &existing.member, None).await?;
+        let mut conn = self.db.conn().await?;
+        members::delete_member(&mut conn, target.source(), user).await?;
+        tracing::info!(user.id = %user, "member removed");
+        Ok(())
+    }
+}

@@ -1,0 +1,20 @@
+//! Manage stage: accounts and sessions, personal access tokens, groups, projects, membership
+//! and instance settings.
+
+pub mod accounts;
+pub mod groups;
+pub mod members;
+pub mod projects;
+pub mod tokens;
+
+use gantry_db::DbError;
+
+use crate::CoreError;
+
+/// Maps a unique-constraint failure to a `Conflict` with `message`, other failures unchanged.
+pub(crate) fn conflict_as(message: &str) -> impl Fn(DbError) -> CoreError + '_ {
+    move |error| match error {
+        DbError::Conflict(_) => CoreError::Conflict(message.to_owned()),
+        other => CoreError::Internal(other),
+    }
+}

@@ -1,0 +1,181 @@
+//! Personal access tokens: created for a user with scopes and an optional expiry date, shown
+//! once, stored as a SHA-256 digest, revocable.
+
+use gantry_db::manage::tokens;
+use gantry_db::manage::users;
+use gantry_db::now_millis;
+use gantry_types::{TokenId, TokenScopes, UserId, parse_display_name};
+
+use super::accounts::require_admin;
+use crate::secret::{digest, random_hex};
+use crate::{Actor, Core, CoreError, CoreResult, TokenRow, UserRow};
+
+/// Every token starts with this, so secret scanners can recognise a leaked one.
+pub const TOKEN_PREFIX: &str = "gpat-";
+const MILLIS_PER_DAY: i64 = 86_400_000;
+
+/// A token just created: the only moment its secret is known.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub token: TokenRow,
+    pub secret: String,
+}
+
+/// Why a presented token was not accepted; the API tells the client which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenProblem {
+    Unknown,
+    Revoked,
+    Expired,
+    UserBlocked,
+}
+
+impl TokenProblem {
+    /// The message for the client.
+    pub fn message(self) -> &'static str {
+        match self {
+            TokenProblem::Unknown => "invalid token",
+            TokenProblem::Revoked => "token has been revoked",
+            TokenProblem::Expired => "token has expired",
+            TokenProblem::UserBlocked => "your account has been blocked",
+        }
+    }
+}
+
+/// Parses an expiry date `YYYY-MM-DD` into the moment the token stops working (the start of
+/// that day, UTC, as GitLab does); it must lie in the future.
+pub fn parse_expiry_date(value: &str) -> CoreResult<i64> {
+    let invalid = || CoreError::invalid("expires_at", "must be a date like 2030-01-31");
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(value.trim(), &format).map_err(|_| invalid())?;
+    let millis = date.midnight().assume_utc().unix_timestamp() * 1000;
+    if millis <= now_millis() {
+        return Err(CoreError::invalid("expires_at", "must be in the future"));
+    }
+    Ok(millis)
+}
+
+/// Formats a stored expiry as `YYYY-MM-DD`.
+pub fn format_expiry_date(millis: i64) -> String {
+    let days = millis.div_euclid(MILLIS_PER_DAY);
+    let date = time::Date::from_julian_day(2_440_588 + i32::try_from(days).unwrap_or(0)).unwrap_or(time::Date::MIN);
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    date.format(&format).unwrap_or_default()
+}
+
+impl Core {
+    async fn insert_token(
+        &self,
+        user: UserId,
+        name: &str,
+        scopes: &TokenScopes,
+        expires_at: Option<i64>,
+    ) -> CoreResult<NewToken> {
+        let name = parse_display_name(name).map_err(|e| CoreError::invalid("name", e.0))?;
+        let secret = format!("{TOKEN_PREFIX}{}", random_hex(20));
+        let mut conn = self.db.conn().await?;
+        let id = tokens::insert_token(&mut conn, user, &name, &digest(&secret), &scopes.to_list(), expires_at).await?;
+        let token = tokens::find_token(&mut conn, id).await?.ok_or(CoreError::NotFound("token"))?;
+        tracing::info!(user.id = %user, token.id = %id, scopes = %scopes.to_list(), "personal access token created");
+        Ok(NewToken { token, secret })
+    }
+
+    /// A signed-in user creates a token for themselves.
+    pub async fn create_token(
+        &self,
+        actor: &Actor,
+        name: &str,
+        scopes: &TokenScopes,
+        expires_at: Option<i64>,
+    ) -> CoreResult<NewToken> {
+        let user = actor.require_user()?;
+        self.insert_token(user.id, name, scopes, expires_at).await
+    }
+
+    /// Creates a token for a user from the command line.
+    pub async fn create_token_as_operator(
+        &self,
+        username: &str,
+        name: &str,
+        scopes: &TokenScopes,
+        expires_at: Option<i64>,
+    ) -> CoreResult<NewToken> {
+        let mut conn = self.db.conn().await?;
+        let user = users::find_user_by_username(&mut conn, username).await?.ok_or(CoreError::NotFound("user"))?;
+        drop(conn);
+        self.insert_token(user.id, name, scopes, expires_at).await
+    }
+
+    /// The user and token behind a presented secret, or why it is not accepted.
+    pub async fn authenticate_token(&self, secret: &str) -> CoreResult<Result<(UserRow, TokenRow), TokenProblem>> {
+        if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 128 {
+            return Ok(Err(TokenProblem::Unknown));
+        }
+        let mut conn = self.db.conn().await?;
+        let Some((token, user)) = tokens::find_token_by_digest(&mut conn, &digest(secret)).await? else {
+            return Ok(Err(TokenProblem::Unknown));
+        };
+        if token.revoked {
+            return Ok(Err(TokenProblem::Revoked));
+        }
+        if token.expires_at.is_some_and(|at| at <= now_millis()) {
+            return Ok(Err(TokenProblem::Expired));
+        }
+        if user.blocked {
+            return Ok(Err(TokenProblem::UserBlocked));
+        }
+        tokens::touch_token(&mut conn, token.id).await?;
+        Ok(Ok((user, token)))
+    }
+
+    /// The actor's own tokens (administrators: everyone's).
+    pub async fn list_tokens(&self, actor: &Actor) -> CoreResult<Vec<TokenRow>> {
+        let user = actor.require_user()?;
+        let mut conn = self.db.conn().await?;
+        Ok(if user.is_admin {
+            tokens::list_all_tokens(&mut conn).await?
+        } else {
+            tokens::list_tokens(&mut conn, user.id).await?
+        })
+    }
+
+    /// One token the actor owns (or any, for administrators).
+    pub async fn find_token(&self, actor: &Actor, id: TokenId) -> CoreResult<TokenRow> {
+        let user = actor.require_user()?;
+        let mut conn = self.db.conn().await?;
+        let token = tokens::find_token(&mut conn, id).await?.ok_or(CoreError::NotFound("token"))?;
+        if token.user_id != user.id && !user.is_admin {
+            return Err(CoreError::NotFound("token"));
+        }
+        Ok(token)
+    }
+
+    /// Revokes a token the actor owns (or any, for administrators).
+    pub async fn revoke_token(&self, actor: &Actor, id: TokenId) -> CoreResult<()> {
+        let token = self.find_token(actor, id).await?;
+        let mut conn = self.db.conn().await?;
+        tokens::revoke_token(&mut conn, token.id).await?;
+        tracing::info!(token.id = %id, "personal access token revoked");
+        Ok(())
+    }
+
+    /// Used by the admin area to show any user's tokens.
+    pub async fn list_user_tokens(&self, actor: &Actor, user: UserId) -> CoreResult<Vec<TokenRow>> {
+        require_admin(actor)?;
+        let mut conn = self.db.conn().await?;
+        Ok(tokens::list_tokens(&mut conn, user).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_dates_round_trip_and_must_be_future() {
+        let millis = parse_expiry_date("2999-12-31").unwrap();
+        assert_eq!(format_expiry_date(millis), "2999-12-31");
+        assert!(parse_expiry_date("2001-01-01").is_err());
+        assert!(parse_expiry_date("tomorrow").is_err());
+    }
+}

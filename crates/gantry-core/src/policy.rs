@@ -1,0 +1,205 @@
+//! The one place that decides who may do what. Every core operation on a group or project asks
+//! here first; a resource the actor may not see is `NotFound`, one they may see but not change
+//! is `Forbidden`.
+//!
+//! Roles are inherited down the group tree and the highest applicable one wins; the owner of a
+//! personal namespace is Owner of its projects; administrators are Owner everywhere.
+
+use gantry_db::Conn;
+use gantry_db::manage::members::effective_access_level;
+use gantry_db::manage::namespaces::NamespaceKind;
+use gantry_types::{AccessLevel, Visibility};
+
+use crate::{Actor, CoreError, CoreResult, NamespaceRow, ProjectRow};
+
+/// Something an actor may do to a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectAction {
+    /// See the project and its contents.
+    Read,
+    /// Change name, description, visibility, default branch.
+    Update,
+    /// Add, change and remove members.
+    ManageMembers,
+    /// Archive or unarchive.
+    Archive,
+    /// Change the URL path.
+    ChangePath,
+    /// Move to another namespace.
+    Transfer,
+    /// Delete the project.
+    Delete,
+}
+
+impl ProjectAction {
+    /// The lowest role that may do this (reading also follows visibility).
+    pub fn required_level(self) -> AccessLevel {
+        match self {
+            ProjectAction::Read => AccessLevel::Guest,
+            ProjectAction::Update
+            | ProjectAction::ManageMembers
+            | ProjectAction::Archive
+            | ProjectAction::ChangePath => AccessLevel::Maintainer,
+            ProjectAction::Transfer | ProjectAction::Delete => AccessLevel::Owner,
+        }
+    }
+}
+
+/// Something an actor may do to a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupAction {
+    /// See the group, its members, subgroups and (visible) projects.
+    Read,
+    /// Create a project in the group.
+    CreateProject,
+    /// Create a subgroup.
+    CreateSubgroup,
+    /// Add, change and remove members.
+    ManageMembers,
+    /// Change name, description, visibility, path.
+    Update,
+    /// Delete the group and everything in it.
+    Delete,
+}
+
+impl GroupAction {
+    /// The lowest role that may do this (reading also follows visibility).
+    pub fn required_level(self) -> AccessLevel {
+        match self {
+            GroupAction::Read => AccessLevel::Guest,
+            GroupAction::CreateProject => AccessLevel::Developer,
+            GroupAction::CreateSubgroup | GroupAction::ManageMembers => AccessLevel::Maintainer,
+            GroupAction::Update | GroupAction::Delete => AccessLevel::Owner,
+        }
+    }
+}
+
+/// Whether visibility alone lets the actor see something.
+fn visible_without_membership(actor: &Actor, visibility: Visibility) -> bool {
+    match visibility {
+        Visibility::Public => true,
+        Visibility::Internal => actor.user().is_some(),
+        Visibility::Private => false,
+    }
+}
+
+/// The actor's role on a namespace (for a personal namespace: Owner for its owner, nothing
+/// for others; for a group: the highest role held on it or an ancestor).
+pub async fn namespace_level(
+    conn: &mut Conn,
+    actor: &Actor,
+    namespace: &NamespaceRow,
+) -> CoreResult<Option<AccessLevel>> {
+    let Some(user) = actor.user() else { return Ok(None) };
+    if user.is_admin || namespace.owner_id == Some(user.id) {
+        return Ok(Some(AccessLevel::Owner));
+    }
+    if namespace.kind == NamespaceKind::User {
+        return Ok(None);
+    }
+    let level = effective_access_level(conn, user.id, namespace.id, None).await?;
+    Ok(level.and_then(AccessLevel::from_i64))
+}
+
+/// The actor's role on a project.
+pub async fn project_level(conn: &mut Conn, actor: &Actor, project: &ProjectRow) -> CoreResult<Option<AccessLevel>> {
+    let Some(user) = actor.user() else { return Ok(None) };
+    if user.is_admin {
+        return Ok(Some(AccessLevel::Owner));
+    }
+    let namespace = gantry_db::manage::namespaces::find_namespace_by_id(conn, project.namespace_id)
+        .await?
+        .ok_or(CoreError::NotFound("namespace"))?;
+    if namespace.owner_id == Some(user.id) {
+        return Ok(Some(AccessLevel::Owner));
+    }
+    let level = effective_access_level(conn, user.id, project.namespace_id, Some(project.id)).await?;
+    Ok(level.and_then(AccessLevel::from_i64))
+}
+
+/// Checks that the actor may do `action` to the project; returns their role.
+pub async fn authorize_project(
+    conn: &mut Conn,
+    actor: &Actor,
+    project: &ProjectRow,
+    action: ProjectAction,
+) -> CoreResult<Option<AccessLevel>> {
+    let level = project_level(conn, actor, project).await?;
+    if level.is_none() && !visible_without_membership(actor, project.visibility) {
+        return Err(CoreError::NotFound("project"));
+    }
+    check_level(actor, level, action.required_level(), action == ProjectAction::Read, "project")?;
+    Ok(level)
+}
+
+/// Checks that the actor may do `action` to the group; returns their role.
+pub async fn authorize_group(
+    conn: &mut Conn,
+    actor: &Actor,
+    group: &NamespaceRow,
+    action: GroupAction,
+) -> CoreResult<Option<AccessLevel>> {
+    let level = namespace_level(conn, actor, group).await?;
+    if level.is_none() && !visible_without_membership(actor, group.visibility) {
+        return Err(CoreError::NotFound("group"));
+    }
+    check_level(actor, level, action.required_level(), action == GroupAction::Read, "group")?;
+    Ok(level)
+}
+
+fn check_level(
+    actor: &Actor,
+    level: Option<AccessLevel>,
+    required: AccessLevel,
+    is_read: bool,
+    what: &str,
+) -> CoreResult<()> {
+    if is_read || level.is_some_and(|l| l >= required) {
+        return Ok(());
+    }
+    if actor.user().is_none() {
+        return Err(CoreError::Unauthorized);
+    }
+    Err(CoreError::Forbidden(format!("you need the {} role on this {what} to do that", required.label())))
+}
+
+/// The most open visibility a child of `parent` may have (a project or subgroup can't be more
+/// visible than the group that holds it).
+pub fn max_child_visibility(parent: &NamespaceRow) -> Visibility {
+    match parent.kind {
+        NamespaceKind::User => Visibility::Public,
+        NamespaceKind::Group => parent.visibility,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_needed_grow_with_the_harm() {
+        assert_eq!(ProjectAction::Read.required_level(), AccessLevel::Guest);
+        assert!(ProjectAction::Delete.required_level() > ProjectAction::Update.required_level());
+        assert!(GroupAction::Delete.required_level() > GroupAction::CreateProject.required_level());
+    }
+
+    #[test]
+    fn anonymous_is_asked_to_sign_in_and_members_are_told_the_role() {
+        let anonymous = check_level(&Actor::Anonymous, None, AccessLevel::Maintainer, false, "project");
+        assert!(matches!(anonymous, Err(CoreError::Unauthorized)));
+        let user = gantry_db::manage::users::UserRow {
+            id: gantry_types::UserId(1),
+            username: "dev".into(),
+            email: "dev@example.com".into(),
+            name: "Dev".into(),
+            password_hash: String::new(),
+            is_admin: false,
+            blocked: false,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let developer =
+            check_level(&Actor::User(user), Some(AccessLevel::Developer), AccessLevel::Maintainer, false, "project");
+        assert!(matches!(developer, Err(CoreError::Forbidden(m)) if m.contains("Maintainer")));
+    }
+}

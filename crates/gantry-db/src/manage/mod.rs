@@ -1,0 +1,61 @@
+//! Manage stage: users, namespaces (users' and groups'), projects and their routes, membership,
+//! personal access tokens, sessions and instance settings.
+
+pub mod members;
+pub mod namespaces;
+pub mod projects;
+pub mod sessions;
+pub mod settings;
+pub mod tokens;
+pub mod users;
+
+/// Whose eyes a listing is for: decides which private and internal rows are included.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer {
+    /// `None` for anonymous visitors.
+    pub user_id: Option<i64>,
+    /// Administrators see everything.
+    pub is_admin: bool,
+}
+
+impl Viewer {
+    pub(crate) fn signed_in(&self) -> i64 {
+        i64::from(self.user_id.is_some())
+    }
+    pub(crate) fn admin(&self) -> i64 {
+        i64::from(self.is_admin)
+    }
+    pub(crate) fn user(&self) -> i64 {
+        self.user_id.unwrap_or(-1)
+    }
+}
+
+/// A `LIKE` pattern matching `needle` anywhere, with `%`, `_` and `\` escaped (used with
+/// `ESCAPE '\'`), lowercased for case-insensitive search.
+pub(crate) fn like_pattern(needle: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in needle.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Sort direction of a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortDirection {
+    Asc,
+    Desc,
+}
+
+impl SortDirection {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            SortDirection::Asc => "asc",
+            SortDirection::Desc => "desc",
+        }
+    }
+}

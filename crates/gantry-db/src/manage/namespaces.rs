@@ -1,0 +1,331 @@
+//! The `namespaces` table (users' personal namespaces and groups) and the `routes` table that
+//! gives every namespace and project its unique full path.
+
+use gantry_types::{NamespaceId, ProjectId, UserId, Visibility};
+use sqlx::any::AnyRow;
+
+use super::{SortDirection, Viewer, like_pattern};
+use crate::row::{int, opt_int, parsed, text};
+use crate::{Conn, DbError, DbResult, Page, now_millis};
+
+/// Whether a namespace belongs to a user or is a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamespaceKind {
+    User,
+    Group,
+}
+
+impl NamespaceKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            NamespaceKind::User => "user",
+            NamespaceKind::Group => "group",
+        }
+    }
+    fn parse(value: &str) -> Option<NamespaceKind> {
+        match value {
+            "user" => Some(NamespaceKind::User),
+            "group" => Some(NamespaceKind::Group),
+            _ => None,
+        }
+    }
+}
+
+/// A stored namespace with its full path.
+#[derive(Debug, Clone)]
+pub struct NamespaceRow {
+    pub id: NamespaceId,
+    pub kind: NamespaceKind,
+    pub parent_id: Option<NamespaceId>,
+    pub owner_id: Option<UserId>,
+    pub path: String,
+    pub full_path: String,
+    pub name: String,
+    pub description: String,
+    pub visibility: Visibility,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+fn map_namespace(row: &AnyRow) -> DbResult<NamespaceRow> {
+    Ok(NamespaceRow {
+        id: NamespaceId(int(row, "id")?),
+        kind: parsed(row, "kind", NamespaceKind::parse)?,
+        parent_id: opt_int(row, "parent_id")?.map(NamespaceId),
+        owner_id: opt_int(row, "owner_id")?.map(UserId),
+        path: text(row, "path")?,
+        full_path: text(row, "full_path")?,
+        name: text(row, "name")?,
+        description: text(row, "description")?,
+        visibility: parsed(row, "visibility", Visibility::parse)?,
+        created_at: int(row, "created_at")?,
+        updated_at: int(row, "updated_at")?,
+    })
+}
+
+/// What a new namespace is made of.
+#[derive(Debug, Clone)]
+pub struct NewNamespace<'a> {
+    pub kind: NamespaceKind,
+    pub parent_id: Option<NamespaceId>,
+    pub owner_id: Option<UserId>,
+    pub path: &'a str,
+    pub full_path: &'a str,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub visibility: Visibility,
+}
+
+/// Inserts a namespace and its route; a taken full path is [`DbError::Conflict`].
+pub async fn insert_namespace(conn: &mut Conn, ns: &NewNamespace<'_>) -> DbResult<NamespaceId> {
+    let now = now_millis();
+    let row = sqlx::query(
+        "INSERT INTO namespaces (kind, parent_id, owner_id, path, name, description, visibility, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+    )
+    .bind(ns.kind.as_str())
+    .bind(ns.parent_id.map(|id| id.0))
+    .bind(ns.owner_id.map(|id| id.0))
+    .bind(ns.path)
+    .bind(ns.name)
+    .bind(ns.description)
+    .bind(ns.visibility.as_str())
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(DbError::classify)?;
+    let id = NamespaceId(int(&row, "id")?);
+    sqlx::query("INSERT INTO routes (path, path_lower, namespace_id) VALUES ($1, $2, $3)")
+        .bind(ns.full_path)
+        .bind(ns.full_path.to_ascii_lowercase())
+        .bind(id.0)
+        .execute(conn)
+        .await
+        .map_err(DbError::classify)?;
+    Ok(id)
+}
+
+/// Finds a namespace by id.
+pub async fn find_namespace_by_id(conn: &mut Conn, id: NamespaceId) -> DbResult<Option<NamespaceRow>> {
+    sqlx::query(
+        "SELECT n.id, n.kind, n.parent_id, n.owner_id, n.path, r.path AS full_path, n.name, n.description, \
+         n.visibility, n.created_at, n.updated_at FROM namespaces n JOIN routes r ON r.namespace_id = n.id WHERE n.id = $1",
+    )
+    .bind(id.0)
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(map_namespace)
+    .transpose()
+}
+
+/// Finds a namespace by its full path, ignoring case.
+pub async fn find_namespace_by_full_path(conn: &mut Conn, full_path: &str) -> DbResult<Option<NamespaceRow>> {
+    sqlx::query(
+        "SELECT n.id, n.kind, n.parent_id, n.owner_id, n.path, r.path AS full_path, n.name, n.description, \
+         n.visibility, n.created_at, n.updated_at FROM namespaces n JOIN routes r ON r.namespace_id = n.id WHERE r.path_lower = $1",
+    )
+    .bind(full_path.to_ascii_lowercase())
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(map_namespace)
+    .transpose()
+}
+
+/// Finds a user's personal namespace.
+pub async fn find_user_namespace(conn: &mut Conn, user: UserId) -> DbResult<Option<NamespaceRow>> {
+    sqlx::query(
+        "SELECT n.id, n.kind, n.parent_id, n.owner_id, n.path, r.path AS full_path, n.name, n.description, \
+         n.visibility, n.created_at, n.updated_at FROM namespaces n JOIN routes r ON r.namespace_id = n.id WHERE n.owner_id = $1",
+    )
+    .bind(user.0)
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(map_namespace)
+    .transpose()
+}
+
+/// The namespace and all its ancestors, the top-level one first.
+pub async fn namespace_with_ancestors(conn: &mut Conn, id: NamespaceId) -> DbResult<Vec<NamespaceRow>> {
+    let rows = sqlx::query(
+        "WITH RECURSIVE chain(id, depth) AS ( \
+             SELECT CAST($1 AS BIGINT), 0 \
+             UNION ALL SELECT n.parent_id, c.depth + 1 FROM namespaces n JOIN chain c ON n.id = c.id WHERE n.parent_id IS NOT NULL) \
+         SELECT n.id, n.kind, n.parent_id, n.owner_id, n.path, r.path AS full_path, n.name, n.description, \
+                n.visibility, n.created_at, n.updated_at \
+         FROM chain c JOIN namespaces n ON n.id = c.id JOIN routes r ON r.namespace_id = n.id ORDER BY c.depth DESC",
+    )
+    .bind(id.0)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(map_namespace).collect()
+}
+
+/// What a route (full path) points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteTarget {
+    Namespace(NamespaceId),
+    Project(ProjectId),
+}
+
+/// Resolves a full path, ignoring case.
+pub async fn resolve_route(conn: &mut Conn, full_path: &str) -> DbResult<Option<RouteTarget>> {
+    let row = sqlx::query("SELECT namespace_id, project_id FROM routes WHERE path_lower = $1")
+        .bind(full_path.to_ascii_lowercase())
+        .fetch_optional(conn)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(match (opt_int(&row, "namespace_id")?, opt_int(&row, "project_id")?) {
+        (Some(id), _) => Some(RouteTarget::Namespace(NamespaceId(id))),
+        (None, Some(id)) => Some(RouteTarget::Project(ProjectId(id))),
+        (None, None) => None,
+    })
+}
+
+/// Moves a full path and everything below it (subgroups, projects) to a new prefix, in the
+/// caller's transaction; a taken path is [`DbError::Conflict`].
+pub async fn move_routes(conn: &mut Conn, old_full_path: &str, new_full_path: &str) -> DbResult<()> {
+    let old_lower = old_full_path.to_ascii_lowercase();
+    let prefix_len = i64::try_from(old_lower.len() + 1).unwrap_or(i64::MAX);
+    sqlx::query(
+        "UPDATE routes SET path = $1 || substr(path, $3), path_lower = lower($1 || substr(path, $3)) \
+         WHERE path_lower = $2 OR substr(path_lower, 1, $3) = $2 || '/'",
+    )
+    .bind(new_full_path)
+    .bind(&old_lower)
+    .bind(prefix_len)
+    .execute(conn)
+    .await
+    .map_err(DbError::classify)?;
+    Ok(())
+}
+
+/// Updates a namespace's own columns (its route is moved by [`move_routes`]).
+#[derive(Debug, Clone)]
+pub struct NamespaceUpdate<'a> {
+    pub parent_id: Option<NamespaceId>,
+    pub path: &'a str,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub visibility: Visibility,
+}
+
+/// Writes a namespace's columns.
+pub async fn update_namespace(conn: &mut Conn, id: NamespaceId, update: &NamespaceUpdate<'_>) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE namespaces SET parent_id = $1, path = $2, name = $3, description = $4, visibility = $5, updated_at = $6 WHERE id = $7",
+    )
+    .bind(update.parent_id.map(|id| id.0))
+    .bind(update.path)
+    .bind(update.name)
+    .bind(update.description)
+    .bind(update.visibility.as_str())
+    .bind(now_millis())
+    .bind(id.0)
+    .execute(conn)
+    .await
+    .map_err(DbError::classify)?;
+    Ok(())
+}
+
+/// Deletes a namespace; subgroups, projects, routes and memberships go with it.
+pub async fn delete_namespace(conn: &mut Conn, id: NamespaceId) -> DbResult<()> {
+    sqlx::query("DELETE FROM namespaces WHERE id = $1").bind(id.0).execute(conn).await?;
+    Ok(())
+}
+
+/// Filters of the group list.
+#[derive(Debug, Clone)]
+pub struct GroupFilter {
+    pub viewer: Viewer,
+    /// Only groups the viewer is a member of (directly or through an ancestor).
+    pub membership: bool,
+    /// `Some(None)`: top-level groups only; `Some(Some(id))`: direct children of `id`.
+    pub parent: Option<Option<NamespaceId>>,
+    pub search: Option<String>,
+    /// `name`, `path` or `id`.
+    pub order_by: &'static str,
+    pub sort: SortDirection,
+}
+
+/// One page of the groups the viewer may see, and the total count.
+pub async fn list_groups(conn: &mut Conn, filter: &GroupFilter, page: Page) -> DbResult<(Vec<NamespaceRow>, i64)> {
+    let search = filter.search.as_deref().map(like_pattern);
+    let (parent_filter, parent_id) = match filter.parent {
+        None => (0_i64, None),
+        Some(None) => (1, None),
+        Some(Some(id)) => (2, Some(id.0)),
+    };
+    // $1 user, $2 signed in, $3 admin, $4 membership only, $5 parent filter kind, $6 parent id,
+    // $7 search, $8 order_by, $9 sort, $10 limit, $11 offset.
+    let rows = sqlx::query(
+        "WITH RECURSIVE reachable(id) AS ( \
+             SELECT namespace_id FROM members WHERE user_id = $1 AND namespace_id IS NOT NULL \
+             UNION SELECT n.id FROM namespaces n JOIN reachable r ON n.parent_id = r.id) \
+         SELECT n.id, n.kind, n.parent_id, n.owner_id, n.path, r.path AS full_path, n.name, n.description, \
+                n.visibility, n.created_at, n.updated_at \
+         FROM namespaces n JOIN routes r ON r.namespace_id = n.id \
+         WHERE n.kind = 'group' \
+           AND ((CAST($4 AS BIGINT) = 0 AND (CAST($3 AS BIGINT) = 1 OR n.visibility = 'public' OR (n.visibility = 'internal' AND CAST($2 AS BIGINT) = 1))) OR n.id IN (SELECT id FROM reachable)) \
+           AND (CAST($5 AS BIGINT) = 0 OR (CAST($5 AS BIGINT) = 1 AND n.parent_id IS NULL) OR (CAST($5 AS BIGINT) = 2 AND n.parent_id = $6)) \
+           AND (CAST($7 AS TEXT) IS NULL OR lower(n.name) LIKE $7 ESCAPE '\\' OR r.path_lower LIKE $7 ESCAPE '\\') \
+         ORDER BY CASE WHEN $9 = 'asc' THEN (CASE $8 WHEN 'path' THEN r.path_lower WHEN 'name' THEN lower(n.name) ELSE NULL END) END ASC, \
+                  CASE WHEN $9 = 'desc' THEN (CASE $8 WHEN 'path' THEN r.path_lower WHEN 'name' THEN lower(n.name) ELSE NULL END) END DESC, \
+                  CASE WHEN $9 = 'asc' THEN n.id END ASC, CASE WHEN $9 = 'desc' THEN n.id END DESC \
+         LIMIT $10 OFFSET $11",
+    )
+    .bind(filter.viewer.user())
+    .bind(filter.viewer.signed_in())
+    .bind(filter.viewer.admin())
+    .bind(i64::from(filter.membership))
+    .bind(parent_filter)
+    .bind(parent_id)
+    .bind(search.clone())
+    .bind(filter.order_by)
+    .bind(filter.sort.as_str())
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(&mut *conn)
+    .await?;
+    let total = sqlx::query(
+        "WITH RECURSIVE reachable(id) AS ( \
+             SELECT namespace_id FROM members WHERE user_id = $1 AND namespace_id IS NOT NULL \
+             UNION SELECT n.id FROM namespaces n JOIN reachable r ON n.parent_id = r.id) \
+         SELECT COUNT(*) AS n FROM namespaces n JOIN routes r ON r.namespace_id = n.id \
+         WHERE n.kind = 'group' \
+           AND ((CAST($4 AS BIGINT) = 0 AND (CAST($3 AS BIGINT) = 1 OR n.visibility = 'public' OR (n.visibility = 'internal' AND CAST($2 AS BIGINT) = 1))) OR n.id IN (SELECT id FROM reachable)) \
+           AND (CAST($5 AS BIGINT) = 0 OR (CAST($5 AS BIGINT) = 1 AND n.parent_id IS NULL) OR (CAST($5 AS BIGINT) = 2 AND n.parent_id = $6)) \
+           AND (CAST($7 AS TEXT) IS NULL OR lower(n.name) LIKE $7 ESCAPE '\\' OR r.path_lower LIKE $7 ESCAPE '\\')",
+    )
+    .bind(filter.viewer.user())
+    .bind(filter.viewer.signed_in())
+    .bind(filter.viewer.admin())
+    .bind(i64::from(filter.membership))
+    .bind(parent_filter)
+    .bind(parent_id)
+    .bind(search)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((rows.iter().map(map_namespace).collect::<DbResult<_>>()?, int(&total, "n")?))
+}
+
+/// Every group in which `user` may create projects or subgroups, with the role that applies
+/// (the highest, inherited down the tree), for the "new project" form.
+pub async fn groups_with_access(conn: &mut Conn, user: UserId) -> DbResult<Vec<(NamespaceRow, i64)>> {
+    let rows = sqlx::query(
+        "WITH RECURSIVE reach(id, level) AS ( \
+             SELECT namespace_id, access_level FROM members WHERE user_id = $1 AND namespace_id IS NOT NULL \
+             UNION SELECT n.id, r.level FROM namespaces n JOIN reach r ON n.parent_id = r.id) \
+         SELECT n.id, n.kind, n.parent_id, n.owner_id, n.path, r.path AS full_path, n.name, n.description, \
+                n.visibility, n.created_at, n.updated_at, MAX(x.level) AS level \
+         FROM reach x JOIN namespaces n ON n.id = x.id JOIN routes r ON r.namespace_id = n.id \
+         GROUP BY n.id, n.kind, n.parent_id, n.owner_id, n.path, r.path, n.name, n.description, n.visibility, n.created_at, n.updated_at \
+         ORDER BY r.path",
+    )
+    .bind(user.0)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|row| Ok((map_namespace(row)?, int(row, "level")?))).collect()
+}

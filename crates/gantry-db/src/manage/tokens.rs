@@ -1,0 +1,131 @@
+//! The `personal_access_tokens` table. Only the SHA-256 digest of a token is stored.
+
+use gantry_types::{TokenId, UserId};
+use sqlx::any::AnyRow;
+
+use super::users::{UserRow, map_user};
+use crate::row::{flag, int, opt_int, text};
+use crate::{Conn, DbResult, now_millis};
+
+/// A stored token (never the token itself).
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    pub id: TokenId,
+    pub user_id: UserId,
+    pub name: String,
+    pub scopes: String,
+    pub expires_at: Option<i64>,
+    pub revoked: bool,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+fn map_token(row: &AnyRow) -> DbResult<TokenRow> {
+    Ok(TokenRow {
+        id: TokenId(int(row, "t_id")?),
+        user_id: UserId(int(row, "t_user_id")?),
+        name: text(row, "t_name")?,
+        scopes: text(row, "scopes")?,
+        expires_at: opt_int(row, "expires_at")?,
+        revoked: flag(row, "revoked")?,
+        created_at: int(row, "t_created_at")?,
+        last_used_at: opt_int(row, "last_used_at")?,
+    })
+}
+
+macro_rules! token_columns {
+    () => {
+        "t.id AS t_id, t.user_id AS t_user_id, t.name AS t_name, t.scopes, t.expires_at, t.revoked, \
+         t.created_at AS t_created_at, t.last_used_at"
+    };
+}
+
+/// Stores a new token's digest.
+pub async fn insert_token(
+    conn: &mut Conn,
+    user: UserId,
+    name: &str,
+    digest: &str,
+    scopes: &str,
+    expires_at: Option<i64>,
+) -> DbResult<TokenId> {
+    let row = sqlx::query(
+        "INSERT INTO personal_access_tokens (user_id, name, token_digest, scopes, expires_at, revoked, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 0, $6) RETURNING id",
+    )
+    .bind(user.0)
+    .bind(name)
+    .bind(digest)
+    .bind(scopes)
+    .bind(expires_at)
+    .bind(now_millis())
+    .fetch_one(conn)
+    .await?;
+    Ok(TokenId(int(&row, "id")?))
+}
+
+/// Finds a token by digest together with its owner (the API's authentication lookup).
+pub async fn find_token_by_digest(conn: &mut Conn, digest: &str) -> DbResult<Option<(TokenRow, UserRow)>> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        token_columns!(),
+        ", u.id, u.username, u.email, u.name, u.password_hash, u.is_admin, u.state, u.created_at, u.updated_at \
+         FROM personal_access_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_digest = $1"
+    ))
+    .bind(digest)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(|row| Ok((map_token(row)?, map_user(row)?))).transpose()
+}
+
+/// A user's tokens, newest first.
+pub async fn list_tokens(conn: &mut Conn, user: UserId) -> DbResult<Vec<TokenRow>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        token_columns!(),
+        " FROM personal_access_tokens t WHERE t.user_id = $1 ORDER BY t.id DESC"
+    ))
+    .bind(user.0)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(map_token).collect()
+}
+
+/// Every token, newest first (for administrators).
+pub async fn list_all_tokens(conn: &mut Conn) -> DbResult<Vec<TokenRow>> {
+    let rows = sqlx::query(concat!("SELECT ", token_columns!(), " FROM personal_access_tokens t ORDER BY t.id DESC"))
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(map_token).collect()
+}
+
+/// Finds one token by id.
+pub async fn find_token(conn: &mut Conn, id: TokenId) -> DbResult<Option<TokenRow>> {
+    sqlx::query(concat!("SELECT ", token_columns!(), " FROM personal_access_tokens t WHERE t.id = $1"))
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(map_token)
+        .transpose()
+}
+
+/// Marks a token revoked.
+pub async fn revoke_token(conn: &mut Conn, id: TokenId) -> DbResult<()> {
+    sqlx::query("UPDATE personal_access_tokens SET revoked = 1 WHERE id = $1").bind(id.0).execute(conn).await?;
+    Ok(())
+}
+
+/// Records when a token was last used (at most once a minute per token, to spare writes).
+pub async fn touch_token(conn: &mut Conn, id: TokenId) -> DbResult<()> {
+    let now = now_millis();
+    sqlx::query(
+        "UPDATE personal_access_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+    )
+    .bind(now)
+    .bind(id.0)
+    .bind(now - 60_000)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! The `users` table.
+
+use gantry_types::UserId;
+use sqlx::any::AnyRow;
+
+use crate::row::{flag, int, text};
+use crate::{Conn, DbError, DbResult, Page, now_millis};
+
+/// A stored user account.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: UserId,
+    pub username: String,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub blocked: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub(crate) fn map_user(row: &AnyRow) -> DbResult<UserRow> {
+    Ok(UserRow {
+        id: UserId(int(row, "id")?),
+        username: text(row, "username")?,
+        email: text(row, "email")?,
+        name: text(row, "name")?,
+        password_hash: text(row, "password_hash")?,
+        is_admin: flag(row, "is_admin")?,
+        blocked: text(row, "state")? == "blocked",
+        created_at: int(row, "created_at")?,
+        updated_at: int(row, "updated_at")?,
+    })
+}
+
+/// What a new account is made of (already validated by core).
+#[derive(Debug, Clone)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub is_admin: bool,
+}
+
+/// Inserts a user; a taken username or e-mail is [`DbError::Conflict`].
+pub async fn insert_user(conn: &mut Conn, user: &NewUser<'_>) -> DbResult<UserId> {
+    let now = now_millis();
+    let row = sqlx::query(
+        "INSERT INTO users (username, username_lower, email, email_lower, name, password_hash, is_admin, state, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $8) RETURNING id",
+    )
+    .bind(user.username)
+    .bind(user.username.to_ascii_lowercase())
+    .bind(user.email)
+    .bind(user.email.to_lowercase())
+    .bind(user.name)
+    .bind(user.password_hash)
+    .bind(i64::from(user.is_admin))
+    .bind(now)
+    .fetch_one(conn)
+    .await
+    .map_err(DbError::classify)?;
+    Ok(UserId(int(&row, "id")?))
+}
+
+/// Finds a user by id.
+pub async fn find_user_by_id(conn: &mut Conn, id: UserId) -> DbResult<Option<UserRow>> {
+    sqlx::query("SELECT id, username, email, name, password_hash, is_admin, state, created_at, updated_at FROM users WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(map_user)
+        .transpose()
+}
+
+/// Finds a user by username, ignoring case.
+pub async fn find_user_by_username(conn: &mut Conn, username: &str) -> DbResult<Option<UserRow>> {
+    sqlx::query("SELECT id, username, email, name, password_hash, is_admin, state, created_at, updated_at FROM users WHERE username_lower = $1")
+        .bind(username.to_ascii_lowercase())
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(map_user)
+        .transpose()
+}
+
+/// Finds a user by username or e-mail (what a person types on the sign-in form).
+pub async fn find_user_by_login(conn: &mut Conn, login: &str) -> DbResult<Option<UserRow>> {
+    sqlx::query("SELECT id, username, email, name, password_hash, is_admin, state, created_at, updated_at FROM users WHERE username_lower = $1 OR email_lower = $2")
+        .bind(login.to_ascii_lowercase())
+        .bind(login.to_lowercase())
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(map_user)
+        .transpose()
+}
+
+/// Filters of the user list; `search` matches username, name or e-mail.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub username: Option<String>,
+    pub search: Option<String>,
+    pub blocked: Option<bool>,
+}
+
+/// One page of users, ordered by id, and the total count.
+pub async fn list_users(conn: &mut Conn, filter: &UserFilter, page: Page) -> DbResult<(Vec<UserRow>, i64)> {
+    let username = filter.username.as_ref().map(|u| u.to_ascii_lowercase());
+    let search = filter.search.as_ref().map(|s| crate::manage::like_pattern(s));
+    let state = filter.blocked.map(|b| if b { "blocked" } else { "active" });
+    let rows = sqlx::query(
+        "SELECT id, username, email, name, password_hash, is_admin, state, created_at, updated_at FROM users \
+         WHERE (CAST($1 AS TEXT) IS NULL OR username_lower = $1) \
+           AND (CAST($2 AS TEXT) IS NULL OR username_lower LIKE $2 ESCAPE '\\' OR lower(name) LIKE $2 ESCAPE '\\' OR email_lower LIKE $2 ESCAPE '\\') \
+           AND (CAST($3 AS TEXT) IS NULL OR state = $3) \
+         ORDER BY id LIMIT $4 OFFSET $5",
+    )
+    .bind(username.clone())
+    .bind(search.clone())
+    .bind(state)
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(&mut *conn)
+    .await?;
+    let total = sqlx::query(
+        "SELECT COUNT(*) AS n FROM users \
+         WHERE (CAST($1 AS TEXT) IS NULL OR username_lower = $1) \
+           AND (CAST($2 AS TEXT) IS NULL OR username_lower LIKE $2 ESCAPE '\\' OR lower(name) LIKE $2 ESCAPE '\\' OR email_lower LIKE $2 ESCAPE '\\') \
+           AND (CAST($3 AS TEXT) IS NULL OR state = $3)",
+    )
+    .bind(username)
+    .bind(search)
+    .bind(state)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((rows.iter().map(map_user).collect::<DbResult<_>>()?, int(&total, "n")?))
+}
+
+/// How many accounts exist (the first one becomes the admin).
+pub async fn count_users(conn: &mut Conn) -> DbResult<i64> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(conn).await?;
+    int(&row, "n")
+}
+
+/// Replaces the password hash.
+pub async fn update_password(conn: &mut Conn, id: UserId, password_hash: &str) -> DbResult<()> {
+    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(password_hash)
+        .bind(now_millis())
+        .bind(id.0)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Updates name and e-mail; a taken e-mail is [`DbError::Conflict`].
+pub async fn update_profile(conn: &mut Conn, id: UserId, name: &str, email: &str) -> DbResult<()> {
+    sqlx::query("UPDATE users SET name = $1, email = $2, email_lower = $3, updated_at = $4 WHERE id = $5")
+        .bind(name)
+        .bind(email)
+        .bind(email.to_lowercase())
+        .bind(now_millis())
+        .bind(id.0)
+        .execute(conn)
+        .await
+        .map_err(DbError::classify)?;
+    Ok(())
+}
+
+/// Blocks or unblocks a user.
+pub async fn set_blocked(conn: &mut Conn, id: UserId, blocked: bool) -> DbResult<()> {
+    sqlx::query("UPDATE users SET state = $1, updated_at = $2 WHERE id = $3")
+        .bind(if blocked { "blocked" } else { "active" })
+        .bind(now_millis())
+        .bind(id.0)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Grants or takes away instance administration.
+pub async fn set_admin(conn: &mut Conn, id: UserId, is_admin: bool) -> DbResult<()> {
+    sqlx::query("UPDATE users SET is_admin = $1, updated_at = $2 WHERE id = $3")
+        .bind(i64::from(is_admin))
+        .bind(now_millis())
+        .bind(id.0)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

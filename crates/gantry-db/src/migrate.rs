@@ -1,0 +1,57 @@
+//! Schema migrations: numbered SQL files per backend, embedded in the binary and applied in
+//! order, each in its own transaction, recorded in `schema_migrations`.
+
+use sqlx::Row;
+
+use crate::{Backend, Db, DbResult, now_millis};
+
+struct Migration {
+    version: i64,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+}];
+
+impl Db {
+    /// Applies the migrations this database has not seen; safe to run from several processes
+    /// at once (PostgreSQL takes an advisory lock, SQLite the write lock).
+    pub async fn migrate(&self) -> DbResult<()> {
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        )
+        .execute(self.pool())
+        .await?;
+        for migration in MIGRATIONS {
+            let mut tx = self.begin().await?;
+            if self.backend() == Backend::Postgres {
+                sqlx::query("SELECT pg_advisory_xact_lock(7345021)").execute(&mut *tx).await?;
+            }
+            let applied = sqlx::query("SELECT COUNT(*) AS n FROM schema_migrations WHERE version = $1")
+                .bind(migration.version)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get::<i64, _>("n")?;
+            if applied > 0 {
+                continue;
+            }
+            let sql = match self.backend() {
+                Backend::Sqlite => migration.sqlite,
+                Backend::Postgres => migration.postgres,
+            };
+            sqlx::raw_sql(sql).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind(migration.version)
+                .bind(now_millis())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            tracing::info!(version = migration.version, "database migration applied");
+        }
+        Ok(())
+    }
+}
