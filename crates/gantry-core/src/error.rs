@@ -30,6 +30,11 @@ pub enum CoreError {
 }
 
 impl CoreError {
+    /// A refused input value.
+    pub fn invalid_input(field: &'static str, message: impl Into<String>) -> CoreError {
+        CoreError::Invalid { field, message: message.into() }
+    }
+
     pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> CoreError {
         CoreError::Invalid { field, message: message.into() }
     }

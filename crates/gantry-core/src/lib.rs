@@ -9,12 +9,16 @@ use std::sync::Arc;
 
 pub use error::{CoreError, CoreResult};
 pub use gantry_db::manage::SortDirection;
+/// What a full path resolves to.
+pub mod namespaces_route {
+    pub use gantry_db::manage::namespaces::RouteTarget;
+}
 pub use gantry_db::manage::members::{MemberRow, MemberSource};
 pub use gantry_db::manage::namespaces::{NamespaceKind, NamespaceRow};
 pub use gantry_db::manage::projects::ProjectRow;
 pub use gantry_db::manage::tokens::TokenRow;
 pub use gantry_db::manage::users::UserRow;
-pub use gantry_db::{Backend, Db, Page};
+pub use gantry_db::{Backend, Db, Page, now_millis};
 
 /// Who is doing something: a signed-in user or an anonymous visitor.
 #[derive(Debug, Clone)]
@@ -64,4 +68,9 @@ impl Core {
     pub fn db(&self) -> &Db {
         &self.db
     }
+}
+
+/// A fresh random token (64 hex characters) for browser-side secrets such as CSRF tokens.
+pub fn random_token() -> String {
+    secret::random_hex(32)
 }

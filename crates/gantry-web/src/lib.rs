@@ -1,1 +1,47 @@
-//! x
+#![doc = include_str!("../README.md")]
+
+mod api;
+mod assets;
+mod auth;
+mod error;
+mod health;
+mod metrics;
+mod namespace_dispatch;
+mod router;
+mod time_format;
+mod ui;
+
+use std::sync::Arc;
+
+use gantry_core::Core;
+
+pub use router::{RouteInfo, RouteScope, app, route_table};
+
+/// Largest request body accepted by the API and the forms.
+pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+
+/// What the web layer needs to know about its deployment.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// The URL people use, without a trailing slash (links, clone URLs, pagination headers).
+    pub external_url: String,
+    /// The SSH address shown in clone instructions (`host:port`).
+    pub ssh_host: String,
+    /// Mark cookies `Secure` (when the external URL is https).
+    pub secure_cookies: bool,
+}
+
+/// Everything a handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub core: Core,
+    pub config: Arc<WebConfig>,
+    metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    /// Builds the state around an opened core.
+    pub fn new(core: Core, config: WebConfig) -> AppState {
+        AppState { core, config: Arc::new(config), metrics: Arc::new(metrics::Metrics::new()) }
+    }
+}

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use gantry_db::manage::namespaces::{NamespaceKind, NewNamespace, insert_namespace};
-use gantry_db::manage::users::{NewUser, UserFilter};
+use gantry_db::manage::users::NewUser;
+pub use gantry_db::manage::users::UserFilter;
 use gantry_db::manage::{sessions, settings, users};
 use gantry_db::{Page, now_millis};
 use gantry_types::{Email, PathSegment, UserId, Visibility, parse_display_name};

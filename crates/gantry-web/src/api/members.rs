@@ -1,0 +1,213 @@
+//! `/groups/:id/members` and `/projects/:id/members` (+ `/all` with inherited members).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use gantry_core::manage::members::MemberTarget;
+use gantry_core::manage::tokens::parse_expiry_date;
+use gantry_core::{Actor, NamespaceRow, ProjectRow};
+use gantry_types::{AccessLevel, UserId};
+use serde::Deserialize;
+
+use super::groups::lookup_group;
+use super::projects::lookup_project;
+use super::types::Member;
+use super::{ApiInput, ApiResult};
+use crate::AppState;
+use crate::auth::ApiActor;
+use crate::error::AppError;
+
+/// Which kind of resource the members route is under.
+#[derive(Debug, Clone, Copy)]
+pub enum Source {
+    Group,
+    Project,
+}
+
+enum Loaded {
+    Group(NamespaceRow),
+    Project(ProjectRow),
+}
+
+impl Loaded {
+    fn target(&self) -> MemberTarget<'_> {
+        match self {
+            Loaded::Group(group) => MemberTarget::Group(group),
+            Loaded::Project(project) => MemberTarget::Project(project),
+        }
+    }
+}
+
+async fn load(state: &AppState, actor: &Actor, source: Source, id: &str) -> ApiResult<Loaded> {
+    Ok(match source {
+        Source::Group => Loaded::Group(lookup_group(state, actor, id).await?),
+        Source::Project => Loaded::Project(lookup_project(state, actor, id).await?),
+    })
+}
+
+fn parse_user_id(value: &str) -> ApiResult<UserId> {
+    value.parse::<i64>().map(UserId).map_err(|_| AppError::Core(gantry_core::CoreError::NotFound("member")).into())
+}
+
+fn parse_level(value: Option<i64>) -> ApiResult<AccessLevel> {
+    let value = value.ok_or_else(|| AppError::BadRequest("access_level is missing".into()))?;
+    AccessLevel::from_i64(value)
+        .ok_or_else(|| AppError::BadRequest(format!("access_level must be 10, 20, 30, 40 or 50, not {value}")).into())
+}
+
+fn parse_expiry(value: Option<&str>) -> ApiResult<Option<i64>> {
+    match value.filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(date) => Ok(Some(parse_expiry_date(date)?)),
+    }
+}
+
+/// `GET …/members`
+pub async fn list_members(state: AppState, actor: Actor, source: Source, id: String) -> ApiResult<Json<Vec<Member>>> {
+    let loaded = load(&state, &actor, source, &id).await?;
+    let members = state.core.list_members(&actor, loaded.target()).await?;
+    Ok(Json(members.iter().map(|m| Member::new(m, m.access_level, &state.config)).collect()))
+}
+
+/// `GET …/members/all`
+pub async fn list_all_members(
+    state: AppState,
+    actor: Actor,
+    source: Source,
+    id: String,
+) -> ApiResult<Json<Vec<Member>>> {
+    let loaded = load(&state, &actor, source, &id).await?;
+    let members = state.core.list_all_members(&actor, loaded.target()).await?;
+    Ok(Json(members.iter().map(|m| Member::effective(m, &state.config)).collect()))
+}
+
+/// `GET …/members/:user_id` (`inherited` for `/members/all/:user_id`)
+pub async fn get_member(
+    state: AppState,
+    actor: Actor,
+    source: Source,
+    id: String,
+    user: String,
+    inherited: bool,
+) -> ApiResult<Json<Member>> {
+    let loaded = load(&state, &actor, source, &id).await?;
+    let member = state.core.find_member(&actor, loaded.target(), parse_user_id(&user)?, inherited).await?;
+    Ok(Json(Member::effective(&member, &state.config)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MemberInput {
+    user_id: Option<i64>,
+    access_level: Option<i64>,
+    expires_at: Option<String>,
+}
+
+/// `POST …/members`
+pub async fn add_member(
+    state: AppState,
+    actor: Actor,
+    source: Source,
+    id: String,
+    input: MemberInput,
+) -> ApiResult<Response> {
+    let loaded = load(&state, &actor, source, &id).await?;
+    let user = input.user_id.ok_or_else(|| AppError::BadRequest("user_id is missing".into()))?;
+    let level = parse_level(input.access_level)?;
+    let expires = parse_expiry(input.expires_at.as_deref())?;
+    let member = state.core.add_member(&actor, loaded.target(), UserId(user), level, expires).await?;
+    Ok((StatusCode::CREATED, Json(Member::effective(&member, &state.config))).into_response())
+}
+
+/// `PUT …/members/:user_id`
+pub async fn update_member(
+    state: AppState,
+    actor: Actor,
+    source: Source,
+    id: String,
+    user: String,
+    input: MemberInput,
+) -> ApiResult<Json<Member>> {
+    let loaded = load(&state, &actor, source, &id).await?;
+    let level = parse_level(input.access_level)?;
+    let expires = parse_expiry(input.expires_at.as_deref())?;
+    let member = state.core.update_member(&actor, loaded.target(), parse_user_id(&user)?, level, expires).await?;
+    Ok(Json(Member::effective(&member, &state.config)))
+}
+
+/// `DELETE …/members/:user_id`
+pub async fn remove_member(
+    state: AppState,
+    actor: Actor,
+    source: Source,
+    id: String,
+    user: String,
+) -> ApiResult<StatusCode> {
+    let loaded = load(&state, &actor, source, &id).await?;
+    state.core.remove_member(&actor, loaded.target(), parse_user_id(&user)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+macro_rules! member_routes {
+    ($module:ident, $source:expr) => {
+        /// Route handlers bound to one member source.
+        pub mod $module {
+            use super::*;
+
+            pub async fn list(
+                State(state): State<AppState>,
+                ApiActor(actor): ApiActor,
+                Path(id): Path<String>,
+            ) -> ApiResult<Json<Vec<Member>>> {
+                list_members(state, actor, $source, id).await
+            }
+            pub async fn list_all(
+                State(state): State<AppState>,
+                ApiActor(actor): ApiActor,
+                Path(id): Path<String>,
+            ) -> ApiResult<Json<Vec<Member>>> {
+                list_all_members(state, actor, $source, id).await
+            }
+            pub async fn get(
+                State(state): State<AppState>,
+                ApiActor(actor): ApiActor,
+                Path((id, user)): Path<(String, String)>,
+            ) -> ApiResult<Json<Member>> {
+                get_member(state, actor, $source, id, user, false).await
+            }
+            pub async fn get_inherited(
+                State(state): State<AppState>,
+                ApiActor(actor): ApiActor,
+                Path((id, user)): Path<(String, String)>,
+            ) -> ApiResult<Json<Member>> {
+                get_member(state, actor, $source, id, user, true).await
+            }
+            pub async fn add(
+                State(state): State<AppState>,
+                ApiActor(actor): ApiActor,
+                Path(id): Path<String>,
+                ApiInput(input): ApiInput<MemberInput>,
+            ) -> ApiResult<Response> {
+                add_member(state, actor, $source, id, input).await
+            }
+            pub async fn update(
+                State(state): State<AppState>,
+                ApiActor(actor): ApiActor,
+                Path((id, user)): Path<(String, String)>,
+                ApiInput(input): ApiInput<MemberInput>,
+            ) -> ApiResult<Json<Member>> {
+                update_member(state, actor, $source, id, user, input).await
+            }
+            pub async fn remove(
+                State(state): State<AppState>,
+                ApiActor(actor): ApiActor,
+                Path((id, user)): Path<(String, String)>,
+            ) -> ApiResult<StatusCode> {
+                remove_member(state, actor, $source, id, user).await
+            }
+        }
+    };
+}
+
+member_routes!(group, Source::Group);
+member_routes!(project, Source::Project);

@@ -1,0 +1,188 @@
+//! The v4 REST API, shaped like GitLab's: pagination headers, `{"message": …}` errors, bodies
+//! as JSON or form data (or query parameters, as GitLab also accepts).
+
+pub mod groups;
+pub mod members;
+pub mod openapi;
+pub mod projects;
+pub mod tokens;
+pub mod types;
+pub mod users;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use gantry_core::{Page, SortDirection};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, AppError};
+
+/// Results of API handlers.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// GitLab's `page` and `per_page` (default 20, at most 100).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PageParams {
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+/// A validated page request.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl PageParams {
+    /// Validates the numbers; garbage is a 400, not a silent default.
+    pub fn resolve(&self) -> ApiResult<PageRequest> {
+        let number = |value: &Option<String>, name: &str, default: i64| -> ApiResult<i64> {
+            match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                None => Ok(default),
+                Some(text) => text
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| AppError::BadRequest(format!("{name} must be a positive whole number")).into()),
+            }
+        };
+        let page = number(&self.page, "page", 1)?;
+        let per_page = number(&self.per_page, "per_page", 20)?.min(100);
+        Ok(PageRequest { page, per_page })
+    }
+}
+
+impl PageRequest {
+    /// The database page.
+    pub fn db(self) -> Page {
+        Page { offset: (self.page - 1).saturating_mul(self.per_page), limit: self.per_page }
+    }
+}
+
+/// A JSON array with GitLab's pagination headers (`X-Total`, `X-Next-Page`, `Link`, …).
+pub fn paginated<T: Serialize>(
+    external_url: &str,
+    uri: &Uri,
+    items: Vec<T>,
+    total: i64,
+    page: PageRequest,
+) -> Response {
+    let total_pages = ((total + page.per_page - 1) / page.per_page).max(1);
+    let mut response = Json(items).into_response();
+    let headers = response.headers_mut();
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    };
+    set("x-total", total.to_string());
+    set("x-total-pages", total_pages.to_string());
+    set("x-per-page", page.per_page.to_string());
+    set("x-page", page.page.to_string());
+    set("x-next-page", if page.page < total_pages { (page.page + 1).to_string() } else { String::new() });
+    set("x-prev-page", if page.page > 1 { (page.page - 1).to_string() } else { String::new() });
+    let link_to = |number: i64| {
+        let mut query: Vec<(String, String)> = uri
+            .query()
+            .map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| k != "page" && k != "per_page")
+            .collect();
+        query.push(("page".into(), number.to_string()));
+        query.push(("per_page".into(), page.per_page.to_string()));
+        let query = serde_urlencoded::to_string(&query).unwrap_or_default();
+        format!("<{external_url}{}?{query}>", uri.path())
+    };
+    let mut links = Vec::new();
+    if page.page > 1 {
+        links.push(format!("{}; rel=\"prev\"", link_to(page.page - 1)));
+    }
+    if page.page < total_pages {
+        links.push(format!("{}; rel=\"next\"", link_to(page.page + 1)));
+    }
+    links.push(format!("{}; rel=\"first\"", link_to(1)));
+    links.push(format!("{}; rel=\"last\"", link_to(total_pages)));
+    set("link", links.join(", "));
+    response
+}
+
+/// The body of a write: JSON, form data, or (when there is no body) the query string.
+#[derive(Debug)]
+pub struct ApiInput<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequest<S> for ApiInput<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        let query = request.uri().query().unwrap_or("").to_owned();
+        let body = Bytes::from_request(request, state).await.map_err(|_| AppError::PayloadTooLarge)?;
+        let parsed = match content_type.as_deref() {
+            _ if body.is_empty() => serde_urlencoded::from_str(&query).map_err(|e| format!("invalid parameters: {e}")),
+            Some("application/json") => serde_json::from_slice(&body).map_err(|e| format!("invalid JSON body: {e}")),
+            Some("application/x-www-form-urlencoded") => {
+                serde_urlencoded::from_bytes(&body).map_err(|e| format!("invalid form body: {e}"))
+            }
+            _ => return Err(AppError::UnsupportedMediaType.into()),
+        };
+        parsed.map(ApiInput).map_err(|message| AppError::BadRequest(message).into())
+    }
+}
+
+/// GitLab's answer to a delete it accepted.
+pub fn accepted() -> Response {
+    #[derive(Serialize)]
+    struct Message {
+        message: &'static str,
+    }
+    (StatusCode::ACCEPTED, Json(Message { message: "202 Accepted" })).into_response()
+}
+
+/// Parses `sort` (`asc`/`desc`).
+pub fn sort_direction(value: Option<&str>, default: SortDirection) -> ApiResult<SortDirection> {
+    match value {
+        None | Some("") => Ok(default),
+        Some("asc") => Ok(SortDirection::Asc),
+        Some("desc") => Ok(SortDirection::Desc),
+        Some(other) => Err(AppError::BadRequest(format!("sort must be asc or desc, not '{other}'")).into()),
+    }
+}
+
+/// Picks one of the allowed `order_by` values.
+pub fn order_by(value: Option<&str>, allowed: &[&'static str], default: &'static str) -> ApiResult<&'static str> {
+    match value {
+        None | Some("") => Ok(default),
+        Some(value) => allowed.iter().find(|a| **a == value).copied().ok_or_else(|| {
+            AppError::BadRequest(format!("order_by must be one of {}, not '{value}'", allowed.join(", "))).into()
+        }),
+    }
+}
+
+/// Parses a visibility parameter.
+pub fn visibility(value: Option<&str>) -> ApiResult<Option<gantry_types::Visibility>> {
+    match value {
+        None | Some("") => Ok(None),
+        Some(value) => gantry_types::Visibility::parse(value).map(Some).ok_or_else(|| {
+            AppError::BadRequest(format!("visibility must be private, internal or public, not '{value}'")).into()
+        }),
+    }
+}
+
+/// Lenient boolean for query parameters (`true`/`false`/`1`/`0`).
+pub fn flag(value: Option<&str>) -> ApiResult<Option<bool>> {
+    match value {
+        None | Some("") => Ok(None),
+        Some("true" | "1") => Ok(Some(true)),
+        Some("false" | "0") => Ok(Some(false)),
+        Some(other) => Err(AppError::BadRequest(format!("expected true or false, not '{other}'")).into()),
+    }
+}

@@ -1,0 +1,212 @@
+//! `/projects`: create, list, read, update, transfer, archive and delete projects.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use gantry_core::manage::groups::Lookup;
+use gantry_core::manage::projects::{NewProjectInput, ProjectChanges, ProjectQuery};
+use gantry_core::{Actor, CoreError, ProjectRow, SortDirection};
+use gantry_types::NamespaceId;
+use serde::Deserialize;
+
+use super::types::Project;
+use super::{ApiInput, ApiResult, PageParams, accepted, flag, order_by, paginated, sort_direction, visibility};
+use crate::AppState;
+use crate::auth::ApiActor;
+
+/// Resolves `:id` (number or URL-encoded full path) to a project the actor may see.
+pub async fn lookup_project(state: &AppState, actor: &Actor, id: &str) -> ApiResult<ProjectRow> {
+    Ok(state.core.find_project(actor, &Lookup::parse(id)).await?.0)
+}
+
+/// The wire form of a project, with the actor's access.
+pub async fn project_json(state: &AppState, actor: &Actor, project: &ProjectRow) -> ApiResult<Project> {
+    let level = state.core.authorize_project(actor, project, gantry_core::policy::ProjectAction::Read).await?;
+    let chain = state.core.namespace_chain(project.namespace_id).await?;
+    let namespace = chain.last().ok_or(CoreError::NotFound("namespace"))?;
+    Ok(Project::new(project, namespace, level, &state.config))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProjectListQuery {
+    search: Option<String>,
+    membership: Option<String>,
+    owned: Option<String>,
+    visibility: Option<String>,
+    archived: Option<String>,
+    order_by: Option<String>,
+    sort: Option<String>,
+    pub include_subgroups: Option<String>,
+}
+
+impl ProjectListQuery {
+    /// Validates the filters.
+    pub fn to_core(&self) -> ApiResult<ProjectQuery> {
+        Ok(ProjectQuery {
+            membership: flag(self.membership.as_deref())?.unwrap_or(false),
+            owned: flag(self.owned.as_deref())?.unwrap_or(false),
+            search: self.search.clone().filter(|s| !s.is_empty()),
+            visibility: visibility(self.visibility.as_deref())?,
+            archived: flag(self.archived.as_deref())?,
+            order_by: order_by(
+                self.order_by.as_deref(),
+                &["id", "name", "path", "created_at", "updated_at", "last_activity_at"],
+                "created_at",
+            )
+            .map(|o| if o == "last_activity_at" { "updated_at" } else { o })?,
+            sort: sort_direction(self.sort.as_deref(), SortDirection::Desc)?,
+        })
+    }
+}
+
+/// `GET /projects`
+pub async fn list_projects(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    uri: Uri,
+    Query(query): Query<ProjectListQuery>,
+    Query(page): Query<PageParams>,
+) -> ApiResult<Response> {
+    let page = page.resolve()?;
+    let (projects, total) = state.core.list_projects(&actor, &query.to_core()?, None, page.db()).await?;
+    let mut items = Vec::with_capacity(projects.len());
+    for project in &projects {
+        items.push(project_json(&state, &actor, project).await?);
+    }
+    Ok(paginated(&state.config.external_url, &uri, items, total, page))
+}
+
+/// `GET /projects/:id`
+pub async fn get_project(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Project>> {
+    let (project, level) = state.core.find_project(&actor, &Lookup::parse(&id)).await?;
+    let chain = state.core.namespace_chain(project.namespace_id).await?;
+    let namespace = chain.last().ok_or(CoreError::NotFound("namespace"))?;
+    Ok(Json(Project::new(&project, namespace, level, &state.config)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateProjectInput {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    path: String,
+    namespace_id: Option<i64>,
+    #[serde(default)]
+    description: String,
+    visibility: Option<String>,
+    default_branch: Option<String>,
+}
+
+/// `POST /projects`
+pub async fn create_project(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiInput(input): ApiInput<CreateProjectInput>,
+) -> ApiResult<Response> {
+    let name = if input.name.trim().is_empty() { input.path.clone() } else { input.name };
+    let new = NewProjectInput {
+        name,
+        path: input.path,
+        namespace: input.namespace_id.map(NamespaceId),
+        description: input.description,
+        visibility: visibility(input.visibility.as_deref())?,
+        default_branch: input.default_branch,
+    };
+    let project = state.core.create_project(&actor, &new).await?;
+    let json = project_json(&state, &actor, &project).await?;
+    Ok((StatusCode::CREATED, Json(json)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UpdateProjectInput {
+    name: Option<String>,
+    path: Option<String>,
+    description: Option<String>,
+    visibility: Option<String>,
+    default_branch: Option<String>,
+    archived: Option<bool>,
+}
+
+/// `PUT /projects/:id`
+pub async fn update_project(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiInput(input): ApiInput<UpdateProjectInput>,
+) -> ApiResult<Json<Project>> {
+    let project = lookup_project(&state, &actor, &id).await?;
+    let changes = ProjectChanges {
+        name: input.name,
+        path: input.path,
+        description: input.description,
+        visibility: visibility(input.visibility.as_deref())?,
+        default_branch: input.default_branch,
+    };
+    let mut project = state.core.update_project(&actor, &project, &changes).await?;
+    if let Some(archived) = input.archived.filter(|a| *a != project.archived) {
+        project = state.core.set_project_archived(&actor, &project, archived).await?;
+    }
+    Ok(Json(project_json(&state, &actor, &project).await?))
+}
+
+/// `DELETE /projects/:id`
+pub async fn delete_project(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let project = lookup_project(&state, &actor, &id).await?;
+    state.core.delete_project(&actor, &project).await?;
+    Ok(accepted())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TransferInput {
+    namespace: Option<String>,
+}
+
+/// `PUT /projects/:id/transfer` (`namespace`: id or full path)
+pub async fn transfer_project(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiInput(input): ApiInput<TransferInput>,
+) -> ApiResult<Json<Project>> {
+    let project = lookup_project(&state, &actor, &id).await?;
+    let target = input.namespace.ok_or_else(|| crate::error::AppError::BadRequest("namespace is missing".into()))?;
+    let namespace = match Lookup::parse(&target) {
+        Lookup::Id(id) => NamespaceId(id),
+        Lookup::Path(path) => state.core.find_namespace(&actor, &path).await?.id,
+    };
+    let project = state.core.transfer_project(&actor, &project, namespace).await?;
+    Ok(Json(project_json(&state, &actor, &project).await?))
+}
+
+async fn set_archived(state: AppState, actor: Actor, id: String, archived: bool) -> ApiResult<Response> {
+    let project = lookup_project(&state, &actor, &id).await?;
+    let project = state.core.set_project_archived(&actor, &project, archived).await?;
+    Ok((StatusCode::CREATED, Json(project_json(&state, &actor, &project).await?)).into_response())
+}
+
+/// `POST /projects/:id/archive`
+pub async fn archive_project(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    set_archived(state, actor, id, true).await
+}
+
+/// `POST /projects/:id/unarchive`
+pub async fn unarchive_project(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    set_archived(state, actor, id, false).await
+}

@@ -1,0 +1,251 @@
+//! Wire types of the v4 API, shaped like GitLab's so its clients work. Built from core rows;
+//! rows themselves never reach the wire.
+
+use gantry_core::manage::members::EffectiveMember;
+use gantry_core::manage::tokens::format_expiry_date;
+use gantry_core::{MemberRow, NamespaceKind, NamespaceRow, ProjectRow, TokenRow, UserRow};
+use gantry_types::AccessLevel;
+use serde::Serialize;
+
+use crate::WebConfig;
+use crate::time_format::iso8601;
+
+/// A user as everyone may see them.
+#[derive(Debug, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub state: &'static str,
+    pub locked: bool,
+    pub avatar_url: Option<String>,
+    pub web_url: String,
+    pub created_at: String,
+    /// Only for the user themselves and administrators.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_admin: Option<bool>,
+}
+
+impl User {
+    /// `private` adds the e-mail and admin flag (for the user themselves or an administrator).
+    pub fn new(user: &UserRow, config: &WebConfig, private: bool) -> User {
+        User {
+            id: user.id.0,
+            username: user.username.clone(),
+            name: user.name.clone(),
+            state: if user.blocked { "blocked" } else { "active" },
+            locked: false,
+            avatar_url: None,
+            web_url: format!("{}/{}", config.external_url, user.username),
+            created_at: iso8601(user.created_at),
+            email: private.then(|| user.email.clone()),
+            is_admin: private.then_some(user.is_admin),
+        }
+    }
+}
+
+/// A group.
+#[derive(Debug, Serialize)]
+pub struct Group {
+    pub id: i64,
+    pub name: String,
+    pub path: String,
+    pub full_name: String,
+    pub full_path: String,
+    pub description: String,
+    pub visibility: &'static str,
+    pub parent_id: Option<i64>,
+    pub web_url: String,
+    pub avatar_url: Option<String>,
+    pub created_at: String,
+}
+
+impl Group {
+    pub fn new(group: &NamespaceRow, config: &WebConfig) -> Group {
+        Group {
+            id: group.id.0,
+            name: group.name.clone(),
+            path: group.path.clone(),
+            full_name: group.full_path.replace('/', " / "),
+            full_path: group.full_path.clone(),
+            description: group.description.clone(),
+            visibility: group.visibility.as_str(),
+            parent_id: group.parent_id.map(|id| id.0),
+            web_url: format!("{}/groups/{}", config.external_url, group.full_path),
+            avatar_url: None,
+            created_at: iso8601(group.created_at),
+        }
+    }
+}
+
+/// The namespace embedded in a project.
+#[derive(Debug, Serialize)]
+pub struct Namespace {
+    pub id: i64,
+    pub name: String,
+    pub path: String,
+    pub kind: &'static str,
+    pub full_path: String,
+    pub parent_id: Option<i64>,
+    pub web_url: String,
+}
+
+impl Namespace {
+    pub fn new(namespace: &NamespaceRow, config: &WebConfig) -> Namespace {
+        Namespace {
+            id: namespace.id.0,
+            name: namespace.name.clone(),
+            path: namespace.path.clone(),
+            kind: match namespace.kind {
+                NamespaceKind::User => "user",
+                NamespaceKind::Group => "group",
+            },
+            full_path: namespace.full_path.clone(),
+            parent_id: namespace.parent_id.map(|id| id.0),
+            web_url: format!("{}/{}", config.external_url, namespace.full_path),
+        }
+    }
+}
+
+/// The caller's access to a project, as GitLab reports it.
+#[derive(Debug, Serialize)]
+pub struct Permissions {
+    pub project_access: Option<AccessInfo>,
+    pub group_access: Option<AccessInfo>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AccessInfo {
+    pub access_level: i64,
+    pub notification_level: i64,
+}
+
+/// A project.
+#[derive(Debug, Serialize)]
+pub struct Project {
+    pub id: i64,
+    pub name: String,
+    pub name_with_namespace: String,
+    pub path: String,
+    pub path_with_namespace: String,
+    pub description: String,
+    pub visibility: &'static str,
+    pub default_branch: String,
+    pub archived: bool,
+    pub empty_repo: bool,
+    pub created_at: String,
+    pub last_activity_at: String,
+    pub creator_id: Option<i64>,
+    pub web_url: String,
+    pub http_url_to_repo: String,
+    pub ssh_url_to_repo: String,
+    pub readme_url: Option<String>,
+    pub avatar_url: Option<String>,
+    pub namespace: Namespace,
+    pub permissions: Permissions,
+}
+
+impl Project {
+    pub fn new(
+        project: &ProjectRow,
+        namespace: &NamespaceRow,
+        level: Option<AccessLevel>,
+        config: &WebConfig,
+    ) -> Project {
+        Project {
+            id: project.id.0,
+            name: project.name.clone(),
+            name_with_namespace: format!("{} / {}", namespace.full_path.replace('/', " / "), project.name),
+            path: project.path.clone(),
+            path_with_namespace: project.full_path.clone(),
+            description: project.description.clone(),
+            visibility: project.visibility.as_str(),
+            default_branch: project.default_branch.clone(),
+            archived: project.archived,
+            empty_repo: true,
+            created_at: iso8601(project.created_at),
+            last_activity_at: iso8601(project.updated_at),
+            creator_id: project.creator_id.map(|id| id.0),
+            web_url: format!("{}/{}", config.external_url, project.full_path),
+            http_url_to_repo: format!("{}/{}.git", config.external_url, project.full_path),
+            ssh_url_to_repo: format!("ssh://git@{}/{}.git", config.ssh_host, project.full_path),
+            readme_url: None,
+            avatar_url: None,
+            namespace: Namespace::new(namespace, config),
+            permissions: Permissions {
+                project_access: level.map(|l| AccessInfo { access_level: l.as_i64(), notification_level: 3 }),
+                group_access: None,
+            },
+        }
+    }
+}
+
+/// A member of a group or project.
+#[derive(Debug, Serialize)]
+pub struct Member {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub state: &'static str,
+    pub avatar_url: Option<String>,
+    pub web_url: String,
+    pub access_level: i64,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+}
+
+impl Member {
+    pub fn new(member: &MemberRow, level: i64, config: &WebConfig) -> Member {
+        Member {
+            id: member.user.id.0,
+            username: member.user.username.clone(),
+            name: member.user.name.clone(),
+            state: if member.user.blocked { "blocked" } else { "active" },
+            avatar_url: None,
+            web_url: format!("{}/{}", config.external_url, member.user.username),
+            access_level: level,
+            created_at: iso8601(member.created_at),
+            expires_at: member.expires_at.map(format_expiry_date),
+        }
+    }
+
+    pub fn effective(member: &EffectiveMember, config: &WebConfig) -> Member {
+        Member::new(&member.member, member.level.as_i64(), config)
+    }
+}
+
+/// A personal access token (without its secret, except right after creation).
+#[derive(Debug, Serialize)]
+pub struct PersonalAccessToken {
+    pub id: i64,
+    pub name: String,
+    pub revoked: bool,
+    pub created_at: String,
+    pub scopes: Vec<String>,
+    pub user_id: i64,
+    pub last_used_at: Option<String>,
+    pub active: bool,
+    pub expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl PersonalAccessToken {
+    pub fn new(token: &TokenRow, secret: Option<String>) -> PersonalAccessToken {
+        let expired = token.expires_at.is_some_and(|at| at <= gantry_core::now_millis());
+        PersonalAccessToken {
+            id: token.id.0,
+            name: token.name.clone(),
+            revoked: token.revoked,
+            created_at: iso8601(token.created_at),
+            scopes: token.scopes.split(',').map(str::to_owned).collect(),
+            user_id: token.user_id.0,
+            last_used_at: token.last_used_at.map(iso8601),
+            active: !token.revoked && !expired,
+            expires_at: token.expires_at.map(format_expiry_date),
+            token: secret,
+        }
+    }
+}

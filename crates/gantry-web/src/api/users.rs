@@ -1,0 +1,111 @@
+//! `/user`, `/users`: accounts.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use gantry_core::manage::accounts::NewAccount;
+use gantry_core::manage::accounts::UserFilter;
+use gantry_types::UserId;
+use serde::Deserialize;
+
+use super::types::User;
+use super::{ApiInput, ApiResult, PageParams, flag, paginated};
+use crate::AppState;
+use crate::auth::ApiActor;
+use crate::error::AppError;
+
+/// `GET /user`: the token's owner.
+pub async fn current_user(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Json<User>> {
+    let user = actor.require_user()?;
+    Ok(Json(User::new(user, &state.config, true)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UserListQuery {
+    username: Option<String>,
+    search: Option<String>,
+    blocked: Option<String>,
+}
+
+/// `GET /users`
+pub async fn list_users(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    uri: Uri,
+    Query(query): Query<UserListQuery>,
+    Query(page): Query<PageParams>,
+) -> ApiResult<Response> {
+    let page = page.resolve()?;
+    let filter = UserFilter {
+        username: query.username.filter(|u| !u.is_empty()),
+        search: query.search.filter(|s| !s.is_empty()),
+        blocked: flag(query.blocked.as_deref())?.filter(|b| *b),
+    };
+    let (users, total) = state.core.list_users(&actor, filter, page.db()).await?;
+    let admin = actor.is_admin();
+    let items = users.iter().map(|u| User::new(u, &state.config, admin)).collect();
+    Ok(paginated(&state.config.external_url, &uri, items, total, page))
+}
+
+/// `GET /users/:id`
+pub async fn get_user(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<User>> {
+    let id = id.parse::<i64>().map_err(|_| AppError::Core(gantry_core::CoreError::NotFound("user")))?;
+    let user = state.core.find_user(&actor, UserId(id)).await?;
+    let private = actor.is_admin() || actor.user().is_some_and(|u| u.id == user.id);
+    Ok(Json(User::new(&user, &state.config, private)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateUserInput {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    admin: bool,
+}
+
+/// `POST /users` (administrators)
+pub async fn create_user(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiInput(input): ApiInput<CreateUserInput>,
+) -> ApiResult<Response> {
+    let account =
+        NewAccount { username: input.username, email: input.email, name: input.name, password: input.password };
+    let user = state.core.create_user(&actor, &account, input.admin).await?;
+    Ok((StatusCode::CREATED, Json(User::new(&user, &state.config, true))).into_response())
+}
+
+async fn set_blocked(state: AppState, actor: gantry_core::Actor, id: String, blocked: bool) -> ApiResult<Response> {
+    let id = id.parse::<i64>().map_err(|_| AppError::Core(gantry_core::CoreError::NotFound("user")))?;
+    state.core.set_user_blocked(&actor, UserId(id), blocked).await?;
+    Ok((StatusCode::CREATED, Json(true)).into_response())
+}
+
+/// `POST /users/:id/block` (administrators)
+pub async fn block_user(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    set_blocked(state, actor, id, true).await
+}
+
+/// `POST /users/:id/unblock` (administrators)
+pub async fn unblock_user(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    set_blocked(state, actor, id, false).await
+}

@@ -1,0 +1,217 @@
+//! Who is asking: the extractors that authenticate every request, check token scopes for the
+//! API and CSRF tokens for forms. Routes get their actor only through these.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use gantry_core::Actor;
+use gantry_types::TokenScope;
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::error::{ApiError, AppError, PageError};
+
+/// Cookie holding the session secret.
+pub const SESSION_COOKIE: &str = "gantry_session";
+/// Cookie holding the CSRF token that every form must echo.
+pub const CSRF_COOKIE: &str = "gantry_csrf";
+
+/// Reads one cookie from the request headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// Compares two secrets in time independent of where they differ.
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The scope a token needs for an API request: reads need `read_api` (or `api`), writes `api`.
+fn scope_allows(scopes: &gantry_types::TokenScopes, method: &Method) -> Result<(), &'static str> {
+    let read = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if scopes.contains(TokenScope::Api) || (read && scopes.contains(TokenScope::ReadApi)) {
+        Ok(())
+    } else if read {
+        Err("read_api")
+    } else {
+        Err("api")
+    }
+}
+
+/// The caller of an API route: anonymous, or the owner of a personal access token whose
+/// scopes allow this request.
+#[derive(Debug, Clone)]
+pub struct ApiActor(pub Actor);
+
+fn presented_token(headers: &HeaderMap) -> Option<&str> {
+    if let Some(value) = headers.get("private-token") {
+        return value.to_str().ok().map(str::trim);
+    }
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    value.strip_prefix("Bearer ").map(str::trim)
+}
+
+impl FromRequestParts<AppState> for ApiActor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(secret) = presented_token(&parts.headers) else {
+            return Ok(ApiActor(Actor::Anonymous));
+        };
+        let (user, token) = state
+            .core
+            .authenticate_token(secret)
+            .await?
+            .map_err(|problem| AppError::InvalidToken(problem.message()))?;
+        let scopes = gantry_types::TokenScopes::parse_list(&token.scopes)
+            .map_err(|_| AppError::InvalidToken("invalid token"))?;
+        scope_allows(&scopes, &parts.method).map_err(AppError::InsufficientScope)?;
+        Ok(ApiActor(Actor::User(user)))
+    }
+}
+
+/// A CSRF token placed in the request by [`csrf_cookie`] (new visitors get one here).
+#[derive(Debug, Clone)]
+pub struct CsrfToken(pub String);
+
+/// Middleware: makes sure every browser has a CSRF cookie, so the first form it sees
+/// already carries a token.
+pub async fn csrf_cookie(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path();
+    if path.starts_with("/api/")
+        || path.starts_with("/assets/")
+        || path.starts_with("/-/health")
+        || path.starts_with("/-/readiness")
+        || path == "/metrics"
+    {
+        return next.run(request).await;
+    }
+    let existing = cookie(request.headers(), CSRF_COOKIE).filter(|v| v.len() == 64).map(str::to_owned);
+    let token = existing.clone().unwrap_or_else(gantry_core::random_token);
+    request.extensions_mut().insert(CsrfToken(token.clone()));
+    let mut response = next.run(request).await;
+    if existing.is_none() {
+        let cookie = set_cookie(CSRF_COOKIE, &token, None, state.config.secure_cookies);
+        if let Ok(value) = cookie.parse() {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Path=/, `Secure` behind https; `max_age`
+/// `Some(0)` deletes the cookie, `None` makes it last for the browser session.
+pub fn set_cookie(name: &str, value: &str, max_age: Option<u64>, secure: bool) -> String {
+    let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(age) = max_age {
+        cookie.push_str(&format!("; Max-Age={age}"));
+    }
+    if secure {
+        cookie.push_str("; Secure");
+    }
+    cookie
+}
+
+/// The visitor of a web page: their actor, their session secret and their CSRF token.
+#[derive(Debug, Clone)]
+pub struct PageActor {
+    pub actor: Actor,
+    pub session: Option<String>,
+    pub csrf: String,
+}
+
+impl PageActor {
+    /// The signed-in user, or a redirect to the sign-in page (as an error the handler returns).
+    pub fn require_user(&self) -> Result<&gantry_core::UserRow, PageError> {
+        self.actor
+            .user()
+            .ok_or(PageError { error: AppError::Core(gantry_core::CoreError::Unauthorized), signed_in: false })
+    }
+
+    /// Wraps an error for this visitor (so anonymous visitors are offered to sign in).
+    pub fn error(&self, error: impl Into<AppError>) -> PageError {
+        PageError { error: error.into(), signed_in: self.actor.user().is_some() }
+    }
+}
+
+impl FromRequestParts<AppState> for PageActor {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let csrf = parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
+        let session = cookie(&parts.headers, SESSION_COOKIE).filter(|s| s.len() == 64).map(str::to_owned);
+        let actor = match &session {
+            Some(secret) => match state.core.session_user(secret).await? {
+                Some(user) => Actor::User(user),
+                None => Actor::Anonymous,
+            },
+            None => Actor::Anonymous,
+        };
+        Ok(PageActor { actor, session, csrf })
+    }
+}
+
+/// A form post whose CSRF token matched the visitor's cookie, parsed into `T`.
+#[derive(Debug)]
+pub struct CsrfForm<T>(pub T);
+
+#[derive(serde::Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    authenticity_token: String,
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = PageError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let is_form = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !is_form {
+            return Err(AppError::UnsupportedMediaType.into());
+        }
+        let expected = cookie(request.headers(), CSRF_COOKIE).map(str::to_owned);
+        let body = Bytes::from_request(request, state).await.map_err(|_| AppError::PayloadTooLarge)?;
+        let field: CsrfField = serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
+        if !expected.is_some_and(|cookie| constant_time_eq(&cookie, &field.authenticity_token)) {
+            return Err(AppError::Csrf.into());
+        }
+        let form =
+            serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(format!("invalid form: {e}")))?;
+        Ok(CsrfForm(form))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_cookies_and_scopes() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, "a=1; gantry_csrf=xyz; b=2".parse().unwrap());
+        assert_eq!(cookie(&headers, CSRF_COOKIE), Some("xyz"));
+        assert_eq!(cookie(&headers, "missing"), None);
+        let read_only = gantry_types::TokenScopes::parse_list("read_api").unwrap();
+        assert!(scope_allows(&read_only, &Method::GET).is_ok());
+        assert_eq!(scope_allows(&read_only, &Method::POST), Err("api"));
+        let git_only = gantry_types::TokenScopes::parse_list("read_repository").unwrap();
+        assert_eq!(scope_allows(&git_only, &Method::GET), Err("read_api"));
+        assert!(constant_time_eq("abc", "abc") && !constant_time_eq("abc", "abd") && !constant_time_eq("a", "ab"));
+    }
+}

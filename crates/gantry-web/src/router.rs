@@ -1,0 +1,237 @@
+//! Every route of Gantry's HTTP server, in one table. The router and the route list (used by
+//! the OpenAPI document and the authorisation sweep test) are built from the same table, so
+//! neither can miss a route.
+
+use axum::Router;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodFilter, on};
+
+use crate::api::{groups, members, openapi, projects, tokens, users};
+use crate::ui;
+use crate::{AppState, assets, health, metrics};
+
+/// Which part of the server a route belongs to (decides how the sweep test calls it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteScope {
+    /// `/api/v4/…`: token-authenticated JSON.
+    Api,
+    /// Web pages and forms at fixed paths.
+    Ui,
+    /// Pages under a group's (or user's) path: `/{namespace}/-/…`.
+    GroupPage,
+    /// Pages under a project's path: `/{namespace}/{project}/-/…`.
+    ProjectPage,
+    /// Health, readiness, metrics and static assets.
+    Public,
+}
+
+/// One route: method, path pattern (axum syntax), scope and a one-line summary.
+#[derive(Debug, Clone)]
+pub struct RouteInfo {
+    pub method: Method,
+    pub path: &'static str,
+    pub scope: RouteScope,
+    pub summary: &'static str,
+}
+
+struct Table {
+    router: Router<AppState>,
+    routes: Vec<RouteInfo>,
+    scope: RouteScope,
+}
+
+impl Table {
+    fn new(scope: RouteScope) -> Table {
+        Table { router: Router::new(), routes: Vec::new(), scope }
+    }
+
+    fn scope(mut self, scope: RouteScope) -> Table {
+        self.scope = scope;
+        self
+    }
+
+    fn route<H, T>(mut self, method: Method, path: &'static str, summary: &'static str, handler: H) -> Table
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone()).expect("standard method");
+        self.router = self.router.route(path, on(filter, handler));
+        self.routes.push(RouteInfo { method, path, scope: self.scope, summary });
+        self
+    }
+
+    fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, summary: &'static str, handler: H) -> Table {
+        self.route(Method::GET, path, summary, handler)
+    }
+    fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, summary: &'static str, handler: H) -> Table {
+        self.route(Method::POST, path, summary, handler)
+    }
+    fn put<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, summary: &'static str, handler: H) -> Table {
+        self.route(Method::PUT, path, summary, handler)
+    }
+    fn delete<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        summary: &'static str,
+        handler: H,
+    ) -> Table {
+        self.route(Method::DELETE, path, summary, handler)
+    }
+}
+
+fn top_level() -> Table {
+    Table::new(RouteScope::Public)
+        .get("/-/health", "Liveness check", health::health)
+        .get("/-/readiness", "Readiness check (database reachable)", health::readiness)
+        .get("/metrics", "Prometheus metrics", metrics::metrics)
+        .get("/assets/style.css", "Stylesheet", assets::stylesheet)
+        .scope(RouteScope::Api)
+        .get("/api/v4/openapi.json", "This document", openapi::openapi)
+        .get("/api/v4/user", "The authenticated user", users::current_user)
+        .get("/api/v4/users", "List users (filters: username, search, blocked)", users::list_users)
+        .post("/api/v4/users", "Create a user (administrators)", users::create_user)
+        .get("/api/v4/users/{user_id}", "Get a user", users::get_user)
+        .post("/api/v4/users/{user_id}/block", "Block a user (administrators)", users::block_user)
+        .post("/api/v4/users/{user_id}/unblock", "Unblock a user (administrators)", users::unblock_user)
+        .get("/api/v4/groups", "List groups", groups::list_groups)
+        .post("/api/v4/groups", "Create a group or subgroup (parent_id)", groups::create_group)
+        .get("/api/v4/groups/{id}", "Get a group", groups::get_group)
+        .put("/api/v4/groups/{id}", "Update a group", groups::update_group)
+        .delete("/api/v4/groups/{id}", "Delete a group with everything in it", groups::delete_group)
+        .get("/api/v4/groups/{id}/subgroups", "List a group's subgroups", groups::list_subgroups)
+        .get("/api/v4/groups/{id}/projects", "List a group's projects", groups::list_group_projects)
+        .get("/api/v4/groups/{id}/members", "List a group's direct members", members::group::list)
+        .post("/api/v4/groups/{id}/members", "Add a member to a group", members::group::add)
+        .get(
+            "/api/v4/groups/{id}/members/all",
+            "List a group's members including inherited ones",
+            members::group::list_all,
+        )
+        .get(
+            "/api/v4/groups/{id}/members/all/{user_id}",
+            "Get a direct or inherited group member",
+            members::group::get_inherited,
+        )
+        .get("/api/v4/groups/{id}/members/{user_id}", "Get a group member", members::group::get)
+        .put("/api/v4/groups/{id}/members/{user_id}", "Change a group member's role", members::group::update)
+        .delete("/api/v4/groups/{id}/members/{user_id}", "Remove a group member", members::group::remove)
+        .get("/api/v4/projects", "List projects", projects::list_projects)
+        .post("/api/v4/projects", "Create a project", projects::create_project)
+        .get("/api/v4/projects/{id}", "Get a project", projects::get_project)
+        .put("/api/v4/projects/{id}", "Update a project", projects::update_project)
+        .delete("/api/v4/projects/{id}", "Delete a project", projects::delete_project)
+        .put("/api/v4/projects/{id}/transfer", "Move a project to another namespace", projects::transfer_project)
+        .post("/api/v4/projects/{id}/archive", "Archive a project", projects::archive_project)
+        .post("/api/v4/projects/{id}/unarchive", "Unarchive a project", projects::unarchive_project)
+        .get("/api/v4/projects/{id}/members", "List a project's direct members", members::project::list)
+        .post("/api/v4/projects/{id}/members", "Add a member to a project", members::project::add)
+        .get(
+            "/api/v4/projects/{id}/members/all",
+            "List a project's members including inherited ones",
+            members::project::list_all,
+        )
+        .get(
+            "/api/v4/projects/{id}/members/all/{user_id}",
+            "Get a direct or inherited project member",
+            members::project::get_inherited,
+        )
+        .get("/api/v4/projects/{id}/members/{user_id}", "Get a project member", members::project::get)
+        .put("/api/v4/projects/{id}/members/{user_id}", "Change a project member's role", members::project::update)
+        .delete("/api/v4/projects/{id}/members/{user_id}", "Remove a project member", members::project::remove)
+        .get("/api/v4/personal_access_tokens", "List your personal access tokens", tokens::list_tokens)
+        .get("/api/v4/personal_access_tokens/{token_id}", "Get a personal access token", tokens::get_token)
+        .delete("/api/v4/personal_access_tokens/{token_id}", "Revoke a personal access token", tokens::revoke_token)
+        .post(
+            "/api/v4/user/personal_access_tokens",
+            "Create a personal access token for yourself",
+            tokens::create_token,
+        )
+        .scope(RouteScope::Ui)
+        .get("/", "Home: the dashboard, or the sign-in page", ui::dashboard::home)
+        .get("/users/sign_in", "Sign-in form", ui::sessions::sign_in_form)
+        .post("/users/sign_in", "Sign in", ui::sessions::sign_in)
+        .get("/users/sign_up", "Sign-up form", ui::sessions::sign_up_form)
+        .post("/users/sign_up", "Create an account", ui::sessions::sign_up)
+        .post("/users/sign_out", "Sign out", ui::sessions::sign_out)
+        .get("/dashboard", "Your projects and groups", ui::dashboard::dashboard)
+        .get("/explore", "Projects you can see", ui::dashboard::explore)
+        .get("/groups/new", "New group form", ui::groups::new_group_form)
+        .post("/groups", "Create a group", ui::groups::create_group)
+        .get("/projects/new", "New project form", ui::projects::new_project_form)
+        .post("/projects", "Create a project", ui::projects::create_project)
+        .get("/-/profile", "Profile settings", ui::profile::profile)
+        .post("/-/profile", "Update profile", ui::profile::update_profile)
+        .post("/-/profile/password", "Change password", ui::profile::change_password)
+        .get("/-/profile/personal_access_tokens", "Personal access tokens", ui::profile::tokens)
+        .post("/-/profile/personal_access_tokens", "Create a personal access token", ui::profile::create_token)
+        .post(
+            "/-/profile/personal_access_tokens/{token_id}/revoke",
+            "Revoke a personal access token",
+            ui::profile::revoke_token,
+        )
+        .get("/admin", "Admin area: users", ui::admin::users)
+        .post("/admin/users", "Create a user", ui::admin::create_user)
+        .post("/admin/users/{user_id}/block", "Block a user", ui::admin::block_user)
+        .post("/admin/users/{user_id}/unblock", "Unblock a user", ui::admin::unblock_user)
+        .get("/admin/settings", "Instance settings", ui::admin::settings)
+        .post("/admin/settings", "Save instance settings", ui::admin::save_settings)
+}
+
+/// Pages under a group's or user's path (`/{namespace}/-/…`); paths are relative to it.
+fn group_pages() -> Table {
+    Table::new(RouteScope::GroupPage)
+        .get("/", "Group (or user) overview", ui::groups::show)
+        .get("/members", "Group members", ui::members::group_members)
+        .post("/members", "Add a group member", ui::members::add_group_member)
+        .post("/members/{user_id}/update", "Change a group member's role", ui::members::update_group_member)
+        .post("/members/{user_id}/remove", "Remove a group member", ui::members::remove_group_member)
+        .get("/settings", "Group settings", ui::groups::settings)
+        .post("/settings", "Save group settings", ui::groups::save_settings)
+        .post("/delete", "Delete the group", ui::groups::delete)
+}
+
+/// Pages under a project's path (`/{namespace}/{project}/-/…`); paths are relative to it.
+fn project_pages() -> Table {
+    Table::new(RouteScope::ProjectPage)
+        .get("/", "Project overview", ui::projects::show)
+        .get("/members", "Project members", ui::members::project_members)
+        .post("/members", "Add a project member", ui::members::add_project_member)
+        .post("/members/{user_id}/update", "Change a project member's role", ui::members::update_project_member)
+        .post("/members/{user_id}/remove", "Remove a project member", ui::members::remove_project_member)
+        .get("/settings", "Project settings", ui::projects::settings)
+        .post("/settings", "Save project settings", ui::projects::save_settings)
+        .post("/transfer", "Transfer the project", ui::projects::transfer)
+        .post("/archive", "Archive the project", ui::projects::archive)
+        .post("/unarchive", "Unarchive the project", ui::projects::unarchive)
+        .post("/delete", "Delete the project", ui::projects::delete)
+}
+
+/// Every route, top-level ones first, then namespace pages (their paths shown relative).
+pub fn route_table() -> Vec<RouteInfo> {
+    let mut routes = top_level().routes;
+    routes.extend(group_pages().routes);
+    routes.extend(project_pages().routes);
+    routes
+}
+
+/// The whole application with its middleware: namespace pages dispatched by path, a CSRF
+/// cookie for browsers, metrics, a body-size limit and a request timeout.
+pub fn app(state: AppState) -> Router {
+    let routers = crate::namespace_dispatch::NamespaceRouters {
+        group: group_pages().router.fallback(ui::not_found).with_state(state.clone()),
+        project: project_pages().router.fallback(ui::not_found).with_state(state.clone()),
+    };
+    top_level()
+        .router
+        .fallback(move |state, request| crate::namespace_dispatch::dispatch(state, routers.clone(), request))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::csrf_cookie))
+        .layer(axum::extract::DefaultBodyLimit::max(crate::BODY_LIMIT_BYTES))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            std::time::Duration::from_secs(60),
+        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .with_state(state)
+}

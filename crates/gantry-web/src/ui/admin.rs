@@ -1,0 +1,140 @@
+//! The admin area: users (create, block, unblock) and instance settings.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use gantry_core::manage::accounts::{NewAccount, UserFilter};
+use gantry_core::{Page, UserRow};
+use gantry_types::UserId;
+use serde::Deserialize;
+
+use super::{Chrome, PageResult, form_error, render, see_other};
+use crate::AppState;
+use crate::auth::{CsrfForm, PageActor};
+use crate::time_format::date;
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    chrome: Chrome,
+    users: Vec<UserRow>,
+    error: Option<String>,
+}
+
+impl UsersPage {
+    fn created(&self, user: &UserRow) -> String {
+        date(user.created_at)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/settings.html")]
+struct SettingsPage {
+    chrome: Chrome,
+    signup_enabled: bool,
+}
+
+fn require_admin(visitor: &PageActor) -> Result<(), crate::error::PageError> {
+    visitor.require_user()?;
+    if !visitor.actor.is_admin() {
+        return Err(visitor.error(gantry_core::CoreError::NotFound("page")));
+    }
+    Ok(())
+}
+
+async fn users_page(state: &AppState, visitor: &PageActor, status: StatusCode, error: Option<String>) -> PageResult {
+    require_admin(visitor)?;
+    let (users, _) =
+        state.core.list_users(&visitor.actor, UserFilter::default(), Page { offset: 0, limit: 500 }).await?;
+    render(status, &UsersPage { chrome: Chrome::new(visitor), users, error })
+}
+
+/// `GET /admin`
+pub async fn users(State(state): State<AppState>, visitor: PageActor) -> PageResult {
+    users_page(&state, &visitor, StatusCode::OK, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewUserForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    admin: Option<String>,
+}
+
+/// `POST /admin/users`
+pub async fn create_user(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    CsrfForm(form): CsrfForm<NewUserForm>,
+) -> PageResult {
+    require_admin(&visitor)?;
+    let account = NewAccount { username: form.username, email: form.email, name: form.name, password: form.password };
+    match state.core.create_user(&visitor.actor, &account, form.admin.is_some()).await {
+        Ok(_) => see_other("/admin"),
+        Err(error) => {
+            let (status, message) = form_error(error);
+            users_page(&state, &visitor, status, Some(message)).await
+        }
+    }
+}
+
+async fn set_blocked(state: AppState, visitor: PageActor, id: i64, blocked: bool) -> PageResult {
+    require_admin(&visitor)?;
+    match state.core.set_user_blocked(&visitor.actor, UserId(id), blocked).await {
+        Ok(_) => see_other("/admin"),
+        Err(error) => {
+            let (status, message) = form_error(error);
+            users_page(&state, &visitor, status, Some(message)).await
+        }
+    }
+}
+
+/// `POST /admin/users/{user_id}/block`
+pub async fn block_user(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    set_blocked(state, visitor, id, true).await
+}
+
+/// `POST /admin/users/{user_id}/unblock`
+pub async fn unblock_user(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    set_blocked(state, visitor, id, false).await
+}
+
+/// `GET /admin/settings`
+pub async fn settings(State(state): State<AppState>, visitor: PageActor) -> PageResult {
+    require_admin(&visitor)?;
+    let signup_enabled = state.core.signup_enabled().await?;
+    render(StatusCode::OK, &SettingsPage { chrome: Chrome::new(&visitor), signup_enabled })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SettingsForm {
+    signup_enabled: Option<String>,
+}
+
+/// `POST /admin/settings`
+pub async fn save_settings(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    CsrfForm(form): CsrfForm<SettingsForm>,
+) -> PageResult {
+    require_admin(&visitor)?;
+    state.core.set_signup_enabled(&visitor.actor, form.signup_enabled.is_some()).await?;
+    see_other("/admin/settings")
+}

@@ -1,0 +1,256 @@
+//! Group pages: new group, overview (subgroups, projects, members), settings, deletion. The
+//! overview also serves users' personal namespaces.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use gantry_core::manage::groups::{GroupChanges, Lookup, NewGroup};
+use gantry_core::manage::projects::ProjectQuery;
+use gantry_core::policy::GroupAction;
+use gantry_core::{MemberRow, NamespaceKind, NamespaceRow, Page, ProjectRow};
+use gantry_types::{NamespaceId, Visibility};
+use serde::Deserialize;
+
+use super::{Chrome, Crumb, PageResult, breadcrumbs, form_error, render, see_other};
+use crate::AppState;
+use crate::auth::{CsrfForm, PageActor};
+use crate::namespace_dispatch::NamespaceTarget;
+
+#[derive(Template)]
+#[template(path = "groups/new.html")]
+struct NewGroupPage {
+    chrome: Chrome,
+    parent: Option<NamespaceRow>,
+    name: String,
+    path: String,
+    description: String,
+    visibility: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "groups/show.html")]
+struct GroupPage {
+    chrome: Chrome,
+    crumbs: Vec<Crumb>,
+    group: NamespaceRow,
+    is_user: bool,
+    subgroups: Vec<NamespaceRow>,
+    projects: Vec<ProjectRow>,
+    members: Vec<MemberRow>,
+    can_create_project: bool,
+    can_create_subgroup: bool,
+    can_admin: bool,
+}
+
+#[derive(Template)]
+#[template(path = "groups/settings.html")]
+struct GroupSettingsPage {
+    chrome: Chrome,
+    crumbs: Vec<Crumb>,
+    group: NamespaceRow,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NewGroupQuery {
+    parent_id: Option<i64>,
+}
+
+async fn parent_group(
+    state: &AppState,
+    visitor: &PageActor,
+    parent: Option<i64>,
+) -> Result<Option<NamespaceRow>, crate::error::PageError> {
+    match parent {
+        Some(id) => {
+            Ok(Some(state.core.find_group(&visitor.actor, &Lookup::Id(id)).await.map_err(|e| visitor.error(e))?.0))
+        }
+        None => Ok(None),
+    }
+}
+
+/// `GET /groups/new[?parent_id=N]`
+pub async fn new_group_form(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Query(query): Query<NewGroupQuery>,
+) -> PageResult {
+    visitor.require_user()?;
+    let parent = parent_group(&state, &visitor, query.parent_id).await?;
+    let page = NewGroupPage {
+        chrome: Chrome::new(&visitor),
+        parent,
+        name: String::new(),
+        path: String::new(),
+        description: String::new(),
+        visibility: "private".into(),
+        error: None,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GroupForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    path: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    visibility: String,
+    parent_id: Option<i64>,
+}
+
+/// `POST /groups`
+pub async fn create_group(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    CsrfForm(form): CsrfForm<GroupForm>,
+) -> PageResult {
+    visitor.require_user()?;
+    let new = NewGroup {
+        name: form.name.clone(),
+        path: form.path.clone(),
+        description: form.description.clone(),
+        visibility: Visibility::parse(&form.visibility),
+        parent: form.parent_id.map(NamespaceId),
+    };
+    match state.core.create_group(&visitor.actor, &new).await {
+        Ok(group) => see_other(&format!("/{}", group.full_path)),
+        Err(error) => {
+            let (status, message) = form_error(error);
+            let parent = parent_group(&state, &visitor, form.parent_id).await?;
+            let page = NewGroupPage {
+                chrome: Chrome::new(&visitor),
+                parent,
+                name: form.name,
+                path: form.path,
+                description: form.description,
+                visibility: form.visibility,
+                error: Some(message),
+            };
+            render(status, &page)
+        }
+    }
+}
+
+/// `GET /{namespace}`: a group's overview, or a user's projects.
+pub async fn show(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(NamespaceTarget(id)): Extension<NamespaceTarget>,
+) -> PageResult {
+    let actor = &visitor.actor;
+    let core = &state.core;
+    let chain = core.namespace_chain(id).await?;
+    let namespace =
+        chain.last().cloned().ok_or_else(|| visitor.error(gantry_core::CoreError::NotFound("namespace")))?;
+    let page_size = Page { offset: 0, limit: 100 };
+    if namespace.kind == NamespaceKind::User {
+        let (projects, _) =
+            core.list_projects(actor, &ProjectQuery::default(), Some((namespace.id, false)), page_size).await?;
+        let is_owner = actor.user().is_some_and(|u| namespace.owner_id == Some(u.id));
+        let page = GroupPage {
+            chrome: Chrome::new(&visitor),
+            crumbs: breadcrumbs(&chain, None),
+            group: namespace,
+            is_user: true,
+            subgroups: Vec::new(),
+            projects,
+            members: Vec::new(),
+            can_create_project: is_owner,
+            can_create_subgroup: false,
+            can_admin: false,
+        };
+        return render(StatusCode::OK, &page);
+    }
+    let (group, level) = core.find_group(actor, &Lookup::Id(id.0)).await.map_err(|e| visitor.error(e))?;
+    let (subgroups, _) = core.list_subgroups(actor, &group, page_size).await?;
+    let (projects, _) = core.list_projects(actor, &ProjectQuery::default(), Some((group.id, false)), page_size).await?;
+    let members = core.list_members(actor, gantry_core::manage::members::MemberTarget::Group(&group)).await?;
+    let allowed = |action: GroupAction| level.is_some_and(|l| l >= action.required_level());
+    let page = GroupPage {
+        chrome: Chrome::new(&visitor),
+        crumbs: breadcrumbs(&chain, None),
+        is_user: false,
+        subgroups,
+        projects,
+        members,
+        can_create_project: allowed(GroupAction::CreateProject),
+        can_create_subgroup: allowed(GroupAction::CreateSubgroup),
+        can_admin: allowed(GroupAction::Update),
+        group,
+    };
+    render(StatusCode::OK, &page)
+}
+
+async fn load_for_admin(
+    state: &AppState,
+    visitor: &PageActor,
+    id: NamespaceId,
+) -> Result<(NamespaceRow, Vec<Crumb>), crate::error::PageError> {
+    let (group, _) = state.core.find_group(&visitor.actor, &Lookup::Id(id.0)).await.map_err(|e| visitor.error(e))?;
+    state.core.authorize_group(&visitor.actor, &group, GroupAction::Update).await.map_err(|e| visitor.error(e))?;
+    let chain = state.core.namespace_chain(group.id).await?;
+    Ok((group, breadcrumbs(&chain, None)))
+}
+
+/// `GET /{group}/-/settings`
+pub async fn settings(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(NamespaceTarget(id)): Extension<NamespaceTarget>,
+) -> PageResult {
+    let (group, crumbs) = load_for_admin(&state, &visitor, id).await?;
+    render(StatusCode::OK, &GroupSettingsPage { chrome: Chrome::new(&visitor), crumbs, group, error: None })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GroupSettingsForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    path: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    visibility: String,
+}
+
+/// `POST /{group}/-/settings`
+pub async fn save_settings(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(NamespaceTarget(id)): Extension<NamespaceTarget>,
+    CsrfForm(form): CsrfForm<GroupSettingsForm>,
+) -> PageResult {
+    let (group, crumbs) = load_for_admin(&state, &visitor, id).await?;
+    let changes = GroupChanges {
+        name: Some(form.name),
+        path: Some(form.path),
+        description: Some(form.description),
+        visibility: Visibility::parse(&form.visibility),
+    };
+    match state.core.update_group(&visitor.actor, &group, &changes).await {
+        Ok(updated) => see_other(&format!("/{}/-/settings", updated.full_path)),
+        Err(error) => {
+            let (status, message) = form_error(error);
+            render(status, &GroupSettingsPage { chrome: Chrome::new(&visitor), crumbs, group, error: Some(message) })
+        }
+    }
+}
+
+/// `POST /{group}/-/delete`
+pub async fn delete(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(NamespaceTarget(id)): Extension<NamespaceTarget>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    let (group, _) = state.core.find_group(&visitor.actor, &Lookup::Id(id.0)).await.map_err(|e| visitor.error(e))?;
+    state.core.delete_group(&visitor.actor, &group).await.map_err(|e| visitor.error(e))?;
+    see_other("/dashboard")
+}

@@ -1,0 +1,85 @@
+//! The web UI: server-rendered pages, one typed template per page, forms protected by CSRF
+//! tokens, working without JavaScript.
+
+pub mod admin;
+pub mod dashboard;
+pub mod groups;
+pub mod members;
+pub mod profile;
+pub mod projects;
+pub mod sessions;
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use gantry_core::{NamespaceRow, ProjectRow};
+
+use crate::auth::PageActor;
+use crate::error::{AppError, PageError};
+
+/// Results of page handlers.
+pub type PageResult = Result<Response, PageError>;
+
+/// What every page's frame shows: who is signed in, the CSRF token for its forms.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub username: Option<String>,
+    pub is_admin: bool,
+    pub csrf: String,
+}
+
+impl Chrome {
+    pub fn new(visitor: &PageActor) -> Chrome {
+        Chrome {
+            username: visitor.actor.user().map(|u| u.username.clone()),
+            is_admin: visitor.actor.is_admin(),
+            csrf: visitor.csrf.clone(),
+        }
+    }
+}
+
+/// Renders a page with a status.
+pub fn render(status: StatusCode, page: &impl Template) -> PageResult {
+    let html = page.render().map_err(|e| {
+        tracing::error!(error = %e, "template failed to render");
+        PageError { error: AppError::BadRequest("page failed to render".into()), signed_in: true }
+    })?;
+    Ok((status, Html(html)).into_response())
+}
+
+/// After a successful form post: back to a page (303, so reloading does not post again).
+pub fn see_other(location: &str) -> PageResult {
+    Ok(Redirect::to(location).into_response())
+}
+
+/// The page for paths that lead nowhere.
+pub async fn not_found() -> PageError {
+    PageError { error: AppError::NotFound, signed_in: false }
+}
+
+/// One step of a breadcrumb trail.
+#[derive(Debug, Clone)]
+pub struct Crumb {
+    pub name: String,
+    pub href: String,
+}
+
+/// The trail of groups down to `namespace` (and the project, if any).
+pub fn breadcrumbs(chain: &[NamespaceRow], project: Option<&ProjectRow>) -> Vec<Crumb> {
+    let mut crumbs: Vec<Crumb> =
+        chain.iter().map(|ns| Crumb { name: ns.name.clone(), href: format!("/{}", ns.full_path) }).collect();
+    if let Some(project) = project {
+        crumbs.push(Crumb { name: project.name.clone(), href: format!("/{}", project.full_path) });
+    }
+    crumbs
+}
+
+/// A form's error shown above it, with the status it answers with.
+pub fn form_error(error: gantry_core::CoreError) -> (StatusCode, String) {
+    AppError::Core(error).status_and_message()
+}
+
+/// Roles for role pickers.
+pub fn role_options() -> Vec<(i64, &'static str)> {
+    gantry_types::AccessLevel::ALL.iter().map(|l| (l.as_i64(), l.label())).collect()
+}

@@ -1,0 +1,205 @@
+//! The signed-in user's settings: profile, password, personal access tokens.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use gantry_core::manage::tokens::{format_expiry_date, parse_expiry_date};
+use gantry_core::{CoreError, TokenRow};
+use gantry_types::{TokenId, TokenScope, TokenScopes};
+use serde::Deserialize;
+
+use super::{Chrome, PageResult, form_error, render, see_other};
+use crate::AppState;
+use crate::auth::{CsrfForm, PageActor};
+use crate::time_format::date;
+
+#[derive(Template)]
+#[template(path = "profile/profile.html")]
+struct ProfilePage {
+    chrome: Chrome,
+    name: String,
+    email: String,
+    error: Option<String>,
+    password_error: Option<String>,
+}
+
+/// One row of the tokens table.
+pub struct TokenLine {
+    pub id: i64,
+    pub name: String,
+    pub scopes: String,
+    pub created: String,
+    pub expires: String,
+    pub last_used: String,
+    pub state: &'static str,
+}
+
+impl TokenLine {
+    fn new(token: &TokenRow) -> TokenLine {
+        let expired = token.expires_at.is_some_and(|at| at <= gantry_core::now_millis());
+        TokenLine {
+            id: token.id.0,
+            name: token.name.clone(),
+            scopes: token.scopes.replace(',', ", "),
+            created: date(token.created_at),
+            expires: token.expires_at.map_or("never".to_owned(), format_expiry_date),
+            last_used: token.last_used_at.map_or("never".to_owned(), date),
+            state: if token.revoked {
+                "revoked"
+            } else if expired {
+                "expired"
+            } else {
+                "active"
+            },
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "profile/tokens.html")]
+struct TokensPage {
+    chrome: Chrome,
+    tokens: Vec<TokenLine>,
+    scopes: Vec<(&'static str, &'static str)>,
+    new_token: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /-/profile`
+pub async fn profile(visitor: PageActor) -> PageResult {
+    let user = visitor.require_user()?;
+    let page = ProfilePage {
+        chrome: Chrome::new(&visitor),
+        name: user.name.clone(),
+        email: user.email.clone(),
+        error: None,
+        password_error: None,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+}
+
+/// `POST /-/profile`
+pub async fn update_profile(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    CsrfForm(form): CsrfForm<ProfileForm>,
+) -> PageResult {
+    visitor.require_user()?;
+    match state.core.update_profile(&visitor.actor, &form.name, &form.email).await {
+        Ok(_) => see_other("/-/profile"),
+        Err(error) => {
+            let (status, message) = form_error(error);
+            let page = ProfilePage {
+                chrome: Chrome::new(&visitor),
+                name: form.name,
+                email: form.email,
+                error: Some(message),
+                password_error: None,
+            };
+            render(status, &page)
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+/// `POST /-/profile/password`
+pub async fn change_password(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> PageResult {
+    let user = visitor.require_user()?.clone();
+    match state.core.change_password(&visitor.actor, &form.current_password, &form.new_password).await {
+        Ok(()) => see_other("/-/profile"),
+        Err(error) => {
+            let (status, message) = form_error(error);
+            let page = ProfilePage {
+                chrome: Chrome::new(&visitor),
+                name: user.name,
+                email: user.email,
+                error: None,
+                password_error: Some(message),
+            };
+            render(status, &page)
+        }
+    }
+}
+
+async fn tokens_page(
+    state: &AppState,
+    visitor: &PageActor,
+    status: StatusCode,
+    new_token: Option<String>,
+    error: Option<String>,
+) -> PageResult {
+    let user = visitor.require_user()?;
+    let tokens = state.core.list_tokens(&visitor.actor).await?;
+    let page = TokensPage {
+        chrome: Chrome::new(visitor),
+        tokens: tokens.iter().filter(|t| t.user_id == user.id).map(TokenLine::new).collect(),
+        scopes: TokenScope::ALL.iter().map(|s| (s.as_str(), s.description())).collect(),
+        new_token,
+        error,
+    };
+    render(status, &page)
+}
+
+/// `GET /-/profile/personal_access_tokens`
+pub async fn tokens(State(state): State<AppState>, visitor: PageActor) -> PageResult {
+    tokens_page(&state, &visitor, StatusCode::OK, None, None).await
+}
+
+/// `POST /-/profile/personal_access_tokens`: shows the new token once, on the answer page.
+pub async fn create_token(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    visitor.require_user()?;
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
+    let requested: Vec<&str> = form.iter().filter(|(k, _)| k == "scopes").map(|(_, v)| v.as_str()).collect();
+    let result = async {
+        let scopes = TokenScopes::parse_list(&requested.join(","))
+            .map_err(|_| CoreError::invalid_input("scopes", "choose at least one of the listed scopes"))?;
+        let expires = match field("expires_at").trim() {
+            "" => None,
+            day => Some(parse_expiry_date(day)?),
+        };
+        state.core.create_token(&visitor.actor, field("name"), &scopes, expires).await
+    }
+    .await;
+    match result {
+        Ok(created) => tokens_page(&state, &visitor, StatusCode::CREATED, Some(created.secret), None).await,
+        Err(error) => {
+            let (status, message) = form_error(error);
+            tokens_page(&state, &visitor, status, None, Some(message)).await
+        }
+    }
+}
+
+/// `POST /-/profile/personal_access_tokens/{token_id}/revoke`
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    visitor.require_user()?;
+    state.core.revoke_token(&visitor.actor, TokenId(id)).await.map_err(|e| visitor.error(e))?;
+    see_other("/-/profile/personal_access_tokens")
+}

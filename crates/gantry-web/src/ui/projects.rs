@@ -1,0 +1,306 @@
+//! Project pages: new project, overview (the empty-repository state with clone instructions),
+//! settings (general, transfer, archive, delete).
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use gantry_core::manage::groups::Lookup;
+use gantry_core::manage::projects::{NewProjectInput, ProjectChanges};
+use gantry_core::policy::ProjectAction;
+use gantry_core::{NamespaceRow, ProjectRow};
+use gantry_types::{AccessLevel, NamespaceId, Visibility};
+use serde::Deserialize;
+
+use super::{Chrome, Crumb, PageResult, breadcrumbs, form_error, render, see_other};
+use crate::AppState;
+use crate::auth::{CsrfForm, PageActor};
+use crate::error::PageError;
+use crate::namespace_dispatch::ProjectTarget;
+
+#[derive(Template)]
+#[template(path = "projects/new.html")]
+struct NewProjectPage {
+    chrome: Chrome,
+    namespaces: Vec<NamespaceRow>,
+    namespace_id: i64,
+    name: String,
+    path: String,
+    description: String,
+    visibility: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "projects/show.html")]
+struct ProjectPage {
+    chrome: Chrome,
+    crumbs: Vec<Crumb>,
+    project: ProjectRow,
+    role: Option<AccessLevel>,
+    http_url: String,
+    ssh_url: String,
+    can_admin: bool,
+}
+
+#[derive(Template)]
+#[template(path = "projects/settings.html")]
+struct ProjectSettingsPage {
+    chrome: Chrome,
+    crumbs: Vec<Crumb>,
+    project: ProjectRow,
+    namespaces: Vec<NamespaceRow>,
+    can_owner: bool,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NewProjectQuery {
+    namespace_id: Option<i64>,
+}
+
+/// `GET /projects/new[?namespace_id=N]`
+pub async fn new_project_form(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Query(query): Query<NewProjectQuery>,
+) -> PageResult {
+    visitor.require_user()?;
+    let namespaces = state.core.namespaces_for_new_project(&visitor.actor).await?;
+    let page = NewProjectPage {
+        chrome: Chrome::new(&visitor),
+        namespace_id: query.namespace_id.unwrap_or_else(|| namespaces.first().map_or(0, |n| n.id.0)),
+        namespaces,
+        name: String::new(),
+        path: String::new(),
+        description: String::new(),
+        visibility: "private".into(),
+        error: None,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewProjectForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    path: String,
+    namespace_id: Option<i64>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    visibility: String,
+}
+
+/// `POST /projects`
+pub async fn create_project(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    CsrfForm(form): CsrfForm<NewProjectForm>,
+) -> PageResult {
+    visitor.require_user()?;
+    let input = NewProjectInput {
+        name: form.name.clone(),
+        path: form.path.clone(),
+        namespace: form.namespace_id.map(NamespaceId),
+        description: form.description.clone(),
+        visibility: Visibility::parse(&form.visibility),
+        default_branch: None,
+    };
+    match state.core.create_project(&visitor.actor, &input).await {
+        Ok(project) => see_other(&format!("/{}", project.full_path)),
+        Err(error) => {
+            let (status, message) = form_error(error);
+            let namespaces = state.core.namespaces_for_new_project(&visitor.actor).await?;
+            let page = NewProjectPage {
+                chrome: Chrome::new(&visitor),
+                namespaces,
+                namespace_id: form.namespace_id.unwrap_or(0),
+                name: form.name,
+                path: form.path,
+                description: form.description,
+                visibility: form.visibility,
+                error: Some(message),
+            };
+            render(status, &page)
+        }
+    }
+}
+
+async fn load(
+    state: &AppState,
+    visitor: &PageActor,
+    target: ProjectTarget,
+) -> Result<(ProjectRow, Option<AccessLevel>, Vec<Crumb>), PageError> {
+    let (project, level) =
+        state.core.find_project(&visitor.actor, &Lookup::Id(target.0.0)).await.map_err(|e| visitor.error(e))?;
+    let chain = state.core.namespace_chain(project.namespace_id).await?;
+    let crumbs = breadcrumbs(&chain, Some(&project));
+    Ok((project, level, crumbs))
+}
+
+/// `GET /{namespace}/{project}`
+pub async fn show(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+) -> PageResult {
+    let (project, role, crumbs) = load(&state, &visitor, target).await?;
+    let page = ProjectPage {
+        chrome: Chrome::new(&visitor),
+        crumbs,
+        http_url: format!("{}/{}.git", state.config.external_url, project.full_path),
+        ssh_url: format!("ssh://git@{}/{}.git", state.config.ssh_host, project.full_path),
+        can_admin: role.is_some_and(|l| l >= ProjectAction::Update.required_level()),
+        role,
+        project,
+    };
+    render(StatusCode::OK, &page)
+}
+
+async fn settings_page(
+    state: &AppState,
+    visitor: &PageActor,
+    target: ProjectTarget,
+    error: Option<(StatusCode, String)>,
+) -> PageResult {
+    let (project, role, crumbs) = load(state, visitor, target).await?;
+    state
+        .core
+        .authorize_project(&visitor.actor, &project, ProjectAction::Update)
+        .await
+        .map_err(|e| visitor.error(e))?;
+    let namespaces = state.core.namespaces_for_new_project(&visitor.actor).await?;
+    let (status, error) = match error {
+        Some((status, message)) => (status, Some(message)),
+        None => (StatusCode::OK, None),
+    };
+    let page = ProjectSettingsPage {
+        chrome: Chrome::new(visitor),
+        crumbs,
+        can_owner: role == Some(AccessLevel::Owner),
+        project,
+        namespaces,
+        error,
+    };
+    render(status, &page)
+}
+
+/// `GET /{project}/-/settings`
+pub async fn settings(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+) -> PageResult {
+    settings_page(&state, &visitor, target, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProjectSettingsForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    path: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    visibility: String,
+    #[serde(default)]
+    default_branch: String,
+}
+
+/// `POST /{project}/-/settings`
+pub async fn save_settings(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(form): CsrfForm<ProjectSettingsForm>,
+) -> PageResult {
+    let (project, _, _) = load(&state, &visitor, target).await?;
+    let changes = ProjectChanges {
+        name: Some(form.name),
+        path: Some(form.path),
+        description: Some(form.description),
+        visibility: Visibility::parse(&form.visibility),
+        default_branch: Some(form.default_branch),
+    };
+    match state.core.update_project(&visitor.actor, &project, &changes).await {
+        Ok(updated) => see_other(&format!("/{}/-/settings", updated.full_path)),
+        Err(error) => settings_page(&state, &visitor, target, Some(form_error(error))).await,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TransferForm {
+    namespace_id: Option<i64>,
+}
+
+/// `POST /{project}/-/transfer`
+pub async fn transfer(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(form): CsrfForm<TransferForm>,
+) -> PageResult {
+    let (project, _, _) = load(&state, &visitor, target).await?;
+    let namespace = NamespaceId(form.namespace_id.unwrap_or(0));
+    match state.core.transfer_project(&visitor.actor, &project, namespace).await {
+        Ok(moved) => see_other(&format!("/{}", moved.full_path)),
+        Err(error) => settings_page(&state, &visitor, target, Some(form_error(error))).await,
+    }
+}
+
+async fn set_archived(state: AppState, visitor: PageActor, target: ProjectTarget, archived: bool) -> PageResult {
+    let (project, _, _) = load(&state, &visitor, target).await?;
+    let project =
+        state.core.set_project_archived(&visitor.actor, &project, archived).await.map_err(|e| visitor.error(e))?;
+    see_other(&format!("/{}", project.full_path))
+}
+
+/// `POST /{project}/-/archive`
+pub async fn archive(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    set_archived(state, visitor, target, true).await
+}
+
+/// `POST /{project}/-/unarchive`
+pub async fn unarchive(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    set_archived(state, visitor, target, false).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    confirm_path: String,
+}
+
+/// `POST /{project}/-/delete`: the full path must be typed to confirm.
+pub async fn delete(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(form): CsrfForm<DeleteForm>,
+) -> PageResult {
+    let (project, _, _) = load(&state, &visitor, target).await?;
+    state
+        .core
+        .authorize_project(&visitor.actor, &project, ProjectAction::Delete)
+        .await
+        .map_err(|e| visitor.error(e))?;
+    if form.confirm_path.trim() != project.full_path {
+        let message = format!("type {} to confirm the deletion", project.full_path);
+        return settings_page(&state, &visitor, target, Some((StatusCode::BAD_REQUEST, message))).await;
+    }
+    state.core.delete_project(&visitor.actor, &project).await.map_err(|e| visitor.error(e))?;
+    see_other("/dashboard")
+}

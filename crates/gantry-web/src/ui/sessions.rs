@@ -1,0 +1,174 @@
+//! Sign in, sign up, sign out.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect};
+use gantry_core::manage::accounts::{NewAccount, SESSION_LIFETIME};
+use serde::Deserialize;
+
+use super::{Chrome, PageResult, form_error, render, see_other};
+use crate::AppState;
+use crate::auth::{CsrfForm, PageActor, SESSION_COOKIE, set_cookie};
+
+#[derive(Template)]
+#[template(path = "users/sign_in.html")]
+struct SignInPage {
+    chrome: Chrome,
+    login: String,
+    error: Option<String>,
+    redirect_to: String,
+    signup_enabled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "users/sign_up.html")]
+struct SignUpPage {
+    chrome: Chrome,
+    username: String,
+    email: String,
+    name: String,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RedirectQuery {
+    #[serde(default)]
+    redirect_to: String,
+}
+
+/// Only local paths are followed after signing in (no open redirects).
+fn safe_redirect(target: &str) -> &str {
+    if target.starts_with('/') && !target.starts_with("//") && !target.contains('\\') { target } else { "/dashboard" }
+}
+
+/// `GET /users/sign_in`
+pub async fn sign_in_form(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Query(query): Query<RedirectQuery>,
+) -> PageResult {
+    if visitor.actor.user().is_some() {
+        return see_other("/dashboard");
+    }
+    let signup_enabled = state.core.signup_enabled().await?;
+    let page = SignInPage {
+        chrome: Chrome::new(&visitor),
+        login: String::new(),
+        error: None,
+        redirect_to: query.redirect_to,
+        signup_enabled,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    redirect_to: String,
+}
+
+/// `POST /users/sign_in`
+pub async fn sign_in(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    CsrfForm(form): CsrfForm<SignInForm>,
+) -> PageResult {
+    match state.core.sign_in(&form.login, &form.password, &client.ip().to_string()).await {
+        Ok((_, secret)) => {
+            let cookie =
+                set_cookie(SESSION_COOKIE, &secret, Some(SESSION_LIFETIME.as_secs()), state.config.secure_cookies);
+            let mut headers = HeaderMap::new();
+            headers.insert(header::SET_COOKIE, cookie.parse().expect("cookie is a valid header"));
+            Ok((headers, Redirect::to(safe_redirect(&form.redirect_to))).into_response())
+        }
+        Err(error) => {
+            let (status, message) = form_error(error);
+            let signup_enabled = state.core.signup_enabled().await?;
+            let page = SignInPage {
+                chrome: Chrome::new(&visitor),
+                login: form.login,
+                error: Some(message),
+                redirect_to: form.redirect_to,
+                signup_enabled,
+            };
+            render(status, &page)
+        }
+    }
+}
+
+/// `GET /users/sign_up`
+pub async fn sign_up_form(visitor: PageActor) -> PageResult {
+    if visitor.actor.user().is_some() {
+        return see_other("/dashboard");
+    }
+    let page = SignUpPage {
+        chrome: Chrome::new(&visitor),
+        username: String::new(),
+        email: String::new(),
+        name: String::new(),
+        error: None,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignUpForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /users/sign_up`: creates the account and signs it in.
+pub async fn sign_up(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    CsrfForm(form): CsrfForm<SignUpForm>,
+) -> PageResult {
+    let account = NewAccount {
+        username: form.username.clone(),
+        email: form.email.clone(),
+        name: form.name.clone(),
+        password: form.password.clone(),
+    };
+    if let Err(error) = state.core.sign_up(&account).await {
+        let (status, message) = form_error(error);
+        let page = SignUpPage {
+            chrome: Chrome::new(&visitor),
+            username: form.username,
+            email: form.email,
+            name: form.name,
+            error: Some(message),
+        };
+        return render(status, &page);
+    }
+    let (_, secret) = state.core.sign_in(&form.username, &form.password, &client.ip().to_string()).await?;
+    let cookie = set_cookie(SESSION_COOKIE, &secret, Some(SESSION_LIFETIME.as_secs()), state.config.secure_cookies);
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/dashboard")).into_response())
+}
+
+/// `POST /users/sign_out`
+pub async fn sign_out(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    if let Some(secret) = &visitor.session {
+        state.core.sign_out(secret).await?;
+    }
+    let cookie = set_cookie(SESSION_COOKIE, "", Some(0), state.config.secure_cookies);
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/users/sign_in")).into_response())
+}
