@@ -190,8 +190,9 @@ pub async fn move_routes(conn: &mut Conn, old_full_path: &str, new_full_path: &s
     let old_lower = old_full_path.to_ascii_lowercase();
     let prefix_len = i64::try_from(old_lower.len() + 1).unwrap_or(i64::MAX);
     sqlx::query(
-        "UPDATE routes SET path = $1 || substr(path, $3), path_lower = lower($1 || substr(path, $3)) \
-         WHERE path_lower = $2 OR substr(path_lower, 1, $3) = $2 || '/'",
+        "UPDATE routes SET path = CAST($1 AS TEXT) || substr(path, CAST(CAST($3 AS BIGINT) AS INTEGER)), \
+             path_lower = lower(CAST($1 AS TEXT) || substr(path, CAST(CAST($3 AS BIGINT) AS INTEGER))) \
+         WHERE path_lower = CAST($2 AS TEXT) OR substr(path_lower, 1, CAST(CAST($3 AS BIGINT) AS INTEGER)) = CAST($2 AS TEXT) || '/'",
     )
     .bind(new_full_path)
     .bind(&old_lower)

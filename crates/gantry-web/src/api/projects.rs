@@ -165,9 +165,17 @@ pub async fn delete_project(
     Ok(accepted())
 }
 
+/// A namespace given by id or by full path, as GitLab accepts both.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum NamespaceRef {
+    Id(i64),
+    Path(String),
+}
+
 #[derive(Debug, Deserialize)]
 pub struct TransferInput {
-    namespace: Option<String>,
+    namespace: Option<NamespaceRef>,
 }
 
 /// `PUT /projects/:id/transfer` (`namespace`: id or full path)
@@ -179,9 +187,12 @@ pub async fn transfer_project(
 ) -> ApiResult<Json<Project>> {
     let project = lookup_project(&state, &actor, &id).await?;
     let target = input.namespace.ok_or_else(|| crate::error::AppError::BadRequest("namespace is missing".into()))?;
-    let namespace = match Lookup::parse(&target) {
-        Lookup::Id(id) => NamespaceId(id),
-        Lookup::Path(path) => state.core.find_namespace(&actor, &path).await?.id,
+    let namespace = match target {
+        NamespaceRef::Id(id) => NamespaceId(id),
+        NamespaceRef::Path(path) => match Lookup::parse(&path) {
+            Lookup::Id(id) => NamespaceId(id),
+            Lookup::Path(path) => state.core.find_namespace(&actor, &path).await?.id,
+        },
     };
     let project = state.core.transfer_project(&actor, &project, namespace).await?;
     Ok(Json(project_json(&state, &actor, &project).await?))

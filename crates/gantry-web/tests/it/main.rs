@@ -1,0 +1,8 @@
+//! Integration tests of the HTTP layer: the API, the pages, the authorisation sweep and bad
+//! input, all over a real database (SQLite, or PostgreSQL with `GANTRY_TEST_DATABASE_URL`).
+
+mod api;
+mod bad_input;
+mod support;
+mod sweep;
+mod ui;

@@ -1,0 +1,162 @@
+//! `TestApp`: the whole router driven in-process with `oneshot`, over a fresh database per
+//! test — SQLite in a temporary directory, or a fresh PostgreSQL database when
+//! `GANTRY_TEST_DATABASE_URL` names a PostgreSQL server (created and dropped with `psql`).
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use gantry_core::manage::accounts::NewAccount;
+use gantry_core::{Core, UserRow};
+use gantry_db::Db;
+use gantry_types::TokenScopes;
+use gantry_web::{AppState, WebConfig};
+use tower::ServiceExt;
+
+/// The CSRF token every test browser uses (cookie and form field).
+pub const CSRF: &str = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00";
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub router: Router,
+    pub core: Core,
+    _dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+/// A user with an `api` token and a signed-in browser session.
+#[derive(Clone)]
+pub struct TestUser {
+    pub user: UserRow,
+    pub token: String,
+    pub session: String,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let status = std::process::Command::new("psql")
+        .args([url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .status()
+        .expect("psql is installed (scripts/test installs it)");
+    assert!(status.success(), "psql failed: {sql}");
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, postgres) = match std::env::var("GANTRY_TEST_DATABASE_URL") {
+            Ok(base) if base.starts_with("postgres") => {
+                let name = format!("gantry_test_{}", &gantry_core::random_token()[..16]);
+                psql(&base, &format!("CREATE DATABASE {name}"));
+                let (prefix, _) = base.rsplit_once('/').expect("postgres URL with a database");
+                (format!("{prefix}/{name}"), Some((base.clone(), name)))
+            }
+            _ => (format!("sqlite://{}", dir.path().join("gantry.db").display()), None),
+        };
+        let db = Db::open(&url).await.unwrap();
+        let core = Core::new(db);
+        let config = WebConfig {
+            external_url: "http://gantry.test".into(),
+            ssh_host: "gantry.test:2222".into(),
+            secure_cookies: false,
+        };
+        let router = gantry_web::app(AppState::new(core.clone(), config))
+            .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        TestApp { router, core, _dir: dir, postgres }
+    }
+
+    /// Creates a user (the first one becomes the administrator) with a token and a session.
+    pub async fn user(&self, username: &str) -> TestUser {
+        let account = NewAccount {
+            username: username.into(),
+            email: format!("{username}@example.com"),
+            name: format!("{username} Tester"),
+            password: PASSWORD.into(),
+        };
+        let user = self.core.create_user_as_operator(&account, false).await.unwrap();
+        let scopes = TokenScopes::parse_list("api").unwrap();
+        let token = self.core.create_token_as_operator(username, "test", &scopes, None).await.unwrap().secret;
+        let (_, session) = self.core.sign_in(username, PASSWORD, "127.0.0.1").await.unwrap();
+        TestUser { user, token, session }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024 * 1024).await.unwrap();
+        TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    /// An API request with an optional token and JSON body.
+    pub async fn api(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> TestResponse {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header("PRIVATE-TOKEN", token);
+        }
+        let request = match body {
+            Some(json) => request.header("content-type", "application/json").body(Body::from(json.to_string())),
+            None => request.body(Body::empty()),
+        };
+        self.send(request.unwrap()).await
+    }
+
+    /// A browser request: session cookie (if any) and the CSRF cookie.
+    pub async fn page(
+        &self,
+        method: Method,
+        path: &str,
+        user: Option<&TestUser>,
+        form: Option<&[(&str, &str)]>,
+    ) -> TestResponse {
+        let mut cookie = format!("gantry_csrf={CSRF}");
+        if let Some(user) = user {
+            cookie.push_str(&format!("; gantry_session={}", user.session));
+        }
+        let request = Request::builder().method(method).uri(path).header("cookie", cookie);
+        let request = match form {
+            Some(fields) => {
+                let mut fields: Vec<(&str, &str)> = fields.to_vec();
+                if !fields.iter().any(|(k, _)| *k == "authenticity_token") {
+                    fields.push(("authenticity_token", CSRF));
+                }
+                let body = serde_urlencoded::to_string(&fields).unwrap();
+                request.header("content-type", "application/x-www-form-urlencoded").body(Body::from(body))
+            }
+            None => request.body(Body::empty()),
+        };
+        self.send(request.unwrap()).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((base, name)) = &self.postgres {
+            let _ = std::process::Command::new("psql")
+                .args([base.as_str(), "-q", "-c", &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")])
+                .status();
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! The authorisation sweep: every route in the router, called as an anonymous visitor, a
+//! signed-in stranger, each role on a private group and project, and an administrator. A
+//! route missing from `need` fails the test, so no route ships unchecked.
+
+use axum::http::{Method, StatusCode};
+use gantry_core::manage::groups::NewGroup;
+use gantry_core::manage::members::MemberTarget;
+use gantry_core::manage::projects::NewProjectInput;
+use gantry_core::{Actor, NamespaceRow, ProjectRow};
+use gantry_types::{AccessLevel, TokenScopes, Visibility};
+use gantry_web::{RouteInfo, RouteScope, route_table};
+
+use crate::support::{TestApp, TestUser};
+
+/// What a route requires.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Need {
+    /// Anyone, even anonymous (the route may still refuse bad input, never for lack of rights).
+    Anyone,
+    /// A signed-in user.
+    SignedIn,
+    /// An administrator.
+    Admin,
+    /// The owner of the token in the path.
+    TokenOwner,
+    /// A role on the fixture's private group or project; anonymous visitors are treated as
+    /// strangers (the resource is hidden from them).
+    Role(AccessLevel),
+    /// As `Role`, but the route first asks anonymous visitors to sign in.
+    SignedInRole(AccessLevel),
+}
+
+fn need(route: &RouteInfo) -> Need {
+    use AccessLevel::*;
+    use Need::*;
+    let m = route.method.as_str();
+    match (route.scope, m, route.path) {
+        (RouteScope::Public, _, _) => Anyone,
+        (RouteScope::Api, "GET", "/api/v4/openapi.json" | "/api/v4/groups" | "/api/v4/projects") => Anyone,
+        (RouteScope::Api, "GET", "/api/v4/user" | "/api/v4/users" | "/api/v4/users/{user_id}") => SignedIn,
+        (
+            RouteScope::Api,
+            "POST",
+            "/api/v4/users" | "/api/v4/users/{user_id}/block" | "/api/v4/users/{user_id}/unblock",
+        ) => Admin,
+        (RouteScope::Api, "POST", "/api/v4/groups") => SignedInRole(Maintainer),
+        (RouteScope::Api, "POST", "/api/v4/projects") => SignedInRole(Developer),
+        (RouteScope::Api, "GET", p)
+            if p.starts_with("/api/v4/groups/{id}") || p.starts_with("/api/v4/projects/{id}") =>
+        {
+            Role(Guest)
+        }
+        (RouteScope::Api, "PUT" | "DELETE", "/api/v4/groups/{id}") => Role(Owner),
+        (RouteScope::Api, _, p)
+            if p.starts_with("/api/v4/groups/{id}/members") || p.starts_with("/api/v4/projects/{id}/members") =>
+        {
+            Role(Maintainer)
+        }
+        (RouteScope::Api, "PUT", "/api/v4/projects/{id}") => Role(Maintainer),
+        (RouteScope::Api, "POST", "/api/v4/projects/{id}/archive" | "/api/v4/projects/{id}/unarchive") => {
+            Role(Maintainer)
+        }
+        (RouteScope::Api, "DELETE", "/api/v4/projects/{id}")
+        | (RouteScope::Api, "PUT", "/api/v4/projects/{id}/transfer") => Role(Owner),
+        (RouteScope::Api, "GET", "/api/v4/personal_access_tokens")
+        | (RouteScope::Api, "POST", "/api/v4/user/personal_access_tokens") => SignedIn,
+        (RouteScope::Api, _, "/api/v4/personal_access_tokens/{token_id}") => TokenOwner,
+        (RouteScope::Ui, _, "/" | "/explore" | "/users/sign_in" | "/users/sign_up" | "/users/sign_out") => Anyone,
+        (RouteScope::Ui, _, "/dashboard" | "/groups/new" | "/projects/new") => SignedIn,
+        (RouteScope::Ui, "POST", "/-/profile/personal_access_tokens/{token_id}/revoke") => TokenOwner,
+        (RouteScope::Ui, _, p) if p.starts_with("/-/profile") => SignedIn,
+        (RouteScope::Ui, "POST", "/groups") => SignedInRole(Maintainer),
+        (RouteScope::Ui, "POST", "/projects") => SignedInRole(Developer),
+        (RouteScope::Ui, _, p) if p.starts_with("/admin") => Admin,
+        (RouteScope::GroupPage | RouteScope::ProjectPage, "GET", "/" | "/members") => Role(Guest),
+        (RouteScope::GroupPage | RouteScope::ProjectPage, _, p) if p.starts_with("/members") => Role(Maintainer),
+        (RouteScope::GroupPage, _, "/settings" | "/delete") => Role(Owner),
+        (RouteScope::ProjectPage, _, "/settings" | "/archive" | "/unarchive") => Role(Maintainer),
+        (RouteScope::ProjectPage, _, "/transfer" | "/delete") => Role(Owner),
+        _ => panic!(
+            "route {m} {} ({:?}) is not in the authorisation sweep: add what it needs to `need`",
+            route.path, route.scope
+        ),
+    }
+}
+
+struct People {
+    admin: TestUser,
+    owner: TestUser,
+    members: Vec<(AccessLevel, TestUser)>,
+    stranger: TestUser,
+    victim: TestUser,
+    blockee: TestUser,
+}
+
+struct Fixture {
+    group: NamespaceRow,
+    project: ProjectRow,
+    other_group: NamespaceRow,
+    owner_token_id: i64,
+}
+
+async fn fixture(app: &TestApp, people: &People, n: usize) -> Fixture {
+    let owner = Actor::User(people.owner.user.clone());
+    let core = &app.core;
+    let group = core
+        .create_group(
+            &owner,
+            &NewGroup {
+                name: format!("Sweep {n}"),
+                path: format!("sweep{n}"),
+                visibility: Some(Visibility::Private),
+                ..NewGroup::default()
+            },
+        )
+        .await
+        .unwrap();
+    let other_group = core
+        .create_group(
+            &owner,
+            &NewGroup {
+                name: format!("Other {n}"),
+                path: format!("other{n}"),
+                visibility: Some(Visibility::Private),
+                ..NewGroup::default()
+            },
+        )
+        .await
+        .unwrap();
+    let project = core
+        .create_project(
+            &owner,
+            &NewProjectInput { name: "Proj".into(), namespace: Some(group.id), ..NewProjectInput::default() },
+        )
+        .await
+        .unwrap();
+    for (level, user) in people.members.iter().chain([(AccessLevel::Guest, people.victim.clone())].iter()) {
+        core.add_member(&owner, MemberTarget::Group(&group), user.user.id, *level, None).await.unwrap();
+    }
+    core.add_member(&owner, MemberTarget::Project(&project), people.victim.user.id, AccessLevel::Guest, None)
+        .await
+        .unwrap();
+    let scopes = TokenScopes::parse_list("read_api").unwrap();
+    let token = core.create_token_as_operator(&people.owner.user.username, "sweep", &scopes, None).await.unwrap();
+    Fixture { group, project, other_group, owner_token_id: token.token.id.0 }
+}
+
+fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
+    let subject_id = if route.path.contains("/groups/{id}") { f.group.id.0 } else { f.project.id.0 };
+    let user_id = if route.path.contains("block") { people.blockee.user.id.0 } else { people.victim.user.id.0 };
+    let path = route
+        .path
+        .replace("{id}", &subject_id.to_string())
+        .replace("{user_id}", &user_id.to_string())
+        .replace("{token_id}", &f.owner_token_id.to_string());
+    match route.scope {
+        RouteScope::GroupPage if path == "/" => format!("/{}", f.group.full_path),
+        RouteScope::GroupPage => format!("/{}/-{path}", f.group.full_path),
+        RouteScope::ProjectPage if path == "/" => format!("/{}", f.project.full_path),
+        RouteScope::ProjectPage => format!("/{}/-{path}", f.project.full_path),
+        _ => path,
+    }
+}
+
+fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option<serde_json::Value> {
+    use serde_json::json;
+    if route.method == Method::GET || route.method == Method::DELETE {
+        return None;
+    }
+    Some(match route.path {
+        "/api/v4/users" => {
+            json!({"username": format!("made{n}"), "email": format!("made{n}@example.com"), "password": "long enough password"})
+        }
+        "/api/v4/groups" => json!({"name": format!("Sub {n}"), "path": format!("sub{n}"), "parent_id": f.group.id.0}),
+        "/api/v4/projects" => json!({"name": format!("New {n}"), "namespace_id": f.group.id.0}),
+        "/api/v4/groups/{id}" | "/api/v4/projects/{id}" => json!({"description": "changed"}),
+        "/api/v4/projects/{id}/transfer" => json!({"namespace": f.other_group.id.0}),
+        "/api/v4/groups/{id}/members" | "/api/v4/projects/{id}/members" => {
+            json!({"user_id": people.stranger.user.id.0, "access_level": 10})
+        }
+        p if p.contains("/members/{user_id}") => json!({"access_level": 20}),
+        "/api/v4/user/personal_access_tokens" => json!({"name": "made", "scopes": ["read_api"]}),
+        _ => json!({}),
+    })
+}
+
+fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(String, String)> {
+    let pairs: Vec<(&str, String)> = match (route.scope, route.path) {
+        (RouteScope::Ui, "/users/sign_in") => vec![("login", "nobody".into()), ("password", "wrong password".into())],
+        (RouteScope::Ui, "/users/sign_up") => vec![
+            ("username", format!("signup{n}")),
+            ("email", format!("signup{n}@example.com")),
+            ("password", "long enough password".into()),
+        ],
+        (RouteScope::Ui, "/groups") => {
+            vec![("name", format!("Sub {n}")), ("path", format!("sub{n}")), ("parent_id", f.group.id.0.to_string())]
+        }
+        (RouteScope::Ui, "/projects") => vec![("name", format!("New {n}")), ("namespace_id", f.group.id.0.to_string())],
+        (RouteScope::Ui, "/-/profile") => vec![("name", "Same Name".into()), ("email", "x@example.com".into())],
+        (RouteScope::Ui, "/-/profile/password") => {
+            vec![("current_password", "wrong".into()), ("new_password", "whatever12".into())]
+        }
+        (RouteScope::Ui, "/-/profile/personal_access_tokens") => {
+            vec![("name", "made".into()), ("scopes", "read_api".into())]
+        }
+        (RouteScope::Ui, "/admin/users") => vec![
+            ("username", format!("adm{n}")),
+            ("email", format!("adm{n}@example.com")),
+            ("password", "long enough password".into()),
+        ],
+        (_, "/members") => vec![("username", people.stranger.user.username.clone()), ("access_level", "10".into())],
+        (_, "/members/{user_id}/update") => vec![("access_level", "20".into())],
+        (RouteScope::GroupPage, "/settings") => {
+            vec![("name", "Renamed".into()), ("path", f.group.path.clone()), ("visibility", "private".into())]
+        }
+        (RouteScope::ProjectPage, "/settings") => vec![
+            ("name", "Renamed".into()),
+            ("path", f.project.path.clone()),
+            ("visibility", "private".into()),
+            ("default_branch", "main".into()),
+        ],
+        (RouteScope::ProjectPage, "/transfer") => vec![("namespace_id", f.other_group.id.0.to_string())],
+        (RouteScope::ProjectPage, "/delete") => vec![("confirm_path", f.project.full_path.clone())],
+        _ => vec![],
+    };
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// `None` for anonymous.
+fn denial(
+    route: &RouteInfo,
+    need: Need,
+    who: Option<&TestUser>,
+    level: Option<AccessLevel>,
+    is_admin: bool,
+    is_token_owner: bool,
+) -> Option<StatusCode> {
+    let api = route.scope == RouteScope::Api;
+    let ask_sign_in = if api { StatusCode::UNAUTHORIZED } else { StatusCode::SEE_OTHER };
+    match need {
+        Need::Anyone => None,
+        Need::SignedIn => who.is_none().then_some(ask_sign_in),
+        Need::Admin if who.is_none() => Some(ask_sign_in),
+        Need::Admin => (!is_admin).then_some(StatusCode::NOT_FOUND),
+        Need::TokenOwner if who.is_none() => Some(ask_sign_in),
+        Need::TokenOwner => (!is_token_owner && !is_admin).then_some(StatusCode::NOT_FOUND),
+        Need::SignedInRole(_) if who.is_none() => Some(ask_sign_in),
+        Need::Role(min) | Need::SignedInRole(min) => {
+            let level = if is_admin { Some(AccessLevel::Owner) } else { level };
+            match level {
+                None => Some(StatusCode::NOT_FOUND),
+                Some(level) if level < min => Some(StatusCode::FORBIDDEN),
+                Some(_) => None,
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_route_is_authorised_for_every_kind_of_visitor() {
+    let app = TestApp::new().await;
+    let admin = app.user("root").await;
+    let mut members = Vec::new();
+    for level in [AccessLevel::Guest, AccessLevel::Reporter, AccessLevel::Developer, AccessLevel::Maintainer] {
+        members.push((level, app.user(&format!("as-{}", level.label().to_lowercase())).await));
+    }
+    let people = People {
+        admin,
+        owner: app.user("owner").await,
+        members,
+        stranger: app.user("stranger").await,
+        victim: app.user("victim").await,
+        blockee: app.user("blockee").await,
+    };
+    let mut visitors: Vec<(String, Option<TestUser>, Option<AccessLevel>)> =
+        vec![("anonymous".into(), None, None), ("stranger".into(), Some(people.stranger.clone()), None)];
+    for (level, user) in &people.members {
+        visitors.push((level.label().to_owned(), Some(user.clone()), Some(*level)));
+    }
+    visitors.push(("owner".into(), Some(people.owner.clone()), Some(AccessLevel::Owner)));
+    visitors.push(("admin".into(), Some(people.admin.clone()), None));
+
+    let routes = route_table();
+    assert!(routes.len() > 70, "the route table lists every route ({} found)", routes.len());
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for route in &routes {
+        let need = need(route);
+        for (label, who, level) in &visitors {
+            n += 1;
+            let f = fixture(&app, &people, n).await;
+            // Signing out ends the session: give the visitor a fresh one for that route.
+            let who = match who {
+                Some(user) if route.path == "/users/sign_out" => {
+                    let (_, session) =
+                        app.core.sign_in(&user.user.username, crate::support::PASSWORD, "127.0.0.1").await.unwrap();
+                    Some(TestUser { session, ..user.clone() })
+                }
+                other => other.clone(),
+            };
+            let path = concrete_path(route, &f, &people);
+            let is_admin = who.as_ref().is_some_and(|u| u.user.id == people.admin.user.id);
+            let is_token_owner = who.as_ref().is_some_and(|u| u.user.id == people.owner.user.id);
+            let response = if route.scope == RouteScope::Api {
+                let body = api_body(route, &f, &people, n);
+                app.api(route.method.clone(), &path, who.as_ref().map(|u| u.token.as_str()), body).await
+            } else {
+                let form = (route.method == Method::POST).then(|| form_body(route, &f, &people, n));
+                let borrowed: Option<Vec<(&str, &str)>> =
+                    form.as_ref().map(|f| f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect());
+                app.page(route.method.clone(), &path, who.as_ref(), borrowed.as_deref()).await
+            };
+            let expected = denial(route, need, who.as_ref(), *level, is_admin, is_token_owner);
+            let status = response.status;
+            let ok = match expected {
+                Some(StatusCode::SEE_OTHER) => {
+                    status == StatusCode::SEE_OTHER && response.header("location").starts_with("/users/sign_in")
+                }
+                Some(code) => status == code,
+                None => !matches!(status.as_u16(), 401 | 403 | 404) && !status.is_server_error(),
+            };
+            if !ok {
+                failures.push(format!(
+                    "{} {} as {label}: expected {expected:?}, got {status}: {}",
+                    route.method,
+                    route.path,
+                    &response.body.chars().take(160).collect::<String>()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} authorisation failures:\n{}", failures.len(), failures.join("\n"));
+}
