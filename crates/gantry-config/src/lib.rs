@@ -28,13 +28,13 @@ pub enum ConfigError {
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct StorageArgs {
     /// Directory for the database (SQLite), repositories and blobs
-    #[arg(long, env = "GANTRY_DATA_DIR", value_name = "DIR")]
+    #[arg(long, global = true, env = "GANTRY_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// sqlite://PATH or postgres://USER:PASSWORD@HOST/DB (default: SQLite in the data directory)
-    #[arg(long, env = "GANTRY_DATABASE_URL", value_name = "URL")]
+    #[arg(long, global = true, env = "GANTRY_DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
     /// Configuration file (default: ./gantry.toml when it exists)
-    #[arg(long, env = "GANTRY_CONFIG", value_name = "FILE")]
+    #[arg(long, global = true, env = "GANTRY_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
 

@@ -1,0 +1,39 @@
+//! python-gitlab, a real GitLab API client nobody here wrote, against a real server.
+
+use std::process::Command;
+
+use crate::server::Server;
+
+#[test]
+fn python_gitlab_manages_groups_projects_members_and_pages() {
+    let python = std::env::var("GANTRY_TEST_PYTHON")
+        .expect("GANTRY_TEST_PYTHON must name a Python with python-gitlab installed; scripts/test sets it up in .venv");
+    let server = Server::start();
+    let token = server.admin_token("root");
+    let output = server.admin(
+        &["create-user", "--username", "dev", "--email", "dev@example.com", "--password-stdin"],
+        Some("a long password\n"),
+    );
+    assert!(output.status.success());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/gitlab_flow.py");
+    let output = Command::new(python)
+        .arg(script)
+        .env("GANTRY_URL", &server.base_url)
+        .env("GANTRY_TOKEN", &token)
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "python-gitlab script failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("all python-gitlab checks passed"), "{stdout}");
+
+    // What python-gitlab did is what the UI shows.
+    let page = reqwest::blocking::get(format!("{}/acme/platform/service-two", server.base_url)).unwrap();
+    assert_eq!(page.status(), 404, "private projects are hidden from anonymous visitors");
+    let project: serde_json::Value =
+        server.get("/api/v4/projects/acme%2Fplatform%2Fservice-two", &token).json().unwrap();
+    assert_eq!(project["description"], "updated by python-gitlab");
+}

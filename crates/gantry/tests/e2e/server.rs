@@ -1,0 +1,151 @@
+//! A real `gantry serve` on a free loopback port with its own data directory.
+
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    pub base_url: String,
+    port: u16,
+    dir: Option<tempfile::TempDir>,
+    database_url: String,
+    child: Child,
+    client: reqwest::blocking::Client,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn database_for(dir: &std::path::Path) -> String {
+    match std::env::var("GANTRY_TEST_DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => {
+            let name = format!("gantry_e2e_{}", std::process::id() as u64 * 1000 + u64::from(free_port()));
+            let status = Command::new("psql")
+                .args([base.as_str(), "-q", "-c", &format!("CREATE DATABASE {name}")])
+                .status()
+                .expect("psql");
+            assert!(status.success());
+            format!("{}/{name}", base.rsplit_once('/').unwrap().0)
+        }
+        _ => format!("sqlite://{}", dir.join("gantry.db").display()),
+    }
+}
+
+impl Server {
+    pub fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = database_for(dir.path());
+        Server::spawn(dir, database_url, free_port())
+    }
+
+    fn spawn(dir: tempfile::TempDir, database_url: String, port: u16) -> Server {
+        let child = Command::new(env!("CARGO_BIN_EXE_gantry"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+            .arg(dir.path())
+            .args(["--database-url", &database_url])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("gantry starts");
+        let server = Server {
+            base_url: format!("http://127.0.0.1:{port}"),
+            port,
+            dir: Some(dir),
+            database_url,
+            child,
+            client: reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+        };
+        server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(response) = self.client.get(format!("{}/-/readiness", self.base_url)).send()
+                && response.status() == 200
+            {
+                return;
+            }
+            assert!(Instant::now() < deadline, "gantry did not become ready");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stops the server gracefully (SIGTERM) and starts it again on the same data.
+    pub fn restart(mut self) -> Server {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "graceful shutdown exits cleanly: {status}");
+        let (dir, url, port) = self.take();
+        Server::spawn(dir, url, port)
+    }
+
+    /// Kills the server (SIGKILL) and starts it again on the same data.
+    pub fn kill_and_restart(mut self) -> Server {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        let (dir, url, port) = self.take();
+        Server::spawn(dir, url, port)
+    }
+
+    /// Keeps the data of a stopped server for the next one.
+    fn take(mut self) -> (tempfile::TempDir, String, u16) {
+        (self.dir.take().expect("data directory"), self.database_url.clone(), self.port)
+    }
+
+    pub fn admin(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gantry"))
+            .arg("admin")
+            .args(args)
+            .arg("--data-dir")
+            .arg(self.dir.as_ref().expect("data directory").path())
+            .args(["--database-url", &self.database_url])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(input) = stdin {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        } else {
+            drop(child.stdin.take());
+        }
+        child.wait_with_output().unwrap()
+    }
+
+    /// Creates the first account (the administrator) and an `api` token for it.
+    pub fn admin_token(&self, username: &str) -> String {
+        let output = self.admin(
+            &["create-user", "--username", username, "--email", &format!("{username}@example.com"), "--password-stdin"],
+            Some("a long password\n"),
+        );
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let output = self.admin(&["create-token", "--username", username, "--name", "e2e", "--scopes", "api"], None);
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    }
+
+    pub fn get(&self, path: &str, token: &str) -> reqwest::blocking::Response {
+        self.client.get(format!("{}{path}", self.base_url)).header("PRIVATE-TOKEN", token).send().unwrap()
+    }
+
+    pub fn post_json(&self, path: &str, token: &str, body: &serde_json::Value) -> reqwest::blocking::Response {
+        self.client.post(format!("{}{path}", self.base_url)).header("PRIVATE-TOKEN", token).json(body).send().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // The last server on a PostgreSQL database drops it (a restarted one keeps it).
+        if let (Some(_), Ok(base)) = (&self.dir, std::env::var("GANTRY_TEST_DATABASE_URL"))
+            && base.starts_with("postgres")
+            && let Some((_, name)) = self.database_url.rsplit_once('/')
+        {
+            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let _ = Command::new("psql").args([base.as_str(), "-q", "-c", &drop]).status();
+        }
+    }
+}
