@@ -1,3 +1,4 @@
+//! Typed configuration of Gantry (see the README below).
 #![doc = include_str!("../README.md")]
 
 use std::net::SocketAddr;

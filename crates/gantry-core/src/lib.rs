@@ -1,3 +1,4 @@
+//! Gantry's operations with authorisation and transactions (see the README below).
 #![doc = include_str!("../README.md")]
 
 mod error;

@@ -1,3 +1,4 @@
+//! Gantry's database layer: pool, migrations, queries (see the README below).
 #![doc = include_str!("../README.md")]
 
 pub mod manage;

@@ -1,3 +1,4 @@
+//! Validated newtypes shared by every Gantry crate (see the README below).
 #![doc = include_str!("../README.md")]
 
 mod access;

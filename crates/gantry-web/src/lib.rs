@@ -1,3 +1,4 @@
+//! Gantry's HTTP edge: routes, API, pages (see the README below).
 #![doc = include_str!("../README.md")]
 
 mod api;
