@@ -47,6 +47,13 @@ pub struct NamespaceRow {
     pub updated_at: i64,
 }
 
+macro_rules! select_namespace {
+    () => {
+        "SELECT n.id, n.kind, n.parent_id, n.owner_id, n.path, r.path AS full_path, n.name, n.description, \
+         n.visibility, n.created_at, n.updated_at FROM namespaces n JOIN routes r ON r.namespace_id = n.id"
+    };
+}
+
 fn map_namespace(row: &AnyRow) -> DbResult<NamespaceRow> {
     Ok(NamespaceRow {
         id: NamespaceId(int(row, "id")?),
@@ -107,44 +114,35 @@ pub async fn insert_namespace(conn: &mut Conn, ns: &NewNamespace<'_>) -> DbResul
 
 /// Finds a namespace by id.
 pub async fn find_namespace_by_id(conn: &mut Conn, id: NamespaceId) -> DbResult<Option<NamespaceRow>> {
-    sqlx::query(
-        "SELECT n.id, n.kind, n.parent_id, n.owner_id, n.path, r.path AS full_path, n.name, n.description, \
-         n.visibility, n.created_at, n.updated_at FROM namespaces n JOIN routes r ON r.namespace_id = n.id WHERE n.id = $1",
-    )
-    .bind(id.0)
-    .fetch_optional(conn)
-    .await?
-    .as_ref()
-    .map(map_namespace)
-    .transpose()
+    sqlx::query(concat!(select_namespace!(), " WHERE n.id = $1"))
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(map_namespace)
+        .transpose()
 }
 
 /// Finds a namespace by its full path, ignoring case.
 pub async fn find_namespace_by_full_path(conn: &mut Conn, full_path: &str) -> DbResult<Option<NamespaceRow>> {
-    sqlx::query(
-        "SELECT n.id, n.kind, n.parent_id, n.owner_id, n.path, r.path AS full_path, n.name, n.description, \
-         n.visibility, n.created_at, n.updated_at FROM namespaces n JOIN routes r ON r.namespace_id = n.id WHERE r.path_lower = $1",
-    )
-    .bind(full_path.to_ascii_lowercase())
-    .fetch_optional(conn)
-    .await?
-    .as_ref()
-    .map(map_namespace)
-    .transpose()
+    sqlx::query(concat!(select_namespace!(), " WHERE r.path_lower = $1"))
+        .bind(full_path.to_ascii_lowercase())
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(map_namespace)
+        .transpose()
 }
 
 /// Finds a user's personal namespace.
 pub async fn find_user_namespace(conn: &mut Conn, user: UserId) -> DbResult<Option<NamespaceRow>> {
-    sqlx::query(
-        "SELECT n.id, n.kind, n.parent_id, n.owner_id, n.path, r.path AS full_path, n.name, n.description, \
-         n.visibility, n.created_at, n.updated_at FROM namespaces n JOIN routes r ON r.namespace_id = n.id WHERE n.owner_id = $1",
-    )
-    .bind(user.0)
-    .fetch_optional(conn)
-    .await?
-    .as_ref()
-    .map(map_namespace)
-    .transpose()
+    sqlx::query(concat!(select_namespace!(), " WHERE n.owner_id = $1"))
+        .bind(user.0)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(map_namespace)
+        .transpose()
 }
 
 /// The namespace and all its ancestors, the top-level one first.

@@ -20,6 +20,12 @@ pub struct UserRow {
     pub updated_at: i64,
 }
 
+macro_rules! select_user {
+    () => {
+        "SELECT id, username, email, name, password_hash, is_admin, state, created_at, updated_at FROM users"
+    };
+}
+
 pub(crate) fn map_user(row: &AnyRow) -> DbResult<UserRow> {
     Ok(UserRow {
         id: UserId(int(row, "id")?),
@@ -67,7 +73,7 @@ pub async fn insert_user(conn: &mut Conn, user: &NewUser<'_>) -> DbResult<UserId
 
 /// Finds a user by id.
 pub async fn find_user_by_id(conn: &mut Conn, id: UserId) -> DbResult<Option<UserRow>> {
-    sqlx::query("SELECT id, username, email, name, password_hash, is_admin, state, created_at, updated_at FROM users WHERE id = $1")
+    sqlx::query(concat!(select_user!(), " WHERE id = $1"))
         .bind(id.0)
         .fetch_optional(conn)
         .await?
@@ -78,7 +84,7 @@ pub async fn find_user_by_id(conn: &mut Conn, id: UserId) -> DbResult<Option<Use
 
 /// Finds a user by username, ignoring case.
 pub async fn find_user_by_username(conn: &mut Conn, username: &str) -> DbResult<Option<UserRow>> {
-    sqlx::query("SELECT id, username, email, name, password_hash, is_admin, state, created_at, updated_at FROM users WHERE username_lower = $1")
+    sqlx::query(concat!(select_user!(), " WHERE username_lower = $1"))
         .bind(username.to_ascii_lowercase())
         .fetch_optional(conn)
         .await?
@@ -89,7 +95,7 @@ pub async fn find_user_by_username(conn: &mut Conn, username: &str) -> DbResult<
 
 /// Finds a user by username or e-mail (what a person types on the sign-in form).
 pub async fn find_user_by_login(conn: &mut Conn, login: &str) -> DbResult<Option<UserRow>> {
-    sqlx::query("SELECT id, username, email, name, password_hash, is_admin, state, created_at, updated_at FROM users WHERE username_lower = $1 OR email_lower = $2")
+    sqlx::query(concat!(select_user!(), " WHERE username_lower = $1 OR email_lower = $2"))
         .bind(login.to_ascii_lowercase())
         .bind(login.to_lowercase())
         .fetch_optional(conn)
