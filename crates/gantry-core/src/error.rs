@@ -24,9 +24,21 @@ pub enum CoreError {
     /// Too many failed attempts; try again later.
     #[error("too many attempts, try again in a few minutes")]
     RateLimited,
-    /// A failure of the platform, not of the request.
+    /// A failure of the platform (database, repository storage), not of the request.
     #[error(transparent)]
-    Internal(#[from] DbError),
+    Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<DbError> for CoreError {
+    fn from(error: DbError) -> CoreError {
+        CoreError::Internal(Box::new(error))
+    }
+}
+
+impl From<gantry_git::GitError> for CoreError {
+    fn from(error: gantry_git::GitError) -> CoreError {
+        CoreError::Internal(Box::new(error))
+    }
 }
 
 impl CoreError {

@@ -1,6 +1,7 @@
 //! Gantry's operations with authorisation and transactions (see the README below).
 #![doc = include_str!("../README.md")]
 
+pub mod code;
 mod error;
 pub mod manage;
 pub mod policy;
@@ -20,6 +21,7 @@ pub use gantry_db::manage::projects::ProjectRow;
 pub use gantry_db::manage::tokens::TokenRow;
 pub use gantry_db::manage::users::UserRow;
 pub use gantry_db::{Backend, Db, Page, now_millis};
+pub use gantry_git::Repositories;
 
 /// Who is doing something: a signed-in user or an anonymous visitor.
 #[derive(Debug, Clone)]
@@ -56,18 +58,24 @@ impl Actor {
 #[derive(Debug, Clone)]
 pub struct Core {
     db: Db,
+    repos: Repositories,
     login_limiter: Arc<manage::accounts::LoginLimiter>,
 }
 
 impl Core {
-    /// Wraps an opened (migrated) database.
-    pub fn new(db: Db) -> Core {
-        Core { db, login_limiter: Arc::default() }
+    /// Wraps an opened (migrated) database and the repository storage.
+    pub fn new(db: Db, repos: Repositories) -> Core {
+        Core { db, repos, login_limiter: Arc::default() }
     }
 
     /// The database (for readiness checks and shutdown).
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// The git repositories.
+    pub fn repos(&self) -> &Repositories {
+        &self.repos
     }
 }
 

@@ -17,6 +17,14 @@ use crate::{Actor, CoreError, CoreResult, NamespaceRow, ProjectRow};
 pub enum ProjectAction {
     /// See the project and its contents.
     Read,
+    /// Clone, fetch and browse the repository: anyone who may see a public or internal
+    /// project; Reporters and above of a private one (Guests see only its issues).
+    ReadCode,
+    /// Push to the repository (protected branches may ask for more).
+    PushCode,
+    /// Protect and unprotect branches, create and delete branches and tags in the UI and API
+    /// the same way pushes do.
+    ManageProtectedBranches,
     /// Change name, description, visibility, default branch.
     Update,
     /// Add, change and remove members.
@@ -36,7 +44,10 @@ impl ProjectAction {
     pub fn required_level(self) -> AccessLevel {
         match self {
             ProjectAction::Read => AccessLevel::Guest,
-            ProjectAction::Update
+            ProjectAction::ReadCode => AccessLevel::Reporter,
+            ProjectAction::PushCode => AccessLevel::Developer,
+            ProjectAction::ManageProtectedBranches
+            | ProjectAction::Update
             | ProjectAction::ManageMembers
             | ProjectAction::Archive
             | ProjectAction::ChangePath => AccessLevel::Maintainer,
@@ -125,10 +136,15 @@ pub async fn authorize_project(
     action: ProjectAction,
 ) -> CoreResult<Option<AccessLevel>> {
     let level = project_level(conn, actor, project).await?;
-    if level.is_none() && !visible_without_membership(actor, project.visibility) {
+    let open = visible_without_membership(actor, project.visibility);
+    if level.is_none() && !open {
         return Err(CoreError::NotFound("project"));
     }
-    check_level(actor, level, action.required_level(), action == ProjectAction::Read, "project")?;
+    let is_read = action == ProjectAction::Read || (action == ProjectAction::ReadCode && open);
+    check_level(actor, level, action.required_level(), is_read, "project")?;
+    if action == ProjectAction::PushCode && project.archived {
+        return Err(CoreError::Forbidden("this project is archived: its repository is read-only".to_owned()));
+    }
     Ok(level)
 }
 

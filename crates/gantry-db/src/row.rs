@@ -17,6 +17,10 @@ pub(crate) fn text(row: &AnyRow, column: &'static str) -> DbResult<String> {
     Ok(row.try_get::<String, _>(column)?)
 }
 
+pub(crate) fn opt_text(row: &AnyRow, column: &'static str) -> DbResult<Option<String>> {
+    Ok(row.try_get::<Option<String>, _>(column)?)
+}
+
 pub(crate) fn flag(row: &AnyRow, column: &'static str) -> DbResult<bool> {
     Ok(int(row, column)? != 0)
 }

@@ -95,6 +95,7 @@ pub async fn csrf_cookie(
         || path.starts_with("/-/health")
         || path.starts_with("/-/readiness")
         || path == "/metrics"
+        || crate::git_http::split_git_path(path).is_some()
     {
         return next.run(request).await;
     }

@@ -5,6 +5,7 @@ mod api;
 mod assets;
 mod auth;
 mod error;
+mod git_http;
 mod health;
 mod metrics;
 mod namespace_dispatch;

@@ -1,7 +1,8 @@
 //! Pages under a namespace's or project's own path (`/acme/platform` and
 //! `/acme/platform/api/-/settings`): nested groups make the depth unknown, so the path is
 //! resolved through the routes table first and the rest (after `/-/`) is routed by the group
-//! or project page router from `router.rs`.
+//! or project page router from `router.rs`. Git's smart HTTP endpoints (`…/api.git/info/refs`)
+//! go to the git router.
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -12,6 +13,7 @@ use gantry_types::{FullPath, NamespaceId, ProjectId};
 use tower::ServiceExt;
 
 use crate::AppState;
+use crate::git_http::{GitRepository, split_git_path};
 use crate::metrics::RouteLabel;
 
 /// The routers for group (and user) pages and for project pages.
@@ -19,6 +21,7 @@ use crate::metrics::RouteLabel;
 pub struct NamespaceRouters {
     pub group: Router,
     pub project: Router,
+    pub git: Router,
 }
 
 /// The namespace a group page request is about (put in the request by the dispatcher).
@@ -40,6 +43,26 @@ fn split_path(path: &str) -> (&str, String) {
 
 /// The fallback of the top-level router.
 pub async fn dispatch(State(state): State<AppState>, routers: NamespaceRouters, mut request: Request) -> Response {
+    if let Some((repository, endpoint)) = split_git_path(request.uri().path()) {
+        // Git resolves the project itself: anonymous clients must get the same answer for a
+        // private project as for a missing one.
+        let repository = GitRepository(repository.to_owned());
+        let uri = match request.uri().query() {
+            Some(query) => format!("{endpoint}?{query}"),
+            None => endpoint.to_owned(),
+        };
+        let Ok(uri) = uri.parse::<Uri>() else {
+            return crate::ui::not_found().await.into_response();
+        };
+        *request.uri_mut() = uri;
+        request.extensions_mut().insert(repository);
+        let mut response = match routers.git.oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        response.extensions_mut().insert(RouteLabel(format!("/{{project}}.git{endpoint}")));
+        return response;
+    }
     let (full_path, rest) = split_path(request.uri().path());
     if FullPath::parse(full_path).is_err() {
         return crate::ui::not_found().await.into_response();

@@ -9,7 +9,7 @@ use axum::routing::{MethodFilter, on};
 
 use crate::api::{groups, members, openapi, projects, tokens, users};
 use crate::ui;
-use crate::{AppState, assets, health, metrics};
+use crate::{AppState, assets, git_http, health, metrics};
 
 /// Which part of the server a route belongs to (decides how the sweep test calls it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +22,8 @@ pub enum RouteScope {
     GroupPage,
     /// Pages under a project's path: `/{namespace}/{project}/-/…`.
     ProjectPage,
+    /// Git's smart HTTP under a project's path: `/{namespace}/{project}.git/…`.
+    Git,
     /// Health, readiness, metrics and static assets.
     Public,
 }
@@ -208,11 +210,20 @@ fn project_pages() -> Table {
         .post("/delete", "Delete the project", ui::projects::delete)
 }
 
-/// Every route, top-level ones first, then namespace pages (their paths shown relative).
+/// Git's smart HTTP under a project's path (`/{namespace}/{project}.git/…`, `.git` optional).
+fn git_routes() -> Table {
+    Table::new(RouteScope::Git)
+        .get("/info/refs", "Ref advertisement for git-upload-pack or git-receive-pack", git_http::info_refs)
+        .post("/git-upload-pack", "Clone and fetch", git_http::upload_pack)
+        .post("/git-receive-pack", "Push", git_http::receive_pack)
+}
+
+/// Every route, top-level ones first, then namespace pages and git (their paths relative).
 pub fn route_table() -> Vec<RouteInfo> {
     let mut routes = top_level().routes;
     routes.extend(group_pages().routes);
     routes.extend(project_pages().routes);
+    routes.extend(git_routes().routes);
     routes
 }
 
@@ -222,6 +233,7 @@ pub fn app(state: AppState) -> Router {
     let routers = crate::namespace_dispatch::NamespaceRouters {
         group: group_pages().router.fallback(ui::not_found).with_state(state.clone()),
         project: project_pages().router.fallback(ui::not_found).with_state(state.clone()),
+        git: git_routes().router.with_state(state.clone()),
     };
     top_level()
         .router

@@ -1,4 +1,4 @@
-//! The `gantry` command: `serve`, `migrate` and `admin …`.
+//! The `gantry` command: `serve`, `migrate`, `admin …`, and `hook …` (run by git).
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -6,10 +6,11 @@ use std::net::SocketAddr;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use gantry_config::{ServeArgs, ServeConfig, StorageArgs, StorageConfig};
-use gantry_core::Core;
 use gantry_core::manage::accounts::NewAccount;
 use gantry_core::manage::tokens::parse_expiry_date;
+use gantry_core::{Core, Repositories};
 use gantry_db::Db;
+use gantry_git::hooks;
 use gantry_types::TokenScopes;
 use gantry_web::{AppState, WebConfig};
 
@@ -33,6 +34,20 @@ enum Command {
         #[command(flatten)]
         storage: StorageArgs,
     },
+    /// Run by git's receive-pack during a push; not for people
+    #[command(hide = true)]
+    Hook {
+        #[command(subcommand)]
+        hook: HookCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum HookCommand {
+    /// Check the pushed ref updates (standard input) against the push's policy
+    PreReceive,
+    /// Report the ref updates git made
+    PostReceive,
 }
 
 #[derive(Subcommand)]
@@ -78,6 +93,10 @@ enum AdminCommand {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::Hook { hook } = cli.command {
+        // Runs inside git: whatever goes to stderr reaches the pusher as `remote: …`.
+        std::process::exit(run_hook(hook));
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
@@ -95,6 +114,7 @@ fn main() -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Admin { command, storage } => admin(StorageConfig::load(&storage)?, command).await,
+            Command::Hook { .. } => unreachable!("hooks run before the runtime starts"),
         }
     })
 }
@@ -105,9 +125,41 @@ async fn open_db(storage: &StorageConfig) -> anyhow::Result<Db> {
     Db::open(&storage.database_url).await.context("cannot open the database")
 }
 
+fn run_hook(hook: HookCommand) -> i32 {
+    let stdin = std::io::stdin().lock();
+    match hook {
+        HookCommand::PreReceive => {
+            let policy = std::env::var(hooks::POLICY_ENV).ok();
+            let refusals = hooks::pre_receive(stdin, policy.as_deref(), std::path::Path::new("git"));
+            for refusal in &refusals {
+                eprintln!("Gantry: {refusal}");
+            }
+            i32::from(!refusals.is_empty())
+        }
+        HookCommand::PostReceive => {
+            let Some(report) = std::env::var_os(hooks::REPORT_ENV) else { return 0 };
+            match hooks::post_receive(stdin, std::path::Path::new(&report)) {
+                Ok(()) => 0,
+                Err(error) => {
+                    eprintln!("Gantry: the push went through but could not be recorded: {error}");
+                    0
+                }
+            }
+        }
+    }
+}
+
+fn repositories(storage: &StorageConfig) -> Repositories {
+    Repositories::new(&storage.data_dir, "git")
+}
+
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let db = open_db(&config.storage).await?;
-    let core = Core::new(db.clone());
+    let repos = repositories(&config.storage);
+    let program = std::env::current_exe().context("cannot find the gantry program for git's hooks")?;
+    hooks::install(repos.hooks_dir(), &program)
+        .with_context(|| format!("cannot write git hooks into {}", repos.hooks_dir().display()))?;
+    let core = Core::new(db.clone(), repos);
     let web = WebConfig {
         external_url: config.external_url.clone(),
         ssh_host: config.ssh_listen.to_string(),
@@ -156,7 +208,7 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 async fn admin(storage: StorageConfig, command: AdminCommand) -> anyhow::Result<()> {
-    let core = Core::new(open_db(&storage).await?);
+    let core = Core::new(open_db(&storage).await?, repositories(&storage));
     match command {
         AdminCommand::CreateUser { username, email, name, admin, .. } => {
             let account = NewAccount { name: name.unwrap_or_default(), username, email, password: read_password()? };

@@ -178,6 +178,18 @@ impl Core {
     /// Checks a login (username or e-mail) and password and opens a session; returns the user
     /// and the session secret for the cookie. `client` (the remote address) keys the rate limit.
     pub async fn sign_in(&self, login: &str, password: &str, client: &str) -> CoreResult<(UserRow, String)> {
+        let user = self.check_password(login, password, client).await?;
+        let secret = random_hex(32);
+        let expires = now_millis() + i64::try_from(SESSION_LIFETIME.as_millis()).unwrap_or(i64::MAX);
+        let mut conn = self.db.conn().await?;
+        sessions::insert_session(&mut conn, &digest(&secret), user.id, expires).await?;
+        tracing::info!(user.id = %user.id, "signed in");
+        Ok((user, secret))
+    }
+
+    /// The user whose username or e-mail and password these are, rate-limited per login and
+    /// client: the check behind signing in and git's Basic authentication.
+    pub async fn check_password(&self, login: &str, password: &str, client: &str) -> CoreResult<UserRow> {
         let key = format!("{}|{client}", login.trim().to_lowercase());
         self.login_limiter.check(&key)?;
         let mut conn = self.db.conn().await?;
@@ -194,12 +206,7 @@ impl Core {
             return Err(CoreError::Forbidden("your account has been blocked; contact an administrator".into()));
         }
         self.login_limiter.clear(&key);
-        let secret = random_hex(32);
-        let expires = now_millis() + i64::try_from(SESSION_LIFETIME.as_millis()).unwrap_or(i64::MAX);
-        let mut conn = self.db.conn().await?;
-        sessions::insert_session(&mut conn, &digest(&secret), user.id, expires).await?;
-        tracing::info!(user.id = %user.id, "signed in");
-        Ok((user, secret))
+        Ok(user)
     }
 
     /// The user of a session cookie, unless the session expired or the user is blocked.

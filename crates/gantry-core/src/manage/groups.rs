@@ -10,7 +10,7 @@ use gantry_types::{AccessLevel, FullPath, NamespaceId, PathSegment, Visibility, 
 
 use super::conflict_as;
 use crate::policy::{GroupAction, authorize_group};
-use crate::{Actor, Core, CoreError, CoreResult, NamespaceRow, SortDirection};
+use crate::{Actor, Core, CoreError, CoreResult, NamespaceRow, ProjectRow, SortDirection};
 
 /// How a request names a group or project: GitLab's `:id` is a number or a full path.
 #[derive(Debug, Clone)]
@@ -99,6 +99,12 @@ impl Core {
         Ok(namespaces::namespace_with_ancestors(&mut conn, namespace).await?)
     }
 
+    /// The namespace holding a project (anyone who may see the project may see its name).
+    pub async fn project_namespace(&self, project: &ProjectRow) -> CoreResult<NamespaceRow> {
+        let mut conn = self.db.conn().await?;
+        find_namespace_by_id(&mut conn, project.namespace_id).await?.ok_or(CoreError::NotFound("namespace"))
+    }
+
     /// Creates a group (or a subgroup of `parent`); the creator becomes its Owner.
     pub async fn create_group(&self, actor: &Actor, input: &NewGroup) -> CoreResult<NamespaceRow> {
         let user = actor.require_user()?;
@@ -172,6 +178,19 @@ impl Core {
         .map_err(|e| CoreError::invalid("path", e.0))?;
         let limit = parent.as_ref().map_or(Visibility::Public, |p| p.visibility);
         let visibility = parse_visibility_limit(changes.visibility.unwrap_or(group.visibility), limit, "parent group")?;
+        if visibility < group.visibility {
+            let mut conn = self.db.conn().await?;
+            let children = namespaces::child_visibilities(&mut conn, group.id).await?;
+            if let Some(most_visible) = children.into_iter().filter(|v| *v > visibility).max() {
+                return Err(CoreError::invalid(
+                    "visibility",
+                    format!(
+                        "cannot be {visibility}: a subgroup or project in this group is {most_visible}; \
+                         lower theirs first"
+                    ),
+                ));
+            }
+        }
         let full_path = match &parent {
             Some(parent) => FullPath::child(&parent.full_path, &path),
             None => FullPath::top(&path),
@@ -200,7 +219,14 @@ impl Core {
     pub async fn delete_group(&self, actor: &Actor, group: &NamespaceRow) -> CoreResult<()> {
         let mut conn = self.db.conn().await?;
         authorize_group(&mut conn, actor, group, GroupAction::Delete).await?;
-        namespaces::delete_namespace(&mut conn, group.id).await?;
+        drop(conn);
+        let mut tx = self.db.begin().await?;
+        let projects = gantry_db::manage::projects::project_ids_in_subtree(&mut tx, group.id).await?;
+        namespaces::delete_namespace(&mut tx, group.id).await?;
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        for project in projects {
+            self.repos.delete(project).await?;
+        }
         tracing::info!(group.id = %group.id, group.path = %group.full_path, "group deleted");
         Ok(())
     }

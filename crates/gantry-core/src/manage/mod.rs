@@ -15,6 +15,6 @@ use crate::CoreError;
 pub(crate) fn conflict_as(message: &str) -> impl Fn(DbError) -> CoreError + '_ {
     move |error| match error {
         DbError::Conflict(_) => CoreError::Conflict(message.to_owned()),
-        other => CoreError::Internal(other),
+        other => CoreError::from(other),
     }
 }

@@ -8,10 +8,12 @@ use gantry_types::{AccessLevel, FullPath, NamespaceId, PathSegment, ProjectId, V
 
 use super::conflict_as;
 use super::groups::{Lookup, parse_visibility_limit, slug};
+use crate::code::protected_branches::protect_default_branch;
 use crate::policy::{
     GroupAction, ProjectAction, authorize_group, authorize_project, max_child_visibility, namespace_level,
 };
-use crate::{Actor, Core, CoreError, CoreResult, NamespaceRow, ProjectRow, SortDirection};
+use crate::{Actor, Core, CoreError, CoreResult, NamespaceRow, ProjectRow, SortDirection, UserRow};
+use gantry_git::Author;
 
 /// What a new project is made of.
 #[derive(Debug, Clone, Default)]
@@ -24,6 +26,8 @@ pub struct NewProjectInput {
     pub description: String,
     pub visibility: Option<Visibility>,
     pub default_branch: Option<String>,
+    /// Start the repository with a commit holding a README.
+    pub initialize_with_readme: bool,
 }
 
 /// Changes to a project; `None` leaves a value as it is.
@@ -178,10 +182,46 @@ impl Core {
                 .await?;
             }
         }
+        protect_default_branch(&mut tx, id, &default_branch).await?;
         let project = projects::find_project_by_id(&mut tx, id).await?.ok_or(CoreError::NotFound("project"))?;
-        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        // The repository is made before the transaction commits, and removed again if anything
+        // fails: a project never exists without its repository.
+        let created = self.create_repository(&project, user, input.initialize_with_readme).await;
+        let committed = match created {
+            Ok(()) => tx.commit().await.map_err(|e| CoreError::from(gantry_db::DbError::from(e))),
+            Err(error) => Err(error),
+        };
+        if let Err(error) = committed {
+            if let Err(cleanup) = self.repos.delete(id).await {
+                tracing::error!(project.id = %id, error = %cleanup, "cannot remove the repository of a failed create");
+            }
+            return Err(error);
+        }
         tracing::info!(project.id = %id, project.path = %project.full_path, by = %user.id, "project created");
         Ok(project)
+    }
+
+    async fn create_repository(&self, project: &ProjectRow, user: &UserRow, with_readme: bool) -> CoreResult<()> {
+        self.repos.create(project.id, &project.default_branch).await?;
+        if with_readme {
+            let mut readme = format!("# {}\n", project.name);
+            if !project.description.is_empty() {
+                readme.push_str(&format!("\n{}\n", project.description));
+            }
+            let name = if user.name.is_empty() { &user.username } else { &user.name };
+            let author = Author { name, email: &user.email };
+            self.repos
+                .initial_commit(
+                    project.id,
+                    &project.default_branch,
+                    "README.md",
+                    readme.as_bytes(),
+                    "Initial commit\n",
+                    &author,
+                )
+                .await?;
+        }
+        Ok(())
     }
 
     /// Writes a project's columns, moving its route when the path or namespace changes.
@@ -244,6 +284,9 @@ impl Core {
             archived: project.archived,
         };
         let updated = self.write_project(project, &namespace, update).await?;
+        if updated.default_branch != project.default_branch {
+            self.repos.set_default_branch(project.id, &updated.default_branch).await?;
+        }
         tracing::info!(project.id = %project.id, project.path = %updated.full_path, "project updated");
         Ok(updated)
     }
@@ -306,6 +349,7 @@ impl Core {
         self.authorize_project(actor, project, ProjectAction::Delete).await?;
         let mut conn = self.db.conn().await?;
         projects::delete_project(&mut conn, project.id).await?;
+        self.repos.delete(project.id).await?;
         tracing::info!(project.id = %project.id, project.path = %project.full_path, "project deleted");
         Ok(())
     }

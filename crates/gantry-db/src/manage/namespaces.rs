@@ -229,6 +229,18 @@ pub async fn update_namespace(conn: &mut Conn, id: NamespaceId, update: &Namespa
     Ok(())
 }
 
+/// The visibilities in use by a group's direct subgroups and projects (each listed once).
+pub async fn child_visibilities(conn: &mut Conn, id: NamespaceId) -> DbResult<Vec<Visibility>> {
+    let rows = sqlx::query(
+        "SELECT visibility FROM namespaces WHERE parent_id = $1 \
+         UNION SELECT visibility FROM projects WHERE namespace_id = $1",
+    )
+    .bind(id.0)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|row| parsed(row, "visibility", Visibility::parse)).collect()
+}
+
 /// Deletes a namespace; subgroups, projects, routes and memberships go with it.
 pub async fn delete_namespace(conn: &mut Conn, id: NamespaceId) -> DbResult<()> {
     sqlx::query("DELETE FROM namespaces WHERE id = $1").bind(id.0).execute(conn).await?;

@@ -152,6 +152,20 @@ pub async fn delete_project(conn: &mut Conn, id: ProjectId) -> DbResult<()> {
     Ok(())
 }
 
+/// The ids of the projects in a namespace and all its subgroups (whose repositories go when
+/// the namespace is deleted).
+pub async fn project_ids_in_subtree(conn: &mut Conn, namespace: NamespaceId) -> DbResult<Vec<ProjectId>> {
+    let rows = sqlx::query(
+        "WITH RECURSIVE subtree(id) AS ( \
+             SELECT CAST($1 AS BIGINT) UNION SELECT n.id FROM namespaces n JOIN subtree s ON n.parent_id = s.id) \
+         SELECT id FROM projects WHERE namespace_id IN (SELECT id FROM subtree)",
+    )
+    .bind(namespace.0)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|row| Ok(ProjectId(int(row, "id")?))).collect()
+}
+
 /// Filters of the project list (GitLab's `GET /projects` parameters).
 #[derive(Debug, Clone)]
 pub struct ProjectFilter {

@@ -6,7 +6,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use gantry_core::manage::groups::Lookup;
 use gantry_core::manage::projects::{NewProjectInput, ProjectChanges, ProjectQuery};
-use gantry_core::{Actor, CoreError, ProjectRow, SortDirection};
+use gantry_core::{Actor, ProjectRow, SortDirection};
 use gantry_types::NamespaceId;
 use serde::Deserialize;
 
@@ -23,9 +23,8 @@ pub async fn lookup_project(state: &AppState, actor: &Actor, id: &str) -> ApiRes
 /// The wire form of a project, with the actor's access.
 pub async fn project_json(state: &AppState, actor: &Actor, project: &ProjectRow) -> ApiResult<Project> {
     let level = state.core.authorize_project(actor, project, gantry_core::policy::ProjectAction::Read).await?;
-    let chain = state.core.namespace_chain(project.namespace_id).await?;
-    let namespace = chain.last().ok_or(CoreError::NotFound("namespace"))?;
-    Ok(Project::new(project, namespace, level, &state.config))
+    let namespace = state.core.project_namespace(project).await?;
+    Ok(Project::new(project, &namespace, level, state.core.repos().is_empty(project.id), &state.config))
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,9 +83,8 @@ pub async fn get_project(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Project>> {
     let (project, level) = state.core.find_project(&actor, &Lookup::parse(&id)).await?;
-    let chain = state.core.namespace_chain(project.namespace_id).await?;
-    let namespace = chain.last().ok_or(CoreError::NotFound("namespace"))?;
-    Ok(Json(Project::new(&project, namespace, level, &state.config)))
+    let namespace = state.core.project_namespace(&project).await?;
+    Ok(Json(Project::new(&project, &namespace, level, state.core.repos().is_empty(project.id), &state.config)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,6 +98,8 @@ pub struct CreateProjectInput {
     description: String,
     visibility: Option<String>,
     default_branch: Option<String>,
+    #[serde(default)]
+    initialize_with_readme: bool,
 }
 
 /// `POST /projects`
@@ -116,6 +116,7 @@ pub async fn create_project(
         description: input.description,
         visibility: visibility(input.visibility.as_deref())?,
         default_branch: input.default_branch,
+        initialize_with_readme: input.initialize_with_readme,
     };
     let project = state.core.create_project(&actor, &new).await?;
     let json = project_json(&state, &actor, &project).await?;

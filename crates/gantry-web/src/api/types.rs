@@ -152,6 +152,7 @@ impl Project {
         project: &ProjectRow,
         namespace: &NamespaceRow,
         level: Option<AccessLevel>,
+        empty_repo: bool,
         config: &WebConfig,
     ) -> Project {
         Project {
@@ -164,7 +165,7 @@ impl Project {
             visibility: project.visibility.as_str(),
             default_branch: project.default_branch.clone(),
             archived: project.archived,
-            empty_repo: true,
+            empty_repo,
             created_at: iso8601(project.created_at),
             last_activity_at: iso8601(project.updated_at),
             creator_id: project.creator_id.map(|id| id.0),

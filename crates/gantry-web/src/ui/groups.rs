@@ -243,14 +243,26 @@ pub async fn save_settings(
     }
 }
 
-/// `POST /{group}/-/delete`
+#[derive(Debug, Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    confirm_path: String,
+}
+
+/// `POST /{group}/-/delete`: the full path must be typed to confirm.
 pub async fn delete(
     State(state): State<AppState>,
     visitor: PageActor,
     Extension(NamespaceTarget(id)): Extension<NamespaceTarget>,
-    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+    CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> PageResult {
-    let (group, _) = state.core.find_group(&visitor.actor, &Lookup::Id(id.0)).await.map_err(|e| visitor.error(e))?;
+    let (group, crumbs) = load_for_admin(&state, &visitor, id).await?;
+    state.core.authorize_group(&visitor.actor, &group, GroupAction::Delete).await.map_err(|e| visitor.error(e))?;
+    if form.confirm_path.trim() != group.full_path {
+        let error = Some(format!("type {} to confirm the deletion", group.full_path));
+        let page = GroupSettingsPage { chrome: Chrome::new(&visitor), crumbs, group, error };
+        return render(StatusCode::BAD_REQUEST, &page);
+    }
     state.core.delete_group(&visitor.actor, &group).await.map_err(|e| visitor.error(e))?;
     see_other("/dashboard")
 }

@@ -28,6 +28,7 @@ struct NewProjectPage {
     path: String,
     description: String,
     visibility: String,
+    initialize_with_readme: bool,
     error: Option<String>,
 }
 
@@ -75,6 +76,7 @@ pub async fn new_project_form(
         path: String::new(),
         description: String::new(),
         visibility: "private".into(),
+        initialize_with_readme: false,
         error: None,
     };
     render(StatusCode::OK, &page)
@@ -91,6 +93,8 @@ pub struct NewProjectForm {
     description: String,
     #[serde(default)]
     visibility: String,
+    /// A checkbox: present when ticked.
+    initialize_with_readme: Option<String>,
 }
 
 /// `POST /projects`
@@ -107,6 +111,7 @@ pub async fn create_project(
         description: form.description.clone(),
         visibility: Visibility::parse(&form.visibility),
         default_branch: None,
+        initialize_with_readme: form.initialize_with_readme.is_some(),
     };
     match state.core.create_project(&visitor.actor, &input).await {
         Ok(project) => see_other(&format!("/{}", project.full_path)),
@@ -121,6 +126,7 @@ pub async fn create_project(
                 path: form.path,
                 description: form.description,
                 visibility: form.visibility,
+                initialize_with_readme: input.initialize_with_readme,
                 error: Some(message),
             };
             render(status, &page)

@@ -42,6 +42,26 @@ async fn invalid_names_missing_fields_and_duplicates_are_refused() {
 }
 
 #[tokio::test]
+async fn a_group_cannot_become_less_visible_than_what_it_holds() {
+    let app = TestApp::new().await;
+    let ada = app.user("ada").await;
+    let t = Some(ada.token.as_str());
+    app.api(Method::POST, "/api/v4/groups", t, Some(json!({"name": "Acme", "visibility": "public"}))).await;
+    let group: serde_json::Value = app.api(Method::GET, "/api/v4/groups/acme", t, None).await.json();
+    let project = json!({"name": "Site", "namespace_id": group["id"], "visibility": "public"});
+    assert_eq!(app.api(Method::POST, "/api/v4/projects", t, Some(project)).await.status, StatusCode::CREATED);
+    let lowered =
+        app.api(Method::PUT, "/api/v4/groups/acme", t, Some(json!({"visibility": "private", "name": "Renamed"}))).await;
+    assert_eq!(lowered.status, StatusCode::BAD_REQUEST, "{}", lowered.body);
+    assert!(lowered.json()["message"].as_str().unwrap().contains("is public"), "{}", lowered.body);
+    let group: serde_json::Value = app.api(Method::GET, "/api/v4/groups/acme", t, None).await.json();
+    assert_eq!((group["visibility"].as_str(), group["name"].as_str()), (Some("public"), Some("Acme")), "unchanged");
+    app.api(Method::PUT, "/api/v4/projects/acme%2Fsite", t, Some(json!({"visibility": "private"}))).await;
+    let lowered = app.api(Method::PUT, "/api/v4/groups/acme", t, Some(json!({"visibility": "private"}))).await;
+    assert_eq!(lowered.status, StatusCode::OK, "{}", lowered.body);
+}
+
+#[tokio::test]
 async fn malformed_bodies_wrong_types_and_oversized_requests() {
     let app = TestApp::new().await;
     let ada = app.user("ada").await;

@@ -70,7 +70,13 @@ impl TestApp {
             _ => (format!("sqlite://{}", dir.path().join("gantry.db").display()), None),
         };
         let db = Db::open(&url).await.unwrap();
-        let core = Core::new(db);
+        let repos = gantry_core::Repositories::new(dir.path(), "git");
+        // In-process tests have no `gantry` binary to run as git's hooks: these hooks point at a
+        // program that does not exist, so every push is refused (pushes are tested end to end
+        // against a real `gantry serve`).
+        gantry_git::hooks::install(repos.hooks_dir(), std::path::Path::new("/nonexistent/no-gantry-binary-in-process"))
+            .unwrap();
+        let core = Core::new(db, repos);
         let config = WebConfig {
             external_url: "http://gantry.test".into(),
             ssh_host: "gantry.test:2222".into(),
@@ -121,6 +127,21 @@ impl TestApp {
             None => request.body(Body::empty()),
         };
         self.send(request.unwrap()).await
+    }
+
+    /// A git smart-HTTP request with Basic credentials (the user's token as the password).
+    pub async fn git(&self, method: Method, path: &str, user: Option<&TestUser>, body: &'static [u8]) -> TestResponse {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(user) = user {
+            use base64::Engine;
+            let credentials = format!("{}:{}", user.user.username, user.token);
+            let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
+            request = request.header("authorization", format!("Basic {encoded}"));
+        }
+        if let Some(service) = path.rsplit('/').next().filter(|s| s.starts_with("git-")) {
+            request = request.header("content-type", format!("application/x-{service}-request"));
+        }
+        self.send(request.body(Body::from(body)).unwrap()).await
     }
 
     /// A browser request: session cookie (if any) and the CSRF cookie.

@@ -77,6 +77,8 @@ fn need(route: &RouteInfo) -> Need {
         (RouteScope::GroupPage, _, "/settings" | "/delete") => Role(Owner),
         (RouteScope::ProjectPage, _, "/settings" | "/archive" | "/unarchive") => Role(Maintainer),
         (RouteScope::ProjectPage, _, "/transfer" | "/delete") => Role(Owner),
+        (RouteScope::Git, _, "/info/refs" | "/git-upload-pack") => SignedInRole(Reporter),
+        (RouteScope::Git, _, "/git-receive-pack") => SignedInRole(Developer),
         _ => panic!(
             "route {m} {} ({:?}) is not in the authorisation sweep: add what it needs to `need`",
             route.path, route.scope
@@ -158,6 +160,10 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         RouteScope::GroupPage => format!("/{}/-{path}", f.group.full_path),
         RouteScope::ProjectPage if path == "/" => format!("/{}", f.project.full_path),
         RouteScope::ProjectPage => format!("/{}/-{path}", f.project.full_path),
+        RouteScope::Git if path == "/info/refs" => {
+            format!("/{}.git{path}?service=git-upload-pack", f.project.full_path)
+        }
+        RouteScope::Git => format!("/{}.git{path}", f.project.full_path),
         _ => path,
     }
 }
@@ -221,6 +227,7 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         ],
         (RouteScope::ProjectPage, "/transfer") => vec![("namespace_id", f.other_group.id.0.to_string())],
         (RouteScope::ProjectPage, "/delete") => vec![("confirm_path", f.project.full_path.clone())],
+        (RouteScope::GroupPage, "/delete") => vec![("confirm_path", f.group.full_path.clone())],
         _ => vec![],
     };
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
@@ -235,7 +242,7 @@ fn denial(
     is_admin: bool,
     is_token_owner: bool,
 ) -> Option<StatusCode> {
-    let api = route.scope == RouteScope::Api;
+    let api = matches!(route.scope, RouteScope::Api | RouteScope::Git);
     let ask_sign_in = if api { StatusCode::UNAUTHORIZED } else { StatusCode::SEE_OTHER };
     match need {
         Need::Anyone => None,
@@ -301,7 +308,10 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
             let path = concrete_path(route, &f, &people);
             let is_admin = who.as_ref().is_some_and(|u| u.user.id == people.admin.user.id);
             let is_token_owner = who.as_ref().is_some_and(|u| u.user.id == people.owner.user.id);
-            let response = if route.scope == RouteScope::Api {
+            let response = if route.scope == RouteScope::Git {
+                // A flush packet: a request that asks for nothing.
+                app.git(route.method.clone(), &path, who.as_ref(), b"0000").await
+            } else if route.scope == RouteScope::Api {
                 let body = api_body(route, &f, &people, n);
                 app.api(route.method.clone(), &path, who.as_ref().map(|u| u.token.as_str()), body).await
             } else {

@@ -71,6 +71,17 @@ async fn forms_refuse_bad_input_with_a_message_and_keep_what_was_typed() {
         app.page(Method::POST, "/users/sign_in", None, Some(&[("login", "ada"), ("password", "nope nope")])).await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
     assert!(wrong.body.contains("incorrect"));
+    let unconfirmed = app.page(Method::POST, "/acme/-/delete", Some(&ada), Some(&[("confirm_path", "acm")])).await;
+    assert_eq!(unconfirmed.status, StatusCode::BAD_REQUEST);
+    assert!(unconfirmed.body.contains("type acme to confirm"), "{}", unconfirmed.body);
+    assert_eq!(
+        app.page(Method::GET, "/acme", Some(&ada), None).await.status,
+        StatusCode::OK,
+        "the group is still there"
+    );
+    let confirmed = app.page(Method::POST, "/acme/-/delete", Some(&ada), Some(&[("confirm_path", "acme")])).await;
+    assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.page(Method::GET, "/acme", Some(&ada), None).await.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

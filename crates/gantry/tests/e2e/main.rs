@@ -1,8 +1,10 @@
 //! End-to-end tests against a real `gantry serve` process: restarts, SIGKILL during writes,
-//! the admin command line, and python-gitlab (a real GitLab client) against the API. The
-//! database is SQLite in a temporary directory, or a fresh PostgreSQL database when
-//! `GANTRY_TEST_DATABASE_URL` names a PostgreSQL server.
+//! the admin command line, python-gitlab (a real GitLab client) against the API, and headless
+//! Chromium through the web UI. The database is SQLite in a temporary directory, or a fresh
+//! PostgreSQL database when `GANTRY_TEST_DATABASE_URL` names a PostgreSQL server.
 
+mod browser;
+mod git_http;
 mod python_gitlab;
 mod server;
 

@@ -126,6 +126,28 @@ impl Server {
         String::from_utf8(output.stdout).unwrap().trim().to_owned()
     }
 
+    /// Creates a user with a token of the given scopes (comma-separated); returns the token.
+    pub fn user_token(&self, username: &str, scopes: &str) -> String {
+        let output = self.admin(
+            &["create-user", "--username", username, "--email", &format!("{username}@example.com"), "--password-stdin"],
+            Some("a long password\n"),
+        );
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        self.token(username, scopes)
+    }
+
+    /// A new token of the given scopes for an existing user.
+    pub fn token(&self, username: &str, scopes: &str) -> String {
+        let output = self.admin(&["create-token", "--username", username, "--name", "e2e", "--scopes", scopes], None);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    }
+
+    /// The server's data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.as_ref().expect("data directory").path()
+    }
+
     pub fn get(&self, path: &str, token: &str) -> reqwest::blocking::Response {
         self.client.get(format!("{}{path}", self.base_url)).header("PRIVATE-TOKEN", token).send().unwrap()
     }

@@ -1,0 +1,138 @@
+//! Who may use a repository over git's transports, HTTP and SSH alike, and what a push leaves
+//! behind. The transports authenticate (Basic credentials, SSH keys), ask [`Core::git_access`]
+//! for a permit, run git with it, and hand the updates git reported to [`Core::record_push`].
+
+use gantry_db::code::{protected_branches, push_events};
+use gantry_db::manage::projects;
+use gantry_git::refcheck::RefUpdate;
+use gantry_git::transport::PushSetup;
+use gantry_types::{TokenScope, TokenScopes};
+
+use super::protected_branches::push_policy;
+use crate::manage::tokens::TokenProblem;
+use crate::policy::{ProjectAction, authorize_project};
+use crate::{Actor, Core, CoreError, CoreResult, ProjectRow, UserRow};
+
+/// The largest pack a push may send (bytes).
+pub const MAX_PUSH_BYTES: u64 = 2 << 30;
+
+/// What a git client wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GitOperation {
+    /// Clone or fetch.
+    Fetch,
+    /// Push.
+    Push,
+}
+
+/// How a git client proved who it is.
+#[derive(Debug, Clone)]
+pub enum GitCredential {
+    Anonymous,
+    /// A password or an SSH key: the user's full rights.
+    User(UserRow),
+    /// A personal access token: the user's rights, within the token's scopes.
+    Token(UserRow, TokenScopes),
+}
+
+impl GitCredential {
+    fn actor(&self) -> Actor {
+        match self {
+            GitCredential::Anonymous => Actor::Anonymous,
+            GitCredential::User(user) | GitCredential::Token(user, _) => Actor::User(user.clone()),
+        }
+    }
+}
+
+/// Leave to run git for one request.
+#[derive(Debug, Clone)]
+pub struct GitPermit {
+    pub project: ProjectRow,
+    pub actor: Actor,
+    /// For pushes: the policy the hooks apply and where they report.
+    pub push: Option<PushSetup>,
+}
+
+impl Core {
+    /// Checks git's Basic credentials: a personal access token as the password (any
+    /// username), or the username (or e-mail) and password.
+    pub async fn authenticate_git(&self, login: &str, secret: &str, client: &str) -> CoreResult<GitCredential> {
+        if secret.starts_with(crate::manage::tokens::TOKEN_PREFIX) {
+            return match self.authenticate_token(secret).await? {
+                Ok((user, token)) => {
+                    let scopes = TokenScopes::parse_list(&token.scopes)
+                        .map_err(|_| CoreError::Forbidden("the token has no valid scopes".to_owned()))?;
+                    Ok(GitCredential::Token(user, scopes))
+                }
+                Err(TokenProblem::UserBlocked) => Err(CoreError::Forbidden("your account has been blocked".to_owned())),
+                Err(_) => Err(CoreError::Unauthorized),
+            };
+        }
+        match self.check_password(login, secret, client).await {
+            Ok(user) => Ok(GitCredential::User(user)),
+            Err(CoreError::Invalid { .. }) => Err(CoreError::Unauthorized),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Decides whether `credential` may fetch from or push to the project at `full_path`.
+    pub async fn git_access(
+        &self,
+        credential: &GitCredential,
+        full_path: &str,
+        operation: GitOperation,
+    ) -> CoreResult<GitPermit> {
+        if let GitCredential::Token(_, scopes) = credential {
+            let allowed = scopes.contains(TokenScope::Api)
+                || scopes.contains(TokenScope::WriteRepository)
+                || (operation == GitOperation::Fetch && scopes.contains(TokenScope::ReadRepository));
+            if !allowed {
+                let needed = if operation == GitOperation::Push { "write_repository" } else { "read_repository" };
+                return Err(CoreError::Forbidden(format!("this token needs the {needed} scope")));
+            }
+        }
+        gantry_types::FullPath::parse(full_path).map_err(|_| CoreError::NotFound("project"))?;
+        let actor = credential.actor();
+        let mut conn = self.db.conn().await?;
+        let project =
+            projects::find_project_by_full_path(&mut conn, full_path).await?.ok_or(CoreError::NotFound("project"))?;
+        let action = match operation {
+            GitOperation::Fetch => ProjectAction::ReadCode,
+            GitOperation::Push => ProjectAction::PushCode,
+        };
+        let level = authorize_project(&mut conn, &actor, &project, action).await?;
+        let push = match operation {
+            GitOperation::Fetch => None,
+            GitOperation::Push => {
+                let rules = protected_branches::list_protected_branches(&mut conn, project.id).await?;
+                Some(PushSetup {
+                    policy: push_policy(&project, &rules, level),
+                    report_file: self.repos.scratch_file("push")?,
+                    max_pack_bytes: MAX_PUSH_BYTES,
+                })
+            }
+        };
+        drop(conn);
+        if !self.repos.exists(project.id) {
+            tracing::error!(project.id = %project.id, "the project's repository is missing");
+            return Err(CoreError::from(gantry_git::GitError::Missing));
+        }
+        Ok(GitPermit { project, actor, push })
+    }
+
+    /// Records the ref updates a push made (as its post-receive hook reported them).
+    pub async fn record_push(&self, permit: &GitPermit, updates: &[RefUpdate]) -> CoreResult<()> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let user = permit.actor.user().map(|u| u.id);
+        let mut tx = self.db.begin().await?;
+        for update in updates {
+            push_events::insert_push_event(&mut tx, permit.project.id, user, &update.name, &update.old, &update.new)
+                .await?;
+        }
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        tracing::info!(project.id = %permit.project.id, refs = updates.len(), "push recorded");
+        Ok(())
+    }
+}

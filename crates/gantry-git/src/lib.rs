@@ -1,0 +1,15 @@
+//! Git repositories of Gantry projects: where they live, the transport, ref-update checks.
+#![doc = include_str!("../README.md")]
+
+mod command;
+pub mod hooks;
+pub mod pktline;
+pub mod refcheck;
+mod storage;
+pub mod transport;
+
+pub use command::GitError;
+pub use storage::{Author, Repositories};
+
+/// The id of an object: 40 hex digits (SHA-1 repositories).
+pub const ZERO_OID: &str = "0000000000000000000000000000000000000000";

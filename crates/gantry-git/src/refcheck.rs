@@ -1,0 +1,201 @@
+//! Which ref updates a push may make. The server decides, per push, what the pusher may do
+//! ([`PushPolicy`], computed from their role and the project's protected branches); the
+//! pre-receive hook applies it to every `old new ref` line before git changes any ref, the
+//! same way for HTTP and SSH. The messages are what the pusher reads after `remote:`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ZERO_OID;
+
+/// What one pusher may do to one project's refs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushPolicy {
+    /// The project's default branch (never deleted by a push).
+    pub default_branch: String,
+    /// The protected-branch rules, with what they allow this pusher.
+    pub protected: Vec<BranchRule>,
+}
+
+/// One protected-branch rule as it applies to the pusher.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BranchRule {
+    /// A branch name, or a pattern where `*` stands for any text (`release/*`).
+    pub pattern: String,
+    /// Whether this pusher's role is allowed to push to matching branches.
+    pub push_allowed: bool,
+    /// Whether force-pushes (non-fast-forward updates) are allowed.
+    pub allow_force_push: bool,
+}
+
+/// One line of a push: `old new refname`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefUpdate {
+    pub old: String,
+    pub new: String,
+    pub name: String,
+}
+
+impl RefUpdate {
+    /// Parses an `old new refname` line as git hands it to pre-receive.
+    pub fn parse(line: &str) -> Option<RefUpdate> {
+        let mut parts = line.trim_end().splitn(3, ' ');
+        let (old, new, name) = (parts.next()?, parts.next()?, parts.next()?);
+        let is_oid = |s: &str| s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit());
+        (is_oid(old) && is_oid(new) && !name.is_empty()).then(|| RefUpdate {
+            old: old.to_owned(),
+            new: new.to_owned(),
+            name: name.to_owned(),
+        })
+    }
+
+    pub fn is_create(&self) -> bool {
+        self.old == ZERO_OID
+    }
+
+    pub fn is_delete(&self) -> bool {
+        self.new == ZERO_OID
+    }
+}
+
+/// Whether `pattern` (with `*` wildcards) matches the whole of `name`.
+pub fn pattern_matches(pattern: &str, name: &str) -> bool {
+    let mut pieces = pattern.split('*');
+    let first = pieces.next().unwrap_or_default();
+    let Some(mut rest) = name.strip_prefix(first) else { return false };
+    let pieces: Vec<&str> = pieces.collect();
+    let Some((last, middle)) = pieces.split_last() else { return rest.is_empty() };
+    for piece in middle {
+        match rest.find(piece) {
+            Some(at) => rest = &rest[at + piece.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+impl PushPolicy {
+    /// The rules matching `branch`, folded into the most permissive (as GitLab does when
+    /// several rules match), or `None` when the branch is not protected.
+    pub fn protection(&self, branch: &str) -> Option<BranchRule> {
+        self.protected.iter().filter(|rule| pattern_matches(&rule.pattern, branch)).fold(None, |acc, rule| {
+            Some(match acc {
+                None => rule.clone(),
+                Some(acc) => BranchRule {
+                    pattern: acc.pattern,
+                    push_allowed: acc.push_allowed || rule.push_allowed,
+                    allow_force_push: acc.allow_force_push || rule.allow_force_push,
+                },
+            })
+        })
+    }
+
+    /// Checks one ref update. `is_fast_forward` is asked only when it matters (an update of a
+    /// protected branch that would otherwise be allowed).
+    pub fn check(&self, update: &RefUpdate, is_fast_forward: impl FnOnce() -> bool) -> Result<(), String> {
+        if let Some(tag) = update.name.strip_prefix("refs/tags/") {
+            return if tag.is_empty() { Err("an empty tag name is not allowed".to_owned()) } else { Ok(()) };
+        }
+        let Some(branch) = update.name.strip_prefix("refs/heads/") else {
+            return Err(format!(
+                "you cannot push to {}: only branches (refs/heads/...) and tags (refs/tags/...) can be pushed",
+                update.name
+            ));
+        };
+        if update.is_delete() && branch == self.default_branch {
+            return Err(format!(
+                "the default branch '{branch}' cannot be deleted; choose another default branch in the project settings first"
+            ));
+        }
+        let Some(rule) = self.protection(branch) else { return Ok(()) };
+        if update.is_delete() {
+            return Err(format!(
+                "you cannot delete the protected branch '{branch}' by pushing; unprotect it or delete it in the web interface"
+            ));
+        }
+        if !rule.push_allowed {
+            return Err(format!("you are not allowed to push code to the protected branch '{branch}'"));
+        }
+        if !update.is_create() && !rule.allow_force_push && !is_fast_forward() {
+            return Err(format!("you are not allowed to force-push to the protected branch '{branch}'"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(old: char, new: char, name: &str) -> RefUpdate {
+        let oid = |c: char| if c == '0' { ZERO_OID.to_owned() } else { c.to_string().repeat(40) };
+        RefUpdate { old: oid(old), new: oid(new), name: name.to_owned() }
+    }
+
+    fn policy(push_allowed: bool, allow_force_push: bool) -> PushPolicy {
+        PushPolicy {
+            default_branch: "main".into(),
+            protected: vec![
+                BranchRule { pattern: "main".into(), push_allowed, allow_force_push },
+                BranchRule { pattern: "release/*".into(), push_allowed: false, allow_force_push: false },
+            ],
+        }
+    }
+
+    #[test]
+    fn wildcards_match_whole_names() {
+        assert!(pattern_matches("release/*", "release/1.0"));
+        assert!(pattern_matches("release/*", "release/1.0/hotfix"));
+        assert!(!pattern_matches("release/*", "prerelease/1.0"));
+        assert!(pattern_matches("*-stable", "production-stable"));
+        assert!(pattern_matches("*gantry*", "my-gantry-branch"));
+        assert!(pattern_matches("a*b*c", "abc"));
+        assert!(!pattern_matches("a*b*c", "acb"));
+        assert!(!pattern_matches("ab*ba", "aba"));
+        assert!(pattern_matches("main", "main"));
+        assert!(!pattern_matches("main", "main2"));
+    }
+
+    #[test]
+    fn protected_branches_refuse_what_they_should() {
+        let developer = policy(false, false);
+        assert!(
+            developer.check(&update('a', 'b', "refs/heads/main"), || true).unwrap_err().contains("not allowed to push")
+        );
+        assert!(developer.check(&update('a', 'b', "refs/heads/release/2"), || true).is_err());
+        assert!(developer.check(&update('a', 'b', "refs/heads/feature"), || false).is_ok(), "unprotected: anything");
+        assert!(developer.check(&update('a', '0', "refs/heads/feature"), || true).is_ok());
+        let maintainer = policy(true, false);
+        assert!(maintainer.check(&update('a', 'b', "refs/heads/main"), || true).is_ok());
+        assert!(maintainer.check(&update('a', 'b', "refs/heads/main"), || false).unwrap_err().contains("force-push"));
+        assert!(maintainer.check(&update('0', 'b', "refs/heads/main"), || panic!("not asked")).is_ok());
+        assert!(
+            maintainer.check(&update('a', '0', "refs/heads/main"), || true).unwrap_err().contains("default branch")
+        );
+        assert!(policy(true, true).check(&update('a', 'b', "refs/heads/main"), || false).is_ok());
+        let mut other_default = policy(true, true);
+        other_default.default_branch = "develop".into();
+        assert!(other_default.check(&update('a', '0', "refs/heads/main"), || true).unwrap_err().contains("protected"));
+    }
+
+    #[test]
+    fn only_branches_and_tags_can_be_pushed() {
+        let p = policy(true, true);
+        assert!(p.check(&update('0', 'b', "refs/tags/v1.0"), || true).is_ok());
+        assert!(p.check(&update('0', 'b', "refs/notes/commits"), || true).unwrap_err().contains("only branches"));
+        assert!(p.check(&update('0', 'b', "refs/merge-requests/1/head"), || true).is_err());
+    }
+
+    #[test]
+    fn the_most_permissive_matching_rule_wins() {
+        let mut p = policy(false, false);
+        p.protected.push(BranchRule { pattern: "ma*".into(), push_allowed: true, allow_force_push: false });
+        assert!(p.check(&update('a', 'b', "refs/heads/main"), || true).is_ok());
+    }
+
+    #[test]
+    fn parses_hook_lines() {
+        let line = format!("{} {} refs/heads/main\n", ZERO_OID, "b".repeat(40));
+        assert_eq!(RefUpdate::parse(&line).unwrap().name, "refs/heads/main");
+        assert!(RefUpdate::parse("short refs/heads/main").is_none());
+    }
+}

@@ -1,0 +1,169 @@
+//! A real headless Chromium, driven through chromedriver, using a real `gantry serve` the way
+//! a newcomer would: sign up, create a group and a subgroup, create a project, look at the
+//! dashboard. Screenshots land in `test-output/screenshots/` at the workspace root.
+
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::server::Server;
+
+/// chromedriver on a free loopback port, killed when dropped.
+struct ChromeDriver {
+    child: Child,
+    url: String,
+}
+
+impl ChromeDriver {
+    fn start() -> ChromeDriver {
+        let binary = std::env::var("GANTRY_TEST_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(&binary)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| {
+                panic!("cannot start {binary} ({error}); scripts/test installs chromium and chromium-driver")
+            });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start listening");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        ChromeDriver { child, url: format!("http://127.0.0.1:{port}") }
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../test-output/screenshots"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn browser(driver: &ChromeDriver) -> Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".to_owned(),
+        serde_json::json!({
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--window-size=1280,900",
+            ],
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector).capabilities(capabilities).connect(&driver.url).await.expect("a Chromium session")
+}
+
+async fn fill(client: &Client, field: &str, value: &str) {
+    let input = client.find(Locator::Id(field)).await.unwrap_or_else(|_| panic!("field #{field}"));
+    input.clear().await.unwrap();
+    input.send_keys(value).await.unwrap();
+}
+
+async fn submit(client: &Client) {
+    client.find(Locator::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
+}
+
+/// Waits for the page's heading to read `expected` (a click navigates asynchronously).
+async fn expect_heading(client: &Client, expected: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let text = match client.find(Locator::Css("main h1")).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text == expected {
+            return;
+        }
+        assert!(Instant::now() < deadline, "expected heading {expected:?}, page shows {text:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn save_screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    std::fs::write(screenshot_dir().join(name), png).unwrap();
+}
+
+async fn sign_up_and_create_a_project(client: &Client, base: &str) {
+    client.goto(&format!("{base}/users/sign_up")).await.unwrap();
+    fill(client, "name", "Ada Lovelace").await;
+    fill(client, "username", "ada").await;
+    fill(client, "email", "ada@example.com").await;
+    fill(client, "password", "correct horse battery").await;
+    submit(client).await;
+    expect_heading(client, "Your projects").await;
+
+    client.find(Locator::LinkText("New group")).await.unwrap().click().await.unwrap();
+    expect_heading(client, "New group").await;
+    fill(client, "name", "Acme").await;
+    submit(client).await;
+    expect_heading(client, "Acme").await;
+    assert_eq!(client.current_url().await.unwrap().path(), "/acme");
+
+    client.find(Locator::LinkText("New subgroup")).await.unwrap().click().await.unwrap();
+    expect_heading(client, "New subgroup of acme").await;
+    fill(client, "name", "Platform").await;
+    submit(client).await;
+    expect_heading(client, "Platform").await;
+    assert_eq!(client.current_url().await.unwrap().path(), "/acme/platform");
+
+    client.find(Locator::Css("main a.button.primary")).await.unwrap().click().await.unwrap();
+    expect_heading(client, "New project").await;
+    fill(client, "name", "API server").await;
+    fill(client, "description", "Serves the public API").await;
+    submit(client).await;
+    expect_heading(client, "API server").await;
+    assert_eq!(client.current_url().await.unwrap().path(), "/acme/platform/api-server");
+    let page = client.source().await.unwrap();
+    assert!(page.contains("/acme/platform/api-server.git"), "the empty project shows clone instructions");
+    save_screenshot(client, "project.png").await;
+
+    client.goto(&format!("{base}/dashboard")).await.unwrap();
+    let projects = client.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(projects.contains("API server") && projects.contains("Acme"), "the dashboard lists them: {projects}");
+    save_screenshot(client, "dashboard.png").await;
+
+    // Signing out and back in with the same password works from the header.
+    client.find(Locator::Css("form[action='/users/sign_out'] button")).await.unwrap().click().await.unwrap();
+    expect_heading(client, "Sign in").await;
+    fill(client, "login", "ada").await;
+    fill(client, "password", "correct horse battery").await;
+    submit(client).await;
+    expect_heading(client, "Your projects").await;
+}
+
+#[test]
+fn a_newcomer_signs_up_and_creates_a_group_and_a_project_in_chromium() {
+    let server = Server::start();
+    let driver = ChromeDriver::start();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let client = browser(&driver).await;
+        let outcome = tokio::spawn({
+            let client = client.clone();
+            let base = server.base_url.clone();
+            async move { sign_up_and_create_a_project(&client, &base).await }
+        })
+        .await;
+        if outcome.is_err() {
+            save_screenshot(&client, "failure.png").await;
+        }
+        client.close().await.unwrap();
+        outcome.expect("the browser flow");
+    });
+}
