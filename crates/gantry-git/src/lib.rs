@@ -5,6 +5,7 @@ mod command;
 pub mod hooks;
 pub mod pktline;
 pub mod refcheck;
+pub mod refs;
 mod storage;
 pub mod transport;
 

@@ -7,7 +7,7 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodFilter, on};
 
-use crate::api::{groups, members, openapi, projects, tokens, users};
+use crate::api::{groups, members, openapi, projects, repository, tokens, users};
 use crate::ui;
 use crate::{AppState, assets, git_http, health, metrics};
 
@@ -72,6 +72,14 @@ impl Table {
     }
     fn put<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, summary: &'static str, handler: H) -> Table {
         self.route(Method::PUT, path, summary, handler)
+    }
+    fn patch<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        summary: &'static str,
+        handler: H,
+    ) -> Table {
+        self.route(Method::PATCH, path, summary, handler)
     }
     fn delete<H: Handler<T, AppState>, T: 'static>(
         self,
@@ -142,6 +150,35 @@ fn top_level() -> Table {
         .get("/api/v4/projects/{id}/members/{user_id}", "Get a project member", members::project::get)
         .put("/api/v4/projects/{id}/members/{user_id}", "Change a project member's role", members::project::update)
         .delete("/api/v4/projects/{id}/members/{user_id}", "Remove a project member", members::project::remove)
+        .get("/api/v4/projects/{id}/repository/branches", "List branches (search)", repository::list_branches)
+        .post("/api/v4/projects/{id}/repository/branches", "Create a branch (branch, ref)", repository::create_branch)
+        .get("/api/v4/projects/{id}/repository/branches/{branch}", "Get a branch", repository::get_branch)
+        .delete("/api/v4/projects/{id}/repository/branches/{branch}", "Delete a branch", repository::delete_branch)
+        .get("/api/v4/projects/{id}/repository/tags", "List tags (search)", repository::list_tags)
+        .post("/api/v4/projects/{id}/repository/tags", "Create a tag (tag_name, ref, message)", repository::create_tag)
+        .get("/api/v4/projects/{id}/repository/tags/{tag_name}", "Get a tag", repository::get_tag)
+        .delete("/api/v4/projects/{id}/repository/tags/{tag_name}", "Delete a tag", repository::delete_tag)
+        .get("/api/v4/projects/{id}/protected_branches", "List protected branches", repository::list_protected_branches)
+        .post(
+            "/api/v4/projects/{id}/protected_branches",
+            "Protect a branch or pattern (name, push_access_level, merge_access_level, allow_force_push)",
+            repository::protect_branch,
+        )
+        .get(
+            "/api/v4/projects/{id}/protected_branches/{name}",
+            "Get a protected branch",
+            repository::get_protected_branch,
+        )
+        .patch(
+            "/api/v4/projects/{id}/protected_branches/{name}",
+            "Change a protected branch's levels or force-push setting",
+            repository::update_protected_branch,
+        )
+        .delete(
+            "/api/v4/projects/{id}/protected_branches/{name}",
+            "Unprotect a branch or pattern",
+            repository::unprotect_branch,
+        )
         .get("/api/v4/personal_access_tokens", "List your personal access tokens", tokens::list_tokens)
         .get("/api/v4/personal_access_tokens/{token_id}", "Get a personal access token", tokens::get_token)
         .delete("/api/v4/personal_access_tokens/{token_id}", "Revoke a personal access token", tokens::revoke_token)
@@ -208,6 +245,24 @@ fn project_pages() -> Table {
         .post("/archive", "Archive the project", ui::projects::archive)
         .post("/unarchive", "Unarchive the project", ui::projects::unarchive)
         .post("/delete", "Delete the project", ui::projects::delete)
+        .get("/branches", "Branches", ui::repository::branches)
+        .post("/branches", "Create a branch", ui::repository::create_branch)
+        .post("/branches/delete", "Delete a branch", ui::repository::delete_branch)
+        .get("/tags", "Tags", ui::repository::tags)
+        .post("/tags", "Create a tag", ui::repository::create_tag)
+        .post("/tags/delete", "Delete a tag", ui::repository::delete_tag)
+        .get("/settings/repository", "Repository settings: protected branches", ui::repository::repository_settings)
+        .post("/settings/repository/protected_branches", "Protect a branch or pattern", ui::repository::protect_branch)
+        .post(
+            "/settings/repository/protected_branches/update",
+            "Change a protected branch",
+            ui::repository::update_protected_branch,
+        )
+        .post(
+            "/settings/repository/protected_branches/delete",
+            "Unprotect a branch or pattern",
+            ui::repository::unprotect_branch,
+        )
 }
 
 /// Git's smart HTTP under a project's path (`/{namespace}/{project}.git/…`, `.git` optional).

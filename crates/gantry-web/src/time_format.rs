@@ -17,11 +17,34 @@ pub fn date(millis: i64) -> String {
     iso8601(millis).get(..10).unwrap_or_default().to_owned()
 }
 
+/// How long before `now` something happened, in words (`3 hours ago`); the date after a month.
+pub fn ago(millis: i64, now: i64) -> String {
+    let seconds = (now - millis).max(0) / 1000;
+    let (amount, unit) = match seconds {
+        0..60 => return "just now".to_owned(),
+        60..3600 => (seconds / 60, "minute"),
+        3600..86_400 => (seconds / 3600, "hour"),
+        86_400..2_592_000 => (seconds / 86_400, "day"),
+        _ => return date(millis),
+    };
+    format!("{amount} {unit}{} ago", if amount == 1 { "" } else { "s" })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn formats_like_gitlab() {
         assert_eq!(super::iso8601(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
         assert_eq!(super::date(0), "1970-01-01");
+    }
+
+    #[test]
+    fn says_how_long_ago() {
+        let now = 1_700_000_000_000;
+        assert_eq!(super::ago(now - 5_000, now), "just now");
+        assert_eq!(super::ago(now - 60_000, now), "1 minute ago");
+        assert_eq!(super::ago(now - 7_200_000, now), "2 hours ago");
+        assert_eq!(super::ago(now - 3 * 86_400_000, now), "3 days ago");
+        assert_eq!(super::ago(0, now), "1970-01-01");
     }
 }

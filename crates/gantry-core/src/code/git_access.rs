@@ -120,6 +120,18 @@ impl Core {
         Ok(GitPermit { project, actor, push })
     }
 
+    /// The project's recent ref changes, newest first (anyone who may see the project).
+    pub async fn list_push_events(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        page: gantry_db::Page,
+    ) -> CoreResult<(Vec<push_events::PushEventRow>, i64)> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::Read).await?;
+        Ok(push_events::list_push_events(&mut conn, project.id, page).await?)
+    }
+
     /// Records the ref updates a push made (as its post-receive hook reported them).
     pub async fn record_push(&self, permit: &GitPermit, updates: &[RefUpdate]) -> CoreResult<()> {
         if updates.is_empty() {

@@ -1,4 +1,6 @@
-//! Code stage: access to repositories over git's transports, pushes, protected branches.
+//! Code stage: access to repositories over git's transports, pushes, branches and tags,
+//! protected branches.
 
+pub mod branches;
 pub mod git_access;
 pub mod protected_branches;

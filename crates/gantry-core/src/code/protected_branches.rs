@@ -3,7 +3,8 @@
 //! protected (Maintainers push and merge, no force-push), as in GitLab.
 
 use gantry_db::Conn;
-use gantry_db::code::protected_branches::{self as rules, NewProtectedBranch, ProtectedBranchRow};
+pub use gantry_db::code::protected_branches::ProtectedBranchRow;
+use gantry_db::code::protected_branches::{self as rules, NewProtectedBranch};
 use gantry_git::refcheck::{BranchRule, PushPolicy};
 use gantry_types::{AccessLevel, ProjectId};
 

@@ -13,7 +13,8 @@ use crate::policy::{
     GroupAction, ProjectAction, authorize_group, authorize_project, max_child_visibility, namespace_level,
 };
 use crate::{Actor, Core, CoreError, CoreResult, NamespaceRow, ProjectRow, SortDirection, UserRow};
-use gantry_git::Author;
+use gantry_db::code::push_events;
+use gantry_git::{Author, ZERO_OID};
 
 /// What a new project is made of.
 #[derive(Debug, Clone, Default)]
@@ -186,11 +187,17 @@ impl Core {
         let project = projects::find_project_by_id(&mut tx, id).await?.ok_or(CoreError::NotFound("project"))?;
         // The repository is made before the transaction commits, and removed again if anything
         // fails: a project never exists without its repository.
-        let created = self.create_repository(&project, user, input.initialize_with_readme).await;
-        let committed = match created {
-            Ok(()) => tx.commit().await.map_err(|e| CoreError::from(gantry_db::DbError::from(e))),
-            Err(error) => Err(error),
-        };
+        let committed = async {
+            let first_commit = self.create_repository(&project, user, input.initialize_with_readme).await?;
+            if let Some(commit) = first_commit {
+                // The first commit shows in the activity feed like any push.
+                let branch = format!("refs/heads/{}", project.default_branch);
+                push_events::insert_push_event(&mut tx, id, Some(user.id), &branch, ZERO_OID, &commit).await?;
+            }
+            tx.commit().await.map_err(gantry_db::DbError::from)?;
+            Ok::<(), CoreError>(())
+        }
+        .await;
         if let Err(error) = committed {
             if let Err(cleanup) = self.repos.delete(id).await {
                 tracing::error!(project.id = %id, error = %cleanup, "cannot remove the repository of a failed create");
@@ -201,27 +208,35 @@ impl Core {
         Ok(project)
     }
 
-    async fn create_repository(&self, project: &ProjectRow, user: &UserRow, with_readme: bool) -> CoreResult<()> {
+    /// Creates the project's repository; returns the id of the README commit, if asked for.
+    async fn create_repository(
+        &self,
+        project: &ProjectRow,
+        user: &UserRow,
+        with_readme: bool,
+    ) -> CoreResult<Option<String>> {
         self.repos.create(project.id, &project.default_branch).await?;
-        if with_readme {
-            let mut readme = format!("# {}\n", project.name);
-            if !project.description.is_empty() {
-                readme.push_str(&format!("\n{}\n", project.description));
-            }
-            let name = if user.name.is_empty() { &user.username } else { &user.name };
-            let author = Author { name, email: &user.email };
-            self.repos
-                .initial_commit(
-                    project.id,
-                    &project.default_branch,
-                    "README.md",
-                    readme.as_bytes(),
-                    "Initial commit\n",
-                    &author,
-                )
-                .await?;
+        if !with_readme {
+            return Ok(None);
         }
-        Ok(())
+        let mut readme = format!("# {}\n", project.name);
+        if !project.description.is_empty() {
+            readme.push_str(&format!("\n{}\n", project.description));
+        }
+        let name = if user.name.is_empty() { &user.username } else { &user.name };
+        let author = Author { name, email: &user.email };
+        self.repos
+            .initial_commit(
+                project.id,
+                &project.default_branch,
+                "README.md",
+                readme.as_bytes(),
+                "Initial commit\n",
+                &author,
+            )
+            .await
+            .map(Some)
+            .map_err(CoreError::from)
     }
 
     /// Writes a project's columns, moving its route when the path or namespace changes.

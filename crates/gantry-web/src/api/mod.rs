@@ -5,6 +5,7 @@ pub mod groups;
 pub mod members;
 pub mod openapi;
 pub mod projects;
+pub mod repository;
 pub mod tokens;
 pub mod types;
 pub mod users;

@@ -1,9 +1,12 @@
 //! Wire types of the v4 API, shaped like GitLab's so its clients work. Built from core rows;
 //! rows themselves never reach the wire.
 
+use gantry_core::code::branches::BranchView;
+use gantry_core::code::protected_branches::{ProtectedBranchRow, rule_level_label};
 use gantry_core::manage::members::EffectiveMember;
 use gantry_core::manage::tokens::format_expiry_date;
 use gantry_core::{MemberRow, NamespaceKind, NamespaceRow, ProjectRow, TokenRow, UserRow};
+use gantry_git::refs::{CommitSummary, Tag as GitTag};
 use gantry_types::AccessLevel;
 use serde::Serialize;
 
@@ -247,6 +250,141 @@ impl PersonalAccessToken {
             active: !token.revoked && !expired,
             expires_at: token.expires_at.map(format_expiry_date),
             token: secret,
+        }
+    }
+}
+
+/// A commit as branch and tag listings show it.
+#[derive(Debug, Serialize)]
+pub struct Commit {
+    pub id: String,
+    pub short_id: String,
+    pub title: String,
+    pub message: String,
+    pub parent_ids: Vec<String>,
+    pub author_name: String,
+    pub author_email: String,
+    pub authored_date: String,
+    pub committer_name: String,
+    pub committer_email: String,
+    pub committed_date: String,
+    pub created_at: String,
+    pub web_url: String,
+}
+
+impl Commit {
+    pub fn new(commit: &CommitSummary, project: &ProjectRow, config: &WebConfig) -> Commit {
+        Commit {
+            id: commit.id.clone(),
+            short_id: commit.id.chars().take(8).collect(),
+            title: commit.title.clone(),
+            message: commit.message.clone(),
+            parent_ids: commit.parent_ids.clone(),
+            author_name: commit.author_name.clone(),
+            author_email: commit.author_email.clone(),
+            authored_date: iso8601(commit.authored_date.saturating_mul(1000)),
+            committer_name: commit.committer_name.clone(),
+            committer_email: commit.committer_email.clone(),
+            committed_date: iso8601(commit.committed_date.saturating_mul(1000)),
+            created_at: iso8601(commit.committed_date.saturating_mul(1000)),
+            web_url: format!("{}/{}/-/commit/{}", config.external_url, project.full_path, commit.id),
+        }
+    }
+}
+
+/// A branch with its tip and protection.
+#[derive(Debug, Serialize)]
+pub struct Branch {
+    pub name: String,
+    pub commit: Commit,
+    pub merged: bool,
+    pub protected: bool,
+    pub developers_can_push: bool,
+    pub developers_can_merge: bool,
+    pub can_push: bool,
+    pub default: bool,
+    pub web_url: String,
+}
+
+impl Branch {
+    pub fn new(view: &BranchView, project: &ProjectRow, config: &WebConfig) -> Branch {
+        Branch {
+            name: view.branch.name.clone(),
+            commit: Commit::new(&view.branch.commit, project, config),
+            merged: false,
+            protected: view.protected,
+            developers_can_push: view.developers_can_push,
+            developers_can_merge: view.developers_can_merge,
+            can_push: view.can_push,
+            default: view.default,
+            web_url: format!("{}/{}/-/tree/{}", config.external_url, project.full_path, view.branch.name),
+        }
+    }
+}
+
+/// A tag with the commit it points at.
+#[derive(Debug, Serialize)]
+pub struct Tag {
+    pub name: String,
+    pub message: Option<String>,
+    pub target: String,
+    pub commit: Commit,
+    pub release: Option<()>,
+    pub protected: bool,
+    pub created_at: Option<String>,
+}
+
+impl Tag {
+    pub fn new(tag: &GitTag, project: &ProjectRow, config: &WebConfig) -> Tag {
+        Tag {
+            name: tag.name.clone(),
+            message: (!tag.message.is_empty()).then(|| tag.message.clone()),
+            target: tag.target.clone(),
+            commit: Commit::new(&tag.commit, project, config),
+            release: None,
+            protected: false,
+            created_at: None,
+        }
+    }
+}
+
+/// One access level of a protected branch.
+#[derive(Debug, Serialize)]
+pub struct BranchAccessLevel {
+    pub id: i64,
+    pub access_level: i64,
+    pub access_level_description: &'static str,
+    pub user_id: Option<i64>,
+    pub group_id: Option<i64>,
+}
+
+/// A protected branch rule.
+#[derive(Debug, Serialize)]
+pub struct ProtectedBranch {
+    pub id: i64,
+    pub name: String,
+    pub push_access_levels: Vec<BranchAccessLevel>,
+    pub merge_access_levels: Vec<BranchAccessLevel>,
+    pub allow_force_push: bool,
+    pub code_owner_approval_required: bool,
+}
+
+impl ProtectedBranch {
+    pub fn new(rule: &ProtectedBranchRow) -> ProtectedBranch {
+        let level = |access_level: i64| BranchAccessLevel {
+            id: rule.id,
+            access_level,
+            access_level_description: rule_level_label(access_level),
+            user_id: None,
+            group_id: None,
+        };
+        ProtectedBranch {
+            id: rule.id,
+            name: rule.name.clone(),
+            push_access_levels: vec![level(rule.push_access_level)],
+            merge_access_levels: vec![level(rule.merge_access_level)],
+            allow_force_push: rule.allow_force_push,
+            code_owner_approval_required: false,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod groups;
 pub mod members;
 pub mod profile;
 pub mod projects;
+pub mod repository;
 pub mod sessions;
 
 use askama::Template;

@@ -1,5 +1,5 @@
-//! Project pages: new project, overview (the empty-repository state with clone instructions),
-//! settings (general, transfer, archive, delete).
+//! Project pages: new project, overview (clone addresses, the latest commit and the activity
+//! feed, or the empty-repository instructions), settings (general, transfer, archive, delete).
 
 use askama::Template;
 use axum::Extension;
@@ -12,11 +12,13 @@ use gantry_core::{NamespaceRow, ProjectRow};
 use gantry_types::{AccessLevel, NamespaceId, Visibility};
 use serde::Deserialize;
 
+use super::repository::{Activity, ProjectFrame, activity};
 use super::{Chrome, Crumb, PageResult, breadcrumbs, form_error, render, see_other};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};
 use crate::error::PageError;
 use crate::namespace_dispatch::ProjectTarget;
+use gantry_git::refs::CommitSummary;
 
 #[derive(Template)]
 #[template(path = "projects/new.html")]
@@ -36,12 +38,21 @@ struct NewProjectPage {
 #[template(path = "projects/show.html")]
 struct ProjectPage {
     chrome: Chrome,
-    crumbs: Vec<Crumb>,
-    project: ProjectRow,
-    role: Option<AccessLevel>,
+    frame: ProjectFrame,
+    tab: &'static str,
     http_url: String,
     ssh_url: String,
-    can_admin: bool,
+    /// `None` while the repository is empty.
+    code: Option<CodeSummary>,
+    activity: Vec<Activity>,
+}
+
+/// What the overview says about a repository with commits.
+struct CodeSummary {
+    branches: usize,
+    tags: usize,
+    last_commit: Option<CommitSummary>,
+    last_commit_when: String,
 }
 
 #[derive(Template)]
@@ -152,15 +163,34 @@ pub async fn show(
     visitor: PageActor,
     Extension(target): Extension<ProjectTarget>,
 ) -> PageResult {
-    let (project, role, crumbs) = load(&state, &visitor, target).await?;
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let project = &frame.project;
+    let may_read_code = state.core.authorize_project(&visitor.actor, project, ProjectAction::ReadCode).await.is_ok();
+    let code = if may_read_code && !state.core.repos().is_empty(project.id) {
+        let branches = state.core.list_branches(&visitor.actor, project, None).await.map_err(|e| visitor.error(e))?;
+        let tags = state.core.list_tags(&visitor.actor, project, None).await.map_err(|e| visitor.error(e))?;
+        let last_commit = branches.iter().find(|b| b.default).map(|b| b.branch.commit.clone());
+        Some(CodeSummary {
+            branches: branches.len(),
+            tags: tags.len(),
+            last_commit_when: last_commit
+                .as_ref()
+                .map(|c| crate::time_format::ago(c.committed_date.saturating_mul(1000), gantry_core::now_millis()))
+                .unwrap_or_default(),
+            last_commit,
+        })
+    } else {
+        None
+    };
+    let activity = if may_read_code { activity(&state, &visitor, project).await? } else { Vec::new() };
     let page = ProjectPage {
         chrome: Chrome::new(&visitor),
-        crumbs,
         http_url: format!("{}/{}.git", state.config.external_url, project.full_path),
         ssh_url: format!("ssh://git@{}/{}.git", state.config.ssh_host, project.full_path),
-        can_admin: role.is_some_and(|l| l >= ProjectAction::Update.required_level()),
-        role,
-        project,
+        code,
+        activity,
+        tab: "overview",
+        frame,
     };
     render(StatusCode::OK, &page)
 }

@@ -3,6 +3,7 @@
 
 mod api;
 mod bad_input;
+mod repository;
 mod support;
 mod sweep;
 mod ui;

@@ -45,6 +45,11 @@ fn need(route: &RouteInfo) -> Need {
         ) => Admin,
         (RouteScope::Api, "POST", "/api/v4/groups") => SignedInRole(Maintainer),
         (RouteScope::Api, "POST", "/api/v4/projects") => SignedInRole(Developer),
+        (RouteScope::Api, "GET", p) if p.contains("/repository/") || p.contains("/protected_branches") => {
+            Role(Reporter)
+        }
+        (RouteScope::Api, _, p) if p.contains("/repository/") => Role(Developer),
+        (RouteScope::Api, _, p) if p.contains("/protected_branches") => Role(Maintainer),
         (RouteScope::Api, "GET", p)
             if p.starts_with("/api/v4/groups/{id}") || p.starts_with("/api/v4/projects/{id}") =>
         {
@@ -77,6 +82,9 @@ fn need(route: &RouteInfo) -> Need {
         (RouteScope::GroupPage, _, "/settings" | "/delete") => Role(Owner),
         (RouteScope::ProjectPage, _, "/settings" | "/archive" | "/unarchive") => Role(Maintainer),
         (RouteScope::ProjectPage, _, "/transfer" | "/delete") => Role(Owner),
+        (RouteScope::ProjectPage, "GET", "/branches" | "/tags") => Role(Reporter),
+        (RouteScope::ProjectPage, _, "/branches" | "/branches/delete" | "/tags" | "/tags/delete") => Role(Developer),
+        (RouteScope::ProjectPage, _, p) if p.starts_with("/settings/repository") => Role(Maintainer),
         (RouteScope::Git, _, "/info/refs" | "/git-upload-pack") => SignedInRole(Reporter),
         (RouteScope::Git, _, "/git-receive-pack") => SignedInRole(Developer),
         _ => panic!(
@@ -102,7 +110,9 @@ struct Fixture {
     owner_token_id: i64,
 }
 
-async fn fixture(app: &TestApp, people: &People, n: usize) -> Fixture {
+/// `with_code`: the project's repository gets a commit on `main` and a tag `v1` (only for the
+/// routes that need them: writing commits costs a few git processes).
+async fn fixture(app: &TestApp, people: &People, n: usize, with_code: bool) -> Fixture {
     let owner = Actor::User(people.owner.user.clone());
     let core = &app.core;
     let group = core
@@ -132,10 +142,18 @@ async fn fixture(app: &TestApp, people: &People, n: usize) -> Fixture {
     let project = core
         .create_project(
             &owner,
-            &NewProjectInput { name: "Proj".into(), namespace: Some(group.id), ..NewProjectInput::default() },
+            &NewProjectInput {
+                name: "Proj".into(),
+                namespace: Some(group.id),
+                initialize_with_readme: with_code,
+                ..NewProjectInput::default()
+            },
         )
         .await
         .unwrap();
+    if with_code {
+        core.create_tag(&owner, &project, "v1", "main", "").await.unwrap();
+    }
     for (level, user) in people.members.iter().chain([(AccessLevel::Guest, people.victim.clone())].iter()) {
         core.add_member(&owner, MemberTarget::Group(&group), user.user.id, *level, None).await.unwrap();
     }
@@ -154,7 +172,10 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .path
         .replace("{id}", &subject_id.to_string())
         .replace("{user_id}", &user_id.to_string())
-        .replace("{token_id}", &f.owner_token_id.to_string());
+        .replace("{token_id}", &f.owner_token_id.to_string())
+        .replace("{branch}", "main")
+        .replace("{name}", "main")
+        .replace("{tag_name}", "v1");
     match route.scope {
         RouteScope::GroupPage if path == "/" => format!("/{}", f.group.full_path),
         RouteScope::GroupPage => format!("/{}/-{path}", f.group.full_path),
@@ -186,6 +207,10 @@ fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option
         }
         p if p.contains("/members/{user_id}") => json!({"access_level": 20}),
         "/api/v4/user/personal_access_tokens" => json!({"name": "made", "scopes": ["read_api"]}),
+        "/api/v4/projects/{id}/repository/branches" => json!({"branch": "swept", "ref": "main"}),
+        "/api/v4/projects/{id}/repository/tags" => json!({"tag_name": "swept", "ref": "main"}),
+        "/api/v4/projects/{id}/protected_branches" => json!({"name": "release/*"}),
+        "/api/v4/projects/{id}/protected_branches/{name}" => json!({"allow_force_push": true}),
         _ => json!({}),
     })
 }
@@ -228,6 +253,16 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         (RouteScope::ProjectPage, "/transfer") => vec![("namespace_id", f.other_group.id.0.to_string())],
         (RouteScope::ProjectPage, "/delete") => vec![("confirm_path", f.project.full_path.clone())],
         (RouteScope::GroupPage, "/delete") => vec![("confirm_path", f.group.full_path.clone())],
+        (RouteScope::ProjectPage, "/branches") => vec![("branch", "swept".into()), ("ref", "main".into())],
+        (RouteScope::ProjectPage, "/tags") => vec![("tag_name", "swept".into()), ("ref", "main".into())],
+        (RouteScope::ProjectPage, "/tags/delete") => vec![("name", "v1".into())],
+        (RouteScope::ProjectPage, "/branches/delete" | "/settings/repository/protected_branches/delete") => {
+            vec![("name", "main".into())]
+        }
+        (RouteScope::ProjectPage, "/settings/repository/protected_branches") => vec![("name", "release/*".into())],
+        (RouteScope::ProjectPage, "/settings/repository/protected_branches/update") => {
+            vec![("name", "main".into()), ("push_access_level", "30".into())]
+        }
         _ => vec![],
     };
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
@@ -295,7 +330,9 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
         let need = need(route);
         for (label, who, level) in &visitors {
             n += 1;
-            let f = fixture(&app, &people, n).await;
+            let with_code =
+                ["/repository", "/protected_branches", "/branches", "/tags"].iter().any(|p| route.path.contains(p));
+            let f = fixture(&app, &people, n, with_code).await;
             // Signing out ends the session: give the visitor a fresh one for that route.
             let who = match who {
                 Some(user) if route.path == "/users/sign_out" => {

@@ -1,0 +1,465 @@
+//! Repository pages of a project: branches (`/-/branches`), tags (`/-/tags`), protected
+//! branches (`/-/settings/repository`), and the activity feed shown on the overview.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use gantry_core::code::branches::BranchView;
+use gantry_core::code::protected_branches::{ProtectBranch, ProtectedBranchRow, RULE_LEVELS, rule_level_label};
+use gantry_core::manage::groups::Lookup;
+use gantry_core::policy::ProjectAction;
+use gantry_core::{CoreError, ProjectRow, now_millis};
+use gantry_git::ZERO_OID;
+use gantry_git::refs::Tag;
+use gantry_types::AccessLevel;
+use serde::Deserialize;
+
+use super::{Chrome, Crumb, PageResult, breadcrumbs, form_error, render, see_other};
+use crate::AppState;
+use crate::auth::{CsrfForm, PageActor};
+use crate::error::PageError;
+use crate::namespace_dispatch::ProjectTarget;
+use crate::time_format::ago;
+
+/// A project page's frame: the project, the visitor's role, breadcrumbs and tabs.
+pub struct ProjectFrame {
+    pub project: ProjectRow,
+    pub role: Option<AccessLevel>,
+    pub crumbs: Vec<Crumb>,
+    /// The visitor may change settings (Maintainer).
+    pub can_admin: bool,
+    /// The visitor may push (Developer, project not archived).
+    pub can_push: bool,
+}
+
+impl ProjectFrame {
+    pub async fn load(state: &AppState, visitor: &PageActor, target: ProjectTarget) -> Result<ProjectFrame, PageError> {
+        let (project, role) =
+            state.core.find_project(&visitor.actor, &Lookup::Id(target.0.0)).await.map_err(|e| visitor.error(e))?;
+        let chain = state.core.namespace_chain(project.namespace_id).await?;
+        let crumbs = breadcrumbs(&chain, Some(&project));
+        let at_least = |action: ProjectAction| role.is_some_and(|l| l >= action.required_level());
+        Ok(ProjectFrame {
+            can_admin: at_least(ProjectAction::Update),
+            can_push: at_least(ProjectAction::PushCode) && !project.archived,
+            project,
+            role,
+            crumbs,
+        })
+    }
+}
+
+/// One line of the activity feed.
+pub struct Activity {
+    pub who: String,
+    pub action: &'static str,
+    pub ref_name: String,
+    pub href: Option<String>,
+    pub old: String,
+    pub new: String,
+    pub when: String,
+}
+
+/// The project's latest ref changes as feed lines.
+pub async fn activity(state: &AppState, visitor: &PageActor, project: &ProjectRow) -> Result<Vec<Activity>, PageError> {
+    let page = gantry_core::Page { offset: 0, limit: 20 };
+    let (events, _) = state.core.list_push_events(&visitor.actor, project, page).await.map_err(|e| visitor.error(e))?;
+    let now = now_millis();
+    Ok(events
+        .into_iter()
+        .map(|event| {
+            let (kind, name) = match event.ref_name.strip_prefix("refs/heads/") {
+                Some(branch) => ("branch", branch.to_owned()),
+                None => ("tag", event.ref_name.strip_prefix("refs/tags/").unwrap_or(&event.ref_name).to_owned()),
+            };
+            let created = event.old_sha == ZERO_OID;
+            let deleted = event.new_sha == ZERO_OID;
+            let action = match (kind, created, deleted) {
+                ("branch", true, _) => "created branch",
+                ("branch", _, true) => "deleted branch",
+                ("branch", _, _) => "pushed to branch",
+                (_, true, _) => "pushed new tag",
+                (_, _, true) => "deleted tag",
+                _ => "moved tag",
+            };
+            let list = if kind == "branch" { "branches" } else { "tags" };
+            Activity {
+                who: event.username.unwrap_or_else(|| "a deleted user".to_owned()),
+                action,
+                href: (!deleted).then(|| format!("/{}/-/{list}?search={}", project.full_path, name)),
+                ref_name: name,
+                old: if created { String::new() } else { event.old_sha.chars().take(8).collect() },
+                new: if deleted { String::new() } else { event.new_sha.chars().take(8).collect() },
+                when: ago(event.created_at, now),
+            }
+        })
+        .collect())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    search: String,
+}
+
+/// A branch row of the branches page.
+pub struct BranchRow {
+    pub view: BranchView,
+    pub updated: String,
+    pub can_delete: bool,
+}
+
+#[derive(Template)]
+#[template(path = "projects/branches.html")]
+struct BranchesPage {
+    chrome: Chrome,
+    frame: ProjectFrame,
+    tab: &'static str,
+    branches: Vec<BranchRow>,
+    search: String,
+    error: Option<String>,
+    new_branch: String,
+    new_ref: String,
+}
+
+async fn branches_page(
+    state: &AppState,
+    visitor: &PageActor,
+    target: ProjectTarget,
+    search: String,
+    error: Option<(StatusCode, String)>,
+    typed: (String, String),
+) -> PageResult {
+    let frame = ProjectFrame::load(state, visitor, target).await?;
+    let actor = &visitor.actor;
+    state.core.authorize_project(actor, &frame.project, ProjectAction::ReadCode).await.map_err(|e| visitor.error(e))?;
+    let found = if state.core.repos().is_empty(frame.project.id) {
+        Vec::new()
+    } else {
+        let filter = Some(search.as_str()).filter(|s| !s.is_empty());
+        state.core.list_branches(&visitor.actor, &frame.project, filter).await.map_err(|e| visitor.error(e))?
+    };
+    let now = now_millis();
+    let may_delete_protected = frame.role.is_some_and(|l| l >= ProjectAction::ManageProtectedBranches.required_level());
+    let branches = found
+        .into_iter()
+        .map(|view| BranchRow {
+            updated: ago(view.branch.commit.committed_date.saturating_mul(1000), now),
+            can_delete: frame.can_push && !view.default && (!view.protected || may_delete_protected),
+            view,
+        })
+        .collect();
+    let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
+    let page = BranchesPage {
+        chrome: Chrome::new(visitor),
+        frame,
+        tab: "branches",
+        branches,
+        search,
+        error,
+        new_branch: typed.0,
+        new_ref: typed.1,
+    };
+    render(status, &page)
+}
+
+/// `GET /{project}/-/branches`
+pub async fn branches(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Query(query): Query<SearchQuery>,
+) -> PageResult {
+    branches_page(&state, &visitor, target, query.search, None, (String::new(), String::new())).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewBranchForm {
+    #[serde(default)]
+    branch: String,
+    #[serde(default, rename = "ref")]
+    revision: String,
+}
+
+/// `POST /{project}/-/branches`: creates a branch.
+pub async fn create_branch(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(form): CsrfForm<NewBranchForm>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let revision = if form.revision.trim().is_empty() { frame.project.default_branch.clone() } else { form.revision };
+    match state.core.create_branch(&visitor.actor, &frame.project, &form.branch, &revision).await {
+        Ok(_) => see_other(&format!("/{}/-/branches", frame.project.full_path)),
+        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_) | CoreError::Forbidden(_))) => {
+            let failure = Some(form_error(error));
+            branches_page(&state, &visitor, target, String::new(), failure, (form.branch, revision)).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeleteRefForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /{project}/-/branches/delete`: deletes the branch named in the form.
+pub async fn delete_branch(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(form): CsrfForm<DeleteRefForm>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    match state.core.delete_branch(&visitor.actor, &frame.project, &form.name).await {
+        Ok(()) => see_other(&format!("/{}/-/branches", frame.project.full_path)),
+        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_))) => {
+            let failure = Some(form_error(error));
+            branches_page(&state, &visitor, target, String::new(), failure, (String::new(), String::new())).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
+
+/// A tag row of the tags page.
+pub struct TagRow {
+    pub tag: Tag,
+    pub updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "projects/tags.html")]
+struct TagsPage {
+    chrome: Chrome,
+    frame: ProjectFrame,
+    tab: &'static str,
+    tags: Vec<TagRow>,
+    search: String,
+    error: Option<String>,
+    new_tag: String,
+    new_ref: String,
+    new_message: String,
+}
+
+async fn tags_page(
+    state: &AppState,
+    visitor: &PageActor,
+    target: ProjectTarget,
+    search: String,
+    error: Option<(StatusCode, String)>,
+    typed: (String, String, String),
+) -> PageResult {
+    let frame = ProjectFrame::load(state, visitor, target).await?;
+    let actor = &visitor.actor;
+    state.core.authorize_project(actor, &frame.project, ProjectAction::ReadCode).await.map_err(|e| visitor.error(e))?;
+    let found = if state.core.repos().is_empty(frame.project.id) {
+        Vec::new()
+    } else {
+        let filter = Some(search.as_str()).filter(|s| !s.is_empty());
+        state.core.list_tags(&visitor.actor, &frame.project, filter).await.map_err(|e| visitor.error(e))?
+    };
+    let now = now_millis();
+    let tags = found
+        .into_iter()
+        .map(|tag| TagRow { updated: ago(tag.commit.committed_date.saturating_mul(1000), now), tag })
+        .collect();
+    let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
+    let (new_tag, new_ref, new_message) = typed;
+    let page = TagsPage {
+        chrome: Chrome::new(visitor),
+        frame,
+        tab: "tags",
+        tags,
+        search,
+        error,
+        new_tag,
+        new_ref,
+        new_message,
+    };
+    render(status, &page)
+}
+
+/// `GET /{project}/-/tags`
+pub async fn tags(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Query(query): Query<SearchQuery>,
+) -> PageResult {
+    tags_page(&state, &visitor, target, query.search, None, Default::default()).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewTagForm {
+    #[serde(default)]
+    tag_name: String,
+    #[serde(default, rename = "ref")]
+    revision: String,
+    #[serde(default)]
+    message: String,
+}
+
+/// `POST /{project}/-/tags`: creates a tag (annotated when a message is given).
+pub async fn create_tag(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(form): CsrfForm<NewTagForm>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let revision = if form.revision.trim().is_empty() { frame.project.default_branch.clone() } else { form.revision };
+    match state.core.create_tag(&visitor.actor, &frame.project, &form.tag_name, &revision, &form.message).await {
+        Ok(_) => see_other(&format!("/{}/-/tags", frame.project.full_path)),
+        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_) | CoreError::Forbidden(_))) => {
+            let failure = Some(form_error(error));
+            let typed = (form.tag_name, revision, form.message);
+            tags_page(&state, &visitor, target, String::new(), failure, typed).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
+
+/// `POST /{project}/-/tags/delete`: deletes the tag named in the form.
+pub async fn delete_tag(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(form): CsrfForm<DeleteRefForm>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    state.core.delete_tag(&visitor.actor, &frame.project, &form.name).await.map_err(|e| visitor.error(e))?;
+    see_other(&format!("/{}/-/tags", frame.project.full_path))
+}
+
+#[derive(Template)]
+#[template(path = "projects/repository_settings.html")]
+struct RepositorySettingsPage {
+    chrome: Chrome,
+    frame: ProjectFrame,
+    tab: &'static str,
+    rules: Vec<ProtectedBranchRow>,
+    levels: Vec<(i64, &'static str)>,
+    branch_names: Vec<String>,
+    error: Option<String>,
+}
+
+async fn repository_settings_page(
+    state: &AppState,
+    visitor: &PageActor,
+    target: ProjectTarget,
+    error: Option<(StatusCode, String)>,
+) -> PageResult {
+    let frame = ProjectFrame::load(state, visitor, target).await?;
+    let actor = &visitor.actor;
+    state
+        .core
+        .authorize_project(actor, &frame.project, ProjectAction::ManageProtectedBranches)
+        .await
+        .map_err(|e| visitor.error(e))?;
+    let rules = state.core.list_protected_branches(actor, &frame.project).await.map_err(|e| visitor.error(e))?;
+    let branch_names = if state.core.repos().is_empty(frame.project.id) {
+        Vec::new()
+    } else {
+        let branches = state.core.list_branches(actor, &frame.project, None).await.map_err(|e| visitor.error(e))?;
+        branches.into_iter().map(|b| b.branch.name).collect()
+    };
+    let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
+    let levels = RULE_LEVELS.iter().rev().map(|l| (*l, rule_level_label(*l))).collect();
+    let page = RepositorySettingsPage {
+        chrome: Chrome::new(visitor),
+        frame,
+        tab: "settings",
+        rules,
+        levels,
+        branch_names,
+        error,
+    };
+    render(status, &page)
+}
+
+/// `GET /{project}/-/settings/repository`
+pub async fn repository_settings(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+) -> PageResult {
+    repository_settings_page(&state, &visitor, target, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProtectForm {
+    #[serde(default)]
+    name: String,
+    push_access_level: Option<i64>,
+    merge_access_level: Option<i64>,
+    /// A checkbox: present when ticked.
+    allow_force_push: Option<String>,
+}
+
+impl ProtectForm {
+    fn rule(&self) -> ProtectBranch {
+        ProtectBranch {
+            name: self.name.clone(),
+            push_access_level: self.push_access_level,
+            merge_access_level: self.merge_access_level,
+            allow_force_push: Some(self.allow_force_push.is_some()),
+        }
+    }
+}
+
+async fn after_rule_change(
+    state: &AppState,
+    visitor: &PageActor,
+    target: ProjectTarget,
+    project: &ProjectRow,
+    outcome: Result<(), CoreError>,
+) -> PageResult {
+    match outcome {
+        Ok(()) => see_other(&format!("/{}/-/settings/repository", project.full_path)),
+        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_))) => {
+            repository_settings_page(state, visitor, target, Some(form_error(error))).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
+
+/// `POST /{project}/-/settings/repository/protected_branches`: protects a branch or pattern.
+pub async fn protect_branch(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(form): CsrfForm<ProtectForm>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let outcome = state.core.protect_branch(&visitor.actor, &frame.project, &form.rule()).await.map(drop);
+    after_rule_change(&state, &visitor, target, &frame.project, outcome).await
+}
+
+/// `POST /{project}/-/settings/repository/protected_branches/update`: changes a rule.
+pub async fn update_protected_branch(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(form): CsrfForm<ProtectForm>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let outcome =
+        state.core.update_protected_branch(&visitor.actor, &frame.project, &form.name, &form.rule()).await.map(drop);
+    after_rule_change(&state, &visitor, target, &frame.project, outcome).await
+}
+
+/// `POST /{project}/-/settings/repository/protected_branches/delete`: unprotects.
+pub async fn unprotect_branch(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(form): CsrfForm<DeleteRefForm>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let outcome = state.core.unprotect_branch(&visitor.actor, &frame.project, &form.name).await;
+    after_rule_change(&state, &visitor, target, &frame.project, outcome).await
+}
