@@ -112,16 +112,28 @@ pub async fn namespace_level(
     Ok(level.and_then(AccessLevel::from_i64))
 }
 
-/// The actor's role on a project.
-pub async fn project_level(conn: &mut Conn, actor: &Actor, project: &ProjectRow) -> CoreResult<Option<AccessLevel>> {
+/// The actor's role on a project. `namespace` is the project's namespace when the caller
+/// has it already (it is read otherwise).
+pub async fn project_level(
+    conn: &mut Conn,
+    actor: &Actor,
+    project: &ProjectRow,
+    namespace: Option<&NamespaceRow>,
+) -> CoreResult<Option<AccessLevel>> {
     let Some(user) = actor.user() else { return Ok(None) };
     if user.is_admin {
         return Ok(Some(AccessLevel::Owner));
     }
-    let namespace = gantry_db::manage::namespaces::find_namespace_by_id(conn, project.namespace_id)
-        .await?
-        .ok_or(CoreError::NotFound("namespace"))?;
-    if namespace.owner_id == Some(user.id) {
+    let owner_id = match namespace {
+        Some(namespace) => namespace.owner_id,
+        None => {
+            gantry_db::manage::namespaces::find_namespace_by_id(conn, project.namespace_id)
+                .await?
+                .ok_or(CoreError::NotFound("namespace"))?
+                .owner_id
+        }
+    };
+    if owner_id == Some(user.id) {
         return Ok(Some(AccessLevel::Owner));
     }
     let level = effective_access_level(conn, user.id, project.namespace_id, Some(project.id)).await?;
@@ -135,7 +147,18 @@ pub async fn authorize_project(
     project: &ProjectRow,
     action: ProjectAction,
 ) -> CoreResult<Option<AccessLevel>> {
-    let level = project_level(conn, actor, project).await?;
+    authorize_project_in(conn, actor, project, None, action).await
+}
+
+/// [`authorize_project`] when the project's namespace is at hand.
+pub async fn authorize_project_in(
+    conn: &mut Conn,
+    actor: &Actor,
+    project: &ProjectRow,
+    namespace: Option<&NamespaceRow>,
+    action: ProjectAction,
+) -> CoreResult<Option<AccessLevel>> {
+    let level = project_level(conn, actor, project, namespace).await?;
     let open = visible_without_membership(actor, project.visibility);
     if level.is_none() && !open {
         return Err(CoreError::NotFound("project"));

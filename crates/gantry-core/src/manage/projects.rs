@@ -10,7 +10,8 @@ use super::conflict_as;
 use super::groups::{Lookup, parse_visibility_limit, slug};
 use crate::code::protected_branches::protect_default_branch;
 use crate::policy::{
-    GroupAction, ProjectAction, authorize_group, authorize_project, max_child_visibility, namespace_level,
+    GroupAction, ProjectAction, authorize_group, authorize_project, authorize_project_in, max_child_visibility,
+    namespace_level,
 };
 use crate::{Actor, Core, CoreError, CoreResult, NamespaceRow, ProjectRow, SortDirection, UserRow};
 use gantry_db::code::push_events;
@@ -81,6 +82,23 @@ impl Core {
         .ok_or(CoreError::NotFound("project"))?;
         let level = authorize_project(&mut conn, actor, &project, ProjectAction::Read).await?;
         Ok((project, level))
+    }
+
+    /// Finds a project the actor may see together with its namespace and the actor's role, in
+    /// as few queries as possible (the API's `GET /projects/:id`).
+    pub async fn find_project_with_namespace(
+        &self,
+        actor: &Actor,
+        lookup: &Lookup,
+    ) -> CoreResult<(ProjectRow, NamespaceRow, Option<AccessLevel>)> {
+        let mut conn = self.db.conn().await?;
+        let (project, namespace) = match lookup {
+            Lookup::Id(id) => projects::find_project_with_namespace_by_id(&mut conn, ProjectId(*id)).await?,
+            Lookup::Path(path) => projects::find_project_with_namespace_by_full_path(&mut conn, path).await?,
+        }
+        .ok_or(CoreError::NotFound("project"))?;
+        let level = authorize_project_in(&mut conn, actor, &project, Some(&namespace), ProjectAction::Read).await?;
+        Ok((project, namespace, level))
     }
 
     /// Checks that the actor may do `action` to the project.

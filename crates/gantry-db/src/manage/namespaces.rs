@@ -54,19 +54,68 @@ macro_rules! select_namespace {
     };
 }
 
+/// The names of a namespace's columns in a result: plain, or prefixed with `ns_` when joined
+/// to another table's row.
+pub(crate) struct NamespaceColumns {
+    id: &'static str,
+    kind: &'static str,
+    parent_id: &'static str,
+    owner_id: &'static str,
+    path: &'static str,
+    full_path: &'static str,
+    name: &'static str,
+    description: &'static str,
+    visibility: &'static str,
+    created_at: &'static str,
+    updated_at: &'static str,
+}
+
+const PLAIN: NamespaceColumns = NamespaceColumns {
+    id: "id",
+    kind: "kind",
+    parent_id: "parent_id",
+    owner_id: "owner_id",
+    path: "path",
+    full_path: "full_path",
+    name: "name",
+    description: "description",
+    visibility: "visibility",
+    created_at: "created_at",
+    updated_at: "updated_at",
+};
+
+/// Columns selected by `joined_namespace_columns!()`.
+pub(crate) const JOINED: NamespaceColumns = NamespaceColumns {
+    id: "ns_id",
+    kind: "ns_kind",
+    parent_id: "ns_parent_id",
+    owner_id: "ns_owner_id",
+    path: "ns_path",
+    full_path: "ns_full_path",
+    name: "ns_name",
+    description: "ns_description",
+    visibility: "ns_visibility",
+    created_at: "ns_created_at",
+    updated_at: "ns_updated_at",
+};
+
 fn map_namespace(row: &AnyRow) -> DbResult<NamespaceRow> {
+    map_namespace_columns(row, &PLAIN)
+}
+
+pub(crate) fn map_namespace_columns(row: &AnyRow, c: &NamespaceColumns) -> DbResult<NamespaceRow> {
     Ok(NamespaceRow {
-        id: NamespaceId(int(row, "id")?),
-        kind: parsed(row, "kind", NamespaceKind::parse)?,
-        parent_id: opt_int(row, "parent_id")?.map(NamespaceId),
-        owner_id: opt_int(row, "owner_id")?.map(UserId),
-        path: text(row, "path")?,
-        full_path: text(row, "full_path")?,
-        name: text(row, "name")?,
-        description: text(row, "description")?,
-        visibility: parsed(row, "visibility", Visibility::parse)?,
-        created_at: int(row, "created_at")?,
-        updated_at: int(row, "updated_at")?,
+        id: NamespaceId(int(row, c.id)?),
+        kind: parsed(row, c.kind, NamespaceKind::parse)?,
+        parent_id: opt_int(row, c.parent_id)?.map(NamespaceId),
+        owner_id: opt_int(row, c.owner_id)?.map(UserId),
+        path: text(row, c.path)?,
+        full_path: text(row, c.full_path)?,
+        name: text(row, c.name)?,
+        description: text(row, c.description)?,
+        visibility: parsed(row, c.visibility, Visibility::parse)?,
+        created_at: int(row, c.created_at)?,
+        updated_at: int(row, c.updated_at)?,
     })
 }
 

@@ -3,6 +3,7 @@
 use gantry_types::{NamespaceId, ProjectId, UserId, Visibility};
 use sqlx::any::AnyRow;
 
+use super::namespaces::{JOINED, NamespaceRow, map_namespace_columns};
 use super::{SortDirection, Viewer, like_pattern};
 use crate::row::{flag, int, opt_int, parsed, text};
 use crate::{Conn, DbError, DbResult, Page, now_millis};
@@ -100,6 +101,42 @@ pub async fn find_project_by_id(conn: &mut Conn, id: ProjectId) -> DbResult<Opti
         .as_ref()
         .map(map_project)
         .transpose()
+}
+
+macro_rules! select_project_with_namespace {
+    () => {
+        "SELECT p.id, p.namespace_id, p.path, r.path AS full_path, p.name, p.description, p.visibility, \
+         p.default_branch, p.archived, p.creator_id, p.created_at, p.updated_at, \
+         n.id AS ns_id, n.kind AS ns_kind, n.parent_id AS ns_parent_id, n.owner_id AS ns_owner_id, \
+         n.path AS ns_path, nr.path AS ns_full_path, n.name AS ns_name, n.description AS ns_description, \
+         n.visibility AS ns_visibility, n.created_at AS ns_created_at, n.updated_at AS ns_updated_at \
+         FROM projects p JOIN routes r ON r.project_id = p.id \
+         JOIN namespaces n ON n.id = p.namespace_id JOIN routes nr ON nr.namespace_id = n.id"
+    };
+}
+
+/// Finds a project by id together with the namespace holding it, in one query.
+pub async fn find_project_with_namespace_by_id(
+    conn: &mut Conn,
+    id: ProjectId,
+) -> DbResult<Option<(ProjectRow, NamespaceRow)>> {
+    let row = sqlx::query(concat!(select_project_with_namespace!(), " WHERE p.id = $1"))
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(|row| Ok((map_project(row)?, map_namespace_columns(row, &JOINED)?))).transpose()
+}
+
+/// Finds a project by full path (ignoring case) together with its namespace, in one query.
+pub async fn find_project_with_namespace_by_full_path(
+    conn: &mut Conn,
+    full_path: &str,
+) -> DbResult<Option<(ProjectRow, NamespaceRow)>> {
+    let row = sqlx::query(concat!(select_project_with_namespace!(), " WHERE r.path_lower = $1"))
+        .bind(full_path.to_ascii_lowercase())
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(|row| Ok((map_project(row)?, map_namespace_columns(row, &JOINED)?))).transpose()
 }
 
 /// Finds a project by full path, ignoring case.

@@ -82,8 +82,7 @@ pub async fn get_project(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Project>> {
-    let (project, level) = state.core.find_project(&actor, &Lookup::parse(&id)).await?;
-    let namespace = state.core.project_namespace(&project).await?;
+    let (project, namespace, level) = state.core.find_project_with_namespace(&actor, &Lookup::parse(&id)).await?;
     Ok(Json(Project::new(&project, &namespace, level, state.core.repos().is_empty(project.id), &state.config)))
 }
 
