@@ -22,6 +22,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_code.sql"),
         postgres: include_str!("../migrations/postgres/0002_code.sql"),
     },
+    Migration {
+        version: 3,
+        sqlite: include_str!("../migrations/sqlite/0003_ssh_keys.sql"),
+        postgres: include_str!("../migrations/postgres/0003_ssh_keys.sql"),
+    },
 ];
 
 impl Db {

@@ -370,21 +370,6 @@ struct PushFinish {
     permit: GitPermit,
 }
 
-impl PushFinish {
-    async fn run(self, child_succeeded: bool) {
-        let Some(push) = &self.permit.push else { return };
-        let report = tokio::fs::read_to_string(&push.report_file).await.unwrap_or_default();
-        let _ = tokio::fs::remove_file(&push.report_file).await;
-        let updates = gantry_git::hooks::read_report(&report);
-        if !child_succeeded && updates.is_empty() {
-            return;
-        }
-        if let Err(error) = self.state.core.record_push(&self.permit, &updates).await {
-            tracing::error!(error = %error, project.id = %self.permit.project.id, "cannot record a push");
-        }
-    }
-}
-
 /// git's standard output as a streaming response body, after `prefix`. When the output ends
 /// the process is reaped, its errors logged, and a push recorded.
 fn stream_output(
@@ -428,8 +413,8 @@ fn stream_output(
                 if !succeeded {
                     tracing::warn!(status = ?status, stderr = %errors, "git exited with an error");
                 }
-                if let Some(finish) = output.finish.take() {
-                    finish.run(succeeded).await;
+                if let Some(PushFinish { state, permit }) = output.finish.take() {
+                    state.core.finish_push(&permit, succeeded).await;
                 }
                 None
             }

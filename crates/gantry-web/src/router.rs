@@ -7,7 +7,7 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodFilter, on};
 
-use crate::api::{groups, members, openapi, projects, repository, tokens, users};
+use crate::api::{groups, keys, members, openapi, projects, repository, tokens, users};
 use crate::ui;
 use crate::{AppState, assets, git_http, health, metrics};
 
@@ -105,6 +105,11 @@ fn top_level() -> Table {
         .get("/api/v4/users/{user_id}", "Get a user", users::get_user)
         .post("/api/v4/users/{user_id}/block", "Block a user (administrators)", users::block_user)
         .post("/api/v4/users/{user_id}/unblock", "Unblock a user (administrators)", users::unblock_user)
+        .get("/api/v4/users/{user_id}/keys", "List a user's SSH keys", keys::list_for_user)
+        .get("/api/v4/user/keys", "List your SSH keys", keys::list_own)
+        .post("/api/v4/user/keys", "Add an SSH key (title, key, expires_at)", keys::add_own)
+        .get("/api/v4/user/keys/{key_id}", "Get one of your SSH keys", keys::get_own)
+        .delete("/api/v4/user/keys/{key_id}", "Delete one of your SSH keys", keys::delete_own)
         .get("/api/v4/groups", "List groups", groups::list_groups)
         .post("/api/v4/groups", "Create a group or subgroup (parent_id)", groups::create_group)
         .get("/api/v4/groups/{id}", "Get a group", groups::get_group)
@@ -210,6 +215,9 @@ fn top_level() -> Table {
             "Revoke a personal access token",
             ui::profile::revoke_token,
         )
+        .get("/-/profile/keys", "SSH keys", ui::profile::keys)
+        .post("/-/profile/keys", "Add an SSH key", ui::profile::add_key)
+        .post("/-/profile/keys/{key_id}/delete", "Delete an SSH key", ui::profile::delete_key)
         .get("/admin", "Admin area: users", ui::admin::users)
         .post("/admin/users", "Create a user", ui::admin::create_user)
         .post("/admin/users/{user_id}/block", "Block a user", ui::admin::block_user)

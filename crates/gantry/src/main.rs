@@ -165,14 +165,31 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         ssh_host: config.ssh_listen.to_string(),
         secure_cookies: config.is_https(),
     };
-    let app = gantry_web::app(AppState::new(core, web));
+    let app = gantry_web::app(AppState::new(core.clone(), web));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    tracing::info!(listen = %config.listen, external_url = %config.external_url, "gantry is ready");
+    let host_key =
+        gantry_ssh::load_or_create_host_key(&config.storage.data_dir).context("cannot set up the SSH host key")?;
+    let ssh_listener = tokio::net::TcpListener::bind(config.ssh_listen)
+        .await
+        .with_context(|| format!("cannot listen for SSH on {}", config.ssh_listen))?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let ssh = tokio::spawn(gantry_ssh::serve(core, ssh_listener, host_key, async move {
+        let mut stopped = stopped;
+        let _ = stopped.wait_for(|stop| *stop).await;
+    }));
+    tracing::info!(
+        listen = %config.listen, ssh_listen = %config.ssh_listen, external_url = %config.external_url,
+        "gantry is ready"
+    );
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        })
         .await?;
+    ssh.await.context("the SSH server stopped unexpectedly")??;
     db.close().await;
     tracing::info!("gantry stopped");
     Ok(())

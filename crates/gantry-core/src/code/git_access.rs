@@ -132,6 +132,21 @@ impl Core {
         Ok(push_events::list_push_events(&mut conn, project.id, page).await?)
     }
 
+    /// After a push's git process ended: reads what its post-receive hook reported, records
+    /// it, and removes the report. Failures are logged (the push itself has happened).
+    pub async fn finish_push(&self, permit: &GitPermit, git_succeeded: bool) {
+        let Some(push) = &permit.push else { return };
+        let report = tokio::fs::read_to_string(&push.report_file).await.unwrap_or_default();
+        let _ = tokio::fs::remove_file(&push.report_file).await;
+        let updates = gantry_git::hooks::read_report(&report);
+        if !git_succeeded && updates.is_empty() {
+            return;
+        }
+        if let Err(error) = self.record_push(permit, &updates).await {
+            tracing::error!(error = %error, project.id = %permit.project.id, "cannot record a push");
+        }
+    }
+
     /// Records the ref updates a push made (as its post-receive hook reported them).
     pub async fn record_push(&self, permit: &GitPermit, updates: &[RefUpdate]) -> CoreResult<()> {
         if updates.is_empty() {

@@ -1,10 +1,11 @@
-//! Manage stage: accounts and sessions, personal access tokens, groups, projects, membership
-//! and instance settings.
+//! Manage stage: accounts and sessions, personal access tokens, SSH keys, groups, projects,
+//! membership and instance settings.
 
 pub mod accounts;
 pub mod groups;
 pub mod members;
 pub mod projects;
+pub mod ssh_keys;
 pub mod tokens;
 
 use gantry_db::DbError;

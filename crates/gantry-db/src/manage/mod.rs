@@ -1,11 +1,12 @@
 //! Manage stage: users, namespaces (users' and groups'), projects and their routes, membership,
-//! personal access tokens, sessions and instance settings.
+//! personal access tokens, SSH keys, sessions and instance settings.
 
 pub mod members;
 pub mod namespaces;
 pub mod projects;
 pub mod sessions;
 pub mod settings;
+pub mod ssh_keys;
 pub mod tokens;
 pub mod users;
 

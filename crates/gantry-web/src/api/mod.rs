@@ -2,6 +2,7 @@
 //! as JSON or form data (or query parameters, as GitLab also accepts).
 
 pub mod groups;
+pub mod keys;
 pub mod members;
 pub mod openapi;
 pub mod projects;

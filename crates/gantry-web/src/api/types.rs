@@ -4,6 +4,7 @@
 use gantry_core::code::branches::BranchView;
 use gantry_core::code::protected_branches::{ProtectedBranchRow, rule_level_label};
 use gantry_core::manage::members::EffectiveMember;
+use gantry_core::manage::ssh_keys::SshKeyRow;
 use gantry_core::manage::tokens::format_expiry_date;
 use gantry_core::{MemberRow, NamespaceKind, NamespaceRow, ProjectRow, TokenRow, UserRow};
 use gantry_git::refs::{CommitSummary, Tag as GitTag};
@@ -385,6 +386,34 @@ impl ProtectedBranch {
             merge_access_levels: vec![level(rule.merge_access_level)],
             allow_force_push: rule.allow_force_push,
             code_owner_approval_required: false,
+        }
+    }
+}
+
+/// An SSH public key.
+#[derive(Debug, Serialize)]
+pub struct SshKey {
+    pub id: i64,
+    pub title: String,
+    pub key: String,
+    pub fingerprint: String,
+    pub usage_type: &'static str,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+}
+
+impl SshKey {
+    pub fn new(key: &SshKeyRow) -> SshKey {
+        SshKey {
+            id: key.id,
+            title: key.title.clone(),
+            key: key.public_key.clone(),
+            fingerprint: key.fingerprint.clone(),
+            usage_type: "auth",
+            created_at: iso8601(key.created_at),
+            expires_at: key.expires_at.map(iso8601),
+            last_used_at: key.last_used_at.map(iso8601),
         }
     }
 }

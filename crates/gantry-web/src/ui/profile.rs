@@ -1,8 +1,9 @@
-//! The signed-in user's settings: profile, password, personal access tokens.
+//! The signed-in user's settings: profile, password, personal access tokens, SSH keys.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use gantry_core::manage::ssh_keys::NewKeyInput;
 use gantry_core::manage::tokens::{format_expiry_date, parse_expiry_date};
 use gantry_core::{CoreError, TokenRow};
 use gantry_types::{TokenId, TokenScope, TokenScopes};
@@ -202,4 +203,106 @@ pub async fn revoke_token(
     visitor.require_user()?;
     state.core.revoke_token(&visitor.actor, TokenId(id)).await.map_err(|e| visitor.error(e))?;
     see_other("/-/profile/personal_access_tokens")
+}
+
+/// One row of the SSH keys table.
+pub struct KeyLine {
+    pub id: i64,
+    pub title: String,
+    pub key_type: String,
+    pub fingerprint: String,
+    pub created: String,
+    pub last_used: String,
+    pub expires: String,
+}
+
+#[derive(Template)]
+#[template(path = "profile/keys.html")]
+struct KeysPage {
+    chrome: Chrome,
+    keys: Vec<KeyLine>,
+    ssh_host: String,
+    typed_key: String,
+    typed_title: String,
+    error: Option<String>,
+}
+
+async fn keys_page(
+    state: &AppState,
+    visitor: &PageActor,
+    failure: Option<(StatusCode, String)>,
+    typed: (String, String),
+) -> PageResult {
+    let user = visitor.require_user()?;
+    let keys = state.core.list_ssh_keys(user.id).await?;
+    let (status, error) = failure.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
+    let page = KeysPage {
+        chrome: Chrome::new(visitor),
+        keys: keys
+            .into_iter()
+            .map(|key| KeyLine {
+                id: key.id,
+                created: date(key.created_at),
+                last_used: key.last_used_at.map_or("never".to_owned(), date),
+                expires: key.expires_at.map_or("never".to_owned(), format_expiry_date),
+                title: key.title,
+                key_type: key.key_type,
+                fingerprint: key.fingerprint,
+            })
+            .collect(),
+        ssh_host: state.config.ssh_host.clone(),
+        typed_key: typed.0,
+        typed_title: typed.1,
+        error,
+    };
+    render(status, &page)
+}
+
+/// `GET /-/profile/keys`
+pub async fn keys(State(state): State<AppState>, visitor: PageActor) -> PageResult {
+    keys_page(&state, &visitor, None, (String::new(), String::new())).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct KeyForm {
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    expires_at: String,
+}
+
+/// `POST /-/profile/keys`
+pub async fn add_key(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    CsrfForm(form): CsrfForm<KeyForm>,
+) -> PageResult {
+    visitor.require_user()?;
+    let result = async {
+        let expires_at = match form.expires_at.trim() {
+            "" => None,
+            day => Some(parse_expiry_date(day)?),
+        };
+        let input = NewKeyInput { title: form.title.clone(), key: form.key.clone(), expires_at };
+        state.core.add_ssh_key(&visitor.actor, &input).await
+    }
+    .await;
+    match result {
+        Ok(_) => see_other("/-/profile/keys"),
+        Err(error) => keys_page(&state, &visitor, Some(form_error(error)), (form.key, form.title)).await,
+    }
+}
+
+/// `POST /-/profile/keys/{key_id}/delete`
+pub async fn delete_key(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    visitor.require_user()?;
+    state.core.delete_ssh_key(&visitor.actor, id).await.map_err(|e| visitor.error(e))?;
+    see_other("/-/profile/keys")
 }

@@ -3,6 +3,7 @@
 
 mod api;
 mod bad_input;
+mod keys;
 mod repository;
 mod support;
 mod sweep;

@@ -21,7 +21,7 @@ enum Need {
     SignedIn,
     /// An administrator.
     Admin,
-    /// The owner of the token in the path.
+    /// The owner of the token or SSH key in the path (the fixture's owner).
     TokenOwner,
     /// A role on the fixture's private group or project; anonymous visitors are treated as
     /// strangers (the resource is hidden from them).
@@ -38,6 +38,9 @@ fn need(route: &RouteInfo) -> Need {
         (RouteScope::Public, _, _) => Anyone,
         (RouteScope::Api, "GET", "/api/v4/openapi.json" | "/api/v4/groups" | "/api/v4/projects") => Anyone,
         (RouteScope::Api, "GET", "/api/v4/user" | "/api/v4/users" | "/api/v4/users/{user_id}") => SignedIn,
+        (RouteScope::Api, "GET", "/api/v4/users/{user_id}/keys") => SignedIn,
+        (RouteScope::Api, _, "/api/v4/user/keys") => SignedIn,
+        (RouteScope::Api, _, "/api/v4/user/keys/{key_id}") => TokenOwner,
         (
             RouteScope::Api,
             "POST",
@@ -73,6 +76,7 @@ fn need(route: &RouteInfo) -> Need {
         (RouteScope::Ui, _, "/" | "/explore" | "/users/sign_in" | "/users/sign_up" | "/users/sign_out") => Anyone,
         (RouteScope::Ui, _, "/dashboard" | "/groups/new" | "/projects/new") => SignedIn,
         (RouteScope::Ui, "POST", "/-/profile/personal_access_tokens/{token_id}/revoke") => TokenOwner,
+        (RouteScope::Ui, "POST", "/-/profile/keys/{key_id}/delete") => TokenOwner,
         (RouteScope::Ui, _, p) if p.starts_with("/-/profile") => SignedIn,
         (RouteScope::Ui, "POST", "/groups") => SignedInRole(Maintainer),
         (RouteScope::Ui, "POST", "/projects") => SignedInRole(Developer),
@@ -108,6 +112,7 @@ struct Fixture {
     project: ProjectRow,
     other_group: NamespaceRow,
     owner_token_id: i64,
+    owner_key_id: i64,
 }
 
 /// `with_code`: the project's repository gets a commit on `main` and a tag `v1` (only for the
@@ -162,7 +167,20 @@ async fn fixture(app: &TestApp, people: &People, n: usize, with_code: bool) -> F
         .unwrap();
     let scopes = TokenScopes::parse_list("read_api").unwrap();
     let token = core.create_token_as_operator(&people.owner.user.username, "sweep", &scopes, None).await.unwrap();
-    Fixture { group, project, other_group, owner_token_id: token.token.id.0 }
+    // Every key must be new: 32 bytes that differ per fixture make a distinct Ed25519 key.
+    let mut blob = Vec::new();
+    for part in [&b"ssh-ed25519"[..], &[n as u8; 32]] {
+        blob.extend_from_slice(&(part.len() as u32).to_be_bytes());
+        blob.extend_from_slice(part);
+    }
+    blob[20..28].copy_from_slice(&(n as u64).to_be_bytes());
+    let key = {
+        use base64::Engine;
+        format!("ssh-ed25519 {} sweep{n}", base64::engine::general_purpose::STANDARD.encode(&blob))
+    };
+    let input = gantry_core::manage::ssh_keys::NewKeyInput { title: String::new(), key, expires_at: None };
+    let ssh_key = core.add_ssh_key(&owner, &input).await.unwrap();
+    Fixture { group, project, other_group, owner_token_id: token.token.id.0, owner_key_id: ssh_key.id }
 }
 
 fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
@@ -173,6 +191,7 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{id}", &subject_id.to_string())
         .replace("{user_id}", &user_id.to_string())
         .replace("{token_id}", &f.owner_token_id.to_string())
+        .replace("{key_id}", &f.owner_key_id.to_string())
         .replace("{branch}", "main")
         .replace("{name}", "main")
         .replace("{tag_name}", "v1");
@@ -207,6 +226,7 @@ fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option
         }
         p if p.contains("/members/{user_id}") => json!({"access_level": 20}),
         "/api/v4/user/personal_access_tokens" => json!({"name": "made", "scopes": ["read_api"]}),
+        "/api/v4/user/keys" => json!({"title": "made", "key": "not a key"}),
         "/api/v4/projects/{id}/repository/branches" => json!({"branch": "swept", "ref": "main"}),
         "/api/v4/projects/{id}/repository/tags" => json!({"tag_name": "swept", "ref": "main"}),
         "/api/v4/projects/{id}/protected_branches" => json!({"name": "release/*"}),

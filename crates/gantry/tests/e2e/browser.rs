@@ -2,7 +2,6 @@
 //! a newcomer would: sign up, create a group and a subgroup, create a project, look at the
 //! dashboard. Screenshots land in `test-output/screenshots/` at the workspace root.
 
-use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -18,23 +17,39 @@ struct ChromeDriver {
 }
 
 impl ChromeDriver {
+    /// Starts chromedriver and waits until its `/status` says it is ready. Tests running beside
+    /// this one pick free ports too, so a port taken meanwhile means trying another.
     fn start() -> ChromeDriver {
         let binary = std::env::var("GANTRY_TEST_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(&binary)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|error| {
-                panic!("cannot start {binary} ({error}); scripts/test installs chromium and chromium-driver")
-            });
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not start listening");
-            std::thread::sleep(Duration::from_millis(50));
+        let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let mut child = Command::new(&binary)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|error| {
+                    panic!("cannot start {binary} ({error}); scripts/test installs chromium and chromium-driver")
+                });
+            let url = format!("http://127.0.0.1:{port}");
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+                let ready = client
+                    .get(format!("{url}/status"))
+                    .send()
+                    .ok()
+                    .and_then(|response| response.json::<serde_json::Value>().ok())
+                    .is_some_and(|status| status["value"]["ready"] == true);
+                if ready {
+                    return ChromeDriver { child, url };
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
         }
-        ChromeDriver { child, url: format!("http://127.0.0.1:{port}") }
+        panic!("chromedriver did not become ready");
     }
 }
 

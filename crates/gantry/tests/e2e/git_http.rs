@@ -11,7 +11,12 @@ use serde_json::json;
 use crate::server::Server;
 
 /// Runs the `git` client with no configuration of this machine's and no prompts.
-fn git(dir: &Path, args: &[&str]) -> Output {
+pub fn git(dir: &Path, args: &[&str]) -> Output {
+    git_with(dir, args, &[])
+}
+
+/// [`git`] with extra environment variables (such as `GIT_SSH_COMMAND`).
+pub fn git_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new("git")
         .args(["-c", "user.name=E2E", "-c", "user.email=e2e@example.com", "-c", "init.defaultBranch=main"])
         .args(["-c", "credential.helper=", "-c", "protocol.version=2"])
@@ -22,12 +27,13 @@ fn git(dir: &Path, args: &[&str]) -> Output {
         .env("GIT_TERMINAL_PROMPT", "0")
         .env("GIT_ASKPASS", "")
         .env("LC_ALL", "C")
+        .envs(env.iter().copied())
         .output()
         .expect("git runs")
 }
 
 /// Runs git and insists that it succeeds; returns what it printed.
-fn git_ok(dir: &Path, args: &[&str]) -> String {
+pub fn git_ok(dir: &Path, args: &[&str]) -> String {
     let output = git(dir, args);
     let printed = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "git {args:?} failed:\n{printed}");
@@ -35,7 +41,7 @@ fn git_ok(dir: &Path, args: &[&str]) -> String {
 }
 
 /// Runs git and insists that it fails; returns what it printed.
-fn git_fails(dir: &Path, args: &[&str]) -> String {
+pub fn git_fails(dir: &Path, args: &[&str]) -> String {
     let output = git(dir, args);
     let printed = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(!output.status.success(), "git {args:?} should have failed:\n{printed}");
@@ -43,33 +49,33 @@ fn git_fails(dir: &Path, args: &[&str]) -> String {
 }
 
 /// `http://user:token@host/path.git`
-fn url(server: &Server, user: &str, token: &str, path: &str) -> String {
+pub fn url(server: &Server, user: &str, token: &str, path: &str) -> String {
     let host = server.base_url.trim_start_matches("http://");
     format!("http://{user}:{token}@{host}/{path}.git")
 }
 
 /// The refs of the server's copy, as `git ls-remote` prints them.
-fn refs(server: &Server, token: &str, path: &str) -> String {
+pub fn refs(server: &Server, token: &str, path: &str) -> String {
     git_ok(Path::new("."), &["ls-remote", &url(server, "root", token, path)])
 }
 
-fn commit(dir: &Path, file: &str, content: &str) {
+pub fn commit(dir: &Path, file: &str, content: &str) {
     std::fs::write(dir.join(file), content).unwrap();
     git_ok(dir, &["add", file]);
     git_ok(dir, &["commit", "-q", "-m", &format!("change {file}")]);
 }
 
-struct Team {
-    root: String,
-    lead: String,
-    dev: String,
-    reader: String,
-    project_id: i64,
+pub struct Team {
+    pub root: String,
+    pub lead: String,
+    pub dev: String,
+    pub reader: String,
+    pub project_id: i64,
 }
 
 /// A private project `acme/api` with a Maintainer (lead), a Developer (dev) and a Developer
 /// whose token may only read (reader).
-fn team(server: &Server) -> Team {
+pub fn team(server: &Server) -> Team {
     let root = server.admin_token("root");
     let lead = server.user_token("lead", "write_repository");
     let dev = server.user_token("dev", "write_repository");
@@ -89,7 +95,7 @@ fn team(server: &Server) -> Team {
     Team { root, lead, dev, reader, project_id }
 }
 
-fn repository_path(server: &Server, id: i64) -> PathBuf {
+pub fn repository_path(server: &Server, id: i64) -> PathBuf {
     gantry_git::Repositories::new(server.data_dir(), "git").path(gantry_types::ProjectId(id))
 }
 

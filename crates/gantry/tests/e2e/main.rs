@@ -5,6 +5,7 @@
 
 mod browser;
 mod git_http;
+mod git_ssh;
 mod python_gitlab;
 mod server;
 

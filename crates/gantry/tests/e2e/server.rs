@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 
 pub struct Server {
     pub base_url: String,
+    /// The SSH server's port.
+    pub ssh_port: u16,
     port: u16,
     dir: Option<tempfile::TempDir>,
     database_url: String,
@@ -35,12 +37,13 @@ impl Server {
     pub fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
         let database_url = database_for(dir.path());
-        Server::spawn(dir, database_url, free_port())
+        Server::spawn(dir, database_url, free_port(), free_port())
     }
 
-    fn spawn(dir: tempfile::TempDir, database_url: String, port: u16) -> Server {
+    fn spawn(dir: tempfile::TempDir, database_url: String, port: u16, ssh_port: u16) -> Server {
         let child = Command::new(env!("CARGO_BIN_EXE_gantry"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--ssh-listen", &format!("127.0.0.1:{ssh_port}"), "--data-dir"])
             .arg(dir.path())
             .args(["--database-url", &database_url])
             .env("RUST_LOG", "warn")
@@ -49,6 +52,7 @@ impl Server {
             .expect("gantry starts");
         let server = Server {
             base_url: format!("http://127.0.0.1:{port}"),
+            ssh_port,
             port,
             dir: Some(dir),
             database_url,
@@ -77,21 +81,21 @@ impl Server {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         let status = self.child.wait().unwrap();
         assert!(status.success(), "graceful shutdown exits cleanly: {status}");
-        let (dir, url, port) = self.take();
-        Server::spawn(dir, url, port)
+        let (dir, url, port, ssh_port) = self.take();
+        Server::spawn(dir, url, port, ssh_port)
     }
 
     /// Kills the server (SIGKILL) and starts it again on the same data.
     pub fn kill_and_restart(mut self) -> Server {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
-        let (dir, url, port) = self.take();
-        Server::spawn(dir, url, port)
+        let (dir, url, port, ssh_port) = self.take();
+        Server::spawn(dir, url, port, ssh_port)
     }
 
     /// Keeps the data of a stopped server for the next one.
-    fn take(mut self) -> (tempfile::TempDir, String, u16) {
-        (self.dir.take().expect("data directory"), self.database_url.clone(), self.port)
+    fn take(mut self) -> (tempfile::TempDir, String, u16, u16) {
+        (self.dir.take().expect("data directory"), self.database_url.clone(), self.port, self.ssh_port)
     }
 
     pub fn admin(&self, args: &[&str], stdin: Option<&str>) -> Output {
