@@ -18,6 +18,8 @@ pub enum GitError {
     Io(#[from] std::io::Error),
     #[error("the repository does not exist")]
     Missing,
+    #[error("cannot read the repository: {0}")]
+    Read(String),
     #[error("git hooks are not installed in {0}; pushes are refused until `gantry serve` writes them")]
     HooksMissing(std::path::PathBuf),
 }

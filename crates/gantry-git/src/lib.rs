@@ -2,8 +2,10 @@
 #![doc = include_str!("../README.md")]
 
 mod command;
+pub mod diff;
 pub mod hooks;
 pub mod pktline;
+pub mod read;
 pub mod refcheck;
 pub mod refs;
 mod storage;

@@ -1,11 +1,28 @@
-//! Static assets embedded in the binary.
+//! Static assets embedded in the binary (and the highlighting stylesheet, made at start-up).
 
 use axum::http::header;
 use axum::response::IntoResponse;
 
 const STYLESHEET: &str = include_str!("../assets/style.css");
+const CODE_SCRIPT: &str = include_str!("../assets/code.js");
 
 /// `/assets/style.css`, cacheable for a day.
 pub async fn stylesheet() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")], STYLESHEET)
+}
+
+/// `/assets/highlight.css`: the colours of highlighted code.
+pub async fn highlight_stylesheet() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")],
+        crate::markup::highlight_css(),
+    )
+}
+
+/// `/assets/code.js`: line-range selection on file pages (the pages work without it).
+pub async fn code_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")],
+        CODE_SCRIPT,
+    )
 }

@@ -7,6 +7,7 @@ mod auth;
 mod error;
 mod git_http;
 mod health;
+mod markup;
 mod metrics;
 mod namespace_dispatch;
 mod router;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 use gantry_core::Core;
 
+pub use markup::warm_up;
 pub use router::{RouteInfo, RouteScope, app, route_table};
 
 /// Largest request body accepted by the API and the forms.

@@ -2,5 +2,6 @@
 //! protected branches.
 
 pub mod branches;
+pub mod browse;
 pub mod git_access;
 pub mod protected_branches;

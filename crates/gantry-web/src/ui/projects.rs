@@ -12,12 +12,14 @@ use gantry_core::{NamespaceRow, ProjectRow};
 use gantry_types::{AccessLevel, NamespaceId, Visibility};
 use serde::Deserialize;
 
+use super::code::{find_readme, render_readme};
 use super::repository::{Activity, ProjectFrame, activity};
 use super::{Chrome, Crumb, PageResult, breadcrumbs, form_error, render, see_other};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};
 use crate::error::PageError;
 use crate::namespace_dispatch::ProjectTarget;
+use gantry_git::read::PathObject;
 use gantry_git::refs::CommitSummary;
 
 #[derive(Template)]
@@ -44,6 +46,8 @@ struct ProjectPage {
     ssh_url: String,
     /// `None` while the repository is empty.
     code: Option<CodeSummary>,
+    /// The default branch's README: file name and HTML.
+    readme: Option<(String, String)>,
     activity: Vec<Activity>,
 }
 
@@ -183,12 +187,31 @@ pub async fn show(
         None
     };
     let activity = if may_read_code { activity(&state, &visitor, project).await? } else { Vec::new() };
+    let readme = match &code {
+        Some(_) => {
+            let branch = project.default_branch.clone();
+            let found = state
+                .core
+                .read_repository(&visitor.actor, project, move |reader| {
+                    let Some(commit) = reader.resolve(&format!("refs/heads/{branch}"))? else { return Ok(None) };
+                    match reader.object_at(&commit, "")? {
+                        Some(PathObject::Tree(entries)) => find_readme(reader, &commit, "", &entries),
+                        _ => Ok(None),
+                    }
+                })
+                .await
+                .map_err(|e| visitor.error(e))?;
+            found.map(|(name, data)| render_readme(&project.full_path, &project.default_branch, "", &name, &data))
+        }
+        None => None,
+    };
     let page = ProjectPage {
         chrome: Chrome::new(&visitor),
         http_url: format!("{}/{}.git", state.config.external_url, project.full_path),
         ssh_url: format!("ssh://git@{}/{}.git", state.config.ssh_host, project.full_path),
         code,
         activity,
+        readme,
         tab: "overview",
         frame,
     };

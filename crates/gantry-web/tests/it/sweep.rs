@@ -87,6 +87,12 @@ fn need(route: &RouteInfo) -> Need {
         (RouteScope::ProjectPage, _, "/settings" | "/archive" | "/unarchive") => Role(Maintainer),
         (RouteScope::ProjectPage, _, "/transfer" | "/delete") => Role(Owner),
         (RouteScope::ProjectPage, "GET", "/branches" | "/tags") => Role(Reporter),
+        (RouteScope::ProjectPage, "GET", "/refs/switch") => Role(Guest),
+        (RouteScope::ProjectPage, "GET", p)
+            if ["/tree/", "/blob/", "/raw/", "/commits/", "/commit/"].iter().any(|prefix| p.starts_with(prefix)) =>
+        {
+            Role(Reporter)
+        }
         (RouteScope::ProjectPage, _, "/branches" | "/branches/delete" | "/tags" | "/tags/delete") => Role(Developer),
         (RouteScope::ProjectPage, _, p) if p.starts_with("/settings/repository") => Role(Maintainer),
         (RouteScope::Git, _, "/info/refs" | "/git-upload-pack") => SignedInRole(Reporter),
@@ -194,7 +200,9 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{key_id}", &f.owner_key_id.to_string())
         .replace("{branch}", "main")
         .replace("{name}", "main")
-        .replace("{tag_name}", "v1");
+        .replace("{tag_name}", "v1")
+        .replace("{*ref_path}", "main/README.md")
+        .replace("{sha}", "main");
     match route.scope {
         RouteScope::GroupPage if path == "/" => format!("/{}", f.group.full_path),
         RouteScope::GroupPage => format!("/{}/-{path}", f.group.full_path),
@@ -351,7 +359,9 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
         for (label, who, level) in &visitors {
             n += 1;
             let with_code =
-                ["/repository", "/protected_branches", "/branches", "/tags"].iter().any(|p| route.path.contains(p));
+                ["/repository", "/protected_branches", "/branches", "/tags", "/tree", "/blob", "/raw", "/commit"]
+                    .iter()
+                    .any(|p| route.path.contains(p));
             let f = fixture(&app, &people, n, with_code).await;
             // Signing out ends the session: give the visitor a fresh one for that route.
             let who = match who {

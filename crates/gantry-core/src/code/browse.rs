@@ -1,0 +1,44 @@
+//! Reading a project's repository for the code browser and the repository API: every read
+//! checks that the actor may read the code, then runs on a blocking thread (gix is blocking).
+
+use gantry_git::GitError;
+use gantry_git::diff::Diff;
+use gantry_git::read::Reader;
+
+use crate::policy::{ProjectAction, authorize_project};
+use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
+
+impl Core {
+    /// Runs `read` against the project's repository, if the actor may read its code.
+    pub async fn read_repository<T, F>(&self, actor: &Actor, project: &ProjectRow, read: F) -> CoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Reader) -> Result<T, GitError> + Send + 'static,
+    {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadCode).await?;
+        drop(conn);
+        let repos = self.repos.clone();
+        let id = project.id;
+        let outcome = tokio::task::spawn_blocking(move || read(&repos.reader(id)?))
+            .await
+            .map_err(|error| CoreError::Internal(Box::new(error)))?;
+        Ok(outcome?)
+    }
+
+    /// What a commit changed (against its first parent).
+    pub async fn commit_diff(&self, actor: &Actor, project: &ProjectRow, commit: &str) -> CoreResult<Diff> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadCode).await?;
+        drop(conn);
+        Ok(self.repos.commit_diff(project.id, commit).await?)
+    }
+
+    /// What changed between two commits, since their merge base.
+    pub async fn compare_diff(&self, actor: &Actor, project: &ProjectRow, from: &str, to: &str) -> CoreResult<Diff> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadCode).await?;
+        drop(conn);
+        Ok(self.repos.compare_diff(project.id, from, to).await?)
+    }
+}

@@ -1,0 +1,420 @@
+//! Reading a repository in-process with gix (no process per page): resolving revisions and
+//! `ref/path` URLs, commits, trees with the last commit of each entry, blobs, and history
+//! (optionally of one path). Everything here is blocking: call it from a blocking task.
+
+use std::collections::HashMap;
+
+use gantry_types::ProjectId;
+use gix::bstr::ByteSlice;
+
+use crate::command::GitError;
+use crate::refs::CommitSummary;
+use crate::storage::Repositories;
+
+/// What kind of thing a tree entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Tree,
+    Blob,
+    Executable,
+    Symlink,
+    /// A submodule: a commit of another repository.
+    Submodule,
+}
+
+/// One entry of a directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeEntry {
+    pub name: String,
+    pub kind: EntryKind,
+    pub id: String,
+}
+
+/// A file's content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blob {
+    pub id: String,
+    pub kind: EntryKind,
+    pub data: Vec<u8>,
+}
+
+impl Blob {
+    /// Whether the content looks binary (a NUL byte in its first 8000 bytes, as git decides).
+    pub fn is_binary(&self) -> bool {
+        self.data.iter().take(8000).any(|b| *b == 0)
+    }
+}
+
+/// What a path in a commit is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathObject {
+    /// A directory, its entries sorted directories first, then by name.
+    Tree(Vec<TreeEntry>),
+    Blob(Blob),
+    /// A submodule at this commit id.
+    Submodule(String),
+}
+
+/// A `ref/path` URL resolved: the ref as written, the commit it names, the path inside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefPath {
+    pub reference: String,
+    pub commit: String,
+    pub path: String,
+}
+
+/// An open repository for one request.
+pub struct Reader {
+    repo: gix::Repository,
+}
+
+fn read_error(error: impl std::fmt::Display) -> GitError {
+    GitError::Read(error.to_string())
+}
+
+impl Repositories {
+    /// Opens the project's repository for reading (no system or user git configuration).
+    pub fn reader(&self, id: ProjectId) -> Result<Reader, GitError> {
+        let path = self.existing(id)?;
+        let mut repo = gix::open_opts(&path, gix::open::Options::isolated()).map_err(read_error)?;
+        repo.object_cache_size(4 * 1024 * 1024);
+        Ok(Reader { repo })
+    }
+}
+
+impl Reader {
+    /// The commit a revision names (branch, tag, full or short id, `main~2`), if any.
+    pub fn resolve(&self, revision: &str) -> Result<Option<String>, GitError> {
+        if revision.is_empty() || revision.starts_with('-') || revision.contains(['\0', '\n', ':']) {
+            return Ok(None);
+        }
+        let spec = format!("{revision}^{{commit}}");
+        Ok(self.repo.rev_parse_single(spec.as_str()).ok().map(|id| id.detach().to_string()))
+    }
+
+    /// Splits `feature/login/src/main.rs` into the longest existing branch or tag (or a commit
+    /// id) and the path after it.
+    pub fn resolve_ref_path(&self, ref_and_path: &str) -> Result<Option<RefPath>, GitError> {
+        let segments: Vec<&str> = ref_and_path.split('/').filter(|s| !s.is_empty()).collect();
+        for take in (1..=segments.len()).rev() {
+            let reference = segments[..take].join("/");
+            for full in [format!("refs/heads/{reference}"), format!("refs/tags/{reference}")] {
+                if let Some(commit) = self.resolve(&full)? {
+                    return Ok(Some(RefPath { reference, commit, path: segments[take..].join("/") }));
+                }
+            }
+        }
+        let first = segments.first().copied().unwrap_or_default();
+        if (7..=40).contains(&first.len())
+            && first.bytes().all(|b| b.is_ascii_hexdigit())
+            && let Some(commit) = self.resolve(first)?
+        {
+            return Ok(Some(RefPath { reference: first.to_owned(), commit, path: segments[1..].join("/") }));
+        }
+        Ok(None)
+    }
+
+    /// A commit's summary.
+    pub fn commit(&self, id: &str) -> Result<CommitSummary, GitError> {
+        let oid = gix::ObjectId::from_hex(id.as_bytes()).map_err(read_error)?;
+        let commit = self.repo.find_commit(oid).map_err(read_error)?;
+        summary(&commit)
+    }
+
+    /// What `path` is in the commit (the root tree for an empty path), or `None`.
+    pub fn object_at(&self, commit: &str, path: &str) -> Result<Option<PathObject>, GitError> {
+        let oid = gix::ObjectId::from_hex(commit.as_bytes()).map_err(read_error)?;
+        let tree = self.repo.find_commit(oid).map_err(read_error)?.tree().map_err(read_error)?;
+        let path = path.trim_matches('/');
+        if path.is_empty() {
+            return Ok(Some(PathObject::Tree(self.entries(&tree)?)));
+        }
+        let Some(entry) = tree.lookup_entry(path.split('/')).map_err(read_error)? else { return Ok(None) };
+        let mode = entry.mode();
+        let id = entry.object_id();
+        if mode.is_commit() {
+            return Ok(Some(PathObject::Submodule(id.to_string())));
+        }
+        if mode.is_tree() {
+            let tree = self.repo.find_tree(id).map_err(read_error)?;
+            return Ok(Some(PathObject::Tree(self.entries(&tree)?)));
+        }
+        let kind = if mode.is_link() {
+            EntryKind::Symlink
+        } else if mode.is_executable() {
+            EntryKind::Executable
+        } else {
+            EntryKind::Blob
+        };
+        let blob = self.repo.find_blob(id).map_err(read_error)?;
+        Ok(Some(PathObject::Blob(Blob { id: id.to_string(), kind, data: blob.data.clone() })))
+    }
+
+    /// A blob by id (for raw downloads by id), if it exists and is a blob.
+    pub fn blob(&self, id: &str) -> Result<Option<Vec<u8>>, GitError> {
+        let Ok(oid) = gix::ObjectId::from_hex(id.as_bytes()) else { return Ok(None) };
+        Ok(self.repo.find_blob(oid).ok().map(|blob| blob.data.clone()))
+    }
+
+    fn entries(&self, tree: &gix::Tree<'_>) -> Result<Vec<TreeEntry>, GitError> {
+        let mut entries = Vec::new();
+        for entry in tree.iter() {
+            let entry = entry.map_err(read_error)?;
+            let mode = entry.mode();
+            let kind = if mode.is_tree() {
+                EntryKind::Tree
+            } else if mode.is_commit() {
+                EntryKind::Submodule
+            } else if mode.is_link() {
+                EntryKind::Symlink
+            } else if mode.is_executable() {
+                EntryKind::Executable
+            } else {
+                EntryKind::Blob
+            };
+            entries.push(TreeEntry {
+                name: entry.filename().to_str_lossy().into_owned(),
+                kind,
+                id: entry.object_id().to_string(),
+            });
+        }
+        entries.sort_by(|a, b| {
+            (a.kind != EntryKind::Tree).cmp(&(b.kind != EntryKind::Tree)).then_with(|| a.name.cmp(&b.name))
+        });
+        Ok(entries)
+    }
+
+    /// The id of what `path` is in the commit's tree (`None`: absent).
+    fn path_id(&self, commit: gix::ObjectId, path: &str) -> Result<Option<gix::ObjectId>, GitError> {
+        let commit = self.repo.find_commit(commit).map_err(read_error)?;
+        let tree_id = commit.tree_id().map_err(read_error)?.detach();
+        if path.is_empty() {
+            return Ok(Some(tree_id));
+        }
+        let tree = self.repo.find_tree(tree_id).map_err(read_error)?;
+        Ok(tree.lookup_entry(path.split('/')).map_err(read_error)?.map(|entry| entry.object_id()))
+    }
+
+    /// Commits reachable from `start`, newest first, skipping `skip` and returning at most
+    /// `limit`; with a path, only commits that changed it (compared with their first parent).
+    /// The flag says whether more follow.
+    pub fn history(
+        &self,
+        start: &str,
+        path: Option<&str>,
+        skip: usize,
+        limit: usize,
+    ) -> Result<(Vec<CommitSummary>, bool), GitError> {
+        let tip = gix::ObjectId::from_hex(start.as_bytes()).map_err(read_error)?;
+        let walk = self
+            .repo
+            .rev_walk([tip])
+            .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
+            .all()
+            .map_err(read_error)?;
+        let path = path.map(|p| p.trim_matches('/')).filter(|p| !p.is_empty());
+        let mut found = Vec::new();
+        let mut matched = 0;
+        for info in walk {
+            let info = info.map_err(read_error)?;
+            if let Some(path) = path {
+                let here = self.path_id(info.id, path)?;
+                let before = match info.parent_ids.first() {
+                    Some(parent) => self.path_id(*parent, path)?,
+                    None => None,
+                };
+                if here == before {
+                    continue;
+                }
+            }
+            matched += 1;
+            if matched <= skip {
+                continue;
+            }
+            if found.len() == limit {
+                return Ok((found, true));
+            }
+            found.push(self.commit(&info.id.to_string())?);
+        }
+        Ok((found, false))
+    }
+
+    /// The latest commit (from `start`) that changed each of `names` in directory `dir`,
+    /// looking at no more than `budget` commits; names not found within it are left out.
+    pub fn last_commits(
+        &self,
+        start: &str,
+        dir: &str,
+        names: &[String],
+        budget: usize,
+    ) -> Result<HashMap<String, CommitSummary>, GitError> {
+        let tip = gix::ObjectId::from_hex(start.as_bytes()).map_err(read_error)?;
+        let dir = dir.trim_matches('/');
+        let walk = self
+            .repo
+            .rev_walk([tip])
+            .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
+            .all()
+            .map_err(read_error)?;
+        let mut pending: Vec<&String> = names.iter().collect();
+        let mut found = HashMap::new();
+        for info in walk.take(budget) {
+            if pending.is_empty() {
+                break;
+            }
+            let info = info.map_err(read_error)?;
+            let here = self.path_id(info.id, dir)?;
+            let parent = info.parent_ids.first().copied();
+            let before = match parent {
+                Some(parent) => self.path_id(parent, dir)?,
+                None => None,
+            };
+            if here == before {
+                continue;
+            }
+            let listing = |tree: Option<gix::ObjectId>| -> Result<HashMap<String, gix::ObjectId>, GitError> {
+                let Some(tree) = tree else { return Ok(HashMap::new()) };
+                let tree = self.repo.find_tree(tree).map_err(read_error)?;
+                let mut map = HashMap::new();
+                for entry in tree.iter() {
+                    let entry = entry.map_err(read_error)?;
+                    map.insert(entry.filename().to_str_lossy().into_owned(), entry.object_id());
+                }
+                Ok(map)
+            };
+            let (now, then) = (listing(here)?, listing(before)?);
+            let mut summary_of_this = None;
+            pending.retain(|name| {
+                if now.get(*name) == then.get(*name) {
+                    return true;
+                }
+                if summary_of_this.is_none() {
+                    summary_of_this = self.commit(&info.id.to_string()).ok();
+                }
+                if let Some(summary) = &summary_of_this {
+                    found.insert((*name).clone(), summary.clone());
+                }
+                false
+            });
+        }
+        Ok(found)
+    }
+
+    /// Branch names, sorted (for the branch and tag switcher).
+    pub fn branch_names(&self) -> Result<Vec<String>, GitError> {
+        self.ref_names("refs/heads/")
+    }
+
+    /// Tag names, sorted.
+    pub fn tag_names(&self) -> Result<Vec<String>, GitError> {
+        self.ref_names("refs/tags/")
+    }
+
+    fn ref_names(&self, prefix: &str) -> Result<Vec<String>, GitError> {
+        let platform = self.repo.references().map_err(read_error)?;
+        let mut names = Vec::new();
+        for reference in platform.prefixed(prefix).map_err(read_error)? {
+            let reference = reference.map_err(read_error)?;
+            let name = reference.name().as_bstr().to_str_lossy();
+            names.push(name.trim_start_matches(prefix).to_owned());
+        }
+        names.sort();
+        Ok(names)
+    }
+}
+
+fn summary(commit: &gix::Commit<'_>) -> Result<CommitSummary, GitError> {
+    let decoded = commit.decode().map_err(read_error)?;
+    let message = decoded.message.to_str_lossy().trim_end().to_owned();
+    let author = decoded.author().map_err(read_error)?;
+    let committer = decoded.committer().map_err(read_error)?;
+    Ok(CommitSummary {
+        id: commit.id().detach().to_string(),
+        parent_ids: decoded.parents().map(|p| p.to_string()).collect(),
+        title: message.lines().next().unwrap_or_default().to_owned(),
+        message,
+        author_name: author.name.to_str_lossy().into_owned(),
+        author_email: author.email.to_str_lossy().into_owned(),
+        authored_date: author.time().map(|t| t.seconds).unwrap_or(0),
+        committer_name: committer.name.to_str_lossy().into_owned(),
+        committer_email: committer.email.to_str_lossy().into_owned(),
+        committed_date: committer.time().map(|t| t.seconds).unwrap_or(0),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::Author;
+
+    fn git(dir: &std::path::Path, args: &[&str]) -> String {
+        let output = std::process::Command::new("git")
+            .args(["-c", "user.name=Ada", "-c", "user.email=ada@example.com", "-c", "init.defaultBranch=main"])
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
+    #[test]
+    fn reads_trees_blobs_history_and_last_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let repos = Repositories::new(dir.path(), "git");
+        let id = ProjectId(3);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            repos.create(id, "main").await.unwrap();
+            let ada = Author { name: "Ada", email: "ada@example.com" };
+            repos.initial_commit(id, "main", "README.md", b"# Hi\n", "First\n", &ada).await.unwrap();
+        });
+        let work = dir.path().join("work");
+        git(dir.path(), &["clone", "-q", repos.path(id).to_str().unwrap(), "work"]);
+        std::fs::create_dir_all(work.join("src")).unwrap();
+        std::fs::write(work.join("src/lib.rs"), "fn a() {}\n").unwrap();
+        git(&work, &["add", "."]);
+        git(&work, &["commit", "-q", "-m", "Add lib"]);
+        std::fs::write(work.join("README.md"), "# Hi again\n").unwrap();
+        git(&work, &["commit", "-q", "-am", "Edit README"]);
+        git(&work, &["checkout", "-q", "-b", "feature/x"]);
+        std::fs::write(work.join("src/new.rs"), "\0binary").unwrap();
+        git(&work, &["add", "."]);
+        git(&work, &["commit", "-q", "-m", "Add binary"]);
+        git(&work, &["push", "-q", "origin", "main", "feature/x"]);
+
+        let reader = repos.reader(id).unwrap();
+        let main = reader.resolve("main").unwrap().unwrap();
+        assert_eq!(reader.commit(&main).unwrap().title, "Edit README");
+        let Some(PathObject::Tree(root)) = reader.object_at(&main, "").unwrap() else { panic!("root is a tree") };
+        assert_eq!(root.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["src", "README.md"], "directories first");
+        let Some(PathObject::Blob(readme)) = reader.object_at(&main, "README.md").unwrap() else { panic!("a blob") };
+        assert_eq!(readme.data, b"# Hi again\n");
+        assert!(reader.object_at(&main, "nope.txt").unwrap().is_none());
+
+        let resolved = reader.resolve_ref_path("feature/x/src/new.rs").unwrap().unwrap();
+        assert_eq!((resolved.reference.as_str(), resolved.path.as_str()), ("feature/x", "src/new.rs"));
+        let Some(PathObject::Blob(binary)) = reader.object_at(&resolved.commit, &resolved.path).unwrap() else {
+            panic!()
+        };
+        assert!(binary.is_binary());
+        assert!(reader.resolve_ref_path("nothing/here").unwrap().is_none());
+        let by_id = reader.resolve_ref_path(&format!("{}/README.md", &main[..10])).unwrap().unwrap();
+        assert_eq!(by_id.commit, main);
+
+        let (all, more) = reader.history(&main, None, 0, 2).unwrap();
+        assert_eq!((all.len(), more), (2, true));
+        let (readme_history, _) = reader.history(&main, Some("README.md"), 0, 10).unwrap();
+        assert_eq!(readme_history.iter().map(|c| c.title.as_str()).collect::<Vec<_>>(), ["Edit README", "First"]);
+        let (page_two, more) = reader.history(&main, None, 2, 2).unwrap();
+        assert_eq!((page_two.len(), more, page_two[0].title.as_str()), (1, false, "First"));
+
+        let names: Vec<String> = root.iter().map(|e| e.name.clone()).collect();
+        let last = reader.last_commits(&main, "", &names, 100).unwrap();
+        assert_eq!(last["src"].title, "Add lib");
+        assert_eq!(last["README.md"].title, "Edit README");
+        assert_eq!(reader.branch_names().unwrap(), ["feature/x", "main"]);
+    }
+}

@@ -1,0 +1,30 @@
+// Line anchors on file pages: #L12 marks one line (CSS :target does that without this
+// script); #L12-20 marks a range, and shift-clicking a line number extends the mark.
+(function () {
+  "use strict";
+  function rows() { return document.querySelectorAll("table.code tr[id^='L']"); }
+  function mark() {
+    var match = /^#L(\d+)(?:-L?(\d+))?$/.exec(window.location.hash);
+    rows().forEach(function (row) { row.classList.remove("marked"); });
+    if (!match) { return; }
+    var from = parseInt(match[1], 10), to = parseInt(match[2] || match[1], 10);
+    if (to < from) { var swap = from; from = to; to = swap; }
+    for (var n = from; n <= to; n++) {
+      var row = document.getElementById("L" + n);
+      if (row) { row.classList.add("marked"); }
+    }
+    var first = document.getElementById("L" + from);
+    if (first) { first.scrollIntoView({ block: "center" }); }
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("table.code td.num a");
+    if (!link || !event.shiftKey) { return; }
+    var current = /^#L(\d+)/.exec(window.location.hash);
+    var clicked = link.getAttribute("href").slice(2);
+    if (!current) { return; }
+    event.preventDefault();
+    window.location.hash = "#L" + current[1] + "-" + clicked;
+  });
+  window.addEventListener("hashchange", mark);
+  mark();
+})();

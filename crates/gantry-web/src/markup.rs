@@ -1,0 +1,210 @@
+//! Turning repository text into HTML: GitHub-flavoured markdown (rendered by comrak, then
+//! sanitised by ammonia, always) and syntax highlighting (syntect with two-face's syntaxes,
+//! loaded once), one line at a time so every line can carry its number and anchor.
+
+use std::sync::OnceLock;
+
+use syntect::html::{ClassStyle, css_for_theme_with_class_style, line_tokens_to_classed_spans};
+use syntect::parsing::{ParseState, ScopeStack, SyntaxReference, SyntaxSet};
+
+/// Files larger than this are shown without highlighting (it is the slow part).
+pub const HIGHLIGHT_LIMIT_BYTES: usize = 512 * 1024;
+/// The prefix of the CSS classes of highlighted code.
+const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
+
+fn syntaxes() -> &'static SyntaxSet {
+    static SYNTAXES: OnceLock<SyntaxSet> = OnceLock::new();
+    SYNTAXES.get_or_init(two_face::syntax::extra_newlines)
+}
+
+/// Loads the syntaxes now, so the first file view is not the slow one.
+pub fn warm_up() {
+    let _ = syntaxes();
+}
+
+/// The stylesheet for highlighted code (served as `/assets/highlight.css`).
+pub fn highlight_css() -> &'static str {
+    static CSS: OnceLock<String> = OnceLock::new();
+    CSS.get_or_init(|| {
+        let themes = two_face::theme::extra();
+        let theme = themes.get(two_face::theme::EmbeddedThemeName::InspiredGithub);
+        let css = css_for_theme_with_class_style(theme, CLASS_STYLE).unwrap_or_default();
+        // The page gives code its background (and marks selected lines); the theme only colours.
+        css.lines().filter(|line| !line.trim_start().starts_with("background-color")).collect::<Vec<_>>().join("\n")
+    })
+}
+
+fn syntax_for(path: &str, first_line: &str) -> Option<&'static SyntaxReference> {
+    let set = syntaxes();
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let by_extension = name.rsplit_once('.').and_then(|(_, ext)| set.find_syntax_by_extension(ext));
+    by_extension
+        .or_else(|| set.find_syntax_by_extension(name))
+        .or_else(|| set.find_syntax_by_first_line(first_line))
+        .filter(|syntax| syntax.name != "Plain Text")
+}
+
+/// The language a path is highlighted as, if any (for the page to show).
+pub fn language_of(path: &str, text: &str) -> Option<&'static str> {
+    syntax_for(path, text.lines().next().unwrap_or("")).map(|s| s.name.as_str())
+}
+
+/// The escaped HTML of each line of `text`, highlighted when its language is known and it is
+/// small enough. Every line's spans are closed at its end, so lines can be wrapped in rows.
+pub fn highlight_lines(path: &str, text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let syntax =
+        (text.len() <= HIGHLIGHT_LIMIT_BYTES).then(|| syntax_for(path, lines.first().copied().unwrap_or(""))).flatten();
+    let Some(syntax) = syntax else {
+        return lines.iter().map(|line| escape(line.trim_end_matches(['\n', '\r']))).collect();
+    };
+    let mut state = ParseState::new(syntax);
+    let mut stack = ScopeStack::new();
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        let mut html = String::new();
+        for scope in stack.as_slice() {
+            html.push_str("<span class=\"");
+            html.push_str(&classes(*scope));
+            html.push_str("\">");
+        }
+        let highlighted = state.parse_line(line, syntaxes()).ok().and_then(|ops| {
+            line_tokens_to_classed_spans(
+                line.trim_end_matches(['\n', '\r']),
+                &trimmed(&ops, line),
+                CLASS_STYLE,
+                &mut stack,
+            )
+            .ok()
+        });
+        match highlighted {
+            Some((spans, _)) => html.push_str(&spans),
+            // A line the grammar cannot handle is shown plain, and the state starts afresh.
+            None => {
+                html = escape(line.trim_end_matches(['\n', '\r']));
+                state = ParseState::new(syntax);
+                stack = ScopeStack::new();
+                out.push(html);
+                continue;
+            }
+        }
+        for _ in stack.as_slice() {
+            html.push_str("</span>");
+        }
+        out.push(html);
+    }
+    out
+}
+
+/// The scope operations that fall within the line without its line break.
+fn trimmed(
+    ops: &[(usize, syntect::parsing::ScopeStackOp)],
+    line: &str,
+) -> Vec<(usize, syntect::parsing::ScopeStackOp)> {
+    let end = line.trim_end_matches(['\n', '\r']).len();
+    ops.iter().map(|(at, op)| ((*at).min(end), op.clone())).collect()
+}
+
+/// The CSS classes of one scope (`hl-source hl-rust`), as syntect writes them.
+fn classes(scope: syntect::parsing::Scope) -> String {
+    let mut out = String::new();
+    for (i, atom) in scope.build_string().split('.').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str("hl-");
+        out.push_str(atom);
+    }
+    out
+}
+
+/// HTML-escapes text.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Renders GitHub-flavoured markdown to sanitised HTML. Relative links and images are made
+/// to point into the repository at `base` (`/group/project/-/blob/main/docs`).
+pub fn render_markdown(text: &str, base: Option<&str>) -> String {
+    let mut options = comrak::Options::default();
+    options.extension.strikethrough = true;
+    options.extension.table = true;
+    options.extension.autolink = true;
+    options.extension.tasklist = true;
+    options.extension.footnotes = true;
+    options.extension.header_id_prefix = Some(String::from("user-content-"));
+    let html = comrak::markdown_to_html(text, &options);
+    let mut cleaner = ammonia::Builder::default();
+    cleaner
+        .add_tags(["input"])
+        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_tag_attributes("h1", ["id"])
+        .add_tag_attributes("h2", ["id"])
+        .add_tag_attributes("h3", ["id"])
+        .add_tag_attributes("h4", ["id"])
+        .link_rel(Some("noopener noreferrer nofollow"));
+    if let Some(base) = base {
+        let base = base.trim_end_matches('/').to_owned();
+        cleaner.url_relative(ammonia::UrlRelative::Custom(Box::new(RepositoryLinks { base })));
+    }
+    cleaner.clean(&html).to_string()
+}
+
+/// Rewrites relative links of a README to point into the repository.
+struct RepositoryLinks {
+    base: String,
+}
+
+impl ammonia::UrlRelativeEvaluate<'_> for RepositoryLinks {
+    fn evaluate<'a>(&self, url: &'a str) -> Option<std::borrow::Cow<'a, str>> {
+        if url.starts_with('#') || url.starts_with('/') {
+            return Some(url.into());
+        }
+        let url = url.trim_start_matches("./");
+        Some(format!("{}/{url}", self.base).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_is_rendered_and_sanitised() {
+        let html = render_markdown(
+            "# Title\n\n<script>alert(1)</script>\n\n- [x] done\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[doc](docs/x.md) <img src=x onerror=alert(1)>",
+            Some("/acme/api/-/blob/main"),
+        );
+        assert!(html.contains("<h1") && html.contains("Title"));
+        assert!(!html.contains("<script") && !html.contains("onerror"), "{html}");
+        assert!(html.contains("<table>") && html.contains("checkbox"), "{html}");
+        assert!(html.contains("href=\"/acme/api/-/blob/main/docs/x.md\""), "{html}");
+        let javascript = render_markdown("[x](javascript:alert(1))", None);
+        assert!(!javascript.contains("javascript:"), "{javascript}");
+    }
+
+    #[test]
+    fn code_is_highlighted_line_by_line() {
+        let lines = highlight_lines("src/main.rs", "/* a\n comment */\nfn main() { let x = \"<b>\"; }\n");
+        assert_eq!(lines.len(), 3);
+        for line in &lines {
+            assert_eq!(line.matches("<span").count(), line.matches("</span>").count(), "{line}");
+        }
+        assert!(lines[1].contains("hl-comment"), "a comment spanning lines stays a comment: {}", lines[1]);
+        assert!(lines[2].contains("&lt;b&gt;") && lines[2].contains("hl-"), "{}", lines[2]);
+        let plain = highlight_lines("notes.unknownext", "a <b>\n");
+        assert_eq!(plain, vec!["a &lt;b&gt;".to_owned()]);
+        assert_eq!(language_of("Cargo.toml", "[package]"), Some("TOML"));
+    }
+}

@@ -1,0 +1,622 @@
+//! The code browser, under GitLab's URLs: `/-/tree/:ref/*path`, `/-/blob/:ref/*path`,
+//! `/-/raw/:ref/*path`, `/-/commits/:ref/*path`, `/-/commit/:sha`, and `/-/refs/switch` (the
+//! branch and tag picker's form target). A ref may contain slashes: the longest branch or tag
+//! that matches wins, as in GitLab.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use gantry_core::CoreError;
+use gantry_git::diff::{Diff, FileStatus};
+use gantry_git::read::{EntryKind, PathObject, RefPath, TreeEntry};
+use gantry_git::refs::CommitSummary;
+use serde::Deserialize;
+
+use super::repository::ProjectFrame;
+use super::{Chrome, PageResult, render, see_other};
+use crate::AppState;
+use crate::auth::PageActor;
+use crate::error::PageError;
+use crate::markup::{HIGHLIGHT_LIMIT_BYTES, escape, highlight_lines, language_of, render_markdown};
+use crate::namespace_dispatch::ProjectTarget;
+use crate::time_format::ago;
+
+/// Commits per page of the history.
+const COMMITS_PER_PAGE: usize = 40;
+/// How many commits the tree view looks through for each entry's last commit.
+const LAST_COMMIT_BUDGET: usize = 2000;
+/// Diffs of more lines than this in one file are collapsed.
+const COLLAPSE_LINES: usize = 500;
+
+/// What a path segment of a URL may not hold as it is (slashes stay: they separate segments).
+const PATH_ESCAPES: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+/// Percent-encodes a path for a URL, keeping its slashes.
+fn url_path(path: &str) -> String {
+    percent_encoding::utf8_percent_encode(path, PATH_ESCAPES).to_string()
+}
+
+/// A commit as lists show it.
+pub struct CommitLine {
+    pub id: String,
+    pub short_id: String,
+    pub title: String,
+    pub author: String,
+    pub when: String,
+}
+
+impl CommitLine {
+    fn new(commit: &CommitSummary, now: i64) -> CommitLine {
+        CommitLine {
+            short_id: commit.id.chars().take(8).collect(),
+            id: commit.id.clone(),
+            title: commit.title.clone(),
+            author: commit.author_name.clone(),
+            when: ago(commit.committed_date.saturating_mul(1000), now),
+        }
+    }
+}
+
+/// The ref picker: branches and tags, the current one marked.
+pub struct RefPicker {
+    pub current: String,
+    pub path: String,
+    pub branches: Vec<String>,
+    pub tags: Vec<String>,
+}
+
+/// One row of a directory listing.
+pub struct EntryRow {
+    pub name: String,
+    pub href: String,
+    /// `folder`, `file`, `link` or `submodule` (a CSS class draws it).
+    pub icon: &'static str,
+    pub last: Option<CommitLine>,
+}
+
+/// A step of the path trail (`src` / `lib`).
+pub struct PathCrumb {
+    pub name: String,
+    pub href: String,
+}
+
+fn path_crumbs(project: &str, reference: &str, path: &str) -> Vec<PathCrumb> {
+    let mut crumbs = Vec::new();
+    let mut so_far = String::new();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        if !so_far.is_empty() {
+            so_far.push('/');
+        }
+        so_far.push_str(part);
+        crumbs.push(PathCrumb {
+            name: part.to_owned(),
+            href: format!("/{project}/-/tree/{}/{}", url_path(reference), url_path(&so_far)),
+        });
+    }
+    crumbs
+}
+
+fn not_found(visitor: &PageActor, what: &'static str) -> PageError {
+    visitor.error(CoreError::NotFound(what))
+}
+
+/// Resolves `ref/path` or answers 404.
+async fn resolve(
+    state: &AppState,
+    visitor: &PageActor,
+    frame: &ProjectFrame,
+    ref_path: &str,
+) -> Result<RefPath, PageError> {
+    let ref_path = ref_path.to_owned();
+    let found = state
+        .core
+        .read_repository(&visitor.actor, &frame.project, move |reader| reader.resolve_ref_path(&ref_path))
+        .await
+        .map_err(|e| visitor.error(e))?;
+    found.ok_or_else(|| not_found(visitor, "ref"))
+}
+
+async fn picker(
+    state: &AppState,
+    visitor: &PageActor,
+    frame: &ProjectFrame,
+    at: &RefPath,
+) -> Result<RefPicker, PageError> {
+    let (branches, tags) = state
+        .core
+        .read_repository(&visitor.actor, &frame.project, |reader| Ok((reader.branch_names()?, reader.tag_names()?)))
+        .await
+        .map_err(|e| visitor.error(e))?;
+    Ok(RefPicker { current: at.reference.clone(), path: at.path.clone(), branches, tags })
+}
+
+#[derive(Template)]
+#[template(path = "projects/tree.html")]
+struct TreePage {
+    chrome: Chrome,
+    frame: ProjectFrame,
+    tab: &'static str,
+    picker: RefPicker,
+    trail: Vec<PathCrumb>,
+    entries: Vec<EntryRow>,
+    parent_href: Option<String>,
+    readme: Option<(String, String)>,
+    history_href: String,
+}
+
+/// `GET /{project}/-/tree/{ref}/{*path}`
+pub async fn tree(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(ref_path): Path<String>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let at = resolve(&state, &visitor, &frame, &ref_path).await?;
+    let (commit, path) = (at.commit.clone(), at.path.clone());
+    let listing = state
+        .core
+        .read_repository(&visitor.actor, &frame.project, move |reader| {
+            let Some(object) = reader.object_at(&commit, &path)? else { return Ok(None) };
+            let PathObject::Tree(entries) = object else { return Ok(Some((object, Default::default(), None))) };
+            let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
+            let last = reader.last_commits(&commit, &path, &names, LAST_COMMIT_BUDGET)?;
+            let readme = find_readme(reader, &commit, &path, &entries)?;
+            Ok(Some((PathObject::Tree(entries), last, readme)))
+        })
+        .await
+        .map_err(|e| visitor.error(e))?;
+    let project = frame.project.full_path.clone();
+    let reference = url_path(&at.reference);
+    let Some((object, last, readme)) = listing else { return Err(not_found(&visitor, "file")) };
+    let entries: Vec<TreeEntry> = match object {
+        PathObject::Tree(entries) => entries,
+        PathObject::Blob(_) => return see_other(&format!("/{project}/-/blob/{reference}/{}", url_path(&at.path))),
+        PathObject::Submodule(_) => return Err(not_found(&visitor, "directory")),
+    };
+    let now = gantry_core::now_millis();
+    let prefix = if at.path.is_empty() { String::new() } else { format!("{}/", at.path) };
+    let rows = entries
+        .into_iter()
+        .map(|entry| {
+            let full = format!("{prefix}{}", entry.name);
+            let (verb, icon) = match entry.kind {
+                EntryKind::Tree => ("tree", "folder"),
+                EntryKind::Submodule => ("tree", "submodule"),
+                EntryKind::Symlink => ("blob", "link"),
+                _ => ("blob", "file"),
+            };
+            EntryRow {
+                href: format!("/{project}/-/{verb}/{reference}/{}", url_path(&full)),
+                icon,
+                last: last.get(&entry.name).map(|c| CommitLine::new(c, now)),
+                name: entry.name,
+            }
+        })
+        .collect();
+    let parent_href = (!at.path.is_empty()).then(|| {
+        let parent = at.path.rsplit_once('/').map_or("", |(p, _)| p);
+        format!("/{project}/-/tree/{reference}/{}", url_path(parent))
+    });
+    let readme = readme.map(|(name, data)| render_readme(&project, &at.reference, &at.path, &name, &data));
+    let page = TreePage {
+        chrome: Chrome::new(&visitor),
+        trail: path_crumbs(&project, &at.reference, &at.path),
+        history_href: format!("/{project}/-/commits/{reference}/{}", url_path(&at.path)),
+        picker: picker(&state, &visitor, &frame, &at).await?,
+        tab: "code",
+        frame,
+        entries: rows,
+        parent_href,
+        readme,
+    };
+    render(StatusCode::OK, &page)
+}
+
+fn is_readme(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    ["readme.md", "readme.markdown", "readme", "readme.txt", "readme.rst"].contains(&lower.as_str())
+}
+
+/// The README among a folder's entries, with its bytes.
+pub fn find_readme(
+    reader: &gantry_git::read::Reader,
+    commit: &str,
+    dir: &str,
+    entries: &[TreeEntry],
+) -> Result<Option<(String, Vec<u8>)>, gantry_git::GitError> {
+    let Some(entry) = entries.iter().find(|e| e.kind == EntryKind::Blob && is_readme(&e.name)) else {
+        return Ok(None);
+    };
+    let file = if dir.is_empty() { entry.name.clone() } else { format!("{dir}/{}", entry.name) };
+    Ok(match reader.object_at(commit, &file)? {
+        Some(PathObject::Blob(blob)) => Some((entry.name.clone(), blob.data)),
+        _ => None,
+    })
+}
+
+/// A README as HTML: markdown rendered (its relative links pointing into the repository at
+/// `reference`), other text preformatted.
+pub fn render_readme(project: &str, reference: &str, dir: &str, name: &str, data: &[u8]) -> (String, String) {
+    let text = String::from_utf8_lossy(data);
+    let lower = name.to_lowercase();
+    let html = if lower.ends_with(".md") || lower.ends_with(".markdown") {
+        let base = format!("/{project}/-/blob/{}/{}", url_path(reference), url_path(dir.trim_end_matches('/')));
+        render_markdown(&text, Some(&base))
+    } else {
+        format!("<pre>{}</pre>", escape(&text))
+    };
+    (name.to_owned(), html)
+}
+
+/// How a file is shown.
+pub enum FileView {
+    /// Highlighted lines.
+    Code {
+        lines: Vec<String>,
+        language: Option<&'static str>,
+    },
+    /// Rendered markdown.
+    Markdown(String),
+    Image,
+    Binary,
+    TooLarge,
+}
+
+#[derive(Template)]
+#[template(path = "projects/blob.html")]
+struct BlobPage {
+    chrome: Chrome,
+    frame: ProjectFrame,
+    tab: &'static str,
+    picker: RefPicker,
+    trail: Vec<PathCrumb>,
+    name: String,
+    size: String,
+    view: FileView,
+    raw_href: String,
+    download_href: String,
+    history_href: String,
+    source_href: Option<String>,
+    last: Option<CommitLine>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct BlobQuery {
+    /// `?plain=1` shows the source of a markdown file.
+    #[serde(default)]
+    plain: String,
+}
+
+fn human_size(bytes: usize) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} B"),
+        1024..1_048_576 => format!("{:.1} KiB", bytes as f64 / 1024.0),
+        _ => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
+    }
+}
+
+const IMAGE_TYPES: [(&str, &str); 6] = [
+    ("png", "image/png"),
+    ("jpg", "image/jpeg"),
+    ("jpeg", "image/jpeg"),
+    ("gif", "image/gif"),
+    ("webp", "image/webp"),
+    ("ico", "image/x-icon"),
+];
+
+fn image_type(path: &str) -> Option<&'static str> {
+    let ext = path.rsplit_once('.')?.1.to_lowercase();
+    IMAGE_TYPES.iter().find(|(e, _)| *e == ext).map(|(_, t)| *t)
+}
+
+/// `GET /{project}/-/blob/{ref}/{*path}`
+pub async fn blob(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(ref_path): Path<String>,
+    Query(query): Query<BlobQuery>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let at = resolve(&state, &visitor, &frame, &ref_path).await?;
+    let (commit, path) = (at.commit.clone(), at.path.clone());
+    let found = state
+        .core
+        .read_repository(&visitor.actor, &frame.project, move |reader| {
+            let object = reader.object_at(&commit, &path)?;
+            let last = match &object {
+                Some(PathObject::Blob(_)) => reader.history(&commit, Some(&path), 0, 1)?.0.into_iter().next(),
+                _ => None,
+            };
+            Ok((object, last))
+        })
+        .await
+        .map_err(|e| visitor.error(e))?;
+    let project = frame.project.full_path.clone();
+    let reference = url_path(&at.reference);
+    let blob = match found.0 {
+        Some(PathObject::Blob(blob)) => blob,
+        Some(PathObject::Tree(_)) => {
+            return see_other(&format!("/{project}/-/tree/{reference}/{}", url_path(&at.path)));
+        }
+        _ => return Err(not_found(&visitor, "file")),
+    };
+    let name = at.path.rsplit('/').next().unwrap_or(&at.path).to_owned();
+    let is_markdown = [".md", ".markdown"].iter().any(|ext| name.to_lowercase().ends_with(ext));
+    let blob_href = format!("/{project}/-/blob/{reference}/{}", url_path(&at.path));
+    let view = if image_type(&at.path).is_some() {
+        FileView::Image
+    } else if blob.is_binary() {
+        FileView::Binary
+    } else if blob.data.len() > 8 * HIGHLIGHT_LIMIT_BYTES {
+        FileView::TooLarge
+    } else {
+        let text = String::from_utf8_lossy(&blob.data);
+        if is_markdown && query.plain != "1" {
+            let base = match at.path.rsplit_once('/') {
+                Some((dir, _)) => format!("/{project}/-/blob/{reference}/{}", url_path(dir)),
+                None => format!("/{project}/-/blob/{reference}"),
+            };
+            FileView::Markdown(render_markdown(&text, Some(&base)))
+        } else {
+            FileView::Code { language: language_of(&at.path, &text), lines: highlight_lines(&at.path, &text) }
+        }
+    };
+    let now = gantry_core::now_millis();
+    let page = BlobPage {
+        chrome: Chrome::new(&visitor),
+        trail: path_crumbs(&project, &at.reference, &at.path),
+        size: human_size(blob.data.len()),
+        raw_href: format!("/{project}/-/raw/{reference}/{}", url_path(&at.path)),
+        download_href: format!("/{project}/-/raw/{reference}/{}?inline=false", url_path(&at.path)),
+        history_href: format!("/{project}/-/commits/{reference}/{}", url_path(&at.path)),
+        source_href: is_markdown
+            .then(|| if query.plain == "1" { blob_href.clone() } else { format!("{blob_href}?plain=1") }),
+        last: found.1.as_ref().map(|c| CommitLine::new(c, now)),
+        picker: picker(&state, &visitor, &frame, &at).await?,
+        tab: "code",
+        frame,
+        name,
+        view,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawQuery {
+    #[serde(default)]
+    inline: String,
+}
+
+/// `GET /{project}/-/raw/{ref}/{*path}`: the file's bytes. Text is served as plain text and
+/// nothing is rendered by the browser in this origin (`nosniff`, a sandboxing CSP).
+pub async fn raw(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(ref_path): Path<String>,
+    Query(query): Query<RawQuery>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let at = resolve(&state, &visitor, &frame, &ref_path).await?;
+    let (commit, path) = (at.commit.clone(), at.path.clone());
+    let object = state
+        .core
+        .read_repository(&visitor.actor, &frame.project, move |reader| reader.object_at(&commit, &path))
+        .await
+        .map_err(|e| visitor.error(e))?;
+    let Some(PathObject::Blob(blob)) = object else { return Err(not_found(&visitor, "file")) };
+    Ok(raw_response(&at.path, blob.is_binary(), blob.data, query.inline == "false"))
+}
+
+/// A file's bytes as a response that browsers will not render as a page of this site.
+pub fn raw_response(path: &str, binary: bool, data: Vec<u8>, attachment: bool) -> Response {
+    let content_type = match image_type(path) {
+        Some(image) => image,
+        None if binary => "application/octet-stream",
+        None => "text/plain; charset=utf-8",
+    };
+    let mut response = (StatusCode::OK, data).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    if attachment {
+        let name = path.rsplit('/').next().unwrap_or("file").replace(['"', '\\', '\r', '\n'], "_");
+        if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+            headers.insert(header::CONTENT_DISPOSITION, value);
+        }
+    }
+    response
+}
+
+#[derive(Template)]
+#[template(path = "projects/commits.html")]
+struct CommitsPage {
+    chrome: Chrome,
+    frame: ProjectFrame,
+    tab: &'static str,
+    picker: RefPicker,
+    trail: Vec<PathCrumb>,
+    commits: Vec<CommitLine>,
+    newer_href: Option<String>,
+    older_href: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    page: Option<usize>,
+}
+
+/// `GET /{project}/-/commits/{ref}/{*path}`: the history, newest first, 40 a page.
+pub async fn commits(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(ref_path): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let at = resolve(&state, &visitor, &frame, &ref_path).await?;
+    let page = query.page.unwrap_or(1).clamp(1, 100_000);
+    let (commit, path) = (at.commit.clone(), at.path.clone());
+    let (found, more) = state
+        .core
+        .read_repository(&visitor.actor, &frame.project, move |reader| {
+            let path = Some(path.as_str()).filter(|p| !p.is_empty());
+            reader.history(&commit, path, (page - 1) * COMMITS_PER_PAGE, COMMITS_PER_PAGE)
+        })
+        .await
+        .map_err(|e| visitor.error(e))?;
+    let project = frame.project.full_path.clone();
+    let here = format!("/{project}/-/commits/{}/{}", url_path(&at.reference), url_path(&at.path));
+    let now = gantry_core::now_millis();
+    let page = CommitsPage {
+        chrome: Chrome::new(&visitor),
+        trail: path_crumbs(&project, &at.reference, &at.path),
+        commits: found.iter().map(|c| CommitLine::new(c, now)).collect(),
+        newer_href: (page > 1).then(|| format!("{here}?page={}", page - 1)),
+        older_href: more.then(|| format!("{here}?page={}", page + 1)),
+        picker: picker(&state, &visitor, &frame, &at).await?,
+        tab: "code",
+        frame,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// A file of a diff as the page shows it.
+pub struct FileRow {
+    pub anchor: String,
+    pub path: String,
+    pub old_path: Option<String>,
+    pub status: &'static str,
+    pub additions: usize,
+    pub deletions: usize,
+    pub binary: bool,
+    pub collapsed: bool,
+    pub hunks: Vec<gantry_git::diff::Hunk>,
+    pub view_href: Option<String>,
+}
+
+/// The files of a diff, large ones collapsed.
+pub fn file_rows(diff: Diff, project: &str, at: &str) -> Vec<FileRow> {
+    diff.files
+        .into_iter()
+        .enumerate()
+        .map(|(n, file)| {
+            let lines: usize = file.hunks.iter().map(|h| h.lines.len()).sum();
+            let status = match file.status {
+                FileStatus::Added => "added",
+                FileStatus::Deleted => "deleted",
+                FileStatus::Modified => "modified",
+                FileStatus::Renamed => "renamed",
+            };
+            FileRow {
+                anchor: format!("diff-{n}"),
+                old_path: (file.old_path != file.new_path).then(|| file.old_path.clone()),
+                view_href: (file.status != FileStatus::Deleted)
+                    .then(|| format!("/{project}/-/blob/{at}/{}", url_path(&file.new_path))),
+                path: file.new_path,
+                status,
+                additions: file.additions,
+                deletions: file.deletions,
+                binary: file.binary,
+                collapsed: lines > COLLAPSE_LINES,
+                hunks: file.hunks,
+            }
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "projects/commit.html")]
+struct CommitPage {
+    chrome: Chrome,
+    frame: ProjectFrame,
+    tab: &'static str,
+    commit: CommitSummary,
+    authored: String,
+    body: String,
+    files: Vec<FileRow>,
+    additions: usize,
+    deletions: usize,
+    truncated: bool,
+    browse_href: String,
+}
+
+/// `GET /{project}/-/commit/{sha}`: a commit and its diff.
+pub async fn commit(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(revision): Path<String>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let summary = state
+        .core
+        .read_repository(&visitor.actor, &frame.project, move |reader| match reader.resolve(&revision)? {
+            Some(id) => reader.commit(&id).map(Some),
+            None => Ok(None),
+        })
+        .await
+        .map_err(|e| visitor.error(e))?
+        .ok_or_else(|| not_found(&visitor, "commit"))?;
+    let diff =
+        state.core.commit_diff(&visitor.actor, &frame.project, &summary.id).await.map_err(|e| visitor.error(e))?;
+    let project = frame.project.full_path.clone();
+    let page = CommitPage {
+        chrome: Chrome::new(&visitor),
+        authored: ago(summary.authored_date.saturating_mul(1000), gantry_core::now_millis()),
+        body: summary.message.split_once('\n').map(|(_, body)| body.trim().to_owned()).unwrap_or_default(),
+        additions: diff.additions(),
+        deletions: diff.deletions(),
+        truncated: diff.truncated,
+        files: file_rows(diff, &project, &summary.id),
+        browse_href: format!("/{project}/-/tree/{}", summary.id),
+        commit: summary,
+        tab: "code",
+        frame,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SwitchQuery {
+    #[serde(default, rename = "ref")]
+    reference: String,
+    #[serde(default)]
+    path: String,
+    #[serde(default)]
+    view: String,
+}
+
+/// `GET /{project}/-/refs/switch?ref=…&path=…&view=tree|blob|commits`: the picker's target.
+pub async fn switch_ref(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Query(query): Query<SwitchQuery>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let view = match query.view.as_str() {
+        "blob" => "blob",
+        "commits" => "commits",
+        _ => "tree",
+    };
+    let reference =
+        if query.reference.trim().is_empty() { frame.project.default_branch.clone() } else { query.reference };
+    see_other(&format!("/{}/-/{view}/{}/{}", frame.project.full_path, url_path(&reference), url_path(&query.path)))
+}

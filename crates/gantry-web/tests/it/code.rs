@@ -1,0 +1,105 @@
+//! The code browser on a real repository: tree, highlighted file, raw, markdown, history and
+//! a commit's diff.
+
+use std::path::Path;
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::support::{TestApp, TestUser};
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = std::process::Command::new("git")
+        .args(["-c", "user.name=Ada", "-c", "user.email=ada@example.com", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// A public project `lead/site` whose history is written straight into its repository.
+async fn project_with_history(app: &TestApp, lead: &TestUser) -> (String, String) {
+    let body = json!({"name": "Site", "initialize_with_readme": true, "visibility": "public"});
+    let created = app.api(Method::POST, "/api/v4/projects", Some(&lead.token), Some(body)).await;
+    let id = created.json()["id"].as_i64().unwrap();
+    let bare = app.core.repos().path(gantry_types::ProjectId(id));
+    let work = tempfile::tempdir().unwrap();
+    git(work.path(), &["clone", "-q", bare.to_str().unwrap(), "w"]);
+    let w = work.path().join("w");
+    std::fs::create_dir_all(w.join("src")).unwrap();
+    std::fs::create_dir_all(w.join("docs")).unwrap();
+    std::fs::write(w.join("src/main.rs"), "fn main() {\n    println!(\"<hi>\");\n}\n").unwrap();
+    std::fs::write(w.join("docs/guide.md"), "# Guide\n\nSee [the code](../src/main.rs).\n").unwrap();
+    std::fs::write(w.join("logo.bin"), b"\x00\x01\x02binary").unwrap();
+    git(&w, &["add", "."]);
+    git(&w, &["commit", "-q", "-m", "Add code and docs"]);
+    let first = git(&w, &["rev-parse", "HEAD"]);
+    std::fs::write(w.join("src/main.rs"), "fn main() {\n    println!(\"<hello>\");\n}\n").unwrap();
+    git(&w, &["commit", "-q", "-am", "Say hello\n\nA longer explanation."]);
+    let second = git(&w, &["rev-parse", "HEAD"]);
+    git(&w, &["push", "-q", "origin", "main"]);
+    (first, second)
+}
+
+#[tokio::test]
+async fn tree_file_raw_history_and_commit_pages() {
+    let app = TestApp::new().await;
+    let lead = app.user("lead").await;
+    let (first, second) = project_with_history(&app, &lead).await;
+    let app = &app;
+    let get = |path: String| async move { app.page(Method::GET, &path, None, None).await };
+
+    let tree = get("/lead/site/-/tree/main".into()).await;
+    assert_eq!(tree.status, StatusCode::OK, "{}", tree.body);
+    for expected in ["src", "docs", "README.md", "Say hello", "Add code and docs", "<h1"] {
+        assert!(tree.body.contains(expected), "tree shows {expected}");
+    }
+    let folder = get("/lead/site/-/tree/main/src".into()).await;
+    assert!(folder.body.contains("/lead/site/-/blob/main/src/main.rs") && folder.body.contains("Parent folder"));
+
+    let file = get("/lead/site/-/blob/main/src/main.rs".into()).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert!(file.body.contains("id=\"L2\"") && file.body.contains("href=\"#L3\""), "line anchors");
+    assert!(file.body.contains("hl-") && file.body.contains("&lt;hello&gt;"), "highlighted and escaped");
+    assert!(file.body.contains("Rust"), "the language is named");
+
+    let raw = get("/lead/site/-/raw/main/src/main.rs".into()).await;
+    assert_eq!(raw.header("content-type"), "text/plain; charset=utf-8");
+    assert_eq!(raw.header("x-content-type-options"), "nosniff");
+    assert_eq!(raw.body, "fn main() {\n    println!(\"<hello>\");\n}\n");
+    let old = get(format!("/lead/site/-/raw/{first}/src/main.rs")).await;
+    assert!(old.body.contains("<hi>"), "any commit can be browsed");
+    let download = get("/lead/site/-/raw/main/logo.bin?inline=false".into()).await;
+    assert_eq!(download.header("content-type"), "application/octet-stream");
+    assert!(download.header("content-disposition").contains("logo.bin"));
+    assert!(get("/lead/site/-/blob/main/logo.bin".into()).await.body.contains("binary file"));
+
+    let guide = get("/lead/site/-/blob/main/docs/guide.md".into()).await;
+    assert!(guide.body.contains("href=\"/lead/site/-/blob/main/docs/../src/main.rs\""), "{}", guide.body);
+    assert!(get("/lead/site/-/blob/main/docs/guide.md?plain=1".into()).await.body.contains("id=\"L1\""));
+
+    let history = get("/lead/site/-/commits/main".into()).await;
+    assert!(history.body.contains("Say hello") && history.body.contains("Initial commit"));
+    let of_guide = get("/lead/site/-/commits/main/docs/guide.md".into()).await;
+    assert!(of_guide.body.contains("Add code and docs") && !of_guide.body.contains("Say hello"));
+
+    let commit = get(format!("/lead/site/-/commit/{second}")).await;
+    assert_eq!(commit.status, StatusCode::OK);
+    assert!(commit.body.contains("A longer explanation") && commit.body.contains("src/main.rs"));
+    assert!(commit.body.contains("class=\"add\"") && commit.body.contains("class=\"del\""), "{}", commit.body);
+    let root = get(format!("/lead/site/-/commit/{first}")).await;
+    assert!(root.body.contains("added") && root.body.contains("Binary file changed"), "{}", root.body);
+
+    for missing in ["/lead/site/-/tree/nope", "/lead/site/-/blob/main/nope.rs", "/lead/site/-/commit/0123456789abcdef"]
+    {
+        assert_eq!(get(missing.into()).await.status, StatusCode::NOT_FOUND, "{missing}");
+    }
+    let switched = get("/lead/site/-/refs/switch?ref=main&path=src&view=tree".into()).await;
+    assert_eq!(switched.header("location"), "/lead/site/-/tree/main/src");
+    let overview = get("/lead/site".into()).await;
+    assert!(overview.body.contains("Browse files") && overview.body.contains("<h1"), "the README is on the overview");
+}
