@@ -1,6 +1,7 @@
 //! Git repositories of Gantry projects: where they live, the transport, ref-update checks.
 #![doc = include_str!("../README.md")]
 
+pub mod blame;
 mod command;
 pub mod diff;
 pub mod hooks;

@@ -8,7 +8,7 @@ use crate::command::{GitError, git, run, run_text};
 use crate::storage::{Author, Repositories};
 
 /// The parts of a commit that lists show.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CommitSummary {
     pub id: String,
     pub parent_ids: Vec<String>,

@@ -258,6 +258,7 @@ fn project_pages() -> Table {
         .get("/tree/{*ref_path}", "Files of a folder at a branch, tag or commit", ui::code::tree)
         .get("/blob/{*ref_path}", "A file, highlighted, at a branch, tag or commit", ui::code::blob)
         .get("/raw/{*ref_path}", "A file's bytes", ui::code::raw)
+        .get("/blame/{*ref_path}", "Who last changed each line of a file", ui::code::blame)
         .get("/commits/{*ref_path}", "History of a branch, tag or path", ui::code::commits)
         .get("/commit/{sha}", "A commit and its diff", ui::code::commit)
         .get("/refs/switch", "Switch the branch or tag being browsed", ui::code::switch_ref)

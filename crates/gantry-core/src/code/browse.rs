@@ -2,6 +2,7 @@
 //! checks that the actor may read the code, then runs on a blocking thread (gix is blocking).
 
 use gantry_git::GitError;
+use gantry_git::blame::Blame;
 use gantry_git::diff::Diff;
 use gantry_git::read::Reader;
 
@@ -32,6 +33,14 @@ impl Core {
         authorize_project(&mut conn, actor, project, ProjectAction::ReadCode).await?;
         drop(conn);
         Ok(self.repos.commit_diff(project.id, commit).await?)
+    }
+
+    /// Who last changed each line of `path` as of `commit`.
+    pub async fn blame(&self, actor: &Actor, project: &ProjectRow, commit: &str, path: &str) -> CoreResult<Blame> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadCode).await?;
+        drop(conn);
+        Ok(self.repos.blame(project.id, commit, path).await?)
     }
 
     /// What changed between two commits, since their merge base.

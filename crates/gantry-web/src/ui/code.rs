@@ -289,6 +289,7 @@ struct BlobPage {
     raw_href: String,
     download_href: String,
     history_href: String,
+    blame_href: String,
     source_href: Option<String>,
     last: Option<CommitLine>,
 }
@@ -383,6 +384,7 @@ pub async fn blob(
         raw_href: format!("/{project}/-/raw/{reference}/{}", url_path(&at.path)),
         download_href: format!("/{project}/-/raw/{reference}/{}?inline=false", url_path(&at.path)),
         history_href: format!("/{project}/-/commits/{reference}/{}", url_path(&at.path)),
+        blame_href: format!("/{project}/-/blame/{reference}/{}", url_path(&at.path)),
         source_href: is_markdown
             .then(|| if query.plain == "1" { blob_href.clone() } else { format!("{blob_href}?plain=1") }),
         last: found.1.as_ref().map(|c| CommitLine::new(c, now)),
@@ -619,4 +621,85 @@ pub async fn switch_ref(
     let reference =
         if query.reference.trim().is_empty() { frame.project.default_branch.clone() } else { query.reference };
     see_other(&format!("/{}/-/{view}/{}/{}", frame.project.full_path, url_path(&reference), url_path(&query.path)))
+}
+
+/// A run of lines from one commit on the blame page.
+pub struct BlameRow {
+    pub commit: Option<CommitLine>,
+    pub lines: Vec<(u32, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "projects/blame.html")]
+struct BlamePage {
+    chrome: Chrome,
+    frame: ProjectFrame,
+    tab: &'static str,
+    picker: RefPicker,
+    trail: Vec<PathCrumb>,
+    name: String,
+    rows: Vec<BlameRow>,
+    too_large: bool,
+    blob_href: String,
+}
+
+/// `GET /{project}/-/blame/{ref}/{*path}`: each line with the commit that last changed it.
+pub async fn blame(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(ref_path): Path<String>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let at = resolve(&state, &visitor, &frame, &ref_path).await?;
+    let (commit, path) = (at.commit.clone(), at.path.clone());
+    let object = state
+        .core
+        .read_repository(&visitor.actor, &frame.project, move |reader| reader.object_at(&commit, &path))
+        .await
+        .map_err(|e| visitor.error(e))?;
+    let Some(PathObject::Blob(blob)) = object else { return Err(not_found(&visitor, "file")) };
+    let too_large = blob.is_binary() || blob.data.len() > gantry_git::blame::BLAME_LIMIT_BYTES;
+    let mut rows = Vec::new();
+    if !too_large {
+        let blamed = state
+            .core
+            .blame(&visitor.actor, &frame.project, &at.commit, &at.path)
+            .await
+            .map_err(|e| visitor.error(e))?;
+        let text = String::from_utf8_lossy(&blob.data);
+        let highlighted = highlight_lines(&at.path, &text);
+        let now = gantry_core::now_millis();
+        for range in &blamed.ranges {
+            let source = &blamed.commits[range.commit];
+            let summary = CommitSummary {
+                id: source.id.clone(),
+                title: source.summary.clone(),
+                author_name: source.author_name.clone(),
+                committed_date: source.author_time,
+                ..CommitSummary::default()
+            };
+            let lines = (0..range.lines.len() as u32)
+                .map(|i| {
+                    let number = range.start + i;
+                    let html = highlighted.get(number as usize - 1).cloned().unwrap_or_default();
+                    (number, html)
+                })
+                .collect();
+            rows.push(BlameRow { commit: Some(CommitLine::new(&summary, now)), lines });
+        }
+    }
+    let project = frame.project.full_path.clone();
+    let page = BlamePage {
+        chrome: Chrome::new(&visitor),
+        trail: path_crumbs(&project, &at.reference, &at.path),
+        name: at.path.rsplit('/').next().unwrap_or(&at.path).to_owned(),
+        blob_href: format!("/{project}/-/blob/{}/{}", url_path(&at.reference), url_path(&at.path)),
+        picker: picker(&state, &visitor, &frame, &at).await?,
+        tab: "code",
+        frame,
+        rows,
+        too_large,
+    };
+    render(StatusCode::OK, &page)
 }

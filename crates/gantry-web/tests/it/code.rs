@@ -82,6 +82,11 @@ async fn tree_file_raw_history_and_commit_pages() {
     assert!(guide.body.contains("href=\"/lead/site/-/blob/main/docs/../src/main.rs\""), "{}", guide.body);
     assert!(get("/lead/site/-/blob/main/docs/guide.md?plain=1".into()).await.body.contains("id=\"L1\""));
 
+    let blame = get("/lead/site/-/blame/main/src/main.rs".into()).await;
+    assert_eq!(blame.status, StatusCode::OK);
+    assert!(blame.body.contains("Say hello") && blame.body.contains("Add code and docs"), "{}", blame.body);
+    assert!(blame.body.contains("id=\"L3\""));
+
     let history = get("/lead/site/-/commits/main".into()).await;
     assert!(history.body.contains("Say hello") && history.body.contains("Initial commit"));
     let of_guide = get("/lead/site/-/commits/main/docs/guide.md".into()).await;

@@ -89,7 +89,9 @@ fn need(route: &RouteInfo) -> Need {
         (RouteScope::ProjectPage, "GET", "/branches" | "/tags") => Role(Reporter),
         (RouteScope::ProjectPage, "GET", "/refs/switch") => Role(Guest),
         (RouteScope::ProjectPage, "GET", p)
-            if ["/tree/", "/blob/", "/raw/", "/commits/", "/commit/"].iter().any(|prefix| p.starts_with(prefix)) =>
+            if ["/tree/", "/blob/", "/raw/", "/blame/", "/commits/", "/commit/"]
+                .iter()
+                .any(|prefix| p.starts_with(prefix)) =>
         {
             Role(Reporter)
         }
@@ -358,10 +360,19 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
         let need = need(route);
         for (label, who, level) in &visitors {
             n += 1;
-            let with_code =
-                ["/repository", "/protected_branches", "/branches", "/tags", "/tree", "/blob", "/raw", "/commit"]
-                    .iter()
-                    .any(|p| route.path.contains(p));
+            let with_code = [
+                "/repository",
+                "/protected_branches",
+                "/branches",
+                "/tags",
+                "/tree",
+                "/blob",
+                "/raw",
+                "/blame",
+                "/commit",
+            ]
+            .iter()
+            .any(|p| route.path.contains(p));
             let f = fixture(&app, &people, n, with_code).await;
             // Signing out ends the session: give the visitor a fresh one for that route.
             let who = match who {
