@@ -239,6 +239,29 @@ impl Reader {
         Ok((found, false))
     }
 
+    /// The commits reachable from `to` but not from `from`, newest first, at most `limit`
+    /// (the flag says whether more follow).
+    pub fn commits_between(&self, from: &str, to: &str, limit: usize) -> Result<(Vec<CommitSummary>, bool), GitError> {
+        let from = gix::ObjectId::from_hex(from.as_bytes()).map_err(read_error)?;
+        let to = gix::ObjectId::from_hex(to.as_bytes()).map_err(read_error)?;
+        let walk = self
+            .repo
+            .rev_walk([to])
+            .with_hidden([from])
+            .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
+            .all()
+            .map_err(read_error)?;
+        let mut found = Vec::new();
+        for info in walk {
+            let info = info.map_err(read_error)?;
+            if found.len() == limit {
+                return Ok((found, true));
+            }
+            found.push(self.commit(&info.id.to_string())?);
+        }
+        Ok((found, false))
+    }
+
     /// The latest commit (from `start`) that changed each of `names` in directory `dir`,
     /// looking at no more than `budget` commits; names not found within it are left out.
     pub fn last_commits(
@@ -410,6 +433,10 @@ mod tests {
         assert_eq!(readme_history.iter().map(|c| c.title.as_str()).collect::<Vec<_>>(), ["Edit README", "First"]);
         let (page_two, more) = reader.history(&main, None, 2, 2).unwrap();
         assert_eq!((page_two.len(), more, page_two[0].title.as_str()), (1, false, "First"));
+        let feature = reader.resolve("feature/x").unwrap().unwrap();
+        let (ahead, more) = reader.commits_between(&main, &feature, 10).unwrap();
+        assert_eq!((ahead.len(), more, ahead[0].title.as_str()), (1, false, "Add binary"));
+        assert!(reader.commits_between(&feature, &main, 10).unwrap().0.is_empty());
 
         let names: Vec<String> = root.iter().map(|e| e.name.clone()).collect();
         let last = reader.last_commits(&main, "", &names, 100).unwrap();

@@ -365,14 +365,14 @@ async fn feed(mut request: RequestBody, first: Bytes, mut stdin: ChildStdin) {
 }
 
 /// What to do once a push's git process has finished: record what it changed.
-struct PushFinish {
+pub(crate) struct PushFinish {
     state: AppState,
     permit: GitPermit,
 }
 
 /// git's standard output as a streaming response body, after `prefix`. When the output ends
 /// the process is reaped, its errors logged, and a push recorded.
-fn stream_output(
+pub(crate) fn stream_output(
     mut child: Child,
     prefix: Vec<u8>,
     feeder: Option<tokio::task::JoinHandle<()>>,

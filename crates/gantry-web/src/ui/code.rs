@@ -12,6 +12,7 @@ use gantry_core::CoreError;
 use gantry_git::diff::{Diff, FileStatus};
 use gantry_git::read::{EntryKind, PathObject, RefPath, TreeEntry};
 use gantry_git::refs::CommitSummary;
+use gantry_git::transport::ArchiveFormat;
 use serde::Deserialize;
 
 use super::repository::ProjectFrame;
@@ -154,6 +155,8 @@ struct TreePage {
     parent_href: Option<String>,
     readme: Option<(String, String)>,
     history_href: String,
+    /// The archive URL without its extension.
+    archive_base: String,
 }
 
 /// `GET /{project}/-/tree/{ref}/{*path}`
@@ -215,6 +218,11 @@ pub async fn tree(
         chrome: Chrome::new(&visitor),
         trail: path_crumbs(&project, &at.reference, &at.path),
         history_href: format!("/{project}/-/commits/{reference}/{}", url_path(&at.path)),
+        archive_base: format!(
+            "/{project}/-/archive/{reference}/{}-{}",
+            url_path(&frame.project.path),
+            url_path(&at.reference.replace('/', "-"))
+        ),
         picker: picker(&state, &visitor, &frame, &at).await?,
         tab: "code",
         frame,
@@ -702,4 +710,162 @@ pub async fn blame(
         too_large,
     };
     render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "projects/compare.html")]
+struct ComparePage {
+    chrome: Chrome,
+    frame: ProjectFrame,
+    tab: &'static str,
+    branches: Vec<String>,
+    tags: Vec<String>,
+    from: String,
+    to: String,
+    commits: Vec<CommitLine>,
+    more_commits: bool,
+    files: Vec<FileRow>,
+    additions: usize,
+    deletions: usize,
+    truncated: bool,
+    error: Option<String>,
+    compared: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CompareQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+/// `GET /{project}/-/compare[?from=…&to=…]`: the form (and where it lands).
+pub async fn compare_form(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Query(query): Query<CompareQuery>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    if !query.from.trim().is_empty() && !query.to.trim().is_empty() {
+        let spec = format!("{}...{}", query.from.trim(), query.to.trim());
+        return see_other(&format!("/{}/-/compare/{}", frame.project.full_path, url_path(&spec)));
+    }
+    compare_page(&state, &visitor, frame, (query.from.trim().to_owned(), query.to.trim().to_owned()), None).await
+}
+
+/// `GET /{project}/-/compare/{from}...{to}`: commits in `to` not in `from`, and the diff
+/// since their merge base.
+pub async fn compare(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(spec): Path<String>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let Some((from, to)) = spec.split_once("...").or_else(|| spec.split_once("..")) else {
+        let error = Some("compare two refs as from...to, such as main...feature".to_owned());
+        return compare_page(&state, &visitor, frame, (String::new(), String::new()), error).await;
+    };
+    compare_page(&state, &visitor, frame, (from.to_owned(), to.to_owned()), None).await
+}
+
+async fn compare_page(
+    state: &AppState,
+    visitor: &PageActor,
+    frame: ProjectFrame,
+    (from, to): (String, String),
+    error: Option<String>,
+) -> PageResult {
+    let (from_name, to_name) = (from.clone(), to.clone());
+    let (branches, tags, ids) = state
+        .core
+        .read_repository(&visitor.actor, &frame.project, move |reader| {
+            let ids = match (reader.resolve(&from_name)?, reader.resolve(&to_name)?) {
+                (Some(from), Some(to)) => {
+                    let (commits, more) = reader.commits_between(&from, &to, 100)?;
+                    Some((from, to, commits, more))
+                }
+                _ => None,
+            };
+            Ok((reader.branch_names()?, reader.tag_names()?, ids))
+        })
+        .await
+        .map_err(|e| visitor.error(e))?;
+    let now = gantry_core::now_millis();
+    let project = frame.project.full_path.clone();
+    let mut page = ComparePage {
+        chrome: Chrome::new(visitor),
+        tab: "code",
+        branches,
+        tags,
+        commits: Vec::new(),
+        more_commits: false,
+        files: Vec::new(),
+        additions: 0,
+        deletions: 0,
+        truncated: false,
+        compared: false,
+        error,
+        from,
+        to,
+        frame,
+    };
+    let mut status = StatusCode::OK;
+    match ids {
+        Some((from_id, to_id, commits, more)) => {
+            let diff = state
+                .core
+                .compare_diff(&visitor.actor, &page.frame.project, &from_id, &to_id)
+                .await
+                .map_err(|e| visitor.error(e))?;
+            page.commits = commits.iter().map(|c| CommitLine::new(c, now)).collect();
+            page.more_commits = more;
+            page.additions = diff.additions();
+            page.deletions = diff.deletions();
+            page.truncated = diff.truncated;
+            page.files = file_rows(diff, &project, &to_id);
+            page.compared = true;
+        }
+        None if !page.from.is_empty() || !page.to.is_empty() => {
+            status = StatusCode::NOT_FOUND;
+            page.error = Some(format!("'{}' or '{}' is not a branch, tag or commit", page.from, page.to));
+        }
+        None => {}
+    }
+    render(status, &page)
+}
+
+/// `GET /{project}/-/archive/{ref}/{name}.tar.gz|.tgz|.tar|.zip`: the files at a ref,
+/// streamed as `git archive` writes them.
+pub async fn archive(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(rest): Path<String>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let (reference, file) = rest.rsplit_once('/').ok_or_else(|| not_found(&visitor, "archive"))?;
+    let (format, stem) = ArchiveFormat::from_file_name(file).ok_or_else(|| not_found(&visitor, "archive format"))?;
+    let wanted = reference.to_owned();
+    let commit = state
+        .core
+        .read_repository(&visitor.actor, &frame.project, move |reader| reader.resolve(&wanted))
+        .await
+        .map_err(|e| visitor.error(e))?
+        .ok_or_else(|| not_found(&visitor, "ref"))?;
+    let child = state
+        .core
+        .repos()
+        .spawn_archive(frame.project.id, &commit, format, stem)
+        .map_err(|e| visitor.error(CoreError::from(e)))?;
+    let mut response = Response::new(crate::git_http::stream_output(child, Vec::new(), None, None));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+    let name = file.replace(['"', '\\', '\r', '\n'], "_");
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
 }

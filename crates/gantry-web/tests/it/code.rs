@@ -99,6 +99,27 @@ async fn tree_file_raw_history_and_commit_pages() {
     let root = get(format!("/lead/site/-/commit/{first}")).await;
     assert!(root.body.contains("added") && root.body.contains("Binary file changed"), "{}", root.body);
 
+    let compared = get(format!("/lead/site/-/compare/{first}...main")).await;
+    assert_eq!(compared.status, StatusCode::OK);
+    assert!(
+        compared.body.contains("1 commit")
+            && compared.body.contains("Say hello")
+            && compared.body.contains("class=\"add\"")
+    );
+    let unknown = get("/lead/site/-/compare/main...nope".into()).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(unknown.body.contains("is not a branch, tag or commit"));
+    let form = get("/lead/site/-/compare?from=main&to=main".into()).await;
+    assert_eq!(form.header("location"), "/lead/site/-/compare/main...main");
+
+    let archive = app.page(Method::GET, "/lead/site/-/archive/main/site-main.zip", None, None).await;
+    assert_eq!(archive.status, StatusCode::OK);
+    assert_eq!(archive.header("content-type"), "application/zip");
+    assert!(archive.body.starts_with("PK") && archive.body.contains("site-main/src/main.rs"));
+    let tarball = app.page(Method::GET, "/lead/site/-/archive/main/site-main.tar", None, None).await;
+    assert!(tarball.body.contains("site-main/docs/guide.md"));
+    assert_eq!(get("/lead/site/-/archive/main/site-main.rar".into()).await.status, StatusCode::NOT_FOUND);
+
     for missing in ["/lead/site/-/tree/nope", "/lead/site/-/blob/main/nope.rs", "/lead/site/-/commit/0123456789abcdef"]
     {
         assert_eq!(get(missing.into()).await.status, StatusCode::NOT_FOUND, "{missing}");

@@ -89,7 +89,7 @@ fn need(route: &RouteInfo) -> Need {
         (RouteScope::ProjectPage, "GET", "/branches" | "/tags") => Role(Reporter),
         (RouteScope::ProjectPage, "GET", "/refs/switch") => Role(Guest),
         (RouteScope::ProjectPage, "GET", p)
-            if ["/tree/", "/blob/", "/raw/", "/blame/", "/commits/", "/commit/"]
+            if ["/tree/", "/blob/", "/raw/", "/blame/", "/commits/", "/commit/", "/compare", "/archive/"]
                 .iter()
                 .any(|prefix| p.starts_with(prefix)) =>
         {
@@ -204,7 +204,9 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{name}", "main")
         .replace("{tag_name}", "v1")
         .replace("{*ref_path}", "main/README.md")
-        .replace("{sha}", "main");
+        .replace("{sha}", "main")
+        .replace("{spec}", "v1...main")
+        .replace("{*rest}", "main/proj-main.zip");
     match route.scope {
         RouteScope::GroupPage if path == "/" => format!("/{}", f.group.full_path),
         RouteScope::GroupPage => format!("/{}/-{path}", f.group.full_path),
@@ -370,6 +372,8 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 "/raw",
                 "/blame",
                 "/commit",
+                "/compare",
+                "/archive",
             ]
             .iter()
             .any(|p| route.path.contains(p));
