@@ -150,10 +150,13 @@ impl Reader {
         Ok(Some(PathObject::Blob(Blob { id: id.to_string(), kind, data: blob.data.clone() })))
     }
 
-    /// A blob by id (for raw downloads by id), if it exists and is a blob.
-    pub fn blob(&self, id: &str) -> Result<Option<Vec<u8>>, GitError> {
-        let Ok(oid) = gix::ObjectId::from_hex(id.as_bytes()) else { return Ok(None) };
-        Ok(self.repo.find_blob(oid).ok().map(|blob| blob.data.clone()))
+    /// A blob by id, or by a revision naming one (`main:README.md`), if it is a blob.
+    pub fn blob(&self, spec: &str) -> Result<Option<Vec<u8>>, GitError> {
+        if spec.is_empty() || spec.starts_with('-') || spec.contains("..") || spec.contains(['\0', '\n']) {
+            return Ok(None);
+        }
+        let Ok(id) = self.repo.rev_parse_single(spec) else { return Ok(None) };
+        Ok(self.repo.find_blob(id.detach()).ok().map(|blob| blob.data.clone()))
     }
 
     fn entries(&self, tree: &gix::Tree<'_>) -> Result<Vec<TreeEntry>, GitError> {

@@ -7,7 +7,7 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodFilter, on};
 
-use crate::api::{groups, keys, members, openapi, projects, repository, tokens, users};
+use crate::api::{files, groups, keys, members, openapi, projects, repository, tokens, users};
 use crate::ui;
 use crate::{AppState, assets, git_http, health, metrics};
 
@@ -157,6 +157,21 @@ fn top_level() -> Table {
         .get("/api/v4/projects/{id}/members/{user_id}", "Get a project member", members::project::get)
         .put("/api/v4/projects/{id}/members/{user_id}", "Change a project member's role", members::project::update)
         .delete("/api/v4/projects/{id}/members/{user_id}", "Remove a project member", members::project::remove)
+        .get("/api/v4/projects/{id}/repository/tree", "List a folder (path, ref)", files::tree)
+        .get("/api/v4/projects/{id}/repository/files/{file_path}", "Get a file, base64-encoded (ref)", files::file)
+        .get("/api/v4/projects/{id}/repository/files/{file_path}/raw", "Get a file's bytes (ref)", files::file_raw)
+        .get("/api/v4/projects/{id}/repository/blobs/{sha}/raw", "Get a blob's bytes", files::blob_raw)
+        .get("/api/v4/projects/{id}/repository/commits", "List commits (ref_name, path)", files::commits)
+        .get("/api/v4/projects/{id}/repository/commits/{sha}", "Get a commit", files::commit)
+        .get("/api/v4/projects/{id}/repository/commits/{sha}/diff", "Get a commit's diff", files::commit_diff)
+        .get("/api/v4/projects/{id}/repository/compare", "Compare two refs (from, to)", files::compare)
+        .get("/api/v4/projects/{id}/repository/archive", "Download an archive (sha, format)", files::archive)
+        .get("/api/v4/projects/{id}/repository/archive.zip", "Download a zip archive (sha)", files::archive_zip)
+        .get(
+            "/api/v4/projects/{id}/repository/archive.tar.gz",
+            "Download a tar.gz archive (sha)",
+            files::archive_tar_gz,
+        )
         .get("/api/v4/projects/{id}/repository/branches", "List branches (search)", repository::list_branches)
         .post("/api/v4/projects/{id}/repository/branches", "Create a branch (branch, ref)", repository::create_branch)
         .get("/api/v4/projects/{id}/repository/branches/{branch}", "Get a branch", repository::get_branch)

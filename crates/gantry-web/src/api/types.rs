@@ -256,7 +256,7 @@ impl PersonalAccessToken {
 }
 
 /// A commit as branch and tag listings show it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Commit {
     pub id: String,
     pub short_id: String,

@@ -129,3 +129,56 @@ async fn tree_file_raw_history_and_commit_pages() {
     let overview = get("/lead/site".into()).await;
     assert!(overview.body.contains("Browse files") && overview.body.contains("<h1"), "the README is on the overview");
 }
+
+#[tokio::test]
+async fn repository_api_reads_trees_files_commits_and_diffs() {
+    let app = TestApp::new().await;
+    let lead = app.user("lead").await;
+    let (first, second) = project_with_history(&app, &lead).await;
+    let t = Some(lead.token.as_str());
+    let base = "/api/v4/projects/lead%2Fsite/repository";
+
+    let tree = app.api(Method::GET, &format!("{base}/tree?path=src"), t, None).await;
+    assert_eq!(tree.status, StatusCode::OK, "{}", tree.body);
+    assert_eq!(tree.json()[0]["path"], "src/main.rs");
+    assert_eq!(tree.json()[0]["type"], "blob");
+    let root = app.api(Method::GET, &format!("{base}/tree?ref={first}"), t, None).await;
+    assert_eq!(root.header("x-total"), "4", "{}", root.body);
+
+    let file = app.api(Method::GET, &format!("{base}/files/src%2Fmain.rs?ref=main"), t, None).await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    let content = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.decode(file.json()["content"].as_str().unwrap()).unwrap()
+    };
+    assert!(String::from_utf8(content).unwrap().contains("<hello>"));
+    assert_eq!(file.json()["last_commit_id"], second.as_str());
+    let raw = app.api(Method::GET, &format!("{base}/files/src%2Fmain.rs/raw?ref={first}"), t, None).await;
+    assert!(raw.body.contains("<hi>"));
+    let blob_id = file.json()["blob_id"].as_str().unwrap().to_owned();
+    assert!(app.api(Method::GET, &format!("{base}/blobs/{blob_id}/raw"), t, None).await.body.contains("<hello>"));
+    assert_eq!(
+        app.api(Method::GET, &format!("{base}/files/nope.rs?ref=main"), t, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let commits = app.api(Method::GET, &format!("{base}/commits?per_page=2"), t, None).await;
+    assert_eq!(commits.json().as_array().unwrap().len(), 2);
+    assert_eq!(commits.json()[0]["title"], "Say hello");
+    assert_eq!(commits.header("x-next-page"), "2");
+    let by_path = app.api(Method::GET, &format!("{base}/commits?path=docs/guide.md"), t, None).await;
+    assert_eq!(by_path.json().as_array().unwrap().len(), 1);
+    let one = app.api(Method::GET, &format!("{base}/commits/{second}"), t, None).await;
+    assert_eq!(one.json()["parent_ids"][0], first.as_str());
+    let diff = app.api(Method::GET, &format!("{base}/commits/{second}/diff"), t, None).await;
+    assert!(diff.json()[0]["diff"].as_str().unwrap().contains("+    println!(\"<hello>\");"), "{}", diff.body);
+    let compare = app.api(Method::GET, &format!("{base}/compare?from={first}&to=main"), t, None).await;
+    assert_eq!(compare.json()["commits"].as_array().unwrap().len(), 1);
+    assert_eq!(compare.json()["diffs"][0]["new_path"], "src/main.rs");
+    assert_eq!(
+        app.api(Method::GET, &format!("{base}/compare?from=main"), t, None).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let archive = app.api(Method::GET, &format!("{base}/archive.zip?sha={first}"), t, None).await;
+    assert!(archive.body.starts_with("PK") && archive.body.contains("site-"));
+}

@@ -204,9 +204,11 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{name}", "main")
         .replace("{tag_name}", "v1")
         .replace("{*ref_path}", "main/README.md")
+        .replace("blobs/{sha}", "blobs/main:README.md")
         .replace("{sha}", "main")
         .replace("{spec}", "v1...main")
-        .replace("{*rest}", "main/proj-main.zip");
+        .replace("{*rest}", "main/proj-main.zip")
+        .replace("{file_path}", "README.md");
     match route.scope {
         RouteScope::GroupPage if path == "/" => format!("/{}", f.group.full_path),
         RouteScope::GroupPage => format!("/{}/-{path}", f.group.full_path),
