@@ -28,3 +28,27 @@
   window.addEventListener("hashchange", mark);
   mark();
 })();
+
+// The tree page lists a folder at once; each entry's last commit arrives after.
+(function () {
+  "use strict";
+  var table = document.querySelector("table.files[data-last-commits]");
+  if (!table || !window.fetch) { return; }
+  fetch(table.getAttribute("data-last-commits"), { credentials: "same-origin" })
+    .then(function (response) { return response.ok ? response.json() : {}; })
+    .then(function (commits) {
+      table.querySelectorAll("td.last-commit").forEach(function (cell) {
+        var commit = commits[cell.getAttribute("data-name")];
+        if (!commit) { return; }
+        var link = document.createElement("a");
+        link.className = "muted";
+        link.href = commit.href;
+        link.textContent = commit.title;
+        cell.appendChild(link);
+      });
+      table.querySelectorAll("td.last-when").forEach(function (cell) {
+        var commit = commits[cell.getAttribute("data-name")];
+        if (commit) { cell.textContent = commit.when; }
+      });
+    });
+})();

@@ -277,6 +277,7 @@ fn project_pages() -> Table {
         .get("/commits/{*ref_path}", "History of a branch, tag or path", ui::code::commits)
         .get("/commit/{sha}", "A commit and its diff", ui::code::commit)
         .get("/refs/switch", "Switch the branch or tag being browsed", ui::code::switch_ref)
+        .get("/last_commits/{*ref_path}", "The last commit of each entry of a folder (JSON)", ui::code::last_commits)
         .get("/archive/{*rest}", "Download the files at a ref (.tar.gz, .tar, .zip)", ui::code::archive)
         .get("/compare", "Compare two branches, tags or commits", ui::code::compare_form)
         .get("/compare/{spec}", "What changed from one ref to another (from...to)", ui::code::compare)

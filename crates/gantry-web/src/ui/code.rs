@@ -84,7 +84,6 @@ pub struct EntryRow {
     pub href: String,
     /// `folder`, `file`, `link` or `submodule` (a CSS class draws it).
     pub icon: &'static str,
-    pub last: Option<CommitLine>,
 }
 
 /// A step of the path trail (`src` / `lib`).
@@ -157,6 +156,8 @@ struct TreePage {
     history_href: String,
     /// The archive URL without its extension.
     archive_base: String,
+    /// Where the page's script fetches each entry's last commit.
+    last_commits_href: String,
 }
 
 /// `GET /{project}/-/tree/{ref}/{*path}`
@@ -173,23 +174,20 @@ pub async fn tree(
         .core
         .read_repository(&visitor.actor, &frame.project, move |reader| {
             let Some(object) = reader.object_at(&commit, &path)? else { return Ok(None) };
-            let PathObject::Tree(entries) = object else { return Ok(Some((object, Default::default(), None))) };
-            let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
-            let last = reader.last_commits(&commit, &path, &names, LAST_COMMIT_BUDGET)?;
+            let PathObject::Tree(entries) = object else { return Ok(Some((object, None))) };
             let readme = find_readme(reader, &commit, &path, &entries)?;
-            Ok(Some((PathObject::Tree(entries), last, readme)))
+            Ok(Some((PathObject::Tree(entries), readme)))
         })
         .await
         .map_err(|e| visitor.error(e))?;
     let project = frame.project.full_path.clone();
     let reference = url_path(&at.reference);
-    let Some((object, last, readme)) = listing else { return Err(not_found(&visitor, "file")) };
+    let Some((object, readme)) = listing else { return Err(not_found(&visitor, "file")) };
     let entries: Vec<TreeEntry> = match object {
         PathObject::Tree(entries) => entries,
         PathObject::Blob(_) => return see_other(&format!("/{project}/-/blob/{reference}/{}", url_path(&at.path))),
         PathObject::Submodule(_) => return Err(not_found(&visitor, "directory")),
     };
-    let now = gantry_core::now_millis();
     let prefix = if at.path.is_empty() { String::new() } else { format!("{}/", at.path) };
     let rows = entries
         .into_iter()
@@ -201,12 +199,7 @@ pub async fn tree(
                 EntryKind::Symlink => ("blob", "link"),
                 _ => ("blob", "file"),
             };
-            EntryRow {
-                href: format!("/{project}/-/{verb}/{reference}/{}", url_path(&full)),
-                icon,
-                last: last.get(&entry.name).map(|c| CommitLine::new(c, now)),
-                name: entry.name,
-            }
+            EntryRow { href: format!("/{project}/-/{verb}/{reference}/{}", url_path(&full)), icon, name: entry.name }
         })
         .collect();
     let parent_href = (!at.path.is_empty()).then(|| {
@@ -218,6 +211,7 @@ pub async fn tree(
         chrome: Chrome::new(&visitor),
         trail: path_crumbs(&project, &at.reference, &at.path),
         history_href: format!("/{project}/-/commits/{reference}/{}", url_path(&at.path)),
+        last_commits_href: format!("/{project}/-/last_commits/{reference}/{}", url_path(&at.path)),
         archive_base: format!(
             "/{project}/-/archive/{reference}/{}-{}",
             url_path(&frame.project.path),
@@ -868,4 +862,50 @@ pub async fn archive(
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     Ok(response)
+}
+
+/// One entry's last commit, for the tree page's script.
+#[derive(Debug, serde::Serialize)]
+pub struct LastCommit {
+    pub id: String,
+    pub title: String,
+    pub author: String,
+    pub when: String,
+    pub href: String,
+}
+
+/// `GET /{project}/-/last_commits/{ref}/{*path}`: the last commit of each entry of a folder,
+/// as JSON. The tree page asks for it after it is shown: walking the history can take longer
+/// than listing the folder.
+pub async fn last_commits(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(ref_path): Path<String>,
+) -> Result<axum::Json<std::collections::HashMap<String, LastCommit>>, PageError> {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let at = resolve(&state, &visitor, &frame, &ref_path).await?;
+    let (commit, path) = (at.commit.clone(), at.path.clone());
+    let found = state
+        .core
+        .read_repository(&visitor.actor, &frame.project, move |reader| {
+            let Some(PathObject::Tree(entries)) = reader.object_at(&commit, &path)? else { return Ok(None) };
+            let names: Vec<String> = entries.into_iter().map(|e| e.name).collect();
+            reader.last_commits(&commit, &path, &names, LAST_COMMIT_BUDGET).map(Some)
+        })
+        .await
+        .map_err(|e| visitor.error(e))?
+        .ok_or_else(|| not_found(&visitor, "directory"))?;
+    let now = gantry_core::now_millis();
+    let project = &frame.project.full_path;
+    Ok(axum::Json(
+        found
+            .into_iter()
+            .map(|(name, commit)| {
+                let line = CommitLine::new(&commit, now);
+                let href = format!("/{project}/-/commit/{}", line.id);
+                (name, LastCommit { id: line.id, title: line.title, author: line.author, when: line.when, href })
+            })
+            .collect(),
+    ))
 }

@@ -55,9 +55,13 @@ async fn tree_file_raw_history_and_commit_pages() {
 
     let tree = get("/lead/site/-/tree/main".into()).await;
     assert_eq!(tree.status, StatusCode::OK, "{}", tree.body);
-    for expected in ["src", "docs", "README.md", "Say hello", "Add code and docs", "<h1"] {
+    for expected in ["src", "docs", "README.md", "<h1", "data-last-commits"] {
         assert!(tree.body.contains(expected), "tree shows {expected}");
     }
+    let last: serde_json::Value = get("/lead/site/-/last_commits/main/".into()).await.json();
+    assert_eq!(last["src"]["title"], "Say hello");
+    assert_eq!(last["docs"]["title"], "Add code and docs");
+    assert_eq!(last["README.md"]["title"], "Initial commit");
     let folder = get("/lead/site/-/tree/main/src".into()).await;
     assert!(folder.body.contains("/lead/site/-/blob/main/src/main.rs") && folder.body.contains("Parent folder"));
 

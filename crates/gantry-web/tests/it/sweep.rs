@@ -89,9 +89,19 @@ fn need(route: &RouteInfo) -> Need {
         (RouteScope::ProjectPage, "GET", "/branches" | "/tags") => Role(Reporter),
         (RouteScope::ProjectPage, "GET", "/refs/switch") => Role(Guest),
         (RouteScope::ProjectPage, "GET", p)
-            if ["/tree/", "/blob/", "/raw/", "/blame/", "/commits/", "/commit/", "/compare", "/archive/"]
-                .iter()
-                .any(|prefix| p.starts_with(prefix)) =>
+            if [
+                "/tree/",
+                "/blob/",
+                "/raw/",
+                "/blame/",
+                "/commits/",
+                "/commit/",
+                "/compare",
+                "/archive/",
+                "/last_commits/",
+            ]
+            .iter()
+            .any(|prefix| p.starts_with(prefix)) =>
         {
             Role(Reporter)
         }
@@ -203,6 +213,7 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{branch}", "main")
         .replace("{name}", "main")
         .replace("{tag_name}", "v1")
+        .replace("last_commits/{*ref_path}", "last_commits/main")
         .replace("{*ref_path}", "main/README.md")
         .replace("blobs/{sha}", "blobs/main:README.md")
         .replace("{sha}", "main")
@@ -376,6 +387,7 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 "/commit",
                 "/compare",
                 "/archive",
+                "/last_commits",
             ]
             .iter()
             .any(|p| route.path.contains(p));
