@@ -22,6 +22,7 @@ pub use gantry_db::manage::tokens::TokenRow;
 pub use gantry_db::manage::users::UserRow;
 pub use gantry_db::{Backend, Db, Page, now_millis};
 pub use gantry_git::Repositories;
+use gantry_types::{ProjectId, UserId};
 
 /// Who is doing something: a signed-in user or an anonymous visitor.
 #[derive(Debug, Clone)]
@@ -60,12 +61,32 @@ pub struct Core {
     db: Db,
     repos: Repositories,
     login_limiter: Arc<manage::accounts::LoginLimiter>,
+    events: tokio::sync::broadcast::Sender<DomainEvent>,
+}
+
+/// Something that happened, for whoever listens: repository housekeeping now; pipelines,
+/// webhooks and scanners later.
+#[derive(Debug, Clone)]
+pub enum DomainEvent {
+    /// A project's refs changed, by a push or from the web (branches and tags).
+    Pushed { project: ProjectId, user: Option<UserId>, updates: Vec<gantry_git::refcheck::RefUpdate> },
 }
 
 impl Core {
     /// Wraps an opened (migrated) database and the repository storage.
     pub fn new(db: Db, repos: Repositories) -> Core {
-        Core { db, repos, login_limiter: Arc::default() }
+        let (events, _) = tokio::sync::broadcast::channel(1024);
+        Core { db, repos, login_limiter: Arc::default(), events }
+    }
+
+    /// Domain events from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<DomainEvent> {
+        self.events.subscribe()
+    }
+
+    /// Tells the listeners (there may be none).
+    pub(crate) fn emit(&self, event: DomainEvent) {
+        let _ = self.events.send(event);
     }
 
     /// The database (for readiness checks and shutdown).

@@ -5,6 +5,7 @@ pub mod blame;
 mod command;
 pub mod diff;
 pub mod hooks;
+mod maintenance;
 pub mod pktline;
 pub mod read;
 pub mod refcheck;

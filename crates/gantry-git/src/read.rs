@@ -72,12 +72,53 @@ fn read_error(error: impl std::fmt::Display) -> GitError {
     GitError::Read(error.to_string())
 }
 
+/// Repositories opened once and shared by the requests reading them: opening reads the
+/// configuration and the pack indexes, which costs more than most pages. New pushes are seen
+/// (refs are read from disk each time; the object store looks for new packs when an object
+/// is missing). At most `OPEN_LIMIT` are kept; then the set starts afresh.
+#[derive(Default)]
+pub struct OpenRepositories {
+    repos: std::sync::Mutex<HashMap<ProjectId, gix::ThreadSafeRepository>>,
+}
+
+const OPEN_LIMIT: usize = 256;
+
+impl std::fmt::Debug for OpenRepositories {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = self.repos.lock().map(|repos| repos.len()).unwrap_or(0);
+        f.debug_struct("OpenRepositories").field("open", &count).finish()
+    }
+}
+
+impl OpenRepositories {
+    /// Drops an open repository (it was deleted, or its id is being reused).
+    pub(crate) fn forget(&self, id: ProjectId) {
+        if let Ok(mut repos) = self.repos.lock() {
+            repos.remove(&id);
+        }
+    }
+
+    fn get(&self, id: ProjectId, path: &std::path::Path) -> Result<gix::ThreadSafeRepository, GitError> {
+        if let Some(repo) = self.repos.lock().ok().and_then(|repos| repos.get(&id).cloned()) {
+            return Ok(repo);
+        }
+        let repo = gix::ThreadSafeRepository::open_opts(path, gix::open::Options::isolated()).map_err(read_error)?;
+        if let Ok(mut repos) = self.repos.lock() {
+            if repos.len() >= OPEN_LIMIT {
+                repos.clear();
+            }
+            repos.insert(id, repo.clone());
+        }
+        Ok(repo)
+    }
+}
+
 impl Repositories {
     /// Opens the project's repository for reading (no system or user git configuration).
     pub fn reader(&self, id: ProjectId) -> Result<Reader, GitError> {
         let path = self.existing(id)?;
-        let mut repo = gix::open_opts(&path, gix::open::Options::isolated()).map_err(read_error)?;
-        repo.object_cache_size(4 * 1024 * 1024);
+        let mut repo = self.open.get(id, &path)?.to_thread_local();
+        repo.object_cache_size(1024 * 1024);
         Ok(Reader { repo })
     }
 }
@@ -198,6 +239,34 @@ impl Reader {
         Ok(tree.lookup_entry(path.split('/')).map_err(read_error)?.map(|entry| entry.object_id()))
     }
 
+    /// The id of the entry `name` in the tree `tree`.
+    fn entry_id(&self, tree: gix::ObjectId, name: &str) -> Result<Option<gix::ObjectId>, GitError> {
+        let tree = self.repo.find_tree(tree).map_err(read_error)?;
+        Ok(tree.find_entry(name).map(|entry| entry.object_id()))
+    }
+
+    /// Whether `path` differs between a commit and its first parent (present in only one of
+    /// them counts). Walks down both trees together and stops at the first level where they
+    /// are the same object, so a commit elsewhere in the tree costs a lookup or two.
+    fn path_changed(&self, commit: gix::ObjectId, parent: Option<gix::ObjectId>, path: &str) -> Result<bool, GitError> {
+        let tree_of = |id: gix::ObjectId| -> Result<gix::ObjectId, GitError> {
+            Ok(self.repo.find_commit(id).map_err(read_error)?.tree_id().map_err(read_error)?.detach())
+        };
+        let Some(parent) = parent else { return Ok(self.path_id(commit, path)?.is_some()) };
+        let (mut ours, mut theirs) = (tree_of(commit)?, tree_of(parent)?);
+        for name in path.split('/').filter(|n| !n.is_empty()) {
+            if ours == theirs {
+                return Ok(false);
+            }
+            match (self.entry_id(ours, name)?, self.entry_id(theirs, name)?) {
+                (Some(a), Some(b)) => (ours, theirs) = (a, b),
+                (None, None) => return Ok(false),
+                _ => return Ok(true),
+            }
+        }
+        Ok(ours != theirs)
+    }
+
     /// Commits reachable from `start`, newest first, skipping `skip` and returning at most
     /// `limit`; with a path, only commits that changed it (compared with their first parent).
     /// The flag says whether more follow.
@@ -220,15 +289,10 @@ impl Reader {
         let mut matched = 0;
         for info in walk {
             let info = info.map_err(read_error)?;
-            if let Some(path) = path {
-                let here = self.path_id(info.id, path)?;
-                let before = match info.parent_ids.first() {
-                    Some(parent) => self.path_id(*parent, path)?,
-                    None => None,
-                };
-                if here == before {
-                    continue;
-                }
+            if let Some(path) = path
+                && !self.path_changed(info.id, info.parent_ids.first().copied(), path)?
+            {
+                continue;
             }
             matched += 1;
             if matched <= skip {
@@ -289,15 +353,15 @@ impl Reader {
                 break;
             }
             let info = info.map_err(read_error)?;
-            let here = self.path_id(info.id, dir)?;
             let parent = info.parent_ids.first().copied();
+            if !self.path_changed(info.id, parent, dir)? {
+                continue;
+            }
+            let here = self.path_id(info.id, dir)?;
             let before = match parent {
                 Some(parent) => self.path_id(parent, dir)?,
                 None => None,
             };
-            if here == before {
-                continue;
-            }
             let listing = |tree: Option<gix::ObjectId>| -> Result<HashMap<String, gix::ObjectId>, GitError> {
                 let Some(tree) = tree else { return Ok(HashMap::new()) };
                 let tree = self.repo.find_tree(tree).map_err(read_error)?;

@@ -21,6 +21,8 @@ pub struct Repositories {
     git: PathBuf,
     hooks: PathBuf,
     scratch: PathBuf,
+    /// Repositories opened for reading, kept open between requests (see `read.rs`).
+    pub(crate) open: std::sync::Arc<crate::read::OpenRepositories>,
 }
 
 /// Who made a commit that Gantry writes itself.
@@ -39,6 +41,7 @@ impl Repositories {
             git: git.into(),
             hooks: data_dir.join("hooks"),
             scratch: data_dir.join("tmp"),
+            open: std::sync::Arc::default(),
         }
     }
 
@@ -76,6 +79,7 @@ impl Repositories {
     /// that place by an interrupted earlier attempt is replaced: ids are never reused, so it
     /// belongs to no live project.
     pub async fn create(&self, id: ProjectId, default_branch: &str) -> Result<(), GitError> {
+        self.open.forget(id);
         let path = self.path(id);
         let parent = path.parent().expect("repositories have a parent folder");
         tokio::fs::create_dir_all(parent).await?;
@@ -97,6 +101,7 @@ impl Repositories {
 
     /// Deletes the project's repository (a missing one is not an error).
     pub async fn delete(&self, id: ProjectId) -> Result<(), GitError> {
+        self.open.forget(id);
         let path = self.path(id);
         let doomed = path.with_extension("git.deleted");
         match tokio::fs::rename(&path, &doomed).await {
@@ -206,6 +211,12 @@ mod tests {
         let mut show = git(repos.git_program(), &repos.path(id));
         show.args(["show", "HEAD:README.md"]);
         assert_eq!(run_text(show, None).await.unwrap(), "# Hello");
+        repos.maintain(id).await.unwrap();
+        assert!(
+            repos.path(id).join("objects/info/commit-graphs").exists()
+                || repos.path(id).join("objects/info/commit-graph").exists()
+        );
+        assert!(repos.fsck(id).await.unwrap().0, "a fresh repository is sound");
         repos.create(ProjectId(8), "main").await.unwrap();
         repos.delete(id).await.unwrap();
         assert!(!repos.exists(id));

@@ -2,7 +2,8 @@
 //! sanitised by ammonia, always) and syntax highlighting (syntect with two-face's syntaxes,
 //! loaded once), one line at a time so every line can carry its number and anchor.
 
-use std::sync::OnceLock;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use syntect::html::{ClassStyle, css_for_theme_with_class_style, line_tokens_to_classed_spans};
 use syntect::parsing::{ParseState, ScopeStack, SyntaxReference, SyntaxSet};
@@ -47,6 +48,46 @@ fn syntax_for(path: &str, first_line: &str) -> Option<&'static SyntaxReference> 
 /// The language a path is highlighted as, if any (for the page to show).
 pub fn language_of(path: &str, text: &str) -> Option<&'static str> {
     syntax_for(path, text.lines().next().unwrap_or("")).map(|s| s.name.as_str())
+}
+
+/// Highlighted files kept in memory, by blob id and language: a blob never changes, and
+/// highlighting is the slow part of a file page. Bounded by the size of the HTML kept.
+struct HighlightCache {
+    entries: HashMap<String, Arc<Vec<String>>>,
+    order: VecDeque<(String, usize)>,
+    bytes: usize,
+}
+
+const HIGHLIGHT_CACHE_BYTES: usize = 32 * 1024 * 1024;
+
+fn highlight_cache() -> &'static Mutex<HighlightCache> {
+    static CACHE: OnceLock<Mutex<HighlightCache>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HighlightCache { entries: HashMap::new(), order: VecDeque::new(), bytes: 0 }))
+}
+
+/// [`highlight_lines`] of the blob `blob_id`, remembered for the next time.
+pub fn highlight_blob(blob_id: &str, path: &str, text: &str) -> Arc<Vec<String>> {
+    let language = language_of(path, text).unwrap_or("plain");
+    let key = format!("{blob_id}:{language}");
+    if let Some(lines) = highlight_cache().lock().ok().and_then(|cache| cache.entries.get(&key).cloned()) {
+        return lines;
+    }
+    let lines = Arc::new(highlight_lines(path, text));
+    let size: usize = lines.iter().map(|l| l.len() + 24).sum();
+    if size <= HIGHLIGHT_CACHE_BYTES / 8
+        && let Ok(mut cache) = highlight_cache().lock()
+    {
+        while cache.bytes + size > HIGHLIGHT_CACHE_BYTES {
+            let Some((old, old_size)) = cache.order.pop_front() else { break };
+            cache.entries.remove(&old);
+            cache.bytes -= old_size;
+        }
+        if cache.entries.insert(key.clone(), lines.clone()).is_none() {
+            cache.order.push_back((key, size));
+            cache.bytes += size;
+        }
+    }
+    lines
 }
 
 /// The escaped HTML of each line of `text`, highlighted when its language is known and it is

@@ -295,6 +295,11 @@ fn project_pages() -> Table {
             ui::repository::update_protected_branch,
         )
         .post(
+            "/settings/repository/fsck",
+            "Check the repository with git fsck (administrators)",
+            ui::repository::check_repository,
+        )
+        .post(
             "/settings/repository/protected_branches/delete",
             "Unprotect a branch or pattern",
             ui::repository::unprotect_branch,

@@ -177,6 +177,16 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     // The syntax definitions load in the background, so the first file page is not slow.
     tokio::task::spawn_blocking(gantry_web::warm_up);
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let housekeeping = tokio::spawn({
+        let core = core.clone();
+        let mut stopped = stopped.clone();
+        async move {
+            core.run_housekeeping(gantry_core::code::housekeeping::QUIET_PERIOD, async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            })
+            .await
+        }
+    });
     let ssh = tokio::spawn(gantry_ssh::serve(core, ssh_listener, host_key, async move {
         let mut stopped = stopped;
         let _ = stopped.wait_for(|stop| *stop).await;
@@ -192,6 +202,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         })
         .await?;
     ssh.await.context("the SSH server stopped unexpectedly")??;
+    housekeeping.await.context("repository housekeeping stopped unexpectedly")?;
     db.close().await;
     tracing::info!("gantry stopped");
     Ok(())

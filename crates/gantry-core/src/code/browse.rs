@@ -43,6 +43,17 @@ impl Core {
         Ok(self.repos.blame(project.id, commit, path).await?)
     }
 
+    /// Runs `git fsck` on the project's repository (administrators only; others are told
+    /// there is nothing here).
+    pub async fn check_repository(&self, actor: &Actor, project: &ProjectRow) -> CoreResult<(bool, String)> {
+        if !actor.is_admin() {
+            return Err(CoreError::NotFound("page"));
+        }
+        let outcome = self.repos.fsck(project.id).await?;
+        tracing::info!(project.id = %project.id, sound = outcome.0, "repository checked");
+        Ok(outcome)
+    }
+
     /// What changed between two commits, since their merge base.
     pub async fn compare_diff(&self, actor: &Actor, project: &ProjectRow, from: &str, to: &str) -> CoreResult<Diff> {
         let mut conn = self.db.conn().await?;

@@ -160,6 +160,7 @@ impl Core {
         }
         tx.commit().await.map_err(gantry_db::DbError::from)?;
         tracing::info!(project.id = %permit.project.id, refs = updates.len(), "push recorded");
+        self.emit(crate::DomainEvent::Pushed { project: permit.project.id, user, updates: updates.to_vec() });
         Ok(())
     }
 }

@@ -4,4 +4,5 @@
 pub mod branches;
 pub mod browse;
 pub mod git_access;
+pub mod housekeeping;
 pub mod protected_branches;

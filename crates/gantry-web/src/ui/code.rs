@@ -20,7 +20,7 @@ use super::{Chrome, PageResult, render, see_other};
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::PageError;
-use crate::markup::{HIGHLIGHT_LIMIT_BYTES, escape, highlight_lines, language_of, render_markdown};
+use crate::markup::{HIGHLIGHT_LIMIT_BYTES, escape, highlight_blob, language_of, render_markdown};
 use crate::namespace_dispatch::ProjectTarget;
 use crate::time_format::ago;
 
@@ -267,7 +267,7 @@ pub fn render_readme(project: &str, reference: &str, dir: &str, name: &str, data
 pub enum FileView {
     /// Highlighted lines.
     Code {
-        lines: Vec<String>,
+        lines: std::sync::Arc<Vec<String>>,
         language: Option<&'static str>,
     },
     /// Rendered markdown.
@@ -375,7 +375,7 @@ pub async fn blob(
             };
             FileView::Markdown(render_markdown(&text, Some(&base)))
         } else {
-            FileView::Code { language: language_of(&at.path, &text), lines: highlight_lines(&at.path, &text) }
+            FileView::Code { language: language_of(&at.path, &text), lines: highlight_blob(&blob.id, &at.path, &text) }
         }
     };
     let now = gantry_core::now_millis();
@@ -670,7 +670,7 @@ pub async fn blame(
             .await
             .map_err(|e| visitor.error(e))?;
         let text = String::from_utf8_lossy(&blob.data);
-        let highlighted = highlight_lines(&at.path, &text);
+        let highlighted = highlight_blob(&blob.id, &at.path, &text);
         let now = gantry_core::now_millis();
         for range in &blamed.ranges {
             let source = &blamed.commits[range.commit];

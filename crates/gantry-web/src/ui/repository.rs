@@ -345,6 +345,9 @@ struct RepositorySettingsPage {
     levels: Vec<(i64, &'static str)>,
     branch_names: Vec<String>,
     error: Option<String>,
+    /// Administrators may check the repository; the outcome of a check just made.
+    can_check: bool,
+    check: Option<(bool, String)>,
 }
 
 async fn repository_settings_page(
@@ -352,6 +355,16 @@ async fn repository_settings_page(
     visitor: &PageActor,
     target: ProjectTarget,
     error: Option<(StatusCode, String)>,
+) -> PageResult {
+    settings_with_check(state, visitor, target, error, None).await
+}
+
+async fn settings_with_check(
+    state: &AppState,
+    visitor: &PageActor,
+    target: ProjectTarget,
+    error: Option<(StatusCode, String)>,
+    check: Option<(bool, String)>,
 ) -> PageResult {
     let frame = ProjectFrame::load(state, visitor, target).await?;
     let actor = &visitor.actor;
@@ -377,6 +390,8 @@ async fn repository_settings_page(
         levels,
         branch_names,
         error,
+        can_check: visitor.actor.is_admin(),
+        check,
     };
     render(status, &page)
 }
@@ -462,4 +477,17 @@ pub async fn unprotect_branch(
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let outcome = state.core.unprotect_branch(&visitor.actor, &frame.project, &form.name).await;
     after_rule_change(&state, &visitor, target, &frame.project, outcome).await
+}
+
+/// `POST /{project}/-/settings/repository/fsck`: runs `git fsck` (administrators).
+pub async fn check_repository(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    visitor.require_user()?;
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let outcome = state.core.check_repository(&visitor.actor, &frame.project).await.map_err(|e| visitor.error(e))?;
+    settings_with_check(&state, &visitor, target, None, Some(outcome)).await
 }

@@ -106,6 +106,7 @@ fn need(route: &RouteInfo) -> Need {
             Role(Reporter)
         }
         (RouteScope::ProjectPage, _, "/branches" | "/branches/delete" | "/tags" | "/tags/delete") => Role(Developer),
+        (RouteScope::ProjectPage, "POST", "/settings/repository/fsck") => Admin,
         (RouteScope::ProjectPage, _, p) if p.starts_with("/settings/repository") => Role(Maintainer),
         (RouteScope::Git, _, "/info/refs" | "/git-upload-pack") => SignedInRole(Reporter),
         (RouteScope::Git, _, "/git-receive-pack") => SignedInRole(Developer),

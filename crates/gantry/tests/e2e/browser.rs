@@ -1,6 +1,7 @@
-//! A real headless Chromium, driven through chromedriver, using a real `gantry serve` the way
-//! a newcomer would: sign up, create a group and a subgroup, create a project, look at the
-//! dashboard. Screenshots land in `test-output/screenshots/` at the workspace root.
+//! A real headless Chromium, driven through chromedriver, using a real `gantry serve`: a
+//! newcomer signs up, creates a group, a subgroup and a project and looks at the dashboard;
+//! and someone browses a real repository (tree, highlighted file, line range, blame, history,
+//! a commit's diff). Screenshots land in `test-output/screenshots/` at the workspace root.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -180,5 +181,90 @@ fn a_newcomer_signs_up_and_creates_a_group_and_a_project_in_chromium() {
         }
         client.close().await.unwrap();
         outcome.expect("the browser flow");
+    });
+}
+
+/// Builds a repository from this workspace's gantry-git sources in three commits and pushes
+/// it to a new public project `root/gantry-git`.
+fn push_a_real_repository(server: &Server, token: &str) {
+    let created =
+        server.post_json("/api/v4/projects", token, &serde_json::json!({"name": "gantry-git", "visibility": "public"}));
+    assert_eq!(created.status(), 201);
+    let work = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let output = Command::new("git")
+            .args(["-c", "user.name=Ada", "-c", "user.email=ada@example.com", "-c", "init.defaultBranch=main"])
+            .args(args)
+            .current_dir(work.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    };
+    git(&["init", "-q"]);
+    let sources = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../gantry-git"));
+    std::fs::create_dir_all(work.path().join("src")).unwrap();
+    std::fs::copy(sources.join("README.md"), work.path().join("README.md")).unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(sources.join("src")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for (n, chunk) in files.chunks(files.len().div_ceil(3)).enumerate() {
+        for file in chunk {
+            std::fs::copy(file, work.path().join("src").join(file.file_name().unwrap())).unwrap();
+        }
+        git(&["add", "."]);
+        git(&["commit", "-q", "-m", &format!("Add part {} of the sources", n + 1)]);
+    }
+    let host = server.base_url.trim_start_matches("http://");
+    git(&["push", "-q", &format!("http://root:{token}@{host}/root/gantry-git.git"), "main"]);
+}
+
+async fn browse_code(client: &Client, base: &str) {
+    client.goto(&format!("{base}/root/gantry-git/-/tree/main")).await.unwrap();
+    client.wait().for_element(Locator::LinkText("src")).await.unwrap();
+    // The last commits arrive from a second request.
+    client.wait().for_element(Locator::Css("td.last-commit a")).await.unwrap();
+    save_screenshot(client, "code-tree.png").await;
+
+    client.find(Locator::LinkText("src")).await.unwrap().click().await.unwrap();
+    client.wait().for_element(Locator::LinkText("refcheck.rs")).await.unwrap().click().await.unwrap();
+    client.wait().for_element(Locator::Css("table.code span.hl-keyword")).await.expect("highlighted code");
+    client.goto(&format!("{base}/root/gantry-git/-/blob/main/src/refcheck.rs#L10-16")).await.unwrap();
+    client.wait().for_element(Locator::Css("tr#L13.marked")).await.expect("a line range is marked");
+    save_screenshot(client, "code-file.png").await;
+
+    client.find(Locator::LinkText("Blame")).await.unwrap().click().await.unwrap();
+    let who = client.wait().for_element(Locator::Css("table.blame td.who a")).await.unwrap();
+    assert!(who.text().await.unwrap().contains("Add part"), "blame names the commit");
+    save_screenshot(client, "code-blame.png").await;
+
+    client.goto(&format!("{base}/root/gantry-git/-/commits/main")).await.unwrap();
+    let newest = client.wait().for_element(Locator::LinkText("Add part 3 of the sources")).await.unwrap();
+    save_screenshot(client, "code-history.png").await;
+    newest.click().await.unwrap();
+    client.wait().for_element(Locator::Css("table.diff tr.add")).await.expect("the commit's diff");
+    save_screenshot(client, "code-commit.png").await;
+}
+
+#[test]
+fn the_code_browser_shows_a_real_repository_in_chromium() {
+    let server = Server::start();
+    let token = server.admin_token("root");
+    push_a_real_repository(&server, &token);
+    let driver = ChromeDriver::start();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let client = browser(&driver).await;
+        let outcome = tokio::spawn({
+            let client = client.clone();
+            let base = server.base_url.clone();
+            async move { browse_code(&client, &base).await }
+        })
+        .await;
+        if outcome.is_err() {
+            save_screenshot(&client, "code-failure.png").await;
+        }
+        client.close().await.unwrap();
+        outcome.expect("the code browsing flow");
     });
 }
