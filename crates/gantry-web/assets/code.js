@@ -52,3 +52,25 @@
       });
     });
 })();
+
+// A file page shows the commit that last changed the file once it is known.
+(function () {
+  "use strict";
+  var line = document.querySelector("p.last-commit[data-last-commit]");
+  if (!line || !window.fetch) { return; }
+  fetch(line.getAttribute("data-last-commit"), { credentials: "same-origin" })
+    .then(function (response) { return response.ok ? response.json() : {}; })
+    .then(function (commits) {
+      var names = Object.keys(commits);
+      if (names.length === 0) { return; }
+      var commit = commits[names[0]];
+      var link = document.createElement("a");
+      link.href = commit.href;
+      var id = document.createElement("code");
+      id.textContent = commit.id.slice(0, 8);
+      link.appendChild(id);
+      link.appendChild(document.createTextNode(" " + commit.title));
+      line.appendChild(link);
+      line.appendChild(document.createTextNode(" · " + commit.author + ", " + commit.when));
+    });
+})();

@@ -293,7 +293,9 @@ struct BlobPage {
     history_href: String,
     blame_href: String,
     source_href: Option<String>,
-    last: Option<CommitLine>,
+    /// Where the page's script fetches the file's last commit (walking history takes longer
+    /// than showing the file).
+    last_commit_href: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -338,19 +340,12 @@ pub async fn blob(
     let (commit, path) = (at.commit.clone(), at.path.clone());
     let found = state
         .core
-        .read_repository(&visitor.actor, &frame.project, move |reader| {
-            let object = reader.object_at(&commit, &path)?;
-            let last = match &object {
-                Some(PathObject::Blob(_)) => reader.history(&commit, Some(&path), 0, 1)?.0.into_iter().next(),
-                _ => None,
-            };
-            Ok((object, last))
-        })
+        .read_repository(&visitor.actor, &frame.project, move |reader| reader.object_at(&commit, &path))
         .await
         .map_err(|e| visitor.error(e))?;
     let project = frame.project.full_path.clone();
     let reference = url_path(&at.reference);
-    let blob = match found.0 {
+    let blob = match found {
         Some(PathObject::Blob(blob)) => blob,
         Some(PathObject::Tree(_)) => {
             return see_other(&format!("/{project}/-/tree/{reference}/{}", url_path(&at.path)));
@@ -378,7 +373,6 @@ pub async fn blob(
             FileView::Code { language: language_of(&at.path, &text), lines: highlight_blob(&blob.id, &at.path, &text) }
         }
     };
-    let now = gantry_core::now_millis();
     let page = BlobPage {
         chrome: Chrome::new(&visitor),
         trail: path_crumbs(&project, &at.reference, &at.path),
@@ -389,7 +383,7 @@ pub async fn blob(
         blame_href: format!("/{project}/-/blame/{reference}/{}", url_path(&at.path)),
         source_href: is_markdown
             .then(|| if query.plain == "1" { blob_href.clone() } else { format!("{blob_href}?plain=1") }),
-        last: found.1.as_ref().map(|c| CommitLine::new(c, now)),
+        last_commit_href: format!("/{project}/-/last_commits/{reference}/{}", url_path(&at.path)),
         picker: picker(&state, &visitor, &frame, &at).await?,
         tab: "code",
         frame,
@@ -874,8 +868,8 @@ pub struct LastCommit {
     pub href: String,
 }
 
-/// `GET /{project}/-/last_commits/{ref}/{*path}`: the last commit of each entry of a folder,
-/// as JSON. The tree page asks for it after it is shown: walking the history can take longer
+/// `GET /{project}/-/last_commits/{ref}/{*path}`: the last commit of each entry of a folder
+/// (or of one file), as JSON. The tree page asks for it after it is shown: walking the history can take longer
 /// than listing the folder.
 pub async fn last_commits(
     State(state): State<AppState>,
@@ -889,9 +883,19 @@ pub async fn last_commits(
     let found = state
         .core
         .read_repository(&visitor.actor, &frame.project, move |reader| {
-            let Some(PathObject::Tree(entries)) = reader.object_at(&commit, &path)? else { return Ok(None) };
-            let names: Vec<String> = entries.into_iter().map(|e| e.name).collect();
-            reader.last_commits(&commit, &path, &names, LAST_COMMIT_BUDGET).map(Some)
+            match reader.object_at(&commit, &path)? {
+                Some(PathObject::Tree(entries)) => {
+                    let names: Vec<String> = entries.into_iter().map(|e| e.name).collect();
+                    reader.last_commits(&commit, &path, &names, LAST_COMMIT_BUDGET).map(Some)
+                }
+                // A file: its own last commit, under its name.
+                Some(PathObject::Blob(_)) => {
+                    let name = path.rsplit('/').next().unwrap_or(&path).to_owned();
+                    let last = reader.history(&commit, Some(&path), 0, 1)?.0.into_iter().next();
+                    Ok(Some(last.map(|c| (name, c)).into_iter().collect()))
+                }
+                _ => Ok(None),
+            }
         })
         .await
         .map_err(|e| visitor.error(e))?
