@@ -163,25 +163,34 @@ async fn sign_up_and_create_a_project(client: &Client, base: &str) {
     expect_heading(client, "Your projects").await;
 }
 
-#[test]
-fn a_newcomer_signs_up_and_creates_a_group_and_a_project_in_chromium() {
-    let server = Server::start();
+/// Runs `flow` in a fresh Chromium session against `server`; on a failure, a screenshot of
+/// where it stopped is saved as `failure_name`.
+fn in_chromium<F, Fut>(server: &Server, failure_name: &'static str, flow: F)
+where
+    F: FnOnce(Client, String) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let driver = ChromeDriver::start();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let client = browser(&driver).await;
-        let outcome = tokio::spawn({
-            let client = client.clone();
-            let base = server.base_url.clone();
-            async move { sign_up_and_create_a_project(&client, &base).await }
-        })
-        .await;
+        let outcome = tokio::spawn(flow(client.clone(), server.base_url.clone())).await;
         if outcome.is_err() {
-            save_screenshot(&client, "failure.png").await;
+            save_screenshot(&client, failure_name).await;
         }
         client.close().await.unwrap();
         outcome.expect("the browser flow");
     });
+}
+
+#[test]
+fn a_newcomer_signs_up_and_creates_a_group_and_a_project_in_chromium() {
+    let server = Server::start();
+    in_chromium(
+        &server,
+        "failure.png",
+        |client, base| async move { sign_up_and_create_a_project(&client, &base).await },
+    );
 }
 
 /// Builds a repository from this workspace's gantry-git sources in three commits and pushes
@@ -251,20 +260,5 @@ fn the_code_browser_shows_a_real_repository_in_chromium() {
     let server = Server::start();
     let token = server.admin_token("root");
     push_a_real_repository(&server, &token);
-    let driver = ChromeDriver::start();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async {
-        let client = browser(&driver).await;
-        let outcome = tokio::spawn({
-            let client = client.clone();
-            let base = server.base_url.clone();
-            async move { browse_code(&client, &base).await }
-        })
-        .await;
-        if outcome.is_err() {
-            save_screenshot(&client, "code-failure.png").await;
-        }
-        client.close().await.unwrap();
-        outcome.expect("the code browsing flow");
-    });
+    in_chromium(&server, "code-failure.png", |client, base| async move { browse_code(&client, &base).await });
 }

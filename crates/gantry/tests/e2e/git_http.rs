@@ -155,6 +155,19 @@ fn clone_push_fetch_branches_tags_and_protected_branches_over_http() {
     let printed = git_fails(&dev, &["push", "origin", "HEAD:refs/notes/commits"]);
     assert!(printed.contains("only branches"), "{printed}");
     assert_eq!(refs(&server, &team.root, "acme/api"), before, "refused pushes changed nothing");
+    // A protected branch other than the default one: Maintainers push to it, nobody deletes it
+    // by pushing.
+    let rule = json!({"name": "release/*", "push_access_level": 40, "merge_access_level": 40});
+    let protected =
+        server.post_json(&format!("/api/v4/projects/{}/protected_branches", team.project_id), &team.root, &rule);
+    assert_eq!(protected.status(), 201);
+    git_ok(&lead, &["push", "origin", "origin/main:refs/heads/release/1"]);
+    let printed = git_fails(&dev, &["push", "origin", "--delete", "release/1"]);
+    assert!(printed.contains("remote: Gantry: you cannot delete the protected branch 'release/1'"), "{printed}");
+    assert!(
+        refs(&server, &team.root, "acme/api").contains("refs/heads/release/1"),
+        "the refused deletion changed nothing"
+    );
 
     // A Maintainer's fast-forward goes through.
     git_ok(&lead, &["fetch", "-q", "origin"]);
