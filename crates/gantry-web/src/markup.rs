@@ -53,7 +53,7 @@ pub fn language_of(path: &str, text: &str) -> Option<&'static str> {
 /// Highlighted files kept in memory, by blob id and language: a blob never changes, and
 /// highlighting is the slow part of a file page. Bounded by the size of the HTML kept.
 struct HighlightCache {
-    entries: HashMap<String, Arc<Vec<String>>>,
+    entries: HashMap<String, Arc<Highlighted>>,
     order: VecDeque<(String, usize)>,
     bytes: usize,
 }
@@ -65,15 +65,31 @@ fn highlight_cache() -> &'static Mutex<HighlightCache> {
     CACHE.get_or_init(|| Mutex::new(HighlightCache { entries: HashMap::new(), order: VecDeque::new(), bytes: 0 }))
 }
 
-/// [`highlight_lines`] of the blob `blob_id`, remembered for the next time.
-pub fn highlight_blob(blob_id: &str, path: &str, text: &str) -> Arc<Vec<String>> {
+/// A highlighted file: its lines, and the numbered table the file page shows.
+pub struct Highlighted {
+    pub lines: Vec<String>,
+    pub table: String,
+}
+
+/// [`highlight_lines`] of the blob `blob_id` and its table, remembered for the next time.
+pub fn highlight_blob(blob_id: &str, path: &str, text: &str) -> Arc<Highlighted> {
     let language = language_of(path, text).unwrap_or("plain");
     let key = format!("{blob_id}:{language}");
-    if let Some(lines) = highlight_cache().lock().ok().and_then(|cache| cache.entries.get(&key).cloned()) {
-        return lines;
+    if let Some(found) = highlight_cache().lock().ok().and_then(|cache| cache.entries.get(&key).cloned()) {
+        return found;
     }
-    let lines = Arc::new(highlight_lines(path, text));
-    let size: usize = lines.iter().map(|l| l.len() + 24).sum();
+    let lines = highlight_lines(path, text);
+    let mut table = String::with_capacity(lines.iter().map(|l| l.len() + 96).sum());
+    table.push_str("<table class=\"code\"><tbody>\n");
+    for (index, line) in lines.iter().enumerate() {
+        let n = index + 1;
+        table.push_str(&format!(
+            "<tr id=\"L{n}\"><td class=\"num\"><a href=\"#L{n}\">{n}</a></td><td class=\"line\"><code>{line}</code></td></tr>\n"
+        ));
+    }
+    table.push_str("</tbody></table>");
+    let lines = Arc::new(Highlighted { lines, table });
+    let size: usize = lines.lines.iter().map(|l| l.len() + 24).sum::<usize>() + lines.table.len();
     if size <= HIGHLIGHT_CACHE_BYTES / 8
         && let Ok(mut cache) = highlight_cache().lock()
     {

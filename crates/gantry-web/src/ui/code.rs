@@ -267,7 +267,7 @@ pub fn render_readme(project: &str, reference: &str, dir: &str, name: &str, data
 pub enum FileView {
     /// Highlighted lines.
     Code {
-        lines: std::sync::Arc<Vec<String>>,
+        code: std::sync::Arc<crate::markup::Highlighted>,
         language: Option<&'static str>,
     },
     /// Rendered markdown.
@@ -370,7 +370,7 @@ pub async fn blob(
             };
             FileView::Markdown(render_markdown(&text, Some(&base)))
         } else {
-            FileView::Code { language: language_of(&at.path, &text), lines: highlight_blob(&blob.id, &at.path, &text) }
+            FileView::Code { language: language_of(&at.path, &text), code: highlight_blob(&blob.id, &at.path, &text) }
         }
     };
     let page = BlobPage {
@@ -678,7 +678,7 @@ pub async fn blame(
             let lines = (0..range.lines.len() as u32)
                 .map(|i| {
                     let number = range.start + i;
-                    let html = highlighted.get(number as usize - 1).cloned().unwrap_or_default();
+                    let html = highlighted.lines.get(number as usize - 1).cloned().unwrap_or_default();
                     (number, html)
                 })
                 .collect();

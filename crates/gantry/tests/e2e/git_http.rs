@@ -199,8 +199,13 @@ fn anonymous_clients_clone_public_projects_and_are_asked_to_sign_in_for_private_
     let host = server.base_url.trim_start_matches("http://");
     git_ok(work.path(), &["clone", &format!("http://{host}/root/open.git"), "open"]);
     assert!(work.path().join("open/README.md").exists(), "the README commit came along");
-    // Without `.git` too, as GitLab allows.
+    // Without `.git` too, as GitLab allows; and with the original protocol (v0).
     git_ok(work.path(), &["clone", "-q", &format!("http://{host}/root/open"), "open-again"]);
+    git_ok(
+        work.path(),
+        &["-c", "protocol.version=0", "clone", "-q", &format!("http://{host}/root/open.git"), "open-v0"],
+    );
+    assert!(work.path().join("open-v0/README.md").exists(), "a protocol v0 clone works");
 
     let printed = git_fails(work.path(), &["clone", &format!("http://{host}/root/closed.git"), "closed"]);
     assert!(printed.contains("could not read Username"), "git was asked for credentials: {printed}");
