@@ -140,7 +140,10 @@ impl Reader {
         for take in (1..=segments.len()).rev() {
             let reference = segments[..take].join("/");
             for full in [format!("refs/heads/{reference}"), format!("refs/tags/{reference}")] {
-                if let Some(commit) = self.resolve(&full)? {
+                // An exact lookup: most candidates are not refs, and rev-parse is slower to say so.
+                let Ok(Some(mut found)) = self.repo.try_find_reference(full.as_str()) else { continue };
+                if let Ok(commit) = found.peel_to_commit() {
+                    let commit = commit.id().detach().to_string();
                     return Ok(Some(RefPath { reference, commit, path: segments[take..].join("/") }));
                 }
             }
