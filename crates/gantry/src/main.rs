@@ -179,9 +179,10 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let housekeeping = tokio::spawn({
         let core = core.clone();
+        let events = core.subscribe();
         let mut stopped = stopped.clone();
         async move {
-            core.run_housekeeping(gantry_core::code::housekeeping::QUIET_PERIOD, async move {
+            core.run_housekeeping(events, gantry_core::code::housekeeping::QUIET_PERIOD, async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
             })
             .await

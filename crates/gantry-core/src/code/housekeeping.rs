@@ -16,9 +16,14 @@ pub const QUIET_PERIOD: Duration = Duration::from_secs(20);
 
 impl Core {
     /// Runs until `shutdown` resolves: maintains each repository `quiet` after the last push
-    /// to it.
-    pub async fn run_housekeeping(&self, quiet: Duration, shutdown: impl std::future::Future<Output = ()>) {
-        let mut events = self.subscribe();
+    /// to it. `events` comes from [`Core::subscribe`], taken before the task starts so no push
+    /// made meanwhile is missed.
+    pub async fn run_housekeeping(
+        &self,
+        mut events: tokio::sync::broadcast::Receiver<DomainEvent>,
+        quiet: Duration,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
         let mut due: HashMap<ProjectId, Instant> = HashMap::new();
         tokio::pin!(shutdown);
         loop {

@@ -1,7 +1,8 @@
 //! The code browser, under GitLab's URLs: `/-/tree/:ref/*path`, `/-/blob/:ref/*path`,
-//! `/-/raw/:ref/*path`, `/-/commits/:ref/*path`, `/-/commit/:sha`, and `/-/refs/switch` (the
-//! branch and tag picker's form target). A ref may contain slashes: the longest branch or tag
-//! that matches wins, as in GitLab.
+//! `/-/raw/:ref/*path`, `/-/blame/:ref/*path`, `/-/archive/:ref/:file`, `/-/last_commits/…`
+//! (JSON for the pages' script), and `/-/refs/switch` (the branch and tag picker's form
+//! target); the history pages are in `history.rs`. A ref may contain slashes: the longest
+//! branch or tag that matches wins, as in GitLab.
 
 use askama::Template;
 use axum::Extension;
@@ -9,7 +10,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gantry_core::CoreError;
-use gantry_git::diff::{Diff, FileStatus};
 use gantry_git::read::{EntryKind, PathObject, RefPath, TreeEntry};
 use gantry_git::refs::CommitSummary;
 use gantry_git::transport::ArchiveFormat;
@@ -24,12 +24,8 @@ use crate::markup::{HIGHLIGHT_LIMIT_BYTES, escape, highlight_blob, language_of, 
 use crate::namespace_dispatch::ProjectTarget;
 use crate::time_format::ago;
 
-/// Commits per page of the history.
-const COMMITS_PER_PAGE: usize = 40;
 /// How many commits the tree view looks through for each entry's last commit.
 const LAST_COMMIT_BUDGET: usize = 2000;
-/// Diffs of more lines than this in one file are collapsed.
-const COLLAPSE_LINES: usize = 500;
 
 /// What a path segment of a URL may not hold as it is (slashes stay: they separate segments).
 const PATH_ESCAPES: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
@@ -45,7 +41,7 @@ const PATH_ESCAPES: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b'}');
 
 /// Percent-encodes a path for a URL, keeping its slashes.
-fn url_path(path: &str) -> String {
+pub(crate) fn url_path(path: &str) -> String {
     percent_encoding::utf8_percent_encode(path, PATH_ESCAPES).to_string()
 }
 
@@ -59,7 +55,7 @@ pub struct CommitLine {
 }
 
 impl CommitLine {
-    fn new(commit: &CommitSummary, now: i64) -> CommitLine {
+    pub(crate) fn new(commit: &CommitSummary, now: i64) -> CommitLine {
         CommitLine {
             short_id: commit.id.chars().take(8).collect(),
             id: commit.id.clone(),
@@ -92,7 +88,7 @@ pub struct PathCrumb {
     pub href: String,
 }
 
-fn path_crumbs(project: &str, reference: &str, path: &str) -> Vec<PathCrumb> {
+pub(crate) fn path_crumbs(project: &str, reference: &str, path: &str) -> Vec<PathCrumb> {
     let mut crumbs = Vec::new();
     let mut so_far = String::new();
     for part in path.split('/').filter(|p| !p.is_empty()) {
@@ -108,12 +104,12 @@ fn path_crumbs(project: &str, reference: &str, path: &str) -> Vec<PathCrumb> {
     crumbs
 }
 
-fn not_found(visitor: &PageActor, what: &'static str) -> PageError {
+pub(crate) fn not_found(visitor: &PageActor, what: &'static str) -> PageError {
     visitor.error(CoreError::NotFound(what))
 }
 
 /// Resolves `ref/path` or answers 404.
-async fn resolve(
+pub(crate) async fn resolve(
     state: &AppState,
     visitor: &PageActor,
     frame: &ProjectFrame,
@@ -128,7 +124,7 @@ async fn resolve(
     found.ok_or_else(|| not_found(visitor, "ref"))
 }
 
-async fn picker(
+pub(crate) async fn picker(
     state: &AppState,
     visitor: &PageActor,
     frame: &ProjectFrame,
@@ -441,156 +437,6 @@ pub fn raw_response(path: &str, binary: bool, data: Vec<u8>, attachment: bool) -
     response
 }
 
-#[derive(Template)]
-#[template(path = "projects/commits.html")]
-struct CommitsPage {
-    chrome: Chrome,
-    frame: ProjectFrame,
-    tab: &'static str,
-    picker: RefPicker,
-    trail: Vec<PathCrumb>,
-    commits: Vec<CommitLine>,
-    newer_href: Option<String>,
-    older_href: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct PageQuery {
-    page: Option<usize>,
-}
-
-/// `GET /{project}/-/commits/{ref}/{*path}`: the history, newest first, 40 a page.
-pub async fn commits(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<ProjectTarget>,
-    Path(ref_path): Path<String>,
-    Query(query): Query<PageQuery>,
-) -> PageResult {
-    let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let at = resolve(&state, &visitor, &frame, &ref_path).await?;
-    let page = query.page.unwrap_or(1).clamp(1, 100_000);
-    let (commit, path) = (at.commit.clone(), at.path.clone());
-    let (found, more) = state
-        .core
-        .read_repository(&visitor.actor, &frame.project, move |reader| {
-            let path = Some(path.as_str()).filter(|p| !p.is_empty());
-            reader.history(&commit, path, (page - 1) * COMMITS_PER_PAGE, COMMITS_PER_PAGE)
-        })
-        .await
-        .map_err(|e| visitor.error(e))?;
-    let project = frame.project.full_path.clone();
-    let here = format!("/{project}/-/commits/{}/{}", url_path(&at.reference), url_path(&at.path));
-    let now = gantry_core::now_millis();
-    let page = CommitsPage {
-        chrome: Chrome::new(&visitor),
-        trail: path_crumbs(&project, &at.reference, &at.path),
-        commits: found.iter().map(|c| CommitLine::new(c, now)).collect(),
-        newer_href: (page > 1).then(|| format!("{here}?page={}", page - 1)),
-        older_href: more.then(|| format!("{here}?page={}", page + 1)),
-        picker: picker(&state, &visitor, &frame, &at).await?,
-        tab: "code",
-        frame,
-    };
-    render(StatusCode::OK, &page)
-}
-
-/// A file of a diff as the page shows it.
-pub struct FileRow {
-    pub anchor: String,
-    pub path: String,
-    pub old_path: Option<String>,
-    pub status: &'static str,
-    pub additions: usize,
-    pub deletions: usize,
-    pub binary: bool,
-    pub collapsed: bool,
-    pub hunks: Vec<gantry_git::diff::Hunk>,
-    pub view_href: Option<String>,
-}
-
-/// The files of a diff, large ones collapsed.
-pub fn file_rows(diff: Diff, project: &str, at: &str) -> Vec<FileRow> {
-    diff.files
-        .into_iter()
-        .enumerate()
-        .map(|(n, file)| {
-            let lines: usize = file.hunks.iter().map(|h| h.lines.len()).sum();
-            let status = match file.status {
-                FileStatus::Added => "added",
-                FileStatus::Deleted => "deleted",
-                FileStatus::Modified => "modified",
-                FileStatus::Renamed => "renamed",
-            };
-            FileRow {
-                anchor: format!("diff-{n}"),
-                old_path: (file.old_path != file.new_path).then(|| file.old_path.clone()),
-                view_href: (file.status != FileStatus::Deleted)
-                    .then(|| format!("/{project}/-/blob/{at}/{}", url_path(&file.new_path))),
-                path: file.new_path,
-                status,
-                additions: file.additions,
-                deletions: file.deletions,
-                binary: file.binary,
-                collapsed: lines > COLLAPSE_LINES,
-                hunks: file.hunks,
-            }
-        })
-        .collect()
-}
-
-#[derive(Template)]
-#[template(path = "projects/commit.html")]
-struct CommitPage {
-    chrome: Chrome,
-    frame: ProjectFrame,
-    tab: &'static str,
-    commit: CommitSummary,
-    authored: String,
-    body: String,
-    files: Vec<FileRow>,
-    additions: usize,
-    deletions: usize,
-    truncated: bool,
-    browse_href: String,
-}
-
-/// `GET /{project}/-/commit/{sha}`: a commit and its diff.
-pub async fn commit(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<ProjectTarget>,
-    Path(revision): Path<String>,
-) -> PageResult {
-    let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let summary = state
-        .core
-        .read_repository(&visitor.actor, &frame.project, move |reader| match reader.resolve(&revision)? {
-            Some(id) => reader.commit(&id).map(Some),
-            None => Ok(None),
-        })
-        .await
-        .map_err(|e| visitor.error(e))?
-        .ok_or_else(|| not_found(&visitor, "commit"))?;
-    let diff =
-        state.core.commit_diff(&visitor.actor, &frame.project, &summary.id).await.map_err(|e| visitor.error(e))?;
-    let project = frame.project.full_path.clone();
-    let page = CommitPage {
-        chrome: Chrome::new(&visitor),
-        authored: ago(summary.authored_date.saturating_mul(1000), gantry_core::now_millis()),
-        body: summary.message.split_once('\n').map(|(_, body)| body.trim().to_owned()).unwrap_or_default(),
-        additions: diff.additions(),
-        deletions: diff.deletions(),
-        truncated: diff.truncated,
-        files: file_rows(diff, &project, &summary.id),
-        browse_href: format!("/{project}/-/tree/{}", summary.id),
-        commit: summary,
-        tab: "code",
-        frame,
-    };
-    render(StatusCode::OK, &page)
-}
-
 #[derive(Debug, Deserialize)]
 pub struct SwitchQuery {
     #[serde(default, rename = "ref")]
@@ -698,131 +544,6 @@ pub async fn blame(
         too_large,
     };
     render(StatusCode::OK, &page)
-}
-
-#[derive(Template)]
-#[template(path = "projects/compare.html")]
-struct ComparePage {
-    chrome: Chrome,
-    frame: ProjectFrame,
-    tab: &'static str,
-    branches: Vec<String>,
-    tags: Vec<String>,
-    from: String,
-    to: String,
-    commits: Vec<CommitLine>,
-    more_commits: bool,
-    files: Vec<FileRow>,
-    additions: usize,
-    deletions: usize,
-    truncated: bool,
-    error: Option<String>,
-    compared: bool,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct CompareQuery {
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    to: String,
-}
-
-/// `GET /{project}/-/compare[?from=…&to=…]`: the form (and where it lands).
-pub async fn compare_form(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<ProjectTarget>,
-    Query(query): Query<CompareQuery>,
-) -> PageResult {
-    let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    if !query.from.trim().is_empty() && !query.to.trim().is_empty() {
-        let spec = format!("{}...{}", query.from.trim(), query.to.trim());
-        return see_other(&format!("/{}/-/compare/{}", frame.project.full_path, url_path(&spec)));
-    }
-    compare_page(&state, &visitor, frame, (query.from.trim().to_owned(), query.to.trim().to_owned()), None).await
-}
-
-/// `GET /{project}/-/compare/{from}...{to}`: commits in `to` not in `from`, and the diff
-/// since their merge base.
-pub async fn compare(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<ProjectTarget>,
-    Path(spec): Path<String>,
-) -> PageResult {
-    let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let Some((from, to)) = spec.split_once("...").or_else(|| spec.split_once("..")) else {
-        let error = Some("compare two refs as from...to, such as main...feature".to_owned());
-        return compare_page(&state, &visitor, frame, (String::new(), String::new()), error).await;
-    };
-    compare_page(&state, &visitor, frame, (from.to_owned(), to.to_owned()), None).await
-}
-
-async fn compare_page(
-    state: &AppState,
-    visitor: &PageActor,
-    frame: ProjectFrame,
-    (from, to): (String, String),
-    error: Option<String>,
-) -> PageResult {
-    let (from_name, to_name) = (from.clone(), to.clone());
-    let (branches, tags, ids) = state
-        .core
-        .read_repository(&visitor.actor, &frame.project, move |reader| {
-            let ids = match (reader.resolve(&from_name)?, reader.resolve(&to_name)?) {
-                (Some(from), Some(to)) => {
-                    let (commits, more) = reader.commits_between(&from, &to, 100)?;
-                    Some((from, to, commits, more))
-                }
-                _ => None,
-            };
-            Ok((reader.branch_names()?, reader.tag_names()?, ids))
-        })
-        .await
-        .map_err(|e| visitor.error(e))?;
-    let now = gantry_core::now_millis();
-    let project = frame.project.full_path.clone();
-    let mut page = ComparePage {
-        chrome: Chrome::new(visitor),
-        tab: "code",
-        branches,
-        tags,
-        commits: Vec::new(),
-        more_commits: false,
-        files: Vec::new(),
-        additions: 0,
-        deletions: 0,
-        truncated: false,
-        compared: false,
-        error,
-        from,
-        to,
-        frame,
-    };
-    let mut status = StatusCode::OK;
-    match ids {
-        Some((from_id, to_id, commits, more)) => {
-            let diff = state
-                .core
-                .compare_diff(&visitor.actor, &page.frame.project, &from_id, &to_id)
-                .await
-                .map_err(|e| visitor.error(e))?;
-            page.commits = commits.iter().map(|c| CommitLine::new(c, now)).collect();
-            page.more_commits = more;
-            page.additions = diff.additions();
-            page.deletions = diff.deletions();
-            page.truncated = diff.truncated;
-            page.files = file_rows(diff, &project, &to_id);
-            page.compared = true;
-        }
-        None if !page.from.is_empty() || !page.to.is_empty() => {
-            status = StatusCode::NOT_FOUND;
-            page.error = Some(format!("'{}' or '{}' is not a branch, tag or commit", page.from, page.to));
-        }
-        None => {}
-    }
-    render(status, &page)
 }
 
 /// `GET /{project}/-/archive/{ref}/{name}.tar.gz|.tgz|.tar|.zip`: the files at a ref,

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod code;
 pub mod dashboard;
 pub mod groups;
+pub mod history;
 pub mod members;
 pub mod profile;
 pub mod projects;

@@ -197,13 +197,13 @@ async fn pushes_are_events_that_housekeeping_acts_on() {
     let mut events = app.core.subscribe();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let core = app.core.clone();
+    let housekeeping_events = app.core.subscribe();
     let housekeeping = tokio::spawn(async move {
-        core.run_housekeeping(std::time::Duration::from_millis(50), async move {
+        core.run_housekeeping(housekeeping_events, std::time::Duration::from_millis(50), async move {
             let _ = stopped.await;
         })
         .await
     });
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     let body = json!({"branch": "topic", "ref": "main"});
     let created =
         app.api(Method::POST, "/api/v4/projects/lead%2Fsite/repository/branches", Some(&lead.token), Some(body)).await;
