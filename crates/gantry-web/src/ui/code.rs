@@ -10,7 +10,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gantry_core::CoreError;
-use gantry_git::read::{EntryKind, PathObject, RefPath, TreeEntry};
+use gantry_git::GitError;
+use gantry_git::read::{EntryKind, PathObject, Reader, RefPath, TreeEntry};
 use gantry_git::refs::CommitSummary;
 use gantry_git::transport::ArchiveFormat;
 use serde::Deserialize;
@@ -108,34 +109,50 @@ pub(crate) fn not_found(visitor: &PageActor, what: &'static str) -> PageError {
     visitor.error(CoreError::NotFound(what))
 }
 
-/// Resolves `ref/path` or answers 404.
-pub(crate) async fn resolve(
+/// Resolves `ref/path` and runs `read` at it, in one pass over the repository (one access
+/// check, one trip to a blocking thread); 404 when no branch, tag or commit matches.
+pub(crate) async fn read_at<T, F>(
     state: &AppState,
     visitor: &PageActor,
     frame: &ProjectFrame,
     ref_path: &str,
-) -> Result<RefPath, PageError> {
+    read: F,
+) -> Result<(RefPath, T), PageError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Reader, &RefPath) -> Result<T, GitError> + Send + 'static,
+{
     let ref_path = ref_path.to_owned();
     let found = state
         .core
-        .read_repository(&visitor.actor, &frame.project, move |reader| reader.resolve_ref_path(&ref_path))
+        .read_repository(&visitor.actor, &frame.project, move |reader| {
+            let Some(at) = reader.resolve_ref_path(&ref_path)? else { return Ok(None) };
+            let value = read(reader, &at)?;
+            Ok(Some((at, value)))
+        })
         .await
         .map_err(|e| visitor.error(e))?;
     found.ok_or_else(|| not_found(visitor, "ref"))
 }
 
-pub(crate) async fn picker(
+/// [`read_at`] for a page: also the branch and tag names of the ref picker.
+pub(crate) async fn read_for_page<T, F>(
     state: &AppState,
     visitor: &PageActor,
     frame: &ProjectFrame,
-    at: &RefPath,
-) -> Result<RefPicker, PageError> {
-    let (branches, tags) = state
-        .core
-        .read_repository(&visitor.actor, &frame.project, |reader| Ok((reader.branch_names()?, reader.tag_names()?)))
-        .await
-        .map_err(|e| visitor.error(e))?;
-    Ok(RefPicker { current: at.reference.clone(), path: at.path.clone(), branches, tags })
+    ref_path: &str,
+    read: F,
+) -> Result<(RefPath, RefPicker, T), PageError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Reader, &RefPath) -> Result<T, GitError> + Send + 'static,
+{
+    let (at, (value, branches, tags)) = read_at(state, visitor, frame, ref_path, move |reader, at| {
+        Ok((read(reader, at)?, reader.branch_names()?, reader.tag_names()?))
+    })
+    .await?;
+    let picker = RefPicker { current: at.reference.clone(), path: at.path.clone(), branches, tags };
+    Ok((at, picker, value))
 }
 
 #[derive(Template)]
@@ -164,18 +181,13 @@ pub async fn tree(
     Path(ref_path): Path<String>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let at = resolve(&state, &visitor, &frame, &ref_path).await?;
-    let (commit, path) = (at.commit.clone(), at.path.clone());
-    let listing = state
-        .core
-        .read_repository(&visitor.actor, &frame.project, move |reader| {
-            let Some(object) = reader.object_at(&commit, &path)? else { return Ok(None) };
-            let PathObject::Tree(entries) = object else { return Ok(Some((object, None))) };
-            let readme = find_readme(reader, &commit, &path, &entries)?;
-            Ok(Some((PathObject::Tree(entries), readme)))
-        })
-        .await
-        .map_err(|e| visitor.error(e))?;
+    let (at, picker, listing) = read_for_page(&state, &visitor, &frame, &ref_path, |reader, at| {
+        let Some(object) = reader.object_at(&at.commit, &at.path)? else { return Ok(None) };
+        let PathObject::Tree(entries) = object else { return Ok(Some((object, None))) };
+        let readme = find_readme(reader, &at.commit, &at.path, &entries)?;
+        Ok(Some((PathObject::Tree(entries), readme)))
+    })
+    .await?;
     let project = frame.project.full_path.clone();
     let reference = url_path(&at.reference);
     let Some((object, readme)) = listing else { return Err(not_found(&visitor, "file")) };
@@ -213,7 +225,7 @@ pub async fn tree(
             url_path(&frame.project.path),
             url_path(&at.reference.replace('/', "-"))
         ),
-        picker: picker(&state, &visitor, &frame, &at).await?,
+        picker,
         tab: "code",
         frame,
         entries: rows,
@@ -332,13 +344,8 @@ pub async fn blob(
     Query(query): Query<BlobQuery>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let at = resolve(&state, &visitor, &frame, &ref_path).await?;
-    let (commit, path) = (at.commit.clone(), at.path.clone());
-    let found = state
-        .core
-        .read_repository(&visitor.actor, &frame.project, move |reader| reader.object_at(&commit, &path))
-        .await
-        .map_err(|e| visitor.error(e))?;
+    let (at, picker, found) =
+        read_for_page(&state, &visitor, &frame, &ref_path, |reader, at| reader.object_at(&at.commit, &at.path)).await?;
     let project = frame.project.full_path.clone();
     let reference = url_path(&at.reference);
     let blob = match found {
@@ -380,7 +387,7 @@ pub async fn blob(
         source_href: is_markdown
             .then(|| if query.plain == "1" { blob_href.clone() } else { format!("{blob_href}?plain=1") }),
         last_commit_href: format!("/{project}/-/last_commits/{reference}/{}", url_path(&at.path)),
-        picker: picker(&state, &visitor, &frame, &at).await?,
+        picker,
         tab: "code",
         frame,
         name,
@@ -405,13 +412,8 @@ pub async fn raw(
     Query(query): Query<RawQuery>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let at = resolve(&state, &visitor, &frame, &ref_path).await?;
-    let (commit, path) = (at.commit.clone(), at.path.clone());
-    let object = state
-        .core
-        .read_repository(&visitor.actor, &frame.project, move |reader| reader.object_at(&commit, &path))
-        .await
-        .map_err(|e| visitor.error(e))?;
+    let (at, object) =
+        read_at(&state, &visitor, &frame, &ref_path, |reader, at| reader.object_at(&at.commit, &at.path)).await?;
     let Some(PathObject::Blob(blob)) = object else { return Err(not_found(&visitor, "file")) };
     Ok(raw_response(&at.path, blob.is_binary(), blob.data, query.inline == "false"))
 }
@@ -493,13 +495,8 @@ pub async fn blame(
     Path(ref_path): Path<String>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let at = resolve(&state, &visitor, &frame, &ref_path).await?;
-    let (commit, path) = (at.commit.clone(), at.path.clone());
-    let object = state
-        .core
-        .read_repository(&visitor.actor, &frame.project, move |reader| reader.object_at(&commit, &path))
-        .await
-        .map_err(|e| visitor.error(e))?;
+    let (at, picker, object) =
+        read_for_page(&state, &visitor, &frame, &ref_path, |reader, at| reader.object_at(&at.commit, &at.path)).await?;
     let Some(PathObject::Blob(blob)) = object else { return Err(not_found(&visitor, "file")) };
     let too_large = blob.is_binary() || blob.data.len() > gantry_git::blame::BLAME_LIMIT_BYTES;
     let mut rows = Vec::new();
@@ -537,7 +534,7 @@ pub async fn blame(
         trail: path_crumbs(&project, &at.reference, &at.path),
         name: at.path.rsplit('/').next().unwrap_or(&at.path).to_owned(),
         blob_href: format!("/{project}/-/blob/{}/{}", url_path(&at.reference), url_path(&at.path)),
-        picker: picker(&state, &visitor, &frame, &at).await?,
+        picker,
         tab: "code",
         frame,
         rows,
@@ -599,28 +596,24 @@ pub async fn last_commits(
     Path(ref_path): Path<String>,
 ) -> Result<axum::Json<std::collections::HashMap<String, LastCommit>>, PageError> {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let at = resolve(&state, &visitor, &frame, &ref_path).await?;
-    let (commit, path) = (at.commit.clone(), at.path.clone());
-    let found = state
-        .core
-        .read_repository(&visitor.actor, &frame.project, move |reader| {
-            match reader.object_at(&commit, &path)? {
-                Some(PathObject::Tree(entries)) => {
-                    let names: Vec<String> = entries.into_iter().map(|e| e.name).collect();
-                    reader.last_commits(&commit, &path, &names, LAST_COMMIT_BUDGET).map(Some)
-                }
-                // A file: its own last commit, under its name.
-                Some(PathObject::Blob(_)) => {
-                    let name = path.rsplit('/').next().unwrap_or(&path).to_owned();
-                    let last = reader.history(&commit, Some(&path), 0, 1)?.0.into_iter().next();
-                    Ok(Some(last.map(|c| (name, c)).into_iter().collect()))
-                }
-                _ => Ok(None),
+    let (_, found) = read_at(&state, &visitor, &frame, &ref_path, |reader, at| {
+        let (commit, path) = (&at.commit, &at.path);
+        match reader.object_at(commit, path)? {
+            Some(PathObject::Tree(entries)) => {
+                let names: Vec<String> = entries.into_iter().map(|e| e.name).collect();
+                reader.last_commits(commit, path, &names, LAST_COMMIT_BUDGET).map(Some)
             }
-        })
-        .await
-        .map_err(|e| visitor.error(e))?
-        .ok_or_else(|| not_found(&visitor, "directory"))?;
+            // A file: its own last commit, under its name.
+            Some(PathObject::Blob(_)) => {
+                let name = path.rsplit('/').next().unwrap_or(path).to_owned();
+                let last = reader.history(commit, Some(path), 0, 1)?.0.into_iter().next();
+                Ok(Some(last.map(|c| (name, c)).into_iter().collect()))
+            }
+            _ => Ok(None),
+        }
+    })
+    .await?;
+    let found = found.ok_or_else(|| not_found(&visitor, "directory"))?;
     let now = gantry_core::now_millis();
     let project = &frame.project.full_path;
     Ok(axum::Json(

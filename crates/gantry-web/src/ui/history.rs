@@ -10,7 +10,7 @@ use gantry_git::diff::{Diff, FileStatus};
 use gantry_git::refs::CommitSummary;
 use serde::Deserialize;
 
-use super::code::{CommitLine, PathCrumb, RefPicker, not_found, path_crumbs, picker, resolve, url_path};
+use super::code::{CommitLine, PathCrumb, RefPicker, not_found, path_crumbs, read_for_page, url_path};
 use super::repository::ProjectFrame;
 use super::{Chrome, PageResult, render, see_other};
 use crate::AppState;
@@ -50,17 +50,12 @@ pub async fn commits(
     Query(query): Query<PageQuery>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let at = resolve(&state, &visitor, &frame, &ref_path).await?;
     let page = query.page.unwrap_or(1).clamp(1, 100_000);
-    let (commit, path) = (at.commit.clone(), at.path.clone());
-    let (found, more) = state
-        .core
-        .read_repository(&visitor.actor, &frame.project, move |reader| {
-            let path = Some(path.as_str()).filter(|p| !p.is_empty());
-            reader.history(&commit, path, (page - 1) * COMMITS_PER_PAGE, COMMITS_PER_PAGE)
-        })
-        .await
-        .map_err(|e| visitor.error(e))?;
+    let (at, picker, (found, more)) = read_for_page(&state, &visitor, &frame, &ref_path, move |reader, at| {
+        let path = Some(at.path.as_str()).filter(|p| !p.is_empty());
+        reader.history(&at.commit, path, (page - 1) * COMMITS_PER_PAGE, COMMITS_PER_PAGE)
+    })
+    .await?;
     let project = frame.project.full_path.clone();
     let here = format!("/{project}/-/commits/{}/{}", url_path(&at.reference), url_path(&at.path));
     let now = gantry_core::now_millis();
@@ -70,7 +65,7 @@ pub async fn commits(
         commits: found.iter().map(|c| CommitLine::new(c, now)).collect(),
         newer_href: (page > 1).then(|| format!("{here}?page={}", page - 1)),
         older_href: more.then(|| format!("{here}?page={}", page + 1)),
-        picker: picker(&state, &visitor, &frame, &at).await?,
+        picker,
         tab: "code",
         frame,
     };
