@@ -63,9 +63,38 @@ pub struct RefPath {
     pub path: String,
 }
 
-/// An open repository for one request.
+/// An open repository for one request. When dropped, its handle goes back to a small cache on
+/// its thread, so the next request on that thread finds the objects it decoded (a file's delta
+/// chain, the trees of a commit) already in the handle's object cache.
 pub struct Reader {
-    repo: gix::Repository,
+    repo: Option<gix::Repository>,
+    /// The project and the generation of [`OpenRepositories`] the handle belongs to.
+    owner: (ProjectId, u64),
+}
+
+/// Handles kept per thread, most recently used last.
+const WARM_PER_THREAD: usize = 2;
+/// Bytes of decoded objects each handle keeps.
+const OBJECT_CACHE_BYTES: usize = 1024 * 1024;
+
+thread_local! {
+    static WARM: std::cell::RefCell<Vec<((ProjectId, u64), gix::Repository)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        if let Some(repo) = self.repo.take() {
+            let owner = self.owner;
+            let _ = WARM.try_with(|warm| {
+                let mut warm = warm.borrow_mut();
+                warm.retain(|(o, _)| o.0 != owner.0);
+                if warm.len() >= WARM_PER_THREAD {
+                    warm.remove(0);
+                }
+                warm.push((owner, repo));
+            });
+        }
+    }
 }
 
 fn read_error(error: impl std::fmt::Display) -> GitError {
@@ -79,6 +108,8 @@ fn read_error(error: impl std::fmt::Display) -> GitError {
 #[derive(Default)]
 pub struct OpenRepositories {
     repos: std::sync::Mutex<HashMap<ProjectId, gix::ThreadSafeRepository>>,
+    /// Bumped whenever a repository is forgotten, so no thread reuses a stale handle.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 const OPEN_LIMIT: usize = 256;
@@ -96,6 +127,7 @@ impl OpenRepositories {
         if let Ok(mut repos) = self.repos.lock() {
             repos.remove(&id);
         }
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn get(&self, id: ProjectId, path: &std::path::Path) -> Result<gix::ThreadSafeRepository, GitError> {
@@ -117,20 +149,36 @@ impl Repositories {
     /// Opens the project's repository for reading (no system or user git configuration).
     pub fn reader(&self, id: ProjectId) -> Result<Reader, GitError> {
         let path = self.existing(id)?;
-        let mut repo = self.open.get(id, &path)?.to_thread_local();
-        repo.object_cache_size(1024 * 1024);
-        Ok(Reader { repo })
+        let owner = (id, self.open.generation.load(std::sync::atomic::Ordering::SeqCst));
+        let warm = WARM.try_with(|warm| {
+            let mut warm = warm.borrow_mut();
+            let found = warm.iter().position(|(o, _)| *o == owner);
+            found.map(|index| warm.remove(index).1)
+        });
+        let repo = match warm.ok().flatten() {
+            Some(repo) => repo,
+            None => {
+                let mut repo = self.open.get(id, &path)?.to_thread_local();
+                repo.object_cache_size(OBJECT_CACHE_BYTES);
+                repo
+            }
+        };
+        Ok(Reader { repo: Some(repo), owner })
     }
 }
 
 impl Reader {
+    fn repo(&self) -> &gix::Repository {
+        self.repo.as_ref().expect("a reader has its repository until dropped")
+    }
+
     /// The commit a revision names (branch, tag, full or short id, `main~2`), if any.
     pub fn resolve(&self, revision: &str) -> Result<Option<String>, GitError> {
         if revision.is_empty() || revision.starts_with('-') || revision.contains(['\0', '\n', ':']) {
             return Ok(None);
         }
         let spec = format!("{revision}^{{commit}}");
-        Ok(self.repo.rev_parse_single(spec.as_str()).ok().map(|id| id.detach().to_string()))
+        Ok(self.repo().rev_parse_single(spec.as_str()).ok().map(|id| id.detach().to_string()))
     }
 
     /// Splits `feature/login/src/main.rs` into the longest existing branch or tag (or a commit
@@ -141,7 +189,7 @@ impl Reader {
             let reference = segments[..take].join("/");
             for full in [format!("refs/heads/{reference}"), format!("refs/tags/{reference}")] {
                 // An exact lookup: most candidates are not refs, and rev-parse is slower to say so.
-                let Ok(Some(mut found)) = self.repo.try_find_reference(full.as_str()) else { continue };
+                let Ok(Some(mut found)) = self.repo().try_find_reference(full.as_str()) else { continue };
                 if let Ok(commit) = found.peel_to_commit() {
                     let commit = commit.id().detach().to_string();
                     return Ok(Some(RefPath { reference, commit, path: segments[take..].join("/") }));
@@ -161,14 +209,14 @@ impl Reader {
     /// A commit's summary.
     pub fn commit(&self, id: &str) -> Result<CommitSummary, GitError> {
         let oid = gix::ObjectId::from_hex(id.as_bytes()).map_err(read_error)?;
-        let commit = self.repo.find_commit(oid).map_err(read_error)?;
+        let commit = self.repo().find_commit(oid).map_err(read_error)?;
         summary(&commit)
     }
 
     /// What `path` is in the commit (the root tree for an empty path), or `None`.
     pub fn object_at(&self, commit: &str, path: &str) -> Result<Option<PathObject>, GitError> {
         let oid = gix::ObjectId::from_hex(commit.as_bytes()).map_err(read_error)?;
-        let tree = self.repo.find_commit(oid).map_err(read_error)?.tree().map_err(read_error)?;
+        let tree = self.repo().find_commit(oid).map_err(read_error)?.tree().map_err(read_error)?;
         let path = path.trim_matches('/');
         if path.is_empty() {
             return Ok(Some(PathObject::Tree(self.entries(&tree)?)));
@@ -180,7 +228,7 @@ impl Reader {
             return Ok(Some(PathObject::Submodule(id.to_string())));
         }
         if mode.is_tree() {
-            let tree = self.repo.find_tree(id).map_err(read_error)?;
+            let tree = self.repo().find_tree(id).map_err(read_error)?;
             return Ok(Some(PathObject::Tree(self.entries(&tree)?)));
         }
         let kind = if mode.is_link() {
@@ -190,7 +238,7 @@ impl Reader {
         } else {
             EntryKind::Blob
         };
-        let blob = self.repo.find_blob(id).map_err(read_error)?;
+        let blob = self.repo().find_blob(id).map_err(read_error)?;
         Ok(Some(PathObject::Blob(Blob { id: id.to_string(), kind, data: blob.data.clone() })))
     }
 
@@ -199,8 +247,8 @@ impl Reader {
         if spec.is_empty() || spec.starts_with('-') || spec.contains("..") || spec.contains(['\0', '\n']) {
             return Ok(None);
         }
-        let Ok(id) = self.repo.rev_parse_single(spec) else { return Ok(None) };
-        Ok(self.repo.find_blob(id.detach()).ok().map(|blob| blob.data.clone()))
+        let Ok(id) = self.repo().rev_parse_single(spec) else { return Ok(None) };
+        Ok(self.repo().find_blob(id.detach()).ok().map(|blob| blob.data.clone()))
     }
 
     fn entries(&self, tree: &gix::Tree<'_>) -> Result<Vec<TreeEntry>, GitError> {
@@ -233,18 +281,18 @@ impl Reader {
 
     /// The id of what `path` is in the commit's tree (`None`: absent).
     fn path_id(&self, commit: gix::ObjectId, path: &str) -> Result<Option<gix::ObjectId>, GitError> {
-        let commit = self.repo.find_commit(commit).map_err(read_error)?;
+        let commit = self.repo().find_commit(commit).map_err(read_error)?;
         let tree_id = commit.tree_id().map_err(read_error)?.detach();
         if path.is_empty() {
             return Ok(Some(tree_id));
         }
-        let tree = self.repo.find_tree(tree_id).map_err(read_error)?;
+        let tree = self.repo().find_tree(tree_id).map_err(read_error)?;
         Ok(tree.lookup_entry(path.split('/')).map_err(read_error)?.map(|entry| entry.object_id()))
     }
 
     /// The id of the entry `name` in the tree `tree`.
     fn entry_id(&self, tree: gix::ObjectId, name: &str) -> Result<Option<gix::ObjectId>, GitError> {
-        let tree = self.repo.find_tree(tree).map_err(read_error)?;
+        let tree = self.repo().find_tree(tree).map_err(read_error)?;
         Ok(tree.find_entry(name).map(|entry| entry.object_id()))
     }
 
@@ -253,7 +301,7 @@ impl Reader {
     /// are the same object, so a commit elsewhere in the tree costs a lookup or two.
     fn path_changed(&self, commit: gix::ObjectId, parent: Option<gix::ObjectId>, path: &str) -> Result<bool, GitError> {
         let tree_of = |id: gix::ObjectId| -> Result<gix::ObjectId, GitError> {
-            Ok(self.repo.find_commit(id).map_err(read_error)?.tree_id().map_err(read_error)?.detach())
+            Ok(self.repo().find_commit(id).map_err(read_error)?.tree_id().map_err(read_error)?.detach())
         };
         let Some(parent) = parent else { return Ok(self.path_id(commit, path)?.is_some()) };
         let (mut ours, mut theirs) = (tree_of(commit)?, tree_of(parent)?);
@@ -282,7 +330,7 @@ impl Reader {
     ) -> Result<(Vec<CommitSummary>, bool), GitError> {
         let tip = gix::ObjectId::from_hex(start.as_bytes()).map_err(read_error)?;
         let walk = self
-            .repo
+            .repo()
             .rev_walk([tip])
             .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
             .all()
@@ -315,7 +363,7 @@ impl Reader {
         let from = gix::ObjectId::from_hex(from.as_bytes()).map_err(read_error)?;
         let to = gix::ObjectId::from_hex(to.as_bytes()).map_err(read_error)?;
         let walk = self
-            .repo
+            .repo()
             .rev_walk([to])
             .with_hidden([from])
             .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
@@ -344,7 +392,7 @@ impl Reader {
         let tip = gix::ObjectId::from_hex(start.as_bytes()).map_err(read_error)?;
         let dir = dir.trim_matches('/');
         let walk = self
-            .repo
+            .repo()
             .rev_walk([tip])
             .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
             .all()
@@ -367,7 +415,7 @@ impl Reader {
             };
             let listing = |tree: Option<gix::ObjectId>| -> Result<HashMap<String, gix::ObjectId>, GitError> {
                 let Some(tree) = tree else { return Ok(HashMap::new()) };
-                let tree = self.repo.find_tree(tree).map_err(read_error)?;
+                let tree = self.repo().find_tree(tree).map_err(read_error)?;
                 let mut map = HashMap::new();
                 for entry in tree.iter() {
                     let entry = entry.map_err(read_error)?;
@@ -404,7 +452,7 @@ impl Reader {
     }
 
     fn ref_names(&self, prefix: &str) -> Result<Vec<String>, GitError> {
-        let platform = self.repo.references().map_err(read_error)?;
+        let platform = self.repo().references().map_err(read_error)?;
         let mut names = Vec::new();
         for reference in platform.prefixed(prefix).map_err(read_error)? {
             let reference = reference.map_err(read_error)?;

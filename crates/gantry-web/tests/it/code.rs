@@ -68,7 +68,7 @@ async fn tree_file_raw_history_and_commit_pages() {
     let file = get("/lead/site/-/blob/main/src/main.rs".into()).await;
     assert_eq!(file.status, StatusCode::OK);
     assert!(file.body.contains("id=\"L2\"") && file.body.contains("href=\"#L3\""), "line anchors");
-    assert!(file.body.contains("hl-") && file.body.contains("&lt;hello&gt;"), "highlighted and escaped");
+    assert!(file.body.contains("<span class=\"h") && file.body.contains("&lt;hello&gt;"), "highlighted and escaped");
     assert!(file.body.contains("Rust"), "the language is named");
     let last: serde_json::Value = get("/lead/site/-/last_commits/main/src/main.rs".into()).await.json();
     assert_eq!(last["main.rs"]["title"], "Say hello", "a file's last commit");

@@ -237,7 +237,7 @@ async fn browse_code(client: &Client, base: &str) {
 
     client.find(Locator::LinkText("src")).await.unwrap().click().await.unwrap();
     client.wait().for_element(Locator::LinkText("refcheck.rs")).await.unwrap().click().await.unwrap();
-    client.wait().for_element(Locator::Css("table.code span.hl-keyword")).await.expect("highlighted code");
+    client.wait().for_element(Locator::Css("table.code td.line span[class^=h]")).await.expect("highlighted code");
     client.goto(&format!("{base}/root/gantry-git/-/blob/main/src/refcheck.rs#L10-16")).await.unwrap();
     client.wait().for_element(Locator::Css("tr#L13.marked")).await.expect("a line range is marked");
     save_screenshot(client, "code-file.png").await;
