@@ -1,4 +1,6 @@
-//! The `gantry` command: `serve`, `migrate`, `admin …`, and `hook …` (run by git).
+//! The `gantry` command: `serve`, `migrate`, `admin …`, `ci …`, and `hook …` (run by git).
+
+mod ci;
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -33,6 +35,11 @@ enum Command {
         command: AdminCommand,
         #[command(flatten)]
         storage: StorageArgs,
+    },
+    /// Work with CI files on a laptop: `gantry ci lint`
+    Ci {
+        #[command(subcommand)]
+        command: ci::CiCommand,
     },
     /// Run by git's receive-pack during a push; not for people
     #[command(hide = true)]
@@ -93,10 +100,16 @@ enum AdminCommand {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Command::Hook { hook } = cli.command {
-        // Runs inside git: whatever goes to stderr reaches the pusher as `remote: …`.
-        std::process::exit(run_hook(hook));
-    }
+    let command = match cli.command {
+        Command::Hook { hook } => {
+            // Runs inside git: whatever goes to stderr reaches the pusher as `remote: …`.
+            std::process::exit(run_hook(hook));
+        }
+        Command::Ci { command } => {
+            std::process::exit(ci::run(command));
+        }
+        command => command,
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
@@ -105,7 +118,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        match cli.command {
+        match command {
             Command::Serve(args) => serve(ServeConfig::load(&args)?).await,
             Command::Migrate(args) => {
                 let storage = StorageConfig::load(&args)?;
@@ -114,7 +127,7 @@ fn main() -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Admin { command, storage } => admin(StorageConfig::load(&storage)?, command).await,
-            Command::Hook { .. } => unreachable!("hooks run before the runtime starts"),
+            Command::Hook { .. } | Command::Ci { .. } => unreachable!("handled before the runtime starts"),
         }
     })
 }

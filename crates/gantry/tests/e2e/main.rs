@@ -4,6 +4,7 @@
 //! PostgreSQL database when `GANTRY_TEST_DATABASE_URL` names a PostgreSQL server.
 
 mod browser;
+mod ci_lint;
 mod git_http;
 mod git_ssh;
 mod python_gitlab;

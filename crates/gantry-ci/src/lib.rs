@@ -1,0 +1,27 @@
+//! Pipeline definitions: GitLab-CI YAML (`.gitlab-ci.yml`, `.gantry-ci.yml`) turned into a
+//! validated graph of jobs, or into errors that name file, line and column. Pure: files come
+//! in through a trait, nothing here touches the disk, the network or the clock.
+//!
+//! [`load`] checks a configuration as a whole (what `gantry ci lint` reports); [`plan()`] picks
+//! the jobs one pipeline runs from it.
+
+pub mod assemble;
+mod decode;
+pub mod error;
+pub mod expr;
+pub mod keywords;
+pub mod plan;
+pub mod vars;
+pub mod yaml;
+
+pub use assemble::Files;
+pub use error::{Diagnostic, Diagnostics, Location};
+pub use keywords::Config;
+pub use plan::{Facts, NoPipeline, Plan, PlannedJob, plan};
+
+/// Reads the CI file `path` (its text is `source`; included files come from `files`) into a
+/// checked configuration.
+pub fn load(files: &dyn Files, path: &str, source: &str) -> Result<Config, Diagnostics> {
+    let root = assemble::assemble(files, path, source)?;
+    decode::decode(&root)
+}

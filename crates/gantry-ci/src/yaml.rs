@@ -1,0 +1,403 @@
+//! YAML → a tree of located nodes. Every node keeps the file, line and column it came from, so
+//! that an unknown keyword three `extends` away is still reported where it was written.
+//!
+//! Built from the events of `granit-parser` (the parser under serde-saphyr) rather than through
+//! serde, because GitLab's semantics need the raw tree first: `extends` merges hashes,
+//! `!reference` splices parts of other jobs, and errors need positions on every value.
+//! Anchors and aliases are resolved here (with a budget against alias bombs), and so are
+//! merge keys (`<<: *defaults`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use granit_parser::{Event, Parser, ScalarStyle};
+
+use crate::error::{Diagnostic, Location};
+
+/// Largest CI file read, in bytes (GitLab's default limit is 1 MB per file).
+pub const MAX_FILE_BYTES: usize = 1024 * 1024;
+/// Most nodes one document may expand to once aliases are resolved.
+const MAX_NODES: usize = 200_000;
+/// Deepest nesting of collections.
+const MAX_DEPTH: usize = 64;
+
+/// A value with where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub at: Location,
+}
+
+/// The shapes a YAML value can take. Scalars keep their text; what type they are read as is up
+/// to the keyword that reads them (`true` is a boolean for `allow_failure` and a string for a
+/// variable).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A scalar; `plain` when written without quotes or block style (only plain scalars can be
+    /// `null`, booleans or numbers).
+    Scalar {
+        text: String,
+        plain: bool,
+    },
+    Seq(Vec<Node>),
+    /// Keys in the order written; a later duplicate replaces an earlier one (as Ruby's YAML
+    /// loader does).
+    Map(Vec<(Key, Node)>),
+    /// `!reference [.job, key, …]`, replaced by the referenced value before anything reads it.
+    Reference(Vec<String>),
+}
+
+/// A hash key and where it is written (unknown keywords are reported at their key).
+#[derive(Debug, Clone)]
+pub struct Key {
+    pub name: String,
+    pub at: Location,
+}
+
+impl Key {
+    pub fn new(name: impl Into<String>, at: Location) -> Key {
+        Key { name: name.into(), at }
+    }
+}
+
+/// Keys compare by name only.
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        self.name == other.name
+    }
+}
+
+impl PartialEq<str> for Key {
+    fn eq(&self, other: &str) -> bool {
+        self.name == other
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Node {
+    pub fn new(value: Value, at: Location) -> Node {
+        Node { value, at }
+    }
+
+    /// A plain scalar that YAML reads as null (`~`, `null`, or nothing).
+    pub fn is_null(&self) -> bool {
+        matches!(&self.value, Value::Scalar { text, plain: true } if matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+    }
+
+    pub fn as_map(&self) -> Option<&[(Key, Node)]> {
+        match &self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map()?.iter().rev().find(|(k, _)| **k == *key).map(|(_, v)| v)
+    }
+
+    /// The scalar's text, if it is a non-null scalar.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Scalar { text, .. } if !self.is_null() => Some(text),
+            _ => None,
+        }
+    }
+
+    /// What the value is, for error messages ("a string", "a hash", …).
+    pub fn kind(&self) -> &'static str {
+        match &self.value {
+            _ if self.is_null() => "null",
+            Value::Scalar { text, plain: true } if parse_bool(text).is_some() => "a boolean",
+            Value::Scalar { text, plain: true } if text.parse::<f64>().is_ok() => "a number",
+            Value::Scalar { .. } => "a string",
+            Value::Seq(_) => "an array",
+            Value::Map(_) => "a hash",
+            Value::Reference(_) => "a !reference",
+        }
+    }
+}
+
+/// YAML 1.1's booleans as Ruby's loader reads them (GitLab parses with Psych).
+pub fn parse_bool(text: &str) -> Option<bool> {
+    match text {
+        "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
+        "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
+        _ => None,
+    }
+}
+
+/// Parses one YAML document. An empty file is an empty hash.
+pub fn parse(file: &Arc<str>, source: &str) -> Result<Node, Diagnostic> {
+    let start = Location { file: file.clone(), line: 1, column: 1 };
+    if source.len() > MAX_FILE_BYTES {
+        return Err(Diagnostic::new(
+            start,
+            format!("the file is {} bytes; the limit is {MAX_FILE_BYTES}", source.len()),
+        ));
+    }
+    let mut builder =
+        Builder { file: file.clone(), anchors: HashMap::new(), nodes: 0, stack: Vec::new(), root: None, documents: 0 };
+    for event in Parser::new_from_str(source) {
+        let (event, span) = event.map_err(|e| {
+            let mark = e.marker();
+            Diagnostic::new(
+                Location { file: file.clone(), line: mark.line(), column: mark.col() + 1 },
+                format!("invalid YAML: {}", e.info()),
+            )
+        })?;
+        let at = Location { file: file.clone(), line: span.start.line(), column: span.start.col() + 1 };
+        builder.event(event, at)?;
+    }
+    Ok(builder.root.unwrap_or(Node::new(Value::Map(Vec::new()), start)))
+}
+
+/// A collection being built.
+enum Open {
+    Seq { items: Vec<Node>, at: Location, anchor: usize, reference: bool },
+    Map { entries: Vec<(Node, Node)>, key: Option<Node>, at: Location, anchor: usize },
+}
+
+struct Builder {
+    file: Arc<str>,
+    /// Anchored nodes with how many nodes each holds (so an alias can be charged its size).
+    anchors: HashMap<usize, (Node, usize)>,
+    nodes: usize,
+    stack: Vec<(Open, usize)>,
+    root: Option<Node>,
+    documents: usize,
+}
+
+impl Builder {
+    fn event(&mut self, event: Event<'_>, at: Location) -> Result<(), Diagnostic> {
+        match event {
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
+            Event::DocumentStart(..) => {
+                self.documents += 1;
+                if self.documents > 1 {
+                    return Err(Diagnostic::new(at, "a CI file holds one YAML document; remove the second `---`"));
+                }
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                let plain = style == ScalarStyle::Plain && tag.is_none();
+                if let Some(tag) = &tag
+                    && !tag.is_yaml_core_schema()
+                {
+                    return Err(Diagnostic::new(at, format!("unknown YAML tag `{}{}`", tag.handle(), tag.suffix())));
+                }
+                self.charge(1, &at)?;
+                let node = Node::new(Value::Scalar { text: text.into_owned(), plain }, at);
+                self.push(node, anchor, 1)?;
+            }
+            Event::SequenceStart(_, anchor, tag) => {
+                let reference = match &tag {
+                    None => false,
+                    Some(tag) if tag.handle() == "!" && tag.suffix() == "reference" => true,
+                    Some(tag) if tag.is_yaml_core_schema() => false,
+                    Some(tag) => {
+                        return Err(Diagnostic::new(
+                            at,
+                            format!("unknown YAML tag `{}{}`", tag.handle(), tag.suffix()),
+                        ));
+                    }
+                };
+                self.open(Open::Seq { items: Vec::new(), at, anchor, reference })?;
+            }
+            Event::MappingStart(_, anchor, tag) => {
+                if let Some(tag) = &tag
+                    && !tag.is_yaml_core_schema()
+                {
+                    return Err(Diagnostic::new(at, format!("unknown YAML tag `{}{}`", tag.handle(), tag.suffix())));
+                }
+                self.open(Open::Map { entries: Vec::new(), key: None, at, anchor })?;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (open, size) = self.stack.pop().expect("the parser balances collections");
+                let (node, anchor) = match open {
+                    Open::Seq { items, at, anchor, reference: false } => (Node::new(Value::Seq(items), at), anchor),
+                    Open::Seq { items, at, anchor, reference: true } => (reference(items, at)?, anchor),
+                    Open::Map { entries, at, anchor, .. } => (Node::new(Value::Map(merge_keys(entries)?), at), anchor),
+                };
+                self.push(node, anchor, size)?;
+            }
+            Event::Alias(id) => {
+                let Some((node, size)) = self.anchors.get(&id).cloned() else {
+                    return Err(Diagnostic::new(at, "alias to an unknown anchor"));
+                };
+                self.charge(size, &at)?;
+                // The alias stands where it is used; the value keeps its own positions inside.
+                self.push(Node { value: node.value, at }, 0, size)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn charge(&mut self, nodes: usize, at: &Location) -> Result<(), Diagnostic> {
+        self.nodes += nodes;
+        if self.nodes > MAX_NODES {
+            return Err(Diagnostic::new(
+                at.clone(),
+                format!("the document expands to more than {MAX_NODES} values (aliases repeat what they point to)"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, open: Open) -> Result<(), Diagnostic> {
+        if self.stack.len() >= MAX_DEPTH {
+            let at = match &open {
+                Open::Seq { at, .. } | Open::Map { at, .. } => at.clone(),
+            };
+            return Err(Diagnostic::new(at, format!("nesting deeper than {MAX_DEPTH} levels")));
+        }
+        self.charge(1, &Location { file: self.file.clone(), line: 0, column: 0 })?;
+        self.stack.push((open, 1));
+        Ok(())
+    }
+
+    /// Adds a finished node to the collection being built (or makes it the document).
+    fn push(&mut self, node: Node, anchor: usize, size: usize) -> Result<(), Diagnostic> {
+        if anchor != 0 {
+            self.anchors.insert(anchor, (node.clone(), size));
+        }
+        let Some((open, parent_size)) = self.stack.last_mut() else {
+            self.root = Some(node);
+            return Ok(());
+        };
+        *parent_size += size;
+        match open {
+            Open::Seq { items, .. } => items.push(node),
+            Open::Map { entries, key, .. } => match key.take() {
+                None => *key = Some(node),
+                Some(k) => entries.push((k, node)),
+            },
+        }
+        Ok(())
+    }
+}
+
+/// `!reference [.job, key, …]`: a sequence of names.
+fn reference(items: Vec<Node>, at: Location) -> Result<Node, Diagnostic> {
+    let mut path = Vec::new();
+    for item in &items {
+        match item.as_str() {
+            Some(name) if !matches!(item.value, Value::Seq(_) | Value::Map(_)) => path.push(name.to_owned()),
+            _ => {
+                return Err(Diagnostic::new(
+                    item.at.clone(),
+                    "a !reference holds names only, like `!reference [.setup, script]`",
+                ));
+            }
+        }
+    }
+    if path.is_empty() || path.len() > 10 {
+        return Err(Diagnostic::new(at, "a !reference names a job and up to nine keys inside it"));
+    }
+    Ok(Node::new(Value::Reference(path), at))
+}
+
+/// Turns the key nodes into strings and applies merge keys: `<<: *a` or `<<: [*a, *b]` adds the
+/// entries of the merged hashes that the mapping does not set itself (earlier hashes win).
+fn merge_keys(entries: Vec<(Node, Node)>) -> Result<Vec<(Key, Node)>, Diagnostic> {
+    let mut own: Vec<(Key, Node)> = Vec::with_capacity(entries.len());
+    let mut merged: Vec<(Key, Node)> = Vec::new();
+    for (key, value) in entries {
+        let name = match &key.value {
+            Value::Scalar { text, .. } => text.clone(),
+            _ => return Err(Diagnostic::new(key.at, "a key must be a string, not a collection")),
+        };
+        let is_merge = name == "<<" && matches!(key.value, Value::Scalar { plain: true, .. });
+        if !is_merge {
+            own.retain(|(k, _)| k.name != name);
+            own.push((Key::new(name, key.at), value));
+            continue;
+        }
+        let sources = match value.value {
+            Value::Map(_) => vec![value],
+            Value::Seq(items) => items,
+            _ => return Err(Diagnostic::new(value.at, "`<<` merges a hash or a list of hashes")),
+        };
+        for source in sources {
+            let Value::Map(source_entries) = source.value else {
+                return Err(Diagnostic::new(source.at, "`<<` merges a hash or a list of hashes"));
+            };
+            for (k, v) in source_entries {
+                if !merged.iter().any(|(m, _)| *m == k) {
+                    merged.push((k, v));
+                }
+            }
+        }
+    }
+    merged.retain(|(k, _)| !own.iter().any(|(o, _)| o == k));
+    merged.extend(own);
+    Ok(merged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(source: &str) -> Result<Node, Diagnostic> {
+        parse(&Arc::from(".gitlab-ci.yml"), source)
+    }
+
+    #[test]
+    fn positions_are_one_based() {
+        let root = load("build:\n  script: make\n").unwrap();
+        let script = root.get("build").unwrap().get("script").unwrap();
+        assert_eq!((script.at.line, script.at.column), (2, 11));
+        assert_eq!(script.as_str(), Some("make"));
+    }
+
+    #[test]
+    fn anchors_aliases_and_merge_keys() {
+        let root = load(".base: &base\n  image: alpine\n  tags: [a]\njob:\n  <<: *base\n  tags: [b]\n  script: *x\n");
+        assert!(root.unwrap_err().message.contains("unknown anchor"));
+        let root = load(".base: &base\n  image: alpine\n  tags: [a]\njob:\n  <<: *base\n  tags: [b]\n").unwrap();
+        let job = root.get("job").unwrap();
+        assert_eq!(job.get("image").unwrap().as_str(), Some("alpine"));
+        assert!(matches!(&job.get("tags").unwrap().value, Value::Seq(items) if items[0].as_str() == Some("b")));
+    }
+
+    #[test]
+    fn references_and_unknown_tags() {
+        let root = load("job:\n  script: !reference [.setup, script]\n").unwrap();
+        let script = root.get("job").unwrap().get("script").unwrap();
+        assert_eq!(script.value, Value::Reference(vec![".setup".into(), "script".into()]));
+        let error = load("job: !include foo.yml\n").unwrap_err();
+        assert!(error.message.contains("unknown YAML tag `!include`"), "{error:?}");
+    }
+
+    #[test]
+    fn alias_bombs_stop() {
+        let mut source = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for n in 1..9 {
+            let p = n - 1;
+            source.push_str(&format!(
+                "a{n}: &a{n} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let error = load(&source).unwrap_err();
+        assert!(error.message.contains("expands to more than"), "{error:?}");
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let error = load("job:\n  script: [a\n").unwrap_err();
+        assert!(error.message.starts_with("invalid YAML"), "{error:?}");
+        assert!(error.at.line >= 2);
+        assert!(load("a: 1\n---\nb: 2\n").unwrap_err().message.contains("one YAML document"));
+    }
+}
