@@ -11,6 +11,13 @@ pub struct Location {
     pub column: usize,
 }
 
+impl Location {
+    /// The start of a file, for problems with the file as a whole.
+    pub fn file(file: &str) -> Location {
+        Location { file: file.into(), line: 1, column: 1 }
+    }
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}", self.file, self.line, self.column)

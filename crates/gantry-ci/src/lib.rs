@@ -10,7 +10,9 @@ mod decode;
 pub mod error;
 pub mod expr;
 pub mod keywords;
+pub mod mask;
 pub mod plan;
+pub mod protocol;
 pub mod vars;
 pub mod yaml;
 

@@ -53,6 +53,52 @@ pub struct ServeArgs {
     /// The URL people use to reach this server (for links and clone URLs)
     #[arg(long, env = "GANTRY_EXTERNAL_URL", value_name = "URL")]
     pub external_url: Option<String>,
+    /// Do not start the built-in CI runner (jobs then need `gantry runner` agents)
+    #[arg(long, env = "GANTRY_NO_BUILTIN_RUNNER")]
+    pub no_builtin_runner: bool,
+    /// How the built-in runner runs jobs
+    #[arg(long, env = "GANTRY_BUILTIN_RUNNER_EXECUTOR", value_name = "shell|docker")]
+    pub builtin_runner_executor: Option<Executor>,
+    /// How many jobs the built-in runner runs at once
+    #[arg(long, env = "GANTRY_BUILTIN_RUNNER_CONCURRENT", value_name = "N")]
+    pub builtin_runner_concurrent: Option<usize>,
+    /// Seconds without a sign of life from a job's runner before the job fails as a runner
+    /// system failure
+    #[arg(long, env = "GANTRY_RUNNER_HEARTBEAT_TIMEOUT", value_name = "SECONDS")]
+    pub runner_heartbeat_timeout: Option<u64>,
+}
+
+/// How a runner runs jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Executor {
+    /// A shell in a fresh directory (isolated with bubblewrap when available)
+    Shell,
+    /// A container per job through the Docker Engine API
+    Docker,
+}
+
+/// Options of `gantry runner`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunnerArgs {
+    /// The Gantry server's URL
+    #[arg(long, env = "GANTRY_RUNNER_URL", value_name = "URL")]
+    pub url: String,
+    /// The runner's token (from `gantry admin create-runner` or `POST /api/v4/user/runners`)
+    #[arg(long, env = "GANTRY_RUNNER_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub token: String,
+    /// How jobs run
+    #[arg(long, env = "GANTRY_RUNNER_EXECUTOR", value_name = "shell|docker", default_value = "shell")]
+    pub executor: Executor,
+    /// How many jobs run at once
+    #[arg(long, env = "GANTRY_RUNNER_CONCURRENT", value_name = "N", default_value_t = 1)]
+    pub concurrent: usize,
+    /// Where job directories are made
+    #[arg(long, env = "GANTRY_RUNNER_BUILDS_DIR", value_name = "DIR", default_value = "builds")]
+    pub builds_dir: PathBuf,
+    /// The name the runner reports to the server
+    #[arg(long, env = "GANTRY_RUNNER_NAME", value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 /// The subset of `gantry.toml` we understand; unknown keys are an error so typos are caught.
@@ -64,6 +110,10 @@ struct ConfigFile {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     external_url: Option<String>,
+    builtin_runner: Option<bool>,
+    builtin_runner_executor: Option<Executor>,
+    builtin_runner_concurrent: Option<usize>,
+    runner_heartbeat_timeout: Option<u64>,
 }
 
 /// Where Gantry keeps its data.
@@ -81,6 +131,17 @@ pub struct ServeConfig {
     pub ssh_listen: SocketAddr,
     /// Without a trailing slash.
     pub external_url: String,
+    /// The built-in runner, unless turned off.
+    pub builtin_runner: Option<BuiltinRunner>,
+    /// How long a running job's runner may be silent.
+    pub runner_heartbeat_timeout: std::time::Duration,
+}
+
+/// The built-in runner's settings.
+#[derive(Debug, Clone, Copy)]
+pub struct BuiltinRunner {
+    pub executor: Executor,
+    pub concurrent: usize,
 }
 
 impl ServeConfig {
@@ -150,7 +211,29 @@ impl ServeConfig {
             )));
         }
         let external_url = external_url.trim_end_matches('/').to_owned();
-        Ok(ServeConfig { storage, listen, ssh_listen, external_url })
+        let builtin_on = !args.no_builtin_runner && file.builtin_runner.unwrap_or(true);
+        let concurrent = args.builtin_runner_concurrent.or(file.builtin_runner_concurrent).unwrap_or(4);
+        if concurrent == 0 || concurrent > 256 {
+            return Err(ConfigError::Invalid(format!(
+                "the built-in runner runs 1 to 256 jobs at once, not {concurrent}"
+            )));
+        }
+        let builtin_runner = builtin_on.then(|| BuiltinRunner {
+            executor: args.builtin_runner_executor.or(file.builtin_runner_executor).unwrap_or(Executor::Shell),
+            concurrent,
+        });
+        let heartbeat = args.runner_heartbeat_timeout.or(file.runner_heartbeat_timeout).unwrap_or(120);
+        if heartbeat == 0 {
+            return Err(ConfigError::Invalid("the runner heartbeat timeout must be at least one second".to_owned()));
+        }
+        Ok(ServeConfig {
+            storage,
+            listen,
+            ssh_listen,
+            external_url,
+            builtin_runner,
+            runner_heartbeat_timeout: std::time::Duration::from_secs(heartbeat),
+        })
     }
 }
 

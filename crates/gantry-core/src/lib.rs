@@ -1,6 +1,7 @@
 //! Gantry's operations with authorisation and transactions (see the README below).
 #![doc = include_str!("../README.md")]
 
+pub mod ci;
 pub mod code;
 mod error;
 pub mod manage;
@@ -62,6 +63,7 @@ pub struct Core {
     repos: Repositories,
     login_limiter: Arc<manage::accounts::LoginLimiter>,
     events: tokio::sync::broadcast::Sender<DomainEvent>,
+    ci: Arc<ci::CiState>,
 }
 
 /// Something that happened, for whoever listens: repository housekeeping now; pipelines,
@@ -69,14 +71,32 @@ pub struct Core {
 #[derive(Debug, Clone)]
 pub enum DomainEvent {
     /// A project's refs changed, by a push or from the web (branches and tags).
-    Pushed { project: ProjectId, user: Option<UserId>, updates: Vec<gantry_git::refcheck::RefUpdate> },
+    Pushed {
+        project: ProjectId,
+        user: Option<UserId>,
+        updates: Vec<gantry_git::refcheck::RefUpdate>,
+        /// Push options (`git push -o ci.skip`).
+        options: Vec<String>,
+    },
 }
 
 impl Core {
     /// Wraps an opened (migrated) database and the repository storage.
     pub fn new(db: Db, repos: Repositories) -> Core {
         let (events, _) = tokio::sync::broadcast::channel(1024);
-        Core { db, repos, login_limiter: Arc::default(), events }
+        Core {
+            db,
+            repos,
+            login_limiter: Arc::default(),
+            events,
+            ci: Arc::new(ci::CiState::new(ci::CiSettingsOfServer::default())),
+        }
+    }
+
+    /// Sets the server-wide CI settings (the external URL runners and jobs reach us at).
+    pub fn with_ci_settings(mut self, settings: ci::CiSettingsOfServer) -> Core {
+        self.ci = Arc::new(ci::CiState::new(settings));
+        self
     }
 
     /// Domain events from now on.

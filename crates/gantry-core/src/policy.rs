@@ -37,6 +37,14 @@ pub enum ProjectAction {
     Transfer,
     /// Delete the project.
     Delete,
+    /// See pipelines, jobs and their logs: like reading the code.
+    ReadPipelines,
+    /// Run, retry, cancel and play pipelines and jobs.
+    RunPipelines,
+    /// Change CI settings and variables, register and manage the project's runners.
+    ManageCi,
+    /// Delete pipelines.
+    DeletePipelines,
 }
 
 impl ProjectAction {
@@ -44,14 +52,15 @@ impl ProjectAction {
     pub fn required_level(self) -> AccessLevel {
         match self {
             ProjectAction::Read => AccessLevel::Guest,
-            ProjectAction::ReadCode => AccessLevel::Reporter,
-            ProjectAction::PushCode => AccessLevel::Developer,
+            ProjectAction::ReadCode | ProjectAction::ReadPipelines => AccessLevel::Reporter,
+            ProjectAction::PushCode | ProjectAction::RunPipelines => AccessLevel::Developer,
             ProjectAction::ManageProtectedBranches
             | ProjectAction::Update
             | ProjectAction::ManageMembers
             | ProjectAction::Archive
-            | ProjectAction::ChangePath => AccessLevel::Maintainer,
-            ProjectAction::Transfer | ProjectAction::Delete => AccessLevel::Owner,
+            | ProjectAction::ChangePath
+            | ProjectAction::ManageCi => AccessLevel::Maintainer,
+            ProjectAction::Transfer | ProjectAction::Delete | ProjectAction::DeletePipelines => AccessLevel::Owner,
         }
     }
 }
@@ -163,9 +172,10 @@ pub async fn authorize_project_in(
     if level.is_none() && !open {
         return Err(CoreError::NotFound("project"));
     }
-    let is_read = action == ProjectAction::Read || (action == ProjectAction::ReadCode && open);
+    let is_read = action == ProjectAction::Read
+        || (matches!(action, ProjectAction::ReadCode | ProjectAction::ReadPipelines) && open);
     check_level(actor, level, action.required_level(), is_read, "project")?;
-    if action == ProjectAction::PushCode && project.archived {
+    if matches!(action, ProjectAction::PushCode | ProjectAction::RunPipelines) && project.archived {
         return Err(CoreError::Forbidden("this project is archived: its repository is read-only".to_owned()));
     }
     Ok(level)

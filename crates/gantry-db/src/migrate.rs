@@ -27,6 +27,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_ssh_keys.sql"),
         postgres: include_str!("../migrations/postgres/0003_ssh_keys.sql"),
     },
+    Migration {
+        version: 4,
+        sqlite: include_str!("../migrations/sqlite/0004_ci.sql"),
+        postgres: include_str!("../migrations/postgres/0004_ci.sql"),
+    },
 ];
 
 impl Db {

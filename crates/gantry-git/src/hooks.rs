@@ -75,17 +75,41 @@ fn is_ancestor(git: &Path, old: &str, new: &str) -> bool {
         .is_ok_and(|status| status.success())
 }
 
-/// The post-receive hook: appends the update lines to the report file.
-pub fn post_receive(mut input: impl BufRead, report: &Path) -> std::io::Result<()> {
+/// The post-receive hook: appends the update lines, and the push options (`git push -o …`)
+/// as `option <value>` lines, to the report file.
+pub fn post_receive(mut input: impl BufRead, options: &[String], report: &Path) -> std::io::Result<()> {
     let mut lines = String::new();
     input.read_to_string(&mut lines)?;
+    for option in options {
+        lines.push_str("option ");
+        lines.push_str(&option.replace('\n', " "));
+        lines.push('\n');
+    }
     let mut file = std::fs::OpenOptions::new().create(true).append(true).open(report)?;
     file.write_all(lines.as_bytes())
 }
 
-/// The updates a post-receive hook reported (lines that do not parse are skipped).
-pub fn read_report(report: &str) -> Vec<RefUpdate> {
-    report.lines().filter_map(RefUpdate::parse).collect()
+/// What a post-receive hook reported about one push.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PushReport {
+    pub updates: Vec<RefUpdate>,
+    /// Push options (`ci.skip`, …), each once.
+    pub options: Vec<String>,
+}
+
+/// Reads a post-receive report (lines that do not parse are skipped).
+pub fn read_report(report: &str) -> PushReport {
+    let mut result = PushReport::default();
+    for line in report.lines() {
+        if let Some(option) = line.strip_prefix("option ") {
+            if !result.options.iter().any(|o| o == option) {
+                result.options.push(option.to_owned());
+            }
+        } else if let Some(update) = RefUpdate::parse(line) {
+            result.updates.push(update);
+        }
+    }
+    result
 }
 
 #[cfg(test)]
@@ -118,8 +142,10 @@ mod tests {
         assert!(script.ends_with("exec '/opt/it'\\''s here/gantry' hook pre-receive\n"), "{script}");
         let report = dir.path().join("report");
         let line = format!("{ZERO_OID} {} refs/heads/main\n", "c".repeat(40));
-        post_receive(line.as_bytes(), &report).unwrap();
-        post_receive(line.as_bytes(), &report).unwrap();
-        assert_eq!(read_report(&std::fs::read_to_string(&report).unwrap()).len(), 2);
+        post_receive(line.as_bytes(), &[], &report).unwrap();
+        post_receive(line.as_bytes(), &["ci.skip".to_owned()], &report).unwrap();
+        let read = read_report(&std::fs::read_to_string(&report).unwrap());
+        assert_eq!(read.updates.len(), 2);
+        assert_eq!(read.options, ["ci.skip"]);
     }
 }

@@ -2,6 +2,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod blame;
+mod ci_inputs;
 mod command;
 pub mod diff;
 pub mod hooks;

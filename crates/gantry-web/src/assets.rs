@@ -5,6 +5,7 @@ use axum::response::IntoResponse;
 
 const STYLESHEET: &str = include_str!("../assets/style.css");
 const CODE_SCRIPT: &str = include_str!("../assets/code.js");
+const CI_SCRIPT: &str = include_str!("../assets/ci.js");
 
 /// `/assets/style.css`, cacheable for a day.
 pub async fn stylesheet() -> impl IntoResponse {
@@ -24,5 +25,14 @@ pub async fn code_script() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")],
         CODE_SCRIPT,
+    )
+}
+
+/// `/assets/ci.js`: live job logs, log sections and the pipeline graph's lines (the pages work
+/// without it).
+pub async fn ci_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")],
+        CI_SCRIPT,
     )
 }

@@ -7,7 +7,9 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodFilter, on};
 
-use crate::api::{files, groups, keys, members, openapi, projects, repository, tokens, users};
+use crate::api::{
+    files, groups, keys, members, openapi, pipelines, projects, repository, runner_protocol, runners, tokens, users,
+};
 use crate::ui;
 use crate::{AppState, assets, git_http, health, metrics};
 
@@ -26,6 +28,8 @@ pub enum RouteScope {
     Git,
     /// Health, readiness, metrics and static assets.
     Public,
+    /// The runner protocol under `/api/v4`: runner and job tokens, no user credentials.
+    Runner,
 }
 
 /// One route: method, path pattern (axum syntax), scope and a one-line summary.
@@ -99,6 +103,7 @@ fn top_level() -> Table {
         .get("/assets/style.css", "Stylesheet", assets::stylesheet)
         .get("/assets/highlight.css", "Colours of highlighted code", assets::highlight_stylesheet)
         .get("/assets/code.js", "Line-range selection on file pages", assets::code_script)
+        .get("/assets/ci.js", "Live job logs and the pipeline graph", assets::ci_script)
         .scope(RouteScope::Api)
         .get("/api/v4/openapi.json", "This document", openapi::openapi)
         .get("/api/v4/user", "The authenticated user", users::current_user)
@@ -201,6 +206,57 @@ fn top_level() -> Table {
             "Unprotect a branch or pattern",
             repository::unprotect_branch,
         )
+        .get(
+            "/api/v4/projects/{id}/pipelines",
+            "List pipelines (status, ref, sha, source, username)",
+            pipelines::list_pipelines,
+        )
+        .post("/api/v4/projects/{id}/pipeline", "Run a pipeline (ref, variables)", pipelines::create_pipeline)
+        .get("/api/v4/projects/{id}/pipelines/{pipeline_id}", "Get a pipeline", pipelines::get_pipeline)
+        .delete("/api/v4/projects/{id}/pipelines/{pipeline_id}", "Delete a pipeline", pipelines::delete_pipeline)
+        .post(
+            "/api/v4/projects/{id}/pipelines/{pipeline_id}/retry",
+            "Retry a pipeline's failed and canceled jobs",
+            pipelines::retry_pipeline,
+        )
+        .post(
+            "/api/v4/projects/{id}/pipelines/{pipeline_id}/cancel",
+            "Cancel a pipeline's unfinished jobs",
+            pipelines::cancel_pipeline,
+        )
+        .get(
+            "/api/v4/projects/{id}/pipelines/{pipeline_id}/jobs",
+            "List a pipeline's jobs (scope[], include_retried)",
+            pipelines::pipeline_jobs,
+        )
+        .get(
+            "/api/v4/projects/{id}/pipelines/{pipeline_id}/variables",
+            "The variables a pipeline was run with",
+            pipelines::pipeline_variables_of,
+        )
+        .get("/api/v4/projects/{id}/jobs", "List jobs (scope[])", pipelines::list_jobs)
+        .get("/api/v4/projects/{id}/jobs/{job_id}", "Get a job", pipelines::get_job)
+        .get("/api/v4/projects/{id}/jobs/{job_id}/trace", "A job's log as text", pipelines::job_trace)
+        .post("/api/v4/projects/{id}/jobs/{job_id}/retry", "Retry a job", pipelines::retry_job)
+        .post("/api/v4/projects/{id}/jobs/{job_id}/cancel", "Cancel a job", pipelines::cancel_job)
+        .post("/api/v4/projects/{id}/jobs/{job_id}/play", "Start a manual job", pipelines::play_job)
+        .get("/api/v4/projects/{id}/ci/lint", "Check the project's CI file at a ref (ref)", pipelines::lint_project)
+        .post("/api/v4/projects/{id}/ci/lint", "Check a CI configuration (content, ref)", pipelines::lint_content)
+        .get("/api/v4/projects/{id}/runners", "Runners that may run the project's jobs", runners::project_runners)
+        .post(
+            "/api/v4/user/runners",
+            "Create a runner and get its token (runner_type, group_id, project_id, tag_list, run_untagged)",
+            runners::create_runner,
+        )
+        .get("/api/v4/runners", "Runners you manage", runners::list_runners)
+        .get("/api/v4/runners/all", "Every runner (administrators)", runners::list_all_runners)
+        .get("/api/v4/runners/{runner_id}", "Get a runner", runners::get_runner)
+        .put(
+            "/api/v4/runners/{runner_id}",
+            "Change a runner (description, tag_list, paused, run_untagged)",
+            runners::update_runner,
+        )
+        .delete("/api/v4/runners/{runner_id}", "Delete a runner", runners::delete_runner)
         .get("/api/v4/personal_access_tokens", "List your personal access tokens", tokens::list_tokens)
         .get("/api/v4/personal_access_tokens/{token_id}", "Get a personal access token", tokens::get_token)
         .delete("/api/v4/personal_access_tokens/{token_id}", "Revoke a personal access token", tokens::revoke_token)
@@ -208,6 +264,19 @@ fn top_level() -> Table {
             "/api/v4/user/personal_access_tokens",
             "Create a personal access token for yourself",
             tokens::create_token,
+        )
+        .scope(RouteScope::Runner)
+        .post("/api/v4/runners/verify", "Check a runner token (runners)", runner_protocol::verify)
+        .post(
+            "/api/v4/jobs/request",
+            "Ask for a job, held open until one is pending (runners)",
+            runner_protocol::request_job,
+        )
+        .put("/api/v4/jobs/{job_id}", "Report a job's state or heartbeat (JOB-TOKEN)", runner_protocol::update_job)
+        .patch(
+            "/api/v4/jobs/{job_id}/trace",
+            "Append to a job's log (JOB-TOKEN, Content-Range)",
+            runner_protocol::append_trace,
         )
         .scope(RouteScope::Ui)
         .get("/", "Home: the dashboard, or the sign-in page", ui::dashboard::home)
@@ -281,6 +350,20 @@ fn project_pages() -> Table {
         .get("/archive/{*rest}", "Download the files at a ref (.tar.gz, .tar, .zip)", ui::code::archive)
         .get("/compare", "Compare two branches, tags or commits", ui::history::compare_form)
         .get("/compare/{spec}", "What changed from one ref to another (from...to)", ui::history::compare)
+        .get("/pipelines", "Pipelines (status, ref)", ui::pipelines::pipelines)
+        .post("/pipelines", "Run a pipeline", ui::pipelines::run_pipeline)
+        .get("/pipelines/new", "Run pipeline form", ui::pipelines::new_pipeline_form)
+        .get("/pipelines/{pipeline_id}", "A pipeline: its stages and jobs", ui::pipelines::pipeline)
+        .post("/pipelines/{pipeline_id}/cancel", "Cancel a pipeline", ui::pipelines::cancel_pipeline)
+        .post("/pipelines/{pipeline_id}/retry", "Retry a pipeline's failed jobs", ui::pipelines::retry_pipeline)
+        .post("/pipelines/{pipeline_id}/delete", "Delete a pipeline", ui::pipelines::delete_pipeline)
+        .get("/jobs", "Jobs (status)", ui::pipelines::jobs)
+        .get("/jobs/{job_id}", "A job and its log", ui::pipelines::job)
+        .get("/jobs/{job_id}/raw", "A job's log as text", ui::pipelines::job_raw)
+        .get("/jobs/{job_id}/stream", "A job's log, live (Server-Sent Events)", ui::pipelines::job_stream)
+        .post("/jobs/{job_id}/cancel", "Cancel a job", ui::pipelines::cancel_job)
+        .post("/jobs/{job_id}/retry", "Retry a job", ui::pipelines::retry_job)
+        .post("/jobs/{job_id}/play", "Start a manual job", ui::pipelines::play_job)
         .get("/branches", "Branches", ui::repository::branches)
         .post("/branches", "Create a branch", ui::repository::create_branch)
         .post("/branches/delete", "Delete a branch", ui::repository::delete_branch)

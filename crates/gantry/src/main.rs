@@ -8,6 +8,8 @@ use std::net::SocketAddr;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use gantry_config::{ServeArgs, ServeConfig, StorageArgs, StorageConfig};
+use gantry_core::ci::CiSettingsOfServer;
+use gantry_core::ci::runners::{RunnerRegistration, RunnerScope};
 use gantry_core::manage::accounts::NewAccount;
 use gantry_core::manage::tokens::parse_expiry_date;
 use gantry_core::{Core, Repositories};
@@ -36,6 +38,8 @@ enum Command {
         #[command(flatten)]
         storage: StorageArgs,
     },
+    /// Run a CI runner agent that takes jobs from a Gantry server
+    Runner(gantry_config::RunnerArgs),
     /// Work with CI files on a laptop: `gantry ci lint`
     Ci {
         #[command(subcommand)]
@@ -96,6 +100,20 @@ enum AdminCommand {
         #[arg(long)]
         expires_at: Option<String>,
     },
+    /// Register a CI runner and print its token (only the token) on standard output
+    CreateRunner {
+        /// Comma-separated tags; jobs with tags run only on runners that have all of them
+        #[arg(long, value_delimiter = ',')]
+        tags: Vec<String>,
+        /// Make a project runner for this project (full path); an instance runner otherwise
+        #[arg(long, value_name = "PATH")]
+        project: Option<String>,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Only take jobs with tags
+        #[arg(long)]
+        tagged_only: bool,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -127,6 +145,7 @@ fn main() -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Admin { command, storage } => admin(StorageConfig::load(&storage)?, command).await,
+            Command::Runner(args) => runner(args).await,
             Command::Hook { .. } | Command::Ci { .. } => unreachable!("handled before the runtime starts"),
         }
     })
@@ -151,7 +170,11 @@ fn run_hook(hook: HookCommand) -> i32 {
         }
         HookCommand::PostReceive => {
             let Some(report) = std::env::var_os(hooks::REPORT_ENV) else { return 0 };
-            match hooks::post_receive(stdin, std::path::Path::new(&report)) {
+            // receive-pack hands the client's push options (`git push -o ci.skip`) over this way.
+            let count = std::env::var("GIT_PUSH_OPTION_COUNT").ok().and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
+            let options: Vec<String> =
+                (0..count.min(100)).filter_map(|i| std::env::var(format!("GIT_PUSH_OPTION_{i}")).ok()).collect();
+            match hooks::post_receive(stdin, &options, std::path::Path::new(&report)) {
                 Ok(()) => 0,
                 Err(error) => {
                     eprintln!("Gantry: the push went through but could not be recorded: {error}");
@@ -172,7 +195,10 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let program = std::env::current_exe().context("cannot find the gantry program for git's hooks")?;
     hooks::install(repos.hooks_dir(), &program)
         .with_context(|| format!("cannot write git hooks into {}", repos.hooks_dir().display()))?;
-    let core = Core::new(db.clone(), repos);
+    let core = Core::new(db.clone(), repos).with_ci_settings(CiSettingsOfServer {
+        external_url: config.external_url.clone(),
+        runner_silence: config.runner_heartbeat_timeout,
+    });
     let web = WebConfig {
         external_url: config.external_url.clone(),
         ssh_host: config.ssh_listen.to_string(),
@@ -201,7 +227,22 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             .await
         }
     });
-    let ssh = tokio::spawn(gantry_ssh::serve(core, ssh_listener, host_key, async move {
+    let ci = tokio::spawn({
+        let core = core.clone();
+        let events = core.subscribe();
+        let mut stopped = stopped.clone();
+        async move {
+            core.run_ci(events, async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            })
+            .await
+        }
+    });
+    let builtin_runner = match config.builtin_runner {
+        Some(settings) => Some(start_builtin_runner(&core, &config, settings, stopped.clone()).await?),
+        None => None,
+    };
+    let ssh = tokio::spawn(gantry_ssh::serve(core.clone(), ssh_listener, host_key, async move {
         let mut stopped = stopped;
         let _ = stopped.wait_for(|stop| *stop).await;
     }));
@@ -210,15 +251,101 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         "gantry is ready"
     );
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            let _ = stop.send(true);
+        .with_graceful_shutdown({
+            let core = core.clone();
+            async move {
+                shutdown_signal().await;
+                core.stop_ci();
+                let _ = stop.send(true);
+            }
         })
         .await?;
     ssh.await.context("the SSH server stopped unexpectedly")??;
     housekeeping.await.context("repository housekeeping stopped unexpectedly")?;
+    ci.await.context("the CI scheduler stopped unexpectedly")?;
+    if let Some(runner) = builtin_runner {
+        match runner.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(error = %error, "the built-in runner stopped with an error"),
+            Err(error) => tracing::error!(error = %error, "the built-in runner stopped unexpectedly"),
+        }
+    }
     db.close().await;
     tracing::info!("gantry stopped");
+    Ok(())
+}
+
+/// Starts the in-process runner: the same agent as `gantry runner`, talking to this server over
+/// loopback with a token renewed at each start. Its jobs cannot see the data directory.
+async fn start_builtin_runner(
+    core: &Core,
+    config: &ServeConfig,
+    settings: gantry_config::BuiltinRunner,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<Result<(), gantry_runner::RunnerError>>> {
+    if settings.executor == gantry_config::Executor::Docker {
+        bail!("the docker executor is not available yet; use --builtin-runner-executor shell or --no-builtin-runner");
+    }
+    let concurrent = i64::try_from(settings.concurrent).unwrap_or(1);
+    let token = core.builtin_runner_token(concurrent).await.context("cannot register the built-in runner")?;
+    let data_dir = std::path::absolute(&config.storage.data_dir).context("cannot resolve the data directory")?;
+    let builds_dir = data_dir.join("builds");
+    let isolation = gantry_runner::detect_isolation(vec![data_dir]);
+    if isolation == gantry_runner::Isolation::None {
+        tracing::warn!(
+            "!!! NO JOB ISOLATION: bubblewrap (bwrap) is not available, so jobs of the built-in runner run as this \
+             server's user and can read its data directory, database and keys. Install bubblewrap, or run \
+             `gantry serve --no-builtin-runner` and use `gantry runner` on another host. !!!"
+        );
+    }
+    let host = match config.listen.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => std::net::IpAddr::from([127, 0, 0, 1]),
+        ip if ip.is_unspecified() => std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    let runner = gantry_runner::RunnerConfig {
+        url: format!("http://{}", SocketAddr::new(host, config.listen.port())),
+        token,
+        name: "gantry-builtin".to_owned(),
+        concurrent: settings.concurrent,
+        builds_dir,
+        executor: gantry_runner::ExecutorKind::Shell,
+        isolation,
+        heartbeat: std::time::Duration::from_secs(10),
+    };
+    Ok(tokio::spawn(gantry_runner::run(runner, async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    })))
+}
+
+/// `gantry runner`: an agent on this host taking jobs from a server until stopped.
+async fn runner(args: gantry_config::RunnerArgs) -> anyhow::Result<()> {
+    if args.executor == gantry_config::Executor::Docker {
+        bail!("the docker executor is not available yet; use --executor shell");
+    }
+    if args.concurrent == 0 {
+        bail!("--concurrent must be at least 1");
+    }
+    let url = args.url.trim_end_matches('/').to_owned();
+    gantry_runner::verify(&url, &args.token).await.context("the server did not accept this runner")?;
+    let builds_dir = std::path::absolute(&args.builds_dir).context("cannot resolve --builds-dir")?;
+    let host = std::process::Command::new("hostname")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    let config = gantry_runner::RunnerConfig {
+        url,
+        token: args.token,
+        name: args.name.or(host).filter(|n| !n.is_empty()).unwrap_or_else(|| "gantry-runner".to_owned()),
+        concurrent: args.concurrent,
+        builds_dir,
+        executor: gantry_runner::ExecutorKind::Shell,
+        isolation: gantry_runner::Isolation::None,
+        heartbeat: std::time::Duration::from_secs(10),
+    };
+    tracing::info!(url = %config.url, concurrent = config.concurrent, "runner started");
+    gantry_runner::run(config, shutdown_signal()).await?;
+    tracing::info!("runner stopped");
     Ok(())
 }
 
@@ -287,6 +414,32 @@ async fn admin(storage: StorageConfig, command: AdminCommand) -> anyhow::Result<
             let expires = expires_at.as_deref().map(parse_expiry_date).transpose()?;
             let created = core.create_token_as_operator(&username, &name, &scopes, expires).await?;
             println!("{}", created.secret);
+        }
+        AdminCommand::CreateRunner { tags, project, description, tagged_only } => {
+            let scope = match project {
+                Some(path) => {
+                    let project = core
+                        .find_project_as_operator(&path)
+                        .await?
+                        .with_context(|| format!("there is no project at {path}"))?;
+                    RunnerScope::Project(project.id)
+                }
+                None => RunnerScope::Instance,
+            };
+            let tags: Vec<String> = tags.into_iter().filter(|t| !t.trim().is_empty()).collect();
+            if tagged_only && tags.is_empty() {
+                bail!("--tagged-only needs --tags");
+            }
+            let registration = RunnerRegistration {
+                scope,
+                description,
+                tags,
+                run_untagged: !tagged_only,
+                paused: false,
+                max_concurrent: 0,
+            };
+            let (_, token) = core.create_runner_as_operator(registration).await?;
+            println!("{token}");
         }
     }
     core.db().close().await;

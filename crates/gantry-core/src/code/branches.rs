@@ -221,7 +221,12 @@ impl Core {
         let mut conn = self.db.conn().await?;
         let user = actor.user().map(|u| u.id);
         push_events::insert_push_event(&mut conn, project.id, user, &update.name, &update.old, &update.new).await?;
-        self.emit(crate::DomainEvent::Pushed { project: project.id, user, updates: vec![update.clone()] });
+        self.emit(crate::DomainEvent::Pushed {
+            project: project.id,
+            user,
+            updates: vec![update.clone()],
+            options: Vec::new(),
+        });
         tracing::info!(project.id = %project.id, r#ref = %update.name, "ref changed from the web");
         Ok(())
     }

@@ -33,12 +33,17 @@ pub enum GitCredential {
     User(UserRow),
     /// A personal access token: the user's rights, within the token's scopes.
     Token(UserRow, TokenScopes),
+    /// A running CI job's token (`gitlab-ci-token`): fetches from the job's own project only.
+    Job {
+        job_id: i64,
+        project: gantry_types::ProjectId,
+    },
 }
 
 impl GitCredential {
     fn actor(&self) -> Actor {
         match self {
-            GitCredential::Anonymous => Actor::Anonymous,
+            GitCredential::Anonymous | GitCredential::Job { .. } => Actor::Anonymous,
             GitCredential::User(user) | GitCredential::Token(user, _) => Actor::User(user.clone()),
         }
     }
@@ -57,6 +62,10 @@ impl Core {
     /// Checks git's Basic credentials: a personal access token as the password (any
     /// username), or the username (or e-mail) and password.
     pub async fn authenticate_git(&self, login: &str, secret: &str, client: &str) -> CoreResult<GitCredential> {
+        if secret.starts_with(crate::ci::JOB_TOKEN_PREFIX) {
+            let job = self.authenticate_job_token(secret).await?;
+            return Ok(GitCredential::Job { job_id: job.id, project: job.project_id });
+        }
         if secret.starts_with(crate::manage::tokens::TOKEN_PREFIX) {
             return match self.authenticate_token(secret).await? {
                 Ok((user, token)) => {
@@ -100,7 +109,19 @@ impl Core {
             GitOperation::Fetch => ProjectAction::ReadCode,
             GitOperation::Push => ProjectAction::PushCode,
         };
-        let level = authorize_project(&mut conn, &actor, &project, action).await?;
+        let level = match credential {
+            // A job reads its own project's code, whatever the project's visibility.
+            GitCredential::Job { project: job_project, .. } => {
+                if operation != GitOperation::Fetch {
+                    return Err(CoreError::Forbidden("a job token cannot push".to_owned()));
+                }
+                if *job_project != project.id {
+                    return Err(CoreError::NotFound("project"));
+                }
+                Some(gantry_types::AccessLevel::Reporter)
+            }
+            _ => authorize_project(&mut conn, &actor, &project, action).await?,
+        };
         let push = match operation {
             GitOperation::Fetch => None,
             GitOperation::Push => {
@@ -138,17 +159,18 @@ impl Core {
         let Some(push) = &permit.push else { return };
         let report = tokio::fs::read_to_string(&push.report_file).await.unwrap_or_default();
         let _ = tokio::fs::remove_file(&push.report_file).await;
-        let updates = gantry_git::hooks::read_report(&report);
-        if !git_succeeded && updates.is_empty() {
+        let report = gantry_git::hooks::read_report(&report);
+        if !git_succeeded && report.updates.is_empty() {
             return;
         }
-        if let Err(error) = self.record_push(permit, &updates).await {
+        if let Err(error) = self.record_push(permit, &report.updates, &report.options).await {
             tracing::error!(error = %error, project.id = %permit.project.id, "cannot record a push");
         }
     }
 
-    /// Records the ref updates a push made (as its post-receive hook reported them).
-    pub async fn record_push(&self, permit: &GitPermit, updates: &[RefUpdate]) -> CoreResult<()> {
+    /// Records the ref updates a push made (as its post-receive hook reported them), with the
+    /// push options the client sent.
+    pub async fn record_push(&self, permit: &GitPermit, updates: &[RefUpdate], options: &[String]) -> CoreResult<()> {
         if updates.is_empty() {
             return Ok(());
         }
@@ -160,7 +182,12 @@ impl Core {
         }
         tx.commit().await.map_err(gantry_db::DbError::from)?;
         tracing::info!(project.id = %permit.project.id, refs = updates.len(), "push recorded");
-        self.emit(crate::DomainEvent::Pushed { project: permit.project.id, user, updates: updates.to_vec() });
+        self.emit(crate::DomainEvent::Pushed {
+            project: permit.project.id,
+            user,
+            updates: updates.to_vec(),
+            options: options.to_vec(),
+        });
         Ok(())
     }
 }

@@ -6,8 +6,11 @@ pub mod groups;
 pub mod keys;
 pub mod members;
 pub mod openapi;
+pub mod pipelines;
 pub mod projects;
 pub mod repository;
+pub mod runner_protocol;
+pub mod runners;
 pub mod tokens;
 pub mod types;
 pub mod users;
@@ -180,12 +183,13 @@ pub fn visibility(value: Option<&str>) -> ApiResult<Option<gantry_types::Visibil
     }
 }
 
-/// Lenient boolean for query parameters (`true`/`false`/`1`/`0`).
+/// Lenient boolean for query parameters (`true`/`false`/`1`/`0`, any case: Python clients
+/// send `True`).
 pub fn flag(value: Option<&str>) -> ApiResult<Option<bool>> {
-    match value {
+    match value.map(str::to_ascii_lowercase).as_deref() {
         None | Some("") => Ok(None),
         Some("true" | "1") => Ok(Some(true)),
         Some("false" | "0") => Ok(Some(false)),
-        Some(other) => Err(AppError::BadRequest(format!("expected true or false, not '{other}'")).into()),
+        Some(_) => Err(AppError::BadRequest(format!("expected true or false, not '{}'", value.unwrap_or(""))).into()),
     }
 }

@@ -9,7 +9,7 @@ use crate::router::{RouteScope, route_table};
 /// Builds the document.
 pub fn document() -> Value {
     let mut paths = Map::new();
-    for route in route_table().into_iter().filter(|r| r.scope == RouteScope::Api) {
+    for route in route_table().into_iter().filter(|r| matches!(r.scope, RouteScope::Api | RouteScope::Runner)) {
         let path = route.path.trim_start_matches("/api/v4");
         let parameters: Vec<Value> = path
             .split('/')

@@ -3,6 +3,7 @@
 
 mod api;
 mod bad_input;
+mod ci;
 mod code;
 mod keys;
 mod repository;

@@ -28,6 +28,11 @@ enum Need {
     Role(AccessLevel),
     /// As `Role`, but the route first asks anonymous visitors to sign in.
     SignedInRole(AccessLevel),
+    /// Managing the fixture's project runner: anonymous visitors are asked to sign in, anyone
+    /// below Maintainer is told it does not exist.
+    RunnerManager,
+    /// The runner protocol: user credentials count for nothing (401 or 403 for everyone).
+    RunnerToken,
 }
 
 fn need(route: &RouteInfo) -> Need {
@@ -36,6 +41,18 @@ fn need(route: &RouteInfo) -> Need {
     let m = route.method.as_str();
     match (route.scope, m, route.path) {
         (RouteScope::Public, _, _) => Anyone,
+        (RouteScope::Runner, _, _) => RunnerToken,
+        (RouteScope::Api, "POST", "/api/v4/user/runners") => SignedInRole(Maintainer),
+        (RouteScope::Api, "GET", "/api/v4/runners") => SignedIn,
+        (RouteScope::Api, "GET", "/api/v4/runners/all") => Admin,
+        (RouteScope::Api, _, "/api/v4/runners/{runner_id}") => RunnerManager,
+        (RouteScope::Api, "GET", "/api/v4/projects/{id}/runners") => Role(Maintainer),
+        (RouteScope::Api, "DELETE", "/api/v4/projects/{id}/pipelines/{pipeline_id}") => Role(Owner),
+        (RouteScope::Api, "GET", p) if p.contains("/pipelines") || p.contains("/jobs") || p.contains("/ci/lint") => {
+            Role(Reporter)
+        }
+        (RouteScope::Api, "POST", "/api/v4/projects/{id}/ci/lint") => Role(Reporter),
+        (RouteScope::Api, "POST", p) if p.contains("/pipeline") || p.contains("/jobs/") => Role(Developer),
         (RouteScope::Api, "GET", "/api/v4/openapi.json" | "/api/v4/groups" | "/api/v4/projects") => Anyone,
         (RouteScope::Api, "GET", "/api/v4/user" | "/api/v4/users" | "/api/v4/users/{user_id}") => SignedIn,
         (RouteScope::Api, "GET", "/api/v4/users/{user_id}/keys") => SignedIn,
@@ -87,6 +104,12 @@ fn need(route: &RouteInfo) -> Need {
         (RouteScope::ProjectPage, _, "/settings" | "/archive" | "/unarchive") => Role(Maintainer),
         (RouteScope::ProjectPage, _, "/transfer" | "/delete") => Role(Owner),
         (RouteScope::ProjectPage, "GET", "/branches" | "/tags") => Role(Reporter),
+        (RouteScope::ProjectPage, "GET", "/pipelines/new") => Role(Developer),
+        (RouteScope::ProjectPage, "POST", "/pipelines/{pipeline_id}/delete") => Role(Owner),
+        (RouteScope::ProjectPage, "GET", p) if p.starts_with("/pipelines") || p.starts_with("/jobs") => Role(Reporter),
+        (RouteScope::ProjectPage, "POST", p) if p.starts_with("/pipelines") || p.starts_with("/jobs") => {
+            Role(Developer)
+        }
         (RouteScope::ProjectPage, "GET", "/refs/switch") => Role(Guest),
         (RouteScope::ProjectPage, "GET", p)
             if [
@@ -132,11 +155,14 @@ struct Fixture {
     other_group: NamespaceRow,
     owner_token_id: i64,
     owner_key_id: i64,
+    /// A pipeline (with one pending job) and a project runner, for the CI routes.
+    pipeline: Option<(i64, i64)>,
+    runner_id: i64,
 }
 
 /// `with_code`: the project's repository gets a commit on `main` and a tag `v1` (only for the
 /// routes that need them: writing commits costs a few git processes).
-async fn fixture(app: &TestApp, people: &People, n: usize, with_code: bool) -> Fixture {
+async fn fixture(app: &TestApp, people: &People, n: usize, with_code: bool, with_ci: bool) -> Fixture {
     let owner = Actor::User(people.owner.user.clone());
     let core = &app.core;
     let group = core
@@ -178,6 +204,34 @@ async fn fixture(app: &TestApp, people: &People, n: usize, with_code: bool) -> F
     if with_code {
         core.create_tag(&owner, &project, "v1", "main", "").await.unwrap();
     }
+    let pipeline = if with_ci {
+        let author = gantry_git::Author { name: "Sweep", email: "sweep@example.com" };
+        let ci = b"job:\n  script: echo hi\n";
+        let sha = core.repos().initial_commit(project.id, "main", ".gitlab-ci.yml", ci, "ci", &author).await.unwrap();
+        let request = gantry_core::ci::create::PipelineRequest {
+            ref_name: "main".into(),
+            is_tag: false,
+            sha,
+            before_sha: gantry_git::ZERO_OID.into(),
+            source: "push",
+            user: Some(people.owner.user.clone()),
+            variables: Vec::new(),
+        };
+        let pipeline = core.create_pipeline(&project, request).await.unwrap().unwrap();
+        let (_, jobs) = core.pipeline(&owner, &project, pipeline.id).await.unwrap();
+        Some((pipeline.id, jobs[0].id))
+    } else {
+        None
+    };
+    let registration = gantry_core::ci::runners::RunnerRegistration {
+        scope: gantry_core::ci::runners::RunnerScope::Project(project.id),
+        description: format!("sweep {n}"),
+        tags: Vec::new(),
+        run_untagged: true,
+        paused: false,
+        max_concurrent: 0,
+    };
+    let (runner, _) = core.create_runner_as_operator(registration).await.unwrap();
     for (level, user) in people.members.iter().chain([(AccessLevel::Guest, people.victim.clone())].iter()) {
         core.add_member(&owner, MemberTarget::Group(&group), user.user.id, *level, None).await.unwrap();
     }
@@ -199,7 +253,15 @@ async fn fixture(app: &TestApp, people: &People, n: usize, with_code: bool) -> F
     };
     let input = gantry_core::manage::ssh_keys::NewKeyInput { title: String::new(), key, expires_at: None };
     let ssh_key = core.add_ssh_key(&owner, &input).await.unwrap();
-    Fixture { group, project, other_group, owner_token_id: token.token.id.0, owner_key_id: ssh_key.id }
+    Fixture {
+        group,
+        project,
+        other_group,
+        owner_token_id: token.token.id.0,
+        owner_key_id: ssh_key.id,
+        pipeline,
+        runner_id: runner.id,
+    }
 }
 
 fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
@@ -220,7 +282,10 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{sha}", "main")
         .replace("{spec}", "v1...main")
         .replace("{*rest}", "main/proj-main.zip")
-        .replace("{file_path}", "README.md");
+        .replace("{file_path}", "README.md")
+        .replace("{pipeline_id}", &f.pipeline.map_or(0, |p| p.0).to_string())
+        .replace("{job_id}", &f.pipeline.map_or(0, |p| p.1).to_string())
+        .replace("{runner_id}", &f.runner_id.to_string());
     match route.scope {
         RouteScope::GroupPage if path == "/" => format!("/{}", f.group.full_path),
         RouteScope::GroupPage => format!("/{}/-{path}", f.group.full_path),
@@ -257,6 +322,12 @@ fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option
         "/api/v4/projects/{id}/repository/tags" => json!({"tag_name": "swept", "ref": "main"}),
         "/api/v4/projects/{id}/protected_branches" => json!({"name": "release/*"}),
         "/api/v4/projects/{id}/protected_branches/{name}" => json!({"allow_force_push": true}),
+        "/api/v4/projects/{id}/pipeline" => json!({"ref": "main"}),
+        "/api/v4/projects/{id}/ci/lint" => json!({"content": "job:\n  script: echo hi\n"}),
+        "/api/v4/user/runners" => json!({"runner_type": "project_type", "project_id": f.project.id.0}),
+        "/api/v4/runners/{runner_id}" => json!({"description": "changed"}),
+        "/api/v4/runners/verify" | "/api/v4/jobs/request" => json!({"token": "grt-0000"}),
+        "/api/v4/jobs/{job_id}" => json!({"token": "gjob-0000", "state": "running"}),
         _ => json!({}),
     })
 }
@@ -300,6 +371,9 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         (RouteScope::ProjectPage, "/delete") => vec![("confirm_path", f.project.full_path.clone())],
         (RouteScope::GroupPage, "/delete") => vec![("confirm_path", f.group.full_path.clone())],
         (RouteScope::ProjectPage, "/branches") => vec![("branch", "swept".into()), ("ref", "main".into())],
+        (RouteScope::ProjectPage, "/pipelines") => {
+            vec![("ref", "main".into()), ("key", "A".into()), ("value", "1".into())]
+        }
         (RouteScope::ProjectPage, "/tags") => vec![("tag_name", "swept".into()), ("ref", "main".into())],
         (RouteScope::ProjectPage, "/tags/delete") => vec![("name", "v1".into())],
         (RouteScope::ProjectPage, "/branches/delete" | "/settings/repository/protected_branches/delete") => {
@@ -323,7 +397,7 @@ fn denial(
     is_admin: bool,
     is_token_owner: bool,
 ) -> Option<StatusCode> {
-    let api = matches!(route.scope, RouteScope::Api | RouteScope::Git);
+    let api = matches!(route.scope, RouteScope::Api | RouteScope::Git | RouteScope::Runner);
     let ask_sign_in = if api { StatusCode::UNAUTHORIZED } else { StatusCode::SEE_OTHER };
     match need {
         Need::Anyone => None,
@@ -333,6 +407,12 @@ fn denial(
         Need::TokenOwner if who.is_none() => Some(ask_sign_in),
         Need::TokenOwner => (!is_token_owner && !is_admin).then_some(StatusCode::NOT_FOUND),
         Need::SignedInRole(_) if who.is_none() => Some(ask_sign_in),
+        Need::RunnerToken => Some(StatusCode::FORBIDDEN),
+        Need::RunnerManager if who.is_none() => Some(ask_sign_in),
+        Need::RunnerManager => {
+            let manages = is_admin || level.is_some_and(|l| l >= AccessLevel::Maintainer);
+            (!manages).then_some(StatusCode::NOT_FOUND)
+        }
         Need::Role(min) | Need::SignedInRole(min) => {
             let level = if is_admin { Some(AccessLevel::Owner) } else { level };
             match level {
@@ -392,7 +472,15 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
             ]
             .iter()
             .any(|p| route.path.contains(p));
-            let f = fixture(&app, &people, n, with_code).await;
+            let with_ci = ["/pipeline", "/jobs/{job_id}", "/ci/lint"].iter().any(|p| route.path.contains(p));
+            let f = fixture(&app, &people, n, with_code && !with_ci, with_ci).await;
+            if route.path.ends_with("/stream")
+                && let Some((pipeline, _)) = f.pipeline
+            {
+                // The live log ends when its job has: end the job so the response ends.
+                let owner = Actor::User(people.owner.user.clone());
+                app.core.cancel_pipeline(&owner, &f.project, pipeline).await.unwrap();
+            }
             // Signing out ends the session: give the visitor a fresh one for that route.
             let who = match who {
                 Some(user) if route.path == "/users/sign_out" => {
@@ -408,7 +496,7 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
             let response = if route.scope == RouteScope::Git {
                 // A flush packet: a request that asks for nothing.
                 app.git(route.method.clone(), &path, who.as_ref(), b"0000").await
-            } else if route.scope == RouteScope::Api {
+            } else if matches!(route.scope, RouteScope::Api | RouteScope::Runner) {
                 let body = api_body(route, &f, &people, n);
                 app.api(route.method.clone(), &path, who.as_ref().map(|u| u.token.as_str()), body).await
             } else {
@@ -423,6 +511,7 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 Some(StatusCode::SEE_OTHER) => {
                     status == StatusCode::SEE_OTHER && response.header("location").starts_with("/users/sign_in")
                 }
+                Some(StatusCode::FORBIDDEN) if need == Need::RunnerToken => matches!(status.as_u16(), 401 | 403),
                 Some(code) => status == code,
                 None => !matches!(status.as_u16(), 401 | 403 | 404) && !status.is_server_error(),
             };

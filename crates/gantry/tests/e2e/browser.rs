@@ -262,3 +262,78 @@ fn the_code_browser_shows_a_real_repository_in_chromium() {
     push_a_real_repository(&server, &token);
     in_chromium(&server, "code-failure.png", |client, base| async move { browse_code(&client, &base).await });
 }
+
+/// A CI file whose first job writes its log slowly, with colours and a section, and a second
+/// stage whose job needs it.
+const LIVE_CI: &str = r#"stages: [build, test]
+counting:
+  stage: build
+  script:
+    - printf '\033[33mwarming up\033[0m\n'
+    - for i in $(seq 1 25); do echo "line $i"; sleep 0.2; done
+checking:
+  stage: test
+  needs: [counting]
+  script: echo checked
+"#;
+
+#[test]
+fn a_job_log_streams_live_and_the_pipeline_graph_shows_needs_in_chromium() {
+    let server = Server::start();
+    let token = server.admin_token("root");
+    let created =
+        server.post_json("/api/v4/projects", &token, &serde_json::json!({"name": "live", "visibility": "public"}));
+    assert_eq!(created.status(), 201);
+    let path = crate::ci_pipelines::push_project_to(&server, &token, "root/live", &[(".gitlab-ci.yml", LIVE_CI)]);
+    let pipeline = crate::ci_pipelines::wait_for_pipeline(&server, &token, &path, |p| p["status"] == "running");
+    let id = pipeline["id"].as_i64().unwrap();
+    let jobs = crate::ci_pipelines::jobs(&server, &token, &path, id);
+    let counting = jobs.iter().find(|j| j["name"] == "counting").unwrap()["id"].as_i64().unwrap();
+    in_chromium(&server, "failure-ci.png", move |client, base| async move {
+        client.goto(&format!("{base}/{path}/-/jobs/{counting}")).await.unwrap();
+        // Lines arrive while the page is open, without a reload.
+        let log = client.find(Locator::Id("job-log")).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut seen_partial = false;
+        loop {
+            let text = log.text().await.unwrap_or_default();
+            if text.contains("line 3") && !text.contains("line 25") {
+                seen_partial = true;
+                save_screenshot(&client, "job-live.png").await;
+            }
+            if text.contains("line 25") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the log did not stream: {text}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(seen_partial, "the log was seen growing");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let status = client.find(Locator::Id("job-status")).await.unwrap().text().await.unwrap();
+            if status == "passed" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the status did not turn to passed: {status}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let html = client.source().await.unwrap();
+        assert!(html.contains("class=\"fg3\">warming up"), "colours are rendered");
+        assert!(html.contains("section-header"), "sections are rendered");
+        save_screenshot(&client, "job-finished.png").await;
+
+        client.goto(&format!("{base}/{path}/-/pipelines/{id}")).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let cards = client.find_all(Locator::Css(".job-card")).await.unwrap();
+            let lines = client.find_all(Locator::Css(".needs-lines path")).await.unwrap();
+            if cards.len() == 2 && lines.len() == 1 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the graph shows {} jobs and {} lines", cards.len(), lines.len());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            client.refresh().await.unwrap();
+        }
+        save_screenshot(&client, "pipeline-graph.png").await;
+    });
+}

@@ -5,6 +5,7 @@
 
 mod browser;
 mod ci_lint;
+mod ci_pipelines;
 mod git_http;
 mod git_ssh;
 mod python_gitlab;

@@ -37,3 +37,38 @@ fn python_gitlab_manages_groups_projects_members_and_pages() {
         server.get("/api/v4/projects/acme%2Fplatform%2Fservice-two", &token).json().unwrap();
     assert_eq!(project["description"], "updated by python-gitlab");
 }
+
+#[test]
+fn python_gitlab_runs_retries_cancels_and_lints_pipelines() {
+    let python = std::env::var("GANTRY_TEST_PYTHON")
+        .expect("GANTRY_TEST_PYTHON must name a Python with python-gitlab installed; scripts/test sets it up in .venv");
+    let server = Server::start();
+    let token = server.admin_token("root");
+    let ci = r#"
+greet:
+  stage: test
+  script: echo "hello ${WHO:-nobody}"
+  rules:
+    - if: $SLOW != "yes"
+sleeper:
+  script: sleep 60
+  rules:
+    - if: $SLOW == "yes"
+"#;
+    let path = crate::ci_pipelines::push_project(&server, &token, "ci-py", &[(".gitlab-ci.yml", ci)]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/gitlab_ci_flow.py");
+    let output = Command::new(python)
+        .arg(script)
+        .env("GANTRY_URL", &server.base_url)
+        .env("GANTRY_TOKEN", &token)
+        .env("GANTRY_PROJECT", &path)
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "python-gitlab script failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("all python-gitlab CI checks passed"), "{stdout}");
+}

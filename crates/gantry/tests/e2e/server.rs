@@ -10,6 +10,8 @@ pub struct Server {
     port: u16,
     dir: Option<tempfile::TempDir>,
     database_url: String,
+    /// Extra `gantry serve` options, kept across restarts.
+    extra: Vec<String>,
     child: Child,
     client: reqwest::blocking::Client,
 }
@@ -35,17 +37,24 @@ fn database_for(dir: &std::path::Path) -> String {
 
 impl Server {
     pub fn start() -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let database_url = database_for(dir.path());
-        Server::spawn(dir, database_url, free_port(), free_port())
+        Server::start_with(&[])
     }
 
-    fn spawn(dir: tempfile::TempDir, database_url: String, port: u16, ssh_port: u16) -> Server {
+    /// A server with extra `gantry serve` options (`--no-builtin-runner`, …).
+    pub fn start_with(extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = database_for(dir.path());
+        let extra = extra.iter().map(|a| (*a).to_owned()).collect();
+        Server::spawn(dir, database_url, free_port(), free_port(), extra)
+    }
+
+    fn spawn(dir: tempfile::TempDir, database_url: String, port: u16, ssh_port: u16, extra: Vec<String>) -> Server {
         let child = Command::new(env!("CARGO_BIN_EXE_gantry"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--ssh-listen", &format!("127.0.0.1:{ssh_port}"), "--data-dir"])
             .arg(dir.path())
             .args(["--database-url", &database_url])
+            .args(&extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()
@@ -56,6 +65,7 @@ impl Server {
             port,
             dir: Some(dir),
             database_url,
+            extra,
             child,
             client: reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
         };
@@ -81,21 +91,22 @@ impl Server {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         let status = self.child.wait().unwrap();
         assert!(status.success(), "graceful shutdown exits cleanly: {status}");
-        let (dir, url, port, ssh_port) = self.take();
-        Server::spawn(dir, url, port, ssh_port)
+        let (dir, url, port, ssh_port, extra) = self.take();
+        Server::spawn(dir, url, port, ssh_port, extra)
     }
 
     /// Kills the server (SIGKILL) and starts it again on the same data.
     pub fn kill_and_restart(mut self) -> Server {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
-        let (dir, url, port, ssh_port) = self.take();
-        Server::spawn(dir, url, port, ssh_port)
+        let (dir, url, port, ssh_port, extra) = self.take();
+        Server::spawn(dir, url, port, ssh_port, extra)
     }
 
     /// Keeps the data of a stopped server for the next one.
-    fn take(mut self) -> (tempfile::TempDir, String, u16, u16) {
-        (self.dir.take().expect("data directory"), self.database_url.clone(), self.port, self.ssh_port)
+    fn take(mut self) -> (tempfile::TempDir, String, u16, u16, Vec<String>) {
+        let extra = std::mem::take(&mut self.extra);
+        (self.dir.take().expect("data directory"), self.database_url.clone(), self.port, self.ssh_port, extra)
     }
 
     pub fn admin(&self, args: &[&str], stdin: Option<&str>) -> Output {

@@ -1,0 +1,504 @@
+//! Creating pipelines: on a push (a domain event), from the API or the "Run pipeline" page.
+//! The CI file is read at the pipeline's commit, planned by `gantry-ci` with the predefined
+//! variables, and stored as jobs in one transaction; a file with errors gives a failed
+//! pipeline that shows them.
+
+use gantry_ci::keywords::When;
+use gantry_ci::plan::PlannedJob;
+use gantry_ci::{Diagnostics, Facts, NoPipeline, Plan};
+use gantry_db::ci::{jobs, pipelines};
+use gantry_db::code::protected_branches;
+use gantry_git::read::Reader;
+use gantry_git::refs::CommitSummary;
+use serde::{Deserialize, Serialize};
+
+use super::PipelineRow;
+use super::variables::{PipelineContext, pipeline_variables};
+use crate::policy::{ProjectAction, authorize_project};
+use crate::{Actor, Core, CoreError, CoreResult, ProjectRow, UserRow};
+
+/// The CI files looked for when the project does not name one, in order.
+pub const DEFAULT_CI_FILES: [&str; 2] = [".gitlab-ci.yml", ".gantry-ci.yml"];
+
+/// What a stored job carries for its runner besides its columns.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredJob {
+    pub definition: gantry_ci::plan::Definition,
+    /// The job's variables from the CI file (global and its own), in order.
+    pub variables: Vec<gantry_ci::keywords::Variable>,
+    /// Jobs whose artifacts this job downloads.
+    pub dependencies: Vec<String>,
+}
+
+/// Why a pipeline is created, and for which commit.
+#[derive(Debug, Clone)]
+pub struct PipelineRequest {
+    pub ref_name: String,
+    pub is_tag: bool,
+    pub sha: String,
+    pub before_sha: String,
+    /// `push`, `web`, `api`, `schedule`, `trigger`.
+    pub source: &'static str,
+    pub user: Option<UserRow>,
+    /// Variables given for this pipeline (highest precedence).
+    pub variables: Vec<(String, String)>,
+}
+
+/// Why no pipeline was created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoPipelineReason {
+    /// The commit has no CI file.
+    NoCiFile,
+    /// `workflow:rules` decided against it.
+    Workflow,
+    /// No job's rules matched.
+    NoJobs,
+}
+
+impl std::fmt::Display for NoPipelineReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NoPipelineReason::NoCiFile => "the commit has no CI configuration file",
+            NoPipelineReason::Workflow => "the pipeline was filtered out by workflow:rules",
+            NoPipelineReason::NoJobs => "no job of the CI file runs for this ref",
+        })
+    }
+}
+
+/// The commit's files as `gantry-ci` reads them: includes come from the same repository.
+struct RepositoryFiles<'a> {
+    reader: &'a Reader,
+    sha: &'a str,
+    project_path: &'a str,
+}
+
+impl gantry_ci::Files for RepositoryFiles<'_> {
+    fn read(&self, project: Option<&str>, reference: Option<&str>, path: &str) -> Result<String, String> {
+        if let Some(project) = project
+            && !project.eq_ignore_ascii_case(self.project_path)
+        {
+            return Err(format!("including files of another project ({project}) is not supported yet"));
+        }
+        let revision = reference.unwrap_or(self.sha);
+        let path = path.trim_start_matches('/');
+        if revision.starts_with('-') || revision.contains(':') {
+            return Err(format!("'{revision}' is not a valid ref"));
+        }
+        match self.reader.blob(&format!("{revision}:{path}")) {
+            Ok(Some(bytes)) => String::from_utf8(bytes).map_err(|_| format!("{path} is not UTF-8 text")),
+            Ok(None) => Err(format!("{path} does not exist at {revision}")),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+}
+
+/// The outcome of reading and planning the CI file.
+enum Planned {
+    NoFile,
+    Invalid(Diagnostics),
+    Nothing(NoPipeline),
+    Plan(Plan),
+}
+
+/// Reads the CI file at `sha` and plans it (blocking: runs on a blocking thread).
+fn read_and_plan(
+    reader: &Reader,
+    config_path: &str,
+    project_path: &str,
+    request: &PipelineRequest,
+    variables: &[(String, String)],
+    changed: Option<&[String]>,
+    files: &[String],
+) -> Planned {
+    let candidates: Vec<&str> = if config_path.is_empty() { DEFAULT_CI_FILES.to_vec() } else { vec![config_path] };
+    let found = candidates
+        .iter()
+        .find_map(|path| reader.blob(&format!("{}:{path}", request.sha)).ok().flatten().map(|bytes| (*path, bytes)));
+    let Some((path, bytes)) = found else { return Planned::NoFile };
+    let Ok(source) = String::from_utf8(bytes) else {
+        let mut diagnostics = Diagnostics::default();
+        diagnostics.push(gantry_ci::Location::file(path), "the CI file is not UTF-8 text");
+        return Planned::Invalid(diagnostics);
+    };
+    let files_source = RepositoryFiles { reader, sha: &request.sha, project_path };
+    let config = match gantry_ci::load(&files_source, path, &source) {
+        Ok(config) => config,
+        Err(diagnostics) => return Planned::Invalid(diagnostics),
+    };
+    match gantry_ci::plan(&config, &Facts { variables, changed_paths: changed, files }) {
+        Err(diagnostics) => Planned::Invalid(diagnostics),
+        Ok(Err(nothing)) => Planned::Nothing(nothing),
+        Ok(Ok(plan)) => Planned::Plan(plan),
+    }
+}
+
+fn when_name(when: When) -> &'static str {
+    match when {
+        When::OnSuccess => "on_success",
+        When::OnFailure => "on_failure",
+        When::Always => "always",
+        When::Manual => "manual",
+        When::Delayed => "delayed",
+        When::Never => "never",
+    }
+}
+
+impl Core {
+    /// Runs a pipeline for a branch or tag (the API, the "Run pipeline" page): Developers and
+    /// above. Fails with a message when the ref has no CI file or no job would run.
+    pub async fn run_pipeline(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        ref_name: &str,
+        variables: Vec<(String, String)>,
+        source: &'static str,
+    ) -> CoreResult<PipelineRow> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        drop(conn);
+        for (key, _) in &variables {
+            if !super::jobs::is_variable_key(key) {
+                return Err(CoreError::invalid("variables", format!("'{key}' is not a valid variable name")));
+            }
+        }
+        let ref_name = ref_name.trim();
+        let (is_tag, full) = if self.repos.ref_target(project.id, &format!("refs/heads/{ref_name}")).await?.is_some() {
+            (false, format!("refs/heads/{ref_name}"))
+        } else if self.repos.ref_target(project.id, &format!("refs/tags/{ref_name}")).await?.is_some() {
+            (true, format!("refs/tags/{ref_name}"))
+        } else {
+            return Err(CoreError::invalid("ref", format!("'{ref_name}' is not a branch or tag of this project")));
+        };
+        let sha = self
+            .repos
+            .resolve_commit(project.id, &full)
+            .await?
+            .ok_or_else(|| CoreError::invalid("ref", format!("'{ref_name}' does not point at a commit")))?;
+        let request = PipelineRequest {
+            ref_name: ref_name.to_owned(),
+            is_tag,
+            before_sha: gantry_git::ZERO_OID.to_owned(),
+            sha,
+            source,
+            user: actor.user().cloned(),
+            variables,
+        };
+        match self.create_pipeline(project, request).await? {
+            Ok(pipeline) => Ok(pipeline),
+            Err(reason) => Err(CoreError::invalid("ref", reason.to_string())),
+        }
+    }
+
+    /// Creates and starts a pipeline (no authorisation: the caller decided).
+    pub async fn create_pipeline(
+        &self,
+        project: &ProjectRow,
+        request: PipelineRequest,
+    ) -> CoreResult<Result<PipelineRow, NoPipelineReason>> {
+        let mut conn = self.db.conn().await?;
+        let settings = pipelines::ci_settings(&mut conn, project.id).await?;
+        let protected = !request.is_tag
+            && protected_branches::list_protected_branches(&mut conn, project.id)
+                .await?
+                .iter()
+                .any(|rule| gantry_git::refcheck::pattern_matches(&rule.name, &request.ref_name));
+        drop(conn);
+        let changed = if request.before_sha == gantry_git::ZERO_OID || request.source != "push" {
+            None
+        } else {
+            self.repos.changed_files(project.id, &request.before_sha, &request.sha).await.ok()
+        };
+        let files = self.repos.list_files(project.id, &request.sha).await?;
+        let repos = self.repos.clone();
+        let (project_for_plan, request_for_plan) = (project.clone(), request.clone());
+        let server_url = self.ci.settings.external_url.clone();
+        let planned = tokio::task::spawn_blocking(move || {
+            let reader = repos.reader(project_for_plan.id)?;
+            let commit = reader.commit(&request_for_plan.sha).ok();
+            let mut variables = pipeline_variables(&PipelineContext {
+                server_url: &server_url,
+                project: &project_for_plan,
+                pipeline: None,
+                ref_name: &request_for_plan.ref_name,
+                is_tag: request_for_plan.is_tag,
+                protected,
+                sha: &request_for_plan.sha,
+                before_sha: &request_for_plan.before_sha,
+                source: request_for_plan.source,
+                commit: commit.as_ref(),
+                user: request_for_plan.user.as_ref(),
+            });
+            variables.extend(request_for_plan.variables.iter().cloned());
+            let planned = read_and_plan(
+                &reader,
+                &settings.config_path,
+                &project_for_plan.full_path,
+                &request_for_plan,
+                &variables,
+                changed.as_deref(),
+                &files,
+            );
+            Ok::<_, gantry_git::GitError>(planned)
+        })
+        .await
+        .map_err(|error| CoreError::Internal(Box::new(error)))??;
+        let (plan, errors) = match planned {
+            Planned::NoFile => return Ok(Err(NoPipelineReason::NoCiFile)),
+            Planned::Nothing(NoPipeline::Workflow) => return Ok(Err(NoPipelineReason::Workflow)),
+            Planned::Nothing(NoPipeline::NoJobs) => return Ok(Err(NoPipelineReason::NoJobs)),
+            Planned::Invalid(diagnostics) => (None, Some(diagnostics.to_string())),
+            Planned::Plan(plan) => (Some(plan), None),
+        };
+        let pipeline_variables: Vec<serde_json::Value> = request
+            .variables
+            .iter()
+            .map(|(key, value)| serde_json::json!({ "key": key, "value": value, "variable_type": "env_var" }))
+            .collect();
+        let pipeline_variables = serde_json::Value::Array(pipeline_variables).to_string();
+        let mut tx = self.db.begin().await?;
+        let pipeline_id = pipelines::insert_pipeline(
+            &mut tx,
+            &pipelines::NewPipeline {
+                project_id: project.id,
+                ref_name: &request.ref_name,
+                is_tag: request.is_tag,
+                sha: &request.sha,
+                before_sha: &request.before_sha,
+                source: request.source,
+                status: if errors.is_some() { "failed" } else { "created" },
+                name: plan.as_ref().and_then(|p| p.name.as_deref()),
+                user_id: request.user.as_ref().map(|u| u.id),
+                variables: &pipeline_variables,
+                yaml_errors: errors.as_deref(),
+            },
+        )
+        .await?;
+        if let Some(plan) = &plan {
+            for job in &plan.jobs {
+                insert_planned_job(&mut tx, project, pipeline_id, plan, job, request.user.as_ref()).await?;
+            }
+        }
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        // Keeps the commit fetchable by jobs even after the branch moves on.
+        let keep = format!("refs/pipelines/{pipeline_id}");
+        if let Err(error) = self.repos.update_ref(project.id, &keep, gantry_git::ZERO_OID, &request.sha).await {
+            tracing::warn!(error = %error, pipeline = pipeline_id, "cannot write the pipeline's ref");
+        }
+        self.process_pipeline(pipeline_id).await?;
+        if settings.auto_cancel && !request.is_tag {
+            self.auto_cancel_older(project, &request.ref_name, pipeline_id).await?;
+        }
+        let mut conn = self.db.conn().await?;
+        let pipeline = pipelines::get_pipeline(&mut conn, pipeline_id).await?.ok_or(CoreError::NotFound("pipeline"))?;
+        tracing::info!(project.id = %project.id, pipeline = pipeline.id, status = %pipeline.status, "pipeline created");
+        Ok(Ok(pipeline))
+    }
+
+    /// Creates the pipelines a push asks for: one per pushed branch or tag, unless the push
+    /// said `-o ci.skip` or the commit message says `[skip ci]`.
+    pub(crate) async fn pipelines_for_push(
+        &self,
+        project: gantry_types::ProjectId,
+        user: Option<gantry_types::UserId>,
+        updates: &[gantry_git::refcheck::RefUpdate],
+        options: &[String],
+    ) -> CoreResult<()> {
+        if options.iter().any(|o| o == "ci.skip" || o == "ci.skip=true") {
+            return Ok(());
+        }
+        let mut conn = self.db.conn().await?;
+        let Some(project) = gantry_db::manage::projects::find_project_by_id(&mut conn, project).await? else {
+            return Ok(());
+        };
+        let user = match user {
+            Some(id) => gantry_db::manage::users::find_user_by_id(&mut conn, id).await?,
+            None => None,
+        };
+        drop(conn);
+        if project.archived {
+            return Ok(());
+        }
+        for update in updates.iter().filter(|u| !u.is_delete()) {
+            let (is_tag, name) = if let Some(branch) = update.name.strip_prefix("refs/heads/") {
+                (false, branch)
+            } else if let Some(tag) = update.name.strip_prefix("refs/tags/") {
+                (true, tag)
+            } else {
+                continue;
+            };
+            let Some(sha) = self.repos.resolve_commit(project.id, &update.new).await? else { continue };
+            if self.commit_skips_ci(&project, &sha).await {
+                continue;
+            }
+            let request = PipelineRequest {
+                ref_name: name.to_owned(),
+                is_tag,
+                sha,
+                before_sha: update.old.clone(),
+                source: "push",
+                user: user.clone(),
+                variables: Vec::new(),
+            };
+            match self.create_pipeline(&project, request).await? {
+                Ok(_) => {}
+                Err(reason) => {
+                    tracing::debug!(project.id = %project.id, reference = %update.name, %reason, "no pipeline")
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn commit_skips_ci(&self, project: &ProjectRow, sha: &str) -> bool {
+        let repos = self.repos.clone();
+        let (id, sha) = (project.id, sha.to_owned());
+        let commit: Option<CommitSummary> =
+            tokio::task::spawn_blocking(move || repos.reader(id).ok()?.commit(&sha).ok()).await.ok().flatten();
+        commit.is_some_and(|c| {
+            let message = c.message.to_lowercase();
+            message.contains("[skip ci]") || message.contains("[ci skip]")
+        })
+    }
+}
+
+async fn insert_planned_job(
+    tx: &mut gantry_db::Tx,
+    project: &ProjectRow,
+    pipeline_id: i64,
+    plan: &Plan,
+    job: &PlannedJob,
+    user: Option<&UserRow>,
+) -> CoreResult<i64> {
+    let stage_idx = plan.stages.iter().position(|s| *s == job.stage).unwrap_or(0);
+    let needs = job.needs.as_ref().map(|needs| {
+        serde_json::to_string(&needs.iter().map(|n| n.job.as_str()).collect::<Vec<_>>()).unwrap_or_default()
+    });
+    let stored = StoredJob {
+        definition: job.definition.clone(),
+        variables: job.variables.clone(),
+        dependencies: job.dependencies.clone(),
+    };
+    let definition = serde_json::to_string(&stored).map_err(|error| CoreError::Internal(Box::new(error)))?;
+    let allow_failure =
+        serde_json::to_string(&job.allow_failure).map_err(|error| CoreError::Internal(Box::new(error)))?;
+    Ok(jobs::insert_job(
+        tx,
+        &jobs::NewJob {
+            pipeline_id,
+            project_id: project.id,
+            name: &job.name,
+            stage: &job.stage,
+            stage_idx: i64::try_from(stage_idx).unwrap_or(0),
+            run_when: when_name(job.when),
+            allow_failure: &allow_failure,
+            start_in: job.start_in.and_then(|s| i64::try_from(s).ok()),
+            needs: needs.as_deref(),
+            definition: &definition,
+            tags: &job.definition.tags,
+            interruptible: job.definition.interruptible,
+            resource_group: job.definition.resource_group.as_deref(),
+            attempt: 1,
+            user_id: user.map(|u| u.id),
+        },
+    )
+    .await?)
+}
+
+/// What `ci/lint` found: errors at file:line:column, or the jobs a push to the ref would run.
+#[derive(Debug, Clone, Default)]
+pub struct LintReport {
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+    pub jobs: Vec<PlannedJob>,
+}
+
+impl Core {
+    /// Checks a CI configuration: `content` when given, else the project's CI file at `ref_name`
+    /// (the default branch when none). Includes are read from the repository at that ref.
+    pub async fn lint_ci(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        content: Option<String>,
+        ref_name: Option<&str>,
+    ) -> CoreResult<LintReport> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadCode).await?;
+        let settings = pipelines::ci_settings(&mut conn, project.id).await?;
+        drop(conn);
+        let ref_name = ref_name.filter(|r| !r.is_empty()).unwrap_or(&project.default_branch).to_owned();
+        let sha = self.repos.resolve_commit(project.id, &ref_name).await?;
+        let files = match &sha {
+            Some(sha) => self.repos.list_files(project.id, sha).await?,
+            None => Vec::new(),
+        };
+        let repos = self.repos.clone();
+        let project = project.clone();
+        let server_url = self.ci.settings.external_url.clone();
+        tokio::task::spawn_blocking(move || -> Result<LintReport, gantry_git::GitError> {
+            let reader = repos.reader(project.id)?;
+            let sha = sha.unwrap_or_else(|| gantry_git::ZERO_OID.to_owned());
+            let config_path = if settings.config_path.is_empty() { DEFAULT_CI_FILES[0] } else { &settings.config_path };
+            let source = match content {
+                Some(content) => content,
+                None => match DEFAULT_CI_FILES
+                    .iter()
+                    .copied()
+                    .filter(|_| settings.config_path.is_empty())
+                    .chain(std::iter::once(config_path))
+                    .find_map(|path| reader.blob(&format!("{sha}:{path}")).ok().flatten())
+                {
+                    Some(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                    None => {
+                        return Ok(LintReport {
+                            errors: vec![format!("{ref_name} has no CI configuration file ({config_path})")],
+                            ..LintReport::default()
+                        });
+                    }
+                },
+            };
+            let commit = reader.commit(&sha).ok();
+            let variables = pipeline_variables(&PipelineContext {
+                server_url: &server_url,
+                project: &project,
+                pipeline: None,
+                ref_name: &ref_name,
+                is_tag: false,
+                protected: false,
+                sha: &sha,
+                before_sha: gantry_git::ZERO_OID,
+                source: "push",
+                commit: commit.as_ref(),
+                user: None,
+            });
+            let files_source = RepositoryFiles { reader: &reader, sha: &sha, project_path: &project.full_path };
+            let config = match gantry_ci::load(&files_source, config_path, &source) {
+                Ok(config) => config,
+                Err(diagnostics) => {
+                    return Ok(LintReport {
+                        errors: diagnostics.0.iter().map(ToString::to_string).collect(),
+                        ..LintReport::default()
+                    });
+                }
+            };
+            Ok(match gantry_ci::plan(&config, &Facts { variables: &variables, changed_paths: None, files: &files }) {
+                Err(diagnostics) => LintReport {
+                    errors: diagnostics.0.iter().map(ToString::to_string).collect(),
+                    ..LintReport::default()
+                },
+                Ok(Err(nothing)) => LintReport {
+                    warnings: vec![match nothing {
+                        NoPipeline::Workflow => format!("workflow:rules create no pipeline for {ref_name}"),
+                        NoPipeline::NoJobs => format!("no job runs for a push to {ref_name}"),
+                    }],
+                    ..LintReport::default()
+                },
+                Ok(Ok(plan)) => LintReport { jobs: plan.jobs, ..LintReport::default() },
+            })
+        })
+        .await
+        .map_err(|error| CoreError::Internal(Box::new(error)))?
+        .map_err(CoreError::from)
+    }
+}

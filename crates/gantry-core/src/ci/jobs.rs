@@ -1,0 +1,590 @@
+//! Jobs once they exist: the runner's side (log pieces with masking, state updates and
+//! heartbeats, automatic retries) and people's side (reading pipelines, jobs and logs;
+//! cancel, retry, play; deleting pipelines).
+
+use gantry_ci::protocol::{self, ArtifactSpec};
+use gantry_db::ci::{jobs, pipelines, traces};
+use gantry_db::{Conn, Page};
+
+use super::create::StoredJob;
+use super::process::{is_active, latest};
+use super::{JOB_TOKEN_PREFIX, JobRow, PipelineFilter, PipelineRow};
+use crate::policy::{ProjectAction, authorize_project};
+use crate::secret::digest;
+use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
+
+/// The most a single log upload may carry (bytes).
+pub const MAX_TRACE_PIECE: usize = 4 << 20;
+/// The most log a job may write (bytes); more is refused and the job fails.
+pub const MAX_TRACE_SIZE: i64 = 64 << 20;
+
+/// Whether `key` is a valid variable name (letters, digits, `_`).
+pub fn is_variable_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// What became of a log upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TraceAppend {
+    /// Stored; the server now has this many bytes; the job's status.
+    Accepted { size: i64, status: String },
+    /// The upload did not start where the server's log ends (it has `size` bytes).
+    WrongOffset { size: i64 },
+}
+
+/// The artifact archives and reports a job's runner uploads.
+pub(crate) fn artifact_specs(definition: &gantry_ci::plan::Definition) -> Vec<ArtifactSpec> {
+    let Some(artifacts) = &definition.artifacts else { return Vec::new() };
+    let when = match artifacts.when {
+        gantry_ci::keywords::When::OnFailure => "on_failure",
+        gantry_ci::keywords::When::Always => "always",
+        _ => "on_success",
+    };
+    let expire_in = match artifacts.expire_in {
+        Some(gantry_ci::keywords::ExpireIn::Seconds(seconds)) => Some(seconds),
+        _ => None,
+    };
+    let mut specs = Vec::new();
+    if !artifacts.paths.is_empty() || artifacts.untracked {
+        specs.push(ArtifactSpec {
+            name: artifacts.name.clone(),
+            untracked: artifacts.untracked,
+            paths: artifacts.paths.clone(),
+            exclude: artifacts.exclude.clone(),
+            when: when.to_owned(),
+            artifact_type: "archive".to_owned(),
+            artifact_format: "zip".to_owned(),
+            expire_in,
+        });
+    }
+    let mut report = |kind: &str, paths: Vec<String>| {
+        if !paths.is_empty() {
+            specs.push(ArtifactSpec {
+                name: None,
+                untracked: false,
+                paths,
+                exclude: Vec::new(),
+                when: "always".to_owned(),
+                artifact_type: kind.to_owned(),
+                artifact_format: "raw".to_owned(),
+                expire_in,
+            });
+        }
+    };
+    report("junit", artifacts.reports.junit.clone());
+    report("dotenv", artifacts.reports.dotenv.clone());
+    if let Some((format, path)) = &artifacts.reports.coverage_report {
+        report(format, vec![path.clone()]);
+    }
+    specs
+}
+
+/// The jobs whose artifacts a job downloads: its `dependencies` (or, by default, every job of
+/// the earlier stages; with `needs`, the needed jobs), their latest attempts.
+pub(crate) async fn dependency_jobs(
+    conn: &mut Conn,
+    job: &JobRow,
+    stored: &StoredJob,
+) -> CoreResult<Vec<protocol::Dependency>> {
+    let all = jobs::pipeline_jobs(conn, job.pipeline_id).await?;
+    Ok(latest(&all)
+        .into_iter()
+        .filter(|other| stored.dependencies.contains(&other.name))
+        .map(|other| protocol::Dependency { id: other.id, name: other.name.clone(), artifacts_file: None })
+        .collect())
+}
+
+/// Reads a coverage percentage from a log with the job's `coverage` pattern (the last match).
+fn coverage_from(pattern: &str, log: &[u8]) -> Option<f64> {
+    let body = pattern.strip_prefix('/').and_then(|p| p.rsplit_once('/')).map_or(pattern, |(body, _)| body);
+    let regex = regex::bytes::Regex::new(body).ok()?;
+    let found = regex.find_iter(log).last()?;
+    let text = String::from_utf8_lossy(found.as_bytes());
+    let number = regex::Regex::new(r"\d+(\.\d+)?").ok()?.find(&text)?;
+    number.as_str().parse::<f64>().ok().filter(|n| (0.0..=100.0).contains(n))
+}
+
+impl Core {
+    /// The running job a job token belongs to; `Forbidden` when the token is unknown or the
+    /// job is no longer running (GitLab's 403, which tells a runner to stop).
+    pub async fn authenticate_job_token(&self, token: &str) -> CoreResult<JobRow> {
+        if !token.starts_with(JOB_TOKEN_PREFIX) {
+            return Err(CoreError::Unauthorized);
+        }
+        let mut conn = self.db.conn().await?;
+        jobs::running_job_by_token(&mut conn, &digest(token))
+            .await?
+            .ok_or_else(|| CoreError::Forbidden("the job is not running".to_owned()))
+    }
+
+    async fn job_for_runner(&self, job_id: i64, token: &str) -> CoreResult<JobRow> {
+        let job = self.authenticate_job_token(token).await?;
+        if job.id != job_id {
+            return Err(CoreError::Forbidden("the token belongs to another job".to_owned()));
+        }
+        Ok(job)
+    }
+
+    /// A runner's log piece for bytes `start..` of the job's log.
+    pub async fn append_trace(&self, job_id: i64, token: &str, start: i64, piece: &[u8]) -> CoreResult<TraceAppend> {
+        let job = self.job_for_runner(job_id, token).await?;
+        if piece.len() > MAX_TRACE_PIECE {
+            return Err(CoreError::invalid("body", format!("a log piece may carry at most {MAX_TRACE_PIECE} bytes")));
+        }
+        if start != job.trace_size {
+            return Ok(TraceAppend::WrongOffset { size: job.trace_size });
+        }
+        let length = i64::try_from(piece.len()).unwrap_or(i64::MAX);
+        if job.trace_size + length > MAX_TRACE_SIZE {
+            return Err(CoreError::invalid("body", "the job's log is larger than the limit"));
+        }
+        let stored = {
+            let mut maskers = self.ci.maskers();
+            match maskers.get_mut(&job_id) {
+                Some(masker) => masker.push(piece),
+                None => piece.to_vec(),
+            }
+        };
+        let mut conn = self.db.conn().await?;
+        match traces::append_trace(&mut conn, job_id, start, length, &stored).await? {
+            Ok(size) => {
+                drop(conn);
+                self.ci.trace_grew(job_id);
+                Ok(TraceAppend::Accepted { size, status: job.status })
+            }
+            Err(size) => Ok(TraceAppend::WrongOffset { size }),
+        }
+    }
+
+    /// A runner reports the job's state: `running` (a heartbeat), `success` or `failed`.
+    /// Returns the job's status afterwards.
+    pub async fn update_job_from_runner(&self, job_id: i64, update: &protocol::JobUpdate) -> CoreResult<String> {
+        let job = self.job_for_runner(job_id, &update.token).await?;
+        let mut conn = self.db.conn().await?;
+        match update.state.as_str() {
+            "running" => {
+                jobs::heartbeat(&mut conn, job_id).await?;
+                Ok(job.status)
+            }
+            "success" | "failed" => {
+                let reason = match update.state.as_str() {
+                    "failed" => Some(
+                        update
+                            .failure_reason
+                            .as_deref()
+                            .filter(|r| protocol::FAILURE_REASONS.contains(r))
+                            .unwrap_or("unknown_failure"),
+                    ),
+                    _ => None,
+                };
+                let exit_code = update.exit_code.map(i64::from);
+                drop(conn);
+                self.finish_running_job(&job, &update.state, reason, exit_code).await?;
+                Ok(update.state.clone())
+            }
+            other => Err(CoreError::invalid("state", format!("'{other}' is not running, success or failed"))),
+        }
+    }
+
+    /// Ends a running job: flushes its log, reads its coverage, retries it when its `retry`
+    /// says so, and moves the pipeline on.
+    pub(crate) async fn finish_running_job(
+        &self,
+        job: &JobRow,
+        state: &str,
+        reason: Option<&str>,
+        exit_code: Option<i64>,
+    ) -> CoreResult<()> {
+        let tail = self.ci.maskers().remove(&job.id).map(|mut m| m.finish()).unwrap_or_default();
+        let mut conn = self.db.conn().await?;
+        traces::append_tail(&mut conn, job.id, &tail).await?;
+        if !jobs::finish_job(&mut conn, job.id, state, reason, exit_code).await? {
+            return Ok(());
+        }
+        let definition = jobs::job_definition(&mut conn, job.id).await?.unwrap_or_default();
+        let stored: Option<StoredJob> = serde_json::from_str(&definition).ok();
+        if let Some(pattern) = stored.as_ref().and_then(|s| s.definition.coverage.as_deref()) {
+            let log = self.read_whole_trace(&mut conn, job.id).await?;
+            if let Some(coverage) = coverage_from(pattern, &log) {
+                jobs::set_coverage(&mut conn, job.id, coverage).await?;
+            }
+        }
+        drop(conn);
+        self.ci.job_changed(job.id);
+        self.ci.trace_grew(job.id);
+        tracing::info!(job = job.id, state, reason = reason.unwrap_or(""), "job finished");
+        if state == "failed"
+            && let Some(stored) = &stored
+            && should_retry(&stored.definition.retry, job.attempt, reason.unwrap_or("unknown_failure"), exit_code)
+        {
+            self.new_attempt(job, None).await?;
+        }
+        self.process_pipeline(job.pipeline_id).await
+    }
+
+    async fn read_whole_trace(&self, conn: &mut Conn, job: i64) -> CoreResult<Vec<u8>> {
+        let mut log = Vec::new();
+        let mut from = 0;
+        loop {
+            let pieces = traces::read_trace(conn, job, from, 256).await?;
+            let Some((last, _)) = pieces.last() else { break };
+            from = last + 1;
+            for (_, bytes) in pieces {
+                log.extend_from_slice(&bytes);
+            }
+        }
+        Ok(log)
+    }
+
+    /// Creates the next attempt of a finished job (in `created`, decided by the pipeline).
+    async fn new_attempt(&self, job: &JobRow, user: Option<gantry_types::UserId>) -> CoreResult<i64> {
+        let mut tx = self.db.begin().await?;
+        let definition = jobs::job_definition(&mut tx, job.id).await?.ok_or(CoreError::NotFound("job"))?;
+        let id = jobs::insert_job(
+            &mut tx,
+            &jobs::NewJob {
+                pipeline_id: job.pipeline_id,
+                project_id: job.project_id,
+                name: &job.name,
+                stage: &job.stage,
+                stage_idx: job.stage_idx,
+                run_when: if job.run_when == "manual" { "on_success" } else { &job.run_when },
+                allow_failure: &job.allow_failure,
+                start_in: job.start_in,
+                needs: job.needs.as_deref(),
+                definition: &definition,
+                tags: &job.tags,
+                interruptible: job.interruptible,
+                resource_group: job.resource_group.as_deref(),
+                attempt: job.attempt + 1,
+                user_id: user.or(job.user_id),
+            },
+        )
+        .await?;
+        jobs::mark_retried(&mut tx, job.id).await?;
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        Ok(id)
+    }
+
+    // ----- people's side -----
+
+    async fn project_pipeline(&self, conn: &mut Conn, project: &ProjectRow, id: i64) -> CoreResult<PipelineRow> {
+        pipelines::get_pipeline(conn, id)
+            .await?
+            .filter(|p| p.project_id == project.id)
+            .ok_or(CoreError::NotFound("pipeline"))
+    }
+
+    async fn project_job(&self, conn: &mut Conn, project: &ProjectRow, id: i64) -> CoreResult<JobRow> {
+        jobs::get_job(conn, id).await?.filter(|j| j.project_id == project.id).ok_or(CoreError::NotFound("job"))
+    }
+
+    /// A project's pipelines, newest first.
+    pub async fn list_pipelines(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        filter: &PipelineFilter<'_>,
+        page: Page,
+    ) -> CoreResult<(Vec<PipelineRow>, i64)> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
+        Ok(pipelines::list_pipelines(&mut conn, project.id, filter, page).await?)
+    }
+
+    /// One pipeline with all its jobs (retried attempts included, flagged).
+    pub async fn pipeline(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        id: i64,
+    ) -> CoreResult<(PipelineRow, Vec<JobRow>)> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
+        let pipeline = self.project_pipeline(&mut conn, project, id).await?;
+        let jobs = jobs::pipeline_jobs(&mut conn, id).await?;
+        Ok((pipeline, jobs))
+    }
+
+    /// The newest pipeline of a branch or tag (for badges and status icons), if visible.
+    pub async fn latest_pipeline(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        ref_name: &str,
+    ) -> CoreResult<Option<PipelineRow>> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
+        Ok(pipelines::latest_pipeline_for_ref(&mut conn, project.id, ref_name).await?)
+    }
+
+    /// The newest pipeline of a commit, if visible.
+    pub async fn commit_pipeline(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        sha: &str,
+    ) -> CoreResult<Option<PipelineRow>> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
+        Ok(pipelines::latest_pipeline_for_sha(&mut conn, project.id, sha).await?)
+    }
+
+    /// A project's jobs (latest attempts), newest first.
+    pub async fn list_jobs(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        statuses: &[&str],
+        page: Page,
+    ) -> CoreResult<(Vec<JobRow>, i64)> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
+        Ok(jobs::project_jobs(&mut conn, project.id, statuses, page).await?)
+    }
+
+    /// One job with its pipeline.
+    pub async fn job(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<(JobRow, PipelineRow)> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
+        let job = self.project_job(&mut conn, project, id).await?;
+        let pipeline = self.project_pipeline(&mut conn, project, job.pipeline_id).await?;
+        Ok((job, pipeline))
+    }
+
+    /// A job's log from runner offset `from` on: the bytes and the offset to continue from.
+    pub async fn job_trace(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        id: i64,
+        from: i64,
+    ) -> CoreResult<(Vec<u8>, i64)> {
+        let mut log = Vec::new();
+        let mut next = from;
+        loop {
+            let pieces = self.job_trace_pieces(actor, project, id, next).await?;
+            let Some((last, _)) = pieces.last() else { break };
+            next = last + 1;
+            for (_, bytes) in pieces {
+                log.extend_from_slice(&bytes);
+            }
+        }
+        Ok((log, next))
+    }
+
+    /// Up to 256 stored pieces of a job's log from runner offset `from` on, as `(offset, bytes)`.
+    pub async fn job_trace_pieces(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        id: i64,
+        from: i64,
+    ) -> CoreResult<Vec<(i64, Vec<u8>)>> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
+        self.project_job(&mut conn, project, id).await?;
+        Ok(traces::read_trace(&mut conn, id, from, 256).await?)
+    }
+
+    /// Cancels a job that has not finished.
+    pub async fn cancel_job(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<JobRow> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        let job = self.project_job(&mut conn, project, id).await?;
+        if !is_active(&job.status) && job.status != "manual" {
+            return Err(CoreError::Conflict(format!("the job is {} and cannot be canceled", job.status)));
+        }
+        self.cancel_jobs(&mut conn, std::slice::from_ref(&job), actor.user().map(|u| u.id)).await?;
+        drop(conn);
+        self.process_pipeline(job.pipeline_id).await?;
+        let mut conn = self.db.conn().await?;
+        self.project_job(&mut conn, project, id).await
+    }
+
+    async fn cancel_jobs(
+        &self,
+        conn: &mut Conn,
+        to_cancel: &[JobRow],
+        user: Option<gantry_types::UserId>,
+    ) -> CoreResult<()> {
+        for job in to_cancel {
+            if jobs::transition(
+                conn,
+                job.id,
+                &["created", "pending", "running", "manual", "scheduled", "waiting_for_resource"],
+                "canceled",
+            )
+            .await?
+            {
+                jobs::set_job_user(conn, job.id, user.or(job.user_id)).await?;
+                if let Some(mut masker) = self.ci.maskers().remove(&job.id) {
+                    let _ = masker.finish();
+                }
+                self.ci.job_changed(job.id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Cancels every unfinished job of a pipeline.
+    pub async fn cancel_pipeline(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<PipelineRow> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        self.project_pipeline(&mut conn, project, id).await?;
+        let all = jobs::pipeline_jobs(&mut conn, id).await?;
+        let active: Vec<JobRow> =
+            latest(&all).into_iter().filter(|j| is_active(&j.status) || j.status == "manual").cloned().collect();
+        self.cancel_jobs(&mut conn, &active, actor.user().map(|u| u.id)).await?;
+        drop(conn);
+        self.process_pipeline(id).await?;
+        let mut conn = self.db.conn().await?;
+        self.project_pipeline(&mut conn, project, id).await
+    }
+
+    /// Cancels the interruptible jobs of older pipelines of the same branch (auto-cancel):
+    /// a pipeline is canceled when all its unfinished jobs are interruptible or not started.
+    pub(crate) async fn auto_cancel_older(&self, project: &ProjectRow, ref_name: &str, newer: i64) -> CoreResult<()> {
+        let mut conn = self.db.conn().await?;
+        for old in pipelines::older_active_pipelines(&mut conn, project.id, ref_name, newer).await? {
+            let all = jobs::pipeline_jobs(&mut conn, old).await?;
+            let current = latest(&all);
+            // GitLab's rule: once a non-interruptible job has started, the pipeline runs on.
+            let protected = current.iter().any(|j| !j.interruptible && j.started_at.is_some());
+            if protected {
+                continue;
+            }
+            let to_cancel: Vec<JobRow> =
+                current.into_iter().filter(|j| is_active(&j.status) || j.status == "manual").cloned().collect();
+            self.cancel_jobs(&mut conn, &to_cancel, None).await?;
+            self.process_pipeline(old).await?;
+            tracing::info!(pipeline = old, newer, "older pipeline auto-canceled");
+        }
+        Ok(())
+    }
+
+    /// Runs a finished job again (a new attempt; the old one stays in the history).
+    pub async fn retry_job(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<JobRow> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        let job = self.project_job(&mut conn, project, id).await?;
+        if job.retried || !matches!(job.status.as_str(), "success" | "failed" | "canceled") {
+            return Err(CoreError::Conflict(format!("the job is {} and cannot be retried", job.status)));
+        }
+        drop(conn);
+        let new = self.new_attempt(&job, actor.user().map(|u| u.id)).await?;
+        self.reopen_later_jobs(job.pipeline_id).await?;
+        self.process_pipeline(job.pipeline_id).await?;
+        let mut conn = self.db.conn().await?;
+        self.project_job(&mut conn, project, new).await
+    }
+
+    /// Retries every failed or canceled job of a pipeline.
+    pub async fn retry_pipeline(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<PipelineRow> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        self.project_pipeline(&mut conn, project, id).await?;
+        let all = jobs::pipeline_jobs(&mut conn, id).await?;
+        drop(conn);
+        let failed: Vec<JobRow> =
+            latest(&all).into_iter().filter(|j| matches!(j.status.as_str(), "failed" | "canceled")).cloned().collect();
+        if failed.is_empty() {
+            return Err(CoreError::Conflict("the pipeline has no failed or canceled jobs to retry".to_owned()));
+        }
+        for job in &failed {
+            self.new_attempt(job, actor.user().map(|u| u.id)).await?;
+        }
+        self.reopen_later_jobs(id).await?;
+        self.process_pipeline(id).await?;
+        let mut conn = self.db.conn().await?;
+        self.project_pipeline(&mut conn, project, id).await
+    }
+
+    /// Jobs skipped because of a failure get another chance once it is retried.
+    async fn reopen_later_jobs(&self, pipeline: i64) -> CoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        let all = jobs::pipeline_jobs(&mut tx, pipeline).await?;
+        for job in latest(&all).into_iter().filter(|j| j.status == "skipped") {
+            jobs::transition(&mut tx, job.id, &["skipped"], "created").await?;
+        }
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        Ok(())
+    }
+
+    /// Starts a manual job.
+    pub async fn play_job(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<JobRow> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        let job = self.project_job(&mut conn, project, id).await?;
+        if job.status != "manual" {
+            return Err(CoreError::Conflict(format!(
+                "the job is {}, not a manual job waiting to be played",
+                job.status
+            )));
+        }
+        if !jobs::transition(&mut conn, id, &["manual"], "pending").await? {
+            return Err(CoreError::Conflict("the job changed meanwhile; reload and try again".to_owned()));
+        }
+        jobs::set_job_user(&mut conn, id, actor.user().map(|u| u.id)).await?;
+        drop(conn);
+        self.ci.job_queued();
+        self.ci.job_changed(id);
+        self.process_pipeline(job.pipeline_id).await?;
+        let mut conn = self.db.conn().await?;
+        self.project_job(&mut conn, project, id).await
+    }
+
+    /// Deletes a finished pipeline with its jobs and logs (Owners).
+    pub async fn delete_pipeline(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<()> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::DeletePipelines).await?;
+        let pipeline = self.project_pipeline(&mut conn, project, id).await?;
+        let all = jobs::pipeline_jobs(&mut conn, id).await?;
+        if latest(&all).iter().any(|j| j.status == "running") {
+            return Err(CoreError::Conflict("cancel the pipeline before deleting it: jobs are running".to_owned()));
+        }
+        pipelines::delete_pipeline(&mut conn, id).await?;
+        drop(conn);
+        let keep = format!("refs/pipelines/{id}");
+        if let Err(error) = self.repos.update_ref(project.id, &keep, &pipeline.sha, gantry_git::ZERO_OID).await {
+            tracing::warn!(error = %error, pipeline = id, "cannot remove the pipeline's ref");
+        }
+        Ok(())
+    }
+}
+
+/// Whether a failed attempt is retried automatically (`retry: max/when/exit_codes`).
+fn should_retry(retry: &gantry_ci::keywords::Retry, attempt: i64, reason: &str, exit_code: Option<i64>) -> bool {
+    if attempt > i64::from(retry.max) {
+        return false;
+    }
+    let reason_ok = retry.when.is_empty() || retry.when.iter().any(|w| w == "always" || w == reason);
+    let code_ok =
+        retry.exit_codes.is_empty() || exit_code.is_some_and(|c| retry.exit_codes.iter().any(|e| i64::from(*e) == c));
+    reason_ok && code_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coverage_takes_the_last_match() {
+        let log = b"Coverage: 10.5%\nsomething\nCoverage: 87.25%\n";
+        assert_eq!(coverage_from(r"/Coverage: \d+\.\d+%/", log), Some(87.25));
+        assert_eq!(coverage_from(r"/nothing/", log), None);
+    }
+
+    #[test]
+    fn retries_follow_max_when_and_exit_codes() {
+        let retry =
+            gantry_ci::keywords::Retry { max: 2, when: vec!["runner_system_failure".into()], exit_codes: vec![] };
+        assert!(should_retry(&retry, 1, "runner_system_failure", None));
+        assert!(should_retry(&retry, 2, "runner_system_failure", None));
+        assert!(!should_retry(&retry, 3, "runner_system_failure", None));
+        assert!(!should_retry(&retry, 1, "script_failure", Some(1)));
+        let by_code = gantry_ci::keywords::Retry { max: 1, when: vec![], exit_codes: vec![137] };
+        assert!(should_retry(&by_code, 1, "script_failure", Some(137)));
+        assert!(!should_retry(&by_code, 1, "script_failure", Some(1)));
+    }
+}

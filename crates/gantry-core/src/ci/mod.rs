@@ -1,0 +1,130 @@
+//! Verify stage: pipelines from `.gitlab-ci.yml`, their jobs' state machine, the queue runners
+//! take jobs from, job logs, and runners.
+//!
+//! - [`create`]: a push (or the API) asks for a pipeline; the CI file at that commit becomes
+//!   stored jobs.
+//! - [`process`]: after every change, decide which jobs may start; the pipeline's status.
+//! - [`queue`]: runners long-poll for a job; a job becoming pending wakes them at once.
+//! - [`jobs`]: logs, state updates from runners, and people's cancel/retry/play.
+//! - [`runners`]: registration and tokens.
+//! - [`watchdog`]: delayed jobs, silent runners, timeouts; pipelines on pushes.
+
+pub mod create;
+pub mod jobs;
+pub mod process;
+pub mod queue;
+pub mod runners;
+pub mod variables;
+pub mod watchdog;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use gantry_ci::mask::Masker;
+
+pub use gantry_db::ci::jobs::JobRow;
+pub use gantry_db::ci::pipelines::{CiSettings, PipelineFilter, PipelineRow};
+pub use gantry_db::ci::runners::RunnerRow;
+
+/// The prefix of job tokens (`CI_JOB_TOKEN`), so credentials checks can tell them apart.
+pub const JOB_TOKEN_PREFIX: &str = "gjob-";
+/// The prefix of runner authentication tokens.
+pub const RUNNER_TOKEN_PREFIX: &str = "grt-";
+
+/// Something that changed in CI, for live views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CiEvent {
+    /// A job's log grew.
+    Trace(i64),
+    /// A job's status changed.
+    Job(i64),
+    /// A pipeline's status changed.
+    Pipeline(i64),
+}
+
+/// CI's in-memory state shared by every clone of `Core`.
+#[derive(Debug)]
+pub(crate) struct CiState {
+    /// Wakes runners waiting in a long poll when a job becomes pending.
+    queue: tokio::sync::Notify,
+    events: tokio::sync::broadcast::Sender<CiEvent>,
+    /// Per running job: the masker holding back a possible start of a secret between pieces.
+    maskers: Mutex<HashMap<i64, Masker>>,
+    /// Set at shutdown: long polls end at once so the server can stop.
+    stopping: std::sync::atomic::AtomicBool,
+    pub(crate) settings: CiSettingsOfServer,
+}
+
+/// Server-wide CI settings.
+#[derive(Debug, Clone)]
+pub struct CiSettingsOfServer {
+    /// The URL people and runners reach this server at (clone URLs, `CI_SERVER_URL`).
+    pub external_url: String,
+    /// A running job whose runner is silent this long fails as a runner system failure.
+    pub runner_silence: Duration,
+}
+
+impl Default for CiSettingsOfServer {
+    fn default() -> Self {
+        CiSettingsOfServer {
+            external_url: "http://localhost:3000".to_owned(),
+            runner_silence: Duration::from_secs(120),
+        }
+    }
+}
+
+impl CiState {
+    pub(crate) fn new(settings: CiSettingsOfServer) -> CiState {
+        let (events, _) = tokio::sync::broadcast::channel(4096);
+        CiState {
+            queue: tokio::sync::Notify::new(),
+            events,
+            maskers: Mutex::default(),
+            stopping: std::sync::atomic::AtomicBool::new(false),
+            settings,
+        }
+    }
+
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(crate) fn job_queued(&self) {
+        self.queue.notify_waiters();
+    }
+
+    pub(crate) fn pipeline_changed(&self, pipeline: i64) {
+        let _ = self.events.send(CiEvent::Pipeline(pipeline));
+    }
+
+    pub(crate) fn job_changed(&self, job: i64) {
+        let _ = self.events.send(CiEvent::Job(job));
+    }
+
+    pub(crate) fn trace_grew(&self, job: i64) {
+        let _ = self.events.send(CiEvent::Trace(job));
+    }
+
+    fn maskers(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Masker>> {
+        self.maskers.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl crate::Core {
+    /// CI events from now on (live logs and pipeline pages listen).
+    pub fn ci_events(&self) -> tokio::sync::broadcast::Receiver<CiEvent> {
+        self.ci.events.subscribe()
+    }
+
+    /// Ends every waiting job request now and from now on (at shutdown).
+    pub fn stop_ci(&self) {
+        self.ci.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.ci.queue.notify_waiters();
+    }
+
+    /// The server-wide CI settings.
+    pub fn ci_server_settings(&self) -> &CiSettingsOfServer {
+        &self.ci.settings
+    }
+}

@@ -1,0 +1,265 @@
+//! The job queue runners take work from: a long poll (`POST /api/v4/jobs/request`) held open
+//! until a pending job matches the runner (its scope, tags, "run untagged", concurrency limit,
+//! the job's resource group) — answered the moment one is queued, never on a fixed interval.
+
+use std::time::{Duration, Instant};
+
+use gantry_ci::protocol::{self, JobPayload};
+use gantry_ci::vars;
+use gantry_db::ci::jobs::{self, QueuedJob};
+use gantry_db::ci::pipelines;
+use gantry_db::ci::runners::{self, RunnerContact};
+use gantry_db::manage::projects;
+
+use super::create::StoredJob;
+use super::variables::{PipelineContext, job_variables, pipeline_variables};
+use super::{JOB_TOKEN_PREFIX, RunnerRow};
+use crate::secret::{digest, random_hex};
+use crate::{Core, CoreError, CoreResult};
+
+/// Other replicas queue jobs without waking this one: look again this often regardless.
+const RECHECK: Duration = Duration::from_secs(5);
+
+/// Whether a runner may take a job, by tags.
+fn tags_match(runner: &RunnerRow, job: &QueuedJob) -> bool {
+    if job.tags.is_empty() {
+        return runner.run_untagged;
+    }
+    job.tags.iter().all(|t| runner.tags.contains(t))
+}
+
+impl Core {
+    /// A runner asks for a job: waits up to `wait` for one it may run, and hands it over.
+    pub async fn request_job(
+        &self,
+        token: &str,
+        info: &protocol::RunnerInfo,
+        ip_address: &str,
+        wait: Duration,
+    ) -> CoreResult<Option<JobPayload>> {
+        let runner = self.authenticate_runner(token).await?;
+        let mut conn = self.db.conn().await?;
+        runners::touch_runner(
+            &mut conn,
+            runner.id,
+            &RunnerContact {
+                version: &info.version,
+                executor: &info.executor,
+                platform: &info.platform,
+                architecture: &info.architecture,
+                ip_address,
+            },
+        )
+        .await?;
+        drop(conn);
+        let deadline = Instant::now() + wait;
+        loop {
+            // Register for the wake-up before looking, so a job queued in between is not missed.
+            let notified = self.ci.queue.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let runner = self.authenticate_runner(token).await?;
+            if !runner.paused
+                && let Some(payload) = self.try_claim(&runner).await?
+            {
+                return Ok(Some(payload));
+            }
+            let now = Instant::now();
+            if now >= deadline || self.ci.is_stopping() {
+                return Ok(None);
+            }
+            let _ = tokio::time::timeout((deadline - now).min(RECHECK), notified).await;
+        }
+    }
+
+    /// Takes the oldest pending job this runner may run, if any.
+    async fn try_claim(&self, runner: &RunnerRow) -> CoreResult<Option<JobPayload>> {
+        let mut conn = self.db.conn().await?;
+        if runner.max_concurrent > 0 && jobs::running_count(&mut conn, runner.id).await? >= runner.max_concurrent {
+            return Ok(None);
+        }
+        let candidates = jobs::pending_jobs(&mut conn, 200).await?;
+        if candidates.is_empty() {
+            return Ok(None);
+        }
+        let group_projects: Option<Vec<gantry_types::ProjectId>> = match runner.group_id {
+            Some(group) if runner.runner_type == "group_type" => {
+                Some(projects::project_ids_in_subtree(&mut conn, group).await?)
+            }
+            _ => None,
+        };
+        for job in candidates {
+            let allowed_project = match runner.runner_type.as_str() {
+                "instance_type" => true,
+                "project_type" => runner.project_id == Some(job.project_id),
+                _ => group_projects.as_ref().is_some_and(|ids| ids.contains(&job.project_id)),
+            };
+            if !allowed_project || !tags_match(runner, &job) {
+                continue;
+            }
+            if let Some(group) = &job.resource_group
+                && jobs::resource_group_busy(&mut conn, job.project_id, group).await?
+            {
+                continue;
+            }
+            let token = format!("{JOB_TOKEN_PREFIX}{}", random_hex(24));
+            if !jobs::claim_job(&mut conn, job.id, runner.id, &digest(&token)).await? {
+                continue;
+            }
+            drop(conn);
+            self.ci.job_changed(job.id);
+            match self.job_payload(job.id, &token).await {
+                Ok(payload) => {
+                    let _ = self.process_pipeline(job.pipeline_id).await;
+                    return Ok(Some(payload));
+                }
+                Err(error) => {
+                    // The job cannot be described (its project vanished, its definition is
+                    // unreadable): fail it rather than hand a runner half a job.
+                    tracing::error!(job = job.id, error = %error, "cannot prepare a job for its runner");
+                    let mut conn = self.db.conn().await?;
+                    jobs::finish_job(&mut conn, job.id, "failed", Some("data_integrity_failure"), None).await?;
+                    drop(conn);
+                    self.process_pipeline(job.pipeline_id).await?;
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Everything the runner needs to run a claimed job.
+    async fn job_payload(&self, job_id: i64, token: &str) -> CoreResult<JobPayload> {
+        let mut conn = self.db.conn().await?;
+        let job = jobs::get_job(&mut conn, job_id).await?.ok_or(CoreError::NotFound("job"))?;
+        let pipeline =
+            pipelines::get_pipeline(&mut conn, job.pipeline_id).await?.ok_or(CoreError::NotFound("pipeline"))?;
+        let project =
+            projects::find_project_by_id(&mut conn, job.project_id).await?.ok_or(CoreError::NotFound("project"))?;
+        let settings = pipelines::ci_settings(&mut conn, project.id).await?;
+        let definition = jobs::job_definition(&mut conn, job_id).await?.ok_or(CoreError::NotFound("job"))?;
+        let stored: StoredJob =
+            serde_json::from_str(&definition).map_err(|error| CoreError::Internal(Box::new(error)))?;
+        let user = match pipeline.user_id {
+            Some(id) => gantry_db::manage::users::find_user_by_id(&mut conn, id).await?,
+            None => None,
+        };
+        let protected = !pipeline.is_tag
+            && gantry_db::code::protected_branches::list_protected_branches(&mut conn, project.id)
+                .await?
+                .iter()
+                .any(|rule| gantry_git::refcheck::pattern_matches(&rule.name, &pipeline.ref_name));
+        let dependencies = super::jobs::dependency_jobs(&mut conn, &job, &stored).await?;
+        drop(conn);
+        let server_url = self.ci.settings.external_url.trim_end_matches('/').to_owned();
+        let (repos, sha, project_id) = (self.repos.clone(), pipeline.sha.clone(), project.id);
+        let commit =
+            tokio::task::spawn_blocking(move || repos.reader(project_id).ok()?.commit(&sha).ok()).await.ok().flatten();
+        let mut variables: Vec<protocol::JobVariable> = Vec::new();
+        let mut public = |key: String, value: String| {
+            variables.push(protocol::JobVariable { key, value, public: true, masked: false, file: false });
+        };
+        for (key, value) in pipeline_variables(&PipelineContext {
+            server_url: &server_url,
+            project: &project,
+            pipeline: Some((pipeline.id, pipeline.iid)),
+            ref_name: &pipeline.ref_name,
+            is_tag: pipeline.is_tag,
+            protected,
+            sha: &pipeline.sha,
+            before_sha: &pipeline.before_sha,
+            source: &pipeline.source,
+            commit: commit.as_ref(),
+            user: user.as_ref(),
+        }) {
+            public(key, value);
+        }
+        for (key, value) in job_variables(&server_url, &project, &pipeline, &job, token, stored.definition.node) {
+            let secret = key == "CI_JOB_TOKEN" || key == "CI_REGISTRY_PASSWORD" || key == "CI_REPOSITORY_URL";
+            variables.push(protocol::JobVariable { key, value, public: !secret, masked: false, file: false });
+        }
+        // Variables of the CI file, expanded against what came before them (GitLab's order).
+        for variable in &stored.variables {
+            let value = if variable.expand {
+                let lookup = |name: &str| variables.iter().rev().find(|v| v.key == name).map(|v| v.value.clone());
+                vars::expand(&variable.value, &lookup, false)
+            } else {
+                variable.value.clone()
+            };
+            variables.push(protocol::JobVariable {
+                key: variable.key.clone(),
+                value,
+                public: true,
+                masked: false,
+                file: false,
+            });
+        }
+        for pipeline_variable in serde_json::from_str::<Vec<serde_json::Value>>(&pipeline.variables).unwrap_or_default()
+        {
+            if let (Some(key), Some(value)) = (pipeline_variable["key"].as_str(), pipeline_variable["value"].as_str()) {
+                variables.push(protocol::JobVariable {
+                    key: key.to_owned(),
+                    value: value.to_owned(),
+                    public: false,
+                    masked: false,
+                    file: false,
+                });
+            }
+        }
+        // The job token is a secret in every log, whatever the job prints.
+        self.ci.maskers().insert(job_id, gantry_ci::mask::Masker::new([token]));
+        let definition = stored.definition;
+        let timeout = definition.timeout.unwrap_or(u64::try_from(settings.timeout).unwrap_or(3600));
+        let depth = variables
+            .iter()
+            .rev()
+            .find(|v| v.key == "GIT_DEPTH")
+            .and_then(|v| v.value.parse::<u32>().ok())
+            .unwrap_or(20);
+        let (scheme, rest) = server_url.split_once("://").unwrap_or(("http", &server_url));
+        let mut steps = vec![protocol::Step {
+            name: "script".to_owned(),
+            script: definition.before_script.iter().chain(&definition.script).cloned().collect(),
+            timeout,
+            when: "on_success".to_owned(),
+            allow_failure: false,
+        }];
+        if !definition.after_script.is_empty() {
+            steps.push(protocol::Step {
+                name: "after_script".to_owned(),
+                script: definition.after_script.clone(),
+                timeout: 300,
+                when: "always".to_owned(),
+                allow_failure: true,
+            });
+        }
+        Ok(JobPayload {
+            id: job.id,
+            token: token.to_owned(),
+            job_info: protocol::JobInfo {
+                id: job.id,
+                name: job.name.clone(),
+                stage: job.stage.clone(),
+                project_id: project.id.0,
+                project_name: project.full_path.clone(),
+            },
+            git_info: protocol::GitInfo {
+                repo_url: format!("{scheme}://gitlab-ci-token:{token}@{rest}/{}.git", project.full_path),
+                ref_name: pipeline.ref_name.clone(),
+                sha: pipeline.sha.clone(),
+                before_sha: pipeline.before_sha.clone(),
+                ref_type: if pipeline.is_tag { "tag" } else { "branch" }.to_owned(),
+                refspecs: vec![format!("+refs/pipelines/{id}:refs/pipelines/{id}", id = pipeline.id)],
+                depth,
+            },
+            runner_info: protocol::JobRunnerInfo { timeout },
+            variables,
+            steps,
+            image: definition.image.clone(),
+            services: definition.services.clone(),
+            artifacts: super::jobs::artifact_specs(&definition),
+            cache: Vec::new(),
+            dependencies,
+        })
+    }
+}

@@ -1,0 +1,97 @@
+//! CI's background work: pipelines for pushes (a domain event), delayed jobs coming due, jobs
+//! whose runner went silent (failed as a runner system failure, retried when configured) and
+//! jobs past their timeout. All state is in the database, so a restarted server carries on.
+
+use std::time::Duration;
+
+use gantry_db::ci::{jobs, pipelines};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::create::StoredJob;
+use crate::{Core, CoreResult, DomainEvent, now_millis};
+
+/// How often the watchdog looks at delayed, silent and overdue jobs.
+const TICK: Duration = Duration::from_secs(1);
+/// Extra time a job gets past its timeout before the server fails it (the runner enforces
+/// the timeout itself; this catches runners that never report back).
+const TIMEOUT_GRACE_MS: i64 = 60_000;
+
+impl Core {
+    /// Runs until `shutdown` resolves. `events` comes from [`Core::subscribe`], taken before
+    /// the task starts so no push made meanwhile is missed.
+    pub async fn run_ci(
+        &self,
+        mut events: tokio::sync::broadcast::Receiver<DomainEvent>,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        // Runners waiting since before a restart look at the queue again.
+        self.ci.job_queued();
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => return,
+                event = events.recv() => match event {
+                    Ok(DomainEvent::Pushed { project, user, updates, options }) => {
+                        let core = self.clone();
+                        tokio::spawn(async move {
+                            if let Err(error) = core.pipelines_for_push(project, user, &updates, &options).await {
+                                tracing::error!(project.id = %project, error = %error, "cannot create pipelines for a push");
+                            }
+                        });
+                    }
+                    Err(RecvError::Lagged(missed)) => tracing::warn!(missed, "CI missed push events"),
+                    Err(RecvError::Closed) => return,
+                },
+                _ = tick.tick() => {
+                    if let Err(error) = self.ci_housekeeping().await {
+                        tracing::error!(error = %error, "CI housekeeping failed");
+                    }
+                }
+            }
+        }
+    }
+
+    /// One round of the watchdog.
+    pub async fn ci_housekeeping(&self) -> CoreResult<()> {
+        let now = now_millis();
+        let mut conn = self.db.conn().await?;
+        let mut touched = Vec::new();
+        for job in jobs::due_scheduled_jobs(&mut conn, now).await? {
+            if jobs::transition(&mut conn, job.id, &["scheduled"], "pending").await? {
+                touched.push(job.pipeline_id);
+                self.ci.job_queued();
+            }
+        }
+        let silence = i64::try_from(self.ci.settings.runner_silence.as_millis()).unwrap_or(i64::MAX);
+        let silent = jobs::silent_running_jobs(&mut conn, now - silence).await?;
+        let overdue = jobs::running_jobs_started_before(&mut conn, now - TIMEOUT_GRACE_MS).await?;
+        let mut timed_out = Vec::new();
+        for job in overdue {
+            let Some(started) = job.started_at else { continue };
+            let settings = pipelines::ci_settings(&mut conn, job.project_id).await?;
+            let definition = jobs::job_definition(&mut conn, job.id).await?.unwrap_or_default();
+            let timeout = serde_json::from_str::<StoredJob>(&definition)
+                .ok()
+                .and_then(|s| s.definition.timeout)
+                .map_or(settings.timeout, |t| i64::try_from(t).unwrap_or(i64::MAX));
+            if started + timeout.saturating_mul(1000) + TIMEOUT_GRACE_MS < now {
+                timed_out.push(job);
+            }
+        }
+        drop(conn);
+        for pipeline in touched {
+            self.process_pipeline(pipeline).await?;
+        }
+        for job in silent {
+            tracing::warn!(job = job.id, runner = job.runner_id.unwrap_or(0), "the job's runner went silent");
+            self.finish_running_job(&job, "failed", Some("runner_system_failure"), None).await?;
+        }
+        for job in timed_out {
+            tracing::warn!(job = job.id, "the job passed its timeout without its runner reporting");
+            self.finish_running_job(&job, "failed", Some("job_execution_timeout"), None).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,379 @@
+//! The `ci_jobs` table: the jobs of pipelines, their state machine's transitions (each one a
+//! conditional update, so two replicas or runners never both win) and the queue runners take
+//! pending jobs from.
+
+use gantry_types::{ProjectId, UserId};
+use sqlx::any::AnyRow;
+
+use crate::row::{flag, int, opt_int, opt_text, text};
+use crate::{Conn, DbResult, Page, now_millis};
+
+/// A job without its definition (which only the runner needs).
+#[derive(Debug, Clone)]
+pub struct JobRow {
+    pub id: i64,
+    pub pipeline_id: i64,
+    pub project_id: ProjectId,
+    pub name: String,
+    pub stage: String,
+    pub stage_idx: i64,
+    pub status: String,
+    pub run_when: String,
+    /// JSON of `gantry_ci::keywords::AllowFailure`.
+    pub allow_failure: String,
+    pub start_in: Option<i64>,
+    pub scheduled_at: Option<i64>,
+    /// JSON list of needed job names, or None to wait for the earlier stages.
+    pub needs: Option<String>,
+    pub tags: Vec<String>,
+    pub interruptible: bool,
+    pub resource_group: Option<String>,
+    pub runner_id: Option<i64>,
+    pub attempt: i64,
+    pub retried: bool,
+    pub failure_reason: Option<String>,
+    pub exit_code: Option<i64>,
+    pub trace_size: i64,
+    pub coverage: Option<f64>,
+    pub user_id: Option<UserId>,
+    pub created_at: i64,
+    pub queued_at: Option<i64>,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub heartbeat_at: Option<i64>,
+}
+
+fn map_job(row: &AnyRow) -> DbResult<JobRow> {
+    Ok(JobRow {
+        id: int(row, "id")?,
+        pipeline_id: int(row, "pipeline_id")?,
+        project_id: ProjectId(int(row, "project_id")?),
+        name: text(row, "name")?,
+        stage: text(row, "stage")?,
+        stage_idx: int(row, "stage_idx")?,
+        status: text(row, "status")?,
+        run_when: text(row, "run_when")?,
+        allow_failure: text(row, "allow_failure")?,
+        start_in: opt_int(row, "start_in")?,
+        scheduled_at: opt_int(row, "scheduled_at")?,
+        needs: opt_text(row, "needs")?,
+        tags: super::runners::split_tags(&text(row, "tags")?),
+        interruptible: flag(row, "interruptible")?,
+        resource_group: opt_text(row, "resource_group")?,
+        runner_id: opt_int(row, "runner_id")?,
+        attempt: int(row, "attempt")?,
+        retried: flag(row, "retried")?,
+        failure_reason: opt_text(row, "failure_reason")?,
+        exit_code: opt_int(row, "exit_code")?,
+        trace_size: int(row, "trace_size")?,
+        coverage: sqlx::Row::try_get::<Option<f64>, _>(row, "coverage")?,
+        user_id: opt_int(row, "user_id")?.map(UserId),
+        created_at: int(row, "created_at")?,
+        queued_at: opt_int(row, "queued_at")?,
+        started_at: opt_int(row, "started_at")?,
+        finished_at: opt_int(row, "finished_at")?,
+        heartbeat_at: opt_int(row, "heartbeat_at")?,
+    })
+}
+
+macro_rules! select_jobs {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, pipeline_id, project_id, name, stage, stage_idx, status, run_when, allow_failure, start_in, \
+             scheduled_at, needs, tags, interruptible, resource_group, runner_id, attempt, retried, failure_reason, \
+             exit_code, trace_size, coverage, user_id, created_at, queued_at, started_at, finished_at, heartbeat_at \
+             FROM ci_jobs ",
+            $rest
+        )
+    };
+}
+
+/// A job to store (in `created` state).
+#[derive(Debug, Clone)]
+pub struct NewJob<'a> {
+    pub pipeline_id: i64,
+    pub project_id: ProjectId,
+    pub name: &'a str,
+    pub stage: &'a str,
+    pub stage_idx: i64,
+    pub run_when: &'a str,
+    pub allow_failure: &'a str,
+    pub start_in: Option<i64>,
+    pub needs: Option<&'a str>,
+    pub definition: &'a str,
+    pub tags: &'a [String],
+    pub interruptible: bool,
+    pub resource_group: Option<&'a str>,
+    pub attempt: i64,
+    pub user_id: Option<UserId>,
+}
+
+/// Stores a job and returns its id.
+pub async fn insert_job(conn: &mut Conn, job: &NewJob<'_>) -> DbResult<i64> {
+    let row = sqlx::query(
+        "INSERT INTO ci_jobs (pipeline_id, project_id, name, stage, stage_idx, status, run_when, allow_failure, \
+         start_in, needs, definition, tags, interruptible, resource_group, attempt, user_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'created', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+    )
+    .bind(job.pipeline_id)
+    .bind(job.project_id.0)
+    .bind(job.name)
+    .bind(job.stage)
+    .bind(job.stage_idx)
+    .bind(job.run_when)
+    .bind(job.allow_failure)
+    .bind(job.start_in)
+    .bind(job.needs)
+    .bind(job.definition)
+    .bind(super::runners::join_tags(job.tags))
+    .bind(i64::from(job.interruptible))
+    .bind(job.resource_group)
+    .bind(job.attempt)
+    .bind(job.user_id.map(|u| u.0))
+    .bind(now_millis())
+    .fetch_one(conn)
+    .await?;
+    int(&row, "id")
+}
+
+/// One job by id.
+pub async fn get_job(conn: &mut Conn, id: i64) -> DbResult<Option<JobRow>> {
+    let row = sqlx::query(select_jobs!("WHERE id = $1")).bind(id).fetch_optional(conn).await?;
+    row.as_ref().map(map_job).transpose()
+}
+
+/// The running job holding this token digest.
+pub async fn running_job_by_token(conn: &mut Conn, digest: &str) -> DbResult<Option<JobRow>> {
+    let row = sqlx::query(select_jobs!("WHERE token_digest = $1 AND status = 'running'"))
+        .bind(digest)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(map_job).transpose()
+}
+
+/// A job's definition (JSON).
+pub async fn job_definition(conn: &mut Conn, id: i64) -> DbResult<Option<String>> {
+    let row = sqlx::query("SELECT definition FROM ci_jobs WHERE id = $1").bind(id).fetch_optional(conn).await?;
+    row.as_ref().map(|r| text(r, "definition")).transpose()
+}
+
+/// Every job of a pipeline (retried attempts included), in creation order.
+pub async fn pipeline_jobs(conn: &mut Conn, pipeline: i64) -> DbResult<Vec<JobRow>> {
+    let rows = sqlx::query(select_jobs!("WHERE pipeline_id = $1 ORDER BY id")).bind(pipeline).fetch_all(conn).await?;
+    rows.iter().map(map_job).collect()
+}
+
+/// A project's latest job attempts, newest first, optionally only those in `statuses`
+/// (empty: all), with the total.
+pub async fn project_jobs(
+    conn: &mut Conn,
+    project: ProjectId,
+    statuses: &[&str],
+    page: Page,
+) -> DbResult<(Vec<JobRow>, i64)> {
+    let statuses = statuses.join(",");
+    let rows = sqlx::query(select_jobs!(
+        "WHERE project_id = $1 AND retried = 0 AND ($2 = '' OR (',' || $2 || ',') LIKE ('%,' || status || ',%')) \
+         ORDER BY id DESC LIMIT $3 OFFSET $4"
+    ))
+    .bind(project.0)
+    .bind(&statuses)
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(&mut *conn)
+    .await?;
+    let total = sqlx::query(
+        "SELECT COUNT(*) AS n FROM ci_jobs WHERE project_id = $1 AND retried = 0 \
+         AND ($2 = '' OR (',' || $2 || ',') LIKE ('%,' || status || ',%'))",
+    )
+    .bind(project.0)
+    .bind(&statuses)
+    .fetch_one(conn)
+    .await?;
+    Ok((rows.iter().map(map_job).collect::<DbResult<_>>()?, int(&total, "n")?))
+}
+
+/// Moves a job from one of `from` to `to` (for transitions without side data); false when the
+/// job was not in one of those states.
+pub async fn transition(conn: &mut Conn, id: i64, from: &[&str], to: &str) -> DbResult<bool> {
+    let from = from.join(",");
+    let now = now_millis();
+    let done = sqlx::query(
+        "UPDATE ci_jobs SET status = $1, \
+         queued_at = CASE WHEN $1 = 'pending' THEN $2 ELSE queued_at END, \
+         finished_at = CASE WHEN $1 IN ('success', 'failed', 'canceled', 'skipped') THEN $2 ELSE finished_at END, \
+         token_digest = CASE WHEN $1 IN ('success', 'failed', 'canceled', 'skipped') THEN NULL ELSE token_digest END \
+         WHERE id = $3 AND (',' || $4 || ',') LIKE ('%,' || status || ',%')",
+    )
+    .bind(to)
+    .bind(now)
+    .bind(id)
+    .bind(from)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Schedules a delayed job: `created` → `scheduled`, due at `at`.
+pub async fn schedule_job(conn: &mut Conn, id: i64, at: i64) -> DbResult<bool> {
+    let done =
+        sqlx::query("UPDATE ci_jobs SET status = 'scheduled', scheduled_at = $1 WHERE id = $2 AND status = 'created'")
+            .bind(at)
+            .bind(id)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Delayed jobs whose time has come.
+pub async fn due_scheduled_jobs(conn: &mut Conn, now: i64) -> DbResult<Vec<JobRow>> {
+    let rows = sqlx::query(select_jobs!("WHERE status = 'scheduled' AND scheduled_at <= $1 ORDER BY id"))
+        .bind(now)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(map_job).collect()
+}
+
+/// The earliest time a delayed job is due, if any.
+pub async fn next_scheduled_at(conn: &mut Conn) -> DbResult<Option<i64>> {
+    let row =
+        sqlx::query("SELECT MIN(scheduled_at) AS at FROM ci_jobs WHERE status = 'scheduled'").fetch_one(conn).await?;
+    opt_int(&row, "at")
+}
+
+/// A pending job as the queue sees it.
+#[derive(Debug, Clone)]
+pub struct QueuedJob {
+    pub id: i64,
+    pub project_id: ProjectId,
+    pub pipeline_id: i64,
+    pub tags: Vec<String>,
+    pub resource_group: Option<String>,
+}
+
+/// The oldest pending jobs (a runner picks the first it may run).
+pub async fn pending_jobs(conn: &mut Conn, limit: i64) -> DbResult<Vec<QueuedJob>> {
+    let rows = sqlx::query(
+        "SELECT id, project_id, pipeline_id, tags, resource_group FROM ci_jobs WHERE status = 'pending' ORDER BY id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(QueuedJob {
+                id: int(row, "id")?,
+                project_id: ProjectId(int(row, "project_id")?),
+                pipeline_id: int(row, "pipeline_id")?,
+                tags: super::runners::split_tags(&text(row, "tags")?),
+                resource_group: opt_text(row, "resource_group")?,
+            })
+        })
+        .collect()
+}
+
+/// Whether another job of the project's resource group is running.
+pub async fn resource_group_busy(conn: &mut Conn, project: ProjectId, group: &str) -> DbResult<bool> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM ci_jobs WHERE project_id = $1 AND resource_group = $2 AND status = 'running'",
+    )
+    .bind(project.0)
+    .bind(group)
+    .fetch_one(conn)
+    .await?;
+    Ok(int(&row, "n")? > 0)
+}
+
+/// How many jobs a runner is running.
+pub async fn running_count(conn: &mut Conn, runner: i64) -> DbResult<i64> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM ci_jobs WHERE runner_id = $1 AND status = 'running'")
+        .bind(runner)
+        .fetch_one(conn)
+        .await?;
+    int(&row, "n")
+}
+
+/// Gives a pending job to a runner: `pending` → `running` with the job token's digest; false
+/// when someone else took it first.
+pub async fn claim_job(conn: &mut Conn, id: i64, runner: i64, token_digest: &str) -> DbResult<bool> {
+    let now = now_millis();
+    let done = sqlx::query(
+        "UPDATE ci_jobs SET status = 'running', runner_id = $1, token_digest = $2, started_at = $3, heartbeat_at = $3, \
+         trace_size = 0 WHERE id = $4 AND status = 'pending'",
+    )
+    .bind(runner)
+    .bind(token_digest)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Ends a running job with the runner's verdict; false when it was no longer running.
+pub async fn finish_job(
+    conn: &mut Conn,
+    id: i64,
+    status: &str,
+    failure_reason: Option<&str>,
+    exit_code: Option<i64>,
+) -> DbResult<bool> {
+    let done = sqlx::query(
+        "UPDATE ci_jobs SET status = $1, failure_reason = $2, exit_code = $3, finished_at = $4, token_digest = NULL \
+         WHERE id = $5 AND status = 'running'",
+    )
+    .bind(status)
+    .bind(failure_reason)
+    .bind(exit_code)
+    .bind(now_millis())
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Records a sign of life from the runner of a running job.
+pub async fn heartbeat(conn: &mut Conn, id: i64) -> DbResult<()> {
+    sqlx::query("UPDATE ci_jobs SET heartbeat_at = $1 WHERE id = $2 AND status = 'running'")
+        .bind(now_millis())
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Running jobs whose runner has been silent since `before`.
+pub async fn silent_running_jobs(conn: &mut Conn, before: i64) -> DbResult<Vec<JobRow>> {
+    let rows = sqlx::query(select_jobs!("WHERE status = 'running' AND heartbeat_at < $1 ORDER BY id"))
+        .bind(before)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(map_job).collect()
+}
+
+/// Running jobs started before `before` (past their timeout, checked by the caller).
+pub async fn running_jobs_started_before(conn: &mut Conn, before: i64) -> DbResult<Vec<JobRow>> {
+    let rows = sqlx::query(select_jobs!("WHERE status = 'running' AND started_at < $1 ORDER BY id"))
+        .bind(before)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(map_job).collect()
+}
+
+/// Marks a job as replaced by a newer attempt.
+pub async fn mark_retried(conn: &mut Conn, id: i64) -> DbResult<()> {
+    sqlx::query("UPDATE ci_jobs SET retried = 1 WHERE id = $1").bind(id).execute(conn).await?;
+    Ok(())
+}
+
+/// Records who played, retried or canceled a job.
+pub async fn set_job_user(conn: &mut Conn, id: i64, user: Option<UserId>) -> DbResult<()> {
+    sqlx::query("UPDATE ci_jobs SET user_id = $1 WHERE id = $2").bind(user.map(|u| u.0)).bind(id).execute(conn).await?;
+    Ok(())
+}
+
+/// Sets the coverage a job's log reported.
+pub async fn set_coverage(conn: &mut Conn, id: i64, coverage: f64) -> DbResult<()> {
+    sqlx::query("UPDATE ci_jobs SET coverage = $1 WHERE id = $2").bind(coverage).bind(id).execute(conn).await?;
+    Ok(())
+}

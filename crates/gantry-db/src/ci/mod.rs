@@ -1,0 +1,6 @@
+//! Verify stage: runners, pipelines, jobs and job logs.
+
+pub mod jobs;
+pub mod pipelines;
+pub mod runners;
+pub mod traces;

@@ -1,0 +1,294 @@
+//! The `ci_pipelines` table: one row per pipeline, numbered per project, with its status.
+
+use gantry_types::{ProjectId, UserId};
+use sqlx::any::AnyRow;
+
+use crate::row::{flag, int, opt_int, opt_text, text};
+use crate::{Conn, DbError, DbResult, Page, now_millis};
+
+/// A pipeline as stored, with its creator's username.
+#[derive(Debug, Clone)]
+pub struct PipelineRow {
+    pub id: i64,
+    pub project_id: ProjectId,
+    pub iid: i64,
+    pub ref_name: String,
+    pub is_tag: bool,
+    pub sha: String,
+    pub before_sha: String,
+    pub source: String,
+    pub status: String,
+    pub name: Option<String>,
+    pub user_id: Option<UserId>,
+    pub username: Option<String>,
+    /// JSON `[{"key": .., "value": ..}]`.
+    pub variables: String,
+    pub yaml_errors: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+}
+
+fn map_pipeline(row: &AnyRow) -> DbResult<PipelineRow> {
+    Ok(PipelineRow {
+        id: int(row, "id")?,
+        project_id: ProjectId(int(row, "project_id")?),
+        iid: int(row, "iid")?,
+        ref_name: text(row, "ref_name")?,
+        is_tag: flag(row, "is_tag")?,
+        sha: text(row, "sha")?,
+        before_sha: text(row, "before_sha")?,
+        source: text(row, "source")?,
+        status: text(row, "status")?,
+        name: opt_text(row, "name")?,
+        user_id: opt_int(row, "user_id")?.map(UserId),
+        username: opt_text(row, "username")?,
+        variables: text(row, "variables")?,
+        yaml_errors: opt_text(row, "yaml_errors")?,
+        created_at: int(row, "created_at")?,
+        updated_at: int(row, "updated_at")?,
+        started_at: opt_int(row, "started_at")?,
+        finished_at: opt_int(row, "finished_at")?,
+    })
+}
+
+macro_rules! select_pipelines {
+    ($rest:literal) => {
+        concat!(
+            "SELECT p.id, p.project_id, p.iid, p.ref_name, p.is_tag, p.sha, p.before_sha, p.source, p.status, \
+             p.name, p.user_id, u.username, p.variables, p.yaml_errors, p.created_at, p.updated_at, \
+             p.started_at, p.finished_at FROM ci_pipelines p LEFT JOIN users u ON u.id = p.user_id ",
+            $rest
+        )
+    };
+}
+
+/// A pipeline to store.
+#[derive(Debug, Clone)]
+pub struct NewPipeline<'a> {
+    pub project_id: ProjectId,
+    pub ref_name: &'a str,
+    pub is_tag: bool,
+    pub sha: &'a str,
+    pub before_sha: &'a str,
+    pub source: &'a str,
+    pub status: &'a str,
+    pub name: Option<&'a str>,
+    pub user_id: Option<UserId>,
+    pub variables: &'a str,
+    pub yaml_errors: Option<&'a str>,
+}
+
+/// Stores a pipeline with the project's next number; call inside a transaction.
+pub async fn insert_pipeline(conn: &mut Conn, new: &NewPipeline<'_>) -> DbResult<i64> {
+    let next = sqlx::query("SELECT COALESCE(MAX(iid), 0) + 1 AS n FROM ci_pipelines WHERE project_id = $1")
+        .bind(new.project_id.0)
+        .fetch_one(&mut *conn)
+        .await?;
+    let now = now_millis();
+    let row = sqlx::query(
+        "INSERT INTO ci_pipelines (project_id, iid, ref_name, is_tag, sha, before_sha, source, status, name, user_id, \
+         variables, yaml_errors, created_at, updated_at, finished_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14) RETURNING id",
+    )
+    .bind(new.project_id.0)
+    .bind(int(&next, "n")?)
+    .bind(new.ref_name)
+    .bind(i64::from(new.is_tag))
+    .bind(new.sha)
+    .bind(new.before_sha)
+    .bind(new.source)
+    .bind(new.status)
+    .bind(new.name)
+    .bind(new.user_id.map(|u| u.0))
+    .bind(new.variables)
+    .bind(new.yaml_errors)
+    .bind(now)
+    .bind(new.yaml_errors.map(|_| now))
+    .fetch_one(conn)
+    .await
+    .map_err(DbError::classify)?;
+    int(&row, "id")
+}
+
+/// One pipeline by id.
+pub async fn get_pipeline(conn: &mut Conn, id: i64) -> DbResult<Option<PipelineRow>> {
+    let row = sqlx::query(select_pipelines!("WHERE p.id = $1")).bind(id).fetch_optional(conn).await?;
+    row.as_ref().map(map_pipeline).transpose()
+}
+
+/// Which pipelines a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct PipelineFilter<'a> {
+    /// One status, or `None` for all.
+    pub status: Option<&'a str>,
+    pub ref_name: Option<&'a str>,
+    pub sha: Option<&'a str>,
+    pub source: Option<&'a str>,
+    pub username: Option<&'a str>,
+}
+
+/// A project's pipelines, newest first, with their total.
+pub async fn list_pipelines(
+    conn: &mut Conn,
+    project: ProjectId,
+    filter: &PipelineFilter<'_>,
+    page: Page,
+) -> DbResult<(Vec<PipelineRow>, i64)> {
+    // NULL parameters switch a condition off, so the statement stays one fixed text.
+    let rows = sqlx::query(select_pipelines!(
+        "WHERE p.project_id = $1 AND ($2 IS NULL OR p.status = $2) AND ($3 IS NULL OR p.ref_name = $3) \
+         AND ($4 IS NULL OR p.sha = $4) AND ($5 IS NULL OR p.source = $5) AND ($6 IS NULL OR u.username = $6) \
+         ORDER BY p.id DESC LIMIT $7 OFFSET $8"
+    ))
+    .bind(project.0)
+    .bind(filter.status)
+    .bind(filter.ref_name)
+    .bind(filter.sha)
+    .bind(filter.source)
+    .bind(filter.username)
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(&mut *conn)
+    .await?;
+    let total = sqlx::query(
+        "SELECT COUNT(*) AS n FROM ci_pipelines p LEFT JOIN users u ON u.id = p.user_id \
+         WHERE p.project_id = $1 AND ($2 IS NULL OR p.status = $2) AND ($3 IS NULL OR p.ref_name = $3) \
+         AND ($4 IS NULL OR p.sha = $4) AND ($5 IS NULL OR p.source = $5) AND ($6 IS NULL OR u.username = $6)",
+    )
+    .bind(project.0)
+    .bind(filter.status)
+    .bind(filter.ref_name)
+    .bind(filter.sha)
+    .bind(filter.source)
+    .bind(filter.username)
+    .fetch_one(conn)
+    .await?;
+    Ok((rows.iter().map(map_pipeline).collect::<DbResult<_>>()?, int(&total, "n")?))
+}
+
+/// The newest pipeline of a ref (for badges and branch lists).
+pub async fn latest_pipeline_for_ref(
+    conn: &mut Conn,
+    project: ProjectId,
+    ref_name: &str,
+) -> DbResult<Option<PipelineRow>> {
+    let row = sqlx::query(select_pipelines!("WHERE p.project_id = $1 AND p.ref_name = $2 ORDER BY p.id DESC LIMIT 1"))
+        .bind(project.0)
+        .bind(ref_name)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(map_pipeline).transpose()
+}
+
+/// The newest pipeline of a commit.
+pub async fn latest_pipeline_for_sha(conn: &mut Conn, project: ProjectId, sha: &str) -> DbResult<Option<PipelineRow>> {
+    let row = sqlx::query(select_pipelines!("WHERE p.project_id = $1 AND p.sha = $2 ORDER BY p.id DESC LIMIT 1"))
+        .bind(project.0)
+        .bind(sha)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(map_pipeline).transpose()
+}
+
+/// Older unfinished pipelines of the same ref (candidates for auto-cancel).
+pub async fn older_active_pipelines(
+    conn: &mut Conn,
+    project: ProjectId,
+    ref_name: &str,
+    before: i64,
+) -> DbResult<Vec<i64>> {
+    let rows = sqlx::query(
+        "SELECT id FROM ci_pipelines WHERE project_id = $1 AND ref_name = $2 AND id < $3 \
+         AND status IN ('created', 'pending', 'running', 'manual', 'scheduled', 'waiting_for_resource')",
+    )
+    .bind(project.0)
+    .bind(ref_name)
+    .bind(before)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|r| int(r, "id")).collect()
+}
+
+/// Pipelines that are not finished (resumed after a restart).
+pub async fn unfinished_pipelines(conn: &mut Conn) -> DbResult<Vec<i64>> {
+    let rows = sqlx::query(
+        "SELECT id FROM ci_pipelines WHERE status IN ('created', 'pending', 'running', 'scheduled', 'waiting_for_resource')",
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|r| int(r, "id")).collect()
+}
+
+/// Sets a pipeline's status and its start and finish times.
+pub async fn set_pipeline_status(
+    conn: &mut Conn,
+    id: i64,
+    status: &str,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE ci_pipelines SET status = $1, started_at = COALESCE(started_at, $2), finished_at = $3, updated_at = $4 \
+         WHERE id = $5",
+    )
+    .bind(status)
+    .bind(started_at)
+    .bind(finished_at)
+    .bind(now_millis())
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes a pipeline with its jobs and logs.
+pub async fn delete_pipeline(conn: &mut Conn, id: i64) -> DbResult<bool> {
+    let done = sqlx::query("DELETE FROM ci_pipelines WHERE id = $1").bind(id).execute(conn).await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// A project's CI settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CiSettings {
+    /// Empty: `.gitlab-ci.yml`, else `.gantry-ci.yml`.
+    pub config_path: String,
+    pub auto_cancel: bool,
+    /// Job timeout in seconds.
+    pub timeout: i64,
+}
+
+/// Reads a project's CI settings.
+pub async fn ci_settings(conn: &mut Conn, project: ProjectId) -> DbResult<CiSettings> {
+    let row = sqlx::query("SELECT ci_config_path, ci_auto_cancel, ci_timeout FROM projects WHERE id = $1")
+        .bind(project.0)
+        .fetch_one(conn)
+        .await?;
+    Ok(CiSettings {
+        config_path: text(&row, "ci_config_path")?,
+        auto_cancel: flag(&row, "ci_auto_cancel")?,
+        timeout: int(&row, "ci_timeout")?,
+    })
+}
+
+/// Changes a project's CI settings.
+pub async fn set_ci_settings(conn: &mut Conn, project: ProjectId, settings: &CiSettings) -> DbResult<()> {
+    sqlx::query("UPDATE projects SET ci_config_path = $1, ci_auto_cancel = $2, ci_timeout = $3 WHERE id = $4")
+        .bind(&settings.config_path)
+        .bind(i64::from(settings.auto_cancel))
+        .bind(settings.timeout)
+        .bind(project.0)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Takes the pipeline's row lock for the rest of the transaction, so two processes never
+/// decide the same pipeline's jobs at once (SQLite's write transaction already serialises).
+pub async fn lock_pipeline(conn: &mut Conn, backend: crate::Backend, id: i64) -> DbResult<()> {
+    if backend == crate::Backend::Postgres {
+        sqlx::query("SELECT id FROM ci_pipelines WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(conn).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,208 @@
+//! The `ci_runners` table: registered runners, their token digests, tags and last contact.
+
+use gantry_types::{NamespaceId, ProjectId, UserId};
+use sqlx::any::AnyRow;
+
+use crate::row::{flag, int, opt_int, opt_text, text};
+use crate::{Conn, DbResult, now_millis};
+
+/// A runner as stored.
+#[derive(Debug, Clone)]
+pub struct RunnerRow {
+    pub id: i64,
+    /// `instance_type`, `group_type` or `project_type`.
+    pub runner_type: String,
+    pub group_id: Option<NamespaceId>,
+    pub project_id: Option<ProjectId>,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub run_untagged: bool,
+    pub paused: bool,
+    pub max_concurrent: i64,
+    pub builtin: bool,
+    pub contacted_at: Option<i64>,
+    pub version: Option<String>,
+    pub executor: Option<String>,
+    pub platform: Option<String>,
+    pub architecture: Option<String>,
+    pub ip_address: Option<String>,
+    pub created_at: i64,
+}
+
+/// Splits the stored comma-separated tag list.
+pub fn split_tags(tags: &str) -> Vec<String> {
+    tags.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect()
+}
+
+/// Joins tags for storage: sorted, without duplicates.
+pub fn join_tags(tags: &[String]) -> String {
+    let mut tags: Vec<&str> = tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()).collect();
+    tags.sort_unstable();
+    tags.dedup();
+    tags.join(",")
+}
+
+fn map_runner(row: &AnyRow) -> DbResult<RunnerRow> {
+    Ok(RunnerRow {
+        id: int(row, "id")?,
+        runner_type: text(row, "runner_type")?,
+        group_id: opt_int(row, "group_id")?.map(NamespaceId),
+        project_id: opt_int(row, "project_id")?.map(ProjectId),
+        description: text(row, "description")?,
+        tags: split_tags(&text(row, "tags")?),
+        run_untagged: flag(row, "run_untagged")?,
+        paused: flag(row, "paused")?,
+        max_concurrent: int(row, "max_concurrent")?,
+        builtin: flag(row, "builtin")?,
+        contacted_at: opt_int(row, "contacted_at")?,
+        version: opt_text(row, "version")?,
+        executor: opt_text(row, "executor")?,
+        platform: opt_text(row, "platform")?,
+        architecture: opt_text(row, "architecture")?,
+        ip_address: opt_text(row, "ip_address")?,
+        created_at: int(row, "created_at")?,
+    })
+}
+
+macro_rules! select_runners {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, runner_type, group_id, project_id, description, tags, run_untagged, paused, \
+             max_concurrent, builtin, contacted_at, version, executor, platform, architecture, ip_address, \
+             created_at FROM ci_runners ",
+            $rest
+        )
+    };
+}
+
+/// A runner to register.
+#[derive(Debug, Clone)]
+pub struct NewRunner<'a> {
+    pub runner_type: &'a str,
+    pub group_id: Option<NamespaceId>,
+    pub project_id: Option<ProjectId>,
+    pub description: &'a str,
+    pub token_digest: &'a str,
+    pub tags: &'a [String],
+    pub run_untagged: bool,
+    pub paused: bool,
+    pub max_concurrent: i64,
+    pub builtin: bool,
+    pub creator: Option<UserId>,
+}
+
+/// Stores a runner and returns its id.
+pub async fn insert_runner(conn: &mut Conn, runner: &NewRunner<'_>) -> DbResult<i64> {
+    let row = sqlx::query(
+        "INSERT INTO ci_runners (runner_type, group_id, project_id, description, token_digest, tags, \
+         run_untagged, paused, max_concurrent, builtin, creator_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+    )
+    .bind(runner.runner_type)
+    .bind(runner.group_id.map(|g| g.0))
+    .bind(runner.project_id.map(|p| p.0))
+    .bind(runner.description)
+    .bind(runner.token_digest)
+    .bind(join_tags(runner.tags))
+    .bind(i64::from(runner.run_untagged))
+    .bind(i64::from(runner.paused))
+    .bind(runner.max_concurrent)
+    .bind(i64::from(runner.builtin))
+    .bind(runner.creator.map(|u| u.0))
+    .bind(now_millis())
+    .fetch_one(conn)
+    .await
+    .map_err(crate::DbError::classify)?;
+    int(&row, "id")
+}
+
+/// The runner holding this token digest.
+pub async fn runner_by_token_digest(conn: &mut Conn, digest: &str) -> DbResult<Option<RunnerRow>> {
+    let row = sqlx::query(select_runners!("WHERE token_digest = $1")).bind(digest).fetch_optional(conn).await?;
+    row.as_ref().map(map_runner).transpose()
+}
+
+/// One runner by id.
+pub async fn get_runner(conn: &mut Conn, id: i64) -> DbResult<Option<RunnerRow>> {
+    let row = sqlx::query(select_runners!("WHERE id = $1")).bind(id).fetch_optional(conn).await?;
+    row.as_ref().map(map_runner).transpose()
+}
+
+/// Every runner, oldest first.
+pub async fn list_runners(conn: &mut Conn) -> DbResult<Vec<RunnerRow>> {
+    let rows = sqlx::query(select_runners!("ORDER BY id")).fetch_all(conn).await?;
+    rows.iter().map(map_runner).collect()
+}
+
+/// The built-in runner, if `gantry serve` registered one.
+pub async fn builtin_runner(conn: &mut Conn) -> DbResult<Option<RunnerRow>> {
+    let row = sqlx::query(select_runners!("WHERE builtin = 1 ORDER BY id LIMIT 1")).fetch_optional(conn).await?;
+    row.as_ref().map(map_runner).transpose()
+}
+
+/// Gives a runner a new token (the built-in runner gets a fresh one at each start).
+pub async fn set_runner_token(conn: &mut Conn, id: i64, digest: &str) -> DbResult<()> {
+    sqlx::query("UPDATE ci_runners SET token_digest = $1 WHERE id = $2").bind(digest).bind(id).execute(conn).await?;
+    Ok(())
+}
+
+/// What a runner said about itself when it last asked for work.
+#[derive(Debug, Clone, Default)]
+pub struct RunnerContact<'a> {
+    pub version: &'a str,
+    pub executor: &'a str,
+    pub platform: &'a str,
+    pub architecture: &'a str,
+    pub ip_address: &'a str,
+}
+
+/// Records a runner's contact.
+pub async fn touch_runner(conn: &mut Conn, id: i64, contact: &RunnerContact<'_>) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE ci_runners SET contacted_at = $1, version = $2, executor = $3, platform = $4, architecture = $5, \
+         ip_address = $6 WHERE id = $7",
+    )
+    .bind(now_millis())
+    .bind(contact.version)
+    .bind(contact.executor)
+    .bind(contact.platform)
+    .bind(contact.architecture)
+    .bind(contact.ip_address)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The settings a runner's owner may change.
+#[derive(Debug, Clone)]
+pub struct RunnerSettings<'a> {
+    pub description: &'a str,
+    pub tags: &'a [String],
+    pub run_untagged: bool,
+    pub paused: bool,
+    pub max_concurrent: i64,
+}
+
+/// Changes a runner's settings.
+pub async fn update_runner(conn: &mut Conn, id: i64, settings: &RunnerSettings<'_>) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE ci_runners SET description = $1, tags = $2, run_untagged = $3, paused = $4, max_concurrent = $5 \
+         WHERE id = $6",
+    )
+    .bind(settings.description)
+    .bind(join_tags(settings.tags))
+    .bind(i64::from(settings.run_untagged))
+    .bind(i64::from(settings.paused))
+    .bind(settings.max_concurrent)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes a runner (its jobs keep their history; the link is cleared).
+pub async fn delete_runner(conn: &mut Conn, id: i64) -> DbResult<bool> {
+    let done = sqlx::query("DELETE FROM ci_runners WHERE id = $1").bind(id).execute(conn).await?;
+    Ok(done.rows_affected() > 0)
+}

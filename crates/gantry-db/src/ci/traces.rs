@@ -1,0 +1,69 @@
+//! The `ci_trace_chunks` table: a job's log as the runner sends it (after masking), keyed by
+//! the runner's byte offset so a retried upload is recognised and a live viewer can resume.
+
+use sqlx::Row;
+
+use crate::row::int;
+use crate::{Conn, DbResult};
+
+/// Appends a piece the runner sent at byte `offset` (`length` bytes as sent; `data` is what is
+/// stored after masking). Returns the job's accepted size afterwards, or `Err(size)` with the
+/// size the server has when `offset` does not match it (or the job is not running).
+pub async fn append_trace(
+    conn: &mut Conn,
+    job: i64,
+    offset: i64,
+    length: i64,
+    data: &[u8],
+) -> DbResult<Result<i64, i64>> {
+    let done = sqlx::query(
+        "UPDATE ci_jobs SET trace_size = trace_size + $1, heartbeat_at = $2 \
+         WHERE id = $3 AND trace_size = $4 AND status = 'running'",
+    )
+    .bind(length)
+    .bind(crate::now_millis())
+    .bind(job)
+    .bind(offset)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        let row = sqlx::query("SELECT trace_size FROM ci_jobs WHERE id = $1").bind(job).fetch_optional(conn).await?;
+        return Ok(Err(row.as_ref().map(|r| int(r, "trace_size")).transpose()?.unwrap_or(0)));
+    }
+    if !data.is_empty() {
+        sqlx::query("INSERT INTO ci_trace_chunks (job_id, seq, data) VALUES ($1, $2, $3)")
+            .bind(job)
+            .bind(offset)
+            .bind(data)
+            .execute(conn)
+            .await?;
+    }
+    Ok(Ok(offset + length))
+}
+
+/// Stores the masker's held-back end of a log when the job finishes, after the last piece.
+pub async fn append_tail(conn: &mut Conn, job: i64, data: &[u8]) -> DbResult<()> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    let row = sqlx::query("SELECT trace_size FROM ci_jobs WHERE id = $1").bind(job).fetch_one(&mut *conn).await?;
+    sqlx::query("INSERT INTO ci_trace_chunks (job_id, seq, data) VALUES ($1, $2, $3)")
+        .bind(job)
+        .bind(int(&row, "trace_size")?)
+        .bind(data)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The stored pieces from the runner offset `from` on, as `(offset, bytes)`, at most `limit`.
+pub async fn read_trace(conn: &mut Conn, job: i64, from: i64, limit: i64) -> DbResult<Vec<(i64, Vec<u8>)>> {
+    let rows =
+        sqlx::query("SELECT seq, data FROM ci_trace_chunks WHERE job_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3")
+            .bind(job)
+            .bind(from)
+            .bind(limit)
+            .fetch_all(conn)
+            .await?;
+    rows.iter().map(|r| Ok((int(r, "seq")?, r.try_get::<Vec<u8>, _>("data")?))).collect()
+}

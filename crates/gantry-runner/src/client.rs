@@ -1,0 +1,207 @@
+//! The runner's side of the HTTP protocol (`gantry_ci::protocol`): asking for jobs, reporting
+//! their state, appending to their logs. Tokens travel in bodies and headers only, never in
+//! URLs, so no error message or log line built from a URL can carry one.
+
+use std::time::Duration;
+
+use gantry_ci::protocol::{
+    JOB_STATUS_HEADER, JOB_TOKEN_HEADER, JobPayload, JobRequest, JobUpdate, RunnerInfo, VerifyRequest,
+};
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_RANGE, CONTENT_TYPE, HeaderMap, RANGE};
+
+use crate::error::RunnerError;
+
+/// How long a job request may take: the server holds it up to ~30 s when it has no job.
+const JOB_REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long any other request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A client of one Gantry server, holding the runner token. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct ServerClient {
+    http: reqwest::Client,
+    base: String,
+    runner_token: String,
+}
+
+/// A request that did not get a usable answer.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RequestError {
+    #[error("{0}")]
+    Transport(#[from] reqwest::Error),
+    #[error("the server answered {0}")]
+    Status(StatusCode),
+    #[error("the server accepted a piece of the log without saying how much it holds (no Range header)")]
+    NoRange,
+}
+
+impl RequestError {
+    /// The server refused the credentials (401 or 403).
+    pub(crate) fn is_refused(&self) -> bool {
+        matches!(self, RequestError::Status(status) if *status == StatusCode::UNAUTHORIZED || *status == StatusCode::FORBIDDEN)
+    }
+}
+
+/// The server's answer to a state update.
+#[derive(Debug)]
+pub(crate) struct UpdateAnswer {
+    pub(crate) status: StatusCode,
+    pub(crate) job_status: Option<String>,
+}
+
+impl UpdateAnswer {
+    /// The server no longer runs this job: the runner must stop it.
+    pub(crate) fn job_stopped(&self) -> bool {
+        self.status == StatusCode::FORBIDDEN || job_status_stops(self.job_status.as_deref())
+    }
+}
+
+/// The server's answer to a piece of log.
+#[derive(Debug)]
+pub(crate) enum TraceAnswer {
+    /// `202`: the server holds the first `length` bytes of the log.
+    Accepted { length: u64, job_status: Option<String> },
+    /// `416`: the piece did not start where the server's log ends; it holds `length` bytes.
+    WrongOffset { length: Option<u64> },
+    /// `403`: the job is no longer running (canceled or finished).
+    JobStopped,
+}
+
+impl ServerClient {
+    pub(crate) fn new(url: &str, runner_token: &str) -> Result<ServerClient, RunnerError> {
+        let http = reqwest::Client::builder()
+            .user_agent(format!("gantry-runner/{}", crate::version()))
+            .connect_timeout(CONNECT_TIMEOUT)
+            .build()
+            .map_err(RunnerError::HttpClient)?;
+        Ok(ServerClient { http, base: url.trim_end_matches('/').to_owned(), runner_token: runner_token.to_owned() })
+    }
+
+    /// The server's base URL, for messages.
+    pub(crate) fn url(&self) -> &str {
+        &self.base
+    }
+
+    /// `POST /api/v4/runners/verify`.
+    pub(crate) async fn verify(&self) -> Result<(), RequestError> {
+        let response = self
+            .http
+            .post(format!("{}/api/v4/runners/verify", self.base))
+            .timeout(REQUEST_TIMEOUT)
+            .json(&VerifyRequest { token: self.runner_token.clone() })
+            .send()
+            .await?;
+        match response.status() {
+            StatusCode::OK => Ok(()),
+            status => Err(RequestError::Status(status)),
+        }
+    }
+
+    /// `POST /api/v4/jobs/request`: a job, or `None` when the server had none.
+    pub(crate) async fn request_job(&self, info: &RunnerInfo) -> Result<Option<JobPayload>, RequestError> {
+        let response = self
+            .http
+            .post(format!("{}/api/v4/jobs/request", self.base))
+            .timeout(JOB_REQUEST_TIMEOUT)
+            .json(&JobRequest { token: self.runner_token.clone(), info: info.clone() })
+            .send()
+            .await?;
+        match response.status() {
+            StatusCode::CREATED => Ok(Some(response.json().await?)),
+            StatusCode::NO_CONTENT => Ok(None),
+            status => Err(RequestError::Status(status)),
+        }
+    }
+
+    /// `PUT /api/v4/jobs/:id`: the job's state (a heartbeat while `running`). Any status the
+    /// server sends is an answer; only transport failures are errors.
+    pub(crate) async fn update_job(&self, job_id: i64, update: &JobUpdate) -> Result<UpdateAnswer, RequestError> {
+        let response = self
+            .http
+            .put(format!("{}/api/v4/jobs/{job_id}", self.base))
+            .timeout(REQUEST_TIMEOUT)
+            .json(update)
+            .send()
+            .await?;
+        Ok(UpdateAnswer { status: response.status(), job_status: job_status(response.headers()) })
+    }
+
+    /// `PATCH /api/v4/jobs/:id/trace`: appends `bytes` (not empty) at offset `start` of the
+    /// job's log.
+    pub(crate) async fn patch_trace(
+        &self,
+        job_id: i64,
+        job_token: &str,
+        start: u64,
+        bytes: Vec<u8>,
+    ) -> Result<TraceAnswer, RequestError> {
+        debug_assert!(!bytes.is_empty(), "an empty piece has no Content-Range");
+        let end = start + bytes.len() as u64 - 1;
+        let response = self
+            .http
+            .patch(format!("{}/api/v4/jobs/{job_id}/trace", self.base))
+            .timeout(REQUEST_TIMEOUT)
+            .header(JOB_TOKEN_HEADER, job_token)
+            .header(CONTENT_RANGE, format!("{start}-{end}"))
+            .header(CONTENT_TYPE, "text/plain")
+            .body(bytes)
+            .send()
+            .await?;
+        let length = accepted_length(response.headers());
+        match response.status() {
+            StatusCode::ACCEPTED => match length {
+                Some(length) => Ok(TraceAnswer::Accepted { length, job_status: job_status(response.headers()) }),
+                None => Err(RequestError::NoRange),
+            },
+            StatusCode::RANGE_NOT_SATISFIABLE => Ok(TraceAnswer::WrongOffset { length }),
+            StatusCode::FORBIDDEN => Ok(TraceAnswer::JobStopped),
+            status => Err(RequestError::Status(status)),
+        }
+    }
+}
+
+/// Whether a `Job-Status` value means the server no longer runs the job.
+pub(crate) fn job_status_stops(job_status: Option<&str>) -> bool {
+    matches!(job_status, Some("canceled" | "canceling" | "failed" | "success"))
+}
+
+fn job_status(headers: &HeaderMap) -> Option<String> {
+    headers.get(JOB_STATUS_HEADER).and_then(|value| value.to_str().ok()).map(str::to_owned)
+}
+
+/// The length of the log the server holds, from its `Range: 0-<length>` header.
+fn accepted_length(headers: &HeaderMap) -> Option<u64> {
+    parse_range(headers.get(RANGE)?.to_str().ok()?)
+}
+
+fn parse_range(value: &str) -> Option<u64> {
+    let (start, length) = value.trim().split_once('-')?;
+    if start.trim() != "0" {
+        return None;
+    }
+    length.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_range_header_gives_the_length_the_server_holds() {
+        assert_eq!(parse_range("0-42"), Some(42));
+        assert_eq!(parse_range(" 0-0 "), Some(0));
+        assert_eq!(parse_range("5-42"), None);
+        assert_eq!(parse_range("0-"), None);
+        assert_eq!(parse_range("bytes"), None);
+    }
+
+    #[test]
+    fn only_stopped_states_stop_a_job() {
+        assert!(job_status_stops(Some("canceled")));
+        assert!(job_status_stops(Some("canceling")));
+        assert!(!job_status_stops(Some("running")));
+        assert!(!job_status_stops(None));
+    }
+}

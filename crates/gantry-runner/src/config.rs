@@ -1,0 +1,84 @@
+//! What a runner is told when it starts: the server, its token, how many jobs at once, where
+//! jobs run and how they are isolated.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::isolation::Isolation;
+
+/// A runner's configuration, built by the caller (the binary reads it from its own sources).
+#[derive(Clone)]
+pub struct RunnerConfig {
+    /// The Gantry server's base URL (`https://gantry.example.com`), without `/api/v4`.
+    pub url: String,
+    /// The runner's authentication token, as registration handed it out.
+    pub token: String,
+    /// The name the runner gives itself in job requests and job logs.
+    pub name: String,
+    /// How many jobs run at the same time (one worker each); at least 1.
+    pub concurrent: usize,
+    /// Where job directories are made (`<builds_dir>/<job id>`). It belongs to this runner:
+    /// directories in it named like jobs are removed at start-up as leftovers of a crash.
+    pub builds_dir: PathBuf,
+    /// How jobs run.
+    pub executor: ExecutorKind,
+    /// What a job's processes may see of the machine.
+    pub isolation: Isolation,
+    /// How often a running job tells the server it is still alive (`PUT /api/v4/jobs/:id` with
+    /// `state: running`); the answer is also how the runner learns of a cancel.
+    pub heartbeat: Duration,
+}
+
+/// The executors a runner can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecutorKind {
+    /// Scripts run in a shell on the runner's machine (optionally inside bubblewrap).
+    Shell,
+}
+
+impl ExecutorKind {
+    /// The name the protocol uses (`RunnerInfo::executor`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ExecutorKind::Shell => "shell",
+        }
+    }
+}
+
+impl fmt::Debug for RunnerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunnerConfig")
+            .field("url", &self.url)
+            .field("token", &"[MASKED]")
+            .field("name", &self.name)
+            .field("concurrent", &self.concurrent)
+            .field("builds_dir", &self.builds_dir)
+            .field("executor", &self.executor)
+            .field("isolation", &self.isolation)
+            .field("heartbeat", &self.heartbeat)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_never_shows_in_debug_output() {
+        let config = RunnerConfig {
+            url: "http://127.0.0.1:1".into(),
+            token: "glrt-very-secret".into(),
+            name: "r1".into(),
+            concurrent: 1,
+            builds_dir: "/tmp/b".into(),
+            executor: ExecutorKind::Shell,
+            isolation: Isolation::None,
+            heartbeat: Duration::from_secs(10),
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("glrt-very-secret"), "{shown}");
+        assert!(shown.contains("[MASKED]"));
+    }
+}

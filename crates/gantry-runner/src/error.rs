@@ -1,0 +1,31 @@
+//! The errors that stop a runner (or its token check): everything else — a job failing, the
+//! server being away for a while — is handled inside and reported to the server or retried.
+
+use std::path::PathBuf;
+
+/// Why [`run`](crate::run) or [`verify`](crate::verify) gave up.
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    #[error("invalid runner configuration: {reason}")]
+    InvalidConfig { reason: String },
+    #[error("the server at {url} refused the runner token; register the runner again and use its new token")]
+    InvalidToken { url: String },
+    #[error("cannot reach the server at {url}: {source}")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("unexpected answer to {request} from {url}: {answer}; check that the url points at a Gantry server")]
+    UnexpectedAnswer { url: String, request: &'static str, answer: String },
+    #[error("cannot prepare the builds directory {path}: {source}; check that it is writable by the runner")]
+    BuildsDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot set up the HTTP client: {0}")]
+    HttpClient(#[source] reqwest::Error),
+    #[error("a runner worker stopped unexpectedly: {0}")]
+    WorkerFailed(#[source] tokio::task::JoinError),
+}

@@ -1,0 +1,437 @@
+//! One job from payload to final report: its log and heartbeat are started, then the steps run
+//! in GitLab's order — `prepare_script`, `get_sources`, `step_script`, `after_script` — and the
+//! outcome is logged and reported.
+
+mod dirs;
+pub(crate) mod environment;
+mod log_lines;
+mod report;
+mod script;
+mod sources;
+
+use std::ffi::{OsStr, OsString};
+use std::io;
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::ExitStatus;
+use std::time::Duration;
+
+use gantry_ci::mask::Masker;
+use gantry_ci::protocol::{JobPayload, JobUpdate};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+pub(crate) use self::dirs::{JobDirs, remove_leftovers};
+use self::environment::Environment;
+use self::log_lines::{Colour, coloured, section_end, section_start};
+use self::script::Shell;
+use crate::client::ServerClient;
+use crate::config::RunnerConfig;
+use crate::isolation::Isolation;
+use crate::process::{JobStopper, ProcessEnd, ProcessRun, StopListener, StopReason, run_process};
+use crate::trace::{self, JobLog};
+
+/// A job's timeout when the server gives none.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+/// `after_script`'s own limit.
+const AFTER_SCRIPT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Succeeded,
+    Failed {
+        reason: FailureReason,
+        exit_code: Option<i32>,
+        message: String,
+    },
+    /// Canceled by the server or aborted by the runner's shutdown; its processes were killed.
+    Stopped(StopReason),
+}
+
+/// Why a job failed, in GitLab's words (`gantry_ci::protocol::FAILURE_REASONS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FailureReason {
+    ScriptFailure,
+    RunnerSystemFailure,
+    JobExecutionTimeout,
+}
+
+/// Runs `payload` to its end and reports it. A `true` on `shutdown` kills it.
+pub(crate) async fn run_job(
+    client: &ServerClient,
+    config: &RunnerConfig,
+    payload: JobPayload,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let job_id = payload.id;
+    tracing::info!(job.id = job_id, job.name = %payload.job_info.name, project = %payload.job_info.project_name, "job started");
+    let (stopper, mut stop) = JobStopper::new();
+    let trace = trace::start(client.clone(), job_id, payload.token.clone(), stopper.clone());
+    let mut log = JobLog::new(masker(&payload), trace);
+    let heartbeat = tokio::spawn(report::heartbeat(
+        client.clone(),
+        job_id,
+        payload.token.clone(),
+        config.heartbeat,
+        stopper.clone(),
+    ));
+    let stop_on_shutdown = tokio::spawn(async move {
+        if shutdown.wait_for(|stopping| *stopping).await.is_ok() {
+            stopper.stop(StopReason::Shutdown);
+        }
+    });
+
+    let dirs = JobDirs::new(&config.builds_dir, job_id);
+    let outcome = execute(&payload, config, &dirs, &mut log, &mut stop).await;
+    heartbeat.abort();
+    stop_on_shutdown.abort();
+
+    log.line("").await;
+    log.line(&outcome.final_line()).await;
+    log.finish().await;
+    report::final_state(client, job_id, &outcome.update(&payload.token)).await;
+    if let Err(error) = dirs.remove().await {
+        tracing::warn!(job.id = job_id, error = %error, "cannot remove the job's directories");
+    }
+    tracing::info!(job.id = job_id, outcome = ?outcome, "job finished");
+}
+
+/// The job's steps, in a fresh directory.
+async fn execute(
+    payload: &JobPayload,
+    config: &RunnerConfig,
+    dirs: &JobDirs,
+    log: &mut JobLog,
+    stop: &mut StopListener,
+) -> Outcome {
+    let timeout = match payload.runner_info.timeout {
+        0 => DEFAULT_TIMEOUT,
+        seconds => Duration::from_secs(seconds),
+    };
+    let deadline = Instant::now() + timeout;
+    log.line(&coloured(Colour::Bold, &format!("Running with gantry-runner {}", crate::version()))).await;
+    log.line(&format!("  on {}", config.name)).await;
+
+    log.line(&section_start("prepare_script", "Preparing environment")).await;
+    log.line(&format!("Using the {} executor {}", config.executor.name(), config.isolation.describe())).await;
+    let prepared = prepare(payload, dirs).await;
+    if let Ok(plan) = &prepared {
+        for key in &plan.skipped {
+            let warning = format!(
+                "WARNING: variable {key:?} is left out: an environment takes only names of letters, digits and _, and values without NUL bytes"
+            );
+            log.line(&coloured(Colour::Yellow, &warning)).await;
+        }
+    }
+    log.line(&section_end("prepare_script")).await;
+    let environment = match prepared {
+        Ok(plan) => plan.environment,
+        Err(error) => {
+            return Outcome::system_failure(&format!(
+                "cannot prepare the job's directories in {}: {error}",
+                dirs.builds.display()
+            ));
+        }
+    };
+
+    let shell = Shell::detect();
+    let mut step = Step { log, dirs, isolation: &config.isolation, stop, deadline, timeout };
+    let mut outcome = match run_script(&mut step, payload, shell, &environment).await {
+        Ok(()) => Outcome::Succeeded,
+        Err(outcome) => outcome,
+    };
+    if !matches!(outcome, Outcome::Stopped(_))
+        && let Some(reason) = run_after_script(&mut step, payload, shell, &environment, &outcome).await
+    {
+        outcome = Outcome::Stopped(reason);
+    }
+    outcome
+}
+
+/// The job's directories and environment.
+async fn prepare(payload: &JobPayload, dirs: &JobDirs) -> io::Result<environment::Plan> {
+    dirs.create().await?;
+    let plan = environment::plan(&payload.variables, dirs, environment::runner_env);
+    environment::write_files(&plan.files).await?;
+    Ok(plan)
+}
+
+/// `get_sources`, then every step but `after_script`, stopping at the first failure.
+async fn run_script(
+    step: &mut Step<'_>,
+    payload: &JobPayload,
+    shell: Shell,
+    environment: &Environment,
+) -> Result<(), Outcome> {
+    step.log.line(&section_start("get_sources", "Getting source from Git repository")).await;
+    let fetched = sources::get_sources(step, &payload.git_info).await;
+    step.log.line(&section_end("get_sources")).await;
+    fetched?;
+
+    for script_step in payload.steps.iter().filter(|s| s.name != "after_script") {
+        let section = match script_step.name.as_str() {
+            "script" => "step_script".to_owned(),
+            name => format!("step_{}", section_safe(name)),
+        };
+        let header = format!("Executing \"{section}\" stage of the job script");
+        step.log.line(&section_start(&section, &header)).await;
+        let ran = step.run_script(shell, &section, &script_step.script, environment).await;
+        step.log.line(&section_end(&section)).await;
+        let status = ran?;
+        if !status.success() {
+            return Err(script_failure(status));
+        }
+    }
+    Ok(())
+}
+
+/// `after_script`, when there is one: always run (but for a stopped job), with its own time
+/// limit; its failure only shows in the log. Returns the stop that interrupted it.
+async fn run_after_script(
+    step: &mut Step<'_>,
+    payload: &JobPayload,
+    shell: Shell,
+    environment: &Environment,
+    outcome: &Outcome,
+) -> Option<StopReason> {
+    let after = payload.steps.iter().find(|s| s.name == "after_script" && !s.script.is_empty())?;
+    let mut environment = environment.clone();
+    let status = if *outcome == Outcome::Succeeded { "success" } else { "failed" };
+    environment.insert("CI_JOB_STATUS".into(), status.into());
+
+    step.log.line(&section_start("after_script", "Running after_script")).await;
+    let ran = match step.write_script("after_script", shell, &after.script).await {
+        Ok(path) => {
+            let args = shell.args(&path);
+            let args: Vec<&OsStr> = args.iter().map(OsString::as_os_str).collect();
+            let deadline = Instant::now() + AFTER_SCRIPT_TIMEOUT;
+            step.run_until(OsStr::new(shell.program()), &args, &environment, deadline).await
+        }
+        Err(error) => Err(error),
+    };
+    let warning = match ran.map(|run| run.end) {
+        Ok(ProcessEnd::Exited(status)) if status.success() => None,
+        Ok(ProcessEnd::Exited(status)) => Some(format!("after_script failed: {}", describe_status(status))),
+        Ok(ProcessEnd::TimedOut) => {
+            Some(format!("after_script timed out after {} seconds", AFTER_SCRIPT_TIMEOUT.as_secs()))
+        }
+        Ok(ProcessEnd::Stopped(reason)) => {
+            step.log.line(&section_end("after_script")).await;
+            return Some(reason);
+        }
+        Err(error) => Some(format!("cannot run after_script: {error}")),
+    };
+    if let Some(warning) = warning {
+        let line = format!("WARNING: {warning}; the job's result does not change");
+        step.log.line(&coloured(Colour::Yellow, &line)).await;
+    }
+    step.log.line(&section_end("after_script")).await;
+    None
+}
+
+/// A process of the job that ended by itself.
+pub(crate) struct Exited {
+    pub(crate) status: ExitStatus,
+    /// The end of its output, unmasked: for telling why it failed, never for printing.
+    pub(crate) tail: Vec<u8>,
+}
+
+/// What a step needs to run the job's processes.
+pub(crate) struct Step<'a> {
+    pub(crate) log: &'a mut JobLog,
+    pub(crate) dirs: &'a JobDirs,
+    isolation: &'a Isolation,
+    stop: &'a mut StopListener,
+    deadline: Instant,
+    timeout: Duration,
+}
+
+impl Step<'_> {
+    /// Runs a process of the job. Its timing out or being stopped ends the job.
+    pub(crate) async fn run(
+        &mut self,
+        program: &OsStr,
+        args: &[&OsStr],
+        environment: &Environment,
+    ) -> Result<Exited, Outcome> {
+        if let Some(reason) = *self.stop.borrow() {
+            return Err(Outcome::Stopped(reason));
+        }
+        let run = self
+            .run_until(program, args, environment, self.deadline)
+            .await
+            .map_err(|error| Outcome::system_failure(&format!("cannot run {}: {error}", program.to_string_lossy())))?;
+        match run.end {
+            ProcessEnd::Exited(status) => Ok(Exited { status, tail: run.tail }),
+            ProcessEnd::TimedOut => {
+                let line =
+                    format!("ERROR: Job timed out after {} seconds; its processes were killed", self.timeout.as_secs());
+                self.log.line(&coloured(Colour::Red, &line)).await;
+                Err(Outcome::failed(
+                    FailureReason::JobExecutionTimeout,
+                    None,
+                    &format!("execution took longer than {} seconds", self.timeout.as_secs()),
+                ))
+            }
+            ProcessEnd::Stopped(reason) => Err(Outcome::Stopped(reason)),
+        }
+    }
+
+    async fn run_until(
+        &mut self,
+        program: &OsStr,
+        args: &[&OsStr],
+        environment: &Environment,
+        deadline: Instant,
+    ) -> io::Result<ProcessRun> {
+        let mut command = self.isolation.command(program, args, self.dirs);
+        command.env_clear().envs(environment);
+        run_process(command, self.log, deadline, self.stop).await
+    }
+
+    /// Writes and runs the script of `lines`; its exit status.
+    async fn run_script(
+        &mut self,
+        shell: Shell,
+        name: &str,
+        lines: &[String],
+        environment: &Environment,
+    ) -> Result<ExitStatus, Outcome> {
+        let path = self
+            .write_script(name, shell, lines)
+            .await
+            .map_err(|error| Outcome::system_failure(&format!("cannot write the job's script: {error}")))?;
+        let args = shell.args(&path);
+        let args: Vec<&OsStr> = args.iter().map(OsString::as_os_str).collect();
+        Ok(self.run(OsStr::new(shell.program()), &args, environment).await?.status)
+    }
+
+    async fn write_script(&self, name: &str, shell: Shell, lines: &[String]) -> io::Result<PathBuf> {
+        let path = self.dirs.temp.join(format!("{name}.sh"));
+        tokio::fs::write(&path, script::generate(shell, lines)).await?;
+        Ok(path)
+    }
+}
+
+impl Outcome {
+    pub(crate) fn failed(reason: FailureReason, exit_code: Option<i32>, message: &str) -> Outcome {
+        Outcome::Failed { reason, exit_code, message: message.to_owned() }
+    }
+
+    pub(crate) fn system_failure(message: &str) -> Outcome {
+        Outcome::failed(FailureReason::RunnerSystemFailure, None, message)
+    }
+
+    /// The last line of the job's log.
+    fn final_line(&self) -> String {
+        match self {
+            Outcome::Succeeded => coloured(Colour::Green, "Job succeeded"),
+            Outcome::Failed { reason: FailureReason::RunnerSystemFailure, message, .. } => {
+                coloured(Colour::Red, &format!("ERROR: Job failed (system failure): {message}"))
+            }
+            Outcome::Failed { message, .. } => coloured(Colour::Red, &format!("ERROR: Job failed: {message}")),
+            Outcome::Stopped(StopReason::Canceled) => coloured(Colour::Red, "ERROR: Job canceled"),
+            Outcome::Stopped(StopReason::Shutdown) => {
+                coloured(Colour::Red, "ERROR: Job failed (system failure): the runner is shutting down")
+            }
+        }
+    }
+
+    /// The final state update for the server.
+    fn update(&self, token: &str) -> JobUpdate {
+        let (state, reason, exit_code) = match self {
+            Outcome::Succeeded => ("success", None, None),
+            Outcome::Failed { reason, exit_code, .. } => ("failed", Some(*reason), *exit_code),
+            // The server holds the job canceled already; this only closes the runner's side.
+            Outcome::Stopped(StopReason::Canceled) => ("failed", None, None),
+            Outcome::Stopped(StopReason::Shutdown) => ("failed", Some(FailureReason::RunnerSystemFailure), None),
+        };
+        JobUpdate {
+            token: token.to_owned(),
+            state: state.to_owned(),
+            failure_reason: reason.map(|reason| reason.as_str().to_owned()),
+            exit_code,
+        }
+    }
+}
+
+impl FailureReason {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            FailureReason::ScriptFailure => "script_failure",
+            FailureReason::RunnerSystemFailure => "runner_system_failure",
+            FailureReason::JobExecutionTimeout => "job_execution_timeout",
+        }
+    }
+}
+
+/// The masker of the job's log: its masked variables and its token.
+fn masker(payload: &JobPayload) -> Masker {
+    let masked = payload.variables.iter().filter(|variable| variable.masked).map(|variable| variable.value.as_str());
+    Masker::new(masked.chain([payload.token.as_str()]))
+}
+
+fn script_failure(status: ExitStatus) -> Outcome {
+    Outcome::failed(FailureReason::ScriptFailure, status.code(), &describe_status(status))
+}
+
+fn describe_status(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit code {code}"),
+        (None, Some(signal)) => format!("killed by signal {signal}"),
+        (None, None) => "ended abnormally".to_owned(),
+    }
+}
+
+/// A step name usable in a section marker.
+fn section_safe(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use gantry_ci::protocol::FAILURE_REASONS;
+
+    use super::*;
+
+    #[test]
+    fn failure_reasons_are_the_protocols() {
+        for reason in
+            [FailureReason::ScriptFailure, FailureReason::RunnerSystemFailure, FailureReason::JobExecutionTimeout]
+        {
+            assert!(FAILURE_REASONS.contains(&reason.as_str()), "{reason:?}");
+        }
+    }
+
+    #[test]
+    fn a_script_failure_reports_its_exit_code() {
+        let update = script_failure(ExitStatus::from_raw(3 << 8)).update("job-token");
+        assert_eq!(update.state, "failed");
+        assert_eq!(update.failure_reason.as_deref(), Some("script_failure"));
+        assert_eq!(update.exit_code, Some(3));
+        assert_eq!(Outcome::Succeeded.update("t").state, "success");
+    }
+
+    #[test]
+    fn the_job_token_and_masked_variables_are_masked() {
+        let payload: JobPayload = serde_json::from_value(serde_json::json!({
+            "id": 1, "token": "job-token-123",
+            "job_info": {"id": 1, "name": "n", "stage": "s", "project_id": 1, "project_name": "a/b"},
+            "git_info": {"repo_url": "", "ref": "main", "sha": "", "before_sha": "", "ref_type": "branch", "refspecs": [], "depth": 0},
+            "runner_info": {"timeout": 10},
+            "variables": [
+                {"key": "SECRET", "value": "hunter22", "masked": true},
+                {"key": "PLAIN", "value": "visible", "masked": false}
+            ],
+            "steps": []
+        }))
+        .unwrap();
+        let mut masker = masker(&payload);
+        let mut out = masker.push(b"job-token-123 hunter22 visi");
+        out.extend(masker.push(b"ble hunter"));
+        out.extend(masker.push(b"22"));
+        out.extend(masker.finish());
+        assert_eq!(String::from_utf8(out).unwrap(), "[MASKED] [MASKED] visible [MASKED]");
+    }
+}

@@ -1,0 +1,21 @@
+//! The CI runner agent: asks a Gantry server for jobs over HTTP and runs them.
+#![doc = include_str!("../README.md")]
+
+mod client;
+mod config;
+mod error;
+mod isolation;
+mod job;
+mod process;
+mod trace;
+mod workers;
+
+pub use config::{ExecutorKind, RunnerConfig};
+pub use error::RunnerError;
+pub use isolation::{Isolation, detect_isolation};
+pub use workers::{run, verify};
+
+/// This crate's version, as the runner reports it to the server and prints in each job's log.
+pub fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}

@@ -1,0 +1,125 @@
+//! The runner protocol (GitLab's runner API shape): `POST /runners/verify`, the long-polled
+//! `POST /jobs/request`, `PUT /jobs/:id` (state and heartbeat) and `PATCH /jobs/:id/trace`
+//! (log pieces with `Content-Range`). Runners authenticate with their runner token, running
+//! jobs with their job token (`JOB-TOKEN`); no user credentials apply here.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use gantry_ci::protocol::{JOB_STATUS_HEADER, JOB_TOKEN_HEADER, JobRequest, JobUpdate, VerifyRequest};
+use gantry_core::CoreError;
+use gantry_core::ci::jobs::TraceAppend;
+use serde::Serialize;
+
+use super::ApiResult;
+use crate::AppState;
+use crate::error::AppError;
+
+/// How long a job request is held open when there is no job.
+pub const LONG_POLL: Duration = Duration::from_secs(30);
+
+fn job_id(value: &str) -> ApiResult<i64> {
+    value.parse::<i64>().map_err(|_| CoreError::NotFound("job").into())
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
+    serde_json::from_slice(body).map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")).into())
+}
+
+fn with_status(mut response: Response, status: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(status) {
+        response.headers_mut().insert(JOB_STATUS_HEADER, value);
+    }
+    response
+}
+
+#[derive(Debug, Serialize)]
+struct Verified {
+    id: i64,
+    token_expires_at: Option<String>,
+}
+
+/// `POST /runners/verify` (`token`)
+pub async fn verify(State(state): State<AppState>, body: Bytes) -> ApiResult<Response> {
+    let request: VerifyRequest = json_body(&body)?;
+    let runner = state.core.authenticate_runner(&request.token).await.map_err(|_| forbidden())?;
+    Ok(Json(Verified { id: runner.id, token_expires_at: None }).into_response())
+}
+
+fn forbidden() -> AppError {
+    AppError::Core(CoreError::Forbidden("403 Forbidden - invalid runner token".to_owned()))
+}
+
+/// `POST /jobs/request`: answered with 201 and a job as soon as one matches, or 204.
+pub async fn request_job(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let request: JobRequest = json_body(&body)?;
+    let job =
+        state.core.request_job(&request.token, &request.info, &client.ip().to_string(), LONG_POLL).await.map_err(
+            |error| match error {
+                CoreError::Unauthorized => forbidden(),
+                other => AppError::Core(other),
+            },
+        )?;
+    Ok(match job {
+        Some(job) => (StatusCode::CREATED, Json(job)).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
+}
+
+/// `PUT /jobs/:job_id` (`token`, `state`, `failure_reason`, `exit_code`)
+pub async fn update_job(State(state): State<AppState>, Path(id): Path<String>, body: Bytes) -> ApiResult<Response> {
+    let update: JobUpdate = json_body(&body)?;
+    let status = state.core.update_job_from_runner(job_id(&id)?, &update).await?;
+    Ok(with_status(StatusCode::OK.into_response(), &status))
+}
+
+/// Reads `Content-Range: start-end` (the end inclusive, as GitLab's runner sends it).
+fn content_range(headers: &HeaderMap, length: usize) -> ApiResult<i64> {
+    let Some(value) = headers.get("content-range") else { return Ok(0) };
+    let text = value.to_str().map_err(|_| AppError::BadRequest("Content-Range is not text".to_owned()))?;
+    let text = text.trim().trim_start_matches("bytes ").trim();
+    let (start, end) = text
+        .split_once('-')
+        .and_then(|(s, e)| Some((s.trim().parse::<i64>().ok()?, e.trim().parse::<i64>().ok()?)))
+        .ok_or_else(|| AppError::BadRequest(format!("Content-Range '{text}' is not start-end")))?;
+    let expected_end = start + i64::try_from(length).unwrap_or(i64::MAX) - 1;
+    if start < 0 || (length > 0 && end != expected_end) {
+        return Err(
+            AppError::BadRequest(format!("Content-Range '{text}' does not match the body's {length} bytes")).into()
+        );
+    }
+    Ok(start)
+}
+
+/// `PATCH /jobs/:job_id/trace`: a piece of the log; 202 with `Range: 0-<size>`, or 416 with
+/// the server's size when the piece does not start where the log ends.
+pub async fn append_trace(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let token =
+        headers.get(JOB_TOKEN_HEADER).and_then(|v| v.to_str().ok()).ok_or(AppError::Core(CoreError::Unauthorized))?;
+    let start = content_range(&headers, body.len())?;
+    let outcome = state.core.append_trace(job_id(&id)?, token, start, &body).await?;
+    let (status, size, job_status) = match outcome {
+        TraceAppend::Accepted { size, status } => (StatusCode::ACCEPTED, size, status),
+        TraceAppend::WrongOffset { size } => (StatusCode::RANGE_NOT_SATISFIABLE, size, "running".to_owned()),
+    };
+    let mut response = status.into_response();
+    if let Ok(value) = HeaderValue::from_str(&format!("0-{size}")) {
+        response.headers_mut().insert("range", value);
+    }
+    response.headers_mut().insert("x-gitlab-trace-update-interval", HeaderValue::from_static("3"));
+    Ok(with_status(response, &job_status))
+}

@@ -1,0 +1,126 @@
+//! The runner protocol in process: a runner takes a job, uploads its log in pieces (a secret
+//! split between two of them stays masked), is told where the log ends when it sends the wrong
+//! offset, reports the result, and loses access once the job has ended.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use gantry_core::Actor;
+use gantry_core::ci::create::PipelineRequest;
+use gantry_core::ci::runners::{RunnerRegistration, RunnerScope};
+use gantry_core::manage::projects::NewProjectInput;
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, TestResponse};
+
+async fn patch_trace(app: &TestApp, job: i64, token: &str, start: usize, body: &[u8]) -> TestResponse {
+    let request = Request::builder()
+        .method(Method::PATCH)
+        .uri(format!("/api/v4/jobs/{job}/trace"))
+        .header("JOB-TOKEN", token)
+        .header("Content-Range", format!("{start}-{}", start + body.len() - 1))
+        .body(Body::from(body.to_vec()))
+        .unwrap();
+    app.send(request).await
+}
+
+async fn put_job(app: &TestApp, job: i64, body: Value) -> TestResponse {
+    let request = Request::builder()
+        .method(Method::PUT)
+        .uri(format!("/api/v4/jobs/{job}"))
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    app.send(request).await
+}
+
+#[tokio::test]
+async fn a_runner_takes_a_job_streams_its_log_masked_and_reports_the_result() {
+    let app = TestApp::new().await;
+    let ada = app.user("ada").await;
+    let owner = Actor::User(ada.user.clone());
+    let project = app
+        .core
+        .create_project(&owner, &NewProjectInput { name: "Runs".into(), ..NewProjectInput::default() })
+        .await
+        .unwrap();
+    let author = gantry_git::Author { name: "Ada", email: "ada@example.com" };
+    let ci = b"stages: [build, test]\nbuild:\n  stage: build\n  script: echo build\ntest:\n  stage: test\n  script: echo test\n";
+    let sha = app.core.repos().initial_commit(project.id, "main", ".gitlab-ci.yml", ci, "ci", &author).await.unwrap();
+    let request = PipelineRequest {
+        ref_name: "main".into(),
+        is_tag: false,
+        sha,
+        before_sha: gantry_git::ZERO_OID.into(),
+        source: "push",
+        user: Some(ada.user.clone()),
+        variables: Vec::new(),
+    };
+    let pipeline = app.core.create_pipeline(&project, request).await.unwrap().unwrap();
+    assert_eq!(pipeline.status, "pending");
+
+    let bad = app.api(Method::POST, "/api/v4/jobs/request", None, Some(json!({"token": "grt-nope"}))).await;
+    assert_eq!(bad.status, StatusCode::FORBIDDEN);
+    let registration = RunnerRegistration {
+        scope: RunnerScope::Instance,
+        description: "test".into(),
+        tags: Vec::new(),
+        run_untagged: true,
+        paused: false,
+        max_concurrent: 0,
+    };
+    let (_, runner) = app.core.create_runner_as_operator(registration).await.unwrap();
+    let taken = app.api(Method::POST, "/api/v4/jobs/request", None, Some(json!({"token": runner}))).await;
+    assert_eq!(taken.status, StatusCode::CREATED, "{}", taken.body);
+    let job = taken.json();
+    assert_eq!(job["job_info"]["name"], "build");
+    let (id, token) = (job["id"].as_i64().unwrap(), job["token"].as_str().unwrap().to_owned());
+    let variables = job["variables"].as_array().unwrap();
+    let value = |key: &str| variables.iter().rev().find(|v| v["key"] == key).map(|v| v["value"].clone());
+    assert_eq!(value("CI_COMMIT_REF_NAME"), Some(json!("main")));
+    assert_eq!(value("CI_JOB_TOKEN"), Some(json!(token)));
+    assert_eq!(value("CI_PROJECT_PATH"), Some(json!(project.full_path)));
+    assert_eq!(job["steps"][0]["script"], json!(["echo build"]));
+
+    // The secret arrives in two pieces; neither the stored nor the served log ever has it.
+    let (head, tail) = token.split_at(9);
+    let first = format!("$ echo $CI_JOB_TOKEN\n{head}");
+    let piece = patch_trace(&app, id, &token, 0, first.as_bytes()).await;
+    assert_eq!(piece.status, StatusCode::ACCEPTED, "{}", piece.body);
+    assert_eq!(piece.header("range"), format!("0-{}", first.len()));
+    assert_eq!(piece.header("job-status"), "running");
+    let wrong = patch_trace(&app, id, &token, 3, b"again").await;
+    assert_eq!(wrong.status, StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(wrong.header("range"), format!("0-{}", first.len()));
+    let second = format!("{tail}\ndone\n");
+    let piece = patch_trace(&app, id, &token, first.len(), second.as_bytes()).await;
+    assert_eq!(piece.status, StatusCode::ACCEPTED);
+    let served = app
+        .api(Method::GET, &format!("/api/v4/projects/{}/jobs/{id}/trace", project.id.0), Some(&ada.token), None)
+        .await;
+    assert!(!served.body.contains(head), "the start of a secret is held back: {}", served.body);
+    let finished = put_job(&app, id, json!({"token": token, "state": "success", "exit_code": 0})).await;
+    assert_eq!(finished.status, StatusCode::OK);
+    let served = app
+        .api(Method::GET, &format!("/api/v4/projects/{}/jobs/{id}/trace", project.id.0), Some(&ada.token), None)
+        .await;
+    assert_eq!(served.body, "$ echo $CI_JOB_TOKEN\n[MASKED]\ndone\n");
+    assert!(!served.body.contains(&token));
+
+    // The job has ended: its token no longer works, and the next stage's job is queued.
+    let late = patch_trace(&app, id, &token, 0, b"x").await;
+    assert_eq!(late.status, StatusCode::FORBIDDEN);
+    let next = app.api(Method::POST, "/api/v4/jobs/request", None, Some(json!({"token": runner}))).await;
+    assert_eq!(next.status, StatusCode::CREATED);
+    assert_eq!(next.json()["job_info"]["name"], "test");
+    let failed = put_job(
+        &app,
+        next.json()["id"].as_i64().unwrap(),
+        json!({"token": next.json()["token"], "state": "failed", "failure_reason": "script_failure", "exit_code": 3}),
+    )
+    .await;
+    assert_eq!(failed.status, StatusCode::OK);
+    let (pipeline, jobs) = app.core.pipeline(&owner, &project, pipeline.id).await.unwrap();
+    assert_eq!(pipeline.status, "failed");
+    assert_eq!(jobs[1].exit_code, Some(3));
+    assert_eq!(jobs[1].failure_reason.as_deref(), Some("script_failure"));
+}
