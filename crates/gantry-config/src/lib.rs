@@ -37,6 +37,10 @@ pub struct StorageArgs {
     /// Configuration file (default: ./gantry.toml when it exists)
     #[arg(long, global = true, env = "GANTRY_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The key that encrypts secrets at rest, as 64 hexadecimal characters (default: the file
+    /// `secrets.key` in the data directory, created on first start)
+    #[arg(long, global = true, env = "GANTRY_SECRET_KEY", value_name = "HEX", hide_env_values = true)]
+    pub secret_key: Option<String>,
 }
 
 /// Options of `gantry serve`.
@@ -62,6 +66,9 @@ pub struct ServeArgs {
     /// How many jobs the built-in runner runs at once
     #[arg(long, env = "GANTRY_BUILTIN_RUNNER_CONCURRENT", value_name = "N")]
     pub builtin_runner_concurrent: Option<usize>,
+    /// The image of jobs without `image:` when the built-in runner uses Docker
+    #[arg(long, env = "GANTRY_DOCKER_DEFAULT_IMAGE", value_name = "IMAGE")]
+    pub docker_default_image: Option<String>,
     /// Seconds without a sign of life from a job's runner before the job fails as a runner
     /// system failure
     #[arg(long, env = "GANTRY_RUNNER_HEARTBEAT_TIMEOUT", value_name = "SECONDS")]
@@ -96,10 +103,16 @@ pub struct RunnerArgs {
     /// Where job directories are made
     #[arg(long, env = "GANTRY_RUNNER_BUILDS_DIR", value_name = "DIR", default_value = "builds")]
     pub builds_dir: PathBuf,
-    /// The name the runner reports to the server
+    /// The name the runner reports to the server (unique per Docker engine)
     #[arg(long, env = "GANTRY_RUNNER_NAME", value_name = "NAME")]
     pub name: Option<String>,
+    /// The image of jobs without `image:` (Docker executor)
+    #[arg(long, env = "GANTRY_DOCKER_DEFAULT_IMAGE", value_name = "IMAGE", default_value = DEFAULT_DOCKER_IMAGE)]
+    pub docker_default_image: String,
 }
+
+/// The image of jobs that name none, for Docker executors.
+pub const DEFAULT_DOCKER_IMAGE: &str = "alpine:3";
 
 /// The subset of `gantry.toml` we understand; unknown keys are an error so typos are caught.
 #[derive(Debug, Default, Deserialize)]
@@ -113,6 +126,7 @@ struct ConfigFile {
     builtin_runner: Option<bool>,
     builtin_runner_executor: Option<Executor>,
     builtin_runner_concurrent: Option<usize>,
+    docker_default_image: Option<String>,
     runner_heartbeat_timeout: Option<u64>,
 }
 
@@ -121,6 +135,8 @@ struct ConfigFile {
 pub struct StorageConfig {
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// The secrets key from the environment; None means the key file in the data directory.
+    pub secret_key: Option<String>,
 }
 
 /// The resolved configuration of `gantry serve`.
@@ -138,10 +154,12 @@ pub struct ServeConfig {
 }
 
 /// The built-in runner's settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct BuiltinRunner {
     pub executor: Executor,
     pub concurrent: usize,
+    /// For the Docker executor: the image of jobs that name none.
+    pub docker_default_image: String,
 }
 
 impl ServeConfig {
@@ -181,7 +199,7 @@ fn resolve_storage(args: &StorageArgs, file: &ConfigFile) -> Result<StorageConfi
             "database URL must start with sqlite:// or postgres://, got '{database_url}'"
         )));
     }
-    Ok(StorageConfig { data_dir, database_url })
+    Ok(StorageConfig { data_dir, database_url, secret_key: args.secret_key.clone() })
 }
 
 impl StorageConfig {
@@ -221,6 +239,11 @@ impl ServeConfig {
         let builtin_runner = builtin_on.then(|| BuiltinRunner {
             executor: args.builtin_runner_executor.or(file.builtin_runner_executor).unwrap_or(Executor::Shell),
             concurrent,
+            docker_default_image: args
+                .docker_default_image
+                .clone()
+                .or_else(|| file.docker_default_image.clone())
+                .unwrap_or_else(|| DEFAULT_DOCKER_IMAGE.to_owned()),
         });
         let heartbeat = args.runner_heartbeat_timeout.or(file.runner_heartbeat_timeout).unwrap_or(120);
         if heartbeat == 0 {

@@ -8,6 +8,8 @@ pub mod manage;
 pub mod policy;
 mod secret;
 
+pub use secret::SecretBox;
+
 use std::sync::Arc;
 
 pub use error::{CoreError, CoreResult};
@@ -64,6 +66,7 @@ pub struct Core {
     login_limiter: Arc<manage::accounts::LoginLimiter>,
     events: tokio::sync::broadcast::Sender<DomainEvent>,
     ci: Arc<ci::CiState>,
+    secrets: SecretBox,
 }
 
 /// Something that happened, for whoever listens: repository housekeeping now; pipelines,
@@ -90,7 +93,15 @@ impl Core {
             login_limiter: Arc::default(),
             events,
             ci: Arc::new(ci::CiState::new(ci::CiSettingsOfServer::default())),
+            secrets: SecretBox::random(),
         }
+    }
+
+    /// Sets the key that encrypts secrets at rest (a random one otherwise, which is only right
+    /// for tests: values would not survive a restart).
+    pub fn with_secrets(mut self, secrets: SecretBox) -> Core {
+        self.secrets = secrets;
+        self
     }
 
     /// Sets the server-wide CI settings (the external URL runners and jobs reach us at).

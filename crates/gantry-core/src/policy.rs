@@ -80,6 +80,8 @@ pub enum GroupAction {
     Update,
     /// Delete the group and everything in it.
     Delete,
+    /// Manage the group's CI/CD variables and runners.
+    ManageCi,
 }
 
 impl GroupAction {
@@ -88,7 +90,7 @@ impl GroupAction {
         match self {
             GroupAction::Read => AccessLevel::Guest,
             GroupAction::CreateProject => AccessLevel::Developer,
-            GroupAction::CreateSubgroup | GroupAction::ManageMembers => AccessLevel::Maintainer,
+            GroupAction::CreateSubgroup | GroupAction::ManageMembers | GroupAction::ManageCi => AccessLevel::Maintainer,
             GroupAction::Update | GroupAction::Delete => AccessLevel::Owner,
         }
     }

@@ -32,6 +32,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_ci.sql"),
         postgres: include_str!("../migrations/postgres/0004_ci.sql"),
     },
+    Migration {
+        version: 5,
+        sqlite: include_str!("../migrations/sqlite/0005_ci_variables.sql"),
+        postgres: include_str!("../migrations/postgres/0005_ci_variables.sql"),
+    },
 ];
 
 impl Db {

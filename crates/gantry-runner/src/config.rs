@@ -31,17 +31,33 @@ pub struct RunnerConfig {
 }
 
 /// The executors a runner can have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExecutorKind {
     /// Scripts run in a shell on the runner's machine (optionally inside bubblewrap).
     Shell,
+    /// Scripts run in containers of a Docker Engine, one private network per job with its
+    /// `services`; the sources are still fetched on the runner's machine (with `isolation`).
+    Docker(DockerSettings),
+}
+
+/// Where the Docker executor finds its engine and which image a job without `image:` gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DockerSettings {
+    /// The engine's address (`unix:///var/run/docker.sock`, `tcp://127.0.0.1:2375`); `None`
+    /// reads `DOCKER_HOST`, then falls back to the local socket. TLS (`https://`) is not
+    /// supported. The engine must see the runner's builds directory at the same path: job
+    /// directories are bind-mounted from it.
+    pub host: Option<String>,
+    /// The image of jobs that name none (`alpine:3.20`, `debian:bookworm`).
+    pub default_image: String,
 }
 
 impl ExecutorKind {
     /// The name the protocol uses (`RunnerInfo::executor`).
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             ExecutorKind::Shell => "shell",
+            ExecutorKind::Docker(_) => "docker",
         }
     }
 }
@@ -80,5 +96,12 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(!shown.contains("glrt-very-secret"), "{shown}");
         assert!(shown.contains("[MASKED]"));
+    }
+
+    #[test]
+    fn executor_names_are_the_protocols() {
+        assert_eq!(ExecutorKind::Shell.name(), "shell");
+        let docker = DockerSettings { host: None, default_image: "alpine:3.20".into() };
+        assert_eq!(ExecutorKind::Docker(docker).name(), "docker");
     }
 }

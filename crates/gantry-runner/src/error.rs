@@ -26,6 +26,14 @@ pub enum RunnerError {
     },
     #[error("cannot set up the HTTP client: {0}")]
     HttpClient(#[source] reqwest::Error),
+    #[error(
+        "cannot use the Docker Engine at {host}: {source}; check that it runs and that the runner's user may use it (the docker group, or DOCKER_HOST)"
+    )]
+    Docker {
+        host: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("a runner worker stopped unexpectedly: {0}")]
     WorkerFailed(#[source] tokio::task::JoinError),
 }

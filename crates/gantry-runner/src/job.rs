@@ -4,15 +4,13 @@
 
 mod dirs;
 pub(crate) mod environment;
-mod log_lines;
+pub(crate) mod log_lines;
 mod report;
-mod script;
+pub(crate) mod script;
 mod sources;
+pub(crate) mod step;
 
-use std::ffi::{OsStr, OsString};
-use std::io;
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::time::Duration;
 
@@ -25,10 +23,11 @@ pub(crate) use self::dirs::{JobDirs, remove_leftovers};
 use self::environment::Environment;
 use self::log_lines::{Colour, coloured, section_end, section_start};
 use self::script::Shell;
+use self::step::{Scripts, Step};
 use crate::client::ServerClient;
 use crate::config::RunnerConfig;
-use crate::isolation::Isolation;
-use crate::process::{JobStopper, ProcessEnd, ProcessRun, StopListener, StopReason, run_process};
+use crate::docker::{self, DockerEngine};
+use crate::process::{JobStopper, ProcessEnd, StopListener, StopReason};
 use crate::trace::{self, JobLog};
 
 /// A job's timeout when the server gives none.
@@ -57,10 +56,17 @@ pub(crate) enum FailureReason {
     JobExecutionTimeout,
 }
 
+/// How a runner runs its jobs' scripts, set up once at start-up.
+pub(crate) enum Executor {
+    Shell,
+    Docker(DockerEngine),
+}
+
 /// Runs `payload` to its end and reports it. A `true` on `shutdown` kills it.
 pub(crate) async fn run_job(
     client: &ServerClient,
     config: &RunnerConfig,
+    executor: &Executor,
     payload: JobPayload,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -83,7 +89,7 @@ pub(crate) async fn run_job(
     });
 
     let dirs = JobDirs::new(&config.builds_dir, job_id);
-    let outcome = execute(&payload, config, &dirs, &mut log, &mut stop).await;
+    let outcome = execute(&payload, config, executor, &dirs, &mut log, &mut stop).await;
     heartbeat.abort();
     stop_on_shutdown.abort();
 
@@ -101,6 +107,7 @@ pub(crate) async fn run_job(
 async fn execute(
     payload: &JobPayload,
     config: &RunnerConfig,
+    executor: &Executor,
     dirs: &JobDirs,
     log: &mut JobLog,
     stop: &mut StopListener,
@@ -114,54 +121,79 @@ async fn execute(
     log.line(&format!("  on {}", config.name)).await;
 
     log.line(&section_start("prepare_script", "Preparing environment")).await;
-    log.line(&format!("Using the {} executor {}", config.executor.name(), config.isolation.describe())).await;
-    let prepared = prepare(payload, dirs).await;
-    if let Ok(plan) = &prepared {
-        for key in &plan.skipped {
-            let warning = format!(
-                "WARNING: variable {key:?} is left out: an environment takes only names of letters, digits and _, and values without NUL bytes"
-            );
-            log.line(&coloured(Colour::Yellow, &warning)).await;
-        }
-    }
-    log.line(&section_end("prepare_script")).await;
-    let environment = match prepared {
-        Ok(plan) => plan.environment,
-        Err(error) => {
-            return Outcome::system_failure(&format!(
-                "cannot prepare the job's directories in {}: {error}",
-                dirs.builds.display()
-            ));
-        }
-    };
-
-    let shell = Shell::detect();
     let mut step = Step { log, dirs, isolation: &config.isolation, stop, deadline, timeout };
-    let mut outcome = match run_script(&mut step, payload, shell, &environment).await {
+    match executor {
+        Executor::Shell => run_in_shell(&mut step, payload).await,
+        Executor::Docker(engine) => docker::run_in_containers(engine, &mut step, payload).await,
+    }
+}
+
+/// The shell executor: the steps run on the runner's machine. Ends the `prepare_script`
+/// section the caller opened.
+async fn run_in_shell(step: &mut Step<'_>, payload: &JobPayload) -> Outcome {
+    let line = format!("Using the shell executor {}", step.isolation.describe());
+    step.log.line(&line).await;
+    let base = environment::for_shell(step.dirs, environment::runner_env);
+    let prepared = prepare_environment(step, payload, step.dirs, base).await;
+    step.log.line(&section_end("prepare_script")).await;
+    match prepared {
+        Ok(environment) => run_steps(step, payload, &Scripts::Shell(Shell::detect()), &environment).await,
+        Err(outcome) => outcome,
+    }
+}
+
+/// Makes the job's directories and writes its file variables; the environment of its scripts,
+/// who see the job's directories at `seen`, over `base`.
+pub(crate) async fn prepare_environment(
+    step: &mut Step<'_>,
+    payload: &JobPayload,
+    seen: &JobDirs,
+    base: Environment,
+) -> Result<Environment, Outcome> {
+    let plan = environment::plan(&payload.variables, seen, base);
+    let written = match step.dirs.create().await {
+        Ok(()) => environment::write_files(&step.dirs.temp, &plan.files).await,
+        Err(error) => Err(error),
+    };
+    if let Err(error) = written {
+        return Err(Outcome::system_failure(&format!(
+            "cannot prepare the job's directories in {}: {error}",
+            step.dirs.builds.display()
+        )));
+    }
+    for key in &plan.skipped {
+        let warning = format!(
+            "WARNING: variable {key:?} is left out: an environment takes only names of letters, digits and _, and values without NUL bytes"
+        );
+        step.log.line(&coloured(Colour::Yellow, &warning)).await;
+    }
+    Ok(plan.environment)
+}
+
+/// `get_sources`, every step, then `after_script`.
+pub(crate) async fn run_steps(
+    step: &mut Step<'_>,
+    payload: &JobPayload,
+    scripts: &Scripts<'_>,
+    environment: &Environment,
+) -> Outcome {
+    let mut outcome = match run_script(step, payload, scripts, environment).await {
         Ok(()) => Outcome::Succeeded,
         Err(outcome) => outcome,
     };
     if !matches!(outcome, Outcome::Stopped(_))
-        && let Some(reason) = run_after_script(&mut step, payload, shell, &environment, &outcome).await
+        && let Some(reason) = run_after_script(step, payload, scripts, environment, &outcome).await
     {
         outcome = Outcome::Stopped(reason);
     }
     outcome
 }
 
-/// The job's directories and environment.
-async fn prepare(payload: &JobPayload, dirs: &JobDirs) -> io::Result<environment::Plan> {
-    dirs.create().await?;
-    let plan = environment::plan(&payload.variables, dirs, environment::runner_env);
-    environment::write_files(&plan.files).await?;
-    Ok(plan)
-}
-
 /// `get_sources`, then every step but `after_script`, stopping at the first failure.
 async fn run_script(
     step: &mut Step<'_>,
     payload: &JobPayload,
-    shell: Shell,
+    scripts: &Scripts<'_>,
     environment: &Environment,
 ) -> Result<(), Outcome> {
     step.log.line(&section_start("get_sources", "Getting source from Git repository")).await;
@@ -176,9 +208,11 @@ async fn run_script(
         };
         let header = format!("Executing \"{section}\" stage of the job script");
         step.log.line(&section_start(&section, &header)).await;
-        let ran = step.run_script(shell, &section, &script_step.script, environment).await;
+        let deadline = step.deadline;
+        let ran = step.run_script(scripts, &section, &script_step.script, environment, deadline).await;
         step.log.line(&section_end(&section)).await;
-        let status = ran?;
+        let ran = ran.map_err(|error| Outcome::failed(error.reason, None, &error.message))?;
+        let status = step.judge(ran).await?.status;
         if !status.success() {
             return Err(script_failure(status));
         }
@@ -191,7 +225,7 @@ async fn run_script(
 async fn run_after_script(
     step: &mut Step<'_>,
     payload: &JobPayload,
-    shell: Shell,
+    scripts: &Scripts<'_>,
     environment: &Environment,
     outcome: &Outcome,
 ) -> Option<StopReason> {
@@ -201,15 +235,8 @@ async fn run_after_script(
     environment.insert("CI_JOB_STATUS".into(), status.into());
 
     step.log.line(&section_start("after_script", "Running after_script")).await;
-    let ran = match step.write_script("after_script", shell, &after.script).await {
-        Ok(path) => {
-            let args = shell.args(&path);
-            let args: Vec<&OsStr> = args.iter().map(OsString::as_os_str).collect();
-            let deadline = Instant::now() + AFTER_SCRIPT_TIMEOUT;
-            step.run_until(OsStr::new(shell.program()), &args, &environment, deadline).await
-        }
-        Err(error) => Err(error),
-    };
+    let deadline = Instant::now() + AFTER_SCRIPT_TIMEOUT;
+    let ran = step.run_script(scripts, "after_script", &after.script, &environment, deadline).await;
     let warning = match ran.map(|run| run.end) {
         Ok(ProcessEnd::Exited(status)) if status.success() => None,
         Ok(ProcessEnd::Exited(status)) => Some(format!("after_script failed: {}", describe_status(status))),
@@ -220,7 +247,7 @@ async fn run_after_script(
             step.log.line(&section_end("after_script")).await;
             return Some(reason);
         }
-        Err(error) => Some(format!("cannot run after_script: {error}")),
+        Err(error) => Some(format!("cannot run after_script: {}", error.message)),
     };
     if let Some(warning) = warning {
         let line = format!("WARNING: {warning}; the job's result does not change");
@@ -228,90 +255,6 @@ async fn run_after_script(
     }
     step.log.line(&section_end("after_script")).await;
     None
-}
-
-/// A process of the job that ended by itself.
-pub(crate) struct Exited {
-    pub(crate) status: ExitStatus,
-    /// The end of its output, unmasked: for telling why it failed, never for printing.
-    pub(crate) tail: Vec<u8>,
-}
-
-/// What a step needs to run the job's processes.
-pub(crate) struct Step<'a> {
-    pub(crate) log: &'a mut JobLog,
-    pub(crate) dirs: &'a JobDirs,
-    isolation: &'a Isolation,
-    stop: &'a mut StopListener,
-    deadline: Instant,
-    timeout: Duration,
-}
-
-impl Step<'_> {
-    /// Runs a process of the job. Its timing out or being stopped ends the job.
-    pub(crate) async fn run(
-        &mut self,
-        program: &OsStr,
-        args: &[&OsStr],
-        environment: &Environment,
-    ) -> Result<Exited, Outcome> {
-        if let Some(reason) = *self.stop.borrow() {
-            return Err(Outcome::Stopped(reason));
-        }
-        let run = self
-            .run_until(program, args, environment, self.deadline)
-            .await
-            .map_err(|error| Outcome::system_failure(&format!("cannot run {}: {error}", program.to_string_lossy())))?;
-        match run.end {
-            ProcessEnd::Exited(status) => Ok(Exited { status, tail: run.tail }),
-            ProcessEnd::TimedOut => {
-                let line =
-                    format!("ERROR: Job timed out after {} seconds; its processes were killed", self.timeout.as_secs());
-                self.log.line(&coloured(Colour::Red, &line)).await;
-                Err(Outcome::failed(
-                    FailureReason::JobExecutionTimeout,
-                    None,
-                    &format!("execution took longer than {} seconds", self.timeout.as_secs()),
-                ))
-            }
-            ProcessEnd::Stopped(reason) => Err(Outcome::Stopped(reason)),
-        }
-    }
-
-    async fn run_until(
-        &mut self,
-        program: &OsStr,
-        args: &[&OsStr],
-        environment: &Environment,
-        deadline: Instant,
-    ) -> io::Result<ProcessRun> {
-        let mut command = self.isolation.command(program, args, self.dirs);
-        command.env_clear().envs(environment);
-        run_process(command, self.log, deadline, self.stop).await
-    }
-
-    /// Writes and runs the script of `lines`; its exit status.
-    async fn run_script(
-        &mut self,
-        shell: Shell,
-        name: &str,
-        lines: &[String],
-        environment: &Environment,
-    ) -> Result<ExitStatus, Outcome> {
-        let path = self
-            .write_script(name, shell, lines)
-            .await
-            .map_err(|error| Outcome::system_failure(&format!("cannot write the job's script: {error}")))?;
-        let args = shell.args(&path);
-        let args: Vec<&OsStr> = args.iter().map(OsString::as_os_str).collect();
-        Ok(self.run(OsStr::new(shell.program()), &args, environment).await?.status)
-    }
-
-    async fn write_script(&self, name: &str, shell: Shell, lines: &[String]) -> io::Result<PathBuf> {
-        let path = self.dirs.temp.join(format!("{name}.sh"));
-        tokio::fs::write(&path, script::generate(shell, lines)).await?;
-        Ok(path)
-    }
 }
 
 impl Outcome {

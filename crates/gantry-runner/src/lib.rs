@@ -3,6 +3,7 @@
 
 mod client;
 mod config;
+mod docker;
 mod error;
 mod isolation;
 mod job;
@@ -10,7 +11,7 @@ mod process;
 mod trace;
 mod workers;
 
-pub use config::{ExecutorKind, RunnerConfig};
+pub use config::{DockerSettings, ExecutorKind, RunnerConfig};
 pub use error::RunnerError;
 pub use isolation::{Isolation, detect_isolation};
 pub use workers::{run, verify};

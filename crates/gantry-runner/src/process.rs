@@ -17,7 +17,7 @@ use tokio::time::{Instant, sleep_until};
 use crate::trace::JobLog;
 
 /// How long output is still read after the process ended, for what it wrote just before.
-const OUTPUT_GRACE: Duration = Duration::from_secs(2);
+pub(crate) const OUTPUT_GRACE: Duration = Duration::from_secs(2);
 /// How much of the end of a process's output is kept for telling why it failed.
 const TAIL_LIMIT: usize = 8 * 1024;
 const READ_SIZE: usize = 64 * 1024;
@@ -158,7 +158,8 @@ async fn pump_output(
     }
 }
 
-async fn stopped(stop: &mut StopListener) -> StopReason {
+/// Waits until the job is stopped; why.
+pub(crate) async fn stopped(stop: &mut StopListener) -> StopReason {
     let reason = stop.wait_for(Option::is_some).await.ok().and_then(|reason| *reason);
     match reason {
         Some(reason) => reason,
@@ -183,7 +184,8 @@ pub(crate) fn kill_group(group: Option<Pid>) {
     }
 }
 
-fn keep_tail(tail: &mut Vec<u8>, bytes: &[u8]) {
+/// Keeps the last bytes of a process's output.
+pub(crate) fn keep_tail(tail: &mut Vec<u8>, bytes: &[u8]) {
     tail.extend_from_slice(bytes);
     if tail.len() > TAIL_LIMIT {
         tail.drain(..tail.len() - TAIL_LIMIT);

@@ -12,9 +12,10 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::client::{RequestError, ServerClient};
-use crate::config::RunnerConfig;
+use crate::config::{ExecutorKind, RunnerConfig};
+use crate::docker::DockerEngine;
 use crate::error::RunnerError;
-use crate::job;
+use crate::job::{self, Executor};
 
 /// The first wait after the server could not be reached; it doubles up to [`LAST_RETRY`].
 const FIRST_RETRY: Duration = Duration::from_secs(1);
@@ -27,12 +28,16 @@ const EMPTY_POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// them. On shutdown no more jobs are asked for, and running jobs are killed and reported
 /// failed (`runner_system_failure`) rather than awaited, since a job may run for hours.
 ///
-/// Returns an error when the server refuses the runner token (every worker stops then), or
-/// when the builds directory cannot be prepared; a server that cannot be reached is asked
-/// again, waiting 1 s, doubling up to 10 s.
+/// With the Docker executor it first connects to the engine and removes the containers and
+/// networks a crashed run of this runner (the same `name`) left.
+///
+/// Returns an error when the server refuses the runner token (every worker stops then), when
+/// the builds directory cannot be prepared, or when the Docker Engine cannot be used; a server
+/// that cannot be reached is asked again, waiting 1 s, doubling up to 10 s.
 pub async fn run(config: RunnerConfig, shutdown: impl Future<Output = ()>) -> Result<(), RunnerError> {
     validate(&config)?;
     let builds_dir = prepare_builds_dir(&config.builds_dir).await?;
+    let executor = Arc::new(prepare_executor(&config).await?);
     let config = Arc::new(RunnerConfig { builds_dir, ..config });
     let client = ServerClient::new(&config.url, &config.token)?;
     tracing::info!(
@@ -47,7 +52,13 @@ pub async fn run(config: RunnerConfig, shutdown: impl Future<Output = ()>) -> Re
     let (stopping, stopping_receiver) = watch::channel(false);
     let mut workers = JoinSet::new();
     for worker_number in 1..=config.concurrent {
-        workers.spawn(worker(worker_number, client.clone(), Arc::clone(&config), stopping_receiver.clone()));
+        workers.spawn(worker(
+            worker_number,
+            client.clone(),
+            Arc::clone(&config),
+            Arc::clone(&executor),
+            stopping_receiver.clone(),
+        ));
     }
 
     let mut result = Ok(());
@@ -87,6 +98,7 @@ async fn worker(
     worker_number: usize,
     client: ServerClient,
     config: Arc<RunnerConfig>,
+    executor: Arc<Executor>,
     mut stopping: watch::Receiver<bool>,
 ) -> Result<(), RunnerError> {
     let info = runner_info(&config);
@@ -100,7 +112,7 @@ async fn worker(
         let wait = match answer {
             Ok(Some(payload)) => {
                 retry = FIRST_RETRY;
-                job::run_job(&client, &config, payload, stopping.clone()).await;
+                job::run_job(&client, &config, &executor, payload, stopping.clone()).await;
                 None
             }
             Ok(None) => {
@@ -141,7 +153,27 @@ fn validate(config: &RunnerConfig) -> Result<(), RunnerError> {
     if config.heartbeat.is_zero() {
         return invalid("the heartbeat interval must be longer than zero");
     }
+    if let ExecutorKind::Docker(settings) = &config.executor
+        && settings.default_image.trim().is_empty()
+    {
+        return invalid("the Docker executor needs a default image");
+    }
     Ok(())
+}
+
+/// The executor of `config`: for Docker, a connection to the engine, cleared of what a crashed
+/// run of this runner left.
+async fn prepare_executor(config: &RunnerConfig) -> Result<Executor, RunnerError> {
+    let settings = match &config.executor {
+        ExecutorKind::Shell => return Ok(Executor::Shell),
+        ExecutorKind::Docker(settings) => settings,
+    };
+    let engine = DockerEngine::connect(settings, &config.name).await?;
+    let removed = engine.remove_leftovers().await;
+    if removed > 0 {
+        tracing::info!(runner.name = %config.name, removed, "removed containers and networks left by an earlier run");
+    }
+    Ok(Executor::Docker(engine))
 }
 
 /// Creates the builds directory, makes its path absolute and removes what crashed runs left.

@@ -9,6 +9,7 @@ use axum::routing::{MethodFilter, on};
 
 use crate::api::{
     files, groups, keys, members, openapi, pipelines, projects, repository, runner_protocol, runners, tokens, users,
+    variables,
 };
 use crate::ui;
 use crate::{AppState, assets, git_http, health, metrics};
@@ -243,6 +244,21 @@ fn top_level() -> Table {
         .get("/api/v4/projects/{id}/ci/lint", "Check the project's CI file at a ref (ref)", pipelines::lint_project)
         .post("/api/v4/projects/{id}/ci/lint", "Check a CI configuration (content, ref)", pipelines::lint_content)
         .get("/api/v4/projects/{id}/runners", "Runners that may run the project's jobs", runners::project_runners)
+        .get("/api/v4/projects/{id}/variables", "List the project's CI/CD variables", variables::list_project)
+        .post("/api/v4/projects/{id}/variables", "Create a project CI/CD variable", variables::create_project)
+        .get("/api/v4/projects/{id}/variables/{key}", "Get a project CI/CD variable", variables::get_project)
+        .put("/api/v4/projects/{id}/variables/{key}", "Change a project CI/CD variable", variables::update_project)
+        .delete("/api/v4/projects/{id}/variables/{key}", "Delete a project CI/CD variable", variables::delete_project)
+        .get("/api/v4/groups/{id}/variables", "List the group's CI/CD variables", variables::list_group)
+        .post("/api/v4/groups/{id}/variables", "Create a group CI/CD variable", variables::create_group)
+        .get("/api/v4/groups/{id}/variables/{key}", "Get a group CI/CD variable", variables::get_group)
+        .put("/api/v4/groups/{id}/variables/{key}", "Change a group CI/CD variable", variables::update_group)
+        .delete("/api/v4/groups/{id}/variables/{key}", "Delete a group CI/CD variable", variables::delete_group)
+        .get("/api/v4/admin/ci/variables", "List the instance's CI/CD variables", variables::list_instance)
+        .post("/api/v4/admin/ci/variables", "Create an instance CI/CD variable", variables::create_instance)
+        .get("/api/v4/admin/ci/variables/{key}", "Get an instance CI/CD variable", variables::get_instance)
+        .put("/api/v4/admin/ci/variables/{key}", "Change an instance CI/CD variable", variables::update_instance)
+        .delete("/api/v4/admin/ci/variables/{key}", "Delete an instance CI/CD variable", variables::delete_instance)
         .post(
             "/api/v4/user/runners",
             "Create a runner and get its token (runner_type, group_id, project_id, tag_list, run_untagged)",
@@ -308,6 +324,10 @@ fn top_level() -> Table {
         .post("/admin/users", "Create a user", ui::admin::create_user)
         .post("/admin/users/{user_id}/block", "Block a user", ui::admin::block_user)
         .post("/admin/users/{user_id}/unblock", "Unblock a user", ui::admin::unblock_user)
+        .get("/admin/ci_cd", "Instance CI/CD variables and every runner", ui::ci_settings::admin_settings)
+        .post("/admin/ci_cd/variables", "Add or change an instance variable", ui::ci_settings::save_admin_variable)
+        .post("/admin/ci_cd/variables/delete", "Delete an instance variable", ui::ci_settings::delete_admin_variable)
+        .post("/admin/runners/{runner_id}", "Pause, resume or delete a runner", ui::ci_settings::change_runner)
         .get("/admin/settings", "Instance settings", ui::admin::settings)
         .post("/admin/settings", "Save instance settings", ui::admin::save_settings)
 }
@@ -323,6 +343,9 @@ fn group_pages() -> Table {
         .get("/settings", "Group settings", ui::groups::settings)
         .post("/settings", "Save group settings", ui::groups::save_settings)
         .post("/delete", "Delete the group", ui::groups::delete)
+        .get("/settings/ci_cd", "Group CI/CD variables", ui::ci_settings::group_settings)
+        .post("/settings/ci_cd/variables", "Add or change a group variable", ui::ci_settings::save_group_variable)
+        .post("/settings/ci_cd/variables/delete", "Delete a group variable", ui::ci_settings::delete_group_variable)
 }
 
 /// Pages under a project's path (`/{namespace}/{project}/-/…`); paths are relative to it.
@@ -371,6 +394,11 @@ fn project_pages() -> Table {
         .post("/tags", "Create a tag", ui::repository::create_tag)
         .post("/tags/delete", "Delete a tag", ui::repository::delete_tag)
         .get("/settings/repository", "Repository settings: protected branches", ui::repository::repository_settings)
+        .get("/settings/ci_cd", "CI/CD settings: pipelines, variables, runners", ui::ci_settings::project_settings)
+        .post("/settings/ci_cd", "Save the pipeline settings", ui::ci_settings::save_project_settings)
+        .post("/settings/ci_cd/variables", "Add or change a project variable", ui::ci_settings::save_project_variable)
+        .post("/settings/ci_cd/variables/delete", "Delete a project variable", ui::ci_settings::delete_project_variable)
+        .post("/settings/ci_cd/runners", "Create a project runner", ui::ci_settings::create_project_runner)
         .post("/settings/repository/protected_branches", "Protect a branch or pattern", ui::repository::protect_branch)
         .post(
             "/settings/repository/protected_branches/update",

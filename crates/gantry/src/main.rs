@@ -12,7 +12,7 @@ use gantry_core::ci::CiSettingsOfServer;
 use gantry_core::ci::runners::{RunnerRegistration, RunnerScope};
 use gantry_core::manage::accounts::NewAccount;
 use gantry_core::manage::tokens::parse_expiry_date;
-use gantry_core::{Core, Repositories};
+use gantry_core::{Core, Repositories, SecretBox};
 use gantry_db::Db;
 use gantry_git::hooks;
 use gantry_types::TokenScopes;
@@ -185,6 +185,18 @@ fn run_hook(hook: HookCommand) -> i32 {
     }
 }
 
+/// The key that encrypts secrets at rest: from the environment, or the data directory's file.
+fn secrets(storage: &StorageConfig) -> anyhow::Result<SecretBox> {
+    match &storage.secret_key {
+        Some(hex) => SecretBox::from_hex(hex).map_err(|message| anyhow::anyhow!("GANTRY_SECRET_KEY: {message}")),
+        None => {
+            let path = storage.data_dir.join("secrets.key");
+            SecretBox::load_or_create(&path)
+                .with_context(|| format!("cannot read or create the secrets key {}", path.display()))
+        }
+    }
+}
+
 fn repositories(storage: &StorageConfig) -> Repositories {
     Repositories::new(&storage.data_dir, "git")
 }
@@ -195,10 +207,11 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let program = std::env::current_exe().context("cannot find the gantry program for git's hooks")?;
     hooks::install(repos.hooks_dir(), &program)
         .with_context(|| format!("cannot write git hooks into {}", repos.hooks_dir().display()))?;
-    let core = Core::new(db.clone(), repos).with_ci_settings(CiSettingsOfServer {
-        external_url: config.external_url.clone(),
-        runner_silence: config.runner_heartbeat_timeout,
-    });
+    let core =
+        Core::new(db.clone(), repos).with_secrets(secrets(&config.storage)?).with_ci_settings(CiSettingsOfServer {
+            external_url: config.external_url.clone(),
+            runner_silence: config.runner_heartbeat_timeout,
+        });
     let web = WebConfig {
         external_url: config.external_url.clone(),
         ssh_host: config.ssh_listen.to_string(),
@@ -238,7 +251,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             .await
         }
     });
-    let builtin_runner = match config.builtin_runner {
+    let builtin_runner = match config.builtin_runner.clone() {
         Some(settings) => Some(start_builtin_runner(&core, &config, settings, stopped.clone()).await?),
         None => None,
     };
@@ -283,15 +296,22 @@ async fn start_builtin_runner(
     settings: gantry_config::BuiltinRunner,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<tokio::task::JoinHandle<Result<(), gantry_runner::RunnerError>>> {
-    if settings.executor == gantry_config::Executor::Docker {
-        bail!("the docker executor is not available yet; use --builtin-runner-executor shell or --no-builtin-runner");
-    }
     let concurrent = i64::try_from(settings.concurrent).unwrap_or(1);
     let token = core.builtin_runner_token(concurrent).await.context("cannot register the built-in runner")?;
     let data_dir = std::path::absolute(&config.storage.data_dir).context("cannot resolve the data directory")?;
     let builds_dir = data_dir.join("builds");
-    let isolation = gantry_runner::detect_isolation(vec![data_dir]);
-    if isolation == gantry_runner::Isolation::None {
+    let data_dir_name = data_dir.display().to_string();
+    let (executor, isolation) = match settings.executor {
+        gantry_config::Executor::Shell => {
+            (gantry_runner::ExecutorKind::Shell, gantry_runner::detect_isolation(vec![data_dir]))
+        }
+        gantry_config::Executor::Docker => {
+            let docker =
+                gantry_runner::DockerSettings { host: None, default_image: settings.docker_default_image.clone() };
+            (gantry_runner::ExecutorKind::Docker(docker), gantry_runner::Isolation::None)
+        }
+    };
+    if isolation == gantry_runner::Isolation::None && settings.executor == gantry_config::Executor::Shell {
         tracing::warn!(
             "!!! NO JOB ISOLATION: bubblewrap (bwrap) is not available, so jobs of the built-in runner run as this \
              server's user and can read its data directory, database and keys. Install bubblewrap, or run \
@@ -306,10 +326,12 @@ async fn start_builtin_runner(
     let runner = gantry_runner::RunnerConfig {
         url: format!("http://{}", SocketAddr::new(host, config.listen.port())),
         token,
-        name: "gantry-builtin".to_owned(),
+        // Unique per data directory: two servers on one Docker engine never clean up each other's
+        // containers.
+        name: format!("gantry-builtin-{}", short_digest(&data_dir_name)),
         concurrent: settings.concurrent,
         builds_dir,
-        executor: gantry_runner::ExecutorKind::Shell,
+        executor,
         isolation,
         heartbeat: std::time::Duration::from_secs(10),
     };
@@ -318,11 +340,14 @@ async fn start_builtin_runner(
     })))
 }
 
+/// The first 8 hex digits of a text's SHA-256.
+fn short_digest(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(text.as_bytes())[..4])
+}
+
 /// `gantry runner`: an agent on this host taking jobs from a server until stopped.
 async fn runner(args: gantry_config::RunnerArgs) -> anyhow::Result<()> {
-    if args.executor == gantry_config::Executor::Docker {
-        bail!("the docker executor is not available yet; use --executor shell");
-    }
     if args.concurrent == 0 {
         bail!("--concurrent must be at least 1");
     }
@@ -339,7 +364,13 @@ async fn runner(args: gantry_config::RunnerArgs) -> anyhow::Result<()> {
         name: args.name.or(host).filter(|n| !n.is_empty()).unwrap_or_else(|| "gantry-runner".to_owned()),
         concurrent: args.concurrent,
         builds_dir,
-        executor: gantry_runner::ExecutorKind::Shell,
+        executor: match args.executor {
+            gantry_config::Executor::Shell => gantry_runner::ExecutorKind::Shell,
+            gantry_config::Executor::Docker => gantry_runner::ExecutorKind::Docker(gantry_runner::DockerSettings {
+                host: None,
+                default_image: args.docker_default_image.clone(),
+            }),
+        },
         isolation: gantry_runner::Isolation::None,
         heartbeat: std::time::Duration::from_secs(10),
     };
@@ -379,7 +410,7 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 async fn admin(storage: StorageConfig, command: AdminCommand) -> anyhow::Result<()> {
-    let core = Core::new(open_db(&storage).await?, repositories(&storage));
+    let core = Core::new(open_db(&storage).await?, repositories(&storage)).with_secrets(secrets(&storage)?);
     match command {
         AdminCommand::CreateUser { username, email, name, admin, .. } => {
             let account = NewAccount { name: name.unwrap_or_default(), username, email, password: read_password()? };

@@ -13,7 +13,7 @@ use gantry_git::refs::CommitSummary;
 use serde::{Deserialize, Serialize};
 
 use super::PipelineRow;
-use super::variables::{PipelineContext, pipeline_variables};
+use super::predefined::{PipelineContext, pipeline_variables};
 use crate::policy::{ProjectAction, authorize_project};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow, UserRow};
 
@@ -204,6 +204,9 @@ impl Core {
                 .iter()
                 .any(|rule| gantry_git::refcheck::pattern_matches(&rule.name, &request.ref_name));
         drop(conn);
+        // Rules see the CI/CD variables too (those not limited to an environment).
+        let ci_variables: Vec<(String, String)> =
+            self.variables_for_job(project, protected, None).await?.into_iter().map(|v| (v.key, v.value)).collect();
         let changed = if request.before_sha == gantry_git::ZERO_OID || request.source != "push" {
             None
         } else {
@@ -229,6 +232,7 @@ impl Core {
                 commit: commit.as_ref(),
                 user: request_for_plan.user.as_ref(),
             });
+            variables.extend(ci_variables);
             variables.extend(request_for_plan.variables.iter().cloned());
             let planned = read_and_plan(
                 &reader,

@@ -138,12 +138,15 @@ impl Core {
         if job.trace_size + length > MAX_TRACE_SIZE {
             return Err(CoreError::invalid("body", "the job's log is larger than the limit"));
         }
-        let stored = {
-            let mut maskers = self.ci.maskers();
-            match maskers.get_mut(&job_id) {
-                Some(masker) => masker.push(piece),
-                None => piece.to_vec(),
-            }
+        if !self.ci.maskers().contains_key(&job_id) {
+            // The server restarted while the job ran: mask its masked variables again (the job
+            // token is not known any more; the runner masks it too).
+            let masker = self.masker_after_restart(&job).await?;
+            self.ci.maskers().entry(job_id).or_insert(masker);
+        }
+        let stored = match self.ci.maskers().get_mut(&job_id) {
+            Some(masker) => masker.push(piece),
+            None => piece.to_vec(),
         };
         let mut conn = self.db.conn().await?;
         match traces::append_trace(&mut conn, job_id, start, length, &stored).await? {
@@ -154,6 +157,31 @@ impl Core {
             }
             Err(size) => Ok(TraceAppend::WrongOffset { size }),
         }
+    }
+
+    async fn masker_after_restart(&self, job: &JobRow) -> CoreResult<gantry_ci::mask::Masker> {
+        let mut conn = self.db.conn().await?;
+        let project = gantry_db::manage::projects::find_project_by_id(&mut conn, job.project_id)
+            .await?
+            .ok_or(CoreError::NotFound("project"))?;
+        let pipeline =
+            pipelines::get_pipeline(&mut conn, job.pipeline_id).await?.ok_or(CoreError::NotFound("pipeline"))?;
+        let protected = !pipeline.is_tag
+            && gantry_db::code::protected_branches::list_protected_branches(&mut conn, project.id)
+                .await?
+                .iter()
+                .any(|rule| gantry_git::refcheck::pattern_matches(&rule.name, &pipeline.ref_name));
+        drop(conn);
+        // Every environment scope: masking too much is harmless, too little is not.
+        let secrets: Vec<String> = self
+            .variables_for_job(&project, protected, None)
+            .await?
+            .into_iter()
+            .chain(self.all_scoped_variables(&project).await?)
+            .filter(|v| v.masked)
+            .map(|v| v.value)
+            .collect();
+        Ok(gantry_ci::mask::Masker::new(secrets))
     }
 
     /// A runner reports the job's state: `running` (a heartbeat), `success` or `failed`.

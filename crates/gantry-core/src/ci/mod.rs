@@ -11,9 +11,11 @@
 
 pub mod create;
 pub mod jobs;
+pub mod predefined;
 pub mod process;
 pub mod queue;
 pub mod runners;
+pub mod settings;
 pub mod variables;
 pub mod watchdog;
 

@@ -12,7 +12,7 @@ use gantry_db::ci::runners::{self, RunnerContact};
 use gantry_db::manage::projects;
 
 use super::create::StoredJob;
-use super::variables::{PipelineContext, job_variables, pipeline_variables};
+use super::predefined::{PipelineContext, job_variables, pipeline_variables};
 use super::{JOB_TOKEN_PREFIX, RunnerRow};
 use crate::secret::{digest, random_hex};
 use crate::{Core, CoreError, CoreResult};
@@ -194,6 +194,28 @@ impl Core {
                 file: false,
             });
         }
+        // CI/CD variables of the instance, groups and project: they win over the CI file's.
+        let expand_here = |variables: &[protocol::JobVariable], text: &str| {
+            let lookup = |name: &str| variables.iter().rev().find(|v| v.key == name).map(|v| v.value.clone());
+            vars::expand(text, &lookup, false)
+        };
+        let environment =
+            stored.definition.environment.as_ref().map(|e| expand_here(&variables, &e.name)).filter(|e| !e.is_empty());
+        let mut secrets = vec![token.to_owned()];
+        for variable in self.variables_for_job(&project, protected, environment.as_deref()).await? {
+            let value = if variable.raw { variable.value.clone() } else { expand_here(&variables, &variable.value) };
+            if variable.masked {
+                secrets.push(variable.value.clone());
+                secrets.push(value.clone());
+            }
+            variables.push(protocol::JobVariable {
+                key: variable.key,
+                value,
+                public: false,
+                masked: variable.masked,
+                file: variable.variable_type == "file",
+            });
+        }
         for pipeline_variable in serde_json::from_str::<Vec<serde_json::Value>>(&pipeline.variables).unwrap_or_default()
         {
             if let (Some(key), Some(value)) = (pipeline_variable["key"].as_str(), pipeline_variable["value"].as_str()) {
@@ -206,8 +228,8 @@ impl Core {
                 });
             }
         }
-        // The job token is a secret in every log, whatever the job prints.
-        self.ci.maskers().insert(job_id, gantry_ci::mask::Masker::new([token]));
+        // The job token and masked variables are secrets in every log, whatever the job prints.
+        self.ci.maskers().insert(job_id, gantry_ci::mask::Masker::new(secrets));
         let definition = stored.definition;
         let timeout = definition.timeout.unwrap_or(u64::try_from(settings.timeout).unwrap_or(3600));
         let depth = variables

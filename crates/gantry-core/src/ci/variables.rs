@@ -1,165 +1,364 @@
-//! GitLab's predefined CI/CD variables (`CI_COMMIT_SHA`, `CI_PROJECT_PATH`, …): the pipeline's
-//! set (used to plan and given to every job) and each job's own (`CI_JOB_ID`, `CI_JOB_TOKEN`).
+//! CI/CD variables of the instance (administrators), groups and projects (Maintainers): key,
+//! value, type (variable or file), masked, protected, raw, environment scope. Values are
+//! encrypted at rest with the server's [`crate::SecretBox`]; masked values follow GitLab's
+//! rules so they can be found in logs. Jobs get them after the CI file's own variables, the
+//! instance's first and the project's last, so the closest owner wins.
 
-use gantry_git::refs::CommitSummary;
+use gantry_db::ci::variables::{self, VariableFields, VariableOwner, VariableRow};
+use gantry_db::manage::namespaces;
 
-use super::PipelineRow;
-use crate::{ProjectRow, UserRow};
+use crate::policy::{GroupAction, ProjectAction, authorize_group, authorize_project};
+use crate::{Actor, Core, CoreError, CoreResult, NamespaceRow, ProjectRow};
 
-/// What the pipeline's variables are made from.
-pub(crate) struct PipelineContext<'a> {
-    pub server_url: &'a str,
-    pub project: &'a ProjectRow,
-    /// Id and number of the pipeline, when it has been stored.
-    pub pipeline: Option<(i64, i64)>,
-    pub ref_name: &'a str,
-    pub is_tag: bool,
+/// Most characters a value may have.
+pub const MAX_VALUE_LENGTH: usize = 10_000;
+
+/// Whose variables.
+#[derive(Debug, Clone, Copy)]
+pub enum VariableScope<'a> {
+    Instance,
+    Group(&'a NamespaceRow),
+    Project(&'a ProjectRow),
+}
+
+impl VariableScope<'_> {
+    fn owner(self) -> VariableOwner {
+        match self {
+            VariableScope::Instance => VariableOwner::Instance,
+            VariableScope::Group(group) => VariableOwner::Group(group.id.0),
+            VariableScope::Project(project) => VariableOwner::Project(project.id.0),
+        }
+    }
+}
+
+/// A variable with its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CiVariable {
+    pub key: String,
+    pub value: String,
+    /// `env_var` or `file`.
+    pub variable_type: String,
+    pub masked: bool,
     pub protected: bool,
-    pub sha: &'a str,
-    pub before_sha: &'a str,
-    pub source: &'a str,
-    pub commit: Option<&'a CommitSummary>,
-    pub user: Option<&'a UserRow>,
+    pub raw: bool,
+    pub environment_scope: String,
+    pub description: String,
 }
 
-/// GitLab's `CI_COMMIT_REF_SLUG` rule: lowercase, anything but `[a-z0-9]` becomes `-`, at most
-/// 63 characters, no `-` at either end.
-pub fn slug(text: &str) -> String {
-    let lowered: String = text
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '-' })
-        .collect();
-    let cut: String = lowered.chars().take(63).collect();
-    cut.trim_matches('-').to_owned()
+/// A variable to create, or the new state of one.
+#[derive(Debug, Clone, Default)]
+pub struct VariableInput {
+    pub key: String,
+    pub value: String,
+    pub variable_type: Option<String>,
+    pub masked: bool,
+    pub protected: bool,
+    pub raw: bool,
+    pub environment_scope: Option<String>,
+    pub description: Option<String>,
 }
 
-fn host_and_port(url: &str) -> (String, String, String) {
-    let (protocol, rest) = url.split_once("://").unwrap_or(("http", url));
-    let authority = rest.split('/').next().unwrap_or(rest);
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => (host.to_owned(), port.to_owned()),
-        _ => (authority.to_owned(), if protocol == "https" { "443".to_owned() } else { "80".to_owned() }),
-    };
-    (protocol.to_owned(), host, port)
+/// The context a value is sealed with: moving a sealed value to another row breaks it.
+fn seal_context(row_owner: VariableOwner, key: &str) -> String {
+    match row_owner {
+        VariableOwner::Instance => format!("ci_variable:instance:{key}"),
+        VariableOwner::Group(id) => format!("ci_variable:group:{id}:{key}"),
+        VariableOwner::Project(id) => format!("ci_variable:project:{id}:{key}"),
+    }
 }
 
-/// The pipeline-wide predefined variables, in GitLab's names.
-pub(crate) fn pipeline_variables(context: &PipelineContext<'_>) -> Vec<(String, String)> {
-    let server = context.server_url.trim_end_matches('/');
-    let project = context.project;
-    let (protocol, host, port) = host_and_port(server);
-    let namespace = project.full_path.rsplit_once('/').map_or("", |(ns, _)| ns);
-    let root_namespace = project.full_path.split('/').next().unwrap_or("");
-    let project_url = format!("{server}/{}", project.full_path);
-    let registry_host = server.split_once("://").map_or(server, |(_, rest)| rest).to_owned();
-    let mut vars: Vec<(String, String)> = Vec::with_capacity(64);
-    let mut set = |key: &str, value: String| vars.push((key.to_owned(), value));
-    set("CI", "true".into());
-    set("GITLAB_CI", "true".into());
-    set("GANTRY_CI", "true".into());
-    set("CI_SERVER", "yes".into());
-    set("CI_SERVER_NAME", "Gantry".into());
-    set("CI_SERVER_VERSION", env!("CARGO_PKG_VERSION").into());
-    set("CI_SERVER_URL", server.into());
-    set("CI_SERVER_PROTOCOL", protocol);
-    set("CI_SERVER_HOST", host);
-    set("CI_SERVER_PORT", port);
-    set("CI_API_V4_URL", format!("{server}/api/v4"));
-    set("CI_PROJECT_ID", project.id.0.to_string());
-    set("CI_PROJECT_NAME", project.path.clone());
-    set("CI_PROJECT_TITLE", project.name.clone());
-    set("CI_PROJECT_PATH", project.full_path.clone());
-    set("CI_PROJECT_PATH_SLUG", slug(&project.full_path));
-    set("CI_PROJECT_NAMESPACE", namespace.into());
-    set("CI_PROJECT_ROOT_NAMESPACE", root_namespace.into());
-    set("CI_PROJECT_URL", project_url.clone());
-    set("CI_PROJECT_VISIBILITY", project.visibility.as_str().into());
-    set("CI_PROJECT_DESCRIPTION", project.description.clone());
-    set("CI_DEFAULT_BRANCH", project.default_branch.clone());
-    set("CI_CONFIG_PATH", ".gitlab-ci.yml".into());
-    set("CI_COMMIT_SHA", context.sha.into());
-    set("CI_COMMIT_SHORT_SHA", context.sha.chars().take(8).collect());
-    set("CI_COMMIT_BEFORE_SHA", context.before_sha.into());
-    set("CI_COMMIT_REF_NAME", context.ref_name.into());
-    set("CI_COMMIT_REF_SLUG", slug(context.ref_name));
-    set("CI_COMMIT_REF_PROTECTED", context.protected.to_string());
-    if context.is_tag {
-        set("CI_COMMIT_TAG", context.ref_name.into());
-    } else {
-        set("CI_COMMIT_BRANCH", context.ref_name.into());
+fn owner_of(row: &VariableRow) -> VariableOwner {
+    match row.owner_kind.as_str() {
+        "group" => VariableOwner::Group(row.owner_id),
+        "project" => VariableOwner::Project(row.owner_id),
+        _ => VariableOwner::Instance,
     }
-    if let Some(commit) = context.commit {
-        set("CI_COMMIT_MESSAGE", commit.message.clone());
-        set("CI_COMMIT_TITLE", commit.title.clone());
-        let description = commit.message.split_once('\n').map_or("", |(_, rest)| rest.trim_start_matches('\n'));
-        set("CI_COMMIT_DESCRIPTION", description.into());
-        set("CI_COMMIT_AUTHOR", format!("{} <{}>", commit.author_name, commit.author_email));
-        set("CI_COMMIT_TIMESTAMP", rfc3339(commit.committed_date * 1000));
-    }
-    set("CI_PIPELINE_SOURCE", context.source.into());
-    if let Some((id, iid)) = context.pipeline {
-        set("CI_PIPELINE_ID", id.to_string());
-        set("CI_PIPELINE_IID", iid.to_string());
-        set("CI_PIPELINE_URL", format!("{project_url}/-/pipelines/{id}"));
-    }
-    set("CI_REGISTRY", registry_host.clone());
-    set("CI_REGISTRY_IMAGE", format!("{registry_host}/{}", project.full_path.to_lowercase()));
-    set("CI_REGISTRY_USER", "gitlab-ci-token".into());
-    if let Some(user) = context.user {
-        set("GITLAB_USER_ID", user.id.0.to_string());
-        set("GITLAB_USER_LOGIN", user.username.clone());
-        set("GITLAB_USER_EMAIL", user.email.clone());
-        set("GITLAB_USER_NAME", user.name.clone());
-    }
-    vars
 }
 
-/// The job's own predefined variables.
-pub(crate) fn job_variables(
-    server_url: &str,
-    project: &ProjectRow,
-    pipeline: &PipelineRow,
-    job: &super::JobRow,
-    token: &str,
-    node: Option<(u32, u32)>,
-) -> Vec<(String, String)> {
-    let server = server_url.trim_end_matches('/');
-    let (protocol, rest) = server.split_once("://").unwrap_or(("http", server));
-    let mut vars = vec![
-        ("CI_JOB_ID".to_owned(), job.id.to_string()),
-        ("CI_JOB_NAME".to_owned(), job.name.clone()),
-        ("CI_JOB_NAME_SLUG".to_owned(), slug(&job.name)),
-        ("CI_JOB_STAGE".to_owned(), job.stage.clone()),
-        ("CI_JOB_URL".to_owned(), format!("{server}/{}/-/jobs/{}", project.full_path, job.id)),
-        ("CI_JOB_STARTED_AT".to_owned(), rfc3339(job.started_at.unwrap_or_else(crate::now_millis))),
-        ("CI_JOB_TOKEN".to_owned(), token.to_owned()),
-        ("CI_REGISTRY_PASSWORD".to_owned(), token.to_owned()),
-        ("CI_PIPELINE_ID".to_owned(), pipeline.id.to_string()),
-        ("CI_PIPELINE_IID".to_owned(), pipeline.iid.to_string()),
-        ("CI_PIPELINE_URL".to_owned(), format!("{server}/{}/-/pipelines/{}", project.full_path, pipeline.id)),
-        ("CI_PIPELINE_CREATED_AT".to_owned(), rfc3339(pipeline.created_at)),
-        (
-            "CI_REPOSITORY_URL".to_owned(),
-            format!("{protocol}://gitlab-ci-token:{token}@{rest}/{}.git", project.full_path),
-        ),
-    ];
-    if let Some(runner) = job.runner_id {
-        vars.push(("CI_RUNNER_ID".to_owned(), runner.to_string()));
+/// GitLab's rule for values that can be masked: one line, at least 8 characters, from the
+/// Base64 alphabet and `@ : . ~ - _`.
+pub fn maskable(value: &str) -> Result<(), String> {
+    if value.chars().count() < 8 {
+        return Err("must be at least 8 characters to be masked".to_owned());
     }
-    if let Some((index, total)) = node {
-        vars.push(("CI_NODE_INDEX".to_owned(), index.to_string()));
-        vars.push(("CI_NODE_TOTAL".to_owned(), total.to_string()));
+    if let Some(bad) = value.chars().find(|c| !(c.is_ascii_alphanumeric() || "+/=@:.~-_".contains(*c))) {
+        return Err(format!(
+            "cannot be masked: '{}' is not allowed (use letters, digits and + / = @ : . ~ - _ only)",
+            bad.escape_default()
+        ));
     }
-    vars
+    Ok(())
 }
 
-/// Unix milliseconds as RFC 3339 in UTC (`2026-11-27T16:00:00Z`).
-pub(crate) fn rfc3339(millis: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(millis / 1000)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
+/// Checks a variable's fields; returns the defaults filled in.
+fn checked(input: &VariableInput) -> CoreResult<(String, String, String)> {
+    if !super::jobs::is_variable_key(&input.key) {
+        return Err(CoreError::invalid(
+            "key",
+            "must be 1 to 255 characters of letters, digits and _ (no spaces or other characters)",
+        ));
+    }
+    if input.value.chars().count() > MAX_VALUE_LENGTH {
+        return Err(CoreError::invalid("value", format!("is longer than {MAX_VALUE_LENGTH} characters")));
+    }
+    let variable_type = input.variable_type.clone().filter(|t| !t.is_empty()).unwrap_or_else(|| "env_var".to_owned());
+    if variable_type != "env_var" && variable_type != "file" {
+        return Err(CoreError::invalid("variable_type", "must be env_var or file"));
+    }
+    if input.masked {
+        maskable(&input.value).map_err(|message| CoreError::invalid("value", message))?;
+    }
+    let scope = input.environment_scope.clone().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let scope = scope.unwrap_or_else(|| "*".to_owned());
+    if scope.len() > 255 || scope.chars().any(|c| c.is_control() || c == ',') {
+        return Err(CoreError::invalid("environment_scope", "must be an environment name or a pattern with *"));
+    }
+    let description = input.description.clone().unwrap_or_default();
+    if description.len() > 255 {
+        return Err(CoreError::invalid("description", "is longer than 255 characters"));
+    }
+    Ok((variable_type, scope, description))
+}
+
+/// Whether an environment scope (`*`, `production`, `review/*`) covers an environment.
+pub fn scope_matches(scope: &str, environment: Option<&str>) -> bool {
+    if scope == "*" {
+        return true;
+    }
+    let Some(environment) = environment else { return false };
+    gantry_git::refcheck::pattern_matches(scope, environment)
+}
+
+impl Core {
+    async fn authorize_variables(&self, actor: &Actor, scope: VariableScope<'_>) -> CoreResult<()> {
+        let mut conn = self.db.conn().await?;
+        match scope {
+            VariableScope::Instance => {
+                actor.require_user()?;
+                if !actor.is_admin() {
+                    return Err(CoreError::NotFound("page"));
+                }
+            }
+            VariableScope::Group(group) => {
+                authorize_group(&mut conn, actor, group, GroupAction::ManageCi).await?;
+            }
+            VariableScope::Project(project) => {
+                authorize_project(&mut conn, actor, project, ProjectAction::ManageCi).await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn open_variable(&self, row: &VariableRow) -> CoreResult<CiVariable> {
+        let value = self
+            .secrets
+            .open(&seal_context(owner_of(row), &row.key), &row.value_sealed)
+            .map_err(|error| CoreError::Internal(Box::new(error)))?;
+        Ok(CiVariable {
+            key: row.key.clone(),
+            value,
+            variable_type: row.variable_type.clone(),
+            masked: row.masked,
+            protected: row.protected,
+            raw: row.raw,
+            environment_scope: row.environment_scope.clone(),
+            description: row.description.clone(),
+        })
+    }
+
+    /// The variables of the instance, a group or a project.
+    pub async fn list_ci_variables(&self, actor: &Actor, scope: VariableScope<'_>) -> CoreResult<Vec<CiVariable>> {
+        self.authorize_variables(actor, scope).await?;
+        let mut conn = self.db.conn().await?;
+        let rows = variables::list_variables(&mut conn, scope.owner()).await?;
+        rows.iter().map(|row| self.open_variable(row)).collect()
+    }
+
+    async fn variable_row(
+        &self,
+        scope: VariableScope<'_>,
+        key: &str,
+        environment_scope: Option<&str>,
+    ) -> CoreResult<VariableRow> {
+        let mut conn = self.db.conn().await?;
+        let rows = variables::list_variables(&mut conn, scope.owner()).await?;
+        let mut matching =
+            rows.into_iter().filter(|r| r.key == key && environment_scope.is_none_or(|s| r.environment_scope == s));
+        let first = matching.next().ok_or(CoreError::NotFound("variable"))?;
+        if matching.next().is_some() {
+            return Err(CoreError::Conflict(format!(
+                "'{key}' exists for several environment scopes: name one with filter[environment_scope]"
+            )));
+        }
+        Ok(first)
+    }
+
+    /// One variable by key (and environment scope, when several share the key).
+    pub async fn ci_variable(
+        &self,
+        actor: &Actor,
+        scope: VariableScope<'_>,
+        key: &str,
+        environment_scope: Option<&str>,
+    ) -> CoreResult<CiVariable> {
+        self.authorize_variables(actor, scope).await?;
+        let row = self.variable_row(scope, key, environment_scope).await?;
+        self.open_variable(&row)
+    }
+
+    /// Creates a variable; the same key and environment scope twice is a conflict.
+    pub async fn create_ci_variable(
+        &self,
+        actor: &Actor,
+        scope: VariableScope<'_>,
+        input: &VariableInput,
+    ) -> CoreResult<CiVariable> {
+        self.authorize_variables(actor, scope).await?;
+        let (variable_type, environment_scope, description) = checked(input)?;
+        let owner = scope.owner();
+        let sealed = self.secrets.seal(&seal_context(owner, &input.key), &input.value);
+        let mut conn = self.db.conn().await?;
+        let fields = VariableFields {
+            key: &input.key,
+            value_sealed: &sealed,
+            variable_type: &variable_type,
+            masked: input.masked,
+            protected: input.protected,
+            raw: input.raw,
+            environment_scope: &environment_scope,
+            description: &description,
+        };
+        match variables::insert_variable(&mut conn, owner, &fields).await {
+            Ok(_) => {}
+            Err(gantry_db::DbError::Conflict(_)) => {
+                return Err(CoreError::Conflict(format!(
+                    "(key) {} has already been taken for environment scope {environment_scope}",
+                    input.key
+                )));
+            }
+            Err(error) => return Err(error.into()),
+        }
+        Ok(CiVariable {
+            key: input.key.clone(),
+            value: input.value.clone(),
+            variable_type,
+            masked: input.masked,
+            protected: input.protected,
+            raw: input.raw,
+            environment_scope,
+            description,
+        })
+    }
+
+    /// Replaces a variable (found by key and, when given, its current environment scope).
+    pub async fn update_ci_variable(
+        &self,
+        actor: &Actor,
+        scope: VariableScope<'_>,
+        key: &str,
+        environment_scope: Option<&str>,
+        input: &VariableInput,
+    ) -> CoreResult<CiVariable> {
+        self.authorize_variables(actor, scope).await?;
+        let row = self.variable_row(scope, key, environment_scope).await?;
+        let (variable_type, environment_scope, description) = checked(input)?;
+        let sealed = self.secrets.seal(&seal_context(scope.owner(), &input.key), &input.value);
+        let fields = VariableFields {
+            key: &input.key,
+            value_sealed: &sealed,
+            variable_type: &variable_type,
+            masked: input.masked,
+            protected: input.protected,
+            raw: input.raw,
+            environment_scope: &environment_scope,
+            description: &description,
+        };
+        let mut conn = self.db.conn().await?;
+        match variables::update_variable(&mut conn, row.id, &fields).await {
+            Ok(_) => {}
+            Err(gantry_db::DbError::Conflict(_)) => {
+                return Err(CoreError::Conflict(format!(
+                    "(key) {} has already been taken for environment scope {environment_scope}",
+                    input.key
+                )));
+            }
+            Err(error) => return Err(error.into()),
+        }
+        Ok(CiVariable {
+            key: input.key.clone(),
+            value: input.value.clone(),
+            variable_type,
+            masked: input.masked,
+            protected: input.protected,
+            raw: input.raw,
+            environment_scope,
+            description,
+        })
+    }
+
+    /// Deletes a variable.
+    pub async fn delete_ci_variable(
+        &self,
+        actor: &Actor,
+        scope: VariableScope<'_>,
+        key: &str,
+        environment_scope: Option<&str>,
+    ) -> CoreResult<()> {
+        self.authorize_variables(actor, scope).await?;
+        let row = self.variable_row(scope, key, environment_scope).await?;
+        let mut conn = self.db.conn().await?;
+        variables::delete_variable(&mut conn, row.id).await?;
+        Ok(())
+    }
+
+    /// The CI/CD variables a job of `project` gets, in precedence order (later wins): the
+    /// instance's, each group's from the top down, the project's. Protected ones only on
+    /// protected refs; environment-scoped ones only for matching environments (`*` ones first,
+    /// so a specific scope wins over `*`).
+    pub(crate) async fn variables_for_job(
+        &self,
+        project: &ProjectRow,
+        protected_ref: bool,
+        environment: Option<&str>,
+    ) -> CoreResult<Vec<CiVariable>> {
+        let mut conn = self.db.conn().await?;
+        let chain = namespaces::namespace_with_ancestors(&mut conn, project.namespace_id).await?;
+        let groups: Vec<i64> = chain.iter().filter(|n| n.kind == crate::NamespaceKind::Group).map(|n| n.id.0).collect();
+        let rows = variables::variables_for_job(&mut conn, &groups, project.id.0).await?;
+        drop(conn);
+        // Instance first, then groups from the root down (the chain's order), then the project;
+        // within each, `*` before specific scopes.
+        let rank = |row: &VariableRow| -> (usize, bool) {
+            let level = match row.owner_kind.as_str() {
+                "instance" => 0,
+                "group" => {
+                    // The chain starts at the top-level group.
+                    let depth = chain.iter().position(|n| n.id.0 == row.owner_id).unwrap_or(0);
+                    1 + depth
+                }
+                _ => chain.len() + 2,
+            };
+            (level, row.environment_scope != "*")
+        };
+        let mut rows: Vec<&VariableRow> = rows
+            .iter()
+            .filter(|r| !r.protected || protected_ref)
+            .filter(|r| scope_matches(&r.environment_scope, environment))
+            .collect();
+        rows.sort_by_key(|r| rank(r));
+        rows.into_iter().map(|row| self.open_variable(row)).collect()
+    }
+}
+
+impl Core {
+    /// Every variable a job of the project could get, whatever its environment (for masking).
+    pub(crate) async fn all_scoped_variables(&self, project: &ProjectRow) -> CoreResult<Vec<CiVariable>> {
+        let mut conn = self.db.conn().await?;
+        let chain = namespaces::namespace_with_ancestors(&mut conn, project.namespace_id).await?;
+        let groups: Vec<i64> = chain.iter().map(|n| n.id.0).collect();
+        let rows = variables::variables_for_job(&mut conn, &groups, project.id.0).await?;
+        rows.iter().map(|row| self.open_variable(row)).collect()
+    }
 }
 
 #[cfg(test)]
@@ -167,15 +366,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slugs_follow_gitlab() {
-        assert_eq!(slug("feature/Add_Login"), "feature-add-login");
-        assert_eq!(slug("-x-"), "x");
-        assert_eq!(slug(&"a".repeat(80)).len(), 63);
+    fn masked_values_follow_gitlab_rules() {
+        assert!(maskable("abcd1234").is_ok());
+        assert!(maskable("aGVsbG8gd29ybGQ=@:.~-_+/").is_ok());
+        assert!(maskable("short").unwrap_err().contains("at least 8"));
+        assert!(maskable("has a space").unwrap_err().contains("' '"));
+        assert!(maskable("two\nlines!").is_err());
     }
 
     #[test]
-    fn server_url_splits_into_host_and_port() {
-        assert_eq!(host_and_port("http://127.0.0.1:3000"), ("http".into(), "127.0.0.1".into(), "3000".into()));
-        assert_eq!(host_and_port("https://git.example.com"), ("https".into(), "git.example.com".into(), "443".into()));
+    fn environment_scopes_match_names_and_patterns() {
+        assert!(scope_matches("*", None));
+        assert!(scope_matches("production", Some("production")));
+        assert!(!scope_matches("production", None));
+        assert!(scope_matches("review/*", Some("review/feature-1")));
+        assert!(!scope_matches("review/*", Some("staging")));
     }
 }

@@ -4,3 +4,4 @@ pub mod jobs;
 pub mod pipelines;
 pub mod runners;
 pub mod traces;
+pub mod variables;

@@ -1,11 +1,12 @@
 //! The environment a job's processes get: the job's variables (file variables written to files
-//! in the job's temporary directory), the directories the runner chose, and of the runner's own
-//! environment only `PATH` and `LANG`; `HOME` is the job's temporary directory.
+//! in the job's temporary directory) and the directories the runner chose, over a base: for the
+//! shell executor, of the runner's own environment only `PATH` and `LANG`, and `HOME` the job's
+//! temporary directory; for the Docker executor nothing, the image's own environment stays.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io;
-use std::path::PathBuf;
+use std::path::Path;
 
 use gantry_ci::protocol::JobVariable;
 use tokio::io::AsyncWriteExt;
@@ -22,16 +23,19 @@ pub(crate) type Environment = BTreeMap<String, OsString>;
 #[derive(Debug)]
 pub(crate) struct Plan {
     pub(crate) environment: Environment,
-    /// File variables: the file to write and its content.
-    pub(crate) files: Vec<(PathBuf, String)>,
+    /// File variables: the name of the file to write in the job's temporary directory (the
+    /// variable's name) and its content.
+    pub(crate) files: Vec<(String, String)>,
     /// Variables left out: their name cannot be an environment variable's, or their value has a
     /// NUL byte.
     pub(crate) skipped: Vec<String>,
 }
 
-/// The environment of the job's scripts; `runner_env` reads the runner's own environment.
-pub(crate) fn plan(variables: &[JobVariable], dirs: &JobDirs, runner_env: impl Fn(&str) -> Option<OsString>) -> Plan {
-    let mut environment = base(dirs, &runner_env);
+/// The environment of the job's scripts: `base`, the job's variables, and the directories in
+/// `seen` (the job's directories where its scripts see them: on the runner's machine for the
+/// shell executor, inside the container for Docker).
+pub(crate) fn plan(variables: &[JobVariable], seen: &JobDirs, base: Environment) -> Plan {
+    let mut environment = base;
     let mut files = Vec::new();
     let mut skipped = Vec::new();
     for variable in variables {
@@ -40,21 +44,22 @@ pub(crate) fn plan(variables: &[JobVariable], dirs: &JobDirs, runner_env: impl F
             continue;
         }
         if variable.file {
-            let path = dirs.temp.join(&variable.key);
-            environment.insert(variable.key.clone(), path.clone().into_os_string());
-            files.push((path, variable.value.clone()));
+            let path = seen.temp.join(&variable.key);
+            environment.insert(variable.key.clone(), path.into_os_string());
+            files.push((variable.key.clone(), variable.value.clone()));
         } else {
             environment.insert(variable.key.clone(), variable.value.clone().into());
         }
     }
-    environment.insert("CI_PROJECT_DIR".into(), dirs.project.clone().into_os_string());
-    environment.insert("CI_BUILDS_DIR".into(), dirs.builds.clone().into_os_string());
+    environment.insert("CI_PROJECT_DIR".into(), seen.project.clone().into_os_string());
+    environment.insert("CI_BUILDS_DIR".into(), seen.builds.clone().into_os_string());
     Plan { environment, files, skipped }
 }
 
-/// Writes the file variables (readable by the job's user only).
-pub(crate) async fn write_files(files: &[(PathBuf, String)]) -> io::Result<()> {
-    for (path, content) in files {
+/// Writes the file variables into `dir` (readable by the job's user only).
+pub(crate) async fn write_files(dir: &Path, files: &[(String, String)]) -> io::Result<()> {
+    for (name, content) in files {
+        let path = dir.join(name);
         let mut file = tokio::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).await?;
         file.write_all(content.as_bytes()).await?;
         file.flush().await?;
@@ -65,7 +70,7 @@ pub(crate) async fn write_files(files: &[(PathBuf, String)]) -> io::Result<()> {
 /// The environment git runs with while fetching the sources: hermetic, no prompts, no user or
 /// system configuration, English messages.
 pub(crate) fn for_git(dirs: &JobDirs, runner_env: impl Fn(&str) -> Option<OsString>) -> Environment {
-    let mut environment = base(dirs, &runner_env);
+    let mut environment = for_shell(dirs, runner_env);
     for (key, value) in [
         ("GIT_TERMINAL_PROMPT", "0"),
         ("GIT_CONFIG_NOSYSTEM", "1"),
@@ -82,7 +87,9 @@ pub(crate) fn runner_env(key: &str) -> Option<OsString> {
     std::env::var_os(key)
 }
 
-fn base(dirs: &JobDirs, runner_env: &impl Fn(&str) -> Option<OsString>) -> Environment {
+/// The base of a process run on the runner's machine: `PATH` and `LANG` of the runner, `HOME`
+/// the job's temporary directory.
+pub(crate) fn for_shell(dirs: &JobDirs, runner_env: impl Fn(&str) -> Option<OsString>) -> Environment {
     let mut environment = Environment::new();
     environment.insert("PATH".into(), runner_env("PATH").unwrap_or_else(|| DEFAULT_PATH.into()));
     if let Some(lang) = runner_env("LANG") {
@@ -101,7 +108,7 @@ fn is_variable_name(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
 
     use super::*;
 
@@ -127,7 +134,7 @@ mod tests {
                 variable("bad-name", "x", false),
             ],
             &dirs,
-            fake_runner_env,
+            for_shell(&dirs, fake_runner_env),
         );
         let env: Vec<(&str, &str)> = plan.environment.iter().map(|(k, v)| (k.as_str(), v.to_str().unwrap())).collect();
         assert_eq!(
@@ -141,15 +148,34 @@ mod tests {
                 ("PATH", "/runner/bin"),
             ]
         );
-        assert_eq!(plan.files, [(PathBuf::from("/b/5.tmp/KUBECONFIG"), "apiVersion: v1".to_owned())]);
+        assert_eq!(plan.files, [("KUBECONFIG".to_owned(), "apiVersion: v1".to_owned())]);
         assert_eq!(plan.skipped, ["bad-name"]);
     }
 
     #[test]
     fn the_runner_decides_the_directories_whatever_the_variables_say() {
         let dirs = JobDirs::new(Path::new("/b"), 5);
-        let plan = plan(&[variable("CI_PROJECT_DIR", "/etc", false)], &dirs, fake_runner_env);
+        let plan = plan(&[variable("CI_PROJECT_DIR", "/etc", false)], &dirs, for_shell(&dirs, fake_runner_env));
         assert_eq!(plan.environment["CI_PROJECT_DIR"], "/b/5");
+    }
+
+    #[test]
+    fn in_a_container_the_paths_are_the_containers_and_nothing_of_the_runner_is_added() {
+        let seen = JobDirs {
+            builds: PathBuf::from("/builds"),
+            project: PathBuf::from("/builds/acme/app"),
+            temp: PathBuf::from("/builds/acme/app.tmp"),
+        };
+        let plan = plan(&[variable("KUBECONFIG", "x", true)], &seen, Environment::new());
+        let env: Vec<(&str, &str)> = plan.environment.iter().map(|(k, v)| (k.as_str(), v.to_str().unwrap())).collect();
+        assert_eq!(
+            env,
+            [
+                ("CI_BUILDS_DIR", "/builds"),
+                ("CI_PROJECT_DIR", "/builds/acme/app"),
+                ("KUBECONFIG", "/builds/acme/app.tmp/KUBECONFIG")
+            ]
+        );
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::ffi::OsStr;
 use gantry_ci::protocol::GitInfo;
 
 use crate::job::log_lines::{Colour, coloured};
-use crate::job::{Exited, FailureReason, Outcome, Step};
+use crate::job::step::{Exited, Step};
+use crate::job::{FailureReason, Outcome};
 
 /// Fetches and checks out the job's commit.
 pub(crate) async fn get_sources(step: &mut Step<'_>, git: &GitInfo) -> Result<(), Outcome> {

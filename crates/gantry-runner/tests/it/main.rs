@@ -1,6 +1,7 @@
 //! Integration tests of the runner: the real `gantry_runner::run` against
-//! `FakeServerForRunnerTests`, with real shells, git, process groups and bubblewrap.
+//! `FakeServerForRunnerTests`, with real shells, git, process groups, bubblewrap and Docker.
 
+mod docker;
 mod fake_server;
 mod isolation;
 mod jobs;

@@ -14,6 +14,7 @@ pub mod runners;
 pub mod tokens;
 pub mod types;
 pub mod users;
+pub mod variables;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -191,5 +192,41 @@ pub fn flag(value: Option<&str>) -> ApiResult<Option<bool>> {
         Some("true" | "1") => Ok(Some(true)),
         Some("false" | "0") => Ok(Some(false)),
         Some(_) => Err(AppError::BadRequest(format!("expected true or false, not '{}'", value.unwrap_or(""))).into()),
+    }
+}
+
+/// A boolean sent as JSON or as form text.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Flag {
+    Bool(bool),
+    Text(String),
+}
+
+impl Flag {
+    pub fn value(&self, field: &'static str) -> ApiResult<bool> {
+        match self {
+            Flag::Bool(b) => Ok(*b),
+            Flag::Text(t) => flag(Some(t))?.ok_or_else(|| AppError::BadRequest(format!("{field} is empty")).into()),
+        }
+    }
+}
+
+/// A number sent as JSON or as form text.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Number {
+    Int(i64),
+    Text(String),
+}
+
+impl Number {
+    pub fn value(&self, field: &'static str) -> ApiResult<i64> {
+        match self {
+            Number::Int(n) => Ok(*n),
+            Number::Text(t) => {
+                t.trim().parse::<i64>().map_err(|_| AppError::BadRequest(format!("{field} must be a number")).into())
+            }
+        }
     }
 }

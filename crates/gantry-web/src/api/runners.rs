@@ -12,7 +12,7 @@ use gantry_types::{NamespaceId, ProjectId};
 use serde::{Deserialize, Serialize};
 
 use super::projects::lookup_project;
-use super::{ApiInput, ApiResult};
+use super::{ApiInput, ApiResult, Flag, Number};
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::AppError;
@@ -99,44 +99,6 @@ impl TagList {
         match self {
             TagList::List(tags) => tags,
             TagList::Text(text) => text.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect(),
-        }
-    }
-}
-
-/// A boolean sent as JSON or as form text.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum Flag {
-    Bool(bool),
-    Text(String),
-}
-
-impl Flag {
-    fn value(&self, field: &'static str) -> ApiResult<bool> {
-        match self {
-            Flag::Bool(b) => Ok(*b),
-            Flag::Text(t) => {
-                super::flag(Some(t))?.ok_or_else(|| AppError::BadRequest(format!("{field} is empty")).into())
-            }
-        }
-    }
-}
-
-/// A number sent as JSON or as form text.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum Number {
-    Int(i64),
-    Text(String),
-}
-
-impl Number {
-    fn value(&self, field: &'static str) -> ApiResult<i64> {
-        match self {
-            Number::Int(n) => Ok(*n),
-            Number::Text(t) => {
-                t.trim().parse::<i64>().map_err(|_| AppError::BadRequest(format!("{field} must be a number")).into())
-            }
         }
     }
 }

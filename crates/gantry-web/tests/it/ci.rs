@@ -124,3 +124,122 @@ async fn a_runner_takes_a_job_streams_its_log_masked_and_reports_the_result() {
     assert_eq!(jobs[1].exit_code, Some(3));
     assert_eq!(jobs[1].failure_reason.as_deref(), Some("script_failure"));
 }
+
+#[tokio::test]
+async fn variables_are_encrypted_masked_scoped_and_reach_jobs_in_precedence_order() {
+    let app = TestApp::new().await;
+    let ada = app.user("ada").await;
+    let owner = Actor::User(ada.user.clone());
+    let group = app
+        .core
+        .create_group(
+            &owner,
+            &gantry_core::manage::groups::NewGroup { name: "Acme".into(), path: "acme".into(), ..Default::default() },
+        )
+        .await
+        .unwrap();
+    let project = app
+        .core
+        .create_project(
+            &owner,
+            &NewProjectInput { name: "Vars".into(), namespace: Some(group.id), ..NewProjectInput::default() },
+        )
+        .await
+        .unwrap();
+    let base = format!("/api/v4/projects/{}/variables", project.id.0);
+    let post = |body: Value| app.api(Method::POST, &base, Some(&ada.token), Some(body));
+
+    // Bad input is refused with the reason, and nothing is stored.
+    let short = post(json!({"key": "TOKEN", "value": "short", "masked": true})).await;
+    assert_eq!(short.status, StatusCode::BAD_REQUEST, "{}", short.body);
+    assert!(short.body.contains("at least 8"), "{}", short.body);
+    let spaced = post(json!({"key": "TOKEN", "value": "has spaces in it", "masked": true})).await;
+    assert_eq!(spaced.status, StatusCode::BAD_REQUEST);
+    let bad_key = post(json!({"key": "NOT-A-KEY", "value": "x"})).await;
+    assert_eq!(bad_key.status, StatusCode::BAD_REQUEST);
+    let listed = app.api(Method::GET, &base, Some(&ada.token), None).await;
+    assert_eq!(listed.json(), json!([]));
+
+    let created = post(json!({"key": "TOKEN", "value": "s3cr3t-t0ken-value", "masked": true})).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.json()["masked"], true);
+    assert_eq!(post(json!({"key": "TOKEN", "value": "again"})).await.status, StatusCode::CONFLICT);
+    assert_eq!(post(json!({"key": "SHARED", "value": "project wins"})).await.status, StatusCode::CREATED);
+    assert_eq!(
+        post(json!({"key": "RELEASE", "value": "only protected", "protected": true})).await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        post(json!({"key": "DEPLOY_URL", "value": "https://prod", "environment_scope": "production"})).await.status,
+        StatusCode::CREATED
+    );
+    let group_url = format!("/api/v4/groups/{}/variables", group.id.0);
+    let made =
+        app.api(Method::POST, &group_url, Some(&ada.token), Some(json!({"key": "SHARED", "value": "group"}))).await;
+    assert_eq!(made.status, StatusCode::CREATED);
+    let made =
+        app.api(Method::POST, &group_url, Some(&ada.token), Some(json!({"key": "FROM_GROUP", "value": "g"}))).await;
+    assert_eq!(made.status, StatusCode::CREATED);
+    let changed =
+        app.api(Method::PUT, &format!("{base}/SHARED"), Some(&ada.token), Some(json!({"description": "mine"}))).await;
+    assert_eq!(changed.json()["value"], "project wins");
+    assert_eq!(changed.json()["description"], "mine");
+
+    // At rest the values are sealed.
+    let mut conn = app.core.db().conn().await.unwrap();
+    let owner_key = gantry_db::ci::variables::VariableOwner::Project(project.id.0);
+    for row in gantry_db::ci::variables::list_variables(&mut conn, owner_key).await.unwrap() {
+        assert!(row.value_sealed.starts_with("v1:") && !row.value_sealed.contains("s3cr3t"), "{}", row.value_sealed);
+    }
+    drop(conn);
+
+    // A job on an unprotected branch: no protected variable, no production-only one; the
+    // project's value wins over the group's; the masked value is masked in the log.
+    let author = gantry_git::Author { name: "Ada", email: "ada@example.com" };
+    let ci = b"job:\n  script: echo $TOKEN\n";
+    let sha =
+        app.core.repos().initial_commit(project.id, "feature", ".gitlab-ci.yml", ci, "ci", &author).await.unwrap();
+    let request = PipelineRequest {
+        ref_name: "feature".into(),
+        is_tag: false,
+        sha,
+        before_sha: gantry_git::ZERO_OID.into(),
+        source: "push",
+        user: Some(ada.user.clone()),
+        variables: Vec::new(),
+    };
+    app.core.create_pipeline(&project, request).await.unwrap().unwrap();
+    let registration = RunnerRegistration {
+        scope: RunnerScope::Project(project.id),
+        description: "vars".into(),
+        tags: Vec::new(),
+        run_untagged: true,
+        paused: false,
+        max_concurrent: 0,
+    };
+    let (_, runner) = app.core.register_runner(&owner, registration).await.unwrap();
+    let taken = app.api(Method::POST, "/api/v4/jobs/request", None, Some(json!({"token": runner}))).await;
+    assert_eq!(taken.status, StatusCode::CREATED, "{}", taken.body);
+    let job = taken.json();
+    let variables = job["variables"].as_array().unwrap();
+    let last = |key: &str| variables.iter().rev().find(|v| v["key"] == key).cloned();
+    assert_eq!(last("SHARED").unwrap()["value"], "project wins");
+    assert_eq!(last("FROM_GROUP").unwrap()["value"], "g");
+    assert!(last("RELEASE").is_none(), "protected variables stay off unprotected refs");
+    assert!(last("DEPLOY_URL").is_none(), "environment-scoped variables stay off other jobs");
+    assert_eq!(last("TOKEN").unwrap()["masked"], true);
+    let (id, token) = (job["id"].as_i64().unwrap(), job["token"].as_str().unwrap().to_owned());
+    let log = b"$ echo $TOKEN\ns3cr3t-t0ken-value\n";
+    assert_eq!(patch_trace(&app, id, &token, 0, &log[..20]).await.status, StatusCode::ACCEPTED);
+    assert_eq!(patch_trace(&app, id, &token, 20, &log[20..]).await.status, StatusCode::ACCEPTED);
+    assert_eq!(put_job(&app, id, json!({"token": token, "state": "success"})).await.status, StatusCode::OK);
+    let served = app
+        .api(Method::GET, &format!("/api/v4/projects/{}/jobs/{id}/trace", project.id.0), Some(&ada.token), None)
+        .await;
+    assert_eq!(served.body, "$ echo $TOKEN\n[MASKED]\n");
+
+    let deleted = app.api(Method::DELETE, &format!("{base}/TOKEN"), Some(&ada.token), None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let gone = app.api(Method::GET, &format!("{base}/TOKEN"), Some(&ada.token), None).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+}

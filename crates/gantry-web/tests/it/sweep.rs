@@ -42,6 +42,8 @@ fn need(route: &RouteInfo) -> Need {
     match (route.scope, m, route.path) {
         (RouteScope::Public, _, _) => Anyone,
         (RouteScope::Runner, _, _) => RunnerToken,
+        (RouteScope::Api, _, p) if p.starts_with("/api/v4/admin/ci/variables") => Admin,
+        (RouteScope::Api, _, p) if p.contains("/variables") && !p.contains("/pipelines/") => Role(Maintainer),
         (RouteScope::Api, "POST", "/api/v4/user/runners") => SignedInRole(Maintainer),
         (RouteScope::Api, "GET", "/api/v4/runners") => SignedIn,
         (RouteScope::Api, "GET", "/api/v4/runners/all") => Admin,
@@ -100,6 +102,7 @@ fn need(route: &RouteInfo) -> Need {
         (RouteScope::Ui, _, p) if p.starts_with("/admin") => Admin,
         (RouteScope::GroupPage | RouteScope::ProjectPage, "GET", "/" | "/members") => Role(Guest),
         (RouteScope::GroupPage | RouteScope::ProjectPage, _, p) if p.starts_with("/members") => Role(Maintainer),
+        (RouteScope::GroupPage | RouteScope::ProjectPage, _, p) if p.starts_with("/settings/ci_cd") => Role(Maintainer),
         (RouteScope::GroupPage, _, "/settings" | "/delete") => Role(Owner),
         (RouteScope::ProjectPage, _, "/settings" | "/archive" | "/unarchive") => Role(Maintainer),
         (RouteScope::ProjectPage, _, "/transfer" | "/delete") => Role(Owner),
@@ -158,6 +161,8 @@ struct Fixture {
     /// A pipeline (with one pending job) and a project runner, for the CI routes.
     pipeline: Option<(i64, i64)>,
     runner_id: i64,
+    /// The key of this fixture's instance variable (project and group ones are `SWEEP`).
+    instance_key: String,
 }
 
 /// `with_code`: the project's repository gets a commit on `main` and a tag `v1` (only for the
@@ -232,6 +237,17 @@ async fn fixture(app: &TestApp, people: &People, n: usize, with_code: bool, with
         max_concurrent: 0,
     };
     let (runner, _) = core.create_runner_as_operator(registration).await.unwrap();
+    let admin = Actor::User(people.admin.user.clone());
+    let variable = |key: &str| gantry_core::ci::variables::VariableInput {
+        key: key.to_owned(),
+        value: "sweep value".into(),
+        ..Default::default()
+    };
+    use gantry_core::ci::variables::VariableScope;
+    core.create_ci_variable(&owner, VariableScope::Project(&project), &variable("SWEEP")).await.unwrap();
+    core.create_ci_variable(&owner, VariableScope::Group(&group), &variable("SWEEP")).await.unwrap();
+    let instance_key = format!("SWEEP_{n}");
+    core.create_ci_variable(&admin, VariableScope::Instance, &variable(&instance_key)).await.unwrap();
     for (level, user) in people.members.iter().chain([(AccessLevel::Guest, people.victim.clone())].iter()) {
         core.add_member(&owner, MemberTarget::Group(&group), user.user.id, *level, None).await.unwrap();
     }
@@ -261,6 +277,7 @@ async fn fixture(app: &TestApp, people: &People, n: usize, with_code: bool, with
         owner_key_id: ssh_key.id,
         pipeline,
         runner_id: runner.id,
+        instance_key,
     }
 }
 
@@ -285,7 +302,9 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{file_path}", "README.md")
         .replace("{pipeline_id}", &f.pipeline.map_or(0, |p| p.0).to_string())
         .replace("{job_id}", &f.pipeline.map_or(0, |p| p.1).to_string())
-        .replace("{runner_id}", &f.runner_id.to_string());
+        .replace("{runner_id}", &f.runner_id.to_string())
+        .replace("ci/variables/{key}", &format!("ci/variables/{}", f.instance_key))
+        .replace("{key}", "SWEEP");
     match route.scope {
         RouteScope::GroupPage if path == "/" => format!("/{}", f.group.full_path),
         RouteScope::GroupPage => format!("/{}/-{path}", f.group.full_path),
@@ -326,6 +345,8 @@ fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option
         "/api/v4/projects/{id}/ci/lint" => json!({"content": "job:\n  script: echo hi\n"}),
         "/api/v4/user/runners" => json!({"runner_type": "project_type", "project_id": f.project.id.0}),
         "/api/v4/runners/{runner_id}" => json!({"description": "changed"}),
+        p if p.ends_with("/variables") => json!({"key": format!("MADE_{n}"), "value": "made value"}),
+        p if p.ends_with("/variables/{key}") => json!({"value": "changed value"}),
         "/api/v4/runners/verify" | "/api/v4/jobs/request" => json!({"token": "grt-0000"}),
         "/api/v4/jobs/{job_id}" => json!({"token": "gjob-0000", "state": "running"}),
         _ => json!({}),
@@ -374,6 +395,14 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         (RouteScope::ProjectPage, "/pipelines") => {
             vec![("ref", "main".into()), ("key", "A".into()), ("value", "1".into())]
         }
+        (_, "/settings/ci_cd") => vec![("timeout_minutes", "60".into()), ("auto_cancel", "1".into())],
+        (_, "/settings/ci_cd/variables" | "/admin/ci_cd/variables") => {
+            vec![("key", format!("MADE_{n}")), ("value", "made value".into())]
+        }
+        (_, "/settings/ci_cd/variables/delete") => vec![("key", "SWEEP".into())],
+        (_, "/admin/ci_cd/variables/delete") => vec![("key", f.instance_key.clone())],
+        (_, "/settings/ci_cd/runners") => vec![("description", "made".into())],
+        (RouteScope::Ui, "/admin/runners/{runner_id}") => vec![("action", "pause".into())],
         (RouteScope::ProjectPage, "/tags") => vec![("tag_name", "swept".into()), ("ref", "main".into())],
         (RouteScope::ProjectPage, "/tags/delete") => vec![("name", "v1".into())],
         (RouteScope::ProjectPage, "/branches/delete" | "/settings/repository/protected_branches/delete") => {

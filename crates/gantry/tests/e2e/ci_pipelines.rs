@@ -373,6 +373,7 @@ fn builtin_runner_jobs_cannot_see_the_data_directory_or_other_jobs() {
     let token = server.admin_token("root");
     let data = server.data_dir().canonicalize().unwrap();
     assert!(data.join("gantry.db").exists() || !server_uses_sqlite(), "the database file is there to hide");
+    assert!(data.join("secrets.key").exists(), "the secrets key is there to hide");
     // Another project's job keeps its build directory busy while the snoop looks for it.
     let other = push_project(
         &server,
@@ -391,6 +392,7 @@ fn builtin_runner_jobs_cannot_see_the_data_directory_or_other_jobs() {
   script:
     - if cat "{data}/gantry.db" > /dev/null 2>&1; then echo "READ THE DATABASE"; exit 1; fi
     - if cat "{data}/ssh_host_ed25519_key" > /dev/null 2>&1; then echo "READ THE HOST KEY"; exit 1; fi
+    - if cat "{data}/secrets.key" > /dev/null 2>&1; then echo "READ THE SECRETS KEY"; exit 1; fi
     - if cat "{data}/builds/{busy_job}/secret.txt" 2>/dev/null; then echo "READ ANOTHER JOB"; exit 1; fi
     - if touch /usr/gantry-was-here 2>/dev/null; then echo "WROTE THE SYSTEM"; exit 1; fi
     - ls -a "{data}/builds"
@@ -420,4 +422,88 @@ fn builtin_runner_jobs_cannot_see_the_data_directory_or_other_jobs() {
 
 fn server_uses_sqlite() -> bool {
     !std::env::var("GANTRY_TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"))
+}
+
+#[test]
+fn a_masked_variable_printed_in_pieces_never_reaches_a_log() {
+    let server = Server::start();
+    let token = server.admin_token("root");
+    let created = server.post_json("/api/v4/projects", &token, &json!({"name": "secretive"}));
+    let path = created.json::<Value>().unwrap()["path_with_namespace"].as_str().unwrap().to_owned();
+    let secret = "c2VjcmV0LXRoYXQtbXVzdC1ub3QtbGVhaw==";
+    let variable = server.post_json(
+        &format!("/api/v4/projects/{}/variables", encoded(&path)),
+        &token,
+        &json!({"key": "SECRET", "value": secret, "masked": true}),
+    );
+    assert_eq!(variable.status(), 201);
+    let ci = r#"leak:
+  script:
+    - printf '%s' "${SECRET%????????????????}"; sleep 0.5; printf '%s\n' "${SECRET#"${SECRET%????????????????}"}"
+    - echo "whole=$SECRET"
+"#;
+    push_project_to(&server, &token, &path, &[(".gitlab-ci.yml", ci)]);
+    let done = wait_for_pipeline(&server, &token, &path, |p| finished(&p["status"]));
+    let job = jobs(&server, &token, &path, done["id"].as_i64().unwrap())[0]["id"].as_i64().unwrap();
+    let log = trace(&server, &token, &path, job);
+    assert_eq!(done["status"], "success", "{log}");
+    assert!(log.contains("[MASKED]\n") && log.contains("whole=[MASKED]"), "{log}");
+    for piece in [&secret[..20], &secret[20..]] {
+        assert!(!log.contains(piece), "no piece of the secret ({piece}) in the log: {log}");
+    }
+    // The database file holds neither the value (encrypted) nor a log with it.
+    if server_uses_sqlite() {
+        let bytes = std::fs::read(server.data_dir().join("gantry.db")).unwrap();
+        let wal = std::fs::read(server.data_dir().join("gantry.db-wal")).unwrap_or_default();
+        for file in [&bytes, &wal] {
+            assert!(!file.windows(secret.len()).any(|w| w == secret.as_bytes()), "the secret is not stored in clear");
+        }
+    }
+}
+
+/// Builds the test images (`scripts/test-images`) once per test process.
+fn test_images() {
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/test-images");
+        let built = std::process::Command::new(script).output().unwrap();
+        assert!(built.status.success(), "{script} failed: {}", String::from_utf8_lossy(&built.stderr));
+    });
+}
+
+#[test]
+fn the_same_pipeline_runs_with_the_docker_executor_and_a_service() {
+    test_images();
+    let server = Server::start_with(&[
+        "--builtin-runner-executor",
+        "docker",
+        "--docker-default-image",
+        "gantry-test/busybox:latest",
+    ]);
+    let token = server.admin_token("root");
+    let with_service = format!(
+        "{MULTI_STAGE_CI}\nservice-check:\n  stage: test\n  services:\n    - name: gantry-test/busybox:latest\n      alias: web\n      \
+         command: [\"sh\", \"-c\", \"mkdir -p /www && echo hello-from-service > /www/index.html && httpd -f -p 8080 -h /www\"]\n  \
+         script:\n    - for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://web:8080/ && break; sleep 0.3; done\n"
+    );
+    let path = push_project(&server, &token, "boxed", &[(".gitlab-ci.yml", &with_service), ("README.md", "# boxed\n")]);
+    let pipeline = wait_for_pipeline(&server, &token, &path, |p| finished(&p["status"]));
+    let id = pipeline["id"].as_i64().unwrap();
+    let all = jobs(&server, &token, &path, id);
+    for name in ["build", "lint", "test: [plain]", "test: [fancy]", "service-check"] {
+        let job = job_named(&all, name);
+        let log = trace(&server, &token, &path, job["id"].as_i64().unwrap());
+        assert_eq!(job["status"], "success", "{name}: {log}");
+        assert!(log.contains("docker executor"), "{name} ran in a container: {log}");
+    }
+    assert_eq!(pipeline["status"], "success");
+    let service = trace(&server, &token, &path, job_named(&all, "service-check")["id"].as_i64().unwrap());
+    assert!(service.contains("hello-from-service"), "{service}");
+    let build = trace(&server, &token, &path, job_named(&all, "build")["id"].as_i64().unwrap());
+    assert!(build.contains("token is [MASKED]"), "{build}");
+    // Nothing of the jobs is left behind in Docker.
+    let project: Value = server.get(&format!("/api/v4/projects/{}", encoded(&path)), &token).json().unwrap();
+    let label = format!("label=io.gantry.project={}", project["id"]);
+    let left = std::process::Command::new("docker").args(["ps", "-aq", "--filter", &label]).output().unwrap();
+    assert!(String::from_utf8_lossy(&left.stdout).trim().is_empty(), "containers left behind");
 }

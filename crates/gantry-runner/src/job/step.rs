@@ -1,0 +1,148 @@
+//! What the steps of a job need to run its processes: the log, the directories, the stop and
+//! the deadline; and where its scripts run (a shell on the runner's machine, or containers).
+
+use std::ffi::{OsStr, OsString};
+use std::io;
+use std::process::ExitStatus;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::docker::containers::JobContainers;
+use crate::isolation::Isolation;
+use crate::job::environment::Environment;
+use crate::job::log_lines::{Colour, coloured};
+use crate::job::script::{self, Shell};
+use crate::job::{FailureReason, JobDirs, Outcome};
+use crate::process::{ProcessEnd, ProcessRun, StopListener, run_process};
+use crate::trace::JobLog;
+
+/// Where a job's scripts run.
+pub(crate) enum Scripts<'a> {
+    /// In this shell on the runner's machine.
+    Shell(Shell),
+    /// In containers of the job.
+    Docker(&'a JobContainers<'a>),
+}
+
+/// Why a script could not be run at all.
+#[derive(Debug)]
+pub(crate) struct ScriptError {
+    pub(crate) reason: FailureReason,
+    pub(crate) message: String,
+}
+
+impl ScriptError {
+    /// The runner's or the engine's fault.
+    pub(crate) fn runner(message: String) -> ScriptError {
+        ScriptError { reason: FailureReason::RunnerSystemFailure, message }
+    }
+
+    /// The job's fault (its image cannot run the script).
+    pub(crate) fn job(message: String) -> ScriptError {
+        ScriptError { reason: FailureReason::ScriptFailure, message }
+    }
+}
+
+/// A process of the job that ended by itself.
+pub(crate) struct Exited {
+    pub(crate) status: ExitStatus,
+    /// The end of its output, unmasked: for telling why it failed, never for printing.
+    pub(crate) tail: Vec<u8>,
+}
+
+/// What a step needs to run the job's processes.
+pub(crate) struct Step<'a> {
+    pub(crate) log: &'a mut JobLog,
+    pub(crate) dirs: &'a JobDirs,
+    pub(crate) isolation: &'a Isolation,
+    pub(crate) stop: &'a mut StopListener,
+    pub(crate) deadline: Instant,
+    pub(crate) timeout: Duration,
+}
+
+impl Step<'_> {
+    /// Runs a process of the job on the runner's machine. Its timing out or being stopped ends
+    /// the job.
+    pub(crate) async fn run(
+        &mut self,
+        program: &OsStr,
+        args: &[&OsStr],
+        environment: &Environment,
+    ) -> Result<Exited, Outcome> {
+        if let Some(reason) = *self.stop.borrow() {
+            return Err(Outcome::Stopped(reason));
+        }
+        let run = self
+            .run_until(program, args, environment, self.deadline)
+            .await
+            .map_err(|error| Outcome::system_failure(&format!("cannot run {}: {error}", program.to_string_lossy())))?;
+        self.judge(run).await
+    }
+
+    /// A process that ran: one that timed out or was stopped ends the job.
+    pub(crate) async fn judge(&mut self, run: ProcessRun) -> Result<Exited, Outcome> {
+        match run.end {
+            ProcessEnd::Exited(status) => Ok(Exited { status, tail: run.tail }),
+            ProcessEnd::TimedOut => Err(self.timed_out().await),
+            ProcessEnd::Stopped(reason) => Err(Outcome::Stopped(reason)),
+        }
+    }
+
+    /// Logs that the job timed out; its outcome.
+    pub(crate) async fn timed_out(&mut self) -> Outcome {
+        let line = format!("ERROR: Job timed out after {} seconds; its processes were killed", self.timeout.as_secs());
+        self.log.line(&coloured(Colour::Red, &line)).await;
+        Outcome::failed(
+            FailureReason::JobExecutionTimeout,
+            None,
+            &format!("execution took longer than {} seconds", self.timeout.as_secs()),
+        )
+    }
+
+    async fn run_until(
+        &mut self,
+        program: &OsStr,
+        args: &[&OsStr],
+        environment: &Environment,
+        deadline: Instant,
+    ) -> io::Result<ProcessRun> {
+        let mut command = self.isolation.command(program, args, self.dirs);
+        command.env_clear().envs(environment);
+        run_process(command, self.log, deadline, self.stop).await
+    }
+
+    /// Writes the script of `lines` (named after step `name`) and runs it where `scripts` says,
+    /// until `deadline`.
+    pub(crate) async fn run_script(
+        &mut self,
+        scripts: &Scripts<'_>,
+        name: &str,
+        lines: &[String],
+        environment: &Environment,
+        deadline: Instant,
+    ) -> Result<ProcessRun, ScriptError> {
+        if let Some(reason) = *self.stop.borrow() {
+            return Ok(ProcessRun { end: ProcessEnd::Stopped(reason), tail: Vec::new() });
+        }
+        let file_name = format!("{name}.sh");
+        let path = self.dirs.temp.join(&file_name);
+        let script = match scripts {
+            Scripts::Shell(shell) => script::generate(*shell, lines),
+            Scripts::Docker(_) => script::generate_for_any_shell(lines),
+        };
+        if let Err(error) = tokio::fs::write(&path, script).await {
+            return Err(ScriptError::runner(format!("cannot write the job's script: {error}")));
+        }
+        match scripts {
+            Scripts::Shell(shell) => {
+                let args = shell.args(&path);
+                let args: Vec<&OsStr> = args.iter().map(OsString::as_os_str).collect();
+                self.run_until(OsStr::new(shell.program()), &args, environment, deadline)
+                    .await
+                    .map_err(|error| ScriptError::runner(format!("cannot run {}: {error}", shell.program())))
+            }
+            Scripts::Docker(containers) => containers.run_script(self, name, &file_name, environment, deadline).await,
+        }
+    }
+}

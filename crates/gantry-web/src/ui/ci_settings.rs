@@ -1,0 +1,483 @@
+//! CI/CD settings pages: a project's (general pipeline settings, variables, runners), a
+//! group's (variables) and the instance's in the admin area (variables, every runner). The
+//! variable forms are the same on the three; only where they post differs.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use gantry_core::ci::runners::{RunnerChange, RunnerRegistration, RunnerScope};
+use gantry_core::ci::variables::{CiVariable, VariableInput, VariableScope};
+use gantry_core::ci::{CiSettings, RunnerRow};
+use gantry_core::manage::groups::Lookup;
+use gantry_core::policy::GroupAction;
+use gantry_core::{CoreError, NamespaceRow};
+use serde::Deserialize;
+
+use super::repository::ProjectFrame;
+use super::{Chrome, Crumb, PageResult, breadcrumbs, form_error, render, see_other};
+use crate::AppState;
+use crate::auth::{CsrfForm, PageActor};
+use crate::error::PageError;
+use crate::namespace_dispatch::{NamespaceTarget, ProjectTarget};
+use crate::time_format::ago;
+
+/// The variables part of a page: the list, where the forms post, and a typed form to show
+/// again after an error.
+pub struct VariablesBlock {
+    pub variables: Vec<CiVariable>,
+    /// `/{project}/-/settings/ci_cd`, `/{group}/-/settings/ci_cd` or `/admin/ci_cd`.
+    pub base: String,
+    pub form: VariableForm,
+    pub with_scopes: bool,
+}
+
+/// A runner line.
+pub struct RunnerLine {
+    pub runner: RunnerRow,
+    pub contacted: String,
+}
+
+fn runner_lines(runners: Vec<RunnerRow>) -> Vec<RunnerLine> {
+    let now = gantry_core::now_millis();
+    runners
+        .into_iter()
+        .map(|runner| RunnerLine {
+            contacted: runner.contacted_at.map_or_else(|| "never".to_owned(), |t| ago(t, now)),
+            runner,
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct VariableForm {
+    #[serde(default)]
+    pub key: String,
+    #[serde(default)]
+    pub value: String,
+    #[serde(default)]
+    pub variable_type: String,
+    pub masked: Option<String>,
+    pub protected: Option<String>,
+    pub raw: Option<String>,
+    #[serde(default)]
+    pub environment_scope: String,
+    #[serde(default)]
+    pub description: String,
+    /// Set when editing: the variable being replaced.
+    #[serde(default)]
+    pub original_key: String,
+    #[serde(default)]
+    pub original_scope: String,
+}
+
+impl VariableForm {
+    fn input(&self) -> VariableInput {
+        VariableInput {
+            key: self.key.trim().to_owned(),
+            value: self.value.clone(),
+            variable_type: Some(self.variable_type.clone()),
+            masked: self.masked.is_some(),
+            protected: self.protected.is_some(),
+            raw: self.raw.is_some(),
+            environment_scope: Some(self.environment_scope.clone()),
+            description: Some(self.description.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeleteVariableForm {
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    environment_scope: String,
+}
+
+/// Creates or replaces a variable from the form.
+async fn save_variable(
+    state: &AppState,
+    visitor: &PageActor,
+    scope: VariableScope<'_>,
+    form: &VariableForm,
+) -> Result<(), CoreError> {
+    let input = form.input();
+    if form.original_key.is_empty() {
+        state.core.create_ci_variable(&visitor.actor, scope, &input).await.map(|_| ())
+    } else {
+        let original_scope = Some(form.original_scope.as_str()).filter(|s| !s.is_empty());
+        state
+            .core
+            .update_ci_variable(&visitor.actor, scope, &form.original_key, original_scope, &input)
+            .await
+            .map(|_| ())
+    }
+}
+
+// ----- project -----
+
+#[derive(Template)]
+#[template(path = "projects/ci_settings.html")]
+struct ProjectCiPage {
+    chrome: Chrome,
+    frame: ProjectFrame,
+    tab: &'static str,
+    settings: CiSettings,
+    block: VariablesBlock,
+    runners: Vec<RunnerLine>,
+    new_token: Option<String>,
+    server_url: String,
+    error: Option<String>,
+}
+
+async fn project_page(
+    state: &AppState,
+    visitor: &PageActor,
+    target: ProjectTarget,
+    form: VariableForm,
+    new_token: Option<String>,
+    error: Option<(StatusCode, String)>,
+) -> PageResult {
+    let frame = ProjectFrame::load(state, visitor, target).await?;
+    let actor = &visitor.actor;
+    let settings = state.core.ci_settings(actor, &frame.project).await.map_err(|e| visitor.error(e))?;
+    let variables = state
+        .core
+        .list_ci_variables(actor, VariableScope::Project(&frame.project))
+        .await
+        .map_err(|e| visitor.error(e))?;
+    let runners = state.core.project_runners(actor, &frame.project).await.map_err(|e| visitor.error(e))?;
+    let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
+    let page = ProjectCiPage {
+        chrome: Chrome::new(visitor),
+        tab: "settings",
+        settings,
+        block: VariablesBlock {
+            variables,
+            base: format!("/{}/-/settings/ci_cd", frame.project.full_path),
+            form,
+            with_scopes: true,
+        },
+        runners: runner_lines(runners),
+        new_token,
+        server_url: state.config.external_url.clone(),
+        error,
+        frame,
+    };
+    render(status, &page)
+}
+
+/// `GET /{project}/-/settings/ci_cd`
+pub async fn project_settings(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+) -> PageResult {
+    project_page(&state, &visitor, target, VariableForm::default(), None, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GeneralForm {
+    #[serde(default)]
+    ci_config_path: String,
+    auto_cancel: Option<String>,
+    #[serde(default)]
+    timeout_minutes: String,
+}
+
+/// `POST /{project}/-/settings/ci_cd`: the general pipeline settings.
+pub async fn save_project_settings(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(form): CsrfForm<GeneralForm>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let Ok(minutes) = form.timeout_minutes.trim().parse::<i64>() else {
+        let failure = (StatusCode::BAD_REQUEST, "timeout must be a whole number of minutes".to_owned());
+        return project_page(&state, &visitor, target, VariableForm::default(), None, Some(failure)).await;
+    };
+    let settings = CiSettings {
+        config_path: form.ci_config_path,
+        auto_cancel: form.auto_cancel.is_some(),
+        timeout: minutes.saturating_mul(60),
+    };
+    match state.core.update_ci_settings(&visitor.actor, &frame.project, &settings).await {
+        Ok(()) => see_other(&format!("/{}/-/settings/ci_cd", frame.project.full_path)),
+        Err(error @ CoreError::Invalid { .. }) => {
+            project_page(&state, &visitor, target, VariableForm::default(), None, Some(form_error(error))).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
+
+/// `POST /{project}/-/settings/ci_cd/variables`: adds or changes a variable.
+pub async fn save_project_variable(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(form): CsrfForm<VariableForm>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    match save_variable(&state, &visitor, VariableScope::Project(&frame.project), &form).await {
+        Ok(()) => see_other(&format!("/{}/-/settings/ci_cd#variables", frame.project.full_path)),
+        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_) | CoreError::NotFound(_))) => {
+            project_page(&state, &visitor, target, form, None, Some(form_error(error))).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
+
+/// `POST /{project}/-/settings/ci_cd/variables/delete`
+pub async fn delete_project_variable(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(form): CsrfForm<DeleteVariableForm>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let scope = Some(form.environment_scope.as_str()).filter(|s| !s.is_empty());
+    match state.core.delete_ci_variable(&visitor.actor, VariableScope::Project(&frame.project), &form.key, scope).await
+    {
+        Ok(()) => see_other(&format!("/{}/-/settings/ci_cd#variables", frame.project.full_path)),
+        Err(error @ (CoreError::NotFound(_) | CoreError::Conflict(_)))
+            if !matches!(error, CoreError::NotFound("project")) =>
+        {
+            project_page(&state, &visitor, target, VariableForm::default(), None, Some(form_error(error))).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewRunnerForm {
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    tags: String,
+    run_untagged: Option<String>,
+}
+
+/// `POST /{project}/-/settings/ci_cd/runners`: registers a project runner and shows its token
+/// once.
+pub async fn create_project_runner(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(form): CsrfForm<NewRunnerForm>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let registration = RunnerRegistration {
+        scope: RunnerScope::Project(frame.project.id),
+        description: form.description.trim().to_owned(),
+        tags: form.tags.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect(),
+        run_untagged: form.run_untagged.is_some(),
+        paused: false,
+        max_concurrent: 0,
+    };
+    match state.core.register_runner(&visitor.actor, registration).await {
+        Ok((_, token)) => project_page(&state, &visitor, target, VariableForm::default(), Some(token), None).await,
+        Err(error @ CoreError::Invalid { .. }) => {
+            project_page(&state, &visitor, target, VariableForm::default(), None, Some(form_error(error))).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
+
+// ----- group -----
+
+#[derive(Template)]
+#[template(path = "groups/ci_settings.html")]
+struct GroupCiPage {
+    chrome: Chrome,
+    crumbs: Vec<Crumb>,
+    group: NamespaceRow,
+    block: VariablesBlock,
+    error: Option<String>,
+}
+
+async fn group_page(
+    state: &AppState,
+    visitor: &PageActor,
+    target: NamespaceTarget,
+    form: VariableForm,
+    error: Option<(StatusCode, String)>,
+) -> PageResult {
+    let (group, _) =
+        state.core.find_group(&visitor.actor, &Lookup::Id(target.0.0)).await.map_err(|e| visitor.error(e))?;
+    state.core.authorize_group(&visitor.actor, &group, GroupAction::ManageCi).await.map_err(|e| visitor.error(e))?;
+    let variables = state
+        .core
+        .list_ci_variables(&visitor.actor, VariableScope::Group(&group))
+        .await
+        .map_err(|e| visitor.error(e))?;
+    let chain = state.core.namespace_chain(group.id).await?;
+    let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
+    let page = GroupCiPage {
+        chrome: Chrome::new(visitor),
+        crumbs: breadcrumbs(&chain, None),
+        block: VariablesBlock {
+            variables,
+            base: format!("/{}/-/settings/ci_cd", group.full_path),
+            form,
+            with_scopes: true,
+        },
+        group,
+        error,
+    };
+    render(status, &page)
+}
+
+async fn group_of(state: &AppState, visitor: &PageActor, target: &NamespaceTarget) -> Result<NamespaceRow, PageError> {
+    Ok(state.core.find_group(&visitor.actor, &Lookup::Id(target.0.0)).await.map_err(|e| visitor.error(e))?.0)
+}
+
+/// `GET /{group}/-/settings/ci_cd`
+pub async fn group_settings(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<NamespaceTarget>,
+) -> PageResult {
+    group_page(&state, &visitor, target, VariableForm::default(), None).await
+}
+
+/// `POST /{group}/-/settings/ci_cd/variables`
+pub async fn save_group_variable(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<NamespaceTarget>,
+    CsrfForm(form): CsrfForm<VariableForm>,
+) -> PageResult {
+    let group = group_of(&state, &visitor, &target).await?;
+    match save_variable(&state, &visitor, VariableScope::Group(&group), &form).await {
+        Ok(()) => see_other(&format!("/{}/-/settings/ci_cd#variables", group.full_path)),
+        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_))) => {
+            group_page(&state, &visitor, target, form, Some(form_error(error))).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
+
+/// `POST /{group}/-/settings/ci_cd/variables/delete`
+pub async fn delete_group_variable(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<NamespaceTarget>,
+    CsrfForm(form): CsrfForm<DeleteVariableForm>,
+) -> PageResult {
+    let group = group_of(&state, &visitor, &target).await?;
+    let scope = Some(form.environment_scope.as_str()).filter(|s| !s.is_empty());
+    match state.core.delete_ci_variable(&visitor.actor, VariableScope::Group(&group), &form.key, scope).await {
+        Ok(()) => see_other(&format!("/{}/-/settings/ci_cd#variables", group.full_path)),
+        Err(error @ CoreError::Conflict(_)) => {
+            group_page(&state, &visitor, target, VariableForm::default(), Some(form_error(error))).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
+
+// ----- instance (admin area) -----
+
+#[derive(Template)]
+#[template(path = "admin/ci.html")]
+struct AdminCiPage {
+    chrome: Chrome,
+    block: VariablesBlock,
+    runners: Vec<RunnerLine>,
+    error: Option<String>,
+}
+
+async fn admin_page(
+    state: &AppState,
+    visitor: &PageActor,
+    form: VariableForm,
+    error: Option<(StatusCode, String)>,
+) -> PageResult {
+    let variables =
+        state.core.list_ci_variables(&visitor.actor, VariableScope::Instance).await.map_err(|e| visitor.error(e))?;
+    let runners = state.core.list_runners(&visitor.actor).await.map_err(|e| visitor.error(e))?;
+    let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
+    let page = AdminCiPage {
+        chrome: Chrome::new(visitor),
+        block: VariablesBlock { variables, base: "/admin/ci_cd".to_owned(), form, with_scopes: false },
+        runners: runner_lines(runners),
+        error,
+    };
+    render(status, &page)
+}
+
+/// `GET /admin/ci_cd`: instance variables and every runner.
+pub async fn admin_settings(State(state): State<AppState>, visitor: PageActor) -> PageResult {
+    admin_page(&state, &visitor, VariableForm::default(), None).await
+}
+
+/// `POST /admin/ci_cd/variables`
+pub async fn save_admin_variable(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    CsrfForm(form): CsrfForm<VariableForm>,
+) -> PageResult {
+    match save_variable(&state, &visitor, VariableScope::Instance, &form).await {
+        Ok(()) => see_other("/admin/ci_cd#variables"),
+        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_))) => {
+            admin_page(&state, &visitor, form, Some(form_error(error))).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
+
+/// `POST /admin/ci_cd/variables/delete`
+pub async fn delete_admin_variable(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    CsrfForm(form): CsrfForm<DeleteVariableForm>,
+) -> PageResult {
+    match state.core.delete_ci_variable(&visitor.actor, VariableScope::Instance, &form.key, None).await {
+        Ok(()) => see_other("/admin/ci_cd#variables"),
+        Err(error @ CoreError::Conflict(_)) => {
+            admin_page(&state, &visitor, VariableForm::default(), Some(form_error(error))).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RunnerActionForm {
+    #[serde(default)]
+    action: String,
+}
+
+/// `POST /admin/runners/{runner_id}`: pause, resume or delete a runner.
+pub async fn change_runner(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<RunnerActionForm>,
+) -> PageResult {
+    // The admin area is for administrators, even for runners others may manage elsewhere.
+    visitor.require_user()?;
+    if !visitor.actor.is_admin() {
+        return Err(visitor.error(CoreError::NotFound("page")));
+    }
+    let id = id.parse::<i64>().map_err(|_| visitor.error(CoreError::NotFound("runner")))?;
+    let pause = |paused: bool| RunnerChange {
+        description: None,
+        tags: None,
+        run_untagged: None,
+        paused: Some(paused),
+        max_concurrent: None,
+    };
+    let done = match form.action.as_str() {
+        "pause" => state.core.update_runner(&visitor.actor, id, pause(true)).await.map(|_| ()),
+        "resume" => state.core.update_runner(&visitor.actor, id, pause(false)).await.map(|_| ()),
+        "delete" => state.core.delete_runner(&visitor.actor, id).await,
+        _ => Err(CoreError::invalid_input("action", "must be pause, resume or delete")),
+    };
+    match done {
+        Ok(()) => see_other("/admin/ci_cd#runners"),
+        Err(error @ CoreError::Invalid { .. }) => {
+            admin_page(&state, &visitor, VariableForm::default(), Some(form_error(error))).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}

@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""CI figures of `gantry serve` (the binary given as the first argument, SQLite), printed as a
+Markdown table for BENCHMARKS.md. Each figure is measured in this run:
+
+- push to first log line: `git push` of a commit until the first job's log has its first line,
+  with the built-in shell runner idle (median of PUSHES pushes);
+- job overhead: a `true` job's duration and a 10,000-line job's against running the same
+  script directly; log throughput: a job writing 30 MB of log;
+- a 1,000-job pipeline (10 layers of 100 jobs, each needing 5 of the layer before): how long
+  `POST /pipeline` takes; dispatch: from playing a manual job to a waiting runner receiving it;
+- resident memory of the server while 50 jobs stream logs at once (peak), and idle.
+"""
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+BIN = sys.argv[1]
+PUSHES = int(os.environ.get("PUSHES", "15"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def git(cwd, *args):
+    subprocess.run(["git", "-c", "user.name=Bench", "-c", "user.email=bench@example.com",
+                    "-c", "init.defaultBranch=main", "-c", "credential.helper=", *args],
+                   cwd=cwd, check=True, capture_output=True)
+
+
+class Server:
+    def __init__(self, *extra):
+        self.dir = tempfile.TemporaryDirectory()
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [BIN, "serve", "--listen", f"127.0.0.1:{self.port}", "--ssh-listen", f"127.0.0.1:{free_port()}",
+             "--data-dir", self.dir.name, *extra],
+            env={**os.environ, "RUST_LOG": "warn"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while True:
+            try:
+                if urllib.request.urlopen(self.base + "/-/readiness", timeout=1).status == 200:
+                    break
+            except OSError:
+                pass
+            if time.time() > deadline:
+                sys.exit("gantry did not start")
+            time.sleep(0.05)
+        self.admin("create-user", "--username", "root", "--email", "root@example.com", "--password-stdin",
+                   stdin="a long password\n")
+        self.token = self.admin("create-token", "--username", "root", "--name", "bench", "--scopes", "api").strip()
+
+    def admin(self, *args, stdin=None):
+        out = subprocess.run([BIN, "admin", *args, "--data-dir", self.dir.name], input=stdin, text=True,
+                             capture_output=True, check=True)
+        return out.stdout
+
+    def api(self, method, path, body=None, raw=False):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base + path, data=data, method=method,
+                                         headers={"PRIVATE-TOKEN": self.token, "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            payload = response.read()
+            return payload if raw else (json.loads(payload) if payload else None)
+
+    def project(self, name, files):
+        project = self.api("POST", "/api/v4/projects", {"name": name})
+        self.work = tempfile.mkdtemp()
+        git(self.work, "init", "-q")
+        for file, content in files.items():
+            with open(os.path.join(self.work, file), "w") as f:
+                f.write(content)
+        git(self.work, "add", "-A")
+        git(self.work, "commit", "-qm", "first")
+        self.remote = f"http://root:{self.token}@127.0.0.1:{self.port}/{project['path_with_namespace']}.git"
+        git(self.work, "push", "-q", self.remote, "main")
+        return project["id"]
+
+    def wait_pipeline(self, project, iid, statuses=("success", "failed", "canceled", "manual")):
+        deadline = time.time() + 600
+        while time.time() < deadline:
+            for pipeline in self.api("GET", f"/api/v4/projects/{project}/pipelines?per_page=5"):
+                if pipeline["iid"] == iid and pipeline["status"] in statuses:
+                    return pipeline
+            time.sleep(0.02)
+        sys.exit(f"pipeline {iid} did not finish")
+
+    def jobs(self, project, pipeline):
+        return self.api("GET", f"/api/v4/projects/{project}/pipelines/{pipeline}/jobs?per_page=100")
+
+    def rss_kb(self, field="VmRSS"):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+        self.dir.cleanup()
+
+
+def ms_between(start, end):
+    from datetime import datetime
+    parse = lambda t: datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ")
+    return (parse(end) - parse(start)).total_seconds() * 1000
+
+
+def direct_ms(script, rounds=5):
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        subprocess.run(["bash", "-c", script], stdout=subprocess.DEVNULL, check=True)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+results = []
+
+# --- push to first log line, job overhead, throughput: built-in shell runner ---------------
+server = Server("--builtin-runner-concurrent", "1")
+project = server.project("latency", {".gitlab-ci.yml": "first:\n  script: echo hi\n"})
+server.wait_pipeline(project, 1)
+latencies = []
+for n in range(PUSHES):
+    with open(os.path.join(server.work, "n.txt"), "w") as f:
+        f.write(str(n))
+    git(server.work, "commit", "-qam", f"change {n}")
+    start = time.perf_counter()
+    git(server.work, "push", "-q", server.remote, "main")
+    while True:
+        pipelines = server.api("GET", f"/api/v4/projects/{project}/pipelines?per_page=1")
+        if pipelines and pipelines[0]["iid"] == n + 2:
+            jobs = server.jobs(project, pipelines[0]["id"])
+            if jobs and server.api("GET", f"/api/v4/projects/{project}/jobs/{jobs[0]['id']}/trace", raw=True):
+                latencies.append((time.perf_counter() - start) * 1000)
+                break
+        time.sleep(0.002)
+    server.wait_pipeline(project, n + 2)
+results.append(("Push to first log line (idle built-in shell runner, median of %d)" % PUSHES,
+                "%.0f ms" % statistics.median(latencies), "< 300 ms; GitLab's runner polls every 3 s"))
+
+lines_script = "seq 1 10000 | awk '{print \"log line\", $1, \"of the benchmark job\"}'"
+big_script = "yes 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' | head -n 300000"
+ci = ("stages: [a, b, c]\n"
+      "nothing:\n  stage: a\n  script: 'true'\n"
+      f"lines:\n  stage: b\n  script:\n    - \"{lines_script.replace(chr(34), chr(92) + chr(34))}\"\n"
+      f"big:\n  stage: c\n  script:\n    - \"{big_script}\"\n")
+project = server.project("overhead", {".gitlab-ci.yml": ci})
+durations = {"nothing": [], "lines": [], "big": []}
+for round_ in range(5):
+    if round_ > 0:
+        server.api("POST", f"/api/v4/projects/{project}/pipeline", {"ref": "main"})
+    pipeline = server.wait_pipeline(project, round_ + 1)
+    for job in server.jobs(project, pipeline["id"]):
+        assert job["status"] == "success", job
+        durations[job["name"]].append(ms_between(job["started_at"], job["finished_at"]))
+size = len(server.api("GET", f"/api/v4/projects/{project}/jobs/{job['id']}/trace", raw=True))
+true_job = statistics.median(durations["nothing"])
+lines_job = statistics.median(durations["lines"])
+big_job = statistics.median(durations["big"])
+results.append(("`true` job, runner's start to finish (incl. fetching sources), median of 5",
+                "%.0f ms (script alone %.1f ms)" % (true_job, direct_ms("true")), "< 100 ms overhead"))
+results.append(("10,000-line job minus the same script run directly",
+                "%.0f ms (job %.0f ms, script %.0f ms)" % (lines_job - direct_ms(lines_script), lines_job, direct_ms(lines_script)),
+                "< 100 ms"))
+throughput = size / 1e6 / max((big_job - true_job) / 1000, 1e-3)
+results.append(("Log throughput: a 30 MB log, stored and served whole (%d bytes)" % size,
+                "%.0f MB/s" % throughput, "> 20 MB/s"))
+idle_rss = server.rss_kb()
+server.stop()
+
+# --- a 1,000-job pipeline and dispatch: no built-in runner ----------------------------------
+server = Server("--no-builtin-runner")
+layers, width = 10, 100
+lines = ["stages: [%s]" % ", ".join(f"s{k}" for k in range(layers))]
+for k in range(layers):
+    for j in range(width):
+        needs = [] if k == 0 else [f"j{k - 1}_{(j + i) % width}" for i in range(5)]
+        lines.append(f"j{k}_{j}:\n  stage: s{k}\n  needs: [{', '.join(needs)}]\n  script: echo {k} {j}")
+big_ci = "\n".join(lines) + "\n"
+manual_ci = "".join(f"m{i}:\n  script: echo {i}\n  when: manual\n" for i in range(PUSHES + 5))
+project = server.project("wide", {".gitlab-ci.yml": big_ci})
+creation = []
+for _ in range(5):
+    start = time.perf_counter()
+    pipeline = server.api("POST", f"/api/v4/projects/{project}/pipeline", {"ref": "main"})
+    creation.append((time.perf_counter() - start) * 1000)
+jobs_in_pipeline = len(server.api("GET", f"/api/v4/projects/{project}/pipelines/{pipeline['id']}/jobs?per_page=100"))
+results.append(("Create a 1,000-job pipeline with a wide `needs` DAG (`POST /pipeline`, median of 5)",
+                "%.0f ms" % statistics.median(creation), "< 1 s"))
+
+project = server.project("dispatch", {".gitlab-ci.yml": manual_ci})
+# The wide pipelines' pending jobs belong to another project: a project runner takes only these.
+runner = server.admin("create-runner", "--project", "root/dispatch").strip()
+pipeline = server.wait_pipeline(project, 1)
+manual = [j for j in server.jobs(project, pipeline["id"]) if j["status"] == "manual"]
+dispatch = []
+for job in manual[:PUSHES]:
+    got = {}
+
+    def poll():
+        request = urllib.request.Request(server.base + "/api/v4/jobs/request", method="POST",
+                                         data=json.dumps({"token": runner, "info": {"executor": "bench"}}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            got["at"] = time.perf_counter()
+            got["job"] = json.loads(response.read())
+
+    waiter = threading.Thread(target=poll)
+    waiter.start()
+    time.sleep(0.3)  # the runner is waiting in its long poll
+    start = time.perf_counter()
+    server.api("POST", f"/api/v4/projects/{project}/jobs/{job['id']}/play")
+    waiter.join()
+    dispatch.append((got["at"] - start) * 1000)
+    request = urllib.request.Request(server.base + f"/api/v4/jobs/{got['job']['id']}", method="PUT",
+                                     data=json.dumps({"token": got["job"]["token"], "state": "success"}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=10).read()
+results.append(("Dispatch: play a manual job until a waiting runner has it (incl. the play request), median of %d" % len(dispatch),
+                "%.1f ms" % statistics.median(dispatch), "< 10 ms"))
+server.stop()
+
+# --- memory with 50 jobs streaming logs -----------------------------------------------------
+server = Server("--builtin-runner-concurrent", "50")
+stream_ci = ("stream:\n  parallel: 50\n  script:\n"
+             "    - for i in $(seq 1 200); do echo \"line $i of a job streaming its log to the server\"; sleep 0.05; done\n")
+project = server.project("streams", {".gitlab-ci.yml": stream_ci})
+peak = 0
+running_seen = 0
+deadline = time.time() + 300
+while time.time() < deadline:
+    peak = max(peak, server.rss_kb())
+    pipelines = server.api("GET", f"/api/v4/projects/{project}/pipelines?per_page=1")
+    if pipelines:
+        jobs = server.jobs(project, pipelines[0]["id"])
+        running_seen = max(running_seen, sum(1 for j in jobs if j["status"] == "running"))
+        if pipelines[0]["status"] in ("success", "failed"):
+            break
+    time.sleep(0.1)
+results.append(("Server resident memory, idle after the runs above", "%.0f MB" % (idle_rss / 1024), "report"))
+results.append(("Server resident memory while 50 jobs stream logs (peak; %d seen running at once)" % running_seen,
+                "%.0f MB (VmHWM %.0f MB)" % (peak / 1024, server.rss_kb("VmHWM") / 1024), "< 150 MB"))
+server.stop()
+
+print("| figure | measured | goal |")
+print("|---|---|---|")
+for name, value, goal in results:
+    print(f"| {name} | {value} | {goal} |")
