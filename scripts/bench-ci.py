@@ -137,7 +137,8 @@ latencies = []
 for n in range(PUSHES):
     with open(os.path.join(server.work, "n.txt"), "w") as f:
         f.write(str(n))
-    git(server.work, "commit", "-qam", f"change {n}")
+    git(server.work, "add", "-A")
+    git(server.work, "commit", "-qm", f"change {n}")
     start = time.perf_counter()
     git(server.work, "push", "-q", server.remote, "main")
     while True:
@@ -152,12 +153,12 @@ for n in range(PUSHES):
 results.append(("Push to first log line (idle built-in shell runner, median of %d)" % PUSHES,
                 "%.0f ms" % statistics.median(latencies), "< 300 ms; GitLab's runner polls every 3 s"))
 
-lines_script = "seq 1 10000 | awk '{print \"log line\", $1, \"of the benchmark job\"}'"
-big_script = "yes 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' | head -n 300000"
+lines_script = """seq 1 10000 | awk '{print "log line", $1, "of the benchmark job"}'"""
+big_script = """seq 1 300000 | awk '{printf "%099d\\n", $1}'"""
 ci = ("stages: [a, b, c]\n"
       "nothing:\n  stage: a\n  script: 'true'\n"
-      f"lines:\n  stage: b\n  script:\n    - \"{lines_script.replace(chr(34), chr(92) + chr(34))}\"\n"
-      f"big:\n  stage: c\n  script:\n    - \"{big_script}\"\n")
+      f"lines:\n  stage: b\n  script:\n    - |\n      {lines_script}\n"
+      f"big:\n  stage: c\n  script:\n    - |\n      {big_script}\n")
 project = server.project("overhead", {".gitlab-ci.yml": ci})
 durations = {"nothing": [], "lines": [], "big": []}
 for round_ in range(5):

@@ -19,6 +19,9 @@ use crate::{Core, CoreError, CoreResult};
 
 /// Other replicas queue jobs without waking this one: look again this often regardless.
 const RECHECK: Duration = Duration::from_secs(5);
+/// How many pending jobs one look at the queue reads at a time, and how many such pages.
+const QUEUE_PAGE: i64 = 200;
+const QUEUE_PAGES: usize = 10;
 
 /// Whether a runner may take a job, by tags.
 fn tags_match(runner: &RunnerRow, job: &QueuedJob) -> bool {
@@ -26,6 +29,35 @@ fn tags_match(runner: &RunnerRow, job: &QueuedJob) -> bool {
         return runner.run_untagged;
     }
     job.tags.iter().all(|t| runner.tags.contains(t))
+}
+
+/// Claims the first of `candidates` this runner may run; returns it with its new job token.
+async fn claim_first(
+    conn: &mut gantry_db::Conn,
+    runner: &RunnerRow,
+    candidates: Vec<QueuedJob>,
+    group_projects: Option<&[gantry_types::ProjectId]>,
+) -> CoreResult<Option<(QueuedJob, String)>> {
+    for job in candidates {
+        let allowed_project = match runner.runner_type.as_str() {
+            "instance_type" => true,
+            "project_type" => runner.project_id == Some(job.project_id),
+            _ => group_projects.is_some_and(|ids| ids.contains(&job.project_id)),
+        };
+        if !allowed_project || !tags_match(runner, &job) {
+            continue;
+        }
+        if let Some(group) = &job.resource_group
+            && jobs::resource_group_busy(conn, job.project_id, group).await?
+        {
+            continue;
+        }
+        let token = format!("{JOB_TOKEN_PREFIX}{}", random_hex(24));
+        if jobs::claim_job(conn, job.id, runner.id, &digest(&token)).await? {
+            return Ok(Some((job, token)));
+        }
+    }
+    Ok(None)
 }
 
 impl Core {
@@ -78,54 +110,52 @@ impl Core {
         if runner.max_concurrent > 0 && jobs::running_count(&mut conn, runner.id).await? >= runner.max_concurrent {
             return Ok(None);
         }
-        let candidates = jobs::pending_jobs(&mut conn, 200).await?;
-        if candidates.is_empty() {
-            return Ok(None);
-        }
         let group_projects: Option<Vec<gantry_types::ProjectId>> = match runner.group_id {
             Some(group) if runner.runner_type == "group_type" => {
                 Some(projects::project_ids_in_subtree(&mut conn, group).await?)
             }
             _ => None,
         };
-        for job in candidates {
-            let allowed_project = match runner.runner_type.as_str() {
-                "instance_type" => true,
-                "project_type" => runner.project_id == Some(job.project_id),
-                _ => group_projects.as_ref().is_some_and(|ids| ids.contains(&job.project_id)),
-            };
-            if !allowed_project || !tags_match(runner, &job) {
-                continue;
+        // A project runner looks at its project's jobs only; others page through the queue
+        // (a long queue of jobs for other runners must not hide the ones for this one).
+        let only = if runner.runner_type == "project_type" { runner.project_id } else { None };
+        let mut after = 0;
+        for _ in 0..QUEUE_PAGES {
+            let candidates = jobs::pending_jobs(&mut conn, only, after, QUEUE_PAGE).await?;
+            let Some(last) = candidates.last() else { return Ok(None) };
+            after = last.id;
+            let full_page = i64::try_from(candidates.len()).unwrap_or(0) == QUEUE_PAGE;
+            if let Some((job, token)) = claim_first(&mut conn, runner, candidates, group_projects.as_deref()).await? {
+                // The connection goes back before describing the job, which takes others.
+                drop(conn);
+                return self.hand_over(job, &token).await;
             }
-            if let Some(group) = &job.resource_group
-                && jobs::resource_group_busy(&mut conn, job.project_id, group).await?
-            {
-                continue;
-            }
-            let token = format!("{JOB_TOKEN_PREFIX}{}", random_hex(24));
-            if !jobs::claim_job(&mut conn, job.id, runner.id, &digest(&token)).await? {
-                continue;
-            }
-            drop(conn);
-            self.ci.job_changed(job.id);
-            match self.job_payload(job.id, &token).await {
-                Ok(payload) => {
-                    let _ = self.process_pipeline(job.pipeline_id).await;
-                    return Ok(Some(payload));
-                }
-                Err(error) => {
-                    // The job cannot be described (its project vanished, its definition is
-                    // unreadable): fail it rather than hand a runner half a job.
-                    tracing::error!(job = job.id, error = %error, "cannot prepare a job for its runner");
-                    let mut conn = self.db.conn().await?;
-                    jobs::finish_job(&mut conn, job.id, "failed", Some("data_integrity_failure"), None).await?;
-                    drop(conn);
-                    self.process_pipeline(job.pipeline_id).await?;
-                    return Ok(None);
-                }
+            if !full_page {
+                break;
             }
         }
         Ok(None)
+    }
+
+    /// Describes a claimed job for its runner; a job that cannot be described fails.
+    async fn hand_over(&self, job: QueuedJob, token: &str) -> CoreResult<Option<JobPayload>> {
+        self.ci.job_changed(job.id);
+        match self.job_payload(job.id, token).await {
+            Ok(payload) => {
+                let _ = self.process_pipeline(job.pipeline_id).await;
+                Ok(Some(payload))
+            }
+            Err(error) => {
+                // Its project vanished or its definition is unreadable: fail it rather than
+                // hand a runner half a job.
+                tracing::error!(job = job.id, error = %error, "cannot prepare a job for its runner");
+                let mut conn = self.db.conn().await?;
+                jobs::finish_job(&mut conn, job.id, "failed", Some("data_integrity_failure"), None).await?;
+                drop(conn);
+                self.process_pipeline(job.pipeline_id).await?;
+                Ok(None)
+            }
+        }
     }
 
     /// Everything the runner needs to run a claimed job.

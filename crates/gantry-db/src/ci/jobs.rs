@@ -251,11 +251,20 @@ pub struct QueuedJob {
     pub resource_group: Option<String>,
 }
 
-/// The oldest pending jobs (a runner picks the first it may run).
-pub async fn pending_jobs(conn: &mut Conn, limit: i64) -> DbResult<Vec<QueuedJob>> {
+/// The oldest pending jobs after job `after`, of one project or all (a runner picks the first
+/// it may run).
+pub async fn pending_jobs(
+    conn: &mut Conn,
+    project: Option<ProjectId>,
+    after: i64,
+    limit: i64,
+) -> DbResult<Vec<QueuedJob>> {
     let rows = sqlx::query(
-        "SELECT id, project_id, pipeline_id, tags, resource_group FROM ci_jobs WHERE status = 'pending' ORDER BY id LIMIT $1",
+        "SELECT id, project_id, pipeline_id, tags, resource_group FROM ci_jobs \
+         WHERE status = 'pending' AND id > $1 AND ($2 IS NULL OR project_id = $2) ORDER BY id LIMIT $3",
     )
+    .bind(after)
+    .bind(project.map(|p| p.0))
     .bind(limit)
     .fetch_all(conn)
     .await?;

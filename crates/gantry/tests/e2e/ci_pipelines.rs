@@ -244,7 +244,11 @@ fn the_same_pipeline_runs_on_a_separate_gantry_runner_with_tags() {
     // Untagged jobs wait: this runner only takes tagged ones. Tag them all and push again.
     let pipeline = wait_for_pipeline(&server, &token, &path, |p| p["status"] == "running");
     let id = pipeline["id"].as_i64().unwrap();
-    let all = wait_for_job(&server, &token, &path, id, |all| job_named(all, "build")["status"] == "success");
+    // Once the tagged build stage is done, the untagged test jobs are queued, and stay there.
+    wait_for_job(&server, &token, &path, id, |all| {
+        job_named(all, "build")["status"] == "success" && job_named(all, "test: [plain]")["status"] == "pending"
+    });
+    let all = wait_for_job(&server, &token, &path, id, |all| job_named(all, "lint")["status"] == "success");
     assert_eq!(job_named(&all, "test: [plain]")["status"], "pending", "untagged jobs wait for an untagged runner");
     let cancel =
         server.post_json(&format!("/api/v4/projects/{}/pipelines/{id}/cancel", encoded(&path)), &token, &json!({}));
