@@ -377,16 +377,21 @@ fn project_pages() -> Table {
         .post("/pipelines", "Run a pipeline", ui::pipelines::run_pipeline)
         .get("/pipelines/new", "Run pipeline form", ui::pipelines::new_pipeline_form)
         .get("/pipelines/{pipeline_id}", "A pipeline: its stages and jobs", ui::pipelines::pipeline)
-        .post("/pipelines/{pipeline_id}/cancel", "Cancel a pipeline", ui::pipelines::cancel_pipeline)
-        .post("/pipelines/{pipeline_id}/retry", "Retry a pipeline's failed jobs", ui::pipelines::retry_pipeline)
+        .post(
+            "/pipelines/{pipeline_id}/{action}",
+            "Cancel a pipeline, or retry its failed jobs (action: cancel, retry)",
+            ui::pipelines::change_pipeline,
+        )
         .post("/pipelines/{pipeline_id}/delete", "Delete a pipeline", ui::pipelines::delete_pipeline)
         .get("/jobs", "Jobs (status)", ui::pipelines::jobs)
         .get("/jobs/{job_id}", "A job and its log", ui::pipelines::job)
         .get("/jobs/{job_id}/raw", "A job's log as text", ui::pipelines::job_raw)
         .get("/jobs/{job_id}/stream", "A job's log, live (Server-Sent Events)", ui::pipelines::job_stream)
-        .post("/jobs/{job_id}/cancel", "Cancel a job", ui::pipelines::cancel_job)
-        .post("/jobs/{job_id}/retry", "Retry a job", ui::pipelines::retry_job)
-        .post("/jobs/{job_id}/play", "Start a manual job", ui::pipelines::play_job)
+        .post(
+            "/jobs/{job_id}/{action}",
+            "Cancel, retry or start a job (action: cancel, retry, play)",
+            ui::pipelines::change_job,
+        )
         .get("/branches", "Branches", ui::repository::branches)
         .post("/branches", "Create a branch", ui::repository::create_branch)
         .post("/branches/delete", "Delete a branch", ui::repository::delete_branch)

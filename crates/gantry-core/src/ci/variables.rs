@@ -214,40 +214,7 @@ impl Core {
         input: &VariableInput,
     ) -> CoreResult<CiVariable> {
         self.authorize_variables(actor, scope).await?;
-        let (variable_type, environment_scope, description) = checked(input)?;
-        let owner = scope.owner();
-        let sealed = self.secrets.seal(&seal_context(owner, &input.key), &input.value);
-        let mut conn = self.db.conn().await?;
-        let fields = VariableFields {
-            key: &input.key,
-            value_sealed: &sealed,
-            variable_type: &variable_type,
-            masked: input.masked,
-            protected: input.protected,
-            raw: input.raw,
-            environment_scope: &environment_scope,
-            description: &description,
-        };
-        match variables::insert_variable(&mut conn, owner, &fields).await {
-            Ok(_) => {}
-            Err(gantry_db::DbError::Conflict(_)) => {
-                return Err(CoreError::Conflict(format!(
-                    "(key) {} has already been taken for environment scope {environment_scope}",
-                    input.key
-                )));
-            }
-            Err(error) => return Err(error.into()),
-        }
-        Ok(CiVariable {
-            key: input.key.clone(),
-            value: input.value.clone(),
-            variable_type,
-            masked: input.masked,
-            protected: input.protected,
-            raw: input.raw,
-            environment_scope,
-            description,
-        })
+        self.store_variable(scope, None, input).await
     }
 
     /// Replaces a variable (found by key and, when given, its current environment scope).
@@ -261,8 +228,19 @@ impl Core {
     ) -> CoreResult<CiVariable> {
         self.authorize_variables(actor, scope).await?;
         let row = self.variable_row(scope, key, environment_scope).await?;
+        self.store_variable(scope, Some(row.id), input).await
+    }
+
+    /// Checks and seals `input`, then inserts it or replaces the row `existing`.
+    async fn store_variable(
+        &self,
+        scope: VariableScope<'_>,
+        existing: Option<i64>,
+        input: &VariableInput,
+    ) -> CoreResult<CiVariable> {
         let (variable_type, environment_scope, description) = checked(input)?;
-        let sealed = self.secrets.seal(&seal_context(scope.owner(), &input.key), &input.value);
+        let owner = scope.owner();
+        let sealed = self.secrets.seal(&seal_context(owner, &input.key), &input.value);
         let fields = VariableFields {
             key: &input.key,
             value_sealed: &sealed,
@@ -274,8 +252,12 @@ impl Core {
             description: &description,
         };
         let mut conn = self.db.conn().await?;
-        match variables::update_variable(&mut conn, row.id, &fields).await {
-            Ok(_) => {}
+        let stored = match existing {
+            None => variables::insert_variable(&mut conn, owner, &fields).await.map(|_| ()),
+            Some(id) => variables::update_variable(&mut conn, id, &fields).await.map(|_| ()),
+        };
+        match stored {
+            Ok(()) => {}
             Err(gantry_db::DbError::Conflict(_)) => {
                 return Err(CoreError::Conflict(format!(
                     "(key) {} has already been taken for environment scope {environment_scope}",

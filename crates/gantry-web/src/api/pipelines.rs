@@ -519,8 +519,8 @@ pub async fn job_trace(
     Path((id, job_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let (log, _) = state.core.job_trace(&actor, &project, id_param(&job_id, "job")?, 0).await?;
-    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], log).into_response())
+    let body = crate::ui::pipelines::log_body(&state.core, &actor, &project, id_param(&job_id, "job")?).await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response())
 }
 
 async fn job_json(state: &AppState, actor: &Actor, project: &ProjectRow, job: &JobRow) -> ApiResult<Response> {

@@ -268,26 +268,21 @@ async fn pipeline_action(
     }
 }
 
-/// `POST /{project}/-/pipelines/{pipeline_id}/cancel`
-pub async fn cancel_pipeline(
+/// `POST /{project}/-/pipelines/{pipeline_id}/{action}`: `cancel` the pipeline or `retry` its
+/// failed jobs.
+pub async fn change_pipeline(
     State(state): State<AppState>,
     visitor: PageActor,
     Extension(target): Extension<ProjectTarget>,
-    Path(id): Path<String>,
+    Path((id, action)): Path<(String, String)>,
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> PageResult {
-    pipeline_action(&state, &visitor, target, &id, Action::Cancel).await
-}
-
-/// `POST /{project}/-/pipelines/{pipeline_id}/retry`
-pub async fn retry_pipeline(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<ProjectTarget>,
-    Path(id): Path<String>,
-    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
-) -> PageResult {
-    pipeline_action(&state, &visitor, target, &id, Action::Retry).await
+    let action = match action.as_str() {
+        "cancel" => Action::Cancel,
+        "retry" => Action::Retry,
+        _ => return Err(crate::ui::not_found().await),
+    };
+    pipeline_action(&state, &visitor, target, &id, action).await
 }
 
 /// `POST /{project}/-/pipelines/{pipeline_id}/delete`
@@ -487,8 +482,39 @@ pub async fn job_raw(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let id = id_of(&id, "job").map_err(|e| visitor.error(e))?;
-    let (log, _) = state.core.job_trace(&visitor.actor, &frame.project, id, 0).await.map_err(|e| visitor.error(e))?;
-    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], log).into_response())
+    let body = log_body(&state.core, &visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response())
+}
+
+/// A job's log as a streamed body, read a page of pieces at a time, so a large log never sits
+/// whole in memory. The first page is read before answering, so a missing job is a 404.
+pub async fn log_body(
+    core: &gantry_core::Core,
+    actor: &gantry_core::Actor,
+    project: &gantry_core::ProjectRow,
+    job: i64,
+) -> Result<axum::body::Body, CoreError> {
+    let first = core.job_trace_pieces(actor, project, job, 0).await?;
+    let start = (core.clone(), actor.clone(), project.clone(), job, Some(first), 0_i64);
+    let pages = futures_util::stream::unfold(start, |(core, actor, project, job, read, next)| async move {
+        let pieces = match read {
+            Some(pieces) => pieces,
+            None => match core.job_trace_pieces(&actor, &project, job, next).await {
+                Ok(pieces) => pieces,
+                Err(error) => {
+                    return Some((
+                        Err(std::io::Error::other(error.to_string())),
+                        (core, actor, project, job, Some(Vec::new()), next),
+                    ));
+                }
+            },
+        };
+        let (last, _) = pieces.last()?;
+        let after = last + 1;
+        let bytes: Vec<u8> = pieces.into_iter().flat_map(|(_, bytes)| bytes).collect();
+        Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(bytes)), (core, actor, project, job, None, after)))
+    });
+    Ok(axum::body::Body::from_stream(pages))
 }
 
 /// `GET /{project}/-/jobs/{job_id}/stream`: Server-Sent Events with the log as rendered HTML
@@ -583,7 +609,8 @@ async fn job_action(
     let done = match action {
         "cancel" => state.core.cancel_job(&visitor.actor, project, job_id).await,
         "retry" => state.core.retry_job(&visitor.actor, project, job_id).await,
-        _ => state.core.play_job(&visitor.actor, project, job_id).await,
+        "play" => state.core.play_job(&visitor.actor, project, job_id).await,
+        _ => return Err(crate::ui::not_found().await),
     };
     match done {
         Ok(job) => see_other(&format!("/{}/-/jobs/{}", project.full_path, job.id)),
@@ -594,35 +621,13 @@ async fn job_action(
     }
 }
 
-/// `POST /{project}/-/jobs/{job_id}/cancel`
-pub async fn cancel_job(
+/// `POST /{project}/-/jobs/{job_id}/{action}`: `cancel`, `retry` or `play` a job.
+pub async fn change_job(
     State(state): State<AppState>,
     visitor: PageActor,
     Extension(target): Extension<ProjectTarget>,
-    Path(id): Path<String>,
+    Path((id, action)): Path<(String, String)>,
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> PageResult {
-    job_action(&state, &visitor, target, &id, "cancel").await
-}
-
-/// `POST /{project}/-/jobs/{job_id}/retry`
-pub async fn retry_job(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<ProjectTarget>,
-    Path(id): Path<String>,
-    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
-) -> PageResult {
-    job_action(&state, &visitor, target, &id, "retry").await
-}
-
-/// `POST /{project}/-/jobs/{job_id}/play`
-pub async fn play_job(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<ProjectTarget>,
-    Path(id): Path<String>,
-    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
-) -> PageResult {
-    job_action(&state, &visitor, target, &id, "play").await
+    job_action(&state, &visitor, target, &id, &action).await
 }

@@ -303,6 +303,7 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{pipeline_id}", &f.pipeline.map_or(0, |p| p.0).to_string())
         .replace("{job_id}", &f.pipeline.map_or(0, |p| p.1).to_string())
         .replace("{runner_id}", &f.runner_id.to_string())
+        .replace("{action}", "cancel")
         .replace("ci/variables/{key}", &format!("ci/variables/{}", f.instance_key))
         .replace("{key}", "SWEEP");
     match route.scope {
