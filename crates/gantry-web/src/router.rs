@@ -373,6 +373,11 @@ fn project_pages() -> Table {
         .get("/archive/{*rest}", "Download the files at a ref (.tar.gz, .tar, .zip)", ui::code::archive)
         .get("/compare", "Compare two branches, tags or commits", ui::history::compare_form)
         .get("/compare/{spec}", "What changed from one ref to another (from...to)", ui::history::compare)
+        .get(
+            "/badges/{*rest}",
+            "Pipeline and coverage badges of a ref ({ref}/pipeline.svg, {ref}/coverage.svg)",
+            ui::badges::badge,
+        )
         .get("/pipelines", "Pipelines (status, ref)", ui::pipelines::pipelines)
         .post("/pipelines", "Run a pipeline", ui::pipelines::run_pipeline)
         .get("/pipelines/new", "Run pipeline form", ui::pipelines::new_pipeline_form)

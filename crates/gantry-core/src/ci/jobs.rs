@@ -358,6 +358,23 @@ impl Core {
         Ok(pipelines::latest_pipeline_for_sha(&mut conn, project.id, sha).await?)
     }
 
+    /// The newest pipeline of each commit, for commit and branch lists; empty for visitors who
+    /// may not see pipelines (the list itself is still theirs to see).
+    pub async fn pipelines_of_commits(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        shas: &[String],
+    ) -> CoreResult<std::collections::HashMap<String, PipelineRow>> {
+        let mut conn = self.db.conn().await?;
+        if authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await.is_err() || shas.is_empty()
+        {
+            return Ok(std::collections::HashMap::new());
+        }
+        let shas: Vec<String> = shas.iter().filter(|s| s.bytes().all(|b| b.is_ascii_hexdigit())).cloned().collect();
+        Ok(pipelines::latest_pipelines_for_shas(&mut conn, project.id, &shas).await?)
+    }
+
     /// A project's jobs (latest attempts), newest first.
     pub async fn list_jobs(
         &self,

@@ -292,3 +292,25 @@ pub async fn lock_pipeline(conn: &mut Conn, backend: crate::Backend, id: i64) ->
     }
     Ok(())
 }
+
+/// The newest pipeline of each of these commits (commit lists show their status).
+pub async fn latest_pipelines_for_shas(
+    conn: &mut Conn,
+    project: ProjectId,
+    shas: &[String],
+) -> DbResult<std::collections::HashMap<String, PipelineRow>> {
+    let joined = shas.join(",");
+    let rows = sqlx::query(select_pipelines!(
+        "WHERE p.project_id = $1 AND (',' || $2 || ',') LIKE ('%,' || p.sha || ',%') ORDER BY p.id"
+    ))
+    .bind(project.0)
+    .bind(joined)
+    .fetch_all(conn)
+    .await?;
+    let mut newest = std::collections::HashMap::new();
+    for row in rows.iter() {
+        let pipeline = map_pipeline(row)?;
+        newest.insert(pipeline.sha.clone(), pipeline);
+    }
+    Ok(newest)
+}

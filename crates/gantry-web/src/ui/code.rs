@@ -53,6 +53,8 @@ pub struct CommitLine {
     pub title: String,
     pub author: String,
     pub when: String,
+    /// The commit's newest pipeline: its id and status label, when there is one to show.
+    pub pipeline: Option<(i64, &'static str)>,
 }
 
 impl CommitLine {
@@ -63,6 +65,7 @@ impl CommitLine {
             title: commit.title.clone(),
             author: commit.author_name.clone(),
             when: ago(commit.committed_date.saturating_mul(1000), now),
+            pipeline: None,
         }
     }
 }

@@ -59,10 +59,20 @@ pub async fn commits(
     let project = frame.project.full_path.clone();
     let here = format!("/{project}/-/commits/{}/{}", url_path(&at.reference), url_path(&at.path));
     let now = gantry_core::now_millis();
+    let shas: Vec<String> = found.iter().map(|c| c.id.clone()).collect();
+    let pipelines = state.core.pipelines_of_commits(&visitor.actor, &frame.project, &shas).await?;
+    let commits = found
+        .iter()
+        .map(|c| {
+            let mut line = CommitLine::new(c, now);
+            line.pipeline = pipelines.get(&c.id).map(|p| (p.id, super::pipelines::status_label(&p.status)));
+            line
+        })
+        .collect();
     let page = CommitsPage {
         chrome: Chrome::new(&visitor),
         trail: path_crumbs(&project, &at.reference, &at.path),
-        commits: found.iter().map(|c| CommitLine::new(c, now)).collect(),
+        commits,
         newer_href: (page > 1).then(|| format!("{here}?page={}", page - 1)),
         older_href: more.then(|| format!("{here}?page={}", page + 1)),
         picker,
@@ -130,6 +140,8 @@ struct CommitPage {
     deletions: usize,
     truncated: bool,
     browse_href: String,
+    /// The commit's newest pipeline (id, status label).
+    pipeline: Option<(i64, &'static str)>,
 }
 
 /// `GET /{project}/-/commit/{sha}`: a commit and its diff.
@@ -152,7 +164,14 @@ pub async fn commit(
     let diff =
         state.core.commit_diff(&visitor.actor, &frame.project, &summary.id).await.map_err(|e| visitor.error(e))?;
     let project = frame.project.full_path.clone();
+    let pipeline = state
+        .core
+        .pipelines_of_commits(&visitor.actor, &frame.project, std::slice::from_ref(&summary.id))
+        .await?
+        .remove(&summary.id)
+        .map(|p| (p.id, super::pipelines::status_label(&p.status)));
     let page = CommitPage {
+        pipeline,
         chrome: Chrome::new(&visitor),
         authored: ago(summary.authored_date.saturating_mul(1000), gantry_core::now_millis()),
         body: summary.message.split_once('\n').map(|(_, body)| body.trim().to_owned()).unwrap_or_default(),

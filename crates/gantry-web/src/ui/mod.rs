@@ -2,6 +2,7 @@
 //! tokens, working without JavaScript.
 
 pub mod admin;
+pub mod badges;
 pub mod ci_settings;
 pub mod code;
 pub mod dashboard;

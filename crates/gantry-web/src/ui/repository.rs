@@ -108,6 +108,8 @@ pub struct BranchRow {
     pub view: BranchView,
     pub updated: String,
     pub can_delete: bool,
+    /// The branch tip's newest pipeline (id, status label).
+    pub pipeline: Option<(i64, &'static str)>,
 }
 
 #[derive(Template)]
@@ -141,10 +143,13 @@ async fn branches_page(
         state.core.list_branches(&visitor.actor, &frame.project, filter).await.map_err(|e| visitor.error(e))?
     };
     let now = now_millis();
+    let tips: Vec<String> = found.iter().map(|view| view.branch.commit.id.clone()).collect();
+    let pipelines = state.core.pipelines_of_commits(&visitor.actor, &frame.project, &tips).await?;
     let may_delete_protected = frame.role.is_some_and(|l| l >= ProjectAction::ManageProtectedBranches.required_level());
     let branches = found
         .into_iter()
         .map(|view| BranchRow {
+            pipeline: pipelines.get(&view.branch.commit.id).map(|p| (p.id, super::pipelines::status_label(&p.status))),
             updated: ago(view.branch.commit.committed_date.saturating_mul(1000), now),
             can_delete: frame.can_push && !view.default && (!view.protected || may_delete_protected),
             view,

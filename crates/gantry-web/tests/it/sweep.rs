@@ -108,6 +108,7 @@ fn need(route: &RouteInfo) -> Need {
         (RouteScope::ProjectPage, _, "/transfer" | "/delete") => Role(Owner),
         (RouteScope::ProjectPage, "GET", "/branches" | "/tags") => Role(Reporter),
         (RouteScope::ProjectPage, "GET", "/pipelines/new") => Role(Developer),
+        (RouteScope::ProjectPage, "GET", "/badges/{*rest}") => Role(Reporter),
         (RouteScope::ProjectPage, "POST", "/pipelines/{pipeline_id}/delete") => Role(Owner),
         (RouteScope::ProjectPage, "GET", p) if p.starts_with("/pipelines") || p.starts_with("/jobs") => Role(Reporter),
         (RouteScope::ProjectPage, "POST", p) if p.starts_with("/pipelines") || p.starts_with("/jobs") => {
@@ -298,6 +299,7 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("blobs/{sha}", "blobs/main:README.md")
         .replace("{sha}", "main")
         .replace("{spec}", "v1...main")
+        .replace("badges/{*rest}", "badges/main/pipeline.svg")
         .replace("{*rest}", "main/proj-main.zip")
         .replace("{file_path}", "README.md")
         .replace("{pipeline_id}", &f.pipeline.map_or(0, |p| p.0).to_string())

@@ -335,5 +335,20 @@ fn a_job_log_streams_live_and_the_pipeline_graph_shows_needs_in_chromium() {
             client.refresh().await.unwrap();
         }
         save_screenshot(&client, "pipeline-graph.png").await;
+
+        // The commit list shows the pipeline's status, and the README badge tells it too.
+        client.goto(&format!("{base}/{path}/-/pipelines/{id}")).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !client.source().await.unwrap().contains("id=\"pipeline-status\">passed") {
+            assert!(Instant::now() < deadline, "the pipeline did not pass");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            client.refresh().await.unwrap();
+        }
+        client.goto(&format!("{base}/{path}/-/commits/main")).await.unwrap();
+        let commits = client.source().await.unwrap();
+        assert!(commits.contains("class=\"status passed\""), "the commit shows its pipeline's status");
+        let badge = reqwest::get(format!("{base}/{path}/-/badges/main/pipeline.svg")).await.unwrap();
+        assert_eq!(badge.headers()["content-type"], "image/svg+xml; charset=utf-8");
+        assert!(badge.text().await.unwrap().contains(">passed</text>"));
     });
 }
