@@ -18,7 +18,7 @@ use crate::error::{Diagnostic, Location};
 pub const MAX_FILE_BYTES: usize = 1024 * 1024;
 /// Most nodes one document may expand to once aliases are resolved.
 const MAX_NODES: usize = 200_000;
-/// Deepest nesting of collections.
+/// Deepest nesting of collections, counting those an alias repeats where it stands.
 const MAX_DEPTH: usize = 64;
 
 /// A value with where it was written.
@@ -169,12 +169,21 @@ enum Open {
     Map { entries: Vec<(Node, Node)>, key: Option<Node>, at: Location, anchor: usize },
 }
 
+/// A finished node's measures: how many nodes it holds (an alias is charged that many) and how
+/// many levels of collections it holds (an alias must not nest deeper than [`MAX_DEPTH`]).
+#[derive(Clone, Copy)]
+struct Measure {
+    size: usize,
+    height: usize,
+}
+
 struct Builder {
     file: Arc<str>,
-    /// Anchored nodes with how many nodes each holds (so an alias can be charged its size).
-    anchors: HashMap<usize, (Node, usize)>,
+    /// Anchored nodes with their measures.
+    anchors: HashMap<usize, (Node, Measure)>,
     nodes: usize,
-    stack: Vec<(Open, usize)>,
+    /// The collections being built, each with the measure of what it holds so far.
+    stack: Vec<(Open, Measure)>,
     root: Option<Node>,
     documents: usize,
 }
@@ -198,7 +207,7 @@ impl Builder {
                 }
                 self.charge(1, &at)?;
                 let node = Node::new(Value::Scalar { text: text.into_owned(), plain }, at);
-                self.push(node, anchor, 1)?;
+                self.push(node, anchor, Measure { size: 1, height: 0 })?;
             }
             Event::SequenceStart(_, anchor, tag) => {
                 let reference = match &tag {
@@ -223,21 +232,28 @@ impl Builder {
                 self.open(Open::Map { entries: Vec::new(), key: None, at, anchor })?;
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let (open, size) = self.stack.pop().expect("the parser balances collections");
+                let (open, measure) = self.stack.pop().expect("the parser balances collections");
                 let (node, anchor) = match open {
                     Open::Seq { items, at, anchor, reference: false } => (Node::new(Value::Seq(items), at), anchor),
                     Open::Seq { items, at, anchor, reference: true } => (reference(items, at)?, anchor),
                     Open::Map { entries, at, anchor, .. } => (Node::new(Value::Map(merge_keys(entries)?), at), anchor),
                 };
-                self.push(node, anchor, size)?;
+                self.push(node, anchor, measure)?;
             }
             Event::Alias(id) => {
-                let Some((node, size)) = self.anchors.get(&id).cloned() else {
+                let Some((node, measure)) = self.anchors.get(&id).cloned() else {
                     return Err(Diagnostic::new(at, "alias to an unknown anchor"));
                 };
-                self.charge(size, &at)?;
+                // Anchors nest aliases of anchors: without this, a chain of them builds a tree
+                // thousands of levels deep from a few kilobytes, deep enough to overflow the
+                // stack of whatever walks it.
+                if self.stack.len() + measure.height > MAX_DEPTH {
+                    let message = format!("nesting deeper than {MAX_DEPTH} levels (counting what aliases repeat)");
+                    return Err(Diagnostic::new(at, message));
+                }
+                self.charge(measure.size, &at)?;
                 // The alias stands where it is used; the value keeps its own positions inside.
-                self.push(Node { value: node.value, at }, 0, size)?;
+                self.push(Node { value: node.value, at }, 0, measure)?;
             }
             _ => {}
         }
@@ -263,20 +279,22 @@ impl Builder {
             return Err(Diagnostic::new(at, format!("nesting deeper than {MAX_DEPTH} levels")));
         }
         self.charge(1, &Location { file: self.file.clone(), line: 0, column: 0 })?;
-        self.stack.push((open, 1));
+        // Height 1: the collection itself, before any child.
+        self.stack.push((open, Measure { size: 1, height: 1 }));
         Ok(())
     }
 
     /// Adds a finished node to the collection being built (or makes it the document).
-    fn push(&mut self, node: Node, anchor: usize, size: usize) -> Result<(), Diagnostic> {
+    fn push(&mut self, node: Node, anchor: usize, measure: Measure) -> Result<(), Diagnostic> {
         if anchor != 0 {
-            self.anchors.insert(anchor, (node.clone(), size));
+            self.anchors.insert(anchor, (node.clone(), measure));
         }
-        let Some((open, parent_size)) = self.stack.last_mut() else {
+        let Some((open, parent)) = self.stack.last_mut() else {
             self.root = Some(node);
             return Ok(());
         };
-        *parent_size += size;
+        parent.size += measure.size;
+        parent.height = parent.height.max(measure.height + 1);
         match open {
             Open::Seq { items, .. } => items.push(node),
             Open::Map { entries, key, .. } => match key.take() {
@@ -391,6 +409,26 @@ mod tests {
         }
         let error = load(&source).unwrap_err();
         assert!(error.message.contains("expands to more than"), "{error:?}");
+    }
+
+    #[test]
+    fn aliases_count_towards_the_nesting_limit() {
+        // Each anchor nests the previous one 60 levels deeper: within the node budget, but
+        // without the limit the tree would be 4,000 levels deep (and overflowed a 2 MiB stack).
+        let mut source = String::new();
+        for n in 0..70 {
+            let inner = if n == 0 { "x".to_owned() } else { format!("*a{}", n - 1) };
+            source.push_str(&format!(".a{n}: &a{n} {}{inner}{}\n", "[".repeat(60), "]".repeat(60)));
+        }
+        let error = load(&source).unwrap_err();
+        assert!(error.message.contains("nesting deeper than 64 levels (counting what aliases"), "{error:?}");
+        assert_eq!((error.at.line, error.at.column), (2, 70));
+
+        // An alias that stays within the limit is fine, at the top or nested.
+        let shallow = format!("a: &a {}x{}\nb: *a\nc: [[*a]]\n", "[".repeat(60), "]".repeat(60));
+        assert!(load(&shallow).is_ok());
+        let deeper = format!("a: &a {}x{}\nc: [[[[*a]]]]\n", "[".repeat(60), "]".repeat(60));
+        assert!(load(&deeper).unwrap_err().message.contains("nesting deeper than 64 levels"));
     }
 
     #[test]

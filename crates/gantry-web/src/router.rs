@@ -388,14 +388,14 @@ fn project_pages() -> Table {
             ui::pipelines::change_pipeline,
         )
         .post("/pipelines/{pipeline_id}/delete", "Delete a pipeline", ui::pipelines::delete_pipeline)
-        .get("/jobs", "Jobs (status)", ui::pipelines::jobs)
-        .get("/jobs/{job_id}", "A job and its log", ui::pipelines::job)
-        .get("/jobs/{job_id}/raw", "A job's log as text", ui::pipelines::job_raw)
-        .get("/jobs/{job_id}/stream", "A job's log, live (Server-Sent Events)", ui::pipelines::job_stream)
+        .get("/jobs", "Jobs (status)", ui::jobs::jobs)
+        .get("/jobs/{job_id}", "A job and its log", ui::jobs::job)
+        .get("/jobs/{job_id}/raw", "A job's log as text", ui::jobs::job_raw)
+        .get("/jobs/{job_id}/stream", "A job's log, live (Server-Sent Events)", ui::jobs::job_stream)
         .post(
             "/jobs/{job_id}/{action}",
             "Cancel, retry or start a job (action: cancel, retry, play)",
-            ui::pipelines::change_job,
+            ui::jobs::change_job,
         )
         .get("/branches", "Branches", ui::repository::branches)
         .post("/branches", "Create a branch", ui::repository::create_branch)

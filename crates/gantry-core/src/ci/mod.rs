@@ -5,10 +5,12 @@
 //!   stored jobs.
 //! - [`process`]: after every change, decide which jobs may start; the pipeline's status.
 //! - [`queue`]: runners long-poll for a job; a job becoming pending wakes them at once.
-//! - [`jobs`]: logs, state updates from runners, and people's cancel/retry/play.
+//! - [`jobs`]: the runner's side of a job: log pieces, state updates, automatic retries.
+//! - [`actions`]: people's side: reading pipelines, jobs and logs; cancel, retry, play, delete.
 //! - [`runners`]: registration and tokens.
 //! - [`watchdog`]: delayed jobs, silent runners, timeouts; pipelines on pushes.
 
+pub mod actions;
 pub mod create;
 pub mod jobs;
 pub mod predefined;

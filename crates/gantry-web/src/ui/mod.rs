@@ -8,6 +8,7 @@ pub mod code;
 pub mod dashboard;
 pub mod groups;
 pub mod history;
+pub mod jobs;
 pub mod log;
 pub mod members;
 pub mod pipelines;

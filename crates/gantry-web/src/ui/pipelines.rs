@@ -1,31 +1,23 @@
-//! CI pages of a project: pipelines (list with filters, one pipeline's stages and jobs, "Run
-//! pipeline"), jobs (list, one job with its log streaming live over Server-Sent Events, the raw
-//! log) and the actions on them (cancel, retry, play, delete).
-
-use std::convert::Infallible;
-use std::time::Duration;
+//! Pipeline pages of a project: the list with filters, one pipeline's stages and jobs, "Run
+//! pipeline", and cancel/retry/delete. Job pages are in [`super::jobs`].
 
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use gantry_core::ci::{JobRow, PipelineFilter, PipelineRow};
 use gantry_core::policy::ProjectAction;
 use gantry_core::{CoreError, now_millis};
 use serde::Deserialize;
 
-use super::log::LogRenderer;
 use super::repository::ProjectFrame;
 use super::{Chrome, PageResult, form_error, render, see_other};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};
-use crate::error::PageError;
 use crate::namespace_dispatch::ProjectTarget;
 use crate::time_format::ago;
 
-const PAGE_SIZE: i64 = 30;
+pub(crate) const PAGE_SIZE: i64 = 30;
 
 /// How a status looks: its label and CSS class.
 pub fn status_label(status: &str) -> &'static str {
@@ -54,7 +46,7 @@ pub fn duration_text(millis: i64) -> String {
     }
 }
 
-fn id_of(value: &str, what: &'static str) -> Result<i64, CoreError> {
+pub(crate) fn id_of(value: &str, what: &'static str) -> Result<i64, CoreError> {
     value.parse::<i64>().map_err(|_| CoreError::NotFound(what))
 }
 
@@ -168,7 +160,7 @@ struct PipelinePage {
     error: Option<String>,
 }
 
-fn job_card(job: JobRow, now: i64) -> JobCard {
+pub(crate) fn job_card(job: JobRow, now: i64) -> JobCard {
     JobCard {
         status: status_label(&job.status),
         needs: job.needs.as_deref().and_then(|n| serde_json::from_str(n).ok()).unwrap_or_default(),
@@ -360,274 +352,4 @@ pub async fn run_pipeline(
         }
         Err(error) => Err(visitor.error(error)),
     }
-}
-
-#[derive(Template)]
-#[template(path = "projects/jobs.html")]
-struct JobsPage {
-    chrome: Chrome,
-    frame: ProjectFrame,
-    tab: &'static str,
-    jobs: Vec<JobCard>,
-    status: String,
-    page: i64,
-    has_next: bool,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct JobsQuery {
-    #[serde(default)]
-    status: String,
-    page: Option<i64>,
-}
-
-/// `GET /{project}/-/jobs`
-pub async fn jobs(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<ProjectTarget>,
-    Query(query): Query<JobsQuery>,
-) -> PageResult {
-    let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let page = query.page.unwrap_or(1).max(1);
-    let statuses: Vec<&str> = Some(query.status.as_str()).filter(|s| !s.is_empty()).into_iter().collect();
-    let db_page = gantry_core::Page { offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE };
-    let (found, total) =
-        state.core.list_jobs(&visitor.actor, &frame.project, &statuses, db_page).await.map_err(|e| visitor.error(e))?;
-    let now = now_millis();
-    let view = JobsPage {
-        chrome: Chrome::new(&visitor),
-        tab: "jobs",
-        jobs: found.into_iter().map(|j| job_card(j, now)).collect(),
-        status: query.status,
-        has_next: page * PAGE_SIZE < total,
-        page,
-        frame,
-    };
-    render(StatusCode::OK, &view)
-}
-
-#[derive(Template)]
-#[template(path = "projects/job.html")]
-struct JobPage {
-    chrome: Chrome,
-    frame: ProjectFrame,
-    tab: &'static str,
-    card: JobCard,
-    pipeline: PipelineRow,
-    /// The rendered log of a finished job (a running one's arrives over the stream).
-    log_html: String,
-    live: bool,
-    can_run: bool,
-    error: Option<String>,
-}
-
-/// A finished job's whole log as HTML.
-async fn rendered_log(
-    state: &AppState,
-    visitor: &PageActor,
-    frame: &ProjectFrame,
-    job: &JobRow,
-) -> Result<String, PageError> {
-    let (log, _) =
-        state.core.job_trace(&visitor.actor, &frame.project, job.id, 0).await.map_err(|e| visitor.error(e))?;
-    Ok(LogRenderer::render_all(&log))
-}
-
-async fn job_page(
-    state: &AppState,
-    visitor: &PageActor,
-    target: ProjectTarget,
-    id: &str,
-    error: Option<(StatusCode, String)>,
-) -> PageResult {
-    let frame = ProjectFrame::load(state, visitor, target).await?;
-    let id = id_of(id, "job").map_err(|e| visitor.error(e))?;
-    let (job, pipeline) = state.core.job(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
-    let live = matches!(job.status.as_str(), "created" | "pending" | "running" | "scheduled");
-    let log_html = if live { String::new() } else { rendered_log(state, visitor, &frame, &job).await? };
-    let now = now_millis();
-    let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
-    let page = JobPage {
-        chrome: Chrome::new(visitor),
-        tab: "pipelines",
-        card: job_card(job, now),
-        pipeline,
-        log_html,
-        live,
-        can_run: frame.role.is_some_and(|l| l >= ProjectAction::RunPipelines.required_level())
-            && !frame.project.archived,
-        error,
-        frame,
-    };
-    render(status, &page)
-}
-
-/// `GET /{project}/-/jobs/{job_id}`: the job and its log (streaming while it runs).
-pub async fn job(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<ProjectTarget>,
-    Path(id): Path<String>,
-) -> PageResult {
-    job_page(&state, &visitor, target, &id, None).await
-}
-
-/// `GET /{project}/-/jobs/{job_id}/raw`: the log as plain text.
-pub async fn job_raw(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<ProjectTarget>,
-    Path(id): Path<String>,
-) -> PageResult {
-    let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let id = id_of(&id, "job").map_err(|e| visitor.error(e))?;
-    let body = log_body(&state.core, &visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
-    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response())
-}
-
-/// A job's log as a streamed body, read a page of pieces at a time, so a large log never sits
-/// whole in memory. The first page is read before answering, so a missing job is a 404.
-pub async fn log_body(
-    core: &gantry_core::Core,
-    actor: &gantry_core::Actor,
-    project: &gantry_core::ProjectRow,
-    job: i64,
-) -> Result<axum::body::Body, CoreError> {
-    let first = core.job_trace_pieces(actor, project, job, 0).await?;
-    let start = (core.clone(), actor.clone(), project.clone(), job, Some(first), 0_i64);
-    let pages = futures_util::stream::unfold(start, |(core, actor, project, job, read, next)| async move {
-        let pieces = match read {
-            Some(pieces) => pieces,
-            None => match core.job_trace_pieces(&actor, &project, job, next).await {
-                Ok(pieces) => pieces,
-                Err(error) => {
-                    return Some((
-                        Err(std::io::Error::other(error.to_string())),
-                        (core, actor, project, job, Some(Vec::new()), next),
-                    ));
-                }
-            },
-        };
-        let (last, _) = pieces.last()?;
-        let after = last + 1;
-        let bytes: Vec<u8> = pieces.into_iter().flat_map(|(_, bytes)| bytes).collect();
-        Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(bytes)), (core, actor, project, job, None, after)))
-    });
-    Ok(axum::body::Body::from_stream(pages))
-}
-
-/// `GET /{project}/-/jobs/{job_id}/stream`: Server-Sent Events with the log as rendered HTML
-/// lines (`log` events), the job's status (`status`) and `end` when the job has finished.
-pub async fn job_stream(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<ProjectTarget>,
-    Path(id): Path<String>,
-) -> Result<Response, PageError> {
-    let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let id = id_of(&id, "job").map_err(|e| visitor.error(e))?;
-    state.core.job(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
-    let mut events = state.core.ci_events();
-    let core = state.core.clone();
-    let actor = visitor.actor.clone();
-    let project = frame.project;
-    let stream = async_stream(move |sender| async move {
-        let mut renderer = LogRenderer::new();
-        let mut next = 0;
-        let mut last_status = String::new();
-        loop {
-            // Read what is new, render complete lines, send them.
-            loop {
-                let Ok(pieces) = core.job_trace_pieces(&actor, &project, id, next).await else { return };
-                let Some((last, _)) = pieces.last() else { break };
-                next = last + 1;
-                let mut html = String::new();
-                for (_, bytes) in pieces {
-                    html.push_str(&renderer.push(&bytes));
-                }
-                if !html.is_empty() && sender.send(Event::default().event("log").data(html)).await.is_err() {
-                    return;
-                }
-            }
-            let Ok((job, _)) = core.job(&actor, &project, id).await else { return };
-            if job.status != last_status {
-                last_status = job.status.clone();
-                if sender.send(Event::default().event("status").data(status_label(&job.status))).await.is_err() {
-                    return;
-                }
-            }
-            if !matches!(job.status.as_str(), "created" | "pending" | "running" | "scheduled") {
-                let rest = renderer.finish();
-                if !rest.is_empty() {
-                    let _ = sender.send(Event::default().event("log").data(rest)).await;
-                }
-                let _ = sender.send(Event::default().event("end").data(status_label(&job.status))).await;
-                return;
-            }
-            // Wait for this job's next piece or status change (or look again after a while,
-            // for changes made by another server replica).
-            let wait = async {
-                loop {
-                    match events.recv().await {
-                        Ok(gantry_core::ci::CiEvent::Trace(j) | gantry_core::ci::CiEvent::Job(j)) if j == id => return,
-                        Ok(_) => {}
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
-                    }
-                }
-            };
-            let _ = tokio::time::timeout(Duration::from_secs(5), wait).await;
-        }
-    });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
-}
-
-/// A stream fed by a task through a small channel (the task ends when the client goes away).
-fn async_stream<F, Fut>(produce: F) -> impl futures_util::Stream<Item = Result<Event, Infallible>>
-where
-    F: FnOnce(tokio::sync::mpsc::Sender<Event>) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Event>(16);
-    tokio::spawn(produce(sender));
-    futures_util::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|event| (Ok(event), receiver))
-    })
-}
-
-async fn job_action(
-    state: &AppState,
-    visitor: &PageActor,
-    target: ProjectTarget,
-    id: &str,
-    action: &str,
-) -> PageResult {
-    let frame = ProjectFrame::load(state, visitor, target).await?;
-    let job_id = id_of(id, "job").map_err(|e| visitor.error(e))?;
-    let project = &frame.project;
-    let done = match action {
-        "cancel" => state.core.cancel_job(&visitor.actor, project, job_id).await,
-        "retry" => state.core.retry_job(&visitor.actor, project, job_id).await,
-        "play" => state.core.play_job(&visitor.actor, project, job_id).await,
-        _ => return Err(crate::ui::not_found().await),
-    };
-    match done {
-        Ok(job) => see_other(&format!("/{}/-/jobs/{}", project.full_path, job.id)),
-        Err(error @ (CoreError::Conflict(_) | CoreError::Invalid { .. })) => {
-            job_page(state, visitor, target, id, Some(form_error(error))).await
-        }
-        Err(error) => Err(visitor.error(error)),
-    }
-}
-
-/// `POST /{project}/-/jobs/{job_id}/{action}`: `cancel`, `retry` or `play` a job.
-pub async fn change_job(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<ProjectTarget>,
-    Path((id, action)): Path<(String, String)>,
-    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
-) -> PageResult {
-    job_action(&state, &visitor, target, &id, &action).await
 }

@@ -1,0 +1,314 @@
+//! What people do with pipelines and jobs: read them (lists, one pipeline with its jobs, logs,
+//! the newest pipeline of a ref or commit) and act on them (cancel, retry, play, delete; the
+//! auto-cancel of older pipelines). Every operation checks the project policy first.
+
+use gantry_db::ci::{jobs, pipelines, traces};
+use gantry_db::{Conn, Page};
+
+use super::process::{is_active, latest};
+use super::{JobRow, PipelineFilter, PipelineRow};
+use crate::policy::{ProjectAction, authorize_project};
+use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
+
+impl Core {
+    async fn project_pipeline(&self, conn: &mut Conn, project: &ProjectRow, id: i64) -> CoreResult<PipelineRow> {
+        pipelines::get_pipeline(conn, id)
+            .await?
+            .filter(|p| p.project_id == project.id)
+            .ok_or(CoreError::NotFound("pipeline"))
+    }
+
+    async fn project_job(&self, conn: &mut Conn, project: &ProjectRow, id: i64) -> CoreResult<JobRow> {
+        jobs::get_job(conn, id).await?.filter(|j| j.project_id == project.id).ok_or(CoreError::NotFound("job"))
+    }
+
+    /// A project's pipelines, newest first.
+    pub async fn list_pipelines(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        filter: &PipelineFilter<'_>,
+        page: Page,
+    ) -> CoreResult<(Vec<PipelineRow>, i64)> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
+        Ok(pipelines::list_pipelines(&mut conn, project.id, filter, page).await?)
+    }
+
+    /// One pipeline with all its jobs (retried attempts included, flagged).
+    pub async fn pipeline(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        id: i64,
+    ) -> CoreResult<(PipelineRow, Vec<JobRow>)> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
+        let pipeline = self.project_pipeline(&mut conn, project, id).await?;
+        let jobs = jobs::pipeline_jobs(&mut conn, id).await?;
+        Ok((pipeline, jobs))
+    }
+
+    /// The newest pipeline of a branch or tag (for badges and status icons), if visible.
+    pub async fn latest_pipeline(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        ref_name: &str,
+    ) -> CoreResult<Option<PipelineRow>> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
+        Ok(pipelines::latest_pipeline_for_ref(&mut conn, project.id, ref_name).await?)
+    }
+
+    /// The newest pipeline of a commit, if visible.
+    pub async fn commit_pipeline(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        sha: &str,
+    ) -> CoreResult<Option<PipelineRow>> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
+        Ok(pipelines::latest_pipeline_for_sha(&mut conn, project.id, sha).await?)
+    }
+
+    /// The newest pipeline of each commit, for commit and branch lists; empty for visitors who
+    /// may not see pipelines (the list itself is still theirs to see).
+    pub async fn pipelines_of_commits(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        shas: &[String],
+    ) -> CoreResult<std::collections::HashMap<String, PipelineRow>> {
+        let mut conn = self.db.conn().await?;
+        if authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await.is_err() || shas.is_empty()
+        {
+            return Ok(std::collections::HashMap::new());
+        }
+        let shas: Vec<String> = shas.iter().filter(|s| s.bytes().all(|b| b.is_ascii_hexdigit())).cloned().collect();
+        Ok(pipelines::latest_pipelines_for_shas(&mut conn, project.id, &shas).await?)
+    }
+
+    /// A project's jobs (latest attempts), newest first.
+    pub async fn list_jobs(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        statuses: &[&str],
+        page: Page,
+    ) -> CoreResult<(Vec<JobRow>, i64)> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
+        Ok(jobs::project_jobs(&mut conn, project.id, statuses, page).await?)
+    }
+
+    /// One job with its pipeline.
+    pub async fn job(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<(JobRow, PipelineRow)> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
+        let job = self.project_job(&mut conn, project, id).await?;
+        let pipeline = self.project_pipeline(&mut conn, project, job.pipeline_id).await?;
+        Ok((job, pipeline))
+    }
+
+    /// A job's log from runner offset `from` on: the bytes and the offset to continue from.
+    pub async fn job_trace(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        id: i64,
+        from: i64,
+    ) -> CoreResult<(Vec<u8>, i64)> {
+        let mut log = Vec::new();
+        let mut next = from;
+        loop {
+            let pieces = self.job_trace_pieces(actor, project, id, next).await?;
+            let Some((last, _)) = pieces.last() else { break };
+            next = last + 1;
+            for (_, bytes) in pieces {
+                log.extend_from_slice(&bytes);
+            }
+        }
+        Ok((log, next))
+    }
+
+    /// Up to 256 stored pieces of a job's log from runner offset `from` on, as `(offset, bytes)`.
+    pub async fn job_trace_pieces(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        id: i64,
+        from: i64,
+    ) -> CoreResult<Vec<(i64, Vec<u8>)>> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
+        self.project_job(&mut conn, project, id).await?;
+        Ok(traces::read_trace(&mut conn, id, from, 256).await?)
+    }
+
+    /// Cancels a job that has not finished.
+    pub async fn cancel_job(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<JobRow> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        let job = self.project_job(&mut conn, project, id).await?;
+        if !is_active(&job.status) && job.status != "manual" {
+            return Err(CoreError::Conflict(format!("the job is {} and cannot be canceled", job.status)));
+        }
+        self.cancel_jobs(&mut conn, std::slice::from_ref(&job), actor.user().map(|u| u.id)).await?;
+        drop(conn);
+        self.process_pipeline(job.pipeline_id).await?;
+        let mut conn = self.db.conn().await?;
+        self.project_job(&mut conn, project, id).await
+    }
+
+    async fn cancel_jobs(
+        &self,
+        conn: &mut Conn,
+        to_cancel: &[JobRow],
+        user: Option<gantry_types::UserId>,
+    ) -> CoreResult<()> {
+        for job in to_cancel {
+            if jobs::transition(
+                conn,
+                job.id,
+                &["created", "pending", "running", "manual", "scheduled", "waiting_for_resource"],
+                "canceled",
+            )
+            .await?
+            {
+                jobs::set_job_user(conn, job.id, user.or(job.user_id)).await?;
+                if let Some(mut masker) = self.ci.maskers().remove(&job.id) {
+                    let _ = masker.finish();
+                }
+                self.ci.job_changed(job.id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Cancels every unfinished job of a pipeline.
+    pub async fn cancel_pipeline(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<PipelineRow> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        self.project_pipeline(&mut conn, project, id).await?;
+        let all = jobs::pipeline_jobs(&mut conn, id).await?;
+        let active: Vec<JobRow> =
+            latest(&all).into_iter().filter(|j| is_active(&j.status) || j.status == "manual").cloned().collect();
+        self.cancel_jobs(&mut conn, &active, actor.user().map(|u| u.id)).await?;
+        drop(conn);
+        self.process_pipeline(id).await?;
+        let mut conn = self.db.conn().await?;
+        self.project_pipeline(&mut conn, project, id).await
+    }
+
+    /// Cancels the interruptible jobs of older pipelines of the same branch (auto-cancel):
+    /// a pipeline is canceled when all its unfinished jobs are interruptible or not started.
+    pub(crate) async fn auto_cancel_older(&self, project: &ProjectRow, ref_name: &str, newer: i64) -> CoreResult<()> {
+        let mut conn = self.db.conn().await?;
+        for old in pipelines::older_active_pipelines(&mut conn, project.id, ref_name, newer).await? {
+            let all = jobs::pipeline_jobs(&mut conn, old).await?;
+            let current = latest(&all);
+            // GitLab's rule: once a non-interruptible job has started, the pipeline runs on.
+            let protected = current.iter().any(|j| !j.interruptible && j.started_at.is_some());
+            if protected {
+                continue;
+            }
+            let to_cancel: Vec<JobRow> =
+                current.into_iter().filter(|j| is_active(&j.status) || j.status == "manual").cloned().collect();
+            self.cancel_jobs(&mut conn, &to_cancel, None).await?;
+            self.process_pipeline(old).await?;
+            tracing::info!(pipeline = old, newer, "older pipeline auto-canceled");
+        }
+        Ok(())
+    }
+
+    /// Runs a finished job again (a new attempt; the old one stays in the history).
+    pub async fn retry_job(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<JobRow> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        let job = self.project_job(&mut conn, project, id).await?;
+        if job.retried || !matches!(job.status.as_str(), "success" | "failed" | "canceled") {
+            return Err(CoreError::Conflict(format!("the job is {} and cannot be retried", job.status)));
+        }
+        drop(conn);
+        let new = self.new_attempt(&job, actor.user().map(|u| u.id)).await?;
+        self.reopen_later_jobs(job.pipeline_id).await?;
+        self.process_pipeline(job.pipeline_id).await?;
+        let mut conn = self.db.conn().await?;
+        self.project_job(&mut conn, project, new).await
+    }
+
+    /// Retries every failed or canceled job of a pipeline.
+    pub async fn retry_pipeline(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<PipelineRow> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        self.project_pipeline(&mut conn, project, id).await?;
+        let all = jobs::pipeline_jobs(&mut conn, id).await?;
+        drop(conn);
+        let failed: Vec<JobRow> =
+            latest(&all).into_iter().filter(|j| matches!(j.status.as_str(), "failed" | "canceled")).cloned().collect();
+        if failed.is_empty() {
+            return Err(CoreError::Conflict("the pipeline has no failed or canceled jobs to retry".to_owned()));
+        }
+        for job in &failed {
+            self.new_attempt(job, actor.user().map(|u| u.id)).await?;
+        }
+        self.reopen_later_jobs(id).await?;
+        self.process_pipeline(id).await?;
+        let mut conn = self.db.conn().await?;
+        self.project_pipeline(&mut conn, project, id).await
+    }
+
+    /// Jobs skipped because of a failure get another chance once it is retried.
+    async fn reopen_later_jobs(&self, pipeline: i64) -> CoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        let all = jobs::pipeline_jobs(&mut tx, pipeline).await?;
+        for job in latest(&all).into_iter().filter(|j| j.status == "skipped") {
+            jobs::transition(&mut tx, job.id, &["skipped"], "created").await?;
+        }
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        Ok(())
+    }
+
+    /// Starts a manual job.
+    pub async fn play_job(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<JobRow> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        let job = self.project_job(&mut conn, project, id).await?;
+        if job.status != "manual" {
+            return Err(CoreError::Conflict(format!(
+                "the job is {}, not a manual job waiting to be played",
+                job.status
+            )));
+        }
+        if !jobs::transition(&mut conn, id, &["manual"], "pending").await? {
+            return Err(CoreError::Conflict("the job changed meanwhile; reload and try again".to_owned()));
+        }
+        jobs::set_job_user(&mut conn, id, actor.user().map(|u| u.id)).await?;
+        drop(conn);
+        self.ci.job_queued();
+        self.ci.job_changed(id);
+        self.process_pipeline(job.pipeline_id).await?;
+        let mut conn = self.db.conn().await?;
+        self.project_job(&mut conn, project, id).await
+    }
+
+    /// Deletes a finished pipeline with its jobs and logs (Owners).
+    pub async fn delete_pipeline(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<()> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::DeletePipelines).await?;
+        let pipeline = self.project_pipeline(&mut conn, project, id).await?;
+        let all = jobs::pipeline_jobs(&mut conn, id).await?;
+        if latest(&all).iter().any(|j| j.status == "running") {
+            return Err(CoreError::Conflict("cancel the pipeline before deleting it: jobs are running".to_owned()));
+        }
+        pipelines::delete_pipeline(&mut conn, id).await?;
+        drop(conn);
+        let keep = format!("refs/pipelines/{id}");
+        if let Err(error) = self.repos.update_ref(project.id, &keep, &pipeline.sha, gantry_git::ZERO_OID).await {
+            tracing::warn!(error = %error, pipeline = id, "cannot remove the pipeline's ref");
+        }
+        Ok(())
+    }
+}
