@@ -15,6 +15,27 @@ pub const MAX_INCLUDES: usize = 150;
 const MAX_EXTENDS_DEPTH: usize = 11;
 /// Deepest chain of `!reference` pointing at values that hold references.
 const MAX_REFERENCE_DEPTH: usize = 10;
+/// The most values the configuration may have once `extends` and `!reference` have copied what
+/// they name: a small file can otherwise ask for billions (each reference repeating ten others).
+pub const MAX_ASSEMBLED_VALUES: usize = 1_000_000;
+
+/// How many values a tree holds.
+fn count_values(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Seq(items) => items.iter().map(count_values).sum(),
+        Value::Map(entries) => entries.iter().map(|(_, v)| 1 + count_values(v)).sum(),
+        Value::Scalar { .. } | Value::Reference(_) => 0,
+    }
+}
+
+fn too_large(at: &crate::Location) -> crate::Diagnostic {
+    crate::Diagnostic::new(
+        at.clone(),
+        format!(
+            "the configuration is too large once `extends` and `!reference` are applied (over {MAX_ASSEMBLED_VALUES} values)"
+        ),
+    )
+}
 
 /// Where included files come from. Core reads them from the repository at the pipeline's
 /// commit (or from another project the pipeline's user may read); `gantry ci lint` from disk.
@@ -194,6 +215,7 @@ fn extend(root: Node) -> Result<Node, Diagnostics> {
     let Value::Map(entries) = &root.value else { return Ok(root) };
     let mut diagnostics = Diagnostics::default();
     let mut resolved: Vec<(Key, Node)> = Vec::with_capacity(entries.len());
+    let mut budget = MAX_ASSEMBLED_VALUES;
     for (name, job) in entries {
         let job = if job.get("extends").is_some() {
             match extended(&root, name, &mut Vec::new(), &mut diagnostics) {
@@ -203,6 +225,13 @@ fn extend(root: Node) -> Result<Node, Diagnostics> {
         } else {
             job.clone()
         };
+        match budget.checked_sub(count_values(&job)) {
+            Some(left) => budget = left,
+            None => {
+                diagnostics.0.push(too_large(&job.at));
+                return Err(diagnostics);
+            }
+        }
         resolved.push((name.clone(), job));
     }
     diagnostics.into_result(Node::new(Value::Map(resolved), root.at))
@@ -271,11 +300,21 @@ fn extended(root: &Node, name: &str, chain: &mut Vec<String>, diagnostics: &mut 
 /// Replaces every `!reference` in the tree with the value it points to.
 fn resolve_references(root: Node) -> Result<Node, Diagnostics> {
     let mut diagnostics = Diagnostics::default();
-    let resolved = replace(&root, &root, 0, &mut diagnostics);
+    let mut budget = MAX_ASSEMBLED_VALUES;
+    let resolved = replace(&root, &root, 0, &mut budget, &mut diagnostics);
+    if budget == 0 {
+        return Err(too_large(&root.at).into());
+    }
     diagnostics.into_result(resolved)
 }
 
-fn replace(root: &Node, node: &Node, depth: usize, diagnostics: &mut Diagnostics) -> Node {
+/// Copies `node` with its references replaced, spending one of `budget` per value; once the
+/// budget is spent it copies nothing more (the caller reports it).
+fn replace(root: &Node, node: &Node, depth: usize, budget: &mut usize, diagnostics: &mut Diagnostics) -> Node {
+    if *budget == 0 {
+        return Node::new(Value::Seq(Vec::new()), node.at.clone());
+    }
+    *budget -= 1;
     match &node.value {
         Value::Reference(path) => {
             if depth >= MAX_REFERENCE_DEPTH {
@@ -289,7 +328,7 @@ fn replace(root: &Node, node: &Node, depth: usize, diagnostics: &mut Diagnostics
             }
             match target {
                 Some(found) => {
-                    let mut value = replace(root, found, depth + 1, diagnostics);
+                    let mut value = replace(root, found, depth + 1, budget, diagnostics);
                     value.at = node.at.clone();
                     value
                 }
@@ -299,11 +338,14 @@ fn replace(root: &Node, node: &Node, depth: usize, diagnostics: &mut Diagnostics
                 }
             }
         }
-        Value::Seq(items) => {
-            Node::new(Value::Seq(items.iter().map(|i| replace(root, i, depth, diagnostics)).collect()), node.at.clone())
-        }
+        Value::Seq(items) => Node::new(
+            Value::Seq(items.iter().map(|i| replace(root, i, depth, budget, diagnostics)).collect()),
+            node.at.clone(),
+        ),
         Value::Map(entries) => Node::new(
-            Value::Map(entries.iter().map(|(k, v)| (k.clone(), replace(root, v, depth, diagnostics))).collect()),
+            Value::Map(
+                entries.iter().map(|(k, v)| (k.clone(), replace(root, v, depth, budget, diagnostics))).collect(),
+            ),
             node.at.clone(),
         ),
         Value::Scalar { .. } => node.clone(),
@@ -325,6 +367,29 @@ mod tests {
             };
             self.0.get(key.as_str()).map(|s| s.to_string()).ok_or_else(|| format!("`{path}` does not exist"))
         }
+    }
+
+    #[test]
+    fn references_and_extends_cannot_blow_a_small_file_up() {
+        // Eight levels of ten references each: a billion values from 2 KB.
+        let mut bomb = String::from(".a0:\n  k: [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..9 {
+            let item = format!("!reference [.a{}, k]", level - 1);
+            bomb.push_str(&format!(".a{level}:\n  k: [{}]\n", vec![item; 10].join(", ")));
+        }
+        bomb.push_str("job:\n  script: !reference [.a8, k]\n");
+        let error = build(&bomb, &[]).unwrap_err().to_string();
+        assert!(error.contains("too large"), "{error}");
+        // Thousands of jobs extending one large hidden job.
+        let mut bomb = format!(".big:\n  script: x\n  tags: [{}]\n", vec!["x"; 60_000].join(", "));
+        for n in 0..3000 {
+            bomb.push_str(&format!("j{n}:\n  extends: .big\n"));
+        }
+        let error = build(&bomb, &[]).unwrap_err().to_string();
+        assert!(error.contains("too large"), "{error}");
+        // Ordinary use stays well within the limit.
+        let fine = ".base:\n  script: [a, b]\njob:\n  extends: .base\n  after_script: !reference [.base, script]\n";
+        assert!(build(fine, &[]).is_ok());
     }
 
     fn build(main: &str, files: &[(&'static str, &'static str)]) -> Result<Node, Diagnostics> {
