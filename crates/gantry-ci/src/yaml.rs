@@ -147,8 +147,7 @@ pub fn parse(file: &Arc<str>, source: &str) -> Result<Node, Diagnostic> {
             format!("the file is {} bytes; the limit is {MAX_FILE_BYTES}", source.len()),
         ));
     }
-    let mut builder =
-        Builder { file: file.clone(), anchors: HashMap::new(), nodes: 0, stack: Vec::new(), root: None, documents: 0 };
+    let mut builder = Builder { anchors: HashMap::new(), nodes: 0, stack: Vec::new(), root: None, documents: 0 };
     for event in Parser::new_from_str(source) {
         let (event, span) = event.map_err(|e| {
             let mark = e.marker();
@@ -178,7 +177,6 @@ struct Measure {
 }
 
 struct Builder {
-    file: Arc<str>,
     /// Anchored nodes with their measures.
     anchors: HashMap<usize, (Node, Measure)>,
     nodes: usize,
@@ -272,13 +270,13 @@ impl Builder {
     }
 
     fn open(&mut self, open: Open) -> Result<(), Diagnostic> {
+        let at = match &open {
+            Open::Seq { at, .. } | Open::Map { at, .. } => at.clone(),
+        };
         if self.stack.len() >= MAX_DEPTH {
-            let at = match &open {
-                Open::Seq { at, .. } | Open::Map { at, .. } => at.clone(),
-            };
             return Err(Diagnostic::new(at, format!("nesting deeper than {MAX_DEPTH} levels")));
         }
-        self.charge(1, &Location { file: self.file.clone(), line: 0, column: 0 })?;
+        self.charge(1, &at)?;
         // Height 1: the collection itself, before any child.
         self.stack.push((open, Measure { size: 1, height: 1 }));
         Ok(())
@@ -409,6 +407,15 @@ mod tests {
         }
         let error = load(&source).unwrap_err();
         assert!(error.message.contains("expands to more than"), "{error:?}");
+    }
+
+    #[test]
+    fn running_out_of_values_on_a_collection_names_its_position() {
+        let many = format!("k: [{}]\n", vec!["[]"; 200_001].join(","));
+        let error = parse(&Arc::from(".gitlab-ci.yml"), &many).unwrap_err();
+        assert!(error.message.contains("more than"), "{error}");
+        assert_eq!(error.at.line, 1, "{error}");
+        assert!(error.at.column > 1, "{error}");
     }
 
     #[test]
