@@ -7,7 +7,6 @@ use gantry_ci::keywords::When;
 use gantry_ci::plan::PlannedJob;
 use gantry_ci::{Diagnostics, Facts, NoPipeline, Plan};
 use gantry_db::ci::{jobs, pipelines};
-use gantry_db::code::protected_branches;
 use gantry_git::read::Reader;
 use gantry_git::refs::CommitSummary;
 use serde::{Deserialize, Serialize};
@@ -198,11 +197,7 @@ impl Core {
     ) -> CoreResult<Result<PipelineRow, NoPipelineReason>> {
         let mut conn = self.db.conn().await?;
         let settings = pipelines::ci_settings(&mut conn, project.id).await?;
-        let protected = !request.is_tag
-            && protected_branches::list_protected_branches(&mut conn, project.id)
-                .await?
-                .iter()
-                .any(|rule| gantry_git::refcheck::pattern_matches(&rule.name, &request.ref_name));
+        let protected = super::ref_is_protected(&mut conn, project.id, &request.ref_name, request.is_tag).await?;
         drop(conn);
         // Rules see the CI/CD variables too (those not limited to an environment).
         let ci_variables: Vec<(String, String)> =

@@ -165,11 +165,7 @@ impl Core {
             .ok_or(CoreError::NotFound("project"))?;
         let pipeline =
             pipelines::get_pipeline(&mut conn, job.pipeline_id).await?.ok_or(CoreError::NotFound("pipeline"))?;
-        let protected = !pipeline.is_tag
-            && gantry_db::code::protected_branches::list_protected_branches(&mut conn, project.id)
-                .await?
-                .iter()
-                .any(|rule| gantry_git::refcheck::pattern_matches(&rule.name, &pipeline.ref_name));
+        let protected = super::ref_is_protected(&mut conn, project.id, &pipeline.ref_name, pipeline.is_tag).await?;
         drop(conn);
         // Every environment scope: masking too much is harmless, too little is not.
         let secrets: Vec<String> = self

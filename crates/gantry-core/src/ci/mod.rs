@@ -36,6 +36,21 @@ pub const JOB_TOKEN_PREFIX: &str = "gjob-";
 /// The prefix of runner authentication tokens.
 pub const RUNNER_TOKEN_PREFIX: &str = "grt-";
 
+/// Whether a pipeline's ref is protected: protected variables reach only such refs. Tags are
+/// not protected yet (protected tags do not exist).
+pub(crate) async fn ref_is_protected(
+    conn: &mut gantry_db::Conn,
+    project: gantry_types::ProjectId,
+    ref_name: &str,
+    is_tag: bool,
+) -> crate::CoreResult<bool> {
+    if is_tag {
+        return Ok(false);
+    }
+    let rules = gantry_db::code::protected_branches::list_protected_branches(conn, project).await?;
+    Ok(rules.iter().any(|rule| gantry_git::refcheck::pattern_matches(&rule.name, ref_name)))
+}
+
 /// Something that changed in CI, for live views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CiEvent {

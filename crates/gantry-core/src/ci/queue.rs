@@ -174,11 +174,7 @@ impl Core {
             Some(id) => gantry_db::manage::users::find_user_by_id(&mut conn, id).await?,
             None => None,
         };
-        let protected = !pipeline.is_tag
-            && gantry_db::code::protected_branches::list_protected_branches(&mut conn, project.id)
-                .await?
-                .iter()
-                .any(|rule| gantry_git::refcheck::pattern_matches(&rule.name, &pipeline.ref_name));
+        let protected = super::ref_is_protected(&mut conn, project.id, &pipeline.ref_name, pipeline.is_tag).await?;
         let dependencies = super::jobs::dependency_jobs(&mut conn, &job, &stored).await?;
         drop(conn);
         let server_url = self.ci.settings.external_url.trim_end_matches('/').to_owned();
