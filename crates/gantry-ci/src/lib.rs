@@ -13,6 +13,7 @@ pub mod keywords;
 pub mod mask;
 pub mod plan;
 pub mod protocol;
+pub mod reports;
 pub mod vars;
 pub mod yaml;
 

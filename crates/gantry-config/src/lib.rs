@@ -73,6 +73,9 @@ pub struct ServeArgs {
     /// system failure
     #[arg(long, env = "GANTRY_RUNNER_HEARTBEAT_TIMEOUT", value_name = "SECONDS")]
     pub runner_heartbeat_timeout: Option<u64>,
+    /// The largest artifacts archive or cache a job may upload, in MiB (default 100)
+    #[arg(long, env = "GANTRY_MAX_ARTIFACTS_SIZE", value_name = "MIB")]
+    pub max_artifacts_size: Option<u64>,
 }
 
 /// How a runner runs jobs.
@@ -128,6 +131,7 @@ struct ConfigFile {
     builtin_runner_concurrent: Option<usize>,
     docker_default_image: Option<String>,
     runner_heartbeat_timeout: Option<u64>,
+    max_artifacts_size: Option<u64>,
 }
 
 /// Where Gantry keeps its data.
@@ -151,6 +155,8 @@ pub struct ServeConfig {
     pub builtin_runner: Option<BuiltinRunner>,
     /// How long a running job's runner may be silent.
     pub runner_heartbeat_timeout: std::time::Duration,
+    /// The largest artifacts archive or cache a job may upload, in bytes.
+    pub max_artifacts_size: u64,
 }
 
 /// The built-in runner's settings.
@@ -249,7 +255,12 @@ impl ServeConfig {
         if heartbeat == 0 {
             return Err(ConfigError::Invalid("the runner heartbeat timeout must be at least one second".to_owned()));
         }
+        let max_artifacts_mib = args.max_artifacts_size.or(file.max_artifacts_size).unwrap_or(100);
+        if max_artifacts_mib == 0 || max_artifacts_mib > 1 << 20 {
+            return Err(ConfigError::Invalid("the maximum artifacts size must be from 1 MiB to 1 TiB".to_owned()));
+        }
         Ok(ServeConfig {
+            max_artifacts_size: max_artifacts_mib << 20,
             storage,
             listen,
             ssh_listen,

@@ -67,6 +67,7 @@ pub struct Core {
     events: tokio::sync::broadcast::Sender<DomainEvent>,
     ci: Arc<ci::CiState>,
     secrets: SecretBox,
+    blobs: gantry_blob::BlobStore,
 }
 
 /// Something that happened, for whoever listens: repository housekeeping now; pipelines,
@@ -87,6 +88,7 @@ impl Core {
     /// Wraps an opened (migrated) database and the repository storage.
     pub fn new(db: Db, repos: Repositories) -> Core {
         let (events, _) = tokio::sync::broadcast::channel(1024);
+        let blobs = gantry_blob::BlobStore::local(repos.data_dir().join("blobs"));
         Core {
             db,
             repos,
@@ -94,6 +96,7 @@ impl Core {
             events,
             ci: Arc::new(ci::CiState::new(ci::CiSettingsOfServer::default())),
             secrets: SecretBox::random(),
+            blobs,
         }
     }
 

@@ -37,6 +37,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_ci_variables.sql"),
         postgres: include_str!("../migrations/postgres/0005_ci_variables.sql"),
     },
+    Migration {
+        version: 6,
+        sqlite: include_str!("../migrations/sqlite/0006_ci_artifacts.sql"),
+        postgres: include_str!("../migrations/postgres/0006_ci_artifacts.sql"),
+    },
 ];
 
 impl Db {

@@ -59,6 +59,11 @@ impl Repositories {
     }
 
     /// The folder of Gantry's receive-pack hooks.
+    /// The data directory the repositories live in.
+    pub fn data_dir(&self) -> &Path {
+        self.root.parent().unwrap_or(&self.root)
+    }
+
     pub fn hooks_dir(&self) -> &Path {
         &self.hooks
     }

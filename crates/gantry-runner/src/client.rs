@@ -16,6 +16,8 @@ use crate::error::RunnerError;
 const JOB_REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
 /// How long any other request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long an artifact or cache transfer may take.
+const TRANSFER_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A client of one Gantry server, holding the runner token. Cheap to clone.
@@ -35,6 +37,10 @@ pub(crate) enum RequestError {
     Status(StatusCode),
     #[error("the server accepted a piece of the log without saying how much it holds (no Range header)")]
     NoRange,
+    #[error("{0}")]
+    File(std::io::Error),
+    #[error("the server's URL is not valid")]
+    BadUrl,
 }
 
 impl RequestError {
@@ -160,6 +166,129 @@ impl ServerClient {
             status => Err(RequestError::Status(status)),
         }
     }
+}
+
+/// What became of an upload the server refused: its status and message.
+#[derive(Debug)]
+pub(crate) struct Refused {
+    pub(crate) status: StatusCode,
+    pub(crate) message: String,
+}
+
+impl ServerClient {
+    /// `POST /api/v4/jobs/:id/artifacts`: uploads the zip archive at `file` as an artifact of
+    /// `artifact_type`.
+    pub(crate) async fn upload_artifact(
+        &self,
+        job_id: i64,
+        job_token: &str,
+        artifact_type: &str,
+        expire_in: Option<u64>,
+        file: &std::path::Path,
+    ) -> Result<Result<(), Refused>, RequestError> {
+        let mut query = vec![("artifact_type", artifact_type.to_owned()), ("artifact_format", "zip".to_owned())];
+        if let Some(seconds) = expire_in {
+            query.push(("expire_in", seconds.to_string()));
+        }
+        let body = tokio::fs::File::open(file).await.map_err(RequestError::File)?;
+        let response = self
+            .http
+            .post(self.url_with_query(&format!("/api/v4/jobs/{job_id}/artifacts"), &query)?)
+            .timeout(TRANSFER_TIMEOUT)
+            .header(JOB_TOKEN_HEADER, job_token)
+            .header(CONTENT_TYPE, "application/zip")
+            .body(reqwest::Body::from(body))
+            .send()
+            .await?;
+        refused_or_ok(response).await
+    }
+
+    /// `PUT /api/v4/jobs/:id/cache?key=`: saves the zip archive at `file` as the cache `key`.
+    pub(crate) async fn upload_cache(
+        &self,
+        job_id: i64,
+        job_token: &str,
+        key: &str,
+        file: &std::path::Path,
+    ) -> Result<Result<(), Refused>, RequestError> {
+        let body = tokio::fs::File::open(file).await.map_err(RequestError::File)?;
+        let response = self
+            .http
+            .put(self.url_with_query(&format!("/api/v4/jobs/{job_id}/cache"), &[("key", key.to_owned())])?)
+            .timeout(TRANSFER_TIMEOUT)
+            .header(JOB_TOKEN_HEADER, job_token)
+            .header(CONTENT_TYPE, "application/zip")
+            .body(reqwest::Body::from(body))
+            .send()
+            .await?;
+        refused_or_ok(response).await
+    }
+
+    /// `GET /api/v4/jobs/:id/artifacts` of job `job_id` (a dependency) into `file`.
+    pub(crate) async fn download_artifact(
+        &self,
+        job_id: i64,
+        job_token: &str,
+        file: &std::path::Path,
+    ) -> Result<Result<u64, Refused>, RequestError> {
+        let request = self.http.get(format!("{}/api/v4/jobs/{job_id}/artifacts", self.base));
+        self.download(request, job_token, file).await
+    }
+
+    /// `GET /api/v4/jobs/:id/cache?key=` into `file`; `Ok(Err(404 …))` when there is none.
+    pub(crate) async fn download_cache(
+        &self,
+        job_id: i64,
+        job_token: &str,
+        key: &str,
+        file: &std::path::Path,
+    ) -> Result<Result<u64, Refused>, RequestError> {
+        let url = self.url_with_query(&format!("/api/v4/jobs/{job_id}/cache"), &[("key", key.to_owned())])?;
+        let request = self.http.get(url);
+        self.download(request, job_token, file).await
+    }
+
+    fn url_with_query(&self, path: &str, query: &[(&str, String)]) -> Result<reqwest::Url, RequestError> {
+        let mut url = reqwest::Url::parse(&format!("{}{path}", self.base)).map_err(|_| RequestError::BadUrl)?;
+        url.query_pairs_mut().extend_pairs(query);
+        Ok(url)
+    }
+
+    async fn download(
+        &self,
+        request: reqwest::RequestBuilder,
+        job_token: &str,
+        file: &std::path::Path,
+    ) -> Result<Result<u64, Refused>, RequestError> {
+        use tokio::io::AsyncWriteExt;
+        let mut response = request.timeout(TRANSFER_TIMEOUT).header(JOB_TOKEN_HEADER, job_token).send().await?;
+        if !response.status().is_success() {
+            return Ok(Err(refusal(response).await));
+        }
+        let mut out = tokio::fs::File::create(file).await.map_err(RequestError::File)?;
+        let mut size = 0;
+        while let Some(piece) = response.chunk().await? {
+            size += piece.len() as u64;
+            out.write_all(&piece).await.map_err(RequestError::File)?;
+        }
+        out.flush().await.map_err(RequestError::File)?;
+        Ok(Ok(size))
+    }
+}
+
+async fn refused_or_ok(response: reqwest::Response) -> Result<Result<(), Refused>, RequestError> {
+    if response.status().is_success() { Ok(Ok(())) } else { Ok(Err(refusal(response).await)) }
+}
+
+/// The status and the server's message (`{"message": …}` or the text) of a refusal.
+async fn refusal(response: reqwest::Response) -> Refused {
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    let message = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|json| json.get("message").map(|m| m.as_str().map_or_else(|| m.to_string(), str::to_owned)))
+        .unwrap_or(text);
+    Refused { status, message: message.chars().take(500).collect() }
 }
 
 /// Whether a `Job-Status` value means the server no longer runs the job.

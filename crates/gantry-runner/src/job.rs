@@ -1,7 +1,9 @@
 //! One job from payload to final report: its log and heartbeat are started, then the steps run
-//! in GitLab's order — `prepare_script`, `get_sources`, `step_script`, `after_script` — and the
-//! outcome is logged and reported.
+//! in GitLab's order — `prepare_script`, `get_sources`, `restore_cache`, `download_artifacts`,
+//! `step_script`, `after_script`, `archive_cache`, `upload_artifacts_on_success|on_failure` —
+//! and the outcome is logged and reported.
 
+pub(crate) mod archive;
 mod dirs;
 pub(crate) mod environment;
 pub(crate) mod log_lines;
@@ -9,6 +11,7 @@ mod report;
 pub(crate) mod script;
 mod sources;
 pub(crate) mod step;
+mod transfer;
 
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
@@ -89,7 +92,7 @@ pub(crate) async fn run_job(
     });
 
     let dirs = JobDirs::new(&config.builds_dir, job_id);
-    let outcome = execute(&payload, config, executor, &dirs, &mut log, &mut stop).await;
+    let outcome = execute(client, &payload, config, executor, &dirs, &mut log, &mut stop).await;
     heartbeat.abort();
     stop_on_shutdown.abort();
 
@@ -105,6 +108,7 @@ pub(crate) async fn run_job(
 
 /// The job's steps, in a fresh directory.
 async fn execute(
+    client: &ServerClient,
     payload: &JobPayload,
     config: &RunnerConfig,
     executor: &Executor,
@@ -121,7 +125,7 @@ async fn execute(
     log.line(&format!("  on {}", config.name)).await;
 
     log.line(&section_start("prepare_script", "Preparing environment")).await;
-    let mut step = Step { log, dirs, isolation: &config.isolation, stop, deadline, timeout };
+    let mut step = Step { client, log, dirs, isolation: &config.isolation, stop, deadline, timeout };
     match executor {
         Executor::Shell => run_in_shell(&mut step, payload).await,
         Executor::Docker(engine) => docker::run_in_containers(engine, &mut step, payload).await,
@@ -186,6 +190,16 @@ pub(crate) async fn run_steps(
     {
         outcome = Outcome::Stopped(reason);
     }
+    if matches!(outcome, Outcome::Stopped(_)) {
+        return outcome;
+    }
+    let succeeded = outcome == Outcome::Succeeded;
+    transfer::save_caches(step, step.client, payload, succeeded).await;
+    if let Err(failure) = transfer::upload_artifacts(step, step.client, payload, succeeded).await
+        && succeeded
+    {
+        outcome = failure;
+    }
     outcome
 }
 
@@ -200,6 +214,8 @@ async fn run_script(
     let fetched = sources::get_sources(step, &payload.git_info).await;
     step.log.line(&section_end("get_sources")).await;
     fetched?;
+    transfer::restore_caches(step, step.client, payload).await;
+    transfer::download_artifacts(step, step.client, payload).await?;
 
     for script_step in payload.steps.iter().filter(|s| s.name != "after_script") {
         let section = match script_step.name.as_str() {

@@ -4,6 +4,7 @@
 mod api;
 mod assets;
 mod auth;
+mod blob_io;
 mod error;
 mod git_http;
 mod health;

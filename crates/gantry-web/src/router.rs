@@ -8,8 +8,8 @@ use axum::http::Method;
 use axum::routing::{MethodFilter, on};
 
 use crate::api::{
-    files, groups, keys, members, openapi, pipelines, projects, repository, runner_protocol, runners, tokens, users,
-    variables,
+    artifacts, files, groups, keys, members, openapi, pipelines, projects, repository, runner_protocol, runners,
+    tokens, users, variables,
 };
 use crate::ui;
 use crate::{AppState, assets, git_http, health, metrics};
@@ -235,7 +235,34 @@ fn top_level() -> Table {
             "The variables a pipeline was run with",
             pipelines::pipeline_variables_of,
         )
+        .get(
+            "/api/v4/projects/{id}/pipelines/{pipeline_id}/test_report",
+            "A pipeline's test results, one suite per job, new failures flagged",
+            artifacts::test_report,
+        )
+        .get(
+            "/api/v4/projects/{id}/pipelines/{pipeline_id}/test_report_summary",
+            "The counts of a pipeline's test results",
+            artifacts::test_report_summary,
+        )
         .get("/api/v4/projects/{id}/jobs", "List jobs (scope[])", pipelines::list_jobs)
+        .get(
+            "/api/v4/projects/{id}/jobs/artifacts/{ref_name}/download",
+            "The archive of the latest successful job of a ref (job)",
+            artifacts::latest_of_ref,
+        )
+        .get("/api/v4/projects/{id}/jobs/{job_id}/artifacts", "Download a job's artifacts archive", artifacts::download)
+        .delete("/api/v4/projects/{id}/jobs/{job_id}/artifacts", "Delete a job's artifacts", artifacts::delete)
+        .post(
+            "/api/v4/projects/{id}/jobs/{job_id}/artifacts/keep",
+            "Keep a job's artifacts past their expiry",
+            artifacts::keep,
+        )
+        .get(
+            "/api/v4/projects/{id}/jobs/{job_id}/artifacts/{*artifact_path}",
+            "One file of a job's artifacts archive",
+            artifacts::file,
+        )
         .get("/api/v4/projects/{id}/jobs/{job_id}", "Get a job", pipelines::get_job)
         .get("/api/v4/projects/{id}/jobs/{job_id}/trace", "A job's log as text", pipelines::job_trace)
         .post("/api/v4/projects/{id}/jobs/{job_id}/retry", "Retry a job", pipelines::retry_job)
@@ -293,6 +320,22 @@ fn top_level() -> Table {
             "/api/v4/jobs/{job_id}/trace",
             "Append to a job's log (JOB-TOKEN, Content-Range)",
             runner_protocol::append_trace,
+        )
+        .post(
+            "/api/v4/jobs/{job_id}/artifacts",
+            "Upload a job's artifacts or a report as a zip body (JOB-TOKEN; artifact_type, expire_in)",
+            runner_protocol::upload_artifacts,
+        )
+        .get(
+            "/api/v4/jobs/{job_id}/artifacts",
+            "Download a job's artifacts for a dependent job (JOB-TOKEN)",
+            runner_protocol::download_artifacts,
+        )
+        .get("/api/v4/jobs/{job_id}/cache", "Download a cache (JOB-TOKEN; key)", runner_protocol::download_cache)
+        .put(
+            "/api/v4/jobs/{job_id}/cache",
+            "Save a cache as a zip body (JOB-TOKEN; key)",
+            runner_protocol::upload_cache,
         )
         .scope(RouteScope::Ui)
         .get("/", "Home: the dashboard, or the sign-in page", ui::dashboard::home)
@@ -382,6 +425,7 @@ fn project_pages() -> Table {
         .post("/pipelines", "Run a pipeline", ui::pipelines::run_pipeline)
         .get("/pipelines/new", "Run pipeline form", ui::pipelines::new_pipeline_form)
         .get("/pipelines/{pipeline_id}", "A pipeline: its stages and jobs", ui::pipelines::pipeline)
+        .get("/pipelines/{pipeline_id}/test_report", "A pipeline's Tests tab", ui::test_reports::tests)
         .post(
             "/pipelines/{pipeline_id}/{action}",
             "Cancel a pipeline, or retry its failed jobs (action: cancel, retry)",
@@ -392,6 +436,20 @@ fn project_pages() -> Table {
         .get("/jobs/{job_id}", "A job and its log", ui::jobs::job)
         .get("/jobs/{job_id}/raw", "A job's log as text", ui::jobs::job_raw)
         .get("/jobs/{job_id}/stream", "A job's log, live (Server-Sent Events)", ui::jobs::job_stream)
+        .get("/jobs/{job_id}/artifacts/browse", "Browse a job's artifacts", ui::artifacts::browse)
+        .get("/jobs/{job_id}/artifacts/browse/{*path}", "A folder of a job's artifacts", ui::artifacts::browse_folder)
+        .get("/jobs/{job_id}/artifacts/file/{*path}", "One file of a job's artifacts", ui::artifacts::file)
+        .get("/jobs/{job_id}/artifacts/raw/{*path}", "One file of a job's artifacts, raw", ui::artifacts::raw)
+        .get(
+            "/jobs/{job_id}/artifacts/download",
+            "Download a job's artifacts (file_type: archive or a report)",
+            ui::artifacts::download,
+        )
+        .post(
+            "/jobs/{job_id}/artifacts/{action}",
+            "Keep or delete a job's artifacts (action: keep, delete)",
+            ui::artifacts::change,
+        )
         .post(
             "/jobs/{job_id}/{action}",
             "Cancel, retry or start a job (action: cancel, retry, play)",
@@ -409,6 +467,7 @@ fn project_pages() -> Table {
         .post("/settings/ci_cd/variables", "Add or change a project variable", ui::ci_settings::save_project_variable)
         .post("/settings/ci_cd/variables/delete", "Delete a project variable", ui::ci_settings::delete_project_variable)
         .post("/settings/ci_cd/runners", "Create a project runner", ui::ci_settings::create_project_runner)
+        .post("/settings/ci_cd/caches/clear", "Clear runner caches", ui::ci_settings::clear_caches)
         .post("/settings/repository/protected_branches", "Protect a branch or pattern", ui::repository::protect_branch)
         .post(
             "/settings/repository/protected_branches/update",

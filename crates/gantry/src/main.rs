@@ -212,6 +212,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         Core::new(db.clone(), repos).with_secrets(secrets(&config.storage)?).with_ci_settings(CiSettingsOfServer {
             external_url: config.external_url.clone(),
             runner_silence: config.runner_heartbeat_timeout,
+            max_artifact_size: config.max_artifacts_size,
         });
     let web = WebConfig {
         external_url: config.external_url.clone(),

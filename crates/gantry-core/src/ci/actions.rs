@@ -11,14 +11,19 @@ use crate::policy::{ProjectAction, authorize_project};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
 
 impl Core {
-    async fn project_pipeline(&self, conn: &mut Conn, project: &ProjectRow, id: i64) -> CoreResult<PipelineRow> {
+    pub(super) async fn project_pipeline(
+        &self,
+        conn: &mut Conn,
+        project: &ProjectRow,
+        id: i64,
+    ) -> CoreResult<PipelineRow> {
         pipelines::get_pipeline(conn, id)
             .await?
             .filter(|p| p.project_id == project.id)
             .ok_or(CoreError::NotFound("pipeline"))
     }
 
-    async fn project_job(&self, conn: &mut Conn, project: &ProjectRow, id: i64) -> CoreResult<JobRow> {
+    pub(super) async fn project_job(&self, conn: &mut Conn, project: &ProjectRow, id: i64) -> CoreResult<JobRow> {
         jobs::get_job(conn, id).await?.filter(|j| j.project_id == project.id).ok_or(CoreError::NotFound("job"))
     }
 

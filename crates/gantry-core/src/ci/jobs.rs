@@ -4,7 +4,7 @@
 
 use gantry_ci::protocol::{self, ArtifactSpec};
 use gantry_db::Conn;
-use gantry_db::ci::{jobs, pipelines, traces};
+use gantry_db::ci::{artifacts, jobs, pipelines, traces};
 
 use super::create::StoredJob;
 use super::process::latest;
@@ -86,11 +86,19 @@ pub(crate) async fn dependency_jobs(
     stored: &StoredJob,
 ) -> CoreResult<Vec<protocol::Dependency>> {
     let all = jobs::pipeline_jobs(conn, job.pipeline_id).await?;
-    Ok(latest(&all)
-        .into_iter()
-        .filter(|other| stored.dependencies.contains(&other.name))
-        .map(|other| protocol::Dependency { id: other.id, name: other.name.clone(), artifacts_file: None })
-        .collect())
+    let mut dependencies = Vec::new();
+    for other in latest(&all).into_iter().filter(|other| stored.dependencies.contains(&other.name)) {
+        let archive = artifacts::job_artifacts(conn, other.id).await?.into_iter().find(|a| a.file_type == "archive");
+        dependencies.push(protocol::Dependency {
+            id: other.id,
+            name: other.name.clone(),
+            artifacts_file: archive.map(|archive| protocol::ArtifactsFile {
+                filename: archive.file_name,
+                size: u64::try_from(archive.size).unwrap_or(0),
+            }),
+        });
+    }
+    Ok(dependencies)
 }
 
 /// Reads a coverage percentage from a log with the job's `coverage` pattern (the last match).
@@ -116,7 +124,7 @@ impl Core {
             .ok_or_else(|| CoreError::Forbidden("the job is not running".to_owned()))
     }
 
-    async fn job_for_runner(&self, job_id: i64, token: &str) -> CoreResult<JobRow> {
+    pub(super) async fn job_for_runner(&self, job_id: i64, token: &str) -> CoreResult<JobRow> {
         let job = self.authenticate_job_token(token).await?;
         if job.id != job_id {
             return Err(CoreError::Forbidden("the token belongs to another job".to_owned()));

@@ -7,15 +7,20 @@
 //! - [`queue`]: runners long-poll for a job; a job becoming pending wakes them at once.
 //! - [`jobs`]: the runner's side of a job: log pieces, state updates, automatic retries.
 //! - [`actions`]: people's side: reading pipelines, jobs and logs; cancel, retry, play, delete.
+//! - [`artifacts`], [`reports`], [`caches`]: what jobs upload (archives, JUnit and dotenv
+//!   reports, caches), kept in the object store.
 //! - [`runners`]: registration and tokens.
 //! - [`watchdog`]: delayed jobs, silent runners, timeouts; pipelines on pushes.
 
 pub mod actions;
+pub mod artifacts;
+pub mod caches;
 pub mod create;
 pub mod jobs;
 pub mod predefined;
 pub mod process;
 pub mod queue;
+pub mod reports;
 pub mod runners;
 pub mod settings;
 pub mod variables;
@@ -27,6 +32,7 @@ use std::time::Duration;
 
 use gantry_ci::mask::Masker;
 
+pub use gantry_db::ci::artifacts::ArtifactRow;
 pub use gantry_db::ci::jobs::JobRow;
 pub use gantry_db::ci::pipelines::{CiSettings, PipelineFilter, PipelineRow};
 pub use gantry_db::ci::runners::RunnerRow;
@@ -82,6 +88,8 @@ pub struct CiSettingsOfServer {
     pub external_url: String,
     /// A running job whose runner is silent this long fails as a runner system failure.
     pub runner_silence: Duration,
+    /// The largest artifact or cache archive a runner may upload (bytes).
+    pub max_artifact_size: u64,
 }
 
 impl Default for CiSettingsOfServer {
@@ -89,6 +97,7 @@ impl Default for CiSettingsOfServer {
         CiSettingsOfServer {
             external_url: "http://localhost:3000".to_owned(),
             runner_silence: Duration::from_secs(120),
+            max_artifact_size: 100 << 20,
         }
     }
 }

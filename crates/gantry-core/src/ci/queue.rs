@@ -176,6 +176,9 @@ impl Core {
         };
         let protected = super::ref_is_protected(&mut conn, project.id, &pipeline.ref_name, pipeline.is_tag).await?;
         let dependencies = super::jobs::dependency_jobs(&mut conn, &job, &stored).await?;
+        let dependency_ids: Vec<i64> = dependencies.iter().map(|dependency| dependency.id).collect();
+        let dotenv = self.dotenv_variables(&mut conn, &dependency_ids).await?;
+        let cache = self.cache_specs(&mut conn, &job, &pipeline.sha, protected, &stored.definition.cache).await?;
         drop(conn);
         let server_url = self.ci.settings.external_url.trim_end_matches('/').to_owned();
         let (repos, sha, project_id) = (self.repos.clone(), pipeline.sha.clone(), project.id);
@@ -219,6 +222,10 @@ impl Core {
                 masked: false,
                 file: false,
             });
+        }
+        // Variables of the dotenv reports of the jobs this one depends on.
+        for (key, value) in dotenv {
+            variables.push(protocol::JobVariable { key, value, public: false, masked: false, file: false });
         }
         // CI/CD variables of the instance, groups and project: they win over the CI file's.
         let expand_here = |variables: &[protocol::JobVariable], text: &str| {
@@ -306,7 +313,7 @@ impl Core {
             image: definition.image.clone(),
             services: definition.services.clone(),
             artifacts: super::jobs::artifact_specs(&definition),
-            cache: Vec::new(),
+            cache,
             dependencies,
         })
     }

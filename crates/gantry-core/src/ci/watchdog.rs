@@ -1,6 +1,7 @@
 //! CI's background work: pipelines for pushes (a domain event), delayed jobs coming due, jobs
 //! whose runner went silent (failed as a runner system failure, retried when configured) and
-//! jobs past their timeout. All state is in the database, so a restarted server carries on.
+//! jobs past their timeout; every few minutes, expired artifacts and unused blobs. All state is
+//! in the database, so a restarted server carries on.
 
 use std::time::Duration;
 
@@ -15,6 +16,8 @@ const TICK: Duration = Duration::from_secs(1);
 /// Extra time a job gets past its timeout before the server fails it (the runner enforces
 /// the timeout itself; this catches runners that never report back).
 const TIMEOUT_GRACE_MS: i64 = 60_000;
+/// How often expired artifacts and unused blobs are removed.
+const SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
 
 impl Core {
     /// Runs until `shutdown` resolves. `events` comes from [`Core::subscribe`], taken before
@@ -29,6 +32,8 @@ impl Core {
         self.ci.job_queued();
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut sweep = tokio::time::interval(SWEEP_EVERY);
+        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 () = &mut shutdown => return,
@@ -44,6 +49,16 @@ impl Core {
                     Err(RecvError::Lagged(missed)) => tracing::warn!(missed, "CI missed push events"),
                     Err(RecvError::Closed) => return,
                 },
+                _ = sweep.tick() => {
+                    let core = self.clone();
+                    tokio::spawn(async move {
+                        match core.sweep_artifacts().await {
+                            Ok(0) => {}
+                            Ok(removed) => tracing::info!(removed, "expired artifacts removed"),
+                            Err(error) => tracing::error!(error = %error, "cannot remove expired artifacts"),
+                        }
+                    });
+                }
                 _ = tick.tick() => {
                     if let Err(error) = self.ci_housekeeping().await {
                         tracing::error!(error = %error, "CI housekeeping failed");

@@ -142,6 +142,26 @@ pub async fn get_job(conn: &mut Conn, id: i64) -> DbResult<Option<JobRow>> {
     row.as_ref().map(map_job).transpose()
 }
 
+/// The newest successful job named `name` of a ref's pipelines.
+pub async fn latest_successful_job(
+    conn: &mut Conn,
+    project: ProjectId,
+    ref_name: &str,
+    name: &str,
+) -> DbResult<Option<JobRow>> {
+    let row = sqlx::query(select_jobs!(
+        "WHERE project_id = $1 AND name = $2 AND status = 'success' \
+         AND pipeline_id IN (SELECT id FROM ci_pipelines WHERE project_id = $1 AND ref_name = $3) \
+         ORDER BY id DESC LIMIT 1"
+    ))
+    .bind(project.0)
+    .bind(name)
+    .bind(ref_name)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(map_job).transpose()
+}
+
 /// The running job holding this token digest.
 pub async fn running_job_by_token(conn: &mut Conn, digest: &str) -> DbResult<Option<JobRow>> {
     let row = sqlx::query(select_jobs!("WHERE token_digest = $1 AND status = 'running'"))

@@ -1,5 +1,6 @@
 //! Verify stage: runners, pipelines, jobs and job logs.
 
+pub mod artifacts;
 pub mod jobs;
 pub mod pipelines;
 pub mod runners;

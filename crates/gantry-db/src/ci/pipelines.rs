@@ -182,6 +182,26 @@ pub async fn latest_pipeline_for_ref(
     row.as_ref().map(map_pipeline).transpose()
 }
 
+/// The newest finished (`success` or `failed`) pipeline of a ref older than pipeline `before`:
+/// what a pipeline's test results are compared with.
+pub async fn finished_pipeline_before(
+    conn: &mut Conn,
+    project: ProjectId,
+    ref_name: &str,
+    before: i64,
+) -> DbResult<Option<PipelineRow>> {
+    let row = sqlx::query(select_pipelines!(
+        "WHERE p.project_id = $1 AND p.ref_name = $2 AND p.id < $3 AND p.status IN ('success', 'failed') \
+         ORDER BY p.id DESC LIMIT 1"
+    ))
+    .bind(project.0)
+    .bind(ref_name)
+    .bind(before)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(map_pipeline).transpose()
+}
+
 /// The newest pipeline of a commit.
 pub async fn latest_pipeline_for_sha(conn: &mut Conn, project: ProjectId, sha: &str) -> DbResult<Option<PipelineRow>> {
     let row = sqlx::query(select_pipelines!("WHERE p.project_id = $1 AND p.sha = $2 ORDER BY p.id DESC LIMIT 1"))
@@ -257,30 +277,39 @@ pub struct CiSettings {
     pub auto_cancel: bool,
     /// Job timeout in seconds.
     pub timeout: i64,
+    /// Keep the artifacts of each ref's latest successful pipeline past their expiry.
+    pub keep_latest_artifact: bool,
 }
 
 /// Reads a project's CI settings.
 pub async fn ci_settings(conn: &mut Conn, project: ProjectId) -> DbResult<CiSettings> {
-    let row = sqlx::query("SELECT ci_config_path, ci_auto_cancel, ci_timeout FROM projects WHERE id = $1")
-        .bind(project.0)
-        .fetch_one(conn)
-        .await?;
+    let row = sqlx::query(
+        "SELECT ci_config_path, ci_auto_cancel, ci_timeout, ci_keep_latest_artifact FROM projects WHERE id = $1",
+    )
+    .bind(project.0)
+    .fetch_one(conn)
+    .await?;
     Ok(CiSettings {
         config_path: text(&row, "ci_config_path")?,
         auto_cancel: flag(&row, "ci_auto_cancel")?,
         timeout: int(&row, "ci_timeout")?,
+        keep_latest_artifact: flag(&row, "ci_keep_latest_artifact")?,
     })
 }
 
 /// Changes a project's CI settings.
 pub async fn set_ci_settings(conn: &mut Conn, project: ProjectId, settings: &CiSettings) -> DbResult<()> {
-    sqlx::query("UPDATE projects SET ci_config_path = $1, ci_auto_cancel = $2, ci_timeout = $3 WHERE id = $4")
-        .bind(&settings.config_path)
-        .bind(i64::from(settings.auto_cancel))
-        .bind(settings.timeout)
-        .bind(project.0)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE projects SET ci_config_path = $1, ci_auto_cancel = $2, ci_timeout = $3, \
+         ci_keep_latest_artifact = $4 WHERE id = $5",
+    )
+    .bind(&settings.config_path)
+    .bind(i64::from(settings.auto_cancel))
+    .bind(settings.timeout)
+    .bind(i64::from(settings.keep_latest_artifact))
+    .bind(project.0)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

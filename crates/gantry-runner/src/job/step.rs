@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::client::ServerClient;
 use crate::docker::containers::JobContainers;
 use crate::isolation::Isolation;
 use crate::job::environment::Environment;
@@ -53,6 +54,7 @@ pub(crate) struct Exited {
 
 /// What a step needs to run the job's processes.
 pub(crate) struct Step<'a> {
+    pub(crate) client: &'a ServerClient,
     pub(crate) log: &'a mut JobLog,
     pub(crate) dirs: &'a JobDirs,
     pub(crate) isolation: &'a Isolation,

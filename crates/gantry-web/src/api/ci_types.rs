@@ -1,7 +1,7 @@
 //! Wire types of the CI API (pipelines and jobs, shaped like GitLab's) and the small parsers
 //! its handlers share.
 
-use gantry_core::ci::{JobRow, PipelineRow};
+use gantry_core::ci::{ArtifactRow, JobRow, PipelineRow};
 use gantry_core::{CoreError, ProjectRow};
 use serde::Serialize;
 
@@ -212,7 +212,8 @@ pub struct Job {
     pub commit: JobCommit,
     pub pipeline: JobPipeline,
     pub web_url: String,
-    pub artifacts: Vec<serde_json::Value>,
+    pub artifacts_file: Option<ArtifactsFile>,
+    pub artifacts: Vec<JobArtifact>,
     pub artifacts_expire_at: Option<String>,
     pub runner: Option<JobRunner>,
     pub tag_list: Vec<String>,
@@ -257,6 +258,7 @@ impl Job {
                 web_url: format!("{}/{}/-/pipelines/{}", config.external_url, project.full_path, pipeline.id),
             },
             web_url: format!("{}/{}/-/jobs/{}", config.external_url, project.full_path, job.id),
+            artifacts_file: None,
             artifacts: Vec::new(),
             artifacts_expire_at: None,
             runner: job.runner_id.map(|id| JobRunner { id }),
@@ -266,6 +268,41 @@ impl Job {
             when: job.run_when.clone(),
             attempt: job.attempt,
         }
+    }
+}
+
+/// The job's archive, as GitLab names it.
+#[derive(Debug, Serialize)]
+pub struct ArtifactsFile {
+    pub filename: String,
+    pub size: i64,
+}
+
+/// One of a job's artifacts (the archive or a report).
+#[derive(Debug, Serialize)]
+pub struct JobArtifact {
+    pub file_type: String,
+    pub size: i64,
+    pub filename: String,
+    pub file_format: String,
+}
+
+impl Job {
+    /// Adds the job's artifacts (rows of any jobs; the job's own are picked).
+    pub fn with_artifacts(mut self, rows: &[ArtifactRow]) -> Job {
+        for row in rows.iter().filter(|row| row.job_id == self.id) {
+            if row.file_type == "archive" {
+                self.artifacts_file = Some(ArtifactsFile { filename: row.file_name.clone(), size: row.size });
+                self.artifacts_expire_at = row.expire_at.map(iso8601);
+            }
+            self.artifacts.push(JobArtifact {
+                file_type: row.file_type.clone(),
+                size: row.size,
+                filename: row.file_name.clone(),
+                file_format: row.file_format.clone(),
+            });
+        }
+        self
     }
 }
 

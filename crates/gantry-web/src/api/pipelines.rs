@@ -188,11 +188,12 @@ pub async fn pipeline_jobs(
     let statuses = statuses_from_query(uri.query(), &["scope", "scope[]"])?;
     let include_retried = super::flag(query.include_retried.as_deref())?.unwrap_or(false);
     let (pipeline, jobs) = state.core.pipeline(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
+    let artifacts = state.core.pipeline_artifacts(&actor, &project, pipeline.id).await?;
     Ok(Json(
         jobs.iter()
             .filter(|j| include_retried || !j.retried)
             .filter(|j| statuses.is_empty() || statuses.contains(&j.status))
-            .map(|j| Job::new(j, &pipeline, &project, &state.config))
+            .map(|j| Job::new(j, &pipeline, &project, &state.config).with_artifacts(&artifacts))
             .collect(),
     ))
 }
@@ -222,7 +223,8 @@ pub async fn list_jobs(
         if let std::collections::hash_map::Entry::Vacant(slot) = pipelines.entry(job.pipeline_id) {
             slot.insert(state.core.pipeline(&actor, &project, job.pipeline_id).await?.0);
         }
-        items.push(Job::new(job, &pipelines[&job.pipeline_id], &project, &state.config));
+        let artifacts = state.core.job_artifacts(&actor, &project, job.id).await?;
+        items.push(Job::new(job, &pipelines[&job.pipeline_id], &project, &state.config).with_artifacts(&artifacts));
     }
     Ok(paginated(&state.config.external_url, &uri, items, total, request))
 }
@@ -235,7 +237,8 @@ pub async fn get_job(
 ) -> ApiResult<Json<Job>> {
     let project = lookup_project(&state, &actor, &id).await?;
     let (job, pipeline) = state.core.job(&actor, &project, id_param(&job_id, "job")?).await?;
-    Ok(Json(Job::new(&job, &pipeline, &project, &state.config)))
+    let artifacts = state.core.job_artifacts(&actor, &project, job.id).await?;
+    Ok(Json(Job::new(&job, &pipeline, &project, &state.config).with_artifacts(&artifacts)))
 }
 
 /// `GET /projects/:id/jobs/:job_id/trace`: the log as plain text.

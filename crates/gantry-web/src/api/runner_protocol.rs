@@ -1,20 +1,23 @@
 //! The runner protocol (GitLab's runner API shape): `POST /runners/verify`, the long-polled
-//! `POST /jobs/request`, `PUT /jobs/:id` (state and heartbeat) and `PATCH /jobs/:id/trace`
-//! (log pieces with `Content-Range`). Runners authenticate with their runner token, running
-//! jobs with their job token (`JOB-TOKEN`); no user credentials apply here.
+//! `POST /jobs/request`, `PUT /jobs/:id` (state and heartbeat), `PATCH /jobs/:id/trace` (log
+//! pieces with `Content-Range`), artifacts (`POST /jobs/:id/artifacts`, the zip as the body;
+//! `GET /jobs/:id/artifacts` for a dependency) and caches (`GET`/`PUT /jobs/:id/cache?key=`).
+//! Runners authenticate with their runner token, running jobs with their job token
+//! (`JOB-TOKEN`); no user credentials apply here.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use gantry_ci::protocol::{JOB_STATUS_HEADER, JOB_TOKEN_HEADER, JobRequest, JobUpdate, VerifyRequest};
 use gantry_core::CoreError;
+use gantry_core::ci::artifacts::ArtifactUpload;
 use gantry_core::ci::jobs::TraceAppend;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ApiResult;
 use crate::AppState;
@@ -82,6 +85,102 @@ pub async fn update_job(State(state): State<AppState>, Path(id): Path<String>, b
     Ok(with_status(StatusCode::OK.into_response(), &status))
 }
 
+fn job_token(headers: &HeaderMap) -> ApiResult<&str> {
+    Ok(headers.get(JOB_TOKEN_HEADER).and_then(|v| v.to_str().ok()).ok_or(AppError::Core(CoreError::Unauthorized))?)
+}
+
+/// The query of an artifact upload.
+#[derive(Debug, Default, Deserialize)]
+pub struct ArtifactQuery {
+    artifact_type: Option<String>,
+    artifact_format: Option<String>,
+    expire_in: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct StoredArtifact {
+    id: i64,
+    file_type: String,
+    file_format: String,
+    size: i64,
+    expire_at: Option<String>,
+}
+
+/// `POST /jobs/:job_id/artifacts?artifact_type=&artifact_format=zip&expire_in=`: the body is
+/// the zip archive; 201, or 413 past the instance's limit, 400 when it is not a zip archive or
+/// an invalid report.
+pub async fn upload_artifacts(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<ArtifactQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let upload = ArtifactUpload {
+        artifact_type: query.artifact_type,
+        artifact_format: query.artifact_format,
+        expire_in: query.expire_in,
+    };
+    let job = state.core.begin_artifact_upload(job_id(&id)?, job_token(&headers)?, &upload).await?;
+    let blob = crate::blob_io::store_body(state.core.blobs(), body, state.core.max_artifact_size()).await?;
+    let row = state.core.record_artifact(&job, &upload, blob).await?;
+    let stored = StoredArtifact {
+        id: row.id,
+        file_type: row.file_type,
+        file_format: row.file_format,
+        size: row.size,
+        expire_at: row.expire_at.map(crate::time_format::iso8601),
+    };
+    Ok((StatusCode::CREATED, Json(stored)).into_response())
+}
+
+/// `GET /jobs/:job_id/artifacts`: the archive of a job of the same project, for the running
+/// job whose token this is (its `dependencies`).
+pub async fn download_artifacts(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let (row, file, size) = state.core.artifact_for_dependency(job_token(&headers)?, job_id(&id)?).await?;
+    Ok(crate::blob_io::file_response(file, size, "application/zip", &row.file_name))
+}
+
+/// The query of a cache request.
+#[derive(Debug, Deserialize)]
+pub struct CacheQuery {
+    /// Optional here so that a request without credentials is told so first.
+    #[serde(default)]
+    key: String,
+}
+
+/// `GET /jobs/:job_id/cache?key=`: the cache saved under the key, or 404.
+pub async fn download_cache(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<CacheQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let job = state.core.job_for_cache(job_id(&id)?, job_token(&headers)?, &query.key).await?;
+    match state.core.open_cache(&job, &query.key).await? {
+        Some((file, size)) => Ok(crate::blob_io::file_response(file, size, "application/zip", "cache.zip")),
+        None => Err(CoreError::NotFound("cache").into()),
+    }
+}
+
+/// `PUT /jobs/:job_id/cache?key=`: saves the body (a zip archive) under the key.
+pub async fn upload_cache(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<CacheQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let job = state.core.job_for_cache(job_id(&id)?, job_token(&headers)?, &query.key).await?;
+    let blob = crate::blob_io::store_body(state.core.blobs(), body, state.core.max_artifact_size()).await?;
+    state.core.save_cache(&job, &query.key, &blob).await?;
+    Ok(StatusCode::CREATED.into_response())
+}
+
 /// Reads `Content-Range: start-end` (the end inclusive, as GitLab's runner sends it).
 fn content_range(headers: &HeaderMap, length: usize) -> ApiResult<i64> {
     let Some(value) = headers.get("content-range") else { return Ok(0) };
@@ -108,8 +207,7 @@ pub async fn append_trace(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let token =
-        headers.get(JOB_TOKEN_HEADER).and_then(|v| v.to_str().ok()).ok_or(AppError::Core(CoreError::Unauthorized))?;
+    let token = job_token(&headers)?;
     let start = content_range(&headers, body.len())?;
     let outcome = state.core.append_trace(job_id(&id)?, token, start, &body).await?;
     let (status, size, job_status) = match outcome {

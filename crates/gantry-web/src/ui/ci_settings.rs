@@ -123,11 +123,19 @@ struct ProjectCiPage {
     frame: ProjectFrame,
     tab: &'static str,
     settings: CiSettings,
+    caches: Vec<CacheLine>,
     block: VariablesBlock,
     runners: Vec<RunnerLine>,
     new_token: Option<String>,
     server_url: String,
     error: Option<String>,
+}
+
+/// One saved cache, for the settings page.
+pub struct CacheLine {
+    key: String,
+    size: String,
+    updated: String,
 }
 
 async fn project_page(
@@ -147,11 +155,25 @@ async fn project_page(
         .await
         .map_err(|e| visitor.error(e))?;
     let runners = state.core.project_runners(actor, &frame.project).await.map_err(|e| visitor.error(e))?;
+    let now = gantry_core::now_millis();
+    let caches = state
+        .core
+        .project_caches(actor, &frame.project)
+        .await
+        .map_err(|e| visitor.error(e))?
+        .into_iter()
+        .map(|cache| CacheLine {
+            key: cache.key,
+            size: crate::ui::human_size(cache.size),
+            updated: crate::time_format::ago(cache.updated_at, now),
+        })
+        .collect();
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
     let page = ProjectCiPage {
         chrome: Chrome::new(visitor),
         tab: "settings",
         settings,
+        caches,
         block: VariablesBlock {
             variables,
             base: format!("/{}/-/settings/ci_cd", frame.project.full_path),
@@ -181,8 +203,21 @@ pub struct GeneralForm {
     #[serde(default)]
     ci_config_path: String,
     auto_cancel: Option<String>,
+    keep_latest_artifact: Option<String>,
     #[serde(default)]
     timeout_minutes: String,
+}
+
+/// `POST /{project}/-/settings/ci_cd/caches/clear`: "Clear runner caches".
+pub async fn clear_caches(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    state.core.clear_caches(&visitor.actor, &frame.project).await.map_err(|e| visitor.error(e))?;
+    see_other(&format!("/{}/-/settings/ci_cd#caches", frame.project.full_path))
 }
 
 /// `POST /{project}/-/settings/ci_cd`: the general pipeline settings.
@@ -201,6 +236,7 @@ pub async fn save_project_settings(
         config_path: form.ci_config_path,
         auto_cancel: form.auto_cancel.is_some(),
         timeout: minutes.saturating_mul(60),
+        keep_latest_artifact: form.keep_latest_artifact.is_some(),
     };
     match state.core.update_ci_settings(&visitor.actor, &frame.project, &settings).await {
         Ok(()) => see_other(&format!("/{}/-/settings/ci_cd", frame.project.full_path)),

@@ -316,14 +316,6 @@ pub struct BlobQuery {
     plain: String,
 }
 
-fn human_size(bytes: usize) -> String {
-    match bytes {
-        0..1024 => format!("{bytes} B"),
-        1024..1_048_576 => format!("{:.1} KiB", bytes as f64 / 1024.0),
-        _ => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
-    }
-}
-
 const IMAGE_TYPES: [(&str, &str); 6] = [
     ("png", "image/png"),
     ("jpg", "image/jpeg"),
@@ -382,7 +374,7 @@ pub async fn blob(
     let page = BlobPage {
         chrome: Chrome::new(&visitor),
         trail: path_crumbs(&project, &at.reference, &at.path),
-        size: human_size(blob.data.len()),
+        size: super::human_size(blob.data.len()),
         raw_href: format!("/{project}/-/raw/{reference}/{}", url_path(&at.path)),
         download_href: format!("/{project}/-/raw/{reference}/{}?inline=false", url_path(&at.path)),
         history_href: format!("/{project}/-/commits/{reference}/{}", url_path(&at.path)),
@@ -434,8 +426,8 @@ pub fn raw_response(path: &str, binary: bool, data: Vec<u8>, attachment: bool) -
     headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
     if attachment {
-        let name = path.rsplit('/').next().unwrap_or("file").replace(['"', '\\', '\r', '\n'], "_");
-        if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        let name = path.rsplit('/').next().unwrap_or("file");
+        if let Ok(value) = HeaderValue::from_str(&crate::blob_io::content_disposition(name)) {
             headers.insert(header::CONTENT_DISPOSITION, value);
         }
     }
@@ -572,8 +564,7 @@ pub async fn archive(
     let mut response = Response::new(crate::git_http::stream_output(child, Vec::new(), None, None));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
-    let name = file.replace(['"', '\\', '\r', '\n'], "_");
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+    if let Ok(value) = HeaderValue::from_str(&crate::blob_io::content_disposition(file)) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     Ok(response)

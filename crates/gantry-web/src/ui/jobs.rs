@@ -81,6 +81,10 @@ struct JobPage {
     log_html: String,
     live: bool,
     can_run: bool,
+    artifacts: Vec<super::artifacts::ArtifactLine>,
+    has_archive: bool,
+    /// Some artifact will expire (so "Keep" means something).
+    expiring: bool,
     error: Option<String>,
 }
 
@@ -108,6 +112,8 @@ async fn job_page(
     let (job, pipeline) = state.core.job(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
     let live = matches!(job.status.as_str(), "created" | "pending" | "running" | "scheduled");
     let log_html = if live { String::new() } else { rendered_log(state, visitor, &frame, &job).await? };
+    let artifacts =
+        state.core.job_artifacts(&visitor.actor, &frame.project, job.id).await.map_err(|e| visitor.error(e))?;
     let now = now_millis();
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
     let page = JobPage {
@@ -117,6 +123,9 @@ async fn job_page(
         pipeline,
         log_html,
         live,
+        has_archive: artifacts.iter().any(|a| a.file_type == "archive"),
+        expiring: artifacts.iter().any(|a| a.expire_at.is_some()),
+        artifacts: super::artifacts::artifact_lines(&artifacts),
         can_run: frame.role.is_some_and(|l| l >= ProjectAction::RunPipelines.required_level())
             && !frame.project.archived,
         error,

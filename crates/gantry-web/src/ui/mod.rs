@@ -2,6 +2,7 @@
 //! tokens, working without JavaScript.
 
 pub mod admin;
+pub mod artifacts;
 pub mod badges;
 pub mod ci_settings;
 pub mod code;
@@ -16,6 +17,7 @@ pub mod profile;
 pub mod projects;
 pub mod repository;
 pub mod sessions;
+pub mod test_reports;
 
 use askama::Template;
 use axum::http::StatusCode;
@@ -90,4 +92,15 @@ pub fn form_error(error: gantry_core::CoreError) -> (StatusCode, String) {
 /// Roles for role pickers.
 pub fn role_options() -> Vec<(i64, &'static str)> {
     gantry_types::AccessLevel::ALL.iter().map(|l| (l.as_i64(), l.label())).collect()
+}
+
+/// A size for people: `512 B`, `1.5 KiB`, `12.0 MiB`, `1.2 GiB`.
+pub fn human_size(bytes: impl TryInto<u64>) -> String {
+    let bytes = bytes.try_into().unwrap_or(0);
+    match bytes {
+        0..1024 => format!("{bytes} B"),
+        1024..1_048_576 => format!("{:.1} KiB", bytes as f64 / 1024.0),
+        1_048_576..1_073_741_824 => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
+        _ => format!("{:.1} GiB", bytes as f64 / 1_073_741_824.0),
+    }
 }

@@ -59,7 +59,7 @@ pub struct PipelineLine {
 }
 
 impl PipelineLine {
-    fn new(pipeline: PipelineRow, now: i64) -> PipelineLine {
+    pub(crate) fn new(pipeline: PipelineRow, now: i64) -> PipelineLine {
         PipelineLine {
             status: status_label(&pipeline.status),
             when: ago(pipeline.created_at, now),
@@ -157,6 +157,8 @@ struct PipelinePage {
     can_delete: bool,
     active: bool,
     has_failed: bool,
+    /// How many test cases the jobs reported (the Tests tab's count).
+    test_count: usize,
     error: Option<String>,
 }
 
@@ -200,8 +202,11 @@ async fn pipeline_page(
         }
     }
     let role = frame.role;
+    let tests =
+        state.core.pipeline_test_report(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
     let page = PipelinePage {
+        test_count: tests.counts.total,
         chrome: Chrome::new(visitor),
         tab: "pipelines",
         line: PipelineLine::new(pipeline, now),

@@ -2,6 +2,7 @@
 //! input, all over a real database (SQLite, or PostgreSQL with `GANTRY_TEST_DATABASE_URL`).
 
 mod api;
+mod artifacts;
 mod bad_input;
 mod ci;
 mod code;

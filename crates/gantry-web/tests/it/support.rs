@@ -38,6 +38,25 @@ pub struct TestResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A zip archive of `files` (`name/` for a folder).
+pub fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut writer = zip::ZipWriter::new(&mut out);
+    for (name, content) in files {
+        let options = zip::write::SimpleFileOptions::default();
+        if name.ends_with('/') {
+            writer.add_directory(*name, options).unwrap();
+        } else {
+            writer.start_file(*name, options).unwrap();
+            writer.write_all(content).unwrap();
+        }
+    }
+    writer.finish().unwrap();
+    out.into_inner()
 }
 
 impl TestResponse {
@@ -107,7 +126,7 @@ impl TestApp {
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024 * 1024).await.unwrap();
-        TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned(), bytes: bytes.to_vec() }
     }
 
     /// An API request with an optional token and JSON body.
@@ -127,6 +146,12 @@ impl TestApp {
             None => request.body(Body::empty()),
         };
         self.send(request.unwrap()).await
+    }
+
+    /// A runner's request with a job token and a raw body.
+    pub async fn job_request(&self, method: Method, path: &str, job_token: &str, body: Vec<u8>) -> TestResponse {
+        let request = Request::builder().method(method).uri(path).header("JOB-TOKEN", job_token);
+        self.send(request.body(Body::from(body)).unwrap()).await
     }
 
     /// A git smart-HTTP request with Basic credentials (the user's token as the password).

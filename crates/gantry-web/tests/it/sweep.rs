@@ -50,6 +50,7 @@ fn need(route: &RouteInfo) -> Need {
         (RouteScope::Api, _, "/api/v4/runners/{runner_id}") => RunnerManager,
         (RouteScope::Api, "GET", "/api/v4/projects/{id}/runners") => Role(Maintainer),
         (RouteScope::Api, "DELETE", "/api/v4/projects/{id}/pipelines/{pipeline_id}") => Role(Owner),
+        (RouteScope::Api, "DELETE", "/api/v4/projects/{id}/jobs/{job_id}/artifacts") => Role(Maintainer),
         (RouteScope::Api, "GET", p) if p.contains("/pipelines") || p.contains("/jobs") || p.contains("/ci/lint") => {
             Role(Reporter)
         }
@@ -159,7 +160,8 @@ struct Fixture {
     other_group: NamespaceRow,
     owner_token_id: i64,
     owner_key_id: i64,
-    /// A pipeline (with one pending job) and a project runner, for the CI routes.
+    /// A pipeline (with one pending job, or a successful one with artifacts) and a project
+    /// runner, for the CI routes.
     pipeline: Option<(i64, i64)>,
     runner_id: i64,
     /// The key of this fixture's instance variable (project and group ones are `SWEEP`).
@@ -168,7 +170,14 @@ struct Fixture {
 
 /// `with_code`: the project's repository gets a commit on `main` and a tag `v1` (only for the
 /// routes that need them: writing commits costs a few git processes).
-async fn fixture(app: &TestApp, people: &People, n: usize, with_code: bool, with_ci: bool) -> Fixture {
+async fn fixture(
+    app: &TestApp,
+    people: &People,
+    n: usize,
+    with_code: bool,
+    with_ci: bool,
+    with_artifacts: bool,
+) -> Fixture {
     let owner = Actor::User(people.owner.user.clone());
     let core = &app.core;
     let group = core
@@ -237,7 +246,24 @@ async fn fixture(app: &TestApp, people: &People, n: usize, with_code: bool, with
         paused: false,
         max_concurrent: 0,
     };
-    let (runner, _) = core.create_runner_as_operator(registration).await.unwrap();
+    let (runner, runner_token) = core.create_runner_as_operator(registration).await.unwrap();
+    if with_artifacts {
+        // The job runs on the project's runner, uploads an archive and succeeds.
+        let info = gantry_ci::protocol::RunnerInfo::default();
+        let wait = std::time::Duration::from_secs(5);
+        let payload = core.request_job(&runner_token, &info, "127.0.0.1", wait).await.unwrap().unwrap();
+        let job = core.authenticate_job_token(&payload.token).await.unwrap();
+        let zip = crate::support::zip_of(&[("docs/readme.txt", b"read me")]);
+        let blob = core.blobs().put_bytes(&zip).await.unwrap();
+        core.record_artifact(&job, &Default::default(), blob).await.unwrap();
+        let update = gantry_ci::protocol::JobUpdate {
+            token: payload.token.clone(),
+            state: "success".into(),
+            failure_reason: None,
+            exit_code: Some(0),
+        };
+        core.update_job_from_runner(job.id, &update).await.unwrap();
+    }
     let admin = Actor::User(people.admin.user.clone());
     let variable = |key: &str| gantry_core::ci::variables::VariableInput {
         key: key.to_owned(),
@@ -305,6 +331,11 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{pipeline_id}", &f.pipeline.map_or(0, |p| p.0).to_string())
         .replace("{job_id}", &f.pipeline.map_or(0, |p| p.1).to_string())
         .replace("{runner_id}", &f.runner_id.to_string())
+        .replace("{ref_name}/download", "main/download?job=job")
+        .replace("browse/{*path}", "browse/docs")
+        .replace("{*path}", "docs/readme.txt")
+        .replace("{*artifact_path}", "docs/readme.txt")
+        .replace("artifacts/{action}", "artifacts/keep")
         .replace("{action}", "cancel")
         .replace("ci/variables/{key}", &format!("ci/variables/{}", f.instance_key))
         .replace("{key}", "SWEEP");
@@ -504,8 +535,10 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
             ]
             .iter()
             .any(|p| route.path.contains(p));
-            let with_ci = ["/pipeline", "/jobs/{job_id}", "/ci/lint"].iter().any(|p| route.path.contains(p));
-            let f = fixture(&app, &people, n, with_code && !with_ci, with_ci).await;
+            let with_ci =
+                ["/pipeline", "/jobs/{job_id}", "/jobs/artifacts", "/ci/lint"].iter().any(|p| route.path.contains(p));
+            let with_artifacts = ["/artifacts", "/test_report"].iter().any(|p| route.path.contains(p));
+            let f = fixture(&app, &people, n, with_code && !with_ci, with_ci, with_artifacts).await;
             if route.path.ends_with("/stream")
                 && let Some((pipeline, _)) = f.pipeline
             {

@@ -1,0 +1,228 @@
+//! Reports read from a job's artifacts when they are uploaded: JUnit test results (shown in a
+//! pipeline's Tests tab and `/test_report`, failures compared with the target branch's latest
+//! finished pipeline) and dotenv variables (handed to the jobs that depend on the job).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use gantry_blob::Digest;
+use gantry_ci::reports::junit::{CaseStatus, TestSuite};
+use gantry_ci::reports::{dotenv, junit};
+use gantry_db::Conn;
+use gantry_db::ci::{artifacts, jobs, pipelines};
+use serde::{Deserialize, Serialize};
+
+use super::JobRow;
+use super::process::latest;
+use crate::policy::{ProjectAction, authorize_project};
+use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
+
+/// The most a single report file may hold once unpacked.
+const MAX_REPORT_FILE: u64 = 30 << 20;
+
+/// A job's JUnit results as stored: the suites read, and the files that could not be.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StoredTestReport {
+    pub suites: Vec<TestSuite>,
+    #[serde(default)]
+    pub errors: Vec<String>,
+}
+
+/// The counts of a set of test cases.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct TestCounts {
+    pub total: usize,
+    pub success: usize,
+    pub failed: usize,
+    pub error: usize,
+    pub skipped: usize,
+    /// Seconds.
+    pub time: f64,
+}
+
+impl TestCounts {
+    fn add(&mut self, suite: &TestSuite) {
+        for case in &suite.cases {
+            self.total += 1;
+            match case.status {
+                CaseStatus::Success => self.success += 1,
+                CaseStatus::Failed => self.failed += 1,
+                CaseStatus::Error => self.error += 1,
+                CaseStatus::Skipped => self.skipped += 1,
+            }
+        }
+        self.time += suite.total_time;
+    }
+}
+
+/// The test results of one job of a pipeline (GitLab shows one suite per job).
+#[derive(Debug, Clone)]
+pub struct JobTestReport {
+    pub job_id: i64,
+    pub job_name: String,
+    pub counts: TestCounts,
+    pub suites: Vec<TestSuite>,
+    pub errors: Vec<String>,
+}
+
+/// A pipeline's test results.
+#[derive(Debug, Clone, Default)]
+pub struct PipelineTestReport {
+    pub counts: TestCounts,
+    pub jobs: Vec<JobTestReport>,
+    /// The pipeline the failures are compared with (its id and number), if there is one.
+    pub compared_with: Option<(i64, i64)>,
+    /// Cases failing here that did not fail there: `(job name, classname, name)`.
+    pub new_failures: BTreeSet<(String, String, String)>,
+    /// Cases that failed there and pass here.
+    pub fixed: Vec<(String, String, String)>,
+}
+
+impl PipelineTestReport {
+    pub fn is_new_failure(&self, job: &str, classname: &str, name: &str) -> bool {
+        self.new_failures.contains(&(job.to_owned(), classname.to_owned(), name.to_owned()))
+    }
+}
+
+fn failing(status: CaseStatus) -> bool {
+    matches!(status, CaseStatus::Failed | CaseStatus::Error)
+}
+
+/// The cases of a report as `(job name, classname, name) → status`.
+fn case_statuses(report: &PipelineTestReport) -> BTreeMap<(String, String, String), CaseStatus> {
+    let mut statuses = BTreeMap::new();
+    for job in &report.jobs {
+        for case in job.suites.iter().flat_map(|suite| &suite.cases) {
+            statuses.insert((job.job_name.clone(), case.classname.clone(), case.name.clone()), case.status);
+        }
+    }
+    statuses
+}
+
+impl Core {
+    async fn report_files(&self, digest: &Digest) -> CoreResult<Vec<(String, Vec<u8>)>> {
+        self.read_blob_blocking(digest, |file| super::artifacts::archive_files(file, MAX_REPORT_FILE)).await
+    }
+
+    /// Reads the JUnit files of an uploaded report; a file that cannot be read is recorded as
+    /// an error of the report (as GitLab shows it), not refused.
+    pub(crate) async fn read_junit_report(&self, job: &JobRow, digest: &Digest) -> CoreResult<()> {
+        let mut report = StoredTestReport::default();
+        for (name, content) in self.report_files(digest).await? {
+            match junit::parse(&content) {
+                Ok(suites) => report.suites.extend(suites),
+                Err(error) => report.errors.push(format!("{name}: {error}")),
+            }
+        }
+        let json = serde_json::to_string(&report).map_err(|error| CoreError::Internal(Box::new(error)))?;
+        let mut conn = self.db.conn().await?;
+        Ok(artifacts::put_test_report(&mut conn, job.id, &json).await?)
+    }
+
+    /// Reads the dotenv files of an uploaded report into the job's variables; an invalid file
+    /// refuses the upload (and so fails the job), as GitLab does.
+    pub(crate) async fn read_dotenv_report(&self, job: &JobRow, digest: &Digest) -> CoreResult<()> {
+        let mut variables: Vec<(String, String)> = Vec::new();
+        for (name, content) in self.report_files(digest).await? {
+            let parsed = dotenv::parse(&content)
+                .map_err(|error| CoreError::invalid("dotenv", format!("report {name}: {error}")))?;
+            for (key, value) in parsed {
+                variables.retain(|(known, _)| *known != key);
+                variables.push((key, value));
+            }
+        }
+        if variables.len() > dotenv::MAX_VARIABLES {
+            return Err(CoreError::invalid(
+                "dotenv",
+                format!("reports may set at most {} variables", dotenv::MAX_VARIABLES),
+            ));
+        }
+        let sealed: Vec<(String, String)> = variables
+            .into_iter()
+            .map(|(key, value)| {
+                let sealed = self.secrets.seal(&dotenv_context(job.id, &key), &value);
+                (key, sealed)
+            })
+            .collect();
+        let mut conn = self.db.conn().await?;
+        Ok(artifacts::put_dotenv(&mut conn, job.id, &sealed).await?)
+    }
+
+    /// The dotenv variables of the jobs `from` (in their order; a later job's value wins).
+    pub(crate) async fn dotenv_variables(&self, conn: &mut Conn, from: &[i64]) -> CoreResult<Vec<(String, String)>> {
+        let mut variables = Vec::new();
+        for &job in from {
+            for (key, sealed) in artifacts::dotenv(conn, job).await? {
+                let value = self
+                    .secrets
+                    .open(&dotenv_context(job, &key), &sealed)
+                    .map_err(|error| CoreError::Internal(Box::new(error)))?;
+                variables.push((key, value));
+            }
+        }
+        Ok(variables)
+    }
+
+    /// A pipeline's test results, compared with the latest finished pipeline of the project's
+    /// default branch (the one before it, when this pipeline is on that branch).
+    pub async fn pipeline_test_report(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        pipeline_id: i64,
+    ) -> CoreResult<PipelineTestReport> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
+        let pipeline = self.project_pipeline(&mut conn, project, pipeline_id).await?;
+        let mut report = test_report_of(&mut conn, pipeline.id).await?;
+        let base =
+            pipelines::finished_pipeline_before(&mut conn, project.id, &project.default_branch, pipeline.id).await?;
+        if let Some(base) = base {
+            let before = case_statuses(&test_report_of(&mut conn, base.id).await?);
+            for (key, status) in case_statuses(&report) {
+                let was_failing = before.get(&key).copied().is_some_and(failing);
+                if failing(status) && !was_failing {
+                    report.new_failures.insert(key);
+                } else if was_failing && status == CaseStatus::Success {
+                    report.fixed.push(key);
+                }
+            }
+            report.compared_with = Some((base.id, base.iid));
+        }
+        Ok(report)
+    }
+}
+
+/// The test results of a pipeline's jobs (their latest attempts), without comparison.
+async fn test_report_of(conn: &mut Conn, pipeline: i64) -> CoreResult<PipelineTestReport> {
+    let stored = artifacts::pipeline_test_reports(conn, pipeline).await?;
+    let all_jobs = jobs::pipeline_jobs(conn, pipeline).await?;
+    let latest_ids: BTreeSet<i64> = latest(&all_jobs).iter().map(|job| job.id).collect();
+    let mut report = PipelineTestReport::default();
+    for (job_id, json) in stored {
+        let Some(job) = all_jobs.iter().find(|job| job.id == job_id && latest_ids.contains(&job.id)) else {
+            continue;
+        };
+        let stored: StoredTestReport = serde_json::from_str(&json).unwrap_or_else(|error| StoredTestReport {
+            suites: Vec::new(),
+            errors: vec![format!("the stored report cannot be read: {error}")],
+        });
+        let mut counts = TestCounts::default();
+        for suite in &stored.suites {
+            counts.add(suite);
+            report.counts.add(suite);
+        }
+        report.jobs.push(JobTestReport {
+            job_id,
+            job_name: job.name.clone(),
+            counts,
+            suites: stored.suites,
+            errors: stored.errors,
+        });
+    }
+    report.jobs.sort_by(|a, b| a.job_name.cmp(&b.job_name));
+    Ok(report)
+}
+
+fn dotenv_context(job: i64, key: &str) -> String {
+    format!("ci_dotenv:{job}:{key}")
+}
