@@ -264,7 +264,7 @@ fn the_code_browser_shows_a_real_repository_in_chromium() {
 }
 
 /// A CI file whose first job writes its log slowly, with colours and a section, and a second
-/// stage whose job needs it.
+/// stage whose job needs it and reports JUnit results (one failing test) and an archive.
 const LIVE_CI: &str = r#"stages: [build, test]
 counting:
   stage: build
@@ -274,7 +274,13 @@ counting:
 checking:
   stage: test
   needs: [counting]
-  script: echo checked
+  script:
+    - echo checked
+    - printf '<testsuite name="unit"><testcase classname="calc" name="adds" time="0.2"/><testcase classname="calc" name="divides" time="0.1"><failure message="off by one">expected 2, got 3</failure></testcase></testsuite>' > report.xml
+  artifacts:
+    paths: [report.xml]
+    reports:
+      junit: report.xml
 "#;
 
 #[test]
@@ -350,5 +356,22 @@ fn a_job_log_streams_live_and_the_pipeline_graph_shows_needs_in_chromium() {
         let badge = reqwest::get(format!("{base}/{path}/-/badges/main/pipeline.svg")).await.unwrap();
         assert_eq!(badge.headers()["content-type"], "image/svg+xml; charset=utf-8");
         assert!(badge.text().await.unwrap().contains(">passed</text>"));
+
+        // The Tests tab: counts, the failing test with its output; the job's artifacts browsed.
+        client.goto(&format!("{base}/{path}/-/pipelines/{id}")).await.unwrap();
+        let tab = client.find(Locator::Id("tests-tab")).await.unwrap();
+        assert!(tab.text().await.unwrap().contains('2'), "the tab counts the tests");
+        tab.click().await.unwrap();
+        let summary = client.find(Locator::Id("test-summary")).await.unwrap().text().await.unwrap();
+        assert!(summary.contains("2 tests") && summary.contains("1 failures"), "{summary}");
+        let suite = client.find(Locator::Css(".test-suite")).await.unwrap().text().await.unwrap();
+        assert!(suite.contains("divides") && suite.contains("expected 2, got 3"), "{suite}");
+        save_screenshot(&client, "pipeline-tests.png").await;
+        let checking = client.find(Locator::Css(".test-suite h3 a")).await.unwrap();
+        checking.click().await.unwrap();
+        client.find(Locator::LinkText("Browse")).await.unwrap().click().await.unwrap();
+        let files = client.find(Locator::Id("artifact-files")).await.unwrap().text().await.unwrap();
+        assert!(files.contains("report.xml"), "{files}");
+        save_screenshot(&client, "job-artifacts.png").await;
     });
 }

@@ -1,6 +1,8 @@
 //! Pipelines end to end: a real `git push` of a repository with a `.gitlab-ci.yml` runs on the
 //! built-in runner (shell executor) or on a separate `gantry runner` process; the API shows
-//! pipelines, jobs and logs; cancel, retry and play work; secrets stay masked.
+//! pipelines, jobs and logs; artifacts, dotenv variables and caches pass between jobs and
+//! pipelines; JUnit reports make the Tests report; cancel, retry and play work; secrets stay
+//! masked.
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +11,8 @@ use serde_json::{Value, json};
 use crate::git_http::{git_ok, url};
 use crate::server::Server;
 
-/// A pipeline with stages, needs, rules, a matrix, variables and a manual job.
+/// A pipeline with stages, needs, rules, a matrix, variables, artifacts (an archive and a
+/// dotenv report) passed from build to test, a cache, JUnit reports and a manual job.
 pub const MULTI_STAGE_CI: &str = r#"
 stages: [build, test, deploy]
 variables:
@@ -20,6 +23,17 @@ build:
     - echo "building $CI_COMMIT_REF_NAME at $CI_COMMIT_SHORT_SHA"
     - mkdir -p out && echo "$GREETING from build" > out/result.txt
     - echo "token is $CI_JOB_TOKEN"
+    - echo "BUILD_VERSION=1.0-$CI_COMMIT_REF_NAME" > build.env
+    - mkdir -p .deps
+    - if [ -f .deps/fetched ]; then echo "cache hit"; else echo "cache miss"; echo fetched > .deps/fetched; fi
+  artifacts:
+    paths: [out/]
+    expire_in: 1 week
+    reports:
+      dotenv: build.env
+  cache:
+    key: deps
+    paths: [.deps/]
 lint:
   stage: build
   script: echo "lint on $CI_PROJECT_PATH"
@@ -34,6 +48,12 @@ test:
   script:
     - echo "testing $FLAVOUR in $CI_PROJECT_DIR"
     - test -f README.md
+    - cat out/result.txt
+    - echo "version $BUILD_VERSION"
+    - printf '<testsuite name="%s"><testcase classname="app" name="works-%s" time="0.01"/><testcase classname="app" name="later-%s"><skipped/></testcase></testsuite>' "$FLAVOUR" "$FLAVOUR" "$FLAVOUR" > report.xml
+  artifacts:
+    reports:
+      junit: report.xml
 never:
   stage: test
   script: exit 1
@@ -107,6 +127,40 @@ fn finished(status: &Value) -> bool {
     matches!(status.as_str(), Some("success" | "failed" | "canceled" | "skipped" | "manual"))
 }
 
+/// What [`MULTI_STAGE_CI`]'s build hands its test jobs: the archive, the dotenv variables; and
+/// the JUnit results of the matrix.
+fn check_artifacts_and_reports(server: &Server, token: &str, path: &str, pipeline: i64, all: &[Value]) {
+    let build = job_named(all, "build");
+    assert_eq!(build["artifacts_file"]["filename"], "artifacts.zip", "{build}");
+    let test = trace(server, token, path, job_named(all, "test: [fancy]")["id"].as_i64().unwrap());
+    assert!(test.contains("hello from build"), "the build's archive reached the test job: {test}");
+    assert!(test.contains("version 1.0-main"), "the build's dotenv reached the test job: {test}");
+    assert!(test.contains("Downloading artifacts for build"), "{test}");
+    let report: Value = server
+        .get(&format!("/api/v4/projects/{}/pipelines/{pipeline}/test_report", encoded(path)), token)
+        .json()
+        .unwrap();
+    assert_eq!(report["total_count"], 4, "{report}");
+    assert_eq!(report["success_count"], 2, "{report}");
+    assert_eq!(report["skipped_count"], 2, "{report}");
+    let files =
+        server.get(&format!("/api/v4/projects/{}/jobs/{}/artifacts/out/result.txt", encoded(path), build["id"]), token);
+    assert_eq!(files.text().unwrap(), "hello from build\n");
+}
+
+/// Retries the build job of `pipeline`: the new attempt finds the cache the first one saved.
+fn check_cache_on_retry(server: &Server, token: &str, path: &str, pipeline: i64, all: &[Value]) {
+    let first = job_named(all, "build")["id"].as_i64().unwrap();
+    assert!(trace(server, token, path, first).contains("cache miss"));
+    let retried =
+        server.post_json(&format!("/api/v4/projects/{}/jobs/{first}/retry", encoded(path)), token, &json!({}));
+    assert_eq!(retried.status(), 201);
+    let second = retried.json::<Value>().unwrap()["id"].as_i64().unwrap();
+    wait_for_job(server, token, path, pipeline, |all| all.iter().any(|j| j["id"] == second && finished(&j["status"])));
+    let log = trace(server, token, path, second);
+    assert!(log.contains("cache hit") && log.contains("Successfully extracted cache"), "{log}");
+}
+
 #[test]
 fn a_push_runs_a_multi_stage_pipeline_on_the_builtin_runner() {
     let server = Server::start();
@@ -132,6 +186,7 @@ fn a_push_runs_a_multi_stage_pipeline_on_the_builtin_runner() {
     assert!(!log.contains("gjob-"), "{log}");
     let plain = trace(&server, &token, &path, job_named(&all, "test: [plain]")["id"].as_i64().unwrap());
     assert!(plain.contains("testing plain in /"), "{plain}");
+    check_artifacts_and_reports(&server, &token, &path, id, &all);
 
     // Play the manual job: it runs and the pipeline passes with it.
     let deploy = job_named(&all, "deploy")["id"].as_i64().unwrap();
@@ -144,6 +199,7 @@ fn a_push_runs_a_multi_stage_pipeline_on_the_builtin_runner() {
     });
     let log = trace(&server, &token, &path, deploy);
     assert!(log.contains("deployed"), "{log}");
+    check_cache_on_retry(&server, &token, &path, id, &all);
 }
 
 #[test]
@@ -267,6 +323,8 @@ fn the_same_pipeline_runs_on_a_separate_gantry_runner_with_tags() {
     assert_eq!(build["status"], "success");
     let log = trace(&server, &token, &path, build["id"].as_i64().unwrap());
     assert!(log.contains("token is [MASKED]"), "{log}");
+    assert!(log.contains("cache hit"), "the first pipeline's build saved the cache: {log}");
+    check_artifacts_and_reports(&server, &token, &path, pipeline["id"].as_i64().unwrap(), &all);
     let runners: Value = server.get("/api/v4/runners/all", &token).json().unwrap();
     let listed = &runners.as_array().unwrap()[0];
     assert_eq!(listed["tag_list"], json!(["linux", "remote"]));
@@ -505,6 +563,8 @@ fn the_same_pipeline_runs_with_the_docker_executor_and_a_service() {
     assert!(service.contains("hello-from-service"), "{service}");
     let build = trace(&server, &token, &path, job_named(&all, "build")["id"].as_i64().unwrap());
     assert!(build.contains("token is [MASKED]"), "{build}");
+    check_artifacts_and_reports(&server, &token, &path, id, &all);
+    check_cache_on_retry(&server, &token, &path, id, &all);
     // Nothing of the jobs is left behind in Docker.
     let project: Value = server.get(&format!("/api/v4/projects/{}", encoded(&path)), &token).json().unwrap();
     let label = format!("label=io.gantry.project={}", project["id"]);
