@@ -42,6 +42,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_ci_artifacts.sql"),
         postgres: include_str!("../migrations/postgres/0006_ci_artifacts.sql"),
     },
+    Migration {
+        version: 7,
+        sqlite: include_str!("../migrations/sqlite/0007_ci_schedules_triggers.sql"),
+        postgres: include_str!("../migrations/postgres/0007_ci_schedules_triggers.sql"),
+    },
 ];
 
 impl Db {

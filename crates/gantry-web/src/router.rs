@@ -9,7 +9,7 @@ use axum::routing::{MethodFilter, on};
 
 use crate::api::{
     artifacts, files, groups, keys, members, openapi, pipelines, projects, repository, runner_protocol, runners,
-    tokens, users, variables,
+    schedules, tokens, users, variables,
 };
 use crate::ui;
 use crate::{AppState, assets, git_http, health, metrics};
@@ -271,6 +271,70 @@ fn top_level() -> Table {
         .get("/api/v4/projects/{id}/ci/lint", "Check the project's CI file at a ref (ref)", pipelines::lint_project)
         .post("/api/v4/projects/{id}/ci/lint", "Check a CI configuration (content, ref)", pipelines::lint_content)
         .get("/api/v4/projects/{id}/runners", "Runners that may run the project's jobs", runners::project_runners)
+        .get("/api/v4/projects/{id}/pipeline_schedules", "List pipeline schedules (scope)", schedules::list)
+        .post(
+            "/api/v4/projects/{id}/pipeline_schedules",
+            "Create a pipeline schedule (description, ref, cron, cron_timezone, active)",
+            schedules::create,
+        )
+        .get("/api/v4/projects/{id}/pipeline_schedules/{schedule_id}", "Get a pipeline schedule", schedules::get)
+        .put("/api/v4/projects/{id}/pipeline_schedules/{schedule_id}", "Change a pipeline schedule", schedules::update)
+        .delete(
+            "/api/v4/projects/{id}/pipeline_schedules/{schedule_id}",
+            "Delete a pipeline schedule",
+            schedules::delete,
+        )
+        .post(
+            "/api/v4/projects/{id}/pipeline_schedules/{schedule_id}/take_ownership",
+            "Become a pipeline schedule's owner",
+            schedules::take_ownership,
+        )
+        .post(
+            "/api/v4/projects/{id}/pipeline_schedules/{schedule_id}/play",
+            "Run a pipeline schedule now",
+            schedules::play,
+        )
+        .get(
+            "/api/v4/projects/{id}/pipeline_schedules/{schedule_id}/pipelines",
+            "The pipelines a schedule started",
+            schedules::pipelines,
+        )
+        .post(
+            "/api/v4/projects/{id}/pipeline_schedules/{schedule_id}/variables",
+            "Add a pipeline schedule variable (key, value, variable_type)",
+            schedules::create_variable,
+        )
+        .put(
+            "/api/v4/projects/{id}/pipeline_schedules/{schedule_id}/variables/{key}",
+            "Change a pipeline schedule variable",
+            schedules::update_variable,
+        )
+        .delete(
+            "/api/v4/projects/{id}/pipeline_schedules/{schedule_id}/variables/{key}",
+            "Delete a pipeline schedule variable",
+            schedules::delete_variable,
+        )
+        .get("/api/v4/projects/{id}/triggers", "List pipeline trigger tokens", schedules::list_triggers)
+        .post(
+            "/api/v4/projects/{id}/triggers",
+            "Create a pipeline trigger token (description)",
+            schedules::create_trigger,
+        )
+        .put(
+            "/api/v4/projects/{id}/triggers/{trigger_id}",
+            "Change a trigger token's description",
+            schedules::update_trigger,
+        )
+        .delete(
+            "/api/v4/projects/{id}/triggers/{trigger_id}",
+            "Delete a pipeline trigger token",
+            schedules::delete_trigger,
+        )
+        .post(
+            "/api/v4/projects/{id}/trigger/pipeline",
+            "Run a pipeline with a trigger token (token, ref, variables[KEY]; no user credentials)",
+            schedules::trigger_pipeline,
+        )
         .get("/api/v4/projects/{id}/variables", "List the project's CI/CD variables", variables::list_project)
         .post("/api/v4/projects/{id}/variables", "Create a project CI/CD variable", variables::create_project)
         .get("/api/v4/projects/{id}/variables/{key}", "Get a project CI/CD variable", variables::get_project)
@@ -432,6 +496,16 @@ fn project_pages() -> Table {
             ui::pipelines::change_pipeline,
         )
         .post("/pipelines/{pipeline_id}/delete", "Delete a pipeline", ui::pipelines::delete_pipeline)
+        .get("/pipeline_schedules", "Pipeline schedules", ui::schedules::schedules)
+        .post("/pipeline_schedules", "Create a pipeline schedule", ui::schedules::create_schedule)
+        .get("/pipeline_schedules/new", "New pipeline schedule form", ui::schedules::new_schedule_form)
+        .get("/pipeline_schedules/{schedule_id}/edit", "Edit a pipeline schedule", ui::schedules::edit_schedule_form)
+        .post("/pipeline_schedules/{schedule_id}/edit", "Save a pipeline schedule", ui::schedules::update_schedule)
+        .post(
+            "/pipeline_schedules/{schedule_id}/{action}",
+            "Run now, take ownership of or delete a schedule (action: play, take_ownership, delete)",
+            ui::schedules::change_schedule,
+        )
         .get("/jobs", "Jobs (status)", ui::jobs::jobs)
         .get("/jobs/{job_id}", "A job and its log", ui::jobs::job)
         .get("/jobs/{job_id}/raw", "A job's log as text", ui::jobs::job_raw)
@@ -468,6 +542,8 @@ fn project_pages() -> Table {
         .post("/settings/ci_cd/variables/delete", "Delete a project variable", ui::ci_settings::delete_project_variable)
         .post("/settings/ci_cd/runners", "Create a project runner", ui::ci_settings::create_project_runner)
         .post("/settings/ci_cd/caches/clear", "Clear runner caches", ui::ci_settings::clear_caches)
+        .post("/settings/ci_cd/triggers", "Create a pipeline trigger token", ui::ci_settings::create_trigger)
+        .post("/settings/ci_cd/triggers/delete", "Revoke a pipeline trigger token", ui::ci_settings::delete_trigger)
         .post("/settings/repository/protected_branches", "Protect a branch or pattern", ui::repository::protect_branch)
         .post(
             "/settings/repository/protected_branches/update",

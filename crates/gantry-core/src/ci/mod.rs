@@ -22,6 +22,7 @@ pub mod process;
 pub mod queue;
 pub mod reports;
 pub mod runners;
+pub mod schedules;
 pub mod settings;
 pub mod variables;
 pub mod watchdog;
@@ -36,6 +37,7 @@ pub use gantry_db::ci::artifacts::ArtifactRow;
 pub use gantry_db::ci::jobs::JobRow;
 pub use gantry_db::ci::pipelines::{CiSettings, PipelineFilter, PipelineRow};
 pub use gantry_db::ci::runners::RunnerRow;
+pub use gantry_db::ci::schedules::{ScheduleRow, TriggerRow};
 
 /// The prefix of job tokens (`CI_JOB_TOKEN`), so credentials checks can tell them apart.
 pub const JOB_TOKEN_PREFIX: &str = "gjob-";

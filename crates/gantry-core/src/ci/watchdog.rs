@@ -1,7 +1,7 @@
-//! CI's background work: pipelines for pushes (a domain event), delayed jobs coming due, jobs
-//! whose runner went silent (failed as a runner system failure, retried when configured) and
-//! jobs past their timeout; every few minutes, expired artifacts and unused blobs. All state is
-//! in the database, so a restarted server carries on.
+//! CI's background work: pipelines for pushes (a domain event) and due schedules, delayed jobs
+//! coming due, jobs whose runner went silent (failed as a runner system failure, retried when
+//! configured) and jobs past their timeout; every few minutes, expired artifacts and unused
+//! blobs. All state is in the database, so a restarted server carries on.
 
 use std::time::Duration;
 
@@ -96,6 +96,7 @@ impl Core {
             }
         }
         drop(conn);
+        self.run_due_schedules().await?;
         for pipeline in touched {
             self.process_pipeline(pipeline).await?;
         }

@@ -4,5 +4,6 @@ pub mod artifacts;
 pub mod jobs;
 pub mod pipelines;
 pub mod runners;
+pub mod schedules;
 pub mod traces;
 pub mod variables;

@@ -40,7 +40,11 @@ pub struct UserBasic {
     pub web_url: String,
 }
 
-fn user_basic(id: Option<gantry_types::UserId>, username: Option<&str>, config: &WebConfig) -> Option<UserBasic> {
+pub(crate) fn user_basic(
+    id: Option<gantry_types::UserId>,
+    username: Option<&str>,
+    config: &WebConfig,
+) -> Option<UserBasic> {
     let (id, username) = (id?, username?);
     Some(UserBasic {
         id: id.0,

@@ -13,6 +13,7 @@ pub mod projects;
 pub mod repository;
 pub mod runner_protocol;
 pub mod runners;
+pub mod schedules;
 pub mod tokens;
 pub mod types;
 pub mod users;

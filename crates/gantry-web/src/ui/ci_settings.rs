@@ -126,9 +126,25 @@ struct ProjectCiPage {
     caches: Vec<CacheLine>,
     block: VariablesBlock,
     runners: Vec<RunnerLine>,
-    new_token: Option<String>,
+    triggers: Vec<TriggerLine>,
+    new_secret: Option<NewSecret>,
     server_url: String,
     error: Option<String>,
+}
+
+/// A token shown once, just after it was made.
+pub enum NewSecret {
+    Runner(String),
+    Trigger(String),
+}
+
+/// One trigger token, for the settings page.
+pub struct TriggerLine {
+    id: i64,
+    description: String,
+    token_start: String,
+    owner: String,
+    last_used: String,
 }
 
 /// One saved cache, for the settings page.
@@ -143,7 +159,7 @@ async fn project_page(
     visitor: &PageActor,
     target: ProjectTarget,
     form: VariableForm,
-    new_token: Option<String>,
+    new_secret: Option<NewSecret>,
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
     let frame = ProjectFrame::load(state, visitor, target).await?;
@@ -168,8 +184,23 @@ async fn project_page(
             updated: crate::time_format::ago(cache.updated_at, now),
         })
         .collect();
+    let triggers = state
+        .core
+        .list_triggers(actor, &frame.project)
+        .await
+        .map_err(|e| visitor.error(e))?
+        .into_iter()
+        .map(|trigger| TriggerLine {
+            id: trigger.id,
+            description: trigger.description,
+            token_start: trigger.token_start,
+            owner: trigger.owner_username.unwrap_or_default(),
+            last_used: trigger.last_used_at.map_or_else(|| "never".to_owned(), |at| crate::time_format::ago(at, now)),
+        })
+        .collect();
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
     let page = ProjectCiPage {
+        triggers,
         chrome: Chrome::new(visitor),
         tab: "settings",
         settings,
@@ -181,7 +212,7 @@ async fn project_page(
             with_scopes: true,
         },
         runners: runner_lines(runners),
-        new_token,
+        new_secret,
         server_url: state.config.external_url.clone(),
         error,
         frame,
@@ -312,12 +343,57 @@ pub async fn create_project_runner(
         max_concurrent: 0,
     };
     match state.core.register_runner(&visitor.actor, registration).await {
-        Ok((_, token)) => project_page(&state, &visitor, target, VariableForm::default(), Some(token), None).await,
+        Ok((_, token)) => {
+            project_page(&state, &visitor, target, VariableForm::default(), Some(NewSecret::Runner(token)), None).await
+        }
         Err(error @ CoreError::Invalid { .. }) => {
             project_page(&state, &visitor, target, VariableForm::default(), None, Some(form_error(error))).await
         }
         Err(error) => Err(visitor.error(error)),
     }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewTriggerForm {
+    #[serde(default)]
+    description: String,
+}
+
+/// `POST /{project}/-/settings/ci_cd/triggers`: creates a trigger token and shows it once.
+pub async fn create_trigger(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(form): CsrfForm<NewTriggerForm>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    match state.core.create_trigger(&visitor.actor, &frame.project, &form.description).await {
+        Ok((_, token)) => {
+            project_page(&state, &visitor, target, VariableForm::default(), Some(NewSecret::Trigger(token)), None).await
+        }
+        Err(error @ CoreError::Invalid { .. }) => {
+            project_page(&state, &visitor, target, VariableForm::default(), None, Some(form_error(error))).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeleteTriggerForm {
+    trigger_id: String,
+}
+
+/// `POST /{project}/-/settings/ci_cd/triggers/delete`
+pub async fn delete_trigger(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(form): CsrfForm<DeleteTriggerForm>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let id = super::pipelines::id_of(&form.trigger_id, "trigger").map_err(|e| visitor.error(e))?;
+    state.core.delete_trigger(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
+    see_other(&format!("/{}/-/settings/ci_cd#triggers", frame.project.full_path))
 }
 
 // ----- group -----

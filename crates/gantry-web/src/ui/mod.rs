@@ -16,6 +16,7 @@ pub mod pipelines;
 pub mod profile;
 pub mod projects;
 pub mod repository;
+pub mod schedules;
 pub mod sessions;
 pub mod test_reports;
 

@@ -8,6 +8,7 @@ mod ci;
 mod code;
 mod keys;
 mod repository;
+mod schedules;
 mod support;
 mod sweep;
 mod ui;

@@ -33,6 +33,12 @@ enum Need {
     RunnerManager,
     /// The runner protocol: user credentials count for nothing (401 or 403 for everyone).
     RunnerToken,
+    /// A trigger token instead of credentials: a wrong one is "not found" for everyone.
+    TriggerToken,
+    /// Changing the fixture's pipeline schedule: its owner (the fixture's owner) or an
+    /// administrator; other Developers are refused, those who cannot see it are told it does
+    /// not exist.
+    ScheduleOwner,
 }
 
 fn need(route: &RouteInfo) -> Need {
@@ -42,6 +48,19 @@ fn need(route: &RouteInfo) -> Need {
     match (route.scope, m, route.path) {
         (RouteScope::Public, _, _) => Anyone,
         (RouteScope::Runner, _, _) => RunnerToken,
+        (RouteScope::Api, "POST", "/api/v4/projects/{id}/trigger/pipeline") => TriggerToken,
+        (RouteScope::Api, _, p) if p.starts_with("/api/v4/projects/{id}/triggers") => Role(Maintainer),
+        (RouteScope::Api, "PUT", "/api/v4/projects/{id}/pipeline_schedules/{schedule_id}") => ScheduleOwner,
+        (RouteScope::Api, _, p)
+            if p.starts_with("/api/v4/projects/{id}/pipeline_schedules/{schedule_id}/variables") =>
+        {
+            ScheduleOwner
+        }
+        (RouteScope::Api, "DELETE", "/api/v4/projects/{id}/pipeline_schedules/{schedule_id}") => Role(Maintainer),
+        (RouteScope::Api, "POST", p) if p.ends_with("/take_ownership") => Role(Maintainer),
+        (RouteScope::Api, _, p) if p.contains("/pipeline_schedules") => Role(Developer),
+        (RouteScope::ProjectPage, "POST", "/pipeline_schedules/{schedule_id}/edit") => ScheduleOwner,
+        (RouteScope::ProjectPage, _, p) if p.starts_with("/pipeline_schedules") => Role(Developer),
         (RouteScope::Api, _, p) if p.starts_with("/api/v4/admin/ci/variables") => Admin,
         (RouteScope::Api, _, p) if p.contains("/variables") && !p.contains("/pipelines/") => Role(Maintainer),
         (RouteScope::Api, "POST", "/api/v4/user/runners") => SignedInRole(Maintainer),
@@ -164,6 +183,9 @@ struct Fixture {
     /// runner, for the CI routes.
     pipeline: Option<(i64, i64)>,
     runner_id: i64,
+    /// A pipeline schedule (variable `SWEEP`) and a trigger token of the owner's.
+    schedule_id: i64,
+    trigger_id: i64,
     /// The key of this fixture's instance variable (project and group ones are `SWEEP`).
     instance_key: String,
 }
@@ -264,6 +286,25 @@ async fn fixture(
         };
         core.update_job_from_runner(job.id, &update).await.unwrap();
     }
+    let (schedule_id, trigger_id) = if with_ci {
+        let input = gantry_core::ci::schedules::ScheduleInput {
+            description: Some("nightly".into()),
+            ref_name: Some("main".into()),
+            cron: Some("0 4 * * *".into()),
+            ..Default::default()
+        };
+        let schedule = core.create_schedule(&owner, &project, &input).await.unwrap();
+        let variable = gantry_core::ci::schedules::ScheduleVariable {
+            key: "SWEEP".into(),
+            value: "v".into(),
+            variable_type: "env_var".into(),
+        };
+        core.set_schedule_variable(&owner, &project, schedule.row.id, &variable, true).await.unwrap();
+        let (trigger, _) = core.create_trigger(&owner, &project, "sweep").await.unwrap();
+        (schedule.row.id, trigger.id)
+    } else {
+        (0, 0)
+    };
     let admin = Actor::User(people.admin.user.clone());
     let variable = |key: &str| gantry_core::ci::variables::VariableInput {
         key: key.to_owned(),
@@ -304,6 +345,8 @@ async fn fixture(
         owner_key_id: ssh_key.id,
         pipeline,
         runner_id: runner.id,
+        schedule_id,
+        trigger_id,
         instance_key,
     }
 }
@@ -331,6 +374,9 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{pipeline_id}", &f.pipeline.map_or(0, |p| p.0).to_string())
         .replace("{job_id}", &f.pipeline.map_or(0, |p| p.1).to_string())
         .replace("{runner_id}", &f.runner_id.to_string())
+        .replace("{schedule_id}/{action}", &format!("{}/play", f.schedule_id))
+        .replace("{schedule_id}", &f.schedule_id.to_string())
+        .replace("{trigger_id}", &f.trigger_id.to_string())
         .replace("{ref_name}/download", "main/download?job=job")
         .replace("browse/{*path}", "browse/docs")
         .replace("{*path}", "docs/readme.txt")
@@ -376,6 +422,12 @@ fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option
         "/api/v4/projects/{id}/protected_branches" => json!({"name": "release/*"}),
         "/api/v4/projects/{id}/protected_branches/{name}" => json!({"allow_force_push": true}),
         "/api/v4/projects/{id}/pipeline" => json!({"ref": "main"}),
+        "/api/v4/projects/{id}/trigger/pipeline" => json!({"token": "glptt-0000", "ref": "main"}),
+        "/api/v4/projects/{id}/pipeline_schedules" => {
+            json!({"description": "made", "ref": "main", "cron": "0 5 * * *"})
+        }
+        "/api/v4/projects/{id}/pipeline_schedules/{schedule_id}" => json!({"cron": "0 6 * * *"}),
+        p if p.starts_with("/api/v4/projects/{id}/triggers") => json!({"description": "made"}),
         "/api/v4/projects/{id}/ci/lint" => json!({"content": "job:\n  script: echo hi\n"}),
         "/api/v4/user/runners" => json!({"runner_type": "project_type", "project_id": f.project.id.0}),
         "/api/v4/runners/{runner_id}" => json!({"description": "changed"}),
@@ -435,7 +487,16 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         }
         (_, "/settings/ci_cd/variables/delete") => vec![("key", "SWEEP".into())],
         (_, "/admin/ci_cd/variables/delete") => vec![("key", f.instance_key.clone())],
-        (_, "/settings/ci_cd/runners") => vec![("description", "made".into())],
+        (_, "/settings/ci_cd/runners" | "/settings/ci_cd/triggers") => vec![("description", "made".into())],
+        (_, "/settings/ci_cd/triggers/delete") => vec![("trigger_id", f.trigger_id.to_string())],
+        (_, "/pipeline_schedules" | "/pipeline_schedules/{schedule_id}/edit") => vec![
+            ("description", "made".into()),
+            ("ref", "main".into()),
+            ("cron", "0 5 * * *".into()),
+            ("cron_timezone", "UTC".into()),
+            ("key", "SWEEP".into()),
+            ("value", "v".into()),
+        ],
         (RouteScope::Ui, "/admin/runners/{runner_id}") => vec![("action", "pause".into())],
         (RouteScope::ProjectPage, "/tags") => vec![("tag_name", "swept".into()), ("ref", "main".into())],
         (RouteScope::ProjectPage, "/tags/delete") => vec![("name", "v1".into())],
@@ -471,6 +532,12 @@ fn denial(
         Need::TokenOwner => (!is_token_owner && !is_admin).then_some(StatusCode::NOT_FOUND),
         Need::SignedInRole(_) if who.is_none() => Some(ask_sign_in),
         Need::RunnerToken => Some(StatusCode::FORBIDDEN),
+        Need::TriggerToken => Some(StatusCode::NOT_FOUND),
+        Need::ScheduleOwner => match level {
+            _ if is_admin || is_token_owner => None,
+            None => Some(StatusCode::NOT_FOUND),
+            Some(_) => Some(StatusCode::FORBIDDEN),
+        },
         Need::RunnerManager if who.is_none() => Some(ask_sign_in),
         Need::RunnerManager => {
             let manages = is_admin || level.is_some_and(|l| l >= AccessLevel::Maintainer);
@@ -535,8 +602,9 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
             ]
             .iter()
             .any(|p| route.path.contains(p));
-            let with_ci =
-                ["/pipeline", "/jobs/{job_id}", "/jobs/artifacts", "/ci/lint"].iter().any(|p| route.path.contains(p));
+            let with_ci = ["/pipeline", "/jobs/{job_id}", "/jobs/artifacts", "/ci/lint", "/trigger"]
+                .iter()
+                .any(|p| route.path.contains(p));
             let with_artifacts = ["/artifacts", "/test_report"].iter().any(|p| route.path.contains(p));
             let f = fixture(&app, &people, n, with_code && !with_ci, with_ci, with_artifacts).await;
             if route.path.ends_with("/stream")

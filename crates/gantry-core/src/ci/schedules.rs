@@ -1,0 +1,509 @@
+//! Pipeline schedules and trigger tokens: pipelines that start on a cron in a time zone (run
+//! with their owner's rights and their own variables), and pipelines that other systems start
+//! with a project's trigger token (`POST /projects/:id/trigger/pipeline`).
+
+use gantry_db::ci::pipelines;
+use gantry_db::ci::schedules::{self, ScheduleFields, ScheduleRow, TriggerRow};
+use gantry_db::manage::users;
+
+use super::PipelineRow;
+use crate::policy::{ProjectAction, authorize_project};
+use crate::secret::{digest, random_hex};
+use crate::{Actor, Core, CoreError, CoreResult, ProjectRow, now_millis};
+
+/// The prefix of trigger tokens (GitLab's `glptt-`).
+pub const TRIGGER_TOKEN_PREFIX: &str = "glptt-";
+
+/// When a schedule with `cron` (five fields) in `timezone` next runs after `after` (Unix
+/// milliseconds).
+pub fn next_run(cron: &str, timezone: &str, after: i64) -> Result<i64, CoreError> {
+    let fields = cron.split_whitespace().count();
+    if fields != 5 && !cron.trim_start().starts_with('@') {
+        return Err(CoreError::invalid(
+            "cron",
+            "must have five fields: minute hour day-of-month month day-of-week (like 0 3 * * 1)",
+        ));
+    }
+    let parser = croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Disallowed)
+        .year(croner::parser::Year::Disallowed)
+        .build();
+    let pattern = parser.parse(cron).map_err(|error| CoreError::invalid("cron", format!("is not valid: {error}")))?;
+    let zone = jiff::tz::TimeZone::get(timezone.trim()).map_err(|_| {
+        CoreError::invalid("cron_timezone", format!("'{timezone}' is not a time zone (like Europe/Berlin)"))
+    })?;
+    let start =
+        jiff::Timestamp::from_millisecond(after).map_err(|error| CoreError::Internal(Box::new(error)))?.to_zoned(zone);
+    let next = pattern
+        .find_next_occurrence(&start, false)
+        .map_err(|error| CoreError::invalid("cron", format!("never runs: {error}")))?;
+    Ok(next.timestamp().as_millisecond())
+}
+
+/// What a person sets on a schedule; `None` keeps what is there (or the default on create).
+#[derive(Debug, Clone, Default)]
+pub struct ScheduleInput {
+    pub description: Option<String>,
+    pub ref_name: Option<String>,
+    pub cron: Option<String>,
+    pub cron_timezone: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// A schedule variable, opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleVariable {
+    pub key: String,
+    pub value: String,
+    pub variable_type: String,
+}
+
+/// A schedule with its variables.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub row: ScheduleRow,
+    pub variables: Vec<ScheduleVariable>,
+}
+
+fn seal_context(schedule: i64, key: &str) -> String {
+    format!("ci_schedule_variable:{schedule}:{key}")
+}
+
+/// The ref as stored: `refs/heads/main` → `main`.
+fn short_ref(ref_name: &str) -> String {
+    let trimmed = ref_name.trim();
+    trimmed.strip_prefix("refs/heads/").or_else(|| trimmed.strip_prefix("refs/tags/")).unwrap_or(trimmed).to_owned()
+}
+
+impl Core {
+    async fn project_schedule(
+        &self,
+        conn: &mut gantry_db::Conn,
+        project: &ProjectRow,
+        id: i64,
+    ) -> CoreResult<ScheduleRow> {
+        schedules::get_schedule(conn, id)
+            .await?
+            .filter(|schedule| schedule.project_id == project.id)
+            .ok_or(CoreError::NotFound("pipeline schedule"))
+    }
+
+    async fn open_schedule(&self, conn: &mut gantry_db::Conn, row: ScheduleRow) -> CoreResult<Schedule> {
+        let mut variables = Vec::new();
+        for (key, sealed, variable_type) in schedules::schedule_variables(conn, row.id).await? {
+            let value = self
+                .secrets
+                .open(&seal_context(row.id, &key), &sealed)
+                .map_err(|error| CoreError::Internal(Box::new(error)))?;
+            variables.push(ScheduleVariable { key, value, variable_type });
+        }
+        Ok(Schedule { row, variables })
+    }
+
+    /// The signed-in user editing a schedule: its owner (or an administrator).
+    async fn schedule_owner_check(&self, actor: &Actor, schedule: &ScheduleRow) -> CoreResult<()> {
+        let Some(user) = actor.user() else { return Err(CoreError::Unauthorized) };
+        if Some(user.id) != schedule.owner_id && !user.is_admin {
+            return Err(CoreError::Forbidden(
+                "only the schedule's owner may change it; a Maintainer may take ownership first".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A checked description, ref, cron and time zone, with the next run.
+    async fn schedule_fields(
+        &self,
+        project: &ProjectRow,
+        input: &ScheduleInput,
+        base: Option<&ScheduleRow>,
+    ) -> CoreResult<(String, String, String, String, i64, bool)> {
+        let description = input.description.clone().or_else(|| base.map(|b| b.description.clone())).unwrap_or_default();
+        let description = description.trim().to_owned();
+        if description.is_empty() || description.len() > 255 {
+            return Err(CoreError::invalid("description", "is required (at most 255 characters)"));
+        }
+        let ref_name = match (&input.ref_name, base) {
+            (Some(r), _) => short_ref(r),
+            (None, Some(base)) => base.ref_name.clone(),
+            (None, None) => return Err(CoreError::invalid("ref", "is required")),
+        };
+        let is_ref = self.repos.ref_target(project.id, &format!("refs/heads/{ref_name}")).await?.is_some()
+            || self.repos.ref_target(project.id, &format!("refs/tags/{ref_name}")).await?.is_some();
+        if !is_ref {
+            return Err(CoreError::invalid("ref", format!("'{ref_name}' is not a branch or tag of this project")));
+        }
+        let cron = match (&input.cron, base) {
+            (Some(cron), _) => cron.trim().to_owned(),
+            (None, Some(base)) => base.cron.clone(),
+            (None, None) => return Err(CoreError::invalid("cron", "is required")),
+        };
+        let timezone = input
+            .cron_timezone
+            .clone()
+            .or_else(|| base.map(|b| b.cron_timezone.clone()))
+            .unwrap_or_else(|| "UTC".to_owned());
+        let timezone = if timezone.trim().is_empty() { "UTC".to_owned() } else { timezone.trim().to_owned() };
+        let next = next_run(&cron, &timezone, now_millis())?;
+        let active = input.active.or(base.map(|b| b.active)).unwrap_or(true);
+        Ok((description, ref_name, cron, timezone, next, active))
+    }
+
+    /// A project's schedules (Developers: their variables may be secrets); `active` filters.
+    pub async fn list_schedules(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        active: Option<bool>,
+    ) -> CoreResult<Vec<ScheduleRow>> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        Ok(schedules::project_schedules(&mut conn, project.id, active).await?)
+    }
+
+    /// One schedule with its variables.
+    pub async fn schedule(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<Schedule> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        let row = self.project_schedule(&mut conn, project, id).await?;
+        self.open_schedule(&mut conn, row).await
+    }
+
+    /// Creates a schedule owned by the actor (Developers).
+    pub async fn create_schedule(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        input: &ScheduleInput,
+    ) -> CoreResult<Schedule> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        let Some(user) = actor.user() else { return Err(CoreError::Unauthorized) };
+        drop(conn);
+        let (description, ref_name, cron, cron_timezone, next_run_at, active) =
+            self.schedule_fields(project, input, None).await?;
+        let fields = ScheduleFields {
+            description: &description,
+            ref_name: &ref_name,
+            cron: &cron,
+            cron_timezone: &cron_timezone,
+            next_run_at,
+            active,
+        };
+        let mut conn = self.db.conn().await?;
+        let id = schedules::create_schedule(&mut conn, project.id, user.id, &fields).await?;
+        let row = self.project_schedule(&mut conn, project, id).await?;
+        self.open_schedule(&mut conn, row).await
+    }
+
+    /// Changes a schedule (its owner).
+    pub async fn update_schedule(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        id: i64,
+        input: &ScheduleInput,
+    ) -> CoreResult<Schedule> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        let row = self.project_schedule(&mut conn, project, id).await?;
+        self.schedule_owner_check(actor, &row).await?;
+        drop(conn);
+        let (description, ref_name, cron, cron_timezone, next_run_at, active) =
+            self.schedule_fields(project, input, Some(&row)).await?;
+        let fields = ScheduleFields {
+            description: &description,
+            ref_name: &ref_name,
+            cron: &cron,
+            cron_timezone: &cron_timezone,
+            next_run_at,
+            active,
+        };
+        let mut conn = self.db.conn().await?;
+        schedules::update_schedule(&mut conn, id, &fields).await?;
+        let row = self.project_schedule(&mut conn, project, id).await?;
+        self.open_schedule(&mut conn, row).await
+    }
+
+    /// Makes the actor the schedule's owner (Maintainers, or the owner).
+    pub async fn take_schedule_ownership(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<Schedule> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ManageCi).await?;
+        let row = self.project_schedule(&mut conn, project, id).await?;
+        let Some(user) = actor.user() else { return Err(CoreError::Unauthorized) };
+        schedules::set_schedule_owner(&mut conn, row.id, user.id).await?;
+        let row = self.project_schedule(&mut conn, project, id).await?;
+        self.open_schedule(&mut conn, row).await
+    }
+
+    /// Deletes a schedule (its owner, or a Maintainer).
+    pub async fn delete_schedule(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<()> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        let row = self.project_schedule(&mut conn, project, id).await?;
+        if self.schedule_owner_check(actor, &row).await.is_err() {
+            authorize_project(&mut conn, actor, project, ProjectAction::ManageCi).await?;
+        }
+        Ok(schedules::delete_schedule(&mut conn, row.id).await?)
+    }
+
+    /// Adds (`create`) or changes a schedule variable (its owner).
+    pub async fn set_schedule_variable(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        id: i64,
+        variable: &ScheduleVariable,
+        create: bool,
+    ) -> CoreResult<Schedule> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        let row = self.project_schedule(&mut conn, project, id).await?;
+        self.schedule_owner_check(actor, &row).await?;
+        if !super::jobs::is_variable_key(&variable.key) {
+            return Err(CoreError::invalid("key", "must be letters, digits and _ (at most 255)"));
+        }
+        if !matches!(variable.variable_type.as_str(), "env_var" | "file") {
+            return Err(CoreError::invalid("variable_type", "must be env_var or file"));
+        }
+        let sealed = self.secrets.seal(&seal_context(row.id, &variable.key), &variable.value);
+        let done = schedules::put_schedule_variable(
+            &mut conn,
+            row.id,
+            &variable.key,
+            &sealed,
+            &variable.variable_type,
+            !create,
+        )
+        .await?;
+        match (done, create) {
+            (true, _) => self.open_schedule(&mut conn, row).await,
+            (false, true) => Err(CoreError::Conflict(format!("the schedule already has a variable {}", variable.key))),
+            (false, false) => Err(CoreError::NotFound("schedule variable")),
+        }
+    }
+
+    /// Removes a schedule variable (its owner).
+    pub async fn delete_schedule_variable(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        id: i64,
+        key: &str,
+    ) -> CoreResult<()> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        let row = self.project_schedule(&mut conn, project, id).await?;
+        self.schedule_owner_check(actor, &row).await?;
+        if !schedules::delete_schedule_variable(&mut conn, row.id, key).await? {
+            return Err(CoreError::NotFound("schedule variable"));
+        }
+        Ok(())
+    }
+
+    /// The pipelines a schedule made, newest first.
+    pub async fn schedule_pipelines(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        id: i64,
+    ) -> CoreResult<Vec<PipelineRow>> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        let row = self.project_schedule(&mut conn, project, id).await?;
+        let mut found = Vec::new();
+        for pipeline in schedules::schedule_pipeline_ids(&mut conn, row.id).await? {
+            found.extend(pipelines::get_pipeline(&mut conn, pipeline).await?);
+        }
+        Ok(found)
+    }
+
+    /// "Run now": a pipeline of the schedule, started by the actor (Developers).
+    pub async fn play_schedule(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<PipelineRow> {
+        let schedule = self.schedule(actor, project, id).await?;
+        self.run_schedule(actor, project, &schedule).await
+    }
+
+    async fn run_schedule(&self, actor: &Actor, project: &ProjectRow, schedule: &Schedule) -> CoreResult<PipelineRow> {
+        let variables = schedule.variables.iter().map(|v| (v.key.clone(), v.value.clone())).collect();
+        let pipeline = self.run_pipeline(actor, project, &schedule.row.ref_name, variables, "schedule").await?;
+        let mut conn = self.db.conn().await?;
+        schedules::record_run(&mut conn, schedule.row.id, pipeline.id).await?;
+        Ok(pipeline)
+    }
+
+    /// Starts the pipelines of the schedules that are due (the watchdog calls this each tick).
+    /// Each due run is claimed by moving its next run first, so two servers never both run it.
+    pub async fn run_due_schedules(&self) -> CoreResult<usize> {
+        let now = now_millis();
+        let mut conn = self.db.conn().await?;
+        let due = schedules::due_schedules(&mut conn, now).await?;
+        drop(conn);
+        let mut started = 0;
+        for row in due {
+            let next = next_run(&row.cron, &row.cron_timezone, now).unwrap_or(i64::MAX);
+            let mut conn = self.db.conn().await?;
+            if !schedules::claim_run(&mut conn, row.id, row.next_run_at, next).await? {
+                continue;
+            }
+            let project = gantry_db::manage::projects::find_project_by_id(&mut conn, row.project_id).await?;
+            let owner = match row.owner_id {
+                Some(id) => users::find_user_by_id(&mut conn, id).await?,
+                None => None,
+            };
+            drop(conn);
+            let (Some(project), Some(owner)) = (project, owner) else {
+                tracing::warn!(schedule = row.id, "a pipeline schedule without an owner does not run");
+                continue;
+            };
+            let actor = Actor::User(owner);
+            let mut conn = self.db.conn().await?;
+            let opened = self.open_schedule(&mut conn, row.clone()).await;
+            drop(conn);
+            let outcome = match opened {
+                Ok(schedule) => self.run_schedule(&actor, &project, &schedule).await,
+                Err(error) => Err(error),
+            };
+            match outcome {
+                Ok(_) => started += 1,
+                Err(error) => tracing::warn!(schedule = row.id, error = %error, "a scheduled pipeline could not start"),
+            }
+        }
+        Ok(started)
+    }
+
+    /// A project's trigger tokens (Maintainers).
+    pub async fn list_triggers(&self, actor: &Actor, project: &ProjectRow) -> CoreResult<Vec<TriggerRow>> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ManageCi).await?;
+        Ok(schedules::project_triggers(&mut conn, project.id).await?)
+    }
+
+    async fn project_trigger(
+        &self,
+        conn: &mut gantry_db::Conn,
+        project: &ProjectRow,
+        id: i64,
+    ) -> CoreResult<TriggerRow> {
+        schedules::get_trigger(conn, id)
+            .await?
+            .filter(|trigger| trigger.project_id == project.id)
+            .ok_or(CoreError::NotFound("trigger"))
+    }
+
+    /// Creates a trigger token owned by the actor (Maintainers); the token is returned once.
+    pub async fn create_trigger(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        description: &str,
+    ) -> CoreResult<(TriggerRow, String)> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ManageCi).await?;
+        let Some(user) = actor.user() else { return Err(CoreError::Unauthorized) };
+        let description = description.trim();
+        if description.len() > 255 {
+            return Err(CoreError::invalid("description", "is at most 255 characters"));
+        }
+        let token = format!("{TRIGGER_TOKEN_PREFIX}{}", random_hex(20));
+        let start: String = token.chars().take(TRIGGER_TOKEN_PREFIX.len() + 4).collect();
+        let id =
+            schedules::create_trigger(&mut conn, project.id, user.id, description, &digest(&token), &start).await?;
+        Ok((self.project_trigger(&mut conn, project, id).await?, token))
+    }
+
+    /// Changes a trigger's description (Maintainers).
+    pub async fn update_trigger(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        id: i64,
+        description: &str,
+    ) -> CoreResult<TriggerRow> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ManageCi).await?;
+        let trigger = self.project_trigger(&mut conn, project, id).await?;
+        schedules::update_trigger(&mut conn, trigger.id, description.trim()).await?;
+        self.project_trigger(&mut conn, project, id).await
+    }
+
+    /// Deletes a trigger token (Maintainers).
+    pub async fn delete_trigger(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<()> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ManageCi).await?;
+        let trigger = self.project_trigger(&mut conn, project, id).await?;
+        Ok(schedules::delete_trigger(&mut conn, trigger.id).await?)
+    }
+
+    /// `POST /projects/:id/trigger/pipeline`: a pipeline started with a trigger token of
+    /// `project`, run with its owner's rights (source `trigger`).
+    pub async fn trigger_pipeline(
+        &self,
+        project: &crate::manage::groups::Lookup,
+        token: &str,
+        ref_name: &str,
+        variables: Vec<(String, String)>,
+    ) -> CoreResult<(ProjectRow, PipelineRow)> {
+        // The same answer whether the project or the token is wrong: a token tells nothing.
+        let refused = || CoreError::NotFound("project or trigger token");
+        if !token.starts_with(TRIGGER_TOKEN_PREFIX) {
+            return Err(refused());
+        }
+        let mut conn = self.db.conn().await?;
+        let project = match project {
+            crate::manage::groups::Lookup::Id(id) => {
+                gantry_db::manage::projects::find_project_by_id(&mut conn, gantry_types::ProjectId(*id)).await?
+            }
+            crate::manage::groups::Lookup::Path(path) => {
+                gantry_db::manage::projects::find_project_by_full_path(&mut conn, path).await?
+            }
+        }
+        .ok_or_else(refused)?;
+        let trigger = schedules::use_trigger(&mut conn, &digest(token))
+            .await?
+            .filter(|trigger| trigger.project_id == project.id)
+            .ok_or_else(refused)?;
+        let owner = match trigger.owner_id {
+            Some(id) => users::find_user_by_id(&mut conn, id).await?,
+            None => None,
+        };
+        drop(conn);
+        let Some(owner) = owner else {
+            return Err(CoreError::Forbidden("the trigger's owner no longer exists; create a new trigger".to_owned()));
+        };
+        let pipeline = self.run_pipeline(&Actor::User(owner), &project, ref_name, variables, "trigger").await?;
+        Ok((project, pipeline))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JAN_1_2026_NOON_UTC: i64 = 1_767_268_800_000;
+
+    #[test]
+    fn the_next_run_follows_the_cron_in_its_time_zone() {
+        // 03:00 every day in Berlin (UTC+1 in January) is 02:00 UTC.
+        let next = next_run("0 3 * * *", "Europe/Berlin", JAN_1_2026_NOON_UTC).unwrap();
+        assert_eq!(next, JAN_1_2026_NOON_UTC + 14 * 3_600_000);
+        let hourly = next_run("0 * * * *", "UTC", JAN_1_2026_NOON_UTC).unwrap();
+        assert_eq!(hourly, JAN_1_2026_NOON_UTC + 3_600_000);
+        assert_eq!(next_run("@daily", "UTC", JAN_1_2026_NOON_UTC).unwrap(), JAN_1_2026_NOON_UTC + 12 * 3_600_000);
+    }
+
+    #[test]
+    fn bad_crons_and_zones_are_explained() {
+        let error = next_run("0 3 * *", "UTC", 0).unwrap_err().to_string();
+        assert!(error.contains("five fields"), "{error}");
+        assert!(next_run("0 3 * * * *", "UTC", 0).is_err(), "seconds are not GitLab's");
+        assert!(next_run("61 3 * * *", "UTC", 0).unwrap_err().to_string().contains("not valid"));
+        assert!(next_run("0 3 * * *", "Mars/Olympus", 0).unwrap_err().to_string().contains("time zone"));
+    }
+
+    #[test]
+    fn refs_are_stored_short() {
+        assert_eq!(short_ref("refs/heads/main"), "main");
+        assert_eq!(short_ref(" v1.0 "), "v1.0");
+    }
+}

@@ -1,0 +1,300 @@
+//! Pipeline schedule pages: the list (next run, last pipeline, owner; play, take ownership,
+//! delete), and the form that creates or edits one with its variables.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use gantry_core::ci::ScheduleRow;
+use gantry_core::ci::schedules::{ScheduleInput, ScheduleVariable};
+use gantry_core::policy::ProjectAction;
+use gantry_core::{CoreError, now_millis};
+
+use super::pipelines::{id_of, status_label};
+use super::repository::ProjectFrame;
+use super::{Chrome, PageResult, form_error, render, see_other};
+use crate::AppState;
+use crate::auth::{CsrfForm, PageActor};
+use crate::namespace_dispatch::ProjectTarget;
+
+/// One schedule in the list.
+pub struct ScheduleLine {
+    pub row: ScheduleRow,
+    pub next_run: String,
+    /// The last pipeline's id and status label.
+    pub last: Option<(i64, &'static str)>,
+    pub mine: bool,
+}
+
+#[derive(Template)]
+#[template(path = "projects/schedules.html")]
+struct SchedulesPage {
+    chrome: Chrome,
+    frame: ProjectFrame,
+    tab: &'static str,
+    schedules: Vec<ScheduleLine>,
+    can_manage: bool,
+    error: Option<String>,
+}
+
+async fn list_page(
+    state: &AppState,
+    visitor: &PageActor,
+    target: ProjectTarget,
+    error: Option<(StatusCode, String)>,
+) -> PageResult {
+    let frame = ProjectFrame::load(state, visitor, target).await?;
+    let actor = &visitor.actor;
+    let rows = state.core.list_schedules(actor, &frame.project, None).await.map_err(|e| visitor.error(e))?;
+    let now = now_millis();
+    let me = actor.user().map(|u| u.id);
+    let mut schedules = Vec::with_capacity(rows.len());
+    for row in rows {
+        let last = match row.last_pipeline_id {
+            Some(id) => {
+                state.core.pipeline(actor, &frame.project, id).await.ok().map(|(p, _)| (p.id, status_label(&p.status)))
+            }
+            None => None,
+        };
+        let next_run = if row.active {
+            format!(
+                "{} ({})",
+                crate::time_format::ago(row.next_run_at, now),
+                crate::time_format::iso8601(row.next_run_at)
+            )
+        } else {
+            "inactive".to_owned()
+        };
+        schedules.push(ScheduleLine { mine: me.is_some() && row.owner_id == me, next_run, last, row });
+    }
+    let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
+    let page = SchedulesPage {
+        chrome: Chrome::new(visitor),
+        tab: "schedules",
+        schedules,
+        can_manage: frame.role.is_some_and(|l| l >= ProjectAction::ManageCi.required_level()),
+        error,
+        frame,
+    };
+    render(status, &page)
+}
+
+/// `GET /{project}/-/pipeline_schedules`
+pub async fn schedules(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+) -> PageResult {
+    list_page(&state, &visitor, target, None).await
+}
+
+#[derive(Template)]
+#[template(path = "projects/schedule_form.html")]
+struct SchedulePage {
+    chrome: Chrome,
+    frame: ProjectFrame,
+    tab: &'static str,
+    /// The schedule edited; `None` for a new one.
+    id: Option<i64>,
+    description: String,
+    ref_name: String,
+    cron: String,
+    cron_timezone: String,
+    active: bool,
+    variables: Vec<(String, String)>,
+    error: Option<String>,
+}
+
+/// What the form sends: the fields, then `key`/`value` pairs in order.
+struct ScheduleForm {
+    input: ScheduleInput,
+    variables: Vec<(String, String)>,
+}
+
+fn read_form(form: &[(String, String)]) -> ScheduleForm {
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let keys = form.iter().filter(|(k, _)| k == "key").map(|(_, v)| v.trim().to_owned());
+    let values = form.iter().filter(|(k, _)| k == "value").map(|(_, v)| v.clone());
+    ScheduleForm {
+        input: ScheduleInput {
+            description: Some(field("description").unwrap_or_default()),
+            ref_name: Some(field("ref").unwrap_or_default()),
+            cron: Some(field("cron").unwrap_or_default()),
+            cron_timezone: Some(field("cron_timezone").unwrap_or_default()),
+            active: Some(field("active").is_some()),
+        },
+        variables: keys.zip(values).collect(),
+    }
+}
+
+fn form_page(
+    visitor: &PageActor,
+    frame: ProjectFrame,
+    id: Option<i64>,
+    form: ScheduleForm,
+    error: Option<(StatusCode, String)>,
+) -> PageResult {
+    let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
+    let mut variables = form.variables;
+    variables.push((String::new(), String::new()));
+    let input = form.input;
+    let page = SchedulePage {
+        chrome: Chrome::new(visitor),
+        tab: "schedules",
+        id,
+        description: input.description.unwrap_or_default(),
+        ref_name: input.ref_name.unwrap_or_default(),
+        cron: input.cron.unwrap_or_default(),
+        cron_timezone: input.cron_timezone.unwrap_or_else(|| "UTC".to_owned()),
+        active: input.active.unwrap_or(true),
+        variables,
+        error,
+        frame,
+    };
+    render(status, &page)
+}
+
+/// `GET /{project}/-/pipeline_schedules/new`
+pub async fn new_schedule_form(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    state
+        .core
+        .authorize_project(&visitor.actor, &frame.project, ProjectAction::RunPipelines)
+        .await
+        .map_err(|e| visitor.error(e))?;
+    let form = ScheduleForm {
+        input: ScheduleInput {
+            ref_name: Some(frame.project.default_branch.clone()),
+            cron: Some("0 4 * * *".to_owned()),
+            ..ScheduleInput::default()
+        },
+        variables: Vec::new(),
+    };
+    form_page(&visitor, frame, None, form, None)
+}
+
+/// Makes the schedule's variables the form's: adds, changes, removes.
+async fn sync_variables(
+    state: &AppState,
+    visitor: &PageActor,
+    frame: &ProjectFrame,
+    id: i64,
+    wanted: &[(String, String)],
+) -> Result<(), CoreError> {
+    let actor = &visitor.actor;
+    let existing = state.core.schedule(actor, &frame.project, id).await?.variables;
+    for (key, value) in wanted.iter().filter(|(key, _)| !key.is_empty()) {
+        let known = existing.iter().find(|v| &v.key == key);
+        if known.is_some_and(|v| &v.value == value) {
+            continue;
+        }
+        let variable = ScheduleVariable { key: key.clone(), value: value.clone(), variable_type: "env_var".to_owned() };
+        state.core.set_schedule_variable(actor, &frame.project, id, &variable, known.is_none()).await?;
+    }
+    for gone in existing.iter().filter(|v| !wanted.iter().any(|(key, _)| key == &v.key)) {
+        state.core.delete_schedule_variable(actor, &frame.project, id, &gone.key).await?;
+    }
+    Ok(())
+}
+
+/// `POST /{project}/-/pipeline_schedules`: creates a schedule with its variables.
+pub async fn create_schedule(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let form = read_form(&fields);
+    let created = match state.core.create_schedule(&visitor.actor, &frame.project, &form.input).await {
+        Ok(schedule) => sync_variables(&state, &visitor, &frame, schedule.row.id, &form.variables).await,
+        Err(error) => Err(error),
+    };
+    match created {
+        Ok(()) => see_other(&format!("/{}/-/pipeline_schedules", frame.project.full_path)),
+        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_))) => {
+            form_page(&visitor, frame, None, form, Some(form_error(error)))
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
+
+/// `GET /{project}/-/pipeline_schedules/{schedule_id}/edit`
+pub async fn edit_schedule_form(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(id): Path<String>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let id = id_of(&id, "pipeline schedule").map_err(|e| visitor.error(e))?;
+    let schedule = state.core.schedule(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
+    let row = schedule.row;
+    let form = ScheduleForm {
+        input: ScheduleInput {
+            description: Some(row.description),
+            ref_name: Some(row.ref_name),
+            cron: Some(row.cron),
+            cron_timezone: Some(row.cron_timezone),
+            active: Some(row.active),
+        },
+        variables: schedule.variables.into_iter().map(|v| (v.key, v.value)).collect(),
+    };
+    form_page(&visitor, frame, Some(id), form, None)
+}
+
+/// `POST /{project}/-/pipeline_schedules/{schedule_id}/edit`: saves the schedule (its owner).
+pub async fn update_schedule(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(id): Path<String>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let id = id_of(&id, "pipeline schedule").map_err(|e| visitor.error(e))?;
+    let form = read_form(&fields);
+    let saved = match state.core.update_schedule(&visitor.actor, &frame.project, id, &form.input).await {
+        Ok(_) => sync_variables(&state, &visitor, &frame, id, &form.variables).await,
+        Err(error) => Err(error),
+    };
+    match saved {
+        Ok(()) => see_other(&format!("/{}/-/pipeline_schedules", frame.project.full_path)),
+        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_))) => {
+            form_page(&visitor, frame, Some(id), form, Some(form_error(error)))
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
+
+/// `POST /{project}/-/pipeline_schedules/{schedule_id}/{action}`: `play`, `take_ownership` or
+/// `delete`.
+pub async fn change_schedule(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path((id, action)): Path<(String, String)>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let id = id_of(&id, "pipeline schedule").map_err(|e| visitor.error(e))?;
+    let (actor, project) = (&visitor.actor, &frame.project);
+    let done = match action.as_str() {
+        "play" => state.core.play_schedule(actor, project, id).await.map(|p| Some(p.id)),
+        "take_ownership" => state.core.take_schedule_ownership(actor, project, id).await.map(|_| None),
+        "delete" => state.core.delete_schedule(actor, project, id).await.map(|()| None),
+        _ => Err(CoreError::NotFound("action")),
+    };
+    match done {
+        Ok(Some(pipeline)) => see_other(&format!("/{}/-/pipelines/{pipeline}", project.full_path)),
+        Ok(None) => see_other(&format!("/{}/-/pipeline_schedules", project.full_path)),
+        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_))) => {
+            list_page(&state, &visitor, target, Some(form_error(error))).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
