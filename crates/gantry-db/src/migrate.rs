@@ -47,6 +47,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_ci_schedules_triggers.sql"),
         postgres: include_str!("../migrations/postgres/0007_ci_schedules_triggers.sql"),
     },
+    Migration {
+        version: 8,
+        sqlite: include_str!("../migrations/sqlite/0008_ci_commit_statuses.sql"),
+        postgres: include_str!("../migrations/postgres/0008_ci_commit_statuses.sql"),
+    },
 ];
 
 impl Db {

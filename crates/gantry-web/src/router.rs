@@ -9,7 +9,7 @@ use axum::routing::{MethodFilter, on};
 
 use crate::api::{
     artifacts, files, groups, keys, members, openapi, pipelines, projects, repository, runner_protocol, runners,
-    schedules, tokens, users, variables,
+    schedules, statuses, tokens, users, variables,
 };
 use crate::ui;
 use crate::{AppState, assets, git_http, health, metrics};
@@ -271,6 +271,16 @@ fn top_level() -> Table {
         .get("/api/v4/projects/{id}/ci/lint", "Check the project's CI file at a ref (ref)", pipelines::lint_project)
         .post("/api/v4/projects/{id}/ci/lint", "Check a CI configuration (content, ref)", pipelines::lint_content)
         .get("/api/v4/projects/{id}/runners", "Runners that may run the project's jobs", runners::project_runners)
+        .post(
+            "/api/v4/projects/{id}/statuses/{sha}",
+            "Report a commit's status (state, ref, name, target_url, description, coverage)",
+            statuses::create,
+        )
+        .get(
+            "/api/v4/projects/{id}/repository/commits/{sha}/statuses",
+            "A commit's statuses: reported ones and its newest pipeline's jobs (ref, name)",
+            statuses::list,
+        )
         .get("/api/v4/projects/{id}/pipeline_schedules", "List pipeline schedules (scope)", schedules::list)
         .post(
             "/api/v4/projects/{id}/pipeline_schedules",

@@ -24,6 +24,7 @@ pub mod reports;
 pub mod runners;
 pub mod schedules;
 pub mod settings;
+pub mod statuses;
 pub mod variables;
 pub mod watchdog;
 

@@ -5,5 +5,6 @@ pub mod jobs;
 pub mod pipelines;
 pub mod runners;
 pub mod schedules;
+pub mod statuses;
 pub mod traces;
 pub mod variables;

@@ -14,6 +14,7 @@ pub mod repository;
 pub mod runner_protocol;
 pub mod runners;
 pub mod schedules;
+pub mod statuses;
 pub mod tokens;
 pub mod types;
 pub mod users;

@@ -142,6 +142,8 @@ struct CommitPage {
     browse_href: String,
     /// The commit's newest pipeline (id, status label).
     pipeline: Option<(i64, &'static str)>,
+    /// Statuses other systems reported: name, status label, link, description.
+    statuses: Vec<(String, &'static str, Option<String>, Option<String>)>,
 }
 
 /// `GET /{project}/-/commit/{sha}`: a commit and its diff.
@@ -170,7 +172,16 @@ pub async fn commit(
         .await?
         .remove(&summary.id)
         .map(|p| (p.id, super::pipelines::status_label(&p.status)));
+    let statuses = state
+        .core
+        .visible_commit_statuses(&visitor.actor, &frame.project, &summary.id)
+        .await
+        .map_err(|e| visitor.error(e))?
+        .into_iter()
+        .map(|s| (s.name, super::pipelines::status_label(&s.status), s.target_url, s.description))
+        .collect();
     let page = CommitPage {
+        statuses,
         pipeline,
         chrome: Chrome::new(&visitor),
         authored: ago(summary.authored_date.saturating_mul(1000), gantry_core::now_millis()),

@@ -243,3 +243,55 @@ async fn variables_are_encrypted_masked_scoped_and_reach_jobs_in_precedence_orde
     let gone = app.api(Method::GET, &format!("{base}/TOKEN"), Some(&ada.token), None).await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn other_systems_report_commit_statuses_shown_with_the_commit() {
+    let app = TestApp::new().await;
+    let ada = app.user("ada").await;
+    let owner = Actor::User(ada.user.clone());
+    let project = app
+        .core
+        .create_project(&owner, &NewProjectInput { name: "Reported".into(), ..NewProjectInput::default() })
+        .await
+        .unwrap();
+    let author = gantry_git::Author { name: "Ada", email: "ada@example.com" };
+    let sha = app.core.repos().initial_commit(project.id, "main", "README.md", b"hi", "first", &author).await.unwrap();
+    let post = |body: Value, sha: String| {
+        let app = &app;
+        let token = ada.token.clone();
+        let path = format!("/api/v4/projects/{}/statuses/{sha}", project.id.0);
+        async move { app.api(Method::POST, &path, Some(&token), Some(body)).await }
+    };
+    let running = post(json!({"state": "running", "name": "jenkins", "ref": "main"}), sha.clone()).await;
+    assert_eq!(running.status, StatusCode::CREATED, "{}", running.body);
+    assert_eq!(running.json()["status"], "running");
+    let body = json!({"state": "success", "context": "jenkins", "ref": "main", "target_url": "https://ci.example.com/1", "coverage": "87.5"});
+    let done = post(body, sha.clone()).await.json();
+    assert_eq!((done["id"].clone(), done["coverage"].clone()), (running.json()["id"].clone(), json!(87.5)));
+    assert!(done["finished_at"].is_string() && done["started_at"].is_string());
+    for (body, status) in [
+        (json!({"state": "exploded"}), StatusCode::BAD_REQUEST),
+        (json!({"state": "success", "target_url": "javascript:alert(1)"}), StatusCode::BAD_REQUEST),
+        (json!({"state": "success", "coverage": 101}), StatusCode::BAD_REQUEST),
+    ] {
+        assert_eq!(post(body, sha.clone()).await.status, status);
+    }
+    assert_eq!(post(json!({"state": "success"}), "0".repeat(40)).await.status, StatusCode::NOT_FOUND);
+    let listed = app
+        .api(
+            Method::GET,
+            &format!("/api/v4/projects/{}/repository/commits/{sha}/statuses?name=jenkins", project.id.0),
+            Some(&ada.token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["author"]["username"], "ada");
+    let page = app.page(Method::GET, &format!("/{}/-/commit/{sha}", project.full_path), Some(&ada), None).await;
+    assert!(
+        page.body.contains("id=\"commit-statuses\"") && page.body.contains("https://ci.example.com/1"),
+        "{}",
+        page.body
+    );
+}

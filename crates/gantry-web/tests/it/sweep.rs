@@ -49,6 +49,7 @@ fn need(route: &RouteInfo) -> Need {
         (RouteScope::Public, _, _) => Anyone,
         (RouteScope::Runner, _, _) => RunnerToken,
         (RouteScope::Api, "POST", "/api/v4/projects/{id}/trigger/pipeline") => TriggerToken,
+        (RouteScope::Api, "POST", "/api/v4/projects/{id}/statuses/{sha}") => Role(Developer),
         (RouteScope::Api, _, p) if p.starts_with("/api/v4/projects/{id}/triggers") => Role(Maintainer),
         (RouteScope::Api, "PUT", "/api/v4/projects/{id}/pipeline_schedules/{schedule_id}") => ScheduleOwner,
         (RouteScope::Api, _, p)
@@ -186,6 +187,8 @@ struct Fixture {
     /// A pipeline schedule (variable `SWEEP`) and a trigger token of the owner's.
     schedule_id: i64,
     trigger_id: i64,
+    /// The commit `main` points at (empty without code).
+    main_sha: String,
     /// The key of this fixture's instance variable (project and group ones are `SWEEP`).
     instance_key: String,
 }
@@ -305,6 +308,7 @@ async fn fixture(
     } else {
         (0, 0)
     };
+    let main_sha = core.repos().resolve_commit(project.id, "refs/heads/main").await.unwrap().unwrap_or_default();
     let admin = Actor::User(people.admin.user.clone());
     let variable = |key: &str| gantry_core::ci::variables::VariableInput {
         key: key.to_owned(),
@@ -347,6 +351,7 @@ async fn fixture(
         runner_id: runner.id,
         schedule_id,
         trigger_id,
+        main_sha,
         instance_key,
     }
 }
@@ -366,6 +371,8 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("last_commits/{*ref_path}", "last_commits/main")
         .replace("{*ref_path}", "main/README.md")
         .replace("blobs/{sha}", "blobs/main:README.md")
+        .replace("statuses/{sha}", &format!("statuses/{}", f.main_sha))
+        .replace("commits/{sha}/statuses", &format!("commits/{}/statuses", f.main_sha))
         .replace("{sha}", "main")
         .replace("{spec}", "v1...main")
         .replace("badges/{*rest}", "badges/main/pipeline.svg")
@@ -422,6 +429,7 @@ fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option
         "/api/v4/projects/{id}/protected_branches" => json!({"name": "release/*"}),
         "/api/v4/projects/{id}/protected_branches/{name}" => json!({"allow_force_push": true}),
         "/api/v4/projects/{id}/pipeline" => json!({"ref": "main"}),
+        "/api/v4/projects/{id}/statuses/{sha}" => json!({"state": "success", "name": "sweep"}),
         "/api/v4/projects/{id}/trigger/pipeline" => json!({"token": "glptt-0000", "ref": "main"}),
         "/api/v4/projects/{id}/pipeline_schedules" => {
             json!({"description": "made", "ref": "main", "cron": "0 5 * * *"})
@@ -602,7 +610,7 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
             ]
             .iter()
             .any(|p| route.path.contains(p));
-            let with_ci = ["/pipeline", "/jobs/{job_id}", "/jobs/artifacts", "/ci/lint", "/trigger"]
+            let with_ci = ["/pipeline", "/jobs/{job_id}", "/jobs/artifacts", "/ci/lint", "/trigger", "/statuses"]
                 .iter()
                 .any(|p| route.path.contains(p));
             let with_artifacts = ["/artifacts", "/test_report"].iter().any(|p| route.path.contains(p));
