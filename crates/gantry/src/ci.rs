@@ -1,5 +1,6 @@
 //! `gantry ci …` on a laptop: `lint` checks a CI file and the files it includes from the working
-//! tree, with the same checks the server makes, and shows the jobs a push would run.
+//! tree, with the same checks the server makes, and shows the jobs a push would run; `exec`
+//! (`ci_exec.rs`) runs them.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,8 @@ pub enum CiCommand {
         #[arg(long)]
         branch: Option<String>,
     },
+    /// Run jobs of the CI file here, in needs order, from the working tree (shell or Docker)
+    Exec(crate::ci_exec::ExecArgs),
 }
 
 /// Runs the command; the exit status is 0 when the file is valid, 1 when it is not, 2 when it
@@ -23,11 +26,12 @@ pub enum CiCommand {
 pub fn run(command: CiCommand) -> i32 {
     match command {
         CiCommand::Lint { file, branch } => lint(file, branch),
+        CiCommand::Exec(args) => crate::ci_exec::run(args),
     }
 }
 
 /// Included files, read from the repository's working tree (never outside it).
-struct WorkingTree(PathBuf);
+pub(crate) struct WorkingTree(pub(crate) PathBuf);
 
 impl Files for WorkingTree {
     fn read(&self, project: Option<&str>, _: Option<&str>, path: &str) -> Result<String, String> {
@@ -45,29 +49,31 @@ impl Files for WorkingTree {
     }
 }
 
-fn git_output(dir: &Path, args: &[&str]) -> Option<String> {
+pub(crate) fn git_output(dir: &Path, args: &[&str]) -> Option<String> {
     let output = std::process::Command::new("git").arg("-C").arg(dir).args(args).output().ok()?;
     output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-fn lint(file: Option<PathBuf>, branch: Option<String>) -> i32 {
+/// A CI file found in a repository's working tree.
+pub(crate) struct Located {
+    /// The repository's top folder.
+    pub(crate) root: PathBuf,
+    /// The file's path from there.
+    pub(crate) shown: String,
+    pub(crate) source: String,
+}
+
+/// Finds the CI file (`file`, else `.gitlab-ci.yml` or `.gantry-ci.yml` here) and reads it.
+pub(crate) fn locate(file: Option<PathBuf>) -> Result<Located, String> {
     let file = match file {
         Some(file) => file,
-        None => match [".gitlab-ci.yml", ".gantry-ci.yml"].into_iter().map(PathBuf::from).find(|p| p.is_file()) {
-            Some(found) => found,
-            None => {
-                eprintln!("no .gitlab-ci.yml or .gantry-ci.yml here; name the file: gantry ci lint FILE");
-                return 2;
-            }
-        },
+        None => [".gitlab-ci.yml", ".gantry-ci.yml"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file())
+            .ok_or("no .gitlab-ci.yml or .gantry-ci.yml here; name the file")?,
     };
-    let source = match std::fs::read_to_string(&file) {
-        Ok(source) => source,
-        Err(error) => {
-            eprintln!("cannot read {}: {error}", file.display());
-            return 2;
-        }
-    };
+    let source = std::fs::read_to_string(&file).map_err(|error| format!("cannot read {}: {error}", file.display()))?;
     let folder = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_owned();
     let root = git_output(&folder, &["rev-parse", "--show-toplevel"]).map(PathBuf::from).unwrap_or(folder.clone());
     let root = root.canonicalize().unwrap_or(root);
@@ -76,6 +82,18 @@ fn lint(file: Option<PathBuf>, branch: Option<String>) -> i32 {
         .ok()
         .and_then(|f| f.strip_prefix(&root).ok().map(Path::to_path_buf))
         .unwrap_or(file.clone());
+    Ok(Located { root, shown: shown.to_string_lossy().into_owned(), source })
+}
+
+fn lint(file: Option<PathBuf>, branch: Option<String>) -> i32 {
+    let Located { root, shown, source } = match locate(file) {
+        Ok(located) => located,
+        Err(message) => {
+            eprintln!("{message}");
+            return 2;
+        }
+    };
+    let shown = PathBuf::from(shown);
     let config = match gantry_ci::load(&WorkingTree(root.clone()), &shown.to_string_lossy(), &source) {
         Ok(config) => config,
         Err(errors) => {

@@ -1,6 +1,7 @@
 //! The `gantry` command: `serve`, `migrate`, `admin …`, `ci …`, and `hook …` (run by git).
 
 mod ci;
+mod ci_exec;
 
 use std::io::Read;
 use std::net::SocketAddr;

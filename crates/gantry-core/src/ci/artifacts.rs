@@ -146,7 +146,7 @@ pub(crate) fn archive_file(file: std::fs::File, path: &str, limit: u64) -> CoreR
 }
 
 /// The files of a report archive, each read up to `limit` bytes, as `(name, content)`.
-pub(crate) fn archive_files(file: std::fs::File, limit: u64) -> CoreResult<Vec<(String, Vec<u8>)>> {
+pub fn archive_files(file: std::fs::File, limit: u64) -> CoreResult<Vec<(String, Vec<u8>)>> {
     let mut archive = zip::ZipArchive::new(file).map_err(zip_error)?;
     let mut files = Vec::new();
     for index in 0..archive.len().min(MAX_ENTRIES) {

@@ -32,7 +32,7 @@ pub enum TraceAppend {
 }
 
 /// The artifact archives and reports a job's runner uploads.
-pub(crate) fn artifact_specs(definition: &gantry_ci::plan::Definition) -> Vec<ArtifactSpec> {
+pub fn artifact_specs(definition: &gantry_ci::plan::Definition) -> Vec<ArtifactSpec> {
     let Some(artifacts) = &definition.artifacts else { return Vec::new() };
     let when = match artifacts.when {
         gantry_ci::keywords::When::OnFailure => "on_failure",

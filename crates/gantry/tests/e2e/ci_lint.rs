@@ -1,5 +1,7 @@
-//! `gantry ci lint` on a real working tree: a valid file with an include lists the jobs a push
-//! would run; an invalid one exits 1 with `file:line:column: message` lines.
+//! `gantry ci lint` and `gantry ci exec` on a real working tree: a valid file with an include
+//! lists the jobs a push would run; an invalid one exits 1 with `file:line:column: message`
+//! lines; `exec` runs jobs in needs order with artifacts, dotenv variables and uncommitted
+//! changes, and stops at a failure.
 
 use std::path::Path;
 use std::process::Command;
@@ -50,4 +52,84 @@ fn lint_checks_a_working_tree_with_includes() {
     let (code, _, stderr) = lint(&root.join("ci"), &[]);
     assert_eq!(code, 2);
     assert!(stderr.contains("no .gitlab-ci.yml"), "{stderr}");
+}
+
+fn exec(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_gantry")).current_dir(dir).args(["ci", "exec"]).args(args).output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+const EXEC_CI: &str = r#"stages: [build, test, deploy]
+build:
+  stage: build
+  script:
+    - mkdir -p out && echo "built $GREETING" > out/app.txt
+    - echo "VERSION=2.0" > build.env
+  artifacts:
+    paths: [out/]
+    reports:
+      dotenv: build.env
+test:
+  stage: test
+  needs: [build]
+  script:
+    - cat out/app.txt
+    - echo "version $VERSION"
+    - cat notes.txt
+flaky:
+  stage: test
+  script: exit 3
+  allow_failure: true
+broken:
+  stage: test
+  script: exit 1
+  rules:
+    - if: $BREAK == "yes"
+deploy:
+  stage: deploy
+  script: echo deployed
+manual:
+  stage: deploy
+  when: manual
+  script: echo never
+"#;
+
+#[test]
+fn exec_runs_jobs_in_needs_order_from_the_working_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    std::fs::write(root.join(".gitlab-ci.yml"), EXEC_CI).unwrap();
+    std::fs::write(root.join("notes.txt"), "committed\n").unwrap();
+    git(root, &["add", "-A"]);
+    git(root, &["-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-qm", "first"]);
+    std::fs::write(root.join("notes.txt"), "uncommitted change\n").unwrap();
+
+    let (code, out, err) = exec(root, &["test", "--var", "GREETING=hi"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("built hi") && out.contains("version 2.0"), "artifacts and dotenv passed on: {out}");
+    assert!(out.contains("uncommitted change"), "the working tree's changes are used: {out}");
+    assert!(err.contains("success  build") && err.contains("success  test"), "{err}");
+    assert!(!err.contains("deploy"), "only the job asked for and what it needs: {err}");
+
+    let (code, out, err) = exec(root, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(err.contains("(allowed to fail)") && err.contains("success  deploy"), "{err}");
+    assert!(!err.contains("manual"), "manual jobs run only when named: {err}");
+
+    let (code, _, err) = exec(root, &["--var", "BREAK=yes"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("failed   broken") && err.contains("skipped  deploy"), "{err}");
+    let (code, _, err) = exec(root, &["nosuchjob"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no job `nosuchjob`"), "{err}");
+    let refs = Command::new("git").arg("-C").arg(root).args(["for-each-ref", "refs/gantry-exec"]).output().unwrap();
+    assert!(refs.stdout.is_empty(), "the snapshot's ref is removed");
+    let status = Command::new("git").arg("-C").arg(root).args(["status", "--porcelain"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&status.stdout).trim(), "M notes.txt", "the working tree is left as it was");
 }
