@@ -52,6 +52,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_ci_commit_statuses.sql"),
         postgres: include_str!("../migrations/postgres/0008_ci_commit_statuses.sql"),
     },
+    Migration {
+        version: 9,
+        sqlite: include_str!("../migrations/sqlite/0009_ci_trace_archive.sql"),
+        postgres: include_str!("../migrations/postgres/0009_ci_trace_archive.sql"),
+    },
 ];
 
 impl Db {

@@ -149,7 +149,12 @@ impl Core {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
         self.project_job(&mut conn, project, id).await?;
-        Ok(traces::read_trace(&mut conn, id, from, 256).await?)
+        // Pieces first: a log being archived right now is still whole in one of the two places.
+        let pieces = traces::read_trace(&mut conn, id, from, 256).await?;
+        if !pieces.is_empty() {
+            return Ok(pieces);
+        }
+        self.archived_trace_pieces(&mut conn, id, from, 256).await
     }
 
     /// Cancels a job that has not finished.

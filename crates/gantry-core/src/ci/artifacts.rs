@@ -396,6 +396,7 @@ impl Core {
                 break;
             }
         }
+        self.archive_leftover_traces().await?;
         self.collect_blobs(BLOB_GRACE).await?;
         Ok(removed)
     }

@@ -243,6 +243,7 @@ impl Core {
         drop(conn);
         self.ci.job_changed(job.id);
         self.ci.trace_grew(job.id);
+        self.archive_job_trace_later(job.id);
         tracing::info!(job = job.id, state, reason = reason.unwrap_or(""), "job finished");
         if state == "failed"
             && let Some(stored) = &stored

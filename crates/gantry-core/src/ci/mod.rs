@@ -17,6 +17,7 @@ pub mod artifacts;
 pub mod caches;
 pub mod create;
 pub mod jobs;
+pub mod logs;
 pub mod predefined;
 pub mod process;
 pub mod queue;

@@ -154,7 +154,8 @@ pub async fn expired_artifacts(conn: &mut Conn, now: i64, limit: i64) -> DbResul
 pub async fn blob_is_referenced(conn: &mut Conn, digest: &str) -> DbResult<bool> {
     let row = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM ci_job_artifacts WHERE blob_digest = $1) \
-         + (SELECT COUNT(*) FROM ci_caches WHERE blob_digest = $1) AS refs",
+         + (SELECT COUNT(*) FROM ci_caches WHERE blob_digest = $1) \
+         + (SELECT COUNT(*) FROM ci_jobs WHERE trace_blob = $1) AS refs",
     )
     .bind(digest)
     .fetch_one(conn)

@@ -1,5 +1,6 @@
 //! The `ci_trace_chunks` table: a job's log as the runner sends it (after masking), keyed by
-//! the runner's byte offset so a retried upload is recognised and a live viewer can resume.
+//! the runner's byte offset so a retried upload is recognised and a live viewer can resume; and
+//! the archive a finished job's pieces become (a blob and an index of where each piece starts).
 
 use sqlx::Row;
 
@@ -66,4 +67,38 @@ pub async fn read_trace(conn: &mut Conn, job: i64, from: i64, limit: i64) -> DbR
             .fetch_all(conn)
             .await?;
     rows.iter().map(|r| Ok((int(r, "seq")?, r.try_get::<Vec<u8>, _>("data")?))).collect()
+}
+
+/// Records that a finished job's log is the blob `digest` (with `index`, JSON of `[[runner
+/// offset, byte position], …]`) and drops its pieces, in one transaction.
+pub async fn archive_trace(conn: &mut Conn, job: i64, digest: &str, index: &str) -> DbResult<()> {
+    sqlx::query("UPDATE ci_jobs SET trace_blob = $1, trace_index = $2 WHERE id = $3")
+        .bind(digest)
+        .bind(index)
+        .bind(job)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM ci_trace_chunks WHERE job_id = $1").bind(job).execute(conn).await?;
+    Ok(())
+}
+
+/// A job's archived log: the blob's digest and the index of its pieces.
+pub async fn trace_archive(conn: &mut Conn, job: i64) -> DbResult<Option<(String, String)>> {
+    let row = sqlx::query("SELECT trace_blob, trace_index FROM ci_jobs WHERE id = $1 AND trace_blob IS NOT NULL")
+        .bind(job)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|row| Ok((crate::row::text(&row, "trace_blob")?, crate::row::text(&row, "trace_index")?))).transpose()
+}
+
+/// Finished jobs whose log is still in pieces (a server stopped before archiving them).
+pub async fn unarchived_finished_jobs(conn: &mut Conn, limit: i64) -> DbResult<Vec<i64>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT c.job_id FROM ci_trace_chunks c JOIN ci_jobs j ON j.id = c.job_id \
+         WHERE j.status IN ('success', 'failed', 'canceled', 'skipped') AND j.trace_blob IS NULL LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|row| int(row, "job_id")).collect()
 }

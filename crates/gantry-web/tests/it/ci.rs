@@ -106,6 +106,24 @@ async fn a_runner_takes_a_job_streams_its_log_masked_and_reports_the_result() {
     assert_eq!(served.body, "$ echo $CI_JOB_TOKEN\n[MASKED]\ndone\n");
     assert!(!served.body.contains(&token));
 
+    // The finished log moves into the object store; it reads the same, also from an offset.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mut conn = app.core.db().conn().await.unwrap();
+        if gantry_db::ci::traces::trace_archive(&mut conn, id).await.unwrap().is_some() {
+            assert!(gantry_db::ci::traces::read_trace(&mut conn, id, 0, 10).await.unwrap().is_empty());
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the log was not archived");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let archived = app
+        .api(Method::GET, &format!("/api/v4/projects/{}/jobs/{id}/trace", project.id.0), Some(&ada.token), None)
+        .await;
+    assert_eq!(archived.body, served.body);
+    let rest = app.core.job_trace(&owner, &project, id, first.len() as i64).await.unwrap().0;
+    assert_eq!(String::from_utf8(rest).unwrap(), "[MASKED]\ndone\n", "a viewer resuming at the second piece");
+
     // The job has ended: its token no longer works, and the next stage's job is queued.
     let late = patch_trace(&app, id, &token, 0, b"x").await;
     assert_eq!(late.status, StatusCode::FORBIDDEN);
