@@ -7,8 +7,6 @@
 use axum::http::{Method, StatusCode};
 use gantry_core::Actor;
 use gantry_core::ci::create::PipelineRequest;
-use gantry_core::ci::runners::{RunnerRegistration, RunnerScope};
-use gantry_core::manage::projects::NewProjectInput;
 use gantry_core::{ProjectRow, UserRow};
 use serde_json::{Value, json};
 
@@ -94,22 +92,8 @@ async fn artifacts_reports_and_caches_pass_between_jobs_and_reach_people() {
     let app = TestApp::new().await;
     let ada = app.user("ada").await;
     let owner = Actor::User(ada.user.clone());
-    let project = app
-        .core
-        .create_project(&owner, &NewProjectInput { name: "Arts".into(), ..NewProjectInput::default() })
-        .await
-        .unwrap();
-    let author = gantry_git::Author { name: "Ada", email: "ada@example.com" };
-    let sha = app.core.repos().initial_commit(project.id, "main", ".gitlab-ci.yml", CI, "ci", &author).await.unwrap();
-    let registration = RunnerRegistration {
-        scope: RunnerScope::Instance,
-        description: "test".into(),
-        tags: Vec::new(),
-        run_untagged: true,
-        paused: false,
-        max_concurrent: 0,
-    };
-    let (_, runner) = app.core.create_runner_as_operator(registration).await.unwrap();
+    let (project, sha) = app.project_with_file(&ada, "Arts", ".gitlab-ci.yml", CI).await;
+    let runner = app.instance_runner().await;
     let first = run_pipeline(&app, &project, &ada.user, &sha).await;
 
     // The build job: its payload names what to upload and the resolved cache key.
@@ -284,23 +268,9 @@ async fn expired_artifacts_go_but_the_latest_successful_pipelines_stay() {
     let app = TestApp::new().await;
     let ada = app.user("ada").await;
     let owner = Actor::User(ada.user.clone());
-    let project = app
-        .core
-        .create_project(&owner, &NewProjectInput { name: "Old".into(), ..NewProjectInput::default() })
-        .await
-        .unwrap();
-    let author = gantry_git::Author { name: "Ada", email: "ada@example.com" };
     let ci = b"build:\n  script: make\n  artifacts:\n    paths: [out]\n";
-    let sha = app.core.repos().initial_commit(project.id, "main", ".gitlab-ci.yml", ci, "ci", &author).await.unwrap();
-    let registration = RunnerRegistration {
-        scope: RunnerScope::Instance,
-        description: "test".into(),
-        tags: Vec::new(),
-        run_untagged: true,
-        paused: false,
-        max_concurrent: 0,
-    };
-    let (_, runner) = app.core.create_runner_as_operator(registration).await.unwrap();
+    let (project, sha) = app.project_with_file(&ada, "Old", ".gitlab-ci.yml", ci).await;
+    let runner = app.instance_runner().await;
     let mut jobs = Vec::new();
     for _ in 0..2 {
         run_pipeline(&app, &project, &ada.user, &sha).await;

@@ -38,14 +38,8 @@ async fn a_runner_takes_a_job_streams_its_log_masked_and_reports_the_result() {
     let app = TestApp::new().await;
     let ada = app.user("ada").await;
     let owner = Actor::User(ada.user.clone());
-    let project = app
-        .core
-        .create_project(&owner, &NewProjectInput { name: "Runs".into(), ..NewProjectInput::default() })
-        .await
-        .unwrap();
-    let author = gantry_git::Author { name: "Ada", email: "ada@example.com" };
     let ci = b"stages: [build, test]\nbuild:\n  stage: build\n  script: echo build\ntest:\n  stage: test\n  script: echo test\n";
-    let sha = app.core.repos().initial_commit(project.id, "main", ".gitlab-ci.yml", ci, "ci", &author).await.unwrap();
+    let (project, sha) = app.project_with_file(&ada, "Runs", ".gitlab-ci.yml", ci).await;
     let request = PipelineRequest {
         ref_name: "main".into(),
         is_tag: false,
@@ -60,15 +54,7 @@ async fn a_runner_takes_a_job_streams_its_log_masked_and_reports_the_result() {
 
     let bad = app.api(Method::POST, "/api/v4/jobs/request", None, Some(json!({"token": "grt-nope"}))).await;
     assert_eq!(bad.status, StatusCode::FORBIDDEN);
-    let registration = RunnerRegistration {
-        scope: RunnerScope::Instance,
-        description: "test".into(),
-        tags: Vec::new(),
-        run_untagged: true,
-        paused: false,
-        max_concurrent: 0,
-    };
-    let (_, runner) = app.core.create_runner_as_operator(registration).await.unwrap();
+    let runner = app.instance_runner().await;
     let taken = app.api(Method::POST, "/api/v4/jobs/request", None, Some(json!({"token": runner}))).await;
     assert_eq!(taken.status, StatusCode::CREATED, "{}", taken.body);
     let job = taken.json();
@@ -266,14 +252,7 @@ async fn variables_are_encrypted_masked_scoped_and_reach_jobs_in_precedence_orde
 async fn other_systems_report_commit_statuses_shown_with_the_commit() {
     let app = TestApp::new().await;
     let ada = app.user("ada").await;
-    let owner = Actor::User(ada.user.clone());
-    let project = app
-        .core
-        .create_project(&owner, &NewProjectInput { name: "Reported".into(), ..NewProjectInput::default() })
-        .await
-        .unwrap();
-    let author = gantry_git::Author { name: "Ada", email: "ada@example.com" };
-    let sha = app.core.repos().initial_commit(project.id, "main", "README.md", b"hi", "first", &author).await.unwrap();
+    let (project, sha) = app.project_with_file(&ada, "Reported", "README.md", b"hi").await;
     let post = |body: Value, sha: String| {
         let app = &app;
         let token = ada.token.clone();

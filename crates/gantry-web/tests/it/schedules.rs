@@ -21,17 +21,11 @@ async fn schedules_run_when_due_with_their_variables_and_owner() {
     let ada = app.user("ada").await;
     let bob = app.user("bob").await;
     let owner = Actor::User(ada.user.clone());
-    let project = app
-        .core
-        .create_project(&owner, &NewProjectInput { name: "Nightly".into(), ..NewProjectInput::default() })
-        .await
-        .unwrap();
+    let (project, _) = app.project_with_file(&ada, "Nightly", ".gitlab-ci.yml", CI).await;
     app.core
         .add_member(&owner, MemberTarget::Project(&project), bob.user.id, AccessLevel::Maintainer, None)
         .await
         .unwrap();
-    let author = gantry_git::Author { name: "Ada", email: "ada@example.com" };
-    app.core.repos().initial_commit(project.id, "main", ".gitlab-ci.yml", CI, "ci", &author).await.unwrap();
     let base = format!("/api/v4/projects/{}/pipeline_schedules", project.id.0);
 
     for (body, field) in [
@@ -146,18 +140,12 @@ async fn trigger_tokens_start_pipelines_from_every_form_of_request() {
     let app = TestApp::new().await;
     let ada = app.user("ada").await;
     let owner = Actor::User(ada.user.clone());
-    let project = app
-        .core
-        .create_project(&owner, &NewProjectInput { name: "Triggered".into(), ..NewProjectInput::default() })
-        .await
-        .unwrap();
+    let (project, _) = app.project_with_file(&ada, "Triggered", ".gitlab-ci.yml", CI).await;
     let other = app
         .core
         .create_project(&owner, &NewProjectInput { name: "Other".into(), ..NewProjectInput::default() })
         .await
         .unwrap();
-    let author = gantry_git::Author { name: "Ada", email: "ada@example.com" };
-    app.core.repos().initial_commit(project.id, "main", ".gitlab-ci.yml", CI, "ci", &author).await.unwrap();
     let triggers = format!("/api/v4/projects/{}/triggers", project.id.0);
     let created =
         app.api(Method::POST, &triggers, Some(&ada.token), Some(json!({"description": "release tool"}))).await;

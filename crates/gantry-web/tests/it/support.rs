@@ -148,6 +148,36 @@ impl TestApp {
         self.send(request.unwrap()).await
     }
 
+    /// A project of `user` named `name` whose `main` branch holds `file` with `content`; the
+    /// project and the commit.
+    pub async fn project_with_file(
+        &self,
+        user: &TestUser,
+        name: &str,
+        file: &str,
+        content: &[u8],
+    ) -> (gantry_core::ProjectRow, String) {
+        let owner = gantry_core::Actor::User(user.user.clone());
+        let input = gantry_core::manage::projects::NewProjectInput { name: name.into(), ..Default::default() };
+        let project = self.core.create_project(&owner, &input).await.unwrap();
+        let author = gantry_git::Author { name: "Tester", email: "tester@example.com" };
+        let sha = self.core.repos().initial_commit(project.id, "main", file, content, "first", &author).await.unwrap();
+        (project, sha)
+    }
+
+    /// The token of a new instance runner that takes untagged jobs.
+    pub async fn instance_runner(&self) -> String {
+        let registration = gantry_core::ci::runners::RunnerRegistration {
+            scope: gantry_core::ci::runners::RunnerScope::Instance,
+            description: "test".into(),
+            tags: Vec::new(),
+            run_untagged: true,
+            paused: false,
+            max_concurrent: 0,
+        };
+        self.core.create_runner_as_operator(registration).await.unwrap().1
+    }
+
     /// A runner's request with a job token and a raw body.
     pub async fn job_request(&self, method: Method, path: &str, job_token: &str, body: Vec<u8>) -> TestResponse {
         let request = Request::builder().method(method).uri(path).header("JOB-TOKEN", job_token);
