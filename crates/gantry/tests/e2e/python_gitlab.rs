@@ -39,7 +39,7 @@ fn python_gitlab_manages_groups_projects_members_and_pages() {
 }
 
 #[test]
-fn python_gitlab_runs_retries_cancels_and_lints_pipelines() {
+fn python_gitlab_runs_retries_cancels_lints_schedules_and_triggers_pipelines() {
     let python = std::env::var("GANTRY_TEST_PYTHON")
         .expect("GANTRY_TEST_PYTHON must name a Python with python-gitlab installed; scripts/test sets it up in .venv");
     let server = Server::start();
@@ -47,7 +47,14 @@ fn python_gitlab_runs_retries_cancels_and_lints_pipelines() {
     let ci = r#"
 greet:
   stage: test
-  script: echo "hello ${WHO:-nobody}"
+  script:
+    - echo "hello ${WHO:-nobody}"
+    - mkdir -p out && echo greeting > out/hello.txt
+    - echo '<testsuite name="t"><testcase classname="greet" name="says hello"/></testsuite>' > report.xml
+  artifacts:
+    paths: [out/]
+    reports:
+      junit: report.xml
   rules:
     - if: $SLOW != "yes"
 sleeper:
