@@ -145,10 +145,12 @@ pub(crate) fn archive_file(file: std::fs::File, path: &str, limit: u64) -> CoreR
     Err(CoreError::NotFound("file in the artifacts"))
 }
 
-/// The files of a report archive, each read up to `limit` bytes, as `(name, content)`.
+/// The files of a report archive as `(name, content)`, at most `limit` bytes in all once
+/// unpacked (a small archive may unpack into gigabytes).
 pub fn archive_files(file: std::fs::File, limit: u64) -> CoreResult<Vec<(String, Vec<u8>)>> {
     let mut archive = zip::ZipArchive::new(file).map_err(zip_error)?;
     let mut files = Vec::new();
+    let mut left = limit;
     for index in 0..archive.len().min(MAX_ENTRIES) {
         let entry = archive.by_index(index).map_err(zip_error)?;
         if entry.is_dir() {
@@ -157,12 +159,13 @@ pub fn archive_files(file: std::fs::File, limit: u64) -> CoreResult<Vec<(String,
         let name = entry.enclosed_name().map(|p| p.display().to_string()).unwrap_or_default();
         let mut content = Vec::new();
         entry
-            .take(limit + 1)
+            .take(left + 1)
             .read_to_end(&mut content)
             .map_err(|error| CoreError::invalid("file", error.to_string()))?;
-        if content.len() as u64 > limit {
-            return Err(CoreError::invalid("file", format!("{name} is larger than {limit} bytes")));
+        if content.len() as u64 > left {
+            return Err(CoreError::invalid("file", format!("the report unpacks to more than {limit} bytes")));
         }
+        left -= content.len() as u64;
         files.push((name, content));
     }
     Ok(files)
@@ -452,6 +455,14 @@ mod tests {
         assert!(matches!(archive_file(zip_of(&[("a/b.txt", b"hello")]), "a/c.txt", 10), Err(CoreError::NotFound(_))));
         let error = archive_file(zip_of(&[("big", &[b'x'; 100])]), "big", 10).unwrap_err();
         assert!(error.to_string().contains("download the whole archive"), "{error}");
+    }
+
+    #[test]
+    fn report_files_are_capped_in_all() {
+        let zip = || zip_of(&[("a.xml", &[b'a'; 60]), ("b.xml", &[b'b'; 60])]);
+        assert_eq!(archive_files(zip(), 120).unwrap().len(), 2);
+        let error = archive_files(zip(), 100).unwrap_err();
+        assert!(error.to_string().contains("more than 100 bytes"), "{error}");
     }
 
     #[test]

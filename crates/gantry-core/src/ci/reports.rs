@@ -16,8 +16,8 @@ use super::process::latest;
 use crate::policy::{ProjectAction, authorize_project};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
 
-/// The most a single report file may hold once unpacked.
-const MAX_REPORT_FILE: u64 = 30 << 20;
+/// The most a report archive may unpack to.
+const MAX_REPORT_SIZE: u64 = 30 << 20;
 
 /// A job's JUnit results as stored: the suites read, and the files that could not be.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -100,7 +100,7 @@ fn case_statuses(report: &PipelineTestReport) -> BTreeMap<(String, String, Strin
 
 impl Core {
     async fn report_files(&self, digest: &Digest) -> CoreResult<Vec<(String, Vec<u8>)>> {
-        self.read_blob_blocking(digest, |file| super::artifacts::archive_files(file, MAX_REPORT_FILE)).await
+        self.read_blob_blocking(digest, |file| super::artifacts::archive_files(file, MAX_REPORT_SIZE)).await
     }
 
     /// Reads the JUnit files of an uploaded report; a file that cannot be read is recorded as
