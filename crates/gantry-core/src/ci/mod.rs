@@ -40,6 +40,7 @@ pub use gantry_db::ci::jobs::JobRow;
 pub use gantry_db::ci::pipelines::{CiSettings, PipelineFilter, PipelineRow};
 pub use gantry_db::ci::runners::RunnerRow;
 pub use gantry_db::ci::schedules::{ScheduleRow, TriggerRow};
+pub use gantry_db::ci::statuses::CommitStatusRow;
 
 /// The prefix of job tokens (`CI_JOB_TOKEN`), so credentials checks can tell them apart.
 pub const JOB_TOKEN_PREFIX: &str = "gjob-";

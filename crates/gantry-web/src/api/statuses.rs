@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use gantry_core::ci::CommitStatusRow;
 use gantry_core::ci::statuses::StatusInput;
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +34,26 @@ pub struct CommitStatus {
     pub allow_failure: bool,
     pub coverage: Option<f64>,
     pub author: Option<UserBasic>,
+}
+
+impl CommitStatus {
+    fn new(state: &AppState, row: CommitStatusRow) -> CommitStatus {
+        CommitStatus {
+            id: row.id,
+            author: user_basic(row.author_id, row.author_username.as_deref(), &state.config),
+            sha: row.sha,
+            ref_name: row.ref_name,
+            status: row.status,
+            name: row.name,
+            target_url: row.target_url,
+            description: row.description,
+            created_at: iso8601(row.created_at),
+            started_at: row.started_at.map(iso8601),
+            finished_at: row.finished_at.map(iso8601),
+            allow_failure: false,
+            coverage: row.coverage,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,22 +97,7 @@ pub async fn create(
         coverage,
     };
     let row = state.core.set_commit_status(&actor, &project, &sha, &input).await?;
-    let json = CommitStatus {
-        id: row.id,
-        author: user_basic(row.author_id, row.author_username.as_deref(), &state.config),
-        sha: row.sha,
-        ref_name: row.ref_name,
-        status: row.status,
-        name: row.name,
-        target_url: row.target_url,
-        description: row.description,
-        created_at: iso8601(row.created_at),
-        started_at: row.started_at.map(iso8601),
-        finished_at: row.finished_at.map(iso8601),
-        allow_failure: false,
-        coverage: row.coverage,
-    };
-    Ok((StatusCode::CREATED, Json(json)).into_response())
+    Ok((StatusCode::CREATED, Json(CommitStatus::new(&state, row))).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,24 +117,7 @@ pub async fn list(
     let project = lookup_project(&state, &actor, &id).await?;
     let (ref_filter, name_filter) = (query.ref_name.as_deref(), query.name.as_deref());
     let rows = state.core.commit_statuses(&actor, &project, &sha, ref_filter, name_filter).await?;
-    let mut out: Vec<CommitStatus> = rows
-        .into_iter()
-        .map(|row| CommitStatus {
-            id: row.id,
-            author: user_basic(row.author_id, row.author_username.as_deref(), &state.config),
-            sha: row.sha,
-            ref_name: row.ref_name,
-            status: row.status,
-            name: row.name,
-            target_url: row.target_url,
-            description: row.description,
-            created_at: iso8601(row.created_at),
-            started_at: row.started_at.map(iso8601),
-            finished_at: row.finished_at.map(iso8601),
-            allow_failure: false,
-            coverage: row.coverage,
-        })
-        .collect();
+    let mut out: Vec<CommitStatus> = rows.into_iter().map(|row| CommitStatus::new(&state, row)).collect();
     if let Some(pipeline) = state.core.commit_pipeline(&actor, &project, &sha).await? {
         let (pipeline, jobs) = state.core.pipeline(&actor, &project, pipeline.id).await?;
         for job in jobs.iter().filter(|job| !job.retried) {

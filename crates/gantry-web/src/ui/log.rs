@@ -168,6 +168,16 @@ impl LogRenderer {
                         if collapsed { " data-collapsed=\"true\"" } else { "" },
                         self.line_number
                     );
+                    if let Ok(at) = time::OffsetDateTime::from_unix_timestamp(time) {
+                        let _ = write!(
+                            out,
+                            "<time class=\"section-time\" datetime=\"{}\">{:02}:{:02}:{:02}</time> ",
+                            crate::time_format::iso8601(time.saturating_mul(1000)),
+                            at.hour(),
+                            at.minute(),
+                            at.second()
+                        );
+                    }
                     self.render_text(header, out);
                     out.push_str("<span class=\"section-duration\"></span></div>");
                     self.sections.push(name);
@@ -242,6 +252,8 @@ mod tests {
     #[test]
     fn sections_and_pieces_render_like_the_whole() {
         let log = b"section_start:1700000000:step_script\r\x1b[0KExecuting step\nhello\nsection_end:1700000003:step_script\r\x1b[0K\ndone";
+        let whole = LogRenderer::render_all(log);
+        assert!(whole.contains(">22:13:20</time>"), "the section's start time (UTC) is shown: {whole}");
         let whole = LogRenderer::render_all(log);
         assert!(whole.contains("data-section=\"step_script\" data-start=\"1700000000\""), "{whole}");
         assert!(whole.contains("data-sections=\"step_script\"><span class=\"ln\">2</span>hello"), "{whole}");
