@@ -6,22 +6,17 @@
 //! sees it: committed and uncommitted changes to tracked files (a `git stash create` commit
 //! under a temporary ref), never untracked files.
 
+mod coordinator;
+
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path as UrlPath, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post, put};
-use gantry_ci::keywords::{AllowFailure, CacheKey, When};
+use gantry_ci::keywords::{AllowFailure, When};
 use gantry_ci::plan::PlannedJob;
-use gantry_ci::protocol::{self, JobPayload, JobVariable};
 
+use self::coordinator::{Context, Coordinator, Exec, LocalJob};
 use crate::ci::{WorkingTree, git_output, locate};
 
 /// The arguments of `gantry ci exec`.
@@ -41,51 +36,6 @@ pub struct ExecArgs {
     /// A variable for every job, over the CI file's (repeatable)
     #[arg(long = "var", value_name = "KEY=VALUE")]
     pub variables: Vec<String>,
-}
-
-/// One job of this run.
-struct LocalJob {
-    planned: PlannedJob,
-    id: i64,
-    status: &'static str,
-    started: Option<Instant>,
-    duration: Option<Duration>,
-    archive: Option<PathBuf>,
-    dotenv: Vec<(String, String)>,
-}
-
-/// What every job shares.
-struct Context {
-    root: PathBuf,
-    branch: String,
-    default_branch: String,
-    sha: String,
-    snapshot_ref: String,
-    extra: Vec<(String, String)>,
-    token: String,
-}
-
-struct Exec {
-    jobs: Vec<LocalJob>,
-    next: usize,
-    running: Option<usize>,
-    /// A job failed that may not: the rest are skipped.
-    halted: bool,
-    work: PathBuf,
-    trace_sizes: std::collections::HashMap<i64, u64>,
-}
-
-#[derive(Clone)]
-struct Coordinator {
-    exec: Arc<Mutex<Exec>>,
-    context: Arc<Context>,
-    done: Arc<tokio::sync::Notify>,
-}
-
-impl Exec {
-    fn finished(&self) -> bool {
-        self.running.is_none() && (self.halted || self.next >= self.jobs.len())
-    }
 }
 
 /// Runs the command; the exit status is 0 when every job passed (or was allowed to fail).
@@ -223,15 +173,7 @@ async fn exec(args: ExecArgs) -> Result<i32, String> {
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| format!("cannot listen: {e}"))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    let app = axum::Router::new()
-        .route("/api/v4/runners/verify", post(|| async { Json(serde_json::json!({"id": 0})) }))
-        .route("/api/v4/jobs/request", post(request_job))
-        .route("/api/v4/jobs/{id}", put(update_job))
-        .route("/api/v4/jobs/{id}/trace", patch(append_trace))
-        .route("/api/v4/jobs/{id}/artifacts", post(upload_artifact).get(download_artifact))
-        .route("/api/v4/jobs/{id}/cache", get(download_cache).put(upload_cache))
-        .layer(axum::extract::DefaultBodyLimit::max(1 << 30))
-        .with_state(coordinator.clone());
+    let app = coordinator::router(coordinator.clone());
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     let (executor, isolation) = match args.executor {
         gantry_config::Executor::Shell => (gantry_runner::ExecutorKind::Shell, gantry_runner::Isolation::None),
@@ -298,7 +240,7 @@ fn summary(exec: &Exec) -> i32 {
 }
 
 /// The predefined variables of a local run (GitLab's names).
-fn predefined(root: &Path, branch: &str, default_branch: &str, sha: &str) -> Vec<(String, String)> {
+pub(super) fn predefined(root: &Path, branch: &str, default_branch: &str, sha: &str) -> Vec<(String, String)> {
     let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "project".into());
     [
         ("CI", "true"),
@@ -321,321 +263,6 @@ fn predefined(root: &Path, branch: &str, default_branch: &str, sha: &str) -> Vec
     .into()
 }
 
-impl Coordinator {
-    fn payload(&self, exec: &Exec, index: usize) -> JobPayload {
-        let context = &self.context;
-        let job = &exec.jobs[index];
-        let planned = &job.planned;
-        let public = |key: &str, value: &str| JobVariable {
-            key: key.to_owned(),
-            value: value.to_owned(),
-            public: true,
-            masked: false,
-            file: false,
-        };
-        let mut variables: Vec<JobVariable> =
-            predefined(&context.root, &context.branch, &context.default_branch, &context.sha)
-                .iter()
-                .map(|(k, v)| public(k, v))
-                .collect();
-        variables.push(public("CI_JOB_ID", &job.id.to_string()));
-        variables.push(public("CI_JOB_NAME", &planned.name));
-        variables.push(public("CI_JOB_STAGE", &planned.stage));
-        variables.push(public("CI_JOB_TOKEN", &context.token));
-        if let Some((index, total)) = planned.definition.node {
-            variables.push(public("CI_NODE_INDEX", &index.to_string()));
-            variables.push(public("CI_NODE_TOTAL", &total.to_string()));
-        }
-        for variable in &planned.variables {
-            let value = if variable.expand {
-                let lookup = |name: &str| variables.iter().rev().find(|v| v.key == name).map(|v| v.value.clone());
-                gantry_ci::vars::expand(&variable.value, &lookup, false)
-            } else {
-                variable.value.clone()
-            };
-            variables.push(public(&variable.key, &value));
-        }
-        let dependencies: Vec<&LocalJob> =
-            exec.jobs.iter().filter(|other| planned.dependencies.contains(&other.planned.name)).collect();
-        for dependency in &dependencies {
-            variables.extend(dependency.dotenv.iter().map(|(k, v)| public(k, v)));
-        }
-        variables.extend(context.extra.iter().map(|(k, v)| public(k, v)));
-        let definition = &planned.definition;
-        let timeout = definition.timeout.unwrap_or(3600);
-        let mut steps = vec![protocol::Step {
-            name: "script".to_owned(),
-            script: definition.before_script.iter().chain(&definition.script).cloned().collect(),
-            timeout,
-            when: "on_success".to_owned(),
-            allow_failure: false,
-        }];
-        if !definition.after_script.is_empty() {
-            steps.push(protocol::Step {
-                name: "after_script".to_owned(),
-                script: definition.after_script.clone(),
-                timeout: 300,
-                when: "always".to_owned(),
-                allow_failure: true,
-            });
-        }
-        JobPayload {
-            id: job.id,
-            token: context.token.clone(),
-            job_info: protocol::JobInfo {
-                id: job.id,
-                name: planned.name.clone(),
-                stage: planned.stage.clone(),
-                project_id: 0,
-                project_name: "local".to_owned(),
-            },
-            git_info: protocol::GitInfo {
-                repo_url: format!("file://{}", context.root.display()),
-                ref_name: context.branch.clone(),
-                sha: context.sha.clone(),
-                before_sha: "0".repeat(40),
-                ref_type: "branch".to_owned(),
-                refspecs: vec![format!("+{0}:{0}", context.snapshot_ref)],
-                depth: 0,
-            },
-            runner_info: protocol::JobRunnerInfo { timeout },
-            variables,
-            steps,
-            image: definition.image.clone(),
-            services: definition.services.clone(),
-            artifacts: gantry_core::ci::jobs::artifact_specs(definition),
-            cache: definition.cache.iter().map(|cache| cache_spec(&context.root, cache)).collect(),
-            dependencies: dependencies
-                .iter()
-                .filter(|d| d.archive.is_some())
-                .map(|d| protocol::Dependency {
-                    id: d.id,
-                    name: d.planned.name.clone(),
-                    artifacts_file: Some(protocol::ArtifactsFile { filename: "artifacts.zip".into(), size: 0 }),
-                })
-                .collect(),
-        }
-    }
-}
-
-/// A cache of the CI file with its key resolved locally (`key:files` from the working tree).
-fn cache_spec(root: &Path, cache: &gantry_ci::keywords::Cache) -> protocol::CacheSpec {
-    let key = match &cache.key {
-        CacheKey::Text(key) => key.clone(),
-        CacheKey::Files { files, prefix } => {
-            use sha2::Digest;
-            let mut hasher = sha2::Sha256::new();
-            for file in files {
-                hasher.update(file.as_bytes());
-                hasher.update(std::fs::read(root.join(file)).unwrap_or_default());
-            }
-            let digest = hex::encode(hasher.finalize());
-            format!("{}-{}", prefix.as_deref().unwrap_or("files"), &digest[..16])
-        }
-    };
-    let when = match cache.when {
-        When::OnFailure => "on_failure",
-        When::Always => "always",
-        _ => "on_success",
-    };
-    protocol::CacheSpec {
-        key: safe_name(&key),
-        paths: cache.paths.clone(),
-        untracked: cache.untracked,
-        policy: cache.policy.clone(),
-        when: when.to_owned(),
-        fallback_keys: cache.fallback_keys.iter().map(|k| safe_name(k)).collect(),
-    }
-}
-
-/// A key usable as a file name.
-fn safe_name(key: &str) -> String {
-    key.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect()
-}
-
-fn job_id(text: &str) -> Result<i64, StatusCode> {
-    text.parse().map_err(|_| StatusCode::NOT_FOUND)
-}
-
-async fn request_job(State(coordinator): State<Coordinator>) -> Response {
-    let payload = {
-        let mut exec = coordinator.exec.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if exec.running.is_some() || exec.finished() {
-            None
-        } else {
-            let index = exec.next;
-            exec.next += 1;
-            exec.running = Some(index);
-            exec.jobs[index].status = "running";
-            exec.jobs[index].started = Some(Instant::now());
-            let name = exec.jobs[index].planned.name.clone();
-            eprintln!("\n== {name}");
-            Some(coordinator.payload(&exec, index))
-        }
-    };
-    match payload {
-        Some(payload) => (StatusCode::CREATED, Json(payload)).into_response(),
-        None => {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            StatusCode::NO_CONTENT.into_response()
-        }
-    }
-}
-
-async fn update_job(
-    State(coordinator): State<Coordinator>,
-    UrlPath(id): UrlPath<String>,
-    Json(update): Json<protocol::JobUpdate>,
-) -> Result<Response, StatusCode> {
-    let id = job_id(&id)?;
-    let mut exec = coordinator.exec.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let index = exec.jobs.iter().position(|j| j.id == id).ok_or(StatusCode::NOT_FOUND)?;
-    if matches!(update.state.as_str(), "success" | "failed") && exec.running == Some(index) {
-        let job = &mut exec.jobs[index];
-        job.status = if update.state == "success" { "success" } else { "failed" };
-        job.duration = job.started.map(|s| s.elapsed());
-        let may_fail = match &job.planned.allow_failure {
-            AllowFailure::No => false,
-            AllowFailure::Yes => true,
-            AllowFailure::ExitCodes(codes) => update.exit_code.is_some_and(|code| codes.contains(&code)),
-        };
-        if job.status == "failed" && !may_fail {
-            exec.halted = true;
-            let next = exec.next;
-            for later in &mut exec.jobs[next..] {
-                later.status = "skipped";
-            }
-        }
-        exec.running = None;
-        coordinator.done.notify_waiters();
-    }
-    let status = exec.jobs[index].status;
-    Ok(([(protocol::JOB_STATUS_HEADER, status)], StatusCode::OK).into_response())
-}
-
-async fn append_trace(
-    State(coordinator): State<Coordinator>,
-    UrlPath(id): UrlPath<String>,
-    body: Bytes,
-) -> Result<Response, StatusCode> {
-    let id = job_id(&id)?;
-    let size = {
-        let mut exec = coordinator.exec.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let size = exec.trace_sizes.entry(id).or_default();
-        *size += body.len() as u64;
-        *size
-    };
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(&body);
-    let _ = out.flush();
-    Ok((StatusCode::ACCEPTED, [("range", format!("0-{size}")), (protocol::JOB_STATUS_HEADER, "running".to_owned())])
-        .into_response())
-}
-
-#[derive(serde::Deserialize)]
-struct ArtifactQuery {
-    artifact_type: Option<String>,
-}
-
-async fn upload_artifact(
-    State(coordinator): State<Coordinator>,
-    UrlPath(id): UrlPath<String>,
-    Query(query): Query<ArtifactQuery>,
-    body: Bytes,
-) -> Result<Response, StatusCode> {
-    let id = job_id(&id)?;
-    let kind = safe_name(query.artifact_type.as_deref().unwrap_or("archive"));
-    let mut exec = coordinator.exec.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let path = exec.work.join("artifacts").join(format!("{id}-{kind}.zip"));
-    std::fs::write(&path, &body).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
-    let job = exec.jobs.iter_mut().find(|j| j.id == id).ok_or(StatusCode::NOT_FOUND)?;
-    match kind.as_str() {
-        "archive" => job.archive = Some(path),
-        "dotenv" => {
-            let file = std::fs::File::open(&path).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
-            let files =
-                gantry_core::ci::artifacts::archive_files(file, 1 << 20).map_err(|_| StatusCode::BAD_REQUEST)?;
-            for (name, content) in files {
-                match gantry_ci::reports::dotenv::parse(&content) {
-                    Ok(variables) => job.dotenv.extend(variables),
-                    Err(error) => {
-                        eprintln!("dotenv report {name}: {error}");
-                        return Err(StatusCode::BAD_REQUEST);
-                    }
-                }
-            }
-        }
-        "junit" => {
-            let file = std::fs::File::open(&path).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
-            let files =
-                gantry_core::ci::artifacts::archive_files(file, 30 << 20).map_err(|_| StatusCode::BAD_REQUEST)?;
-            let suites: Vec<_> =
-                files.iter().filter_map(|(_, c)| gantry_ci::reports::junit::parse(c).ok()).flatten().collect();
-            let cases = suites.iter().flat_map(|s| &s.cases);
-            let failing: Vec<String> = cases
-                .clone()
-                .filter(|c| {
-                    matches!(
-                        c.status,
-                        gantry_ci::reports::junit::CaseStatus::Failed | gantry_ci::reports::junit::CaseStatus::Error
-                    )
-                })
-                .map(|c| format!("{} {}", c.classname, c.name))
-                .collect();
-            eprintln!(
-                "JUnit: {} tests, {} failing{}",
-                cases.count(),
-                failing.len(),
-                if failing.is_empty() { String::new() } else { format!(": {}", failing.join(", ")) }
-            );
-        }
-        _ => {}
-    }
-    Ok(StatusCode::CREATED.into_response())
-}
-
-async fn download_artifact(
-    State(coordinator): State<Coordinator>,
-    UrlPath(id): UrlPath<String>,
-) -> Result<Response, StatusCode> {
-    let id = job_id(&id)?;
-    let path = {
-        let exec = coordinator.exec.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        exec.jobs.iter().find(|j| j.id == id).and_then(|j| j.archive.clone()).ok_or(StatusCode::NOT_FOUND)?
-    };
-    let bytes = tokio::fs::read(path).await.map_err(|_| StatusCode::NOT_FOUND)?;
-    Ok(bytes.into_response())
-}
-
-#[derive(serde::Deserialize)]
-struct CacheQuery {
-    key: String,
-}
-
-fn cache_path(coordinator: &Coordinator, key: &str) -> PathBuf {
-    let exec = coordinator.exec.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    exec.work.join("cache").join(format!("{}.zip", safe_name(key)))
-}
-
-async fn download_cache(State(coordinator): State<Coordinator>, Query(query): Query<CacheQuery>) -> Response {
-    match tokio::fs::read(cache_path(&coordinator, &query.key)).await {
-        Ok(bytes) => bytes.into_response(),
-        Err(_) => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-async fn upload_cache(
-    State(coordinator): State<Coordinator>,
-    Query(query): Query<CacheQuery>,
-    _headers: HeaderMap,
-    body: Bytes,
-) -> StatusCode {
-    match tokio::fs::write(cache_path(&coordinator, &query.key), &body).await {
-        Ok(()) => StatusCode::CREATED,
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
 /// Deletes the snapshot's ref when the run ends.
 struct RemoveRef {
     root: PathBuf,
@@ -654,16 +281,5 @@ struct RemoveDir(PathBuf);
 impl Drop for RemoveDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cache_keys_become_file_names() {
-        assert_eq!(safe_name("deps/linux x"), "deps_linux_x");
-        assert_eq!(safe_name("../x"), ".._x");
     }
 }

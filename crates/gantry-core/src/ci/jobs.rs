@@ -78,6 +78,28 @@ pub fn artifact_specs(definition: &gantry_ci::plan::Definition) -> Vec<ArtifactS
     specs
 }
 
+/// The steps of a job's payload: `script` (`before_script` and `script` together) and, when
+/// there is one, `after_script` (always run, five minutes, its failure ignored).
+pub fn job_steps(definition: &gantry_ci::plan::Definition, timeout: u64) -> Vec<protocol::Step> {
+    let mut steps = vec![protocol::Step {
+        name: "script".to_owned(),
+        script: definition.before_script.iter().chain(&definition.script).cloned().collect(),
+        timeout,
+        when: "on_success".to_owned(),
+        allow_failure: false,
+    }];
+    if !definition.after_script.is_empty() {
+        steps.push(protocol::Step {
+            name: "after_script".to_owned(),
+            script: definition.after_script.clone(),
+            timeout: 300,
+            when: "always".to_owned(),
+            allow_failure: true,
+        });
+    }
+    steps
+}
+
 /// The jobs whose artifacts a job downloads: its `dependencies` (or, by default, every job of
 /// the earlier stages; with `needs`, the needed jobs), their latest attempts.
 pub(crate) async fn dependency_jobs(

@@ -272,22 +272,7 @@ impl Core {
             .and_then(|v| v.value.parse::<u32>().ok())
             .unwrap_or(20);
         let (scheme, rest) = server_url.split_once("://").unwrap_or(("http", &server_url));
-        let mut steps = vec![protocol::Step {
-            name: "script".to_owned(),
-            script: definition.before_script.iter().chain(&definition.script).cloned().collect(),
-            timeout,
-            when: "on_success".to_owned(),
-            allow_failure: false,
-        }];
-        if !definition.after_script.is_empty() {
-            steps.push(protocol::Step {
-                name: "after_script".to_owned(),
-                script: definition.after_script.clone(),
-                timeout: 300,
-                when: "always".to_owned(),
-                allow_failure: true,
-            });
-        }
+        let steps = super::jobs::job_steps(&definition, timeout);
         Ok(JobPayload {
             id: job.id,
             token: token.to_owned(),
