@@ -1,6 +1,8 @@
 //! Finished jobs' logs leave the database: their pieces become one blob in the object store,
 //! with an index of where each runner piece starts, so reading from any runner offset (a live
-//! viewer resuming) works the same before and after.
+//! viewer resuming) works the same before and after. The archive is recorded first, then the
+//! pieces are dropped in small batches from the end: a reader takes pieces while there are and
+//! the archive after them, and never waits on one long delete.
 
 use std::io::{Read, Seek, SeekFrom};
 
@@ -31,10 +33,21 @@ impl Core {
         }
         let blob = writer.finish().await.map_err(|e| CoreError::Internal(Box::new(e)))?;
         let index = serde_json::to_string(&index).map_err(|e| CoreError::Internal(Box::new(e)))?;
-        let mut tx = self.db.begin().await?;
-        traces::archive_trace(&mut tx, job, blob.digest.as_str(), &index).await?;
-        tx.commit().await.map_err(gantry_db::DbError::from)?;
-        Ok(())
+        let mut conn = self.db.conn().await?;
+        traces::set_trace_archive(&mut conn, job, blob.digest.as_str(), &index).await?;
+        drop(conn);
+        self.drop_trace_pieces(job).await
+    }
+
+    async fn drop_trace_pieces(&self, job: i64) -> CoreResult<()> {
+        loop {
+            let mut conn = self.db.conn().await?;
+            if traces::drop_trace_pieces(&mut conn, job, 64).await? == 0 {
+                return Ok(());
+            }
+            drop(conn);
+            tokio::task::yield_now().await;
+        }
     }
 
     /// Archives in the background; a failure leaves the pieces where they are.
@@ -50,10 +63,14 @@ impl Core {
     /// Archives the logs of finished jobs a stopped server left in pieces; how many.
     pub(crate) async fn archive_leftover_traces(&self) -> CoreResult<usize> {
         let mut conn = self.db.conn().await?;
-        let jobs = traces::unarchived_finished_jobs(&mut conn, 100).await?;
+        let jobs = traces::finished_jobs_with_pieces(&mut conn, 100).await?;
         drop(conn);
-        for &job in &jobs {
-            self.archive_job_trace(job).await?;
+        for &(job, archived) in &jobs {
+            if archived {
+                self.drop_trace_pieces(job).await?;
+            } else {
+                self.archive_job_trace(job).await?;
+            }
         }
         Ok(jobs.len())
     }

@@ -70,16 +70,30 @@ pub async fn read_trace(conn: &mut Conn, job: i64, from: i64, limit: i64) -> DbR
 }
 
 /// Records that a finished job's log is the blob `digest` (with `index`, JSON of `[[runner
-/// offset, byte position], …]`) and drops its pieces, in one transaction.
-pub async fn archive_trace(conn: &mut Conn, job: i64, digest: &str, index: &str) -> DbResult<()> {
+/// offset, byte position], …]`). Its pieces are dropped afterwards by [`drop_trace_pieces`].
+pub async fn set_trace_archive(conn: &mut Conn, job: i64, digest: &str, index: &str) -> DbResult<()> {
     sqlx::query("UPDATE ci_jobs SET trace_blob = $1, trace_index = $2 WHERE id = $3")
         .bind(digest)
         .bind(index)
         .bind(job)
-        .execute(&mut *conn)
+        .execute(conn)
         .await?;
-    sqlx::query("DELETE FROM ci_trace_chunks WHERE job_id = $1").bind(job).execute(conn).await?;
     Ok(())
+}
+
+/// Drops up to `batch` of a job's log pieces, the last ones first, so that what is left is
+/// always the start of the log (a reader takes pieces while there are, then the archive).
+/// Returns how many went.
+pub async fn drop_trace_pieces(conn: &mut Conn, job: i64, batch: i64) -> DbResult<u64> {
+    let done = sqlx::query(
+        "DELETE FROM ci_trace_chunks WHERE job_id = $1 AND seq IN \
+         (SELECT seq FROM ci_trace_chunks WHERE job_id = $1 ORDER BY seq DESC LIMIT $2)",
+    )
+    .bind(job)
+    .bind(batch)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// A job's archived log: the blob's digest and the index of its pieces.
@@ -91,14 +105,16 @@ pub async fn trace_archive(conn: &mut Conn, job: i64) -> DbResult<Option<(String
     row.map(|row| Ok((crate::row::text(&row, "trace_blob")?, crate::row::text(&row, "trace_index")?))).transpose()
 }
 
-/// Finished jobs whose log is still in pieces (a server stopped before archiving them).
-pub async fn unarchived_finished_jobs(conn: &mut Conn, limit: i64) -> DbResult<Vec<i64>> {
+/// Finished jobs with log pieces left, and whether their archive exists already (a server
+/// stopped before archiving them, or before dropping the pieces).
+pub async fn finished_jobs_with_pieces(conn: &mut Conn, limit: i64) -> DbResult<Vec<(i64, bool)>> {
     let rows = sqlx::query(
-        "SELECT DISTINCT c.job_id FROM ci_trace_chunks c JOIN ci_jobs j ON j.id = c.job_id \
-         WHERE j.status IN ('success', 'failed', 'canceled', 'skipped') AND j.trace_blob IS NULL LIMIT $1",
+        "SELECT DISTINCT c.job_id, CASE WHEN j.trace_blob IS NULL THEN 0 ELSE 1 END AS archived \
+         FROM ci_trace_chunks c JOIN ci_jobs j ON j.id = c.job_id \
+         WHERE j.status IN ('success', 'failed', 'canceled', 'skipped') LIMIT $1",
     )
     .bind(limit)
     .fetch_all(conn)
     .await?;
-    rows.iter().map(|row| int(row, "job_id")).collect()
+    rows.iter().map(|row| Ok((int(row, "job_id")?, int(row, "archived")? != 0))).collect()
 }
