@@ -82,7 +82,7 @@ pub async fn put_status(
     let row = sqlx::query(
         "INSERT INTO ci_commit_statuses (project_id, sha, ref_name, name, status, target_url, description, coverage, \
          author_id, created_at, updated_at, started_at, finished_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, CAST($8 AS DOUBLE PRECISION), $9, $10, $10, $11, $12) \
          ON CONFLICT (project_id, sha, ref_name, name) DO UPDATE SET status = excluded.status, \
          target_url = COALESCE(excluded.target_url, ci_commit_statuses.target_url), \
          description = COALESCE(excluded.description, ci_commit_statuses.description), \
@@ -99,7 +99,9 @@ pub async fn put_status(
     .bind(new.status)
     .bind(new.target_url)
     .bind(new.description)
-    .bind(new.coverage)
+    // As text: the Any driver binds a missing f64 as a NULL of another type, and PostgreSQL's
+    // cached statement then refuses a later float's binary form ("incorrect binary data format").
+    .bind(new.coverage.map(|coverage| coverage.to_string()))
     .bind(author.map(|a| a.0))
     .bind(now)
     .bind(running)

@@ -263,7 +263,9 @@ async fn other_systems_report_commit_statuses_shown_with_the_commit() {
     assert_eq!(running.status, StatusCode::CREATED, "{}", running.body);
     assert_eq!(running.json()["status"], "running");
     let body = json!({"state": "success", "context": "jenkins", "ref": "main", "target_url": "https://ci.example.com/1", "coverage": "87.5"});
-    let done = post(body, sha.clone()).await.json();
+    let done = post(body, sha.clone()).await;
+    assert_eq!(done.status, StatusCode::CREATED, "{}", done.body);
+    let done = done.json();
     assert_eq!((done["id"].clone(), done["coverage"].clone()), (running.json()["id"].clone(), json!(87.5)));
     assert!(done["finished_at"].is_string() && done["started_at"].is_string());
     for (body, status) in [
