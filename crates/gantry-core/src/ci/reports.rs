@@ -162,9 +162,8 @@ impl Core {
         Ok(variables)
     }
 
-    /// A pipeline's test results, compared with the latest finished pipeline of the project's
-    /// default branch (the one before it, when this pipeline is on that branch).
-    pub async fn pipeline_test_report(
+    /// A pipeline's test results without the comparison (counts for tabs and summaries).
+    pub async fn pipeline_test_results(
         &self,
         actor: &Actor,
         project: &ProjectRow,
@@ -173,9 +172,21 @@ impl Core {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
         let pipeline = self.project_pipeline(&mut conn, project, pipeline_id).await?;
-        let mut report = test_report_of(&mut conn, pipeline.id).await?;
+        test_report_of(&mut conn, pipeline.id).await
+    }
+
+    /// A pipeline's test results, compared with the latest finished pipeline of the project's
+    /// default branch (the one before it, when this pipeline is on that branch).
+    pub async fn pipeline_test_report(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        pipeline_id: i64,
+    ) -> CoreResult<PipelineTestReport> {
+        let mut report = self.pipeline_test_results(actor, project, pipeline_id).await?;
+        let mut conn = self.db.conn().await?;
         let base =
-            pipelines::finished_pipeline_before(&mut conn, project.id, &project.default_branch, pipeline.id).await?;
+            pipelines::finished_pipeline_before(&mut conn, project.id, &project.default_branch, pipeline_id).await?;
         if let Some(base) = base {
             let before = case_statuses(&test_report_of(&mut conn, base.id).await?);
             for (key, status) in case_statuses(&report) {

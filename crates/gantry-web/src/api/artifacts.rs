@@ -36,7 +36,7 @@ pub async fn file(
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
     let data = state.core.artifact_file(&actor, &project, id_param(&job_id, "job")?, &path).await?;
-    let binary = data.iter().take(8000).any(|b| *b == 0);
+    let binary = crate::ui::code::looks_binary(&data);
     Ok(crate::ui::code::raw_response(&path, binary, data, false))
 }
 
@@ -218,7 +218,7 @@ pub async fn test_report_summary(
     Path((id, pipeline_id)): Path<(String, String)>,
 ) -> ApiResult<Json<TestReportSummary>> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let report = state.core.pipeline_test_report(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
+    let report = state.core.pipeline_test_results(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
     let counts = Counts::from(&report.counts);
     let errors: Vec<String> = report.jobs.iter().filter_map(suite_error).collect();
     Ok(Json(TestReportSummary {

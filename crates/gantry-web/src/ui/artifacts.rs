@@ -65,6 +65,14 @@ struct BrowsePage {
     size: String,
 }
 
+/// The browse page of the folder holding `path` (under the job's artifacts URL `base`).
+fn folder_of(base: &str, path: &str) -> String {
+    match path.rsplit_once('/') {
+        Some((up, _)) => format!("{base}/browse/{}", super::code::url_path(up)),
+        None => format!("{base}/browse"),
+    }
+}
+
 /// The entries directly inside `dir` (`""` for the top), folders first.
 fn children(entries: &[ArchiveEntry], dir: &str) -> Vec<ArchiveEntry> {
     let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
@@ -101,10 +109,7 @@ async fn browse_at(state: &AppState, visitor: &PageActor, target: ProjectTarget,
             }
         })
         .collect();
-    let parent_href = (!path.is_empty()).then(|| match path.rsplit_once('/') {
-        Some((up, _)) => format!("{base}/browse/{}", super::code::url_path(up)),
-        None => format!("{base}/browse"),
-    });
+    let parent_href = (!path.is_empty()).then(|| folder_of(&base, &path));
     let page = BrowsePage {
         chrome: Chrome::new(visitor),
         tab: "pipelines",
@@ -170,7 +175,7 @@ pub async fn file(
         state.core.artifact_file(&visitor.actor, &frame.project, job_id, &path).await.map_err(|e| visitor.error(e))?;
     let path = path.trim_matches('/').to_owned();
     let base = format!("/{}/-/jobs/{job_id}/artifacts", frame.project.full_path);
-    let binary = data.iter().take(8000).any(|b| *b == 0);
+    let binary = crate::ui::code::looks_binary(&data);
     let cut = data.len() > SHOWN_BYTES;
     let text = (!binary).then(|| String::from_utf8_lossy(&data[..data.len().min(SHOWN_BYTES)]).into_owned());
     let page = FilePage {
@@ -178,10 +183,7 @@ pub async fn file(
         tab: "pipelines",
         job_id,
         job_name: job.name,
-        parent_href: match path.rsplit_once('/') {
-            Some((up, _)) => format!("{base}/browse/{}", super::code::url_path(up)),
-            None => format!("{base}/browse"),
-        },
+        parent_href: folder_of(&base, &path),
         raw_href: format!("{base}/raw/{}", super::code::url_path(&path)),
         size: super::human_size(data.len()),
         path,
@@ -204,7 +206,7 @@ pub async fn raw(
     let job_id = id_of(&id, "job").map_err(|e| visitor.error(e))?;
     let data =
         state.core.artifact_file(&visitor.actor, &frame.project, job_id, &path).await.map_err(|e| visitor.error(e))?;
-    let binary = data.iter().take(8000).any(|b| *b == 0);
+    let binary = crate::ui::code::looks_binary(&data);
     Ok(super::code::raw_response(&path, binary, data, binary))
 }
 
