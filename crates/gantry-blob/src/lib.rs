@@ -188,15 +188,17 @@ impl BlobWriter {
         self.file.get_ref().sync_all().await?;
         let digest = Digest(hex::encode(self.hasher.finalize_reset()));
         let path = self.store.path(&digest);
-        if tokio::fs::try_exists(&path).await? {
-            // Stored already: refresh its time so garbage collection sees it as just written.
-            let file = std::fs::File::options().append(true).open(&path)?;
-            file.set_modified(SystemTime::now())?;
-        } else {
-            if let Some(parent) = path.parent() {
-                tokio::fs::create_dir_all(parent).await?;
+        // Stored already: refresh its time so garbage collection sees it as just written. Gone
+        // meanwhile (or never there): move the new copy in.
+        match std::fs::File::options().append(true).open(&path) {
+            Ok(file) => file.set_modified(SystemTime::now())?,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                if let Some(parent) = path.parent() {
+                    tokio::fs::create_dir_all(parent).await?;
+                }
+                tokio::fs::rename(&self.temp.0, &path).await?;
             }
-            tokio::fs::rename(&self.temp.0, &path).await?;
+            Err(error) => return Err(error.into()),
         }
         Ok(StoredBlob { digest, size: self.size })
     }
@@ -224,7 +226,12 @@ async fn files_older_than(dir: &Path, cutoff: SystemTime) -> Result<Vec<(PathBuf
         Err(error) => return Err(error.into()),
     };
     while let Some(entry) = entries.next_entry().await? {
-        let metadata = entry.metadata().await?;
+        // A file listed may be gone by now: a temporary file renamed, a blob deleted.
+        let metadata = match entry.metadata().await {
+            Ok(metadata) => metadata,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+            Err(error) => return Err(error.into()),
+        };
         if metadata.is_file() && metadata.modified()? < cutoff {
             found.push((entry.path(), entry.file_name().to_string_lossy().into_owned()));
         }

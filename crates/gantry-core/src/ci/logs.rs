@@ -34,7 +34,12 @@ impl Core {
         let blob = writer.finish().await.map_err(|e| CoreError::Internal(Box::new(e)))?;
         let index = serde_json::to_string(&index).map_err(|e| CoreError::Internal(Box::new(e)))?;
         let mut conn = self.db.conn().await?;
-        traces::set_trace_archive(&mut conn, job, blob.digest.as_str(), &index).await?;
+        // Two archivers of one job (the finish hook and the sweeper) may race: the first archive
+        // recorded wins, and the loser, which may have read pieces the winner was already
+        // dropping, leaves it alone.
+        if !traces::set_trace_archive(&mut conn, job, blob.digest.as_str(), &index).await? {
+            return Ok(());
+        }
         drop(conn);
         self.drop_trace_pieces(job).await
     }

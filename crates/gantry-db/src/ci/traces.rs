@@ -71,14 +71,14 @@ pub async fn read_trace(conn: &mut Conn, job: i64, from: i64, limit: i64) -> DbR
 
 /// Records that a finished job's log is the blob `digest` (with `index`, JSON of `[[runner
 /// offset, byte position], …]`). Its pieces are dropped afterwards by [`drop_trace_pieces`].
-pub async fn set_trace_archive(conn: &mut Conn, job: i64, digest: &str, index: &str) -> DbResult<()> {
-    sqlx::query("UPDATE ci_jobs SET trace_blob = $1, trace_index = $2 WHERE id = $3")
+pub async fn set_trace_archive(conn: &mut Conn, job: i64, digest: &str, index: &str) -> DbResult<bool> {
+    let done = sqlx::query("UPDATE ci_jobs SET trace_blob = $1, trace_index = $2 WHERE id = $3 AND trace_blob IS NULL")
         .bind(digest)
         .bind(index)
         .bind(job)
         .execute(conn)
         .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Drops up to `batch` of a job's log pieces, the last ones first, so that what is left is

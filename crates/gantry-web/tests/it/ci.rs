@@ -109,6 +109,13 @@ async fn a_runner_takes_a_job_streams_its_log_masked_and_reports_the_result() {
     assert_eq!(archived.body, served.body);
     let rest = app.core.job_trace(&owner, &project, id, first.len() as i64).await.unwrap().0;
     assert_eq!(String::from_utf8(rest).unwrap(), "[MASKED]\ndone\n", "a viewer resuming at the second piece");
+    // A second archiver (the sweeper racing the finish hook) cannot replace the first archive.
+    let mut conn = app.core.db().conn().await.unwrap();
+    let replaced = gantry_db::ci::traces::set_trace_archive(&mut conn, id, &"0".repeat(64), "[]").await.unwrap();
+    assert!(!replaced, "the first archive recorded wins");
+    drop(conn);
+    let again = app.core.job_trace(&owner, &project, id, 0).await.unwrap().0;
+    assert_eq!(String::from_utf8(again).unwrap(), served.body);
 
     // The job has ended: its token no longer works, and the next stage's job is queued.
     let late = patch_trace(&app, id, &token, 0, b"x").await;
