@@ -112,6 +112,10 @@ pub struct RunnerArgs {
     /// The image of jobs without `image:` (Docker executor)
     #[arg(long, env = "GANTRY_DOCKER_DEFAULT_IMAGE", value_name = "IMAGE", default_value = DEFAULT_DOCKER_IMAGE)]
     pub docker_default_image: String,
+    /// A PEM file of CA certificates to trust besides the system's, for an https:// server whose
+    /// certificate a private CA signed; jobs get it as CI_SERVER_TLS_CA_FILE
+    #[arg(long, env = "GANTRY_RUNNER_TLS_CA_FILE", value_name = "FILE")]
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 /// The image of jobs that name none, for Docker executors.

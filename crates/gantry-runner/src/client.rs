@@ -11,6 +11,7 @@ use reqwest::StatusCode;
 use reqwest::header::{CONTENT_RANGE, CONTENT_TYPE, HeaderMap, RANGE};
 
 use crate::error::RunnerError;
+use crate::tls::ServerCa;
 
 /// How long a job request may take: the server holds it up to ~30 s when it has no job.
 const JOB_REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
@@ -26,6 +27,8 @@ pub(crate) struct ServerClient {
     http: reqwest::Client,
     base: String,
     runner_token: String,
+    /// The CA the runner trusts the server with besides the system's, for jobs to use too.
+    ca: Option<ServerCa>,
 }
 
 /// A request that did not get a usable answer.
@@ -76,13 +79,21 @@ pub(crate) enum TraceAnswer {
 }
 
 impl ServerClient {
-    pub(crate) fn new(url: &str, runner_token: &str) -> Result<ServerClient, RunnerError> {
-        let http = reqwest::Client::builder()
+    pub(crate) fn new(url: &str, runner_token: &str, ca: Option<ServerCa>) -> Result<ServerClient, RunnerError> {
+        crate::tls::install_crypto_provider();
+        let mut builder = reqwest::Client::builder()
             .user_agent(format!("gantry-runner/{}", crate::version()))
-            .connect_timeout(CONNECT_TIMEOUT)
-            .build()
-            .map_err(RunnerError::HttpClient)?;
-        Ok(ServerClient { http, base: url.trim_end_matches('/').to_owned(), runner_token: runner_token.to_owned() })
+            .connect_timeout(CONNECT_TIMEOUT);
+        if let Some(ca) = &ca {
+            builder = builder.tls_certs_merge(ca.certificates.iter().cloned());
+        }
+        let http = builder.build().map_err(RunnerError::HttpClient)?;
+        Ok(ServerClient { http, base: url.trim_end_matches('/').to_owned(), runner_token: runner_token.to_owned(), ca })
+    }
+
+    /// The CA file's text when the runner was given one (`--tls-ca-file`).
+    pub(crate) fn ca_pem(&self) -> Option<&str> {
+        self.ca.as_ref().map(|ca| &*ca.pem)
     }
 
     /// The server's base URL, for messages.

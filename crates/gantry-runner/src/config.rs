@@ -28,6 +28,9 @@ pub struct RunnerConfig {
     /// How often a running job tells the server it is still alive (`PUT /api/v4/jobs/:id` with
     /// `state: running`); the answer is also how the runner learns of a cancel.
     pub heartbeat: Duration,
+    /// A PEM file of certificates to trust besides the system's, for an `https://` server whose
+    /// certificate a private CA signed. Jobs get it too (`CI_SERVER_TLS_CA_FILE`).
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 /// The executors a runner can have.
@@ -73,6 +76,7 @@ impl fmt::Debug for RunnerConfig {
             .field("executor", &self.executor)
             .field("isolation", &self.isolation)
             .field("heartbeat", &self.heartbeat)
+            .field("tls_ca_file", &self.tls_ca_file)
             .finish()
     }
 }
@@ -92,6 +96,7 @@ mod tests {
             executor: ExecutorKind::Shell,
             isolation: Isolation::None,
             heartbeat: Duration::from_secs(10),
+            tls_ca_file: None,
         };
         let shown = format!("{config:?}");
         assert!(!shown.contains("glrt-very-secret"), "{shown}");

@@ -24,6 +24,16 @@ pub enum RunnerError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "the server at {url} presented a certificate this runner does not trust: {source}; if a private CA signed it, pass that CA's certificate with --tls-ca-file"
+    )]
+    UntrustedCertificate {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("cannot use the TLS CA file {path}: {reason}")]
+    TlsCaFile { path: PathBuf, reason: String },
     #[error("cannot set up the HTTP client: {0}")]
     HttpClient(#[source] reqwest::Error),
     #[error(

@@ -18,7 +18,7 @@ use std::process::ExitStatus;
 use std::time::Duration;
 
 use gantry_ci::mask::Masker;
-use gantry_ci::protocol::{JobPayload, JobUpdate};
+use gantry_ci::protocol::{JobPayload, JobUpdate, JobVariable};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -31,6 +31,7 @@ use crate::client::ServerClient;
 use crate::config::RunnerConfig;
 use crate::docker::{self, DockerEngine};
 use crate::process::{JobStopper, ProcessEnd, StopListener, StopReason};
+use crate::tls;
 use crate::trace::{self, JobLog};
 
 /// A job's timeout when the server gives none.
@@ -70,10 +71,22 @@ pub(crate) async fn run_job(
     client: &ServerClient,
     config: &RunnerConfig,
     executor: &Executor,
-    payload: JobPayload,
+    mut payload: JobPayload,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let job_id = payload.id;
+    if let Some(pem) = client.ca_pem() {
+        // The job reaches the same server (git, and whatever its scripts call): it trusts the
+        // same CA. The runner's file wins over a variable of the same name.
+        payload.variables.retain(|variable| variable.key != tls::CA_FILE_VARIABLE);
+        payload.variables.push(JobVariable {
+            key: tls::CA_FILE_VARIABLE.to_owned(),
+            value: pem.to_owned(),
+            public: true,
+            masked: false,
+            file: true,
+        });
+    }
     tracing::info!(job.id = job_id, job.name = %payload.job_info.name, project = %payload.job_info.project_name, "job started");
     let (stopper, mut stop) = JobStopper::new();
     let trace = trace::start(client.clone(), job_id, payload.token.clone(), stopper.clone());

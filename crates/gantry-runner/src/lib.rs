@@ -8,12 +8,14 @@ mod error;
 mod isolation;
 mod job;
 mod process;
+mod tls;
 mod trace;
 mod workers;
 
 pub use config::{DockerSettings, ExecutorKind, RunnerConfig};
 pub use error::RunnerError;
 pub use isolation::{Isolation, detect_isolation};
+pub use tls::install_crypto_provider;
 pub use workers::{run, verify};
 
 /// This crate's version, as the runner reports it to the server and prints in each job's log.

@@ -16,6 +16,7 @@ use crate::config::{ExecutorKind, RunnerConfig};
 use crate::docker::DockerEngine;
 use crate::error::RunnerError;
 use crate::job::{self, Executor};
+use crate::tls::ServerCa;
 
 /// The first wait after the server could not be reached; it doubles up to [`LAST_RETRY`].
 const FIRST_RETRY: Duration = Duration::from_secs(1);
@@ -39,7 +40,8 @@ pub async fn run(config: RunnerConfig, shutdown: impl Future<Output = ()>) -> Re
     let builds_dir = prepare_builds_dir(&config.builds_dir).await?;
     let executor = Arc::new(prepare_executor(&config).await?);
     let config = Arc::new(RunnerConfig { builds_dir, ..config });
-    let client = ServerClient::new(&config.url, &config.token)?;
+    let ca = ServerCa::read_optional(config.tls_ca_file.as_deref())?;
+    let client = ServerClient::new(&config.url, &config.token, ca)?;
     tracing::info!(
         runner.name = %config.name,
         url = %config.url,
@@ -78,12 +80,16 @@ pub async fn run(config: RunnerConfig, shutdown: impl Future<Output = ()>) -> Re
     result
 }
 
-/// Checks `token` with the server at `url` (`POST /api/v4/runners/verify`).
-pub async fn verify(url: &str, token: &str) -> Result<(), RunnerError> {
-    let client = ServerClient::new(url, token)?;
+/// Checks `token` with the server at `url` (`POST /api/v4/runners/verify`), trusting the
+/// certificates in `tls_ca_file` besides the system's.
+pub async fn verify(url: &str, token: &str, tls_ca_file: Option<&Path>) -> Result<(), RunnerError> {
+    let client = ServerClient::new(url, token, ServerCa::read_optional(tls_ca_file)?)?;
     match client.verify().await {
         Ok(()) => Ok(()),
         Err(error) if error.is_refused() => Err(RunnerError::InvalidToken { url: url.to_owned() }),
+        Err(RequestError::Transport(source)) if crate::tls::is_certificate_error(&source) => {
+            Err(RunnerError::UntrustedCertificate { url: url.to_owned(), source })
+        }
         Err(RequestError::Transport(source)) => Err(RunnerError::Unreachable { url: url.to_owned(), source }),
         Err(other) => Err(RunnerError::UnexpectedAnswer {
             url: url.to_owned(),

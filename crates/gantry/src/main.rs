@@ -342,6 +342,7 @@ async fn start_builtin_runner(
         executor,
         isolation,
         heartbeat: std::time::Duration::from_secs(10),
+        tls_ca_file: None,
     };
     Ok(tokio::spawn(gantry_runner::run(runner, async move {
         let _ = stopped.wait_for(|stop| *stop).await;
@@ -360,7 +361,9 @@ async fn runner(args: gantry_config::RunnerArgs) -> anyhow::Result<()> {
         bail!("--concurrent must be at least 1");
     }
     let url = args.url.trim_end_matches('/').to_owned();
-    gantry_runner::verify(&url, &args.token).await.context("the server did not accept this runner")?;
+    gantry_runner::verify(&url, &args.token, args.tls_ca_file.as_deref())
+        .await
+        .context("the server did not accept this runner")?;
     let builds_dir = std::path::absolute(&args.builds_dir).context("cannot resolve --builds-dir")?;
     let host = std::process::Command::new("hostname")
         .output()
@@ -381,6 +384,7 @@ async fn runner(args: gantry_config::RunnerArgs) -> anyhow::Result<()> {
         },
         isolation: gantry_runner::Isolation::None,
         heartbeat: std::time::Duration::from_secs(10),
+        tls_ca_file: args.tls_ca_file,
     };
     tracing::info!(url = %config.url, concurrent = config.concurrent, "runner started");
     gantry_runner::run(config, shutdown_signal()).await?;

@@ -62,7 +62,12 @@ pub(crate) async fn get_sources(step: &mut Step<'_>, git: &GitInfo) -> Result<()
 impl Step<'_> {
     async fn git(&mut self, args: &[&str]) -> Result<Exited, Outcome> {
         let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
-        let environment = crate::job::environment::for_git(self.dirs, crate::job::environment::runner_env);
+        let mut environment = crate::job::environment::for_git(self.dirs, crate::job::environment::runner_env);
+        if self.client.ca_pem().is_some() {
+            // The runner's CA file, written among the job's file variables.
+            let ca_file = self.dirs.temp.join(crate::tls::CA_FILE_VARIABLE);
+            environment.insert("GIT_SSL_CAINFO".into(), ca_file.into_os_string());
+        }
         self.run(OsStr::new("git"), &args, &environment).await
     }
 }

@@ -234,10 +234,10 @@ async fn a_refused_runner_token_stops_the_runner_with_a_clear_error() {
 #[tokio::test]
 async fn verify_tells_a_valid_token_from_a_refused_one() {
     let server = FakeServerForRunnerTests::start().await;
-    gantry_runner::verify(server.url(), crate::fake_server::RUNNER_TOKEN).await.unwrap();
-    let error = gantry_runner::verify(server.url(), "glrt-wrong").await.unwrap_err();
+    gantry_runner::verify(server.url(), crate::fake_server::RUNNER_TOKEN, None).await.unwrap();
+    let error = gantry_runner::verify(server.url(), "glrt-wrong", None).await.unwrap_err();
     assert!(matches!(error, RunnerError::InvalidToken { .. }), "{error:?}");
-    let error = gantry_runner::verify("http://127.0.0.1:9", "x").await.unwrap_err();
+    let error = gantry_runner::verify("http://127.0.0.1:9", "x", None).await.unwrap_err();
     assert!(matches!(error, RunnerError::Unreachable { .. }), "{error:?}");
 }
 

@@ -65,6 +65,7 @@ pub fn config(url: &str, builds: &Path, isolation: Isolation, concurrent: usize)
         executor: ExecutorKind::Shell,
         isolation,
         heartbeat: Duration::from_millis(200),
+        tls_ca_file: None,
     }
 }
 

@@ -230,16 +230,22 @@ fn skip_ci_and_ci_skip_push_option_create_no_pipeline() {
 }
 
 /// A `gantry runner` process; killed when dropped.
-struct RunnerProcess {
+pub struct RunnerProcess {
     child: std::process::Child,
     _builds: tempfile::TempDir,
 }
 
 impl RunnerProcess {
     fn start(server: &Server, token: &str) -> RunnerProcess {
+        RunnerProcess::start_with(&server.base_url, token, &[])
+    }
+
+    /// A runner of the server at `url`, with extra `gantry runner` options.
+    pub fn start_with(url: &str, token: &str, extra: &[&str]) -> RunnerProcess {
         let builds = tempfile::tempdir().unwrap();
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_gantry"))
-            .args(["runner", "--url", &server.base_url, "--token", token, "--executor", "shell", "--concurrent", "2"])
+            .args(["runner", "--url", url, "--token", token, "--executor", "shell", "--concurrent", "2"])
+            .args(extra)
             .arg("--builds-dir")
             .arg(builds.path())
             .env("RUST_LOG", "warn")
@@ -261,7 +267,7 @@ impl Drop for RunnerProcess {
     }
 }
 
-fn runner_token(server: &Server, args: &[&str]) -> String {
+pub fn runner_token(server: &Server, args: &[&str]) -> String {
     let mut all = vec!["create-runner"];
     all.extend_from_slice(args);
     let output = server.admin(&all, None);

@@ -211,9 +211,12 @@ fn anonymous_clients_clone_public_projects_and_are_asked_to_sign_in_for_private_
     assert!(printed.contains("could not read Username"), "git was asked for credentials: {printed}");
     let printed = git_fails(work.path(), &["clone", &format!("http://{host}/root/missing.git"), "missing"]);
     assert!(printed.contains("could not read Username"), "a missing project looks the same: {printed}");
-    let response =
-        reqwest::blocking::get(format!("{}/root/closed.git/info/refs?service=git-upload-pack", server.base_url))
-            .unwrap();
+    let response = crate::http_client()
+        .build()
+        .unwrap()
+        .get(format!("{}/root/closed.git/info/refs?service=git-upload-pack", server.base_url))
+        .send()
+        .unwrap();
     assert_eq!(response.status(), 401);
     assert_eq!(response.headers()["www-authenticate"], "Basic realm=\"Gantry\"");
 
@@ -273,8 +276,11 @@ fn eight_concurrent_pushes_land_and_an_interrupted_push_changes_nothing() {
     )
     .unwrap();
     stream.write_all(&request).unwrap();
-    drop(stream);
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // The client stops sending; the server has done all it will once it closes its side.
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    let mut answer = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut stream, &mut answer);
     assert_eq!(refs(&server, &team.root, "acme/api"), before, "refs unchanged");
     let fsck = git_ok(&repository_path(&server, team.project_id), &["fsck", "--no-progress"]);
     assert!(!fsck.contains("error"), "{fsck}");
@@ -289,7 +295,7 @@ fn base64_credentials(user: &str, secret: &str) -> String {
 fn malformed_git_requests_get_clear_errors() {
     let server = Server::start();
     let team = team(&server);
-    let client = reqwest::blocking::Client::new();
+    let client = crate::http_client().build().unwrap();
     let base = format!("{}/acme/api.git", server.base_url);
     let auth = |request: reqwest::blocking::RequestBuilder| request.basic_auth("lead", Some(&team.lead));
 

@@ -10,10 +10,18 @@ mod git_http;
 mod git_ssh;
 mod python_gitlab;
 mod server;
+mod tls_runner;
 
 use std::time::Duration;
 
 use server::Server;
+
+/// A builder of the tests' own HTTP clients: reqwest is built with rustls and without a crypto
+/// provider of its own, so the one the runner uses is installed first.
+pub fn http_client() -> reqwest::blocking::ClientBuilder {
+    gantry_runner::install_crypto_provider();
+    reqwest::blocking::Client::builder()
+}
 
 #[test]
 fn restart_keeps_everything_and_sigkill_during_writes_leaves_a_consistent_database() {
@@ -30,7 +38,7 @@ fn restart_keeps_everything_and_sigkill_during_writes_leaves_a_consistent_databa
     let base = server.base_url.clone();
     let writer_token = token.clone();
     let writer = std::thread::spawn(move || {
-        let client = reqwest::blocking::Client::new();
+        let client = http_client().build().unwrap();
         let mut acknowledged = Vec::new();
         for n in 0..400 {
             let body = serde_json::json!({"name": format!("Burst {n}"), "path": format!("burst{n}")});

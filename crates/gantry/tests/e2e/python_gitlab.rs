@@ -31,7 +31,12 @@ fn python_gitlab_manages_groups_projects_members_and_pages() {
     assert!(stdout.contains("all python-gitlab checks passed"), "{stdout}");
 
     // What python-gitlab did is what the UI shows.
-    let page = reqwest::blocking::get(format!("{}/acme/platform/service-two", server.base_url)).unwrap();
+    let page = crate::http_client()
+        .build()
+        .unwrap()
+        .get(format!("{}/acme/platform/service-two", server.base_url))
+        .send()
+        .unwrap();
     assert_eq!(page.status(), 404, "private projects are hidden from anonymous visitors");
     let project: serde_json::Value =
         server.get("/api/v4/projects/acme%2Fplatform%2Fservice-two", &token).json().unwrap();

@@ -16,7 +16,7 @@ pub struct Server {
     client: reqwest::blocking::Client,
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -67,7 +67,7 @@ impl Server {
             database_url,
             extra,
             child,
-            client: reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+            client: crate::http_client().timeout(Duration::from_secs(30)).build().unwrap(),
         };
         server.wait_ready();
         server
