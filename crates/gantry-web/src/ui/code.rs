@@ -1,19 +1,17 @@
-//! The code browser, under GitLab's URLs: `/-/tree/:ref/*path`, `/-/blob/:ref/*path`,
-//! `/-/raw/:ref/*path`, `/-/blame/:ref/*path`, `/-/archive/:ref/:file`, `/-/last_commits/…`
-//! (JSON for the pages' script), and `/-/refs/switch` (the branch and tag picker's form
-//! target); the history pages are in `history.rs`. A ref may contain slashes: the longest
-//! branch or tag that matches wins, as in GitLab.
+//! The code browser, under GitLab's URLs: `/-/tree/:ref/*path`, `/-/last_commits/…` (JSON for
+//! the tree page's script) and `/-/refs/switch` (the branch and tag picker's form target) here,
+//! with what the pages share; a file's pages in `code/blob.rs`, blame in `code/blame.rs`,
+//! archives in `code/archive.rs`, the history pages in `history.rs`. A ref may contain
+//! slashes: the longest branch or tag that matches wins, as in GitLab.
 
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use gantry_core::CoreError;
 use gantry_git::GitError;
 use gantry_git::read::{EntryKind, PathObject, Reader, RefPath, TreeEntry};
 use gantry_git::refs::CommitSummary;
-use gantry_git::transport::ArchiveFormat;
 use serde::Deserialize;
 
 use super::repository::ProjectFrame;
@@ -21,9 +19,18 @@ use super::{Chrome, PageResult, render, see_other};
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::PageError;
-use crate::markup::{HIGHLIGHT_LIMIT_BYTES, escape, highlight_blob, language_of, render_markdown};
+use crate::markup::{escape, render_markdown};
 use crate::namespace_dispatch::ProjectTarget;
 use crate::time_format::ago;
+
+mod archive;
+mod blame;
+mod blob;
+
+pub use archive::archive;
+pub use blame::blame;
+pub(crate) use blob::looks_binary;
+pub use blob::{blob, raw, raw_response};
 
 /// How many commits the tree view looks through for each entry's last commit.
 const LAST_COMMIT_BUDGET: usize = 2000;
@@ -274,171 +281,6 @@ pub fn render_readme(project: &str, reference: &str, dir: &str, name: &str, data
     (name.to_owned(), html)
 }
 
-/// How a file is shown.
-pub enum FileView {
-    /// Highlighted lines.
-    Code {
-        code: std::sync::Arc<crate::markup::Highlighted>,
-        language: Option<&'static str>,
-    },
-    /// Rendered markdown.
-    Markdown(String),
-    Image,
-    Binary,
-    TooLarge,
-}
-
-#[derive(Template)]
-#[template(path = "projects/blob.html")]
-struct BlobPage {
-    chrome: Chrome,
-    frame: ProjectFrame,
-    tab: &'static str,
-    picker: RefPicker,
-    trail: Vec<PathCrumb>,
-    name: String,
-    size: String,
-    view: FileView,
-    raw_href: String,
-    download_href: String,
-    history_href: String,
-    blame_href: String,
-    source_href: Option<String>,
-    /// Where the page's script fetches the file's last commit (walking history takes longer
-    /// than showing the file).
-    last_commit_href: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct BlobQuery {
-    /// `?plain=1` shows the source of a markdown file.
-    #[serde(default)]
-    plain: String,
-}
-
-const IMAGE_TYPES: [(&str, &str); 6] = [
-    ("png", "image/png"),
-    ("jpg", "image/jpeg"),
-    ("jpeg", "image/jpeg"),
-    ("gif", "image/gif"),
-    ("webp", "image/webp"),
-    ("ico", "image/x-icon"),
-];
-
-fn image_type(path: &str) -> Option<&'static str> {
-    let ext = path.rsplit_once('.')?.1.to_lowercase();
-    IMAGE_TYPES.iter().find(|(e, _)| *e == ext).map(|(_, t)| *t)
-}
-
-/// `GET /{project}/-/blob/{ref}/{*path}`
-pub async fn blob(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<ProjectTarget>,
-    Path(ref_path): Path<String>,
-    Query(query): Query<BlobQuery>,
-) -> PageResult {
-    let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let (at, picker, found) =
-        read_for_page(&state, &visitor, &frame, &ref_path, |reader, at| reader.object_at(&at.commit, &at.path)).await?;
-    let project = frame.project.full_path.clone();
-    let reference = url_path(&at.reference);
-    let blob = match found {
-        Some(PathObject::Blob(blob)) => blob,
-        Some(PathObject::Tree(_)) => {
-            return see_other(&format!("/{project}/-/tree/{reference}/{}", url_path(&at.path)));
-        }
-        _ => return Err(not_found(&visitor, "file")),
-    };
-    let name = at.path.rsplit('/').next().unwrap_or(&at.path).to_owned();
-    let is_markdown = [".md", ".markdown"].iter().any(|ext| name.to_lowercase().ends_with(ext));
-    let blob_href = format!("/{project}/-/blob/{reference}/{}", url_path(&at.path));
-    let view = if image_type(&at.path).is_some() {
-        FileView::Image
-    } else if blob.is_binary() {
-        FileView::Binary
-    } else if blob.data.len() > 8 * HIGHLIGHT_LIMIT_BYTES {
-        FileView::TooLarge
-    } else {
-        let text = String::from_utf8_lossy(&blob.data);
-        if is_markdown && query.plain != "1" {
-            let base = match at.path.rsplit_once('/') {
-                Some((dir, _)) => format!("/{project}/-/blob/{reference}/{}", url_path(dir)),
-                None => format!("/{project}/-/blob/{reference}"),
-            };
-            FileView::Markdown(render_markdown(&text, Some(&base)))
-        } else {
-            FileView::Code { language: language_of(&at.path, &text), code: highlight_blob(&blob.id, &at.path, &text) }
-        }
-    };
-    let page = BlobPage {
-        chrome: Chrome::new(&visitor),
-        trail: path_crumbs(&project, &at.reference, &at.path),
-        size: super::human_size(blob.data.len()),
-        raw_href: format!("/{project}/-/raw/{reference}/{}", url_path(&at.path)),
-        download_href: format!("/{project}/-/raw/{reference}/{}?inline=false", url_path(&at.path)),
-        history_href: format!("/{project}/-/commits/{reference}/{}", url_path(&at.path)),
-        blame_href: format!("/{project}/-/blame/{reference}/{}", url_path(&at.path)),
-        source_href: is_markdown
-            .then(|| if query.plain == "1" { blob_href.clone() } else { format!("{blob_href}?plain=1") }),
-        last_commit_href: format!("/{project}/-/last_commits/{reference}/{}", url_path(&at.path)),
-        picker,
-        tab: "code",
-        frame,
-        name,
-        view,
-    };
-    render(StatusCode::OK, &page)
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct RawQuery {
-    #[serde(default)]
-    inline: String,
-}
-
-/// `GET /{project}/-/raw/{ref}/{*path}`: the file's bytes. Text is served as plain text and
-/// nothing is rendered by the browser in this origin (`nosniff`, a sandboxing CSP).
-pub async fn raw(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<ProjectTarget>,
-    Path(ref_path): Path<String>,
-    Query(query): Query<RawQuery>,
-) -> PageResult {
-    let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let (at, object) =
-        read_at(&state, &visitor, &frame, &ref_path, |reader, at| reader.object_at(&at.commit, &at.path)).await?;
-    let Some(PathObject::Blob(blob)) = object else { return Err(not_found(&visitor, "file")) };
-    Ok(raw_response(&at.path, blob.is_binary(), blob.data, query.inline == "false"))
-}
-
-/// Whether bytes look binary: a NUL byte in the first 8000, as git decides.
-pub(crate) fn looks_binary(data: &[u8]) -> bool {
-    data.iter().take(8000).any(|b| *b == 0)
-}
-
-/// A file's bytes as a response that browsers will not render as a page of this site.
-pub fn raw_response(path: &str, binary: bool, data: Vec<u8>, attachment: bool) -> Response {
-    let content_type = match image_type(path) {
-        Some(image) => image,
-        None if binary => "application/octet-stream",
-        None => "text/plain; charset=utf-8",
-    };
-    let mut response = (StatusCode::OK, data).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
-    if attachment {
-        let name = path.rsplit('/').next().unwrap_or("file");
-        if let Ok(value) = HeaderValue::from_str(&crate::blob_io::content_disposition(name)) {
-            headers.insert(header::CONTENT_DISPOSITION, value);
-        }
-    }
-    response
-}
-
 #[derive(Debug, Deserialize)]
 pub struct SwitchQuery {
     #[serde(default, rename = "ref")]
@@ -465,114 +307,6 @@ pub async fn switch_ref(
     let reference =
         if query.reference.trim().is_empty() { frame.project.default_branch.clone() } else { query.reference };
     see_other(&format!("/{}/-/{view}/{}/{}", frame.project.full_path, url_path(&reference), url_path(&query.path)))
-}
-
-/// A run of lines from one commit on the blame page.
-pub struct BlameRow {
-    pub commit: Option<CommitLine>,
-    pub lines: Vec<(u32, String)>,
-}
-
-#[derive(Template)]
-#[template(path = "projects/blame.html")]
-struct BlamePage {
-    chrome: Chrome,
-    frame: ProjectFrame,
-    tab: &'static str,
-    picker: RefPicker,
-    trail: Vec<PathCrumb>,
-    name: String,
-    rows: Vec<BlameRow>,
-    too_large: bool,
-    blob_href: String,
-}
-
-/// `GET /{project}/-/blame/{ref}/{*path}`: each line with the commit that last changed it.
-pub async fn blame(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<ProjectTarget>,
-    Path(ref_path): Path<String>,
-) -> PageResult {
-    let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let (at, picker, object) =
-        read_for_page(&state, &visitor, &frame, &ref_path, |reader, at| reader.object_at(&at.commit, &at.path)).await?;
-    let Some(PathObject::Blob(blob)) = object else { return Err(not_found(&visitor, "file")) };
-    let too_large = blob.is_binary() || blob.data.len() > gantry_git::blame::BLAME_LIMIT_BYTES;
-    let mut rows = Vec::new();
-    if !too_large {
-        let blamed = state
-            .core
-            .blame(&visitor.actor, &frame.project, &at.commit, &at.path)
-            .await
-            .map_err(|e| visitor.error(e))?;
-        let text = String::from_utf8_lossy(&blob.data);
-        let highlighted = highlight_blob(&blob.id, &at.path, &text);
-        let now = gantry_core::now_millis();
-        for range in &blamed.ranges {
-            let source = &blamed.commits[range.commit];
-            let summary = CommitSummary {
-                id: source.id.clone(),
-                title: source.summary.clone(),
-                author_name: source.author_name.clone(),
-                committed_date: source.author_time,
-                ..CommitSummary::default()
-            };
-            let lines = (0..range.lines.len() as u32)
-                .map(|i| {
-                    let number = range.start + i;
-                    let html = highlighted.lines.get(number as usize - 1).cloned().unwrap_or_default();
-                    (number, html)
-                })
-                .collect();
-            rows.push(BlameRow { commit: Some(CommitLine::new(&summary, now)), lines });
-        }
-    }
-    let project = frame.project.full_path.clone();
-    let page = BlamePage {
-        chrome: Chrome::new(&visitor),
-        trail: path_crumbs(&project, &at.reference, &at.path),
-        name: at.path.rsplit('/').next().unwrap_or(&at.path).to_owned(),
-        blob_href: format!("/{project}/-/blob/{}/{}", url_path(&at.reference), url_path(&at.path)),
-        picker,
-        tab: "code",
-        frame,
-        rows,
-        too_large,
-    };
-    render(StatusCode::OK, &page)
-}
-
-/// `GET /{project}/-/archive/{ref}/{name}.tar.gz|.tgz|.tar|.zip`: the files at a ref,
-/// streamed as `git archive` writes them.
-pub async fn archive(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<ProjectTarget>,
-    Path(rest): Path<String>,
-) -> PageResult {
-    let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let (reference, file) = rest.rsplit_once('/').ok_or_else(|| not_found(&visitor, "archive"))?;
-    let (format, stem) = ArchiveFormat::from_file_name(file).ok_or_else(|| not_found(&visitor, "archive format"))?;
-    let wanted = reference.to_owned();
-    let commit = state
-        .core
-        .read_repository(&visitor.actor, &frame.project, move |reader| reader.resolve(&wanted))
-        .await
-        .map_err(|e| visitor.error(e))?
-        .ok_or_else(|| not_found(&visitor, "ref"))?;
-    let child = state
-        .core
-        .repos()
-        .spawn_archive(frame.project.id, &commit, format, stem)
-        .map_err(|e| visitor.error(CoreError::from(e)))?;
-    let mut response = Response::new(crate::git_http::stream_output(child, Vec::new(), None, None));
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
-    if let Ok(value) = HeaderValue::from_str(&crate::blob_io::content_disposition(file)) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    Ok(response)
 }
 
 /// One entry's last commit, for the tree page's script.

@@ -1,0 +1,183 @@
+//! A file's pages: `/-/blob/:ref/*path` (highlighted, markdown rendered, images shown) and
+//! `/-/raw/:ref/*path` (its bytes, never rendered as a page of this site).
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use gantry_git::read::PathObject;
+use serde::Deserialize;
+
+use super::{PathCrumb, RefPicker, not_found, path_crumbs, read_at, read_for_page, url_path};
+use crate::AppState;
+use crate::auth::PageActor;
+use crate::markup::{HIGHLIGHT_LIMIT_BYTES, highlight_blob, language_of, render_markdown};
+use crate::namespace_dispatch::ProjectTarget;
+use crate::ui::repository::ProjectFrame;
+use crate::ui::{Chrome, PageResult, render, see_other};
+
+/// How a file is shown.
+pub enum FileView {
+    /// Highlighted lines.
+    Code {
+        code: std::sync::Arc<crate::markup::Highlighted>,
+        language: Option<&'static str>,
+    },
+    /// Rendered markdown.
+    Markdown(String),
+    Image,
+    Binary,
+    TooLarge,
+}
+
+#[derive(Template)]
+#[template(path = "projects/blob.html")]
+struct BlobPage {
+    chrome: Chrome,
+    frame: ProjectFrame,
+    tab: &'static str,
+    picker: RefPicker,
+    trail: Vec<PathCrumb>,
+    name: String,
+    size: String,
+    view: FileView,
+    raw_href: String,
+    download_href: String,
+    history_href: String,
+    blame_href: String,
+    source_href: Option<String>,
+    /// Where the page's script fetches the file's last commit (walking history takes longer
+    /// than showing the file).
+    last_commit_href: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct BlobQuery {
+    /// `?plain=1` shows the source of a markdown file.
+    #[serde(default)]
+    plain: String,
+}
+
+const IMAGE_TYPES: [(&str, &str); 6] = [
+    ("png", "image/png"),
+    ("jpg", "image/jpeg"),
+    ("jpeg", "image/jpeg"),
+    ("gif", "image/gif"),
+    ("webp", "image/webp"),
+    ("ico", "image/x-icon"),
+];
+
+fn image_type(path: &str) -> Option<&'static str> {
+    let ext = path.rsplit_once('.')?.1.to_lowercase();
+    IMAGE_TYPES.iter().find(|(e, _)| *e == ext).map(|(_, t)| *t)
+}
+
+/// `GET /{project}/-/blob/{ref}/{*path}`
+pub async fn blob(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(ref_path): Path<String>,
+    Query(query): Query<BlobQuery>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let (at, picker, found) =
+        read_for_page(&state, &visitor, &frame, &ref_path, |reader, at| reader.object_at(&at.commit, &at.path)).await?;
+    let project = frame.project.full_path.clone();
+    let reference = url_path(&at.reference);
+    let blob = match found {
+        Some(PathObject::Blob(blob)) => blob,
+        Some(PathObject::Tree(_)) => {
+            return see_other(&format!("/{project}/-/tree/{reference}/{}", url_path(&at.path)));
+        }
+        _ => return Err(not_found(&visitor, "file")),
+    };
+    let name = at.path.rsplit('/').next().unwrap_or(&at.path).to_owned();
+    let is_markdown = [".md", ".markdown"].iter().any(|ext| name.to_lowercase().ends_with(ext));
+    let blob_href = format!("/{project}/-/blob/{reference}/{}", url_path(&at.path));
+    let view = if image_type(&at.path).is_some() {
+        FileView::Image
+    } else if blob.is_binary() {
+        FileView::Binary
+    } else if blob.data.len() > 8 * HIGHLIGHT_LIMIT_BYTES {
+        FileView::TooLarge
+    } else {
+        let text = String::from_utf8_lossy(&blob.data);
+        if is_markdown && query.plain != "1" {
+            let base = match at.path.rsplit_once('/') {
+                Some((dir, _)) => format!("/{project}/-/blob/{reference}/{}", url_path(dir)),
+                None => format!("/{project}/-/blob/{reference}"),
+            };
+            FileView::Markdown(render_markdown(&text, Some(&base)))
+        } else {
+            FileView::Code { language: language_of(&at.path, &text), code: highlight_blob(&blob.id, &at.path, &text) }
+        }
+    };
+    let page = BlobPage {
+        chrome: Chrome::new(&visitor),
+        trail: path_crumbs(&project, &at.reference, &at.path),
+        size: crate::ui::human_size(blob.data.len()),
+        raw_href: format!("/{project}/-/raw/{reference}/{}", url_path(&at.path)),
+        download_href: format!("/{project}/-/raw/{reference}/{}?inline=false", url_path(&at.path)),
+        history_href: format!("/{project}/-/commits/{reference}/{}", url_path(&at.path)),
+        blame_href: format!("/{project}/-/blame/{reference}/{}", url_path(&at.path)),
+        source_href: is_markdown
+            .then(|| if query.plain == "1" { blob_href.clone() } else { format!("{blob_href}?plain=1") }),
+        last_commit_href: format!("/{project}/-/last_commits/{reference}/{}", url_path(&at.path)),
+        picker,
+        tab: "code",
+        frame,
+        name,
+        view,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawQuery {
+    #[serde(default)]
+    inline: String,
+}
+
+/// `GET /{project}/-/raw/{ref}/{*path}`: the file's bytes. Text is served as plain text and
+/// nothing is rendered by the browser in this origin (`nosniff`, a sandboxing CSP).
+pub async fn raw(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(ref_path): Path<String>,
+    Query(query): Query<RawQuery>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let (at, object) =
+        read_at(&state, &visitor, &frame, &ref_path, |reader, at| reader.object_at(&at.commit, &at.path)).await?;
+    let Some(PathObject::Blob(blob)) = object else { return Err(not_found(&visitor, "file")) };
+    Ok(raw_response(&at.path, blob.is_binary(), blob.data, query.inline == "false"))
+}
+
+/// Whether bytes look binary: a NUL byte in the first 8000, as git decides.
+pub(crate) fn looks_binary(data: &[u8]) -> bool {
+    data.iter().take(8000).any(|b| *b == 0)
+}
+
+/// A file's bytes as a response that browsers will not render as a page of this site.
+pub fn raw_response(path: &str, binary: bool, data: Vec<u8>, attachment: bool) -> Response {
+    let content_type = match image_type(path) {
+        Some(image) => image,
+        None if binary => "application/octet-stream",
+        None => "text/plain; charset=utf-8",
+    };
+    let mut response = (StatusCode::OK, data).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    if attachment {
+        let name = path.rsplit('/').next().unwrap_or("file");
+        if let Ok(value) = HeaderValue::from_str(&crate::blob_io::content_disposition(name)) {
+            headers.insert(header::CONTENT_DISPOSITION, value);
+        }
+    }
+    response
+}
