@@ -1,26 +1,30 @@
-//! CI/CD settings pages: a project's (general pipeline settings, variables, runners), a
-//! group's (variables) and the instance's in the admin area (variables, every runner). The
-//! variable forms are the same on the three; only where they post differs.
+//! CI/CD settings pages: a project's (general pipeline settings, variables, runners, trigger
+//! tokens, caches) here, a group's (variables) in `ci_settings/group.rs` and the instance's in
+//! the admin area (variables, every runner) in `ci_settings/admin.rs`. The variable forms are
+//! the same on the three; only where they post differs.
 
 use askama::Template;
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use gantry_core::ci::runners::{RunnerChange, RunnerRegistration, RunnerScope};
+use gantry_core::CoreError;
+use gantry_core::ci::runners::{RunnerRegistration, RunnerScope};
 use gantry_core::ci::variables::{CiVariable, VariableInput, VariableScope};
 use gantry_core::ci::{CiSettings, RunnerRow};
-use gantry_core::manage::groups::Lookup;
-use gantry_core::policy::GroupAction;
-use gantry_core::{CoreError, NamespaceRow};
 use serde::Deserialize;
 
 use super::repository::ProjectFrame;
-use super::{Chrome, Crumb, PageResult, breadcrumbs, form_error, render, see_other};
+use super::{Chrome, PageResult, form_error, render, see_other};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};
-use crate::error::PageError;
-use crate::namespace_dispatch::{NamespaceTarget, ProjectTarget};
+use crate::namespace_dispatch::ProjectTarget;
 use crate::time_format::ago;
+
+mod admin;
+mod group;
+
+pub use admin::{admin_settings, change_runner, delete_admin_variable, save_admin_variable};
+pub use group::{delete_group_variable, group_settings, save_group_variable};
 
 /// The variables part of a page: the list, where the forms post, and a typed form to show
 /// again after an error.
@@ -394,202 +398,4 @@ pub async fn delete_trigger(
     let id = super::pipelines::id_of(&form.trigger_id, "trigger").map_err(|e| visitor.error(e))?;
     state.core.delete_trigger(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
     see_other(&format!("/{}/-/settings/ci_cd#triggers", frame.project.full_path))
-}
-
-// ----- group -----
-
-#[derive(Template)]
-#[template(path = "groups/ci_settings.html")]
-struct GroupCiPage {
-    chrome: Chrome,
-    crumbs: Vec<Crumb>,
-    group: NamespaceRow,
-    block: VariablesBlock,
-    error: Option<String>,
-}
-
-async fn group_page(
-    state: &AppState,
-    visitor: &PageActor,
-    target: NamespaceTarget,
-    form: VariableForm,
-    error: Option<(StatusCode, String)>,
-) -> PageResult {
-    let (group, _) =
-        state.core.find_group(&visitor.actor, &Lookup::Id(target.0.0)).await.map_err(|e| visitor.error(e))?;
-    state.core.authorize_group(&visitor.actor, &group, GroupAction::ManageCi).await.map_err(|e| visitor.error(e))?;
-    let variables = state
-        .core
-        .list_ci_variables(&visitor.actor, VariableScope::Group(&group))
-        .await
-        .map_err(|e| visitor.error(e))?;
-    let chain = state.core.namespace_chain(group.id).await?;
-    let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
-    let page = GroupCiPage {
-        chrome: Chrome::new(visitor),
-        crumbs: breadcrumbs(&chain, None),
-        block: VariablesBlock {
-            variables,
-            base: format!("/{}/-/settings/ci_cd", group.full_path),
-            form,
-            with_scopes: true,
-        },
-        group,
-        error,
-    };
-    render(status, &page)
-}
-
-async fn group_of(state: &AppState, visitor: &PageActor, target: &NamespaceTarget) -> Result<NamespaceRow, PageError> {
-    Ok(state.core.find_group(&visitor.actor, &Lookup::Id(target.0.0)).await.map_err(|e| visitor.error(e))?.0)
-}
-
-/// `GET /{group}/-/settings/ci_cd`
-pub async fn group_settings(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<NamespaceTarget>,
-) -> PageResult {
-    group_page(&state, &visitor, target, VariableForm::default(), None).await
-}
-
-/// `POST /{group}/-/settings/ci_cd/variables`
-pub async fn save_group_variable(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<NamespaceTarget>,
-    CsrfForm(form): CsrfForm<VariableForm>,
-) -> PageResult {
-    let group = group_of(&state, &visitor, &target).await?;
-    match save_variable(&state, &visitor, VariableScope::Group(&group), &form).await {
-        Ok(()) => see_other(&format!("/{}/-/settings/ci_cd#variables", group.full_path)),
-        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_))) => {
-            group_page(&state, &visitor, target, form, Some(form_error(error))).await
-        }
-        Err(error) => Err(visitor.error(error)),
-    }
-}
-
-/// `POST /{group}/-/settings/ci_cd/variables/delete`
-pub async fn delete_group_variable(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<NamespaceTarget>,
-    CsrfForm(form): CsrfForm<DeleteVariableForm>,
-) -> PageResult {
-    let group = group_of(&state, &visitor, &target).await?;
-    let scope = Some(form.environment_scope.as_str()).filter(|s| !s.is_empty());
-    match state.core.delete_ci_variable(&visitor.actor, VariableScope::Group(&group), &form.key, scope).await {
-        Ok(()) => see_other(&format!("/{}/-/settings/ci_cd#variables", group.full_path)),
-        Err(error @ CoreError::Conflict(_)) => {
-            group_page(&state, &visitor, target, VariableForm::default(), Some(form_error(error))).await
-        }
-        Err(error) => Err(visitor.error(error)),
-    }
-}
-
-// ----- instance (admin area) -----
-
-#[derive(Template)]
-#[template(path = "admin/ci.html")]
-struct AdminCiPage {
-    chrome: Chrome,
-    block: VariablesBlock,
-    runners: Vec<RunnerLine>,
-    error: Option<String>,
-}
-
-async fn admin_page(
-    state: &AppState,
-    visitor: &PageActor,
-    form: VariableForm,
-    error: Option<(StatusCode, String)>,
-) -> PageResult {
-    let variables =
-        state.core.list_ci_variables(&visitor.actor, VariableScope::Instance).await.map_err(|e| visitor.error(e))?;
-    let runners = state.core.list_runners(&visitor.actor).await.map_err(|e| visitor.error(e))?;
-    let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
-    let page = AdminCiPage {
-        chrome: Chrome::new(visitor),
-        block: VariablesBlock { variables, base: "/admin/ci_cd".to_owned(), form, with_scopes: false },
-        runners: runner_lines(runners),
-        error,
-    };
-    render(status, &page)
-}
-
-/// `GET /admin/ci_cd`: instance variables and every runner.
-pub async fn admin_settings(State(state): State<AppState>, visitor: PageActor) -> PageResult {
-    admin_page(&state, &visitor, VariableForm::default(), None).await
-}
-
-/// `POST /admin/ci_cd/variables`
-pub async fn save_admin_variable(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    CsrfForm(form): CsrfForm<VariableForm>,
-) -> PageResult {
-    match save_variable(&state, &visitor, VariableScope::Instance, &form).await {
-        Ok(()) => see_other("/admin/ci_cd#variables"),
-        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_))) => {
-            admin_page(&state, &visitor, form, Some(form_error(error))).await
-        }
-        Err(error) => Err(visitor.error(error)),
-    }
-}
-
-/// `POST /admin/ci_cd/variables/delete`
-pub async fn delete_admin_variable(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    CsrfForm(form): CsrfForm<DeleteVariableForm>,
-) -> PageResult {
-    match state.core.delete_ci_variable(&visitor.actor, VariableScope::Instance, &form.key, None).await {
-        Ok(()) => see_other("/admin/ci_cd#variables"),
-        Err(error @ CoreError::Conflict(_)) => {
-            admin_page(&state, &visitor, VariableForm::default(), Some(form_error(error))).await
-        }
-        Err(error) => Err(visitor.error(error)),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct RunnerActionForm {
-    #[serde(default)]
-    action: String,
-}
-
-/// `POST /admin/runners/{runner_id}`: pause, resume or delete a runner.
-pub async fn change_runner(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<RunnerActionForm>,
-) -> PageResult {
-    // The admin area is for administrators, even for runners others may manage elsewhere.
-    visitor.require_user()?;
-    if !visitor.actor.is_admin() {
-        return Err(visitor.error(CoreError::NotFound("page")));
-    }
-    let id = id.parse::<i64>().map_err(|_| visitor.error(CoreError::NotFound("runner")))?;
-    let pause = |paused: bool| RunnerChange {
-        description: None,
-        tags: None,
-        run_untagged: None,
-        paused: Some(paused),
-        max_concurrent: None,
-    };
-    let done = match form.action.as_str() {
-        "pause" => state.core.update_runner(&visitor.actor, id, pause(true)).await.map(|_| ()),
-        "resume" => state.core.update_runner(&visitor.actor, id, pause(false)).await.map(|_| ()),
-        "delete" => state.core.delete_runner(&visitor.actor, id).await,
-        _ => Err(CoreError::invalid_input("action", "must be pause, resume or delete")),
-    };
-    match done {
-        Ok(()) => see_other("/admin/ci_cd#runners"),
-        Err(error @ CoreError::Invalid { .. }) => {
-            admin_page(&state, &visitor, VariableForm::default(), Some(form_error(error))).await
-        }
-        Err(error) => Err(visitor.error(error)),
-    }
 }

@@ -1,0 +1,118 @@
+//! The admin area's CI/CD page: instance variables and every runner (pause, resume, delete).
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use gantry_core::CoreError;
+use gantry_core::ci::runners::RunnerChange;
+use gantry_core::ci::variables::VariableScope;
+use serde::Deserialize;
+
+use super::{DeleteVariableForm, RunnerLine, VariableForm, VariablesBlock, runner_lines, save_variable};
+use crate::AppState;
+use crate::auth::{CsrfForm, PageActor};
+use crate::ui::{Chrome, PageResult, form_error, render, see_other};
+
+#[derive(Template)]
+#[template(path = "admin/ci.html")]
+struct AdminCiPage {
+    chrome: Chrome,
+    block: VariablesBlock,
+    runners: Vec<RunnerLine>,
+    error: Option<String>,
+}
+
+async fn admin_page(
+    state: &AppState,
+    visitor: &PageActor,
+    form: VariableForm,
+    error: Option<(StatusCode, String)>,
+) -> PageResult {
+    let variables =
+        state.core.list_ci_variables(&visitor.actor, VariableScope::Instance).await.map_err(|e| visitor.error(e))?;
+    let runners = state.core.list_runners(&visitor.actor).await.map_err(|e| visitor.error(e))?;
+    let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
+    let page = AdminCiPage {
+        chrome: Chrome::new(visitor),
+        block: VariablesBlock { variables, base: "/admin/ci_cd".to_owned(), form, with_scopes: false },
+        runners: runner_lines(runners),
+        error,
+    };
+    render(status, &page)
+}
+
+/// `GET /admin/ci_cd`: instance variables and every runner.
+pub async fn admin_settings(State(state): State<AppState>, visitor: PageActor) -> PageResult {
+    admin_page(&state, &visitor, VariableForm::default(), None).await
+}
+
+/// `POST /admin/ci_cd/variables`
+pub async fn save_admin_variable(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    CsrfForm(form): CsrfForm<VariableForm>,
+) -> PageResult {
+    match save_variable(&state, &visitor, VariableScope::Instance, &form).await {
+        Ok(()) => see_other("/admin/ci_cd#variables"),
+        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_))) => {
+            admin_page(&state, &visitor, form, Some(form_error(error))).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
+
+/// `POST /admin/ci_cd/variables/delete`
+pub async fn delete_admin_variable(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    CsrfForm(form): CsrfForm<DeleteVariableForm>,
+) -> PageResult {
+    match state.core.delete_ci_variable(&visitor.actor, VariableScope::Instance, &form.key, None).await {
+        Ok(()) => see_other("/admin/ci_cd#variables"),
+        Err(error @ CoreError::Conflict(_)) => {
+            admin_page(&state, &visitor, VariableForm::default(), Some(form_error(error))).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RunnerActionForm {
+    #[serde(default)]
+    action: String,
+}
+
+/// `POST /admin/runners/{runner_id}`: pause, resume or delete a runner.
+pub async fn change_runner(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<RunnerActionForm>,
+) -> PageResult {
+    // The admin area is for administrators, even for runners others may manage elsewhere.
+    visitor.require_user()?;
+    if !visitor.actor.is_admin() {
+        return Err(visitor.error(CoreError::NotFound("page")));
+    }
+    let id = id.parse::<i64>().map_err(|_| visitor.error(CoreError::NotFound("runner")))?;
+    let pause = |paused: bool| RunnerChange {
+        description: None,
+        tags: None,
+        run_untagged: None,
+        paused: Some(paused),
+        max_concurrent: None,
+    };
+    let done = match form.action.as_str() {
+        "pause" => state.core.update_runner(&visitor.actor, id, pause(true)).await.map(|_| ()),
+        "resume" => state.core.update_runner(&visitor.actor, id, pause(false)).await.map(|_| ()),
+        "delete" => state.core.delete_runner(&visitor.actor, id).await,
+        _ => Err(CoreError::invalid_input("action", "must be pause, resume or delete")),
+    };
+    match done {
+        Ok(()) => see_other("/admin/ci_cd#runners"),
+        Err(error @ CoreError::Invalid { .. }) => {
+            admin_page(&state, &visitor, VariableForm::default(), Some(form_error(error))).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
