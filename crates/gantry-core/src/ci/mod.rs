@@ -26,6 +26,7 @@ pub mod runners;
 pub mod schedules;
 pub mod settings;
 pub mod statuses;
+pub mod triggers;
 pub mod variables;
 pub mod watchdog;
 
