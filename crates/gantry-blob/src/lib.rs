@@ -130,6 +130,22 @@ impl BlobStore {
         }
     }
 
+    /// Removes a blob unless it was written at or after `cutoff` (its content stored again
+    /// refreshes the time): garbage collection looks at the time again right before deleting,
+    /// so an upload that refreshed a candidate after the candidates were listed keeps it.
+    /// Returns whether the blob went.
+    pub async fn delete_if_written_before(&self, digest: &Digest, cutoff: SystemTime) -> Result<bool, BlobError> {
+        let path = self.path(digest);
+        match tokio::fs::metadata(&path).await {
+            Ok(metadata) if metadata.modified()? < cutoff => {}
+            Ok(_) => return Ok(false),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(error) => return Err(error.into()),
+        }
+        self.delete(digest).await?;
+        Ok(true)
+    }
+
     /// The blobs last written more than `age` ago: the candidates for garbage collection, which
     /// the caller checks against its records before deleting. Also removes temporary files of
     /// writes abandoned that long ago (a crash mid-upload).
@@ -293,5 +309,19 @@ mod tests {
         assert!(store.written_before(Duration::from_secs(60)).await.unwrap().is_empty());
         store.delete(&new).await.unwrap();
         assert!(matches!(store.read(&new).await, Err(BlobError::NotFound)));
+    }
+
+    #[tokio::test]
+    async fn garbage_collection_spares_a_candidate_written_again_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::local(dir.path());
+        let digest = store.put_bytes(b"kept").await.unwrap().digest;
+        let listed_at = SystemTime::now() - Duration::from_secs(60);
+        // Written after the candidates were listed: it stays.
+        assert!(!store.delete_if_written_before(&digest, listed_at).await.unwrap());
+        assert_eq!(store.read(&digest).await.unwrap(), b"kept");
+        let later = SystemTime::now() + Duration::from_secs(60);
+        assert!(store.delete_if_written_before(&digest, later).await.unwrap());
+        assert!(!store.delete_if_written_before(&digest, later).await.unwrap(), "gone already");
     }
 }

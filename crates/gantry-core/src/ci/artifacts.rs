@@ -406,12 +406,14 @@ impl Core {
 
     /// Deletes the blobs untouched for `grace` that no record refers to.
     pub async fn collect_blobs(&self, grace: Duration) -> CoreResult<usize> {
+        let cutoff = std::time::SystemTime::now().checked_sub(grace).unwrap_or(std::time::UNIX_EPOCH);
         let candidates = self.blobs.written_before(grace).await.map_err(blob_error)?;
         let mut deleted = 0;
         for digest in candidates {
             let mut conn = self.db.conn().await?;
-            if !artifacts::blob_is_referenced(&mut conn, digest.as_str()).await? {
-                self.blobs.delete(&digest).await.map_err(blob_error)?;
+            if !artifacts::blob_is_referenced(&mut conn, digest.as_str()).await?
+                && self.blobs.delete_if_written_before(&digest, cutoff).await.map_err(blob_error)?
+            {
                 deleted += 1;
             }
         }
