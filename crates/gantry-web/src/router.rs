@@ -441,10 +441,18 @@ fn top_level() -> Table {
         .post("/admin/users", "Create a user", ui::admin::create_user)
         .post("/admin/users/{user_id}/block", "Block a user", ui::admin::block_user)
         .post("/admin/users/{user_id}/unblock", "Unblock a user", ui::admin::unblock_user)
-        .get("/admin/ci_cd", "Instance CI/CD variables and every runner", ui::ci_settings::admin_settings)
-        .post("/admin/ci_cd/variables", "Add or change an instance variable", ui::ci_settings::save_admin_variable)
-        .post("/admin/ci_cd/variables/delete", "Delete an instance variable", ui::ci_settings::delete_admin_variable)
-        .post("/admin/runners/{runner_id}", "Pause, resume or delete a runner", ui::ci_settings::change_runner)
+        .get("/admin/ci_cd", "Instance CI/CD variables and every runner", ui::ci_settings::admin::admin_settings)
+        .post(
+            "/admin/ci_cd/variables",
+            "Add or change an instance variable",
+            ui::ci_settings::admin::save_admin_variable,
+        )
+        .post(
+            "/admin/ci_cd/variables/delete",
+            "Delete an instance variable",
+            ui::ci_settings::admin::delete_admin_variable,
+        )
+        .post("/admin/runners/{runner_id}", "Pause, resume or delete a runner", ui::ci_settings::admin::change_runner)
         .get("/admin/settings", "Instance settings", ui::admin::settings)
         .post("/admin/settings", "Save instance settings", ui::admin::save_settings)
 }
@@ -460,9 +468,17 @@ fn group_pages() -> Table {
         .get("/settings", "Group settings", ui::groups::settings)
         .post("/settings", "Save group settings", ui::groups::save_settings)
         .post("/delete", "Delete the group", ui::groups::delete)
-        .get("/settings/ci_cd", "Group CI/CD variables", ui::ci_settings::group_settings)
-        .post("/settings/ci_cd/variables", "Add or change a group variable", ui::ci_settings::save_group_variable)
-        .post("/settings/ci_cd/variables/delete", "Delete a group variable", ui::ci_settings::delete_group_variable)
+        .get("/settings/ci_cd", "Group CI/CD variables", ui::ci_settings::group::group_settings)
+        .post(
+            "/settings/ci_cd/variables",
+            "Add or change a group variable",
+            ui::ci_settings::group::save_group_variable,
+        )
+        .post(
+            "/settings/ci_cd/variables/delete",
+            "Delete a group variable",
+            ui::ci_settings::group::delete_group_variable,
+        )
 }
 
 /// Pages under a project's path (`/{namespace}/{project}/-/…`); paths are relative to it.
@@ -480,14 +496,14 @@ fn project_pages() -> Table {
         .post("/unarchive", "Unarchive the project", ui::projects::unarchive)
         .post("/delete", "Delete the project", ui::projects::delete)
         .get("/tree/{*ref_path}", "Files of a folder at a branch, tag or commit", ui::code::tree)
-        .get("/blob/{*ref_path}", "A file, highlighted, at a branch, tag or commit", ui::code::blob)
-        .get("/raw/{*ref_path}", "A file's bytes", ui::code::raw)
-        .get("/blame/{*ref_path}", "Who last changed each line of a file", ui::code::blame)
+        .get("/blob/{*ref_path}", "A file, highlighted, at a branch, tag or commit", ui::code::blob::blob)
+        .get("/raw/{*ref_path}", "A file's bytes", ui::code::blob::raw)
+        .get("/blame/{*ref_path}", "Who last changed each line of a file", ui::code::blame::blame)
         .get("/commits/{*ref_path}", "History of a branch, tag or path", ui::history::commits)
         .get("/commit/{sha}", "A commit and its diff", ui::history::commit)
         .get("/refs/switch", "Switch the branch or tag being browsed", ui::code::switch_ref)
         .get("/last_commits/{*ref_path}", "The last commit of each entry of a folder (JSON)", ui::code::last_commits)
-        .get("/archive/{*rest}", "Download the files at a ref (.tar.gz, .tar, .zip)", ui::code::archive)
+        .get("/archive/{*rest}", "Download the files at a ref (.tar.gz, .tar, .zip)", ui::code::archive::archive)
         .get("/compare", "Compare two branches, tags or commits", ui::history::compare_form)
         .get("/compare/{spec}", "What changed from one ref to another (from...to)", ui::history::compare)
         .get(

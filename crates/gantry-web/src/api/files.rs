@@ -175,7 +175,7 @@ pub async fn file_raw(
     let reference = reference_or_default(query.reference, &project);
     let (blob, _, _) = file_at(&state, &actor, &project, reference, file_path.clone()).await?;
     let binary = blob.is_binary();
-    Ok(crate::ui::code::raw_response(&file_path, binary, blob.data, false))
+    Ok(crate::ui::code::blob::raw_response(&file_path, binary, blob.data, false))
 }
 
 /// `GET /projects/:id/repository/blobs/:sha/raw`
@@ -187,8 +187,8 @@ pub async fn blob_raw(
     let project = lookup_project(&state, &actor, &id).await?;
     let data = state.core.read_repository(&actor, &project, move |reader| reader.blob(&sha)).await?;
     let data = data.ok_or_else(|| not_found("blob"))?;
-    let binary = crate::ui::code::looks_binary(&data);
-    Ok(crate::ui::code::raw_response("blob", binary, data, false))
+    let binary = crate::ui::code::blob::looks_binary(&data);
+    Ok(crate::ui::code::blob::raw_response("blob", binary, data, false))
 }
 
 #[derive(Debug, Deserialize)]

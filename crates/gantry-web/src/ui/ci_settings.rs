@@ -20,11 +20,8 @@ use crate::auth::{CsrfForm, PageActor};
 use crate::namespace_dispatch::ProjectTarget;
 use crate::time_format::ago;
 
-mod admin;
-mod group;
-
-pub use admin::{admin_settings, change_runner, delete_admin_variable, save_admin_variable};
-pub use group::{delete_group_variable, group_settings, save_group_variable};
+pub mod admin;
+pub mod group;
 
 /// The variables part of a page: the list, where the forms post, and a typed form to show
 /// again after an error.

@@ -23,14 +23,9 @@ use crate::markup::{escape, render_markdown};
 use crate::namespace_dispatch::ProjectTarget;
 use crate::time_format::ago;
 
-mod archive;
-mod blame;
-mod blob;
-
-pub use archive::archive;
-pub use blame::blame;
-pub(crate) use blob::looks_binary;
-pub use blob::{blob, raw, raw_response};
+pub mod archive;
+pub mod blame;
+pub mod blob;
 
 /// How many commits the tree view looks through for each entry's last commit.
 const LAST_COMMIT_BUDGET: usize = 2000;
