@@ -2,6 +2,7 @@
 //! their state, appending to their logs. Tokens travel in bodies and headers only, never in
 //! URLs, so no error message or log line built from a URL can carry one.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use gantry_ci::protocol::{
@@ -27,8 +28,8 @@ pub(crate) struct ServerClient {
     http: reqwest::Client,
     base: String,
     runner_token: String,
-    /// The CA the runner trusts the server with besides the system's, for jobs to use too.
-    ca: Option<ServerCa>,
+    /// The CA file the runner trusts the server with besides the system's, for jobs too.
+    ca_pem: Option<Arc<str>>,
 }
 
 /// A request that did not get a usable answer.
@@ -50,6 +51,29 @@ impl RequestError {
     /// The server refused the credentials (401 or 403).
     pub(crate) fn is_refused(&self) -> bool {
         matches!(self, RequestError::Status(status) if *status == StatusCode::UNAUTHORIZED || *status == StatusCode::FORBIDDEN)
+    }
+
+    /// The server's certificate was not trusted.
+    pub(crate) fn is_untrusted_certificate(&self) -> bool {
+        matches!(self, RequestError::Transport(source) if crate::tls::is_certificate_error(source))
+    }
+
+    /// The error and its causes, for logs (reqwest's own message leaves them out).
+    pub(crate) fn with_causes(&self) -> String {
+        let mut text = self.to_string();
+        let mut last = text.clone();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            // A transport error shows its reqwest error, which is also its first source.
+            let line = cause.to_string();
+            if line != last {
+                text.push_str(": ");
+                text.push_str(&line);
+                last = line;
+            }
+            source = cause.source();
+        }
+        text
     }
 }
 
@@ -81,19 +105,38 @@ pub(crate) enum TraceAnswer {
 impl ServerClient {
     pub(crate) fn new(url: &str, runner_token: &str, ca: Option<ServerCa>) -> Result<ServerClient, RunnerError> {
         crate::tls::install_crypto_provider();
-        let mut builder = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .user_agent(format!("gantry-runner/{}", crate::version()))
             .connect_timeout(CONNECT_TIMEOUT);
-        if let Some(ca) = &ca {
-            builder = builder.tls_certs_merge(ca.certificates.iter().cloned());
-        }
-        let http = builder.build().map_err(RunnerError::HttpClient)?;
-        Ok(ServerClient { http, base: url.trim_end_matches('/').to_owned(), runner_token: runner_token.to_owned(), ca })
+        let https = url.get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
+        let certificates = ca.as_ref().map(|ca| ca.certificates.clone()).unwrap_or_default();
+        let builder = if !https {
+            // Plain HTTP needs no certificates: the system's are not even loaded, so a host
+            // without any still runs jobs (the built-in runner, `gantry ci exec`).
+            builder.tls_certs_only(certificates)
+        } else if certificates.is_empty() {
+            builder
+        } else {
+            builder.tls_certs_merge(certificates)
+        };
+        let http = builder.build().map_err(|source| {
+            if https && ca.is_none() {
+                RunnerError::NoTrustedCertificates { url: url.to_owned(), source }
+            } else {
+                RunnerError::HttpClient(source)
+            }
+        })?;
+        Ok(ServerClient {
+            http,
+            base: url.trim_end_matches('/').to_owned(),
+            runner_token: runner_token.to_owned(),
+            ca_pem: ca.map(|ca| ca.pem),
+        })
     }
 
     /// The CA file's text when the runner was given one (`--tls-ca-file`).
     pub(crate) fn ca_pem(&self) -> Option<&str> {
-        self.ca.as_ref().map(|ca| &*ca.pem)
+        self.ca_pem.as_deref()
     }
 
     /// The server's base URL, for messages.

@@ -32,6 +32,14 @@ pub enum RunnerError {
         #[source]
         source: reqwest::Error,
     },
+    #[error(
+        "no certificates to check the server at {url} with: this system has no trusted CA certificates (install the ca-certificates package) and no --tls-ca-file was given ({source})"
+    )]
+    NoTrustedCertificates {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
     #[error("cannot use the TLS CA file {path}: {reason}")]
     TlsCaFile { path: PathBuf, reason: String },
     #[error("cannot set up the HTTP client: {0}")]

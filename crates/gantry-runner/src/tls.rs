@@ -19,7 +19,6 @@ pub fn install_crypto_provider() {
 }
 
 /// Certificates the runner trusts besides the system's, read from a PEM file.
-#[derive(Clone)]
 pub(crate) struct ServerCa {
     /// The file as read, for jobs.
     pub(crate) pem: Arc<str>,

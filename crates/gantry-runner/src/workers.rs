@@ -130,7 +130,12 @@ async fn worker(
                 return Err(RunnerError::InvalidToken { url: client.url().to_owned() });
             }
             Err(error) => {
-                tracing::warn!(worker = worker_number, error = %error, retry_in = ?retry, "cannot ask the server for a job");
+                let hint = if error.is_untrusted_certificate() {
+                    "; its certificate is not trusted: pass --tls-ca-file with the CA that signed it"
+                } else {
+                    ""
+                };
+                tracing::warn!(worker = worker_number, error = %error.with_causes(), retry_in = ?retry, "cannot ask the server for a job{hint}");
                 let until = Instant::now() + retry;
                 retry = (retry * 2).min(LAST_RETRY);
                 Some(until)

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use gantry_ci::protocol::JobVariable;
 use tokio::io::AsyncWriteExt;
@@ -44,7 +44,7 @@ pub(crate) fn plan(variables: &[JobVariable], seen: &JobDirs, base: Environment)
             continue;
         }
         if variable.file {
-            let path = seen.temp.join(&variable.key);
+            let path = file_variable_path(&seen.temp, &variable.key);
             environment.insert(variable.key.clone(), path.into_os_string());
             files.push((variable.key.clone(), variable.value.clone()));
         } else {
@@ -56,10 +56,15 @@ pub(crate) fn plan(variables: &[JobVariable], seen: &JobDirs, base: Environment)
     Plan { environment, files, skipped }
 }
 
+/// Where the file variable `key` is written in the job's temporary directory `temp`.
+pub(crate) fn file_variable_path(temp: &Path, key: &str) -> PathBuf {
+    temp.join(key)
+}
+
 /// Writes the file variables into `dir` (readable by the job's user only).
 pub(crate) async fn write_files(dir: &Path, files: &[(String, String)]) -> io::Result<()> {
     for (name, content) in files {
-        let path = dir.join(name);
+        let path = file_variable_path(dir, name);
         let mut file = tokio::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).await?;
         file.write_all(content.as_bytes()).await?;
         file.flush().await?;

@@ -35,17 +35,18 @@ pub(crate) async fn get_sources(step: &mut Step<'_>, git: &GitInfo) -> Result<()
     let fetched = step.git(&fetch).await?;
     if !succeeded(&fetched) {
         let message = "cannot fetch the job's sources";
-        return Err(match fetch_failure(&String::from_utf8_lossy(&fetched.tail)) {
-            FailureReason::RunnerSystemFailure => {
-                step.log.line(&coloured(Colour::Red, &format!("ERROR: {message}: the server cannot be reached"))).await;
-                Outcome::system_failure(&format!("{message}: the server cannot be reached"))
+        let failure = fetch_failure(&String::from_utf8_lossy(&fetched.tail));
+        let why = match failure {
+            FetchFailure::Unreachable => "the server cannot be reached",
+            FetchFailure::UntrustedCertificate => {
+                "the server's certificate is not trusted (see above): the runner's --tls-ca-file must hold the CA that signed it"
             }
-            reason => {
-                step.log
-                    .line(&coloured(Colour::Red, &format!("ERROR: {message}: the server refused (see above)")))
-                    .await;
-                Outcome::failed(reason, None, message)
-            }
+            FetchFailure::Refused => "the server refused (see above)",
+        };
+        step.log.line(&coloured(Colour::Red, &format!("ERROR: {message}: {why}"))).await;
+        return Err(match failure {
+            FetchFailure::Refused => Outcome::failed(FailureReason::ScriptFailure, None, message),
+            _ => Outcome::system_failure(&format!("{message}: {why}")),
         });
     }
 
@@ -64,8 +65,9 @@ impl Step<'_> {
         let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
         let mut environment = crate::job::environment::for_git(self.dirs, crate::job::environment::runner_env);
         if self.client.ca_pem().is_some() {
-            // The runner's CA file, written among the job's file variables.
-            let ca_file = self.dirs.temp.join(crate::tls::CA_FILE_VARIABLE);
+            // The runner's CA, written among the job's file variables. Like GitLab's runner, git
+            // then trusts that CA only: the file is for a server signed by a private CA.
+            let ca_file = crate::job::environment::file_variable_path(&self.dirs.temp, crate::tls::CA_FILE_VARIABLE);
             environment.insert("GIT_SSL_CAINFO".into(), ca_file.into_os_string());
         }
         self.run(OsStr::new("git"), &args, &environment).await
@@ -76,9 +78,19 @@ fn succeeded(run: &Exited) -> bool {
     run.status.success()
 }
 
-/// Why `git fetch` failed, from the end of what it printed: the server could not be reached
-/// (the runner's problem) or it answered and refused.
-fn fetch_failure(output: &str) -> FailureReason {
+/// Why `git fetch` failed, as far as the end of what it printed tells.
+#[derive(Debug, PartialEq, Eq)]
+enum FetchFailure {
+    /// The server could not be reached: the runner's problem.
+    Unreachable,
+    /// The server's certificate is not trusted: the runner's configuration.
+    UntrustedCertificate,
+    /// The server answered and refused (or has no such repository): the job's.
+    Refused,
+}
+
+fn fetch_failure(output: &str) -> FetchFailure {
+    const UNTRUSTED: &[&str] = &["SSL certificate problem", "server certificate verification failed"];
     const UNREACHABLE: &[&str] = &[
         "Could not resolve host",
         "Failed to connect",
@@ -95,12 +107,15 @@ fn fetch_failure(output: &str) -> FailureReason {
     ];
     let refused = ["The requested URL returned error: 4", "Authentication failed", "not found"];
     if refused.iter().any(|needle| output.contains(needle)) {
-        return FailureReason::ScriptFailure;
+        return FetchFailure::Refused;
+    }
+    if UNTRUSTED.iter().any(|needle| output.contains(needle)) {
+        return FetchFailure::UntrustedCertificate;
     }
     if UNREACHABLE.iter().any(|needle| output.contains(needle)) {
-        return FailureReason::RunnerSystemFailure;
+        return FetchFailure::Unreachable;
     }
-    FailureReason::ScriptFailure
+    FetchFailure::Refused
 }
 
 /// The URL without its user and password (`https://host/path` from
@@ -133,10 +148,12 @@ mod tests {
     #[test]
     fn an_unreachable_server_is_the_runners_failure_a_refusal_is_the_jobs() {
         let unreachable = "fatal: unable to access 'http://127.0.0.1:9/x.git/': Failed to connect to 127.0.0.1 port 9 after 0 ms: Couldn't connect to server";
-        assert_eq!(fetch_failure(unreachable), FailureReason::RunnerSystemFailure);
+        assert_eq!(fetch_failure(unreachable), FetchFailure::Unreachable);
         let refused = "fatal: unable to access 'http://host/x.git/': The requested URL returned error: 403";
-        assert_eq!(fetch_failure(refused), FailureReason::ScriptFailure);
+        assert_eq!(fetch_failure(refused), FetchFailure::Refused);
         let missing = "fatal: '/nowhere/x.git' does not appear to be a git repository";
-        assert_eq!(fetch_failure(missing), FailureReason::ScriptFailure);
+        assert_eq!(fetch_failure(missing), FetchFailure::Refused);
+        let untrusted = "fatal: unable to access 'https://host/x.git/': SSL certificate problem: unable to get local issuer certificate";
+        assert_eq!(fetch_failure(untrusted), FetchFailure::UntrustedCertificate);
     }
 }

@@ -237,15 +237,16 @@ pub struct RunnerProcess {
 
 impl RunnerProcess {
     fn start(server: &Server, token: &str) -> RunnerProcess {
-        RunnerProcess::start_with(&server.base_url, token, &[])
+        RunnerProcess::start_with(&server.base_url, token, &[], &[])
     }
 
-    /// A runner of the server at `url`, with extra `gantry runner` options.
-    pub fn start_with(url: &str, token: &str, extra: &[&str]) -> RunnerProcess {
+    /// A runner of the server at `url`, with extra `gantry runner` options and environment.
+    pub fn start_with(url: &str, token: &str, extra: &[&str], environment: &[(&str, &str)]) -> RunnerProcess {
         let builds = tempfile::tempdir().unwrap();
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_gantry"))
             .args(["runner", "--url", url, "--token", token, "--executor", "shell", "--concurrent", "2"])
             .args(extra)
+            .envs(environment.iter().copied())
             .arg("--builds-dir")
             .arg(builds.path())
             .env("RUST_LOG", "warn")

@@ -1,7 +1,8 @@
 //! `gantry runner` against a server reached over HTTPS: nginx terminates TLS in front of a real
 //! `gantry serve` with a certificate signed by a CA made here with `openssl`. A runner given
 //! the CA (`--tls-ca-file`) runs a pipeline whose jobs fetch their sources, pass artifacts and
-//! keep a cache over HTTPS; a runner without it is refused at start with a clear message.
+//! keep a cache over HTTPS, even on a machine with no trusted certificates of its own; a runner
+//! without it is refused at start with a clear message.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -50,14 +51,36 @@ fn a_runner_with_the_private_ca_works_against_an_https_server() {
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("does not trust") && stderr.contains("--tls-ca-file"), "{stderr}");
     let ca = certificates.ca.to_str().unwrap();
+    let text = certificates.dir.path().join("notes.txt");
+    std::fs::write(&text, "not a certificate\n").unwrap();
     let not_a_ca = Command::new(env!("CARGO_BIN_EXE_gantry"))
-        .args(["runner", "--url", &external, "--token", &runner, "--tls-ca-file", "/etc/hostname"])
+        .args(["runner", "--url", &external, "--token", &runner, "--tls-ca-file", text.to_str().unwrap()])
         .output()
         .unwrap();
     assert!(!not_a_ca.status.success());
     assert!(String::from_utf8_lossy(&not_a_ca.stderr).contains("PEM certificate"));
 
-    let _agent = RunnerProcess::start_with(&external, &runner, &["--tls-ca-file", ca]);
+    // A machine with no trusted certificates at all (rustls reads SSL_CERT_FILE/SSL_CERT_DIR
+    // instead of the system's): over HTTPS without the CA the runner says what is missing; over
+    // plain HTTP it needs none and gets as far as the token check.
+    let no_system_certificates = [("SSL_CERT_FILE", "/dev/null"), ("SSL_CERT_DIR", "/nonexistent")];
+    let bare = Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .args(["runner", "--url", &external, "--token", &runner])
+        .envs(no_system_certificates)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&bare.stderr);
+    assert!(!bare.status.success());
+    assert!(stderr.contains("no trusted CA certificates") && stderr.contains("--tls-ca-file"), "{stderr}");
+    let plain = Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .args(["runner", "--url", &server.base_url, "--token", "glrt-wrong"])
+        .envs(no_system_certificates)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&plain.stderr);
+    assert!(stderr.contains("refused the runner token"), "{stderr}");
+
+    let _agent = RunnerProcess::start_with(&external, &runner, &["--tls-ca-file", ca], &no_system_certificates);
     let path = push_project(&server, &token, "tls", &[(".gitlab-ci.yml", TLS_CI)]);
     let done = wait_for_pipeline(&server, &token, &path, |p| p["status"] == "success" || p["status"] == "failed");
     let pipeline = done["id"].as_i64().unwrap();
@@ -76,7 +99,7 @@ fn a_runner_with_the_private_ca_works_against_an_https_server() {
 
 /// A CA and a certificate for `localhost` and 127.0.0.1 it signed, made with `openssl`.
 struct TestCertificates {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     ca: PathBuf,
     certificate: PathBuf,
     key: PathBuf,
@@ -114,7 +137,7 @@ impl TestCertificates {
             &[],
             &["-CAcreateserial", "-extfile", "server.ext", "-out", "server.pem"],
         );
-        TestCertificates { ca: at("ca.pem"), certificate: at("server.pem"), key: at("server.key"), _dir: dir }
+        TestCertificates { ca: at("ca.pem"), certificate: at("server.pem"), key: at("server.key"), dir }
     }
 }
 
