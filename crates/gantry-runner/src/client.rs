@@ -244,17 +244,8 @@ impl ServerClient {
         if let Some(seconds) = expire_in {
             query.push(("expire_in", seconds.to_string()));
         }
-        let body = tokio::fs::File::open(file).await.map_err(RequestError::File)?;
-        let response = self
-            .http
-            .post(self.url_with_query(&format!("/api/v4/jobs/{job_id}/artifacts"), &query)?)
-            .timeout(TRANSFER_TIMEOUT)
-            .header(JOB_TOKEN_HEADER, job_token)
-            .header(CONTENT_TYPE, "application/zip")
-            .body(reqwest::Body::from(body))
-            .send()
-            .await?;
-        refused_or_ok(response).await
+        let url = self.url_with_query(&format!("/api/v4/jobs/{job_id}/artifacts"), &query)?;
+        self.upload_zip(self.http.post(url), job_token, file).await
     }
 
     /// `PUT /api/v4/jobs/:id/cache?key=`: saves the zip archive at `file` as the cache `key`.
@@ -265,10 +256,19 @@ impl ServerClient {
         key: &str,
         file: &std::path::Path,
     ) -> Result<Result<(), Refused>, RequestError> {
+        let url = self.url_with_query(&format!("/api/v4/jobs/{job_id}/cache"), &[("key", key.to_owned())])?;
+        self.upload_zip(self.http.put(url), job_token, file).await
+    }
+
+    /// Sends the zip archive at `file`, streamed, as the body of `request`.
+    async fn upload_zip(
+        &self,
+        request: reqwest::RequestBuilder,
+        job_token: &str,
+        file: &std::path::Path,
+    ) -> Result<Result<(), Refused>, RequestError> {
         let body = tokio::fs::File::open(file).await.map_err(RequestError::File)?;
-        let response = self
-            .http
-            .put(self.url_with_query(&format!("/api/v4/jobs/{job_id}/cache"), &[("key", key.to_owned())])?)
+        let response = request
             .timeout(TRANSFER_TIMEOUT)
             .header(JOB_TOKEN_HEADER, job_token)
             .header(CONTENT_TYPE, "application/zip")
@@ -285,8 +285,8 @@ impl ServerClient {
         job_token: &str,
         file: &std::path::Path,
     ) -> Result<Result<u64, Refused>, RequestError> {
-        let request = self.http.get(format!("{}/api/v4/jobs/{job_id}/artifacts", self.base));
-        self.download(request, job_token, file).await
+        let url = self.url_with_query(&format!("/api/v4/jobs/{job_id}/artifacts"), &[])?;
+        self.download(self.http.get(url), job_token, file).await
     }
 
     /// `GET /api/v4/jobs/:id/cache?key=` into `file`; `Ok(Err(404 …))` when there is none.
@@ -298,13 +298,14 @@ impl ServerClient {
         file: &std::path::Path,
     ) -> Result<Result<u64, Refused>, RequestError> {
         let url = self.url_with_query(&format!("/api/v4/jobs/{job_id}/cache"), &[("key", key.to_owned())])?;
-        let request = self.http.get(url);
-        self.download(request, job_token, file).await
+        self.download(self.http.get(url), job_token, file).await
     }
 
     fn url_with_query(&self, path: &str, query: &[(&str, String)]) -> Result<reqwest::Url, RequestError> {
         let mut url = reqwest::Url::parse(&format!("{}{path}", self.base)).map_err(|_| RequestError::BadUrl)?;
-        url.query_pairs_mut().extend_pairs(query);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
         Ok(url)
     }
 

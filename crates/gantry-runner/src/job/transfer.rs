@@ -242,8 +242,12 @@ pub(crate) async fn upload_artifacts(
     if uploads.is_empty() {
         return Ok(());
     }
-    let section = if succeeded { "upload_artifacts_on_success" } else { "upload_artifacts_on_failure" };
-    step.log.line(&section_start(section, "Uploading artifacts for successful job")).await;
+    let (section, title) = if succeeded {
+        ("upload_artifacts_on_success", "Uploading artifacts for successful job")
+    } else {
+        ("upload_artifacts_on_failure", "Uploading artifacts for failed job")
+    };
+    step.log.line(&section_start(section, title)).await;
     let mut outcome = Ok(());
     for spec in uploads {
         step.log.line(&format!("Uploading artifacts ({})...", spec.artifact_type)).await;
