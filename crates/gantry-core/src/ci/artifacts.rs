@@ -408,10 +408,17 @@ impl Core {
     pub async fn collect_blobs(&self, grace: Duration) -> CoreResult<usize> {
         let cutoff = std::time::SystemTime::now().checked_sub(grace).unwrap_or(std::time::UNIX_EPOCH);
         let candidates = self.blobs.written_before(grace).await.map_err(blob_error)?;
+        if candidates.is_empty() {
+            return Ok(0);
+        }
+        // Read after the candidates were listed: a record written since belongs to an upload
+        // that refreshed its blob's time first, which the check before deleting sees.
+        let mut conn = self.db.conn().await?;
+        let referenced = artifacts::referenced_blobs(&mut conn).await?;
+        drop(conn);
         let mut deleted = 0;
         for digest in candidates {
-            let mut conn = self.db.conn().await?;
-            if !artifacts::blob_is_referenced(&mut conn, digest.as_str()).await?
+            if !referenced.contains(digest.as_str())
                 && self.blobs.delete_if_written_before(&digest, cutoff).await.map_err(blob_error)?
             {
                 deleted += 1;

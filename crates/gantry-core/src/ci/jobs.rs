@@ -107,19 +107,31 @@ pub(crate) async fn dependency_jobs(
     job: &JobRow,
     stored: &StoredJob,
 ) -> CoreResult<Vec<protocol::Dependency>> {
+    if stored.dependencies.is_empty() {
+        return Ok(Vec::new());
+    }
     let all = jobs::pipeline_jobs(conn, job.pipeline_id).await?;
-    let mut dependencies = Vec::new();
-    for other in latest(&all).into_iter().filter(|other| stored.dependencies.contains(&other.name)) {
-        let archive = artifacts::job_artifacts(conn, other.id).await?.into_iter().find(|a| a.file_type == "archive");
-        dependencies.push(protocol::Dependency {
+    // One query for the pipeline's archives rather than one per dependency: this runs on every
+    // job request.
+    let mut archives: std::collections::HashMap<i64, artifacts::ArtifactRow> =
+        artifacts::pipeline_artifacts(conn, job.pipeline_id)
+            .await?
+            .into_iter()
+            .filter(|artifact| artifact.file_type == "archive")
+            .map(|artifact| (artifact.job_id, artifact))
+            .collect();
+    let dependencies = latest(&all)
+        .into_iter()
+        .filter(|other| stored.dependencies.contains(&other.name))
+        .map(|other| protocol::Dependency {
             id: other.id,
             name: other.name.clone(),
-            artifacts_file: archive.map(|archive| protocol::ArtifactsFile {
+            artifacts_file: archives.remove(&other.id).map(|archive| protocol::ArtifactsFile {
                 filename: archive.file_name,
                 size: u64::try_from(archive.size).unwrap_or(0),
             }),
-        });
-    }
+        })
+        .collect();
     Ok(dependencies)
 }
 

@@ -177,7 +177,7 @@ impl Core {
         let protected = super::ref_is_protected(&mut conn, project.id, &pipeline.ref_name, pipeline.is_tag).await?;
         let dependencies = super::jobs::dependency_jobs(&mut conn, &job, &stored).await?;
         let dependency_ids: Vec<i64> = dependencies.iter().map(|dependency| dependency.id).collect();
-        let dotenv = self.dotenv_variables(&mut conn, &dependency_ids).await?;
+        let dotenv = self.dotenv_variables(&mut conn, job.pipeline_id, &dependency_ids).await?;
         let cache = self.cache_specs(&mut conn, &job, &pipeline.sha, protected, &stored.definition.cache).await?;
         drop(conn);
         let server_url = self.ci.settings.external_url.trim_end_matches('/').to_owned();

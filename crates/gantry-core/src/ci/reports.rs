@@ -98,6 +98,27 @@ fn case_statuses(report: &PipelineTestReport) -> BTreeMap<(String, String, Strin
     statuses
 }
 
+/// The variables of a dotenv report's files (`(name, content)`), as GitLab reads them: a later
+/// value of a key replaces the earlier one, an invalid file or too many variables refuse it.
+pub fn dotenv_variables_of(files: Vec<(String, Vec<u8>)>) -> CoreResult<Vec<(String, String)>> {
+    let mut variables: Vec<(String, String)> = Vec::new();
+    for (name, content) in files {
+        let parsed =
+            dotenv::parse(&content).map_err(|error| CoreError::invalid("dotenv", format!("report {name}: {error}")))?;
+        for (key, value) in parsed {
+            variables.retain(|(known, _)| *known != key);
+            variables.push((key, value));
+        }
+    }
+    if variables.len() > dotenv::MAX_VARIABLES {
+        return Err(CoreError::invalid(
+            "dotenv",
+            format!("reports may set at most {} variables", dotenv::MAX_VARIABLES),
+        ));
+    }
+    Ok(variables)
+}
+
 impl Core {
     async fn report_files(&self, digest: &Digest) -> CoreResult<Vec<(String, Vec<u8>)>> {
         self.read_blob_blocking(digest, |file| super::artifacts::archive_files(file, MAX_REPORT_SIZE)).await
@@ -121,21 +142,7 @@ impl Core {
     /// Reads the dotenv files of an uploaded report into the job's variables; an invalid file
     /// refuses the upload (and so fails the job), as GitLab does.
     pub(crate) async fn read_dotenv_report(&self, job: &JobRow, digest: &Digest) -> CoreResult<()> {
-        let mut variables: Vec<(String, String)> = Vec::new();
-        for (name, content) in self.report_files(digest).await? {
-            let parsed = dotenv::parse(&content)
-                .map_err(|error| CoreError::invalid("dotenv", format!("report {name}: {error}")))?;
-            for (key, value) in parsed {
-                variables.retain(|(known, _)| *known != key);
-                variables.push((key, value));
-            }
-        }
-        if variables.len() > dotenv::MAX_VARIABLES {
-            return Err(CoreError::invalid(
-                "dotenv",
-                format!("reports may set at most {} variables", dotenv::MAX_VARIABLES),
-            ));
-        }
+        let variables = dotenv_variables_of(self.report_files(digest).await?)?;
         let sealed: Vec<(String, String)> = variables
             .into_iter()
             .map(|(key, value)| {
@@ -147,14 +154,27 @@ impl Core {
         Ok(artifacts::put_dotenv(&mut conn, job.id, &sealed).await?)
     }
 
-    /// The dotenv variables of the jobs `from` (in their order; a later job's value wins).
-    pub(crate) async fn dotenv_variables(&self, conn: &mut Conn, from: &[i64]) -> CoreResult<Vec<(String, String)>> {
+    /// The dotenv variables of the jobs `from` of `pipeline` (in their order; a later job's
+    /// value wins). One query for the pipeline: this runs on every job request.
+    pub(crate) async fn dotenv_variables(
+        &self,
+        conn: &mut Conn,
+        pipeline: i64,
+        from: &[i64],
+    ) -> CoreResult<Vec<(String, String)>> {
+        if from.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut by_job: std::collections::HashMap<i64, Vec<(String, String)>> = std::collections::HashMap::new();
+        for (job, key, sealed) in artifacts::pipeline_dotenv(conn, pipeline).await? {
+            by_job.entry(job).or_default().push((key, sealed));
+        }
         let mut variables = Vec::new();
-        for &job in from {
-            for (key, sealed) in artifacts::dotenv(conn, job).await? {
+        for job in from {
+            for (key, sealed) in by_job.remove(job).unwrap_or_default() {
                 let value = self
                     .secrets
-                    .open(&dotenv_context(job, &key), &sealed)
+                    .open(&dotenv_context(*job, &key), &sealed)
                     .map_err(|error| CoreError::Internal(Box::new(error)))?;
                 variables.push((key, value));
             }

@@ -306,11 +306,7 @@ impl Core {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
         let row = self.project_schedule(&mut conn, project, id).await?;
-        let mut found = Vec::new();
-        for pipeline in schedules::schedule_pipeline_ids(&mut conn, row.id).await? {
-            found.extend(pipelines::get_pipeline(&mut conn, pipeline).await?);
-        }
-        Ok(found)
+        Ok(pipelines::schedule_pipelines(&mut conn, row.id).await?)
     }
 
     /// "Run now": a pipeline of the schedule, started by the actor (Developers).

@@ -91,15 +91,7 @@ impl Core {
             return Err(refused());
         }
         let mut conn = self.db.conn().await?;
-        let project = match project {
-            crate::manage::groups::Lookup::Id(id) => {
-                gantry_db::manage::projects::find_project_by_id(&mut conn, gantry_types::ProjectId(*id)).await?
-            }
-            crate::manage::groups::Lookup::Path(path) => {
-                gantry_db::manage::projects::find_project_by_full_path(&mut conn, path).await?
-            }
-        }
-        .ok_or_else(refused)?;
+        let project = crate::manage::projects::project_by_lookup(&mut conn, project).await?.ok_or_else(refused)?;
         let trigger = schedules::use_trigger(&mut conn, &digest(token))
             .await?
             .filter(|trigger| trigger.project_id == project.id)

@@ -71,15 +71,19 @@ fn check_branch_name(name: &str) -> CoreResult<String> {
     Ok(name.to_owned())
 }
 
+/// The project a lookup names, by id or by full path; no access check.
+pub(crate) async fn project_by_lookup(conn: &mut gantry_db::Conn, lookup: &Lookup) -> CoreResult<Option<ProjectRow>> {
+    Ok(match lookup {
+        Lookup::Id(id) => projects::find_project_by_id(conn, ProjectId(*id)).await?,
+        Lookup::Path(path) => projects::find_project_by_full_path(conn, path).await?,
+    })
+}
+
 impl Core {
     /// Finds a project the actor may see, with the actor's role on it.
     pub async fn find_project(&self, actor: &Actor, lookup: &Lookup) -> CoreResult<(ProjectRow, Option<AccessLevel>)> {
         let mut conn = self.db.conn().await?;
-        let project = match lookup {
-            Lookup::Id(id) => projects::find_project_by_id(&mut conn, ProjectId(*id)).await?,
-            Lookup::Path(path) => projects::find_project_by_full_path(&mut conn, path).await?,
-        }
-        .ok_or(CoreError::NotFound("project"))?;
+        let project = project_by_lookup(&mut conn, lookup).await?.ok_or(CoreError::NotFound("project"))?;
         let level = authorize_project(&mut conn, actor, &project, ProjectAction::Read).await?;
         Ok((project, level))
     }

@@ -150,17 +150,16 @@ pub async fn expired_artifacts(conn: &mut Conn, now: i64, limit: i64) -> DbResul
     rows.iter().map(artifact).collect()
 }
 
-/// Whether any record still refers to the blob `digest`.
-pub async fn blob_is_referenced(conn: &mut Conn, digest: &str) -> DbResult<bool> {
-    let row = sqlx::query(
-        "SELECT (SELECT COUNT(*) FROM ci_job_artifacts WHERE blob_digest = $1) \
-         + (SELECT COUNT(*) FROM ci_caches WHERE blob_digest = $1) \
-         + (SELECT COUNT(*) FROM ci_jobs WHERE trace_blob = $1) AS refs",
+/// Every blob digest a record refers to (artifacts, caches, archived logs).
+pub async fn referenced_blobs(conn: &mut Conn) -> DbResult<std::collections::HashSet<String>> {
+    let rows = sqlx::query(
+        "SELECT blob_digest AS digest FROM ci_job_artifacts \
+         UNION SELECT blob_digest FROM ci_caches \
+         UNION SELECT trace_blob FROM ci_jobs WHERE trace_blob IS NOT NULL",
     )
-    .bind(digest)
-    .fetch_one(conn)
+    .fetch_all(conn)
     .await?;
-    Ok(int(&row, "refs")? > 0)
+    rows.iter().map(|row| text(row, "digest")).collect()
 }
 
 /// Stores a job's parsed JUnit reports (JSON), replacing earlier ones.
@@ -205,13 +204,17 @@ pub async fn put_dotenv(conn: &mut Conn, job: i64, variables: &[(String, String)
     Ok(())
 }
 
-/// A job's dotenv variables as `(key, sealed value)`, in the report's order.
-pub async fn dotenv(conn: &mut Conn, job: i64) -> DbResult<Vec<(String, String)>> {
-    let rows = sqlx::query("SELECT key, value_sealed FROM ci_job_dotenv_variables WHERE job_id = $1 ORDER BY position")
-        .bind(job)
-        .fetch_all(conn)
-        .await?;
-    rows.iter().map(|row| Ok((text(row, "key")?, text(row, "value_sealed")?))).collect()
+/// The dotenv variables of every job of a pipeline, as `(job, key, sealed value)` in each
+/// job's order.
+pub async fn pipeline_dotenv(conn: &mut Conn, pipeline: i64) -> DbResult<Vec<(i64, String, String)>> {
+    let rows = sqlx::query(
+        "SELECT job_id, key, value_sealed FROM ci_job_dotenv_variables \
+         WHERE job_id IN (SELECT id FROM ci_jobs WHERE pipeline_id = $1) ORDER BY job_id, position",
+    )
+    .bind(pipeline)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|row| Ok((int(row, "job_id")?, text(row, "key")?, text(row, "value_sealed")?))).collect()
 }
 
 /// One saved cache of a project.

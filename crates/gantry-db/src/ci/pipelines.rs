@@ -118,6 +118,15 @@ pub async fn get_pipeline(conn: &mut Conn, id: i64) -> DbResult<Option<PipelineR
     row.as_ref().map(map_pipeline).transpose()
 }
 
+/// The latest 100 pipelines a schedule started, newest first.
+pub async fn schedule_pipelines(conn: &mut Conn, schedule: i64) -> DbResult<Vec<PipelineRow>> {
+    let rows = sqlx::query(select_pipelines!("WHERE p.schedule_id = $1 ORDER BY p.id DESC LIMIT 100"))
+        .bind(schedule)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(map_pipeline).collect()
+}
+
 /// Which pipelines a list shows.
 #[derive(Debug, Clone, Default)]
 pub struct PipelineFilter<'a> {

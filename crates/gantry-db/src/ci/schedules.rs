@@ -176,15 +176,6 @@ pub async fn record_run(conn: &mut Conn, id: i64, pipeline: i64) -> DbResult<()>
     Ok(())
 }
 
-/// The ids of the pipelines a schedule made, newest first.
-pub async fn schedule_pipeline_ids(conn: &mut Conn, id: i64) -> DbResult<Vec<i64>> {
-    let rows = sqlx::query("SELECT id FROM ci_pipelines WHERE schedule_id = $1 ORDER BY id DESC LIMIT 100")
-        .bind(id)
-        .fetch_all(conn)
-        .await?;
-    rows.iter().map(|row| int(row, "id")).collect()
-}
-
 /// A schedule's variables as `(key, sealed value, variable type)`.
 pub async fn schedule_variables(conn: &mut Conn, id: i64) -> DbResult<Vec<(String, String, String)>> {
     let rows = sqlx::query(

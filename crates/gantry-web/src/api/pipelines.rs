@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use gantry_core::ci::{JobRow, PipelineFilter, PipelineRow};
+use gantry_core::ci::{ArtifactRow, JobRow, PipelineFilter, PipelineRow};
 use gantry_core::{Actor, ProjectRow};
 use serde::{Deserialize, Serialize};
 
@@ -217,14 +217,17 @@ pub async fn list_jobs(
     let borrowed: Vec<&str> = statuses.iter().map(String::as_str).collect();
     let request = query.page.resolve()?;
     let (jobs, total) = state.core.list_jobs(&actor, &project, &borrowed, request.db()).await?;
-    let mut pipelines: HashMap<i64, PipelineRow> = HashMap::new();
+    // Each pipeline and its artifacts are read once, however many of its jobs the page has.
+    let mut pipelines: HashMap<i64, (PipelineRow, Vec<ArtifactRow>)> = HashMap::new();
     let mut items = Vec::with_capacity(jobs.len());
     for job in &jobs {
         if let std::collections::hash_map::Entry::Vacant(slot) = pipelines.entry(job.pipeline_id) {
-            slot.insert(state.core.pipeline(&actor, &project, job.pipeline_id).await?.0);
+            let pipeline = state.core.pipeline(&actor, &project, job.pipeline_id).await?.0;
+            let artifacts = state.core.pipeline_artifacts(&actor, &project, job.pipeline_id).await?;
+            slot.insert((pipeline, artifacts));
         }
-        let artifacts = state.core.job_artifacts(&actor, &project, job.id).await?;
-        items.push(Job::new(job, &pipelines[&job.pipeline_id], &project, &state.config).with_artifacts(&artifacts));
+        let (pipeline, artifacts) = &pipelines[&job.pipeline_id];
+        items.push(Job::new(job, pipeline, &project, &state.config).with_artifacts(artifacts));
     }
     Ok(paginated(&state.config.external_url, &uri, items, total, request))
 }
