@@ -41,8 +41,13 @@ pub struct Blob {
 impl Blob {
     /// Whether the content looks binary (a NUL byte in its first 8000 bytes, as git decides).
     pub fn is_binary(&self) -> bool {
-        self.data.iter().take(8000).any(|b| *b == 0)
+        looks_binary(&self.data)
     }
+}
+
+/// Whether bytes look binary: a NUL byte in the first 8000, as git decides.
+pub fn looks_binary(data: &[u8]) -> bool {
+    data.iter().take(8000).any(|b| *b == 0)
 }
 
 /// What a path in a commit is.

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use gantry_ci::keywords::{AllowFailure, When};
+use gantry_ci::keywords::When;
 use gantry_ci::plan::PlannedJob;
 
 use self::coordinator::{Context, Coordinator, Exec, LocalJob};
@@ -149,6 +149,7 @@ async fn exec(args: ExecArgs) -> Result<i32, String> {
             duration: None,
             archive: None,
             dotenv: Vec::new(),
+            allowed_failure: false,
         })
         .collect();
     let coordinator = Coordinator {
@@ -157,7 +158,6 @@ async fn exec(args: ExecArgs) -> Result<i32, String> {
             next: 0,
             running: None,
             halted: false,
-            work: work.clone(),
             trace_sizes: Default::default(),
         })),
         context: Arc::new(Context {
@@ -168,6 +168,7 @@ async fn exec(args: ExecArgs) -> Result<i32, String> {
             snapshot_ref,
             extra,
             token: format!("local-{}", std::process::id()),
+            work: work.clone(),
         }),
         done: Arc::new(tokio::sync::Notify::new()),
     };
@@ -229,11 +230,10 @@ fn summary(exec: &Exec) -> i32 {
     eprintln!();
     let mut failed = false;
     for job in &exec.jobs {
-        let allowed = !matches!(job.planned.allow_failure, AllowFailure::No);
         let duration = job.duration.map(|d| format!(" in {:.2} s", d.as_secs_f64())).unwrap_or_default();
-        let note = if job.status == "failed" && allowed { " (allowed to fail)" } else { "" };
+        let note = if job.status == "failed" && job.allowed_failure { " (allowed to fail)" } else { "" };
         eprintln!("  {:<8} {}{duration}{note}", job.status, job.planned.name);
-        failed |= job.status == "failed" && !allowed;
+        failed |= job.status == "failed" && !job.allowed_failure;
     }
     let passed = !failed && !exec.halted;
     eprintln!("{}", if passed { "every job passed" } else { "the pipeline failed" });

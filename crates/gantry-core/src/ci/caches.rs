@@ -37,6 +37,49 @@ fn clean_key(key: &str) -> String {
     }
 }
 
+/// A cache's key before the job's suffix; `files_digest` is [`files_digest`] of its
+/// `key:files` at the commit.
+pub fn cache_key(key: &CacheKey, files_digest: Option<String>) -> String {
+    match key {
+        CacheKey::Text(key) => clean_key(key),
+        CacheKey::Files { prefix, .. } => match (prefix, files_digest) {
+            (Some(prefix), Some(digest)) => format!("{}-{digest}", clean_key(prefix)),
+            (None, Some(digest)) => digest,
+            (Some(prefix), None) => format!("{}-default", clean_key(prefix)),
+            (None, None) => "default".to_owned(),
+        },
+    }
+}
+
+/// A digest naming files by their paths and git blob ids, so it changes exactly when one of
+/// them does; `None` when none of them exists.
+pub fn files_digest<'a>(blobs: impl IntoIterator<Item = (&'a str, String)>) -> Option<String> {
+    let mut hasher = sha2::Sha256::new();
+    let mut found = false;
+    for (file, blob_id) in blobs {
+        hasher.update(format!("{file}\0{blob_id}\n"));
+        found = true;
+    }
+    found.then(|| hex::encode(hasher.finalize())[..40].to_owned())
+}
+
+/// What the runner gets of `cache`, its key resolved to `key` and every key given `suffix`.
+pub fn cache_spec(cache: &gantry_ci::keywords::Cache, key: &str, suffix: &str) -> CacheSpec {
+    let when = match cache.when {
+        When::OnFailure => "on_failure",
+        When::Always => "always",
+        _ => "on_success",
+    };
+    CacheSpec {
+        key: format!("{key}{suffix}"),
+        paths: cache.paths.clone(),
+        untracked: cache.untracked,
+        policy: cache.policy.clone(),
+        when: when.to_owned(),
+        fallback_keys: cache.fallback_keys.iter().map(|key| format!("{}{suffix}", clean_key(key))).collect(),
+    }
+}
+
 impl Core {
     /// The caches of a job's payload, their keys resolved.
     pub(crate) async fn cache_specs(
@@ -53,50 +96,27 @@ impl Core {
         let suffix = key_suffix(artifacts::cache_index(conn, job.project_id).await?, protected);
         let mut specs = Vec::new();
         for cache in caches {
-            let key = match &cache.key {
-                CacheKey::Text(key) => clean_key(key),
-                CacheKey::Files { files, prefix } => {
-                    let digest = self.files_digest(job.project_id, sha, files).await?;
-                    match (prefix, digest) {
-                        (Some(prefix), Some(digest)) => format!("{}-{digest}", clean_key(prefix)),
-                        (None, Some(digest)) => digest,
-                        (Some(prefix), None) => format!("{}-default", clean_key(prefix)),
-                        (None, None) => "default".to_owned(),
-                    }
-                }
+            let digest = match &cache.key {
+                CacheKey::Text(_) => None,
+                CacheKey::Files { files, .. } => self.key_files_digest(job.project_id, sha, files).await?,
             };
-            let when = match cache.when {
-                When::OnFailure => "on_failure",
-                When::Always => "always",
-                _ => "on_success",
-            };
-            specs.push(CacheSpec {
-                key: format!("{key}{suffix}"),
-                paths: cache.paths.clone(),
-                untracked: cache.untracked,
-                policy: cache.policy.clone(),
-                when: when.to_owned(),
-                fallback_keys: cache.fallback_keys.iter().map(|key| format!("{}{suffix}", clean_key(key))).collect(),
-            });
+            specs.push(cache_spec(cache, &cache_key(&cache.key, digest), &suffix));
         }
         Ok(specs)
     }
 
-    /// A digest naming the contents of `files` at commit `sha` (the blob ids, so it changes
-    /// exactly when one of them does); `None` when none of them exists.
-    async fn files_digest(&self, project: ProjectId, sha: &str, files: &[String]) -> CoreResult<Option<String>> {
+    /// [`files_digest`] of `files` at commit `sha` of the project's repository.
+    async fn key_files_digest(&self, project: ProjectId, sha: &str, files: &[String]) -> CoreResult<Option<String>> {
         let (repos, sha, files) = (self.repos.clone(), sha.to_owned(), files.to_vec());
         tokio::task::spawn_blocking(move || {
             let reader = repos.reader(project)?;
-            let mut hasher = sha2::Sha256::new();
-            let mut found = false;
+            let mut blobs = Vec::new();
             for file in &files {
                 if let Some(gantry_git::read::PathObject::Blob(blob)) = reader.object_at(&sha, file)? {
-                    hasher.update(format!("{file}\0{}\n", blob.id));
-                    found = true;
+                    blobs.push((file.as_str(), blob.id));
                 }
             }
-            Ok(found.then(|| hex::encode(hasher.finalize())[..40].to_owned()))
+            Ok(files_digest(blobs))
         })
         .await
         .map_err(|error| CoreError::Internal(Box::new(error)))?

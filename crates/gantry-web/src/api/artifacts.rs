@@ -36,7 +36,7 @@ pub async fn file(
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
     let data = state.core.artifact_file(&actor, &project, id_param(&job_id, "job")?, &path).await?;
-    let binary = crate::ui::code::blob::looks_binary(&data);
+    let binary = gantry_git::read::looks_binary(&data);
     Ok(crate::ui::code::blob::raw_response(&path, binary, data, false))
 }
 

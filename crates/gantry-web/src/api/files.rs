@@ -187,7 +187,7 @@ pub async fn blob_raw(
     let project = lookup_project(&state, &actor, &id).await?;
     let data = state.core.read_repository(&actor, &project, move |reader| reader.blob(&sha)).await?;
     let data = data.ok_or_else(|| not_found("blob"))?;
-    let binary = crate::ui::code::blob::looks_binary(&data);
+    let binary = gantry_git::read::looks_binary(&data);
     Ok(crate::ui::code::blob::raw_response("blob", binary, data, false))
 }
 

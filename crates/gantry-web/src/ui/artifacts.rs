@@ -175,7 +175,7 @@ pub async fn file(
         state.core.artifact_file(&visitor.actor, &frame.project, job_id, &path).await.map_err(|e| visitor.error(e))?;
     let path = path.trim_matches('/').to_owned();
     let base = format!("/{}/-/jobs/{job_id}/artifacts", frame.project.full_path);
-    let binary = crate::ui::code::blob::looks_binary(&data);
+    let binary = gantry_git::read::looks_binary(&data);
     let cut = data.len() > SHOWN_BYTES;
     let text = (!binary).then(|| String::from_utf8_lossy(&data[..data.len().min(SHOWN_BYTES)]).into_owned());
     let page = FilePage {
@@ -206,7 +206,7 @@ pub async fn raw(
     let job_id = id_of(&id, "job").map_err(|e| visitor.error(e))?;
     let data =
         state.core.artifact_file(&visitor.actor, &frame.project, job_id, &path).await.map_err(|e| visitor.error(e))?;
-    let binary = crate::ui::code::blob::looks_binary(&data);
+    let binary = gantry_git::read::looks_binary(&data);
     Ok(super::code::blob::raw_response(&path, binary, data, binary))
 }
 

@@ -5,7 +5,7 @@
 //! a failure that is not allowed skips the rest.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,9 +15,10 @@ use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post, put};
-use gantry_ci::keywords::{AllowFailure, CacheKey, When};
+use gantry_ci::keywords::{AllowFailure, CacheKey};
 use gantry_ci::plan::PlannedJob;
 use gantry_ci::protocol::{self, JobPayload, JobVariable};
+use gantry_core::ci::caches;
 
 use super::predefined;
 
@@ -43,6 +44,8 @@ pub(super) struct LocalJob {
     pub(super) duration: Option<Duration>,
     pub(super) archive: Option<PathBuf>,
     pub(super) dotenv: Vec<(String, String)>,
+    /// It failed, and its `allow_failure` (with the exit code) allowed that.
+    pub(super) allowed_failure: bool,
 }
 
 /// What every job shares.
@@ -54,6 +57,8 @@ pub(super) struct Context {
     pub(super) snapshot_ref: String,
     pub(super) extra: Vec<(String, String)>,
     pub(super) token: String,
+    /// The run's temporary directory: `artifacts/`, `cache/`, `builds/`.
+    pub(super) work: PathBuf,
 }
 
 pub(super) struct Exec {
@@ -62,7 +67,6 @@ pub(super) struct Exec {
     pub(super) running: Option<usize>,
     /// A job failed that may not: the rest are skipped.
     pub(super) halted: bool,
-    pub(super) work: PathBuf,
     pub(super) trace_sizes: std::collections::HashMap<i64, u64>,
 }
 
@@ -147,7 +151,7 @@ impl Coordinator {
             image: definition.image.clone(),
             services: definition.services.clone(),
             artifacts: gantry_core::ci::jobs::artifact_specs(definition),
-            cache: definition.cache.iter().map(|cache| cache_spec(&context.root, cache)).collect(),
+            cache: definition.cache.iter().map(|cache| cache_spec(context, cache)).collect(),
             dependencies: dependencies
                 .iter()
                 .filter(|d| d.archive.is_some())
@@ -161,34 +165,21 @@ impl Coordinator {
     }
 }
 
-/// A cache of the CI file with its key resolved locally (`key:files` from the working tree).
-fn cache_spec(root: &Path, cache: &gantry_ci::keywords::Cache) -> protocol::CacheSpec {
-    let key = match &cache.key {
-        CacheKey::Text(key) => key.clone(),
-        CacheKey::Files { files, prefix } => {
-            use sha2::Digest;
-            let mut hasher = sha2::Sha256::new();
-            for file in files {
-                hasher.update(file.as_bytes());
-                hasher.update(std::fs::read(root.join(file)).unwrap_or_default());
+/// A cache of the CI file with its key resolved as the server resolves it (`key:files` from
+/// the blob ids at the run's snapshot commit), without the server's protection suffix.
+fn cache_spec(context: &Context, cache: &gantry_ci::keywords::Cache) -> protocol::CacheSpec {
+    let digest = match &cache.key {
+        CacheKey::Text(_) => None,
+        CacheKey::Files { files, .. } => caches::files_digest(files.iter().filter_map(|file| {
+            let listed = crate::ci::git_output(&context.root, &["ls-tree", &context.sha, "--", file])?;
+            let (meta, _) = listed.split_once('\t')?;
+            match meta.split(' ').collect::<Vec<_>>()[..] {
+                [_, "blob", id] => Some((file.as_str(), id.to_owned())),
+                _ => None,
             }
-            let digest = hex::encode(hasher.finalize());
-            format!("{}-{}", prefix.as_deref().unwrap_or("files"), &digest[..16])
-        }
+        })),
     };
-    let when = match cache.when {
-        When::OnFailure => "on_failure",
-        When::Always => "always",
-        _ => "on_success",
-    };
-    protocol::CacheSpec {
-        key: safe_name(&key),
-        paths: cache.paths.clone(),
-        untracked: cache.untracked,
-        policy: cache.policy.clone(),
-        when: when.to_owned(),
-        fallback_keys: cache.fallback_keys.iter().map(|k| safe_name(k)).collect(),
-    }
+    caches::cache_spec(cache, &caches::cache_key(&cache.key, digest), "")
 }
 
 /// A key usable as a file name.
@@ -242,6 +233,7 @@ async fn update_job(
             AllowFailure::Yes => true,
             AllowFailure::ExitCodes(codes) => update.exit_code.is_some_and(|code| codes.contains(&code)),
         };
+        job.allowed_failure = job.status == "failed" && may_fail;
         if job.status == "failed" && !may_fail {
             exec.halted = true;
             let next = exec.next;
@@ -288,9 +280,9 @@ async fn upload_artifact(
 ) -> Result<Response, StatusCode> {
     let id = job_id(&id)?;
     let kind = safe_name(query.artifact_type.as_deref().unwrap_or("archive"));
+    let path = coordinator.context.work.join("artifacts").join(format!("{id}-{kind}.zip"));
+    tokio::fs::write(&path, &body).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
     let mut exec = coordinator.exec.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let path = exec.work.join("artifacts").join(format!("{id}-{kind}.zip"));
-    std::fs::write(&path, &body).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
     let job = exec.jobs.iter_mut().find(|j| j.id == id).ok_or(StatusCode::NOT_FOUND)?;
     match kind.as_str() {
         "archive" => job.archive = Some(path),
@@ -298,13 +290,11 @@ async fn upload_artifact(
             let file = std::fs::File::open(&path).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
             let files =
                 gantry_core::ci::artifacts::archive_files(file, 1 << 20).map_err(|_| StatusCode::BAD_REQUEST)?;
-            for (name, content) in files {
-                match gantry_ci::reports::dotenv::parse(&content) {
-                    Ok(variables) => job.dotenv.extend(variables),
-                    Err(error) => {
-                        eprintln!("dotenv report {name}: {error}");
-                        return Err(StatusCode::BAD_REQUEST);
-                    }
+            match gantry_core::ci::reports::dotenv_variables_of(files) {
+                Ok(variables) => job.dotenv = variables,
+                Err(error) => {
+                    eprintln!("{error}");
+                    return Err(StatusCode::BAD_REQUEST);
                 }
             }
         }
@@ -356,8 +346,7 @@ struct CacheQuery {
 }
 
 fn cache_path(coordinator: &Coordinator, key: &str) -> PathBuf {
-    let exec = coordinator.exec.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    exec.work.join("cache").join(format!("{}.zip", safe_name(key)))
+    coordinator.context.work.join("cache").join(format!("{}.zip", safe_name(key)))
 }
 
 async fn download_cache(State(coordinator): State<Coordinator>, Query(query): Query<CacheQuery>) -> Response {

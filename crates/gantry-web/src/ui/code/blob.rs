@@ -156,11 +156,6 @@ pub async fn raw(
     Ok(raw_response(&at.path, blob.is_binary(), blob.data, query.inline == "false"))
 }
 
-/// Whether bytes look binary: a NUL byte in the first 8000, as git decides.
-pub(crate) fn looks_binary(data: &[u8]) -> bool {
-    data.iter().take(8000).any(|b| *b == 0)
-}
-
 /// A file's bytes as a response that browsers will not render as a page of this site.
 pub fn raw_response(path: &str, binary: bool, data: Vec<u8>, attachment: bool) -> Response {
     let content_type = match image_type(path) {
