@@ -20,9 +20,19 @@ pub struct ScheduleRow {
     pub active: bool,
     pub owner_id: Option<UserId>,
     pub owner_username: Option<String>,
-    pub last_pipeline_id: Option<i64>,
+    /// The newest pipeline the schedule started, while it exists.
+    pub last_pipeline: Option<LastPipeline>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// What a schedule's list shows of its newest pipeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastPipeline {
+    pub id: i64,
+    pub sha: String,
+    pub ref_name: String,
+    pub status: String,
 }
 
 /// What a schedule says (for creating or changing one).
@@ -40,8 +50,10 @@ macro_rules! select_schedules {
     ($rest:literal) => {
         concat!(
             "SELECT s.id, s.project_id, s.description, s.ref_name, s.cron, s.cron_timezone, s.next_run_at, s.active, \
-             s.owner_id, u.username AS owner_username, s.last_pipeline_id, s.created_at, s.updated_at \
-             FROM ci_pipeline_schedules s LEFT JOIN users u ON u.id = s.owner_id ",
+             s.owner_id, u.username AS owner_username, s.created_at, s.updated_at, \
+             lp.id AS last_id, lp.sha AS last_sha, lp.ref_name AS last_ref, lp.status AS last_status \
+             FROM ci_pipeline_schedules s LEFT JOIN users u ON u.id = s.owner_id \
+             LEFT JOIN ci_pipelines lp ON lp.id = s.last_pipeline_id ",
             $rest
         )
     };
@@ -59,7 +71,15 @@ fn map_schedule(row: &AnyRow) -> DbResult<ScheduleRow> {
         active: flag(row, "active")?,
         owner_id: opt_int(row, "owner_id")?.map(UserId),
         owner_username: opt_text(row, "owner_username")?,
-        last_pipeline_id: opt_int(row, "last_pipeline_id")?,
+        last_pipeline: match opt_int(row, "last_id")? {
+            Some(id) => Some(LastPipeline {
+                id,
+                sha: text(row, "last_sha")?,
+                ref_name: text(row, "last_ref")?,
+                status: text(row, "last_status")?,
+            }),
+            None => None,
+        },
         created_at: int(row, "created_at")?,
         updated_at: int(row, "updated_at")?,
     })

@@ -53,17 +53,10 @@ pub struct ScheduleJson {
     pub variables: Vec<ScheduleVariableJson>,
 }
 
-async fn schedule_json(state: &AppState, actor: &Actor, project: &ProjectRow, schedule: Schedule) -> ScheduleJson {
+fn schedule_json(state: &AppState, schedule: Schedule) -> ScheduleJson {
     let row = schedule.row;
-    let last_pipeline = match row.last_pipeline_id {
-        Some(id) => state.core.pipeline(actor, project, id).await.ok().map(|(p, _)| LastPipeline {
-            id: p.id,
-            sha: p.sha,
-            ref_name: p.ref_name,
-            status: p.status,
-        }),
-        None => None,
-    };
+    let last_pipeline =
+        row.last_pipeline.map(|p| LastPipeline { id: p.id, sha: p.sha, ref_name: p.ref_name, status: p.status });
     ScheduleJson {
         id: row.id,
         description: row.description,
@@ -105,12 +98,8 @@ pub async fn list(
             return Err(AppError::BadRequest(format!("scope must be active or inactive, not '{other}'")).into());
         }
     };
-    let mut out = Vec::new();
-    for row in state.core.list_schedules(&actor, &project, active).await? {
-        let schedule = Schedule { row, variables: Vec::new() };
-        out.push(schedule_json(&state, &actor, &project, schedule).await);
-    }
-    Ok(Json(out))
+    let rows = state.core.list_schedules(&actor, &project, active).await?;
+    Ok(Json(rows.into_iter().map(|row| schedule_json(&state, Schedule { row, variables: Vec::new() })).collect()))
 }
 
 /// `GET /projects/:id/pipeline_schedules/:schedule_id`
@@ -121,7 +110,7 @@ pub async fn get(
 ) -> ApiResult<Json<ScheduleJson>> {
     let project = lookup_project(&state, &actor, &id).await?;
     let schedule = state.core.schedule(&actor, &project, id_param(&schedule_id, "pipeline schedule")?).await?;
-    Ok(Json(schedule_json(&state, &actor, &project, schedule).await))
+    Ok(Json(schedule_json(&state, schedule)))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -163,7 +152,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
     let schedule = state.core.create_schedule(&actor, &project, &body.input()?).await?;
-    Ok((StatusCode::CREATED, Json(schedule_json(&state, &actor, &project, schedule).await)).into_response())
+    Ok((StatusCode::CREATED, Json(schedule_json(&state, schedule))).into_response())
 }
 
 /// `PUT /projects/:id/pipeline_schedules/:schedule_id`
@@ -176,7 +165,7 @@ pub async fn update(
     let project = lookup_project(&state, &actor, &id).await?;
     let id = id_param(&schedule_id, "pipeline schedule")?;
     let schedule = state.core.update_schedule(&actor, &project, id, &body.input()?).await?;
-    Ok(Json(schedule_json(&state, &actor, &project, schedule).await))
+    Ok(Json(schedule_json(&state, schedule)))
 }
 
 /// `POST /projects/:id/pipeline_schedules/:schedule_id/take_ownership`
@@ -188,7 +177,7 @@ pub async fn take_ownership(
     let project = lookup_project(&state, &actor, &id).await?;
     let id = id_param(&schedule_id, "pipeline schedule")?;
     let schedule = state.core.take_schedule_ownership(&actor, &project, id).await?;
-    Ok((StatusCode::CREATED, Json(schedule_json(&state, &actor, &project, schedule).await)).into_response())
+    Ok((StatusCode::CREATED, Json(schedule_json(&state, schedule))).into_response())
 }
 
 /// `DELETE /projects/:id/pipeline_schedules/:schedule_id`

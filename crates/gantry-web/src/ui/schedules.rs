@@ -50,12 +50,7 @@ async fn list_page(
     let me = actor.user().map(|u| u.id);
     let mut schedules = Vec::with_capacity(rows.len());
     for row in rows {
-        let last = match row.last_pipeline_id {
-            Some(id) => {
-                state.core.pipeline(actor, &frame.project, id).await.ok().map(|(p, _)| (p.id, status_label(&p.status)))
-            }
-            None => None,
-        };
+        let last = row.last_pipeline.as_ref().map(|p| (p.id, status_label(&p.status)));
         let next_run = if row.active {
             format!(
                 "{} ({})",
