@@ -117,15 +117,36 @@ pub(crate) fn archive_entries(file: std::fs::File) -> CoreResult<Vec<ArchiveEntr
     Ok(entries)
 }
 
-/// The content of the file at `path` in a zip archive, at most `limit` bytes.
-pub(crate) fn archive_file(file: std::fs::File, path: &str, limit: u64) -> CoreResult<Vec<u8>> {
+/// Runs `read` on the file at `path` in a zip archive.
+fn with_archive_file<T>(
+    file: std::fs::File,
+    path: &str,
+    read: impl FnOnce(zip::read::ZipFile<'_, std::fs::File>) -> CoreResult<T>,
+) -> CoreResult<T> {
     let mut archive = zip::ZipArchive::new(file).map_err(zip_error)?;
     for index in 0..archive.len() {
         let entry = archive.by_index(index).map_err(zip_error)?;
         let matches = entry.enclosed_name().and_then(|p| p.to_str().map(|p| p == path)).unwrap_or(false);
-        if !matches || entry.is_dir() {
-            continue;
+        if matches && !entry.is_dir() {
+            return read(entry);
         }
+    }
+    Err(CoreError::NotFound("file in the artifacts"))
+}
+
+/// The first `wanted` bytes of the file at `path` in a zip archive, and its whole size.
+pub(crate) fn archive_file_start(file: std::fs::File, path: &str, wanted: u64) -> CoreResult<(Vec<u8>, u64)> {
+    with_archive_file(file, path, |entry| {
+        let size = entry.size();
+        let mut start = Vec::with_capacity(usize::try_from(size.min(wanted)).unwrap_or(0));
+        entry.take(wanted).read_to_end(&mut start).map_err(|error| CoreError::invalid("file", error.to_string()))?;
+        Ok((start, size))
+    })
+}
+
+/// The content of the file at `path` in a zip archive, at most `limit` bytes.
+pub(crate) fn archive_file(file: std::fs::File, path: &str, limit: u64) -> CoreResult<Vec<u8>> {
+    with_archive_file(file, path, |entry| {
         if entry.size() > limit {
             return Err(CoreError::invalid(
                 "path",
@@ -140,9 +161,8 @@ pub(crate) fn archive_file(file: std::fs::File, path: &str, limit: u64) -> CoreR
         if content.len() as u64 > limit {
             return Err(CoreError::invalid("path", "is larger than it says"));
         }
-        return Ok(content);
-    }
-    Err(CoreError::NotFound("file in the artifacts"))
+        Ok(content)
+    })
 }
 
 /// The files of a report archive as `(name, content)`, at most `limit` bytes in all once
@@ -365,6 +385,24 @@ impl Core {
             .map_err(|error| CoreError::Internal(Box::new(error)))?
     }
 
+    /// The first `wanted` bytes of one file of a job's archive, and the file's size (for pages
+    /// that show only the start of a file).
+    pub async fn artifact_file_start(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        job_id: i64,
+        path: &str,
+        wanted: u64,
+    ) -> CoreResult<(Vec<u8>, u64)> {
+        let (_, file, _) = self.open_job_artifact(actor, project, job_id, "archive").await?;
+        let file = file.into_std().await;
+        let path = path.trim_matches('/').to_owned();
+        tokio::task::spawn_blocking(move || archive_file_start(file, &path, wanted))
+            .await
+            .map_err(|error| CoreError::Internal(Box::new(error)))?
+    }
+
     /// Keeps a job's artifacts past their expiry (Developers).
     pub async fn keep_job_artifacts(&self, actor: &Actor, project: &ProjectRow, job_id: i64) -> CoreResult<()> {
         let mut conn = self.db.conn().await?;
@@ -464,6 +502,15 @@ mod tests {
         assert!(matches!(archive_file(zip_of(&[("a/b.txt", b"hello")]), "a/c.txt", 10), Err(CoreError::NotFound(_))));
         let error = archive_file(zip_of(&[("big", &[b'x'; 100])]), "big", 10).unwrap_err();
         assert!(error.to_string().contains("download the whole archive"), "{error}");
+    }
+
+    #[test]
+    fn the_start_of_a_file_comes_with_its_whole_size() {
+        let (start, size) = archive_file_start(zip_of(&[("big.log", &[b'x'; 100])]), "big.log", 10).unwrap();
+        assert_eq!((start.len(), size), (10, 100));
+        let (start, size) = archive_file_start(zip_of(&[("small", b"abc")]), "small", 10).unwrap();
+        assert_eq!((start, size), (b"abc".to_vec(), 3));
+        assert!(matches!(archive_file_start(zip_of(&[("a", b"")]), "b", 10), Err(CoreError::NotFound(_))));
     }
 
     #[test]

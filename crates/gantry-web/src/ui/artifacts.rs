@@ -19,7 +19,7 @@ use crate::auth::{CsrfForm, PageActor};
 use crate::namespace_dispatch::ProjectTarget;
 
 /// The most bytes of a text file shown on its page (the rest is a download away).
-const SHOWN_BYTES: usize = 512 << 10;
+const SHOWN_BYTES: u64 = 512 << 10;
 
 /// One artifact of a job, for its page's sidebar.
 pub struct ArtifactLine {
@@ -171,13 +171,17 @@ pub async fn file(
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let job_id = id_of(&id, "job").map_err(|e| visitor.error(e))?;
     let (job, _) = state.core.job(&visitor.actor, &frame.project, job_id).await.map_err(|e| visitor.error(e))?;
-    let data =
-        state.core.artifact_file(&visitor.actor, &frame.project, job_id, &path).await.map_err(|e| visitor.error(e))?;
+    // Only the part shown is unpacked, however large the file.
+    let (start, size) = state
+        .core
+        .artifact_file_start(&visitor.actor, &frame.project, job_id, &path, SHOWN_BYTES)
+        .await
+        .map_err(|e| visitor.error(e))?;
     let path = path.trim_matches('/').to_owned();
     let base = format!("/{}/-/jobs/{job_id}/artifacts", frame.project.full_path);
-    let binary = gantry_git::read::looks_binary(&data);
-    let cut = data.len() > SHOWN_BYTES;
-    let text = (!binary).then(|| String::from_utf8_lossy(&data[..data.len().min(SHOWN_BYTES)]).into_owned());
+    let binary = gantry_git::read::looks_binary(&start);
+    let cut = size > SHOWN_BYTES;
+    let text = (!binary).then(|| String::from_utf8_lossy(&start).into_owned());
     let page = FilePage {
         chrome: Chrome::new(&visitor),
         tab: "pipelines",
@@ -185,7 +189,7 @@ pub async fn file(
         job_name: job.name,
         parent_href: folder_of(&base, &path),
         raw_href: format!("{base}/raw/{}", super::code::url_path(&path)),
-        size: super::human_size(data.len()),
+        size: super::human_size(size),
         path,
         text,
         cut,

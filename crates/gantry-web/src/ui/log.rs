@@ -254,7 +254,6 @@ mod tests {
         let log = b"section_start:1700000000:step_script\r\x1b[0KExecuting step\nhello\nsection_end:1700000003:step_script\r\x1b[0K\ndone";
         let whole = LogRenderer::render_all(log);
         assert!(whole.contains(">22:13:20</time>"), "the section's start time (UTC) is shown: {whole}");
-        let whole = LogRenderer::render_all(log);
         assert!(whole.contains("data-section=\"step_script\" data-start=\"1700000000\""), "{whole}");
         assert!(whole.contains("data-sections=\"step_script\"><span class=\"ln\">2</span>hello"), "{whole}");
         assert!(whole.contains("data-end=\"1700000003\""), "{whole}");
