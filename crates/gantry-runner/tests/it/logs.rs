@@ -116,31 +116,53 @@ async fn a_stalled_server_makes_the_job_wait_rather_than_the_runner_buffer_witho
     server.enqueue(payload);
 
     server.wait_for_trace_request().await;
-    let writer = wait_for_blocked_writer(&["tr", "\\0", "b"]).await;
-    // 40 MB do not fit in the runner's 16 MiB buffer: while the server takes nothing, the job
-    // stays blocked on its output. (The one check here that needs time to pass.)
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    assert!(!marks.path().join("wrote-everything").exists(), "the job wrote everything while the server took nothing");
-    assert!(blocked_on_pipe(writer), "the writer is still blocked on its output");
+    // 40 MB do not fit in the runner's 16 MiB buffer: while the server takes nothing, the job's
+    // writer comes to a stop, blocked on its output, well short of the end.
+    let wrote_everything = marks.path().join("wrote-everything");
+    let stopped_at = wait_for_writer_to_stop(&["tr", "\\0", "b"], &wrote_everything).await;
+    assert!(stopped_at < 40_000_000, "the writer got {stopped_at} bytes out while the server took nothing");
+    assert!(!wrote_everything.exists(), "the job wrote everything while the server took nothing");
 
     server.resume_traces();
     let finished = server.wait_for_final_state(24).await;
     assert_eq!(finished.final_update().unwrap().state, "success");
-    assert!(marks.path().join("wrote-everything").exists());
+    assert!(wrote_everything.exists());
     assert!(finished.trace_text().contains(&format!("{}\n", "b".repeat(40_000_000))), "no byte was dropped");
     runner.shut_down().await.unwrap();
 }
 
-/// Waits until a process running `args` is blocked writing to a full pipe; its pid.
-async fn wait_for_blocked_writer(args: &[&str]) -> u32 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+/// Waits until a process running `args` has been blocked writing to a full pipe, without writing
+/// a byte more, for a whole second; how many bytes it had written by then. A writer whose reader
+/// keeps taking output never stays still that long; the wait fails once `done_mark` exists.
+async fn wait_for_writer_to_stop(args: &[&str], done_mark: &std::path::Path) -> u64 {
+    const STILL_FOR: Duration = Duration::from_secs(1);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut last: Option<(u32, u64, tokio::time::Instant)> = None;
     loop {
-        if let Some(pid) = processes_running(args).into_iter().find(|pid| blocked_on_pipe(*pid)) {
-            return pid;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "no {args:?} process blocked on its output");
+        assert!(!done_mark.exists(), "the job wrote everything while the server took nothing");
+        assert!(tokio::time::Instant::now() < deadline, "no {args:?} process stopped, blocked on its output");
+        let blocked = processes_running(args).into_iter().find(|pid| blocked_on_pipe(*pid));
+        let observed = blocked.and_then(|pid| Some((pid, bytes_written(pid)?)));
+        last = match (observed, last) {
+            (Some((pid, written)), Some((last_pid, last_written, since)))
+                if pid == last_pid && written == last_written =>
+            {
+                if since.elapsed() >= STILL_FOR {
+                    return written;
+                }
+                Some((pid, written, since))
+            }
+            (Some((pid, written)), _) => Some((pid, written, tokio::time::Instant::now())),
+            (None, _) => None,
+        };
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// The bytes a process has passed to `write` so far (`wchar` in `/proc/PID/io`).
+fn bytes_written(pid: u32) -> Option<u64> {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    io.lines().find_map(|line| line.strip_prefix("wchar: ")?.trim().parse().ok())
 }
 
 /// Whether the kernel says a process waits to write to a pipe (`pipe_write`, or
