@@ -33,8 +33,8 @@ fn blob_error(error: BlobError) -> AppError {
     }
 }
 
-/// A stored file as a download: `content_type`, its length, and `attachment` with `file_name`.
-pub(crate) fn file_response(file: tokio::fs::File, size: u64, content_type: &str, file_name: &str) -> Response {
+/// A file as a response body, read a piece at a time.
+pub fn file_body(file: tokio::fs::File) -> Body {
     let stream = futures_util::stream::unfold(Some(file), |file| async move {
         let mut file = file?;
         let mut buffer = vec![0; CHUNK];
@@ -47,7 +47,12 @@ pub(crate) fn file_response(file: tokio::fs::File, size: u64, content_type: &str
             Err(error) => Some((Err(error), None)),
         }
     });
-    let mut response = Body::from_stream(stream).into_response();
+    Body::from_stream(stream)
+}
+
+/// A stored file as a download: `content_type`, its length, and `attachment` with `file_name`.
+pub(crate) fn file_response(file: tokio::fs::File, size: u64, content_type: &str, file_name: &str) -> Response {
+    let mut response = file_body(file).into_response();
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(content_type) {
         headers.insert(header::CONTENT_TYPE, value);

@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use gantry_core::Core;
 
+pub use blob_io::file_body;
 pub use markup::warm_up;
 pub use router::{RouteInfo, RouteScope, app, route_table};
 

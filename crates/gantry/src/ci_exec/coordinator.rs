@@ -10,17 +10,22 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post, put};
+use futures_util::StreamExt;
 use gantry_ci::keywords::{AllowFailure, CacheKey};
 use gantry_ci::plan::PlannedJob;
 use gantry_ci::protocol::{self, JobPayload, JobVariable};
 use gantry_core::ci::caches;
+use tokio::io::AsyncWriteExt;
 
 use super::predefined;
+
+/// The most an upload (an artifact, a cache, a piece of log) may hold.
+const MAX_UPLOAD: usize = 1 << 30;
 
 /// The runner protocol's routes for the local run.
 pub(super) fn router(coordinator: Coordinator) -> axum::Router {
@@ -31,7 +36,7 @@ pub(super) fn router(coordinator: Coordinator) -> axum::Router {
         .route("/api/v4/jobs/{id}/trace", patch(append_trace))
         .route("/api/v4/jobs/{id}/artifacts", post(upload_artifact).get(download_artifact))
         .route("/api/v4/jobs/{id}/cache", get(download_cache).put(upload_cache))
-        .layer(axum::extract::DefaultBodyLimit::max(1 << 30))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD))
         .with_state(coordinator)
 }
 
@@ -276,12 +281,12 @@ async fn upload_artifact(
     State(coordinator): State<Coordinator>,
     UrlPath(id): UrlPath<String>,
     Query(query): Query<ArtifactQuery>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, StatusCode> {
     let id = job_id(&id)?;
     let kind = safe_name(query.artifact_type.as_deref().unwrap_or("archive"));
     let path = coordinator.context.work.join("artifacts").join(format!("{id}-{kind}.zip"));
-    tokio::fs::write(&path, &body).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    save_body(body, &path).await?;
     let mut exec = coordinator.exec.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let job = exec.jobs.iter_mut().find(|j| j.id == id).ok_or(StatusCode::NOT_FOUND)?;
     match kind.as_str() {
@@ -336,8 +341,8 @@ async fn download_artifact(
         let exec = coordinator.exec.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         exec.jobs.iter().find(|j| j.id == id).and_then(|j| j.archive.clone()).ok_or(StatusCode::NOT_FOUND)?
     };
-    let bytes = tokio::fs::read(path).await.map_err(|_| StatusCode::NOT_FOUND)?;
-    Ok(bytes.into_response())
+    let file = tokio::fs::File::open(path).await.map_err(|_| StatusCode::NOT_FOUND)?;
+    Ok(gantry_web::file_body(file).into_response())
 }
 
 #[derive(serde::Deserialize)]
@@ -350,8 +355,8 @@ fn cache_path(coordinator: &Coordinator, key: &str) -> PathBuf {
 }
 
 async fn download_cache(State(coordinator): State<Coordinator>, Query(query): Query<CacheQuery>) -> Response {
-    match tokio::fs::read(cache_path(&coordinator, &query.key)).await {
-        Ok(bytes) => bytes.into_response(),
+    match tokio::fs::File::open(cache_path(&coordinator, &query.key)).await {
+        Ok(file) => gantry_web::file_body(file).into_response(),
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -360,12 +365,42 @@ async fn upload_cache(
     State(coordinator): State<Coordinator>,
     Query(query): Query<CacheQuery>,
     _headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> StatusCode {
-    match tokio::fs::write(cache_path(&coordinator, &query.key), &body).await {
+    match save_body(body, &cache_path(&coordinator, &query.key)).await {
         Ok(()) => StatusCode::CREATED,
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        Err(status) => status,
     }
+}
+
+/// Streams an upload into `path`: through a file beside it, renamed into place once whole, so
+/// a cut or refused upload leaves the last whole one.
+async fn save_body(body: Body, path: &std::path::Path) -> Result<(), StatusCode> {
+    let partial = path.with_extension("partial");
+    let mut saved = write_body(body, &partial).await;
+    if saved.is_ok() {
+        saved = tokio::fs::rename(&partial, path).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    if saved.is_err() {
+        let _ = tokio::fs::remove_file(&partial).await;
+    }
+    saved
+}
+
+async fn write_body(body: Body, to: &std::path::Path) -> Result<(), StatusCode> {
+    let internal = |_: std::io::Error| StatusCode::INTERNAL_SERVER_ERROR;
+    let mut file = tokio::fs::File::create(to).await.map_err(internal)?;
+    let mut stream = body.into_data_stream();
+    let mut size = 0;
+    while let Some(piece) = stream.next().await {
+        let piece = piece.map_err(|_| StatusCode::BAD_REQUEST)?;
+        size += piece.len();
+        if size > MAX_UPLOAD {
+            return Err(StatusCode::PAYLOAD_TOO_LARGE);
+        }
+        file.write_all(&piece).await.map_err(internal)?;
+    }
+    file.flush().await.map_err(internal)
 }
 
 #[cfg(test)]

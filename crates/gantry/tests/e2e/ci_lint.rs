@@ -70,6 +70,10 @@ build:
   script:
     - mkdir -p out && echo "built $GREETING" > out/app.txt
     - echo "VERSION=2.0" > build.env
+    - mkdir -p vendor && echo "cached $GREETING" > vendor/lib.txt
+  cache:
+    key: deps
+    paths: [vendor/]
   artifacts:
     paths: [out/]
     reports:
@@ -81,6 +85,11 @@ test:
     - cat out/app.txt
     - echo "version $VERSION"
     - cat notes.txt
+    - cat vendor/lib.txt
+  cache:
+    key: deps
+    paths: [vendor/]
+    policy: pull
 flaky:
   stage: test
   script: exit 3
@@ -114,6 +123,7 @@ fn exec_runs_jobs_in_needs_order_from_the_working_tree() {
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("built hi") && out.contains("version 2.0"), "artifacts and dotenv passed on: {out}");
     assert!(out.contains("uncommitted change"), "the working tree's changes are used: {out}");
+    assert!(out.contains("cached hi"), "the cache the build saved is restored for the test: {out}");
     assert!(err.contains("success  build") && err.contains("success  test"), "{err}");
     assert!(!err.contains("deploy"), "only the job asked for and what it needs: {err}");
 
