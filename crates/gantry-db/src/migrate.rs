@@ -57,18 +57,34 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_ci_trace_archive.sql"),
         postgres: include_str!("../migrations/postgres/0009_ci_trace_archive.sql"),
     },
+    Migration {
+        version: 10,
+        sqlite: include_str!("../migrations/sqlite/0010_ci_schedule_link.sql"),
+        postgres: include_str!("../migrations/postgres/0010_ci_schedule_link.sql"),
+    },
+    Migration {
+        version: 11,
+        sqlite: include_str!("../migrations/sqlite/0011_ci_test_counts.sql"),
+        postgres: include_str!("../migrations/postgres/0011_ci_test_counts.sql"),
+    },
 ];
 
 impl Db {
     /// Applies the migrations this database has not seen; safe to run from several processes
     /// at once (PostgreSQL takes an advisory lock, SQLite the write lock).
     pub async fn migrate(&self) -> DbResult<()> {
+        self.migrate_to(i64::MAX).await
+    }
+
+    /// Applies the migrations up to and including `version` (upgrade tests start a database
+    /// at an older schema this way).
+    pub async fn migrate_to(&self, version: i64) -> DbResult<()> {
         sqlx::query(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
         )
         .execute(self.pool())
         .await?;
-        for migration in MIGRATIONS {
+        for migration in MIGRATIONS.iter().filter(|migration| migration.version <= version) {
             let mut tx = self.begin().await?;
             if self.backend() == Backend::Postgres {
                 sqlx::query("SELECT pg_advisory_xact_lock(7345021)").execute(&mut *tx).await?;

@@ -41,6 +41,8 @@ pub struct PipelineRequest {
     pub user: Option<UserRow>,
     /// Variables given for this pipeline (highest precedence).
     pub variables: Vec<(String, String)>,
+    /// The pipeline schedule it runs for (source `schedule`).
+    pub schedule_id: Option<i64>,
 }
 
 /// Why no pipeline was created.
@@ -153,6 +155,33 @@ impl Core {
         variables: Vec<(String, String)>,
         source: &'static str,
     ) -> CoreResult<PipelineRow> {
+        let request = self.pipeline_request_for_ref(actor, project, ref_name, variables, source).await?;
+        self.run_pipeline_request(project, request).await
+    }
+
+    /// Creates the pipeline a checked request asks for; a request that makes no pipeline is
+    /// an error naming why.
+    pub(crate) async fn run_pipeline_request(
+        &self,
+        project: &ProjectRow,
+        request: PipelineRequest,
+    ) -> CoreResult<PipelineRow> {
+        match self.create_pipeline(project, request).await? {
+            Ok(pipeline) => Ok(pipeline),
+            Err(reason) => Err(CoreError::invalid("ref", reason.to_string())),
+        }
+    }
+
+    /// The request for a pipeline of a branch or tag's current commit, once the actor may run
+    /// pipelines and the variables are well named.
+    pub(crate) async fn pipeline_request_for_ref(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        ref_name: &str,
+        variables: Vec<(String, String)>,
+        source: &'static str,
+    ) -> CoreResult<PipelineRequest> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
         drop(conn);
@@ -174,7 +203,7 @@ impl Core {
             .resolve_commit(project.id, &full)
             .await?
             .ok_or_else(|| CoreError::invalid("ref", format!("'{ref_name}' does not point at a commit")))?;
-        let request = PipelineRequest {
+        Ok(PipelineRequest {
             ref_name: ref_name.to_owned(),
             is_tag,
             before_sha: gantry_git::ZERO_OID.to_owned(),
@@ -182,11 +211,8 @@ impl Core {
             source,
             user: actor.user().cloned(),
             variables,
-        };
-        match self.create_pipeline(project, request).await? {
-            Ok(pipeline) => Ok(pipeline),
-            Err(reason) => Err(CoreError::invalid("ref", reason.to_string())),
-        }
+            schedule_id: None,
+        })
     }
 
     /// Creates and starts a pipeline (no authorisation: the caller decided).
@@ -270,6 +296,7 @@ impl Core {
                 user_id: request.user.as_ref().map(|u| u.id),
                 variables: &pipeline_variables,
                 yaml_errors: errors.as_deref(),
+                schedule_id: request.schedule_id,
             },
         )
         .await?;
@@ -338,6 +365,7 @@ impl Core {
                 source: "push",
                 user: user.clone(),
                 variables: Vec::new(),
+                schedule_id: None,
             };
             match self.create_pipeline(&project, request).await? {
                 Ok(_) => {}

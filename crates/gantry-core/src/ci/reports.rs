@@ -8,11 +8,10 @@ use gantry_blob::Digest;
 use gantry_ci::reports::junit::{CaseStatus, TestSuite};
 use gantry_ci::reports::{dotenv, junit};
 use gantry_db::Conn;
-use gantry_db::ci::{artifacts, jobs, pipelines};
+use gantry_db::ci::{artifacts, pipelines};
 use serde::{Deserialize, Serialize};
 
 use super::JobRow;
-use super::process::latest;
 use crate::policy::{ProjectAction, authorize_project};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
 
@@ -52,6 +51,48 @@ impl TestCounts {
         }
         self.time += suite.total_time;
     }
+
+    fn add_counts(&mut self, other: &TestCounts) {
+        self.total += other.total;
+        self.success += other.success;
+        self.failed += other.failed;
+        self.error += other.error;
+        self.skipped += other.skipped;
+        self.time += other.time;
+    }
+
+    fn of_suites(suites: &[TestSuite]) -> TestCounts {
+        let mut counts = TestCounts::default();
+        for suite in suites {
+            counts.add(suite);
+        }
+        counts
+    }
+
+    fn from_row(row: &artifacts::TestCountsRow) -> TestCounts {
+        let count = |n: i64| usize::try_from(n).unwrap_or(0);
+        TestCounts {
+            total: count(row.total),
+            success: count(row.success),
+            failed: count(row.failed),
+            error: count(row.error),
+            skipped: count(row.skipped),
+            time: row.time_us as f64 / 1e6,
+        }
+    }
+
+    fn to_row(self, suite_error: Option<String>) -> artifacts::TestCountsRow {
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        artifacts::TestCountsRow {
+            total: count(self.total),
+            success: count(self.success),
+            failed: count(self.failed),
+            error: count(self.error),
+            skipped: count(self.skipped),
+            time_us: (self.time * 1e6).round() as i64,
+            suite_error,
+        }
+    }
 }
 
 /// The test results of one job of a pipeline (GitLab shows one suite per job).
@@ -62,6 +103,23 @@ pub struct JobTestReport {
     pub counts: TestCounts,
     pub suites: Vec<TestSuite>,
     pub errors: Vec<String>,
+}
+
+/// The counts of one job's test results.
+#[derive(Debug, Clone)]
+pub struct JobTestSummary {
+    pub job_id: i64,
+    pub job_name: String,
+    pub counts: TestCounts,
+    /// The report's files that could not be read, with why.
+    pub suite_error: Option<String>,
+}
+
+/// A pipeline's test counts (tabs and summaries), read without the cases.
+#[derive(Debug, Clone, Default)]
+pub struct PipelineTestSummary {
+    pub counts: TestCounts,
+    pub jobs: Vec<JobTestSummary>,
 }
 
 /// A pipeline's test results.
@@ -134,9 +192,11 @@ impl Core {
                 Err(error) => report.errors.push(format!("{name}: {error}")),
             }
         }
+        let counts = TestCounts::of_suites(&report.suites);
+        let suite_error = (!report.errors.is_empty()).then(|| report.errors.join("; "));
         let json = serde_json::to_string(&report).map_err(|error| CoreError::Internal(Box::new(error)))?;
         let mut conn = self.db.conn().await?;
-        Ok(artifacts::put_test_report(&mut conn, job.id, &json).await?)
+        Ok(artifacts::put_test_report(&mut conn, job.id, &json, &counts.to_row(suite_error)).await?)
     }
 
     /// Reads the dotenv files of an uploaded report into the job's variables; an invalid file
@@ -182,17 +242,24 @@ impl Core {
         Ok(variables)
     }
 
-    /// A pipeline's test results without the comparison (counts for tabs and summaries).
-    pub async fn pipeline_test_results(
+    /// A pipeline's test counts, per job and in all (tabs and summaries).
+    pub async fn pipeline_test_summary(
         &self,
         actor: &Actor,
         project: &ProjectRow,
         pipeline_id: i64,
-    ) -> CoreResult<PipelineTestReport> {
+    ) -> CoreResult<PipelineTestSummary> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
         let pipeline = self.project_pipeline(&mut conn, project, pipeline_id).await?;
-        test_report_of(&mut conn, pipeline.id).await
+        let mut summary = PipelineTestSummary::default();
+        for (job_id, job_name, row) in artifacts::pipeline_test_counts(&mut conn, pipeline.id).await? {
+            let counts = TestCounts::from_row(&row);
+            summary.counts.add_counts(&counts);
+            summary.jobs.push(JobTestSummary { job_id, job_name, counts, suite_error: row.suite_error });
+        }
+        summary.jobs.sort_by(|a, b| a.job_name.cmp(&b.job_name));
+        Ok(summary)
     }
 
     /// A pipeline's test results, compared with the latest finished pipeline of the project's
@@ -203,8 +270,10 @@ impl Core {
         project: &ProjectRow,
         pipeline_id: i64,
     ) -> CoreResult<PipelineTestReport> {
-        let mut report = self.pipeline_test_results(actor, project, pipeline_id).await?;
         let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
+        let pipeline = self.project_pipeline(&mut conn, project, pipeline_id).await?;
+        let mut report = test_report_of(&mut conn, pipeline.id).await?;
         let base =
             pipelines::finished_pipeline_before(&mut conn, project.id, &project.default_branch, pipeline_id).await?;
         if let Some(base) = base {
@@ -225,30 +294,15 @@ impl Core {
 
 /// The test results of a pipeline's jobs (their latest attempts), without comparison.
 async fn test_report_of(conn: &mut Conn, pipeline: i64) -> CoreResult<PipelineTestReport> {
-    let stored = artifacts::pipeline_test_reports(conn, pipeline).await?;
-    let all_jobs = jobs::pipeline_jobs(conn, pipeline).await?;
-    let latest_ids: BTreeSet<i64> = latest(&all_jobs).iter().map(|job| job.id).collect();
     let mut report = PipelineTestReport::default();
-    for (job_id, json) in stored {
-        let Some(job) = all_jobs.iter().find(|job| job.id == job_id && latest_ids.contains(&job.id)) else {
-            continue;
-        };
+    for (job_id, job_name, json) in artifacts::pipeline_test_reports(conn, pipeline).await? {
         let stored: StoredTestReport = serde_json::from_str(&json).unwrap_or_else(|error| StoredTestReport {
             suites: Vec::new(),
             errors: vec![format!("the stored report cannot be read: {error}")],
         });
-        let mut counts = TestCounts::default();
-        for suite in &stored.suites {
-            counts.add(suite);
-            report.counts.add(suite);
-        }
-        report.jobs.push(JobTestReport {
-            job_id,
-            job_name: job.name.clone(),
-            counts,
-            suites: stored.suites,
-            errors: stored.errors,
-        });
+        let counts = TestCounts::of_suites(&stored.suites);
+        report.counts.add_counts(&counts);
+        report.jobs.push(JobTestReport { job_id, job_name, counts, suites: stored.suites, errors: stored.errors });
     }
     report.jobs.sort_by(|a, b| a.job_name.cmp(&b.job_name));
     Ok(report)

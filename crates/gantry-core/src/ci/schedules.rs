@@ -317,10 +317,10 @@ impl Core {
 
     async fn run_schedule(&self, actor: &Actor, project: &ProjectRow, schedule: &Schedule) -> CoreResult<PipelineRow> {
         let variables = schedule.variables.iter().map(|v| (v.key.clone(), v.value.clone())).collect();
-        let pipeline = self.run_pipeline(actor, project, &schedule.row.ref_name, variables, "schedule").await?;
-        let mut conn = self.db.conn().await?;
-        schedules::record_run(&mut conn, schedule.row.id, pipeline.id).await?;
-        Ok(pipeline)
+        let mut request =
+            self.pipeline_request_for_ref(actor, project, &schedule.row.ref_name, variables, "schedule").await?;
+        request.schedule_id = Some(schedule.row.id);
+        self.run_pipeline_request(project, request).await
     }
 
     /// Starts the pipelines of the schedules that are due (the watchdog calls this each tick).

@@ -4,7 +4,7 @@
 use gantry_types::ProjectId;
 use sqlx::any::AnyRow;
 
-use crate::row::{int, opt_int, text};
+use crate::row::{int, opt_int, opt_text, text};
 use crate::{Conn, DbResult};
 
 /// One stored artifact of a job.
@@ -162,29 +162,81 @@ pub async fn referenced_blobs(conn: &mut Conn) -> DbResult<std::collections::Has
     rows.iter().map(|row| text(row, "digest")).collect()
 }
 
-/// Stores a job's parsed JUnit reports (JSON), replacing earlier ones.
-pub async fn put_test_report(conn: &mut Conn, job: i64, report_json: &str) -> DbResult<()> {
+/// A job's test counts, stored next to its report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TestCountsRow {
+    pub total: i64,
+    pub success: i64,
+    pub failed: i64,
+    pub error: i64,
+    pub skipped: i64,
+    pub time_us: i64,
+    /// The report's files that could not be read, with why.
+    pub suite_error: Option<String>,
+}
+
+/// Stores a job's parsed JUnit reports (JSON) and their counts, replacing earlier ones.
+pub async fn put_test_report(conn: &mut Conn, job: i64, report_json: &str, counts: &TestCountsRow) -> DbResult<()> {
     sqlx::query(
-        "INSERT INTO ci_job_test_reports (job_id, report) VALUES ($1, $2) \
-         ON CONFLICT (job_id) DO UPDATE SET report = excluded.report",
+        "INSERT INTO ci_job_test_reports (job_id, report, total_count, success_count, failed_count, error_count, \
+         skipped_count, total_time_us, suite_error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (job_id) DO UPDATE SET report = excluded.report, total_count = excluded.total_count, \
+         success_count = excluded.success_count, failed_count = excluded.failed_count, \
+         error_count = excluded.error_count, skipped_count = excluded.skipped_count, \
+         total_time_us = excluded.total_time_us, suite_error = excluded.suite_error",
     )
     .bind(job)
     .bind(report_json)
+    .bind(counts.total)
+    .bind(counts.success)
+    .bind(counts.failed)
+    .bind(counts.error)
+    .bind(counts.skipped)
+    .bind(counts.time_us)
+    .bind(counts.suite_error.as_deref())
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// The parsed JUnit reports of a pipeline's jobs, as `(job id, JSON)`.
-pub async fn pipeline_test_reports(conn: &mut Conn, pipeline: i64) -> DbResult<Vec<(i64, String)>> {
+/// The parsed JUnit reports of a pipeline's current jobs (retried attempts left out), as
+/// `(job id, job name, JSON)`.
+pub async fn pipeline_test_reports(conn: &mut Conn, pipeline: i64) -> DbResult<Vec<(i64, String, String)>> {
     let rows = sqlx::query(
-        "SELECT r.job_id, r.report FROM ci_job_test_reports r JOIN ci_jobs j ON j.id = r.job_id \
-         WHERE j.pipeline_id = $1 ORDER BY r.job_id",
+        "SELECT r.job_id, j.name, r.report FROM ci_job_test_reports r JOIN ci_jobs j ON j.id = r.job_id \
+         WHERE j.pipeline_id = $1 AND j.retried = 0 ORDER BY r.job_id",
     )
     .bind(pipeline)
     .fetch_all(conn)
     .await?;
-    rows.iter().map(|row| Ok((int(row, "job_id")?, text(row, "report")?))).collect()
+    rows.iter().map(|row| Ok((int(row, "job_id")?, text(row, "name")?, text(row, "report")?))).collect()
+}
+
+/// The test counts of a pipeline's current jobs, as `(job id, job name, counts)`, without
+/// reading the reports.
+pub async fn pipeline_test_counts(conn: &mut Conn, pipeline: i64) -> DbResult<Vec<(i64, String, TestCountsRow)>> {
+    let rows = sqlx::query(
+        "SELECT r.job_id, j.name, r.total_count, r.success_count, r.failed_count, r.error_count, r.skipped_count, \
+         r.total_time_us, r.suite_error FROM ci_job_test_reports r JOIN ci_jobs j ON j.id = r.job_id \
+         WHERE j.pipeline_id = $1 AND j.retried = 0 ORDER BY r.job_id",
+    )
+    .bind(pipeline)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let counts = TestCountsRow {
+                total: int(row, "total_count")?,
+                success: int(row, "success_count")?,
+                failed: int(row, "failed_count")?,
+                error: int(row, "error_count")?,
+                skipped: int(row, "skipped_count")?,
+                time_us: int(row, "total_time_us")?,
+                suite_error: opt_text(row, "suite_error")?,
+            };
+            Ok((int(row, "job_id")?, text(row, "name")?, counts))
+        })
+        .collect()
 }
 
 /// Replaces a job's dotenv variables (values sealed by the caller), in the report's order.

@@ -78,6 +78,8 @@ pub struct NewPipeline<'a> {
     pub user_id: Option<UserId>,
     pub variables: &'a str,
     pub yaml_errors: Option<&'a str>,
+    /// The pipeline schedule that started it.
+    pub schedule_id: Option<i64>,
 }
 
 /// Stores a pipeline with the project's next number; call inside a transaction.
@@ -89,8 +91,8 @@ pub async fn insert_pipeline(conn: &mut Conn, new: &NewPipeline<'_>) -> DbResult
     let now = now_millis();
     let row = sqlx::query(
         "INSERT INTO ci_pipelines (project_id, iid, ref_name, is_tag, sha, before_sha, source, status, name, user_id, \
-         variables, yaml_errors, created_at, updated_at, finished_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14) RETURNING id",
+         variables, yaml_errors, created_at, updated_at, finished_at, schedule_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15) RETURNING id",
     )
     .bind(new.project_id.0)
     .bind(int(&next, "n")?)
@@ -106,6 +108,7 @@ pub async fn insert_pipeline(conn: &mut Conn, new: &NewPipeline<'_>) -> DbResult
     .bind(new.yaml_errors)
     .bind(now)
     .bind(new.yaml_errors.map(|_| now))
+    .bind(new.schedule_id)
     .fetch_one(conn)
     .await
     .map_err(DbError::classify)?;

@@ -53,7 +53,7 @@ macro_rules! select_schedules {
              s.owner_id, u.username AS owner_username, s.created_at, s.updated_at, \
              lp.id AS last_id, lp.sha AS last_sha, lp.ref_name AS last_ref, lp.status AS last_status \
              FROM ci_pipeline_schedules s LEFT JOIN users u ON u.id = s.owner_id \
-             LEFT JOIN ci_pipelines lp ON lp.id = s.last_pipeline_id ",
+             LEFT JOIN ci_pipelines lp ON lp.id = (SELECT MAX(id) FROM ci_pipelines WHERE schedule_id = s.id) ",
             $rest
         )
     };
@@ -85,6 +85,7 @@ fn map_schedule(row: &AnyRow) -> DbResult<ScheduleRow> {
     })
 }
 
+/// Stores a new schedule owned by `owner`; its id.
 pub async fn create_schedule(
     conn: &mut Conn,
     project: ProjectId,
@@ -183,17 +184,6 @@ pub async fn claim_run(conn: &mut Conn, id: i64, due: i64, next: i64) -> DbResul
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
-}
-
-/// Records the pipeline a schedule made.
-pub async fn record_run(conn: &mut Conn, id: i64, pipeline: i64) -> DbResult<()> {
-    sqlx::query("UPDATE ci_pipeline_schedules SET last_pipeline_id = $1 WHERE id = $2")
-        .bind(pipeline)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE ci_pipelines SET schedule_id = $1 WHERE id = $2").bind(id).bind(pipeline).execute(conn).await?;
-    Ok(())
 }
 
 /// A schedule's variables as `(key, sealed value, variable type)`.

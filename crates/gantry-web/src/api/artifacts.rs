@@ -218,9 +218,9 @@ pub async fn test_report_summary(
     Path((id, pipeline_id)): Path<(String, String)>,
 ) -> ApiResult<Json<TestReportSummary>> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let report = state.core.pipeline_test_results(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
-    let counts = Counts::from(&report.counts);
-    let errors: Vec<String> = report.jobs.iter().filter_map(suite_error).collect();
+    let summary = state.core.pipeline_test_summary(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
+    let counts = Counts::from(&summary.counts);
+    let errors: Vec<&str> = summary.jobs.iter().filter_map(|job| job.suite_error.as_deref()).collect();
     Ok(Json(TestReportSummary {
         total: SummaryTotal {
             time: counts.total_time,
@@ -231,14 +231,14 @@ pub async fn test_report_summary(
             error: counts.error_count,
             suite_error: (!errors.is_empty()).then(|| errors.join("; ")),
         },
-        test_suites: report
+        test_suites: summary
             .jobs
-            .iter()
+            .into_iter()
             .map(|job| SummarySuite {
-                name: job.job_name.clone(),
+                name: job.job_name,
                 counts: Counts::from(&job.counts),
                 build_ids: vec![job.job_id],
-                suite_error: suite_error(job),
+                suite_error: job.suite_error,
             })
             .collect(),
     }))

@@ -203,7 +203,7 @@ async fn pipeline_page(
     }
     let role = frame.role;
     let tests =
-        state.core.pipeline_test_results(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
+        state.core.pipeline_test_summary(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
     let page = PipelinePage {
         test_count: tests.counts.total,

@@ -37,6 +37,10 @@ test:
 ";
 
 fn junit(failing: &[&str]) -> Vec<u8> {
+    zip_of(&[("report.xml", junit_xml(failing).as_bytes())]).to_vec()
+}
+
+fn junit_xml(failing: &[&str]) -> String {
     let mut xml = String::from("<testsuites><testsuite name=\"unit\" time=\"0.5\">");
     for name in ["adds", "subtracts", "divides"] {
         if failing.contains(&name) {
@@ -48,7 +52,7 @@ fn junit(failing: &[&str]) -> Vec<u8> {
         }
     }
     xml.push_str("</testsuite></testsuites>");
-    zip_of(&[("report.xml", xml.as_bytes())]).to_vec()
+    xml
 }
 
 struct Taken {
@@ -83,6 +87,7 @@ async fn run_pipeline(app: &TestApp, project: &ProjectRow, user: &UserRow, sha: 
         source: "push",
         user: Some(user.clone()),
         variables: Vec::new(),
+        schedule_id: None,
     };
     app.core.create_pipeline(project, request).await.unwrap().unwrap().id
 }
@@ -191,7 +196,20 @@ async fn artifacts_reports_and_caches_pass_between_jobs_and_reach_people() {
     assert_eq!(failed[0]["name"], "divides");
     assert!(failed[0]["system_output"].as_str().unwrap().contains("expected 2, got 3"));
     let summary = api(format!("{base}/pipelines/{first}/test_report_summary")).await.json();
-    assert_eq!(summary["total"]["count"], 3);
+    for (in_summary, in_report) in [
+        ("count", "total_count"),
+        ("success", "success_count"),
+        ("failed", "failed_count"),
+        ("skipped", "skipped_count"),
+        ("error", "error_count"),
+        ("time", "total_time"),
+    ] {
+        assert_eq!(summary["total"][in_summary], tests[in_report], "{in_summary}");
+        assert_eq!(summary["test_suites"][0][in_report], tests["test_suites"][0][in_report], "{in_report}");
+    }
+    assert_eq!((summary["total"]["count"].as_i64(), summary["total"]["time"].as_f64()), (Some(3), Some(0.5)));
+    assert_eq!(summary["test_suites"][0]["build_ids"], tests["test_suites"][0]["build_ids"]);
+    assert!(summary["total"]["suite_error"].is_null());
 
     // The browser: the job's artifacts, browsing, one file (escaped), the Tests tab.
     let page = |path: String| {
@@ -223,10 +241,12 @@ async fn artifacts_reports_and_caches_pass_between_jobs_and_reach_people() {
     let build2 = take(&app, &runner).await;
     finish(&app, &build2, "success").await;
     let test2 = take(&app, &runner).await;
-    assert_eq!(
-        upload(&app, &test2, "artifact_type=junit", junit(&["divides", "subtracts"])).await.status,
-        StatusCode::CREATED
-    );
+    // With a file that is not JUnit: the report keeps what it could read and says what not.
+    let reports = zip_of(&[
+        ("report.xml", junit_xml(&["divides", "subtracts"]).as_bytes()),
+        ("broken.xml", b"<testsuites><testsuite"),
+    ]);
+    assert_eq!(upload(&app, &test2, "artifact_type=junit", reports).await.status, StatusCode::CREATED);
     finish(&app, &test2, "failed").await;
     let compared = api(format!("{base}/pipelines/{second}/test_report")).await.json();
     assert_eq!(compared["compared_with_pipeline_id"], first);
@@ -239,6 +259,12 @@ async fn artifacts_reports_and_caches_pass_between_jobs_and_reach_people() {
         .map(|c| c["name"].as_str().unwrap())
         .collect();
     assert_eq!(new, ["subtracts"]);
+    let summary = api(format!("{base}/pipelines/{second}/test_report_summary")).await.json();
+    assert_eq!((summary["total"]["count"].as_i64(), summary["total"]["failed"].as_i64()), (Some(3), Some(2)));
+    let suite_error = summary["test_suites"][0]["suite_error"].as_str().unwrap_or_default();
+    assert!(suite_error.starts_with("broken.xml: "), "{summary}");
+    assert_eq!(summary["total"]["suite_error"], suite_error);
+    assert_eq!(compared["test_suites"][0]["suite_error"], suite_error);
     let tab = page(format!("{web}/pipelines/{second}/test_report")).await;
     assert!(tab.body.contains("1 new failure"), "{}", tab.body);
 

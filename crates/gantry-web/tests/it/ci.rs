@@ -48,6 +48,7 @@ async fn a_runner_takes_a_job_streams_its_log_masked_and_reports_the_result() {
         source: "push",
         user: Some(ada.user.clone()),
         variables: Vec::new(),
+        schedule_id: None,
     };
     let pipeline = app.core.create_pipeline(&project, request).await.unwrap().unwrap();
     assert_eq!(pipeline.status, "pending");
@@ -218,6 +219,7 @@ async fn variables_are_encrypted_masked_scoped_and_reach_jobs_in_precedence_orde
         source: "push",
         user: Some(ada.user.clone()),
         variables: Vec::new(),
+        schedule_id: None,
     };
     app.core.create_pipeline(&project, request).await.unwrap().unwrap();
     let registration = RunnerRegistration {

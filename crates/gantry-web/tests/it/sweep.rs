@@ -256,6 +256,7 @@ async fn fixture(
             source: "push",
             user: Some(people.owner.user.clone()),
             variables: Vec::new(),
+            schedule_id: None,
         };
         let pipeline = core.create_pipeline(&project, request).await.unwrap().unwrap();
         let (_, jobs) = core.pipeline(&owner, &project, pipeline.id).await.unwrap();

@@ -1,0 +1,224 @@
+//! Upgrades: a database made at an older schema, holding data, migrated to the newest one keeps
+//! its data and gets what later migrations derive from it. Runs on SQLite, or on a fresh
+//! PostgreSQL database when `GANTRY_TEST_DATABASE_URL` names a PostgreSQL server.
+
+use gantry_db::Db;
+use gantry_db::ci::{artifacts, jobs, pipelines, schedules};
+use gantry_db::manage::{namespaces, projects, users};
+use gantry_types::{ProjectId, UserId, Visibility};
+
+/// A fresh, empty database; the directory (SQLite) or the database name (PostgreSQL) to drop.
+struct FreshDatabase {
+    url: String,
+    _dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+impl FreshDatabase {
+    fn new() -> FreshDatabase {
+        let dir = tempfile::tempdir().unwrap();
+        match std::env::var("GANTRY_TEST_DATABASE_URL") {
+            Ok(base) if base.starts_with("postgres") => {
+                let name = format!("gantry_migrations_{}_{}", std::process::id(), unique());
+                psql(&base, &format!("CREATE DATABASE {name}"));
+                let (prefix, _) = base.rsplit_once('/').expect("postgres URL with a database");
+                FreshDatabase { url: format!("{prefix}/{name}"), _dir: dir, postgres: Some((base, name)) }
+            }
+            _ => FreshDatabase {
+                url: format!("sqlite://{}", dir.path().join("gantry.db").display()),
+                _dir: dir,
+                postgres: None,
+            },
+        }
+    }
+}
+
+impl Drop for FreshDatabase {
+    fn drop(&mut self) {
+        if let Some((base, name)) = &self.postgres {
+            psql(base, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+fn psql(url: &str, sql: &str) {
+    let status = std::process::Command::new("psql")
+        .args([url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .status()
+        .expect("psql is installed (scripts/test installs it)");
+    assert!(status.success(), "psql failed: {sql}");
+}
+
+/// A user's project with one pipeline of one job, made with the schema as it stands:
+/// `(user, project, pipeline, job)`.
+async fn project_with_a_job(db: &Db) -> (UserId, ProjectId, i64, i64) {
+    let mut conn = db.conn().await.unwrap();
+    let user = users::insert_user(
+        &mut conn,
+        &users::NewUser { username: "ada", email: "ada@example.com", name: "Ada", password_hash: "x", is_admin: false },
+    )
+    .await
+    .unwrap();
+    let namespace = namespaces::insert_namespace(
+        &mut conn,
+        &namespaces::NewNamespace {
+            kind: namespaces::NamespaceKind::User,
+            parent_id: None,
+            owner_id: Some(user),
+            path: "ada",
+            full_path: "ada",
+            name: "Ada",
+            description: "",
+            visibility: Visibility::Public,
+        },
+    )
+    .await
+    .unwrap();
+    let project = projects::insert_project(
+        &mut conn,
+        &projects::NewProject {
+            namespace_id: namespace,
+            path: "tests",
+            full_path: "ada/tests",
+            name: "tests",
+            description: "",
+            visibility: Visibility::Public,
+            default_branch: "main",
+            creator_id: user,
+        },
+    )
+    .await
+    .unwrap();
+    let pipeline = pipelines::insert_pipeline(
+        &mut conn,
+        &pipelines::NewPipeline {
+            project_id: project,
+            ref_name: "main",
+            is_tag: false,
+            sha: &"a".repeat(40),
+            before_sha: &"0".repeat(40),
+            source: "push",
+            status: "success",
+            name: None,
+            user_id: Some(user),
+            variables: "[]",
+            yaml_errors: None,
+            schedule_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    let job = jobs::insert_job(
+        &mut conn,
+        &jobs::NewJob {
+            pipeline_id: pipeline,
+            project_id: project,
+            name: "rspec",
+            stage: "test",
+            stage_idx: 0,
+            run_when: "on_success",
+            allow_failure: "false",
+            start_in: None,
+            needs: None,
+            definition: "{}",
+            tags: &[],
+            interruptible: false,
+            resource_group: None,
+            attempt: 1,
+            user_id: Some(user),
+        },
+    )
+    .await
+    .unwrap();
+    (user, project, pipeline, job)
+}
+
+#[tokio::test]
+async fn test_reports_stored_before_the_counts_get_them_from_their_cases() {
+    let database = FreshDatabase::new();
+    let db = Db::connect(&database.url).await.unwrap();
+    db.migrate_to(10).await.unwrap();
+    let (_, _, pipeline, job) = project_with_a_job(&db).await;
+    let report = r#"{
+        "suites": [
+            { "name": "unit", "total_time": 1.25, "cases": [
+                { "status": "success" }, { "status": "failed" }, { "status": "success" } ] },
+            { "name": "slow", "total_time": 0.5, "cases": [ { "status": "skipped" }, { "status": "error" } ] }
+        ],
+        "errors": ["broken.xml: not XML", "empty.xml: no test suites"]
+    }"#;
+    let mut conn = db.conn().await.unwrap();
+    sqlx::query("INSERT INTO ci_job_test_reports (job_id, report) VALUES ($1, $2)")
+        .bind(job)
+        .bind(report)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+
+    db.migrate().await.unwrap();
+    let mut conn = db.conn().await.unwrap();
+    let counts = artifacts::pipeline_test_counts(&mut conn, pipeline).await.unwrap();
+    let expected = artifacts::TestCountsRow {
+        total: 5,
+        success: 2,
+        failed: 1,
+        error: 1,
+        skipped: 1,
+        time_us: 1_750_000,
+        suite_error: Some("broken.xml: not XML; empty.xml: no test suites".into()),
+    };
+    assert_eq!(counts, vec![(job, "rspec".to_owned(), expected)]);
+    let reports = artifacts::pipeline_test_reports(&mut conn, pipeline).await.unwrap();
+    assert_eq!(reports.len(), 1, "the report itself stays");
+}
+
+#[tokio::test]
+async fn a_schedules_last_pipeline_survives_the_upgrade() {
+    let database = FreshDatabase::new();
+    let db = Db::connect(&database.url).await.unwrap();
+    db.migrate_to(9).await.unwrap();
+    let (user, project, pipeline, _) = project_with_a_job(&db).await;
+    let mut conn = db.conn().await.unwrap();
+    let schedule = schedules::create_schedule(
+        &mut conn,
+        project,
+        user,
+        &schedules::ScheduleFields {
+            description: "nightly",
+            ref_name: "main",
+            cron: "0 1 * * *",
+            cron_timezone: "UTC",
+            next_run_at: 0,
+            active: true,
+        },
+    )
+    .await
+    .unwrap();
+    // As a schedule's run was recorded before the link moved onto the pipeline alone.
+    sqlx::query("UPDATE ci_pipeline_schedules SET last_pipeline_id = $1 WHERE id = $2")
+        .bind(pipeline)
+        .bind(schedule)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE ci_pipelines SET schedule_id = $1 WHERE id = $2")
+        .bind(schedule)
+        .bind(pipeline)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+
+    db.migrate().await.unwrap();
+    let mut conn = db.conn().await.unwrap();
+    let shown = schedules::project_schedules(&mut conn, project, None).await.unwrap();
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].last_pipeline.as_ref().map(|last| last.id), Some(pipeline));
+}
