@@ -41,6 +41,14 @@ impl Drop for FreshDatabase {
     }
 }
 
+/// A fresh database with the migrations up to `version` applied.
+async fn database_at(version: i64) -> (FreshDatabase, Db) {
+    let database = FreshDatabase::new();
+    let db = Db::connect(&database.url).await.unwrap();
+    db.migrate_to(version).await.unwrap();
+    (database, db)
+}
+
 fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -141,9 +149,7 @@ async fn project_with_a_job(db: &Db) -> (UserId, ProjectId, i64, i64) {
 
 #[tokio::test]
 async fn test_reports_stored_before_the_counts_get_them_from_their_cases() {
-    let database = FreshDatabase::new();
-    let db = Db::connect(&database.url).await.unwrap();
-    db.migrate_to(10).await.unwrap();
+    let (_database, db) = database_at(10).await;
     let (_, _, pipeline, job) = project_with_a_job(&db).await;
     let report = r#"{
         "suites": [
@@ -181,9 +187,7 @@ async fn test_reports_stored_before_the_counts_get_them_from_their_cases() {
 
 #[tokio::test]
 async fn a_schedules_last_pipeline_survives_the_upgrade() {
-    let database = FreshDatabase::new();
-    let db = Db::connect(&database.url).await.unwrap();
-    db.migrate_to(9).await.unwrap();
+    let (_database, db) = database_at(9).await;
     let (user, project, pipeline, _) = project_with_a_job(&db).await;
     let mut conn = db.conn().await.unwrap();
     let schedule = schedules::create_schedule(
@@ -202,18 +206,12 @@ async fn a_schedules_last_pipeline_survives_the_upgrade() {
     .await
     .unwrap();
     // As a schedule's run was recorded before the link moved onto the pipeline alone.
-    sqlx::query("UPDATE ci_pipeline_schedules SET last_pipeline_id = $1 WHERE id = $2")
-        .bind(pipeline)
-        .bind(schedule)
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE ci_pipelines SET schedule_id = $1 WHERE id = $2")
-        .bind(schedule)
-        .bind(pipeline)
-        .execute(&mut *conn)
-        .await
-        .unwrap();
+    for (sql, value, id) in [
+        ("UPDATE ci_pipeline_schedules SET last_pipeline_id = $1 WHERE id = $2", pipeline, schedule),
+        ("UPDATE ci_pipelines SET schedule_id = $1 WHERE id = $2", schedule, pipeline),
+    ] {
+        sqlx::query(sql).bind(value).bind(id).execute(&mut *conn).await.unwrap();
+    }
     drop(conn);
 
     db.migrate().await.unwrap();
