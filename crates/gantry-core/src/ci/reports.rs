@@ -11,7 +11,7 @@ use gantry_db::Conn;
 use gantry_db::ci::{artifacts, pipelines};
 use serde::{Deserialize, Serialize};
 
-use super::JobRow;
+use super::{JobRow, PipelineRow};
 use crate::policy::{ProjectAction, authorize_project};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
 
@@ -262,14 +262,14 @@ impl Core {
         Ok(summary)
     }
 
-    /// A pipeline's test results, compared with the latest finished pipeline of the project's
-    /// default branch (the one before it, when this pipeline is on that branch).
+    /// A pipeline and its test results, compared with the latest finished pipeline of the
+    /// project's default branch (the one before it, when this pipeline is on that branch).
     pub async fn pipeline_test_report(
         &self,
         actor: &Actor,
         project: &ProjectRow,
         pipeline_id: i64,
-    ) -> CoreResult<PipelineTestReport> {
+    ) -> CoreResult<(PipelineRow, PipelineTestReport)> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
         let pipeline = self.project_pipeline(&mut conn, project, pipeline_id).await?;
@@ -288,7 +288,7 @@ impl Core {
             }
             report.compared_with = Some((base.id, base.iid));
         }
-        Ok(report)
+        Ok((pipeline, report))
     }
 }
 

@@ -165,7 +165,7 @@ pub async fn test_report(
     Path((id, pipeline_id)): Path<(String, String)>,
 ) -> ApiResult<Json<TestReport>> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let report = state.core.pipeline_test_report(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
+    let (_, report) = state.core.pipeline_test_report(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
     let test_suites = report
         .jobs
         .iter()

@@ -74,8 +74,7 @@ pub async fn tests(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let id = id_of(&id, "pipeline").map_err(|e| visitor.error(e))?;
-    let (pipeline, _) = state.core.pipeline(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
-    let report =
+    let (pipeline, report) =
         state.core.pipeline_test_report(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
     let suites = report
         .jobs
