@@ -39,9 +39,29 @@ pub struct RedirectQuery {
     redirect_to: String,
 }
 
-/// Only local paths are followed after signing in (no open redirects).
-fn safe_redirect(target: &str) -> &str {
-    if target.starts_with('/') && !target.starts_with("//") && !target.contains('\\') { target } else { "/dashboard" }
+/// Where a signed-in visitor goes when no (acceptable) page was asked for.
+const DEFAULT_PAGE: &str = "/dashboard";
+
+/// The page to go to after signing in: `target` when it is a path on this site, else the
+/// dashboard (no open redirects).
+fn local_redirect(target: &str) -> &str {
+    if is_local_path(target) { target } else { DEFAULT_PAGE }
+}
+
+/// Whether `target` is a plain path of this site. Browsers drop tabs and newlines from URLs
+/// and read `\` as `/`, so `/<tab>/evil.example` or `/\evil.example` would leave the site: the
+/// target must start with one `/` and hold no backslash or control character, both as given
+/// and once percent-decoded (`%09`), hold no whitespace as given, and parse as a URI without a
+/// scheme or a host.
+fn is_local_path(target: &str) -> bool {
+    let plain = |path: &str| {
+        path.starts_with('/') && !path.starts_with("//") && !path.chars().any(|c| c == '\\' || c.is_control())
+    };
+    let decoded = percent_encoding::percent_decode_str(target).decode_utf8_lossy();
+    if !plain(target) || !plain(&decoded) || target.chars().any(char::is_whitespace) {
+        return false;
+    }
+    target.parse::<axum::http::Uri>().is_ok_and(|uri| uri.scheme().is_none() && uri.authority().is_none())
 }
 
 /// `GET /users/sign_in`
@@ -51,7 +71,7 @@ pub async fn sign_in_form(
     Query(query): Query<RedirectQuery>,
 ) -> PageResult {
     if visitor.actor.user().is_some() {
-        return see_other("/dashboard");
+        return see_other(local_redirect(&query.redirect_to));
     }
     let signup_enabled = state.core.signup_enabled().await?;
     let page = SignInPage {
@@ -87,7 +107,7 @@ pub async fn sign_in(
                 set_cookie(SESSION_COOKIE, &secret, Some(SESSION_LIFETIME.as_secs()), state.config.secure_cookies);
             let mut headers = HeaderMap::new();
             headers.insert(header::SET_COOKIE, cookie.parse().expect("cookie is a valid header"));
-            Ok((headers, Redirect::to(safe_redirect(&form.redirect_to))).into_response())
+            Ok((headers, Redirect::to(local_redirect(&form.redirect_to))).into_response())
         }
         Err(error) => {
             let (status, message) = form_error(error);
@@ -171,4 +191,36 @@ pub async fn sign_out(
     }
     let cookie = set_cookie(SESSION_COOKIE, "", Some(0), state.config.secure_cookies);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/users/sign_in")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        for local in ["/group/project?x=1", "/dashboard", "/a/-/tree/main/b%20c.txt", "/a#readme"] {
+            assert_eq!(local_redirect(local), local);
+        }
+        for foreign in [
+            "",
+            "dashboard",
+            "//evil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            "/%09/evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/%0d%0a/evil.example",
+            "/%5cevil.example",
+            "/%2f/evil.example",
+            "https:evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            " /evil",
+            "/ever\u{7f}",
+        ] {
+            assert_eq!(local_redirect(foreign), DEFAULT_PAGE, "{foreign:?} is refused");
+        }
+    }
 }
