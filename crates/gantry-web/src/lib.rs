@@ -12,6 +12,7 @@ mod markup;
 mod metrics;
 mod namespace_dispatch;
 mod router;
+mod security_headers;
 mod time_format;
 mod ui;
 

@@ -606,7 +606,8 @@ pub fn route_table() -> Vec<RouteInfo> {
 }
 
 /// The whole application with its middleware: namespace pages dispatched by path, a CSRF
-/// cookie for browsers, metrics, a body-size limit and a request timeout.
+/// cookie for browsers, metrics, a body-size limit, a request timeout and, around everything,
+/// the security headers of every response.
 pub fn app(state: AppState) -> Router {
     let routers = crate::namespace_dispatch::NamespaceRouters {
         group: group_pages().router.fallback(ui::not_found).with_state(state.clone()),
@@ -623,5 +624,6 @@ pub fn app(state: AppState) -> Router {
             std::time::Duration::from_secs(60),
         ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(axum::middleware::from_fn(crate::security_headers::security_headers))
         .with_state(state)
 }

@@ -1,6 +1,7 @@
 //! The authorisation sweep: every route in the router, called as an anonymous visitor, a
 //! signed-in stranger, each role on a private group and project, and an administrator. A
-//! route missing from `need` fails the test, so no route ships unchecked.
+//! route missing from `need` fails the test, so no route ships unchecked. Every answer is also
+//! checked for the security headers (no framing, no sniffing).
 
 use axum::http::{Method, StatusCode};
 use gantry_core::manage::groups::NewGroup;
@@ -590,6 +591,7 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
     let routes = route_table();
     assert!(routes.len() > 70, "the route table lists every route ({} found)", routes.len());
     let mut failures = Vec::new();
+    let mut header_failures = Vec::new();
     let mut n = 0;
     for route in &routes {
         let need = need(route);
@@ -647,6 +649,9 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                     form.as_ref().map(|f| f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect());
                 app.page(route.method.clone(), &path, who.as_ref(), borrowed.as_deref()).await
             };
+            if let Some(missing) = missing_security_header(&response) {
+                header_failures.push(format!("{} {} as {label}: {missing}", route.method, route.path));
+            }
             let expected = denial(route, need, who.as_ref(), *level, is_admin, is_token_owner);
             let status = response.status;
             let ok = match expected {
@@ -668,4 +673,27 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
         }
     }
     assert!(failures.is_empty(), "{} authorisation failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        header_failures.is_empty(),
+        "{} responses without the security headers:\n{}",
+        header_failures.len(),
+        header_failures.join("\n")
+    );
+}
+
+/// What a response lacks of the headers every response must carry: no framing by other sites
+/// (`X-Frame-Options`, and `frame-ancestors 'none'` in every content security policy) and no
+/// content sniffing.
+fn missing_security_header(response: &crate::support::TestResponse) -> Option<String> {
+    for (name, value) in [("x-frame-options", "DENY"), ("x-content-type-options", "nosniff")] {
+        if response.header(name) != value {
+            return Some(format!("{name} is {:?}, not {value}", response.header(name)));
+        }
+    }
+    let policies: Vec<&str> =
+        response.headers.get_all("content-security-policy").iter().filter_map(|v| v.to_str().ok()).collect();
+    if policies.is_empty() || policies.iter().any(|p| !p.contains("frame-ancestors 'none'")) {
+        return Some(format!("content-security-policy {policies:?} allows framing"));
+    }
+    None
 }

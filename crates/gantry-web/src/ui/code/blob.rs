@@ -167,7 +167,10 @@ pub fn raw_response(path: &str, binary: bool, data: Vec<u8>, attachment: bool) -
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox; frame-ancestors 'none'"),
+    );
     if attachment {
         let name = path.rsplit('/').next().unwrap_or("file");
         if let Ok(value) = HeaderValue::from_str(&crate::blob_io::content_disposition(name)) {
