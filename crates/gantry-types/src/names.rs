@@ -8,6 +8,8 @@ use serde::Serialize;
 
 /// Longest path segment and display name we accept.
 pub const MAX_SEGMENT_LEN: usize = 100;
+/// Longest e-mail address we accept (the limit of SMTP paths).
+pub const MAX_EMAIL_LEN: usize = 254;
 /// Deepest group nesting, counting the project.
 pub const MAX_DEPTH: usize = 20;
 
@@ -166,7 +168,7 @@ impl Email {
     pub fn parse(value: &str) -> Result<Email, NameError> {
         let value = value.trim();
         let invalid = || refuse(format!("'{value}' is not a valid e-mail address"));
-        if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if value.len() > MAX_EMAIL_LEN || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid());
         }
         let (local, domain) = value.rsplit_once('@').ok_or_else(invalid)?;

@@ -1,7 +1,6 @@
 //! Who is asking: the extractors that authenticate every request, check token scopes for the
 //! API and CSRF tokens for forms. Routes get their actor only through these.
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
@@ -164,9 +163,13 @@ impl FromRequestParts<AppState> for PageActor {
     }
 }
 
-/// A form post whose CSRF token matched the visitor's cookie, parsed into `T`.
+/// A form post whose CSRF token matched the visitor's cookie, parsed into `T`; bodies past
+/// `LIMIT` bytes are refused.
 #[derive(Debug)]
-pub struct CsrfForm<T>(pub T);
+pub struct CsrfForm<T, const LIMIT: usize = { crate::BODY_LIMIT_BYTES }>(pub T);
+
+/// Largest body of the sign-in and sign-up forms: a few short fields.
+pub const ACCOUNT_FORM_LIMIT: usize = 16 * 1024;
 
 #[derive(serde::Deserialize)]
 struct CsrfField {
@@ -174,10 +177,10 @@ struct CsrfField {
     authenticity_token: String,
 }
 
-impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
+impl<T: DeserializeOwned + Send, const LIMIT: usize> FromRequest<AppState> for CsrfForm<T, LIMIT> {
     type Rejection = PageError;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(request: Request, _state: &AppState) -> Result<Self, Self::Rejection> {
         let is_form = request
             .headers()
             .get(header::CONTENT_TYPE)
@@ -187,7 +190,10 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
             return Err(AppError::UnsupportedMediaType.into());
         }
         let expected = cookie(request.headers(), CSRF_COOKIE).map(str::to_owned);
-        let body = Bytes::from_request(request, state).await.map_err(|_| AppError::PayloadTooLarge)?;
+        let limit = LIMIT.min(crate::BODY_LIMIT_BYTES);
+        let body = axum::body::to_bytes(request.into_body(), limit)
+            .await
+            .map_err(|_| AppError::PayloadTooLarge(limit as u64))?;
         let field: CsrfField = serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
         if !expected.is_some_and(|cookie| constant_time_eq(&cookie, &field.authenticity_token)) {
             return Err(AppError::Csrf.into());

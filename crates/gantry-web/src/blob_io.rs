@@ -27,7 +27,7 @@ pub(crate) async fn store_body(blobs: &BlobStore, body: Body, limit: u64) -> Res
 
 fn blob_error(error: BlobError) -> AppError {
     match error {
-        BlobError::TooLarge { .. } => AppError::PayloadTooLarge,
+        BlobError::TooLarge { limit } => AppError::PayloadTooLarge(limit),
         BlobError::NotFound => AppError::NotFound,
         other => AppError::Core(CoreError::Internal(Box::new(other))),
     }

@@ -22,8 +22,8 @@ pub enum AppError {
     Csrf,
     /// The body's content type is not one we read.
     UnsupportedMediaType,
-    /// The body is larger than the limit.
-    PayloadTooLarge,
+    /// The body is larger than the limit (in bytes) of this route.
+    PayloadTooLarge(u64),
     /// No route here.
     NotFound,
 }
@@ -35,6 +35,11 @@ impl From<CoreError> for AppError {
 }
 
 impl AppError {
+    /// A body past the limit of the API and the forms, [`crate::BODY_LIMIT_BYTES`].
+    pub fn body_too_large() -> AppError {
+        AppError::PayloadTooLarge(crate::BODY_LIMIT_BYTES as u64)
+    }
+
     /// The status and the message for the person or program that asked.
     pub fn status_and_message(&self) -> (StatusCode, String) {
         match self {
@@ -68,10 +73,9 @@ impl AppError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "send the body as application/json or application/x-www-form-urlencoded".to_owned(),
             ),
-            AppError::PayloadTooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("request body is larger than the limit of {} bytes", crate::BODY_LIMIT_BYTES),
-            ),
+            AppError::PayloadTooLarge(limit) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, format!("request body is larger than the limit of {limit} bytes"))
+            }
             AppError::NotFound => (StatusCode::NOT_FOUND, "404 Not Found".to_owned()),
         }
     }

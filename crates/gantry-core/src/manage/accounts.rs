@@ -11,7 +11,8 @@ use gantry_db::manage::users::NewUser;
 pub use gantry_db::manage::users::UserFilter;
 use gantry_db::manage::{sessions, settings, users};
 use gantry_db::{Page, now_millis};
-use gantry_types::{Email, PathSegment, UserId, Visibility, parse_display_name};
+use gantry_types::{Email, MAX_EMAIL_LEN, MAX_SEGMENT_LEN, PathSegment, UserId, Visibility, parse_display_name};
+use sha2::{Digest, Sha256};
 
 use super::conflict_as;
 use crate::secret::{digest, random_hex};
@@ -35,37 +36,93 @@ pub struct NewAccount {
     pub password: String,
 }
 
-/// Counts failed sign-ins per key (login name and client address) in a sliding window.
-#[derive(Debug, Default)]
+/// Most (login, client) pairs the sign-in limiter remembers at once.
+const LIMITER_CAPACITY: usize = 10_000;
+
+/// Counts failed sign-ins per login and client address in a window. Keys are SHA-256 digests,
+/// so an entry has the same small size whatever was typed; the table holds at most `capacity`
+/// entries, forgets entries whose window has passed and, when full, the oldest one.
+#[derive(Debug)]
 pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    capacity: usize,
+    table: Mutex<LimiterTable>,
+}
+
+#[derive(Debug, Default)]
+struct LimiterTable {
+    failures: HashMap<[u8; 32], Failures>,
+    /// When expired entries were last dropped.
+    swept: Option<Instant>,
+}
+
+/// Failed sign-ins of one key since the start of its window.
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    since: Instant,
+}
+
+impl Failures {
+    fn expired(&self, now: Instant) -> bool {
+        now.saturating_duration_since(self.since) >= FAILURE_WINDOW
+    }
+}
+
+impl Default for LoginLimiter {
+    fn default() -> Self {
+        LoginLimiter::new(LIMITER_CAPACITY)
+    }
 }
 
 impl LoginLimiter {
-    fn check(&self, key: &str) -> CoreResult<()> {
-        let failures = self.failures.lock().expect("limiter lock");
-        match failures.get(key) {
-            Some((count, since)) if *count >= FAILURES_ALLOWED && since.elapsed() < FAILURE_WINDOW => {
+    fn new(capacity: usize) -> LoginLimiter {
+        LoginLimiter { capacity: capacity.max(1), table: Mutex::default() }
+    }
+
+    /// The key of a login (case-insensitive) from a client.
+    fn key(login: &str, client: &str) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        hasher.update(login.trim().to_lowercase().as_bytes());
+        hasher.update([0]);
+        hasher.update(client.as_bytes());
+        hasher.finalize().into()
+    }
+
+    fn check(&self, key: &[u8; 32], now: Instant) -> CoreResult<()> {
+        let table = self.table.lock().expect("limiter lock");
+        match table.failures.get(key) {
+            Some(failures) if failures.count >= FAILURES_ALLOWED && !failures.expired(now) => {
                 Err(CoreError::RateLimited)
             }
             _ => Ok(()),
         }
     }
 
-    fn record_failure(&self, key: &str) {
-        let mut failures = self.failures.lock().expect("limiter lock");
-        if failures.len() > 100_000 {
-            failures.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
+    fn record_failure(&self, key: [u8; 32], now: Instant) {
+        let mut table = self.table.lock().expect("limiter lock");
+        if table.swept.is_none_or(|at| now.saturating_duration_since(at) >= FAILURE_WINDOW) {
+            table.failures.retain(|_, failures| !failures.expired(now));
+            table.swept = Some(now);
         }
-        let entry = failures.entry(key.to_owned()).or_insert((0, Instant::now()));
-        if entry.1.elapsed() >= FAILURE_WINDOW {
-            *entry = (0, Instant::now());
+        if !table.failures.contains_key(&key) && table.failures.len() >= self.capacity {
+            let oldest = table.failures.iter().min_by_key(|(_, failures)| failures.since).map(|(key, _)| *key);
+            if let Some(oldest) = oldest {
+                table.failures.remove(&oldest);
+            }
         }
-        entry.0 += 1;
+        let failures = table.failures.entry(key).or_insert(Failures { count: 0, since: now });
+        if failures.expired(now) {
+            *failures = Failures { count: 0, since: now };
+        }
+        failures.count += 1;
     }
 
-    fn clear(&self, key: &str) {
-        self.failures.lock().expect("limiter lock").remove(key);
+    fn clear(&self, key: &[u8; 32]) {
+        self.table.lock().expect("limiter lock").failures.remove(key);
+    }
+
+    fn len(&self) -> usize {
+        self.table.lock().expect("limiter lock").failures.len()
     }
 }
 
@@ -190,8 +247,14 @@ impl Core {
     /// The user whose username or e-mail and password these are, rate-limited per login and
     /// client: the check behind signing in and git's Basic authentication.
     pub async fn check_password(&self, login: &str, password: &str, client: &str) -> CoreResult<UserRow> {
-        let key = format!("{}|{client}", login.trim().to_lowercase());
-        self.login_limiter.check(&key)?;
+        let incorrect = || CoreError::invalid("login", "or password is incorrect");
+        // No account has a longer login: refuse before anything is hashed or remembered.
+        let longest = if login.contains('@') { MAX_EMAIL_LEN } else { MAX_SEGMENT_LEN };
+        if login.trim().len() > longest {
+            return Err(incorrect());
+        }
+        let key = LoginLimiter::key(login, client);
+        self.login_limiter.check(&key, Instant::now())?;
         let mut conn = self.db.conn().await?;
         let user = users::find_user_by_login(&mut conn, login.trim()).await?;
         drop(conn);
@@ -199,14 +262,25 @@ impl Core {
         let stored = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(dummy_hash);
         let valid = password.len() <= PASSWORD_MAX && verify_password(password.to_owned(), stored).await;
         let Some(user) = user.filter(|_| valid) else {
-            self.login_limiter.record_failure(&key);
-            return Err(CoreError::invalid("login", "or password is incorrect"));
+            self.login_limiter.record_failure(key, Instant::now());
+            return Err(incorrect());
         };
         if user.blocked {
             return Err(CoreError::Forbidden("your account has been blocked; contact an administrator".into()));
         }
         self.login_limiter.clear(&key);
         Ok(user)
+    }
+
+    /// Sets how many (login, client) pairs the sign-in limiter remembers (10,000 otherwise).
+    pub fn with_sign_in_limiter_capacity(mut self, entries: usize) -> Core {
+        self.login_limiter = std::sync::Arc::new(LoginLimiter::new(entries));
+        self
+    }
+
+    /// How many (login, client) pairs the sign-in limiter remembers now.
+    pub fn sign_in_limiter_entries(&self) -> usize {
+        self.login_limiter.len()
     }
 
     /// The user of a session cookie, unless the session expired or the user is blocked.
@@ -368,4 +442,45 @@ fn dummy_hash() -> String {
             Argon2::default().hash_password(random_hex(16).as_bytes()).map(|h| h.to_string()).unwrap_or_default()
         })
         .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limiter_blocks_after_repeated_failures_and_forgets_after_the_window() {
+        let limiter = LoginLimiter::default();
+        let start = Instant::now();
+        let key = LoginLimiter::key(" Ada ", "10.0.0.1");
+        assert_eq!(key, LoginLimiter::key("ada", "10.0.0.1"), "logins are case-insensitive");
+        assert_ne!(key, LoginLimiter::key("ada", "10.0.0.2"), "clients are apart");
+        for _ in 0..FAILURES_ALLOWED {
+            assert!(limiter.check(&key, start).is_ok());
+            limiter.record_failure(key, start);
+        }
+        assert!(matches!(limiter.check(&key, start), Err(CoreError::RateLimited)));
+        let later = start + FAILURE_WINDOW;
+        assert!(limiter.check(&key, later).is_ok(), "the window has passed");
+        limiter.record_failure(LoginLimiter::key("bob", "10.0.0.1"), later);
+        assert_eq!(limiter.len(), 1, "the expired entry is forgotten");
+        limiter.clear(&LoginLimiter::key("bob", "10.0.0.1"));
+        assert_eq!(limiter.len(), 0);
+    }
+
+    #[test]
+    fn the_limiter_table_stays_at_its_capacity_and_drops_the_oldest() {
+        assert_eq!(LoginLimiter::default().capacity, LIMITER_CAPACITY);
+        let limiter = LoginLimiter::new(1_000);
+        let start = Instant::now();
+        for n in 0..3_000_u64 {
+            let at = start + Duration::from_millis(n);
+            limiter.record_failure(LoginLimiter::key(&format!("user{n}"), "10.0.0.1"), at);
+        }
+        assert_eq!(limiter.len(), 1_000);
+        let table = limiter.table.lock().unwrap();
+        assert!(!table.failures.contains_key(&LoginLimiter::key("user1999", "10.0.0.1")), "the oldest went first");
+        assert!(table.failures.contains_key(&LoginLimiter::key("user2000", "10.0.0.1")));
+        assert!(table.failures.contains_key(&LoginLimiter::key("user2999", "10.0.0.1")));
+    }
 }

@@ -136,7 +136,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequest<S> for ApiInput<T> 
             .and_then(|v| v.to_str().ok())
             .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
         let query = request.uri().query().unwrap_or("").to_owned();
-        let body = Bytes::from_request(request, state).await.map_err(|_| AppError::PayloadTooLarge)?;
+        let body = Bytes::from_request(request, state).await.map_err(|_| AppError::body_too_large())?;
         let parsed = match content_type.as_deref() {
             _ if body.is_empty() => serde_urlencoded::from_str(&query).map_err(|e| format!("invalid parameters: {e}")),
             Some("application/json") => serde_json::from_slice(&body).map_err(|e| format!("invalid JSON body: {e}")),

@@ -415,7 +415,7 @@ async fn trigger_fields(state: &AppState, request: Request) -> ApiResult<Trigger
                 #[serde(default)]
                 variables: std::collections::BTreeMap<String, String>,
             }
-            let body = axum::body::Bytes::from_request(request, state).await.map_err(|_| AppError::PayloadTooLarge)?;
+            let body = axum::body::Bytes::from_request(request, state).await.map_err(|_| AppError::body_too_large())?;
             let json: JsonTrigger =
                 serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")))?;
             fields.token = json.token.or(fields.token);
@@ -423,7 +423,7 @@ async fn trigger_fields(state: &AppState, request: Request) -> ApiResult<Trigger
             fields.variables.extend(json.variables);
         }
         "application/x-www-form-urlencoded" => {
-            let body = axum::body::Bytes::from_request(request, state).await.map_err(|_| AppError::PayloadTooLarge)?;
+            let body = axum::body::Bytes::from_request(request, state).await.map_err(|_| AppError::body_too_large())?;
             let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
                 .map_err(|e| AppError::BadRequest(format!("invalid form body: {e}")))?;
             for (name, value) in pairs {

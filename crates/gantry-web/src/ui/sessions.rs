@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::{Chrome, PageResult, form_error, render, see_other};
 use crate::AppState;
-use crate::auth::{CsrfForm, PageActor, SESSION_COOKIE, set_cookie};
+use crate::auth::{ACCOUNT_FORM_LIMIT, CsrfForm, PageActor, SESSION_COOKIE, set_cookie};
 
 #[derive(Template)]
 #[template(path = "users/sign_in.html")]
@@ -99,7 +99,7 @@ pub async fn sign_in(
     State(state): State<AppState>,
     visitor: PageActor,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
-    CsrfForm(form): CsrfForm<SignInForm>,
+    CsrfForm(form): CsrfForm<SignInForm, ACCOUNT_FORM_LIMIT>,
 ) -> PageResult {
     match state.core.sign_in(&form.login, &form.password, &client.ip().to_string()).await {
         Ok((_, secret)) => {
@@ -156,7 +156,7 @@ pub async fn sign_up(
     State(state): State<AppState>,
     visitor: PageActor,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
-    CsrfForm(form): CsrfForm<SignUpForm>,
+    CsrfForm(form): CsrfForm<SignUpForm, ACCOUNT_FORM_LIMIT>,
 ) -> PageResult {
     let account = NewAccount {
         username: form.username.clone(),

@@ -78,6 +78,11 @@ fn psql(url: &str, sql: &str) {
 
 impl TestApp {
     pub async fn new() -> TestApp {
+        TestApp::with_core(|core| core).await
+    }
+
+    /// A test app whose core is first adjusted by `adjust`.
+    pub async fn with_core(adjust: impl FnOnce(Core) -> Core) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let (url, postgres) = match std::env::var("GANTRY_TEST_DATABASE_URL") {
             Ok(base) if base.starts_with("postgres") => {
@@ -95,7 +100,7 @@ impl TestApp {
         // against a real `gantry serve`).
         gantry_git::hooks::install(repos.hooks_dir(), std::path::Path::new("/nonexistent/no-gantry-binary-in-process"))
             .unwrap();
-        let core = Core::new(db, repos);
+        let core = adjust(Core::new(db, repos));
         let config = WebConfig {
             external_url: "http://gantry.test".into(),
             ssh_host: "gantry.test:2222".into(),
