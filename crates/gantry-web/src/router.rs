@@ -426,7 +426,12 @@ fn top_level() -> Table {
         .post("/projects", "Create a project", ui::projects::create_project)
         .get("/-/profile", "Profile settings", ui::profile::profile)
         .post("/-/profile", "Update profile", ui::profile::update_profile)
-        .post("/-/profile/password", "Change password", ui::profile::change_password)
+        .post("/-/profile/password", "Change password (ends your other sessions)", ui::profile::change_password)
+        .post(
+            "/-/profile/sign_out_everywhere",
+            "End all your sessions, this one included",
+            ui::sessions::sign_out_everywhere,
+        )
         .get("/-/profile/personal_access_tokens", "Personal access tokens", ui::profile::tokens)
         .post("/-/profile/personal_access_tokens", "Create a personal access token", ui::profile::create_token)
         .post(

@@ -297,6 +297,15 @@ impl Core {
         Ok(())
     }
 
+    /// Ends every session of the signed-in user ("sign out everywhere").
+    pub async fn sign_out_everywhere(&self, actor: &Actor) -> CoreResult<()> {
+        let user = actor.require_user()?;
+        let mut conn = self.db.conn().await?;
+        sessions::delete_user_sessions(&mut conn, user.id).await?;
+        tracing::info!(user.id = %user.id, "signed out everywhere");
+        Ok(())
+    }
+
     /// Sets a new password from the command line and ends the user's sessions.
     pub async fn reset_password_as_operator(&self, username: &str, password: &str) -> CoreResult<UserRow> {
         check_password(password)?;
@@ -306,19 +315,34 @@ impl Core {
         users::update_password(&mut tx, user.id, &hash).await?;
         sessions::delete_user_sessions(&mut tx, user.id).await?;
         tx.commit().await.map_err(gantry_db::DbError::from)?;
+        tracing::info!(user.id = %user.id, "password reset by the operator; sessions ended");
         Ok(user)
     }
 
-    /// A signed-in user changes their own password, proving they know the current one.
-    pub async fn change_password(&self, actor: &Actor, current: &str, new: &str) -> CoreResult<()> {
+    /// A signed-in user changes their own password, proving they know the current one. Every
+    /// other session of theirs ends: whoever else held one must sign in with the new password.
+    /// `current_session` (the cookie of the browser making the change, if any) stays.
+    pub async fn change_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &str,
+        current_session: Option<&str>,
+    ) -> CoreResult<()> {
         let user = actor.require_user()?;
         if !verify_password(current.to_owned(), user.password_hash.clone()).await {
             return Err(CoreError::invalid("current_password", "is incorrect"));
         }
         check_password(new)?;
         let hash = hash_password(new.to_owned()).await?;
-        let mut conn = self.db.conn().await?;
-        users::update_password(&mut conn, user.id, &hash).await?;
+        let mut tx = self.db.begin().await?;
+        users::update_password(&mut tx, user.id, &hash).await?;
+        match current_session {
+            Some(secret) => sessions::delete_other_user_sessions(&mut tx, user.id, &digest(secret)).await?,
+            None => sessions::delete_user_sessions(&mut tx, user.id).await?,
+        }
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        tracing::info!(user.id = %user.id, "password changed; other sessions ended");
         Ok(())
     }
 

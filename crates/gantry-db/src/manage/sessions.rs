@@ -38,7 +38,18 @@ pub async fn delete_session(conn: &mut Conn, digest: &str) -> DbResult<()> {
     Ok(())
 }
 
-/// Ends every session of a user (password reset, blocking).
+/// Ends every session of a user but the one with digest `keep` (a password change keeps the
+/// browser it was made in signed in).
+pub async fn delete_other_user_sessions(conn: &mut Conn, user: UserId, keep: &str) -> DbResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND session_digest <> $2")
+        .bind(user.0)
+        .bind(keep)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user (password reset, blocking, signing out everywhere).
 pub async fn delete_user_sessions(conn: &mut Conn, user: UserId) -> DbResult<()> {
     sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.0).execute(conn).await?;
     Ok(())

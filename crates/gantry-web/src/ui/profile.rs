@@ -1,4 +1,5 @@
-//! The signed-in user's settings: profile, password, personal access tokens, SSH keys.
+//! The signed-in user's settings: profile, password (and signing out everywhere), personal
+//! access tokens, SSH keys.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -125,7 +126,13 @@ pub async fn change_password(
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> PageResult {
     let user = visitor.require_user()?.clone();
-    match state.core.change_password(&visitor.actor, &form.current_password, &form.new_password).await {
+    let changed = state.core.change_password(
+        &visitor.actor,
+        &form.current_password,
+        &form.new_password,
+        visitor.session.as_deref(),
+    );
+    match changed.await {
         Ok(()) => see_other("/-/profile"),
         Err(error) => {
             let (status, message) = form_error(error);

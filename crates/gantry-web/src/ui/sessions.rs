@@ -1,4 +1,4 @@
-//! Sign in, sign up, sign out.
+//! Sign in, sign up, sign out (of this browser or everywhere).
 
 use std::net::SocketAddr;
 
@@ -189,6 +189,18 @@ pub async fn sign_out(
     if let Some(secret) = &visitor.session {
         state.core.sign_out(secret).await?;
     }
+    let cookie = set_cookie(SESSION_COOKIE, "", Some(0), state.config.secure_cookies);
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/users/sign_in")).into_response())
+}
+
+/// `POST /-/profile/sign_out_everywhere`: ends every session of the user, this one included.
+pub async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    visitor.require_user()?;
+    state.core.sign_out_everywhere(&visitor.actor).await?;
     let cookie = set_cookie(SESSION_COOKIE, "", Some(0), state.config.secure_cookies);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/users/sign_in")).into_response())
 }

@@ -3,7 +3,7 @@
 
 use axum::http::{Method, StatusCode};
 
-use crate::support::{PASSWORD, TestApp};
+use crate::support::{PASSWORD, TestApp, TestUser};
 
 #[tokio::test]
 async fn sign_in_follows_only_local_redirects() {
@@ -78,4 +78,62 @@ async fn sign_in_limiter_stays_bounded_whatever_is_typed() {
     let response = sign_in(huge).await;
     assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", response.body);
     assert_eq!(app.core.sign_in_limiter_entries(), BOUND);
+}
+
+/// A second signed-in browser of `user`.
+async fn second_session(app: &TestApp, user: &TestUser) -> TestUser {
+    let (_, session) = app.core.sign_in(&user.user.username, PASSWORD, "127.0.0.1").await.unwrap();
+    TestUser { session, ..user.clone() }
+}
+
+async fn signed_in(app: &TestApp, user: &TestUser) -> bool {
+    let profile = app.page(Method::GET, "/-/profile", Some(user), None).await;
+    match profile.status {
+        StatusCode::OK => true,
+        StatusCode::SEE_OTHER if profile.header("location") == "/users/sign_in" => false,
+        other => panic!("unexpected answer {other}: {}", profile.body),
+    }
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_the_other_sessions() {
+    let app = TestApp::new().await;
+    let ada = app.user("ada").await;
+    let laptop = second_session(&app, &ada).await;
+    let bob = app.user("bob").await;
+    let wrong = [("current_password", "not my password"), ("new_password", "a new long password")];
+    let refused = app.page(Method::POST, "/-/profile/password", Some(&ada), Some(&wrong)).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(signed_in(&app, &laptop).await, "a refused change ends nothing");
+
+    let fields = [("current_password", PASSWORD), ("new_password", "a new long password")];
+    let changed = app.page(Method::POST, "/-/profile/password", Some(&ada), Some(&fields)).await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+    assert!(signed_in(&app, &ada).await, "the browser that changed it stays signed in");
+    assert!(!signed_in(&app, &laptop).await, "the other session has ended");
+    assert!(signed_in(&app, &bob).await, "other people's sessions are untouched");
+    assert!(app.core.sign_in("ada", "a new long password", "127.0.0.1").await.is_ok());
+
+    // The operator's reset (`gantry admin reset-password`) ends every session.
+    app.core.reset_password_as_operator("ada", "an operator's password").await.unwrap();
+    assert!(!signed_in(&app, &ada).await);
+}
+
+#[tokio::test]
+async fn sign_out_everywhere_ends_every_session() {
+    let app = TestApp::new().await;
+    let ada = app.user("ada").await;
+    let laptop = second_session(&app, &ada).await;
+    let bob = app.user("bob").await;
+    let profile = app.page(Method::GET, "/-/profile", Some(&ada), None).await;
+    assert!(profile.body.contains("action=\"/-/profile/sign_out_everywhere\""), "{}", profile.body);
+    assert!(profile.body.contains("Sign out everywhere"));
+
+    let done = app.page(Method::POST, "/-/profile/sign_out_everywhere", Some(&ada), Some(&[])).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.header("location"), "/users/sign_in");
+    assert!(done.header("set-cookie").contains("gantry_session=;"), "the cookie is cleared");
+    assert!(!signed_in(&app, &ada).await);
+    assert!(!signed_in(&app, &laptop).await);
+    assert!(signed_in(&app, &bob).await, "other people's sessions are untouched");
 }

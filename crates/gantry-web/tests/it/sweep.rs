@@ -595,7 +595,7 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
     let mut n = 0;
     for route in &routes {
         let need = need(route);
-        for (label, who, level) in &visitors {
+        for (label, stored, level) in visitors.iter_mut() {
             n += 1;
             let with_code = [
                 "/repository",
@@ -626,7 +626,7 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 app.core.cancel_pipeline(&owner, &f.project, pipeline).await.unwrap();
             }
             // Signing out ends the session: give the visitor a fresh one for that route.
-            let who = match who {
+            let who = match &*stored {
                 Some(user) if route.path == "/users/sign_out" => {
                     let (_, session) =
                         app.core.sign_in(&user.user.username, crate::support::PASSWORD, "127.0.0.1").await.unwrap();
@@ -653,6 +653,14 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 header_failures.push(format!("{} {} as {label}: {missing}", route.method, route.path));
             }
             let expected = denial(route, need, who.as_ref(), *level, is_admin, is_token_owner);
+            if route.path == "/-/profile/sign_out_everywhere"
+                && let Some(user) = &who
+            {
+                // That ended every session of the visitor: they sign in again for the next routes.
+                let (_, session) =
+                    app.core.sign_in(&user.user.username, crate::support::PASSWORD, "127.0.0.1").await.unwrap();
+                *stored = Some(TestUser { session, ..user.clone() });
+            }
             let status = response.status;
             let ok = match expected {
                 Some(StatusCode::SEE_OTHER) => {
