@@ -76,6 +76,72 @@ pub struct ServeArgs {
     /// The largest artifacts archive or cache a job may upload, in MiB (default 100)
     #[arg(long, env = "GANTRY_MAX_ARTIFACTS_SIZE", value_name = "MIB")]
     pub max_artifacts_size: Option<u64>,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+/// How shell jobs are sandboxed, for the built-in runner of `gantry serve` and for `gantry runner`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SandboxArgs {
+    /// Run shell jobs WITHOUT a sandbox, as this process's user with all its privileges and files
+    /// (the data directory, keys and database included): only where everyone who can push a CI
+    /// file is trusted with the whole server
+    #[arg(long, env = "GANTRY_UNSAFE_JOBS_WITHOUT_SANDBOX")]
+    pub unsafe_jobs_without_sandbox: bool,
+    /// When running as root, worker N runs its jobs as user and group BASE+N: users that should
+    /// exist nowhere else on the machine (default 1900000000)
+    #[arg(long, env = "GANTRY_JOB_UID_BASE", value_name = "BASE")]
+    pub job_uid_base: Option<u32>,
+    /// How many processes and threads a job may have at once (default 1024)
+    #[arg(long, env = "GANTRY_JOB_MAX_PROCESSES", value_name = "N")]
+    pub job_max_processes: Option<u64>,
+    /// MiB of memory each process of a job may allocate (default 4096)
+    #[arg(long, env = "GANTRY_JOB_MAX_MEMORY", value_name = "MIB")]
+    pub job_max_memory: Option<u64>,
+    /// MiB a job's directories may hold (default 10240)
+    #[arg(long, env = "GANTRY_JOB_MAX_DISK", value_name = "MIB")]
+    pub job_max_disk: Option<u64>,
+    /// MiB of a job's /tmp, which lives in memory (default 512)
+    #[arg(long, env = "GANTRY_JOB_MAX_TMP", value_name = "MIB")]
+    pub job_max_tmp: Option<u64>,
+}
+
+/// The sandbox of shell jobs, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobSandbox {
+    /// The admin chose to run jobs without one.
+    pub unsafe_without_sandbox: bool,
+    pub job_uid_base: u32,
+    pub max_processes: u64,
+    /// Bytes.
+    pub max_memory: u64,
+    /// Bytes.
+    pub max_disk: u64,
+    /// Bytes.
+    pub max_tmp: u64,
+}
+
+impl SandboxArgs {
+    /// The settings, with defaults for what is not given; limits of zero are refused.
+    pub fn resolve(&self) -> Result<JobSandbox, ConfigError> {
+        let mib = |value: Option<u64>, default: u64, what: &str| match value.unwrap_or(default) {
+            0 => Err(ConfigError::Invalid(format!("{what} must be at least 1 MiB"))),
+            value if value > 1 << 30 => Err(ConfigError::Invalid(format!("{what} must be at most 1 PiB"))),
+            value => Ok(value << 20),
+        };
+        let max_processes = self.job_max_processes.unwrap_or(1024);
+        if max_processes < 8 {
+            return Err(ConfigError::Invalid("a job needs at least 8 processes".to_owned()));
+        }
+        Ok(JobSandbox {
+            unsafe_without_sandbox: self.unsafe_jobs_without_sandbox,
+            job_uid_base: self.job_uid_base.unwrap_or(1_900_000_000),
+            max_processes,
+            max_memory: mib(self.job_max_memory, 4096, "a job's memory per process")?,
+            max_disk: mib(self.job_max_disk, 10240, "a job's disk")?,
+            max_tmp: mib(self.job_max_tmp, 512, "a job's /tmp")?,
+        })
+    }
 }
 
 /// How a runner runs jobs.
@@ -116,6 +182,8 @@ pub struct RunnerArgs {
     /// certificate a private CA signed; jobs get it as CI_SERVER_TLS_CA_FILE
     #[arg(long, env = "GANTRY_RUNNER_TLS_CA_FILE", value_name = "FILE")]
     pub tls_ca_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
 }
 
 /// The image of jobs that name none, for Docker executors.
@@ -170,6 +238,8 @@ pub struct BuiltinRunner {
     pub concurrent: usize,
     /// For the Docker executor: the image of jobs that name none.
     pub docker_default_image: String,
+    /// For the shell executor.
+    pub sandbox: JobSandbox,
 }
 
 impl ServeConfig {
@@ -246,7 +316,9 @@ impl ServeConfig {
                 "the built-in runner runs 1 to 256 jobs at once, not {concurrent}"
             )));
         }
+        let sandbox = args.sandbox.resolve()?;
         let builtin_runner = builtin_on.then(|| BuiltinRunner {
+            sandbox,
             executor: args.builtin_runner_executor.or(file.builtin_runner_executor).unwrap_or(Executor::Shell),
             concurrent,
             docker_default_image: args

@@ -320,7 +320,9 @@ impl ServerClient {
         if !response.status().is_success() {
             return Ok(Err(refusal(response).await));
         }
-        let mut out = tokio::fs::File::create(file).await.map_err(RequestError::File)?;
+        // The file is among the job's: created fresh, never written through a link the job left.
+        let out = crate::job::create_fresh(file, 0o600, None).map_err(RequestError::File)?;
+        let mut out = tokio::fs::File::from_std(out);
         let mut size = 0;
         while let Some(piece) = response.chunk().await? {
             size += piece.len() as u64;

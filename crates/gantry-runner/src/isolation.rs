@@ -1,112 +1,362 @@
-//! What a job's processes may see of the machine. With bubblewrap: the whole file system
-//! read-only, a private `/tmp`, `/dev` and `/proc`, its own process and IPC namespaces, the
-//! hidden paths (the server's data directory) replaced by empty ones, the builds directory
-//! empty but for this job's own directories, which are writable.
+//! What a job's processes may see and do of the machine. In the sandbox a job runs as an
+//! unprivileged user that is not the runner's when the runner is root (one user per worker, so
+//! jobs cannot touch each other), in its own user, mount, PID, IPC, UTS, cgroup and network
+//! namespaces, with no capabilities, `no_new_privs` and a seccomp filter (`seccomp.rs`). It sees
+//! the system's directories read-only (`/usr`, `/etc` less its secrets, the library links), a
+//! size-capped `/tmp`, and its own two directories; nothing else of the machine: no `/root`, no
+//! `/home`, no data directory, no other job. Its network is a user-mode stack (`pasta`, from
+//! Debian's `passt`) that reaches the outside through the machine's default interface only, so
+//! the machine's loopback and its own addresses are out of reach but for the ports of the
+//! server the runner talks to. Its processes, open files, memory per process and largest file
+//! are capped (rlimits set by `prlimit` inside the sandbox, so each job's process count is its
+//! own).
+//!
+//! The layers, outermost first: `pasta` (as the job's user) makes the network namespace and runs
+//! `bwrap`, which makes the rest and runs `prlimit`, which runs the job's program.
 
-use std::ffi::OsStr;
-use std::path::PathBuf;
+mod seccomp;
+
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 
+use command_fds::{CommandFdExt, FdMapping};
 use tokio::process::Command;
 
 use crate::job::JobDirs;
 
 /// How a job is isolated from the machine it runs on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub enum Isolation {
-    /// None: a job runs as the runner's user and sees all the runner sees.
+    /// None: a job runs as the runner's user and sees all the runner sees. Only for runners
+    /// whose admin chose it (and for `gantry ci exec` on one's own working tree).
     None,
-    /// Inside bubblewrap (`bwrap`), with these paths hidden from the job (directories appear
-    /// empty, files empty; paths that do not exist are skipped).
-    Bubblewrap { hide: Vec<PathBuf> },
+    /// In the sandbox.
+    Sandbox(Arc<Sandbox>),
 }
 
-/// The sandbox every job gets from bubblewrap, before its own paths.
-const BUBBLEWRAP_BASE: &[&str] = &[
-    "--ro-bind",
-    "/",
-    "/",
-    "--dev",
-    "/dev",
-    "--proc",
-    "/proc",
-    "--tmpfs",
-    "/tmp",
-    "--unshare-pid",
-    "--unshare-ipc",
-    "--die-with-parent",
-    "--new-session",
-];
+/// What the sandbox is told by whoever starts the runner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxSettings {
+    /// Paths a job must not see even where the sandbox shows their directory (a configuration
+    /// file under `/etc`, say). The data directory is never shown anyway; list it too.
+    pub hide: Vec<PathBuf>,
+    /// Directories jobs may read besides the system's (tool chains under `/opt`, say); each
+    /// must be reachable by the jobs' user.
+    pub read_only: Vec<PathBuf>,
+    /// The server the runner talks to (`http://127.0.0.1:3000`): when its host is a loopback
+    /// address, its port on the machine's loopback is the one a job may reach.
+    pub server_url: String,
+    /// What one job may use.
+    pub limits: JobLimits,
+    /// When the runner runs as root, worker `n` (from 1) runs its jobs as user and group
+    /// `job_uid_base + n`, users that should exist nowhere else on the machine.
+    pub job_uid_base: u32,
+}
 
-/// Bubblewrap isolation hiding `hide`, when bubblewrap works on this machine (it is installed
-/// and may create the namespaces it needs); [`Isolation::None`] otherwise, which the caller
-/// should warn about loudly. Paths in `hide` are made absolute, with symbolic links resolved.
-/// Runs `bwrap` once and waits for it: call it at start-up, not on an async runtime's thread
-/// in the middle of its work.
-pub fn detect_isolation(hide: Vec<PathBuf>) -> Isolation {
-    let probe = std::process::Command::new("bwrap")
-        .args(BUBBLEWRAP_BASE)
-        .arg("true")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    match probe {
-        Ok(status) if status.success() => Isolation::Bubblewrap { hide: hide.into_iter().map(absolute).collect() },
-        Ok(status) => {
-            tracing::debug!(%status, "bubblewrap cannot create a sandbox here");
-            Isolation::None
-        }
-        Err(error) => {
-            tracing::debug!(error = %error, "bubblewrap cannot be run");
-            Isolation::None
+/// What one job may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobLimits {
+    /// Processes (and threads) at once.
+    pub processes: u64,
+    /// Open files per process.
+    pub open_files: u64,
+    /// Bytes of data (heap and private mappings) per process.
+    pub memory_per_process: u64,
+    /// Bytes of `/tmp` (in memory).
+    pub tmp: u64,
+    /// Bytes of the job's directories on disk, and of its largest file.
+    pub disk: u64,
+}
+
+impl JobLimits {
+    /// Limits that fit common builds on a machine of a few gigabytes.
+    pub const STANDARD: JobLimits =
+        JobLimits { processes: 1024, open_files: 4096, memory_per_process: 4 << 30, tmp: 512 << 20, disk: 10 << 30 };
+}
+
+/// Why jobs cannot be sandboxed on this machine, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxUnavailable(pub String);
+
+impl fmt::Display for SandboxUnavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SandboxUnavailable {}
+
+/// The sandbox, checked to work on this machine.
+pub struct Sandbox {
+    settings: SandboxSettings,
+    /// The seccomp programs, as bubblewrap reads them.
+    seccomp: [Vec<u8>; 2],
+    prlimit: PathBuf,
+    /// The interface of the default route: outbound connections leave through it only.
+    outbound_interface: Option<String>,
+    forwarded_port: Option<u16>,
+    runner_is_root: bool,
+}
+
+impl fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("settings", &self.settings)
+            .field("outbound_interface", &self.outbound_interface)
+            .field("forwarded_port", &self.forwarded_port)
+            .field("runner_is_root", &self.runner_is_root)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Isolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Isolation::None => f.write_str("None"),
+            Isolation::Sandbox(sandbox) => sandbox.fmt(f),
         }
     }
 }
 
+/// What to install when a piece is missing.
+const INSTALL_HINT: &str = "install bubblewrap and passt (Debian: apt-get install bubblewrap passt), allow \
+    unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 where it exists) and let users open \
+    /dev/net/tun (chmod 0666 /dev/net/tun, its usual mode)";
+
+/// The sandbox with `settings`, when it works on this machine: a `true` is run in it once. Runs
+/// processes and waits for them: call it at start-up.
+pub async fn sandbox(settings: SandboxSettings) -> Result<Isolation, SandboxUnavailable> {
+    let seccomp = seccomp::programs().map_err(SandboxUnavailable)?;
+    let prlimit = find_program("prlimit").ok_or_else(|| {
+        SandboxUnavailable("prlimit is not installed (Debian: apt-get install util-linux)".to_owned())
+    })?;
+    for program in ["bwrap", "pasta"] {
+        if find_program(program).is_none() {
+            return Err(SandboxUnavailable(format!("{program} is not installed; {INSTALL_HINT}")));
+        }
+    }
+    let hide = settings.hide.iter().cloned().map(absolute).collect();
+    let sandbox = Sandbox {
+        forwarded_port: loopback_port(&settings.server_url),
+        settings: SandboxSettings { hide, ..settings },
+        seccomp,
+        prlimit,
+        outbound_interface: default_route_interface(),
+        runner_is_root: rustix::process::geteuid().is_root(),
+    };
+    let mut probe = sandbox
+        .command(OsStr::new("true"), &[], None)
+        .map_err(|error| SandboxUnavailable(format!("cannot prepare the sandbox: {error}")))?;
+    let output = probe
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .map_err(|error| SandboxUnavailable(format!("cannot start the sandbox: {error}; {INSTALL_HINT}")))?;
+    if !output.status.success() {
+        let said = String::from_utf8_lossy(&output.stderr);
+        let said: Vec<&str> = said.lines().filter(|line| !line.contains("to syslog")).collect();
+        return Err(SandboxUnavailable(format!(
+            "a job cannot be sandboxed here ({}: {}); {INSTALL_HINT}",
+            output.status,
+            said.join("; ")
+        )));
+    }
+    Ok(Isolation::Sandbox(Arc::new(sandbox)))
+}
+
 impl Isolation {
     /// A command running `program` with `args` for the job in `dirs`, in its project directory.
-    pub(crate) fn command(&self, program: &OsStr, args: &[&OsStr], dirs: &JobDirs) -> Command {
-        let mut command = match self {
+    pub(crate) fn command(&self, program: &OsStr, args: &[&OsStr], dirs: &JobDirs) -> std::io::Result<Command> {
+        match self {
             Isolation::None => {
                 let mut command = Command::new(program);
-                command.args(args);
-                command
+                command.args(args).current_dir(&dirs.project);
+                Ok(command)
             }
-            Isolation::Bubblewrap { hide } => {
-                let mut command = Command::new("bwrap");
-                command.args(bubblewrap_args(hide, dirs)).arg("--").arg(program).args(args);
-                command
+            // bubblewrap changes into the project directory, inside; outside, the job's user may
+            // not be allowed to reach it.
+            Isolation::Sandbox(sandbox) => sandbox.command(program, args, Some(dirs)),
+        }
+    }
+
+    /// The user that owns a job's directories and runs its processes when worker `worker` (from
+    /// 1) runs it; `None` for the runner's own user.
+    pub(crate) fn job_user(&self, worker: usize) -> Option<u32> {
+        match self {
+            Isolation::Sandbox(sandbox) if sandbox.runner_is_root => {
+                let worker = u32::try_from(worker).unwrap_or(u32::MAX);
+                Some(sandbox.settings.job_uid_base.saturating_add(worker))
             }
-        };
-        command.current_dir(&dirs.project);
-        command
+            _ => None,
+        }
+    }
+
+    /// What one job may use, when the sandbox caps it.
+    pub(crate) fn limits(&self) -> Option<JobLimits> {
+        match self {
+            Isolation::Sandbox(sandbox) => Some(sandbox.settings.limits),
+            Isolation::None => None,
+        }
     }
 
     /// A short description for logs.
     pub(crate) fn describe(&self) -> &'static str {
         match self {
-            Isolation::None => "without isolation",
-            Isolation::Bubblewrap { .. } => "isolated with bubblewrap",
+            Isolation::None => "WITHOUT A SANDBOX: the job runs with the runner's privileges",
+            Isolation::Sandbox(_) => "in a sandbox",
         }
     }
 }
 
-fn bubblewrap_args<'a>(hide: &'a [PathBuf], dirs: &'a JobDirs) -> Vec<&'a OsStr> {
-    let mut args: Vec<&OsStr> = BUBBLEWRAP_BASE.iter().map(OsStr::new).collect();
-    for path in hide {
-        if path.is_dir() {
-            args.extend([OsStr::new("--tmpfs"), path.as_os_str()]);
-        } else if path.exists() {
-            args.extend([OsStr::new("--ro-bind"), OsStr::new("/dev/null"), path.as_os_str()]);
+/// The system's directories a job sees, read-only (those that exist; links stay links).
+const SYSTEM_DIRS: &[&str] = &["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"];
+/// Files and directories under those that hold secrets; they appear empty.
+const SYSTEM_SECRETS: &[&str] =
+    &["/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/ssh", "/etc/ssl/private", "/etc/gantry"];
+/// Where the job's two directories come in: descriptors 3 and 4; the seccomp programs 5 and 6.
+const PROJECT_FD: i32 = 3;
+const TEMP_FD: i32 = 4;
+const SECCOMP_FDS: [i32; 2] = [5, 6];
+
+impl Sandbox {
+    fn command(&self, program: &OsStr, args: &[&OsStr], dirs: Option<&JobDirs>) -> std::io::Result<Command> {
+        let (uid, gid) = match dirs.and_then(|dirs| dirs.owner) {
+            Some(owner) => (owner, owner),
+            None if self.runner_is_root => (self.settings.job_uid_base, self.settings.job_uid_base),
+            None => (rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw()),
+        };
+        let mut command = Command::new("pasta");
+        command.current_dir("/");
+        if self.runner_is_root {
+            command.uid(uid).gid(gid);
         }
+        command.args(self.pasta_args()).arg("--").arg("bwrap");
+        let mut descriptors = Vec::new();
+        command.args(self.bubblewrap_args(uid, gid));
+        if let Some(dirs) = dirs {
+            for (fd, dir) in [(PROJECT_FD, &dirs.project), (TEMP_FD, &dirs.temp)] {
+                descriptors.push(FdMapping { parent_fd: OwnedFd::from(std::fs::File::open(dir)?), child_fd: fd });
+                command.arg("--bind-fd").arg(fd.to_string()).arg(dir);
+            }
+            command.arg("--chdir").arg(&dirs.project);
+        }
+        for (program, fd) in self.seccomp.iter().zip(SECCOMP_FDS) {
+            descriptors.push(FdMapping { parent_fd: pipe_holding(program)?, child_fd: fd });
+            command.arg("--add-seccomp-fd").arg(fd.to_string());
+        }
+        let limits = &self.settings.limits;
+        command
+            .arg("--")
+            .arg(&self.prlimit)
+            .arg(format!("--nproc={}", limits.processes))
+            .arg(format!("--nofile={}", limits.open_files))
+            .arg(format!("--data={}", limits.memory_per_process))
+            .arg(format!("--fsize={}", limits.disk))
+            .arg("--core=0")
+            .arg("--")
+            .arg(program)
+            .args(args);
+        command.fd_mappings(descriptors).map_err(std::io::Error::other)?;
+        Ok(command)
     }
-    args.extend([OsStr::new("--tmpfs"), dirs.builds.as_os_str()]);
-    for writable in [&dirs.project, &dirs.temp] {
-        args.extend([OsStr::new("--bind"), writable.as_os_str(), writable.as_os_str()]);
+
+    fn pasta_args(&self) -> Vec<OsString> {
+        let mut args: Vec<OsString> =
+            ["--config-net", "--quiet", "--no-map-gw", "-t", "none", "-u", "none", "-U", "none"]
+                .into_iter()
+                .map(OsString::from)
+                .collect();
+        let forwarded = self.forwarded_port.map_or_else(|| "none".to_owned(), |port| port.to_string());
+        args.extend(["-T".into(), forwarded.into()]);
+        if let Some(interface) = &self.outbound_interface {
+            args.extend(["--outbound-if4".into(), interface.into(), "--outbound-if6".into(), interface.into()]);
+        }
+        args
     }
-    args.extend([OsStr::new("--chdir"), dirs.project.as_os_str()]);
-    args
+
+    fn bubblewrap_args(&self, uid: u32, gid: u32) -> Vec<OsString> {
+        let mut args: Vec<OsString> = [
+            "--unshare-user",
+            "--unshare-ipc",
+            "--unshare-pid",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--disable-userns",
+            "--cap-drop",
+            "ALL",
+            "--hostname",
+            "gantry-job",
+            "--die-with-parent",
+            "--new-session",
+        ]
+        .into_iter()
+        .map(OsString::from)
+        .collect();
+        args.extend(["--uid".into(), uid.to_string().into(), "--gid".into(), gid.to_string().into()]);
+        for dir in SYSTEM_DIRS.iter().map(Path::new) {
+            match std::fs::symlink_metadata(dir) {
+                Ok(metadata) if metadata.file_type().is_symlink() => {
+                    if let Ok(target) = std::fs::read_link(dir) {
+                        args.extend(["--symlink".into(), target.into(), dir.into()]);
+                    }
+                }
+                Ok(metadata) if metadata.is_dir() => args.extend(["--ro-bind".into(), dir.into(), dir.into()]),
+                _ => {}
+            }
+        }
+        let hidden = SYSTEM_SECRETS.iter().map(Path::new).chain(self.settings.hide.iter().map(PathBuf::as_path));
+        for path in hidden.filter(|path| SYSTEM_DIRS.iter().any(|dir| path.starts_with(dir))) {
+            if path.is_dir() {
+                args.extend(["--tmpfs".into(), path.into()]);
+            } else if path.exists() {
+                args.extend(["--ro-bind".into(), "/dev/null".into(), path.into()]);
+            }
+        }
+        for dir in &self.settings.read_only {
+            args.extend(["--ro-bind".into(), dir.into(), dir.into()]);
+        }
+        args.extend(["--dev".into(), "/dev".into(), "--proc".into(), "/proc".into()]);
+        args.extend(["--size".into(), self.settings.limits.tmp.to_string().into()]);
+        args.extend(["--perms".into(), "1777".into(), "--tmpfs".into(), "/tmp".into()]);
+        args
+    }
+}
+
+/// A pipe's read end holding `bytes` (a seccomp program: a few hundred bytes, far below what a
+/// pipe holds).
+fn pipe_holding(bytes: &[u8]) -> std::io::Result<OwnedFd> {
+    use std::io::Write;
+    let (reader, mut writer) = std::io::pipe()?;
+    writer.write_all(bytes)?;
+    Ok(OwnedFd::from(reader))
+}
+
+/// The port of `url` when its host is a loopback address (or `localhost`).
+fn loopback_port(url: &str) -> Option<u16> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    let host = parsed.host_str()?;
+    let address = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || address.parse::<std::net::IpAddr>().is_ok_and(|address| address.is_loopback());
+    loopback.then(|| parsed.port_or_known_default()).flatten()
+}
+
+/// The interface of the IPv4 default route, from `/proc/net/route`.
+fn default_route_interface() -> Option<String> {
+    let table = std::fs::read_to_string("/proc/net/route").ok()?;
+    table.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        (fields.get(1) == Some(&"00000000") && fields.get(7) == Some(&"00000000")).then(|| fields[0].to_owned())
+    })
+}
+
+fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
 }
 
 fn absolute(path: PathBuf) -> PathBuf {
@@ -115,23 +365,15 @@ fn absolute(path: PathBuf) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
 
     #[test]
-    fn hidden_paths_come_before_the_job_directories() {
-        let hidden = tempfile::tempdir().unwrap();
-        let dirs = JobDirs::new(Path::new("/srv/builds"), 7);
-        let hide = vec![hidden.path().to_owned(), PathBuf::from("/does/not/exist")];
-        let args: Vec<String> =
-            bubblewrap_args(&hide, &dirs).iter().map(|a| a.to_string_lossy().into_owned()).collect();
-        let hidden_at = args.iter().position(|a| a == &hidden.path().to_string_lossy()).unwrap();
-        let builds_at = args.iter().position(|a| a == "/srv/builds").unwrap();
-        let bind_at = args.iter().position(|a| a == "/srv/builds/7").unwrap();
-        assert_eq!(args[hidden_at - 1], "--tmpfs");
-        assert!(hidden_at < builds_at && builds_at < bind_at, "{args:?}");
-        assert!(!args.iter().any(|a| a == "/does/not/exist"), "missing paths are skipped: {args:?}");
-        assert_eq!(&args[args.len() - 2..], ["--chdir", "/srv/builds/7"]);
+    fn only_a_loopback_servers_port_is_forwarded() {
+        assert_eq!(loopback_port("http://127.0.0.1:3000"), Some(3000));
+        assert_eq!(loopback_port("http://[::1]:8080/"), Some(8080));
+        assert_eq!(loopback_port("http://localhost"), Some(80));
+        assert_eq!(loopback_port("https://gantry.example.com"), None);
+        assert_eq!(loopback_port("http://192.0.2.7:3000"), None);
+        assert_eq!(loopback_port("not a url"), None);
     }
 }

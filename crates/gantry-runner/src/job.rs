@@ -22,7 +22,7 @@ use gantry_ci::protocol::{JobPayload, JobUpdate, JobVariable};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-pub(crate) use self::dirs::{JobDirs, remove_leftovers};
+pub(crate) use self::dirs::{JobDirs, create_fresh, remove_leftovers, write_fresh};
 use self::environment::Environment;
 use self::log_lines::{Colour, coloured, section_end, section_start};
 use self::script::Shell;
@@ -30,6 +30,7 @@ use self::step::{Scripts, Step};
 use crate::client::ServerClient;
 use crate::config::RunnerConfig;
 use crate::docker::{self, DockerEngine};
+use crate::isolation::Isolation;
 use crate::process::{JobStopper, ProcessEnd, StopListener, StopReason};
 use crate::tls;
 use crate::trace::{self, JobLog};
@@ -66,11 +67,13 @@ pub(crate) enum Executor {
     Docker(DockerEngine),
 }
 
-/// Runs `payload` to its end and reports it. A `true` on `shutdown` kills it.
+/// Runs `payload` to its end and reports it. A `true` on `shutdown` kills it. `worker` (from 1)
+/// tells which of the runner's workers runs it.
 pub(crate) async fn run_job(
     client: &ServerClient,
     config: &RunnerConfig,
     executor: &Executor,
+    worker: usize,
     mut payload: JobPayload,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -104,7 +107,7 @@ pub(crate) async fn run_job(
         }
     });
 
-    let dirs = JobDirs::new(&config.builds_dir, job_id);
+    let dirs = JobDirs::new(&config.builds_dir, job_id, config.isolation.job_user(worker));
     let outcome = execute(client, &payload, config, executor, &dirs, &mut log, &mut stop).await;
     heartbeat.abort();
     stop_on_shutdown.abort();
@@ -149,7 +152,10 @@ async fn execute(
 /// section the caller opened.
 async fn run_in_shell(step: &mut Step<'_>, payload: &JobPayload) -> Outcome {
     let line = format!("Using the shell executor {}", step.isolation.describe());
-    step.log.line(&line).await;
+    match step.isolation {
+        Isolation::None => step.log.line(&coloured(Colour::Red, &line)).await,
+        Isolation::Sandbox(_) => step.log.line(&line).await,
+    }
     let base = environment::for_shell(step.dirs, environment::runner_env);
     let prepared = prepare_environment(step, payload, step.dirs, base).await;
     step.log.line(&section_end("prepare_script")).await;
@@ -169,7 +175,7 @@ pub(crate) async fn prepare_environment(
 ) -> Result<Environment, Outcome> {
     let plan = environment::plan(&payload.variables, seen, base);
     let written = match step.dirs.create().await {
-        Ok(()) => environment::write_files(&step.dirs.temp, &plan.files).await,
+        Ok(()) => environment::write_files(&step.dirs.temp, &plan.files, step.dirs.owner).await,
         Err(error) => Err(error),
     };
     if let Err(error) = written {

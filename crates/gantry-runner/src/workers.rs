@@ -118,7 +118,7 @@ async fn worker(
         let wait = match answer {
             Ok(Some(payload)) => {
                 retry = FIRST_RETRY;
-                job::run_job(&client, &config, &executor, payload, stopping.clone()).await;
+                job::run_job(&client, &config, &executor, worker_number, payload, stopping.clone()).await;
                 None
             }
             Ok(None) => {

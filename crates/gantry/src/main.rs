@@ -260,7 +260,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         }
     });
     let builtin_runner = match config.builtin_runner.clone() {
-        Some(settings) => Some(start_builtin_runner(&core, &config, settings, stopped.clone()).await?),
+        Some(settings) => start_builtin_runner(&core, &config, settings, stopped.clone()).await?,
         None => None,
     };
     let ssh = tokio::spawn(gantry_ssh::serve(core.clone(), ssh_listener, host_key, async move {
@@ -297,21 +297,29 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 }
 
 /// Starts the in-process runner: the same agent as `gantry runner`, talking to this server over
-/// loopback with a token renewed at each start. Its jobs cannot see the data directory.
+/// loopback with a token renewed at each start. Its shell jobs run in the sandbox; where the
+/// sandbox cannot be had, it does not start (unless the admin chose to run jobs without one).
 async fn start_builtin_runner(
     core: &Core,
     config: &ServeConfig,
     settings: gantry_config::BuiltinRunner,
     mut stopped: tokio::sync::watch::Receiver<bool>,
-) -> anyhow::Result<tokio::task::JoinHandle<Result<(), gantry_runner::RunnerError>>> {
-    let concurrent = i64::try_from(settings.concurrent).unwrap_or(1);
-    let token = core.builtin_runner_token(concurrent).await.context("cannot register the built-in runner")?;
+) -> anyhow::Result<Option<tokio::task::JoinHandle<Result<(), gantry_runner::RunnerError>>>> {
     let data_dir = std::path::absolute(&config.storage.data_dir).context("cannot resolve the data directory")?;
     let builds_dir = data_dir.join("builds");
     let data_dir_name = data_dir.display().to_string();
+    let host = match config.listen.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => std::net::IpAddr::from([127, 0, 0, 1]),
+        ip if ip.is_unspecified() => std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    let url = format!("http://{}", SocketAddr::new(host, config.listen.port()));
     let (executor, isolation) = match settings.executor {
         gantry_config::Executor::Shell => {
-            (gantry_runner::ExecutorKind::Shell, gantry_runner::detect_isolation(vec![data_dir]))
+            match shell_isolation(&settings.sandbox, &url, vec![data_dir.clone()], "the built-in runner").await {
+                Some(isolation) => (gantry_runner::ExecutorKind::Shell, isolation),
+                None => return Ok(None),
+            }
         }
         gantry_config::Executor::Docker => {
             let docker =
@@ -319,20 +327,10 @@ async fn start_builtin_runner(
             (gantry_runner::ExecutorKind::Docker(docker), gantry_runner::Isolation::None)
         }
     };
-    if isolation == gantry_runner::Isolation::None && settings.executor == gantry_config::Executor::Shell {
-        tracing::warn!(
-            "!!! NO JOB ISOLATION: bubblewrap (bwrap) is not available, so jobs of the built-in runner run as this \
-             server's user and can read its data directory, database and keys. Install bubblewrap, or run \
-             `gantry serve --no-builtin-runner` and use `gantry runner` on another host. !!!"
-        );
-    }
-    let host = match config.listen.ip() {
-        ip if ip.is_unspecified() && ip.is_ipv4() => std::net::IpAddr::from([127, 0, 0, 1]),
-        ip if ip.is_unspecified() => std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
+    let concurrent = i64::try_from(settings.concurrent).unwrap_or(1);
+    let token = core.builtin_runner_token(concurrent).await.context("cannot register the built-in runner")?;
     let runner = gantry_runner::RunnerConfig {
-        url: format!("http://{}", SocketAddr::new(host, config.listen.port())),
+        url,
         token,
         // Unique per data directory: two servers on one Docker engine never clean up each other's
         // containers.
@@ -344,9 +342,53 @@ async fn start_builtin_runner(
         heartbeat: std::time::Duration::from_secs(10),
         tls_ca_file: None,
     };
-    Ok(tokio::spawn(gantry_runner::run(runner, async move {
+    Ok(Some(tokio::spawn(gantry_runner::run(runner, async move {
         let _ = stopped.wait_for(|stop| *stop).await;
-    })))
+    }))))
+}
+
+/// The isolation of shell jobs: the sandbox, or nothing when the admin chose that. `None` (with
+/// the reason logged) when the sandbox cannot be had here: `who` then runs no shell jobs.
+async fn shell_isolation(
+    sandbox: &gantry_config::JobSandbox,
+    server_url: &str,
+    hide: Vec<std::path::PathBuf>,
+    who: &str,
+) -> Option<gantry_runner::Isolation> {
+    if sandbox.unsafe_without_sandbox {
+        tracing::warn!(
+            "!!! {who} runs shell jobs WITHOUT A SANDBOX (--unsafe-jobs-without-sandbox): every job runs as this \
+             process's user, with its privileges, files and network. Anyone who can push a CI file can take over \
+             this machine. !!!"
+        );
+        return Some(gantry_runner::Isolation::None);
+    }
+    let limits = gantry_runner::JobLimits {
+        processes: sandbox.max_processes,
+        memory_per_process: sandbox.max_memory,
+        disk: sandbox.max_disk,
+        tmp: sandbox.max_tmp,
+        ..gantry_runner::JobLimits::STANDARD
+    };
+    let settings = gantry_runner::SandboxSettings {
+        hide,
+        read_only: Vec::new(),
+        server_url: server_url.to_owned(),
+        limits,
+        job_uid_base: sandbox.job_uid_base,
+    };
+    match gantry_runner::sandbox(settings).await {
+        Ok(isolation) => Some(isolation),
+        Err(why) => {
+            tracing::error!(
+                "{who} is NOT started: CI jobs are untrusted code and must run in a sandbox, which this machine \
+                 cannot give: {why}. Fix that and restart, or run jobs on `gantry runner` agents elsewhere \
+                 (`--no-builtin-runner`), or, only if everyone who can push is trusted with this server, pass \
+                 --unsafe-jobs-without-sandbox"
+            );
+            None
+        }
+    }
 }
 
 /// The first 8 hex digits of a text's SHA-256.
@@ -365,6 +407,15 @@ async fn runner(args: gantry_config::RunnerArgs) -> anyhow::Result<()> {
         .await
         .context("the server did not accept this runner")?;
     let builds_dir = std::path::absolute(&args.builds_dir).context("cannot resolve --builds-dir")?;
+    let sandbox = args.sandbox.resolve()?;
+    let isolation = match args.executor {
+        gantry_config::Executor::Shell => match shell_isolation(&sandbox, &url, Vec::new(), "this runner").await {
+            Some(isolation) => isolation,
+            None => bail!("shell jobs cannot be sandboxed on this machine (see above)"),
+        },
+        // The Docker executor fetches sources on this machine, for jobs that then run in containers.
+        gantry_config::Executor::Docker => gantry_runner::Isolation::None,
+    };
     let host = std::process::Command::new("hostname")
         .output()
         .ok()
@@ -382,7 +433,7 @@ async fn runner(args: gantry_config::RunnerArgs) -> anyhow::Result<()> {
                 default_image: args.docker_default_image.clone(),
             }),
         },
-        isolation: gantry_runner::Isolation::None,
+        isolation,
         heartbeat: std::time::Duration::from_secs(10),
         tls_ca_file: args.tls_ca_file,
     };

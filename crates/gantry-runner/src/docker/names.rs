@@ -99,7 +99,7 @@ pub(crate) fn container_dirs(project_path: &str, project_id: i64) -> JobDirs {
         .collect();
     let relative = if segments.is_empty() { format!("project-{project_id}") } else { segments.join("/") };
     let builds = PathBuf::from(CONTAINER_BUILDS_DIR);
-    JobDirs { project: builds.join(&relative), temp: builds.join(format!("{relative}.tmp")), builds }
+    JobDirs { project: builds.join(&relative), temp: builds.join(format!("{relative}.tmp")), builds, owner: None }
 }
 
 /// `image` as Docker pulls it: with `:latest` when it names neither a tag nor a digest (a pull

@@ -118,7 +118,7 @@ pub(crate) fn select(
 
 /// Writes the selected entries of `root` into a zip archive at `out`; its size.
 pub(crate) fn write_zip(root: &Path, entries: &[String], out: &Path) -> io::Result<u64> {
-    let file = fs::File::create(out)?;
+    let file = crate::job::create_fresh(out, 0o600, None)?;
     let mut writer = zip::ZipWriter::new(io::BufWriter::new(file));
     let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).large_file(true);
     for entry in entries {
@@ -145,14 +145,103 @@ pub(crate) fn write_zip(root: &Path, entries: &[String], out: &Path) -> io::Resu
     Ok(fs::metadata(out)?.len())
 }
 
-/// Unpacks the zip archive at `archive` into `root` (names that would leave it are refused by
-/// the zip reader); how many entries it had.
-pub(crate) fn extract_zip(archive: &Path, root: &Path) -> Result<usize, String> {
+/// How much an archive may unpack to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct UnpackLimit {
+    /// Bytes of file contents, in all.
+    pub(crate) bytes: u64,
+    /// Files, directories and links.
+    pub(crate) entries: usize,
+}
+
+/// Unpacks the zip archive at `archive` into `root`; how many entries it had. Nothing is
+/// written outside `root`: names that would leave it are refused, and so are entries under a
+/// symbolic link (a checkout may hold `dist -> /etc`), whatever the archive's own links say. An
+/// archive that would unpack past `limit` fails at the entry that passes it. What is written
+/// belongs to `owner` when given; modes keep only their permission bits.
+pub(crate) fn extract_zip(
+    archive: &Path,
+    root: &Path,
+    limit: UnpackLimit,
+    owner: Option<u32>,
+) -> Result<usize, String> {
     let file = fs::File::open(archive).map_err(|error| error.to_string())?;
     let mut zip = zip::ZipArchive::new(file).map_err(|error| format!("not a zip archive: {error}"))?;
     let count = zip.len();
-    zip.extract(root).map_err(|error| error.to_string())?;
+    if count > limit.entries {
+        return Err(format!("it has {count} entries, more than the {} a job may unpack", limit.entries));
+    }
+    let mut left = limit.bytes;
+    for index in 0..count {
+        let mut entry = zip.by_index(index).map_err(|error| error.to_string())?;
+        let name = entry.name().map(|name| name.into_owned()).unwrap_or_else(|_| format!("entry {index}"));
+        let Some(relative) = entry.enclosed_name() else {
+            return Err(format!("{name}: leaves the directory it is unpacked into"));
+        };
+        let parent = relative.parent().unwrap_or(Path::new(""));
+        make_dirs_within(root, parent, owner).map_err(|error| format!("{name}: {error}"))?;
+        let path = root.join(&relative);
+        if entry.is_dir() {
+            make_dirs_within(root, &relative, owner).map_err(|error| format!("{name}: {error}"))?;
+            continue;
+        }
+        match fs::symlink_metadata(&path) {
+            Ok(metadata) if metadata.is_dir() => return Err(format!("{name}: a directory is in the way")),
+            Ok(_) => fs::remove_file(&path).map_err(|error| format!("{name}: {error}"))?,
+            Err(_) => {}
+        }
+        if entry.is_symlink() {
+            let mut target = String::new();
+            io::Read::read_to_string(&mut io::Read::take(&mut entry, 4096), &mut target)
+                .map_err(|error| format!("{name}: {error}"))?;
+            std::os::unix::fs::symlink(&target, &path).map_err(|error| format!("{name}: {error}"))?;
+        } else {
+            use std::os::unix::fs::OpenOptionsExt;
+            let mode = entry.unix_mode().unwrap_or(0o644) & 0o777;
+            let mut out = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(mode)
+                .open(&path)
+                .map_err(|error| format!("{name}: {error}"))?;
+            let copied = io::copy(&mut io::Read::take(&mut entry, left.saturating_add(1)), &mut out)
+                .map_err(|error| format!("{name}: {error}"))?;
+            if copied > left {
+                return Err(format!("it unpacks to more than the {} bytes a job may unpack", limit.bytes));
+            }
+            left -= copied;
+        }
+        if let Some(owner) = owner {
+            std::os::unix::fs::lchown(&path, Some(owner), Some(owner)).map_err(|error| format!("{name}: {error}"))?;
+        }
+    }
     Ok(count)
+}
+
+/// Makes the directories of `relative` under `root` that are missing, refusing to pass through
+/// anything that is not a directory (a symbolic link above all).
+fn make_dirs_within(root: &Path, relative: &Path, owner: Option<u32>) -> io::Result<()> {
+    let mut path = root.to_owned();
+    for component in relative.components() {
+        path.push(component);
+        match fs::symlink_metadata(&path) {
+            Ok(metadata) if metadata.is_dir() => continue,
+            Ok(_) => {
+                return Err(io::Error::other(format!(
+                    "{} is not a directory (a symbolic link is not followed)",
+                    path.strip_prefix(root).unwrap_or(&path).display()
+                )));
+            }
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir(&path)?;
+                if let Some(owner) = owner {
+                    std::os::unix::fs::lchown(&path, Some(owner), Some(owner))?;
+                }
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -197,6 +286,8 @@ mod tests {
         assert_eq!(selection.refused, ["../etc", "/abs"]);
     }
 
+    const GENEROUS: UnpackLimit = UnpackLimit { bytes: 1 << 20, entries: 100 };
+
     #[test]
     fn an_archive_unpacks_to_the_same_files_and_links() {
         let dir = tree(&["dist/app.bin", "dist/empty/"]);
@@ -205,9 +296,40 @@ mod tests {
         let zip = dir.path().join("a.zip");
         assert!(write_zip(dir.path(), &selection.entries, &zip).unwrap() > 0);
         let target = tempfile::tempdir().unwrap();
-        assert_eq!(extract_zip(&zip, target.path()).unwrap(), 4);
+        assert_eq!(extract_zip(&zip, target.path(), GENEROUS, None).unwrap(), 4);
         assert_eq!(fs::read(target.path().join("dist/app.bin")).unwrap(), b"dist/app.bin");
         assert_eq!(fs::read_link(target.path().join("dist/current")).unwrap(), Path::new("app.bin"));
         assert!(target.path().join("dist/empty").is_dir());
+    }
+
+    #[test]
+    fn nothing_is_written_through_a_symbolic_link_already_in_the_checkout() {
+        let dir = tree(&["dist/passwd"]);
+        let zip = dir.path().join("a.zip");
+        write_zip(dir.path(), &strings(&["dist/", "dist/passwd"]), &zip).unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let target = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), target.path().join("dist")).unwrap();
+        let error = extract_zip(&zip, target.path(), GENEROUS, None).unwrap_err();
+        assert!(error.contains("dist is not a directory"), "{error}");
+        assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn an_archive_that_unpacks_past_the_limit_fails_and_stops_there() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("zeros"), vec![0u8; 200_000]).unwrap();
+        fs::write(dir.path().join("more"), vec![0u8; 200_000]).unwrap();
+        let zip = dir.path().join("bomb.zip");
+        // Zeros deflate to almost nothing: the archive is small, what it unpacks to is not.
+        assert!(write_zip(dir.path(), &strings(&["more", "zeros"]), &zip).unwrap() < 10_000);
+        let target = tempfile::tempdir().unwrap();
+        let limit = UnpackLimit { bytes: 250_000, entries: 100 };
+        let error = extract_zip(&zip, target.path(), limit, None).unwrap_err();
+        assert!(error.contains("more than the 250000 bytes"), "{error}");
+        let written: u64 = fs::read_dir(target.path()).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+        assert!(written <= 250_001, "{written}");
+        let few = UnpackLimit { bytes: 1 << 30, entries: 1 };
+        assert!(extract_zip(&zip, tempfile::tempdir().unwrap().path(), few, None).unwrap_err().contains("2 entries"));
     }
 }

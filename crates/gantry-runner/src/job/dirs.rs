@@ -1,6 +1,7 @@
 //! A job's directories under the builds directory: `<id>` (the project, `CI_PROJECT_DIR`) and
 //! `<id>.tmp` beside it (file variables, the generated scripts, `HOME`), outside the project so
-//! that nothing there ends up in artifacts or in the checkout.
+//! that nothing there ends up in artifacts or in the checkout. In the sandbox of a runner that
+//! is root, both belong to the job's own user.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -14,14 +15,18 @@ pub(crate) struct JobDirs {
     pub(crate) project: PathBuf,
     /// `<builds>/<id>.tmp`: the job's private files.
     pub(crate) temp: PathBuf,
+    /// The user (and group of the same number) that owns both and runs the job's processes;
+    /// `None` for the runner's own.
+    pub(crate) owner: Option<u32>,
 }
 
 impl JobDirs {
-    pub(crate) fn new(builds: &Path, job_id: i64) -> JobDirs {
+    pub(crate) fn new(builds: &Path, job_id: i64, owner: Option<u32>) -> JobDirs {
         JobDirs {
             builds: builds.to_owned(),
             project: builds.join(job_id.to_string()),
             temp: builds.join(format!("{job_id}.tmp")),
+            owner,
         }
     }
 
@@ -31,7 +36,13 @@ impl JobDirs {
         let mut builder = tokio::fs::DirBuilder::new();
         builder.mode(0o700);
         builder.create(&self.project).await?;
-        builder.create(&self.temp).await
+        builder.create(&self.temp).await?;
+        if let Some(owner) = self.owner {
+            for dir in [&self.project, &self.temp] {
+                std::os::unix::fs::chown(dir, Some(owner), Some(owner))?;
+            }
+        }
+        Ok(())
     }
 
     /// Removes both directories, if they are there.
@@ -44,6 +55,41 @@ impl JobDirs {
         }
         Ok(())
     }
+}
+
+/// Creates the file at `path` among a job's files for the runner to write, fresh: whatever
+/// stands there (a symbolic link the job left to lure the runner into writing elsewhere, say)
+/// is removed first, and the file is created anew, never opened through a link. No process of
+/// the job runs while the runner writes, so nothing can come between the two. With `owner`,
+/// the job's user owns it.
+pub(crate) fn create_fresh(path: &Path, mode: u32, owner: Option<u32>) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.is_dir() => {
+            return Err(io::Error::other(format!("{} is a directory", path.display())));
+        }
+        Ok(_) => std::fs::remove_file(path)?,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+        Err(error) => return Err(error),
+    }
+    let file = std::fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(path)?;
+    if let Some(owner) = owner {
+        std::os::unix::fs::fchown(&file, Some(owner), Some(owner))?;
+    }
+    Ok(file)
+}
+
+/// [`create_fresh`], writing `contents`, off the async threads.
+pub(crate) async fn write_fresh(path: &Path, contents: Vec<u8>, mode: u32, owner: Option<u32>) -> io::Result<()> {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut file = create_fresh(&path, mode, owner)?;
+        file.write_all(&contents)?;
+        file.flush()
+    })
+    .await
+    .map_err(io::Error::other)?
 }
 
 /// Removes the job directories a runner that crashed left in `builds`; returns how many.
@@ -78,6 +124,19 @@ mod tests {
         assert!(!is_job_dir_name("cache"));
         assert!(!is_job_dir_name("42a"));
         assert!(!is_job_dir_name("-1"));
+    }
+
+    #[test]
+    fn a_fresh_file_replaces_a_symbolic_link_instead_of_writing_through_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        let lure = dir.path().join("script.sh");
+        std::os::unix::fs::symlink(&victim, &lure).unwrap();
+        std::io::Write::write_all(&mut create_fresh(&lure, 0o644, None).unwrap(), b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(std::fs::read_to_string(&lure).unwrap(), "new");
+        assert!(!std::fs::symlink_metadata(&lure).unwrap().file_type().is_symlink());
     }
 
     #[tokio::test]

@@ -9,7 +9,6 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use gantry_ci::protocol::JobVariable;
-use tokio::io::AsyncWriteExt;
 
 use crate::job::JobDirs;
 
@@ -61,13 +60,11 @@ pub(crate) fn file_variable_path(temp: &Path, key: &str) -> PathBuf {
     temp.join(key)
 }
 
-/// Writes the file variables into `dir` (readable by the job's user only).
-pub(crate) async fn write_files(dir: &Path, files: &[(String, String)]) -> io::Result<()> {
+/// Writes the file variables into `dir` (readable by the job's user, `owner`, only).
+pub(crate) async fn write_files(dir: &Path, files: &[(String, String)], owner: Option<u32>) -> io::Result<()> {
     for (name, content) in files {
         let path = file_variable_path(dir, name);
-        let mut file = tokio::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).await?;
-        file.write_all(content.as_bytes()).await?;
-        file.flush().await?;
+        crate::job::write_fresh(&path, content.as_bytes().to_vec(), 0o600, owner).await?;
     }
     Ok(())
 }
@@ -131,7 +128,7 @@ mod tests {
 
     #[test]
     fn jobs_get_their_variables_and_nothing_else_of_the_runner() {
-        let dirs = JobDirs::new(Path::new("/b"), 5);
+        let dirs = JobDirs::new(Path::new("/b"), 5, None);
         let plan = plan(
             &[
                 variable("A", "1", false),
@@ -159,7 +156,7 @@ mod tests {
 
     #[test]
     fn the_runner_decides_the_directories_whatever_the_variables_say() {
-        let dirs = JobDirs::new(Path::new("/b"), 5);
+        let dirs = JobDirs::new(Path::new("/b"), 5, None);
         let plan = plan(&[variable("CI_PROJECT_DIR", "/etc", false)], &dirs, for_shell(&dirs, fake_runner_env));
         assert_eq!(plan.environment["CI_PROJECT_DIR"], "/b/5");
     }
@@ -170,6 +167,7 @@ mod tests {
             builds: PathBuf::from("/builds"),
             project: PathBuf::from("/builds/acme/app"),
             temp: PathBuf::from("/builds/acme/app.tmp"),
+            owner: None,
         };
         let plan = plan(&[variable("KUBECONFIG", "x", true)], &seen, Environment::new());
         let env: Vec<(&str, &str)> = plan.environment.iter().map(|(k, v)| (k.as_str(), v.to_str().unwrap())).collect();

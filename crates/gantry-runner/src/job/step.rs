@@ -109,7 +109,7 @@ impl Step<'_> {
         environment: &Environment,
         deadline: Instant,
     ) -> io::Result<ProcessRun> {
-        let mut command = self.isolation.command(program, args, self.dirs);
+        let mut command = self.isolation.command(program, args, self.dirs)?;
         command.env_clear().envs(environment);
         run_process(command, self.log, deadline, self.stop).await
     }
@@ -133,7 +133,7 @@ impl Step<'_> {
             Scripts::Shell(shell) => script::generate(*shell, lines),
             Scripts::Docker(_) => script::generate_for_any_shell(lines),
         };
-        if let Err(error) = tokio::fs::write(&path, script).await {
+        if let Err(error) = crate::job::write_fresh(&path, script.into_bytes(), 0o644, self.dirs.owner).await {
             return Err(ScriptError::runner(format!("cannot write the job's script: {error}")));
         }
         match scripts {

@@ -4,15 +4,20 @@
 //! Archives are zip files made on the runner's machine from the checkout (the Docker executor
 //! bind-mounts the same directory), so both executors share this code.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use gantry_ci::protocol::{ArtifactSpec, CacheSpec, JobPayload};
 
 use crate::client::{Refused, RequestError, ServerClient};
-use crate::job::archive::{self, Selection};
+use crate::isolation::JobLimits;
+use crate::job::archive::{self, Selection, UnpackLimit};
 use crate::job::log_lines::{Colour, coloured, section_end, section_start};
 use crate::job::step::Step;
 use crate::job::{FailureReason, Outcome};
+
+/// How many files, directories and links an artifacts or cache archive may unpack to.
+const UNPACKED_ENTRIES: usize = 200_000;
 
 /// Whether a `when` (`on_success`, `on_failure`, `always`) applies to a job that `succeeded`.
 fn applies(when: &str, succeeded: bool) -> bool {
@@ -28,13 +33,24 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, String> + 
     tokio::task::spawn_blocking(work).await.map_err(|error| error.to_string())?
 }
 
-/// The files git does not track in the checkout (for `untracked: true`), relative paths.
-async fn untracked_files(project: &Path) -> Result<Vec<String>, String> {
-    let output = tokio::process::Command::new("git")
-        .args(["-c", "safe.directory=*", "ls-files", "--others", "-z"])
-        .current_dir(project)
+/// The files git does not track in the checkout (for `untracked: true`), relative paths. git
+/// runs where the job's processes run (in the sandbox, as the job's user): the checkout's
+/// `.git/config` is the job's to write, and some of its settings run programs.
+async fn untracked_files(step: &Step<'_>) -> Result<Vec<String>, String> {
+    let args: Vec<&OsStr> = ["-c", "safe.directory=*", "-c", "core.fsmonitor=false", "ls-files", "--others", "-z"]
+        .into_iter()
+        .map(OsStr::new)
+        .collect();
+    let mut command = step
+        .isolation
+        .command(OsStr::new("git"), &args, step.dirs)
+        .map_err(|error| format!("cannot run git ls-files: {error}"))?;
+    let environment = crate::job::environment::for_git(step.dirs, crate::job::environment::runner_env);
+    let output = command
         .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(&environment)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
         .output()
         .await
         .map_err(|error| format!("cannot run git ls-files: {error}"))?;
@@ -57,7 +73,7 @@ async fn select_files(
     untracked: bool,
 ) -> Result<Selection, String> {
     let project = step.dirs.project.clone();
-    let untracked = if untracked { untracked_files(&project).await? } else { Vec::new() };
+    let untracked = if untracked { untracked_files(step).await? } else { Vec::new() };
     let (paths, exclude) = (paths.to_vec(), exclude.to_vec());
     let selection = blocking(move || archive::select(&project, &paths, &exclude, &untracked)).await?;
     for pattern in &selection.refused {
@@ -88,8 +104,10 @@ async fn zip_selection(step: &Step<'_>, selection: Selection, name: &str) -> Res
 }
 
 async fn unzip_into_project(step: &Step<'_>, archive: &Path) -> Result<usize, String> {
-    let (archive, project) = (archive.to_owned(), step.dirs.project.clone());
-    blocking(move || archive::extract_zip(&archive, &project)).await
+    let (archive, project, owner) = (archive.to_owned(), step.dirs.project.clone(), step.dirs.owner);
+    let disk = step.isolation.limits().unwrap_or(JobLimits::STANDARD).disk;
+    let limit = UnpackLimit { bytes: disk, entries: UNPACKED_ENTRIES };
+    blocking(move || archive::extract_zip(&archive, &project, limit, owner)).await
 }
 
 fn describe(result: &Result<Result<impl Sized, Refused>, RequestError>) -> String {
@@ -175,9 +193,11 @@ pub(crate) async fn download_artifacts(
             Err(error) => {
                 let message = format!("artifacts of {} ({}): {error}", dependency.name, dependency.id);
                 step.log.line(&coloured(Colour::Red, &format!("ERROR: {message}"))).await;
+                // A refusal, or an archive that cannot be unpacked, is the jobs' doing; a server
+                // that cannot be reached is not.
                 let reason = match &result {
-                    Ok(Err(_)) => FailureReason::ScriptFailure,
-                    _ => FailureReason::RunnerSystemFailure,
+                    Err(_) => FailureReason::RunnerSystemFailure,
+                    Ok(_) => FailureReason::ScriptFailure,
                 };
                 outcome = Err(Outcome::failed(reason, None, &message));
                 break;

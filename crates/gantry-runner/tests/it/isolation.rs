@@ -1,32 +1,34 @@
-//! Jobs inside bubblewrap: hidden paths and other jobs' directories are invisible, the job's
-//! own directory is writable, the system is not, and a kill reaches the sandboxed processes.
+//! Jobs in the sandbox: the runner's own files, hidden paths and other jobs' directories are
+//! invisible, the job's own directory is writable and the system is not, the job is not the
+//! runner's user when the runner is root, and a timeout reaches the sandboxed processes.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use gantry_runner::{Isolation, detect_isolation};
+use gantry_runner::{Isolation, JobLimits, SandboxSettings, sandbox};
 
 use crate::fake_server::FakeServerForRunnerTests;
 use crate::jobs::assert_in_order;
 use crate::{TestRepo, TestRunner, config, job, processes_running, test_dir, variable};
 
-/// Bubblewrap isolation hiding `hide`; these tests need bubblewrap (`apt-get install bubblewrap`).
-fn bubblewrap(hide: Vec<PathBuf>) -> Isolation {
-    let isolation = detect_isolation(hide);
-    assert!(
-        matches!(isolation, Isolation::Bubblewrap { .. }),
-        "bubblewrap does not work on this machine; install it (apt-get install bubblewrap)"
-    );
-    isolation
-}
+/// The first user the sandbox of a root runner gives jobs: worker 1's.
+const JOB_UID_BASE: u32 = 1_900_000_000;
 
-#[test]
-fn bubblewrap_is_detected() {
-    let hidden = test_dir();
-    assert_eq!(
-        bubblewrap(vec![hidden.path().to_owned()]),
-        Isolation::Bubblewrap { hide: vec![hidden.path().to_owned()] }
-    );
+/// The sandbox hiding `hide`, talking to `server`, reading `repo`; these tests need bubblewrap
+/// and passt (`apt-get install bubblewrap passt`).
+async fn sandboxed(server: &FakeServerForRunnerTests, repo: &TestRepo, hide: Vec<PathBuf>) -> Isolation {
+    repo.share_with_jobs(JOB_UID_BASE + 1);
+    let settings = SandboxSettings {
+        hide,
+        read_only: vec![repo.dir().to_owned()],
+        server_url: server.url().to_owned(),
+        limits: JobLimits::STANDARD,
+        job_uid_base: JOB_UID_BASE,
+    };
+    match sandbox(settings).await {
+        Ok(isolation) => isolation,
+        Err(why) => panic!("the sandbox does not work on this machine: {why}"),
+    }
 }
 
 #[tokio::test]
@@ -39,9 +41,10 @@ async fn a_job_sees_neither_hidden_paths_nor_other_jobs_and_writes_only_its_own_
     // Another job's directory, under a name the runner's start-up clean-up leaves alone.
     std::fs::create_dir(builds.path().join("other-job")).unwrap();
     std::fs::write(builds.path().join("other-job/file"), "other job's file").unwrap();
-    let config = config(server.url(), builds.path(), bubblewrap(vec![data_dir.path().to_owned()]), 1);
-    let mut runner = TestRunner::start_with(config, builds);
     let repo = TestRepo::with_commits(&["x"]);
+    let isolation = sandboxed(&server, &repo, vec![data_dir.path().to_owned()]).await;
+    let config = config(server.url(), builds.path(), isolation, 1);
+    let mut runner = TestRunner::start_with(config, builds);
     let mut payload = job(
         40,
         &repo,
@@ -52,6 +55,7 @@ async fn a_job_sees_neither_hidden_paths_nor_other_jobs_and_writes_only_its_own_
             "echo mine > \"$CI_PROJECT_DIR/own-file\" && cat own-file",
             "if touch /usr/gantry-runner-test 2>/dev/null; then echo LEAK-wrote-usr; else echo usr-read-only; fi",
             "echo in-tmp > /tmp/scratch && cat /tmp/scratch",
+            "if [ \"$(id -u)\" = 0 ]; then echo LEAK-root; else echo not-root; fi",
         ],
     );
     payload.variables.push(variable("SECRET_FILE", &secret_file.to_string_lossy()));
@@ -66,13 +70,14 @@ async fn a_job_sees_neither_hidden_paths_nor_other_jobs_and_writes_only_its_own_
     assert_in_order(
         &trace,
         &[
-            "isolated with bubblewrap",
+            "in a sandbox",
             "hidden-unreadable\n",
             "data-dir-empty\n",
             "other-job-unreadable\n",
             "mine\n",
             "usr-read-only\n",
             "in-tmp\n",
+            "not-root\n",
             "Job succeeded",
         ],
     );
@@ -86,9 +91,10 @@ async fn a_builds_directory_inside_a_hidden_directory_still_works() {
     let data_dir = test_dir();
     std::fs::write(data_dir.path().join("gantry.db"), "server secrets").unwrap();
     let builds = data_dir.path().join("builds");
-    let config = config(server.url(), &builds, bubblewrap(vec![data_dir.path().to_owned()]), 1);
-    let mut runner = TestRunner::start_with(config, test_dir());
     let repo = TestRepo::with_commits(&["x"]);
+    let isolation = sandboxed(&server, &repo, vec![data_dir.path().to_owned()]).await;
+    let config = config(server.url(), &builds, isolation, 1);
+    let mut runner = TestRunner::start_with(config, test_dir());
     let mut payload = job(42, &repo, &["ls -A \"$DATA_DIR\"", "echo mine > own-file && cat own-file"]);
     payload.variables.push(variable("DATA_DIR", &data_dir.path().to_string_lossy()));
     server.enqueue(payload);
@@ -104,8 +110,9 @@ async fn a_builds_directory_inside_a_hidden_directory_still_works() {
 #[tokio::test]
 async fn a_timeout_kills_the_processes_inside_the_sandbox() {
     let server = FakeServerForRunnerTests::start().await;
-    let mut runner = TestRunner::start(&server, bubblewrap(Vec::new()), 1);
     let repo = TestRepo::with_commits(&["x"]);
+    let isolation = sandboxed(&server, &repo, Vec::new()).await;
+    let mut runner = TestRunner::start(&server, isolation, 1);
     let mut payload = job(41, &repo, &["sleep 3171 &", "sleep 3172"]);
     payload.runner_info.timeout = 5;
     server.enqueue(payload);

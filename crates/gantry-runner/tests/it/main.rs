@@ -94,6 +94,23 @@ impl TestRepo {
         TestRepo { _dir: dir, bare, commits }
     }
 
+    /// The directory holding the repository.
+    pub fn dir(&self) -> &Path {
+        self._dir.path()
+    }
+
+    /// Lets sandboxed jobs fetch from the repository: its directory readable by everyone and,
+    /// when the tests run as root, the repository owned by the jobs' user `uid` (git refuses a
+    /// repository of another user).
+    pub fn share_with_jobs(&self, uid: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(self._dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        if tests_run_as_root() {
+            let status = Command::new("chown").args(["-R", &format!("{uid}:{uid}")]).arg(&self.bare).status().unwrap();
+            assert!(status.success(), "chown the test repository");
+        }
+    }
+
     pub fn git_info(&self) -> GitInfo {
         GitInfo {
             repo_url: self.bare.to_string_lossy().into_owned(),
@@ -120,6 +137,10 @@ fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 /// A job running `script` on `repo`'s last commit.
+fn tests_run_as_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|out| out.stdout.starts_with(b"0\n"))
+}
+
 pub fn job(id: i64, repo: &TestRepo, script: &[&str]) -> JobPayload {
     JobPayload {
         id,
