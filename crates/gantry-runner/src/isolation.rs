@@ -130,15 +130,15 @@ const INSTALL_HINT: &str = "install bubblewrap and passt (Debian: apt-get instal
 /// The sandbox with `settings`, when it works on this machine: a `true` is run in it once. Runs
 /// processes and waits for them: call it at start-up.
 pub async fn sandbox(settings: SandboxSettings) -> Result<Isolation, SandboxUnavailable> {
-    let seccomp = seccomp::programs().map_err(SandboxUnavailable)?;
-    let prlimit = find_program("prlimit").ok_or_else(|| {
-        SandboxUnavailable("prlimit is not installed (Debian: apt-get install util-linux)".to_owned())
-    })?;
     for program in ["bwrap", "pasta"] {
         if find_program(program).is_none() {
             return Err(SandboxUnavailable(format!("{program} is not installed; {INSTALL_HINT}")));
         }
     }
+    let prlimit = find_program("prlimit").ok_or_else(|| {
+        SandboxUnavailable("prlimit is not installed (Debian: apt-get install util-linux)".to_owned())
+    })?;
+    let seccomp = seccomp::programs().map_err(SandboxUnavailable)?;
     let hide = settings.hide.iter().cloned().map(absolute).collect();
     let sandbox = Sandbox {
         forwarded_port: loopback_port(&settings.server_url),

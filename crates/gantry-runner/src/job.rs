@@ -6,6 +6,7 @@
 pub(crate) mod archive;
 mod dirs;
 pub(crate) mod environment;
+mod limits_watch;
 pub(crate) mod log_lines;
 mod report;
 pub(crate) mod script;
@@ -101,14 +102,31 @@ pub(crate) async fn run_job(
         config.heartbeat,
         stopper.clone(),
     ));
-    let stop_on_shutdown = tokio::spawn(async move {
-        if shutdown.wait_for(|stopping| *stopping).await.is_ok() {
-            stopper.stop(StopReason::Shutdown);
+    let stop_on_shutdown = tokio::spawn({
+        let stopper = stopper.clone();
+        async move {
+            if shutdown.wait_for(|stopping| *stopping).await.is_ok() {
+                stopper.stop(StopReason::Shutdown);
+            }
         }
     });
 
     let dirs = JobDirs::new(&config.builds_dir, job_id, config.isolation.job_user(worker));
-    let outcome = execute(client, &payload, config, executor, &dirs, &mut log, &mut stop).await;
+    let watcher = match (executor, config.isolation.limits()) {
+        (Executor::Shell, Some(limits)) => {
+            Some(tokio::spawn(limits_watch::watch(dirs.clone(), limits, stopper.clone())))
+        }
+        _ => None,
+    };
+    let mut outcome = execute(client, &payload, config, executor, &dirs, &mut log, &mut stop).await;
+    if let Some(watcher) = watcher {
+        watcher.abort();
+    }
+    if let Outcome::Stopped(StopReason::OverLimit(limit)) = outcome {
+        let message = limit.describe();
+        log.line(&coloured(Colour::Red, &format!("ERROR: {message}"))).await;
+        outcome = Outcome::failed(FailureReason::ScriptFailure, None, &message);
+    }
     heartbeat.abort();
     stop_on_shutdown.abort();
 
@@ -313,6 +331,9 @@ impl Outcome {
             Outcome::Stopped(StopReason::Shutdown) => {
                 coloured(Colour::Red, "ERROR: Job failed (system failure): the runner is shutting down")
             }
+            Outcome::Stopped(StopReason::OverLimit(limit)) => {
+                coloured(Colour::Red, &format!("ERROR: Job failed: {}", limit.describe()))
+            }
         }
     }
 
@@ -324,6 +345,7 @@ impl Outcome {
             // The server holds the job canceled already; this only closes the runner's side.
             Outcome::Stopped(StopReason::Canceled) => ("failed", None, None),
             Outcome::Stopped(StopReason::Shutdown) => ("failed", Some(FailureReason::RunnerSystemFailure), None),
+            Outcome::Stopped(StopReason::OverLimit(_)) => ("failed", Some(FailureReason::ScriptFailure), None),
         };
         JobUpdate {
             token: token.to_owned(),

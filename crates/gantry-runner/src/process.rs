@@ -29,6 +29,31 @@ pub(crate) enum StopReason {
     Canceled,
     /// The runner is shutting down.
     Shutdown,
+    /// The job passed one of its limits.
+    OverLimit(OverLimit),
+}
+
+/// A limit a sandboxed job passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OverLimit {
+    /// Bytes its directories may hold.
+    Disk(u64),
+    /// Processes it may have (a fork bomb, most likely).
+    Processes(u64),
+}
+
+impl OverLimit {
+    /// Why the job failed, for its log and the server.
+    pub(crate) fn describe(self) -> String {
+        match self {
+            OverLimit::Disk(bytes) => {
+                format!("the job's files grew past its limit of {} MiB; it was stopped", bytes >> 20)
+            }
+            OverLimit::Processes(count) => {
+                format!("the job stayed at its limit of {count} processes (a fork bomb?); it was stopped")
+            }
+        }
+    }
 }
 
 /// Stops a job; the first reason given wins. Cheap to clone.

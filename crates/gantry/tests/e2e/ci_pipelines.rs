@@ -119,11 +119,11 @@ pub fn trace(server: &Server, token: &str, path: &str, job: i64) -> String {
     server.get(&format!("/api/v4/projects/{}/jobs/{job}/trace", encoded(path)), token).text().unwrap()
 }
 
-fn job_named<'a>(jobs: &'a [Value], name: &str) -> &'a Value {
+pub fn job_named<'a>(jobs: &'a [Value], name: &str) -> &'a Value {
     jobs.iter().find(|j| j["name"] == name).unwrap_or_else(|| panic!("no job {name} in {jobs:?}"))
 }
 
-fn finished(status: &Value) -> bool {
+pub fn finished(status: &Value) -> bool {
     matches!(status.as_str(), Some("success" | "failed" | "canceled" | "skipped" | "manual"))
 }
 
@@ -278,7 +278,7 @@ pub fn runner_token(server: &Server, args: &[&str]) -> String {
     token
 }
 
-fn wait_for_job(
+pub fn wait_for_job(
     server: &Server,
     token: &str,
     path: &str,

@@ -9,6 +9,7 @@ mod ci_pipelines;
 mod git_http;
 mod git_ssh;
 mod python_gitlab;
+mod sandbox;
 mod server;
 mod tls_runner;
 

@@ -7,7 +7,7 @@ pub struct Server {
     pub base_url: String,
     /// The SSH server's port.
     pub ssh_port: u16,
-    port: u16,
+    pub port: u16,
     dir: Option<tempfile::TempDir>,
     database_url: String,
     /// Extra `gantry serve` options, kept across restarts.
