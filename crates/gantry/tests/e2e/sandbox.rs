@@ -45,12 +45,46 @@ fn own_addresses() -> Vec<String> {
 #[test]
 fn a_job_is_an_unprivileged_user_who_cannot_change_the_sandbox_or_read_the_servers_files() {
     let config_dir = tempfile::tempdir().unwrap();
-    let config = config_dir.path().join("gantry.toml");
-    std::fs::write(&config, "# the server's configuration\n").unwrap();
+    let config = write_config(&config_dir);
     let config_arg = config.to_string_lossy().into_owned();
     let mut args = vec!["--config", config_arg.as_str()];
     args.extend(LIMITS);
-    let server = Server::start_with(&args);
+    check_escapes(&Server::start_with(&args), &config);
+}
+
+/// When the tests run as root, the same with a server that is not: its jobs share its user
+/// outside their namespaces, and still see none of its files.
+#[test]
+fn a_server_that_is_not_root_sandboxes_its_jobs_the_same_way() {
+    if !tests_run_as_root() {
+        // The whole suite runs unprivileged then: every other test here shows it.
+        return;
+    }
+    let config_dir = tempfile::tempdir().unwrap();
+    let config = write_config(&config_dir);
+    std::os::unix::fs::chown(config_dir.path(), Some(SERVER_UID), Some(SERVER_UID)).unwrap();
+    std::os::unix::fs::chown(&config, Some(SERVER_UID), Some(SERVER_UID)).unwrap();
+    let config_arg = config.to_string_lossy().into_owned();
+    let mut args = vec!["--config", config_arg.as_str()];
+    args.extend(LIMITS);
+    check_escapes(&Server::start_as(SERVER_UID, &args), &config);
+}
+
+/// The user of the unprivileged server, one that exists nowhere else.
+const SERVER_UID: u32 = 1_899_000_000;
+
+fn tests_run_as_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|out| out.stdout.starts_with(b"0\n"))
+}
+
+fn write_config(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    let config = dir.path().join("gantry.toml");
+    std::fs::write(&config, "# the server's configuration\n").unwrap();
+    config
+}
+
+/// The privilege and file escapes, on `server` started with `config`.
+fn check_escapes(server: &Server, config: &std::path::Path) {
     let token = server.admin_token("root");
     let data = server.data_dir().canonicalize().unwrap();
     let ptrace = if std::env::consts::ARCH == "aarch64" { 117 } else { 101 };
@@ -87,14 +121,14 @@ files:
         data = data.display(),
         config = config.display(),
     );
-    let (path, all) = run_pipeline(&server, &token, "escape", &ci);
+    let (path, all) = run_pipeline(server, &token, "escape", &ci);
     for (name, said) in [("privileges", "privileges-dropped"), ("files", "hidden")] {
-        let (status, log) = job_log(&server, &token, &path, &all, name);
+        let (status, log) = job_log(server, &token, &path, &all, name);
         assert_eq!(status, "success", "{name}: {log}");
         assert!(log.contains(&format!("\n{said}")), "{name}: {log}");
         assert!(log.contains("in a sandbox"), "{name}: {log}");
     }
-    let (_, log) = job_log(&server, &token, &path, &all, "privileges");
+    let (_, log) = job_log(server, &token, &path, &all, "privileges");
     assert!(!log.contains("uid=0("), "{log}");
 }
 

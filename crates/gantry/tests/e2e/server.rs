@@ -48,8 +48,34 @@ impl Server {
         Server::spawn(dir, database_url, free_port(), free_port(), extra)
     }
 
+    /// A server running as the user (and group) `uid`, which owns its data directory: for tests
+    /// that run as root and want the server not to be.
+    pub fn start_as(uid: u32, extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::chown(dir.path(), Some(uid), Some(uid)).unwrap();
+        let database_url = database_for(dir.path());
+        let extra = extra.iter().map(|a| (*a).to_owned()).collect();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gantry"));
+        std::os::unix::process::CommandExt::uid(&mut command, uid);
+        std::os::unix::process::CommandExt::gid(&mut command, uid);
+        command.env("HOME", dir.path());
+        Server::spawn_with(command, dir, database_url, free_port(), free_port(), extra)
+    }
+
     fn spawn(dir: tempfile::TempDir, database_url: String, port: u16, ssh_port: u16, extra: Vec<String>) -> Server {
-        let child = Command::new(env!("CARGO_BIN_EXE_gantry"))
+        let command = Command::new(env!("CARGO_BIN_EXE_gantry"));
+        Server::spawn_with(command, dir, database_url, port, ssh_port, extra)
+    }
+
+    fn spawn_with(
+        mut command: Command,
+        dir: tempfile::TempDir,
+        database_url: String,
+        port: u16,
+        ssh_port: u16,
+        extra: Vec<String>,
+    ) -> Server {
+        let child = command
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--ssh-listen", &format!("127.0.0.1:{ssh_port}"), "--data-dir"])
             .arg(dir.path())
