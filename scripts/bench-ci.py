@@ -4,6 +4,8 @@ Markdown table for BENCHMARKS.md. Each figure is measured in this run:
 
 - push to first log line: `git push` of a commit until the first job's log has its first line,
   with the built-in shell runner idle (median of PUSHES pushes);
+- the sandbox's cost: that latency and a `true` job's duration with the sandbox and without it
+  (`--unsafe-jobs-without-sandbox`), as a ratio;
 - job overhead: a `true` job's duration and a 10,000-line job's against running the same
   script directly; log throughput: a job writing 30 MB of log;
 - a 1,000-job pipeline (10 layers of 100 jobs, each needing 5 of the layer before): how long
@@ -129,29 +131,60 @@ def direct_ms(script, rounds=5):
 
 results = []
 
+def push_latencies(server):
+    """Milliseconds from `git push` returning to the first log line being served, PUSHES times."""
+    project = server.project("latency", {".gitlab-ci.yml": "first:\n  script: echo hi\n"})
+    server.wait_pipeline(project, 1)
+    latencies = []
+    for n in range(PUSHES):
+        with open(os.path.join(server.work, "n.txt"), "w") as f:
+            f.write(str(n))
+        git(server.work, "add", "-A")
+        git(server.work, "commit", "-qm", f"change {n}")
+        start = time.perf_counter()
+        git(server.work, "push", "-q", server.remote, "main")
+        while True:
+            pipelines = server.api("GET", f"/api/v4/projects/{project}/pipelines?per_page=1")
+            if pipelines and pipelines[0]["iid"] == n + 2:
+                jobs = server.jobs(project, pipelines[0]["id"])
+                if jobs and server.api("GET", f"/api/v4/projects/{project}/jobs/{jobs[0]['id']}/trace", raw=True):
+                    latencies.append((time.perf_counter() - start) * 1000)
+                    break
+            time.sleep(0.002)
+        server.wait_pipeline(project, n + 2)
+    return latencies
+
+
+def true_job_durations(server, name, rounds=5):
+    """Milliseconds from a runner's start of a `true` job to its end (sources fetched), per round."""
+    project = server.project(name, {".gitlab-ci.yml": "nothing:\n  script: 'true'\n"})
+    durations = []
+    for round_ in range(rounds):
+        if round_ > 0:
+            server.api("POST", f"/api/v4/projects/{project}/pipeline", {"ref": "main"})
+        pipeline = server.wait_pipeline(project, round_ + 1)
+        for job in server.jobs(project, pipeline["id"]):
+            assert job["status"] == "success", job
+            durations.append(ms_between(job["started_at"], job["finished_at"]))
+    return durations
+
+
+# --- the sandbox's cost: push to first log line and a `true` job, without and with it ------
+bare = Server("--builtin-runner-concurrent", "1", "--unsafe-jobs-without-sandbox")
+bare_push = statistics.median(push_latencies(bare))
+bare_true = statistics.median(true_job_durations(bare, "bare-true"))
+bare.stop()
+
 # --- push to first log line, job overhead, throughput: built-in shell runner ---------------
 server = Server("--builtin-runner-concurrent", "1")
-project = server.project("latency", {".gitlab-ci.yml": "first:\n  script: echo hi\n"})
-server.wait_pipeline(project, 1)
-latencies = []
-for n in range(PUSHES):
-    with open(os.path.join(server.work, "n.txt"), "w") as f:
-        f.write(str(n))
-    git(server.work, "add", "-A")
-    git(server.work, "commit", "-qm", f"change {n}")
-    start = time.perf_counter()
-    git(server.work, "push", "-q", server.remote, "main")
-    while True:
-        pipelines = server.api("GET", f"/api/v4/projects/{project}/pipelines?per_page=1")
-        if pipelines and pipelines[0]["iid"] == n + 2:
-            jobs = server.jobs(project, pipelines[0]["id"])
-            if jobs and server.api("GET", f"/api/v4/projects/{project}/jobs/{jobs[0]['id']}/trace", raw=True):
-                latencies.append((time.perf_counter() - start) * 1000)
-                break
-        time.sleep(0.002)
-    server.wait_pipeline(project, n + 2)
-results.append(("Push to first log line (idle built-in shell runner, median of %d)" % PUSHES,
-                "%.0f ms" % statistics.median(latencies), "< 300 ms; GitLab's runner polls every 3 s"))
+sandboxed_push = statistics.median(push_latencies(server))
+sandboxed_true = statistics.median(true_job_durations(server, "sandboxed-true"))
+results.append(("Push to first log line (idle built-in shell runner, sandboxed, median of %d)" % PUSHES,
+                "%.0f ms" % sandboxed_push, "< 300 ms; GitLab's runner polls every 3 s"))
+results.append(("Sandbox cost: push to first log line, sandboxed / without the sandbox",
+                "%.0f / %.0f ms = %.2f×" % (sandboxed_push, bare_push, sandboxed_push / bare_push), "still < 300 ms"))
+results.append(("Sandbox cost: `true` job, sandboxed / without the sandbox (median of 5 each)",
+                "%.0f / %.0f ms = %.2f×" % (sandboxed_true, bare_true, sandboxed_true / bare_true), "still < 100 ms"))
 
 lines_script = """seq 1 10000 | awk '{print "log line", $1, "of the benchmark job"}'"""
 big_script = """seq 1 300000 | awk '{printf "%099d\\n", $1}'"""
