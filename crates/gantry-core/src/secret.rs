@@ -20,6 +20,8 @@ pub(crate) fn digest(secret: &str) -> String {
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: aes_gcm::Aes256Gcm,
+    /// The key of [`SecretBox::mac`], derived from the box's key.
+    mac_key: [u8; 32],
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -40,7 +42,8 @@ impl SecretBox {
     /// A box around a 32-byte key.
     pub fn new(key: [u8; 32]) -> SecretBox {
         use aes_gcm::aead::KeyInit;
-        SecretBox { cipher: aes_gcm::Aes256Gcm::new(&aes_gcm::Key::<aes_gcm::Aes256Gcm>::from(key)) }
+        let mac_key = hmac_sha256(&key, b"gantry mac key v1");
+        SecretBox { cipher: aes_gcm::Aes256Gcm::new(&aes_gcm::Key::<aes_gcm::Aes256Gcm>::from(key)), mac_key }
     }
 
     /// A box with a fresh random key (tests and throw-away servers).
@@ -97,6 +100,16 @@ impl SecretBox {
         format!("{SEAL_VERSION}{}", hex::encode(out))
     }
 
+    /// An HMAC-SHA256 of `message` for `purpose` (so a value made for one use is no good for
+    /// another), with a key derived from this box's: values a browser must echo back unchanged.
+    pub(crate) fn mac(&self, purpose: &str, message: &[u8]) -> [u8; 32] {
+        let mut input = Vec::with_capacity(purpose.len() + 1 + message.len());
+        input.extend_from_slice(purpose.as_bytes());
+        input.push(0);
+        input.extend_from_slice(message);
+        hmac_sha256(&self.mac_key, &input)
+    }
+
     /// Decrypts what [`SecretBox::seal`] made with the same context.
     pub(crate) fn open(&self, context: &str, sealed: &str) -> Result<String, SealBroken> {
         use aes_gcm::aead::{Aead, Payload};
@@ -114,9 +127,31 @@ impl SecretBox {
     }
 }
 
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn macs_depend_on_the_key_the_purpose_and_the_message() {
+        // RFC 4231, test case 2.
+        assert_eq!(
+            hex::encode(hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        let secrets = SecretBox::random();
+        let mac = secrets.mac("csrf", b"session");
+        assert_eq!(mac, secrets.mac("csrf", b"session"));
+        assert_ne!(mac, secrets.mac("csrf", b"other session"));
+        assert_ne!(mac, secrets.mac("other", b"session"));
+        assert_ne!(mac, SecretBox::random().mac("csrf", b"session"));
+    }
 
     #[test]
     fn sealed_values_open_only_with_their_key_and_context() {

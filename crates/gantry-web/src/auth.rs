@@ -1,10 +1,14 @@
 //! Who is asking: the extractors that authenticate every request, check token scopes for the
 //! API and CSRF tokens for forms. Routes get their actor only through these.
+//!
+//! A form's CSRF token is bound to the browser's session cookie (or, before it has one, to
+//! its pre-session cookie): see `gantry_core::manage::csrf`.
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use gantry_core::Actor;
+use gantry_core::manage::csrf::CsrfBinding;
 use gantry_types::TokenScope;
 use serde::de::DeserializeOwned;
 
@@ -13,7 +17,8 @@ use crate::error::{ApiError, AppError, PageError};
 
 /// Cookie holding the session secret.
 pub const SESSION_COOKIE: &str = "gantry_session";
-/// Cookie holding the CSRF token that every form must echo.
+/// Cookie holding a random value for browsers without a session: their forms' CSRF token is
+/// bound to it.
 pub const CSRF_COOKIE: &str = "gantry_csrf";
 
 /// Reads one cookie from the request headers.
@@ -28,9 +33,23 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, value)| value)
 }
 
-/// Compares two secrets in time independent of where they differ.
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// The browser's session cookie, when it has one of the right shape.
+fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    cookie(headers, SESSION_COOKIE).filter(|s| s.len() == 64)
+}
+
+/// The browser's pre-session cookie, when it has one of the right shape.
+fn visitor_cookie(headers: &HeaderMap) -> Option<&str> {
+    cookie(headers, CSRF_COOKIE).filter(|v| v.len() == 64)
+}
+
+/// What this browser's CSRF token is bound to: its session if it has one, else its
+/// pre-session cookie (`fresh`, when the browser gets it with this response).
+fn csrf_binding<'a>(headers: &'a HeaderMap, fresh: Option<&'a str>) -> Option<CsrfBinding<'a>> {
+    match session_cookie(headers) {
+        Some(session) => Some(CsrfBinding::Session(session)),
+        None => visitor_cookie(headers).or(fresh).map(CsrfBinding::Visitor),
+    }
 }
 
 /// The scope a token needs for an API request: reads need `read_api` (or `api`), writes `api`.
@@ -77,12 +96,12 @@ impl FromRequestParts<AppState> for ApiActor {
     }
 }
 
-/// A CSRF token placed in the request by [`csrf_cookie`] (new visitors get one here).
+/// The CSRF token of this browser's forms, placed in the request by [`csrf_cookie`].
 #[derive(Debug, Clone)]
 pub struct CsrfToken(pub String);
 
-/// Middleware: makes sure every browser has a CSRF cookie, so the first form it sees
-/// already carries a token.
+/// Middleware: makes sure every browser has a pre-session cookie, so the first form it sees
+/// already carries a token, and works out the token of the browser's forms.
 pub async fn csrf_cookie(
     axum::extract::State(state): axum::extract::State<AppState>,
     mut request: Request,
@@ -98,12 +117,12 @@ pub async fn csrf_cookie(
     {
         return next.run(request).await;
     }
-    let existing = cookie(request.headers(), CSRF_COOKIE).filter(|v| v.len() == 64).map(str::to_owned);
-    let token = existing.clone().unwrap_or_else(gantry_core::random_token);
-    request.extensions_mut().insert(CsrfToken(token.clone()));
+    let fresh = visitor_cookie(request.headers()).is_none().then(gantry_core::random_token);
+    let token = csrf_binding(request.headers(), fresh.as_deref()).map(|binding| state.core.csrf_token(binding));
+    request.extensions_mut().insert(CsrfToken(token.unwrap_or_default()));
     let mut response = next.run(request).await;
-    if existing.is_none() {
-        let cookie = set_cookie(CSRF_COOKIE, &token, None, state.config.secure_cookies);
+    if let Some(fresh) = fresh {
+        let cookie = set_cookie(CSRF_COOKIE, &fresh, None, state.config.secure_cookies);
         if let Ok(value) = cookie.parse() {
             response.headers_mut().append(header::SET_COOKIE, value);
         }
@@ -151,7 +170,7 @@ impl FromRequestParts<AppState> for PageActor {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let csrf = parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
-        let session = cookie(&parts.headers, SESSION_COOKIE).filter(|s| s.len() == 64).map(str::to_owned);
+        let session = session_cookie(&parts.headers).map(str::to_owned);
         let actor = match &session {
             Some(secret) => match state.core.session_user(secret).await? {
                 Some(user) => Actor::User(user),
@@ -163,8 +182,9 @@ impl FromRequestParts<AppState> for PageActor {
     }
 }
 
-/// A form post whose CSRF token matched the visitor's cookie, parsed into `T`; bodies past
-/// `LIMIT` bytes are refused.
+/// A form post whose CSRF token is the one of this browser (bound to its session, or to its
+/// pre-session cookie before it signs in), parsed into `T`; bodies past `LIMIT` bytes are
+/// refused.
 #[derive(Debug)]
 pub struct CsrfForm<T, const LIMIT: usize = { crate::BODY_LIMIT_BYTES }>(pub T);
 
@@ -180,7 +200,7 @@ struct CsrfField {
 impl<T: DeserializeOwned + Send, const LIMIT: usize> FromRequest<AppState> for CsrfForm<T, LIMIT> {
     type Rejection = PageError;
 
-    async fn from_request(request: Request, _state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let is_form = request
             .headers()
             .get(header::CONTENT_TYPE)
@@ -189,13 +209,12 @@ impl<T: DeserializeOwned + Send, const LIMIT: usize> FromRequest<AppState> for C
         if !is_form {
             return Err(AppError::UnsupportedMediaType.into());
         }
-        let expected = cookie(request.headers(), CSRF_COOKIE).map(str::to_owned);
+        let (parts, body) = request.into_parts();
         let limit = LIMIT.min(crate::BODY_LIMIT_BYTES);
-        let body = axum::body::to_bytes(request.into_body(), limit)
-            .await
-            .map_err(|_| AppError::PayloadTooLarge(limit as u64))?;
+        let body = axum::body::to_bytes(body, limit).await.map_err(|_| AppError::PayloadTooLarge(limit as u64))?;
         let field: CsrfField = serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
-        if !expected.is_some_and(|cookie| constant_time_eq(&cookie, &field.authenticity_token)) {
+        let binding = csrf_binding(&parts.headers, None);
+        if !binding.is_some_and(|binding| state.core.csrf_token_matches(binding, &field.authenticity_token)) {
             return Err(AppError::Csrf.into());
         }
         let form =
@@ -219,6 +238,5 @@ mod tests {
         assert_eq!(scope_allows(&read_only, &Method::POST), Err("api"));
         let git_only = gantry_types::TokenScopes::parse_list("read_repository").unwrap();
         assert_eq!(scope_allows(&git_only, &Method::GET), Err("read_api"));
-        assert!(constant_time_eq("abc", "abc") && !constant_time_eq("abc", "abd") && !constant_time_eq("a", "ab"));
     }
 }

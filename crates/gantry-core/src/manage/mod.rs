@@ -1,7 +1,8 @@
-//! Manage stage: accounts and sessions, personal access tokens, SSH keys, groups, projects,
-//! membership and instance settings.
+//! Manage stage: accounts and sessions, CSRF tokens, personal access tokens, SSH keys, groups,
+//! projects, membership and instance settings.
 
 pub mod accounts;
+pub mod csrf;
 pub mod groups;
 pub mod members;
 pub mod projects;

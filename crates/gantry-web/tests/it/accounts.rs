@@ -1,9 +1,10 @@
 //! Signing in and what guards it: where sign-in leads, the sign-in rate limit, sessions ended
 //! by password changes, and CSRF tokens bound to the session.
 
-use axum::http::{Method, StatusCode};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
 
-use crate::support::{PASSWORD, TestApp, TestUser};
+use crate::support::{CSRF, PASSWORD, TestApp, TestUser};
 
 #[tokio::test]
 async fn sign_in_follows_only_local_redirects() {
@@ -136,4 +137,64 @@ async fn sign_out_everywhere_ends_every_session() {
     assert!(!signed_in(&app, &ada).await);
     assert!(!signed_in(&app, &laptop).await);
     assert!(signed_in(&app, &bob).await, "other people's sessions are untouched");
+}
+
+/// The CSRF token in a page's first form.
+fn form_token(html: &str) -> String {
+    let (_, rest) = html.split_once("name=\"authenticity_token\" value=\"").expect("the page has a form");
+    rest.split('"').next().unwrap().to_owned()
+}
+
+async fn group_count(app: &TestApp, user: &TestUser) -> usize {
+    app.api(Method::GET, "/api/v4/groups", Some(&user.token), None).await.json().as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn csrf_tokens_belong_to_one_session() {
+    let app = TestApp::new().await;
+    let ada = app.user("ada").await;
+    let bob = app.user("bob").await;
+    let ada_laptop = second_session(&app, &ada).await;
+
+    // The normal flow: the token of the form ada was given works for ada.
+    let form = app.page(Method::GET, "/groups/new", Some(&ada), None).await;
+    let token = form_token(&form.body);
+    assert_eq!(token, app.csrf_token(Some(&ada)));
+    let fields = [("name", "Mine"), ("authenticity_token", token.as_str())];
+    let created = app.page(Method::POST, "/groups", Some(&ada), Some(&fields)).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    assert_eq!(group_count(&app, &ada).await, 1);
+
+    // Tokens of another user's session, of another session of hers, and the pre-session
+    // cookie's value (what double-submit accepted) are refused, and nothing changes.
+    let bobs = form_token(&app.page(Method::GET, "/groups/new", Some(&bob), None).await.body);
+    let laptops = form_token(&app.page(Method::GET, "/groups/new", Some(&ada_laptop), None).await.body);
+    assert_ne!(laptops, token);
+    for (who, foreign) in [("bob's session", bobs.as_str()), ("her other session", &laptops), ("the cookie", CSRF)] {
+        let fields = [("name", "Forged"), ("authenticity_token", foreign)];
+        let forged = app.page(Method::POST, "/groups", Some(&ada), Some(&fields)).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN, "a token of {who}");
+        assert!(forged.body.contains("reload the page and try again"), "{}", forged.body);
+    }
+    assert_eq!(group_count(&app, &ada).await, 1, "no forged group");
+
+    // Without a session, the sign-in form's token is bound to the pre-session cookie.
+    let sign_in = app.page(Method::GET, "/users/sign_in", None, None).await;
+    let anonymous = form_token(&sign_in.body);
+    assert_eq!(anonymous, app.csrf_token(None));
+    assert_ne!(anonymous, CSRF, "the token is not the cookie's value");
+    let other_browser = app.core.csrf_token(gantry_core::manage::csrf::CsrfBinding::Visitor(&"f".repeat(64)));
+    let fields = [("login", "ada"), ("password", PASSWORD), ("authenticity_token", other_browser.as_str())];
+    let refused = app.page(Method::POST, "/users/sign_in", None, Some(&fields)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let fields = [("login", "ada"), ("password", PASSWORD), ("authenticity_token", anonymous.as_str())];
+    let signed_in = app.page(Method::POST, "/users/sign_in", None, Some(&fields)).await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER, "{}", signed_in.body);
+
+    // A new browser gets its pre-session cookie and a token bound to it.
+    let fresh = app.send(Request::builder().uri("/users/sign_in").body(Body::empty()).unwrap()).await;
+    let cookie = fresh.header("set-cookie").to_owned();
+    let value = cookie.strip_prefix("gantry_csrf=").unwrap().split(';').next().unwrap();
+    let expected = app.core.csrf_token(gantry_core::manage::csrf::CsrfBinding::Visitor(value));
+    assert_eq!(form_token(&fresh.body), expected);
 }

@@ -15,7 +15,7 @@ use gantry_types::TokenScopes;
 use gantry_web::{AppState, WebConfig};
 use tower::ServiceExt;
 
-/// The CSRF token every test browser uses (cookie and form field).
+/// The pre-session cookie every test browser has.
 pub const CSRF: &str = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00";
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -204,7 +204,18 @@ impl TestApp {
         self.send(request.body(Body::from(body)).unwrap()).await
     }
 
-    /// A browser request: session cookie (if any) and the CSRF cookie.
+    /// The CSRF token of a test browser's forms: bound to `user`'s session, or to the
+    /// pre-session cookie without one.
+    pub fn csrf_token(&self, user: Option<&TestUser>) -> String {
+        use gantry_core::manage::csrf::CsrfBinding;
+        match user {
+            Some(user) => self.core.csrf_token(CsrfBinding::Session(&user.session)),
+            None => self.core.csrf_token(CsrfBinding::Visitor(CSRF)),
+        }
+    }
+
+    /// A browser request: session cookie (if any) and the pre-session cookie; a form gets the
+    /// browser's CSRF token unless it names one.
     pub async fn page(
         &self,
         method: Method,
@@ -217,11 +228,12 @@ impl TestApp {
             cookie.push_str(&format!("; gantry_session={}", user.session));
         }
         let request = Request::builder().method(method).uri(path).header("cookie", cookie);
+        let token = self.csrf_token(user);
         let request = match form {
             Some(fields) => {
                 let mut fields: Vec<(&str, &str)> = fields.to_vec();
                 if !fields.iter().any(|(k, _)| *k == "authenticity_token") {
-                    fields.push(("authenticity_token", CSRF));
+                    fields.push(("authenticity_token", &token));
                 }
                 let body = serde_urlencoded::to_string(&fields).unwrap();
                 request.header("content-type", "application/x-www-form-urlencoded").body(Body::from(body))
