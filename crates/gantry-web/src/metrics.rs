@@ -1,11 +1,14 @@
 //! Prometheus metrics of the HTTP server: request counts and latency histograms by route,
-//! and build information, served at `/metrics`.
+//! and build information, served at `/metrics` to clients on this host only.
 
+use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Instant;
 
+use axum::extract::connect_info::ConnectInfo;
+use axum::extract::rejection::ExtensionRejection;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -89,12 +92,48 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     response
 }
 
-/// `/metrics` in the Prometheus text format.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// Whether a request comes straight from this host: its peer is a loopback address
+/// (127.0.0.0/8, ::1, or 127.x mapped into IPv6) and it names no forwarded client (a reverse
+/// proxy on this host connects from loopback for everyone). Without the peer's address, no.
+fn from_this_host(peer: Option<SocketAddr>, headers: &HeaderMap) -> bool {
+    let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip"].iter().any(|name| headers.contains_key(*name));
+    peer.is_some_and(|peer| peer.ip().to_canonical().is_loopback()) && !forwarded
+}
+
+/// `/metrics` in the Prometheus text format, for scrapers on this host; others are told there
+/// is no such page.
+pub async fn metrics(
+    State(state): State<AppState>,
+    peer: Result<ConnectInfo<SocketAddr>, ExtensionRejection>,
+    headers: HeaderMap,
+) -> Response {
+    if !from_this_host(peer.ok().map(|ConnectInfo(peer)| peer), &headers) {
+        return crate::error::PageError { error: crate::error::AppError::NotFound, signed_in: false }.into_response();
+    }
     let mut body = String::new();
     let registry = state.metrics.registry.lock().expect("metrics lock");
     if prometheus_client::encoding::text::encode(&mut body, &registry).is_err() {
         return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_peers_without_a_proxy_are_from_this_host() {
+        let none = HeaderMap::new();
+        for local in ["127.0.0.1:9000", "127.8.9.10:1", "[::1]:9000", "[::ffff:127.0.0.1]:9000"] {
+            assert!(from_this_host(Some(local.parse().unwrap()), &none), "{local}");
+        }
+        for remote in ["10.0.0.1:9000", "192.0.2.7:1", "[2001:db8::1]:9000", "[::ffff:10.0.0.1]:9000", "0.0.0.0:1"] {
+            assert!(!from_this_host(Some(remote.parse().unwrap()), &none), "{remote}");
+        }
+        assert!(!from_this_host(None, &none), "an unknown peer is not trusted");
+        let mut proxied = HeaderMap::new();
+        proxied.insert("x-forwarded-for", "198.51.100.4".parse().unwrap());
+        assert!(!from_this_host(Some("127.0.0.1:9000".parse().unwrap()), &proxied));
+    }
 }

@@ -22,6 +22,7 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct TestApp {
     pub router: Router,
     pub core: Core,
+    state: AppState,
     _dir: tempfile::TempDir,
     postgres: Option<(String, String)>,
 }
@@ -106,9 +107,9 @@ impl TestApp {
             ssh_host: "gantry.test:2222".into(),
             secure_cookies: false,
         };
-        let router = gantry_web::app(AppState::new(core.clone(), config))
-            .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
-        TestApp { router, core, _dir: dir, postgres }
+        let state = AppState::new(core.clone(), config);
+        let router = gantry_web::app(state.clone()).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        TestApp { router, core, state, _dir: dir, postgres }
     }
 
     /// Creates a user (the first one becomes the administrator) with a token and a session.
@@ -127,7 +128,16 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
-        let response = self.router.clone().oneshot(request).await.unwrap();
+        TestApp::answer(self.router.clone(), request).await
+    }
+
+    /// A request from `peer` (other requests come from 127.0.0.1).
+    pub async fn send_from(&self, peer: SocketAddr, request: Request<Body>) -> TestResponse {
+        TestApp::answer(gantry_web::app(self.state.clone()).layer(MockConnectInfo(peer)), request).await
+    }
+
+    async fn answer(router: Router, request: Request<Body>) -> TestResponse {
+        let response = router.oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024 * 1024).await.unwrap();

@@ -112,3 +112,34 @@ async fn health_readiness_and_metrics() {
     );
     assert!(metrics.contains("gantry_http_request_duration_seconds_bucket"));
 }
+
+#[tokio::test]
+async fn metrics_answer_only_clients_on_this_host() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use std::net::SocketAddr;
+
+    let app = TestApp::new().await;
+    let scrape = |peer: &str, forwarded: Option<&str>| {
+        let mut request = Request::builder().uri("/metrics");
+        if let Some(client) = forwarded {
+            request = request.header("x-forwarded-for", client);
+        }
+        let peer: SocketAddr = peer.parse().unwrap();
+        let request = request.body(Body::empty()).unwrap();
+        let app = &app;
+        async move { app.send_from(peer, request).await }
+    };
+    for local in ["127.0.0.1:50000", "127.1.2.3:50000", "[::1]:50000", "[::ffff:127.0.0.1]:50000"] {
+        let answer = scrape(local, None).await;
+        assert_eq!(answer.status, StatusCode::OK, "{local}");
+        assert!(answer.body.contains("gantry_build_info"), "{local}");
+    }
+    for remote in ["10.0.0.1:50000", "203.0.113.9:50000", "[2001:db8::1]:50000", "[::ffff:192.0.2.1]:50000"] {
+        let answer = scrape(remote, None).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{remote}");
+        assert!(!answer.body.contains("gantry_build_info"), "{remote}");
+    }
+    let proxied = scrape("127.0.0.1:50000", Some("203.0.113.9")).await;
+    assert_eq!(proxied.status, StatusCode::NOT_FOUND, "a reverse proxy on this host forwards for others");
+}
