@@ -50,18 +50,38 @@ pub fn pre_receive(input: impl BufRead, policy_json: Option<&str>, git: &Path) -
     let Some(policy) = policy_json.and_then(|json| serde_json::from_str::<PushPolicy>(json).ok()) else {
         return vec!["pushes must go through Gantry (no push policy was given)".to_owned()];
     };
-    let mut refusals = Vec::new();
+    let mut lines = Vec::new();
     for line in input.lines() {
         let Ok(line) = line else { return vec!["cannot read the ref updates".to_owned()] };
-        let Some(update) = RefUpdate::parse(&line) else {
-            refusals.push(format!("malformed ref update: {line}"));
-            continue;
+        lines.push(RefUpdate::parse(&line).ok_or(line));
+    }
+    let updates: Vec<&RefUpdate> = lines.iter().filter_map(|line| line.as_ref().ok()).collect();
+    let mut refusals = Vec::new();
+    for line in &lines {
+        let update = match line {
+            Ok(update) => update,
+            Err(line) => {
+                refusals.push(format!("malformed ref update: {line}"));
+                continue;
+            }
         };
-        if let Err(reason) = policy.check(&update, || is_ancestor(git, &update.old, &update.new)) {
+        // A ref of the same name exists, or this push creates it too.
+        let exists = |full: &str| updates.iter().any(|u| u.name == full && u.is_create()) || ref_exists(git, full);
+        if let Err(reason) = policy.check(update, || is_ancestor(git, &update.old, &update.new), exists) {
             refusals.push(reason);
         }
     }
     refusals
+}
+
+/// Whether the full ref `name` exists in the repository the hook runs in.
+fn ref_exists(git: &Path, name: &str) -> bool {
+    Command::new(git)
+        .args(["show-ref", "--verify", "--quiet", "--end-of-options", name])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
 }
 
 /// Whether `old` is an ancestor of `new` (the update is a fast-forward). Run inside the hook,

@@ -177,13 +177,20 @@ impl Reader {
         self.repo.as_ref().expect("a reader has its repository until dropped")
     }
 
-    /// The commit a revision names (branch, tag, full or short id, `main~2`), if any.
+    /// The commit a revision names (branch, tag, full or short id, `main~2`), if any. A name
+    /// is a branch first, then a tag, then a commit id (git's own order puts tags first, so a
+    /// tag named like a branch would stand in for it).
     pub fn resolve(&self, revision: &str) -> Result<Option<String>, GitError> {
         if revision.is_empty() || revision.starts_with('-') || revision.contains(['\0', '\n', ':']) {
             return Ok(None);
         }
-        let spec = format!("{revision}^{{commit}}");
-        Ok(self.repo().rev_parse_single(spec.as_str()).ok().map(|id| id.detach().to_string()))
+        for candidate in crate::refs::candidates(revision) {
+            let spec = format!("{candidate}^{{commit}}");
+            if let Ok(id) = self.repo().rev_parse_single(spec.as_str()) {
+                return Ok(Some(id.detach().to_string()));
+            }
+        }
+        Ok(None)
     }
 
     /// Splits `feature/login/src/main.rs` into the longest existing branch or tag (or a commit

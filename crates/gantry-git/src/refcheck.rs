@@ -90,8 +90,29 @@ impl PushPolicy {
     }
 
     /// Checks one ref update. `is_fast_forward` is asked only when it matters (an update of a
-    /// protected branch that would otherwise be allowed).
-    pub fn check(&self, update: &RefUpdate, is_fast_forward: impl FnOnce() -> bool) -> Result<(), String> {
+    /// protected branch that would otherwise be allowed); `exists` (a full ref name) only when a
+    /// branch or tag is created, for the ref of the other kind with the same name.
+    pub fn check(
+        &self,
+        update: &RefUpdate,
+        is_fast_forward: impl FnOnce() -> bool,
+        exists: impl FnOnce(&str) -> bool,
+    ) -> Result<(), String> {
+        if update.is_create()
+            && let Some((kind, name)) = kind_and_name(&update.name)
+        {
+            if let Some(problem) = name_problem(kind, name) {
+                return Err(problem);
+            }
+            if let Some(other) = counterpart(&update.name)
+                && exists(&other)
+            {
+                let (other_kind, _) = kind_and_name(&other).unwrap_or(("ref", name));
+                return Err(format!(
+                    "a {other_kind} named '{name}' exists already: a {kind} of the same name would make '{name}' ambiguous"
+                ));
+            }
+        }
         if let Some(tag) = update.name.strip_prefix("refs/tags/") {
             return if tag.is_empty() { Err("an empty tag name is not allowed".to_owned()) } else { Ok(()) };
         }
@@ -122,6 +143,39 @@ impl PushPolicy {
     }
 }
 
+/// `("branch", "main")` for `refs/heads/main`, `("tag", "v1")` for `refs/tags/v1`.
+fn kind_and_name(full: &str) -> Option<(&'static str, &str)> {
+    if let Some(name) = full.strip_prefix("refs/heads/") {
+        Some(("branch", name))
+    } else {
+        full.strip_prefix("refs/tags/").map(|name| ("tag", name))
+    }
+}
+
+/// The ref of the other kind with the same short name: `refs/tags/main` for `refs/heads/main`.
+pub fn counterpart(full: &str) -> Option<String> {
+    if let Some(name) = full.strip_prefix("refs/heads/") {
+        Some(format!("refs/tags/{name}"))
+    } else {
+        full.strip_prefix("refs/tags/").map(|name| format!("refs/heads/{name}"))
+    }
+}
+
+/// Why a new branch or tag (`kind`) may not be called `name`, if it may not: names that git or
+/// people would read as something else.
+pub fn name_problem(kind: &str, name: &str) -> Option<String> {
+    if name.eq_ignore_ascii_case("HEAD") {
+        return Some(format!("a {kind} cannot be named HEAD: git reads that as the current commit"));
+    }
+    if name.starts_with("refs/") {
+        return Some(format!("a {kind} name cannot start with refs/: '{name}' would read as a full ref name"));
+    }
+    if matches!(name.len(), 40 | 64) && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Some(format!("a {kind} cannot be named like a commit id: '{name}'"));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +196,28 @@ mod tests {
     }
 
     #[test]
+    fn a_new_branch_or_tag_may_not_take_a_name_that_reads_as_something_else() {
+        let p = policy(true, true);
+        let nobody_else = |_: &str| false;
+        for name in ["refs/heads/HEAD", "refs/tags/head", "refs/heads/refs/heads/main", "refs/tags/refs/x"] {
+            assert!(p.check(&update('0', 'b', name), || true, nobody_else).is_err(), "{name}");
+        }
+        let hex40 = format!("refs/heads/{}", "a".repeat(40));
+        let hex64 = format!("refs/tags/{}", "b".repeat(64));
+        assert!(p.check(&update('0', 'b', &hex40), || true, nobody_else).unwrap_err().contains("commit id"));
+        assert!(p.check(&update('0', 'b', &hex64), || true, nobody_else).is_err());
+        assert!(p.check(&update('0', 'b', "refs/heads/abc123"), || true, nobody_else).is_ok(), "short hex is a name");
+        // A tag named like a branch (and the other way round) is refused; updates of refs that
+        // exist already are not asked about.
+        let branch_main = |full: &str| full == "refs/heads/main";
+        let error = p.check(&update('0', 'b', "refs/tags/main"), || true, branch_main).unwrap_err();
+        assert!(error.contains("a branch named 'main' exists already"), "{error}");
+        let tag_v1 = |full: &str| full == "refs/tags/v1";
+        assert!(p.check(&update('0', 'b', "refs/heads/v1"), || true, tag_v1).unwrap_err().contains("a tag named 'v1'"));
+        assert!(p.check(&update('a', 'b', "refs/heads/feature"), || true, |_| panic!("not asked")).is_ok());
+    }
+
+    #[test]
     fn wildcards_match_whole_names() {
         assert!(pattern_matches("release/*", "release/1.0"));
         assert!(pattern_matches("release/*", "release/1.0/hotfix"));
@@ -159,37 +235,58 @@ mod tests {
     fn protected_branches_refuse_what_they_should() {
         let developer = policy(false, false);
         assert!(
-            developer.check(&update('a', 'b', "refs/heads/main"), || true).unwrap_err().contains("not allowed to push")
+            developer
+                .check(&update('a', 'b', "refs/heads/main"), || true, |_| false)
+                .unwrap_err()
+                .contains("not allowed to push")
         );
-        assert!(developer.check(&update('a', 'b', "refs/heads/release/2"), || true).is_err());
-        assert!(developer.check(&update('a', 'b', "refs/heads/feature"), || false).is_ok(), "unprotected: anything");
-        assert!(developer.check(&update('a', '0', "refs/heads/feature"), || true).is_ok());
-        let maintainer = policy(true, false);
-        assert!(maintainer.check(&update('a', 'b', "refs/heads/main"), || true).is_ok());
-        assert!(maintainer.check(&update('a', 'b', "refs/heads/main"), || false).unwrap_err().contains("force-push"));
-        assert!(maintainer.check(&update('0', 'b', "refs/heads/main"), || panic!("not asked")).is_ok());
+        assert!(developer.check(&update('a', 'b', "refs/heads/release/2"), || true, |_| false).is_err());
         assert!(
-            maintainer.check(&update('a', '0', "refs/heads/main"), || true).unwrap_err().contains("default branch")
+            developer.check(&update('a', 'b', "refs/heads/feature"), || false, |_| false).is_ok(),
+            "unprotected: anything"
         );
-        assert!(policy(true, true).check(&update('a', 'b', "refs/heads/main"), || false).is_ok());
+        assert!(developer.check(&update('a', '0', "refs/heads/feature"), || true, |_| false).is_ok());
+        let maintainer = policy(true, false);
+        assert!(maintainer.check(&update('a', 'b', "refs/heads/main"), || true, |_| false).is_ok());
+        assert!(
+            maintainer
+                .check(&update('a', 'b', "refs/heads/main"), || false, |_| false)
+                .unwrap_err()
+                .contains("force-push")
+        );
+        assert!(maintainer.check(&update('0', 'b', "refs/heads/main"), || panic!("not asked"), |_| false).is_ok());
+        assert!(
+            maintainer
+                .check(&update('a', '0', "refs/heads/main"), || true, |_| false)
+                .unwrap_err()
+                .contains("default branch")
+        );
+        assert!(policy(true, true).check(&update('a', 'b', "refs/heads/main"), || false, |_| false).is_ok());
         let mut other_default = policy(true, true);
         other_default.default_branch = "develop".into();
-        assert!(other_default.check(&update('a', '0', "refs/heads/main"), || true).unwrap_err().contains("protected"));
+        assert!(
+            other_default
+                .check(&update('a', '0', "refs/heads/main"), || true, |_| false)
+                .unwrap_err()
+                .contains("protected")
+        );
     }
 
     #[test]
     fn only_branches_and_tags_can_be_pushed() {
         let p = policy(true, true);
-        assert!(p.check(&update('0', 'b', "refs/tags/v1.0"), || true).is_ok());
-        assert!(p.check(&update('0', 'b', "refs/notes/commits"), || true).unwrap_err().contains("only branches"));
-        assert!(p.check(&update('0', 'b', "refs/merge-requests/1/head"), || true).is_err());
+        assert!(p.check(&update('0', 'b', "refs/tags/v1.0"), || true, |_| false).is_ok());
+        assert!(
+            p.check(&update('0', 'b', "refs/notes/commits"), || true, |_| false).unwrap_err().contains("only branches")
+        );
+        assert!(p.check(&update('0', 'b', "refs/merge-requests/1/head"), || true, |_| false).is_err());
     }
 
     #[test]
     fn the_most_permissive_matching_rule_wins() {
         let mut p = policy(false, false);
         p.protected.push(BranchRule { pattern: "ma*".into(), push_allowed: true, allow_force_push: false });
-        assert!(p.check(&update('a', 'b', "refs/heads/main"), || true).is_ok());
+        assert!(p.check(&update('a', 'b', "refs/heads/main"), || true, |_| false).is_ok());
     }
 
     #[test]

@@ -134,18 +134,24 @@ impl Repositories {
             .collect())
     }
 
-    /// The commit a revision (branch, tag, commit id) names, if any.
+    /// The commit a revision (branch, tag, commit id) names, if any: a name is a branch
+    /// first, then a tag, then a commit id.
     pub async fn resolve_commit(&self, id: ProjectId, revision: &str) -> Result<Option<String>, GitError> {
         if revision.is_empty() || revision.starts_with('-') || revision.contains(['\0', '\n']) {
             return Ok(None);
         }
-        let mut command = git(self.git_program(), &self.existing(id)?);
-        command.args(["rev-parse", "--verify", "--quiet", "--end-of-options"]).arg(format!("{revision}^{{commit}}"));
-        match run_text(command, None).await {
-            Ok(commit) if commit.len() == 40 => Ok(Some(commit)),
-            Ok(_) | Err(GitError::Failed { .. }) => Ok(None),
-            Err(error) => Err(error),
+        for candidate in candidates(revision) {
+            let mut command = git(self.git_program(), &self.existing(id)?);
+            command
+                .args(["rev-parse", "--verify", "--quiet", "--end-of-options"])
+                .arg(format!("{candidate}^{{commit}}"));
+            match run_text(command, None).await {
+                Ok(commit) if commit.len() == 40 => return Ok(Some(commit)),
+                Ok(_) | Err(GitError::Failed { .. }) => {}
+                Err(error) => return Err(error),
+            }
         }
+        Ok(None)
     }
 
     /// The id a full ref name (`refs/heads/main`) holds, if it exists.
@@ -198,6 +204,18 @@ impl Repositories {
     }
 }
 
+/// The spellings of `revision` to try, in order: its leading name as a branch
+/// (`refs/heads/NAME…`), as a tag (`refs/tags/NAME…`), then as written (a commit id, `HEAD`, a
+/// full ref name). What follows the name (`~2`, `^`, `@{…}`) is kept.
+pub(crate) fn candidates(revision: &str) -> Vec<String> {
+    let end = revision.find(['~', '^']).into_iter().chain(revision.find("@{")).min().unwrap_or(revision.len());
+    let (name, rest) = revision.split_at(end);
+    if name.is_empty() || name == "HEAD" || name.starts_with("refs/") {
+        return vec![revision.to_owned()];
+    }
+    vec![format!("refs/heads/{name}{rest}"), format!("refs/tags/{name}{rest}"), revision.to_owned()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +255,33 @@ mod tests {
         assert!(repos.update_ref(id, "refs/heads/topic", &first, ZERO_OID).await.unwrap());
         assert_eq!(repos.ref_target(id, "refs/heads/topic").await.unwrap(), None);
         assert_eq!(repos.ref_target(id, "refs/tags/v1.0").await.unwrap().as_deref(), Some(tag.as_str()));
+    }
+
+    #[tokio::test]
+    async fn a_name_is_a_branch_before_a_tag_and_a_tag_before_a_commit_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let repos = Repositories::new(dir.path(), "git");
+        let id = ProjectId(1);
+        repos.create(id, "main").await.unwrap();
+        let ada = Author { name: "Ada", email: "ada@example.com" };
+        let on_branch = repos.initial_commit(id, "main", "README.md", b"hi\n", "Branch\n", &ada).await.unwrap();
+        let on_tag = repos.initial_commit(id, "other", "README.md", b"tag\n", "Tag\n", &ada).await.unwrap();
+        // A pair made by hand, as git itself allows: tag `main` beside branch `main`, and a
+        // branch named like the first commit's id prefix.
+        assert!(repos.update_ref(id, "refs/tags/main", ZERO_OID, &on_tag).await.unwrap());
+        let prefix = &on_tag[..12];
+        assert!(repos.update_ref(id, &format!("refs/heads/{prefix}"), ZERO_OID, &on_branch).await.unwrap());
+        assert_eq!(repos.resolve_commit(id, "main").await.unwrap().as_deref(), Some(on_branch.as_str()));
+        assert_eq!(repos.resolve_commit(id, "main~0").await.unwrap().as_deref(), Some(on_branch.as_str()));
+        assert_eq!(repos.resolve_commit(id, "refs/tags/main").await.unwrap().as_deref(), Some(on_tag.as_str()));
+        assert_eq!(repos.resolve_commit(id, prefix).await.unwrap().as_deref(), Some(on_branch.as_str()));
+        assert_eq!(repos.resolve_commit(id, &on_tag).await.unwrap().as_deref(), Some(on_tag.as_str()));
+        let reader = repos.reader(id).unwrap();
+        assert_eq!(reader.resolve("main").unwrap().as_deref(), Some(on_branch.as_str()));
+        assert_eq!(reader.resolve("main^{commit}").unwrap().as_deref(), Some(on_branch.as_str()));
+        assert_eq!(reader.resolve("refs/tags/main").unwrap().as_deref(), Some(on_tag.as_str()));
+        assert_eq!(reader.resolve(prefix).unwrap().as_deref(), Some(on_branch.as_str()));
+        assert_eq!(reader.resolve_ref_path("main/README.md").unwrap().unwrap().commit, on_branch);
     }
 
     #[test]

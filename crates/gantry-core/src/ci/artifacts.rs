@@ -337,7 +337,8 @@ impl Core {
     }
 
     /// The archive of the latest successful job named `job_name` on `ref_name` (GitLab's
-    /// "download the latest artifacts of a branch").
+    /// "download the latest artifacts of a branch"): the branch's pipelines when there is such
+    /// a branch, a tag's only when there is no branch of that name.
     pub async fn latest_artifact_of_ref(
         &self,
         actor: &Actor,
@@ -347,7 +348,10 @@ impl Core {
     ) -> CoreResult<(JobRow, ArtifactRow, tokio::fs::File, u64)> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
-        let job = jobs::latest_successful_job(&mut conn, project.id, ref_name, job_name)
+        let branch = self.repos.ref_target(project.id, &format!("refs/heads/{ref_name}")).await?;
+        let is_tag =
+            branch.is_none() && self.repos.ref_target(project.id, &format!("refs/tags/{ref_name}")).await?.is_some();
+        let job = jobs::latest_successful_job(&mut conn, project.id, ref_name, is_tag, job_name)
             .await?
             .ok_or(CoreError::NotFound("job"))?;
         let (row, file, size) = self.open_archive(&mut conn, job.id, "archive").await?;

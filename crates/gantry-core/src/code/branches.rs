@@ -114,8 +114,9 @@ impl Core {
             CoreError::invalid("ref", format!("'{}' is not a branch, tag or commit", revision.trim()))
         })?;
         let full_name = format!("refs/heads/{name}");
+        let tag_exists = repos.ref_target(project.id, &format!("refs/tags/{name}")).await?.is_some();
         let update = RefUpdate { old: ZERO_OID.to_owned(), new: commit, name: full_name };
-        policy.check(&update, || true).map_err(CoreError::Forbidden)?;
+        policy.check(&update, || true, |_| tag_exists).map_err(CoreError::Forbidden)?;
         self.apply_ref_update(actor, project, &update, "branch").await?;
         self.find_branch(actor, project, name).await
     }
@@ -185,8 +186,9 @@ impl Core {
             let tagger = Author { name: display, email: &user.email };
             repos.write_tag_object(project.id, name, &commit, message, &tagger, now_millis() / 1000).await?
         };
+        let branch_exists = repos.ref_target(project.id, &format!("refs/heads/{name}")).await?.is_some();
         let update = RefUpdate { old: ZERO_OID.to_owned(), new: target, name: format!("refs/tags/{name}") };
-        policy.check(&update, || true).map_err(CoreError::Forbidden)?;
+        policy.check(&update, || true, |_| branch_exists).map_err(CoreError::Forbidden)?;
         self.apply_ref_update(actor, project, &update, "tag").await?;
         self.find_tag(actor, project, name).await
     }
@@ -198,7 +200,7 @@ impl Core {
         let old =
             self.repository(project)?.ref_target(project.id, &full_name).await?.ok_or(CoreError::NotFound("tag"))?;
         let update = RefUpdate { old, new: ZERO_OID.to_owned(), name: full_name };
-        policy.check(&update, || true).map_err(CoreError::Forbidden)?;
+        policy.check(&update, || true, |_| false).map_err(CoreError::Forbidden)?;
         self.apply_ref_update(actor, project, &update, "tag").await
     }
 

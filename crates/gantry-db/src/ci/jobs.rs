@@ -142,21 +142,24 @@ pub async fn get_job(conn: &mut Conn, id: i64) -> DbResult<Option<JobRow>> {
     row.as_ref().map(map_job).transpose()
 }
 
-/// The newest successful job named `name` of a ref's pipelines.
+/// The newest successful job named `name` of the pipelines of a branch, or of a tag
+/// (`is_tag`), called `ref_name`.
 pub async fn latest_successful_job(
     conn: &mut Conn,
     project: ProjectId,
     ref_name: &str,
+    is_tag: bool,
     name: &str,
 ) -> DbResult<Option<JobRow>> {
     let row = sqlx::query(select_jobs!(
         "WHERE project_id = $1 AND name = $2 AND status = 'success' \
-         AND pipeline_id IN (SELECT id FROM ci_pipelines WHERE project_id = $1 AND ref_name = $3) \
+         AND pipeline_id IN (SELECT id FROM ci_pipelines WHERE project_id = $1 AND ref_name = $3 AND is_tag = $4) \
          ORDER BY id DESC LIMIT 1"
     ))
     .bind(project.0)
     .bind(name)
     .bind(ref_name)
+    .bind(i64::from(is_tag))
     .fetch_optional(conn)
     .await?;
     row.as_ref().map(map_job).transpose()

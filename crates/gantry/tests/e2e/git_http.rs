@@ -188,6 +188,67 @@ fn clone_push_fetch_branches_tags_and_protected_branches_over_http() {
 }
 
 #[test]
+fn a_branch_and_a_tag_never_share_a_name_and_a_name_is_a_branch_first() {
+    let server = Server::start();
+    let team = team(&server);
+    let work = tempfile::tempdir().unwrap();
+    let lead_url = url(&server, "lead", &team.lead, "acme/api");
+    git_ok(work.path(), &["clone", "-q", &lead_url, "lead"]);
+    let lead = work.path().join("lead");
+    commit(&lead, "README.md", "the branch\n");
+    git_ok(&lead, &["push", "-q", "origin", "main"]);
+    git_ok(&lead, &["tag", "v1"]);
+    git_ok(&lead, &["push", "-q", "origin", "v1"]);
+    let before = refs(&server, &team.root, "acme/api");
+
+    // Over git: a tag named like a branch, a branch named like a tag, and names that read as
+    // something else are refused with the reason after `remote:`.
+    let dev_url = url(&server, "dev", &team.dev, "acme/api");
+    git_ok(&lead, &["remote", "add", "dev", &dev_url]);
+    for (refspec, reason) in [
+        ("HEAD:refs/tags/main", "a branch named 'main' exists already"),
+        ("HEAD:refs/heads/v1", "a tag named 'v1' exists already"),
+        ("HEAD:refs/heads/HEAD", "a branch cannot be named HEAD"),
+        ("HEAD:refs/heads/refs/heads/x", "a branch name cannot start with refs/"),
+    ] {
+        let printed = git_fails(&lead, &["push", "dev", refspec]);
+        assert!(printed.contains(&format!("remote: Gantry: {reason}")), "{refspec}: {printed}");
+    }
+    let hex = format!("HEAD:refs/heads/{}", "a".repeat(40));
+    assert!(git_fails(&lead, &["push", "dev", &hex]).contains("named like a commit id"));
+    assert_eq!(refs(&server, &team.root, "acme/api"), before, "refused pushes changed nothing");
+
+    // Over the API, the same.
+    let project = format!("/api/v4/projects/{}/repository", team.project_id);
+    let tag = server.post_json(&format!("{project}/tags"), &team.root, &json!({"tag_name": "main", "ref": "main"}));
+    assert!(tag.status().is_client_error(), "{}", tag.status());
+    let said = tag.text().unwrap();
+    assert!(said.contains("a branch named 'main' exists already"), "{said}");
+    let branch =
+        server.post_json(&format!("{project}/branches"), &team.root, &json!({"branch": "HEAD", "ref": "main"}));
+    assert!(branch.status().is_client_error(), "{}", branch.status());
+
+    // A repository changed by hand can still hold both: every ref parameter then means the branch.
+    let bare = repository_path(&server, team.project_id);
+    let tree = git_ok(&bare, &["rev-parse", "main^{tree}"]);
+    let other = git_ok(&bare, &["commit-tree", tree.trim(), "-m", "the tag's commit"]);
+    git_ok(&bare, &["update-ref", "refs/tags/main", other.trim()]);
+    let branch_head = git_ok(&bare, &["rev-parse", "refs/heads/main"]);
+    let commits: serde_json::Value =
+        server.get(&format!("{project}/commits?ref_name=main"), &team.root).json().unwrap();
+    assert_eq!(commits[0]["id"], branch_head.trim(), "{commits}");
+    let commit: serde_json::Value = server.get(&format!("{project}/commits/main"), &team.root).json().unwrap();
+    assert_eq!(commit["id"], branch_head.trim());
+    let raw = server.get(&format!("{project}/files/README.md/raw?ref=main"), &team.root);
+    assert_eq!(raw.text().unwrap(), "the branch\n");
+    let created =
+        server.post_json(&format!("{project}/branches"), &team.root, &json!({"branch": "from-main", "ref": "main"}));
+    assert_eq!(created.status(), 201);
+    let created: serde_json::Value = created.json().unwrap();
+    assert_eq!(created["commit"]["id"], branch_head.trim());
+}
+
+#[test]
 fn anonymous_clients_clone_public_projects_and_are_asked_to_sign_in_for_private_ones() {
     let server = Server::start();
     let root = server.admin_token("root");

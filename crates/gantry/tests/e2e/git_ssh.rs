@@ -124,6 +124,8 @@ fn clone_push_fetch_and_protected_branches_over_ssh() {
     assert!(printed.contains("remote: Gantry: you are not allowed to force-push"), "{printed}");
     let printed = lead.fails(&lead_dir, &["push", "origin", "--delete", "main"]);
     assert!(printed.contains("cannot be deleted"), "{printed}");
+    let printed = dev.fails(&dev_dir, &["push", "origin", "HEAD:refs/tags/main"]);
+    assert!(printed.contains("remote: Gantry: a branch named 'main' exists already"), "{printed}");
     assert_eq!(refs(&server, &team.root, "acme/api"), before, "refused pushes changed nothing");
 
     let fsck = git_with(&repository_path(&server, team.project_id), &["fsck", "--no-progress"], &[]);
