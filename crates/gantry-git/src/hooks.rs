@@ -34,9 +34,10 @@ pub fn install(hooks_dir: &Path, program: &Path) -> std::io::Result<()> {
 }
 
 #[cfg(unix)]
+/// Only the server runs the hooks (git, as the server's user): nobody else needs to read them.
 fn set_executable(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
 }
 
 #[cfg(not(unix))]

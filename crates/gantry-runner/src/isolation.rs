@@ -195,6 +195,11 @@ impl Isolation {
         }
     }
 
+    /// Whether jobs run as users other than the runner's (a root runner's sandbox).
+    pub fn jobs_run_as_other_users(&self) -> bool {
+        self.job_user(1).is_some()
+    }
+
     /// What one job may use, when the sandbox caps it.
     pub(crate) fn limits(&self) -> Option<JobLimits> {
         match self {

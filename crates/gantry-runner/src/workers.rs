@@ -38,6 +38,9 @@ const EMPTY_POLL_INTERVAL: Duration = Duration::from_secs(1);
 pub async fn run(config: RunnerConfig, shutdown: impl Future<Output = ()>) -> Result<(), RunnerError> {
     validate(&config)?;
     let builds_dir = prepare_builds_dir(&config.builds_dir).await?;
+    if config.isolation.jobs_run_as_other_users() {
+        reachable_by_others(&builds_dir)?;
+    }
     let executor = Arc::new(prepare_executor(&config).await?);
     let config = Arc::new(RunnerConfig { builds_dir, ..config });
     let ca = ServerCa::read_optional(config.tls_ca_file.as_deref())?;
@@ -197,6 +200,28 @@ async fn prepare_builds_dir(path: &Path) -> Result<PathBuf, RunnerError> {
         tracing::info!(builds_dir = %path.display(), removed, "removed job directories left by an earlier run");
     }
     Ok(path)
+}
+
+/// Checks that users other than the runner's may pass through every directory down to the
+/// builds directory: jobs' users set up their sandbox through that path.
+fn reachable_by_others(builds_dir: &Path) -> Result<(), RunnerError> {
+    use std::os::unix::fs::PermissionsExt;
+    for dir in builds_dir.ancestors() {
+        let metadata =
+            std::fs::metadata(dir).map_err(|source| RunnerError::BuildsDir { path: dir.to_owned(), source })?;
+        if metadata.permissions().mode() & 0o001 == 0 {
+            let message = format!(
+                "jobs run as users of their own, who cannot pass through {}: let others search it (chmod o+x), or \
+                 choose a builds directory they can reach",
+                dir.display()
+            );
+            return Err(RunnerError::BuildsDir {
+                path: builds_dir.to_owned(),
+                source: std::io::Error::new(std::io::ErrorKind::PermissionDenied, message),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn runner_info(config: &RunnerConfig) -> RunnerInfo {

@@ -130,6 +130,11 @@ fn main() -> anyhow::Result<()> {
         }
         command => command,
     };
+    if matches!(command, Command::Serve(_) | Command::Migrate(_) | Command::Admin { .. }) {
+        // The data directory holds keys, the database and repositories: whatever these
+        // commands create there is for this user alone.
+        rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
@@ -156,7 +161,23 @@ fn main() -> anyhow::Result<()> {
 async fn open_db(storage: &StorageConfig) -> anyhow::Result<Db> {
     std::fs::create_dir_all(&storage.data_dir)
         .with_context(|| format!("cannot create data directory {}", storage.data_dir.display()))?;
+    // Nobody else may list or read it; a root server's sandboxed jobs may pass through it
+    // (0711, set when the built-in runner starts), which this leaves as it is.
+    let mode = std::fs::metadata(&storage.data_dir)
+        .with_context(|| format!("cannot read data directory {}", storage.data_dir.display()))?
+        .permissions();
+    if std::os::unix::fs::PermissionsExt::mode(&mode) & 0o066 != 0 {
+        set_mode(&storage.data_dir, 0o700)?;
+    }
     Db::open(&storage.database_url).await.context("cannot open the database")
+}
+
+/// Sets a directory's permission bits (the data directory's, made before umask applied or by
+/// an older version, say).
+fn set_mode(dir: &std::path::Path, mode: u32) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("cannot set the permissions of {}", dir.display()))
 }
 
 fn run_hook(hook: HookCommand) -> i32 {
@@ -317,7 +338,17 @@ async fn start_builtin_runner(
     let (executor, isolation) = match settings.executor {
         gantry_config::Executor::Shell => {
             match shell_isolation(&settings.sandbox, &url, vec![data_dir.clone()], "the built-in runner").await {
-                Some(isolation) => (gantry_runner::ExecutorKind::Shell, isolation),
+                Some(isolation) => {
+                    if isolation.jobs_run_as_other_users() {
+                        // bubblewrap, as a job's user, reaches the job's directory by its path:
+                        // the data directory and the builds directory let others pass through,
+                        // and list or read nothing.
+                        set_mode(&data_dir, 0o711)?;
+                        std::fs::create_dir_all(&builds_dir).context("cannot create the builds directory")?;
+                        set_mode(&builds_dir, 0o711)?;
+                    }
+                    (gantry_runner::ExecutorKind::Shell, isolation)
+                }
                 None => return Ok(None),
             }
         }

@@ -301,3 +301,32 @@ fn with_the_flag_that_names_the_risk_jobs_run_unsandboxed_and_every_log_says_so(
     assert_eq!(status, "success", "{log}");
     assert!(log.contains("WITHOUT A SANDBOX"), "{log}");
 }
+
+#[test]
+fn the_data_directory_and_everything_in_it_are_the_servers_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::start();
+    let token = server.admin_token("root");
+    push_project(&server, &token, "private-bits", &[("README.md", "hello\n")]);
+    let data = server.data_dir();
+    // Jobs of a root server's sandbox run as other users, who may pass through the data and
+    // builds directories to their own; nobody else may list or read anything.
+    let top = std::fs::metadata(data).unwrap().permissions().mode() & 0o777;
+    assert!(top == 0o700 || top == 0o711, "{top:o}");
+    let mut pending = vec![data.to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            let metadata = entry.metadata().unwrap();
+            let mode = metadata.permissions().mode() & 0o777;
+            if path == data.join("builds") {
+                assert!(mode == 0o700 || mode == 0o711, "{}: {mode:o}", path.display());
+            } else if metadata.is_dir() {
+                assert_eq!(mode & 0o077, 0, "{}: {mode:o}", path.display());
+                pending.push(path);
+            } else if !metadata.file_type().is_symlink() {
+                assert_eq!(mode & 0o077, 0, "{}: {mode:o}", path.display());
+            }
+        }
+    }
+}
