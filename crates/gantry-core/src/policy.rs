@@ -6,6 +6,7 @@
 //! personal namespace is Owner of its projects; administrators are Owner everywhere.
 
 use gantry_db::Conn;
+use gantry_db::code::protected_branches::ProtectedBranchRow;
 use gantry_db::manage::members::effective_access_level;
 use gantry_db::manage::namespaces::NamespaceKind;
 use gantry_types::{AccessLevel, Visibility};
@@ -183,6 +184,132 @@ pub async fn authorize_project_in(
     Ok(level)
 }
 
+/// Checks that the actor may run pipelines on a branch or tag of the project (GitLab's rule):
+/// on a protected branch only those who may push or merge to it may, since its pipelines get
+/// the protected CI/CD variables. The most permissive matching rule wins; a level of 0 lets no
+/// one; administrators always may. Tags are not protected (protected tags do not exist yet).
+///
+/// Every way a pipeline or job starts on a person's behalf asks here: the API and the "Run
+/// pipeline" form, schedules (saved, run by the watchdog, played), retries, manual jobs and
+/// trigger tokens.
+pub async fn authorize_protected_ref(
+    conn: &mut Conn,
+    actor: &Actor,
+    project: &ProjectRow,
+    ref_name: &str,
+    is_tag: bool,
+) -> CoreResult<()> {
+    if is_tag {
+        return Ok(());
+    }
+    let rules = gantry_db::code::protected_branches::list_protected_branches(conn, project.id).await?;
+    let matching: Vec<&ProtectedBranchRow> =
+        rules.iter().filter(|rule| gantry_git::refcheck::pattern_matches(&rule.name, ref_name)).collect();
+    if matching.is_empty() || actor.is_admin() {
+        return Ok(());
+    }
+    let level = project_level(conn, actor, project, None).await?;
+    if matching.iter().any(|rule| may_push_or_merge(rule, level)) {
+        return Ok(());
+    }
+    if actor.user().is_none() {
+        return Err(CoreError::Unauthorized);
+    }
+    Err(CoreError::Forbidden(format!(
+        "you are not allowed to run pipelines on the protected branch {ref_name}: it needs the right to push or \
+         merge to it"
+    )))
+}
+
+/// Whether a role may push or merge to branches under `rule` (0: no one).
+fn may_push_or_merge(rule: &ProtectedBranchRow, level: Option<AccessLevel>) -> bool {
+    let level = level.map_or(0, AccessLevel::as_i64);
+    [rule.push_access_level, rule.merge_access_level].into_iter().any(|needed| needed != 0 && level >= needed)
+}
+
+/// Checks that the actor may give variables to the project's pipelines: the project's
+/// `ci_pipeline_variables_minimum_override_role` (Maintainer unless changed; "no one" refuses
+/// everyone, administrators too, as in GitLab).
+pub async fn authorize_pipeline_variables(conn: &mut Conn, actor: &Actor, project: &ProjectRow) -> CoreResult<()> {
+    let settings = gantry_db::ci::pipelines::ci_settings(conn, project.id).await?;
+    let minimum = PipelineVariablesRole::parse(&settings.pipeline_variables_minimum_role).unwrap_or_default();
+    let Some(required) = minimum.required_level() else {
+        return Err(CoreError::Forbidden(
+            "pipeline variables are turned off in this project; a Maintainer can allow them in Settings > CI/CD"
+                .to_owned(),
+        ));
+    };
+    let level = project_level(conn, actor, project, None).await?;
+    if level.is_some_and(|level| level >= required) {
+        return Ok(());
+    }
+    if actor.user().is_none() {
+        return Err(CoreError::Unauthorized);
+    }
+    Err(CoreError::Forbidden(format!(
+        "you need the {} role to set pipeline variables in this project",
+        required.label()
+    )))
+}
+
+/// Who may give variables to a project's pipelines (API `variables`, the "Run pipeline" form,
+/// schedule and trigger variables): GitLab's `ci_pipeline_variables_minimum_override_role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PipelineVariablesRole {
+    /// No one, administrators included.
+    NoOneAllowed,
+    Developer,
+    /// The default.
+    #[default]
+    Maintainer,
+    Owner,
+}
+
+impl PipelineVariablesRole {
+    /// Every value, in the order forms list them.
+    pub const ALL: [PipelineVariablesRole; 4] = [
+        PipelineVariablesRole::NoOneAllowed,
+        PipelineVariablesRole::Developer,
+        PipelineVariablesRole::Maintainer,
+        PipelineVariablesRole::Owner,
+    ];
+
+    /// Reads GitLab's name (`no_one_allowed`, `developer`, `maintainer`, `owner`).
+    pub fn parse(value: &str) -> Option<PipelineVariablesRole> {
+        PipelineVariablesRole::ALL.into_iter().find(|role| role.as_str() == value)
+    }
+
+    /// GitLab's name, as stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PipelineVariablesRole::NoOneAllowed => "no_one_allowed",
+            PipelineVariablesRole::Developer => "developer",
+            PipelineVariablesRole::Maintainer => "maintainer",
+            PipelineVariablesRole::Owner => "owner",
+        }
+    }
+
+    /// The label forms show.
+    pub fn label(self) -> &'static str {
+        match self {
+            PipelineVariablesRole::NoOneAllowed => "No one allowed",
+            PipelineVariablesRole::Developer => "Developer",
+            PipelineVariablesRole::Maintainer => "Maintainer",
+            PipelineVariablesRole::Owner => "Owner",
+        }
+    }
+
+    /// The lowest role that may set variables; `None` when no one may.
+    pub fn required_level(self) -> Option<AccessLevel> {
+        match self {
+            PipelineVariablesRole::NoOneAllowed => None,
+            PipelineVariablesRole::Developer => Some(AccessLevel::Developer),
+            PipelineVariablesRole::Maintainer => Some(AccessLevel::Maintainer),
+            PipelineVariablesRole::Owner => Some(AccessLevel::Owner),
+        }
+    }
+}
+
 /// Checks that the actor may do `action` to the group; returns their role.
 pub async fn authorize_group(
     conn: &mut Conn,
@@ -232,6 +359,40 @@ mod tests {
         assert_eq!(ProjectAction::Read.required_level(), AccessLevel::Guest);
         assert!(ProjectAction::Delete.required_level() > ProjectAction::Update.required_level());
         assert!(GroupAction::Delete.required_level() > GroupAction::CreateProject.required_level());
+    }
+
+    fn rule(push: i64, merge: i64) -> ProtectedBranchRow {
+        ProtectedBranchRow {
+            id: 1,
+            project_id: gantry_types::ProjectId(1),
+            name: "main".into(),
+            push_access_level: push,
+            merge_access_level: merge,
+            allow_force_push: false,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn protected_branches_run_pipelines_for_those_who_may_push_or_merge() {
+        let developer = Some(AccessLevel::Developer);
+        let maintainer = Some(AccessLevel::Maintainer);
+        assert!(!may_push_or_merge(&rule(40, 40), developer));
+        assert!(may_push_or_merge(&rule(40, 40), maintainer));
+        assert!(may_push_or_merge(&rule(40, 30), developer), "merging is enough");
+        assert!(may_push_or_merge(&rule(30, 0), developer), "pushing is enough");
+        assert!(!may_push_or_merge(&rule(0, 0), Some(AccessLevel::Owner)), "0 is no one");
+        assert!(!may_push_or_merge(&rule(30, 30), None));
+    }
+
+    #[test]
+    fn the_pipeline_variables_role_reads_gitlab_names() {
+        for role in PipelineVariablesRole::ALL {
+            assert_eq!(PipelineVariablesRole::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(PipelineVariablesRole::default().required_level(), Some(AccessLevel::Maintainer));
+        assert_eq!(PipelineVariablesRole::NoOneAllowed.required_level(), None);
+        assert_eq!(PipelineVariablesRole::parse("guest"), None);
     }
 
     #[test]

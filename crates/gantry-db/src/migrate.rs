@@ -67,6 +67,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_ci_test_counts.sql"),
         postgres: include_str!("../migrations/postgres/0011_ci_test_counts.sql"),
     },
+    Migration {
+        version: 12,
+        sqlite: include_str!("../migrations/sqlite/0012_ci_pipeline_variables_role.sql"),
+        postgres: include_str!("../migrations/postgres/0012_ci_pipeline_variables_role.sql"),
+    },
 ];
 
 impl Db {

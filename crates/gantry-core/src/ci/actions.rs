@@ -1,13 +1,14 @@
 //! What people do with pipelines and jobs: read them (lists, one pipeline with its jobs, logs,
 //! the newest pipeline of a ref or commit) and act on them (cancel, retry, play, delete; the
-//! auto-cancel of older pipelines). Every operation checks the project policy first.
+//! auto-cancel of older pipelines). Every operation checks the project policy first; what runs
+//! jobs again (retry, play) also checks the pipeline's ref (`policy::authorize_protected_ref`).
 
 use gantry_db::ci::{jobs, pipelines, traces};
 use gantry_db::{Conn, Page};
 
 use super::process::{is_active, latest};
 use super::{JobRow, PipelineFilter, PipelineRow};
-use crate::policy::{ProjectAction, authorize_project};
+use crate::policy::{ProjectAction, authorize_project, authorize_protected_ref};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
 
 impl Core {
@@ -21,6 +22,20 @@ impl Core {
             .await?
             .filter(|p| p.project_id == project.id)
             .ok_or(CoreError::NotFound("pipeline"))
+    }
+
+    /// Checks that the actor may run jobs on the pipeline's ref (a protected branch asks for
+    /// the right to push or merge to it).
+    async fn authorize_pipeline_ref(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        project: &ProjectRow,
+        pipeline: i64,
+    ) -> CoreResult<PipelineRow> {
+        let pipeline = self.project_pipeline(conn, project, pipeline).await?;
+        authorize_protected_ref(conn, actor, project, &pipeline.ref_name, pipeline.is_tag).await?;
+        Ok(pipeline)
     }
 
     pub(super) async fn project_job(&self, conn: &mut Conn, project: &ProjectRow, id: i64) -> CoreResult<JobRow> {
@@ -238,6 +253,7 @@ impl Core {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
         let job = self.project_job(&mut conn, project, id).await?;
+        self.authorize_pipeline_ref(&mut conn, actor, project, job.pipeline_id).await?;
         if job.retried || !matches!(job.status.as_str(), "success" | "failed" | "canceled") {
             return Err(CoreError::Conflict(format!("the job is {} and cannot be retried", job.status)));
         }
@@ -253,7 +269,7 @@ impl Core {
     pub async fn retry_pipeline(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<PipelineRow> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
-        self.project_pipeline(&mut conn, project, id).await?;
+        self.authorize_pipeline_ref(&mut conn, actor, project, id).await?;
         let all = jobs::pipeline_jobs(&mut conn, id).await?;
         drop(conn);
         let failed: Vec<JobRow> =
@@ -286,6 +302,7 @@ impl Core {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
         let job = self.project_job(&mut conn, project, id).await?;
+        self.authorize_pipeline_ref(&mut conn, actor, project, job.pipeline_id).await?;
         if job.status != "manual" {
             return Err(CoreError::Conflict(format!(
                 "the job is {}, not a manual job waiting to be played",

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::PipelineRow;
 use super::predefined::{PipelineContext, pipeline_variables};
-use crate::policy::{ProjectAction, authorize_project};
+use crate::policy::{ProjectAction, authorize_pipeline_variables, authorize_project, authorize_protected_ref};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow, UserRow};
 
 /// The CI files looked for when the project does not name one, in order.
@@ -173,7 +173,7 @@ impl Core {
     }
 
     /// The request for a pipeline of a branch or tag's current commit, once the actor may run
-    /// pipelines and the variables are well named.
+    /// pipelines on that ref and may give these variables.
     pub(crate) async fn pipeline_request_for_ref(
         &self,
         actor: &Actor,
@@ -185,19 +185,12 @@ impl Core {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
         drop(conn);
-        for (key, _) in &variables {
-            if !super::jobs::is_variable_key(key) {
-                return Err(CoreError::invalid("variables", format!("'{key}' is not a valid variable name")));
-            }
-        }
+        self.check_pipeline_variables(actor, project, &variables).await?;
         let ref_name = ref_name.trim();
-        let (is_tag, full) = if self.repos.ref_target(project.id, &format!("refs/heads/{ref_name}")).await?.is_some() {
-            (false, format!("refs/heads/{ref_name}"))
-        } else if self.repos.ref_target(project.id, &format!("refs/tags/{ref_name}")).await?.is_some() {
-            (true, format!("refs/tags/{ref_name}"))
-        } else {
-            return Err(CoreError::invalid("ref", format!("'{ref_name}' is not a branch or tag of this project")));
-        };
+        let (is_tag, full) = self.branch_or_tag(project, ref_name).await?;
+        let mut conn = self.db.conn().await?;
+        authorize_protected_ref(&mut conn, actor, project, ref_name, is_tag).await?;
+        drop(conn);
         let sha = self
             .repos
             .resolve_commit(project.id, &full)
@@ -213,6 +206,46 @@ impl Core {
             variables,
             schedule_id: None,
         })
+    }
+
+    /// Whether `ref_name` is a tag (a branch of the same name wins), with its full name.
+    pub(crate) async fn branch_or_tag(&self, project: &ProjectRow, ref_name: &str) -> CoreResult<(bool, String)> {
+        for (is_tag, full) in [(false, format!("refs/heads/{ref_name}")), (true, format!("refs/tags/{ref_name}"))] {
+            if self.repos.ref_target(project.id, &full).await?.is_some() {
+                return Ok((is_tag, full));
+            }
+        }
+        Err(CoreError::invalid("ref", format!("'{ref_name}' is not a branch or tag of this project")))
+    }
+
+    /// Checks that `actor` may give `variables` to a pipeline of `project`: the project's
+    /// minimum role for pipeline variables (403), well-formed names, and no key of a protected
+    /// CI/CD variable (400: a pipeline variable never shadows one).
+    pub(crate) async fn check_pipeline_variables(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        variables: &[(String, String)],
+    ) -> CoreResult<()> {
+        if variables.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.db.conn().await?;
+        authorize_pipeline_variables(&mut conn, actor, project).await?;
+        drop(conn);
+        for (key, _) in variables {
+            if !super::jobs::is_variable_key(key) {
+                return Err(CoreError::invalid("variables", format!("'{key}' is not a valid variable name")));
+            }
+        }
+        let protected = self.protected_variable_keys(project).await?;
+        if let Some((key, _)) = variables.iter().find(|(key, _)| protected.contains(key)) {
+            return Err(CoreError::invalid(
+                "variables",
+                format!("'{key}' is the name of a protected CI/CD variable, which pipeline variables cannot override"),
+            ));
+        }
+        Ok(())
     }
 
     /// Creates and starts a pipeline (no authorisation: the caller decided).

@@ -6,7 +6,7 @@ use gantry_db::ci::schedules::{self, ScheduleFields, ScheduleRow};
 use gantry_db::manage::users;
 
 use super::PipelineRow;
-use crate::policy::{ProjectAction, authorize_project};
+use crate::policy::{ProjectAction, authorize_project, authorize_protected_ref};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow, now_millis};
 
 /// When a schedule with `cron` (five fields) in `timezone` next runs after `after` (Unix
@@ -106,6 +106,13 @@ impl Core {
         Ok(())
     }
 
+    /// A schedule on a protected branch is for those who may run pipelines there.
+    async fn authorize_schedule_ref(&self, actor: &Actor, project: &ProjectRow, ref_name: &str) -> CoreResult<()> {
+        let (is_tag, _) = self.branch_or_tag(project, ref_name).await?;
+        let mut conn = self.db.conn().await?;
+        authorize_protected_ref(&mut conn, actor, project, ref_name, is_tag).await
+    }
+
     /// A checked description, ref, cron and time zone, with the next run.
     async fn schedule_fields(
         &self,
@@ -177,6 +184,7 @@ impl Core {
         drop(conn);
         let (description, ref_name, cron, cron_timezone, next_run_at, active) =
             self.schedule_fields(project, input, None).await?;
+        self.authorize_schedule_ref(actor, project, &ref_name).await?;
         let fields = ScheduleFields {
             description: &description,
             ref_name: &ref_name,
@@ -206,6 +214,7 @@ impl Core {
         drop(conn);
         let (description, ref_name, cron, cron_timezone, next_run_at, active) =
             self.schedule_fields(project, input, Some(&row)).await?;
+        self.authorize_schedule_ref(actor, project, &ref_name).await?;
         let fields = ScheduleFields {
             description: &description,
             ref_name: &ref_name,
@@ -261,6 +270,9 @@ impl Core {
         if !matches!(variable.variable_type.as_str(), "env_var" | "file") {
             return Err(CoreError::invalid("variable_type", "must be env_var or file"));
         }
+        drop(conn);
+        self.check_pipeline_variables(actor, project, &[(variable.key.clone(), variable.value.clone())]).await?;
+        let mut conn = self.db.conn().await?;
         let sealed = self.secrets.seal(&seal_context(row.id, &variable.key), &variable.value);
         let done = schedules::put_schedule_variable(
             &mut conn,
@@ -315,10 +327,23 @@ impl Core {
         self.run_schedule(actor, project, &schedule).await
     }
 
+    /// Runs a schedule as `actor`, who must be allowed to run pipelines on its ref. Its
+    /// variables are its owner's: they must still be allowed to set them (the player answers
+    /// for them when the owner is gone or blocked).
     async fn run_schedule(&self, actor: &Actor, project: &ProjectRow, schedule: &Schedule) -> CoreResult<PipelineRow> {
-        let variables = schedule.variables.iter().map(|v| (v.key.clone(), v.value.clone())).collect();
+        let variables: Vec<(String, String)> =
+            schedule.variables.iter().map(|v| (v.key.clone(), v.value.clone())).collect();
+        let owner = match schedule.row.owner_id {
+            Some(id) if actor.user().is_none_or(|user| user.id != id) => {
+                let mut conn = self.db.conn().await?;
+                users::find_user_by_id(&mut conn, id).await?.filter(|owner| !owner.blocked).map(Actor::User)
+            }
+            _ => None,
+        };
+        self.check_pipeline_variables(owner.as_ref().unwrap_or(actor), project, &variables).await?;
         let mut request =
-            self.pipeline_request_for_ref(actor, project, &schedule.row.ref_name, variables, "schedule").await?;
+            self.pipeline_request_for_ref(actor, project, &schedule.row.ref_name, Vec::new(), "schedule").await?;
+        request.variables = variables;
         request.schedule_id = Some(schedule.row.id);
         self.run_pipeline_request(project, request).await
     }

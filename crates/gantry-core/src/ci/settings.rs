@@ -1,10 +1,11 @@
 //! A project's CI settings (Maintainers): which file defines the pipelines, whether newer
-//! pipelines cancel older interruptible ones on the same branch, and the job timeout.
+//! pipelines cancel older interruptible ones on the same branch, the job timeout, and who may
+//! give variables to pipelines.
 
 use gantry_db::ci::pipelines;
 
 use super::CiSettings;
-use crate::policy::{ProjectAction, authorize_project};
+use crate::policy::{PipelineVariablesRole, ProjectAction, authorize_pipeline_variables, authorize_project};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
 
 /// The shortest and longest job timeouts a project may set (seconds).
@@ -37,7 +38,59 @@ impl Core {
         if !TIMEOUT_RANGE.contains(&settings.timeout) {
             return Err(CoreError::invalid("timeout", "must be between 10 minutes and 30 days"));
         }
-        let settings = CiSettings { config_path: path.to_owned(), ..settings.clone() };
-        Ok(pipelines::set_ci_settings(&mut conn, project.id, &settings).await?)
+        let role = checked_role(&settings.pipeline_variables_minimum_role)?;
+        let settings = CiSettings {
+            config_path: path.to_owned(),
+            pipeline_variables_minimum_role: role.as_str().to_owned(),
+            ..settings.clone()
+        };
+        pipelines::set_ci_settings(&mut conn, project.id, &settings).await?;
+        tracing::info!(project.id = %project.id, pipeline_variables = role.as_str(), "CI settings changed");
+        Ok(())
     }
+
+    /// Who may give variables to the project's pipelines (Maintainers see it).
+    pub async fn pipeline_variables_minimum_role(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+    ) -> CoreResult<PipelineVariablesRole> {
+        let settings = self.ci_settings(actor, project).await?;
+        Ok(PipelineVariablesRole::parse(&settings.pipeline_variables_minimum_role).unwrap_or_default())
+    }
+
+    /// Changes who may give variables to the project's pipelines (Maintainers):
+    /// `no_one_allowed`, `developer`, `maintainer` or `owner`.
+    pub async fn set_pipeline_variables_minimum_role(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        role: &str,
+    ) -> CoreResult<PipelineVariablesRole> {
+        let settings = self.ci_settings(actor, project).await?;
+        let role = checked_role(role)?;
+        self.update_ci_settings(
+            actor,
+            project,
+            &CiSettings { pipeline_variables_minimum_role: role.as_str().to_owned(), ..settings },
+        )
+        .await?;
+        Ok(role)
+    }
+
+    /// Whether the actor may give variables to the project's pipelines; the reason when not.
+    pub async fn may_set_pipeline_variables(&self, actor: &Actor, project: &ProjectRow) -> CoreResult<()> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        authorize_pipeline_variables(&mut conn, actor, project).await
+    }
+}
+
+fn checked_role(role: &str) -> CoreResult<PipelineVariablesRole> {
+    PipelineVariablesRole::parse(role.trim()).ok_or_else(|| {
+        CoreError::invalid(
+            "ci_pipeline_variables_minimum_override_role",
+            "must be no_one_allowed, developer, maintainer or owner",
+        )
+    })
 }

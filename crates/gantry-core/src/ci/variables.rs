@@ -333,6 +333,19 @@ impl Core {
 }
 
 impl Core {
+    /// The keys of the protected variables a job of the project could get (the instance's, its
+    /// groups', its own): pipeline variables may not take these names.
+    pub(crate) async fn protected_variable_keys(
+        &self,
+        project: &ProjectRow,
+    ) -> CoreResult<std::collections::BTreeSet<String>> {
+        let mut conn = self.db.conn().await?;
+        let chain = namespaces::namespace_with_ancestors(&mut conn, project.namespace_id).await?;
+        let groups: Vec<i64> = chain.iter().filter(|n| n.kind == crate::NamespaceKind::Group).map(|n| n.id.0).collect();
+        let rows = variables::variables_for_job(&mut conn, &groups, project.id.0).await?;
+        Ok(rows.into_iter().filter(|row| row.protected).map(|row| row.key).collect())
+    }
+
     /// Every variable a job of the project could get, whatever its environment (for masking).
     pub(crate) async fn all_scoped_variables(&self, project: &ProjectRow) -> CoreResult<Vec<CiVariable>> {
         let mut conn = self.db.conn().await?;

@@ -291,12 +291,16 @@ pub struct CiSettings {
     pub timeout: i64,
     /// Keep the artifacts of each ref's latest successful pipeline past their expiry.
     pub keep_latest_artifact: bool,
+    /// Who may give variables to pipelines: `no_one_allowed`, `developer`, `maintainer` or
+    /// `owner` (GitLab's `ci_pipeline_variables_minimum_override_role`).
+    pub pipeline_variables_minimum_role: String,
 }
 
 /// Reads a project's CI settings.
 pub async fn ci_settings(conn: &mut Conn, project: ProjectId) -> DbResult<CiSettings> {
     let row = sqlx::query(
-        "SELECT ci_config_path, ci_auto_cancel, ci_timeout, ci_keep_latest_artifact FROM projects WHERE id = $1",
+        "SELECT ci_config_path, ci_auto_cancel, ci_timeout, ci_keep_latest_artifact, \
+         ci_pipeline_variables_minimum_role FROM projects WHERE id = $1",
     )
     .bind(project.0)
     .fetch_one(conn)
@@ -306,6 +310,7 @@ pub async fn ci_settings(conn: &mut Conn, project: ProjectId) -> DbResult<CiSett
         auto_cancel: flag(&row, "ci_auto_cancel")?,
         timeout: int(&row, "ci_timeout")?,
         keep_latest_artifact: flag(&row, "ci_keep_latest_artifact")?,
+        pipeline_variables_minimum_role: text(&row, "ci_pipeline_variables_minimum_role")?,
     })
 }
 
@@ -313,12 +318,13 @@ pub async fn ci_settings(conn: &mut Conn, project: ProjectId) -> DbResult<CiSett
 pub async fn set_ci_settings(conn: &mut Conn, project: ProjectId, settings: &CiSettings) -> DbResult<()> {
     sqlx::query(
         "UPDATE projects SET ci_config_path = $1, ci_auto_cancel = $2, ci_timeout = $3, \
-         ci_keep_latest_artifact = $4 WHERE id = $5",
+         ci_keep_latest_artifact = $4, ci_pipeline_variables_minimum_role = $5 WHERE id = $6",
     )
     .bind(&settings.config_path)
     .bind(i64::from(settings.auto_cancel))
     .bind(settings.timeout)
     .bind(i64::from(settings.keep_latest_artifact))
+    .bind(&settings.pipeline_variables_minimum_role)
     .bind(project.0)
     .execute(conn)
     .await?;

@@ -83,7 +83,24 @@ pub async fn get_project(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Project>> {
     let (project, namespace, level) = state.core.find_project_with_namespace(&actor, &Lookup::parse(&id)).await?;
-    Ok(Json(Project::new(&project, &namespace, level, state.core.repos().is_empty(project.id), &state.config)))
+    let json = Project::new(&project, &namespace, level, state.core.repos().is_empty(project.id), &state.config);
+    Ok(Json(with_ci_settings(&state, &actor, &project, json).await?))
+}
+
+/// Adds the CI settings GitLab shows those who manage the project's CI.
+async fn with_ci_settings(
+    state: &AppState,
+    actor: &Actor,
+    project: &ProjectRow,
+    mut json: Project,
+) -> ApiResult<Project> {
+    use gantry_core::CoreError;
+    match state.core.pipeline_variables_minimum_role(actor, project).await {
+        Ok(role) => json.ci_pipeline_variables_minimum_override_role = Some(role.as_str()),
+        Err(CoreError::Forbidden(_) | CoreError::NotFound(_) | CoreError::Unauthorized) => {}
+        Err(error) => return Err(error.into()),
+    }
+    Ok(json)
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,6 +147,7 @@ pub struct UpdateProjectInput {
     visibility: Option<String>,
     default_branch: Option<String>,
     archived: Option<bool>,
+    ci_pipeline_variables_minimum_override_role: Option<String>,
 }
 
 /// `PUT /projects/:id`
@@ -140,6 +158,9 @@ pub async fn update_project(
     ApiInput(input): ApiInput<UpdateProjectInput>,
 ) -> ApiResult<Json<Project>> {
     let project = lookup_project(&state, &actor, &id).await?;
+    if let Some(role) = &input.ci_pipeline_variables_minimum_override_role {
+        state.core.set_pipeline_variables_minimum_role(&actor, &project, role).await?;
+    }
     let changes = ProjectChanges {
         name: input.name,
         path: input.path,
@@ -151,7 +172,8 @@ pub async fn update_project(
     if let Some(archived) = input.archived.filter(|a| *a != project.archived) {
         project = state.core.set_project_archived(&actor, &project, archived).await?;
     }
-    Ok(Json(project_json(&state, &actor, &project).await?))
+    let json = project_json(&state, &actor, &project).await?;
+    Ok(Json(with_ci_settings(&state, &actor, &project, json).await?))
 }
 
 /// `DELETE /projects/:id`

@@ -149,6 +149,9 @@ pub struct Project {
     pub avatar_url: Option<String>,
     pub namespace: Namespace,
     pub permissions: Permissions,
+    /// Who may set pipeline variables; shown to those who manage the project's CI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ci_pipeline_variables_minimum_override_role: Option<&'static str>,
 }
 
 impl Project {
@@ -183,6 +186,7 @@ impl Project {
                 project_access: level.map(|l| AccessInfo { access_level: l.as_i64(), notification_level: 3 }),
                 group_access: None,
             },
+            ci_pipeline_variables_minimum_override_role: None,
         }
     }
 }

@@ -11,6 +11,7 @@ use gantry_core::CoreError;
 use gantry_core::ci::runners::{RunnerRegistration, RunnerScope};
 use gantry_core::ci::variables::{CiVariable, VariableInput, VariableScope};
 use gantry_core::ci::{CiSettings, RunnerRow};
+use gantry_core::policy::PipelineVariablesRole;
 use serde::Deserialize;
 
 use super::repository::ProjectFrame;
@@ -124,6 +125,8 @@ struct ProjectCiPage {
     frame: ProjectFrame,
     tab: &'static str,
     settings: CiSettings,
+    /// The choices of who may set pipeline variables.
+    variable_roles: [PipelineVariablesRole; 4],
     caches: Vec<CacheLine>,
     block: VariablesBlock,
     runners: Vec<RunnerLine>,
@@ -205,6 +208,7 @@ async fn project_page(
         chrome: Chrome::new(visitor),
         tab: "settings",
         settings,
+        variable_roles: PipelineVariablesRole::ALL,
         caches,
         block: VariablesBlock {
             variables,
@@ -238,6 +242,8 @@ pub struct GeneralForm {
     keep_latest_artifact: Option<String>,
     #[serde(default)]
     timeout_minutes: String,
+    /// Absent: unchanged.
+    ci_pipeline_variables_minimum_override_role: Option<String>,
 }
 
 /// `POST /{project}/-/settings/ci_cd/caches/clear`: "Clear runner caches".
@@ -264,11 +270,19 @@ pub async fn save_project_settings(
         let failure = (StatusCode::BAD_REQUEST, "timeout must be a whole number of minutes".to_owned());
         return project_page(&state, &visitor, target, VariableForm::default(), None, Some(failure)).await;
     };
+    let role = match form.ci_pipeline_variables_minimum_override_role {
+        Some(role) => role,
+        None => {
+            let current = state.core.pipeline_variables_minimum_role(&visitor.actor, &frame.project).await;
+            current.map_err(|e| visitor.error(e))?.as_str().to_owned()
+        }
+    };
     let settings = CiSettings {
         config_path: form.ci_config_path,
         auto_cancel: form.auto_cancel.is_some(),
         timeout: minutes.saturating_mul(60),
         keep_latest_artifact: form.keep_latest_artifact.is_some(),
+        pipeline_variables_minimum_role: role,
     };
     match state.core.update_ci_settings(&visitor.actor, &frame.project, &settings).await {
         Ok(()) => see_other(&format!("/{}/-/settings/ci_cd", frame.project.full_path)),

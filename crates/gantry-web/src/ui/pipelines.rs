@@ -301,7 +301,14 @@ struct NewPipelinePage {
     tab: &'static str,
     ref_name: String,
     variables: Vec<(String, String)>,
+    /// Why the visitor may not give variables, when they may not (the fields are hidden).
+    variables_refused: Option<String>,
     error: Option<String>,
+}
+
+/// Whether the visitor may give variables to the project's pipelines; why not when not.
+async fn variables_refused(state: &AppState, visitor: &PageActor, frame: &ProjectFrame) -> Option<String> {
+    state.core.may_set_pipeline_variables(&visitor.actor, &frame.project).await.err().map(|e| e.to_string())
 }
 
 /// `GET /{project}/-/pipelines/new`
@@ -321,6 +328,7 @@ pub async fn new_pipeline_form(
         tab: "pipelines",
         ref_name: frame.project.default_branch.clone(),
         variables: vec![(String::new(), String::new()); 3],
+        variables_refused: variables_refused(&state, &visitor, &frame).await,
         error: None,
         frame,
     };
@@ -343,13 +351,14 @@ pub async fn run_pipeline(
     let variables: Vec<(String, String)> = typed.iter().filter(|(k, _)| !k.is_empty()).cloned().collect();
     match state.core.run_pipeline(&visitor.actor, &frame.project, &ref_name, variables, "web").await {
         Ok(pipeline) => see_other(&format!("/{}/-/pipelines/{}", frame.project.full_path, pipeline.id)),
-        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_))) => {
+        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_) | CoreError::Forbidden(_))) => {
             let (status, message) = form_error(error);
             let page = NewPipelinePage {
                 chrome: Chrome::new(&visitor),
                 tab: "pipelines",
                 ref_name,
                 variables: typed,
+                variables_refused: variables_refused(&state, &visitor, &frame).await,
                 error: Some(message),
                 frame,
             };

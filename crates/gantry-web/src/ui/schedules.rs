@@ -205,13 +205,23 @@ pub async fn create_schedule(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let form = read_form(&fields);
-    let created = match state.core.create_schedule(&visitor.actor, &frame.project, &form.input).await {
+    // Variables the visitor may not set refuse the whole form, before the schedule is made.
+    let allowed = if form.variables.iter().any(|(key, _)| !key.is_empty()) {
+        state.core.may_set_pipeline_variables(&visitor.actor, &frame.project).await
+    } else {
+        Ok(())
+    };
+    let created = match allowed {
+        Ok(()) => state.core.create_schedule(&visitor.actor, &frame.project, &form.input).await,
+        Err(error) => Err(error),
+    };
+    let created = match created {
         Ok(schedule) => sync_variables(&state, &visitor, &frame, schedule.row.id, &form.variables).await,
         Err(error) => Err(error),
     };
     match created {
         Ok(()) => see_other(&format!("/{}/-/pipeline_schedules", frame.project.full_path)),
-        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_))) => {
+        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_) | CoreError::Forbidden(_))) => {
             form_page(&visitor, frame, None, form, Some(form_error(error)))
         }
         Err(error) => Err(visitor.error(error)),
@@ -259,7 +269,7 @@ pub async fn update_schedule(
     };
     match saved {
         Ok(()) => see_other(&format!("/{}/-/pipeline_schedules", frame.project.full_path)),
-        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_))) => {
+        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_) | CoreError::Forbidden(_))) => {
             form_page(&visitor, frame, Some(id), form, Some(form_error(error)))
         }
         Err(error) => Err(visitor.error(error)),
@@ -287,7 +297,7 @@ pub async fn change_schedule(
     match done {
         Ok(Some(pipeline)) => see_other(&format!("/{}/-/pipelines/{pipeline}", project.full_path)),
         Ok(None) => see_other(&format!("/{}/-/pipeline_schedules", project.full_path)),
-        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_))) => {
+        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_) | CoreError::Forbidden(_))) => {
             list_page(&state, &visitor, target, Some(form_error(error))).await
         }
         Err(error) => Err(visitor.error(error)),

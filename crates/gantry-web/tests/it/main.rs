@@ -8,6 +8,7 @@ mod bad_input;
 mod ci;
 mod code;
 mod keys;
+mod pipeline_rights;
 mod repository;
 mod schedules;
 mod support;

@@ -36,6 +36,10 @@ enum Need {
     RunnerToken,
     /// A trigger token instead of credentials: a wrong one is "not found" for everyone.
     TriggerToken,
+    /// Running a pipeline or job on the fixture's `main`, a protected branch: those who may push
+    /// or merge to it (Maintainers, by its default rule) and administrators; other members are
+    /// refused, those who cannot see the project are told it does not exist.
+    ProtectedMain,
     /// Changing the fixture's pipeline schedule: its owner (the fixture's owner) or an
     /// administrator; other Developers are refused, those who cannot see it are told it does
     /// not exist.
@@ -51,6 +55,22 @@ fn need(route: &RouteInfo) -> Need {
         (RouteScope::Runner, _, _) => RunnerToken,
         (RouteScope::Api, "POST", "/api/v4/projects/{id}/trigger/pipeline") => TriggerToken,
         (RouteScope::Api, "POST", "/api/v4/projects/{id}/statuses/{sha}") => Role(Developer),
+        (
+            RouteScope::Api,
+            "POST",
+            "/api/v4/projects/{id}/pipeline"
+            | "/api/v4/projects/{id}/pipelines/{pipeline_id}/retry"
+            | "/api/v4/projects/{id}/jobs/{job_id}/retry"
+            | "/api/v4/projects/{id}/jobs/{job_id}/play"
+            | "/api/v4/projects/{id}/pipeline_schedules"
+            | "/api/v4/projects/{id}/pipeline_schedules/{schedule_id}/play",
+        ) => ProtectedMain,
+        // The form runs `main`; the schedule routes create or play (`{action}`) one on `main`.
+        (
+            RouteScope::ProjectPage,
+            "POST",
+            "/pipelines" | "/pipeline_schedules" | "/pipeline_schedules/{schedule_id}/{action}",
+        ) => ProtectedMain,
         (RouteScope::Api, _, p) if p.starts_with("/api/v4/projects/{id}/triggers") => Role(Maintainer),
         (RouteScope::Api, "PUT", "/api/v4/projects/{id}/pipeline_schedules/{schedule_id}") => ScheduleOwner,
         (RouteScope::Api, _, p)
@@ -553,6 +573,7 @@ fn denial(
             let manages = is_admin || level.is_some_and(|l| l >= AccessLevel::Maintainer);
             (!manages).then_some(StatusCode::NOT_FOUND)
         }
+        Need::ProtectedMain => denial(route, Need::Role(AccessLevel::Maintainer), who, level, is_admin, is_token_owner),
         Need::Role(min) | Need::SignedInRole(min) => {
             let level = if is_admin { Some(AccessLevel::Owner) } else { level };
             match level {
