@@ -3,11 +3,13 @@
 
 pub mod ci;
 pub mod code;
+mod content;
 mod error;
 pub mod manage;
 pub mod policy;
 mod secret;
 
+pub use content::ContentStream;
 pub use secret::SecretBox;
 
 use std::sync::Arc;

@@ -35,10 +35,23 @@ pub struct TreeEntry {
 pub struct Blob {
     pub id: String,
     pub kind: EntryKind,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its content when it is at most [`LOADED_LIMIT`] bytes; empty otherwise (read a larger
+    /// blob with `Repositories::spawn_cat_blob`, a piece at a time).
     pub data: Vec<u8>,
 }
 
+/// Blobs up to this size are read into memory; larger ones are streamed, so that a request for
+/// a huge file costs no more memory than one for a small one.
+pub const LOADED_LIMIT: u64 = 4 << 20;
+
 impl Blob {
+    /// Whether `data` holds the whole content.
+    pub fn is_complete(&self) -> bool {
+        self.data.len() as u64 == self.size
+    }
+
     /// Whether the content looks binary (a NUL byte in its first 8000 bytes, as git decides).
     pub fn is_binary(&self) -> bool {
         looks_binary(&self.data)
@@ -250,8 +263,29 @@ impl Reader {
         } else {
             EntryKind::Blob
         };
-        let blob = self.repo().find_blob(id).map_err(read_error)?;
-        Ok(Some(PathObject::Blob(Blob { id: id.to_string(), kind, data: blob.data.clone() })))
+        Ok(Some(PathObject::Blob(self.load_blob(id, kind)?)))
+    }
+
+    /// The blob `id`, its content read only when it is at most [`LOADED_LIMIT`] bytes.
+    fn load_blob(&self, id: gix::ObjectId, kind: EntryKind) -> Result<Blob, GitError> {
+        let size = self.repo().find_header(id).map_err(read_error)?.size();
+        let data =
+            if size <= LOADED_LIMIT { self.repo().find_blob(id).map_err(read_error)?.data.clone() } else { Vec::new() };
+        Ok(Blob { id: id.to_string(), kind, size, data })
+    }
+
+    /// A blob by id, or by a revision naming one, as [`Reader::object_at`] gives it (a large
+    /// one without its content).
+    pub fn blob_object(&self, spec: &str) -> Result<Option<Blob>, GitError> {
+        if spec.is_empty() || spec.starts_with('-') || spec.contains("..") || spec.contains(['\0', '\n']) {
+            return Ok(None);
+        }
+        let Ok(id) = self.repo().rev_parse_single(spec) else { return Ok(None) };
+        let id = id.detach();
+        match self.repo().find_header(id) {
+            Ok(header) if header.kind() == gix::object::Kind::Blob => Ok(Some(self.load_blob(id, EntryKind::Blob)?)),
+            _ => Ok(None),
+        }
     }
 
     /// A blob by id, or by a revision naming one (`main:README.md`), if it is a blob.

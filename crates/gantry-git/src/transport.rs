@@ -187,6 +187,24 @@ impl Repositories {
     }
 }
 
+impl Repositories {
+    /// Spawns `git cat-file blob` of the blob `blob`: its bytes come on the child's standard
+    /// output, for files too large to hold in memory.
+    pub fn spawn_cat_blob(&self, id: ProjectId, blob: &str) -> Result<Child, GitError> {
+        if blob.len() != 40 || !blob.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(GitError::Read(format!("'{blob}' is not a blob id")));
+        }
+        let mut command = git(self.git_program(), &self.existing(id)?);
+        command
+            .args(["cat-file", "blob", blob])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true);
+        command.spawn().map_err(GitError::Spawn)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

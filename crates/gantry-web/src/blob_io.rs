@@ -50,6 +50,20 @@ pub fn file_body(file: tokio::fs::File) -> Body {
     Body::from_stream(stream)
 }
 
+/// Content read a piece at a time as a response body; an error cuts the response short (its
+/// length then tells the client it is incomplete).
+pub fn content_body(content: gantry_core::ContentStream) -> Body {
+    let gantry_core::ContentStream { head, rest, .. } = content;
+    let stream = futures_util::stream::unfold((Some(head), rest), |(head, mut rest)| async move {
+        if let Some(head) = head {
+            return Some((Ok::<_, std::io::Error>(Bytes::from(head)), (None, rest)));
+        }
+        let piece = rest.recv().await?;
+        Some((piece.map(Bytes::from), (None, rest)))
+    });
+    Body::from_stream(stream)
+}
+
 /// A stored file as a download: `content_type`, its length, and `attachment` with `file_name`.
 pub(crate) fn file_response(file: tokio::fs::File, size: u64, content_type: &str, file_name: &str) -> Response {
     let mut response = file_body(file).into_response();

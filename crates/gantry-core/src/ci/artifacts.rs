@@ -18,8 +18,6 @@ use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
 pub const ARTIFACT_TYPES: &[&str] = &["archive", "junit", "dotenv", "cobertura", "jacoco"];
 /// How long artifacts are kept when the job does not say (GitLab's default).
 pub const DEFAULT_EXPIRE_IN: Duration = Duration::from_secs(30 * 24 * 3600);
-/// The most a single file taken out of an archive may hold, for the browser and the API.
-pub const MAX_SINGLE_FILE: u64 = 64 << 20;
 /// The most entries an archive may have to be browsed.
 const MAX_ENTRIES: usize = 200_000;
 /// Blobs are collected only when untouched this long: an upload in progress is never lost.
@@ -121,47 +119,31 @@ pub(crate) fn archive_entries(file: std::fs::File) -> CoreResult<Vec<ArchiveEntr
 fn with_archive_file<T>(
     file: std::fs::File,
     path: &str,
-    read: impl FnOnce(zip::read::ZipFile<'_, std::fs::File>) -> CoreResult<T>,
+    read: impl FnOnce(usize, zip::read::ZipFile<'_, std::fs::File>) -> CoreResult<T>,
 ) -> CoreResult<T> {
     let mut archive = zip::ZipArchive::new(file).map_err(zip_error)?;
     for index in 0..archive.len() {
         let entry = archive.by_index(index).map_err(zip_error)?;
         let matches = entry.enclosed_name().and_then(|p| p.to_str().map(|p| p == path)).unwrap_or(false);
         if matches && !entry.is_dir() {
-            return read(entry);
+            return read(index, entry);
         }
     }
     Err(CoreError::NotFound("file in the artifacts"))
 }
 
+/// The size and index of the file at `path` in a zip archive.
+fn archive_file_index(file: std::fs::File, path: &str) -> CoreResult<(u64, usize)> {
+    with_archive_file(file, path, |index, entry| Ok((entry.size(), index)))
+}
+
 /// The first `wanted` bytes of the file at `path` in a zip archive, and its whole size.
 pub(crate) fn archive_file_start(file: std::fs::File, path: &str, wanted: u64) -> CoreResult<(Vec<u8>, u64)> {
-    with_archive_file(file, path, |entry| {
+    with_archive_file(file, path, |_, entry| {
         let size = entry.size();
         let mut start = Vec::with_capacity(usize::try_from(size.min(wanted)).unwrap_or(0));
         entry.take(wanted).read_to_end(&mut start).map_err(|error| CoreError::invalid("file", error.to_string()))?;
         Ok((start, size))
-    })
-}
-
-/// The content of the file at `path` in a zip archive, at most `limit` bytes.
-pub(crate) fn archive_file(file: std::fs::File, path: &str, limit: u64) -> CoreResult<Vec<u8>> {
-    with_archive_file(file, path, |entry| {
-        if entry.size() > limit {
-            return Err(CoreError::invalid(
-                "path",
-                format!("is larger than {} MiB; download the whole archive instead", limit >> 20),
-            ));
-        }
-        let mut content = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
-        entry
-            .take(limit + 1)
-            .read_to_end(&mut content)
-            .map_err(|error| CoreError::invalid("file", error.to_string()))?;
-        if content.len() as u64 > limit {
-            return Err(CoreError::invalid("path", "is larger than it says"));
-        }
-        Ok(content)
     })
 }
 
@@ -373,20 +355,30 @@ impl Core {
         Ok((row, entries))
     }
 
-    /// One file of a job's archive (at most [`MAX_SINGLE_FILE`] bytes).
+    /// One file of a job's archive, unpacked a piece at a time as the client reads it.
     pub async fn artifact_file(
         &self,
         actor: &Actor,
         project: &ProjectRow,
         job_id: i64,
         path: &str,
-    ) -> CoreResult<Vec<u8>> {
+    ) -> CoreResult<crate::ContentStream> {
         let (_, file, _) = self.open_job_artifact(actor, project, job_id, "archive").await?;
         let file = file.into_std().await;
         let path = path.trim_matches('/').to_owned();
-        tokio::task::spawn_blocking(move || archive_file(file, &path, MAX_SINGLE_FILE))
-            .await
-            .map_err(|error| CoreError::Internal(Box::new(error)))?
+        let (size, index) = tokio::task::spawn_blocking({
+            let file = file.try_clone().map_err(|error| CoreError::Internal(Box::new(error)))?;
+            let path = path.clone();
+            move || archive_file_index(file, &path)
+        })
+        .await
+        .map_err(|error| CoreError::Internal(Box::new(error)))??;
+        crate::ContentStream::from_blocking(size, move |out| {
+            let mut archive = zip::ZipArchive::new(file).map_err(std::io::Error::other)?;
+            let mut entry = archive.by_index(index).map_err(std::io::Error::other)?;
+            std::io::copy(&mut entry, out).map(|_| ())
+        })
+        .await
     }
 
     /// The first `wanted` bytes of one file of a job's archive, and the file's size (for pages
@@ -501,11 +493,11 @@ mod tests {
     }
 
     #[test]
-    fn single_files_are_read_within_their_limit() {
-        assert_eq!(archive_file(zip_of(&[("a/b.txt", b"hello")]), "a/b.txt", 10).unwrap(), b"hello");
-        assert!(matches!(archive_file(zip_of(&[("a/b.txt", b"hello")]), "a/c.txt", 10), Err(CoreError::NotFound(_))));
-        let error = archive_file(zip_of(&[("big", &[b'x'; 100])]), "big", 10).unwrap_err();
-        assert!(error.to_string().contains("download the whole archive"), "{error}");
+    fn single_files_are_found_by_their_path() {
+        let zip = || zip_of(&[("a/", b""), ("a/b.txt", b"hello")]);
+        assert_eq!(archive_file_index(zip(), "a/b.txt").unwrap(), (5, 1));
+        assert!(matches!(archive_file_index(zip(), "a/c.txt"), Err(CoreError::NotFound(_))));
+        assert!(matches!(archive_file_index(zip(), "a"), Err(CoreError::NotFound(_))), "a directory is not a file");
     }
 
     #[test]

@@ -27,6 +27,22 @@ impl Core {
         Ok(outcome?)
     }
 
+    /// The bytes of the blob `blob` (of `size` bytes) a piece at a time: for blobs too large to
+    /// read whole ([`gantry_git::read::LOADED_LIMIT`]).
+    pub async fn stream_blob(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        blob: &str,
+        size: u64,
+    ) -> CoreResult<crate::ContentStream> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadCode).await?;
+        drop(conn);
+        let child = self.repos.spawn_cat_blob(project.id, blob)?;
+        crate::ContentStream::from_child(size, child).await
+    }
+
     /// What a commit changed (against its first parent).
     pub async fn commit_diff(&self, actor: &Actor, project: &ProjectRow, commit: &str) -> CoreResult<Diff> {
         let mut conn = self.db.conn().await?;

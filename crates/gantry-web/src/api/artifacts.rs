@@ -35,9 +35,8 @@ pub async fn file(
     Path((id, job_id, path)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let data = state.core.artifact_file(&actor, &project, id_param(&job_id, "job")?, &path).await?;
-    let binary = gantry_git::read::looks_binary(&data);
-    Ok(crate::ui::code::blob::raw_response(&path, binary, data, false))
+    let content = state.core.artifact_file(&actor, &project, id_param(&job_id, "job")?, &path).await?;
+    Ok(crate::ui::code::blob::raw_content_response(&path, content, false))
 }
 
 /// `POST /projects/:id/jobs/:job_id/artifacts/keep`: keeps them past their expiry.

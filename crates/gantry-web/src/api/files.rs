@@ -150,6 +150,13 @@ pub async fn file(
     let project = lookup_project(&state, &actor, &id).await?;
     let reference = reference_or_default(query.reference, &project);
     let (blob, commit, last) = file_at(&state, &actor, &project, reference.clone(), file_path.clone()).await?;
+    if !blob.is_complete() {
+        return Err(AppError::BadRequest(format!(
+            "the file is larger than {} MiB: read it from /repository/files/:file_path/raw",
+            gantry_git::read::LOADED_LIMIT >> 20
+        ))
+        .into());
+    }
     Ok(Json(FileContent {
         file_name: file_path.rsplit('/').next().unwrap_or(&file_path).to_owned(),
         size: blob.data.len(),
@@ -174,8 +181,7 @@ pub async fn file_raw(
     let project = lookup_project(&state, &actor, &id).await?;
     let reference = reference_or_default(query.reference, &project);
     let (blob, _, _) = file_at(&state, &actor, &project, reference, file_path.clone()).await?;
-    let binary = blob.is_binary();
-    Ok(crate::ui::code::blob::raw_response(&file_path, binary, blob.data, false))
+    raw_blob(&state, &actor, &project, &file_path, blob).await
 }
 
 /// `GET /projects/:id/repository/blobs/:sha/raw`
@@ -185,10 +191,24 @@ pub async fn blob_raw(
     Path((id, sha)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let data = state.core.read_repository(&actor, &project, move |reader| reader.blob(&sha)).await?;
-    let data = data.ok_or_else(|| not_found("blob"))?;
-    let binary = gantry_git::read::looks_binary(&data);
-    Ok(crate::ui::code::blob::raw_response("blob", binary, data, false))
+    let blob = state.core.read_repository(&actor, &project, move |reader| reader.blob_object(&sha)).await?;
+    let blob = blob.ok_or_else(|| not_found("blob"))?;
+    raw_blob(&state, &actor, &project, "blob", blob).await
+}
+
+/// A blob's bytes: from memory when it was read whole, streamed from the repository otherwise.
+async fn raw_blob(
+    state: &AppState,
+    actor: &gantry_core::Actor,
+    project: &ProjectRow,
+    name: &str,
+    blob: gantry_git::read::Blob,
+) -> ApiResult<Response> {
+    if blob.is_complete() {
+        return Ok(crate::ui::code::blob::raw_response(name, blob.is_binary(), blob.data, false));
+    }
+    let content = state.core.stream_blob(actor, project, &blob.id, blob.size).await?;
+    Ok(crate::ui::code::blob::raw_content_response(name, content, false))
 }
 
 #[derive(Debug, Deserialize)]

@@ -208,10 +208,10 @@ pub async fn raw(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let job_id = id_of(&id, "job").map_err(|e| visitor.error(e))?;
-    let data =
+    let content =
         state.core.artifact_file(&visitor.actor, &frame.project, job_id, &path).await.map_err(|e| visitor.error(e))?;
-    let binary = gantry_git::read::looks_binary(&data);
-    Ok(super::code::blob::raw_response(&path, binary, data, binary))
+    let binary = gantry_git::read::looks_binary(&content.head);
+    Ok(super::code::blob::raw_content_response(&path, content, binary))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -257,7 +257,7 @@ pub fn find_readme(
     };
     let file = if dir.is_empty() { entry.name.clone() } else { format!("{dir}/{}", entry.name) };
     Ok(match reader.object_at(commit, &file)? {
-        Some(PathObject::Blob(blob)) => Some((entry.name.clone(), blob.data)),
+        Some(PathObject::Blob(blob)) if blob.is_complete() => Some((entry.name.clone(), blob.data)),
         _ => None,
     })
 }

@@ -8,6 +8,7 @@ mod ci_lint;
 mod ci_pipelines;
 mod git_http;
 mod git_ssh;
+mod memory;
 mod python_gitlab;
 mod sandbox;
 mod server;

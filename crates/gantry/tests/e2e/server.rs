@@ -185,6 +185,11 @@ impl Server {
     }
 
     /// The server's data directory.
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn data_dir(&self) -> &std::path::Path {
         self.dir.as_ref().expect("data directory").path()
     }

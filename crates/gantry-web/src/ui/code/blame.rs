@@ -46,7 +46,7 @@ pub async fn blame(
     let (at, picker, object) =
         read_for_page(&state, &visitor, &frame, &ref_path, |reader, at| reader.object_at(&at.commit, &at.path)).await?;
     let Some(PathObject::Blob(blob)) = object else { return Err(not_found(&visitor, "file")) };
-    let too_large = blob.is_binary() || blob.data.len() > gantry_git::blame::BLAME_LIMIT_BYTES;
+    let too_large = blob.is_binary() || blob.size > gantry_git::blame::BLAME_LIMIT_BYTES as u64;
     let mut rows = Vec::new();
     if !too_large {
         let blamed = state

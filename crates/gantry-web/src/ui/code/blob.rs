@@ -100,7 +100,7 @@ pub async fn blob(
         FileView::Image
     } else if blob.is_binary() {
         FileView::Binary
-    } else if blob.data.len() > 8 * HIGHLIGHT_LIMIT_BYTES {
+    } else if !blob.is_complete() || blob.data.len() > 8 * HIGHLIGHT_LIMIT_BYTES {
         FileView::TooLarge
     } else {
         let text = String::from_utf8_lossy(&blob.data);
@@ -117,7 +117,7 @@ pub async fn blob(
     let page = BlobPage {
         chrome: Chrome::new(&visitor),
         trail: path_crumbs(&project, &at.reference, &at.path),
-        size: crate::ui::human_size(blob.data.len()),
+        size: crate::ui::human_size(usize::try_from(blob.size).unwrap_or(usize::MAX)),
         raw_href: format!("/{project}/-/raw/{reference}/{}", url_path(&at.path)),
         download_href: format!("/{project}/-/raw/{reference}/{}?inline=false", url_path(&at.path)),
         history_href: format!("/{project}/-/commits/{reference}/{}", url_path(&at.path)),
@@ -153,17 +153,35 @@ pub async fn raw(
     let (at, object) =
         read_at(&state, &visitor, &frame, &ref_path, |reader, at| reader.object_at(&at.commit, &at.path)).await?;
     let Some(PathObject::Blob(blob)) = object else { return Err(not_found(&visitor, "file")) };
-    Ok(raw_response(&at.path, blob.is_binary(), blob.data, query.inline == "false"))
+    let attachment = query.inline == "false";
+    if blob.is_complete() {
+        return Ok(raw_response(&at.path, blob.is_binary(), blob.data, attachment));
+    }
+    let content = state
+        .core
+        .stream_blob(&visitor.actor, &frame.project, &blob.id, blob.size)
+        .await
+        .map_err(|e| visitor.error(e))?;
+    Ok(raw_content_response(&at.path, content, attachment))
+}
+
+/// [`raw_response`] for content read a piece at a time (text or binary told by its start).
+pub fn raw_content_response(path: &str, content: gantry_core::ContentStream, attachment: bool) -> Response {
+    let binary = gantry_git::read::looks_binary(&content.head);
+    let size = content.size;
+    let mut response = raw_response(path, binary, crate::blob_io::content_body(content), attachment);
+    response.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    response
 }
 
 /// A file's bytes as a response that browsers will not render as a page of this site.
-pub fn raw_response(path: &str, binary: bool, data: Vec<u8>, attachment: bool) -> Response {
+pub fn raw_response(path: &str, binary: bool, body: impl Into<axum::body::Body>, attachment: bool) -> Response {
     let content_type = match image_type(path) {
         Some(image) => image,
         None if binary => "application/octet-stream",
         None => "text/plain; charset=utf-8",
     };
-    let mut response = (StatusCode::OK, data).into_response();
+    let mut response = (StatusCode::OK, body.into()).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
