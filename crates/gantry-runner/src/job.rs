@@ -122,6 +122,7 @@ pub(crate) async fn run_job(
     if let Some(watcher) = watcher {
         watcher.abort();
     }
+    config.isolation.job_finished(&dirs);
     if let Outcome::Stopped(StopReason::OverLimit(limit)) = outcome {
         let message = limit.describe();
         log.line(&coloured(Colour::Red, &format!("ERROR: {message}"))).await;

@@ -109,7 +109,7 @@ impl Step<'_> {
         environment: &Environment,
         deadline: Instant,
     ) -> io::Result<ProcessRun> {
-        let mut command = self.isolation.command(program, args, self.dirs)?;
+        let mut command = self.isolation.command(program, args, self.dirs).await?;
         command.env_clear().envs(environment);
         run_process(command, self.log, deadline, self.stop).await
     }

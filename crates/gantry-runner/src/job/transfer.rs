@@ -44,6 +44,7 @@ async fn untracked_files(step: &Step<'_>) -> Result<Vec<String>, String> {
     let mut command = step
         .isolation
         .command(OsStr::new("git"), &args, step.dirs)
+        .await
         .map_err(|error| format!("cannot run git ls-files: {error}"))?;
     let environment = crate::job::environment::for_git(step.dirs, crate::job::environment::runner_env);
     let output = command
