@@ -100,6 +100,19 @@ class Server:
             time.sleep(0.02)
         sys.exit(f"pipeline {iid} did not finish")
 
+    def successful_jobs(self, project, rounds):
+        """The jobs of `rounds` pipelines of `project` (its push's, then `POST /pipeline`), each
+        checked to have succeeded (the run stops with the log of one that did not)."""
+        for round_ in range(rounds):
+            if round_ > 0:
+                self.api("POST", f"/api/v4/projects/{project}/pipeline", {"ref": "main"})
+            pipeline = self.wait_pipeline(project, round_ + 1)
+            for job in self.jobs(project, pipeline["id"]):
+                if job["status"] != "success":
+                    log = self.api("GET", f"/api/v4/projects/{project}/jobs/{job['id']}/trace", raw=True)
+                    sys.exit(f"job {job['name']} {job['status']}:\n{log.decode(errors='replace')}")
+                yield job
+
     def jobs(self, project, pipeline):
         return self.api("GET", f"/api/v4/projects/{project}/pipelines/{pipeline}/jobs?per_page=100")
 
@@ -160,17 +173,7 @@ def push_latencies(server):
 def true_job_durations(server, name, rounds=5):
     """Milliseconds from a runner's start of a `true` job to its end (sources fetched), per round."""
     project = server.project(name, {".gitlab-ci.yml": "nothing:\n  script: 'true'\n"})
-    durations = []
-    for round_ in range(rounds):
-        if round_ > 0:
-            server.api("POST", f"/api/v4/projects/{project}/pipeline", {"ref": "main"})
-        pipeline = server.wait_pipeline(project, round_ + 1)
-        for job in server.jobs(project, pipeline["id"]):
-            if job["status"] != "success":
-                log = server.api("GET", f"/api/v4/projects/{project}/jobs/{job['id']}/trace", raw=True)
-                sys.exit(f"job {job['name']} {job['status']}:\n{log.decode(errors='replace')}")
-            durations.append(ms_between(job["started_at"], job["finished_at"]))
-    return durations
+    return [ms_between(job["started_at"], job["finished_at"]) for job in server.successful_jobs(project, rounds)]
 
 
 # --- the sandbox's cost: push to first log line and a `true` job, without and with it ------
@@ -202,15 +205,8 @@ big_ci = f"big:\n  script:\n    - |\n      {big_script}\n"
 durations = {"nothing": [], "lines": [], "big": []}
 for name, files in (("overhead", {".gitlab-ci.yml": ci}), ("throughput", {".gitlab-ci.yml": big_ci})):
     project = server.project(name, files)
-    for round_ in range(5):
-        if round_ > 0:
-            server.api("POST", f"/api/v4/projects/{project}/pipeline", {"ref": "main"})
-        pipeline = server.wait_pipeline(project, round_ + 1)
-        for job in server.jobs(project, pipeline["id"]):
-            if job["status"] != "success":
-                log = server.api("GET", f"/api/v4/projects/{project}/jobs/{job['id']}/trace", raw=True)
-                sys.exit(f"job {job['name']} {job['status']}:\n{log.decode(errors='replace')}")
-            durations[job["name"]].append(ms_between(job["started_at"], job["finished_at"]))
+    for job in server.successful_jobs(project, 5):
+        durations[job["name"]].append(ms_between(job["started_at"], job["finished_at"]))
 size = len(server.api("GET", f"/api/v4/projects/{project}/jobs/{job['id']}/trace", raw=True))
 true_job = statistics.median(durations["nothing"])
 lines_job = statistics.median(durations["lines"])
