@@ -407,6 +407,7 @@ mod tests {
             password_hash: String::new(),
             is_admin: false,
             blocked: false,
+            pending_approval: false,
             created_at: 0,
             updated_at: 0,
         };

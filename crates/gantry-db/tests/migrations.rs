@@ -69,7 +69,14 @@ async fn project_with_a_job(db: &Db) -> (UserId, ProjectId, i64, i64) {
     let mut conn = db.conn().await.unwrap();
     let user = users::insert_user(
         &mut conn,
-        &users::NewUser { username: "ada", email: "ada@example.com", name: "Ada", password_hash: "x", is_admin: false },
+        &users::NewUser {
+            username: "ada",
+            email: "ada@example.com",
+            name: "Ada",
+            password_hash: "x",
+            is_admin: false,
+            pending_approval: false,
+        },
     )
     .await
     .unwrap();

@@ -113,6 +113,8 @@ fn top_level() -> Table {
         .get("/api/v4/users/{user_id}", "Get a user", users::get_user)
         .post("/api/v4/users/{user_id}/block", "Block a user (administrators)", users::block_user)
         .post("/api/v4/users/{user_id}/unblock", "Unblock a user (administrators)", users::unblock_user)
+        .post("/api/v4/users/{user_id}/approve", "Approve a sign-up (administrators)", users::approve_user)
+        .post("/api/v4/users/{user_id}/reject", "Reject and delete a sign-up (administrators)", users::reject_user)
         .get("/api/v4/users/{user_id}/keys", "List a user's SSH keys", keys::list_for_user)
         .get("/api/v4/user/keys", "List your SSH keys", keys::list_own)
         .post("/api/v4/user/keys", "Add an SSH key (title, key, expires_at)", keys::add_own)
@@ -446,6 +448,8 @@ fn top_level() -> Table {
         .post("/admin/users", "Create a user", ui::admin::create_user)
         .post("/admin/users/{user_id}/block", "Block a user", ui::admin::block_user)
         .post("/admin/users/{user_id}/unblock", "Unblock a user", ui::admin::unblock_user)
+        .post("/admin/users/{user_id}/approve", "Approve a sign-up", ui::admin::approve_user)
+        .post("/admin/users/{user_id}/reject", "Reject and delete a sign-up", ui::admin::reject_user)
         .get("/admin/ci_cd", "Instance CI/CD variables and every runner", ui::ci_settings::admin::admin_settings)
         .post(
             "/admin/ci_cd/variables",

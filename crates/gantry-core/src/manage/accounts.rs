@@ -24,6 +24,8 @@ const PASSWORD_MAX: usize = 256;
 /// How long a browser session lasts.
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 const SIGNUP_SETTING: &str = "signup_enabled";
+/// Whether sign-ups wait for an administrator's approval (GitLab's name for the setting).
+const APPROVAL_SETTING: &str = "require_admin_approval_after_user_signup";
 const FAILURES_ALLOWED: u32 = 10;
 const FAILURE_WINDOW: Duration = Duration::from_secs(300);
 
@@ -159,8 +161,9 @@ async fn verify_password(password: String, stored: String) -> bool {
 
 impl Core {
     /// Creates an account and its personal namespace. The first account of an instance
-    /// becomes its administrator.
-    async fn insert_account(&self, input: &NewAccount, make_admin: bool) -> CoreResult<UserRow> {
+    /// becomes its administrator, active whatever `needs_approval` says; others wait for an
+    /// administrator's approval when `needs_approval`.
+    async fn insert_account(&self, input: &NewAccount, make_admin: bool, needs_approval: bool) -> CoreResult<UserRow> {
         let username =
             PathSegment::parse_top_level(input.username.trim()).map_err(|e| CoreError::invalid("username", e.0))?;
         let email = Email::parse(&input.email).map_err(|e| CoreError::invalid("email", e.0))?;
@@ -185,6 +188,7 @@ impl Core {
             name: &name,
             password_hash: &password_hash,
             is_admin: make_admin || first,
+            pending_approval: needs_approval && !first,
         };
         let id = users::insert_user(&mut tx, &new_user)
             .await
@@ -202,12 +206,16 @@ impl Core {
         insert_namespace(&mut tx, &namespace).await.map_err(conflict_as("username has already been taken"))?;
         let user = users::find_user_by_id(&mut tx, id).await?.ok_or(CoreError::NotFound("user"))?;
         tx.commit().await.map_err(gantry_db::DbError::from)?;
-        tracing::info!(user.id = %user.id, user.username = %user.username, admin = user.is_admin, "account created");
+        tracing::info!(
+            user.id = %user.id, user.username = %user.username, admin = user.is_admin,
+            pending_approval = user.pending_approval, "account created"
+        );
         Ok(user)
     }
 
     /// Self-service sign-up, when the administrator allows it (the very first account is
-    /// always allowed, and becomes the administrator).
+    /// always allowed, and becomes the administrator). Unless the administrator turned approval
+    /// off, the account waits for their approval before it can sign in.
     pub async fn sign_up(&self, input: &NewAccount) -> CoreResult<UserRow> {
         let mut conn = self.db.conn().await?;
         let first = users::count_users(&mut conn).await? == 0;
@@ -217,19 +225,20 @@ impl Core {
                 "sign-up is disabled on this instance; ask an administrator for an account".into(),
             ));
         }
-        self.insert_account(input, false).await
+        let needs_approval = self.signup_approval_required().await?;
+        self.insert_account(input, false, needs_approval).await
     }
 
     /// An administrator creates an account.
     pub async fn create_user(&self, actor: &Actor, input: &NewAccount, is_admin: bool) -> CoreResult<UserRow> {
         require_admin(actor)?;
-        self.insert_account(input, is_admin).await
+        self.insert_account(input, is_admin, false).await
     }
 
     /// Creates an account from the command line (the operator owns the data directory, so no
     /// actor is checked).
     pub async fn create_user_as_operator(&self, input: &NewAccount, is_admin: bool) -> CoreResult<UserRow> {
-        self.insert_account(input, is_admin).await
+        self.insert_account(input, is_admin, false).await
     }
 
     /// Checks a login (username or e-mail) and password and opens a session; returns the user
@@ -265,6 +274,9 @@ impl Core {
             self.login_limiter.record_failure(key, Instant::now());
             return Err(incorrect());
         };
+        if user.pending_approval {
+            return Err(CoreError::Forbidden("your account is waiting for an administrator's approval".into()));
+        }
         if user.blocked {
             return Err(CoreError::Forbidden("your account has been blocked; contact an administrator".into()));
         }
@@ -373,6 +385,9 @@ impl Core {
         }
         let mut tx = self.db.begin().await?;
         let user = users::find_user_by_id(&mut tx, id).await?.ok_or(CoreError::NotFound("user"))?;
+        if user.pending_approval {
+            return Err(CoreError::Conflict("the user is waiting for approval; approve or reject them instead".into()));
+        }
         users::set_blocked(&mut tx, id, blocked).await?;
         if blocked {
             sessions::delete_user_sessions(&mut tx, id).await?;
@@ -380,6 +395,33 @@ impl Core {
         tx.commit().await.map_err(gantry_db::DbError::from)?;
         tracing::info!(user.id = %id, blocked, by = %admin.id, "user block state changed");
         Ok(UserRow { blocked, ..user })
+    }
+
+    /// An administrator approves an account waiting for approval: it becomes active.
+    pub async fn approve_user(&self, actor: &Actor, id: UserId) -> CoreResult<UserRow> {
+        let admin = require_admin(actor)?;
+        let mut tx = self.db.begin().await?;
+        let user = users::find_user_by_id(&mut tx, id).await?.ok_or(CoreError::NotFound("user"))?;
+        if !users::approve_user(&mut tx, id).await? {
+            return Err(CoreError::Conflict("the user you are trying to approve is not pending approval".into()));
+        }
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        tracing::info!(user.id = %id, by = %admin.id, "sign-up approved");
+        Ok(UserRow { blocked: false, pending_approval: false, ..user })
+    }
+
+    /// An administrator rejects an account waiting for approval: it is deleted, with its
+    /// personal namespace, and the username and e-mail address are free again.
+    pub async fn reject_user(&self, actor: &Actor, id: UserId) -> CoreResult<()> {
+        let admin = require_admin(actor)?;
+        let mut tx = self.db.begin().await?;
+        users::find_user_by_id(&mut tx, id).await?.ok_or(CoreError::NotFound("user"))?;
+        if !users::delete_pending_user(&mut tx, id).await? {
+            return Err(CoreError::Conflict("the user does not have a pending request".into()));
+        }
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        tracing::info!(user.id = %id, by = %admin.id, "sign-up rejected; account deleted");
+        Ok(())
     }
 
     /// An administrator grants or takes away administration.
@@ -445,6 +487,21 @@ impl Core {
         require_admin(actor)?;
         let mut conn = self.db.conn().await?;
         settings::set_setting(&mut conn, SIGNUP_SETTING, if enabled { "true" } else { "false" }).await?;
+        Ok(())
+    }
+
+    /// Whether new sign-ups wait for an administrator's approval (on by default).
+    pub async fn signup_approval_required(&self) -> CoreResult<bool> {
+        let mut conn = self.db.conn().await?;
+        Ok(settings::get_setting(&mut conn, APPROVAL_SETTING).await?.is_none_or(|v| v == "true"))
+    }
+
+    /// An administrator turns the approval of new sign-ups on or off (accounts already waiting
+    /// keep waiting).
+    pub async fn set_signup_approval_required(&self, actor: &Actor, required: bool) -> CoreResult<()> {
+        require_admin(actor)?;
+        let mut conn = self.db.conn().await?;
+        settings::set_setting(&mut conn, APPROVAL_SETTING, if required { "true" } else { "false" }).await?;
         Ok(())
     }
 }

@@ -15,7 +15,10 @@ pub struct UserRow {
     pub name: String,
     pub password_hash: String,
     pub is_admin: bool,
+    /// Not active: blocked by an administrator, or still waiting for their approval.
     pub blocked: bool,
+    /// Signed up and waiting for an administrator's approval (also `blocked`).
+    pub pending_approval: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -26,7 +29,11 @@ macro_rules! select_user {
     };
 }
 
+/// The `state` of accounts waiting for an administrator's approval (GitLab's name).
+const PENDING_APPROVAL: &str = "blocked_pending_approval";
+
 pub(crate) fn map_user(row: &AnyRow) -> DbResult<UserRow> {
+    let state = text(row, "state")?;
     Ok(UserRow {
         id: UserId(int(row, "id")?),
         username: text(row, "username")?,
@@ -34,7 +41,8 @@ pub(crate) fn map_user(row: &AnyRow) -> DbResult<UserRow> {
         name: text(row, "name")?,
         password_hash: text(row, "password_hash")?,
         is_admin: flag(row, "is_admin")?,
-        blocked: text(row, "state")? == "blocked",
+        blocked: state != "active",
+        pending_approval: state == PENDING_APPROVAL,
         created_at: int(row, "created_at")?,
         updated_at: int(row, "updated_at")?,
     })
@@ -48,6 +56,8 @@ pub struct NewUser<'a> {
     pub name: &'a str,
     pub password_hash: &'a str,
     pub is_admin: bool,
+    /// Held for an administrator's approval (a sign-up) rather than active.
+    pub pending_approval: bool,
 }
 
 /// Inserts a user; a taken username or e-mail is [`DbError::Conflict`].
@@ -55,7 +65,7 @@ pub async fn insert_user(conn: &mut Conn, user: &NewUser<'_>) -> DbResult<UserId
     let now = now_millis();
     let row = sqlx::query(
         "INSERT INTO users (username, username_lower, email, email_lower, name, password_hash, is_admin, state, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $8) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
     )
     .bind(user.username)
     .bind(user.username.to_ascii_lowercase())
@@ -64,6 +74,7 @@ pub async fn insert_user(conn: &mut Conn, user: &NewUser<'_>) -> DbResult<UserId
     .bind(user.name)
     .bind(user.password_hash)
     .bind(i64::from(user.is_admin))
+    .bind(if user.pending_approval { PENDING_APPROVAL } else { "active" })
     .bind(now)
     .fetch_one(conn)
     .await
@@ -197,4 +208,26 @@ pub async fn set_admin(conn: &mut Conn, id: UserId, is_admin: bool) -> DbResult<
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Makes an account waiting for approval active; false when it was not waiting.
+pub async fn approve_user(conn: &mut Conn, id: UserId) -> DbResult<bool> {
+    let done = sqlx::query("UPDATE users SET state = 'active', updated_at = $1 WHERE id = $2 AND state = $3")
+        .bind(now_millis())
+        .bind(id.0)
+        .bind(PENDING_APPROVAL)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes an account waiting for approval (its personal namespace goes with it); false when
+/// it was not waiting.
+pub async fn delete_pending_user(conn: &mut Conn, id: UserId) -> DbResult<bool> {
+    let done = sqlx::query("DELETE FROM users WHERE id = $1 AND state = $2")
+        .bind(id.0)
+        .bind(PENDING_APPROVAL)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }

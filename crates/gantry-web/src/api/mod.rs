@@ -151,11 +151,16 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequest<S> for ApiInput<T> 
 
 /// GitLab's answer to a delete it accepted.
 pub fn accepted() -> Response {
+    message(StatusCode::ACCEPTED, "202 Accepted")
+}
+
+/// A `{"message": …}` answer with `status`, as GitLab gives for actions without a resource.
+pub fn message(status: StatusCode, message: &'static str) -> Response {
     #[derive(Serialize)]
     struct Message {
         message: &'static str,
     }
-    (StatusCode::ACCEPTED, Json(Message { message: "202 Accepted" })).into_response()
+    (status, Json(Message { message })).into_response()
 }
 
 /// Parses `sort` (`asc`/`desc`).

@@ -39,7 +39,7 @@ impl User {
             id: user.id.0,
             username: user.username.clone(),
             name: user.name.clone(),
-            state: if user.blocked { "blocked" } else { "active" },
+            state: user_state(user),
             locked: false,
             avatar_url: None,
             web_url: format!("{}/{}", config.external_url, user.username),
@@ -47,6 +47,17 @@ impl User {
             email: private.then(|| user.email.clone()),
             is_admin: private.then_some(user.is_admin),
         }
+    }
+}
+
+/// GitLab's name of a user's state.
+fn user_state(user: &UserRow) -> &'static str {
+    if user.pending_approval {
+        "blocked_pending_approval"
+    } else if user.blocked {
+        "blocked"
+    } else {
+        "active"
     }
 }
 
@@ -211,7 +222,7 @@ impl Member {
             id: member.user.id.0,
             username: member.user.username.clone(),
             name: member.user.name.clone(),
-            state: if member.user.blocked { "blocked" } else { "active" },
+            state: user_state(&member.user),
             avatar_url: None,
             web_url: format!("{}/{}", config.external_url, member.user.username),
             access_level: level,

@@ -109,3 +109,25 @@ pub async fn unblock_user(
 ) -> ApiResult<Response> {
     set_blocked(state, actor, id, false).await
 }
+
+/// `POST /users/:id/approve` (administrators): an account waiting for approval becomes active.
+pub async fn approve_user(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = id.parse::<i64>().map_err(|_| AppError::Core(gantry_core::CoreError::NotFound("user")))?;
+    state.core.approve_user(&actor, UserId(id)).await?;
+    Ok(super::message(StatusCode::CREATED, "Success"))
+}
+
+/// `POST /users/:id/reject` (administrators): an account waiting for approval is deleted.
+pub async fn reject_user(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = id.parse::<i64>().map_err(|_| AppError::Core(gantry_core::CoreError::NotFound("user")))?;
+    state.core.reject_user(&actor, UserId(id)).await?;
+    Ok(super::message(StatusCode::OK, "Success"))
+}

@@ -1,4 +1,5 @@
-//! The admin area: users (create, block, unblock) and instance settings.
+//! The admin area: users (create, approve or reject sign-ups, block, unblock) and instance
+//! settings.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -32,6 +33,7 @@ impl UsersPage {
 struct SettingsPage {
     chrome: Chrome,
     signup_enabled: bool,
+    approval_required: bool,
 }
 
 fn require_admin(visitor: &PageActor) -> Result<(), crate::error::PageError> {
@@ -116,16 +118,52 @@ pub async fn unblock_user(
     set_blocked(state, visitor, id, false).await
 }
 
+/// `POST /admin/users/{user_id}/approve`
+pub async fn approve_user(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    require_admin(&visitor)?;
+    match state.core.approve_user(&visitor.actor, UserId(id)).await {
+        Ok(_) => see_other("/admin"),
+        Err(error) => {
+            let (status, message) = form_error(error);
+            users_page(&state, &visitor, status, Some(message)).await
+        }
+    }
+}
+
+/// `POST /admin/users/{user_id}/reject`: deletes the account waiting for approval.
+pub async fn reject_user(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    require_admin(&visitor)?;
+    match state.core.reject_user(&visitor.actor, UserId(id)).await {
+        Ok(()) => see_other("/admin"),
+        Err(error) => {
+            let (status, message) = form_error(error);
+            users_page(&state, &visitor, status, Some(message)).await
+        }
+    }
+}
+
 /// `GET /admin/settings`
 pub async fn settings(State(state): State<AppState>, visitor: PageActor) -> PageResult {
     require_admin(&visitor)?;
     let signup_enabled = state.core.signup_enabled().await?;
-    render(StatusCode::OK, &SettingsPage { chrome: Chrome::new(&visitor), signup_enabled })
+    let approval_required = state.core.signup_approval_required().await?;
+    render(StatusCode::OK, &SettingsPage { chrome: Chrome::new(&visitor), signup_enabled, approval_required })
 }
 
 #[derive(Debug, Deserialize)]
 pub struct SettingsForm {
     signup_enabled: Option<String>,
+    require_admin_approval: Option<String>,
 }
 
 /// `POST /admin/settings`
@@ -136,5 +174,6 @@ pub async fn save_settings(
 ) -> PageResult {
     require_admin(&visitor)?;
     state.core.set_signup_enabled(&visitor.actor, form.signup_enabled.is_some()).await?;
+    state.core.set_signup_approval_required(&visitor.actor, form.require_admin_approval.is_some()).await?;
     see_other("/admin/settings")
 }

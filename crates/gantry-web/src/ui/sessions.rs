@@ -19,6 +19,8 @@ struct SignInPage {
     chrome: Chrome,
     login: String,
     error: Option<String>,
+    /// What happened, when it is no error (an account waiting for approval).
+    notice: Option<String>,
     redirect_to: String,
     signup_enabled: bool,
 }
@@ -78,6 +80,7 @@ pub async fn sign_in_form(
         chrome: Chrome::new(&visitor),
         login: String::new(),
         error: None,
+        notice: None,
         redirect_to: query.redirect_to,
         signup_enabled,
     };
@@ -116,6 +119,7 @@ pub async fn sign_in(
                 chrome: Chrome::new(&visitor),
                 login: form.login,
                 error: Some(message),
+                notice: None,
                 redirect_to: form.redirect_to,
                 signup_enabled,
             };
@@ -151,7 +155,8 @@ pub struct SignUpForm {
     password: String,
 }
 
-/// `POST /users/sign_up`: creates the account and signs it in.
+/// `POST /users/sign_up`: creates the account and signs it in, or, when it waits for an
+/// administrator's approval, says so on the sign-in page.
 pub async fn sign_up(
     State(state): State<AppState>,
     visitor: PageActor,
@@ -164,16 +169,34 @@ pub async fn sign_up(
         name: form.name.clone(),
         password: form.password.clone(),
     };
-    if let Err(error) = state.core.sign_up(&account).await {
-        let (status, message) = form_error(error);
-        let page = SignUpPage {
+    let user = match state.core.sign_up(&account).await {
+        Ok(user) => user,
+        Err(error) => {
+            let (status, message) = form_error(error);
+            let page = SignUpPage {
+                chrome: Chrome::new(&visitor),
+                username: form.username,
+                email: form.email,
+                name: form.name,
+                error: Some(message),
+            };
+            return render(status, &page);
+        }
+    };
+    if user.pending_approval {
+        let page = SignInPage {
             chrome: Chrome::new(&visitor),
-            username: form.username,
-            email: form.email,
-            name: form.name,
-            error: Some(message),
+            login: user.username,
+            error: None,
+            notice: Some(
+                "your account has been created and is waiting for an administrator's approval; \
+                 you can sign in once it is approved"
+                    .into(),
+            ),
+            redirect_to: String::new(),
+            signup_enabled: true,
         };
-        return render(status, &page);
+        return render(StatusCode::OK, &page);
     }
     let (_, secret) = state.core.sign_in(&form.username, &form.password, &client.ip().to_string()).await?;
     let cookie = set_cookie(SESSION_COOKIE, &secret, Some(SESSION_LIFETIME.as_secs()), state.config.secure_cookies);

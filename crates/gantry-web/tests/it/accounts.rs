@@ -198,3 +198,82 @@ async fn csrf_tokens_belong_to_one_session() {
     let expected = app.core.csrf_token(gantry_core::manage::csrf::CsrfBinding::Visitor(value));
     assert_eq!(form_token(&fresh.body), expected);
 }
+
+async fn sign_up(app: &TestApp, username: &str) -> crate::support::TestResponse {
+    let email = format!("{username}@example.com");
+    let fields = [("username", username), ("email", email.as_str()), ("password", PASSWORD)];
+    app.page(Method::POST, "/users/sign_up", None, Some(&fields)).await
+}
+
+async fn sign_in_as(app: &TestApp, login: &str, password: &str) -> crate::support::TestResponse {
+    app.page(Method::POST, "/users/sign_in", None, Some(&[("login", login), ("password", password)])).await
+}
+
+#[tokio::test]
+async fn sign_ups_wait_for_an_administrators_approval() {
+    let app = TestApp::new().await;
+    // The first account becomes the administrator, signed in at once.
+    let first = sign_up(&app, "root").await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+    assert!(first.header("set-cookie").contains("gantry_session="));
+    let scopes = gantry_types::TokenScopes::parse_list("api").unwrap();
+    let root_token = app.core.create_token_as_operator("root", "test", &scopes, None).await.unwrap().secret;
+    let (root_user, root_session) = app.core.sign_in("root", PASSWORD, "127.0.0.1").await.unwrap();
+    assert!(root_user.is_admin);
+    let root = TestUser { user: root_user, token: root_token.clone(), session: root_session };
+
+    // The next one waits, cannot sign in, and is told why (only with the right password).
+    let waiting = sign_up(&app, "ada").await;
+    assert_eq!(waiting.status, StatusCode::OK, "{}", waiting.body);
+    assert!(waiting.body.contains("waiting for an administrator&#39;s approval"), "{}", waiting.body);
+    assert!(!waiting.header("set-cookie").contains("gantry_session="), "no session for a pending account");
+    let refused = sign_in_as(&app, "ada", PASSWORD).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains("your account is waiting for an administrator&#39;s approval"), "{}", refused.body);
+    assert!(sign_in_as(&app, "ada", "wrong password").await.body.contains("login or password is incorrect"));
+    let ada = app.core.find_user_as_operator("ada").await.unwrap();
+    assert!(ada.pending_approval);
+
+    // The administrator sees it with Approve and Reject; others cannot act on it.
+    let users = app.page(Method::GET, "/admin", Some(&root), None).await;
+    assert!(users.body.contains("waiting for approval"), "{}", users.body);
+    assert!(users.body.contains(&format!("action=\"/admin/users/{}/approve\"", ada.id.0)));
+    assert!(users.body.contains(&format!("action=\"/admin/users/{}/reject\"", ada.id.0)));
+    let listed = app.api(Method::GET, &format!("/api/v4/users/{}", ada.id.0), Some(&root_token), None).await;
+    assert_eq!(listed.json()["state"], "blocked_pending_approval");
+    let bob = app.user("bob").await;
+    let approve = format!("/api/v4/users/{}/approve", ada.id.0);
+    assert_eq!(app.api(Method::POST, &approve, Some(&bob.token), None).await.status, StatusCode::NOT_FOUND);
+
+    // Approved through the API (as GitLab's), she signs in.
+    let approved = app.api(Method::POST, &approve, Some(&root_token), None).await;
+    assert_eq!(approved.status, StatusCode::CREATED, "{}", approved.body);
+    assert_eq!(approved.json()["message"], "Success");
+    assert_eq!(sign_in_as(&app, "ada", PASSWORD).await.status, StatusCode::SEE_OTHER);
+    let again = app.api(Method::POST, &approve, Some(&root_token), None).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "only pending accounts are approved");
+    let reject = format!("/api/v4/users/{}/reject", ada.id.0);
+    let reject_active = app.api(Method::POST, &reject, Some(&root_token), None).await;
+    assert_eq!(reject_active.status, StatusCode::CONFLICT, "an active account is not rejected");
+
+    // Rejected from the admin page, the account is gone and its name free again.
+    sign_up(&app, "eve").await;
+    let eve = app.core.find_user_as_operator("eve").await.unwrap();
+    let rejected = app.page(Method::POST, &format!("/admin/users/{}/reject", eve.id.0), Some(&root), Some(&[])).await;
+    assert_eq!(rejected.status, StatusCode::SEE_OTHER, "{}", rejected.body);
+    assert!(app.core.find_user_as_operator("eve").await.is_err());
+    assert_eq!(sign_up(&app, "eve").await.status, StatusCode::OK, "the name is free again");
+    let eve = app.core.find_user_as_operator("eve").await.unwrap();
+    let rejected = app.api(Method::POST, &format!("/api/v4/users/{}/reject", eve.id.0), Some(&root_token), None).await;
+    assert_eq!(rejected.status, StatusCode::OK, "{}", rejected.body);
+    assert!(app.core.find_user_as_operator("eve").await.is_err());
+
+    // An administrator can turn approval off: sign-ups are signed in at once again.
+    let settings = app.page(Method::GET, "/admin/settings", Some(&root), None).await;
+    assert!(settings.body.contains("name=\"require_admin_approval\" value=\"1\" checked"), "{}", settings.body);
+    let saved = app.page(Method::POST, "/admin/settings", Some(&root), Some(&[("signup_enabled", "1")])).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let direct = sign_up(&app, "carol").await;
+    assert_eq!(direct.status, StatusCode::SEE_OTHER, "{}", direct.body);
+    assert!(direct.header("set-cookie").contains("gantry_session="));
+}

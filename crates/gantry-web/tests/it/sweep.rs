@@ -105,7 +105,11 @@ fn need(route: &RouteInfo) -> Need {
         (
             RouteScope::Api,
             "POST",
-            "/api/v4/users" | "/api/v4/users/{user_id}/block" | "/api/v4/users/{user_id}/unblock",
+            "/api/v4/users"
+            | "/api/v4/users/{user_id}/block"
+            | "/api/v4/users/{user_id}/unblock"
+            | "/api/v4/users/{user_id}/approve"
+            | "/api/v4/users/{user_id}/reject",
         ) => Admin,
         (RouteScope::Api, "POST", "/api/v4/groups") => SignedInRole(Maintainer),
         (RouteScope::Api, "POST", "/api/v4/projects") => SignedInRole(Developer),
