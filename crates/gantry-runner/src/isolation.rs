@@ -98,13 +98,15 @@ pub struct Sandbox {
     /// The seccomp programs, as bubblewrap reads them.
     seccomp: [Vec<u8>; 2],
     prlimit: PathBuf,
-    setpriv: PathBuf,
     /// The interface of the default route: outbound connections leave through it only.
     outbound_interface: Option<String>,
     forwarded_port: Option<u16>,
     runner_is_root: bool,
     /// Each running job's network, by its project directory.
     networks: std::sync::Mutex<std::collections::HashMap<PathBuf, Arc<JobNetwork>>>,
+    /// Networks started ahead for the next jobs of a user (pasta's start is the slow part of a
+    /// job's sandbox), each used by one job only.
+    spares: std::sync::Mutex<std::collections::HashMap<(u32, u32), Vec<JobNetwork>>>,
 }
 
 impl fmt::Debug for Sandbox {
@@ -145,7 +147,6 @@ pub async fn sandbox(settings: SandboxSettings) -> Result<Isolation, SandboxUnav
             .ok_or_else(|| SandboxUnavailable(format!("{name} is not installed (Debian: apt-get install util-linux)")))
     };
     let prlimit = util_linux("prlimit")?;
-    let setpriv = util_linux("setpriv")?;
     util_linux("nsenter")?;
     let seccomp = seccomp::programs().map_err(SandboxUnavailable)?;
     let hide = settings.hide.iter().cloned().map(absolute).collect();
@@ -154,10 +155,10 @@ pub async fn sandbox(settings: SandboxSettings) -> Result<Isolation, SandboxUnav
         settings: SandboxSettings { hide, ..settings },
         seccomp,
         prlimit,
-        setpriv,
         outbound_interface: default_route_interface(),
         runner_is_root: rustix::process::geteuid().is_root(),
         networks: Default::default(),
+        spares: Default::default(),
     };
     let (uid, gid) = sandbox.job_ids(None);
     let network = sandbox.start_network(uid, gid).await.map_err(|error| {
@@ -203,13 +204,28 @@ impl Isolation {
         }
     }
 
-    /// Ends what the job in `dirs` kept between its commands (its network).
+    /// Ends what the job in `dirs` kept between its commands (its network), and starts a fresh
+    /// network for the next job of its user.
     pub(crate) fn job_finished(&self, dirs: &JobDirs) {
-        if let Isolation::Sandbox(sandbox) = self
-            && let Ok(mut networks) = sandbox.networks.lock()
-        {
+        let Isolation::Sandbox(sandbox) = self else { return };
+        if let Ok(mut networks) = sandbox.networks.lock() {
             networks.remove(&dirs.project);
         }
+        let ids = sandbox.job_ids(Some(dirs));
+        let sandbox = Arc::clone(sandbox);
+        tokio::spawn(async move {
+            match sandbox.start_network(ids.0, ids.1).await {
+                Ok(network) => {
+                    if let Ok(mut spares) = sandbox.spares.lock() {
+                        let spares = spares.entry(ids).or_default();
+                        if spares.len() < MAX_SPARES {
+                            spares.push(network);
+                        }
+                    }
+                }
+                Err(error) => tracing::warn!(error = %error, "cannot start a network ahead for the next job"),
+            }
+        });
     }
 
     /// The user that owns a job's directories and runs its processes when worker `worker` (from
@@ -256,12 +272,24 @@ const PROJECT_FD: i32 = 3;
 const TEMP_FD: i32 = 4;
 const SECCOMP_FDS: [i32; 2] = [5, 6];
 
-/// A job's network namespace, made by `pasta` and held by a process that does nothing in it;
-/// the job's commands enter it. Dropping it ends both.
+/// A job's network namespace, made by `pasta` and held by a process that does nothing in it
+/// (`cat`, reading a pipe the runner holds: when the runner ends, however it ends, the pipe
+/// closes, the holder ends and pasta with it); the job's commands enter it. Dropping it ends
+/// both.
 struct JobNetwork {
     pasta: tokio::process::Child,
     holder: u32,
 }
+
+impl JobNetwork {
+    /// Whether its holder still runs (a spare may have been killed from outside).
+    fn is_alive(&self) -> bool {
+        std::fs::read_to_string(format!("/proc/{}/comm", self.holder)).is_ok_and(|comm| comm.trim() == "cat")
+    }
+}
+
+/// Spare networks kept per user at most.
+const MAX_SPARES: usize = 8;
 
 impl Drop for JobNetwork {
     fn drop(&mut self) {
@@ -291,7 +319,12 @@ impl Sandbox {
             return Ok(network);
         }
         let (uid, gid) = self.job_ids(Some(dirs));
-        let network = Arc::new(self.start_network(uid, gid).await?);
+        let spare = self.spares.lock().ok().and_then(|mut spares| spares.get_mut(&(uid, gid)).and_then(Vec::pop));
+        let network = match spare {
+            Some(network) if network.is_alive() => network,
+            _ => self.start_network(uid, gid).await?,
+        };
+        let network = Arc::new(network);
         if let Ok(mut networks) = self.networks.lock() {
             networks.insert(dirs.project.clone(), Arc::clone(&network));
         }
@@ -299,19 +332,17 @@ impl Sandbox {
     }
 
     /// Starts `pasta` as the job's user with a holder process, and waits for the holder: pasta
-    /// runs it once the namespace's network is set up. Both get SIGKILL if the runner dies.
+    /// runs it once the namespace's network is set up.
     async fn start_network(&self, uid: u32, gid: u32) -> std::io::Result<JobNetwork> {
-        let mut command = Command::new(&self.setpriv);
-        command.arg("--pdeathsig").arg("KILL").arg("pasta").current_dir("/");
+        let mut command = Command::new("pasta");
+        command.current_dir("/");
         if self.runner_is_root {
             command.uid(uid).gid(gid);
         }
         command
             .args(self.pasta_args())
-            .arg("--")
-            .arg(&self.setpriv)
-            .args(["--pdeathsig", "KILL", "sleep", "infinity"])
-            .stdin(Stdio::null())
+            .args(["--", "cat"])
+            .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
@@ -321,7 +352,7 @@ impl Sandbox {
         loop {
             let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
             let holder = children.split_whitespace().filter_map(|child| child.parse::<u32>().ok()).find(|child| {
-                std::fs::read_to_string(format!("/proc/{child}/comm")).is_ok_and(|comm| comm.trim() == "sleep")
+                std::fs::read_to_string(format!("/proc/{child}/comm")).is_ok_and(|comm| comm.trim() == "cat")
             });
             if let Some(holder) = holder {
                 return Ok(JobNetwork { pasta, holder });

@@ -385,7 +385,10 @@ fn a_runner_killed_mid_job_fails_it_as_a_runner_system_failure_and_it_is_retried
          if [ -e {m} ]; then echo second attempt; else touch {m}; echo first attempt; sleep 3125; fi\n",
         m = marker.display()
     );
-    let mut first = RunnerProcess::start(&server, &runner);
+    // The attempts share a marker file on this machine, which a sandboxed job cannot reach: the
+    // runner's death is what this is about.
+    let unsandboxed = ["--unsafe-jobs-without-sandbox"];
+    let mut first = RunnerProcess::start_with(&server.base_url, &runner, &unsandboxed, &[]);
     let path = push_project(&server, &token, "flaky", &[(".gitlab-ci.yml", &ci)]);
     let pipeline = wait_for_pipeline(&server, &token, &path, |p| p["status"] == "running");
     let id = pipeline["id"].as_i64().unwrap();
@@ -396,7 +399,7 @@ fn a_runner_killed_mid_job_fails_it_as_a_runner_system_failure_and_it_is_retried
     let _ = std::process::Command::new("pkill").args(["-f", "sleep 3125"]).status();
     let all = wait_for_job(&server, &token, &path, id, |all| all.len() == 1 && all[0]["status"] == "pending");
     assert_eq!(all[0]["attempt"], 2);
-    let _second = RunnerProcess::start(&server, &runner);
+    let _second = RunnerProcess::start_with(&server.base_url, &runner, &unsandboxed, &[]);
     let done = wait_for_pipeline(&server, &token, &path, |p| finished(&p["status"]));
     assert_eq!(done["status"], "success");
     let every: Value = server
