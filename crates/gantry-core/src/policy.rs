@@ -9,7 +9,7 @@ use gantry_db::Conn;
 use gantry_db::code::protected_branches::ProtectedBranchRow;
 use gantry_db::manage::members::effective_access_level;
 use gantry_db::manage::namespaces::NamespaceKind;
-use gantry_types::{AccessLevel, Visibility};
+use gantry_types::{AccessLevel, UserId, Visibility};
 
 use crate::{Actor, CoreError, CoreResult, NamespaceRow, ProjectRow};
 
@@ -250,6 +250,14 @@ pub async fn authorize_pipeline_variables(conn: &mut Conn, actor: &Actor, projec
         "you need the {} role to set pipeline variables in this project",
         required.label()
     )))
+}
+
+/// Whether the actor may read the variables of a pipeline schedule owned by `owner`: its owner,
+/// Maintainers (who may take it over) and administrators, as in GitLab. `level` is the actor's
+/// role on the schedule's project.
+pub fn may_read_schedule_variables(actor: &Actor, level: Option<AccessLevel>, owner: Option<UserId>) -> bool {
+    let Some(user) = actor.user() else { return false };
+    user.is_admin || owner == Some(user.id) || level.is_some_and(|level| level >= AccessLevel::Maintainer)
 }
 
 /// Who may give variables to a project's pipelines (API `variables`, the "Run pipeline" form,

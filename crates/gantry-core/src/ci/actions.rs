@@ -8,7 +8,7 @@ use gantry_db::{Conn, Page};
 
 use super::process::{is_active, latest};
 use super::{JobRow, PipelineFilter, PipelineRow};
-use crate::policy::{ProjectAction, authorize_project, authorize_protected_ref};
+use crate::policy::{ProjectAction, authorize_project, authorize_protected_ref, may_read_schedule_variables};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
 
 impl Core {
@@ -67,6 +67,25 @@ impl Core {
         let pipeline = self.project_pipeline(&mut conn, project, id).await?;
         let jobs = jobs::pipeline_jobs(&mut conn, id).await?;
         Ok((pipeline, jobs))
+    }
+
+    /// The variables a pipeline was run with, as stored (JSON `[{"key", "value",
+    /// "variable_type"}]`). A scheduled pipeline's are its schedule's: only those who may read
+    /// the schedule's variables see them (an empty list for others).
+    pub async fn pipeline_variables(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<String> {
+        let mut conn = self.db.conn().await?;
+        let level = authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
+        let pipeline = self.project_pipeline(&mut conn, project, id).await?;
+        if pipeline.source != "schedule" {
+            return Ok(pipeline.variables);
+        }
+        let owner = match pipeline.schedule_id {
+            Some(schedule) => {
+                gantry_db::ci::schedules::get_schedule(&mut conn, schedule).await?.and_then(|s| s.owner_id)
+            }
+            None => None,
+        };
+        if may_read_schedule_variables(actor, level, owner) { Ok(pipeline.variables) } else { Ok("[]".to_owned()) }
     }
 
     /// The newest pipeline of a branch or tag (for badges and status icons), if visible.

@@ -6,7 +6,7 @@ use gantry_db::ci::schedules::{self, ScheduleFields, ScheduleRow};
 use gantry_db::manage::users;
 
 use super::PipelineRow;
-use crate::policy::{ProjectAction, authorize_project, authorize_protected_ref};
+use crate::policy::{ProjectAction, authorize_project, authorize_protected_ref, may_read_schedule_variables};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow, now_millis};
 
 /// When a schedule with `cron` (five fields) in `timezone` next runs after `after` (Unix
@@ -57,7 +57,9 @@ pub struct ScheduleVariable {
 #[derive(Debug, Clone)]
 pub struct Schedule {
     pub row: ScheduleRow,
-    pub variables: Vec<ScheduleVariable>,
+    /// `None` for those who may not read them: only the schedule's owner, Maintainers and
+    /// administrators may (`policy::may_read_schedule_variables`), as in GitLab.
+    pub variables: Option<Vec<ScheduleVariable>>,
 }
 
 fn seal_context(schedule: i64, key: &str) -> String {
@@ -92,7 +94,7 @@ impl Core {
                 .map_err(|error| CoreError::Internal(Box::new(error)))?;
             variables.push(ScheduleVariable { key, value, variable_type });
         }
-        Ok(Schedule { row, variables })
+        Ok(Schedule { row, variables: Some(variables) })
     }
 
     /// The signed-in user editing a schedule: its owner (or an administrator).
@@ -163,11 +165,14 @@ impl Core {
         Ok(schedules::project_schedules(&mut conn, project.id, active).await?)
     }
 
-    /// One schedule with its variables.
+    /// One schedule, with its variables for those who may read them.
     pub async fn schedule(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<Schedule> {
         let mut conn = self.db.conn().await?;
-        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        let level = authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
         let row = self.project_schedule(&mut conn, project, id).await?;
+        if !may_read_schedule_variables(actor, level, row.owner_id) {
+            return Ok(Schedule { row, variables: None });
+        }
         self.open_schedule(&mut conn, row).await
     }
 
@@ -323,7 +328,11 @@ impl Core {
 
     /// "Run now": a pipeline of the schedule, started by the actor (Developers).
     pub async fn play_schedule(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<PipelineRow> {
-        let schedule = self.schedule(actor, project, id).await?;
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
+        let row = self.project_schedule(&mut conn, project, id).await?;
+        let schedule = self.open_schedule(&mut conn, row).await?;
+        drop(conn);
         self.run_schedule(actor, project, &schedule).await
     }
 
@@ -332,7 +341,7 @@ impl Core {
     /// for them when the owner is gone or blocked).
     async fn run_schedule(&self, actor: &Actor, project: &ProjectRow, schedule: &Schedule) -> CoreResult<PipelineRow> {
         let variables: Vec<(String, String)> =
-            schedule.variables.iter().map(|v| (v.key.clone(), v.value.clone())).collect();
+            schedule.variables.iter().flatten().map(|v| (v.key.clone(), v.value.clone())).collect();
         let owner = match schedule.row.owner_id {
             Some(id) if actor.user().is_none_or(|user| user.id != id) => {
                 let mut conn = self.db.conn().await?;

@@ -23,6 +23,8 @@ pub struct PipelineRow {
     pub username: Option<String>,
     /// JSON `[{"key": .., "value": ..}]`.
     pub variables: String,
+    /// The schedule that started it, while the schedule exists.
+    pub schedule_id: Option<i64>,
     pub yaml_errors: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -45,6 +47,7 @@ fn map_pipeline(row: &AnyRow) -> DbResult<PipelineRow> {
         user_id: opt_int(row, "user_id")?.map(UserId),
         username: opt_text(row, "username")?,
         variables: text(row, "variables")?,
+        schedule_id: opt_int(row, "schedule_id")?,
         yaml_errors: opt_text(row, "yaml_errors")?,
         created_at: int(row, "created_at")?,
         updated_at: int(row, "updated_at")?,
@@ -57,7 +60,7 @@ macro_rules! select_pipelines {
     ($rest:literal) => {
         concat!(
             "SELECT p.id, p.project_id, p.iid, p.ref_name, p.is_tag, p.sha, p.before_sha, p.source, p.status, \
-             p.name, p.user_id, u.username, p.variables, p.yaml_errors, p.created_at, p.updated_at, \
+             p.name, p.user_id, u.username, p.variables, p.schedule_id, p.yaml_errors, p.created_at, p.updated_at, \
              p.started_at, p.finished_at FROM ci_pipelines p LEFT JOIN users u ON u.id = p.user_id ",
             $rest
         )

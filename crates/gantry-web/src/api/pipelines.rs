@@ -167,8 +167,8 @@ pub async fn pipeline_variables_of(
     Path((id, pipeline_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<serde_json::Value>>> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let (pipeline, _) = state.core.pipeline(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
-    Ok(Json(serde_json::from_str(&pipeline.variables).unwrap_or_default()))
+    let variables = state.core.pipeline_variables(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
+    Ok(Json(serde_json::from_str(&variables).unwrap_or_default()))
 }
 
 #[derive(Debug, Deserialize)]

@@ -50,7 +50,9 @@ pub struct ScheduleJson {
     pub updated_at: String,
     pub owner: Option<UserBasic>,
     pub last_pipeline: Option<LastPipeline>,
-    pub variables: Vec<ScheduleVariableJson>,
+    /// Only for those who may read them (GitLab leaves the field out for others).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variables: Option<Vec<ScheduleVariableJson>>,
 }
 
 fn schedule_json(state: &AppState, schedule: Schedule) -> ScheduleJson {
@@ -69,11 +71,12 @@ fn schedule_json(state: &AppState, schedule: Schedule) -> ScheduleJson {
         updated_at: iso8601(row.updated_at),
         owner: user_basic(row.owner_id, row.owner_username.as_deref(), &state.config),
         last_pipeline,
-        variables: schedule
-            .variables
-            .into_iter()
-            .map(|v| ScheduleVariableJson { key: v.key, value: v.value, variable_type: v.variable_type })
-            .collect(),
+        variables: schedule.variables.map(|variables| {
+            variables
+                .into_iter()
+                .map(|v| ScheduleVariableJson { key: v.key, value: v.value, variable_type: v.variable_type })
+                .collect()
+        }),
     }
 }
 
@@ -99,7 +102,7 @@ pub async fn list(
         }
     };
     let rows = state.core.list_schedules(&actor, &project, active).await?;
-    Ok(Json(rows.into_iter().map(|row| schedule_json(&state, Schedule { row, variables: Vec::new() })).collect()))
+    Ok(Json(rows.into_iter().map(|row| schedule_json(&state, Schedule { row, variables: None })).collect()))
 }
 
 /// `GET /projects/:id/pipeline_schedules/:schedule_id`

@@ -97,6 +97,8 @@ struct SchedulePage {
     cron_timezone: String,
     active: bool,
     variables: Vec<(String, String)>,
+    /// The visitor may not read the schedule's variables (its owner and Maintainers may).
+    variables_hidden: bool,
     error: Option<String>,
 }
 
@@ -104,6 +106,7 @@ struct SchedulePage {
 struct ScheduleForm {
     input: ScheduleInput,
     variables: Vec<(String, String)>,
+    variables_hidden: bool,
 }
 
 fn read_form(form: &[(String, String)]) -> ScheduleForm {
@@ -119,6 +122,7 @@ fn read_form(form: &[(String, String)]) -> ScheduleForm {
             active: Some(field("active").is_some()),
         },
         variables: keys.zip(values).collect(),
+        variables_hidden: false,
     }
 }
 
@@ -143,6 +147,7 @@ fn form_page(
         cron_timezone: input.cron_timezone.unwrap_or_else(|| "UTC".to_owned()),
         active: input.active.unwrap_or(true),
         variables,
+        variables_hidden: form.variables_hidden,
         error,
         frame,
     };
@@ -168,6 +173,7 @@ pub async fn new_schedule_form(
             ..ScheduleInput::default()
         },
         variables: Vec::new(),
+        variables_hidden: false,
     };
     form_page(&visitor, frame, None, form, None)
 }
@@ -181,7 +187,8 @@ async fn sync_variables(
     wanted: &[(String, String)],
 ) -> Result<(), CoreError> {
     let actor = &visitor.actor;
-    let existing = state.core.schedule(actor, &frame.project, id).await?.variables;
+    // Only the owner gets here (or an administrator): both read the variables.
+    let existing = state.core.schedule(actor, &frame.project, id).await?.variables.unwrap_or_default();
     for (key, value) in wanted.iter().filter(|(key, _)| !key.is_empty()) {
         let known = existing.iter().find(|v| &v.key == key);
         if known.is_some_and(|v| &v.value == value) {
@@ -247,7 +254,8 @@ pub async fn edit_schedule_form(
             cron_timezone: Some(row.cron_timezone),
             active: Some(row.active),
         },
-        variables: schedule.variables.into_iter().map(|v| (v.key, v.value)).collect(),
+        variables_hidden: schedule.variables.is_none(),
+        variables: schedule.variables.into_iter().flatten().map(|v| (v.key, v.value)).collect(),
     };
     form_page(&visitor, frame, Some(id), form, None)
 }

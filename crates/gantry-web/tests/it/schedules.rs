@@ -228,3 +228,56 @@ async fn trigger_tokens_start_pipelines_from_every_form_of_request() {
     let gone = app.api(Method::POST, &uri, None, Some(json!({"token": token, "ref": "main"}))).await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn schedule_variables_are_shown_to_their_owner_and_maintainers_only() {
+    let app = TestApp::new().await;
+    let ada = app.user("ada").await;
+    let dev = app.user("dev").await;
+    let max = app.user("max").await;
+    let owner = Actor::User(ada.user.clone());
+    let (project, _) = app.project_with_file(&ada, "Nightly", ".gitlab-ci.yml", CI).await;
+    for (user, level) in [(&dev, AccessLevel::Developer), (&max, AccessLevel::Maintainer)] {
+        app.core.add_member(&owner, MemberTarget::Project(&project), user.user.id, level, None).await.unwrap();
+    }
+    let base = format!("/api/v4/projects/{}/pipeline_schedules", project.id.0);
+    let body = json!({"description": "Nightly", "ref": "main", "cron": "0 3 * * *"});
+    let id = app.api(Method::POST, &base, Some(&ada.token), Some(body)).await.json()["id"].as_i64().unwrap();
+    let secret = json!({"key": "NIGHTLY", "value": "deploy-key-4711"});
+    let added = app.api(Method::POST, &format!("{base}/{id}/variables"), Some(&ada.token), Some(secret)).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+
+    // The API: the owner and Maintainers get the variables, other Developers the schedule only.
+    for who in [&ada, &max] {
+        let shown = app.api(Method::GET, &format!("{base}/{id}"), Some(&who.token), None).await.json();
+        assert_eq!(shown["variables"][0]["value"], "deploy-key-4711", "{shown}");
+    }
+    let hidden = app.api(Method::GET, &format!("{base}/{id}"), Some(&dev.token), None).await;
+    assert_eq!(hidden.status, StatusCode::OK);
+    assert_eq!(hidden.json()["description"], "Nightly");
+    assert!(hidden.json().get("variables").is_none(), "{}", hidden.body);
+    assert!(!hidden.body.contains("deploy-key-4711"));
+
+    // The pages: the edit form shows them to the owner only, and the list never.
+    let web = format!("/{}/-/pipeline_schedules", project.full_path);
+    let theirs = app.page(Method::GET, &format!("{web}/{id}/edit"), Some(&dev), None).await;
+    assert_eq!(theirs.status, StatusCode::OK);
+    assert!(theirs.body.contains("id=\"variables-hidden\"") && !theirs.body.contains("deploy-key-4711"));
+    let mine = app.page(Method::GET, &format!("{web}/{id}/edit"), Some(&ada), None).await;
+    assert!(mine.body.contains("deploy-key-4711"), "{}", mine.body);
+    assert!(!app.page(Method::GET, &web, Some(&dev), None).await.body.contains("deploy-key-4711"));
+
+    // The scheduled pipeline's variables are the schedule's: the same people see them.
+    let played = app.api(Method::POST, &format!("{base}/{id}/play"), Some(&max.token), None).await;
+    assert_eq!(played.status, StatusCode::CREATED, "{}", played.body);
+    let runs = app.api(Method::GET, &format!("{base}/{id}/pipelines"), Some(&ada.token), None).await.json();
+    let pipeline = runs[0]["id"].as_i64().unwrap();
+    let variables = format!("/api/v4/projects/{}/pipelines/{pipeline}/variables", project.id.0);
+    let seen = app.api(Method::GET, &variables, Some(&dev.token), None).await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert_eq!(seen.json(), json!([]), "{}", seen.body);
+    for who in [&ada, &max] {
+        let seen = app.api(Method::GET, &variables, Some(&who.token), None).await.json();
+        assert_eq!(seen[0]["value"], "deploy-key-4711", "{seen}");
+    }
+}
