@@ -198,34 +198,44 @@ impl Isolation {
             // bubblewrap changes into the project directory, inside; outside, the job's user may
             // not be allowed to reach it.
             Isolation::Sandbox(sandbox) => {
-                let network = sandbox.network_of(dirs).await?;
+                let network = network_of(sandbox, dirs).await?;
                 sandbox.command(program, args, Some(dirs), &network)
             }
         }
     }
 
-    /// Ends what the job in `dirs` kept between its commands (its network), and starts a fresh
-    /// network for the next job of its user.
+    /// Kills every process of the jobs' own users (a root runner's), which only an earlier run
+    /// of this runner that did not end cleanly can have left; how many.
+    pub(crate) fn kill_leftovers(&self, workers: usize) -> usize {
+        use std::os::unix::fs::MetadataExt;
+        let Isolation::Sandbox(sandbox) = self else { return 0 };
+        if !sandbox.runner_is_root {
+            return 0;
+        }
+        let base = sandbox.settings.job_uid_base;
+        let last = base.saturating_add(u32::try_from(workers).unwrap_or(u32::MAX));
+        let Ok(entries) = std::fs::read_dir("/proc") else { return 0 };
+        let mut killed = 0;
+        for entry in entries.flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|name| name.parse::<i32>().ok()) else { continue };
+            let Ok(metadata) = entry.metadata() else { continue };
+            if (base..=last).contains(&metadata.uid())
+                && let Some(pid) = rustix::process::Pid::from_raw(pid)
+                && rustix::process::kill_process(pid, rustix::process::Signal::KILL).is_ok()
+            {
+                killed += 1;
+            }
+        }
+        killed
+    }
+
+    /// Ends what the job in `dirs` kept between its commands (its network).
     pub(crate) fn job_finished(&self, dirs: &JobDirs) {
-        let Isolation::Sandbox(sandbox) = self else { return };
-        if let Ok(mut networks) = sandbox.networks.lock() {
+        if let Isolation::Sandbox(sandbox) = self
+            && let Ok(mut networks) = sandbox.networks.lock()
+        {
             networks.remove(&dirs.project);
         }
-        let ids = sandbox.job_ids(Some(dirs));
-        let sandbox = Arc::clone(sandbox);
-        tokio::spawn(async move {
-            match sandbox.start_network(ids.0, ids.1).await {
-                Ok(network) => {
-                    if let Ok(mut spares) = sandbox.spares.lock() {
-                        let spares = spares.entry(ids).or_default();
-                        if spares.len() < MAX_SPARES {
-                            spares.push(network);
-                        }
-                    }
-                }
-                Err(error) => tracing::warn!(error = %error, "cannot start a network ahead for the next job"),
-            }
-        });
     }
 
     /// The user that owns a job's directories and runs its processes when worker `worker` (from
@@ -272,6 +282,40 @@ const PROJECT_FD: i32 = 3;
 const TEMP_FD: i32 = 4;
 const SECCOMP_FDS: [i32; 2] = [5, 6];
 
+/// The network of the job in `dirs`: a spare one started ahead for its user when there is one,
+/// else one started now; either way a spare is started for the user's next job, so that a job
+/// right after another does not wait for pasta either.
+async fn network_of(sandbox: &Arc<Sandbox>, dirs: &JobDirs) -> std::io::Result<Arc<JobNetwork>> {
+    if let Some(network) = sandbox.networks.lock().ok().and_then(|networks| networks.get(&dirs.project).cloned()) {
+        return Ok(network);
+    }
+    let ids = sandbox.job_ids(Some(dirs));
+    let spare = sandbox.spares.lock().ok().and_then(|mut spares| spares.get_mut(&ids).and_then(Vec::pop));
+    let network = match spare {
+        Some(network) if network.is_alive() => network,
+        _ => sandbox.start_network(ids.0, ids.1).await?,
+    };
+    let network = Arc::new(network);
+    if let Ok(mut networks) = sandbox.networks.lock() {
+        networks.insert(dirs.project.clone(), Arc::clone(&network));
+    }
+    let sandbox = Arc::clone(sandbox);
+    tokio::spawn(async move {
+        match sandbox.start_network(ids.0, ids.1).await {
+            Ok(spare) => {
+                if let Ok(mut spares) = sandbox.spares.lock() {
+                    let spares = spares.entry(ids).or_default();
+                    if spares.len() < MAX_SPARES {
+                        spares.push(spare);
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(error = %error, "cannot start a network ahead for the next job"),
+        }
+    });
+    Ok(network)
+}
+
 /// A job's network namespace, made by `pasta` and held by a process that does nothing in it
 /// (`cat`, reading a pipe the runner holds: when the runner ends, however it ends, the pipe
 /// closes, the holder ends and pasta with it); the job's commands enter it. Dropping it ends
@@ -311,24 +355,6 @@ impl Sandbox {
             None if self.runner_is_root => (self.settings.job_uid_base, self.settings.job_uid_base),
             None => (rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw()),
         }
-    }
-
-    /// The network of the job in `dirs`, made on its first command.
-    async fn network_of(&self, dirs: &JobDirs) -> std::io::Result<Arc<JobNetwork>> {
-        if let Some(network) = self.networks.lock().ok().and_then(|networks| networks.get(&dirs.project).cloned()) {
-            return Ok(network);
-        }
-        let (uid, gid) = self.job_ids(Some(dirs));
-        let spare = self.spares.lock().ok().and_then(|mut spares| spares.get_mut(&(uid, gid)).and_then(Vec::pop));
-        let network = match spare {
-            Some(network) if network.is_alive() => network,
-            _ => self.start_network(uid, gid).await?,
-        };
-        let network = Arc::new(network);
-        if let Ok(mut networks) = self.networks.lock() {
-            networks.insert(dirs.project.clone(), Arc::clone(&network));
-        }
-        Ok(network)
     }
 
     /// Starts `pasta` as the job's user with a holder process, and waits for the holder: pasta
