@@ -204,31 +204,6 @@ impl Isolation {
         }
     }
 
-    /// Kills every process of the jobs' own users (a root runner's), which only an earlier run
-    /// of this runner that did not end cleanly can have left; how many.
-    pub(crate) fn kill_leftovers(&self, workers: usize) -> usize {
-        use std::os::unix::fs::MetadataExt;
-        let Isolation::Sandbox(sandbox) = self else { return 0 };
-        if !sandbox.runner_is_root {
-            return 0;
-        }
-        let base = sandbox.settings.job_uid_base;
-        let last = base.saturating_add(u32::try_from(workers).unwrap_or(u32::MAX));
-        let Ok(entries) = std::fs::read_dir("/proc") else { return 0 };
-        let mut killed = 0;
-        for entry in entries.flatten() {
-            let Some(pid) = entry.file_name().to_str().and_then(|name| name.parse::<i32>().ok()) else { continue };
-            let Ok(metadata) = entry.metadata() else { continue };
-            if (base..=last).contains(&metadata.uid())
-                && let Some(pid) = rustix::process::Pid::from_raw(pid)
-                && rustix::process::kill_process(pid, rustix::process::Signal::KILL).is_ok()
-            {
-                killed += 1;
-            }
-        }
-        killed
-    }
-
     /// Ends what the job in `dirs` kept between its commands (its network).
     pub(crate) fn job_finished(&self, dirs: &JobDirs) {
         if let Isolation::Sandbox(sandbox) = self

@@ -40,10 +40,6 @@ pub async fn run(config: RunnerConfig, shutdown: impl Future<Output = ()>) -> Re
     let builds_dir = prepare_builds_dir(&config.builds_dir).await?;
     if config.isolation.jobs_run_as_other_users() {
         reachable_by_others(&builds_dir)?;
-        let killed = config.isolation.kill_leftovers(config.concurrent);
-        if killed > 0 {
-            tracing::info!(killed, "killed processes of jobs an earlier run of this runner left");
-        }
     }
     let executor = Arc::new(prepare_executor(&config).await?);
     let config = Arc::new(RunnerConfig { builds_dir, ..config });
