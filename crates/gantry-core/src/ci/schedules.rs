@@ -1,5 +1,6 @@
 //! Pipeline schedules: pipelines that start on a cron in a time zone, run with their owner's
-//! rights and their own variables. Trigger tokens are in `triggers.rs`.
+//! rights and their own variables; a blocked or deleted owner's schedules are turned off.
+//! Trigger tokens are in `triggers.rs`.
 
 use gantry_db::ci::pipelines;
 use gantry_db::ci::schedules::{self, ScheduleFields, ScheduleRow};
@@ -376,11 +377,20 @@ impl Core {
                 Some(id) => users::find_user_by_id(&mut conn, id).await?,
                 None => None,
             };
-            drop(conn);
-            let (Some(project), Some(owner)) = (project, owner) else {
-                tracing::warn!(schedule = row.id, "a pipeline schedule without an owner does not run");
+            let Some(project) = project else { continue };
+            // Checked now, not only when the owner was blocked: a schedule of a blocked or
+            // deleted user never runs, and is turned off.
+            let Some(owner) = owner.filter(|owner| !owner.blocked) else {
+                schedules::deactivate_schedule(&mut conn, row.id).await?;
+                tracing::warn!(
+                    schedule = row.id,
+                    project.id = %row.project_id,
+                    owner = row.owner_id.map_or(0, |id| id.0),
+                    "pipeline schedule deactivated: its owner is blocked or deleted"
+                );
                 continue;
             };
+            drop(conn);
             let actor = Actor::User(owner);
             let mut conn = self.db.conn().await?;
             let opened = self.open_schedule(&mut conn, row.clone()).await;
@@ -396,6 +406,15 @@ impl Core {
         }
         Ok(started)
     }
+}
+
+/// Turns off the schedules of a user being blocked (in the transaction that blocks them).
+pub(crate) async fn deactivate_schedules_of(conn: &mut gantry_db::Conn, user: gantry_types::UserId) -> CoreResult<()> {
+    let stopped = schedules::deactivate_owner_schedules(conn, user).await?;
+    if stopped > 0 {
+        tracing::info!(user.id = %user, schedules = stopped, "pipeline schedules of a blocked user deactivated");
+    }
+    Ok(())
 }
 
 #[cfg(test)]

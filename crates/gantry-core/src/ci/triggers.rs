@@ -1,5 +1,6 @@
 //! Trigger tokens: pipelines that other systems start with a project's token
-//! (`POST /projects/:id/trigger/pipeline`), run with the rights of the token's owner.
+//! (`POST /projects/:id/trigger/pipeline`), run with the rights of the token's owner; a blocked
+//! or deleted owner's tokens answer as a wrong token does.
 
 use gantry_db::ci::schedules::{self, TriggerRow};
 use gantry_db::manage::users;
@@ -85,14 +86,15 @@ impl Core {
         ref_name: &str,
         variables: Vec<(String, String)>,
     ) -> CoreResult<(ProjectRow, PipelineRow)> {
-        // The same answer whether the project or the token is wrong: a token tells nothing.
+        // The same answer whether the project or the token is wrong, or its owner is gone or
+        // blocked (checked now, not only when they were blocked): a token tells nothing.
         let refused = || CoreError::NotFound("project or trigger token");
         if !token.starts_with(TRIGGER_TOKEN_PREFIX) {
             return Err(refused());
         }
         let mut conn = self.db.conn().await?;
         let project = crate::manage::projects::project_by_lookup(&mut conn, project).await?.ok_or_else(refused)?;
-        let trigger = schedules::use_trigger(&mut conn, &digest(token))
+        let trigger = schedules::find_trigger_by_digest(&mut conn, &digest(token))
             .await?
             .filter(|trigger| trigger.project_id == project.id)
             .ok_or_else(refused)?;
@@ -100,10 +102,12 @@ impl Core {
             Some(id) => users::find_user_by_id(&mut conn, id).await?,
             None => None,
         };
-        drop(conn);
-        let Some(owner) = owner else {
-            return Err(CoreError::Forbidden("the trigger's owner no longer exists; create a new trigger".to_owned()));
+        let Some(owner) = owner.filter(|owner| !owner.blocked) else {
+            tracing::info!(trigger = trigger.id, "a trigger token of a blocked or deleted user was refused");
+            return Err(refused());
         };
+        schedules::mark_trigger_used(&mut conn, trigger.id).await?;
+        drop(conn);
         let pipeline = self.run_pipeline(&Actor::User(owner), &project, ref_name, variables, "trigger").await?;
         Ok((project, pipeline))
     }

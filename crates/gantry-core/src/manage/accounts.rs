@@ -391,6 +391,7 @@ impl Core {
         users::set_blocked(&mut tx, id, blocked).await?;
         if blocked {
             sessions::delete_user_sessions(&mut tx, id).await?;
+            crate::ci::schedules::deactivate_schedules_of(&mut tx, id).await?;
         }
         tx.commit().await.map_err(gantry_db::DbError::from)?;
         tracing::info!(user.id = %id, blocked, by = %admin.id, "user block state changed");

@@ -186,6 +186,27 @@ pub async fn claim_run(conn: &mut Conn, id: i64, due: i64, next: i64) -> DbResul
     Ok(done.rows_affected() == 1)
 }
 
+/// Deactivates a schedule; false when it was not active.
+pub async fn deactivate_schedule(conn: &mut Conn, id: i64) -> DbResult<bool> {
+    let done = sqlx::query("UPDATE ci_pipeline_schedules SET active = 0, updated_at = $1 WHERE id = $2 AND active = 1")
+        .bind(now_millis())
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deactivates every active schedule `owner` owns; how many.
+pub async fn deactivate_owner_schedules(conn: &mut Conn, owner: UserId) -> DbResult<u64> {
+    let done =
+        sqlx::query("UPDATE ci_pipeline_schedules SET active = 0, updated_at = $1 WHERE owner_id = $2 AND active = 1")
+            .bind(now_millis())
+            .bind(owner.0)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected())
+}
+
 /// A schedule's variables as `(key, sealed value, variable type)`.
 pub async fn schedule_variables(conn: &mut Conn, id: i64) -> DbResult<Vec<(String, String, String)>> {
     let rows = sqlx::query(
@@ -312,17 +333,20 @@ pub async fn get_trigger(conn: &mut Conn, id: i64) -> DbResult<Option<TriggerRow
     row.as_ref().map(map_trigger).transpose()
 }
 
-/// The trigger holding this token digest, marked used now.
-pub async fn use_trigger(conn: &mut Conn, digest: &str) -> DbResult<Option<TriggerRow>> {
-    let row =
-        sqlx::query(select_triggers!("WHERE t.token_digest = $1")).bind(digest).fetch_optional(&mut *conn).await?;
-    let Some(trigger) = row.as_ref().map(map_trigger).transpose()? else { return Ok(None) };
+/// The trigger holding this token digest.
+pub async fn find_trigger_by_digest(conn: &mut Conn, digest: &str) -> DbResult<Option<TriggerRow>> {
+    let row = sqlx::query(select_triggers!("WHERE t.token_digest = $1")).bind(digest).fetch_optional(conn).await?;
+    row.as_ref().map(map_trigger).transpose()
+}
+
+/// Records that a trigger started a pipeline now.
+pub async fn mark_trigger_used(conn: &mut Conn, id: i64) -> DbResult<()> {
     sqlx::query("UPDATE ci_triggers SET last_used_at = $1 WHERE id = $2")
         .bind(now_millis())
-        .bind(trigger.id)
+        .bind(id)
         .execute(conn)
         .await?;
-    Ok(Some(trigger))
+    Ok(())
 }
 
 pub async fn update_trigger(conn: &mut Conn, id: i64, description: &str) -> DbResult<()> {

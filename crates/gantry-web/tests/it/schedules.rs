@@ -1,7 +1,9 @@
 //! Pipeline schedules and trigger tokens in process: schedules are checked (cron, time zone,
 //! ref), run when due exactly once with their variables and owner, can be played, edited only by
-//! their owner, taken over by a Maintainer; trigger tokens start pipelines from JSON, forms,
-//! multipart forms and the query string, and a wrong token tells nothing.
+//! their owner, taken over by a Maintainer, and show their variables to their owner and
+//! Maintainers only; trigger tokens start pipelines from JSON, forms, multipart forms and the
+//! query string, and a wrong token tells nothing. A blocked user's schedules stop and their
+//! tokens answer as wrong ones.
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -280,4 +282,47 @@ async fn schedule_variables_are_shown_to_their_owner_and_maintainers_only() {
         let seen = app.api(Method::GET, &variables, Some(&who.token), None).await.json();
         assert_eq!(seen[0]["value"], "deploy-key-4711", "{seen}");
     }
+}
+
+#[tokio::test]
+async fn a_blocked_users_schedules_stop_and_their_trigger_tokens_answer_as_wrong_ones() {
+    let app = TestApp::new().await;
+    let root = app.user("root").await;
+    let ada = app.user("ada").await;
+    let (project, _) = app.project_with_file(&ada, "Nightly", ".gitlab-ci.yml", CI).await;
+    let base = format!("/api/v4/projects/{}", project.id.0);
+    let body = json!({"description": "Nightly", "ref": "main", "cron": "0 3 * * *"});
+    let schedule = app.api(Method::POST, &format!("{base}/pipeline_schedules"), Some(&ada.token), Some(body)).await;
+    let schedule = format!("{base}/pipeline_schedules/{}", schedule.json()["id"]);
+    let trigger = app.api(Method::POST, &format!("{base}/triggers"), Some(&ada.token), Some(json!({}))).await;
+    let token = trigger.json()["token"].as_str().unwrap().to_owned();
+    let trigger_uri = format!("{base}/trigger/pipeline");
+    let started = app.api(Method::POST, &trigger_uri, None, Some(json!({"token": token, "ref": "main"}))).await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+
+    // Blocking the owner turns the schedule off; the token then answers as a wrong one does.
+    let blocked =
+        app.api(Method::POST, &format!("/api/v4/users/{}/block", ada.user.id.0), Some(&root.token), None).await;
+    assert!(blocked.status.is_success(), "{}", blocked.body);
+    let shown = app.api(Method::GET, &schedule, Some(&root.token), None).await.json();
+    assert_eq!(shown["active"], false, "{shown}");
+    let refused = app.api(Method::POST, &trigger_uri, None, Some(json!({"token": token, "ref": "main"}))).await;
+    let wrong = app.api(Method::POST, &trigger_uri, None, Some(json!({"token": "glptt-wrong", "ref": "main"}))).await;
+    assert_eq!((refused.status, &refused.body), (wrong.status, &wrong.body));
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+
+    // At run time too: a schedule of a blocked owner turned on again does not run, and is
+    // turned off again.
+    let active = app.api(Method::PUT, &schedule, Some(&root.token), Some(json!({"active": true}))).await;
+    assert_eq!(active.json()["active"], true, "{}", active.body);
+    let id = shown["id"].as_i64().unwrap();
+    let mut conn = app.core.db().conn().await.unwrap();
+    let row = gantry_db::ci::schedules::get_schedule(&mut conn, id).await.unwrap().unwrap();
+    assert!(gantry_db::ci::schedules::claim_run(&mut conn, id, row.next_run_at, 1_000).await.unwrap());
+    drop(conn);
+    assert_eq!(app.core.run_due_schedules().await.unwrap(), 0, "a blocked owner's schedule does not run");
+    let shown = app.api(Method::GET, &schedule, Some(&root.token), None).await.json();
+    assert_eq!(shown["active"], false, "{shown}");
+    let runs = app.api(Method::GET, &format!("{schedule}/pipelines"), Some(&root.token), None).await.json();
+    assert_eq!(runs.as_array().unwrap().len(), 0, "{runs}");
 }
