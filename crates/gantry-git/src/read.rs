@@ -206,13 +206,15 @@ impl Reader {
         Ok(None)
     }
 
-    /// Splits `feature/login/src/main.rs` into the longest existing branch or tag (or a commit
-    /// id) and the path after it.
+    /// Splits `feature/login/src/main.rs` into the longest existing branch (or else tag, or else
+    /// commit id) and the path after it: a tag `main/scripts` never stands in for the files of
+    /// branch `main`.
     pub fn resolve_ref_path(&self, ref_and_path: &str) -> Result<Option<RefPath>, GitError> {
         let segments: Vec<&str> = ref_and_path.split('/').filter(|s| !s.is_empty()).collect();
-        for take in (1..=segments.len()).rev() {
-            let reference = segments[..take].join("/");
-            for full in [format!("refs/heads/{reference}"), format!("refs/tags/{reference}")] {
+        for kind in ["refs/heads", "refs/tags"] {
+            for take in (1..=segments.len()).rev() {
+                let reference = segments[..take].join("/");
+                let full = format!("{kind}/{reference}");
                 // An exact lookup: most candidates are not refs, and rev-parse is slower to say so.
                 let Ok(Some(mut found)) = self.repo().try_find_reference(full.as_str()) else { continue };
                 if let Ok(commit) = found.peel_to_commit() {
@@ -274,10 +276,10 @@ impl Reader {
         Ok(Blob { id: id.to_string(), kind, size, data })
     }
 
-    /// A blob by id, or by a revision naming one, as [`Reader::object_at`] gives it (a large
-    /// one without its content).
+    /// A blob by its id (full or abbreviated hex), as [`Reader::object_at`] gives it (a large
+    /// one without its content). Only ids: a `ref:path` spec would resolve tags before branches.
     pub fn blob_object(&self, spec: &str) -> Result<Option<Blob>, GitError> {
-        if spec.is_empty() || spec.starts_with('-') || spec.contains("..") || spec.contains(['\0', '\n']) {
+        if !(4..=64).contains(&spec.len()) || !spec.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Ok(None);
         }
         let Ok(id) = self.repo().rev_parse_single(spec) else { return Ok(None) };

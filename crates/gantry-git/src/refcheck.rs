@@ -96,7 +96,7 @@ impl PushPolicy {
         &self,
         update: &RefUpdate,
         is_fast_forward: impl FnOnce() -> bool,
-        exists: impl FnOnce(&str) -> bool,
+        exists: impl Fn(&str) -> bool,
     ) -> Result<(), String> {
         if update.is_create()
             && let Some((kind, name)) = kind_and_name(&update.name)
@@ -104,13 +104,18 @@ impl PushPolicy {
             if let Some(problem) = name_problem(kind, name) {
                 return Err(problem);
             }
-            if let Some(other) = counterpart(&update.name)
-                && exists(&other)
+            if let Some(clash) = clash_candidates(&update.name).into_iter().find(|candidate| exists(candidate))
+                && let Some((other_kind, other_name)) = kind_and_name(&clash)
             {
-                let (other_kind, _) = kind_and_name(&other).unwrap_or(("ref", name));
-                return Err(format!(
-                    "a {other_kind} named '{name}' exists already: a {kind} of the same name would make '{name}' ambiguous"
-                ));
+                return Err(if other_name == name {
+                    format!(
+                        "a {other_kind} named '{name}' exists already: a {kind} of the same name would make '{name}' ambiguous"
+                    )
+                } else {
+                    format!(
+                        "a {other_kind} named '{other_name}' exists already: a {kind} named '{name}' would read as its files"
+                    )
+                });
             }
         }
         if let Some(tag) = update.name.strip_prefix("refs/tags/") {
@@ -150,6 +155,23 @@ fn kind_and_name(full: &str) -> Option<(&'static str, &str)> {
     } else {
         full.strip_prefix("refs/tags/").map(|name| ("tag", name))
     }
+}
+
+/// The refs of the other kind a new ref `full` must not sit beside: the same name, and each
+/// name it extends (`refs/heads/main` and `refs/heads/main/scripts` for `refs/tags/main/scripts/x`:
+/// the tag's files would read as the branch's in a URL like `-/raw/main/scripts/x/…`).
+pub fn clash_candidates(full: &str) -> Vec<String> {
+    let Some(other) = counterpart(full) else { return Vec::new() };
+    let mut candidates = vec![other.clone()];
+    let mut name = other.as_str();
+    while let Some((parent, _)) = name.rsplit_once('/') {
+        if parent == "refs/heads" || parent == "refs/tags" {
+            break;
+        }
+        candidates.push(parent.to_owned());
+        name = parent;
+    }
+    candidates
 }
 
 /// The ref of the other kind with the same short name: `refs/tags/main` for `refs/heads/main`.
@@ -211,6 +233,8 @@ mod tests {
         // exist already are not asked about.
         let branch_main = |full: &str| full == "refs/heads/main";
         let error = p.check(&update('0', 'b', "refs/tags/main"), || true, branch_main).unwrap_err();
+        assert!(error.contains("a branch named 'main' exists already"), "{error}");
+        let error = p.check(&update('0', 'b', "refs/tags/main/scripts"), || true, branch_main).unwrap_err();
         assert!(error.contains("a branch named 'main' exists already"), "{error}");
         let tag_v1 = |full: &str| full == "refs/tags/v1";
         assert!(p.check(&update('0', 'b', "refs/heads/v1"), || true, tag_v1).unwrap_err().contains("a tag named 'v1'"));

@@ -114,9 +114,9 @@ impl Core {
             CoreError::invalid("ref", format!("'{}' is not a branch, tag or commit", revision.trim()))
         })?;
         let full_name = format!("refs/heads/{name}");
-        let tag_exists = repos.ref_target(project.id, &format!("refs/tags/{name}")).await?.is_some();
+        let clashing = existing_clash_candidates(repos, project, &full_name).await?;
         let update = RefUpdate { old: ZERO_OID.to_owned(), new: commit, name: full_name };
-        policy.check(&update, || true, |_| tag_exists).map_err(CoreError::Forbidden)?;
+        policy.check(&update, || true, |full| clashing.iter().any(|c| c == full)).map_err(CoreError::Forbidden)?;
         self.apply_ref_update(actor, project, &update, "branch").await?;
         self.find_branch(actor, project, name).await
     }
@@ -186,9 +186,10 @@ impl Core {
             let tagger = Author { name: display, email: &user.email };
             repos.write_tag_object(project.id, name, &commit, message, &tagger, now_millis() / 1000).await?
         };
-        let branch_exists = repos.ref_target(project.id, &format!("refs/heads/{name}")).await?.is_some();
-        let update = RefUpdate { old: ZERO_OID.to_owned(), new: target, name: format!("refs/tags/{name}") };
-        policy.check(&update, || true, |_| branch_exists).map_err(CoreError::Forbidden)?;
+        let full_name = format!("refs/tags/{name}");
+        let clashing = existing_clash_candidates(repos, project, &full_name).await?;
+        let update = RefUpdate { old: ZERO_OID.to_owned(), new: target, name: full_name };
+        policy.check(&update, || true, |full| clashing.iter().any(|c| c == full)).map_err(CoreError::Forbidden)?;
         self.apply_ref_update(actor, project, &update, "tag").await?;
         self.find_tag(actor, project, name).await
     }
@@ -232,4 +233,19 @@ impl Core {
         tracing::info!(project.id = %project.id, r#ref = %update.name, "ref changed from the web");
         Ok(())
     }
+}
+
+/// Which refs of [`gantry_git::refcheck::clash_candidates`] of `full_name` exist.
+async fn existing_clash_candidates(
+    repos: &gantry_git::Repositories,
+    project: &ProjectRow,
+    full_name: &str,
+) -> CoreResult<Vec<String>> {
+    let mut existing = Vec::new();
+    for candidate in gantry_git::refcheck::clash_candidates(full_name) {
+        if repos.ref_target(project.id, &candidate).await?.is_some() {
+            existing.push(candidate);
+        }
+    }
+    Ok(existing)
 }

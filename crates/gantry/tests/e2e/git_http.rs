@@ -207,6 +207,7 @@ fn a_branch_and_a_tag_never_share_a_name_and_a_name_is_a_branch_first() {
     git_ok(&lead, &["remote", "add", "dev", &dev_url]);
     for (refspec, reason) in [
         ("HEAD:refs/tags/main", "a branch named 'main' exists already"),
+        ("HEAD:refs/tags/main/scripts", "a branch named 'main' exists already"),
         ("HEAD:refs/heads/v1", "a tag named 'v1' exists already"),
         ("HEAD:refs/heads/HEAD", "a branch cannot be named HEAD"),
         ("HEAD:refs/heads/refs/heads/x", "a branch name cannot start with refs/"),
