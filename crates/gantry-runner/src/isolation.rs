@@ -96,7 +96,7 @@ impl std::error::Error for SandboxUnavailable {}
 pub struct Sandbox {
     settings: SandboxSettings,
     /// The seccomp programs, as bubblewrap reads them.
-    seccomp: [Vec<u8>; 2],
+    seccomp: Vec<Vec<u8>>,
     prlimit: PathBuf,
     /// The interface of the default route: outbound connections leave through it only.
     outbound_interface: Option<String>,
@@ -252,10 +252,10 @@ const SYSTEM_DIRS: &[&str] = &["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib6
 /// Files and directories under those that hold secrets; they appear empty.
 const SYSTEM_SECRETS: &[&str] =
     &["/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/ssh", "/etc/ssl/private", "/etc/gantry"];
-/// Where the job's two directories come in: descriptors 3 and 4; the seccomp programs 5 and 6.
+/// Where the job's two directories come in: descriptors 3 and 4; the seccomp programs from 5.
 const PROJECT_FD: i32 = 3;
 const TEMP_FD: i32 = 4;
-const SECCOMP_FDS: [i32; 2] = [5, 6];
+const FIRST_SECCOMP_FD: i32 = 5;
 
 /// The network of the job in `dirs`: a spare one started ahead for its user when there is one,
 /// else one started now; either way a spare is started for the user's next job, so that a job
@@ -312,7 +312,10 @@ const MAX_SPARES: usize = 8;
 
 impl Drop for JobNetwork {
     fn drop(&mut self) {
-        if let Some(holder) = i32::try_from(self.holder).ok().and_then(rustix::process::Pid::from_raw) {
+        // A holder that is gone may have had its number taken by another process.
+        if self.is_alive()
+            && let Some(holder) = i32::try_from(self.holder).ok().and_then(rustix::process::Pid::from_raw)
+        {
             let _ = rustix::process::kill_process(holder, rustix::process::Signal::KILL);
         }
         let _ = self.pasta.start_kill();
@@ -356,6 +359,10 @@ impl Sandbox {
                 std::fs::read_to_string(format!("/proc/{child}/comm")).is_ok_and(|comm| comm.trim() == "cat")
             });
             if let Some(holder) = holder {
+                // What pasta says later goes to the runner's log; an unread pipe would block it.
+                if let Some(stderr) = pasta.stderr.take() {
+                    tokio::spawn(log_pasta(stderr));
+                }
                 return Ok(JobNetwork { pasta, holder });
             }
             if let Some(status) = pasta.try_wait()? {
@@ -400,7 +407,7 @@ impl Sandbox {
             }
             command.arg("--chdir").arg(&dirs.project);
         }
-        for (program, fd) in self.seccomp.iter().zip(SECCOMP_FDS) {
+        for (program, fd) in self.seccomp.iter().zip(FIRST_SECCOMP_FD..) {
             descriptors.push(FdMapping { parent_fd: pipe_holding(program)?, child_fd: fd });
             command.arg("--add-seccomp-fd").arg(fd.to_string());
         }
@@ -479,6 +486,17 @@ impl Sandbox {
         args.extend(["--size".into(), self.settings.limits.tmp.to_string().into()]);
         args.extend(["--perms".into(), "1777".into(), "--tmpfs".into(), "/tmp".into()]);
         args
+    }
+}
+
+/// Logs what a job network's pasta writes once it runs, line by line, until it ends.
+async fn log_pasta(stderr: tokio::process::ChildStderr) {
+    use tokio::io::AsyncBufReadExt;
+    let mut lines = tokio::io::BufReader::new(stderr).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if !line.contains("to syslog") {
+            tracing::warn!(pasta = %line, "a job network's pasta says");
+        }
     }
 }
 

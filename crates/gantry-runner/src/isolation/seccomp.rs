@@ -73,9 +73,10 @@ const NAMESPACE_FLAGS: &[libc::c_int] = &[
     libc::CLONE_NEWCGROUP,
 ];
 
-/// The two programs, each as the bytes bubblewrap reads from a descriptor: the `EPERM` list, and
-/// `clone3` → `ENOSYS`.
-pub(crate) fn programs() -> Result<[Vec<u8>; 2], String> {
+/// The programs, each as the bytes bubblewrap reads from a descriptor: the `EPERM` list,
+/// `clone3` → `ENOSYS`, and on x86_64 a refusal of every x32 system call (numbers with bit 30
+/// set, which would otherwise pass the list's rules under other numbers).
+pub(crate) fn programs() -> Result<Vec<Vec<u8>>, String> {
     let arch = TargetArch::try_from(std::env::consts::ARCH)
         .map_err(|_| format!("no seccomp filter for the {} architecture", std::env::consts::ARCH))?;
     let mut refused: BTreeMap<i64, Vec<SeccompRule>> = REFUSED.iter().map(|call| (*call, Vec::new())).collect();
@@ -91,7 +92,40 @@ pub(crate) fn programs() -> Result<[Vec<u8>; 2], String> {
     refused.insert(libc::SYS_clone, namespace_rules);
     let eperm = compile(refused, libc::EPERM, arch)?;
     let enosys = compile(BTreeMap::from([(libc::SYS_clone3, Vec::new())]), libc::ENOSYS, arch)?;
-    Ok([eperm, enosys])
+    let mut programs = vec![eperm, enosys];
+    if arch == TargetArch::x86_64 {
+        programs.push(no_x32());
+    }
+    Ok(programs)
+}
+
+/// A program refusing (`EPERM`) every system call of the x32 ABI on x86_64: seccompiler has no
+/// rule for a bit of the call number, so these five instructions are written out.
+fn no_x32() -> Vec<u8> {
+    const LOAD_WORD: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
+    const JUMP_EQUAL: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
+    const JUMP_ANY_BIT: u16 = 0x45; // BPF_JMP | BPF_JSET | BPF_K
+    const RETURN: u16 = 0x06; // BPF_RET | BPF_K
+    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+    const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+    const RET_ALLOW: u32 = 0x7fff_0000;
+    const RET_ERRNO: u32 = 0x0005_0000;
+    // seccomp_data: the call number at offset 0, the architecture at offset 4.
+    let instructions: [(u16, u8, u8, u32); 6] = [
+        (LOAD_WORD, 0, 0, 4),
+        (JUMP_EQUAL, 0, 3, AUDIT_ARCH_X86_64),
+        (LOAD_WORD, 0, 0, 0),
+        (JUMP_ANY_BIT, 0, 1, X32_SYSCALL_BIT),
+        (RETURN, 0, 0, RET_ERRNO | libc::EPERM as u32),
+        (RETURN, 0, 0, RET_ALLOW),
+    ];
+    let mut bytes = Vec::with_capacity(instructions.len() * 8);
+    for (code, jump_true, jump_false, k) in instructions {
+        bytes.extend_from_slice(&code.to_ne_bytes());
+        bytes.extend_from_slice(&[jump_true, jump_false]);
+        bytes.extend_from_slice(&k.to_ne_bytes());
+    }
+    bytes
 }
 
 fn compile(rules: BTreeMap<i64, Vec<SeccompRule>>, errno: libc::c_int, arch: TargetArch) -> Result<Vec<u8>, String> {
@@ -115,9 +149,11 @@ mod tests {
 
     #[test]
     fn both_programs_compile_to_whole_instructions() {
-        let [eperm, enosys] = programs().unwrap();
-        assert!(!eperm.is_empty() && eperm.len() % 8 == 0);
-        assert!(!enosys.is_empty() && enosys.len() % 8 == 0);
-        assert!(eperm.len() > enosys.len());
+        let programs = programs().unwrap();
+        assert!(programs.iter().all(|program| !program.is_empty() && program.len() % 8 == 0));
+        assert!(programs[0].len() > programs[1].len());
+        if cfg!(target_arch = "x86_64") {
+            assert_eq!(programs.len(), 3, "x32 is refused on x86_64");
+        }
     }
 }
