@@ -11,6 +11,18 @@ use crate::{CoreError, CoreResult};
 
 /// Bytes per piece.
 const PIECE: usize = 64 << 10;
+/// Contents streamed at once: each holds a blocking thread or a `git` process for as long as
+/// its client reads, so slow clients must not be able to take them all.
+const STREAMS: usize = 64;
+
+static STREAM_PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(STREAMS);
+
+/// A place among the [`STREAMS`], or a clear refusal.
+fn stream_permit() -> CoreResult<tokio::sync::SemaphorePermit<'static>> {
+    STREAM_PERMITS
+        .try_acquire()
+        .map_err(|_| CoreError::Busy("too many large files are being downloaded; try again shortly"))
+}
 /// Pieces read ahead of the client.
 const AHEAD: usize = 4;
 
@@ -32,8 +44,10 @@ impl ContentStream {
         size: u64,
         produce: impl FnOnce(&mut dyn Write) -> std::io::Result<()> + Send + 'static,
     ) -> CoreResult<ContentStream> {
+        let permit = stream_permit()?;
         let (sender, receiver) = mpsc::channel(AHEAD);
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let mut pieces = std::io::BufWriter::with_capacity(PIECE, PieceWriter { sender: sender.clone() });
             let written = produce(&mut pieces).and_then(|()| pieces.flush());
             if let Err(error) = written
@@ -48,9 +62,11 @@ impl ContentStream {
     /// The standard output of `child`, `size` bytes; a child that fails ends the content with
     /// an error.
     pub(crate) async fn from_child(size: u64, mut child: tokio::process::Child) -> CoreResult<ContentStream> {
+        let permit = stream_permit()?;
         let mut output = child.stdout.take().ok_or_else(|| CoreError::Internal("no output to read".into()))?;
         let (sender, receiver) = mpsc::channel(AHEAD);
         tokio::spawn(async move {
+            let _permit = permit;
             loop {
                 let mut piece = vec![0; PIECE];
                 match output.read(&mut piece).await {

@@ -24,6 +24,9 @@ pub enum CoreError {
     /// Too many failed attempts; try again later.
     #[error("too many attempts, try again in a few minutes")]
     RateLimited,
+    /// The server is doing as much of this as it allows at once; try again shortly.
+    #[error("{0}")]
+    Busy(&'static str),
     /// A failure of the platform (database, repository storage), not of the request.
     #[error(transparent)]
     Internal(Box<dyn std::error::Error + Send + Sync>),

@@ -51,6 +51,7 @@ impl AppError {
                     CoreError::Invalid { .. } => StatusCode::BAD_REQUEST,
                     CoreError::Conflict(_) => StatusCode::CONFLICT,
                     CoreError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+                    CoreError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
                     CoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 };
                 let message = match error {

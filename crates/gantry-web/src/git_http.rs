@@ -133,6 +133,7 @@ fn core_error(error: CoreError) -> Response {
         CoreError::Unauthorized => challenge(DENIED),
         CoreError::Forbidden(message) => plain(StatusCode::FORBIDDEN, &message),
         CoreError::RateLimited => plain(StatusCode::TOO_MANY_REQUESTS, &error.to_string()),
+        CoreError::Busy(_) => plain(StatusCode::SERVICE_UNAVAILABLE, &error.to_string()),
         CoreError::Invalid { .. } | CoreError::Conflict(_) => plain(StatusCode::BAD_REQUEST, &error.to_string()),
         CoreError::Internal(inner) => {
             tracing::error!(error = %inner, "git request failed");

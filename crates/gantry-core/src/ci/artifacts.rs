@@ -330,9 +330,8 @@ impl Core {
     ) -> CoreResult<(JobRow, ArtifactRow, tokio::fs::File, u64)> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
-        let branch = self.repos.ref_target(project.id, &format!("refs/heads/{ref_name}")).await?;
-        let is_tag =
-            branch.is_none() && self.repos.ref_target(project.id, &format!("refs/tags/{ref_name}")).await?.is_some();
+        // A ref that is gone now still names its branch's pipelines.
+        let is_tag = self.branch_or_tag(project, ref_name).await.is_ok_and(|(is_tag, _)| is_tag);
         let job = jobs::latest_successful_job(&mut conn, project.id, ref_name, is_tag, job_name)
             .await?
             .ok_or(CoreError::NotFound("job"))?;

@@ -181,7 +181,7 @@ pub async fn file_raw(
     let project = lookup_project(&state, &actor, &id).await?;
     let reference = reference_or_default(query.reference, &project);
     let (blob, _, _) = file_at(&state, &actor, &project, reference, file_path.clone()).await?;
-    raw_blob(&state, &actor, &project, &file_path, blob).await
+    Ok(crate::ui::code::blob::raw_blob_response(&state, &actor, &project, &file_path, blob, false).await?)
 }
 
 /// `GET /projects/:id/repository/blobs/:sha/raw`
@@ -193,22 +193,7 @@ pub async fn blob_raw(
     let project = lookup_project(&state, &actor, &id).await?;
     let blob = state.core.read_repository(&actor, &project, move |reader| reader.blob_object(&sha)).await?;
     let blob = blob.ok_or_else(|| not_found("blob"))?;
-    raw_blob(&state, &actor, &project, "blob", blob).await
-}
-
-/// A blob's bytes: from memory when it was read whole, streamed from the repository otherwise.
-async fn raw_blob(
-    state: &AppState,
-    actor: &gantry_core::Actor,
-    project: &ProjectRow,
-    name: &str,
-    blob: gantry_git::read::Blob,
-) -> ApiResult<Response> {
-    if blob.is_complete() {
-        return Ok(crate::ui::code::blob::raw_response(name, blob.is_binary(), blob.data, false));
-    }
-    let content = state.core.stream_blob(actor, project, &blob.id, blob.size).await?;
-    Ok(crate::ui::code::blob::raw_content_response(name, content, false))
+    Ok(crate::ui::code::blob::raw_blob_response(&state, &actor, &project, "blob", blob, false).await?)
 }
 
 #[derive(Debug, Deserialize)]

@@ -153,16 +153,26 @@ pub async fn raw(
     let (at, object) =
         read_at(&state, &visitor, &frame, &ref_path, |reader, at| reader.object_at(&at.commit, &at.path)).await?;
     let Some(PathObject::Blob(blob)) = object else { return Err(not_found(&visitor, "file")) };
-    let attachment = query.inline == "false";
-    if blob.is_complete() {
-        return Ok(raw_response(&at.path, blob.is_binary(), blob.data, attachment));
-    }
-    let content = state
-        .core
-        .stream_blob(&visitor.actor, &frame.project, &blob.id, blob.size)
+    raw_blob_response(&state, &visitor.actor, &frame.project, &at.path, blob, query.inline == "false")
         .await
-        .map_err(|e| visitor.error(e))?;
-    Ok(raw_content_response(&at.path, content, attachment))
+        .map_err(|e| visitor.error(e))
+}
+
+/// A blob's bytes as [`raw_response`]: from memory when it was read whole, streamed from the
+/// repository otherwise.
+pub async fn raw_blob_response(
+    state: &AppState,
+    actor: &gantry_core::Actor,
+    project: &gantry_core::ProjectRow,
+    path: &str,
+    blob: gantry_git::read::Blob,
+    attachment: bool,
+) -> Result<Response, gantry_core::CoreError> {
+    if blob.is_complete() {
+        return Ok(raw_response(path, blob.is_binary(), blob.data, attachment));
+    }
+    let content = state.core.stream_blob(actor, project, &blob.id, blob.size).await?;
+    Ok(raw_content_response(path, content, attachment))
 }
 
 /// [`raw_response`] for content read a piece at a time (text or binary told by its start).
