@@ -339,7 +339,8 @@ impl Sandbox {
     /// runs it once the namespace's network is set up.
     async fn start_network(&self, uid: u32, gid: u32) -> std::io::Result<JobNetwork> {
         let mut command = Command::new("pasta");
-        command.current_dir("/");
+        // Nothing of the runner's environment (a secret key in it, say) goes along.
+        command.current_dir("/").env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default());
         if self.runner_is_root {
             command.uid(uid).gid(gid);
         }

@@ -169,6 +169,18 @@ async fn open_db(storage: &StorageConfig) -> anyhow::Result<Db> {
     if std::os::unix::fs::PermissionsExt::mode(&mode) & 0o066 != 0 {
         set_mode(&storage.data_dir, 0o700)?;
     }
+    // What an older version made here may be readable by others (gantry.db at 0644, say); the
+    // data directory may let them pass through to the builds directory.
+    for entry in std::fs::read_dir(&storage.data_dir)
+        .with_context(|| format!("cannot read data directory {}", storage.data_dir.display()))?
+        .flatten()
+    {
+        let Ok(metadata) = entry.metadata() else { continue };
+        let mode = std::os::unix::fs::PermissionsExt::mode(&metadata.permissions());
+        if entry.file_name() != "builds" && !metadata.file_type().is_symlink() && mode & 0o077 != 0 {
+            set_mode(&entry.path(), mode & 0o700)?;
+        }
+    }
     Db::open(&storage.database_url).await.context("cannot open the database")
 }
 
@@ -335,6 +347,18 @@ async fn start_builtin_runner(
         ip => ip,
     };
     let url = format!("http://{}", SocketAddr::new(host, config.listen.port()));
+    if settings.executor == gantry_config::Executor::Shell
+        && !settings.sandbox.unsafe_without_sandbox
+        && !host.is_loopback()
+    {
+        tracing::error!(
+            listen = %config.listen,
+            "the built-in runner is NOT started: its sandboxed jobs reach the server on the machine's loopback, and \
+             --listen names another address; listen on 0.0.0.0 or a loopback address, or run `gantry runner` \
+             against the server's URL"
+        );
+        return Ok(None);
+    }
     let (executor, isolation) = match settings.executor {
         gantry_config::Executor::Shell => {
             match shell_isolation(&settings.sandbox, &url, vec![data_dir.clone()], "the built-in runner").await {
