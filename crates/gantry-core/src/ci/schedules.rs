@@ -241,6 +241,11 @@ impl Core {
         authorize_project(&mut conn, actor, project, ProjectAction::ManageCi).await?;
         let row = self.project_schedule(&mut conn, project, id).await?;
         let Some(user) = actor.user() else { return Err(CoreError::Unauthorized) };
+        // The schedule runs as its new owner: one who may not run pipelines on its branch would
+        // own a schedule that fails at every run.
+        drop(conn);
+        self.authorize_schedule_ref(actor, project, &row.ref_name).await?;
+        let mut conn = self.db.conn().await?;
         schedules::set_schedule_owner(&mut conn, row.id, user.id).await?;
         let row = self.project_schedule(&mut conn, project, id).await?;
         self.open_schedule(&mut conn, row).await

@@ -154,6 +154,11 @@ async fn pipelines_on_a_protected_branch_need_the_right_to_push_or_merge_to_it()
     s.protect_main(0, 0).await;
     let refused = s.run(&s.maintainer, "main", json!([])).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    // Nor may a Maintainer take over a schedule on main: it would run as them and fail.
+    let take = format!("{schedules}/{theirs}/take_ownership");
+    let taken = app.api(Method::POST, &take, Some(&s.maintainer.token), None).await;
+    assert_eq!(taken.status, StatusCode::FORBIDDEN, "{}", taken.body);
+    assert!(taken.body.contains(REFUSED_ON_MAIN), "{}", taken.body);
     let body = json!({"token": trigger["token"], "ref": "main"});
     let triggered = app.api(Method::POST, &format!("{}/trigger/pipeline", s.base), None, Some(body)).await;
     assert_eq!(triggered.status, StatusCode::FORBIDDEN, "{}", triggered.body);
