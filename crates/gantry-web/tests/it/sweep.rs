@@ -214,6 +214,8 @@ struct Fixture {
     trigger_id: i64,
     /// The commit `main` points at (empty without code).
     main_sha: String,
+    /// The blob of `README.md` at `main` (empty without code).
+    readme_blob: String,
     /// The key of this fixture's instance variable (project and group ones are `SWEEP`).
     instance_key: String,
 }
@@ -335,6 +337,11 @@ async fn fixture(
         (0, 0)
     };
     let main_sha = core.repos().resolve_commit(project.id, "refs/heads/main").await.unwrap().unwrap_or_default();
+    let readme_blob = match core.repos().reader(project.id).and_then(|reader| reader.object_at(&main_sha, "README.md"))
+    {
+        Ok(Some(gantry_git::read::PathObject::Blob(blob))) => blob.id,
+        _ => String::new(),
+    };
     let admin = Actor::User(people.admin.user.clone());
     let variable = |key: &str| gantry_core::ci::variables::VariableInput {
         key: key.to_owned(),
@@ -378,6 +385,7 @@ async fn fixture(
         schedule_id,
         trigger_id,
         main_sha,
+        readme_blob,
         instance_key,
     }
 }
@@ -396,7 +404,7 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{tag_name}", "v1")
         .replace("last_commits/{*ref_path}", "last_commits/main")
         .replace("{*ref_path}", "main/README.md")
-        .replace("blobs/{sha}", "blobs/main:README.md")
+        .replace("blobs/{sha}", &format!("blobs/{}", f.readme_blob))
         .replace("statuses/{sha}", &format!("statuses/{}", f.main_sha))
         .replace("commits/{sha}/statuses", &format!("commits/{}/statuses", f.main_sha))
         .replace("{sha}", "main")
