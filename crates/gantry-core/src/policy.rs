@@ -199,12 +199,7 @@ pub async fn authorize_protected_ref(
     ref_name: &str,
     is_tag: bool,
 ) -> CoreResult<()> {
-    if is_tag {
-        return Ok(());
-    }
-    let rules = gantry_db::code::protected_branches::list_protected_branches(conn, project.id).await?;
-    let matching: Vec<&ProtectedBranchRow> =
-        rules.iter().filter(|rule| gantry_git::refcheck::pattern_matches(&rule.name, ref_name)).collect();
+    let matching = protected_branch_rules(conn, project.id, ref_name, is_tag).await?;
     if matching.is_empty() || actor.is_admin() {
         return Ok(());
     }
@@ -219,6 +214,21 @@ pub async fn authorize_protected_ref(
         "you are not allowed to run pipelines on the protected branch {ref_name}: it needs the right to push or \
          merge to it"
     )))
+}
+
+/// The protected-branch rules that cover `ref_name` (none for a tag: protected tags do not exist).
+pub(crate) async fn protected_branch_rules(
+    conn: &mut Conn,
+    project: gantry_types::ProjectId,
+    ref_name: &str,
+    is_tag: bool,
+) -> CoreResult<Vec<ProtectedBranchRow>> {
+    if is_tag {
+        return Ok(Vec::new());
+    }
+    let mut rules = gantry_db::code::protected_branches::list_protected_branches(conn, project).await?;
+    rules.retain(|rule| gantry_git::refcheck::pattern_matches(&rule.name, ref_name));
+    Ok(rules)
 }
 
 /// Whether a role may push or merge to branches under `rule` (0: no one).

@@ -56,11 +56,7 @@ pub(crate) async fn ref_is_protected(
     ref_name: &str,
     is_tag: bool,
 ) -> crate::CoreResult<bool> {
-    if is_tag {
-        return Ok(false);
-    }
-    let rules = gantry_db::code::protected_branches::list_protected_branches(conn, project).await?;
-    Ok(rules.iter().any(|rule| gantry_git::refcheck::pattern_matches(&rule.name, ref_name)))
+    Ok(!crate::policy::protected_branch_rules(conn, project, ref_name, is_tag).await?.is_empty())
 }
 
 /// Something that changed in CI, for live views.

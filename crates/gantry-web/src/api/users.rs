@@ -54,8 +54,8 @@ pub async fn get_user(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<User>> {
-    let id = id.parse::<i64>().map_err(|_| AppError::Core(gantry_core::CoreError::NotFound("user")))?;
-    let user = state.core.find_user(&actor, UserId(id)).await?;
+    let id = user_id(&id)?;
+    let user = state.core.find_user(&actor, id).await?;
     let private = actor.is_admin() || actor.user().is_some_and(|u| u.id == user.id);
     Ok(Json(User::new(&user, &state.config, private)))
 }
@@ -86,9 +86,14 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, Json(User::new(&user, &state.config, true))).into_response())
 }
 
+/// A user id from the path; anything else names no user.
+fn user_id(id: &str) -> Result<UserId, AppError> {
+    id.parse::<i64>().map(UserId).map_err(|_| AppError::Core(gantry_core::CoreError::NotFound("user")))
+}
+
 async fn set_blocked(state: AppState, actor: gantry_core::Actor, id: String, blocked: bool) -> ApiResult<Response> {
-    let id = id.parse::<i64>().map_err(|_| AppError::Core(gantry_core::CoreError::NotFound("user")))?;
-    state.core.set_user_blocked(&actor, UserId(id), blocked).await?;
+    let id = user_id(&id)?;
+    state.core.set_user_blocked(&actor, id, blocked).await?;
     Ok((StatusCode::CREATED, Json(true)).into_response())
 }
 
@@ -116,8 +121,8 @@ pub async fn approve_user(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let id = id.parse::<i64>().map_err(|_| AppError::Core(gantry_core::CoreError::NotFound("user")))?;
-    state.core.approve_user(&actor, UserId(id)).await?;
+    let id = user_id(&id)?;
+    state.core.approve_user(&actor, id).await?;
     Ok(super::message(StatusCode::CREATED, "Success"))
 }
 
@@ -127,7 +132,7 @@ pub async fn reject_user(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let id = id.parse::<i64>().map_err(|_| AppError::Core(gantry_core::CoreError::NotFound("user")))?;
-    state.core.reject_user(&actor, UserId(id)).await?;
+    let id = user_id(&id)?;
+    state.core.reject_user(&actor, id).await?;
     Ok(super::message(StatusCode::OK, "Success"))
 }

@@ -87,15 +87,25 @@ pub async fn create_user(
     }
 }
 
-async fn set_blocked(state: AppState, visitor: PageActor, id: i64, blocked: bool) -> PageResult {
-    require_admin(&visitor)?;
-    match state.core.set_user_blocked(&visitor.actor, UserId(id), blocked).await {
-        Ok(_) => see_other("/admin"),
+/// Back to the admin area after an action on a user, or the users page with what went wrong.
+async fn after_user_action(
+    state: &AppState,
+    visitor: &PageActor,
+    done: Result<(), gantry_core::CoreError>,
+) -> PageResult {
+    match done {
+        Ok(()) => see_other("/admin"),
         Err(error) => {
             let (status, message) = form_error(error);
-            users_page(&state, &visitor, status, Some(message)).await
+            users_page(state, visitor, status, Some(message)).await
         }
     }
+}
+
+async fn set_blocked(state: AppState, visitor: PageActor, id: i64, blocked: bool) -> PageResult {
+    require_admin(&visitor)?;
+    let done = state.core.set_user_blocked(&visitor.actor, UserId(id), blocked).await.map(drop);
+    after_user_action(&state, &visitor, done).await
 }
 
 /// `POST /admin/users/{user_id}/block`
@@ -126,13 +136,8 @@ pub async fn approve_user(
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> PageResult {
     require_admin(&visitor)?;
-    match state.core.approve_user(&visitor.actor, UserId(id)).await {
-        Ok(_) => see_other("/admin"),
-        Err(error) => {
-            let (status, message) = form_error(error);
-            users_page(&state, &visitor, status, Some(message)).await
-        }
-    }
+    let done = state.core.approve_user(&visitor.actor, UserId(id)).await.map(drop);
+    after_user_action(&state, &visitor, done).await
 }
 
 /// `POST /admin/users/{user_id}/reject`: deletes the account waiting for approval.
@@ -143,13 +148,8 @@ pub async fn reject_user(
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> PageResult {
     require_admin(&visitor)?;
-    match state.core.reject_user(&visitor.actor, UserId(id)).await {
-        Ok(()) => see_other("/admin"),
-        Err(error) => {
-            let (status, message) = form_error(error);
-            users_page(&state, &visitor, status, Some(message)).await
-        }
-    }
+    let done = state.core.reject_user(&visitor.actor, UserId(id)).await;
+    after_user_action(&state, &visitor, done).await
 }
 
 /// `GET /admin/settings`
