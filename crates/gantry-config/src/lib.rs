@@ -104,6 +104,24 @@ pub struct SandboxArgs {
     /// MiB of a job's /tmp, which lives in memory (default 512)
     #[arg(long, env = "GANTRY_JOB_MAX_TMP", value_name = "MIB")]
     pub job_max_tmp: Option<u64>,
+    /// What a job's network reaches: `internet`, everything outside this machine (through its
+    /// default interface) and the Gantry server; or `server`, the Gantry server only
+    #[arg(long, env = "GANTRY_JOB_NETWORK", value_name = "internet|server", default_value = "internet")]
+    pub job_network: JobNetwork,
+    /// Ports on this machine's loopback that jobs may reach besides the server's (a package
+    /// proxy, say), comma-separated; the machine's other local services stay out of reach
+    #[arg(long, env = "GANTRY_JOB_LOOPBACK_PORTS", value_name = "PORT,…", value_delimiter = ',')]
+    pub job_loopback_ports: Vec<u16>,
+}
+
+/// What a sandboxed job's network reaches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum JobNetwork {
+    /// Everything outside this machine, through its default interface, and the Gantry server
+    #[default]
+    Internet,
+    /// The Gantry server only (sources, artifacts, the job token API)
+    Server,
 }
 
 /// The sandbox of shell jobs, resolved.
@@ -119,6 +137,9 @@ pub struct JobSandbox {
     pub max_disk: u64,
     /// Bytes.
     pub max_tmp: u64,
+    pub network: JobNetwork,
+    /// Loopback ports jobs may reach besides the server's.
+    pub loopback_ports: Vec<u16>,
 }
 
 impl SandboxArgs {
@@ -133,6 +154,9 @@ impl SandboxArgs {
         if max_processes < 8 {
             return Err(ConfigError::Invalid("a job needs at least 8 processes".to_owned()));
         }
+        if self.job_loopback_ports.contains(&0) {
+            return Err(ConfigError::Invalid("--job-loopback-ports: 0 is not a port".to_owned()));
+        }
         Ok(JobSandbox {
             unsafe_without_sandbox: self.unsafe_jobs_without_sandbox,
             job_uid_base: self.job_uid_base.unwrap_or(1_900_000_000),
@@ -140,6 +164,8 @@ impl SandboxArgs {
             max_memory: mib(self.job_max_memory, 4096, "a job's memory per process")?,
             max_disk: mib(self.job_max_disk, 10240, "a job's disk")?,
             max_tmp: mib(self.job_max_tmp, 512, "a job's /tmp")?,
+            network: self.job_network,
+            loopback_ports: self.job_loopback_ports.clone(),
         })
     }
 }
@@ -182,6 +208,10 @@ pub struct RunnerArgs {
     /// certificate a private CA signed; jobs get it as CI_SERVER_TLS_CA_FILE
     #[arg(long, env = "GANTRY_RUNNER_TLS_CA_FILE", value_name = "FILE")]
     pub tls_ca_file: Option<PathBuf>,
+    /// Where jobs reach the server when --url is not reachable from them (as GitLab runner's
+    /// `clone_url`): sources and the API URLs jobs call use this URL's scheme, host and port
+    #[arg(long, env = "GANTRY_RUNNER_CLONE_URL", value_name = "URL")]
+    pub clone_url: Option<String>,
     #[command(flatten)]
     pub sandbox: SandboxArgs,
 }

@@ -31,6 +31,10 @@ pub struct RunnerConfig {
     /// A PEM file of certificates to trust besides the system's, for an `https://` server whose
     /// certificate a private CA signed. Jobs get it too (`CI_SERVER_TLS_CA_FILE`).
     pub tls_ca_file: Option<PathBuf>,
+    /// Where jobs reach the server when it is not where the server says it is (GitLab runner's
+    /// `clone_url`): the scheme, host and port of the sources' URL and of `CI_REPOSITORY_URL`,
+    /// `CI_API_V4_URL` and `CI_API_GRAPHQL_URL` are replaced by this URL's.
+    pub clone_url: Option<String>,
 }
 
 /// The executors a runner can have.
@@ -77,6 +81,7 @@ impl fmt::Debug for RunnerConfig {
             .field("isolation", &self.isolation)
             .field("heartbeat", &self.heartbeat)
             .field("tls_ca_file", &self.tls_ca_file)
+            .field("clone_url", &self.clone_url)
             .finish()
     }
 }
@@ -97,6 +102,7 @@ mod tests {
             isolation: Isolation::None,
             heartbeat: Duration::from_secs(10),
             tls_ca_file: None,
+            clone_url: None,
         };
         let shown = format!("{config:?}");
         assert!(!shown.contains("glrt-very-secret"), "{shown}");

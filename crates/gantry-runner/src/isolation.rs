@@ -5,9 +5,9 @@
 //! the system's directories read-only (`/usr`, `/etc` less its secrets, the library links), a
 //! size-capped `/tmp`, and its own two directories; nothing else of the machine: no `/root`, no
 //! `/home`, no data directory, no other job. Its network is a user-mode stack (`pasta`, from
-//! Debian's `passt`) that reaches the outside through the machine's default interface only, so
-//! the machine's loopback and its own addresses are out of reach but for the ports of the
-//! server the runner talks to. Its processes, open files, memory per process and largest file
+//! Debian's `passt`) that reaches the outside through the machine's default interface only (or,
+//! if the admin says so, nothing outside), so the machine's loopback and its own addresses are
+//! out of reach but for the port of the server the runner talks to and those the admin allows. Its processes, open files, memory per process and largest file
 //! are capped (rlimits set by `prlimit` inside the sandbox, so each job's process count is its
 //! own).
 //!
@@ -52,6 +52,11 @@ pub struct SandboxSettings {
     /// The server the runner talks to (`http://127.0.0.1:3000`): when its host is a loopback
     /// address, its port on the machine's loopback is the one a job may reach.
     pub server_url: String,
+    /// Whether jobs reach the world outside the machine (through its default interface); if
+    /// not, their network holds the server's port and `loopback_ports` only.
+    pub internet: bool,
+    /// Ports of the machine's loopback jobs may reach besides the server's.
+    pub loopback_ports: Vec<u16>,
     /// What one job may use.
     pub limits: JobLimits,
     /// When the runner runs as root, worker `n` (from 1) runs its jobs as user and group
@@ -428,16 +433,22 @@ impl Sandbox {
         Ok(command)
     }
 
+    /// pasta's arguments. Without `--config-net` the namespace's interface stays down, with no
+    /// address and no route: only its loopback works, where the forwarded ports are.
     fn pasta_args(&self) -> Vec<OsString> {
-        let mut args: Vec<OsString> =
-            ["--config-net", "--quiet", "--no-map-gw", "-t", "none", "-u", "none", "-U", "none"]
-                .into_iter()
-                .map(OsString::from)
-                .collect();
-        let forwarded = self.forwarded_port.map_or_else(|| "none".to_owned(), |port| port.to_string());
+        let mut args: Vec<OsString> = ["--quiet", "--no-map-gw", "-t", "none", "-u", "none", "-U", "none"]
+            .into_iter()
+            .map(OsString::from)
+            .collect();
+        let forwarded: Vec<String> =
+            self.forwarded_port.iter().chain(&self.settings.loopback_ports).map(u16::to_string).collect();
+        let forwarded = if forwarded.is_empty() { "none".to_owned() } else { forwarded.join(",") };
         args.extend(["-T".into(), forwarded.into()]);
-        if let Some(interface) = &self.outbound_interface {
-            args.extend(["--outbound-if4".into(), interface.into(), "--outbound-if6".into(), interface.into()]);
+        if self.settings.internet {
+            args.push("--config-net".into());
+            if let Some(interface) = &self.outbound_interface {
+                args.extend(["--outbound-if4".into(), interface.into(), "--outbound-if6".into(), interface.into()]);
+            }
         }
         args
     }

@@ -91,6 +91,9 @@ pub(crate) async fn run_job(
             file: true,
         });
     }
+    if let Some(clone_url) = &config.clone_url {
+        reach_server_at(&mut payload, clone_url);
+    }
     tracing::info!(job.id = job_id, job.name = %payload.job_info.name, project = %payload.job_info.project_name, "job started");
     let (stopper, mut stop) = JobStopper::new();
     let trace = trace::start(client.clone(), job_id, payload.token.clone(), stopper.clone());
@@ -367,6 +370,28 @@ impl FailureReason {
     }
 }
 
+/// The variables that hold URLs of the server a job calls (rather than links it shows).
+const SERVER_URL_VARIABLES: [&str; 3] = ["CI_REPOSITORY_URL", "CI_API_V4_URL", "CI_API_GRAPHQL_URL"];
+
+/// Points the job's sources and the server URLs its scripts call at `clone_url` (scheme, host
+/// and port; paths and credentials stay). URLs that do not parse are left as they are.
+fn reach_server_at(payload: &mut JobPayload, clone_url: &str) {
+    let Ok(onto) = reqwest::Url::parse(clone_url) else { return };
+    let rebase = |url: &mut String| {
+        let Ok(mut parsed) = reqwest::Url::parse(url) else { return };
+        if parsed.set_scheme(onto.scheme()).is_ok()
+            && parsed.set_host(onto.host_str()).is_ok()
+            && parsed.set_port(onto.port()).is_ok()
+        {
+            *url = parsed.into();
+        }
+    };
+    rebase(&mut payload.git_info.repo_url);
+    for variable in payload.variables.iter_mut().filter(|v| SERVER_URL_VARIABLES.contains(&v.key.as_str())) {
+        rebase(&mut variable.value);
+    }
+}
+
 /// The masker of the job's log: its masked variables and its token.
 fn masker(payload: &JobPayload) -> Masker {
     let masked = payload.variables.iter().filter(|variable| variable.masked).map(|variable| variable.value.as_str());
@@ -412,6 +437,29 @@ mod tests {
         assert_eq!(update.failure_reason.as_deref(), Some("script_failure"));
         assert_eq!(update.exit_code, Some(3));
         assert_eq!(Outcome::Succeeded.update("t").state, "success");
+    }
+
+    #[test]
+    fn a_clone_url_replaces_the_servers_origin_where_jobs_call_it() {
+        let mut payload: JobPayload = serde_json::from_value(serde_json::json!({
+            "id": 1, "token": "t",
+            "job_info": {"id": 1, "name": "j", "stage": "test", "project_id": 1, "project_name": "g/p"},
+            "git_info": {"repo_url": "https://gitlab-ci-token:t@gantry.example.com/g/p.git", "ref": "main", "sha": "", "before_sha": "", "ref_type": "branch", "refspecs": [], "depth": 0},
+            "runner_info": {"timeout": 60},
+            "variables": [
+                {"key": "CI_API_V4_URL", "value": "https://gantry.example.com/api/v4", "public": true},
+                {"key": "CI_PROJECT_URL", "value": "https://gantry.example.com/g/p", "public": true},
+                {"key": "CI_REPOSITORY_URL", "value": "not a url", "public": true}
+            ],
+            "steps": []
+        }))
+        .unwrap();
+        reach_server_at(&mut payload, "http://127.0.0.1:4100");
+        assert_eq!(payload.git_info.repo_url, "http://gitlab-ci-token:t@127.0.0.1:4100/g/p.git");
+        let value = |key: &str| payload.variables.iter().find(|v| v.key == key).unwrap().value.clone();
+        assert_eq!(value("CI_API_V4_URL"), "http://127.0.0.1:4100/api/v4");
+        assert_eq!(value("CI_PROJECT_URL"), "https://gantry.example.com/g/p", "links people follow stay");
+        assert_eq!(value("CI_REPOSITORY_URL"), "not a url");
     }
 
     #[test]

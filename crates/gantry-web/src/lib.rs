@@ -24,6 +24,12 @@ pub use blob_io::file_body;
 pub use markup::warm_up;
 pub use router::{RouteInfo, RouteScope, app, route_table};
 
+/// Marks the requests of the built-in runner's jobs: the server serves them on a listener of
+/// their own (on the machine's loopback, the only address of it a sandboxed job reaches), with
+/// this as a request extension, so that being on this host proves nothing for them (`/metrics`).
+#[derive(Debug, Clone, Copy)]
+pub struct ThroughJobsDoor;
+
 /// Largest request body accepted by the API and the forms.
 pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
 

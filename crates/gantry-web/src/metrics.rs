@@ -1,10 +1,11 @@
 //! Prometheus metrics of the HTTP server: request counts and latency histograms by route,
-//! and build information, served at `/metrics` to clients on this host only.
+//! and build information, served at `/metrics` to clients on this host only (not its CI jobs).
 
 use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Instant;
 
+use axum::Extension;
 use axum::extract::connect_info::ConnectInfo;
 use axum::extract::rejection::ExtensionRejection;
 use axum::extract::{MatchedPath, Request, State};
@@ -100,14 +101,15 @@ fn from_this_host(peer: Option<SocketAddr>, headers: &HeaderMap) -> bool {
     peer.is_some_and(|peer| peer.ip().to_canonical().is_loopback()) && !forwarded
 }
 
-/// `/metrics` in the Prometheus text format, for scrapers on this host; others are told there
-/// is no such page.
+/// `/metrics` in the Prometheus text format, for scrapers on this host (not its CI jobs, which
+/// come in through their own door); others are told there is no such page.
 pub async fn metrics(
     State(state): State<AppState>,
     peer: Result<ConnectInfo<SocketAddr>, ExtensionRejection>,
+    jobs_door: Option<Extension<crate::ThroughJobsDoor>>,
     headers: HeaderMap,
 ) -> Response {
-    if !from_this_host(peer.ok().map(|ConnectInfo(peer)| peer), &headers) {
+    if jobs_door.is_some() || !from_this_host(peer.ok().map(|ConnectInfo(peer)| peer), &headers) {
         return crate::error::PageError { error: crate::error::AppError::NotFound, signed_in: false }.into_response();
     }
     let mut body = String::new();

@@ -196,6 +196,7 @@ async fn exec(args: ExecArgs) -> Result<i32, String> {
         isolation,
         heartbeat: Duration::from_secs(30),
         tls_ca_file: None,
+        clone_url: None,
     };
     std::fs::create_dir_all(&runner.builds_dir).map_err(|e| e.to_string())?;
     let done = coordinator.done.clone();

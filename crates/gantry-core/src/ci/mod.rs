@@ -48,15 +48,15 @@ pub const JOB_TOKEN_PREFIX: &str = "gjob-";
 /// The prefix of runner authentication tokens.
 pub const RUNNER_TOKEN_PREFIX: &str = "grt-";
 
-/// Whether a pipeline's ref is protected: protected variables reach only such refs. Tags are
-/// not protected yet (protected tags do not exist).
+/// Whether a pipeline's ref is protected (a protected branch or tag): protected variables
+/// reach only such refs. The policy decides: [`crate::policy::ref_is_protected`].
 pub(crate) async fn ref_is_protected(
     conn: &mut gantry_db::Conn,
     project: gantry_types::ProjectId,
     ref_name: &str,
     is_tag: bool,
 ) -> crate::CoreResult<bool> {
-    Ok(!crate::policy::protected_branch_rules(conn, project, ref_name, is_tag).await?.is_empty())
+    crate::policy::ref_is_protected(conn, project, ref_name, is_tag).await
 }
 
 /// Something that changed in CI, for live views.
@@ -81,6 +81,8 @@ pub(crate) struct CiState {
     /// Set at shutdown: long polls end at once so the server can stop.
     stopping: std::sync::atomic::AtomicBool,
     pub(crate) settings: CiSettingsOfServer,
+    /// How the built-in runner runs, as its starter told.
+    builtin_runner: Mutex<runners::BuiltinRunnerState>,
 }
 
 /// Server-wide CI settings.
@@ -113,6 +115,7 @@ impl CiState {
             maskers: Mutex::default(),
             stopping: std::sync::atomic::AtomicBool::new(false),
             settings,
+            builtin_runner: Mutex::default(),
         }
     }
 

@@ -53,6 +53,22 @@ fn check_tags(tags: &[String]) -> CoreResult<()> {
     Ok(())
 }
 
+/// How this server's built-in runner runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum BuiltinRunnerState {
+    /// The server was started without it.
+    #[default]
+    Off,
+    /// It could not start: why, and what to do about it.
+    NotStarted(String),
+    /// It runs its jobs in a sandbox, described in a sentence.
+    Sandboxed(String),
+    /// It runs its jobs in containers (the Docker executor).
+    InContainers,
+    /// It runs shell jobs without a sandbox, as the admin chose.
+    Unsandboxed,
+}
+
 impl Core {
     /// Registers a runner after checking the actor may; returns it with its token (shown once).
     pub async fn register_runner(
@@ -157,6 +173,19 @@ impl Core {
             max_concurrent: concurrent,
         };
         Ok(self.create_runner(registration, None, true).await?.1)
+    }
+
+    /// Records how the built-in runner runs (its starter calls this once it knows).
+    pub fn set_builtin_runner_state(&self, state: BuiltinRunnerState) {
+        if let Ok(mut current) = self.ci.builtin_runner.lock() {
+            *current = state;
+        }
+    }
+
+    /// How the built-in runner runs, for the admin area (administrators only).
+    pub fn builtin_runner_state(&self, actor: &Actor) -> CoreResult<BuiltinRunnerState> {
+        crate::manage::accounts::require_admin(actor)?;
+        Ok(self.ci.builtin_runner.lock().map(|state| state.clone()).unwrap_or_default())
     }
 
     /// The runner holding `token`; `Unauthorized` for an unknown token.

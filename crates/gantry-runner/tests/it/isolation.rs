@@ -22,6 +22,8 @@ async fn sandboxed(server: &FakeServerForRunnerTests, repo: &TestRepo, hide: Vec
         hide,
         read_only: vec![repo.dir().to_owned()],
         server_url: server.url().to_owned(),
+        internet: true,
+        loopback_ports: Vec::new(),
         limits: JobLimits::STANDARD,
         job_uid_base: JOB_UID_BASE,
     };

@@ -66,6 +66,7 @@ pub fn config(url: &str, builds: &Path, isolation: Isolation, concurrent: usize)
         isolation,
         heartbeat: Duration::from_millis(200),
         tls_ca_file: None,
+        clone_url: None,
     }
 }
 

@@ -3,8 +3,9 @@
 //! machine's loopback services (PostgreSQL among them) and its own addresses; a fork bomb,
 //! filling `/tmp` and the builds directory, eating memory, a zip bomb of artifacts — and each
 //! is refused with a clear reason while the server, the machine and a bystander job carry on.
-//! Without a sandbox the built-in runner does not start; with the flag that names the risk it
-//! runs jobs and says so in every log.
+//! Jobs reach the server through a door of their own, and what else they reach is the admin's
+//! choice. Without a sandbox the built-in runner does not start, and the admin area says why;
+//! with the flag that names the risk it runs jobs and says so in every log.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -148,28 +149,87 @@ fn a_job_reaches_the_server_but_not_the_machines_loopback_or_own_addresses() {
     {
         targets.push(format!("127.0.0.1/{port}"));
     }
+    // The server's own port too: jobs reach it through a door of their own.
+    targets.push(format!("127.0.0.1/{}", server.port));
     let ci = format!(
         r#"network:
   script:
-    - timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/{server_port}' && echo server-reachable
+    - bash door.sh && echo server-reachable
+    - awk 'NR > 1 && $2 == "00000000"' /proc/net/route | grep -q . && echo has-a-default-route
     - for target in {targets}; do if timeout 5 bash -c "exec 3<>/dev/tcp/$target" 2>/dev/null; then echo "REACHED $target"; exit 1; fi; done
     - echo contained > proof.txt
   artifacts:
     paths: [proof.txt]
 "#,
-        server_port = server.port,
         targets = targets.join(" "),
     );
-    let (path, all) = run_pipeline(&server, &token, "network", &ci);
+    let path = push_project(&server, &token, "network", &[(".gitlab-ci.yml", &ci), ("door.sh", DOOR_CHECK)]);
+    let done = wait_for_pipeline(&server, &token, &path, |p| finished(&p["status"]));
+    let all = jobs(&server, &token, &path, done["id"].as_i64().unwrap());
     let (status, log) = job_log(&server, &token, &path, &all, "network");
     assert_eq!(status, "success", "{log}");
     assert!(log.contains("\nserver-reachable"), "the server's port is forwarded: {log}");
+    assert!(log.contains("\nhas-a-default-route"), "{log}");
     assert!(log.contains("Uploading artifacts"), "{log}");
     let job = job_named(&all, "network")["id"].as_i64().unwrap();
     let proof =
         server.get(&format!("/api/v4/projects/{}/jobs/{job}/artifacts/proof.txt", path.replace('/', "%2F")), &token);
     assert_eq!(proof.text().unwrap(), "contained\n");
     drop((loopback_service, everywhere_service));
+}
+
+/// A job's check of the server's door (where `CI_API_V4_URL` points): the server answers, and
+/// `/metrics`, which answers this host's own clients, does not answer jobs.
+const DOOR_CHECK: &str = r#"set -eu
+door=${CI_API_V4_URL#http://}
+door=${door%%/*}
+request() {
+  exec 3<>"/dev/tcp/${door%:*}/${door##*:}"
+  printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$1" "$door" >&3
+  head -n 1 <&3
+  exec 3<&-
+}
+request /-/readiness | grep -q ' 200 '
+request /metrics | grep -q ' 404 '
+"#;
+
+#[test]
+fn the_admin_limits_jobs_to_the_server_or_lets_them_reach_more_and_the_admin_area_says_how_they_run() {
+    let allowed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let other = TcpListener::bind("127.0.0.1:0").unwrap();
+    let allowed_port = allowed.local_addr().unwrap().port().to_string();
+    let other_port = other.local_addr().unwrap().port();
+    // An external URL jobs cannot reach: they are pointed at the server's door instead.
+    let args = ["--external-url", "http://gantry.invalid", "--job-network", "server", "--job-loopback-ports"];
+    let server = Server::start_with(&[&args[..], &[allowed_port.as_str()], LIMITS].concat());
+    let token = server.admin_token("root");
+    let ci = format!(
+        r#"allowed:
+  script:
+    - bash door.sh && echo server-reachable
+    - timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/{allowed_port}' && echo allowed-reachable
+    - if timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/{other_port}' 2>/dev/null; then echo REACHED other; exit 1; fi
+    - test "$(awk 'NR > 1' /proc/net/route | wc -l)" = 0 && echo no-route-out
+"#
+    );
+    let path = push_project(&server, &token, "walled", &[(".gitlab-ci.yml", &ci), ("door.sh", DOOR_CHECK)]);
+    let done = wait_for_pipeline(&server, &token, &path, |p| finished(&p["status"]));
+    let all = jobs(&server, &token, &path, done["id"].as_i64().unwrap());
+    let (status, log) = job_log(&server, &token, &path, &all, "allowed");
+    assert_eq!(status, "success", "{log}");
+    for line in ["server-reachable", "allowed-reachable", "no-route-out"] {
+        assert!(log.contains(&format!("\n{line}")), "{line}: {log}");
+    }
+
+    let (status, page) = server.page_as("root", "/admin/ci_cd");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Runs shell jobs in a sandbox."), "{page}");
+    assert!(
+        page.contains(&format!("this server only, and this machine&#39;s loopback ports {allowed_port}")),
+        "{page}"
+    );
+    assert!(page.contains("64 processes, 256 MiB of memory per process, 64 MiB of disk and a 32 MiB /tmp"), "{page}");
+    drop((allowed, other));
 }
 
 #[test]
@@ -293,6 +353,17 @@ fn without_a_sandbox_the_builtin_runner_does_not_start_and_says_why() {
 }
 
 #[test]
+fn the_admin_area_says_why_the_builtin_runner_did_not_start() {
+    let bin = path_without_the_sandbox();
+    let server = Server::start_with_env(&[("PATH", bin.path().as_os_str())], &[]);
+    server.admin_token("root");
+    let (status, page) = server.page_as("root", "/admin/ci_cd");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<strong>Not started.</strong>"), "{page}");
+    assert!(page.contains("apt-get install bubblewrap passt"), "it says what to install: {page}");
+}
+
+#[test]
 fn with_the_flag_that_names_the_risk_jobs_run_unsandboxed_and_every_log_says_so() {
     let server = Server::start_with(&["--unsafe-jobs-without-sandbox"]);
     let token = server.admin_token("root");
@@ -300,6 +371,8 @@ fn with_the_flag_that_names_the_risk_jobs_run_unsandboxed_and_every_log_says_so(
     let (status, log) = job_log(&server, &token, &path, &all, "plain");
     assert_eq!(status, "success", "{log}");
     assert!(log.contains("WITHOUT A SANDBOX"), "{log}");
+    let (_, page) = server.page_as("root", "/admin/ci_cd");
+    assert!(page.contains("Runs shell jobs WITHOUT A SANDBOX"), "{page}");
 }
 
 #[test]

@@ -48,6 +48,16 @@ impl Server {
         Server::spawn(dir, database_url, free_port(), free_port(), extra)
     }
 
+    /// A server with `env` set in its environment, and extra options.
+    pub fn start_with_env(env: &[(&str, &std::ffi::OsStr)], extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = database_for(dir.path());
+        let extra = extra.iter().map(|a| (*a).to_owned()).collect();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gantry"));
+        command.envs(env.iter().copied());
+        Server::spawn_with(command, dir, database_url, free_port(), free_port(), extra)
+    }
+
     /// A server running as the user (and group) `uid`, which owns its data directory: for tests
     /// that run as root and want the server not to be.
     pub fn start_as(uid: u32, extra: &[&str]) -> Server {
@@ -196,6 +206,37 @@ impl Server {
 
     pub fn get(&self, path: &str, token: &str) -> reqwest::blocking::Response {
         self.client.get(format!("{}{path}", self.base_url)).header("PRIVATE-TOKEN", token).send().unwrap()
+    }
+
+    /// The page at `path` as `username` sees it in a browser (signed in with the password the
+    /// account helpers above give): its status and HTML.
+    pub fn page_as(&self, username: &str, path: &str) -> (reqwest::StatusCode, String) {
+        let cookies = |response: &reqwest::blocking::Response| -> Vec<String> {
+            let set = response.headers().get_all(reqwest::header::SET_COOKIE);
+            set.iter().filter_map(|value| value.to_str().ok()?.split(';').next().map(str::to_owned)).collect()
+        };
+        let client = crate::http_client().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let form = client.get(format!("{}/users/sign_in", self.base_url)).send().unwrap();
+        let mut jar = cookies(&form);
+        let html = form.text().unwrap();
+        let csrf = html.split("name=\"authenticity_token\" value=\"").nth(1).and_then(|rest| rest.split('"').next());
+        let signed_in = client
+            .post(format!("{}/users/sign_in", self.base_url))
+            .header(reqwest::header::COOKIE, jar.join("; "))
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            // The token is hex and test usernames are letters and digits: nothing to escape.
+            .body(format!(
+                "authenticity_token={}&login={username}&password=a+long+password",
+                csrf.expect("the sign-in form has a CSRF token")
+            ))
+            .send()
+            .unwrap();
+        assert!(signed_in.status().is_redirection(), "{username} cannot sign in: {}", signed_in.status());
+        jar.extend(cookies(&signed_in));
+        let page =
+            client.get(format!("{}{path}", self.base_url)).header(reqwest::header::COOKIE, jar.join("; ")).send();
+        let page = page.unwrap();
+        (page.status(), page.text().unwrap())
     }
 
     pub fn post_json(&self, path: &str, token: &str, body: &serde_json::Value) -> reqwest::blocking::Response {

@@ -1,10 +1,11 @@
-//! The admin area's CI/CD page: instance variables and every runner (pause, resume, delete).
+//! The admin area's CI/CD page: instance variables, how the built-in runner runs (or why it
+//! does not), and every runner (pause, resume, delete).
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use gantry_core::CoreError;
-use gantry_core::ci::runners::RunnerChange;
+use gantry_core::ci::runners::{BuiltinRunnerState, RunnerChange};
 use gantry_core::ci::variables::VariableScope;
 use serde::Deserialize;
 
@@ -19,6 +20,7 @@ struct AdminCiPage {
     chrome: Chrome,
     block: VariablesBlock,
     runners: Vec<RunnerLine>,
+    builtin_runner: BuiltinRunnerState,
     error: Option<String>,
 }
 
@@ -31,11 +33,13 @@ async fn admin_page(
     let variables =
         state.core.list_ci_variables(&visitor.actor, VariableScope::Instance).await.map_err(|e| visitor.error(e))?;
     let runners = state.core.list_runners(&visitor.actor).await.map_err(|e| visitor.error(e))?;
+    let builtin_runner = state.core.builtin_runner_state(&visitor.actor).map_err(|e| visitor.error(e))?;
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
     let page = AdminCiPage {
         chrome: Chrome::new(visitor),
         block: VariablesBlock { variables, base: "/admin/ci_cd".to_owned(), form, with_scopes: false },
         runners: runner_lines(runners),
+        builtin_runner,
         error,
     };
     render(status, &page)
