@@ -7,6 +7,7 @@
 
 use gantry_db::Conn;
 use gantry_db::code::protected_branches::ProtectedBranchRow;
+use gantry_db::code::protected_tags::ProtectedTagRow;
 use gantry_db::manage::members::effective_access_level;
 use gantry_db::manage::namespaces::NamespaceKind;
 use gantry_types::{AccessLevel, UserId, Visibility};
@@ -26,6 +27,9 @@ pub enum ProjectAction {
     /// Protect and unprotect branches, create and delete branches and tags in the UI and API
     /// the same way pushes do.
     ManageProtectedBranches,
+    /// See, add and remove protected-tag rules, and delete protected tags in the UI and API
+    /// (no push may).
+    ManageProtectedTags,
     /// Change name, description, visibility, default branch.
     Update,
     /// Add, change and remove members.
@@ -56,6 +60,7 @@ impl ProjectAction {
             ProjectAction::ReadCode | ProjectAction::ReadPipelines => AccessLevel::Reporter,
             ProjectAction::PushCode | ProjectAction::RunPipelines => AccessLevel::Developer,
             ProjectAction::ManageProtectedBranches
+            | ProjectAction::ManageProtectedTags
             | ProjectAction::Update
             | ProjectAction::ManageMembers
             | ProjectAction::Archive
@@ -185,9 +190,9 @@ pub async fn authorize_project_in(
 }
 
 /// Checks that the actor may run pipelines on a branch or tag of the project (GitLab's rule):
-/// on a protected branch only those who may push or merge to it may, since its pipelines get
-/// the protected CI/CD variables. The most permissive matching rule wins; a level of 0 lets no
-/// one; administrators always may. Tags are not protected (protected tags do not exist yet).
+/// on a protected branch only those who may push or merge to it may, on a protected tag only
+/// those who may create it, since their pipelines get the protected CI/CD variables. The most
+/// permissive matching rule wins; a level of 0 lets no one; administrators always may.
 ///
 /// Every way a pipeline or job starts on a person's behalf asks here: the API and the "Run
 /// pipeline" form, schedules (saved, run by the watchdog, played), retries, manual jobs and
@@ -199,35 +204,70 @@ pub async fn authorize_protected_ref(
     ref_name: &str,
     is_tag: bool,
 ) -> CoreResult<()> {
-    let matching = protected_branch_rules(conn, project.id, ref_name, is_tag).await?;
-    if matching.is_empty() || actor.is_admin() {
+    if actor.is_admin() {
         return Ok(());
     }
-    let level = project_level(conn, actor, project, None).await?;
-    if matching.iter().any(|rule| may_push_or_merge(rule, level)) {
+    let (allowed, kind, needs) = if is_tag {
+        let matching = protected_tag_rules(conn, project.id, ref_name).await?;
+        if matching.is_empty() {
+            return Ok(());
+        }
+        let level = project_level(conn, actor, project, None).await?;
+        (matching.iter().any(|rule| may_create_protected_tag(rule, level)), "tag", "the right to create it")
+    } else {
+        let matching = protected_branch_rules(conn, project.id, ref_name).await?;
+        if matching.is_empty() {
+            return Ok(());
+        }
+        let level = project_level(conn, actor, project, None).await?;
+        (matching.iter().any(|rule| may_push_or_merge(rule, level)), "branch", "the right to push or merge to it")
+    };
+    if allowed {
         return Ok(());
     }
     if actor.user().is_none() {
         return Err(CoreError::Unauthorized);
     }
     Err(CoreError::Forbidden(format!(
-        "you are not allowed to run pipelines on the protected branch {ref_name}: it needs the right to push or \
-         merge to it"
+        "you are not allowed to run pipelines on the protected {kind} {ref_name}: it needs {needs}"
     )))
 }
 
-/// The protected-branch rules that cover `ref_name` (none for a tag: protected tags do not exist).
-pub(crate) async fn protected_branch_rules(
+/// Whether a pipeline's ref is protected: a branch or a tag matching one of the project's
+/// protection rules. Protected CI/CD variables reach only such refs, and their caches are
+/// kept apart.
+pub(crate) async fn ref_is_protected(
     conn: &mut Conn,
     project: gantry_types::ProjectId,
     ref_name: &str,
     is_tag: bool,
+) -> CoreResult<bool> {
+    Ok(if is_tag {
+        !protected_tag_rules(conn, project, ref_name).await?.is_empty()
+    } else {
+        !protected_branch_rules(conn, project, ref_name).await?.is_empty()
+    })
+}
+
+/// The protected-branch rules that cover `branch`.
+async fn protected_branch_rules(
+    conn: &mut Conn,
+    project: gantry_types::ProjectId,
+    branch: &str,
 ) -> CoreResult<Vec<ProtectedBranchRow>> {
-    if is_tag {
-        return Ok(Vec::new());
-    }
     let mut rules = gantry_db::code::protected_branches::list_protected_branches(conn, project).await?;
-    rules.retain(|rule| gantry_git::refcheck::pattern_matches(&rule.name, ref_name));
+    rules.retain(|rule| gantry_git::refcheck::pattern_matches(&rule.name, branch));
+    Ok(rules)
+}
+
+/// The protected-tag rules that cover `tag`.
+async fn protected_tag_rules(
+    conn: &mut Conn,
+    project: gantry_types::ProjectId,
+    tag: &str,
+) -> CoreResult<Vec<ProtectedTagRow>> {
+    let mut rules = gantry_db::code::protected_tags::list_protected_tags(conn, project).await?;
+    rules.retain(|rule| gantry_git::refcheck::pattern_matches(&rule.name, tag));
     Ok(rules)
 }
 
@@ -235,6 +275,12 @@ pub(crate) async fn protected_branch_rules(
 fn may_push_or_merge(rule: &ProtectedBranchRow, level: Option<AccessLevel>) -> bool {
     let level = level.map_or(0, AccessLevel::as_i64);
     [rule.push_access_level, rule.merge_access_level].into_iter().any(|needed| needed != 0 && level >= needed)
+}
+
+/// Whether a role may create tags under `rule` (0: no one, administrators included).
+pub(crate) fn may_create_protected_tag(rule: &ProtectedTagRow, level: Option<AccessLevel>) -> bool {
+    let level = level.map_or(0, AccessLevel::as_i64);
+    rule.create_access_level != 0 && level >= rule.create_access_level
 }
 
 /// Checks that the actor may give variables to the project's pipelines: the project's
@@ -401,6 +447,24 @@ mod tests {
         assert!(may_push_or_merge(&rule(30, 0), developer), "pushing is enough");
         assert!(!may_push_or_merge(&rule(0, 0), Some(AccessLevel::Owner)), "0 is no one");
         assert!(!may_push_or_merge(&rule(30, 30), None));
+    }
+
+    #[test]
+    fn protected_tags_are_created_by_their_level_and_no_one_means_no_one() {
+        let rule = |level: i64| ProtectedTagRow {
+            id: 1,
+            project_id: gantry_types::ProjectId(1),
+            name: "v*".into(),
+            create_access_level: level,
+            created_at: 0,
+        };
+        assert!(!may_create_protected_tag(&rule(40), Some(AccessLevel::Developer)));
+        assert!(may_create_protected_tag(&rule(40), Some(AccessLevel::Maintainer)));
+        assert!(may_create_protected_tag(&rule(30), Some(AccessLevel::Developer)));
+        assert!(!may_create_protected_tag(&rule(30), Some(AccessLevel::Reporter)));
+        assert!(!may_create_protected_tag(&rule(0), Some(AccessLevel::Owner)), "0 is no one");
+        assert!(!may_create_protected_tag(&rule(30), None));
+        assert_eq!(ProjectAction::ManageProtectedTags.required_level(), AccessLevel::Maintainer);
     }
 
     #[test]

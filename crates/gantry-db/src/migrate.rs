@@ -72,6 +72,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_ci_pipeline_variables_role.sql"),
         postgres: include_str!("../migrations/postgres/0012_ci_pipeline_variables_role.sql"),
     },
+    Migration {
+        version: 13,
+        sqlite: include_str!("../migrations/sqlite/0013_protected_tags.sql"),
+        postgres: include_str!("../migrations/postgres/0013_protected_tags.sql"),
+    },
 ];
 
 impl Db {

@@ -144,6 +144,7 @@ mod tests {
         let policy = PushPolicy {
             default_branch: "main".into(),
             protected: vec![BranchRule { pattern: "main".into(), push_allowed: false, allow_force_push: false }],
+            protected_tags: Vec::new(),
         };
         let json = serde_json::to_string(&policy).unwrap();
         let new = "b".repeat(40);

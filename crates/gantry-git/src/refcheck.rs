@@ -1,5 +1,5 @@
 //! Which ref updates a push may make. The server decides, per push, what the pusher may do
-//! ([`PushPolicy`], computed from their role and the project's protected branches); the
+//! ([`PushPolicy`], computed from their role and the project's protected branches and tags); the
 //! pre-receive hook applies it to every `old new ref` line before git changes any ref, the
 //! same way for HTTP and SSH. The messages are what the pusher reads after `remote:`.
 
@@ -14,6 +14,19 @@ pub struct PushPolicy {
     pub default_branch: String,
     /// The protected-branch rules, with what they allow this pusher.
     pub protected: Vec<BranchRule>,
+    /// The protected-tag rules, with what they allow this pusher.
+    #[serde(default)]
+    pub protected_tags: Vec<TagRule>,
+}
+
+/// One protected-tag rule as it applies to the pusher. A protected tag is never moved or
+/// deleted by a push, whoever pushes (GitLab's rule); creating one needs the rule's role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagRule {
+    /// A tag name, or a pattern where `*` stands for any text (`v*`).
+    pub pattern: String,
+    /// Whether this pusher's role is allowed to create matching tags.
+    pub create_allowed: bool,
 }
 
 /// One protected-branch rule as it applies to the pusher.
@@ -89,6 +102,19 @@ impl PushPolicy {
         })
     }
 
+    /// The rules matching `tag`, folded into the most permissive, or `None` when the tag is
+    /// not protected.
+    pub fn tag_protection(&self, tag: &str) -> Option<TagRule> {
+        self.protected_tags.iter().filter(|rule| pattern_matches(&rule.pattern, tag)).fold(None, |acc, rule| {
+            Some(match acc {
+                None => rule.clone(),
+                Some(acc) => {
+                    TagRule { pattern: acc.pattern, create_allowed: acc.create_allowed || rule.create_allowed }
+                }
+            })
+        })
+    }
+
     /// Checks one ref update. `is_fast_forward` is asked only when it matters (an update of a
     /// protected branch that would otherwise be allowed); `exists` (a full ref name) only when a
     /// branch or tag is created, for the ref of the other kind with the same name.
@@ -119,7 +145,7 @@ impl PushPolicy {
             }
         }
         if let Some(tag) = update.name.strip_prefix("refs/tags/") {
-            return if tag.is_empty() { Err("an empty tag name is not allowed".to_owned()) } else { Ok(()) };
+            return self.check_tag(update, tag);
         }
         let Some(branch) = update.name.strip_prefix("refs/heads/") else {
             return Err(format!(
@@ -143,6 +169,27 @@ impl PushPolicy {
         }
         if !update.is_create() && !rule.allow_force_push && !is_fast_forward() {
             return Err(format!("you are not allowed to force-push to the protected branch '{branch}'"));
+        }
+        Ok(())
+    }
+
+    /// Checks one update of `refs/tags/<tag>`: protected tags are created by the rule's role
+    /// and never moved or deleted by a push.
+    fn check_tag(&self, update: &RefUpdate, tag: &str) -> Result<(), String> {
+        if tag.is_empty() {
+            return Err("an empty tag name is not allowed".to_owned());
+        }
+        let Some(rule) = self.tag_protection(tag) else { return Ok(()) };
+        if update.is_delete() {
+            return Err(format!(
+                "you cannot delete the protected tag '{tag}' by pushing; a Maintainer can delete it in the web interface or through the API"
+            ));
+        }
+        if !update.is_create() {
+            return Err(format!("the protected tag '{tag}' cannot be updated: protected tags never move"));
+        }
+        if !rule.create_allowed {
+            return Err(format!("you are not allowed to create the protected tag '{tag}'"));
         }
         Ok(())
     }
@@ -214,6 +261,7 @@ mod tests {
                 BranchRule { pattern: "main".into(), push_allowed, allow_force_push },
                 BranchRule { pattern: "release/*".into(), push_allowed: false, allow_force_push: false },
             ],
+            protected_tags: Vec::new(),
         }
     }
 
@@ -311,6 +359,52 @@ mod tests {
         let mut p = policy(false, false);
         p.protected.push(BranchRule { pattern: "ma*".into(), push_allowed: true, allow_force_push: false });
         assert!(p.check(&update('a', 'b', "refs/heads/main"), || true, |_| false).is_ok());
+    }
+
+    #[test]
+    fn protected_tags_are_created_by_their_role_and_never_moved_or_deleted_by_a_push() {
+        let mut developer = policy(false, false);
+        developer.protected_tags = vec![
+            TagRule { pattern: "v*".into(), create_allowed: false },
+            TagRule { pattern: "release-*".into(), create_allowed: true },
+        ];
+        let check =
+            |p: &PushPolicy, old: char, new: char, name: &str| p.check(&update(old, new, name), || true, |_| false);
+        let refused = check(&developer, '0', 'b', "refs/tags/v1.0").unwrap_err();
+        assert!(refused.contains("not allowed to create the protected tag 'v1.0'"), "{refused}");
+        assert!(check(&developer, '0', 'b', "refs/tags/wip-1").is_ok(), "unprotected tags are anyone's");
+        assert!(check(&developer, 'a', 'b', "refs/tags/wip-1").is_ok());
+        assert!(check(&developer, 'a', '0', "refs/tags/wip-1").is_ok());
+        assert!(check(&developer, '0', 'b', "refs/tags/release-2").is_ok(), "the rule lets Developers create");
+
+        let mut maintainer = developer.clone();
+        maintainer.protected_tags[0].create_allowed = true;
+        assert!(check(&maintainer, '0', 'b', "refs/tags/v1.0").is_ok());
+        let moved = check(&maintainer, 'a', 'b', "refs/tags/v1.0").unwrap_err();
+        assert!(moved.contains("protected tag 'v1.0' cannot be updated"), "{moved}");
+        let deleted = check(&maintainer, 'a', '0', "refs/tags/v1.0").unwrap_err();
+        assert!(deleted.contains("cannot delete the protected tag 'v1.0' by pushing"), "{deleted}");
+        // Tag rules are about tags only: a branch of the same name is not protected by them.
+        assert!(check(&developer, '0', 'b', "refs/heads/v1.0").is_ok());
+    }
+
+    #[test]
+    fn the_most_permissive_matching_tag_rule_wins() {
+        let mut p = policy(true, true);
+        p.protected_tags = vec![
+            TagRule { pattern: "v*".into(), create_allowed: false },
+            TagRule { pattern: "v1.*".into(), create_allowed: true },
+        ];
+        assert!(p.tag_protection("v1.2").unwrap().create_allowed);
+        assert!(!p.tag_protection("v2.0").unwrap().create_allowed);
+        assert!(p.tag_protection("release").is_none());
+    }
+
+    #[test]
+    fn a_policy_without_tag_rules_reads_as_no_protected_tags() {
+        let json = r#"{"default_branch":"main","protected":[]}"#;
+        let policy: PushPolicy = serde_json::from_str(json).unwrap();
+        assert!(policy.protected_tags.is_empty());
     }
 
     #[test]

@@ -8,8 +8,8 @@ use axum::http::Method;
 use axum::routing::{MethodFilter, on};
 
 use crate::api::{
-    artifacts, files, groups, keys, members, openapi, pipelines, projects, repository, runner_protocol, runners,
-    schedules, statuses, tokens, users, variables,
+    artifacts, files, groups, keys, members, openapi, pipelines, projects, protected_tags, repository, runner_protocol,
+    runners, schedules, statuses, tokens, users, variables,
 };
 use crate::ui;
 use crate::{AppState, assets, git_http, health, metrics};
@@ -208,6 +208,22 @@ fn top_level() -> Table {
             "/api/v4/projects/{id}/protected_branches/{name}",
             "Unprotect a branch or pattern",
             repository::unprotect_branch,
+        )
+        .get(
+            "/api/v4/projects/{id}/protected_tags",
+            "List protected tags (Maintainers)",
+            protected_tags::list_protected_tags,
+        )
+        .post(
+            "/api/v4/projects/{id}/protected_tags",
+            "Protect a tag or pattern (name, create_access_level or allowed_to_create)",
+            protected_tags::protect_tag,
+        )
+        .get("/api/v4/projects/{id}/protected_tags/{name}", "Get a protected tag", protected_tags::get_protected_tag)
+        .delete(
+            "/api/v4/projects/{id}/protected_tags/{name}",
+            "Unprotect a tag or pattern",
+            protected_tags::unprotect_tag,
         )
         .get(
             "/api/v4/projects/{id}/pipelines",
@@ -570,7 +586,11 @@ fn project_pages() -> Table {
         .get("/tags", "Tags", ui::repository::tags)
         .post("/tags", "Create a tag", ui::repository::create_tag)
         .post("/tags/delete", "Delete a tag", ui::repository::delete_tag)
-        .get("/settings/repository", "Repository settings: protected branches", ui::repository::repository_settings)
+        .get(
+            "/settings/repository",
+            "Repository settings: protected branches and tags",
+            ui::repository::repository_settings,
+        )
         .get("/settings/ci_cd", "CI/CD settings: pipelines, variables, runners", ui::ci_settings::project_settings)
         .post("/settings/ci_cd", "Save the pipeline settings", ui::ci_settings::save_project_settings)
         .post("/settings/ci_cd/variables", "Add or change a project variable", ui::ci_settings::save_project_variable)
@@ -594,6 +614,12 @@ fn project_pages() -> Table {
             "/settings/repository/protected_branches/delete",
             "Unprotect a branch or pattern",
             ui::repository::unprotect_branch,
+        )
+        .post("/settings/repository/protected_tags", "Protect a tag or pattern", ui::protected_tags::protect_tag)
+        .post(
+            "/settings/repository/protected_tags/delete",
+            "Unprotect a tag or pattern",
+            ui::protected_tags::unprotect_tag,
         )
 }
 

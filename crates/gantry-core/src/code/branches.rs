@@ -1,8 +1,8 @@
 //! Branches and tags from the web UI and the API: listing, creating and deleting them under
-//! the same rules as a push (protected branches, the default branch), and recording each
-//! change as a push event, so the activity feed tells the same story either way.
+//! the same rules as a push (protected branches and tags, the default branch), and recording
+//! each change as a push event, so the activity feed tells the same story either way.
 
-use gantry_db::code::{protected_branches, push_events};
+use gantry_db::code::{protected_branches, protected_tags, push_events};
 use gantry_git::ZERO_OID;
 use gantry_git::refcheck::{PushPolicy, RefUpdate};
 use gantry_git::refs::{Branch, Tag, is_valid_ref_name};
@@ -12,6 +12,13 @@ use gantry_types::AccessLevel;
 use super::protected_branches::push_policy;
 use crate::policy::{ProjectAction, authorize_project};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow, now_millis};
+
+/// A tag as lists show it, and whether a protected-tag rule covers it.
+#[derive(Debug, Clone)]
+pub struct TagView {
+    pub tag: Tag,
+    pub protected: bool,
+}
 
 /// A branch as lists show it: its tip, and what protection means for the viewer.
 #[derive(Debug, Clone)]
@@ -37,7 +44,8 @@ impl Core {
         let mut conn = self.db.conn().await?;
         let level = authorize_project(&mut conn, actor, project, action).await?;
         let rules = protected_branches::list_protected_branches(&mut conn, project.id).await?;
-        Ok((push_policy(project, &rules, level), level, rules))
+        let tag_rules = protected_tags::list_protected_tags(&mut conn, project.id).await?;
+        Ok((push_policy(project, &rules, &tag_rules, level), level, rules))
     }
 
     fn repository(&self, project: &ProjectRow) -> CoreResult<&Repositories> {
@@ -55,7 +63,7 @@ impl Core {
     ) -> CoreResult<Vec<BranchView>> {
         let (policy, level, rules) = self.ref_policy(actor, project, ProjectAction::ReadCode).await?;
         let may_push = level.is_some_and(|l| l >= ProjectAction::PushCode.required_level()) && !project.archived;
-        let developer = push_policy(project, &rules, Some(AccessLevel::Developer));
+        let developer = push_policy(project, &rules, &[], Some(AccessLevel::Developer));
         let search = search.map(str::to_lowercase);
         let mut views: Vec<BranchView> = self
             .repository(project)?
@@ -140,27 +148,40 @@ impl Core {
         self.apply_ref_update(actor, project, &update, "branch").await
     }
 
-    /// The project's tags, newest first.
-    pub async fn list_tags(&self, actor: &Actor, project: &ProjectRow, search: Option<&str>) -> CoreResult<Vec<Tag>> {
+    /// The project's tags, newest first, each with whether it is protected.
+    pub async fn list_tags(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        search: Option<&str>,
+    ) -> CoreResult<Vec<TagView>> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::ReadCode).await?;
+        let rules = protected_tags::list_protected_tags(&mut conn, project.id).await?;
         drop(conn);
         let search = search.map(str::to_lowercase);
         let tags = self.repository(project)?.tags(project.id).await?;
-        Ok(tags.into_iter().filter(|t| search.as_deref().is_none_or(|s| t.name.to_lowercase().contains(s))).collect())
+        Ok(tags
+            .into_iter()
+            .filter(|t| search.as_deref().is_none_or(|s| t.name.to_lowercase().contains(s)))
+            .map(|tag| TagView {
+                protected: rules.iter().any(|rule| gantry_git::refcheck::pattern_matches(&rule.name, &tag.name)),
+                tag,
+            })
+            .collect())
     }
 
     /// One tag by name.
-    pub async fn find_tag(&self, actor: &Actor, project: &ProjectRow, name: &str) -> CoreResult<Tag> {
+    pub async fn find_tag(&self, actor: &Actor, project: &ProjectRow, name: &str) -> CoreResult<TagView> {
         self.list_tags(actor, project, None)
             .await?
             .into_iter()
-            .find(|t| t.name == name)
+            .find(|t| t.tag.name == name)
             .ok_or(CoreError::NotFound("tag"))
     }
 
     /// Creates a tag at a revision; with a message it is an annotated tag by the actor
-    /// (Developers).
+    /// (Developers; a protected name needs the rule's role, as a push does).
     pub async fn create_tag(
         &self,
         actor: &Actor,
@@ -168,7 +189,7 @@ impl Core {
         name: &str,
         revision: &str,
         message: &str,
-    ) -> CoreResult<Tag> {
+    ) -> CoreResult<TagView> {
         let (policy, _, _) = self.ref_policy(actor, project, ProjectAction::PushCode).await?;
         let name = name.trim();
         if !is_valid_ref_name(name) {
@@ -194,14 +215,19 @@ impl Core {
         self.find_tag(actor, project, name).await
     }
 
-    /// Deletes a tag (Developers, as a push may).
+    /// Deletes a tag (Developers, as a push may). A protected tag, which no push may delete,
+    /// only those who may manage protected tags may delete here (as in GitLab).
     pub async fn delete_tag(&self, actor: &Actor, project: &ProjectRow, name: &str) -> CoreResult<()> {
-        let (policy, _, _) = self.ref_policy(actor, project, ProjectAction::PushCode).await?;
+        let (policy, level, _) = self.ref_policy(actor, project, ProjectAction::PushCode).await?;
         let full_name = format!("refs/tags/{name}");
         let old =
             self.repository(project)?.ref_target(project.id, &full_name).await?.ok_or(CoreError::NotFound("tag"))?;
         let update = RefUpdate { old, new: ZERO_OID.to_owned(), name: full_name };
-        policy.check(&update, || true, |_| false).map_err(CoreError::Forbidden)?;
+        if policy.tag_protection(name).is_none() {
+            policy.check(&update, || true, |_| false).map_err(CoreError::Forbidden)?;
+        } else if level.is_none_or(|l| l < ProjectAction::ManageProtectedTags.required_level()) {
+            return Err(CoreError::Forbidden(format!("'{name}' is a protected tag: only Maintainers can delete it")));
+        }
         self.apply_ref_update(actor, project, &update, "tag").await
     }
 

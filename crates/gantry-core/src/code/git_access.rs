@@ -2,7 +2,7 @@
 //! behind. The transports authenticate (Basic credentials, SSH keys), ask [`Core::git_access`]
 //! for a permit, run git with it, and hand the updates git reported to [`Core::record_push`].
 
-use gantry_db::code::{protected_branches, push_events};
+use gantry_db::code::{protected_branches, protected_tags, push_events};
 use gantry_db::manage::projects;
 use gantry_git::refcheck::RefUpdate;
 use gantry_git::transport::PushSetup;
@@ -126,8 +126,9 @@ impl Core {
             GitOperation::Fetch => None,
             GitOperation::Push => {
                 let rules = protected_branches::list_protected_branches(&mut conn, project.id).await?;
+                let tag_rules = protected_tags::list_protected_tags(&mut conn, project.id).await?;
                 Some(PushSetup {
-                    policy: push_policy(&project, &rules, level),
+                    policy: push_policy(&project, &rules, &tag_rules, level),
                     report_file: self.repos.scratch_file("push")?,
                     max_pack_bytes: MAX_PUSH_BYTES,
                 })

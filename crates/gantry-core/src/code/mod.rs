@@ -1,8 +1,9 @@
 //! Code stage: access to repositories over git's transports, pushes, branches and tags,
-//! protected branches.
+//! protected branches and tags.
 
 pub mod branches;
 pub mod browse;
 pub mod git_access;
 pub mod housekeeping;
 pub mod protected_branches;
+pub mod protected_tags;

@@ -5,13 +5,15 @@
 use gantry_db::Conn;
 pub use gantry_db::code::protected_branches::ProtectedBranchRow;
 use gantry_db::code::protected_branches::{self as rules, NewProtectedBranch};
+use gantry_db::code::protected_tags::ProtectedTagRow;
 use gantry_git::refcheck::{BranchRule, PushPolicy};
 use gantry_types::{AccessLevel, ProjectId};
 
 use crate::policy::{ProjectAction, authorize_project};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
 
-/// Access levels a rule may name: no one (0), Developer, Maintainer (as GitLab allows).
+/// Access levels a rule (of a protected branch or tag) may name: no one (0), Developer,
+/// Maintainer (as GitLab allows).
 pub const RULE_LEVELS: [i64; 3] = [0, 30, 40];
 
 /// The label of a rule's access level.
@@ -44,7 +46,8 @@ pub(crate) async fn protect_default_branch(conn: &mut Conn, project: ProjectId, 
     Ok(())
 }
 
-fn check_level(field: &'static str, level: Option<i64>, default: i64) -> CoreResult<i64> {
+/// A rule's level, or `default` when none was given; refused unless one of [`RULE_LEVELS`].
+pub(crate) fn check_level(field: &'static str, level: Option<i64>, default: i64) -> CoreResult<i64> {
     let level = level.unwrap_or(default);
     if RULE_LEVELS.contains(&level) {
         Ok(level)
@@ -53,7 +56,9 @@ fn check_level(field: &'static str, level: Option<i64>, default: i64) -> CoreRes
     }
 }
 
-fn check_pattern(name: &str) -> CoreResult<String> {
+/// A rule's name or pattern (`kind`: "branch" or "tag"), trimmed; refused when git could not
+/// hold such a ref.
+pub(crate) fn check_pattern(name: &str, kind: &str) -> CoreResult<String> {
     let name = name.trim();
     let valid = !name.is_empty()
         && name.len() <= 255
@@ -63,13 +68,19 @@ fn check_pattern(name: &str) -> CoreResult<String> {
     if valid {
         Ok(name.to_owned())
     } else {
-        Err(CoreError::invalid("name", format!("'{name}' is not a valid branch name or pattern")))
+        Err(CoreError::invalid("name", format!("'{name}' is not a valid {kind} name or pattern")))
     }
 }
 
-/// The push policy of one pusher: for each rule, whether their role may push.
-pub(crate) fn push_policy(project: &ProjectRow, rows: &[ProtectedBranchRow], level: Option<AccessLevel>) -> PushPolicy {
-    let level = level.map_or(0, AccessLevel::as_i64);
+/// The push policy of one pusher: for each branch rule, whether their role may push; for each
+/// tag rule, whether it may create matching tags.
+pub(crate) fn push_policy(
+    project: &ProjectRow,
+    rows: &[ProtectedBranchRow],
+    tag_rows: &[ProtectedTagRow],
+    role: Option<AccessLevel>,
+) -> PushPolicy {
+    let level = role.map_or(0, AccessLevel::as_i64);
     PushPolicy {
         default_branch: project.default_branch.clone(),
         protected: rows
@@ -80,6 +91,7 @@ pub(crate) fn push_policy(project: &ProjectRow, rows: &[ProtectedBranchRow], lev
                 allow_force_push: row.allow_force_push,
             })
             .collect(),
+        protected_tags: super::protected_tags::tag_rules(tag_rows, role),
     }
 }
 
@@ -116,7 +128,7 @@ impl Core {
     ) -> CoreResult<ProtectedBranchRow> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::ManageProtectedBranches).await?;
-        let name = check_pattern(&input.name)?;
+        let name = check_pattern(&input.name, "branch")?;
         let rule = NewProtectedBranch {
             name: &name,
             push_access_level: check_level("push_access_level", input.push_access_level, 40)?,

@@ -10,6 +10,7 @@ pub mod members;
 pub mod openapi;
 pub mod pipelines;
 pub mod projects;
+pub mod protected_tags;
 pub mod repository;
 pub mod runner_protocol;
 pub mod runners;

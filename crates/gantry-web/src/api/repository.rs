@@ -23,7 +23,7 @@ pub struct ListQuery {
 }
 
 /// One page of an in-memory list, with GitLab's pagination headers.
-fn page_of<T: serde::Serialize>(
+pub(super) fn page_of<T: serde::Serialize>(
     state: &AppState,
     uri: &axum::http::Uri,
     items: Vec<T>,

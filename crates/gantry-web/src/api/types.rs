@@ -1,13 +1,14 @@
 //! Wire types of the v4 API, shaped like GitLab's so its clients work. Built from core rows;
 //! rows themselves never reach the wire.
 
-use gantry_core::code::branches::BranchView;
+use gantry_core::code::branches::{BranchView, TagView};
 use gantry_core::code::protected_branches::{ProtectedBranchRow, rule_level_label};
+use gantry_core::code::protected_tags::ProtectedTagRow;
 use gantry_core::manage::members::EffectiveMember;
 use gantry_core::manage::ssh_keys::SshKeyRow;
 use gantry_core::manage::tokens::format_expiry_date;
 use gantry_core::{MemberRow, NamespaceKind, NamespaceRow, ProjectRow, TokenRow, UserRow};
-use gantry_git::refs::{CommitSummary, Tag as GitTag};
+use gantry_git::refs::CommitSummary;
 use gantry_types::AccessLevel;
 use serde::Serialize;
 
@@ -351,20 +352,21 @@ pub struct Tag {
 }
 
 impl Tag {
-    pub fn new(tag: &GitTag, project: &ProjectRow, config: &WebConfig) -> Tag {
+    pub fn new(view: &TagView, project: &ProjectRow, config: &WebConfig) -> Tag {
+        let tag = &view.tag;
         Tag {
             name: tag.name.clone(),
             message: (!tag.message.is_empty()).then(|| tag.message.clone()),
             target: tag.target.clone(),
             commit: Commit::new(&tag.commit, project, config),
             release: None,
-            protected: false,
+            protected: view.protected,
             created_at: None,
         }
     }
 }
 
-/// One access level of a protected branch.
+/// One access level of a protected branch or tag.
 #[derive(Debug, Serialize)]
 pub struct BranchAccessLevel {
     pub id: i64,
@@ -401,6 +403,28 @@ impl ProtectedBranch {
             merge_access_levels: vec![level(rule.merge_access_level)],
             allow_force_push: rule.allow_force_push,
             code_owner_approval_required: false,
+        }
+    }
+}
+
+/// A protected tag rule: who may create matching tags.
+#[derive(Debug, Serialize)]
+pub struct ProtectedTag {
+    pub name: String,
+    pub create_access_levels: Vec<BranchAccessLevel>,
+}
+
+impl ProtectedTag {
+    pub fn new(rule: &ProtectedTagRow) -> ProtectedTag {
+        ProtectedTag {
+            name: rule.name.clone(),
+            create_access_levels: vec![BranchAccessLevel {
+                id: rule.id,
+                access_level: rule.create_access_level,
+                access_level_description: rule_level_label(rule.create_access_level),
+                user_id: None,
+                group_id: None,
+            }],
         }
     }
 }

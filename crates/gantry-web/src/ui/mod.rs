@@ -15,6 +15,7 @@ pub mod members;
 pub mod pipelines;
 pub mod profile;
 pub mod projects;
+pub mod protected_tags;
 pub mod repository;
 pub mod schedules;
 pub mod sessions;

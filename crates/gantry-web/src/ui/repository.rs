@@ -1,17 +1,18 @@
 //! Repository pages of a project: branches (`/-/branches`), tags (`/-/tags`), protected
-//! branches (`/-/settings/repository`), and the activity feed shown on the overview.
+//! branches and tags (`/-/settings/repository`; the tag rules' forms are `protected_tags.rs`),
+//! and the activity feed shown on the overview.
 
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use gantry_core::code::branches::BranchView;
+use gantry_core::code::branches::{BranchView, TagView};
 use gantry_core::code::protected_branches::{ProtectBranch, ProtectedBranchRow, RULE_LEVELS, rule_level_label};
+use gantry_core::code::protected_tags::ProtectedTagRow;
 use gantry_core::manage::groups::Lookup;
 use gantry_core::policy::ProjectAction;
 use gantry_core::{CoreError, ProjectRow, now_millis};
 use gantry_git::ZERO_OID;
-use gantry_git::refs::Tag;
 use gantry_types::AccessLevel;
 use serde::Deserialize;
 
@@ -209,7 +210,7 @@ pub async fn create_branch(
 #[derive(Debug, Deserialize)]
 pub struct DeleteRefForm {
     #[serde(default)]
-    name: String,
+    pub(super) name: String,
 }
 
 /// `POST /{project}/-/branches/delete`: deletes the branch named in the form.
@@ -232,8 +233,10 @@ pub async fn delete_branch(
 
 /// A tag row of the tags page.
 pub struct TagRow {
-    pub tag: Tag,
+    pub view: TagView,
     pub updated: String,
+    /// The visitor may delete it (a protected tag: Maintainers only).
+    pub can_delete: bool,
 }
 
 #[derive(Template)]
@@ -268,9 +271,14 @@ async fn tags_page(
         state.core.list_tags(&visitor.actor, &frame.project, filter).await.map_err(|e| visitor.error(e))?
     };
     let now = now_millis();
+    let may_delete_protected = frame.role.is_some_and(|l| l >= ProjectAction::ManageProtectedTags.required_level());
     let tags = found
         .into_iter()
-        .map(|tag| TagRow { updated: ago(tag.commit.committed_date.saturating_mul(1000), now), tag })
+        .map(|view| TagRow {
+            updated: ago(view.tag.commit.committed_date.saturating_mul(1000), now),
+            can_delete: frame.can_push && (!view.protected || may_delete_protected),
+            view,
+        })
         .collect();
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
     let (new_tag, new_ref, new_message) = typed;
@@ -336,8 +344,13 @@ pub async fn delete_tag(
     CsrfForm(form): CsrfForm<DeleteRefForm>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    state.core.delete_tag(&visitor.actor, &frame.project, &form.name).await.map_err(|e| visitor.error(e))?;
-    see_other(&format!("/{}/-/tags", frame.project.full_path))
+    match state.core.delete_tag(&visitor.actor, &frame.project, &form.name).await {
+        Ok(()) => see_other(&format!("/{}/-/tags", frame.project.full_path)),
+        Err(error @ (CoreError::Conflict(_) | CoreError::Forbidden(_))) if frame.can_push => {
+            tags_page(&state, &visitor, target, String::new(), Some(form_error(error)), Default::default()).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
 }
 
 #[derive(Template)]
@@ -349,10 +362,19 @@ struct RepositorySettingsPage {
     rules: Vec<ProtectedBranchRow>,
     levels: Vec<(i64, &'static str)>,
     branch_names: Vec<String>,
+    tag_rules: Vec<ProtectedTagRow>,
+    tag_names: Vec<String>,
     error: Option<String>,
     /// Administrators may check the repository; the outcome of a check just made.
     can_check: bool,
     check: Option<(bool, String)>,
+}
+
+impl RepositorySettingsPage {
+    /// Who may create tags under a protected-tag rule.
+    fn tag_level(&self, rule: &ProtectedTagRow) -> &'static str {
+        rule_level_label(rule.create_access_level)
+    }
 }
 
 async fn repository_settings_page(
@@ -379,11 +401,13 @@ async fn settings_with_check(
         .await
         .map_err(|e| visitor.error(e))?;
     let rules = state.core.list_protected_branches(actor, &frame.project).await.map_err(|e| visitor.error(e))?;
-    let branch_names = if state.core.repos().is_empty(frame.project.id) {
-        Vec::new()
+    let tag_rules = state.core.list_protected_tags(actor, &frame.project).await.map_err(|e| visitor.error(e))?;
+    let (branch_names, tag_names) = if state.core.repos().is_empty(frame.project.id) {
+        (Vec::new(), Vec::new())
     } else {
         let branches = state.core.list_branches(actor, &frame.project, None).await.map_err(|e| visitor.error(e))?;
-        branches.into_iter().map(|b| b.branch.name).collect()
+        let tags = state.core.list_tags(actor, &frame.project, None).await.map_err(|e| visitor.error(e))?;
+        (branches.into_iter().map(|b| b.branch.name).collect(), tags.into_iter().map(|t| t.tag.name).collect())
     };
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
     let levels = RULE_LEVELS.iter().rev().map(|l| (*l, rule_level_label(*l))).collect();
@@ -394,6 +418,8 @@ async fn settings_with_check(
         rules,
         levels,
         branch_names,
+        tag_rules,
+        tag_names,
         error,
         can_check: visitor.actor.is_admin(),
         check,
@@ -431,7 +457,8 @@ impl ProtectForm {
     }
 }
 
-async fn after_rule_change(
+/// Back to the settings page after a rule changed, or the page again with what was wrong.
+pub(super) async fn after_rule_change(
     state: &AppState,
     visitor: &PageActor,
     target: ProjectTarget,

@@ -9,6 +9,7 @@ mod ci;
 mod code;
 mod keys;
 mod pipeline_rights;
+mod protected_tags;
 mod repository;
 mod schedules;
 mod support;

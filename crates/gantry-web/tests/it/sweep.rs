@@ -118,6 +118,8 @@ fn need(route: &RouteInfo) -> Need {
         }
         (RouteScope::Api, _, p) if p.contains("/repository/") => Role(Developer),
         (RouteScope::Api, _, p) if p.contains("/protected_branches") => Role(Maintainer),
+        // As in GitLab, even reading protected-tag rules is for Maintainers.
+        (RouteScope::Api, _, p) if p.contains("/protected_tags") => Role(Maintainer),
         (RouteScope::Api, "GET", p)
             if p.starts_with("/api/v4/groups/{id}") || p.starts_with("/api/v4/projects/{id}") =>
         {
@@ -400,6 +402,7 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{token_id}", &f.owner_token_id.to_string())
         .replace("{key_id}", &f.owner_key_id.to_string())
         .replace("{branch}", "main")
+        .replace("protected_tags/{name}", "protected_tags/v*")
         .replace("{name}", "main")
         .replace("{tag_name}", "v1")
         .replace("last_commits/{*ref_path}", "last_commits/main")
@@ -462,6 +465,7 @@ fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option
         "/api/v4/projects/{id}/repository/tags" => json!({"tag_name": "swept", "ref": "main"}),
         "/api/v4/projects/{id}/protected_branches" => json!({"name": "release/*"}),
         "/api/v4/projects/{id}/protected_branches/{name}" => json!({"allow_force_push": true}),
+        "/api/v4/projects/{id}/protected_tags" => json!({"name": "release-*", "create_access_level": 30}),
         "/api/v4/projects/{id}/pipeline" => json!({"ref": "main"}),
         "/api/v4/projects/{id}/statuses/{sha}" => json!({"state": "success", "name": "sweep"}),
         "/api/v4/projects/{id}/trigger/pipeline" => json!({"token": "glptt-0000", "ref": "main"}),
@@ -546,6 +550,10 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
             vec![("name", "main".into())]
         }
         (RouteScope::ProjectPage, "/settings/repository/protected_branches") => vec![("name", "release/*".into())],
+        (RouteScope::ProjectPage, "/settings/repository/protected_tags") => {
+            vec![("name", "release-*".into()), ("create_access_level", "30".into())]
+        }
+        (RouteScope::ProjectPage, "/settings/repository/protected_tags/delete") => vec![("name", "v*".into())],
         (RouteScope::ProjectPage, "/settings/repository/protected_branches/update") => {
             vec![("name", "main".into()), ("push_access_level", "30".into())]
         }
@@ -651,6 +659,13 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 .any(|p| route.path.contains(p));
             let with_artifacts = ["/artifacts", "/test_report"].iter().any(|p| route.path.contains(p));
             let f = fixture(&app, &people, n, with_code && !with_ci, with_ci, with_artifacts).await;
+            if route.path.contains("/protected_tags") {
+                // A rule to read and to remove.
+                let owner = Actor::User(people.owner.user.clone());
+                let rule =
+                    gantry_core::code::protected_tags::ProtectTag { name: "v*".into(), create_access_level: None };
+                app.core.protect_tag(&owner, &f.project, &rule).await.unwrap();
+            }
             if route.path.ends_with("/stream")
                 && let Some((pipeline, _)) = f.pipeline
             {

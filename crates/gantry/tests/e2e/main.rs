@@ -9,6 +9,7 @@ mod ci_pipelines;
 mod git_http;
 mod git_ssh;
 mod memory;
+mod protected_tags;
 mod python_gitlab;
 mod sandbox;
 mod server;
