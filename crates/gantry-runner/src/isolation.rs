@@ -7,15 +7,18 @@
 //! `/home`, no data directory, no other job. Its network is a user-mode stack (`pasta`, from
 //! Debian's `passt`) that reaches the outside through the machine's default interface only (or,
 //! if the admin says so, nothing outside), so the machine's loopback and its own addresses are
-//! out of reach but for the port of the server the runner talks to and those the admin allows. Its processes, open files, memory per process and largest file
+//! out of reach but for the ports the admin allows; the server the runner talks to is reached
+//! at its own address, through a door the runner relays (`door.rs`). Its processes, open files, memory per process and largest file
 //! are capped (rlimits set by `prlimit` inside the sandbox, so each job's process count is its
 //! own).
 //!
 //! The layers: once per job, `pasta` (as the job's user) makes the user and network namespaces
 //! and runs a holder process in them; each of the job's commands then enters them with
 //! `nsenter`, and runs `bwrap`, which makes the rest and runs `prlimit`, which runs the
-//! program. pasta takes some 70–100 ms to start; a command costs a few ms more than unsandboxed.
+//! program. pasta takes some 70–100 ms to start, so each worker has a network started ahead for
+//! its next job; a command costs a few ms more than unsandboxed.
 
+mod door;
 mod seccomp;
 
 use std::ffi::{OsStr, OsString};
@@ -26,6 +29,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 
 use command_fds::{CommandFdExt, FdMapping};
+pub use door::open_door;
 use tokio::process::Command;
 
 use crate::job::JobDirs;
@@ -50,8 +54,12 @@ pub struct SandboxSettings {
     /// must be reachable by the jobs' user.
     pub read_only: Vec<PathBuf>,
     /// The server the runner talks to (`http://127.0.0.1:3000`): when its host is a loopback
-    /// address, its port on the machine's loopback is the one a job may reach.
+    /// address, jobs reach it there (the runner relays what they send to that address in their
+    /// network namespace).
     pub server_url: String,
+    /// The program, with its first arguments, that runs [`open_door`] with the address given
+    /// as its last argument (`gantry job-network-door`).
+    pub door_program: Vec<OsString>,
     /// Whether jobs reach the world outside the machine (through its default interface); if
     /// not, their network holds the server's port and `loopback_ports` only.
     pub internet: bool,
@@ -105,7 +113,8 @@ pub struct Sandbox {
     prlimit: PathBuf,
     /// The interface of the default route: outbound connections leave through it only.
     outbound_interface: Option<String>,
-    forwarded_port: Option<u16>,
+    /// The server's loopback address, where jobs reach it through their door.
+    server_address: Option<std::net::SocketAddr>,
     runner_is_root: bool,
     /// Each running job's network, by its project directory.
     networks: std::sync::Mutex<std::collections::HashMap<PathBuf, Arc<JobNetwork>>>,
@@ -119,7 +128,7 @@ impl fmt::Debug for Sandbox {
         f.debug_struct("Sandbox")
             .field("settings", &self.settings)
             .field("outbound_interface", &self.outbound_interface)
-            .field("forwarded_port", &self.forwarded_port)
+            .field("server_address", &self.server_address)
             .field("runner_is_root", &self.runner_is_root)
             .finish_non_exhaustive()
     }
@@ -156,7 +165,7 @@ pub async fn sandbox(settings: SandboxSettings) -> Result<Isolation, SandboxUnav
     let seccomp = seccomp::programs().map_err(SandboxUnavailable)?;
     let hide = settings.hide.iter().cloned().map(absolute).collect();
     let sandbox = Sandbox {
-        forwarded_port: loopback_port(&settings.server_url),
+        server_address: loopback_address(&settings.server_url),
         settings: SandboxSettings { hide, ..settings },
         seccomp,
         prlimit,
@@ -206,6 +215,18 @@ impl Isolation {
                 let network = network_of(sandbox, dirs).await?;
                 sandbox.command(program, args, Some(dirs), &network)
             }
+        }
+    }
+
+    /// Starts a network ahead for the first job of worker `worker` (from 1): jobs land on
+    /// whichever worker asks first, and each worker of a root runner has a user of its own.
+    pub(crate) fn prepare_worker(&self, worker: usize) {
+        if let Isolation::Sandbox(sandbox) = self {
+            let ids = match self.job_user(worker) {
+                Some(user) => (user, user),
+                None => sandbox.job_ids(None),
+            };
+            start_spare(Arc::clone(sandbox), ids);
         }
     }
 
@@ -279,7 +300,12 @@ async fn network_of(sandbox: &Arc<Sandbox>, dirs: &JobDirs) -> std::io::Result<A
     if let Ok(mut networks) = sandbox.networks.lock() {
         networks.insert(dirs.project.clone(), Arc::clone(&network));
     }
-    let sandbox = Arc::clone(sandbox);
+    start_spare(Arc::clone(sandbox), ids);
+    Ok(network)
+}
+
+/// Starts, in the background, a network for a later job of the user and group `ids`.
+fn start_spare(sandbox: Arc<Sandbox>, ids: (u32, u32)) {
     tokio::spawn(async move {
         match sandbox.start_network(ids.0, ids.1).await {
             Ok(spare) => {
@@ -293,16 +319,16 @@ async fn network_of(sandbox: &Arc<Sandbox>, dirs: &JobDirs) -> std::io::Result<A
             Err(error) => tracing::warn!(error = %error, "cannot start a network ahead for the next job"),
         }
     });
-    Ok(network)
 }
 
 /// A job's network namespace, made by `pasta` and held by a process that does nothing in it
 /// (`cat`, reading a pipe the runner holds: when the runner ends, however it ends, the pipe
-/// closes, the holder ends and pasta with it); the job's commands enter it. Dropping it ends
-/// both.
+/// closes, the holder ends and pasta with it); the job's commands enter it. The server's door
+/// in it is relayed by `door`. Dropping it ends all three.
 struct JobNetwork {
     pasta: tokio::process::Child,
     holder: u32,
+    door: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl JobNetwork {
@@ -324,6 +350,9 @@ impl Drop for JobNetwork {
             let _ = rustix::process::kill_process(holder, rustix::process::Signal::KILL);
         }
         let _ = self.pasta.start_kill();
+        if let Some(door) = &self.door {
+            door.abort();
+        }
     }
 }
 
@@ -369,7 +398,12 @@ impl Sandbox {
                 if let Some(stderr) = pasta.stderr.take() {
                     tokio::spawn(log_pasta(stderr));
                 }
-                return Ok(JobNetwork { pasta, holder });
+                let mut network = JobNetwork { pasta, holder, door: None };
+                if let Some(server) = self.server_address {
+                    let door = self.open_door(holder, server).await?;
+                    network.door = Some(tokio::spawn(door::relay(door, server)));
+                }
+                return Ok(network);
             }
             if let Some(status) = pasta.try_wait()? {
                 let mut said = String::new();
@@ -384,6 +418,45 @@ impl Sandbox {
             }
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
+    }
+
+    /// Opens the server's door in the network that `holder` holds: the door program, run there
+    /// as the runner's user, listens on the server's address and hands the socket over.
+    async fn open_door(&self, holder: u32, server: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+        let Some((program, args)) = self.settings.door_program.split_first() else {
+            return Err(std::io::Error::other("no program is given to open a job network's door"));
+        };
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
+        let mut command = Command::new("nsenter");
+        command
+            .current_dir("/")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .arg("--target")
+            .arg(holder.to_string())
+            .args(["--user", "--net", "--preserve-credentials", "--"])
+            .arg(program)
+            .args(args)
+            .arg(server.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(OwnedFd::from(theirs)))
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let child = command.spawn()?;
+        // The child's end of the socket is the child's alone now: once it ends, nothing more comes.
+        drop(command);
+        let ended = tokio::time::timeout(NETWORK_START, child.wait_with_output())
+            .await
+            .map_err(|_| std::io::Error::other("the job network's door did not open in time"))??;
+        if !ended.status.success() {
+            let said = String::from_utf8_lossy(&ended.stderr);
+            return Err(std::io::Error::other(format!(
+                "the job network's door did not open ({}): {}",
+                ended.status,
+                said.trim()
+            )));
+        }
+        tokio::net::TcpListener::from_std(door::receive_door(&ours)?)
     }
 
     fn command(
@@ -440,8 +513,7 @@ impl Sandbox {
             .into_iter()
             .map(OsString::from)
             .collect();
-        let forwarded: Vec<String> =
-            self.forwarded_port.iter().chain(&self.settings.loopback_ports).map(u16::to_string).collect();
+        let forwarded: Vec<String> = self.settings.loopback_ports.iter().map(u16::to_string).collect();
         let forwarded = if forwarded.is_empty() { "none".to_owned() } else { forwarded.join(",") };
         args.extend(["-T".into(), forwarded.into()]);
         if self.settings.internet {
@@ -521,14 +593,17 @@ fn pipe_holding(bytes: &[u8]) -> std::io::Result<OwnedFd> {
     Ok(OwnedFd::from(reader))
 }
 
-/// The port of `url` when its host is a loopback address (or `localhost`).
-fn loopback_port(url: &str) -> Option<u16> {
+/// The address of `url` when its host is a loopback address (`localhost`: 127.0.0.1).
+fn loopback_address(url: &str) -> Option<std::net::SocketAddr> {
     let parsed = reqwest::Url::parse(url).ok()?;
     let host = parsed.host_str()?;
-    let address = host.trim_start_matches('[').trim_end_matches(']');
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || address.parse::<std::net::IpAddr>().is_ok_and(|address| address.is_loopback());
-    loopback.then(|| parsed.port_or_known_default()).flatten()
+    let address = if host.eq_ignore_ascii_case("localhost") {
+        std::net::IpAddr::from([127, 0, 0, 1])
+    } else {
+        host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().ok()?
+    };
+    let port = parsed.port_or_known_default()?;
+    address.is_loopback().then_some(std::net::SocketAddr::new(address, port))
 }
 
 /// The interface of the IPv4 default route, from `/proc/net/route`.
@@ -554,12 +629,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_a_loopback_servers_port_is_forwarded() {
-        assert_eq!(loopback_port("http://127.0.0.1:3000"), Some(3000));
-        assert_eq!(loopback_port("http://[::1]:8080/"), Some(8080));
-        assert_eq!(loopback_port("http://localhost"), Some(80));
-        assert_eq!(loopback_port("https://gantry.example.com"), None);
-        assert_eq!(loopback_port("http://192.0.2.7:3000"), None);
-        assert_eq!(loopback_port("not a url"), None);
+    fn only_a_loopback_server_gets_a_door() {
+        let address = |text: &str| Some(text.parse::<std::net::SocketAddr>().unwrap());
+        assert_eq!(loopback_address("http://127.0.0.1:3000"), address("127.0.0.1:3000"));
+        assert_eq!(loopback_address("http://[::1]:8080/"), address("[::1]:8080"));
+        assert_eq!(loopback_address("http://localhost"), address("127.0.0.1:80"));
+        assert_eq!(loopback_address("https://gantry.example.com"), None);
+        assert_eq!(loopback_address("http://192.0.2.7:3000"), None);
+        assert_eq!(loopback_address("not a url"), None);
     }
 }

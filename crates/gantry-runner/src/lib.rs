@@ -14,7 +14,7 @@ mod workers;
 
 pub use config::{DockerSettings, ExecutorKind, RunnerConfig};
 pub use error::RunnerError;
-pub use isolation::{Isolation, JobLimits, SandboxSettings, SandboxUnavailable, sandbox};
+pub use isolation::{Isolation, JobLimits, SandboxSettings, SandboxUnavailable, open_door, sandbox};
 pub use tls::install_crypto_provider;
 pub use workers::{run, verify};
 

@@ -111,6 +111,7 @@ async fn worker(
     mut stopping: watch::Receiver<bool>,
 ) -> Result<(), RunnerError> {
     let info = runner_info(&config);
+    config.isolation.prepare_worker(worker_number);
     let mut retry = FIRST_RETRY;
     loop {
         let asked_at = Instant::now();

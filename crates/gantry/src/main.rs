@@ -53,6 +53,10 @@ enum Command {
         #[command(subcommand)]
         hook: HookCommand,
     },
+    /// Run by the runner inside a sandboxed job's network: listens on the server's address
+    /// there and hands the socket to the runner (standard output); not for people
+    #[command(hide = true)]
+    JobNetworkDoor { address: SocketAddr },
 }
 
 #[derive(Subcommand)]
@@ -128,6 +132,9 @@ fn main() -> anyhow::Result<()> {
         Command::Ci { command } => {
             std::process::exit(ci::run(command));
         }
+        Command::JobNetworkDoor { address } => {
+            return gantry_runner::open_door(address).with_context(|| format!("cannot listen on {address}"));
+        }
         command => command,
     };
     if matches!(command, Command::Serve(_) | Command::Migrate(_) | Command::Admin { .. }) {
@@ -153,7 +160,9 @@ fn main() -> anyhow::Result<()> {
             }
             Command::Admin { command, storage } => admin(StorageConfig::load(&storage)?, command).await,
             Command::Runner(args) => runner(args).await,
-            Command::Hook { .. } | Command::Ci { .. } => unreachable!("handled before the runtime starts"),
+            Command::Hook { .. } | Command::Ci { .. } | Command::JobNetworkDoor { .. } => {
+                unreachable!("handled before the runtime starts")
+            }
         }
     })
 }
@@ -479,10 +488,12 @@ async fn shell_isolation(
         tmp: sandbox.max_tmp,
         ..gantry_runner::JobLimits::STANDARD
     };
+    let program = std::env::current_exe().map_err(|error| format!("{who} cannot find the gantry program: {error}"))?;
     let settings = gantry_runner::SandboxSettings {
         hide,
         read_only: Vec::new(),
         server_url: server_url.to_owned(),
+        door_program: vec![program.into_os_string(), "job-network-door".into()],
         internet: sandbox.network == gantry_config::JobNetwork::Internet,
         loopback_ports: sandbox.loopback_ports.clone(),
         limits,

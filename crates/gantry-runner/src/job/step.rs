@@ -109,9 +109,12 @@ impl Step<'_> {
         environment: &Environment,
         deadline: Instant,
     ) -> io::Result<ProcessRun> {
+        let started = Instant::now();
         let mut command = self.isolation.command(program, args, self.dirs).await?;
         command.env_clear().envs(environment);
-        run_process(command, self.log, deadline, self.stop).await
+        let run = run_process(command, self.log, deadline, self.stop).await;
+        tracing::debug!(program = %program.to_string_lossy(), elapsed = ?started.elapsed(), "a job's process ended");
+        run
     }
 
     /// Writes the script of `lines` (named after step `name`) and runs it where `scripts` says,

@@ -22,6 +22,7 @@ async fn sandboxed(server: &FakeServerForRunnerTests, repo: &TestRepo, hide: Vec
         hide,
         read_only: vec![repo.dir().to_owned()],
         server_url: server.url().to_owned(),
+        door_program: vec![env!("CARGO_BIN_EXE_gantry-job-door").into()],
         internet: true,
         loopback_ports: Vec::new(),
         limits: JobLimits::STANDARD,
