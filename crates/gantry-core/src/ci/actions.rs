@@ -1,7 +1,7 @@
 //! What people do with pipelines and jobs: read them (lists, one pipeline with its jobs, logs,
 //! the newest pipeline of a ref or commit) and act on them (cancel, retry, play, delete; the
-//! auto-cancel of older pipelines). Every operation checks the project policy first; what runs
-//! jobs again (retry, play) also checks the pipeline's ref (`policy::authorize_protected_ref`).
+//! auto-cancel of older pipelines). Every operation checks the project policy first; what acts
+//! on jobs (cancel, retry, play) also checks the pipeline's ref (`policy::authorize_protected_ref`).
 
 use gantry_db::ci::{jobs, pipelines, traces};
 use gantry_db::{Conn, Page};
@@ -24,8 +24,8 @@ impl Core {
             .ok_or(CoreError::NotFound("pipeline"))
     }
 
-    /// Checks that the actor may run jobs on the pipeline's ref (a protected branch asks for
-    /// the right to push or merge to it).
+    /// Checks that the actor may run or stop jobs on the pipeline's ref (a protected branch
+    /// asks for the right to push or merge to it).
     async fn authorize_pipeline_ref(
         &self,
         conn: &mut Conn,
@@ -70,12 +70,21 @@ impl Core {
     }
 
     /// The variables a pipeline was run with, as stored (JSON `[{"key", "value",
-    /// "variable_type"}]`). A scheduled pipeline's are its schedule's: only those who may read
-    /// the schedule's variables see them (an empty list for others).
+    /// "variable_type"}]`), for those who may act on the pipeline (GitLab's rule: Developers and
+    /// above, on a protected ref those who may push or merge to it) and the pipeline's own
+    /// user. A scheduled pipeline's are its schedule's: only those who may read the schedule's
+    /// variables see them (an empty list for others).
     pub async fn pipeline_variables(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<String> {
         let mut conn = self.db.conn().await?;
         let level = authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
         let pipeline = self.project_pipeline(&mut conn, project, id).await?;
+        let own = actor.user().is_some_and(|user| Some(user.id) == pipeline.user_id);
+        if !own {
+            authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await.map_err(|_| {
+                CoreError::Forbidden("you need the Developer role to read a pipeline's variables".to_owned())
+            })?;
+            authorize_protected_ref(&mut conn, actor, project, &pipeline.ref_name, pipeline.is_tag).await?;
+        }
         if pipeline.source != "schedule" {
             return Ok(pipeline.variables);
         }
@@ -196,6 +205,7 @@ impl Core {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
         let job = self.project_job(&mut conn, project, id).await?;
+        self.authorize_pipeline_ref(&mut conn, actor, project, job.pipeline_id).await?;
         if !is_active(&job.status) && job.status != "manual" {
             return Err(CoreError::Conflict(format!("the job is {} and cannot be canceled", job.status)));
         }
@@ -235,7 +245,7 @@ impl Core {
     pub async fn cancel_pipeline(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<PipelineRow> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
-        self.project_pipeline(&mut conn, project, id).await?;
+        self.authorize_pipeline_ref(&mut conn, actor, project, id).await?;
         let all = jobs::pipeline_jobs(&mut conn, id).await?;
         let active: Vec<JobRow> =
             latest(&all).into_iter().filter(|j| is_active(&j.status) || j.status == "manual").cloned().collect();

@@ -1,5 +1,6 @@
 //! Who may run what in CI: pipelines on a protected branch are for those who may push or merge
-//! to it (by every way a pipeline or job starts), pipeline variables need the project's minimum
+//! to it (by every way a pipeline or job starts, and to cancel one or read its variables),
+//! pipeline variables need the project's minimum
 //! role (Maintainer unless changed) and never shadow a protected CI/CD variable.
 
 use axum::http::{Method, StatusCode};
@@ -167,6 +168,48 @@ async fn pipelines_on_a_protected_branch_need_the_right_to_push_or_merge_to_it()
     let as_root = Actor::User(root);
     let admin_run = app.core.run_pipeline(&as_root, &s.project, "main", Vec::new(), "api").await;
     assert!(admin_run.is_ok(), "{admin_run:?}");
+}
+
+#[tokio::test]
+async fn canceling_a_pipeline_and_reading_its_variables_on_a_protected_branch_need_the_same_right() {
+    let s = setup().await;
+    let app = &s.app;
+    let on_main = s.run(&s.maintainer, "main", json!([{"key": "WHO", "value": "max"}])).await;
+    assert_eq!(on_main.status, StatusCode::CREATED, "{}", on_main.body);
+    let main_pipeline = on_main.json()["id"].as_i64().unwrap();
+    let jobs = format!("{}/pipelines/{main_pipeline}/jobs", s.base);
+    let job = app.api(Method::GET, &jobs, Some(&s.owner.token), None).await.json()[0]["id"].clone();
+
+    // A Developer may not stop what runs on main, nor read what it was given.
+    for path in [format!("{}/jobs/{job}/cancel", s.base), format!("{}/pipelines/{main_pipeline}/cancel", s.base)] {
+        let refused = app.api(Method::POST, &path, Some(&s.developer.token), None).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}: {}", refused.body);
+        assert!(refused.body.contains(REFUSED_ON_MAIN), "{path}: {}", refused.body);
+    }
+    let page = format!("/{}/-/pipelines/{main_pipeline}/cancel", s.project.full_path);
+    assert_eq!(app.page(Method::POST, &page, Some(&s.developer), Some(&[])).await.status, StatusCode::FORBIDDEN);
+    let variables = format!("{}/pipelines/{main_pipeline}/variables", s.base);
+    let hidden = app.api(Method::GET, &variables, Some(&s.developer.token), None).await;
+    assert_eq!(hidden.status, StatusCode::FORBIDDEN, "{}", hidden.body);
+    assert!(!hidden.body.contains("max"), "{}", hidden.body);
+    let shown = app.api(Method::GET, &variables, Some(&s.maintainer.token), None).await;
+    assert_eq!(shown.json()[0]["value"], "max", "{}", shown.body);
+
+    // On an unprotected branch a Developer does both, to others' pipelines too.
+    let on_feature = s.run(&s.maintainer, "feature", json!([{"key": "WHO", "value": "feature"}])).await;
+    let feature_pipeline = on_feature.json()["id"].as_i64().unwrap();
+    let variables = format!("{}/pipelines/{feature_pipeline}/variables", s.base);
+    let shown = app.api(Method::GET, &variables, Some(&s.developer.token), None).await;
+    assert_eq!(shown.json()[0]["value"], "feature", "{}", shown.body);
+    let cancel = format!("{}/pipelines/{feature_pipeline}/cancel", s.base);
+    let canceled = app.api(Method::POST, &cancel, Some(&s.developer.token), None).await;
+    assert_eq!(canceled.status, StatusCode::CREATED, "{}", canceled.body);
+    assert_eq!(canceled.json()["status"], "canceled");
+
+    // Those who may push to main cancel there.
+    let cancel = format!("{}/pipelines/{main_pipeline}/cancel", s.base);
+    let canceled = app.api(Method::POST, &cancel, Some(&s.maintainer.token), None).await;
+    assert_eq!(canceled.status, StatusCode::CREATED, "{}", canceled.body);
 }
 
 #[tokio::test]

@@ -62,14 +62,24 @@ fn need(route: &RouteInfo) -> Need {
             | "/api/v4/projects/{id}/pipelines/{pipeline_id}/retry"
             | "/api/v4/projects/{id}/jobs/{job_id}/retry"
             | "/api/v4/projects/{id}/jobs/{job_id}/play"
+            | "/api/v4/projects/{id}/pipelines/{pipeline_id}/cancel"
+            | "/api/v4/projects/{id}/jobs/{job_id}/cancel"
             | "/api/v4/projects/{id}/pipeline_schedules"
             | "/api/v4/projects/{id}/pipeline_schedules/{schedule_id}/play",
         ) => ProtectedMain,
-        // The form runs `main`; the schedule routes create or play (`{action}`) one on `main`.
+        // The fixture's pipeline runs on `main` for its owner: others see its variables if they
+        // may act on it.
+        (RouteScope::Api, "GET", "/api/v4/projects/{id}/pipelines/{pipeline_id}/variables") => ProtectedMain,
+        // The form runs `main`; the schedule routes create or play (`{action}`) one on `main`;
+        // the pipeline and job actions cancel the fixture's pipeline on `main`.
         (
             RouteScope::ProjectPage,
             "POST",
-            "/pipelines" | "/pipeline_schedules" | "/pipeline_schedules/{schedule_id}/{action}",
+            "/pipelines"
+            | "/pipeline_schedules"
+            | "/pipeline_schedules/{schedule_id}/{action}"
+            | "/pipelines/{pipeline_id}/{action}"
+            | "/jobs/{job_id}/{action}",
         ) => ProtectedMain,
         (RouteScope::Api, _, p) if p.starts_with("/api/v4/projects/{id}/triggers") => Role(Maintainer),
         (RouteScope::Api, "PUT", "/api/v4/projects/{id}/pipeline_schedules/{schedule_id}") => ScheduleOwner,
