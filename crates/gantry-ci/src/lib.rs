@@ -1,9 +1,5 @@
-//! Pipeline definitions: GitLab-CI YAML (`.gitlab-ci.yml`, `.gantry-ci.yml`) turned into a
-//! validated graph of jobs, or into errors that name file, line and column. Pure: files come
-//! in through a trait, nothing here touches the disk, the network or the clock.
-//!
-//! [`load`] checks a configuration as a whole (what `gantry ci lint` reports); [`plan()`] picks
-//! the jobs one pipeline runs from it.
+//! Pipeline definitions from GitLab-CI YAML, pure (see the README below).
+#![doc = include_str!("../README.md")]
 
 pub mod assemble;
 mod decode;

@@ -1,6 +1,9 @@
 //! Every route of Gantry's HTTP server, in one table. The router and the route list (used by
 //! the OpenAPI document and the authorisation sweep test) are built from the same table, so
 //! neither can miss a route.
+//!
+//! Long because it is that one table (in `top_level`, `group_pages`, `project_pages` and
+//! `git_routes`): split across files, a route would have more than one place to hide.
 
 use axum::Router;
 use axum::handler::Handler;

@@ -2,6 +2,10 @@
 //! signed-in stranger, each role on a private group and project, and an administrator. A
 //! route missing from `need` fails the test, so no route ships unchecked. Every answer is also
 //! checked for the security headers (no framing, no sniffing).
+//!
+//! Long because it is one walk that must stay whole: its own table of what every route needs
+//! (`need`, restated here on purpose rather than read from the router), the fixture that gives
+//! every route something real to act on, and the requests built for each route from both.
 
 use axum::http::{Method, StatusCode};
 use gantry_core::manage::groups::NewGroup;
