@@ -25,6 +25,9 @@ pub(crate) async fn start_builtin_runner(
     let data_dir = std::path::absolute(&config.storage.data_dir).context("cannot resolve the data directory")?;
     let builds_dir = data_dir.join("builds");
     let data_dir_name = data_dir.display().to_string();
+    // The door closes once the runner has stopped: at shutdown the runner still reports the
+    // jobs it kills, through the door.
+    let (runner_stopped, mut door_closes) = tokio::sync::watch::channel(false);
     let (executor, isolation, url, clone_url) = match settings.executor {
         gantry_config::Executor::Shell => {
             // The jobs' door: a listener of their own on the machine's loopback (the only
@@ -59,14 +62,13 @@ pub(crate) async fn start_builtin_runner(
                 )),
             });
             let door_app = app.clone().layer(axum::Extension(gantry_web::ThroughJobsDoor));
-            let mut door_stopped = stopped.clone();
             let door = door.tap_io(|stream| {
                 let _ = stream.set_nodelay(true);
             });
             tokio::spawn(async move {
                 axum::serve(door, door_app.into_make_service_with_connect_info::<SocketAddr>())
                     .with_graceful_shutdown(async move {
-                        let _ = door_stopped.wait_for(|stop| *stop).await;
+                        let _ = door_closes.wait_for(|stopped| *stopped).await;
                     })
                     .await
             });
@@ -101,9 +103,14 @@ pub(crate) async fn start_builtin_runner(
         tls_ca_file: None,
         clone_url,
     };
-    Ok(Some(tokio::spawn(gantry_runner::run(runner, async move {
-        let _ = stopped.wait_for(|stop| *stop).await;
-    }))))
+    Ok(Some(tokio::spawn(async move {
+        let ended = gantry_runner::run(runner, async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        })
+        .await;
+        let _ = runner_stopped.send(true);
+        ended
+    })))
 }
 
 /// The sandbox of the built-in runner's jobs in a sentence, for the admin area; `workers` when
