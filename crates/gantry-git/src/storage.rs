@@ -53,6 +53,28 @@ impl Repositories {
         Ok(self.scratch.join(format!("{prefix}-{}", hex::encode(bytes))))
     }
 
+    /// The short-lived files whose names start with `prefix` and a dash, as [`scratch_file`]
+    /// made them (none when the folder does not exist yet).
+    ///
+    /// [`scratch_file`]: Repositories::scratch_file
+    pub fn scratch_files(&self, prefix: &str) -> Result<Vec<PathBuf>, GitError> {
+        let entries = match std::fs::read_dir(&self.scratch) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(error) => return Err(error.into()),
+        };
+        let start = format!("{prefix}-");
+        let mut files = Vec::new();
+        for entry in entries {
+            let entry = entry?;
+            if entry.file_name().to_str().is_some_and(|name| name.starts_with(&start)) {
+                files.push(entry.path());
+            }
+        }
+        files.sort();
+        Ok(files)
+    }
+
     /// The git program.
     pub fn git_program(&self) -> &Path {
         &self.git

@@ -372,7 +372,8 @@ pub(crate) struct PushFinish {
 }
 
 /// git's standard output as a streaming response body, after `prefix`. When the output ends
-/// the process is reaped, its errors logged, and a push recorded.
+/// the process is reaped, its errors logged, and a push recorded. A client that leaves before
+/// the end does not stop a push: git's output is then drained and the push recorded without it.
 pub(crate) fn stream_output(
     mut child: Child,
     prefix: Vec<u8>,
@@ -387,33 +388,22 @@ pub(crate) fn stream_output(
         let _ = stderr.take(16 * 1024).read_to_end(&mut kept).await;
         String::from_utf8_lossy(&kept).trim().to_owned()
     });
-    struct Output {
-        child: Child,
-        stdout: tokio::process::ChildStdout,
-        prefix: Option<Bytes>,
-        feeder: Option<tokio::task::JoinHandle<()>>,
-        errors: tokio::task::JoinHandle<String>,
-        finish: Option<PushFinish>,
-    }
-    let output =
-        Output { child, stdout, prefix: (!prefix.is_empty()).then(|| Bytes::from(prefix)), feeder, errors, finish };
+    let output = Output {
+        running: Some(Running { child, stdout, feeder, errors }),
+        prefix: (!prefix.is_empty()).then(|| Bytes::from(prefix)),
+        finish,
+    };
     let stream = futures_util::stream::unfold(Some(output), |output| async move {
         let mut output = output?;
         if let Some(prefix) = output.prefix.take() {
             return Some((Ok::<_, std::io::Error>(prefix), Some(output)));
         }
+        let running = output.running.as_mut()?;
         let mut buffer = vec![0; CHUNK];
-        match output.stdout.read(&mut buffer).await {
+        match running.stdout.read(&mut buffer).await {
             Ok(0) => {
-                if let Some(feeder) = output.feeder.take() {
-                    let _ = feeder.await;
-                }
-                let status = output.child.wait().await;
-                let errors = output.errors.await.unwrap_or_default();
-                let succeeded = status.as_ref().is_ok_and(|s| s.success());
-                if !succeeded {
-                    tracing::warn!(status = ?status, stderr = %errors, "git exited with an error");
-                }
+                let running = output.running.take()?;
+                let succeeded = running.end().await;
                 if let Some(PushFinish { state, permit }) = output.finish.take() {
                     state.core.finish_push(&permit, succeeded).await;
                 }
@@ -427,6 +417,60 @@ pub(crate) fn stream_output(
         }
     });
     Body::from_stream(stream)
+}
+
+/// A git process whose output is being sent.
+struct Running {
+    child: Child,
+    stdout: tokio::process::ChildStdout,
+    feeder: Option<tokio::task::JoinHandle<()>>,
+    errors: tokio::task::JoinHandle<String>,
+}
+
+impl Running {
+    /// Waits for the feeder and git (its output read to the end); whether git succeeded.
+    async fn end(mut self) -> bool {
+        if let Some(feeder) = self.feeder.take() {
+            let _ = feeder.await;
+        }
+        let status = self.child.wait().await;
+        let errors = self.errors.await.unwrap_or_default();
+        let succeeded = status.as_ref().is_ok_and(|s| s.success());
+        if !succeeded {
+            tracing::warn!(status = ?status, stderr = %errors, "git exited with an error");
+        }
+        succeeded
+    }
+}
+
+/// The state of a response body streaming git's output.
+struct Output {
+    running: Option<Running>,
+    prefix: Option<Bytes>,
+    finish: Option<PushFinish>,
+}
+
+/// How long a push whose client left may still take to finish.
+const ABANDONED_PUSH_LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        // The body was dropped before git's output ended: the client left. git may update the
+        // refs still, or has: its output is drained (so that it does not die writing it before
+        // its post-receive hook runs) and the push is finished as if the client had stayed.
+        let (Some(finish), Some(mut running)) = (self.finish.take(), self.running.take()) else { return };
+        tokio::spawn(async move {
+            let drained = tokio::time::timeout(ABANDONED_PUSH_LIMIT, async {
+                let _ = tokio::io::copy(&mut running.stdout, &mut tokio::io::sink()).await;
+                running.end().await
+            })
+            .await;
+            // Past the limit, dropping the process kills it; whatever it reported is recorded.
+            let succeeded = drained.unwrap_or(false);
+            tracing::info!(project.id = %finish.permit.project.id, "a push whose client left is finished");
+            finish.state.core.finish_push(&finish.permit, succeeded).await;
+        });
+    }
 }
 
 #[cfg(test)]

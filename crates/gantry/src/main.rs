@@ -302,6 +302,12 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             .await
         }
     });
+    // The CI watcher listens now: pushes a killed server left unrecorded get their pipelines.
+    match core.record_leftover_pushes().await {
+        Ok(0) => {}
+        Ok(recorded) => tracing::warn!(recorded, "pushes left unrecorded by a stopped server were recorded"),
+        Err(error) => tracing::error!(error = %error, "cannot record the pushes a stopped server left"),
+    }
     let builtin_runner = match config.builtin_runner.clone() {
         Some(settings) => runners::start_builtin_runner(&core, &config, settings, &app, stopped.clone()).await?,
         None => None,

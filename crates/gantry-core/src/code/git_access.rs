@@ -1,6 +1,6 @@
 //! Who may use a repository over git's transports, HTTP and SSH alike, and what a push leaves
 //! behind. The transports authenticate (Basic credentials, SSH keys), ask [`Core::git_access`]
-//! for a permit, run git with it, and hand the updates git reported to [`Core::record_push`].
+//! for a permit, run git with it, and hand the updates git reported to [`Core::finish_push`].
 
 use gantry_db::code::{protected_branches, protected_tags, push_events};
 use gantry_db::manage::projects;
@@ -129,7 +129,9 @@ impl Core {
                 let tag_rules = protected_tags::list_protected_tags(&mut conn, project.id).await?;
                 Some(PushSetup {
                     policy: push_policy(&project, &rules, &tag_rules, level),
-                    report_file: self.repos.scratch_file("push")?,
+                    report_file: self
+                        .repos
+                        .scratch_file(&push_report_prefix(project.id, actor.user().map(|u| u.id)))?,
                     max_pack_bytes: MAX_PUSH_BYTES,
                 })
             }
@@ -154,41 +156,103 @@ impl Core {
         Ok(push_events::list_push_events(&mut conn, project.id, page).await?)
     }
 
-    /// After a push's git process ended: reads what its post-receive hook reported, records
-    /// it, and removes the report. Failures are logged (the push itself has happened).
+    /// After a push's git process ended (whether or not its client is still there): reads what
+    /// its post-receive hook reported, records it, and then removes the report. Failures are
+    /// logged (the push itself has happened); a report left behind is recorded at the next
+    /// start ([`Core::record_leftover_pushes`]).
     pub async fn finish_push(&self, permit: &GitPermit, git_succeeded: bool) {
         let Some(push) = &permit.push else { return };
         let report = tokio::fs::read_to_string(&push.report_file).await.unwrap_or_default();
-        let _ = tokio::fs::remove_file(&push.report_file).await;
         let report = gantry_git::hooks::read_report(&report);
         if !git_succeeded && report.updates.is_empty() {
+            let _ = tokio::fs::remove_file(&push.report_file).await;
             return;
         }
-        if let Err(error) = self.record_push(permit, &report.updates, &report.options).await {
-            tracing::error!(error = %error, project.id = %permit.project.id, "cannot record a push");
+        let user = permit.actor.user().map(|u| u.id);
+        match self.record_push(permit.project.id, user, &report.updates, &report.options).await {
+            Ok(()) => {
+                let _ = tokio::fs::remove_file(&push.report_file).await;
+            }
+            Err(error) => tracing::error!(error = %error, project.id = %permit.project.id, "cannot record a push"),
         }
+    }
+
+    /// Records the pushes whose reports a server that stopped (killed, say, between git's ref
+    /// updates and the record) left behind; run at start, before taking pushes. Each report
+    /// is recorded once, as the push of the user who made it, and then removed.
+    pub async fn record_leftover_pushes(&self) -> CoreResult<usize> {
+        let mut recorded = 0;
+        for file in self.repos.scratch_files(PUSH_REPORT)? {
+            let name = file.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+            let Some((project, user)) = parse_push_report_name(name) else { continue };
+            let report = tokio::fs::read_to_string(&file).await.unwrap_or_default();
+            let report = gantry_git::hooks::read_report(&report);
+            let mut conn = self.db.conn().await?;
+            let exists = gantry_db::manage::projects::find_project_by_id(&mut conn, project).await?.is_some();
+            drop(conn);
+            if exists && !report.updates.is_empty() {
+                self.record_push(project, user, &report.updates, &report.options).await?;
+                tracing::info!(project.id = %project, "a push left unrecorded by a stopped server is recorded");
+                recorded += 1;
+            }
+            tokio::fs::remove_file(&file).await.map_err(|error| CoreError::Internal(error.into()))?;
+        }
+        Ok(recorded)
     }
 
     /// Records the ref updates a push made (as its post-receive hook reported them), with the
     /// push options the client sent.
-    pub async fn record_push(&self, permit: &GitPermit, updates: &[RefUpdate], options: &[String]) -> CoreResult<()> {
+    async fn record_push(
+        &self,
+        project: gantry_types::ProjectId,
+        user: Option<gantry_types::UserId>,
+        updates: &[RefUpdate],
+        options: &[String],
+    ) -> CoreResult<()> {
         if updates.is_empty() {
             return Ok(());
         }
-        let user = permit.actor.user().map(|u| u.id);
         let mut tx = self.db.begin().await?;
         for update in updates {
-            push_events::insert_push_event(&mut tx, permit.project.id, user, &update.name, &update.old, &update.new)
-                .await?;
+            push_events::insert_push_event(&mut tx, project, user, &update.name, &update.old, &update.new).await?;
         }
         tx.commit().await.map_err(gantry_db::DbError::from)?;
-        tracing::info!(project.id = %permit.project.id, refs = updates.len(), "push recorded");
-        self.emit(crate::DomainEvent::Pushed {
-            project: permit.project.id,
-            user,
-            updates: updates.to_vec(),
-            options: options.to_vec(),
-        });
+        tracing::info!(project.id = %project, refs = updates.len(), "push recorded");
+        self.emit(crate::DomainEvent::Pushed { project, user, updates: updates.to_vec(), options: options.to_vec() });
         Ok(())
+    }
+}
+
+/// The name a push's report starts with; the rest says whose push it is (see
+/// [`push_report_prefix`]).
+const PUSH_REPORT: &str = "push";
+
+/// `push-<project id>-<user id, 0 for none>`: a report left behind says whose push it was.
+fn push_report_prefix(project: gantry_types::ProjectId, user: Option<gantry_types::UserId>) -> String {
+    format!("{PUSH_REPORT}-{}-{}", project.0, user.map_or(0, |user| user.0))
+}
+
+/// The project and user of a report's file name (`push-12-3-<random>`).
+fn parse_push_report_name(name: &str) -> Option<(gantry_types::ProjectId, Option<gantry_types::UserId>)> {
+    let mut parts = name.strip_prefix("push-")?.splitn(3, '-');
+    let project = parts.next()?.parse().ok()?;
+    let user: i64 = parts.next()?.parse().ok()?;
+    parts.next()?;
+    Some((gantry_types::ProjectId(project), (user != 0).then_some(gantry_types::UserId(user))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reports_name_says_whose_push_it_is() {
+        let name = format!("{}-00ff", push_report_prefix(gantry_types::ProjectId(12), Some(gantry_types::UserId(3))));
+        assert_eq!(parse_push_report_name(&name), Some((gantry_types::ProjectId(12), Some(gantry_types::UserId(3)))));
+        let anonymous = format!("{}-00ff", push_report_prefix(gantry_types::ProjectId(4), None));
+        assert_eq!(parse_push_report_name(&anonymous), Some((gantry_types::ProjectId(4), None)));
+        for wrong in ["push-abc", "push-1-2", "push--1-x", "other-1-2-x"] {
+            assert_eq!(parse_push_report_name(wrong), None, "{wrong}");
+        }
     }
 }

@@ -10,6 +10,7 @@ mod git_http;
 mod git_ssh;
 mod memory;
 mod protected_tags;
+mod pushes_survive;
 mod python_gitlab;
 mod sandbox;
 mod server;

@@ -132,9 +132,16 @@ impl Server {
     }
 
     /// Kills the server (SIGKILL) and starts it again on the same data.
-    pub fn kill_and_restart(mut self) -> Server {
+    pub fn kill_and_restart(self) -> Server {
+        self.kill_and_restart_after(|_| {})
+    }
+
+    /// Kills the server (SIGKILL), runs `meanwhile` on its data directory (to leave what a
+    /// killed server would have left), and starts it again on the same data.
+    pub fn kill_and_restart_after(mut self, meanwhile: impl FnOnce(&std::path::Path)) -> Server {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
+        meanwhile(self.data_dir());
         let (dir, url, port, ssh_port, extra) = self.take();
         Server::spawn(dir, url, port, ssh_port, extra)
     }

@@ -1,0 +1,124 @@
+//! A push is recorded, and gets its pipeline, whatever happens to its client or to the server
+//! once git has updated the refs: a client that leaves before the answer, and a server killed
+//! before it recorded the push (the report git's hook left is recorded at the next start).
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::ci_pipelines::{encoded, push_project};
+use crate::git_http::{git, git_ok, repository_path};
+use crate::server::Server;
+
+const CI: &str = "job:\n  script: echo hi\n";
+
+/// The project's pipelines on `ref_name`, once there is at least one (60 s at most).
+fn pipelines_on(server: &Server, token: &str, path: &str, ref_name: &str) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let list: Value =
+            server.get(&format!("/api/v4/projects/{}/pipelines?ref={ref_name}", encoded(path)), token).json().unwrap();
+        let list = list.as_array().cloned().unwrap_or_default();
+        if !list.is_empty() {
+            return list;
+        }
+        assert!(Instant::now() < deadline, "no pipeline on {ref_name}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn project(server: &Server, token: &str, path: &str) -> Value {
+    server.get(&format!("/api/v4/projects/{}", encoded(path)), token).json().unwrap()
+}
+
+#[test]
+fn a_push_whose_client_leaves_without_the_answer_is_recorded_and_gets_its_pipeline() {
+    let server = Server::start();
+    let token = server.admin_token("root");
+    let path = push_project(&server, &token, "leaving", &[(".gitlab-ci.yml", CI)]);
+    let id = project(&server, &token, &path)["id"].as_i64().unwrap();
+
+    // A commit for a new branch, packed as git's client would send it.
+    let work = tempfile::tempdir().unwrap();
+    let clone = work.path().join("clone");
+    git_ok(work.path(), &["clone", "-q", repository_path(&server, id).to_str().unwrap(), clone.to_str().unwrap()]);
+    std::fs::write(clone.join("more.txt"), "more\n").unwrap();
+    git_ok(&clone, &["add", "-A"]);
+    git_ok(&clone, &["commit", "-q", "-m", "more"]);
+    let new = git_ok(&clone, &["rev-parse", "HEAD"]).trim().to_owned();
+    let mut pack = std::process::Command::new("git")
+        .args(["pack-objects", "--stdout", "--revs", "-q"])
+        .current_dir(&clone)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    pack.stdin.take().unwrap().write_all(format!("{new}\n^{new}~1\n").as_bytes()).unwrap();
+    let pack = pack.wait_with_output().unwrap().stdout;
+    let command = format!("{} {new} refs/heads/left\0report-status\n", "0".repeat(40));
+    let mut body = format!("{:04x}{command}0000", command.len() + 4).into_bytes();
+    body.extend_from_slice(&pack);
+
+    // The whole request is sent; the client reads no answer, and goes once git has updated
+    // the ref (the server may or may not have sent the whole answer by then).
+    let basic = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(format!("root:{token}"))
+    };
+    let mut stream = std::net::TcpStream::connect(server.base_url.trim_start_matches("http://")).unwrap();
+    write!(
+        stream,
+        "POST /{path}.git/git-receive-pack HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {basic}\r\n\
+         Content-Type: application/x-git-receive-pack-request\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(&body).unwrap();
+    let repository = repository_path(&server, id);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !git(&repository, &["rev-parse", "--verify", "-q", "refs/heads/left"]).status.success() {
+        assert!(Instant::now() < deadline, "git did not update the ref");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    drop(stream);
+
+    let pipelines = pipelines_on(&server, &token, &path, "left");
+    assert_eq!(pipelines.len(), 1, "{pipelines:?}");
+    assert_eq!(pipelines[0]["sha"], new.as_str());
+}
+
+#[test]
+fn a_push_a_killed_server_left_unrecorded_is_recorded_once_at_the_next_start() {
+    let server = Server::start();
+    let token = server.admin_token("root");
+    let path = push_project(&server, &token, "orphaned", &[(".gitlab-ci.yml", CI)]);
+    let id = project(&server, &token, &path)["id"].as_i64().unwrap();
+    let user: Value = server.get("/api/v4/user", &token).json().unwrap();
+    let user = user["id"].as_i64().unwrap();
+    let repository = repository_path(&server, id);
+    let main = git_ok(&repository, &["rev-parse", "refs/heads/main"]).trim().to_owned();
+
+    // What a server killed right after git's ref update leaves: the ref, and the report its
+    // post-receive hook wrote, with no push record.
+    let report = std::cell::RefCell::new(std::path::PathBuf::new());
+    let server = server.kill_and_restart_after(|data| {
+        git_ok(&repository, &["update-ref", "refs/heads/orphaned", &main]);
+        let file = data.join("tmp").join(format!("push-{id}-{user}-00112233445566778899aabb"));
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, format!("{} {main} refs/heads/orphaned\n", "0".repeat(40))).unwrap();
+        *report.borrow_mut() = file;
+    });
+    let pipelines = pipelines_on(&server, &token, &path, "orphaned");
+    assert_eq!(pipelines.len(), 1, "{pipelines:?}");
+    let pipeline = pipelines[0]["id"].as_i64().unwrap();
+    let pipeline: Value =
+        server.get(&format!("/api/v4/projects/{}/pipelines/{pipeline}", encoded(&path)), &token).json().unwrap();
+    assert_eq!(pipeline["user"]["username"], "root", "the push is its pusher's: {pipeline}");
+    assert!(!report.borrow().exists(), "the report is removed once recorded");
+
+    // Once: another start records nothing more.
+    let server = server.restart();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(pipelines_on(&server, &token, &path, "orphaned").len(), 1);
+}
