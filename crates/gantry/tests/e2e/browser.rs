@@ -215,7 +215,8 @@ fn push_a_real_repository(server: &Server, token: &str) {
     let sources = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../gantry-git"));
     std::fs::create_dir_all(work.path().join("src")).unwrap();
     std::fs::copy(sources.join("README.md"), work.path().join("README.md")).unwrap();
-    let mut files: Vec<_> = std::fs::read_dir(sources.join("src")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(sources.join("src")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect();
     files.sort();
     for (n, chunk) in files.chunks(files.len().div_ceil(3)).enumerate() {
         for file in chunk {

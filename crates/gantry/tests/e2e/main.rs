@@ -6,11 +6,11 @@
 mod browser;
 mod ci_lint;
 mod ci_pipelines;
+mod durability;
 mod git_http;
 mod git_ssh;
 mod memory;
 mod protected_tags;
-mod pushes_survive;
 mod python_gitlab;
 mod sandbox;
 mod server;

@@ -1,6 +1,7 @@
 //! A push is recorded, and gets its pipeline, whatever happens to its client or to the server
 //! once git has updated the refs: a client that leaves before the answer, and a server killed
 //! before it recorded the push (the report git's hook left is recorded at the next start).
+//! And a server restarted gracefully while a job runs reports that job as its runner stopped it.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -121,4 +122,29 @@ fn a_push_a_killed_server_left_unrecorded_is_recorded_once_at_the_next_start() {
     let server = server.restart();
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(pipelines_on(&server, &token, &path, "orphaned").len(), 1);
+}
+
+#[test]
+fn a_graceful_restart_reports_the_jobs_it_stops_through_the_jobs_door() {
+    let server = Server::start();
+    let token = server.admin_token("root");
+    let path = push_project(&server, &token, "stopping", &[(".gitlab-ci.yml", "long:\n  script: sleep 300\n")]);
+    let pipeline = pipelines_on(&server, &token, &path, "main")[0]["id"].as_i64().unwrap();
+    let jobs = format!("/api/v4/projects/{}/pipelines/{pipeline}/jobs", encoded(&path));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let job = loop {
+        let list: Value = server.get(&jobs, &token).json().unwrap();
+        if list[0]["status"] == "running" {
+            break list[0]["id"].as_i64().unwrap();
+        }
+        assert!(Instant::now() < deadline, "the job never ran: {list}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // The runner reports the job it kills through the door, which stays open until it has.
+    let server = server.restart();
+    let shown: Value = server.get(&format!("/api/v4/projects/{}/jobs/{job}", encoded(&path)), &token).json().unwrap();
+    assert_eq!(shown["status"], "failed", "{shown}");
+    assert_eq!(shown["failure_reason"], "runner_system_failure", "{shown}");
+    let log = server.get(&format!("/api/v4/projects/{}/jobs/{job}/trace", encoded(&path)), &token).text().unwrap();
+    assert!(log.contains("the runner is shutting down"), "{log}");
 }
