@@ -21,7 +21,6 @@ use std::sync::Arc;
 use gantry_core::Core;
 
 pub use blob_io::file_body;
-pub use markup::warm_up;
 pub use router::{RouteInfo, RouteScope, app, route_table};
 
 /// Marks the requests of the built-in runner's jobs: the server serves them on a listener of

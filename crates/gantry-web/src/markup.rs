@@ -1,6 +1,7 @@
 //! Turning repository text into HTML: GitHub-flavoured markdown (rendered by comrak, then
 //! sanitised by ammonia, always) and syntax highlighting (syntect with two-face's syntaxes,
-//! loaded once), one line at a time so every line can carry its number and anchor.
+//! loaded on the first highlighted file, about 10 ms, so a server that shows none never holds
+//! them), one line at a time so every line can carry its number and anchor.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -37,11 +38,6 @@ fn palette() -> &'static Palette {
         }
         Palette { theme, colours }
     })
-}
-
-/// Loads the syntaxes and the theme now, so the first file view is not the slow one.
-pub fn warm_up() {
-    let _ = (syntaxes(), palette());
 }
 
 /// The stylesheet for highlighted code (served as `/assets/highlight.css`): one short class per

@@ -277,8 +277,6 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let ssh_listener = tokio::net::TcpListener::bind(config.ssh_listen)
         .await
         .with_context(|| format!("cannot listen for SSH on {}", config.ssh_listen))?;
-    // The syntax definitions load in the background, so the first file page is not slow.
-    tokio::task::spawn_blocking(gantry_web::warm_up);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let housekeeping = tokio::spawn({
         let core = core.clone();
