@@ -76,6 +76,11 @@ pub struct ServeArgs {
     /// The largest artifacts archive or cache a job may upload, in MiB (default 100)
     #[arg(long, env = "GANTRY_MAX_ARTIFACTS_SIZE", value_name = "MIB")]
     pub max_artifacts_size: Option<u64>,
+    /// How many background jobs (pipelines for pushes, log archiving, repository maintenance)
+    /// this server runs at once; 0 leaves them to the other servers on the same database
+    /// (default 4)
+    #[arg(long, env = "GANTRY_BACKGROUND_JOBS", value_name = "N")]
+    pub background_jobs: Option<usize>,
     #[command(flatten)]
     pub sandbox: SandboxArgs,
 }
@@ -234,6 +239,7 @@ struct ConfigFile {
     docker_default_image: Option<String>,
     runner_heartbeat_timeout: Option<u64>,
     max_artifacts_size: Option<u64>,
+    background_jobs: Option<usize>,
 }
 
 /// Where Gantry keeps its data.
@@ -259,6 +265,8 @@ pub struct ServeConfig {
     pub runner_heartbeat_timeout: std::time::Duration,
     /// The largest artifacts archive or cache a job may upload, in bytes.
     pub max_artifacts_size: u64,
+    /// How many background jobs this server runs at once (0: none).
+    pub background_jobs: usize,
 }
 
 /// The built-in runner's settings.
@@ -365,8 +373,15 @@ impl ServeConfig {
         if max_artifacts_mib == 0 || max_artifacts_mib > 1 << 20 {
             return Err(ConfigError::Invalid("the maximum artifacts size must be from 1 MiB to 1 TiB".to_owned()));
         }
+        let background_jobs = args.background_jobs.or(file.background_jobs).unwrap_or(4);
+        if background_jobs > 256 {
+            return Err(ConfigError::Invalid(format!(
+                "a server runs 0 to 256 background jobs at once, not {background_jobs}"
+            )));
+        }
         Ok(ServeConfig {
             max_artifacts_size: max_artifacts_mib << 20,
+            background_jobs,
             storage,
             listen,
             ssh_listen,

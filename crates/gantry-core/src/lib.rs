@@ -1,6 +1,7 @@
 //! Gantry's operations with authorisation and transactions (see the README below).
 #![doc = include_str!("../README.md")]
 
+pub mod background;
 pub mod ci;
 pub mod code;
 mod content;
@@ -27,7 +28,6 @@ pub use gantry_db::manage::tokens::TokenRow;
 pub use gantry_db::manage::users::UserRow;
 pub use gantry_db::{Backend, Db, Page, now_millis};
 pub use gantry_git::Repositories;
-use gantry_types::{ProjectId, UserId};
 
 /// Who is doing something: a signed-in user or an anonymous visitor.
 #[derive(Debug, Clone)]
@@ -66,36 +66,21 @@ pub struct Core {
     db: Db,
     repos: Repositories,
     login_limiter: Arc<manage::accounts::LoginLimiter>,
-    events: tokio::sync::broadcast::Sender<DomainEvent>,
+    background: Arc<background::BackgroundState>,
     ci: Arc<ci::CiState>,
     secrets: SecretBox,
     blobs: gantry_blob::BlobStore,
 }
 
-/// Something that happened, for whoever listens: repository housekeeping now; pipelines,
-/// webhooks and scanners later.
-#[derive(Debug, Clone)]
-pub enum DomainEvent {
-    /// A project's refs changed, by a push or from the web (branches and tags).
-    Pushed {
-        project: ProjectId,
-        user: Option<UserId>,
-        updates: Vec<gantry_git::refcheck::RefUpdate>,
-        /// Push options (`git push -o ci.skip`).
-        options: Vec<String>,
-    },
-}
-
 impl Core {
     /// Wraps an opened (migrated) database and the repository storage.
     pub fn new(db: Db, repos: Repositories) -> Core {
-        let (events, _) = tokio::sync::broadcast::channel(1024);
         let blobs = gantry_blob::BlobStore::local(repos.data_dir().join("blobs"));
         Core {
             db,
             repos,
             login_limiter: Arc::default(),
-            events,
+            background: Arc::default(),
             ci: Arc::new(ci::CiState::new(ci::CiSettingsOfServer::default())),
             secrets: SecretBox::random(),
             blobs,
@@ -115,14 +100,10 @@ impl Core {
         self
     }
 
-    /// Domain events from now on.
-    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<DomainEvent> {
-        self.events.subscribe()
-    }
-
-    /// Tells the listeners (there may be none).
-    pub(crate) fn emit(&self, event: DomainEvent) {
-        let _ = self.events.send(event);
+    /// Sets how the background worker paces itself (tests shorten its waits).
+    pub fn with_background_settings(mut self, settings: background::BackgroundSettings) -> Core {
+        self.background = Arc::new(background::BackgroundState::new(settings));
+        self
     }
 
     /// The database (for readiness checks and shutdown).

@@ -1,6 +1,7 @@
 //! Gantry's database layer: pool, migrations, queries (see the README below).
 #![doc = include_str!("../README.md")]
 
+pub mod background;
 pub mod ci;
 pub mod code;
 pub mod manage;

@@ -77,6 +77,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0013_protected_tags.sql"),
         postgres: include_str!("../migrations/postgres/0013_protected_tags.sql"),
     },
+    Migration {
+        version: 14,
+        sqlite: include_str!("../migrations/sqlite/0014_background_jobs.sql"),
+        postgres: include_str!("../migrations/postgres/0014_background_jobs.sql"),
+    },
 ];
 
 impl Db {

@@ -1,5 +1,6 @@
-//! Prometheus metrics of the HTTP server: request counts and latency histograms by route,
-//! and build information, served at `/metrics` to clients on this host only (not its CI jobs).
+//! Prometheus metrics of the HTTP server: request counts and latency histograms by route, the
+//! background job queue by state, and build information, served at `/metrics` to clients on
+//! this host only (not its CI jobs).
 
 use std::net::SocketAddr;
 use std::sync::Mutex;
@@ -40,6 +41,11 @@ struct LatencyLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct QueueLabels {
+    state: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: String,
 }
@@ -50,6 +56,7 @@ pub struct Metrics {
     registry: Mutex<Registry>,
     requests: Family<RequestLabels, Counter>,
     latency: Family<LatencyLabels, Histogram>,
+    background_jobs: Family<QueueLabels, Gauge>,
 }
 
 impl Metrics {
@@ -64,7 +71,14 @@ impl Metrics {
         let build = Family::<BuildLabels, Gauge>::default();
         build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION").to_owned() }).set(1);
         registry.register("build_info", "Version of the running Gantry", build);
-        Metrics { registry: Mutex::new(registry), requests, latency }
+        let background_jobs = Family::<QueueLabels, Gauge>::default();
+        registry.register(
+            "background_jobs",
+            "Background jobs in the queue (shared by every server on the database), by state: ready, \
+             scheduled (waiting for a retry or a quiet period), running, failed",
+            background_jobs.clone(),
+        );
+        Metrics { registry: Mutex::new(registry), requests, latency, background_jobs }
     }
 }
 
@@ -111,6 +125,17 @@ pub async fn metrics(
 ) -> Response {
     if jobs_door.is_some() || !from_this_host(peer.ok().map(|ConnectInfo(peer)| peer), &headers) {
         return crate::error::PageError { error: crate::error::AppError::NotFound, signed_in: false }.into_response();
+    }
+    // The queue is read at each scrape; without the database it is left as last read.
+    if let Ok(counts) = state.core.background_queue_counts().await {
+        for (label, value) in [
+            ("ready", counts.ready),
+            ("scheduled", counts.scheduled),
+            ("running", counts.running),
+            ("failed", counts.failed),
+        ] {
+            state.metrics.background_jobs.get_or_create(&QueueLabels { state: label }).set(value);
+        }
     }
     let mut body = String::new();
     let registry = state.metrics.registry.lock().expect("metrics lock");

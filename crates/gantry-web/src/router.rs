@@ -481,6 +481,17 @@ fn top_level() -> Table {
             ui::ci_settings::admin::delete_admin_variable,
         )
         .post("/admin/runners/{runner_id}", "Pause, resume or delete a runner", ui::ci_settings::admin::change_runner)
+        .get("/admin/background_jobs", "Background job queue", ui::admin::background_jobs)
+        .post(
+            "/admin/background_jobs/{job_id}/retry",
+            "Queue a failed background job again",
+            ui::admin::retry_background_job,
+        )
+        .post(
+            "/admin/background_jobs/{job_id}/discard",
+            "Discard a failed background job",
+            ui::admin::discard_background_job,
+        )
         .get("/admin/settings", "Instance settings", ui::admin::settings)
         .post("/admin/settings", "Save instance settings", ui::admin::save_settings)
 }

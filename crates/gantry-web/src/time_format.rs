@@ -30,12 +30,34 @@ pub fn ago(millis: i64, now: i64) -> String {
     format!("{amount} {unit}{} ago", if amount == 1 { "" } else { "s" })
 }
 
+/// How long after `now` something is due, in words (`in 3 minutes`); `now` when it is due.
+pub fn from_now(millis: i64, now: i64) -> String {
+    let seconds = (millis - now).max(0) / 1000;
+    let (amount, unit) = match seconds {
+        0 => return "now".to_owned(),
+        1..60 => (seconds, "second"),
+        60..3600 => (seconds / 60, "minute"),
+        3600..86_400 => (seconds / 3600, "hour"),
+        _ => (seconds / 86_400, "day"),
+    };
+    format!("in {amount} {unit}{}", if amount == 1 { "" } else { "s" })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn formats_like_gitlab() {
         assert_eq!(super::iso8601(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
         assert_eq!(super::date(0), "1970-01-01");
+    }
+
+    #[test]
+    fn says_how_long_until() {
+        let now = 1_700_000_000_000;
+        assert_eq!(super::from_now(now - 5_000, now), "now");
+        assert_eq!(super::from_now(now + 1_000, now), "in 1 second");
+        assert_eq!(super::from_now(now + 20_000, now), "in 20 seconds");
+        assert_eq!(super::from_now(now + 7_200_000, now), "in 2 hours");
     }
 
     #[test]

@@ -252,11 +252,16 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let program = std::env::current_exe().context("cannot find the gantry program for git's hooks")?;
     hooks::install(repos.hooks_dir(), &program)
         .with_context(|| format!("cannot write git hooks into {}", repos.hooks_dir().display()))?;
-    let core =
-        Core::new(db.clone(), repos).with_secrets(secrets(&config.storage)?).with_ci_settings(CiSettingsOfServer {
+    let core = Core::new(db.clone(), repos)
+        .with_secrets(secrets(&config.storage)?)
+        .with_ci_settings(CiSettingsOfServer {
             external_url: config.external_url.clone(),
             runner_silence: config.runner_heartbeat_timeout,
             max_artifact_size: config.max_artifacts_size,
+        })
+        .with_background_settings(gantry_core::background::BackgroundSettings {
+            concurrency: config.background_jobs,
+            ..Default::default()
         });
     let web = WebConfig {
         external_url: config.external_url.clone(),
@@ -278,12 +283,12 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen for SSH on {}", config.ssh_listen))?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let housekeeping = tokio::spawn({
+    let background = tokio::spawn({
         let core = core.clone();
-        let events = core.subscribe();
+        let identity = server_identity(config.listen);
         let mut stopped = stopped.clone();
         async move {
-            core.run_housekeeping(events, gantry_core::code::housekeeping::QUIET_PERIOD, async move {
+            core.run_background(&identity, async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
             })
             .await
@@ -291,16 +296,15 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     });
     let ci = tokio::spawn({
         let core = core.clone();
-        let events = core.subscribe();
         let mut stopped = stopped.clone();
         async move {
-            core.run_ci(events, async move {
+            core.run_ci(async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
             })
             .await
         }
     });
-    // The CI watcher listens now: pushes a killed server left unrecorded get their pipelines.
+    // Pushes a killed server left unrecorded are recorded (and their pipelines queued).
     match core.record_leftover_pushes().await {
         Ok(0) => {}
         Ok(recorded) => tracing::warn!(recorded, "pushes left unrecorded by a stopped server were recorded"),
@@ -329,7 +333,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         })
         .await?;
     ssh.await.context("the SSH server stopped unexpectedly")??;
-    housekeeping.await.context("repository housekeeping stopped unexpectedly")?;
+    background.await.context("the background worker stopped unexpectedly")?;
     ci.await.context("the CI scheduler stopped unexpectedly")?;
     if let Some(runner) = builtin_runner {
         match runner.await {
@@ -341,6 +345,13 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     db.close().await;
     tracing::info!("gantry stopped");
     Ok(())
+}
+
+/// This server among those sharing a database, the same across its restarts: the host and the
+/// address it listens on (two running servers on one host cannot share an address).
+fn server_identity(listen: SocketAddr) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    format!("{} {listen}", host.trim())
 }
 
 pub(crate) async fn shutdown_signal() {

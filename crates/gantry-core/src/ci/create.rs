@@ -254,6 +254,17 @@ impl Core {
         project: &ProjectRow,
         request: PipelineRequest,
     ) -> CoreResult<Result<PipelineRow, NoPipelineReason>> {
+        self.create_pipeline_for(project, request, None).await
+    }
+
+    /// Creates and starts a pipeline, for a push event when it names one (the database
+    /// refuses a second pipeline for the same event).
+    async fn create_pipeline_for(
+        &self,
+        project: &ProjectRow,
+        request: PipelineRequest,
+        push_event: Option<i64>,
+    ) -> CoreResult<Result<PipelineRow, NoPipelineReason>> {
         let mut conn = self.db.conn().await?;
         let settings = pipelines::ci_settings(&mut conn, project.id).await?;
         let protected = super::ref_is_protected(&mut conn, project.id, &request.ref_name, request.is_tag).await?;
@@ -330,6 +341,7 @@ impl Core {
                 variables: &pipeline_variables,
                 yaml_errors: errors.as_deref(),
                 schedule_id: request.schedule_id,
+                push_event_id: push_event,
             },
         )
         .await?;
@@ -356,11 +368,13 @@ impl Core {
 
     /// Creates the pipelines a push asks for: one per pushed branch or tag, unless the push
     /// said `-o ci.skip` or the commit message says `[skip ci]`.
+    /// Each ref gets its pipeline once: one made for its push event before (this work ran
+    /// again after a crash) is only moved on, never made twice.
     pub(crate) async fn pipelines_for_push(
         &self,
         project: gantry_types::ProjectId,
         user: Option<gantry_types::UserId>,
-        updates: &[gantry_git::refcheck::RefUpdate],
+        refs: &[crate::background::PushedRef],
         options: &[String],
     ) -> CoreResult<()> {
         if options.iter().any(|o| o == "ci.skip" || o == "ci.skip=true") {
@@ -378,7 +392,14 @@ impl Core {
         if project.archived {
             return Ok(());
         }
-        for update in updates.iter().filter(|u| !u.is_delete()) {
+        for update in refs.iter().filter(|r| r.new != gantry_git::ZERO_OID) {
+            let mut conn = self.db.conn().await?;
+            let made_before = pipelines::pipeline_for_push_event(&mut conn, update.event).await?;
+            drop(conn);
+            if let Some(pipeline) = made_before {
+                self.process_pipeline(pipeline).await?;
+                continue;
+            }
             let (is_tag, name) = if let Some(branch) = update.name.strip_prefix("refs/heads/") {
                 (false, branch)
             } else if let Some(tag) = update.name.strip_prefix("refs/tags/") {
@@ -400,9 +421,16 @@ impl Core {
                 variables: Vec::new(),
                 schedule_id: None,
             };
-            match self.create_pipeline(&project, request).await? {
-                Ok(_) => {}
-                Err(reason) => {
+            match self.create_pipeline_for(&project, request, Some(update.event)).await {
+                Ok(Ok(_)) => {}
+                Err(error) => {
+                    // Another server may have made it meanwhile (this work's lease ran out).
+                    let mut conn = self.db.conn().await?;
+                    if pipelines::pipeline_for_push_event(&mut conn, update.event).await?.is_none() {
+                        return Err(error);
+                    }
+                }
+                Ok(Err(reason)) => {
                     tracing::debug!(project.id = %project.id, reference = %update.name, %reason, "no pipeline")
                 }
             }

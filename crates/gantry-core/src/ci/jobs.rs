@@ -261,11 +261,18 @@ impl Core {
         exit_code: Option<i64>,
     ) -> CoreResult<()> {
         let tail = self.ci.maskers().remove(&job.id).map(|mut m| m.finish()).unwrap_or_default();
-        let mut conn = self.db.conn().await?;
-        traces::append_tail(&mut conn, job.id, &tail).await?;
-        if !jobs::finish_job(&mut conn, job.id, state, reason, exit_code).await? {
+        let mut tx = self.db.begin().await?;
+        traces::append_tail(&mut tx, job.id, &tail).await?;
+        let finished = jobs::finish_job(&mut tx, job.id, state, reason, exit_code).await?;
+        if finished {
+            self.enqueue(&mut tx, &crate::background::Work::ArchiveJobLog { job: job.id }).await?;
+        }
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        if !finished {
             return Ok(());
         }
+        self.wake_background();
+        let mut conn = self.db.conn().await?;
         let definition = jobs::job_definition(&mut conn, job.id).await?.unwrap_or_default();
         let stored: Option<StoredJob> = serde_json::from_str(&definition).ok();
         if let Some(pattern) = stored.as_ref().and_then(|s| s.definition.coverage.as_deref()) {
@@ -277,7 +284,6 @@ impl Core {
         drop(conn);
         self.ci.job_changed(job.id);
         self.ci.trace_grew(job.id);
-        self.archive_job_trace_later(job.id);
         tracing::info!(job = job.id, state, reason = reason.unwrap_or(""), "job finished");
         if state == "failed"
             && let Some(stored) = &stored

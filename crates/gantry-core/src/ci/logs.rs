@@ -55,16 +55,6 @@ impl Core {
         }
     }
 
-    /// Archives in the background; a failure leaves the pieces where they are.
-    pub(crate) fn archive_job_trace_later(&self, job: i64) {
-        let core = self.clone();
-        tokio::spawn(async move {
-            if let Err(error) = core.archive_job_trace(job).await {
-                tracing::warn!(job, error = %error, "cannot archive the job's log; it stays in the database");
-            }
-        });
-    }
-
     /// Archives the logs of finished jobs a stopped server left in pieces; how many.
     pub(crate) async fn archive_leftover_traces(&self) -> CoreResult<usize> {
         let mut conn = self.db.conn().await?;

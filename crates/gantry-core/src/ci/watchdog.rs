@@ -1,15 +1,14 @@
-//! CI's background work: pipelines for pushes (a domain event) and due schedules, delayed jobs
-//! coming due, jobs whose runner went silent (failed as a runner system failure, retried when
-//! configured) and jobs past their timeout; every few minutes, expired artifacts and unused
-//! blobs. All state is in the database, so a restarted server carries on.
+//! CI's watchdog: due schedules, delayed jobs coming due, jobs whose runner went silent
+//! (failed as a runner system failure, retried when configured) and jobs past their timeout;
+//! every few minutes, expired artifacts and unused blobs. All state is in the database, so a
+//! restarted server carries on.
 
 use std::time::Duration;
 
 use gantry_db::ci::{jobs, pipelines};
-use tokio::sync::broadcast::error::RecvError;
 
 use super::create::StoredJob;
-use crate::{Core, CoreResult, DomainEvent, now_millis};
+use crate::{Core, CoreResult, now_millis};
 
 /// How often the watchdog looks at delayed, silent and overdue jobs.
 const TICK: Duration = Duration::from_secs(1);
@@ -20,13 +19,9 @@ const TIMEOUT_GRACE_MS: i64 = 60_000;
 const SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
 
 impl Core {
-    /// Runs until `shutdown` resolves. `events` comes from [`Core::subscribe`], taken before
-    /// the task starts so no push made meanwhile is missed.
-    pub async fn run_ci(
-        &self,
-        mut events: tokio::sync::broadcast::Receiver<DomainEvent>,
-        shutdown: impl std::future::Future<Output = ()>,
-    ) {
+    /// Runs until `shutdown` resolves. (Pipelines for pushes are background jobs:
+    /// [`crate::background`].)
+    pub async fn run_ci(&self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         // Runners waiting since before a restart look at the queue again.
         self.ci.job_queued();
@@ -37,18 +32,6 @@ impl Core {
         loop {
             tokio::select! {
                 () = &mut shutdown => return,
-                event = events.recv() => match event {
-                    Ok(DomainEvent::Pushed { project, user, updates, options }) => {
-                        let core = self.clone();
-                        tokio::spawn(async move {
-                            if let Err(error) = core.pipelines_for_push(project, user, &updates, &options).await {
-                                tracing::error!(project.id = %project, error = %error, "cannot create pipelines for a push");
-                            }
-                        });
-                    }
-                    Err(RecvError::Lagged(missed)) => tracing::warn!(missed, "CI missed push events"),
-                    Err(RecvError::Closed) => return,
-                },
                 _ = sweep.tick() => {
                     let core = self.clone();
                     tokio::spawn(async move {

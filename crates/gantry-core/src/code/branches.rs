@@ -2,7 +2,7 @@
 //! the same rules as a push (protected branches and tags, the default branch), and recording
 //! each change as a push event, so the activity feed tells the same story either way.
 
-use gantry_db::code::{protected_branches, protected_tags, push_events};
+use gantry_db::code::{protected_branches, protected_tags};
 use gantry_git::ZERO_OID;
 use gantry_git::refcheck::{PushPolicy, RefUpdate};
 use gantry_git::refs::{Branch, Tag, is_valid_ref_name};
@@ -247,15 +247,7 @@ impl Core {
                 CoreError::Conflict(format!("the {what} changed meanwhile; try again"))
             });
         }
-        let mut conn = self.db.conn().await?;
-        let user = actor.user().map(|u| u.id);
-        push_events::insert_push_event(&mut conn, project.id, user, &update.name, &update.old, &update.new).await?;
-        self.emit(crate::DomainEvent::Pushed {
-            project: project.id,
-            user,
-            updates: vec![update.clone()],
-            options: Vec::new(),
-        });
+        self.record_push(project.id, actor.user().map(|u| u.id), std::slice::from_ref(update), &[]).await?;
         tracing::info!(project.id = %project.id, r#ref = %update.name, "ref changed from the web");
         Ok(())
     }

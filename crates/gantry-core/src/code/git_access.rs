@@ -9,6 +9,7 @@ use gantry_git::transport::PushSetup;
 use gantry_types::{TokenScope, TokenScopes};
 
 use super::protected_branches::push_policy;
+use crate::background::{PushedRef, Work};
 use crate::manage::tokens::TokenProblem;
 use crate::policy::{ProjectAction, authorize_project};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow, UserRow};
@@ -201,8 +202,9 @@ impl Core {
     }
 
     /// Records the ref updates a push made (as its post-receive hook reported them), with the
-    /// push options the client sent.
-    async fn record_push(
+    /// push options the client sent, and queues in the same transaction what follows a push:
+    /// its pipelines and the repository's maintenance.
+    pub(crate) async fn record_push(
         &self,
         project: gantry_types::ProjectId,
         user: Option<gantry_types::UserId>,
@@ -213,12 +215,17 @@ impl Core {
             return Ok(());
         }
         let mut tx = self.db.begin().await?;
+        let mut refs = Vec::with_capacity(updates.len());
         for update in updates {
-            push_events::insert_push_event(&mut tx, project, user, &update.name, &update.old, &update.new).await?;
+            let event =
+                push_events::insert_push_event(&mut tx, project, user, &update.name, &update.old, &update.new).await?;
+            refs.push(PushedRef { event, name: update.name.clone(), old: update.old.clone(), new: update.new.clone() });
         }
+        self.enqueue(&mut tx, &Work::PipelinesForPush { project, user, refs, options: options.to_vec() }).await?;
+        self.enqueue(&mut tx, &Work::MaintainRepository { project }).await?;
         tx.commit().await.map_err(gantry_db::DbError::from)?;
+        self.wake_background();
         tracing::info!(project.id = %project, refs = updates.len(), "push recorded");
-        self.emit(crate::DomainEvent::Pushed { project, user, updates: updates.to_vec(), options: options.to_vec() });
         Ok(())
     }
 }

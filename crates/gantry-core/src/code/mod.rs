@@ -4,6 +4,5 @@
 pub mod branches;
 pub mod browse;
 pub mod git_access;
-pub mod housekeeping;
 pub mod protected_branches;
 pub mod protected_tags;

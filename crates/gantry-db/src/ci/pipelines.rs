@@ -83,6 +83,8 @@ pub struct NewPipeline<'a> {
     pub yaml_errors: Option<&'a str>,
     /// The pipeline schedule that started it.
     pub schedule_id: Option<i64>,
+    /// The push event (one ref of a push) it was created for: at most one pipeline each.
+    pub push_event_id: Option<i64>,
 }
 
 /// Stores a pipeline with the project's next number; call inside a transaction.
@@ -94,8 +96,8 @@ pub async fn insert_pipeline(conn: &mut Conn, new: &NewPipeline<'_>) -> DbResult
     let now = now_millis();
     let row = sqlx::query(
         "INSERT INTO ci_pipelines (project_id, iid, ref_name, is_tag, sha, before_sha, source, status, name, user_id, \
-         variables, yaml_errors, created_at, updated_at, finished_at, schedule_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15) RETURNING id",
+         variables, yaml_errors, created_at, updated_at, finished_at, schedule_id, push_event_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16) RETURNING id",
     )
     .bind(new.project_id.0)
     .bind(int(&next, "n")?)
@@ -112,10 +114,20 @@ pub async fn insert_pipeline(conn: &mut Conn, new: &NewPipeline<'_>) -> DbResult
     .bind(now)
     .bind(new.yaml_errors.map(|_| now))
     .bind(new.schedule_id)
+    .bind(new.push_event_id)
     .fetch_one(conn)
     .await
     .map_err(DbError::classify)?;
     int(&row, "id")
+}
+
+/// The pipeline created for a push event, if one was.
+pub async fn pipeline_for_push_event(conn: &mut Conn, push_event: i64) -> DbResult<Option<i64>> {
+    let row = sqlx::query("SELECT id FROM ci_pipelines WHERE push_event_id = $1")
+        .bind(push_event)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(|row| int(row, "id")).transpose()
 }
 
 /// One pipeline by id.

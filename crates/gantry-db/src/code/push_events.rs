@@ -33,7 +33,7 @@ fn map_event(row: &AnyRow) -> DbResult<PushEventRow> {
     })
 }
 
-/// Records one ref change.
+/// Records one ref change; its id.
 pub async fn insert_push_event(
     conn: &mut Conn,
     project: ProjectId,
@@ -41,10 +41,10 @@ pub async fn insert_push_event(
     ref_name: &str,
     old_sha: &str,
     new_sha: &str,
-) -> DbResult<()> {
-    sqlx::query(
+) -> DbResult<i64> {
+    let row = sqlx::query(
         "INSERT INTO push_events (project_id, user_id, ref_name, old_sha, new_sha, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(project.0)
     .bind(user.map(|u| u.0))
@@ -52,9 +52,9 @@ pub async fn insert_push_event(
     .bind(old_sha)
     .bind(new_sha)
     .bind(now_millis())
-    .execute(conn)
+    .fetch_one(conn)
     .await?;
-    Ok(())
+    int(&row, "id")
 }
 
 /// A project's push events, newest first, and their total.

@@ -1,9 +1,10 @@
-//! The admin area: users (create, approve or reject sign-ups, block, unblock) and instance
-//! settings.
+//! The admin area: users (create, approve or reject sign-ups, block, unblock), the background
+//! job queue (retry or discard failed jobs) and instance settings.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use gantry_core::background::{BackgroundJobRow, BackgroundQueue};
 use gantry_core::manage::accounts::{NewAccount, UserFilter};
 use gantry_core::{Page, UserRow};
 use gantry_types::UserId;
@@ -34,6 +35,33 @@ struct SettingsPage {
     chrome: Chrome,
     signup_enabled: bool,
     approval_required: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/background_jobs.html")]
+struct BackgroundJobsPage {
+    chrome: Chrome,
+    queue: BackgroundQueue,
+    error: Option<String>,
+    now: i64,
+}
+
+impl BackgroundJobsPage {
+    fn describe(&self, job: &BackgroundJobRow) -> String {
+        gantry_core::background::describe(&job.kind, &job.payload)
+    }
+
+    fn iso(&self, at: &i64) -> String {
+        crate::time_format::iso8601(*at)
+    }
+
+    fn ago(&self, at: &i64) -> String {
+        crate::time_format::ago(*at, self.now)
+    }
+
+    fn from_now(&self, at: &i64) -> String {
+        crate::time_format::from_now(*at, self.now)
+    }
 }
 
 fn require_admin(visitor: &PageActor) -> Result<(), crate::error::PageError> {
@@ -150,6 +178,63 @@ pub async fn reject_user(
     require_admin(&visitor)?;
     let done = state.core.reject_user(&visitor.actor, UserId(id)).await;
     after_user_action(&state, &visitor, done).await
+}
+
+/// How many jobs of each state the page lists.
+const BACKGROUND_JOBS_SHOWN: i64 = 100;
+
+async fn background_jobs_page(
+    state: &AppState,
+    visitor: &PageActor,
+    status: StatusCode,
+    error: Option<String>,
+) -> PageResult {
+    let queue = state.core.background_queue(&visitor.actor, BACKGROUND_JOBS_SHOWN).await?;
+    let page = BackgroundJobsPage { chrome: Chrome::new(visitor), queue, error, now: gantry_core::now_millis() };
+    render(status, &page)
+}
+
+/// `GET /admin/background_jobs`
+pub async fn background_jobs(State(state): State<AppState>, visitor: PageActor) -> PageResult {
+    background_jobs_page(&state, &visitor, StatusCode::OK, None).await
+}
+
+/// Back to the queue after an action on a job, or the queue with what went wrong (which, for
+/// anyone but an administrator, is that there is no such page).
+async fn after_background_job_action(
+    state: &AppState,
+    visitor: &PageActor,
+    done: Result<(), gantry_core::CoreError>,
+) -> PageResult {
+    match done {
+        Ok(()) => see_other("/admin/background_jobs"),
+        Err(error) => {
+            let (status, message) = form_error(error);
+            background_jobs_page(state, visitor, status, Some(message)).await
+        }
+    }
+}
+
+/// `POST /admin/background_jobs/{job_id}/retry`
+pub async fn retry_background_job(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    let done = state.core.retry_background_job(&visitor.actor, id).await;
+    after_background_job_action(&state, &visitor, done).await
+}
+
+/// `POST /admin/background_jobs/{job_id}/discard`
+pub async fn discard_background_job(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    let done = state.core.discard_background_job(&visitor.actor, id).await;
+    after_background_job_action(&state, &visitor, done).await
 }
 
 /// `GET /admin/settings`

@@ -22,7 +22,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 /// A public project `lead/site` whose history is written straight into its repository.
-async fn project_with_history(app: &TestApp, lead: &TestUser) -> (String, String) {
+pub(crate) async fn project_with_history(app: &TestApp, lead: &TestUser) -> (String, String) {
     let body = json!({"name": "Site", "initialize_with_readme": true, "visibility": "public"});
     let created = app.api(Method::POST, "/api/v4/projects", Some(&lead.token), Some(body)).await;
     let id = created.json()["id"].as_i64().unwrap();
@@ -187,40 +187,4 @@ async fn repository_api_reads_trees_files_commits_and_diffs() {
     );
     let archive = app.api(Method::GET, &format!("{base}/archive.zip?sha={first}"), t, None).await;
     assert!(archive.body.starts_with("PK") && archive.body.contains("site-"));
-}
-
-#[tokio::test]
-async fn pushes_are_events_that_housekeeping_acts_on() {
-    let app = TestApp::new().await;
-    let lead = app.user("lead").await;
-    project_with_history(&app, &lead).await;
-    let mut events = app.core.subscribe();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let core = app.core.clone();
-    let housekeeping_events = app.core.subscribe();
-    let housekeeping = tokio::spawn(async move {
-        core.run_housekeeping(housekeeping_events, std::time::Duration::from_millis(50), async move {
-            let _ = stopped.await;
-        })
-        .await
-    });
-    let body = json!({"branch": "topic", "ref": "main"});
-    let created =
-        app.api(Method::POST, "/api/v4/projects/lead%2Fsite/repository/branches", Some(&lead.token), Some(body)).await;
-    assert_eq!(created.status, StatusCode::CREATED);
-    let gantry_core::DomainEvent::Pushed { updates, .. } = events.recv().await.unwrap();
-    assert_eq!(updates[0].name, "refs/heads/topic");
-    let project: serde_json::Value =
-        app.api(Method::GET, "/api/v4/projects/lead%2Fsite", Some(&lead.token), None).await.json();
-    let repo = app.core.repos().path(gantry_types::ProjectId(project["id"].as_i64().unwrap()));
-    let graph = repo.join("objects/info/commit-graphs");
-    for _ in 0..100 {
-        if graph.exists() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(graph.exists(), "the pushed repository got its commit-graph");
-    stop.send(()).unwrap();
-    housekeeping.await.unwrap();
 }

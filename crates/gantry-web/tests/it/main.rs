@@ -4,6 +4,7 @@
 mod accounts;
 mod api;
 mod artifacts;
+mod background;
 mod bad_input;
 mod ci;
 mod code;

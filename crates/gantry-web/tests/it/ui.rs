@@ -111,6 +111,7 @@ async fn health_readiness_and_metrics() {
         "{metrics}"
     );
     assert!(metrics.contains("gantry_http_request_duration_seconds_bucket"));
+    assert!(metrics.contains("gantry_background_jobs{state=\"failed\"} 0"), "{metrics}");
 }
 
 #[tokio::test]

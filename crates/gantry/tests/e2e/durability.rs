@@ -1,7 +1,9 @@
-//! A push is recorded, and gets its pipeline, whatever happens to its client or to the server
-//! once git has updated the refs: a client that leaves before the answer, and a server killed
-//! before it recorded the push (the report git's hook left is recorded at the next start).
-//! And a server restarted gracefully while a job runs reports that job as its runner stopped it.
+//! A push is recorded, and gets its pipeline exactly once, whatever happens to its client or to
+//! the server once git has updated the refs: a client that leaves before the answer, a server
+//! killed before it recorded the push (the report git's hook left is recorded at the next
+//! start), and a server killed after the record but before the pipeline (the queued background
+//! job runs at the next start). And a server restarted gracefully while a job runs reports that
+//! job as its runner stopped it.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -122,6 +124,29 @@ fn a_push_a_killed_server_left_unrecorded_is_recorded_once_at_the_next_start() {
     let server = server.restart();
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(pipelines_on(&server, &token, &path, "orphaned").len(), 1);
+}
+
+#[test]
+fn a_push_whose_server_is_killed_before_its_pipeline_gets_it_once_after_the_restart() {
+    // A server that runs no background jobs: its pushes are recorded and their pipelines
+    // queued, never created, as if it were killed right after each record.
+    let server = Server::start_with(&["--background-jobs", "0"]);
+    let token = server.admin_token("root");
+    let path = push_project(&server, &token, "queued", &[(".gitlab-ci.yml", CI)]);
+    std::thread::sleep(Duration::from_millis(500));
+    let none: Value = server.get(&format!("/api/v4/projects/{}/pipelines", encoded(&path)), &token).json().unwrap();
+    assert_eq!(none, serde_json::json!([]), "the pipeline waits in the queue");
+    let (_, admin_area) = server.page_as("root", "/admin/background_jobs");
+    assert!(admin_area.contains("Create the pipelines of a push"), "{admin_area}");
+
+    let server = server.kill_and_restart_with(&[]);
+    let pipelines = pipelines_on(&server, &token, &path, "main");
+    assert_eq!(pipelines.len(), 1, "{pipelines:?}");
+
+    // Once: another start (even a killed one) creates nothing more.
+    let server = server.kill_and_restart();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(pipelines_on(&server, &token, &path, "main").len(), 1);
 }
 
 #[test]

@@ -146,6 +146,15 @@ impl Server {
         Server::spawn(dir, url, port, ssh_port, extra)
     }
 
+    /// Kills the server (SIGKILL) and starts it again on the same data with other extra
+    /// options.
+    pub fn kill_and_restart_with(mut self, extra: &[&str]) -> Server {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        let (dir, url, port, ssh_port, _) = self.take();
+        Server::spawn(dir, url, port, ssh_port, extra.iter().map(|a| (*a).to_owned()).collect())
+    }
+
     /// Keeps the data of a stopped server for the next one.
     fn take(mut self) -> (tempfile::TempDir, String, u16, u16, Vec<String>) {
         let extra = std::mem::take(&mut self.extra);
