@@ -8,6 +8,7 @@ pub mod manage;
 mod migrate;
 mod pool;
 mod row;
+pub mod stats;
 
 pub use pool::{Backend, Conn, Db, Tx};
 pub use row::Page;

@@ -134,6 +134,48 @@ pub async fn list_runners(conn: &mut Conn) -> DbResult<Vec<RunnerRow>> {
     rows.iter().map(map_runner).collect()
 }
 
+/// The project and group runners `user` manages, oldest first, in one query: project runners
+/// of projects where the user's highest unexpired role (on the project or any group above it)
+/// is at least `project_level` or whose personal namespace is theirs; group runners of groups
+/// where their role (on the group or above) is at least `group_level` or that they own.
+pub async fn runners_managed_by(
+    conn: &mut Conn,
+    user: UserId,
+    project_level: i64,
+    group_level: i64,
+) -> DbResult<Vec<RunnerRow>> {
+    crate::stats::authorisation_query();
+    let rows = sqlx::query(concat!(
+        "WITH RECURSIVE \
+         project_groups(id) AS ( \
+             SELECT namespace_id FROM members WHERE user_id = $1 AND namespace_id IS NOT NULL \
+                 AND access_level >= $2 AND (expires_at IS NULL OR expires_at > $4) \
+             UNION SELECT n.id FROM namespaces n JOIN project_groups g ON n.parent_id = g.id), \
+         runner_groups(id) AS ( \
+             SELECT namespace_id FROM members WHERE user_id = $1 AND namespace_id IS NOT NULL \
+                 AND access_level >= $3 AND (expires_at IS NULL OR expires_at > $4) \
+             UNION SELECT n.id FROM namespaces n JOIN runner_groups g ON n.parent_id = g.id) ",
+        select_runners!(
+            "WHERE (runner_type = 'project_type' AND project_id IN ( \
+                 SELECT p.id FROM projects p WHERE p.namespace_id IN (SELECT id FROM project_groups) \
+                     OR p.namespace_id IN (SELECT o.id FROM namespaces o WHERE o.owner_id = $1) \
+                     OR p.id IN (SELECT m.project_id FROM members m WHERE m.user_id = $1 \
+                         AND m.project_id IS NOT NULL AND m.access_level >= $2 \
+                         AND (m.expires_at IS NULL OR m.expires_at > $4)))) \
+             OR (runner_type = 'group_type' AND (group_id IN (SELECT id FROM runner_groups) \
+                 OR group_id IN (SELECT o.id FROM namespaces o WHERE o.owner_id = $1))) \
+             ORDER BY id"
+        )
+    ))
+    .bind(user.0)
+    .bind(project_level)
+    .bind(group_level)
+    .bind(now_millis())
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(map_runner).collect()
+}
+
 /// The built-in runner, if `gantry serve` registered one.
 pub async fn builtin_runner(conn: &mut Conn) -> DbResult<Option<RunnerRow>> {
     let row = sqlx::query(select_runners!("WHERE builtin = 1 ORDER BY id LIMIT 1")).fetch_optional(conn).await?;

@@ -162,6 +162,7 @@ pub async fn effective_access_level(
     namespace: NamespaceId,
     project: Option<ProjectId>,
 ) -> DbResult<Option<i64>> {
+    crate::stats::authorisation_query();
     let row = sqlx::query(
         "WITH RECURSIVE chain(id) AS ( \
              SELECT CAST($2 AS BIGINT) \

@@ -103,15 +103,26 @@ pub async fn find_project_by_id(conn: &mut Conn, id: ProjectId) -> DbResult<Opti
         .transpose()
 }
 
-macro_rules! select_project_with_namespace {
+macro_rules! project_with_namespace_columns {
     () => {
         "SELECT p.id, p.namespace_id, p.path, r.path AS full_path, p.name, p.description, p.visibility, \
          p.default_branch, p.archived, p.creator_id, p.created_at, p.updated_at, \
          n.id AS ns_id, n.kind AS ns_kind, n.parent_id AS ns_parent_id, n.owner_id AS ns_owner_id, \
          n.path AS ns_path, nr.path AS ns_full_path, n.name AS ns_name, n.description AS ns_description, \
-         n.visibility AS ns_visibility, n.created_at AS ns_created_at, n.updated_at AS ns_updated_at \
-         FROM projects p JOIN routes r ON r.project_id = p.id \
+         n.visibility AS ns_visibility, n.created_at AS ns_created_at, n.updated_at AS ns_updated_at"
+    };
+}
+
+macro_rules! project_with_namespace_tables {
+    () => {
+        " FROM projects p JOIN routes r ON r.project_id = p.id \
          JOIN namespaces n ON n.id = p.namespace_id JOIN routes nr ON nr.namespace_id = n.id"
+    };
+}
+
+macro_rules! select_project_with_namespace {
+    () => {
+        concat!(project_with_namespace_columns!(), project_with_namespace_tables!())
     };
 }
 
@@ -137,6 +148,72 @@ pub async fn find_project_with_namespace_by_full_path(
         .fetch_optional(conn)
         .await?;
     row.as_ref().map(|row| Ok((map_project(row)?, map_namespace_columns(row, &JOINED)?))).transpose()
+}
+
+/// A project, its namespace and the highest role a user holds on it.
+#[derive(Debug, Clone)]
+pub struct ProjectAccessRow {
+    pub project: ProjectRow,
+    pub namespace: NamespaceRow,
+    /// The highest unexpired membership of the user on the project or on any group above it;
+    /// `None` without one (or without a user).
+    pub access_level: Option<i64>,
+}
+
+/// Where [`find_project_access`] starts.
+#[derive(Debug, Clone, Copy)]
+pub enum ProjectKey<'a> {
+    Id(ProjectId),
+    /// A full path, matched ignoring case.
+    FullPath(&'a str),
+}
+
+// The chain of namespaces above the project (its own first), then the project with its
+// namespace and the user's highest unexpired membership on any of them or on the project.
+macro_rules! project_access_query {
+    ($start:literal, $filter:literal) => {
+        concat!(
+            "WITH RECURSIVE chain(id) AS ( \
+                 SELECT p0.namespace_id FROM projects p0 JOIN routes r0 ON r0.project_id = p0.id WHERE ",
+            $start,
+            " UNION ALL SELECT n2.parent_id FROM namespaces n2 JOIN chain c ON n2.id = c.id WHERE n2.parent_id IS NOT NULL) ",
+            project_with_namespace_columns!(),
+            ", (SELECT MAX(m.access_level) FROM members m \
+                 WHERE m.user_id = $2 AND (m.namespace_id IN (SELECT id FROM chain) OR m.project_id = p.id) \
+                   AND (m.expires_at IS NULL OR m.expires_at > $3)) AS access_level",
+            project_with_namespace_tables!(),
+            " WHERE ",
+            $filter
+        )
+    };
+}
+
+/// A project with its namespace and `user`'s role on it, in one query: the membership lookup
+/// behind every authorisation of a project.
+pub async fn find_project_access(
+    conn: &mut Conn,
+    key: ProjectKey<'_>,
+    user: Option<UserId>,
+) -> DbResult<Option<ProjectAccessRow>> {
+    crate::stats::authorisation_query();
+    let query = match key {
+        ProjectKey::Id(id) => {
+            sqlx::query(project_access_query!("p0.id = $1", "p.id = $1")).bind(id.0).bind(user.map(|u| u.0))
+        }
+        ProjectKey::FullPath(path) => sqlx::query(project_access_query!("r0.path_lower = $1", "r.path_lower = $1"))
+            .bind(path.to_ascii_lowercase())
+            .bind(user.map(|u| u.0)),
+    };
+    let row = query.bind(now_millis()).fetch_optional(conn).await?;
+    row.as_ref()
+        .map(|row| {
+            Ok(ProjectAccessRow {
+                project: map_project(row)?,
+                namespace: map_namespace_columns(row, &JOINED)?,
+                access_level: opt_int(row, "access_level")?,
+            })
+        })
+        .transpose()
 }
 
 /// Finds a project by full path, ignoring case.
