@@ -4,12 +4,18 @@
 //!
 //! Roles are inherited down the group tree and the highest applicable one wins; the owner of a
 //! personal namespace is Owner of its projects; administrators are Owner everywhere.
+//!
+//! A request asks once: [`ProjectAccess`] reads the project and the actor's role in one query
+//! and answers every later question (`access.can(ProjectAction::PushCode)`) without another.
+//!
+//! Long because it is the one place rules live: splitting it would scatter them again.
 
 use gantry_db::Conn;
 use gantry_db::code::protected_branches::ProtectedBranchRow;
 use gantry_db::code::protected_tags::ProtectedTagRow;
 use gantry_db::manage::members::effective_access_level;
 use gantry_db::manage::namespaces::NamespaceKind;
+use gantry_db::manage::projects::{ProjectAccessRow, ProjectKey, find_project_access};
 use gantry_types::{AccessLevel, UserId, Visibility};
 
 use crate::{Actor, CoreError, CoreResult, NamespaceRow, ProjectRow};
@@ -129,32 +135,25 @@ pub async fn namespace_level(
     Ok(level.and_then(AccessLevel::from_i64))
 }
 
-/// The actor's role on a project. `namespace` is the project's namespace when the caller
-/// has it already (it is read otherwise).
-pub async fn project_level(
-    conn: &mut Conn,
-    actor: &Actor,
-    project: &ProjectRow,
-    namespace: Option<&NamespaceRow>,
-) -> CoreResult<Option<AccessLevel>> {
+/// The actor's role on a project (one query; none for anonymous visitors and administrators).
+pub async fn project_level(conn: &mut Conn, actor: &Actor, project: &ProjectRow) -> CoreResult<Option<AccessLevel>> {
     let Some(user) = actor.user() else { return Ok(None) };
     if user.is_admin {
         return Ok(Some(AccessLevel::Owner));
     }
-    let owner_id = match namespace {
-        Some(namespace) => namespace.owner_id,
-        None => {
-            gantry_db::manage::namespaces::find_namespace_by_id(conn, project.namespace_id)
-                .await?
-                .ok_or(CoreError::NotFound("namespace"))?
-                .owner_id
-        }
-    };
-    if owner_id == Some(user.id) {
-        return Ok(Some(AccessLevel::Owner));
+    let row = find_project_access(conn, ProjectKey::Id(project.id), Some(user.id))
+        .await?
+        .ok_or(CoreError::NotFound("project"))?;
+    Ok(level_of(user, &row))
+}
+
+/// The role a user's row of `find_project_access` gives: Owner for administrators and the
+/// owner of the personal namespace, else the highest membership.
+fn level_of(user: &gantry_db::manage::users::UserRow, row: &ProjectAccessRow) -> Option<AccessLevel> {
+    if user.is_admin || row.namespace.owner_id == Some(user.id) {
+        return Some(AccessLevel::Owner);
     }
-    let level = effective_access_level(conn, user.id, project.namespace_id, Some(project.id)).await?;
-    Ok(level.and_then(AccessLevel::from_i64))
+    row.access_level.and_then(AccessLevel::from_i64)
 }
 
 /// Checks that the actor may do `action` to the project; returns their role.
@@ -164,18 +163,20 @@ pub async fn authorize_project(
     project: &ProjectRow,
     action: ProjectAction,
 ) -> CoreResult<Option<AccessLevel>> {
-    authorize_project_in(conn, actor, project, None, action).await
+    let level = project_level(conn, actor, project).await?;
+    decide_project(actor, project, level, action)?;
+    Ok(level)
 }
 
-/// [`authorize_project`] when the project's namespace is at hand.
-pub async fn authorize_project_in(
-    conn: &mut Conn,
+/// The project rule, once the actor's role is known: `NotFound` for those who may not see the
+/// project, `Unauthorized` (anonymous) or `Forbidden` for those who see it but may not act, and
+/// an archived project's repository and pipelines are read-only.
+fn decide_project(
     actor: &Actor,
     project: &ProjectRow,
-    namespace: Option<&NamespaceRow>,
+    level: Option<AccessLevel>,
     action: ProjectAction,
-) -> CoreResult<Option<AccessLevel>> {
-    let level = project_level(conn, actor, project, namespace).await?;
+) -> CoreResult<()> {
     let open = visible_without_membership(actor, project.visibility);
     if level.is_none() && !open {
         return Err(CoreError::NotFound("project"));
@@ -186,7 +187,74 @@ pub async fn authorize_project_in(
     if matches!(action, ProjectAction::PushCode | ProjectAction::RunPipelines) && project.archived {
         return Err(CoreError::Forbidden("this project is archived: its repository is read-only".to_owned()));
     }
-    Ok(level)
+    Ok(())
+}
+
+/// Who the actor is to one project, read once per request: the project and its namespace,
+/// the actor's role (administrators and the owner of a personal namespace are Owner), with
+/// visibility and the archived state in the project row. Holding one means the actor may see
+/// the project; [`ProjectAccess::can`] and [`ProjectAccess::require`] answer everything else
+/// without another query, by the same rules as [`authorize_project`].
+#[derive(Debug, Clone)]
+pub struct ProjectAccess {
+    actor: Actor,
+    project: ProjectRow,
+    namespace: NamespaceRow,
+    level: Option<AccessLevel>,
+}
+
+impl ProjectAccess {
+    /// Reads the project `key` names and the actor's role on it in one query; `NotFound` when
+    /// there is no such project or the actor may not see it.
+    pub(crate) async fn load(conn: &mut Conn, actor: &Actor, key: ProjectKey<'_>) -> CoreResult<ProjectAccess> {
+        let user = actor.user();
+        let row = find_project_access(conn, key, user.map(|u| u.id)).await?.ok_or(CoreError::NotFound("project"))?;
+        let level = user.and_then(|user| level_of(user, &row));
+        decide_project(actor, &row.project, level, ProjectAction::Read)?;
+        Ok(ProjectAccess { actor: actor.clone(), project: row.project, namespace: row.namespace, level })
+    }
+
+    /// Whether the actor may do `action` to the project.
+    pub fn can(&self, action: ProjectAction) -> bool {
+        self.require(action).is_ok()
+    }
+
+    /// Checks that the actor may do `action` to the project: `Unauthorized` for anonymous
+    /// visitors and `Forbidden` for others who may not.
+    pub fn require(&self, action: ProjectAction) -> CoreResult<()> {
+        decide_project(&self.actor, &self.project, self.level, action)
+    }
+
+    /// Who acts.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// The project, as read with the role.
+    pub fn project(&self) -> &ProjectRow {
+        &self.project
+    }
+
+    /// The project, for an operation that keeps it.
+    pub fn into_project(self) -> ProjectRow {
+        self.project
+    }
+
+    /// The namespace holding the project.
+    pub fn namespace(&self) -> &NamespaceRow {
+        &self.namespace
+    }
+
+    /// The actor's role (`None`: none, as for anonymous visitors and non-members of a public
+    /// or internal project).
+    pub fn level(&self) -> Option<AccessLevel> {
+        self.level
+    }
+
+    /// Whether the actor is an instance administrator.
+    pub fn is_admin(&self) -> bool {
+        self.actor.is_admin()
+    }
 }
 
 /// Checks that the actor may run pipelines on a branch or tag of the project (GitLab's rule):
@@ -212,14 +280,14 @@ pub async fn authorize_protected_ref(
         if matching.is_empty() {
             return Ok(());
         }
-        let level = project_level(conn, actor, project, None).await?;
+        let level = project_level(conn, actor, project).await?;
         (matching.iter().any(|rule| may_create_protected_tag(rule, level)), "tag", "the right to create it")
     } else {
         let matching = protected_branch_rules(conn, project.id, ref_name).await?;
         if matching.is_empty() {
             return Ok(());
         }
-        let level = project_level(conn, actor, project, None).await?;
+        let level = project_level(conn, actor, project).await?;
         (matching.iter().any(|rule| may_push_or_merge(rule, level)), "branch", "the right to push or merge to it")
     };
     if allowed {
@@ -295,7 +363,7 @@ pub async fn authorize_pipeline_variables(conn: &mut Conn, actor: &Actor, projec
                 .to_owned(),
         ));
     };
-    let level = project_level(conn, actor, project, None).await?;
+    let level = project_level(conn, actor, project).await?;
     if level.is_some_and(|level| level >= required) {
         return Ok(());
     }
@@ -496,5 +564,52 @@ mod tests {
         let developer =
             check_level(&Actor::User(user), Some(AccessLevel::Developer), AccessLevel::Maintainer, false, "project");
         assert!(matches!(developer, Err(CoreError::Forbidden(m)) if m.contains("Maintainer")));
+    }
+
+    #[test]
+    fn project_access_answers_as_authorize_project_does() {
+        let project = |visibility, archived| ProjectRow {
+            id: gantry_types::ProjectId(1),
+            namespace_id: gantry_types::NamespaceId(1),
+            path: "api".into(),
+            full_path: "acme/api".into(),
+            name: "API".into(),
+            description: String::new(),
+            visibility,
+            default_branch: "main".into(),
+            archived,
+            creator_id: None,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let signed_in = Actor::User(gantry_db::manage::users::UserRow {
+            id: gantry_types::UserId(2),
+            username: "reader".into(),
+            email: "reader@example.com".into(),
+            name: "Reader".into(),
+            password_hash: String::new(),
+            is_admin: false,
+            blocked: false,
+            pending_approval: false,
+            created_at: 0,
+            updated_at: 0,
+        });
+        let decide = |actor: &Actor, visibility, archived, level, action| {
+            decide_project(actor, &project(visibility, archived), level, action)
+        };
+        let hidden = decide(&signed_in, Visibility::Private, false, None, ProjectAction::Read);
+        assert!(matches!(hidden, Err(CoreError::NotFound("project"))), "a private project is hidden from strangers");
+        assert!(decide(&signed_in, Visibility::Internal, false, None, ProjectAction::ReadCode).is_ok());
+        let anonymous = decide(&Actor::Anonymous, Visibility::Internal, false, None, ProjectAction::Read);
+        assert!(matches!(anonymous, Err(CoreError::NotFound(_))), "internal projects need a signed-in user");
+        let asked = decide(&Actor::Anonymous, Visibility::Public, false, None, ProjectAction::PushCode);
+        assert!(matches!(asked, Err(CoreError::Unauthorized)));
+        let developer = Some(AccessLevel::Developer);
+        assert!(decide(&signed_in, Visibility::Private, false, developer, ProjectAction::RunPipelines).is_ok());
+        let archived = decide(&signed_in, Visibility::Private, true, developer, ProjectAction::RunPipelines);
+        assert!(matches!(archived, Err(CoreError::Forbidden(m)) if m.contains("archived")));
+        assert!(decide(&signed_in, Visibility::Private, true, developer, ProjectAction::ReadPipelines).is_ok());
+        let below = decide(&signed_in, Visibility::Private, false, developer, ProjectAction::ManageCi);
+        assert!(matches!(below, Err(CoreError::Forbidden(_))));
     }
 }

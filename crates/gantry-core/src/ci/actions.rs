@@ -8,7 +8,9 @@ use gantry_db::{Conn, Page};
 
 use super::process::{is_active, latest};
 use super::{JobRow, PipelineFilter, PipelineRow};
-use crate::policy::{ProjectAction, authorize_project, authorize_protected_ref, may_read_schedule_variables};
+use crate::policy::{
+    ProjectAccess, ProjectAction, authorize_project, authorize_protected_ref, may_read_schedule_variables,
+};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
 
 impl Core {
@@ -45,14 +47,13 @@ impl Core {
     /// A project's pipelines, newest first.
     pub async fn list_pipelines(
         &self,
-        actor: &Actor,
-        project: &ProjectRow,
+        access: &ProjectAccess,
         filter: &PipelineFilter<'_>,
         page: Page,
     ) -> CoreResult<(Vec<PipelineRow>, i64)> {
+        access.require(ProjectAction::ReadPipelines)?;
         let mut conn = self.db.conn().await?;
-        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
-        Ok(pipelines::list_pipelines(&mut conn, project.id, filter, page).await?)
+        Ok(pipelines::list_pipelines(&mut conn, access.project().id, filter, page).await?)
     }
 
     /// One pipeline with all its jobs (retried attempts included, flagged).
@@ -125,30 +126,27 @@ impl Core {
     /// may not see pipelines (the list itself is still theirs to see).
     pub async fn pipelines_of_commits(
         &self,
-        actor: &Actor,
-        project: &ProjectRow,
+        access: &ProjectAccess,
         shas: &[String],
     ) -> CoreResult<std::collections::HashMap<String, PipelineRow>> {
-        let mut conn = self.db.conn().await?;
-        if authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await.is_err() || shas.is_empty()
-        {
+        if !access.can(ProjectAction::ReadPipelines) || shas.is_empty() {
             return Ok(std::collections::HashMap::new());
         }
+        let mut conn = self.db.conn().await?;
         let shas: Vec<String> = shas.iter().filter(|s| s.bytes().all(|b| b.is_ascii_hexdigit())).cloned().collect();
-        Ok(pipelines::latest_pipelines_for_shas(&mut conn, project.id, &shas).await?)
+        Ok(pipelines::latest_pipelines_for_shas(&mut conn, access.project().id, &shas).await?)
     }
 
     /// A project's jobs (latest attempts), newest first.
     pub async fn list_jobs(
         &self,
-        actor: &Actor,
-        project: &ProjectRow,
+        access: &ProjectAccess,
         statuses: &[&str],
         page: Page,
     ) -> CoreResult<(Vec<JobRow>, i64)> {
+        access.require(ProjectAction::ReadPipelines)?;
         let mut conn = self.db.conn().await?;
-        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
-        Ok(jobs::project_jobs(&mut conn, project.id, statuses, page).await?)
+        Ok(jobs::project_jobs(&mut conn, access.project().id, statuses, page).await?)
     }
 
     /// One job with its pipeline.

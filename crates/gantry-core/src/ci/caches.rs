@@ -13,7 +13,7 @@ use gantry_types::ProjectId;
 use sha2::Digest as _;
 
 use super::JobRow;
-use crate::policy::{ProjectAction, authorize_project};
+use crate::policy::{ProjectAccess, ProjectAction, authorize_project};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
 
 pub use gantry_db::ci::artifacts::CacheRow;
@@ -159,10 +159,10 @@ impl Core {
     }
 
     /// A project's saved caches (Maintainers).
-    pub async fn project_caches(&self, actor: &Actor, project: &ProjectRow) -> CoreResult<Vec<CacheRow>> {
+    pub async fn project_caches(&self, access: &ProjectAccess) -> CoreResult<Vec<CacheRow>> {
+        access.require(ProjectAction::ManageCi)?;
         let mut conn = self.db.conn().await?;
-        authorize_project(&mut conn, actor, project, ProjectAction::ManageCi).await?;
-        Ok(artifacts::project_caches(&mut conn, project.id).await?)
+        Ok(artifacts::project_caches(&mut conn, access.project().id).await?)
     }
 
     /// "Clear runner caches" (Maintainers): later jobs start without them.

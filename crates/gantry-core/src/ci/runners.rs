@@ -7,7 +7,7 @@ use gantry_db::manage::namespaces;
 use gantry_types::{NamespaceId, ProjectId};
 
 use super::{RUNNER_TOKEN_PREFIX, RunnerRow};
-use crate::policy::{GroupAction, ProjectAction, authorize_group, authorize_project};
+use crate::policy::{GroupAction, ProjectAccess, ProjectAction, authorize_group, authorize_project};
 use crate::secret::{digest, random_hex};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
 
@@ -221,25 +221,24 @@ impl Core {
         })
     }
 
-    /// The runners the actor manages (administrators: all of them).
+    /// The runners the actor manages (administrators: all of them), in one query: project
+    /// runners of projects where they may manage CI, group runners of groups they may update.
     pub async fn list_runners(&self, actor: &Actor) -> CoreResult<Vec<RunnerRow>> {
-        actor.require_user()?;
+        let user = actor.require_user()?;
         let mut conn = self.db.conn().await?;
-        let all = runners::list_runners(&mut conn).await?;
-        drop(conn);
-        let mut visible = Vec::new();
-        for runner in all {
-            if self.may_manage_runner(actor, &runner).await? {
-                visible.push(runner);
-            }
+        if actor.is_admin() {
+            return Ok(runners::list_runners(&mut conn).await?);
         }
-        Ok(visible)
+        let project_level = ProjectAction::ManageCi.required_level().as_i64();
+        let group_level = GroupAction::Update.required_level().as_i64();
+        Ok(runners::runners_managed_by(&mut conn, user.id, project_level, group_level).await?)
     }
 
     /// The runners that may run the project's jobs (Maintainers).
-    pub async fn project_runners(&self, actor: &Actor, project: &ProjectRow) -> CoreResult<Vec<RunnerRow>> {
+    pub async fn project_runners(&self, access: &ProjectAccess) -> CoreResult<Vec<RunnerRow>> {
+        access.require(ProjectAction::ManageCi)?;
+        let project = access.project();
         let mut conn = self.db.conn().await?;
-        authorize_project(&mut conn, actor, project, ProjectAction::ManageCi).await?;
         let ancestors: Vec<NamespaceId> =
             namespaces::namespace_with_ancestors(&mut conn, project.namespace_id).await?.iter().map(|n| n.id).collect();
         let all = runners::list_runners(&mut conn).await?;

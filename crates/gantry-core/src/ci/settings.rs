@@ -5,7 +5,9 @@
 use gantry_db::ci::pipelines;
 
 use super::CiSettings;
-use crate::policy::{PipelineVariablesRole, ProjectAction, authorize_pipeline_variables, authorize_project};
+use crate::policy::{
+    PipelineVariablesRole, ProjectAccess, ProjectAction, authorize_pipeline_variables, authorize_project,
+};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
 
 /// The shortest and longest job timeouts a project may set (seconds).
@@ -13,10 +15,10 @@ pub const TIMEOUT_RANGE: std::ops::RangeInclusive<i64> = 600..=30 * 24 * 3600;
 
 impl Core {
     /// The project's CI settings.
-    pub async fn ci_settings(&self, actor: &Actor, project: &ProjectRow) -> CoreResult<CiSettings> {
+    pub async fn ci_settings(&self, access: &ProjectAccess) -> CoreResult<CiSettings> {
+        access.require(ProjectAction::ManageCi)?;
         let mut conn = self.db.conn().await?;
-        authorize_project(&mut conn, actor, project, ProjectAction::ManageCi).await?;
-        Ok(pipelines::ci_settings(&mut conn, project.id).await?)
+        Ok(pipelines::ci_settings(&mut conn, access.project().id).await?)
     }
 
     /// Changes the project's CI settings.
@@ -55,7 +57,7 @@ impl Core {
         actor: &Actor,
         project: &ProjectRow,
     ) -> CoreResult<PipelineVariablesRole> {
-        let settings = self.ci_settings(actor, project).await?;
+        let settings = self.ci_settings(&self.access_to_project(actor, project).await?).await?;
         Ok(PipelineVariablesRole::parse(&settings.pipeline_variables_minimum_role).unwrap_or_default())
     }
 
@@ -67,7 +69,7 @@ impl Core {
         project: &ProjectRow,
         role: &str,
     ) -> CoreResult<PipelineVariablesRole> {
-        let settings = self.ci_settings(actor, project).await?;
+        let settings = self.ci_settings(&self.access_to_project(actor, project).await?).await?;
         let role = checked_role(role)?;
         self.update_ci_settings(
             actor,

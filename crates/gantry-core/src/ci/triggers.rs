@@ -6,7 +6,7 @@ use gantry_db::ci::schedules::{self, TriggerRow};
 use gantry_db::manage::users;
 
 use super::PipelineRow;
-use crate::policy::{ProjectAction, authorize_project};
+use crate::policy::{ProjectAccess, ProjectAction, authorize_project};
 use crate::secret::{digest, random_hex};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
 
@@ -15,10 +15,10 @@ pub const TRIGGER_TOKEN_PREFIX: &str = "glptt-";
 
 impl Core {
     /// A project's trigger tokens (Maintainers).
-    pub async fn list_triggers(&self, actor: &Actor, project: &ProjectRow) -> CoreResult<Vec<TriggerRow>> {
+    pub async fn list_triggers(&self, access: &ProjectAccess) -> CoreResult<Vec<TriggerRow>> {
+        access.require(ProjectAction::ManageCi)?;
         let mut conn = self.db.conn().await?;
-        authorize_project(&mut conn, actor, project, ProjectAction::ManageCi).await?;
-        Ok(schedules::project_triggers(&mut conn, project.id).await?)
+        Ok(schedules::project_triggers(&mut conn, access.project().id).await?)
     }
 
     async fn project_trigger(

@@ -7,7 +7,7 @@
 use gantry_db::ci::variables::{self, VariableFields, VariableOwner, VariableRow};
 use gantry_db::manage::namespaces;
 
-use crate::policy::{GroupAction, ProjectAction, authorize_group, authorize_project};
+use crate::policy::{GroupAction, ProjectAccess, ProjectAction, authorize_group, authorize_project};
 use crate::{Actor, Core, CoreError, CoreResult, NamespaceRow, ProjectRow};
 
 /// Most characters a value may have.
@@ -171,6 +171,15 @@ impl Core {
         self.authorize_variables(actor, scope).await?;
         let mut conn = self.db.conn().await?;
         let rows = variables::list_variables(&mut conn, scope.owner()).await?;
+        rows.iter().map(|row| self.open_variable(row)).collect()
+    }
+
+    /// A project's variables, for an actor whose access is at hand (Maintainers).
+    pub async fn list_project_ci_variables(&self, access: &ProjectAccess) -> CoreResult<Vec<CiVariable>> {
+        access.require(ProjectAction::ManageCi)?;
+        let mut conn = self.db.conn().await?;
+        let owner = VariableScope::Project(access.project()).owner();
+        let rows = variables::list_variables(&mut conn, owner).await?;
         rows.iter().map(|row| self.open_variable(row)).collect()
     }
 

@@ -10,7 +10,7 @@ use gantry_git::{Author, Repositories};
 use gantry_types::AccessLevel;
 
 use super::protected_branches::push_policy;
-use crate::policy::{ProjectAction, authorize_project};
+use crate::policy::{ProjectAccess, ProjectAction, authorize_project};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow, now_millis};
 
 /// A tag as lists show it, and whether a protected-tag rule covers it.
@@ -55,14 +55,15 @@ impl Core {
 
     /// The project's branches (default branch first), optionally only those whose name
     /// contains `search`.
-    pub async fn list_branches(
-        &self,
-        actor: &Actor,
-        project: &ProjectRow,
-        search: Option<&str>,
-    ) -> CoreResult<Vec<BranchView>> {
-        let (policy, level, rules) = self.ref_policy(actor, project, ProjectAction::ReadCode).await?;
-        let may_push = level.is_some_and(|l| l >= ProjectAction::PushCode.required_level()) && !project.archived;
+    pub async fn list_branches(&self, access: &ProjectAccess, search: Option<&str>) -> CoreResult<Vec<BranchView>> {
+        access.require(ProjectAction::ReadCode)?;
+        let project = access.project();
+        let mut conn = self.db.conn().await?;
+        let rules = protected_branches::list_protected_branches(&mut conn, project.id).await?;
+        let tag_rules = protected_tags::list_protected_tags(&mut conn, project.id).await?;
+        drop(conn);
+        let policy = push_policy(project, &rules, &tag_rules, access.level());
+        let may_push = access.can(ProjectAction::PushCode);
         let developer = push_policy(project, &rules, &[], Some(AccessLevel::Developer));
         let search = search.map(str::to_lowercase);
         let mut views: Vec<BranchView> = self
@@ -96,7 +97,8 @@ impl Core {
 
     /// One branch by name.
     pub async fn find_branch(&self, actor: &Actor, project: &ProjectRow, name: &str) -> CoreResult<BranchView> {
-        self.list_branches(actor, project, None)
+        let access = self.access_to_project(actor, project).await?;
+        self.list_branches(&access, None)
             .await?
             .into_iter()
             .find(|v| v.branch.name == name)
@@ -149,14 +151,10 @@ impl Core {
     }
 
     /// The project's tags, newest first, each with whether it is protected.
-    pub async fn list_tags(
-        &self,
-        actor: &Actor,
-        project: &ProjectRow,
-        search: Option<&str>,
-    ) -> CoreResult<Vec<TagView>> {
+    pub async fn list_tags(&self, access: &ProjectAccess, search: Option<&str>) -> CoreResult<Vec<TagView>> {
+        access.require(ProjectAction::ReadCode)?;
+        let project = access.project();
         let mut conn = self.db.conn().await?;
-        authorize_project(&mut conn, actor, project, ProjectAction::ReadCode).await?;
         let rules = protected_tags::list_protected_tags(&mut conn, project.id).await?;
         drop(conn);
         let search = search.map(str::to_lowercase);
@@ -173,11 +171,8 @@ impl Core {
 
     /// One tag by name.
     pub async fn find_tag(&self, actor: &Actor, project: &ProjectRow, name: &str) -> CoreResult<TagView> {
-        self.list_tags(actor, project, None)
-            .await?
-            .into_iter()
-            .find(|t| t.tag.name == name)
-            .ok_or(CoreError::NotFound("tag"))
+        let access = self.access_to_project(actor, project).await?;
+        self.list_tags(&access, None).await?.into_iter().find(|t| t.tag.name == name).ok_or(CoreError::NotFound("tag"))
     }
 
     /// Creates a tag at a revision; with a message it is an annotated tag by the actor

@@ -3,14 +3,14 @@
 use gantry_db::Page;
 use gantry_db::manage::members::{MemberSource, insert_member};
 use gantry_db::manage::namespaces::{self, NamespaceKind, find_namespace_by_id, find_user_namespace};
-use gantry_db::manage::projects::{self, NewProject, ProjectFilter, ProjectUpdate};
+use gantry_db::manage::projects::{self, NewProject, ProjectFilter, ProjectKey, ProjectUpdate};
 use gantry_types::{AccessLevel, FullPath, NamespaceId, PathSegment, ProjectId, Visibility, parse_display_name};
 
 use super::conflict_as;
 use super::groups::{Lookup, parse_visibility_limit, slug};
 use crate::code::protected_branches::protect_default_branch;
 use crate::policy::{
-    GroupAction, ProjectAction, authorize_group, authorize_project, authorize_project_in, max_child_visibility,
+    GroupAction, ProjectAccess, ProjectAction, authorize_group, authorize_project, max_child_visibility,
     namespace_level,
 };
 use crate::{Actor, Core, CoreError, CoreResult, NamespaceRow, ProjectRow, SortDirection, UserRow};
@@ -82,27 +82,38 @@ pub(crate) async fn project_by_lookup(conn: &mut gantry_db::Conn, lookup: &Looku
 impl Core {
     /// Finds a project the actor may see, with the actor's role on it.
     pub async fn find_project(&self, actor: &Actor, lookup: &Lookup) -> CoreResult<(ProjectRow, Option<AccessLevel>)> {
+        let access = self.project_access(actor, lookup).await?;
+        let level = access.level();
+        Ok((access.into_project(), level))
+    }
+
+    /// Who the actor is to the project a lookup names, read in one query (`NotFound` when
+    /// they may not see it): what a request asks once and hands to every operation after.
+    pub async fn project_access(&self, actor: &Actor, lookup: &Lookup) -> CoreResult<ProjectAccess> {
         let mut conn = self.db.conn().await?;
-        let project = project_by_lookup(&mut conn, lookup).await?.ok_or(CoreError::NotFound("project"))?;
-        let level = authorize_project(&mut conn, actor, &project, ProjectAction::Read).await?;
-        Ok((project, level))
+        let key = match lookup {
+            Lookup::Id(id) => ProjectKey::Id(ProjectId(*id)),
+            Lookup::Path(path) => ProjectKey::FullPath(path),
+        };
+        ProjectAccess::load(&mut conn, actor, key).await
+    }
+
+    /// [`Core::project_access`] for a project row at hand (read again with the role).
+    pub async fn access_to_project(&self, actor: &Actor, project: &ProjectRow) -> CoreResult<ProjectAccess> {
+        let mut conn = self.db.conn().await?;
+        ProjectAccess::load(&mut conn, actor, ProjectKey::Id(project.id)).await
     }
 
     /// Finds a project the actor may see together with its namespace and the actor's role, in
-    /// as few queries as possible (the API's `GET /projects/:id`).
+    /// one query (the API's `GET /projects/:id`).
     pub async fn find_project_with_namespace(
         &self,
         actor: &Actor,
         lookup: &Lookup,
     ) -> CoreResult<(ProjectRow, NamespaceRow, Option<AccessLevel>)> {
-        let mut conn = self.db.conn().await?;
-        let (project, namespace) = match lookup {
-            Lookup::Id(id) => projects::find_project_with_namespace_by_id(&mut conn, ProjectId(*id)).await?,
-            Lookup::Path(path) => projects::find_project_with_namespace_by_full_path(&mut conn, path).await?,
-        }
-        .ok_or(CoreError::NotFound("project"))?;
-        let level = authorize_project_in(&mut conn, actor, &project, Some(&namespace), ProjectAction::Read).await?;
-        Ok((project, namespace, level))
+        let access = self.project_access(actor, lookup).await?;
+        let (level, namespace) = (access.level(), access.namespace().clone());
+        Ok((access.into_project(), namespace, level))
     }
 
     /// Checks that the actor may do `action` to the project.

@@ -12,7 +12,7 @@ use gantry_core::{Actor, ProjectRow};
 use serde::{Deserialize, Serialize};
 
 use super::ci_types::{Job, Pipeline, PipelineBasic, STATUSES, id_param, statuses_from_query};
-use super::projects::lookup_project;
+use super::projects::{lookup_access, lookup_project};
 use super::{ApiInput, ApiResult, PageParams, paginated};
 use crate::AppState;
 use crate::auth::ApiActor;
@@ -39,7 +39,7 @@ pub async fn list_pipelines(
     OriginalUri(uri): OriginalUri,
     Query(query): Query<PipelineListQuery>,
 ) -> ApiResult<Response> {
-    let project = lookup_project(&state, &actor, &id).await?;
+    let access = lookup_access(&state, &actor, &id).await?;
     let status = query.status.as_deref().filter(|s| !s.is_empty());
     if let Some(status) = status
         && !STATUSES.contains(&status)
@@ -61,8 +61,9 @@ pub async fn list_pipelines(
         username: query.username.as_deref().filter(|s| !s.is_empty()),
     };
     let request = query.page.resolve()?;
-    let (pipelines, total) = state.core.list_pipelines(&actor, &project, &filter, request.db()).await?;
-    let items: Vec<PipelineBasic> = pipelines.iter().map(|p| PipelineBasic::new(p, &project, &state.config)).collect();
+    let (pipelines, total) = state.core.list_pipelines(&access, &filter, request.db()).await?;
+    let project = access.project();
+    let items: Vec<PipelineBasic> = pipelines.iter().map(|p| PipelineBasic::new(p, project, &state.config)).collect();
     Ok(paginated(&state.config.external_url, &uri, items, total, request))
 }
 
@@ -212,22 +213,23 @@ pub async fn list_jobs(
     OriginalUri(uri): OriginalUri,
     Query(query): Query<JobsQuery>,
 ) -> ApiResult<Response> {
-    let project = lookup_project(&state, &actor, &id).await?;
+    let access = lookup_access(&state, &actor, &id).await?;
+    let project = access.project();
     let statuses = statuses_from_query(uri.query(), &["scope", "scope[]"])?;
     let borrowed: Vec<&str> = statuses.iter().map(String::as_str).collect();
     let request = query.page.resolve()?;
-    let (jobs, total) = state.core.list_jobs(&actor, &project, &borrowed, request.db()).await?;
+    let (jobs, total) = state.core.list_jobs(&access, &borrowed, request.db()).await?;
     // Each pipeline and its artifacts are read once, however many of its jobs the page has.
     let mut pipelines: HashMap<i64, (PipelineRow, Vec<ArtifactRow>)> = HashMap::new();
     let mut items = Vec::with_capacity(jobs.len());
     for job in &jobs {
         if let std::collections::hash_map::Entry::Vacant(slot) = pipelines.entry(job.pipeline_id) {
-            let pipeline = state.core.pipeline(&actor, &project, job.pipeline_id).await?.0;
-            let artifacts = state.core.pipeline_artifacts(&actor, &project, job.pipeline_id).await?;
+            let pipeline = state.core.pipeline(&actor, project, job.pipeline_id).await?.0;
+            let artifacts = state.core.pipeline_artifacts(&actor, project, job.pipeline_id).await?;
             slot.insert((pipeline, artifacts));
         }
         let (pipeline, artifacts) = &pipelines[&job.pipeline_id];
-        items.push(Job::new(job, pipeline, &project, &state.config).with_artifacts(artifacts));
+        items.push(Job::new(job, pipeline, project, &state.config).with_artifacts(artifacts));
     }
     Ok(paginated(&state.config.external_url, &uri, items, total, request))
 }

@@ -6,6 +6,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use gantry_core::manage::groups::Lookup;
 use gantry_core::manage::projects::{NewProjectInput, ProjectChanges, ProjectQuery};
+use gantry_core::policy::ProjectAccess;
 use gantry_core::{Actor, ProjectRow, SortDirection};
 use gantry_types::NamespaceId;
 use serde::Deserialize;
@@ -18,6 +19,12 @@ use crate::auth::ApiActor;
 /// Resolves `:id` (number or URL-encoded full path) to a project the actor may see.
 pub async fn lookup_project(state: &AppState, actor: &Actor, id: &str) -> ApiResult<ProjectRow> {
     Ok(state.core.find_project(actor, &Lookup::parse(id)).await?.0)
+}
+
+/// Resolves `:id` to who the actor is to the project (one query), for handlers that hand it
+/// to core.
+pub async fn lookup_access(state: &AppState, actor: &Actor, id: &str) -> ApiResult<ProjectAccess> {
+    Ok(state.core.project_access(actor, &Lookup::parse(id)).await?)
 }
 
 /// The wire form of a project, with the actor's access.

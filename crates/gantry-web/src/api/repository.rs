@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use gantry_core::code::protected_branches::ProtectBranch;
 use serde::Deserialize;
 
-use super::projects::lookup_project;
+use super::projects::{lookup_access, lookup_project};
 use super::types::{Branch, ProtectedBranch, Tag};
 use super::{ApiInput, ApiResult, PageParams, paginated};
 use crate::AppState;
@@ -45,9 +45,9 @@ pub async fn list_branches(
     OriginalUri(uri): OriginalUri,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Response> {
-    let project = lookup_project(&state, &actor, &id).await?;
-    let branches = state.core.list_branches(&actor, &project, query.search.as_deref()).await?;
-    let items = branches.iter().map(|b| Branch::new(b, &project, &state.config)).collect();
+    let access = lookup_access(&state, &actor, &id).await?;
+    let branches = state.core.list_branches(&access, query.search.as_deref()).await?;
+    let items = branches.iter().map(|b| Branch::new(b, access.project(), &state.config)).collect();
     page_of(&state, &uri, items, &query.page)
 }
 
@@ -104,9 +104,9 @@ pub async fn list_tags(
     OriginalUri(uri): OriginalUri,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Response> {
-    let project = lookup_project(&state, &actor, &id).await?;
-    let tags = state.core.list_tags(&actor, &project, query.search.as_deref()).await?;
-    let items = tags.iter().map(|t| Tag::new(t, &project, &state.config)).collect();
+    let access = lookup_access(&state, &actor, &id).await?;
+    let tags = state.core.list_tags(&access, query.search.as_deref()).await?;
+    let items = tags.iter().map(|t| Tag::new(t, access.project(), &state.config)).collect();
     page_of(&state, &uri, items, &query.page)
 }
 

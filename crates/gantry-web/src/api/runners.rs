@@ -11,7 +11,7 @@ use gantry_core::ci::runners::{RunnerChange, RunnerRegistration, RunnerScope};
 use gantry_types::{NamespaceId, ProjectId};
 use serde::{Deserialize, Serialize};
 
-use super::projects::lookup_project;
+use super::projects::lookup_access;
 use super::{ApiInput, ApiResult, Flag, Number};
 use crate::AppState;
 use crate::auth::ApiActor;
@@ -194,8 +194,8 @@ pub async fn project_runners(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<Runner>>> {
-    let project = lookup_project(&state, &actor, &id).await?;
-    let runners = state.core.project_runners(&actor, &project).await?;
+    let access = lookup_access(&state, &actor, &id).await?;
+    let runners = state.core.project_runners(&access).await?;
     Ok(Json(runners.iter().map(Runner::new).collect()))
 }
 

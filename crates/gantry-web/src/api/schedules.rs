@@ -13,7 +13,7 @@ use gantry_core::{Actor, ProjectRow};
 use serde::{Deserialize, Serialize};
 
 use super::ci_types::{Pipeline, PipelineBasic, UserBasic, id_param, user_basic};
-use super::projects::lookup_project;
+use super::projects::{lookup_access, lookup_project};
 use super::{ApiInput, ApiResult};
 use crate::AppState;
 use crate::auth::ApiActor;
@@ -311,8 +311,8 @@ pub async fn list_triggers(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<TriggerJson>>> {
-    let project = lookup_project(&state, &actor, &id).await?;
-    let triggers = state.core.list_triggers(&actor, &project).await?;
+    let access = lookup_access(&state, &actor, &id).await?;
+    let triggers = state.core.list_triggers(&access).await?;
     Ok(Json(triggers.into_iter().map(|t| trigger_json(&state, t, None)).collect()))
 }
 

@@ -167,18 +167,14 @@ async fn project_page(
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
     let frame = ProjectFrame::load(state, visitor, target).await?;
-    let actor = &visitor.actor;
-    let settings = state.core.ci_settings(actor, &frame.project).await.map_err(|e| visitor.error(e))?;
-    let variables = state
-        .core
-        .list_ci_variables(actor, VariableScope::Project(&frame.project))
-        .await
-        .map_err(|e| visitor.error(e))?;
-    let runners = state.core.project_runners(actor, &frame.project).await.map_err(|e| visitor.error(e))?;
+    let access = &frame.access;
+    let settings = state.core.ci_settings(access).await.map_err(|e| visitor.error(e))?;
+    let variables = state.core.list_project_ci_variables(access).await.map_err(|e| visitor.error(e))?;
+    let runners = state.core.project_runners(access).await.map_err(|e| visitor.error(e))?;
     let now = gantry_core::now_millis();
     let caches = state
         .core
-        .project_caches(actor, &frame.project)
+        .project_caches(access)
         .await
         .map_err(|e| visitor.error(e))?
         .into_iter()
@@ -190,7 +186,7 @@ async fn project_page(
         .collect();
     let triggers = state
         .core
-        .list_triggers(actor, &frame.project)
+        .list_triggers(access)
         .await
         .map_err(|e| visitor.error(e))?
         .into_iter()

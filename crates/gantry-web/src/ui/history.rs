@@ -60,7 +60,7 @@ pub async fn commits(
     let here = format!("/{project}/-/commits/{}/{}", url_path(&at.reference), url_path(&at.path));
     let now = gantry_core::now_millis();
     let shas: Vec<String> = found.iter().map(|c| c.id.clone()).collect();
-    let pipelines = state.core.pipelines_of_commits(&visitor.actor, &frame.project, &shas).await?;
+    let pipelines = state.core.pipelines_of_commits(&frame.access, &shas).await?;
     let commits = found
         .iter()
         .map(|c| {
@@ -168,7 +168,7 @@ pub async fn commit(
     let project = frame.project.full_path.clone();
     let pipeline = state
         .core
-        .pipelines_of_commits(&visitor.actor, &frame.project, std::slice::from_ref(&summary.id))
+        .pipelines_of_commits(&frame.access, std::slice::from_ref(&summary.id))
         .await?
         .remove(&summary.id)
         .map(|p| (p.id, super::pipelines::status_label(&p.status)));

@@ -54,8 +54,7 @@ pub async fn jobs(
     let page = query.page.unwrap_or(1).max(1);
     let statuses: Vec<&str> = Some(query.status.as_str()).filter(|s| !s.is_empty()).into_iter().collect();
     let db_page = gantry_core::Page { offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE };
-    let (found, total) =
-        state.core.list_jobs(&visitor.actor, &frame.project, &statuses, db_page).await.map_err(|e| visitor.error(e))?;
+    let (found, total) = state.core.list_jobs(&frame.access, &statuses, db_page).await.map_err(|e| visitor.error(e))?;
     let now = now_millis();
     let view = JobsPage {
         chrome: Chrome::new(&visitor),
@@ -126,8 +125,7 @@ async fn job_page(
         has_archive: artifacts.iter().any(|a| a.file_type == "archive"),
         expiring: artifacts.iter().any(|a| a.expire_at.is_some()),
         artifacts: super::artifacts::artifact_lines(&artifacts),
-        can_run: frame.role.is_some_and(|l| l >= ProjectAction::RunPipelines.required_level())
-            && !frame.project.archived,
+        can_run: frame.access.can(ProjectAction::RunPipelines),
         error,
         frame,
     };

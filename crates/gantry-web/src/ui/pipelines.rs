@@ -108,14 +108,10 @@ pub async fn pipelines(
         ..PipelineFilter::default()
     };
     let db_page = gantry_core::Page { offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE };
-    let (found, total) = state
-        .core
-        .list_pipelines(&visitor.actor, &frame.project, &filter, db_page)
-        .await
-        .map_err(|e| visitor.error(e))?;
+    let (found, total) =
+        state.core.list_pipelines(&frame.access, &filter, db_page).await.map_err(|e| visitor.error(e))?;
     let now = now_millis();
-    let can_run =
-        frame.role.is_some_and(|l| l >= ProjectAction::RunPipelines.required_level()) && !frame.project.archived;
+    let can_run = frame.access.can(ProjectAction::RunPipelines);
     let page_view = PipelinesPage {
         chrome: Chrome::new(&visitor),
         tab: "pipelines",
@@ -201,7 +197,6 @@ async fn pipeline_page(
             _ => stages.push(StageColumn { name: job.stage.clone(), jobs: vec![job_card(job, now)] }),
         }
     }
-    let role = frame.role;
     let tests =
         state.core.pipeline_test_summary(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
@@ -212,8 +207,8 @@ async fn pipeline_page(
         line: PipelineLine::new(pipeline, now),
         stages,
         retried,
-        can_run: role.is_some_and(|l| l >= ProjectAction::RunPipelines.required_level()) && !frame.project.archived,
-        can_delete: role.is_some_and(|l| l >= ProjectAction::DeletePipelines.required_level()),
+        can_run: frame.access.can(ProjectAction::RunPipelines),
+        can_delete: frame.access.can(ProjectAction::DeletePipelines),
         active,
         has_failed,
         error,
@@ -318,11 +313,7 @@ pub async fn new_pipeline_form(
     Extension(target): Extension<ProjectTarget>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    state
-        .core
-        .authorize_project(&visitor.actor, &frame.project, ProjectAction::RunPipelines)
-        .await
-        .map_err(|e| visitor.error(e))?;
+    frame.require(&visitor, ProjectAction::RunPipelines)?;
     let page = NewPipelinePage {
         chrome: Chrome::new(&visitor),
         tab: "pipelines",

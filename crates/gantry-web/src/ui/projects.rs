@@ -169,10 +169,10 @@ pub async fn show(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let project = &frame.project;
-    let may_read_code = state.core.authorize_project(&visitor.actor, project, ProjectAction::ReadCode).await.is_ok();
+    let may_read_code = frame.access.can(ProjectAction::ReadCode);
     let code = if may_read_code && !state.core.repos().is_empty(project.id) {
-        let branches = state.core.list_branches(&visitor.actor, project, None).await.map_err(|e| visitor.error(e))?;
-        let tags = state.core.list_tags(&visitor.actor, project, None).await.map_err(|e| visitor.error(e))?;
+        let branches = state.core.list_branches(&frame.access, None).await.map_err(|e| visitor.error(e))?;
+        let tags = state.core.list_tags(&frame.access, None).await.map_err(|e| visitor.error(e))?;
         let last_commit = branches.iter().find(|b| b.default).map(|b| b.branch.commit.clone());
         Some(CodeSummary {
             branches: branches.len(),

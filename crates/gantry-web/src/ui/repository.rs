@@ -10,7 +10,7 @@ use gantry_core::code::branches::{BranchView, TagView};
 use gantry_core::code::protected_branches::{ProtectBranch, ProtectedBranchRow, RULE_LEVELS, rule_level_label};
 use gantry_core::code::protected_tags::ProtectedTagRow;
 use gantry_core::manage::groups::Lookup;
-use gantry_core::policy::ProjectAction;
+use gantry_core::policy::{ProjectAccess, ProjectAction};
 use gantry_core::{CoreError, ProjectRow, now_millis};
 use gantry_git::ZERO_OID;
 use gantry_types::AccessLevel;
@@ -23,9 +23,11 @@ use crate::error::PageError;
 use crate::namespace_dispatch::ProjectTarget;
 use crate::time_format::ago;
 
-/// A project page's frame: the project, the visitor's role, breadcrumbs and tabs.
+/// A project page's frame: the project, who the visitor is to it (read once per request and
+/// handed to every core operation the page calls), breadcrumbs and tabs.
 pub struct ProjectFrame {
     pub project: ProjectRow,
+    pub access: ProjectAccess,
     pub role: Option<AccessLevel>,
     pub crumbs: Vec<Crumb>,
     /// The visitor may change settings (Maintainer).
@@ -36,18 +38,24 @@ pub struct ProjectFrame {
 
 impl ProjectFrame {
     pub async fn load(state: &AppState, visitor: &PageActor, target: ProjectTarget) -> Result<ProjectFrame, PageError> {
-        let (project, role) =
-            state.core.find_project(&visitor.actor, &Lookup::Id(target.0.0)).await.map_err(|e| visitor.error(e))?;
+        let access =
+            state.core.project_access(&visitor.actor, &Lookup::Id(target.0.0)).await.map_err(|e| visitor.error(e))?;
+        let project = access.project().clone();
         let chain = state.core.namespace_chain(project.namespace_id).await?;
         let crumbs = breadcrumbs(&chain, Some(&project));
-        let at_least = |action: ProjectAction| role.is_some_and(|l| l >= action.required_level());
         Ok(ProjectFrame {
-            can_admin: at_least(ProjectAction::Update),
-            can_push: at_least(ProjectAction::PushCode) && !project.archived,
+            can_admin: access.can(ProjectAction::Update),
+            can_push: access.can(ProjectAction::PushCode),
+            role: access.level(),
             project,
-            role,
+            access,
             crumbs,
         })
+    }
+
+    /// Checks that the visitor may do `action`, as an error page when not.
+    pub fn require(&self, visitor: &PageActor, action: ProjectAction) -> Result<(), PageError> {
+        self.access.require(action).map_err(|e| visitor.error(e))
     }
 }
 
@@ -135,18 +143,17 @@ async fn branches_page(
     typed: (String, String),
 ) -> PageResult {
     let frame = ProjectFrame::load(state, visitor, target).await?;
-    let actor = &visitor.actor;
-    state.core.authorize_project(actor, &frame.project, ProjectAction::ReadCode).await.map_err(|e| visitor.error(e))?;
+    frame.require(visitor, ProjectAction::ReadCode)?;
     let found = if state.core.repos().is_empty(frame.project.id) {
         Vec::new()
     } else {
         let filter = Some(search.as_str()).filter(|s| !s.is_empty());
-        state.core.list_branches(&visitor.actor, &frame.project, filter).await.map_err(|e| visitor.error(e))?
+        state.core.list_branches(&frame.access, filter).await.map_err(|e| visitor.error(e))?
     };
     let now = now_millis();
     let tips: Vec<String> = found.iter().map(|view| view.branch.commit.id.clone()).collect();
-    let pipelines = state.core.pipelines_of_commits(&visitor.actor, &frame.project, &tips).await?;
-    let may_delete_protected = frame.role.is_some_and(|l| l >= ProjectAction::ManageProtectedBranches.required_level());
+    let pipelines = state.core.pipelines_of_commits(&frame.access, &tips).await?;
+    let may_delete_protected = frame.access.can(ProjectAction::ManageProtectedBranches);
     let branches = found
         .into_iter()
         .map(|view| BranchRow {
@@ -262,16 +269,15 @@ async fn tags_page(
     typed: (String, String, String),
 ) -> PageResult {
     let frame = ProjectFrame::load(state, visitor, target).await?;
-    let actor = &visitor.actor;
-    state.core.authorize_project(actor, &frame.project, ProjectAction::ReadCode).await.map_err(|e| visitor.error(e))?;
+    frame.require(visitor, ProjectAction::ReadCode)?;
     let found = if state.core.repos().is_empty(frame.project.id) {
         Vec::new()
     } else {
         let filter = Some(search.as_str()).filter(|s| !s.is_empty());
-        state.core.list_tags(&visitor.actor, &frame.project, filter).await.map_err(|e| visitor.error(e))?
+        state.core.list_tags(&frame.access, filter).await.map_err(|e| visitor.error(e))?
     };
     let now = now_millis();
-    let may_delete_protected = frame.role.is_some_and(|l| l >= ProjectAction::ManageProtectedTags.required_level());
+    let may_delete_protected = frame.access.can(ProjectAction::ManageProtectedTags);
     let tags = found
         .into_iter()
         .map(|view| TagRow {
@@ -395,18 +401,14 @@ async fn settings_with_check(
 ) -> PageResult {
     let frame = ProjectFrame::load(state, visitor, target).await?;
     let actor = &visitor.actor;
-    state
-        .core
-        .authorize_project(actor, &frame.project, ProjectAction::ManageProtectedBranches)
-        .await
-        .map_err(|e| visitor.error(e))?;
+    frame.require(visitor, ProjectAction::ManageProtectedBranches)?;
     let rules = state.core.list_protected_branches(actor, &frame.project).await.map_err(|e| visitor.error(e))?;
     let tag_rules = state.core.list_protected_tags(actor, &frame.project).await.map_err(|e| visitor.error(e))?;
     let (branch_names, tag_names) = if state.core.repos().is_empty(frame.project.id) {
         (Vec::new(), Vec::new())
     } else {
-        let branches = state.core.list_branches(actor, &frame.project, None).await.map_err(|e| visitor.error(e))?;
-        let tags = state.core.list_tags(actor, &frame.project, None).await.map_err(|e| visitor.error(e))?;
+        let branches = state.core.list_branches(&frame.access, None).await.map_err(|e| visitor.error(e))?;
+        let tags = state.core.list_tags(&frame.access, None).await.map_err(|e| visitor.error(e))?;
         (branches.into_iter().map(|b| b.branch.name).collect(), tags.into_iter().map(|t| t.tag.name).collect())
     };
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));

@@ -67,7 +67,7 @@ async fn list_page(
         chrome: Chrome::new(visitor),
         tab: "schedules",
         schedules,
-        can_manage: frame.role.is_some_and(|l| l >= ProjectAction::ManageCi.required_level()),
+        can_manage: frame.access.can(ProjectAction::ManageCi),
         error,
         frame,
     };

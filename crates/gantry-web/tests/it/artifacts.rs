@@ -280,13 +280,15 @@ async fn artifacts_reports_and_caches_pass_between_jobs_and_reach_people() {
     assert_eq!(app.core.sweep_artifacts().await.unwrap(), 0, "nothing else has expired");
     let removed = app.core.collect_blobs(std::time::Duration::ZERO).await.unwrap();
     assert!(removed >= 2, "the deleted archive and dotenv blobs are collected ({removed})");
-    let caches = app.core.project_caches(&owner, &project).await.unwrap();
+    let caches = app.core.project_caches(&app.core.access_to_project(&owner, &project).await.unwrap()).await.unwrap();
     assert_eq!(caches.len(), 1, "the cache is still referenced and kept");
     let settings = page(format!("{web}/settings/ci_cd")).await;
     assert!(settings.body.contains(&key));
     let cleared = app.page(Method::POST, &format!("{web}/settings/ci_cd/caches/clear"), Some(&ada), Some(&[])).await;
     assert_eq!(cleared.status, StatusCode::SEE_OTHER);
-    assert!(app.core.project_caches(&owner, &project).await.unwrap().is_empty());
+    assert!(
+        app.core.project_caches(&app.core.access_to_project(&owner, &project).await.unwrap()).await.unwrap().is_empty()
+    );
 }
 
 #[tokio::test]
@@ -311,7 +313,8 @@ async fn expired_artifacts_go_but_the_latest_successful_pipelines_stay() {
     assert!(app.core.job_artifacts(&owner, &project, jobs[0]).await.unwrap().is_empty());
     assert_eq!(app.core.job_artifacts(&owner, &project, jobs[1]).await.unwrap().len(), 1);
     // Without keep-latest, it goes too.
-    let mut settings = app.core.ci_settings(&owner, &project).await.unwrap();
+    let mut settings =
+        app.core.ci_settings(&app.core.access_to_project(&owner, &project).await.unwrap()).await.unwrap();
     settings.keep_latest_artifact = false;
     app.core.update_ci_settings(&owner, &project, &settings).await.unwrap();
     assert_eq!(app.core.sweep_artifacts().await.unwrap(), 1);

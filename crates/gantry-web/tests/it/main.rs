@@ -4,6 +4,7 @@
 mod accounts;
 mod api;
 mod artifacts;
+mod authorise_once;
 mod background;
 mod bad_input;
 mod ci;

@@ -1,0 +1,138 @@
+//! Pages decide who the visitor is to the project once: a page that descends into core several
+//! times makes one authorisation query (a role lookup), counted by gantry-db's task-local
+//! counter around an in-process request.
+
+use axum::http::{Method, StatusCode};
+use gantry_core::Actor;
+use gantry_core::manage::groups::NewGroup;
+use gantry_core::manage::members::MemberTarget;
+use gantry_core::manage::projects::NewProjectInput;
+use gantry_types::{AccessLevel, Visibility};
+
+use crate::support::{TestApp, TestUser};
+
+/// A private project in a subgroup of a private group, with a pipeline on `main`, a project
+/// runner, a variable and a trigger token.
+struct Fixture {
+    /// Maintainer of the top group.
+    maintainer: TestUser,
+    project: gantry_core::ProjectRow,
+}
+
+async fn maintained_project(app: &TestApp) -> Fixture {
+    let _admin = app.user("root").await;
+    let owner = app.user("owner").await;
+    let maintainer = app.user("maintainer").await;
+    let actor = Actor::User(owner.user.clone());
+    let core = &app.core;
+    let private = |name: &str, parent| NewGroup {
+        name: name.into(),
+        path: name.into(),
+        parent,
+        visibility: Some(Visibility::Private),
+        ..NewGroup::default()
+    };
+    let group = core.create_group(&actor, &private("acme", None)).await.unwrap();
+    let subgroup = core.create_group(&actor, &private("platform", Some(group.id))).await.unwrap();
+    let input = NewProjectInput {
+        name: "api".into(),
+        namespace: Some(subgroup.id),
+        visibility: Some(Visibility::Private),
+        ..NewProjectInput::default()
+    };
+    let project = core.create_project(&actor, &input).await.unwrap();
+    core.add_member(&actor, MemberTarget::Group(&group), maintainer.user.id, AccessLevel::Maintainer, None)
+        .await
+        .unwrap();
+    let author = gantry_git::Author { name: "Tester", email: "tester@example.com" };
+    let ci = b"job:\n  script: echo hi\n";
+    let sha = core.repos().initial_commit(project.id, "main", ".gitlab-ci.yml", ci, "ci", &author).await.unwrap();
+    core.create_branch(&actor, &project, "feature", "main").await.unwrap();
+    let request = gantry_core::ci::create::PipelineRequest {
+        ref_name: "main".into(),
+        is_tag: false,
+        sha,
+        before_sha: gantry_git::ZERO_OID.into(),
+        source: "push",
+        user: Some(owner.user.clone()),
+        variables: Vec::new(),
+        schedule_id: None,
+    };
+    core.create_pipeline(&project, request).await.unwrap().unwrap();
+    let registration = gantry_core::ci::runners::RunnerRegistration {
+        scope: gantry_core::ci::runners::RunnerScope::Project(project.id),
+        description: "project runner".into(),
+        tags: Vec::new(),
+        run_untagged: true,
+        paused: false,
+        max_concurrent: 0,
+    };
+    core.create_runner_as_operator(registration).await.unwrap();
+    let variable = gantry_core::ci::variables::VariableInput {
+        key: "DEPLOY".into(),
+        value: "yes".into(),
+        variable_type: None,
+        masked: false,
+        protected: false,
+        raw: false,
+        environment_scope: None,
+        description: None,
+    };
+    let scope = gantry_core::ci::variables::VariableScope::Project(&project);
+    core.create_ci_variable(&actor, scope, &variable).await.unwrap();
+    core.create_trigger(&actor, &project, "deploys").await.unwrap();
+    Fixture { maintainer, project }
+}
+
+/// GETs `path` as `user` and returns the number of authorisation queries it made.
+async fn queries_of(app: &TestApp, path: &str, user: &TestUser, expect: &str) -> u32 {
+    let (response, queries) =
+        gantry_db::stats::count_authorisation_queries(app.page(Method::GET, path, Some(user), None)).await;
+    assert_eq!(response.status, StatusCode::OK, "{path}: {}", response.body);
+    assert!(response.body.contains(expect), "{path} shows {expect}: {}", response.body);
+    queries
+}
+
+#[tokio::test]
+async fn the_branches_and_ci_settings_pages_authorise_once() {
+    let app = TestApp::new().await;
+    let Fixture { maintainer, project } = maintained_project(&app).await;
+    let base = format!("/{}/-", project.full_path);
+    let branches = queries_of(&app, &format!("{base}/branches"), &maintainer, "feature").await;
+    let settings = queries_of(&app, &format!("{base}/settings/ci_cd"), &maintainer, "project runner").await;
+    let pipelines = queries_of(&app, &format!("{base}/pipelines"), &maintainer, "main").await;
+    eprintln!("branches {branches}, ci settings {settings}, pipelines {pipelines}");
+    assert_eq!(branches, 1, "the branches page");
+    assert_eq!(settings, 1, "the CI settings page");
+    assert_eq!(pipelines, 1, "the pipelines page");
+}
+
+#[tokio::test]
+async fn listing_runners_makes_no_query_per_runner() {
+    let app = TestApp::new().await;
+    let Fixture { maintainer, project } = maintained_project(&app).await;
+    for n in 0..3 {
+        let registration = gantry_core::ci::runners::RunnerRegistration {
+            scope: gantry_core::ci::runners::RunnerScope::Project(project.id),
+            description: format!("extra {n}"),
+            tags: Vec::new(),
+            run_untagged: true,
+            paused: false,
+            max_concurrent: 0,
+        };
+        app.core.create_runner_as_operator(registration).await.unwrap();
+    }
+    app.instance_runner().await;
+    let (response, queries) = gantry_db::stats::count_authorisation_queries(app.api(
+        Method::GET,
+        "/api/v4/runners",
+        Some(&maintainer.token),
+        None,
+    ))
+    .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+    let listed = response.json().as_array().map_or(0, Vec::len);
+    eprintln!("runners listed {listed}, queries {queries}");
+    assert_eq!(listed, 4, "the project's runners, not the instance's: {}", response.body);
+    assert_eq!(queries, 1, "one query for every runner");
+}
