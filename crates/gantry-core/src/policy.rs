@@ -92,8 +92,10 @@ pub enum GroupAction {
     Update,
     /// Delete the group and everything in it.
     Delete,
-    /// Manage the group's CI/CD variables and runners.
+    /// Manage the group's CI/CD variables (Maintainers, as in GitLab).
     ManageCi,
+    /// Register, change and remove the group's runners (Owners, as in GitLab).
+    ManageRunners,
 }
 
 impl GroupAction {
@@ -103,7 +105,7 @@ impl GroupAction {
             GroupAction::Read => AccessLevel::Guest,
             GroupAction::CreateProject => AccessLevel::Developer,
             GroupAction::CreateSubgroup | GroupAction::ManageMembers | GroupAction::ManageCi => AccessLevel::Maintainer,
-            GroupAction::Update | GroupAction::Delete => AccessLevel::Owner,
+            GroupAction::Update | GroupAction::Delete | GroupAction::ManageRunners => AccessLevel::Owner,
         }
     }
 }

@@ -88,7 +88,7 @@ impl Core {
                     .await?
                     .filter(|n| n.kind == crate::NamespaceKind::Group)
                     .ok_or(CoreError::NotFound("group"))?;
-                authorize_group(&mut conn, actor, &group, GroupAction::Update).await?;
+                authorize_group(&mut conn, actor, &group, GroupAction::ManageRunners).await?;
             }
             RunnerScope::Project(project) => {
                 let project = gantry_db::manage::projects::find_project_by_id(&mut conn, project)
@@ -214,7 +214,7 @@ impl Core {
                 }
             }
             ("group_type", _, Some(group)) => match namespaces::find_namespace_by_id(&mut conn, group).await? {
-                Some(group) => authorize_group(&mut conn, actor, &group, GroupAction::Update).await.is_ok(),
+                Some(group) => authorize_group(&mut conn, actor, &group, GroupAction::ManageRunners).await.is_ok(),
                 None => false,
             },
             _ => false,
@@ -222,7 +222,8 @@ impl Core {
     }
 
     /// The runners the actor manages (administrators: all of them), in one query: project
-    /// runners of projects where they may manage CI, group runners of groups they may update.
+    /// runners of projects where they may manage CI, group runners of groups where they may
+    /// manage runners.
     pub async fn list_runners(&self, actor: &Actor) -> CoreResult<Vec<RunnerRow>> {
         let user = actor.require_user()?;
         let mut conn = self.db.conn().await?;
@@ -230,7 +231,7 @@ impl Core {
             return Ok(runners::list_runners(&mut conn).await?);
         }
         let project_level = ProjectAction::ManageCi.required_level().as_i64();
-        let group_level = GroupAction::Update.required_level().as_i64();
+        let group_level = GroupAction::ManageRunners.required_level().as_i64();
         Ok(runners::runners_managed_by(&mut conn, user.id, project_level, group_level).await?)
     }
 

@@ -14,8 +14,10 @@ use crate::support::{TestApp, TestUser};
 /// A private project in a subgroup of a private group, with a pipeline on `main`, a project
 /// runner, a variable and a trigger token.
 struct Fixture {
+    owner: TestUser,
     /// Maintainer of the top group.
     maintainer: TestUser,
+    group: gantry_core::NamespaceRow,
     project: gantry_core::ProjectRow,
 }
 
@@ -81,7 +83,7 @@ async fn maintained_project(app: &TestApp) -> Fixture {
     let scope = gantry_core::ci::variables::VariableScope::Project(&project);
     core.create_ci_variable(&actor, scope, &variable).await.unwrap();
     core.create_trigger(&actor, &project, "deploys").await.unwrap();
-    Fixture { maintainer, project }
+    Fixture { owner, maintainer, group, project }
 }
 
 /// GETs `path` as `user` and returns the number of authorisation queries it made.
@@ -96,7 +98,7 @@ async fn queries_of(app: &TestApp, path: &str, user: &TestUser, expect: &str) ->
 #[tokio::test]
 async fn the_branches_and_ci_settings_pages_authorise_once() {
     let app = TestApp::new().await;
-    let Fixture { maintainer, project } = maintained_project(&app).await;
+    let Fixture { maintainer, project, .. } = maintained_project(&app).await;
     let base = format!("/{}/-", project.full_path);
     let branches = queries_of(&app, &format!("{base}/branches"), &maintainer, "feature").await;
     let settings = queries_of(&app, &format!("{base}/settings/ci_cd"), &maintainer, "project runner").await;
@@ -110,7 +112,7 @@ async fn the_branches_and_ci_settings_pages_authorise_once() {
 #[tokio::test]
 async fn listing_runners_makes_no_query_per_runner() {
     let app = TestApp::new().await;
-    let Fixture { maintainer, project } = maintained_project(&app).await;
+    let Fixture { maintainer, project, .. } = maintained_project(&app).await;
     for n in 0..3 {
         let registration = gantry_core::ci::runners::RunnerRegistration {
             scope: gantry_core::ci::runners::RunnerScope::Project(project.id),
@@ -135,4 +137,35 @@ async fn listing_runners_makes_no_query_per_runner() {
     eprintln!("runners listed {listed}, queries {queries}");
     assert_eq!(listed, 4, "the project's runners, not the instance's: {}", response.body);
     assert_eq!(queries, 1, "one query for every runner");
+}
+
+/// GitLab's rule: a group's runners are its Owners' to register and manage; its Maintainers
+/// manage its CI/CD variables and their projects' runners.
+#[tokio::test]
+async fn group_runners_are_for_group_owners() {
+    let app = TestApp::new().await;
+    let Fixture { owner, maintainer, group, .. } = maintained_project(&app).await;
+    let body = serde_json::json!({"runner_type": "group_type", "group_id": group.id.0, "description": "shared"});
+    let refused = app.api(Method::POST, "/api/v4/user/runners", Some(&maintainer.token), Some(body.clone())).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let made = app.api(Method::POST, "/api/v4/user/runners", Some(&owner.token), Some(body)).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let id = made.json()["id"].as_i64().unwrap();
+    let listed = |user: &TestUser| {
+        let token = user.token.clone();
+        let app = &app;
+        async move {
+            let response = app.api(Method::GET, "/api/v4/runners", Some(&token), None).await;
+            response.json().as_array().unwrap().iter().any(|r| r["id"].as_i64() == Some(id))
+        }
+    };
+    assert!(listed(&owner).await, "the group's Owner lists its runner");
+    assert!(!listed(&maintainer).await, "a Maintainer does not");
+    let path = format!("/api/v4/runners/{id}");
+    assert_eq!(app.api(Method::GET, &path, Some(&maintainer.token), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.api(Method::GET, &path, Some(&owner.token), None).await.status, StatusCode::OK);
+    let variable = serde_json::json!({"key": "GROUP_WIDE", "value": "1"});
+    let path = format!("/api/v4/groups/{}/variables", group.id.0);
+    let saved = app.api(Method::POST, &path, Some(&maintainer.token), Some(variable)).await;
+    assert_eq!(saved.status, StatusCode::CREATED, "Maintainers manage group variables: {}", saved.body);
 }
