@@ -59,7 +59,7 @@ impl BackgroundJobsPage {
         crate::time_format::ago(*at, self.now)
     }
 
-    fn from_now(&self, at: &i64) -> String {
+    fn due(&self, at: &i64) -> String {
         crate::time_format::from_now(*at, self.now)
     }
 }

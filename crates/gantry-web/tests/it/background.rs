@@ -46,14 +46,7 @@ async fn a_maintenance_that_keeps_failing_is_retried_then_shown_failed_until_an_
         app.api(Method::GET, "/api/v4/projects/lead%2Fsite", Some(&lead.token), None).await.json();
     let repository = app.core.repos().path(ProjectId(project["id"].as_i64().unwrap()));
 
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let core = app.core.clone();
-    let worker = tokio::spawn(async move {
-        core.run_background("test-host 127.0.0.1:1", async move {
-            let _ = stopped.await;
-        })
-        .await
-    });
+    let _worker = app.background_worker();
     let body = json!({"branch": "topic", "ref": "main"});
     let created =
         app.api(Method::POST, "/api/v4/projects/lead%2Fsite/repository/branches", Some(&lead.token), Some(body)).await;
@@ -92,7 +85,4 @@ async fn a_maintenance_that_keeps_failing_is_retried_then_shown_failed_until_an_
         app.page(Method::POST, &format!("/admin/background_jobs/{}/retry", failed.id), Some(&admin), Some(&[])).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
     assert!(again.body.contains("is not failed"), "{}", again.body);
-
-    stop.send(()).unwrap();
-    worker.await.unwrap();
 }

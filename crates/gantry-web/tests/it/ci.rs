@@ -93,7 +93,9 @@ async fn a_runner_takes_a_job_streams_its_log_masked_and_reports_the_result() {
     assert_eq!(served.body, "$ echo $CI_JOB_TOKEN\n[MASKED]\ndone\n");
     assert!(!served.body.contains(&token));
 
-    // The finished log moves into the object store; it reads the same, also from an offset.
+    // The finished log moves into the object store (a background job); it reads the same, also
+    // from an offset.
+    let _worker = app.background_worker();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let mut conn = app.core.db().conn().await.unwrap();

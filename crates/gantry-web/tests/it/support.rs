@@ -77,7 +77,32 @@ fn psql(url: &str, sql: &str) {
     assert!(status.success(), "psql failed: {sql}");
 }
 
+/// The background worker of a test app, running until this is dropped.
+pub struct BackgroundWorker(Option<tokio::sync::oneshot::Sender<()>>);
+
+impl Drop for BackgroundWorker {
+    fn drop(&mut self) {
+        if let Some(stop) = self.0.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
 impl TestApp {
+    /// Starts the background worker (pipelines for pushes, log archiving, maintenance), which
+    /// test apps do not run unless asked.
+    pub fn background_worker(&self) -> BackgroundWorker {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let core = self.core.clone();
+        tokio::spawn(async move {
+            core.run_background("test-host 127.0.0.1:1", async move {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        BackgroundWorker(Some(stop))
+    }
+
     pub async fn new() -> TestApp {
         TestApp::with_core(|core| core).await
     }
