@@ -14,7 +14,7 @@ use gantry_db::Conn;
 use gantry_db::code::protected_branches::ProtectedBranchRow;
 use gantry_db::code::protected_tags::ProtectedTagRow;
 use gantry_db::manage::members::effective_access_level;
-use gantry_db::manage::namespaces::NamespaceKind;
+use gantry_db::manage::namespaces::{NamespaceKey, NamespaceKind, find_namespace_access};
 use gantry_db::manage::projects::{ProjectAccessRow, ProjectKey, find_project_access};
 use gantry_types::{AccessLevel, UserId, Visibility};
 
@@ -452,11 +452,85 @@ pub async fn authorize_group(
     action: GroupAction,
 ) -> CoreResult<Option<AccessLevel>> {
     let level = namespace_level(conn, actor, group).await?;
+    decide_group(actor, group, level, action)?;
+    Ok(level)
+}
+
+/// The group rule, once the actor's role is known: `NotFound` for those who may not see the
+/// group, `Unauthorized` (anonymous) or `Forbidden` for those who see it but may not act.
+fn decide_group(
+    actor: &Actor,
+    group: &NamespaceRow,
+    level: Option<AccessLevel>,
+    action: GroupAction,
+) -> CoreResult<()> {
     if level.is_none() && !visible_without_membership(actor, group.visibility) {
         return Err(CoreError::NotFound("group"));
     }
-    check_level(actor, level, action.required_level(), action == GroupAction::Read, "group")?;
-    Ok(level)
+    check_level(actor, level, action.required_level(), action == GroupAction::Read, "group")
+}
+
+/// Who the actor is to one group, read once per request: the group and the actor's role on it
+/// or any group above it (administrators are Owner), with its visibility in the row. Holding
+/// one means the actor may see the group; [`GroupAccess::can`] and [`GroupAccess::require`]
+/// answer everything else without another query, by the same rules as [`authorize_group`].
+#[derive(Debug, Clone)]
+pub struct GroupAccess {
+    actor: Actor,
+    group: NamespaceRow,
+    level: Option<AccessLevel>,
+}
+
+impl GroupAccess {
+    /// Reads the group `key` names and the actor's role on it in one query; `NotFound` when
+    /// there is no such group (a user's namespace is none) or the actor may not see it.
+    pub(crate) async fn load(conn: &mut Conn, actor: &Actor, key: NamespaceKey<'_>) -> CoreResult<GroupAccess> {
+        let user = actor.user();
+        let row = find_namespace_access(conn, key, user.map(|u| u.id))
+            .await?
+            .filter(|row| row.namespace.kind == NamespaceKind::Group)
+            .ok_or(CoreError::NotFound("group"))?;
+        let level = user.and_then(|user| {
+            if user.is_admin || row.namespace.owner_id == Some(user.id) {
+                return Some(AccessLevel::Owner);
+            }
+            row.access_level.and_then(AccessLevel::from_i64)
+        });
+        decide_group(actor, &row.namespace, level, GroupAction::Read)?;
+        Ok(GroupAccess { actor: actor.clone(), group: row.namespace, level })
+    }
+
+    /// Whether the actor may do `action` to the group.
+    pub fn can(&self, action: GroupAction) -> bool {
+        self.require(action).is_ok()
+    }
+
+    /// Checks that the actor may do `action` to the group: `Unauthorized` for anonymous
+    /// visitors and `Forbidden` for others who may not.
+    pub fn require(&self, action: GroupAction) -> CoreResult<()> {
+        decide_group(&self.actor, &self.group, self.level, action)
+    }
+
+    /// Who acts.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// The group, as read with the role.
+    pub fn group(&self) -> &NamespaceRow {
+        &self.group
+    }
+
+    /// The group, for an operation that keeps it.
+    pub fn into_group(self) -> NamespaceRow {
+        self.group
+    }
+
+    /// The actor's role (`None`: none, as for anonymous visitors and non-members of a public
+    /// or internal group).
+    pub fn level(&self) -> Option<AccessLevel> {
+        self.level
+    }
 }
 
 fn check_level(

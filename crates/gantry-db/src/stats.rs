@@ -14,7 +14,8 @@ tokio::task_local! {
 
 /// Runs `work` and counts the authorisation queries it makes on this task: the lookups of a
 /// user's role on a group or project (`members::effective_access_level`,
-/// `members::find_project_access`, `members::managed_runner_scopes`).
+/// `projects::find_project_access`, `namespaces::find_namespace_access`,
+/// `members::managed_runner_scopes`).
 pub async fn count_authorisation_queries<F: Future>(work: F) -> (F::Output, u32) {
     AUTHORISATION_QUERIES
         .scope(Cell::new(0), async move {

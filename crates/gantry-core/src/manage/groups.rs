@@ -2,14 +2,15 @@
 //! down the tree.
 
 use gantry_db::Page;
+use gantry_db::manage::Viewer;
 use gantry_db::manage::members::{MemberSource, insert_member};
 use gantry_db::manage::namespaces::{
-    self, GroupFilter, NamespaceKind, NamespaceUpdate, NewNamespace, find_namespace_by_full_path, find_namespace_by_id,
+    self, GroupFilter, NamespaceKey, NamespaceKind, NamespaceUpdate, NewNamespace, find_namespace_by_id,
 };
 use gantry_types::{AccessLevel, FullPath, NamespaceId, PathSegment, Visibility, parse_display_name};
 
 use super::conflict_as;
-use crate::policy::{GroupAction, authorize_group};
+use crate::policy::{GroupAccess, GroupAction, authorize_group};
 use crate::{Actor, Core, CoreError, CoreResult, NamespaceRow, ProjectRow, SortDirection};
 
 /// How a request names a group or project: GitLab's `:id` is a number or a full path.
@@ -71,15 +72,20 @@ pub(crate) fn parse_visibility_limit(requested: Visibility, limit: Visibility, w
 impl Core {
     /// Finds a group the actor may see.
     pub async fn find_group(&self, actor: &Actor, lookup: &Lookup) -> CoreResult<(NamespaceRow, Option<AccessLevel>)> {
+        let access = self.group_access(actor, lookup).await?;
+        let level = access.level();
+        Ok((access.into_group(), level))
+    }
+
+    /// Who the actor is to the group a lookup names, read in one query (`NotFound` when they
+    /// may not see it): what a request asks once and hands to every operation after.
+    pub async fn group_access(&self, actor: &Actor, lookup: &Lookup) -> CoreResult<GroupAccess> {
         let mut conn = self.db.conn().await?;
-        let group = match lookup {
-            Lookup::Id(id) => find_namespace_by_id(&mut conn, NamespaceId(*id)).await?,
-            Lookup::Path(path) => find_namespace_by_full_path(&mut conn, path).await?,
-        }
-        .filter(|ns| ns.kind == NamespaceKind::Group)
-        .ok_or(CoreError::NotFound("group"))?;
-        let level = authorize_group(&mut conn, actor, &group, GroupAction::Read).await?;
-        Ok((group, level))
+        let key = match lookup {
+            Lookup::Id(id) => NamespaceKey::Id(NamespaceId(*id)),
+            Lookup::Path(path) => NamespaceKey::FullPath(path),
+        };
+        GroupAccess::load(&mut conn, actor, key).await
     }
 
     /// Checks that the actor may do `action` to the group.
@@ -250,29 +256,21 @@ impl Core {
         Ok(namespaces::list_groups(&mut conn, &filter, page).await?)
     }
 
-    /// The direct subgroups of a group that the actor may see.
-    pub async fn list_subgroups(
-        &self,
-        actor: &Actor,
-        group: &NamespaceRow,
-        page: Page,
-    ) -> CoreResult<(Vec<NamespaceRow>, i64)> {
+    /// The direct subgroups of a group that the actor may see: members of the group see its
+    /// private subgroups too (their role is inherited).
+    pub async fn list_subgroups(&self, access: &GroupAccess, page: Page) -> CoreResult<(Vec<NamespaceRow>, i64)> {
+        access.require(GroupAction::Read)?;
+        let viewer = if access.level().is_some() { Viewer::everything() } else { access.actor().viewer() };
         let filter = GroupFilter {
-            viewer: actor.viewer(),
+            viewer,
             membership: false,
-            parent: Some(Some(group.id)),
+            parent: Some(Some(access.group().id)),
             search: None,
             order_by: "name",
             sort: SortDirection::Asc,
         };
         let mut conn = self.db.conn().await?;
-        let (mut rows, mut total) = namespaces::list_groups(&mut conn, &filter, page).await?;
-        // Members of the parent see its private subgroups too (their role is inherited).
-        if authorize_group(&mut conn, actor, group, GroupAction::Read).await?.is_some() {
-            let all = GroupFilter { viewer: gantry_db::manage::Viewer { user_id: None, is_admin: true }, ..filter };
-            (rows, total) = namespaces::list_groups(&mut conn, &all, page).await?;
-        }
-        Ok((rows, total))
+        Ok(namespaces::list_groups(&mut conn, &filter, page).await?)
     }
 
     /// Groups in which the actor may create projects (Developer or more), for the new-project

@@ -4,7 +4,7 @@ use gantry_db::manage::members::{self, MemberSource};
 use gantry_db::manage::users;
 use gantry_types::{AccessLevel, UserId};
 
-use crate::policy::{GroupAction, ProjectAction, authorize_group, authorize_project};
+use crate::policy::{GroupAccess, GroupAction, ProjectAccess, ProjectAction, authorize_group, authorize_project};
 use crate::{Actor, Core, CoreError, CoreResult, MemberRow, NamespaceRow, ProjectRow};
 
 /// A group or a project whose members are managed.
@@ -19,6 +19,38 @@ impl MemberTarget<'_> {
         match self {
             MemberTarget::Group(group) => MemberSource::Namespace(group.id),
             MemberTarget::Project(project) => MemberSource::Project(project.id),
+        }
+    }
+}
+
+/// Who reads a group's or project's members, as the request loaded them once.
+#[derive(Debug, Clone, Copy)]
+pub enum MembersOf<'a> {
+    Group(&'a GroupAccess),
+    Project(&'a ProjectAccess),
+}
+
+impl<'a> MembersOf<'a> {
+    /// The group or project whose members these are.
+    pub fn target(self) -> MemberTarget<'a> {
+        match self {
+            MembersOf::Group(access) => MemberTarget::Group(access.group()),
+            MembersOf::Project(access) => MemberTarget::Project(access.project()),
+        }
+    }
+
+    /// Whether the reader may add, change and remove members.
+    pub fn can_manage(self) -> bool {
+        match self {
+            MembersOf::Group(access) => access.can(GroupAction::ManageMembers),
+            MembersOf::Project(access) => access.can(ProjectAction::ManageMembers),
+        }
+    }
+
+    fn require_read(self) -> CoreResult<()> {
+        match self {
+            MembersOf::Group(access) => access.require(GroupAction::Read),
+            MembersOf::Project(access) => access.require(ProjectAction::Read),
         }
     }
 }
@@ -79,16 +111,30 @@ impl Core {
     }
 
     /// The direct members of a group or project.
-    pub async fn list_members(&self, actor: &Actor, target: MemberTarget<'_>) -> CoreResult<Vec<MemberRow>> {
-        self.authorize_members(actor, target, false).await?;
-        let mut conn = self.db.conn().await?;
-        Ok(members::list_direct_members(&mut conn, target.source()).await?)
+    pub async fn list_members(&self, of: MembersOf<'_>) -> CoreResult<Vec<MemberRow>> {
+        of.require_read()?;
+        self.direct_members(of.target()).await
     }
 
     /// Everyone with a role on the target, directly or through an ancestor group, each once
     /// with the highest role that applies.
-    pub async fn list_all_members(&self, actor: &Actor, target: MemberTarget<'_>) -> CoreResult<Vec<EffectiveMember>> {
-        self.authorize_members(actor, target, false).await?;
+    pub async fn list_all_members(&self, of: MembersOf<'_>) -> CoreResult<Vec<EffectiveMember>> {
+        of.require_read()?;
+        self.applicable_members(of.target()).await
+    }
+
+    /// One direct or inherited member of the target.
+    pub async fn find_member(&self, of: MembersOf<'_>, user: UserId, inherited: bool) -> CoreResult<EffectiveMember> {
+        of.require_read()?;
+        self.member_of(of.target(), user, inherited).await
+    }
+
+    async fn direct_members(&self, target: MemberTarget<'_>) -> CoreResult<Vec<MemberRow>> {
+        let mut conn = self.db.conn().await?;
+        Ok(members::list_direct_members(&mut conn, target.source()).await?)
+    }
+
+    async fn applicable_members(&self, target: MemberTarget<'_>) -> CoreResult<Vec<EffectiveMember>> {
         let mut conn = self.db.conn().await?;
         let rows = match target {
             MemberTarget::Group(group) => members::list_applicable_members(&mut conn, group.id, None).await?,
@@ -108,18 +154,12 @@ impl Core {
         Ok(out)
     }
 
-    /// One direct or inherited member of the target.
-    pub async fn find_member(
-        &self,
-        actor: &Actor,
-        target: MemberTarget<'_>,
-        user: UserId,
-        inherited: bool,
-    ) -> CoreResult<EffectiveMember> {
+    /// One member of a target whose reader is already authorised.
+    async fn member_of(&self, target: MemberTarget<'_>, user: UserId, inherited: bool) -> CoreResult<EffectiveMember> {
         let found = if inherited {
-            self.list_all_members(actor, target).await?.into_iter().find(|m| m.member.user.id == user)
+            self.applicable_members(target).await?.into_iter().find(|m| m.member.user.id == user)
         } else {
-            self.list_members(actor, target).await?.into_iter().find(|m| m.user.id == user).and_then(|member| {
+            self.direct_members(target).await?.into_iter().find(|m| m.user.id == user).and_then(|member| {
                 AccessLevel::from_i64(member.access_level).map(|level| EffectiveMember { member, level })
             })
         };
@@ -148,7 +188,7 @@ impl Core {
             .map_err(super::conflict_as("member already exists"))?;
         tx.commit().await.map_err(gantry_db::DbError::from)?;
         tracing::info!(user.id = %user, role = %level, "member added");
-        self.find_member(actor, target, user, false).await
+        self.member_of(target, user, false).await
     }
 
     /// Changes a direct member's role or expiry.
@@ -161,19 +201,19 @@ impl Core {
         expires_at: Option<i64>,
     ) -> CoreResult<EffectiveMember> {
         let actor_level = self.authorize_members(actor, target, true).await?;
-        let existing = self.find_member(actor, target, user, false).await?;
+        let existing = self.member_of(target, user, false).await?;
         Self::check_owner_rights(actor_level, level == AccessLevel::Owner || existing.level == AccessLevel::Owner)?;
         self.check_not_last_owner(target, &existing.member, Some(level)).await?;
         let mut conn = self.db.conn().await?;
         members::update_member(&mut conn, target.source(), user, level.as_i64(), expires_at).await?;
         drop(conn);
-        self.find_member(actor, target, user, false).await
+        self.member_of(target, user, false).await
     }
 
     /// Removes a direct member.
     pub async fn remove_member(&self, actor: &Actor, target: MemberTarget<'_>, user: UserId) -> CoreResult<()> {
         let actor_level = self.authorize_members(actor, target, true).await?;
-        let existing = self.find_member(actor, target, user, false).await?;
+        let existing = self.member_of(target, user, false).await?;
         Self::check_owner_rights(actor_level, existing.level == AccessLevel::Owner)?;
         self.check_not_last_owner(target, &existing.member, None).await?;
         let mut conn = self.db.conn().await?;

@@ -183,6 +183,67 @@ pub async fn find_namespace_by_full_path(conn: &mut Conn, full_path: &str) -> Db
         .transpose()
 }
 
+/// A namespace and the highest role a user holds on it.
+#[derive(Debug, Clone)]
+pub struct NamespaceAccessRow {
+    pub namespace: NamespaceRow,
+    /// The highest unexpired membership of the user on the namespace or on any group above it;
+    /// `None` without one (or without a user).
+    pub access_level: Option<i64>,
+}
+
+/// Where [`find_namespace_access`] starts.
+#[derive(Debug, Clone, Copy)]
+pub enum NamespaceKey<'a> {
+    Id(NamespaceId),
+    /// A full path, matched ignoring case.
+    FullPath(&'a str),
+}
+
+// The chain of namespaces from the one named up to the top, then that namespace with the
+// user's highest unexpired membership on any of them.
+macro_rules! namespace_access_query {
+    ($start:literal, $filter:literal) => {
+        concat!(
+            "WITH RECURSIVE chain(id) AS ( \
+                 SELECT n0.id FROM namespaces n0 JOIN routes r0 ON r0.namespace_id = n0.id WHERE ",
+            $start,
+            " UNION ALL SELECT n2.parent_id FROM namespaces n2 JOIN chain c ON n2.id = c.id WHERE n2.parent_id IS NOT NULL) \
+             SELECT n.id, n.kind, n.parent_id, n.owner_id, n.path, r.path AS full_path, n.name, n.description, \
+             n.visibility, n.created_at, n.updated_at, \
+             (SELECT MAX(m.access_level) FROM members m \
+               WHERE m.user_id = $2 AND m.namespace_id IN (SELECT id FROM chain) \
+                 AND (m.expires_at IS NULL OR m.expires_at > $3)) AS access_level \
+             FROM namespaces n JOIN routes r ON r.namespace_id = n.id WHERE ",
+            $filter
+        )
+    };
+}
+
+/// A namespace with `user`'s role on it (inherited down the group tree), in one query: the
+/// membership lookup behind every authorisation of a group.
+pub async fn find_namespace_access(
+    conn: &mut Conn,
+    key: NamespaceKey<'_>,
+    user: Option<UserId>,
+) -> DbResult<Option<NamespaceAccessRow>> {
+    crate::stats::authorisation_query();
+    let query = match key {
+        NamespaceKey::Id(id) => {
+            sqlx::query(namespace_access_query!("n0.id = $1", "n.id = $1")).bind(id.0).bind(user.map(|u| u.0))
+        }
+        NamespaceKey::FullPath(path) => sqlx::query(namespace_access_query!("r0.path_lower = $1", "r.path_lower = $1"))
+            .bind(path.to_ascii_lowercase())
+            .bind(user.map(|u| u.0)),
+    };
+    let row = query.bind(now_millis()).fetch_optional(conn).await?;
+    row.as_ref()
+        .map(|row| {
+            Ok(NamespaceAccessRow { namespace: map_namespace(row)?, access_level: opt_int(row, "access_level")? })
+        })
+        .transpose()
+}
+
 /// Finds a user's personal namespace.
 pub async fn find_user_namespace(conn: &mut Conn, user: UserId) -> DbResult<Option<NamespaceRow>> {
     sqlx::query(concat!(select_namespace!(), " WHERE n.owner_id = $1"))

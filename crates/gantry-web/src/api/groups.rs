@@ -5,6 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use gantry_core::manage::groups::{GroupChanges, GroupQuery, Lookup, NewGroup};
+use gantry_core::policy::GroupAccess;
 use gantry_core::{Actor, NamespaceRow, SortDirection};
 use gantry_types::NamespaceId;
 use serde::Deserialize;
@@ -18,6 +19,12 @@ use crate::auth::ApiActor;
 /// Resolves `:id` (number or URL-encoded full path) to a group the actor may see.
 pub async fn lookup_group(state: &AppState, actor: &Actor, id: &str) -> ApiResult<NamespaceRow> {
     Ok(state.core.find_group(actor, &Lookup::parse(id)).await?.0)
+}
+
+/// Resolves `:id` to who the actor is to the group (one query), for handlers that hand it to
+/// core.
+pub async fn lookup_group_access(state: &AppState, actor: &Actor, id: &str) -> ApiResult<GroupAccess> {
+    Ok(state.core.group_access(actor, &Lookup::parse(id)).await?)
 }
 
 #[derive(Debug, Deserialize)]
@@ -140,8 +147,8 @@ pub async fn list_subgroups(
     Query(page): Query<PageParams>,
 ) -> ApiResult<Response> {
     let page = page.resolve()?;
-    let group = lookup_group(&state, &actor, &id).await?;
-    let (groups, total) = state.core.list_subgroups(&actor, &group, page.db()).await?;
+    let access = lookup_group_access(&state, &actor, &id).await?;
+    let (groups, total) = state.core.list_subgroups(&access, page.db()).await?;
     let items = groups.iter().map(|g| Group::new(g, &state.config)).collect();
     Ok(paginated(&state.config.external_url, &uri, items, total, page))
 }

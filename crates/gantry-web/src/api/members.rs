@@ -4,14 +4,15 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use gantry_core::manage::members::MemberTarget;
+use gantry_core::Actor;
+use gantry_core::manage::members::{MemberTarget, MembersOf};
 use gantry_core::manage::tokens::parse_expiry_date;
-use gantry_core::{Actor, NamespaceRow, ProjectRow};
+use gantry_core::policy::{GroupAccess, ProjectAccess};
 use gantry_types::{AccessLevel, UserId};
 use serde::Deserialize;
 
-use super::groups::lookup_group;
-use super::projects::lookup_project;
+use super::groups::lookup_group_access;
+use super::projects::lookup_access;
 use super::types::Member;
 use super::{ApiInput, ApiResult};
 use crate::AppState;
@@ -26,23 +27,27 @@ pub enum Source {
 }
 
 enum Loaded {
-    Group(NamespaceRow),
-    Project(ProjectRow),
+    Group(GroupAccess),
+    Project(ProjectAccess),
 }
 
 impl Loaded {
-    fn target(&self) -> MemberTarget<'_> {
+    fn of(&self) -> MembersOf<'_> {
         match self {
-            Loaded::Group(group) => MemberTarget::Group(group),
-            Loaded::Project(project) => MemberTarget::Project(project),
+            Loaded::Group(access) => MembersOf::Group(access),
+            Loaded::Project(access) => MembersOf::Project(access),
         }
+    }
+
+    fn target(&self) -> MemberTarget<'_> {
+        self.of().target()
     }
 }
 
 async fn load(state: &AppState, actor: &Actor, source: Source, id: &str) -> ApiResult<Loaded> {
     Ok(match source {
-        Source::Group => Loaded::Group(lookup_group(state, actor, id).await?),
-        Source::Project => Loaded::Project(lookup_project(state, actor, id).await?),
+        Source::Group => Loaded::Group(lookup_group_access(state, actor, id).await?),
+        Source::Project => Loaded::Project(lookup_access(state, actor, id).await?),
     })
 }
 
@@ -66,7 +71,7 @@ fn parse_expiry(value: Option<&str>) -> ApiResult<Option<i64>> {
 /// `GET …/members`
 pub async fn list_members(state: AppState, actor: Actor, source: Source, id: String) -> ApiResult<Json<Vec<Member>>> {
     let loaded = load(&state, &actor, source, &id).await?;
-    let members = state.core.list_members(&actor, loaded.target()).await?;
+    let members = state.core.list_members(loaded.of()).await?;
     Ok(Json(members.iter().map(|m| Member::new(m, m.access_level, &state.config)).collect()))
 }
 
@@ -78,7 +83,7 @@ pub async fn list_all_members(
     id: String,
 ) -> ApiResult<Json<Vec<Member>>> {
     let loaded = load(&state, &actor, source, &id).await?;
-    let members = state.core.list_all_members(&actor, loaded.target()).await?;
+    let members = state.core.list_all_members(loaded.of()).await?;
     Ok(Json(members.iter().map(|m| Member::effective(m, &state.config)).collect()))
 }
 
@@ -92,7 +97,7 @@ pub async fn get_member(
     inherited: bool,
 ) -> ApiResult<Json<Member>> {
     let loaded = load(&state, &actor, source, &id).await?;
-    let member = state.core.find_member(&actor, loaded.target(), parse_user_id(&user)?, inherited).await?;
+    let member = state.core.find_member(loaded.of(), parse_user_id(&user)?, inherited).await?;
     Ok(Json(Member::effective(&member, &state.config)))
 }
 

@@ -6,8 +6,9 @@ use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use gantry_core::manage::groups::{GroupChanges, Lookup, NewGroup};
+use gantry_core::manage::members::MembersOf;
 use gantry_core::manage::projects::ProjectQuery;
-use gantry_core::policy::GroupAction;
+use gantry_core::policy::{GroupAccess, GroupAction};
 use gantry_core::{MemberRow, NamespaceKind, NamespaceRow, Page, ProjectRow};
 use gantry_types::{NamespaceId, Visibility};
 use serde::Deserialize;
@@ -167,11 +168,11 @@ pub async fn show(
         };
         return render(StatusCode::OK, &page);
     }
-    let (group, level) = core.find_group(actor, &Lookup::Id(id.0)).await.map_err(|e| visitor.error(e))?;
-    let (subgroups, _) = core.list_subgroups(actor, &group, page_size).await?;
-    let (projects, _) = core.list_projects(actor, &ProjectQuery::default(), Some((group.id, false)), page_size).await?;
-    let members = core.list_members(actor, gantry_core::manage::members::MemberTarget::Group(&group)).await?;
-    let allowed = |action: GroupAction| level.is_some_and(|l| l >= action.required_level());
+    let access = core.group_access(actor, &Lookup::Id(id.0)).await.map_err(|e| visitor.error(e))?;
+    let (subgroups, _) = core.list_subgroups(&access, page_size).await?;
+    let (projects, _) =
+        core.list_projects(actor, &ProjectQuery::default(), Some((access.group().id, false)), page_size).await?;
+    let members = core.list_members(MembersOf::Group(&access)).await?;
     let page = GroupPage {
         chrome: Chrome::new(&visitor),
         crumbs: breadcrumbs(&chain, None),
@@ -179,23 +180,24 @@ pub async fn show(
         subgroups,
         projects,
         members,
-        can_create_project: allowed(GroupAction::CreateProject),
-        can_create_subgroup: allowed(GroupAction::CreateSubgroup),
-        can_admin: allowed(GroupAction::Update),
-        group,
+        can_create_project: access.can(GroupAction::CreateProject),
+        can_create_subgroup: access.can(GroupAction::CreateSubgroup),
+        can_admin: access.can(GroupAction::Update),
+        group: access.into_group(),
     };
     render(StatusCode::OK, &page)
 }
 
+/// The group whose settings the visitor changes (Owner), with its breadcrumbs.
 async fn load_for_admin(
     state: &AppState,
     visitor: &PageActor,
     id: NamespaceId,
-) -> Result<(NamespaceRow, Vec<Crumb>), crate::error::PageError> {
-    let (group, _) = state.core.find_group(&visitor.actor, &Lookup::Id(id.0)).await.map_err(|e| visitor.error(e))?;
-    state.core.authorize_group(&visitor.actor, &group, GroupAction::Update).await.map_err(|e| visitor.error(e))?;
-    let chain = state.core.namespace_chain(group.id).await?;
-    Ok((group, breadcrumbs(&chain, None)))
+) -> Result<(GroupAccess, Vec<Crumb>), crate::error::PageError> {
+    let access = state.core.group_access(&visitor.actor, &Lookup::Id(id.0)).await.map_err(|e| visitor.error(e))?;
+    access.require(GroupAction::Update).map_err(|e| visitor.error(e))?;
+    let chain = state.core.namespace_chain(access.group().id).await?;
+    Ok((access, breadcrumbs(&chain, None)))
 }
 
 /// `GET /{group}/-/settings`
@@ -204,7 +206,8 @@ pub async fn settings(
     visitor: PageActor,
     Extension(NamespaceTarget(id)): Extension<NamespaceTarget>,
 ) -> PageResult {
-    let (group, crumbs) = load_for_admin(&state, &visitor, id).await?;
+    let (access, crumbs) = load_for_admin(&state, &visitor, id).await?;
+    let group = access.into_group();
     render(StatusCode::OK, &GroupSettingsPage { chrome: Chrome::new(&visitor), crumbs, group, error: None })
 }
 
@@ -227,7 +230,8 @@ pub async fn save_settings(
     Extension(NamespaceTarget(id)): Extension<NamespaceTarget>,
     CsrfForm(form): CsrfForm<GroupSettingsForm>,
 ) -> PageResult {
-    let (group, crumbs) = load_for_admin(&state, &visitor, id).await?;
+    let (access, crumbs) = load_for_admin(&state, &visitor, id).await?;
+    let group = access.into_group();
     let changes = GroupChanges {
         name: Some(form.name),
         path: Some(form.path),
@@ -256,8 +260,9 @@ pub async fn delete(
     Extension(NamespaceTarget(id)): Extension<NamespaceTarget>,
     CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> PageResult {
-    let (group, crumbs) = load_for_admin(&state, &visitor, id).await?;
-    state.core.authorize_group(&visitor.actor, &group, GroupAction::Delete).await.map_err(|e| visitor.error(e))?;
+    let (access, crumbs) = load_for_admin(&state, &visitor, id).await?;
+    access.require(GroupAction::Delete).map_err(|e| visitor.error(e))?;
+    let group = access.into_group();
     if form.confirm_path.trim() != group.full_path {
         let error = Some(format!("type {} to confirm the deletion", group.full_path));
         let page = GroupSettingsPage { chrome: Chrome::new(&visitor), crumbs, group, error };

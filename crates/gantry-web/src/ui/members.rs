@@ -5,10 +5,9 @@ use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use gantry_core::manage::groups::Lookup;
-use gantry_core::manage::members::{EffectiveMember, MemberTarget};
+use gantry_core::manage::members::{EffectiveMember, MemberTarget, MembersOf};
 use gantry_core::manage::tokens::{format_expiry_date, parse_expiry_date};
-use gantry_core::policy::{GroupAction, ProjectAction};
-use gantry_core::{NamespaceRow, ProjectRow};
+use gantry_core::policy::{GroupAccess, ProjectAccess};
 use gantry_types::{AccessLevel, UserId};
 use serde::Deserialize;
 
@@ -42,22 +41,26 @@ struct MembersPage {
     error: Option<String>,
 }
 
+/// Who the visitor is to the group or project whose members the page shows, read once.
 enum Loaded {
-    Group(NamespaceRow),
-    Project(ProjectRow),
+    Group(GroupAccess),
+    Project(ProjectAccess),
 }
 
 impl Loaded {
-    fn target(&self) -> MemberTarget<'_> {
+    fn of(&self) -> MembersOf<'_> {
         match self {
-            Loaded::Group(g) => MemberTarget::Group(g),
-            Loaded::Project(p) => MemberTarget::Project(p),
+            Loaded::Group(access) => MembersOf::Group(access),
+            Loaded::Project(access) => MembersOf::Project(access),
         }
+    }
+    fn target(&self) -> MemberTarget<'_> {
+        self.of().target()
     }
     fn full_path(&self) -> &str {
         match self {
-            Loaded::Group(g) => &g.full_path,
-            Loaded::Project(p) => &p.full_path,
+            Loaded::Group(access) => &access.group().full_path,
+            Loaded::Project(access) => &access.project().full_path,
         }
     }
 }
@@ -68,29 +71,28 @@ enum Which {
     Project(ProjectTarget),
 }
 
-async fn load(state: &AppState, visitor: &PageActor, which: Which) -> Result<(Loaded, Vec<Crumb>, bool), PageError> {
+async fn load(state: &AppState, visitor: &PageActor, which: Which) -> Result<(Loaded, Vec<Crumb>), PageError> {
     let core = &state.core;
     let actor = &visitor.actor;
     Ok(match which {
         Which::Group(NamespaceTarget(id)) => {
-            let (group, level) = core.find_group(actor, &Lookup::Id(id.0)).await.map_err(|e| visitor.error(e))?;
-            let crumbs = breadcrumbs(&core.namespace_chain(group.id).await?, None);
-            let manage = level.is_some_and(|l| l >= GroupAction::ManageMembers.required_level());
-            (Loaded::Group(group), crumbs, manage)
+            let access = core.group_access(actor, &Lookup::Id(id.0)).await.map_err(|e| visitor.error(e))?;
+            let crumbs = breadcrumbs(&core.namespace_chain(access.group().id).await?, None);
+            (Loaded::Group(access), crumbs)
         }
         Which::Project(ProjectTarget(id)) => {
-            let (project, level) = core.find_project(actor, &Lookup::Id(id.0)).await.map_err(|e| visitor.error(e))?;
-            let crumbs = breadcrumbs(&core.namespace_chain(project.namespace_id).await?, Some(&project));
-            let manage = level.is_some_and(|l| l >= ProjectAction::ManageMembers.required_level());
-            (Loaded::Project(project), crumbs, manage)
+            let access = core.project_access(actor, &Lookup::Id(id.0)).await.map_err(|e| visitor.error(e))?;
+            let project = access.project();
+            let crumbs = breadcrumbs(&core.namespace_chain(project.namespace_id).await?, Some(project));
+            (Loaded::Project(access), crumbs)
         }
     })
 }
 
 fn line(member: &EffectiveMember, loaded: &Loaded) -> MemberLine {
-    let direct = match (member.member.source, loaded) {
-        (gantry_core::MemberSource::Namespace(id), Loaded::Group(g)) => id == g.id,
-        (gantry_core::MemberSource::Project(id), Loaded::Project(p)) => id == p.id,
+    let direct = match (member.member.source, loaded.target()) {
+        (gantry_core::MemberSource::Namespace(id), MemberTarget::Group(g)) => id == g.id,
+        (gantry_core::MemberSource::Project(id), MemberTarget::Project(p)) => id == p.id,
         _ => false,
     };
     MemberLine {
@@ -105,8 +107,8 @@ fn line(member: &EffectiveMember, loaded: &Loaded) -> MemberLine {
 }
 
 async fn page(state: &AppState, visitor: &PageActor, which: Which, error: Option<(StatusCode, String)>) -> PageResult {
-    let (loaded, crumbs, can_manage) = load(state, visitor, which).await?;
-    let members = state.core.list_all_members(&visitor.actor, loaded.target()).await?;
+    let (loaded, crumbs) = load(state, visitor, which).await?;
+    let members = state.core.list_all_members(loaded.of()).await?;
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
     let page = MembersPage {
         chrome: Chrome::new(visitor),
@@ -114,7 +116,7 @@ async fn page(state: &AppState, visitor: &PageActor, which: Which, error: Option
         title: format!("Members of {}", loaded.full_path()),
         base: format!("/{}/-/members", loaded.full_path()),
         members: members.iter().map(|m| line(m, &loaded)).collect(),
-        can_manage,
+        can_manage: loaded.of().can_manage(),
         roles: role_options(),
         error,
     };
@@ -132,7 +134,7 @@ pub struct AddMemberForm {
 }
 
 async fn add(state: AppState, visitor: PageActor, which: Which, form: AddMemberForm) -> PageResult {
-    let (loaded, _, _) = load(&state, &visitor, which).await?;
+    let (loaded, _) = load(&state, &visitor, which).await?;
     let result = async {
         let user = state.core.find_user_as_operator(form.username.trim()).await.map_err(|_| {
             gantry_core::CoreError::invalid_input("username", format!("no user named '{}'", form.username.trim()))
@@ -159,7 +161,7 @@ pub struct UpdateMemberForm {
 }
 
 async fn update(state: AppState, visitor: PageActor, which: Which, user: i64, form: UpdateMemberForm) -> PageResult {
-    let (loaded, _, _) = load(&state, &visitor, which).await?;
+    let (loaded, _) = load(&state, &visitor, which).await?;
     let result = match AccessLevel::from_i64(form.access_level) {
         Some(level) => {
             state.core.update_member(&visitor.actor, loaded.target(), UserId(user), level, None).await.map(|_| ())
@@ -173,7 +175,7 @@ async fn update(state: AppState, visitor: PageActor, which: Which, user: i64, fo
 }
 
 async fn remove(state: AppState, visitor: PageActor, which: Which, user: i64) -> PageResult {
-    let (loaded, _, _) = load(&state, &visitor, which).await?;
+    let (loaded, _) = load(&state, &visitor, which).await?;
     match state.core.remove_member(&visitor.actor, loaded.target(), UserId(user)).await {
         Ok(()) => see_other(&format!("/{}/-/members", loaded.full_path())),
         Err(error) => page(&state, &visitor, which, Some(form_error(error))).await,

@@ -110,6 +110,20 @@ async fn the_branches_and_ci_settings_pages_authorise_once() {
 }
 
 #[tokio::test]
+async fn the_group_and_members_pages_authorise_once() {
+    let app = TestApp::new().await;
+    let Fixture { maintainer, group, project, .. } = maintained_project(&app).await;
+    let group_page = queries_of(&app, &format!("/{}", group.full_path), &maintainer, "platform").await;
+    let group_members = queries_of(&app, &format!("/{}/-/members", group.full_path), &maintainer, "maintainer").await;
+    let project_members =
+        queries_of(&app, &format!("/{}/-/members", project.full_path), &maintainer, "maintainer").await;
+    eprintln!("group {group_page}, group members {group_members}, project members {project_members}");
+    assert_eq!(group_page, 1, "the group page");
+    assert_eq!(group_members, 1, "the group's members page");
+    assert_eq!(project_members, 1, "the project's members page");
+}
+
+#[tokio::test]
 async fn listing_runners_makes_no_query_per_runner() {
     let app = TestApp::new().await;
     let Fixture { maintainer, project, .. } = maintained_project(&app).await;
