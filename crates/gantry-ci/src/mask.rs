@@ -1,7 +1,8 @@
 //! Masking secrets in a job log that arrives in pieces: every occurrence of a masked value is
 //! replaced by `[MASKED]`, also when the value is split across two pieces. The masker holds
 //! back the end of a piece that could be the start of a secret until the next piece (or the
-//! end of the log) tells.
+//! end of the log) tells. The held-back bytes live in the masker ([`Masker::push`]) or, when
+//! pieces may reach different processes, with the caller ([`Masker::push_after`]).
 
 /// What a masked value becomes.
 pub const MASK: &[u8] = b"[MASKED]";
@@ -31,20 +32,35 @@ impl Masker {
 
     /// Takes the next piece and returns what can be released now.
     pub fn push(&mut self, piece: &[u8]) -> Vec<u8> {
-        if self.secrets.is_empty() {
-            return piece.to_vec();
-        }
-        let mut input = std::mem::take(&mut self.held);
-        input.extend_from_slice(piece);
-        let (out, rest) = self.replace(&input, false);
-        self.held = input[rest..].to_vec();
+        let held = std::mem::take(&mut self.held);
+        let (out, held) = self.push_after(&held, piece);
+        self.held = held;
         out
     }
 
     /// The end of the log: releases what was held back.
     pub fn finish(&mut self) -> Vec<u8> {
-        let input = std::mem::take(&mut self.held);
-        self.replace(&input, true).0
+        let held = std::mem::take(&mut self.held);
+        self.finish_after(&held)
+    }
+
+    /// Takes the next piece after `held`, the bytes the previous piece held back (kept by the
+    /// caller, not the masker); returns what can be released now and what to hold back.
+    pub fn push_after(&self, held: &[u8], piece: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        if self.secrets.is_empty() {
+            let mut out = held.to_vec();
+            out.extend_from_slice(piece);
+            return (out, Vec::new());
+        }
+        let mut input = held.to_vec();
+        input.extend_from_slice(piece);
+        let (out, rest) = self.replace(&input, false);
+        (out, input[rest..].to_vec())
+    }
+
+    /// The end of a log whose last piece held back `held`: releases it, masked.
+    pub fn finish_after(&self, held: &[u8]) -> Vec<u8> {
+        self.replace(held, true).0
     }
 
     /// Replaces every whole secret in `input`; unless `last`, stops before a tail that is the
@@ -105,6 +121,23 @@ mod tests {
     fn the_longest_secret_wins_and_overlaps_are_masked() {
         assert_eq!(masked_in_pieces(&["abcd1234", "abcd1234wxyz"], "xabcd1234wxyz abcd1234", 3), "x[MASKED] [MASKED]");
         assert_eq!(masked_in_pieces(&["aaaa-aaaa"], "aaaaaaaa-aaaa-aaaa", 2), "aaaa[MASKED]-aaaa");
+    }
+
+    #[test]
+    fn the_held_back_bytes_may_be_kept_by_the_caller() {
+        // As when each piece reaches another server: a fresh masker, the held bytes stored.
+        let text = b"a s3cr3t-value b s3cr3t-valu";
+        for size in 1..text.len() {
+            let mut held = Vec::new();
+            let mut out = Vec::new();
+            for piece in text.chunks(size) {
+                let (released, rest) = Masker::new(["s3cr3t-value"]).push_after(&held, piece);
+                out.extend(released);
+                held = rest;
+            }
+            out.extend(Masker::new(["s3cr3t-value"]).finish_after(&held));
+            assert_eq!(out, b"a [MASKED] b s3cr3t-valu", "pieces of {size}");
+        }
     }
 
     #[test]

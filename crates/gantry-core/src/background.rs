@@ -60,6 +60,11 @@ impl BackgroundState {
     pub(crate) fn new(settings: BackgroundSettings) -> BackgroundState {
         BackgroundState { settings, wake: tokio::sync::Notify::new() }
     }
+
+    /// Wakes this server's worker.
+    pub(crate) fn wake(&self) {
+        self.wake.notify_one();
+    }
 }
 
 /// One ref a push changed, with the push event that records it.
@@ -154,18 +159,17 @@ impl Core {
         Ok(())
     }
 
-    /// Tells this server's worker that a job was queued.
+    /// Tells the workers, this server's and the others', that a job was queued.
     pub(crate) fn wake_background(&self) {
-        self.background.wake.notify_one();
+        self.background.wake();
+        self.signals.publish(crate::signals::Signal::BackgroundQueued);
     }
 
     /// Runs queued background jobs until `shutdown` resolves, then waits a little for the ones
-    /// running. `identity` names this server uniquely among those sharing the database and
-    /// stays the same across its restarts (host and listen address): the jobs a previous run
-    /// under the same identity held when it died are taken again at once instead of after
-    /// their lease.
-    pub async fn run_background(&self, identity: &str, shutdown: impl std::future::Future<Output = ()>) {
-        let prefix = format!("{identity} #");
+    /// running. The jobs a previous run of this server ([`Core::with_identity`]) held when it
+    /// died are taken again at once instead of after their lease.
+    pub async fn run_background(&self, shutdown: impl std::future::Future<Output = ()>) {
+        let prefix = format!("{} #", self.identity);
         let worker = format!("{prefix}{}", std::process::id());
         match self.db.conn().await.map_err(CoreError::from) {
             Ok(mut conn) => match background::release_held_by(&mut conn, &prefix).await {

@@ -9,6 +9,7 @@ mod error;
 pub mod manage;
 pub mod policy;
 mod secret;
+mod signals;
 
 pub use content::ContentStream;
 pub use secret::SecretBox;
@@ -67,23 +68,29 @@ pub struct Core {
     repos: Repositories,
     login_limiter: Arc<manage::accounts::LoginLimiter>,
     background: Arc<background::BackgroundState>,
+    signals: Arc<signals::Signals>,
     ci: Arc<ci::CiState>,
     secrets: SecretBox,
     blobs: gantry_blob::BlobStore,
+    /// This server among those sharing the database, the same across its restarts.
+    identity: Arc<str>,
 }
 
 impl Core {
     /// Wraps an opened (migrated) database and the repository storage.
     pub fn new(db: Db, repos: Repositories) -> Core {
         let blobs = gantry_blob::BlobStore::local(repos.data_dir().join("blobs"));
+        let signals = Arc::new(signals::Signals::default());
         Core {
             db,
             repos,
             login_limiter: Arc::default(),
             background: Arc::default(),
-            ci: Arc::new(ci::CiState::new(ci::CiSettingsOfServer::default())),
+            ci: Arc::new(ci::CiState::new(ci::CiSettingsOfServer::default(), signals.clone())),
+            signals,
             secrets: SecretBox::random(),
             blobs,
+            identity: "local".into(),
         }
     }
 
@@ -96,7 +103,15 @@ impl Core {
 
     /// Sets the server-wide CI settings (the external URL runners and jobs reach us at).
     pub fn with_ci_settings(mut self, settings: ci::CiSettingsOfServer) -> Core {
-        self.ci = Arc::new(ci::CiState::new(settings));
+        self.ci = Arc::new(ci::CiState::new(settings, self.signals.clone()));
+        self
+    }
+
+    /// Names this server among those sharing the database: a name that stays the same across
+    /// its restarts and that no other running server has (its host and listen address). What a
+    /// killed server left half done is taken up at once by the next server of the same name.
+    pub fn with_identity(mut self, identity: &str) -> Core {
+        self.identity = identity.into();
         self
     }
 

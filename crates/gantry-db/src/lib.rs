@@ -3,6 +3,7 @@
 
 pub mod background;
 pub mod ci;
+pub mod cluster;
 pub mod code;
 pub mod manage;
 mod migrate;

@@ -82,6 +82,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0014_background_jobs.sql"),
         postgres: include_str!("../migrations/postgres/0014_background_jobs.sql"),
     },
+    Migration {
+        version: 15,
+        sqlite: include_str!("../migrations/sqlite/0015_ci_trace_held.sql"),
+        postgres: include_str!("../migrations/postgres/0015_ci_trace_held.sql"),
+    },
 ];
 
 impl Db {

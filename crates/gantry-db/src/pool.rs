@@ -25,6 +25,8 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// The URL, for the connections that live outside the pool (PostgreSQL's listener).
+    url: std::sync::Arc<str>,
 }
 
 impl Db {
@@ -66,7 +68,7 @@ impl Db {
                     .await?
             }
         };
-        Ok(Db { pool, backend })
+        Ok(Db { pool, backend, url: url.into() })
     }
 
     /// Connects and brings the schema up to date.
@@ -109,5 +111,9 @@ impl Db {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
     }
 }

@@ -259,6 +259,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             runner_silence: config.runner_heartbeat_timeout,
             max_artifact_size: config.max_artifacts_size,
         })
+        .with_identity(&server_identity(config.listen))
         .with_background_settings(gantry_core::background::BackgroundSettings {
             concurrency: config.background_jobs,
             ..Default::default()
@@ -285,10 +286,19 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let background = tokio::spawn({
         let core = core.clone();
-        let identity = server_identity(config.listen);
         let mut stopped = stopped.clone();
         async move {
-            core.run_background(&identity, async move {
+            core.run_background(async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            })
+            .await
+        }
+    });
+    let signals = tokio::spawn({
+        let core = core.clone();
+        let mut stopped = stopped.clone();
+        async move {
+            core.run_signals(async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
             })
             .await
@@ -335,6 +345,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     ssh.await.context("the SSH server stopped unexpectedly")??;
     background.await.context("the background worker stopped unexpectedly")?;
     ci.await.context("the CI scheduler stopped unexpectedly")?;
+    signals.await.context("the signals between servers stopped unexpectedly")?;
     if let Some(runner) = builtin_runner {
         match runner.await {
             Ok(Ok(())) => {}

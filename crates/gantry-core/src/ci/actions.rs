@@ -230,9 +230,9 @@ impl Core {
             .await?
             {
                 jobs::set_job_user(conn, job.id, user.or(job.user_id)).await?;
-                if let Some(mut masker) = self.ci.maskers().remove(&job.id) {
-                    let _ = masker.finish();
-                }
+                // Its log ends here: what masking held back (a possible start of a secret) goes.
+                self.ci.maskers().remove(&job.id);
+                gantry_db::ci::traces::take_trace_held(conn, job.id).await?;
                 self.ci.job_changed(job.id);
             }
         }

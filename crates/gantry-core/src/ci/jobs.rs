@@ -179,25 +179,49 @@ impl Core {
         if job.trace_size + length > MAX_TRACE_SIZE {
             return Err(CoreError::invalid("body", "the job's log is larger than the limit"));
         }
-        if !self.ci.maskers().contains_key(&job_id) {
-            // The server restarted while the job ran: mask its masked variables again (the job
-            // token is not known any more; the runner masks it too).
-            let masker = self.masker_after_restart(&job).await?;
-            self.ci.maskers().entry(job_id).or_insert(masker);
-        }
-        let stored = match self.ci.maskers().get_mut(&job_id) {
-            Some(masker) => masker.push(piece),
-            None => piece.to_vec(),
+        let masker = self.job_masker(&job).await?;
+        let mut tx = self.db.begin().await?;
+        let held = match traces::reserve_trace(&mut tx, job_id, start, length).await? {
+            Ok(held) => self.open_trace_held(job_id, held.as_deref())?,
+            Err(size) => return Ok(TraceAppend::WrongOffset { size }),
         };
-        let mut conn = self.db.conn().await?;
-        match traces::append_trace(&mut conn, job_id, start, length, &stored).await? {
-            Ok(size) => {
-                drop(conn);
-                self.ci.trace_grew(job_id);
-                Ok(TraceAppend::Accepted { size, status: job.status })
-            }
-            Err(size) => Ok(TraceAppend::WrongOffset { size }),
+        let (stored, held) = masker.push_after(&held, piece);
+        traces::store_trace_piece(&mut tx, job_id, start, &stored, self.seal_trace_held(job_id, &held).as_deref())
+            .await?;
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        self.ci.trace_grew(job_id);
+        Ok(TraceAppend::Accepted { size: start + length, status: job.status })
+    }
+
+    /// The masker of a running job's log: its masked variables and token. Made when a runner
+    /// takes the job; made again (without the token, which the runner masks too) by a server
+    /// that did not see that, because it restarted or another server handed the job out.
+    async fn job_masker(&self, job: &JobRow) -> CoreResult<gantry_ci::mask::Masker> {
+        if let Some(masker) = self.ci.maskers().get(&job.id) {
+            return Ok(masker.clone());
         }
+        let masker = self.masker_after_restart(job).await?;
+        let mut maskers = self.ci.maskers();
+        // Jobs that ended on other servers never leave this cache by their end: keep it small.
+        if maskers.len() >= super::MASKERS_KEPT {
+            maskers.clear();
+        }
+        Ok(maskers.entry(job.id).or_insert(masker).clone())
+    }
+
+    /// What masking held back of the job's log, kept sealed with the job: it may be the start
+    /// of a secret.
+    fn seal_trace_held(&self, job: i64, held: &[u8]) -> Option<String> {
+        (!held.is_empty()).then(|| self.secrets.seal(&format!("trace_held:{job}"), &hex::encode(held)))
+    }
+
+    fn open_trace_held(&self, job: i64, sealed: Option<&str>) -> CoreResult<Vec<u8>> {
+        let Some(sealed) = sealed else { return Ok(Vec::new()) };
+        let hex = self
+            .secrets
+            .open(&format!("trace_held:{job}"), sealed)
+            .map_err(|error| CoreError::Internal(Box::new(error)))?;
+        hex::decode(hex).map_err(|error| CoreError::Internal(Box::new(error)))
     }
 
     async fn masker_after_restart(&self, job: &JobRow) -> CoreResult<gantry_ci::mask::Masker> {
@@ -260,8 +284,11 @@ impl Core {
         reason: Option<&str>,
         exit_code: Option<i64>,
     ) -> CoreResult<()> {
-        let tail = self.ci.maskers().remove(&job.id).map(|mut m| m.finish()).unwrap_or_default();
+        let masker = self.job_masker(job).await?;
+        self.ci.maskers().remove(&job.id);
         let mut tx = self.db.begin().await?;
+        let held = traces::take_trace_held(&mut tx, job.id).await?;
+        let tail = masker.finish_after(&self.open_trace_held(job.id, held.as_deref())?);
         traces::append_tail(&mut tx, job.id, &tail).await?;
         let finished = jobs::finish_job(&mut tx, job.id, state, reason, exit_code).await?;
         if finished {

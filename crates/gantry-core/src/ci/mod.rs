@@ -36,12 +36,17 @@ use std::time::Duration;
 
 use gantry_ci::mask::Masker;
 
+use crate::signals::Signal;
+
 pub use gantry_db::ci::artifacts::ArtifactRow;
 pub use gantry_db::ci::jobs::JobRow;
 pub use gantry_db::ci::pipelines::{CiSettings, PipelineFilter, PipelineRow};
 pub use gantry_db::ci::runners::RunnerRow;
 pub use gantry_db::ci::schedules::{ScheduleRow, TriggerRow};
 pub use gantry_db::ci::statuses::CommitStatusRow;
+
+/// How many running jobs' maskers a server keeps (more are made again on their next piece).
+const MASKERS_KEPT: usize = 1024;
 
 /// The prefix of job tokens (`CI_JOB_TOKEN`), so credentials checks can tell them apart.
 pub const JOB_TOKEN_PREFIX: &str = "gjob-";
@@ -60,7 +65,7 @@ pub(crate) async fn ref_is_protected(
 }
 
 /// Something that changed in CI, for live views.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CiEvent {
     /// A job's log grew.
     Trace(i64),
@@ -76,13 +81,16 @@ pub(crate) struct CiState {
     /// Wakes runners waiting in a long poll when a job becomes pending.
     queue: tokio::sync::Notify,
     events: tokio::sync::broadcast::Sender<CiEvent>,
-    /// Per running job: the masker holding back a possible start of a secret between pieces.
+    /// Per running job: the masker of its log (its secrets; what it holds back between pieces
+    /// is kept with the job in the database).
     maskers: Mutex<HashMap<i64, Masker>>,
     /// Set at shutdown: long polls end at once so the server can stop.
     stopping: std::sync::atomic::AtomicBool,
     pub(crate) settings: CiSettingsOfServer,
     /// How the built-in runner runs, as its starter told.
     builtin_runner: Mutex<runners::BuiltinRunnerState>,
+    /// Where wake-ups for other servers go.
+    signals: std::sync::Arc<crate::signals::Signals>,
 }
 
 /// Server-wide CI settings.
@@ -107,7 +115,7 @@ impl Default for CiSettingsOfServer {
 }
 
 impl CiState {
-    pub(crate) fn new(settings: CiSettingsOfServer) -> CiState {
+    pub(crate) fn new(settings: CiSettingsOfServer, signals: std::sync::Arc<crate::signals::Signals>) -> CiState {
         let (events, _) = tokio::sync::broadcast::channel(4096);
         CiState {
             queue: tokio::sync::Notify::new(),
@@ -116,6 +124,7 @@ impl CiState {
             stopping: std::sync::atomic::AtomicBool::new(false),
             settings,
             builtin_runner: Mutex::default(),
+            signals,
         }
     }
 
@@ -123,20 +132,37 @@ impl CiState {
         self.stopping.load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// A job became pending: runners waiting here and on the other servers look.
     pub(crate) fn job_queued(&self) {
+        self.wake_runners();
+        self.signals.publish(Signal::JobQueued);
+    }
+
+    /// Wakes the runners waiting in a long poll on this server.
+    pub(crate) fn wake_runners(&self) {
         self.queue.notify_waiters();
     }
 
     pub(crate) fn pipeline_changed(&self, pipeline: i64) {
-        let _ = self.events.send(CiEvent::Pipeline(pipeline));
+        self.changed(CiEvent::Pipeline(pipeline));
     }
 
     pub(crate) fn job_changed(&self, job: i64) {
-        let _ = self.events.send(CiEvent::Job(job));
+        self.changed(CiEvent::Job(job));
     }
 
     pub(crate) fn trace_grew(&self, job: i64) {
-        let _ = self.events.send(CiEvent::Trace(job));
+        self.changed(CiEvent::Trace(job));
+    }
+
+    fn changed(&self, event: CiEvent) {
+        self.tell_viewers(event);
+        self.signals.publish(Signal::Ci(event));
+    }
+
+    /// Tells the live views on this server.
+    pub(crate) fn tell_viewers(&self, event: CiEvent) {
+        let _ = self.events.send(event);
     }
 
     fn maskers(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Masker>> {
@@ -153,7 +179,7 @@ impl crate::Core {
     /// Ends every waiting job request now and from now on (at shutdown).
     pub fn stop_ci(&self) {
         self.ci.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
-        self.ci.queue.notify_waiters();
+        self.ci.wake_runners();
     }
 
     /// The server-wide CI settings.

@@ -17,14 +17,58 @@ const TICK: Duration = Duration::from_secs(1);
 const TIMEOUT_GRACE_MS: i64 = 60_000;
 /// How often expired artifacts and unused blobs are removed.
 const SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
+/// How often a server that does not lead asks whether it may (a leader that died releases
+/// its lock at once, so this is how long the periodic work may pause).
+const LEAD_RETRY: Duration = Duration::from_secs(3);
+
+/// This server's claim on the periodic work, asked for again when lost.
+#[derive(Debug, Default)]
+struct Leader {
+    held: Option<gantry_db::cluster::Leadership>,
+    last_try: Option<tokio::time::Instant>,
+}
+
+impl Leader {
+    /// Whether this server leads now, becoming the leader if no one is.
+    async fn holds(&mut self, core: &Core) -> bool {
+        if let Some(held) = &mut self.held {
+            if held.still_held().await {
+                return true;
+            }
+            tracing::warn!("this server lost the lead of the periodic work (its database connection ended)");
+            self.held = None;
+        }
+        if self.last_try.is_some_and(|at| at.elapsed() < LEAD_RETRY) {
+            return false;
+        }
+        self.last_try = Some(tokio::time::Instant::now());
+        match core.db.try_lead().await {
+            Ok(Some(held)) => {
+                if core.db.backend() == gantry_db::Backend::Postgres {
+                    tracing::info!("this server leads the periodic work (schedules, timeouts, sweeps)");
+                }
+                self.held = Some(held);
+                true
+            }
+            Ok(None) => false,
+            Err(error) => {
+                tracing::warn!(error = %error, "cannot ask for the lead of the periodic work");
+                false
+            }
+        }
+    }
+}
 
 impl Core {
-    /// Runs until `shutdown` resolves. (Pipelines for pushes are background jobs:
-    /// [`crate::background`].)
+    /// Runs until `shutdown` resolves. Of several servers on one database only one, the
+    /// leader, does the periodic work; when it dies another one takes over within seconds.
+    /// (Pipelines for pushes are background jobs: [`crate::background`].)
     pub async fn run_ci(&self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         // Runners waiting since before a restart look at the queue again.
         self.ci.job_queued();
+        let mut leader = Leader::default();
+        leader.holds(self).await;
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut sweep = tokio::time::interval(SWEEP_EVERY);
@@ -33,6 +77,9 @@ impl Core {
             tokio::select! {
                 () = &mut shutdown => return,
                 _ = sweep.tick() => {
+                    if !leader.holds(self).await {
+                        continue;
+                    }
                     let core = self.clone();
                     tokio::spawn(async move {
                         match core.sweep_artifacts().await {
@@ -43,6 +90,9 @@ impl Core {
                     });
                 }
                 _ = tick.tick() => {
+                    if !leader.holds(self).await {
+                        continue;
+                    }
                     if let Err(error) = self.ci_housekeeping().await {
                         tracing::error!(error = %error, "CI housekeeping failed");
                     }

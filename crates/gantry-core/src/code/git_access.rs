@@ -130,9 +130,11 @@ impl Core {
                 let tag_rules = protected_tags::list_protected_tags(&mut conn, project.id).await?;
                 Some(PushSetup {
                     policy: push_policy(&project, &rules, &tag_rules, level),
-                    report_file: self
-                        .repos
-                        .scratch_file(&push_report_prefix(project.id, actor.user().map(|u| u.id)))?,
+                    report_file: self.repos.scratch_file(&push_report_prefix(
+                        &self.identity,
+                        project.id,
+                        actor.user().map(|u| u.id),
+                    ))?,
                     max_pack_bytes: MAX_PUSH_BYTES,
                 })
             }
@@ -178,12 +180,14 @@ impl Core {
         }
     }
 
-    /// Records the pushes whose reports a server that stopped (killed, say, between git's ref
-    /// updates and the record) left behind; run at start, before taking pushes. Each report
-    /// is recorded once, as the push of the user who made it, and then removed.
+    /// Records the pushes whose reports this server left behind when it stopped (killed, say,
+    /// between git's ref updates and the record); run at start, before taking pushes. Each
+    /// report is recorded once, as the push of the user who made it, and then removed. The
+    /// reports of other servers sharing the data directory are theirs: they may be recording
+    /// them right now.
     pub async fn record_leftover_pushes(&self) -> CoreResult<usize> {
         let mut recorded = 0;
-        for file in self.repos.scratch_files(PUSH_REPORT)? {
+        for file in self.repos.scratch_files(&format!("{PUSH_REPORT}-{}", server_tag(&self.identity)))? {
             let name = file.file_name().and_then(|name| name.to_str()).unwrap_or_default();
             let Some((project, user)) = parse_push_report_name(name) else { continue };
             let report = tokio::fs::read_to_string(&file).await.unwrap_or_default();
@@ -234,14 +238,21 @@ impl Core {
 /// [`push_report_prefix`]).
 const PUSH_REPORT: &str = "push";
 
-/// `push-<project id>-<user id, 0 for none>`: a report left behind says whose push it was.
-fn push_report_prefix(project: gantry_types::ProjectId, user: Option<gantry_types::UserId>) -> String {
-    format!("{PUSH_REPORT}-{}-{}", project.0, user.map_or(0, |user| user.0))
+/// `push-<server>-<project id>-<user id, 0 for none>`: a report left behind says which server
+/// took the push and whose push it was.
+fn push_report_prefix(identity: &str, project: gantry_types::ProjectId, user: Option<gantry_types::UserId>) -> String {
+    format!("{PUSH_REPORT}-{}-{}-{}", server_tag(identity), project.0, user.map_or(0, |user| user.0))
 }
 
-/// The project and user of a report's file name (`push-12-3-<random>`).
+/// A short name of the server for file names: eight hex digits of its identity's digest.
+fn server_tag(identity: &str) -> String {
+    crate::secret::digest(identity)[..8].to_owned()
+}
+
+/// The project and user of a report's file name (`push-<server>-12-3-<random>`).
 fn parse_push_report_name(name: &str) -> Option<(gantry_types::ProjectId, Option<gantry_types::UserId>)> {
-    let mut parts = name.strip_prefix("push-")?.splitn(3, '-');
+    let (_server, rest) = name.strip_prefix("push-")?.split_once('-')?;
+    let mut parts = rest.splitn(3, '-');
     let project = parts.next()?.parse().ok()?;
     let user: i64 = parts.next()?.parse().ok()?;
     parts.next()?;
@@ -254,11 +265,16 @@ mod tests {
 
     #[test]
     fn a_reports_name_says_whose_push_it_is() {
-        let name = format!("{}-00ff", push_report_prefix(gantry_types::ProjectId(12), Some(gantry_types::UserId(3))));
+        let name = format!(
+            "{}-00ff",
+            push_report_prefix("host 127.0.0.1:3000", gantry_types::ProjectId(12), Some(gantry_types::UserId(3)))
+        );
+        assert!(name.starts_with(&format!("push-{}-12-3-", server_tag("host 127.0.0.1:3000"))), "{name}");
         assert_eq!(parse_push_report_name(&name), Some((gantry_types::ProjectId(12), Some(gantry_types::UserId(3)))));
-        let anonymous = format!("{}-00ff", push_report_prefix(gantry_types::ProjectId(4), None));
+        let anonymous = format!("{}-00ff", push_report_prefix("local", gantry_types::ProjectId(4), None));
         assert_eq!(parse_push_report_name(&anonymous), Some((gantry_types::ProjectId(4), None)));
-        for wrong in ["push-abc", "push-1-2", "push--1-x", "other-1-2-x"] {
+        assert_ne!(server_tag("host 127.0.0.1:3000"), server_tag("host 127.0.0.1:3001"));
+        for wrong in ["push-abc", "push-1-2", "push-0a0b-1-2", "push-0a0b--1-x", "other-0a-1-2-x"] {
             assert_eq!(parse_push_report_name(wrong), None, "{wrong}");
         }
     }

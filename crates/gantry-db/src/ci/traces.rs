@@ -4,33 +4,48 @@
 
 use sqlx::Row;
 
-use crate::row::int;
+use crate::row::{int, opt_text};
 use crate::{Conn, DbResult};
 
-/// Appends a piece the runner sent at byte `offset` (`length` bytes as sent; `data` is what is
-/// stored after masking). Returns the job's accepted size afterwards, or `Err(size)` with the
-/// size the server has when `offset` does not match it (or the job is not running).
-pub async fn append_trace(
+/// Takes bytes `offset..offset + length` of a running job's log for a piece (heartbeat
+/// included): the held-back bytes of the last piece (sealed), or `Err` with the log's size
+/// when `offset` is not where the log ends or the job is not running. Call in a transaction
+/// with [`store_trace_piece`]: the row stays locked until then, so pieces never interleave.
+pub async fn reserve_trace(
     conn: &mut Conn,
     job: i64,
     offset: i64,
     length: i64,
-    data: &[u8],
-) -> DbResult<Result<i64, i64>> {
-    let done = sqlx::query(
+) -> DbResult<Result<Option<String>, i64>> {
+    let row = sqlx::query(
         "UPDATE ci_jobs SET trace_size = trace_size + $1, heartbeat_at = $2 \
-         WHERE id = $3 AND trace_size = $4 AND status = 'running'",
+         WHERE id = $3 AND trace_size = $4 AND status = 'running' RETURNING trace_held",
     )
     .bind(length)
     .bind(crate::now_millis())
     .bind(job)
     .bind(offset)
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    if done.rows_affected() == 0 {
-        let row = sqlx::query("SELECT trace_size FROM ci_jobs WHERE id = $1").bind(job).fetch_optional(conn).await?;
-        return Ok(Err(row.as_ref().map(|r| int(r, "trace_size")).transpose()?.unwrap_or(0)));
+    match row {
+        Some(row) => Ok(Ok(opt_text(&row, "trace_held")?)),
+        None => {
+            let row =
+                sqlx::query("SELECT trace_size FROM ci_jobs WHERE id = $1").bind(job).fetch_optional(conn).await?;
+            Ok(Err(row.as_ref().map(|r| int(r, "trace_size")).transpose()?.unwrap_or(0)))
+        }
     }
+}
+
+/// Stores the (masked) piece at runner offset `offset` and what masking holds back now.
+pub async fn store_trace_piece(
+    conn: &mut Conn,
+    job: i64,
+    offset: i64,
+    data: &[u8],
+    held: Option<&str>,
+) -> DbResult<()> {
+    sqlx::query("UPDATE ci_jobs SET trace_held = $1 WHERE id = $2").bind(held).bind(job).execute(&mut *conn).await?;
     if !data.is_empty() {
         sqlx::query("INSERT INTO ci_trace_chunks (job_id, seq, data) VALUES ($1, $2, $3)")
             .bind(job)
@@ -39,7 +54,17 @@ pub async fn append_trace(
             .execute(conn)
             .await?;
     }
-    Ok(Ok(offset + length))
+    Ok(())
+}
+
+/// What masking held back of a job's log (sealed), which it forgets: the log has ended.
+pub async fn take_trace_held(conn: &mut Conn, job: i64) -> DbResult<Option<String>> {
+    let row = sqlx::query("SELECT trace_held FROM ci_jobs WHERE id = $1").bind(job).fetch_optional(&mut *conn).await?;
+    let held = row.as_ref().map(|row| opt_text(row, "trace_held")).transpose()?.flatten();
+    if held.is_some() {
+        sqlx::query("UPDATE ci_jobs SET trace_held = NULL WHERE id = $1").bind(job).execute(conn).await?;
+    }
+    Ok(held)
 }
 
 /// Stores the masker's held-back end of a log when the job finishes, after the last piece.

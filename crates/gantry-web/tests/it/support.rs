@@ -95,7 +95,7 @@ impl TestApp {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let core = self.core.clone();
         tokio::spawn(async move {
-            core.run_background("test-host 127.0.0.1:1", async move {
+            core.run_background(async move {
                 let _ = stopped.await;
             })
             .await

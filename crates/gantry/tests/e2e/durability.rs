@@ -103,11 +103,12 @@ fn a_push_a_killed_server_left_unrecorded_is_recorded_once_at_the_next_start() {
     let main = git_ok(&repository, &["rev-parse", "refs/heads/main"]).trim().to_owned();
 
     // What a server killed right after git's ref update leaves: the ref, and the report its
-    // post-receive hook wrote, with no push record.
+    // post-receive hook wrote, with no push record (named for the server that took the push).
+    let port = server.port;
     let report = std::cell::RefCell::new(std::path::PathBuf::new());
     let server = server.kill_and_restart_after(|data| {
         git_ok(&repository, &["update-ref", "refs/heads/orphaned", &main]);
-        let file = data.join("tmp").join(format!("push-{id}-{user}-00112233445566778899aabb"));
+        let file = data.join("tmp").join(format!("push-{}-{id}-{user}-00112233445566778899aabb", server_tag(port)));
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(&file, format!("{} {main} refs/heads/orphaned\n", "0".repeat(40))).unwrap();
         *report.borrow_mut() = file;
@@ -124,6 +125,15 @@ fn a_push_a_killed_server_left_unrecorded_is_recorded_once_at_the_next_start() {
     let server = server.restart();
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(pipelines_on(&server, &token, &path, "orphaned").len(), 1);
+}
+
+/// The tag of the server on this host listening on `port` in its reports' names: eight hex
+/// digits of the SHA-256 of its identity, `<host name> <listen address>`.
+fn server_tag(port: u16) -> String {
+    use sha2::Digest;
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let identity = format!("{} 127.0.0.1:{port}", host.trim());
+    hex::encode(sha2::Sha256::digest(identity.as_bytes()))[..8].to_owned()
 }
 
 #[test]

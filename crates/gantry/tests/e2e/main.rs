@@ -10,11 +10,13 @@ mod durability;
 mod git_http;
 mod git_ssh;
 mod memory;
+mod nginx;
 mod protected_tags;
 mod python_gitlab;
 mod sandbox;
 mod server;
 mod tls_runner;
+mod two_servers;
 
 use std::time::Duration;
 

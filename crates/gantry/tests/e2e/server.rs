@@ -8,7 +8,10 @@ pub struct Server {
     /// The SSH server's port.
     pub ssh_port: u16,
     pub port: u16,
+    /// The data directory, removed with the server that made it.
     dir: Option<tempfile::TempDir>,
+    /// Where the data directory is (another server's, for a server started beside it).
+    data_path: std::path::PathBuf,
     database_url: String,
     /// Extra `gantry serve` options, kept across restarts.
     extra: Vec<String>,
@@ -77,9 +80,32 @@ impl Server {
         Server::spawn_with(command, dir, database_url, port, ssh_port, extra)
     }
 
+    /// A second server on `other`'s database and data directory (PostgreSQL only), as several
+    /// servers behind a load balancer share them.
+    pub fn start_beside(other: &Server, extra: &[&str]) -> Server {
+        assert!(other.database_url.starts_with("postgres"), "servers share only a PostgreSQL database");
+        let extra = extra.iter().map(|a| (*a).to_owned()).collect();
+        let command = Command::new(env!("CARGO_BIN_EXE_gantry"));
+        let (data_path, url) = (other.data_path.clone(), other.database_url.clone());
+        Server::spawn_at(command, None, data_path, url, free_port(), free_port(), extra)
+    }
+
     fn spawn_with(
-        mut command: Command,
+        command: Command,
         dir: tempfile::TempDir,
+        database_url: String,
+        port: u16,
+        ssh_port: u16,
+        extra: Vec<String>,
+    ) -> Server {
+        let data_path = dir.path().to_owned();
+        Server::spawn_at(command, Some(dir), data_path, database_url, port, ssh_port, extra)
+    }
+
+    fn spawn_at(
+        mut command: Command,
+        dir: Option<tempfile::TempDir>,
+        data_path: std::path::PathBuf,
         database_url: String,
         port: u16,
         ssh_port: u16,
@@ -88,7 +114,7 @@ impl Server {
         let child = command
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--ssh-listen", &format!("127.0.0.1:{ssh_port}"), "--data-dir"])
-            .arg(dir.path())
+            .arg(&data_path)
             .args(["--database-url", &database_url])
             .args(&extra)
             .env("RUST_LOG", "warn")
@@ -99,7 +125,8 @@ impl Server {
             base_url: format!("http://127.0.0.1:{port}"),
             ssh_port,
             port,
-            dir: Some(dir),
+            dir,
+            data_path,
             database_url,
             extra,
             child,
@@ -129,6 +156,12 @@ impl Server {
         assert!(status.success(), "graceful shutdown exits cleanly: {status}");
         let (dir, url, port, ssh_port, extra) = self.take();
         Server::spawn(dir, url, port, ssh_port, extra)
+    }
+
+    /// Kills the server (SIGKILL), leaving its data to the others.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
     }
 
     /// Kills the server (SIGKILL) and starts it again on the same data.
@@ -166,7 +199,7 @@ impl Server {
             .arg("admin")
             .args(args)
             .arg("--data-dir")
-            .arg(self.dir.as_ref().expect("data directory").path())
+            .arg(&self.data_path)
             .args(["--database-url", &self.database_url])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -217,7 +250,7 @@ impl Server {
     }
 
     pub fn data_dir(&self) -> &std::path::Path {
-        self.dir.as_ref().expect("data directory").path()
+        &self.data_path
     }
 
     pub fn get(&self, path: &str, token: &str) -> reqwest::blocking::Response {
@@ -227,6 +260,16 @@ impl Server {
     /// The page at `path` as `username` sees it in a browser (signed in with the password the
     /// account helpers above give): its status and HTML.
     pub fn page_as(&self, username: &str, path: &str) -> (reqwest::StatusCode, String) {
+        let client = crate::http_client().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let cookie = self.session_cookie(username);
+        let page = client.get(format!("{}{path}", self.base_url)).header(reqwest::header::COOKIE, cookie).send();
+        let page = page.unwrap();
+        (page.status(), page.text().unwrap())
+    }
+
+    /// Signs `username` in through the form (with the password the account helpers above
+    /// give): the `Cookie` header value of their browser session.
+    pub fn session_cookie(&self, username: &str) -> String {
         let cookies = |response: &reqwest::blocking::Response| -> Vec<String> {
             let set = response.headers().get_all(reqwest::header::SET_COOKIE);
             set.iter().filter_map(|value| value.to_str().ok()?.split(';').next().map(str::to_owned)).collect()
@@ -249,10 +292,7 @@ impl Server {
             .unwrap();
         assert!(signed_in.status().is_redirection(), "{username} cannot sign in: {}", signed_in.status());
         jar.extend(cookies(&signed_in));
-        let page =
-            client.get(format!("{}{path}", self.base_url)).header(reqwest::header::COOKIE, jar.join("; ")).send();
-        let page = page.unwrap();
-        (page.status(), page.text().unwrap())
+        jar.join("; ")
     }
 
     pub fn post_json(&self, path: &str, token: &str, body: &serde_json::Value) -> reqwest::blocking::Response {

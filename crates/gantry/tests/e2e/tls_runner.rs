@@ -5,8 +5,7 @@
 //! without it is refused at start with a clear message.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use crate::ci_pipelines::{RunnerProcess, jobs, push_project, runner_token, wait_for_pipeline};
 use crate::server::{Server, free_port};
@@ -154,56 +153,20 @@ fn openssl(dir: &Path, first: &[&str], second: &[&str], third: &[&str]) {
 
 /// nginx terminating TLS on 127.0.0.1:`port` in front of `upstream`; stopped when dropped.
 struct TlsProxy {
-    child: Child,
-    _dir: tempfile::TempDir,
+    _nginx: crate::nginx::Nginx,
 }
 
 impl TlsProxy {
     fn start(certificates: &TestCertificates, port: u16, upstream: &str) -> TlsProxy {
-        let dir = tempfile::tempdir().unwrap();
-        let temp = dir.path().join("temp");
-        std::fs::create_dir(&temp).unwrap();
-        let config = format!(
-            "daemon off;\nworker_processes 1;\npid {pid};\nevents {{ worker_connections 64; }}\n\
-             http {{\n  access_log off;\n  client_body_temp_path {temp}/body;\n  proxy_temp_path {temp}/proxy;\n  \
-             fastcgi_temp_path {temp}/fastcgi;\n  uwsgi_temp_path {temp}/uwsgi;\n  scgi_temp_path {temp}/scgi;\n  \
-             server {{\n    listen 127.0.0.1:{port} ssl;\n    server_name localhost;\n    \
+        let server = format!(
+            "  server {{\n    listen 127.0.0.1:{port} ssl;\n    server_name localhost;\n    \
              ssl_certificate {certificate};\n    ssl_certificate_key {key};\n    client_max_body_size 0;\n    \
              proxy_request_buffering off;\n    proxy_buffering off;\n    proxy_read_timeout 120s;\n    \
              location / {{\n      proxy_pass {upstream};\n      proxy_http_version 1.1;\n      \
-             proxy_set_header Host $host:$server_port;\n      proxy_set_header X-Forwarded-Proto https;\n    }}\n  }}\n}}\n",
-            pid = dir.path().join("nginx.pid").display(),
-            temp = temp.display(),
+             proxy_set_header Host $host:$server_port;\n      proxy_set_header X-Forwarded-Proto https;\n    }}\n  }}",
             certificate = certificates.certificate.display(),
             key = certificates.key.display(),
         );
-        let config_file = dir.path().join("nginx.conf");
-        std::fs::write(&config_file, config).unwrap();
-        let nginx = std::env::var("GANTRY_TEST_NGINX").unwrap_or_else(|_| "/usr/sbin/nginx".to_owned());
-        let child = Command::new(&nginx)
-            .arg("-p")
-            .arg(dir.path())
-            .arg("-c")
-            .arg(&config_file)
-            .arg("-e")
-            .arg(dir.path().join("error.log"))
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {nginx} ({e}): install Debian's nginx-light (scripts/test does)"));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
-            assert!(Instant::now() < deadline, "nginx did not start: {log}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        TlsProxy { child, _dir: dir }
-    }
-}
-
-impl Drop for TlsProxy {
-    fn drop(&mut self) {
-        // SIGQUIT: nginx's graceful stop of the master and its worker.
-        let _ = Command::new("kill").args(["-QUIT", &self.child.id().to_string()]).status();
-        let _ = self.child.wait();
+        TlsProxy { _nginx: crate::nginx::Nginx::start(&server, port) }
     }
 }
