@@ -18,7 +18,7 @@ use gantry_db::manage::namespaces::{NamespaceKey, NamespaceKind, find_namespace_
 use gantry_db::manage::projects::{ProjectAccessRow, ProjectKey, find_project_access};
 use gantry_types::{AccessLevel, UserId, Visibility};
 
-use crate::{Actor, CoreError, CoreResult, NamespaceRow, ProjectRow};
+use crate::{Actor, CoreError, CoreResult, NamespaceRow, ProjectRow, UserRow};
 
 /// Something an actor may do to a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -547,6 +547,43 @@ fn check_level(
         return Err(CoreError::Unauthorized);
     }
     Err(CoreError::Forbidden(format!("you need the {} role on this {what} to do that", required.label())))
+}
+
+/// Checks that the actor is an instance administrator: anonymous visitors are asked to sign in
+/// (`Unauthorized`), anyone else is told there is nothing here (`NotFound("page")`, so the
+/// instance's administration is not advertised). The one rule of the admin area, users'
+/// administration, instance CI/CD variables, every runner, background jobs and repository
+/// checks; returns the administrator.
+pub fn require_admin(actor: &Actor) -> CoreResult<&UserRow> {
+    let user = actor.require_user()?;
+    if !user.is_admin {
+        return Err(CoreError::NotFound("page"));
+    }
+    Ok(user)
+}
+
+/// Whether the actor is an instance administrator, who sees every row and may act everywhere
+/// (for listings that widen for them and for the links and buttons pages show).
+pub fn administers(actor: &Actor) -> bool {
+    actor.is_admin()
+}
+
+/// Checks that the actor may register an instance runner: administrators. Unlike the rest of
+/// the instance's administration this answers `Forbidden` (GitLab's answer to
+/// `POST /user/runners` with `instance_type`), anonymous visitors being asked to sign in.
+pub fn authorize_instance_runner(actor: &Actor) -> CoreResult<()> {
+    actor.require_user()?;
+    if !actor.is_admin() {
+        return Err(CoreError::Forbidden("only administrators can create instance runners".to_owned()));
+    }
+    Ok(())
+}
+
+/// Whether `user` may see and act on something `owner` owns (a personal access token, an SSH
+/// key, a pipeline schedule): its owner and administrators. Those who may not are told it
+/// does not exist.
+pub fn owns_or_administers(user: &UserRow, owner: Option<UserId>) -> bool {
+    user.is_admin || owner == Some(user.id)
 }
 
 /// The most open visibility a child of `parent` may have (a project or subgroup can't be more

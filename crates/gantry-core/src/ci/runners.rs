@@ -78,11 +78,7 @@ impl Core {
     ) -> CoreResult<(RunnerRow, String)> {
         let mut conn = self.db.conn().await?;
         match registration.scope {
-            RunnerScope::Instance if !actor.is_admin() => {
-                actor.require_user()?;
-                return Err(CoreError::Forbidden("only administrators can create instance runners".to_owned()));
-            }
-            RunnerScope::Instance => {}
+            RunnerScope::Instance => crate::policy::authorize_instance_runner(actor)?,
             RunnerScope::Group(group) => {
                 let group = namespaces::find_namespace_by_id(&mut conn, group)
                     .await?
@@ -184,7 +180,7 @@ impl Core {
 
     /// How the built-in runner runs, for the admin area (administrators only).
     pub fn builtin_runner_state(&self, actor: &Actor) -> CoreResult<BuiltinRunnerState> {
-        crate::manage::accounts::require_admin(actor)?;
+        crate::policy::require_admin(actor)?;
         Ok(self.ci.builtin_runner.lock().map(|state| state.clone()).unwrap_or_default())
     }
 
@@ -199,7 +195,7 @@ impl Core {
 
     /// Whether the actor may see and change this runner.
     async fn may_manage_runner(&self, actor: &Actor, runner: &RunnerRow) -> CoreResult<bool> {
-        if actor.is_admin() {
+        if crate::policy::administers(actor) {
             return Ok(true);
         }
         let Some(_) = actor.user() else { return Ok(false) };
@@ -227,7 +223,7 @@ impl Core {
     pub async fn list_runners(&self, actor: &Actor) -> CoreResult<Vec<RunnerRow>> {
         let user = actor.require_user()?;
         let mut conn = self.db.conn().await?;
-        if actor.is_admin() {
+        if crate::policy::administers(actor) {
             return Ok(runners::list_runners(&mut conn).await?);
         }
         let project_level = ProjectAction::ManageCi.required_level().as_i64();

@@ -134,10 +134,7 @@ impl Core {
         let mut conn = self.db.conn().await?;
         match scope {
             VariableScope::Instance => {
-                actor.require_user()?;
-                if !actor.is_admin() {
-                    return Err(CoreError::NotFound("page"));
-                }
+                crate::policy::require_admin(actor)?;
             }
             VariableScope::Group(group) => {
                 authorize_group(&mut conn, actor, group, GroupAction::ManageCi).await?;

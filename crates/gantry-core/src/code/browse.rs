@@ -62,9 +62,7 @@ impl Core {
     /// Runs `git fsck` on the project's repository (administrators only; others are told
     /// there is nothing here).
     pub async fn check_repository(&self, actor: &Actor, project: &ProjectRow) -> CoreResult<(bool, String)> {
-        if !actor.is_admin() {
-            return Err(CoreError::NotFound("page"));
-        }
+        crate::policy::require_admin(actor)?;
         let outcome = self.repos.fsck(project.id).await?;
         tracing::info!(project.id = %project.id, sound = outcome.0, "repository checked");
         Ok(outcome)

@@ -9,7 +9,7 @@ use gantry_db::code::protected_tags::ProtectedTagRow;
 use gantry_git::refcheck::{BranchRule, PushPolicy};
 use gantry_types::{AccessLevel, ProjectId};
 
-use crate::policy::{ProjectAction, authorize_project};
+use crate::policy::{ProjectAccess, ProjectAction, authorize_project};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
 
 /// Access levels a rule (of a protected branch or tag) may name: no one (0), Developer,
@@ -97,14 +97,10 @@ pub(crate) fn push_policy(
 
 impl Core {
     /// The project's protected branches (anyone who may read the code may see them).
-    pub async fn list_protected_branches(
-        &self,
-        actor: &Actor,
-        project: &ProjectRow,
-    ) -> CoreResult<Vec<ProtectedBranchRow>> {
+    pub async fn list_protected_branches(&self, access: &ProjectAccess) -> CoreResult<Vec<ProtectedBranchRow>> {
+        access.require(ProjectAction::ReadCode)?;
         let mut conn = self.db.conn().await?;
-        authorize_project(&mut conn, actor, project, ProjectAction::ReadCode).await?;
-        Ok(rules::list_protected_branches(&mut conn, project.id).await?)
+        Ok(rules::list_protected_branches(&mut conn, access.project().id).await?)
     }
 
     /// One rule by its exact name.

@@ -10,7 +10,7 @@ use gantry_git::refcheck::TagRule;
 use gantry_types::AccessLevel;
 
 use super::protected_branches::{check_level, check_pattern};
-use crate::policy::{ProjectAction, authorize_project, may_create_protected_tag};
+use crate::policy::{ProjectAccess, ProjectAction, authorize_project, may_create_protected_tag};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
 
 /// A rule as asked for.
@@ -31,10 +31,10 @@ pub(crate) fn tag_rules(rows: &[ProtectedTagRow], role: Option<AccessLevel>) -> 
 
 impl Core {
     /// The project's protected-tag rules (Maintainers, as in GitLab).
-    pub async fn list_protected_tags(&self, actor: &Actor, project: &ProjectRow) -> CoreResult<Vec<ProtectedTagRow>> {
+    pub async fn list_protected_tags(&self, access: &ProjectAccess) -> CoreResult<Vec<ProtectedTagRow>> {
+        access.require(ProjectAction::ManageProtectedTags)?;
         let mut conn = self.db.conn().await?;
-        authorize_project(&mut conn, actor, project, ProjectAction::ManageProtectedTags).await?;
-        Ok(rules::list_protected_tags(&mut conn, project.id).await?)
+        Ok(rules::list_protected_tags(&mut conn, access.project().id).await?)
     }
 
     /// One rule by its exact name (Maintainers).

@@ -201,7 +201,7 @@ impl Core {
         let id = projects::insert_project(&mut tx, &new)
             .await
             .map_err(conflict_as(&format!("path '{full_path}' has already been taken")))?;
-        if namespace.kind == NamespaceKind::Group && !user.is_admin {
+        if namespace.kind == NamespaceKind::Group && !crate::policy::administers(actor) {
             let inherited =
                 gantry_db::manage::members::effective_access_level(&mut tx, user.id, namespace.id, None).await?;
             if inherited.is_none_or(|level| level < AccessLevel::Maintainer.as_i64()) {

@@ -7,6 +7,7 @@ use gantry_db::manage::ssh_keys::{self, NewSshKey};
 use gantry_types::UserId;
 use ssh_key::{Algorithm, HashAlg, PublicKey, public::KeyData};
 
+use crate::policy;
 use crate::{Actor, Core, CoreError, CoreResult, UserRow, now_millis};
 
 /// The smallest RSA key accepted.
@@ -114,7 +115,7 @@ impl Core {
         let user = actor.require_user()?;
         let mut conn = self.db.conn().await?;
         let key = ssh_keys::find_ssh_key(&mut conn, id).await?.ok_or(CoreError::NotFound("key"))?;
-        if key.user_id != user.id && !user.is_admin {
+        if !policy::owns_or_administers(user, Some(key.user_id)) {
             return Err(CoreError::NotFound("key"));
         }
         Ok(key)

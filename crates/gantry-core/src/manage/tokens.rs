@@ -6,7 +6,7 @@ use gantry_db::manage::users;
 use gantry_db::now_millis;
 use gantry_types::{TokenId, TokenScopes, UserId, parse_display_name};
 
-use super::accounts::require_admin;
+use crate::policy::{self, require_admin};
 use crate::secret::{digest, random_hex};
 use crate::{Actor, Core, CoreError, CoreResult, TokenRow, UserRow};
 
@@ -135,7 +135,7 @@ impl Core {
     pub async fn list_tokens(&self, actor: &Actor) -> CoreResult<Vec<TokenRow>> {
         let user = actor.require_user()?;
         let mut conn = self.db.conn().await?;
-        Ok(if user.is_admin {
+        Ok(if policy::administers(actor) {
             tokens::list_all_tokens(&mut conn).await?
         } else {
             tokens::list_tokens(&mut conn, user.id).await?
@@ -147,7 +147,7 @@ impl Core {
         let user = actor.require_user()?;
         let mut conn = self.db.conn().await?;
         let token = tokens::find_token(&mut conn, id).await?.ok_or(CoreError::NotFound("token"))?;
-        if token.user_id != user.id && !user.is_admin {
+        if !policy::owns_or_administers(user, Some(token.user_id)) {
             return Err(CoreError::NotFound("token"));
         }
         Ok(token)

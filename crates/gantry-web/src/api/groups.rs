@@ -48,7 +48,7 @@ pub async fn list_groups(
 ) -> ApiResult<Response> {
     let page = page.resolve()?;
     let all_available = flag(query.all_available.as_deref())?;
-    let membership = actor.user().is_some() && !actor.is_admin() && all_available != Some(true)
+    let membership = actor.user().is_some() && !gantry_core::policy::administers(&actor) && all_available != Some(true)
         || flag(query.owned.as_deref())? == Some(true);
     let group_query = GroupQuery {
         membership,

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use gantry_core::code::protected_tags::ProtectTag;
 use serde::Deserialize;
 
-use super::projects::lookup_project;
+use super::projects::{lookup_access, lookup_project};
 use super::repository::page_of;
 use super::types::ProtectedTag;
 use super::{ApiInput, ApiResult, PageParams};
@@ -24,8 +24,8 @@ pub async fn list_protected_tags(
     OriginalUri(uri): OriginalUri,
     Query(page): Query<PageParams>,
 ) -> ApiResult<Response> {
-    let project = lookup_project(&state, &actor, &id).await?;
-    let rules = state.core.list_protected_tags(&actor, &project).await?;
+    let access = lookup_access(&state, &actor, &id).await?;
+    let rules = state.core.list_protected_tags(&access).await?;
     page_of(&state, &uri, rules.iter().map(ProtectedTag::new).collect(), &page)
 }
 

@@ -163,8 +163,8 @@ pub async fn list_protected_branches(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<ProtectedBranch>>> {
-    let project = lookup_project(&state, &actor, &id).await?;
-    let rules = state.core.list_protected_branches(&actor, &project).await?;
+    let access = lookup_access(&state, &actor, &id).await?;
+    let rules = state.core.list_protected_branches(&access).await?;
     Ok(Json(rules.iter().map(ProtectedBranch::new).collect()))
 }
 

@@ -180,10 +180,7 @@ pub async fn list_all_runners(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
 ) -> ApiResult<Json<Vec<Runner>>> {
-    if !actor.is_admin() {
-        actor.require_user()?;
-        return Err(CoreError::NotFound("page").into());
-    }
+    gantry_core::policy::require_admin(&actor)?;
     let runners = state.core.list_runners(&actor).await?;
     Ok(Json(runners.iter().map(Runner::new).collect()))
 }

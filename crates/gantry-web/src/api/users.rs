@@ -43,7 +43,7 @@ pub async fn list_users(
         blocked: flag(query.blocked.as_deref())?.filter(|b| *b),
     };
     let (users, total) = state.core.list_users(&actor, filter, page.db()).await?;
-    let admin = actor.is_admin();
+    let admin = gantry_core::policy::administers(&actor);
     let items = users.iter().map(|u| User::new(u, &state.config, admin)).collect();
     Ok(paginated(&state.config.external_url, &uri, items, total, page))
 }
@@ -56,7 +56,7 @@ pub async fn get_user(
 ) -> ApiResult<Json<User>> {
     let id = user_id(&id)?;
     let user = state.core.find_user(&actor, id).await?;
-    let private = actor.is_admin() || actor.user().is_some_and(|u| u.id == user.id);
+    let private = actor.user().is_some_and(|viewer| gantry_core::policy::owns_or_administers(viewer, Some(user.id)));
     Ok(Json(User::new(&user, &state.config, private)))
 }
 

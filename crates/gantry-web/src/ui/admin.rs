@@ -65,10 +65,7 @@ impl BackgroundJobsPage {
 }
 
 fn require_admin(visitor: &PageActor) -> Result<(), crate::error::PageError> {
-    visitor.require_user()?;
-    if !visitor.actor.is_admin() {
-        return Err(visitor.error(gantry_core::CoreError::NotFound("page")));
-    }
+    gantry_core::policy::require_admin(&visitor.actor).map_err(|e| visitor.error(e))?;
     Ok(())
 }
 

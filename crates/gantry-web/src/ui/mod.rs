@@ -36,7 +36,8 @@ pub type PageResult = Result<Response, PageError>;
 #[derive(Debug, Clone)]
 pub struct Chrome {
     pub username: Option<String>,
-    pub is_admin: bool,
+    /// The visitor is an administrator (the header links to the admin area).
+    pub admin: bool,
     pub csrf: String,
 }
 
@@ -44,7 +45,7 @@ impl Chrome {
     pub fn new(visitor: &PageActor) -> Chrome {
         Chrome {
             username: visitor.actor.user().map(|u| u.username.clone()),
-            is_admin: visitor.actor.is_admin(),
+            admin: gantry_core::policy::administers(&visitor.actor),
             csrf: visitor.csrf.clone(),
         }
     }

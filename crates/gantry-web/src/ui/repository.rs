@@ -400,10 +400,9 @@ async fn settings_with_check(
     check: Option<(bool, String)>,
 ) -> PageResult {
     let frame = ProjectFrame::load(state, visitor, target).await?;
-    let actor = &visitor.actor;
     frame.require(visitor, ProjectAction::ManageProtectedBranches)?;
-    let rules = state.core.list_protected_branches(actor, &frame.project).await.map_err(|e| visitor.error(e))?;
-    let tag_rules = state.core.list_protected_tags(actor, &frame.project).await.map_err(|e| visitor.error(e))?;
+    let rules = state.core.list_protected_branches(&frame.access).await.map_err(|e| visitor.error(e))?;
+    let tag_rules = state.core.list_protected_tags(&frame.access).await.map_err(|e| visitor.error(e))?;
     let (branch_names, tag_names) = if state.core.repos().is_empty(frame.project.id) {
         (Vec::new(), Vec::new())
     } else {
@@ -423,7 +422,7 @@ async fn settings_with_check(
         tag_rules,
         tag_names,
         error,
-        can_check: visitor.actor.is_admin(),
+        can_check: gantry_core::policy::administers(&visitor.actor),
         check,
     };
     render(status, &page)

@@ -103,10 +103,12 @@ async fn the_branches_and_ci_settings_pages_authorise_once() {
     let branches = queries_of(&app, &format!("{base}/branches"), &maintainer, "feature").await;
     let settings = queries_of(&app, &format!("{base}/settings/ci_cd"), &maintainer, "project runner").await;
     let pipelines = queries_of(&app, &format!("{base}/pipelines"), &maintainer, "main").await;
-    eprintln!("branches {branches}, ci settings {settings}, pipelines {pipelines}");
+    let repository = queries_of(&app, &format!("{base}/settings/repository"), &maintainer, "feature").await;
+    eprintln!("branches {branches}, ci settings {settings}, pipelines {pipelines}, repository settings {repository}");
     assert_eq!(branches, 1, "the branches page");
     assert_eq!(settings, 1, "the CI settings page");
     assert_eq!(pipelines, 1, "the pipelines page");
+    assert_eq!(repository, 1, "the repository settings page");
 }
 
 #[tokio::test]

@@ -94,10 +94,7 @@ pub async fn change_runner(
     CsrfForm(form): CsrfForm<RunnerActionForm>,
 ) -> PageResult {
     // The admin area is for administrators, even for runners others may manage elsewhere.
-    visitor.require_user()?;
-    if !visitor.actor.is_admin() {
-        return Err(visitor.error(CoreError::NotFound("page")));
-    }
+    gantry_core::policy::require_admin(&visitor.actor).map_err(|e| visitor.error(e))?;
     let id = id.parse::<i64>().map_err(|_| visitor.error(CoreError::NotFound("runner")))?;
     let pause = |paused: bool| RunnerChange {
         description: None,
