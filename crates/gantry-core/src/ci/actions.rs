@@ -57,15 +57,10 @@ impl Core {
     }
 
     /// One pipeline with all its jobs (retried attempts included, flagged).
-    pub async fn pipeline(
-        &self,
-        actor: &Actor,
-        project: &ProjectRow,
-        id: i64,
-    ) -> CoreResult<(PipelineRow, Vec<JobRow>)> {
+    pub async fn pipeline(&self, access: &ProjectAccess, id: i64) -> CoreResult<(PipelineRow, Vec<JobRow>)> {
+        access.require(ProjectAction::ReadPipelines)?;
         let mut conn = self.db.conn().await?;
-        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
-        let pipeline = self.project_pipeline(&mut conn, project, id).await?;
+        let pipeline = self.project_pipeline(&mut conn, access.project(), id).await?;
         let jobs = jobs::pipeline_jobs(&mut conn, id).await?;
         Ok((pipeline, jobs))
     }
@@ -150,26 +145,21 @@ impl Core {
     }
 
     /// One job with its pipeline.
-    pub async fn job(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<(JobRow, PipelineRow)> {
+    pub async fn job(&self, access: &ProjectAccess, id: i64) -> CoreResult<(JobRow, PipelineRow)> {
+        access.require(ProjectAction::ReadPipelines)?;
+        let project = access.project();
         let mut conn = self.db.conn().await?;
-        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
         let job = self.project_job(&mut conn, project, id).await?;
         let pipeline = self.project_pipeline(&mut conn, project, job.pipeline_id).await?;
         Ok((job, pipeline))
     }
 
     /// A job's log from runner offset `from` on: the bytes and the offset to continue from.
-    pub async fn job_trace(
-        &self,
-        actor: &Actor,
-        project: &ProjectRow,
-        id: i64,
-        from: i64,
-    ) -> CoreResult<(Vec<u8>, i64)> {
+    pub async fn job_trace(&self, access: &ProjectAccess, id: i64, from: i64) -> CoreResult<(Vec<u8>, i64)> {
         let mut log = Vec::new();
         let mut next = from;
         loop {
-            let pieces = self.job_trace_pieces(actor, project, id, next).await?;
+            let pieces = self.job_trace_pieces(access, id, next).await?;
             let Some((last, _)) = pieces.last() else { break };
             next = last + 1;
             for (_, bytes) in pieces {
@@ -182,14 +172,13 @@ impl Core {
     /// Up to 256 stored pieces of a job's log from runner offset `from` on, as `(offset, bytes)`.
     pub async fn job_trace_pieces(
         &self,
-        actor: &Actor,
-        project: &ProjectRow,
+        access: &ProjectAccess,
         id: i64,
         from: i64,
     ) -> CoreResult<Vec<(i64, Vec<u8>)>> {
+        access.require(ProjectAction::ReadPipelines)?;
         let mut conn = self.db.conn().await?;
-        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
-        self.project_job(&mut conn, project, id).await?;
+        self.project_job(&mut conn, access.project(), id).await?;
         // Pieces first: a log being archived right now is still whole in one of the two places.
         let pieces = traces::read_trace(&mut conn, id, from, 256).await?;
         if !pieces.is_empty() {

@@ -11,7 +11,7 @@ use gantry_db::ci::artifacts::{self, ArtifactRow, NewArtifact};
 use gantry_db::ci::jobs;
 
 use super::JobRow;
-use crate::policy::{ProjectAction, authorize_project};
+use crate::policy::{ProjectAccess, ProjectAction, authorize_project};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
 
 /// The artifact types a runner may upload (GitLab's names).
@@ -279,15 +279,10 @@ impl Core {
     }
 
     /// A job's artifacts (archive first, then reports).
-    pub async fn job_artifacts(
-        &self,
-        actor: &Actor,
-        project: &ProjectRow,
-        job_id: i64,
-    ) -> CoreResult<Vec<ArtifactRow>> {
+    pub async fn job_artifacts(&self, access: &ProjectAccess, job_id: i64) -> CoreResult<Vec<ArtifactRow>> {
+        access.require(ProjectAction::ReadPipelines)?;
         let mut conn = self.db.conn().await?;
-        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
-        let job = self.project_job(&mut conn, project, job_id).await?;
+        let job = self.project_job(&mut conn, access.project(), job_id).await?;
         Ok(artifacts::job_artifacts(&mut conn, job.id).await?)
     }
 

@@ -12,7 +12,7 @@ use gantry_db::ci::{artifacts, pipelines};
 use serde::{Deserialize, Serialize};
 
 use super::{JobRow, PipelineRow};
-use crate::policy::{ProjectAction, authorize_project};
+use crate::policy::{ProjectAccess, ProjectAction, authorize_project};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
 
 /// The most a report archive may unpack to.
@@ -245,13 +245,12 @@ impl Core {
     /// A pipeline's test counts, per job and in all (tabs and summaries).
     pub async fn pipeline_test_summary(
         &self,
-        actor: &Actor,
-        project: &ProjectRow,
+        access: &ProjectAccess,
         pipeline_id: i64,
     ) -> CoreResult<PipelineTestSummary> {
+        access.require(ProjectAction::ReadPipelines)?;
         let mut conn = self.db.conn().await?;
-        authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
-        let pipeline = self.project_pipeline(&mut conn, project, pipeline_id).await?;
+        let pipeline = self.project_pipeline(&mut conn, access.project(), pipeline_id).await?;
         let mut summary = PipelineTestSummary::default();
         for (job_id, job_name, row) in artifacts::pipeline_test_counts(&mut conn, pipeline.id).await? {
             let counts = TestCounts::from_row(&row);

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ApiResult;
 use super::ci_types::id_param;
-use super::projects::lookup_project;
+use super::projects::{lookup_access, lookup_project};
 use crate::AppState;
 use crate::auth::ApiActor;
 
@@ -48,8 +48,9 @@ pub async fn keep(
     let project = lookup_project(&state, &actor, &id).await?;
     let job_id = id_param(&job_id, "job")?;
     state.core.keep_job_artifacts(&actor, &project, job_id).await?;
-    let (job, pipeline) = state.core.job(&actor, &project, job_id).await?;
-    let artifacts = state.core.job_artifacts(&actor, &project, job_id).await?;
+    let access = state.core.access_to_project(&actor, &project).await?;
+    let (job, pipeline) = state.core.job(&access, job_id).await?;
+    let artifacts = state.core.job_artifacts(&access, job_id).await?;
     let json = super::ci_types::Job::new(&job, &pipeline, &project, &state.config).with_artifacts(&artifacts);
     Ok(Json(json).into_response())
 }
@@ -216,8 +217,8 @@ pub async fn test_report_summary(
     ApiActor(actor): ApiActor,
     Path((id, pipeline_id)): Path<(String, String)>,
 ) -> ApiResult<Json<TestReportSummary>> {
-    let project = lookup_project(&state, &actor, &id).await?;
-    let summary = state.core.pipeline_test_summary(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
+    let access = lookup_access(&state, &actor, &id).await?;
+    let summary = state.core.pipeline_test_summary(&access, id_param(&pipeline_id, "pipeline")?).await?;
     let counts = Counts::from(&summary.counts);
     let errors: Vec<&str> = summary.jobs.iter().filter_map(|job| job.suite_error.as_deref()).collect();
     Ok(Json(TestReportSummary {

@@ -108,7 +108,8 @@ pub async fn create_pipeline(
         input.ref_name.filter(|r| !r.is_empty()).ok_or_else(|| AppError::BadRequest("ref is missing".to_owned()))?;
     let variables = pipeline_variables(input.variables)?;
     let pipeline = state.core.run_pipeline(&actor, &project, &ref_name, variables, "api").await?;
-    let (pipeline, jobs) = state.core.pipeline(&actor, &project, pipeline.id).await?;
+    let access = state.core.access_to_project(&actor, &project).await?;
+    let (pipeline, jobs) = state.core.pipeline(&access, pipeline.id).await?;
     Ok((StatusCode::CREATED, Json(Pipeline::new(&pipeline, &jobs, &project, &state.config))).into_response())
 }
 
@@ -118,9 +119,9 @@ pub async fn get_pipeline(
     ApiActor(actor): ApiActor,
     Path((id, pipeline_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Pipeline>> {
-    let project = lookup_project(&state, &actor, &id).await?;
-    let (pipeline, jobs) = state.core.pipeline(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
-    Ok(Json(Pipeline::new(&pipeline, &jobs, &project, &state.config)))
+    let access = lookup_access(&state, &actor, &id).await?;
+    let (pipeline, jobs) = state.core.pipeline(&access, id_param(&pipeline_id, "pipeline")?).await?;
+    Ok(Json(Pipeline::new(&pipeline, &jobs, access.project(), &state.config)))
 }
 
 /// `DELETE /projects/:id/pipelines/:pipeline_id`
@@ -135,7 +136,8 @@ pub async fn delete_pipeline(
 }
 
 async fn pipeline_json(state: &AppState, actor: &Actor, project: &ProjectRow, id: i64) -> ApiResult<Response> {
-    let (pipeline, jobs) = state.core.pipeline(actor, project, id).await?;
+    let access = state.core.access_to_project(actor, project).await?;
+    let (pipeline, jobs) = state.core.pipeline(&access, id).await?;
     Ok((StatusCode::CREATED, Json(Pipeline::new(&pipeline, &jobs, project, &state.config))).into_response())
 }
 
@@ -185,16 +187,17 @@ pub async fn pipeline_jobs(
     OriginalUri(uri): OriginalUri,
     Query(query): Query<PipelineJobsQuery>,
 ) -> ApiResult<Json<Vec<Job>>> {
-    let project = lookup_project(&state, &actor, &id).await?;
+    let access = lookup_access(&state, &actor, &id).await?;
+    let project = access.project();
     let statuses = statuses_from_query(uri.query(), &["scope", "scope[]"])?;
     let include_retried = super::flag(query.include_retried.as_deref())?.unwrap_or(false);
-    let (pipeline, jobs) = state.core.pipeline(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
-    let artifacts = state.core.pipeline_artifacts(&actor, &project, pipeline.id).await?;
+    let (pipeline, jobs) = state.core.pipeline(&access, id_param(&pipeline_id, "pipeline")?).await?;
+    let artifacts = state.core.pipeline_artifacts(&actor, project, pipeline.id).await?;
     Ok(Json(
         jobs.iter()
             .filter(|j| include_retried || !j.retried)
             .filter(|j| statuses.is_empty() || statuses.contains(&j.status))
-            .map(|j| Job::new(j, &pipeline, &project, &state.config).with_artifacts(&artifacts))
+            .map(|j| Job::new(j, &pipeline, project, &state.config).with_artifacts(&artifacts))
             .collect(),
     ))
 }
@@ -224,7 +227,7 @@ pub async fn list_jobs(
     let mut items = Vec::with_capacity(jobs.len());
     for job in &jobs {
         if let std::collections::hash_map::Entry::Vacant(slot) = pipelines.entry(job.pipeline_id) {
-            let pipeline = state.core.pipeline(&actor, project, job.pipeline_id).await?.0;
+            let pipeline = state.core.pipeline(&access, job.pipeline_id).await?.0;
             let artifacts = state.core.pipeline_artifacts(&actor, project, job.pipeline_id).await?;
             slot.insert((pipeline, artifacts));
         }
@@ -240,10 +243,10 @@ pub async fn get_job(
     ApiActor(actor): ApiActor,
     Path((id, job_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Job>> {
-    let project = lookup_project(&state, &actor, &id).await?;
-    let (job, pipeline) = state.core.job(&actor, &project, id_param(&job_id, "job")?).await?;
-    let artifacts = state.core.job_artifacts(&actor, &project, job.id).await?;
-    Ok(Json(Job::new(&job, &pipeline, &project, &state.config).with_artifacts(&artifacts)))
+    let access = lookup_access(&state, &actor, &id).await?;
+    let (job, pipeline) = state.core.job(&access, id_param(&job_id, "job")?).await?;
+    let artifacts = state.core.job_artifacts(&access, job.id).await?;
+    Ok(Json(Job::new(&job, &pipeline, access.project(), &state.config).with_artifacts(&artifacts)))
 }
 
 /// `GET /projects/:id/jobs/:job_id/trace`: the log as plain text.
@@ -252,13 +255,14 @@ pub async fn job_trace(
     ApiActor(actor): ApiActor,
     Path((id, job_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let project = lookup_project(&state, &actor, &id).await?;
-    let body = crate::ui::jobs::log_body(&state.core, &actor, &project, id_param(&job_id, "job")?).await?;
+    let access = lookup_access(&state, &actor, &id).await?;
+    let body = crate::ui::jobs::log_body(&state.core, &access, id_param(&job_id, "job")?).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response())
 }
 
 async fn job_json(state: &AppState, actor: &Actor, project: &ProjectRow, job: &JobRow) -> ApiResult<Response> {
-    let (job, pipeline) = state.core.job(actor, project, job.id).await?;
+    let access = state.core.access_to_project(actor, project).await?;
+    let (job, pipeline) = state.core.job(&access, job.id).await?;
     Ok((StatusCode::CREATED, Json(Job::new(&job, &pipeline, project, &state.config))).into_response())
 }
 

@@ -119,7 +119,8 @@ pub async fn list(
     let rows = state.core.commit_statuses(&actor, &project, &sha, ref_filter, name_filter).await?;
     let mut out: Vec<CommitStatus> = rows.into_iter().map(|row| CommitStatus::new(&state, row)).collect();
     if let Some(pipeline) = state.core.commit_pipeline(&actor, &project, &sha).await? {
-        let (pipeline, jobs) = state.core.pipeline(&actor, &project, pipeline.id).await?;
+        let access = state.core.access_to_project(&actor, &project).await?;
+        let (pipeline, jobs) = state.core.pipeline(&access, pipeline.id).await?;
         for job in jobs.iter().filter(|job| !job.retried) {
             let matches =
                 ref_filter.is_none_or(|r| r == pipeline.ref_name) && name_filter.is_none_or(|n| n == job.name);

@@ -88,7 +88,7 @@ fn children(entries: &[ArchiveEntry], dir: &str) -> Vec<ArchiveEntry> {
 async fn browse_at(state: &AppState, visitor: &PageActor, target: ProjectTarget, id: &str, path: &str) -> PageResult {
     let frame = ProjectFrame::load(state, visitor, target).await?;
     let job_id = id_of(id, "job").map_err(|e| visitor.error(e))?;
-    let (job, _) = state.core.job(&visitor.actor, &frame.project, job_id).await.map_err(|e| visitor.error(e))?;
+    let (job, _) = state.core.job(&frame.access, job_id).await.map_err(|e| visitor.error(e))?;
     let (row, entries) =
         state.core.artifact_entries(&visitor.actor, &frame.project, job_id).await.map_err(|e| visitor.error(e))?;
     let path = path.trim_matches('/').to_owned();
@@ -170,7 +170,7 @@ pub async fn file(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let job_id = id_of(&id, "job").map_err(|e| visitor.error(e))?;
-    let (job, _) = state.core.job(&visitor.actor, &frame.project, job_id).await.map_err(|e| visitor.error(e))?;
+    let (job, _) = state.core.job(&frame.access, job_id).await.map_err(|e| visitor.error(e))?;
     // Only the part shown is unpacked, however large the file.
     let (start, size) = state
         .core

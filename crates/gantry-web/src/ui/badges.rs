@@ -70,10 +70,10 @@ pub async fn badge(
         .rsplit_once('/')
         .filter(|(r, k)| !r.is_empty() && matches!(*k, "pipeline.svg" | "coverage.svg"))
         .ok_or_else(|| visitor.error(CoreError::NotFound("badge")))?;
-    let (project, _) =
-        state.core.find_project(&visitor.actor, &Lookup::Id(target.0.0)).await.map_err(|e| visitor.error(e))?;
-    let pipeline =
-        state.core.latest_pipeline(&visitor.actor, &project, ref_name).await.map_err(|e| visitor.error(e))?;
+    let access =
+        state.core.project_access(&visitor.actor, &Lookup::Id(target.0.0)).await.map_err(|e| visitor.error(e))?;
+    let project = access.project();
+    let pipeline = state.core.latest_pipeline(&visitor.actor, project, ref_name).await.map_err(|e| visitor.error(e))?;
     let svg = match (kind, pipeline) {
         ("pipeline.svg", Some(pipeline)) => {
             let label = super::pipelines::status_label(&pipeline.status);
@@ -81,8 +81,7 @@ pub async fn badge(
         }
         ("pipeline.svg", None) => badge_svg("pipeline", "unknown", status_colour("unknown")),
         (_, Some(pipeline)) => {
-            let (_, jobs) =
-                state.core.pipeline(&visitor.actor, &project, pipeline.id).await.map_err(|e| visitor.error(e))?;
+            let (_, jobs) = state.core.pipeline(&access, pipeline.id).await.map_err(|e| visitor.error(e))?;
             let coverages: Vec<f64> = jobs.iter().filter(|j| !j.retried).filter_map(|j| j.coverage).collect();
             if coverages.is_empty() {
                 badge_svg("coverage", "unknown", "#9f9f9f")

@@ -11,7 +11,7 @@ use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use gantry_core::ci::{JobRow, PipelineRow};
-use gantry_core::policy::ProjectAction;
+use gantry_core::policy::{ProjectAccess, ProjectAction};
 use gantry_core::{CoreError, now_millis};
 use serde::Deserialize;
 
@@ -94,8 +94,7 @@ async fn rendered_log(
     frame: &ProjectFrame,
     job: &JobRow,
 ) -> Result<String, PageError> {
-    let (log, _) =
-        state.core.job_trace(&visitor.actor, &frame.project, job.id, 0).await.map_err(|e| visitor.error(e))?;
+    let (log, _) = state.core.job_trace(&frame.access, job.id, 0).await.map_err(|e| visitor.error(e))?;
     Ok(LogRenderer::render_all(&log))
 }
 
@@ -108,11 +107,10 @@ async fn job_page(
 ) -> PageResult {
     let frame = ProjectFrame::load(state, visitor, target).await?;
     let id = id_of(id, "job").map_err(|e| visitor.error(e))?;
-    let (job, pipeline) = state.core.job(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
+    let (job, pipeline) = state.core.job(&frame.access, id).await.map_err(|e| visitor.error(e))?;
     let live = matches!(job.status.as_str(), "created" | "pending" | "running" | "scheduled");
     let log_html = if live { String::new() } else { rendered_log(state, visitor, &frame, &job).await? };
-    let artifacts =
-        state.core.job_artifacts(&visitor.actor, &frame.project, job.id).await.map_err(|e| visitor.error(e))?;
+    let artifacts = state.core.job_artifacts(&frame.access, job.id).await.map_err(|e| visitor.error(e))?;
     let now = now_millis();
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
     let page = JobPage {
@@ -151,29 +149,29 @@ pub async fn job_raw(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let id = id_of(&id, "job").map_err(|e| visitor.error(e))?;
-    let body = log_body(&state.core, &visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
+    let body = log_body(&state.core, &frame.access, id).await.map_err(|e| visitor.error(e))?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response())
 }
 
 /// A job's log as a streamed body, read a page of pieces at a time, so a large log never sits
-/// whole in memory. The first page is read before answering, so a missing job is a 404.
+/// whole in memory. The first page is read before answering, so a missing job is a 404; the
+/// visitor is authorised once, by the access the request loaded.
 pub async fn log_body(
     core: &gantry_core::Core,
-    actor: &gantry_core::Actor,
-    project: &gantry_core::ProjectRow,
+    access: &ProjectAccess,
     job: i64,
 ) -> Result<axum::body::Body, CoreError> {
-    let first = core.job_trace_pieces(actor, project, job, 0).await?;
-    let start = (core.clone(), actor.clone(), project.clone(), job, Some(first), 0_i64);
-    let pages = futures_util::stream::unfold(start, |(core, actor, project, job, read, next)| async move {
+    let first = core.job_trace_pieces(access, job, 0).await?;
+    let start = (core.clone(), access.clone(), job, Some(first), 0_i64);
+    let pages = futures_util::stream::unfold(start, |(core, access, job, read, next)| async move {
         let pieces = match read {
             Some(pieces) => pieces,
-            None => match core.job_trace_pieces(&actor, &project, job, next).await {
+            None => match core.job_trace_pieces(&access, job, next).await {
                 Ok(pieces) => pieces,
                 Err(error) => {
                     return Some((
                         Err(std::io::Error::other(error.to_string())),
-                        (core, actor, project, job, Some(Vec::new()), next),
+                        (core, access, job, Some(Vec::new()), next),
                     ));
                 }
             },
@@ -181,7 +179,7 @@ pub async fn log_body(
         let (last, _) = pieces.last()?;
         let after = last + 1;
         let bytes: Vec<u8> = pieces.into_iter().flat_map(|(_, bytes)| bytes).collect();
-        Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(bytes)), (core, actor, project, job, None, after)))
+        Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(bytes)), (core, access, job, None, after)))
     });
     Ok(axum::body::Body::from_stream(pages))
 }
@@ -196,11 +194,10 @@ pub async fn job_stream(
 ) -> Result<Response, PageError> {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let id = id_of(&id, "job").map_err(|e| visitor.error(e))?;
-    state.core.job(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
+    state.core.job(&frame.access, id).await.map_err(|e| visitor.error(e))?;
     let mut events = state.core.ci_events();
     let core = state.core.clone();
-    let actor = visitor.actor.clone();
-    let project = frame.project;
+    let access = frame.access;
     let stream = async_stream(move |sender| async move {
         let mut renderer = LogRenderer::new();
         let mut next = 0;
@@ -208,7 +205,7 @@ pub async fn job_stream(
         loop {
             // Read what is new, render complete lines, send them.
             loop {
-                let Ok(pieces) = core.job_trace_pieces(&actor, &project, id, next).await else { return };
+                let Ok(pieces) = core.job_trace_pieces(&access, id, next).await else { return };
                 let Some((last, _)) = pieces.last() else { break };
                 next = last + 1;
                 let mut html = String::new();
@@ -219,7 +216,7 @@ pub async fn job_stream(
                     return;
                 }
             }
-            let Ok((job, _)) = core.job(&actor, &project, id).await else { return };
+            let Ok((job, _)) = core.job(&access, id).await else { return };
             if job.status != last_status {
                 last_status = job.status.clone();
                 if sender.send(Event::default().event("status").data(status_label(&job.status))).await.is_err() {

@@ -176,8 +176,7 @@ async fn pipeline_page(
 ) -> PageResult {
     let frame = ProjectFrame::load(state, visitor, target).await?;
     let id = id_of(id, "pipeline").map_err(|e| visitor.error(e))?;
-    let (pipeline, jobs) =
-        state.core.pipeline(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
+    let (pipeline, jobs) = state.core.pipeline(&frame.access, id).await.map_err(|e| visitor.error(e))?;
     let now = now_millis();
     let mut stages: Vec<StageColumn> = Vec::new();
     let mut retried = Vec::new();
@@ -197,8 +196,7 @@ async fn pipeline_page(
             _ => stages.push(StageColumn { name: job.stage.clone(), jobs: vec![job_card(job, now)] }),
         }
     }
-    let tests =
-        state.core.pipeline_test_summary(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
+    let tests = state.core.pipeline_test_summary(&frame.access, id).await.map_err(|e| visitor.error(e))?;
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
     let page = PipelinePage {
         test_count: tests.counts.total,

@@ -310,13 +310,13 @@ async fn expired_artifacts_go_but_the_latest_successful_pipelines_stay() {
     }
     // Both expired; the newer pipeline is main's latest successful one and keeps its archive.
     assert_eq!(app.core.sweep_artifacts().await.unwrap(), 1);
-    assert!(app.core.job_artifacts(&owner, &project, jobs[0]).await.unwrap().is_empty());
-    assert_eq!(app.core.job_artifacts(&owner, &project, jobs[1]).await.unwrap().len(), 1);
+    let access = app.core.access_to_project(&owner, &project).await.unwrap();
+    assert!(app.core.job_artifacts(&access, jobs[0]).await.unwrap().is_empty());
+    assert_eq!(app.core.job_artifacts(&access, jobs[1]).await.unwrap().len(), 1);
     // Without keep-latest, it goes too.
-    let mut settings =
-        app.core.ci_settings(&app.core.access_to_project(&owner, &project).await.unwrap()).await.unwrap();
+    let mut settings = app.core.ci_settings(&access).await.unwrap();
     settings.keep_latest_artifact = false;
     app.core.update_ci_settings(&owner, &project, &settings).await.unwrap();
     assert_eq!(app.core.sweep_artifacts().await.unwrap(), 1);
-    assert!(app.core.job_artifacts(&owner, &project, jobs[1]).await.unwrap().is_empty());
+    assert!(app.core.job_artifacts(&access, jobs[1]).await.unwrap().is_empty());
 }

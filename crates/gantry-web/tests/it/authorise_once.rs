@@ -112,6 +112,23 @@ async fn the_branches_and_ci_settings_pages_authorise_once() {
 }
 
 #[tokio::test]
+async fn the_pipeline_and_job_pages_authorise_once() {
+    let app = TestApp::new().await;
+    let Fixture { owner, maintainer, project, .. } = maintained_project(&app).await;
+    let access = app.core.access_to_project(&Actor::User(owner.user.clone()), &project).await.unwrap();
+    let filter = gantry_core::ci::PipelineFilter::default();
+    let (found, _) =
+        app.core.list_pipelines(&access, &filter, gantry_core::Page { offset: 0, limit: 1 }).await.unwrap();
+    let (_, jobs) = app.core.pipeline(&access, found[0].id).await.unwrap();
+    let base = format!("/{}/-", project.full_path);
+    let pipeline = queries_of(&app, &format!("{base}/pipelines/{}", found[0].id), &maintainer, "job").await;
+    let job = queries_of(&app, &format!("{base}/jobs/{}", jobs[0].id), &maintainer, "job").await;
+    eprintln!("pipeline {pipeline}, job {job}");
+    assert_eq!(pipeline, 1, "the pipeline page");
+    assert_eq!(job, 1, "the job page");
+}
+
+#[tokio::test]
 async fn the_group_and_members_pages_authorise_once() {
     let app = TestApp::new().await;
     let Fixture { maintainer, group, project, .. } = maintained_project(&app).await;

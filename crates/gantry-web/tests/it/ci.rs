@@ -110,14 +110,15 @@ async fn a_runner_takes_a_job_streams_its_log_masked_and_reports_the_result() {
         .api(Method::GET, &format!("/api/v4/projects/{}/jobs/{id}/trace", project.id.0), Some(&ada.token), None)
         .await;
     assert_eq!(archived.body, served.body);
-    let rest = app.core.job_trace(&owner, &project, id, first.len() as i64).await.unwrap().0;
+    let access = app.core.access_to_project(&owner, &project).await.unwrap();
+    let rest = app.core.job_trace(&access, id, first.len() as i64).await.unwrap().0;
     assert_eq!(String::from_utf8(rest).unwrap(), "[MASKED]\ndone\n", "a viewer resuming at the second piece");
     // A second archiver (the sweeper racing the finish hook) cannot replace the first archive.
     let mut conn = app.core.db().conn().await.unwrap();
     let replaced = gantry_db::ci::traces::set_trace_archive(&mut conn, id, &"0".repeat(64), "[]").await.unwrap();
     assert!(!replaced, "the first archive recorded wins");
     drop(conn);
-    let again = app.core.job_trace(&owner, &project, id, 0).await.unwrap().0;
+    let again = app.core.job_trace(&access, id, 0).await.unwrap().0;
     assert_eq!(String::from_utf8(again).unwrap(), served.body);
 
     // The job has ended: its token no longer works, and the next stage's job is queued.
@@ -133,7 +134,8 @@ async fn a_runner_takes_a_job_streams_its_log_masked_and_reports_the_result() {
     )
     .await;
     assert_eq!(failed.status, StatusCode::OK);
-    let (pipeline, jobs) = app.core.pipeline(&owner, &project, pipeline.id).await.unwrap();
+    let access = app.core.access_to_project(&owner, &project).await.unwrap();
+    let (pipeline, jobs) = app.core.pipeline(&access, pipeline.id).await.unwrap();
     assert_eq!(pipeline.status, "failed");
     assert_eq!(jobs[1].exit_code, Some(3));
     assert_eq!(jobs[1].failure_reason.as_deref(), Some("script_failure"));

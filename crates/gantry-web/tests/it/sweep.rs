@@ -302,7 +302,8 @@ async fn fixture(
             schedule_id: None,
         };
         let pipeline = core.create_pipeline(&project, request).await.unwrap().unwrap();
-        let (_, jobs) = core.pipeline(&owner, &project, pipeline.id).await.unwrap();
+        let access = core.access_to_project(&owner, &project).await.unwrap();
+        let (_, jobs) = core.pipeline(&access, pipeline.id).await.unwrap();
         Some((pipeline.id, jobs[0].id))
     } else {
         None
