@@ -16,7 +16,7 @@ use gantry_db::background::{self, ClaimedJob, NewBackgroundJob};
 use gantry_types::{ProjectId, UserId};
 use serde::{Deserialize, Serialize};
 
-use crate::manage::accounts::require_admin;
+use crate::policy::require_admin;
 use crate::{Actor, Core, CoreError, CoreResult, now_millis};
 
 pub use gantry_db::background::{BackgroundJobRow, QueueCounts};

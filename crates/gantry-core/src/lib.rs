@@ -46,18 +46,13 @@ impl Actor {
         }
     }
 
-    /// Whether this is an instance administrator.
-    pub fn is_admin(&self) -> bool {
-        self.user().is_some_and(|u| u.is_admin)
-    }
-
     /// The signed-in user, or `Unauthorized` for anonymous visitors.
     pub fn require_user(&self) -> CoreResult<&UserRow> {
         self.user().ok_or(CoreError::Unauthorized)
     }
 
     pub(crate) fn viewer(&self) -> gantry_db::manage::Viewer {
-        gantry_db::manage::Viewer { user_id: self.user().map(|u| u.id.0), is_admin: self.is_admin() }
+        policy::viewer(self)
     }
 }
 

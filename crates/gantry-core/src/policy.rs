@@ -255,7 +255,7 @@ impl ProjectAccess {
 
     /// Whether the actor is an instance administrator.
     pub fn is_admin(&self) -> bool {
-        self.actor.is_admin()
+        administers(&self.actor)
     }
 }
 
@@ -274,7 +274,7 @@ pub async fn authorize_protected_ref(
     ref_name: &str,
     is_tag: bool,
 ) -> CoreResult<()> {
-    if actor.is_admin() {
+    if administers(actor) {
         return Ok(());
     }
     let (allowed, kind, needs) = if is_tag {
@@ -565,7 +565,12 @@ pub fn require_admin(actor: &Actor) -> CoreResult<&UserRow> {
 /// Whether the actor is an instance administrator, who sees every row and may act everywhere
 /// (for listings that widen for them and for the links and buttons pages show).
 pub fn administers(actor: &Actor) -> bool {
-    actor.is_admin()
+    actor.user().is_some_and(|user| user.is_admin)
+}
+
+/// Who is listing, as the listings' visibility filters in gantry-db take it.
+pub(crate) fn viewer(actor: &Actor) -> gantry_db::manage::Viewer {
+    gantry_db::manage::Viewer { user_id: actor.user().map(|u| u.id.0), is_admin: administers(actor) }
 }
 
 /// Checks that the actor may register an instance runner: administrators. Unlike the rest of
@@ -573,7 +578,7 @@ pub fn administers(actor: &Actor) -> bool {
 /// `POST /user/runners` with `instance_type`), anonymous visitors being asked to sign in.
 pub fn authorize_instance_runner(actor: &Actor) -> CoreResult<()> {
     actor.require_user()?;
-    if !actor.is_admin() {
+    if !administers(actor) {
         return Err(CoreError::Forbidden("only administrators can create instance runners".to_owned()));
     }
     Ok(())
@@ -694,6 +699,7 @@ mod tests {
             creator_id: None,
             created_at: 0,
             updated_at: 0,
+            pipeline_variables_minimum_role: "maintainer".into(),
         };
         let signed_in = Actor::User(gantry_db::manage::users::UserRow {
             id: gantry_types::UserId(2),

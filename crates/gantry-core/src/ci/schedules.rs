@@ -101,7 +101,7 @@ impl Core {
     /// The signed-in user editing a schedule: its owner (or an administrator).
     async fn schedule_owner_check(&self, actor: &Actor, schedule: &ScheduleRow) -> CoreResult<()> {
         let Some(user) = actor.user() else { return Err(CoreError::Unauthorized) };
-        if Some(user.id) != schedule.owner_id && !user.is_admin {
+        if !crate::policy::owns_or_administers(user, schedule.owner_id) {
             return Err(CoreError::Forbidden(
                 "only the schedule's owner may change it; a Maintainer may take ownership first".to_owned(),
             ));

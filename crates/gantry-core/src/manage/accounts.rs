@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use super::conflict_as;
 // background.rs asks for administrators through this path; the rule itself is policy's.
 use crate::policy;
-pub(crate) use crate::policy::require_admin;
+use crate::policy::require_admin;
 use crate::secret::{digest, random_hex};
 use crate::{Actor, Core, CoreError, CoreResult, UserRow};
 
