@@ -42,6 +42,9 @@ impl Db {
                     .max_connections(8)
                     .min_connections(1)
                     .acquire_timeout(Duration::from_secs(30))
+                    // A connection to a local file does not go stale: no ping before each use
+                    // (a round trip to the connection's thread, on every query).
+                    .test_before_acquire(false)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             // WAL lets readers run beside the writer; the busy timeout makes a

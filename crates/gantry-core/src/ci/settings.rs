@@ -51,14 +51,10 @@ impl Core {
         Ok(())
     }
 
-    /// Who may give variables to the project's pipelines (Maintainers see it).
-    pub async fn pipeline_variables_minimum_role(
-        &self,
-        actor: &Actor,
-        project: &ProjectRow,
-    ) -> CoreResult<PipelineVariablesRole> {
-        let settings = self.ci_settings(&self.access_to_project(actor, project).await?).await?;
-        Ok(PipelineVariablesRole::parse(&settings.pipeline_variables_minimum_role).unwrap_or_default())
+    /// Who may give variables to the project's pipelines, for those who manage its CI.
+    pub fn pipeline_variables_minimum_role(&self, access: &ProjectAccess) -> CoreResult<PipelineVariablesRole> {
+        access.require(ProjectAction::ManageCi)?;
+        Ok(PipelineVariablesRole::parse(&access.project().pipeline_variables_minimum_role).unwrap_or_default())
     }
 
     /// Changes who may give variables to the project's pipelines (Maintainers):

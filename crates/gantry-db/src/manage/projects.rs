@@ -23,12 +23,15 @@ pub struct ProjectRow {
     pub creator_id: Option<UserId>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Who may give variables to its pipelines (a CI setting kept on the row, which project
+    /// pages and the API show beside the rest).
+    pub pipeline_variables_minimum_role: String,
 }
 
 macro_rules! select_project {
     () => {
         "SELECT p.id, p.namespace_id, p.path, r.path AS full_path, p.name, p.description, p.visibility, \
-         p.default_branch, p.archived, p.creator_id, p.created_at, p.updated_at \
+         p.default_branch, p.archived, p.creator_id, p.created_at, p.updated_at, p.ci_pipeline_variables_minimum_role \
          FROM projects p JOIN routes r ON r.project_id = p.id"
     };
 }
@@ -47,6 +50,7 @@ fn map_project(row: &AnyRow) -> DbResult<ProjectRow> {
         creator_id: opt_int(row, "creator_id")?.map(UserId),
         created_at: int(row, "created_at")?,
         updated_at: int(row, "updated_at")?,
+        pipeline_variables_minimum_role: text(row, "ci_pipeline_variables_minimum_role")?,
     })
 }
 
@@ -106,7 +110,7 @@ pub async fn find_project_by_id(conn: &mut Conn, id: ProjectId) -> DbResult<Opti
 macro_rules! project_with_namespace_columns {
     () => {
         "SELECT p.id, p.namespace_id, p.path, r.path AS full_path, p.name, p.description, p.visibility, \
-         p.default_branch, p.archived, p.creator_id, p.created_at, p.updated_at, \
+         p.default_branch, p.archived, p.creator_id, p.created_at, p.updated_at, p.ci_pipeline_variables_minimum_role, \
          n.id AS ns_id, n.kind AS ns_kind, n.parent_id AS ns_parent_id, n.owner_id AS ns_owner_id, \
          n.path AS ns_path, nr.path AS ns_full_path, n.name AS ns_name, n.description AS ns_description, \
          n.visibility AS ns_visibility, n.created_at AS ns_created_at, n.updated_at AS ns_updated_at"
@@ -341,7 +345,7 @@ pub async fn list_projects(conn: &mut Conn, filter: &ProjectFilter, page: Page) 
         };
     }
     let rows = bind_filter!(sqlx::query(concat!(
-        project_list!("SELECT p.id, p.namespace_id, p.path, r.path AS full_path, p.name, p.description, p.visibility, p.default_branch, p.archived, p.creator_id, p.created_at, p.updated_at"),
+        project_list!("SELECT p.id, p.namespace_id, p.path, r.path AS full_path, p.name, p.description, p.visibility, p.default_branch, p.archived, p.creator_id, p.created_at, p.updated_at, p.ci_pipeline_variables_minimum_role"),
         " ORDER BY CASE WHEN $12 = 'asc' THEN (CASE $11 WHEN 'path' THEN r.path_lower WHEN 'name' THEN lower(p.name) ELSE NULL END) END ASC, \
                    CASE WHEN $12 = 'desc' THEN (CASE $11 WHEN 'path' THEN r.path_lower WHEN 'name' THEN lower(p.name) ELSE NULL END) END DESC, \
                    CASE WHEN $12 = 'asc' THEN (CASE $11 WHEN 'created_at' THEN p.created_at WHEN 'updated_at' THEN p.updated_at ELSE p.id END) END ASC, \

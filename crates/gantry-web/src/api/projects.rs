@@ -89,25 +89,24 @@ pub async fn get_project(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Project>> {
-    let (project, namespace, level) = state.core.find_project_with_namespace(&actor, &Lookup::parse(&id)).await?;
-    let json = Project::new(&project, &namespace, level, state.core.repos().is_empty(project.id), &state.config);
-    Ok(Json(with_ci_settings(&state, &actor, &project, json).await?))
+    let access = state.core.project_access(&actor, &Lookup::parse(&id)).await?;
+    let project = access.project();
+    let json = Project::new(
+        project,
+        access.namespace(),
+        access.level(),
+        state.core.repos().is_empty(project.id),
+        &state.config,
+    );
+    Ok(Json(with_ci_settings(state, &access, json)))
 }
 
 /// Adds the CI settings GitLab shows those who manage the project's CI.
-async fn with_ci_settings(
-    state: &AppState,
-    actor: &Actor,
-    project: &ProjectRow,
-    mut json: Project,
-) -> ApiResult<Project> {
-    use gantry_core::CoreError;
-    match state.core.pipeline_variables_minimum_role(actor, project).await {
-        Ok(role) => json.ci_pipeline_variables_minimum_override_role = Some(role.as_str()),
-        Err(CoreError::Forbidden(_) | CoreError::NotFound(_) | CoreError::Unauthorized) => {}
-        Err(error) => return Err(error.into()),
+fn with_ci_settings(state: AppState, access: &ProjectAccess, mut json: Project) -> Project {
+    if let Ok(role) = state.core.pipeline_variables_minimum_role(access) {
+        json.ci_pipeline_variables_minimum_override_role = Some(role.as_str());
     }
-    Ok(json)
+    json
 }
 
 #[derive(Debug, Deserialize)]
@@ -180,7 +179,8 @@ pub async fn update_project(
         project = state.core.set_project_archived(&actor, &project, archived).await?;
     }
     let json = project_json(&state, &actor, &project).await?;
-    Ok(Json(with_ci_settings(&state, &actor, &project, json).await?))
+    let access = state.core.access_to_project(&actor, &project).await?;
+    Ok(Json(with_ci_settings(state, &access, json)))
 }
 
 /// `DELETE /projects/:id`

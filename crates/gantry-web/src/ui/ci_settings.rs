@@ -269,7 +269,7 @@ pub async fn save_project_settings(
     let role = match form.ci_pipeline_variables_minimum_override_role {
         Some(role) => role,
         None => {
-            let current = state.core.pipeline_variables_minimum_role(&visitor.actor, &frame.project).await;
+            let current = state.core.pipeline_variables_minimum_role(&frame.access);
             current.map_err(|e| visitor.error(e))?.as_str().to_owned()
         }
     };
