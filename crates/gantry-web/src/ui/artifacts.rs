@@ -12,7 +12,7 @@ use gantry_core::{CoreError, now_millis};
 use serde::Deserialize;
 
 use super::pipelines::id_of;
-use super::repository::ProjectFrame;
+use super::project_frame::ProjectFrame;
 use super::{Chrome, PageResult, see_other};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};

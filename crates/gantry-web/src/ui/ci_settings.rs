@@ -14,7 +14,7 @@ use gantry_core::ci::{CiSettings, RunnerRow};
 use gantry_core::policy::PipelineVariablesRole;
 use serde::Deserialize;
 
-use super::repository::ProjectFrame;
+use super::project_frame::ProjectFrame;
 use super::{Chrome, PageResult, form_error, render, see_other};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};

@@ -14,7 +14,7 @@ use gantry_git::read::{EntryKind, PathObject, Reader, RefPath, TreeEntry};
 use gantry_git::refs::CommitSummary;
 use serde::Deserialize;
 
-use super::repository::ProjectFrame;
+use super::project_frame::ProjectFrame;
 use super::{Chrome, PageResult, render, see_other};
 use crate::AppState;
 use crate::auth::PageActor;

@@ -11,7 +11,7 @@ use gantry_git::refs::CommitSummary;
 use serde::Deserialize;
 
 use super::code::{CommitLine, PathCrumb, RefPicker, not_found, path_crumbs, read_for_page, url_path};
-use super::repository::ProjectFrame;
+use super::project_frame::ProjectFrame;
 use super::{Chrome, PageResult, render, see_other};
 use crate::AppState;
 use crate::auth::PageActor;

@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::log::LogRenderer;
 use super::pipelines::{JobCard, PAGE_SIZE, id_of, job_card, status_label};
-use super::repository::ProjectFrame;
+use super::project_frame::ProjectFrame;
 use super::{Chrome, PageResult, form_error, render, see_other};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};

@@ -14,6 +14,7 @@ pub mod log;
 pub mod members;
 pub mod pipelines;
 pub mod profile;
+pub mod project_frame;
 pub mod projects;
 pub mod protected_tags;
 pub mod repository;

@@ -10,7 +10,7 @@ use gantry_core::policy::ProjectAction;
 use gantry_core::{CoreError, now_millis};
 use serde::Deserialize;
 
-use super::repository::ProjectFrame;
+use super::project_frame::ProjectFrame;
 use super::{Chrome, PageResult, form_error, render, see_other};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};

@@ -13,7 +13,8 @@ use gantry_types::{AccessLevel, NamespaceId, Visibility};
 use serde::Deserialize;
 
 use super::code::{find_readme, render_readme};
-use super::repository::{Activity, ProjectFrame, activity};
+use super::project_frame::ProjectFrame;
+use super::repository::{Activity, activity};
 use super::{Chrome, Crumb, PageResult, breadcrumbs, form_error, render, see_other};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};

@@ -8,7 +8,8 @@ use gantry_core::code::protected_tags::ProtectTag;
 use serde::Deserialize;
 
 use super::PageResult;
-use super::repository::{DeleteRefForm, ProjectFrame, after_rule_change};
+use super::project_frame::ProjectFrame;
+use super::repository::{DeleteRefForm, after_rule_change};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};
 use crate::namespace_dispatch::ProjectTarget;

@@ -9,55 +9,18 @@ use axum::http::StatusCode;
 use gantry_core::code::branches::{BranchView, TagView};
 use gantry_core::code::protected_branches::{ProtectBranch, ProtectedBranchRow, RULE_LEVELS, rule_level_label};
 use gantry_core::code::protected_tags::ProtectedTagRow;
-use gantry_core::manage::groups::Lookup;
-use gantry_core::policy::{ProjectAccess, ProjectAction};
+use gantry_core::policy::ProjectAction;
 use gantry_core::{CoreError, ProjectRow, now_millis};
 use gantry_git::ZERO_OID;
-use gantry_types::AccessLevel;
 use serde::Deserialize;
 
-use super::{Chrome, Crumb, PageResult, breadcrumbs, form_error, render, see_other};
+use super::project_frame::ProjectFrame;
+use super::{Chrome, PageResult, form_error, render, see_other};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};
 use crate::error::PageError;
 use crate::namespace_dispatch::ProjectTarget;
 use crate::time_format::ago;
-
-/// A project page's frame: the project, who the visitor is to it (read once per request and
-/// handed to every core operation the page calls), breadcrumbs and tabs.
-pub struct ProjectFrame {
-    pub project: ProjectRow,
-    pub access: ProjectAccess,
-    pub role: Option<AccessLevel>,
-    pub crumbs: Vec<Crumb>,
-    /// The visitor may change settings (Maintainer).
-    pub can_admin: bool,
-    /// The visitor may push (Developer, project not archived).
-    pub can_push: bool,
-}
-
-impl ProjectFrame {
-    pub async fn load(state: &AppState, visitor: &PageActor, target: ProjectTarget) -> Result<ProjectFrame, PageError> {
-        let access =
-            state.core.project_access(&visitor.actor, &Lookup::Id(target.0.0)).await.map_err(|e| visitor.error(e))?;
-        let project = access.project().clone();
-        let chain = state.core.namespace_chain(project.namespace_id).await?;
-        let crumbs = breadcrumbs(&chain, Some(&project));
-        Ok(ProjectFrame {
-            can_admin: access.can(ProjectAction::Update),
-            can_push: access.can(ProjectAction::PushCode),
-            role: access.level(),
-            project,
-            access,
-            crumbs,
-        })
-    }
-
-    /// Checks that the visitor may do `action`, as an error page when not.
-    pub fn require(&self, visitor: &PageActor, action: ProjectAction) -> Result<(), PageError> {
-        self.access.require(action).map_err(|e| visitor.error(e))
-    }
-}
 
 /// One line of the activity feed.
 pub struct Activity {

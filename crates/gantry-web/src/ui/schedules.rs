@@ -11,7 +11,7 @@ use gantry_core::policy::ProjectAction;
 use gantry_core::{CoreError, now_millis};
 
 use super::pipelines::{id_of, status_label};
-use super::repository::ProjectFrame;
+use super::project_frame::ProjectFrame;
 use super::{Chrome, PageResult, form_error, render, see_other};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};

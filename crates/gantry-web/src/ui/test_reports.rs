@@ -9,7 +9,7 @@ use gantry_ci::reports::junit::CaseStatus;
 use gantry_core::ci::reports::TestCounts;
 
 use super::pipelines::{PipelineLine, id_of};
-use super::repository::ProjectFrame;
+use super::project_frame::ProjectFrame;
 use super::{Chrome, PageResult, render};
 use crate::AppState;
 use crate::auth::PageActor;

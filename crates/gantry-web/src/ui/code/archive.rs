@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::auth::PageActor;
 use crate::namespace_dispatch::ProjectTarget;
 use crate::ui::PageResult;
-use crate::ui::repository::ProjectFrame;
+use crate::ui::project_frame::ProjectFrame;
 
 /// `GET /{project}/-/archive/{ref}/{name}.tar.gz|.tgz|.tar|.zip`: the files at a ref,
 /// streamed as `git archive` writes them.

@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::auth::PageActor;
 use crate::markup::highlight_blob;
 use crate::namespace_dispatch::ProjectTarget;
-use crate::ui::repository::ProjectFrame;
+use crate::ui::project_frame::ProjectFrame;
 use crate::ui::{Chrome, PageResult, render};
 
 /// A run of lines from one commit on the blame page.

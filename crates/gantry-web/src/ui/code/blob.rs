@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::auth::PageActor;
 use crate::markup::{HIGHLIGHT_LIMIT_BYTES, highlight_blob, language_of, render_markdown};
 use crate::namespace_dispatch::ProjectTarget;
-use crate::ui::repository::ProjectFrame;
+use crate::ui::project_frame::ProjectFrame;
 use crate::ui::{Chrome, PageResult, render, see_other};
 
 /// How a file is shown.
