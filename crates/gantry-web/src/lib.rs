@@ -21,7 +21,7 @@ use std::sync::Arc;
 use gantry_core::Core;
 
 pub use blob_io::file_body;
-pub use router::{RouteInfo, RouteScope, app, route_table};
+pub use router::{Requires, RouteInfo, RouteScope, app, route_table};
 
 /// Marks the requests of the built-in runner's jobs: the server serves them on a listener of
 /// their own (on the machine's loopback, the only address of it a sandboxed job reaches), with

@@ -1,5 +1,6 @@
 //! `GET /api/v4/openapi.json`: the OpenAPI 3.1 document of the API, generated from the same
-//! route table the router is built from, so it cannot miss a route.
+//! route table the router is built from, so it cannot miss a route; each operation's
+//! `x-gantry-requires` is what its route declares it requires of the caller.
 
 use axum::Json;
 use serde_json::{Map, Value, json};
@@ -31,6 +32,7 @@ pub fn document() -> Value {
         };
         let operation = json!({
             "summary": route.summary,
+            "x-gantry-requires": route.requires.to_string(),
             "operationId": format!("{method}{}", path.replace(['/', '{', '}'], "_")),
             "parameters": parameters,
             "responses": {
@@ -51,7 +53,7 @@ pub fn document() -> Value {
         "info": {
             "title": "Gantry REST API",
             "version": "v4",
-            "description": "A GitLab-v4-shaped API. Authenticate with a personal access token in the PRIVATE-TOKEN header or as Authorization: Bearer. Lists are paginated with page and per_page (at most 100) and report X-Total, X-Next-Page and Link headers."
+            "description": "A GitLab-v4-shaped API. Authenticate with a personal access token in the PRIVATE-TOKEN header or as Authorization: Bearer. Lists are paginated with page and per_page (at most 100) and report X-Total, X-Next-Page and Link headers. Each operation's x-gantry-requires says what it needs of the caller: a role names the lowest that may (reading also follows the project's or group's visibility); what the caller may not see answers 404, what they see but may not change 403."
         },
         "servers": [{"url": "/api/v4"}],
         "security": [{"privateToken": []}, {"bearer": []}],
