@@ -13,6 +13,7 @@ mod keys;
 mod pipeline_rights;
 mod protected_tags;
 mod repository;
+mod route_requirements;
 mod schedules;
 mod support;
 mod sweep;

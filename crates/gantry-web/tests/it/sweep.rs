@@ -19,7 +19,7 @@ use crate::support::{TestApp, TestUser};
 
 /// What a route requires.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Need {
+pub(crate) enum Need {
     /// Anyone, even anonymous (the route may still refuse bad input, never for lack of rights).
     Anyone,
     /// A signed-in user.
@@ -50,7 +50,7 @@ enum Need {
     ScheduleOwner,
 }
 
-fn need(route: &RouteInfo) -> Need {
+pub(crate) fn need(route: &RouteInfo) -> Need {
     use AccessLevel::*;
     use Need::*;
     let m = route.method.as_str();
