@@ -1,6 +1,8 @@
 //! `gantry ci …` on a laptop: `lint` checks a CI file and the files it includes from the working
 //! tree, with the same checks the server makes, and shows the jobs a push would run; `exec`
-//! (`ci_exec.rs`) runs them.
+//! (`ci_exec.rs`) runs them. Both plan with the predefined variables the server would give a
+//! push of the checked-out commit (`gantry_ci::predefined`), from what the checkout knows
+//! ([`Checkout`]).
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +18,10 @@ pub enum CiCommand {
         /// Plan the pipeline of a push to this branch (default: the checked-out branch)
         #[arg(long)]
         branch: Option<String>,
+        /// A variable the rules see, over the predefined ones: stands for a CI/CD or pipeline
+        /// variable, which a working tree cannot know (repeatable)
+        #[arg(long = "var", value_name = "KEY=VALUE")]
+        variables: Vec<String>,
     },
     /// Run jobs of the CI file here, in needs order, from the working tree (shell or Docker)
     Exec(crate::ci_exec::ExecArgs),
@@ -25,7 +31,7 @@ pub enum CiCommand {
 /// cannot be read.
 pub fn run(command: CiCommand) -> i32 {
     match command {
-        CiCommand::Lint { file, branch } => lint(file, branch),
+        CiCommand::Lint { file, branch, variables } => lint(file, branch, &variables),
         CiCommand::Exec(args) => crate::ci_exec::run(args),
     }
 }
@@ -85,7 +91,7 @@ pub(crate) fn locate(file: Option<PathBuf>) -> Result<Located, String> {
     Ok(Located { root, shown: shown.to_string_lossy().into_owned(), source })
 }
 
-fn lint(file: Option<PathBuf>, branch: Option<String>) -> i32 {
+fn lint(file: Option<PathBuf>, branch: Option<String>, extra: &[String]) -> i32 {
     let Located { root, shown, source } = match locate(file) {
         Ok(located) => located,
         Err(message) => {
@@ -102,21 +108,18 @@ fn lint(file: Option<PathBuf>, branch: Option<String>) -> i32 {
             return 1;
         }
     };
+    let extra = match key_values(extra) {
+        Ok(extra) => extra,
+        Err(message) => {
+            eprintln!("{message}");
+            return 2;
+        }
+    };
     let branch =
         branch.or_else(|| git_output(&root, &["symbolic-ref", "--short", "HEAD"])).unwrap_or_else(|| "main".into());
-    let default_branch = git_output(&root, &["symbolic-ref", "--short", "refs/remotes/origin/HEAD"])
-        .and_then(|r| r.strip_prefix("origin/").map(str::to_owned))
-        .unwrap_or_else(|| "main".into());
-    let variables: Vec<(String, String)> = [
-        ("CI", "true"),
-        ("GITLAB_CI", "true"),
-        ("CI_PIPELINE_SOURCE", "push"),
-        ("CI_COMMIT_BRANCH", branch.as_str()),
-        ("CI_COMMIT_REF_NAME", branch.as_str()),
-        ("CI_DEFAULT_BRANCH", default_branch.as_str()),
-    ]
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .into();
+    let checkout = Checkout::read(&root, &branch);
+    let sha = git_output(&root, &["rev-parse", "--verify", "-q", "HEAD"]).unwrap_or_else(|| "0".repeat(40));
+    let variables = gantry_ci::payload::rules_variables(&checkout.predefined(&branch, &sha), &[], &extra);
     let files: Vec<String> =
         git_output(&root, &["ls-files"]).map(|l| l.lines().map(str::to_owned).collect()).unwrap_or_default();
     println!("{} is valid: {} jobs; stages {}", shown.display(), config.jobs.len(), config.stages.join(", "));
@@ -160,5 +163,191 @@ fn lint(file: Option<PathBuf>, branch: Option<String>) -> i32 {
             }
             0
         }
+    }
+}
+
+/// `KEY=VALUE` pairs of `--var`.
+pub(crate) fn key_values(pairs: &[String]) -> Result<Vec<(String, String)>, String> {
+    pairs
+        .iter()
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').ok_or_else(|| format!("--var {pair}: write it as KEY=VALUE"))?;
+            Ok((key.to_owned(), value.to_owned()))
+        })
+        .collect()
+}
+
+/// What a working tree knows of the pipeline a push of it would create, for the predefined
+/// variables. The server's URL and the project's path come from the branch's git remote (else
+/// `origin`); without one the project is `local/<folder>` and the server unknown. A checkout
+/// cannot know the project's id, title and visibility, the pipeline's id, who pushes, the
+/// project's CI/CD variables, whether the branch is protected (the default branch is taken as
+/// protected, as a new project's is, and others as not) or what the branch held before (taken as
+/// new): the variables of the unknown facts are left out.
+pub(crate) struct Checkout {
+    server_url: Option<String>,
+    project_path: String,
+    default_branch: String,
+    /// The raw text of the HEAD commit (`git cat-file commit HEAD`).
+    head: Option<String>,
+}
+
+impl Checkout {
+    /// Reads the facts of the repository at `root` for a push to `branch`.
+    pub(crate) fn read(root: &Path, branch: &str) -> Checkout {
+        let remote = git_output(root, &["config", &format!("branch.{branch}.remote")])
+            .filter(|remote| remote != ".")
+            .unwrap_or_else(|| "origin".to_owned());
+        let remote_url = git_output(root, &["remote", "get-url", &remote]);
+        let (server_url, project_path) = match remote_url.as_deref().and_then(server_and_project) {
+            Some((server, path)) => (Some(server), path),
+            None => {
+                let folder = root.file_name().map(|n| n.to_string_lossy().into_owned());
+                (None, format!("local/{}", folder.unwrap_or_else(|| "project".into())))
+            }
+        };
+        let default_branch = git_output(root, &["symbolic-ref", "--short", &format!("refs/remotes/{remote}/HEAD")])
+            .and_then(|r| r.strip_prefix(&format!("{remote}/")).map(str::to_owned))
+            .unwrap_or_else(|| "main".into());
+        let head = git_output(root, &["cat-file", "commit", "HEAD"]);
+        Checkout { server_url, project_path, default_branch, head }
+    }
+
+    /// The project's full path (`acme/platform`, or `local/<folder>`).
+    pub(crate) fn project_path(&self) -> &str {
+        &self.project_path
+    }
+
+    /// The pipeline's predefined variables for a push of `sha` to `branch` (the HEAD commit's
+    /// message, author and time).
+    pub(crate) fn predefined(&self, branch: &str, sha: &str) -> Vec<(String, String)> {
+        let name = self.project_path.rsplit('/').next().unwrap_or(&self.project_path);
+        let head = self.head.as_deref().map(parse_commit);
+        gantry_ci::predefined::for_pipeline(&gantry_ci::predefined::Pipeline {
+            server_url: self.server_url.as_deref(),
+            project: gantry_ci::predefined::Project {
+                id: None,
+                path: name,
+                name,
+                full_path: &self.project_path,
+                visibility: None,
+                description: "",
+                default_branch: &self.default_branch,
+            },
+            ids: None,
+            ref_name: branch,
+            is_tag: false,
+            protected: branch == self.default_branch,
+            sha,
+            before_sha: &"0".repeat(40),
+            source: "push",
+            commit: head.as_ref().map(|commit| gantry_ci::predefined::Commit {
+                message: &commit.message,
+                title: commit.message.lines().next().unwrap_or_default(),
+                author_name: &commit.author_name,
+                author_email: &commit.author_email,
+                committed_at: commit.committed_at,
+            }),
+            user: None,
+        })
+    }
+}
+
+/// A commit as the server reads it: the message without trailing white space, the author, the
+/// committer's time.
+#[derive(Debug, PartialEq, Eq)]
+struct LocalCommit {
+    message: String,
+    author_name: String,
+    author_email: String,
+    committed_at: i64,
+}
+
+/// Reads `git cat-file commit` output.
+fn parse_commit(raw: &str) -> LocalCommit {
+    let (headers, message) = raw.split_once("\n\n").unwrap_or((raw, ""));
+    let mut commit = LocalCommit {
+        message: message.trim_end().to_owned(),
+        author_name: String::new(),
+        author_email: String::new(),
+        committed_at: 0,
+    };
+    for line in headers.lines() {
+        if let Some(author) = line.strip_prefix("author ")
+            && let Some((name, rest)) = author.split_once(" <")
+        {
+            commit.author_name = name.to_owned();
+            commit.author_email = rest.split_once('>').map_or(rest, |(email, _)| email).to_owned();
+        } else if let Some(committer) = line.strip_prefix("committer ") {
+            let mut fields = committer.rsplit(' ');
+            let _zone = fields.next();
+            commit.committed_at = fields.next().and_then(|t| t.parse().ok()).unwrap_or(0);
+        }
+    }
+    commit
+}
+
+/// The server's URL and the project's path in a git remote's URL: `https://host[:port]/path.git`
+/// as written (credentials dropped), `ssh://…` and `user@host:path.git` as `https://host`.
+/// None for local paths and `file://` URLs.
+fn server_and_project(url: &str) -> Option<(String, String)> {
+    let (scheme, host, path) = if let Some((scheme, rest)) = url.split_once("://") {
+        let (authority, path) = rest.split_once('/')?;
+        let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+        match scheme {
+            "http" | "https" => (scheme, host, path),
+            "ssh" | "git+ssh" | "ssh+git" | "git" => {
+                ("https", host.rsplit_once(':').map_or(host, |(host, _)| host), path)
+            }
+            _ => return None,
+        }
+    } else {
+        // scp-like `user@host:path`; a colon after a slash is a local path.
+        let (left, path) = url.split_once(':')?;
+        if left.contains('/') {
+            return None;
+        }
+        ("https", left.rsplit_once('@').map_or(left, |(_, host)| host), path)
+    };
+    let path = path.trim_matches('/');
+    let path = path.strip_suffix(".git").unwrap_or(path).trim_end_matches('/');
+    (!host.is_empty() && !path.is_empty()).then(|| (format!("{scheme}://{host}"), path.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remotes_name_the_server_and_the_project() {
+        let cases = [
+            ("http://root:glpat-x@127.0.0.1:3000/acme/app.git", Some(("http://127.0.0.1:3000", "acme/app"))),
+            ("https://gantry.example.com/acme/tools/app", Some(("https://gantry.example.com", "acme/tools/app"))),
+            ("ssh://git@gantry.example.com:2222/acme/app.git", Some(("https://gantry.example.com", "acme/app"))),
+            ("git@gantry.example.com:acme/app.git", Some(("https://gantry.example.com", "acme/app"))),
+            ("/srv/git/app.git", None),
+            ("./relative:odd/app", None),
+            ("file:///srv/git/app.git", None),
+            ("https://gantry.example.com/", None),
+        ];
+        for (url, expected) in cases {
+            let found = server_and_project(url);
+            assert_eq!(found.as_ref().map(|(s, p)| (s.as_str(), p.as_str())), expected, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_commit_reads_as_the_server_reads_it() {
+        let raw = "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor Ada Lovelace <ada@example.com> 1700000000 +0100\ncommitter Bob <bob@example.com> 1700000100 -0500\n\nRelease 1.0\n\nNotes.\n\n";
+        let commit = parse_commit(raw);
+        assert_eq!(
+            commit,
+            LocalCommit {
+                message: "Release 1.0\n\nNotes.".into(),
+                author_name: "Ada Lovelace".into(),
+                author_email: "ada@example.com".into(),
+                committed_at: 1_700_000_100,
+            }
+        );
     }
 }

@@ -9,7 +9,7 @@
 mod coordinator;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ use gantry_ci::keywords::When;
 use gantry_ci::plan::PlannedJob;
 
 use self::coordinator::{Context, Coordinator, Exec, LocalJob};
-use crate::ci::{WorkingTree, git_output, locate};
+use crate::ci::{Checkout, WorkingTree, git_output, key_values, locate};
 
 /// The arguments of `gantry ci exec`.
 #[derive(Debug, clap::Args)]
@@ -101,9 +101,7 @@ async fn exec(args: ExecArgs) -> Result<i32, String> {
         .map_err(|errors| format!("{errors}\n{} is invalid", located.shown))?;
     let root = located.root;
     let branch = git_output(&root, &["symbolic-ref", "--short", "HEAD"]).unwrap_or_else(|| "main".into());
-    let default_branch = git_output(&root, &["symbolic-ref", "--short", "refs/remotes/origin/HEAD"])
-        .and_then(|r| r.strip_prefix("origin/").map(str::to_owned))
-        .unwrap_or_else(|| branch.clone());
+    let checkout = Checkout::read(&root, &branch);
     let head = git_output(&root, &["rev-parse", "HEAD"]).ok_or("the repository has no commit yet: commit first")?;
     // The working tree's tracked files as a commit that no branch points at.
     let sha = git_output(&root, &["stash", "create", "gantry ci exec"]).unwrap_or(head);
@@ -111,15 +109,12 @@ async fn exec(args: ExecArgs) -> Result<i32, String> {
     git_output(&root, &["update-ref", &snapshot_ref, &sha]);
     let _snapshot = RemoveRef { root: root.clone(), name: snapshot_ref.clone() };
 
-    let mut extra = Vec::new();
-    for pair in &args.variables {
-        let (key, value) = pair.split_once('=').ok_or_else(|| format!("--var {pair}: write it as KEY=VALUE"))?;
-        extra.push((key.to_owned(), value.to_owned()));
-    }
-    let facts_vars = predefined(&root, &branch, &default_branch, &sha);
+    let extra = key_values(&args.variables)?;
+    // The snapshot's commit is the one that runs; its message and author are HEAD's.
+    let predefined = checkout.predefined(&branch, &sha);
     let files: Vec<String> =
         git_output(&root, &["ls-files"]).map(|l| l.lines().map(str::to_owned).collect()).unwrap_or_default();
-    let variables: Vec<(String, String)> = facts_vars.iter().cloned().chain(extra.iter().cloned()).collect();
+    let variables = gantry_ci::payload::rules_variables(&predefined, &[], &extra);
     let plan =
         match gantry_ci::plan(&config, &gantry_ci::Facts { variables: &variables, changed_paths: None, files: &files })
         {
@@ -163,7 +158,9 @@ async fn exec(args: ExecArgs) -> Result<i32, String> {
         context: Arc::new(Context {
             root,
             branch,
-            default_branch,
+            project_path: checkout.project_path().to_owned(),
+            predefined,
+            created_at: coordinator::now_millis(),
             sha,
             snapshot_ref,
             extra,
@@ -239,30 +236,6 @@ fn summary(exec: &Exec) -> i32 {
     let passed = !failed && !exec.halted;
     eprintln!("{}", if passed { "every job passed" } else { "the pipeline failed" });
     i32::from(!passed)
-}
-
-/// The predefined variables of a local run (GitLab's names).
-pub(super) fn predefined(root: &Path, branch: &str, default_branch: &str, sha: &str) -> Vec<(String, String)> {
-    let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "project".into());
-    [
-        ("CI", "true"),
-        ("GITLAB_CI", "true"),
-        ("CI_SERVER", "yes"),
-        ("CI_PIPELINE_SOURCE", "push"),
-        ("CI_PIPELINE_ID", "0"),
-        ("CI_PIPELINE_IID", "0"),
-        ("CI_COMMIT_SHA", sha),
-        ("CI_COMMIT_SHORT_SHA", &sha[..8.min(sha.len())]),
-        ("CI_COMMIT_BRANCH", branch),
-        ("CI_COMMIT_REF_NAME", branch),
-        ("CI_COMMIT_REF_SLUG", &gantry_core::ci::predefined::slug(branch)),
-        ("CI_DEFAULT_BRANCH", default_branch),
-        ("CI_PROJECT_NAME", &name),
-        ("CI_PROJECT_PATH", &format!("local/{name}")),
-        ("CI_PROJECT_NAMESPACE", "local"),
-    ]
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .into()
 }
 
 /// Deletes the snapshot's ref when the run ends.

@@ -270,8 +270,8 @@ impl Core {
         let protected = super::ref_is_protected(&mut conn, project.id, &request.ref_name, request.is_tag).await?;
         drop(conn);
         // Rules see the CI/CD variables too (those not limited to an environment).
-        let ci_variables: Vec<(String, String)> =
-            self.variables_for_job(project, protected, None).await?.into_iter().map(|v| (v.key, v.value)).collect();
+        let ci_variables: Vec<gantry_ci::payload::CiCdVariable> =
+            self.variables_for_job(project, protected, None).await?.into_iter().map(Into::into).collect();
         let changed = if request.before_sha == gantry_git::ZERO_OID || request.source != "push" {
             None
         } else {
@@ -284,7 +284,7 @@ impl Core {
         let planned = tokio::task::spawn_blocking(move || {
             let reader = repos.reader(project_for_plan.id)?;
             let commit = reader.commit(&request_for_plan.sha).ok();
-            let mut variables = pipeline_variables(&PipelineContext {
+            let predefined = pipeline_variables(&PipelineContext {
                 server_url: &server_url,
                 project: &project_for_plan,
                 pipeline: None,
@@ -297,8 +297,8 @@ impl Core {
                 commit: commit.as_ref(),
                 user: request_for_plan.user.as_ref(),
             });
-            variables.extend(ci_variables);
-            variables.extend(request_for_plan.variables.iter().cloned());
+            let variables =
+                gantry_ci::payload::rules_variables(&predefined, &ci_variables, &request_for_plan.variables);
             let planned = read_and_plan(
                 &reader,
                 &settings.config_path,

@@ -1,8 +1,8 @@
 //! The runner's side of a job: log pieces (masked, also across pieces), state updates and
-//! heartbeats, the end of a job (coverage, automatic retries), and the job's dependencies and
-//! artifact specifications for its payload. People's side is in [`super::actions`].
+//! heartbeats, the end of a job (coverage, automatic retries), and the job's dependencies for its
+//! payload (`gantry_ci::payload` builds the rest of it). People's side is in [`super::actions`].
 
-use gantry_ci::protocol::{self, ArtifactSpec};
+use gantry_ci::protocol;
 use gantry_db::Conn;
 use gantry_db::ci::{artifacts, jobs, pipelines, traces};
 
@@ -29,75 +29,6 @@ pub enum TraceAppend {
     Accepted { size: i64, status: String },
     /// The upload did not start where the server's log ends (it has `size` bytes).
     WrongOffset { size: i64 },
-}
-
-/// The artifact archives and reports a job's runner uploads.
-pub fn artifact_specs(definition: &gantry_ci::plan::Definition) -> Vec<ArtifactSpec> {
-    let Some(artifacts) = &definition.artifacts else { return Vec::new() };
-    let when = match artifacts.when {
-        gantry_ci::keywords::When::OnFailure => "on_failure",
-        gantry_ci::keywords::When::Always => "always",
-        _ => "on_success",
-    };
-    let expire_in = match artifacts.expire_in {
-        Some(gantry_ci::keywords::ExpireIn::Seconds(seconds)) => Some(seconds),
-        _ => None,
-    };
-    let mut specs = Vec::new();
-    if !artifacts.paths.is_empty() || artifacts.untracked {
-        specs.push(ArtifactSpec {
-            name: artifacts.name.clone(),
-            untracked: artifacts.untracked,
-            paths: artifacts.paths.clone(),
-            exclude: artifacts.exclude.clone(),
-            when: when.to_owned(),
-            artifact_type: "archive".to_owned(),
-            artifact_format: "zip".to_owned(),
-            expire_in,
-        });
-    }
-    let mut report = |kind: &str, paths: Vec<String>| {
-        if !paths.is_empty() {
-            specs.push(ArtifactSpec {
-                name: None,
-                untracked: false,
-                paths,
-                exclude: Vec::new(),
-                when: "always".to_owned(),
-                artifact_type: kind.to_owned(),
-                artifact_format: "raw".to_owned(),
-                expire_in,
-            });
-        }
-    };
-    report("junit", artifacts.reports.junit.clone());
-    report("dotenv", artifacts.reports.dotenv.clone());
-    if let Some((format, path)) = &artifacts.reports.coverage_report {
-        report(format, vec![path.clone()]);
-    }
-    specs
-}
-
-/// The steps of a job's payload: `script` (`before_script` and `script` together) and, when
-/// there is one, `after_script` (always run, five minutes, its failure ignored).
-pub fn job_steps(definition: &gantry_ci::plan::Definition, timeout: u64) -> Vec<protocol::Step> {
-    let mut steps = vec![protocol::Step {
-        name: "script".to_owned(),
-        script: definition.before_script.iter().chain(&definition.script).cloned().collect(),
-        timeout,
-        when: "on_success".to_owned(),
-        allow_failure: false,
-    }];
-    if !definition.after_script.is_empty() {
-        steps.push(protocol::Step {
-            name: "after_script".to_owned(),
-            script: definition.after_script.clone(),
-            timeout: 300,
-            when: "always".to_owned(),
-            allow_failure: true,
-        });
-    }
-    steps
 }
 
 /// The jobs whose artifacts a job downloads: its `dependencies` (or, by default, every job of

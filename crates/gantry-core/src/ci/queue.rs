@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use gantry_ci::payload;
 use gantry_ci::protocol::{self, JobPayload};
-use gantry_ci::vars;
 use gantry_db::ci::jobs::{self, QueuedJob};
 use gantry_db::ci::pipelines;
 use gantry_db::ci::runners::{self, RunnerContact};
@@ -184,11 +184,7 @@ impl Core {
         let (repos, sha, project_id) = (self.repos.clone(), pipeline.sha.clone(), project.id);
         let commit =
             tokio::task::spawn_blocking(move || repos.reader(project_id).ok()?.commit(&sha).ok()).await.ok().flatten();
-        let mut variables: Vec<protocol::JobVariable> = Vec::new();
-        let mut public = |key: String, value: String| {
-            variables.push(protocol::JobVariable { key, value, public: true, masked: false, file: false });
-        };
-        for (key, value) in pipeline_variables(&PipelineContext {
+        let pipeline_predefined = pipeline_variables(&PipelineContext {
             server_url: &server_url,
             project: &project,
             pipeline: Some((pipeline.id, pipeline.iid)),
@@ -200,67 +196,33 @@ impl Core {
             source: &pipeline.source,
             commit: commit.as_ref(),
             user: user.as_ref(),
-        }) {
-            public(key, value);
-        }
-        for (key, value) in job_variables(&server_url, &project, &pipeline, &job, token, stored.definition.node) {
-            let secret = key == "CI_JOB_TOKEN" || key == "CI_REGISTRY_PASSWORD" || key == "CI_REPOSITORY_URL";
-            variables.push(protocol::JobVariable { key, value, public: !secret, masked: false, file: false });
-        }
-        // Variables of the CI file, expanded against what came before them (GitLab's order).
-        for variable in &stored.variables {
-            let value = if variable.expand {
-                let lookup = |name: &str| variables.iter().rev().find(|v| v.key == name).map(|v| v.value.clone());
-                vars::expand(&variable.value, &lookup, false)
-            } else {
-                variable.value.clone()
-            };
-            variables.push(protocol::JobVariable {
-                key: variable.key.clone(),
-                value,
-                public: true,
-                masked: false,
-                file: false,
-            });
-        }
-        // Variables of the dotenv reports of the jobs this one depends on.
-        for (key, value) in dotenv {
-            variables.push(protocol::JobVariable { key, value, public: false, masked: false, file: false });
-        }
-        // CI/CD variables of the instance, groups and project: they win over the CI file's.
-        let expand_here = |variables: &[protocol::JobVariable], text: &str| {
-            let lookup = |name: &str| variables.iter().rev().find(|v| v.key == name).map(|v| v.value.clone());
-            vars::expand(text, &lookup, false)
+        });
+        let job_predefined = job_variables(&server_url, &project, &pipeline, &job, token, stored.definition.node);
+        let pipeline_own: Vec<(String, String)> = serde_json::from_str::<Vec<serde_json::Value>>(&pipeline.variables)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| Some((v["key"].as_str()?.to_owned(), v["value"].as_str()?.to_owned())))
+            .collect();
+        let mut layers = payload::Layers {
+            pipeline_predefined: &pipeline_predefined,
+            job_predefined: &job_predefined,
+            file: &stored.variables,
+            dotenv: &dotenv,
+            ci_cd: &[],
+            pipeline: &pipeline_own,
         };
+        // CI/CD variables may be limited to the job's environment, whose name they cannot shape.
         let environment =
-            stored.definition.environment.as_ref().map(|e| expand_here(&variables, &e.name)).filter(|e| !e.is_empty());
-        let mut secrets = vec![token.to_owned()];
-        for variable in self.variables_for_job(&project, protected, environment.as_deref()).await? {
-            let value = if variable.raw { variable.value.clone() } else { expand_here(&variables, &variable.value) };
-            if variable.masked {
-                secrets.push(variable.value.clone());
-                secrets.push(value.clone());
-            }
-            variables.push(protocol::JobVariable {
-                key: variable.key,
-                value,
-                public: false,
-                masked: variable.masked,
-                file: variable.variable_type == "file",
-            });
-        }
-        for pipeline_variable in serde_json::from_str::<Vec<serde_json::Value>>(&pipeline.variables).unwrap_or_default()
-        {
-            if let (Some(key), Some(value)) = (pipeline_variable["key"].as_str(), pipeline_variable["value"].as_str()) {
-                variables.push(protocol::JobVariable {
-                    key: key.to_owned(),
-                    value: value.to_owned(),
-                    public: false,
-                    masked: false,
-                    file: false,
-                });
-            }
-        }
+            stored.definition.environment.as_ref().and_then(|e| payload::job_environment(&layers, &e.name));
+        let ci_cd: Vec<payload::CiCdVariable> = self
+            .variables_for_job(&project, protected, environment.as_deref())
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        layers.ci_cd = &ci_cd;
+        let payload::JobVariables { variables, secrets: masked } = payload::job_variables(&layers);
+        let secrets: Vec<String> = std::iter::once(token.to_owned()).chain(masked).collect();
         // The job token and masked variables are secrets in every log, whatever the job prints.
         self.ci.maskers().insert(job_id, gantry_ci::mask::Masker::new(secrets));
         let definition = stored.definition;
@@ -272,7 +234,7 @@ impl Core {
             .and_then(|v| v.value.parse::<u32>().ok())
             .unwrap_or(20);
         let (scheme, rest) = server_url.split_once("://").unwrap_or(("http", &server_url));
-        let steps = super::jobs::job_steps(&definition, timeout);
+        let steps = payload::job_steps(&definition, timeout);
         Ok(JobPayload {
             id: job.id,
             token: token.to_owned(),
@@ -297,7 +259,7 @@ impl Core {
             steps,
             image: definition.image.clone(),
             services: definition.services.clone(),
-            artifacts: super::jobs::artifact_specs(&definition),
+            artifacts: payload::artifact_specs(&definition),
             cache,
             dependencies,
         })

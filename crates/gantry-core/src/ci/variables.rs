@@ -45,6 +45,19 @@ pub struct CiVariable {
     pub description: String,
 }
 
+/// What a job's payload and a pipeline's rules take of a variable (`gantry_ci::payload`).
+impl From<CiVariable> for gantry_ci::payload::CiCdVariable {
+    fn from(variable: CiVariable) -> Self {
+        gantry_ci::payload::CiCdVariable {
+            file: variable.variable_type == "file",
+            key: variable.key,
+            value: variable.value,
+            masked: variable.masked,
+            raw: variable.raw,
+        }
+    }
+}
+
 /// A variable to create, or the new state of one.
 #[derive(Debug, Clone, Default)]
 pub struct VariableInput {

@@ -17,12 +17,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post, put};
 use futures_util::StreamExt;
 use gantry_ci::keywords::{AllowFailure, CacheKey};
+use gantry_ci::payload;
 use gantry_ci::plan::PlannedJob;
-use gantry_ci::protocol::{self, JobPayload, JobVariable};
+use gantry_ci::protocol::{self, JobPayload};
 use gantry_core::ci::caches;
 use tokio::io::AsyncWriteExt;
-
-use super::predefined;
 
 /// The most an upload (an artifact, a cache, a piece of log) may hold.
 const MAX_UPLOAD: usize = 1 << 30;
@@ -57,7 +56,12 @@ pub(super) struct LocalJob {
 pub(super) struct Context {
     pub(super) root: PathBuf,
     pub(super) branch: String,
-    pub(super) default_branch: String,
+    /// The project's full path as the checkout knows it.
+    pub(super) project_path: String,
+    /// The pipeline's predefined variables.
+    pub(super) predefined: Vec<(String, String)>,
+    /// When the run started, Unix milliseconds (`CI_PIPELINE_CREATED_AT`).
+    pub(super) created_at: i64,
     pub(super) sha: String,
     pub(super) snapshot_ref: String,
     pub(super) extra: Vec<(String, String)>,
@@ -93,44 +97,39 @@ impl Coordinator {
         let context = &self.context;
         let job = &exec.jobs[index];
         let planned = &job.planned;
-        let public = |key: &str, value: &str| JobVariable {
-            key: key.to_owned(),
-            value: value.to_owned(),
-            public: true,
-            masked: false,
-            file: false,
-        };
-        let mut variables: Vec<JobVariable> =
-            predefined(&context.root, &context.branch, &context.default_branch, &context.sha)
-                .iter()
-                .map(|(k, v)| public(k, v))
-                .collect();
-        variables.push(public("CI_JOB_ID", &job.id.to_string()));
-        variables.push(public("CI_JOB_NAME", &planned.name));
-        variables.push(public("CI_JOB_STAGE", &planned.stage));
-        variables.push(public("CI_JOB_TOKEN", &context.token));
-        if let Some((index, total)) = planned.definition.node {
-            variables.push(public("CI_NODE_INDEX", &index.to_string()));
-            variables.push(public("CI_NODE_TOTAL", &total.to_string()));
-        }
-        for variable in &planned.variables {
-            let value = if variable.expand {
-                let lookup = |name: &str| variables.iter().rev().find(|v| v.key == name).map(|v| v.value.clone());
-                gantry_ci::vars::expand(&variable.value, &lookup, false)
-            } else {
-                variable.value.clone()
-            };
-            variables.push(public(&variable.key, &value));
-        }
+        // As the server's, without its URLs (the run has no server) and in pipeline 0.
+        let job_predefined = gantry_ci::predefined::for_job(
+            None,
+            &context.project_path,
+            &gantry_ci::predefined::Job {
+                id: job.id,
+                name: &planned.name,
+                stage: &planned.stage,
+                started_at: now_millis(),
+                token: &context.token,
+                runner_id: None,
+                node: planned.definition.node,
+                pipeline_id: 0,
+                pipeline_iid: 0,
+                pipeline_created_at: context.created_at,
+            },
+        );
         let dependencies: Vec<&LocalJob> =
             exec.jobs.iter().filter(|other| planned.dependencies.contains(&other.planned.name)).collect();
-        for dependency in &dependencies {
-            variables.extend(dependency.dotenv.iter().map(|(k, v)| public(k, v)));
-        }
-        variables.extend(context.extra.iter().map(|(k, v)| public(k, v)));
+        let dotenv: Vec<(String, String)> =
+            dependencies.iter().flat_map(|dependency| dependency.dotenv.iter().cloned()).collect();
+        let variables = payload::job_variables(&payload::Layers {
+            pipeline_predefined: &context.predefined,
+            job_predefined: &job_predefined,
+            file: &planned.variables,
+            dotenv: &dotenv,
+            ci_cd: &[],
+            pipeline: &context.extra,
+        })
+        .variables;
         let definition = &planned.definition;
         let timeout = definition.timeout.unwrap_or(3600);
-        let steps = gantry_core::ci::jobs::job_steps(definition, timeout);
+        let steps = payload::job_steps(definition, timeout);
         JobPayload {
             id: job.id,
             token: context.token.clone(),
@@ -155,7 +154,7 @@ impl Coordinator {
             steps,
             image: definition.image.clone(),
             services: definition.services.clone(),
-            artifacts: gantry_core::ci::jobs::artifact_specs(definition),
+            artifacts: payload::artifact_specs(definition),
             cache: definition.cache.iter().map(|cache| cache_spec(context, cache)).collect(),
             dependencies: dependencies
                 .iter()
@@ -185,6 +184,12 @@ fn cache_spec(context: &Context, cache: &gantry_ci::keywords::Cache) -> protocol
         })),
     };
     caches::cache_spec(cache, &caches::cache_key(&cache.key, digest), "")
+}
+
+/// The time now as Unix milliseconds.
+pub(super) fn now_millis() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// A key usable as a file name.

@@ -1,10 +1,15 @@
 //! `gantry ci lint` and `gantry ci exec` on a real working tree: a valid file with an include
 //! lists the jobs a push would run; an invalid one exits 1 with `file:line:column: message`
 //! lines; `exec` runs jobs in needs order with artifacts, dotenv variables and uncommitted
-//! changes, and stops at a failure.
+//! changes, and stops at a failure. Lint plans with the predefined variables the server gives
+//! a push, so both pick the same jobs.
 
 use std::path::Path;
 use std::process::Command;
+
+use crate::ci_pipelines::{jobs, wait_for_pipeline};
+use crate::git_http::{git_ok, url};
+use crate::server::Server;
 
 fn git(dir: &Path, args: &[&str]) {
     let status = Command::new("git").arg("-C").arg(dir).args(args).status().expect("git runs");
@@ -52,6 +57,78 @@ fn lint_checks_a_working_tree_with_includes() {
     let (code, _, stderr) = lint(&root.join("ci"), &[]);
     assert_eq!(code, 2);
     assert!(stderr.contains("no .gitlab-ci.yml"), "{stderr}");
+}
+
+/// Rules over predefined variables that `gantry ci lint` once lacked (the commit's title and
+/// message, the namespace, the source, the server, the project's name): lint in a clone picks
+/// the jobs the server picked for the push.
+const PREDEFINED_RULES_CI: &str = r#"
+title:
+  script: "true"
+  rules:
+    - if: $CI_COMMIT_TITLE == "Release the app"
+message:
+  script: "true"
+  rules:
+    - if: $CI_COMMIT_MESSAGE =~ /deploy me/ && $CI_COMMIT_AUTHOR =~ /e2e@example.com/
+namespace:
+  script: "true"
+  rules:
+    - if: $CI_PROJECT_NAMESPACE == "root" && $CI_PROJECT_NAME == "app" && $CI_PROJECT_PATH_SLUG == "root-app"
+source:
+  script: "true"
+  rules:
+    - if: $CI_PIPELINE_SOURCE == "push" && $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_COMMIT_REF_PROTECTED == "true"
+server:
+  script: "true"
+  rules:
+    - if: $CI_SERVER_HOST == "127.0.0.1" && $CI_API_V4_URL =~ /api.v4$/
+other_title:
+  script: "true"
+  rules:
+    - if: $CI_COMMIT_TITLE == "Something else"
+unknown_here:
+  script: "true"
+  rules:
+    - if: $GITLAB_USER_LOGIN == "nobody"
+"#;
+
+#[test]
+fn ci_lint_agrees_with_the_server_on_rules_over_predefined_variables() {
+    let server = Server::start();
+    let token = server.admin_token("root");
+    let created = server.post_json("/api/v4/projects", &token, &serde_json::json!({"name": "app"}));
+    assert_eq!(created.status(), 201);
+    let path = created.json::<serde_json::Value>().unwrap()["path_with_namespace"].as_str().unwrap().to_owned();
+    let work = tempfile::tempdir().unwrap();
+    git_ok(work.path(), &["init", "-q", "-b", "main"]);
+    std::fs::write(work.path().join(".gitlab-ci.yml"), PREDEFINED_RULES_CI).unwrap();
+    git_ok(work.path(), &["add", "-A"]);
+    git_ok(work.path(), &["commit", "-q", "-m", "Release the app", "-m", "Then deploy me."]);
+    git_ok(work.path(), &["push", "-q", &url(&server, "root", &token, &path), "main"]);
+
+    let pipeline = wait_for_pipeline(&server, &token, &path, |_| true);
+    let mut on_server: Vec<String> = jobs(&server, &token, &path, pipeline["id"].as_i64().unwrap())
+        .iter()
+        .map(|job| job["name"].as_str().unwrap().to_owned())
+        .collect();
+    on_server.sort();
+    assert_eq!(on_server, ["message", "namespace", "server", "source", "title"]);
+
+    let clone = tempfile::tempdir().unwrap();
+    git_ok(clone.path(), &["clone", "-q", &url(&server, "root", &token, &path), "app"]);
+    let (code, stdout, stderr) = lint(&clone.path().join("app"), &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let mut linted: Vec<String> = stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix("    "))
+        .map(|name| name.split(' ').next().unwrap_or(name).to_owned())
+        .collect();
+    linted.sort();
+    assert_eq!(linted, on_server, "{stdout}");
+    // What a checkout cannot know can be given, as the CI/CD variables it stands for.
+    let (_, stdout, _) = lint(&clone.path().join("app"), &["--var", "GITLAB_USER_LOGIN=nobody"]);
+    assert!(stdout.contains("runs 6 jobs") && stdout.contains("    unknown_here"), "{stdout}");
 }
 
 fn exec(dir: &Path, args: &[&str]) -> (i32, String, String) {
