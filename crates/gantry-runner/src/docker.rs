@@ -1,7 +1,7 @@
-//! The Docker executor: a job's sources are fetched on the runner's machine as for the shell
-//! executor, then its steps run in containers of its image on a private network with its
-//! services; everything the job created is removed when it ends, and what a crashed run left
-//! (found by the runner's label) when the runner starts.
+//! The Docker executor (`executor.rs`' seam): a job's sources are fetched on the runner's
+//! machine as for the shell executor, then its steps run in containers of its image on a
+//! private network with its services; everything the job created is removed when it ends, and
+//! what a crashed run left (found by the runner's label) when the runner starts.
 
 mod container;
 pub(crate) mod containers;
@@ -10,16 +10,19 @@ mod names;
 
 use bollard::Docker;
 use gantry_ci::protocol::JobPayload;
+use tokio::time::Instant;
 
 use self::containers::{JobContainers, ServiceSpec};
 use self::images::{PullPolicy, ensure_image};
 use self::names::JobNames;
 use crate::config::DockerSettings;
 use crate::error::RunnerError;
+use crate::executor::{Executor, ExecutorJob};
 use crate::job::environment::Environment;
-use crate::job::log_lines::section_end;
-use crate::job::step::{Scripts, Step};
-use crate::job::{Outcome, prepare_environment, run_steps};
+use crate::job::script;
+use crate::job::step::{ScriptError, Step};
+use crate::job::{JobDirs, Outcome};
+use crate::process::ProcessRun;
 
 /// The engine's address when neither the settings nor `DOCKER_HOST` give one.
 const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
@@ -52,41 +55,70 @@ impl DockerEngine {
     }
 }
 
-/// Runs the job's steps in containers; `step.dirs` are the job's directories on the runner's
-/// machine. Ends the `prepare_script` section the caller opened.
-pub(crate) async fn run_in_containers(engine: &DockerEngine, step: &mut Step<'_>, payload: &JobPayload) -> Outcome {
-    let image = payload
-        .image
-        .as_ref()
-        .map(|image| expand_variables(&image.name, payload))
-        .filter(|name| !name.trim().is_empty())
-        .unwrap_or_else(|| engine.default_image.clone());
-    step.log.line(&format!("Using the docker executor with image {image} ...")).await;
+/// A job in containers: the engine and the job's containers and network.
+pub(crate) struct DockerJob<'a> {
+    engine: &'a DockerEngine,
+    containers: JobContainers<'a>,
+}
 
-    let seen = names::container_dirs(&payload.job_info.project_name, payload.job_info.project_id);
-    let environment = match prepare_environment(step, payload, &seen, Environment::new()).await {
-        Ok(environment) => environment,
-        Err(outcome) => {
-            step.log.line(&section_end("prepare_script")).await;
-            return outcome;
-        }
-    };
-    let names = JobNames::new(&engine.runner, payload.id, payload.job_info.project_id);
-    let entrypoint = payload.image.as_ref().and_then(|image| image.entrypoint.clone());
-    let containers = JobContainers::new(&engine.docker, names, image, entrypoint, step.dirs, seen);
+impl Executor for DockerEngine {
+    type Job<'a> = DockerJob<'a>;
 
-    let prepared = start_job(engine, &containers, step, payload, &environment).await;
-    step.log.line(&section_end("prepare_script")).await;
-    let outcome = match prepared {
-        Ok(()) => run_steps(step, payload, &Scripts::Docker(&containers), &environment).await,
-        Err(outcome) => outcome,
-    };
-    let (uid, gid) = (rustix::process::geteuid(), rustix::process::getegid());
-    if !uid.is_root() {
-        containers.hand_back_files(uid.as_raw(), gid.as_raw()).await;
+    /// The job's containers run its image (or the default one), its directories (`step.dirs` on
+    /// the runner's machine) bind-mounted where GitLab has them.
+    async fn open<'a>(&'a self, step: &mut Step<'_>, payload: &JobPayload) -> DockerJob<'a> {
+        let image = payload
+            .image
+            .as_ref()
+            .map(|image| expand_variables(&image.name, payload))
+            .filter(|name| !name.trim().is_empty())
+            .unwrap_or_else(|| self.default_image.clone());
+        step.log.line(&format!("Using the docker executor with image {image} ...")).await;
+        let seen = names::container_dirs(&payload.job_info.project_name, payload.job_info.project_id);
+        let names = JobNames::new(&self.runner, payload.id, payload.job_info.project_id);
+        let entrypoint = payload.image.as_ref().and_then(|image| image.entrypoint.clone());
+        let containers = JobContainers::new(&self.docker, names, image, entrypoint, step.dirs, seen);
+        DockerJob { engine: self, containers }
     }
-    containers.remove_all().await;
-    outcome
+}
+
+impl ExecutorJob for DockerJob<'_> {
+    fn seen_dirs(&self) -> &JobDirs {
+        self.containers.seen()
+    }
+
+    /// Nothing of the runner's: the image's own `PATH` and `HOME` stay.
+    fn base_environment(&self) -> Environment {
+        Environment::new()
+    }
+
+    async fn start(&self, step: &mut Step<'_>, payload: &JobPayload, environment: &Environment) -> Result<(), Outcome> {
+        start_job(self.engine, &self.containers, step, payload, environment).await
+    }
+
+    /// For `sh` or bash, whichever the image has.
+    fn script(&self, lines: &[String]) -> String {
+        script::generate_for_any_shell(lines)
+    }
+
+    async fn run_script(
+        &self,
+        step: &mut Step<'_>,
+        section: &str,
+        file_name: &str,
+        environment: &Environment,
+        deadline: Instant,
+    ) -> Result<ProcessRun, ScriptError> {
+        self.containers.run_script(step, section, file_name, environment, deadline).await
+    }
+
+    async fn close(self) {
+        let (uid, gid) = (rustix::process::geteuid(), rustix::process::getegid());
+        if !uid.is_root() {
+            self.containers.hand_back_files(uid.as_raw(), gid.as_raw()).await;
+        }
+        self.containers.remove_all().await;
+    }
 }
 
 /// The job's image, its network and its services.

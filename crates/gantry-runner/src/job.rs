@@ -1,7 +1,8 @@
 //! One job from payload to final report: its log and heartbeat are started, then the steps run
 //! in GitLab's order — `prepare_script`, `get_sources`, `restore_cache`, `download_artifacts`,
 //! `step_script`, `after_script`, `archive_cache`, `upload_artifacts_on_success|on_failure` —
-//! and the outcome is logged and reported.
+//! and the outcome is logged and reported. The steps are the same for every executor; what
+//! differs between them is behind `executor.rs`' seam.
 
 pub(crate) mod archive;
 mod dirs;
@@ -26,12 +27,10 @@ use tokio::time::Instant;
 pub(crate) use self::dirs::{JobDirs, create_fresh, remove_leftovers, write_fresh};
 use self::environment::Environment;
 use self::log_lines::{Colour, coloured, section_end, section_start};
-use self::script::Shell;
-use self::step::{Scripts, Step};
+use self::step::Step;
 use crate::client::ServerClient;
 use crate::config::RunnerConfig;
-use crate::docker::{self, DockerEngine};
-use crate::isolation::Isolation;
+use crate::executor::{AnyExecutor, Executor, ExecutorJob};
 use crate::process::{JobStopper, ProcessEnd, StopListener, StopReason};
 use crate::tls;
 use crate::trace::{self, JobLog};
@@ -62,18 +61,12 @@ pub(crate) enum FailureReason {
     JobExecutionTimeout,
 }
 
-/// How a runner runs its jobs' scripts, set up once at start-up.
-pub(crate) enum Executor {
-    Shell,
-    Docker(DockerEngine),
-}
-
 /// Runs `payload` to its end and reports it. A `true` on `shutdown` kills it. `worker` (from 1)
 /// tells which of the runner's workers runs it.
 pub(crate) async fn run_job(
     client: &ServerClient,
     config: &RunnerConfig,
-    executor: &Executor,
+    executor: &AnyExecutor,
     worker: usize,
     mut payload: JobPayload,
     mut shutdown: watch::Receiver<bool>,
@@ -116,7 +109,7 @@ pub(crate) async fn run_job(
 
     let dirs = JobDirs::new(&config.builds_dir, job_id, config.isolation.job_user(worker));
     let watcher = match (executor, config.isolation.limits()) {
-        (Executor::Shell, Some(limits)) => {
+        (AnyExecutor::Shell(_), Some(limits)) => {
             Some(tokio::spawn(limits_watch::watch(dirs.clone(), limits, stopper.clone())))
         }
         _ => None,
@@ -149,7 +142,7 @@ async fn execute(
     client: &ServerClient,
     payload: &JobPayload,
     config: &RunnerConfig,
-    executor: &Executor,
+    executor: &AnyExecutor,
     dirs: &JobDirs,
     log: &mut JobLog,
     stop: &mut StopListener,
@@ -165,31 +158,35 @@ async fn execute(
     log.line(&section_start("prepare_script", "Preparing environment")).await;
     let mut step = Step { client, log, dirs, isolation: &config.isolation, stop, deadline, timeout };
     match executor {
-        Executor::Shell => run_in_shell(&mut step, payload).await,
-        Executor::Docker(engine) => docker::run_in_containers(engine, &mut step, payload).await,
+        AnyExecutor::Shell(shell) => run_on(shell, &mut step, payload).await,
+        AnyExecutor::Docker(engine) => run_on(engine, &mut step, payload).await,
     }
 }
 
-/// The shell executor: the steps run on the runner's machine. Ends the `prepare_script`
-/// section the caller opened.
-async fn run_in_shell(step: &mut Step<'_>, payload: &JobPayload) -> Outcome {
-    let line = format!("Using the shell executor {}", step.isolation.describe());
-    match step.isolation {
-        Isolation::None => step.log.line(&coloured(Colour::Red, &line)).await,
-        Isolation::Sandbox(_) => step.log.line(&line).await,
-    }
-    let base = environment::for_shell(step.dirs, environment::runner_env);
-    let prepared = prepare_environment(step, payload, step.dirs, base).await;
+/// The rest of `prepare_script` (the caller opened its section) and every later step, with
+/// `executor`.
+async fn run_on<E: Executor>(executor: &E, step: &mut Step<'_>, payload: &JobPayload) -> Outcome {
+    let job = executor.open(step, payload).await;
+    let environment = match prepare_environment(step, payload, job.seen_dirs(), job.base_environment()).await {
+        Ok(environment) => environment,
+        Err(outcome) => {
+            step.log.line(&section_end("prepare_script")).await;
+            return outcome;
+        }
+    };
+    let started = job.start(step, payload, &environment).await;
     step.log.line(&section_end("prepare_script")).await;
-    match prepared {
-        Ok(environment) => run_steps(step, payload, &Scripts::Shell(Shell::detect()), &environment).await,
+    let outcome = match started {
+        Ok(()) => run_steps(step, payload, &job, &environment).await,
         Err(outcome) => outcome,
-    }
+    };
+    job.close().await;
+    outcome
 }
 
 /// Makes the job's directories and writes its file variables; the environment of its scripts,
 /// who see the job's directories at `seen`, over `base`.
-pub(crate) async fn prepare_environment(
+async fn prepare_environment(
     step: &mut Step<'_>,
     payload: &JobPayload,
     seen: &JobDirs,
@@ -216,18 +213,18 @@ pub(crate) async fn prepare_environment(
 }
 
 /// `get_sources`, every step, then `after_script`.
-pub(crate) async fn run_steps(
+async fn run_steps(
     step: &mut Step<'_>,
     payload: &JobPayload,
-    scripts: &Scripts<'_>,
+    job: &impl ExecutorJob,
     environment: &Environment,
 ) -> Outcome {
-    let mut outcome = match run_script(step, payload, scripts, environment).await {
+    let mut outcome = match run_script(step, payload, job, environment).await {
         Ok(()) => Outcome::Succeeded,
         Err(outcome) => outcome,
     };
     if !matches!(outcome, Outcome::Stopped(_))
-        && let Some(reason) = run_after_script(step, payload, scripts, environment, &outcome).await
+        && let Some(reason) = run_after_script(step, payload, job, environment, &outcome).await
     {
         outcome = Outcome::Stopped(reason);
     }
@@ -248,7 +245,7 @@ pub(crate) async fn run_steps(
 async fn run_script(
     step: &mut Step<'_>,
     payload: &JobPayload,
-    scripts: &Scripts<'_>,
+    job: &impl ExecutorJob,
     environment: &Environment,
 ) -> Result<(), Outcome> {
     step.log.line(&section_start("get_sources", "Getting source from Git repository")).await;
@@ -266,7 +263,7 @@ async fn run_script(
         let header = format!("Executing \"{section}\" stage of the job script");
         step.log.line(&section_start(&section, &header)).await;
         let deadline = step.deadline;
-        let ran = step.run_script(scripts, &section, &script_step.script, environment, deadline).await;
+        let ran = step.run_script(job, &section, &script_step.script, environment, deadline).await;
         step.log.line(&section_end(&section)).await;
         let ran = ran.map_err(|error| Outcome::failed(error.reason, None, &error.message))?;
         let status = step.judge(ran).await?.status;
@@ -282,7 +279,7 @@ async fn run_script(
 async fn run_after_script(
     step: &mut Step<'_>,
     payload: &JobPayload,
-    scripts: &Scripts<'_>,
+    job: &impl ExecutorJob,
     environment: &Environment,
     outcome: &Outcome,
 ) -> Option<StopReason> {
@@ -293,7 +290,7 @@ async fn run_after_script(
 
     step.log.line(&section_start("after_script", "Running after_script")).await;
     let deadline = Instant::now() + AFTER_SCRIPT_TIMEOUT;
-    let ran = step.run_script(scripts, "after_script", &after.script, &environment, deadline).await;
+    let ran = step.run_script(job, "after_script", &after.script, &environment, deadline).await;
     let warning = match ran.map(|run| run.end) {
         Ok(ProcessEnd::Exited(status)) if status.success() => None,
         Ok(ProcessEnd::Exited(status)) => Some(format!("after_script failed: {}", describe_status(status))),

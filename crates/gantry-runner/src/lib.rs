@@ -5,6 +5,7 @@ mod client;
 mod config;
 mod docker;
 mod error;
+mod executor;
 mod isolation;
 mod job;
 mod process;

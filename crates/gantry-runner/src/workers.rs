@@ -15,7 +15,9 @@ use crate::client::{RequestError, ServerClient};
 use crate::config::{ExecutorKind, RunnerConfig};
 use crate::docker::DockerEngine;
 use crate::error::RunnerError;
-use crate::job::{self, Executor};
+use crate::executor::AnyExecutor;
+use crate::executor::shell::ShellExecutor;
+use crate::job;
 use crate::tls::ServerCa;
 
 /// The first wait after the server could not be reached; it doubles up to [`LAST_RETRY`].
@@ -107,7 +109,7 @@ async fn worker(
     worker_number: usize,
     client: ServerClient,
     config: Arc<RunnerConfig>,
-    executor: Arc<Executor>,
+    executor: Arc<AnyExecutor>,
     mut stopping: watch::Receiver<bool>,
 ) -> Result<(), RunnerError> {
     let info = runner_info(&config);
@@ -178,9 +180,9 @@ fn validate(config: &RunnerConfig) -> Result<(), RunnerError> {
 
 /// The executor of `config`: for Docker, a connection to the engine, cleared of what a crashed
 /// run of this runner left.
-async fn prepare_executor(config: &RunnerConfig) -> Result<Executor, RunnerError> {
+async fn prepare_executor(config: &RunnerConfig) -> Result<AnyExecutor, RunnerError> {
     let settings = match &config.executor {
-        ExecutorKind::Shell => return Ok(Executor::Shell),
+        ExecutorKind::Shell => return Ok(AnyExecutor::Shell(ShellExecutor)),
         ExecutorKind::Docker(settings) => settings,
     };
     let engine = DockerEngine::connect(settings, &config.name).await?;
@@ -188,7 +190,7 @@ async fn prepare_executor(config: &RunnerConfig) -> Result<Executor, RunnerError
     if removed > 0 {
         tracing::info!(runner.name = %config.name, removed, "removed containers and networks left by an earlier run");
     }
-    Ok(Executor::Docker(engine))
+    Ok(AnyExecutor::Docker(engine))
 }
 
 /// Creates the builds directory, makes its path absolute and removes what crashed runs left.

@@ -77,6 +77,11 @@ impl<'a> JobContainers<'a> {
         JobContainers { docker, names, image, entrypoint, seen, directories, cache }
     }
 
+    /// The job's directories inside its containers.
+    pub(crate) fn seen(&self) -> &JobDirs {
+        &self.seen
+    }
+
     /// The job's image.
     pub(crate) fn image(&self) -> &str {
         &self.image

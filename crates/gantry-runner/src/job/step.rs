@@ -1,7 +1,8 @@
 //! What the steps of a job need to run its processes: the log, the directories, the stop and
-//! the deadline; and where its scripts run (a shell on the runner's machine, or containers).
+//! the deadline; its scripts are written here and run where its executor says
+//! (`executor.rs`).
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::io;
 use std::process::ExitStatus;
 use std::time::Duration;
@@ -9,22 +10,13 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::client::ServerClient;
-use crate::docker::containers::JobContainers;
+use crate::executor::ExecutorJob;
 use crate::isolation::Isolation;
 use crate::job::environment::Environment;
 use crate::job::log_lines::{Colour, coloured};
-use crate::job::script::{self, Shell};
 use crate::job::{FailureReason, JobDirs, Outcome};
 use crate::process::{ProcessEnd, ProcessRun, StopListener, run_process};
 use crate::trace::JobLog;
-
-/// Where a job's scripts run.
-pub(crate) enum Scripts<'a> {
-    /// In this shell on the runner's machine.
-    Shell(Shell),
-    /// In containers of the job.
-    Docker(&'a JobContainers<'a>),
-}
 
 /// Why a script could not be run at all.
 #[derive(Debug)]
@@ -102,7 +94,9 @@ impl Step<'_> {
         )
     }
 
-    async fn run_until(
+    /// Runs a process on the runner's machine (in the sandbox, when there is one) until
+    /// `deadline`.
+    pub(crate) async fn run_until(
         &mut self,
         program: &OsStr,
         args: &[&OsStr],
@@ -117,11 +111,11 @@ impl Step<'_> {
         run
     }
 
-    /// Writes the script of `lines` (named after step `name`) and runs it where `scripts` says,
-    /// until `deadline`.
+    /// Writes the script of `lines` (named after step `name`) and runs it where `job`'s executor
+    /// runs scripts, until `deadline`.
     pub(crate) async fn run_script(
         &mut self,
-        scripts: &Scripts<'_>,
+        job: &impl ExecutorJob,
         name: &str,
         lines: &[String],
         environment: &Environment,
@@ -132,22 +126,10 @@ impl Step<'_> {
         }
         let file_name = format!("{name}.sh");
         let path = self.dirs.temp.join(&file_name);
-        let script = match scripts {
-            Scripts::Shell(shell) => script::generate(*shell, lines),
-            Scripts::Docker(_) => script::generate_for_any_shell(lines),
-        };
-        if let Err(error) = crate::job::write_fresh(&path, script.into_bytes(), 0o644, self.dirs.owner).await {
+        if let Err(error) = crate::job::write_fresh(&path, job.script(lines).into_bytes(), 0o644, self.dirs.owner).await
+        {
             return Err(ScriptError::runner(format!("cannot write the job's script: {error}")));
         }
-        match scripts {
-            Scripts::Shell(shell) => {
-                let args = shell.args(&path);
-                let args: Vec<&OsStr> = args.iter().map(OsString::as_os_str).collect();
-                self.run_until(OsStr::new(shell.program()), &args, environment, deadline)
-                    .await
-                    .map_err(|error| ScriptError::runner(format!("cannot run {}: {error}", shell.program())))
-            }
-            Scripts::Docker(containers) => containers.run_script(self, name, &file_name, environment, deadline).await,
-        }
+        job.run_script(self, name, &file_name, environment, deadline).await
     }
 }
