@@ -220,9 +220,15 @@ impl Isolation {
         }
     }
 
-    /// Starts a network ahead for the first job of worker `worker` (from 1): jobs land on
-    /// whichever worker asks first, and each worker of a root runner has a user of its own.
+    /// Starts a network ahead for the first job of worker `worker` (from 1) when it is the
+    /// first worker: one spare network per runner while idle (each costs a pasta process of
+    /// about 30 MB). The workers of a runner that is not root share that spare (their jobs run
+    /// as one user); a root runner's other workers, each with a user of its own, start their
+    /// first job's network when it comes, and keep a spare from then on.
     pub(crate) fn prepare_worker(&self, worker: usize) {
+        if worker != 1 {
+            return;
+        }
         if let Isolation::Sandbox(sandbox) = self {
             let ids = match self.job_user(worker) {
                 Some(user) => (user, user),

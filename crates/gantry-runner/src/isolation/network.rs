@@ -33,8 +33,14 @@ pub(super) async fn network_of(sandbox: &Arc<Sandbox>, dirs: &JobDirs) -> std::i
     Ok(network)
 }
 
-/// Starts, in the background, a network for a later job of the user and group `ids`.
+/// Starts, in the background, a network for a later job of the user and group `ids`, unless
+/// one is waiting already.
 pub(super) fn start_spare(sandbox: Arc<Sandbox>, ids: (u32, u32)) {
+    let waiting =
+        sandbox.spares.lock().ok().is_some_and(|spares| spares.get(&ids).is_some_and(|s| s.len() >= MAX_SPARES));
+    if waiting {
+        return;
+    }
     tokio::spawn(async move {
         match sandbox.start_network(ids.0, ids.1).await {
             Ok(spare) => {
@@ -67,8 +73,10 @@ impl JobNetwork {
     }
 }
 
-/// Spare networks kept per user at most.
-const MAX_SPARES: usize = 8;
+/// Spare networks kept per user at most: each is a pasta process of about 30 MB (its packet
+/// buffers), so one, for the next job, is the balance between a job's start and an idle
+/// runner's memory.
+const MAX_SPARES: usize = 1;
 
 impl Drop for JobNetwork {
     fn drop(&mut self) {
