@@ -14,119 +14,24 @@ Markdown table for BENCHMARKS.md. Each figure is measured in this run:
 """
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import Server as BaseServer, git, push_latencies  # noqa: E402
+
 BIN = sys.argv[1]
 PUSHES = int(os.environ.get("PUSHES", "15"))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def git(cwd, *args):
-    subprocess.run(["git", "-c", "user.name=Bench", "-c", "user.email=bench@example.com",
-                    "-c", "init.defaultBranch=main", "-c", "credential.helper=", *args],
-                   cwd=cwd, check=True, capture_output=True)
-
-
-class Server:
-    def __init__(self, *extra):
-        self.dir = tempfile.TemporaryDirectory()
-        # The sandbox's jobs run as users of their own, who pass through here to their directory.
-        os.chmod(self.dir.name, 0o755)
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [BIN, "serve", "--listen", f"127.0.0.1:{self.port}", "--ssh-listen", f"127.0.0.1:{free_port()}",
-             "--data-dir", self.dir.name, *extra],
-            env={**os.environ, "RUST_LOG": "warn"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 30
-        while True:
-            try:
-                if urllib.request.urlopen(self.base + "/-/readiness", timeout=1).status == 200:
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline:
-                sys.exit("gantry did not start")
-            time.sleep(0.05)
-        self.admin("create-user", "--username", "root", "--email", "root@example.com", "--password-stdin",
-                   stdin="a long password\n")
-        self.token = self.admin("create-token", "--username", "root", "--name", "bench", "--scopes", "api").strip()
-
-    def admin(self, *args, stdin=None):
-        out = subprocess.run([BIN, "admin", *args, "--data-dir", self.dir.name], input=stdin, text=True,
-                             capture_output=True, check=True)
-        return out.stdout
-
-    def api(self, method, path, body=None, raw=False):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base + path, data=data, method=method,
-                                         headers={"PRIVATE-TOKEN": self.token, "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=60) as response:
-            payload = response.read()
-            return payload if raw else (json.loads(payload) if payload else None)
-
-    def project(self, name, files):
-        project = self.api("POST", "/api/v4/projects", {"name": name})
-        self.work = tempfile.mkdtemp()
-        git(self.work, "init", "-q")
-        for file, content in files.items():
-            with open(os.path.join(self.work, file), "w") as f:
-                f.write(content)
-        git(self.work, "add", "-A")
-        git(self.work, "commit", "-qm", "first")
-        self.remote = f"http://root:{self.token}@127.0.0.1:{self.port}/{project['path_with_namespace']}.git"
-        git(self.work, "push", "-q", self.remote, "main")
-        return project["id"]
-
-    def wait_pipeline(self, project, iid, statuses=("success", "failed", "canceled", "manual")):
-        deadline = time.time() + 600
-        while time.time() < deadline:
-            for pipeline in self.api("GET", f"/api/v4/projects/{project}/pipelines?per_page=5"):
-                if pipeline["iid"] == iid and pipeline["status"] in statuses:
-                    return pipeline
-            time.sleep(0.02)
-        sys.exit(f"pipeline {iid} did not finish")
-
-    def successful_jobs(self, project, rounds):
-        """The jobs of `rounds` pipelines of `project` (its push's, then `POST /pipeline`), each
-        checked to have succeeded (the run stops with the log of one that did not)."""
-        for round_ in range(rounds):
-            if round_ > 0:
-                self.api("POST", f"/api/v4/projects/{project}/pipeline", {"ref": "main"})
-            pipeline = self.wait_pipeline(project, round_ + 1)
-            for job in self.jobs(project, pipeline["id"]):
-                if job["status"] != "success":
-                    log = self.api("GET", f"/api/v4/projects/{project}/jobs/{job['id']}/trace", raw=True)
-                    sys.exit(f"job {job['name']} {job['status']}:\n{log.decode(errors='replace')}")
-                yield job
-
-    def jobs(self, project, pipeline):
-        return self.api("GET", f"/api/v4/projects/{project}/pipelines/{pipeline}/jobs?per_page=100")
-
-    def rss_kb(self, field="VmRSS"):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-        return 0
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait()
-        self.dir.cleanup()
+def Server(*extra):
+    """A server of this run's binary on SQLite in a fresh data directory."""
+    return BaseServer(BIN, *extra)
 
 
 def ms_between(start, end):
@@ -146,30 +51,6 @@ def direct_ms(script, rounds=5):
 
 results = []
 
-def push_latencies(server):
-    """Milliseconds from `git push` returning to the first log line being served, PUSHES times."""
-    project = server.project("latency", {".gitlab-ci.yml": "first:\n  script: echo hi\n"})
-    server.wait_pipeline(project, 1)
-    latencies = []
-    for n in range(PUSHES):
-        with open(os.path.join(server.work, "n.txt"), "w") as f:
-            f.write(str(n))
-        git(server.work, "add", "-A")
-        git(server.work, "commit", "-qm", f"change {n}")
-        start = time.perf_counter()
-        git(server.work, "push", "-q", server.remote, "main")
-        while True:
-            pipelines = server.api("GET", f"/api/v4/projects/{project}/pipelines?per_page=1")
-            if pipelines and pipelines[0]["iid"] == n + 2:
-                jobs = server.jobs(project, pipelines[0]["id"])
-                if jobs and server.api("GET", f"/api/v4/projects/{project}/jobs/{jobs[0]['id']}/trace", raw=True):
-                    latencies.append((time.perf_counter() - start) * 1000)
-                    break
-            time.sleep(0.002)
-        server.wait_pipeline(project, n + 2)
-    return latencies
-
-
 def true_job_durations(server, name, rounds=5):
     """Milliseconds from a runner's start of a `true` job to its end (sources fetched), per round."""
     project = server.project(name, {".gitlab-ci.yml": "nothing:\n  script: 'true'\n"})
@@ -178,13 +59,13 @@ def true_job_durations(server, name, rounds=5):
 
 # --- the sandbox's cost: push to first log line and a `true` job, without and with it ------
 bare = Server("--builtin-runner-concurrent", "1", "--unsafe-jobs-without-sandbox")
-bare_push = statistics.median(push_latencies(bare))
+bare_push = statistics.median(push_latencies(bare, PUSHES))
 bare_true = statistics.median(true_job_durations(bare, "bare-true"))
 bare.stop()
 
 # --- push to first log line, job overhead, throughput: built-in shell runner ---------------
 server = Server("--builtin-runner-concurrent", "1")
-sandboxed_push = statistics.median(push_latencies(server))
+sandboxed_push = statistics.median(push_latencies(server, PUSHES))
 sandboxed_true = statistics.median(true_job_durations(server, "sandboxed-true"))
 results.append(("Push to first log line (idle built-in shell runner, sandboxed, median of %d)" % PUSHES,
                 "%.0f ms" % sandboxed_push, "< 300 ms; GitLab's runner polls every 3 s"))
