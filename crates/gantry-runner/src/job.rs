@@ -118,6 +118,12 @@ pub(crate) async fn run_job(
     if let Some(watcher) = watcher {
         watcher.abort();
     }
+    if let (AnyExecutor::Shell(_), Some(limits)) = (executor, config.isolation.limits())
+        && !matches!(outcome, Outcome::Stopped(_))
+        && limits_watch::over_disk_limit(&dirs, limits).await
+    {
+        outcome = Outcome::Stopped(StopReason::OverLimit(crate::process::OverLimit::Disk(limits.disk)));
+    }
     config.isolation.job_finished(&dirs);
     if let Outcome::Stopped(StopReason::OverLimit(limit)) = outcome {
         let message = limit.describe();

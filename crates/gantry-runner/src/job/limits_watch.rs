@@ -1,5 +1,6 @@
-//! Watches a sandboxed job's use of what its limits cannot cap by themselves, once a second:
-//! the bytes its directories hold (an rlimit caps one file, not a thousand) and how many
+//! Watches a sandboxed job's use of what its limits cannot cap by themselves, four times a
+//! second (less often when its files are many, so the watch costs a job at most a twentieth of
+//! a core): the bytes its directories hold (an rlimit caps one file, not a thousand) and how many
 //! threads its user runs (the process limit counts threads: at it a fork bomb is contained, but
 //! would sit there until the timeout). A job past either is stopped with the reason, and fails.
 //!
@@ -20,41 +21,64 @@ use crate::isolation::JobLimits;
 use crate::job::JobDirs;
 use crate::process::{JobStopper, OverLimit, StopReason};
 
-const INTERVAL: Duration = Duration::from_secs(1);
-/// How many checks in a row find the job at its process limit before it is stopped: a build
-/// may touch the limit for a moment.
-const CHECKS_AT_PROCESS_LIMIT: u32 = 3;
+/// The shortest wait between two looks: a job on a fast disk writes a gigabyte in a second.
+const MIN_INTERVAL: Duration = Duration::from_millis(250);
+/// A look that took `t` is followed by a wait of at least this many times `t`.
+const WAIT_PER_LOOK: u32 = 19;
+/// How long a job may stay at its process limit before it is stopped: a build may touch the
+/// limit for a moment.
+const AT_PROCESS_LIMIT_FOR: Duration = Duration::from_secs(3);
 
 /// Watches the job in `dirs` until dropped (abort the task); stops it through `stopper` when it
 /// passes `limits`.
 pub(crate) async fn watch(dirs: JobDirs, limits: JobLimits, stopper: JobStopper) {
-    let mut at_process_limit = 0;
+    let mut at_process_limit_since: Option<tokio::time::Instant> = None;
+    let mut wait = MIN_INTERVAL;
     loop {
-        tokio::time::sleep(INTERVAL).await;
+        tokio::time::sleep(wait).await;
         let (project, temp) = (dirs.project.clone(), dirs.temp.clone());
         let owner = dirs.owner;
-        let measured = tokio::task::spawn_blocking(move || {
-            let mut bytes = disk_usage(&project, limits.disk).unwrap_or(0);
-            if bytes <= limits.disk {
-                bytes = bytes.saturating_add(disk_usage(&temp, limits.disk - bytes).unwrap_or(0));
-            }
-            (bytes, owner.map(threads_of))
-        })
-        .await;
+        let started = tokio::time::Instant::now();
+        let measured =
+            tokio::task::spawn_blocking(move || (job_disk_usage(&project, &temp, limits.disk), owner.map(threads_of)))
+                .await;
+        wait = MIN_INTERVAL.max(started.elapsed() * WAIT_PER_LOOK);
         let Ok((bytes, threads)) = measured else { return };
         if bytes > limits.disk {
             stopper.stop(StopReason::OverLimit(OverLimit::Disk(limits.disk)));
             return;
         }
-        at_process_limit = match threads {
-            Some(count) if count + 1 >= limits.processes => at_process_limit + 1,
-            _ => 0,
+        let at_limit = threads.is_some_and(|count| count + 1 >= limits.processes);
+        let since = match (at_limit, at_process_limit_since) {
+            (false, _) => None,
+            (true, None) => Some(tokio::time::Instant::now()),
+            (true, Some(since)) => Some(since),
         };
-        if at_process_limit >= CHECKS_AT_PROCESS_LIMIT {
+        at_process_limit_since = since;
+        if since.is_some_and(|since| since.elapsed() >= AT_PROCESS_LIMIT_FOR) {
             stopper.stop(StopReason::OverLimit(OverLimit::Processes(limits.processes)));
             return;
         }
     }
+}
+
+/// Whether the job in `dirs` holds more than its disk limit now. Asked once more when its
+/// scripts have ended: a fast disk lets a job write far past the limit between two of the
+/// watcher's looks, and finish before the next.
+pub(crate) async fn over_disk_limit(dirs: &JobDirs, limits: JobLimits) -> bool {
+    let (project, temp) = (dirs.project.clone(), dirs.temp.clone());
+    tokio::task::spawn_blocking(move || job_disk_usage(&project, &temp, limits.disk) > limits.disk)
+        .await
+        .unwrap_or(false)
+}
+
+/// Bytes the job's two directories take, counted until they pass `cap`.
+fn job_disk_usage(project: &Path, temp: &Path, cap: u64) -> u64 {
+    let bytes = disk_usage(project, cap).unwrap_or(0);
+    if bytes > cap {
+        return bytes;
+    }
+    bytes.saturating_add(disk_usage(temp, cap - bytes).unwrap_or(0))
 }
 
 /// How many directories' descriptors a walk of the job's files keeps open at most, besides its

@@ -264,8 +264,9 @@ eat-memory:
 bomb-maker:
   stage: build
   script:
-    # Two files under the disk cap each, over it together: zeros, an archive of a few kB.
-    - dd if=/dev/zero of=a bs=1M count=40 && dd if=/dev/zero of=b bs=1M count=40
+    # Two sparse files of zeros, 80 MB together and next to nothing on disk (the job stays
+    # under its disk cap): an archive of a few kB that unpacks past the cap.
+    - truncate -s 40M a && truncate -s 40M b
   artifacts:
     paths: [a, b]
 bomb-opener:
