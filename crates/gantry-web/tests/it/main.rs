@@ -10,6 +10,7 @@ mod bad_input;
 mod ci;
 mod code;
 mod keys;
+mod listing_visibility;
 mod pipeline_rights;
 mod protected_tags;
 mod repository;
