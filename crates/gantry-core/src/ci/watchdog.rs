@@ -17,6 +17,9 @@ const TICK: Duration = Duration::from_secs(1);
 const TIMEOUT_GRACE_MS: i64 = 60_000;
 /// How often expired artifacts and unused blobs are removed.
 const SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
+/// How old another server's push report must be to be taken as that server's, gone for good:
+/// a live server records its pushes within seconds of git's end.
+const ORPHANED_PUSH_AGE: Duration = Duration::from_secs(15 * 60);
 /// How often a server that does not lead asks whether it may (a leader that died releases
 /// its lock at once, so this is how long the periodic work may pause).
 const LEAD_RETRY: Duration = Duration::from_secs(3);
@@ -86,6 +89,9 @@ impl Core {
                             Ok(0) => {}
                             Ok(removed) => tracing::info!(removed, "expired artifacts removed"),
                             Err(error) => tracing::error!(error = %error, "cannot remove expired artifacts"),
+                        }
+                        if let Err(error) = core.record_orphaned_pushes(ORPHANED_PUSH_AGE).await {
+                            tracing::error!(error = %error, "cannot record the pushes of servers gone for good");
                         }
                     });
                 }

@@ -184,24 +184,57 @@ impl Core {
     /// between git's ref updates and the record); run at start, before taking pushes. Each
     /// report is recorded once, as the push of the user who made it, and then removed. The
     /// reports of other servers sharing the data directory are theirs: they may be recording
-    /// them right now.
+    /// them right now ([`Core::record_orphaned_pushes`] takes those of servers gone for good).
     pub async fn record_leftover_pushes(&self) -> CoreResult<usize> {
         let mut recorded = 0;
         for file in self.repos.scratch_files(&format!("{PUSH_REPORT}-{}", server_tag(&self.identity)))? {
-            let name = file.file_name().and_then(|name| name.to_str()).unwrap_or_default();
-            let Some((project, user)) = parse_push_report_name(name) else { continue };
-            let report = tokio::fs::read_to_string(&file).await.unwrap_or_default();
-            let report = gantry_git::hooks::read_report(&report);
-            let mut conn = self.db.conn().await?;
-            let exists = gantry_db::manage::projects::find_project_by_id(&mut conn, project).await?.is_some();
-            drop(conn);
-            if exists && !report.updates.is_empty() {
-                self.record_push(project, user, &report.updates, &report.options).await?;
-                tracing::info!(project.id = %project, "a push left unrecorded by a stopped server is recorded");
-                recorded += 1;
-            }
-            tokio::fs::remove_file(&file).await.map_err(|error| CoreError::Internal(error.into()))?;
+            recorded += usize::from(self.record_push_report(&file).await?);
         }
+        Ok(recorded)
+    }
+
+    /// Records the reports other servers left behind longer ago than `age`: a live server
+    /// records its push within seconds of git's end, so these belong to a server that died and
+    /// has not come back. Each is first renamed to this server's name, which only one server can
+    /// do, so two never record the same push; were this one to die meanwhile, its next start
+    /// records it.
+    pub async fn record_orphaned_pushes(&self, age: std::time::Duration) -> CoreResult<usize> {
+        let mine = format!("{PUSH_REPORT}-{}-", server_tag(&self.identity));
+        let cutoff = std::time::SystemTime::now().checked_sub(age).unwrap_or(std::time::UNIX_EPOCH);
+        let mut recorded = 0;
+        for file in self.repos.scratch_files(PUSH_REPORT)? {
+            let Some(name) = file.file_name().and_then(|name| name.to_str()) else { continue };
+            let Some((_, rest)) = name.strip_prefix("push-").and_then(|rest| rest.split_once('-')) else { continue };
+            let old = std::fs::metadata(&file).and_then(|m| m.modified()).is_ok_and(|modified| modified < cutoff);
+            if name.starts_with(&mine) || !old || parse_push_report_name(name).is_none() {
+                continue;
+            }
+            let claimed = file.with_file_name(format!("{mine}{rest}"));
+            if tokio::fs::rename(&file, &claimed).await.is_err() {
+                continue; // another server took it first
+            }
+            tracing::warn!(report = name, "a push left unrecorded by a server that did not come back is recorded");
+            recorded += usize::from(self.record_push_report(&claimed).await?);
+        }
+        Ok(recorded)
+    }
+
+    /// Records the push one report file describes (if its project still exists), then removes
+    /// the file; whether a push was recorded.
+    async fn record_push_report(&self, file: &std::path::Path) -> CoreResult<bool> {
+        let name = file.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+        let Some((project, user)) = parse_push_report_name(name) else { return Ok(false) };
+        let report = tokio::fs::read_to_string(file).await.unwrap_or_default();
+        let report = gantry_git::hooks::read_report(&report);
+        let mut conn = self.db.conn().await?;
+        let exists = gantry_db::manage::projects::find_project_by_id(&mut conn, project).await?.is_some();
+        drop(conn);
+        let recorded = exists && !report.updates.is_empty();
+        if recorded {
+            self.record_push(project, user, &report.updates, &report.options).await?;
+            tracing::info!(project.id = %project, "a push left unrecorded by a stopped server is recorded");
+        }
+        tokio::fs::remove_file(file).await.map_err(|error| CoreError::Internal(error.into()))?;
         Ok(recorded)
     }
 

@@ -1,6 +1,7 @@
 //! Durable background work: a change queues what follows it (a branch made from the web queues
 //! its repository's maintenance), the worker runs it, a job that keeps failing is retried and
-//! then shown as failed in the admin area, where an administrator retries it.
+//! then shown as failed in the admin area, where an administrator retries it. And a push report
+//! a server that died for good left behind is recorded, once, by another.
 
 use std::time::Duration;
 
@@ -85,4 +86,42 @@ async fn a_maintenance_that_keeps_failing_is_retried_then_shown_failed_until_an_
         app.page(Method::POST, &format!("/admin/background_jobs/{}/retry", failed.id), Some(&admin), Some(&[])).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
     assert!(again.body.contains("is not failed"), "{}", again.body);
+}
+
+#[tokio::test]
+async fn a_push_report_of_a_server_gone_for_good_is_recorded_once_by_another() {
+    let app = TestApp::new().await;
+    let admin = app.user("root").await;
+    let lead = app.user("lead").await;
+    project_with_history(&app, &lead).await;
+    let lookup = gantry_core::manage::groups::Lookup::Path("lead/site".into());
+    let (project, _) = app.core.find_project(&Actor::User(admin.user.clone()), &lookup).await.unwrap();
+    let scratch = app.core.repos().data_dir().join("tmp");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let report = |name: &str, minutes_ago: u64| {
+        let file = scratch.join(format!("push-0badc0de-{}-{}-{name}", project.id, lead.user.id));
+        std::fs::write(&file, format!("{} {} refs/heads/orphan-{name}\n", "0".repeat(40), "1".repeat(40))).unwrap();
+        let then = std::time::SystemTime::now() - Duration::from_secs(minutes_ago * 60);
+        std::fs::File::options().write(true).open(&file).unwrap().set_modified(then).unwrap();
+        file
+    };
+    // Another server's report from 20 minutes ago (that server died), and one from just now
+    // (that server may be recording it this moment).
+    let orphaned = report("aa", 20);
+    let fresh = report("bb", 0);
+
+    let age = Duration::from_secs(15 * 60);
+    assert_eq!(app.core.record_orphaned_pushes(age).await.unwrap(), 1);
+    assert!(!orphaned.exists(), "the orphaned report is recorded and removed");
+    assert!(fresh.exists(), "a recent report of another server is left to it");
+    let (events, _) = app
+        .core
+        .list_push_events(&Actor::User(admin.user.clone()), &project, gantry_core::Page { offset: 0, limit: 50 })
+        .await
+        .unwrap();
+    let orphans: Vec<&str> =
+        events.iter().map(|e| e.ref_name.as_str()).filter(|name| name.starts_with("refs/heads/orphan")).collect();
+    assert_eq!(orphans, ["refs/heads/orphan-aa"]);
+    assert_eq!(events.iter().find(|e| e.ref_name == "refs/heads/orphan-aa").unwrap().user_id, Some(lead.user.id));
+    assert_eq!(app.core.record_orphaned_pushes(age).await.unwrap(), 0, "recorded once");
 }
