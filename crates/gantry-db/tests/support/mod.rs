@@ -11,6 +11,12 @@ pub struct FreshDatabase {
 }
 
 impl FreshDatabase {
+    /// Its URL, for a second pool on it (as another server would have).
+    #[allow(dead_code)] // used by some of the test files that share this module
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     fn new() -> FreshDatabase {
         let dir = tempfile::tempdir().unwrap();
         match std::env::var("GANTRY_TEST_DATABASE_URL") {

@@ -1,8 +1,8 @@
 //! Two `gantry serve` on one PostgreSQL database and one data directory, behind nginx: a push
-//! to one creates exactly one pipeline, a runner long-polling the other is woken for its job
-//! (not left to its periodic look), the job page on the first streams the log the runner sends
-//! through the second, a schedule fires once, and killing one server fails no request nginx
-//! can send to the other. PostgreSQL only: on SQLite there is one server.
+//! to one creates exactly one pipeline, a runner long-polling the other takes its job, the job
+//! page on the first streams the log the runner sends through the second, a schedule fires
+//! once, and killing one server fails no request nginx can send to the other. PostgreSQL only:
+//! on SQLite there is one server.
 
 use std::io::BufRead;
 use std::time::{Duration, Instant};
@@ -41,10 +41,10 @@ fn two_servers_share_one_database_and_one_data_directory() {
     // A push to the first server: one pipeline; the runner waiting on the second takes its job.
     let path = push_project(&first, &token, "shared", &[(".gitlab-ci.yml", CI)]);
     wait_for_pipeline(&second, &token, &path, |p| p["status"] == "running");
+    // (How soon: `scripts/bench-arch` measures push to first log line across the two servers;
+    // tests assert no timings. That the wake-up crosses servers is gantry-db's `cluster` test.)
     let job = jobs(&first, &token, &path, first_pipeline(&first, &token, &path))[0].clone();
-    let queued = job["queued_duration"].as_f64().expect("the job started");
-    // Woken by the first server's signal: the second's own look at the queue comes every 5 s.
-    assert!(queued < 2.5, "the runner on the other server waited {queued} s for the job");
+    assert!(job["queued_duration"].as_f64().is_some(), "the job started: {job}");
 
     // The job page on the first server streams what the runner sends through the second, live.
     let id = job["id"].as_i64().unwrap();
