@@ -285,34 +285,16 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen for SSH on {}", config.ssh_listen))?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let background = tokio::spawn({
-        let core = core.clone();
-        let mut stopped = stopped.clone();
-        async move {
-            core.run_background(async move {
-                let _ = stopped.wait_for(|stop| *stop).await;
-            })
-            .await
-        }
+        let (core, stop) = (core.clone(), told_to_stop(&stopped));
+        async move { core.run_background(stop).await }
     });
     let signals = tokio::spawn({
-        let core = core.clone();
-        let mut stopped = stopped.clone();
-        async move {
-            core.run_signals(async move {
-                let _ = stopped.wait_for(|stop| *stop).await;
-            })
-            .await
-        }
+        let (core, stop) = (core.clone(), told_to_stop(&stopped));
+        async move { core.run_signals(stop).await }
     });
     let ci = tokio::spawn({
-        let core = core.clone();
-        let mut stopped = stopped.clone();
-        async move {
-            core.run_ci(async move {
-                let _ = stopped.wait_for(|stop| *stop).await;
-            })
-            .await
-        }
+        let (core, stop) = (core.clone(), told_to_stop(&stopped));
+        async move { core.run_ci(stop).await }
     });
     // Pushes a killed server left unrecorded are recorded (and their pipelines queued).
     match core.record_leftover_pushes().await {
@@ -324,10 +306,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         Some(settings) => runners::start_builtin_runner(&core, &config, settings, &app, stopped.clone()).await?,
         None => None,
     };
-    let ssh = tokio::spawn(gantry_ssh::serve(core.clone(), ssh_listener, host_key, async move {
-        let mut stopped = stopped;
-        let _ = stopped.wait_for(|stop| *stop).await;
-    }));
+    let ssh = tokio::spawn(gantry_ssh::serve(core.clone(), ssh_listener, host_key, told_to_stop(&stopped)));
     tracing::info!(
         listen = %config.listen, ssh_listen = %config.ssh_listen, external_url = %config.external_url,
         "gantry is ready"
@@ -363,6 +342,14 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 fn server_identity(listen: SocketAddr) -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     format!("{} {listen}", host.trim())
+}
+
+/// Resolves once `serve` is told to stop (through `stopped`).
+fn told_to_stop(stopped: &tokio::sync::watch::Receiver<bool>) -> impl std::future::Future<Output = ()> + use<> {
+    let mut stopped = stopped.clone();
+    async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    }
 }
 
 pub(crate) async fn shutdown_signal() {

@@ -245,6 +245,7 @@ impl RunnerProcess {
         let builds = tempfile::tempdir().unwrap();
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_gantry"))
             .args(["runner", "--url", url, "--token", token, "--executor", "shell", "--concurrent", "2"])
+            .args(["--job-uid-base", &crate::server::job_uid_base(crate::server::free_port())])
             .args(extra)
             .envs(environment.iter().copied())
             .arg("--builds-dir")

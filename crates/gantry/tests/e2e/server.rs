@@ -23,6 +23,13 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// The first of the job users (when tests run as root) of the runner told apart by `key`: tests
+/// run side by side, and a runner's limits count the processes of its job users, so no two
+/// runners may share them (as on any machine with several runners).
+pub fn job_uid_base(key: u16) -> String {
+    (1_900_000_000_u32 + u32::from(key) * 256).to_string()
+}
+
 fn database_for(dir: &std::path::Path) -> String {
     match std::env::var("GANTRY_TEST_DATABASE_URL") {
         Ok(base) if base.starts_with("postgres") => {
@@ -116,6 +123,7 @@ impl Server {
             .args(["--ssh-listen", &format!("127.0.0.1:{ssh_port}"), "--data-dir"])
             .arg(&data_path)
             .args(["--database-url", &database_url])
+            .args(["--job-uid-base", &job_uid_base(port)])
             .args(&extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
