@@ -403,10 +403,16 @@ pub(crate) fn stream_output(
         match running.stdout.read(&mut buffer).await {
             Ok(0) => {
                 let running = output.running.take()?;
-                let succeeded = running.end().await;
-                if let Some(PushFinish { state, permit }) = output.finish.take() {
-                    state.core.finish_push(&permit, succeeded).await;
-                }
+                let finish = output.finish.take();
+                // In a task of its own: a client that leaves now (dropping this stream) must not
+                // cancel git's end or the push's record half-way.
+                let _ = tokio::spawn(async move {
+                    let succeeded = running.end().await;
+                    if let Some(PushFinish { state, permit }) = finish {
+                        state.core.finish_push(&permit, succeeded).await;
+                    }
+                })
+                .await;
                 None
             }
             Ok(read) => {

@@ -1,4 +1,5 @@
-//! A real `gantry serve` on a free loopback port with its own data directory.
+//! A real `gantry serve` on a free loopback port with its own data directory. Its log goes to
+//! the test's output at the level `GANTRY_TEST_SERVER_LOG` names (default `warn`).
 
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -125,7 +126,7 @@ impl Server {
             .args(["--database-url", &database_url])
             .args(["--job-uid-base", &job_uid_base(port)])
             .args(&extra)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", std::env::var("GANTRY_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".to_owned()))
             .stdout(Stdio::null())
             .spawn()
             .expect("gantry starts");
