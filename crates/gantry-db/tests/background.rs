@@ -83,8 +83,15 @@ async fn failures_wait_for_their_retry_then_end_failed_until_retried_or_discarde
     background::fail(&mut conn, job.id, "w", "disk full", Some(now_millis() + 500)).await.unwrap();
     assert_eq!(claim(&db, "w", FAR).await, None, "not before its retry time");
     assert_eq!(counts(&db).await, QueueCounts { scheduled: 1, ..QueueCounts::default() });
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
-    let again = claim(&db, "w", FAR).await.unwrap();
+    // Taken again once its time has come.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let again = loop {
+        if let Some(job) = claim(&db, "w", FAR).await {
+            break job;
+        }
+        assert!(std::time::Instant::now() < deadline, "the job never came due");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     assert_eq!(again.attempt, 2);
     background::fail(&mut conn, job.id, "w", "disk still full", None).await.unwrap();
     let failed = background::list(&mut conn, "failed", 10).await.unwrap();
