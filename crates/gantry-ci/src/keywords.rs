@@ -47,32 +47,7 @@ fn is_true(value: &bool) -> bool {
     *value
 }
 
-/// When a job runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum When {
-    #[default]
-    OnSuccess,
-    OnFailure,
-    Always,
-    Manual,
-    Delayed,
-    Never,
-}
-
-impl When {
-    pub fn parse(text: &str) -> Option<When> {
-        Some(match text {
-            "on_success" => When::OnSuccess,
-            "on_failure" => When::OnFailure,
-            "always" => When::Always,
-            "manual" => When::Manual,
-            "delayed" => When::Delayed,
-            "never" => When::Never,
-            _ => return None,
-        })
-    }
-}
+pub use gantry_types::When;
 
 /// `allow_failure`: false, true, or only for some exit codes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gantry_db::background::{self, ClaimedJob, NewBackgroundJob};
-use gantry_types::{ProjectId, UserId};
+use gantry_types::{BackgroundJobId, BackgroundStatus, JobId, ProjectId, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::policy::require_admin;
@@ -83,7 +83,7 @@ pub(crate) enum Work {
     /// Create the pipelines a push asks for.
     PipelinesForPush { project: ProjectId, user: Option<UserId>, refs: Vec<PushedRef>, options: Vec<String> },
     /// Move a finished job's log into the object store.
-    ArchiveJobLog { job: i64 },
+    ArchiveJobLog { job: JobId },
     /// Incremental maintenance of a pushed repository.
     MaintainRepository { project: ProjectId },
 }
@@ -254,9 +254,9 @@ impl Core {
                     let retry_at = (job.attempt < job.max_attempts)
                         .then(|| now_millis() + millis(retry_delay(self.background.settings.first_retry, job.attempt)));
                     if retry_at.is_some() {
-                        tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempt, %error, "background job failed; it will be retried");
+                        tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempt, %error, "background job failed; it will be retried");
                     } else {
-                        tracing::error!(job = job.id, kind = %job.kind, attempts = job.attempt, %error, "background job failed for good");
+                        tracing::error!(job = %job.id, kind = %job.kind, attempts = job.attempt, %error, "background job failed for good");
                     }
                     background::fail(&mut conn, job.id, worker, error, retry_at).await?;
                 }
@@ -264,7 +264,7 @@ impl Core {
             Ok::<_, CoreError>(())
         };
         if let Err(error) = recorded.await {
-            tracing::error!(job = job.id, error = %error, "cannot record how a background job ended; it runs again");
+            tracing::error!(job = %job.id, error = %error, "cannot record how a background job ended; it runs again");
         }
     }
 
@@ -294,14 +294,14 @@ impl Core {
         let mut conn = self.db.conn().await?;
         Ok(BackgroundQueue {
             counts: background::counts(&mut conn).await?,
-            failed: background::list(&mut conn, "failed", limit).await?,
-            running: background::list(&mut conn, "running", limit).await?,
-            queued: background::list(&mut conn, "queued", limit).await?,
+            failed: background::list(&mut conn, BackgroundStatus::Failed, limit).await?,
+            running: background::list(&mut conn, BackgroundStatus::Running, limit).await?,
+            queued: background::list(&mut conn, BackgroundStatus::Queued, limit).await?,
         })
     }
 
     /// Queues a failed job again with a fresh set of attempts. Administrators only.
-    pub async fn retry_background_job(&self, actor: &Actor, id: i64) -> CoreResult<()> {
+    pub async fn retry_background_job(&self, actor: &Actor, id: BackgroundJobId) -> CoreResult<()> {
         require_admin(actor)?;
         let mut conn = self.db.conn().await?;
         if !background::retry_failed(&mut conn, id).await? {
@@ -309,25 +309,25 @@ impl Core {
         }
         drop(conn);
         self.wake_background();
-        tracing::info!(job = id, "failed background job queued again");
+        tracing::info!(job = %id, "failed background job queued again");
         Ok(())
     }
 
     /// Deletes a failed job. Administrators only.
-    pub async fn discard_background_job(&self, actor: &Actor, id: i64) -> CoreResult<()> {
+    pub async fn discard_background_job(&self, actor: &Actor, id: BackgroundJobId) -> CoreResult<()> {
         require_admin(actor)?;
         let mut conn = self.db.conn().await?;
         if !background::discard_failed(&mut conn, id).await? {
             return Err(no_longer_failed(id));
         }
-        tracing::info!(job = id, "failed background job discarded");
+        tracing::info!(job = %id, "failed background job discarded");
         Ok(())
     }
 }
 
 /// A retry or discard of a job that is not (or no longer) failed: another administrator, or
 /// a second click, got there first.
-fn no_longer_failed(id: i64) -> CoreError {
+fn no_longer_failed(id: BackgroundJobId) -> CoreError {
     CoreError::Conflict(format!("background job #{id} is not failed (it was retried or discarded meanwhile)"))
 }
 

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use crate::Core;
 use crate::ci::CiEvent;
+use gantry_types::{JobId, PipelineId};
 
 /// How many signals may wait to be sent before new ones are dropped (waiters look again
 /// after a few seconds anyway).
@@ -40,9 +41,9 @@ impl Signal {
         match (kind, id) {
             ("q", "") => Some(Signal::JobQueued),
             ("b", "") => Some(Signal::BackgroundQueued),
-            ("t", id) => Some(Signal::Ci(CiEvent::Trace(id.parse().ok()?))),
-            ("j", id) => Some(Signal::Ci(CiEvent::Job(id.parse().ok()?))),
-            ("p", id) => Some(Signal::Ci(CiEvent::Pipeline(id.parse().ok()?))),
+            ("t", id) => Some(Signal::Ci(CiEvent::Trace(JobId(id.parse().ok()?)))),
+            ("j", id) => Some(Signal::Ci(CiEvent::Job(JobId(id.parse().ok()?)))),
+            ("p", id) => Some(Signal::Ci(CiEvent::Pipeline(PipelineId(id.parse().ok()?)))),
             _ => None,
         }
     }
@@ -158,9 +159,9 @@ mod tests {
         for signal in [
             Signal::JobQueued,
             Signal::BackgroundQueued,
-            Signal::Ci(CiEvent::Trace(12)),
-            Signal::Ci(CiEvent::Job(3)),
-            Signal::Ci(CiEvent::Pipeline(40)),
+            Signal::Ci(CiEvent::Trace(JobId(12))),
+            Signal::Ci(CiEvent::Job(JobId(3))),
+            Signal::Ci(CiEvent::Pipeline(PipelineId(40))),
         ] {
             assert_eq!(Signal::decode(&signal.encode()), Some(signal));
         }
@@ -169,6 +170,6 @@ mod tests {
         }
         let signals = Signals::default();
         assert_eq!(signals.sent_elsewhere(&format!("{} q", signals.server)), None);
-        assert_eq!(signals.sent_elsewhere("0011223344556677 j5"), Some(Signal::Ci(CiEvent::Job(5))));
+        assert_eq!(signals.sent_elsewhere("0011223344556677 j5"), Some(Signal::Ci(CiEvent::Job(JobId(5)))));
     }
 }

@@ -3,9 +3,10 @@
 //! writer on SQLite), leased so that a dead server's jobs are taken again, retried, and kept as
 //! failed when their attempts run out. Done jobs are deleted.
 
+use gantry_types::{BackgroundJobId, BackgroundStatus};
 use sqlx::any::AnyRow;
 
-use crate::row::{int, opt_text, text};
+use crate::row::{int, opt_text, parsed, text};
 use crate::{Backend, Conn, DbError, DbResult, now_millis};
 
 /// A job to queue.
@@ -25,7 +26,7 @@ pub struct NewBackgroundJob<'a> {
 /// A job a worker took: run it, then [`complete`] or [`fail`] it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedJob {
-    pub id: i64,
+    pub id: BackgroundJobId,
     pub kind: String,
     pub payload: String,
     /// This attempt's number, from 1.
@@ -36,11 +37,10 @@ pub struct ClaimedJob {
 /// A job as the admin area shows it.
 #[derive(Debug, Clone)]
 pub struct BackgroundJobRow {
-    pub id: i64,
+    pub id: BackgroundJobId,
     pub kind: String,
     pub payload: String,
-    /// `queued`, `running` or `failed`.
-    pub status: String,
+    pub status: BackgroundStatus,
     pub attempts: i64,
     pub max_attempts: i64,
     pub run_at: i64,
@@ -63,10 +63,10 @@ pub struct QueueCounts {
 
 fn map_job(row: &AnyRow) -> DbResult<BackgroundJobRow> {
     Ok(BackgroundJobRow {
-        id: int(row, "id")?,
+        id: BackgroundJobId(int(row, "id")?),
         kind: text(row, "kind")?,
         payload: text(row, "payload")?,
-        status: text(row, "status")?,
+        status: parsed(row, "status", BackgroundStatus::parse)?,
         attempts: int(row, "attempts")?,
         max_attempts: int(row, "max_attempts")?,
         run_at: int(row, "run_at")?,
@@ -128,7 +128,7 @@ pub async fn claim_next(
     let row = sqlx::query(sql).bind(worker).bind(lease_until).bind(now).fetch_optional(conn).await?;
     row.map(|row| {
         Ok(ClaimedJob {
-            id: int(&row, "id")?,
+            id: BackgroundJobId(int(&row, "id")?),
             kind: text(&row, "kind")?,
             payload: text(&row, "payload")?,
             attempt: int(&row, "attempts")?,
@@ -139,12 +139,12 @@ pub async fn claim_next(
 }
 
 /// Extends the lease of a job `worker` is still running; false when it is no longer theirs.
-pub async fn renew(conn: &mut Conn, id: i64, worker: &str, lease_until: i64) -> DbResult<bool> {
+pub async fn renew(conn: &mut Conn, id: BackgroundJobId, worker: &str, lease_until: i64) -> DbResult<bool> {
     let done = sqlx::query(
         "UPDATE background_jobs SET locked_until = $1 WHERE id = $2 AND status = 'running' AND locked_by = $3",
     )
     .bind(lease_until)
-    .bind(id)
+    .bind(id.0)
     .bind(worker)
     .execute(conn)
     .await?;
@@ -152,9 +152,9 @@ pub async fn renew(conn: &mut Conn, id: i64, worker: &str, lease_until: i64) -> 
 }
 
 /// Removes a job that ran to its end.
-pub async fn complete(conn: &mut Conn, id: i64, worker: &str) -> DbResult<()> {
+pub async fn complete(conn: &mut Conn, id: BackgroundJobId, worker: &str) -> DbResult<()> {
     sqlx::query("DELETE FROM background_jobs WHERE id = $1 AND status = 'running' AND locked_by = $2")
-        .bind(id)
+        .bind(id.0)
         .bind(worker)
         .execute(conn)
         .await?;
@@ -163,17 +163,23 @@ pub async fn complete(conn: &mut Conn, id: i64, worker: &str) -> DbResult<()> {
 
 /// Records a failed attempt: queued again for `retry_at`, or failed for good when `retry_at`
 /// is `None`.
-pub async fn fail(conn: &mut Conn, id: i64, worker: &str, error: &str, retry_at: Option<i64>) -> DbResult<()> {
+pub async fn fail(
+    conn: &mut Conn,
+    id: BackgroundJobId,
+    worker: &str,
+    error: &str,
+    retry_at: Option<i64>,
+) -> DbResult<()> {
     sqlx::query(
         "UPDATE background_jobs SET status = $1, run_at = COALESCE($2, run_at), last_error = $3, \
          locked_by = NULL, locked_until = NULL, updated_at = $4 \
          WHERE id = $5 AND status = 'running' AND locked_by = $6",
     )
-    .bind(if retry_at.is_some() { "queued" } else { "failed" })
+    .bind(if retry_at.is_some() { BackgroundStatus::Queued } else { BackgroundStatus::Failed }.as_str())
     .bind(retry_at)
     .bind(error)
     .bind(now_millis())
-    .bind(id)
+    .bind(id.0)
     .bind(worker)
     .execute(conn)
     .await
@@ -195,13 +201,13 @@ pub async fn release_held_by(conn: &mut Conn, worker_prefix: &str) -> DbResult<u
 }
 
 /// Queues a failed job again, now, with a fresh set of attempts; false when it is not failed.
-pub async fn retry_failed(conn: &mut Conn, id: i64) -> DbResult<bool> {
+pub async fn retry_failed(conn: &mut Conn, id: BackgroundJobId) -> DbResult<bool> {
     let done = sqlx::query(
         "UPDATE background_jobs SET status = 'queued', attempts = 0, run_at = $1, updated_at = $1 \
          WHERE id = $2 AND status = 'failed'",
     )
     .bind(now_millis())
-    .bind(id)
+    .bind(id.0)
     .execute(conn)
     .await
     .map_err(DbError::classify)?;
@@ -209,9 +215,9 @@ pub async fn retry_failed(conn: &mut Conn, id: i64) -> DbResult<bool> {
 }
 
 /// Deletes a failed job (an admin gave up on it); false when it is not failed.
-pub async fn discard_failed(conn: &mut Conn, id: i64) -> DbResult<bool> {
+pub async fn discard_failed(conn: &mut Conn, id: BackgroundJobId) -> DbResult<bool> {
     let done =
-        sqlx::query("DELETE FROM background_jobs WHERE id = $1 AND status = 'failed'").bind(id).execute(conn).await?;
+        sqlx::query("DELETE FROM background_jobs WHERE id = $1 AND status = 'failed'").bind(id.0).execute(conn).await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -237,12 +243,12 @@ pub async fn counts(conn: &mut Conn) -> DbResult<QueueCounts> {
 }
 
 /// Jobs in one state (`queued`, `running`, `failed`), oldest first, at most `limit`.
-pub async fn list(conn: &mut Conn, status: &str, limit: i64) -> DbResult<Vec<BackgroundJobRow>> {
+pub async fn list(conn: &mut Conn, status: BackgroundStatus, limit: i64) -> DbResult<Vec<BackgroundJobRow>> {
     let rows = sqlx::query(
         "SELECT id, kind, payload, status, attempts, max_attempts, run_at, locked_by, last_error, created_at, \
          updated_at FROM background_jobs WHERE status = $1 ORDER BY run_at, id LIMIT $2",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(limit)
     .fetch_all(conn)
     .await?;

@@ -5,6 +5,7 @@
 
 use gantry_db::background::{self, NewBackgroundJob, QueueCounts};
 use gantry_db::{Db, now_millis};
+use gantry_types::BackgroundStatus;
 
 mod support;
 
@@ -35,7 +36,7 @@ async fn concurrent_workers_take_different_jobs() {
         let db = db.clone();
         tokio::spawn(async move { claim(&db, &format!("worker {n}"), FAR).await.map(|job| job.id) })
     });
-    let mut taken: Vec<i64> = Vec::new();
+    let mut taken = Vec::new();
     for claim in claims {
         taken.extend(claim.await.unwrap());
     }
@@ -94,7 +95,7 @@ async fn failures_wait_for_their_retry_then_end_failed_until_retried_or_discarde
     };
     assert_eq!(again.attempt, 2);
     background::fail(&mut conn, job.id, "w", "disk still full", None).await.unwrap();
-    let failed = background::list(&mut conn, "failed", 10).await.unwrap();
+    let failed = background::list(&mut conn, BackgroundStatus::Failed, 10).await.unwrap();
     assert_eq!(failed.len(), 1);
     assert_eq!((failed[0].attempts, failed[0].last_error.as_deref()), (2, Some("disk still full")));
     assert_eq!(claim(&db, "w", FAR).await, None, "a failed job stays failed");

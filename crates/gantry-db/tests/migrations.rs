@@ -5,14 +5,14 @@
 use gantry_db::Db;
 use gantry_db::ci::{artifacts, jobs, schedules};
 use gantry_db::manage::{namespaces, projects, users};
-use gantry_types::{ProjectId, UserId, Visibility};
+use gantry_types::{JobId, PipelineId, ProjectId, UserId, Visibility, When};
 
 mod support;
 use support::database_at;
 
 /// A user's project with one pipeline of one job, made with the schema as it stands:
 /// `(user, project, pipeline, job)`.
-async fn project_with_a_job(db: &Db) -> (UserId, ProjectId, i64, i64) {
+async fn project_with_a_job(db: &Db) -> (UserId, ProjectId, PipelineId, JobId) {
     let mut conn = db.conn().await.unwrap();
     let user = users::insert_user(
         &mut conn,
@@ -59,17 +59,19 @@ async fn project_with_a_job(db: &Db) -> (UserId, ProjectId, i64, i64) {
     .unwrap();
     // Written by hand: the pipeline table gains columns in later migrations than these tests
     // start at.
-    let pipeline: i64 = sqlx::query_scalar(
-        "INSERT INTO ci_pipelines (project_id, iid, ref_name, is_tag, sha, before_sha, source, status, user_id, \
+    let pipeline = PipelineId(
+        sqlx::query_scalar(
+            "INSERT INTO ci_pipelines (project_id, iid, ref_name, is_tag, sha, before_sha, source, status, user_id, \
          created_at, updated_at) VALUES ($1, 1, 'main', 0, $2, $3, 'push', 'success', $4, 0, 0) RETURNING id",
-    )
-    .bind(project.0)
-    .bind("a".repeat(40))
-    .bind("0".repeat(40))
-    .bind(user.0)
-    .fetch_one(&mut *conn)
-    .await
-    .unwrap();
+        )
+        .bind(project.0)
+        .bind("a".repeat(40))
+        .bind("0".repeat(40))
+        .bind(user.0)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap(),
+    );
     let job = jobs::insert_job(
         &mut conn,
         &jobs::NewJob {
@@ -78,7 +80,7 @@ async fn project_with_a_job(db: &Db) -> (UserId, ProjectId, i64, i64) {
             name: "rspec",
             stage: "test",
             stage_idx: 0,
-            run_when: "on_success",
+            run_when: When::OnSuccess,
             allow_failure: "false",
             start_in: None,
             needs: None,
@@ -109,7 +111,7 @@ async fn test_reports_stored_before_the_counts_get_them_from_their_cases() {
     }"#;
     let mut conn = db.conn().await.unwrap();
     sqlx::query("INSERT INTO ci_job_test_reports (job_id, report) VALUES ($1, $2)")
-        .bind(job)
+        .bind(job.0)
         .bind(report)
         .execute(&mut *conn)
         .await
@@ -155,8 +157,8 @@ async fn a_schedules_last_pipeline_survives_the_upgrade() {
     .unwrap();
     // As a schedule's run was recorded before the link moved onto the pipeline alone.
     for (sql, value, id) in [
-        ("UPDATE ci_pipeline_schedules SET last_pipeline_id = $1 WHERE id = $2", pipeline, schedule),
-        ("UPDATE ci_pipelines SET schedule_id = $1 WHERE id = $2", schedule, pipeline),
+        ("UPDATE ci_pipeline_schedules SET last_pipeline_id = $1 WHERE id = $2", pipeline.0, schedule.0),
+        ("UPDATE ci_pipelines SET schedule_id = $1 WHERE id = $2", schedule.0, pipeline.0),
     ] {
         sqlx::query(sql).bind(value).bind(id).execute(&mut *conn).await.unwrap();
     }

@@ -14,6 +14,15 @@ macro_rules! id_type {
                 self.0.fmt(f)
             }
         }
+
+        impl std::str::FromStr for $name {
+            type Err = std::num::ParseIntError;
+
+            /// Reads an id from a path or a form (decimal digits).
+            fn from_str(text: &str) -> Result<$name, Self::Err> {
+                text.parse().map($name)
+            }
+        }
     )*};
 }
 
@@ -28,4 +37,22 @@ id_type!(
     TokenId,
     /// A row of group or project membership.
     GroupMemberId,
+    /// A CI pipeline.
+    PipelineId,
+    /// A job of a pipeline (each attempt has its own).
+    JobId,
+    /// A registered runner.
+    RunnerId,
+    /// A pipeline schedule.
+    ScheduleId,
+    /// A pipeline trigger token.
+    TriggerId,
+    /// A CI/CD variable of a project, a group or the instance.
+    VariableId,
+    /// A job's stored artifact (an archive, a report, a log).
+    ArtifactId,
+    /// A commit status reported from outside.
+    CommitStatusId,
+    /// A job of the background queue.
+    BackgroundJobId,
 );

@@ -1,13 +1,23 @@
 //! Validated newtypes shared by every Gantry crate (see the README below).
 #![doc = include_str!("../README.md")]
 
+#[macro_use]
+mod named_enum;
+
 mod access;
+mod background;
+mod ci;
 mod ids;
 mod names;
 mod scopes;
 
 pub use access::{AccessLevel, Visibility};
-pub use ids::{GroupMemberId, NamespaceId, ProjectId, TokenId, UserId};
+pub use background::BackgroundStatus;
+pub use ci::{CiStatus, RunnerType, When};
+pub use ids::{
+    ArtifactId, BackgroundJobId, CommitStatusId, GroupMemberId, JobId, NamespaceId, PipelineId, ProjectId, RunnerId,
+    ScheduleId, TokenId, TriggerId, UserId, VariableId,
+};
 pub use names::{
     Email, FullPath, MAX_EMAIL_LEN, MAX_SEGMENT_LEN, NameError, PathSegment, Username, parse_display_name,
 };

@@ -8,6 +8,7 @@
 
 mod coordinator;
 
+use gantry_types::CiStatus;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -139,7 +140,7 @@ async fn exec(args: ExecArgs) -> Result<i32, String> {
         .map(|(index, planned)| LocalJob {
             planned,
             id: index as i64 + 1,
-            status: "created",
+            status: CiStatus::Created,
             started: None,
             duration: None,
             archive: None,
@@ -229,9 +230,9 @@ fn summary(exec: &Exec) -> i32 {
     let mut failed = false;
     for job in &exec.jobs {
         let duration = job.duration.map(|d| format!(" in {:.2} s", d.as_secs_f64())).unwrap_or_default();
-        let note = if job.status == "failed" && job.allowed_failure { " (allowed to fail)" } else { "" };
-        eprintln!("  {:<8} {}{duration}{note}", job.status, job.planned.name);
-        failed |= job.status == "failed" && !job.allowed_failure;
+        let note = if job.status == CiStatus::Failed && job.allowed_failure { " (allowed to fail)" } else { "" };
+        eprintln!("  {:<8} {}{duration}{note}", job.status.as_str(), job.planned.name);
+        failed |= job.status == CiStatus::Failed && !job.allowed_failure;
     }
     let passed = !failed && !exec.halted;
     eprintln!("{}", if passed { "every job passed" } else { "the pipeline failed" });

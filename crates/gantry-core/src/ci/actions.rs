@@ -5,20 +5,32 @@
 
 use gantry_db::ci::{jobs, pipelines, traces};
 use gantry_db::{Conn, Page};
+use gantry_types::{CiStatus, JobId, PipelineId};
 
-use super::process::{is_active, latest};
+use super::process::latest;
 use super::{JobRow, PipelineFilter, PipelineRow};
 use crate::policy::{
     ProjectAccess, ProjectAction, authorize_project, authorize_protected_ref, may_read_schedule_variables,
 };
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
 
+/// What a job may be canceled from: not finished, or a manual job nobody played.
+const CANCELABLE: &[CiStatus] = &[
+    CiStatus::Created,
+    CiStatus::WaitingForResource,
+    CiStatus::Preparing,
+    CiStatus::Pending,
+    CiStatus::Running,
+    CiStatus::Scheduled,
+    CiStatus::Manual,
+];
+
 impl Core {
     pub(super) async fn project_pipeline(
         &self,
         conn: &mut Conn,
         project: &ProjectRow,
-        id: i64,
+        id: PipelineId,
     ) -> CoreResult<PipelineRow> {
         pipelines::get_pipeline(conn, id)
             .await?
@@ -33,14 +45,14 @@ impl Core {
         conn: &mut Conn,
         actor: &Actor,
         project: &ProjectRow,
-        pipeline: i64,
+        pipeline: PipelineId,
     ) -> CoreResult<PipelineRow> {
         let pipeline = self.project_pipeline(conn, project, pipeline).await?;
         authorize_protected_ref(conn, actor, project, &pipeline.ref_name, pipeline.is_tag).await?;
         Ok(pipeline)
     }
 
-    pub(super) async fn project_job(&self, conn: &mut Conn, project: &ProjectRow, id: i64) -> CoreResult<JobRow> {
+    pub(super) async fn project_job(&self, conn: &mut Conn, project: &ProjectRow, id: JobId) -> CoreResult<JobRow> {
         jobs::get_job(conn, id).await?.filter(|j| j.project_id == project.id).ok_or(CoreError::NotFound("job"))
     }
 
@@ -57,7 +69,7 @@ impl Core {
     }
 
     /// One pipeline with all its jobs (retried attempts included, flagged).
-    pub async fn pipeline(&self, access: &ProjectAccess, id: i64) -> CoreResult<(PipelineRow, Vec<JobRow>)> {
+    pub async fn pipeline(&self, access: &ProjectAccess, id: PipelineId) -> CoreResult<(PipelineRow, Vec<JobRow>)> {
         access.require(ProjectAction::ReadPipelines)?;
         let mut conn = self.db.conn().await?;
         let pipeline = self.project_pipeline(&mut conn, access.project(), id).await?;
@@ -70,7 +82,7 @@ impl Core {
     /// above, on a protected ref those who may push or merge to it) and the pipeline's own
     /// user. A scheduled pipeline's are its schedule's: only those who may read the schedule's
     /// variables see them (an empty list for others).
-    pub async fn pipeline_variables(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<String> {
+    pub async fn pipeline_variables(&self, actor: &Actor, project: &ProjectRow, id: PipelineId) -> CoreResult<String> {
         let mut conn = self.db.conn().await?;
         let level = authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
         let pipeline = self.project_pipeline(&mut conn, project, id).await?;
@@ -136,7 +148,7 @@ impl Core {
     pub async fn list_jobs(
         &self,
         access: &ProjectAccess,
-        statuses: &[&str],
+        statuses: &[CiStatus],
         page: Page,
     ) -> CoreResult<(Vec<JobRow>, i64)> {
         access.require(ProjectAction::ReadPipelines)?;
@@ -145,7 +157,7 @@ impl Core {
     }
 
     /// One job with its pipeline.
-    pub async fn job(&self, access: &ProjectAccess, id: i64) -> CoreResult<(JobRow, PipelineRow)> {
+    pub async fn job(&self, access: &ProjectAccess, id: JobId) -> CoreResult<(JobRow, PipelineRow)> {
         access.require(ProjectAction::ReadPipelines)?;
         let project = access.project();
         let mut conn = self.db.conn().await?;
@@ -155,7 +167,7 @@ impl Core {
     }
 
     /// A job's log from runner offset `from` on: the bytes and the offset to continue from.
-    pub async fn job_trace(&self, access: &ProjectAccess, id: i64, from: i64) -> CoreResult<(Vec<u8>, i64)> {
+    pub async fn job_trace(&self, access: &ProjectAccess, id: JobId, from: i64) -> CoreResult<(Vec<u8>, i64)> {
         let mut log = Vec::new();
         let mut next = from;
         loop {
@@ -173,7 +185,7 @@ impl Core {
     pub async fn job_trace_pieces(
         &self,
         access: &ProjectAccess,
-        id: i64,
+        id: JobId,
         from: i64,
     ) -> CoreResult<Vec<(i64, Vec<u8>)>> {
         access.require(ProjectAction::ReadPipelines)?;
@@ -188,12 +200,12 @@ impl Core {
     }
 
     /// Cancels a job that has not finished.
-    pub async fn cancel_job(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<JobRow> {
+    pub async fn cancel_job(&self, actor: &Actor, project: &ProjectRow, id: JobId) -> CoreResult<JobRow> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
         let job = self.project_job(&mut conn, project, id).await?;
         self.authorize_pipeline_ref(&mut conn, actor, project, job.pipeline_id).await?;
-        if !is_active(&job.status) && job.status != "manual" {
+        if !job.status.is_active() && job.status != CiStatus::Manual {
             return Err(CoreError::Conflict(format!("the job is {} and cannot be canceled", job.status)));
         }
         self.cancel_jobs(&mut conn, std::slice::from_ref(&job), actor.user().map(|u| u.id)).await?;
@@ -210,14 +222,7 @@ impl Core {
         user: Option<gantry_types::UserId>,
     ) -> CoreResult<()> {
         for job in to_cancel {
-            if jobs::transition(
-                conn,
-                job.id,
-                &["created", "pending", "running", "manual", "scheduled", "waiting_for_resource"],
-                "canceled",
-            )
-            .await?
-            {
+            if jobs::transition(conn, job.id, CANCELABLE, CiStatus::Canceled).await? {
                 jobs::set_job_user(conn, job.id, user.or(job.user_id)).await?;
                 // Its log ends here: what masking held back (a possible start of a secret) goes.
                 self.ci.maskers().remove(&job.id);
@@ -229,13 +234,18 @@ impl Core {
     }
 
     /// Cancels every unfinished job of a pipeline.
-    pub async fn cancel_pipeline(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<PipelineRow> {
+    pub async fn cancel_pipeline(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        id: PipelineId,
+    ) -> CoreResult<PipelineRow> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
         self.authorize_pipeline_ref(&mut conn, actor, project, id).await?;
         let all = jobs::pipeline_jobs(&mut conn, id).await?;
         let active: Vec<JobRow> =
-            latest(&all).into_iter().filter(|j| is_active(&j.status) || j.status == "manual").cloned().collect();
+            latest(&all).into_iter().filter(|j| CANCELABLE.contains(&j.status)).cloned().collect();
         self.cancel_jobs(&mut conn, &active, actor.user().map(|u| u.id)).await?;
         drop(conn);
         self.process_pipeline(id).await?;
@@ -245,7 +255,12 @@ impl Core {
 
     /// Cancels the interruptible jobs of older pipelines of the same branch (auto-cancel):
     /// a pipeline is canceled when all its unfinished jobs are interruptible or not started.
-    pub(crate) async fn auto_cancel_older(&self, project: &ProjectRow, ref_name: &str, newer: i64) -> CoreResult<()> {
+    pub(crate) async fn auto_cancel_older(
+        &self,
+        project: &ProjectRow,
+        ref_name: &str,
+        newer: PipelineId,
+    ) -> CoreResult<()> {
         let mut conn = self.db.conn().await?;
         for old in pipelines::older_active_pipelines(&mut conn, project.id, ref_name, newer).await? {
             let all = jobs::pipeline_jobs(&mut conn, old).await?;
@@ -256,21 +271,21 @@ impl Core {
                 continue;
             }
             let to_cancel: Vec<JobRow> =
-                current.into_iter().filter(|j| is_active(&j.status) || j.status == "manual").cloned().collect();
+                current.into_iter().filter(|j| CANCELABLE.contains(&j.status)).cloned().collect();
             self.cancel_jobs(&mut conn, &to_cancel, None).await?;
             self.process_pipeline(old).await?;
-            tracing::info!(pipeline = old, newer, "older pipeline auto-canceled");
+            tracing::info!(pipeline = %old, %newer, "older pipeline auto-canceled");
         }
         Ok(())
     }
 
     /// Runs a finished job again (a new attempt; the old one stays in the history).
-    pub async fn retry_job(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<JobRow> {
+    pub async fn retry_job(&self, actor: &Actor, project: &ProjectRow, id: JobId) -> CoreResult<JobRow> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
         let job = self.project_job(&mut conn, project, id).await?;
         self.authorize_pipeline_ref(&mut conn, actor, project, job.pipeline_id).await?;
-        if job.retried || !matches!(job.status.as_str(), "success" | "failed" | "canceled") {
+        if job.retried || !job.status.is_retryable() {
             return Err(CoreError::Conflict(format!("the job is {} and cannot be retried", job.status)));
         }
         drop(conn);
@@ -282,14 +297,17 @@ impl Core {
     }
 
     /// Retries every failed or canceled job of a pipeline.
-    pub async fn retry_pipeline(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<PipelineRow> {
+    pub async fn retry_pipeline(&self, actor: &Actor, project: &ProjectRow, id: PipelineId) -> CoreResult<PipelineRow> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
         self.authorize_pipeline_ref(&mut conn, actor, project, id).await?;
         let all = jobs::pipeline_jobs(&mut conn, id).await?;
         drop(conn);
-        let failed: Vec<JobRow> =
-            latest(&all).into_iter().filter(|j| matches!(j.status.as_str(), "failed" | "canceled")).cloned().collect();
+        let failed: Vec<JobRow> = latest(&all)
+            .into_iter()
+            .filter(|j| matches!(j.status, CiStatus::Failed | CiStatus::Canceled))
+            .cloned()
+            .collect();
         if failed.is_empty() {
             return Err(CoreError::Conflict("the pipeline has no failed or canceled jobs to retry".to_owned()));
         }
@@ -303,29 +321,29 @@ impl Core {
     }
 
     /// Jobs skipped because of a failure get another chance once it is retried.
-    async fn reopen_later_jobs(&self, pipeline: i64) -> CoreResult<()> {
+    async fn reopen_later_jobs(&self, pipeline: PipelineId) -> CoreResult<()> {
         let mut tx = self.db.begin().await?;
         let all = jobs::pipeline_jobs(&mut tx, pipeline).await?;
-        for job in latest(&all).into_iter().filter(|j| j.status == "skipped") {
-            jobs::transition(&mut tx, job.id, &["skipped"], "created").await?;
+        for job in latest(&all).into_iter().filter(|j| j.status == CiStatus::Skipped) {
+            jobs::transition(&mut tx, job.id, &[CiStatus::Skipped], CiStatus::Created).await?;
         }
         tx.commit().await.map_err(gantry_db::DbError::from)?;
         Ok(())
     }
 
     /// Starts a manual job.
-    pub async fn play_job(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<JobRow> {
+    pub async fn play_job(&self, actor: &Actor, project: &ProjectRow, id: JobId) -> CoreResult<JobRow> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
         let job = self.project_job(&mut conn, project, id).await?;
         self.authorize_pipeline_ref(&mut conn, actor, project, job.pipeline_id).await?;
-        if job.status != "manual" {
+        if job.status != CiStatus::Manual {
             return Err(CoreError::Conflict(format!(
                 "the job is {}, not a manual job waiting to be played",
                 job.status
             )));
         }
-        if !jobs::transition(&mut conn, id, &["manual"], "pending").await? {
+        if !jobs::transition(&mut conn, id, &[CiStatus::Manual], CiStatus::Pending).await? {
             return Err(CoreError::Conflict("the job changed meanwhile; reload and try again".to_owned()));
         }
         jobs::set_job_user(&mut conn, id, actor.user().map(|u| u.id)).await?;
@@ -338,19 +356,19 @@ impl Core {
     }
 
     /// Deletes a finished pipeline with its jobs and logs (Owners).
-    pub async fn delete_pipeline(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<()> {
+    pub async fn delete_pipeline(&self, actor: &Actor, project: &ProjectRow, id: PipelineId) -> CoreResult<()> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::DeletePipelines).await?;
         let pipeline = self.project_pipeline(&mut conn, project, id).await?;
         let all = jobs::pipeline_jobs(&mut conn, id).await?;
-        if latest(&all).iter().any(|j| j.status == "running") {
+        if latest(&all).iter().any(|j| j.status == CiStatus::Running) {
             return Err(CoreError::Conflict("cancel the pipeline before deleting it: jobs are running".to_owned()));
         }
         pipelines::delete_pipeline(&mut conn, id).await?;
         drop(conn);
         let keep = format!("refs/pipelines/{id}");
         if let Err(error) = self.repos.update_ref(project.id, &keep, &pipeline.sha, gantry_git::ZERO_OID).await {
-            tracing::warn!(error = %error, pipeline = id, "cannot remove the pipeline's ref");
+            tracing::warn!(error = %error, pipeline = %id, "cannot remove the pipeline's ref");
         }
         Ok(())
     }

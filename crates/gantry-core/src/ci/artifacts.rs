@@ -3,6 +3,7 @@
 //! `needs`), browsing and single files for people, keeping and deleting, and the sweeper that
 //! removes expired artifacts (but for each ref's latest successful pipeline) and unused blobs.
 
+use gantry_types::{JobId, PipelineId};
 use std::io::Read;
 use std::time::Duration;
 
@@ -202,7 +203,12 @@ impl Core {
 
     /// Checks a runner's artifact upload before its body is read: the job token is the running
     /// job's, and the parameters are valid.
-    pub async fn begin_artifact_upload(&self, job_id: i64, token: &str, upload: &ArtifactUpload) -> CoreResult<JobRow> {
+    pub async fn begin_artifact_upload(
+        &self,
+        job_id: JobId,
+        token: &str,
+        upload: &ArtifactUpload,
+    ) -> CoreResult<JobRow> {
         let job = self.job_for_runner(job_id, token).await?;
         upload.check(gantry_db::now_millis())?;
         Ok(job)
@@ -233,7 +239,7 @@ impl Core {
             &mut conn,
             &NewArtifact {
                 job_id: job.id,
-                project_id: job.project_id.0,
+                project_id: job.project_id,
                 file_type,
                 file_format: "zip",
                 file_name: &file_name,
@@ -251,7 +257,7 @@ impl Core {
     pub async fn artifact_for_dependency(
         &self,
         token: &str,
-        job_id: i64,
+        job_id: JobId,
     ) -> CoreResult<(ArtifactRow, tokio::fs::File, u64)> {
         let asking = self.authenticate_job_token(token).await?;
         let mut conn = self.db.conn().await?;
@@ -265,7 +271,7 @@ impl Core {
     async fn open_archive(
         &self,
         conn: &mut gantry_db::Conn,
-        job_id: i64,
+        job_id: JobId,
         file_type: &str,
     ) -> CoreResult<(ArtifactRow, tokio::fs::File, u64)> {
         let row = artifacts::job_artifacts(conn, job_id)
@@ -279,7 +285,7 @@ impl Core {
     }
 
     /// A job's artifacts (archive first, then reports).
-    pub async fn job_artifacts(&self, access: &ProjectAccess, job_id: i64) -> CoreResult<Vec<ArtifactRow>> {
+    pub async fn job_artifacts(&self, access: &ProjectAccess, job_id: JobId) -> CoreResult<Vec<ArtifactRow>> {
         access.require(ProjectAction::ReadPipelines)?;
         let mut conn = self.db.conn().await?;
         let job = self.project_job(&mut conn, access.project(), job_id).await?;
@@ -291,7 +297,7 @@ impl Core {
         &self,
         actor: &Actor,
         project: &ProjectRow,
-        pipeline_id: i64,
+        pipeline_id: PipelineId,
     ) -> CoreResult<Vec<ArtifactRow>> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
@@ -304,7 +310,7 @@ impl Core {
         &self,
         actor: &Actor,
         project: &ProjectRow,
-        job_id: i64,
+        job_id: JobId,
         file_type: &str,
     ) -> CoreResult<(ArtifactRow, tokio::fs::File, u64)> {
         let mut conn = self.db.conn().await?;
@@ -339,7 +345,7 @@ impl Core {
         &self,
         actor: &Actor,
         project: &ProjectRow,
-        job_id: i64,
+        job_id: JobId,
     ) -> CoreResult<(ArtifactRow, Vec<ArchiveEntry>)> {
         let (row, file, _) = self.open_job_artifact(actor, project, job_id, "archive").await?;
         let file = file.into_std().await;
@@ -354,7 +360,7 @@ impl Core {
         &self,
         actor: &Actor,
         project: &ProjectRow,
-        job_id: i64,
+        job_id: JobId,
         path: &str,
     ) -> CoreResult<crate::ContentStream> {
         let (_, file, _) = self.open_job_artifact(actor, project, job_id, "archive").await?;
@@ -381,7 +387,7 @@ impl Core {
         &self,
         actor: &Actor,
         project: &ProjectRow,
-        job_id: i64,
+        job_id: JobId,
         path: &str,
         wanted: u64,
     ) -> CoreResult<(Vec<u8>, u64)> {
@@ -394,7 +400,7 @@ impl Core {
     }
 
     /// Keeps a job's artifacts past their expiry (Developers).
-    pub async fn keep_job_artifacts(&self, actor: &Actor, project: &ProjectRow, job_id: i64) -> CoreResult<()> {
+    pub async fn keep_job_artifacts(&self, actor: &Actor, project: &ProjectRow, job_id: JobId) -> CoreResult<()> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
         let job = self.project_job(&mut conn, project, job_id).await?;
@@ -405,7 +411,7 @@ impl Core {
     }
 
     /// Deletes a job's artifacts and what was read from its reports (Maintainers).
-    pub async fn delete_job_artifacts(&self, actor: &Actor, project: &ProjectRow, job_id: i64) -> CoreResult<()> {
+    pub async fn delete_job_artifacts(&self, actor: &Actor, project: &ProjectRow, job_id: JobId) -> CoreResult<()> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::ManageCi).await?;
         let job = self.project_job(&mut conn, project, job_id).await?;

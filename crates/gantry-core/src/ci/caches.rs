@@ -9,6 +9,7 @@ use gantry_ci::keywords::{CacheKey, When};
 use gantry_ci::protocol::CacheSpec;
 use gantry_db::Conn;
 use gantry_db::ci::{artifacts, pipelines};
+use gantry_types::JobId;
 use gantry_types::ProjectId;
 use sha2::Digest as _;
 
@@ -124,7 +125,7 @@ impl Core {
 
     /// The running job of this token, when `key` is one it may use: its protection suffix and
     /// the project's current cache index.
-    pub async fn job_for_cache(&self, job_id: i64, token: &str, key: &str) -> CoreResult<JobRow> {
+    pub async fn job_for_cache(&self, job_id: JobId, token: &str, key: &str) -> CoreResult<JobRow> {
         let job = self.job_for_runner(job_id, token).await?;
         let mut conn = self.db.conn().await?;
         let pipeline =

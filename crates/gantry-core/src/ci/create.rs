@@ -3,12 +3,12 @@
 //! variables, and stored as jobs in one transaction; a file with errors gives a failed
 //! pipeline that shows them.
 
-use gantry_ci::keywords::When;
 use gantry_ci::plan::PlannedJob;
 use gantry_ci::{Diagnostics, Facts, NoPipeline, Plan};
 use gantry_db::ci::{jobs, pipelines};
 use gantry_git::read::Reader;
 use gantry_git::refs::CommitSummary;
+use gantry_types::{CiStatus, PipelineId, ScheduleId};
 use serde::{Deserialize, Serialize};
 
 use super::PipelineRow;
@@ -42,7 +42,7 @@ pub struct PipelineRequest {
     /// Variables given for this pipeline (highest precedence).
     pub variables: Vec<(String, String)>,
     /// The pipeline schedule it runs for (source `schedule`).
-    pub schedule_id: Option<i64>,
+    pub schedule_id: Option<ScheduleId>,
 }
 
 /// Why no pipeline was created.
@@ -130,17 +130,6 @@ fn read_and_plan(
         Err(diagnostics) => Planned::Invalid(diagnostics),
         Ok(Err(nothing)) => Planned::Nothing(nothing),
         Ok(Ok(plan)) => Planned::Plan(plan),
-    }
-}
-
-fn when_name(when: When) -> &'static str {
-    match when {
-        When::OnSuccess => "on_success",
-        When::OnFailure => "on_failure",
-        When::Always => "always",
-        When::Manual => "manual",
-        When::Delayed => "delayed",
-        When::Never => "never",
     }
 }
 
@@ -335,7 +324,7 @@ impl Core {
                 sha: &request.sha,
                 before_sha: &request.before_sha,
                 source: request.source,
-                status: if errors.is_some() { "failed" } else { "created" },
+                status: if errors.is_some() { CiStatus::Failed } else { CiStatus::Created },
                 name: plan.as_ref().and_then(|p| p.name.as_deref()),
                 user_id: request.user.as_ref().map(|u| u.id),
                 variables: &pipeline_variables,
@@ -354,7 +343,7 @@ impl Core {
         // Keeps the commit fetchable by jobs even after the branch moves on.
         let keep = format!("refs/pipelines/{pipeline_id}");
         if let Err(error) = self.repos.update_ref(project.id, &keep, gantry_git::ZERO_OID, &request.sha).await {
-            tracing::warn!(error = %error, pipeline = pipeline_id, "cannot write the pipeline's ref");
+            tracing::warn!(error = %error, pipeline = %pipeline_id, "cannot write the pipeline's ref");
         }
         self.process_pipeline(pipeline_id).await?;
         if settings.auto_cancel && !request.is_tag {
@@ -362,7 +351,7 @@ impl Core {
         }
         let mut conn = self.db.conn().await?;
         let pipeline = pipelines::get_pipeline(&mut conn, pipeline_id).await?.ok_or(CoreError::NotFound("pipeline"))?;
-        tracing::info!(project.id = %project.id, pipeline = pipeline.id, status = %pipeline.status, "pipeline created");
+        tracing::info!(project.id = %project.id, pipeline = %pipeline.id, status = %pipeline.status, "pipeline created");
         Ok(Ok(pipeline))
     }
 
@@ -453,11 +442,11 @@ impl Core {
 async fn insert_planned_job(
     tx: &mut gantry_db::Tx,
     project: &ProjectRow,
-    pipeline_id: i64,
+    pipeline_id: PipelineId,
     plan: &Plan,
     job: &PlannedJob,
     user: Option<&UserRow>,
-) -> CoreResult<i64> {
+) -> CoreResult<gantry_types::JobId> {
     let stage_idx = plan.stages.iter().position(|s| *s == job.stage).unwrap_or(0);
     let needs = job.needs.as_ref().map(|needs| {
         serde_json::to_string(&needs.iter().map(|n| n.job.as_str()).collect::<Vec<_>>()).unwrap_or_default()
@@ -478,7 +467,7 @@ async fn insert_planned_job(
             name: &job.name,
             stage: &job.stage,
             stage_idx: i64::try_from(stage_idx).unwrap_or(0),
-            run_when: when_name(job.when),
+            run_when: job.when,
             allow_failure: &allow_failure,
             start_in: job.start_in.and_then(|s| i64::try_from(s).ok()),
             needs: needs.as_deref(),

@@ -5,6 +5,7 @@
 use gantry_ci::protocol;
 use gantry_db::Conn;
 use gantry_db::ci::{artifacts, jobs, pipelines, traces};
+use gantry_types::{CiStatus, JobId, When};
 
 use super::create::StoredJob;
 use super::process::latest;
@@ -26,7 +27,7 @@ pub fn is_variable_key(key: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TraceAppend {
     /// Stored; the server now has this many bytes; the job's status.
-    Accepted { size: i64, status: String },
+    Accepted { size: i64, status: CiStatus },
     /// The upload did not start where the server's log ends (it has `size` bytes).
     WrongOffset { size: i64 },
 }
@@ -44,7 +45,7 @@ pub(crate) async fn dependency_jobs(
     let all = jobs::pipeline_jobs(conn, job.pipeline_id).await?;
     // One query for the pipeline's archives rather than one per dependency: this runs on every
     // job request.
-    let mut archives: std::collections::HashMap<i64, artifacts::ArtifactRow> =
+    let mut archives: std::collections::HashMap<JobId, artifacts::ArtifactRow> =
         artifacts::pipeline_artifacts(conn, job.pipeline_id)
             .await?
             .into_iter()
@@ -55,7 +56,7 @@ pub(crate) async fn dependency_jobs(
         .into_iter()
         .filter(|other| stored.dependencies.contains(&other.name))
         .map(|other| protocol::Dependency {
-            id: other.id,
+            id: other.id.0,
             name: other.name.clone(),
             artifacts_file: archives.remove(&other.id).map(|archive| protocol::ArtifactsFile {
                 filename: archive.file_name,
@@ -89,7 +90,7 @@ impl Core {
             .ok_or_else(|| CoreError::Forbidden("the job is not running".to_owned()))
     }
 
-    pub(super) async fn job_for_runner(&self, job_id: i64, token: &str) -> CoreResult<JobRow> {
+    pub(super) async fn job_for_runner(&self, job_id: JobId, token: &str) -> CoreResult<JobRow> {
         let job = self.authenticate_job_token(token).await?;
         if job.id != job_id {
             return Err(CoreError::Forbidden("the token belongs to another job".to_owned()));
@@ -98,7 +99,7 @@ impl Core {
     }
 
     /// A runner's log piece for bytes `start..` of the job's log.
-    pub async fn append_trace(&self, job_id: i64, token: &str, start: i64, piece: &[u8]) -> CoreResult<TraceAppend> {
+    pub async fn append_trace(&self, job_id: JobId, token: &str, start: i64, piece: &[u8]) -> CoreResult<TraceAppend> {
         let job = self.job_for_runner(job_id, token).await?;
         if piece.len() > MAX_TRACE_PIECE {
             return Err(CoreError::invalid("body", format!("a log piece may carry at most {MAX_TRACE_PIECE} bytes")));
@@ -142,11 +143,11 @@ impl Core {
 
     /// What masking held back of the job's log, kept sealed with the job: it may be the start
     /// of a secret.
-    fn seal_trace_held(&self, job: i64, held: &[u8]) -> Option<String> {
+    fn seal_trace_held(&self, job: JobId, held: &[u8]) -> Option<String> {
         (!held.is_empty()).then(|| self.secrets.seal(&format!("trace_held:{job}"), &hex::encode(held)))
     }
 
-    fn open_trace_held(&self, job: i64, sealed: Option<&str>) -> CoreResult<Vec<u8>> {
+    fn open_trace_held(&self, job: JobId, sealed: Option<&str>) -> CoreResult<Vec<u8>> {
         let Some(sealed) = sealed else { return Ok(Vec::new()) };
         let hex = self
             .secrets
@@ -178,31 +179,28 @@ impl Core {
 
     /// A runner reports the job's state: `running` (a heartbeat), `success` or `failed`.
     /// Returns the job's status afterwards.
-    pub async fn update_job_from_runner(&self, job_id: i64, update: &protocol::JobUpdate) -> CoreResult<String> {
+    pub async fn update_job_from_runner(&self, job_id: JobId, update: &protocol::JobUpdate) -> CoreResult<CiStatus> {
         let job = self.job_for_runner(job_id, &update.token).await?;
         let mut conn = self.db.conn().await?;
-        match update.state.as_str() {
-            "running" => {
+        match CiStatus::parse(&update.state) {
+            Some(CiStatus::Running) => {
                 jobs::heartbeat(&mut conn, job_id).await?;
                 Ok(job.status)
             }
-            "success" | "failed" => {
-                let reason = match update.state.as_str() {
-                    "failed" => Some(
-                        update
-                            .failure_reason
-                            .as_deref()
-                            .filter(|r| protocol::FAILURE_REASONS.contains(r))
-                            .unwrap_or("unknown_failure"),
-                    ),
-                    _ => None,
-                };
+            Some(state @ (CiStatus::Success | CiStatus::Failed)) => {
+                let reason = (state == CiStatus::Failed).then(|| {
+                    update
+                        .failure_reason
+                        .as_deref()
+                        .filter(|r| protocol::FAILURE_REASONS.contains(r))
+                        .unwrap_or("unknown_failure")
+                });
                 let exit_code = update.exit_code.map(i64::from);
                 drop(conn);
-                self.finish_running_job(&job, &update.state, reason, exit_code).await?;
-                Ok(update.state.clone())
+                self.finish_running_job(&job, state, reason, exit_code).await?;
+                Ok(state)
             }
-            other => Err(CoreError::invalid("state", format!("'{other}' is not running, success or failed"))),
+            _ => Err(CoreError::invalid("state", format!("'{}' is not running, success or failed", update.state))),
         }
     }
 
@@ -211,7 +209,7 @@ impl Core {
     pub(crate) async fn finish_running_job(
         &self,
         job: &JobRow,
-        state: &str,
+        state: CiStatus,
         reason: Option<&str>,
         exit_code: Option<i64>,
     ) -> CoreResult<()> {
@@ -242,8 +240,8 @@ impl Core {
         drop(conn);
         self.ci.job_changed(job.id);
         self.ci.trace_grew(job.id);
-        tracing::info!(job = job.id, state, reason = reason.unwrap_or(""), "job finished");
-        if state == "failed"
+        tracing::info!(job = %job.id, %state, reason = reason.unwrap_or(""), "job finished");
+        if state == CiStatus::Failed
             && let Some(stored) = &stored
             && should_retry(&stored.definition.retry, job.attempt, reason.unwrap_or("unknown_failure"), exit_code)
         {
@@ -252,7 +250,7 @@ impl Core {
         self.process_pipeline(job.pipeline_id).await
     }
 
-    async fn read_whole_trace(&self, conn: &mut Conn, job: i64) -> CoreResult<Vec<u8>> {
+    async fn read_whole_trace(&self, conn: &mut Conn, job: JobId) -> CoreResult<Vec<u8>> {
         let mut log = Vec::new();
         let mut from = 0;
         loop {
@@ -267,7 +265,7 @@ impl Core {
     }
 
     /// Creates the next attempt of a finished job (in `created`, decided by the pipeline).
-    pub(crate) async fn new_attempt(&self, job: &JobRow, user: Option<gantry_types::UserId>) -> CoreResult<i64> {
+    pub(crate) async fn new_attempt(&self, job: &JobRow, user: Option<gantry_types::UserId>) -> CoreResult<JobId> {
         let mut tx = self.db.begin().await?;
         let definition = jobs::job_definition(&mut tx, job.id).await?.ok_or(CoreError::NotFound("job"))?;
         let id = jobs::insert_job(
@@ -278,7 +276,8 @@ impl Core {
                 name: &job.name,
                 stage: &job.stage,
                 stage_idx: job.stage_idx,
-                run_when: if job.run_when == "manual" { "on_success" } else { &job.run_when },
+                // A played manual job's next attempt runs without waiting for a person again.
+                run_when: if job.run_when == When::Manual { When::OnSuccess } else { job.run_when },
                 allow_failure: &job.allow_failure,
                 start_in: job.start_in,
                 needs: job.needs.as_deref(),

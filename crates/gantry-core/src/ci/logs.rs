@@ -4,6 +4,7 @@
 //! pieces are dropped in small batches from the end: a reader takes pieces while there are and
 //! the archive after them, and never waits on one long delete.
 
+use gantry_types::JobId;
 use std::io::{Read, Seek, SeekFrom};
 
 use gantry_blob::Digest;
@@ -13,7 +14,7 @@ use crate::{Core, CoreError, CoreResult};
 
 impl Core {
     /// Moves a finished job's log into the object store (nothing to do without pieces).
-    pub(crate) async fn archive_job_trace(&self, job: i64) -> CoreResult<()> {
+    pub(crate) async fn archive_job_trace(&self, job: JobId) -> CoreResult<()> {
         let mut conn = self.db.conn().await?;
         let mut writer = self.blobs.writer(u64::MAX).await.map_err(|e| CoreError::Internal(Box::new(e)))?;
         let mut index: Vec<(i64, u64)> = Vec::new();
@@ -44,7 +45,7 @@ impl Core {
         self.drop_trace_pieces(job).await
     }
 
-    async fn drop_trace_pieces(&self, job: i64) -> CoreResult<()> {
+    async fn drop_trace_pieces(&self, job: JobId) -> CoreResult<()> {
         loop {
             let mut conn = self.db.conn().await?;
             if traces::drop_trace_pieces(&mut conn, job, 64).await? == 0 {
@@ -75,7 +76,7 @@ impl Core {
     pub(crate) async fn archived_trace_pieces(
         &self,
         conn: &mut gantry_db::Conn,
-        job: i64,
+        job: JobId,
         from: i64,
         limit: usize,
     ) -> CoreResult<Vec<(i64, Vec<u8>)>> {

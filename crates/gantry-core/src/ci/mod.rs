@@ -35,6 +35,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use gantry_ci::mask::Masker;
+use gantry_types::{JobId, PipelineId};
 
 use crate::signals::Signal;
 
@@ -68,11 +69,11 @@ pub(crate) async fn ref_is_protected(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CiEvent {
     /// A job's log grew.
-    Trace(i64),
+    Trace(JobId),
     /// A job's status changed.
-    Job(i64),
+    Job(JobId),
     /// A pipeline's status changed.
-    Pipeline(i64),
+    Pipeline(PipelineId),
 }
 
 /// CI's in-memory state shared by every clone of `Core`.
@@ -83,7 +84,7 @@ pub(crate) struct CiState {
     events: tokio::sync::broadcast::Sender<CiEvent>,
     /// Per running job: the masker of its log (its secrets; what it holds back between pieces
     /// is kept with the job in the database).
-    maskers: Mutex<HashMap<i64, Masker>>,
+    maskers: Mutex<HashMap<JobId, Masker>>,
     /// Set at shutdown: long polls end at once so the server can stop.
     stopping: std::sync::atomic::AtomicBool,
     pub(crate) settings: CiSettingsOfServer,
@@ -143,15 +144,15 @@ impl CiState {
         self.queue.notify_waiters();
     }
 
-    pub(crate) fn pipeline_changed(&self, pipeline: i64) {
+    pub(crate) fn pipeline_changed(&self, pipeline: PipelineId) {
         self.changed(CiEvent::Pipeline(pipeline));
     }
 
-    pub(crate) fn job_changed(&self, job: i64) {
+    pub(crate) fn job_changed(&self, job: JobId) {
         self.changed(CiEvent::Job(job));
     }
 
-    pub(crate) fn trace_grew(&self, job: i64) {
+    pub(crate) fn trace_grew(&self, job: JobId) {
         self.changed(CiEvent::Trace(job));
     }
 
@@ -165,7 +166,7 @@ impl CiState {
         let _ = self.events.send(event);
     }
 
-    fn maskers(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Masker>> {
+    fn maskers(&self) -> std::sync::MutexGuard<'_, HashMap<JobId, Masker>> {
         self.maskers.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

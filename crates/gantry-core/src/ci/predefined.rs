@@ -4,6 +4,7 @@
 
 use gantry_ci::predefined;
 use gantry_git::refs::CommitSummary;
+use gantry_types::PipelineId;
 
 use super::PipelineRow;
 use crate::{ProjectRow, UserRow};
@@ -13,7 +14,7 @@ pub(crate) struct PipelineContext<'a> {
     pub server_url: &'a str,
     pub project: &'a ProjectRow,
     /// Id and number of the pipeline, when it has been stored.
-    pub pipeline: Option<(i64, i64)>,
+    pub pipeline: Option<(PipelineId, i64)>,
     pub ref_name: &'a str,
     pub is_tag: bool,
     pub protected: bool,
@@ -38,7 +39,7 @@ pub(crate) fn pipeline_variables(context: &PipelineContext<'_>) -> Vec<(String, 
             description: &project.description,
             default_branch: &project.default_branch,
         },
-        ids: context.pipeline,
+        ids: context.pipeline.map(|(id, iid)| (id.0, iid)),
         ref_name: context.ref_name,
         is_tag: context.is_tag,
         protected: context.protected,
@@ -74,14 +75,14 @@ pub(crate) fn job_variables(
         Some(server_url),
         &project.full_path,
         &predefined::Job {
-            id: job.id,
+            id: job.id.0,
             name: &job.name,
             stage: &job.stage,
             started_at: job.started_at.unwrap_or_else(crate::now_millis),
             token,
-            runner_id: job.runner_id,
+            runner_id: job.runner_id.map(|runner| runner.0),
             node,
-            pipeline_id: pipeline.id,
+            pipeline_id: pipeline.id.0,
             pipeline_iid: pipeline.iid,
             pipeline_created_at: pipeline.created_at,
         },

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use gantry_ci::keywords::AllowFailure;
 use gantry_db::ci::jobs::JobRow;
 use gantry_db::ci::{jobs, pipelines};
+use gantry_types::{CiStatus, JobId, PipelineId, When};
 
 use crate::{Core, CoreResult, now_millis};
 
@@ -19,16 +20,6 @@ pub(crate) enum Decision {
     /// Delayed: due this many seconds from now.
     Scheduled(i64),
     Skipped,
-}
-
-/// Whether a job is finished (it will not change without a retry).
-pub fn is_finished(status: &str) -> bool {
-    matches!(status, "success" | "failed" | "canceled" | "skipped")
-}
-
-/// Whether a job may still run or is running.
-pub fn is_active(status: &str) -> bool {
-    matches!(status, "created" | "pending" | "running" | "scheduled" | "waiting_for_resource")
 }
 
 /// Whether a failure of this job does not fail the pipeline.
@@ -53,12 +44,12 @@ struct Outcome {
 
 impl Outcome {
     fn add(&mut self, job: &JobRow) {
-        match job.status.as_str() {
-            "manual" if !failure_allowed(job) => self.waiting = true,
-            "manual" => {}
-            "failed" if !failure_allowed(job) => self.failed = true,
-            "canceled" => self.failed = true,
-            status if is_active(status) => self.waiting = true,
+        match job.status {
+            CiStatus::Manual if !failure_allowed(job) => self.waiting = true,
+            CiStatus::Manual => {}
+            CiStatus::Failed if !failure_allowed(job) => self.failed = true,
+            CiStatus::Canceled => self.failed = true,
+            status if status.is_active() => self.waiting = true,
             _ => {}
         }
     }
@@ -70,7 +61,7 @@ pub(crate) fn latest(jobs: &[JobRow]) -> Vec<&JobRow> {
 }
 
 /// Decides every waiting job whose predecessors allow a decision now.
-pub(crate) fn decide(jobs: &[&JobRow]) -> Vec<(i64, Decision)> {
+pub(crate) fn decide(jobs: &[&JobRow]) -> Vec<(JobId, Decision)> {
     let by_name: HashMap<&str, &JobRow> = jobs.iter().map(|j| (j.name.as_str(), *j)).collect();
     // The outcome of all jobs before each stage: stage-ordered jobs wait for all of them.
     let max_stage = jobs.iter().map(|j| j.stage_idx).max().unwrap_or(0);
@@ -85,7 +76,7 @@ pub(crate) fn decide(jobs: &[&JobRow]) -> Vec<(i64, Decision)> {
         per_stage[at].failed |= before.failed;
     }
     let mut decisions = Vec::new();
-    for job in jobs.iter().filter(|j| j.status == "created") {
+    for job in jobs.iter().filter(|j| j.status == CiStatus::Created) {
         let outcome = match job.needs.as_deref().map(serde_json::from_str::<Vec<String>>) {
             Some(Ok(needs)) => {
                 let mut outcome = Outcome::default();
@@ -101,10 +92,10 @@ pub(crate) fn decide(jobs: &[&JobRow]) -> Vec<(i64, Decision)> {
         if outcome.waiting {
             continue;
         }
-        let decision = match (job.run_when.as_str(), outcome.failed) {
-            ("always", _) | ("on_failure", true) | ("on_success", false) => Decision::Pending,
-            ("manual", false) => Decision::Manual,
-            ("delayed", false) => Decision::Scheduled(job.start_in.unwrap_or(0)),
+        let decision = match (job.run_when, outcome.failed) {
+            (When::Always, _) | (When::OnFailure, true) | (When::OnSuccess, false) => Decision::Pending,
+            (When::Manual, false) => Decision::Manual,
+            (When::Delayed, false) => Decision::Scheduled(job.start_in.unwrap_or(0)),
             _ => Decision::Skipped,
         };
         decisions.push((job.id, decision));
@@ -113,41 +104,42 @@ pub(crate) fn decide(jobs: &[&JobRow]) -> Vec<(i64, Decision)> {
 }
 
 /// A pipeline's status from its jobs' (GitLab's composite status).
-pub(crate) fn pipeline_status(jobs: &[&JobRow]) -> &'static str {
-    let any = |status: &str| jobs.iter().any(|j| j.status == status);
+pub(crate) fn pipeline_status(jobs: &[&JobRow]) -> CiStatus {
+    use CiStatus::*;
+    let any = |status: CiStatus| jobs.iter().any(|j| j.status == status);
     if jobs.is_empty() {
-        return "skipped";
+        return Skipped;
     }
-    if any("running") {
-        return "running";
+    if any(Running) {
+        return Running;
     }
-    if any("pending") || any("waiting_for_resource") {
-        let started = jobs.iter().any(|j| j.status != "pending" && j.status != "created");
-        return if started { "running" } else { "pending" };
+    if any(Pending) || any(WaitingForResource) {
+        let started = jobs.iter().any(|j| !matches!(j.status, Pending | Created));
+        return if started { Running } else { Pending };
     }
-    if any("scheduled") {
-        return "scheduled";
+    if any(Scheduled) {
+        return Scheduled;
     }
-    if any("created") || jobs.iter().any(|j| j.status == "manual" && !failure_allowed(j)) {
+    if any(Created) || jobs.iter().any(|j| j.status == Manual && !failure_allowed(j)) {
         // Waiting for a blocking manual job.
-        return "manual";
+        return Manual;
     }
-    if jobs.iter().all(|j| j.status == "skipped") {
-        return "skipped";
+    if jobs.iter().all(|j| j.status == Skipped) {
+        return Skipped;
     }
-    if jobs.iter().any(|j| j.status == "failed" && !failure_allowed(j)) {
-        return "failed";
+    if jobs.iter().any(|j| j.status == Failed && !failure_allowed(j)) {
+        return Failed;
     }
-    if any("canceled") {
-        return "canceled";
+    if any(Canceled) {
+        return Canceled;
     }
-    "success"
+    Success
 }
 
 impl Core {
     /// Moves a pipeline on: decides its waiting jobs until nothing changes, stores its status,
     /// and wakes waiting runners when a job became pending.
-    pub async fn process_pipeline(&self, pipeline_id: i64) -> CoreResult<()> {
+    pub async fn process_pipeline(&self, pipeline_id: PipelineId) -> CoreResult<()> {
         let mut tx = self.db.begin().await?;
         pipelines::lock_pipeline(&mut tx, self.db.backend(), pipeline_id).await?;
         let Some(pipeline) = pipelines::get_pipeline(&mut tx, pipeline_id).await? else { return Ok(()) };
@@ -161,13 +153,13 @@ impl Core {
             for (job, decision) in decisions {
                 match decision {
                     Decision::Pending => {
-                        queued |= jobs::transition(&mut tx, job, &["created"], "pending").await?;
+                        queued |= jobs::transition(&mut tx, job, &[CiStatus::Created], CiStatus::Pending).await?;
                     }
                     Decision::Manual => {
-                        jobs::transition(&mut tx, job, &["created"], "manual").await?;
+                        jobs::transition(&mut tx, job, &[CiStatus::Created], CiStatus::Manual).await?;
                     }
                     Decision::Skipped => {
-                        jobs::transition(&mut tx, job, &["created"], "skipped").await?;
+                        jobs::transition(&mut tx, job, &[CiStatus::Created], CiStatus::Skipped).await?;
                     }
                     Decision::Scheduled(seconds) => {
                         jobs::schedule_job(&mut tx, job, now_millis() + seconds * 1000).await?;
@@ -176,11 +168,11 @@ impl Core {
             }
         };
         let latest = latest(&all);
-        let status = if pipeline.yaml_errors.is_some() { "failed" } else { pipeline_status(&latest) };
+        let status = if pipeline.yaml_errors.is_some() { CiStatus::Failed } else { pipeline_status(&latest) };
         if status != pipeline.status {
             let now = now_millis();
             let started = latest.iter().filter_map(|j| j.started_at).min();
-            let finished = matches!(status, "success" | "failed" | "canceled" | "skipped").then_some(now);
+            let finished = status.is_finished().then_some(now);
             pipelines::set_pipeline_status(&mut tx, pipeline_id, status, started, finished).await?;
         }
         tx.commit().await.map_err(gantry_db::DbError::from)?;
@@ -201,14 +193,14 @@ mod tests {
 
     fn job(id: i64, name: &str, stage: i64, status: &str, when: &str, needs: Option<&[&str]>) -> JobRow {
         JobRow {
-            id,
-            pipeline_id: 1,
+            id: JobId(id),
+            pipeline_id: PipelineId(1),
             project_id: ProjectId(1),
             name: name.into(),
             stage: format!("s{stage}"),
             stage_idx: stage,
-            status: status.into(),
-            run_when: when.into(),
+            status: CiStatus::parse(status).unwrap(),
+            run_when: When::parse(when).unwrap(),
             allow_failure: "\"no\"".into(),
             start_in: None,
             scheduled_at: None,
@@ -242,8 +234,8 @@ mod tests {
             job(5, "first", 0, "created", "on_success", Some(&[])),
         ];
         let decisions = decide(&jobs.iter().collect::<Vec<_>>());
-        assert_eq!(decisions, [(4, Decision::Pending), (5, Decision::Pending)]);
-        assert_eq!(pipeline_status(&jobs.iter().collect::<Vec<_>>()), "running");
+        assert_eq!(decisions, [(JobId(4), Decision::Pending), (JobId(5), Decision::Pending)]);
+        assert_eq!(pipeline_status(&jobs.iter().collect::<Vec<_>>()), CiStatus::Running);
     }
 
     #[test]
@@ -259,26 +251,31 @@ mod tests {
         let decisions = decide(&jobs.iter().collect::<Vec<_>>());
         assert_eq!(
             decisions,
-            [(2, Decision::Skipped), (3, Decision::Pending), (4, Decision::Pending), (5, Decision::Skipped)]
+            [
+                (JobId(2), Decision::Skipped),
+                (JobId(3), Decision::Pending),
+                (JobId(4), Decision::Pending),
+                (JobId(5), Decision::Skipped)
+            ]
         );
         failing.allow_failure = "\"yes\"".into();
         let allowed = [failing, job(2, "test", 1, "created", "on_success", None)];
-        assert_eq!(decide(&allowed.iter().collect::<Vec<_>>()), [(2, Decision::Pending)]);
+        assert_eq!(decide(&allowed.iter().collect::<Vec<_>>()), [(JobId(2), Decision::Pending)]);
     }
 
     #[test]
     fn pipeline_status_follows_gitlab() {
         let status = |jobs: &[JobRow]| pipeline_status(&jobs.iter().collect::<Vec<_>>());
-        assert_eq!(status(&[job(1, "a", 0, "pending", "on_success", None)]), "pending");
+        assert_eq!(status(&[job(1, "a", 0, "pending", "on_success", None)]), CiStatus::Pending);
         assert_eq!(
             status(&[job(1, "a", 0, "success", "on_success", None), job(2, "b", 1, "skipped", "on_success", None)]),
-            "success"
+            CiStatus::Success
         );
-        assert_eq!(status(&[job(1, "a", 0, "failed", "on_success", None)]), "failed");
-        assert_eq!(status(&[job(1, "a", 0, "canceled", "on_success", None)]), "canceled");
+        assert_eq!(status(&[job(1, "a", 0, "failed", "on_success", None)]), CiStatus::Failed);
+        assert_eq!(status(&[job(1, "a", 0, "canceled", "on_success", None)]), CiStatus::Canceled);
         let mut manual = job(1, "deploy", 0, "manual", "manual", None);
-        assert_eq!(status(std::slice::from_ref(&manual)), "manual");
+        assert_eq!(status(std::slice::from_ref(&manual)), CiStatus::Manual);
         manual.allow_failure = "\"yes\"".into();
-        assert_eq!(status(&[manual, job(2, "a", 0, "success", "on_success", None)]), "success");
+        assert_eq!(status(&[manual, job(2, "a", 0, "success", "on_success", None)]), CiStatus::Success);
     }
 }

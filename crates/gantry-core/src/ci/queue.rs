@@ -10,6 +10,7 @@ use gantry_db::ci::jobs::{self, QueuedJob};
 use gantry_db::ci::pipelines;
 use gantry_db::ci::runners::{self, RunnerContact};
 use gantry_db::manage::projects;
+use gantry_types::{CiStatus, JobId, RunnerType};
 
 use super::create::StoredJob;
 use super::predefined::{PipelineContext, job_variables, pipeline_variables};
@@ -39,10 +40,10 @@ async fn claim_first(
     group_projects: Option<&[gantry_types::ProjectId]>,
 ) -> CoreResult<Option<(QueuedJob, String)>> {
     for job in candidates {
-        let allowed_project = match runner.runner_type.as_str() {
-            "instance_type" => true,
-            "project_type" => runner.project_id == Some(job.project_id),
-            _ => group_projects.is_some_and(|ids| ids.contains(&job.project_id)),
+        let allowed_project = match runner.runner_type {
+            RunnerType::Instance => true,
+            RunnerType::Project => runner.project_id == Some(job.project_id),
+            RunnerType::Group => group_projects.is_some_and(|ids| ids.contains(&job.project_id)),
         };
         if !allowed_project || !tags_match(runner, &job) {
             continue;
@@ -111,19 +112,19 @@ impl Core {
             return Ok(None);
         }
         let group_projects: Option<Vec<gantry_types::ProjectId>> = match runner.group_id {
-            Some(group) if runner.runner_type == "group_type" => {
+            Some(group) if runner.runner_type == RunnerType::Group => {
                 Some(projects::project_ids_in_subtree(&mut conn, group).await?)
             }
             _ => None,
         };
         // A project runner looks at its project's jobs only; others page through the queue
         // (a long queue of jobs for other runners must not hide the ones for this one).
-        let only = if runner.runner_type == "project_type" { runner.project_id } else { None };
-        let mut after = 0;
+        let only = if runner.runner_type == RunnerType::Project { runner.project_id } else { None };
+        let mut after = None;
         for _ in 0..QUEUE_PAGES {
             let candidates = jobs::pending_jobs(&mut conn, only, after, QUEUE_PAGE).await?;
             let Some(last) = candidates.last() else { return Ok(None) };
-            after = last.id;
+            after = Some(last.id);
             let full_page = i64::try_from(candidates.len()).unwrap_or(0) == QUEUE_PAGE;
             if let Some((job, token)) = claim_first(&mut conn, runner, candidates, group_projects.as_deref()).await? {
                 // The connection goes back before describing the job, which takes others.
@@ -148,9 +149,9 @@ impl Core {
             Err(error) => {
                 // Its project vanished or its definition is unreadable: fail it rather than
                 // hand a runner half a job.
-                tracing::error!(job = job.id, error = %error, "cannot prepare a job for its runner");
+                tracing::error!(job = %job.id, error = %error, "cannot prepare a job for its runner");
                 let mut conn = self.db.conn().await?;
-                jobs::finish_job(&mut conn, job.id, "failed", Some("data_integrity_failure"), None).await?;
+                jobs::finish_job(&mut conn, job.id, CiStatus::Failed, Some("data_integrity_failure"), None).await?;
                 drop(conn);
                 self.process_pipeline(job.pipeline_id).await?;
                 Ok(None)
@@ -159,7 +160,7 @@ impl Core {
     }
 
     /// Everything the runner needs to run a claimed job.
-    async fn job_payload(&self, job_id: i64, token: &str) -> CoreResult<JobPayload> {
+    async fn job_payload(&self, job_id: JobId, token: &str) -> CoreResult<JobPayload> {
         let mut conn = self.db.conn().await?;
         let job = jobs::get_job(&mut conn, job_id).await?.ok_or(CoreError::NotFound("job"))?;
         let pipeline =
@@ -176,7 +177,7 @@ impl Core {
         };
         let protected = super::ref_is_protected(&mut conn, project.id, &pipeline.ref_name, pipeline.is_tag).await?;
         let dependencies = super::jobs::dependency_jobs(&mut conn, &job, &stored).await?;
-        let dependency_ids: Vec<i64> = dependencies.iter().map(|dependency| dependency.id).collect();
+        let dependency_ids: Vec<JobId> = dependencies.iter().map(|dependency| JobId(dependency.id)).collect();
         let dotenv = self.dotenv_variables(&mut conn, job.pipeline_id, &dependency_ids).await?;
         let cache = self.cache_specs(&mut conn, &job, &pipeline.sha, protected, &stored.definition.cache).await?;
         drop(conn);
@@ -236,10 +237,10 @@ impl Core {
         let (scheme, rest) = server_url.split_once("://").unwrap_or(("http", &server_url));
         let steps = payload::job_steps(&definition, timeout);
         Ok(JobPayload {
-            id: job.id,
+            id: job.id.0,
             token: token.to_owned(),
             job_info: protocol::JobInfo {
-                id: job.id,
+                id: job.id.0,
                 name: job.name.clone(),
                 stage: job.stage.clone(),
                 project_id: project.id.0,

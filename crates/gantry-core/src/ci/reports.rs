@@ -2,6 +2,7 @@
 //! pipeline's Tests tab and `/test_report`, failures compared with the target branch's latest
 //! finished pipeline) and dotenv variables (handed to the jobs that depend on the job).
 
+use gantry_types::{JobId, PipelineId};
 use std::collections::{BTreeMap, BTreeSet};
 
 use gantry_blob::Digest;
@@ -98,7 +99,7 @@ impl TestCounts {
 /// The test results of one job of a pipeline (GitLab shows one suite per job).
 #[derive(Debug, Clone)]
 pub struct JobTestReport {
-    pub job_id: i64,
+    pub job_id: JobId,
     pub job_name: String,
     pub counts: TestCounts,
     pub suites: Vec<TestSuite>,
@@ -108,7 +109,7 @@ pub struct JobTestReport {
 /// The counts of one job's test results.
 #[derive(Debug, Clone)]
 pub struct JobTestSummary {
-    pub job_id: i64,
+    pub job_id: JobId,
     pub job_name: String,
     pub counts: TestCounts,
     /// The report's files that could not be read, with why.
@@ -128,7 +129,7 @@ pub struct PipelineTestReport {
     pub counts: TestCounts,
     pub jobs: Vec<JobTestReport>,
     /// The pipeline the failures are compared with (its id and number), if there is one.
-    pub compared_with: Option<(i64, i64)>,
+    pub compared_with: Option<(PipelineId, i64)>,
     /// Cases failing here that did not fail there: `(job name, classname, name)`.
     pub new_failures: BTreeSet<(String, String, String)>,
     /// Cases that failed there and pass here.
@@ -219,13 +220,13 @@ impl Core {
     pub(crate) async fn dotenv_variables(
         &self,
         conn: &mut Conn,
-        pipeline: i64,
-        from: &[i64],
+        pipeline: PipelineId,
+        from: &[JobId],
     ) -> CoreResult<Vec<(String, String)>> {
         if from.is_empty() {
             return Ok(Vec::new());
         }
-        let mut by_job: std::collections::HashMap<i64, Vec<(String, String)>> = std::collections::HashMap::new();
+        let mut by_job: std::collections::HashMap<JobId, Vec<(String, String)>> = std::collections::HashMap::new();
         for (job, key, sealed) in artifacts::pipeline_dotenv(conn, pipeline).await? {
             by_job.entry(job).or_default().push((key, sealed));
         }
@@ -246,7 +247,7 @@ impl Core {
     pub async fn pipeline_test_summary(
         &self,
         access: &ProjectAccess,
-        pipeline_id: i64,
+        pipeline_id: PipelineId,
     ) -> CoreResult<PipelineTestSummary> {
         access.require(ProjectAction::ReadPipelines)?;
         let mut conn = self.db.conn().await?;
@@ -267,7 +268,7 @@ impl Core {
         &self,
         actor: &Actor,
         project: &ProjectRow,
-        pipeline_id: i64,
+        pipeline_id: PipelineId,
     ) -> CoreResult<(PipelineRow, PipelineTestReport)> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::ReadPipelines).await?;
@@ -292,7 +293,7 @@ impl Core {
 }
 
 /// The test results of a pipeline's jobs (their latest attempts), without comparison.
-async fn test_report_of(conn: &mut Conn, pipeline: i64) -> CoreResult<PipelineTestReport> {
+async fn test_report_of(conn: &mut Conn, pipeline: PipelineId) -> CoreResult<PipelineTestReport> {
     let mut report = PipelineTestReport::default();
     for (job_id, job_name, json) in artifacts::pipeline_test_reports(conn, pipeline).await? {
         let stored: StoredTestReport = serde_json::from_str(&json).unwrap_or_else(|error| StoredTestReport {
@@ -307,6 +308,6 @@ async fn test_report_of(conn: &mut Conn, pipeline: i64) -> CoreResult<PipelineTe
     Ok(report)
 }
 
-fn dotenv_context(job: i64, key: &str) -> String {
+fn dotenv_context(job: JobId, key: &str) -> String {
     format!("ci_dotenv:{job}:{key}")
 }

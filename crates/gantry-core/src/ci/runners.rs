@@ -4,7 +4,7 @@
 
 use gantry_db::ci::runners::{self, NewRunner, RunnerSettings};
 use gantry_db::manage::namespaces;
-use gantry_types::{NamespaceId, ProjectId};
+use gantry_types::{NamespaceId, ProjectId, RunnerId, RunnerType};
 
 use super::{RUNNER_TOKEN_PREFIX, RunnerRow};
 use crate::policy::{GroupAction, ProjectAccess, ProjectAction, authorize_group, authorize_project};
@@ -122,9 +122,9 @@ impl Core {
             return Err(CoreError::invalid("maximum_concurrent_jobs", "cannot be negative"));
         }
         let (runner_type, group_id, project_id) = match registration.scope {
-            RunnerScope::Instance => ("instance_type", None, None),
-            RunnerScope::Group(group) => ("group_type", Some(group), None),
-            RunnerScope::Project(project) => ("project_type", None, Some(project)),
+            RunnerScope::Instance => (RunnerType::Instance, None, None),
+            RunnerScope::Group(group) => (RunnerType::Group, Some(group), None),
+            RunnerScope::Project(project) => (RunnerType::Project, None, Some(project)),
         };
         let token = format!("{RUNNER_TOKEN_PREFIX}{}", random_hex(20));
         let mut conn = self.db.conn().await?;
@@ -146,7 +146,7 @@ impl Core {
         )
         .await?;
         let runner = runners::get_runner(&mut conn, id).await?.ok_or(CoreError::NotFound("runner"))?;
-        tracing::info!(runner = id, runner_type, "runner registered");
+        tracing::info!(runner = %id, %runner_type, "runner registered");
         Ok((runner, token))
     }
 
@@ -200,8 +200,8 @@ impl Core {
         }
         let Some(_) = actor.user() else { return Ok(false) };
         let mut conn = self.db.conn().await?;
-        Ok(match (runner.runner_type.as_str(), runner.project_id, runner.group_id) {
-            ("project_type", Some(project), _) => {
+        Ok(match (runner.runner_type, runner.project_id, runner.group_id) {
+            (RunnerType::Project, Some(project), _) => {
                 match gantry_db::manage::projects::find_project_by_id(&mut conn, project).await? {
                     Some(project) => {
                         authorize_project(&mut conn, actor, &project, ProjectAction::ManageCi).await.is_ok()
@@ -209,7 +209,7 @@ impl Core {
                     None => false,
                 }
             }
-            ("group_type", _, Some(group)) => match namespaces::find_namespace_by_id(&mut conn, group).await? {
+            (RunnerType::Group, _, Some(group)) => match namespaces::find_namespace_by_id(&mut conn, group).await? {
                 Some(group) => authorize_group(&mut conn, actor, &group, GroupAction::ManageRunners).await.is_ok(),
                 None => false,
             },
@@ -241,16 +241,16 @@ impl Core {
         let all = runners::list_runners(&mut conn).await?;
         Ok(all
             .into_iter()
-            .filter(|r| match r.runner_type.as_str() {
-                "instance_type" => true,
-                "project_type" => r.project_id == Some(project.id),
-                _ => r.group_id.is_some_and(|g| ancestors.contains(&g)),
+            .filter(|r| match r.runner_type {
+                RunnerType::Instance => true,
+                RunnerType::Project => r.project_id == Some(project.id),
+                RunnerType::Group => r.group_id.is_some_and(|g| ancestors.contains(&g)),
             })
             .collect())
     }
 
     /// One runner the actor manages.
-    pub async fn runner(&self, actor: &Actor, id: i64) -> CoreResult<RunnerRow> {
+    pub async fn runner(&self, actor: &Actor, id: RunnerId) -> CoreResult<RunnerRow> {
         actor.require_user()?;
         let mut conn = self.db.conn().await?;
         let runner = runners::get_runner(&mut conn, id).await?.ok_or(CoreError::NotFound("runner"))?;
@@ -262,7 +262,7 @@ impl Core {
     }
 
     /// Changes a runner's settings.
-    pub async fn update_runner(&self, actor: &Actor, id: i64, change: RunnerChange) -> CoreResult<RunnerRow> {
+    pub async fn update_runner(&self, actor: &Actor, id: RunnerId, change: RunnerChange) -> CoreResult<RunnerRow> {
         let runner = self.runner(actor, id).await?;
         let tags = change.tags.unwrap_or(runner.tags);
         check_tags(&tags)?;
@@ -294,7 +294,7 @@ impl Core {
     }
 
     /// Removes a runner; its token stops working at once.
-    pub async fn delete_runner(&self, actor: &Actor, id: i64) -> CoreResult<()> {
+    pub async fn delete_runner(&self, actor: &Actor, id: RunnerId) -> CoreResult<()> {
         self.runner(actor, id).await?;
         let mut conn = self.db.conn().await?;
         runners::delete_runner(&mut conn, id).await?;

@@ -5,6 +5,7 @@
 use gantry_db::ci::pipelines;
 use gantry_db::ci::schedules::{self, ScheduleFields, ScheduleRow};
 use gantry_db::manage::users;
+use gantry_types::ScheduleId;
 
 use super::PipelineRow;
 use crate::policy::{ProjectAction, authorize_project, authorize_protected_ref, may_read_schedule_variables};
@@ -63,7 +64,7 @@ pub struct Schedule {
     pub variables: Option<Vec<ScheduleVariable>>,
 }
 
-fn seal_context(schedule: i64, key: &str) -> String {
+fn seal_context(schedule: ScheduleId, key: &str) -> String {
     format!("ci_schedule_variable:{schedule}:{key}")
 }
 
@@ -78,7 +79,7 @@ impl Core {
         &self,
         conn: &mut gantry_db::Conn,
         project: &ProjectRow,
-        id: i64,
+        id: ScheduleId,
     ) -> CoreResult<ScheduleRow> {
         schedules::get_schedule(conn, id)
             .await?
@@ -167,7 +168,7 @@ impl Core {
     }
 
     /// One schedule, with its variables for those who may read them.
-    pub async fn schedule(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<Schedule> {
+    pub async fn schedule(&self, actor: &Actor, project: &ProjectRow, id: ScheduleId) -> CoreResult<Schedule> {
         let mut conn = self.db.conn().await?;
         let level = authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
         let row = self.project_schedule(&mut conn, project, id).await?;
@@ -210,7 +211,7 @@ impl Core {
         &self,
         actor: &Actor,
         project: &ProjectRow,
-        id: i64,
+        id: ScheduleId,
         input: &ScheduleInput,
     ) -> CoreResult<Schedule> {
         let mut conn = self.db.conn().await?;
@@ -236,7 +237,12 @@ impl Core {
     }
 
     /// Makes the actor the schedule's owner (Maintainers, or the owner).
-    pub async fn take_schedule_ownership(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<Schedule> {
+    pub async fn take_schedule_ownership(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        id: ScheduleId,
+    ) -> CoreResult<Schedule> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::ManageCi).await?;
         let row = self.project_schedule(&mut conn, project, id).await?;
@@ -252,7 +258,7 @@ impl Core {
     }
 
     /// Deletes a schedule (its owner, or a Maintainer).
-    pub async fn delete_schedule(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<()> {
+    pub async fn delete_schedule(&self, actor: &Actor, project: &ProjectRow, id: ScheduleId) -> CoreResult<()> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
         let row = self.project_schedule(&mut conn, project, id).await?;
@@ -267,7 +273,7 @@ impl Core {
         &self,
         actor: &Actor,
         project: &ProjectRow,
-        id: i64,
+        id: ScheduleId,
         variable: &ScheduleVariable,
         create: bool,
     ) -> CoreResult<Schedule> {
@@ -306,7 +312,7 @@ impl Core {
         &self,
         actor: &Actor,
         project: &ProjectRow,
-        id: i64,
+        id: ScheduleId,
         key: &str,
     ) -> CoreResult<()> {
         let mut conn = self.db.conn().await?;
@@ -324,7 +330,7 @@ impl Core {
         &self,
         actor: &Actor,
         project: &ProjectRow,
-        id: i64,
+        id: ScheduleId,
     ) -> CoreResult<Vec<PipelineRow>> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
@@ -333,7 +339,7 @@ impl Core {
     }
 
     /// "Run now": a pipeline of the schedule, started by the actor (Developers).
-    pub async fn play_schedule(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<PipelineRow> {
+    pub async fn play_schedule(&self, actor: &Actor, project: &ProjectRow, id: ScheduleId) -> CoreResult<PipelineRow> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
         let row = self.project_schedule(&mut conn, project, id).await?;
@@ -388,7 +394,7 @@ impl Core {
             let Some(owner) = owner.filter(|owner| !owner.blocked) else {
                 schedules::deactivate_schedule(&mut conn, row.id).await?;
                 tracing::warn!(
-                    schedule = row.id,
+                    schedule = %row.id,
                     project.id = %row.project_id,
                     owner = row.owner_id.map_or(0, |id| id.0),
                     "pipeline schedule deactivated: its owner is blocked or deleted"
@@ -406,7 +412,9 @@ impl Core {
             };
             match outcome {
                 Ok(_) => started += 1,
-                Err(error) => tracing::warn!(schedule = row.id, error = %error, "a scheduled pipeline could not start"),
+                Err(error) => {
+                    tracing::warn!(schedule = %row.id, error = %error, "a scheduled pipeline could not start")
+                }
             }
         }
         Ok(started)

@@ -2,12 +2,14 @@
 //! of a commit (`POST /projects/:id/statuses/:sha`), shown beside the commit's pipelines.
 
 use gantry_db::ci::statuses::{self, CommitStatusRow, NewCommitStatus};
+use gantry_types::CiStatus;
 
 use crate::policy::{ProjectAction, authorize_project};
 use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
 
 /// The states a status may have (GitLab's).
-pub const COMMIT_STATES: &[&str] = &["pending", "running", "success", "failed", "canceled", "skipped"];
+pub const COMMIT_STATES: &[CiStatus] =
+    &[CiStatus::Pending, CiStatus::Running, CiStatus::Success, CiStatus::Failed, CiStatus::Canceled, CiStatus::Skipped];
 
 /// What a reporter says about a commit.
 #[derive(Debug, Clone, Default)]
@@ -42,9 +44,10 @@ impl Core {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::RunPipelines).await?;
         drop(conn);
-        if !COMMIT_STATES.contains(&input.state.as_str()) {
-            return Err(CoreError::invalid("state", format!("must be one of {}", COMMIT_STATES.join(", "))));
-        }
+        let Some(state) = CiStatus::parse(&input.state).filter(|state| COMMIT_STATES.contains(state)) else {
+            let states: Vec<&str> = COMMIT_STATES.iter().map(|state| state.as_str()).collect();
+            return Err(CoreError::invalid("state", format!("must be one of {}", states.join(", "))));
+        };
         let is_sha = sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit());
         let commit = if is_sha { self.repos.resolve_commit(project.id, sha).await? } else { None };
         let Some(sha) = commit.filter(|found| found.eq_ignore_ascii_case(sha)) else {
@@ -66,7 +69,7 @@ impl Core {
             sha: &sha,
             ref_name: &ref_name,
             name: &name,
-            status: &input.state,
+            status: state,
             target_url: target_url.as_deref(),
             description: description.as_deref(),
             coverage: input.coverage,

@@ -4,6 +4,7 @@
 
 use gantry_db::ci::schedules::{self, TriggerRow};
 use gantry_db::manage::users;
+use gantry_types::TriggerId;
 
 use super::PipelineRow;
 use crate::policy::{ProjectAccess, ProjectAction, authorize_project};
@@ -25,7 +26,7 @@ impl Core {
         &self,
         conn: &mut gantry_db::Conn,
         project: &ProjectRow,
-        id: i64,
+        id: TriggerId,
     ) -> CoreResult<TriggerRow> {
         schedules::get_trigger(conn, id)
             .await?
@@ -59,7 +60,7 @@ impl Core {
         &self,
         actor: &Actor,
         project: &ProjectRow,
-        id: i64,
+        id: TriggerId,
         description: &str,
     ) -> CoreResult<TriggerRow> {
         let mut conn = self.db.conn().await?;
@@ -70,7 +71,7 @@ impl Core {
     }
 
     /// Deletes a trigger token (Maintainers).
-    pub async fn delete_trigger(&self, actor: &Actor, project: &ProjectRow, id: i64) -> CoreResult<()> {
+    pub async fn delete_trigger(&self, actor: &Actor, project: &ProjectRow, id: TriggerId) -> CoreResult<()> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::ManageCi).await?;
         let trigger = self.project_trigger(&mut conn, project, id).await?;
@@ -103,7 +104,7 @@ impl Core {
             None => None,
         };
         let Some(owner) = owner.filter(|owner| !owner.blocked) else {
-            tracing::info!(trigger = trigger.id, "a trigger token of a blocked or deleted user was refused");
+            tracing::info!(trigger = %trigger.id, "a trigger token of a blocked or deleted user was refused");
             return Err(refused());
         };
         schedules::mark_trigger_used(&mut conn, trigger.id).await?;

@@ -6,6 +6,7 @@
 
 use gantry_db::ci::variables::{self, VariableFields, VariableOwner, VariableRow};
 use gantry_db::manage::namespaces;
+use gantry_types::{NamespaceId, VariableId};
 
 use crate::policy::{GroupAction, ProjectAccess, ProjectAction, authorize_group, authorize_project};
 use crate::{Actor, Core, CoreError, CoreResult, NamespaceRow, ProjectRow};
@@ -25,8 +26,8 @@ impl VariableScope<'_> {
     fn owner(self) -> VariableOwner {
         match self {
             VariableScope::Instance => VariableOwner::Instance,
-            VariableScope::Group(group) => VariableOwner::Group(group.id.0),
-            VariableScope::Project(project) => VariableOwner::Project(project.id.0),
+            VariableScope::Group(group) => VariableOwner::Group(group.id),
+            VariableScope::Project(project) => VariableOwner::Project(project.id),
         }
     }
 }
@@ -82,8 +83,8 @@ fn seal_context(row_owner: VariableOwner, key: &str) -> String {
 
 fn owner_of(row: &VariableRow) -> VariableOwner {
     match row.owner_kind.as_str() {
-        "group" => VariableOwner::Group(row.owner_id),
-        "project" => VariableOwner::Project(row.owner_id),
+        "group" => VariableOwner::Group(NamespaceId(row.owner_id)),
+        "project" => VariableOwner::Project(gantry_types::ProjectId(row.owner_id)),
         _ => VariableOwner::Instance,
     }
 }
@@ -254,7 +255,7 @@ impl Core {
     async fn store_variable(
         &self,
         scope: VariableScope<'_>,
-        existing: Option<i64>,
+        existing: Option<VariableId>,
         input: &VariableInput,
     ) -> CoreResult<CiVariable> {
         let (variable_type, environment_scope, description) = checked(input)?;
@@ -324,8 +325,9 @@ impl Core {
     ) -> CoreResult<Vec<CiVariable>> {
         let mut conn = self.db.conn().await?;
         let chain = namespaces::namespace_with_ancestors(&mut conn, project.namespace_id).await?;
-        let groups: Vec<i64> = chain.iter().filter(|n| n.kind == crate::NamespaceKind::Group).map(|n| n.id.0).collect();
-        let rows = variables::variables_for_job(&mut conn, &groups, project.id.0).await?;
+        let groups: Vec<NamespaceId> =
+            chain.iter().filter(|n| n.kind == crate::NamespaceKind::Group).map(|n| n.id).collect();
+        let rows = variables::variables_for_job(&mut conn, &groups, project.id).await?;
         drop(conn);
         // Instance first, then groups from the root down (the chain's order), then the project;
         // within each, `*` before specific scopes.
@@ -360,8 +362,9 @@ impl Core {
     ) -> CoreResult<std::collections::BTreeSet<String>> {
         let mut conn = self.db.conn().await?;
         let chain = namespaces::namespace_with_ancestors(&mut conn, project.namespace_id).await?;
-        let groups: Vec<i64> = chain.iter().filter(|n| n.kind == crate::NamespaceKind::Group).map(|n| n.id.0).collect();
-        let rows = variables::variables_for_job(&mut conn, &groups, project.id.0).await?;
+        let groups: Vec<NamespaceId> =
+            chain.iter().filter(|n| n.kind == crate::NamespaceKind::Group).map(|n| n.id).collect();
+        let rows = variables::variables_for_job(&mut conn, &groups, project.id).await?;
         Ok(rows.into_iter().filter(|row| row.protected).map(|row| row.key).collect())
     }
 
@@ -369,8 +372,8 @@ impl Core {
     pub(crate) async fn all_scoped_variables(&self, project: &ProjectRow) -> CoreResult<Vec<CiVariable>> {
         let mut conn = self.db.conn().await?;
         let chain = namespaces::namespace_with_ancestors(&mut conn, project.namespace_id).await?;
-        let groups: Vec<i64> = chain.iter().map(|n| n.id.0).collect();
-        let rows = variables::variables_for_job(&mut conn, &groups, project.id.0).await?;
+        let groups: Vec<NamespaceId> = chain.iter().map(|n| n.id).collect();
+        let rows = variables::variables_for_job(&mut conn, &groups, project.id).await?;
         rows.iter().map(|row| self.open_variable(row)).collect()
     }
 }

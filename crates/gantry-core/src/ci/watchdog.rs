@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use gantry_db::ci::{jobs, pipelines};
+use gantry_types::CiStatus;
 
 use super::create::StoredJob;
 use crate::{Core, CoreResult, now_millis};
@@ -113,7 +114,7 @@ impl Core {
         let mut conn = self.db.conn().await?;
         let mut touched = Vec::new();
         for job in jobs::due_scheduled_jobs(&mut conn, now).await? {
-            if jobs::transition(&mut conn, job.id, &["scheduled"], "pending").await? {
+            if jobs::transition(&mut conn, job.id, &[CiStatus::Scheduled], CiStatus::Pending).await? {
                 touched.push(job.pipeline_id);
                 self.ci.job_queued();
             }
@@ -140,12 +141,12 @@ impl Core {
             self.process_pipeline(pipeline).await?;
         }
         for job in silent {
-            tracing::warn!(job = job.id, runner = job.runner_id.unwrap_or(0), "the job's runner went silent");
-            self.finish_running_job(&job, "failed", Some("runner_system_failure"), None).await?;
+            tracing::warn!(job = %job.id, runner = job.runner_id.map_or(0, |runner| runner.0), "the job's runner went silent");
+            self.finish_running_job(&job, CiStatus::Failed, Some("runner_system_failure"), None).await?;
         }
         for job in timed_out {
-            tracing::warn!(job = job.id, "the job passed its timeout without its runner reporting");
-            self.finish_running_job(&job, "failed", Some("job_execution_timeout"), None).await?;
+            tracing::warn!(job = %job.id, "the job passed its timeout without its runner reporting");
+            self.finish_running_job(&job, CiStatus::Failed, Some("job_execution_timeout"), None).await?;
         }
         Ok(())
     }

@@ -6,6 +6,7 @@ use gantry_db::code::{protected_branches, protected_tags, push_events};
 use gantry_db::manage::projects;
 use gantry_git::refcheck::RefUpdate;
 use gantry_git::transport::PushSetup;
+use gantry_types::JobId;
 use gantry_types::{TokenScope, TokenScopes};
 
 use super::protected_branches::push_policy;
@@ -36,7 +37,7 @@ pub enum GitCredential {
     Token(UserRow, TokenScopes),
     /// A running CI job's token (`gitlab-ci-token`): fetches from the job's own project only.
     Job {
-        job_id: i64,
+        job_id: JobId,
         project: gantry_types::ProjectId,
     },
 }

@@ -1,7 +1,7 @@
 //! The `ci_job_artifacts` table (a job's archive and reports, by digest in the object store),
 //! the parsed reports (`ci_job_test_reports`, `ci_job_dotenv_variables`) and `ci_caches`.
 
-use gantry_types::ProjectId;
+use gantry_types::{ArtifactId, JobId, PipelineId, ProjectId};
 use sqlx::any::AnyRow;
 
 use crate::row::{int, opt_int, opt_text, text};
@@ -10,9 +10,9 @@ use crate::{Conn, DbResult};
 /// One stored artifact of a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArtifactRow {
-    pub id: i64,
-    pub job_id: i64,
-    pub project_id: i64,
+    pub id: ArtifactId,
+    pub job_id: JobId,
+    pub project_id: ProjectId,
     /// `archive`, `junit`, `dotenv`, `cobertura`, `jacoco`.
     pub file_type: String,
     pub file_format: String,
@@ -26,8 +26,8 @@ pub struct ArtifactRow {
 /// An artifact to record.
 #[derive(Debug, Clone)]
 pub struct NewArtifact<'a> {
-    pub job_id: i64,
-    pub project_id: i64,
+    pub job_id: JobId,
+    pub project_id: ProjectId,
     pub file_type: &'a str,
     pub file_format: &'a str,
     pub file_name: &'a str,
@@ -49,9 +49,9 @@ macro_rules! select_artifacts {
 
 fn artifact(row: &AnyRow) -> DbResult<ArtifactRow> {
     Ok(ArtifactRow {
-        id: int(row, "id")?,
-        job_id: int(row, "job_id")?,
-        project_id: int(row, "project_id")?,
+        id: ArtifactId(int(row, "id")?),
+        job_id: JobId(int(row, "job_id")?),
+        project_id: ProjectId(int(row, "project_id")?),
         file_type: text(row, "file_type")?,
         file_format: text(row, "file_format")?,
         file_name: text(row, "file_name")?,
@@ -72,8 +72,8 @@ pub async fn put_artifact(conn: &mut Conn, new: &NewArtifact<'_>) -> DbResult<Ar
          expire_at = excluded.expire_at, created_at = excluded.created_at \
          RETURNING id, job_id, project_id, file_type, file_format, file_name, blob_digest, size, expire_at, created_at",
     )
-    .bind(new.job_id)
-    .bind(new.project_id)
+    .bind(new.job_id.0)
+    .bind(new.project_id.0)
     .bind(new.file_type)
     .bind(new.file_format)
     .bind(new.file_name)
@@ -87,47 +87,47 @@ pub async fn put_artifact(conn: &mut Conn, new: &NewArtifact<'_>) -> DbResult<Ar
 }
 
 /// A job's artifacts, archive first.
-pub async fn job_artifacts(conn: &mut Conn, job: i64) -> DbResult<Vec<ArtifactRow>> {
+pub async fn job_artifacts(conn: &mut Conn, job: JobId) -> DbResult<Vec<ArtifactRow>> {
     let rows = sqlx::query(select_artifacts!(
         "WHERE a.job_id = $1 ORDER BY CASE a.file_type WHEN 'archive' THEN 0 ELSE 1 END, a.file_type"
     ))
-    .bind(job)
+    .bind(job.0)
     .fetch_all(conn)
     .await?;
     rows.iter().map(artifact).collect()
 }
 
 /// The artifacts of every job of a pipeline.
-pub async fn pipeline_artifacts(conn: &mut Conn, pipeline: i64) -> DbResult<Vec<ArtifactRow>> {
+pub async fn pipeline_artifacts(conn: &mut Conn, pipeline: PipelineId) -> DbResult<Vec<ArtifactRow>> {
     let rows = sqlx::query(select_artifacts!(
         "WHERE a.job_id IN (SELECT id FROM ci_jobs WHERE pipeline_id = $1) ORDER BY a.job_id, a.file_type"
     ))
-    .bind(pipeline)
+    .bind(pipeline.0)
     .fetch_all(conn)
     .await?;
     rows.iter().map(artifact).collect()
 }
 
 /// Keeps a job's artifacts until they are deleted.
-pub async fn keep_artifacts(conn: &mut Conn, job: i64) -> DbResult<()> {
-    sqlx::query("UPDATE ci_job_artifacts SET expire_at = NULL WHERE job_id = $1").bind(job).execute(conn).await?;
+pub async fn keep_artifacts(conn: &mut Conn, job: JobId) -> DbResult<()> {
+    sqlx::query("UPDATE ci_job_artifacts SET expire_at = NULL WHERE job_id = $1").bind(job.0).execute(conn).await?;
     Ok(())
 }
 
 /// Deletes one artifact record (its blob is collected once nothing refers to it).
-pub async fn delete_artifact(conn: &mut Conn, id: i64) -> DbResult<()> {
-    sqlx::query("DELETE FROM ci_job_artifacts WHERE id = $1").bind(id).execute(&mut *conn).await?;
+pub async fn delete_artifact(conn: &mut Conn, id: ArtifactId) -> DbResult<()> {
+    sqlx::query("DELETE FROM ci_job_artifacts WHERE id = $1").bind(id.0).execute(&mut *conn).await?;
     Ok(())
 }
 
 /// Deletes a job's artifacts and what was read from its reports.
-pub async fn delete_job_artifacts(conn: &mut Conn, job: i64) -> DbResult<()> {
+pub async fn delete_job_artifacts(conn: &mut Conn, job: JobId) -> DbResult<()> {
     for statement in [
         "DELETE FROM ci_job_artifacts WHERE job_id = $1",
         "DELETE FROM ci_job_test_reports WHERE job_id = $1",
         "DELETE FROM ci_job_dotenv_variables WHERE job_id = $1",
     ] {
-        sqlx::query(statement).bind(job).execute(&mut *conn).await?;
+        sqlx::query(statement).bind(job.0).execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -176,7 +176,7 @@ pub struct TestCountsRow {
 }
 
 /// Stores a job's parsed JUnit reports (JSON) and their counts, replacing earlier ones.
-pub async fn put_test_report(conn: &mut Conn, job: i64, report_json: &str, counts: &TestCountsRow) -> DbResult<()> {
+pub async fn put_test_report(conn: &mut Conn, job: JobId, report_json: &str, counts: &TestCountsRow) -> DbResult<()> {
     sqlx::query(
         "INSERT INTO ci_job_test_reports (job_id, report, total_count, success_count, failed_count, error_count, \
          skipped_count, total_time_us, suite_error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -185,7 +185,7 @@ pub async fn put_test_report(conn: &mut Conn, job: i64, report_json: &str, count
          error_count = excluded.error_count, skipped_count = excluded.skipped_count, \
          total_time_us = excluded.total_time_us, suite_error = excluded.suite_error",
     )
-    .bind(job)
+    .bind(job.0)
     .bind(report_json)
     .bind(counts.total)
     .bind(counts.success)
@@ -201,26 +201,29 @@ pub async fn put_test_report(conn: &mut Conn, job: i64, report_json: &str, count
 
 /// The parsed JUnit reports of a pipeline's current jobs (retried attempts left out), as
 /// `(job id, job name, JSON)`.
-pub async fn pipeline_test_reports(conn: &mut Conn, pipeline: i64) -> DbResult<Vec<(i64, String, String)>> {
+pub async fn pipeline_test_reports(conn: &mut Conn, pipeline: PipelineId) -> DbResult<Vec<(JobId, String, String)>> {
     let rows = sqlx::query(
         "SELECT r.job_id, j.name, r.report FROM ci_job_test_reports r JOIN ci_jobs j ON j.id = r.job_id \
          WHERE j.pipeline_id = $1 AND j.retried = 0 ORDER BY r.job_id",
     )
-    .bind(pipeline)
+    .bind(pipeline.0)
     .fetch_all(conn)
     .await?;
-    rows.iter().map(|row| Ok((int(row, "job_id")?, text(row, "name")?, text(row, "report")?))).collect()
+    rows.iter().map(|row| Ok((JobId(int(row, "job_id")?), text(row, "name")?, text(row, "report")?))).collect()
 }
 
 /// The test counts of a pipeline's current jobs, as `(job id, job name, counts)`, without
 /// reading the reports.
-pub async fn pipeline_test_counts(conn: &mut Conn, pipeline: i64) -> DbResult<Vec<(i64, String, TestCountsRow)>> {
+pub async fn pipeline_test_counts(
+    conn: &mut Conn,
+    pipeline: PipelineId,
+) -> DbResult<Vec<(JobId, String, TestCountsRow)>> {
     let rows = sqlx::query(
         "SELECT r.job_id, j.name, r.total_count, r.success_count, r.failed_count, r.error_count, r.skipped_count, \
          r.total_time_us, r.suite_error FROM ci_job_test_reports r JOIN ci_jobs j ON j.id = r.job_id \
          WHERE j.pipeline_id = $1 AND j.retried = 0 ORDER BY r.job_id",
     )
-    .bind(pipeline)
+    .bind(pipeline.0)
     .fetch_all(conn)
     .await?;
     rows.iter()
@@ -234,19 +237,19 @@ pub async fn pipeline_test_counts(conn: &mut Conn, pipeline: i64) -> DbResult<Ve
                 time_us: int(row, "total_time_us")?,
                 suite_error: opt_text(row, "suite_error")?,
             };
-            Ok((int(row, "job_id")?, text(row, "name")?, counts))
+            Ok((JobId(int(row, "job_id")?), text(row, "name")?, counts))
         })
         .collect()
 }
 
 /// Replaces a job's dotenv variables (values sealed by the caller), in the report's order.
-pub async fn put_dotenv(conn: &mut Conn, job: i64, variables: &[(String, String)]) -> DbResult<()> {
-    sqlx::query("DELETE FROM ci_job_dotenv_variables WHERE job_id = $1").bind(job).execute(&mut *conn).await?;
+pub async fn put_dotenv(conn: &mut Conn, job: JobId, variables: &[(String, String)]) -> DbResult<()> {
+    sqlx::query("DELETE FROM ci_job_dotenv_variables WHERE job_id = $1").bind(job.0).execute(&mut *conn).await?;
     for (position, (key, sealed)) in variables.iter().enumerate() {
         sqlx::query(
             "INSERT INTO ci_job_dotenv_variables (job_id, position, key, value_sealed) VALUES ($1, $2, $3, $4)",
         )
-        .bind(job)
+        .bind(job.0)
         .bind(position as i64)
         .bind(key)
         .bind(sealed)
@@ -258,15 +261,15 @@ pub async fn put_dotenv(conn: &mut Conn, job: i64, variables: &[(String, String)
 
 /// The dotenv variables of every job of a pipeline, as `(job, key, sealed value)` in each
 /// job's order.
-pub async fn pipeline_dotenv(conn: &mut Conn, pipeline: i64) -> DbResult<Vec<(i64, String, String)>> {
+pub async fn pipeline_dotenv(conn: &mut Conn, pipeline: PipelineId) -> DbResult<Vec<(JobId, String, String)>> {
     let rows = sqlx::query(
         "SELECT job_id, key, value_sealed FROM ci_job_dotenv_variables \
          WHERE job_id IN (SELECT id FROM ci_jobs WHERE pipeline_id = $1) ORDER BY job_id, position",
     )
-    .bind(pipeline)
+    .bind(pipeline.0)
     .fetch_all(conn)
     .await?;
-    rows.iter().map(|row| Ok((int(row, "job_id")?, text(row, "key")?, text(row, "value_sealed")?))).collect()
+    rows.iter().map(|row| Ok((JobId(int(row, "job_id")?), text(row, "key")?, text(row, "value_sealed")?))).collect()
 }
 
 /// One saved cache of a project.

@@ -2,23 +2,23 @@
 //! conditional update, so two replicas or runners never both win) and the queue runners take
 //! pending jobs from.
 
-use gantry_types::{ProjectId, UserId};
+use gantry_types::{CiStatus, JobId, PipelineId, ProjectId, RunnerId, UserId, When};
 use sqlx::any::AnyRow;
 
-use crate::row::{flag, int, opt_int, opt_text, text};
+use crate::row::{flag, int, opt_int, opt_text, parsed, text};
 use crate::{Conn, DbResult, Page, now_millis};
 
 /// A job without its definition (which only the runner needs).
 #[derive(Debug, Clone)]
 pub struct JobRow {
-    pub id: i64,
-    pub pipeline_id: i64,
+    pub id: JobId,
+    pub pipeline_id: PipelineId,
     pub project_id: ProjectId,
     pub name: String,
     pub stage: String,
     pub stage_idx: i64,
-    pub status: String,
-    pub run_when: String,
+    pub status: CiStatus,
+    pub run_when: When,
     /// JSON of `gantry_ci::keywords::AllowFailure`.
     pub allow_failure: String,
     pub start_in: Option<i64>,
@@ -28,7 +28,7 @@ pub struct JobRow {
     pub tags: Vec<String>,
     pub interruptible: bool,
     pub resource_group: Option<String>,
-    pub runner_id: Option<i64>,
+    pub runner_id: Option<RunnerId>,
     pub attempt: i64,
     pub retried: bool,
     pub failure_reason: Option<String>,
@@ -45,14 +45,14 @@ pub struct JobRow {
 
 fn map_job(row: &AnyRow) -> DbResult<JobRow> {
     Ok(JobRow {
-        id: int(row, "id")?,
-        pipeline_id: int(row, "pipeline_id")?,
+        id: JobId(int(row, "id")?),
+        pipeline_id: PipelineId(int(row, "pipeline_id")?),
         project_id: ProjectId(int(row, "project_id")?),
         name: text(row, "name")?,
         stage: text(row, "stage")?,
         stage_idx: int(row, "stage_idx")?,
-        status: text(row, "status")?,
-        run_when: text(row, "run_when")?,
+        status: parsed(row, "status", CiStatus::parse)?,
+        run_when: parsed(row, "run_when", When::parse)?,
         allow_failure: text(row, "allow_failure")?,
         start_in: opt_int(row, "start_in")?,
         scheduled_at: opt_int(row, "scheduled_at")?,
@@ -60,7 +60,7 @@ fn map_job(row: &AnyRow) -> DbResult<JobRow> {
         tags: super::runners::split_tags(&text(row, "tags")?),
         interruptible: flag(row, "interruptible")?,
         resource_group: opt_text(row, "resource_group")?,
-        runner_id: opt_int(row, "runner_id")?,
+        runner_id: opt_int(row, "runner_id")?.map(RunnerId),
         attempt: int(row, "attempt")?,
         retried: flag(row, "retried")?,
         failure_reason: opt_text(row, "failure_reason")?,
@@ -91,12 +91,12 @@ macro_rules! select_jobs {
 /// A job to store (in `created` state).
 #[derive(Debug, Clone)]
 pub struct NewJob<'a> {
-    pub pipeline_id: i64,
+    pub pipeline_id: PipelineId,
     pub project_id: ProjectId,
     pub name: &'a str,
     pub stage: &'a str,
     pub stage_idx: i64,
-    pub run_when: &'a str,
+    pub run_when: When,
     pub allow_failure: &'a str,
     pub start_in: Option<i64>,
     pub needs: Option<&'a str>,
@@ -109,18 +109,18 @@ pub struct NewJob<'a> {
 }
 
 /// Stores a job and returns its id.
-pub async fn insert_job(conn: &mut Conn, job: &NewJob<'_>) -> DbResult<i64> {
+pub async fn insert_job(conn: &mut Conn, job: &NewJob<'_>) -> DbResult<JobId> {
     let row = sqlx::query(
         "INSERT INTO ci_jobs (pipeline_id, project_id, name, stage, stage_idx, status, run_when, allow_failure, \
          start_in, needs, definition, tags, interruptible, resource_group, attempt, user_id, created_at) \
          VALUES ($1, $2, $3, $4, $5, 'created', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
     )
-    .bind(job.pipeline_id)
+    .bind(job.pipeline_id.0)
     .bind(job.project_id.0)
     .bind(job.name)
     .bind(job.stage)
     .bind(job.stage_idx)
-    .bind(job.run_when)
+    .bind(job.run_when.as_str())
     .bind(job.allow_failure)
     .bind(job.start_in)
     .bind(job.needs)
@@ -133,12 +133,12 @@ pub async fn insert_job(conn: &mut Conn, job: &NewJob<'_>) -> DbResult<i64> {
     .bind(now_millis())
     .fetch_one(conn)
     .await?;
-    int(&row, "id")
+    Ok(JobId(int(&row, "id")?))
 }
 
 /// One job by id.
-pub async fn get_job(conn: &mut Conn, id: i64) -> DbResult<Option<JobRow>> {
-    let row = sqlx::query(select_jobs!("WHERE id = $1")).bind(id).fetch_optional(conn).await?;
+pub async fn get_job(conn: &mut Conn, id: JobId) -> DbResult<Option<JobRow>> {
+    let row = sqlx::query(select_jobs!("WHERE id = $1")).bind(id.0).fetch_optional(conn).await?;
     row.as_ref().map(map_job).transpose()
 }
 
@@ -175,14 +175,14 @@ pub async fn running_job_by_token(conn: &mut Conn, digest: &str) -> DbResult<Opt
 }
 
 /// A job's definition (JSON).
-pub async fn job_definition(conn: &mut Conn, id: i64) -> DbResult<Option<String>> {
-    let row = sqlx::query("SELECT definition FROM ci_jobs WHERE id = $1").bind(id).fetch_optional(conn).await?;
+pub async fn job_definition(conn: &mut Conn, id: JobId) -> DbResult<Option<String>> {
+    let row = sqlx::query("SELECT definition FROM ci_jobs WHERE id = $1").bind(id.0).fetch_optional(conn).await?;
     row.as_ref().map(|r| text(r, "definition")).transpose()
 }
 
 /// Every job of a pipeline (retried attempts included), in creation order.
-pub async fn pipeline_jobs(conn: &mut Conn, pipeline: i64) -> DbResult<Vec<JobRow>> {
-    let rows = sqlx::query(select_jobs!("WHERE pipeline_id = $1 ORDER BY id")).bind(pipeline).fetch_all(conn).await?;
+pub async fn pipeline_jobs(conn: &mut Conn, pipeline: PipelineId) -> DbResult<Vec<JobRow>> {
+    let rows = sqlx::query(select_jobs!("WHERE pipeline_id = $1 ORDER BY id")).bind(pipeline.0).fetch_all(conn).await?;
     rows.iter().map(map_job).collect()
 }
 
@@ -191,10 +191,10 @@ pub async fn pipeline_jobs(conn: &mut Conn, pipeline: i64) -> DbResult<Vec<JobRo
 pub async fn project_jobs(
     conn: &mut Conn,
     project: ProjectId,
-    statuses: &[&str],
+    statuses: &[CiStatus],
     page: Page,
 ) -> DbResult<(Vec<JobRow>, i64)> {
-    let statuses = statuses.join(",");
+    let statuses = status_list(statuses);
     let rows = sqlx::query(select_jobs!(
         "WHERE project_id = $1 AND retried = 0 AND ($2 = '' OR (',' || $2 || ',') LIKE ('%,' || status || ',%')) \
          ORDER BY id DESC LIMIT $3 OFFSET $4"
@@ -218,8 +218,8 @@ pub async fn project_jobs(
 
 /// Moves a job from one of `from` to `to` (for transitions without side data); false when the
 /// job was not in one of those states.
-pub async fn transition(conn: &mut Conn, id: i64, from: &[&str], to: &str) -> DbResult<bool> {
-    let from = from.join(",");
+pub async fn transition(conn: &mut Conn, id: JobId, from: &[CiStatus], to: CiStatus) -> DbResult<bool> {
+    let from = status_list(from);
     let now = now_millis();
     let done = sqlx::query(
         "UPDATE ci_jobs SET status = $1, \
@@ -228,9 +228,9 @@ pub async fn transition(conn: &mut Conn, id: i64, from: &[&str], to: &str) -> Db
          token_digest = CASE WHEN $1 IN ('success', 'failed', 'canceled', 'skipped') THEN NULL ELSE token_digest END \
          WHERE id = $3 AND (',' || $4 || ',') LIKE ('%,' || status || ',%')",
     )
-    .bind(to)
+    .bind(to.as_str())
     .bind(now)
-    .bind(id)
+    .bind(id.0)
     .bind(from)
     .execute(conn)
     .await?;
@@ -238,11 +238,11 @@ pub async fn transition(conn: &mut Conn, id: i64, from: &[&str], to: &str) -> Db
 }
 
 /// Schedules a delayed job: `created` → `scheduled`, due at `at`.
-pub async fn schedule_job(conn: &mut Conn, id: i64, at: i64) -> DbResult<bool> {
+pub async fn schedule_job(conn: &mut Conn, id: JobId, at: i64) -> DbResult<bool> {
     let done =
         sqlx::query("UPDATE ci_jobs SET status = 'scheduled', scheduled_at = $1 WHERE id = $2 AND status = 'created'")
             .bind(at)
-            .bind(id)
+            .bind(id.0)
             .execute(conn)
             .await?;
     Ok(done.rows_affected() > 0)
@@ -267,9 +267,9 @@ pub async fn next_scheduled_at(conn: &mut Conn) -> DbResult<Option<i64>> {
 /// A pending job as the queue sees it.
 #[derive(Debug, Clone)]
 pub struct QueuedJob {
-    pub id: i64,
+    pub id: JobId,
     pub project_id: ProjectId,
-    pub pipeline_id: i64,
+    pub pipeline_id: PipelineId,
     pub tags: Vec<String>,
     pub resource_group: Option<String>,
 }
@@ -279,14 +279,14 @@ pub struct QueuedJob {
 pub async fn pending_jobs(
     conn: &mut Conn,
     project: Option<ProjectId>,
-    after: i64,
+    after: Option<JobId>,
     limit: i64,
 ) -> DbResult<Vec<QueuedJob>> {
     let rows = sqlx::query(
         "SELECT id, project_id, pipeline_id, tags, resource_group FROM ci_jobs \
          WHERE status = 'pending' AND id > $1 AND ($2 IS NULL OR project_id = $2) ORDER BY id LIMIT $3",
     )
-    .bind(after)
+    .bind(after.map_or(0, |job| job.0))
     .bind(project.map(|p| p.0))
     .bind(limit)
     .fetch_all(conn)
@@ -294,9 +294,9 @@ pub async fn pending_jobs(
     rows.iter()
         .map(|row| {
             Ok(QueuedJob {
-                id: int(row, "id")?,
+                id: JobId(int(row, "id")?),
                 project_id: ProjectId(int(row, "project_id")?),
-                pipeline_id: int(row, "pipeline_id")?,
+                pipeline_id: PipelineId(int(row, "pipeline_id")?),
                 tags: super::runners::split_tags(&text(row, "tags")?),
                 resource_group: opt_text(row, "resource_group")?,
             })
@@ -317,9 +317,9 @@ pub async fn resource_group_busy(conn: &mut Conn, project: ProjectId, group: &st
 }
 
 /// How many jobs a runner is running.
-pub async fn running_count(conn: &mut Conn, runner: i64) -> DbResult<i64> {
+pub async fn running_count(conn: &mut Conn, runner: RunnerId) -> DbResult<i64> {
     let row = sqlx::query("SELECT COUNT(*) AS n FROM ci_jobs WHERE runner_id = $1 AND status = 'running'")
-        .bind(runner)
+        .bind(runner.0)
         .fetch_one(conn)
         .await?;
     int(&row, "n")
@@ -327,16 +327,16 @@ pub async fn running_count(conn: &mut Conn, runner: i64) -> DbResult<i64> {
 
 /// Gives a pending job to a runner: `pending` → `running` with the job token's digest; false
 /// when someone else took it first.
-pub async fn claim_job(conn: &mut Conn, id: i64, runner: i64, token_digest: &str) -> DbResult<bool> {
+pub async fn claim_job(conn: &mut Conn, id: JobId, runner: RunnerId, token_digest: &str) -> DbResult<bool> {
     let now = now_millis();
     let done = sqlx::query(
         "UPDATE ci_jobs SET status = 'running', runner_id = $1, token_digest = $2, started_at = $3, heartbeat_at = $3, \
          trace_size = 0 WHERE id = $4 AND status = 'pending'",
     )
-    .bind(runner)
+    .bind(runner.0)
     .bind(token_digest)
     .bind(now)
-    .bind(id)
+    .bind(id.0)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() > 0)
@@ -345,8 +345,8 @@ pub async fn claim_job(conn: &mut Conn, id: i64, runner: i64, token_digest: &str
 /// Ends a running job with the runner's verdict; false when it was no longer running.
 pub async fn finish_job(
     conn: &mut Conn,
-    id: i64,
-    status: &str,
+    id: JobId,
+    status: CiStatus,
     failure_reason: Option<&str>,
     exit_code: Option<i64>,
 ) -> DbResult<bool> {
@@ -354,21 +354,21 @@ pub async fn finish_job(
         "UPDATE ci_jobs SET status = $1, failure_reason = $2, exit_code = $3, finished_at = $4, token_digest = NULL \
          WHERE id = $5 AND status = 'running'",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(failure_reason)
     .bind(exit_code)
     .bind(now_millis())
-    .bind(id)
+    .bind(id.0)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() > 0)
 }
 
 /// Records a sign of life from the runner of a running job.
-pub async fn heartbeat(conn: &mut Conn, id: i64) -> DbResult<()> {
+pub async fn heartbeat(conn: &mut Conn, id: JobId) -> DbResult<()> {
     sqlx::query("UPDATE ci_jobs SET heartbeat_at = $1 WHERE id = $2 AND status = 'running'")
         .bind(now_millis())
-        .bind(id)
+        .bind(id.0)
         .execute(conn)
         .await?;
     Ok(())
@@ -393,19 +393,29 @@ pub async fn running_jobs_started_before(conn: &mut Conn, before: i64) -> DbResu
 }
 
 /// Marks a job as replaced by a newer attempt.
-pub async fn mark_retried(conn: &mut Conn, id: i64) -> DbResult<()> {
-    sqlx::query("UPDATE ci_jobs SET retried = 1 WHERE id = $1").bind(id).execute(conn).await?;
+pub async fn mark_retried(conn: &mut Conn, id: JobId) -> DbResult<()> {
+    sqlx::query("UPDATE ci_jobs SET retried = 1 WHERE id = $1").bind(id.0).execute(conn).await?;
     Ok(())
 }
 
 /// Records who played, retried or canceled a job.
-pub async fn set_job_user(conn: &mut Conn, id: i64, user: Option<UserId>) -> DbResult<()> {
-    sqlx::query("UPDATE ci_jobs SET user_id = $1 WHERE id = $2").bind(user.map(|u| u.0)).bind(id).execute(conn).await?;
+pub async fn set_job_user(conn: &mut Conn, id: JobId, user: Option<UserId>) -> DbResult<()> {
+    sqlx::query("UPDATE ci_jobs SET user_id = $1 WHERE id = $2")
+        .bind(user.map(|u| u.0))
+        .bind(id.0)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 /// Sets the coverage a job's log reported.
-pub async fn set_coverage(conn: &mut Conn, id: i64, coverage: f64) -> DbResult<()> {
-    sqlx::query("UPDATE ci_jobs SET coverage = $1 WHERE id = $2").bind(coverage).bind(id).execute(conn).await?;
+pub async fn set_coverage(conn: &mut Conn, id: JobId, coverage: f64) -> DbResult<()> {
+    sqlx::query("UPDATE ci_jobs SET coverage = $1 WHERE id = $2").bind(coverage).bind(id.0).execute(conn).await?;
     Ok(())
+}
+
+/// Statuses as one comma-separated bind value, matched with `LIKE` (the same SQL on both
+/// databases, without building a statement from strings).
+pub(crate) fn status_list(statuses: &[CiStatus]) -> String {
+    statuses.iter().map(|status| status.as_str()).collect::<Vec<_>>().join(",")
 }

@@ -1,15 +1,15 @@
 //! The `ci_pipelines` table: one row per pipeline, numbered per project, with its status.
 
-use gantry_types::{ProjectId, UserId};
+use gantry_types::{CiStatus, PipelineId, ProjectId, ScheduleId, UserId};
 use sqlx::any::AnyRow;
 
-use crate::row::{flag, int, opt_int, opt_text, text};
+use crate::row::{flag, int, opt_int, opt_text, parsed, text};
 use crate::{Conn, DbError, DbResult, Page, now_millis};
 
 /// A pipeline as stored, with its creator's username.
 #[derive(Debug, Clone)]
 pub struct PipelineRow {
-    pub id: i64,
+    pub id: PipelineId,
     pub project_id: ProjectId,
     pub iid: i64,
     pub ref_name: String,
@@ -17,14 +17,14 @@ pub struct PipelineRow {
     pub sha: String,
     pub before_sha: String,
     pub source: String,
-    pub status: String,
+    pub status: CiStatus,
     pub name: Option<String>,
     pub user_id: Option<UserId>,
     pub username: Option<String>,
     /// JSON `[{"key": .., "value": ..}]`.
     pub variables: String,
     /// The schedule that started it, while the schedule exists.
-    pub schedule_id: Option<i64>,
+    pub schedule_id: Option<ScheduleId>,
     pub yaml_errors: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -34,7 +34,7 @@ pub struct PipelineRow {
 
 fn map_pipeline(row: &AnyRow) -> DbResult<PipelineRow> {
     Ok(PipelineRow {
-        id: int(row, "id")?,
+        id: PipelineId(int(row, "id")?),
         project_id: ProjectId(int(row, "project_id")?),
         iid: int(row, "iid")?,
         ref_name: text(row, "ref_name")?,
@@ -42,12 +42,12 @@ fn map_pipeline(row: &AnyRow) -> DbResult<PipelineRow> {
         sha: text(row, "sha")?,
         before_sha: text(row, "before_sha")?,
         source: text(row, "source")?,
-        status: text(row, "status")?,
+        status: parsed(row, "status", CiStatus::parse)?,
         name: opt_text(row, "name")?,
         user_id: opt_int(row, "user_id")?.map(UserId),
         username: opt_text(row, "username")?,
         variables: text(row, "variables")?,
-        schedule_id: opt_int(row, "schedule_id")?,
+        schedule_id: opt_int(row, "schedule_id")?.map(ScheduleId),
         yaml_errors: opt_text(row, "yaml_errors")?,
         created_at: int(row, "created_at")?,
         updated_at: int(row, "updated_at")?,
@@ -76,19 +76,19 @@ pub struct NewPipeline<'a> {
     pub sha: &'a str,
     pub before_sha: &'a str,
     pub source: &'a str,
-    pub status: &'a str,
+    pub status: CiStatus,
     pub name: Option<&'a str>,
     pub user_id: Option<UserId>,
     pub variables: &'a str,
     pub yaml_errors: Option<&'a str>,
     /// The pipeline schedule that started it.
-    pub schedule_id: Option<i64>,
+    pub schedule_id: Option<ScheduleId>,
     /// The push event (one ref of a push) it was created for: at most one pipeline each.
     pub push_event_id: Option<i64>,
 }
 
 /// Stores a pipeline with the project's next number; call inside a transaction.
-pub async fn insert_pipeline(conn: &mut Conn, new: &NewPipeline<'_>) -> DbResult<i64> {
+pub async fn insert_pipeline(conn: &mut Conn, new: &NewPipeline<'_>) -> DbResult<PipelineId> {
     let next = sqlx::query("SELECT COALESCE(MAX(iid), 0) + 1 AS n FROM ci_pipelines WHERE project_id = $1")
         .bind(new.project_id.0)
         .fetch_one(&mut *conn)
@@ -106,40 +106,40 @@ pub async fn insert_pipeline(conn: &mut Conn, new: &NewPipeline<'_>) -> DbResult
     .bind(new.sha)
     .bind(new.before_sha)
     .bind(new.source)
-    .bind(new.status)
+    .bind(new.status.as_str())
     .bind(new.name)
     .bind(new.user_id.map(|u| u.0))
     .bind(new.variables)
     .bind(new.yaml_errors)
     .bind(now)
     .bind(new.yaml_errors.map(|_| now))
-    .bind(new.schedule_id)
+    .bind(new.schedule_id.map(|s| s.0))
     .bind(new.push_event_id)
     .fetch_one(conn)
     .await
     .map_err(DbError::classify)?;
-    int(&row, "id")
+    Ok(PipelineId(int(&row, "id")?))
 }
 
 /// The pipeline created for a push event, if one was.
-pub async fn pipeline_for_push_event(conn: &mut Conn, push_event: i64) -> DbResult<Option<i64>> {
+pub async fn pipeline_for_push_event(conn: &mut Conn, push_event: i64) -> DbResult<Option<PipelineId>> {
     let row = sqlx::query("SELECT id FROM ci_pipelines WHERE push_event_id = $1")
         .bind(push_event)
         .fetch_optional(conn)
         .await?;
-    row.as_ref().map(|row| int(row, "id")).transpose()
+    row.as_ref().map(|row| int(row, "id").map(PipelineId)).transpose()
 }
 
 /// One pipeline by id.
-pub async fn get_pipeline(conn: &mut Conn, id: i64) -> DbResult<Option<PipelineRow>> {
-    let row = sqlx::query(select_pipelines!("WHERE p.id = $1")).bind(id).fetch_optional(conn).await?;
+pub async fn get_pipeline(conn: &mut Conn, id: PipelineId) -> DbResult<Option<PipelineRow>> {
+    let row = sqlx::query(select_pipelines!("WHERE p.id = $1")).bind(id.0).fetch_optional(conn).await?;
     row.as_ref().map(map_pipeline).transpose()
 }
 
 /// The latest 100 pipelines a schedule started, newest first.
-pub async fn schedule_pipelines(conn: &mut Conn, schedule: i64) -> DbResult<Vec<PipelineRow>> {
+pub async fn schedule_pipelines(conn: &mut Conn, schedule: ScheduleId) -> DbResult<Vec<PipelineRow>> {
     let rows = sqlx::query(select_pipelines!("WHERE p.schedule_id = $1 ORDER BY p.id DESC LIMIT 100"))
-        .bind(schedule)
+        .bind(schedule.0)
         .fetch_all(conn)
         .await?;
     rows.iter().map(map_pipeline).collect()
@@ -149,7 +149,7 @@ pub async fn schedule_pipelines(conn: &mut Conn, schedule: i64) -> DbResult<Vec<
 #[derive(Debug, Clone, Default)]
 pub struct PipelineFilter<'a> {
     /// One status, or `None` for all.
-    pub status: Option<&'a str>,
+    pub status: Option<CiStatus>,
     pub ref_name: Option<&'a str>,
     pub sha: Option<&'a str>,
     pub source: Option<&'a str>,
@@ -170,7 +170,7 @@ pub async fn list_pipelines(
          ORDER BY p.id DESC LIMIT $7 OFFSET $8"
     ))
     .bind(project.0)
-    .bind(filter.status)
+    .bind(filter.status.map(CiStatus::as_str))
     .bind(filter.ref_name)
     .bind(filter.sha)
     .bind(filter.source)
@@ -185,7 +185,7 @@ pub async fn list_pipelines(
          AND ($4 IS NULL OR p.sha = $4) AND ($5 IS NULL OR p.source = $5) AND ($6 IS NULL OR u.username = $6)",
     )
     .bind(project.0)
-    .bind(filter.status)
+    .bind(filter.status.map(CiStatus::as_str))
     .bind(filter.ref_name)
     .bind(filter.sha)
     .bind(filter.source)
@@ -215,7 +215,7 @@ pub async fn finished_pipeline_before(
     conn: &mut Conn,
     project: ProjectId,
     ref_name: &str,
-    before: i64,
+    before: PipelineId,
 ) -> DbResult<Option<PipelineRow>> {
     let row = sqlx::query(select_pipelines!(
         "WHERE p.project_id = $1 AND p.ref_name = $2 AND p.id < $3 AND p.status IN ('success', 'failed') \
@@ -223,7 +223,7 @@ pub async fn finished_pipeline_before(
     ))
     .bind(project.0)
     .bind(ref_name)
-    .bind(before)
+    .bind(before.0)
     .fetch_optional(conn)
     .await?;
     row.as_ref().map(map_pipeline).transpose()
@@ -244,35 +244,35 @@ pub async fn older_active_pipelines(
     conn: &mut Conn,
     project: ProjectId,
     ref_name: &str,
-    before: i64,
-) -> DbResult<Vec<i64>> {
+    before: PipelineId,
+) -> DbResult<Vec<PipelineId>> {
     let rows = sqlx::query(
         "SELECT id FROM ci_pipelines WHERE project_id = $1 AND ref_name = $2 AND id < $3 \
          AND status IN ('created', 'pending', 'running', 'manual', 'scheduled', 'waiting_for_resource')",
     )
     .bind(project.0)
     .bind(ref_name)
-    .bind(before)
+    .bind(before.0)
     .fetch_all(conn)
     .await?;
-    rows.iter().map(|r| int(r, "id")).collect()
+    rows.iter().map(|r| int(r, "id").map(PipelineId)).collect()
 }
 
 /// Pipelines that are not finished (resumed after a restart).
-pub async fn unfinished_pipelines(conn: &mut Conn) -> DbResult<Vec<i64>> {
+pub async fn unfinished_pipelines(conn: &mut Conn) -> DbResult<Vec<PipelineId>> {
     let rows = sqlx::query(
         "SELECT id FROM ci_pipelines WHERE status IN ('created', 'pending', 'running', 'scheduled', 'waiting_for_resource')",
     )
     .fetch_all(conn)
     .await?;
-    rows.iter().map(|r| int(r, "id")).collect()
+    rows.iter().map(|r| int(r, "id").map(PipelineId)).collect()
 }
 
 /// Sets a pipeline's status and its start and finish times.
 pub async fn set_pipeline_status(
     conn: &mut Conn,
-    id: i64,
-    status: &str,
+    id: PipelineId,
+    status: CiStatus,
     started_at: Option<i64>,
     finished_at: Option<i64>,
 ) -> DbResult<()> {
@@ -280,19 +280,19 @@ pub async fn set_pipeline_status(
         "UPDATE ci_pipelines SET status = $1, started_at = COALESCE(started_at, $2), finished_at = $3, updated_at = $4 \
          WHERE id = $5",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(started_at)
     .bind(finished_at)
     .bind(now_millis())
-    .bind(id)
+    .bind(id.0)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 /// Deletes a pipeline with its jobs and logs.
-pub async fn delete_pipeline(conn: &mut Conn, id: i64) -> DbResult<bool> {
-    let done = sqlx::query("DELETE FROM ci_pipelines WHERE id = $1").bind(id).execute(conn).await?;
+pub async fn delete_pipeline(conn: &mut Conn, id: PipelineId) -> DbResult<bool> {
+    let done = sqlx::query("DELETE FROM ci_pipelines WHERE id = $1").bind(id.0).execute(conn).await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -348,9 +348,9 @@ pub async fn set_ci_settings(conn: &mut Conn, project: ProjectId, settings: &CiS
 
 /// Takes the pipeline's row lock for the rest of the transaction, so two processes never
 /// decide the same pipeline's jobs at once (SQLite's write transaction already serialises).
-pub async fn lock_pipeline(conn: &mut Conn, backend: crate::Backend, id: i64) -> DbResult<()> {
+pub async fn lock_pipeline(conn: &mut Conn, backend: crate::Backend, id: PipelineId) -> DbResult<()> {
     if backend == crate::Backend::Postgres {
-        sqlx::query("SELECT id FROM ci_pipelines WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(conn).await?;
+        sqlx::query("SELECT id FROM ci_pipelines WHERE id = $1 FOR UPDATE").bind(id.0).fetch_optional(conn).await?;
     }
     Ok(())
 }

@@ -1,17 +1,16 @@
 //! The `ci_runners` table: registered runners, their token digests, tags and last contact.
 
-use gantry_types::{NamespaceId, ProjectId, UserId};
+use gantry_types::{NamespaceId, ProjectId, RunnerId, RunnerType, UserId};
 use sqlx::any::AnyRow;
 
-use crate::row::{flag, int, opt_int, opt_text, text};
+use crate::row::{flag, int, opt_int, opt_text, parsed, text};
 use crate::{Conn, DbResult, now_millis};
 
 /// A runner as stored.
 #[derive(Debug, Clone)]
 pub struct RunnerRow {
-    pub id: i64,
-    /// `instance_type`, `group_type` or `project_type`.
-    pub runner_type: String,
+    pub id: RunnerId,
+    pub runner_type: RunnerType,
     pub group_id: Option<NamespaceId>,
     pub project_id: Option<ProjectId>,
     pub description: String,
@@ -44,8 +43,8 @@ pub fn join_tags(tags: &[String]) -> String {
 
 fn map_runner(row: &AnyRow) -> DbResult<RunnerRow> {
     Ok(RunnerRow {
-        id: int(row, "id")?,
-        runner_type: text(row, "runner_type")?,
+        id: RunnerId(int(row, "id")?),
+        runner_type: parsed(row, "runner_type", RunnerType::parse)?,
         group_id: opt_int(row, "group_id")?.map(NamespaceId),
         project_id: opt_int(row, "project_id")?.map(ProjectId),
         description: text(row, "description")?,
@@ -78,7 +77,7 @@ macro_rules! select_runners {
 /// A runner to register.
 #[derive(Debug, Clone)]
 pub struct NewRunner<'a> {
-    pub runner_type: &'a str,
+    pub runner_type: RunnerType,
     pub group_id: Option<NamespaceId>,
     pub project_id: Option<ProjectId>,
     pub description: &'a str,
@@ -92,13 +91,13 @@ pub struct NewRunner<'a> {
 }
 
 /// Stores a runner and returns its id.
-pub async fn insert_runner(conn: &mut Conn, runner: &NewRunner<'_>) -> DbResult<i64> {
+pub async fn insert_runner(conn: &mut Conn, runner: &NewRunner<'_>) -> DbResult<RunnerId> {
     let row = sqlx::query(
         "INSERT INTO ci_runners (runner_type, group_id, project_id, description, token_digest, tags, \
          run_untagged, paused, max_concurrent, builtin, creator_id, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
-    .bind(runner.runner_type)
+    .bind(runner.runner_type.as_str())
     .bind(runner.group_id.map(|g| g.0))
     .bind(runner.project_id.map(|p| p.0))
     .bind(runner.description)
@@ -113,7 +112,7 @@ pub async fn insert_runner(conn: &mut Conn, runner: &NewRunner<'_>) -> DbResult<
     .fetch_one(conn)
     .await
     .map_err(crate::DbError::classify)?;
-    int(&row, "id")
+    Ok(RunnerId(int(&row, "id")?))
 }
 
 /// The runner holding this token digest.
@@ -123,8 +122,8 @@ pub async fn runner_by_token_digest(conn: &mut Conn, digest: &str) -> DbResult<O
 }
 
 /// One runner by id.
-pub async fn get_runner(conn: &mut Conn, id: i64) -> DbResult<Option<RunnerRow>> {
-    let row = sqlx::query(select_runners!("WHERE id = $1")).bind(id).fetch_optional(conn).await?;
+pub async fn get_runner(conn: &mut Conn, id: RunnerId) -> DbResult<Option<RunnerRow>> {
+    let row = sqlx::query(select_runners!("WHERE id = $1")).bind(id.0).fetch_optional(conn).await?;
     row.as_ref().map(map_runner).transpose()
 }
 
@@ -183,8 +182,8 @@ pub async fn builtin_runner(conn: &mut Conn) -> DbResult<Option<RunnerRow>> {
 }
 
 /// Gives a runner a new token (the built-in runner gets a fresh one at each start).
-pub async fn set_runner_token(conn: &mut Conn, id: i64, digest: &str) -> DbResult<()> {
-    sqlx::query("UPDATE ci_runners SET token_digest = $1 WHERE id = $2").bind(digest).bind(id).execute(conn).await?;
+pub async fn set_runner_token(conn: &mut Conn, id: RunnerId, digest: &str) -> DbResult<()> {
+    sqlx::query("UPDATE ci_runners SET token_digest = $1 WHERE id = $2").bind(digest).bind(id.0).execute(conn).await?;
     Ok(())
 }
 
@@ -199,7 +198,7 @@ pub struct RunnerContact<'a> {
 }
 
 /// Records a runner's contact.
-pub async fn touch_runner(conn: &mut Conn, id: i64, contact: &RunnerContact<'_>) -> DbResult<()> {
+pub async fn touch_runner(conn: &mut Conn, id: RunnerId, contact: &RunnerContact<'_>) -> DbResult<()> {
     sqlx::query(
         "UPDATE ci_runners SET contacted_at = $1, version = $2, executor = $3, platform = $4, architecture = $5, \
          ip_address = $6 WHERE id = $7",
@@ -210,7 +209,7 @@ pub async fn touch_runner(conn: &mut Conn, id: i64, contact: &RunnerContact<'_>)
     .bind(contact.platform)
     .bind(contact.architecture)
     .bind(contact.ip_address)
-    .bind(id)
+    .bind(id.0)
     .execute(conn)
     .await?;
     Ok(())
@@ -227,7 +226,7 @@ pub struct RunnerSettings<'a> {
 }
 
 /// Changes a runner's settings.
-pub async fn update_runner(conn: &mut Conn, id: i64, settings: &RunnerSettings<'_>) -> DbResult<()> {
+pub async fn update_runner(conn: &mut Conn, id: RunnerId, settings: &RunnerSettings<'_>) -> DbResult<()> {
     sqlx::query(
         "UPDATE ci_runners SET description = $1, tags = $2, run_untagged = $3, paused = $4, max_concurrent = $5 \
          WHERE id = $6",
@@ -237,14 +236,14 @@ pub async fn update_runner(conn: &mut Conn, id: i64, settings: &RunnerSettings<'
     .bind(i64::from(settings.run_untagged))
     .bind(i64::from(settings.paused))
     .bind(settings.max_concurrent)
-    .bind(id)
+    .bind(id.0)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 /// Removes a runner (its jobs keep their history; the link is cleared).
-pub async fn delete_runner(conn: &mut Conn, id: i64) -> DbResult<bool> {
-    let done = sqlx::query("DELETE FROM ci_runners WHERE id = $1").bind(id).execute(conn).await?;
+pub async fn delete_runner(conn: &mut Conn, id: RunnerId) -> DbResult<bool> {
+    let done = sqlx::query("DELETE FROM ci_runners WHERE id = $1").bind(id.0).execute(conn).await?;
     Ok(done.rows_affected() > 0)
 }

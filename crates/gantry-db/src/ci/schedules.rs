@@ -1,16 +1,16 @@
 //! The `ci_pipeline_schedules` table (with their sealed variables) and `ci_triggers` (pipeline
 //! trigger tokens, stored as SHA-256 digests).
 
-use gantry_types::{ProjectId, UserId};
+use gantry_types::{CiStatus, PipelineId, ProjectId, ScheduleId, TriggerId, UserId};
 use sqlx::any::AnyRow;
 
-use crate::row::{flag, int, opt_int, opt_text, text};
+use crate::row::{flag, int, opt_int, opt_text, parsed, text};
 use crate::{Conn, DbResult, now_millis};
 
 /// One pipeline schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduleRow {
-    pub id: i64,
+    pub id: ScheduleId,
     pub project_id: ProjectId,
     pub description: String,
     pub ref_name: String,
@@ -29,10 +29,10 @@ pub struct ScheduleRow {
 /// What a schedule's list shows of its newest pipeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LastPipeline {
-    pub id: i64,
+    pub id: PipelineId,
     pub sha: String,
     pub ref_name: String,
-    pub status: String,
+    pub status: CiStatus,
 }
 
 /// What a schedule says (for creating or changing one).
@@ -61,7 +61,7 @@ macro_rules! select_schedules {
 
 fn map_schedule(row: &AnyRow) -> DbResult<ScheduleRow> {
     Ok(ScheduleRow {
-        id: int(row, "id")?,
+        id: ScheduleId(int(row, "id")?),
         project_id: ProjectId(int(row, "project_id")?),
         description: text(row, "description")?,
         ref_name: text(row, "ref_name")?,
@@ -73,10 +73,10 @@ fn map_schedule(row: &AnyRow) -> DbResult<ScheduleRow> {
         owner_username: opt_text(row, "owner_username")?,
         last_pipeline: match opt_int(row, "last_id")? {
             Some(id) => Some(LastPipeline {
-                id,
+                id: PipelineId(id),
                 sha: text(row, "last_sha")?,
                 ref_name: text(row, "last_ref")?,
-                status: text(row, "last_status")?,
+                status: parsed(row, "last_status", CiStatus::parse)?,
             }),
             None => None,
         },
@@ -91,7 +91,7 @@ pub async fn create_schedule(
     project: ProjectId,
     owner: UserId,
     fields: &ScheduleFields<'_>,
-) -> DbResult<i64> {
+) -> DbResult<ScheduleId> {
     let now = now_millis();
     let row = sqlx::query(
         "INSERT INTO ci_pipeline_schedules (project_id, description, ref_name, cron, cron_timezone, next_run_at, \
@@ -108,10 +108,10 @@ pub async fn create_schedule(
     .bind(now)
     .fetch_one(conn)
     .await?;
-    int(&row, "id")
+    Ok(ScheduleId(int(&row, "id")?))
 }
 
-pub async fn update_schedule(conn: &mut Conn, id: i64, fields: &ScheduleFields<'_>) -> DbResult<()> {
+pub async fn update_schedule(conn: &mut Conn, id: ScheduleId, fields: &ScheduleFields<'_>) -> DbResult<()> {
     sqlx::query(
         "UPDATE ci_pipeline_schedules SET description = $1, ref_name = $2, cron = $3, cron_timezone = $4, \
          next_run_at = $5, active = $6, updated_at = $7 WHERE id = $8",
@@ -123,29 +123,29 @@ pub async fn update_schedule(conn: &mut Conn, id: i64, fields: &ScheduleFields<'
     .bind(fields.next_run_at)
     .bind(i64::from(fields.active))
     .bind(now_millis())
-    .bind(id)
+    .bind(id.0)
     .execute(conn)
     .await?;
     Ok(())
 }
 
-pub async fn set_schedule_owner(conn: &mut Conn, id: i64, owner: UserId) -> DbResult<()> {
+pub async fn set_schedule_owner(conn: &mut Conn, id: ScheduleId, owner: UserId) -> DbResult<()> {
     sqlx::query("UPDATE ci_pipeline_schedules SET owner_id = $1, updated_at = $2 WHERE id = $3")
         .bind(owner.0)
         .bind(now_millis())
-        .bind(id)
+        .bind(id.0)
         .execute(conn)
         .await?;
     Ok(())
 }
 
-pub async fn delete_schedule(conn: &mut Conn, id: i64) -> DbResult<()> {
-    sqlx::query("DELETE FROM ci_pipeline_schedules WHERE id = $1").bind(id).execute(conn).await?;
+pub async fn delete_schedule(conn: &mut Conn, id: ScheduleId) -> DbResult<()> {
+    sqlx::query("DELETE FROM ci_pipeline_schedules WHERE id = $1").bind(id.0).execute(conn).await?;
     Ok(())
 }
 
-pub async fn get_schedule(conn: &mut Conn, id: i64) -> DbResult<Option<ScheduleRow>> {
-    let row = sqlx::query(select_schedules!("WHERE s.id = $1")).bind(id).fetch_optional(conn).await?;
+pub async fn get_schedule(conn: &mut Conn, id: ScheduleId) -> DbResult<Option<ScheduleRow>> {
+    let row = sqlx::query(select_schedules!("WHERE s.id = $1")).bind(id.0).fetch_optional(conn).await?;
     row.as_ref().map(map_schedule).transpose()
 }
 
@@ -174,12 +174,12 @@ pub async fn due_schedules(conn: &mut Conn, now: i64) -> DbResult<Vec<ScheduleRo
 }
 
 /// Moves a due schedule's next run from `due` to `next`; false when another server did first.
-pub async fn claim_run(conn: &mut Conn, id: i64, due: i64, next: i64) -> DbResult<bool> {
+pub async fn claim_run(conn: &mut Conn, id: ScheduleId, due: i64, next: i64) -> DbResult<bool> {
     let done = sqlx::query(
         "UPDATE ci_pipeline_schedules SET next_run_at = $1 WHERE id = $2 AND next_run_at = $3 AND active = 1",
     )
     .bind(next)
-    .bind(id)
+    .bind(id.0)
     .bind(due)
     .execute(conn)
     .await?;
@@ -187,10 +187,10 @@ pub async fn claim_run(conn: &mut Conn, id: i64, due: i64, next: i64) -> DbResul
 }
 
 /// Deactivates a schedule; false when it was not active.
-pub async fn deactivate_schedule(conn: &mut Conn, id: i64) -> DbResult<bool> {
+pub async fn deactivate_schedule(conn: &mut Conn, id: ScheduleId) -> DbResult<bool> {
     let done = sqlx::query("UPDATE ci_pipeline_schedules SET active = 0, updated_at = $1 WHERE id = $2 AND active = 1")
         .bind(now_millis())
-        .bind(id)
+        .bind(id.0)
         .execute(conn)
         .await?;
     Ok(done.rows_affected() == 1)
@@ -208,11 +208,11 @@ pub async fn deactivate_owner_schedules(conn: &mut Conn, owner: UserId) -> DbRes
 }
 
 /// A schedule's variables as `(key, sealed value, variable type)`.
-pub async fn schedule_variables(conn: &mut Conn, id: i64) -> DbResult<Vec<(String, String, String)>> {
+pub async fn schedule_variables(conn: &mut Conn, id: ScheduleId) -> DbResult<Vec<(String, String, String)>> {
     let rows = sqlx::query(
         "SELECT key, value_sealed, variable_type FROM ci_pipeline_schedule_variables WHERE schedule_id = $1 ORDER BY key",
     )
-    .bind(id)
+    .bind(id.0)
     .fetch_all(conn)
     .await?;
     rows.iter().map(|row| Ok((text(row, "key")?, text(row, "value_sealed")?, text(row, "variable_type")?))).collect()
@@ -222,7 +222,7 @@ pub async fn schedule_variables(conn: &mut Conn, id: i64) -> DbResult<Vec<(Strin
 /// `must_exist` is false (a create of a key already there).
 pub async fn put_schedule_variable(
     conn: &mut Conn,
-    id: i64,
+    id: ScheduleId,
     key: &str,
     sealed: &str,
     variable_type: &str,
@@ -235,7 +235,7 @@ pub async fn put_schedule_variable(
         )
         .bind(sealed)
         .bind(variable_type)
-        .bind(id)
+        .bind(id.0)
         .bind(key)
         .execute(conn)
         .await?
@@ -244,7 +244,7 @@ pub async fn put_schedule_variable(
             "INSERT INTO ci_pipeline_schedule_variables (schedule_id, key, value_sealed, variable_type) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (schedule_id, key) DO NOTHING",
         )
-        .bind(id)
+        .bind(id.0)
         .bind(key)
         .bind(sealed)
         .bind(variable_type)
@@ -254,9 +254,9 @@ pub async fn put_schedule_variable(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn delete_schedule_variable(conn: &mut Conn, id: i64, key: &str) -> DbResult<bool> {
+pub async fn delete_schedule_variable(conn: &mut Conn, id: ScheduleId, key: &str) -> DbResult<bool> {
     let done = sqlx::query("DELETE FROM ci_pipeline_schedule_variables WHERE schedule_id = $1 AND key = $2")
-        .bind(id)
+        .bind(id.0)
         .bind(key)
         .execute(conn)
         .await?;
@@ -266,7 +266,7 @@ pub async fn delete_schedule_variable(conn: &mut Conn, id: i64, key: &str) -> Db
 /// One pipeline trigger token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TriggerRow {
-    pub id: i64,
+    pub id: TriggerId,
     pub project_id: ProjectId,
     pub description: String,
     pub token_start: String,
@@ -288,7 +288,7 @@ macro_rules! select_triggers {
 
 fn map_trigger(row: &AnyRow) -> DbResult<TriggerRow> {
     Ok(TriggerRow {
-        id: int(row, "id")?,
+        id: TriggerId(int(row, "id")?),
         project_id: ProjectId(int(row, "project_id")?),
         description: text(row, "description")?,
         token_start: text(row, "token_start")?,
@@ -306,7 +306,7 @@ pub async fn create_trigger(
     description: &str,
     digest: &str,
     token_start: &str,
-) -> DbResult<i64> {
+) -> DbResult<TriggerId> {
     let row = sqlx::query(
         "INSERT INTO ci_triggers (project_id, description, token_digest, token_start, owner_id, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -319,7 +319,7 @@ pub async fn create_trigger(
     .bind(now_millis())
     .fetch_one(conn)
     .await?;
-    int(&row, "id")
+    Ok(TriggerId(int(&row, "id")?))
 }
 
 pub async fn project_triggers(conn: &mut Conn, project: ProjectId) -> DbResult<Vec<TriggerRow>> {
@@ -328,8 +328,8 @@ pub async fn project_triggers(conn: &mut Conn, project: ProjectId) -> DbResult<V
     rows.iter().map(map_trigger).collect()
 }
 
-pub async fn get_trigger(conn: &mut Conn, id: i64) -> DbResult<Option<TriggerRow>> {
-    let row = sqlx::query(select_triggers!("WHERE t.id = $1")).bind(id).fetch_optional(conn).await?;
+pub async fn get_trigger(conn: &mut Conn, id: TriggerId) -> DbResult<Option<TriggerRow>> {
+    let row = sqlx::query(select_triggers!("WHERE t.id = $1")).bind(id.0).fetch_optional(conn).await?;
     row.as_ref().map(map_trigger).transpose()
 }
 
@@ -340,25 +340,25 @@ pub async fn find_trigger_by_digest(conn: &mut Conn, digest: &str) -> DbResult<O
 }
 
 /// Records that a trigger started a pipeline now.
-pub async fn mark_trigger_used(conn: &mut Conn, id: i64) -> DbResult<()> {
+pub async fn mark_trigger_used(conn: &mut Conn, id: TriggerId) -> DbResult<()> {
     sqlx::query("UPDATE ci_triggers SET last_used_at = $1 WHERE id = $2")
         .bind(now_millis())
-        .bind(id)
+        .bind(id.0)
         .execute(conn)
         .await?;
     Ok(())
 }
 
-pub async fn update_trigger(conn: &mut Conn, id: i64, description: &str) -> DbResult<()> {
+pub async fn update_trigger(conn: &mut Conn, id: TriggerId, description: &str) -> DbResult<()> {
     sqlx::query("UPDATE ci_triggers SET description = $1 WHERE id = $2")
         .bind(description)
-        .bind(id)
+        .bind(id.0)
         .execute(conn)
         .await?;
     Ok(())
 }
 
-pub async fn delete_trigger(conn: &mut Conn, id: i64) -> DbResult<()> {
-    sqlx::query("DELETE FROM ci_triggers WHERE id = $1").bind(id).execute(conn).await?;
+pub async fn delete_trigger(conn: &mut Conn, id: TriggerId) -> DbResult<()> {
+    sqlx::query("DELETE FROM ci_triggers WHERE id = $1").bind(id.0).execute(conn).await?;
     Ok(())
 }

@@ -1,19 +1,19 @@
 //! The `ci_commit_statuses` table: statuses of commits reported by systems outside Gantry.
 
-use gantry_types::{ProjectId, UserId};
+use gantry_types::{CiStatus, CommitStatusId, ProjectId, UserId};
 use sqlx::any::AnyRow;
 
-use crate::row::{int, opt_int, opt_text, text};
+use crate::row::{int, opt_int, opt_text, parsed, text};
 use crate::{Conn, DbResult, now_millis};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommitStatusRow {
-    pub id: i64,
+    pub id: CommitStatusId,
     pub project_id: ProjectId,
     pub sha: String,
     pub ref_name: String,
     pub name: String,
-    pub status: String,
+    pub status: CiStatus,
     pub target_url: Option<String>,
     pub description: Option<String>,
     pub coverage: Option<f64>,
@@ -31,7 +31,7 @@ pub struct NewCommitStatus<'a> {
     pub sha: &'a str,
     pub ref_name: &'a str,
     pub name: &'a str,
-    pub status: &'a str,
+    pub status: CiStatus,
     pub target_url: Option<&'a str>,
     pub description: Option<&'a str>,
     pub coverage: Option<f64>,
@@ -50,12 +50,12 @@ macro_rules! select_statuses {
 
 fn map_status(row: &AnyRow) -> DbResult<CommitStatusRow> {
     Ok(CommitStatusRow {
-        id: int(row, "id")?,
+        id: CommitStatusId(int(row, "id")?),
         project_id: ProjectId(int(row, "project_id")?),
         sha: text(row, "sha")?,
         ref_name: text(row, "ref_name")?,
         name: text(row, "name")?,
-        status: text(row, "status")?,
+        status: parsed(row, "status", CiStatus::parse)?,
         target_url: opt_text(row, "target_url")?,
         description: opt_text(row, "description")?,
         coverage: sqlx::Row::try_get::<Option<f64>, _>(row, "coverage")?,
@@ -77,8 +77,9 @@ pub async fn put_status(
     new: &NewCommitStatus<'_>,
 ) -> DbResult<CommitStatusRow> {
     let now = now_millis();
-    let running = matches!(new.status, "running" | "success" | "failed" | "canceled").then_some(now);
-    let finished = matches!(new.status, "success" | "failed" | "canceled" | "skipped").then_some(now);
+    let running =
+        (new.status == CiStatus::Running || new.status.is_finished() && new.status != CiStatus::Skipped).then_some(now);
+    let finished = new.status.is_finished().then_some(now);
     let row = sqlx::query(
         "INSERT INTO ci_commit_statuses (project_id, sha, ref_name, name, status, target_url, description, coverage, \
          author_id, created_at, updated_at, started_at, finished_at) \
@@ -96,7 +97,7 @@ pub async fn put_status(
     .bind(new.sha)
     .bind(new.ref_name)
     .bind(new.name)
-    .bind(new.status)
+    .bind(new.status.as_str())
     .bind(new.target_url)
     .bind(new.description)
     // As text: the Any driver binds a missing f64 as a NULL of another type, and PostgreSQL's

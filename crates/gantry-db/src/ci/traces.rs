@@ -2,6 +2,7 @@
 //! the runner's byte offset so a retried upload is recognised and a live viewer can resume; and
 //! the archive a finished job's pieces become (a blob and an index of where each piece starts).
 
+use gantry_types::JobId;
 use sqlx::Row;
 
 use crate::row::{int, opt_text};
@@ -13,7 +14,7 @@ use crate::{Conn, DbResult};
 /// with [`store_trace_piece`]: the row stays locked until then, so pieces never interleave.
 pub async fn reserve_trace(
     conn: &mut Conn,
-    job: i64,
+    job: JobId,
     offset: i64,
     length: i64,
 ) -> DbResult<Result<Option<String>, i64>> {
@@ -23,7 +24,7 @@ pub async fn reserve_trace(
     )
     .bind(length)
     .bind(crate::now_millis())
-    .bind(job)
+    .bind(job.0)
     .bind(offset)
     .fetch_optional(&mut *conn)
     .await?;
@@ -31,7 +32,7 @@ pub async fn reserve_trace(
         Some(row) => Ok(Ok(opt_text(&row, "trace_held")?)),
         None => {
             let row =
-                sqlx::query("SELECT trace_size FROM ci_jobs WHERE id = $1").bind(job).fetch_optional(conn).await?;
+                sqlx::query("SELECT trace_size FROM ci_jobs WHERE id = $1").bind(job.0).fetch_optional(conn).await?;
             Ok(Err(row.as_ref().map(|r| int(r, "trace_size")).transpose()?.unwrap_or(0)))
         }
     }
@@ -40,15 +41,15 @@ pub async fn reserve_trace(
 /// Stores the (masked) piece at runner offset `offset` and what masking holds back now.
 pub async fn store_trace_piece(
     conn: &mut Conn,
-    job: i64,
+    job: JobId,
     offset: i64,
     data: &[u8],
     held: Option<&str>,
 ) -> DbResult<()> {
-    sqlx::query("UPDATE ci_jobs SET trace_held = $1 WHERE id = $2").bind(held).bind(job).execute(&mut *conn).await?;
+    sqlx::query("UPDATE ci_jobs SET trace_held = $1 WHERE id = $2").bind(held).bind(job.0).execute(&mut *conn).await?;
     if !data.is_empty() {
         sqlx::query("INSERT INTO ci_trace_chunks (job_id, seq, data) VALUES ($1, $2, $3)")
-            .bind(job)
+            .bind(job.0)
             .bind(offset)
             .bind(data)
             .execute(conn)
@@ -58,23 +59,24 @@ pub async fn store_trace_piece(
 }
 
 /// What masking held back of a job's log (sealed), which it forgets: the log has ended.
-pub async fn take_trace_held(conn: &mut Conn, job: i64) -> DbResult<Option<String>> {
-    let row = sqlx::query("SELECT trace_held FROM ci_jobs WHERE id = $1").bind(job).fetch_optional(&mut *conn).await?;
+pub async fn take_trace_held(conn: &mut Conn, job: JobId) -> DbResult<Option<String>> {
+    let row =
+        sqlx::query("SELECT trace_held FROM ci_jobs WHERE id = $1").bind(job.0).fetch_optional(&mut *conn).await?;
     let held = row.as_ref().map(|row| opt_text(row, "trace_held")).transpose()?.flatten();
     if held.is_some() {
-        sqlx::query("UPDATE ci_jobs SET trace_held = NULL WHERE id = $1").bind(job).execute(conn).await?;
+        sqlx::query("UPDATE ci_jobs SET trace_held = NULL WHERE id = $1").bind(job.0).execute(conn).await?;
     }
     Ok(held)
 }
 
 /// Stores the masker's held-back end of a log when the job finishes, after the last piece.
-pub async fn append_tail(conn: &mut Conn, job: i64, data: &[u8]) -> DbResult<()> {
+pub async fn append_tail(conn: &mut Conn, job: JobId, data: &[u8]) -> DbResult<()> {
     if data.is_empty() {
         return Ok(());
     }
-    let row = sqlx::query("SELECT trace_size FROM ci_jobs WHERE id = $1").bind(job).fetch_one(&mut *conn).await?;
+    let row = sqlx::query("SELECT trace_size FROM ci_jobs WHERE id = $1").bind(job.0).fetch_one(&mut *conn).await?;
     sqlx::query("INSERT INTO ci_trace_chunks (job_id, seq, data) VALUES ($1, $2, $3)")
-        .bind(job)
+        .bind(job.0)
         .bind(int(&row, "trace_size")?)
         .bind(data)
         .execute(conn)
@@ -83,10 +85,10 @@ pub async fn append_tail(conn: &mut Conn, job: i64, data: &[u8]) -> DbResult<()>
 }
 
 /// The stored pieces from the runner offset `from` on, as `(offset, bytes)`, at most `limit`.
-pub async fn read_trace(conn: &mut Conn, job: i64, from: i64, limit: i64) -> DbResult<Vec<(i64, Vec<u8>)>> {
+pub async fn read_trace(conn: &mut Conn, job: JobId, from: i64, limit: i64) -> DbResult<Vec<(i64, Vec<u8>)>> {
     let rows =
         sqlx::query("SELECT seq, data FROM ci_trace_chunks WHERE job_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3")
-            .bind(job)
+            .bind(job.0)
             .bind(from)
             .bind(limit)
             .fetch_all(conn)
@@ -96,11 +98,11 @@ pub async fn read_trace(conn: &mut Conn, job: i64, from: i64, limit: i64) -> DbR
 
 /// Records that a finished job's log is the blob `digest` (with `index`, JSON of `[[runner
 /// offset, byte position], …]`). Its pieces are dropped afterwards by [`drop_trace_pieces`].
-pub async fn set_trace_archive(conn: &mut Conn, job: i64, digest: &str, index: &str) -> DbResult<bool> {
+pub async fn set_trace_archive(conn: &mut Conn, job: JobId, digest: &str, index: &str) -> DbResult<bool> {
     let done = sqlx::query("UPDATE ci_jobs SET trace_blob = $1, trace_index = $2 WHERE id = $3 AND trace_blob IS NULL")
         .bind(digest)
         .bind(index)
-        .bind(job)
+        .bind(job.0)
         .execute(conn)
         .await?;
     Ok(done.rows_affected() == 1)
@@ -109,12 +111,12 @@ pub async fn set_trace_archive(conn: &mut Conn, job: i64, digest: &str, index: &
 /// Drops up to `batch` of a job's log pieces, the last ones first, so that what is left is
 /// always the start of the log (a reader takes pieces while there are, then the archive).
 /// Returns how many went.
-pub async fn drop_trace_pieces(conn: &mut Conn, job: i64, batch: i64) -> DbResult<u64> {
+pub async fn drop_trace_pieces(conn: &mut Conn, job: JobId, batch: i64) -> DbResult<u64> {
     let done = sqlx::query(
         "DELETE FROM ci_trace_chunks WHERE job_id = $1 AND seq IN \
          (SELECT seq FROM ci_trace_chunks WHERE job_id = $1 ORDER BY seq DESC LIMIT $2)",
     )
-    .bind(job)
+    .bind(job.0)
     .bind(batch)
     .execute(conn)
     .await?;
@@ -122,9 +124,9 @@ pub async fn drop_trace_pieces(conn: &mut Conn, job: i64, batch: i64) -> DbResul
 }
 
 /// A job's archived log: the blob's digest and the index of its pieces.
-pub async fn trace_archive(conn: &mut Conn, job: i64) -> DbResult<Option<(String, String)>> {
+pub async fn trace_archive(conn: &mut Conn, job: JobId) -> DbResult<Option<(String, String)>> {
     let row = sqlx::query("SELECT trace_blob, trace_index FROM ci_jobs WHERE id = $1 AND trace_blob IS NOT NULL")
-        .bind(job)
+        .bind(job.0)
         .fetch_optional(conn)
         .await?;
     row.map(|row| Ok((crate::row::text(&row, "trace_blob")?, crate::row::text(&row, "trace_index")?))).transpose()
@@ -132,7 +134,7 @@ pub async fn trace_archive(conn: &mut Conn, job: i64) -> DbResult<Option<(String
 
 /// Finished jobs with log pieces left, and whether their archive exists already (a server
 /// stopped before archiving them, or before dropping the pieces).
-pub async fn finished_jobs_with_pieces(conn: &mut Conn, limit: i64) -> DbResult<Vec<(i64, bool)>> {
+pub async fn finished_jobs_with_pieces(conn: &mut Conn, limit: i64) -> DbResult<Vec<(JobId, bool)>> {
     let rows = sqlx::query(
         "SELECT DISTINCT c.job_id, CASE WHEN j.trace_blob IS NULL THEN 0 ELSE 1 END AS archived \
          FROM ci_trace_chunks c JOIN ci_jobs j ON j.id = c.job_id \
@@ -141,5 +143,5 @@ pub async fn finished_jobs_with_pieces(conn: &mut Conn, limit: i64) -> DbResult<
     .bind(limit)
     .fetch_all(conn)
     .await?;
-    rows.iter().map(|row| Ok((int(row, "job_id")?, int(row, "archived")? != 0))).collect()
+    rows.iter().map(|row| Ok((JobId(int(row, "job_id")?), int(row, "archived")? != 0))).collect()
 }

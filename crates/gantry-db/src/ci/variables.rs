@@ -1,6 +1,7 @@
 //! The `ci_variables` table: CI/CD variables of the instance, a group or a project. The value
 //! column holds what core sealed; this module never sees a plain value.
 
+use gantry_types::{NamespaceId, ProjectId, VariableId};
 use sqlx::any::AnyRow;
 
 use crate::row::{flag, int, text};
@@ -10,17 +11,16 @@ use crate::{Conn, DbError, DbResult, now_millis};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VariableOwner {
     Instance,
-    /// A group's namespace id.
-    Group(i64),
-    Project(i64),
+    Group(NamespaceId),
+    Project(ProjectId),
 }
 
 impl VariableOwner {
     fn parts(self) -> (&'static str, i64) {
         match self {
             VariableOwner::Instance => ("instance", 0),
-            VariableOwner::Group(id) => ("group", id),
-            VariableOwner::Project(id) => ("project", id),
+            VariableOwner::Group(id) => ("group", id.0),
+            VariableOwner::Project(id) => ("project", id.0),
         }
     }
 }
@@ -28,7 +28,7 @@ impl VariableOwner {
 /// A variable as stored (its value sealed).
 #[derive(Debug, Clone)]
 pub struct VariableRow {
-    pub id: i64,
+    pub id: VariableId,
     pub owner_kind: String,
     pub owner_id: i64,
     pub key: String,
@@ -45,7 +45,7 @@ pub struct VariableRow {
 
 fn map_variable(row: &AnyRow) -> DbResult<VariableRow> {
     Ok(VariableRow {
-        id: int(row, "id")?,
+        id: VariableId(int(row, "id")?),
         owner_kind: text(row, "owner_kind")?,
         owner_id: int(row, "owner_id")?,
         key: text(row, "key")?,
@@ -97,13 +97,17 @@ pub async fn list_variables(conn: &mut Conn, owner: VariableOwner) -> DbResult<V
 }
 
 /// The variables of several owners at once (the instance, a project's groups, the project).
-pub async fn variables_for_job(conn: &mut Conn, groups: &[i64], project: i64) -> DbResult<Vec<VariableRow>> {
-    let groups = groups.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+pub async fn variables_for_job(
+    conn: &mut Conn,
+    groups: &[NamespaceId],
+    project: ProjectId,
+) -> DbResult<Vec<VariableRow>> {
+    let groups = groups.iter().map(NamespaceId::to_string).collect::<Vec<_>>().join(",");
     let rows = sqlx::query(select_variables!(
         "WHERE owner_kind = 'instance' OR (owner_kind = 'project' AND owner_id = $1) \
          OR (owner_kind = 'group' AND (',' || $2 || ',') LIKE ('%,' || CAST(owner_id AS TEXT) || ',%')) ORDER BY id"
     ))
-    .bind(project)
+    .bind(project.0)
     .bind(groups)
     .fetch_all(conn)
     .await?;
@@ -111,7 +115,11 @@ pub async fn variables_for_job(conn: &mut Conn, groups: &[i64], project: i64) ->
 }
 
 /// Stores a new variable; a second one with the same key and scope is a conflict.
-pub async fn insert_variable(conn: &mut Conn, owner: VariableOwner, fields: &VariableFields<'_>) -> DbResult<i64> {
+pub async fn insert_variable(
+    conn: &mut Conn,
+    owner: VariableOwner,
+    fields: &VariableFields<'_>,
+) -> DbResult<VariableId> {
     let (kind, id) = owner.parts();
     let now = now_millis();
     let row = sqlx::query(
@@ -135,11 +143,11 @@ pub async fn insert_variable(conn: &mut Conn, owner: VariableOwner, fields: &Var
     .fetch_one(conn)
     .await
     .map_err(DbError::classify)?;
-    int(&row, "id")
+    Ok(VariableId(int(&row, "id")?))
 }
 
 /// Replaces a variable's fields; false when it does not exist.
-pub async fn update_variable(conn: &mut Conn, id: i64, fields: &VariableFields<'_>) -> DbResult<bool> {
+pub async fn update_variable(conn: &mut Conn, id: VariableId, fields: &VariableFields<'_>) -> DbResult<bool> {
     let done = sqlx::query(
         "UPDATE ci_variables SET key = $1, value_sealed = $2, variable_type = $3, masked = $4, protected = $5, raw = $6, \
          environment_scope = $7, description = $8, updated_at = $9 WHERE id = $10",
@@ -153,7 +161,7 @@ pub async fn update_variable(conn: &mut Conn, id: i64, fields: &VariableFields<'
     .bind(fields.environment_scope)
     .bind(fields.description)
     .bind(now_millis())
-    .bind(id)
+    .bind(id.0)
     .execute(conn)
     .await
     .map_err(DbError::classify)?;
@@ -161,7 +169,7 @@ pub async fn update_variable(conn: &mut Conn, id: i64, fields: &VariableFields<'
 }
 
 /// Deletes a variable.
-pub async fn delete_variable(conn: &mut Conn, id: i64) -> DbResult<bool> {
-    let done = sqlx::query("DELETE FROM ci_variables WHERE id = $1").bind(id).execute(conn).await?;
+pub async fn delete_variable(conn: &mut Conn, id: VariableId) -> DbResult<bool> {
+    let done = sqlx::query("DELETE FROM ci_variables WHERE id = $1").bind(id.0).execute(conn).await?;
     Ok(done.rows_affected() > 0)
 }

@@ -126,7 +126,7 @@ pub struct Suite {
     pub name: String,
     #[serde(flatten)]
     pub counts: Counts,
-    pub build_ids: Vec<i64>,
+    pub build_ids: Vec<gantry_types::JobId>,
     pub suite_error: Option<String>,
     pub test_cases: Vec<Case>,
 }
@@ -136,7 +136,7 @@ pub struct TestReport {
     #[serde(flatten)]
     pub counts: Counts,
     /// The pipeline failures are compared with (the default branch's latest finished one).
-    pub compared_with_pipeline_id: Option<i64>,
+    pub compared_with_pipeline_id: Option<gantry_types::PipelineId>,
     pub new_failure_count: usize,
     pub test_suites: Vec<Suite>,
 }
@@ -201,7 +201,7 @@ pub struct SummarySuite {
     pub name: String,
     #[serde(flatten)]
     pub counts: Counts,
-    pub build_ids: Vec<i64>,
+    pub build_ids: Vec<gantry_types::JobId>,
     pub suite_error: Option<String>,
 }
 

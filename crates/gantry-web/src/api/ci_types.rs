@@ -3,6 +3,7 @@
 
 use gantry_core::ci::{ArtifactRow, JobRow, PipelineRow};
 use gantry_core::{CoreError, ProjectRow};
+use gantry_types::{CiStatus, JobId, PipelineId, RunnerId, When};
 use serde::Serialize;
 
 use super::ApiResult;
@@ -10,23 +11,9 @@ use crate::WebConfig;
 use crate::error::AppError;
 use crate::time_format::iso8601;
 
-/// The statuses a pipeline or job filter accepts.
-pub(crate) const STATUSES: &[&str] = &[
-    "created",
-    "waiting_for_resource",
-    "preparing",
-    "pending",
-    "running",
-    "success",
-    "failed",
-    "canceled",
-    "skipped",
-    "manual",
-    "scheduled",
-];
-
-pub(crate) fn id_param(value: &str, what: &'static str) -> ApiResult<i64> {
-    value.parse::<i64>().map_err(|_| CoreError::NotFound(what).into())
+/// An id from the path: one that is not a number names nothing (404, as GitLab answers).
+pub(crate) fn id_param<T: std::str::FromStr>(value: &str, what: &'static str) -> ApiResult<T> {
+    value.parse::<T>().map_err(|_| CoreError::NotFound(what).into())
 }
 
 /// The user who started something, as GitLab embeds it.
@@ -59,13 +46,13 @@ pub(crate) fn user_basic(
 /// A pipeline as lists show it.
 #[derive(Debug, Serialize)]
 pub struct PipelineBasic {
-    pub id: i64,
+    pub id: PipelineId,
     pub iid: i64,
     pub project_id: i64,
     pub sha: String,
     #[serde(rename = "ref")]
     pub ref_name: String,
-    pub status: String,
+    pub status: CiStatus,
     pub source: String,
     pub name: Option<String>,
     pub created_at: String,
@@ -81,7 +68,7 @@ impl PipelineBasic {
             project_id: project.id.0,
             sha: pipeline.sha.clone(),
             ref_name: pipeline.ref_name.clone(),
-            status: pipeline.status.clone(),
+            status: pipeline.status,
             source: pipeline.source.clone(),
             name: pipeline.name.clone(),
             created_at: iso8601(pipeline.created_at),
@@ -102,19 +89,17 @@ pub struct DetailedStatus {
     pub details_path: String,
 }
 
-fn detailed_status(status: &str, details_path: String) -> DetailedStatus {
+fn detailed_status(status: CiStatus, details_path: String) -> DetailedStatus {
     DetailedStatus {
         icon: format!("status_{status}"),
-        text: status.to_owned(),
+        text: status.to_string(),
         label: match status {
-            "success" => "passed",
-            "failed" => "failed",
-            "manual" => "manual action",
-            "scheduled" => "delayed",
-            other => other,
+            CiStatus::Manual => "manual action",
+            CiStatus::WaitingForResource => "waiting_for_resource",
+            other => other.label(),
         }
         .to_owned(),
-        group: status.to_owned(),
+        group: status.to_string(),
         has_details: true,
         details_path,
     }
@@ -161,7 +146,7 @@ impl Pipeline {
             duration: seconds_between(pipeline.started_at, pipeline.finished_at).map(|s| s as i64),
             queued_duration: seconds_between(Some(pipeline.created_at), pipeline.started_at),
             coverage,
-            detailed_status: detailed_status(&pipeline.status, details_path),
+            detailed_status: detailed_status(pipeline.status, details_path),
             basic,
         }
     }
@@ -170,13 +155,13 @@ impl Pipeline {
 /// The pipeline a job belongs to, as jobs embed it.
 #[derive(Debug, Serialize)]
 pub struct JobPipeline {
-    pub id: i64,
+    pub id: PipelineId,
     pub iid: i64,
     pub project_id: i64,
     #[serde(rename = "ref")]
     pub ref_name: String,
     pub sha: String,
-    pub status: String,
+    pub status: CiStatus,
     pub source: String,
     pub created_at: String,
     pub updated_at: String,
@@ -191,16 +176,16 @@ pub struct JobCommit {
 
 #[derive(Debug, Serialize)]
 pub struct JobRunner {
-    pub id: i64,
+    pub id: RunnerId,
 }
 
 /// A job.
 #[derive(Debug, Serialize)]
 pub struct Job {
-    pub id: i64,
+    pub id: JobId,
     pub name: String,
     pub stage: String,
-    pub status: String,
+    pub status: CiStatus,
     #[serde(rename = "ref")]
     pub ref_name: String,
     pub tag: bool,
@@ -223,7 +208,7 @@ pub struct Job {
     pub tag_list: Vec<String>,
     pub failure_reason: Option<String>,
     pub retried: bool,
-    pub when: String,
+    pub when: When,
     pub attempt: i64,
 }
 
@@ -233,7 +218,7 @@ impl Job {
             id: job.id,
             name: job.name.clone(),
             stage: job.stage.clone(),
-            status: job.status.clone(),
+            status: job.status,
             ref_name: pipeline.ref_name.clone(),
             tag: pipeline.is_tag,
             coverage: job.coverage,
@@ -255,7 +240,7 @@ impl Job {
                 project_id: project.id.0,
                 ref_name: pipeline.ref_name.clone(),
                 sha: pipeline.sha.clone(),
-                status: pipeline.status.clone(),
+                status: pipeline.status,
                 source: pipeline.source.clone(),
                 created_at: iso8601(pipeline.created_at),
                 updated_at: iso8601(pipeline.updated_at),
@@ -269,7 +254,7 @@ impl Job {
             tag_list: job.tags.clone(),
             failure_reason: job.failure_reason.clone(),
             retried: job.retried,
-            when: job.run_when.clone(),
+            when: job.run_when,
             attempt: job.attempt,
         }
     }
@@ -311,16 +296,18 @@ impl Job {
 }
 
 /// Reads repeated filter parameters (`scope[]=failed&scope[]=success`, or `scope=failed`).
-pub(crate) fn statuses_from_query(query: Option<&str>, names: &[&str]) -> ApiResult<Vec<String>> {
+pub(crate) fn statuses_from_query(query: Option<&str>, names: &[&str]) -> ApiResult<Vec<CiStatus>> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or("")).unwrap_or_default();
     let mut statuses = Vec::new();
     for (key, value) in pairs {
         if names.contains(&key.as_str()) && !value.is_empty() {
-            if !STATUSES.contains(&value.as_str()) {
-                return Err(AppError::BadRequest(format!("'{value}' is not a job status")).into());
-            }
-            statuses.push(value);
+            statuses.push(status_param(&value, "job")?);
         }
     }
     Ok(statuses)
+}
+
+/// A status filter's value; `what` names what it filters in the error.
+pub(crate) fn status_param(value: &str, what: &str) -> ApiResult<CiStatus> {
+    CiStatus::parse(value).ok_or_else(|| AppError::BadRequest(format!("'{value}' is not a {what} status")).into())
 }

@@ -9,9 +9,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gantry_core::ci::{ArtifactRow, JobRow, PipelineFilter, PipelineRow};
 use gantry_core::{Actor, ProjectRow};
+use gantry_types::{CiStatus, PipelineId};
 use serde::{Deserialize, Serialize};
 
-use super::ci_types::{Job, Pipeline, PipelineBasic, STATUSES, id_param, statuses_from_query};
+use super::ci_types::{Job, Pipeline, PipelineBasic, id_param, status_param, statuses_from_query};
 use super::projects::{lookup_access, lookup_project};
 use super::{ApiInput, ApiResult, PageParams, paginated};
 use crate::AppState;
@@ -40,17 +41,15 @@ pub async fn list_pipelines(
     Query(query): Query<PipelineListQuery>,
 ) -> ApiResult<Response> {
     let access = lookup_access(&state, &actor, &id).await?;
-    let status = query.status.as_deref().filter(|s| !s.is_empty());
-    if let Some(status) = status
-        && !STATUSES.contains(&status)
-    {
-        return Err(AppError::BadRequest(format!("'{status}' is not a pipeline status")).into());
-    }
+    let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
+        Some(status) => Some(status_param(status, "pipeline")?),
+        None => None,
+    };
     // GitLab's scopes: running, pending, finished, branches, tags. The ones that map to a
     // status filter are honoured; the rest list everything.
     let status = status.or(match query.scope.as_deref() {
-        Some("running") => Some("running"),
-        Some("pending") => Some("pending"),
+        Some("running") => Some(CiStatus::Running),
+        Some("pending") => Some(CiStatus::Pending),
         _ => None,
     });
     let filter = PipelineFilter {
@@ -135,7 +134,7 @@ pub async fn delete_pipeline(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn pipeline_json(state: &AppState, actor: &Actor, project: &ProjectRow, id: i64) -> ApiResult<Response> {
+async fn pipeline_json(state: &AppState, actor: &Actor, project: &ProjectRow, id: PipelineId) -> ApiResult<Response> {
     let access = state.core.access_to_project(actor, project).await?;
     let (pipeline, jobs) = state.core.pipeline(&access, id).await?;
     Ok((StatusCode::CREATED, Json(Pipeline::new(&pipeline, &jobs, project, &state.config))).into_response())
@@ -219,11 +218,10 @@ pub async fn list_jobs(
     let access = lookup_access(&state, &actor, &id).await?;
     let project = access.project();
     let statuses = statuses_from_query(uri.query(), &["scope", "scope[]"])?;
-    let borrowed: Vec<&str> = statuses.iter().map(String::as_str).collect();
     let request = query.page.resolve()?;
-    let (jobs, total) = state.core.list_jobs(&access, &borrowed, request.db()).await?;
+    let (jobs, total) = state.core.list_jobs(&access, &statuses, request.db()).await?;
     // Each pipeline and its artifacts are read once, however many of its jobs the page has.
-    let mut pipelines: HashMap<i64, (PipelineRow, Vec<ArtifactRow>)> = HashMap::new();
+    let mut pipelines: HashMap<PipelineId, (PipelineRow, Vec<ArtifactRow>)> = HashMap::new();
     let mut items = Vec::with_capacity(jobs.len());
     for job in &jobs {
         if let std::collections::hash_map::Entry::Vacant(slot) = pipelines.entry(job.pipeline_id) {

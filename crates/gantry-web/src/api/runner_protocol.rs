@@ -5,6 +5,7 @@
 //! Runners authenticate with their runner token, running jobs with their job token
 //! (`JOB-TOKEN`); no user credentials apply here.
 
+use gantry_types::{ArtifactId, CiStatus, JobId, RunnerId};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -26,24 +27,22 @@ use crate::error::AppError;
 /// How long a job request is held open when there is no job.
 pub const LONG_POLL: Duration = Duration::from_secs(30);
 
-fn job_id(value: &str) -> ApiResult<i64> {
-    value.parse::<i64>().map_err(|_| CoreError::NotFound("job").into())
+fn job_id(value: &str) -> ApiResult<JobId> {
+    super::ci_types::id_param(value, "job")
 }
 
 fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
     serde_json::from_slice(body).map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")).into())
 }
 
-fn with_status(mut response: Response, status: &str) -> Response {
-    if let Ok(value) = HeaderValue::from_str(status) {
-        response.headers_mut().insert(JOB_STATUS_HEADER, value);
-    }
+fn with_status(mut response: Response, status: CiStatus) -> Response {
+    response.headers_mut().insert(JOB_STATUS_HEADER, HeaderValue::from_static(status.as_str()));
     response
 }
 
 #[derive(Debug, Serialize)]
 struct Verified {
-    id: i64,
+    id: RunnerId,
     token_expires_at: Option<String>,
 }
 
@@ -82,7 +81,7 @@ pub async fn request_job(
 pub async fn update_job(State(state): State<AppState>, Path(id): Path<String>, body: Bytes) -> ApiResult<Response> {
     let update: JobUpdate = json_body(&body)?;
     let status = state.core.update_job_from_runner(job_id(&id)?, &update).await?;
-    Ok(with_status(StatusCode::OK.into_response(), &status))
+    Ok(with_status(StatusCode::OK.into_response(), status))
 }
 
 fn job_token(headers: &HeaderMap) -> ApiResult<&str> {
@@ -99,7 +98,7 @@ pub struct ArtifactQuery {
 
 #[derive(Debug, Serialize)]
 struct StoredArtifact {
-    id: i64,
+    id: ArtifactId,
     file_type: String,
     file_format: String,
     size: i64,
@@ -212,12 +211,12 @@ pub async fn append_trace(
     let outcome = state.core.append_trace(job_id(&id)?, token, start, &body).await?;
     let (status, size, job_status) = match outcome {
         TraceAppend::Accepted { size, status } => (StatusCode::ACCEPTED, size, status),
-        TraceAppend::WrongOffset { size } => (StatusCode::RANGE_NOT_SATISFIABLE, size, "running".to_owned()),
+        TraceAppend::WrongOffset { size } => (StatusCode::RANGE_NOT_SATISFIABLE, size, CiStatus::Running),
     };
     let mut response = status.into_response();
     if let Ok(value) = HeaderValue::from_str(&format!("0-{size}")) {
         response.headers_mut().insert("range", value);
     }
     response.headers_mut().insert("x-gitlab-trace-update-interval", HeaderValue::from_static("3"));
-    Ok(with_status(response, &job_status))
+    Ok(with_status(response, job_status))
 }

@@ -5,10 +5,10 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use gantry_core::CoreError;
 use gantry_core::ci::RunnerRow;
 use gantry_core::ci::runners::{RunnerChange, RunnerRegistration, RunnerScope};
 use gantry_types::{NamespaceId, ProjectId};
+use gantry_types::{RunnerId, RunnerType};
 use serde::{Deserialize, Serialize};
 
 use super::projects::lookup_access;
@@ -24,13 +24,13 @@ const ONLINE_WITHIN_MS: i64 = 2 * 60 * 60 * 1000;
 /// A runner as GitLab lists it, with its details.
 #[derive(Debug, Serialize)]
 pub struct Runner {
-    pub id: i64,
+    pub id: RunnerId,
     pub description: String,
     pub ip_address: Option<String>,
     pub active: bool,
     pub paused: bool,
     pub is_shared: bool,
-    pub runner_type: String,
+    pub runner_type: RunnerType,
     pub name: Option<String>,
     pub online: bool,
     pub status: &'static str,
@@ -64,14 +64,14 @@ impl Runner {
             ip_address: runner.ip_address.clone(),
             active: !runner.paused,
             paused: runner.paused,
-            is_shared: runner.runner_type == "instance_type",
-            runner_type: runner.runner_type.clone(),
+            is_shared: runner.runner_type == RunnerType::Instance,
+            runner_type: runner.runner_type,
             name: Some(if runner.builtin { "gantry-builtin" } else { "gantry-runner" }.to_owned()),
             online,
             status,
             tag_list: runner.tags.clone(),
             run_untagged: runner.run_untagged,
-            locked: runner.runner_type == "project_type",
+            locked: runner.runner_type == RunnerType::Project,
             maximum_timeout: None,
             maximum_concurrent_jobs: runner.max_concurrent,
             access_level: "not_protected",
@@ -117,7 +117,7 @@ pub struct CreateRunnerInput {
 
 #[derive(Debug, Serialize)]
 struct CreatedRunner {
-    id: i64,
+    id: RunnerId,
     token: String,
     token_expires_at: Option<String>,
 }
@@ -165,8 +165,8 @@ pub async fn create_runner(
     Ok((StatusCode::CREATED, Json(CreatedRunner { id: runner.id, token, token_expires_at: None })).into_response())
 }
 
-fn runner_id(value: &str) -> ApiResult<i64> {
-    value.parse::<i64>().map_err(|_| CoreError::NotFound("runner").into())
+fn runner_id(value: &str) -> ApiResult<RunnerId> {
+    super::ci_types::id_param(value, "runner")
 }
 
 /// `GET /runners`: the runners you manage.

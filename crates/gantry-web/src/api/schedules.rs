@@ -10,6 +10,7 @@ use gantry_core::ci::schedules::{Schedule, ScheduleInput, ScheduleVariable};
 use gantry_core::ci::{PipelineRow, TriggerRow};
 use gantry_core::manage::groups::Lookup;
 use gantry_core::{Actor, ProjectRow};
+use gantry_types::{CiStatus, PipelineId, ScheduleId, TriggerId};
 use serde::{Deserialize, Serialize};
 
 use super::ci_types::{Pipeline, PipelineBasic, UserBasic, id_param, user_basic};
@@ -22,11 +23,11 @@ use crate::time_format::iso8601;
 
 #[derive(Debug, Serialize)]
 pub struct LastPipeline {
-    pub id: i64,
+    pub id: PipelineId,
     pub sha: String,
     #[serde(rename = "ref")]
     pub ref_name: String,
-    pub status: String,
+    pub status: CiStatus,
 }
 
 #[derive(Debug, Serialize)]
@@ -38,7 +39,7 @@ pub struct ScheduleVariableJson {
 
 #[derive(Debug, Serialize)]
 pub struct ScheduleJson {
-    pub id: i64,
+    pub id: ScheduleId,
     pub description: String,
     #[serde(rename = "ref")]
     pub ref_name: String,
@@ -283,7 +284,7 @@ pub async fn delete_variable(
 
 #[derive(Debug, Serialize)]
 pub struct TriggerJson {
-    pub id: i64,
+    pub id: TriggerId,
     pub description: String,
     /// The whole token only in the answer that created it; its start afterwards.
     pub token: String,

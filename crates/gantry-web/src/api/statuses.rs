@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gantry_core::ci::CommitStatusRow;
 use gantry_core::ci::statuses::StatusInput;
+use gantry_types::CiStatus;
 use serde::{Deserialize, Serialize};
 
 use super::ci_types::{UserBasic, user_basic};
@@ -20,11 +21,13 @@ use crate::time_format::iso8601;
 
 #[derive(Debug, Serialize)]
 pub struct CommitStatus {
+    /// A reported status's id, or a job's: GitLab lists a pipeline's jobs among a commit's
+    /// statuses, with their own ids.
     pub id: i64,
     pub sha: String,
     #[serde(rename = "ref")]
     pub ref_name: String,
-    pub status: String,
+    pub status: CiStatus,
     pub name: String,
     pub target_url: Option<String>,
     pub description: Option<String>,
@@ -39,7 +42,7 @@ pub struct CommitStatus {
 impl CommitStatus {
     fn new(state: &AppState, row: CommitStatusRow) -> CommitStatus {
         CommitStatus {
-            id: row.id,
+            id: row.id.0,
             author: user_basic(row.author_id, row.author_username.as_deref(), &state.config),
             sha: row.sha,
             ref_name: row.ref_name,
@@ -128,10 +131,10 @@ pub async fn list(
                 continue;
             }
             out.push(CommitStatus {
-                id: job.id,
+                id: job.id.0,
                 sha: pipeline.sha.clone(),
                 ref_name: pipeline.ref_name.clone(),
-                status: job.status.clone(),
+                status: job.status,
                 name: job.name.clone(),
                 target_url: Some(format!("{}/{}/-/jobs/{}", state.config.external_url, project.full_path, job.id)),
                 description: None,

@@ -216,7 +216,7 @@ async fn after_background_job_action(
 pub async fn retry_background_job(
     State(state): State<AppState>,
     visitor: PageActor,
-    Path(id): Path<i64>,
+    Path(id): Path<gantry_types::BackgroundJobId>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> PageResult {
     let done = state.core.retry_background_job(&visitor.actor, id).await;
@@ -227,7 +227,7 @@ pub async fn retry_background_job(
 pub async fn discard_background_job(
     State(state): State<AppState>,
     visitor: PageActor,
-    Path(id): Path<i64>,
+    Path(id): Path<gantry_types::BackgroundJobId>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> PageResult {
     let done = state.core.discard_background_job(&visitor.actor, id).await;

@@ -9,6 +9,7 @@ use axum::response::IntoResponse;
 use gantry_core::ci::ArtifactRow;
 use gantry_core::ci::artifacts::ArchiveEntry;
 use gantry_core::{CoreError, now_millis};
+use gantry_types::JobId;
 use serde::Deserialize;
 
 use super::pipelines::id_of;
@@ -56,7 +57,7 @@ struct BrowsePage {
     chrome: Chrome,
     frame: ProjectFrame,
     tab: &'static str,
-    job_id: i64,
+    job_id: JobId,
     job_name: String,
     /// The folder shown, `""` for the top.
     path: String,
@@ -150,7 +151,7 @@ struct FilePage {
     chrome: Chrome,
     frame: ProjectFrame,
     tab: &'static str,
-    job_id: i64,
+    job_id: JobId,
     job_name: String,
     path: String,
     parent_href: String,

@@ -8,6 +8,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use gantry_core::CoreError;
 use gantry_core::manage::groups::Lookup;
+use gantry_types::CiStatus;
 
 use crate::AppState;
 use crate::auth::PageActor;
@@ -38,13 +39,14 @@ pub fn badge_svg(label: &str, value: &str, colour: &str) -> String {
     )
 }
 
-fn status_colour(label: &str) -> &'static str {
-    match label {
-        "passed" => "#4c1",
-        "failed" => "#e05d44",
-        "running" => "#2f80ed",
-        "pending" | "created" | "waiting" => "#dfb317",
-        "manual" | "delayed" => "#7a5af8",
+/// A status's colour; `None` (no pipeline yet) is grey.
+fn status_colour(status: Option<CiStatus>) -> &'static str {
+    match status {
+        Some(CiStatus::Success) => "#4c1",
+        Some(CiStatus::Failed) => "#e05d44",
+        Some(CiStatus::Running) => "#2f80ed",
+        Some(CiStatus::Pending | CiStatus::Created | CiStatus::WaitingForResource | CiStatus::Preparing) => "#dfb317",
+        Some(CiStatus::Manual | CiStatus::Scheduled) => "#7a5af8",
         _ => "#9f9f9f",
     }
 }
@@ -76,10 +78,9 @@ pub async fn badge(
     let pipeline = state.core.latest_pipeline(&visitor.actor, project, ref_name).await.map_err(|e| visitor.error(e))?;
     let svg = match (kind, pipeline) {
         ("pipeline.svg", Some(pipeline)) => {
-            let label = super::pipelines::status_label(&pipeline.status);
-            badge_svg("pipeline", label, status_colour(label))
+            badge_svg("pipeline", pipeline.status.label(), status_colour(Some(pipeline.status)))
         }
-        ("pipeline.svg", None) => badge_svg("pipeline", "unknown", status_colour("unknown")),
+        ("pipeline.svg", None) => badge_svg("pipeline", "unknown", status_colour(None)),
         (_, Some(pipeline)) => {
             let (_, jobs) = state.core.pipeline(&access, pipeline.id).await.map_err(|e| visitor.error(e))?;
             let coverages: Vec<f64> = jobs.iter().filter(|j| !j.retried).filter_map(|j| j.coverage).collect();

@@ -144,7 +144,7 @@ pub enum NewSecret {
 
 /// One trigger token, for the settings page.
 pub struct TriggerLine {
-    id: i64,
+    id: gantry_types::TriggerId,
     description: String,
     token_start: String,
     owner: String,

@@ -56,7 +56,7 @@ pub struct CommitLine {
     pub author: String,
     pub when: String,
     /// The commit's newest pipeline: its id and status label, when there is one to show.
-    pub pipeline: Option<(i64, &'static str)>,
+    pub pipeline: Option<(gantry_types::PipelineId, &'static str)>,
 }
 
 impl CommitLine {

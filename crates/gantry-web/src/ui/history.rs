@@ -65,7 +65,7 @@ pub async fn commits(
         .iter()
         .map(|c| {
             let mut line = CommitLine::new(c, now);
-            line.pipeline = pipelines.get(&c.id).map(|p| (p.id, super::pipelines::status_label(&p.status)));
+            line.pipeline = pipelines.get(&c.id).map(|p| (p.id, p.status.label()));
             line
         })
         .collect();
@@ -141,7 +141,7 @@ struct CommitPage {
     truncated: bool,
     browse_href: String,
     /// The commit's newest pipeline (id, status label).
-    pipeline: Option<(i64, &'static str)>,
+    pipeline: Option<(gantry_types::PipelineId, &'static str)>,
     /// Statuses other systems reported: name, status label, link, description.
     statuses: Vec<(String, &'static str, Option<String>, Option<String>)>,
 }
@@ -171,14 +171,14 @@ pub async fn commit(
         .pipelines_of_commits(&frame.access, std::slice::from_ref(&summary.id))
         .await?
         .remove(&summary.id)
-        .map(|p| (p.id, super::pipelines::status_label(&p.status)));
+        .map(|p| (p.id, p.status.label()));
     let statuses = state
         .core
         .visible_commit_statuses(&visitor.actor, &frame.project, &summary.id)
         .await
         .map_err(|e| visitor.error(e))?
         .into_iter()
-        .map(|s| (s.name, super::pipelines::status_label(&s.status), s.target_url, s.description))
+        .map(|s| (s.name, s.status.label(), s.target_url, s.description))
         .collect();
     let page = CommitPage {
         statuses,

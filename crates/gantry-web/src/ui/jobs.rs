@@ -1,6 +1,7 @@
 //! Job pages of a project: the jobs list, one job with its log (streaming live over Server-Sent
 //! Events while it runs), the raw log, and cancel/retry/play.
 
+use gantry_types::{CiStatus, JobId};
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use gantry_core::{CoreError, now_millis};
 use serde::Deserialize;
 
 use super::log::LogRenderer;
-use super::pipelines::{JobCard, PAGE_SIZE, id_of, job_card, status_label};
+use super::pipelines::{JobCard, PAGE_SIZE, id_of, job_card};
 use super::project_frame::ProjectFrame;
 use super::{Chrome, PageResult, form_error, render, see_other};
 use crate::AppState;
@@ -52,7 +53,13 @@ pub async fn jobs(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let page = query.page.unwrap_or(1).max(1);
-    let statuses: Vec<&str> = Some(query.status.as_str()).filter(|s| !s.is_empty()).into_iter().collect();
+    let statuses: Vec<CiStatus> = match query.status.as_str() {
+        "" => Vec::new(),
+        other => {
+            let unknown = || CoreError::invalid_input("status", format!("'{other}' is not a job status"));
+            vec![CiStatus::parse(other).ok_or_else(|| visitor.error(unknown()))?]
+        }
+    };
     let db_page = gantry_core::Page { offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE };
     let (found, total) = state.core.list_jobs(&frame.access, &statuses, db_page).await.map_err(|e| visitor.error(e))?;
     let now = now_millis();
@@ -108,7 +115,7 @@ async fn job_page(
     let frame = ProjectFrame::load(state, visitor, target).await?;
     let id = id_of(id, "job").map_err(|e| visitor.error(e))?;
     let (job, pipeline) = state.core.job(&frame.access, id).await.map_err(|e| visitor.error(e))?;
-    let live = matches!(job.status.as_str(), "created" | "pending" | "running" | "scheduled");
+    let live = job.status.is_live();
     let log_html = if live { String::new() } else { rendered_log(state, visitor, &frame, &job).await? };
     let artifacts = state.core.job_artifacts(&frame.access, job.id).await.map_err(|e| visitor.error(e))?;
     let now = now_millis();
@@ -159,7 +166,7 @@ pub async fn job_raw(
 pub async fn log_body(
     core: &gantry_core::Core,
     access: &ProjectAccess,
-    job: i64,
+    job: JobId,
 ) -> Result<axum::body::Body, CoreError> {
     let first = core.job_trace_pieces(access, job, 0).await?;
     let start = (core.clone(), access.clone(), job, Some(first), 0_i64);
@@ -201,7 +208,7 @@ pub async fn job_stream(
     let stream = async_stream(move |sender| async move {
         let mut renderer = LogRenderer::new();
         let mut next = 0;
-        let mut last_status = String::new();
+        let mut last_status = None;
         loop {
             // Read what is new, render complete lines, send them.
             loop {
@@ -217,18 +224,18 @@ pub async fn job_stream(
                 }
             }
             let Ok((job, _)) = core.job(&access, id).await else { return };
-            if job.status != last_status {
-                last_status = job.status.clone();
-                if sender.send(Event::default().event("status").data(status_label(&job.status))).await.is_err() {
+            if Some(job.status) != last_status {
+                last_status = Some(job.status);
+                if sender.send(Event::default().event("status").data(job.status.label())).await.is_err() {
                     return;
                 }
             }
-            if !matches!(job.status.as_str(), "created" | "pending" | "running" | "scheduled") {
+            if !job.status.is_live() {
                 let rest = renderer.finish();
                 if !rest.is_empty() {
                     let _ = sender.send(Event::default().event("log").data(rest)).await;
                 }
-                let _ = sender.send(Event::default().event("end").data(status_label(&job.status))).await;
+                let _ = sender.send(Event::default().event("end").data(job.status.label())).await;
                 return;
             }
             // Wait for this job's next piece or status change (or look again after a while,

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use gantry_core::ci::{JobRow, PipelineFilter, PipelineRow};
 use gantry_core::policy::ProjectAction;
 use gantry_core::{CoreError, now_millis};
+use gantry_types::CiStatus;
 use serde::Deserialize;
 
 use super::project_frame::ProjectFrame;
@@ -19,23 +20,6 @@ use crate::time_format::ago;
 
 pub(crate) const PAGE_SIZE: i64 = 30;
 
-/// How a status looks: its label and CSS class.
-pub fn status_label(status: &str) -> &'static str {
-    match status {
-        "success" => "passed",
-        "failed" => "failed",
-        "running" => "running",
-        "pending" => "pending",
-        "created" => "created",
-        "canceled" => "canceled",
-        "skipped" => "skipped",
-        "manual" => "manual",
-        "scheduled" => "delayed",
-        "waiting_for_resource" => "waiting",
-        _ => "unknown",
-    }
-}
-
 /// A length of time as `1m 05s`.
 pub fn duration_text(millis: i64) -> String {
     let seconds = millis.max(0) / 1000;
@@ -46,8 +30,9 @@ pub fn duration_text(millis: i64) -> String {
     }
 }
 
-pub(crate) fn id_of(value: &str, what: &'static str) -> Result<i64, CoreError> {
-    value.parse::<i64>().map_err(|_| CoreError::NotFound(what))
+/// An id from the path: one that is not a number names nothing.
+pub(crate) fn id_of<T: std::str::FromStr>(value: &str, what: &'static str) -> Result<T, CoreError> {
+    value.parse::<T>().map_err(|_| CoreError::NotFound(what))
 }
 
 /// A pipeline row of the list.
@@ -61,7 +46,7 @@ pub struct PipelineLine {
 impl PipelineLine {
     pub(crate) fn new(pipeline: PipelineRow, now: i64) -> PipelineLine {
         PipelineLine {
-            status: status_label(&pipeline.status),
+            status: pipeline.status.label(),
             when: ago(pipeline.created_at, now),
             duration: pipeline.started_at.zip(pipeline.finished_at).map(|(s, f)| duration_text(f - s)),
             pipeline,
@@ -101,7 +86,13 @@ pub async fn pipelines(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let page = query.page.unwrap_or(1).max(1);
-    let status = Some(query.status.as_str()).filter(|s| !s.is_empty());
+    let status = match query.status.as_str() {
+        "" => None,
+        other => {
+            let unknown = || CoreError::invalid_input("status", format!("'{other}' is not a pipeline status"));
+            Some(CiStatus::parse(other).ok_or_else(|| visitor.error(unknown()))?)
+        }
+    };
     let filter = PipelineFilter {
         status,
         ref_name: Some(query.ref_name.as_str()).filter(|s| !s.is_empty()),
@@ -160,7 +151,7 @@ struct PipelinePage {
 
 pub(crate) fn job_card(job: JobRow, now: i64) -> JobCard {
     JobCard {
-        status: status_label(&job.status),
+        status: job.status.label(),
         needs: job.needs.as_deref().and_then(|n| serde_json::from_str(n).ok()).unwrap_or_default(),
         duration: job.started_at.map(|s| duration_text(job.finished_at.unwrap_or(now) - s)),
         job,
@@ -182,10 +173,8 @@ async fn pipeline_page(
     let mut retried = Vec::new();
     let mut ordered = jobs;
     ordered.sort_by_key(|j| (j.stage_idx, j.id));
-    let active = ordered
-        .iter()
-        .any(|j| !j.retried && matches!(j.status.as_str(), "created" | "pending" | "running" | "scheduled" | "manual"));
-    let has_failed = ordered.iter().any(|j| !j.retried && matches!(j.status.as_str(), "failed" | "canceled"));
+    let active = ordered.iter().any(|j| !j.retried && (j.status.is_active() || j.status == CiStatus::Manual));
+    let has_failed = ordered.iter().any(|j| !j.retried && matches!(j.status, CiStatus::Failed | CiStatus::Canceled));
     for job in ordered {
         if job.retried {
             retried.push(job_card(job, now));

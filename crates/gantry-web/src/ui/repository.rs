@@ -81,7 +81,7 @@ pub struct BranchRow {
     pub updated: String,
     pub can_delete: bool,
     /// The branch tip's newest pipeline (id, status label).
-    pub pipeline: Option<(i64, &'static str)>,
+    pub pipeline: Option<(gantry_types::PipelineId, &'static str)>,
 }
 
 #[derive(Template)]
@@ -120,7 +120,7 @@ async fn branches_page(
     let branches = found
         .into_iter()
         .map(|view| BranchRow {
-            pipeline: pipelines.get(&view.branch.commit.id).map(|p| (p.id, super::pipelines::status_label(&p.status))),
+            pipeline: pipelines.get(&view.branch.commit.id).map(|p| (p.id, p.status.label())),
             updated: ago(view.branch.commit.committed_date.saturating_mul(1000), now),
             can_delete: frame.can_push && !view.default && (!view.protected || may_delete_protected),
             view,

@@ -9,8 +9,9 @@ use gantry_core::ci::ScheduleRow;
 use gantry_core::ci::schedules::{ScheduleInput, ScheduleVariable};
 use gantry_core::policy::ProjectAction;
 use gantry_core::{CoreError, now_millis};
+use gantry_types::{PipelineId, ScheduleId};
 
-use super::pipelines::{id_of, status_label};
+use super::pipelines::id_of;
 use super::project_frame::ProjectFrame;
 use super::{Chrome, PageResult, form_error, render, see_other};
 use crate::AppState;
@@ -22,7 +23,7 @@ pub struct ScheduleLine {
     pub row: ScheduleRow,
     pub next_run: String,
     /// The last pipeline's id and status label.
-    pub last: Option<(i64, &'static str)>,
+    pub last: Option<(PipelineId, &'static str)>,
     pub mine: bool,
 }
 
@@ -50,7 +51,7 @@ async fn list_page(
     let me = actor.user().map(|u| u.id);
     let mut schedules = Vec::with_capacity(rows.len());
     for row in rows {
-        let last = row.last_pipeline.as_ref().map(|p| (p.id, status_label(&p.status)));
+        let last = row.last_pipeline.as_ref().map(|p| (p.id, p.status.label()));
         let next_run = if row.active {
             format!(
                 "{} ({})",
@@ -90,7 +91,7 @@ struct SchedulePage {
     frame: ProjectFrame,
     tab: &'static str,
     /// The schedule edited; `None` for a new one.
-    id: Option<i64>,
+    id: Option<ScheduleId>,
     description: String,
     ref_name: String,
     cron: String,
@@ -129,7 +130,7 @@ fn read_form(form: &[(String, String)]) -> ScheduleForm {
 fn form_page(
     visitor: &PageActor,
     frame: ProjectFrame,
-    id: Option<i64>,
+    id: Option<ScheduleId>,
     form: ScheduleForm,
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
@@ -183,7 +184,7 @@ async fn sync_variables(
     state: &AppState,
     visitor: &PageActor,
     frame: &ProjectFrame,
-    id: i64,
+    id: ScheduleId,
     wanted: &[(String, String)],
 ) -> Result<(), CoreError> {
     let actor = &visitor.actor;

@@ -28,7 +28,7 @@ pub struct CaseLine {
 
 /// One job's results.
 pub struct SuiteBlock {
-    pub job_id: i64,
+    pub job_id: gantry_types::JobId,
     pub job_name: String,
     pub counts: TestCounts,
     pub time: String,
@@ -46,7 +46,7 @@ struct TestsPage {
     counts: TestCounts,
     time: String,
     /// The pipeline compared with (id, number) and the counts of new and fixed failures.
-    compared_with: Option<(i64, i64)>,
+    compared_with: Option<(gantry_types::PipelineId, i64)>,
     new_failures: usize,
     fixed: Vec<String>,
     suites: Vec<SuiteBlock>,

@@ -8,6 +8,7 @@ use axum::http::{Method, StatusCode};
 use gantry_core::Actor;
 use gantry_core::ci::create::PipelineRequest;
 use gantry_core::{ProjectRow, UserRow};
+use gantry_types::JobId;
 use serde_json::{Value, json};
 
 use crate::support::{TestApp, zip_of};
@@ -89,7 +90,7 @@ async fn run_pipeline(app: &TestApp, project: &ProjectRow, user: &UserRow, sha: 
         variables: Vec::new(),
         schedule_id: None,
     };
-    app.core.create_pipeline(project, request).await.unwrap().unwrap().id
+    app.core.create_pipeline(project, request).await.unwrap().unwrap().id.0
 }
 
 #[tokio::test]
@@ -311,12 +312,12 @@ async fn expired_artifacts_go_but_the_latest_successful_pipelines_stay() {
     // Both expired; the newer pipeline is main's latest successful one and keeps its archive.
     assert_eq!(app.core.sweep_artifacts().await.unwrap(), 1);
     let access = app.core.access_to_project(&owner, &project).await.unwrap();
-    assert!(app.core.job_artifacts(&access, jobs[0]).await.unwrap().is_empty());
-    assert_eq!(app.core.job_artifacts(&access, jobs[1]).await.unwrap().len(), 1);
+    assert!(app.core.job_artifacts(&access, JobId(jobs[0])).await.unwrap().is_empty());
+    assert_eq!(app.core.job_artifacts(&access, JobId(jobs[1])).await.unwrap().len(), 1);
     // Without keep-latest, it goes too.
     let mut settings = app.core.ci_settings(&access).await.unwrap();
     settings.keep_latest_artifact = false;
     app.core.update_ci_settings(&owner, &project, &settings).await.unwrap();
     assert_eq!(app.core.sweep_artifacts().await.unwrap(), 1);
-    assert!(app.core.job_artifacts(&access, jobs[1]).await.unwrap().is_empty());
+    assert!(app.core.job_artifacts(&access, JobId(jobs[1])).await.unwrap().is_empty());
 }

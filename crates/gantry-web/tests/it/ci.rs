@@ -8,6 +8,7 @@ use gantry_core::Actor;
 use gantry_core::ci::create::PipelineRequest;
 use gantry_core::ci::runners::{RunnerRegistration, RunnerScope};
 use gantry_core::manage::projects::NewProjectInput;
+use gantry_types::{CiStatus, JobId};
 use serde_json::{Value, json};
 
 use crate::support::{TestApp, TestResponse};
@@ -51,7 +52,7 @@ async fn a_runner_takes_a_job_streams_its_log_masked_and_reports_the_result() {
         schedule_id: None,
     };
     let pipeline = app.core.create_pipeline(&project, request).await.unwrap().unwrap();
-    assert_eq!(pipeline.status, "pending");
+    assert_eq!(pipeline.status, CiStatus::Pending);
 
     let bad = app.api(Method::POST, "/api/v4/jobs/request", None, Some(json!({"token": "grt-nope"}))).await;
     assert_eq!(bad.status, StatusCode::FORBIDDEN);
@@ -99,8 +100,8 @@ async fn a_runner_takes_a_job_streams_its_log_masked_and_reports_the_result() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let mut conn = app.core.db().conn().await.unwrap();
-        let archived = gantry_db::ci::traces::trace_archive(&mut conn, id).await.unwrap().is_some();
-        if archived && gantry_db::ci::traces::read_trace(&mut conn, id, 0, 10).await.unwrap().is_empty() {
+        let archived = gantry_db::ci::traces::trace_archive(&mut conn, JobId(id)).await.unwrap().is_some();
+        if archived && gantry_db::ci::traces::read_trace(&mut conn, JobId(id), 0, 10).await.unwrap().is_empty() {
             break;
         }
         assert!(std::time::Instant::now() < deadline, "the log was not archived");
@@ -111,14 +112,14 @@ async fn a_runner_takes_a_job_streams_its_log_masked_and_reports_the_result() {
         .await;
     assert_eq!(archived.body, served.body);
     let access = app.core.access_to_project(&owner, &project).await.unwrap();
-    let rest = app.core.job_trace(&access, id, first.len() as i64).await.unwrap().0;
+    let rest = app.core.job_trace(&access, JobId(id), first.len() as i64).await.unwrap().0;
     assert_eq!(String::from_utf8(rest).unwrap(), "[MASKED]\ndone\n", "a viewer resuming at the second piece");
     // A second archiver (the sweeper racing the finish hook) cannot replace the first archive.
     let mut conn = app.core.db().conn().await.unwrap();
-    let replaced = gantry_db::ci::traces::set_trace_archive(&mut conn, id, &"0".repeat(64), "[]").await.unwrap();
+    let replaced = gantry_db::ci::traces::set_trace_archive(&mut conn, JobId(id), &"0".repeat(64), "[]").await.unwrap();
     assert!(!replaced, "the first archive recorded wins");
     drop(conn);
-    let again = app.core.job_trace(&access, id, 0).await.unwrap().0;
+    let again = app.core.job_trace(&access, JobId(id), 0).await.unwrap().0;
     assert_eq!(String::from_utf8(again).unwrap(), served.body);
 
     // The job has ended: its token no longer works, and the next stage's job is queued.
@@ -136,7 +137,7 @@ async fn a_runner_takes_a_job_streams_its_log_masked_and_reports_the_result() {
     assert_eq!(failed.status, StatusCode::OK);
     let access = app.core.access_to_project(&owner, &project).await.unwrap();
     let (pipeline, jobs) = app.core.pipeline(&access, pipeline.id).await.unwrap();
-    assert_eq!(pipeline.status, "failed");
+    assert_eq!(pipeline.status, CiStatus::Failed);
     assert_eq!(jobs[1].exit_code, Some(3));
     assert_eq!(jobs[1].failure_reason.as_deref(), Some("script_failure"));
 }
@@ -203,7 +204,7 @@ async fn variables_are_encrypted_masked_scoped_and_reach_jobs_in_precedence_orde
 
     // At rest the values are sealed.
     let mut conn = app.core.db().conn().await.unwrap();
-    let owner_key = gantry_db::ci::variables::VariableOwner::Project(project.id.0);
+    let owner_key = gantry_db::ci::variables::VariableOwner::Project(project.id);
     for row in gantry_db::ci::variables::list_variables(&mut conn, owner_key).await.unwrap() {
         assert!(row.value_sealed.starts_with("v1:") && !row.value_sealed.contains("s3cr3t"), "{}", row.value_sealed);
     }

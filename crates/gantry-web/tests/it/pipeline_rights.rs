@@ -6,7 +6,7 @@
 use axum::http::{Method, StatusCode};
 use gantry_core::Actor;
 use gantry_core::manage::members::MemberTarget;
-use gantry_types::AccessLevel;
+use gantry_types::{AccessLevel, ScheduleId};
 use serde_json::{Value, json};
 
 use crate::support::{TestApp, TestUser};
@@ -142,8 +142,8 @@ async fn pipelines_on_a_protected_branch_need_the_right_to_push_or_merge_to_it()
     s.protect_main(40, 40).await;
     let before = s.pipeline_count().await;
     let mut conn = app.core.db().conn().await.unwrap();
-    let row = gantry_db::ci::schedules::get_schedule(&mut conn, theirs).await.unwrap().unwrap();
-    assert!(gantry_db::ci::schedules::claim_run(&mut conn, theirs, row.next_run_at, 1_000).await.unwrap());
+    let row = gantry_db::ci::schedules::get_schedule(&mut conn, ScheduleId(theirs)).await.unwrap().unwrap();
+    assert!(gantry_db::ci::schedules::claim_run(&mut conn, ScheduleId(theirs), row.next_run_at, 1_000).await.unwrap());
     drop(conn);
     assert_eq!(app.core.run_due_schedules().await.unwrap(), 0, "the Developer's schedule does not run on main");
     assert_eq!(s.pipeline_count().await, before);

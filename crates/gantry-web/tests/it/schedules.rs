@@ -10,7 +10,7 @@ use axum::http::{Method, Request, StatusCode};
 use gantry_core::Actor;
 use gantry_core::manage::members::MemberTarget;
 use gantry_core::manage::projects::NewProjectInput;
-use gantry_types::AccessLevel;
+use gantry_types::{AccessLevel, ScheduleId};
 use serde_json::json;
 
 use crate::support::TestApp;
@@ -57,8 +57,8 @@ async fn schedules_run_when_due_with_their_variables_and_owner() {
 
     // Due: it runs once, as its owner, with its variables, and moves to its next run.
     let mut conn = app.core.db().conn().await.unwrap();
-    let row = gantry_db::ci::schedules::get_schedule(&mut conn, id).await.unwrap().unwrap();
-    assert!(gantry_db::ci::schedules::claim_run(&mut conn, id, row.next_run_at, 1_000).await.unwrap());
+    let row = gantry_db::ci::schedules::get_schedule(&mut conn, ScheduleId(id)).await.unwrap().unwrap();
+    assert!(gantry_db::ci::schedules::claim_run(&mut conn, ScheduleId(id), row.next_run_at, 1_000).await.unwrap());
     drop(conn);
     assert_eq!(app.core.run_due_schedules().await.unwrap(), 1);
     assert_eq!(app.core.run_due_schedules().await.unwrap(), 0, "a due run starts once");
@@ -319,8 +319,8 @@ async fn a_blocked_users_schedules_stop_and_their_trigger_tokens_answer_as_wrong
     assert_eq!(active.json()["active"], true, "{}", active.body);
     let id = shown["id"].as_i64().unwrap();
     let mut conn = app.core.db().conn().await.unwrap();
-    let row = gantry_db::ci::schedules::get_schedule(&mut conn, id).await.unwrap().unwrap();
-    assert!(gantry_db::ci::schedules::claim_run(&mut conn, id, row.next_run_at, 1_000).await.unwrap());
+    let row = gantry_db::ci::schedules::get_schedule(&mut conn, ScheduleId(id)).await.unwrap().unwrap();
+    assert!(gantry_db::ci::schedules::claim_run(&mut conn, ScheduleId(id), row.next_run_at, 1_000).await.unwrap());
     drop(conn);
     assert_eq!(app.core.run_due_schedules().await.unwrap(), 0, "a blocked owner's schedule does not run");
     let shown = app.api(Method::GET, &schedule, Some(&root.token), None).await.json();

@@ -12,7 +12,7 @@ use gantry_core::manage::groups::NewGroup;
 use gantry_core::manage::members::MemberTarget;
 use gantry_core::manage::projects::NewProjectInput;
 use gantry_core::{Actor, NamespaceRow, ProjectRow};
-use gantry_types::{AccessLevel, TokenScopes, Visibility};
+use gantry_types::{AccessLevel, JobId, PipelineId, TokenScopes, Visibility};
 use gantry_web::{RouteInfo, RouteScope, route_table};
 
 use crate::support::{TestApp, TestUser};
@@ -223,7 +223,7 @@ struct Fixture {
     owner_key_id: i64,
     /// A pipeline (with one pending job, or a successful one with artifacts) and a project
     /// runner, for the CI routes.
-    pipeline: Option<(i64, i64)>,
+    pipeline: Option<(PipelineId, JobId)>,
     runner_id: i64,
     /// A pipeline schedule (variable `SWEEP`) and a trigger token of the owner's.
     schedule_id: i64,
@@ -349,7 +349,7 @@ async fn fixture(
         };
         core.set_schedule_variable(&owner, &project, schedule.row.id, &variable, true).await.unwrap();
         let (trigger, _) = core.create_trigger(&owner, &project, "sweep").await.unwrap();
-        (schedule.row.id, trigger.id)
+        (schedule.row.id.0, trigger.id.0)
     } else {
         (0, 0)
     };
@@ -398,7 +398,7 @@ async fn fixture(
         owner_token_id: token.token.id.0,
         owner_key_id: ssh_key.id,
         pipeline,
-        runner_id: runner.id,
+        runner_id: runner.id.0,
         schedule_id,
         trigger_id,
         main_sha,
@@ -430,8 +430,8 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("badges/{*rest}", "badges/main/pipeline.svg")
         .replace("{*rest}", "main/proj-main.zip")
         .replace("{file_path}", "README.md")
-        .replace("{pipeline_id}", &f.pipeline.map_or(0, |p| p.0).to_string())
-        .replace("{job_id}", &f.pipeline.map_or(0, |p| p.1).to_string())
+        .replace("{pipeline_id}", &f.pipeline.map_or(0, |p| p.0.0).to_string())
+        .replace("{job_id}", &f.pipeline.map_or(0, |p| p.1.0).to_string())
         .replace("{runner_id}", &f.runner_id.to_string())
         .replace("{schedule_id}/{action}", &format!("{}/play", f.schedule_id))
         .replace("{schedule_id}", &f.schedule_id.to_string())

@@ -4,6 +4,7 @@
 //! keeps artifacts and caches in the run's temporary directory and records how each job ended;
 //! a failure that is not allowed skips the rest.
 
+use gantry_types::CiStatus;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -43,7 +44,7 @@ pub(super) fn router(coordinator: Coordinator) -> axum::Router {
 pub(super) struct LocalJob {
     pub(super) planned: PlannedJob,
     pub(super) id: i64,
-    pub(super) status: &'static str,
+    pub(super) status: CiStatus,
     pub(super) started: Option<Instant>,
     pub(super) duration: Option<Duration>,
     pub(super) archive: Option<PathBuf>,
@@ -210,7 +211,7 @@ async fn request_job(State(coordinator): State<Coordinator>) -> Response {
             let index = exec.next;
             exec.next += 1;
             exec.running = Some(index);
-            exec.jobs[index].status = "running";
+            exec.jobs[index].status = CiStatus::Running;
             exec.jobs[index].started = Some(Instant::now());
             let name = exec.jobs[index].planned.name.clone();
             eprintln!("\n== {name}");
@@ -234,28 +235,31 @@ async fn update_job(
     let id = job_id(&id)?;
     let mut exec = coordinator.exec.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let index = exec.jobs.iter().position(|j| j.id == id).ok_or(StatusCode::NOT_FOUND)?;
-    if matches!(update.state.as_str(), "success" | "failed") && exec.running == Some(index) {
+    let finished = CiStatus::parse(&update.state).filter(|s| matches!(s, CiStatus::Success | CiStatus::Failed));
+    if let Some(finished) = finished
+        && exec.running == Some(index)
+    {
         let job = &mut exec.jobs[index];
-        job.status = if update.state == "success" { "success" } else { "failed" };
+        job.status = finished;
         job.duration = job.started.map(|s| s.elapsed());
         let may_fail = match &job.planned.allow_failure {
             AllowFailure::No => false,
             AllowFailure::Yes => true,
             AllowFailure::ExitCodes(codes) => update.exit_code.is_some_and(|code| codes.contains(&code)),
         };
-        job.allowed_failure = job.status == "failed" && may_fail;
-        if job.status == "failed" && !may_fail {
+        job.allowed_failure = job.status == CiStatus::Failed && may_fail;
+        if job.status == CiStatus::Failed && !may_fail {
             exec.halted = true;
             let next = exec.next;
             for later in &mut exec.jobs[next..] {
-                later.status = "skipped";
+                later.status = CiStatus::Skipped;
             }
         }
         exec.running = None;
         coordinator.done.notify_waiters();
     }
     let status = exec.jobs[index].status;
-    Ok(([(protocol::JOB_STATUS_HEADER, status)], StatusCode::OK).into_response())
+    Ok(([(protocol::JOB_STATUS_HEADER, status.as_str())], StatusCode::OK).into_response())
 }
 
 async fn append_trace(

@@ -95,7 +95,7 @@ pub async fn change_runner(
 ) -> PageResult {
     // The admin area is for administrators, even for runners others may manage elsewhere.
     gantry_core::policy::require_admin(&visitor.actor).map_err(|e| visitor.error(e))?;
-    let id = id.parse::<i64>().map_err(|_| visitor.error(CoreError::NotFound("runner")))?;
+    let id = id.parse::<gantry_types::RunnerId>().map_err(|_| visitor.error(CoreError::NotFound("runner")))?;
     let pause = |paused: bool| RunnerChange {
         description: None,
         tags: None,
