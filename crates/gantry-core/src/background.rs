@@ -271,9 +271,9 @@ impl Core {
     async fn perform(&self, work: &Work) -> CoreResult<()> {
         match work {
             Work::PipelinesForPush { project, user, refs, options } => {
-                self.pipelines_for_push(*project, *user, refs, options).await
+                self.ci().pipelines_for_push(*project, *user, refs, options).await
             }
-            Work::ArchiveJobLog { job } => self.archive_job_trace(*job).await,
+            Work::ArchiveJobLog { job } => self.ci().archive_job_trace(*job).await,
             Work::MaintainRepository { project } => match self.repos.maintain(*project).await {
                 Ok(()) | Err(gantry_git::GitError::Missing) => Ok(()),
                 Err(error) => Err(error.into()),

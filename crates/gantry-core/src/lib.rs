@@ -1,6 +1,34 @@
 //! Gantry's operations with authorisation and transactions (see the README below).
 #![doc = include_str!("../README.md")]
 
+/// Declares a stage's view of [`Core`]: `core.ci()`, `core.code()`, `core.manage()` name where
+/// an operation lives. A view borrows the core and derefs to it, so the stage's operations
+/// reach the shared state (and the other stages) as they would on `Core` itself.
+macro_rules! stage {
+    ($(#[$doc:meta])* $view:ident, $method:ident) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $view<'a> {
+            core: &'a $crate::Core,
+        }
+
+        impl std::ops::Deref for $view<'_> {
+            type Target = $crate::Core;
+
+            fn deref(&self) -> &$crate::Core {
+                self.core
+            }
+        }
+
+        impl $crate::Core {
+            $(#[$doc])*
+            pub fn $method(&self) -> $view<'_> {
+                $view { core: self }
+            }
+        }
+    };
+}
+
 pub mod background;
 pub mod ci;
 pub mod code;

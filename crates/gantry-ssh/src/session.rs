@@ -52,6 +52,7 @@ impl GitSession {
         };
         let permit = self
             .core
+            .code()
             .git_access(&GitCredential::User(user.clone()), &command.repository, operation)
             .await
             .map_err(explain)?;
@@ -107,7 +108,7 @@ async fn relay(core: Core, mut child: Child, channel: ChannelId, handle: Handle,
     let _ = errors.await;
     let status = child.wait().await;
     let succeeded = status.as_ref().is_ok_and(|s| s.success());
-    core.finish_push(&permit, succeeded).await;
+    core.code().finish_push(&permit, succeeded).await;
     let code = status.ok().and_then(|s| s.code()).map_or(1, |c| u32::try_from(c).unwrap_or(1));
     let _ = handle.exit_status_request(channel, code).await;
     let _ = handle.eof(channel).await;
@@ -147,7 +148,10 @@ impl Handler for GitSession {
     async fn auth_publickey_offered(&mut self, user: &str, offer: PublicKeyOffer<'_>) -> Result<Auth, Self::Error> {
         // Only keys Gantry knows are worth a signature check.
         let known = user == SSH_USER
-            && matches!(self.core.authenticate_ssh_key(&Self::fingerprint(offer.public_key)).await, Ok(Some(_)));
+            && matches!(
+                self.core.manage().authenticate_ssh_key(&Self::fingerprint(offer.public_key)).await,
+                Ok(Some(_))
+            );
         Ok(if known { Auth::Accept } else { Auth::reject() })
     }
 
@@ -155,7 +159,7 @@ impl Handler for GitSession {
         if user != SSH_USER {
             return Ok(Auth::reject());
         }
-        match self.core.authenticate_ssh_key(&Self::fingerprint(key.public_key)).await {
+        match self.core.manage().authenticate_ssh_key(&Self::fingerprint(key.public_key)).await {
             Ok(Some(found)) => {
                 tracing::debug!(peer = %self.peer, user.id = %found.id, "SSH key accepted");
                 self.user = Some(found);

@@ -86,6 +86,7 @@ impl FromRequestParts<AppState> for ApiActor {
         };
         let (user, token) = state
             .core
+            .manage()
             .authenticate_token(secret)
             .await?
             .map_err(|problem| AppError::InvalidToken(problem.message()))?;
@@ -118,7 +119,8 @@ pub async fn csrf_cookie(
         return next.run(request).await;
     }
     let fresh = visitor_cookie(request.headers()).is_none().then(gantry_core::random_token);
-    let token = csrf_binding(request.headers(), fresh.as_deref()).map(|binding| state.core.csrf_token(binding));
+    let token =
+        csrf_binding(request.headers(), fresh.as_deref()).map(|binding| state.core.manage().csrf_token(binding));
     request.extensions_mut().insert(CsrfToken(token.unwrap_or_default()));
     let mut response = next.run(request).await;
     if let Some(fresh) = fresh {
@@ -172,7 +174,7 @@ impl FromRequestParts<AppState> for PageActor {
         let csrf = parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
         let session = session_cookie(&parts.headers).map(str::to_owned);
         let actor = match &session {
-            Some(secret) => match state.core.session_user(secret).await? {
+            Some(secret) => match state.core.manage().session_user(secret).await? {
                 Some(user) => Actor::User(user),
                 None => Actor::Anonymous,
             },
@@ -214,7 +216,7 @@ impl<T: DeserializeOwned + Send, const LIMIT: usize> FromRequest<AppState> for C
         let body = axum::body::to_bytes(body, limit).await.map_err(|_| AppError::PayloadTooLarge(limit as u64))?;
         let field: CsrfField = serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
         let binding = csrf_binding(&parts.headers, None);
-        if !binding.is_some_and(|binding| state.core.csrf_token_matches(binding, &field.authenticity_token)) {
+        if !binding.is_some_and(|binding| state.core.manage().csrf_token_matches(binding, &field.authenticity_token)) {
             return Err(AppError::Csrf.into());
         }
         let form =

@@ -107,7 +107,7 @@ async fn authorize(
         None => GitCredential::Anonymous,
         Some(Err(())) => return Err(challenge("malformed Basic credentials")),
         Some(Ok((login, secret))) => {
-            match state.core.authenticate_git(&login, &secret, &client.ip().to_string()).await {
+            match state.core.code().authenticate_git(&login, &secret, &client.ip().to_string()).await {
                 Ok(credential) => credential,
                 Err(CoreError::Unauthorized) => return Err(challenge(DENIED)),
                 Err(error) => return Err(core_error(error)),
@@ -115,7 +115,7 @@ async fn authorize(
         }
     };
     let anonymous = matches!(credential, GitCredential::Anonymous);
-    match state.core.git_access(&credential, repository, operation).await {
+    match state.core.code().git_access(&credential, repository, operation).await {
         Ok(permit) => Ok(permit),
         // Anonymous clients are asked to sign in, whether or not the project exists, so its
         // existence is not given away.
@@ -409,7 +409,7 @@ pub(crate) fn stream_output(
                 let _ = tokio::spawn(async move {
                     let succeeded = running.end().await;
                     if let Some(PushFinish { state, permit }) = finish {
-                        state.core.finish_push(&permit, succeeded).await;
+                        state.core.code().finish_push(&permit, succeeded).await;
                     }
                 })
                 .await;
@@ -474,7 +474,7 @@ impl Drop for Output {
             // Past the limit, dropping the process kills it; whatever it reported is recorded.
             let succeeded = drained.unwrap_or(false);
             tracing::info!(project.id = %finish.permit.project.id, "a push whose client left is finished");
-            finish.state.core.finish_push(&finish.permit, succeeded).await;
+            finish.state.core.code().finish_push(&finish.permit, succeeded).await;
         });
     }
 }

@@ -67,7 +67,7 @@ pub async fn dispatch(State(state): State<AppState>, routers: NamespaceRouters, 
     if FullPath::parse(full_path).is_err() {
         return crate::ui::not_found().await.into_response();
     }
-    let target = match state.core.resolve_path(full_path).await {
+    let target = match state.core.manage().resolve_path(full_path).await {
         Ok(Some(target)) => target,
         Ok(None) => return crate::ui::not_found().await.into_response(),
         Err(error) => return crate::error::PageError::from(error).into_response(),

@@ -294,10 +294,10 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     });
     let ci = tokio::spawn({
         let (core, stop) = (core.clone(), told_to_stop(&stopped));
-        async move { core.run_ci(stop).await }
+        async move { core.ci().run_ci(stop).await }
     });
     // Pushes a killed server left unrecorded are recorded (and their pipelines queued).
-    match core.record_leftover_pushes().await {
+    match core.code().record_leftover_pushes().await {
         Ok(0) => {}
         Ok(recorded) => tracing::warn!(recorded, "pushes left unrecorded by a stopped server were recorded"),
         Err(error) => tracing::error!(error = %error, "cannot record the pushes a stopped server left"),
@@ -316,7 +316,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             let core = core.clone();
             async move {
                 shutdown_signal().await;
-                core.stop_ci();
+                core.ci().stop_ci();
                 let _ = stop.send(true);
             }
         })
@@ -386,7 +386,7 @@ async fn admin(storage: StorageConfig, command: AdminCommand) -> anyhow::Result<
     match command {
         AdminCommand::CreateUser { username, email, name, admin, .. } => {
             let account = NewAccount { name: name.unwrap_or_default(), username, email, password: read_password()? };
-            let user = core.create_user_as_operator(&account, admin).await?;
+            let user = core.manage().create_user_as_operator(&account, admin).await?;
             eprintln!(
                 "created user {} (id {}){}",
                 user.username,
@@ -395,12 +395,12 @@ async fn admin(storage: StorageConfig, command: AdminCommand) -> anyhow::Result<
             );
         }
         AdminCommand::ResetPassword { username, .. } => {
-            let user = core.reset_password_as_operator(&username, &read_password()?).await?;
+            let user = core.manage().reset_password_as_operator(&username, &read_password()?).await?;
             eprintln!("password of {} changed; their sessions were ended", user.username);
         }
         AdminCommand::ListUsers => {
             println!("{:>6}  {:<24} {:<32} {:<8} ADMIN", "ID", "USERNAME", "EMAIL", "STATE");
-            for user in core.list_users_as_operator().await? {
+            for user in core.manage().list_users_as_operator().await? {
                 let state = if user.blocked { "blocked" } else { "active" };
                 let admin = if user.is_admin { "yes" } else { "no" };
                 println!("{:>6}  {:<24} {:<32} {:<8} {admin}", user.id, user.username, user.email, state);
@@ -415,13 +415,14 @@ async fn admin(storage: StorageConfig, command: AdminCommand) -> anyhow::Result<
                 }
             })?;
             let expires = expires_at.as_deref().map(parse_expiry_date).transpose()?;
-            let created = core.create_token_as_operator(&username, &name, &scopes, expires).await?;
+            let created = core.manage().create_token_as_operator(&username, &name, &scopes, expires).await?;
             println!("{}", created.secret);
         }
         AdminCommand::CreateRunner { tags, project, description, tagged_only } => {
             let scope = match project {
                 Some(path) => {
                     let project = core
+                        .ci()
                         .find_project_as_operator(&path)
                         .await?
                         .with_context(|| format!("there is no project at {path}"))?;
@@ -441,7 +442,7 @@ async fn admin(storage: StorageConfig, command: AdminCommand) -> anyhow::Result<
                 paused: false,
                 max_concurrent: 0,
             };
-            let (_, token) = core.create_runner_as_operator(registration).await?;
+            let (_, token) = core.ci().create_runner_as_operator(registration).await?;
             println!("{token}");
         }
     }

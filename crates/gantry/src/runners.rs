@@ -42,7 +42,7 @@ pub(crate) async fn start_builtin_runner(
                     Ok(isolation) => isolation,
                     Err(why) => {
                         tracing::error!("{why}");
-                        core.set_builtin_runner_state(BuiltinRunnerState::NotStarted(why));
+                        core.ci().set_builtin_runner_state(BuiltinRunnerState::NotStarted(why));
                         return Ok(None);
                     }
                 };
@@ -54,7 +54,7 @@ pub(crate) async fn start_builtin_runner(
                 std::fs::create_dir_all(&builds_dir).context("cannot create the builds directory")?;
                 set_mode(&builds_dir, 0o711)?;
             }
-            core.set_builtin_runner_state(match &isolation {
+            core.ci().set_builtin_runner_state(match &isolation {
                 gantry_runner::Isolation::None => BuiltinRunnerState::Unsandboxed,
                 gantry_runner::Isolation::Sandbox(_) => BuiltinRunnerState::Sandboxed(describe_sandbox(
                     &settings.sandbox,
@@ -82,13 +82,13 @@ pub(crate) async fn start_builtin_runner(
             };
             let docker =
                 gantry_runner::DockerSettings { host: None, default_image: settings.docker_default_image.clone() };
-            core.set_builtin_runner_state(BuiltinRunnerState::InContainers);
+            core.ci().set_builtin_runner_state(BuiltinRunnerState::InContainers);
             let url = format!("http://{}", SocketAddr::new(host, config.listen.port()));
             (gantry_runner::ExecutorKind::Docker(docker), gantry_runner::Isolation::None, url, None)
         }
     };
     let concurrent = i64::try_from(settings.concurrent).unwrap_or(1);
-    let token = core.builtin_runner_token(concurrent).await.context("cannot register the built-in runner")?;
+    let token = core.ci().builtin_runner_token(concurrent).await.context("cannot register the built-in runner")?;
     let runner = gantry_runner::RunnerConfig {
         url,
         token,

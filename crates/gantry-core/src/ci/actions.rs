@@ -12,7 +12,7 @@ use super::{JobRow, PipelineFilter, PipelineRow};
 use crate::policy::{
     ProjectAccess, ProjectAction, authorize_project, authorize_protected_ref, may_read_schedule_variables,
 };
-use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
+use crate::{Actor, CoreError, CoreResult, ProjectRow};
 
 /// What a job may be canceled from: not finished, or a manual job nobody played.
 const CANCELABLE: &[CiStatus] = &[
@@ -25,7 +25,7 @@ const CANCELABLE: &[CiStatus] = &[
     CiStatus::Manual,
 ];
 
-impl Core {
+impl super::Ci<'_> {
     pub(super) async fn project_pipeline(
         &self,
         conn: &mut Conn,

@@ -13,7 +13,7 @@ use gantry_db::ci::jobs;
 
 use super::JobRow;
 use crate::policy::{ProjectAccess, ProjectAction, authorize_project};
-use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
+use crate::{Actor, CoreError, CoreResult, ProjectRow};
 
 /// The artifact types a runner may upload (GitLab's names).
 pub const ARTIFACT_TYPES: &[&str] = &["archive", "junit", "dotenv", "cobertura", "jacoco"];
@@ -174,7 +174,7 @@ pub fn archive_files(file: std::fs::File, limit: u64) -> CoreResult<Vec<(String,
     Ok(files)
 }
 
-impl Core {
+impl super::Ci<'_> {
     /// The object store.
     pub fn blobs(&self) -> &gantry_blob::BlobStore {
         &self.blobs

@@ -15,7 +15,7 @@ use sha2::Digest as _;
 
 use super::JobRow;
 use crate::policy::{ProjectAccess, ProjectAction, authorize_project};
-use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
+use crate::{Actor, CoreError, CoreResult, ProjectRow};
 
 pub use gantry_db::ci::artifacts::CacheRow;
 
@@ -81,7 +81,7 @@ pub fn cache_spec(cache: &gantry_ci::keywords::Cache, key: &str, suffix: &str) -
     }
 }
 
-impl Core {
+impl super::Ci<'_> {
     /// The caches of a job's payload, their keys resolved.
     pub(crate) async fn cache_specs(
         &self,

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::PipelineRow;
 use super::predefined::{PipelineContext, pipeline_variables};
 use crate::policy::{ProjectAction, authorize_pipeline_variables, authorize_project, authorize_protected_ref};
-use crate::{Actor, Core, CoreError, CoreResult, ProjectRow, UserRow};
+use crate::{Actor, CoreError, CoreResult, ProjectRow, UserRow};
 
 /// The CI files looked for when the project does not name one, in order.
 pub const DEFAULT_CI_FILES: [&str; 2] = [".gitlab-ci.yml", ".gantry-ci.yml"];
@@ -133,7 +133,7 @@ fn read_and_plan(
     }
 }
 
-impl Core {
+impl super::Ci<'_> {
     /// Runs a pipeline for a branch or tag (the API, the "Run pipeline" page): Developers and
     /// above. Fails with a message when the ref has no CI file or no job would run.
     pub async fn run_pipeline(
@@ -490,7 +490,7 @@ pub struct LintReport {
     pub jobs: Vec<PlannedJob>,
 }
 
-impl Core {
+impl super::Ci<'_> {
     /// Checks a CI configuration: `content` when given, else the project's CI file at `ref_name`
     /// (the default branch when none). Includes are read from the repository at that ref.
     pub async fn lint_ci(

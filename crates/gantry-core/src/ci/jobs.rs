@@ -11,7 +11,7 @@ use super::create::StoredJob;
 use super::process::latest;
 use super::{JOB_TOKEN_PREFIX, JobRow};
 use crate::secret::digest;
-use crate::{Core, CoreError, CoreResult};
+use crate::{CoreError, CoreResult};
 
 /// The most a single log upload may carry (bytes).
 pub const MAX_TRACE_PIECE: usize = 4 << 20;
@@ -77,7 +77,7 @@ fn coverage_from(pattern: &str, log: &[u8]) -> Option<f64> {
     number.as_str().parse::<f64>().ok().filter(|n| (0.0..=100.0).contains(n))
 }
 
-impl Core {
+impl super::Ci<'_> {
     /// The running job a job token belongs to; `Forbidden` when the token is unknown or the
     /// job is no longer running (GitLab's 403, which tells a runner to stop).
     pub async fn authenticate_job_token(&self, token: &str) -> CoreResult<JobRow> {

@@ -10,9 +10,9 @@ use std::io::{Read, Seek, SeekFrom};
 use gantry_blob::Digest;
 use gantry_db::ci::traces;
 
-use crate::{Core, CoreError, CoreResult};
+use crate::{CoreError, CoreResult};
 
-impl Core {
+impl super::Ci<'_> {
     /// Moves a finished job's log into the object store (nothing to do without pieces).
     pub(crate) async fn archive_job_trace(&self, job: JobId) -> CoreResult<()> {
         let mut conn = self.db.conn().await?;

@@ -30,6 +30,12 @@ pub mod triggers;
 pub mod variables;
 pub mod watchdog;
 
+stage!(
+    /// The Verify stage: pipelines, jobs, runners, their logs, artifacts, caches and reports.
+    Ci,
+    ci
+);
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -171,7 +177,7 @@ impl CiState {
     }
 }
 
-impl crate::Core {
+impl Ci<'_> {
     /// CI events from now on (live logs and pipeline pages listen).
     pub fn ci_events(&self) -> tokio::sync::broadcast::Receiver<CiEvent> {
         self.ci.events.subscribe()

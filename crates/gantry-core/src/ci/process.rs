@@ -10,7 +10,7 @@ use gantry_db::ci::jobs::JobRow;
 use gantry_db::ci::{jobs, pipelines};
 use gantry_types::{CiStatus, JobId, PipelineId, When};
 
-use crate::{Core, CoreResult, now_millis};
+use crate::{CoreResult, now_millis};
 
 /// What becomes of a waiting job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,7 +136,7 @@ pub(crate) fn pipeline_status(jobs: &[&JobRow]) -> CiStatus {
     Success
 }
 
-impl Core {
+impl super::Ci<'_> {
     /// Moves a pipeline on: decides its waiting jobs until nothing changes, stores its status,
     /// and wakes waiting runners when a job became pending.
     pub async fn process_pipeline(&self, pipeline_id: PipelineId) -> CoreResult<()> {

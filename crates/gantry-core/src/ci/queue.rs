@@ -16,7 +16,7 @@ use super::create::StoredJob;
 use super::predefined::{PipelineContext, job_variables, pipeline_variables};
 use super::{JOB_TOKEN_PREFIX, RunnerRow};
 use crate::secret::{digest, random_hex};
-use crate::{Core, CoreError, CoreResult};
+use crate::{CoreError, CoreResult};
 
 /// Other replicas queue jobs without waking this one: look again this often regardless.
 const RECHECK: Duration = Duration::from_secs(5);
@@ -61,7 +61,7 @@ async fn claim_first(
     Ok(None)
 }
 
-impl Core {
+impl super::Ci<'_> {
     /// A runner asks for a job: waits up to `wait` for one it may run, and hands it over.
     pub async fn request_job(
         &self,

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{JobRow, PipelineRow};
 use crate::policy::{ProjectAccess, ProjectAction, authorize_project};
-use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
+use crate::{Actor, CoreError, CoreResult, ProjectRow};
 
 /// The most a report archive may unpack to.
 const MAX_REPORT_SIZE: u64 = 30 << 20;
@@ -178,7 +178,7 @@ pub fn dotenv_variables_of(files: Vec<(String, Vec<u8>)>) -> CoreResult<Vec<(Str
     Ok(variables)
 }
 
-impl Core {
+impl super::Ci<'_> {
     async fn report_files(&self, digest: &Digest) -> CoreResult<Vec<(String, Vec<u8>)>> {
         self.read_blob_blocking(digest, |file| super::artifacts::archive_files(file, MAX_REPORT_SIZE)).await
     }

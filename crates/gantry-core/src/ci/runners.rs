@@ -9,7 +9,7 @@ use gantry_types::{NamespaceId, ProjectId, RunnerId, RunnerType};
 use super::{RUNNER_TOKEN_PREFIX, RunnerRow};
 use crate::policy::{GroupAction, ProjectAccess, ProjectAction, authorize_group, authorize_project};
 use crate::secret::{digest, random_hex};
-use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
+use crate::{Actor, CoreError, CoreResult, ProjectRow};
 
 /// What a new runner is for.
 #[derive(Debug, Clone)]
@@ -69,7 +69,7 @@ pub enum BuiltinRunnerState {
     Unsandboxed,
 }
 
-impl Core {
+impl super::Ci<'_> {
     /// Registers a runner after checking the actor may; returns it with its token (shown once).
     pub async fn register_runner(
         &self,

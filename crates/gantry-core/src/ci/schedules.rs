@@ -9,7 +9,7 @@ use gantry_types::ScheduleId;
 
 use super::PipelineRow;
 use crate::policy::{ProjectAction, authorize_project, authorize_protected_ref, may_read_schedule_variables};
-use crate::{Actor, Core, CoreError, CoreResult, ProjectRow, now_millis};
+use crate::{Actor, CoreError, CoreResult, ProjectRow, now_millis};
 
 /// When a schedule with `cron` (five fields) in `timezone` next runs after `after` (Unix
 /// milliseconds).
@@ -74,7 +74,7 @@ fn short_ref(ref_name: &str) -> String {
     trimmed.strip_prefix("refs/heads/").or_else(|| trimmed.strip_prefix("refs/tags/")).unwrap_or(trimmed).to_owned()
 }
 
-impl Core {
+impl super::Ci<'_> {
     async fn project_schedule(
         &self,
         conn: &mut gantry_db::Conn,

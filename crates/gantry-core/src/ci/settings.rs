@@ -8,12 +8,12 @@ use super::CiSettings;
 use crate::policy::{
     PipelineVariablesRole, ProjectAccess, ProjectAction, authorize_pipeline_variables, authorize_project,
 };
-use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
+use crate::{Actor, CoreError, CoreResult, ProjectRow};
 
 /// The shortest and longest job timeouts a project may set (seconds).
 pub const TIMEOUT_RANGE: std::ops::RangeInclusive<i64> = 600..=30 * 24 * 3600;
 
-impl Core {
+impl super::Ci<'_> {
     /// The project's CI settings.
     pub async fn ci_settings(&self, access: &ProjectAccess) -> CoreResult<CiSettings> {
         access.require(ProjectAction::ManageCi)?;

@@ -5,7 +5,7 @@ use gantry_db::ci::statuses::{self, CommitStatusRow, NewCommitStatus};
 use gantry_types::CiStatus;
 
 use crate::policy::{ProjectAction, authorize_project};
-use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
+use crate::{Actor, CoreError, CoreResult, ProjectRow};
 
 /// The states a status may have (GitLab's).
 pub const COMMIT_STATES: &[CiStatus] =
@@ -32,7 +32,7 @@ fn checked_text(field: &'static str, value: Option<&str>, limit: usize) -> CoreR
     }
 }
 
-impl Core {
+impl super::Ci<'_> {
     /// Records the state of commit `sha` under `name` (Developers).
     pub async fn set_commit_status(
         &self,

@@ -9,12 +9,12 @@ use gantry_types::TriggerId;
 use super::PipelineRow;
 use crate::policy::{ProjectAccess, ProjectAction, authorize_project};
 use crate::secret::{digest, random_hex};
-use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
+use crate::{Actor, CoreError, CoreResult, ProjectRow};
 
 /// The prefix of trigger tokens (GitLab's `glptt-`).
 pub const TRIGGER_TOKEN_PREFIX: &str = "glptt-";
 
-impl Core {
+impl super::Ci<'_> {
     /// A project's trigger tokens (Maintainers).
     pub async fn list_triggers(&self, access: &ProjectAccess) -> CoreResult<Vec<TriggerRow>> {
         access.require(ProjectAction::ManageCi)?;

@@ -9,7 +9,7 @@ use gantry_db::manage::namespaces;
 use gantry_types::{NamespaceId, VariableId};
 
 use crate::policy::{GroupAction, ProjectAccess, ProjectAction, authorize_group, authorize_project};
-use crate::{Actor, Core, CoreError, CoreResult, NamespaceRow, ProjectRow};
+use crate::{Actor, CoreError, CoreResult, NamespaceRow, ProjectRow};
 
 /// Most characters a value may have.
 pub const MAX_VALUE_LENGTH: usize = 10_000;
@@ -143,7 +143,7 @@ pub fn scope_matches(scope: &str, environment: Option<&str>) -> bool {
     gantry_git::refcheck::pattern_matches(scope, environment)
 }
 
-impl Core {
+impl super::Ci<'_> {
     async fn authorize_variables(&self, actor: &Actor, scope: VariableScope<'_>) -> CoreResult<()> {
         let mut conn = self.db.conn().await?;
         match scope {
@@ -353,7 +353,7 @@ impl Core {
     }
 }
 
-impl Core {
+impl super::Ci<'_> {
     /// The keys of the protected variables a job of the project could get (the instance's, its
     /// groups', its own): pipeline variables may not take these names.
     pub(crate) async fn protected_variable_keys(

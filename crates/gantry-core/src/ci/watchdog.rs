@@ -63,7 +63,7 @@ impl Leader {
     }
 }
 
-impl Core {
+impl super::Ci<'_> {
     /// Runs until `shutdown` resolves. Of several servers on one database only one, the
     /// leader, does the periodic work; when it dies another one takes over within seconds.
     /// (Pipelines for pushes are background jobs: [`crate::background`].)
@@ -84,14 +84,14 @@ impl Core {
                     if !leader.holds(self).await {
                         continue;
                     }
-                    let core = self.clone();
+                    let core = Core::clone(self);
                     tokio::spawn(async move {
-                        match core.sweep_artifacts().await {
+                        match core.ci().sweep_artifacts().await {
                             Ok(0) => {}
                             Ok(removed) => tracing::info!(removed, "expired artifacts removed"),
                             Err(error) => tracing::error!(error = %error, "cannot remove expired artifacts"),
                         }
-                        if let Err(error) = core.record_orphaned_pushes(ORPHANED_PUSH_AGE).await {
+                        if let Err(error) = core.code().record_orphaned_pushes(ORPHANED_PUSH_AGE).await {
                             tracing::error!(error = %error, "cannot record the pushes of servers gone for good");
                         }
                     });

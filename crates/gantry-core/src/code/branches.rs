@@ -11,7 +11,7 @@ use gantry_types::AccessLevel;
 
 use super::protected_branches::push_policy;
 use crate::policy::{ProjectAccess, ProjectAction, authorize_project};
-use crate::{Actor, Core, CoreError, CoreResult, ProjectRow, now_millis};
+use crate::{Actor, CoreError, CoreResult, ProjectRow, now_millis};
 
 /// A tag as lists show it, and whether a protected-tag rule covers it.
 #[derive(Debug, Clone)]
@@ -33,7 +33,7 @@ pub struct BranchView {
     pub can_push: bool,
 }
 
-impl Core {
+impl super::Code<'_> {
     /// The policy a push by `actor` would get, and the actor's role.
     async fn ref_policy(
         &self,

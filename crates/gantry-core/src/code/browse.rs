@@ -7,9 +7,9 @@ use gantry_git::diff::Diff;
 use gantry_git::read::Reader;
 
 use crate::policy::{ProjectAction, authorize_project};
-use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
+use crate::{Actor, CoreError, CoreResult, ProjectRow};
 
-impl Core {
+impl super::Code<'_> {
     /// Runs `read` against the project's repository, if the actor may read its code.
     pub async fn read_repository<T, F>(&self, actor: &Actor, project: &ProjectRow, read: F) -> CoreResult<T>
     where

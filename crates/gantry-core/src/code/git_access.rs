@@ -13,7 +13,7 @@ use super::protected_branches::push_policy;
 use crate::background::{PushedRef, Work};
 use crate::manage::tokens::TokenProblem;
 use crate::policy::{ProjectAction, authorize_project};
-use crate::{Actor, Core, CoreError, CoreResult, ProjectRow, UserRow};
+use crate::{Actor, CoreError, CoreResult, ProjectRow, UserRow};
 
 /// The largest pack a push may send (bytes).
 pub const MAX_PUSH_BYTES: u64 = 2 << 30;
@@ -60,16 +60,16 @@ pub struct GitPermit {
     pub push: Option<PushSetup>,
 }
 
-impl Core {
+impl super::Code<'_> {
     /// Checks git's Basic credentials: a personal access token as the password (any
     /// username), or the username (or e-mail) and password.
     pub async fn authenticate_git(&self, login: &str, secret: &str, client: &str) -> CoreResult<GitCredential> {
         if secret.starts_with(crate::ci::JOB_TOKEN_PREFIX) {
-            let job = self.authenticate_job_token(secret).await?;
+            let job = self.ci().authenticate_job_token(secret).await?;
             return Ok(GitCredential::Job { job_id: job.id, project: job.project_id });
         }
         if secret.starts_with(crate::manage::tokens::TOKEN_PREFIX) {
-            return match self.authenticate_token(secret).await? {
+            return match self.manage().authenticate_token(secret).await? {
                 Ok((user, token)) => {
                     let scopes = TokenScopes::parse_list(&token.scopes)
                         .map_err(|_| CoreError::Forbidden("the token has no valid scopes".to_owned()))?;
@@ -79,7 +79,7 @@ impl Core {
                 Err(_) => Err(CoreError::Unauthorized),
             };
         }
-        match self.check_password(login, secret, client).await {
+        match self.manage().check_password(login, secret, client).await {
             Ok(user) => Ok(GitCredential::User(user)),
             Err(CoreError::Invalid { .. }) => Err(CoreError::Unauthorized),
             Err(other) => Err(other),

@@ -6,3 +6,9 @@ pub mod browse;
 pub mod git_access;
 pub mod protected_branches;
 pub mod protected_tags;
+
+stage!(
+    /// The Create stage: repositories, pushes, branches, tags and their protection.
+    Code,
+    code
+);

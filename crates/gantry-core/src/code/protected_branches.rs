@@ -10,7 +10,7 @@ use gantry_git::refcheck::{BranchRule, PushPolicy};
 use gantry_types::{AccessLevel, ProjectId};
 
 use crate::policy::{ProjectAccess, ProjectAction, authorize_project};
-use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
+use crate::{Actor, CoreError, CoreResult, ProjectRow};
 
 /// Access levels a rule (of a protected branch or tag) may name: no one (0), Developer,
 /// Maintainer (as GitLab allows).
@@ -95,7 +95,7 @@ pub(crate) fn push_policy(
     }
 }
 
-impl Core {
+impl super::Code<'_> {
     /// The project's protected branches (anyone who may read the code may see them).
     pub async fn list_protected_branches(&self, access: &ProjectAccess) -> CoreResult<Vec<ProtectedBranchRow>> {
         access.require(ProjectAction::ReadCode)?;

@@ -11,7 +11,7 @@ use gantry_types::AccessLevel;
 
 use super::protected_branches::{check_level, check_pattern};
 use crate::policy::{ProjectAccess, ProjectAction, authorize_project, may_create_protected_tag};
-use crate::{Actor, Core, CoreError, CoreResult, ProjectRow};
+use crate::{Actor, CoreError, CoreResult, ProjectRow};
 
 /// A rule as asked for.
 #[derive(Debug, Clone)]
@@ -29,7 +29,7 @@ pub(crate) fn tag_rules(rows: &[ProtectedTagRow], role: Option<AccessLevel>) -> 
         .collect()
 }
 
-impl Core {
+impl super::Code<'_> {
     /// The project's protected-tag rules (Maintainers, as in GitLab).
     pub async fn list_protected_tags(&self, access: &ProjectAccess) -> CoreResult<Vec<ProtectedTagRow>> {
         access.require(ProjectAction::ManageProtectedTags)?;

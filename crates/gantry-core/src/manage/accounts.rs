@@ -162,7 +162,7 @@ async fn verify_password(password: String, stored: String) -> bool {
     .unwrap_or(false)
 }
 
-impl Core {
+impl super::Manage<'_> {
     /// Creates an account and its personal namespace. The first account of an instance
     /// becomes its administrator, active whatever `needs_approval` says; others wait for an
     /// administrator's approval when `needs_approval`.
@@ -285,12 +285,6 @@ impl Core {
         }
         self.login_limiter.clear(&key);
         Ok(user)
-    }
-
-    /// Sets how many (login, client) pairs the sign-in limiter remembers (10,000 otherwise).
-    pub fn with_sign_in_limiter_capacity(mut self, entries: usize) -> Core {
-        self.login_limiter = std::sync::Arc::new(LoginLimiter::new(entries));
-        self
     }
 
     /// How many (login, client) pairs the sign-in limiter remembers now.
@@ -518,6 +512,14 @@ fn dummy_hash() -> String {
             Argon2::default().hash_password(random_hex(16).as_bytes()).map(|h| h.to_string()).unwrap_or_default()
         })
         .clone()
+}
+
+impl Core {
+    /// Sets how many (login, client) pairs the sign-in limiter remembers (10,000 otherwise).
+    pub fn with_sign_in_limiter_capacity(mut self, entries: usize) -> Core {
+        self.login_limiter = std::sync::Arc::new(LoginLimiter::new(entries));
+        self
+    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,6 @@
 
 use subtle::ConstantTimeEq;
 
-use crate::Core;
-
 /// What a CSRF token is bound to: the cookies of one browser.
 #[derive(Debug, Clone, Copy)]
 pub enum CsrfBinding<'a> {
@@ -17,7 +15,7 @@ pub enum CsrfBinding<'a> {
     Visitor(&'a str),
 }
 
-impl Core {
+impl super::Manage<'_> {
     /// The CSRF token forms must carry for this browser.
     pub fn csrf_token(&self, binding: CsrfBinding<'_>) -> String {
         let mac = match binding {
@@ -41,13 +39,16 @@ mod tests {
     async fn tokens_are_bound_to_their_session_or_cookie() {
         let dir = tempfile::tempdir().unwrap();
         let db = gantry_db::Db::open(&format!("sqlite://{}", dir.path().join("gantry.db").display())).await.unwrap();
-        let core = Core::new(db, crate::Repositories::new(dir.path(), "git"));
-        let ada = core.csrf_token(CsrfBinding::Session("a".repeat(64).as_str()));
+        let core = crate::Core::new(db, crate::Repositories::new(dir.path(), "git"));
+        let ada = core.manage().csrf_token(CsrfBinding::Session("a".repeat(64).as_str()));
         assert_eq!(ada.len(), 64);
-        assert!(core.csrf_token_matches(CsrfBinding::Session(&"a".repeat(64)), &ada));
-        assert!(!core.csrf_token_matches(CsrfBinding::Session(&"b".repeat(64)), &ada), "another session");
-        assert!(!core.csrf_token_matches(CsrfBinding::Visitor(&"a".repeat(64)), &ada), "a session is no visitor");
-        assert!(!core.csrf_token_matches(CsrfBinding::Session(&"a".repeat(64)), &ada[..63]));
-        assert!(!core.csrf_token_matches(CsrfBinding::Session(&"a".repeat(64)), ""));
+        assert!(core.manage().csrf_token_matches(CsrfBinding::Session(&"a".repeat(64)), &ada));
+        assert!(!core.manage().csrf_token_matches(CsrfBinding::Session(&"b".repeat(64)), &ada), "another session");
+        assert!(
+            !core.manage().csrf_token_matches(CsrfBinding::Visitor(&"a".repeat(64)), &ada),
+            "a session is no visitor"
+        );
+        assert!(!core.manage().csrf_token_matches(CsrfBinding::Session(&"a".repeat(64)), &ada[..63]));
+        assert!(!core.manage().csrf_token_matches(CsrfBinding::Session(&"a".repeat(64)), ""));
     }
 }

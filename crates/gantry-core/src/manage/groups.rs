@@ -69,36 +69,7 @@ pub(crate) fn parse_visibility_limit(requested: Visibility, limit: Visibility, w
     Ok(requested)
 }
 
-impl Core {
-    /// Finds a group the actor may see.
-    pub async fn find_group(&self, actor: &Actor, lookup: &Lookup) -> CoreResult<(NamespaceRow, Option<AccessLevel>)> {
-        let access = self.group_access(actor, lookup).await?;
-        let level = access.level();
-        Ok((access.into_group(), level))
-    }
-
-    /// Who the actor is to the group a lookup names, read in one query (`NotFound` when they
-    /// may not see it): what a request asks once and hands to every operation after.
-    pub async fn group_access(&self, actor: &Actor, lookup: &Lookup) -> CoreResult<GroupAccess> {
-        let mut conn = self.db.conn().await?;
-        let key = match lookup {
-            Lookup::Id(id) => NamespaceKey::Id(NamespaceId(*id)),
-            Lookup::Path(path) => NamespaceKey::FullPath(path),
-        };
-        GroupAccess::load(&mut conn, actor, key).await
-    }
-
-    /// Checks that the actor may do `action` to the group.
-    pub async fn authorize_group(
-        &self,
-        actor: &Actor,
-        group: &NamespaceRow,
-        action: GroupAction,
-    ) -> CoreResult<Option<AccessLevel>> {
-        let mut conn = self.db.conn().await?;
-        authorize_group(&mut conn, actor, group, action).await
-    }
-
+impl super::Manage<'_> {
     /// The group and its ancestors, top-level first (for breadcrumbs).
     pub async fn namespace_chain(&self, namespace: NamespaceId) -> CoreResult<Vec<NamespaceRow>> {
         let mut conn = self.db.conn().await?;
@@ -300,6 +271,39 @@ pub fn slug(name: &str) -> String {
     }
     let trimmed = out.trim_matches(|c| matches!(c, '-' | '_' | '.'));
     trimmed.chars().take(gantry_types::MAX_SEGMENT_LEN).collect()
+}
+
+/// Who the actor is to a project or group: every stage asks this first, so it lives on
+/// [`Core`] itself.
+impl Core {
+    /// Finds a group the actor may see.
+    pub async fn find_group(&self, actor: &Actor, lookup: &Lookup) -> CoreResult<(NamespaceRow, Option<AccessLevel>)> {
+        let access = self.group_access(actor, lookup).await?;
+        let level = access.level();
+        Ok((access.into_group(), level))
+    }
+
+    /// Who the actor is to the group a lookup names, read in one query (`NotFound` when they
+    /// may not see it): what a request asks once and hands to every operation after.
+    pub async fn group_access(&self, actor: &Actor, lookup: &Lookup) -> CoreResult<GroupAccess> {
+        let mut conn = self.db.conn().await?;
+        let key = match lookup {
+            Lookup::Id(id) => NamespaceKey::Id(NamespaceId(*id)),
+            Lookup::Path(path) => NamespaceKey::FullPath(path),
+        };
+        GroupAccess::load(&mut conn, actor, key).await
+    }
+
+    /// Checks that the actor may do `action` to the group.
+    pub async fn authorize_group(
+        &self,
+        actor: &Actor,
+        group: &NamespaceRow,
+        action: GroupAction,
+    ) -> CoreResult<Option<AccessLevel>> {
+        let mut conn = self.db.conn().await?;
+        authorize_group(&mut conn, actor, group, action).await
+    }
 }
 
 #[cfg(test)]

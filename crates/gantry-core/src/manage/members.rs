@@ -5,7 +5,7 @@ use gantry_db::manage::users;
 use gantry_types::{AccessLevel, UserId};
 
 use crate::policy::{GroupAccess, GroupAction, ProjectAccess, ProjectAction, authorize_group, authorize_project};
-use crate::{Actor, Core, CoreError, CoreResult, MemberRow, NamespaceRow, ProjectRow};
+use crate::{Actor, CoreError, CoreResult, MemberRow, NamespaceRow, ProjectRow};
 
 /// A group or a project whose members are managed.
 #[derive(Debug, Clone, Copy)]
@@ -62,7 +62,7 @@ pub struct EffectiveMember {
     pub level: AccessLevel,
 }
 
-impl Core {
+impl super::Manage<'_> {
     /// Checks `read` or `manage` permission on the target; returns the actor's role.
     async fn authorize_members(
         &self,

@@ -9,6 +9,12 @@ pub mod projects;
 pub mod ssh_keys;
 pub mod tokens;
 
+stage!(
+    /// The Manage stage: accounts, sessions, tokens, SSH keys, groups, projects and members.
+    Manage,
+    manage
+);
+
 use gantry_db::DbError;
 
 use crate::CoreError;

@@ -79,54 +79,7 @@ pub(crate) async fn project_by_lookup(conn: &mut gantry_db::Conn, lookup: &Looku
     })
 }
 
-impl Core {
-    /// Finds a project the actor may see, with the actor's role on it.
-    pub async fn find_project(&self, actor: &Actor, lookup: &Lookup) -> CoreResult<(ProjectRow, Option<AccessLevel>)> {
-        let access = self.project_access(actor, lookup).await?;
-        let level = access.level();
-        Ok((access.into_project(), level))
-    }
-
-    /// Who the actor is to the project a lookup names, read in one query (`NotFound` when
-    /// they may not see it): what a request asks once and hands to every operation after.
-    pub async fn project_access(&self, actor: &Actor, lookup: &Lookup) -> CoreResult<ProjectAccess> {
-        let mut conn = self.db.conn().await?;
-        let key = match lookup {
-            Lookup::Id(id) => ProjectKey::Id(ProjectId(*id)),
-            Lookup::Path(path) => ProjectKey::FullPath(path),
-        };
-        ProjectAccess::load(&mut conn, actor, key).await
-    }
-
-    /// [`Core::project_access`] for a project row at hand (read again with the role).
-    pub async fn access_to_project(&self, actor: &Actor, project: &ProjectRow) -> CoreResult<ProjectAccess> {
-        let mut conn = self.db.conn().await?;
-        ProjectAccess::load(&mut conn, actor, ProjectKey::Id(project.id)).await
-    }
-
-    /// Finds a project the actor may see together with its namespace and the actor's role, in
-    /// one query (the API's `GET /projects/:id`).
-    pub async fn find_project_with_namespace(
-        &self,
-        actor: &Actor,
-        lookup: &Lookup,
-    ) -> CoreResult<(ProjectRow, NamespaceRow, Option<AccessLevel>)> {
-        let access = self.project_access(actor, lookup).await?;
-        let (level, namespace) = (access.level(), access.namespace().clone());
-        Ok((access.into_project(), namespace, level))
-    }
-
-    /// Checks that the actor may do `action` to the project.
-    pub async fn authorize_project(
-        &self,
-        actor: &Actor,
-        project: &ProjectRow,
-        action: ProjectAction,
-    ) -> CoreResult<Option<AccessLevel>> {
-        let mut conn = self.db.conn().await?;
-        authorize_project(&mut conn, actor, project, action).await
-    }
-
+impl super::Manage<'_> {
     /// Finds any namespace (a user's or a group) by full path, for the page that shows it.
     pub async fn find_namespace(&self, actor: &Actor, path: &str) -> CoreResult<NamespaceRow> {
         let mut conn = self.db.conn().await?;
@@ -445,5 +398,56 @@ impl Default for ProjectQuery {
             order_by: "created_at",
             sort: SortDirection::Desc,
         }
+    }
+}
+
+/// Who the actor is to a project or group: every stage asks this first, so it lives on
+/// [`Core`] itself.
+impl Core {
+    /// Finds a project the actor may see, with the actor's role on it.
+    pub async fn find_project(&self, actor: &Actor, lookup: &Lookup) -> CoreResult<(ProjectRow, Option<AccessLevel>)> {
+        let access = self.project_access(actor, lookup).await?;
+        let level = access.level();
+        Ok((access.into_project(), level))
+    }
+
+    /// Who the actor is to the project a lookup names, read in one query (`NotFound` when
+    /// they may not see it): what a request asks once and hands to every operation after.
+    pub async fn project_access(&self, actor: &Actor, lookup: &Lookup) -> CoreResult<ProjectAccess> {
+        let mut conn = self.db.conn().await?;
+        let key = match lookup {
+            Lookup::Id(id) => ProjectKey::Id(ProjectId(*id)),
+            Lookup::Path(path) => ProjectKey::FullPath(path),
+        };
+        ProjectAccess::load(&mut conn, actor, key).await
+    }
+
+    /// [`Core::project_access`] for a project row at hand (read again with the role).
+    pub async fn access_to_project(&self, actor: &Actor, project: &ProjectRow) -> CoreResult<ProjectAccess> {
+        let mut conn = self.db.conn().await?;
+        ProjectAccess::load(&mut conn, actor, ProjectKey::Id(project.id)).await
+    }
+
+    /// Finds a project the actor may see together with its namespace and the actor's role, in
+    /// one query (the API's `GET /projects/:id`).
+    pub async fn find_project_with_namespace(
+        &self,
+        actor: &Actor,
+        lookup: &Lookup,
+    ) -> CoreResult<(ProjectRow, NamespaceRow, Option<AccessLevel>)> {
+        let access = self.project_access(actor, lookup).await?;
+        let (level, namespace) = (access.level(), access.namespace().clone());
+        Ok((access.into_project(), namespace, level))
+    }
+
+    /// Checks that the actor may do `action` to the project.
+    pub async fn authorize_project(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        action: ProjectAction,
+    ) -> CoreResult<Option<AccessLevel>> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, action).await
     }
 }

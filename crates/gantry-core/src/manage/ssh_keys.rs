@@ -8,7 +8,7 @@ use gantry_types::UserId;
 use ssh_key::{Algorithm, HashAlg, PublicKey, public::KeyData};
 
 use crate::policy;
-use crate::{Actor, Core, CoreError, CoreResult, UserRow, now_millis};
+use crate::{Actor, CoreError, CoreResult, UserRow, now_millis};
 
 /// The smallest RSA key accepted.
 const MIN_RSA_BITS: usize = 2048;
@@ -73,7 +73,7 @@ pub struct NewKeyInput {
     pub expires_at: Option<i64>,
 }
 
-impl Core {
+impl super::Manage<'_> {
     /// Adds a key to the actor's account. The title defaults to the key's comment.
     pub async fn add_ssh_key(&self, actor: &Actor, input: &NewKeyInput) -> CoreResult<SshKeyRow> {
         let user = actor.require_user()?;

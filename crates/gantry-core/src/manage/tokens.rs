@@ -8,7 +8,7 @@ use gantry_types::{TokenId, TokenScopes, UserId, parse_display_name};
 
 use crate::policy::{self, require_admin};
 use crate::secret::{digest, random_hex};
-use crate::{Actor, Core, CoreError, CoreResult, TokenRow, UserRow};
+use crate::{Actor, CoreError, CoreResult, TokenRow, UserRow};
 
 /// Every token starts with this, so secret scanners can recognise a leaked one.
 pub const TOKEN_PREFIX: &str = "gpat-";
@@ -63,7 +63,7 @@ pub fn format_expiry_date(millis: i64) -> String {
     date.format(&format).unwrap_or_default()
 }
 
-impl Core {
+impl super::Manage<'_> {
     async fn insert_token(
         &self,
         user: UserId,

@@ -24,7 +24,7 @@ pub async fn download(
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
     let (row, file, size) =
-        state.core.open_job_artifact(&actor, &project, id_param(&job_id, "job")?, "archive").await?;
+        state.core.ci().open_job_artifact(&actor, &project, id_param(&job_id, "job")?, "archive").await?;
     Ok(crate::blob_io::file_response(file, size, "application/zip", &row.file_name))
 }
 
@@ -35,7 +35,7 @@ pub async fn file(
     Path((id, job_id, path)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let content = state.core.artifact_file(&actor, &project, id_param(&job_id, "job")?, &path).await?;
+    let content = state.core.ci().artifact_file(&actor, &project, id_param(&job_id, "job")?, &path).await?;
     Ok(crate::ui::code::blob::raw_content_response(&path, content, false))
 }
 
@@ -47,10 +47,10 @@ pub async fn keep(
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
     let job_id = id_param(&job_id, "job")?;
-    state.core.keep_job_artifacts(&actor, &project, job_id).await?;
+    state.core.ci().keep_job_artifacts(&actor, &project, job_id).await?;
     let access = state.core.access_to_project(&actor, &project).await?;
-    let (job, pipeline) = state.core.job(&access, job_id).await?;
-    let artifacts = state.core.job_artifacts(&access, job_id).await?;
+    let (job, pipeline) = state.core.ci().job(&access, job_id).await?;
+    let artifacts = state.core.ci().job_artifacts(&access, job_id).await?;
     let json = super::ci_types::Job::new(&job, &pipeline, &project, &state.config).with_artifacts(&artifacts);
     Ok(Json(json).into_response())
 }
@@ -62,7 +62,7 @@ pub async fn delete(
     Path((id, job_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let project = lookup_project(&state, &actor, &id).await?;
-    state.core.delete_job_artifacts(&actor, &project, id_param(&job_id, "job")?).await?;
+    state.core.ci().delete_job_artifacts(&actor, &project, id_param(&job_id, "job")?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -80,7 +80,7 @@ pub async fn latest_of_ref(
     Query(query): Query<LatestQuery>,
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let (_, row, file, size) = state.core.latest_artifact_of_ref(&actor, &project, &ref_name, &query.job).await?;
+    let (_, row, file, size) = state.core.ci().latest_artifact_of_ref(&actor, &project, &ref_name, &query.job).await?;
     Ok(crate::blob_io::file_response(file, size, "application/zip", &row.file_name))
 }
 
@@ -165,7 +165,8 @@ pub async fn test_report(
     Path((id, pipeline_id)): Path<(String, String)>,
 ) -> ApiResult<Json<TestReport>> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let (_, report) = state.core.pipeline_test_report(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
+    let (_, report) =
+        state.core.ci().pipeline_test_report(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
     let test_suites = report
         .jobs
         .iter()
@@ -218,7 +219,7 @@ pub async fn test_report_summary(
     Path((id, pipeline_id)): Path<(String, String)>,
 ) -> ApiResult<Json<TestReportSummary>> {
     let access = lookup_access(&state, &actor, &id).await?;
-    let summary = state.core.pipeline_test_summary(&access, id_param(&pipeline_id, "pipeline")?).await?;
+    let summary = state.core.ci().pipeline_test_summary(&access, id_param(&pipeline_id, "pipeline")?).await?;
     let counts = Counts::from(&summary.counts);
     let errors: Vec<&str> = summary.jobs.iter().filter_map(|job| job.suite_error.as_deref()).collect();
     Ok(Json(TestReportSummary {

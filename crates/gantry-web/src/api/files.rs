@@ -67,6 +67,7 @@ pub async fn tree(
     let dir = path.clone();
     let found = state
         .core
+        .code()
         .read_repository(&actor, &project, move |reader| match commit_of(reader, &reference)? {
             Some(commit) => reader.object_at(&commit, &dir),
             None => Ok(None),
@@ -130,6 +131,7 @@ async fn file_at(
 ) -> ApiResult<(gantry_git::read::Blob, String, String)> {
     let found = state
         .core
+        .code()
         .read_repository(actor, project, move |reader| {
             let Some(commit) = commit_of(reader, &reference)? else { return Ok(None) };
             let Some(PathObject::Blob(blob)) = reader.object_at(&commit, &path)? else { return Ok(None) };
@@ -191,7 +193,7 @@ pub async fn blob_raw(
     Path((id, sha)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let blob = state.core.read_repository(&actor, &project, move |reader| reader.blob_object(&sha)).await?;
+    let blob = state.core.code().read_repository(&actor, &project, move |reader| reader.blob_object(&sha)).await?;
     let blob = blob.ok_or_else(|| not_found("blob"))?;
     Ok(crate::ui::code::blob::raw_blob_response(&state, &actor, &project, "blob", blob, false).await?)
 }
@@ -220,6 +222,7 @@ pub async fn commits(
     let path = query.path.filter(|p| !p.trim().is_empty());
     let found = state
         .core
+        .code()
         .read_repository(&actor, &project, move |reader| match commit_of(reader, &reference)? {
             Some(commit) => reader.history(&commit, path.as_deref(), skip, limit).map(Some),
             None => Ok(None),
@@ -241,6 +244,7 @@ async fn find_commit(
 ) -> ApiResult<gantry_git::refs::CommitSummary> {
     let found = state
         .core
+        .code()
         .read_repository(actor, project, move |reader| match reader.resolve(&revision)? {
             Some(id) => reader.commit(&id).map(Some),
             None => Ok(None),
@@ -308,7 +312,7 @@ pub async fn commit_diff(
 ) -> ApiResult<Json<Vec<FileChange>>> {
     let project = lookup_project(&state, &actor, &id).await?;
     let commit = find_commit(&state, &actor, &project, sha).await?;
-    let diff = state.core.commit_diff(&actor, &project, &commit.id).await?;
+    let diff = state.core.code().commit_diff(&actor, &project, &commit.id).await?;
     Ok(Json(changes(diff)))
 }
 
@@ -345,13 +349,14 @@ pub async fn compare(
     let (from, to) = (query.from.clone(), query.to.clone());
     let found = state
         .core
+        .code()
         .read_repository(&actor, &project, move |reader| match (reader.resolve(&from)?, reader.resolve(&to)?) {
             (Some(from), Some(to)) => Ok(Some((from.clone(), to.clone(), reader.commits_between(&from, &to, 1000)?.0))),
             _ => Ok(None),
         })
         .await?;
     let (from, to, commits) = found.ok_or_else(|| not_found("ref"))?;
-    let diff = state.core.compare_diff(&actor, &project, &from, &to).await?;
+    let diff = state.core.code().compare_diff(&actor, &project, &from, &to).await?;
     let commits: Vec<Commit> = commits.iter().map(|c| Commit::new(c, &project, &state.config)).collect();
     Ok(Json(Comparison {
         compare_timeout: diff.truncated,
@@ -387,7 +392,7 @@ async fn archive_as(
     };
     let reference = reference_or_default(query.sha, &project);
     let wanted = reference.clone();
-    let commit = state.core.read_repository(&actor, &project, move |reader| reader.resolve(&wanted)).await?;
+    let commit = state.core.code().read_repository(&actor, &project, move |reader| reader.resolve(&wanted)).await?;
     let commit = commit.ok_or_else(|| not_found("ref"))?;
     let stem = format!("{}-{}", project.path, reference.replace('/', "-"));
     let child = state.core.repos().spawn_archive(project.id, &commit, format, &stem).map_err(CoreError::from)?;

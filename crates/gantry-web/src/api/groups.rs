@@ -57,7 +57,7 @@ pub async fn list_groups(
         order_by: order_by(query.order_by.as_deref(), &["name", "path", "id"], "name")?,
         sort: sort_direction(query.sort.as_deref(), SortDirection::Asc)?,
     };
-    let (groups, total) = state.core.list_groups(&actor, &group_query, page.db()).await?;
+    let (groups, total) = state.core.manage().list_groups(&actor, &group_query, page.db()).await?;
     let items = groups.iter().map(|g| Group::new(g, &state.config)).collect();
     Ok(paginated(&state.config.external_url, &uri, items, total, page))
 }
@@ -97,7 +97,7 @@ pub async fn create_group(
         visibility: visibility(input.visibility.as_deref())?,
         parent: input.parent_id.map(NamespaceId),
     };
-    let group = state.core.create_group(&actor, &new).await?;
+    let group = state.core.manage().create_group(&actor, &new).await?;
     Ok((StatusCode::CREATED, Json(Group::new(&group, &state.config))).into_response())
 }
 
@@ -123,7 +123,7 @@ pub async fn update_group(
         description: input.description,
         visibility: visibility(input.visibility.as_deref())?,
     };
-    let group = state.core.update_group(&actor, &group, &changes).await?;
+    let group = state.core.manage().update_group(&actor, &group, &changes).await?;
     Ok(Json(Group::new(&group, &state.config)))
 }
 
@@ -134,7 +134,7 @@ pub async fn delete_group(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let group = lookup_group(&state, &actor, &id).await?;
-    state.core.delete_group(&actor, &group).await?;
+    state.core.manage().delete_group(&actor, &group).await?;
     Ok(accepted())
 }
 
@@ -148,7 +148,7 @@ pub async fn list_subgroups(
 ) -> ApiResult<Response> {
     let page = page.resolve()?;
     let access = lookup_group_access(&state, &actor, &id).await?;
-    let (groups, total) = state.core.list_subgroups(&access, page.db()).await?;
+    let (groups, total) = state.core.manage().list_subgroups(&access, page.db()).await?;
     let items = groups.iter().map(|g| Group::new(g, &state.config)).collect();
     Ok(paginated(&state.config.external_url, &uri, items, total, page))
 }
@@ -166,8 +166,11 @@ pub async fn list_group_projects(
     let group = lookup_group(&state, &actor, &id).await?;
     let include_subgroups = flag(query.include_subgroups.as_deref())?.unwrap_or(false);
     let project_query = query.to_core()?;
-    let (projects, total) =
-        state.core.list_projects(&actor, &project_query, Some((group.id, include_subgroups)), page.db()).await?;
+    let (projects, total) = state
+        .core
+        .manage()
+        .list_projects(&actor, &project_query, Some((group.id, include_subgroups)), page.db())
+        .await?;
     let mut items = Vec::with_capacity(projects.len());
     for project in &projects {
         items.push(project_json(&state, &actor, project).await?);

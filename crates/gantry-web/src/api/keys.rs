@@ -22,7 +22,7 @@ fn key_id(value: &str) -> ApiResult<i64> {
 /// `GET /user/keys`
 pub async fn list_own(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Json<Vec<SshKey>>> {
     let user = actor.require_user()?;
-    let keys = state.core.list_ssh_keys(user.id).await?;
+    let keys = state.core.manage().list_ssh_keys(user.id).await?;
     Ok(Json(keys.iter().map(SshKey::new).collect()))
 }
 
@@ -33,8 +33,8 @@ pub async fn list_for_user(
     Path(user_id): Path<String>,
 ) -> ApiResult<Json<Vec<SshKey>>> {
     let id = user_id.parse::<i64>().map_err(|_| CoreError::NotFound("user"))?;
-    let user = state.core.find_user(&actor, UserId(id)).await?;
-    let keys = state.core.list_ssh_keys(user.id).await?;
+    let user = state.core.manage().find_user(&actor, UserId(id)).await?;
+    let keys = state.core.manage().list_ssh_keys(user.id).await?;
     Ok(Json(keys.iter().map(SshKey::new).collect()))
 }
 
@@ -44,7 +44,7 @@ pub async fn get_own(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SshKey>> {
-    let key = state.core.find_ssh_key(&actor, key_id(&id)?).await?;
+    let key = state.core.manage().find_ssh_key(&actor, key_id(&id)?).await?;
     Ok(Json(SshKey::new(&key)))
 }
 
@@ -67,7 +67,11 @@ pub async fn add_own(
         Some(date) => Some(parse_expiry_date(date)?),
         None => None,
     };
-    let key = state.core.add_ssh_key(&actor, &NewKeyInput { title: input.title, key: input.key, expires_at }).await?;
+    let key = state
+        .core
+        .manage()
+        .add_ssh_key(&actor, &NewKeyInput { title: input.title, key: input.key, expires_at })
+        .await?;
     Ok((StatusCode::CREATED, Json(SshKey::new(&key))).into_response())
 }
 
@@ -77,6 +81,6 @@ pub async fn delete_own(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.core.delete_ssh_key(&actor, key_id(&id)?).await?;
+    state.core.manage().delete_ssh_key(&actor, key_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -71,7 +71,7 @@ fn parse_expiry(value: Option<&str>) -> ApiResult<Option<i64>> {
 /// `GET …/members`
 pub async fn list_members(state: AppState, actor: Actor, source: Source, id: String) -> ApiResult<Json<Vec<Member>>> {
     let loaded = load(&state, &actor, source, &id).await?;
-    let members = state.core.list_members(loaded.of()).await?;
+    let members = state.core.manage().list_members(loaded.of()).await?;
     Ok(Json(members.iter().map(|m| Member::new(m, m.access_level, &state.config)).collect()))
 }
 
@@ -83,7 +83,7 @@ pub async fn list_all_members(
     id: String,
 ) -> ApiResult<Json<Vec<Member>>> {
     let loaded = load(&state, &actor, source, &id).await?;
-    let members = state.core.list_all_members(loaded.of()).await?;
+    let members = state.core.manage().list_all_members(loaded.of()).await?;
     Ok(Json(members.iter().map(|m| Member::effective(m, &state.config)).collect()))
 }
 
@@ -97,7 +97,7 @@ pub async fn get_member(
     inherited: bool,
 ) -> ApiResult<Json<Member>> {
     let loaded = load(&state, &actor, source, &id).await?;
-    let member = state.core.find_member(loaded.of(), parse_user_id(&user)?, inherited).await?;
+    let member = state.core.manage().find_member(loaded.of(), parse_user_id(&user)?, inherited).await?;
     Ok(Json(Member::effective(&member, &state.config)))
 }
 
@@ -120,7 +120,7 @@ pub async fn add_member(
     let user = input.user_id.ok_or_else(|| AppError::BadRequest("user_id is missing".into()))?;
     let level = parse_level(input.access_level)?;
     let expires = parse_expiry(input.expires_at.as_deref())?;
-    let member = state.core.add_member(&actor, loaded.target(), UserId(user), level, expires).await?;
+    let member = state.core.manage().add_member(&actor, loaded.target(), UserId(user), level, expires).await?;
     Ok((StatusCode::CREATED, Json(Member::effective(&member, &state.config))).into_response())
 }
 
@@ -136,7 +136,8 @@ pub async fn update_member(
     let loaded = load(&state, &actor, source, &id).await?;
     let level = parse_level(input.access_level)?;
     let expires = parse_expiry(input.expires_at.as_deref())?;
-    let member = state.core.update_member(&actor, loaded.target(), parse_user_id(&user)?, level, expires).await?;
+    let member =
+        state.core.manage().update_member(&actor, loaded.target(), parse_user_id(&user)?, level, expires).await?;
     Ok(Json(Member::effective(&member, &state.config)))
 }
 
@@ -149,7 +150,7 @@ pub async fn remove_member(
     user: String,
 ) -> ApiResult<StatusCode> {
     let loaded = load(&state, &actor, source, &id).await?;
-    state.core.remove_member(&actor, loaded.target(), parse_user_id(&user)?).await?;
+    state.core.manage().remove_member(&actor, loaded.target(), parse_user_id(&user)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

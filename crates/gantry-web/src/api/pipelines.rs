@@ -60,7 +60,7 @@ pub async fn list_pipelines(
         username: query.username.as_deref().filter(|s| !s.is_empty()),
     };
     let request = query.page.resolve()?;
-    let (pipelines, total) = state.core.list_pipelines(&access, &filter, request.db()).await?;
+    let (pipelines, total) = state.core.ci().list_pipelines(&access, &filter, request.db()).await?;
     let project = access.project();
     let items: Vec<PipelineBasic> = pipelines.iter().map(|p| PipelineBasic::new(p, project, &state.config)).collect();
     Ok(paginated(&state.config.external_url, &uri, items, total, request))
@@ -106,9 +106,9 @@ pub async fn create_pipeline(
     let ref_name =
         input.ref_name.filter(|r| !r.is_empty()).ok_or_else(|| AppError::BadRequest("ref is missing".to_owned()))?;
     let variables = pipeline_variables(input.variables)?;
-    let pipeline = state.core.run_pipeline(&actor, &project, &ref_name, variables, "api").await?;
+    let pipeline = state.core.ci().run_pipeline(&actor, &project, &ref_name, variables, "api").await?;
     let access = state.core.access_to_project(&actor, &project).await?;
-    let (pipeline, jobs) = state.core.pipeline(&access, pipeline.id).await?;
+    let (pipeline, jobs) = state.core.ci().pipeline(&access, pipeline.id).await?;
     Ok((StatusCode::CREATED, Json(Pipeline::new(&pipeline, &jobs, &project, &state.config))).into_response())
 }
 
@@ -119,7 +119,7 @@ pub async fn get_pipeline(
     Path((id, pipeline_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Pipeline>> {
     let access = lookup_access(&state, &actor, &id).await?;
-    let (pipeline, jobs) = state.core.pipeline(&access, id_param(&pipeline_id, "pipeline")?).await?;
+    let (pipeline, jobs) = state.core.ci().pipeline(&access, id_param(&pipeline_id, "pipeline")?).await?;
     Ok(Json(Pipeline::new(&pipeline, &jobs, access.project(), &state.config)))
 }
 
@@ -130,13 +130,13 @@ pub async fn delete_pipeline(
     Path((id, pipeline_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let project = lookup_project(&state, &actor, &id).await?;
-    state.core.delete_pipeline(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
+    state.core.ci().delete_pipeline(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn pipeline_json(state: &AppState, actor: &Actor, project: &ProjectRow, id: PipelineId) -> ApiResult<Response> {
     let access = state.core.access_to_project(actor, project).await?;
-    let (pipeline, jobs) = state.core.pipeline(&access, id).await?;
+    let (pipeline, jobs) = state.core.ci().pipeline(&access, id).await?;
     Ok((StatusCode::CREATED, Json(Pipeline::new(&pipeline, &jobs, project, &state.config))).into_response())
 }
 
@@ -147,7 +147,7 @@ pub async fn retry_pipeline(
     Path((id, pipeline_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let pipeline = state.core.retry_pipeline(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
+    let pipeline = state.core.ci().retry_pipeline(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
     pipeline_json(&state, &actor, &project, pipeline.id).await
 }
 
@@ -158,7 +158,7 @@ pub async fn cancel_pipeline(
     Path((id, pipeline_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let pipeline = state.core.cancel_pipeline(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
+    let pipeline = state.core.ci().cancel_pipeline(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
     pipeline_json(&state, &actor, &project, pipeline.id).await
 }
 
@@ -169,7 +169,7 @@ pub async fn pipeline_variables_of(
     Path((id, pipeline_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<serde_json::Value>>> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let variables = state.core.pipeline_variables(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
+    let variables = state.core.ci().pipeline_variables(&actor, &project, id_param(&pipeline_id, "pipeline")?).await?;
     Ok(Json(serde_json::from_str(&variables).unwrap_or_default()))
 }
 
@@ -190,8 +190,8 @@ pub async fn pipeline_jobs(
     let project = access.project();
     let statuses = statuses_from_query(uri.query(), &["scope", "scope[]"])?;
     let include_retried = super::flag(query.include_retried.as_deref())?.unwrap_or(false);
-    let (pipeline, jobs) = state.core.pipeline(&access, id_param(&pipeline_id, "pipeline")?).await?;
-    let artifacts = state.core.pipeline_artifacts(&actor, project, pipeline.id).await?;
+    let (pipeline, jobs) = state.core.ci().pipeline(&access, id_param(&pipeline_id, "pipeline")?).await?;
+    let artifacts = state.core.ci().pipeline_artifacts(&actor, project, pipeline.id).await?;
     Ok(Json(
         jobs.iter()
             .filter(|j| include_retried || !j.retried)
@@ -219,14 +219,14 @@ pub async fn list_jobs(
     let project = access.project();
     let statuses = statuses_from_query(uri.query(), &["scope", "scope[]"])?;
     let request = query.page.resolve()?;
-    let (jobs, total) = state.core.list_jobs(&access, &statuses, request.db()).await?;
+    let (jobs, total) = state.core.ci().list_jobs(&access, &statuses, request.db()).await?;
     // Each pipeline and its artifacts are read once, however many of its jobs the page has.
     let mut pipelines: HashMap<PipelineId, (PipelineRow, Vec<ArtifactRow>)> = HashMap::new();
     let mut items = Vec::with_capacity(jobs.len());
     for job in &jobs {
         if let std::collections::hash_map::Entry::Vacant(slot) = pipelines.entry(job.pipeline_id) {
-            let pipeline = state.core.pipeline(&access, job.pipeline_id).await?.0;
-            let artifacts = state.core.pipeline_artifacts(&actor, project, job.pipeline_id).await?;
+            let pipeline = state.core.ci().pipeline(&access, job.pipeline_id).await?.0;
+            let artifacts = state.core.ci().pipeline_artifacts(&actor, project, job.pipeline_id).await?;
             slot.insert((pipeline, artifacts));
         }
         let (pipeline, artifacts) = &pipelines[&job.pipeline_id];
@@ -242,8 +242,8 @@ pub async fn get_job(
     Path((id, job_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Job>> {
     let access = lookup_access(&state, &actor, &id).await?;
-    let (job, pipeline) = state.core.job(&access, id_param(&job_id, "job")?).await?;
-    let artifacts = state.core.job_artifacts(&access, job.id).await?;
+    let (job, pipeline) = state.core.ci().job(&access, id_param(&job_id, "job")?).await?;
+    let artifacts = state.core.ci().job_artifacts(&access, job.id).await?;
     Ok(Json(Job::new(&job, &pipeline, access.project(), &state.config).with_artifacts(&artifacts)))
 }
 
@@ -260,7 +260,7 @@ pub async fn job_trace(
 
 async fn job_json(state: &AppState, actor: &Actor, project: &ProjectRow, job: &JobRow) -> ApiResult<Response> {
     let access = state.core.access_to_project(actor, project).await?;
-    let (job, pipeline) = state.core.job(&access, job.id).await?;
+    let (job, pipeline) = state.core.ci().job(&access, job.id).await?;
     Ok((StatusCode::CREATED, Json(Job::new(&job, &pipeline, project, &state.config))).into_response())
 }
 
@@ -271,7 +271,7 @@ pub async fn retry_job(
     Path((id, job_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let job = state.core.retry_job(&actor, &project, id_param(&job_id, "job")?).await?;
+    let job = state.core.ci().retry_job(&actor, &project, id_param(&job_id, "job")?).await?;
     job_json(&state, &actor, &project, &job).await
 }
 
@@ -282,7 +282,7 @@ pub async fn cancel_job(
     Path((id, job_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let job = state.core.cancel_job(&actor, &project, id_param(&job_id, "job")?).await?;
+    let job = state.core.ci().cancel_job(&actor, &project, id_param(&job_id, "job")?).await?;
     job_json(&state, &actor, &project, &job).await
 }
 
@@ -293,7 +293,7 @@ pub async fn play_job(
     Path((id, job_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let job = state.core.play_job(&actor, &project, id_param(&job_id, "job")?).await?;
+    let job = state.core.ci().play_job(&actor, &project, id_param(&job_id, "job")?).await?;
     job_json(&state, &actor, &project, &job).await
 }
 
@@ -328,7 +328,7 @@ pub struct LintJob {
 
 async fn lint(state: &AppState, actor: &Actor, id: &str, input: LintInput) -> ApiResult<Json<LintResult>> {
     let project = lookup_project(state, actor, id).await?;
-    let report = state.core.lint_ci(actor, &project, input.content, input.ref_name.as_deref()).await?;
+    let report = state.core.ci().lint_ci(actor, &project, input.content, input.ref_name.as_deref()).await?;
     Ok(Json(LintResult {
         valid: report.errors.is_empty(),
         errors: report.errors,

@@ -30,7 +30,7 @@ pub async fn lookup_access(state: &AppState, actor: &Actor, id: &str) -> ApiResu
 /// The wire form of a project, with the actor's access.
 pub async fn project_json(state: &AppState, actor: &Actor, project: &ProjectRow) -> ApiResult<Project> {
     let level = state.core.authorize_project(actor, project, gantry_core::policy::ProjectAction::Read).await?;
-    let namespace = state.core.project_namespace(project).await?;
+    let namespace = state.core.manage().project_namespace(project).await?;
     Ok(Project::new(project, &namespace, level, state.core.repos().is_empty(project.id), &state.config))
 }
 
@@ -75,7 +75,7 @@ pub async fn list_projects(
     Query(page): Query<PageParams>,
 ) -> ApiResult<Response> {
     let page = page.resolve()?;
-    let (projects, total) = state.core.list_projects(&actor, &query.to_core()?, None, page.db()).await?;
+    let (projects, total) = state.core.manage().list_projects(&actor, &query.to_core()?, None, page.db()).await?;
     let mut items = Vec::with_capacity(projects.len());
     for project in &projects {
         items.push(project_json(&state, &actor, project).await?);
@@ -103,7 +103,7 @@ pub async fn get_project(
 
 /// Adds the CI settings GitLab shows those who manage the project's CI.
 fn with_ci_settings(state: AppState, access: &ProjectAccess, mut json: Project) -> Project {
-    if let Ok(role) = state.core.pipeline_variables_minimum_role(access) {
+    if let Ok(role) = state.core.ci().pipeline_variables_minimum_role(access) {
         json.ci_pipeline_variables_minimum_override_role = Some(role.as_str());
     }
     json
@@ -140,7 +140,7 @@ pub async fn create_project(
         default_branch: input.default_branch,
         initialize_with_readme: input.initialize_with_readme,
     };
-    let project = state.core.create_project(&actor, &new).await?;
+    let project = state.core.manage().create_project(&actor, &new).await?;
     let json = project_json(&state, &actor, &project).await?;
     Ok((StatusCode::CREATED, Json(json)).into_response())
 }
@@ -165,7 +165,7 @@ pub async fn update_project(
 ) -> ApiResult<Json<Project>> {
     let project = lookup_project(&state, &actor, &id).await?;
     if let Some(role) = &input.ci_pipeline_variables_minimum_override_role {
-        state.core.set_pipeline_variables_minimum_role(&actor, &project, role).await?;
+        state.core.ci().set_pipeline_variables_minimum_role(&actor, &project, role).await?;
     }
     let changes = ProjectChanges {
         name: input.name,
@@ -174,9 +174,9 @@ pub async fn update_project(
         visibility: visibility(input.visibility.as_deref())?,
         default_branch: input.default_branch,
     };
-    let mut project = state.core.update_project(&actor, &project, &changes).await?;
+    let mut project = state.core.manage().update_project(&actor, &project, &changes).await?;
     if let Some(archived) = input.archived.filter(|a| *a != project.archived) {
-        project = state.core.set_project_archived(&actor, &project, archived).await?;
+        project = state.core.manage().set_project_archived(&actor, &project, archived).await?;
     }
     let json = project_json(&state, &actor, &project).await?;
     let access = state.core.access_to_project(&actor, &project).await?;
@@ -190,7 +190,7 @@ pub async fn delete_project(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
-    state.core.delete_project(&actor, &project).await?;
+    state.core.manage().delete_project(&actor, &project).await?;
     Ok(accepted())
 }
 
@@ -220,16 +220,16 @@ pub async fn transfer_project(
         NamespaceRef::Id(id) => NamespaceId(id),
         NamespaceRef::Path(path) => match Lookup::parse(&path) {
             Lookup::Id(id) => NamespaceId(id),
-            Lookup::Path(path) => state.core.find_namespace(&actor, &path).await?.id,
+            Lookup::Path(path) => state.core.manage().find_namespace(&actor, &path).await?.id,
         },
     };
-    let project = state.core.transfer_project(&actor, &project, namespace).await?;
+    let project = state.core.manage().transfer_project(&actor, &project, namespace).await?;
     Ok(Json(project_json(&state, &actor, &project).await?))
 }
 
 async fn set_archived(state: AppState, actor: Actor, id: String, archived: bool) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let project = state.core.set_project_archived(&actor, &project, archived).await?;
+    let project = state.core.manage().set_project_archived(&actor, &project, archived).await?;
     Ok((StatusCode::CREATED, Json(project_json(&state, &actor, &project).await?)).into_response())
 }
 

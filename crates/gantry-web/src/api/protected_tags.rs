@@ -25,7 +25,7 @@ pub async fn list_protected_tags(
     Query(page): Query<PageParams>,
 ) -> ApiResult<Response> {
     let access = lookup_access(&state, &actor, &id).await?;
-    let rules = state.core.list_protected_tags(&access).await?;
+    let rules = state.core.code().list_protected_tags(&access).await?;
     page_of(&state, &uri, rules.iter().map(ProtectedTag::new).collect(), &page)
 }
 
@@ -36,7 +36,7 @@ pub async fn get_protected_tag(
     Path((id, name)): Path<(String, String)>,
 ) -> ApiResult<Json<ProtectedTag>> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let rule = state.core.find_protected_tag(&actor, &project, &name).await?;
+    let rule = state.core.code().find_protected_tag(&actor, &project, &name).await?;
     Ok(Json(ProtectedTag::new(&rule)))
 }
 
@@ -73,7 +73,7 @@ pub async fn protect_tag(
             .or_else(|| input.allowed_to_create.iter().find_map(|allowed| allowed.access_level)),
         name: input.name,
     };
-    let row = state.core.protect_tag(&actor, &project, &rule).await?;
+    let row = state.core.code().protect_tag(&actor, &project, &rule).await?;
     Ok((StatusCode::CREATED, Json(ProtectedTag::new(&row))).into_response())
 }
 
@@ -84,6 +84,6 @@ pub async fn unprotect_tag(
     Path((id, name)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let project = lookup_project(&state, &actor, &id).await?;
-    state.core.unprotect_tag(&actor, &project, &name).await?;
+    state.core.code().unprotect_tag(&actor, &project, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }

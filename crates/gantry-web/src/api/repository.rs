@@ -46,7 +46,7 @@ pub async fn list_branches(
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Response> {
     let access = lookup_access(&state, &actor, &id).await?;
-    let branches = state.core.list_branches(&access, query.search.as_deref()).await?;
+    let branches = state.core.code().list_branches(&access, query.search.as_deref()).await?;
     let items = branches.iter().map(|b| Branch::new(b, access.project(), &state.config)).collect();
     page_of(&state, &uri, items, &query.page)
 }
@@ -58,7 +58,7 @@ pub async fn get_branch(
     Path((id, name)): Path<(String, String)>,
 ) -> ApiResult<Json<Branch>> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let branch = state.core.find_branch(&actor, &project, &name).await?;
+    let branch = state.core.code().find_branch(&actor, &project, &name).await?;
     Ok(Json(Branch::new(&branch, &project, &state.config)))
 }
 
@@ -81,7 +81,7 @@ pub async fn create_branch(
         return Err(AppError::BadRequest("branch and ref are required".into()).into());
     }
     let project = lookup_project(&state, &actor, &id).await?;
-    let branch = state.core.create_branch(&actor, &project, &input.branch, &input.revision).await?;
+    let branch = state.core.code().create_branch(&actor, &project, &input.branch, &input.revision).await?;
     Ok((StatusCode::CREATED, Json(Branch::new(&branch, &project, &state.config))).into_response())
 }
 
@@ -92,7 +92,7 @@ pub async fn delete_branch(
     Path((id, name)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let project = lookup_project(&state, &actor, &id).await?;
-    state.core.delete_branch(&actor, &project, &name).await?;
+    state.core.code().delete_branch(&actor, &project, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -105,7 +105,7 @@ pub async fn list_tags(
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Response> {
     let access = lookup_access(&state, &actor, &id).await?;
-    let tags = state.core.list_tags(&access, query.search.as_deref()).await?;
+    let tags = state.core.code().list_tags(&access, query.search.as_deref()).await?;
     let items = tags.iter().map(|t| Tag::new(t, access.project(), &state.config)).collect();
     page_of(&state, &uri, items, &query.page)
 }
@@ -117,7 +117,7 @@ pub async fn get_tag(
     Path((id, name)): Path<(String, String)>,
 ) -> ApiResult<Json<Tag>> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let tag = state.core.find_tag(&actor, &project, &name).await?;
+    let tag = state.core.code().find_tag(&actor, &project, &name).await?;
     Ok(Json(Tag::new(&tag, &project, &state.config)))
 }
 
@@ -142,7 +142,7 @@ pub async fn create_tag(
         return Err(AppError::BadRequest("tag_name and ref are required".into()).into());
     }
     let project = lookup_project(&state, &actor, &id).await?;
-    let tag = state.core.create_tag(&actor, &project, &input.tag_name, &input.revision, &input.message).await?;
+    let tag = state.core.code().create_tag(&actor, &project, &input.tag_name, &input.revision, &input.message).await?;
     Ok((StatusCode::CREATED, Json(Tag::new(&tag, &project, &state.config))).into_response())
 }
 
@@ -153,7 +153,7 @@ pub async fn delete_tag(
     Path((id, name)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let project = lookup_project(&state, &actor, &id).await?;
-    state.core.delete_tag(&actor, &project, &name).await?;
+    state.core.code().delete_tag(&actor, &project, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -164,7 +164,7 @@ pub async fn list_protected_branches(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<ProtectedBranch>>> {
     let access = lookup_access(&state, &actor, &id).await?;
-    let rules = state.core.list_protected_branches(&access).await?;
+    let rules = state.core.code().list_protected_branches(&access).await?;
     Ok(Json(rules.iter().map(ProtectedBranch::new).collect()))
 }
 
@@ -175,7 +175,7 @@ pub async fn get_protected_branch(
     Path((id, name)): Path<(String, String)>,
 ) -> ApiResult<Json<ProtectedBranch>> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let rule = state.core.find_protected_branch(&actor, &project, &name).await?;
+    let rule = state.core.code().find_protected_branch(&actor, &project, &name).await?;
     Ok(Json(ProtectedBranch::new(&rule)))
 }
 
@@ -222,7 +222,7 @@ pub async fn protect_branch(
         return Err(AppError::BadRequest("name is required".into()).into());
     }
     let project = lookup_project(&state, &actor, &id).await?;
-    let rule = state.core.protect_branch(&actor, &project, &input.into_rule()).await?;
+    let rule = state.core.code().protect_branch(&actor, &project, &input.into_rule()).await?;
     Ok((StatusCode::CREATED, Json(ProtectedBranch::new(&rule))).into_response())
 }
 
@@ -234,7 +234,7 @@ pub async fn update_protected_branch(
     ApiInput(input): ApiInput<ProtectInput>,
 ) -> ApiResult<Json<ProtectedBranch>> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let rule = state.core.update_protected_branch(&actor, &project, &name, &input.into_rule()).await?;
+    let rule = state.core.code().update_protected_branch(&actor, &project, &name, &input.into_rule()).await?;
     Ok(Json(ProtectedBranch::new(&rule)))
 }
 
@@ -245,6 +245,6 @@ pub async fn unprotect_branch(
     Path((id, name)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let project = lookup_project(&state, &actor, &id).await?;
-    state.core.unprotect_branch(&actor, &project, &name).await?;
+    state.core.code().unprotect_branch(&actor, &project, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }

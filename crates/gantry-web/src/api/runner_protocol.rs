@@ -49,7 +49,7 @@ struct Verified {
 /// `POST /runners/verify` (`token`)
 pub async fn verify(State(state): State<AppState>, body: Bytes) -> ApiResult<Response> {
     let request: VerifyRequest = json_body(&body)?;
-    let runner = state.core.authenticate_runner(&request.token).await.map_err(|_| forbidden())?;
+    let runner = state.core.ci().authenticate_runner(&request.token).await.map_err(|_| forbidden())?;
     Ok(Json(Verified { id: runner.id, token_expires_at: None }).into_response())
 }
 
@@ -65,7 +65,7 @@ pub async fn request_job(
 ) -> ApiResult<Response> {
     let request: JobRequest = json_body(&body)?;
     let job =
-        state.core.request_job(&request.token, &request.info, &client.ip().to_string(), LONG_POLL).await.map_err(
+        state.core.ci().request_job(&request.token, &request.info, &client.ip().to_string(), LONG_POLL).await.map_err(
             |error| match error {
                 CoreError::Unauthorized => forbidden(),
                 other => AppError::Core(other),
@@ -80,7 +80,7 @@ pub async fn request_job(
 /// `PUT /jobs/:job_id` (`token`, `state`, `failure_reason`, `exit_code`)
 pub async fn update_job(State(state): State<AppState>, Path(id): Path<String>, body: Bytes) -> ApiResult<Response> {
     let update: JobUpdate = json_body(&body)?;
-    let status = state.core.update_job_from_runner(job_id(&id)?, &update).await?;
+    let status = state.core.ci().update_job_from_runner(job_id(&id)?, &update).await?;
     Ok(with_status(StatusCode::OK.into_response(), status))
 }
 
@@ -120,9 +120,9 @@ pub async fn upload_artifacts(
         artifact_format: query.artifact_format,
         expire_in: query.expire_in,
     };
-    let job = state.core.begin_artifact_upload(job_id(&id)?, job_token(&headers)?, &upload).await?;
-    let blob = crate::blob_io::store_body(state.core.blobs(), body, state.core.max_artifact_size()).await?;
-    let row = state.core.record_artifact(&job, &upload, blob).await?;
+    let job = state.core.ci().begin_artifact_upload(job_id(&id)?, job_token(&headers)?, &upload).await?;
+    let blob = crate::blob_io::store_body(state.core.ci().blobs(), body, state.core.ci().max_artifact_size()).await?;
+    let row = state.core.ci().record_artifact(&job, &upload, blob).await?;
     let stored = StoredArtifact {
         id: row.id,
         file_type: row.file_type,
@@ -140,7 +140,7 @@ pub async fn download_artifacts(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let (row, file, size) = state.core.artifact_for_dependency(job_token(&headers)?, job_id(&id)?).await?;
+    let (row, file, size) = state.core.ci().artifact_for_dependency(job_token(&headers)?, job_id(&id)?).await?;
     Ok(crate::blob_io::file_response(file, size, "application/zip", &row.file_name))
 }
 
@@ -159,8 +159,8 @@ pub async fn download_cache(
     Query(query): Query<CacheQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let job = state.core.job_for_cache(job_id(&id)?, job_token(&headers)?, &query.key).await?;
-    match state.core.open_cache(&job, &query.key).await? {
+    let job = state.core.ci().job_for_cache(job_id(&id)?, job_token(&headers)?, &query.key).await?;
+    match state.core.ci().open_cache(&job, &query.key).await? {
         Some((file, size)) => Ok(crate::blob_io::file_response(file, size, "application/zip", "cache.zip")),
         None => Err(CoreError::NotFound("cache").into()),
     }
@@ -174,9 +174,9 @@ pub async fn upload_cache(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    let job = state.core.job_for_cache(job_id(&id)?, job_token(&headers)?, &query.key).await?;
-    let blob = crate::blob_io::store_body(state.core.blobs(), body, state.core.max_artifact_size()).await?;
-    state.core.save_cache(&job, &query.key, &blob).await?;
+    let job = state.core.ci().job_for_cache(job_id(&id)?, job_token(&headers)?, &query.key).await?;
+    let blob = crate::blob_io::store_body(state.core.ci().blobs(), body, state.core.ci().max_artifact_size()).await?;
+    state.core.ci().save_cache(&job, &query.key, &blob).await?;
     Ok(StatusCode::CREATED.into_response())
 }
 
@@ -208,7 +208,7 @@ pub async fn append_trace(
 ) -> ApiResult<Response> {
     let token = job_token(&headers)?;
     let start = content_range(&headers, body.len())?;
-    let outcome = state.core.append_trace(job_id(&id)?, token, start, &body).await?;
+    let outcome = state.core.ci().append_trace(job_id(&id)?, token, start, &body).await?;
     let (status, size, job_status) = match outcome {
         TraceAppend::Accepted { size, status } => (StatusCode::ACCEPTED, size, status),
         TraceAppend::WrongOffset { size } => (StatusCode::RANGE_NOT_SATISFIABLE, size, CiStatus::Running),

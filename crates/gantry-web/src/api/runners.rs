@@ -161,7 +161,7 @@ pub async fn create_runner(
             .transpose()?
             .unwrap_or(0),
     };
-    let (runner, token) = state.core.register_runner(&actor, registration).await?;
+    let (runner, token) = state.core.ci().register_runner(&actor, registration).await?;
     Ok((StatusCode::CREATED, Json(CreatedRunner { id: runner.id, token, token_expires_at: None })).into_response())
 }
 
@@ -171,7 +171,7 @@ fn runner_id(value: &str) -> ApiResult<RunnerId> {
 
 /// `GET /runners`: the runners you manage.
 pub async fn list_runners(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Json<Vec<Runner>>> {
-    let runners = state.core.list_runners(&actor).await?;
+    let runners = state.core.ci().list_runners(&actor).await?;
     Ok(Json(runners.iter().map(Runner::new).collect()))
 }
 
@@ -181,7 +181,7 @@ pub async fn list_all_runners(
     ApiActor(actor): ApiActor,
 ) -> ApiResult<Json<Vec<Runner>>> {
     gantry_core::policy::require_admin(&actor)?;
-    let runners = state.core.list_runners(&actor).await?;
+    let runners = state.core.ci().list_runners(&actor).await?;
     Ok(Json(runners.iter().map(Runner::new).collect()))
 }
 
@@ -192,7 +192,7 @@ pub async fn project_runners(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<Runner>>> {
     let access = lookup_access(&state, &actor, &id).await?;
-    let runners = state.core.project_runners(&access).await?;
+    let runners = state.core.ci().project_runners(&access).await?;
     Ok(Json(runners.iter().map(Runner::new).collect()))
 }
 
@@ -202,7 +202,7 @@ pub async fn get_runner(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Runner>> {
-    Ok(Json(Runner::new(&state.core.runner(&actor, runner_id(&id)?).await?)))
+    Ok(Json(Runner::new(&state.core.ci().runner(&actor, runner_id(&id)?).await?)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -238,7 +238,7 @@ pub async fn update_runner(
             .map(|n| n.value("maximum_concurrent_jobs"))
             .transpose()?,
     };
-    Ok(Json(Runner::new(&state.core.update_runner(&actor, runner_id(&id)?, change).await?)))
+    Ok(Json(Runner::new(&state.core.ci().update_runner(&actor, runner_id(&id)?, change).await?)))
 }
 
 /// `DELETE /runners/:runner_id`
@@ -247,6 +247,6 @@ pub async fn delete_runner(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.core.delete_runner(&actor, runner_id(&id)?).await?;
+    state.core.ci().delete_runner(&actor, runner_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -102,7 +102,7 @@ pub async fn list(
             return Err(AppError::BadRequest(format!("scope must be active or inactive, not '{other}'")).into());
         }
     };
-    let rows = state.core.list_schedules(&actor, &project, active).await?;
+    let rows = state.core.ci().list_schedules(&actor, &project, active).await?;
     Ok(Json(rows.into_iter().map(|row| schedule_json(&state, Schedule { row, variables: None })).collect()))
 }
 
@@ -113,7 +113,7 @@ pub async fn get(
     Path((id, schedule_id)): Path<(String, String)>,
 ) -> ApiResult<Json<ScheduleJson>> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let schedule = state.core.schedule(&actor, &project, id_param(&schedule_id, "pipeline schedule")?).await?;
+    let schedule = state.core.ci().schedule(&actor, &project, id_param(&schedule_id, "pipeline schedule")?).await?;
     Ok(Json(schedule_json(&state, schedule)))
 }
 
@@ -155,7 +155,7 @@ pub async fn create(
     ApiInput(body): ApiInput<ScheduleBody>,
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let schedule = state.core.create_schedule(&actor, &project, &body.input()?).await?;
+    let schedule = state.core.ci().create_schedule(&actor, &project, &body.input()?).await?;
     Ok((StatusCode::CREATED, Json(schedule_json(&state, schedule))).into_response())
 }
 
@@ -168,7 +168,7 @@ pub async fn update(
 ) -> ApiResult<Json<ScheduleJson>> {
     let project = lookup_project(&state, &actor, &id).await?;
     let id = id_param(&schedule_id, "pipeline schedule")?;
-    let schedule = state.core.update_schedule(&actor, &project, id, &body.input()?).await?;
+    let schedule = state.core.ci().update_schedule(&actor, &project, id, &body.input()?).await?;
     Ok(Json(schedule_json(&state, schedule)))
 }
 
@@ -180,7 +180,7 @@ pub async fn take_ownership(
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
     let id = id_param(&schedule_id, "pipeline schedule")?;
-    let schedule = state.core.take_schedule_ownership(&actor, &project, id).await?;
+    let schedule = state.core.ci().take_schedule_ownership(&actor, &project, id).await?;
     Ok((StatusCode::CREATED, Json(schedule_json(&state, schedule))).into_response())
 }
 
@@ -191,7 +191,7 @@ pub async fn delete(
     Path((id, schedule_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let project = lookup_project(&state, &actor, &id).await?;
-    state.core.delete_schedule(&actor, &project, id_param(&schedule_id, "pipeline schedule")?).await?;
+    state.core.ci().delete_schedule(&actor, &project, id_param(&schedule_id, "pipeline schedule")?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -206,7 +206,7 @@ pub async fn play(
         message: &'static str,
     }
     let project = lookup_project(&state, &actor, &id).await?;
-    state.core.play_schedule(&actor, &project, id_param(&schedule_id, "pipeline schedule")?).await?;
+    state.core.ci().play_schedule(&actor, &project, id_param(&schedule_id, "pipeline schedule")?).await?;
     Ok((StatusCode::CREATED, Json(Message { message: "201 Created" })).into_response())
 }
 
@@ -217,7 +217,8 @@ pub async fn pipelines(
     Path((id, schedule_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<PipelineBasic>>> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let found = state.core.schedule_pipelines(&actor, &project, id_param(&schedule_id, "pipeline schedule")?).await?;
+    let found =
+        state.core.ci().schedule_pipelines(&actor, &project, id_param(&schedule_id, "pipeline schedule")?).await?;
     Ok(Json(found.iter().rev().map(|p| PipelineBasic::new(p, &project, &state.config)).collect()))
 }
 
@@ -245,7 +246,7 @@ async fn put_variable(
         key,
     };
     let schedule_id = id_param(schedule_id, "pipeline schedule")?;
-    state.core.set_schedule_variable(actor, &project, schedule_id, &variable, create).await?;
+    state.core.ci().set_schedule_variable(actor, &project, schedule_id, &variable, create).await?;
     let json = ScheduleVariableJson { key: variable.key, value: variable.value, variable_type: variable.variable_type };
     Ok((if create { StatusCode::CREATED } else { StatusCode::OK }, Json(json)).into_response())
 }
@@ -278,7 +279,7 @@ pub async fn delete_variable(
 ) -> ApiResult<StatusCode> {
     let project = lookup_project(&state, &actor, &id).await?;
     let schedule_id = id_param(&schedule_id, "pipeline schedule")?;
-    state.core.delete_schedule_variable(&actor, &project, schedule_id, &key).await?;
+    state.core.ci().delete_schedule_variable(&actor, &project, schedule_id, &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -313,7 +314,7 @@ pub async fn list_triggers(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<TriggerJson>>> {
     let access = lookup_access(&state, &actor, &id).await?;
-    let triggers = state.core.list_triggers(&access).await?;
+    let triggers = state.core.ci().list_triggers(&access).await?;
     Ok(Json(triggers.into_iter().map(|t| trigger_json(&state, t, None)).collect()))
 }
 
@@ -331,7 +332,7 @@ pub async fn create_trigger(
     ApiInput(body): ApiInput<TriggerBody>,
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let (trigger, token) = state.core.create_trigger(&actor, &project, &body.description).await?;
+    let (trigger, token) = state.core.ci().create_trigger(&actor, &project, &body.description).await?;
     Ok((StatusCode::CREATED, Json(trigger_json(&state, trigger, Some(token)))).into_response())
 }
 
@@ -344,7 +345,7 @@ pub async fn update_trigger(
 ) -> ApiResult<Json<TriggerJson>> {
     let project = lookup_project(&state, &actor, &id).await?;
     let trigger =
-        state.core.update_trigger(&actor, &project, id_param(&trigger_id, "trigger")?, &body.description).await?;
+        state.core.ci().update_trigger(&actor, &project, id_param(&trigger_id, "trigger")?, &body.description).await?;
     Ok(Json(trigger_json(&state, trigger, None)))
 }
 
@@ -355,7 +356,7 @@ pub async fn delete_trigger(
     Path((id, trigger_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let project = lookup_project(&state, &actor, &id).await?;
-    state.core.delete_trigger(&actor, &project, id_param(&trigger_id, "trigger")?).await?;
+    state.core.ci().delete_trigger(&actor, &project, id_param(&trigger_id, "trigger")?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -451,7 +452,7 @@ pub async fn trigger_pipeline(
     let ref_name =
         fields.ref_name.filter(|r| !r.is_empty()).ok_or(AppError::BadRequest("ref is missing".to_owned()))?;
     let (project, pipeline): (ProjectRow, PipelineRow) =
-        state.core.trigger_pipeline(&Lookup::parse(&id), &token, &ref_name, fields.variables).await?;
+        state.core.ci().trigger_pipeline(&Lookup::parse(&id), &token, &ref_name, fields.variables).await?;
     let json = Pipeline::new(&pipeline, &[], &project, &state.config);
     Ok((StatusCode::CREATED, Json(json)).into_response())
 }

@@ -99,7 +99,7 @@ pub async fn create(
         description: body.description,
         coverage,
     };
-    let row = state.core.set_commit_status(&actor, &project, &sha, &input).await?;
+    let row = state.core.ci().set_commit_status(&actor, &project, &sha, &input).await?;
     Ok((StatusCode::CREATED, Json(CommitStatus::new(&state, row))).into_response())
 }
 
@@ -119,11 +119,11 @@ pub async fn list(
 ) -> ApiResult<Json<Vec<CommitStatus>>> {
     let project = lookup_project(&state, &actor, &id).await?;
     let (ref_filter, name_filter) = (query.ref_name.as_deref(), query.name.as_deref());
-    let rows = state.core.commit_statuses(&actor, &project, &sha, ref_filter, name_filter).await?;
+    let rows = state.core.ci().commit_statuses(&actor, &project, &sha, ref_filter, name_filter).await?;
     let mut out: Vec<CommitStatus> = rows.into_iter().map(|row| CommitStatus::new(&state, row)).collect();
-    if let Some(pipeline) = state.core.commit_pipeline(&actor, &project, &sha).await? {
+    if let Some(pipeline) = state.core.ci().commit_pipeline(&actor, &project, &sha).await? {
         let access = state.core.access_to_project(&actor, &project).await?;
-        let (pipeline, jobs) = state.core.pipeline(&access, pipeline.id).await?;
+        let (pipeline, jobs) = state.core.ci().pipeline(&access, pipeline.id).await?;
         for job in jobs.iter().filter(|job| !job.retried) {
             let matches =
                 ref_filter.is_none_or(|r| r == pipeline.ref_name) && name_filter.is_none_or(|n| n == job.name);

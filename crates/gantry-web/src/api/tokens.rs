@@ -23,7 +23,7 @@ pub async fn list_tokens(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
 ) -> ApiResult<Json<Vec<PersonalAccessToken>>> {
-    let tokens = state.core.list_tokens(&actor).await?;
+    let tokens = state.core.manage().list_tokens(&actor).await?;
     Ok(Json(tokens.iter().map(|t| PersonalAccessToken::new(t, None)).collect()))
 }
 
@@ -33,7 +33,7 @@ pub async fn get_token(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<PersonalAccessToken>> {
-    let token = state.core.find_token(&actor, parse_token_id(&id)?).await?;
+    let token = state.core.manage().find_token(&actor, parse_token_id(&id)?).await?;
     Ok(Json(PersonalAccessToken::new(&token, None)))
 }
 
@@ -43,7 +43,7 @@ pub async fn revoke_token(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.core.revoke_token(&actor, parse_token_id(&id)?).await?;
+    state.core.manage().revoke_token(&actor, parse_token_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -74,6 +74,6 @@ pub async fn create_token(
         Some(date) => Some(parse_expiry_date(date)?),
         None => None,
     };
-    let created = state.core.create_token(&actor, &input.name, &scopes, expires).await?;
+    let created = state.core.manage().create_token(&actor, &input.name, &scopes, expires).await?;
     Ok((StatusCode::CREATED, Json(PersonalAccessToken::new(&created.token, Some(created.secret)))).into_response())
 }

@@ -42,7 +42,7 @@ pub async fn list_users(
         search: query.search.filter(|s| !s.is_empty()),
         blocked: flag(query.blocked.as_deref())?.filter(|b| *b),
     };
-    let (users, total) = state.core.list_users(&actor, filter, page.db()).await?;
+    let (users, total) = state.core.manage().list_users(&actor, filter, page.db()).await?;
     let admin = gantry_core::policy::administers(&actor);
     let items = users.iter().map(|u| User::new(u, &state.config, admin)).collect();
     Ok(paginated(&state.config.external_url, &uri, items, total, page))
@@ -55,7 +55,7 @@ pub async fn get_user(
     Path(id): Path<String>,
 ) -> ApiResult<Json<User>> {
     let id = user_id(&id)?;
-    let user = state.core.find_user(&actor, id).await?;
+    let user = state.core.manage().find_user(&actor, id).await?;
     let private = actor.user().is_some_and(|viewer| gantry_core::policy::owns_or_administers(viewer, Some(user.id)));
     Ok(Json(User::new(&user, &state.config, private)))
 }
@@ -82,7 +82,7 @@ pub async fn create_user(
 ) -> ApiResult<Response> {
     let account =
         NewAccount { username: input.username, email: input.email, name: input.name, password: input.password };
-    let user = state.core.create_user(&actor, &account, input.admin).await?;
+    let user = state.core.manage().create_user(&actor, &account, input.admin).await?;
     Ok((StatusCode::CREATED, Json(User::new(&user, &state.config, true))).into_response())
 }
 
@@ -93,7 +93,7 @@ fn user_id(id: &str) -> Result<UserId, AppError> {
 
 async fn set_blocked(state: AppState, actor: gantry_core::Actor, id: String, blocked: bool) -> ApiResult<Response> {
     let id = user_id(&id)?;
-    state.core.set_user_blocked(&actor, id, blocked).await?;
+    state.core.manage().set_user_blocked(&actor, id, blocked).await?;
     Ok((StatusCode::CREATED, Json(true)).into_response())
 }
 
@@ -122,7 +122,7 @@ pub async fn approve_user(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let id = user_id(&id)?;
-    state.core.approve_user(&actor, id).await?;
+    state.core.manage().approve_user(&actor, id).await?;
     Ok(super::message(StatusCode::CREATED, "Success"))
 }
 
@@ -133,6 +133,6 @@ pub async fn reject_user(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let id = user_id(&id)?;
-    state.core.reject_user(&actor, id).await?;
+    state.core.manage().reject_user(&actor, id).await?;
     Ok(super::message(StatusCode::OK, "Success"))
 }

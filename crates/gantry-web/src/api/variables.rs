@@ -128,7 +128,7 @@ async fn with_scope<T>(
 
 async fn list(state: AppState, actor: Actor, owner: Owner) -> ApiResult<Json<Vec<Variable>>> {
     with_scope(&state, &actor, owner, async |scope| {
-        let found = state.core.list_ci_variables(&actor, scope).await?;
+        let found = state.core.ci().list_ci_variables(&actor, scope).await?;
         Ok(Json(found.into_iter().map(Variable::new).collect()))
     })
     .await
@@ -137,7 +137,7 @@ async fn list(state: AppState, actor: Actor, owner: Owner) -> ApiResult<Json<Vec
 async fn create(state: AppState, actor: Actor, owner: Owner, body: VariableBody) -> ApiResult<Response> {
     let input = body.create()?;
     with_scope(&state, &actor, owner, async |scope| {
-        let created = state.core.create_ci_variable(&actor, scope, &input).await?;
+        let created = state.core.ci().create_ci_variable(&actor, scope, &input).await?;
         Ok((StatusCode::CREATED, Json(Variable::new(created))).into_response())
     })
     .await
@@ -146,7 +146,7 @@ async fn create(state: AppState, actor: Actor, owner: Owner, body: VariableBody)
 async fn get(state: AppState, actor: Actor, owner: Owner, key: String, uri: Uri) -> ApiResult<Json<Variable>> {
     let filter = scope_filter(&uri);
     with_scope(&state, &actor, owner, async |scope| {
-        Ok(Json(Variable::new(state.core.ci_variable(&actor, scope, &key, filter.as_deref()).await?)))
+        Ok(Json(Variable::new(state.core.ci().ci_variable(&actor, scope, &key, filter.as_deref()).await?)))
     })
     .await
 }
@@ -161,10 +161,10 @@ async fn update(
 ) -> ApiResult<Json<Variable>> {
     let filter = scope_filter(&uri);
     with_scope(&state, &actor, owner, async |scope| {
-        let old = state.core.ci_variable(&actor, scope, &key, filter.as_deref()).await?;
+        let old = state.core.ci().ci_variable(&actor, scope, &key, filter.as_deref()).await?;
         let input = body.onto(&old)?;
         let scope_now = Some(old.environment_scope.as_str());
-        Ok(Json(Variable::new(state.core.update_ci_variable(&actor, scope, &key, scope_now, &input).await?)))
+        Ok(Json(Variable::new(state.core.ci().update_ci_variable(&actor, scope, &key, scope_now, &input).await?)))
     })
     .await
 }
@@ -172,7 +172,7 @@ async fn update(
 async fn delete(state: AppState, actor: Actor, owner: Owner, key: String, uri: Uri) -> ApiResult<StatusCode> {
     let filter = scope_filter(&uri);
     with_scope(&state, &actor, owner, async |scope| {
-        state.core.delete_ci_variable(&actor, scope, &key, filter.as_deref()).await?;
+        state.core.ci().delete_ci_variable(&actor, scope, &key, filter.as_deref()).await?;
         Ok(StatusCode::NO_CONTENT)
     })
     .await

@@ -72,7 +72,7 @@ fn require_admin(visitor: &PageActor) -> Result<(), crate::error::PageError> {
 async fn users_page(state: &AppState, visitor: &PageActor, status: StatusCode, error: Option<String>) -> PageResult {
     require_admin(visitor)?;
     let (users, _) =
-        state.core.list_users(&visitor.actor, UserFilter::default(), Page { offset: 0, limit: 500 }).await?;
+        state.core.manage().list_users(&visitor.actor, UserFilter::default(), Page { offset: 0, limit: 500 }).await?;
     render(status, &UsersPage { chrome: Chrome::new(visitor), users, error })
 }
 
@@ -103,7 +103,7 @@ pub async fn create_user(
 ) -> PageResult {
     require_admin(&visitor)?;
     let account = NewAccount { username: form.username, email: form.email, name: form.name, password: form.password };
-    match state.core.create_user(&visitor.actor, &account, form.admin.is_some()).await {
+    match state.core.manage().create_user(&visitor.actor, &account, form.admin.is_some()).await {
         Ok(_) => see_other("/admin"),
         Err(error) => {
             let (status, message) = form_error(error);
@@ -129,7 +129,7 @@ async fn after_user_action(
 
 async fn set_blocked(state: AppState, visitor: PageActor, id: i64, blocked: bool) -> PageResult {
     require_admin(&visitor)?;
-    let done = state.core.set_user_blocked(&visitor.actor, UserId(id), blocked).await.map(drop);
+    let done = state.core.manage().set_user_blocked(&visitor.actor, UserId(id), blocked).await.map(drop);
     after_user_action(&state, &visitor, done).await
 }
 
@@ -161,7 +161,7 @@ pub async fn approve_user(
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> PageResult {
     require_admin(&visitor)?;
-    let done = state.core.approve_user(&visitor.actor, UserId(id)).await.map(drop);
+    let done = state.core.manage().approve_user(&visitor.actor, UserId(id)).await.map(drop);
     after_user_action(&state, &visitor, done).await
 }
 
@@ -173,7 +173,7 @@ pub async fn reject_user(
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> PageResult {
     require_admin(&visitor)?;
-    let done = state.core.reject_user(&visitor.actor, UserId(id)).await;
+    let done = state.core.manage().reject_user(&visitor.actor, UserId(id)).await;
     after_user_action(&state, &visitor, done).await
 }
 
@@ -237,8 +237,8 @@ pub async fn discard_background_job(
 /// `GET /admin/settings`
 pub async fn settings(State(state): State<AppState>, visitor: PageActor) -> PageResult {
     require_admin(&visitor)?;
-    let signup_enabled = state.core.signup_enabled().await?;
-    let approval_required = state.core.signup_approval_required().await?;
+    let signup_enabled = state.core.manage().signup_enabled().await?;
+    let approval_required = state.core.manage().signup_approval_required().await?;
     render(StatusCode::OK, &SettingsPage { chrome: Chrome::new(&visitor), signup_enabled, approval_required })
 }
 
@@ -255,7 +255,7 @@ pub async fn save_settings(
     CsrfForm(form): CsrfForm<SettingsForm>,
 ) -> PageResult {
     require_admin(&visitor)?;
-    state.core.set_signup_enabled(&visitor.actor, form.signup_enabled.is_some()).await?;
-    state.core.set_signup_approval_required(&visitor.actor, form.require_admin_approval.is_some()).await?;
+    state.core.manage().set_signup_enabled(&visitor.actor, form.signup_enabled.is_some()).await?;
+    state.core.manage().set_signup_approval_required(&visitor.actor, form.require_admin_approval.is_some()).await?;
     see_other("/admin/settings")
 }

@@ -89,9 +89,9 @@ fn children(entries: &[ArchiveEntry], dir: &str) -> Vec<ArchiveEntry> {
 async fn browse_at(state: &AppState, visitor: &PageActor, target: ProjectTarget, id: &str, path: &str) -> PageResult {
     let frame = ProjectFrame::load(state, visitor, target).await?;
     let job_id = id_of(id, "job").map_err(|e| visitor.error(e))?;
-    let (job, _) = state.core.job(&frame.access, job_id).await.map_err(|e| visitor.error(e))?;
+    let (job, _) = state.core.ci().job(&frame.access, job_id).await.map_err(|e| visitor.error(e))?;
     let (row, entries) =
-        state.core.artifact_entries(&visitor.actor, &frame.project, job_id).await.map_err(|e| visitor.error(e))?;
+        state.core.ci().artifact_entries(&visitor.actor, &frame.project, job_id).await.map_err(|e| visitor.error(e))?;
     let path = path.trim_matches('/').to_owned();
     if !path.is_empty() && !entries.iter().any(|entry| entry.is_dir && entry.path == path) {
         return Err(visitor.error(CoreError::NotFound("folder in the artifacts")));
@@ -171,10 +171,11 @@ pub async fn file(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let job_id = id_of(&id, "job").map_err(|e| visitor.error(e))?;
-    let (job, _) = state.core.job(&frame.access, job_id).await.map_err(|e| visitor.error(e))?;
+    let (job, _) = state.core.ci().job(&frame.access, job_id).await.map_err(|e| visitor.error(e))?;
     // Only the part shown is unpacked, however large the file.
     let (start, size) = state
         .core
+        .ci()
         .artifact_file_start(&visitor.actor, &frame.project, job_id, &path, SHOWN_BYTES)
         .await
         .map_err(|e| visitor.error(e))?;
@@ -209,8 +210,12 @@ pub async fn raw(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let job_id = id_of(&id, "job").map_err(|e| visitor.error(e))?;
-    let content =
-        state.core.artifact_file(&visitor.actor, &frame.project, job_id, &path).await.map_err(|e| visitor.error(e))?;
+    let content = state
+        .core
+        .ci()
+        .artifact_file(&visitor.actor, &frame.project, job_id, &path)
+        .await
+        .map_err(|e| visitor.error(e))?;
     let binary = gantry_git::read::looks_binary(&content.head);
     Ok(super::code::blob::raw_content_response(&path, content, binary))
 }
@@ -234,6 +239,7 @@ pub async fn download(
     let file_type = query.file_type.as_deref().unwrap_or("archive");
     let (row, file, size) = state
         .core
+        .ci()
         .open_job_artifact(&visitor.actor, &frame.project, job_id, file_type)
         .await
         .map_err(|e| visitor.error(e))?;
@@ -253,8 +259,8 @@ pub async fn change(
     let job_id = id_of(&id, "job").map_err(|e| visitor.error(e))?;
     let (actor, project) = (&visitor.actor, &frame.project);
     let done = match action.as_str() {
-        "keep" => state.core.keep_job_artifacts(actor, project, job_id).await,
-        "delete" => state.core.delete_job_artifacts(actor, project, job_id).await,
+        "keep" => state.core.ci().keep_job_artifacts(actor, project, job_id).await,
+        "delete" => state.core.ci().delete_job_artifacts(actor, project, job_id).await,
         _ => Err(CoreError::NotFound("action")),
     };
     done.map_err(|e| visitor.error(e))?;

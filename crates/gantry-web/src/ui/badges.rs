@@ -75,14 +75,15 @@ pub async fn badge(
     let access =
         state.core.project_access(&visitor.actor, &Lookup::Id(target.0.0)).await.map_err(|e| visitor.error(e))?;
     let project = access.project();
-    let pipeline = state.core.latest_pipeline(&visitor.actor, project, ref_name).await.map_err(|e| visitor.error(e))?;
+    let pipeline =
+        state.core.ci().latest_pipeline(&visitor.actor, project, ref_name).await.map_err(|e| visitor.error(e))?;
     let svg = match (kind, pipeline) {
         ("pipeline.svg", Some(pipeline)) => {
             badge_svg("pipeline", pipeline.status.label(), status_colour(Some(pipeline.status)))
         }
         ("pipeline.svg", None) => badge_svg("pipeline", "unknown", status_colour(None)),
         (_, Some(pipeline)) => {
-            let (_, jobs) = state.core.pipeline(&access, pipeline.id).await.map_err(|e| visitor.error(e))?;
+            let (_, jobs) = state.core.ci().pipeline(&access, pipeline.id).await.map_err(|e| visitor.error(e))?;
             let coverages: Vec<f64> = jobs.iter().filter(|j| !j.retried).filter_map(|j| j.coverage).collect();
             if coverages.is_empty() {
                 badge_svg("coverage", "unknown", "#9f9f9f")

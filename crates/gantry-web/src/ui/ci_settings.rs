@@ -105,11 +105,12 @@ async fn save_variable(
 ) -> Result<(), CoreError> {
     let input = form.input();
     if form.original_key.is_empty() {
-        state.core.create_ci_variable(&visitor.actor, scope, &input).await.map(|_| ())
+        state.core.ci().create_ci_variable(&visitor.actor, scope, &input).await.map(|_| ())
     } else {
         let original_scope = Some(form.original_scope.as_str()).filter(|s| !s.is_empty());
         state
             .core
+            .ci()
             .update_ci_variable(&visitor.actor, scope, &form.original_key, original_scope, &input)
             .await
             .map(|_| ())
@@ -168,12 +169,13 @@ async fn project_page(
 ) -> PageResult {
     let frame = ProjectFrame::load(state, visitor, target).await?;
     let access = &frame.access;
-    let settings = state.core.ci_settings(access).await.map_err(|e| visitor.error(e))?;
-    let variables = state.core.list_project_ci_variables(access).await.map_err(|e| visitor.error(e))?;
-    let runners = state.core.project_runners(access).await.map_err(|e| visitor.error(e))?;
+    let settings = state.core.ci().ci_settings(access).await.map_err(|e| visitor.error(e))?;
+    let variables = state.core.ci().list_project_ci_variables(access).await.map_err(|e| visitor.error(e))?;
+    let runners = state.core.ci().project_runners(access).await.map_err(|e| visitor.error(e))?;
     let now = gantry_core::now_millis();
     let caches = state
         .core
+        .ci()
         .project_caches(access)
         .await
         .map_err(|e| visitor.error(e))?
@@ -186,6 +188,7 @@ async fn project_page(
         .collect();
     let triggers = state
         .core
+        .ci()
         .list_triggers(access)
         .await
         .map_err(|e| visitor.error(e))?
@@ -250,7 +253,7 @@ pub async fn clear_caches(
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    state.core.clear_caches(&visitor.actor, &frame.project).await.map_err(|e| visitor.error(e))?;
+    state.core.ci().clear_caches(&visitor.actor, &frame.project).await.map_err(|e| visitor.error(e))?;
     see_other(&format!("/{}/-/settings/ci_cd#caches", frame.project.full_path))
 }
 
@@ -269,7 +272,7 @@ pub async fn save_project_settings(
     let role = match form.ci_pipeline_variables_minimum_override_role {
         Some(role) => role,
         None => {
-            let current = state.core.pipeline_variables_minimum_role(&frame.access);
+            let current = state.core.ci().pipeline_variables_minimum_role(&frame.access);
             current.map_err(|e| visitor.error(e))?.as_str().to_owned()
         }
     };
@@ -280,7 +283,7 @@ pub async fn save_project_settings(
         keep_latest_artifact: form.keep_latest_artifact.is_some(),
         pipeline_variables_minimum_role: role,
     };
-    match state.core.update_ci_settings(&visitor.actor, &frame.project, &settings).await {
+    match state.core.ci().update_ci_settings(&visitor.actor, &frame.project, &settings).await {
         Ok(()) => see_other(&format!("/{}/-/settings/ci_cd", frame.project.full_path)),
         Err(error @ CoreError::Invalid { .. }) => {
             project_page(&state, &visitor, target, VariableForm::default(), None, Some(form_error(error))).await
@@ -315,7 +318,11 @@ pub async fn delete_project_variable(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let scope = Some(form.environment_scope.as_str()).filter(|s| !s.is_empty());
-    match state.core.delete_ci_variable(&visitor.actor, VariableScope::Project(&frame.project), &form.key, scope).await
+    match state
+        .core
+        .ci()
+        .delete_ci_variable(&visitor.actor, VariableScope::Project(&frame.project), &form.key, scope)
+        .await
     {
         Ok(()) => see_other(&format!("/{}/-/settings/ci_cd#variables", frame.project.full_path)),
         Err(error @ (CoreError::NotFound(_) | CoreError::Conflict(_)))
@@ -353,7 +360,7 @@ pub async fn create_project_runner(
         paused: false,
         max_concurrent: 0,
     };
-    match state.core.register_runner(&visitor.actor, registration).await {
+    match state.core.ci().register_runner(&visitor.actor, registration).await {
         Ok((_, token)) => {
             project_page(&state, &visitor, target, VariableForm::default(), Some(NewSecret::Runner(token)), None).await
         }
@@ -378,7 +385,7 @@ pub async fn create_trigger(
     CsrfForm(form): CsrfForm<NewTriggerForm>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    match state.core.create_trigger(&visitor.actor, &frame.project, &form.description).await {
+    match state.core.ci().create_trigger(&visitor.actor, &frame.project, &form.description).await {
         Ok((_, token)) => {
             project_page(&state, &visitor, target, VariableForm::default(), Some(NewSecret::Trigger(token)), None).await
         }
@@ -403,6 +410,6 @@ pub async fn delete_trigger(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let id = super::pipelines::id_of(&form.trigger_id, "trigger").map_err(|e| visitor.error(e))?;
-    state.core.delete_trigger(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
+    state.core.ci().delete_trigger(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
     see_other(&format!("/{}/-/settings/ci_cd#triggers", frame.project.full_path))
 }

@@ -130,6 +130,7 @@ where
     let ref_path = ref_path.to_owned();
     let found = state
         .core
+        .code()
         .read_repository(&visitor.actor, &frame.project, move |reader| {
             let Some(at) = reader.resolve_ref_path(&ref_path)? else { return Ok(None) };
             let value = read(reader, &at)?;

@@ -38,7 +38,7 @@ pub async fn dashboard(State(state): State<AppState>, visitor: PageActor) -> Pag
     visitor.require_user()?;
     let actor = &visitor.actor;
     let project_query = ProjectQuery { membership: true, order_by: "updated_at", ..ProjectQuery::default() };
-    let (projects, _) = state.core.list_projects(actor, &project_query, None, LIST_LIMIT).await?;
+    let (projects, _) = state.core.manage().list_projects(actor, &project_query, None, LIST_LIMIT).await?;
     let group_query = GroupQuery {
         membership: true,
         top_level_only: false,
@@ -46,13 +46,13 @@ pub async fn dashboard(State(state): State<AppState>, visitor: PageActor) -> Pag
         order_by: "path",
         sort: SortDirection::Asc,
     };
-    let (groups, _) = state.core.list_groups(actor, &group_query, LIST_LIMIT).await?;
+    let (groups, _) = state.core.manage().list_groups(actor, &group_query, LIST_LIMIT).await?;
     render(StatusCode::OK, &DashboardPage { chrome: Chrome::new(&visitor), projects, groups })
 }
 
 /// `GET /explore`: every project the visitor may see.
 pub async fn explore(State(state): State<AppState>, visitor: PageActor) -> PageResult {
     let query = ProjectQuery { order_by: "updated_at", ..ProjectQuery::default() };
-    let (projects, _) = state.core.list_projects(&visitor.actor, &query, None, LIST_LIMIT).await?;
+    let (projects, _) = state.core.manage().list_projects(&visitor.actor, &query, None, LIST_LIMIT).await?;
     render(StatusCode::OK, &ExplorePage { chrome: Chrome::new(&visitor), projects })
 }

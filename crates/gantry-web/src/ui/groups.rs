@@ -119,7 +119,7 @@ pub async fn create_group(
         visibility: Visibility::parse(&form.visibility),
         parent: form.parent_id.map(NamespaceId),
     };
-    match state.core.create_group(&visitor.actor, &new).await {
+    match state.core.manage().create_group(&visitor.actor, &new).await {
         Ok(group) => see_other(&format!("/{}", group.full_path)),
         Err(error) => {
             let (status, message) = form_error(error);
@@ -146,13 +146,15 @@ pub async fn show(
 ) -> PageResult {
     let actor = &visitor.actor;
     let core = &state.core;
-    let chain = core.namespace_chain(id).await?;
+    let chain = core.manage().namespace_chain(id).await?;
     let namespace =
         chain.last().cloned().ok_or_else(|| visitor.error(gantry_core::CoreError::NotFound("namespace")))?;
     let page_size = Page { offset: 0, limit: 100 };
     if namespace.kind == NamespaceKind::User {
-        let (projects, _) =
-            core.list_projects(actor, &ProjectQuery::default(), Some((namespace.id, false)), page_size).await?;
+        let (projects, _) = core
+            .manage()
+            .list_projects(actor, &ProjectQuery::default(), Some((namespace.id, false)), page_size)
+            .await?;
         let is_owner = actor.user().is_some_and(|u| namespace.owner_id == Some(u.id));
         let page = GroupPage {
             chrome: Chrome::new(&visitor),
@@ -169,10 +171,12 @@ pub async fn show(
         return render(StatusCode::OK, &page);
     }
     let access = core.group_access(actor, &Lookup::Id(id.0)).await.map_err(|e| visitor.error(e))?;
-    let (subgroups, _) = core.list_subgroups(&access, page_size).await?;
-    let (projects, _) =
-        core.list_projects(actor, &ProjectQuery::default(), Some((access.group().id, false)), page_size).await?;
-    let members = core.list_members(MembersOf::Group(&access)).await?;
+    let (subgroups, _) = core.manage().list_subgroups(&access, page_size).await?;
+    let (projects, _) = core
+        .manage()
+        .list_projects(actor, &ProjectQuery::default(), Some((access.group().id, false)), page_size)
+        .await?;
+    let members = core.manage().list_members(MembersOf::Group(&access)).await?;
     let page = GroupPage {
         chrome: Chrome::new(&visitor),
         crumbs: breadcrumbs(&chain, None),
@@ -196,7 +200,7 @@ async fn load_for_admin(
 ) -> Result<(GroupAccess, Vec<Crumb>), crate::error::PageError> {
     let access = state.core.group_access(&visitor.actor, &Lookup::Id(id.0)).await.map_err(|e| visitor.error(e))?;
     access.require(GroupAction::Update).map_err(|e| visitor.error(e))?;
-    let chain = state.core.namespace_chain(access.group().id).await?;
+    let chain = state.core.manage().namespace_chain(access.group().id).await?;
     Ok((access, breadcrumbs(&chain, None)))
 }
 
@@ -238,7 +242,7 @@ pub async fn save_settings(
         description: Some(form.description),
         visibility: Visibility::parse(&form.visibility),
     };
-    match state.core.update_group(&visitor.actor, &group, &changes).await {
+    match state.core.manage().update_group(&visitor.actor, &group, &changes).await {
         Ok(updated) => see_other(&format!("/{}/-/settings", updated.full_path)),
         Err(error) => {
             let (status, message) = form_error(error);
@@ -268,6 +272,6 @@ pub async fn delete(
         let page = GroupSettingsPage { chrome: Chrome::new(&visitor), crumbs, group, error };
         return render(StatusCode::BAD_REQUEST, &page);
     }
-    state.core.delete_group(&visitor.actor, &group).await.map_err(|e| visitor.error(e))?;
+    state.core.manage().delete_group(&visitor.actor, &group).await.map_err(|e| visitor.error(e))?;
     see_other("/dashboard")
 }

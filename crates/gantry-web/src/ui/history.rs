@@ -60,7 +60,7 @@ pub async fn commits(
     let here = format!("/{project}/-/commits/{}/{}", url_path(&at.reference), url_path(&at.path));
     let now = gantry_core::now_millis();
     let shas: Vec<String> = found.iter().map(|c| c.id.clone()).collect();
-    let pipelines = state.core.pipelines_of_commits(&frame.access, &shas).await?;
+    let pipelines = state.core.ci().pipelines_of_commits(&frame.access, &shas).await?;
     let commits = found
         .iter()
         .map(|c| {
@@ -156,6 +156,7 @@ pub async fn commit(
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let summary = state
         .core
+        .code()
         .read_repository(&visitor.actor, &frame.project, move |reader| match reader.resolve(&revision)? {
             Some(id) => reader.commit(&id).map(Some),
             None => Ok(None),
@@ -163,17 +164,23 @@ pub async fn commit(
         .await
         .map_err(|e| visitor.error(e))?
         .ok_or_else(|| not_found(&visitor, "commit"))?;
-    let diff =
-        state.core.commit_diff(&visitor.actor, &frame.project, &summary.id).await.map_err(|e| visitor.error(e))?;
+    let diff = state
+        .core
+        .code()
+        .commit_diff(&visitor.actor, &frame.project, &summary.id)
+        .await
+        .map_err(|e| visitor.error(e))?;
     let project = frame.project.full_path.clone();
     let pipeline = state
         .core
+        .ci()
         .pipelines_of_commits(&frame.access, std::slice::from_ref(&summary.id))
         .await?
         .remove(&summary.id)
         .map(|p| (p.id, p.status.label()));
     let statuses = state
         .core
+        .ci()
         .visible_commit_statuses(&visitor.actor, &frame.project, &summary.id)
         .await
         .map_err(|e| visitor.error(e))?
@@ -267,6 +274,7 @@ async fn compare_page(
     let (from_name, to_name) = (from.clone(), to.clone());
     let (branches, tags, ids) = state
         .core
+        .code()
         .read_repository(&visitor.actor, &frame.project, move |reader| {
             let ids = match (reader.resolve(&from_name)?, reader.resolve(&to_name)?) {
                 (Some(from), Some(to)) => {
@@ -303,6 +311,7 @@ async fn compare_page(
         Some((from_id, to_id, commits, more)) => {
             let diff = state
                 .core
+                .code()
                 .compare_diff(&visitor.actor, &page.frame.project, &from_id, &to_id)
                 .await
                 .map_err(|e| visitor.error(e))?;

@@ -61,7 +61,8 @@ pub async fn jobs(
         }
     };
     let db_page = gantry_core::Page { offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE };
-    let (found, total) = state.core.list_jobs(&frame.access, &statuses, db_page).await.map_err(|e| visitor.error(e))?;
+    let (found, total) =
+        state.core.ci().list_jobs(&frame.access, &statuses, db_page).await.map_err(|e| visitor.error(e))?;
     let now = now_millis();
     let view = JobsPage {
         chrome: Chrome::new(&visitor),
@@ -101,7 +102,7 @@ async fn rendered_log(
     frame: &ProjectFrame,
     job: &JobRow,
 ) -> Result<String, PageError> {
-    let (log, _) = state.core.job_trace(&frame.access, job.id, 0).await.map_err(|e| visitor.error(e))?;
+    let (log, _) = state.core.ci().job_trace(&frame.access, job.id, 0).await.map_err(|e| visitor.error(e))?;
     Ok(LogRenderer::render_all(&log))
 }
 
@@ -114,10 +115,10 @@ async fn job_page(
 ) -> PageResult {
     let frame = ProjectFrame::load(state, visitor, target).await?;
     let id = id_of(id, "job").map_err(|e| visitor.error(e))?;
-    let (job, pipeline) = state.core.job(&frame.access, id).await.map_err(|e| visitor.error(e))?;
+    let (job, pipeline) = state.core.ci().job(&frame.access, id).await.map_err(|e| visitor.error(e))?;
     let live = job.status.is_live();
     let log_html = if live { String::new() } else { rendered_log(state, visitor, &frame, &job).await? };
-    let artifacts = state.core.job_artifacts(&frame.access, job.id).await.map_err(|e| visitor.error(e))?;
+    let artifacts = state.core.ci().job_artifacts(&frame.access, job.id).await.map_err(|e| visitor.error(e))?;
     let now = now_millis();
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
     let page = JobPage {
@@ -168,12 +169,12 @@ pub async fn log_body(
     access: &ProjectAccess,
     job: JobId,
 ) -> Result<axum::body::Body, CoreError> {
-    let first = core.job_trace_pieces(access, job, 0).await?;
+    let first = core.ci().job_trace_pieces(access, job, 0).await?;
     let start = (core.clone(), access.clone(), job, Some(first), 0_i64);
     let pages = futures_util::stream::unfold(start, |(core, access, job, read, next)| async move {
         let pieces = match read {
             Some(pieces) => pieces,
-            None => match core.job_trace_pieces(&access, job, next).await {
+            None => match core.ci().job_trace_pieces(&access, job, next).await {
                 Ok(pieces) => pieces,
                 Err(error) => {
                     return Some((
@@ -201,8 +202,8 @@ pub async fn job_stream(
 ) -> Result<Response, PageError> {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let id = id_of(&id, "job").map_err(|e| visitor.error(e))?;
-    state.core.job(&frame.access, id).await.map_err(|e| visitor.error(e))?;
-    let mut events = state.core.ci_events();
+    state.core.ci().job(&frame.access, id).await.map_err(|e| visitor.error(e))?;
+    let mut events = state.core.ci().ci_events();
     let core = state.core.clone();
     let access = frame.access;
     let stream = async_stream(move |sender| async move {
@@ -212,7 +213,7 @@ pub async fn job_stream(
         loop {
             // Read what is new, render complete lines, send them.
             loop {
-                let Ok(pieces) = core.job_trace_pieces(&access, id, next).await else { return };
+                let Ok(pieces) = core.ci().job_trace_pieces(&access, id, next).await else { return };
                 let Some((last, _)) = pieces.last() else { break };
                 next = last + 1;
                 let mut html = String::new();
@@ -223,7 +224,7 @@ pub async fn job_stream(
                     return;
                 }
             }
-            let Ok((job, _)) = core.job(&access, id).await else { return };
+            let Ok((job, _)) = core.ci().job(&access, id).await else { return };
             if Some(job.status) != last_status {
                 last_status = Some(job.status);
                 if sender.send(Event::default().event("status").data(job.status.label())).await.is_err() {
@@ -280,9 +281,9 @@ async fn job_action(
     let job_id = id_of(id, "job").map_err(|e| visitor.error(e))?;
     let project = &frame.project;
     let done = match action {
-        "cancel" => state.core.cancel_job(&visitor.actor, project, job_id).await,
-        "retry" => state.core.retry_job(&visitor.actor, project, job_id).await,
-        "play" => state.core.play_job(&visitor.actor, project, job_id).await,
+        "cancel" => state.core.ci().cancel_job(&visitor.actor, project, job_id).await,
+        "retry" => state.core.ci().retry_job(&visitor.actor, project, job_id).await,
+        "play" => state.core.ci().play_job(&visitor.actor, project, job_id).await,
         _ => return Err(crate::ui::not_found().await),
     };
     match done {

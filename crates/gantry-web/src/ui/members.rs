@@ -77,13 +77,13 @@ async fn load(state: &AppState, visitor: &PageActor, which: Which) -> Result<(Lo
     Ok(match which {
         Which::Group(NamespaceTarget(id)) => {
             let access = core.group_access(actor, &Lookup::Id(id.0)).await.map_err(|e| visitor.error(e))?;
-            let crumbs = breadcrumbs(&core.namespace_chain(access.group().id).await?, None);
+            let crumbs = breadcrumbs(&core.manage().namespace_chain(access.group().id).await?, None);
             (Loaded::Group(access), crumbs)
         }
         Which::Project(ProjectTarget(id)) => {
             let access = core.project_access(actor, &Lookup::Id(id.0)).await.map_err(|e| visitor.error(e))?;
             let project = access.project();
-            let crumbs = breadcrumbs(&core.namespace_chain(project.namespace_id).await?, Some(project));
+            let crumbs = breadcrumbs(&core.manage().namespace_chain(project.namespace_id).await?, Some(project));
             (Loaded::Project(access), crumbs)
         }
     })
@@ -108,7 +108,7 @@ fn line(member: &EffectiveMember, loaded: &Loaded) -> MemberLine {
 
 async fn page(state: &AppState, visitor: &PageActor, which: Which, error: Option<(StatusCode, String)>) -> PageResult {
     let (loaded, crumbs) = load(state, visitor, which).await?;
-    let members = state.core.list_all_members(loaded.of()).await?;
+    let members = state.core.manage().list_all_members(loaded.of()).await?;
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
     let page = MembersPage {
         chrome: Chrome::new(visitor),
@@ -136,7 +136,7 @@ pub struct AddMemberForm {
 async fn add(state: AppState, visitor: PageActor, which: Which, form: AddMemberForm) -> PageResult {
     let (loaded, _) = load(&state, &visitor, which).await?;
     let result = async {
-        let user = state.core.find_user_as_operator(form.username.trim()).await.map_err(|_| {
+        let user = state.core.manage().find_user_as_operator(form.username.trim()).await.map_err(|_| {
             gantry_core::CoreError::invalid_input("username", format!("no user named '{}'", form.username.trim()))
         })?;
         let level = AccessLevel::from_i64(form.access_level)
@@ -145,7 +145,7 @@ async fn add(state: AppState, visitor: PageActor, which: Which, form: AddMemberF
             "" => None,
             date => Some(parse_expiry_date(date)?),
         };
-        state.core.add_member(&visitor.actor, loaded.target(), user.id, level, expires).await
+        state.core.manage().add_member(&visitor.actor, loaded.target(), user.id, level, expires).await
     }
     .await;
     match result {
@@ -163,9 +163,12 @@ pub struct UpdateMemberForm {
 async fn update(state: AppState, visitor: PageActor, which: Which, user: i64, form: UpdateMemberForm) -> PageResult {
     let (loaded, _) = load(&state, &visitor, which).await?;
     let result = match AccessLevel::from_i64(form.access_level) {
-        Some(level) => {
-            state.core.update_member(&visitor.actor, loaded.target(), UserId(user), level, None).await.map(|_| ())
-        }
+        Some(level) => state
+            .core
+            .manage()
+            .update_member(&visitor.actor, loaded.target(), UserId(user), level, None)
+            .await
+            .map(|_| ()),
         None => Err(gantry_core::CoreError::invalid_input("role", "must be chosen from the list")),
     };
     match result {
@@ -176,7 +179,7 @@ async fn update(state: AppState, visitor: PageActor, which: Which, user: i64, fo
 
 async fn remove(state: AppState, visitor: PageActor, which: Which, user: i64) -> PageResult {
     let (loaded, _) = load(&state, &visitor, which).await?;
-    match state.core.remove_member(&visitor.actor, loaded.target(), UserId(user)).await {
+    match state.core.manage().remove_member(&visitor.actor, loaded.target(), UserId(user)).await {
         Ok(()) => see_other(&format!("/{}/-/members", loaded.full_path())),
         Err(error) => page(&state, &visitor, which, Some(form_error(error))).await,
     }

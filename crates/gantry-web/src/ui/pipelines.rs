@@ -100,7 +100,7 @@ pub async fn pipelines(
     };
     let db_page = gantry_core::Page { offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE };
     let (found, total) =
-        state.core.list_pipelines(&frame.access, &filter, db_page).await.map_err(|e| visitor.error(e))?;
+        state.core.ci().list_pipelines(&frame.access, &filter, db_page).await.map_err(|e| visitor.error(e))?;
     let now = now_millis();
     let can_run = frame.access.can(ProjectAction::RunPipelines);
     let page_view = PipelinesPage {
@@ -167,7 +167,7 @@ async fn pipeline_page(
 ) -> PageResult {
     let frame = ProjectFrame::load(state, visitor, target).await?;
     let id = id_of(id, "pipeline").map_err(|e| visitor.error(e))?;
-    let (pipeline, jobs) = state.core.pipeline(&frame.access, id).await.map_err(|e| visitor.error(e))?;
+    let (pipeline, jobs) = state.core.ci().pipeline(&frame.access, id).await.map_err(|e| visitor.error(e))?;
     let now = now_millis();
     let mut stages: Vec<StageColumn> = Vec::new();
     let mut retried = Vec::new();
@@ -185,7 +185,7 @@ async fn pipeline_page(
             _ => stages.push(StageColumn { name: job.stage.clone(), jobs: vec![job_card(job, now)] }),
         }
     }
-    let tests = state.core.pipeline_test_summary(&frame.access, id).await.map_err(|e| visitor.error(e))?;
+    let tests = state.core.ci().pipeline_test_summary(&frame.access, id).await.map_err(|e| visitor.error(e))?;
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
     let page = PipelinePage {
         test_count: tests.counts.total,
@@ -233,9 +233,9 @@ async fn pipeline_action(
     let pipeline_id = id_of(id, "pipeline").map_err(|e| visitor.error(e))?;
     let project = &frame.project;
     let done = match action {
-        Action::Cancel => state.core.cancel_pipeline(&visitor.actor, project, pipeline_id).await.map(|_| ()),
-        Action::Retry => state.core.retry_pipeline(&visitor.actor, project, pipeline_id).await.map(|_| ()),
-        Action::Delete => state.core.delete_pipeline(&visitor.actor, project, pipeline_id).await,
+        Action::Cancel => state.core.ci().cancel_pipeline(&visitor.actor, project, pipeline_id).await.map(|_| ()),
+        Action::Retry => state.core.ci().retry_pipeline(&visitor.actor, project, pipeline_id).await.map(|_| ()),
+        Action::Delete => state.core.ci().delete_pipeline(&visitor.actor, project, pipeline_id).await,
     };
     match (done, action) {
         (Ok(()), Action::Delete) => see_other(&format!("/{}/-/pipelines", project.full_path)),
@@ -290,7 +290,7 @@ struct NewPipelinePage {
 
 /// Whether the visitor may give variables to the project's pipelines; why not when not.
 async fn variables_refused(state: &AppState, visitor: &PageActor, frame: &ProjectFrame) -> Option<String> {
-    state.core.may_set_pipeline_variables(&visitor.actor, &frame.project).await.err().map(|e| e.to_string())
+    state.core.ci().may_set_pipeline_variables(&visitor.actor, &frame.project).await.err().map(|e| e.to_string())
 }
 
 /// `GET /{project}/-/pipelines/new`
@@ -327,7 +327,7 @@ pub async fn run_pipeline(
     let values = form.iter().filter(|(k, _)| k == "value").map(|(_, v)| v.clone());
     let typed: Vec<(String, String)> = keys.zip(values).collect();
     let variables: Vec<(String, String)> = typed.iter().filter(|(k, _)| !k.is_empty()).cloned().collect();
-    match state.core.run_pipeline(&visitor.actor, &frame.project, &ref_name, variables, "web").await {
+    match state.core.ci().run_pipeline(&visitor.actor, &frame.project, &ref_name, variables, "web").await {
         Ok(pipeline) => see_other(&format!("/{}/-/pipelines/{}", frame.project.full_path, pipeline.id)),
         Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_) | CoreError::Forbidden(_))) => {
             let (status, message) = form_error(error);

@@ -95,7 +95,7 @@ pub async fn update_profile(
     CsrfForm(form): CsrfForm<ProfileForm>,
 ) -> PageResult {
     visitor.require_user()?;
-    match state.core.update_profile(&visitor.actor, &form.name, &form.email).await {
+    match state.core.manage().update_profile(&visitor.actor, &form.name, &form.email).await {
         Ok(_) => see_other("/-/profile"),
         Err(error) => {
             let (status, message) = form_error(error);
@@ -126,13 +126,12 @@ pub async fn change_password(
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> PageResult {
     let user = visitor.require_user()?.clone();
-    let changed = state.core.change_password(
-        &visitor.actor,
-        &form.current_password,
-        &form.new_password,
-        visitor.session.as_deref(),
-    );
-    match changed.await {
+    let changed = state
+        .core
+        .manage()
+        .change_password(&visitor.actor, &form.current_password, &form.new_password, visitor.session.as_deref())
+        .await;
+    match changed {
         Ok(()) => see_other("/-/profile"),
         Err(error) => {
             let (status, message) = form_error(error);
@@ -156,7 +155,7 @@ async fn tokens_page(
     error: Option<String>,
 ) -> PageResult {
     let user = visitor.require_user()?;
-    let tokens = state.core.list_tokens(&visitor.actor).await?;
+    let tokens = state.core.manage().list_tokens(&visitor.actor).await?;
     let page = TokensPage {
         chrome: Chrome::new(visitor),
         tokens: tokens.iter().filter(|t| t.user_id == user.id).map(TokenLine::new).collect(),
@@ -188,7 +187,7 @@ pub async fn create_token(
             "" => None,
             day => Some(parse_expiry_date(day)?),
         };
-        state.core.create_token(&visitor.actor, field("name"), &scopes, expires).await
+        state.core.manage().create_token(&visitor.actor, field("name"), &scopes, expires).await
     }
     .await;
     match result {
@@ -208,7 +207,7 @@ pub async fn revoke_token(
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> PageResult {
     visitor.require_user()?;
-    state.core.revoke_token(&visitor.actor, TokenId(id)).await.map_err(|e| visitor.error(e))?;
+    state.core.manage().revoke_token(&visitor.actor, TokenId(id)).await.map_err(|e| visitor.error(e))?;
     see_other("/-/profile/personal_access_tokens")
 }
 
@@ -241,7 +240,7 @@ async fn keys_page(
     typed: (String, String),
 ) -> PageResult {
     let user = visitor.require_user()?;
-    let keys = state.core.list_ssh_keys(user.id).await?;
+    let keys = state.core.manage().list_ssh_keys(user.id).await?;
     let (status, error) = failure.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
     let page = KeysPage {
         chrome: Chrome::new(visitor),
@@ -293,7 +292,7 @@ pub async fn add_key(
             day => Some(parse_expiry_date(day)?),
         };
         let input = NewKeyInput { title: form.title.clone(), key: form.key.clone(), expires_at };
-        state.core.add_ssh_key(&visitor.actor, &input).await
+        state.core.manage().add_ssh_key(&visitor.actor, &input).await
     }
     .await;
     match result {
@@ -310,6 +309,6 @@ pub async fn delete_key(
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> PageResult {
     visitor.require_user()?;
-    state.core.delete_ssh_key(&visitor.actor, id).await.map_err(|e| visitor.error(e))?;
+    state.core.manage().delete_ssh_key(&visitor.actor, id).await.map_err(|e| visitor.error(e))?;
     see_other("/-/profile/keys")
 }

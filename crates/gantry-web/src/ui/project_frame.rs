@@ -31,7 +31,7 @@ impl ProjectFrame {
         let access =
             state.core.project_access(&visitor.actor, &Lookup::Id(target.0.0)).await.map_err(|e| visitor.error(e))?;
         let project = access.project().clone();
-        let chain = state.core.namespace_chain(project.namespace_id).await?;
+        let chain = state.core.manage().namespace_chain(project.namespace_id).await?;
         let crumbs = breadcrumbs(&chain, Some(&project));
         Ok(ProjectFrame {
             can_admin: access.can(ProjectAction::Update),

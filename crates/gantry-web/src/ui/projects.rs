@@ -83,7 +83,7 @@ pub async fn new_project_form(
     Query(query): Query<NewProjectQuery>,
 ) -> PageResult {
     visitor.require_user()?;
-    let namespaces = state.core.namespaces_for_new_project(&visitor.actor).await?;
+    let namespaces = state.core.manage().namespaces_for_new_project(&visitor.actor).await?;
     let page = NewProjectPage {
         chrome: Chrome::new(&visitor),
         namespace_id: query.namespace_id.unwrap_or_else(|| namespaces.first().map_or(0, |n| n.id.0)),
@@ -129,11 +129,11 @@ pub async fn create_project(
         default_branch: None,
         initialize_with_readme: form.initialize_with_readme.is_some(),
     };
-    match state.core.create_project(&visitor.actor, &input).await {
+    match state.core.manage().create_project(&visitor.actor, &input).await {
         Ok(project) => see_other(&format!("/{}", project.full_path)),
         Err(error) => {
             let (status, message) = form_error(error);
-            let namespaces = state.core.namespaces_for_new_project(&visitor.actor).await?;
+            let namespaces = state.core.manage().namespaces_for_new_project(&visitor.actor).await?;
             let page = NewProjectPage {
                 chrome: Chrome::new(&visitor),
                 namespaces,
@@ -157,7 +157,7 @@ async fn load(
 ) -> Result<(ProjectRow, Option<AccessLevel>, Vec<Crumb>), PageError> {
     let (project, level) =
         state.core.find_project(&visitor.actor, &Lookup::Id(target.0.0)).await.map_err(|e| visitor.error(e))?;
-    let chain = state.core.namespace_chain(project.namespace_id).await?;
+    let chain = state.core.manage().namespace_chain(project.namespace_id).await?;
     let crumbs = breadcrumbs(&chain, Some(&project));
     Ok((project, level, crumbs))
 }
@@ -172,8 +172,8 @@ pub async fn show(
     let project = &frame.project;
     let may_read_code = frame.access.can(ProjectAction::ReadCode);
     let code = if may_read_code && !state.core.repos().is_empty(project.id) {
-        let branches = state.core.list_branches(&frame.access, None).await.map_err(|e| visitor.error(e))?;
-        let tags = state.core.list_tags(&frame.access, None).await.map_err(|e| visitor.error(e))?;
+        let branches = state.core.code().list_branches(&frame.access, None).await.map_err(|e| visitor.error(e))?;
+        let tags = state.core.code().list_tags(&frame.access, None).await.map_err(|e| visitor.error(e))?;
         let last_commit = branches.iter().find(|b| b.default).map(|b| b.branch.commit.clone());
         Some(CodeSummary {
             branches: branches.len(),
@@ -193,6 +193,7 @@ pub async fn show(
             let branch = project.default_branch.clone();
             let found = state
                 .core
+                .code()
                 .read_repository(&visitor.actor, project, move |reader| {
                     let Some(commit) = reader.resolve(&format!("refs/heads/{branch}"))? else { return Ok(None) };
                     match reader.object_at(&commit, "")? {
@@ -231,7 +232,7 @@ async fn settings_page(
         .authorize_project(&visitor.actor, &project, ProjectAction::Update)
         .await
         .map_err(|e| visitor.error(e))?;
-    let namespaces = state.core.namespaces_for_new_project(&visitor.actor).await?;
+    let namespaces = state.core.manage().namespaces_for_new_project(&visitor.actor).await?;
     let (status, error) = match error {
         Some((status, message)) => (status, Some(message)),
         None => (StatusCode::OK, None),
@@ -285,7 +286,7 @@ pub async fn save_settings(
         visibility: Visibility::parse(&form.visibility),
         default_branch: Some(form.default_branch),
     };
-    match state.core.update_project(&visitor.actor, &project, &changes).await {
+    match state.core.manage().update_project(&visitor.actor, &project, &changes).await {
         Ok(updated) => see_other(&format!("/{}/-/settings", updated.full_path)),
         Err(error) => settings_page(&state, &visitor, target, Some(form_error(error))).await,
     }
@@ -305,7 +306,7 @@ pub async fn transfer(
 ) -> PageResult {
     let (project, _, _) = load(&state, &visitor, target).await?;
     let namespace = NamespaceId(form.namespace_id.unwrap_or(0));
-    match state.core.transfer_project(&visitor.actor, &project, namespace).await {
+    match state.core.manage().transfer_project(&visitor.actor, &project, namespace).await {
         Ok(moved) => see_other(&format!("/{}", moved.full_path)),
         Err(error) => settings_page(&state, &visitor, target, Some(form_error(error))).await,
     }
@@ -313,8 +314,12 @@ pub async fn transfer(
 
 async fn set_archived(state: AppState, visitor: PageActor, target: ProjectTarget, archived: bool) -> PageResult {
     let (project, _, _) = load(&state, &visitor, target).await?;
-    let project =
-        state.core.set_project_archived(&visitor.actor, &project, archived).await.map_err(|e| visitor.error(e))?;
+    let project = state
+        .core
+        .manage()
+        .set_project_archived(&visitor.actor, &project, archived)
+        .await
+        .map_err(|e| visitor.error(e))?;
     see_other(&format!("/{}", project.full_path))
 }
 
@@ -361,6 +366,6 @@ pub async fn delete(
         let message = format!("type {} to confirm the deletion", project.full_path);
         return settings_page(&state, &visitor, target, Some((StatusCode::BAD_REQUEST, message))).await;
     }
-    state.core.delete_project(&visitor.actor, &project).await.map_err(|e| visitor.error(e))?;
+    state.core.manage().delete_project(&visitor.actor, &project).await.map_err(|e| visitor.error(e))?;
     see_other("/dashboard")
 }

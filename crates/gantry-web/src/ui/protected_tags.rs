@@ -30,7 +30,7 @@ pub async fn protect_tag(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let rule = ProtectTag { name: form.name, create_access_level: form.create_access_level };
-    let outcome = state.core.protect_tag(&visitor.actor, &frame.project, &rule).await.map(drop);
+    let outcome = state.core.code().protect_tag(&visitor.actor, &frame.project, &rule).await.map(drop);
     after_rule_change(&state, &visitor, target, &frame.project, outcome).await
 }
 
@@ -42,6 +42,6 @@ pub async fn unprotect_tag(
     CsrfForm(form): CsrfForm<DeleteRefForm>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let outcome = state.core.unprotect_tag(&visitor.actor, &frame.project, &form.name).await;
+    let outcome = state.core.code().unprotect_tag(&visitor.actor, &frame.project, &form.name).await;
     after_rule_change(&state, &visitor, target, &frame.project, outcome).await
 }

@@ -36,7 +36,8 @@ pub struct Activity {
 /// The project's latest ref changes as feed lines.
 pub async fn activity(state: &AppState, visitor: &PageActor, project: &ProjectRow) -> Result<Vec<Activity>, PageError> {
     let page = gantry_core::Page { offset: 0, limit: 20 };
-    let (events, _) = state.core.list_push_events(&visitor.actor, project, page).await.map_err(|e| visitor.error(e))?;
+    let (events, _) =
+        state.core.code().list_push_events(&visitor.actor, project, page).await.map_err(|e| visitor.error(e))?;
     let now = now_millis();
     Ok(events
         .into_iter()
@@ -111,11 +112,11 @@ async fn branches_page(
         Vec::new()
     } else {
         let filter = Some(search.as_str()).filter(|s| !s.is_empty());
-        state.core.list_branches(&frame.access, filter).await.map_err(|e| visitor.error(e))?
+        state.core.code().list_branches(&frame.access, filter).await.map_err(|e| visitor.error(e))?
     };
     let now = now_millis();
     let tips: Vec<String> = found.iter().map(|view| view.branch.commit.id.clone()).collect();
-    let pipelines = state.core.pipelines_of_commits(&frame.access, &tips).await?;
+    let pipelines = state.core.ci().pipelines_of_commits(&frame.access, &tips).await?;
     let may_delete_protected = frame.access.can(ProjectAction::ManageProtectedBranches);
     let branches = found
         .into_iter()
@@ -167,7 +168,7 @@ pub async fn create_branch(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let revision = if form.revision.trim().is_empty() { frame.project.default_branch.clone() } else { form.revision };
-    match state.core.create_branch(&visitor.actor, &frame.project, &form.branch, &revision).await {
+    match state.core.code().create_branch(&visitor.actor, &frame.project, &form.branch, &revision).await {
         Ok(_) => see_other(&format!("/{}/-/branches", frame.project.full_path)),
         Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_) | CoreError::Forbidden(_))) => {
             let failure = Some(form_error(error));
@@ -191,7 +192,7 @@ pub async fn delete_branch(
     CsrfForm(form): CsrfForm<DeleteRefForm>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    match state.core.delete_branch(&visitor.actor, &frame.project, &form.name).await {
+    match state.core.code().delete_branch(&visitor.actor, &frame.project, &form.name).await {
         Ok(()) => see_other(&format!("/{}/-/branches", frame.project.full_path)),
         Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_))) => {
             let failure = Some(form_error(error));
@@ -237,7 +238,7 @@ async fn tags_page(
         Vec::new()
     } else {
         let filter = Some(search.as_str()).filter(|s| !s.is_empty());
-        state.core.list_tags(&frame.access, filter).await.map_err(|e| visitor.error(e))?
+        state.core.code().list_tags(&frame.access, filter).await.map_err(|e| visitor.error(e))?
     };
     let now = now_millis();
     let may_delete_protected = frame.access.can(ProjectAction::ManageProtectedTags);
@@ -294,7 +295,7 @@ pub async fn create_tag(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let revision = if form.revision.trim().is_empty() { frame.project.default_branch.clone() } else { form.revision };
-    match state.core.create_tag(&visitor.actor, &frame.project, &form.tag_name, &revision, &form.message).await {
+    match state.core.code().create_tag(&visitor.actor, &frame.project, &form.tag_name, &revision, &form.message).await {
         Ok(_) => see_other(&format!("/{}/-/tags", frame.project.full_path)),
         Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_) | CoreError::Forbidden(_))) => {
             let failure = Some(form_error(error));
@@ -313,7 +314,7 @@ pub async fn delete_tag(
     CsrfForm(form): CsrfForm<DeleteRefForm>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    match state.core.delete_tag(&visitor.actor, &frame.project, &form.name).await {
+    match state.core.code().delete_tag(&visitor.actor, &frame.project, &form.name).await {
         Ok(()) => see_other(&format!("/{}/-/tags", frame.project.full_path)),
         Err(error @ (CoreError::Conflict(_) | CoreError::Forbidden(_))) if frame.can_push => {
             tags_page(&state, &visitor, target, String::new(), Some(form_error(error)), Default::default()).await
@@ -364,13 +365,13 @@ async fn settings_with_check(
 ) -> PageResult {
     let frame = ProjectFrame::load(state, visitor, target).await?;
     frame.require(visitor, ProjectAction::ManageProtectedBranches)?;
-    let rules = state.core.list_protected_branches(&frame.access).await.map_err(|e| visitor.error(e))?;
-    let tag_rules = state.core.list_protected_tags(&frame.access).await.map_err(|e| visitor.error(e))?;
+    let rules = state.core.code().list_protected_branches(&frame.access).await.map_err(|e| visitor.error(e))?;
+    let tag_rules = state.core.code().list_protected_tags(&frame.access).await.map_err(|e| visitor.error(e))?;
     let (branch_names, tag_names) = if state.core.repos().is_empty(frame.project.id) {
         (Vec::new(), Vec::new())
     } else {
-        let branches = state.core.list_branches(&frame.access, None).await.map_err(|e| visitor.error(e))?;
-        let tags = state.core.list_tags(&frame.access, None).await.map_err(|e| visitor.error(e))?;
+        let branches = state.core.code().list_branches(&frame.access, None).await.map_err(|e| visitor.error(e))?;
+        let tags = state.core.code().list_tags(&frame.access, None).await.map_err(|e| visitor.error(e))?;
         (branches.into_iter().map(|b| b.branch.name).collect(), tags.into_iter().map(|t| t.tag.name).collect())
     };
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
@@ -446,7 +447,7 @@ pub async fn protect_branch(
     CsrfForm(form): CsrfForm<ProtectForm>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let outcome = state.core.protect_branch(&visitor.actor, &frame.project, &form.rule()).await.map(drop);
+    let outcome = state.core.code().protect_branch(&visitor.actor, &frame.project, &form.rule()).await.map(drop);
     after_rule_change(&state, &visitor, target, &frame.project, outcome).await
 }
 
@@ -458,8 +459,12 @@ pub async fn update_protected_branch(
     CsrfForm(form): CsrfForm<ProtectForm>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let outcome =
-        state.core.update_protected_branch(&visitor.actor, &frame.project, &form.name, &form.rule()).await.map(drop);
+    let outcome = state
+        .core
+        .code()
+        .update_protected_branch(&visitor.actor, &frame.project, &form.name, &form.rule())
+        .await
+        .map(drop);
     after_rule_change(&state, &visitor, target, &frame.project, outcome).await
 }
 
@@ -471,7 +476,7 @@ pub async fn unprotect_branch(
     CsrfForm(form): CsrfForm<DeleteRefForm>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let outcome = state.core.unprotect_branch(&visitor.actor, &frame.project, &form.name).await;
+    let outcome = state.core.code().unprotect_branch(&visitor.actor, &frame.project, &form.name).await;
     after_rule_change(&state, &visitor, target, &frame.project, outcome).await
 }
 
@@ -484,6 +489,7 @@ pub async fn check_repository(
 ) -> PageResult {
     visitor.require_user()?;
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let outcome = state.core.check_repository(&visitor.actor, &frame.project).await.map_err(|e| visitor.error(e))?;
+    let outcome =
+        state.core.code().check_repository(&visitor.actor, &frame.project).await.map_err(|e| visitor.error(e))?;
     settings_with_check(&state, &visitor, target, None, Some(outcome)).await
 }

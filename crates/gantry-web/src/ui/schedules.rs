@@ -46,7 +46,7 @@ async fn list_page(
 ) -> PageResult {
     let frame = ProjectFrame::load(state, visitor, target).await?;
     let actor = &visitor.actor;
-    let rows = state.core.list_schedules(actor, &frame.project, None).await.map_err(|e| visitor.error(e))?;
+    let rows = state.core.ci().list_schedules(actor, &frame.project, None).await.map_err(|e| visitor.error(e))?;
     let now = now_millis();
     let me = actor.user().map(|u| u.id);
     let mut schedules = Vec::with_capacity(rows.len());
@@ -189,17 +189,17 @@ async fn sync_variables(
 ) -> Result<(), CoreError> {
     let actor = &visitor.actor;
     // Only the owner gets here (or an administrator): both read the variables.
-    let existing = state.core.schedule(actor, &frame.project, id).await?.variables.unwrap_or_default();
+    let existing = state.core.ci().schedule(actor, &frame.project, id).await?.variables.unwrap_or_default();
     for (key, value) in wanted.iter().filter(|(key, _)| !key.is_empty()) {
         let known = existing.iter().find(|v| &v.key == key);
         if known.is_some_and(|v| &v.value == value) {
             continue;
         }
         let variable = ScheduleVariable { key: key.clone(), value: value.clone(), variable_type: "env_var".to_owned() };
-        state.core.set_schedule_variable(actor, &frame.project, id, &variable, known.is_none()).await?;
+        state.core.ci().set_schedule_variable(actor, &frame.project, id, &variable, known.is_none()).await?;
     }
     for gone in existing.iter().filter(|v| !wanted.iter().any(|(key, _)| key == &v.key)) {
-        state.core.delete_schedule_variable(actor, &frame.project, id, &gone.key).await?;
+        state.core.ci().delete_schedule_variable(actor, &frame.project, id, &gone.key).await?;
     }
     Ok(())
 }
@@ -215,12 +215,12 @@ pub async fn create_schedule(
     let form = read_form(&fields);
     // Variables the visitor may not set refuse the whole form, before the schedule is made.
     let allowed = if form.variables.iter().any(|(key, _)| !key.is_empty()) {
-        state.core.may_set_pipeline_variables(&visitor.actor, &frame.project).await
+        state.core.ci().may_set_pipeline_variables(&visitor.actor, &frame.project).await
     } else {
         Ok(())
     };
     let created = match allowed {
-        Ok(()) => state.core.create_schedule(&visitor.actor, &frame.project, &form.input).await,
+        Ok(()) => state.core.ci().create_schedule(&visitor.actor, &frame.project, &form.input).await,
         Err(error) => Err(error),
     };
     let created = match created {
@@ -245,7 +245,7 @@ pub async fn edit_schedule_form(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let id = id_of(&id, "pipeline schedule").map_err(|e| visitor.error(e))?;
-    let schedule = state.core.schedule(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
+    let schedule = state.core.ci().schedule(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
     let row = schedule.row;
     let form = ScheduleForm {
         input: ScheduleInput {
@@ -272,7 +272,7 @@ pub async fn update_schedule(
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let id = id_of(&id, "pipeline schedule").map_err(|e| visitor.error(e))?;
     let form = read_form(&fields);
-    let saved = match state.core.update_schedule(&visitor.actor, &frame.project, id, &form.input).await {
+    let saved = match state.core.ci().update_schedule(&visitor.actor, &frame.project, id, &form.input).await {
         Ok(_) => sync_variables(&state, &visitor, &frame, id, &form.variables).await,
         Err(error) => Err(error),
     };
@@ -298,9 +298,9 @@ pub async fn change_schedule(
     let id = id_of(&id, "pipeline schedule").map_err(|e| visitor.error(e))?;
     let (actor, project) = (&visitor.actor, &frame.project);
     let done = match action.as_str() {
-        "play" => state.core.play_schedule(actor, project, id).await.map(|p| Some(p.id)),
-        "take_ownership" => state.core.take_schedule_ownership(actor, project, id).await.map(|_| None),
-        "delete" => state.core.delete_schedule(actor, project, id).await.map(|()| None),
+        "play" => state.core.ci().play_schedule(actor, project, id).await.map(|p| Some(p.id)),
+        "take_ownership" => state.core.ci().take_schedule_ownership(actor, project, id).await.map(|_| None),
+        "delete" => state.core.ci().delete_schedule(actor, project, id).await.map(|()| None),
         _ => Err(CoreError::NotFound("action")),
     };
     match done {

@@ -75,7 +75,7 @@ pub async fn sign_in_form(
     if visitor.actor.user().is_some() {
         return see_other(local_redirect(&query.redirect_to));
     }
-    let signup_enabled = state.core.signup_enabled().await?;
+    let signup_enabled = state.core.manage().signup_enabled().await?;
     let page = SignInPage {
         chrome: Chrome::new(&visitor),
         login: String::new(),
@@ -104,7 +104,7 @@ pub async fn sign_in(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     CsrfForm(form): CsrfForm<SignInForm, ACCOUNT_FORM_LIMIT>,
 ) -> PageResult {
-    match state.core.sign_in(&form.login, &form.password, &client.ip().to_string()).await {
+    match state.core.manage().sign_in(&form.login, &form.password, &client.ip().to_string()).await {
         Ok((_, secret)) => {
             let cookie =
                 set_cookie(SESSION_COOKIE, &secret, Some(SESSION_LIFETIME.as_secs()), state.config.secure_cookies);
@@ -114,7 +114,7 @@ pub async fn sign_in(
         }
         Err(error) => {
             let (status, message) = form_error(error);
-            let signup_enabled = state.core.signup_enabled().await?;
+            let signup_enabled = state.core.manage().signup_enabled().await?;
             let page = SignInPage {
                 chrome: Chrome::new(&visitor),
                 login: form.login,
@@ -169,7 +169,7 @@ pub async fn sign_up(
         name: form.name.clone(),
         password: form.password.clone(),
     };
-    let user = match state.core.sign_up(&account).await {
+    let user = match state.core.manage().sign_up(&account).await {
         Ok(user) => user,
         Err(error) => {
             let (status, message) = form_error(error);
@@ -198,7 +198,7 @@ pub async fn sign_up(
         };
         return render(StatusCode::OK, &page);
     }
-    let (_, secret) = state.core.sign_in(&form.username, &form.password, &client.ip().to_string()).await?;
+    let (_, secret) = state.core.manage().sign_in(&form.username, &form.password, &client.ip().to_string()).await?;
     let cookie = set_cookie(SESSION_COOKIE, &secret, Some(SESSION_LIFETIME.as_secs()), state.config.secure_cookies);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/dashboard")).into_response())
 }
@@ -210,7 +210,7 @@ pub async fn sign_out(
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> PageResult {
     if let Some(secret) = &visitor.session {
-        state.core.sign_out(secret).await?;
+        state.core.manage().sign_out(secret).await?;
     }
     let cookie = set_cookie(SESSION_COOKIE, "", Some(0), state.config.secure_cookies);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/users/sign_in")).into_response())
@@ -223,7 +223,7 @@ pub async fn sign_out_everywhere(
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> PageResult {
     visitor.require_user()?;
-    state.core.sign_out_everywhere(&visitor.actor).await?;
+    state.core.manage().sign_out_everywhere(&visitor.actor).await?;
     let cookie = set_cookie(SESSION_COOKIE, "", Some(0), state.config.secure_cookies);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/users/sign_in")).into_response())
 }

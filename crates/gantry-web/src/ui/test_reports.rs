@@ -75,7 +75,7 @@ pub async fn tests(
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let id = id_of(&id, "pipeline").map_err(|e| visitor.error(e))?;
     let (pipeline, report) =
-        state.core.pipeline_test_report(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
+        state.core.ci().pipeline_test_report(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
     let suites = report
         .jobs
         .iter()

@@ -62,14 +62,14 @@ async fn sign_in_limiter_stays_bounded_whatever_is_typed() {
     let longest = format!("{n}@{}.example", "e".repeat(240), n = 0);
     assert_eq!(longest.len(), 250);
     assert_eq!(sign_in(longest).await.status, StatusCode::BAD_REQUEST);
-    assert_eq!(app.core.sign_in_limiter_entries(), 1, "only the plausible login is remembered");
+    assert_eq!(app.core.manage().sign_in_limiter_entries(), 1, "only the plausible login is remembered");
 
     // 1,000 distinct usernames of the longest allowed length: the table stays at its bound.
     use futures_util::StreamExt;
     let attempts = futures_util::stream::iter(0..1_000).map(|n| sign_in(format!("{n:04}{}", "u".repeat(96))));
     let statuses: Vec<StatusCode> = attempts.buffer_unordered(4).map(|response| response.status).collect().await;
     assert!(statuses.iter().all(|s| *s == StatusCode::BAD_REQUEST), "{statuses:?}");
-    assert_eq!(app.core.sign_in_limiter_entries(), BOUND);
+    assert_eq!(app.core.manage().sign_in_limiter_entries(), BOUND);
     // The rightful owner still signs in.
     let fields = [("login", "ada"), ("password", PASSWORD)];
     assert_eq!(app.page(Method::POST, "/users/sign_in", None, Some(&fields)).await.status, StatusCode::SEE_OTHER);
@@ -78,12 +78,12 @@ async fn sign_in_limiter_stays_bounded_whatever_is_typed() {
     let huge = "u".repeat(900 * 1024);
     let response = sign_in(huge).await;
     assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", response.body);
-    assert_eq!(app.core.sign_in_limiter_entries(), BOUND);
+    assert_eq!(app.core.manage().sign_in_limiter_entries(), BOUND);
 }
 
 /// A second signed-in browser of `user`.
 async fn second_session(app: &TestApp, user: &TestUser) -> TestUser {
-    let (_, session) = app.core.sign_in(&user.user.username, PASSWORD, "127.0.0.1").await.unwrap();
+    let (_, session) = app.core.manage().sign_in(&user.user.username, PASSWORD, "127.0.0.1").await.unwrap();
     TestUser { session, ..user.clone() }
 }
 
@@ -113,10 +113,10 @@ async fn changing_the_password_ends_the_other_sessions() {
     assert!(signed_in(&app, &ada).await, "the browser that changed it stays signed in");
     assert!(!signed_in(&app, &laptop).await, "the other session has ended");
     assert!(signed_in(&app, &bob).await, "other people's sessions are untouched");
-    assert!(app.core.sign_in("ada", "a new long password", "127.0.0.1").await.is_ok());
+    assert!(app.core.manage().sign_in("ada", "a new long password", "127.0.0.1").await.is_ok());
 
     // The operator's reset (`gantry admin reset-password`) ends every session.
-    app.core.reset_password_as_operator("ada", "an operator's password").await.unwrap();
+    app.core.manage().reset_password_as_operator("ada", "an operator's password").await.unwrap();
     assert!(!signed_in(&app, &ada).await);
 }
 
@@ -183,7 +183,7 @@ async fn csrf_tokens_belong_to_one_session() {
     let anonymous = form_token(&sign_in.body);
     assert_eq!(anonymous, app.csrf_token(None));
     assert_ne!(anonymous, CSRF, "the token is not the cookie's value");
-    let other_browser = app.core.csrf_token(gantry_core::manage::csrf::CsrfBinding::Visitor(&"f".repeat(64)));
+    let other_browser = app.core.manage().csrf_token(gantry_core::manage::csrf::CsrfBinding::Visitor(&"f".repeat(64)));
     let fields = [("login", "ada"), ("password", PASSWORD), ("authenticity_token", other_browser.as_str())];
     let refused = app.page(Method::POST, "/users/sign_in", None, Some(&fields)).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
@@ -195,7 +195,7 @@ async fn csrf_tokens_belong_to_one_session() {
     let fresh = app.send(Request::builder().uri("/users/sign_in").body(Body::empty()).unwrap()).await;
     let cookie = fresh.header("set-cookie").to_owned();
     let value = cookie.strip_prefix("gantry_csrf=").unwrap().split(';').next().unwrap();
-    let expected = app.core.csrf_token(gantry_core::manage::csrf::CsrfBinding::Visitor(value));
+    let expected = app.core.manage().csrf_token(gantry_core::manage::csrf::CsrfBinding::Visitor(value));
     assert_eq!(form_token(&fresh.body), expected);
 }
 
@@ -217,8 +217,8 @@ async fn sign_ups_wait_for_an_administrators_approval() {
     assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
     assert!(first.header("set-cookie").contains("gantry_session="));
     let scopes = gantry_types::TokenScopes::parse_list("api").unwrap();
-    let root_token = app.core.create_token_as_operator("root", "test", &scopes, None).await.unwrap().secret;
-    let (root_user, root_session) = app.core.sign_in("root", PASSWORD, "127.0.0.1").await.unwrap();
+    let root_token = app.core.manage().create_token_as_operator("root", "test", &scopes, None).await.unwrap().secret;
+    let (root_user, root_session) = app.core.manage().sign_in("root", PASSWORD, "127.0.0.1").await.unwrap();
     assert!(root_user.is_admin);
     let root = TestUser { user: root_user, token: root_token.clone(), session: root_session };
 
@@ -231,7 +231,7 @@ async fn sign_ups_wait_for_an_administrators_approval() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.body.contains("your account is waiting for an administrator&#39;s approval"), "{}", refused.body);
     assert!(sign_in_as(&app, "ada", "wrong password").await.body.contains("login or password is incorrect"));
-    let ada = app.core.find_user_as_operator("ada").await.unwrap();
+    let ada = app.core.manage().find_user_as_operator("ada").await.unwrap();
     assert!(ada.pending_approval);
 
     // The administrator sees it with Approve and Reject; others cannot act on it.
@@ -258,15 +258,15 @@ async fn sign_ups_wait_for_an_administrators_approval() {
 
     // Rejected from the admin page, the account is gone and its name free again.
     sign_up(&app, "eve").await;
-    let eve = app.core.find_user_as_operator("eve").await.unwrap();
+    let eve = app.core.manage().find_user_as_operator("eve").await.unwrap();
     let rejected = app.page(Method::POST, &format!("/admin/users/{}/reject", eve.id.0), Some(&root), Some(&[])).await;
     assert_eq!(rejected.status, StatusCode::SEE_OTHER, "{}", rejected.body);
-    assert!(app.core.find_user_as_operator("eve").await.is_err());
+    assert!(app.core.manage().find_user_as_operator("eve").await.is_err());
     assert_eq!(sign_up(&app, "eve").await.status, StatusCode::OK, "the name is free again");
-    let eve = app.core.find_user_as_operator("eve").await.unwrap();
+    let eve = app.core.manage().find_user_as_operator("eve").await.unwrap();
     let rejected = app.api(Method::POST, &format!("/api/v4/users/{}/reject", eve.id.0), Some(&root_token), None).await;
     assert_eq!(rejected.status, StatusCode::OK, "{}", rejected.body);
-    assert!(app.core.find_user_as_operator("eve").await.is_err());
+    assert!(app.core.manage().find_user_as_operator("eve").await.is_err());
 
     // An administrator can turn approval off: sign-ups are signed in at once again.
     let settings = app.page(Method::GET, "/admin/settings", Some(&root), None).await;

@@ -90,7 +90,7 @@ async fn run_pipeline(app: &TestApp, project: &ProjectRow, user: &UserRow, sha: 
         variables: Vec::new(),
         schedule_id: None,
     };
-    app.core.create_pipeline(project, request).await.unwrap().unwrap().id.0
+    app.core.ci().create_pipeline(project, request).await.unwrap().unwrap().id.0
 }
 
 #[tokio::test]
@@ -278,17 +278,23 @@ async fn artifacts_reports_and_caches_pass_between_jobs_and_reach_people() {
     let deleted = app.api(Method::DELETE, &format!("{base}/jobs/{}/artifacts", build.id), Some(&ada.token), None).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     assert_eq!(api(format!("{base}/jobs/{}/artifacts", build.id)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.core.sweep_artifacts().await.unwrap(), 0, "nothing else has expired");
-    let removed = app.core.collect_blobs(std::time::Duration::ZERO).await.unwrap();
+    assert_eq!(app.core.ci().sweep_artifacts().await.unwrap(), 0, "nothing else has expired");
+    let removed = app.core.ci().collect_blobs(std::time::Duration::ZERO).await.unwrap();
     assert!(removed >= 2, "the deleted archive and dotenv blobs are collected ({removed})");
-    let caches = app.core.project_caches(&app.core.access_to_project(&owner, &project).await.unwrap()).await.unwrap();
+    let caches =
+        app.core.ci().project_caches(&app.core.access_to_project(&owner, &project).await.unwrap()).await.unwrap();
     assert_eq!(caches.len(), 1, "the cache is still referenced and kept");
     let settings = page(format!("{web}/settings/ci_cd")).await;
     assert!(settings.body.contains(&key));
     let cleared = app.page(Method::POST, &format!("{web}/settings/ci_cd/caches/clear"), Some(&ada), Some(&[])).await;
     assert_eq!(cleared.status, StatusCode::SEE_OTHER);
     assert!(
-        app.core.project_caches(&app.core.access_to_project(&owner, &project).await.unwrap()).await.unwrap().is_empty()
+        app.core
+            .ci()
+            .project_caches(&app.core.access_to_project(&owner, &project).await.unwrap())
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
 
@@ -310,14 +316,14 @@ async fn expired_artifacts_go_but_the_latest_successful_pipelines_stay() {
         jobs.push(job.id);
     }
     // Both expired; the newer pipeline is main's latest successful one and keeps its archive.
-    assert_eq!(app.core.sweep_artifacts().await.unwrap(), 1);
+    assert_eq!(app.core.ci().sweep_artifacts().await.unwrap(), 1);
     let access = app.core.access_to_project(&owner, &project).await.unwrap();
-    assert!(app.core.job_artifacts(&access, JobId(jobs[0])).await.unwrap().is_empty());
-    assert_eq!(app.core.job_artifacts(&access, JobId(jobs[1])).await.unwrap().len(), 1);
+    assert!(app.core.ci().job_artifacts(&access, JobId(jobs[0])).await.unwrap().is_empty());
+    assert_eq!(app.core.ci().job_artifacts(&access, JobId(jobs[1])).await.unwrap().len(), 1);
     // Without keep-latest, it goes too.
-    let mut settings = app.core.ci_settings(&access).await.unwrap();
+    let mut settings = app.core.ci().ci_settings(&access).await.unwrap();
     settings.keep_latest_artifact = false;
-    app.core.update_ci_settings(&owner, &project, &settings).await.unwrap();
-    assert_eq!(app.core.sweep_artifacts().await.unwrap(), 1);
-    assert!(app.core.job_artifacts(&access, JobId(jobs[1])).await.unwrap().is_empty());
+    app.core.ci().update_ci_settings(&owner, &project, &settings).await.unwrap();
+    assert_eq!(app.core.ci().sweep_artifacts().await.unwrap(), 1);
+    assert!(app.core.ci().job_artifacts(&access, JobId(jobs[1])).await.unwrap().is_empty());
 }

@@ -34,22 +34,23 @@ async fn maintained_project(app: &TestApp) -> Fixture {
         visibility: Some(Visibility::Private),
         ..NewGroup::default()
     };
-    let group = core.create_group(&actor, &private("acme", None)).await.unwrap();
-    let subgroup = core.create_group(&actor, &private("platform", Some(group.id))).await.unwrap();
+    let group = core.manage().create_group(&actor, &private("acme", None)).await.unwrap();
+    let subgroup = core.manage().create_group(&actor, &private("platform", Some(group.id))).await.unwrap();
     let input = NewProjectInput {
         name: "api".into(),
         namespace: Some(subgroup.id),
         visibility: Some(Visibility::Private),
         ..NewProjectInput::default()
     };
-    let project = core.create_project(&actor, &input).await.unwrap();
-    core.add_member(&actor, MemberTarget::Group(&group), maintainer.user.id, AccessLevel::Maintainer, None)
+    let project = core.manage().create_project(&actor, &input).await.unwrap();
+    core.manage()
+        .add_member(&actor, MemberTarget::Group(&group), maintainer.user.id, AccessLevel::Maintainer, None)
         .await
         .unwrap();
     let author = gantry_git::Author { name: "Tester", email: "tester@example.com" };
     let ci = b"job:\n  script: echo hi\n";
     let sha = core.repos().initial_commit(project.id, "main", ".gitlab-ci.yml", ci, "ci", &author).await.unwrap();
-    core.create_branch(&actor, &project, "feature", "main").await.unwrap();
+    core.code().create_branch(&actor, &project, "feature", "main").await.unwrap();
     let request = gantry_core::ci::create::PipelineRequest {
         ref_name: "main".into(),
         is_tag: false,
@@ -60,7 +61,7 @@ async fn maintained_project(app: &TestApp) -> Fixture {
         variables: Vec::new(),
         schedule_id: None,
     };
-    core.create_pipeline(&project, request).await.unwrap().unwrap();
+    core.ci().create_pipeline(&project, request).await.unwrap().unwrap();
     let registration = gantry_core::ci::runners::RunnerRegistration {
         scope: gantry_core::ci::runners::RunnerScope::Project(project.id),
         description: "project runner".into(),
@@ -69,7 +70,7 @@ async fn maintained_project(app: &TestApp) -> Fixture {
         paused: false,
         max_concurrent: 0,
     };
-    core.create_runner_as_operator(registration).await.unwrap();
+    core.ci().create_runner_as_operator(registration).await.unwrap();
     let variable = gantry_core::ci::variables::VariableInput {
         key: "DEPLOY".into(),
         value: "yes".into(),
@@ -81,8 +82,8 @@ async fn maintained_project(app: &TestApp) -> Fixture {
         description: None,
     };
     let scope = gantry_core::ci::variables::VariableScope::Project(&project);
-    core.create_ci_variable(&actor, scope, &variable).await.unwrap();
-    core.create_trigger(&actor, &project, "deploys").await.unwrap();
+    core.ci().create_ci_variable(&actor, scope, &variable).await.unwrap();
+    core.ci().create_trigger(&actor, &project, "deploys").await.unwrap();
     Fixture { owner, maintainer, group, project }
 }
 
@@ -118,8 +119,8 @@ async fn the_pipeline_and_job_pages_authorise_once() {
     let access = app.core.access_to_project(&Actor::User(owner.user.clone()), &project).await.unwrap();
     let filter = gantry_core::ci::PipelineFilter::default();
     let (found, _) =
-        app.core.list_pipelines(&access, &filter, gantry_core::Page { offset: 0, limit: 1 }).await.unwrap();
-    let (_, jobs) = app.core.pipeline(&access, found[0].id).await.unwrap();
+        app.core.ci().list_pipelines(&access, &filter, gantry_core::Page { offset: 0, limit: 1 }).await.unwrap();
+    let (_, jobs) = app.core.ci().pipeline(&access, found[0].id).await.unwrap();
     let base = format!("/{}/-", project.full_path);
     let pipeline = queries_of(&app, &format!("{base}/pipelines/{}", found[0].id), &maintainer, "job").await;
     let job = queries_of(&app, &format!("{base}/jobs/{}", jobs[0].id), &maintainer, "job").await;
@@ -155,7 +156,7 @@ async fn listing_runners_makes_no_query_per_runner() {
             paused: false,
             max_concurrent: 0,
         };
-        app.core.create_runner_as_operator(registration).await.unwrap();
+        app.core.ci().create_runner_as_operator(registration).await.unwrap();
     }
     app.instance_runner().await;
     let (response, queries) = gantry_db::stats::count_authorisation_queries(app.api(

@@ -111,11 +111,12 @@ async fn a_push_report_of_a_server_gone_for_good_is_recorded_once_by_another() {
     let fresh = report("bb", 0);
 
     let age = Duration::from_secs(15 * 60);
-    assert_eq!(app.core.record_orphaned_pushes(age).await.unwrap(), 1);
+    assert_eq!(app.core.code().record_orphaned_pushes(age).await.unwrap(), 1);
     assert!(!orphaned.exists(), "the orphaned report is recorded and removed");
     assert!(fresh.exists(), "a recent report of another server is left to it");
     let (events, _) = app
         .core
+        .code()
         .list_push_events(&Actor::User(admin.user.clone()), &project, gantry_core::Page { offset: 0, limit: 50 })
         .await
         .unwrap();
@@ -123,5 +124,5 @@ async fn a_push_report_of_a_server_gone_for_good_is_recorded_once_by_another() {
         events.iter().map(|e| e.ref_name.as_str()).filter(|name| name.starts_with("refs/heads/orphan")).collect();
     assert_eq!(orphans, ["refs/heads/orphan-aa"]);
     assert_eq!(events.iter().find(|e| e.ref_name == "refs/heads/orphan-aa").unwrap().user_id, Some(lead.user.id));
-    assert_eq!(app.core.record_orphaned_pushes(age).await.unwrap(), 0, "recorded once");
+    assert_eq!(app.core.code().record_orphaned_pushes(age).await.unwrap(), 0, "recorded once");
 }

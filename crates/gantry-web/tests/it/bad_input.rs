@@ -95,7 +95,7 @@ async fn bad_tokens_are_refused_with_the_reason() {
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
     assert!(unknown.header("www-authenticate").contains("Bearer"));
     let scopes = gantry_types::TokenScopes::parse_list("read_repository").unwrap();
-    let git_only = app.core.create_token_as_operator("ada", "git", &scopes, None).await.unwrap().secret;
+    let git_only = app.core.manage().create_token_as_operator("ada", "git", &scopes, None).await.unwrap().secret;
     let under = app.api(Method::GET, "/api/v4/user", Some(&git_only), None).await;
     assert_eq!(under.status, StatusCode::FORBIDDEN);
     let expired = app

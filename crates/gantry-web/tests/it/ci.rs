@@ -51,7 +51,7 @@ async fn a_runner_takes_a_job_streams_its_log_masked_and_reports_the_result() {
         variables: Vec::new(),
         schedule_id: None,
     };
-    let pipeline = app.core.create_pipeline(&project, request).await.unwrap().unwrap();
+    let pipeline = app.core.ci().create_pipeline(&project, request).await.unwrap().unwrap();
     assert_eq!(pipeline.status, CiStatus::Pending);
 
     let bad = app.api(Method::POST, "/api/v4/jobs/request", None, Some(json!({"token": "grt-nope"}))).await;
@@ -112,14 +112,14 @@ async fn a_runner_takes_a_job_streams_its_log_masked_and_reports_the_result() {
         .await;
     assert_eq!(archived.body, served.body);
     let access = app.core.access_to_project(&owner, &project).await.unwrap();
-    let rest = app.core.job_trace(&access, JobId(id), first.len() as i64).await.unwrap().0;
+    let rest = app.core.ci().job_trace(&access, JobId(id), first.len() as i64).await.unwrap().0;
     assert_eq!(String::from_utf8(rest).unwrap(), "[MASKED]\ndone\n", "a viewer resuming at the second piece");
     // A second archiver (the sweeper racing the finish hook) cannot replace the first archive.
     let mut conn = app.core.db().conn().await.unwrap();
     let replaced = gantry_db::ci::traces::set_trace_archive(&mut conn, JobId(id), &"0".repeat(64), "[]").await.unwrap();
     assert!(!replaced, "the first archive recorded wins");
     drop(conn);
-    let again = app.core.job_trace(&access, JobId(id), 0).await.unwrap().0;
+    let again = app.core.ci().job_trace(&access, JobId(id), 0).await.unwrap().0;
     assert_eq!(String::from_utf8(again).unwrap(), served.body);
 
     // The job has ended: its token no longer works, and the next stage's job is queued.
@@ -136,7 +136,7 @@ async fn a_runner_takes_a_job_streams_its_log_masked_and_reports_the_result() {
     .await;
     assert_eq!(failed.status, StatusCode::OK);
     let access = app.core.access_to_project(&owner, &project).await.unwrap();
-    let (pipeline, jobs) = app.core.pipeline(&access, pipeline.id).await.unwrap();
+    let (pipeline, jobs) = app.core.ci().pipeline(&access, pipeline.id).await.unwrap();
     assert_eq!(pipeline.status, CiStatus::Failed);
     assert_eq!(jobs[1].exit_code, Some(3));
     assert_eq!(jobs[1].failure_reason.as_deref(), Some("script_failure"));
@@ -149,6 +149,7 @@ async fn variables_are_encrypted_masked_scoped_and_reach_jobs_in_precedence_orde
     let owner = Actor::User(ada.user.clone());
     let group = app
         .core
+        .manage()
         .create_group(
             &owner,
             &gantry_core::manage::groups::NewGroup { name: "Acme".into(), path: "acme".into(), ..Default::default() },
@@ -157,6 +158,7 @@ async fn variables_are_encrypted_masked_scoped_and_reach_jobs_in_precedence_orde
         .unwrap();
     let project = app
         .core
+        .manage()
         .create_project(
             &owner,
             &NewProjectInput { name: "Vars".into(), namespace: Some(group.id), ..NewProjectInput::default() },
@@ -226,7 +228,7 @@ async fn variables_are_encrypted_masked_scoped_and_reach_jobs_in_precedence_orde
         variables: Vec::new(),
         schedule_id: None,
     };
-    app.core.create_pipeline(&project, request).await.unwrap().unwrap();
+    app.core.ci().create_pipeline(&project, request).await.unwrap().unwrap();
     let registration = RunnerRegistration {
         scope: RunnerScope::Project(project.id),
         description: "vars".into(),
@@ -235,7 +237,7 @@ async fn variables_are_encrypted_masked_scoped_and_reach_jobs_in_precedence_orde
         paused: false,
         max_concurrent: 0,
     };
-    let (_, runner) = app.core.register_runner(&owner, registration).await.unwrap();
+    let (_, runner) = app.core.ci().register_runner(&owner, registration).await.unwrap();
     let taken = app.api(Method::POST, "/api/v4/jobs/request", None, Some(json!({"token": runner}))).await;
     assert_eq!(taken.status, StatusCode::CREATED, "{}", taken.body);
     let job = taken.json();

@@ -33,7 +33,11 @@ async fn setup() -> Setup {
     let (project, _) = app.project_with_file(&owner, "Deploy", ".gitlab-ci.yml", CI).await;
     let as_owner = Actor::User(owner.user.clone());
     for (user, level) in [(&developer, AccessLevel::Developer), (&maintainer, AccessLevel::Maintainer)] {
-        app.core.add_member(&as_owner, MemberTarget::Project(&project), user.user.id, level, None).await.unwrap();
+        app.core
+            .manage()
+            .add_member(&as_owner, MemberTarget::Project(&project), user.user.id, level, None)
+            .await
+            .unwrap();
     }
     let base = format!("/api/v4/projects/{}", project.id.0);
     let branch = json!({"branch": "feature", "ref": "main"});
@@ -145,7 +149,7 @@ async fn pipelines_on_a_protected_branch_need_the_right_to_push_or_merge_to_it()
     let row = gantry_db::ci::schedules::get_schedule(&mut conn, ScheduleId(theirs)).await.unwrap().unwrap();
     assert!(gantry_db::ci::schedules::claim_run(&mut conn, ScheduleId(theirs), row.next_run_at, 1_000).await.unwrap());
     drop(conn);
-    assert_eq!(app.core.run_due_schedules().await.unwrap(), 0, "the Developer's schedule does not run on main");
+    assert_eq!(app.core.ci().run_due_schedules().await.unwrap(), 0, "the Developer's schedule does not run on main");
     assert_eq!(s.pipeline_count().await, before);
 
     // No one (0): not even Maintainers; administrators still may. A Maintainer's trigger token
@@ -164,9 +168,9 @@ async fn pipelines_on_a_protected_branch_need_the_right_to_push_or_merge_to_it()
     let triggered = app.api(Method::POST, &format!("{}/trigger/pipeline", s.base), None, Some(body)).await;
     assert_eq!(triggered.status, StatusCode::FORBIDDEN, "{}", triggered.body);
     assert!(triggered.body.contains(REFUSED_ON_MAIN), "{}", triggered.body);
-    let root = app.core.find_user_as_operator("root").await.unwrap();
+    let root = app.core.manage().find_user_as_operator("root").await.unwrap();
     let as_root = Actor::User(root);
-    let admin_run = app.core.run_pipeline(&as_root, &s.project, "main", Vec::new(), "api").await;
+    let admin_run = app.core.ci().run_pipeline(&as_root, &s.project, "main", Vec::new(), "api").await;
     assert!(admin_run.is_ok(), "{admin_run:?}");
 }
 
@@ -300,7 +304,7 @@ async fn pipeline_variables_need_the_projects_minimum_role() {
 async fn pipeline_variables_never_shadow_protected_variables() {
     let s = setup().await;
     let app = &s.app;
-    let root = app.core.find_user_as_operator("root").await.unwrap();
+    let root = app.core.manage().find_user_as_operator("root").await.unwrap();
     let variable = |key: &str, protected: bool| gantry_core::ci::variables::VariableInput {
         key: key.to_owned(),
         value: "s3cret-value".into(),
@@ -310,9 +314,10 @@ async fn pipeline_variables_never_shadow_protected_variables() {
     use gantry_core::ci::variables::VariableScope;
     let as_owner = Actor::User(s.owner.user.clone());
     let project = VariableScope::Project(&s.project);
-    app.core.create_ci_variable(&as_owner, project, &variable("PROT_SECRET", true)).await.unwrap();
-    app.core.create_ci_variable(&as_owner, project, &variable("PLAIN", false)).await.unwrap();
+    app.core.ci().create_ci_variable(&as_owner, project, &variable("PROT_SECRET", true)).await.unwrap();
+    app.core.ci().create_ci_variable(&as_owner, project, &variable("PLAIN", false)).await.unwrap();
     app.core
+        .ci()
         .create_ci_variable(&Actor::User(root), VariableScope::Instance, &variable("SITE_KEY", true))
         .await
         .unwrap();

@@ -19,6 +19,7 @@ async fn setup(app: &TestApp) -> (TestUser, TestUser, gantry_core::ProjectRow, S
     let (project, _) = app.project_with_file(&lead, "Site", ".gitlab-ci.yml", CI).await;
     let owner = Actor::User(lead.user.clone());
     app.core
+        .manage()
         .add_member(&owner, MemberTarget::Project(&project), dev.user.id, AccessLevel::Developer, None)
         .await
         .unwrap();

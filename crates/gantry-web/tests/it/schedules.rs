@@ -25,6 +25,7 @@ async fn schedules_run_when_due_with_their_variables_and_owner() {
     let owner = Actor::User(ada.user.clone());
     let (project, _) = app.project_with_file(&ada, "Nightly", ".gitlab-ci.yml", CI).await;
     app.core
+        .manage()
         .add_member(&owner, MemberTarget::Project(&project), bob.user.id, AccessLevel::Maintainer, None)
         .await
         .unwrap();
@@ -60,8 +61,8 @@ async fn schedules_run_when_due_with_their_variables_and_owner() {
     let row = gantry_db::ci::schedules::get_schedule(&mut conn, ScheduleId(id)).await.unwrap().unwrap();
     assert!(gantry_db::ci::schedules::claim_run(&mut conn, ScheduleId(id), row.next_run_at, 1_000).await.unwrap());
     drop(conn);
-    assert_eq!(app.core.run_due_schedules().await.unwrap(), 1);
-    assert_eq!(app.core.run_due_schedules().await.unwrap(), 0, "a due run starts once");
+    assert_eq!(app.core.ci().run_due_schedules().await.unwrap(), 1);
+    assert_eq!(app.core.ci().run_due_schedules().await.unwrap(), 0, "a due run starts once");
     let runs = app.api(Method::GET, &format!("{base}/{id}/pipelines"), Some(&ada.token), None).await.json();
     assert_eq!(runs.as_array().unwrap().len(), 1);
     assert_eq!(runs[0]["source"], "schedule");
@@ -145,6 +146,7 @@ async fn trigger_tokens_start_pipelines_from_every_form_of_request() {
     let (project, _) = app.project_with_file(&ada, "Triggered", ".gitlab-ci.yml", CI).await;
     let other = app
         .core
+        .manage()
         .create_project(&owner, &NewProjectInput { name: "Other".into(), ..NewProjectInput::default() })
         .await
         .unwrap();
@@ -240,7 +242,7 @@ async fn schedule_variables_are_shown_to_their_owner_and_maintainers_only() {
     let owner = Actor::User(ada.user.clone());
     let (project, _) = app.project_with_file(&ada, "Nightly", ".gitlab-ci.yml", CI).await;
     for (user, level) in [(&dev, AccessLevel::Developer), (&max, AccessLevel::Maintainer)] {
-        app.core.add_member(&owner, MemberTarget::Project(&project), user.user.id, level, None).await.unwrap();
+        app.core.manage().add_member(&owner, MemberTarget::Project(&project), user.user.id, level, None).await.unwrap();
     }
     let base = format!("/api/v4/projects/{}/pipeline_schedules", project.id.0);
     let body = json!({"description": "Nightly", "ref": "main", "cron": "0 3 * * *"});
@@ -322,7 +324,7 @@ async fn a_blocked_users_schedules_stop_and_their_trigger_tokens_answer_as_wrong
     let row = gantry_db::ci::schedules::get_schedule(&mut conn, ScheduleId(id)).await.unwrap().unwrap();
     assert!(gantry_db::ci::schedules::claim_run(&mut conn, ScheduleId(id), row.next_run_at, 1_000).await.unwrap());
     drop(conn);
-    assert_eq!(app.core.run_due_schedules().await.unwrap(), 0, "a blocked owner's schedule does not run");
+    assert_eq!(app.core.ci().run_due_schedules().await.unwrap(), 0, "a blocked owner's schedule does not run");
     let shown = app.api(Method::GET, &schedule, Some(&root.token), None).await.json();
     assert_eq!(shown["active"], false, "{shown}");
     let runs = app.api(Method::GET, &format!("{schedule}/pipelines"), Some(&root.token), None).await.json();

@@ -145,10 +145,10 @@ impl TestApp {
             name: format!("{username} Tester"),
             password: PASSWORD.into(),
         };
-        let user = self.core.create_user_as_operator(&account, false).await.unwrap();
+        let user = self.core.manage().create_user_as_operator(&account, false).await.unwrap();
         let scopes = TokenScopes::parse_list("api").unwrap();
-        let token = self.core.create_token_as_operator(username, "test", &scopes, None).await.unwrap().secret;
-        let (_, session) = self.core.sign_in(username, PASSWORD, "127.0.0.1").await.unwrap();
+        let token = self.core.manage().create_token_as_operator(username, "test", &scopes, None).await.unwrap().secret;
+        let (_, session) = self.core.manage().sign_in(username, PASSWORD, "127.0.0.1").await.unwrap();
         TestUser { user, token, session }
     }
 
@@ -199,7 +199,7 @@ impl TestApp {
     ) -> (gantry_core::ProjectRow, String) {
         let owner = gantry_core::Actor::User(user.user.clone());
         let input = gantry_core::manage::projects::NewProjectInput { name: name.into(), ..Default::default() };
-        let project = self.core.create_project(&owner, &input).await.unwrap();
+        let project = self.core.manage().create_project(&owner, &input).await.unwrap();
         let author = gantry_git::Author { name: "Tester", email: "tester@example.com" };
         let sha = self.core.repos().initial_commit(project.id, "main", file, content, "first", &author).await.unwrap();
         (project, sha)
@@ -215,7 +215,7 @@ impl TestApp {
             paused: false,
             max_concurrent: 0,
         };
-        self.core.create_runner_as_operator(registration).await.unwrap().1
+        self.core.ci().create_runner_as_operator(registration).await.unwrap().1
     }
 
     /// A runner's request with a job token and a raw body.
@@ -244,8 +244,8 @@ impl TestApp {
     pub fn csrf_token(&self, user: Option<&TestUser>) -> String {
         use gantry_core::manage::csrf::CsrfBinding;
         match user {
-            Some(user) => self.core.csrf_token(CsrfBinding::Session(&user.session)),
-            None => self.core.csrf_token(CsrfBinding::Visitor(CSRF)),
+            Some(user) => self.core.manage().csrf_token(CsrfBinding::Session(&user.session)),
+            None => self.core.manage().csrf_token(CsrfBinding::Visitor(CSRF)),
         }
     }
 

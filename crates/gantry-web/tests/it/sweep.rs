@@ -249,6 +249,7 @@ async fn fixture(
     let owner = Actor::User(people.owner.user.clone());
     let core = &app.core;
     let group = core
+        .manage()
         .create_group(
             &owner,
             &NewGroup {
@@ -261,6 +262,7 @@ async fn fixture(
         .await
         .unwrap();
     let other_group = core
+        .manage()
         .create_group(
             &owner,
             &NewGroup {
@@ -273,6 +275,7 @@ async fn fixture(
         .await
         .unwrap();
     let project = core
+        .manage()
         .create_project(
             &owner,
             &NewProjectInput {
@@ -285,7 +288,7 @@ async fn fixture(
         .await
         .unwrap();
     if with_code {
-        core.create_tag(&owner, &project, "v1", "main", "").await.unwrap();
+        core.code().create_tag(&owner, &project, "v1", "main", "").await.unwrap();
     }
     let pipeline = if with_ci {
         let author = gantry_git::Author { name: "Sweep", email: "sweep@example.com" };
@@ -301,9 +304,9 @@ async fn fixture(
             variables: Vec::new(),
             schedule_id: None,
         };
-        let pipeline = core.create_pipeline(&project, request).await.unwrap().unwrap();
+        let pipeline = core.ci().create_pipeline(&project, request).await.unwrap().unwrap();
         let access = core.access_to_project(&owner, &project).await.unwrap();
-        let (_, jobs) = core.pipeline(&access, pipeline.id).await.unwrap();
+        let (_, jobs) = core.ci().pipeline(&access, pipeline.id).await.unwrap();
         Some((pipeline.id, jobs[0].id))
     } else {
         None
@@ -316,23 +319,23 @@ async fn fixture(
         paused: false,
         max_concurrent: 0,
     };
-    let (runner, runner_token) = core.create_runner_as_operator(registration).await.unwrap();
+    let (runner, runner_token) = core.ci().create_runner_as_operator(registration).await.unwrap();
     if with_artifacts {
         // The job runs on the project's runner, uploads an archive and succeeds.
         let info = gantry_ci::protocol::RunnerInfo::default();
         let wait = std::time::Duration::from_secs(5);
-        let payload = core.request_job(&runner_token, &info, "127.0.0.1", wait).await.unwrap().unwrap();
-        let job = core.authenticate_job_token(&payload.token).await.unwrap();
+        let payload = core.ci().request_job(&runner_token, &info, "127.0.0.1", wait).await.unwrap().unwrap();
+        let job = core.ci().authenticate_job_token(&payload.token).await.unwrap();
         let zip = crate::support::zip_of(&[("docs/readme.txt", b"read me")]);
-        let blob = core.blobs().put_bytes(&zip).await.unwrap();
-        core.record_artifact(&job, &Default::default(), blob).await.unwrap();
+        let blob = core.ci().blobs().put_bytes(&zip).await.unwrap();
+        core.ci().record_artifact(&job, &Default::default(), blob).await.unwrap();
         let update = gantry_ci::protocol::JobUpdate {
             token: payload.token.clone(),
             state: "success".into(),
             failure_reason: None,
             exit_code: Some(0),
         };
-        core.update_job_from_runner(job.id, &update).await.unwrap();
+        core.ci().update_job_from_runner(job.id, &update).await.unwrap();
     }
     let (schedule_id, trigger_id) = if with_ci {
         let input = gantry_core::ci::schedules::ScheduleInput {
@@ -341,14 +344,14 @@ async fn fixture(
             cron: Some("0 4 * * *".into()),
             ..Default::default()
         };
-        let schedule = core.create_schedule(&owner, &project, &input).await.unwrap();
+        let schedule = core.ci().create_schedule(&owner, &project, &input).await.unwrap();
         let variable = gantry_core::ci::schedules::ScheduleVariable {
             key: "SWEEP".into(),
             value: "v".into(),
             variable_type: "env_var".into(),
         };
-        core.set_schedule_variable(&owner, &project, schedule.row.id, &variable, true).await.unwrap();
-        let (trigger, _) = core.create_trigger(&owner, &project, "sweep").await.unwrap();
+        core.ci().set_schedule_variable(&owner, &project, schedule.row.id, &variable, true).await.unwrap();
+        let (trigger, _) = core.ci().create_trigger(&owner, &project, "sweep").await.unwrap();
         (schedule.row.id.0, trigger.id.0)
     } else {
         (0, 0)
@@ -366,18 +369,20 @@ async fn fixture(
         ..Default::default()
     };
     use gantry_core::ci::variables::VariableScope;
-    core.create_ci_variable(&owner, VariableScope::Project(&project), &variable("SWEEP")).await.unwrap();
-    core.create_ci_variable(&owner, VariableScope::Group(&group), &variable("SWEEP")).await.unwrap();
+    core.ci().create_ci_variable(&owner, VariableScope::Project(&project), &variable("SWEEP")).await.unwrap();
+    core.ci().create_ci_variable(&owner, VariableScope::Group(&group), &variable("SWEEP")).await.unwrap();
     let instance_key = format!("SWEEP_{n}");
-    core.create_ci_variable(&admin, VariableScope::Instance, &variable(&instance_key)).await.unwrap();
+    core.ci().create_ci_variable(&admin, VariableScope::Instance, &variable(&instance_key)).await.unwrap();
     for (level, user) in people.members.iter().chain([(AccessLevel::Guest, people.victim.clone())].iter()) {
-        core.add_member(&owner, MemberTarget::Group(&group), user.user.id, *level, None).await.unwrap();
+        core.manage().add_member(&owner, MemberTarget::Group(&group), user.user.id, *level, None).await.unwrap();
     }
-    core.add_member(&owner, MemberTarget::Project(&project), people.victim.user.id, AccessLevel::Guest, None)
+    core.manage()
+        .add_member(&owner, MemberTarget::Project(&project), people.victim.user.id, AccessLevel::Guest, None)
         .await
         .unwrap();
     let scopes = TokenScopes::parse_list("read_api").unwrap();
-    let token = core.create_token_as_operator(&people.owner.user.username, "sweep", &scopes, None).await.unwrap();
+    let token =
+        core.manage().create_token_as_operator(&people.owner.user.username, "sweep", &scopes, None).await.unwrap();
     // Every key must be new: 32 bytes that differ per fixture make a distinct Ed25519 key.
     let mut blob = Vec::new();
     for part in [&b"ssh-ed25519"[..], &[n as u8; 32]] {
@@ -390,7 +395,7 @@ async fn fixture(
         format!("ssh-ed25519 {} sweep{n}", base64::engine::general_purpose::STANDARD.encode(&blob))
     };
     let input = gantry_core::manage::ssh_keys::NewKeyInput { title: String::new(), key, expires_at: None };
-    let ssh_key = core.add_ssh_key(&owner, &input).await.unwrap();
+    let ssh_key = core.manage().add_ssh_key(&owner, &input).await.unwrap();
     Fixture {
         group,
         project,
@@ -679,20 +684,24 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 let owner = Actor::User(people.owner.user.clone());
                 let rule =
                     gantry_core::code::protected_tags::ProtectTag { name: "v*".into(), create_access_level: None };
-                app.core.protect_tag(&owner, &f.project, &rule).await.unwrap();
+                app.core.code().protect_tag(&owner, &f.project, &rule).await.unwrap();
             }
             if route.path.ends_with("/stream")
                 && let Some((pipeline, _)) = f.pipeline
             {
                 // The live log ends when its job has: end the job so the response ends.
                 let owner = Actor::User(people.owner.user.clone());
-                app.core.cancel_pipeline(&owner, &f.project, pipeline).await.unwrap();
+                app.core.ci().cancel_pipeline(&owner, &f.project, pipeline).await.unwrap();
             }
             // Signing out ends the session: give the visitor a fresh one for that route.
             let who = match &*stored {
                 Some(user) if route.path == "/users/sign_out" => {
-                    let (_, session) =
-                        app.core.sign_in(&user.user.username, crate::support::PASSWORD, "127.0.0.1").await.unwrap();
+                    let (_, session) = app
+                        .core
+                        .manage()
+                        .sign_in(&user.user.username, crate::support::PASSWORD, "127.0.0.1")
+                        .await
+                        .unwrap();
                     Some(TestUser { session, ..user.clone() })
                 }
                 other => other.clone(),
@@ -720,8 +729,12 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 && let Some(user) = &who
             {
                 // That ended every session of the visitor: they sign in again for the next routes.
-                let (_, session) =
-                    app.core.sign_in(&user.user.username, crate::support::PASSWORD, "127.0.0.1").await.unwrap();
+                let (_, session) = app
+                    .core
+                    .manage()
+                    .sign_in(&user.user.username, crate::support::PASSWORD, "127.0.0.1")
+                    .await
+                    .unwrap();
                 *stored = Some(TestUser { session, ..user.clone() });
             }
             let status = response.status;

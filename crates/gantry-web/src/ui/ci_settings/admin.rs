@@ -30,10 +30,14 @@ async fn admin_page(
     form: VariableForm,
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
-    let variables =
-        state.core.list_ci_variables(&visitor.actor, VariableScope::Instance).await.map_err(|e| visitor.error(e))?;
-    let runners = state.core.list_runners(&visitor.actor).await.map_err(|e| visitor.error(e))?;
-    let builtin_runner = state.core.builtin_runner_state(&visitor.actor).map_err(|e| visitor.error(e))?;
+    let variables = state
+        .core
+        .ci()
+        .list_ci_variables(&visitor.actor, VariableScope::Instance)
+        .await
+        .map_err(|e| visitor.error(e))?;
+    let runners = state.core.ci().list_runners(&visitor.actor).await.map_err(|e| visitor.error(e))?;
+    let builtin_runner = state.core.ci().builtin_runner_state(&visitor.actor).map_err(|e| visitor.error(e))?;
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
     let page = AdminCiPage {
         chrome: Chrome::new(visitor),
@@ -71,7 +75,7 @@ pub async fn delete_admin_variable(
     visitor: PageActor,
     CsrfForm(form): CsrfForm<DeleteVariableForm>,
 ) -> PageResult {
-    match state.core.delete_ci_variable(&visitor.actor, VariableScope::Instance, &form.key, None).await {
+    match state.core.ci().delete_ci_variable(&visitor.actor, VariableScope::Instance, &form.key, None).await {
         Ok(()) => see_other("/admin/ci_cd#variables"),
         Err(error @ CoreError::Conflict(_)) => {
             admin_page(&state, &visitor, VariableForm::default(), Some(form_error(error))).await
@@ -104,9 +108,9 @@ pub async fn change_runner(
         max_concurrent: None,
     };
     let done = match form.action.as_str() {
-        "pause" => state.core.update_runner(&visitor.actor, id, pause(true)).await.map(|_| ()),
-        "resume" => state.core.update_runner(&visitor.actor, id, pause(false)).await.map(|_| ()),
-        "delete" => state.core.delete_runner(&visitor.actor, id).await,
+        "pause" => state.core.ci().update_runner(&visitor.actor, id, pause(true)).await.map(|_| ()),
+        "resume" => state.core.ci().update_runner(&visitor.actor, id, pause(false)).await.map(|_| ()),
+        "delete" => state.core.ci().delete_runner(&visitor.actor, id).await,
         _ => Err(CoreError::invalid_input("action", "must be pause, resume or delete")),
     };
     match done {

@@ -38,10 +38,11 @@ async fn group_page(
     state.core.authorize_group(&visitor.actor, &group, GroupAction::ManageCi).await.map_err(|e| visitor.error(e))?;
     let variables = state
         .core
+        .ci()
         .list_ci_variables(&visitor.actor, VariableScope::Group(&group))
         .await
         .map_err(|e| visitor.error(e))?;
-    let chain = state.core.namespace_chain(group.id).await?;
+    let chain = state.core.manage().namespace_chain(group.id).await?;
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
     let page = GroupCiPage {
         chrome: Chrome::new(visitor),
@@ -97,7 +98,7 @@ pub async fn delete_group_variable(
 ) -> PageResult {
     let group = group_of(&state, &visitor, &target).await?;
     let scope = Some(form.environment_scope.as_str()).filter(|s| !s.is_empty());
-    match state.core.delete_ci_variable(&visitor.actor, VariableScope::Group(&group), &form.key, scope).await {
+    match state.core.ci().delete_ci_variable(&visitor.actor, VariableScope::Group(&group), &form.key, scope).await {
         Ok(()) => see_other(&format!("/{}/-/settings/ci_cd#variables", group.full_path)),
         Err(error @ CoreError::Conflict(_)) => {
             group_page(&state, &visitor, target, VariableForm::default(), Some(form_error(error))).await

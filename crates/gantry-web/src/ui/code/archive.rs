@@ -28,6 +28,7 @@ pub async fn archive(
     let wanted = reference.to_owned();
     let commit = state
         .core
+        .code()
         .read_repository(&visitor.actor, &frame.project, move |reader| reader.resolve(&wanted))
         .await
         .map_err(|e| visitor.error(e))?

@@ -51,6 +51,7 @@ pub async fn blame(
     if !too_large {
         let blamed = state
             .core
+            .code()
             .blame(&visitor.actor, &frame.project, &at.commit, &at.path)
             .await
             .map_err(|e| visitor.error(e))?;

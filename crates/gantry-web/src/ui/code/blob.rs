@@ -171,7 +171,7 @@ pub async fn raw_blob_response(
     if blob.is_complete() {
         return Ok(raw_response(path, blob.is_binary(), blob.data, attachment));
     }
-    let content = state.core.stream_blob(actor, project, &blob.id, blob.size).await?;
+    let content = state.core.code().stream_blob(actor, project, &blob.id, blob.size).await?;
     Ok(raw_content_response(path, content, attachment))
 }
 
