@@ -72,7 +72,8 @@ impl AppError {
             ),
             AppError::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "send the body as application/json or application/x-www-form-urlencoded".to_owned(),
+                "send the body as application/json, application/x-www-form-urlencoded or multipart/form-data"
+                    .to_owned(),
             ),
             AppError::PayloadTooLarge(limit) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, format!("request body is larger than the limit of {limit} bytes"))

@@ -1303,6 +1303,17 @@ pub fn route_table() -> Vec<RouteInfo> {
     routes
 }
 
+/// Whether a path is the API's, whose every answer is JSON (an unknown route included).
+fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// GitLab's answer for a route it does not have or a method the route does not take:
+/// `{"error": "404 Not Found"}`.
+fn api_error(status: axum::http::StatusCode, error: &'static str) -> axum::response::Response {
+    axum::response::IntoResponse::into_response((status, axum::Json(serde_json::json!({ "error": error }))))
+}
+
 /// The whole application with its middleware: namespace pages dispatched by path, a CSRF
 /// cookie for browsers, metrics, a body-size limit, a request timeout and, around everything,
 /// the security headers of every response.
@@ -1314,7 +1325,27 @@ pub fn app(state: AppState) -> Router {
     };
     top_level()
         .router
-        .fallback(move |state, request| crate::namespace_dispatch::dispatch(state, routers.clone(), request))
+        .fallback(move |state, request: axum::extract::Request| {
+            let routers = routers.clone();
+            async move {
+                if is_api(request.uri().path()) {
+                    api_error(axum::http::StatusCode::NOT_FOUND, "404 Not Found")
+                } else {
+                    crate::namespace_dispatch::dispatch(state, routers, request).await
+                }
+            }
+        })
+        .method_not_allowed_fallback(|uri: axum::http::Uri| async move {
+            let status = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+            if is_api(uri.path()) {
+                api_error(status, "405 Method Not Allowed")
+            } else {
+                axum::response::IntoResponse::into_response((
+                    status,
+                    "405 Method Not Allowed: this page does not take that method",
+                ))
+            }
+        })
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::csrf_cookie))
         .layer(axum::extract::DefaultBodyLimit::max(crate::BODY_LIMIT_BYTES))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

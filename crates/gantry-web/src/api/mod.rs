@@ -8,6 +8,7 @@ pub mod groups;
 pub mod keys;
 pub mod members;
 pub mod openapi;
+pub mod params;
 pub mod pipelines;
 pub mod projects;
 pub mod protected_tags;
@@ -123,7 +124,8 @@ pub fn paginated<T: Serialize>(
     response
 }
 
-/// The body of a write: JSON, form data, or (when there is no body) the query string.
+/// The parameters of a write, as GitLab reads them (see [`params`]): the query string with the
+/// body (JSON, a form or a multipart form) merged over it, values coerced leniently.
 #[derive(Debug)]
 pub struct ApiInput<T>(pub T);
 
@@ -137,17 +139,51 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequest<S> for ApiInput<T> 
             .and_then(|v| v.to_str().ok())
             .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
         let query = request.uri().query().unwrap_or("").to_owned();
-        let body = Bytes::from_request(request, state).await.map_err(|_| AppError::body_too_large())?;
-        let parsed = match content_type.as_deref() {
-            _ if body.is_empty() => serde_urlencoded::from_str(&query).map_err(|e| format!("invalid parameters: {e}")),
-            Some("application/json") => serde_json::from_slice(&body).map_err(|e| format!("invalid JSON body: {e}")),
-            Some("application/x-www-form-urlencoded") => {
-                serde_urlencoded::from_bytes(&body).map_err(|e| format!("invalid form body: {e}"))
-            }
-            _ => return Err(AppError::UnsupportedMediaType.into()),
+        let gathered = if content_type.as_deref() == Some("multipart/form-data") {
+            let mut fields = serde_json::Map::new();
+            params::add_pairs(&mut fields, &query, "parameters").map_err(AppError::BadRequest)?;
+            let multipart = axum::extract::Multipart::from_request(request, state)
+                .await
+                .map_err(|error| AppError::BadRequest(format!("invalid multipart body: {error}")))?;
+            multipart_fields(multipart, &mut fields).await?;
+            fields
+        } else {
+            let body = Bytes::from_request(request, state).await.map_err(|_| AppError::body_too_large())?;
+            let kind = match content_type.as_deref() {
+                _ if body.is_empty() => params::BodyKind::None,
+                Some("application/json") => params::BodyKind::Json,
+                Some("application/x-www-form-urlencoded") => params::BodyKind::Form,
+                _ => return Err(AppError::UnsupportedMediaType.into()),
+            };
+            params::gather(&query, kind, &body).map_err(AppError::BadRequest)?
         };
-        parsed.map(ApiInput).map_err(|message| AppError::BadRequest(message).into())
+        params::read(gathered).map(ApiInput).map_err(|message| AppError::BadRequest(message).into())
     }
+}
+
+/// Adds a multipart form's fields, as text (a file's content included: GitLab's file-type
+/// variables arrive so). A field that is not text is refused rather than mangled.
+async fn multipart_fields(
+    mut multipart: axum::extract::Multipart,
+    fields: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), ApiError> {
+    let mut count = 0;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|error| AppError::BadRequest(format!("invalid multipart body: {error}")))?
+    {
+        count += 1;
+        if count > 1000 {
+            return Err(AppError::BadRequest("a request may carry at most 1000 parameters".to_owned()).into());
+        }
+        let name = field.name().unwrap_or("").to_owned();
+        let bytes = field.bytes().await.map_err(|_| AppError::body_too_large())?;
+        let text =
+            String::from_utf8(bytes.to_vec()).map_err(|_| AppError::BadRequest(format!("{name} must be text")))?;
+        params::insert(fields, &name, serde_json::Value::String(text));
+    }
+    Ok(())
 }
 
 /// GitLab's answer to a delete it accepted.

@@ -11,6 +11,7 @@ mod ci;
 mod code;
 mod keys;
 mod listing_visibility;
+mod parameters;
 mod pipeline_rights;
 mod protected_tags;
 mod repository;
