@@ -568,6 +568,30 @@ pub fn administers(actor: &Actor) -> bool {
     actor.user().is_some_and(|user| user.is_admin)
 }
 
+/// Whether `owner`'s token may hold these scopes: `sudo` and `admin_mode` only an
+/// administrator's.
+pub fn authorize_token_scopes(owner: &UserRow, scopes: &gantry_types::TokenScopes) -> CoreResult<()> {
+    let reserved = scopes.as_slice().iter().find(|scope| scope.is_for_administrators());
+    match reserved {
+        Some(scope) if !owner.is_admin => {
+            Err(CoreError::invalid("scopes", format!("{} is for administrators' tokens only", scope.as_str())))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether the token's owner may act as another user (GitLab's `sudo`): an administrator
+/// whose token has the `sudo` scope.
+pub fn authorize_sudo(actor: &Actor, scopes: &gantry_types::TokenScopes) -> CoreResult<()> {
+    if !administers(actor) {
+        return Err(CoreError::Forbidden("403 Forbidden - Must be admin to use sudo".to_owned()));
+    }
+    if !scopes.contains(gantry_types::TokenScope::Sudo) {
+        return Err(CoreError::Forbidden("403 Forbidden - Private token must have the sudo scope".to_owned()));
+    }
+    Ok(())
+}
+
 /// Who is listing, as the listings' visibility filters in gantry-db take it.
 pub(crate) fn viewer(actor: &Actor) -> gantry_db::manage::Viewer {
     gantry_db::manage::Viewer { user_id: actor.user().map(|u| u.id.0), is_admin: administers(actor) }

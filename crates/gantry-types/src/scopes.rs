@@ -18,17 +18,23 @@ pub enum TokenScope {
     ReadRegistry,
     /// Push to the container and package registries.
     WriteRegistry,
+    /// Act as another user with the `Sudo` header or `sudo` parameter (administrators' tokens).
+    Sudo,
+    /// Administrator actions through the token (administrators' tokens).
+    AdminMode,
 }
 
 impl TokenScope {
     /// Every scope.
-    pub const ALL: [TokenScope; 6] = [
+    pub const ALL: [TokenScope; 8] = [
         TokenScope::Api,
         TokenScope::ReadApi,
         TokenScope::ReadRepository,
         TokenScope::WriteRepository,
         TokenScope::ReadRegistry,
         TokenScope::WriteRegistry,
+        TokenScope::Sudo,
+        TokenScope::AdminMode,
     ];
 
     /// GitLab's name for the scope.
@@ -40,6 +46,8 @@ impl TokenScope {
             TokenScope::WriteRepository => "write_repository",
             TokenScope::ReadRegistry => "read_registry",
             TokenScope::WriteRegistry => "write_registry",
+            TokenScope::Sudo => "sudo",
+            TokenScope::AdminMode => "admin_mode",
         }
     }
 
@@ -52,7 +60,14 @@ impl TokenScope {
             TokenScope::WriteRepository => "Push to repositories",
             TokenScope::ReadRegistry => "Pull container images and packages",
             TokenScope::WriteRegistry => "Push container images and packages",
+            TokenScope::Sudo => "Act as any user (administrators only)",
+            TokenScope::AdminMode => "Administrator actions (administrators only)",
         }
+    }
+
+    /// Only an administrator's token may hold it.
+    pub fn is_for_administrators(self) -> bool {
+        matches!(self, TokenScope::Sudo | TokenScope::AdminMode)
     }
 
     /// Parses GitLab's name for the scope.
@@ -107,7 +122,8 @@ mod tests {
     fn parses_lists_and_names_the_unknown_scope() {
         let scopes = TokenScopes::parse_list("write_repository, api,api").unwrap();
         assert_eq!(scopes.to_list(), "api,write_repository");
-        assert_eq!(TokenScopes::parse_list("api,sudo"), Err("sudo".to_owned()));
+        assert_eq!(TokenScopes::parse_list("api,root"), Err("root".to_owned()));
+        assert_eq!(TokenScopes::parse_list("sudo,api").unwrap().to_list(), "api,sudo");
         assert_eq!(TokenScopes::parse_list(" , "), Err(String::new()));
     }
 }

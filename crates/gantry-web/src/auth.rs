@@ -7,8 +7,8 @@
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
-use gantry_core::Actor;
 use gantry_core::manage::csrf::CsrfBinding;
+use gantry_core::{Actor, CoreError};
 use gantry_types::TokenScope;
 use serde::de::DeserializeOwned;
 
@@ -93,8 +93,28 @@ impl FromRequestParts<AppState> for ApiActor {
         let scopes = gantry_types::TokenScopes::parse_list(&token.scopes)
             .map_err(|_| AppError::InvalidToken("invalid token"))?;
         scope_allows(&scopes, &parts.method).map_err(AppError::InsufficientScope)?;
-        Ok(ApiActor(Actor::User(user)))
+        let actor = Actor::User(user);
+        match sudo_target(parts) {
+            Some(who) => {
+                let user = state.core.manage().sudo(&actor, &scopes, &who).await.map_err(|error| match error {
+                    CoreError::NotFound(_) => AppError::NotFoundWith("404 User Not Found"),
+                    other => AppError::Core(other),
+                })?;
+                Ok(ApiActor(Actor::User(user)))
+            }
+            None => Ok(ApiActor(actor)),
+        }
     }
+}
+
+/// Whom an administrator's request acts as: the `Sudo` header, or the `sudo` parameter.
+fn sudo_target(parts: &Parts) -> Option<String> {
+    if let Some(value) = parts.headers.get("sudo").and_then(|v| v.to_str().ok()) {
+        return Some(value.to_owned());
+    }
+    let query = parts.uri.query()?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
+    pairs.into_iter().find(|(name, _)| name == "sudo").map(|(_, value)| value)
 }
 
 /// The CSRF token of this browser's forms, placed in the request by [`csrf_cookie`].

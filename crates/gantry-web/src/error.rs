@@ -26,6 +26,8 @@ pub enum AppError {
     PayloadTooLarge(u64),
     /// No route here.
     NotFound,
+    /// Nothing here, in GitLab's words for what is missing (`404 User Not Found`).
+    NotFoundWith(&'static str),
 }
 
 impl From<CoreError> for AppError {
@@ -79,6 +81,7 @@ impl AppError {
                 (StatusCode::PAYLOAD_TOO_LARGE, format!("request body is larger than the limit of {limit} bytes"))
             }
             AppError::NotFound => (StatusCode::NOT_FOUND, "404 Not Found".to_owned()),
+            AppError::NotFoundWith(message) => (StatusCode::NOT_FOUND, (*message).to_owned()),
         }
     }
 

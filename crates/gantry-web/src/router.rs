@@ -16,8 +16,8 @@ use axum::routing::{MethodFilter, on};
 use gantry_core::policy::{GroupAction, ProjectAction};
 
 use crate::api::{
-    artifacts, files, groups, keys, members, openapi, pipelines, projects, protected_tags, repository, runner_protocol,
-    runners, schedules, statuses, tokens, users, variables,
+    artifacts, files, groups, instance, keys, members, openapi, pipelines, projects, protected_tags, repository,
+    runner_protocol, runners, schedules, statuses, tokens, users, variables,
 };
 use crate::ui;
 use crate::{AppState, assets, git_http, health, metrics};
@@ -151,6 +151,18 @@ fn top_level() -> Table {
         .get("/assets/ci.js", Anyone, "Live job logs and the pipeline graph", assets::ci_script)
         .scope(RouteScope::Api)
         .get("/api/v4/openapi.json", Anyone, "This document", openapi::openapi)
+        .get(
+            "/api/v4/version",
+            SignedIn,
+            "The GitLab API version Gantry answers as, and its own",
+            instance::get_version,
+        )
+        .get(
+            "/api/v4/metadata",
+            SignedIn,
+            "The instance's version and features (no Kubernetes agent)",
+            instance::get_metadata,
+        )
         .get("/api/v4/user", SignedIn, "The authenticated user", users::current_user)
         .get("/api/v4/users", SignedIn, "List users (filters: username, search, blocked)", users::list_users)
         .post("/api/v4/users", Admin, "Create a user (administrators)", users::create_user)

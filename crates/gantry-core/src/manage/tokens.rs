@@ -89,6 +89,7 @@ impl super::Manage<'_> {
         expires_at: Option<i64>,
     ) -> CoreResult<NewToken> {
         let user = actor.require_user()?;
+        policy::authorize_token_scopes(user, scopes)?;
         self.insert_token(user.id, name, scopes, expires_at).await
     }
 
@@ -103,7 +104,25 @@ impl super::Manage<'_> {
         let mut conn = self.db.conn().await?;
         let user = users::find_user_by_username(&mut conn, username).await?.ok_or(CoreError::NotFound("user"))?;
         drop(conn);
+        policy::authorize_token_scopes(&user, scopes)?;
         self.insert_token(user.id, name, scopes, expires_at).await
+    }
+
+    /// The user an administrator's request acts as (`Sudo: <id or username>`): refused unless
+    /// `actor` may use sudo with a token of these scopes; a blocked user cannot be acted as.
+    pub async fn sudo(&self, actor: &Actor, scopes: &TokenScopes, who: &str) -> CoreResult<UserRow> {
+        policy::authorize_sudo(actor, scopes)?;
+        let mut conn = self.db.conn().await?;
+        let who = who.trim();
+        let user = match who.parse::<i64>() {
+            Ok(id) => users::find_user_by_id(&mut conn, UserId(id)).await?,
+            Err(_) => users::find_user_by_username(&mut conn, who).await?,
+        };
+        let user = user.ok_or(CoreError::NotFound("user"))?;
+        if user.blocked {
+            return Err(CoreError::Forbidden(format!("{} is not an active user", user.username)));
+        }
+        Ok(user)
     }
 
     /// The user and token behind a presented secret, or why it is not accepted.

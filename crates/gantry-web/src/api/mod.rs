@@ -5,6 +5,7 @@ pub mod artifacts;
 pub mod ci_types;
 pub mod files;
 pub mod groups;
+pub mod instance;
 pub mod keys;
 pub mod members;
 pub mod openapi;

@@ -159,7 +159,12 @@ async fn tokens_page(
     let page = TokensPage {
         chrome: Chrome::new(visitor),
         tokens: tokens.iter().filter(|t| t.user_id == user.id).map(TokenLine::new).collect(),
-        scopes: TokenScope::ALL.iter().map(|s| (s.as_str(), s.description())).collect(),
+        // sudo and admin_mode are offered to administrators only (others would be refused).
+        scopes: TokenScope::ALL
+            .iter()
+            .filter(|s| !s.is_for_administrators() || gantry_core::policy::administers(&visitor.actor))
+            .map(|s| (s.as_str(), s.description()))
+            .collect(),
         new_token,
         error,
     };

@@ -114,3 +114,57 @@ async fn unknown_api_routes_and_methods_answer_json() {
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert!(page.body.contains("<html") || page.body.contains("<!DOCTYPE"), "pages stay HTML");
 }
+
+#[tokio::test]
+async fn the_instance_tells_its_version_to_signed_in_users() {
+    let app = TestApp::new().await;
+    let ada = app.user("ada").await;
+    let version = app.api(Method::GET, "/api/v4/version", Some(&ada.token), None).await;
+    assert_eq!(version.status, StatusCode::OK);
+    let version = version.json();
+    assert!(version["version"].as_str().unwrap().ends_with("-gantry"), "{version}");
+    assert!(version["revision"].as_str().unwrap().starts_with("gantry-"), "{version}");
+    let metadata = app.api(Method::GET, "/api/v4/metadata", Some(&ada.token), None).await.json();
+    assert_eq!(metadata["version"], version["version"]);
+    assert_eq!(metadata["kas"]["enabled"], false);
+    let anonymous = app.api(Method::GET, "/api/v4/version", None, None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn administrators_act_as_others_with_sudo_and_nobody_else_does() {
+    let app = TestApp::new().await;
+    // The first user is the administrator.
+    let _ada = app.user("ada").await;
+    let bob = app.user("bob").await;
+    let scopes = |list: &str| gantry_types::TokenScopes::parse_list(list).unwrap();
+    let sudo =
+        app.core.manage().create_token_as_operator("ada", "sudo", &scopes("api,sudo"), None).await.unwrap().secret;
+    let as_user = |token: &str, who: &str| {
+        Request::builder()
+            .method(Method::GET)
+            .uri("/api/v4/user")
+            .header("PRIVATE-TOKEN", token)
+            .header("Sudo", who)
+            .body(Body::empty())
+            .unwrap()
+    };
+    for who in ["bob", &bob.user.id.0.to_string()] {
+        let acted = app.send(as_user(&sudo, who)).await;
+        assert_eq!(acted.status, StatusCode::OK, "{}", acted.body);
+        assert_eq!(acted.json()["username"], "bob");
+    }
+    let by_parameter = app.api(Method::GET, "/api/v4/user?sudo=bob", Some(&sudo), None).await;
+    assert_eq!(by_parameter.json()["username"], "bob");
+    let nobody = app.send(as_user(&sudo, "nobody")).await;
+    assert_eq!((nobody.status, nobody.json()["message"].as_str()), (StatusCode::NOT_FOUND, Some("404 User Not Found")));
+    // An administrator's token without the scope, and a user's token, may not.
+    let plain = app.core.manage().create_token_as_operator("ada", "plain", &scopes("api"), None).await.unwrap().secret;
+    assert_eq!(app.send(as_user(&plain, "bob")).await.status, StatusCode::FORBIDDEN);
+    let refused = app.send(as_user(&bob.token, "ada")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.json()["message"].as_str().unwrap().contains("Must be admin"));
+    // Only administrators' tokens may hold sudo.
+    let denied = app.core.manage().create_token_as_operator("bob", "sneaky", &scopes("api,sudo"), None).await;
+    assert!(denied.is_err(), "a user's token with the sudo scope");
+}

@@ -112,7 +112,11 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         (RouteScope::Api, "POST", "/api/v4/projects/{id}/ci/lint") => Role(Reporter),
         (RouteScope::Api, "POST", p) if p.contains("/pipeline") || p.contains("/jobs/") => Role(Developer),
         (RouteScope::Api, "GET", "/api/v4/openapi.json" | "/api/v4/groups" | "/api/v4/projects") => Anyone,
-        (RouteScope::Api, "GET", "/api/v4/user" | "/api/v4/users" | "/api/v4/users/{user_id}") => SignedIn,
+        (
+            RouteScope::Api,
+            "GET",
+            "/api/v4/user" | "/api/v4/users" | "/api/v4/users/{user_id}" | "/api/v4/version" | "/api/v4/metadata",
+        ) => SignedIn,
         (RouteScope::Api, "GET", "/api/v4/users/{user_id}/keys") => SignedIn,
         (RouteScope::Api, _, "/api/v4/user/keys") => SignedIn,
         (RouteScope::Api, _, "/api/v4/user/keys/{key_id}") => TokenOwner,
