@@ -42,7 +42,6 @@ const RESERVED_TOP_LEVEL: &[&str] = &[
     "signup",
     "static",
     "uploads",
-    "user",
     "users",
     "v2",
 ];
@@ -229,6 +228,8 @@ mod tests {
             assert!(err.0.contains("reserved") || err.0.contains("letter"), "{err}");
         }
         assert!(PathSegment::parse("api").is_ok(), "reserved only at the top");
+        // GitLab has no top-level `user` route, and clients create a user named so.
+        assert!(PathSegment::parse_top_level("user").is_ok());
         assert!(FullPath::parse("api/x").is_err());
         assert!(FullPath::parse(&vec!["a"; MAX_DEPTH + 1].join("/")).is_err());
     }

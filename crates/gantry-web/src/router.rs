@@ -822,6 +822,7 @@ fn top_level() -> Table {
         )
         .scope(RouteScope::Runner)
         .post("/api/v4/runners/verify", RunnerToken, "Check a runner token (runners)", runner_protocol::verify)
+        .delete("/api/v4/runners", RunnerToken, "A runner removes itself (`token`)", runner_protocol::unregister)
         .post(
             "/api/v4/jobs/request",
             RunnerToken,

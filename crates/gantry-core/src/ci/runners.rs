@@ -300,4 +300,13 @@ impl super::Ci<'_> {
         runners::delete_runner(&mut conn, id).await?;
         Ok(())
     }
+
+    /// A runner removes itself (`gitlab-runner unregister`), proving who it is with its token.
+    pub async fn unregister_runner(&self, token: &str) -> CoreResult<()> {
+        let runner = self.authenticate_runner(token).await?;
+        let mut conn = self.db.conn().await?;
+        runners::delete_runner(&mut conn, runner.id).await?;
+        tracing::info!(runner = %runner.id, "runner unregistered itself");
+        Ok(())
+    }
 }

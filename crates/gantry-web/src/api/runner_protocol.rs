@@ -53,6 +53,24 @@ pub async fn verify(State(state): State<AppState>, body: Bytes) -> ApiResult<Res
     Ok(Json(Verified { id: runner.id, token_expires_at: None }).into_response())
 }
 
+/// The runner's token, as `gitlab-runner unregister` sends it.
+#[derive(Debug, Deserialize)]
+pub struct UnregisterRequest {
+    token: String,
+}
+
+/// `DELETE /runners` (`token`): 204, or 403 for a token that is not a runner's.
+pub async fn unregister(
+    State(state): State<AppState>,
+    super::ApiInput(request): super::ApiInput<UnregisterRequest>,
+) -> ApiResult<Response> {
+    state.core.ci().unregister_runner(&request.token).await.map_err(|error| match error {
+        CoreError::Unauthorized => forbidden(),
+        other => AppError::Core(other),
+    })?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 fn forbidden() -> AppError {
     AppError::Core(CoreError::Forbidden("403 Forbidden - invalid runner token".to_owned()))
 }

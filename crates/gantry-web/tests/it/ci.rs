@@ -310,3 +310,16 @@ async fn other_systems_report_commit_statuses_shown_with_the_commit() {
         page.body
     );
 }
+
+#[tokio::test]
+async fn a_runner_unregisters_itself_with_its_token() {
+    let app = TestApp::new().await;
+    let token = app.instance_runner().await;
+    let verify = |token: &str| app.api(Method::POST, "/api/v4/runners/verify", None, Some(json!({"token": token})));
+    assert_eq!(verify(&token).await.status, StatusCode::OK);
+    let gone = app.api(Method::DELETE, "/api/v4/runners", None, Some(json!({"token": token}))).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.body);
+    assert_eq!(verify(&token).await.status, StatusCode::FORBIDDEN, "its token is dead");
+    let again = app.api(Method::DELETE, &format!("/api/v4/runners?token={token}"), None, None).await;
+    assert_eq!(again.status, StatusCode::FORBIDDEN);
+}

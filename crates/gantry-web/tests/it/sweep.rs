@@ -468,7 +468,10 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
 
 fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option<serde_json::Value> {
     use serde_json::json;
-    if route.method == Method::GET || route.method == Method::DELETE {
+    // A runner unregisters with its token in the body of a DELETE.
+    let takes_body = route.method != Method::GET
+        && (route.method != Method::DELETE || (route.scope == RouteScope::Runner && route.path == "/api/v4/runners"));
+    if !takes_body {
         return None;
     }
     Some(match route.path {
@@ -504,6 +507,7 @@ fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option
         p if p.ends_with("/variables") => json!({"key": format!("MADE_{n}"), "value": "made value"}),
         p if p.ends_with("/variables/{key}") => json!({"value": "changed value"}),
         "/api/v4/runners/verify" | "/api/v4/jobs/request" => json!({"token": "grt-0000"}),
+        "/api/v4/runners" if route.method == Method::DELETE => json!({"token": "grt-0000"}),
         "/api/v4/jobs/{job_id}" => json!({"token": "gjob-0000", "state": "running"}),
         _ => json!({}),
     })
