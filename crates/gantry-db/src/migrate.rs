@@ -87,6 +87,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0015_ci_trace_held.sql"),
         postgres: include_str!("../migrations/postgres/0015_ci_trace_held.sql"),
     },
+    Migration {
+        version: 16,
+        sqlite: include_str!("../migrations/sqlite/0016_hidden_variables.sql"),
+        postgres: include_str!("../migrations/postgres/0016_hidden_variables.sql"),
+    },
 ];
 
 impl Db {

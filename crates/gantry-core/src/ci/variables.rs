@@ -1,7 +1,8 @@
 //! CI/CD variables of the instance (administrators), groups and projects (Maintainers): key,
 //! value, type (variable or file), masked, protected, raw, environment scope. Values are
 //! encrypted at rest with the server's [`crate::SecretBox`]; masked values follow GitLab's
-//! rules so they can be found in logs. Jobs get them after the CI file's own variables, the
+//! rules so they can be found in logs; a hidden variable (GitLab's `masked_and_hidden`) is
+//! masked and its value is never given back to anyone, only to jobs. Jobs get them after the CI file's own variables, the
 //! instance's first and the project's last, so the closest owner wins.
 
 use gantry_db::ci::variables::{self, VariableFields, VariableOwner, VariableRow};
@@ -32,11 +33,13 @@ impl VariableScope<'_> {
     }
 }
 
-/// A variable with its value.
+/// A variable with its value (empty when it is hidden and read by a person).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CiVariable {
     pub key: String,
     pub value: String,
+    /// Masked, and the value is never shown: people see `value` empty.
+    pub hidden: bool,
     /// `env_var` or `file`.
     pub variable_type: String,
     pub masked: bool,
@@ -63,7 +66,11 @@ impl From<CiVariable> for gantry_ci::payload::CiCdVariable {
 #[derive(Debug, Clone, Default)]
 pub struct VariableInput {
     pub key: String,
-    pub value: String,
+    /// Required for a new variable; `None` keeps a changed variable's value (how a hidden
+    /// value, which nobody can read back, is kept).
+    pub value: Option<String>,
+    /// Hide the value for good (a new variable only: a variable's hiddenness never changes).
+    pub hidden: bool,
     pub variable_type: Option<String>,
     pub masked: bool,
     pub protected: bool,
@@ -104,23 +111,24 @@ pub fn maskable(value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks a variable's fields; returns the defaults filled in.
-fn checked(input: &VariableInput) -> CoreResult<(String, String, String)> {
+/// Checks a variable's fields (its final `value`, `masked` and `hidden` given); returns the
+/// defaults filled in.
+fn checked(input: &VariableInput, value: &str, masked: bool) -> CoreResult<(String, String, String)> {
     if !super::jobs::is_variable_key(&input.key) {
         return Err(CoreError::invalid(
             "key",
             "must be 1 to 255 characters of letters, digits and _ (no spaces or other characters)",
         ));
     }
-    if input.value.chars().count() > MAX_VALUE_LENGTH {
+    if value.chars().count() > MAX_VALUE_LENGTH {
         return Err(CoreError::invalid("value", format!("is longer than {MAX_VALUE_LENGTH} characters")));
     }
     let variable_type = input.variable_type.clone().filter(|t| !t.is_empty()).unwrap_or_else(|| "env_var".to_owned());
     if variable_type != "env_var" && variable_type != "file" {
         return Err(CoreError::invalid("variable_type", "must be env_var or file"));
     }
-    if input.masked {
-        maskable(&input.value).map_err(|message| CoreError::invalid("value", message))?;
+    if masked {
+        maskable(value).map_err(|message| CoreError::invalid("value", message))?;
     }
     let scope = input.environment_scope.clone().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let scope = scope.unwrap_or_else(|| "*".to_owned());
@@ -160,6 +168,7 @@ impl super::Ci<'_> {
         Ok(())
     }
 
+    /// A variable with its value, for jobs and masking only.
     fn open_variable(&self, row: &VariableRow) -> CoreResult<CiVariable> {
         let value = self
             .secrets
@@ -168,8 +177,27 @@ impl super::Ci<'_> {
         Ok(CiVariable {
             key: row.key.clone(),
             value,
+            hidden: row.hidden,
             variable_type: row.variable_type.clone(),
             masked: row.masked,
+            protected: row.protected,
+            raw: row.raw,
+            environment_scope: row.environment_scope.clone(),
+            description: row.description.clone(),
+        })
+    }
+
+    /// A variable as people see it: a hidden one's value is never opened.
+    fn shown_variable(&self, row: &VariableRow) -> CoreResult<CiVariable> {
+        if !row.hidden {
+            return self.open_variable(row);
+        }
+        Ok(CiVariable {
+            key: row.key.clone(),
+            value: String::new(),
+            hidden: true,
+            variable_type: row.variable_type.clone(),
+            masked: true,
             protected: row.protected,
             raw: row.raw,
             environment_scope: row.environment_scope.clone(),
@@ -182,7 +210,7 @@ impl super::Ci<'_> {
         self.authorize_variables(actor, scope).await?;
         let mut conn = self.db.conn().await?;
         let rows = variables::list_variables(&mut conn, scope.owner()).await?;
-        rows.iter().map(|row| self.open_variable(row)).collect()
+        rows.iter().map(|row| self.shown_variable(row)).collect()
     }
 
     /// A project's variables, for an actor whose access is at hand (Maintainers).
@@ -191,7 +219,7 @@ impl super::Ci<'_> {
         let mut conn = self.db.conn().await?;
         let owner = VariableScope::Project(access.project()).owner();
         let rows = variables::list_variables(&mut conn, owner).await?;
-        rows.iter().map(|row| self.open_variable(row)).collect()
+        rows.iter().map(|row| self.shown_variable(row)).collect()
     }
 
     async fn variable_row(
@@ -223,7 +251,7 @@ impl super::Ci<'_> {
     ) -> CoreResult<CiVariable> {
         self.authorize_variables(actor, scope).await?;
         let row = self.variable_row(scope, key, environment_scope).await?;
-        self.open_variable(&row)
+        self.shown_variable(&row)
     }
 
     /// Creates a variable; the same key and environment scope twice is a conflict.
@@ -234,7 +262,8 @@ impl super::Ci<'_> {
         input: &VariableInput,
     ) -> CoreResult<CiVariable> {
         self.authorize_variables(actor, scope).await?;
-        self.store_variable(scope, None, input).await
+        let value = input.value.as_deref().ok_or_else(|| CoreError::invalid("value", "is missing"))?;
+        self.store_variable(scope, None, input, value, input.hidden).await
     }
 
     /// Replaces a variable (found by key and, when given, its current environment scope).
@@ -248,24 +277,39 @@ impl super::Ci<'_> {
     ) -> CoreResult<CiVariable> {
         self.authorize_variables(actor, scope).await?;
         let row = self.variable_row(scope, key, environment_scope).await?;
-        self.store_variable(scope, Some(row.id), input).await
+        // A value nobody can read back is kept unless a new one is given (the key may change
+        // too, and the seal is bound to it, so the old value is opened and sealed again).
+        let kept;
+        let value = match input.value.as_deref() {
+            Some(value) => value,
+            None => {
+                kept = self.open_variable(&row)?.value;
+                &kept
+            }
+        };
+        self.store_variable(scope, Some(row.id), input, value, row.hidden).await
     }
 
-    /// Checks and seals `input`, then inserts it or replaces the row `existing`.
+    /// Checks and seals `input` with `value`, then inserts it or replaces the row `existing`.
+    /// A hidden variable is masked whatever the input says.
     async fn store_variable(
         &self,
         scope: VariableScope<'_>,
         existing: Option<VariableId>,
         input: &VariableInput,
+        value: &str,
+        hidden: bool,
     ) -> CoreResult<CiVariable> {
-        let (variable_type, environment_scope, description) = checked(input)?;
+        let masked = input.masked || hidden;
+        let (variable_type, environment_scope, description) = checked(input, value, masked)?;
         let owner = scope.owner();
-        let sealed = self.secrets.seal(&seal_context(owner, &input.key), &input.value);
+        let sealed = self.secrets.seal(&seal_context(owner, &input.key), value);
         let fields = VariableFields {
             key: &input.key,
             value_sealed: &sealed,
             variable_type: &variable_type,
-            masked: input.masked,
+            masked,
+            hidden,
             protected: input.protected,
             raw: input.raw,
             environment_scope: &environment_scope,
@@ -288,9 +332,10 @@ impl super::Ci<'_> {
         }
         Ok(CiVariable {
             key: input.key.clone(),
-            value: input.value.clone(),
+            value: if hidden { String::new() } else { value.to_owned() },
+            hidden,
             variable_type,
-            masked: input.masked,
+            masked,
             protected: input.protected,
             raw: input.raw,
             environment_scope,

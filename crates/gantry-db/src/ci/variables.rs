@@ -35,6 +35,8 @@ pub struct VariableRow {
     pub value_sealed: String,
     pub variable_type: String,
     pub masked: bool,
+    /// Masked, and its value never shown again (GitLab's `masked_and_hidden`).
+    pub hidden: bool,
     pub protected: bool,
     pub raw: bool,
     pub environment_scope: String,
@@ -52,6 +54,7 @@ fn map_variable(row: &AnyRow) -> DbResult<VariableRow> {
         value_sealed: text(row, "value_sealed")?,
         variable_type: text(row, "variable_type")?,
         masked: flag(row, "masked")?,
+        hidden: flag(row, "hidden")?,
         protected: flag(row, "protected")?,
         raw: flag(row, "raw")?,
         environment_scope: text(row, "environment_scope")?,
@@ -64,7 +67,7 @@ fn map_variable(row: &AnyRow) -> DbResult<VariableRow> {
 macro_rules! select_variables {
     ($rest:literal) => {
         concat!(
-            "SELECT id, owner_kind, owner_id, key, value_sealed, variable_type, masked, protected, raw, \
+            "SELECT id, owner_kind, owner_id, key, value_sealed, variable_type, masked, hidden, protected, raw, \
              environment_scope, description, created_at, updated_at FROM ci_variables ",
             $rest
         )
@@ -78,6 +81,7 @@ pub struct VariableFields<'a> {
     pub value_sealed: &'a str,
     pub variable_type: &'a str,
     pub masked: bool,
+    pub hidden: bool,
     pub protected: bool,
     pub raw: bool,
     pub environment_scope: &'a str,
@@ -124,8 +128,8 @@ pub async fn insert_variable(
     let now = now_millis();
     let row = sqlx::query(
         "INSERT INTO ci_variables (owner_kind, owner_id, group_id, project_id, key, value_sealed, variable_type, masked, \
-         protected, raw, environment_scope, description, created_at, updated_at) \
-         VALUES ($1, $2, $12, $13, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+         protected, raw, environment_scope, description, created_at, updated_at, hidden) \
+         VALUES ($1, $2, $12, $13, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $14) RETURNING id",
     )
     .bind(kind)
     .bind(id)
@@ -140,6 +144,7 @@ pub async fn insert_variable(
     .bind(now)
     .bind((kind == "group").then_some(id))
     .bind((kind == "project").then_some(id))
+    .bind(i64::from(fields.hidden))
     .fetch_one(conn)
     .await
     .map_err(DbError::classify)?;
@@ -150,7 +155,7 @@ pub async fn insert_variable(
 pub async fn update_variable(conn: &mut Conn, id: VariableId, fields: &VariableFields<'_>) -> DbResult<bool> {
     let done = sqlx::query(
         "UPDATE ci_variables SET key = $1, value_sealed = $2, variable_type = $3, masked = $4, protected = $5, raw = $6, \
-         environment_scope = $7, description = $8, updated_at = $9 WHERE id = $10",
+         environment_scope = $7, description = $8, updated_at = $9, hidden = $11 WHERE id = $10",
     )
     .bind(fields.key)
     .bind(fields.value_sealed)
@@ -162,6 +167,7 @@ pub async fn update_variable(conn: &mut Conn, id: VariableId, fields: &VariableF
     .bind(fields.description)
     .bind(now_millis())
     .bind(id.0)
+    .bind(i64::from(fields.hidden))
     .execute(conn)
     .await
     .map_err(DbError::classify)?;

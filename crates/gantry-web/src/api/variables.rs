@@ -16,12 +16,12 @@ use super::{ApiInput, ApiResult, Flag};
 use crate::AppState;
 use crate::error::AppError;
 
-/// A variable on the wire.
+/// A variable on the wire; a hidden one's value is `null`, as GitLab answers.
 #[derive(Debug, Serialize)]
 pub struct Variable {
     pub variable_type: String,
     pub key: String,
-    pub value: String,
+    pub value: Option<String>,
     pub protected: bool,
     pub masked: bool,
     pub hidden: bool,
@@ -35,10 +35,10 @@ impl Variable {
         Variable {
             variable_type: variable.variable_type,
             key: variable.key,
-            value: variable.value,
+            value: (!variable.hidden).then_some(variable.value),
             protected: variable.protected,
             masked: variable.masked,
-            hidden: false,
+            hidden: variable.hidden,
             raw: variable.raw,
             environment_scope: variable.environment_scope,
             description: Some(variable.description).filter(|d| !d.is_empty()),
@@ -53,6 +53,8 @@ pub struct VariableBody {
     variable_type: Option<String>,
     protected: Option<Flag>,
     masked: Option<Flag>,
+    /// Masked, and never shown again (new variables only).
+    masked_and_hidden: Option<Flag>,
     raw: Option<Flag>,
     environment_scope: Option<String>,
     description: Option<String>,
@@ -63,17 +65,24 @@ impl VariableBody {
     fn create(self) -> ApiResult<VariableInput> {
         let key =
             self.key.clone().filter(|k| !k.is_empty()).ok_or_else(|| AppError::BadRequest("key is missing".into()))?;
-        let value = self.value.clone().ok_or_else(|| AppError::BadRequest("value is missing".into()))?;
-        self.onto(&CiVariable {
+        if self.value.is_none() {
+            return Err(AppError::BadRequest("value is missing".into()).into());
+        }
+        let hidden =
+            self.masked_and_hidden.as_ref().map(|f| f.value("masked_and_hidden")).transpose()?.unwrap_or(false);
+        let mut input = self.onto(&CiVariable {
             key,
-            value,
+            value: String::new(),
+            hidden: false,
             variable_type: "env_var".into(),
             masked: false,
             protected: false,
             raw: false,
             environment_scope: "*".into(),
             description: String::new(),
-        })
+        })?;
+        input.hidden = hidden;
+        Ok(input)
     }
 
     /// The given fields over an existing variable.
@@ -83,7 +92,9 @@ impl VariableBody {
         };
         Ok(VariableInput {
             key: self.key.unwrap_or_else(|| old.key.clone()),
-            value: self.value.unwrap_or_else(|| old.value.clone()),
+            // Not given: the stored value stays (a hidden one cannot be read to send back).
+            value: self.value,
+            hidden: old.hidden,
             variable_type: Some(self.variable_type.unwrap_or_else(|| old.variable_type.clone())),
             masked: flag(&self.masked, "masked", old.masked)?,
             protected: flag(&self.protected, "protected", old.protected)?,

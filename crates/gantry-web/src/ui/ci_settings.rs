@@ -60,6 +60,10 @@ pub struct VariableForm {
     #[serde(default)]
     pub variable_type: String,
     pub masked: Option<String>,
+    /// Hide the value for good (the add form).
+    pub hidden: Option<String>,
+    /// Set by the edit form of a hidden variable: an empty value keeps the stored one.
+    pub keeps_hidden_value: Option<String>,
     pub protected: Option<String>,
     pub raw: Option<String>,
     #[serde(default)]
@@ -77,7 +81,8 @@ impl VariableForm {
     fn input(&self) -> VariableInput {
         VariableInput {
             key: self.key.trim().to_owned(),
-            value: self.value.clone(),
+            value: (self.keeps_hidden_value.is_none() || !self.value.is_empty()).then(|| self.value.clone()),
+            hidden: self.hidden.is_some(),
             variable_type: Some(self.variable_type.clone()),
             masked: self.masked.is_some(),
             protected: self.protected.is_some(),

@@ -73,7 +73,8 @@ async fn maintained_project(app: &TestApp) -> Fixture {
     core.ci().create_runner_as_operator(registration).await.unwrap();
     let variable = gantry_core::ci::variables::VariableInput {
         key: "DEPLOY".into(),
-        value: "yes".into(),
+        value: Some("yes".into()),
+        hidden: false,
         variable_type: None,
         masked: false,
         protected: false,

@@ -307,7 +307,7 @@ async fn pipeline_variables_never_shadow_protected_variables() {
     let root = app.core.manage().find_user_as_operator("root").await.unwrap();
     let variable = |key: &str, protected: bool| gantry_core::ci::variables::VariableInput {
         key: key.to_owned(),
-        value: "s3cret-value".into(),
+        value: Some("s3cret-value".into()),
         protected,
         ..Default::default()
     };

@@ -369,7 +369,7 @@ async fn fixture(
     let admin = Actor::User(people.admin.user.clone());
     let variable = |key: &str| gantry_core::ci::variables::VariableInput {
         key: key.to_owned(),
-        value: "sweep value".into(),
+        value: Some("sweep value".into()),
         ..Default::default()
     };
     use gantry_core::ci::variables::VariableScope;
