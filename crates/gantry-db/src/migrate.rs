@@ -92,6 +92,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_hidden_variables.sql"),
         postgres: include_str!("../migrations/postgres/0016_hidden_variables.sql"),
     },
+    Migration {
+        version: 17,
+        sqlite: include_str!("../migrations/sqlite/0017_topics.sql"),
+        postgres: include_str!("../migrations/postgres/0017_topics.sql"),
+    },
 ];
 
 impl Db {

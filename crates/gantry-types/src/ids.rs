@@ -55,4 +55,6 @@ id_type!(
     CommitStatusId,
     /// A job of the background queue.
     BackgroundJobId,
+    /// A project topic (instance-wide).
+    TopicId,
 );

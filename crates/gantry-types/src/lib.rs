@@ -16,7 +16,7 @@ pub use background::BackgroundStatus;
 pub use ci::{CiStatus, RunnerType, When};
 pub use ids::{
     ArtifactId, BackgroundJobId, CommitStatusId, GroupMemberId, JobId, NamespaceId, PipelineId, ProjectId, RunnerId,
-    ScheduleId, TokenId, TriggerId, UserId, VariableId,
+    ScheduleId, TokenId, TopicId, TriggerId, UserId, VariableId,
 };
 pub use names::{
     Email, FullPath, MAX_EMAIL_LEN, MAX_SEGMENT_LEN, NameError, PathSegment, Username, parse_display_name,

@@ -17,7 +17,7 @@ use gantry_core::policy::{GroupAction, ProjectAction};
 
 use crate::api::{
     artifacts, files, groups, instance, keys, members, openapi, pipelines, projects, protected_tags, repository,
-    runner_protocol, runners, schedules, statuses, tokens, users, variables,
+    runner_protocol, runners, schedules, statuses, tokens, topics, users, variables,
 };
 use crate::ui;
 use crate::{AppState, assets, git_http, health, metrics};
@@ -181,6 +181,17 @@ fn top_level() -> Table {
         .post("/api/v4/user/keys", SignedIn, "Add an SSH key (title, key, expires_at)", keys::add_own)
         .get("/api/v4/user/keys/{key_id}", TokenOwner, "Get one of your SSH keys", keys::get_own)
         .delete("/api/v4/user/keys/{key_id}", TokenOwner, "Delete one of your SSH keys", keys::delete_own)
+        .get("/api/v4/topics", Anyone, "List project topics (search, without_projects)", topics::list_topics)
+        .post("/api/v4/topics", Admin, "Create a topic (name, title, description)", topics::create_topic)
+        .post(
+            "/api/v4/topics/merge",
+            Admin,
+            "Merge a topic into another (source_topic_id, target_topic_id)",
+            topics::merge_topics,
+        )
+        .get("/api/v4/topics/{topic_id}", Anyone, "Get a topic", topics::get_topic)
+        .put("/api/v4/topics/{topic_id}", Admin, "Update a topic (name, title, description)", topics::update_topic)
+        .delete("/api/v4/topics/{topic_id}", Admin, "Delete a topic", topics::delete_topic)
         .get("/api/v4/groups", Anyone, "List groups", groups::list_groups)
         .post(
             "/api/v4/groups",

@@ -1,5 +1,5 @@
 //! Manage stage: accounts and sessions, CSRF tokens, personal access tokens, SSH keys, groups,
-//! projects, membership and instance settings.
+//! projects and their topics, membership and instance settings.
 
 pub mod accounts;
 pub mod csrf;
@@ -8,6 +8,7 @@ pub mod members;
 pub mod projects;
 pub mod ssh_keys;
 pub mod tokens;
+pub mod topics;
 
 stage!(
     /// The Manage stage: accounts, sessions, tokens, SSH keys, groups, projects and members.

@@ -1,4 +1,5 @@
-//! Projects: created in a personal namespace or a group, renamed, moved, archived, deleted.
+//! Projects: created in a personal namespace or a group, renamed, moved, archived, deleted,
+//! given topics.
 
 use gantry_db::Page;
 use gantry_db::manage::members::{MemberSource, insert_member};
@@ -8,6 +9,7 @@ use gantry_types::{AccessLevel, FullPath, NamespaceId, PathSegment, ProjectId, V
 
 use super::conflict_as;
 use super::groups::{Lookup, parse_visibility_limit, slug};
+use super::topics::{parse_topic_names, set_project_topics};
 use crate::code::protected_branches::protect_default_branch;
 use crate::policy::{
     GroupAction, ProjectAccess, ProjectAction, authorize_group, authorize_project, max_child_visibility,
@@ -30,6 +32,8 @@ pub struct NewProjectInput {
     pub default_branch: Option<String>,
     /// Start the repository with a commit holding a README.
     pub initialize_with_readme: bool,
+    /// Names of the topics it carries (created when they do not exist yet; at most 100).
+    pub topics: Vec<String>,
 }
 
 /// Changes to a project; `None` leaves a value as it is.
@@ -40,6 +44,9 @@ pub struct ProjectChanges {
     pub description: Option<String>,
     pub visibility: Option<Visibility>,
     pub default_branch: Option<String>,
+    /// The topics it is to carry instead of its current ones (created when they do not exist
+    /// yet; at most 100; an empty list takes them all off).
+    pub topics: Option<Vec<String>>,
 }
 
 /// Filters of the project list.
@@ -50,6 +57,8 @@ pub struct ProjectQuery {
     pub search: Option<String>,
     pub visibility: Option<Visibility>,
     pub archived: Option<bool>,
+    /// Only projects carrying every one of these topics (at most 100 names).
+    pub topics: Vec<String>,
     pub order_by: &'static str,
     pub sort: SortDirection,
 }
@@ -140,6 +149,7 @@ impl super::Manage<'_> {
             "group",
         )?;
         let default_branch = check_branch_name(input.default_branch.as_deref().unwrap_or("main"))?;
+        let topics = parse_topic_names(&input.topics)?;
         let mut tx = self.db.begin().await?;
         let new = NewProject {
             namespace_id: namespace.id,
@@ -154,6 +164,7 @@ impl super::Manage<'_> {
         let id = projects::insert_project(&mut tx, &new)
             .await
             .map_err(conflict_as(&format!("path '{full_path}' has already been taken")))?;
+        set_project_topics(&mut tx, id, &topics).await?;
         if namespace.kind == NamespaceKind::Group && !crate::policy::administers(actor) {
             let inherited =
                 gantry_db::manage::members::effective_access_level(&mut tx, user.id, namespace.id, None).await?;
@@ -225,12 +236,14 @@ impl super::Manage<'_> {
             .map_err(CoreError::from)
     }
 
-    /// Writes a project's columns, moving its route when the path or namespace changes.
+    /// Writes a project's columns, moving its route when the path or namespace changes, and
+    /// its topics when given (already checked), in one transaction.
     async fn write_project(
         &self,
         project: &ProjectRow,
         namespace: &NamespaceRow,
         update: ProjectUpdate<'_>,
+        topics: Option<&[String]>,
     ) -> CoreResult<ProjectRow> {
         let path = PathSegment::parse(update.path).map_err(|e| CoreError::invalid("path", e.0))?;
         let full_path = FullPath::child(&namespace.full_path, &path);
@@ -242,13 +255,16 @@ impl super::Manage<'_> {
                 .map_err(conflict_as(&format!("path '{full_path}' has already been taken")))?;
         }
         projects::update_project(&mut tx, project.id, &update).await?;
+        if let Some(topics) = topics {
+            set_project_topics(&mut tx, project.id, topics).await?;
+        }
         let updated = projects::find_project_by_id(&mut tx, project.id).await?.ok_or(CoreError::NotFound("project"))?;
         tx.commit().await.map_err(gantry_db::DbError::from)?;
         Ok(updated)
     }
 
-    /// Changes name, path, description, visibility or default branch. Maintainers may change
-    /// all of these.
+    /// Changes name, path, description, visibility, default branch or topics. Maintainers may
+    /// change all of these.
     pub async fn update_project(
         &self,
         actor: &Actor,
@@ -273,6 +289,7 @@ impl super::Manage<'_> {
             Some(branch) => check_branch_name(branch)?,
             None => project.default_branch.clone(),
         };
+        let topics = changes.topics.as_deref().map(parse_topic_names).transpose()?;
         let path = changes.path.as_deref().map_or(project.path.as_str(), str::trim);
         let description = changes.description.as_deref().map_or(project.description.as_str(), str::trim);
         let update = ProjectUpdate {
@@ -284,7 +301,7 @@ impl super::Manage<'_> {
             default_branch: &default_branch,
             archived: project.archived,
         };
-        let updated = self.write_project(project, &namespace, update).await?;
+        let updated = self.write_project(project, &namespace, update, topics.as_deref()).await?;
         if updated.default_branch != project.default_branch {
             self.repos.set_default_branch(project.id, &updated.default_branch).await?;
         }
@@ -318,7 +335,7 @@ impl super::Manage<'_> {
             default_branch: &project.default_branch,
             archived: project.archived,
         };
-        let updated = self.write_project(project, &namespace, update).await?;
+        let updated = self.write_project(project, &namespace, update, None).await?;
         tracing::info!(project.id = %project.id, from = %project.full_path, to = %updated.full_path, "project transferred");
         Ok(updated)
     }
@@ -363,6 +380,12 @@ impl super::Manage<'_> {
         namespace: Option<(NamespaceId, bool)>,
         page: Page,
     ) -> CoreResult<(Vec<ProjectRow>, i64)> {
+        if query.topics.len() > super::topics::MAX_PROJECT_TOPICS {
+            return Err(CoreError::invalid(
+                "topic",
+                format!("names too many topics (at most {})", super::topics::MAX_PROJECT_TOPICS),
+            ));
+        }
         let filter = ProjectFilter {
             viewer: actor.viewer(),
             membership: query.membership && actor.user().is_some(),
@@ -372,6 +395,7 @@ impl super::Manage<'_> {
             search: query.search.clone(),
             visibility: query.visibility,
             archived: query.archived,
+            topics: query.topics.clone(),
             order_by: query.order_by,
             sort: query.sort,
         };
@@ -395,6 +419,7 @@ impl Default for ProjectQuery {
             search: None,
             visibility: None,
             archived: None,
+            topics: Vec::new(),
             order_by: "created_at",
             sort: SortDirection::Desc,
         }

@@ -1,5 +1,5 @@
 //! Manage stage: users, namespaces (users' and groups'), projects and their routes, membership,
-//! personal access tokens, SSH keys, sessions and instance settings.
+//! personal access tokens, SSH keys, project topics, sessions and instance settings.
 
 pub mod members;
 pub mod namespaces;
@@ -8,6 +8,7 @@ pub mod sessions;
 pub mod settings;
 pub mod ssh_keys;
 pub mod tokens;
+pub mod topics;
 pub mod users;
 
 /// Whose eyes a listing is for: decides which private and internal rows are included.

@@ -298,6 +298,9 @@ pub struct ProjectFilter {
     pub search: Option<String>,
     pub visibility: Option<Visibility>,
     pub archived: Option<bool>,
+    /// Only projects carrying every one of these topics (names, matched ignoring case; names
+    /// hold no commas).
+    pub topics: Vec<String>,
     /// `id`, `name`, `path`, `created_at` or `updated_at`.
     pub order_by: &'static str,
     pub sort: SortDirection,
@@ -320,7 +323,11 @@ macro_rules! project_list {
            AND (CAST($6 AS BIGINT) IS NULL OR p.namespace_id IN (SELECT id FROM scope)) \
            AND (CAST($8 AS TEXT) IS NULL OR lower(p.name) LIKE $8 ESCAPE '\\' OR r.path_lower LIKE $8 ESCAPE '\\' OR lower(p.description) LIKE $8 ESCAPE '\\') \
            AND (CAST($9 AS TEXT) IS NULL OR p.visibility = $9) \
-           AND (CAST($10 AS BIGINT) < 0 OR p.archived = $10)")
+           AND (CAST($10 AS BIGINT) < 0 OR p.archived = $10) \
+           AND (CAST($11 AS TEXT) IS NULL OR CAST($12 AS BIGINT) = ( \
+                SELECT COUNT(*) FROM project_topics pt JOIN topics t ON t.id = pt.topic_id \
+                WHERE pt.project_id = p.id \
+                  AND lower(CAST($11 AS TEXT)) LIKE ('%,' || replace(replace(replace(lower(t.name), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || ',%') ESCAPE '\\'))")
     };
 }
 
@@ -329,6 +336,14 @@ pub async fn list_projects(conn: &mut Conn, filter: &ProjectFilter, page: Page) 
     let search = filter.search.as_deref().map(like_pattern);
     let archived = filter.archived.map_or(-1, i64::from);
     let visibility = filter.visibility.map(|v| v.as_str());
+    // The wanted topics as `,a,b,`: a project matches when as many of its topics appear in it
+    // (between commas) as distinct topics are wanted.
+    let mut wanted: Vec<String> = filter.topics.iter().map(|name| name.trim().to_lowercase()).collect();
+    wanted.retain(|name| !name.is_empty());
+    wanted.sort();
+    wanted.dedup();
+    let wanted_count = i64::try_from(wanted.len()).unwrap_or(i64::MAX);
+    let wanted_topics = (!wanted.is_empty()).then(|| format!(",{},", wanted.join(",")));
     macro_rules! bind_filter {
         ($query:expr) => {
             $query
@@ -342,15 +357,17 @@ pub async fn list_projects(conn: &mut Conn, filter: &ProjectFilter, page: Page) 
                 .bind(search.clone())
                 .bind(visibility)
                 .bind(archived)
+                .bind(wanted_topics.clone())
+                .bind(wanted_count)
         };
     }
     let rows = bind_filter!(sqlx::query(concat!(
         project_list!("SELECT p.id, p.namespace_id, p.path, r.path AS full_path, p.name, p.description, p.visibility, p.default_branch, p.archived, p.creator_id, p.created_at, p.updated_at, p.ci_pipeline_variables_minimum_role"),
-        " ORDER BY CASE WHEN $12 = 'asc' THEN (CASE $11 WHEN 'path' THEN r.path_lower WHEN 'name' THEN lower(p.name) ELSE NULL END) END ASC, \
-                   CASE WHEN $12 = 'desc' THEN (CASE $11 WHEN 'path' THEN r.path_lower WHEN 'name' THEN lower(p.name) ELSE NULL END) END DESC, \
-                   CASE WHEN $12 = 'asc' THEN (CASE $11 WHEN 'created_at' THEN p.created_at WHEN 'updated_at' THEN p.updated_at ELSE p.id END) END ASC, \
-                   CASE WHEN $12 = 'desc' THEN (CASE $11 WHEN 'created_at' THEN p.created_at WHEN 'updated_at' THEN p.updated_at ELSE p.id END) END DESC, \
-                   p.id DESC LIMIT $13 OFFSET $14"
+        " ORDER BY CASE WHEN $14 = 'asc' THEN (CASE $13 WHEN 'path' THEN r.path_lower WHEN 'name' THEN lower(p.name) ELSE NULL END) END ASC, \
+                   CASE WHEN $14 = 'desc' THEN (CASE $13 WHEN 'path' THEN r.path_lower WHEN 'name' THEN lower(p.name) ELSE NULL END) END DESC, \
+                   CASE WHEN $14 = 'asc' THEN (CASE $13 WHEN 'created_at' THEN p.created_at WHEN 'updated_at' THEN p.updated_at ELSE p.id END) END ASC, \
+                   CASE WHEN $14 = 'desc' THEN (CASE $13 WHEN 'created_at' THEN p.created_at WHEN 'updated_at' THEN p.updated_at ELSE p.id END) END DESC, \
+                   p.id DESC LIMIT $15 OFFSET $16"
     )))
     .bind(filter.order_by)
     .bind(filter.sort.as_str())

@@ -19,6 +19,7 @@ pub mod runners;
 pub mod schedules;
 pub mod statuses;
 pub mod tokens;
+pub mod topics;
 pub mod types;
 pub mod users;
 pub mod variables;

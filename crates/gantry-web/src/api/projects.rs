@@ -31,7 +31,8 @@ pub async fn lookup_access(state: &AppState, actor: &Actor, id: &str) -> ApiResu
 pub async fn project_json(state: &AppState, actor: &Actor, project: &ProjectRow) -> ApiResult<Project> {
     let level = state.core.authorize_project(actor, project, gantry_core::policy::ProjectAction::Read).await?;
     let namespace = state.core.manage().project_namespace(project).await?;
-    Ok(Project::new(project, &namespace, level, state.core.repos().is_empty(project.id), &state.config))
+    let topics = state.core.manage().project_topics(project).await?;
+    Ok(Project::new(project, &namespace, level, state.core.repos().is_empty(project.id), topics, &state.config))
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,6 +44,8 @@ pub struct ProjectListQuery {
     archived: Option<String>,
     order_by: Option<String>,
     sort: Option<String>,
+    /// Comma-separated topic names: only projects carrying all of them.
+    topic: Option<String>,
     pub include_subgroups: Option<String>,
 }
 
@@ -55,6 +58,13 @@ impl ProjectListQuery {
             search: self.search.clone().filter(|s| !s.is_empty()),
             visibility: visibility(self.visibility.as_deref())?,
             archived: flag(self.archived.as_deref())?,
+            topics: self
+                .topic
+                .as_deref()
+                .map(|names| {
+                    names.split(',').map(str::trim).filter(|name| !name.is_empty()).map(str::to_owned).collect()
+                })
+                .unwrap_or_default(),
             order_by: order_by(
                 self.order_by.as_deref(),
                 &["id", "name", "path", "created_at", "updated_at", "last_activity_at"],
@@ -91,11 +101,13 @@ pub async fn get_project(
 ) -> ApiResult<Json<Project>> {
     let access = state.core.project_access(&actor, &Lookup::parse(&id)).await?;
     let project = access.project();
+    let topics = state.core.manage().project_topics(project).await?;
     let json = Project::new(
         project,
         access.namespace(),
         access.level(),
         state.core.repos().is_empty(project.id),
+        topics,
         &state.config,
     );
     Ok(Json(with_ci_settings(state, &access, json)))
@@ -122,6 +134,10 @@ pub struct CreateProjectInput {
     default_branch: Option<String>,
     #[serde(default)]
     initialize_with_readme: bool,
+    /// Topic names (a list, or one comma-separated text).
+    topics: Option<Vec<String>>,
+    /// The deprecated name of `topics`, used when `topics` is absent.
+    tag_list: Option<Vec<String>>,
 }
 
 /// `POST /projects`
@@ -139,6 +155,7 @@ pub async fn create_project(
         visibility: visibility(input.visibility.as_deref())?,
         default_branch: input.default_branch,
         initialize_with_readme: input.initialize_with_readme,
+        topics: input.topics.or(input.tag_list).unwrap_or_default(),
     };
     let project = state.core.manage().create_project(&actor, &new).await?;
     let json = project_json(&state, &actor, &project).await?;
@@ -154,6 +171,10 @@ pub struct UpdateProjectInput {
     default_branch: Option<String>,
     archived: Option<bool>,
     ci_pipeline_variables_minimum_override_role: Option<String>,
+    /// Topic names replacing the project's (a list, or one comma-separated text).
+    topics: Option<Vec<String>>,
+    /// The deprecated name of `topics`, used when `topics` is absent.
+    tag_list: Option<Vec<String>>,
 }
 
 /// `PUT /projects/:id`
@@ -173,6 +194,7 @@ pub async fn update_project(
         description: input.description,
         visibility: visibility(input.visibility.as_deref())?,
         default_branch: input.default_branch,
+        topics: input.topics.or(input.tag_list),
     };
     let mut project = state.core.manage().update_project(&actor, &project, &changes).await?;
     if let Some(archived) = input.archived.filter(|a| *a != project.archived) {

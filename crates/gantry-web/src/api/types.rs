@@ -7,6 +7,7 @@ use gantry_core::code::protected_tags::ProtectedTagRow;
 use gantry_core::manage::members::EffectiveMember;
 use gantry_core::manage::ssh_keys::SshKeyRow;
 use gantry_core::manage::tokens::format_expiry_date;
+use gantry_core::manage::topics::TopicRow;
 use gantry_core::{MemberRow, NamespaceKind, NamespaceRow, ProjectRow, TokenRow, UserRow};
 use gantry_git::refs::CommitSummary;
 use gantry_types::AccessLevel;
@@ -161,17 +162,23 @@ pub struct Project {
     pub avatar_url: Option<String>,
     pub namespace: Namespace,
     pub permissions: Permissions,
+    /// The names of the project's topics, sorted.
+    pub topics: Vec<String>,
+    /// The same names under their deprecated name (GitLab still answers both).
+    pub tag_list: Vec<String>,
     /// Who may set pipeline variables; shown to those who manage the project's CI.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ci_pipeline_variables_minimum_override_role: Option<&'static str>,
 }
 
 impl Project {
+    /// The wire form of a project; `topics` are its topic names, sorted.
     pub fn new(
         project: &ProjectRow,
         namespace: &NamespaceRow,
         level: Option<AccessLevel>,
         empty_repo: bool,
+        topics: Vec<String>,
         config: &WebConfig,
     ) -> Project {
         Project {
@@ -198,6 +205,8 @@ impl Project {
                 project_access: level.map(|l| AccessInfo { access_level: l.as_i64(), notification_level: 3 }),
                 group_access: None,
             },
+            tag_list: topics.clone(),
+            topics,
             ci_pipeline_variables_minimum_override_role: None,
         }
     }
@@ -453,6 +462,34 @@ impl SshKey {
             created_at: iso8601(key.created_at),
             expires_at: key.expires_at.map(iso8601),
             last_used_at: key.last_used_at.map(iso8601),
+        }
+    }
+}
+
+/// A project topic.
+#[derive(Debug, Serialize)]
+pub struct Topic {
+    pub id: i64,
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub total_projects_count: i64,
+    /// Gantry has no organisations: always `null`.
+    pub organization_id: Option<i64>,
+    /// Topics have no avatars here: always `null`.
+    pub avatar_url: Option<String>,
+}
+
+impl Topic {
+    pub fn new(topic: &TopicRow) -> Topic {
+        Topic {
+            id: topic.id.0,
+            name: topic.name.clone(),
+            title: topic.title.clone(),
+            description: topic.description.clone(),
+            total_projects_count: topic.total_projects_count,
+            organization_id: None,
+            avatar_url: None,
         }
     }
 }

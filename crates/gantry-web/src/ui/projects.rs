@@ -1,5 +1,6 @@
-//! Project pages: new project, overview (clone addresses, the latest commit and the activity
-//! feed, or the empty-repository instructions), settings (general, transfer, archive, delete).
+//! Project pages: new project, overview (topics, clone addresses, the latest commit and the
+//! activity feed, or the empty-repository instructions), settings (general with topics, transfer,
+//! archive, delete).
 
 use askama::Template;
 use axum::Extension;
@@ -50,6 +51,8 @@ struct ProjectPage {
     /// The default branch's README: file name and HTML.
     readme: Option<(String, String)>,
     activity: Vec<Activity>,
+    /// The project's topic names, sorted.
+    topics: Vec<String>,
 }
 
 /// What the overview says about a repository with commits.
@@ -66,6 +69,8 @@ struct ProjectSettingsPage {
     chrome: Chrome,
     crumbs: Vec<Crumb>,
     project: ProjectRow,
+    /// The project's topic names, comma-separated (the form's field).
+    topics: String,
     namespaces: Vec<NamespaceRow>,
     can_owner: bool,
     error: Option<String>,
@@ -128,6 +133,7 @@ pub async fn create_project(
         visibility: Visibility::parse(&form.visibility),
         default_branch: None,
         initialize_with_readme: form.initialize_with_readme.is_some(),
+        topics: Vec::new(),
     };
     match state.core.manage().create_project(&visitor.actor, &input).await {
         Ok(project) => see_other(&format!("/{}", project.full_path)),
@@ -188,6 +194,7 @@ pub async fn show(
         None
     };
     let activity = if may_read_code { activity(&state, &visitor, project).await? } else { Vec::new() };
+    let topics = state.core.manage().project_topics(project).await?;
     let readme = match &code {
         Some(_) => {
             let branch = project.default_branch.clone();
@@ -214,6 +221,7 @@ pub async fn show(
         code,
         activity,
         readme,
+        topics,
         tab: "overview",
         frame,
     };
@@ -233,6 +241,7 @@ async fn settings_page(
         .await
         .map_err(|e| visitor.error(e))?;
     let namespaces = state.core.manage().namespaces_for_new_project(&visitor.actor).await?;
+    let topics = state.core.manage().project_topics(&project).await?.join(", ");
     let (status, error) = match error {
         Some((status, message)) => (status, Some(message)),
         None => (StatusCode::OK, None),
@@ -242,6 +251,7 @@ async fn settings_page(
         crumbs,
         can_owner: role == Some(AccessLevel::Owner),
         project,
+        topics,
         namespaces,
         error,
     };
@@ -269,6 +279,8 @@ pub struct ProjectSettingsForm {
     visibility: String,
     #[serde(default)]
     default_branch: String,
+    /// Comma-separated topic names; absent leaves the topics as they are.
+    topics: Option<String>,
 }
 
 /// `POST /{project}/-/settings`
@@ -285,6 +297,7 @@ pub async fn save_settings(
         description: Some(form.description),
         visibility: Visibility::parse(&form.visibility),
         default_branch: Some(form.default_branch),
+        topics: form.topics.map(|names| names.split(',').map(str::to_owned).collect()),
     };
     match state.core.manage().update_project(&visitor.actor, &project, &changes).await {
         Ok(updated) => see_other(&format!("/{}/-/settings", updated.full_path)),

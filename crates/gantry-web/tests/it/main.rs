@@ -20,4 +20,5 @@ mod route_requirements;
 mod schedules;
 mod support;
 mod sweep;
+mod topics;
 mod ui;

@@ -57,6 +57,9 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
     match (route.scope, m, route.path) {
         (RouteScope::Public, _, _) => Anyone,
         (RouteScope::Runner, _, _) => RunnerToken,
+        // Topics are the instance's: anyone reads them, administrators write them.
+        (RouteScope::Api, "GET", "/api/v4/topics" | "/api/v4/topics/{topic_id}") => Anyone,
+        (RouteScope::Api, _, p) if p.starts_with("/api/v4/topics") => Admin,
         (RouteScope::Api, "POST", "/api/v4/projects/{id}/trigger/pipeline") => TriggerToken,
         (RouteScope::Api, "POST", "/api/v4/projects/{id}/statuses/{sha}") => Role(Developer),
         (
@@ -238,6 +241,8 @@ struct Fixture {
     readme_blob: String,
     /// The key of this fixture's instance variable (project and group ones are `SWEEP`).
     instance_key: String,
+    /// Two topics (the one in the path, and a merge's target), made only for the topic routes.
+    topic_ids: (i64, i64),
 }
 
 /// `with_code`: the project's repository gets a commit on `main` and a tag `v1` (only for the
@@ -413,6 +418,7 @@ async fn fixture(
         main_sha,
         readme_blob,
         instance_key,
+        topic_ids: (0, 0),
     }
 }
 
@@ -424,6 +430,7 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{id}", &subject_id.to_string())
         .replace("{user_id}", &user_id.to_string())
         .replace("{token_id}", &f.owner_token_id.to_string())
+        .replace("{topic_id}", &f.topic_ids.0.to_string())
         .replace("{key_id}", &f.owner_key_id.to_string())
         .replace("{branch}", "main")
         .replace("protected_tags/{name}", "protected_tags/v*")
@@ -481,6 +488,9 @@ fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option
         "/api/v4/groups" => json!({"name": format!("Sub {n}"), "path": format!("sub{n}"), "parent_id": f.group.id.0}),
         "/api/v4/projects" => json!({"name": format!("New {n}"), "namespace_id": f.group.id.0}),
         "/api/v4/groups/{id}" | "/api/v4/projects/{id}" => json!({"description": "changed"}),
+        "/api/v4/topics" => json!({"name": format!("made-{n}"), "title": "Made"}),
+        "/api/v4/topics/{topic_id}" => json!({"description": "changed"}),
+        "/api/v4/topics/merge" => json!({"source_topic_id": f.topic_ids.0, "target_topic_id": f.topic_ids.1}),
         "/api/v4/projects/{id}/transfer" => json!({"namespace": f.other_group.id.0}),
         "/api/v4/groups/{id}/members" | "/api/v4/projects/{id}/members" => {
             json!({"user_id": people.stranger.user.id.0, "access_level": 10})
@@ -686,7 +696,19 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 .iter()
                 .any(|p| route.path.contains(p));
             let with_artifacts = ["/artifacts", "/test_report"].iter().any(|p| route.path.contains(p));
-            let f = fixture(&app, &people, n, with_code && !with_ci, with_ci, with_artifacts).await;
+            let mut f = fixture(&app, &people, n, with_code && !with_ci, with_ci, with_artifacts).await;
+            if route.path.starts_with("/api/v4/topics") {
+                // A topic to read, change, delete or merge, and another to merge it into.
+                let admin = Actor::User(people.admin.user.clone());
+                let topic = |name: String| gantry_core::manage::topics::TopicInput {
+                    title: Some(name.clone()),
+                    name: Some(name),
+                    description: None,
+                };
+                let source = app.core.manage().create_topic(&admin, &topic(format!("sweep-{n}"))).await.unwrap();
+                let target = app.core.manage().create_topic(&admin, &topic(format!("target-{n}"))).await.unwrap();
+                f.topic_ids = (source.id.0, target.id.0);
+            }
             if route.path.contains("/protected_tags") {
                 // A rule to read and to remove.
                 let owner = Actor::User(people.owner.user.clone());
