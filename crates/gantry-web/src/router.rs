@@ -167,6 +167,13 @@ fn top_level() -> Table {
         .get("/api/v4/users", SignedIn, "List users (filters: username, search, blocked)", users::list_users)
         .post("/api/v4/users", Admin, "Create a user (administrators)", users::create_user)
         .get("/api/v4/users/{user_id}", SignedIn, "Get a user", users::get_user)
+        .put("/api/v4/users/{user_id}", Admin, "Change a user (administrators)", users::update_user)
+        .delete(
+            "/api/v4/users/{user_id}",
+            Admin,
+            "Delete a user with their personal projects (administrators)",
+            users::delete_user,
+        )
         .post("/api/v4/users/{user_id}/block", Admin, "Block a user (administrators)", users::block_user)
         .post("/api/v4/users/{user_id}/unblock", Admin, "Unblock a user (administrators)", users::unblock_user)
         .post("/api/v4/users/{user_id}/approve", Admin, "Approve a sign-up (administrators)", users::approve_user)
@@ -925,6 +932,12 @@ fn top_level() -> Table {
         .post("/admin/users/{user_id}/unblock", Admin, "Unblock a user", ui::admin::unblock_user)
         .post("/admin/users/{user_id}/approve", Admin, "Approve a sign-up", ui::admin::approve_user)
         .post("/admin/users/{user_id}/reject", Admin, "Reject and delete a sign-up", ui::admin::reject_user)
+        .post(
+            "/admin/users/{user_id}/delete",
+            Admin,
+            "Delete a user and their personal projects",
+            ui::admin::delete_user,
+        )
         .get("/admin/ci_cd", Admin, "Instance CI/CD variables and every runner", ui::ci_settings::admin::admin_settings)
         .post(
             "/admin/ci_cd/variables",

@@ -221,6 +221,28 @@ pub async fn approve_user(conn: &mut Conn, id: UserId) -> DbResult<bool> {
     Ok(done.rows_affected() == 1)
 }
 
+/// Deletes an account; its personal namespace and projects, memberships, tokens, keys and
+/// sessions go with it, and what it did elsewhere (pipelines, pushes) loses its author.
+pub async fn delete_user(conn: &mut Conn, id: UserId) -> DbResult<bool> {
+    let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id.0).execute(conn).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The groups (their names, at most ten) whose only Owner is `user`: deleting the user would
+/// leave them without one.
+pub async fn groups_solely_owned_by(conn: &mut Conn, user: UserId) -> DbResult<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT n.name FROM namespaces n JOIN members m ON m.namespace_id = n.id \
+         WHERE m.user_id = $1 AND m.access_level >= 50 AND NOT EXISTS ( \
+             SELECT 1 FROM members o WHERE o.namespace_id = n.id AND o.access_level >= 50 AND o.user_id <> $1) \
+         ORDER BY n.name LIMIT 10",
+    )
+    .bind(user.0)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|row| text(row, "name")).collect()
+}
+
 /// Deletes an account waiting for approval (its personal namespace goes with it); false when
 /// it was not waiting.
 pub async fn delete_pending_user(conn: &mut Conn, id: UserId) -> DbResult<bool> {

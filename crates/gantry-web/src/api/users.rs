@@ -126,6 +126,46 @@ pub async fn approve_user(
     Ok(super::message(StatusCode::CREATED, "Success"))
 }
 
+/// What `PUT /users/:id` takes (GitLab's names; unknown ones are ignored).
+#[derive(Debug, Default, Deserialize)]
+pub struct UserUpdate {
+    name: Option<String>,
+    email: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    admin: Option<bool>,
+}
+
+/// `PUT /users/:id` (administrators): the changed user.
+pub async fn update_user(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiInput(input): ApiInput<UserUpdate>,
+) -> ApiResult<Json<User>> {
+    let id = user_id(&id)?;
+    let changes = gantry_core::manage::accounts::UserChanges {
+        name: input.name,
+        email: input.email,
+        username: input.username,
+        password: input.password,
+        admin: input.admin,
+    };
+    let user = state.core.manage().update_user(&actor, id, &changes).await?;
+    Ok(Json(User::new(&user, &state.config, true)))
+}
+
+/// `DELETE /users/:id` (administrators): 204; the user's personal projects go too.
+pub async fn delete_user(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = user_id(&id)?;
+    state.core.manage().delete_user(&actor, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// `POST /users/:id/reject` (administrators): an account waiting for approval is deleted.
 pub async fn reject_user(
     State(state): State<AppState>,

@@ -177,6 +177,18 @@ pub async fn reject_user(
     after_user_action(&state, &visitor, done).await
 }
 
+/// `POST /admin/users/{user_id}/delete`: deletes the account with its personal projects.
+pub async fn delete_user(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    require_admin(&visitor)?;
+    let done = state.core.manage().delete_user(&visitor.actor, UserId(id)).await;
+    after_user_action(&state, &visitor, done).await
+}
+
 /// How many jobs of each state the page lists.
 const BACKGROUND_JOBS_SHOWN: i64 = 100;
 

@@ -153,3 +153,94 @@ async fn openapi_document_lists_every_api_route() {
     assert_eq!(documented, api_routes);
     insta::assert_json_snapshot!("openapi", doc);
 }
+
+#[tokio::test]
+async fn administrators_delete_users_with_their_personal_projects() {
+    let app = TestApp::new().await;
+    let root = app.user("root").await;
+    let bob = app.user("bob").await;
+    let carol = app.user("carol").await;
+    let t = Some(root.token.as_str());
+    let project = app.api(Method::POST, "/api/v4/projects", Some(&bob.token), Some(json!({"name": "mine"}))).await;
+    assert_eq!(project.status, StatusCode::CREATED, "{}", project.body);
+    let project_id = project.json()["id"].as_i64().unwrap();
+    let group = app
+        .api(Method::POST, "/api/v4/groups", Some(&carol.token), Some(json!({"name": "solo", "path": "solo"})))
+        .await;
+    assert_eq!(group.status, StatusCode::CREATED, "{}", group.body);
+
+    let by_user = app.api(Method::DELETE, &format!("/api/v4/users/{}", root.user.id.0), Some(&bob.token), None).await;
+    assert_eq!(by_user.status, StatusCode::NOT_FOUND, "only administrators delete users (others see nothing here)");
+    let sole = app.api(Method::DELETE, &format!("/api/v4/users/{}", carol.user.id.0), t, None).await;
+    assert_eq!(sole.status, StatusCode::CONFLICT, "{}", sole.body);
+    assert!(sole.json()["message"].as_str().unwrap().contains("only Owner of solo"), "{}", sole.body);
+    let own = app.api(Method::DELETE, &format!("/api/v4/users/{}", root.user.id.0), t, None).await;
+    assert_eq!(own.status, StatusCode::CONFLICT);
+
+    let gone = app.api(Method::DELETE, &format!("/api/v4/users/{}", bob.user.id.0), t, None).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.body);
+    assert_eq!(
+        app.api(Method::GET, &format!("/api/v4/users/{}", bob.user.id.0), t, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.api(Method::GET, &format!("/api/v4/projects/{project_id}"), t, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(!app.core.repos().path(gantry_types::ProjectId(project_id)).exists(), "the repository went too");
+    let again = app.api(Method::GET, "/api/v4/user", Some(&bob.token), None).await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED, "the user's tokens went with them");
+    // The username is free again.
+    let reused = app
+        .api(
+            Method::POST,
+            "/api/v4/users",
+            t,
+            Some(json!({"username": "bob", "email": "bob2@example.com", "password": "long enough password", "name": "Bob"})),
+        )
+        .await;
+    assert_eq!(reused.status, StatusCode::CREATED, "{}", reused.body);
+    // The admin area's button does the same; a refusal is shown on the page.
+    let refused =
+        app.page(Method::POST, &format!("/admin/users/{}/delete", carol.user.id.0), Some(&root), Some(&[])).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(refused.body.contains("only Owner of solo"), "{}", refused.body);
+    let reused_id = reused.json()["id"].as_i64().unwrap();
+    let deleted = app.page(Method::POST, &format!("/admin/users/{reused_id}/delete"), Some(&root), Some(&[])).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
+    let listed = app.page(Method::GET, "/admin", Some(&root), None).await;
+    assert!(!listed.body.contains("@bob"), "the deleted user is gone from the list");
+}
+
+#[tokio::test]
+async fn administrators_change_users() {
+    let app = TestApp::new().await;
+    let root = app.user("root").await;
+    let bob = app.user("bob").await;
+    let url = format!("/api/v4/users/{}", bob.user.id.0);
+    let t = Some(root.token.as_str());
+    let changed = app
+        .api(Method::PUT, &url, t, Some(json!({"name": "Robert", "email": "robert@example.com", "admin": "true"})))
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    let changed = changed.json();
+    assert_eq!((changed["name"].as_str(), changed["email"].as_str()), (Some("Robert"), Some("robert@example.com")));
+    assert_eq!(changed["is_admin"], true);
+    let taken = app.api(Method::PUT, &url, t, Some(json!({"email": root.user.email}))).await;
+    assert_eq!(taken.status, StatusCode::CONFLICT);
+    let renamed = app.api(Method::PUT, &url, t, Some(json!({"username": "robert"}))).await;
+    assert_eq!(renamed.status, StatusCode::BAD_REQUEST, "{}", renamed.body);
+    let by_user = app
+        .api(
+            Method::PUT,
+            &format!("/api/v4/users/{}", root.user.id.0),
+            Some(&app.user("eve").await.token),
+            Some(json!({"name": "x"})),
+        )
+        .await;
+    assert_eq!(by_user.status, StatusCode::NOT_FOUND, "only administrators change users");
+    // A new password ends the user's sessions (their tokens stay).
+    let reset = app.api(Method::PUT, &url, t, Some(json!({"password": "a brand new password"}))).await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+    assert_eq!(app.page(Method::GET, "/-/profile", Some(&bob), None).await.status, StatusCode::SEE_OTHER);
+}

@@ -132,6 +132,7 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
             | "/api/v4/users/{user_id}/approve"
             | "/api/v4/users/{user_id}/reject",
         ) => Admin,
+        (RouteScope::Api, "PUT" | "DELETE", "/api/v4/users/{user_id}") => Admin,
         (RouteScope::Api, "POST", "/api/v4/groups") => SignedInRole(Maintainer),
         (RouteScope::Api, "POST", "/api/v4/projects") => SignedInRole(Developer),
         (RouteScope::Api, "GET", p) if p.contains("/repository/") || p.contains("/protected_branches") => {
@@ -243,6 +244,8 @@ struct Fixture {
     instance_key: String,
     /// Two topics (the one in the path, and a merge's target), made only for the topic routes.
     topic_ids: (i64, i64),
+    /// A user of this fixture's own, for the routes that delete the user in the path.
+    doomed_user_id: i64,
 }
 
 /// `with_code`: the project's repository gets a commit on `main` and a tag `v1` (only for the
@@ -381,6 +384,13 @@ async fn fixture(
     core.ci().create_ci_variable(&owner, VariableScope::Project(&project), &variable("SWEEP")).await.unwrap();
     core.ci().create_ci_variable(&owner, VariableScope::Group(&group), &variable("SWEEP")).await.unwrap();
     let instance_key = format!("SWEEP_{n}");
+    let doomed = gantry_core::manage::accounts::NewAccount {
+        username: format!("doomed{n}"),
+        email: format!("doomed{n}@example.com"),
+        name: format!("Doomed {n}"),
+        password: "long enough password".into(),
+    };
+    let doomed_user_id = core.manage().create_user_as_operator(&doomed, false).await.unwrap().id.0;
     core.ci().create_ci_variable(&admin, VariableScope::Instance, &variable(&instance_key)).await.unwrap();
     for (level, user) in people.members.iter().chain([(AccessLevel::Guest, people.victim.clone())].iter()) {
         core.manage().add_member(&owner, MemberTarget::Group(&group), user.user.id, *level, None).await.unwrap();
@@ -419,12 +429,21 @@ async fn fixture(
         readme_blob,
         instance_key,
         topic_ids: (0, 0),
+        doomed_user_id,
     }
 }
 
 fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
     let subject_id = if route.path.contains("/groups/{id}") { f.group.id.0 } else { f.project.id.0 };
-    let user_id = if route.path.contains("block") { people.blockee.user.id.0 } else { people.victim.user.id.0 };
+    let deletes_user = (route.method == Method::DELETE && route.path == "/api/v4/users/{user_id}")
+        || route.path == "/admin/users/{user_id}/delete";
+    let user_id = if deletes_user {
+        f.doomed_user_id
+    } else if route.path.contains("block") {
+        people.blockee.user.id.0
+    } else {
+        people.victim.user.id.0
+    };
     let path = route
         .path
         .replace("{id}", &subject_id.to_string())
