@@ -184,6 +184,19 @@ fn top_level() -> Table {
             users::reject_user,
         )
         .get("/api/v4/users/{user_id}/keys", SignedIn, "List a user's SSH keys", keys::list_for_user)
+        .post("/api/v4/users/{user_id}/keys", Admin, "Add an SSH key to a user (administrators)", keys::add_for_user)
+        .post(
+            "/api/v4/users/{user_id}/personal_access_tokens",
+            Admin,
+            "Create a personal access token for a user (administrators)",
+            tokens::create_for_user,
+        )
+        .get(
+            "/api/v4/users/{user_id}/projects",
+            SignedIn,
+            "A user's personal projects you may see",
+            projects::list_user_projects,
+        )
         .get("/api/v4/user/keys", SignedIn, "List your SSH keys", keys::list_own)
         .post("/api/v4/user/keys", SignedIn, "Add an SSH key (title, key, expires_at)", keys::add_own)
         .get("/api/v4/user/keys/{key_id}", TokenOwner, "Get one of your SSH keys", keys::get_own)

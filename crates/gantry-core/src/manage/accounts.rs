@@ -385,6 +385,23 @@ impl super::Manage<'_> {
         Ok(updated)
     }
 
+    /// The user an administrator acts for (`POST /users/:id/keys`, `/personal_access_tokens`):
+    /// what is then done for them is done as them, with their own checks.
+    pub async fn act_for(&self, actor: &Actor, id: UserId) -> CoreResult<Actor> {
+        require_admin(actor)?;
+        let mut conn = self.db.conn().await?;
+        let user = users::find_user_by_id(&mut conn, id).await?.ok_or(CoreError::NotFound("user"))?;
+        Ok(Actor::User(user))
+    }
+
+    /// The personal namespace of a user the actor may see (`GET /users/:id/projects`).
+    pub async fn user_namespace(&self, actor: &Actor, id: UserId) -> CoreResult<gantry_types::NamespaceId> {
+        self.find_user(actor, id).await?;
+        let mut conn = self.db.conn().await?;
+        let namespace = gantry_db::manage::namespaces::find_user_namespace(&mut conn, id).await?;
+        Ok(namespace.ok_or(CoreError::NotFound("user"))?.id)
+    }
+
     /// An administrator changes a user's name, e-mail, password or administration (`None`
     /// leaves a value as it is). A new password ends the user's sessions. The username cannot
     /// change yet (their namespace's paths would have to follow).

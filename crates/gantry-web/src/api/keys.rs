@@ -57,6 +57,18 @@ pub struct AddKeyInput {
     expires_at: Option<String>,
 }
 
+/// `POST /users/:id/keys` (administrators): adds a key to that user's account.
+pub async fn add_for_user(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    input: ApiInput<AddKeyInput>,
+) -> ApiResult<Response> {
+    let id = id.parse::<i64>().map(UserId).map_err(|_| CoreError::NotFound("user"))?;
+    let user = state.core.manage().act_for(&actor, id).await?;
+    add_own(State(state), ApiActor(user), input).await
+}
+
 /// `POST /user/keys` (`title`, `key`, optional `expires_at`)
 pub async fn add_own(
     State(state): State<AppState>,

@@ -93,6 +93,27 @@ pub async fn list_projects(
     Ok(paginated(&state.config.external_url, &uri, items, total, page))
 }
 
+/// `GET /users/:id/projects`: the projects of a user's personal namespace the caller may see.
+pub async fn list_user_projects(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    uri: Uri,
+    Query(query): Query<ProjectListQuery>,
+    Query(page): Query<PageParams>,
+) -> ApiResult<Response> {
+    let user = id.parse::<i64>().map(gantry_types::UserId).map_err(|_| gantry_core::CoreError::NotFound("user"))?;
+    let namespace = state.core.manage().user_namespace(&actor, user).await?;
+    let page = page.resolve()?;
+    let (projects, total) =
+        state.core.manage().list_projects(&actor, &query.to_core()?, Some((namespace, false)), page.db()).await?;
+    let mut items = Vec::with_capacity(projects.len());
+    for project in &projects {
+        items.push(project_json(&state, &actor, project).await?);
+    }
+    Ok(paginated(&state.config.external_url, &uri, items, total, page))
+}
+
 /// `GET /projects/:id`
 pub async fn get_project(
     State(state): State<AppState>,

@@ -56,6 +56,18 @@ pub struct CreateTokenInput {
     expires_at: Option<String>,
 }
 
+/// `POST /users/:id/personal_access_tokens` (administrators): a token for that user.
+pub async fn create_for_user(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    input: ApiInput<CreateTokenInput>,
+) -> ApiResult<Response> {
+    let id = id.parse::<i64>().map(gantry_types::UserId).map_err(|_| gantry_core::CoreError::NotFound("user"))?;
+    let user = state.core.manage().act_for(&actor, id).await?;
+    create_token(State(state), ApiActor(user), input).await
+}
+
 /// `POST /user/personal_access_tokens`: a token for the caller; the secret is in `token`,
 /// shown this once.
 pub async fn create_token(

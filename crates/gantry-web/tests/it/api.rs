@@ -244,3 +244,62 @@ async fn administrators_change_users() {
     assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
     assert_eq!(app.page(Method::GET, "/-/profile", Some(&bob), None).await.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn administrators_add_keys_and_tokens_for_users_and_anyone_lists_their_projects() {
+    let app = TestApp::new().await;
+    let root = app.user("root").await;
+    let bob = app.user("bob").await;
+    let t = Some(root.token.as_str());
+    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl bob@laptop";
+    let added = app
+        .api(
+            Method::POST,
+            &format!("/api/v4/users/{}/keys", bob.user.id.0),
+            t,
+            Some(json!({"title": "laptop", "key": key})),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    let own = app.api(Method::GET, "/api/v4/user/keys", Some(&bob.token), None).await.json();
+    assert_eq!(own[0]["title"], "laptop", "the key is bob's");
+    let token = app
+        .api(
+            Method::POST,
+            &format!("/api/v4/users/{}/personal_access_tokens", bob.user.id.0),
+            t,
+            Some(json!({"name": "ci", "scopes": ["api"]})),
+        )
+        .await;
+    assert_eq!(token.status, StatusCode::CREATED, "{}", token.body);
+    let secret = token.json()["token"].as_str().unwrap().to_owned();
+    assert_eq!(app.api(Method::GET, "/api/v4/user", Some(&secret), None).await.json()["username"], "bob");
+    let by_user = app
+        .api(
+            Method::POST,
+            &format!("/api/v4/users/{}/keys", root.user.id.0),
+            Some(&bob.token),
+            Some(json!({"title": "x", "key": key})),
+        )
+        .await;
+    assert_eq!(by_user.status, StatusCode::NOT_FOUND, "only administrators add keys for others");
+
+    app.api(Method::POST, "/api/v4/projects", Some(&bob.token), Some(json!({"name": "open", "visibility": "public"})))
+        .await;
+    app.api(
+        Method::POST,
+        "/api/v4/projects",
+        Some(&bob.token),
+        Some(json!({"name": "closed", "visibility": "private"})),
+    )
+    .await;
+    let carol = app.user("carol").await;
+    let seen =
+        app.api(Method::GET, &format!("/api/v4/users/{}/projects", bob.user.id.0), Some(&carol.token), None).await;
+    assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
+    let names: Vec<String> =
+        seen.json().as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(names, ["open"], "a private project stays hidden");
+    let all = app.api(Method::GET, &format!("/api/v4/users/{}/projects", bob.user.id.0), t, None).await.json();
+    assert_eq!(all.as_array().unwrap().len(), 2, "an administrator sees both");
+}

@@ -133,6 +133,12 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
             | "/api/v4/users/{user_id}/reject",
         ) => Admin,
         (RouteScope::Api, "PUT" | "DELETE", "/api/v4/users/{user_id}") => Admin,
+        (
+            RouteScope::Api,
+            "POST",
+            "/api/v4/users/{user_id}/keys" | "/api/v4/users/{user_id}/personal_access_tokens",
+        ) => Admin,
+        (RouteScope::Api, "GET", "/api/v4/users/{user_id}/projects") => SignedIn,
         (RouteScope::Api, "POST", "/api/v4/groups") => SignedInRole(Maintainer),
         (RouteScope::Api, "POST", "/api/v4/projects") => SignedInRole(Developer),
         (RouteScope::Api, "GET", p) if p.contains("/repository/") || p.contains("/protected_branches") => {
@@ -515,8 +521,10 @@ fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option
             json!({"user_id": people.stranger.user.id.0, "access_level": 10})
         }
         p if p.contains("/members/{user_id}") => json!({"access_level": 20}),
-        "/api/v4/user/personal_access_tokens" => json!({"name": "made", "scopes": ["read_api"]}),
-        "/api/v4/user/keys" => json!({"title": "made", "key": "not a key"}),
+        "/api/v4/user/personal_access_tokens" | "/api/v4/users/{user_id}/personal_access_tokens" => {
+            json!({"name": "made", "scopes": ["read_api"]})
+        }
+        "/api/v4/user/keys" | "/api/v4/users/{user_id}/keys" => json!({"title": "made", "key": "not a key"}),
         "/api/v4/projects/{id}/repository/branches" => json!({"branch": "swept", "ref": "main"}),
         "/api/v4/projects/{id}/repository/tags" => json!({"tag_name": "swept", "ref": "main"}),
         "/api/v4/projects/{id}/protected_branches" => json!({"name": "release/*"}),
