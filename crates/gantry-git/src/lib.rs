@@ -13,6 +13,7 @@ pub mod refcheck;
 pub mod refs;
 mod storage;
 pub mod transport;
+pub mod write;
 
 pub use command::GitError;
 pub use storage::{Author, Repositories};

@@ -16,8 +16,8 @@ use axum::routing::{MethodFilter, on};
 use gantry_core::policy::{GroupAction, ProjectAction};
 
 use crate::api::{
-    artifacts, files, groups, instance, keys, members, openapi, pipelines, projects, protected_tags, repository,
-    runner_protocol, runners, schedules, statuses, tokens, topics, users, variables,
+    artifacts, commits, files, groups, instance, keys, members, openapi, pipelines, projects, protected_tags,
+    repository, runner_protocol, runners, schedules, statuses, tokens, topics, users, variables,
 };
 use crate::ui;
 use crate::{AppState, assets, git_http, health, metrics};
@@ -358,6 +358,24 @@ fn top_level() -> Table {
             "Get a file, base64-encoded (ref)",
             files::file,
         )
+        .post(
+            "/api/v4/projects/{id}/repository/files/{file_path}",
+            Project(ProjectAction::PushCode),
+            "Create a file in a commit on a branch (branch, content, commit_message, start_branch, encoding)",
+            commits::create_file,
+        )
+        .put(
+            "/api/v4/projects/{id}/repository/files/{file_path}",
+            Project(ProjectAction::PushCode),
+            "Change a file in a commit on a branch (branch, content, commit_message)",
+            commits::update_file,
+        )
+        .delete(
+            "/api/v4/projects/{id}/repository/files/{file_path}",
+            Project(ProjectAction::PushCode),
+            "Delete a file in a commit on a branch (branch, commit_message)",
+            commits::delete_file,
+        )
         .get(
             "/api/v4/projects/{id}/repository/files/{file_path}/raw",
             Project(ProjectAction::ReadCode),
@@ -375,6 +393,12 @@ fn top_level() -> Table {
             Project(ProjectAction::ReadCode),
             "List commits (ref_name, path)",
             files::commits,
+        )
+        .post(
+            "/api/v4/projects/{id}/repository/commits",
+            Project(ProjectAction::PushCode),
+            "Commit file actions (create, update, delete, move) to a branch",
+            commits::create_commit,
         )
         .get(
             "/api/v4/projects/{id}/repository/commits/{sha}",

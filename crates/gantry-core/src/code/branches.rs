@@ -35,7 +35,7 @@ pub struct BranchView {
 
 impl super::Code<'_> {
     /// The policy a push by `actor` would get, and the actor's role.
-    async fn ref_policy(
+    pub(super) async fn ref_policy(
         &self,
         actor: &Actor,
         project: &ProjectRow,
@@ -48,7 +48,7 @@ impl super::Code<'_> {
         Ok((push_policy(project, &rules, &tag_rules, level), level, rules))
     }
 
-    fn repository(&self, project: &ProjectRow) -> CoreResult<&Repositories> {
+    pub(super) fn repository(&self, project: &ProjectRow) -> CoreResult<&Repositories> {
         self.repos.existing(project.id)?;
         Ok(&self.repos)
     }
@@ -227,7 +227,7 @@ impl super::Code<'_> {
     }
 
     /// Changes one ref if nobody else moved it meanwhile, and records it as a push event.
-    async fn apply_ref_update(
+    pub(super) async fn apply_ref_update(
         &self,
         actor: &Actor,
         project: &ProjectRow,

@@ -3,6 +3,7 @@
 
 pub mod branches;
 pub mod browse;
+pub mod commits;
 pub mod git_access;
 pub mod protected_branches;
 pub mod protected_tags;

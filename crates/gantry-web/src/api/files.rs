@@ -236,7 +236,7 @@ pub async fn commits(
 }
 
 /// A commit (by id, branch or tag) or 404.
-async fn find_commit(
+pub(crate) async fn find_commit(
     state: &AppState,
     actor: &gantry_core::Actor,
     project: &ProjectRow,

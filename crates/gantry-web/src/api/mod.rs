@@ -3,6 +3,7 @@
 
 pub mod artifacts;
 pub mod ci_types;
+pub mod commits;
 pub mod files;
 pub mod groups;
 pub mod instance;

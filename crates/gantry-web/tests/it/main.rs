@@ -9,6 +9,7 @@ mod background;
 mod bad_input;
 mod ci;
 mod code;
+mod file_writes;
 mod hidden_variables;
 mod keys;
 mod listing_visibility;
