@@ -9,6 +9,7 @@ pub mod projects;
 pub mod ssh_keys;
 pub mod tokens;
 pub mod topics;
+pub mod user_admin;
 
 stage!(
     /// The Manage stage: accounts, sessions, tokens, SSH keys, groups, projects and members.

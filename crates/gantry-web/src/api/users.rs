@@ -144,7 +144,7 @@ pub async fn update_user(
     ApiInput(input): ApiInput<UserUpdate>,
 ) -> ApiResult<Json<User>> {
     let id = user_id(&id)?;
-    let changes = gantry_core::manage::accounts::UserChanges {
+    let changes = gantry_core::manage::user_admin::UserChanges {
         name: input.name,
         email: input.email,
         username: input.username,
