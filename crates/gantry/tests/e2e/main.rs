@@ -95,7 +95,20 @@ fn admin_commands_work_beside_a_running_server() {
     assert_eq!(me["username"], "bob");
     let list = server.admin(&["list-users"], None);
     assert!(String::from_utf8_lossy(&list.stdout).contains("bob@example.com"));
-    let bad = server.admin(&["create-token", "--username", "bob", "--name", "x", "--scopes", "sudo"], None);
+    let bad = server.admin(&["create-token", "--username", "bob", "--name", "x", "--scopes", "root"], None);
     assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown scope 'sudo'"));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown scope 'root'"));
+    // bob, the first account, is the administrator; carol is not, and her token may not act as others.
+    let carol = server.admin(
+        &["create-user", "--username", "carol", "--email", "carol@example.com", "--password-stdin"],
+        Some("a long password\n"),
+    );
+    assert!(carol.status.success(), "{}", String::from_utf8_lossy(&carol.stderr));
+    let reserved = server.admin(&["create-token", "--username", "carol", "--name", "x", "--scopes", "api,sudo"], None);
+    assert!(!reserved.status.success(), "sudo is for administrators' tokens");
+    assert!(
+        String::from_utf8_lossy(&reserved.stderr).contains("administrators"),
+        "{}",
+        String::from_utf8_lossy(&reserved.stderr)
+    );
 }
