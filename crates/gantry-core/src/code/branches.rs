@@ -43,9 +43,22 @@ impl super::Code<'_> {
     ) -> CoreResult<(PushPolicy, Option<AccessLevel>, Vec<protected_branches::ProtectedBranchRow>)> {
         let mut conn = self.db.conn().await?;
         let level = authorize_project(&mut conn, actor, project, action).await?;
+        drop(conn);
+        let (policy, rules) = self.push_policy_of(project, level).await?;
+        Ok((policy, level, rules))
+    }
+
+    /// The policy a push by someone of role `level` gets (the project's branch and tag
+    /// protections read), with the branch rules.
+    pub(super) async fn push_policy_of(
+        &self,
+        project: &ProjectRow,
+        level: Option<AccessLevel>,
+    ) -> CoreResult<(PushPolicy, Vec<protected_branches::ProtectedBranchRow>)> {
+        let mut conn = self.db.conn().await?;
         let rules = protected_branches::list_protected_branches(&mut conn, project.id).await?;
         let tag_rules = protected_tags::list_protected_tags(&mut conn, project.id).await?;
-        Ok((push_policy(project, &rules, &tag_rules, level), level, rules))
+        Ok((push_policy(project, &rules, &tag_rules, level), rules))
     }
 
     pub(super) fn repository(&self, project: &ProjectRow) -> CoreResult<&Repositories> {

@@ -2,11 +2,9 @@
 //! checked as a push of that branch would be (the role to push code, the branch's protection),
 //! written by gantry-git over the branch's tip and recorded as a push, so CI runs for them.
 
-use gantry_db::code::{protected_branches, protected_tags};
 use gantry_git::write::{FileAction, WriteError};
 use gantry_git::{Author, ZERO_OID, refcheck::RefUpdate};
 
-use super::protected_branches::push_policy;
 use crate::policy::{ProjectAccess, ProjectAction};
 use crate::{Actor, CoreError, CoreResult};
 
@@ -83,11 +81,7 @@ impl super::Code<'_> {
         access.require(ProjectAction::PushCode)?;
         let project = access.project();
         let user = actor.require_user()?;
-        let mut conn = self.db.conn().await?;
-        let rules = protected_branches::list_protected_branches(&mut conn, project.id).await?;
-        let tag_rules = protected_tags::list_protected_tags(&mut conn, project.id).await?;
-        drop(conn);
-        let policy = push_policy(project, &rules, &tag_rules, access.level());
+        let (policy, _) = self.push_policy_of(project, access.level()).await?;
         let branch = commit.branch.trim();
         if branch.is_empty() {
             return Err(CoreError::invalid("branch", "is missing"));

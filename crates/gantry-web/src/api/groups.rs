@@ -10,7 +10,7 @@ use gantry_core::{Actor, NamespaceRow, SortDirection};
 use gantry_types::NamespaceId;
 use serde::Deserialize;
 
-use super::projects::{ProjectListQuery, project_json};
+use super::projects::{ProjectListQuery, projects_page};
 use super::types::Group;
 use super::{ApiInput, ApiResult, PageParams, accepted, flag, order_by, paginated, sort_direction, visibility};
 use crate::AppState;
@@ -162,18 +162,7 @@ pub async fn list_group_projects(
     Query(query): Query<ProjectListQuery>,
     Query(page): Query<PageParams>,
 ) -> ApiResult<Response> {
-    let page = page.resolve()?;
     let group = lookup_group(&state, &actor, &id).await?;
     let include_subgroups = flag(query.include_subgroups.as_deref())?.unwrap_or(false);
-    let project_query = query.to_core()?;
-    let (projects, total) = state
-        .core
-        .manage()
-        .list_projects(&actor, &project_query, Some((group.id, include_subgroups)), page.db())
-        .await?;
-    let mut items = Vec::with_capacity(projects.len());
-    for project in &projects {
-        items.push(project_json(&state, &actor, project).await?);
-    }
-    Ok(paginated(&state.config.external_url, &uri, items, total, page))
+    projects_page(&state, &actor, &uri, &query, Some((group.id, include_subgroups)), &page).await
 }

@@ -64,8 +64,7 @@ pub async fn add_for_user(
     Path(id): Path<String>,
     input: ApiInput<AddKeyInput>,
 ) -> ApiResult<Response> {
-    let id = id.parse::<i64>().map(UserId).map_err(|_| CoreError::NotFound("user"))?;
-    let user = state.core.manage().act_for(&actor, id).await?;
+    let user = state.core.manage().act_for(&actor, super::ci_types::id_param(&id, "user")?).await?;
     add_own(State(state), ApiActor(user), input).await
 }
 

@@ -84,13 +84,27 @@ pub async fn list_projects(
     Query(query): Query<ProjectListQuery>,
     Query(page): Query<PageParams>,
 ) -> ApiResult<Response> {
+    projects_page(&state, &actor, &uri, &query, None, &page).await
+}
+
+/// A page of the projects the actor may see, within a namespace (and its subgroups) when
+/// given, as GitLab lists them: the `/projects`, `/groups/:id/projects` and
+/// `/users/:id/projects` answer.
+pub async fn projects_page(
+    state: &AppState,
+    actor: &Actor,
+    uri: &Uri,
+    query: &ProjectListQuery,
+    namespace: Option<(gantry_types::NamespaceId, bool)>,
+    page: &PageParams,
+) -> ApiResult<Response> {
     let page = page.resolve()?;
-    let (projects, total) = state.core.manage().list_projects(&actor, &query.to_core()?, None, page.db()).await?;
+    let (projects, total) = state.core.manage().list_projects(actor, &query.to_core()?, namespace, page.db()).await?;
     let mut items = Vec::with_capacity(projects.len());
     for project in &projects {
-        items.push(project_json(&state, &actor, project).await?);
+        items.push(project_json(state, actor, project).await?);
     }
-    Ok(paginated(&state.config.external_url, &uri, items, total, page))
+    Ok(paginated(&state.config.external_url, uri, items, total, page))
 }
 
 /// `GET /users/:id/projects`: the projects of a user's personal namespace the caller may see.
@@ -102,16 +116,9 @@ pub async fn list_user_projects(
     Query(query): Query<ProjectListQuery>,
     Query(page): Query<PageParams>,
 ) -> ApiResult<Response> {
-    let user = id.parse::<i64>().map(gantry_types::UserId).map_err(|_| gantry_core::CoreError::NotFound("user"))?;
+    let user = super::ci_types::id_param(&id, "user")?;
     let namespace = state.core.manage().user_namespace(&actor, user).await?;
-    let page = page.resolve()?;
-    let (projects, total) =
-        state.core.manage().list_projects(&actor, &query.to_core()?, Some((namespace, false)), page.db()).await?;
-    let mut items = Vec::with_capacity(projects.len());
-    for project in &projects {
-        items.push(project_json(&state, &actor, project).await?);
-    }
-    Ok(paginated(&state.config.external_url, &uri, items, total, page))
+    projects_page(&state, &actor, &uri, &query, Some((namespace, false)), &page).await
 }
 
 /// `GET /projects/:id`

@@ -63,8 +63,7 @@ pub async fn create_for_user(
     Path(id): Path<String>,
     input: ApiInput<CreateTokenInput>,
 ) -> ApiResult<Response> {
-    let id = id.parse::<i64>().map(gantry_types::UserId).map_err(|_| gantry_core::CoreError::NotFound("user"))?;
-    let user = state.core.manage().act_for(&actor, id).await?;
+    let user = state.core.manage().act_for(&actor, super::ci_types::id_param(&id, "user")?).await?;
     create_token(State(state), ApiActor(user), input).await
 }
 
