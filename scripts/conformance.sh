@@ -2,6 +2,7 @@
 # python-gitlab's own functional tests, unmodified, against Gantry: see scripts/conformance/run.py.
 #   scripts/conformance.sh                     all modules; writes COMPATIBILITY.md
 #   scripts/conformance.sh --implemented-only  the areas Gantry implements; exits 1 on a failure
+#   … --database-url postgres://…              the same on PostgreSQL (a fresh database per module)
 # Needs python3 with venv (installed from Debian's packages when missing) and a built gantry
 # binary ($GANTRY_BIN, else $CARGO_TARGET_DIR/debug/gantry, else target/debug/gantry).
 set -euo pipefail

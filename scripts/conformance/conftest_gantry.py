@@ -30,7 +30,8 @@ The test modules, helpers.py, fixtures/ and cli/conftest.py are not touched.
 
 Environment (set by the driver): GANTRY_CONFORMANCE_BIN (the gantry binary),
 GANTRY_CONFORMANCE_DIR (the module's folder: data directory, server and runner logs),
-GANTRY_CONFORMANCE_REQLOG (failing-request log, see reqlog.py).
+GANTRY_CONFORMANCE_REQLOG (failing-request log, see reqlog.py), GANTRY_CONFORMANCE_DATABASE_URL
+(run.py --database-url: the module's own PostgreSQL database instead of SQLite).
 
 Diagnosis only (run.py --assume, never for COMPATIBILITY.md): GANTRY_CONFORMANCE_ASSUME,
 "METHOD /path=JSON;..." puts a small proxy in front of the server that answers those exact
@@ -176,6 +177,11 @@ class GantryServer:
         env.setdefault("RUST_LOG", os.environ.get("GANTRY_CONFORMANCE_SERVER_LOG", "info"))
         env.setdefault("NO_COLOR", "1")
         env.pop("GANTRY_CONFORMANCE_REQLOG", None)
+        # SQLite in the data directory, or the module's own PostgreSQL database (run.py makes
+        # it), for the server and the admin commands alike.
+        env.pop("GANTRY_DATABASE_URL", None)
+        if os.environ.get("GANTRY_CONFORMANCE_DATABASE_URL"):
+            env["GANTRY_DATABASE_URL"] = os.environ["GANTRY_CONFORMANCE_DATABASE_URL"]
         self.env = env
         self.proc = subprocess.Popen(
             [
