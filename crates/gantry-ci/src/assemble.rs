@@ -71,7 +71,7 @@ fn include(
     depth: usize,
 ) -> Result<Node, Diagnostics> {
     let Value::Map(entries) = &mut root.value else {
-        return Err(Diagnostic::new(root.at.clone(), "a CI file is a hash of jobs and keywords").into());
+        return Err(Diagnostic::new(root.at.clone(), crate::error::INVALID_FORMAT).into());
     };
     let Some(index) = entries.iter().position(|(key, _)| **key == *"include") else { return Ok(root) };
     let (_, includes) = entries.remove(index);

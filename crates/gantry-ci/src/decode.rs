@@ -61,7 +61,7 @@ const MAX_NEEDS: usize = 50;
 pub fn decode(root: &Node) -> Result<Config, Diagnostics> {
     let mut d = Diagnostics::default();
     let Some(entries) = root.as_map() else {
-        d.push(root.at.clone(), "a CI file is a hash of jobs and keywords");
+        d.push(root.at.clone(), crate::error::INVALID_FORMAT);
         return d.into_result(Config {
             stages: Vec::new(),
             variables: Vec::new(),
@@ -131,7 +131,7 @@ pub fn decode(root: &Node) -> Result<Config, Diagnostics> {
         }
     }
     if jobs.is_empty() && d.is_empty() {
-        d.push(root.at.clone(), "the file defines no jobs: a job is a hash with a `script`");
+        d.push(root.at.clone(), crate::error::NO_VISIBLE_JOB);
     }
     d.into_result(Config { stages, variables, workflow, jobs })
 }

@@ -31,9 +31,25 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+/// GitLab's own words for a CI file that is not a hash (clients match on them).
+pub const INVALID_FORMAT: &str = "Invalid configuration format";
+/// GitLab's own words for a CI file without a job that can run (only hidden jobs, or none).
+pub const NO_VISIBLE_JOB: &str = "jobs config should contain at least one visible job";
+
 impl Diagnostic {
     pub fn new(at: Location, message: impl Into<String>) -> Diagnostic {
         Diagnostic { at, message: message.into() }
+    }
+
+    /// The problem as GitLab's lint API words it: GitLab's fixed messages about the CI file as
+    /// a whole stand alone, exactly as GitLab gives them (clients compare them); every other
+    /// problem keeps the position GitLab would not give.
+    pub fn api_text(&self) -> String {
+        if [INVALID_FORMAT, NO_VISIBLE_JOB].contains(&self.message.as_str()) {
+            self.message.clone()
+        } else {
+            self.to_string()
+        }
     }
 }
 

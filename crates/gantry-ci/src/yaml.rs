@@ -324,6 +324,19 @@ fn reference(items: Vec<Node>, at: Location) -> Result<Node, Diagnostic> {
     Ok(Node::new(Value::Reference(path), at))
 }
 
+/// The name a plain `:name` (or `:"name"`) stands for. GitLab reads CI files with Ruby's YAML
+/// loader, which makes such scalars symbols, and then turns every key into a symbol: `:script:`
+/// and `script:` are the same key there, and files written for Ruby use the first.
+fn symbol_name(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix(':').filter(|rest| !rest.is_empty())?;
+    for quote in ['"', '\''] {
+        if let Some(inner) = rest.strip_prefix(quote).and_then(|r| r.strip_suffix(quote)) {
+            return Some(inner);
+        }
+    }
+    Some(rest)
+}
+
 /// Turns the key nodes into strings and applies merge keys: `<<: *a` or `<<: [*a, *b]` adds the
 /// entries of the merged hashes that the mapping does not set itself (earlier hashes win).
 fn merge_keys(entries: Vec<(Node, Node)>) -> Result<Vec<(Key, Node)>, Diagnostic> {
@@ -331,7 +344,8 @@ fn merge_keys(entries: Vec<(Node, Node)>) -> Result<Vec<(Key, Node)>, Diagnostic
     let mut merged: Vec<(Key, Node)> = Vec::new();
     for (key, value) in entries {
         let name = match &key.value {
-            Value::Scalar { text, .. } => text.clone(),
+            Value::Scalar { text, plain: true } => symbol_name(text).unwrap_or(text).to_owned(),
+            Value::Scalar { text, plain: false } => text.clone(),
             _ => return Err(Diagnostic::new(key.at, "a key must be a string, not a collection")),
         };
         let is_merge = name == "<<" && matches!(key.value, Value::Scalar { plain: true, .. });
@@ -385,6 +399,17 @@ mod tests {
         let job = root.get("job").unwrap();
         assert_eq!(job.get("image").unwrap().as_str(), Some("alpine"));
         assert!(matches!(&job.get("tags").unwrap().value, Value::Seq(items) if items[0].as_str() == Some("b")));
+    }
+
+    #[test]
+    fn ruby_symbol_keys_name_the_same_keys() {
+        let root = load("---\n:test_job:\n  :script: echo 1\n\":quoted\": x\n:'single': y\n").unwrap();
+        let job = root.get("test_job").unwrap();
+        assert_eq!(job.get("script").unwrap().as_str(), Some("echo 1"));
+        assert!(root.get(":quoted").is_some(), "a quoted scalar is a string in Ruby too");
+        assert!(root.get("single").is_some());
+        assert_eq!(symbol_name(":"), None);
+        assert_eq!(symbol_name("plain"), None);
     }
 
     #[test]

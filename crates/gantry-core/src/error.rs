@@ -18,6 +18,10 @@ pub enum CoreError {
     /// A value was refused; `field` names the input.
     #[error("{field} {message}")]
     Invalid { field: &'static str, message: String },
+    /// The request was refused for a reason GitLab words as a whole sentence (a stale
+    /// `last_commit_id`, a file that already exists): a 400 with the message as it is.
+    #[error("{0}")]
+    Refused(String),
     /// The change conflicts with existing data (a taken name, the last owner).
     #[error("{0}")]
     Conflict(String),

@@ -34,6 +34,7 @@ pub mod ci;
 pub mod code;
 mod content;
 mod error;
+pub mod file_templates;
 pub mod manage;
 pub mod policy;
 mod secret;

@@ -2,8 +2,14 @@
 //! here first; a resource the actor may not see is `NotFound`, one they may see but not change
 //! is `Forbidden`.
 //!
-//! Roles are inherited down the group tree and the highest applicable one wins; the owner of a
-//! personal namespace is Owner of its projects; administrators are Owner everywhere.
+//! Roles are inherited down the group tree and the highest applicable one wins; a group or
+//! project shared with a group gives that group's members (direct or inherited) the lower of
+//! their own role there and the share's; the owner of a personal namespace is Owner of its
+//! projects; administrators are Owner everywhere. The roles come from gantry-db's role lookups
+//! (`members::role_level!` and its kin), which count memberships and shares alike.
+//!
+//! A CI job's token reads its own project, and another only where that project's job token
+//! scope lets the job's project in and the job's user may read it ([`authorize_job_token`]).
 //!
 //! A request asks once: [`ProjectAccess`] reads the project and the actor's role in one query
 //! and answers every later question (`access.can(ProjectAction::PushCode)`) without another.
@@ -13,6 +19,7 @@
 use gantry_db::Conn;
 use gantry_db::code::protected_branches::ProtectedBranchRow;
 use gantry_db::code::protected_tags::ProtectedTagRow;
+use gantry_db::manage::deploy_keys::{DeployKeyRow, list_usable_deploy_keys};
 use gantry_db::manage::members::effective_access_level;
 use gantry_db::manage::namespaces::{NamespaceKey, NamespaceKind, find_namespace_access};
 use gantry_db::manage::projects::{ProjectAccessRow, ProjectKey, find_project_access};
@@ -56,6 +63,8 @@ pub enum ProjectAction {
     ManageCi,
     /// Delete pipelines.
     DeletePipelines,
+    /// See, add, enable, change and remove the project's deploy keys and deploy tokens.
+    ManageDeployCredentials,
 }
 
 impl ProjectAction {
@@ -71,7 +80,8 @@ impl ProjectAction {
             | ProjectAction::ManageMembers
             | ProjectAction::Archive
             | ProjectAction::ChangePath
-            | ProjectAction::ManageCi => AccessLevel::Maintainer,
+            | ProjectAction::ManageCi
+            | ProjectAction::ManageDeployCredentials => AccessLevel::Maintainer,
             ProjectAction::Transfer | ProjectAction::Delete | ProjectAction::DeletePipelines => AccessLevel::Owner,
         }
     }
@@ -92,10 +102,20 @@ pub enum GroupAction {
     Update,
     /// Delete the group and everything in it.
     Delete,
+    /// Move the group under another group or to the top level (Owners, as in GitLab; the new
+    /// parent also needs `CreateSubgroup`).
+    Transfer,
+    /// See and change the group's protected branches, which apply to every project below it
+    /// (Owners, as in GitLab).
+    ManageProtectedBranches,
     /// Manage the group's CI/CD variables (Maintainers, as in GitLab).
     ManageCi,
     /// Register, change and remove the group's runners (Owners, as in GitLab).
     ManageRunners,
+    /// See the group's deploy tokens (Maintainers, as in GitLab).
+    ReadDeployTokens,
+    /// Create and revoke the group's deploy tokens (Owners, as in GitLab).
+    ManageDeployTokens,
 }
 
 impl GroupAction {
@@ -104,8 +124,16 @@ impl GroupAction {
         match self {
             GroupAction::Read => AccessLevel::Guest,
             GroupAction::CreateProject => AccessLevel::Developer,
-            GroupAction::CreateSubgroup | GroupAction::ManageMembers | GroupAction::ManageCi => AccessLevel::Maintainer,
-            GroupAction::Update | GroupAction::Delete | GroupAction::ManageRunners => AccessLevel::Owner,
+            GroupAction::CreateSubgroup
+            | GroupAction::ManageMembers
+            | GroupAction::ManageCi
+            | GroupAction::ReadDeployTokens => AccessLevel::Maintainer,
+            GroupAction::Update
+            | GroupAction::Delete
+            | GroupAction::Transfer
+            | GroupAction::ManageProtectedBranches
+            | GroupAction::ManageRunners
+            | GroupAction::ManageDeployTokens => AccessLevel::Owner,
         }
     }
 }
@@ -290,7 +318,7 @@ pub async fn authorize_protected_ref(
             return Ok(());
         }
         let level = project_level(conn, actor, project).await?;
-        (matching.iter().any(|rule| may_push_or_merge(rule, level)), "branch", "the right to push or merge to it")
+        (may_push_or_merge_all(&matching, level), "branch", "the right to push or merge to it")
     };
     if allowed {
         return Ok(());
@@ -319,7 +347,7 @@ pub(crate) async fn ref_is_protected(
     })
 }
 
-/// The protected-branch rules that cover `branch`.
+/// The protected-branch rules that cover `branch`: the project's own and its groups'.
 async fn protected_branch_rules(
     conn: &mut Conn,
     project: gantry_types::ProjectId,
@@ -345,6 +373,15 @@ async fn protected_tag_rules(
 fn may_push_or_merge(rule: &ProtectedBranchRow, level: Option<AccessLevel>) -> bool {
     let level = level.map_or(0, AccessLevel::as_i64);
     [rule.push_access_level, rule.merge_access_level].into_iter().any(|needed| needed != 0 && level >= needed)
+}
+
+/// Whether a role may push or merge to a branch all these `rules` cover: one of the project's
+/// own rules allows it (when any covers the branch; the most permissive wins) and every rule of
+/// a group above the project does (the stricter wins), as pushes decide.
+fn may_push_or_merge_all(rules: &[ProtectedBranchRow], level: Option<AccessLevel>) -> bool {
+    let (own, inherited): (Vec<_>, Vec<_>) = rules.iter().partition(|rule| rule.group_id.is_none());
+    (own.is_empty() || own.iter().any(|rule| may_push_or_merge(rule, level)))
+        && inherited.iter().all(|rule| may_push_or_merge(rule, level))
 }
 
 /// Whether a role may create tags under `rule` (0: no one, administrators included).
@@ -562,10 +599,46 @@ pub fn require_admin(actor: &Actor) -> CoreResult<&UserRow> {
     Ok(user)
 }
 
+/// Checks that the actor is an instance administrator where GitLab answers others
+/// `403 Forbidden` and its clients count on it (GitLab's `authenticated_as_admin!`: a user's
+/// memberships): anonymous visitors are asked to sign in. Everything else of the instance's
+/// administration hides itself with [`require_admin`].
+pub fn require_admin_or_forbid(actor: &Actor) -> CoreResult<&UserRow> {
+    let user = actor.require_user()?;
+    if !user.is_admin {
+        return Err(CoreError::Forbidden("403 Forbidden".to_owned()));
+    }
+    Ok(user)
+}
+
 /// Whether the actor is an instance administrator, who sees every row and may act everywhere
 /// (for listings that widen for them and for the links and buttons pages show).
 pub fn administers(actor: &Actor) -> bool {
     actor.user().is_some_and(|user| user.is_admin)
+}
+
+/// Whether the actor may enable this deploy key on projects they maintain (GitLab's
+/// "accessible deploy keys"): administrators any key; others the instance's public keys and
+/// the keys enabled on a project where they are Maintainer or above. To anyone else the key
+/// is not there.
+pub async fn may_use_deploy_key(conn: &mut Conn, actor: &Actor, key: gantry_types::DeployKeyId) -> CoreResult<bool> {
+    let Some(user) = actor.user() else { return Ok(false) };
+    if user.is_admin {
+        return Ok(true);
+    }
+    let usable = list_usable_deploy_keys(conn, user.id, AccessLevel::Maintainer.as_i64(), Some(key)).await?;
+    Ok(!usable.is_empty())
+}
+
+/// The deploy keys the actor may enable on projects they maintain, by the rule of
+/// [`may_use_deploy_key`].
+pub async fn usable_deploy_keys(conn: &mut Conn, actor: &Actor) -> CoreResult<Vec<DeployKeyRow>> {
+    let Some(user) = actor.user() else { return Ok(Vec::new()) };
+    if user.is_admin {
+        let every = gantry_db::Page { offset: 0, limit: i64::MAX };
+        return Ok(gantry_db::manage::deploy_keys::list_deploy_keys(conn, false, every).await?.0);
+    }
+    Ok(list_usable_deploy_keys(conn, user.id, AccessLevel::Maintainer.as_i64(), None).await?)
 }
 
 /// Whether `owner`'s token may hold these scopes: `sudo` and `admin_mode` only an
@@ -624,6 +697,58 @@ pub fn max_child_visibility(parent: &NamespaceRow) -> Visibility {
     }
 }
 
+/// What a running CI job's token may do to `project` (GitLab's CI/CD job token scope); every
+/// path that takes job tokens asks here (git fetches over HTTP, dependencies' artifacts). A
+/// token only reads. Its own project it reads whatever the project's visibility, as it always
+/// has; another project only when both hold: the user the job runs for may do `action` there
+/// (a token never gives more than its user has: `NotFound` where they may not see the project)
+/// and that project lets the job's project in (its limit is off, or its allowlist names the
+/// job's project or a group holding it: `Forbidden` otherwise, saying who can change that).
+/// Returns the role the token acts with.
+pub async fn authorize_job_token(
+    conn: &mut Conn,
+    job_project: gantry_types::ProjectId,
+    job_user: Option<UserId>,
+    project: &ProjectRow,
+    action: ProjectAction,
+) -> CoreResult<Option<AccessLevel>> {
+    let reads = matches!(action, ProjectAction::Read | ProjectAction::ReadCode | ProjectAction::ReadPipelines);
+    let only_reads =
+        || CoreError::Forbidden("a CI/CD job token only reads: it cannot push or change anything".to_owned());
+    if job_project == project.id {
+        return if reads { Ok(Some(AccessLevel::Reporter)) } else { Err(only_reads()) };
+    }
+    let user = match job_user {
+        Some(id) => gantry_db::manage::users::find_user_by_id(conn, id).await?.filter(|user| !user.blocked),
+        None => None,
+    };
+    let Some(user) = user else { return Err(CoreError::NotFound("project")) };
+    let user = Actor::User(user);
+    if !reads {
+        // Said only to those who may see the project.
+        authorize_project(conn, &user, project, ProjectAction::Read).await?;
+        return Err(only_reads());
+    }
+    let level = authorize_project(conn, &user, project, action).await.map_err(|error| match error {
+        CoreError::Forbidden(_) | CoreError::Unauthorized => CoreError::Forbidden(format!(
+            "a CI/CD job token gives no more than its user has: the user this job runs for may not read {}",
+            project.full_path
+        )),
+        other => other,
+    })?;
+    if !gantry_db::ci::job_token_scope::job_token_reaches(conn, project.id, job_project).await? {
+        let source = gantry_db::manage::projects::find_project_by_id(conn, job_project)
+            .await?
+            .map_or_else(|| format!("project {}", job_project.0), |source| source.full_path);
+        let target = &project.full_path;
+        return Err(CoreError::Forbidden(format!(
+            "Authentication by CI/CD job token not allowed from {source} to {target}: a Maintainer of {target} can \
+             add {source} to its job token allowlist (Settings > CI/CD > Job token permissions)"
+        )));
+    }
+    Ok(level)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -639,6 +764,7 @@ mod tests {
         ProtectedBranchRow {
             id: 1,
             project_id: gantry_types::ProjectId(1),
+            group_id: None,
             name: "main".into(),
             push_access_level: push,
             merge_access_level: merge,
@@ -657,6 +783,13 @@ mod tests {
         assert!(may_push_or_merge(&rule(30, 0), developer), "pushing is enough");
         assert!(!may_push_or_merge(&rule(0, 0), Some(AccessLevel::Owner)), "0 is no one");
         assert!(!may_push_or_merge(&rule(30, 30), None));
+        let group_rule =
+            |push, merge| ProtectedBranchRow { group_id: Some(gantry_types::NamespaceId(7)), ..rule(push, merge) };
+        assert!(may_push_or_merge_all(&[rule(30, 30)], developer));
+        assert!(!may_push_or_merge_all(&[rule(30, 30), group_rule(40, 40)], developer), "the group's rule is stricter");
+        assert!(!may_push_or_merge_all(&[group_rule(40, 40)], developer), "a branch only the group protects");
+        assert!(!may_push_or_merge_all(&[rule(0, 0), group_rule(40, 40)], maintainer), "no one, by the project");
+        assert!(may_push_or_merge_all(&[group_rule(30, 0), group_rule(40, 30)], developer));
     }
 
     #[test]
@@ -698,10 +831,12 @@ mod tests {
             name: "Dev".into(),
             password_hash: String::new(),
             is_admin: false,
+            state: gantry_db::manage::users::UserState::Active,
             blocked: false,
             pending_approval: false,
             created_at: 0,
             updated_at: 0,
+            avatar: None,
         };
         let developer =
             check_level(&Actor::User(user), Some(AccessLevel::Developer), AccessLevel::Maintainer, false, "project");
@@ -724,6 +859,7 @@ mod tests {
             created_at: 0,
             updated_at: 0,
             pipeline_variables_minimum_role: "maintainer".into(),
+            avatar: None,
         };
         let signed_in = Actor::User(gantry_db::manage::users::UserRow {
             id: gantry_types::UserId(2),
@@ -732,10 +868,12 @@ mod tests {
             name: "Reader".into(),
             password_hash: String::new(),
             is_admin: false,
+            state: gantry_db::manage::users::UserState::Active,
             blocked: false,
             pending_approval: false,
             created_at: 0,
             updated_at: 0,
+            avatar: None,
         });
         let decide = |actor: &Actor, visibility, archived, level, action| {
             decide_project(actor, &project(visibility, archived), level, action)

@@ -97,6 +97,31 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0017_topics.sql"),
         postgres: include_str!("../migrations/postgres/0017_topics.sql"),
     },
+    Migration {
+        version: 18,
+        sqlite: include_str!("../migrations/sqlite/0018_deploy_keys_tokens.sql"),
+        postgres: include_str!("../migrations/postgres/0018_deploy_keys_tokens.sql"),
+    },
+    Migration {
+        version: 19,
+        sqlite: include_str!("../migrations/sqlite/0019_user_profiles.sql"),
+        postgres: include_str!("../migrations/postgres/0019_user_profiles.sql"),
+    },
+    Migration {
+        version: 20,
+        sqlite: include_str!("../migrations/sqlite/0020_group_sharing.sql"),
+        postgres: include_str!("../migrations/postgres/0020_group_sharing.sql"),
+    },
+    Migration {
+        version: 22,
+        sqlite: include_str!("../migrations/sqlite/0022_job_token_scope.sql"),
+        postgres: include_str!("../migrations/postgres/0022_job_token_scope.sql"),
+    },
+    Migration {
+        version: 23,
+        sqlite: include_str!("../migrations/sqlite/0023_projects_limit.sql"),
+        postgres: include_str!("../migrations/postgres/0023_projects_limit.sql"),
+    },
 ];
 
 impl Db {

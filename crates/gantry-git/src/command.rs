@@ -68,6 +68,28 @@ pub async fn run(mut command: Command, input: Option<&[u8]>) -> Result<Vec<u8>, 
     Ok(output.stdout)
 }
 
+/// Runs a git command whose exit code 1 is an answer rather than a failure (`merge-tree`: there
+/// are conflicts; `merge-base`: there is none): whether it exited 0, and its standard output.
+pub async fn run_answer(mut command: Command, input: Option<&[u8]>) -> Result<(bool, Vec<u8>), GitError> {
+    let description = format!("{:?}", command.as_std().get_args().collect::<Vec<_>>());
+    command.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() });
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn().map_err(GitError::Spawn)?;
+    if let Some(input) = input {
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        stdin.write_all(input).await?;
+        drop(stdin);
+    }
+    let output = child.wait_with_output().await?;
+    match output.status.code() {
+        Some(code @ (0 | 1)) => Ok((code == 0, output.stdout)),
+        _ => Err(GitError::Failed {
+            command: description,
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        }),
+    }
+}
+
 /// Runs a git command and returns its standard output as trimmed text.
 pub async fn run_text(command: Command, input: Option<&[u8]>) -> Result<String, GitError> {
     let stdout = run(command, input).await?;

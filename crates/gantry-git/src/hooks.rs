@@ -145,6 +145,7 @@ mod tests {
             default_branch: "main".into(),
             protected: vec![BranchRule { pattern: "main".into(), push_allowed: false, allow_force_push: false }],
             protected_tags: Vec::new(),
+            group_protected: Vec::new(),
         };
         let json = serde_json::to_string(&policy).unwrap();
         let new = "b".repeat(40);

@@ -1,6 +1,7 @@
 //! Git repositories of Gantry projects: where they live, the transport, ref-update checks.
 #![doc = include_str!("../README.md")]
 
+pub mod archive;
 pub mod blame;
 mod ci_inputs;
 mod command;

@@ -1,7 +1,8 @@
 //! Reading a repository in-process with gix (no process per page): resolving revisions and
 //! `ref/path` URLs, commits, trees with the last commit of each entry, blobs, and history
 //! (optionally of one path). Everything here is blocking: call it from a blocking task.
-//! Walking history (by path, between refs, the last commit of each entry) is in `read/history.rs`.
+//! Walking history (by path, between refs, the last commit of each entry) is in `read/history.rs`;
+//! walking a whole tree's files (bounded) is in `read/walk.rs`.
 
 use std::collections::HashMap;
 
@@ -13,6 +14,10 @@ use crate::refs::CommitSummary;
 use crate::storage::Repositories;
 
 mod history;
+mod walk;
+
+pub use history::{LogOrder, LogQuery};
+pub use walk::{FileWalk, TreeFile};
 
 /// What kind of thing a tree entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +79,14 @@ pub enum PathObject {
     Blob(Blob),
     /// A submodule at this commit id.
     Submodule(String),
+}
+
+/// How a commit is signed (read from its `gpgsig` header; Gantry does not verify signatures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureKind {
+    Pgp,
+    Ssh,
+    X509,
 }
 
 /// A `ref/path` URL resolved: the ref as written, the commit it names, the path inside.
@@ -241,6 +254,45 @@ impl Reader {
         let oid = gix::ObjectId::from_hex(id.as_bytes()).map_err(read_error)?;
         let commit = self.repo().find_commit(oid).map_err(read_error)?;
         summary(&commit)
+    }
+
+    /// How the commit is signed, if it is.
+    pub fn commit_signature(&self, id: &str) -> Result<Option<SignatureKind>, GitError> {
+        let oid = gix::ObjectId::from_hex(id.as_bytes()).map_err(read_error)?;
+        let commit = self.repo().find_commit(oid).map_err(read_error)?;
+        let decoded = commit.decode().map_err(read_error)?;
+        let signature = decoded
+            .extra_headers
+            .iter()
+            .find(|(name, _)| *name == "gpgsig" || *name == "gpgsig-sha256")
+            .map(|(_, value)| value.to_str_lossy().into_owned());
+        Ok(signature.map(|text| {
+            if text.contains("BEGIN SSH SIGNATURE") {
+                SignatureKind::Ssh
+            } else if text.contains("BEGIN SIGNED MESSAGE") {
+                SignatureKind::X509
+            } else {
+                SignatureKind::Pgp
+            }
+        }))
+    }
+
+    /// The commits every branch and tag point at (tags peeled), without repeats.
+    pub fn branch_and_tag_tips(&self) -> Result<Vec<String>, GitError> {
+        let platform = self.repo().references().map_err(read_error)?;
+        let mut tips = Vec::new();
+        for prefix in ["refs/heads/", "refs/tags/"] {
+            for reference in platform.prefixed(prefix).map_err(read_error)? {
+                let mut reference = reference.map_err(read_error)?;
+                // A tag of something other than a commit (a tree, a blob) has no history.
+                if let Ok(commit) = reference.peel_to_commit() {
+                    tips.push(commit.id().detach().to_string());
+                }
+            }
+        }
+        tips.sort();
+        tips.dedup();
+        Ok(tips)
     }
 
     /// What `path` is in the commit (the root tree for an empty path), or `None`.
@@ -450,5 +502,59 @@ mod tests {
         assert_eq!(last["src"].title, "Add lib");
         assert_eq!(last["README.md"].title, "Edit README");
         assert_eq!(reader.branch_names().unwrap(), ["feature/x", "main"]);
+    }
+
+    #[test]
+    fn logs_filter_and_order_commits_of_every_ref() {
+        let dir = tempfile::tempdir().unwrap();
+        let repos = Repositories::new(dir.path(), "git");
+        let id = ProjectId(4);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            repos.create(id, "main").await.unwrap();
+            let ada = Author { name: "Ada", email: "ada@example.com" };
+            repos.initial_commit(id, "main", "README.md", b"# Hi\n", "First\n", &ada).await.unwrap();
+        });
+        let work = dir.path().join("work");
+        git(dir.path(), &["clone", "-q", repos.path(id).to_str().unwrap(), "work"]);
+        let commit_at = |message: &str, file: &str, when: &str| {
+            std::fs::write(work.join(file), message).unwrap();
+            git(&work, &["add", "."]);
+            let date = format!("{when} +0000");
+            let output = std::process::Command::new("git")
+                .args(["-c", "user.name=Grace", "-c", "user.email=grace@example.com", "commit", "-q", "-m", message])
+                .current_dir(&work)
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_AUTHOR_DATE", &date)
+                .env("GIT_COMMITTER_DATE", &date)
+                .output()
+                .unwrap();
+            assert!(output.status.success());
+        };
+        commit_at("On main", "a.txt", "2030-01-01T00:00:00");
+        git(&work, &["checkout", "-q", "-b", "side"]);
+        commit_at("On side", "b.txt", "2030-01-02T00:00:00");
+        git(&work, &["checkout", "-q", "main"]);
+        commit_at("Later on main", "a.txt", "2030-01-03T00:00:00");
+        git(&work, &["push", "-q", "origin", "main", "side"]);
+
+        let reader = repos.reader(id).unwrap();
+        let main = reader.resolve("main").unwrap().unwrap();
+        let titles =
+            |query: &LogQuery| -> Vec<String> { reader.log(query).unwrap().0.into_iter().map(|c| c.title).collect() };
+        let on_main = LogQuery { tips: vec![main.clone()], limit: 10, ..LogQuery::default() };
+        assert_eq!(titles(&on_main), ["Later on main", "On main", "First"]);
+        let all = LogQuery { tips: reader.branch_and_tag_tips().unwrap(), ..on_main.clone() };
+        assert_eq!(titles(&all), ["Later on main", "On side", "On main", "First"]);
+        let window = LogQuery { since: Some(1_893_456_000), until: Some(1_893_542_400), ..all.clone() };
+        assert_eq!(titles(&window), ["On side", "On main"], "2030-01-01 and 2030-01-02 inclusive");
+        let by_ada = LogQuery { author: Some("ada@".into()), ..all.clone() };
+        assert_eq!(titles(&by_ada), ["First"]);
+        let topo = LogQuery { order: LogOrder::Topo, ..all.clone() };
+        assert_eq!(titles(&topo).len(), 4);
+        let paged = LogQuery { skip: 1, limit: 2, ..all };
+        let (page, more) = reader.log(&paged).unwrap();
+        assert_eq!((page.len(), more), (2, true));
     }
 }

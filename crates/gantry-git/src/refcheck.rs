@@ -17,6 +17,10 @@ pub struct PushPolicy {
     /// The protected-tag rules, with what they allow this pusher.
     #[serde(default)]
     pub protected_tags: Vec<TagRule>,
+    /// The protected-branch rules of the groups above the project: each matching one must
+    /// allow the push too (the stricter of the project's and the groups' rules wins).
+    #[serde(default)]
+    pub group_protected: Vec<BranchRule>,
 }
 
 /// One protected-tag rule as it applies to the pusher. A protected tag is never moved or
@@ -87,16 +91,30 @@ pub fn pattern_matches(pattern: &str, name: &str) -> bool {
 }
 
 impl PushPolicy {
-    /// The rules matching `branch`, folded into the most permissive (as GitLab does when
-    /// several rules match), or `None` when the branch is not protected.
+    /// The rules matching `branch`, or `None` when the branch is not protected: the project's
+    /// own folded into the most permissive (as GitLab does when several rules match), then
+    /// each matching group rule applied on top, the stricter winning.
     pub fn protection(&self, branch: &str) -> Option<BranchRule> {
-        self.protected.iter().filter(|rule| pattern_matches(&rule.pattern, branch)).fold(None, |acc, rule| {
+        let matching = |rules: &[BranchRule]| -> Vec<BranchRule> {
+            rules.iter().filter(|rule| pattern_matches(&rule.pattern, branch)).cloned().collect()
+        };
+        let own = matching(&self.protected).into_iter().fold(None::<BranchRule>, |acc, rule| {
             Some(match acc {
-                None => rule.clone(),
+                None => rule,
                 Some(acc) => BranchRule {
                     pattern: acc.pattern,
                     push_allowed: acc.push_allowed || rule.push_allowed,
                     allow_force_push: acc.allow_force_push || rule.allow_force_push,
+                },
+            })
+        });
+        matching(&self.group_protected).into_iter().fold(own, |acc, rule| {
+            Some(match acc {
+                None => rule,
+                Some(acc) => BranchRule {
+                    pattern: acc.pattern,
+                    push_allowed: acc.push_allowed && rule.push_allowed,
+                    allow_force_push: acc.allow_force_push && rule.allow_force_push,
                 },
             })
         })
@@ -262,7 +280,26 @@ mod tests {
                 BranchRule { pattern: "release/*".into(), push_allowed: false, allow_force_push: false },
             ],
             protected_tags: Vec::new(),
+            group_protected: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_group_rule_applies_on_top_of_the_project_rules_and_the_stricter_wins() {
+        let mut p = policy(true, true);
+        p.group_protected.push(BranchRule { pattern: "ma*".into(), push_allowed: false, allow_force_push: false });
+        p.group_protected.push(BranchRule { pattern: "*-stable".into(), push_allowed: true, allow_force_push: false });
+        let check =
+            |p: &PushPolicy, old: char, new: char, name: &str| p.check(&update(old, new, name), || false, |_| false);
+        assert!(check(&p, 'a', 'b', "refs/heads/main").is_err(), "the group forbids what the project allows");
+        assert!(check(&p, '0', 'b', "refs/heads/mars").is_err(), "a branch only the group protects");
+        assert!(check(&p, 'a', 'b', "refs/heads/1-stable").is_err(), "the group's rule refuses force-pushes");
+        assert!(check(&p, 'a', 'b', "refs/heads/feature").is_ok());
+        p.group_protected[0].push_allowed = true;
+        assert!(check(&p, '0', 'b', "refs/heads/main").is_ok());
+        assert!(!p.protection("main").unwrap().allow_force_push, "force-pushing needs both to allow it");
+        let old_json = r#"{"default_branch":"main","protected":[]}"#;
+        assert!(serde_json::from_str::<PushPolicy>(old_json).unwrap().group_protected.is_empty());
     }
 
     #[test]

@@ -204,6 +204,63 @@ impl Repositories {
     }
 }
 
+/// Whether a ref is a branch or a tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefKind {
+    Branch,
+    Tag,
+}
+
+impl Repositories {
+    /// The branches and then the tags (each by name) whose history holds `commit` (a full id),
+    /// at most `limit` of them.
+    pub async fn refs_containing(
+        &self,
+        id: ProjectId,
+        commit: &str,
+        kinds: &[RefKind],
+        limit: usize,
+    ) -> Result<Vec<(RefKind, String)>, GitError> {
+        if commit.len() != 40 || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(GitError::Read(format!("'{commit}' is not a commit id")));
+        }
+        let mut found = Vec::new();
+        for kind in kinds {
+            let prefix = match kind {
+                RefKind::Branch => "refs/heads/",
+                RefKind::Tag => "refs/tags/",
+            };
+            let mut command = git(self.git_program(), &self.existing(id)?);
+            command
+                .args(["for-each-ref", "--sort=refname", "--format=%(refname:lstrip=2)"])
+                .arg(format!("--count={}", limit.saturating_sub(found.len())))
+                .arg(format!("--contains={commit}"))
+                .arg(prefix);
+            let output = run(command, None).await?;
+            found.extend(
+                String::from_utf8_lossy(&output).lines().filter(|l| !l.is_empty()).map(|l| (*kind, l.to_owned())),
+            );
+            if found.len() >= limit {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
+    /// The best common ancestor of the commits (full ids), as `git merge-base` finds it (of the
+    /// first and a merge of all the others), if they have one.
+    pub async fn merge_base(&self, id: ProjectId, commits: &[String]) -> Result<Option<String>, GitError> {
+        if commits.len() < 2 || commits.iter().any(|c| c.len() != 40 || !c.bytes().all(|b| b.is_ascii_hexdigit())) {
+            return Err(GitError::Read("a merge base is of two commit ids or more".to_owned()));
+        }
+        let mut command = git(self.git_program(), &self.existing(id)?);
+        command.arg("merge-base").args(commits);
+        let (found, output) = crate::command::run_answer(command, None).await?;
+        let base = String::from_utf8_lossy(&output).trim().to_owned();
+        Ok((found && base.len() == 40).then_some(base))
+    }
+}
+
 /// The spellings of `revision` to try, in order: its leading name as a branch
 /// (`refs/heads/NAME…`), as a tag (`refs/tags/NAME…`), then as written (a commit id, `HEAD`, a
 /// full ref name). What follows the name (`~2`, `^`, `@{…}`) is kept.

@@ -121,72 +121,6 @@ impl Repositories {
     }
 }
 
-/// Archive formats `git archive` writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArchiveFormat {
-    TarGz,
-    Tar,
-    Zip,
-}
-
-impl ArchiveFormat {
-    /// From a file name's ending (`.tar.gz`, `.tgz`, `.tar`, `.zip`); returns the name
-    /// without it.
-    pub fn from_file_name(name: &str) -> Option<(ArchiveFormat, &str)> {
-        [
-            (".tar.gz", ArchiveFormat::TarGz),
-            (".tgz", ArchiveFormat::TarGz),
-            (".tar", ArchiveFormat::Tar),
-            (".zip", ArchiveFormat::Zip),
-        ]
-        .into_iter()
-        .find_map(|(ending, format)| name.strip_suffix(ending).map(|stem| (format, stem)))
-    }
-
-    pub fn content_type(self) -> &'static str {
-        match self {
-            ArchiveFormat::TarGz => "application/gzip",
-            ArchiveFormat::Tar => "application/x-tar",
-            ArchiveFormat::Zip => "application/zip",
-        }
-    }
-
-    fn git_name(self) -> &'static str {
-        match self {
-            ArchiveFormat::TarGz => "tar.gz",
-            ArchiveFormat::Tar => "tar",
-            ArchiveFormat::Zip => "zip",
-        }
-    }
-}
-
-impl Repositories {
-    /// Spawns `git archive` of `commit` with every path under `prefix/`; the archive comes on
-    /// the child's standard output.
-    pub fn spawn_archive(
-        &self,
-        id: ProjectId,
-        commit: &str,
-        format: ArchiveFormat,
-        prefix: &str,
-    ) -> Result<Child, GitError> {
-        if commit.len() != 40 || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(GitError::Read(format!("'{commit}' is not a commit id")));
-        }
-        let prefix: String = prefix.chars().map(|c| if c == '/' || c.is_control() { '-' } else { c }).collect();
-        let mut command = git(self.git_program(), &self.existing(id)?);
-        command
-            .arg("archive")
-            .arg(format!("--format={}", format.git_name()))
-            .arg(format!("--prefix={prefix}/"))
-            .arg(commit)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        command.spawn().map_err(GitError::Spawn)
-    }
-}
-
 impl Repositories {
     /// Spawns `git cat-file blob` of the blob `blob`: its bytes come on the child's standard
     /// output, for files too large to hold in memory.
@@ -214,9 +148,6 @@ mod tests {
         assert_eq!(Service::parse("git-upload-pack"), Some(Service::UploadPack));
         assert_eq!(Service::parse("git-upload-archive"), None);
         assert_eq!(Service::ReceivePack.name(), "git-receive-pack");
-        assert_eq!(ArchiveFormat::from_file_name("api-main.tar.gz"), Some((ArchiveFormat::TarGz, "api-main")));
-        assert_eq!(ArchiveFormat::from_file_name("api-main.zip"), Some((ArchiveFormat::Zip, "api-main")));
-        assert_eq!(ArchiveFormat::from_file_name("api-main.rar"), None);
         assert_eq!(protocol_parameter("version=2"), Some("version=2"));
         assert_eq!(protocol_parameter("version=2:object-format=sha1"), Some("version=2:object-format=sha1"));
         assert_eq!(protocol_parameter("version=2; rm -rf"), None);

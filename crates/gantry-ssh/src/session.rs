@@ -1,10 +1,12 @@
-//! One SSH connection: public-key authentication, then git commands on session channels.
+//! One SSH connection: public-key authentication (a user's key or a deploy key), then git
+//! commands on session channels.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use gantry_core::code::git_access::{GitCredential, GitOperation, GitPermit};
-use gantry_core::{Core, CoreError, UserRow};
+use gantry_core::manage::ssh_keys::SshIdentity;
+use gantry_core::{Core, CoreError};
 use gantry_git::transport::{Mode, Service};
 use russh::keys::HashAlg;
 use russh::server::{Auth, ChannelOpenHandle, Handle, Handler, Msg, PublicKeyOffer, Session, VerifiedPublicKey};
@@ -25,7 +27,8 @@ const CHUNK: usize = 32 * 1024;
 pub struct GitSession {
     core: Core,
     peer: SocketAddr,
-    user: Option<UserRow>,
+    /// Who the accepted key stands for.
+    identity: Option<SshIdentity>,
     /// `GIT_PROTOCOL` as the client set it (`version=2`).
     protocol: Option<String>,
     /// Where the client's data for a running git goes, by channel.
@@ -34,7 +37,7 @@ pub struct GitSession {
 
 impl GitSession {
     pub fn new(core: Core, peer: SocketAddr) -> GitSession {
-        GitSession { core, peer, user: None, protocol: None, inputs: HashMap::new() }
+        GitSession { core, peer, identity: None, protocol: None, inputs: HashMap::new() }
     }
 
     fn fingerprint(key: &russh::keys::PublicKey) -> String {
@@ -44,18 +47,20 @@ impl GitSession {
     /// Authorises and starts the git command; returns where its input goes, or the message
     /// to show the client.
     async fn start(&self, channel: ChannelId, text: &str, handle: Handle) -> Result<mpsc::Sender<Vec<u8>>, String> {
-        let user = self.user.clone().ok_or("you are not signed in")?;
+        let identity = self.identity.clone().ok_or("you are not signed in")?;
         let command = command::parse(text)?;
         let operation = match command.service {
             Service::UploadPack => GitOperation::Fetch,
             Service::ReceivePack => GitOperation::Push,
         };
-        let permit = self
-            .core
-            .code()
-            .git_access(&GitCredential::User(user.clone()), &command.repository, operation)
-            .await
-            .map_err(explain)?;
+        let (credential, who) = match identity {
+            SshIdentity::User(user) => (GitCredential::User(user.clone()), format!("user {}", user.id)),
+            SshIdentity::DeployKey(key) => {
+                let who = format!("deploy key {}", key.id);
+                (GitCredential::DeployKey(key), who)
+            }
+        };
+        let permit = self.core.code().git_access(&credential, &command.repository, operation).await.map_err(explain)?;
         let protocol = self.protocol.as_deref();
         let mut child = self
             .core
@@ -63,7 +68,7 @@ impl GitSession {
             .spawn_service(permit.project.id, command.service, Mode::Session, protocol, permit.push.as_ref())
             .map_err(|error| explain(error.into()))?;
         tracing::info!(
-            peer = %self.peer, user.id = %user.id, project.id = %permit.project.id,
+            peer = %self.peer, by = %who, project.id = %permit.project.id,
             service = command.service.name(), "git over SSH"
         );
         let stdin = child.stdin.take().expect("piped stdin");
@@ -161,8 +166,15 @@ impl Handler for GitSession {
         }
         match self.core.manage().authenticate_ssh_key(&Self::fingerprint(key.public_key)).await {
             Ok(Some(found)) => {
-                tracing::debug!(peer = %self.peer, user.id = %found.id, "SSH key accepted");
-                self.user = Some(found);
+                match &found {
+                    SshIdentity::User(user) => {
+                        tracing::debug!(peer = %self.peer, user.id = %user.id, "SSH key accepted")
+                    }
+                    SshIdentity::DeployKey(key) => {
+                        tracing::debug!(peer = %self.peer, key.id = %key.id, "deploy key accepted")
+                    }
+                }
+                self.identity = Some(found);
                 Ok(Auth::Accept)
             }
             Ok(None) => Ok(Auth::reject()),
@@ -215,9 +227,13 @@ impl Handler for GitSession {
 
     async fn shell_request(&mut self, channel: ChannelId, session: &mut Session) -> Result<(), Self::Error> {
         session.channel_success(channel)?;
-        let name = self.user.as_ref().map_or("there", |u| u.username.as_str());
+        let name = match &self.identity {
+            Some(SshIdentity::User(user)) => format!("@{}", user.username),
+            Some(SshIdentity::DeployKey(key)) => format!("deploy key \"{}\"", key.title),
+            None => "there".to_owned(),
+        };
         let greeting = format!(
-            "Welcome to Gantry, @{name}! You have authenticated, but Gantry does not provide shell access.\r\n\
+            "Welcome to Gantry, {name}! You have authenticated, but Gantry does not provide shell access.\r\n\
              Use git: git clone ssh://git@<this host>/<namespace>/<project>.git\r\n"
         );
         session.data(channel, greeting.into_bytes())?;

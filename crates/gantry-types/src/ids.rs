@@ -57,4 +57,12 @@ id_type!(
     BackgroundJobId,
     /// A project topic (instance-wide).
     TopicId,
+    /// A deploy key (an SSH key giving git access to the projects it is enabled on).
+    DeployKeyId,
+    /// A deploy token of a project or a group.
+    DeployTokenId,
+    /// A secondary e-mail address of a user.
+    EmailId,
+    /// A user's GPG public key.
+    GpgKeyId,
 );

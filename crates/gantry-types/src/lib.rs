@@ -15,10 +15,10 @@ pub use access::{AccessLevel, Visibility};
 pub use background::BackgroundStatus;
 pub use ci::{CiStatus, RunnerType, When};
 pub use ids::{
-    ArtifactId, BackgroundJobId, CommitStatusId, GroupMemberId, JobId, NamespaceId, PipelineId, ProjectId, RunnerId,
-    ScheduleId, TokenId, TopicId, TriggerId, UserId, VariableId,
+    ArtifactId, BackgroundJobId, CommitStatusId, DeployKeyId, DeployTokenId, EmailId, GpgKeyId, GroupMemberId, JobId,
+    NamespaceId, PipelineId, ProjectId, RunnerId, ScheduleId, TokenId, TopicId, TriggerId, UserId, VariableId,
 };
 pub use names::{
     Email, FullPath, MAX_EMAIL_LEN, MAX_SEGMENT_LEN, NameError, PathSegment, Username, parse_display_name,
 };
-pub use scopes::{TokenScope, TokenScopes};
+pub use scopes::{DeployTokenScope, TokenScope, TokenScopes};

@@ -1,4 +1,4 @@
-//! Personal access token scopes.
+//! Personal access token scopes and deploy token scopes.
 
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +10,8 @@ pub enum TokenScope {
     Api,
     /// Read-only API access.
     ReadApi,
+    /// Read-only access to the API's users: `/user` and `/users`.
+    ReadUser,
     /// `git clone` and `git fetch`.
     ReadRepository,
     /// `git push`.
@@ -26,9 +28,10 @@ pub enum TokenScope {
 
 impl TokenScope {
     /// Every scope.
-    pub const ALL: [TokenScope; 8] = [
+    pub const ALL: [TokenScope; 9] = [
         TokenScope::Api,
         TokenScope::ReadApi,
+        TokenScope::ReadUser,
         TokenScope::ReadRepository,
         TokenScope::WriteRepository,
         TokenScope::ReadRegistry,
@@ -42,6 +45,7 @@ impl TokenScope {
         match self {
             TokenScope::Api => "api",
             TokenScope::ReadApi => "read_api",
+            TokenScope::ReadUser => "read_user",
             TokenScope::ReadRepository => "read_repository",
             TokenScope::WriteRepository => "write_repository",
             TokenScope::ReadRegistry => "read_registry",
@@ -56,6 +60,7 @@ impl TokenScope {
         match self {
             TokenScope::Api => "Full read and write access to the API",
             TokenScope::ReadApi => "Read-only access to the API",
+            TokenScope::ReadUser => "Read your profile and other users' through the API (/user, /users)",
             TokenScope::ReadRepository => "Clone and fetch repositories",
             TokenScope::WriteRepository => "Push to repositories",
             TokenScope::ReadRegistry => "Pull container images and packages",
@@ -111,6 +116,35 @@ impl TokenScopes {
     /// The comma-separated form stored in the database.
     pub fn to_list(&self) -> String {
         self.0.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+    }
+}
+
+named_enum!(
+    /// What a deploy token may be used for; GitLab's names, in GitLab's order.
+    DeployTokenScope {
+        /// `git clone` and `git fetch` over HTTP.
+        ReadRepository = "read_repository",
+        /// Pull container images.
+        ReadRegistry = "read_registry",
+        /// Push container images.
+        WriteRegistry = "write_registry",
+        /// Download packages.
+        ReadPackageRegistry = "read_package_registry",
+        /// Publish packages.
+        WritePackageRegistry = "write_package_registry",
+    }
+);
+
+impl DeployTokenScope {
+    /// What the scope allows, for the token form.
+    pub fn description(self) -> &'static str {
+        match self {
+            DeployTokenScope::ReadRepository => "Clone and fetch the repository",
+            DeployTokenScope::ReadRegistry => "Pull container images",
+            DeployTokenScope::WriteRegistry => "Push container images",
+            DeployTokenScope::ReadPackageRegistry => "Download packages",
+            DeployTokenScope::WritePackageRegistry => "Publish packages",
+        }
     }
 }
 

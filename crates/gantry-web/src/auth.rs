@@ -52,10 +52,23 @@ fn csrf_binding<'a>(headers: &'a HeaderMap, fresh: Option<&'a str>) -> Option<Cs
     }
 }
 
-/// The scope a token needs for an API request: reads need `read_api` (or `api`), writes `api`.
-fn scope_allows(scopes: &gantry_types::TokenScopes, method: &Method) -> Result<(), &'static str> {
+/// Whether `token` is this browser's CSRF token (for forms read by their own extractors, such
+/// as multipart uploads).
+pub(crate) fn csrf_token_valid(state: &AppState, headers: &HeaderMap, token: &str) -> bool {
+    csrf_binding(headers, None).is_some_and(|binding| state.core.manage().csrf_token_matches(binding, token))
+}
+
+/// The scope a token needs for an API request: reads need `read_api` (or `api`; `read_user`
+/// for reads of `/user` and `/users`), writes `api`.
+fn scope_allows(scopes: &gantry_types::TokenScopes, method: &Method, path: &str) -> Result<(), &'static str> {
     let read = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
-    if scopes.contains(TokenScope::Api) || (read && scopes.contains(TokenScope::ReadApi)) {
+    let users = ["/api/v4/user", "/api/v4/users"]
+        .iter()
+        .any(|prefix| path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')));
+    if scopes.contains(TokenScope::Api)
+        || (read && scopes.contains(TokenScope::ReadApi))
+        || (read && users && scopes.contains(TokenScope::ReadUser))
+    {
         Ok(())
     } else if read {
         Err("read_api")
@@ -92,7 +105,7 @@ impl FromRequestParts<AppState> for ApiActor {
             .map_err(|problem| AppError::InvalidToken(problem.message()))?;
         let scopes = gantry_types::TokenScopes::parse_list(&token.scopes)
             .map_err(|_| AppError::InvalidToken("invalid token"))?;
-        scope_allows(&scopes, &parts.method).map_err(AppError::InsufficientScope)?;
+        scope_allows(&scopes, &parts.method, parts.uri.path()).map_err(AppError::InsufficientScope)?;
         let actor = Actor::User(user);
         match sudo_target(parts) {
             Some(who) => {
@@ -256,9 +269,15 @@ mod tests {
         assert_eq!(cookie(&headers, CSRF_COOKIE), Some("xyz"));
         assert_eq!(cookie(&headers, "missing"), None);
         let read_only = gantry_types::TokenScopes::parse_list("read_api").unwrap();
-        assert!(scope_allows(&read_only, &Method::GET).is_ok());
-        assert_eq!(scope_allows(&read_only, &Method::POST), Err("api"));
+        assert!(scope_allows(&read_only, &Method::GET, "/api/v4/projects").is_ok());
+        assert_eq!(scope_allows(&read_only, &Method::POST, "/api/v4/projects"), Err("api"));
         let git_only = gantry_types::TokenScopes::parse_list("read_repository").unwrap();
-        assert_eq!(scope_allows(&git_only, &Method::GET), Err("read_api"));
+        assert_eq!(scope_allows(&git_only, &Method::GET, "/api/v4/projects"), Err("read_api"));
+        let users_only = gantry_types::TokenScopes::parse_list("read_user").unwrap();
+        assert!(scope_allows(&users_only, &Method::GET, "/api/v4/user").is_ok());
+        assert!(scope_allows(&users_only, &Method::GET, "/api/v4/users/7/status").is_ok());
+        assert_eq!(scope_allows(&users_only, &Method::GET, "/api/v4/usersx"), Err("read_api"));
+        assert_eq!(scope_allows(&users_only, &Method::GET, "/api/v4/projects"), Err("read_api"));
+        assert_eq!(scope_allows(&users_only, &Method::PUT, "/api/v4/user/status"), Err("api"));
     }
 }

@@ -50,7 +50,7 @@ impl AppError {
                     CoreError::NotFound(_) => StatusCode::NOT_FOUND,
                     CoreError::Unauthorized => StatusCode::UNAUTHORIZED,
                     CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
-                    CoreError::Invalid { .. } => StatusCode::BAD_REQUEST,
+                    CoreError::Invalid { .. } | CoreError::Refused(_) => StatusCode::BAD_REQUEST,
                     CoreError::Conflict(_) => StatusCode::CONFLICT,
                     CoreError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
                     CoreError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -1,9 +1,10 @@
 //! Git's smart HTTP protocol: `GET …/info/refs?service=…`, `POST …/git-upload-pack` and
 //! `POST …/git-receive-pack` under a project's path (with or without `.git`). Requests are
-//! authenticated with Basic credentials (a personal access token or the password), authorised
-//! by core, and served by a `git` child process: the request body is streamed into it
-//! (gunzipped when git compressed it) and its output streamed back, so memory stays bounded
-//! whatever the size of the pack. Errors are plain text, which git shows after `remote:`.
+//! authenticated with Basic credentials (a personal access token, a deploy token with its user
+//! name, or the password), authorised by core, and served by a `git` child process: the request
+//! body is streamed into it (gunzipped when git compressed it) and its output streamed back, so
+//! memory stays bounded whatever the size of the pack. Errors are plain text, which git shows
+//! after `remote:`.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -49,8 +50,9 @@ const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Git's own output is read in chunks of this size.
 const CHUNK: usize = 64 * 1024;
 
-const DENIED: &str = "HTTP Basic: access denied. Use your username and password, or a personal access token \
-                      (scope read_repository or write_repository) as the password.";
+const DENIED: &str = "HTTP Basic: access denied. Use your username and password, a personal access token \
+                      (scope read_repository or write_repository) as the password, or a deploy token with its \
+                      username.";
 
 fn plain(status: StatusCode, message: &str) -> Response {
     let mut response = (status, format!("{message}\n")).into_response();
@@ -134,7 +136,9 @@ fn core_error(error: CoreError) -> Response {
         CoreError::Forbidden(message) => plain(StatusCode::FORBIDDEN, &message),
         CoreError::RateLimited => plain(StatusCode::TOO_MANY_REQUESTS, &error.to_string()),
         CoreError::Busy(_) => plain(StatusCode::SERVICE_UNAVAILABLE, &error.to_string()),
-        CoreError::Invalid { .. } | CoreError::Conflict(_) => plain(StatusCode::BAD_REQUEST, &error.to_string()),
+        CoreError::Invalid { .. } | CoreError::Refused(_) | CoreError::Conflict(_) => {
+            plain(StatusCode::BAD_REQUEST, &error.to_string())
+        }
         CoreError::Internal(inner) => {
             tracing::error!(error = %inner, "git request failed");
             plain(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong on the server; it has been logged")

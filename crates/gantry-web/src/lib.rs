@@ -4,6 +4,7 @@
 mod api;
 mod assets;
 mod auth;
+mod avatars;
 mod blob_io;
 mod error;
 mod git_http;

@@ -16,15 +16,17 @@ use axum::routing::{MethodFilter, on};
 use gantry_core::policy::{GroupAction, ProjectAction};
 
 use crate::api::{
-    artifacts, commits, files, groups, instance, keys, members, openapi, pipelines, projects, protected_tags,
-    repository, runner_protocol, runners, schedules, statuses, tokens, topics, users, variables,
+    application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, files, gpg_keys,
+    group_protected_branches, groups, history, instance, job_token_scope, keys, languages, members, openapi, pipelines,
+    projects, protected_tags, repository, runner_protocol, runners, schedules, sharing, statuses, templates, tokens,
+    topics, user_status, users, variables,
 };
 use crate::ui;
-use crate::{AppState, assets, git_http, health, metrics};
+use crate::{AppState, assets, avatars, git_http, health, metrics};
 pub use requires::Requires;
 use requires::Requires::{
-    Admin, Anyone, Group, JobToken, NewRunner, Parent, Project, ProtectedRef, RunnerManager, RunnerToken,
-    ScheduleOwner, SignedIn, TokenOwner, TriggerToken,
+    Admin, AdminOrForbidden, Anyone, Group, JobToken, NewRunner, Parent, Project, ProtectedRef, RunnerManager,
+    RunnerToken, ScheduleOwner, SignedIn, TokenOwner, TriggerToken,
 };
 
 /// Which part of the server a route belongs to (decides how the sweep test calls it).
@@ -152,6 +154,18 @@ fn top_level() -> Table {
         .scope(RouteScope::Api)
         .get("/api/v4/openapi.json", Anyone, "This document", openapi::openapi)
         .get(
+            "/api/v4/templates/{type}",
+            Anyone,
+            "List file templates (type: gitlab_ci_ymls, gitignores, dockerfiles, licenses; popular)",
+            templates::list,
+        )
+        .get(
+            "/api/v4/templates/{type}/{name}",
+            Anyone,
+            "One file template (licenses filled in with project and fullname)",
+            templates::get,
+        )
+        .get(
             "/api/v4/version",
             SignedIn,
             "The GitLab API version Gantry answers as, and its own",
@@ -162,6 +176,18 @@ fn top_level() -> Table {
             SignedIn,
             "The instance's version and features (no Kubernetes agent)",
             instance::get_metadata,
+        )
+        .get(
+            "/api/v4/application/settings",
+            Admin,
+            "The instance's settings (administrators)",
+            application_settings::get_application_settings,
+        )
+        .put(
+            "/api/v4/application/settings",
+            Admin,
+            "Change the instance's settings; settings Gantry does not have are ignored (administrators)",
+            application_settings::update_application_settings,
         )
         .get("/api/v4/user", SignedIn, "The authenticated user", users::current_user)
         .get("/api/v4/users", SignedIn, "List users (filters: username, search, blocked)", users::list_users)
@@ -176,6 +202,20 @@ fn top_level() -> Table {
         )
         .post("/api/v4/users/{user_id}/block", Admin, "Block a user (administrators)", users::block_user)
         .post("/api/v4/users/{user_id}/unblock", Admin, "Unblock a user (administrators)", users::unblock_user)
+        .post("/api/v4/users/{user_id}/ban", Admin, "Ban an active user (administrators)", users::ban_user)
+        .post("/api/v4/users/{user_id}/unban", Admin, "Unban a banned user (administrators)", users::unban_user)
+        .post(
+            "/api/v4/users/{user_id}/deactivate",
+            Admin,
+            "Deactivate an active user; signing in on the web activates them again (administrators)",
+            users::deactivate_user,
+        )
+        .post(
+            "/api/v4/users/{user_id}/activate",
+            Admin,
+            "Activate a deactivated user (administrators)",
+            users::activate_user,
+        )
         .post("/api/v4/users/{user_id}/approve", Admin, "Approve a sign-up (administrators)", users::approve_user)
         .post(
             "/api/v4/users/{user_id}/reject",
@@ -185,6 +225,13 @@ fn top_level() -> Table {
         )
         .get("/api/v4/users/{user_id}/keys", SignedIn, "List a user's SSH keys", keys::list_for_user)
         .post("/api/v4/users/{user_id}/keys", Admin, "Add an SSH key to a user (administrators)", keys::add_for_user)
+        .get("/api/v4/users/{user_id}/keys/{key_id}", SignedIn, "Get one of a user's SSH keys", keys::get_for_user)
+        .delete(
+            "/api/v4/users/{user_id}/keys/{key_id}",
+            Admin,
+            "Delete a user's SSH key (administrators)",
+            keys::delete_for_user,
+        )
         .post(
             "/api/v4/users/{user_id}/personal_access_tokens",
             Admin,
@@ -197,10 +244,222 @@ fn top_level() -> Table {
             "A user's personal projects you may see",
             projects::list_user_projects,
         )
+        .get(
+            "/api/v4/users/{user_id}/memberships",
+            AdminOrForbidden,
+            "A user's direct memberships of groups and projects (type: Project or Namespace; administrators)",
+            members::list_user_memberships,
+        )
+        .put("/api/v4/user/avatar", SignedIn, "Set your avatar (an image file, at most 200 KiB)", users::set_own_avatar)
         .get("/api/v4/user/keys", SignedIn, "List your SSH keys", keys::list_own)
         .post("/api/v4/user/keys", SignedIn, "Add an SSH key (title, key, expires_at)", keys::add_own)
         .get("/api/v4/user/keys/{key_id}", TokenOwner, "Get one of your SSH keys", keys::get_own)
         .delete("/api/v4/user/keys/{key_id}", TokenOwner, "Delete one of your SSH keys", keys::delete_own)
+        .get("/api/v4/user/emails", SignedIn, "List your secondary e-mail addresses", emails::list_own)
+        .post("/api/v4/user/emails", SignedIn, "Add a secondary e-mail address (email)", emails::add_own)
+        .get(
+            "/api/v4/user/emails/{email_id}",
+            TokenOwner,
+            "Get one of your secondary e-mail addresses",
+            emails::get_own,
+        )
+        .delete(
+            "/api/v4/user/emails/{email_id}",
+            TokenOwner,
+            "Delete one of your secondary e-mail addresses",
+            emails::delete_own,
+        )
+        .get(
+            "/api/v4/users/{user_id}/emails",
+            Admin,
+            "List a user's secondary e-mail addresses (administrators)",
+            emails::list_for_user,
+        )
+        .post(
+            "/api/v4/users/{user_id}/emails",
+            Admin,
+            "Add a secondary e-mail address to a user (email, skip_confirmation; administrators)",
+            emails::add_for_user,
+        )
+        .delete(
+            "/api/v4/users/{user_id}/emails/{email_id}",
+            Admin,
+            "Delete a user's secondary e-mail address (administrators)",
+            emails::delete_for_user,
+        )
+        .get("/api/v4/user/status", SignedIn, "Your status", user_status::get_own)
+        .put(
+            "/api/v4/user/status",
+            SignedIn,
+            "Set your status (emoji, message, availability, clear_status_after); what is not sent is cleared",
+            user_status::replace_own,
+        )
+        .patch("/api/v4/user/status", SignedIn, "Change your status; what is not sent stays", user_status::update_own)
+        .get(
+            "/api/v4/users/{user_id}/status",
+            SignedIn,
+            "A user's status (by id or username)",
+            user_status::get_for_user,
+        )
+        .get("/api/v4/user/gpg_keys", SignedIn, "List your GPG keys", gpg_keys::list_own)
+        .post("/api/v4/user/gpg_keys", SignedIn, "Add a GPG key (key: the armored public key)", gpg_keys::add_own)
+        .get("/api/v4/user/gpg_keys/{gpg_key_id}", TokenOwner, "Get one of your GPG keys", gpg_keys::get_own)
+        .delete("/api/v4/user/gpg_keys/{gpg_key_id}", TokenOwner, "Delete one of your GPG keys", gpg_keys::delete_own)
+        .post(
+            "/api/v4/user/gpg_keys/{gpg_key_id}/revoke",
+            TokenOwner,
+            "Revoke one of your GPG keys (it is deleted)",
+            gpg_keys::revoke_own,
+        )
+        .get("/api/v4/users/{user_id}/gpg_keys", SignedIn, "List a user's GPG keys", gpg_keys::list_for_user)
+        .post(
+            "/api/v4/users/{user_id}/gpg_keys",
+            Admin,
+            "Add a GPG key to a user (administrators)",
+            gpg_keys::add_for_user,
+        )
+        .get("/api/v4/users/{user_id}/gpg_keys/{gpg_key_id}", SignedIn, "Get a user's GPG key", gpg_keys::get_for_user)
+        .delete(
+            "/api/v4/users/{user_id}/gpg_keys/{gpg_key_id}",
+            Admin,
+            "Delete a user's GPG key (administrators)",
+            gpg_keys::delete_for_user,
+        )
+        .post(
+            "/api/v4/users/{user_id}/gpg_keys/{gpg_key_id}/revoke",
+            Admin,
+            "Revoke a user's GPG key (it is deleted; administrators)",
+            gpg_keys::revoke_for_user,
+        )
+        .get(
+            "/api/v4/users/{user_id}/impersonation_tokens",
+            Admin,
+            "List a user's impersonation tokens (state: all, active or inactive; administrators)",
+            tokens::list_impersonation_tokens,
+        )
+        .post(
+            "/api/v4/users/{user_id}/impersonation_tokens",
+            Admin,
+            "Create an impersonation token acting as the user (name, scopes, expires_at; administrators)",
+            tokens::create_impersonation_token,
+        )
+        .get(
+            "/api/v4/users/{user_id}/impersonation_tokens/{impersonation_token_id}",
+            Admin,
+            "Get a user's impersonation token (administrators)",
+            tokens::get_impersonation_token,
+        )
+        .delete(
+            "/api/v4/users/{user_id}/impersonation_tokens/{impersonation_token_id}",
+            Admin,
+            "Revoke a user's impersonation token (administrators)",
+            tokens::revoke_impersonation_token,
+        )
+        .get(
+            "/api/v4/keys",
+            Admin,
+            "Find a user's SSH key or a deploy key by its SHA256 fingerprint (fingerprint; administrators)",
+            keys::find_by_fingerprint,
+        )
+        .get("/api/v4/keys/{key_id}", Admin, "Get any user's SSH key with its user (administrators)", keys::get_any)
+        .get(
+            "/api/v4/deploy_keys",
+            Admin,
+            "Every deploy key with the projects it is enabled on (public; administrators)",
+            deploy_keys::list_all,
+        )
+        .post(
+            "/api/v4/deploy_keys",
+            Admin,
+            "Add an instance deploy key any project's Maintainers may enable (title, key, expires_at; administrators)",
+            deploy_keys::create_instance,
+        )
+        .get(
+            "/api/v4/projects/{id}/deploy_keys",
+            Project(ProjectAction::ManageDeployCredentials),
+            "List a project's deploy keys",
+            deploy_keys::list_for_project,
+        )
+        .post(
+            "/api/v4/projects/{id}/deploy_keys",
+            Project(ProjectAction::ManageDeployCredentials),
+            "Add a deploy key (title, key, can_push, expires_at), or enable the same key you use elsewhere",
+            deploy_keys::add_to_project,
+        )
+        .get(
+            "/api/v4/projects/{id}/deploy_keys/{key_id}",
+            Project(ProjectAction::ManageDeployCredentials),
+            "Get a project's deploy key",
+            deploy_keys::get_for_project,
+        )
+        .put(
+            "/api/v4/projects/{id}/deploy_keys/{key_id}",
+            Project(ProjectAction::ManageDeployCredentials),
+            "Change a deploy key's title or whether it may push here (title, can_push)",
+            deploy_keys::update_for_project,
+        )
+        .delete(
+            "/api/v4/projects/{id}/deploy_keys/{key_id}",
+            Project(ProjectAction::ManageDeployCredentials),
+            "Disable a deploy key here (deleted when no project uses it, unless an instance key)",
+            deploy_keys::delete_from_project,
+        )
+        .post(
+            "/api/v4/projects/{id}/deploy_keys/{key_id}/enable",
+            Project(ProjectAction::ManageDeployCredentials),
+            "Enable a deploy key you use elsewhere, or an instance key",
+            deploy_keys::enable_for_project,
+        )
+        .get("/api/v4/deploy_tokens", Admin, "Every deploy token (active; administrators)", deploy_tokens::list_all)
+        .get(
+            "/api/v4/projects/{id}/deploy_tokens",
+            Project(ProjectAction::ManageDeployCredentials),
+            "List a project's deploy tokens (active)",
+            deploy_tokens::project::list,
+        )
+        .post(
+            "/api/v4/projects/{id}/deploy_tokens",
+            Project(ProjectAction::ManageDeployCredentials),
+            "Create a project deploy token (name, scopes, username, expires_at); the token is in this answer only",
+            deploy_tokens::project::create,
+        )
+        .get(
+            "/api/v4/projects/{id}/deploy_tokens/{token_id}",
+            Project(ProjectAction::ManageDeployCredentials),
+            "Get a project deploy token",
+            deploy_tokens::project::get,
+        )
+        .delete(
+            "/api/v4/projects/{id}/deploy_tokens/{token_id}",
+            Project(ProjectAction::ManageDeployCredentials),
+            "Delete a project deploy token",
+            deploy_tokens::project::delete,
+        )
+        .get(
+            "/api/v4/groups/{id}/deploy_tokens",
+            Group(GroupAction::ReadDeployTokens),
+            "List a group's deploy tokens (active)",
+            deploy_tokens::group::list,
+        )
+        .post(
+            "/api/v4/groups/{id}/deploy_tokens",
+            Group(GroupAction::ManageDeployTokens),
+            "Create a group deploy token, valid for every project below the group (name, scopes, username, \
+             expires_at); the token is in this answer only",
+            deploy_tokens::group::create,
+        )
+        .get(
+            "/api/v4/groups/{id}/deploy_tokens/{token_id}",
+            Group(GroupAction::ReadDeployTokens),
+            "Get a group deploy token",
+            deploy_tokens::group::get,
+        )
+        .delete(
+            "/api/v4/groups/{id}/deploy_tokens/{token_id}",
+            Group(GroupAction::ManageDeployTokens),
+            "Delete a group deploy token",
+            deploy_tokens::group::delete,
+        )
         .get("/api/v4/topics", Anyone, "List project topics (search, without_projects)", topics::list_topics)
         .post("/api/v4/topics", Admin, "Create a topic (name, title, description)", topics::create_topic)
         .post(
@@ -230,8 +489,63 @@ fn top_level() -> Table {
         .get(
             "/api/v4/groups/{id}/subgroups",
             Group(GroupAction::Read),
-            "List a group's subgroups",
+            "List a group's subgroups (search, skip_groups, all_available, order_by, sort)",
             groups::list_subgroups,
+        )
+        .get(
+            "/api/v4/groups/{id}/descendant_groups",
+            Group(GroupAction::Read),
+            "List every group below a group (the subgroups' parameters)",
+            groups::list_descendant_groups,
+        )
+        .post(
+            "/api/v4/groups/{id}/transfer",
+            Group(GroupAction::Transfer),
+            "Move a group under another group (group_id), or to the top level without one",
+            groups::transfer_group,
+        )
+        .post(
+            "/api/v4/groups/{id}/share",
+            Group(GroupAction::ManageMembers),
+            "Share a group with a group (group_id, group_access, expires_at)",
+            sharing::share_group,
+        )
+        .delete(
+            "/api/v4/groups/{id}/share/{group_id}",
+            Group(GroupAction::ManageMembers),
+            "Stop sharing a group with a group",
+            sharing::unshare_group,
+        )
+        .get(
+            "/api/v4/groups/{id}/protected_branches",
+            Group(GroupAction::ManageProtectedBranches),
+            "List a group's protected branches, which apply to every project below it",
+            group_protected_branches::list_group_protected_branches,
+        )
+        .post(
+            "/api/v4/groups/{id}/protected_branches",
+            Group(GroupAction::ManageProtectedBranches),
+            "Protect a branch or pattern in every project of a group (name, push_access_level, merge_access_level, \
+             allow_force_push)",
+            group_protected_branches::protect_group_branch,
+        )
+        .get(
+            "/api/v4/groups/{id}/protected_branches/{name}",
+            Group(GroupAction::ManageProtectedBranches),
+            "Get one of a group's protected branches",
+            group_protected_branches::get_group_protected_branch,
+        )
+        .patch(
+            "/api/v4/groups/{id}/protected_branches/{name}",
+            Group(GroupAction::ManageProtectedBranches),
+            "Change one of a group's protected branches",
+            group_protected_branches::update_group_protected_branch,
+        )
+        .delete(
+            "/api/v4/groups/{id}/protected_branches/{name}",
+            Group(GroupAction::ManageProtectedBranches),
+            "Unprotect a branch or pattern of a group",
+            group_protected_branches::unprotect_group_branch,
         )
         .get(
             "/api/v4/groups/{id}/projects",
@@ -292,6 +606,25 @@ fn top_level() -> Table {
             "Move a project to another namespace",
             projects::transfer_project,
         )
+        .get(
+            "/api/v4/projects/{id}/groups",
+            Project(ProjectAction::Read),
+            "A project's groups: its namespace, that namespace's ancestors and, with with_shared, the groups it is \
+             shared with",
+            sharing::list_project_groups,
+        )
+        .post(
+            "/api/v4/projects/{id}/share",
+            Project(ProjectAction::ManageMembers),
+            "Share a project with a group (group_id, group_access, expires_at)",
+            sharing::share_project,
+        )
+        .delete(
+            "/api/v4/projects/{id}/share/{group_id}",
+            Project(ProjectAction::ManageMembers),
+            "Stop sharing a project with a group",
+            sharing::unshare_project,
+        )
         .post(
             "/api/v4/projects/{id}/archive",
             Project(ProjectAction::Archive),
@@ -303,6 +636,12 @@ fn top_level() -> Table {
             Project(ProjectAction::Archive),
             "Unarchive a project",
             projects::unarchive_project,
+        )
+        .get(
+            "/api/v4/projects/{id}/snapshot",
+            Admin,
+            "The bare repository as an uncompressed tar (administrators; wiki)",
+            archives::snapshot,
         )
         .get(
             "/api/v4/projects/{id}/members",
@@ -347,6 +686,12 @@ fn top_level() -> Table {
             members::project::remove,
         )
         .get(
+            "/api/v4/projects/{id}/languages",
+            Project(ProjectAction::ReadCode),
+            "The languages of the default branch, as percentages of its code (at most five, largest first)",
+            languages::get_languages,
+        )
+        .get(
             "/api/v4/projects/{id}/repository/tree",
             Project(ProjectAction::ReadCode),
             "List a folder (path, ref)",
@@ -355,7 +700,7 @@ fn top_level() -> Table {
         .get(
             "/api/v4/projects/{id}/repository/files/{file_path}",
             Project(ProjectAction::ReadCode),
-            "Get a file, base64-encoded (ref)",
+            "Get a file, base64-encoded, its metadata also in X-Gitlab-* headers (HEAD: only them) (ref)",
             files::file,
         )
         .post(
@@ -379,8 +724,14 @@ fn top_level() -> Table {
         .get(
             "/api/v4/projects/{id}/repository/files/{file_path}/raw",
             Project(ProjectAction::ReadCode),
-            "Get a file's bytes (ref)",
+            "Get a file's bytes, its metadata in X-Gitlab-* headers (ref)",
             files::file_raw,
+        )
+        .get(
+            "/api/v4/projects/{id}/repository/files/{file_path}/blame",
+            Project(ProjectAction::ReadCode),
+            "Who last changed each line of a file, in runs of lines (ref, range[start], range[end])",
+            files::file_blame,
         )
         .get(
             "/api/v4/projects/{id}/repository/blobs/{sha}/raw",
@@ -391,50 +742,140 @@ fn top_level() -> Table {
         .get(
             "/api/v4/projects/{id}/repository/commits",
             Project(ProjectAction::ReadCode),
-            "List commits (ref_name, path)",
-            files::commits,
+            "List commits (ref_name or all, since, until, path, author, first_parent, order, with_stats, trailers)",
+            history::commits,
         )
         .post(
             "/api/v4/projects/{id}/repository/commits",
             Project(ProjectAction::PushCode),
-            "Commit file actions (create, update, delete, move) to a branch",
+            "Commit file actions (create, update, delete, move, chmod) to a branch",
             commits::create_commit,
         )
         .get(
             "/api/v4/projects/{id}/repository/commits/{sha}",
             Project(ProjectAction::ReadCode),
-            "Get a commit",
-            files::commit,
+            "Get a commit, with its stats (stats)",
+            history::commit,
         )
         .get(
             "/api/v4/projects/{id}/repository/commits/{sha}/diff",
             Project(ProjectAction::ReadCode),
             "Get a commit's diff",
-            files::commit_diff,
+            history::commit_diff,
+        )
+        .get(
+            "/api/v4/projects/{id}/repository/commits/{sha}/refs",
+            Project(ProjectAction::ReadCode),
+            "The branches and tags that hold a commit (type: branch, tag or all)",
+            history::commit_refs,
+        )
+        .get(
+            "/api/v4/projects/{id}/repository/commits/{sha}/sequence",
+            Project(ProjectAction::ReadCode),
+            "How many commits lead to a commit (first_parent)",
+            history::commit_sequence,
+        )
+        .get(
+            "/api/v4/projects/{id}/repository/commits/{sha}/signature",
+            Project(ProjectAction::ReadCode),
+            "How a commit is signed (not verified); 404 when it is not",
+            history::commit_signature,
+        )
+        .get(
+            "/api/v4/projects/{id}/repository/commits/{sha}/merge_requests",
+            Project(ProjectAction::ReadCode),
+            "Merge requests of a commit (none: Gantry has no merge requests)",
+            history::commit_merge_requests,
+        )
+        .post(
+            "/api/v4/projects/{id}/repository/commits/{sha}/cherry_pick",
+            Project(ProjectAction::PushCode),
+            "Cherry-pick a commit onto a branch (branch, dry_run, message)",
+            commits::cherry_pick,
+        )
+        .post(
+            "/api/v4/projects/{id}/repository/commits/{sha}/revert",
+            Project(ProjectAction::PushCode),
+            "Revert a commit on a branch (branch, dry_run)",
+            commits::revert,
         )
         .get(
             "/api/v4/projects/{id}/repository/compare",
             Project(ProjectAction::ReadCode),
             "Compare two refs (from, to)",
-            files::compare,
+            history::compare,
+        )
+        .get(
+            "/api/v4/projects/{id}/repository/merge_base",
+            Project(ProjectAction::ReadCode),
+            "The best common ancestor of two or more refs (refs[])",
+            history::merge_base,
         )
         .get(
             "/api/v4/projects/{id}/repository/archive",
             Project(ProjectAction::ReadCode),
-            "Download an archive (sha, format)",
-            files::archive,
-        )
-        .get(
-            "/api/v4/projects/{id}/repository/archive.zip",
-            Project(ProjectAction::ReadCode),
-            "Download a zip archive (sha)",
-            files::archive_zip,
+            "Download an archive of the files at a commit (sha, format, path)",
+            archives::archive,
         )
         .get(
             "/api/v4/projects/{id}/repository/archive.tar.gz",
             Project(ProjectAction::ReadCode),
-            "Download a tar.gz archive (sha)",
-            files::archive_tar_gz,
+            "Download a tar.gz archive (sha, path)",
+            archives::archive,
+        )
+        .get(
+            "/api/v4/projects/{id}/repository/archive.tgz",
+            Project(ProjectAction::ReadCode),
+            "Download a tar.gz archive (sha, path)",
+            archives::archive,
+        )
+        .get(
+            "/api/v4/projects/{id}/repository/archive.gz",
+            Project(ProjectAction::ReadCode),
+            "Download a tar.gz archive (sha, path)",
+            archives::archive,
+        )
+        .get(
+            "/api/v4/projects/{id}/repository/archive.tar.bz2",
+            Project(ProjectAction::ReadCode),
+            "Download a tar.bz2 archive (sha, path)",
+            archives::archive,
+        )
+        .get(
+            "/api/v4/projects/{id}/repository/archive.tbz",
+            Project(ProjectAction::ReadCode),
+            "Download a tar.bz2 archive (sha, path)",
+            archives::archive,
+        )
+        .get(
+            "/api/v4/projects/{id}/repository/archive.tbz2",
+            Project(ProjectAction::ReadCode),
+            "Download a tar.bz2 archive (sha, path)",
+            archives::archive,
+        )
+        .get(
+            "/api/v4/projects/{id}/repository/archive.tb2",
+            Project(ProjectAction::ReadCode),
+            "Download a tar.bz2 archive (sha, path)",
+            archives::archive,
+        )
+        .get(
+            "/api/v4/projects/{id}/repository/archive.bz2",
+            Project(ProjectAction::ReadCode),
+            "Download a tar.bz2 archive (sha, path)",
+            archives::archive,
+        )
+        .get(
+            "/api/v4/projects/{id}/repository/archive.tar",
+            Project(ProjectAction::ReadCode),
+            "Download a tar archive (sha, path)",
+            archives::archive,
+        )
+        .get(
+            "/api/v4/projects/{id}/repository/archive.zip",
+            Project(ProjectAction::ReadCode),
+            "Download a zip archive (sha, path)",
+            archives::archive,
         )
         .get(
             "/api/v4/projects/{id}/repository/branches",
@@ -611,6 +1052,12 @@ fn top_level() -> Table {
             artifacts::latest_of_ref,
         )
         .get(
+            "/api/v4/projects/{id}/jobs/artifacts/{ref_name}/raw/{*artifact_path}",
+            Project(ProjectAction::ReadPipelines),
+            "One file of the archive of the latest successful job of a ref (job)",
+            artifacts::latest_file_of_ref,
+        )
+        .get(
             "/api/v4/projects/{id}/jobs/{job_id}/artifacts",
             Project(ProjectAction::ReadPipelines),
             "Download a job's artifacts archive",
@@ -649,6 +1096,18 @@ fn top_level() -> Table {
         .post("/api/v4/projects/{id}/jobs/{job_id}/retry", ProtectedRef, "Retry a job", pipelines::retry_job)
         .post("/api/v4/projects/{id}/jobs/{job_id}/cancel", ProtectedRef, "Cancel a job", pipelines::cancel_job)
         .post("/api/v4/projects/{id}/jobs/{job_id}/play", ProtectedRef, "Start a manual job", pipelines::play_job)
+        .get(
+            "/api/v4/projects/{id}/templates/{type}",
+            Project(ProjectAction::Read),
+            "List the file templates a project may use (type)",
+            templates::project_list,
+        )
+        .get(
+            "/api/v4/projects/{id}/templates/{type}/{name}",
+            Project(ProjectAction::Read),
+            "One file template for a project (licenses filled in with project and fullname)",
+            templates::project_get,
+        )
         .get(
             "/api/v4/projects/{id}/ci/lint",
             Project(ProjectAction::ReadCode),
@@ -774,6 +1233,54 @@ fn top_level() -> Table {
             TriggerToken,
             "Run a pipeline with a trigger token (token, ref, variables[KEY]; no user credentials)",
             schedules::trigger_pipeline,
+        )
+        .get(
+            "/api/v4/projects/{id}/job_token_scope",
+            Project(ProjectAction::ManageCi),
+            "Whether other projects' CI/CD job tokens are limited to the allowlist (inbound_enabled)",
+            job_token_scope::get_scope,
+        )
+        .patch(
+            "/api/v4/projects/{id}/job_token_scope",
+            Project(ProjectAction::ManageCi),
+            "Limit which projects' CI/CD job tokens reach this project, or stop limiting (enabled)",
+            job_token_scope::update_scope,
+        )
+        .get(
+            "/api/v4/projects/{id}/job_token_scope/allowlist",
+            Project(ProjectAction::ManageCi),
+            "List the projects whose CI/CD job tokens may reach this project",
+            job_token_scope::list_projects,
+        )
+        .post(
+            "/api/v4/projects/{id}/job_token_scope/allowlist",
+            Project(ProjectAction::ManageCi),
+            "Let a project's CI/CD job tokens reach this project (target_project_id)",
+            job_token_scope::add_project,
+        )
+        .delete(
+            "/api/v4/projects/{id}/job_token_scope/allowlist/{target_project_id}",
+            Project(ProjectAction::ManageCi),
+            "Remove a project from the CI/CD job token allowlist",
+            job_token_scope::remove_project,
+        )
+        .get(
+            "/api/v4/projects/{id}/job_token_scope/groups_allowlist",
+            Project(ProjectAction::ManageCi),
+            "List the groups whose projects' CI/CD job tokens may reach this project",
+            job_token_scope::list_groups,
+        )
+        .post(
+            "/api/v4/projects/{id}/job_token_scope/groups_allowlist",
+            Project(ProjectAction::ManageCi),
+            "Let the CI/CD job tokens of a group's projects reach this project (target_group_id)",
+            job_token_scope::add_group,
+        )
+        .delete(
+            "/api/v4/projects/{id}/job_token_scope/groups_allowlist/{target_group_id}",
+            Project(ProjectAction::ManageCi),
+            "Remove a group from the CI/CD job token allowlist",
+            job_token_scope::remove_group,
         )
         .get(
             "/api/v4/projects/{id}/variables",
@@ -922,6 +1429,25 @@ fn top_level() -> Table {
         )
         .scope(RouteScope::Ui)
         .get("/", Anyone, "Home: the dashboard, or the sign-in page", ui::dashboard::home)
+        .get("/uploads/-/system/user/avatar/{user_id}/{filename}", Anyone, "A user's avatar", avatars::user_avatar)
+        .get(
+            "/uploads/-/system/group/avatar/{id}/{filename}",
+            Group(GroupAction::Read),
+            "A group's avatar",
+            avatars::group_avatar,
+        )
+        .get(
+            "/uploads/-/system/project/avatar/{id}/{filename}",
+            Project(ProjectAction::Read),
+            "A project's avatar",
+            avatars::project_avatar,
+        )
+        .get(
+            "/uploads/-/system/projects/topic/avatar/{topic_id}/{filename}",
+            Anyone,
+            "A topic's avatar",
+            avatars::topic_avatar,
+        )
         .get("/users/sign_in", Anyone, "Sign-in form", ui::sessions::sign_in_form)
         .post("/users/sign_in", Anyone, "Sign in", ui::sessions::sign_in)
         .get("/users/sign_up", Anyone, "Sign-up form", ui::sessions::sign_up_form)
@@ -947,6 +1473,7 @@ fn top_level() -> Table {
             "End all your sessions, this one included",
             ui::sessions::sign_out_everywhere,
         )
+        .post("/-/profile/avatar", SignedIn, "Upload or remove your avatar", avatars::save_profile_avatar)
         .get("/-/profile/personal_access_tokens", SignedIn, "Personal access tokens", ui::profile::tokens)
         .post(
             "/-/profile/personal_access_tokens",
@@ -963,10 +1490,25 @@ fn top_level() -> Table {
         .get("/-/profile/keys", SignedIn, "SSH keys", ui::profile::keys)
         .post("/-/profile/keys", SignedIn, "Add an SSH key", ui::profile::add_key)
         .post("/-/profile/keys/{key_id}/delete", TokenOwner, "Delete an SSH key", ui::profile::delete_key)
+        .post("/-/profile/emails", SignedIn, "Add a secondary e-mail address", ui::profile::add_email)
+        .post(
+            "/-/profile/emails/{email_id}/delete",
+            TokenOwner,
+            "Remove a secondary e-mail address",
+            ui::profile::delete_email,
+        )
+        .post("/-/profile/status", SignedIn, "Set or clear your status", ui::profile::set_status)
+        .get("/-/profile/gpg_keys", SignedIn, "GPG keys", ui::profile::gpg_keys::list)
+        .post("/-/profile/gpg_keys", SignedIn, "Add a GPG key", ui::profile::gpg_keys::add)
+        .post("/-/profile/gpg_keys/{gpg_key_id}/delete", TokenOwner, "Delete a GPG key", ui::profile::gpg_keys::delete)
         .get("/admin", Admin, "Admin area: users", ui::admin::users)
         .post("/admin/users", Admin, "Create a user", ui::admin::create_user)
         .post("/admin/users/{user_id}/block", Admin, "Block a user", ui::admin::block_user)
         .post("/admin/users/{user_id}/unblock", Admin, "Unblock a user", ui::admin::unblock_user)
+        .post("/admin/users/{user_id}/ban", Admin, "Ban a user", ui::admin::ban_user)
+        .post("/admin/users/{user_id}/unban", Admin, "Unban a user", ui::admin::unban_user)
+        .post("/admin/users/{user_id}/deactivate", Admin, "Deactivate a user", ui::admin::deactivate_user)
+        .post("/admin/users/{user_id}/activate", Admin, "Activate a deactivated user", ui::admin::activate_user)
         .post("/admin/users/{user_id}/approve", Admin, "Approve a sign-up", ui::admin::approve_user)
         .post("/admin/users/{user_id}/reject", Admin, "Reject and delete a sign-up", ui::admin::reject_user)
         .post(
@@ -1029,8 +1571,56 @@ fn group_pages() -> Table {
             "Remove a group member",
             ui::members::remove_group_member,
         )
+        .post(
+            "/members/share",
+            Group(GroupAction::ManageMembers),
+            "Share the group with a group (invite a group)",
+            ui::members::share_group,
+        )
+        .post(
+            "/members/share/{group_id}/remove",
+            Group(GroupAction::ManageMembers),
+            "Stop sharing the group with a group",
+            ui::members::unshare_group,
+        )
+        .post(
+            "/transfer",
+            Group(GroupAction::Transfer),
+            "Move the group under another group or to the top level",
+            ui::groups::transfer,
+        )
+        .get(
+            "/settings/repository",
+            Group(GroupAction::ManageProtectedBranches),
+            "Group protected branches (for every project below it)",
+            ui::group_repository::repository_settings,
+        )
+        .post(
+            "/settings/repository/protected_branches",
+            Group(GroupAction::ManageProtectedBranches),
+            "Protect a branch in every project of the group",
+            ui::group_repository::protect_branch,
+        )
+        .post(
+            "/settings/repository/protected_branches/update",
+            Group(GroupAction::ManageProtectedBranches),
+            "Change a group protected branch",
+            ui::group_repository::update_protected_branch,
+        )
+        .post(
+            "/settings/repository/protected_branches/delete",
+            Group(GroupAction::ManageProtectedBranches),
+            "Unprotect a group protected branch",
+            ui::group_repository::unprotect_branch,
+        )
         .get("/settings", Group(GroupAction::Update), "Group settings", ui::groups::settings)
         .post("/settings", Group(GroupAction::Update), "Save group settings", ui::groups::save_settings)
+        .post(
+            "/settings/avatar",
+            Group(GroupAction::Update),
+            "Upload or remove the group's avatar",
+            avatars::save_group_avatar,
+        )
         .post("/delete", Group(GroupAction::Delete), "Delete the group", ui::groups::delete)
         .get(
             "/settings/ci_cd",
@@ -1049,6 +1639,24 @@ fn group_pages() -> Table {
             Group(GroupAction::ManageCi),
             "Delete a group variable",
             ui::ci_settings::group::delete_group_variable,
+        )
+        .get(
+            "/settings/deploy",
+            Group(GroupAction::ReadDeployTokens),
+            "Group deploy tokens",
+            ui::deploy_settings::group_page,
+        )
+        .post(
+            "/settings/deploy/tokens",
+            Group(GroupAction::ManageDeployTokens),
+            "Create a group deploy token (shown once)",
+            ui::deploy_settings::create_group_token,
+        )
+        .post(
+            "/settings/deploy/tokens/revoke",
+            Group(GroupAction::ManageDeployTokens),
+            "Revoke a group deploy token",
+            ui::deploy_settings::revoke_group_token,
         )
 }
 
@@ -1075,8 +1683,26 @@ fn project_pages() -> Table {
             "Remove a project member",
             ui::members::remove_project_member,
         )
+        .post(
+            "/members/share",
+            Project(ProjectAction::ManageMembers),
+            "Share the project with a group (invite a group)",
+            ui::members::share_project,
+        )
+        .post(
+            "/members/share/{group_id}/remove",
+            Project(ProjectAction::ManageMembers),
+            "Stop sharing the project with a group",
+            ui::members::unshare_project,
+        )
         .get("/settings", Project(ProjectAction::Update), "Project settings", ui::projects::settings)
         .post("/settings", Project(ProjectAction::Update), "Save project settings", ui::projects::save_settings)
+        .post(
+            "/settings/avatar",
+            Project(ProjectAction::Update),
+            "Upload or remove the project's avatar",
+            avatars::save_project_avatar,
+        )
         .post("/transfer", Project(ProjectAction::Transfer), "Transfer the project", ui::projects::transfer)
         .post("/archive", Project(ProjectAction::Archive), "Archive the project", ui::projects::archive)
         .post("/unarchive", Project(ProjectAction::Archive), "Unarchive the project", ui::projects::unarchive)
@@ -1107,6 +1733,18 @@ fn project_pages() -> Table {
             ui::history::commits,
         )
         .get("/commit/{sha}", Project(ProjectAction::ReadCode), "A commit and its diff", ui::history::commit)
+        .post(
+            "/commit/{sha}/cherry_pick",
+            Project(ProjectAction::PushCode),
+            "Cherry-pick the commit onto a branch (branch)",
+            ui::history::cherry_pick,
+        )
+        .post(
+            "/commit/{sha}/revert",
+            Project(ProjectAction::PushCode),
+            "Revert the commit on a branch (branch)",
+            ui::history::revert,
+        )
         .get(
             "/refs/switch",
             Project(ProjectAction::Read),
@@ -1122,7 +1760,7 @@ fn project_pages() -> Table {
         .get(
             "/archive/{*rest}",
             Project(ProjectAction::ReadCode),
-            "Download the files at a ref (.tar.gz, .tar, .zip)",
+            "Download the files at a ref (.tar.gz, .tar.bz2, .tar, .zip and GitLab's other names)",
             ui::code::archive::archive,
         )
         .get(
@@ -1318,6 +1956,24 @@ fn project_pages() -> Table {
             ui::ci_settings::delete_trigger,
         )
         .post(
+            "/settings/ci_cd/job_token_scope",
+            Project(ProjectAction::ManageCi),
+            "Limit which projects' CI/CD job tokens reach this project, or stop limiting",
+            ui::ci_settings::job_token::save_scope,
+        )
+        .post(
+            "/settings/ci_cd/job_token_scope/allowlist",
+            Project(ProjectAction::ManageCi),
+            "Add a group or project to the CI/CD job token allowlist (path)",
+            ui::ci_settings::job_token::add_to_allowlist,
+        )
+        .post(
+            "/settings/ci_cd/job_token_scope/allowlist/remove",
+            Project(ProjectAction::ManageCi),
+            "Remove a group or project from the CI/CD job token allowlist",
+            ui::ci_settings::job_token::remove_from_allowlist,
+        )
+        .post(
             "/settings/repository/protected_branches",
             Project(ProjectAction::ManageProtectedBranches),
             "Protect a branch or pattern",
@@ -1352,6 +2008,48 @@ fn project_pages() -> Table {
             Project(ProjectAction::ManageProtectedTags),
             "Unprotect a tag or pattern",
             ui::protected_tags::unprotect_tag,
+        )
+        .get(
+            "/settings/deploy",
+            Project(ProjectAction::ManageDeployCredentials),
+            "Deploy keys and deploy tokens",
+            ui::deploy_settings::project_page,
+        )
+        .post(
+            "/settings/deploy/keys",
+            Project(ProjectAction::ManageDeployCredentials),
+            "Add a deploy key",
+            ui::deploy_settings::add_key,
+        )
+        .post(
+            "/settings/deploy/keys/enable",
+            Project(ProjectAction::ManageDeployCredentials),
+            "Enable a deploy key used elsewhere, or an instance key",
+            ui::deploy_settings::enable_key,
+        )
+        .post(
+            "/settings/deploy/keys/update",
+            Project(ProjectAction::ManageDeployCredentials),
+            "Allow or forbid a deploy key's pushes",
+            ui::deploy_settings::update_key,
+        )
+        .post(
+            "/settings/deploy/keys/disable",
+            Project(ProjectAction::ManageDeployCredentials),
+            "Remove a deploy key from the project",
+            ui::deploy_settings::disable_key,
+        )
+        .post(
+            "/settings/deploy/tokens",
+            Project(ProjectAction::ManageDeployCredentials),
+            "Create a project deploy token (shown once)",
+            ui::deploy_settings::create_project_token,
+        )
+        .post(
+            "/settings/deploy/tokens/revoke",
+            Project(ProjectAction::ManageDeployCredentials),
+            "Revoke a project deploy token",
+            ui::deploy_settings::revoke_project_token,
         )
 }
 

@@ -17,8 +17,6 @@ use crate::{Actor, CoreError, CoreResult, ProjectRow};
 
 /// The artifact types a runner may upload (GitLab's names).
 pub const ARTIFACT_TYPES: &[&str] = &["archive", "junit", "dotenv", "cobertura", "jacoco"];
-/// How long artifacts are kept when the job does not say (GitLab's default).
-pub const DEFAULT_EXPIRE_IN: Duration = Duration::from_secs(30 * 24 * 3600);
 /// The most entries an archive may have to be browsed.
 const MAX_ENTRIES: usize = 200_000;
 /// Blobs are collected only when untouched this long: an upload in progress is never lost.
@@ -50,7 +48,9 @@ impl ArtifactUpload {
     }
 
     /// Checks the parameters; the expiry (Unix milliseconds, `None` for never) when they hold.
-    fn check(&self, now: i64) -> CoreResult<Option<i64>> {
+    /// Without `expire_in`, artifacts are kept `default_lifetime` seconds (the instance's
+    /// setting; `None` for ever).
+    fn check(&self, now: i64, default_lifetime: Option<u64>) -> CoreResult<Option<i64>> {
         if !ARTIFACT_TYPES.contains(&self.file_type()) {
             return Err(CoreError::invalid("artifact_type", format!("must be one of {}", ARTIFACT_TYPES.join(", "))));
         }
@@ -58,7 +58,10 @@ impl ArtifactUpload {
             return Err(CoreError::invalid("artifact_format", "must be zip"));
         }
         let seconds = match self.expire_in.as_deref().map(str::trim) {
-            None | Some("") => DEFAULT_EXPIRE_IN.as_secs(),
+            None | Some("") => match default_lifetime {
+                Some(seconds) => seconds,
+                None => return Ok(None),
+            },
             Some("never") => return Ok(None),
             Some(text) => match text.parse::<u64>() {
                 Ok(seconds) => seconds,
@@ -174,6 +177,24 @@ pub fn archive_files(file: std::fs::File, limit: u64) -> CoreResult<Vec<(String,
     Ok(files)
 }
 
+/// The file at `path` in an opened archive, unpacked a piece at a time as the client reads it.
+async fn stream_archive_file(file: tokio::fs::File, path: &str) -> CoreResult<crate::ContentStream> {
+    let file = file.into_std().await;
+    let path = path.trim_matches('/').to_owned();
+    let (size, index) = tokio::task::spawn_blocking({
+        let file = file.try_clone().map_err(|error| CoreError::Internal(Box::new(error)))?;
+        move || archive_file_index(file, &path)
+    })
+    .await
+    .map_err(|error| CoreError::Internal(Box::new(error)))??;
+    crate::ContentStream::from_blocking(size, move |out| {
+        let mut archive = zip::ZipArchive::new(file).map_err(std::io::Error::other)?;
+        let mut entry = archive.by_index(index).map_err(std::io::Error::other)?;
+        std::io::copy(&mut entry, out).map(|_| ())
+    })
+    .await
+}
+
 impl super::Ci<'_> {
     /// The object store.
     pub fn blobs(&self) -> &gantry_blob::BlobStore {
@@ -196,9 +217,15 @@ impl super::Ci<'_> {
         .map_err(|error| CoreError::Internal(Box::new(error)))?
     }
 
-    /// The largest artifact or cache archive a runner may upload (bytes).
-    pub fn max_artifact_size(&self) -> u64 {
-        self.ci.settings.max_artifact_size
+    /// The largest artifact or cache archive a runner may upload (bytes): the instance's
+    /// `max_artifacts_size` setting, the server's configuration until an administrator sets it.
+    pub async fn max_artifact_size(&self) -> CoreResult<u64> {
+        Ok(self.manage().current_application_settings().await?.max_artifacts_bytes())
+    }
+
+    /// How long artifacts are kept when their job does not say (seconds; `None` for ever).
+    async fn default_artifacts_lifetime(&self) -> CoreResult<Option<u64>> {
+        Ok(self.manage().current_application_settings().await?.default_artifacts_lifetime())
     }
 
     /// Checks a runner's artifact upload before its body is read: the job token is the running
@@ -210,7 +237,7 @@ impl super::Ci<'_> {
         upload: &ArtifactUpload,
     ) -> CoreResult<JobRow> {
         let job = self.job_for_runner(job_id, token).await?;
-        upload.check(gantry_db::now_millis())?;
+        upload.check(gantry_db::now_millis(), self.default_artifacts_lifetime().await?)?;
         Ok(job)
     }
 
@@ -222,7 +249,7 @@ impl super::Ci<'_> {
         upload: &ArtifactUpload,
         blob: StoredBlob,
     ) -> CoreResult<ArtifactRow> {
-        let expire_at = upload.check(gantry_db::now_millis())?;
+        let expire_at = upload.check(gantry_db::now_millis(), self.default_artifacts_lifetime().await?)?;
         self.read_blob_blocking(&blob.digest, archive_entries).await?;
         let file_type = upload.file_type();
         match file_type {
@@ -253,7 +280,8 @@ impl super::Ci<'_> {
     }
 
     /// The archive of job `job_id` for the running job whose token this is (its dependency):
-    /// both must be of the same project.
+    /// a job of its own project, or of another project its token may read pipelines of
+    /// (`policy::authorize_job_token`).
     pub async fn artifact_for_dependency(
         &self,
         token: &str,
@@ -261,10 +289,22 @@ impl super::Ci<'_> {
     ) -> CoreResult<(ArtifactRow, tokio::fs::File, u64)> {
         let asking = self.authenticate_job_token(token).await?;
         let mut conn = self.db.conn().await?;
-        let job = jobs::get_job(&mut conn, job_id)
+        let job = jobs::get_job(&mut conn, job_id).await?.ok_or(CoreError::NotFound("job"))?;
+        let project = gantry_db::manage::projects::find_project_by_id(&mut conn, job.project_id)
             .await?
-            .filter(|job| job.project_id == asking.project_id)
             .ok_or(CoreError::NotFound("job"))?;
+        crate::policy::authorize_job_token(
+            &mut conn,
+            asking.project_id,
+            asking.user_id,
+            &project,
+            ProjectAction::ReadPipelines,
+        )
+        .await
+        .map_err(|error| match error {
+            CoreError::NotFound(_) => CoreError::NotFound("job"),
+            other => other,
+        })?;
         self.open_archive(&mut conn, job.id, "archive").await
     }
 
@@ -364,21 +404,22 @@ impl super::Ci<'_> {
         path: &str,
     ) -> CoreResult<crate::ContentStream> {
         let (_, file, _) = self.open_job_artifact(actor, project, job_id, "archive").await?;
-        let file = file.into_std().await;
-        let path = path.trim_matches('/').to_owned();
-        let (size, index) = tokio::task::spawn_blocking({
-            let file = file.try_clone().map_err(|error| CoreError::Internal(Box::new(error)))?;
-            let path = path.clone();
-            move || archive_file_index(file, &path)
-        })
-        .await
-        .map_err(|error| CoreError::Internal(Box::new(error)))??;
-        crate::ContentStream::from_blocking(size, move |out| {
-            let mut archive = zip::ZipArchive::new(file).map_err(std::io::Error::other)?;
-            let mut entry = archive.by_index(index).map_err(std::io::Error::other)?;
-            std::io::copy(&mut entry, out).map(|_| ())
-        })
-        .await
+        stream_archive_file(file, path).await
+    }
+
+    /// One file of the archive of the latest successful job named `job_name` on `ref_name`
+    /// (GitLab's `jobs/artifacts/:ref_name/raw/*artifact_path`), found as
+    /// [`Self::latest_artifact_of_ref`] finds the archive.
+    pub async fn latest_artifact_file_of_ref(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        ref_name: &str,
+        job_name: &str,
+        path: &str,
+    ) -> CoreResult<crate::ContentStream> {
+        let (_, _, file, _) = self.latest_artifact_of_ref(actor, project, ref_name, job_name).await?;
+        stream_archive_file(file, path).await
     }
 
     /// The first `wanted` bytes of one file of a job's archive, and the file's size (for pages
@@ -531,12 +572,14 @@ mod tests {
             artifact_format: Some(format.to_owned()),
             expire_in: expire.map(str::to_owned),
         };
-        assert_eq!(upload("archive", "zip", Some("3600")).check(0).unwrap(), Some(3_600_000));
-        assert_eq!(upload("junit", "zip", Some("1 week")).check(0).unwrap(), Some(7 * 24 * 3_600_000));
-        assert_eq!(upload("archive", "zip", Some("never")).check(0).unwrap(), None);
-        assert_eq!(upload("archive", "zip", None).check(0).unwrap(), Some(30 * 24 * 3_600_000));
-        assert!(upload("metrics", "zip", None).check(0).is_err());
-        assert!(upload("archive", "gzip", None).check(0).is_err());
-        assert!(upload("archive", "zip", Some("soon")).check(0).is_err());
+        let month = Some(30 * 24 * 3600);
+        assert_eq!(upload("archive", "zip", Some("3600")).check(0, month).unwrap(), Some(3_600_000));
+        assert_eq!(upload("junit", "zip", Some("1 week")).check(0, month).unwrap(), Some(7 * 24 * 3_600_000));
+        assert_eq!(upload("archive", "zip", Some("never")).check(0, month).unwrap(), None);
+        assert_eq!(upload("archive", "zip", None).check(0, month).unwrap(), Some(30 * 24 * 3_600_000));
+        assert_eq!(upload("archive", "zip", None).check(0, None).unwrap(), None, "the instance keeps them for ever");
+        assert!(upload("metrics", "zip", None).check(0, month).is_err());
+        assert!(upload("archive", "gzip", None).check(0, month).is_err());
+        assert!(upload("archive", "zip", Some("soon")).check(0, month).is_err());
     }
 }

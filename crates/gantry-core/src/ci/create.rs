@@ -482,7 +482,8 @@ async fn insert_planned_job(
     .await?)
 }
 
-/// What `ci/lint` found: errors at file:line:column, or the jobs a push to the ref would run.
+/// What `ci/lint` found: errors (GitLab's fixed messages as GitLab words them, the others at
+/// file:line:column), or the jobs a push to the ref would run.
 #[derive(Debug, Clone, Default)]
 pub struct LintReport {
     pub errors: Vec<String>,
@@ -554,14 +555,14 @@ impl super::Ci<'_> {
                 Ok(config) => config,
                 Err(diagnostics) => {
                     return Ok(LintReport {
-                        errors: diagnostics.0.iter().map(ToString::to_string).collect(),
+                        errors: diagnostics.0.iter().map(gantry_ci::Diagnostic::api_text).collect(),
                         ..LintReport::default()
                     });
                 }
             };
             Ok(match gantry_ci::plan(&config, &Facts { variables: &variables, changed_paths: None, files: &files }) {
                 Err(diagnostics) => LintReport {
-                    errors: diagnostics.0.iter().map(ToString::to_string).collect(),
+                    errors: diagnostics.0.iter().map(gantry_ci::Diagnostic::api_text).collect(),
                     ..LintReport::default()
                 },
                 Ok(Err(nothing)) => LintReport {

@@ -10,12 +10,15 @@
 //! - [`artifacts`], [`reports`], [`caches`]: what jobs upload (archives, JUnit and dotenv
 //!   reports, caches), kept in the object store.
 //! - [`runners`]: registration and tokens.
+//! - [`job_token_scope`]: which other projects' job tokens may reach a project (its allowlist);
+//!   the decision itself is `policy::authorize_job_token`'s.
 //! - [`watchdog`]: delayed jobs, silent runners, timeouts; pipelines on pushes.
 
 pub mod actions;
 pub mod artifacts;
 pub mod caches;
 pub mod create;
+pub mod job_token_scope;
 pub mod jobs;
 pub mod logs;
 pub mod predefined;

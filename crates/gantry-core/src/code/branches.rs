@@ -119,7 +119,8 @@ impl super::Code<'_> {
     }
 
     /// Creates a branch at a revision (Developers; a protected name needs the right to push
-    /// to it).
+    /// to it). In an empty repository the default branch is made first, as GitLab does, with an
+    /// empty `README.md` committed by the actor, so that there is something to branch from.
     pub async fn create_branch(
         &self,
         actor: &Actor,
@@ -133,6 +134,31 @@ impl super::Code<'_> {
             return Err(CoreError::invalid("branch", format!("'{name}' is not a valid branch name")));
         }
         let repos = self.repository(project)?;
+        if repos.is_empty(project.id) {
+            let access = self.access_to_project(actor, project).await?;
+            let readme = super::commits::NewCommit {
+                branch: project.default_branch.clone(),
+                start_branch: None,
+                message: "Add README.md".to_owned(),
+                actions: vec![super::commits::CommitAction {
+                    kind: super::commits::ActionKind::Create,
+                    file_path: "README.md".to_owned(),
+                    previous_path: None,
+                    content: Some(Vec::new()),
+                    executable: None,
+                    last_commit_id: None,
+                }],
+                author_name: None,
+                author_email: None,
+                one_file: true,
+            };
+            // When another request made the default branch meanwhile, branch from it all the same.
+            if let Err(error) = self.commit_files(actor, &access, &readme).await
+                && repos.is_empty(project.id)
+            {
+                return Err(error);
+            }
+        }
         let commit = repos.resolve_commit(project.id, revision.trim()).await?.ok_or_else(|| {
             CoreError::invalid("ref", format!("'{}' is not a branch, tag or commit", revision.trim()))
         })?;

@@ -1,10 +1,13 @@
 //! Reading a project's repository for the code browser and the repository API: every read
 //! checks that the actor may read the code, then runs on a blocking thread (gix is blocking).
+//! Archives of a commit and snapshots of the whole repository are streamed.
 
 use gantry_git::GitError;
+use gantry_git::archive::{ArchiveFormat, ByteStream};
 use gantry_git::blame::Blame;
 use gantry_git::diff::Diff;
 use gantry_git::read::Reader;
+use gantry_git::refs::RefKind;
 
 use crate::policy::{ProjectAction, authorize_project};
 use crate::{Actor, CoreError, CoreResult, ProjectRow};
@@ -74,5 +77,81 @@ impl super::Code<'_> {
         authorize_project(&mut conn, actor, project, ProjectAction::ReadCode).await?;
         drop(conn);
         Ok(self.repos.compare_diff(project.id, from, to).await?)
+    }
+
+    /// The files of `commit` (a full id; only those under `path` when given) as an archive whose
+    /// paths start with `prefix/`.
+    pub async fn archive(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        commit: &str,
+        format: ArchiveFormat,
+        prefix: &str,
+        path: Option<&str>,
+    ) -> CoreResult<ByteStream> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadCode).await?;
+        drop(conn);
+        Ok(self.repos.stream_archive(project.id, commit, format, prefix, path)?)
+    }
+
+    /// The bare repository of the project `lookup` names as a tar (administrators only, as in
+    /// GitLab; anonymous visitors are asked to sign in and everyone else is told there is nothing
+    /// here, before the project is looked for). Projects have no wiki repository in Gantry.
+    pub async fn snapshot(
+        &self,
+        actor: &Actor,
+        lookup: &crate::manage::groups::Lookup,
+        wiki: bool,
+    ) -> CoreResult<(ProjectRow, ByteStream)> {
+        crate::policy::require_admin(actor)?;
+        let (project, _) = self.find_project(actor, lookup).await?;
+        if wiki {
+            return Err(CoreError::NotFound("wiki repository"));
+        }
+        let stream = self.repository(&project)?.stream_snapshot(project.id)?;
+        tracing::info!(project.id = %project.id, "repository snapshot taken");
+        Ok((project, stream))
+    }
+
+    /// The branches and tags whose history holds `commit` (a full id), at most `limit`.
+    pub async fn refs_containing(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        commit: &str,
+        kinds: &[RefKind],
+        limit: usize,
+    ) -> CoreResult<Vec<(RefKind, String)>> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadCode).await?;
+        drop(conn);
+        Ok(self.repos.refs_containing(project.id, commit, kinds, limit).await?)
+    }
+
+    /// The best common ancestor of `revisions` (branches, tags or commit ids): `Err` with the
+    /// names that are none of those, `Ok(None)` when they have no common ancestor.
+    pub async fn merge_base(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        revisions: &[String],
+    ) -> CoreResult<Result<Option<String>, Vec<String>>> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadCode).await?;
+        drop(conn);
+        let mut commits = Vec::with_capacity(revisions.len());
+        let mut unknown = Vec::new();
+        for revision in revisions {
+            match self.repos.resolve_commit(project.id, revision.trim()).await? {
+                Some(commit) => commits.push(commit),
+                None => unknown.push(revision.clone()),
+            }
+        }
+        if !unknown.is_empty() {
+            return Ok(Err(unknown));
+        }
+        Ok(Ok(self.repos.merge_base(project.id, &commits).await?))
     }
 }

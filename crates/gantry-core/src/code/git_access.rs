@@ -1,9 +1,12 @@
 //! Who may use a repository over git's transports, HTTP and SSH alike, and what a push leaves
 //! behind. The transports authenticate (Basic credentials, SSH keys), ask [`Core::git_access`]
 //! for a permit, run git with it, and hand the updates git reported to [`Core::finish_push`].
+//! Besides people (passwords, personal access tokens, SSH keys) and CI jobs, machines come with
+//! deploy keys (SSH: fetch where enabled, push where allowed to) and deploy tokens (HTTP:
+//! fetch only).
 
 use gantry_db::code::{protected_branches, protected_tags, push_events};
-use gantry_db::manage::projects;
+use gantry_db::manage::{deploy_keys, projects};
 use gantry_git::refcheck::RefUpdate;
 use gantry_git::transport::PushSetup;
 use gantry_types::JobId;
@@ -11,8 +14,10 @@ use gantry_types::{TokenScope, TokenScopes};
 
 use super::protected_branches::push_policy;
 use crate::background::{PushedRef, Work};
+use crate::manage::deploy_keys::DeployKeyRow;
+use crate::manage::deploy_tokens::{DEPLOY_TOKEN_PREFIX, DeployTokenRow, deploy_token_scopes};
 use crate::manage::tokens::TokenProblem;
-use crate::policy::{ProjectAction, authorize_project};
+use crate::policy::{ProjectAction, authorize_job_token, authorize_project};
 use crate::{Actor, CoreError, CoreResult, ProjectRow, UserRow};
 
 /// The largest pack a push may send (bytes).
@@ -35,17 +40,30 @@ pub enum GitCredential {
     User(UserRow),
     /// A personal access token: the user's rights, within the token's scopes.
     Token(UserRow, TokenScopes),
-    /// A running CI job's token (`gitlab-ci-token`): fetches from the job's own project only.
+    /// A running CI job's token (`gitlab-ci-token`): fetches from the job's own project, and
+    /// from others as far as their job token scope and the job's user allow
+    /// (`policy::authorize_job_token`).
     Job {
         job_id: JobId,
         project: gantry_types::ProjectId,
+        /// The user the job runs for.
+        user: Option<gantry_types::UserId>,
     },
+    /// A deploy key (SSH): fetches from the projects it is enabled on, pushes where it may
+    /// (never to protected branches or tags: it holds no role).
+    DeployKey(DeployKeyRow),
+    /// A deploy token (HTTP): fetches, with `read_repository`, from its project or from every
+    /// project below its group; never pushes.
+    DeployToken(DeployTokenRow),
 }
 
 impl GitCredential {
     fn actor(&self) -> Actor {
         match self {
-            GitCredential::Anonymous | GitCredential::Job { .. } => Actor::Anonymous,
+            GitCredential::Anonymous
+            | GitCredential::Job { .. }
+            | GitCredential::DeployKey(_)
+            | GitCredential::DeployToken(_) => Actor::Anonymous,
             GitCredential::User(user) | GitCredential::Token(user, _) => Actor::User(user.clone()),
         }
     }
@@ -62,11 +80,17 @@ pub struct GitPermit {
 
 impl super::Code<'_> {
     /// Checks git's Basic credentials: a personal access token as the password (any
-    /// username), or the username (or e-mail) and password.
+    /// username), a deploy token with its user name, or the username (or e-mail) and password.
     pub async fn authenticate_git(&self, login: &str, secret: &str, client: &str) -> CoreResult<GitCredential> {
+        if secret.starts_with(DEPLOY_TOKEN_PREFIX) {
+            return match self.manage().authenticate_deploy_token(login, secret).await? {
+                Some(token) => Ok(GitCredential::DeployToken(token)),
+                None => Err(CoreError::Unauthorized),
+            };
+        }
         if secret.starts_with(crate::ci::JOB_TOKEN_PREFIX) {
             let job = self.ci().authenticate_job_token(secret).await?;
-            return Ok(GitCredential::Job { job_id: job.id, project: job.project_id });
+            return Ok(GitCredential::Job { job_id: job.id, project: job.project_id, user: job.user_id });
         }
         if secret.starts_with(crate::manage::tokens::TOKEN_PREFIX) {
             return match self.manage().authenticate_token(secret).await? {
@@ -112,15 +136,46 @@ impl super::Code<'_> {
             GitOperation::Push => ProjectAction::PushCode,
         };
         let level = match credential {
-            // A job reads its own project's code, whatever the project's visibility.
-            GitCredential::Job { project: job_project, .. } => {
-                if operation != GitOperation::Fetch {
-                    return Err(CoreError::Forbidden("a job token cannot push".to_owned()));
-                }
-                if *job_project != project.id {
+            // A job reads its own project's code, whatever the project's visibility, and other
+            // projects' as their job token scope and the job's user allow; it never pushes.
+            GitCredential::Job { project: job_project, user, .. } => {
+                authorize_job_token(&mut conn, *job_project, *user, &project, action).await?
+            }
+            GitCredential::DeployToken(token) => {
+                if !self.manage().deploy_token_covers(token, &project).await? {
                     return Err(CoreError::NotFound("project"));
                 }
+                if operation != GitOperation::Fetch {
+                    return Err(CoreError::Forbidden(
+                        "a deploy token cannot push: use a deploy key with write access or a personal access token"
+                            .to_owned(),
+                    ));
+                }
+                if !deploy_token_scopes(token).contains(&gantry_types::DeployTokenScope::ReadRepository) {
+                    return Err(CoreError::Forbidden("this deploy token needs the read_repository scope".to_owned()));
+                }
                 Some(gantry_types::AccessLevel::Reporter)
+            }
+            GitCredential::DeployKey(key) => {
+                let (_, link) = deploy_keys::find_project_deploy_key(&mut conn, project.id, key.id)
+                    .await?
+                    .ok_or(CoreError::NotFound("project"))?;
+                if operation == GitOperation::Push {
+                    if !link.can_push {
+                        return Err(CoreError::Forbidden(
+                            "this deploy key has no write access to this project: a Maintainer can grant it in the \
+                             project's deploy keys"
+                                .to_owned(),
+                        ));
+                    }
+                    if project.archived {
+                        return Err(CoreError::Forbidden(
+                            "this project is archived: its repository is read-only".to_owned(),
+                        ));
+                    }
+                }
+                // No role: the push policy keeps protected branches and tags closed to it.
+                None
             }
             _ => authorize_project(&mut conn, &actor, &project, action).await?,
         };

@@ -1,15 +1,17 @@
 //! Protected branches: which roles may push and merge to branches matching a name or a `*`
 //! pattern, and whether force-pushes are allowed. The default branch of a new project is
-//! protected (Maintainers push and merge, no force-push), as in GitLab.
+//! protected (Maintainers push and merge, no force-push), as in GitLab. A group's rules
+//! (GitLab Premium's group-level protected branches) apply to every project in the group and
+//! its subgroups, on top of the project's own: the stricter wins.
 
 use gantry_db::Conn;
-pub use gantry_db::code::protected_branches::ProtectedBranchRow;
 use gantry_db::code::protected_branches::{self as rules, NewProtectedBranch};
+pub use gantry_db::code::protected_branches::{GroupProtectedBranchRow, ProtectedBranchRow};
 use gantry_db::code::protected_tags::ProtectedTagRow;
 use gantry_git::refcheck::{BranchRule, PushPolicy};
 use gantry_types::{AccessLevel, ProjectId};
 
-use crate::policy::{ProjectAccess, ProjectAction, authorize_project};
+use crate::policy::{GroupAccess, GroupAction, ProjectAccess, ProjectAction, authorize_project};
 use crate::{Actor, CoreError, CoreResult, ProjectRow};
 
 /// Access levels a rule (of a protected branch or tag) may name: no one (0), Developer,
@@ -72,8 +74,9 @@ pub(crate) fn check_pattern(name: &str, kind: &str) -> CoreResult<String> {
     }
 }
 
-/// The push policy of one pusher: for each branch rule, whether their role may push; for each
-/// tag rule, whether it may create matching tags.
+/// The push policy of one pusher: for each branch rule, whether their role may push (the
+/// project's own rules, and apart from them those of the groups above it, which each must
+/// allow too); for each tag rule, whether it may create matching tags.
 pub(crate) fn push_policy(
     project: &ProjectRow,
     rows: &[ProtectedBranchRow],
@@ -81,26 +84,117 @@ pub(crate) fn push_policy(
     role: Option<AccessLevel>,
 ) -> PushPolicy {
     let level = role.map_or(0, AccessLevel::as_i64);
+    let rule = |row: &ProtectedBranchRow| BranchRule {
+        pattern: row.name.clone(),
+        push_allowed: row.push_access_level != 0 && level >= row.push_access_level,
+        allow_force_push: row.allow_force_push,
+    };
     PushPolicy {
         default_branch: project.default_branch.clone(),
-        protected: rows
-            .iter()
-            .map(|row| BranchRule {
-                pattern: row.name.clone(),
-                push_allowed: row.push_access_level != 0 && level >= row.push_access_level,
-                allow_force_push: row.allow_force_push,
-            })
-            .collect(),
+        protected: rows.iter().filter(|row| row.group_id.is_none()).map(rule).collect(),
         protected_tags: super::protected_tags::tag_rules(tag_rows, role),
+        group_protected: rows.iter().filter(|row| row.group_id.is_some()).map(rule).collect(),
     }
 }
 
 impl super::Code<'_> {
-    /// The project's protected branches (anyone who may read the code may see them).
+    /// The project's own protected branches (anyone who may read the code may see them).
     pub async fn list_protected_branches(&self, access: &ProjectAccess) -> CoreResult<Vec<ProtectedBranchRow>> {
         access.require(ProjectAction::ReadCode)?;
         let mut conn = self.db.conn().await?;
-        Ok(rules::list_protected_branches(&mut conn, access.project().id).await?)
+        let mut rows = rules::list_protected_branches(&mut conn, access.project().id).await?;
+        rows.retain(|row| row.group_id.is_none());
+        Ok(rows)
+    }
+
+    /// The rules of the groups above the project that its pushes must also satisfy, the
+    /// closest group first (shown, locked, beside the project's own).
+    pub async fn inherited_protected_branches(&self, access: &ProjectAccess) -> CoreResult<Vec<ProtectedBranchRow>> {
+        access.require(ProjectAction::ReadCode)?;
+        let mut conn = self.db.conn().await?;
+        let mut rows = rules::list_protected_branches(&mut conn, access.project().id).await?;
+        rows.retain(|row| row.group_id.is_some());
+        Ok(rows)
+    }
+
+    /// A group's own protected branches (Owners, as in GitLab).
+    pub async fn list_group_protected_branches(
+        &self,
+        access: &GroupAccess,
+    ) -> CoreResult<Vec<GroupProtectedBranchRow>> {
+        access.require(GroupAction::ManageProtectedBranches)?;
+        let mut conn = self.db.conn().await?;
+        Ok(rules::list_group_protected_branches(&mut conn, access.group().id).await?)
+    }
+
+    /// One of a group's rules by its exact name (Owners).
+    pub async fn find_group_protected_branch(
+        &self,
+        access: &GroupAccess,
+        name: &str,
+    ) -> CoreResult<GroupProtectedBranchRow> {
+        access.require(GroupAction::ManageProtectedBranches)?;
+        let mut conn = self.db.conn().await?;
+        rules::find_group_protected_branch(&mut conn, access.group().id, name)
+            .await?
+            .ok_or(CoreError::NotFound("protected branch"))
+    }
+
+    /// Protects a branch or pattern in every project of the group and its subgroups (Owners).
+    pub async fn protect_group_branch(
+        &self,
+        access: &GroupAccess,
+        input: &ProtectBranch,
+    ) -> CoreResult<GroupProtectedBranchRow> {
+        access.require(GroupAction::ManageProtectedBranches)?;
+        let name = check_pattern(&input.name, "branch")?;
+        let rule = NewProtectedBranch {
+            name: &name,
+            push_access_level: check_level("push_access_level", input.push_access_level, 40)?,
+            merge_access_level: check_level("merge_access_level", input.merge_access_level, 40)?,
+            allow_force_push: input.allow_force_push.unwrap_or(false),
+        };
+        let mut conn = self.db.conn().await?;
+        let group = access.group();
+        let row = rules::insert_group_protected_branch(&mut conn, group.id, &rule)
+            .await
+            .map_err(crate::manage::conflict_as(&format!("protected branch '{name}' already exists")))?;
+        tracing::info!(group.id = %group.id, branch = %name, "branch protected in every project of the group");
+        Ok(row)
+    }
+
+    /// Changes a group rule's levels or force-push setting (Owners).
+    pub async fn update_group_protected_branch(
+        &self,
+        access: &GroupAccess,
+        name: &str,
+        input: &ProtectBranch,
+    ) -> CoreResult<GroupProtectedBranchRow> {
+        let row = self.find_group_protected_branch(access, name).await?;
+        let rule = NewProtectedBranch {
+            name: &row.name,
+            push_access_level: check_level("push_access_level", input.push_access_level, row.push_access_level)?,
+            merge_access_level: check_level("merge_access_level", input.merge_access_level, row.merge_access_level)?,
+            allow_force_push: input.allow_force_push.unwrap_or(row.allow_force_push),
+        };
+        let mut conn = self.db.conn().await?;
+        rules::update_group_protected_branch(&mut conn, row.id, &rule).await?;
+        rules::find_group_protected_branch(&mut conn, access.group().id, name)
+            .await?
+            .ok_or(CoreError::NotFound("protected branch"))
+    }
+
+    /// Removes a group rule (Owners); returns it as it was.
+    pub async fn unprotect_group_branch(
+        &self,
+        access: &GroupAccess,
+        name: &str,
+    ) -> CoreResult<GroupProtectedBranchRow> {
+        let row = self.find_group_protected_branch(access, name).await?;
+        let mut conn = self.db.conn().await?;
+        rules::delete_group_protected_branch(&mut conn, row.id).await?;
+        tracing::info!(group.id = %row.namespace_id, branch = %row.name, "group branch rule removed");
+        Ok(row)
     }
 
     /// One rule by its exact name.

@@ -7,13 +7,14 @@ use std::time::{Duration, Instant};
 
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use gantry_db::manage::namespaces::{NamespaceKind, NewNamespace, insert_namespace};
-use gantry_db::manage::users::NewUser;
 pub use gantry_db::manage::users::UserFilter;
+use gantry_db::manage::users::{NewUser, UserState};
 use gantry_db::manage::{sessions, settings, users};
 use gantry_db::{Page, now_millis};
 use gantry_types::{Email, MAX_EMAIL_LEN, MAX_SEGMENT_LEN, PathSegment, UserId, Visibility, parse_display_name};
 use sha2::{Digest, Sha256};
 
+use super::application_settings::{REQUIRE_ADMIN_APPROVAL as APPROVAL_SETTING, SIGNUP_ENABLED as SIGNUP_SETTING};
 use super::conflict_as;
 // background.rs asks for administrators through this path; the rule itself is policy's.
 use crate::policy;
@@ -26,9 +27,6 @@ pub const PASSWORD_MIN: usize = 8;
 const PASSWORD_MAX: usize = 256;
 /// How long a browser session lasts.
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
-const SIGNUP_SETTING: &str = "signup_enabled";
-/// Whether sign-ups wait for an administrator's approval (GitLab's name for the setting).
-const APPROVAL_SETTING: &str = "require_admin_approval_after_user_signup";
 const FAILURES_ALLOWED: u32 = 10;
 const FAILURE_WINDOW: Duration = Duration::from_secs(300);
 
@@ -181,8 +179,8 @@ impl super::Manage<'_> {
         {
             return Err(CoreError::Conflict("username has already been taken".into()));
         }
-        if users::find_user_by_login(&mut tx, email.as_str()).await?.is_some() {
-            return Err(CoreError::Conflict("email has already been taken".into()));
+        if users::find_email_holder(&mut tx, email.as_str()).await?.is_some() {
+            return Err(CoreError::Conflict("Email has already been taken".into()));
         }
         let first = users::count_users(&mut tx).await? == 0;
         let new_user = NewUser {
@@ -196,6 +194,7 @@ impl super::Manage<'_> {
         let id = users::insert_user(&mut tx, &new_user)
             .await
             .map_err(conflict_as("username or email has already been taken"))?;
+        super::application_settings::give_default_projects_limit(&mut tx, id).await?;
         let namespace = NewNamespace {
             kind: NamespaceKind::User,
             parent_id: None,
@@ -246,19 +245,37 @@ impl super::Manage<'_> {
 
     /// Checks a login (username or e-mail) and password and opens a session; returns the user
     /// and the session secret for the cookie. `client` (the remote address) keys the rate limit.
+    /// A deactivated account becomes active again by signing in (as in GitLab).
     pub async fn sign_in(&self, login: &str, password: &str, client: &str) -> CoreResult<(UserRow, String)> {
-        let user = self.check_password(login, password, client).await?;
+        let mut user = self.verify_login(login, password, client).await?;
         let secret = random_hex(32);
         let expires = now_millis() + i64::try_from(SESSION_LIFETIME.as_millis()).unwrap_or(i64::MAX);
-        let mut conn = self.db.conn().await?;
-        sessions::insert_session(&mut conn, &digest(&secret), user.id, expires).await?;
+        let mut tx = self.db.begin().await?;
+        if user.state == UserState::Deactivated {
+            if users::change_state(&mut tx, user.id, UserState::Deactivated, UserState::Active).await? {
+                tracing::info!(user.id = %user.id, "deactivated account active again: its user signed in");
+            }
+            user = users::find_user_by_id(&mut tx, user.id).await?.ok_or(CoreError::NotFound("user"))?;
+        }
+        refuse_inactive(&user)?;
+        sessions::insert_session(&mut tx, &digest(&secret), user.id, expires).await?;
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
         tracing::info!(user.id = %user.id, "signed in");
         Ok((user, secret))
     }
 
-    /// The user whose username or e-mail and password these are, rate-limited per login and
-    /// client: the check behind signing in and git's Basic authentication.
+    /// The active user whose username or e-mail and password these are, rate-limited per
+    /// login and client: the check behind git's Basic authentication. (A deactivated account
+    /// is refused here: only signing in on the web makes it active again.)
     pub async fn check_password(&self, login: &str, password: &str, client: &str) -> CoreResult<UserRow> {
+        let user = self.verify_login(login, password, client).await?;
+        refuse_inactive(&user)?;
+        Ok(user)
+    }
+
+    /// The user whose username or e-mail and password these are, whatever their state,
+    /// rate-limited per login and client.
+    async fn verify_login(&self, login: &str, password: &str, client: &str) -> CoreResult<UserRow> {
         let incorrect = || CoreError::invalid("login", "or password is incorrect");
         // No account has a longer login: refuse before anything is hashed or remembered.
         let longest = if login.contains('@') { MAX_EMAIL_LEN } else { MAX_SEGMENT_LEN };
@@ -277,12 +294,6 @@ impl super::Manage<'_> {
             self.login_limiter.record_failure(key, Instant::now());
             return Err(incorrect());
         };
-        if user.pending_approval {
-            return Err(CoreError::Forbidden("your account is waiting for an administrator's approval".into()));
-        }
-        if user.blocked {
-            return Err(CoreError::Forbidden("your account has been blocked; contact an administrator".into()));
-        }
         self.login_limiter.clear(&key);
         Ok(user)
     }
@@ -355,20 +366,17 @@ impl super::Manage<'_> {
         Ok(())
     }
 
-    /// A signed-in user changes their display name and e-mail.
+    /// A signed-in user changes their display name and e-mail (one of their secondary
+    /// addresses may become the primary one).
     pub async fn update_profile(&self, actor: &Actor, name: &str, email: &str) -> CoreResult<UserRow> {
         let user = actor.require_user()?;
         let name = parse_display_name(name).map_err(|e| CoreError::invalid("name", e.0))?;
         let email = Email::parse(email).map_err(|e| CoreError::invalid("email", e.0))?;
         let mut tx = self.db.begin().await?;
-        if let Some(other) = users::find_user_by_login(&mut tx, email.as_str()).await?
-            && other.id != user.id
-        {
-            return Err(CoreError::Conflict("email has already been taken".into()));
-        }
+        super::emails::claim_primary_email(&mut tx, user.id, email.as_str()).await?;
         users::update_profile(&mut tx, user.id, &name, email.as_str())
             .await
-            .map_err(conflict_as("email has already been taken"))?;
+            .map_err(conflict_as("Email has already been taken"))?;
         let updated = users::find_user_by_id(&mut tx, user.id).await?.ok_or(CoreError::NotFound("user"))?;
         tx.commit().await.map_err(gantry_db::DbError::from)?;
         Ok(updated)
@@ -412,6 +420,19 @@ impl super::Manage<'_> {
         Ok(user)
     }
 
+    /// Finds a user by id, or by username when `reference` is not a number (GitLab's
+    /// `:id_or_username`), as [`Self::find_user`] sees them.
+    pub async fn find_user_by_reference(&self, actor: &Actor, reference: &str) -> CoreResult<UserRow> {
+        if let Ok(id) = reference.parse::<i64>() {
+            return self.find_user(actor, UserId(id)).await;
+        }
+        actor.require_user()?;
+        let mut conn = self.db.conn().await?;
+        let user = users::find_user_by_username(&mut conn, reference).await?.ok_or(CoreError::NotFound("user"))?;
+        drop(conn);
+        self.find_user(actor, user.id).await
+    }
+
     /// Finds a user by username, for the command line.
     pub async fn find_user_as_operator(&self, username: &str) -> CoreResult<UserRow> {
         let mut conn = self.db.conn().await?;
@@ -432,28 +453,24 @@ impl super::Manage<'_> {
         Ok(settings::get_setting(&mut conn, SIGNUP_SETTING).await?.is_none_or(|v| v == "true"))
     }
 
-    /// An administrator turns self-service sign-up on or off.
-    pub async fn set_signup_enabled(&self, actor: &Actor, enabled: bool) -> CoreResult<()> {
-        require_admin(actor)?;
-        let mut conn = self.db.conn().await?;
-        settings::set_setting(&mut conn, SIGNUP_SETTING, if enabled { "true" } else { "false" }).await?;
-        Ok(())
-    }
-
     /// Whether new sign-ups wait for an administrator's approval (on by default).
     pub async fn signup_approval_required(&self) -> CoreResult<bool> {
         let mut conn = self.db.conn().await?;
         Ok(settings::get_setting(&mut conn, APPROVAL_SETTING).await?.is_none_or(|v| v == "true"))
     }
+}
 
-    /// An administrator turns the approval of new sign-ups on or off (accounts already waiting
-    /// keep waiting).
-    pub async fn set_signup_approval_required(&self, actor: &Actor, required: bool) -> CoreResult<()> {
-        require_admin(actor)?;
-        let mut conn = self.db.conn().await?;
-        settings::set_setting(&mut conn, APPROVAL_SETTING, if required { "true" } else { "false" }).await?;
-        Ok(())
-    }
+/// Refuses an account that is not active, saying why.
+fn refuse_inactive(user: &UserRow) -> CoreResult<()> {
+    let why = match user.state {
+        UserState::Active => return Ok(()),
+        UserState::BlockedPendingApproval => "your account is waiting for an administrator's approval",
+        UserState::Deactivated => {
+            "your account has been deactivated: sign in on the web to activate it again, or contact an administrator"
+        }
+        UserState::Blocked | UserState::Banned => "your account has been blocked; contact an administrator",
+    };
+    Err(CoreError::Forbidden(why.into()))
 }
 
 /// A valid hash of a random password, to spend the same time on unknown logins.

@@ -1,5 +1,5 @@
 //! Groups: nested namespaces that hold projects and subgroups and pass their members' roles
-//! down the tree.
+//! down the tree; moved under another group or to the top level by a transfer.
 
 use gantry_db::Page;
 use gantry_db::manage::Viewer;
@@ -57,6 +57,24 @@ pub struct GroupQuery {
     pub search: Option<String>,
     pub order_by: &'static str,
     pub sort: SortDirection,
+}
+
+/// More of the API's filters of a group list (GitLab's `skip_groups`, `visibility`).
+#[derive(Debug, Clone, Default)]
+pub struct GroupFilters {
+    pub skip_groups: Vec<NamespaceId>,
+    pub visibility: Option<Visibility>,
+}
+
+/// The groups a listing covers.
+#[derive(Debug, Clone, Copy)]
+pub enum GroupScope<'a> {
+    /// Every group the actor may see.
+    All,
+    /// The direct subgroups of a group.
+    Subgroups(&'a GroupAccess),
+    /// Every group below a group, at any depth.
+    Descendants(&'a GroupAccess),
 }
 
 pub(crate) fn parse_visibility_limit(requested: Visibility, limit: Visibility, what: &str) -> CoreResult<Visibility> {
@@ -215,11 +233,52 @@ impl super::Manage<'_> {
         query: &GroupQuery,
         page: Page,
     ) -> CoreResult<(Vec<NamespaceRow>, i64)> {
+        self.list_groups_in(actor, GroupScope::All, query, &GroupFilters::default(), page).await
+    }
+
+    /// The direct subgroups of a group that the actor may see: members of the group see its
+    /// private subgroups too (their role is inherited).
+    pub async fn list_subgroups(&self, access: &GroupAccess, page: Page) -> CoreResult<(Vec<NamespaceRow>, i64)> {
+        let query = GroupQuery {
+            membership: false,
+            top_level_only: false,
+            search: None,
+            order_by: "name",
+            sort: SortDirection::Asc,
+        };
+        self.list_groups_in(access.actor(), GroupScope::Subgroups(access), &query, &GroupFilters::default(), page).await
+    }
+
+    /// The groups of `scope` the actor may see, filtered: below a group, those who hold a role
+    /// on it see every group there (their role is inherited), others the ones visible to them.
+    pub async fn list_groups_in(
+        &self,
+        actor: &Actor,
+        scope: GroupScope<'_>,
+        query: &GroupQuery,
+        filters: &GroupFilters,
+        page: Page,
+    ) -> CoreResult<(Vec<NamespaceRow>, i64)> {
+        let (parent, subtree, viewer, membership) = match scope {
+            GroupScope::All => (query.top_level_only.then_some(None), false, actor.viewer(), query.membership),
+            GroupScope::Subgroups(access) | GroupScope::Descendants(access) => {
+                access.require(GroupAction::Read)?;
+                let below = (Some(Some(access.group().id)), matches!(scope, GroupScope::Descendants(_)));
+                match access.level() {
+                    // A role on the group is a role on everything below it.
+                    Some(_) => (below.0, below.1, Viewer::everything(), false),
+                    None => (below.0, below.1, actor.viewer(), query.membership),
+                }
+            }
+        };
         let filter = GroupFilter {
-            viewer: actor.viewer(),
-            membership: query.membership && actor.user().is_some(),
-            parent: query.top_level_only.then_some(None),
+            viewer,
+            membership: membership && actor.user().is_some(),
+            parent,
+            subtree,
             search: query.search.clone(),
+            skip: filters.skip_groups.clone(),
+            visibility: filters.visibility,
             order_by: query.order_by,
             sort: query.sort,
         };
@@ -227,21 +286,116 @@ impl super::Manage<'_> {
         Ok(namespaces::list_groups(&mut conn, &filter, page).await?)
     }
 
-    /// The direct subgroups of a group that the actor may see: members of the group see its
-    /// private subgroups too (their role is inherited).
-    pub async fn list_subgroups(&self, access: &GroupAccess, page: Page) -> CoreResult<(Vec<NamespaceRow>, i64)> {
-        access.require(GroupAction::Read)?;
-        let viewer = if access.level().is_some() { Viewer::everything() } else { access.actor().viewer() };
-        let filter = GroupFilter {
-            viewer,
-            membership: false,
-            parent: Some(Some(access.group().id)),
-            search: None,
-            order_by: "name",
-            sort: SortDirection::Asc,
+    /// Moves a group under `new_parent`, or to the top level without one (GitLab's checks: Owner
+    /// of the group; the right to create subgroups in the new parent, which may be neither the
+    /// group nor one below it; no group or project there with the same path). Its subgroups
+    /// and projects move with it, their paths too; the repositories stay where they are (they
+    /// live by project id). Under a less visible parent, whatever is more visible is lowered
+    /// to the parent's visibility.
+    pub async fn transfer_group(
+        &self,
+        access: &GroupAccess,
+        new_parent: Option<NamespaceId>,
+    ) -> CoreResult<NamespaceRow> {
+        access.require(GroupAction::Transfer)?;
+        let (actor, group) = (access.actor(), access.group());
+        let failed = |why: &str| CoreError::invalid("Transfer", format!("failed: {why}"));
+        let (parent, full_path) = match new_parent {
+            Some(parent_id) => {
+                let mut conn = self.db.conn().await?;
+                let parent = GroupAccess::load(&mut conn, actor, NamespaceKey::Id(parent_id)).await?;
+                if group.parent_id == Some(parent_id) {
+                    return Err(failed("Group is already associated to the parent group."));
+                }
+                parent.require(GroupAction::CreateSubgroup)?;
+                if namespaces::namespace_in_subtree(&mut conn, group.id, parent_id).await? {
+                    return Err(failed("Cannot transfer group to one of its subgroup."));
+                }
+                let path = PathSegment::parse(&group.path).map_err(|e| CoreError::invalid("path", e.0))?;
+                let full_path = FullPath::child(&parent.group().full_path, &path);
+                (Some(parent.into_group()), full_path)
+            }
+            None => {
+                if group.parent_id.is_none() {
+                    return Err(failed("Group is already a root group."));
+                }
+                actor.require_user()?;
+                let path = PathSegment::parse_top_level(&group.path).map_err(|e| CoreError::invalid("path", e.0))?;
+                (None, FullPath::top(&path))
+            }
         };
+        FullPath::parse(full_path.as_str()).map_err(|e| CoreError::invalid("path", e.0))?;
+        let visibility = parent.as_ref().map_or(group.visibility, |p| group.visibility.min(p.visibility));
+        let mut tx = self.db.begin().await?;
+        namespaces::move_routes(&mut tx, &group.full_path, full_path.as_str()).await.map_err(|error| match error {
+            gantry_db::DbError::Conflict(_) => {
+                failed("The parent group already has a subgroup or a project with the same path.")
+            }
+            other => CoreError::from(other),
+        })?;
+        namespaces::set_namespace_parent(&mut tx, group.id, parent.as_ref().map(|p| p.id), visibility).await?;
+        if visibility < group.visibility {
+            namespaces::cap_subtree_visibility(&mut tx, group.id, visibility).await?;
+        }
+        if parent.is_none()
+            && gantry_db::manage::members::count_owners(&mut tx, group.id, AccessLevel::Owner.as_i64()).await? == 0
+        {
+            // Its Owners were those of its old parent: whoever moved it keeps it, as in GitLab.
+            let user = actor.require_user()?;
+            insert_member(
+                &mut tx,
+                MemberSource::Namespace(group.id),
+                user.id,
+                AccessLevel::Owner.as_i64(),
+                Some(user.id),
+                None,
+            )
+            .await?;
+        }
+        let moved = find_namespace_by_id(&mut tx, group.id).await?.ok_or(CoreError::NotFound("group"))?;
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        tracing::info!(group.id = %group.id, from = %group.full_path, to = %moved.full_path, "group transferred");
+        Ok(moved)
+    }
+
+    /// The groups a group could move under (its transfer form's choices): those where the actor
+    /// may create subgroups, but for the group itself, the groups below it and its parent.
+    pub async fn transfer_targets(&self, access: &GroupAccess) -> CoreResult<Vec<NamespaceRow>> {
+        access.require(GroupAction::Transfer)?;
+        let actor = access.actor();
         let mut conn = self.db.conn().await?;
-        Ok(namespaces::list_groups(&mut conn, &filter, page).await?)
+        let candidates: Vec<NamespaceRow> = if crate::policy::administers(actor) {
+            let filter = GroupFilter {
+                viewer: Viewer::everything(),
+                membership: false,
+                parent: None,
+                subtree: false,
+                search: None,
+                skip: Vec::new(),
+                visibility: None,
+                order_by: "path",
+                sort: SortDirection::Asc,
+            };
+            namespaces::list_groups(&mut conn, &filter, Page { offset: 0, limit: 1000 }).await?.0
+        } else {
+            let user = actor.require_user()?;
+            namespaces::groups_with_access(&mut conn, user.id)
+                .await?
+                .into_iter()
+                .filter(|(_, level)| *level >= GroupAction::CreateSubgroup.required_level().as_i64())
+                .map(|(group, _)| group)
+                .collect()
+        };
+        let group = access.group();
+        let below = format!("{}/", group.full_path);
+        Ok(candidates
+            .into_iter()
+            .filter(|candidate| {
+                candidate.id != group.id
+                    && Some(candidate.id) != group.parent_id
+                    && !candidate.full_path.starts_with(&below)
+            })
+            .collect())
     }
 
     /// Groups in which the actor may create projects (Developer or more), for the new-project

@@ -1,6 +1,9 @@
-//! Membership of groups and projects: who holds which role, directly or inherited.
+//! Membership of groups and projects: who holds which role, directly, inherited or through a
+//! share with their group; and a user's own memberships, for administrators.
 
-use gantry_db::manage::members::{self, MemberSource};
+use gantry_db::Page;
+pub use gantry_db::manage::members::MembershipRow;
+use gantry_db::manage::members::{self, MemberSource, MembershipKind};
 use gantry_db::manage::users;
 use gantry_types::{AccessLevel, UserId};
 
@@ -164,6 +167,27 @@ impl super::Manage<'_> {
             })
         };
         found.ok_or(CoreError::NotFound("member"))
+    }
+
+    /// A user's direct memberships of groups (`type` `Namespace`) and projects (`Project`), or
+    /// both without a type (administrators only: others are "forbidden", as in GitLab).
+    pub async fn list_user_memberships(
+        &self,
+        actor: &Actor,
+        user: UserId,
+        kind: Option<&str>,
+        page: Page,
+    ) -> CoreResult<(Vec<MembershipRow>, i64)> {
+        crate::policy::require_admin_or_forbid(actor)?;
+        let kind = match kind {
+            None => MembershipKind::All,
+            Some("Project") => MembershipKind::Projects,
+            Some("Namespace") => MembershipKind::Namespaces,
+            Some(_) => return Err(CoreError::invalid("type", "does not have a valid value")),
+        };
+        let mut conn = self.db.conn().await?;
+        users::find_user_by_id(&mut conn, user).await?.ok_or(CoreError::NotFound("user"))?;
+        Ok(members::list_user_memberships(&mut conn, user, kind, page).await?)
     }
 
     /// Adds a user with a role (Maintainers; the Owner role only by Owners).

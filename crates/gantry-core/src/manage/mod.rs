@@ -1,15 +1,26 @@
-//! Manage stage: accounts and sessions, CSRF tokens, personal access tokens, SSH keys, groups,
-//! projects and their topics, membership and instance settings.
+//! Manage stage: accounts and sessions, users' secondary e-mail addresses, statuses and GPG
+//! keys, CSRF tokens, personal access tokens (and impersonation tokens), SSH keys, deploy keys
+//! and deploy tokens, groups, projects and their topics, avatars, membership, sharing with
+//! groups and instance settings (GitLab's application settings).
 
 pub mod accounts;
+pub mod application_settings;
+pub mod avatars;
 pub mod csrf;
+pub mod deploy_keys;
+pub mod deploy_tokens;
+pub mod emails;
+pub mod gpg_keys;
 pub mod groups;
 pub mod members;
+pub mod openpgp;
 pub mod projects;
+pub mod sharing;
 pub mod ssh_keys;
 pub mod tokens;
 pub mod topics;
 pub mod user_admin;
+pub mod user_status;
 
 stage!(
     /// The Manage stage: accounts, sessions, tokens, SSH keys, groups, projects and members.

@@ -7,6 +7,7 @@ use gantry_db::manage::namespaces::{self, NamespaceKind, find_namespace_by_id, f
 use gantry_db::manage::projects::{self, NewProject, ProjectFilter, ProjectKey, ProjectUpdate};
 use gantry_types::{AccessLevel, FullPath, NamespaceId, PathSegment, ProjectId, Visibility, parse_display_name};
 
+use super::application_settings::check_personal_projects_limit;
 use super::conflict_as;
 use super::groups::{Lookup, parse_visibility_limit, slug};
 use super::topics::{parse_topic_names, set_project_topics};
@@ -63,7 +64,7 @@ pub struct ProjectQuery {
     pub sort: SortDirection,
 }
 
-fn check_branch_name(name: &str) -> CoreResult<String> {
+pub(crate) fn check_branch_name(name: &str) -> CoreResult<String> {
     let name = name.trim();
     let valid = !name.is_empty()
         && name.len() <= 255
@@ -106,7 +107,8 @@ impl super::Manage<'_> {
         Ok(namespaces::resolve_route(&mut conn, path).await?)
     }
 
-    /// Checks that the actor may create projects in `namespace`.
+    /// Checks that the actor may create projects in `namespace` (or move one there): in a
+    /// user's namespace, within that user's limit on personal projects.
     async fn check_project_namespace(&self, actor: &Actor, namespace: &NamespaceRow) -> CoreResult<()> {
         let mut conn = self.db.conn().await?;
         match namespace.kind {
@@ -116,6 +118,9 @@ impl super::Manage<'_> {
             NamespaceKind::User => {
                 if namespace_level(&mut conn, actor, namespace).await? != Some(AccessLevel::Owner) {
                     return Err(CoreError::NotFound("namespace"));
+                }
+                if let Some(owner) = namespace.owner_id {
+                    check_personal_projects_limit(&mut conn, owner).await?;
                 }
             }
         }
@@ -143,12 +148,14 @@ impl super::Manage<'_> {
         let path = PathSegment::parse(&path_text).map_err(|e| CoreError::invalid("path", e.0))?;
         let full_path = FullPath::child(&namespace.full_path, &path);
         FullPath::parse(full_path.as_str()).map_err(|e| CoreError::invalid("path", e.0))?;
-        let visibility = parse_visibility_limit(
-            input.visibility.unwrap_or(Visibility::Private),
-            max_child_visibility(&namespace),
-            "group",
-        )?;
-        let default_branch = check_branch_name(input.default_branch.as_deref().unwrap_or("main"))?;
+        let defaults = self.current_application_settings().await?;
+        // The instance's default visibility yields to the namespace's limit; a visibility the
+        // creator asked for does not.
+        let visibility = match input.visibility {
+            Some(visibility) => parse_visibility_limit(visibility, max_child_visibility(&namespace), "group")?,
+            None => defaults.default_project_visibility.min(max_child_visibility(&namespace)),
+        };
+        let default_branch = check_branch_name(input.default_branch.as_deref().unwrap_or(defaults.initial_branch()))?;
         let topics = parse_topic_names(&input.topics)?;
         let mut tx = self.db.begin().await?;
         let new = NewProject {

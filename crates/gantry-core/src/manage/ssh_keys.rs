@@ -1,14 +1,36 @@
 //! Users' SSH keys: added in the profile or through `/user/keys`, checked when a git client
-//! authenticates over SSH. Keys are parsed and normalised here (so the same key cannot be
-//! added twice in two spellings); weak kinds are refused.
+//! authenticates over SSH (where a key may also be a deploy key: one key, one identity). Keys
+//! are parsed and normalised here (so the same key cannot be added twice in two spellings);
+//! weak kinds are refused. Administrators look keys up by id or fingerprint (`/keys`).
 
+use gantry_db::manage::deploy_keys::{self, DeployKeyRow, KeyHolder, KeyProjectRow};
 pub use gantry_db::manage::ssh_keys::SshKeyRow;
 use gantry_db::manage::ssh_keys::{self, NewSshKey};
+use gantry_db::manage::users;
 use gantry_types::UserId;
 use ssh_key::{Algorithm, HashAlg, PublicKey, public::KeyData};
 
 use crate::policy;
 use crate::{Actor, CoreError, CoreResult, UserRow, now_millis};
+
+/// Who a key the SSH server was offered stands for.
+#[derive(Debug, Clone)]
+pub enum SshIdentity {
+    /// A user's key: the user's rights.
+    User(UserRow),
+    /// A deploy key: the projects it is enabled on.
+    DeployKey(DeployKeyRow),
+}
+
+/// A key found by its fingerprint (the keys API), with whom it belongs to.
+#[derive(Debug, Clone)]
+pub enum KeyByFingerprint {
+    /// A user's SSH key and its user.
+    User(SshKeyRow, UserRow),
+    /// A deploy key, who added it (if that account still exists) and the projects it is
+    /// enabled on.
+    Deploy(DeployKeyRow, Option<UserRow>, Vec<KeyProjectRow>),
+}
 
 /// The smallest RSA key accepted.
 const MIN_RSA_BITS: usize = 2048;
@@ -95,12 +117,16 @@ impl super::Manage<'_> {
             fingerprint: &parsed.fingerprint,
             expires_at: input.expires_at,
         };
-        let mut conn = self.db.conn().await?;
-        let id = ssh_keys::insert_ssh_key(&mut conn, user.id, &new)
+        let taken = "this key is already in use, as an account's SSH key or as a deploy key";
+        let mut tx = self.db.begin().await?;
+        let id = ssh_keys::insert_ssh_key(&mut tx, user.id, &new).await.map_err(super::conflict_as(taken))?;
+        deploy_keys::claim_fingerprint(&mut tx, &parsed.fingerprint, KeyHolder::SshKey(id))
             .await
-            .map_err(super::conflict_as("this key has already been added to an account"))?;
+            .map_err(super::conflict_as(taken))?;
+        let key = ssh_keys::find_ssh_key(&mut tx, id).await?.ok_or(CoreError::NotFound("key"))?;
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
         tracing::info!(user.id = %user.id, key.id = id, fingerprint = %parsed.fingerprint, "SSH key added");
-        ssh_keys::find_ssh_key(&mut conn, id).await?.ok_or(CoreError::NotFound("key"))
+        Ok(key)
     }
 
     /// A user's keys: anyone may list them, as GitLab's `/users/:id/keys` allows (public
@@ -121,6 +147,30 @@ impl super::Manage<'_> {
         Ok(key)
     }
 
+    /// One key of a user (public keys are public: anyone who may see the user, as GitLab's
+    /// `/users/:id/keys/:key_id`).
+    pub async fn find_user_ssh_key(&self, actor: &Actor, user: UserId, id: i64) -> CoreResult<SshKeyRow> {
+        let user = self.find_user(actor, user).await?;
+        let mut conn = self.db.conn().await?;
+        ssh_keys::find_ssh_key(&mut conn, id)
+            .await?
+            .filter(|key| key.user_id == user.id)
+            .ok_or(CoreError::NotFound("key"))
+    }
+
+    /// Removes a key from a user's account (administrators).
+    pub async fn delete_user_ssh_key(&self, actor: &Actor, user: UserId, id: i64) -> CoreResult<()> {
+        policy::require_admin(actor)?;
+        let mut conn = self.db.conn().await?;
+        let key = ssh_keys::find_ssh_key(&mut conn, id)
+            .await?
+            .filter(|key| key.user_id == user)
+            .ok_or(CoreError::NotFound("key"))?;
+        ssh_keys::delete_ssh_key(&mut conn, key.id).await?;
+        tracing::info!(user.id = %key.user_id, key.id = key.id, "SSH key deleted by an administrator");
+        Ok(())
+    }
+
     /// Removes one of the actor's keys (administrators: anyone's).
     pub async fn delete_ssh_key(&self, actor: &Actor, id: i64) -> CoreResult<()> {
         let key = self.find_ssh_key(actor, id).await?;
@@ -130,21 +180,76 @@ impl super::Manage<'_> {
         Ok(())
     }
 
-    /// The user a key with this fingerprint belongs to, unless it expired or the user is
-    /// blocked.
-    pub async fn authenticate_ssh_key(&self, fingerprint: &str) -> CoreResult<Option<UserRow>> {
+    /// Who the key with this fingerprint stands for: its user (unless the key expired or the
+    /// user is blocked) or a deploy key (unless it expired).
+    pub async fn authenticate_ssh_key(&self, fingerprint: &str) -> CoreResult<Option<SshIdentity>> {
         let mut conn = self.db.conn().await?;
-        let Some((key, user)) = ssh_keys::find_ssh_key_by_fingerprint(&mut conn, fingerprint).await? else {
-            return Ok(None);
-        };
         let now = now_millis();
-        if user.blocked || key.expires_at.is_some_and(|at| at <= now) {
-            return Ok(None);
+        let recently = |used: Option<i64>| used.is_some_and(|at| at >= now - 60_000);
+        match deploy_keys::find_key_holder(&mut conn, fingerprint).await? {
+            None => Ok(None),
+            Some(KeyHolder::SshKey(id)) => {
+                let Some(key) = ssh_keys::find_ssh_key(&mut conn, id).await? else { return Ok(None) };
+                let Some(user) = users::find_user_by_id(&mut conn, key.user_id).await? else { return Ok(None) };
+                if user.blocked || key.expires_at.is_some_and(|at| at <= now) {
+                    return Ok(None);
+                }
+                if !recently(key.last_used_at) {
+                    ssh_keys::touch_ssh_key(&mut conn, key.id).await?;
+                }
+                Ok(Some(SshIdentity::User(user)))
+            }
+            Some(KeyHolder::DeployKey(id)) => {
+                let Some(key) = deploy_keys::find_deploy_key(&mut conn, id).await? else { return Ok(None) };
+                if key.expires_at.is_some_and(|at| at <= now) {
+                    return Ok(None);
+                }
+                if !recently(key.last_used_at) {
+                    deploy_keys::touch_deploy_key(&mut conn, key.id).await?;
+                }
+                Ok(Some(SshIdentity::DeployKey(key)))
+            }
         }
-        if key.last_used_at.is_none_or(|at| at < now - 60_000) {
-            ssh_keys::touch_ssh_key(&mut conn, key.id).await?;
+    }
+
+    /// Any user's SSH key with its user (administrators: GitLab's `GET /keys/:id`).
+    pub async fn find_any_ssh_key(&self, actor: &Actor, id: i64) -> CoreResult<(SshKeyRow, UserRow)> {
+        policy::require_admin(actor)?;
+        let mut conn = self.db.conn().await?;
+        let key = ssh_keys::find_ssh_key(&mut conn, id).await?.ok_or(CoreError::NotFound("key"))?;
+        let user = users::find_user_by_id(&mut conn, key.user_id).await?.ok_or(CoreError::NotFound("key"))?;
+        Ok((key, user))
+    }
+
+    /// The user's SSH key or the deploy key with this fingerprint (administrators: GitLab's
+    /// `GET /keys?fingerprint=`). Fingerprints are SHA-256 ones (`SHA256:…`), as `ssh-keygen
+    /// -l` prints them.
+    pub async fn find_key_by_fingerprint(&self, actor: &Actor, fingerprint: &str) -> CoreResult<KeyByFingerprint> {
+        policy::require_admin(actor)?;
+        let fingerprint = fingerprint.trim();
+        if fingerprint.is_empty() {
+            return Err(CoreError::invalid("fingerprint", "is missing"));
         }
-        Ok(Some(user))
+        if !fingerprint.starts_with("SHA256:") {
+            return Err(CoreError::invalid(
+                "fingerprint",
+                "must be a SHA256 fingerprint (SHA256:…, as ssh-keygen -l prints it); MD5 ones are not kept",
+            ));
+        }
+        let mut conn = self.db.conn().await?;
+        if let Some(key) = ssh_keys::find_ssh_key_by_fingerprint(&mut conn, fingerprint).await? {
+            let user = users::find_user_by_id(&mut conn, key.user_id).await?.ok_or(CoreError::NotFound("key"))?;
+            return Ok(KeyByFingerprint::User(key, user));
+        }
+        let key = deploy_keys::find_deploy_key_by_fingerprint(&mut conn, fingerprint)
+            .await?
+            .ok_or(CoreError::NotFound("key"))?;
+        let user = match key.user_id {
+            Some(id) => users::find_user_by_id(&mut conn, id).await?,
+            None => None,
+        };
+        let projects = deploy_keys::list_deploy_key_projects(&mut conn, key.id).await?;
+        Ok(KeyByFingerprint::Deploy(key, user, projects))
     }
 }
 

@@ -1,5 +1,7 @@
 //! Personal access tokens: created for a user with scopes and an optional expiry date, shown
-//! once, stored as a SHA-256 digest, revocable.
+//! once, stored as a SHA-256 digest, revocable. Impersonation tokens are personal access
+//! tokens an administrator makes for a user (GitLab's): they act as the user within their
+//! scopes, and only administrators see, list or revoke them; the user does not.
 
 use gantry_db::manage::tokens;
 use gantry_db::manage::users;
@@ -55,6 +57,34 @@ pub fn parse_expiry_date(value: &str) -> CoreResult<i64> {
     Ok(millis)
 }
 
+/// Parses an impersonation token's expiry date `YYYY-MM-DD`, as [`parse_expiry_date`] but today
+/// is accepted (GitLab takes any date; a token that expires today no longer works).
+pub fn parse_impersonation_expiry_date(value: &str) -> CoreResult<i64> {
+    let invalid = || CoreError::invalid("expires_at", "must be a date like 2030-01-31");
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(value.trim(), &format).map_err(|_| invalid())?;
+    let millis = date.midnight().assume_utc().unix_timestamp() * 1000;
+    if millis + MILLIS_PER_DAY <= now_millis() {
+        return Err(CoreError::invalid("expires_at", "must not be in the past"));
+    }
+    Ok(millis)
+}
+
+/// Which impersonation tokens a listing shows (GitLab's `state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStateFilter {
+    All,
+    /// Neither revoked nor expired.
+    Active,
+    /// Revoked or expired.
+    Inactive,
+}
+
+/// Whether a token still works: not revoked and not expired.
+pub fn token_active(token: &TokenRow) -> bool {
+    !token.revoked && token.expires_at.is_none_or(|at| at > now_millis())
+}
+
 /// Formats a stored expiry as `YYYY-MM-DD`.
 pub fn format_expiry_date(millis: i64) -> String {
     let days = millis.div_euclid(MILLIS_PER_DAY);
@@ -70,13 +100,23 @@ impl super::Manage<'_> {
         name: &str,
         scopes: &TokenScopes,
         expires_at: Option<i64>,
+        impersonation: bool,
     ) -> CoreResult<NewToken> {
         let name = parse_display_name(name).map_err(|e| CoreError::invalid("name", e.0))?;
         let secret = format!("{TOKEN_PREFIX}{}", random_hex(20));
         let mut conn = self.db.conn().await?;
-        let id = tokens::insert_token(&mut conn, user, &name, &digest(&secret), &scopes.to_list(), expires_at).await?;
+        let scope_list = scopes.to_list();
+        let new = tokens::NewToken {
+            user,
+            name: &name,
+            digest: &digest(&secret),
+            scopes: &scope_list,
+            expires_at,
+            impersonation,
+        };
+        let id = tokens::insert_token(&mut conn, &new).await?;
         let token = tokens::find_token(&mut conn, id).await?.ok_or(CoreError::NotFound("token"))?;
-        tracing::info!(user.id = %user, token.id = %id, scopes = %scopes.to_list(), "personal access token created");
+        tracing::info!(user.id = %user, token.id = %id, scopes = %scope_list, impersonation, "personal access token created");
         Ok(NewToken { token, secret })
     }
 
@@ -90,7 +130,7 @@ impl super::Manage<'_> {
     ) -> CoreResult<NewToken> {
         let user = actor.require_user()?;
         policy::authorize_token_scopes(user, scopes)?;
-        self.insert_token(user.id, name, scopes, expires_at).await
+        self.insert_token(user.id, name, scopes, expires_at, false).await
     }
 
     /// Creates a token for a user from the command line.
@@ -105,7 +145,7 @@ impl super::Manage<'_> {
         let user = users::find_user_by_username(&mut conn, username).await?.ok_or(CoreError::NotFound("user"))?;
         drop(conn);
         policy::authorize_token_scopes(&user, scopes)?;
-        self.insert_token(user.id, name, scopes, expires_at).await
+        self.insert_token(user.id, name, scopes, expires_at, false).await
     }
 
     /// The user an administrator's request acts as (`Sudo: <id or username>`): refused unless
@@ -150,23 +190,25 @@ impl super::Manage<'_> {
         Ok(Ok((user, token)))
     }
 
-    /// The actor's own tokens (administrators: everyone's).
+    /// The actor's own tokens (administrators: everyone's, impersonation tokens too).
     pub async fn list_tokens(&self, actor: &Actor) -> CoreResult<Vec<TokenRow>> {
         let user = actor.require_user()?;
         let mut conn = self.db.conn().await?;
         Ok(if policy::administers(actor) {
             tokens::list_all_tokens(&mut conn).await?
         } else {
-            tokens::list_tokens(&mut conn, user.id).await?
+            tokens::list_tokens(&mut conn, user.id, false).await?
         })
     }
 
-    /// One token the actor owns (or any, for administrators).
+    /// One token the actor owns (or any, for administrators); an impersonation token is not
+    /// its user's to see.
     pub async fn find_token(&self, actor: &Actor, id: TokenId) -> CoreResult<TokenRow> {
         let user = actor.require_user()?;
         let mut conn = self.db.conn().await?;
         let token = tokens::find_token(&mut conn, id).await?.ok_or(CoreError::NotFound("token"))?;
-        if !policy::owns_or_administers(user, Some(token.user_id)) {
+        let owner = (!token.impersonation).then_some(token.user_id);
+        if !policy::owns_or_administers(user, owner) {
             return Err(CoreError::NotFound("token"));
         }
         Ok(token)
@@ -181,11 +223,71 @@ impl super::Manage<'_> {
         Ok(())
     }
 
-    /// Used by the admin area to show any user's tokens.
+    /// Used by the admin area to show any user's own tokens.
     pub async fn list_user_tokens(&self, actor: &Actor, user: UserId) -> CoreResult<Vec<TokenRow>> {
         require_admin(actor)?;
         let mut conn = self.db.conn().await?;
-        Ok(tokens::list_tokens(&mut conn, user).await?)
+        Ok(tokens::list_tokens(&mut conn, user, false).await?)
+    }
+
+    /// The impersonation tokens made for a user (administrators), newest first.
+    pub async fn list_impersonation_tokens(
+        &self,
+        actor: &Actor,
+        user: UserId,
+        state: TokenStateFilter,
+    ) -> CoreResult<Vec<TokenRow>> {
+        require_admin(actor)?;
+        let mut conn = self.db.conn().await?;
+        users::find_user_by_id(&mut conn, user).await?.ok_or(CoreError::NotFound("user"))?;
+        let listed = tokens::list_tokens(&mut conn, user, true).await?;
+        Ok(listed
+            .into_iter()
+            .filter(|token| match state {
+                TokenStateFilter::All => true,
+                TokenStateFilter::Active => token_active(token),
+                TokenStateFilter::Inactive => !token_active(token),
+            })
+            .collect())
+    }
+
+    /// An administrator makes an impersonation token for a user: it acts as the user within
+    /// its scopes (those reserved for administrators only if the user is one).
+    pub async fn create_impersonation_token(
+        &self,
+        actor: &Actor,
+        user: UserId,
+        name: &str,
+        scopes: &TokenScopes,
+        expires_at: Option<i64>,
+    ) -> CoreResult<NewToken> {
+        let admin = require_admin(actor)?;
+        let mut conn = self.db.conn().await?;
+        let target = users::find_user_by_id(&mut conn, user).await?.ok_or(CoreError::NotFound("user"))?;
+        drop(conn);
+        policy::authorize_token_scopes(&target, scopes)?;
+        let created = self.insert_token(target.id, name, scopes, expires_at, true).await?;
+        tracing::info!(user.id = %user, token.id = %created.token.id, by = %admin.id, "impersonation token created");
+        Ok(created)
+    }
+
+    /// One impersonation token of a user (administrators); not found unless it is one of
+    /// theirs.
+    pub async fn find_impersonation_token(&self, actor: &Actor, user: UserId, id: TokenId) -> CoreResult<TokenRow> {
+        require_admin(actor)?;
+        let mut conn = self.db.conn().await?;
+        users::find_user_by_id(&mut conn, user).await?.ok_or(CoreError::NotFound("user"))?;
+        let token = tokens::find_token(&mut conn, id).await?.filter(|t| t.impersonation && t.user_id == user);
+        token.ok_or(CoreError::NotFound("impersonation token"))
+    }
+
+    /// Revokes one impersonation token of a user (administrators).
+    pub async fn revoke_impersonation_token(&self, actor: &Actor, user: UserId, id: TokenId) -> CoreResult<()> {
+        let token = self.find_impersonation_token(actor, user, id).await?;
+        let mut conn = self.db.conn().await?;
+        tokens::revoke_token(&mut conn, token.id).await?;
+        tracing::info!(user.id = %user, token.id = %id, "impersonation token revoked");
+        Ok(())
     }
 }
 
@@ -199,5 +301,9 @@ mod tests {
         assert_eq!(format_expiry_date(millis), "2999-12-31");
         assert!(parse_expiry_date("2001-01-01").is_err());
         assert!(parse_expiry_date("tomorrow").is_err());
+        let today = format_expiry_date(now_millis());
+        assert!(parse_expiry_date(&today).is_err(), "a personal token must outlive today");
+        assert_eq!(format_expiry_date(parse_impersonation_expiry_date(&today).unwrap()), today);
+        assert!(parse_impersonation_expiry_date("2001-01-01").is_err());
     }
 }

@@ -1,7 +1,8 @@
-//! What administrators do to accounts: approve or reject sign-ups, block, change and delete
-//! them, and act for a user (adding a key or a token in their name). Every
-//! operation asks `policy::require_admin` first.
+//! What administrators do to accounts: approve or reject sign-ups; block, ban or deactivate
+//! them and undo it; change and delete them; and act for a user (adding a key or a token in
+//! their name). Every operation asks `policy::require_admin` first.
 
+pub use gantry_db::manage::users::UserState;
 use gantry_db::manage::{sessions, users};
 use gantry_types::{Email, UserId, parse_display_name};
 
@@ -19,6 +20,75 @@ pub struct UserChanges {
     pub username: Option<String>,
     pub password: Option<String>,
     pub admin: Option<bool>,
+}
+
+/// What an administrator does to a user's state (GitLab's user moderation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moderation {
+    /// Any account but one already blocked (or banned, or waiting for approval) becomes
+    /// blocked.
+    Block,
+    /// A blocked, banned or waiting account becomes active; not a deactivated one.
+    Unblock,
+    /// An active account becomes banned.
+    Ban,
+    /// A banned account becomes active.
+    Unban,
+    /// An active account becomes deactivated (it becomes active again when its user signs in
+    /// on the web).
+    Deactivate,
+    /// A deactivated account becomes active; not a blocked one.
+    Activate,
+}
+
+/// What came of a [`Moderation`] that was not refused; GitLab answers `true`, `null` and
+/// `false` for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModerationOutcome {
+    /// The state changed.
+    Done,
+    /// The user already was in that state (blocking a blocked user, deactivating a
+    /// deactivated one).
+    AlreadySo,
+    /// Nothing to undo (unblocking or activating an active user).
+    NotApplicable,
+}
+
+enum Target {
+    Move(UserState),
+    AlreadySo,
+    NotApplicable,
+}
+
+/// Where `action` takes an account in `state`, by GitLab's state machine and its API's
+/// refusals (worded as GitLab words them).
+fn moderation_target(action: Moderation, state: UserState) -> CoreResult<Target> {
+    use UserState::*;
+    let refuse = |message: String| Err(CoreError::Forbidden(message));
+    let blocked = matches!(state, Blocked | BlockedPendingApproval | Banned);
+    match action {
+        Moderation::Block if blocked => Ok(Target::AlreadySo),
+        Moderation::Block => Ok(Target::Move(Blocked)),
+        Moderation::Unblock if state == Deactivated => {
+            refuse("403 Forbidden - Deactivated users cannot be unblocked by the API".into())
+        }
+        Moderation::Unblock if blocked => Ok(Target::Move(Active)),
+        Moderation::Unblock => Ok(Target::NotApplicable),
+        Moderation::Ban if state == Active => Ok(Target::Move(Banned)),
+        Moderation::Ban => refuse(format!("You cannot ban {} users.", state.as_str())),
+        Moderation::Unban if state == Banned => Ok(Target::Move(Active)),
+        Moderation::Unban => refuse(format!("You cannot unban {} users.", state.as_str())),
+        Moderation::Deactivate if blocked => {
+            refuse("403 Forbidden - A blocked user cannot be deactivated by the API".into())
+        }
+        Moderation::Deactivate if state == Deactivated => Ok(Target::AlreadySo),
+        Moderation::Deactivate => Ok(Target::Move(Deactivated)),
+        Moderation::Activate if blocked => {
+            refuse("403 Forbidden - A blocked user must be unblocked to be activated".into())
+        }
+        Moderation::Activate if state == Deactivated => Ok(Target::Move(Active)),
+        Moderation::Activate => Ok(Target::NotApplicable),
+    }
 }
 
 impl super::Manage<'_> {
@@ -69,12 +139,8 @@ impl super::Manage<'_> {
             }
             None => None,
         };
-        if let Some(other) = users::find_user_by_login(&mut tx, &email).await?
-            && other.id != id
-        {
-            return Err(CoreError::Conflict("email has already been taken".into()));
-        }
-        users::update_profile(&mut tx, id, &name, &email).await.map_err(conflict_as("email has already been taken"))?;
+        super::emails::claim_primary_email(&mut tx, id, &email).await?;
+        users::update_profile(&mut tx, id, &name, &email).await.map_err(conflict_as("Email has already been taken"))?;
         if let Some(grant) = changes.admin {
             users::set_admin(&mut tx, id, grant).await?;
         }
@@ -88,25 +154,35 @@ impl super::Manage<'_> {
         Ok(updated)
     }
 
-    /// An administrator blocks or unblocks a user; blocking ends their sessions.
-    pub async fn set_user_blocked(&self, actor: &Actor, id: UserId, blocked: bool) -> CoreResult<UserRow> {
+    /// An administrator blocks, unblocks, bans, unbans, deactivates or activates a user, by
+    /// GitLab's rules (see [`Moderation`]). Leaving the active state ends the user's sessions;
+    /// blocking also turns their pipeline schedules off.
+    pub async fn moderate_user(&self, actor: &Actor, id: UserId, action: Moderation) -> CoreResult<ModerationOutcome> {
         let admin = require_admin(actor)?;
-        if admin.id == id && blocked {
-            return Err(CoreError::Conflict("you can't block yourself".into()));
-        }
         let mut tx = self.db.begin().await?;
         let user = users::find_user_by_id(&mut tx, id).await?.ok_or(CoreError::NotFound("user"))?;
-        if user.pending_approval {
-            return Err(CoreError::Conflict("the user is waiting for approval; approve or reject them instead".into()));
+        if action == Moderation::Block && admin.id == id {
+            return Err(CoreError::Forbidden(
+                "403 Forbidden - The API initiating user cannot be blocked by the API".into(),
+            ));
         }
-        users::set_blocked(&mut tx, id, blocked).await?;
-        if blocked {
+        let to = match moderation_target(action, user.state)? {
+            Target::Move(to) => to,
+            Target::AlreadySo => return Ok(ModerationOutcome::AlreadySo),
+            Target::NotApplicable => return Ok(ModerationOutcome::NotApplicable),
+        };
+        if !users::change_state(&mut tx, id, user.state, to).await? {
+            return Err(CoreError::Conflict("the user's state changed meanwhile; try again".into()));
+        }
+        if to != UserState::Active {
             sessions::delete_user_sessions(&mut tx, id).await?;
+        }
+        if to == UserState::Blocked {
             crate::ci::schedules::deactivate_schedules_of(&mut tx, id).await?;
         }
         tx.commit().await.map_err(gantry_db::DbError::from)?;
-        tracing::info!(user.id = %id, blocked, by = %admin.id, "user block state changed");
-        Ok(UserRow { blocked, ..user })
+        tracing::info!(user.id = %id, from = user.state.as_str(), to = to.as_str(), by = %admin.id, "user state changed");
+        Ok(ModerationOutcome::Done)
     }
 
     /// An administrator approves an account waiting for approval: it becomes active.
@@ -119,7 +195,7 @@ impl super::Manage<'_> {
         }
         tx.commit().await.map_err(gantry_db::DbError::from)?;
         tracing::info!(user.id = %id, by = %admin.id, "sign-up approved");
-        Ok(UserRow { blocked: false, pending_approval: false, ..user })
+        Ok(UserRow { state: UserState::Active, blocked: false, pending_approval: false, ..user })
     }
 
     /// An administrator rejects an account waiting for approval: it is deleted, with its

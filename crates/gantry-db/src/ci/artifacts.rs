@@ -150,12 +150,16 @@ pub async fn expired_artifacts(conn: &mut Conn, now: i64, limit: i64) -> DbResul
     rows.iter().map(artifact).collect()
 }
 
-/// Every blob digest a record refers to (artifacts, caches, archived logs).
+/// Every blob digest a record refers to (artifacts, caches, archived logs, avatars).
 pub async fn referenced_blobs(conn: &mut Conn) -> DbResult<std::collections::HashSet<String>> {
     let rows = sqlx::query(
         "SELECT blob_digest AS digest FROM ci_job_artifacts \
          UNION SELECT blob_digest FROM ci_caches \
-         UNION SELECT trace_blob FROM ci_jobs WHERE trace_blob IS NOT NULL",
+         UNION SELECT trace_blob FROM ci_jobs WHERE trace_blob IS NOT NULL \
+         UNION SELECT avatar_digest FROM users WHERE avatar_digest IS NOT NULL \
+         UNION SELECT avatar_digest FROM namespaces WHERE avatar_digest IS NOT NULL \
+         UNION SELECT avatar_digest FROM projects WHERE avatar_digest IS NOT NULL \
+         UNION SELECT avatar_digest FROM topics WHERE avatar_digest IS NOT NULL",
     )
     .fetch_all(conn)
     .await?;

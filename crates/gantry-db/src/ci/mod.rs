@@ -1,6 +1,8 @@
-//! Verify stage: runners, pipelines, jobs and job logs.
+//! Verify stage: runners, pipelines, jobs and job logs, and the projects a job's token may
+//! reach (`job_token_scope`).
 
 pub mod artifacts;
+pub mod job_token_scope;
 pub mod jobs;
 pub mod pipelines;
 pub mod runners;

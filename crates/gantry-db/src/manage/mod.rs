@@ -1,14 +1,24 @@
-//! Manage stage: users, namespaces (users' and groups'), projects and their routes, membership,
-//! personal access tokens, SSH keys, project topics, sessions and instance settings.
+//! Manage stage: users (their secondary e-mail addresses, statuses and GPG keys), namespaces
+//! (users' and groups'), projects and their routes, membership, sharing with groups, personal
+//! access tokens, SSH keys, deploy keys and tokens, project topics, avatars, sessions,
+//! instance settings and each user's limit on personal projects.
 
+pub mod avatars;
+pub mod deploy_keys;
+pub mod deploy_tokens;
+pub mod emails;
+pub mod gpg_keys;
+pub mod group_links;
 pub mod members;
 pub mod namespaces;
+pub mod project_limits;
 pub mod projects;
 pub mod sessions;
 pub mod settings;
 pub mod ssh_keys;
 pub mod tokens;
 pub mod topics;
+pub mod user_statuses;
 pub mod users;
 
 /// Whose eyes a listing is for: decides which private and internal rows are included.

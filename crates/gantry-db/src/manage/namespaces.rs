@@ -4,6 +4,8 @@
 use gantry_types::{NamespaceId, ProjectId, UserId, Visibility};
 use sqlx::any::AnyRow;
 
+use super::avatars::{Avatar, map_avatar};
+use super::members::{reach_ctes, role_ctes, role_level};
 use super::{SortDirection, Viewer, like_pattern};
 use crate::row::{int, opt_int, parsed, text};
 use crate::{Conn, DbError, DbResult, Page, now_millis};
@@ -45,14 +47,17 @@ pub struct NamespaceRow {
     pub visibility: Visibility,
     pub created_at: i64,
     pub updated_at: i64,
+    pub avatar: Option<Avatar>,
 }
 
 macro_rules! select_namespace {
     () => {
         "SELECT n.id, n.kind, n.parent_id, n.owner_id, n.path, r.path AS full_path, n.name, n.description, \
-         n.visibility, n.created_at, n.updated_at FROM namespaces n JOIN routes r ON r.namespace_id = n.id"
+         n.visibility, n.created_at, n.updated_at, n.avatar_digest, n.avatar_name \
+         FROM namespaces n JOIN routes r ON r.namespace_id = n.id"
     };
 }
+pub(crate) use select_namespace;
 
 /// The names of a namespace's columns in a result: plain, or prefixed with `ns_` when joined
 /// to another table's row.
@@ -68,6 +73,8 @@ pub(crate) struct NamespaceColumns {
     visibility: &'static str,
     created_at: &'static str,
     updated_at: &'static str,
+    avatar_digest: &'static str,
+    avatar_name: &'static str,
 }
 
 const PLAIN: NamespaceColumns = NamespaceColumns {
@@ -82,6 +89,8 @@ const PLAIN: NamespaceColumns = NamespaceColumns {
     visibility: "visibility",
     created_at: "created_at",
     updated_at: "updated_at",
+    avatar_digest: "avatar_digest",
+    avatar_name: "avatar_name",
 };
 
 /// Columns selected by `joined_namespace_columns!()`.
@@ -97,9 +106,11 @@ pub(crate) const JOINED: NamespaceColumns = NamespaceColumns {
     visibility: "ns_visibility",
     created_at: "ns_created_at",
     updated_at: "ns_updated_at",
+    avatar_digest: "ns_avatar_digest",
+    avatar_name: "ns_avatar_name",
 };
 
-fn map_namespace(row: &AnyRow) -> DbResult<NamespaceRow> {
+pub(crate) fn map_namespace(row: &AnyRow) -> DbResult<NamespaceRow> {
     map_namespace_columns(row, &PLAIN)
 }
 
@@ -116,6 +127,7 @@ pub(crate) fn map_namespace_columns(row: &AnyRow, c: &NamespaceColumns) -> DbRes
         visibility: parsed(row, c.visibility, Visibility::parse)?,
         created_at: int(row, c.created_at)?,
         updated_at: int(row, c.updated_at)?,
+        avatar: map_avatar(row, c.avatar_digest, c.avatar_name)?,
     })
 }
 
@@ -187,8 +199,9 @@ pub async fn find_namespace_by_full_path(conn: &mut Conn, full_path: &str) -> Db
 #[derive(Debug, Clone)]
 pub struct NamespaceAccessRow {
     pub namespace: NamespaceRow,
-    /// The highest unexpired membership of the user on the namespace or on any group above it;
-    /// `None` without one (or without a user).
+    /// The highest role of the user on the namespace or on any group above it (unexpired
+    /// memberships, and those of groups it is shared with, capped); `None` without one (or
+    /// without a user).
     pub access_level: Option<i64>,
 }
 
@@ -201,20 +214,20 @@ pub enum NamespaceKey<'a> {
 }
 
 // The chain of namespaces from the one named up to the top, then that namespace with the
-// user's highest unexpired membership on any of them.
+// user's highest role on any of them (`members::role_level!`: memberships and shares).
 macro_rules! namespace_access_query {
     ($start:literal, $filter:literal) => {
         concat!(
             "WITH RECURSIVE chain(id) AS ( \
                  SELECT n0.id FROM namespaces n0 JOIN routes r0 ON r0.namespace_id = n0.id WHERE ",
             $start,
-            " UNION ALL SELECT n2.parent_id FROM namespaces n2 JOIN chain c ON n2.id = c.id WHERE n2.parent_id IS NOT NULL) \
-             SELECT n.id, n.kind, n.parent_id, n.owner_id, n.path, r.path AS full_path, n.name, n.description, \
-             n.visibility, n.created_at, n.updated_at, \
-             (SELECT MAX(m.access_level) FROM members m \
-               WHERE m.user_id = $2 AND m.namespace_id IN (SELECT id FROM chain) \
-                 AND (m.expires_at IS NULL OR m.expires_at > $3)) AS access_level \
-             FROM namespaces n JOIN routes r ON r.namespace_id = n.id WHERE ",
+            " UNION ALL SELECT n2.parent_id FROM namespaces n2 JOIN chain c ON n2.id = c.id WHERE n2.parent_id IS NOT NULL), \
+             target(id) AS (SELECT CAST(NULL AS BIGINT) WHERE 1 = 0)",
+            role_ctes!(),
+            "SELECT n.id, n.kind, n.parent_id, n.owner_id, n.path, r.path AS full_path, n.name, n.description, \
+             n.visibility, n.created_at, n.updated_at, n.avatar_digest, n.avatar_name, ",
+            role_level!(),
+            " AS access_level FROM namespaces n JOIN routes r ON r.namespace_id = n.id WHERE ",
             $filter
         )
     };
@@ -262,7 +275,7 @@ pub async fn namespace_with_ancestors(conn: &mut Conn, id: NamespaceId) -> DbRes
              SELECT CAST($1 AS BIGINT), 0 \
              UNION ALL SELECT n.parent_id, c.depth + 1 FROM namespaces n JOIN chain c ON n.id = c.id WHERE n.parent_id IS NOT NULL) \
          SELECT n.id, n.kind, n.parent_id, n.owner_id, n.path, r.path AS full_path, n.name, n.description, \
-                n.visibility, n.created_at, n.updated_at \
+                n.visibility, n.created_at, n.updated_at, n.avatar_digest, n.avatar_name \
          FROM chain c JOIN namespaces n ON n.id = c.id JOIN routes r ON r.namespace_id = n.id ORDER BY c.depth DESC",
     )
     .bind(id.0)
@@ -361,14 +374,44 @@ pub async fn delete_namespace(conn: &mut Conn, id: NamespaceId) -> DbResult<()> 
 #[derive(Debug, Clone)]
 pub struct GroupFilter {
     pub viewer: Viewer,
-    /// Only groups the viewer is a member of (directly or through an ancestor).
+    /// Only groups the viewer has a role in (a membership of it or an ancestor, or a share).
     pub membership: bool,
-    /// `Some(None)`: top-level groups only; `Some(Some(id))`: direct children of `id`.
+    /// `Some(None)`: top-level groups only; `Some(Some(id))`: direct children of `id` (every
+    /// group below it with `subtree`).
     pub parent: Option<Option<NamespaceId>>,
+    pub subtree: bool,
     pub search: Option<String>,
+    /// Groups left out (GitLab's `skip_groups`).
+    pub skip: Vec<NamespaceId>,
+    pub visibility: Option<Visibility>,
     /// `name`, `path` or `id`.
     pub order_by: &'static str,
     pub sort: SortDirection,
+}
+
+// The group list from `$select` on: $1 user, $2 signed in, $3 admin, $4 membership only, $5 the
+// parent filter (0 none, 1 top level, 2 children of $6, 3 everything below $6), $6 parent id,
+// $7 search, $8 now, $9 skipped ids as `,1,2,`, $10 visibility. The viewer's roles come from
+// `members::reach_ctes!`, the same roles their authorisation counts.
+macro_rules! group_list {
+    ($($select:tt)+) => {
+        concat!(
+            "WITH RECURSIVE ",
+            reach_ctes!("$1", "$8"),
+            ", subtree(id) AS ( \
+                 SELECT id FROM namespaces WHERE parent_id = $6 AND CAST($5 AS BIGINT) = 3 \
+                 UNION SELECT n.id FROM namespaces n JOIN subtree s ON n.parent_id = s.id) ",
+            $($select)+,
+            " WHERE n.kind = 'group' \
+               AND ((CAST($4 AS BIGINT) = 0 AND (CAST($3 AS BIGINT) = 1 OR n.visibility = 'public' OR (n.visibility = 'internal' AND CAST($2 AS BIGINT) = 1))) \
+                    OR n.id IN (SELECT id FROM reach)) \
+               AND (CAST($5 AS BIGINT) = 0 OR (CAST($5 AS BIGINT) = 1 AND n.parent_id IS NULL) \
+                    OR (CAST($5 AS BIGINT) = 2 AND n.parent_id = $6) OR (CAST($5 AS BIGINT) = 3 AND n.id IN (SELECT id FROM subtree))) \
+               AND (CAST($7 AS TEXT) IS NULL OR lower(n.name) LIKE $7 ESCAPE '\\' OR r.path_lower LIKE $7 ESCAPE '\\') \
+               AND (CAST($9 AS TEXT) IS NULL OR CAST($9 AS TEXT) NOT LIKE ('%,' || CAST(n.id AS TEXT) || ',%')) \
+               AND (CAST($10 AS TEXT) IS NULL OR n.visibility = $10)"
+        )
+    };
 }
 
 /// One page of the groups the viewer may see, and the total count.
@@ -377,76 +420,129 @@ pub async fn list_groups(conn: &mut Conn, filter: &GroupFilter, page: Page) -> D
     let (parent_filter, parent_id) = match filter.parent {
         None => (0_i64, None),
         Some(None) => (1, None),
+        Some(Some(id)) if filter.subtree => (3, Some(id.0)),
         Some(Some(id)) => (2, Some(id.0)),
     };
-    // $1 user, $2 signed in, $3 admin, $4 membership only, $5 parent filter kind, $6 parent id,
-    // $7 search, $8 order_by, $9 sort, $10 limit, $11 offset.
-    let rows = sqlx::query(
-        "WITH RECURSIVE reachable(id) AS ( \
-             SELECT namespace_id FROM members WHERE user_id = $1 AND namespace_id IS NOT NULL \
-             UNION SELECT n.id FROM namespaces n JOIN reachable r ON n.parent_id = r.id) \
-         SELECT n.id, n.kind, n.parent_id, n.owner_id, n.path, r.path AS full_path, n.name, n.description, \
-                n.visibility, n.created_at, n.updated_at \
-         FROM namespaces n JOIN routes r ON r.namespace_id = n.id \
-         WHERE n.kind = 'group' \
-           AND ((CAST($4 AS BIGINT) = 0 AND (CAST($3 AS BIGINT) = 1 OR n.visibility = 'public' OR (n.visibility = 'internal' AND CAST($2 AS BIGINT) = 1))) OR n.id IN (SELECT id FROM reachable)) \
-           AND (CAST($5 AS BIGINT) = 0 OR (CAST($5 AS BIGINT) = 1 AND n.parent_id IS NULL) OR (CAST($5 AS BIGINT) = 2 AND n.parent_id = $6)) \
-           AND (CAST($7 AS TEXT) IS NULL OR lower(n.name) LIKE $7 ESCAPE '\\' OR r.path_lower LIKE $7 ESCAPE '\\') \
-         ORDER BY CASE WHEN $9 = 'asc' THEN (CASE $8 WHEN 'path' THEN r.path_lower WHEN 'name' THEN lower(n.name) ELSE NULL END) END ASC, \
-                  CASE WHEN $9 = 'desc' THEN (CASE $8 WHEN 'path' THEN r.path_lower WHEN 'name' THEN lower(n.name) ELSE NULL END) END DESC, \
-                  CASE WHEN $9 = 'asc' THEN n.id END ASC, CASE WHEN $9 = 'desc' THEN n.id END DESC \
-         LIMIT $10 OFFSET $11",
-    )
-    .bind(filter.viewer.user())
-    .bind(filter.viewer.signed_in())
-    .bind(filter.viewer.admin())
-    .bind(i64::from(filter.membership))
-    .bind(parent_filter)
-    .bind(parent_id)
-    .bind(search.clone())
+    let skip = (!filter.skip.is_empty())
+        .then(|| format!(",{},", filter.skip.iter().map(|id| id.0.to_string()).collect::<Vec<_>>().join(",")));
+    let visibility = filter.visibility.map(Visibility::as_str);
+    let now = now_millis();
+    macro_rules! bind_filter {
+        ($query:expr) => {
+            $query
+                .bind(filter.viewer.user())
+                .bind(filter.viewer.signed_in())
+                .bind(filter.viewer.admin())
+                .bind(i64::from(filter.membership))
+                .bind(parent_filter)
+                .bind(parent_id)
+                .bind(search.clone())
+                .bind(now)
+                .bind(skip.clone())
+                .bind(visibility)
+        };
+    }
+    let rows = bind_filter!(sqlx::query(concat!(
+        group_list!(select_namespace!()),
+        " ORDER BY CASE WHEN $12 = 'asc' THEN (CASE $11 WHEN 'path' THEN r.path_lower WHEN 'name' THEN lower(n.name) ELSE NULL END) END ASC, \
+                   CASE WHEN $12 = 'desc' THEN (CASE $11 WHEN 'path' THEN r.path_lower WHEN 'name' THEN lower(n.name) ELSE NULL END) END DESC, \
+                   CASE WHEN $12 = 'asc' THEN n.id END ASC, CASE WHEN $12 = 'desc' THEN n.id END DESC \
+         LIMIT $13 OFFSET $14"
+    )))
     .bind(filter.order_by)
     .bind(filter.sort.as_str())
     .bind(page.limit)
     .bind(page.offset)
     .fetch_all(&mut *conn)
     .await?;
-    let total = sqlx::query(
-        "WITH RECURSIVE reachable(id) AS ( \
-             SELECT namespace_id FROM members WHERE user_id = $1 AND namespace_id IS NOT NULL \
-             UNION SELECT n.id FROM namespaces n JOIN reachable r ON n.parent_id = r.id) \
-         SELECT COUNT(*) AS n FROM namespaces n JOIN routes r ON r.namespace_id = n.id \
-         WHERE n.kind = 'group' \
-           AND ((CAST($4 AS BIGINT) = 0 AND (CAST($3 AS BIGINT) = 1 OR n.visibility = 'public' OR (n.visibility = 'internal' AND CAST($2 AS BIGINT) = 1))) OR n.id IN (SELECT id FROM reachable)) \
-           AND (CAST($5 AS BIGINT) = 0 OR (CAST($5 AS BIGINT) = 1 AND n.parent_id IS NULL) OR (CAST($5 AS BIGINT) = 2 AND n.parent_id = $6)) \
-           AND (CAST($7 AS TEXT) IS NULL OR lower(n.name) LIKE $7 ESCAPE '\\' OR r.path_lower LIKE $7 ESCAPE '\\')",
-    )
-    .bind(filter.viewer.user())
-    .bind(filter.viewer.signed_in())
-    .bind(filter.viewer.admin())
-    .bind(i64::from(filter.membership))
-    .bind(parent_filter)
-    .bind(parent_id)
-    .bind(search)
+    let total = bind_filter!(sqlx::query(group_list!(
+        "SELECT COUNT(*) AS n FROM namespaces n JOIN routes r ON r.namespace_id = n.id"
+    )))
     .fetch_one(&mut *conn)
     .await?;
     Ok((rows.iter().map(map_namespace).collect::<DbResult<_>>()?, int(&total, "n")?))
 }
 
-/// Every group in which `user` may create projects or subgroups, with the role that applies
-/// (the highest, inherited down the tree), for the "new project" form.
+/// Every group in which `user` holds a role, with the role that applies (the highest,
+/// inherited down the tree, shares counted), for the "new project" form.
 pub async fn groups_with_access(conn: &mut Conn, user: UserId) -> DbResult<Vec<(NamespaceRow, i64)>> {
-    let rows = sqlx::query(
-        "WITH RECURSIVE reach(id, level) AS ( \
-             SELECT namespace_id, access_level FROM members WHERE user_id = $1 AND namespace_id IS NOT NULL \
-             UNION SELECT n.id, r.level FROM namespaces n JOIN reach r ON n.parent_id = r.id) \
-         SELECT n.id, n.kind, n.parent_id, n.owner_id, n.path, r.path AS full_path, n.name, n.description, \
-                n.visibility, n.created_at, n.updated_at, MAX(x.level) AS level \
-         FROM reach x JOIN namespaces n ON n.id = x.id JOIN routes r ON r.namespace_id = n.id \
-         GROUP BY n.id, n.kind, n.parent_id, n.owner_id, n.path, r.path, n.name, n.description, n.visibility, n.created_at, n.updated_at \
-         ORDER BY r.path",
-    )
+    let rows = sqlx::query(concat!(
+        "WITH RECURSIVE ",
+        reach_ctes!("$1", "$2"),
+        "SELECT x.*, lv.level FROM (",
+        select_namespace!(),
+        ") x JOIN (SELECT id, MAX(level) AS level FROM reach GROUP BY id) lv ON lv.id = x.id ORDER BY x.full_path"
+    ))
     .bind(user.0)
+    .bind(now_millis())
     .fetch_all(conn)
     .await?;
     rows.iter().map(|row| Ok((map_namespace(row)?, int(row, "level")?))).collect()
+}
+
+/// Whether `candidate` is `root` or a group below it.
+pub async fn namespace_in_subtree(conn: &mut Conn, root: NamespaceId, candidate: NamespaceId) -> DbResult<bool> {
+    let row = sqlx::query(
+        "WITH RECURSIVE subtree(id) AS ( \
+             SELECT CAST($1 AS BIGINT) UNION SELECT n.id FROM namespaces n JOIN subtree s ON n.parent_id = s.id) \
+         SELECT COUNT(*) AS n FROM subtree WHERE id = $2",
+    )
+    .bind(root.0)
+    .bind(candidate.0)
+    .fetch_one(conn)
+    .await?;
+    Ok(int(&row, "n")? > 0)
+}
+
+/// Moves a namespace under `parent` (`None`: to the top level) with `visibility`; its route and
+/// those below it are moved by [`move_routes`].
+pub async fn set_namespace_parent(
+    conn: &mut Conn,
+    id: NamespaceId,
+    parent: Option<NamespaceId>,
+    visibility: Visibility,
+) -> DbResult<()> {
+    sqlx::query("UPDATE namespaces SET parent_id = $1, visibility = $2, updated_at = $3 WHERE id = $4")
+        .bind(parent.map(|id| id.0))
+        .bind(visibility.as_str())
+        .bind(now_millis())
+        .bind(id.0)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Lowers to `most` the visibility of every group below `root` and every project in `root` or
+/// below it that is more visible (a group moved under a less visible parent).
+pub async fn cap_subtree_visibility(conn: &mut Conn, root: NamespaceId, most: Visibility) -> DbResult<()> {
+    let rank = match most {
+        Visibility::Private => 0_i64,
+        Visibility::Internal => 1,
+        Visibility::Public => 2,
+    };
+    sqlx::query(
+        "WITH RECURSIVE subtree(id) AS ( \
+             SELECT CAST($1 AS BIGINT) UNION SELECT n.id FROM namespaces n JOIN subtree s ON n.parent_id = s.id) \
+         UPDATE namespaces SET visibility = $2 \
+         WHERE id IN (SELECT id FROM subtree) AND id <> $1 \
+           AND (CASE visibility WHEN 'public' THEN 2 WHEN 'internal' THEN 1 ELSE 0 END) > $3",
+    )
+    .bind(root.0)
+    .bind(most.as_str())
+    .bind(rank)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "WITH RECURSIVE subtree(id) AS ( \
+             SELECT CAST($1 AS BIGINT) UNION SELECT n.id FROM namespaces n JOIN subtree s ON n.parent_id = s.id) \
+         UPDATE projects SET visibility = $2 \
+         WHERE namespace_id IN (SELECT id FROM subtree) \
+           AND (CASE visibility WHEN 'public' THEN 2 WHEN 'internal' THEN 1 ELSE 0 END) > $3",
+    )
+    .bind(root.0)
+    .bind(most.as_str())
+    .bind(rank)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -3,6 +3,8 @@
 use gantry_types::{NamespaceId, ProjectId, UserId, Visibility};
 use sqlx::any::AnyRow;
 
+use super::avatars::{Avatar, map_avatar};
+use super::members::{reach_ctes, role_ctes, role_level};
 use super::namespaces::{JOINED, NamespaceRow, map_namespace_columns};
 use super::{SortDirection, Viewer, like_pattern};
 use crate::row::{flag, int, opt_int, parsed, text};
@@ -26,12 +28,14 @@ pub struct ProjectRow {
     /// Who may give variables to its pipelines (a CI setting kept on the row, which project
     /// pages and the API show beside the rest).
     pub pipeline_variables_minimum_role: String,
+    pub avatar: Option<Avatar>,
 }
 
 macro_rules! select_project {
     () => {
         "SELECT p.id, p.namespace_id, p.path, r.path AS full_path, p.name, p.description, p.visibility, \
-         p.default_branch, p.archived, p.creator_id, p.created_at, p.updated_at, p.ci_pipeline_variables_minimum_role \
+         p.default_branch, p.archived, p.creator_id, p.created_at, p.updated_at, p.ci_pipeline_variables_minimum_role, \
+         p.avatar_digest, p.avatar_name \
          FROM projects p JOIN routes r ON r.project_id = p.id"
     };
 }
@@ -51,6 +55,7 @@ fn map_project(row: &AnyRow) -> DbResult<ProjectRow> {
         created_at: int(row, "created_at")?,
         updated_at: int(row, "updated_at")?,
         pipeline_variables_minimum_role: text(row, "ci_pipeline_variables_minimum_role")?,
+        avatar: map_avatar(row, "avatar_digest", "avatar_name")?,
     })
 }
 
@@ -111,9 +116,11 @@ macro_rules! project_with_namespace_columns {
     () => {
         "SELECT p.id, p.namespace_id, p.path, r.path AS full_path, p.name, p.description, p.visibility, \
          p.default_branch, p.archived, p.creator_id, p.created_at, p.updated_at, p.ci_pipeline_variables_minimum_role, \
+         p.avatar_digest, p.avatar_name, \
          n.id AS ns_id, n.kind AS ns_kind, n.parent_id AS ns_parent_id, n.owner_id AS ns_owner_id, \
          n.path AS ns_path, nr.path AS ns_full_path, n.name AS ns_name, n.description AS ns_description, \
-         n.visibility AS ns_visibility, n.created_at AS ns_created_at, n.updated_at AS ns_updated_at"
+         n.visibility AS ns_visibility, n.created_at AS ns_created_at, n.updated_at AS ns_updated_at, \
+         n.avatar_digest AS ns_avatar_digest, n.avatar_name AS ns_avatar_name"
     };
 }
 
@@ -159,8 +166,9 @@ pub async fn find_project_with_namespace_by_full_path(
 pub struct ProjectAccessRow {
     pub project: ProjectRow,
     pub namespace: NamespaceRow,
-    /// The highest unexpired membership of the user on the project or on any group above it;
-    /// `None` without one (or without a user).
+    /// The highest role of the user on the project or on any group above it (unexpired
+    /// memberships, and those of groups they are shared with, capped); `None` without one (or
+    /// without a user).
     pub access_level: Option<i64>,
 }
 
@@ -172,19 +180,24 @@ pub enum ProjectKey<'a> {
     FullPath(&'a str),
 }
 
-// The chain of namespaces above the project (its own first), then the project with its
-// namespace and the user's highest unexpired membership on any of them or on the project.
+// The chain of namespaces above the project (its own first) and the project, then the project
+// with its namespace and the user's highest role on any of them (`members::role_level!`:
+// memberships and shares).
 macro_rules! project_access_query {
     ($start:literal, $filter:literal) => {
         concat!(
             "WITH RECURSIVE chain(id) AS ( \
                  SELECT p0.namespace_id FROM projects p0 JOIN routes r0 ON r0.project_id = p0.id WHERE ",
             $start,
-            " UNION ALL SELECT n2.parent_id FROM namespaces n2 JOIN chain c ON n2.id = c.id WHERE n2.parent_id IS NOT NULL) ",
+            " UNION ALL SELECT n2.parent_id FROM namespaces n2 JOIN chain c ON n2.id = c.id WHERE n2.parent_id IS NOT NULL), \
+             target(id) AS (SELECT p0.id FROM projects p0 JOIN routes r0 ON r0.project_id = p0.id WHERE ",
+            $start,
+            ")",
+            role_ctes!(),
             project_with_namespace_columns!(),
-            ", (SELECT MAX(m.access_level) FROM members m \
-                 WHERE m.user_id = $2 AND (m.namespace_id IN (SELECT id FROM chain) OR m.project_id = p.id) \
-                   AND (m.expires_at IS NULL OR m.expires_at > $3)) AS access_level",
+            ", ",
+            role_level!(),
+            " AS access_level",
             project_with_namespace_tables!(),
             " WHERE ",
             $filter
@@ -288,7 +301,8 @@ pub async fn project_ids_in_subtree(conn: &mut Conn, namespace: NamespaceId) -> 
 #[derive(Debug, Clone)]
 pub struct ProjectFilter {
     pub viewer: Viewer,
-    /// Only projects the viewer is a member of (directly, through a group, or owns).
+    /// Only projects the viewer has a role in (a membership, directly or through a group, a
+    /// share, or their own namespace).
     pub membership: bool,
     /// Only projects in the viewer's personal namespace.
     pub owned: bool,
@@ -308,16 +322,16 @@ pub struct ProjectFilter {
 
 macro_rules! project_list {
     ($select:literal) => {
-        concat!("WITH RECURSIVE reachable(id) AS ( \
-             SELECT namespace_id FROM members WHERE user_id = $1 AND namespace_id IS NOT NULL \
-             UNION SELECT n.id FROM namespaces n JOIN reachable r ON n.parent_id = r.id), \
+        concat!("WITH RECURSIVE ", reach_ctes!("$1", "$13"), ", \
          scope(id) AS ( \
              SELECT CAST($6 AS BIGINT) WHERE CAST($6 AS BIGINT) IS NOT NULL \
              UNION SELECT n.id FROM namespaces n JOIN scope s ON n.parent_id = s.id WHERE CAST($7 AS BIGINT) = 1) \
          ", $select, " FROM projects p JOIN routes r ON r.project_id = p.id \
          WHERE (((CAST($4 AS BIGINT) = 0 AND (CAST($3 AS BIGINT) = 1 OR p.visibility = 'public' OR (p.visibility = 'internal' AND CAST($2 AS BIGINT) = 1))) \
-                 OR p.namespace_id IN (SELECT id FROM reachable) \
-                 OR p.id IN (SELECT project_id FROM members WHERE user_id = $1 AND project_id IS NOT NULL) \
+                 OR p.namespace_id IN (SELECT id FROM reach) \
+                 OR p.id IN (SELECT project_id FROM members WHERE user_id = $1 AND project_id IS NOT NULL \
+                     AND (expires_at IS NULL OR expires_at > $13)) \
+                 OR p.id IN (SELECT id FROM shared_projects) \
                  OR p.namespace_id IN (SELECT id FROM namespaces WHERE owner_id = $1))) \
            AND (CAST($5 AS BIGINT) = 0 OR p.namespace_id IN (SELECT id FROM namespaces WHERE owner_id = $1)) \
            AND (CAST($6 AS BIGINT) IS NULL OR p.namespace_id IN (SELECT id FROM scope)) \
@@ -344,6 +358,7 @@ pub async fn list_projects(conn: &mut Conn, filter: &ProjectFilter, page: Page) 
     wanted.dedup();
     let wanted_count = i64::try_from(wanted.len()).unwrap_or(i64::MAX);
     let wanted_topics = (!wanted.is_empty()).then(|| format!(",{},", wanted.join(",")));
+    let now = now_millis();
     macro_rules! bind_filter {
         ($query:expr) => {
             $query
@@ -359,15 +374,17 @@ pub async fn list_projects(conn: &mut Conn, filter: &ProjectFilter, page: Page) 
                 .bind(archived)
                 .bind(wanted_topics.clone())
                 .bind(wanted_count)
+                .bind(now)
         };
     }
     let rows = bind_filter!(sqlx::query(concat!(
-        project_list!("SELECT p.id, p.namespace_id, p.path, r.path AS full_path, p.name, p.description, p.visibility, p.default_branch, p.archived, p.creator_id, p.created_at, p.updated_at, p.ci_pipeline_variables_minimum_role"),
-        " ORDER BY CASE WHEN $14 = 'asc' THEN (CASE $13 WHEN 'path' THEN r.path_lower WHEN 'name' THEN lower(p.name) ELSE NULL END) END ASC, \
-                   CASE WHEN $14 = 'desc' THEN (CASE $13 WHEN 'path' THEN r.path_lower WHEN 'name' THEN lower(p.name) ELSE NULL END) END DESC, \
-                   CASE WHEN $14 = 'asc' THEN (CASE $13 WHEN 'created_at' THEN p.created_at WHEN 'updated_at' THEN p.updated_at ELSE p.id END) END ASC, \
-                   CASE WHEN $14 = 'desc' THEN (CASE $13 WHEN 'created_at' THEN p.created_at WHEN 'updated_at' THEN p.updated_at ELSE p.id END) END DESC, \
-                   p.id DESC LIMIT $15 OFFSET $16"
+        project_list!("SELECT p.id, p.namespace_id, p.path, r.path AS full_path, p.name, p.description, p.visibility, p.default_branch, p.archived, p.creator_id, p.created_at, p.updated_at, p.ci_pipeline_variables_minimum_role, \
+         p.avatar_digest, p.avatar_name"),
+        " ORDER BY CASE WHEN $15 = 'asc' THEN (CASE $14 WHEN 'path' THEN r.path_lower WHEN 'name' THEN lower(p.name) ELSE NULL END) END ASC, \
+                   CASE WHEN $15 = 'desc' THEN (CASE $14 WHEN 'path' THEN r.path_lower WHEN 'name' THEN lower(p.name) ELSE NULL END) END DESC, \
+                   CASE WHEN $15 = 'asc' THEN (CASE $14 WHEN 'created_at' THEN p.created_at WHEN 'updated_at' THEN p.updated_at ELSE p.id END) END ASC, \
+                   CASE WHEN $15 = 'desc' THEN (CASE $14 WHEN 'created_at' THEN p.created_at WHEN 'updated_at' THEN p.updated_at ELSE p.id END) END DESC, \
+                   p.id DESC LIMIT $16 OFFSET $17"
     )))
     .bind(filter.order_by)
     .bind(filter.sort.as_str())

@@ -1,10 +1,10 @@
 //! The `ssh_keys` table: users' public keys for git over SSH, found by fingerprint when a
-//! client authenticates.
+//! client authenticates. A key's fingerprint is also claimed in `key_fingerprints`
+//! (`deploy_keys::claim_fingerprint`), which deploy keys share.
 
 use gantry_types::UserId;
 use sqlx::any::AnyRow;
 
-use super::users::{UserRow, map_user};
 use crate::row::{int, opt_int, text};
 use crate::{Conn, DbError, DbResult, now_millis};
 
@@ -90,18 +90,13 @@ pub async fn find_ssh_key(conn: &mut Conn, id: i64) -> DbResult<Option<SshKeyRow
     row.as_ref().map(map_key).transpose()
 }
 
-/// The key with this fingerprint and its owner (SSH authentication).
-pub async fn find_ssh_key_by_fingerprint(conn: &mut Conn, fingerprint: &str) -> DbResult<Option<(SshKeyRow, UserRow)>> {
-    let row = sqlx::query(concat!(
-        "SELECT ",
-        key_columns!(),
-        ", u.id, u.username, u.email, u.name, u.password_hash, u.is_admin, u.state, u.created_at, u.updated_at \
-         FROM ssh_keys k JOIN users u ON u.id = k.user_id WHERE k.fingerprint = $1"
-    ))
-    .bind(fingerprint)
-    .fetch_optional(conn)
-    .await?;
-    row.as_ref().map(|row| Ok((map_key(row)?, map_user(row)?))).transpose()
+/// The key with this fingerprint (SSH authentication, the keys API).
+pub async fn find_ssh_key_by_fingerprint(conn: &mut Conn, fingerprint: &str) -> DbResult<Option<SshKeyRow>> {
+    let row = sqlx::query(concat!("SELECT ", key_columns!(), " FROM ssh_keys k WHERE k.fingerprint = $1"))
+        .bind(fingerprint)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(map_key).transpose()
 }
 
 /// Notes that a key was used (at most once a minute, like tokens).

@@ -1,4 +1,5 @@
-//! The `personal_access_tokens` table. Only the SHA-256 digest of a token is stored.
+//! The `personal_access_tokens` table: users' own tokens and the impersonation tokens
+//! administrators make for them. Only the SHA-256 digest of a token is stored.
 
 use gantry_types::{TokenId, UserId};
 use sqlx::any::AnyRow;
@@ -18,6 +19,9 @@ pub struct TokenRow {
     pub revoked: bool,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    /// Made by an administrator to act as the user (GitLab's impersonation token); the user
+    /// neither sees nor revokes it.
+    pub impersonation: bool,
 }
 
 fn map_token(row: &AnyRow) -> DbResult<TokenRow> {
@@ -30,35 +34,42 @@ fn map_token(row: &AnyRow) -> DbResult<TokenRow> {
         revoked: flag(row, "revoked")?,
         created_at: int(row, "t_created_at")?,
         last_used_at: opt_int(row, "last_used_at")?,
+        impersonation: flag(row, "impersonation")?,
     })
 }
 
 macro_rules! token_columns {
     () => {
         "t.id AS t_id, t.user_id AS t_user_id, t.name AS t_name, t.scopes, t.expires_at, t.revoked, \
-         t.created_at AS t_created_at, t.last_used_at"
+         t.created_at AS t_created_at, t.last_used_at, t.impersonation"
     };
 }
 
+/// A token to store (its digest, never the secret).
+#[derive(Debug, Clone)]
+pub struct NewToken<'a> {
+    pub user: UserId,
+    pub name: &'a str,
+    pub digest: &'a str,
+    pub scopes: &'a str,
+    pub expires_at: Option<i64>,
+    pub impersonation: bool,
+}
+
 /// Stores a new token's digest.
-pub async fn insert_token(
-    conn: &mut Conn,
-    user: UserId,
-    name: &str,
-    digest: &str,
-    scopes: &str,
-    expires_at: Option<i64>,
-) -> DbResult<TokenId> {
+pub async fn insert_token(conn: &mut Conn, token: &NewToken<'_>) -> DbResult<TokenId> {
     let row = sqlx::query(
-        "INSERT INTO personal_access_tokens (user_id, name, token_digest, scopes, expires_at, revoked, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 0, $6) RETURNING id",
+        "INSERT INTO personal_access_tokens \
+             (user_id, name, token_digest, scopes, expires_at, revoked, created_at, impersonation) \
+         VALUES ($1, $2, $3, $4, $5, 0, $6, $7) RETURNING id",
     )
-    .bind(user.0)
-    .bind(name)
-    .bind(digest)
-    .bind(scopes)
-    .bind(expires_at)
+    .bind(token.user.0)
+    .bind(token.name)
+    .bind(token.digest)
+    .bind(token.scopes)
+    .bind(token.expires_at)
     .bind(now_millis())
+    .bind(i64::from(token.impersonation))
     .fetch_one(conn)
     .await?;
     Ok(TokenId(int(&row, "id")?))
@@ -69,8 +80,8 @@ pub async fn find_token_by_digest(conn: &mut Conn, digest: &str) -> DbResult<Opt
     let row = sqlx::query(concat!(
         "SELECT ",
         token_columns!(),
-        ", u.id, u.username, u.email, u.name, u.password_hash, u.is_admin, u.state, u.created_at, u.updated_at \
-         FROM personal_access_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_digest = $1"
+        ", u.id, u.username, u.email, u.name, u.password_hash, u.is_admin, u.state, u.created_at, u.updated_at, \
+         u.avatar_digest, u.avatar_name FROM personal_access_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_digest = $1"
     ))
     .bind(digest)
     .fetch_optional(conn)
@@ -78,14 +89,16 @@ pub async fn find_token_by_digest(conn: &mut Conn, digest: &str) -> DbResult<Opt
     row.as_ref().map(|row| Ok((map_token(row)?, map_user(row)?))).transpose()
 }
 
-/// A user's tokens, newest first.
-pub async fn list_tokens(conn: &mut Conn, user: UserId) -> DbResult<Vec<TokenRow>> {
+/// A user's own tokens (`impersonation` false) or the impersonation tokens made for them
+/// (true), newest first.
+pub async fn list_tokens(conn: &mut Conn, user: UserId, impersonation: bool) -> DbResult<Vec<TokenRow>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
         token_columns!(),
-        " FROM personal_access_tokens t WHERE t.user_id = $1 ORDER BY t.id DESC"
+        " FROM personal_access_tokens t WHERE t.user_id = $1 AND t.impersonation = $2 ORDER BY t.id DESC"
     ))
     .bind(user.0)
+    .bind(i64::from(impersonation))
     .fetch_all(conn)
     .await?;
     rows.iter().map(map_token).collect()

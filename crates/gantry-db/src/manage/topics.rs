@@ -4,6 +4,7 @@
 use gantry_types::{ProjectId, TopicId};
 use sqlx::any::AnyRow;
 
+use super::avatars::{Avatar, map_avatar};
 use super::like_pattern;
 use crate::row::{int, text};
 use crate::{Conn, DbError, DbResult, Page, now_millis};
@@ -19,11 +20,12 @@ pub struct TopicRow {
     pub updated_at: i64,
     /// Projects carrying the topic, whatever their visibility (as GitLab counts them).
     pub total_projects_count: i64,
+    pub avatar: Option<Avatar>,
 }
 
 macro_rules! select_topic {
     () => {
-        "SELECT t.id, t.name, t.title, t.description, t.created_at, t.updated_at, \
+        "SELECT t.id, t.name, t.title, t.description, t.created_at, t.updated_at, t.avatar_digest, t.avatar_name, \
          (SELECT COUNT(*) FROM project_topics pt WHERE pt.topic_id = t.id) AS total_projects_count \
          FROM topics t"
     };
@@ -38,6 +40,7 @@ fn map_topic(row: &AnyRow) -> DbResult<TopicRow> {
         created_at: int(row, "created_at")?,
         updated_at: int(row, "updated_at")?,
         total_projects_count: int(row, "total_projects_count")?,
+        avatar: map_avatar(row, "avatar_digest", "avatar_name")?,
     })
 }
 

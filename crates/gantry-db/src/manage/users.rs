@@ -1,9 +1,11 @@
-//! The `users` table.
+//! The `users` table, and which account holds an e-mail address (as its primary address or as
+//! one of its secondary ones in `user_emails`).
 
 use gantry_types::UserId;
 use sqlx::any::AnyRow;
 
-use crate::row::{flag, int, text};
+use crate::manage::avatars::{Avatar, map_avatar};
+use crate::row::{flag, int, parsed, text};
 use crate::{Conn, DbError, DbResult, Page, now_millis};
 
 /// A stored user account.
@@ -15,25 +17,68 @@ pub struct UserRow {
     pub name: String,
     pub password_hash: String,
     pub is_admin: bool,
-    /// Not active: blocked by an administrator, or still waiting for their approval.
+    /// GitLab's state of the account.
+    pub state: UserState,
+    /// Not active (read from `state`): blocked, banned or deactivated by an administrator, or
+    /// still waiting for their approval. Such an account signs in to nothing, and its tokens,
+    /// keys and sessions open nothing.
     pub blocked: bool,
-    /// Signed up and waiting for an administrator's approval (also `blocked`).
+    /// Signed up and waiting for an administrator's approval (read from `state`; also
+    /// `blocked`).
     pub pending_approval: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    pub avatar: Option<Avatar>,
 }
 
 macro_rules! select_user {
     () => {
-        "SELECT id, username, email, name, password_hash, is_admin, state, created_at, updated_at FROM users"
+        "SELECT id, username, email, name, password_hash, is_admin, state, created_at, updated_at, avatar_digest, avatar_name FROM users"
     };
 }
 
-/// The `state` of accounts waiting for an administrator's approval (GitLab's name).
-const PENDING_APPROVAL: &str = "blocked_pending_approval";
+/// The state of an account, stored and sent under GitLab's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserState {
+    Active,
+    /// Blocked by an administrator.
+    Blocked,
+    /// Signed up and waiting for an administrator's approval.
+    BlockedPendingApproval,
+    /// Banned by an administrator (GitLab also hides what a banned user made).
+    Banned,
+    /// Deactivated by an administrator; signing in on the web makes the account active again.
+    Deactivated,
+}
+
+impl UserState {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserState::Active => "active",
+            UserState::Blocked => "blocked",
+            UserState::BlockedPendingApproval => "blocked_pending_approval",
+            UserState::Banned => "banned",
+            UserState::Deactivated => "deactivated",
+        }
+    }
+
+    /// The state of a stored name.
+    pub fn parse(text: &str) -> Option<UserState> {
+        [
+            UserState::Active,
+            UserState::Blocked,
+            UserState::BlockedPendingApproval,
+            UserState::Banned,
+            UserState::Deactivated,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == text)
+    }
+}
 
 pub(crate) fn map_user(row: &AnyRow) -> DbResult<UserRow> {
-    let state = text(row, "state")?;
+    let state = parsed(row, "state", UserState::parse)?;
     Ok(UserRow {
         id: UserId(int(row, "id")?),
         username: text(row, "username")?,
@@ -41,10 +86,12 @@ pub(crate) fn map_user(row: &AnyRow) -> DbResult<UserRow> {
         name: text(row, "name")?,
         password_hash: text(row, "password_hash")?,
         is_admin: flag(row, "is_admin")?,
-        blocked: state != "active",
-        pending_approval: state == PENDING_APPROVAL,
+        state,
+        blocked: state != UserState::Active,
+        pending_approval: state == UserState::BlockedPendingApproval,
         created_at: int(row, "created_at")?,
         updated_at: int(row, "updated_at")?,
+        avatar: map_avatar(row, "avatar_digest", "avatar_name")?,
     })
 }
 
@@ -74,7 +121,7 @@ pub async fn insert_user(conn: &mut Conn, user: &NewUser<'_>) -> DbResult<UserId
     .bind(user.name)
     .bind(user.password_hash)
     .bind(i64::from(user.is_admin))
-    .bind(if user.pending_approval { PENDING_APPROVAL } else { "active" })
+    .bind(if user.pending_approval { UserState::BlockedPendingApproval } else { UserState::Active }.as_str())
     .bind(now)
     .fetch_one(conn)
     .await
@@ -130,7 +177,7 @@ pub async fn list_users(conn: &mut Conn, filter: &UserFilter, page: Page) -> DbR
     let search = filter.search.as_ref().map(|s| crate::manage::like_pattern(s));
     let state = filter.blocked.map(|b| if b { "blocked" } else { "active" });
     let rows = sqlx::query(
-        "SELECT id, username, email, name, password_hash, is_admin, state, created_at, updated_at FROM users \
+        "SELECT id, username, email, name, password_hash, is_admin, state, created_at, updated_at, avatar_digest, avatar_name FROM users \
          WHERE (CAST($1 AS TEXT) IS NULL OR username_lower = $1) \
            AND (CAST($2 AS TEXT) IS NULL OR username_lower LIKE $2 ESCAPE '\\' OR lower(name) LIKE $2 ESCAPE '\\' OR email_lower LIKE $2 ESCAPE '\\') \
            AND (CAST($3 AS TEXT) IS NULL OR state = $3) \
@@ -188,15 +235,29 @@ pub async fn update_profile(conn: &mut Conn, id: UserId, name: &str, email: &str
     Ok(())
 }
 
-/// Blocks or unblocks a user.
-pub async fn set_blocked(conn: &mut Conn, id: UserId, blocked: bool) -> DbResult<()> {
-    sqlx::query("UPDATE users SET state = $1, updated_at = $2 WHERE id = $3")
-        .bind(if blocked { "blocked" } else { "active" })
+/// Moves a user from state `from` to `to`; false when the user was not in `from` (someone
+/// else changed it first).
+pub async fn change_state(conn: &mut Conn, id: UserId, from: UserState, to: UserState) -> DbResult<bool> {
+    let done = sqlx::query("UPDATE users SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4")
+        .bind(to.as_str())
         .bind(now_millis())
         .bind(id.0)
+        .bind(from.as_str())
         .execute(conn)
         .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
+}
+
+/// The account whose primary or secondary address `email` is (any case), if any.
+pub async fn find_email_holder(conn: &mut Conn, email: &str) -> DbResult<Option<UserId>> {
+    let row = sqlx::query(
+        "SELECT id FROM users WHERE email_lower = $1 \
+         UNION SELECT user_id AS id FROM user_emails WHERE email_lower = $1",
+    )
+    .bind(email.to_lowercase())
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| int(&row, "id").map(UserId)).transpose()
 }
 
 /// Grants or takes away instance administration.
@@ -212,13 +273,7 @@ pub async fn set_admin(conn: &mut Conn, id: UserId, is_admin: bool) -> DbResult<
 
 /// Makes an account waiting for approval active; false when it was not waiting.
 pub async fn approve_user(conn: &mut Conn, id: UserId) -> DbResult<bool> {
-    let done = sqlx::query("UPDATE users SET state = 'active', updated_at = $1 WHERE id = $2 AND state = $3")
-        .bind(now_millis())
-        .bind(id.0)
-        .bind(PENDING_APPROVAL)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    change_state(conn, id, UserState::BlockedPendingApproval, UserState::Active).await
 }
 
 /// Deletes an account; its personal namespace and projects, memberships, tokens, keys and
@@ -248,7 +303,7 @@ pub async fn groups_solely_owned_by(conn: &mut Conn, user: UserId) -> DbResult<V
 pub async fn delete_pending_user(conn: &mut Conn, id: UserId) -> DbResult<bool> {
     let done = sqlx::query("DELETE FROM users WHERE id = $1 AND state = $2")
         .bind(id.0)
-        .bind(PENDING_APPROVAL)
+        .bind(UserState::BlockedPendingApproval.as_str())
         .execute(conn)
         .await?;
     Ok(done.rows_affected() == 1)

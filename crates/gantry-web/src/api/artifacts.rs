@@ -1,20 +1,21 @@
 //! Job artifacts and test reports for people (GitLab's shapes): `/projects/:id/jobs/:job_id/
-//! artifacts` (the archive, one file of it, keep, delete), the latest archive of a ref, and a
-//! pipeline's `/test_report` and `/test_report_summary`.
+//! artifacts` (the archive, one file of it, keep, delete), the latest archive of a ref (whole or
+//! one file of it), and a pipeline's `/test_report` and `/test_report_summary`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gantry_ci::reports::junit::{CaseStatus, TestCase};
 use gantry_core::ci::reports::{JobTestReport, PipelineTestReport, TestCounts};
 use serde::{Deserialize, Serialize};
 
-use super::ApiResult;
 use super::ci_types::id_param;
 use super::projects::{lookup_access, lookup_project};
+use super::{ApiInput, ApiResult};
 use crate::AppState;
 use crate::auth::ApiActor;
+use crate::error::AppError;
 
 /// `GET /projects/:id/jobs/:job_id/artifacts`: the job's archive.
 pub async fn download(
@@ -66,9 +67,20 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `job`: the name of the job whose artifacts are wanted (GitLab requires it).
 #[derive(Debug, Deserialize)]
 pub struct LatestQuery {
-    job: String,
+    job: Option<String>,
+}
+
+impl LatestQuery {
+    /// The job's name, checked after the caller's access (a stranger learns nothing from a 400).
+    fn job(&self) -> ApiResult<&str> {
+        match self.job.as_deref() {
+            Some(job) if !job.is_empty() => Ok(job),
+            _ => Err(AppError::BadRequest("job is missing".to_owned()).into()),
+        }
+    }
 }
 
 /// `GET /projects/:id/jobs/artifacts/:ref_name/download?job=NAME`: the archive of the latest
@@ -77,11 +89,26 @@ pub async fn latest_of_ref(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path((id, ref_name)): Path<(String, String)>,
-    Query(query): Query<LatestQuery>,
+    ApiInput(query): ApiInput<LatestQuery>,
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let (_, row, file, size) = state.core.ci().latest_artifact_of_ref(&actor, &project, &ref_name, &query.job).await?;
+    let job = query.job()?;
+    let (_, row, file, size) = state.core.ci().latest_artifact_of_ref(&actor, &project, &ref_name, job).await?;
     Ok(crate::blob_io::file_response(file, size, "application/zip", &row.file_name))
+}
+
+/// `GET /projects/:id/jobs/artifacts/:ref_name/raw/*artifact_path?job=NAME`: one file of the
+/// archive of the latest successful job of that name on the ref.
+pub async fn latest_file_of_ref(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, ref_name, path)): Path<(String, String, String)>,
+    ApiInput(query): ApiInput<LatestQuery>,
+) -> ApiResult<Response> {
+    let project = lookup_project(&state, &actor, &id).await?;
+    let job = query.job()?;
+    let content = state.core.ci().latest_artifact_file_of_ref(&actor, &project, &ref_name, job, &path).await?;
+    Ok(crate::ui::code::blob::raw_content_response(&path, content, false))
 }
 
 /// Counts in GitLab's names.

@@ -1,21 +1,21 @@
-//! `/projects/:id/repository/…` reads, shaped like GitLab's: `tree`, `files/:path` (+ `/raw`),
-//! `blobs/:sha/raw`, `commits` (+ `/:sha`, `/:sha/diff`), `compare`, `archive`.
+//! `/projects/:id/repository/…` reads of files, shaped like GitLab's: `tree`, `files/:path`
+//! (its metadata also as `X-Gitlab-*` headers, which `HEAD` gives alone; + `/raw`, `/blame`)
+//! and `blobs/:sha/raw`. Commits are read in `history.rs`, archives in `archives.rs`.
 
 use axum::Json;
 use axum::extract::{OriginalUri, Path, Query, State};
-use axum::http::{HeaderValue, header};
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use gantry_core::{CoreError, ProjectRow};
-use gantry_git::diff::{Diff, FileStatus};
-use gantry_git::read::{EntryKind, PathObject, Reader};
-use gantry_git::transport::ArchiveFormat;
+use gantry_git::read::{Blob, EntryKind, PathObject, Reader};
+use gantry_git::refs::CommitSummary;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use super::projects::lookup_project;
 use super::types::Commit;
-use super::{ApiResult, PageParams, paginated};
+use super::{ApiInput, ApiResult, PageParams, paginated};
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::AppError;
@@ -110,7 +110,7 @@ pub struct RefQuery {
 pub struct FileContent {
     file_name: String,
     file_path: String,
-    size: usize,
+    size: u64,
     encoding: &'static str,
     content: String,
     content_sha256: String,
@@ -119,61 +119,117 @@ pub struct FileContent {
     blob_id: String,
     commit_id: String,
     last_commit_id: String,
+    execute_filemode: bool,
 }
 
-/// The blob at `path` and the commit `reference` names, with the last commit that changed it.
+/// A file at a ref: the blob, the commit the ref names and the last commit that changed it.
+struct FoundFile {
+    blob: Blob,
+    path: String,
+    reference: String,
+    commit: String,
+    last_commit: String,
+}
+
+impl FoundFile {
+    fn name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(&self.path)
+    }
+
+    /// GitLab's `X-Gitlab-*` headers of the file; the content's SHA-256 only when the content
+    /// was read (files over [`gantry_git::read::LOADED_LIMIT`] are streamed instead).
+    fn headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        let mut set = |name: &'static str, value: &str| {
+            // Paths may hold any UTF-8: sent as the bytes they are, as GitLab does.
+            if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
+                headers.insert(HeaderName::from_static(name), value);
+            }
+        };
+        set("x-gitlab-file-name", self.name());
+        set("x-gitlab-file-path", &self.path);
+        set("x-gitlab-size", &self.blob.size.to_string());
+        set("x-gitlab-encoding", "base64");
+        set("x-gitlab-ref", &self.reference);
+        set("x-gitlab-blob-id", &self.blob.id);
+        set("x-gitlab-commit-id", &self.commit);
+        set("x-gitlab-last-commit-id", &self.last_commit);
+        set("x-gitlab-execute-filemode", if self.blob.kind == EntryKind::Executable { "true" } else { "false" });
+        if self.blob.is_complete() {
+            set("x-gitlab-content-sha256", &hex::encode(sha2::Sha256::digest(&self.blob.data)));
+        }
+        headers
+    }
+}
+
+/// The file at `path` and the commit `reference` names: `404 Commit Not Found` for a ref that
+/// names nothing, `404 File Not Found` for a path that is no file there.
 async fn file_at(
     state: &AppState,
     actor: &gantry_core::Actor,
     project: &ProjectRow,
     reference: String,
     path: String,
-) -> ApiResult<(gantry_git::read::Blob, String, String)> {
+) -> ApiResult<FoundFile> {
+    let wanted = (reference.clone(), path.clone());
     let found = state
         .core
         .code()
         .read_repository(actor, project, move |reader| {
-            let Some(commit) = commit_of(reader, &reference)? else { return Ok(None) };
-            let Some(PathObject::Blob(blob)) = reader.object_at(&commit, &path)? else { return Ok(None) };
+            let (reference, path) = wanted;
+            let Some(commit) = commit_of(reader, &reference)? else { return Ok(Err("commit")) };
+            let Some(PathObject::Blob(blob)) = reader.object_at(&commit, &path)? else { return Ok(Err("file")) };
             let last = reader.history(&commit, Some(&path), 0, 1)?.0.into_iter().next().map(|c| c.id);
-            Ok(Some((blob, commit.clone(), last.unwrap_or(commit))))
+            Ok(Ok((blob, commit.clone(), last.unwrap_or(commit))))
         })
         .await?;
-    found.ok_or_else(|| not_found("file").into())
+    let (blob, commit, last_commit) = found.map_err(not_found)?;
+    Ok(FoundFile { blob, path, reference, commit, last_commit })
 }
 
-/// `GET /projects/:id/repository/files/:file_path` (`ref`): the file, base64-encoded.
+/// The `ref` a file read requires (GitLab's Grape: `ref is missing`).
+fn required_ref(reference: Option<String>) -> ApiResult<String> {
+    reference.filter(|r| !r.trim().is_empty()).ok_or_else(|| AppError::BadRequest("ref is missing".into()).into())
+}
+
+/// `GET` (and `HEAD`) `/projects/:id/repository/files/:file_path` (`ref`): the file,
+/// base64-encoded, and its metadata as `X-Gitlab-*` headers.
 pub async fn file(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path((id, file_path)): Path<(String, String)>,
     Query(query): Query<RefQuery>,
-) -> ApiResult<Json<FileContent>> {
+) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
-    let reference = reference_or_default(query.reference, &project);
-    let (blob, commit, last) = file_at(&state, &actor, &project, reference.clone(), file_path.clone()).await?;
-    if !blob.is_complete() {
+    state.core.authorize_project(&actor, &project, gantry_core::policy::ProjectAction::ReadCode).await?;
+    let reference = required_ref(query.reference)?;
+    let file = file_at(&state, &actor, &project, reference, file_path).await?;
+    if !file.blob.is_complete() {
         return Err(AppError::BadRequest(format!(
             "the file is larger than {} MiB: read it from /repository/files/:file_path/raw",
             gantry_git::read::LOADED_LIMIT >> 20
         ))
         .into());
     }
-    Ok(Json(FileContent {
-        file_name: file_path.rsplit('/').next().unwrap_or(&file_path).to_owned(),
-        size: blob.data.len(),
+    let headers = file.headers();
+    let body = FileContent {
+        file_name: file.name().to_owned(),
+        size: file.blob.size,
         encoding: "base64",
-        content_sha256: hex::encode(sha2::Sha256::digest(&blob.data)),
-        content: base64::engine::general_purpose::STANDARD.encode(&blob.data),
-        reference,
-        blob_id: blob.id,
-        commit_id: commit,
-        last_commit_id: last,
-        file_path,
-    }))
+        content_sha256: hex::encode(sha2::Sha256::digest(&file.blob.data)),
+        content: base64::engine::general_purpose::STANDARD.encode(&file.blob.data),
+        execute_filemode: file.blob.kind == EntryKind::Executable,
+        reference: file.reference,
+        blob_id: file.blob.id,
+        commit_id: file.commit,
+        last_commit_id: file.last_commit,
+        file_path: file.path,
+    };
+    Ok((headers, Json(body)).into_response())
 }
 
-/// `GET /projects/:id/repository/files/:file_path/raw` (`ref`)
+/// `GET /projects/:id/repository/files/:file_path/raw` (`ref`, the default branch when left
+/// out): the file's bytes, with its `X-Gitlab-*` headers.
 pub async fn file_raw(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -182,8 +238,92 @@ pub async fn file_raw(
 ) -> ApiResult<Response> {
     let project = lookup_project(&state, &actor, &id).await?;
     let reference = reference_or_default(query.reference, &project);
-    let (blob, _, _) = file_at(&state, &actor, &project, reference, file_path.clone()).await?;
-    Ok(crate::ui::code::blob::raw_blob_response(&state, &actor, &project, &file_path, blob, false).await?)
+    let file = file_at(&state, &actor, &project, reference, file_path).await?;
+    let headers = file.headers();
+    let mut response =
+        crate::ui::code::blob::raw_blob_response(&state, &actor, &project, &file.path, file.blob, false).await?;
+    response.headers_mut().extend(headers);
+    Ok(response)
+}
+
+/// The lines of `range[start]`..=`range[end]` (1-based) to blame.
+#[derive(Debug, Deserialize)]
+pub struct BlameRangeInput {
+    start: Option<i64>,
+    end: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BlameQuery {
+    #[serde(rename = "ref")]
+    reference: Option<String>,
+    range: Option<BlameRangeInput>,
+}
+
+/// One range of `GET /repository/files/:file_path/blame`: consecutive lines from one commit.
+#[derive(Debug, Serialize)]
+pub struct BlameRange {
+    commit: Commit,
+    lines: Vec<String>,
+}
+
+/// `GET` (and `HEAD`) `/projects/:id/repository/files/:file_path/blame` (`ref`, optional
+/// `range[start]` and `range[end]`): which commit last changed each line, in runs of lines.
+pub async fn file_blame(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, file_path)): Path<(String, String)>,
+    ApiInput(query): ApiInput<BlameQuery>,
+) -> ApiResult<Response> {
+    let project = lookup_project(&state, &actor, &id).await?;
+    state.core.authorize_project(&actor, &project, gantry_core::policy::ProjectAction::ReadCode).await?;
+    let reference = required_ref(query.reference)?;
+    let range = match query.range {
+        None => None,
+        Some(BlameRangeInput { start: None, .. }) => {
+            return Err(AppError::BadRequest("range[start] is missing".into()).into());
+        }
+        Some(BlameRangeInput { end: None, .. }) => {
+            return Err(AppError::BadRequest("range[end] is missing".into()).into());
+        }
+        Some(BlameRangeInput { start: Some(start), end: Some(end) }) => {
+            if start < 1 || end < 1 {
+                return Err(AppError::BadRequest(
+                    "range[start] does not have a valid value, range[end] does not have a valid value".into(),
+                )
+                .into());
+            }
+            if start > end {
+                return Err(AppError::BadRequest("range[start] must be less than or equal to range[end]".into()).into());
+            }
+            Some((start as u32, end as u32))
+        }
+    };
+    let file = file_at(&state, &actor, &project, reference, file_path).await?;
+    let blame = state.core.code().blame(&actor, &project, &file.commit, &file.path).await?;
+    let ids: Vec<String> = blame.commits.iter().map(|c| c.id.clone()).collect();
+    let summaries: Vec<CommitSummary> = state
+        .core
+        .code()
+        .read_repository(&actor, &project, move |reader| ids.iter().map(|id| reader.commit(id)).collect())
+        .await?;
+    let mut ranges = Vec::new();
+    for piece in &blame.ranges {
+        let first = piece.start;
+        let lines: Vec<String> = piece
+            .lines
+            .iter()
+            .enumerate()
+            .filter(|(n, _)| range.is_none_or(|(start, end)| (start..=end).contains(&(first + *n as u32))))
+            .map(|(_, line)| line.clone())
+            .collect();
+        if lines.is_empty() {
+            continue;
+        }
+        let commit = Commit::new(&summaries[piece.commit], &project, &state.config);
+        ranges.push(BlameRange { commit, lines });
+    }
+    Ok((file.headers(), Json(ranges)).into_response())
 }
 
 /// `GET /projects/:id/repository/blobs/:sha/raw`
@@ -196,237 +336,4 @@ pub async fn blob_raw(
     let blob = state.core.code().read_repository(&actor, &project, move |reader| reader.blob_object(&sha)).await?;
     let blob = blob.ok_or_else(|| not_found("blob"))?;
     Ok(crate::ui::code::blob::raw_blob_response(&state, &actor, &project, "blob", blob, false).await?)
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CommitsQuery {
-    ref_name: Option<String>,
-    path: Option<String>,
-    #[serde(flatten)]
-    page: PageParams,
-}
-
-/// `GET /projects/:id/repository/commits` (`ref_name`, `path`, pagination)
-pub async fn commits(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-    OriginalUri(uri): OriginalUri,
-    Query(query): Query<CommitsQuery>,
-) -> ApiResult<Response> {
-    let project = lookup_project(&state, &actor, &id).await?;
-    let reference = reference_or_default(query.ref_name, &project);
-    let page = query.page.resolve()?;
-    let window = page.db();
-    let (skip, limit) = (usize::try_from(window.offset).unwrap_or(usize::MAX), window.limit as usize);
-    let path = query.path.filter(|p| !p.trim().is_empty());
-    let found = state
-        .core
-        .code()
-        .read_repository(&actor, &project, move |reader| match commit_of(reader, &reference)? {
-            Some(commit) => reader.history(&commit, path.as_deref(), skip, limit).map(Some),
-            None => Ok(None),
-        })
-        .await?;
-    let (commits, more) = found.ok_or_else(|| not_found("ref"))?;
-    // The total is not counted (it means walking the whole history); the next page is known.
-    let total = (skip + commits.len() + usize::from(more)) as i64;
-    let items: Vec<Commit> = commits.iter().map(|c| Commit::new(c, &project, &state.config)).collect();
-    Ok(paginated(&state.config.external_url, &uri, items, total, page))
-}
-
-/// A commit (by id, branch or tag) or 404.
-pub(crate) async fn find_commit(
-    state: &AppState,
-    actor: &gantry_core::Actor,
-    project: &ProjectRow,
-    revision: String,
-) -> ApiResult<gantry_git::refs::CommitSummary> {
-    let found = state
-        .core
-        .code()
-        .read_repository(actor, project, move |reader| match reader.resolve(&revision)? {
-            Some(id) => reader.commit(&id).map(Some),
-            None => Ok(None),
-        })
-        .await?;
-    found.ok_or_else(|| not_found("commit").into())
-}
-
-/// `GET /projects/:id/repository/commits/:sha`
-pub async fn commit(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path((id, sha)): Path<(String, String)>,
-) -> ApiResult<Json<Commit>> {
-    let project = lookup_project(&state, &actor, &id).await?;
-    let commit = find_commit(&state, &actor, &project, sha).await?;
-    Ok(Json(Commit::new(&commit, &project, &state.config)))
-}
-
-/// One file of a diff, as GitLab returns it.
-#[derive(Debug, Serialize)]
-pub struct FileChange {
-    old_path: String,
-    new_path: String,
-    new_file: bool,
-    renamed_file: bool,
-    deleted_file: bool,
-    diff: String,
-}
-
-fn changes(diff: Diff) -> Vec<FileChange> {
-    diff.files
-        .into_iter()
-        .map(|file| {
-            let mut text = String::new();
-            for hunk in &file.hunks {
-                text.push_str(&hunk.header);
-                text.push('\n');
-                for line in &hunk.lines {
-                    text.push(line.kind);
-                    text.push_str(&line.text);
-                    text.push('\n');
-                }
-            }
-            if file.binary {
-                text = format!("Binary files a/{} and b/{} differ\n", file.old_path, file.new_path);
-            }
-            FileChange {
-                new_file: file.status == FileStatus::Added,
-                renamed_file: file.status == FileStatus::Renamed,
-                deleted_file: file.status == FileStatus::Deleted,
-                old_path: file.old_path,
-                new_path: file.new_path,
-                diff: text,
-            }
-        })
-        .collect()
-}
-
-/// `GET /projects/:id/repository/commits/:sha/diff`
-pub async fn commit_diff(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path((id, sha)): Path<(String, String)>,
-) -> ApiResult<Json<Vec<FileChange>>> {
-    let project = lookup_project(&state, &actor, &id).await?;
-    let commit = find_commit(&state, &actor, &project, sha).await?;
-    let diff = state.core.code().commit_diff(&actor, &project, &commit.id).await?;
-    Ok(Json(changes(diff)))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CompareQuery {
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    to: String,
-}
-
-/// `GET /repository/compare`
-#[derive(Debug, Serialize)]
-pub struct Comparison {
-    commit: Option<Commit>,
-    commits: Vec<Commit>,
-    diffs: Vec<FileChange>,
-    compare_timeout: bool,
-    compare_same_ref: bool,
-}
-
-/// `GET /projects/:id/repository/compare` (`from`, `to`)
-pub async fn compare(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-    Query(query): Query<CompareQuery>,
-) -> ApiResult<Json<Comparison>> {
-    let project = lookup_project(&state, &actor, &id).await?;
-    state.core.authorize_project(&actor, &project, gantry_core::policy::ProjectAction::ReadCode).await?;
-    if query.from.trim().is_empty() || query.to.trim().is_empty() {
-        return Err(AppError::BadRequest("from and to are required".into()).into());
-    }
-    let (from, to) = (query.from.clone(), query.to.clone());
-    let found = state
-        .core
-        .code()
-        .read_repository(&actor, &project, move |reader| match (reader.resolve(&from)?, reader.resolve(&to)?) {
-            (Some(from), Some(to)) => Ok(Some((from.clone(), to.clone(), reader.commits_between(&from, &to, 1000)?.0))),
-            _ => Ok(None),
-        })
-        .await?;
-    let (from, to, commits) = found.ok_or_else(|| not_found("ref"))?;
-    let diff = state.core.code().compare_diff(&actor, &project, &from, &to).await?;
-    let commits: Vec<Commit> = commits.iter().map(|c| Commit::new(c, &project, &state.config)).collect();
-    Ok(Json(Comparison {
-        compare_timeout: diff.truncated,
-        compare_same_ref: query.from == query.to,
-        commit: commits.first().cloned(),
-        commits,
-        diffs: changes(diff),
-    }))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ArchiveQuery {
-    sha: Option<String>,
-    format: Option<String>,
-}
-
-async fn archive_as(
-    state: AppState,
-    actor: gantry_core::Actor,
-    id: String,
-    query: ArchiveQuery,
-    format: Option<ArchiveFormat>,
-) -> ApiResult<Response> {
-    let project = lookup_project(&state, &actor, &id).await?;
-    let format = match format {
-        Some(format) => format,
-        None => {
-            let name = format!("x.{}", query.format.as_deref().unwrap_or("tar.gz"));
-            ArchiveFormat::from_file_name(&name)
-                .ok_or_else(|| AppError::BadRequest("format must be tar.gz, tar or zip".into()))?
-                .0
-        }
-    };
-    let reference = reference_or_default(query.sha, &project);
-    let wanted = reference.clone();
-    let commit = state.core.code().read_repository(&actor, &project, move |reader| reader.resolve(&wanted)).await?;
-    let commit = commit.ok_or_else(|| not_found("ref"))?;
-    let stem = format!("{}-{}", project.path, reference.replace('/', "-"));
-    let child = state.core.repos().spawn_archive(project.id, &commit, format, &stem).map_err(CoreError::from)?;
-    let mut response = Response::new(crate::git_http::stream_output(child, Vec::new(), None, None));
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
-    Ok(response)
-}
-
-/// `GET /projects/:id/repository/archive` (`sha`, `format`)
-pub async fn archive(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-    Query(query): Query<ArchiveQuery>,
-) -> ApiResult<Response> {
-    archive_as(state, actor, id, query, None).await
-}
-
-/// `GET /projects/:id/repository/archive.zip`
-pub async fn archive_zip(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-    Query(query): Query<ArchiveQuery>,
-) -> ApiResult<Response> {
-    archive_as(state, actor, id, query, Some(ArchiveFormat::Zip)).await
-}
-
-/// `GET /projects/:id/repository/archive.tar.gz`
-pub async fn archive_tar_gz(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-    Query(query): Query<ArchiveQuery>,
-) -> ApiResult<Response> {
-    archive_as(state, actor, id, query, Some(ArchiveFormat::TarGz)).await
 }

@@ -1,20 +1,21 @@
-//! `/groups/:id/members` and `/projects/:id/members` (+ `/all` with inherited members).
+//! `/groups/:id/members` and `/projects/:id/members` (+ `/all` with inherited and shared
+//! members), and a user's memberships (`/users/:id/memberships`, administrators).
 
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use gantry_core::Actor;
 use gantry_core::manage::members::{MemberTarget, MembersOf};
 use gantry_core::manage::tokens::parse_expiry_date;
 use gantry_core::policy::{GroupAccess, ProjectAccess};
+use gantry_core::{Actor, MemberSource};
 use gantry_types::{AccessLevel, UserId};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::groups::lookup_group_access;
 use super::projects::lookup_access;
 use super::types::Member;
-use super::{ApiInput, ApiResult};
+use super::{ApiInput, ApiResult, PageParams, paginated};
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::AppError;
@@ -26,9 +27,10 @@ pub enum Source {
     Project,
 }
 
+// Boxed: the rows an access holds are large, and the two differ in size.
 enum Loaded {
-    Group(GroupAccess),
-    Project(ProjectAccess),
+    Group(Box<GroupAccess>),
+    Project(Box<ProjectAccess>),
 }
 
 impl Loaded {
@@ -46,8 +48,8 @@ impl Loaded {
 
 async fn load(state: &AppState, actor: &Actor, source: Source, id: &str) -> ApiResult<Loaded> {
     Ok(match source {
-        Source::Group => Loaded::Group(lookup_group_access(state, actor, id).await?),
-        Source::Project => Loaded::Project(lookup_access(state, actor, id).await?),
+        Source::Group => Loaded::Group(Box::new(lookup_group_access(state, actor, id).await?)),
+        Source::Project => Loaded::Project(Box::new(lookup_access(state, actor, id).await?)),
     })
 }
 
@@ -68,11 +70,43 @@ fn parse_expiry(value: Option<&str>) -> ApiResult<Option<i64>> {
     }
 }
 
+/// GitLab's filters of a member list: `query` (in the name or username), `user_ids`,
+/// `skip_users`.
+#[derive(Debug, Default, Deserialize)]
+pub struct MemberListParams {
+    query: Option<String>,
+    #[serde(default)]
+    user_ids: Vec<i64>,
+    #[serde(default)]
+    skip_users: Vec<i64>,
+}
+
+impl MemberListParams {
+    fn keeps(&self, user: &gantry_core::UserRow) -> bool {
+        let query = self.query.as_deref().map(str::to_lowercase).filter(|q| !q.is_empty());
+        (self.user_ids.is_empty() || self.user_ids.contains(&user.id.0))
+            && !self.skip_users.contains(&user.id.0)
+            && query.is_none_or(|q| user.username.to_lowercase().contains(&q) || user.name.to_lowercase().contains(&q))
+    }
+}
+
 /// `GET …/members`
-pub async fn list_members(state: AppState, actor: Actor, source: Source, id: String) -> ApiResult<Json<Vec<Member>>> {
+pub async fn list_members(
+    state: AppState,
+    actor: Actor,
+    source: Source,
+    id: String,
+    params: MemberListParams,
+) -> ApiResult<Json<Vec<Member>>> {
     let loaded = load(&state, &actor, source, &id).await?;
     let members = state.core.manage().list_members(loaded.of()).await?;
-    Ok(Json(members.iter().map(|m| Member::new(m, m.access_level, &state.config)).collect()))
+    Ok(Json(
+        members
+            .iter()
+            .filter(|m| params.keeps(&m.user))
+            .map(|m| Member::new(m, m.access_level, &state.config))
+            .collect(),
+    ))
 }
 
 /// `GET …/members/all`
@@ -81,10 +115,13 @@ pub async fn list_all_members(
     actor: Actor,
     source: Source,
     id: String,
+    params: MemberListParams,
 ) -> ApiResult<Json<Vec<Member>>> {
     let loaded = load(&state, &actor, source, &id).await?;
     let members = state.core.manage().list_all_members(loaded.of()).await?;
-    Ok(Json(members.iter().map(|m| Member::effective(m, &state.config)).collect()))
+    Ok(Json(
+        members.iter().filter(|m| params.keeps(&m.member.user)).map(|m| Member::effective(m, &state.config)).collect(),
+    ))
 }
 
 /// `GET …/members/:user_id` (`inherited` for `/members/all/:user_id`)
@@ -164,15 +201,17 @@ macro_rules! member_routes {
                 State(state): State<AppState>,
                 ApiActor(actor): ApiActor,
                 Path(id): Path<String>,
+                ApiInput(params): ApiInput<MemberListParams>,
             ) -> ApiResult<Json<Vec<Member>>> {
-                list_members(state, actor, $source, id).await
+                list_members(state, actor, $source, id, params).await
             }
             pub async fn list_all(
                 State(state): State<AppState>,
                 ApiActor(actor): ApiActor,
                 Path(id): Path<String>,
+                ApiInput(params): ApiInput<MemberListParams>,
             ) -> ApiResult<Json<Vec<Member>>> {
-                list_all_members(state, actor, $source, id).await
+                list_all_members(state, actor, $source, id, params).await
             }
             pub async fn get(
                 State(state): State<AppState>,
@@ -217,3 +256,51 @@ macro_rules! member_routes {
 
 member_routes!(group, Source::Group);
 member_routes!(project, Source::Project);
+
+/// One of a user's memberships, as GitLab shows it.
+#[derive(Debug, Serialize)]
+pub struct Membership {
+    pub source_id: i64,
+    pub source_name: String,
+    /// `Project` or `Namespace` (a group).
+    pub source_type: &'static str,
+    pub access_level: i64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MembershipParams {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+/// `GET /users/:user_id/memberships` (`type`: `Project` or `Namespace`; administrators)
+pub async fn list_user_memberships(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(user): Path<String>,
+    uri: Uri,
+    Query(page): Query<PageParams>,
+    ApiInput(params): ApiInput<MembershipParams>,
+) -> ApiResult<Response> {
+    let page = page.resolve()?;
+    // A path that names no user is "not found" once the actor is known to be an administrator.
+    let user = user.parse::<i64>().unwrap_or(0);
+    let kind = params.kind.as_deref().filter(|kind| !kind.is_empty());
+    let (memberships, total) = state.core.manage().list_user_memberships(&actor, UserId(user), kind, page.db()).await?;
+    let items: Vec<Membership> = memberships
+        .iter()
+        .map(|membership| {
+            let (source_id, source_type) = match membership.source {
+                MemberSource::Namespace(id) => (id.0, "Namespace"),
+                MemberSource::Project(id) => (id.0, "Project"),
+            };
+            Membership {
+                source_id,
+                source_name: membership.source_name.clone(),
+                source_type,
+                access_level: membership.access_level,
+            }
+        })
+        .collect();
+    Ok(paginated(&state.config.external_url, &uri, items, total, page))
+}

@@ -1,13 +1,23 @@
 //! The v4 REST API, shaped like GitLab's: pagination headers, `{"message": …}` errors, bodies
 //! as JSON or form data (or query parameters, as GitLab also accepts).
 
+pub mod application_settings;
+pub mod archives;
 pub mod artifacts;
 pub mod ci_types;
 pub mod commits;
+pub mod deploy_keys;
+pub mod deploy_tokens;
+pub mod emails;
 pub mod files;
+pub mod gpg_keys;
+pub mod group_protected_branches;
 pub mod groups;
+pub mod history;
 pub mod instance;
+pub mod job_token_scope;
 pub mod keys;
+pub mod languages;
 pub mod members;
 pub mod openapi;
 pub mod params;
@@ -18,10 +28,13 @@ pub mod repository;
 pub mod runner_protocol;
 pub mod runners;
 pub mod schedules;
+pub mod sharing;
 pub mod statuses;
+pub mod templates;
 pub mod tokens;
 pub mod topics;
 pub mod types;
+pub mod user_status;
 pub mod users;
 pub mod variables;
 
@@ -30,6 +43,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use gantry_core::manage::avatars::AvatarUpload;
 use gantry_core::{Page, SortDirection};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -128,7 +142,8 @@ pub fn paginated<T: Serialize>(
 }
 
 /// The parameters of a write, as GitLab reads them (see [`params`]): the query string with the
-/// body (JSON, a form or a multipart form) merged over it, values coerced leniently.
+/// body (JSON, a form or a multipart form) merged over it, values coerced leniently. A file
+/// field of a multipart form counts as its text; a file that is not text is refused.
 #[derive(Debug)]
 pub struct ApiInput<T>(pub T);
 
@@ -136,39 +151,90 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequest<S> for ApiInput<T> 
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
-        let query = request.uri().query().unwrap_or("").to_owned();
-        let gathered = if content_type.as_deref() == Some("multipart/form-data") {
-            let mut fields = serde_json::Map::new();
-            params::add_pairs(&mut fields, &query, "parameters").map_err(AppError::BadRequest)?;
-            let multipart = axum::extract::Multipart::from_request(request, state)
-                .await
-                .map_err(|error| AppError::BadRequest(format!("invalid multipart body: {error}")))?;
-            multipart_fields(multipart, &mut fields).await?;
-            fields
-        } else {
-            let body = Bytes::from_request(request, state).await.map_err(|_| AppError::body_too_large())?;
-            let kind = match content_type.as_deref() {
-                _ if body.is_empty() => params::BodyKind::None,
-                Some("application/json") => params::BodyKind::Json,
-                Some("application/x-www-form-urlencoded") => params::BodyKind::Form,
-                _ => return Err(AppError::UnsupportedMediaType.into()),
-            };
-            params::gather(&query, kind, &body).map_err(AppError::BadRequest)?
-        };
-        params::read(gathered).map(ApiInput).map_err(|message| AppError::BadRequest(message).into())
+        let (params, _) = gather_request(request, state, false).await?;
+        params::read(params).map(ApiInput).map_err(|message| AppError::BadRequest(message).into())
     }
 }
 
+/// As [`ApiInput`], for writes that take files (avatars): a multipart form's file fields are
+/// also kept, whole, in [`Uploads`], and one that is not text is no longer refused (it is then
+/// only there).
+#[derive(Debug)]
+pub struct ApiUpload<T>(pub T, pub Uploads);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequest<S> for ApiUpload<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (params, uploads) = gather_request(request, state, true).await?;
+        let input = params::read(params).map_err(AppError::BadRequest)?;
+        Ok(ApiUpload(input, uploads))
+    }
+}
+
+/// A file a multipart form carried.
+#[derive(Debug, Clone)]
+pub struct UploadedFile {
+    /// The form field's name.
+    pub field: String,
+    /// The name the client gave the file.
+    pub filename: String,
+    pub bytes: Bytes,
+}
+
+/// The files of a request (bounded, as the whole body is, by the server's body limit).
+#[derive(Debug, Default)]
+pub struct Uploads(Vec<UploadedFile>);
+
+impl Uploads {
+    /// Takes the file sent as `field`, if one was.
+    pub fn take(&mut self, field: &str) -> Option<UploadedFile> {
+        let index = self.0.iter().position(|file| file.field == field)?;
+        Some(self.0.swap_remove(index))
+    }
+}
+
+/// Reads a request's parameters (and, with `keep_files`, its files).
+async fn gather_request<S: Send + Sync>(
+    request: Request,
+    state: &S,
+    keep_files: bool,
+) -> Result<(serde_json::Map<String, serde_json::Value>, Uploads), ApiError> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    let query = request.uri().query().unwrap_or("").to_owned();
+    let mut uploads = Uploads::default();
+    let gathered = if content_type.as_deref() == Some("multipart/form-data") {
+        let mut fields = serde_json::Map::new();
+        params::add_pairs(&mut fields, &query, "parameters").map_err(AppError::BadRequest)?;
+        let multipart = axum::extract::Multipart::from_request(request, state)
+            .await
+            .map_err(|error| AppError::BadRequest(format!("invalid multipart body: {error}")))?;
+        multipart_fields(multipart, &mut fields, keep_files.then_some(&mut uploads)).await?;
+        fields
+    } else {
+        let body = Bytes::from_request(request, state).await.map_err(|_| AppError::body_too_large())?;
+        let kind = match content_type.as_deref() {
+            _ if body.is_empty() => params::BodyKind::None,
+            Some("application/json") => params::BodyKind::Json,
+            Some("application/x-www-form-urlencoded") => params::BodyKind::Form,
+            _ => return Err(AppError::UnsupportedMediaType.into()),
+        };
+        params::gather(&query, kind, &body).map_err(AppError::BadRequest)?
+    };
+    Ok((gathered, uploads))
+}
+
 /// Adds a multipart form's fields, as text (a file's content included: GitLab's file-type
-/// variables arrive so). A field that is not text is refused rather than mangled.
+/// variables arrive so). Files go to `uploads` too when it is given; otherwise a field that is
+/// not text is refused rather than mangled.
 async fn multipart_fields(
     mut multipart: axum::extract::Multipart,
     fields: &mut serde_json::Map<String, serde_json::Value>,
+    mut uploads: Option<&mut Uploads>,
 ) -> Result<(), ApiError> {
     let mut count = 0;
     while let Some(field) = multipart
@@ -181,12 +247,39 @@ async fn multipart_fields(
             return Err(AppError::BadRequest("a request may carry at most 1000 parameters".to_owned()).into());
         }
         let name = field.name().unwrap_or("").to_owned();
+        let filename = field.file_name().map(str::to_owned);
         let bytes = field.bytes().await.map_err(|_| AppError::body_too_large())?;
-        let text =
-            String::from_utf8(bytes.to_vec()).map_err(|_| AppError::BadRequest(format!("{name} must be text")))?;
-        params::insert(fields, &name, serde_json::Value::String(text));
+        let kept = match (filename, uploads.as_deref_mut()) {
+            (Some(filename), Some(uploads)) => {
+                uploads.0.push(UploadedFile { field: name.clone(), filename, bytes: bytes.clone() });
+                true
+            }
+            _ => false,
+        };
+        match String::from_utf8(bytes.to_vec()) {
+            Ok(text) => params::insert(fields, &name, serde_json::Value::String(text)),
+            Err(_) if kept => {}
+            Err(_) => return Err(AppError::BadRequest(format!("{name} must be text")).into()),
+        }
     }
     Ok(())
+}
+
+/// What a write asks of an avatar: `Some(Some(file))` a new image (a file sent as `avatar`),
+/// `Some(None)` its removal (`avatar` sent empty), `None` nothing.
+pub fn avatar_change(text: Option<&str>, uploads: &mut Uploads) -> ApiResult<Option<Option<AvatarUpload>>> {
+    if let Some(file) = uploads.take("avatar") {
+        return Ok(Some(Some(AvatarUpload { filename: file.filename, bytes: file.bytes.to_vec() })));
+    }
+    match text {
+        None => Ok(None),
+        Some("") => Ok(Some(None)),
+        Some(_) => Err(AppError::BadRequest(
+            "avatar is invalid: send the image as a file in a multipart form, or an empty value to remove it"
+                .to_owned(),
+        )
+        .into()),
+    }
 }
 
 /// GitLab's answer to a delete it accepted.

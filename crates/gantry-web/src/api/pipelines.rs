@@ -302,15 +302,21 @@ pub struct LintInput {
     content: Option<String>,
     #[serde(rename = "ref")]
     ref_name: Option<String>,
+    /// GitLab's name for the ref on `GET` (`ref` is its older one).
+    content_ref: Option<String>,
+    include_jobs: Option<bool>,
 }
 
 /// A lint answer, as GitLab's `ci/lint`.
 #[derive(Debug, Serialize)]
 pub struct LintResult {
     pub valid: bool,
+    /// GitLab's fixed messages as GitLab words them; other problems with file:line:column.
     pub errors: Vec<String>,
     pub warnings: Vec<String>,
-    pub jobs: Vec<LintJob>,
+    /// Only when asked for (`include_jobs`), as in GitLab.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<Vec<LintJob>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -326,53 +332,63 @@ pub struct LintJob {
     pub after_script: Vec<String>,
 }
 
-async fn lint(state: &AppState, actor: &Actor, id: &str, input: LintInput) -> ApiResult<Json<LintResult>> {
-    let project = lookup_project(state, actor, id).await?;
-    let report = state.core.ci().lint_ci(actor, &project, input.content, input.ref_name.as_deref()).await?;
+async fn lint(
+    state: &AppState,
+    actor: &Actor,
+    project: &ProjectRow,
+    content: Option<String>,
+    ref_name: Option<&str>,
+    include_jobs: bool,
+) -> ApiResult<Json<LintResult>> {
+    let report = state.core.ci().lint_ci(actor, project, content, ref_name).await?;
+    let jobs = report
+        .jobs
+        .iter()
+        .map(|job| LintJob {
+            name: job.name.clone(),
+            stage: job.stage.clone(),
+            when: serde_json::to_value(job.when).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+            allow_failure: job.allow_failure != gantry_ci::keywords::AllowFailure::No,
+            tag_list: job.definition.tags.clone(),
+            needs: job.needs.as_ref().map(|needs| needs.iter().map(|n| n.job.clone()).collect()),
+            before_script: job.definition.before_script.clone(),
+            script: job.definition.script.clone(),
+            after_script: job.definition.after_script.clone(),
+        })
+        .collect();
     Ok(Json(LintResult {
         valid: report.errors.is_empty(),
         errors: report.errors,
         warnings: report.warnings,
-        jobs: report
-            .jobs
-            .iter()
-            .map(|job| LintJob {
-                name: job.name.clone(),
-                stage: job.stage.clone(),
-                when: serde_json::to_value(job.when)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-                allow_failure: job.allow_failure != gantry_ci::keywords::AllowFailure::No,
-                tag_list: job.definition.tags.clone(),
-                needs: job.needs.as_ref().map(|needs| needs.iter().map(|n| n.job.clone()).collect()),
-                before_script: job.definition.before_script.clone(),
-                script: job.definition.script.clone(),
-                after_script: job.definition.after_script.clone(),
-            })
-            .collect(),
+        jobs: include_jobs.then_some(jobs),
     }))
 }
 
-/// `POST /projects/:id/ci/lint` (`content`, `ref`): checks the given configuration.
+/// `POST /projects/:id/ci/lint` (`content`, `ref`, `include_jobs`): checks the given
+/// configuration.
 pub async fn lint_content(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
     ApiInput(input): ApiInput<LintInput>,
 ) -> ApiResult<Json<LintResult>> {
-    if input.content.is_none() {
+    let project = lookup_project(&state, &actor, &id).await?;
+    let Some(content) = input.content else {
         return Err(AppError::BadRequest("content is missing".to_owned()).into());
-    }
-    lint(&state, &actor, &id, input).await
+    };
+    let include_jobs = input.include_jobs.unwrap_or(false);
+    lint(&state, &actor, &project, Some(content), input.ref_name.as_deref(), include_jobs).await
 }
 
-/// `GET /projects/:id/ci/lint` (`ref`): checks the project's CI file at a ref.
+/// `GET /projects/:id/ci/lint` (`content_ref` or `ref`, `include_jobs`): checks the project's
+/// CI file at a ref (the default branch when none).
 pub async fn lint_project(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-    Query(input): Query<LintInput>,
+    ApiInput(input): ApiInput<LintInput>,
 ) -> ApiResult<Json<LintResult>> {
-    lint(&state, &actor, &id, LintInput { content: None, ref_name: input.ref_name }).await
+    let project = lookup_project(&state, &actor, &id).await?;
+    let ref_name = input.content_ref.or(input.ref_name);
+    lint(&state, &actor, &project, None, ref_name.as_deref(), input.include_jobs.unwrap_or(false)).await
 }

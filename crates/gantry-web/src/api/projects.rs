@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use gantry_core::manage::avatars::{AvatarSubject, check_avatar_upload};
 use gantry_core::manage::groups::Lookup;
 use gantry_core::manage::projects::{NewProjectInput, ProjectChanges, ProjectQuery};
 use gantry_core::policy::ProjectAccess;
@@ -12,7 +13,10 @@ use gantry_types::NamespaceId;
 use serde::Deserialize;
 
 use super::types::Project;
-use super::{ApiInput, ApiResult, PageParams, accepted, flag, order_by, paginated, sort_direction, visibility};
+use super::{
+    ApiInput, ApiResult, ApiUpload, PageParams, accepted, avatar_change, flag, order_by, paginated, sort_direction,
+    visibility,
+};
 use crate::AppState;
 use crate::auth::ApiActor;
 
@@ -166,14 +170,21 @@ pub struct CreateProjectInput {
     topics: Option<Vec<String>>,
     /// The deprecated name of `topics`, used when `topics` is absent.
     tag_list: Option<Vec<String>>,
+    /// Empty or absent: the image comes as a file.
+    avatar: Option<String>,
 }
 
 /// `POST /projects`
 pub async fn create_project(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    ApiInput(input): ApiInput<CreateProjectInput>,
+    ApiUpload(input, mut uploads): ApiUpload<CreateProjectInput>,
 ) -> ApiResult<Response> {
+    actor.require_user()?;
+    let avatar = avatar_change(input.avatar.as_deref(), &mut uploads)?.flatten();
+    if let Some(avatar) = &avatar {
+        check_avatar_upload(avatar)?;
+    }
     let name = if input.name.trim().is_empty() { input.path.clone() } else { input.name };
     let new = NewProjectInput {
         name,
@@ -185,7 +196,11 @@ pub async fn create_project(
         initialize_with_readme: input.initialize_with_readme,
         topics: input.topics.or(input.tag_list).unwrap_or_default(),
     };
-    let project = state.core.manage().create_project(&actor, &new).await?;
+    let mut project = state.core.manage().create_project(&actor, &new).await?;
+    if let Some(avatar) = &avatar {
+        project.avatar =
+            state.core.manage().set_avatar(&actor, AvatarSubject::Project(project.id), Some(avatar)).await?;
+    }
     let json = project_json(&state, &actor, &project).await?;
     Ok((StatusCode::CREATED, Json(json)).into_response())
 }
@@ -199,6 +214,7 @@ pub struct UpdateProjectInput {
     default_branch: Option<String>,
     archived: Option<bool>,
     ci_pipeline_variables_minimum_override_role: Option<String>,
+    avatar: Option<String>,
     /// Topic names replacing the project's (a list, or one comma-separated text).
     topics: Option<Vec<String>>,
     /// The deprecated name of `topics`, used when `topics` is absent.
@@ -210,9 +226,13 @@ pub async fn update_project(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-    ApiInput(input): ApiInput<UpdateProjectInput>,
+    ApiUpload(input, mut uploads): ApiUpload<UpdateProjectInput>,
 ) -> ApiResult<Json<Project>> {
-    let project = lookup_project(&state, &actor, &id).await?;
+    let mut project = lookup_project(&state, &actor, &id).await?;
+    if let Some(avatar) = avatar_change(input.avatar.as_deref(), &mut uploads)? {
+        project.avatar =
+            state.core.manage().set_avatar(&actor, AvatarSubject::Project(project.id), avatar.as_ref()).await?;
+    }
     if let Some(role) = &input.ci_pipeline_variables_minimum_override_role {
         state.core.ci().set_pipeline_variables_minimum_role(&actor, &project, role).await?;
     }

@@ -139,7 +139,8 @@ pub async fn upload_artifacts(
         expire_in: query.expire_in,
     };
     let job = state.core.ci().begin_artifact_upload(job_id(&id)?, job_token(&headers)?, &upload).await?;
-    let blob = crate::blob_io::store_body(state.core.ci().blobs(), body, state.core.ci().max_artifact_size()).await?;
+    let blob =
+        crate::blob_io::store_body(state.core.ci().blobs(), body, state.core.ci().max_artifact_size().await?).await?;
     let row = state.core.ci().record_artifact(&job, &upload, blob).await?;
     let stored = StoredArtifact {
         id: row.id,
@@ -151,8 +152,8 @@ pub async fn upload_artifacts(
     Ok((StatusCode::CREATED, Json(stored)).into_response())
 }
 
-/// `GET /jobs/:job_id/artifacts`: the archive of a job of the same project, for the running
-/// job whose token this is (its `dependencies`).
+/// `GET /jobs/:job_id/artifacts`: the archive of a job, for the running job whose token this
+/// is (its `dependencies`): of the same project, or of another its job token scope lets it read.
 pub async fn download_artifacts(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -193,7 +194,8 @@ pub async fn upload_cache(
     body: Body,
 ) -> ApiResult<Response> {
     let job = state.core.ci().job_for_cache(job_id(&id)?, job_token(&headers)?, &query.key).await?;
-    let blob = crate::blob_io::store_body(state.core.ci().blobs(), body, state.core.ci().max_artifact_size()).await?;
+    let blob =
+        crate::blob_io::store_body(state.core.ci().blobs(), body, state.core.ci().max_artifact_size().await?).await?;
     state.core.ci().save_cache(&job, &query.key, &blob).await?;
     Ok(StatusCode::CREATED.into_response())
 }

@@ -6,12 +6,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use gantry_core::CoreError;
+use gantry_core::manage::avatars::{AvatarSubject, check_avatar_upload};
 use gantry_core::manage::topics::{TopicFilter, TopicInput};
 use gantry_types::TopicId;
 use serde::Deserialize;
 
 use super::types::Topic;
-use super::{ApiInput, ApiResult, PageParams, flag, paginated};
+use super::{ApiInput, ApiResult, ApiUpload, PageParams, avatar_change, flag, paginated};
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::AppError;
@@ -40,7 +41,7 @@ pub async fn list_topics(
         without_projects: flag(query.without_projects.as_deref())?.unwrap_or(false),
     };
     let (topics, total) = state.core.manage().list_topics(&filter, page.db()).await?;
-    let items: Vec<Topic> = topics.iter().map(Topic::new).collect();
+    let items: Vec<Topic> = topics.iter().map(|topic| Topic::new(topic, &state.config)).collect();
     Ok(paginated(&state.config.external_url, &uri, items, total, page))
 }
 
@@ -51,7 +52,7 @@ pub async fn get_topic(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Topic>> {
     let topic = state.core.manage().find_topic(topic_id(&id)?).await?;
-    Ok(Json(Topic::new(&topic)))
+    Ok(Json(Topic::new(&topic, &state.config)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,6 +60,8 @@ pub struct TopicFieldsInput {
     name: Option<String>,
     title: Option<String>,
     description: Option<String>,
+    /// Empty removes the avatar; an image comes as a file.
+    avatar: Option<String>,
 }
 
 impl TopicFieldsInput {
@@ -71,10 +74,18 @@ impl TopicFieldsInput {
 pub async fn create_topic(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    ApiInput(input): ApiInput<TopicFieldsInput>,
+    ApiUpload(input, mut uploads): ApiUpload<TopicFieldsInput>,
 ) -> ApiResult<Response> {
-    let topic = state.core.manage().create_topic(&actor, &input.into_core()).await?;
-    Ok((StatusCode::CREATED, Json(Topic::new(&topic))).into_response())
+    gantry_core::policy::require_admin(&actor)?;
+    let avatar = avatar_change(input.avatar.as_deref(), &mut uploads)?.flatten();
+    if let Some(avatar) = &avatar {
+        check_avatar_upload(avatar)?;
+    }
+    let mut topic = state.core.manage().create_topic(&actor, &input.into_core()).await?;
+    if let Some(avatar) = &avatar {
+        topic.avatar = state.core.manage().set_avatar(&actor, AvatarSubject::Topic(topic.id), Some(avatar)).await?;
+    }
+    Ok((StatusCode::CREATED, Json(Topic::new(&topic, &state.config))).into_response())
 }
 
 /// `PUT /topics/:topic_id` (`name`, `title`, `description`; administrators)
@@ -82,10 +93,14 @@ pub async fn update_topic(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-    ApiInput(input): ApiInput<TopicFieldsInput>,
+    ApiUpload(input, mut uploads): ApiUpload<TopicFieldsInput>,
 ) -> ApiResult<Json<Topic>> {
-    let topic = state.core.manage().update_topic(&actor, topic_id(&id)?, &input.into_core()).await?;
-    Ok(Json(Topic::new(&topic)))
+    let id = topic_id(&id)?;
+    if let Some(avatar) = avatar_change(input.avatar.as_deref(), &mut uploads)? {
+        state.core.manage().set_avatar(&actor, AvatarSubject::Topic(id), avatar.as_ref()).await?;
+    }
+    let topic = state.core.manage().update_topic(&actor, id, &input.into_core()).await?;
+    Ok(Json(Topic::new(&topic, &state.config)))
 }
 
 /// `DELETE /topics/:topic_id` (administrators)
@@ -117,5 +132,5 @@ pub async fn merge_topics(
     let source = required(input.source_topic_id, "source_topic_id")?;
     let target = required(input.target_topic_id, "target_topic_id")?;
     let merged = state.core.manage().merge_topics(&actor, source, target).await?;
-    Ok((StatusCode::CREATED, Json(Topic::new(&merged))).into_response())
+    Ok((StatusCode::CREATED, Json(Topic::new(&merged, &state.config))).into_response())
 }

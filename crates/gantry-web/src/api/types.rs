@@ -4,6 +4,7 @@
 use gantry_core::code::branches::{BranchView, TagView};
 use gantry_core::code::protected_branches::{ProtectedBranchRow, rule_level_label};
 use gantry_core::code::protected_tags::ProtectedTagRow;
+use gantry_core::manage::avatars::Avatar;
 use gantry_core::manage::members::EffectiveMember;
 use gantry_core::manage::ssh_keys::SshKeyRow;
 use gantry_core::manage::tokens::format_expiry_date;
@@ -43,7 +44,7 @@ impl User {
             name: user.name.clone(),
             state: user_state(user),
             locked: false,
-            avatar_url: None,
+            avatar_url: avatar_url(config, "user", user.id.0, user.avatar.as_ref()),
             web_url: format!("{}/{}", config.external_url, user.username),
             created_at: iso8601(user.created_at),
             email: private.then(|| user.email.clone()),
@@ -52,15 +53,15 @@ impl User {
     }
 }
 
+/// Where an avatar is served (GitLab's paths: `model` is `user`, `group`, `project` or
+/// `projects/topic`); `None` without one.
+pub fn avatar_url(config: &WebConfig, model: &str, id: i64, avatar: Option<&Avatar>) -> Option<String> {
+    avatar.map(|avatar| format!("{}/uploads/-/system/{model}/avatar/{id}/{}", config.external_url, avatar.filename))
+}
+
 /// GitLab's name of a user's state.
 fn user_state(user: &UserRow) -> &'static str {
-    if user.pending_approval {
-        "blocked_pending_approval"
-    } else if user.blocked {
-        "blocked"
-    } else {
-        "active"
-    }
+    user.state.as_str()
 }
 
 /// A group.
@@ -91,7 +92,7 @@ impl Group {
             visibility: group.visibility.as_str(),
             parent_id: group.parent_id.map(|id| id.0),
             web_url: format!("{}/groups/{}", config.external_url, group.full_path),
-            avatar_url: None,
+            avatar_url: avatar_url(config, "group", group.id.0, group.avatar.as_ref()),
             created_at: iso8601(group.created_at),
         }
     }
@@ -199,7 +200,7 @@ impl Project {
             http_url_to_repo: format!("{}/{}.git", config.external_url, project.full_path),
             ssh_url_to_repo: format!("ssh://git@{}/{}.git", config.ssh_host, project.full_path),
             readme_url: None,
-            avatar_url: None,
+            avatar_url: avatar_url(config, "project", project.id.0, project.avatar.as_ref()),
             namespace: Namespace::new(namespace, config),
             permissions: Permissions {
                 project_access: level.map(|l| AccessInfo { access_level: l.as_i64(), notification_level: 3 }),
@@ -233,7 +234,7 @@ impl Member {
             username: member.user.username.clone(),
             name: member.user.name.clone(),
             state: user_state(&member.user),
-            avatar_url: None,
+            avatar_url: avatar_url(config, "user", member.user.id.0, member.user.avatar.as_ref()),
             web_url: format!("{}/{}", config.external_url, member.user.username),
             access_level: level,
             created_at: iso8601(member.created_at),
@@ -476,12 +477,11 @@ pub struct Topic {
     pub total_projects_count: i64,
     /// Gantry has no organisations: always `null`.
     pub organization_id: Option<i64>,
-    /// Topics have no avatars here: always `null`.
     pub avatar_url: Option<String>,
 }
 
 impl Topic {
-    pub fn new(topic: &TopicRow) -> Topic {
+    pub fn new(topic: &TopicRow, config: &WebConfig) -> Topic {
         Topic {
             id: topic.id.0,
             name: topic.name.clone(),
@@ -489,7 +489,7 @@ impl Topic {
             description: topic.description.clone(),
             total_projects_count: topic.total_projects_count,
             organization_id: None,
-            avatar_url: None,
+            avatar_url: avatar_url(config, "projects/topic", topic.id.0, topic.avatar.as_ref()),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! `/user`, `/users`: accounts.
+//! `/user`, `/users`: accounts, and what administrators do to them (block, ban, deactivate
+//! and undo it, approve or reject sign-ups).
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -6,11 +7,13 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use gantry_core::manage::accounts::NewAccount;
 use gantry_core::manage::accounts::UserFilter;
+use gantry_core::manage::avatars::{AvatarSubject, check_avatar_upload};
+use gantry_core::manage::user_admin::{Moderation, ModerationOutcome};
 use gantry_types::UserId;
 use serde::Deserialize;
 
 use super::types::User;
-use super::{ApiInput, ApiResult, PageParams, flag, paginated};
+use super::{ApiResult, ApiUpload, PageParams, avatar_change, flag, paginated};
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::AppError;
@@ -72,29 +75,46 @@ pub struct CreateUserInput {
     password: String,
     #[serde(default)]
     admin: bool,
+    /// Empty (nothing to remove yet) or absent: the image comes as a file.
+    avatar: Option<String>,
 }
 
 /// `POST /users` (administrators)
 pub async fn create_user(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    ApiInput(input): ApiInput<CreateUserInput>,
+    ApiUpload(input, mut uploads): ApiUpload<CreateUserInput>,
 ) -> ApiResult<Response> {
+    gantry_core::policy::require_admin(&actor)?;
+    let avatar = avatar_change(input.avatar.as_deref(), &mut uploads)?.flatten();
+    if let Some(avatar) = &avatar {
+        check_avatar_upload(avatar)?;
+    }
     let account =
         NewAccount { username: input.username, email: input.email, name: input.name, password: input.password };
-    let user = state.core.manage().create_user(&actor, &account, input.admin).await?;
+    let mut user = state.core.manage().create_user(&actor, &account, input.admin).await?;
+    if let Some(avatar) = &avatar {
+        user.avatar = state.core.manage().set_avatar(&actor, AvatarSubject::User(user.id), Some(avatar)).await?;
+    }
     Ok((StatusCode::CREATED, Json(User::new(&user, &state.config, true))).into_response())
 }
 
 /// A user id from the path; anything else names no user.
-fn user_id(id: &str) -> Result<UserId, AppError> {
+pub(crate) fn user_id(id: &str) -> Result<UserId, AppError> {
     id.parse::<i64>().map(UserId).map_err(|_| AppError::Core(gantry_core::CoreError::NotFound("user")))
 }
 
-async fn set_blocked(state: AppState, actor: gantry_core::Actor, id: String, blocked: bool) -> ApiResult<Response> {
+/// An administrator's change of a user's state; GitLab answers 201 with `true` when it
+/// happened, `null` when the user already was so, `false` when there was nothing to undo.
+async fn moderate(state: AppState, actor: gantry_core::Actor, id: String, action: Moderation) -> ApiResult<Response> {
     let id = user_id(&id)?;
-    state.core.manage().set_user_blocked(&actor, id, blocked).await?;
-    Ok((StatusCode::CREATED, Json(true)).into_response())
+    let outcome = state.core.manage().moderate_user(&actor, id, action).await?;
+    let answer = match outcome {
+        ModerationOutcome::Done => Some(true),
+        ModerationOutcome::AlreadySo => None,
+        ModerationOutcome::NotApplicable => Some(false),
+    };
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
 /// `POST /users/:id/block` (administrators)
@@ -103,7 +123,7 @@ pub async fn block_user(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    set_blocked(state, actor, id, true).await
+    moderate(state, actor, id, Moderation::Block).await
 }
 
 /// `POST /users/:id/unblock` (administrators)
@@ -112,7 +132,43 @@ pub async fn unblock_user(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    set_blocked(state, actor, id, false).await
+    moderate(state, actor, id, Moderation::Unblock).await
+}
+
+/// `POST /users/:id/ban` (administrators)
+pub async fn ban_user(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    moderate(state, actor, id, Moderation::Ban).await
+}
+
+/// `POST /users/:id/unban` (administrators)
+pub async fn unban_user(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    moderate(state, actor, id, Moderation::Unban).await
+}
+
+/// `POST /users/:id/deactivate` (administrators)
+pub async fn deactivate_user(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    moderate(state, actor, id, Moderation::Deactivate).await
+}
+
+/// `POST /users/:id/activate` (administrators)
+pub async fn activate_user(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    moderate(state, actor, id, Moderation::Activate).await
 }
 
 /// `POST /users/:id/approve` (administrators): an account waiting for approval becomes active.
@@ -134,6 +190,7 @@ pub struct UserUpdate {
     username: Option<String>,
     password: Option<String>,
     admin: Option<bool>,
+    avatar: Option<String>,
 }
 
 /// `PUT /users/:id` (administrators): the changed user.
@@ -141,9 +198,13 @@ pub async fn update_user(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-    ApiInput(input): ApiInput<UserUpdate>,
+    ApiUpload(input, mut uploads): ApiUpload<UserUpdate>,
 ) -> ApiResult<Json<User>> {
     let id = user_id(&id)?;
+    if let Some(avatar) = avatar_change(input.avatar.as_deref(), &mut uploads)? {
+        gantry_core::policy::require_admin(&actor)?;
+        state.core.manage().set_avatar(&actor, AvatarSubject::User(id), avatar.as_ref()).await?;
+    }
     let changes = gantry_core::manage::user_admin::UserChanges {
         name: input.name,
         email: input.email,
@@ -175,4 +236,29 @@ pub async fn reject_user(
     let id = user_id(&id)?;
     state.core.manage().reject_user(&actor, id).await?;
     Ok(super::message(StatusCode::OK, "Success"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AvatarInput {
+    avatar: Option<String>,
+}
+
+/// What `PUT /user/avatar` answers.
+#[derive(Debug, serde::Serialize)]
+pub struct AvatarUrl {
+    avatar_url: Option<String>,
+}
+
+/// `PUT /user/avatar`: sets the signed-in user's avatar (a file sent as `avatar`).
+pub async fn set_own_avatar(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiUpload(input, mut uploads): ApiUpload<AvatarInput>,
+) -> ApiResult<Json<AvatarUrl>> {
+    let user = actor.require_user()?;
+    let change = avatar_change(input.avatar.as_deref(), &mut uploads)?
+        .ok_or_else(|| AppError::BadRequest("avatar is missing".to_owned()))?;
+    let avatar = state.core.manage().set_avatar(&actor, AvatarSubject::User(user.id), change.as_ref()).await?;
+    let avatar_url = super::types::avatar_url(&state.config, "user", user.id.0, avatar.as_ref());
+    Ok(Json(AvatarUrl { avatar_url }))
 }

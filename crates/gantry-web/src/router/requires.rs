@@ -20,6 +20,9 @@ pub enum Requires {
     /// An instance administrator (`policy::require_admin`: others are told there is nothing
     /// here).
     Admin,
+    /// An instance administrator, others being told "forbidden" as GitLab's clients expect
+    /// (`policy::require_admin_or_forbid`: a user's memberships).
+    AdminOrForbidden,
     /// The owner of the personal access token or SSH key in the path, or an administrator
     /// (`policy::owns_or_administers`).
     TokenOwner,
@@ -66,6 +69,7 @@ impl fmt::Display for Requires {
             Requires::Anyone => write!(f, "anyone"),
             Requires::SignedIn => write!(f, "a signed-in user"),
             Requires::Admin => write!(f, "an administrator"),
+            Requires::AdminOrForbidden => write!(f, "an administrator (others are refused, not told it is absent)"),
             Requires::TokenOwner => write!(f, "the token's or key's owner, or an administrator"),
             Requires::Project(action) => {
                 write!(f, "project {action:?} ({} or above)", action.required_level().label())

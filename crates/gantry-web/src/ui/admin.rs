@@ -1,11 +1,14 @@
-//! The admin area: users (create, approve or reject sign-ups, block, unblock), the background
-//! job queue (retry or discard failed jobs) and instance settings.
+//! The admin area: users (create, approve or reject sign-ups, block, ban or deactivate and
+//! undo it, delete), the background job queue (retry or discard failed jobs) and instance
+//! settings.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use gantry_core::background::{BackgroundJobRow, BackgroundQueue};
 use gantry_core::manage::accounts::{NewAccount, UserFilter};
+use gantry_core::manage::application_settings::{ApplicationSettings, ApplicationSettingsChanges};
+use gantry_core::manage::user_admin::{Moderation, UserState};
 use gantry_core::{Page, UserRow};
 use gantry_types::UserId;
 use serde::Deserialize;
@@ -27,14 +30,39 @@ impl UsersPage {
     fn created(&self, user: &UserRow) -> String {
         date(user.created_at)
     }
+
+    /// The user's state, in words.
+    fn state_label(&self, user: &UserRow) -> &'static str {
+        match user.state {
+            UserState::Active => "active",
+            UserState::Blocked => "blocked",
+            UserState::BlockedPendingApproval => "waiting for approval",
+            UserState::Banned => "banned",
+            UserState::Deactivated => "deactivated",
+        }
+    }
+
+    /// The state changes offered for the user: (the action's path, its button, whether it
+    /// takes something away).
+    fn moderations(&self, user: &UserRow) -> &'static [(&'static str, &'static str, bool)] {
+        match user.state {
+            UserState::Active => &[("block", "Block", true), ("ban", "Ban", true), ("deactivate", "Deactivate", true)],
+            UserState::Blocked => &[("unblock", "Unblock", false)],
+            UserState::Banned => &[("unban", "Unban", false)],
+            UserState::Deactivated => &[("activate", "Activate", false), ("block", "Block", true)],
+            UserState::BlockedPendingApproval => &[],
+        }
+    }
 }
 
 #[derive(Template)]
 #[template(path = "admin/settings.html")]
 struct SettingsPage {
     chrome: Chrome,
-    signup_enabled: bool,
-    approval_required: bool,
+    settings: ApplicationSettings,
+    /// The visibility choices: (value, label).
+    visibilities: [(&'static str, &'static str); 3],
+    error: Option<String>,
 }
 
 #[derive(Template)]
@@ -127,9 +155,10 @@ async fn after_user_action(
     }
 }
 
-async fn set_blocked(state: AppState, visitor: PageActor, id: i64, blocked: bool) -> PageResult {
+/// An administrator's change of a user's state; one that was already so changes nothing.
+async fn moderate(state: AppState, visitor: PageActor, id: i64, action: Moderation) -> PageResult {
     require_admin(&visitor)?;
-    let done = state.core.manage().set_user_blocked(&visitor.actor, UserId(id), blocked).await.map(drop);
+    let done = state.core.manage().moderate_user(&visitor.actor, UserId(id), action).await.map(drop);
     after_user_action(&state, &visitor, done).await
 }
 
@@ -140,7 +169,7 @@ pub async fn block_user(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> PageResult {
-    set_blocked(state, visitor, id, true).await
+    moderate(state, visitor, id, Moderation::Block).await
 }
 
 /// `POST /admin/users/{user_id}/unblock`
@@ -150,7 +179,47 @@ pub async fn unblock_user(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> PageResult {
-    set_blocked(state, visitor, id, false).await
+    moderate(state, visitor, id, Moderation::Unblock).await
+}
+
+/// `POST /admin/users/{user_id}/ban`
+pub async fn ban_user(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    moderate(state, visitor, id, Moderation::Ban).await
+}
+
+/// `POST /admin/users/{user_id}/unban`
+pub async fn unban_user(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    moderate(state, visitor, id, Moderation::Unban).await
+}
+
+/// `POST /admin/users/{user_id}/deactivate`
+pub async fn deactivate_user(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    moderate(state, visitor, id, Moderation::Deactivate).await
+}
+
+/// `POST /admin/users/{user_id}/activate`
+pub async fn activate_user(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    moderate(state, visitor, id, Moderation::Activate).await
 }
 
 /// `POST /admin/users/{user_id}/approve`
@@ -246,18 +315,37 @@ pub async fn discard_background_job(
     after_background_job_action(&state, &visitor, done).await
 }
 
-/// `GET /admin/settings`
-pub async fn settings(State(state): State<AppState>, visitor: PageActor) -> PageResult {
-    require_admin(&visitor)?;
-    let signup_enabled = state.core.manage().signup_enabled().await?;
-    let approval_required = state.core.manage().signup_approval_required().await?;
-    render(StatusCode::OK, &SettingsPage { chrome: Chrome::new(&visitor), signup_enabled, approval_required })
+async fn settings_page(state: &AppState, visitor: &PageActor, status: StatusCode, error: Option<String>) -> PageResult {
+    let settings = state.core.manage().application_settings(&visitor.actor).await.map_err(|e| visitor.error(e))?;
+    let visibilities = [
+        ("private", "Private: only members"),
+        ("internal", "Internal: any signed-in user"),
+        ("public", "Public: everyone"),
+    ];
+    render(status, &SettingsPage { chrome: Chrome::new(visitor), settings, visibilities, error })
 }
 
+/// `GET /admin/settings`
+pub async fn settings(State(state): State<AppState>, visitor: PageActor) -> PageResult {
+    settings_page(&state, &visitor, StatusCode::OK, None).await
+}
+
+/// The settings form: the checkboxes are sent only when ticked; a field not sent at all is
+/// left as it is.
 #[derive(Debug, Deserialize)]
 pub struct SettingsForm {
     signup_enabled: Option<String>,
     require_admin_approval: Option<String>,
+    default_projects_limit: Option<String>,
+    default_project_visibility: Option<String>,
+    default_branch_name: Option<String>,
+    max_artifacts_size: Option<String>,
+    default_artifacts_expire_in: Option<String>,
+}
+
+/// A whole number typed in the form; `None` when the field was not sent.
+fn whole_number(field: &'static str, text: Option<&str>) -> Result<Option<i64>, String> {
+    text.map(|text| text.trim().parse::<i64>().map_err(|_| format!("{field} must be a whole number"))).transpose()
 }
 
 /// `POST /admin/settings`
@@ -267,7 +355,26 @@ pub async fn save_settings(
     CsrfForm(form): CsrfForm<SettingsForm>,
 ) -> PageResult {
     require_admin(&visitor)?;
-    state.core.manage().set_signup_enabled(&visitor.actor, form.signup_enabled.is_some()).await?;
-    state.core.manage().set_signup_approval_required(&visitor.actor, form.require_admin_approval.is_some()).await?;
-    see_other("/admin/settings")
+    let numbers = whole_number("default_projects_limit", form.default_projects_limit.as_deref())
+        .and_then(|limit| Ok((limit, whole_number("max_artifacts_size", form.max_artifacts_size.as_deref())?)));
+    let (default_projects_limit, max_artifacts_size) = match numbers {
+        Ok(numbers) => numbers,
+        Err(message) => return settings_page(&state, &visitor, StatusCode::BAD_REQUEST, Some(message)).await,
+    };
+    let changes = ApplicationSettingsChanges {
+        signup_enabled: Some(form.signup_enabled.is_some()),
+        require_admin_approval_after_user_signup: Some(form.require_admin_approval.is_some()),
+        default_projects_limit,
+        default_project_visibility: form.default_project_visibility,
+        default_branch_name: form.default_branch_name,
+        max_artifacts_size,
+        default_artifacts_expire_in: form.default_artifacts_expire_in,
+    };
+    match state.core.manage().update_application_settings(&visitor.actor, &changes).await {
+        Ok(_) => see_other("/admin/settings"),
+        Err(error) => {
+            let (status, message) = form_error(error);
+            settings_page(&state, &visitor, status, Some(message)).await
+        }
+    }
 }

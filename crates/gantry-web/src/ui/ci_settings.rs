@@ -1,5 +1,5 @@
 //! CI/CD settings pages: a project's (general pipeline settings, variables, runners, trigger
-//! tokens, caches) here, a group's (variables) in `ci_settings/group.rs` and the instance's in
+//! tokens, caches; job token permissions in `ci_settings/job_token.rs`) here, a group's (variables) in `ci_settings/group.rs` and the instance's in
 //! the admin area (variables, every runner) in `ci_settings/admin.rs`. The variable forms are
 //! the same on the three; only where they post differs.
 
@@ -23,6 +23,7 @@ use crate::time_format::ago;
 
 pub mod admin;
 pub mod group;
+pub mod job_token;
 
 /// The variables part of a page: the list, where the forms post, and a typed form to show
 /// again after an error.
@@ -137,6 +138,7 @@ struct ProjectCiPage {
     block: VariablesBlock,
     runners: Vec<RunnerLine>,
     triggers: Vec<TriggerLine>,
+    job_token: job_token::JobTokenBlock,
     new_secret: Option<NewSecret>,
     server_url: String,
     error: Option<String>,
@@ -206,9 +208,11 @@ async fn project_page(
             last_used: trigger.last_used_at.map_or_else(|| "never".to_owned(), |at| crate::time_format::ago(at, now)),
         })
         .collect();
+    let job_token = job_token::JobTokenBlock::load(state, access).await.map_err(|e| visitor.error(e))?;
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
     let page = ProjectCiPage {
         triggers,
+        job_token,
         chrome: Chrome::new(visitor),
         tab: "settings",
         settings,

@@ -1,5 +1,5 @@
-//! Group pages: new group, overview (subgroups, projects, members), settings, deletion. The
-//! overview also serves users' personal namespaces.
+//! Group pages: new group, overview (subgroups, projects, members), settings, transfer,
+//! deletion. The overview also serves users' personal namespaces.
 
 use askama::Template;
 use axum::Extension;
@@ -51,6 +51,8 @@ struct GroupSettingsPage {
     chrome: Chrome,
     crumbs: Vec<Crumb>,
     group: NamespaceRow,
+    /// Where the transfer form can move the group.
+    transfer_targets: Vec<NamespaceRow>,
     error: Option<String>,
 }
 
@@ -211,8 +213,10 @@ pub async fn settings(
     Extension(NamespaceTarget(id)): Extension<NamespaceTarget>,
 ) -> PageResult {
     let (access, crumbs) = load_for_admin(&state, &visitor, id).await?;
+    let transfer_targets = state.core.manage().transfer_targets(&access).await?;
     let group = access.into_group();
-    render(StatusCode::OK, &GroupSettingsPage { chrome: Chrome::new(&visitor), crumbs, group, error: None })
+    let page = GroupSettingsPage { chrome: Chrome::new(&visitor), crumbs, group, transfer_targets, error: None };
+    render(StatusCode::OK, &page)
 }
 
 #[derive(Debug, Deserialize)]
@@ -235,6 +239,7 @@ pub async fn save_settings(
     CsrfForm(form): CsrfForm<GroupSettingsForm>,
 ) -> PageResult {
     let (access, crumbs) = load_for_admin(&state, &visitor, id).await?;
+    let transfer_targets = state.core.manage().transfer_targets(&access).await?;
     let group = access.into_group();
     let changes = GroupChanges {
         name: Some(form.name),
@@ -246,7 +251,14 @@ pub async fn save_settings(
         Ok(updated) => see_other(&format!("/{}/-/settings", updated.full_path)),
         Err(error) => {
             let (status, message) = form_error(error);
-            render(status, &GroupSettingsPage { chrome: Chrome::new(&visitor), crumbs, group, error: Some(message) })
+            let page = GroupSettingsPage {
+                chrome: Chrome::new(&visitor),
+                crumbs,
+                group,
+                transfer_targets,
+                error: Some(message),
+            };
+            render(status, &page)
         }
     }
 }
@@ -266,12 +278,58 @@ pub async fn delete(
 ) -> PageResult {
     let (access, crumbs) = load_for_admin(&state, &visitor, id).await?;
     access.require(GroupAction::Delete).map_err(|e| visitor.error(e))?;
+    let transfer_targets = state.core.manage().transfer_targets(&access).await?;
     let group = access.into_group();
     if form.confirm_path.trim() != group.full_path {
         let error = Some(format!("type {} to confirm the deletion", group.full_path));
-        let page = GroupSettingsPage { chrome: Chrome::new(&visitor), crumbs, group, error };
+        let page = GroupSettingsPage { chrome: Chrome::new(&visitor), crumbs, group, transfer_targets, error };
         return render(StatusCode::BAD_REQUEST, &page);
     }
     state.core.manage().delete_group(&visitor.actor, &group).await.map_err(|e| visitor.error(e))?;
     see_other("/dashboard")
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TransferForm {
+    /// The new parent's id; empty for the top level.
+    #[serde(default)]
+    group_id: String,
+}
+
+/// `POST /{group}/-/transfer`: moves the group under another group or to the top level.
+pub async fn transfer(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(NamespaceTarget(id)): Extension<NamespaceTarget>,
+    CsrfForm(form): CsrfForm<TransferForm>,
+) -> PageResult {
+    let (access, crumbs) = load_for_admin(&state, &visitor, id).await?;
+    access.require(GroupAction::Transfer).map_err(|e| visitor.error(e))?;
+    let parent = match form.group_id.trim() {
+        "" => Ok(None),
+        text => text
+            .parse::<i64>()
+            .map(|parent| Some(NamespaceId(parent)))
+            .map_err(|_| gantry_core::CoreError::invalid_input("group_id", "must be chosen from the list")),
+    };
+    let moved = match parent {
+        Ok(parent) => state.core.manage().transfer_group(&access, parent).await,
+        Err(error) => Err(error),
+    };
+    match moved {
+        Ok(moved) => see_other(&format!("/{}/-/settings", moved.full_path)),
+        Err(error) => {
+            let transfer_targets = state.core.manage().transfer_targets(&access).await?;
+            let (status, message) = form_error(error);
+            let group = access.into_group();
+            let page = GroupSettingsPage {
+                chrome: Chrome::new(&visitor),
+                crumbs,
+                group,
+                transfer_targets,
+                error: Some(message),
+            };
+            render(status, &page)
+        }
+    }
 }

@@ -1,20 +1,24 @@
 //! History pages of the code browser: `/-/commits/:ref/*path` (paged), `/-/commit/:sha` (the
-//! message and the diff) and `/-/compare/from...to` (commits and the diff since the merge
-//! base). The frame, the ref picker and ref resolution are shared with `code.rs`.
+//! message and the diff, with forms to cherry-pick or revert it onto a branch) and
+//! `/-/compare/from...to` (commits and the diff since the merge base). The frame, the ref
+//! picker and ref resolution are shared with `code.rs`.
 
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use gantry_core::CoreError;
+use gantry_core::code::commits::{ChangeOutcome, CommitChange};
 use gantry_git::diff::{Diff, FileStatus};
 use gantry_git::refs::CommitSummary;
+use gantry_git::write::ChangeKind;
 use serde::Deserialize;
 
 use super::code::{CommitLine, PathCrumb, RefPicker, not_found, path_crumbs, read_for_page, url_path};
 use super::project_frame::ProjectFrame;
-use super::{Chrome, PageResult, render, see_other};
+use super::{Chrome, PageResult, form_error, render, see_other};
 use crate::AppState;
-use crate::auth::PageActor;
+use crate::auth::{CsrfForm, PageActor};
 use crate::namespace_dispatch::ProjectTarget;
 use crate::time_format::ago;
 
@@ -144,6 +148,11 @@ struct CommitPage {
     pipeline: Option<(gantry_types::PipelineId, &'static str)>,
     /// Statuses other systems reported: name, status label, link, description.
     statuses: Vec<(String, &'static str, Option<String>, Option<String>)>,
+    /// The branches a visitor who may push can cherry-pick or revert the commit onto.
+    branches: Vec<String>,
+    /// The branch the forms offer first, and why the last cherry-pick or revert failed.
+    target_branch: String,
+    error: Option<String>,
 }
 
 /// `GET /{project}/-/commit/{sha}`: a commit and its diff.
@@ -154,6 +163,18 @@ pub async fn commit(
     Path(revision): Path<String>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    commit_page(&state, &visitor, frame, revision, None, None).await
+}
+
+/// The commit page, with the outcome of a failed cherry-pick or revert onto `branch`.
+async fn commit_page(
+    state: &AppState,
+    visitor: &PageActor,
+    frame: ProjectFrame,
+    revision: String,
+    branch: Option<String>,
+    failure: Option<(StatusCode, String)>,
+) -> PageResult {
     let summary = state
         .core
         .code()
@@ -163,7 +184,7 @@ pub async fn commit(
         })
         .await
         .map_err(|e| visitor.error(e))?
-        .ok_or_else(|| not_found(&visitor, "commit"))?;
+        .ok_or_else(|| not_found(visitor, "commit"))?;
     let diff = state
         .core
         .code()
@@ -187,10 +208,27 @@ pub async fn commit(
         .into_iter()
         .map(|s| (s.name, s.status.label(), s.target_url, s.description))
         .collect();
+    let branches = if frame.can_push {
+        state
+            .core
+            .code()
+            .read_repository(&visitor.actor, &frame.project, |reader| reader.branch_names())
+            .await
+            .map_err(|e| visitor.error(e))?
+    } else {
+        Vec::new()
+    };
+    let (status, error) = match failure {
+        Some((status, message)) => (status, Some(message)),
+        None => (StatusCode::OK, None),
+    };
     let page = CommitPage {
         statuses,
         pipeline,
-        chrome: Chrome::new(&visitor),
+        target_branch: branch.unwrap_or_else(|| frame.project.default_branch.clone()),
+        branches,
+        error,
+        chrome: Chrome::new(visitor),
         authored: ago(summary.authored_date.saturating_mul(1000), gantry_core::now_millis()),
         body: summary.message.split_once('\n').map(|(_, body)| body.trim().to_owned()).unwrap_or_default(),
         additions: diff.additions(),
@@ -202,7 +240,68 @@ pub async fn commit(
         tab: "code",
         frame,
     };
-    render(StatusCode::OK, &page)
+    render(status, &page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChangeForm {
+    #[serde(default)]
+    branch: String,
+}
+
+/// `POST /{project}/-/commit/{sha}/cherry_pick`: the commit's change as a new commit on the
+/// form's branch.
+pub async fn cherry_pick(
+    state: State<AppState>,
+    visitor: PageActor,
+    target: Extension<ProjectTarget>,
+    revision: Path<String>,
+    form: CsrfForm<ChangeForm>,
+) -> PageResult {
+    change(state, visitor, target, revision, form, ChangeKind::CherryPick).await
+}
+
+/// `POST /{project}/-/commit/{sha}/revert`: a new commit on the form's branch that undoes the
+/// commit's change.
+pub async fn revert(
+    state: State<AppState>,
+    visitor: PageActor,
+    target: Extension<ProjectTarget>,
+    revision: Path<String>,
+    form: CsrfForm<ChangeForm>,
+) -> PageResult {
+    change(state, visitor, target, revision, form, ChangeKind::Revert).await
+}
+
+/// Makes the change and shows the new commit; a change that fails is told on the commit's page.
+async fn change(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(revision): Path<String>,
+    CsrfForm(form): CsrfForm<ChangeForm>,
+    kind: ChangeKind,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let change =
+        CommitChange { kind, commit: revision.clone(), branch: form.branch.clone(), dry_run: false, message: None };
+    let failure = match state.core.code().change_commit(&visitor.actor, &frame.access, &change).await {
+        Ok(ChangeOutcome::Committed(commit)) => {
+            return see_other(&format!("/{}/-/commit/{}", frame.project.full_path, commit.id));
+        }
+        Ok(ChangeOutcome::WouldSucceed) => {
+            return see_other(&format!("/{}/-/commit/{revision}", frame.project.full_path));
+        }
+        Ok(ChangeOutcome::Failed(failure)) => (StatusCode::BAD_REQUEST, failure.message(kind)),
+        Err(error @ (CoreError::Invalid { .. } | CoreError::Forbidden(_) | CoreError::Conflict(_))) => {
+            form_error(error)
+        }
+        Err(CoreError::NotFound("branch")) => {
+            (StatusCode::BAD_REQUEST, format!("There is no branch '{}' to change", form.branch.trim()))
+        }
+        Err(error) => return Err(visitor.error(error)),
+    };
+    commit_page(&state, &visitor, frame, revision, Some(form.branch), Some(failure)).await
 }
 
 #[derive(Template)]

@@ -7,6 +7,8 @@ pub mod badges;
 pub mod ci_settings;
 pub mod code;
 pub mod dashboard;
+pub mod deploy_settings;
+pub mod group_repository;
 pub mod groups;
 pub mod history;
 pub mod jobs;

@@ -1,28 +1,256 @@
-//! The signed-in user's settings: profile, password (and signing out everywhere), personal
-//! access tokens, SSH keys.
+//! The signed-in user's settings: profile (with secondary e-mail addresses and status),
+//! password (and signing out everywhere), personal access tokens, SSH keys, and GPG keys
+//! (`profile/gpg_keys.rs`).
+
+pub mod gpg_keys;
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use gantry_core::manage::ssh_keys::NewKeyInput;
 use gantry_core::manage::tokens::{format_expiry_date, parse_expiry_date};
+use gantry_core::manage::user_status::{CLEAR_STATUS_AFTER, StatusChange, StatusInput, UserStatusRow};
 use gantry_core::{CoreError, TokenRow};
-use gantry_types::{TokenId, TokenScope, TokenScopes};
+use gantry_types::{EmailId, TokenId, TokenScope, TokenScopes};
 use serde::Deserialize;
 
 use super::{Chrome, PageResult, form_error, render, see_other};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};
-use crate::time_format::date;
+use crate::time_format::{date, from_now};
 
 #[derive(Template)]
 #[template(path = "profile/profile.html")]
 struct ProfilePage {
     chrome: Chrome,
+    user_id: i64,
+    avatar: Option<gantry_core::manage::avatars::Avatar>,
     name: String,
     email: String,
     error: Option<String>,
     password_error: Option<String>,
+    emails: Vec<EmailLine>,
+    typed_email: String,
+    email_error: Option<String>,
+    status: StatusForm,
+    status_clears: Option<String>,
+    clear_choices: Vec<(&'static str, String)>,
+    status_error: Option<String>,
+}
+
+/// One secondary address on the profile page.
+pub struct EmailLine {
+    pub id: i64,
+    pub email: String,
+    pub confirmed: bool,
+}
+
+/// What the profile page shows besides the stored profile: what was typed into the form that
+/// failed, and why.
+#[derive(Default)]
+struct ProfileFeedback {
+    /// The name and e-mail typed into the profile form (the stored ones otherwise).
+    typed: Option<(String, String)>,
+    error: Option<String>,
+    password_error: Option<String>,
+    typed_email: String,
+    email_error: Option<String>,
+    status: Option<StatusForm>,
+    status_error: Option<String>,
+}
+
+async fn profile_page(
+    state: &AppState,
+    visitor: &PageActor,
+    status_code: StatusCode,
+    feedback: ProfileFeedback,
+) -> PageResult {
+    let user = visitor.require_user()?;
+    let emails = state.core.manage().list_own_emails(&visitor.actor).await?;
+    let current = state.core.manage().own_status(&visitor.actor).await?;
+    let now = gantry_core::now_millis();
+    let (name, email) = feedback.typed.unwrap_or_else(|| (user.name.clone(), user.email.clone()));
+    let page = ProfilePage {
+        chrome: Chrome::new(visitor),
+        user_id: user.id.0,
+        avatar: user.avatar.clone(),
+        name,
+        email,
+        error: feedback.error,
+        password_error: feedback.password_error,
+        emails: emails
+            .into_iter()
+            .map(|e| EmailLine { id: e.id.0, email: e.email, confirmed: e.confirmed_at.is_some() })
+            .collect(),
+        typed_email: feedback.typed_email,
+        email_error: feedback.email_error,
+        status_clears: current.as_ref().and_then(|s| s.clear_at).map(|at| from_now(at, now)),
+        status: feedback.status.unwrap_or_else(|| StatusForm::of(current.as_ref())),
+        clear_choices: CLEAR_STATUS_AFTER.iter().map(|(value, _)| (*value, value.replace('_', " "))).collect(),
+        status_error: feedback.status_error,
+    };
+    render(status_code, &page)
+}
+
+/// `GET /-/profile`
+pub async fn profile(State(state): State<AppState>, visitor: PageActor) -> PageResult {
+    profile_page(&state, &visitor, StatusCode::OK, ProfileFeedback::default()).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+}
+
+/// `POST /-/profile`
+pub async fn update_profile(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    CsrfForm(form): CsrfForm<ProfileForm>,
+) -> PageResult {
+    visitor.require_user()?;
+    match state.core.manage().update_profile(&visitor.actor, &form.name, &form.email).await {
+        Ok(_) => see_other("/-/profile"),
+        Err(error) => {
+            let (status, message) = form_error(error);
+            let feedback =
+                ProfileFeedback { typed: Some((form.name, form.email)), error: Some(message), ..Default::default() };
+            profile_page(&state, &visitor, status, feedback).await
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+/// `POST /-/profile/password`
+pub async fn change_password(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> PageResult {
+    visitor.require_user()?;
+    let changed = state
+        .core
+        .manage()
+        .change_password(&visitor.actor, &form.current_password, &form.new_password, visitor.session.as_deref())
+        .await;
+    match changed {
+        Ok(()) => see_other("/-/profile"),
+        Err(error) => {
+            let (status, message) = form_error(error);
+            let feedback = ProfileFeedback { password_error: Some(message), ..Default::default() };
+            profile_page(&state, &visitor, status, feedback).await
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// `POST /-/profile/emails`: adds a secondary address (unconfirmed: Gantry sends no mail).
+pub async fn add_email(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    CsrfForm(form): CsrfForm<EmailForm>,
+) -> PageResult {
+    visitor.require_user()?;
+    match state.core.manage().add_own_email(&visitor.actor, &form.email).await {
+        Ok(_) => see_other("/-/profile#emails"),
+        Err(error) => {
+            let (status, message) = form_error(error);
+            let feedback =
+                ProfileFeedback { typed_email: form.email, email_error: Some(message), ..Default::default() };
+            profile_page(&state, &visitor, status, feedback).await
+        }
+    }
+}
+
+/// `POST /-/profile/emails/{email_id}/delete`
+pub async fn delete_email(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    visitor.require_user()?;
+    state.core.manage().delete_email(&visitor.actor, EmailId(id)).await.map_err(|e| visitor.error(e))?;
+    see_other("/-/profile#emails")
+}
+
+/// The status form: what the user has set, or typed.
+#[derive(Debug, Default, Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    emoji: String,
+    #[serde(default)]
+    message: String,
+    /// `busy` when the box is ticked.
+    #[serde(default)]
+    availability: String,
+    #[serde(default)]
+    clear_status_after: String,
+    /// Present when the "Clear status" button was pressed.
+    clear: Option<String>,
+}
+
+impl StatusForm {
+    fn of(status: Option<&UserStatusRow>) -> StatusForm {
+        status.map_or_else(StatusForm::default, |status| StatusForm {
+            emoji: status.emoji.clone(),
+            message: status.message.clone(),
+            availability: status.availability.as_str().to_owned(),
+            ..StatusForm::default()
+        })
+    }
+
+    fn busy(&self) -> bool {
+        self.availability == "busy"
+    }
+}
+
+/// `POST /-/profile/status`: sets the status, or clears it.
+pub async fn set_status(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    CsrfForm(form): CsrfForm<StatusForm>,
+) -> PageResult {
+    visitor.require_user()?;
+    let input = if form.clear.is_some() {
+        StatusInput::default()
+    } else {
+        let saying = !form.emoji.trim().is_empty() || !form.message.trim().is_empty();
+        let availability = match (form.busy(), saying) {
+            (true, _) => Some("busy".to_owned()),
+            (false, true) => Some("not_set".to_owned()),
+            (false, false) => None,
+        };
+        StatusInput {
+            emoji: Some(form.emoji.clone()),
+            message: Some(form.message.clone()),
+            availability,
+            clear_status_after: Some(form.clear_status_after.clone()),
+        }
+    };
+    match state.core.manage().set_own_status(&visitor.actor, &input, StatusChange::Replace).await {
+        Ok(_) => see_other("/-/profile#status"),
+        Err(error) => {
+            let (status, message) = form_error(error);
+            let feedback = ProfileFeedback { status: Some(form), status_error: Some(message), ..Default::default() };
+            profile_page(&state, &visitor, status, feedback).await
+        }
+    }
 }
 
 /// One row of the tokens table.
@@ -67,86 +295,6 @@ struct TokensPage {
     error: Option<String>,
 }
 
-/// `GET /-/profile`
-pub async fn profile(visitor: PageActor) -> PageResult {
-    let user = visitor.require_user()?;
-    let page = ProfilePage {
-        chrome: Chrome::new(&visitor),
-        name: user.name.clone(),
-        email: user.email.clone(),
-        error: None,
-        password_error: None,
-    };
-    render(StatusCode::OK, &page)
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ProfileForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    email: String,
-}
-
-/// `POST /-/profile`
-pub async fn update_profile(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    CsrfForm(form): CsrfForm<ProfileForm>,
-) -> PageResult {
-    visitor.require_user()?;
-    match state.core.manage().update_profile(&visitor.actor, &form.name, &form.email).await {
-        Ok(_) => see_other("/-/profile"),
-        Err(error) => {
-            let (status, message) = form_error(error);
-            let page = ProfilePage {
-                chrome: Chrome::new(&visitor),
-                name: form.name,
-                email: form.email,
-                error: Some(message),
-                password_error: None,
-            };
-            render(status, &page)
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct PasswordForm {
-    #[serde(default)]
-    current_password: String,
-    #[serde(default)]
-    new_password: String,
-}
-
-/// `POST /-/profile/password`
-pub async fn change_password(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    CsrfForm(form): CsrfForm<PasswordForm>,
-) -> PageResult {
-    let user = visitor.require_user()?.clone();
-    let changed = state
-        .core
-        .manage()
-        .change_password(&visitor.actor, &form.current_password, &form.new_password, visitor.session.as_deref())
-        .await;
-    match changed {
-        Ok(()) => see_other("/-/profile"),
-        Err(error) => {
-            let (status, message) = form_error(error);
-            let page = ProfilePage {
-                chrome: Chrome::new(&visitor),
-                name: user.name,
-                email: user.email,
-                error: None,
-                password_error: Some(message),
-            };
-            render(status, &page)
-        }
-    }
-}
-
 async fn tokens_page(
     state: &AppState,
     visitor: &PageActor,
@@ -158,7 +306,9 @@ async fn tokens_page(
     let tokens = state.core.manage().list_tokens(&visitor.actor).await?;
     let page = TokensPage {
         chrome: Chrome::new(visitor),
-        tokens: tokens.iter().filter(|t| t.user_id == user.id).map(TokenLine::new).collect(),
+        // An administrator's list holds everyone's tokens, and the impersonation tokens made
+        // for them, which are not theirs to manage.
+        tokens: tokens.iter().filter(|t| t.user_id == user.id && !t.impersonation).map(TokenLine::new).collect(),
         // sudo and admin_mode are offered to administrators only (others would be refused).
         scopes: TokenScope::ALL
             .iter()

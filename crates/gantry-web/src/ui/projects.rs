@@ -1,11 +1,12 @@
-//! Project pages: new project, overview (topics, clone addresses, the latest commit and the
-//! activity feed, or the empty-repository instructions), settings (general with topics, transfer,
-//! archive, delete).
+//! Project pages: new project, overview (topics, clone addresses, the latest commit, the
+//! languages bar and the activity feed, or the empty-repository instructions), settings
+//! (general with topics, transfer, archive, delete).
 
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use gantry_core::code::languages::LanguageShare;
 use gantry_core::manage::groups::Lookup;
 use gantry_core::manage::projects::{NewProjectInput, ProjectChanges};
 use gantry_core::policy::ProjectAction;
@@ -61,6 +62,17 @@ struct CodeSummary {
     tags: usize,
     last_commit: Option<CommitSummary>,
     last_commit_when: String,
+    /// The default branch's languages, largest first (none when it holds no code).
+    languages: Vec<LanguageShare>,
+}
+
+impl CodeSummary {
+    /// The languages in words, for those who do not see the bar.
+    fn languages_label(&self) -> String {
+        let parts: Vec<String> =
+            self.languages.iter().map(|language| format!("{} {}%", language.name, language.share)).collect();
+        format!("Languages: {}", parts.join(", "))
+    }
 }
 
 #[derive(Template)]
@@ -89,6 +101,7 @@ pub async fn new_project_form(
 ) -> PageResult {
     visitor.require_user()?;
     let namespaces = state.core.manage().namespaces_for_new_project(&visitor.actor).await?;
+    let visibility = state.core.manage().default_project_visibility().await?;
     let page = NewProjectPage {
         chrome: Chrome::new(&visitor),
         namespace_id: query.namespace_id.unwrap_or_else(|| namespaces.first().map_or(0, |n| n.id.0)),
@@ -96,7 +109,7 @@ pub async fn new_project_form(
         name: String::new(),
         path: String::new(),
         description: String::new(),
-        visibility: "private".into(),
+        visibility: visibility.as_str().into(),
         initialize_with_readme: false,
         error: None,
     };
@@ -181,7 +194,13 @@ pub async fn show(
         let branches = state.core.code().list_branches(&frame.access, None).await.map_err(|e| visitor.error(e))?;
         let tags = state.core.code().list_tags(&frame.access, None).await.map_err(|e| visitor.error(e))?;
         let last_commit = branches.iter().find(|b| b.default).map(|b| b.branch.commit.clone());
+        // The bar is an extra: a repository that cannot be measured still has its page.
+        let languages = state.core.code().repository_languages(&visitor.actor, project).await.unwrap_or_else(|error| {
+            tracing::warn!(project.id = %project.id, error = %error, "cannot measure the repository's languages");
+            Vec::new()
+        });
         Some(CodeSummary {
+            languages,
             branches: branches.len(),
             tags: tags.len(),
             last_commit_when: last_commit

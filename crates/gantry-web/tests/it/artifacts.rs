@@ -189,6 +189,25 @@ async fn artifacts_reports_and_caches_pass_between_jobs_and_reach_people() {
     assert_eq!(api(format!("{base}/jobs/{}/artifacts/dist/nope", build.id)).await.status, StatusCode::NOT_FOUND);
     let latest = api(format!("{base}/jobs/artifacts/main/download?job=build")).await;
     assert_eq!(latest.bytes, archive);
+    // One file of that archive; a ref, job or path that names nothing is a 404; `job` is needed.
+    let raw = api(format!("{base}/jobs/artifacts/main/raw/dist/readme.txt?job=build")).await;
+    assert_eq!((raw.status, raw.body.as_str()), (StatusCode::OK, "hello <world>"));
+    assert!(raw.header("content-security-policy").contains("sandbox"));
+    for missing in
+        ["main/raw/dist/nope?job=build", "main/raw/dist/readme.txt?job=test", "gone/raw/dist/readme.txt?job=build"]
+    {
+        assert_eq!(api(format!("{base}/jobs/artifacts/{missing}")).await.status, StatusCode::NOT_FOUND, "{missing}");
+    }
+    let no_job = api(format!("{base}/jobs/artifacts/main/raw/dist/readme.txt")).await;
+    assert_eq!(no_job.status, StatusCode::BAD_REQUEST);
+    assert!(no_job.body.contains("job is missing"), "{}", no_job.body);
+    let no_job = api(format!("{base}/jobs/artifacts/main/download")).await;
+    assert_eq!(no_job.status, StatusCode::BAD_REQUEST);
+    let stranger = app.user("stranger").await;
+    let hidden = app
+        .api(Method::GET, &format!("{base}/jobs/artifacts/main/raw/dist/readme.txt"), Some(&stranger.token), None)
+        .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND, "a stranger learns nothing, not even that `job` is missing");
     let tests = api(format!("{base}/pipelines/{first}/test_report")).await.json();
     assert_eq!((tests["total_count"].as_i64(), tests["failed_count"].as_i64()), (Some(3), Some(1)));
     assert_eq!(tests["test_suites"][0]["name"], "test");

@@ -16,6 +16,7 @@ fn declared(route: &RouteInfo) -> Need {
         (_, Requires::Anyone) => Need::Anyone,
         (_, Requires::SignedIn) => Need::SignedIn,
         (_, Requires::Admin) => Need::Admin,
+        (_, Requires::AdminOrForbidden) => Need::AdminForbidden,
         (_, Requires::TokenOwner) => Need::TokenOwner,
         (_, Requires::Project(action)) => Need::Role(action.required_level()),
         (_, Requires::Group(action)) => Need::Role(action.required_level()),

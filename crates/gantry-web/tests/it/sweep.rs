@@ -8,7 +8,7 @@
 //! every route something real to act on, and the requests built for each route from both.
 
 use axum::http::{Method, StatusCode};
-use gantry_core::manage::groups::NewGroup;
+use gantry_core::manage::groups::{Lookup, NewGroup};
 use gantry_core::manage::members::MemberTarget;
 use gantry_core::manage::projects::NewProjectInput;
 use gantry_core::{Actor, NamespaceRow, ProjectRow};
@@ -26,6 +26,8 @@ pub(crate) enum Need {
     SignedIn,
     /// An administrator.
     Admin,
+    /// An administrator; others are refused ("forbidden") rather than told it is absent.
+    AdminForbidden,
     /// The owner of the token or SSH key in the path (the fixture's owner).
     TokenOwner,
     /// A role on the fixture's private group or project; anonymous visitors are treated as
@@ -57,9 +59,32 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
     match (route.scope, m, route.path) {
         (RouteScope::Public, _, _) => Anyone,
         (RouteScope::Runner, _, _) => RunnerToken,
+        // The instance's settings are its administrators'.
+        (RouteScope::Api, _, "/api/v4/application/settings") => Admin,
+        // A repository's languages are read from its code.
+        (RouteScope::Api, "GET", "/api/v4/projects/{id}/languages") => Role(Reporter),
         // Topics are the instance's: anyone reads them, administrators write them.
         (RouteScope::Api, "GET", "/api/v4/topics" | "/api/v4/topics/{topic_id}") => Anyone,
+        // GitLab's file templates are public.
+        (RouteScope::Api, "GET", "/api/v4/templates/{type}" | "/api/v4/templates/{type}/{name}") => Anyone,
         (RouteScope::Api, _, p) if p.starts_with("/api/v4/topics") => Admin,
+        // The bare repository is for administrators, as in GitLab.
+        (RouteScope::Api, "GET", "/api/v4/projects/{id}/snapshot") => Admin,
+        // Deploy keys and tokens: the instance's for administrators, a project's for its
+        // Maintainers; a group's tokens are seen by its Maintainers and made by its Owners.
+        (
+            RouteScope::Api,
+            _,
+            "/api/v4/keys" | "/api/v4/keys/{key_id}" | "/api/v4/deploy_keys" | "/api/v4/deploy_tokens",
+        ) => Admin,
+        (RouteScope::Api, _, p) if p.starts_with("/api/v4/projects/{id}/deploy_") => Role(Maintainer),
+        // The CI/CD job token scope is its Maintainers', reading included (as in GitLab).
+        (RouteScope::Api, _, p) if p.starts_with("/api/v4/projects/{id}/job_token_scope") => Role(Maintainer),
+        (RouteScope::Api, "GET", p) if p.starts_with("/api/v4/groups/{id}/deploy_tokens") => Role(Maintainer),
+        (RouteScope::Api, _, p) if p.starts_with("/api/v4/groups/{id}/deploy_tokens") => Role(Owner),
+        (RouteScope::ProjectPage, _, p) if p.starts_with("/settings/deploy") => Role(Maintainer),
+        (RouteScope::GroupPage, "GET", "/settings/deploy") => Role(Maintainer),
+        (RouteScope::GroupPage, _, p) if p.starts_with("/settings/deploy") => Role(Owner),
         (RouteScope::Api, "POST", "/api/v4/projects/{id}/trigger/pipeline") => TriggerToken,
         (RouteScope::Api, "POST", "/api/v4/projects/{id}/statuses/{sha}") => Role(Developer),
         (
@@ -120,8 +145,12 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
             "GET",
             "/api/v4/user" | "/api/v4/users" | "/api/v4/users/{user_id}" | "/api/v4/version" | "/api/v4/metadata",
         ) => SignedIn,
-        (RouteScope::Api, "GET", "/api/v4/users/{user_id}/keys") => SignedIn,
+        (RouteScope::Api, "GET", "/api/v4/users/{user_id}/keys" | "/api/v4/users/{user_id}/keys/{key_id}") => SignedIn,
+        (RouteScope::Api, "DELETE", "/api/v4/users/{user_id}/keys/{key_id}") => Admin,
+        // GitLab's clients expect a user's memberships to be refused, not hidden.
+        (RouteScope::Api, "GET", "/api/v4/users/{user_id}/memberships") => AdminForbidden,
         (RouteScope::Api, _, "/api/v4/user/keys") => SignedIn,
+        (RouteScope::Api, "PUT", "/api/v4/user/avatar") => SignedIn,
         (RouteScope::Api, _, "/api/v4/user/keys/{key_id}") => TokenOwner,
         (
             RouteScope::Api,
@@ -129,6 +158,10 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
             "/api/v4/users"
             | "/api/v4/users/{user_id}/block"
             | "/api/v4/users/{user_id}/unblock"
+            | "/api/v4/users/{user_id}/ban"
+            | "/api/v4/users/{user_id}/unban"
+            | "/api/v4/users/{user_id}/deactivate"
+            | "/api/v4/users/{user_id}/activate"
             | "/api/v4/users/{user_id}/approve"
             | "/api/v4/users/{user_id}/reject",
         ) => Admin,
@@ -139,8 +172,40 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
             "/api/v4/users/{user_id}/keys" | "/api/v4/users/{user_id}/personal_access_tokens",
         ) => Admin,
         (RouteScope::Api, "GET", "/api/v4/users/{user_id}/projects") => SignedIn,
+        // A user's secondary addresses, status, GPG keys; others' keys and statuses are public
+        // to those signed in, their addresses and impersonation tokens are for administrators.
+        (RouteScope::Api, _, "/api/v4/user/emails" | "/api/v4/user/gpg_keys" | "/api/v4/user/status") => SignedIn,
+        (
+            RouteScope::Api,
+            _,
+            "/api/v4/user/emails/{email_id}"
+            | "/api/v4/user/gpg_keys/{gpg_key_id}"
+            | "/api/v4/user/gpg_keys/{gpg_key_id}/revoke",
+        ) => TokenOwner,
+        (
+            RouteScope::Api,
+            "GET",
+            "/api/v4/users/{user_id}/status"
+            | "/api/v4/users/{user_id}/gpg_keys"
+            | "/api/v4/users/{user_id}/gpg_keys/{gpg_key_id}",
+        ) => SignedIn,
+        (RouteScope::Api, _, p)
+            if ["/emails", "/gpg_keys", "/impersonation_tokens"]
+                .iter()
+                .any(|part| p.starts_with(&format!("/api/v4/users/{{user_id}}{part}"))) =>
+        {
+            Admin
+        }
         (RouteScope::Api, "POST", "/api/v4/groups") => SignedInRole(Maintainer),
         (RouteScope::Api, "POST", "/api/v4/projects") => SignedInRole(Developer),
+        // A group's protected branches are its Owners', reading included (as in GitLab).
+        (RouteScope::Api, _, p) if p.starts_with("/api/v4/groups/{id}/protected_branches") => Role(Owner),
+        (RouteScope::Api, "POST", "/api/v4/groups/{id}/transfer") => Role(Owner),
+        (RouteScope::Api, "POST" | "DELETE", p)
+            if p.starts_with("/api/v4/groups/{id}/share") || p.starts_with("/api/v4/projects/{id}/share") =>
+        {
+            Role(Maintainer)
+        }
         (RouteScope::Api, "GET", p) if p.contains("/repository/") || p.contains("/protected_branches") => {
             Role(Reporter)
         }
@@ -169,9 +234,24 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         | (RouteScope::Api, "POST", "/api/v4/user/personal_access_tokens") => SignedIn,
         (RouteScope::Api, _, "/api/v4/personal_access_tokens/{token_id}") => TokenOwner,
         (RouteScope::Ui, _, "/" | "/explore" | "/users/sign_in" | "/users/sign_up" | "/users/sign_out") => Anyone,
+        // Avatars are seen by whoever sees their user, topic, group or project.
+        (
+            RouteScope::Ui,
+            "GET",
+            "/uploads/-/system/user/avatar/{user_id}/{filename}"
+            | "/uploads/-/system/projects/topic/avatar/{topic_id}/{filename}",
+        ) => Anyone,
+        (
+            RouteScope::Ui,
+            "GET",
+            "/uploads/-/system/group/avatar/{id}/{filename}" | "/uploads/-/system/project/avatar/{id}/{filename}",
+        ) => Role(Guest),
         (RouteScope::Ui, _, "/dashboard" | "/groups/new" | "/projects/new") => SignedIn,
         (RouteScope::Ui, "POST", "/-/profile/personal_access_tokens/{token_id}/revoke") => TokenOwner,
         (RouteScope::Ui, "POST", "/-/profile/keys/{key_id}/delete") => TokenOwner,
+        (RouteScope::Ui, "POST", "/-/profile/emails/{email_id}/delete" | "/-/profile/gpg_keys/{gpg_key_id}/delete") => {
+            TokenOwner
+        }
         (RouteScope::Ui, _, p) if p.starts_with("/-/profile") => SignedIn,
         (RouteScope::Ui, "POST", "/groups") => SignedInRole(Maintainer),
         (RouteScope::Ui, "POST", "/projects") => SignedInRole(Developer),
@@ -179,9 +259,11 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         (RouteScope::GroupPage | RouteScope::ProjectPage, "GET", "/" | "/members") => Role(Guest),
         (RouteScope::GroupPage | RouteScope::ProjectPage, _, p) if p.starts_with("/members") => Role(Maintainer),
         (RouteScope::GroupPage | RouteScope::ProjectPage, _, p) if p.starts_with("/settings/ci_cd") => Role(Maintainer),
-        (RouteScope::GroupPage, _, "/settings" | "/delete") => Role(Owner),
-        (RouteScope::ProjectPage, _, "/settings" | "/archive" | "/unarchive") => Role(Maintainer),
+        (RouteScope::GroupPage, _, "/settings" | "/settings/avatar" | "/delete") => Role(Owner),
+        (RouteScope::ProjectPage, _, "/settings" | "/settings/avatar" | "/archive" | "/unarchive") => Role(Maintainer),
         (RouteScope::ProjectPage, _, "/transfer" | "/delete") => Role(Owner),
+        (RouteScope::GroupPage, _, "/transfer") => Role(Owner),
+        (RouteScope::GroupPage, _, p) if p.starts_with("/settings/repository") => Role(Owner),
         (RouteScope::ProjectPage, "GET", "/branches" | "/tags") => Role(Reporter),
         (RouteScope::ProjectPage, "GET", "/pipelines/new") => Role(Developer),
         (RouteScope::ProjectPage, "GET", "/badges/{*rest}") => Role(Reporter),
@@ -191,6 +273,7 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
             Role(Developer)
         }
         (RouteScope::ProjectPage, "GET", "/refs/switch") => Role(Guest),
+        (RouteScope::ProjectPage, "POST", "/commit/{sha}/cherry_pick" | "/commit/{sha}/revert") => Role(Developer),
         (RouteScope::ProjectPage, "GET", p)
             if [
                 "/tree/",
@@ -244,6 +327,8 @@ struct Fixture {
     trigger_id: i64,
     /// The commit `main` points at (empty without code).
     main_sha: String,
+    /// A signed commit on top of it, made only for the signature route.
+    signed_sha: String,
     /// The blob of `README.md` at `main` (empty without code).
     readme_blob: String,
     /// The key of this fixture's instance variable (project and group ones are `SWEEP`).
@@ -252,6 +337,21 @@ struct Fixture {
     topic_ids: (i64, i64),
     /// A user of this fixture's own, for the routes that delete the user in the path.
     doomed_user_id: i64,
+    /// Secondary addresses and GPG keys of the owner and of the victim, and an impersonation
+    /// token of the victim's, made only for the routes about them.
+    owner_email_id: i64,
+    victim_email_id: i64,
+    owner_gpg_key_id: i64,
+    victim_gpg_key_id: i64,
+    impersonation_token_id: i64,
+    /// A deploy key of the project (enabled read-only) and a deploy token of the project and
+    /// of the group.
+    deploy_key_id: i64,
+    deploy_token_id: i64,
+    group_deploy_token_id: i64,
+    /// A project beside the fixture's, in its group, for the job token allowlist routes (made
+    /// only for them; in the allowlist, with the group, for the routes that remove).
+    job_token_target_id: i64,
 }
 
 /// `with_code`: the project's repository gets a commit on `main` and a tag `v1` (only for the
@@ -421,6 +521,32 @@ async fn fixture(
     };
     let input = gantry_core::manage::ssh_keys::NewKeyInput { title: String::new(), key, expires_at: None };
     let ssh_key = core.manage().add_ssh_key(&owner, &input).await.unwrap();
+    // The deploy key differs from the SSH key of the same fixture in its last bytes.
+    blob[40..48].copy_from_slice(&0xdeb1_0e0e_u64.to_be_bytes());
+    let deploy_key = {
+        use base64::Engine;
+        format!("ssh-ed25519 {} deploy{n}", base64::engine::general_purpose::STANDARD.encode(&blob))
+    };
+    let project_access = core.access_to_project(&owner, &project).await.unwrap();
+    let input = gantry_core::manage::deploy_keys::DeployKeyInput { key: deploy_key, ..Default::default() };
+    let deploy_key = core.manage().add_project_deploy_key(&project_access, &input).await.unwrap();
+    let group_access = core.group_access(&owner, &gantry_core::manage::groups::Lookup::Id(group.id.0)).await.unwrap();
+    let token_input = |name: &str| gantry_core::manage::deploy_tokens::DeployTokenInput {
+        name: name.to_owned(),
+        scopes: vec!["read_repository".to_owned()],
+        ..Default::default()
+    };
+    use gantry_core::manage::deploy_tokens::DeployTokenOwner;
+    let deploy_token = core
+        .manage()
+        .create_deploy_token(DeployTokenOwner::Project(&project_access), &owner, &token_input("sweep"))
+        .await
+        .unwrap();
+    let group_deploy_token = core
+        .manage()
+        .create_deploy_token(DeployTokenOwner::Group(&group_access), &owner, &token_input("sweep group"))
+        .await
+        .unwrap();
     Fixture {
         group,
         project,
@@ -432,32 +558,71 @@ async fn fixture(
         schedule_id,
         trigger_id,
         main_sha,
+        signed_sha: String::new(),
         readme_blob,
         instance_key,
         topic_ids: (0, 0),
+        owner_email_id: 0,
+        victim_email_id: 0,
+        owner_gpg_key_id: 0,
+        victim_gpg_key_id: 0,
+        impersonation_token_id: 0,
         doomed_user_id,
+        deploy_key_id: deploy_key.key.id.0,
+        deploy_token_id: deploy_token.token.id.0,
+        group_deploy_token_id: group_deploy_token.token.id.0,
+        job_token_target_id: 0,
     }
 }
 
 fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
-    let subject_id = if route.path.contains("/groups/{id}") { f.group.id.0 } else { f.project.id.0 };
+    let subject_id = if route.path.contains("/groups/{id}") || route.path.contains("/group/avatar/{id}") {
+        f.group.id.0
+    } else {
+        f.project.id.0
+    };
     let deletes_user = (route.method == Method::DELETE && route.path == "/api/v4/users/{user_id}")
         || route.path == "/admin/users/{user_id}/delete";
     let user_id = if deletes_user {
         f.doomed_user_id
-    } else if route.path.contains("block") {
+    } else if route.path.starts_with("/api/v4/users/{user_id}/keys/") {
+        // The fixture's SSH key is its owner's.
+        people.owner.user.id.0
+    } else if route.path.contains("block")
+        || ["/ban", "/unban", "/deactivate", "/activate"].iter().any(|action| route.path.ends_with(action))
+    {
+        // Each state change is undone by the next route, so the blockee ends as it began.
         people.blockee.user.id.0
     } else {
         people.victim.user.id.0
     };
+    // `/users/{user_id}/…` routes act on the victim's addresses and keys, `/user/…` and the
+    // profile's on the owner's.
+    let others = route.path.starts_with("/api/v4/users/{user_id}");
     let path = route
         .path
         .replace("{id}", &subject_id.to_string())
         .replace("{user_id}", &user_id.to_string())
+        .replace("deploy_keys/{key_id}", &format!("deploy_keys/{}", f.deploy_key_id))
+        .replace(
+            "deploy_tokens/{token_id}",
+            &format!(
+                "deploy_tokens/{}",
+                if route.path.contains("/groups/") { f.group_deploy_token_id } else { f.deploy_token_id }
+            ),
+        )
         .replace("{token_id}", &f.owner_token_id.to_string())
+        .replace("{target_project_id}", &f.job_token_target_id.to_string())
+        .replace("{target_group_id}", &f.group.id.0.to_string())
         .replace("{topic_id}", &f.topic_ids.0.to_string())
+        .replace("{group_id}", &f.other_group.id.0.to_string())
         .replace("{key_id}", &f.owner_key_id.to_string())
+        .replace("{email_id}", &if others { f.victim_email_id } else { f.owner_email_id }.to_string())
+        .replace("{gpg_key_id}", &if others { f.victim_gpg_key_id } else { f.owner_gpg_key_id }.to_string())
+        .replace("{impersonation_token_id}", &f.impersonation_token_id.to_string())
         .replace("{branch}", "main")
+        .replace("templates/{type}/{name}", "templates/licenses/mit")
+        .replace("templates/{type}", "templates/gitlab_ci_ymls")
         .replace("protected_tags/{name}", "protected_tags/v*")
         .replace("{name}", "main")
         .replace("{tag_name}", "v1")
@@ -466,6 +631,7 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("blobs/{sha}", &format!("blobs/{}", f.readme_blob))
         .replace("statuses/{sha}", &format!("statuses/{}", f.main_sha))
         .replace("commits/{sha}/statuses", &format!("commits/{}/statuses", f.main_sha))
+        .replace("commits/{sha}/signature", &format!("commits/{}/signature", f.signed_sha))
         .replace("{sha}", "main")
         .replace("{spec}", "v1...main")
         .replace("badges/{*rest}", "badges/main/pipeline.svg")
@@ -478,13 +644,15 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{schedule_id}", &f.schedule_id.to_string())
         .replace("{trigger_id}", &f.trigger_id.to_string())
         .replace("{ref_name}/download", "main/download?job=job")
+        .replace("{ref_name}/raw/{*artifact_path}", "main/raw/docs/readme.txt?job=job")
         .replace("browse/{*path}", "browse/docs")
         .replace("{*path}", "docs/readme.txt")
         .replace("{*artifact_path}", "docs/readme.txt")
         .replace("artifacts/{action}", "artifacts/keep")
         .replace("{action}", "cancel")
         .replace("ci/variables/{key}", &format!("ci/variables/{}", f.instance_key))
-        .replace("{key}", "SWEEP");
+        .replace("{key}", "SWEEP")
+        .replace("{filename}", "avatar.png");
     match route.scope {
         RouteScope::GroupPage if path == "/" => format!("/{}", f.group.full_path),
         RouteScope::GroupPage => format!("/{}/-{path}", f.group.full_path),
@@ -515,8 +683,15 @@ fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option
         "/api/v4/groups/{id}" | "/api/v4/projects/{id}" => json!({"description": "changed"}),
         "/api/v4/topics" => json!({"name": format!("made-{n}"), "title": "Made"}),
         "/api/v4/topics/{topic_id}" => json!({"description": "changed"}),
+        "/api/v4/application/settings" => json!({"default_projects_limit": 100_000}),
         "/api/v4/topics/merge" => json!({"source_topic_id": f.topic_ids.0, "target_topic_id": f.topic_ids.1}),
         "/api/v4/projects/{id}/transfer" => json!({"namespace": f.other_group.id.0}),
+        "/api/v4/groups/{id}/transfer" => json!({"group_id": f.other_group.id.0}),
+        "/api/v4/groups/{id}/share" | "/api/v4/projects/{id}/share" => {
+            json!({"group_id": f.other_group.id.0, "group_access": 30})
+        }
+        "/api/v4/groups/{id}/protected_branches" => json!({"name": "release/*"}),
+        "/api/v4/groups/{id}/protected_branches/{name}" => json!({"allow_force_push": true}),
         "/api/v4/groups/{id}/members" | "/api/v4/projects/{id}/members" => {
             json!({"user_id": people.stranger.user.id.0, "access_level": 10})
         }
@@ -525,6 +700,18 @@ fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option
             json!({"name": "made", "scopes": ["read_api"]})
         }
         "/api/v4/user/keys" | "/api/v4/users/{user_id}/keys" => json!({"title": "made", "key": "not a key"}),
+        "/api/v4/user/emails" | "/api/v4/users/{user_id}/emails" => json!({"email": format!("extra{n}@example.com")}),
+        "/api/v4/user/gpg_keys" | "/api/v4/users/{user_id}/gpg_keys" => json!({"key": "not a key"}),
+        "/api/v4/user/status" => json!({"emoji": "broom", "message": "sweeping"}),
+        "/api/v4/users/{user_id}/impersonation_tokens" => json!({"name": "made", "scopes": "read_api,read_user"}),
+        "/api/v4/deploy_keys" | "/api/v4/projects/{id}/deploy_keys" => json!({"title": "made", "key": "not a key"}),
+        "/api/v4/projects/{id}/deploy_keys/{key_id}" => json!({"can_push": true}),
+        "/api/v4/projects/{id}/deploy_tokens" | "/api/v4/groups/{id}/deploy_tokens" => {
+            json!({"name": "made", "scopes": ["read_repository"]})
+        }
+        "/api/v4/projects/{id}/job_token_scope" => json!({"enabled": true}),
+        "/api/v4/projects/{id}/job_token_scope/allowlist" => json!({"target_project_id": f.job_token_target_id}),
+        "/api/v4/projects/{id}/job_token_scope/groups_allowlist" => json!({"target_group_id": f.group.id.0}),
         "/api/v4/projects/{id}/repository/branches" => json!({"branch": "swept", "ref": "main"}),
         "/api/v4/projects/{id}/repository/tags" => json!({"tag_name": "swept", "ref": "main"}),
         "/api/v4/projects/{id}/protected_branches" => json!({"name": "release/*"}),
@@ -566,6 +753,20 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         (RouteScope::Ui, "/-/profile/password") => {
             vec![("current_password", "wrong".into()), ("new_password", "whatever12".into())]
         }
+        (_, "/settings/deploy/keys") => vec![("title", "made".into()), ("key", "not a key".into())],
+        (_, "/settings/deploy/keys/enable" | "/settings/deploy/keys/update" | "/settings/deploy/keys/disable") => {
+            vec![("key_id", f.deploy_key_id.to_string()), ("can_push", "1".into())]
+        }
+        (_, "/settings/deploy/tokens") => vec![("name", "made".into()), ("scopes", "read_repository".into())],
+        (RouteScope::ProjectPage, "/settings/deploy/tokens/revoke") => {
+            vec![("token_id", f.deploy_token_id.to_string())]
+        }
+        (RouteScope::GroupPage, "/settings/deploy/tokens/revoke") => {
+            vec![("token_id", f.group_deploy_token_id.to_string())]
+        }
+        (RouteScope::Ui, "/-/profile/emails") => vec![("email", format!("profile{n}@example.com"))],
+        (RouteScope::Ui, "/-/profile/status") => vec![("emoji", "broom".into()), ("message", "sweeping".into())],
+        (RouteScope::Ui, "/-/profile/gpg_keys") => vec![("key", "not a key".into())],
         (RouteScope::Ui, "/-/profile/personal_access_tokens") => {
             vec![("name", "made".into()), ("scopes", "read_api".into())]
         }
@@ -576,6 +777,13 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         ],
         (_, "/members") => vec![("username", people.stranger.user.username.clone()), ("access_level", "10".into())],
         (_, "/members/{user_id}/update") => vec![("access_level", "20".into())],
+        (_, "/members/share") => vec![("group_path", f.other_group.full_path.clone()), ("access_level", "30".into())],
+        (RouteScope::GroupPage, "/transfer") => vec![("group_id", f.other_group.id.0.to_string())],
+        (RouteScope::GroupPage, "/settings/repository/protected_branches") => vec![("name", "release/*".into())],
+        (RouteScope::GroupPage, "/settings/repository/protected_branches/update") => {
+            vec![("name", "main".into()), ("push_access_level", "30".into())]
+        }
+        (RouteScope::GroupPage, "/settings/repository/protected_branches/delete") => vec![("name", "main".into())],
         (RouteScope::GroupPage, "/settings") => {
             vec![("name", "Renamed".into()), ("path", f.group.path.clone()), ("visibility", "private".into())]
         }
@@ -600,6 +808,11 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         (_, "/admin/ci_cd/variables/delete") => vec![("key", f.instance_key.clone())],
         (_, "/settings/ci_cd/runners" | "/settings/ci_cd/triggers") => vec![("description", "made".into())],
         (_, "/settings/ci_cd/triggers/delete") => vec![("trigger_id", f.trigger_id.to_string())],
+        (_, "/settings/ci_cd/job_token_scope") => vec![("inbound_enabled", "1".into())],
+        (_, "/settings/ci_cd/job_token_scope/allowlist") => vec![("path", format!("{}/neighbour", f.group.full_path))],
+        (_, "/settings/ci_cd/job_token_scope/allowlist/remove") => {
+            vec![("kind", "group".into()), ("id", f.group.id.0.to_string())]
+        }
         (_, "/pipeline_schedules" | "/pipeline_schedules/{schedule_id}/edit") => vec![
             ("description", "made".into()),
             ("ref", "main".into()),
@@ -643,6 +856,8 @@ fn denial(
         Need::SignedIn => who.is_none().then_some(ask_sign_in),
         Need::Admin if who.is_none() => Some(ask_sign_in),
         Need::Admin => (!is_admin).then_some(StatusCode::NOT_FOUND),
+        Need::AdminForbidden if who.is_none() => Some(ask_sign_in),
+        Need::AdminForbidden => (!is_admin).then_some(StatusCode::FORBIDDEN),
         Need::TokenOwner if who.is_none() => Some(ask_sign_in),
         Need::TokenOwner => (!is_token_owner && !is_admin).then_some(StatusCode::NOT_FOUND),
         Need::SignedInRole(_) if who.is_none() => Some(ask_sign_in),
@@ -716,6 +931,7 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 "/compare",
                 "/archive",
                 "/last_commits",
+                "/snapshot",
             ]
             .iter()
             .any(|p| route.path.contains(p));
@@ -724,6 +940,60 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 .any(|p| route.path.contains(p));
             let with_artifacts = ["/artifacts", "/test_report"].iter().any(|p| route.path.contains(p));
             let mut f = fixture(&app, &people, n, with_code && !with_ci, with_ci, with_artifacts).await;
+            if route.path.starts_with("/uploads/") {
+                // An avatar on each subject (a topic of its own), the file the path names.
+                use gantry_core::manage::avatars::{AvatarSubject, AvatarUpload};
+                let admin = Actor::User(people.admin.user.clone());
+                let topic = gantry_core::manage::topics::TopicInput {
+                    title: Some(format!("face-{n}")),
+                    name: Some(format!("face-{n}")),
+                    description: None,
+                };
+                let topic = app.core.manage().create_topic(&admin, &topic).await.unwrap();
+                f.topic_ids = (topic.id.0, topic.id.0);
+                let upload = AvatarUpload { filename: "avatar.png".into(), bytes: b"\x89PNG\r\n\x1a\n....".to_vec() };
+                for subject in [
+                    AvatarSubject::User(people.victim.user.id),
+                    AvatarSubject::Group(f.group.id),
+                    AvatarSubject::Project(f.project.id),
+                    AvatarSubject::Topic(topic.id),
+                ] {
+                    app.core.manage().set_avatar(&admin, subject, Some(&upload)).await.unwrap();
+                }
+            }
+            if route.path.contains("/share") {
+                // The group shared with is one the members may see; a share to remove.
+                let owner = Actor::User(people.owner.user.clone());
+                for (_, user) in &people.members {
+                    let target = MemberTarget::Group(&f.other_group);
+                    app.core.manage().add_member(&owner, target, user.user.id, AccessLevel::Guest, None).await.unwrap();
+                }
+                if route.method == Method::DELETE || route.path.ends_with("/remove") {
+                    let share = gantry_core::manage::sharing::ShareInput {
+                        group_id: f.other_group.id,
+                        group_access: AccessLevel::Developer,
+                        expires_at: None,
+                    };
+                    let group = app.core.group_access(&owner, &Lookup::Id(f.group.id.0)).await.unwrap();
+                    app.core.manage().share_group(&group, &share).await.unwrap();
+                    let project = app.core.access_to_project(&owner, &f.project).await.unwrap();
+                    app.core.manage().share_project(&project, &share).await.unwrap();
+                }
+            }
+            if route.path.starts_with("/api/v4/groups/{id}/protected_branches")
+                || (route.scope == RouteScope::GroupPage && route.path.starts_with("/settings/repository/protected_"))
+            {
+                // A group rule to read, change and remove.
+                let owner = Actor::User(people.owner.user.clone());
+                let group = app.core.group_access(&owner, &Lookup::Id(f.group.id.0)).await.unwrap();
+                let rule = gantry_core::code::protected_branches::ProtectBranch {
+                    name: "main".into(),
+                    push_access_level: None,
+                    merge_access_level: None,
+                    allow_force_push: None,
+                };
+                app.core.code().protect_group_branch(&group, &rule).await.unwrap();
+            }
             if route.path.starts_with("/api/v4/topics") {
                 // A topic to read, change, delete or merge, and another to merge it into.
                 let admin = Actor::User(people.admin.user.clone());
@@ -735,6 +1005,29 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 let source = app.core.manage().create_topic(&admin, &topic(format!("sweep-{n}"))).await.unwrap();
                 let target = app.core.manage().create_topic(&admin, &topic(format!("target-{n}"))).await.unwrap();
                 f.topic_ids = (source.id.0, target.id.0);
+            }
+            if ["/emails", "/gpg_keys", "/impersonation_tokens"].iter().any(|part| route.path.contains(part)) {
+                user_profile_fixture(&app, &people, n, &mut f).await;
+            }
+            if route.path.ends_with("/signature") {
+                f.signed_sha = crate::repository_ops::signed_commit(&app, f.project.id, &f.main_sha);
+            }
+            if route.path.contains("/job_token_scope") {
+                // A project beside the fixture's that every member sees; the routes that remove
+                // find it and the group in the allowlist.
+                let owner = Actor::User(people.owner.user.clone());
+                let neighbour = NewProjectInput {
+                    name: "Neighbour".into(),
+                    namespace: Some(f.group.id),
+                    ..NewProjectInput::default()
+                };
+                let neighbour = app.core.manage().create_project(&owner, &neighbour).await.unwrap();
+                f.job_token_target_id = neighbour.id.0;
+                if route.method == Method::DELETE || route.path.ends_with("/remove") {
+                    let access = app.core.access_to_project(&owner, &f.project).await.unwrap();
+                    app.core.ci().add_project_to_job_token_allowlist(&access, neighbour.id).await.unwrap();
+                    app.core.ci().add_group_to_job_token_allowlist(&access, f.group.id).await.unwrap();
+                }
             }
             if route.path.contains("/protected_tags") {
                 // A rule to read and to remove.
@@ -820,6 +1113,26 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
         header_failures.len(),
         header_failures.join("\n")
     );
+}
+
+/// Secondary addresses and GPG keys of the owner and the victim, and an impersonation token of
+/// the victim's (every fixture's own: addresses and keys belong to one account).
+async fn user_profile_fixture(app: &TestApp, people: &People, n: usize, f: &mut Fixture) {
+    let manage = app.core.manage();
+    let admin = Actor::User(people.admin.user.clone());
+    for (user, email_id, gpg_key_id, seed) in [
+        (&people.owner, &mut f.owner_email_id, &mut f.owner_gpg_key_id, 2 * n as u64),
+        (&people.victim, &mut f.victim_email_id, &mut f.victim_gpg_key_id, 2 * n as u64 + 1),
+    ] {
+        let actor = Actor::User(user.user.clone());
+        let address = format!("{}.{n}@example.org", user.user.username);
+        *email_id = manage.add_own_email(&actor, &address).await.unwrap().id.0;
+        let key = crate::user_accounts::armored_gpg_key(seed, &address);
+        *gpg_key_id = manage.add_gpg_key(&actor, &key).await.unwrap().id.0;
+    }
+    let scopes = TokenScopes::parse_list("read_api").unwrap();
+    let token = manage.create_impersonation_token(&admin, people.victim.user.id, "sweep", &scopes, None).await.unwrap();
+    f.impersonation_token_id = token.token.id.0;
 }
 
 /// What a response lacks of the headers every response must carry: no framing by other sites

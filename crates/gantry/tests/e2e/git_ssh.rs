@@ -11,7 +11,7 @@ use crate::git_http::{commit, git_with, refs, repository_path, team};
 use crate::server::Server;
 
 /// A new Ed25519 key pair in `dir`; returns the private key's path.
-fn key_pair(dir: &Path, name: &str) -> PathBuf {
+pub(crate) fn key_pair(dir: &Path, name: &str) -> PathBuf {
     let path = dir.join(name);
     let status = Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
@@ -38,33 +38,33 @@ fn add_key(server: &Server, api_token: &str, key: &Path) {
     assert_eq!(added.status(), 201, "{}", added.text().unwrap());
 }
 
-struct SshGit<'a> {
+pub(crate) struct SshGit<'a> {
     command: String,
-    url: String,
+    pub(crate) url: String,
     _server: &'a Server,
 }
 
 impl SshGit<'_> {
-    fn run(&self, dir: &Path, args: &[&str]) -> (bool, String) {
+    pub(crate) fn run(&self, dir: &Path, args: &[&str]) -> (bool, String) {
         let output = git_with(dir, args, &[("GIT_SSH_COMMAND", &self.command)]);
         let printed = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
         (output.status.success(), printed)
     }
 
-    fn ok(&self, dir: &Path, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, dir: &Path, args: &[&str]) -> String {
         let (ok, printed) = self.run(dir, args);
         assert!(ok, "git {args:?} over SSH failed:\n{printed}");
         printed
     }
 
-    fn fails(&self, dir: &Path, args: &[&str]) -> String {
+    pub(crate) fn fails(&self, dir: &Path, args: &[&str]) -> String {
         let (ok, printed) = self.run(dir, args);
         assert!(!ok, "git {args:?} over SSH should have failed:\n{printed}");
         printed
     }
 }
 
-fn ssh_git<'a>(server: &'a Server, key: &Path, path: &str) -> SshGit<'a> {
+pub(crate) fn ssh_git<'a>(server: &'a Server, key: &Path, path: &str) -> SshGit<'a> {
     SshGit {
         command: ssh_command(key),
         url: format!("ssh://git@127.0.0.1:{}/{path}.git", server.ssh_port),

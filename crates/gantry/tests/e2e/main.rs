@@ -6,6 +6,7 @@
 mod browser;
 mod ci_lint;
 mod ci_pipelines;
+mod deploy;
 mod durability;
 mod git_http;
 mod git_ssh;

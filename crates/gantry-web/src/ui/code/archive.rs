@@ -1,11 +1,9 @@
-//! `/-/archive/:ref/:file`: the files at a ref as `.tar.gz`, `.tar` or `.zip`, streamed.
+//! `/-/archive/:ref/:file`: the files at a ref as `.tar.gz`, `.tar.bz2`, `.tar` or `.zip` (or
+//! GitLab's other names for them), streamed.
 
 use axum::Extension;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
-use axum::response::Response;
-use gantry_core::CoreError;
-use gantry_git::transport::ArchiveFormat;
+use gantry_git::archive::ArchiveFormat;
 
 use super::not_found;
 use crate::AppState;
@@ -14,8 +12,8 @@ use crate::namespace_dispatch::ProjectTarget;
 use crate::ui::PageResult;
 use crate::ui::project_frame::ProjectFrame;
 
-/// `GET /{project}/-/archive/{ref}/{name}.tar.gz|.tgz|.tar|.zip`: the files at a ref,
-/// streamed as `git archive` writes them.
+/// `GET /{project}/-/archive/{ref}/{name}.tar.gz|.tgz|.tar.bz2|.tbz2|.tar|.zip|…`: the files at
+/// a ref, streamed.
 pub async fn archive(
     State(state): State<AppState>,
     visitor: PageActor,
@@ -33,16 +31,11 @@ pub async fn archive(
         .await
         .map_err(|e| visitor.error(e))?
         .ok_or_else(|| not_found(&visitor, "ref"))?;
-    let child = state
+    let stream = state
         .core
-        .repos()
-        .spawn_archive(frame.project.id, &commit, format, stem)
-        .map_err(|e| visitor.error(CoreError::from(e)))?;
-    let mut response = Response::new(crate::git_http::stream_output(child, Vec::new(), None, None));
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
-    if let Ok(value) = HeaderValue::from_str(&crate::blob_io::content_disposition(file)) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    Ok(response)
+        .code()
+        .archive(&visitor.actor, &frame.project, &commit, format, stem, None)
+        .await
+        .map_err(|e| visitor.error(e))?;
+    Ok(crate::api::archives::download(stream, format.content_type(), file))
 }
