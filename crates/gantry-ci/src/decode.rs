@@ -1,5 +1,7 @@
 //! The assembled YAML tree → [`Config`]: every keyword checked for its type and allowed values,
-//! unknown keywords refused, each problem reported where it is written.
+//! unknown keywords refused, each problem reported where it is written. A keyword set to null
+//! (`before_script:` with nothing after it) is not set, as in GitLab: it is read as if it were
+//! not written, so a job still inherits the default.
 
 use crate::error::{Diagnostics, Location};
 use crate::expr::Expression;
@@ -8,7 +10,7 @@ use crate::vars::parse_duration;
 use crate::yaml::{Key, Node, Value, parse_bool};
 
 /// Keywords at the top of a file that are not jobs.
-const GLOBAL_KEYWORDS: &[&str] =
+pub(crate) const GLOBAL_KEYWORDS: &[&str] =
     &["stages", "variables", "workflow", "default", "image", "services", "cache", "before_script", "after_script"];
 /// Keywords `default:` may set.
 const DEFAULT_KEYWORDS: &[&str] = &[
@@ -57,22 +59,36 @@ const UNSUPPORTED_JOB_KEYWORDS: &[&str] =
 const MAX_PARALLEL: u64 = 200;
 const MAX_NEEDS: usize = 50;
 
-/// Decodes an assembled tree.
-pub fn decode(root: &Node) -> Result<Config, Diagnostics> {
-    let mut d = Diagnostics::default();
+/// Reading a hash of keywords.
+trait Keywords {
+    /// The value of `key`, unless it is not there or null.
+    fn keyword(&self, key: &str) -> Option<&Node>;
+}
+
+impl Keywords for Node {
+    fn keyword(&self, key: &str) -> Option<&Node> {
+        self.get(key).filter(|value| !value.is_null())
+    }
+}
+
+/// Decodes an assembled tree, adding what is wrong with it to `d`. When the tree is `incomplete`
+/// (an include could not be read), a stage that is not defined may be defined in what is missing,
+/// and is not reported.
+pub fn decode(root: &Node, incomplete: bool, d: &mut Diagnostics) -> Config {
     let Some(entries) = root.as_map() else {
         d.push(root.at.clone(), crate::error::INVALID_FORMAT);
-        return d.into_result(Config {
+        return Config {
             stages: Vec::new(),
             variables: Vec::new(),
             workflow: Workflow::default(),
             jobs: Vec::new(),
-        });
+            warnings: Vec::new(),
+        };
     };
     let mut stages = vec![".pre".to_owned()];
-    match root.get("stages") {
+    match root.keyword("stages") {
         Some(node) => {
-            for stage in string_list(node, "stages", &mut d).unwrap_or_default() {
+            for stage in string_list(node, "stages", d).unwrap_or_default() {
                 if stage != ".pre" && stage != ".post" && !stages.contains(&stage) {
                     stages.push(stage);
                 }
@@ -81,23 +97,26 @@ pub fn decode(root: &Node) -> Result<Config, Diagnostics> {
         None => stages.extend(["build", "test", "deploy"].map(str::to_owned)),
     }
     stages.push(".post".to_owned());
-    let variables = root.get("variables").map(|n| variables(n, "variables", true, &mut d)).unwrap_or_default();
-    let workflow = root.get("workflow").map(|n| workflow(n, &mut d)).unwrap_or_default();
+    let variables = root.keyword("variables").map(|n| variables(n, "variables", true, d)).unwrap_or_default();
+    let workflow = root.keyword("workflow").map(|n| workflow(n, d)).unwrap_or_default();
 
     // `default:` and the older top-level forms of the same keywords.
     let mut defaults: Vec<(Key, Node)> = Vec::new();
     for (key, value) in entries {
-        if ["image", "services", "cache", "before_script", "after_script"].contains(&&**key) {
+        if ["image", "services", "cache", "before_script", "after_script"].contains(&&**key) && !value.is_null() {
             defaults.push((key.clone(), value.clone()));
         }
     }
-    if let Some(default) = root.get("default") {
+    if let Some(default) = root.keyword("default") {
         match default.as_map() {
             Some(keys) => {
                 for (key, value) in keys {
                     if DEFAULT_KEYWORDS.contains(&&**key) {
-                        defaults.retain(|(k, _)| k != key);
-                        defaults.push((key.clone(), value.clone()));
+                        // Null is not set: an older top-level form of the keyword still applies.
+                        if !value.is_null() {
+                            defaults.retain(|(k, _)| k != key);
+                            defaults.push((key.clone(), value.clone()));
+                        }
                     } else {
                         d.push(
                             key.at.clone(),
@@ -126,14 +145,15 @@ pub fn decode(root: &Node) -> Result<Config, Diagnostics> {
             );
             continue;
         }
-        if let Some(job) = job(name, node, &defaults, &stages, &mut d) {
+        let known_stages = (!incomplete).then_some(stages.as_slice());
+        if let Some(job) = job(name, node, &defaults, known_stages, d) {
             jobs.push(job);
         }
     }
-    if jobs.is_empty() && d.is_empty() {
+    if jobs.is_empty() && !d.has_errors() {
         d.push(root.at.clone(), crate::error::NO_VISIBLE_JOB);
     }
-    d.into_result(Config { stages, variables, workflow, jobs })
+    Config { stages, variables, workflow, jobs, warnings: Vec::new() }
 }
 
 fn what(context: &str, key: &str) -> String {
@@ -150,6 +170,32 @@ fn check_keys(node: &Node, context: &str, allowed: &[&str], d: &mut Diagnostics)
             );
         }
     }
+}
+
+/// Blank as GitLab (Ruby) sees it: null, a string of spaces, an empty list or hash.
+fn is_blank(node: &Node) -> bool {
+    match &node.value {
+        _ if node.is_null() => true,
+        Value::Scalar { text, .. } => text.trim().is_empty(),
+        Value::Seq(items) => items.is_empty(),
+        Value::Map(entries) => entries.is_empty(),
+        Value::Reference(_) => false,
+    }
+}
+
+/// The items of a list, with the lists nested in it (from an alias or a `!reference`) flattened
+/// into it, as GitLab flattens them, down to ten levels; None when `node` is not a list.
+fn flattened(node: &Node) -> Option<Vec<&Node>> {
+    fn flatten<'a>(node: &'a Node, out: &mut Vec<&'a Node>, depth: usize) {
+        match &node.value {
+            Value::Seq(inner) if depth < 10 => inner.iter().for_each(|n| flatten(n, out, depth + 1)),
+            _ => out.push(node),
+        }
+    }
+    let Value::Seq(items) = &node.value else { return None };
+    let mut out = Vec::with_capacity(items.len());
+    items.iter().for_each(|item| flatten(item, &mut out, 1));
+    Some(out)
 }
 
 fn is_scalar(node: &Node) -> bool {
@@ -271,17 +317,19 @@ pub(crate) fn variables(node: &Node, context: &str, rich: bool, d: &mut Diagnost
             }),
             Value::Map(_) if rich => {
                 check_keys(value, &here, &["value", "description", "expand", "options"], d);
-                let text = value.get("value").and_then(|v| string(v, &what(&here, "value"), d)).unwrap_or_default();
-                let options =
-                    value.get("options").and_then(|v| string_list(v, &what(&here, "options"), d)).unwrap_or_default();
+                let text = value.keyword("value").and_then(|v| string(v, &what(&here, "value"), d)).unwrap_or_default();
+                let options = value
+                    .keyword("options")
+                    .and_then(|v| string_list(v, &what(&here, "options"), d))
+                    .unwrap_or_default();
                 if !options.is_empty() && !options.contains(&text) {
                     d.push(value.at.clone(), format!("`{here}`: the value must be one of its options"));
                 }
                 Some(Variable {
                     key: key_name.clone(),
                     value: text,
-                    description: value.get("description").and_then(|v| string(v, &what(&here, "description"), d)),
-                    expand: value.get("expand").and_then(|v| boolean(v, &what(&here, "expand"), d)).unwrap_or(true),
+                    description: value.keyword("description").and_then(|v| string(v, &what(&here, "description"), d)),
+                    expand: value.keyword("expand").and_then(|v| boolean(v, &what(&here, "expand"), d)).unwrap_or(true),
                     options,
                 })
             }
@@ -305,39 +353,29 @@ fn workflow(node: &Node, d: &mut Diagnostics) -> Workflow {
     }
     check_keys(node, "workflow", &["rules", "name", "auto_cancel"], d);
     let mut auto_cancel_on_new_commit = None;
-    if let Some(auto) = node.get("auto_cancel") {
+    if let Some(auto) = node.keyword("auto_cancel") {
         check_keys(auto, "workflow:auto_cancel", &["on_new_commit", "on_job_failure"], d);
-        if let Some(on_new) = auto.get("on_new_commit") {
+        if let Some(on_new) = auto.keyword("on_new_commit") {
             auto_cancel_on_new_commit =
                 choice(on_new, "workflow:auto_cancel:on_new_commit", &["conservative", "interruptible", "none"], d);
         }
-        if let Some(on_failure) = auto.get("on_job_failure") {
+        if let Some(on_failure) = auto.keyword("on_job_failure") {
             choice(on_failure, "workflow:auto_cancel:on_job_failure", &["none", "all"], d);
         }
     }
     Workflow {
-        name: node.get("name").and_then(|n| string(n, "workflow:name", d)),
-        rules: node.get("rules").map(|n| rules(n, "workflow:rules", true, d)),
+        name: node.keyword("name").and_then(|n| string(n, "workflow:name", d)),
+        rules: node.keyword("rules").map(|n| rules(n, "workflow:rules", true, d)),
         auto_cancel_on_new_commit,
     }
 }
 
 /// `rules:` of a job (or of `workflow`, which only allows `always` and `never`).
 fn rules(node: &Node, context: &str, workflow: bool, d: &mut Diagnostics) -> Vec<Rule> {
-    let mut items = Vec::new();
-    fn flatten<'a>(node: &'a Node, out: &mut Vec<&'a Node>, depth: usize) {
-        match &node.value {
-            Value::Seq(inner) if depth < 10 => inner.iter().for_each(|n| flatten(n, out, depth + 1)),
-            _ => out.push(node),
-        }
-    }
-    match &node.value {
-        Value::Seq(_) => flatten(node, &mut items, 0),
-        _ => {
-            d.push(node.at.clone(), format!("`{context}` should be a list of rules, not {}", node.kind()));
-            return Vec::new();
-        }
-    }
+    let Some(items) = flattened(node) else {
+        d.push(node.at.clone(), format!("`{context}` should be a list of rules, not {}", node.kind()));
+        return Vec::new();
+    };
     let allowed: &[&str] = if workflow {
         &["if", "changes", "exists", "when", "variables", "auto_cancel"]
     } else {
@@ -350,10 +388,15 @@ fn rules(node: &Node, context: &str, workflow: bool, d: &mut Diagnostics) -> Vec
             continue;
         }
         check_keys(item, context, allowed, d);
-        let condition = item.get("if").and_then(|n| {
+        let condition = item.keyword("if").and_then(|n| {
             let text = string(n, &what(context, "if"), d)?;
             match Expression::parse(&text) {
-                Ok(expression) => Some(expression),
+                Ok(expression) => {
+                    for warning in expression.warnings() {
+                        d.warn(n.at.clone(), format!("`{context}:if`: {warning}"));
+                    }
+                    Some(expression)
+                }
                 Err(error) => {
                     let at = Location { column: n.at.column, ..n.at.clone() };
                     d.push(at, format!("`{context}:if` is not a valid expression: {error}"));
@@ -362,20 +405,20 @@ fn rules(node: &Node, context: &str, workflow: bool, d: &mut Diagnostics) -> Vec
             }
         });
         let paths = |key: &str, d: &mut Diagnostics| {
-            let node = item.get(key)?;
+            let node = item.keyword(key)?;
             if let Some(map) = node.as_map() {
                 let keys: &[&str] = if key == "changes" { &["paths", "compare_to"] } else { &["paths"] };
                 check_keys(node, &what(context, key), keys, d);
                 if map.iter().any(|(k, _)| **k == *"compare_to") {
                     d.push(node.at.clone(), format!("`{context}:{key}:compare_to` is not supported yet"));
                 }
-                return node.get("paths").and_then(|p| string_list(p, &what(context, key), d));
+                return node.keyword("paths").and_then(|p| string_list(p, &what(context, key), d));
             }
             string_list(node, &what(context, key), d)
         };
         let changes = paths("changes", d);
         let exists = paths("exists", d);
-        let when = item.get("when").and_then(|n| {
+        let when = item.keyword("when").and_then(|n| {
             let allowed: &[&str] = if workflow {
                 &["always", "never"]
             } else {
@@ -383,11 +426,11 @@ fn rules(node: &Node, context: &str, workflow: bool, d: &mut Diagnostics) -> Vec
             };
             choice(n, &what(context, "when"), allowed, d).and_then(|w| When::parse(&w))
         });
-        let start_in = item.get("start_in").and_then(|n| duration(n, &what(context, "start_in"), d));
+        let start_in = item.keyword("start_in").and_then(|n| duration(n, &what(context, "start_in"), d));
         if when == Some(When::Delayed) && start_in.is_none() {
             d.push(item.at.clone(), format!("`{context}`: `when: delayed` needs `start_in`"));
         }
-        if item.get("needs").is_some() {
+        if item.keyword("needs").is_some() {
             d.push(item.at.clone(), format!("`{context}:needs` is not supported yet"));
         }
         out.push(Rule {
@@ -396,9 +439,11 @@ fn rules(node: &Node, context: &str, workflow: bool, d: &mut Diagnostics) -> Vec
             exists,
             when,
             start_in,
-            allow_failure: item.get("allow_failure").and_then(|n| allow_failure(n, &what(context, "allow_failure"), d)),
+            allow_failure: item
+                .keyword("allow_failure")
+                .and_then(|n| allow_failure(n, &what(context, "allow_failure"), d)),
             variables: item
-                .get("variables")
+                .keyword("variables")
                 .map(|n| variables(n, &what(context, "variables"), false, d))
                 .unwrap_or_default(),
         });
@@ -409,7 +454,8 @@ fn rules(node: &Node, context: &str, workflow: bool, d: &mut Diagnostics) -> Vec
 fn allow_failure(node: &Node, context: &str, d: &mut Diagnostics) -> Option<AllowFailure> {
     if node.as_map().is_some() {
         check_keys(node, context, &["exit_codes"], d);
-        let codes = node.get("exit_codes").map(|n| exit_codes(n, &what(context, "exit_codes"), d)).unwrap_or_default();
+        let codes =
+            node.keyword("exit_codes").map(|n| exit_codes(n, &what(context, "exit_codes"), d)).unwrap_or_default();
         return Some(AllowFailure::ExitCodes(codes));
     }
     boolean(node, context, d).map(|yes| if yes { AllowFailure::Yes } else { AllowFailure::No })
@@ -424,27 +470,33 @@ fn ref_filter(node: &Node, context: &str, d: &mut Diagnostics) -> Option<RefFilt
         return None;
     }
     check_keys(node, context, &["refs", "variables", "changes", "kubernetes"], d);
-    if let Some(kubernetes) = node.get("kubernetes") {
+    if let Some(kubernetes) = node.keyword("kubernetes") {
         d.push(kubernetes.at.clone(), format!("`{context}:kubernetes` is not supported"));
     }
-    let expressions = node.get("variables").and_then(|n| string_list(n, &what(context, "variables"), d)).map(|list| {
-        list.iter()
-            .filter_map(|text| match Expression::parse(text) {
-                Ok(e) => Some(e),
-                Err(error) => {
-                    d.push(
-                        node.at.clone(),
-                        format!("`{context}:variables`: `{text}` is not a valid expression: {error}"),
-                    );
-                    None
-                }
-            })
-            .collect()
-    });
+    let expressions =
+        node.keyword("variables").and_then(|n| string_list(n, &what(context, "variables"), d)).map(|list| {
+            list.iter()
+                .filter_map(|text| match Expression::parse(text) {
+                    Ok(e) => {
+                        for warning in e.warnings() {
+                            d.warn(node.at.clone(), format!("`{context}:variables`: `{text}`: {warning}"));
+                        }
+                        Some(e)
+                    }
+                    Err(error) => {
+                        d.push(
+                            node.at.clone(),
+                            format!("`{context}:variables`: `{text}` is not a valid expression: {error}"),
+                        );
+                        None
+                    }
+                })
+                .collect()
+        });
     Some(RefFilter {
-        refs: node.get("refs").and_then(|n| string_list(n, &what(context, "refs"), d)),
+        refs: node.keyword("refs").and_then(|n| string_list(n, &what(context, "refs"), d)),
         variables: expressions,
-        changes: node.get("changes").and_then(|n| string_list(n, &what(context, "changes"), d)),
+        changes: node.keyword("changes").and_then(|n| string_list(n, &what(context, "changes"), d)),
     })
 }
 

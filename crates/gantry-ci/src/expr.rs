@@ -2,6 +2,11 @@
 //! `$VAR`, `"strings"`, `/patterns/i`, `null`, `==`, `!=`, `=~`, `!~`, `&&` (binding tighter
 //! than `||`) and parentheses. A variable that is not set is null; a bare variable is true when
 //! it is set and not empty. Patterns are RE2 syntax, as in GitLab.
+//!
+//! The right side of `=~` and `!~` is a pattern, or a string or variable whose value is one
+//! (`"/^release/"`); any other string is not a pattern, and then GitLab checks whether the left
+//! side is part of it (`"23" =~ "1234"` holds). A string written on the right is kept, with a
+//! warning, since it rarely does what its author meant.
 
 use std::fmt;
 
@@ -10,7 +15,10 @@ const MAX_TOKENS: usize = 256;
 
 /// A parsed expression, ready to be evaluated against a pipeline's variables.
 #[derive(Debug, Clone)]
-pub struct Expression(Expr);
+pub struct Expression {
+    expr: Expr,
+    warnings: Vec<ExpressionWarning>,
+}
 
 #[derive(Debug, Clone)]
 enum Expr {
@@ -38,6 +46,19 @@ pub struct ExpressionError {
 }
 
 impl fmt::Display for ExpressionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (at character {})", self.message, self.column)
+    }
+}
+
+/// Something that parses but may not do what it seems to; `column` counts characters from 1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpressionWarning {
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ExpressionWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} (at character {})", self.message, self.column)
     }
@@ -190,6 +211,7 @@ struct ExprParser {
     tokens: Vec<(Token, usize)>,
     next: usize,
     end_column: usize,
+    warnings: Vec<ExpressionWarning>,
 }
 
 impl ExprParser {
@@ -231,8 +253,16 @@ impl ExprParser {
         self.next += 1;
         let column = self.column();
         let right = self.operand(depth)?;
-        if matches && !matches!(right, Expr::Pattern(_) | Expr::Variable(_)) {
-            return Err(error(column, "the right side of `=~` and `!~` is a /pattern/ or a variable holding one"));
+        if matches && let Expr::Text(text) = &right {
+            let message = match text_pattern(text) {
+                Some(_) => {
+                    format!("the string \"{text}\" is read as the pattern {text}; write the pattern without quotes")
+                }
+                None => format!(
+                    "the string \"{text}\" is not a /pattern/: `=~` and `!~` then check whether the left side is part of it (\"23\" =~ \"1234\" holds); write /{text}/ to match a pattern"
+                ),
+            };
+            self.warnings.push(ExpressionWarning { column, message });
         }
         Ok(if matches {
             Expr::Matches(Box::new(left), Box::new(right), negated)
@@ -281,12 +311,19 @@ fn describe(token: &Token) -> &'static str {
     }
 }
 
-/// Compiles `/body/flags` (flags `i`, `m`, `s`, `x`).
+/// The pattern a string holds when it is written `/body/flags` and compiles, as GitLab reads the
+/// right side of `=~` (`\/` stands for `/`).
+fn text_pattern(text: &str) -> Option<regex::Regex> {
+    let (body, flags) = text.strip_prefix('/')?.rsplit_once('/')?;
+    compile(&body.replace("\\/", "/"), flags).ok().map(|p| p.regex)
+}
+
+/// Compiles `/body/flags` (flags `i`, `m`, `s`, `U` as in GitLab, and `x`).
 fn compile(body: &str, flags: &str) -> Result<Pattern, String> {
     let mut prefix = String::new();
     for flag in flags.chars() {
         match flag {
-            'i' | 'm' | 's' | 'x' => prefix.push(flag),
+            'i' | 'm' | 's' | 'U' | 'x' => prefix.push(flag),
             other => return Err(format!("unknown pattern flag `{other}`")),
         }
     }
@@ -304,18 +341,23 @@ impl Expression {
         if tokens.is_empty() {
             return Err(error(1, "the expression is empty"));
         }
-        let mut parser = ExprParser { tokens, next: 0, end_column: source.chars().count() + 1 };
+        let mut parser = ExprParser { tokens, next: 0, end_column: source.chars().count() + 1, warnings: Vec::new() };
         let expr = parser.or(0)?;
         if let Some((token, column)) = parser.tokens.get(parser.next) {
             return Err(error(*column, format!("unexpected {} after a complete expression", describe(token))));
         }
-        Ok(Expression(expr))
+        Ok(Expression { expr, warnings: parser.warnings })
+    }
+
+    /// What in the expression may not do what it seems to.
+    pub fn warnings(&self) -> &[ExpressionWarning] {
+        &self.warnings
     }
 
     /// True when the expression holds for variables looked up by `lookup`.
     pub fn evaluate(&self, lookup: &dyn Fn(&str) -> Option<String>) -> bool {
         let mut patterns = Vec::new();
-        eval(&self.0, lookup, &mut patterns).truthy()
+        eval(&self.expr, lookup, &mut patterns).truthy()
     }
 }
 
@@ -333,20 +375,22 @@ fn eval(expr: &Expr, lookup: &dyn Fn(&str) -> Option<String>, patterns: &mut Vec
             Val::Bool(equal != *negated)
         }
         Expr::Matches(left, right, negated) => {
-            let subject = eval(left, lookup, patterns);
-            let pattern = match eval(right, lookup, patterns) {
-                Val::Pattern(index) => Some(patterns[index].regex.clone()),
-                // A variable holding `/pattern/flags`.
-                Val::Text(text) => text
-                    .strip_prefix('/')
-                    .and_then(|rest| rest.rsplit_once('/'))
-                    .and_then(|(body, flags)| compile(body, flags).ok())
-                    .map(|p| p.regex),
-                _ => None,
+            // GitLab matches the left side as a string: a variable that is not set is "".
+            let subject = match eval(left, lookup, patterns) {
+                Val::Text(text) => text,
+                Val::Null => String::new(),
+                Val::Bool(value) => value.to_string(),
+                Val::Pattern(index) => patterns[index].source.clone(),
             };
-            let found = match (subject, pattern) {
-                (Val::Text(text), Some(regex)) => regex.is_match(&text),
-                _ => false,
+            let found = match eval(right, lookup, patterns) {
+                Val::Pattern(index) => patterns[index].regex.is_match(&subject),
+                // A string or variable holding `/pattern/flags` is that pattern; any other
+                // string holds when the left side is part of it (GitLab's `String#scan`).
+                Val::Text(text) => match text_pattern(&text) {
+                    Some(regex) => regex.is_match(&subject),
+                    None => text.contains(subject.as_str()),
+                },
+                Val::Null | Val::Bool(_) => false,
             };
             Val::Bool(found != *negated)
         }
@@ -389,7 +433,7 @@ impl fmt::Display for Expression {
                 }
             }
         }
-        write(&self.0, f)
+        write(&self.expr, f)
     }
 }
 
@@ -429,6 +473,36 @@ mod tests {
     }
 
     #[test]
+    fn a_string_on_the_right_of_a_match_is_a_pattern_or_a_containing_string() {
+        let vars = [("BRANCH", "release-1.0"), ("SHORT", "23"), ("LONG", "1234")];
+        // A string written like a pattern is that pattern.
+        assert!(holds("$BRANCH =~ \"/^release/\"", &vars));
+        assert!(!holds("$BRANCH !~ '/^RELEASE/i'", &vars));
+        // Any other string holds when the left side is part of it, as in GitLab.
+        assert!(holds("$BRANCH =~ \"release-1.0 release-2.0\"", &vars));
+        assert!(!holds("$BRANCH =~ \"release\"", &vars));
+        assert!(holds("$BRANCH !~ \"release\"", &vars));
+        assert!(holds("$SHORT =~ $LONG", &vars));
+        assert!(!holds("$LONG =~ $SHORT", &vars));
+        // A pattern that does not compile is a string too.
+        assert!(holds("$SHORT =~ \"/(/ 23\"", &vars));
+        // An unset variable is matched as "", which is part of every string.
+        assert!(holds("$MISSING =~ \"x\"", &vars));
+        assert!(holds("$MISSING =~ /^$/", &vars));
+        assert!(!holds("$BRANCH =~ $MISSING", &vars));
+        assert!(holds("$BRANCH !~ $MISSING", &vars));
+
+        let pattern = Expression::parse("$BRANCH =~ \"/^release/\"").unwrap();
+        assert_eq!(pattern.warnings().len(), 1);
+        assert_eq!(pattern.warnings()[0].column, 12);
+        assert!(pattern.warnings()[0].message.contains("read as the pattern /^release/"), "{:?}", pattern.warnings());
+        let text = Expression::parse("$A == 'x' && $BRANCH !~ 'main'").unwrap();
+        assert!(text.warnings()[0].message.contains("is not a /pattern/"), "{:?}", text.warnings());
+        assert_eq!(text.warnings()[0].column, 25);
+        assert!(Expression::parse("$BRANCH =~ /x/ || $A == 'x'").unwrap().warnings().is_empty());
+    }
+
+    #[test]
     fn and_binds_tighter_than_or() {
         let vars = [("A", "1")];
         assert!(holds("$A || $B && $C", &vars));
@@ -441,7 +515,6 @@ mod tests {
         for (source, column, text) in [
             ("$A ==", 6, "ends where a value"),
             ("$A = 'x'", 4, "unexpected `=`"),
-            ("$A =~ 'x'", 7, "right side of `=~`"),
             ("($A", 4, "not closed"),
             ("$A == 'x' $B", 11, "unexpected a value after"),
             ("'open", 1, "unterminated string"),

@@ -14,6 +14,8 @@ pub struct Config {
     pub workflow: Workflow,
     /// Jobs in the order written (hidden jobs are not jobs).
     pub jobs: Vec<Job>,
+    /// What GitLab's linter would warn about: the file runs, but may not do what it seems to.
+    pub warnings: Vec<crate::Diagnostic>,
 }
 
 #[derive(Debug, Clone, Default)]

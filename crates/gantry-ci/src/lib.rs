@@ -16,13 +16,15 @@ pub mod vars;
 pub mod yaml;
 
 pub use assemble::Files;
-pub use error::{Diagnostic, Diagnostics, Location};
+pub use error::{Diagnostic, Diagnostics, Location, Severity};
 pub use keywords::Config;
 pub use plan::{Facts, NoPipeline, Plan, PlannedJob, plan};
 
 /// Reads the CI file `path` (its text is `source`; included files come from `files`) into a
-/// checked configuration.
+/// checked configuration, with its warnings; or every error found, in all the files it includes.
 pub fn load(files: &dyn Files, path: &str, source: &str) -> Result<Config, Diagnostics> {
-    let root = assemble::assemble(files, path, source)?;
-    decode::decode(&root)
+    let assemble::Assembled { root, mut problems, incomplete } = assemble::assemble(files, path, source)?;
+    let mut config = decode::decode(&root, incomplete, &mut problems);
+    config.warnings = problems.take_warnings();
+    problems.into_result(config)
 }

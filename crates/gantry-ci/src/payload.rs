@@ -11,7 +11,7 @@
 //! 4. CI/CD variables of the instance, then the groups from the top down, then the project;
 //! 5. the pipeline's own variables (given when it was run, by a trigger or a schedule).
 
-use crate::keywords::{ExpireIn, Variable, When};
+use crate::keywords::{Environment, ExpireIn, Variable, When};
 use crate::plan::Definition;
 use crate::predefined;
 use crate::protocol::{ArtifactSpec, JobVariable, Step};
@@ -74,6 +74,52 @@ pub fn rules_variables(
 pub fn job_environment(layers: &Layers<'_>, name: &str) -> Option<String> {
     let below = below_ci_cd(layers);
     Some(expand_over(&below, name)).filter(|name| !name.is_empty())
+}
+
+/// A job's environment as its deployment records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    /// The name, expanded as `job_environment` expands it.
+    pub name: String,
+    /// The URL, its variables expanded.
+    pub url: Option<String>,
+    /// `start`, `prepare`, `stop`, `verify` or `access`.
+    pub action: String,
+    pub on_stop: Option<String>,
+    /// When the environment stops by itself.
+    pub auto_stop: Option<AutoStop>,
+    pub deployment_tier: Option<String>,
+}
+
+/// `environment:auto_stop_in` once expanded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutoStop {
+    Never,
+    AfterSeconds(u64),
+}
+
+/// The deployment a job with an `environment` makes; None when its name expands to nothing. As in
+/// GitLab, the URL and `auto_stop_in` are expanded only when the job deploys, over every variable
+/// of the job (CI/CD variables of its environment too); an `auto_stop_in` that is then not a
+/// duration or `never` is ignored, as GitLab ignores it.
+pub fn job_deployment(layers: &Layers<'_>, environment: &Environment) -> Option<Deployment> {
+    let name = job_environment(layers, &environment.name)?;
+    let variables = job_variables(layers).variables;
+    let auto_stop = environment.auto_stop_in.as_deref().and_then(|text| {
+        let expanded = expand_over(&variables, text);
+        match expanded.trim() {
+            "never" => Some(AutoStop::Never),
+            other => vars::parse_duration(other).map(AutoStop::AfterSeconds),
+        }
+    });
+    Some(Deployment {
+        name,
+        url: environment.url.as_deref().map(|url| expand_over(&variables, url)),
+        action: environment.action.clone(),
+        on_stop: environment.on_stop.clone(),
+        auto_stop,
+        deployment_tier: environment.deployment_tier.clone(),
+    })
 }
 
 /// Every variable of a job, in the order of precedence the module documents.
@@ -279,6 +325,34 @@ mod tests {
         let layers = Layers { pipeline_predefined: &below, ci_cd: &settings, ..Layers::default() };
         assert_eq!(job_environment(&layers, "review/$CI_COMMIT_REF_SLUG").as_deref(), Some("review/feature-x"));
         assert_eq!(job_environment(&layers, "$NOTHING"), None);
+    }
+
+    #[test]
+    fn a_deployment_expands_its_url_and_auto_stop_over_every_variable() {
+        let below = pairs(&[("CI_COMMIT_REF_SLUG", "feature-x")]);
+        let file = [file_variable("DOMAIN", "example.com", true)];
+        let settings = [ci_cd("TTL", "3 days")];
+        let layers = Layers { pipeline_predefined: &below, file: &file, ci_cd: &settings, ..Layers::default() };
+        let environment = Environment {
+            name: "review/$CI_COMMIT_REF_SLUG".to_owned(),
+            url: Some("https://$CI_COMMIT_REF_SLUG.$DOMAIN".to_owned()),
+            action: "start".to_owned(),
+            on_stop: Some("stop".to_owned()),
+            auto_stop_in: Some("$TTL".to_owned()),
+            deployment_tier: None,
+        };
+        let deployment = job_deployment(&layers, &environment).unwrap();
+        assert_eq!(deployment.name, "review/feature-x");
+        assert_eq!(deployment.url.as_deref(), Some("https://feature-x.example.com"));
+        assert_eq!(deployment.auto_stop, Some(AutoStop::AfterSeconds(259_200)));
+
+        let never = Environment { auto_stop_in: Some("never".to_owned()), ..environment.clone() };
+        assert_eq!(job_deployment(&layers, &never).unwrap().auto_stop, Some(AutoStop::Never));
+        // Not a duration once expanded: ignored, as GitLab ignores it.
+        let unset = Environment { auto_stop_in: Some("$UNSET".to_owned()), ..environment.clone() };
+        assert_eq!(job_deployment(&layers, &unset).unwrap().auto_stop, None);
+        let nameless = Environment { name: "$NOTHING".to_owned(), ..environment };
+        assert_eq!(job_deployment(&layers, &nameless), None);
     }
 
     #[test]

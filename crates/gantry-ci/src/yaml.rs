@@ -5,7 +5,8 @@
 //! serde, because GitLab's semantics need the raw tree first: `extends` merges hashes,
 //! `!reference` splices parts of other jobs, and errors need positions on every value.
 //! Anchors and aliases are resolved here (with a budget against alias bombs), and so are
-//! merge keys (`<<: *defaults`).
+//! merge keys (`<<: *defaults`). A file may open with a header document (`spec:` and `---`, as
+//! GitLab's CI components and templates do); the configuration is the document after it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -138,8 +139,37 @@ pub fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
-/// Parses one YAML document. An empty file is an empty hash.
+/// A CI file: its header (the `spec:` document before `---`, if it has one) and its content.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// The header document, a hash with `spec`.
+    pub header: Option<Node>,
+    /// The configuration; an empty file is an empty hash.
+    pub content: Node,
+}
+
+impl Document {
+    /// The inputs the header declares with a `default`, and those defaults.
+    pub fn input_defaults(&self) -> Vec<(&str, &Node)> {
+        let inputs = self.header.as_ref().and_then(|h| h.get("spec")).and_then(|s| s.get("inputs"));
+        inputs
+            .and_then(Node::as_map)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|(name, input)| Some((name.name.as_str(), input.get("default")?)))
+            .collect()
+    }
+}
+
+/// Parses a CI file's configuration, leaving out its header if it has one. An empty file is an
+/// empty hash.
 pub fn parse(file: &Arc<str>, source: &str) -> Result<Node, Diagnostic> {
+    parse_document(file, source).map(|document| document.content)
+}
+
+/// Parses a CI file: one YAML document, or a header document with `spec` and the configuration
+/// after it (GitLab reads no more than these two).
+pub fn parse_document(file: &Arc<str>, source: &str) -> Result<Document, Diagnostic> {
     let start = Location { file: file.clone(), line: 1, column: 1 };
     if source.len() > MAX_FILE_BYTES {
         return Err(Diagnostic::new(
@@ -147,7 +177,8 @@ pub fn parse(file: &Arc<str>, source: &str) -> Result<Node, Diagnostic> {
             format!("the file is {} bytes; the limit is {MAX_FILE_BYTES}", source.len()),
         ));
     }
-    let mut builder = Builder { anchors: HashMap::new(), nodes: 0, stack: Vec::new(), root: None, documents: 0 };
+    let mut builder =
+        Builder { anchors: HashMap::new(), nodes: 0, stack: Vec::new(), root: None, header: None, documents: 0 };
     for event in Parser::new_from_str(source) {
         let (event, span) = event.map_err(|e| {
             let mark = e.marker();
@@ -159,7 +190,7 @@ pub fn parse(file: &Arc<str>, source: &str) -> Result<Node, Diagnostic> {
         let at = Location { file: file.clone(), line: span.start.line(), column: span.start.col() + 1 };
         builder.event(event, at)?;
     }
-    Ok(builder.root.unwrap_or(Node::new(Value::Map(Vec::new()), start)))
+    Ok(Document { header: builder.header, content: builder.root.unwrap_or(Node::new(Value::Map(Vec::new()), start)) })
 }
 
 /// A collection being built.
@@ -183,6 +214,8 @@ struct Builder {
     /// The collections being built, each with the measure of what it holds so far.
     stack: Vec<(Open, Measure)>,
     root: Option<Node>,
+    /// The first document, once a second one has shown it to be a header.
+    header: Option<Node>,
     documents: usize,
 }
 
@@ -193,7 +226,18 @@ impl Builder {
             Event::DocumentStart(..) => {
                 self.documents += 1;
                 if self.documents > 1 {
-                    return Err(Diagnostic::new(at, "a CI file holds one YAML document; remove the second `---`"));
+                    let is_header = self.documents == 2 && self.root.as_ref().is_some_and(|r| r.get("spec").is_some());
+                    if !is_header {
+                        let message = if self.documents == 2 {
+                            "a CI file holds one YAML document (or a `spec:` header and one document); remove the second `---`"
+                        } else {
+                            "a CI file holds a `spec:` header and one document; remove the third `---`"
+                        };
+                        return Err(Diagnostic::new(at, message));
+                    }
+                    self.header = self.root.take();
+                    // Each document has its own anchors, as in Ruby's loader.
+                    self.anchors.clear();
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
@@ -469,5 +513,23 @@ mod tests {
         assert!(error.message.starts_with("invalid YAML"), "{error:?}");
         assert!(error.at.line >= 2);
         assert!(load("a: 1\n---\nb: 2\n").unwrap_err().message.contains("one YAML document"));
+    }
+
+    #[test]
+    fn a_spec_header_is_set_apart_from_the_configuration() {
+        let source = "spec:\n  inputs:\n    stage:\n      default: test\n    name:\n---\njob:\n  script: x\n";
+        let document = parse_document(&Arc::from(".gitlab-ci.yml"), source).unwrap();
+        assert!(document.content.get("job").is_some());
+        assert!(document.content.get("spec").is_none());
+        let defaults = document.input_defaults();
+        assert_eq!(defaults.len(), 1);
+        assert_eq!((defaults[0].0, defaults[0].1.as_str()), ("stage", Some("test")));
+        assert_eq!(load(source).unwrap(), document.content);
+
+        // A leading `---` starts the first document, it is not a second one.
+        assert!(load("---\njob:\n  script: x\n").unwrap().get("job").is_some());
+        let third = load("spec: {}\n---\na: 1\n---\nb: 2\n").unwrap_err();
+        assert!(third.message.contains("remove the third `---`"), "{third:?}");
+        assert_eq!(third.at.line, 4);
     }
 }

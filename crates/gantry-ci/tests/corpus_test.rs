@@ -1,6 +1,7 @@
 //! The corpus of CI files in `tests/corpus`: each is checked and planned, and what comes out (the
 //! jobs of the pipeline with their stages, needs and settings, or the errors with their lines
-//! and columns) is compared with its snapshot in `tests/snapshots`.
+//! and columns) is compared with its snapshot in `tests/snapshots`, after the warnings of a
+//! configuration that loads.
 //!
 //! A file's first line may set the facts of the pipeline it is planned for:
 //! `# facts: CI_COMMIT_BRANCH=main CI_PIPELINE_SOURCE=push changed=a.rs,b.rs files=x,y`.
@@ -113,14 +114,20 @@ fn corpus_files_give_their_expected_graphs_or_errors() {
         let outcome = match gantry_ci::load(&Folder(folder.clone()), &file, &source) {
             Err(errors) => format!("errors:\n{errors}\n"),
             Ok(config) => {
+                let mut outcome = String::new();
+                if !config.warnings.is_empty() {
+                    let warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
+                    writeln!(outcome, "warnings:\n{}\n", warnings.join("\n")).unwrap();
+                }
                 let (variables, changed, files) = facts_of(&source);
                 let facts = Facts { variables: &variables, changed_paths: changed.as_deref(), files: &files };
-                match gantry_ci::plan(&config, &facts) {
+                outcome.push_str(&match gantry_ci::plan(&config, &facts) {
                     Err(errors) => format!("errors:\n{errors}\n"),
                     Ok(Err(NoPipeline::Workflow)) => "no pipeline: workflow:rules\n".to_owned(),
                     Ok(Err(NoPipeline::NoJobs)) => "no pipeline: no jobs\n".to_owned(),
                     Ok(Ok(plan)) => describe(&plan),
-                }
+                });
+                outcome
             }
         };
         insta::assert_snapshot!(name, outcome);

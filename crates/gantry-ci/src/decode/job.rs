@@ -6,35 +6,38 @@ pub(super) fn job(
     name: &Key,
     node: &Node,
     defaults: &[(Key, Node)],
-    stages: &[String],
+    stages: Option<&[String]>,
     d: &mut Diagnostics,
 ) -> Option<Job> {
     let context = &format!("jobs:{}", &**name);
-    for (key, _) in node.as_map().unwrap_or_default() {
+    for (key, value) in node.as_map().unwrap_or_default() {
         if UNSUPPORTED_JOB_KEYWORDS.contains(&&**key) {
-            d.push(key.at.clone(), format!("`{context}`: `{}` is not supported by Gantry yet", &**key));
+            // Set to null, a keyword Gantry does not run is not set, and asks for nothing.
+            if !value.is_null() {
+                d.push(key.at.clone(), format!("`{context}`: `{}` is not supported by Gantry yet", &**key));
+            }
         } else if !JOB_KEYWORDS.contains(&&**key) {
             d.push(key.at.clone(), format!("`{context}`: unknown keyword `{}`", &**key));
         }
     }
-    let inherit_default = match node.get("inherit") {
+    let inherit_default = match node.keyword("inherit") {
         Some(inherit) => {
             check_keys(inherit, &what(context, "inherit"), &["default", "variables"], d);
             inherit
-                .get("default")
+                .keyword("default")
                 .map(|n| inherit_setting(n, &what(context, "inherit:default"), d))
                 .unwrap_or(Inherit::All)
         }
         None => Inherit::All,
     };
     let inherit_variables = node
-        .get("inherit")
-        .and_then(|i| i.get("variables"))
+        .keyword("inherit")
+        .and_then(|i| i.keyword("variables"))
         .map(|n| inherit_setting(n, &what(context, "inherit:variables"), d))
         .unwrap_or(Inherit::All);
     // The job's own keyword, or the default one it inherits.
     let get = |key: &str| -> Option<&Node> {
-        node.get(key).or_else(|| {
+        node.keyword(key).or_else(|| {
             inherit_default
                 .allows(key)
                 .then(|| defaults.iter().rev().find(|(k, _)| **k == *key).map(|(_, v)| v))
@@ -44,39 +47,45 @@ pub(super) fn job(
     let scripts = |key: &str, d: &mut Diagnostics| {
         get(key).and_then(|n| string_list(n, &what(context, key), d)).unwrap_or_default()
     };
-    let problems_before = d.0.len();
-    let script = scripts("script", d);
-    if node.get("script").is_none() {
-        d.push(name.at.clone(), format!("`{context}` needs a `script`"));
-    } else if d.0.len() == problems_before && script.iter().all(|line| line.trim().is_empty()) {
-        d.push(
-            node.get("script").map(|n| n.at.clone()).unwrap_or(name.at.clone()),
-            format!("`{context}:script` is empty"),
-        );
-    }
-    let stage = match node.get("stage") {
+    let script = match node.get("script") {
+        // A trigger job runs no script (Gantry refuses `trigger` itself, above).
+        None if node.keyword("trigger").is_some() => Vec::new(),
+        None => {
+            d.push(name.at.clone(), format!("`{context}` needs a `script`"));
+            Vec::new()
+        }
+        // GitLab's words: its `script` must not be blank (null, an empty string or list).
+        Some(n) if is_blank(n) => {
+            d.push(n.at.clone(), format!("{context} script can't be blank"));
+            Vec::new()
+        }
+        Some(n) => string_list(n, &what(context, "script"), d).unwrap_or_default(),
+    };
+    let stage = match node.keyword("stage") {
         Some(n) => string(n, &what(context, "stage"), d).unwrap_or_else(|| "test".into()),
         None => "test".into(),
     };
-    if !stages.contains(&stage) {
-        let at = node.get("stage").map(|n| n.at.clone()).unwrap_or(name.at.clone());
+    if let Some(stages) = stages
+        && !stages.contains(&stage)
+    {
+        let at = node.keyword("stage").map(|n| n.at.clone()).unwrap_or(name.at.clone());
         d.push(at, format!("`{context}`: the stage `{stage}` is not in `stages` ({})", stages.join(", ")));
     }
-    let when = node.get("when").and_then(|n| {
+    let when = node.keyword("when").and_then(|n| {
         choice(n, &what(context, "when"), &["on_success", "on_failure", "always", "manual", "delayed", "never"], d)
             .and_then(|w| When::parse(&w))
     });
-    let start_in = node.get("start_in").and_then(|n| duration(n, &what(context, "start_in"), d));
+    let start_in = node.keyword("start_in").and_then(|n| duration(n, &what(context, "start_in"), d));
     if when == Some(When::Delayed) && start_in.is_none() {
         d.push(name.at.clone(), format!("`{context}`: `when: delayed` needs `start_in`"));
     }
     if start_in.is_some_and(|s| s > 7 * 86_400) {
-        d.push(node.get("start_in").unwrap().at.clone(), format!("`{context}:start_in` is at most one week"));
+        d.push(node.keyword("start_in").unwrap().at.clone(), format!("`{context}:start_in` is at most one week"));
     }
-    if node.get("rules").is_some() && (node.get("only").is_some() || node.get("except").is_some()) {
+    if node.keyword("rules").is_some() && (node.keyword("only").is_some() || node.keyword("except").is_some()) {
         d.push(name.at.clone(), format!("`{context}`: `rules` cannot be used with `only` or `except`"));
     }
-    let coverage = node.get("coverage").and_then(|n| {
+    let coverage = node.keyword("coverage").and_then(|n| {
         let text = string(n, &what(context, "coverage"), d)?;
         let body = text.strip_prefix('/').and_then(|t| t.strip_suffix('/'));
         match body.map(|b| regex::Regex::new(b).map_err(|e| e.to_string())) {
@@ -94,7 +103,7 @@ pub(super) fn job(
             }
         }
     });
-    let needs = node.get("needs").and_then(|n| needs(n, &what(context, "needs"), d));
+    let needs = node.keyword("needs").and_then(|n| needs(n, &what(context, "needs"), d));
     Some(Job {
         name: name.name.clone(),
         at: name.at.clone(),
@@ -105,18 +114,24 @@ pub(super) fn job(
         script,
         after_script: scripts("after_script", d),
         variables: node
-            .get("variables")
+            .keyword("variables")
             .map(|n| variables(n, &what(context, "variables"), false, d))
             .unwrap_or_default(),
         inherit_variables,
-        rules: node.get("rules").map(|n| rules(n, &what(context, "rules"), false, d)),
-        only: node.get("only").and_then(|n| ref_filter(n, &what(context, "only"), d)),
-        except: node.get("except").and_then(|n| ref_filter(n, &what(context, "except"), d)),
+        rules: node.keyword("rules").map(|n| rules(n, &what(context, "rules"), false, d)),
+        only: match node.keyword("only") {
+            Some(n) => ref_filter(n, &what(context, "only"), d),
+            // `rules:` set to null takes away the default `only` (branches and tags), as in
+            // GitLab, and the job runs in every pipeline.
+            None if node.get("rules").is_some_and(Node::is_null) => Some(RefFilter::default()),
+            None => None,
+        },
+        except: node.keyword("except").and_then(|n| ref_filter(n, &what(context, "except"), d)),
         when,
         start_in,
-        allow_failure: node.get("allow_failure").and_then(|n| allow_failure(n, &what(context, "allow_failure"), d)),
+        allow_failure: node.keyword("allow_failure").and_then(|n| allow_failure(n, &what(context, "allow_failure"), d)),
         needs,
-        dependencies: node.get("dependencies").and_then(|n| match n.value {
+        dependencies: node.keyword("dependencies").and_then(|n| match n.value {
             Value::Seq(_) => string_list(n, &what(context, "dependencies"), d),
             _ => {
                 d.push(n.at.clone(), format!("`{context}:dependencies` should be a list of job names"));
@@ -125,12 +140,12 @@ pub(super) fn job(
         }),
         retry: get("retry").map(|n| retry(n, &what(context, "retry"), d)).unwrap_or_default(),
         timeout: get("timeout").and_then(|n| duration(n, &what(context, "timeout"), d)),
-        parallel: node.get("parallel").and_then(|n| parallel(n, &what(context, "parallel"), d)),
+        parallel: node.keyword("parallel").and_then(|n| parallel(n, &what(context, "parallel"), d)),
         artifacts: get("artifacts").and_then(|n| artifacts(n, &what(context, "artifacts"), d)),
         cache: get("cache").map(|n| caches(n, &what(context, "cache"), d)).unwrap_or_default(),
         coverage,
-        environment: node.get("environment").and_then(|n| environment(n, &what(context, "environment"), d)),
-        resource_group: node.get("resource_group").and_then(|n| string(n, &what(context, "resource_group"), d)),
+        environment: node.keyword("environment").and_then(|n| environment(n, &what(context, "environment"), d)),
+        resource_group: node.keyword("resource_group").and_then(|n| string(n, &what(context, "resource_group"), d)),
         interruptible: get("interruptible")
             .and_then(|n| boolean(n, &what(context, "interruptible"), d))
             .unwrap_or(false),
@@ -169,19 +184,19 @@ fn image(node: &Node, context: &str, d: &mut Diagnostics) -> Option<Image> {
         return None;
     }
     check_keys(node, context, &["name", "entrypoint", "pull_policy", "docker"], d);
-    let Some(name) = node.get("name").and_then(|n| string(n, &what(context, "name"), d)) else {
+    let Some(name) = node.keyword("name").and_then(|n| string(n, &what(context, "name"), d)) else {
         d.push(node.at.clone(), format!("`{context}` needs a `name`"));
         return None;
     };
     Some(Image {
         name,
-        entrypoint: node.get("entrypoint").and_then(|n| command(n, &what(context, "entrypoint"), d)),
-        pull_policy: node.get("pull_policy").and_then(|n| string_list(n, &what(context, "pull_policy"), d)),
+        entrypoint: node.keyword("entrypoint").and_then(|n| command(n, &what(context, "entrypoint"), d)),
+        pull_policy: node.keyword("pull_policy").and_then(|n| string_list(n, &what(context, "pull_policy"), d)),
     })
 }
 
 fn services(node: &Node, context: &str, d: &mut Diagnostics) -> Vec<Service> {
-    let Value::Seq(items) = &node.value else {
+    let Some(items) = flattened(node) else {
         d.push(node.at.clone(), format!("`{context}` should be a list, not {}", node.kind()));
         return Vec::new();
     };
@@ -202,26 +217,26 @@ fn services(node: &Node, context: &str, d: &mut Diagnostics) -> Vec<Service> {
             continue;
         }
         check_keys(item, context, &["name", "alias", "entrypoint", "command", "variables", "pull_policy", "docker"], d);
-        let Some(name) = item.get("name").and_then(|n| string(n, &what(context, "name"), d)) else {
+        let Some(name) = item.keyword("name").and_then(|n| string(n, &what(context, "name"), d)) else {
             d.push(item.at.clone(), format!("each of `{context}` needs a `name`"));
             continue;
         };
-        let alias = item.get("alias").and_then(|n| string(n, &what(context, "alias"), d));
+        let alias = item.keyword("alias").and_then(|n| string(n, &what(context, "alias"), d));
         if let Some(alias) = &alias
             && !alias.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == ',')
         {
             d.push(
-                item.get("alias").unwrap().at.clone(),
+                item.keyword("alias").unwrap().at.clone(),
                 format!("`{context}:alias` `{alias}` is not a valid host name"),
             );
         }
         out.push(Service {
             name,
             alias,
-            entrypoint: item.get("entrypoint").and_then(|n| command(n, &what(context, "entrypoint"), d)),
-            command: item.get("command").and_then(|n| command(n, &what(context, "command"), d)),
+            entrypoint: item.keyword("entrypoint").and_then(|n| command(n, &what(context, "entrypoint"), d)),
+            command: item.keyword("command").and_then(|n| command(n, &what(context, "command"), d)),
             variables: item
-                .get("variables")
+                .keyword("variables")
                 .map(|n| variables(n, &what(context, "variables"), false, d))
                 .unwrap_or_default(),
         });
@@ -230,7 +245,7 @@ fn services(node: &Node, context: &str, d: &mut Diagnostics) -> Vec<Service> {
 }
 
 fn needs(node: &Node, context: &str, d: &mut Diagnostics) -> Option<Vec<Need>> {
-    let Value::Seq(items) = &node.value else {
+    let Some(items) = flattened(node) else {
         d.push(node.at.clone(), format!("`{context}` should be a list, not {}", node.kind()));
         return None;
     };
@@ -249,29 +264,32 @@ fn needs(node: &Node, context: &str, d: &mut Diagnostics) -> Option<Vec<Need>> {
         }
         check_keys(item, context, &["job", "artifacts", "optional", "parallel", "project", "pipeline", "ref"], d);
         for unsupported in ["project", "pipeline"] {
-            if let Some(n) = item.get(unsupported) {
+            if let Some(n) = item.keyword(unsupported) {
                 d.push(
                     n.at.clone(),
                     format!("`{context}:{unsupported}` (needs across pipelines) is not supported yet"),
                 );
             }
         }
-        let Some(job) = item.get("job").and_then(|n| string(n, &what(context, "job"), d)) else {
+        let Some(job) = item.keyword("job").and_then(|n| string(n, &what(context, "job"), d)) else {
             d.push(item.at.clone(), format!("each of `{context}` needs a `job`"));
             continue;
         };
         let matrix = item
-            .get("parallel")
+            .keyword("parallel")
             .and_then(|p| {
                 check_keys(p, &what(context, "parallel"), &["matrix"], d);
-                p.get("matrix")
+                p.keyword("matrix")
             })
             .map(|m| matrix(m, &what(context, "parallel:matrix"), d))
             .unwrap_or_default();
         out.push(Need {
             job,
-            artifacts: item.get("artifacts").and_then(|n| boolean(n, &what(context, "artifacts"), d)).unwrap_or(true),
-            optional: item.get("optional").and_then(|n| boolean(n, &what(context, "optional"), d)).unwrap_or(false),
+            artifacts: item
+                .keyword("artifacts")
+                .and_then(|n| boolean(n, &what(context, "artifacts"), d))
+                .unwrap_or(true),
+            optional: item.keyword("optional").and_then(|n| boolean(n, &what(context, "optional"), d)).unwrap_or(false),
             matrix,
         });
     }
@@ -283,19 +301,22 @@ fn retry(node: &Node, context: &str, d: &mut Diagnostics) -> Retry {
         return Retry { max: integer(node, context, 0, 2, d).unwrap_or(0) as u8, ..Retry::default() };
     }
     check_keys(node, context, &["max", "when", "exit_codes"], d);
-    let when = node.get("when").and_then(|n| string_list(n, &what(context, "when"), d)).unwrap_or_default();
+    let when = node.keyword("when").and_then(|n| string_list(n, &what(context, "when"), d)).unwrap_or_default();
     for reason in &when {
         if !RETRY_REASONS.contains(&reason.as_str()) {
             d.push(
-                node.get("when").unwrap().at.clone(),
+                node.keyword("when").unwrap().at.clone(),
                 format!("`{context}:when`: unknown failure reason `{reason}`"),
             );
         }
     }
     Retry {
-        max: node.get("max").and_then(|n| integer(n, &what(context, "max"), 0, 2, d)).unwrap_or(0) as u8,
+        max: node.keyword("max").and_then(|n| integer(n, &what(context, "max"), 0, 2, d)).unwrap_or(0) as u8,
         when,
-        exit_codes: node.get("exit_codes").map(|n| exit_codes(n, &what(context, "exit_codes"), d)).unwrap_or_default(),
+        exit_codes: node
+            .keyword("exit_codes")
+            .map(|n| exit_codes(n, &what(context, "exit_codes"), d))
+            .unwrap_or_default(),
     }
 }
 
@@ -304,7 +325,7 @@ fn parallel(node: &Node, context: &str, d: &mut Diagnostics) -> Option<Parallel>
         return integer(node, context, 1, MAX_PARALLEL as i64, d).map(|n| Parallel::Count(n as u32));
     }
     check_keys(node, context, &["matrix"], d);
-    let Some(m) = node.get("matrix") else {
+    let Some(m) = node.keyword("matrix") else {
         d.push(node.at.clone(), format!("`{context}` is a number or a hash with `matrix`"));
         return None;
     };
@@ -361,9 +382,9 @@ fn artifacts(node: &Node, context: &str, d: &mut Diagnostics) -> Option<Artifact
         d,
     );
     let list = |key: &str, d: &mut Diagnostics| {
-        node.get(key).and_then(|n| string_list(n, &what(context, key), d)).unwrap_or_default()
+        node.keyword(key).and_then(|n| string_list(n, &what(context, key), d)).unwrap_or_default()
     };
-    let expire_in = node.get("expire_in").and_then(|n| {
+    let expire_in = node.keyword("expire_in").and_then(|n| {
         let text = string(n, &what(context, "expire_in"), d)?;
         if text.trim() == "never" {
             return Some(ExpireIn::Never);
@@ -371,48 +392,49 @@ fn artifacts(node: &Node, context: &str, d: &mut Diagnostics) -> Option<Artifact
         duration(n, &what(context, "expire_in"), d).map(ExpireIn::Seconds)
     });
     let mut reports = Reports::default();
-    if let Some(r) = node.get("reports") {
+    if let Some(r) = node.keyword("reports") {
         let here = what(context, "reports");
         check_keys(r, &here, &["junit", "dotenv", "coverage_report"], d);
-        reports.junit = r.get("junit").and_then(|n| string_list(n, &what(&here, "junit"), d)).unwrap_or_default();
-        reports.dotenv = r.get("dotenv").and_then(|n| string_list(n, &what(&here, "dotenv"), d)).unwrap_or_default();
-        if let Some(c) = r.get("coverage_report") {
+        reports.junit = r.keyword("junit").and_then(|n| string_list(n, &what(&here, "junit"), d)).unwrap_or_default();
+        reports.dotenv =
+            r.keyword("dotenv").and_then(|n| string_list(n, &what(&here, "dotenv"), d)).unwrap_or_default();
+        if let Some(c) = r.keyword("coverage_report") {
             let here = what(&here, "coverage_report");
             check_keys(c, &here, &["coverage_format", "path"], d);
             let format = c
-                .get("coverage_format")
+                .keyword("coverage_format")
                 .and_then(|n| choice(n, &what(&here, "coverage_format"), &["cobertura", "jacoco"], d));
-            let path = c.get("path").and_then(|n| string(n, &what(&here, "path"), d));
+            let path = c.keyword("path").and_then(|n| string(n, &what(&here, "path"), d));
             match (format, path) {
                 (Some(format), Some(path)) => reports.coverage_report = Some((format, path)),
                 _ => d.push(c.at.clone(), format!("`{here}` needs `coverage_format` and `path`")),
             }
         }
     }
-    let expose_as = node.get("expose_as").and_then(|n| string(n, &what(context, "expose_as"), d));
-    if expose_as.is_some() && node.get("paths").is_none() {
+    let expose_as = node.keyword("expose_as").and_then(|n| string(n, &what(context, "expose_as"), d));
+    if expose_as.is_some() && node.keyword("paths").is_none() {
         d.push(node.at.clone(), format!("`{context}:expose_as` needs `paths`"));
     }
     Some(Artifacts {
         paths: list("paths", d),
         exclude: list("exclude", d),
-        untracked: node.get("untracked").and_then(|n| boolean(n, &what(context, "untracked"), d)).unwrap_or(false),
-        when: when_of(node.get("when"), &what(context, "when"), d),
+        untracked: node.keyword("untracked").and_then(|n| boolean(n, &what(context, "untracked"), d)).unwrap_or(false),
+        when: when_of(node.keyword("when"), &what(context, "when"), d),
         expire_in,
-        name: node.get("name").and_then(|n| string(n, &what(context, "name"), d)),
+        name: node.keyword("name").and_then(|n| string(n, &what(context, "name"), d)),
         expose_as,
         reports,
     })
 }
 
 fn caches(node: &Node, context: &str, d: &mut Diagnostics) -> Vec<Cache> {
-    let items: Vec<&Node> = match &node.value {
-        Value::Seq(items) => items.iter().collect(),
-        _ => vec![node],
-    };
-    if items.len() > 4 {
-        d.push(node.at.clone(), format!("`{context}` lists {} caches; the limit is 4", items.len()));
+    // GitLab counts the caches as written, before lists nested in the list are flattened.
+    if let Value::Seq(written) = &node.value
+        && written.len() > 4
+    {
+        d.push(node.at.clone(), format!("`{context}` lists {} caches; the limit is 4", written.len()));
     }
+    let items = flattened(node).unwrap_or_else(|| vec![node]);
     let mut out = Vec::new();
     for item in items {
         if item.as_map().is_none() {
@@ -420,16 +442,20 @@ fn caches(node: &Node, context: &str, d: &mut Diagnostics) -> Vec<Cache> {
             continue;
         }
         check_keys(item, context, &["key", "paths", "untracked", "policy", "when", "fallback_keys", "unprotect"], d);
-        let key = match item.get("key") {
+        let key = match item.keyword("key") {
             None => CacheKey::Text("default".into()),
             Some(k) if k.as_map().is_some() => {
                 let here = what(context, "key");
                 check_keys(k, &here, &["files", "prefix"], d);
-                let files = k.get("files").and_then(|n| string_list(n, &what(&here, "files"), d)).unwrap_or_default();
+                let files =
+                    k.keyword("files").and_then(|n| string_list(n, &what(&here, "files"), d)).unwrap_or_default();
                 if files.is_empty() || files.len() > 2 {
                     d.push(k.at.clone(), format!("`{here}:files` names one or two files"));
                 }
-                CacheKey::Files { files, prefix: k.get("prefix").and_then(|n| string(n, &what(&here, "prefix"), d)) }
+                CacheKey::Files {
+                    files,
+                    prefix: k.keyword("prefix").and_then(|n| string(n, &what(&here, "prefix"), d)),
+                }
             }
             Some(k) => {
                 let text = string(k, &what(context, "key"), d).unwrap_or_default();
@@ -440,7 +466,7 @@ fn caches(node: &Node, context: &str, d: &mut Diagnostics) -> Vec<Cache> {
             }
         };
         let fallback_keys = item
-            .get("fallback_keys")
+            .keyword("fallback_keys")
             .and_then(|n| string_list(n, &what(context, "fallback_keys"), d))
             .unwrap_or_default();
         if fallback_keys.len() > 5 {
@@ -448,13 +474,16 @@ fn caches(node: &Node, context: &str, d: &mut Diagnostics) -> Vec<Cache> {
         }
         out.push(Cache {
             key,
-            paths: item.get("paths").and_then(|n| string_list(n, &what(context, "paths"), d)).unwrap_or_default(),
-            untracked: item.get("untracked").and_then(|n| boolean(n, &what(context, "untracked"), d)).unwrap_or(false),
+            paths: item.keyword("paths").and_then(|n| string_list(n, &what(context, "paths"), d)).unwrap_or_default(),
+            untracked: item
+                .keyword("untracked")
+                .and_then(|n| boolean(n, &what(context, "untracked"), d))
+                .unwrap_or(false),
             policy: item
-                .get("policy")
+                .keyword("policy")
                 .and_then(|n| choice(n, &what(context, "policy"), &["pull-push", "pull", "push"], d))
                 .unwrap_or_else(|| "pull-push".into()),
-            when: when_of(item.get("when"), &what(context, "when"), d),
+            when: when_of(item.keyword("when"), &what(context, "when"), d),
             fallback_keys,
         });
     }
@@ -482,30 +511,36 @@ fn environment(node: &Node, context: &str, d: &mut Diagnostics) -> Option<Enviro
         &["name", "url", "action", "on_stop", "auto_stop_in", "deployment_tier", "kubernetes"],
         d,
     );
-    let Some(name) = node.get("name").and_then(|n| string(n, &what(context, "name"), d)) else {
+    let Some(name) = node.keyword("name").and_then(|n| string(n, &what(context, "name"), d)) else {
         d.push(node.at.clone(), format!("`{context}` needs a `name`"));
         return None;
     };
-    let auto_stop_in = node.get("auto_stop_in").and_then(|n| string(n, &what(context, "auto_stop_in"), d));
+    let auto_stop_in = node.keyword("auto_stop_in").and_then(|n| string(n, &what(context, "auto_stop_in"), d));
+    // Variables in it are expanded when the job deploys (`payload::job_deployment`), so only a
+    // value without any can be checked here. GitLab accepts any string and ignores one that is
+    // not a duration, so such a value is a warning.
     if let Some(text) = &auto_stop_in
-        && text != "never"
+        && text.trim() != "never"
+        && crate::vars::references(text).is_empty()
         && parse_duration(text).is_none()
     {
-        d.push(
-            node.get("auto_stop_in").unwrap().at.clone(),
-            format!("`{context}:auto_stop_in` should be a duration or `never`"),
+        d.warn(
+            node.keyword("auto_stop_in").unwrap().at.clone(),
+            format!(
+                "`{context}:auto_stop_in` should be a duration like `2 days` or `never`; `{text}` is not one, and the environment will not stop by itself"
+            ),
         );
     }
     Some(Environment {
         name,
-        url: node.get("url").and_then(|n| string(n, &what(context, "url"), d)),
+        url: node.keyword("url").and_then(|n| string(n, &what(context, "url"), d)),
         action: node
-            .get("action")
+            .keyword("action")
             .and_then(|n| choice(n, &what(context, "action"), &["start", "prepare", "stop", "verify", "access"], d))
             .unwrap_or_else(|| "start".into()),
-        on_stop: node.get("on_stop").and_then(|n| string(n, &what(context, "on_stop"), d)),
+        on_stop: node.keyword("on_stop").and_then(|n| string(n, &what(context, "on_stop"), d)),
         auto_stop_in,
-        deployment_tier: node.get("deployment_tier").and_then(|n| {
+        deployment_tier: node.keyword("deployment_tier").and_then(|n| {
             choice(
                 n,
                 &what(context, "deployment_tier"),
