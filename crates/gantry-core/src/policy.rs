@@ -65,6 +65,9 @@ pub enum ProjectAction {
     DeletePipelines,
     /// See, add, enable, change and remove the project's deploy keys and deploy tokens.
     ManageDeployCredentials,
+    /// See, create, rotate and revoke the project's access tokens (Maintainers, as in GitLab;
+    /// a token's role is at most the creator's).
+    ManageAccessTokens,
 }
 
 impl ProjectAction {
@@ -81,7 +84,8 @@ impl ProjectAction {
             | ProjectAction::Archive
             | ProjectAction::ChangePath
             | ProjectAction::ManageCi
-            | ProjectAction::ManageDeployCredentials => AccessLevel::Maintainer,
+            | ProjectAction::ManageDeployCredentials
+            | ProjectAction::ManageAccessTokens => AccessLevel::Maintainer,
             ProjectAction::Transfer | ProjectAction::Delete | ProjectAction::DeletePipelines => AccessLevel::Owner,
         }
     }
@@ -116,6 +120,8 @@ pub enum GroupAction {
     ReadDeployTokens,
     /// Create and revoke the group's deploy tokens (Owners, as in GitLab).
     ManageDeployTokens,
+    /// See, create, rotate and revoke the group's access tokens (Owners, as in GitLab).
+    ManageAccessTokens,
 }
 
 impl GroupAction {
@@ -133,7 +139,8 @@ impl GroupAction {
             | GroupAction::Transfer
             | GroupAction::ManageProtectedBranches
             | GroupAction::ManageRunners
-            | GroupAction::ManageDeployTokens => AccessLevel::Owner,
+            | GroupAction::ManageDeployTokens
+            | GroupAction::ManageAccessTokens => AccessLevel::Owner,
         }
     }
 }
@@ -284,6 +291,12 @@ impl ProjectAccess {
     /// Whether the actor is an instance administrator.
     pub fn is_admin(&self) -> bool {
         administers(&self.actor)
+    }
+
+    /// The highest role the actor may hand on (to an access token's bot): their own;
+    /// administrators any.
+    pub fn highest_grantable_role(&self) -> Option<AccessLevel> {
+        if administers(&self.actor) { Some(AccessLevel::Owner) } else { self.level }
     }
 }
 
@@ -568,6 +581,17 @@ impl GroupAccess {
     pub fn level(&self) -> Option<AccessLevel> {
         self.level
     }
+
+    /// Whether the actor is an instance administrator.
+    pub fn is_admin(&self) -> bool {
+        administers(&self.actor)
+    }
+
+    /// The highest role the actor may hand on (to an access token's bot): their own;
+    /// administrators any.
+    pub fn highest_grantable_role(&self) -> Option<AccessLevel> {
+        if administers(&self.actor) { Some(AccessLevel::Owner) } else { self.level }
+    }
 }
 
 fn check_level(
@@ -837,6 +861,7 @@ mod tests {
             created_at: 0,
             updated_at: 0,
             avatar: None,
+            bot_of: None,
         };
         let developer =
             check_level(&Actor::User(user), Some(AccessLevel::Developer), AccessLevel::Maintainer, false, "project");
@@ -874,6 +899,7 @@ mod tests {
             created_at: 0,
             updated_at: 0,
             avatar: None,
+            bot_of: None,
         });
         let decide = |actor: &Actor, visibility, archived, level, action| {
             decide_project(actor, &project(visibility, archived), level, action)

@@ -122,6 +122,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0023_projects_limit.sql"),
         postgres: include_str!("../migrations/postgres/0023_projects_limit.sql"),
     },
+    Migration {
+        version: 24,
+        sqlite: include_str!("../migrations/sqlite/0024_resource_access_tokens.sql"),
+        postgres: include_str!("../migrations/postgres/0024_resource_access_tokens.sql"),
+    },
 ];
 
 impl Db {

@@ -16,10 +16,10 @@ use axum::routing::{MethodFilter, on};
 use gantry_core::policy::{GroupAction, ProjectAction};
 
 use crate::api::{
-    application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, files, gpg_keys,
-    group_protected_branches, groups, history, instance, job_token_scope, keys, languages, members, openapi, pipelines,
-    projects, protected_tags, repository, runner_protocol, runners, schedules, sharing, statuses, templates, tokens,
-    topics, user_status, users, variables,
+    access_tokens, application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, files,
+    gpg_keys, group_protected_branches, groups, history, instance, job_token_scope, keys, languages, members, openapi,
+    pipelines, projects, protected_tags, repository, runner_protocol, runners, schedules, sharing, statuses, templates,
+    tokens, topics, user_status, users, variables,
 };
 use crate::ui;
 use crate::{AppState, assets, avatars, git_http, health, metrics};
@@ -459,6 +459,68 @@ fn top_level() -> Table {
             Group(GroupAction::ManageDeployTokens),
             "Delete a group deploy token",
             deploy_tokens::group::delete,
+        )
+        .get(
+            "/api/v4/projects/{id}/access_tokens",
+            Project(ProjectAction::ManageAccessTokens),
+            "List a project's access tokens (state: active or inactive)",
+            access_tokens::project::list,
+        )
+        .post(
+            "/api/v4/projects/{id}/access_tokens",
+            Project(ProjectAction::ManageAccessTokens),
+            "Create a project access token (name, scopes, access_level, expires_at): a bot member with that role; \
+             the token is in this answer only",
+            access_tokens::project::create,
+        )
+        .get(
+            "/api/v4/projects/{id}/access_tokens/{token_id}",
+            Project(ProjectAction::ManageAccessTokens),
+            "Get a project access token",
+            access_tokens::project::get,
+        )
+        .post(
+            "/api/v4/projects/{id}/access_tokens/{token_id}/rotate",
+            Project(ProjectAction::ManageAccessTokens),
+            "Rotate a project access token (expires_at); the new token is in this answer only",
+            access_tokens::project::rotate,
+        )
+        .delete(
+            "/api/v4/projects/{id}/access_tokens/{token_id}",
+            Project(ProjectAction::ManageAccessTokens),
+            "Revoke a project access token",
+            access_tokens::project::revoke,
+        )
+        .get(
+            "/api/v4/groups/{id}/access_tokens",
+            Group(GroupAction::ManageAccessTokens),
+            "List a group's access tokens (state: active or inactive)",
+            access_tokens::group::list,
+        )
+        .post(
+            "/api/v4/groups/{id}/access_tokens",
+            Group(GroupAction::ManageAccessTokens),
+            "Create a group access token (name, scopes, access_level, expires_at): a bot member with that role; \
+             the token is in this answer only",
+            access_tokens::group::create,
+        )
+        .get(
+            "/api/v4/groups/{id}/access_tokens/{token_id}",
+            Group(GroupAction::ManageAccessTokens),
+            "Get a group access token",
+            access_tokens::group::get,
+        )
+        .post(
+            "/api/v4/groups/{id}/access_tokens/{token_id}/rotate",
+            Group(GroupAction::ManageAccessTokens),
+            "Rotate a group access token (expires_at); the new token is in this answer only",
+            access_tokens::group::rotate,
+        )
+        .delete(
+            "/api/v4/groups/{id}/access_tokens/{token_id}",
+            Group(GroupAction::ManageAccessTokens),
+            "Revoke a group access token",
+            access_tokens::group::revoke,
         )
         .get("/api/v4/topics", Anyone, "List project topics (search, without_projects)", topics::list_topics)
         .post("/api/v4/topics", Admin, "Create a topic (name, title, description)", topics::create_topic)
@@ -1377,6 +1439,13 @@ fn top_level() -> Table {
             tokens::revoke_token,
         )
         .post(
+            "/api/v4/personal_access_tokens/{token_id}/rotate",
+            TokenOwner,
+            "Rotate a personal access token (expires_at; default a week): the old one stops working, the new \
+             token is in this answer only",
+            tokens::rotate_token,
+        )
+        .post(
             "/api/v4/user/personal_access_tokens",
             SignedIn,
             "Create a personal access token for yourself",
@@ -1657,6 +1726,30 @@ fn group_pages() -> Table {
             Group(GroupAction::ManageDeployTokens),
             "Revoke a group deploy token",
             ui::deploy_settings::revoke_group_token,
+        )
+        .get(
+            "/settings/access_tokens",
+            Group(GroupAction::ManageAccessTokens),
+            "Group access tokens",
+            ui::access_tokens::group_page,
+        )
+        .post(
+            "/settings/access_tokens",
+            Group(GroupAction::ManageAccessTokens),
+            "Create a group access token (shown once)",
+            ui::access_tokens::create_group_token,
+        )
+        .post(
+            "/settings/access_tokens/rotate",
+            Group(GroupAction::ManageAccessTokens),
+            "Rotate a group access token (the new one shown once)",
+            ui::access_tokens::rotate_group_token,
+        )
+        .post(
+            "/settings/access_tokens/revoke",
+            Group(GroupAction::ManageAccessTokens),
+            "Revoke a group access token",
+            ui::access_tokens::revoke_group_token,
         )
 }
 
@@ -2050,6 +2143,30 @@ fn project_pages() -> Table {
             Project(ProjectAction::ManageDeployCredentials),
             "Revoke a project deploy token",
             ui::deploy_settings::revoke_project_token,
+        )
+        .get(
+            "/settings/access_tokens",
+            Project(ProjectAction::ManageAccessTokens),
+            "Project access tokens",
+            ui::access_tokens::project_page,
+        )
+        .post(
+            "/settings/access_tokens",
+            Project(ProjectAction::ManageAccessTokens),
+            "Create a project access token (shown once)",
+            ui::access_tokens::create_project_token,
+        )
+        .post(
+            "/settings/access_tokens/rotate",
+            Project(ProjectAction::ManageAccessTokens),
+            "Rotate a project access token (the new one shown once)",
+            ui::access_tokens::rotate_project_token,
+        )
+        .post(
+            "/settings/access_tokens/revoke",
+            Project(ProjectAction::ManageAccessTokens),
+            "Revoke a project access token",
+            ui::access_tokens::revoke_project_token,
         )
 }
 

@@ -190,6 +190,7 @@ impl super::Manage<'_> {
             password_hash: &password_hash,
             is_admin: make_admin || first,
             pending_approval: needs_approval && !first,
+            bot_of: None,
         };
         let id = users::insert_user(&mut tx, &new_user)
             .await

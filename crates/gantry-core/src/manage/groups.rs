@@ -103,6 +103,9 @@ impl super::Manage<'_> {
     /// Creates a group (or a subgroup of `parent`); the creator becomes its Owner.
     pub async fn create_group(&self, actor: &Actor, input: &NewGroup) -> CoreResult<NamespaceRow> {
         let user = actor.require_user()?;
+        if user.bot_of.is_some() {
+            return Err(CoreError::Forbidden("a project or group bot cannot create groups".into()));
+        }
         let name = parse_display_name(&input.name).map_err(|e| CoreError::invalid("name", e.0))?;
         let path_text = if input.path.trim().is_empty() { slug(&name) } else { input.path.trim().to_owned() };
         let mut conn = self.db.conn().await?;

@@ -206,6 +206,12 @@ impl super::Manage<'_> {
         if member_user.blocked {
             return Err(CoreError::invalid("user_id", "belongs to a blocked user"));
         }
+        if member_user.bot_of.is_some() {
+            return Err(CoreError::invalid(
+                "user_id",
+                "belongs to a project or group bot: it is a member of its own project or group only",
+            ));
+        }
         let by = actor.user().map(|u| u.id);
         members::insert_member(&mut tx, target.source(), user, level.as_i64(), by, expires_at)
             .await

@@ -1,8 +1,10 @@
 //! Manage stage: accounts and sessions, users' secondary e-mail addresses, statuses and GPG
-//! keys, CSRF tokens, personal access tokens (and impersonation tokens), SSH keys, deploy keys
-//! and deploy tokens, groups, projects and their topics, avatars, membership, sharing with
-//! groups and instance settings (GitLab's application settings).
+//! keys, CSRF tokens, personal access tokens (and impersonation tokens), project and group
+//! access tokens (bot users), SSH keys, deploy keys and deploy tokens, groups, projects and
+//! their topics, avatars, membership, sharing with groups and instance settings (GitLab's
+//! application settings).
 
+pub mod access_tokens;
 pub mod accounts;
 pub mod application_settings;
 pub mod avatars;

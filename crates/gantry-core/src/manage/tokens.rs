@@ -120,7 +120,8 @@ impl super::Manage<'_> {
         Ok(NewToken { token, secret })
     }
 
-    /// A signed-in user creates a token for themselves.
+    /// A signed-in user creates a token for themselves (a bot has only the token made with
+    /// it).
     pub async fn create_token(
         &self,
         actor: &Actor,
@@ -129,6 +130,9 @@ impl super::Manage<'_> {
         expires_at: Option<i64>,
     ) -> CoreResult<NewToken> {
         let user = actor.require_user()?;
+        if user.bot_of.is_some() {
+            return Err(CoreError::Forbidden("a project or group bot cannot create personal access tokens".into()));
+        }
         policy::authorize_token_scopes(user, scopes)?;
         self.insert_token(user.id, name, scopes, expires_at, false).await
     }
@@ -221,6 +225,46 @@ impl super::Manage<'_> {
         tokens::revoke_token(&mut conn, token.id).await?;
         tracing::info!(token.id = %id, "personal access token revoked");
         Ok(())
+    }
+
+    /// Revokes an active token and makes its successor: the same user, name, scopes and kind,
+    /// expiring at `expires_at` (`YYYY-MM-DD`; empty: a week from now, as GitLab does). Refused
+    /// for a token already revoked or expired (GitLab's rule: a leaked token's successor must
+    /// come from one still trusted).
+    pub(crate) async fn rotate_token_row(&self, old: &TokenRow, expires_at: &str) -> CoreResult<NewToken> {
+        if !token_active(old) {
+            return Err(CoreError::invalid("token", "is revoked or expired and cannot be rotated"));
+        }
+        let expires_at = match expires_at.trim() {
+            "" => now_millis() + 7 * MILLIS_PER_DAY,
+            date => parse_impersonation_expiry_date(date)?,
+        };
+        let secret = format!("{TOKEN_PREFIX}{}", random_hex(20));
+        let mut tx = self.db.begin().await?;
+        if !tokens::revoke_active_token(&mut tx, old.id).await? {
+            return Err(CoreError::Conflict("the token was revoked meanwhile".into()));
+        }
+        let new = tokens::NewToken {
+            user: old.user_id,
+            name: &old.name,
+            digest: &digest(&secret),
+            scopes: &old.scopes,
+            expires_at: Some(expires_at),
+            impersonation: old.impersonation,
+        };
+        let id = tokens::insert_token(&mut tx, &new).await?;
+        let token = tokens::find_token(&mut tx, id).await?.ok_or(CoreError::NotFound("token"))?;
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        Ok(NewToken { token, secret })
+    }
+
+    /// Rotates a token the actor owns (or any, for administrators): the old one stops working
+    /// and the answer holds its successor's secret, this once.
+    pub async fn rotate_token(&self, actor: &Actor, id: TokenId, expires_at: &str) -> CoreResult<NewToken> {
+        let token = self.find_token(actor, id).await?;
+        let rotated = self.rotate_token_row(&token, expires_at).await?;
+        tracing::info!(token.id = %id, new.id = %rotated.token.id, "personal access token rotated");
+        Ok(rotated)
     }
 
     /// Used by the admin area to show any user's own tokens.

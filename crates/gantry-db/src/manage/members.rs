@@ -54,7 +54,7 @@ fn map_member(row: &AnyRow) -> DbResult<MemberRow> {
 macro_rules! member_columns {
     () => {
         "u.id, u.username, u.email, u.name, u.password_hash, u.is_admin, u.state, u.created_at, u.updated_at, \
-         u.avatar_digest, u.avatar_name, \
+         u.avatar_digest, u.avatar_name, u.bot_project_id, u.bot_namespace_id, \
          m.namespace_id AS m_namespace_id, m.project_id AS m_project_id, m.created_at AS m_created_at, m.expires_at"
     };
 }

@@ -21,7 +21,7 @@ pub async fn insert_session(conn: &mut Conn, digest: &str, user: UserId, expires
 pub async fn find_session_user(conn: &mut Conn, digest: &str) -> DbResult<Option<UserRow>> {
     sqlx::query(
         "SELECT u.id, u.username, u.email, u.name, u.password_hash, u.is_admin, u.state, u.created_at, u.updated_at, \
-         u.avatar_digest, u.avatar_name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.session_digest = $1 AND s.expires_at > $2",
+         u.avatar_digest, u.avatar_name, u.bot_project_id, u.bot_namespace_id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.session_digest = $1 AND s.expires_at > $2",
     )
     .bind(digest)
     .bind(now_millis())

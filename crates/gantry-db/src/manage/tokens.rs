@@ -1,10 +1,11 @@
-//! The `personal_access_tokens` table: users' own tokens and the impersonation tokens
-//! administrators make for them. Only the SHA-256 digest of a token is stored.
+//! The `personal_access_tokens` table: users' own tokens, the impersonation tokens
+//! administrators make for them, and the tokens of the bot users behind project and group
+//! access tokens. Only the SHA-256 digest of a token is stored.
 
 use gantry_types::{TokenId, UserId};
 use sqlx::any::AnyRow;
 
-use super::users::{UserRow, map_user};
+use super::users::{BotOf, UserRow, map_user};
 use crate::row::{flag, int, opt_int, text};
 use crate::{Conn, DbResult, now_millis};
 
@@ -81,7 +82,7 @@ pub async fn find_token_by_digest(conn: &mut Conn, digest: &str) -> DbResult<Opt
         "SELECT ",
         token_columns!(),
         ", u.id, u.username, u.email, u.name, u.password_hash, u.is_admin, u.state, u.created_at, u.updated_at, \
-         u.avatar_digest, u.avatar_name FROM personal_access_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_digest = $1"
+         u.avatar_digest, u.avatar_name, u.bot_project_id, u.bot_namespace_id FROM personal_access_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_digest = $1"
     ))
     .bind(digest)
     .fetch_optional(conn)
@@ -129,6 +130,15 @@ pub async fn revoke_token(conn: &mut Conn, id: TokenId) -> DbResult<()> {
     Ok(())
 }
 
+/// Marks a token revoked unless it already is; whether this call revoked it.
+pub async fn revoke_active_token(conn: &mut Conn, id: TokenId) -> DbResult<bool> {
+    let done = sqlx::query("UPDATE personal_access_tokens SET revoked = 1 WHERE id = $1 AND revoked = 0")
+        .bind(id.0)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Records when a token was last used (at most once a minute per token, to spare writes).
 pub async fn touch_token(conn: &mut Conn, id: TokenId) -> DbResult<()> {
     let now = now_millis();
@@ -141,4 +151,61 @@ pub async fn touch_token(conn: &mut Conn, id: TokenId) -> DbResult<()> {
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// A project or group access token: the token of a bot user made for it, and the bot's role
+/// there (none once its membership is gone).
+#[derive(Debug, Clone)]
+pub struct ResourceTokenRow {
+    pub token: TokenRow,
+    pub access_level: Option<i64>,
+}
+
+fn bot_ids(of: BotOf) -> (Option<i64>, Option<i64>) {
+    match of {
+        BotOf::Project(project) => (Some(project.0), None),
+        BotOf::Group(group) => (None, Some(group.0)),
+    }
+}
+
+macro_rules! select_resource_token {
+    () => {
+        concat!(
+            "SELECT ",
+            token_columns!(),
+            ", m.access_level FROM personal_access_tokens t JOIN users u ON u.id = t.user_id \
+             LEFT JOIN members m ON m.user_id = u.id \
+                 AND (m.project_id = u.bot_project_id OR m.namespace_id = u.bot_namespace_id) \
+             WHERE (u.bot_project_id = $1 OR u.bot_namespace_id = $2)"
+        )
+    };
+}
+
+fn map_resource_token(row: &AnyRow) -> DbResult<ResourceTokenRow> {
+    Ok(ResourceTokenRow { token: map_token(row)?, access_level: opt_int(row, "access_level")? })
+}
+
+/// The access tokens of a project or group (its bots' tokens), newest first.
+pub async fn list_resource_tokens(conn: &mut Conn, of: BotOf) -> DbResult<Vec<ResourceTokenRow>> {
+    let (project, group) = bot_ids(of);
+    let rows = sqlx::query(concat!(select_resource_token!(), " ORDER BY t.id DESC"))
+        .bind(project)
+        .bind(group)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(map_resource_token).collect()
+}
+
+/// One access token of a project or group.
+pub async fn find_resource_token(conn: &mut Conn, of: BotOf, id: TokenId) -> DbResult<Option<ResourceTokenRow>> {
+    let (project, group) = bot_ids(of);
+    sqlx::query(concat!(select_resource_token!(), " AND t.id = $3"))
+        .bind(project)
+        .bind(group)
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(map_resource_token)
+        .transpose()
 }

@@ -1,11 +1,11 @@
 //! The `users` table, and which account holds an e-mail address (as its primary address or as
 //! one of its secondary ones in `user_emails`).
 
-use gantry_types::UserId;
+use gantry_types::{NamespaceId, ProjectId, UserId};
 use sqlx::any::AnyRow;
 
 use crate::manage::avatars::{Avatar, map_avatar};
-use crate::row::{flag, int, parsed, text};
+use crate::row::{flag, int, opt_int, parsed, text};
 use crate::{Conn, DbError, DbResult, Page, now_millis};
 
 /// A stored user account.
@@ -29,11 +29,22 @@ pub struct UserRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub avatar: Option<Avatar>,
+    /// A bot made for a project or group access token (GitLab's `project_bot`), a member of
+    /// that project or group only.
+    pub bot_of: Option<BotOf>,
+}
+
+/// What a bot user was made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BotOf {
+    Project(ProjectId),
+    Group(NamespaceId),
 }
 
 macro_rules! select_user {
     () => {
-        "SELECT id, username, email, name, password_hash, is_admin, state, created_at, updated_at, avatar_digest, avatar_name FROM users"
+        "SELECT id, username, email, name, password_hash, is_admin, state, created_at, updated_at, avatar_digest, avatar_name, \
+         bot_project_id, bot_namespace_id FROM users"
     };
 }
 
@@ -92,6 +103,11 @@ pub(crate) fn map_user(row: &AnyRow) -> DbResult<UserRow> {
         created_at: int(row, "created_at")?,
         updated_at: int(row, "updated_at")?,
         avatar: map_avatar(row, "avatar_digest", "avatar_name")?,
+        bot_of: match (opt_int(row, "bot_project_id")?, opt_int(row, "bot_namespace_id")?) {
+            (Some(project), _) => Some(BotOf::Project(ProjectId(project))),
+            (None, Some(group)) => Some(BotOf::Group(NamespaceId(group))),
+            (None, None) => None,
+        },
     })
 }
 
@@ -105,14 +121,25 @@ pub struct NewUser<'a> {
     pub is_admin: bool,
     /// Held for an administrator's approval (a sign-up) rather than active.
     pub pending_approval: bool,
+    /// A bot for a project or group access token.
+    pub bot_of: Option<BotOf>,
+}
+
+impl<'a> NewUser<'a> {
+    /// The bot of a project or group access token: active, no password (it signs in to
+    /// nothing but with its token), never an administrator.
+    pub fn bot(username: &'a str, email: &'a str, name: &'a str, of: BotOf) -> NewUser<'a> {
+        NewUser { username, email, name, password_hash: "", is_admin: false, pending_approval: false, bot_of: Some(of) }
+    }
 }
 
 /// Inserts a user; a taken username or e-mail is [`DbError::Conflict`].
 pub async fn insert_user(conn: &mut Conn, user: &NewUser<'_>) -> DbResult<UserId> {
     let now = now_millis();
     let row = sqlx::query(
-        "INSERT INTO users (username, username_lower, email, email_lower, name, password_hash, is_admin, state, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
+        "INSERT INTO users (username, username_lower, email, email_lower, name, password_hash, is_admin, state, created_at, updated_at, \
+             bot_project_id, bot_namespace_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11) RETURNING id",
     )
     .bind(user.username)
     .bind(user.username.to_ascii_lowercase())
@@ -123,6 +150,14 @@ pub async fn insert_user(conn: &mut Conn, user: &NewUser<'_>) -> DbResult<UserId
     .bind(i64::from(user.is_admin))
     .bind(if user.pending_approval { UserState::BlockedPendingApproval } else { UserState::Active }.as_str())
     .bind(now)
+    .bind(match user.bot_of {
+        Some(BotOf::Project(project)) => Some(project.0),
+        _ => None,
+    })
+    .bind(match user.bot_of {
+        Some(BotOf::Group(group)) => Some(group.0),
+        _ => None,
+    })
     .fetch_one(conn)
     .await
     .map_err(DbError::classify)?;
@@ -177,7 +212,8 @@ pub async fn list_users(conn: &mut Conn, filter: &UserFilter, page: Page) -> DbR
     let search = filter.search.as_ref().map(|s| crate::manage::like_pattern(s));
     let state = filter.blocked.map(|b| if b { "blocked" } else { "active" });
     let rows = sqlx::query(
-        "SELECT id, username, email, name, password_hash, is_admin, state, created_at, updated_at, avatar_digest, avatar_name FROM users \
+        "SELECT id, username, email, name, password_hash, is_admin, state, created_at, updated_at, avatar_digest, avatar_name, \
+         bot_project_id, bot_namespace_id FROM users \
          WHERE (CAST($1 AS TEXT) IS NULL OR username_lower = $1) \
            AND (CAST($2 AS TEXT) IS NULL OR username_lower LIKE $2 ESCAPE '\\' OR lower(name) LIKE $2 ESCAPE '\\' OR email_lower LIKE $2 ESCAPE '\\') \
            AND (CAST($3 AS TEXT) IS NULL OR state = $3) \

@@ -1,6 +1,7 @@
 //! The v4 REST API, shaped like GitLab's: pagination headers, `{"message": …}` errors, bodies
 //! as JSON or form data (or query parameters, as GitLab also accepts).
 
+pub mod access_tokens;
 pub mod application_settings;
 pub mod archives;
 pub mod artifacts;

@@ -50,6 +50,24 @@ pub async fn revoke_token(
 }
 
 #[derive(Debug, Deserialize)]
+pub struct RotateInput {
+    expires_at: Option<String>,
+}
+
+/// `POST /personal_access_tokens/:id/rotate`: revokes the token and answers its successor, with
+/// the new secret in `token`, shown this once.
+pub async fn rotate_token(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiInput(input): ApiInput<RotateInput>,
+) -> ApiResult<Json<PersonalAccessToken>> {
+    let expires_at = input.expires_at.unwrap_or_default();
+    let rotated = state.core.manage().rotate_token(&actor, parse_token_id(&id)?, &expires_at).await?;
+    Ok(Json(PersonalAccessToken::new(&rotated.token, Some(rotated.secret))))
+}
+
+#[derive(Debug, Deserialize)]
 pub struct CreateTokenInput {
     #[serde(default)]
     name: String,

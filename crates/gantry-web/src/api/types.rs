@@ -28,6 +28,8 @@ pub struct User {
     pub avatar_url: Option<String>,
     pub web_url: String,
     pub created_at: String,
+    /// A project's or group's bot (behind an access token).
+    pub bot: bool,
     /// Only for the user themselves and administrators.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
@@ -47,6 +49,7 @@ impl User {
             avatar_url: avatar_url(config, "user", user.id.0, user.avatar.as_ref()),
             web_url: format!("{}/{}", config.external_url, user.username),
             created_at: iso8601(user.created_at),
+            bot: user.bot_of.is_some(),
             email: private.then(|| user.email.clone()),
             is_admin: private.then_some(user.is_admin),
         }

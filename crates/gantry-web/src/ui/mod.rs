@@ -1,6 +1,7 @@
 //! The web UI: server-rendered pages, one typed template per page, forms protected by CSRF
 //! tokens, working without JavaScript.
 
+pub mod access_tokens;
 pub mod admin;
 pub mod artifacts;
 pub mod badges;

@@ -1,6 +1,7 @@
 //! Integration tests of the HTTP layer: the API, the pages, the authorisation sweep and bad
 //! input, all over a real database (SQLite, or PostgreSQL with `GANTRY_TEST_DATABASE_URL`).
 
+mod access_tokens;
 mod accounts;
 mod api;
 mod application_settings;

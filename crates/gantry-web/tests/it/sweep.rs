@@ -83,6 +83,11 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         (RouteScope::Api, "GET", p) if p.starts_with("/api/v4/groups/{id}/deploy_tokens") => Role(Maintainer),
         (RouteScope::Api, _, p) if p.starts_with("/api/v4/groups/{id}/deploy_tokens") => Role(Owner),
         (RouteScope::ProjectPage, _, p) if p.starts_with("/settings/deploy") => Role(Maintainer),
+        // Access tokens: a project's Maintainers, a group's Owners (GitLab's rules).
+        (RouteScope::Api, _, p) if p.starts_with("/api/v4/projects/{id}/access_tokens") => Role(Maintainer),
+        (RouteScope::Api, _, p) if p.starts_with("/api/v4/groups/{id}/access_tokens") => Role(Owner),
+        (RouteScope::ProjectPage, _, p) if p.starts_with("/settings/access_tokens") => Role(Maintainer),
+        (RouteScope::GroupPage, _, p) if p.starts_with("/settings/access_tokens") => Role(Owner),
         (RouteScope::GroupPage, "GET", "/settings/deploy") => Role(Maintainer),
         (RouteScope::GroupPage, _, p) if p.starts_with("/settings/deploy") => Role(Owner),
         (RouteScope::Api, "POST", "/api/v4/projects/{id}/trigger/pipeline") => TriggerToken,
@@ -232,7 +237,11 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         | (RouteScope::Api, "PUT", "/api/v4/projects/{id}/transfer") => Role(Owner),
         (RouteScope::Api, "GET", "/api/v4/personal_access_tokens")
         | (RouteScope::Api, "POST", "/api/v4/user/personal_access_tokens") => SignedIn,
-        (RouteScope::Api, _, "/api/v4/personal_access_tokens/{token_id}") => TokenOwner,
+        (
+            RouteScope::Api,
+            _,
+            "/api/v4/personal_access_tokens/{token_id}" | "/api/v4/personal_access_tokens/{token_id}/rotate",
+        ) => TokenOwner,
         (RouteScope::Ui, _, "/" | "/explore" | "/users/sign_in" | "/users/sign_up" | "/users/sign_out") => Anyone,
         // Avatars are seen by whoever sees their user, topic, group or project.
         (
@@ -349,6 +358,8 @@ struct Fixture {
     deploy_key_id: i64,
     deploy_token_id: i64,
     group_deploy_token_id: i64,
+    project_access_token_id: i64,
+    group_access_token_id: i64,
     /// A project beside the fixture's, in its group, for the job token allowlist routes (made
     /// only for them; in the allowlist, with the group, for the routes that remove).
     job_token_target_id: i64,
@@ -547,6 +558,19 @@ async fn fixture(
         .create_deploy_token(DeployTokenOwner::Group(&group_access), &owner, &token_input("sweep group"))
         .await
         .unwrap();
+    use gantry_core::manage::access_tokens::{AccessTokenInput, AccessTokenResource};
+    let access_token_input =
+        AccessTokenInput { name: "sweep".into(), scopes: vec!["read_api".into()], ..Default::default() };
+    let project_access_token = core
+        .manage()
+        .create_access_token(AccessTokenResource::Project(&project_access), &access_token_input)
+        .await
+        .unwrap();
+    let group_access_token = core
+        .manage()
+        .create_access_token(AccessTokenResource::Group(&group_access), &access_token_input)
+        .await
+        .unwrap();
     Fixture {
         group,
         project,
@@ -571,6 +595,8 @@ async fn fixture(
         deploy_key_id: deploy_key.key.id.0,
         deploy_token_id: deploy_token.token.id.0,
         group_deploy_token_id: group_deploy_token.token.id.0,
+        project_access_token_id: project_access_token.0.token.id.0,
+        group_access_token_id: group_access_token.0.token.id.0,
         job_token_target_id: 0,
     }
 }
@@ -609,6 +635,13 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
             &format!(
                 "deploy_tokens/{}",
                 if route.path.contains("/groups/") { f.group_deploy_token_id } else { f.deploy_token_id }
+            ),
+        )
+        .replace(
+            "/access_tokens/{token_id}",
+            &format!(
+                "/access_tokens/{}",
+                if route.path.contains("/groups/") { f.group_access_token_id } else { f.project_access_token_id }
             ),
         )
         .replace("{token_id}", &f.owner_token_id.to_string())
@@ -706,6 +739,9 @@ fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option
         "/api/v4/users/{user_id}/impersonation_tokens" => json!({"name": "made", "scopes": "read_api,read_user"}),
         "/api/v4/deploy_keys" | "/api/v4/projects/{id}/deploy_keys" => json!({"title": "made", "key": "not a key"}),
         "/api/v4/projects/{id}/deploy_keys/{key_id}" => json!({"can_push": true}),
+        "/api/v4/projects/{id}/access_tokens" | "/api/v4/groups/{id}/access_tokens" => {
+            json!({"name": "made", "scopes": ["read_api"], "access_level": 10})
+        }
         "/api/v4/projects/{id}/deploy_tokens" | "/api/v4/groups/{id}/deploy_tokens" => {
             json!({"name": "made", "scopes": ["read_repository"]})
         }
@@ -763,6 +799,15 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         }
         (RouteScope::GroupPage, "/settings/deploy/tokens/revoke") => {
             vec![("token_id", f.group_deploy_token_id.to_string())]
+        }
+        (_, "/settings/access_tokens") => {
+            vec![("name", "made".into()), ("scopes", "read_api".into()), ("access_level", "10".into())]
+        }
+        (RouteScope::ProjectPage, "/settings/access_tokens/rotate" | "/settings/access_tokens/revoke") => {
+            vec![("token_id", f.project_access_token_id.to_string())]
+        }
+        (RouteScope::GroupPage, "/settings/access_tokens/rotate" | "/settings/access_tokens/revoke") => {
+            vec![("token_id", f.group_access_token_id.to_string())]
         }
         (RouteScope::Ui, "/-/profile/emails") => vec![("email", format!("profile{n}@example.com"))],
         (RouteScope::Ui, "/-/profile/status") => vec![("emoji", "broom".into()), ("message", "sweeping".into())],
