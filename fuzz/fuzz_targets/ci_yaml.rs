@@ -1,5 +1,6 @@
-//! Arbitrary bytes as a `.gitlab-ci.yml`: checked with `gantry_ci::load` (includes come from a
-//! few fixed in-memory files) and, when it loads, planned for a branch push, a tag and a push
+//! Arbitrary bytes as a `.gitlab-ci.yml`: checked with `gantry_ci::load` and `load_for` a
+//! pipeline (includes come from a few fixed in-memory files, some with `spec:inputs`, a
+//! component, a template and a remote file) and, when it loads, planned for a branch push, a tag and a push
 //! with known changed paths. Nothing may panic, overflow the stack or hang; an error must say
 //! what is wrong.
 
@@ -30,6 +31,22 @@ fuzz_target!(init: report_stack_overflows(), |data: &[u8]| {
         Ok(config) => config,
         Err(diagnostics) => return assert_explained(&diagnostics, "load"),
     };
+
+    // Loaded for a pipeline too: `include:rules`, wildcards, variables in locations and
+    // `expand_vars` see its variables and files.
+    let known = variables(&[
+        ("CI_COMMIT_BRANCH", "main"),
+        ("CI_PROJECT_PATH", "acme/api"),
+        ("DIR", "ci"),
+        ("DEPLOY_TOKEN", "s3cr3t-t0ken"),
+    ]);
+    let masked = strings(&["DEPLOY_TOKEN"]);
+    let listed = strings(&["ci/jobs/a.yml", "ci/jobs/b.yml", "ci/inputs.yml", "Dockerfile"]);
+    let changed_paths = strings(&["src/lib.rs"]);
+    let pipeline = Facts { variables: &known, changed_paths: Some(&changed_paths), files: &listed };
+    if let Err(diagnostics) = gantry_ci::load_for(&FixedFiles, ".gitlab-ci.yml", source, &pipeline, &masked) {
+        assert_explained(&diagnostics, "load for a pipeline");
+    }
 
     let files = strings(&["Cargo.toml", "src/lib.rs", "src/main.rs", "docs/index.md", "app/x.py"]);
     let branch = variables(&[

@@ -1,11 +1,27 @@
 //! What the fuzz targets share: the in-memory files `include:` reaches, and a SIGSEGV handler
 //! that turns a stack overflow into a crash libFuzzer records.
 
-use gantry_ci::Files;
+use gantry_ci::component::{ComponentAddress, newest_release};
+use gantry_ci::{Component, Files};
 
-/// The files an `include:` can reach: local ones (nested, cyclic, not a hash, broken, empty)
-/// and one other project at two refs. Anything else does not exist.
+/// The files an `include:` can reach: local ones (nested, cyclic, not a hash, broken, empty,
+/// with `spec:inputs`), one other project at two refs, a component at two versions, a template
+/// and a remote file. Anything else does not exist.
 pub struct FixedFiles;
+
+/// A file with a header of every kind of input, interpolated in keys, values and lists.
+const WITH_INPUTS: &str = concat!(
+    "spec:\n  inputs:\n    name:\n      default: job\n      regex: ^[a-z-]+$\n",
+    "    stage:\n      default: test\n      options: [build, test]\n",
+    "    count:\n      type: number\n      default: 2\n",
+    "    flag:\n      type: boolean\n      default: false\n",
+    "    steps:\n      type: array\n      default: [make]\n",
+    "    text:\n      default: '$CI_COMMIT_BRANCH-$CI_PROJECT_PATH'\n",
+    "---\n",
+    "$[[ inputs.name ]]:\n  stage: $[[ inputs.stage ]]\n  parallel: $[[ inputs.count ]]\n",
+    "  allow_failure: $[[ inputs.flag ]]\n  script:\n    - $[[ inputs.steps ]]\n",
+    "    - echo $[[ inputs.text | expand_vars | truncate(0, 12) | posix_escape ]] $[[ inputs.steps ]]\n",
+);
 
 impl Files for FixedFiles {
     fn read(&self, project: Option<&str>, reference: Option<&str>, path: &str) -> Result<String, String> {
@@ -27,6 +43,10 @@ impl Files for FixedFiles {
             (None, _, "ci/list.yml") => "- not\n- a hash\n",
             (None, _, "ci/broken.yml") => "job: [unclosed\n",
             (None, _, "ci/empty.yml") => "",
+            (None, _, "ci/inputs.yml") => WITH_INPUTS,
+            (None, _, "ci/jobs/a.yml") => "a:\n  script: a\n",
+            (None, _, "ci/jobs/b.yml") => "include: ci/jobs/a.yml\nb:\n  script: b\n",
+            (Some("acme/components"), Some(_), "templates/common.yml") => ".common:\n  tags: [linux]\n",
             (Some("acme/templates"), None | Some("main"), "deploy.yml") => concat!(
                 "stages: [build, test, deploy]\n",
                 "deploy:\n  stage: deploy\n  script: ./deploy\n  environment: production\n",
@@ -37,6 +57,52 @@ impl Files for FixedFiles {
             (None, _, _) => return Err(format!("`{path}` does not exist")),
         };
         Ok(text.to_owned())
+    }
+
+    fn list(&self, project: &str, _: Option<&str>) -> Result<Vec<String>, String> {
+        match project {
+            "acme/templates" => Ok(vec!["deploy.yml".to_owned()]),
+            _ => Err(format!("the project `{project}` does not exist or you may not read it")),
+        }
+    }
+
+    fn component(&self, address: &str) -> Result<Component, String> {
+        let parsed = ComponentAddress::parse(address, "gantry.test")?;
+        if parsed.project != "acme/components" || !["build", "deploy"].contains(&parsed.name.as_str()) {
+            return Err(parsed.error("content not found"));
+        }
+        let version = newest_release(["1.0.0", "1.2.0", "v2.0.0-rc.1"], &parsed.version).unwrap_or(&parsed.version);
+        let text = concat!(
+            "spec:\n  component: [name, version, reference, sha]\n  inputs:\n    image:\n",
+            "---\ninclude: templates/common.yml\n",
+            "$[[ component.name ]]:\n  extends: .common\n  image: $[[ inputs.image ]]\n",
+            "  script: echo $[[ component.version ]] $[[ component.reference ]]\n",
+        );
+        Ok(Component {
+            project: parsed.project.clone(),
+            sha: version.to_owned(),
+            path: parsed.paths()[0].clone(),
+            text: text.to_owned(),
+            name: parsed.name.clone(),
+            version: Some(version.to_owned()),
+        })
+    }
+
+    fn template(&self, name: &str) -> Result<String, String> {
+        match name {
+            "Build.gitlab-ci.yml" => Ok("build:\n  script: make\n".to_owned()),
+            _ => Err(format!("Included file `{name}` is empty or does not exist!")),
+        }
+    }
+
+    fn remote(&self, url: &str) -> Result<String, String> {
+        match url {
+            "https://ci.example.com/ci.yml" => {
+                Ok("include:\n  - template: Build.gitlab-ci.yml\n  - local: ci/x.yml\nremote:\n  script: x\n"
+                    .to_owned())
+            }
+            _ => Err(format!("Remote file `{url}` could not be fetched because of HTTP code `404` error!")),
+        }
     }
 }
 

@@ -1,5 +1,5 @@
 //! From the CI file to one YAML tree, as GitLab builds it: `include` files merged in (the
-//! including file wins), then `extends` (hashes merged deeply, everything else replaced; the
+//! including file wins; reading them is `include`'s), then `extends` (hashes merged deeply, everything else replaced; the
 //! job wins over what it extends, and later parents over earlier ones), then `!reference`
 //! tags replaced by what they point to. One include, `extends` or `!reference` that cannot be
 //! resolved is reported and left out; the rest is still assembled, so that every problem of the
@@ -8,10 +8,11 @@
 //! Long because the three steps share the tree they build and its limits, and their tests sit
 //! with them.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::error::{Diagnostic, Diagnostics, Location};
+use crate::include::{Including, Origin};
+use crate::plan::Facts;
 use crate::yaml::{self, Key, Node, Value};
 
 /// Most files one pipeline may include (GitLab's default limit).
@@ -42,12 +43,72 @@ fn too_large(at: &crate::Location) -> crate::Diagnostic {
     )
 }
 
+/// The kinds of include, for a reader to say which it does not reach ([`Files::skips`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncludeKind {
+    Local,
+    Project,
+    Component,
+    Template,
+    Remote,
+}
+
+/// A CI/CD component read for `include:component`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Component {
+    /// Its project's full path.
+    pub project: String,
+    /// The commit its version names: the component's own local includes are read there.
+    pub sha: String,
+    /// The file read: `templates/<name>.yml` or `templates/<name>/template.yml`.
+    pub path: String,
+    pub text: String,
+    /// The component's name (the last segment of its address).
+    pub name: String,
+    /// The released version the address resolved to (`1.2.0` for `~latest`), when it names one.
+    pub version: Option<String>,
+}
+
 /// Where included files come from. Core reads them from the repository at the pipeline's
-/// commit (or from another project the pipeline's user may read); `gantry ci lint` from disk.
+/// commit, from other projects the pipeline's user may read, from its templates and from the
+/// hosts its administrator allows; `gantry ci lint` from the working tree. Every Err is a
+/// message for the user.
 pub trait Files {
     /// The text of `path` in this project at the pipeline's commit (`project` None), or in
-    /// `project` at `reference` (its default branch when None). Err is a message for the user.
+    /// `project` at `reference` (its default branch when None).
     fn read(&self, project: Option<&str>, reference: Option<&str>, path: &str) -> Result<String, String>;
+
+    /// Every file path of `project` at `reference` (its default branch when None), for
+    /// wildcards and `include:rules:exists` in its files. The pipeline's own project's files
+    /// are the facts' `files`.
+    fn list(&self, project: &str, reference: Option<&str>) -> Result<Vec<String>, String> {
+        let _ = reference;
+        Err(format!("the files of `{project}` cannot be listed here"))
+    }
+
+    /// The component at `address` (`HOST/group/project/name@version`, see
+    /// [`crate::component::ComponentAddress`]).
+    fn component(&self, address: &str) -> Result<Component, String> {
+        Err(format!("Component '{address}' - components cannot be read here"))
+    }
+
+    /// One of the server's CI templates (`Nodejs.gitlab-ci.yml`).
+    fn template(&self, name: &str) -> Result<String, String> {
+        Err(format!("Included file `{name}` is empty or does not exist! (no template can be read here)"))
+    }
+
+    /// The text at `url`.
+    fn remote(&self, url: &str) -> Result<String, String> {
+        Err(format!("Remote file `{url}` could not be fetched: remote files cannot be read here"))
+    }
+
+    /// Why includes of `kind` are not read here, when they are not (`gantry ci lint` has no
+    /// server to read other projects from): they are skipped with a warning, and what they
+    /// would have defined is not reported missing.
+    fn skips(&self, kind: IncludeKind) -> Option<String> {
+        let _ = kind;
+        None
+    }
 }
 
 /// A CI file assembled into one tree, and what was found wrong on the way.
@@ -57,200 +118,47 @@ pub struct Assembled {
     pub root: Node,
     /// Errors and warnings found while assembling.
     pub problems: Diagnostics,
-    /// Part of the configuration could not be read (an include was refused or could not be
-    /// read, a `!reference` outside jobs could not be resolved): what is missing may be what a
-    /// job refers to, so checks that need the whole configuration are not made.
+    /// Part of the configuration could not be read (an include was refused, skipped or could
+    /// not be read, a `!reference` outside jobs could not be resolved): what is missing may be
+    /// what a job refers to, so checks that need the whole configuration are not made.
     pub incomplete: bool,
 }
 
-/// Reads `path` through `files` and assembles it. A problem with one include, `extends` or
+/// Reads `path` through `files` and assembles it for the pipeline `facts` describe (its
+/// variables, for `include:rules`, the locations and `expand_vars`, which refuses the `masked`
+/// ones; its files, for wildcards and `exists`). A problem with one include, `extends` or
 /// `!reference` does not stop the rest from being assembled and checked; only a main file that
-/// cannot be read as a hash, or a configuration that grows too large, gives no tree at all.
-pub fn assemble(files: &dyn Files, path: &str, source: &str) -> Result<Assembled, Diagnostics> {
+/// cannot be read as a hash or interpolated, or a configuration that grows too large, gives no
+/// tree at all.
+pub fn assemble(
+    files: &dyn Files,
+    path: &str,
+    source: &str,
+    facts: &Facts,
+    masked: &[String],
+) -> Result<Assembled, Diagnostics> {
     let file: Arc<str> = Arc::from(path);
     let document = yaml::parse_document(&file, source)?;
-    let mut problems = Diagnostics::default();
-    warn_of_inputs(&document, &mut problems);
-    let root = document.content;
+    if document.content.as_map().is_none() {
+        return Err(Diagnostic::new(document.content.at.clone(), crate::error::INVALID_FORMAT).into());
+    }
+    let mut including = Including::new(files, facts, masked, path);
+    let root = match including.main(document) {
+        Ok(root) => root,
+        Err(()) => {
+            let mut problems = including.problems;
+            problems.take_warnings();
+            return Err(problems);
+        }
+    };
     if root.as_map().is_none() {
         return Err(Diagnostic::new(root.at.clone(), crate::error::INVALID_FORMAT).into());
     }
-    let mut including = Including {
-        files,
-        seen: HashSet::from([(None, None, normalise(path))]),
-        count: 1,
-        problems,
-        incomplete: false,
-    };
-    let root = including.include(root, 0);
-    let Including { mut problems, mut incomplete, .. } = including;
+    let root = including.include(root, &Origin::Pipeline);
+    let (mut problems, mut incomplete) = (including.problems, including.incomplete);
     let Some(root) = extend(root, &mut problems, incomplete) else { return Err(problems) };
     let Some(root) = resolve_references(root, &mut problems, &mut incomplete) else { return Err(problems) };
     Ok(Assembled { root, problems, incomplete })
-}
-
-/// A file's `spec:inputs` are not applied yet: its `$[[ inputs.… ]]` stay as written.
-fn warn_of_inputs(document: &yaml::Document, problems: &mut Diagnostics) {
-    let inputs = document.header.as_ref().and_then(|h| h.get("spec")).and_then(|s| s.get("inputs"));
-    if let Some(inputs) = inputs.filter(|i| i.as_map().is_some_and(|m| !m.is_empty())) {
-        problems.warn(
-            inputs.at.clone(),
-            "`spec:inputs` are not applied yet: `$[[ inputs.… ]]` in this file stays as written",
-        );
-    }
-}
-
-/// A local path as GitLab accepts it: `/ci/build.yml` and `ci/build.yml` are the same file.
-fn normalise(path: &str) -> String {
-    path.trim_start_matches('/').to_owned()
-}
-
-type IncludeKey = (Option<String>, Option<String>, String);
-
-/// The includes of one pipeline being read.
-struct Including<'a> {
-    files: &'a dyn Files,
-    seen: HashSet<IncludeKey>,
-    count: usize,
-    problems: Diagnostics,
-    /// An include was refused or could not be read.
-    incomplete: bool,
-}
-
-impl Including<'_> {
-    /// `root` with the files it includes merged under it. An include that is refused or cannot
-    /// be read is reported and left out; the others still are merged.
-    fn include(&mut self, mut root: Node, depth: usize) -> Node {
-        let Value::Map(entries) = &mut root.value else { return root };
-        let Some(index) = entries.iter().position(|(key, _)| **key == *"include") else { return root };
-        let (_, includes) = entries.remove(index);
-        let items = match includes.value {
-            Value::Seq(items) => items,
-            _ if includes.is_null() => Vec::new(),
-            _ => vec![includes],
-        };
-        let mut merged = Node::new(Value::Map(Vec::new()), root.at.clone());
-        for item in items {
-            let before = self.problems.0.len();
-            let targets = include_targets(&item, &mut self.problems);
-            if self.problems.0.len() > before {
-                self.incomplete = true;
-            }
-            for target in targets {
-                match self.read(target, depth) {
-                    Some(included) => merged = deep_merge(merged, included),
-                    None => self.incomplete = true,
-                }
-            }
-        }
-        deep_merge(merged, root)
-    }
-
-    /// One included file, with what it includes in turn; None after reporting why it cannot be.
-    fn read(&mut self, (project, reference, path, at): IncludeTarget, depth: usize) -> Option<Node> {
-        let key = (project.clone(), reference.clone(), normalise(&path));
-        if !self.seen.insert(key) {
-            self.problems.push(at, format!("`{path}` is included more than once (or includes itself)"));
-            return None;
-        }
-        self.count += 1;
-        if self.count > MAX_INCLUDES || depth >= 100 {
-            self.problems.push(at, format!("too many includes: the limit is {MAX_INCLUDES}"));
-            return None;
-        }
-        let text = match self.files.read(project.as_deref(), reference.as_deref(), &normalise(&path)) {
-            Ok(text) => text,
-            Err(message) => {
-                self.problems.push(at, message);
-                return None;
-            }
-        };
-        let name: Arc<str> = match &project {
-            Some(project) => Arc::from(format!("{project}:{}", normalise(&path))),
-            None => Arc::from(normalise(&path)),
-        };
-        let document = match yaml::parse_document(&name, &text) {
-            Ok(document) => document,
-            Err(error) => {
-                self.problems.0.push(error);
-                return None;
-            }
-        };
-        warn_of_inputs(&document, &mut self.problems);
-        let included = document.content;
-        if included.as_map().is_none() {
-            self.problems.push(included.at, "an included file is a hash of jobs and keywords");
-            return None;
-        }
-        Some(self.include(included, depth + 1))
-    }
-}
-
-/// A file an include names: its project (None for this one), ref, path, and where it is named.
-type IncludeTarget = (Option<String>, Option<String>, String, Location);
-
-/// The files one `include` item names: `path`, `{local: path}`, `{project, file, ref}`.
-fn include_targets(item: &Node, diagnostics: &mut Diagnostics) -> Vec<IncludeTarget> {
-    if let Some(path) = item.as_str().filter(|_| !matches!(item.value, Value::Seq(_) | Value::Map(_))) {
-        if path.starts_with("http://") || path.starts_with("https://") {
-            diagnostics
-                .push(item.at.clone(), "remote includes are not supported: Gantry reads CI files from repositories");
-            return Vec::new();
-        }
-        return vec![(None, None, path.to_owned(), item.at.clone())];
-    }
-    let Some(entries) = item.as_map() else {
-        diagnostics.push(item.at.clone(), format!("an include is a path or a hash, not {}", item.kind()));
-        return Vec::new();
-    };
-    let text = |key: &str| item.get(key).and_then(|n| n.as_str()).map(str::to_owned);
-    for (key, value) in entries {
-        match &**key {
-            "local" | "project" | "file" | "ref" => {}
-            "rules" | "inputs" => {
-                diagnostics.push(value.at.clone(), format!("`include:{key}` is not supported yet"));
-            }
-            "remote" | "template" | "component" => {
-                diagnostics.push(
-                    value.at.clone(),
-                    format!("`include:{key}` is not supported: Gantry includes files from its own repositories"),
-                );
-            }
-            other => diagnostics.push(key.at.clone(), format!("unknown include keyword `{other}`")),
-        }
-    }
-    if let Some(local) = item.get("local") {
-        return match local.as_str() {
-            Some(path) => vec![(None, None, path.to_owned(), local.at.clone())],
-            None => {
-                diagnostics.push(local.at.clone(), "`include:local` is a path");
-                Vec::new()
-            }
-        };
-    }
-    let Some(project) = text("project") else {
-        if item.get("file").is_some() {
-            diagnostics.push(item.at.clone(), "`include:file` needs `project`");
-        }
-        return Vec::new();
-    };
-    let reference = text("ref");
-    let paths = match item.get("file") {
-        Some(Node { value: Value::Seq(items), .. }) => items.iter().collect(),
-        Some(file) => vec![file],
-        None => {
-            diagnostics.push(item.at.clone(), "`include:project` needs `file`");
-            return Vec::new();
-        }
-    };
-    let mut targets = Vec::new();
-    for path in paths {
-        match path.as_str() {
-            Some(p) => targets.push((Some(project.clone()), reference.clone(), p.to_owned(), path.at.clone())),
-            None => diagnostics.push(path.at.clone(), "`include:file` is a path or a list of paths"),
-        }
-    }
-    targets
 }
 
 /// GitLab's deep merge: hashes merge key by key, anything else in `over` replaces `base`.
@@ -476,6 +384,8 @@ mod tests {
 
     struct InMemory(HashMap<&'static str, &'static str>);
 
+    const NO_FACTS: Facts = Facts { variables: &[], changed_paths: None, files: &[] };
+
     impl Files for InMemory {
         fn read(&self, project: Option<&str>, _: Option<&str>, path: &str) -> Result<String, String> {
             let key = match project {
@@ -510,12 +420,12 @@ mod tests {
     }
 
     fn build(main: &str, files: &[(&'static str, &'static str)]) -> Result<Node, Diagnostics> {
-        let assembled = assemble(&InMemory(files.iter().copied().collect()), ".gitlab-ci.yml", main)?;
+        let assembled = assemble(&InMemory(files.iter().copied().collect()), ".gitlab-ci.yml", main, &NO_FACTS, &[])?;
         assembled.problems.into_result(assembled.root)
     }
 
     fn assembled(main: &str, files: &[(&'static str, &'static str)]) -> Assembled {
-        assemble(&InMemory(files.iter().copied().collect()), ".gitlab-ci.yml", main).unwrap()
+        assemble(&InMemory(files.iter().copied().collect()), ".gitlab-ci.yml", main, &NO_FACTS, &[]).unwrap()
     }
 
     fn script_of(root: &Node, job: &str) -> Vec<String> {
@@ -565,8 +475,6 @@ mod tests {
         assert_eq!(script_of(&root, "test"), vec!["t"]);
         let errors = build("include: missing.yml\n", &[]).unwrap_err();
         assert_eq!(errors.to_string(), ".gitlab-ci.yml:1:10: `missing.yml` does not exist");
-        let errors = build("include: a.yml\n", &[("a.yml", "include: a.yml\n")]).unwrap_err();
-        assert!(errors.to_string().contains("a.yml:1:10: `a.yml` is included more than once"), "{errors}");
     }
 
     #[test]
@@ -578,11 +486,16 @@ mod tests {
         assert!(assembled.incomplete);
         let problems: Vec<String> = assembled.problems.0.iter().map(ToString::to_string).collect();
         assert_eq!(problems.len(), 3, "{problems:?}");
-        assert!(problems[0].starts_with(".gitlab-ci.yml:2:13: `include:remote` is not supported"), "{problems:?}");
+        assert!(
+            problems[0]
+                .starts_with(".gitlab-ci.yml:2:13: Remote file `https://example.com/x.yml` could not be fetched"),
+            "{problems:?}"
+        );
         assert_eq!(problems[1], ".gitlab-ci.yml:3:5: `missing.yml` does not exist");
         assert!(problems[2].starts_with("ci/broken.yml:"), "{problems:?}");
         assert_eq!(script_of(&assembled.root, "other"), vec!["good"]);
-        // `.from_remote` may be in the refused include: the job is left out, not reported.
+        // `.from_remote` may be in the include that could not be read: the job is left out,
+        // not reported.
         assert!(assembled.root.get("job").is_none());
     }
 
@@ -611,17 +524,15 @@ mod tests {
     fn an_included_file_may_have_a_spec_header() {
         let assembled = assembled(
             "include: ci/component.yml\n",
-            &[("ci/component.yml", "spec:\n  inputs:\n    stage:\n      default: test\n---\njob:\n  script: [x]\n")],
+            &[(
+                "ci/component.yml",
+                "spec:\n  inputs:\n    stage:\n      default: test\n---\njob:\n  stage: $[[ inputs.stage ]]\n  script: [x]\n",
+            )],
         );
         assert_eq!(script_of(&assembled.root, "job"), vec!["x"]);
+        assert_eq!(assembled.root.get("job").unwrap().get("stage").unwrap().as_str(), Some("test"));
         assert!(assembled.root.get("spec").is_none());
-        assert!(!assembled.problems.has_errors());
-        let warnings: Vec<String> = assembled.problems.0.iter().map(ToString::to_string).collect();
-        assert_eq!(warnings.len(), 1);
-        assert!(
-            warnings[0].starts_with("ci/component.yml:3:5: warning: `spec:inputs` are not applied yet"),
-            "{warnings:?}"
-        );
+        assert!(assembled.problems.is_empty(), "{}", assembled.problems);
     }
 
     #[test]

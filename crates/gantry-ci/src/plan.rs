@@ -269,7 +269,7 @@ fn decide(job: &Job, facts: &Facts) -> Option<(When, Option<u64>, AllowFailure, 
     Some((job_when, job.start_in, job.allow_failure.clone().unwrap_or(default_allow), Vec::new()))
 }
 
-fn first_match<'r>(rules: &'r [Rule], facts: &Facts) -> Option<&'r Rule> {
+pub(crate) fn first_match<'r>(rules: &'r [Rule], facts: &Facts) -> Option<&'r Rule> {
     let lookup = |name: &str| facts.lookup(name);
     rules.iter().find(|rule| {
         rule.condition.as_ref().is_none_or(|c| c.evaluate(&lookup))

@@ -3,24 +3,97 @@
 //! and columns) is compared with its snapshot in `tests/snapshots`, after the warnings of a
 //! configuration that loads.
 //!
-//! A file's first line may set the facts of the pipeline it is planned for:
+//! A file's first line may set the facts of the pipeline it is loaded and planned for:
 //! `# facts: CI_COMMIT_BRANCH=main CI_PIPELINE_SOURCE=push changed=a.rs,b.rs files=x,y`.
-//! Without one it is a push to `main`, the default branch, with unknown changes.
+//! Without one it is a push to `main`, the default branch, with unknown changes. Included files
+//! come from the corpus folder (see [`Folder`]).
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
+use gantry_ci::component::{ComponentAddress, newest_release};
 use gantry_ci::keywords::{AllowFailure, When};
-use gantry_ci::{Facts, Files, NoPipeline, Plan};
+use gantry_ci::{Component, Facts, Files, NoPipeline, Plan};
 
+/// The corpus folder: the pipeline's project's files, other projects' under
+/// `projects/<project>/<ref>/` (a component's versions are its refs), templates under
+/// `templates/`, and the files of `https://ci.example.com/` under `remote/`.
 struct Folder(PathBuf);
 
+/// The corpus server's host, for component addresses.
+const HOST: &str = "gantry.test";
+
+impl Folder {
+    fn text(&self, path: &Path, shown: &str) -> Result<String, String> {
+        let inside = path.components().all(|c| matches!(c, std::path::Component::Normal(_)));
+        let text = inside.then(|| std::fs::read_to_string(self.0.join(path)).ok()).flatten();
+        text.ok_or_else(|| format!("`{shown}` does not exist"))
+    }
+}
+
 impl Files for Folder {
-    fn read(&self, project: Option<&str>, _: Option<&str>, path: &str) -> Result<String, String> {
-        if project.is_some() {
-            return Err("other projects are not available here".into());
+    fn read(&self, project: Option<&str>, reference: Option<&str>, path: &str) -> Result<String, String> {
+        match project {
+            None => self.text(Path::new(path), path),
+            Some(project) => {
+                let reference = reference.unwrap_or("main");
+                let shown = format!("{project}@{reference}:{path}");
+                self.text(&Path::new("projects").join(project).join(reference).join(path), &shown)
+            }
         }
-        std::fs::read_to_string(self.0.join(path)).map_err(|_| format!("`{path}` does not exist"))
+    }
+
+    fn list(&self, project: &str, reference: Option<&str>) -> Result<Vec<String>, String> {
+        fn walk(folder: &Path, prefix: &str, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+                let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+                if entry.path().is_dir() {
+                    walk(&entry.path(), &format!("{name}/"), out);
+                } else {
+                    out.push(name);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(&self.0.join("projects").join(project).join(reference.unwrap_or("main")), "", &mut files);
+        Ok(files)
+    }
+
+    fn component(&self, address: &str) -> Result<Component, String> {
+        let parsed = ComponentAddress::parse(address, HOST)?;
+        let versions: Vec<String> = std::fs::read_dir(self.0.join("projects").join(&parsed.project))
+            .map_err(|_| parsed.error("project does not exist or you don't have sufficient permissions"))?
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        let newest = newest_release(versions.iter().map(String::as_str), &parsed.version);
+        let version = newest.unwrap_or(&parsed.version).to_owned();
+        for path in parsed.paths() {
+            if let Ok(text) = self.read(Some(&parsed.project), Some(&version), &path) {
+                let released = newest.is_some() || versions.contains(&version);
+                return Ok(Component {
+                    project: parsed.project.clone(),
+                    sha: version.clone(),
+                    path,
+                    text,
+                    name: parsed.name.clone(),
+                    version: released.then(|| version.clone()),
+                });
+            }
+        }
+        Err(parsed.error("content not found"))
+    }
+
+    fn template(&self, name: &str) -> Result<String, String> {
+        self.text(&Path::new("templates").join(name), name)
+            .map_err(|_| format!("Included file `{name}` is empty or does not exist!"))
+    }
+
+    fn remote(&self, url: &str) -> Result<String, String> {
+        let path = url.strip_prefix("https://ci.example.com/").ok_or_else(|| {
+            format!("Remote file `{url}` could not be fetched: the corpus reaches only https://ci.example.com/")
+        })?;
+        self.text(&Path::new("remote").join(path), url)
+            .map_err(|_| format!("Remote file `{url}` could not be fetched because of HTTP code `404` error!"))
     }
 }
 
@@ -111,7 +184,9 @@ fn corpus_files_give_their_expected_graphs_or_errors() {
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         let source = std::fs::read_to_string(&path).unwrap();
         let file = format!("{name}.yml");
-        let outcome = match gantry_ci::load(&Folder(folder.clone()), &file, &source) {
+        let (variables, changed, files) = facts_of(&source);
+        let facts = Facts { variables: &variables, changed_paths: changed.as_deref(), files: &files };
+        let outcome = match gantry_ci::load_for(&Folder(folder.clone()), &file, &source, &facts, &[]) {
             Err(errors) => format!("errors:\n{errors}\n"),
             Ok(config) => {
                 let mut outcome = String::new();
@@ -119,8 +194,6 @@ fn corpus_files_give_their_expected_graphs_or_errors() {
                     let warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
                     writeln!(outcome, "warnings:\n{}\n", warnings.join("\n")).unwrap();
                 }
-                let (variables, changed, files) = facts_of(&source);
-                let facts = Facts { variables: &variables, changed_paths: changed.as_deref(), files: &files };
                 outcome.push_str(&match gantry_ci::plan(&config, &facts) {
                     Err(errors) => format!("errors:\n{errors}\n"),
                     Ok(Err(NoPipeline::Workflow)) => "no pipeline: workflow:rules\n".to_owned(),

@@ -1875,6 +1875,12 @@ fn project_pages() -> Table {
             ui::badges::badge,
         )
         .get("/pipelines", Project(ProjectAction::ReadPipelines), "Pipelines (status, ref)", ui::pipelines::pipelines)
+        .get(
+            "/pipelines/stream",
+            Project(ProjectAction::ReadPipelines),
+            "The pipelines list, live (Server-Sent Events; status, ref, page)",
+            ui::pipelines::live::pipelines_stream,
+        )
         .post("/pipelines", ProtectedRef, "Run a pipeline", ui::pipelines::run_pipeline)
         .get(
             "/pipelines/new",
@@ -1887,6 +1893,24 @@ fn project_pages() -> Table {
             Project(ProjectAction::ReadPipelines),
             "A pipeline: its stages and jobs",
             ui::pipelines::pipeline,
+        )
+        .get(
+            "/pipelines/{pipeline_id}/stream",
+            Project(ProjectAction::ReadPipelines),
+            "A pipeline's status and jobs, live (Server-Sent Events)",
+            ui::pipelines::live::pipeline_stream,
+        )
+        .get(
+            "/ci/lint",
+            Project(ProjectAction::ReadPipelines),
+            "CI lint: check a CI configuration, with the project's own file to start from",
+            ui::ci_lint::ci_lint_form,
+        )
+        .post(
+            "/ci/lint",
+            Project(ProjectAction::ReadPipelines),
+            "CI lint: the errors and warnings of a configuration, and the jobs a push to a branch would run (content, ref)",
+            ui::ci_lint::ci_lint,
         )
         .get(
             "/pipelines/{pipeline_id}/test_report",

@@ -1,5 +1,7 @@
 //! `gantry ci …` on a laptop: `lint` checks a CI file and the files it includes from the working
-//! tree, with the same checks the server makes, and shows the jobs a push would run; `exec`
+//! tree (and the server's templates, which this program holds too), with the same checks the
+//! server makes, and shows the jobs a push would run. Includes only the server can read (other
+//! projects, components, remote files) are skipped with a warning that says so; `exec`
 //! (`ci_exec.rs`) runs them. Both plan with the predefined variables the server would give a
 //! push of the checked-out commit (`gantry_ci::predefined`), from what the checkout knows
 //! ([`Checkout`]).
@@ -7,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use gantry_ci::{Facts, Files, NoPipeline};
+use gantry_ci::{Facts, Files, IncludeKind, NoPipeline};
 
 #[derive(Subcommand)]
 pub enum CiCommand {
@@ -36,14 +38,18 @@ pub fn run(command: CiCommand) -> i32 {
     }
 }
 
-/// Included files, read from the repository's working tree (never outside it).
+/// Included files, read from the repository's working tree (never outside it), and the
+/// server's templates.
 pub(crate) struct WorkingTree(pub(crate) PathBuf);
+
+/// Where what a working tree cannot read is checked.
+const ON_THE_SERVER: &str = "check it with `POST /api/v4/projects/:id/ci/lint` or a push";
 
 impl Files for WorkingTree {
     fn read(&self, project: Option<&str>, _: Option<&str>, path: &str) -> Result<String, String> {
         if let Some(project) = project {
             return Err(format!(
-                "`{path}` of `{project}`: files of other projects are checked on the server (`/api/v4/projects/:id/ci/lint`)"
+                "`{path}` of `{project}`: other projects' files are read by the server: {ON_THE_SERVER}"
             ));
         }
         let full = self.0.join(path);
@@ -52,6 +58,20 @@ impl Files for WorkingTree {
             return Err(format!("`{path}` does not exist in the repository"));
         }
         std::fs::read_to_string(&full).map_err(|e| format!("`{path}` cannot be read: {e}"))
+    }
+
+    fn template(&self, name: &str) -> Result<String, String> {
+        gantry_core::ci::create::include_template(name)
+    }
+
+    fn skips(&self, kind: IncludeKind) -> Option<String> {
+        let what = match kind {
+            IncludeKind::Local | IncludeKind::Template => return None,
+            IncludeKind::Project => "other projects' files are read by the server",
+            IncludeKind::Component => "components are read by the server",
+            IncludeKind::Remote => "remote files are fetched by the server (from the hosts its administrator allows)",
+        };
+        Some(format!("{what}: {ON_THE_SERVER}; what it defines is not checked here"))
     }
 }
 
@@ -100,14 +120,6 @@ fn lint(file: Option<PathBuf>, branch: Option<String>, extra: &[String]) -> i32 
         }
     };
     let shown = PathBuf::from(shown);
-    let config = match gantry_ci::load(&WorkingTree(root.clone()), &shown.to_string_lossy(), &source) {
-        Ok(config) => config,
-        Err(errors) => {
-            eprintln!("{errors}");
-            eprintln!("{} is invalid: {} problem(s)", shown.display(), errors.0.len());
-            return 1;
-        }
-    };
     let extra = match key_values(extra) {
         Ok(extra) => extra,
         Err(message) => {
@@ -122,8 +134,20 @@ fn lint(file: Option<PathBuf>, branch: Option<String>, extra: &[String]) -> i32 
     let variables = gantry_ci::payload::rules_variables(&checkout.predefined(&branch, &sha), &[], &extra);
     let files: Vec<String> =
         git_output(&root, &["ls-files"]).map(|l| l.lines().map(str::to_owned).collect()).unwrap_or_default();
+    let facts = Facts { variables: &variables, changed_paths: None, files: &files };
+    let config = match gantry_ci::load_for(&WorkingTree(root.clone()), &shown.to_string_lossy(), &source, &facts, &[]) {
+        Ok(config) => config,
+        Err(errors) => {
+            eprintln!("{errors}");
+            eprintln!("{} is invalid: {} problem(s)", shown.display(), errors.0.len());
+            return 1;
+        }
+    };
+    for warning in &config.warnings {
+        eprintln!("{warning}");
+    }
     println!("{} is valid: {} jobs; stages {}", shown.display(), config.jobs.len(), config.stages.join(", "));
-    match gantry_ci::plan(&config, &Facts { variables: &variables, changed_paths: None, files: &files }) {
+    match gantry_ci::plan(&config, &facts) {
         Err(errors) => {
             eprintln!("{errors}");
             eprintln!("a push to `{branch}` would not run: {} problem(s)", errors.0.len());
@@ -317,6 +341,25 @@ fn server_and_project(url: &str) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_working_tree_reads_templates_and_skips_what_only_the_server_reads() {
+        let tree = WorkingTree(std::env::temp_dir());
+        assert!(tree.template("Rust.gitlab-ci.yml").unwrap().contains("cargo"));
+        assert!(tree.template("Nope.gitlab-ci.yml").unwrap_err().contains("lists them all"));
+        assert_eq!(tree.skips(IncludeKind::Local), None);
+        assert_eq!(tree.skips(IncludeKind::Template), None);
+        for kind in [IncludeKind::Project, IncludeKind::Component, IncludeKind::Remote] {
+            assert!(tree.skips(kind).is_some_and(|why| why.contains("ci/lint")), "{kind:?}");
+        }
+        let folder = tempfile::tempdir().unwrap();
+        let source = "include:\n  - project: acme/shared\n    file: ci.yml\n  - template: Bash.gitlab-ci.yml\n";
+        let root = folder.path().canonicalize().unwrap();
+        let config = gantry_ci::load(&WorkingTree(root), ".gitlab-ci.yml", source).unwrap();
+        assert!(config.jobs.iter().any(|job| job.name == "shellcheck"), "the template's jobs are checked");
+        assert_eq!(config.warnings.len(), 1);
+        assert!(config.warnings[0].message.starts_with("`ci.yml` is not included: other projects' files"));
+    }
 
     #[test]
     fn remotes_name_the_server_and_the_project() {

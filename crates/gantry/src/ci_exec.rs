@@ -98,9 +98,7 @@ fn select(plan: &gantry_ci::Plan, wanted: &[String]) -> Result<Vec<PlannedJob>, 
 
 async fn exec(args: ExecArgs) -> Result<i32, String> {
     let located = locate(args.file.clone())?;
-    let config = gantry_ci::load(&WorkingTree(located.root.clone()), &located.shown, &located.source)
-        .map_err(|errors| format!("{errors}\n{} is invalid", located.shown))?;
-    let root = located.root;
+    let root = located.root.clone();
     let branch = git_output(&root, &["symbolic-ref", "--short", "HEAD"]).unwrap_or_else(|| "main".into());
     let checkout = Checkout::read(&root, &branch);
     let head = git_output(&root, &["rev-parse", "HEAD"]).ok_or("the repository has no commit yet: commit first")?;
@@ -116,16 +114,17 @@ async fn exec(args: ExecArgs) -> Result<i32, String> {
     let files: Vec<String> =
         git_output(&root, &["ls-files"]).map(|l| l.lines().map(str::to_owned).collect()).unwrap_or_default();
     let variables = gantry_ci::payload::rules_variables(&predefined, &[], &extra);
-    let plan =
-        match gantry_ci::plan(&config, &gantry_ci::Facts { variables: &variables, changed_paths: None, files: &files })
-        {
-            Err(errors) => return Err(format!("{errors}")),
-            Ok(Err(_)) => {
-                println!("a push to `{branch}` runs no jobs: nothing to do");
-                return Ok(0);
-            }
-            Ok(Ok(plan)) => plan,
-        };
+    let facts = gantry_ci::Facts { variables: &variables, changed_paths: None, files: &files };
+    let config = gantry_ci::load_for(&WorkingTree(root.clone()), &located.shown, &located.source, &facts, &[])
+        .map_err(|errors| format!("{errors}\n{} is invalid", located.shown))?;
+    let plan = match gantry_ci::plan(&config, &facts) {
+        Err(errors) => return Err(format!("{errors}")),
+        Ok(Err(_)) => {
+            println!("a push to `{branch}` runs no jobs: nothing to do");
+            return Ok(0);
+        }
+        Ok(Ok(plan)) => plan,
+    };
     let selected = select(&plan, &args.jobs)?;
     let names: Vec<&str> = selected.iter().map(|j| j.name.as_str()).collect();
     eprintln!("gantry ci exec: running {} on `{branch}` at {} ({})", names.join(", "), &sha[..8], args.executor_name());

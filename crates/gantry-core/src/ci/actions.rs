@@ -320,7 +320,8 @@ impl super::Ci<'_> {
         self.project_pipeline(&mut conn, project, id).await
     }
 
-    /// Jobs skipped because of a failure get another chance once it is retried.
+    /// Jobs skipped because of a failure get another chance once it is retried, and jobs
+    /// skipped because they need a manual job once it is played.
     async fn reopen_later_jobs(&self, pipeline: PipelineId) -> CoreResult<()> {
         let mut tx = self.db.begin().await?;
         let all = jobs::pipeline_jobs(&mut tx, pipeline).await?;
@@ -350,6 +351,8 @@ impl super::Ci<'_> {
         drop(conn);
         self.ci.job_queued();
         self.ci.job_changed(id);
+        // Jobs that need it were skipped while it waited (GitLab's rule): they get their chance.
+        self.reopen_later_jobs(job.pipeline_id).await?;
         self.process_pipeline(job.pipeline_id).await?;
         let mut conn = self.db.conn().await?;
         self.project_job(&mut conn, project, id).await

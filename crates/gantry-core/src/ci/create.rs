@@ -1,7 +1,12 @@
 //! Creating pipelines: on a push (a domain event), from the API or the "Run pipeline" page.
 //! The CI file is read at the pipeline's commit, planned by `gantry-ci` with the predefined
 //! variables, and stored as jobs in one transaction; a file with errors gives a failed
-//! pipeline that shows them.
+//! pipeline that shows them. Its includes are read as the pipeline's user: local files at the
+//! commit, other projects' files and components (`HOST/group/project/name@version`) if that
+//! user may read their code, the server's templates, and remote files from the hosts an
+//! administrator allows (`remote_include`).
+//!
+//! Long because reading every kind of include sits with the pipeline it is read for.
 
 use gantry_ci::plan::PlannedJob;
 use gantry_ci::{Diagnostics, Facts, NoPipeline, Plan};
@@ -66,30 +71,242 @@ impl std::fmt::Display for NoPipelineReason {
     }
 }
 
-/// The commit's files as `gantry-ci` reads them: includes come from the same repository.
+/// What a pipeline's includes are read with besides its own repository: the server (other
+/// projects, components, templates, remote files), as whom, and the runtime the blocking
+/// reader waits on for the database and the network.
+struct IncludeSources {
+    core: crate::Core,
+    /// Whose access reads other projects and components: the pipeline's user.
+    actor: Actor,
+    /// This server's host (and port) as component addresses name it.
+    host: String,
+    /// The hosts `include:remote` may fetch from.
+    remote_hosts: Vec<String>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl super::Ci<'_> {
+    /// The sources of includes for a pipeline (or a lint) of `actor`.
+    async fn include_sources(&self, actor: Actor) -> CoreResult<IncludeSources> {
+        let remote_hosts = self.manage().current_application_settings().await?.ci_remote_include_hosts;
+        Ok(IncludeSources {
+            core: self.core.clone(),
+            actor,
+            host: server_host(&self.ci.settings.external_url),
+            remote_hosts,
+            runtime: tokio::runtime::Handle::current(),
+        })
+    }
+}
+
+/// The host and port of a URL (`http://localhost:3000/` → `localhost:3000`).
+fn server_host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    authority.rsplit_once('@').map_or(authority, |(_, host)| host).to_ascii_lowercase()
+}
+
+/// A project other than the pipeline's, opened for reading its files.
+struct OtherProject {
+    project: ProjectRow,
+    reader: Reader,
+}
+
+/// The commit's files as `gantry-ci` reads them: local includes from the same repository at the
+/// pipeline's commit, others from the server as the pipeline's user may read them.
 struct RepositoryFiles<'a> {
     reader: &'a Reader,
     sha: &'a str,
-    project_path: &'a str,
+    project: &'a ProjectRow,
+    sources: &'a IncludeSources,
+    /// Other projects by lower-case path, opened once per pipeline.
+    others: std::cell::RefCell<std::collections::HashMap<String, Result<std::rc::Rc<OtherProject>, String>>>,
+}
+
+/// `include:template`: one of the server's `.gitlab-ci.yml` templates by its file name
+/// (`Nodejs.gitlab-ci.yml`). An unknown one is GitLab's error, with a few names that exist and
+/// where the whole list is.
+pub fn include_template(name: &str) -> Result<String, String> {
+    use crate::file_templates::{TemplateType, find, names};
+    let Some(key) = name.strip_suffix(".gitlab-ci.yml") else {
+        return Err(format!("Template file `{name}` is not a valid location!"));
+    };
+    if let Some(template) = find(TemplateType::GitlabCiYml, key) {
+        return Ok(template.content.to_owned());
+    }
+    let all = names(TemplateType::GitlabCiYml);
+    let wanted = key.to_lowercase();
+    let mut shown: Vec<&str> = all
+        .iter()
+        .map(|n| n.key)
+        .filter(|k| {
+            let k = k.to_lowercase();
+            !wanted.is_empty() && (k.contains(&wanted) || wanted.contains(&k))
+        })
+        .take(5)
+        .collect();
+    if shown.is_empty() {
+        shown = all.iter().map(|n| n.key).take(6).collect();
+    }
+    let shown: Vec<String> = shown.iter().map(|k| format!("`{k}.gitlab-ci.yml`")).collect();
+    Err(format!(
+        "Included file `{name}` is empty or does not exist! Gantry has {} CI templates, such as {}; `GET /api/v4/templates/gitlab_ci_ymls` lists them all",
+        all.len(),
+        shown.join(", ")
+    ))
+}
+
+impl RepositoryFiles<'_> {
+    /// Another project, if the pipeline's user may read its code; Err is GitLab's message.
+    fn other(&self, path: &str) -> Result<std::rc::Rc<OtherProject>, String> {
+        let key = path.to_ascii_lowercase();
+        if let Some(found) = self.others.borrow().get(&key) {
+            return found.clone();
+        }
+        let denied = || {
+            format!(
+                "Project `{path}` not found or access denied! Make sure any includes in the pipeline configuration are correctly defined."
+            )
+        };
+        let sources = self.sources;
+        let found = sources.runtime.block_on(async {
+            let mut conn = sources.core.db.conn().await?;
+            let Some(project) = gantry_db::manage::projects::find_project_by_full_path(&mut conn, path).await? else {
+                return Ok(None);
+            };
+            match authorize_project(&mut conn, &sources.actor, &project, ProjectAction::ReadCode).await {
+                Ok(_) => Ok(Some(project)),
+                Err(CoreError::NotFound(_) | CoreError::Forbidden(_) | CoreError::Unauthorized) => Ok(None),
+                Err(error) => Err(error),
+            }
+        });
+        let opened = match found {
+            Ok(None) => Err(denied()),
+            Ok(Some(project)) => match sources.core.repos.reader(project.id) {
+                Ok(reader) => Ok(std::rc::Rc::new(OtherProject { project, reader })),
+                Err(error) => Err(format!("Project `{path}` cannot be read: {error}")),
+            },
+            Err(error) => Err(format!("Project `{path}` cannot be read now: {error}")),
+        };
+        self.others.borrow_mut().insert(key, opened.clone());
+        opened
+    }
+
+    /// The commit `reference` (the default branch when None) names in `other`.
+    fn commit_of(other: &OtherProject, path: &str, reference: Option<&str>) -> Result<String, String> {
+        let reference = reference.unwrap_or(&other.project.default_branch);
+        match other.reader.resolve(reference) {
+            Ok(Some(commit)) => Ok(commit),
+            _ => Err(format!("Project `{path}` reference `{reference}` does not exist!")),
+        }
+    }
+
+    /// The text of `file` at `commit` of a repository; None when it is not there.
+    fn blob_text(reader: &Reader, commit: &str, file: &str) -> Result<Option<String>, String> {
+        match reader.blob(&format!("{commit}:{file}")) {
+            Ok(Some(bytes)) => String::from_utf8(bytes).map(Some).map_err(|_| format!("`{file}` is not UTF-8 text")),
+            Ok(None) => Ok(None),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+
+    /// The pipeline's project named by path (as `include:project` may): its own repository.
+    fn is_own(&self, project: &str) -> bool {
+        project.trim_matches('/').eq_ignore_ascii_case(&self.project.full_path)
+    }
+
+    /// The commit `reference` (the default branch when None) names in the pipeline's project.
+    fn own_commit(&self, project: &str, reference: Option<&str>) -> Result<String, String> {
+        let reference = reference.unwrap_or(&self.project.default_branch);
+        match self.reader.resolve(reference) {
+            Ok(Some(commit)) => Ok(commit),
+            _ => Err(format!("Project `{project}` reference `{reference}` does not exist!")),
+        }
+    }
 }
 
 impl gantry_ci::Files for RepositoryFiles<'_> {
     fn read(&self, project: Option<&str>, reference: Option<&str>, path: &str) -> Result<String, String> {
-        if let Some(project) = project
-            && !project.eq_ignore_ascii_case(self.project_path)
-        {
-            return Err(format!("including files of another project ({project}) is not supported yet"));
-        }
-        let revision = reference.unwrap_or(self.sha);
         let path = path.trim_start_matches('/');
-        if revision.starts_with('-') || revision.contains(':') {
-            return Err(format!("'{revision}' is not a valid ref"));
+        let Some(project) = project else {
+            return Self::blob_text(self.reader, self.sha, path)?
+                .ok_or_else(|| format!("Local file `{path}` does not exist!"));
+        };
+        if self.is_own(project) {
+            let commit = self.own_commit(project, reference)?;
+            return Self::blob_text(self.reader, &commit, path)?
+                .ok_or_else(|| format!("Project `{project}` file `{path}` does not exist!"));
         }
-        match self.reader.blob(&format!("{revision}:{path}")) {
-            Ok(Some(bytes)) => String::from_utf8(bytes).map_err(|_| format!("{path} is not UTF-8 text")),
-            Ok(None) => Err(format!("{path} does not exist at {revision}")),
-            Err(error) => Err(error.to_string()),
+        let other = self.other(project)?;
+        let commit = Self::commit_of(&other, project, reference)?;
+        Self::blob_text(&other.reader, &commit, path)?
+            .ok_or_else(|| format!("Project `{project}` file `{path}` does not exist!"))
+    }
+
+    fn list(&self, project: &str, reference: Option<&str>) -> Result<Vec<String>, String> {
+        let (id, commit) = if self.is_own(project) {
+            (self.project.id, self.own_commit(project, reference)?)
+        } else {
+            let other = self.other(project)?;
+            (other.project.id, Self::commit_of(&other, project, reference)?)
+        };
+        let sources = self.sources;
+        sources.runtime.block_on(sources.core.repos.list_files(id, &commit)).map_err(|error| error.to_string())
+    }
+
+    fn component(&self, address: &str) -> Result<gantry_ci::Component, String> {
+        use gantry_ci::component::{ComponentAddress, LATEST, asks_for_newest, newest_release};
+        let parsed = ComponentAddress::parse(address, &self.sources.host)?;
+        let other = self
+            .other(&parsed.project)
+            .map_err(|_| parsed.error("project does not exist or you don't have sufficient permissions"))?;
+        let tags = other.reader.tag_names().map_err(|error| parsed.error(&error.to_string()))?;
+        let newest = asks_for_newest(&parsed.version)
+            .then(|| newest_release(tags.iter().map(String::as_str), &parsed.version))
+            .flatten();
+        let (reference, version) = match newest {
+            Some(tag) => (format!("refs/tags/{tag}"), Some(tag.to_owned())),
+            None if parsed.version == LATEST => {
+                return Err(parsed.error(&format!(
+                    "content not found: `{}` has no released version yet (a tag such as `1.0.0`)",
+                    parsed.project
+                )));
+            }
+            None if tags.contains(&parsed.version) => {
+                (format!("refs/tags/{}", parsed.version), Some(parsed.version.clone()))
+            }
+            None => (parsed.version.clone(), None),
+        };
+        let sha = match other.reader.resolve(&reference) {
+            Ok(Some(sha)) => sha,
+            _ => {
+                let missing = format!("content not found: no branch, tag or commit `{}`", parsed.version);
+                return Err(parsed.error(&missing));
+            }
+        };
+        for path in parsed.paths() {
+            if let Some(text) = Self::blob_text(&other.reader, &sha, &path).map_err(|e| parsed.error(&e))? {
+                return Ok(gantry_ci::Component {
+                    project: other.project.full_path.clone(),
+                    sha,
+                    path,
+                    text,
+                    name: parsed.name.clone(),
+                    version,
+                });
+            }
         }
+        let [simple, directory] = parsed.paths();
+        Err(parsed.error(&format!("content not found: neither `{simple}` nor `{directory}` at `{}`", parsed.version)))
+    }
+
+    fn template(&self, name: &str) -> Result<String, String> {
+        include_template(name)
+    }
+
+    fn remote(&self, url: &str) -> Result<String, String> {
+        let sources = self.sources;
+        sources.runtime.block_on(sources.core.ci.remote_includes.fetch(url, &sources.remote_hosts))
     }
 }
 
@@ -102,12 +319,15 @@ enum Planned {
 }
 
 /// Reads the CI file at `sha` and plans it (blocking: runs on a blocking thread).
+#[expect(clippy::too_many_arguments, reason = "the facts of one pipeline, each named by its one caller")]
 fn read_and_plan(
     reader: &Reader,
     config_path: &str,
-    project_path: &str,
+    project: &ProjectRow,
+    sources: &IncludeSources,
     request: &PipelineRequest,
     variables: &[(String, String)],
+    masked: &[String],
     changed: Option<&[String]>,
     files: &[String],
 ) -> Planned {
@@ -121,12 +341,13 @@ fn read_and_plan(
         diagnostics.push(gantry_ci::Location::file(path), "the CI file is not UTF-8 text");
         return Planned::Invalid(diagnostics);
     };
-    let files_source = RepositoryFiles { reader, sha: &request.sha, project_path };
-    let config = match gantry_ci::load(&files_source, path, &source) {
+    let files_source = RepositoryFiles { reader, sha: &request.sha, project, sources, others: Default::default() };
+    let facts = Facts { variables, changed_paths: changed, files };
+    let config = match gantry_ci::load_for(&files_source, path, &source, &facts, masked) {
         Ok(config) => config,
         Err(diagnostics) => return Planned::Invalid(diagnostics),
     };
-    match gantry_ci::plan(&config, &Facts { variables, changed_paths: changed, files }) {
+    match gantry_ci::plan(&config, &facts) {
         Err(diagnostics) => Planned::Invalid(diagnostics),
         Ok(Err(nothing)) => Planned::Nothing(nothing),
         Ok(Ok(plan)) => Planned::Plan(plan),
@@ -267,6 +488,8 @@ impl super::Ci<'_> {
             self.repos.changed_files(project.id, &request.before_sha, &request.sha).await.ok()
         };
         let files = self.repos.list_files(project.id, &request.sha).await?;
+        let actor = request.user.clone().map_or(Actor::Anonymous, Actor::User);
+        let sources = self.include_sources(actor).await?;
         let repos = self.repos.clone();
         let (project_for_plan, request_for_plan) = (project.clone(), request.clone());
         let server_url = self.ci.settings.external_url.clone();
@@ -288,12 +511,15 @@ impl super::Ci<'_> {
             });
             let variables =
                 gantry_ci::payload::rules_variables(&predefined, &ci_variables, &request_for_plan.variables);
+            let masked: Vec<String> = ci_variables.iter().filter(|v| v.masked).map(|v| v.key.clone()).collect();
             let planned = read_and_plan(
                 &reader,
                 &settings.config_path,
-                &project_for_plan.full_path,
+                &project_for_plan,
+                &sources,
                 &request_for_plan,
                 &variables,
+                &masked,
                 changed.as_deref(),
                 &files,
             );
@@ -483,11 +709,13 @@ async fn insert_planned_job(
 }
 
 /// What `ci/lint` found: errors (GitLab's fixed messages as GitLab words them, the others at
-/// file:line:column), or the jobs a push to the ref would run.
+/// file:line:column), warnings, and the jobs a push to the ref would run.
 #[derive(Debug, Clone, Default)]
 pub struct LintReport {
     pub errors: Vec<String>,
     pub warnings: Vec<String>,
+    /// The errors and warnings found in the CI files, with their positions (for pages).
+    pub diagnostics: Vec<gantry_ci::Diagnostic>,
     pub jobs: Vec<PlannedJob>,
 }
 
@@ -511,6 +739,7 @@ impl super::Ci<'_> {
             Some(sha) => self.repos.list_files(project.id, sha).await?,
             None => Vec::new(),
         };
+        let sources = self.include_sources(actor.clone()).await?;
         let repos = self.repos.clone();
         let project = project.clone();
         let server_url = self.ci.settings.external_url.clone();
@@ -550,33 +779,75 @@ impl super::Ci<'_> {
                 commit: commit.as_ref(),
                 user: None,
             });
-            let files_source = RepositoryFiles { reader: &reader, sha: &sha, project_path: &project.full_path };
-            let config = match gantry_ci::load(&files_source, config_path, &source) {
+            let files_source = RepositoryFiles {
+                reader: &reader,
+                sha: &sha,
+                project: &project,
+                sources: &sources,
+                others: Default::default(),
+            };
+            let facts = Facts { variables: &variables, changed_paths: None, files: &files };
+            let config = match gantry_ci::load_for(&files_source, config_path, &source, &facts, &[]) {
                 Ok(config) => config,
                 Err(diagnostics) => {
                     return Ok(LintReport {
                         errors: diagnostics.0.iter().map(gantry_ci::Diagnostic::api_text).collect(),
+                        diagnostics: diagnostics.0,
                         ..LintReport::default()
                     });
                 }
             };
-            Ok(match gantry_ci::plan(&config, &Facts { variables: &variables, changed_paths: None, files: &files }) {
+            let warned = LintReport {
+                warnings: config.warnings.iter().map(gantry_ci::Diagnostic::api_text).collect(),
+                diagnostics: config.warnings.clone(),
+                ..LintReport::default()
+            };
+            Ok(match gantry_ci::plan(&config, &facts) {
                 Err(diagnostics) => LintReport {
                     errors: diagnostics.0.iter().map(gantry_ci::Diagnostic::api_text).collect(),
-                    ..LintReport::default()
+                    diagnostics: warned.diagnostics.into_iter().chain(diagnostics.0).collect(),
+                    ..warned
                 },
-                Ok(Err(nothing)) => LintReport {
-                    warnings: vec![match nothing {
+                Ok(Err(nothing)) => {
+                    let mut report = warned;
+                    report.warnings.push(match nothing {
                         NoPipeline::Workflow => format!("workflow:rules create no pipeline for {ref_name}"),
                         NoPipeline::NoJobs => format!("no job runs for a push to {ref_name}"),
-                    }],
-                    ..LintReport::default()
-                },
-                Ok(Ok(plan)) => LintReport { jobs: plan.jobs, ..LintReport::default() },
+                    });
+                    report
+                }
+                Ok(Ok(plan)) => LintReport { jobs: plan.jobs, ..warned },
             })
         })
         .await
         .map_err(|error| CoreError::Internal(Box::new(error)))?
         .map_err(CoreError::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn component_addresses_name_the_server_by_its_host_and_port() {
+        assert_eq!(server_host("http://gantry.test"), "gantry.test");
+        assert_eq!(server_host("https://Git.Example.com:8443/"), "git.example.com:8443");
+        assert_eq!(server_host("http://localhost:3000/gantry"), "localhost:3000");
+    }
+
+    #[test]
+    fn templates_are_included_by_file_name_and_an_unknown_one_names_some() {
+        assert!(include_template("Rust.gitlab-ci.yml").unwrap().contains("cargo"));
+        assert!(include_template("rust.gitlab-ci.yml").is_ok(), "names are found in any case");
+        let unknown = include_template("Rusty.gitlab-ci.yml").unwrap_err();
+        assert!(
+            unknown.starts_with("Included file `Rusty.gitlab-ci.yml` is empty or does not exist! Gantry has "),
+            "{unknown}"
+        );
+        assert!(unknown.contains("`Rust.gitlab-ci.yml`") && unknown.ends_with("lists them all"), "{unknown}");
+        let other = include_template("Security/SAST.gitlab-ci.yml").unwrap_err();
+        assert!(other.contains("such as `Bash.gitlab-ci.yml`, `C++.gitlab-ci.yml`"), "{other}");
+        assert_eq!(include_template("Rust").unwrap_err(), "Template file `Rust` is not a valid location!");
     }
 }

@@ -67,14 +67,26 @@ pub(crate) async fn dependency_jobs(
     Ok(dependencies)
 }
 
-/// Reads a coverage percentage from a log with the job's `coverage` pattern (the last match).
-fn coverage_from(pattern: &str, log: &[u8]) -> Option<f64> {
-    let body = pattern.strip_prefix('/').and_then(|p| p.rsplit_once('/')).map_or(pattern, |(body, _)| body);
-    let regex = regex::bytes::Regex::new(body).ok()?;
-    let found = regex.find_iter(log).last()?;
-    let text = String::from_utf8_lossy(found.as_bytes());
-    let number = regex::Regex::new(r"\d+(\.\d+)?").ok()?.find(&text)?;
-    number.as_str().parse::<f64>().ok().filter(|n| (0.0..=100.0).contains(n))
+/// Reads a coverage percentage from a job's log as GitLab does: the job's `coverage` pattern
+/// (its body, without the slashes) is matched against each line on its own, so `^` and `$` hold
+/// at the line's ends, from the last line back; on the first line it matches, the last match's
+/// last group (the whole match when the pattern has no group) gives its first number. The
+/// number is kept when it is a percentage.
+pub(crate) fn coverage_from(pattern: &str, log: &[u8]) -> Option<f64> {
+    static NUMBER: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"[0-9]+(\.[0-9]+)?").expect("a valid pattern"));
+    let regex = regex::Regex::new(pattern).ok()?;
+    for line in log.split(|b| *b == b'\n').rev() {
+        let line = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line));
+        let Some(found) = regex.captures_iter(&line).last() else { continue };
+        // GitLab gives up at a last group that took no part in the match; the lines before may
+        // still have a number.
+        let Some(text) = found.get(found.len() - 1) else { continue };
+        if let Some(number) = NUMBER.find(text.as_str()) {
+            return number.as_str().parse::<f64>().ok().filter(|n| (0.0..=100.0).contains(n));
+        }
+    }
+    None
 }
 
 impl super::Ci<'_> {
@@ -312,10 +324,91 @@ mod tests {
     use super::*;
 
     #[test]
-    fn coverage_takes_the_last_match() {
+    fn coverage_takes_the_last_matching_line() {
         let log = b"Coverage: 10.5%\nsomething\nCoverage: 87.25%\n";
-        assert_eq!(coverage_from(r"/Coverage: \d+\.\d+%/", log), Some(87.25));
-        assert_eq!(coverage_from(r"/nothing/", log), None);
+        assert_eq!(coverage_from(r"Coverage: \d+\.\d+%", log), Some(87.25));
+        assert_eq!(coverage_from(r"nothing", log), None);
+        assert_eq!(coverage_from(r"something", log), None, "a match without a number gives none");
+        // The last line with a number wins even when later lines match without one.
+        assert_eq!(coverage_from(r"Coverage: \S*", b"Coverage: 50%\nCoverage: none\n"), Some(50.0));
+    }
+
+    /// The example patterns of GitLab's code coverage documentation, against their tools' output.
+    #[test]
+    fn coverage_reads_the_documented_tools_output() {
+        let cases: &[(&str, &str, &str, f64)] = &[
+            (
+                "simplecov",
+                r"\(\d+.\d+\%\) covered",
+                "Coverage report generated for RSpec to /app/coverage. 1530 / 1722 LOC (88.85%) covered.\n",
+                88.85,
+            ),
+            (
+                "pytest-cov",
+                r"TOTAL.*? (100(?:\.0+)?\%|[1-9]?\d(?:\.\d+)?\%)$",
+                "Name    Stmts   Miss  Cover\r\n---\r\napp.py     10      2    80%\r\nTOTAL      40      3    92%\r\n",
+                92.0,
+            ),
+            (
+                "scoverage",
+                r"(?i)total.*? (100(?:\.0+)?\%|[1-9]?\d(?:\.\d+)?\%)$",
+                "[info] Statement coverage.: 71.43%\n[info] Total coverage 71.43%\n",
+                71.43,
+            ),
+            (
+                "phpunit",
+                r"^\s*Lines:\s*\d+.\d+\%",
+                "Code Coverage Report:\n  Classes: 50.00% (1/2)\n  Lines:   83.33% (10/12)\n",
+                83.33,
+            ),
+            (
+                "gcovr",
+                r"^TOTAL.*\s+(\d+\%)$",
+                "File   Lines    Exec  Cover\nsrc/a.c   20   15    75%\nTOTAL     40   30    75%\n",
+                75.0,
+            ),
+            (
+                "tap",
+                r"^Statements\s*:\s*([^%]+)",
+                "=== Coverage summary ===\nStatements   : 97.3% ( 73/75 )\nBranches     : 90% ( 9/10 )\n",
+                97.3,
+            ),
+            (
+                "jest",
+                r"All files[^\|]*\|[^\|]*\s+([\d\.]+)",
+                "----------|---------|----------|\nFile      | % Stmts | % Branch |\nAll files |   91.67 |       75 |\n",
+                91.67,
+            ),
+            ("excoveralls", r"\[TOTAL\]\s+(\d+\.\d+)%", "----------------\n[TOTAL]  86.7%\n", 86.7),
+            ("mix", r"\d+.\d+\%\s+\|\s+Total", "Percentage | Module\n-----------|--------\n    75.00% | Total\n", 75.0),
+            ("jacoco", r"Total.*?([0-9]{1,3})%", "Total 1,234 of 5,678 81% 12 of 40 70%\n", 81.0),
+            (
+                "go test",
+                r"coverage: \d+.\d+% of statements",
+                "ok  \texample.com/app\t0.012s\tcoverage: 64.3% of statements\n",
+                64.3,
+            ),
+            ("opencover", r"(Visited Points).*\((.*)\)", "Visited Points 123 of 200 (61.5)\n", 61.5),
+            ("dotnet", r"Total\s*\|\s*(\d+(?:\.\d+)?)", "| Module | Line |\n| Total  | 77.5% |\n", 77.5),
+            (
+                "tarpaulin",
+                r"^\d+.\d+% coverage",
+                "|| Tested/Total Lines:\n68.42% coverage, 13/19 lines covered\n",
+                68.42,
+            ),
+            ("pester", r"Covered (\d+\.\d+%)", "Covered 95.12% / 75%. 205 analyzed Commands in 4 Files.\n", 95.12),
+            ("pest", r"Statement coverage[A-Za-z\.*]\s*:\s*([^%]+)", "Statement coverage.: 66.6%\n", 66.6),
+        ];
+        for (tool, pattern, log, expected) in cases {
+            assert_eq!(coverage_from(pattern, log.as_bytes()), Some(*expected), "{tool}: {pattern}");
+        }
+        // The anchors hold at each line's ends, not the log's: a later line does not hide a
+        // match that ends its line.
+        let log = b"TOTAL   40   3   92%\ndone in 3.1s\n";
+        assert_eq!(coverage_from(r"TOTAL.*? (\d+%)$", log), Some(92.0));
+        assert_eq!(coverage_from(r"^done", log), None, "a match without a number");
+        assert_eq!(coverage_from(r"(?i)^total.* (\d+)%$", b"total 1 2 40%\n"), Some(40.0));
+        assert_eq!(coverage_from(r"Coverage: (\d+)", b"Coverage: 250\n"), None, "not a percentage");
     }
 
     #[test]

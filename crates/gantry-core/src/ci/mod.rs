@@ -2,7 +2,9 @@
 //! take jobs from, job logs, and runners.
 //!
 //! - [`create`]: a push (or the API) asks for a pipeline; the CI file at that commit becomes
-//!   stored jobs.
+//!   stored jobs. Its includes come from the repository, other projects and components the
+//!   pipeline's user may read, the templates, and (`remote_include`) the hosts an
+//!   administrator allows.
 //! - [`process`]: after every change, decide which jobs may start; the pipeline's status.
 //! - [`queue`]: runners long-poll for a job; a job becoming pending wakes them at once.
 //! - [`jobs`]: the runner's side of a job: log pieces, state updates, automatic retries.
@@ -24,6 +26,7 @@ pub mod logs;
 pub mod predefined;
 pub mod process;
 pub mod queue;
+pub(crate) mod remote_include;
 pub mod reports;
 pub mod runners;
 pub mod schedules;
@@ -101,6 +104,8 @@ pub(crate) struct CiState {
     builtin_runner: Mutex<runners::BuiltinRunnerState>,
     /// Where wake-ups for other servers go.
     signals: std::sync::Arc<crate::signals::Signals>,
+    /// The files `include:remote` fetched, kept to be asked for again with their ETag.
+    pub(crate) remote_includes: remote_include::RemoteIncludes,
 }
 
 /// Server-wide CI settings.
@@ -135,6 +140,7 @@ impl CiState {
             settings,
             builtin_runner: Mutex::default(),
             signals,
+            remote_includes: remote_include::RemoteIncludes::default(),
         }
     }
 

@@ -33,26 +33,81 @@ pub(crate) fn failure_allowed(job: &JobRow) -> bool {
     }
 }
 
-/// How a finished (or blocking) predecessor looks to the jobs after it.
-#[derive(Debug, Clone, Copy, Default)]
-struct Outcome {
-    /// A predecessor has not finished (or is a manual job that blocks).
-    waiting: bool,
-    /// A predecessor failed (without allow_failure) or was canceled.
-    failed: bool,
+/// A job's status as GitLab's composite status counts it: a failure allowed to fail counts as
+/// a success with warnings, a manual job allowed to fail (an optional one) is left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counted {
+    Status(CiStatus),
+    SuccessWithWarnings,
+    Ignored,
 }
 
-impl Outcome {
-    fn add(&mut self, job: &JobRow) {
-        match job.status {
-            CiStatus::Manual if !failure_allowed(job) => self.waiting = true,
-            CiStatus::Manual => {}
-            CiStatus::Failed if !failure_allowed(job) => self.failed = true,
-            CiStatus::Canceled => self.failed = true,
-            status if status.is_active() => self.waiting = true,
-            _ => {}
+fn counted(job: &JobRow) -> Counted {
+    match job.status {
+        CiStatus::Failed | CiStatus::Canceled if failure_allowed(job) => Counted::SuccessWithWarnings,
+        CiStatus::Manual if failure_allowed(job) => Counted::Ignored,
+        status => Counted::Status(status),
+    }
+}
+
+/// GitLab's composite status of a set of jobs (`Gitlab::Ci::Status::Composite`): a stage's, a
+/// pipeline's, or what the jobs before a job (`dag`: the jobs it needs) add up to for it. `None`
+/// for no jobs. The order of the checks is GitLab's and matters.
+pub(crate) fn composite_status(jobs: &[&JobRow], dag: bool) -> Option<CiStatus> {
+    use CiStatus::*;
+    let mut set: Vec<Counted> = Vec::new();
+    for job in jobs {
+        let status = counted(job);
+        if !set.contains(&status) {
+            set.push(status);
         }
     }
+    if set.is_empty() {
+        return None;
+    }
+    let has = |status: CiStatus| set.contains(&Counted::Status(status));
+    // GitLab's `only_of?`: every status of the set is one of these (optional manual jobs always
+    // are; allowed failures in all but the first check).
+    let only_of = |statuses: &[CiStatus], warned_too: bool| {
+        set.iter().all(|s| match s {
+            Counted::Status(status) => statuses.contains(status),
+            Counted::SuccessWithWarnings => warned_too,
+            Counted::Ignored => true,
+        })
+    };
+    let status = if dag && (has(Skipped) || set.contains(&Counted::Ignored)) {
+        // A job that needs a job which did not run (or waits for a person) does not run either.
+        Skipped
+    } else if only_of(&[Skipped], false) {
+        Skipped
+    } else if only_of(&[Success, Skipped], true) {
+        Success
+    } else if only_of(&[Created], true) {
+        Created
+    } else if only_of(&[Preparing], true) {
+        Preparing
+    } else if only_of(&[Canceled, Success, Skipped], true) {
+        Canceled
+    } else if only_of(&[Pending, Created, Skipped], true) {
+        Pending
+    } else if has(Running) || has(Pending) {
+        Running
+    } else if has(WaitingForResource) {
+        WaitingForResource
+    } else if has(Manual) {
+        Manual
+    } else if has(Scheduled) {
+        Scheduled
+    } else if has(Preparing) {
+        Preparing
+    } else if has(Created) {
+        Running
+    } else if has(Canceling) {
+        Canceling
+    } else {
+        Failed
+    };
+    Some(status)
 }
 
 /// The current attempts of a pipeline's jobs (retried attempts left out).
@@ -60,96 +115,62 @@ pub(crate) fn latest(jobs: &[JobRow]) -> Vec<&JobRow> {
     jobs.iter().filter(|j| !j.retried).collect()
 }
 
-/// Decides every waiting job whose predecessors allow a decision now.
+/// Decides every waiting job whose predecessors allow a decision now, as GitLab does: the jobs
+/// before a job (the earlier stages, or with `needs` the jobs it needs) add up to a composite
+/// status; until that is finished the job waits, then its `when` says whether it runs.
 pub(crate) fn decide(jobs: &[&JobRow]) -> Vec<(JobId, Decision)> {
     let by_name: HashMap<&str, &JobRow> = jobs.iter().map(|j| (j.name.as_str(), *j)).collect();
-    // The outcome of all jobs before each stage: stage-ordered jobs wait for all of them.
-    let max_stage = jobs.iter().map(|j| j.stage_idx).max().unwrap_or(0);
-    let mut per_stage = vec![Outcome::default(); usize::try_from(max_stage + 2).unwrap_or(1)];
-    for job in jobs {
-        let at = usize::try_from(job.stage_idx + 1).unwrap_or(0);
-        per_stage[at].add(job);
-    }
-    for at in 1..per_stage.len() {
-        let before = per_stage[at - 1];
-        per_stage[at].waiting |= before.waiting;
-        per_stage[at].failed |= before.failed;
-    }
     let mut decisions = Vec::new();
     for job in jobs.iter().filter(|j| j.status == CiStatus::Created) {
-        let outcome = match job.needs.as_deref().map(serde_json::from_str::<Vec<String>>) {
-            Some(Ok(needs)) => {
-                let mut outcome = Outcome::default();
-                for need in &needs {
-                    if let Some(needed) = by_name.get(need.as_str()) {
-                        outcome.add(needed);
-                    }
-                }
-                outcome
-            }
-            _ => per_stage[usize::try_from(job.stage_idx).unwrap_or(0)],
+        let (before, dag): (Vec<&JobRow>, bool) = match job.needs.as_deref().map(serde_json::from_str::<Vec<String>>) {
+            Some(Ok(needs)) => (needs.iter().filter_map(|need| by_name.get(need.as_str()).copied()).collect(), true),
+            _ => (jobs.iter().copied().filter(|j| j.stage_idx < job.stage_idx).collect(), false),
         };
-        if outcome.waiting {
+        let status = composite_status(&before, dag).unwrap_or(CiStatus::Success);
+        if !status.is_finished() {
             continue;
         }
-        let decision = match (job.run_when, outcome.failed) {
-            (When::Always, _) | (When::OnFailure, true) | (When::OnSuccess, false) => Decision::Pending,
-            (When::Manual, false) => Decision::Manual,
-            (When::Delayed, false) => Decision::Scheduled(job.start_in.unwrap_or(0)),
-            _ => Decision::Skipped,
+        let runs = match job.run_when {
+            When::OnSuccess | When::Manual | When::Delayed => {
+                status == CiStatus::Success || (!dag && status == CiStatus::Skipped)
+            }
+            When::OnFailure => status == CiStatus::Failed,
+            When::Always => matches!(status, CiStatus::Success | CiStatus::Failed | CiStatus::Skipped),
+            _ => false,
+        };
+        let decision = match job.run_when {
+            _ if !runs => Decision::Skipped,
+            When::Manual => Decision::Manual,
+            When::Delayed => Decision::Scheduled(job.start_in.unwrap_or(0)),
+            _ => Decision::Pending,
         };
         decisions.push((job.id, decision));
     }
     decisions
 }
 
-/// A pipeline's status from its jobs' (GitLab's composite status).
+/// A pipeline's status from its current jobs' (GitLab's composite status; `skipped` when it has
+/// none).
 pub(crate) fn pipeline_status(jobs: &[&JobRow]) -> CiStatus {
-    use CiStatus::*;
-    let any = |status: CiStatus| jobs.iter().any(|j| j.status == status);
-    if jobs.is_empty() {
-        return Skipped;
-    }
-    if any(Running) {
-        return Running;
-    }
-    if any(Pending) || any(WaitingForResource) {
-        let started = jobs.iter().any(|j| !matches!(j.status, Pending | Created));
-        return if started { Running } else { Pending };
-    }
-    if any(Scheduled) {
-        return Scheduled;
-    }
-    if any(Created) || jobs.iter().any(|j| j.status == Manual && !failure_allowed(j)) {
-        // Waiting for a blocking manual job.
-        return Manual;
-    }
-    if jobs.iter().all(|j| j.status == Skipped) {
-        return Skipped;
-    }
-    if jobs.iter().any(|j| j.status == Failed && !failure_allowed(j)) {
-        return Failed;
-    }
-    if any(Canceled) {
-        return Canceled;
-    }
-    Success
+    composite_status(jobs, false).unwrap_or(CiStatus::Skipped)
 }
 
 impl super::Ci<'_> {
     /// Moves a pipeline on: decides its waiting jobs until nothing changes, stores its status,
-    /// and wakes waiting runners when a job became pending.
+    /// wakes waiting runners when a job became pending, and tells viewers what changed.
     pub async fn process_pipeline(&self, pipeline_id: PipelineId) -> CoreResult<()> {
         let mut tx = self.db.begin().await?;
         pipelines::lock_pipeline(&mut tx, self.db.backend(), pipeline_id).await?;
         let Some(pipeline) = pipelines::get_pipeline(&mut tx, pipeline_id).await? else { return Ok(()) };
         let mut queued = false;
+        let mut decided = false;
         let all = loop {
             let all = jobs::pipeline_jobs(&mut tx, pipeline_id).await?;
             let decisions = decide(&latest(&all));
             if decisions.is_empty() {
                 break all;
             }
+            decided = true;
             for (job, decision) in decisions {
                 match decision {
                     Decision::Pending => {
@@ -179,7 +200,9 @@ impl super::Ci<'_> {
         if queued {
             self.ci.job_queued();
         }
-        if status != pipeline.status {
+        // Pipeline pages redraw on this: a job that became pending, manual or skipped changes
+        // them even when the pipeline's own status stays.
+        if status != pipeline.status || decided {
             self.ci.pipeline_changed(pipeline_id);
         }
         Ok(())
@@ -277,5 +300,84 @@ mod tests {
         assert_eq!(status(std::slice::from_ref(&manual)), CiStatus::Manual);
         manual.allow_failure = "\"yes\"".into();
         assert_eq!(status(&[manual, job(2, "a", 0, "success", "on_success", None)]), CiStatus::Success);
+    }
+
+    fn allowed(mut job: JobRow) -> JobRow {
+        job.allow_failure = "\"yes\"".into();
+        job
+    }
+
+    #[test]
+    fn optional_manual_jobs_left_over_finish_the_pipeline() {
+        let status = |jobs: &[JobRow]| pipeline_status(&jobs.iter().collect::<Vec<_>>());
+        let built = job(1, "build", 0, "success", "on_success", None);
+        let deploy = allowed(job(2, "deploy", 1, "manual", "manual", None));
+        assert_eq!(status(&[built.clone(), deploy.clone()]), CiStatus::Success);
+        // Nothing but an optional manual job: GitLab calls the pipeline skipped.
+        assert_eq!(status(std::slice::from_ref(&deploy)), CiStatus::Skipped);
+        // A failure allowed to fail is a success with warnings.
+        let flaky = allowed(job(3, "flaky", 0, "failed", "on_success", None));
+        assert_eq!(status(&[built.clone(), flaky, deploy.clone()]), CiStatus::Success);
+        // A blocking manual job holds the jobs after it: the pipeline is blocked (`manual`).
+        let gate = job(4, "approve", 1, "manual", "manual", None);
+        let after = job(5, "release", 2, "created", "on_success", None);
+        assert_eq!(status(&[built.clone(), gate, after]), CiStatus::Manual);
+        // A failure beside an optional manual job fails the pipeline.
+        let broken = job(6, "test", 0, "failed", "on_success", None);
+        assert_eq!(status(&[broken, deploy]), CiStatus::Failed);
+        // Waiting jobs beside finished ones: pending only when nothing has run yet.
+        let skipped = job(7, "docs", 0, "skipped", "on_success", None);
+        assert_eq!(status(&[job(8, "a", 0, "pending", "on_success", None), skipped]), CiStatus::Pending);
+        assert_eq!(status(&[built.clone(), job(9, "b", 1, "pending", "on_success", None)]), CiStatus::Running);
+        assert_eq!(status(&[built, job(10, "c", 1, "scheduled", "delayed", None)]), CiStatus::Scheduled);
+    }
+
+    #[test]
+    fn jobs_needing_an_optional_manual_or_skipped_job_are_skipped_like_gitlab() {
+        let deploy = allowed(job(1, "deploy", 0, "manual", "manual", None));
+        let jobs = [
+            deploy,
+            job(2, "smoke", 1, "created", "on_success", Some(&["deploy"])),
+            job(3, "notify", 1, "created", "always", Some(&["deploy"])),
+            // By stages an optional manual job does not hold the next stage.
+            job(4, "report", 1, "created", "on_success", None),
+        ];
+        let decisions = decide(&jobs.iter().collect::<Vec<_>>());
+        assert_eq!(
+            decisions,
+            [(JobId(2), Decision::Skipped), (JobId(3), Decision::Pending), (JobId(4), Decision::Pending)]
+        );
+        let skipped = [
+            job(1, "docs", 0, "skipped", "on_success", None),
+            job(2, "publish", 1, "created", "on_success", Some(&["docs"])),
+            job(3, "later", 1, "created", "on_success", None),
+        ];
+        let decisions = decide(&skipped.iter().collect::<Vec<_>>());
+        assert_eq!(decisions, [(JobId(2), Decision::Skipped), (JobId(3), Decision::Pending)]);
+    }
+
+    #[test]
+    fn a_canceled_job_skips_the_jobs_after_it_even_always_ones() {
+        let jobs = [
+            job(1, "build", 0, "canceled", "on_success", None),
+            job(2, "test", 1, "created", "on_success", None),
+            job(3, "cleanup", 1, "created", "always", None),
+            job(4, "report", 1, "created", "on_failure", None),
+        ];
+        let decisions = decide(&jobs.iter().collect::<Vec<_>>());
+        assert!(decisions.iter().all(|(_, d)| *d == Decision::Skipped), "{decisions:?}");
+        // A blocking manual job holds the next stage; delayed and manual jobs follow `when`.
+        let held =
+            [job(1, "approve", 0, "manual", "manual", None), job(2, "release", 1, "created", "on_success", None)];
+        assert!(decide(&held.iter().collect::<Vec<_>>()).is_empty());
+        let ready = [
+            job(1, "build", 0, "success", "on_success", None),
+            job(2, "deploy", 1, "created", "manual", None),
+            job(3, "later", 1, "created", "delayed", None),
+        ];
+        assert_eq!(
+            decide(&ready.iter().collect::<Vec<_>>()),
+            [(JobId(2), Decision::Manual), (JobId(3), Decision::Scheduled(0))]
+        );
     }
 }

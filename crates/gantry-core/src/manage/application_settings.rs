@@ -1,7 +1,8 @@
 //! The instance settings administrators choose (GitLab's application settings), under GitLab's
 //! names: who may sign up and whether sign-ups wait for approval, how many personal projects a
 //! new account may have, the visibility and first branch of new projects, and the largest
-//! artifact runners may upload and how long artifacts are kept when a job does not say.
+//! artifact runners may upload and how long artifacts are kept when a job does not say, and the
+//! hosts CI files may include remote files from.
 //! Each is a row of the `settings` table; an absent row holds the default.
 
 use std::collections::HashMap;
@@ -21,9 +22,10 @@ const DEFAULT_PROJECT_VISIBILITY: &str = "default_project_visibility";
 const DEFAULT_BRANCH_NAME: &str = "default_branch_name";
 const MAX_ARTIFACTS_SIZE: &str = "max_artifacts_size";
 const DEFAULT_ARTIFACTS_EXPIRE_IN: &str = "default_artifacts_expire_in";
+const CI_REMOTE_INCLUDE_HOSTS: &str = "ci_remote_include_hosts";
 
 /// The names of the settings, as the API takes them.
-pub const SETTING_NAMES: [&str; 7] = [
+pub const SETTING_NAMES: [&str; 8] = [
     SIGNUP_ENABLED,
     REQUIRE_ADMIN_APPROVAL,
     DEFAULT_PROJECTS_LIMIT,
@@ -31,6 +33,7 @@ pub const SETTING_NAMES: [&str; 7] = [
     DEFAULT_BRANCH_NAME,
     MAX_ARTIFACTS_SIZE,
     DEFAULT_ARTIFACTS_EXPIRE_IN,
+    CI_REMOTE_INCLUDE_HOSTS,
 ];
 
 /// GitLab's default limit on personal projects.
@@ -43,6 +46,8 @@ pub const INITIAL_BRANCH: &str = "main";
 const DEFAULT_EXPIRE_IN_VALUE: &str = "30 days";
 /// The largest artifact size an administrator may set: 1 TiB, in MiB (more is a typo).
 const MAX_ARTIFACTS_SIZE_LIMIT: i64 = 1 << 20;
+/// Most hosts remote includes may be allowed from (a longer list is a mistake).
+const MAX_REMOTE_INCLUDE_HOSTS: usize = 100;
 
 /// The instance's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +70,10 @@ pub struct ApplicationSettings {
     /// How long artifacts are kept when their job does not say, as the administrator wrote it
     /// (`30 days`; `0` keeps them for ever).
     pub default_artifacts_expire_in: String,
+    /// The hosts `include:remote` may fetch CI files from (`ci.example.com`, `*.example.com`,
+    /// `10.0.0.5:8080`); none until an administrator names some. A loopback or private address
+    /// is reached only through a host named exactly.
+    pub ci_remote_include_hosts: Vec<String>,
 }
 
 impl ApplicationSettings {
@@ -99,6 +108,9 @@ pub struct ApplicationSettingsChanges {
     pub max_artifacts_size: Option<i64>,
     /// A duration such as `30 days`, `1 week`, `3600`; `0` keeps artifacts for ever.
     pub default_artifacts_expire_in: Option<String>,
+    /// Host names (`ci.example.com`), domains (`*.example.com`) or addresses, each with an
+    /// optional port; empty to allow none.
+    pub ci_remote_include_hosts: Option<Vec<String>>,
 }
 
 impl ApplicationSettingsChanges {
@@ -111,6 +123,7 @@ impl ApplicationSettingsChanges {
             && self.default_branch_name.is_none()
             && self.max_artifacts_size.is_none()
             && self.default_artifacts_expire_in.is_none()
+            && self.ci_remote_include_hosts.is_none()
     }
 }
 
@@ -151,6 +164,10 @@ fn settings_from(stored: &HashMap<String, String>, max_artifacts_default: u64) -
             .get(DEFAULT_ARTIFACTS_EXPIRE_IN)
             .cloned()
             .unwrap_or_else(|| DEFAULT_EXPIRE_IN_VALUE.to_owned()),
+        ci_remote_include_hosts: stored
+            .get(CI_REMOTE_INCLUDE_HOSTS)
+            .map(|hosts| hosts.lines().map(str::to_owned).collect())
+            .unwrap_or_default(),
     }
 }
 
@@ -239,6 +256,27 @@ fn rows_for(changes: &ApplicationSettingsChanges) -> CoreResult<Vec<(&'static st
         }
         rows.push((DEFAULT_ARTIFACTS_EXPIRE_IN, Some(expire_in.to_owned())));
     }
+    if let Some(hosts) = &changes.ci_remote_include_hosts {
+        let mut checked: Vec<String> = Vec::new();
+        for host in hosts.iter().map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()) {
+            if !crate::ci::remote_include::is_host_entry(&host) {
+                return Err(CoreError::invalid(
+                    CI_REMOTE_INCLUDE_HOSTS,
+                    format!("'{host}' is not a host: write `ci.example.com`, `*.example.com` or `10.0.0.5:8080`"),
+                ));
+            }
+            if !checked.contains(&host) {
+                checked.push(host);
+            }
+        }
+        if checked.len() > MAX_REMOTE_INCLUDE_HOSTS {
+            return Err(CoreError::invalid(
+                CI_REMOTE_INCLUDE_HOSTS,
+                format!("is too long (maximum is {MAX_REMOTE_INCLUDE_HOSTS} hosts)"),
+            ));
+        }
+        rows.push((CI_REMOTE_INCLUDE_HOSTS, (!checked.is_empty()).then(|| checked.join("\n"))));
+    }
     Ok(rows)
 }
 
@@ -320,6 +358,24 @@ mod tests {
         assert_eq!(settings.initial_branch(), "main");
         assert_eq!(settings.max_artifacts_bytes(), 100 << 20);
         assert_eq!(settings.default_artifacts_lifetime(), Some(30 * 24 * 3600));
+        assert!(settings.ci_remote_include_hosts.is_empty(), "no remote include is allowed by default");
+    }
+
+    #[test]
+    fn remote_include_hosts_are_checked_and_kept_one_a_line() {
+        let hosts = |list: &[&str]| ApplicationSettingsChanges {
+            ci_remote_include_hosts: Some(list.iter().map(|h| (*h).to_owned()).collect()),
+            ..Default::default()
+        };
+        let rows =
+            rows_for(&hosts(&[" CI.example.com ", "*.example.org", "", "ci.example.com", "127.0.0.1:8080"])).unwrap();
+        let stored = "ci.example.com\n*.example.org\n127.0.0.1:8080".to_owned();
+        assert_eq!(rows, [(CI_REMOTE_INCLUDE_HOSTS, Some(stored.clone()))]);
+        let settings = settings_from(&HashMap::from([(CI_REMOTE_INCLUDE_HOSTS.to_owned(), stored)]), 1);
+        assert_eq!(settings.ci_remote_include_hosts, ["ci.example.com", "*.example.org", "127.0.0.1:8080"]);
+        assert_eq!(rows_for(&hosts(&[])).unwrap(), [(CI_REMOTE_INCLUDE_HOSTS, None)], "an empty list allows none");
+        let error = rows_for(&hosts(&["https://ci.example.com/x.yml"])).unwrap_err().to_string();
+        assert!(error.starts_with("ci_remote_include_hosts 'https://ci.example.com/x.yml' is not a host"), "{error}");
     }
 
     #[test]

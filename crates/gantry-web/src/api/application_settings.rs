@@ -25,6 +25,8 @@ pub struct ApplicationSettingsJson {
     /// MiB.
     max_artifacts_size: u64,
     default_artifacts_expire_in: String,
+    /// The hosts `include:remote` may fetch CI files from.
+    ci_remote_include_hosts: Vec<String>,
 }
 
 impl From<ApplicationSettings> for ApplicationSettingsJson {
@@ -37,6 +39,7 @@ impl From<ApplicationSettings> for ApplicationSettingsJson {
             default_branch_name: settings.default_branch_name,
             max_artifacts_size: settings.max_artifacts_size,
             default_artifacts_expire_in: settings.default_artifacts_expire_in,
+            ci_remote_include_hosts: settings.ci_remote_include_hosts,
         }
     }
 }
@@ -53,6 +56,30 @@ pub struct SettingsBody {
     default_branch_name: Option<Option<String>>,
     max_artifacts_size: Option<i64>,
     default_artifacts_expire_in: Option<String>,
+    /// A list, or one text of hosts separated by commas, spaces or lines (as a form sends it);
+    /// `null` or empty allows none.
+    #[serde(default, deserialize_with = "host_list")]
+    ci_remote_include_hosts: Option<Vec<String>>,
+}
+
+/// A list of hosts given as a list or as one text.
+fn host_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<String>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Hosts {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(Some(match Option::<Hosts>::deserialize(deserializer)? {
+        None => Vec::new(),
+        Some(Hosts::List(hosts)) => hosts,
+        Some(Hosts::Text(text)) => split_hosts(&text),
+    }))
+}
+
+/// Hosts written in one text, separated by commas, spaces or lines.
+pub(crate) fn split_hosts(text: &str) -> Vec<String> {
+    text.split(|c: char| c == ',' || c.is_whitespace()).filter(|h| !h.is_empty()).map(str::to_owned).collect()
 }
 
 /// Tells a parameter sent as `null` from one not sent.
@@ -85,6 +112,7 @@ pub async fn update_application_settings(
         default_branch_name: body.default_branch_name.map(Option::unwrap_or_default),
         max_artifacts_size: body.max_artifacts_size,
         default_artifacts_expire_in: body.default_artifacts_expire_in,
+        ci_remote_include_hosts: body.ci_remote_include_hosts,
     };
     if changes.is_empty() {
         return Err(AppError::BadRequest(format!(

@@ -341,6 +341,8 @@ pub struct SettingsForm {
     default_branch_name: Option<String>,
     max_artifacts_size: Option<String>,
     default_artifacts_expire_in: Option<String>,
+    /// One host a line.
+    ci_remote_include_hosts: Option<String>,
 }
 
 /// A whole number typed in the form; `None` when the field was not sent.
@@ -369,6 +371,10 @@ pub async fn save_settings(
         default_branch_name: form.default_branch_name,
         max_artifacts_size,
         default_artifacts_expire_in: form.default_artifacts_expire_in,
+        ci_remote_include_hosts: form
+            .ci_remote_include_hosts
+            .as_deref()
+            .map(crate::api::application_settings::split_hosts),
     };
     match state.core.manage().update_application_settings(&visitor.actor, &changes).await {
         Ok(_) => see_other("/admin/settings"),

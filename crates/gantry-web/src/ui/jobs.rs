@@ -206,7 +206,7 @@ pub async fn job_stream(
     let mut events = state.core.ci().ci_events();
     let core = state.core.clone();
     let access = frame.access;
-    let stream = async_stream(move |sender| async move {
+    let stream = event_stream(move |sender| async move {
         let mut renderer = LogRenderer::new();
         let mut next = 0;
         let mut last_status = None;
@@ -257,8 +257,9 @@ pub async fn job_stream(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
 }
 
-/// A stream fed by a task through a small channel (the task ends when the client goes away).
-fn async_stream<F, Fut>(produce: F) -> impl futures_util::Stream<Item = Result<Event, Infallible>>
+/// A stream of Server-Sent Events fed by a task through a small channel (the task ends when
+/// the client goes away).
+pub(crate) fn event_stream<F, Fut>(produce: F) -> impl futures_util::Stream<Item = Result<Event, Infallible>>
 where
     F: FnOnce(tokio::sync::mpsc::Sender<Event>) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,

@@ -1,14 +1,17 @@
-//! Pipeline pages of a project: the list with filters, one pipeline's stages and jobs, "Run
-//! pipeline", and cancel/retry/delete. Job pages are in [`super::jobs`].
+//! Pipeline pages of a project: the list with filters, one pipeline's stages and jobs (both kept
+//! up to date while they are open by [`live`]), "Run pipeline", and cancel/retry/delete. Job
+//! pages are in [`super::jobs`], the CI lint page in [`super::ci_lint`].
+
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use gantry_core::ci::{JobRow, PipelineFilter, PipelineRow};
-use gantry_core::policy::ProjectAction;
-use gantry_core::{CoreError, now_millis};
-use gantry_types::CiStatus;
+use gantry_core::policy::{ProjectAccess, ProjectAction};
+use gantry_core::{CoreError, CoreResult, now_millis};
+use gantry_types::{CiStatus, JobId, PipelineId};
 use serde::Deserialize;
 
 use super::project_frame::ProjectFrame;
@@ -17,6 +20,8 @@ use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};
 use crate::namespace_dispatch::ProjectTarget;
 use crate::time_format::ago;
+
+pub mod live;
 
 pub(crate) const PAGE_SIZE: i64 = 30;
 
@@ -43,10 +48,18 @@ pub struct PipelineLine {
     pub duration: Option<String>,
 }
 
+/// A pipeline's status as GitLab shows it: one waiting for a blocking manual job is "blocked".
+pub(crate) fn pipeline_status_label(status: CiStatus) -> &'static str {
+    match status {
+        CiStatus::Manual => "blocked",
+        other => other.label(),
+    }
+}
+
 impl PipelineLine {
     pub(crate) fn new(pipeline: PipelineRow, now: i64) -> PipelineLine {
         PipelineLine {
-            status: pipeline.status.label(),
+            status: pipeline_status_label(pipeline.status),
             when: ago(pipeline.created_at, now),
             duration: pipeline.started_at.zip(pipeline.finished_at).map(|(s, f)| duration_text(f - s)),
             pipeline,
@@ -60,21 +73,95 @@ struct PipelinesPage {
     chrome: Chrome,
     frame: ProjectFrame,
     tab: &'static str,
-    pipelines: Vec<PipelineLine>,
+    /// The list's part that changes while pipelines run (rendered [`PipelinesTable`]).
+    table_html: String,
+    stream: String,
     status: String,
     ref_name: String,
+    can_run: bool,
+}
+
+/// The pipeline list's rows and pager, which the stream sends again when they change.
+#[derive(Template)]
+#[template(path = "projects/_pipelines_table.html")]
+struct PipelinesTable<'a> {
+    frame: &'a ProjectFrame,
+    pipelines: Vec<PipelineLine>,
+    status: &'a str,
+    ref_name: &'a str,
     page: i64,
     has_next: bool,
     can_run: bool,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 pub struct PipelinesQuery {
     #[serde(default)]
     status: String,
     #[serde(default, rename = "ref")]
     ref_name: String,
     page: Option<i64>,
+    /// The version of the list the page shows (the stream sends only a newer one).
+    #[serde(default)]
+    seen: String,
+}
+
+/// One page of the list as the visitor asked for it.
+struct ListedPipelines {
+    pipelines: Vec<PipelineRow>,
+    has_next: bool,
+    /// Changes when what the rows show changes.
+    version: String,
+}
+
+async fn listed_pipelines(
+    state: &AppState,
+    access: &ProjectAccess,
+    query: &PipelinesQuery,
+) -> CoreResult<ListedPipelines> {
+    let page = query.page.unwrap_or(1).max(1);
+    let status = match query.status.as_str() {
+        "" => None,
+        other => Some(
+            CiStatus::parse(other)
+                .ok_or_else(|| CoreError::invalid_input("status", format!("'{other}' is not a pipeline status")))?,
+        ),
+    };
+    let filter = PipelineFilter {
+        status,
+        ref_name: Some(query.ref_name.as_str()).filter(|s| !s.is_empty()),
+        ..PipelineFilter::default()
+    };
+    let db_page = gantry_core::Page { offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE };
+    let (pipelines, total) = state.core.ci().list_pipelines(access, &filter, db_page).await?;
+    let mut hasher = DefaultHasher::new();
+    for pipeline in &pipelines {
+        (pipeline.id.0, pipeline.status.as_str(), pipeline.started_at, pipeline.finished_at).hash(&mut hasher);
+    }
+    total.hash(&mut hasher);
+    Ok(ListedPipelines { pipelines, has_next: page * PAGE_SIZE < total, version: format!("{:016x}", hasher.finish()) })
+}
+
+fn render_pipelines_table(frame: &ProjectFrame, query: &PipelinesQuery, listed: ListedPipelines) -> String {
+    let now = now_millis();
+    let table = PipelinesTable {
+        frame,
+        pipelines: listed.pipelines.into_iter().map(|p| PipelineLine::new(p, now)).collect(),
+        status: &query.status,
+        ref_name: &query.ref_name,
+        page: query.page.unwrap_or(1).max(1),
+        has_next: listed.has_next,
+        can_run: frame.access.can(ProjectAction::RunPipelines),
+    };
+    rendered_fragment(&table)
+}
+
+/// A part of a page as HTML (a template that fails shows as nothing, and is logged).
+fn rendered_fragment(fragment: &impl Template) -> String {
+    fragment.render().unwrap_or_else(|error| {
+        tracing::error!(%error, "template failed to render");
+        String::new()
+    })
 }
 
 /// `GET /{project}/-/pipelines`
@@ -85,33 +172,23 @@ pub async fn pipelines(
     Query(query): Query<PipelinesQuery>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let page = query.page.unwrap_or(1).max(1);
-    let status = match query.status.as_str() {
-        "" => None,
-        other => {
-            let unknown = || CoreError::invalid_input("status", format!("'{other}' is not a pipeline status"));
-            Some(CiStatus::parse(other).ok_or_else(|| visitor.error(unknown()))?)
-        }
-    };
-    let filter = PipelineFilter {
-        status,
-        ref_name: Some(query.ref_name.as_str()).filter(|s| !s.is_empty()),
-        ..PipelineFilter::default()
-    };
-    let db_page = gantry_core::Page { offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE };
-    let (found, total) =
-        state.core.ci().list_pipelines(&frame.access, &filter, db_page).await.map_err(|e| visitor.error(e))?;
-    let now = now_millis();
-    let can_run = frame.access.can(ProjectAction::RunPipelines);
+    let listed = listed_pipelines(&state, &frame.access, &query).await.map_err(|e| visitor.error(e))?;
+    let page = query.page.unwrap_or(1).max(1).to_string();
+    let same_list =
+        [("status", query.status.as_str()), ("ref", &query.ref_name), ("page", &page), ("seen", &listed.version)];
+    let stream = format!(
+        "/{}/-/pipelines/stream?{}",
+        frame.project.full_path,
+        serde_urlencoded::to_string(same_list).unwrap_or_default()
+    );
     let page_view = PipelinesPage {
         chrome: Chrome::new(&visitor),
         tab: "pipelines",
-        pipelines: found.into_iter().map(|p| PipelineLine::new(p, now)).collect(),
+        table_html: render_pipelines_table(&frame, &query, listed),
+        stream,
         status: query.status,
         ref_name: query.ref_name,
-        has_next: page * PAGE_SIZE < total,
-        page,
-        can_run,
+        can_run: frame.access.can(ProjectAction::RunPipelines),
         frame,
     };
     render(StatusCode::OK, &page_view)
@@ -137,16 +214,51 @@ struct PipelinePage {
     chrome: Chrome,
     frame: ProjectFrame,
     tab: &'static str,
+    pipeline_id: PipelineId,
+    /// The page's part that changes while the pipeline runs (rendered [`PipelineLive`]).
+    live_html: String,
+    stream: String,
+    error: Option<String>,
+}
+
+/// What a pipeline's page shows of it, read afresh for each look.
+struct PipelineView {
     line: PipelineLine,
     stages: Vec<StageColumn>,
     retried: Vec<JobCard>,
-    can_run: bool,
-    can_delete: bool,
-    active: bool,
+    /// Some job may still be canceled (GitLab's cancelable statuses: not manual jobs).
+    cancelable: bool,
+    /// Some current job failed or was canceled (so "Retry failed jobs" has work).
     has_failed: bool,
+    /// No job is running (a running pipeline is canceled before it is deleted).
+    deletable: bool,
     /// How many test cases the jobs reported (the Tests tab's count).
     test_count: usize,
-    error: Option<String>,
+    /// The pipeline may still change: it runs, or waits for a person (a blocking manual job).
+    live: bool,
+    /// A job is on its way (queued, running, delayed): the view looks again now and then even
+    /// without being told of a change.
+    busy: bool,
+    job_ids: Vec<JobId>,
+    /// Changes when what the page shows changes.
+    version: String,
+}
+
+/// The part of a pipeline's page the stream sends again: status, buttons, tabs and jobs.
+#[derive(Template)]
+#[template(path = "projects/_pipeline_live.html")]
+struct PipelineLive<'a> {
+    chrome: &'a Chrome,
+    frame: &'a ProjectFrame,
+    line: &'a PipelineLine,
+    stages: &'a [StageColumn],
+    retried: &'a [JobCard],
+    can_run: bool,
+    can_delete: bool,
+    cancelable: bool,
+    has_failed: bool,
+    deletable: bool,
+    test_count: usize,
 }
 
 pub(crate) fn job_card(job: JobRow, now: i64) -> JobCard {
@@ -158,23 +270,27 @@ pub(crate) fn job_card(job: JobRow, now: i64) -> JobCard {
     }
 }
 
-async fn pipeline_page(
-    state: &AppState,
-    visitor: &PageActor,
-    target: ProjectTarget,
-    id: &str,
-    error: Option<(StatusCode, String)>,
-) -> PageResult {
-    let frame = ProjectFrame::load(state, visitor, target).await?;
-    let id = id_of(id, "pipeline").map_err(|e| visitor.error(e))?;
-    let (pipeline, jobs) = state.core.ci().pipeline(&frame.access, id).await.map_err(|e| visitor.error(e))?;
+async fn pipeline_view(state: &AppState, access: &ProjectAccess, id: PipelineId) -> CoreResult<PipelineView> {
+    let (pipeline, jobs) = state.core.ci().pipeline(access, id).await?;
+    let tests = state.core.ci().pipeline_test_summary(access, id).await?;
     let now = now_millis();
-    let mut stages: Vec<StageColumn> = Vec::new();
-    let mut retried = Vec::new();
+    let mut hasher = DefaultHasher::new();
+    (pipeline.status.as_str(), pipeline.started_at, pipeline.finished_at, tests.counts.total).hash(&mut hasher);
     let mut ordered = jobs;
     ordered.sort_by_key(|j| (j.stage_idx, j.id));
-    let active = ordered.iter().any(|j| !j.retried && (j.status.is_active() || j.status == CiStatus::Manual));
-    let has_failed = ordered.iter().any(|j| !j.retried && matches!(j.status, CiStatus::Failed | CiStatus::Canceled));
+    for job in &ordered {
+        (job.id.0, job.status.as_str(), job.retried, job.started_at.is_some()).hash(&mut hasher);
+    }
+    let current = || ordered.iter().filter(|j| !j.retried);
+    let cancelable = current().any(|j| j.status.is_active());
+    let has_failed = current().any(|j| matches!(j.status, CiStatus::Failed | CiStatus::Canceled));
+    let deletable = !current().any(|j| j.status == CiStatus::Running);
+    let live =
+        pipeline.status.is_live() || pipeline.status == CiStatus::Manual || current().any(|j| j.status.is_live());
+    let busy = current().any(|j| j.status.is_live() && j.status != CiStatus::Created);
+    let job_ids = ordered.iter().map(|j| j.id).collect();
+    let mut stages: Vec<StageColumn> = Vec::new();
+    let mut retried = Vec::new();
     for job in ordered {
         if job.retried {
             retried.push(job_card(job, now));
@@ -185,19 +301,55 @@ async fn pipeline_page(
             _ => stages.push(StageColumn { name: job.stage.clone(), jobs: vec![job_card(job, now)] }),
         }
     }
-    let tests = state.core.ci().pipeline_test_summary(&frame.access, id).await.map_err(|e| visitor.error(e))?;
-    let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
-    let page = PipelinePage {
-        test_count: tests.counts.total,
-        chrome: Chrome::new(visitor),
-        tab: "pipelines",
+    Ok(PipelineView {
         line: PipelineLine::new(pipeline, now),
         stages,
         retried,
+        cancelable,
+        has_failed,
+        deletable,
+        test_count: tests.counts.total,
+        live,
+        busy,
+        job_ids,
+        version: format!("{:016x}", hasher.finish()),
+    })
+}
+
+fn render_pipeline_live(chrome: &Chrome, frame: &ProjectFrame, view: &PipelineView) -> String {
+    rendered_fragment(&PipelineLive {
+        chrome,
+        frame,
+        line: &view.line,
+        stages: &view.stages,
+        retried: &view.retried,
         can_run: frame.access.can(ProjectAction::RunPipelines),
         can_delete: frame.access.can(ProjectAction::DeletePipelines),
-        active,
-        has_failed,
+        cancelable: view.cancelable,
+        has_failed: view.has_failed,
+        deletable: view.deletable,
+        test_count: view.test_count,
+    })
+}
+
+async fn pipeline_page(
+    state: &AppState,
+    visitor: &PageActor,
+    target: ProjectTarget,
+    id: &str,
+    error: Option<(StatusCode, String)>,
+) -> PageResult {
+    let frame = ProjectFrame::load(state, visitor, target).await?;
+    let id = id_of(id, "pipeline").map_err(|e| visitor.error(e))?;
+    let view = pipeline_view(state, &frame.access, id).await.map_err(|e| visitor.error(e))?;
+    let chrome = Chrome::new(visitor);
+    let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
+    let page = PipelinePage {
+        live_html: render_pipeline_live(&chrome, &frame, &view),
+        stream: format!("/{}/-/pipelines/{id}/stream?seen={}", frame.project.full_path, view.version),
+        chrome,
+        tab: "pipelines",
+        pipeline_id: id,
         error,
         frame,
     };

@@ -32,6 +32,7 @@ async fn administrators_read_and_change_the_settings_by_gitlab_names() {
             "default_branch_name": null,
             "max_artifacts_size": 100,
             "default_artifacts_expire_in": "30 days",
+            "ci_remote_include_hosts": [],
         })
     );
 
@@ -286,6 +287,7 @@ async fn the_admin_page_shows_and_changes_every_setting() {
         "default_branch_name",
         "max_artifacts_size",
         "default_artifacts_expire_in",
+        "ci_remote_include_hosts",
     ] {
         assert!(page.body.contains(&format!("name=\"{field}\"")), "{field} is on the page");
     }
@@ -298,6 +300,7 @@ async fn the_admin_page_shows_and_changes_every_setting() {
         ("default_branch_name", "develop"),
         ("max_artifacts_size", "250"),
         ("default_artifacts_expire_in", "1 week"),
+        ("ci_remote_include_hosts", "ci.example.com\r\n*.example.org\r\n"),
     ];
     let saved = app.page(Method::POST, "/admin/settings", Some(&root), Some(&form)).await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
@@ -312,6 +315,7 @@ async fn the_admin_page_shows_and_changes_every_setting() {
             "default_branch_name": "develop",
             "max_artifacts_size": 250,
             "default_artifacts_expire_in": "1 week",
+            "ci_remote_include_hosts": ["ci.example.com", "*.example.org"],
         })
     );
     let page = app.page(Method::GET, "/admin/settings", Some(&root), None).await;

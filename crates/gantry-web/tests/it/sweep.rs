@@ -277,6 +277,7 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         (RouteScope::ProjectPage, "GET", "/pipelines/new") => Role(Developer),
         (RouteScope::ProjectPage, "GET", "/badges/{*rest}") => Role(Reporter),
         (RouteScope::ProjectPage, "POST", "/pipelines/{pipeline_id}/delete") => Role(Owner),
+        (RouteScope::ProjectPage, _, "/ci/lint") => Role(Reporter),
         (RouteScope::ProjectPage, "GET", p) if p.starts_with("/pipelines") || p.starts_with("/jobs") => Role(Reporter),
         (RouteScope::ProjectPage, "POST", p) if p.starts_with("/pipelines") || p.starts_with("/jobs") => {
             Role(Developer)
@@ -844,6 +845,9 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         (RouteScope::ProjectPage, "/branches") => vec![("branch", "swept".into()), ("ref", "main".into())],
         (RouteScope::ProjectPage, "/pipelines") => {
             vec![("ref", "main".into()), ("key", "A".into()), ("value", "1".into())]
+        }
+        (RouteScope::ProjectPage, "/ci/lint") => {
+            vec![("content", "build:\n  script: make\n".into()), ("ref", "main".into())]
         }
         (_, "/settings/ci_cd") => vec![("timeout_minutes", "60".into()), ("auto_cancel", "1".into())],
         (_, "/settings/ci_cd/variables" | "/admin/ci_cd/variables") => {

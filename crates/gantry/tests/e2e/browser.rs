@@ -377,3 +377,101 @@ fn a_job_log_streams_live_and_the_pipeline_graph_shows_needs_in_chromium() {
         save_screenshot(&client, "job-artifacts.png").await;
     });
 }
+
+/// A first job with a section collapsed from its start (written as GitLab's documentation
+/// writes it) that takes a few seconds, and a second stage after it.
+const SECTIONS_CI: &str = r#"stages: [build, test]
+sections:
+  stage: build
+  script:
+    - printf '\033[0Ksection_start:%s:setup[collapsed=true]\r\033[0KPreparing things\n' "$(date +%s)"
+    - echo folded away
+    - printf '\033[0Ksection_end:%s:setup\r\033[0K\n' "$(date +%s)"
+    - sleep 4
+    - echo in plain sight
+checking:
+  stage: test
+  script: echo checked
+"#;
+
+/// The text of the element `css` selects, or nothing while there is none.
+async fn text_of(client: &Client, css: &str) -> String {
+    match client.find(Locator::Css(css)).await {
+        Ok(element) => element.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Waits until the element `css` selects reads `expected`, without reloading the page.
+async fn wait_for_text(client: &Client, css: &str, expected: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = text_of(client, css).await;
+        if text == expected {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{css} reads {text:?}, not {expected:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[test]
+fn the_pipeline_page_follows_its_jobs_sections_fold_and_the_lint_page_points_at_lines_in_chromium() {
+    let server = Server::start();
+    let token = server.admin_token("root");
+    let created =
+        server.post_json("/api/v4/projects", &token, &serde_json::json!({"name": "folding", "visibility": "public"}));
+    assert_eq!(created.status(), 201);
+    let path =
+        crate::ci_pipelines::push_project_to(&server, &token, "root/folding", &[(".gitlab-ci.yml", SECTIONS_CI)]);
+    let pipeline = crate::ci_pipelines::wait_for_pipeline(&server, &token, &path, |p| p["status"] == "running");
+    let id = pipeline["id"].as_i64().unwrap();
+    let jobs = crate::ci_pipelines::jobs(&server, &token, &path, id);
+    let sections = jobs.iter().find(|j| j["name"] == "sections").unwrap()["id"].as_i64().unwrap();
+    in_chromium(&server, "failure-live-pipeline.png", move |client, base| async move {
+        // The page follows the pipeline without a reload: a mark left in the page survives.
+        client.goto(&format!("{base}/{path}/-/pipelines/{id}")).await.unwrap();
+        client.execute("window.stillTheSamePage = true;", vec![]).await.unwrap();
+        let sections_card = ".job-card[data-name='sections'] .status";
+        assert_ne!(text_of(&client, sections_card).await, "passed", "the first job is still running");
+        save_screenshot(&client, "pipeline-live-running.png").await;
+        wait_for_text(&client, sections_card, "passed").await;
+        wait_for_text(&client, "#pipeline-status", "passed").await;
+        let same = client.execute("return window.stillTheSamePage === true;", vec![]).await.unwrap();
+        assert_eq!(same, serde_json::json!(true), "the page was not reloaded");
+        let buttons = client.find(Locator::Css("#pipeline-live .actions")).await.unwrap().text().await.unwrap();
+        assert!(!buttons.contains("Cancel"), "a passed pipeline has nothing to cancel: {buttons}");
+        save_screenshot(&client, "pipeline-live-passed.png").await;
+
+        // The section collapsed from its start is collapsed, shows its duration, and opens.
+        client.goto(&format!("{base}/{path}/-/jobs/{sections}")).await.unwrap();
+        let header = client.wait().for_element(Locator::Css(".section-header[data-section='setup']")).await.unwrap();
+        assert!(header.attr("class").await.unwrap().unwrap_or_default().contains("collapsed"));
+        assert_eq!(header.attr("aria-expanded").await.unwrap().as_deref(), Some("false"));
+        let duration = header.find(Locator::Css(".section-duration")).await.unwrap().text().await.unwrap();
+        assert!(duration.starts_with("00:0"), "GitLab's mm:ss: {duration:?}");
+        let folded = client.find(Locator::XPath("//div[contains(@class,'log-line')][contains(.,'folded away')]")).await;
+        let folded = folded.expect("the section's line is in the page");
+        assert!(!folded.is_displayed().await.unwrap(), "the collapsed section's line is hidden");
+        let plain = client.find(Locator::XPath("//div[contains(@class,'log-line')][contains(.,'in plain sight')]"));
+        assert!(plain.await.unwrap().is_displayed().await.unwrap());
+        save_screenshot(&client, "job-section-collapsed.png").await;
+        header.click().await.unwrap();
+        assert!(folded.is_displayed().await.unwrap(), "a click opens the section");
+
+        // The lint page marks the line of an error.
+        client.goto(&format!("{base}/{path}/-/pipelines")).await.unwrap();
+        client.find(Locator::LinkText("CI lint")).await.unwrap().click().await.unwrap();
+        let content = client.wait().for_element(Locator::Id("content")).await.unwrap();
+        assert!(content.prop("value").await.unwrap().unwrap_or_default().contains("sections:"), "the project's file");
+        content.clear().await.unwrap();
+        content.send_keys("build:\n  script: make\n  colour: red\n").await.unwrap();
+        client.find(Locator::Css("#ci-lint-form button[type=submit]")).await.unwrap().click().await.unwrap();
+        let line = client.wait().for_element(Locator::Css("tr#lint-L3.error")).await.expect("line 3 is marked");
+        assert!(line.text().await.unwrap().contains("colour: red"));
+        let message = client.find(Locator::Css("tr.lint-message.error[data-line='3']")).await.unwrap();
+        let message = message.text().await.unwrap();
+        assert!(message.contains("column 3") && message.contains("colour"), "{message}");
+        save_screenshot(&client, "ci-lint-error.png").await;
+    });
+}
