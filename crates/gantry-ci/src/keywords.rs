@@ -186,11 +186,39 @@ pub struct Reports {
     /// `coverage_report`: (format, path) — `cobertura` or `jacoco`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage_report: Option<(String, String)>,
+    /// Reports of GitLab's other types ([`KEPT_REPORT_TYPES`]): uploaded and kept as artifacts
+    /// of the job under their type, not read yet. (type, paths)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<(String, Vec<String>)>,
 }
+
+/// The `artifacts:reports` types GitLab documents that Gantry keeps as the job's artifacts
+/// without reading them (yet).
+pub const KEPT_REPORT_TYPES: &[&str] = &[
+    "accessibility",
+    "annotations",
+    "api_fuzzing",
+    "browser_performance",
+    "codequality",
+    "container_scanning",
+    "coverage_fuzzing",
+    "cyclonedx",
+    "dast",
+    "dependency_scanning",
+    "license_scanning",
+    "load_performance",
+    "metrics",
+    "repository_xray",
+    "requirements",
+    "requirements_v2",
+    "sast",
+    "secret_detection",
+    "terraform",
+];
 
 impl Reports {
     pub fn is_empty(&self) -> bool {
-        self.junit.is_empty() && self.dotenv.is_empty() && self.coverage_report.is_none()
+        self.junit.is_empty() && self.dotenv.is_empty() && self.coverage_report.is_none() && self.kept.is_empty()
     }
 }
 

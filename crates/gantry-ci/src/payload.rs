@@ -210,6 +210,9 @@ pub fn artifact_specs(definition: &Definition) -> Vec<ArtifactSpec> {
     if let Some((format, path)) = &artifacts.reports.coverage_report {
         report(format, vec![path.clone()]);
     }
+    for (kind, paths) in &artifacts.reports.kept {
+        report(kind, paths.clone());
+    }
     specs
 }
 
@@ -382,5 +385,19 @@ mod tests {
         definition.after_script.clear();
         assert_eq!(job_steps(&definition, 600).len(), 1);
         assert!(artifact_specs(&definition).is_empty());
+    }
+
+    #[test]
+    fn kept_reports_are_uploaded_under_their_type() {
+        let definition: Definition = serde_json::from_value(serde_json::json!({
+            "script": ["scan"],
+            "artifacts": {"when": "on_success", "reports": {"junit": ["report.xml"], "kept": [["sast", ["gl-sast.json"]]]}}
+        }))
+        .unwrap();
+        let specs = artifact_specs(&definition);
+        let kinds: Vec<(&str, &[String])> =
+            specs.iter().map(|spec| (spec.artifact_type.as_str(), spec.paths.as_slice())).collect();
+        assert_eq!(kinds, [("junit", &["report.xml".to_owned()][..]), ("sast", &["gl-sast.json".to_owned()][..])]);
+        assert!(specs.iter().all(|spec| spec.when == "always"), "reports are uploaded whatever the job's end");
     }
 }

@@ -394,7 +394,25 @@ fn artifacts(node: &Node, context: &str, d: &mut Diagnostics) -> Option<Artifact
     let mut reports = Reports::default();
     if let Some(r) = node.keyword("reports") {
         let here = what(context, "reports");
-        check_keys(r, &here, &["junit", "dotenv", "coverage_report"], d);
+        let mut known = vec!["junit", "dotenv", "coverage_report"];
+        known.extend_from_slice(crate::keywords::KEPT_REPORT_TYPES);
+        check_keys(r, &here, &known, d);
+        for (key, value) in r.as_map().into_iter().flatten() {
+            let kind: &str = key;
+            if !crate::keywords::KEPT_REPORT_TYPES.contains(&kind) || value.is_null() {
+                continue;
+            }
+            if let Some(paths) = string_list(value, &what(&here, kind), d) {
+                d.warn(
+                    key.at.clone(),
+                    format!(
+                        "`{here}:{kind}`: the file is kept as an artifact of the job (type {kind}); \
+                         Gantry does not show {kind} reports yet"
+                    ),
+                );
+                reports.kept.push((kind.to_owned(), paths));
+            }
+        }
         reports.junit = r.keyword("junit").and_then(|n| string_list(n, &what(&here, "junit"), d)).unwrap_or_default();
         reports.dotenv =
             r.keyword("dotenv").and_then(|n| string_list(n, &what(&here, "dotenv"), d)).unwrap_or_default();

@@ -51,8 +51,16 @@ impl ArtifactUpload {
     /// Without `expire_in`, artifacts are kept `default_lifetime` seconds (the instance's
     /// setting; `None` for ever).
     fn check(&self, now: i64, default_lifetime: Option<u64>) -> CoreResult<Option<i64>> {
-        if !ARTIFACT_TYPES.contains(&self.file_type()) {
-            return Err(CoreError::invalid("artifact_type", format!("must be one of {}", ARTIFACT_TYPES.join(", "))));
+        let file_type = self.file_type();
+        if !ARTIFACT_TYPES.contains(&file_type) && !gantry_ci::keywords::KEPT_REPORT_TYPES.contains(&file_type) {
+            return Err(CoreError::invalid(
+                "artifact_type",
+                format!(
+                    "must be one of {}, or a report type GitLab documents ({})",
+                    ARTIFACT_TYPES.join(", "),
+                    gantry_ci::keywords::KEPT_REPORT_TYPES.join(", ")
+                ),
+            ));
         }
         if !matches!(self.artifact_format.as_deref(), None | Some("zip")) {
             return Err(CoreError::invalid("artifact_format", "must be zip"));
@@ -578,7 +586,8 @@ mod tests {
         assert_eq!(upload("archive", "zip", Some("never")).check(0, month).unwrap(), None);
         assert_eq!(upload("archive", "zip", None).check(0, month).unwrap(), Some(30 * 24 * 3_600_000));
         assert_eq!(upload("archive", "zip", None).check(0, None).unwrap(), None, "the instance keeps them for ever");
-        assert!(upload("metrics", "zip", None).check(0, month).is_err());
+        assert!(upload("horoscope", "zip", None).check(0, month).is_err());
+        assert!(upload("sast", "zip", None).check(0, month).is_ok(), "a report type kept unread");
         assert!(upload("archive", "gzip", None).check(0, month).is_err());
         assert!(upload("archive", "zip", Some("soon")).check(0, month).is_err());
     }
