@@ -19,7 +19,7 @@ use gantry_types::{AccessLevel, TokenId, TokenScope, TokenScopes, Visibility, pa
 use super::tokens::{NewToken, TOKEN_PREFIX, parse_impersonation_expiry_date};
 use crate::policy::{GroupAccess, GroupAction, ProjectAccess, ProjectAction};
 use crate::secret::{digest, random_hex};
-use crate::{CoreError, CoreResult};
+use crate::{Actor, CoreError, CoreResult};
 
 /// A token without an expiry date gets one a year ahead (GitLab's maximum lifetime).
 const DEFAULT_LIFETIME_MILLIS: i64 = 365 * 86_400_000;
@@ -31,7 +31,7 @@ pub enum AccessTokenResource<'a> {
     Group(&'a GroupAccess),
 }
 
-impl AccessTokenResource<'_> {
+impl<'a> AccessTokenResource<'a> {
     fn bot_of(self) -> BotOf {
         match self {
             AccessTokenResource::Project(access) => BotOf::Project(access.project().id),
@@ -50,6 +50,13 @@ impl AccessTokenResource<'_> {
         match self {
             AccessTokenResource::Project(access) => access.project().id.0,
             AccessTokenResource::Group(access) => access.group().id.0,
+        }
+    }
+
+    fn actor(self) -> &'a Actor {
+        match self {
+            AccessTokenResource::Project(access) => access.actor(),
+            AccessTokenResource::Group(access) => access.actor(),
         }
     }
 
@@ -173,10 +180,7 @@ impl super::Manage<'_> {
             BotOf::Project(project) => MemberSource::Project(project),
             BotOf::Group(group) => MemberSource::Namespace(group),
         };
-        let creator = match resource {
-            AccessTokenResource::Project(access) => access.actor().user().map(|u| u.id),
-            AccessTokenResource::Group(access) => access.actor().user().map(|u| u.id),
-        };
+        let creator = resource.actor().user().map(|u| u.id);
         members::insert_member(&mut tx, source, bot_id, level.as_i64(), creator, None).await?;
         let secret = format!("{TOKEN_PREFIX}{}", random_hex(20));
         let scope_list = scopes.to_list();

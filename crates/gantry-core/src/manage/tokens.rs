@@ -44,13 +44,18 @@ impl TokenProblem {
     }
 }
 
+/// The start (UTC, Unix milliseconds) of the day `YYYY-MM-DD` names.
+fn start_of_day(value: &str) -> CoreResult<i64> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(value.trim(), &format)
+        .map_err(|_| CoreError::invalid("expires_at", "must be a date like 2030-01-31"))?;
+    Ok(date.midnight().assume_utc().unix_timestamp() * 1000)
+}
+
 /// Parses an expiry date `YYYY-MM-DD` into the moment the token stops working (the start of
 /// that day, UTC, as GitLab does); it must lie in the future.
 pub fn parse_expiry_date(value: &str) -> CoreResult<i64> {
-    let invalid = || CoreError::invalid("expires_at", "must be a date like 2030-01-31");
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    let date = time::Date::parse(value.trim(), &format).map_err(|_| invalid())?;
-    let millis = date.midnight().assume_utc().unix_timestamp() * 1000;
+    let millis = start_of_day(value)?;
     if millis <= now_millis() {
         return Err(CoreError::invalid("expires_at", "must be in the future"));
     }
@@ -60,10 +65,7 @@ pub fn parse_expiry_date(value: &str) -> CoreResult<i64> {
 /// Parses an impersonation token's expiry date `YYYY-MM-DD`, as [`parse_expiry_date`] but today
 /// is accepted (GitLab takes any date; a token that expires today no longer works).
 pub fn parse_impersonation_expiry_date(value: &str) -> CoreResult<i64> {
-    let invalid = || CoreError::invalid("expires_at", "must be a date like 2030-01-31");
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    let date = time::Date::parse(value.trim(), &format).map_err(|_| invalid())?;
-    let millis = date.midnight().assume_utc().unix_timestamp() * 1000;
+    let millis = start_of_day(value)?;
     if millis + MILLIS_PER_DAY <= now_millis() {
         return Err(CoreError::invalid("expires_at", "must not be in the past"));
     }
