@@ -51,6 +51,7 @@ pub enum IncludeKind {
     Component,
     Template,
     Remote,
+    Artifact,
 }
 
 /// A CI/CD component read for `include:component`.
@@ -102,6 +103,15 @@ pub trait Files {
         Err(format!("Remote file `{url}` could not be fetched: remote files cannot be read here"))
     }
 
+    /// `path` among the artifacts of the job `job` of the parent pipeline, for a dynamic child
+    /// pipeline's `trigger:include:artifact`.
+    fn artifact(&self, job: &str, path: &str) -> Result<String, String> {
+        let _ = job;
+        Err(format!(
+            "`include:artifact` ({path}) is only for child pipelines: `trigger:include` of a job in the parent pipeline"
+        ))
+    }
+
     /// Why includes of `kind` are not read here, when they are not (`gantry ci lint` has no
     /// server to read other projects from): they are skipped with a warning, and what they
     /// would have defined is not reported missing.
@@ -137,13 +147,26 @@ pub fn assemble(
     facts: &Facts,
     masked: &[String],
 ) -> Result<Assembled, Diagnostics> {
+    assemble_with_inputs(files, path, source, facts, masked, None)
+}
+
+/// [`assemble`] with the `given` values of the main file's `spec:inputs` (its defaults fill
+/// the rest).
+pub fn assemble_with_inputs(
+    files: &dyn Files,
+    path: &str,
+    source: &str,
+    facts: &Facts,
+    masked: &[String],
+    given: Option<&Node>,
+) -> Result<Assembled, Diagnostics> {
     let file: Arc<str> = Arc::from(path);
     let document = yaml::parse_document(&file, source)?;
     if document.content.as_map().is_none() {
         return Err(Diagnostic::new(document.content.at.clone(), crate::error::INVALID_FORMAT).into());
     }
     let mut including = Including::new(files, facts, masked, path);
-    let root = match including.main(document) {
+    let root = match including.main(document, given) {
         Ok(root) => root,
         Err(()) => {
             let mut problems = including.problems;

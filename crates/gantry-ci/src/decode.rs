@@ -18,6 +18,7 @@ const DEFAULT_KEYWORDS: &[&str] = &[
     "artifacts",
     "before_script",
     "cache",
+    "id_tokens",
     "image",
     "interruptible",
     "retry",
@@ -35,6 +36,7 @@ const JOB_KEYWORDS: &[&str] = &[
     "dependencies",
     "environment",
     "except",
+    "id_tokens",
     "image",
     "inherit",
     "interruptible",
@@ -50,12 +52,13 @@ const JOB_KEYWORDS: &[&str] = &[
     "start_in",
     "tags",
     "timeout",
+    "trigger",
     "variables",
     "when",
 ];
 /// GitLab keywords Gantry does not run; refused with a clear message rather than ignored.
 const UNSUPPORTED_JOB_KEYWORDS: &[&str] =
-    &["trigger", "secrets", "id_tokens", "identity", "release", "pages", "hooks", "dast_configuration", "run"];
+    &["secrets", "identity", "release", "pages", "hooks", "dast_configuration", "run"];
 const MAX_PARALLEL: u64 = 200;
 const MAX_NEEDS: usize = 50;
 
@@ -501,5 +504,6 @@ fn ref_filter(node: &Node, context: &str, d: &mut Diagnostics) -> Option<RefFilt
     })
 }
 
+mod bridge;
 mod job;
 use job::job;

@@ -26,10 +26,10 @@ const MAX_DEPTH: usize = 100;
 /// Most text all included files may hold together: a file may be included many times.
 const MAX_INCLUDED_BYTES: usize = 32 << 20;
 /// The keys an include may have.
-const INCLUDE_KEYS: [&str; 9] =
-    ["local", "project", "file", "ref", "remote", "template", "component", "inputs", "rules"];
+const INCLUDE_KEYS: [&str; 11] =
+    ["local", "project", "file", "ref", "remote", "template", "component", "artifact", "job", "inputs", "rules"];
 /// The keys that say what an include reads; one of them, and only one.
-const LOCATION_KEYS: [&str; 5] = ["local", "project", "remote", "template", "component"];
+const LOCATION_KEYS: [&str; 6] = ["local", "project", "remote", "template", "component", "artifact"];
 
 /// Where a file was read from, which is what its own includes are relative to.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,10 +47,19 @@ pub(crate) enum Origin {
 #[derive(Debug, Clone)]
 enum Source {
     Local(String),
-    Project { project: String, reference: Option<String>, path: String },
+    Project {
+        project: String,
+        reference: Option<String>,
+        path: String,
+    },
     Component(String),
     Template(String),
     Remote(String),
+    /// A file among the artifacts of a job of the parent pipeline (a dynamic child pipeline).
+    Artifact {
+        job: String,
+        path: String,
+    },
 }
 
 impl Source {
@@ -61,13 +70,14 @@ impl Source {
             Source::Component(_) => IncludeKind::Component,
             Source::Template(_) => IncludeKind::Template,
             Source::Remote(_) => IncludeKind::Remote,
+            Source::Artifact { .. } => IncludeKind::Artifact,
         }
     }
 
     /// What the include names, as written (GitLab's messages quote it).
     fn location(&self) -> &str {
         match self {
-            Source::Local(path) | Source::Project { path, .. } => path,
+            Source::Local(path) | Source::Project { path, .. } | Source::Artifact { path, .. } => path,
             Source::Component(text) | Source::Template(text) | Source::Remote(text) => text,
         }
     }
@@ -129,10 +139,11 @@ impl<'a> Including<'a> {
         crate::vars::expand(text, &|name| self.variable(name), false)
     }
 
-    /// The main file's content, interpolated with the defaults of its `spec:inputs`. Err when
-    /// they cannot be (reported): nothing of the file can be read then.
-    pub(crate) fn main(&mut self, document: Document) -> Result<Node, ()> {
-        self.interpolated(document, None, None, None, Vec::new()).ok_or(())
+    /// The main file's content, interpolated with the `given` values of its `spec:inputs`
+    /// (the pipeline's inputs) and their defaults. Err when they cannot be (reported): nothing
+    /// of the file can be read then.
+    pub(crate) fn main(&mut self, document: Document, given: Option<&Node>) -> Result<Node, ()> {
+        self.interpolated(document, given, given.map(|g| &g.at), None, Vec::new()).ok_or(())
     }
 
     /// `document`'s content, its blocks interpolated when it has a header, with the `given`
@@ -236,16 +247,9 @@ impl<'a> Including<'a> {
             self.problems.push(item.at.clone(), format!("an include is a path or a hash, not {}", item.kind()));
             return Vec::new();
         };
-        for (key, value) in entries {
+        for (key, _) in entries {
             match &**key {
                 key if INCLUDE_KEYS.contains(&key) => {}
-                "artifact" | "job" => self.problems.push(
-                    value.at.clone(),
-                    format!(
-                        "`include:{}` is only for child pipelines (`trigger:include`), which Gantry does not run yet",
-                        &**key
-                    ),
-                ),
                 other => self.problems.push(key.at.clone(), format!("unknown include keyword `{other}`")),
             }
         }
@@ -273,6 +277,20 @@ impl<'a> Including<'a> {
         let value = item.get(kind).expect("named above");
         if kind == "project" {
             return self.project_targets(item, value, inputs);
+        }
+        if kind == "artifact" {
+            let job =
+                item.get("job").and_then(|job| job.as_str().filter(|_| matches!(job.value, Value::Scalar { .. })));
+            let (Some(path), Some(job)) = (value.as_str(), job) else {
+                self.problems.push(item.at.clone(), "`include:artifact` is a file's path, with the `job` that made it");
+                return Vec::new();
+            };
+            let source = Source::Artifact { job: self.expand(job), path: normalise(&self.expand(path)) };
+            return vec![Target { source, inputs, at: value.at.clone() }];
+        }
+        if item.get("job").is_some() {
+            self.problems.push(item.at.clone(), "`include:job` goes with `include:artifact`");
+            return Vec::new();
         }
         let Some(text) = value.as_str().filter(|_| matches!(value.value, Value::Scalar { .. })) else {
             self.problems.push(value.at.clone(), format!("`include:{kind}` is a string, not {}", value.kind()));
@@ -625,6 +643,10 @@ impl<'a> Including<'a> {
             }
             Source::Template(name) => Ok((self.files.template(name)?, name.clone(), Origin::Detached, Vec::new())),
             Source::Remote(url) => Ok((self.files.remote(url)?, url.clone(), Origin::Detached, Vec::new())),
+            // A generated file's own local includes are the pipeline's project's files.
+            Source::Artifact { job, path } => {
+                Ok((self.files.artifact(job, path)?, format!("{job}:{path}"), Origin::Pipeline, Vec::new()))
+            }
         }
     }
 }
@@ -641,6 +663,7 @@ fn identity(source: &Source, origin: &Origin) -> String {
         (Source::Component(address), _) => format!("component:{address}"),
         (Source::Template(name), _) => format!("template:{name}"),
         (Source::Remote(url), _) => format!("remote:{url}"),
+        (Source::Artifact { job, path }, _) => format!("artifact:{job}:{path}"),
     }
 }
 

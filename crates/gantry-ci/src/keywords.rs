@@ -301,6 +301,44 @@ pub struct Job {
     pub resource_group: Option<String>,
     pub interruptible: bool,
     pub tags: Vec<String>,
+    /// `trigger:`: the job starts a downstream pipeline instead of running a script.
+    pub trigger: Option<Trigger>,
+    /// `id_tokens:`: the OpenID Connect ID tokens the job gets as variables.
+    pub id_tokens: Vec<IdToken>,
+}
+
+/// `trigger:` of a job (a bridge, in GitLab's words): a child pipeline of the same project,
+/// whose CI file is made of the given includes, or a pipeline of another project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trigger {
+    /// A multi-project pipeline: the other project's full path (variables expanded when the
+    /// job starts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    /// The other project's branch (its default branch when None).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// A child pipeline: its CI file, `include:` of the entries written (YAML text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<String>,
+    /// `strategy: depend` (or `mirror`): the job's status follows the downstream pipeline's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub depend: bool,
+    /// `forward:yaml_variables` (default true): the job's variables go to the pipeline.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub forward_yaml_variables: bool,
+    /// `forward:pipeline_variables` (default false): so do the variables this pipeline was
+    /// given.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forward_pipeline_variables: bool,
+}
+
+/// One of `id_tokens:`: the variable `name` holds an ID token for the audiences `aud`
+/// (variables expanded when the job starts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdToken {
+    pub name: String,
+    pub aud: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

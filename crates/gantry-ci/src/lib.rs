@@ -44,6 +44,32 @@ pub fn load_for(
     facts: &Facts,
     masked: &[String],
 ) -> Result<Config, Diagnostics> {
+    load_given(files, path, source, facts, masked, None)
+}
+
+/// [`load_for`] with values for the main file's `spec:inputs`: `inputs` is a hash written in
+/// YAML or JSON (`{"environment": "staging", "replicas": 2}`), checked against the header as
+/// an `include:inputs` is (types, `options`, `regex`, unknown names).
+pub fn load_with_inputs(
+    files: &dyn Files,
+    path: &str,
+    source: &str,
+    facts: &Facts,
+    masked: &[String],
+    inputs: &str,
+) -> Result<Config, Diagnostics> {
+    let given = yaml::parse(&std::sync::Arc::from("pipeline inputs"), inputs).map_err(Diagnostics::from)?;
+    load_given(files, path, source, facts, masked, Some(&given))
+}
+
+fn load_given(
+    files: &dyn Files,
+    path: &str,
+    source: &str,
+    facts: &Facts,
+    masked: &[String],
+    given: Option<&yaml::Node>,
+) -> Result<Config, Diagnostics> {
     let secrets: Vec<&str> = facts
         .variables
         .iter()
@@ -62,7 +88,7 @@ pub fn load_for(
         problems
     };
     let assemble::Assembled { root, mut problems, incomplete } =
-        assemble::assemble(files, path, source, facts, masked).map_err(hide)?;
+        assemble::assemble_with_inputs(files, path, source, facts, masked, given).map_err(hide)?;
     let mut config = decode::decode(&root, incomplete, &mut problems);
     let mut problems = hide(problems);
     config.warnings = problems.take_warnings();

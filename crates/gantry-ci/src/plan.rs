@@ -91,6 +91,11 @@ pub struct Definition {
     /// `parallel`: this instance's number (from 1) and how many there are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<(u32, u32)>,
+    /// The downstream pipeline a trigger job starts; such a job never goes to a runner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<Trigger>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub id_tokens: Vec<IdToken>,
 }
 
 /// Why no pipeline is created.
@@ -182,6 +187,9 @@ pub fn plan(config: &Config, facts: &Facts) -> Result<Result<Plan, NoPipeline>, 
                     interruptible: job.interruptible,
                     tags: job.tags.clone(),
                     node: job.parallel.as_ref().map(|_| (index, total)),
+                    trigger: job.trigger.clone(),
+                    // A trigger job runs nothing that could use a token.
+                    id_tokens: if job.trigger.is_some() { Vec::new() } else { job.id_tokens.clone() },
                 },
             });
         }
@@ -428,6 +436,16 @@ fn link(config: &Config, jobs: &mut [PlannedJob], linking: &Linking, d: &mut Dia
                 }
             }
             job.dependencies = deps;
+        }
+    }
+    // Trigger jobs have no artifacts to give, and download none.
+    let triggers: HashSet<String> =
+        jobs.iter().filter(|j| j.definition.trigger.is_some()).map(|j| j.name.clone()).collect();
+    for job in jobs.iter_mut() {
+        if job.definition.trigger.is_some() {
+            job.dependencies.clear();
+        } else {
+            job.dependencies.retain(|name| !triggers.contains(name));
         }
     }
     check_cycles(jobs, linking.positions, d);

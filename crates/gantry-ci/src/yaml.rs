@@ -130,6 +130,71 @@ impl Node {
     }
 }
 
+/// `node` as YAML flow text that reads back as the same values: safe plain scalars stay plain
+/// (numbers and booleans keep their types), everything else is double-quoted.
+pub fn to_flow_text(node: &Node) -> String {
+    fn quoted(text: &str, out: &mut String) {
+        out.push('"');
+        for c in text.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+    fn write(node: &Node, out: &mut String) {
+        match &node.value {
+            Value::Scalar { text, plain: true }
+                if !text.is_empty()
+                    && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+' | '~')) =>
+            {
+                out.push_str(text)
+            }
+            Value::Scalar { text, .. } => quoted(text, out),
+            Value::Seq(items) => {
+                out.push('[');
+                for (index, item) in items.iter().enumerate() {
+                    if index > 0 {
+                        out.push_str(", ");
+                    }
+                    write(item, out);
+                }
+                out.push(']');
+            }
+            Value::Map(entries) => {
+                out.push('{');
+                for (index, (key, value)) in entries.iter().enumerate() {
+                    if index > 0 {
+                        out.push_str(", ");
+                    }
+                    quoted(key, out);
+                    out.push_str(": ");
+                    write(value, out);
+                }
+                out.push('}');
+            }
+            Value::Reference(path) => {
+                out.push_str("!reference [");
+                for (index, part) in path.iter().enumerate() {
+                    if index > 0 {
+                        out.push_str(", ");
+                    }
+                    quoted(part, out);
+                }
+                out.push(']');
+            }
+        }
+    }
+    let mut out = String::new();
+    write(node, &mut out);
+    out
+}
+
 /// YAML 1.1's booleans as Ruby's loader reads them (GitLab parses with Psych).
 pub fn parse_bool(text: &str) -> Option<bool> {
     match text {

@@ -70,6 +70,7 @@ impl Files for WorkingTree {
             IncludeKind::Project => "other projects' files are read by the server",
             IncludeKind::Component => "components are read by the server",
             IncludeKind::Remote => "remote files are fetched by the server (from the hosts its administrator allows)",
+            IncludeKind::Artifact => "a job's artifacts exist only once its pipeline runs",
         };
         Some(format!("{what}: {ON_THE_SERVER}; what it defines is not checked here"))
     }

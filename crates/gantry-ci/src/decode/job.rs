@@ -47,9 +47,17 @@ pub(super) fn job(
     let scripts = |key: &str, d: &mut Diagnostics| {
         get(key).and_then(|n| string_list(n, &what(context, key), d)).unwrap_or_default()
     };
+    let trigger = node.keyword("trigger").and_then(|n| super::bridge::trigger(n, &what(context, "trigger"), d));
     let script = match node.get("script") {
-        // A trigger job runs no script (Gantry refuses `trigger` itself, above).
+        // A trigger job runs no script.
         None if node.keyword("trigger").is_some() => Vec::new(),
+        Some(n) if node.keyword("trigger").is_some() => {
+            d.push(
+                n.at.clone(),
+                format!("`{context}`: a job with `trigger` starts a pipeline and cannot have a `script`"),
+            );
+            Vec::new()
+        }
         None => {
             d.push(name.at.clone(), format!("`{context}` needs a `script`"));
             Vec::new()
@@ -157,6 +165,10 @@ pub(super) fn job(
                     None
                 }
             })
+            .unwrap_or_default(),
+        trigger,
+        id_tokens: get("id_tokens")
+            .map(|n| super::bridge::id_tokens(n, &what(context, "id_tokens"), d))
             .unwrap_or_default(),
     })
 }
