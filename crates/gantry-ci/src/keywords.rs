@@ -113,6 +113,21 @@ pub struct Need {
     /// `parallel:matrix` values picking some instances of a parallel job.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub matrix: Vec<Vec<(String, Vec<String>)>>,
+    /// `needs:pipeline`: the job is of another pipeline, this id (variables expanded when the
+    /// job starts; a child pipeline names its parent's, `$PARENT_PIPELINE_ID`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<String>,
+    /// `needs:project` with `ref`: the job is the latest successful one of another project's
+    /// branch or tag. Needs of other pipelines only give artifacts: the job does not wait.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<(String, String)>,
+}
+
+impl Need {
+    /// Whether the needed job is of another pipeline (`needs:pipeline`, `needs:project`).
+    pub fn is_elsewhere(&self) -> bool {
+        self.pipeline.is_some() || self.project.is_some()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

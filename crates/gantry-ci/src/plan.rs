@@ -51,6 +51,10 @@ pub struct PlannedJob {
     pub needs: Option<Vec<Need>>,
     /// Jobs whose artifacts the job downloads.
     pub dependencies: Vec<String>,
+    /// Jobs of other pipelines whose artifacts the job downloads (`needs:pipeline`,
+    /// `needs:project`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub elsewhere: Vec<Need>,
     /// The job's own variables: `parallel` values, rule variables, job variables and the
     /// inherited file variables (expanded when the job starts).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -170,6 +174,7 @@ pub fn plan(config: &Config, facts: &Facts) -> Result<Result<Plan, NoPipeline>, 
                 allow_failure: allow_failure.clone(),
                 needs: job.needs.clone(),
                 dependencies: Vec::new(),
+                elsewhere: Vec::new(),
                 variables,
                 definition: Definition {
                     image: job.image.clone(),
@@ -377,6 +382,8 @@ fn link(config: &Config, jobs: &mut [PlannedJob], linking: &Linking, d: &mut Dia
         let at = linking.positions[&job.name].clone();
         let my_stage = stage_of[&job.name];
         if let Some(needs) = job.needs.take() {
+            let (elsewhere, needs): (Vec<Need>, Vec<Need>) = needs.into_iter().partition(Need::is_elsewhere);
+            job.elsewhere = elsewhere.into_iter().filter(|n| n.artifacts).collect();
             let mut resolved = Vec::new();
             for need in needs {
                 let Some(found) = linking.instances.get(&need.job) else {
@@ -403,6 +410,8 @@ fn link(config: &Config, jobs: &mut [PlannedJob], linking: &Linking, d: &mut Dia
                         artifacts: need.artifacts,
                         optional: need.optional,
                         matrix: Vec::new(),
+                        pipeline: None,
+                        project: None,
                     });
                 }
             }

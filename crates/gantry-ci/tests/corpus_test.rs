@@ -160,6 +160,18 @@ fn describe(plan: &Plan) -> String {
             }
         }
         writeln!(out, "  artifacts from [{}]", job.dependencies.join(", ")).unwrap();
+        if !job.elsewhere.is_empty() {
+            let list: Vec<String> = job
+                .elsewhere
+                .iter()
+                .map(|n| match (&n.pipeline, &n.project) {
+                    (Some(pipeline), _) => format!("{} of pipeline {pipeline}", n.job),
+                    (_, Some((project, reference))) => format!("{} of {project}@{reference}", n.job),
+                    _ => n.job.clone(),
+                })
+                .collect();
+            writeln!(out, "  artifacts of other pipelines from [{}]", list.join(", ")).unwrap();
+        }
         if !job.variables.is_empty() {
             let vars: Vec<String> = job.variables.iter().map(|v| format!("{}={}", v.key, v.value)).collect();
             writeln!(out, "  variables {}", vars.join(" ")).unwrap();

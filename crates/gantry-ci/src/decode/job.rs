@@ -267,7 +267,14 @@ fn needs(node: &Node, context: &str, d: &mut Diagnostics) -> Option<Vec<Need>> {
     let mut out = Vec::new();
     for item in items {
         if is_scalar(item) {
-            out.push(Need { job: item.as_str()?.to_owned(), artifacts: true, optional: false, matrix: Vec::new() });
+            out.push(Need {
+                job: item.as_str()?.to_owned(),
+                artifacts: true,
+                optional: false,
+                matrix: Vec::new(),
+                pipeline: None,
+                project: None,
+            });
             continue;
         }
         if item.as_map().is_none() {
@@ -275,14 +282,25 @@ fn needs(node: &Node, context: &str, d: &mut Diagnostics) -> Option<Vec<Need>> {
             continue;
         }
         check_keys(item, context, &["job", "artifacts", "optional", "parallel", "project", "pipeline", "ref"], d);
-        for unsupported in ["project", "pipeline"] {
-            if let Some(n) = item.keyword(unsupported) {
-                d.push(
-                    n.at.clone(),
-                    format!("`{context}:{unsupported}` (needs across pipelines) is not supported yet"),
-                );
+        let pipeline = item.keyword("pipeline").and_then(|n| string(n, &what(context, "pipeline"), d));
+        let project = item.keyword("project").and_then(|n| string(n, &what(context, "project"), d));
+        let reference = item.keyword("ref").and_then(|n| string(n, &what(context, "ref"), d));
+        let project = match (project, reference) {
+            (Some(_), _) if pipeline.is_some() => {
+                d.push(item.at.clone(), format!("each of `{context}` takes `project` or `pipeline`, not both"));
+                continue;
             }
-        }
+            (Some(project), Some(reference)) => Some((project, reference)),
+            (Some(_), None) => {
+                d.push(item.at.clone(), format!("`{context}:project` needs the `ref` whose job it is"));
+                continue;
+            }
+            (None, Some(_)) => {
+                d.push(item.at.clone(), format!("`{context}:ref` goes with `project`"));
+                continue;
+            }
+            (None, None) => None,
+        };
         let Some(job) = item.keyword("job").and_then(|n| string(n, &what(context, "job"), d)) else {
             d.push(item.at.clone(), format!("each of `{context}` needs a `job`"));
             continue;
@@ -303,6 +321,8 @@ fn needs(node: &Node, context: &str, d: &mut Diagnostics) -> Option<Vec<Need>> {
                 .unwrap_or(true),
             optional: item.keyword("optional").and_then(|n| boolean(n, &what(context, "optional"), d)).unwrap_or(false),
             matrix,
+            pipeline,
+            project,
         });
     }
     Some(out)
