@@ -506,4 +506,5 @@ fn ref_filter(node: &Node, context: &str, d: &mut Diagnostics) -> Option<RefFilt
 
 mod bridge;
 mod job;
+mod needs;
 use job::job;
