@@ -86,12 +86,14 @@ pub(crate) enum Work {
     ArchiveJobLog { job: JobId },
     /// Incremental maintenance of a pushed repository.
     MaintainRepository { project: ProjectId },
+    /// Start the downstream pipeline of a pending trigger job.
+    TriggerDownstream { job: JobId },
 }
 
 impl Work {
     fn max_attempts(&self) -> i64 {
         match self {
-            Work::PipelinesForPush { .. } | Work::ArchiveJobLog { .. } => 8,
+            Work::PipelinesForPush { .. } | Work::ArchiveJobLog { .. } | Work::TriggerDownstream { .. } => 8,
             Work::MaintainRepository { .. } => 3,
         }
     }
@@ -100,7 +102,7 @@ impl Work {
     fn dedupe_key(&self) -> Option<String> {
         match self {
             Work::MaintainRepository { project } => Some(format!("maintain_repository:{project}")),
-            Work::PipelinesForPush { .. } | Work::ArchiveJobLog { .. } => None,
+            Work::PipelinesForPush { .. } | Work::ArchiveJobLog { .. } | Work::TriggerDownstream { .. } => None,
         }
     }
 
@@ -120,6 +122,7 @@ pub fn describe(kind: &str, payload: &str) -> String {
         }
         Ok(Work::ArchiveJobLog { job }) => format!("Archive the log of CI job {job}"),
         Ok(Work::MaintainRepository { project }) => format!("Maintain the repository of project {project}"),
+        Ok(Work::TriggerDownstream { job }) => format!("Start the downstream pipeline of trigger job {job}"),
         Err(_) => format!("A '{kind}' job, which this server does not know"),
     }
 }
@@ -140,7 +143,7 @@ impl Core {
     pub(crate) async fn enqueue(&self, conn: &mut gantry_db::Conn, work: &Work) -> CoreResult<()> {
         let run_at = match work {
             Work::MaintainRepository { .. } => now_millis() + millis(self.background.settings.maintenance_quiet),
-            Work::PipelinesForPush { .. } | Work::ArchiveJobLog { .. } => now_millis(),
+            Work::PipelinesForPush { .. } | Work::ArchiveJobLog { .. } | Work::TriggerDownstream { .. } => now_millis(),
         };
         let stored = serde_json::to_value(work).map_err(|error| CoreError::Internal(Box::new(error)))?;
         let kind = stored["kind"].as_str().unwrap_or_default();
@@ -274,6 +277,7 @@ impl Core {
                 self.ci().pipelines_for_push(*project, *user, refs, options).await
             }
             Work::ArchiveJobLog { job } => self.ci().archive_job_trace(*job).await,
+            Work::TriggerDownstream { job } => self.ci().trigger_downstream(*job).await,
             Work::MaintainRepository { project } => match self.repos.maintain(*project).await {
                 Ok(()) | Err(gantry_git::GitError::Missing) => Ok(()),
                 Err(error) => Err(error.into()),

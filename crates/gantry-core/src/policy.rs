@@ -68,6 +68,9 @@ pub enum ProjectAction {
     /// See, create, rotate and revoke the project's access tokens (Maintainers, as in GitLab;
     /// a token's role is at most the creator's).
     ManageAccessTokens,
+    /// Mark the project as a CI/CD Catalog resource, or remove the mark (Owners, as in
+    /// GitLab).
+    ManageCatalog,
 }
 
 impl ProjectAction {
@@ -86,7 +89,10 @@ impl ProjectAction {
             | ProjectAction::ManageCi
             | ProjectAction::ManageDeployCredentials
             | ProjectAction::ManageAccessTokens => AccessLevel::Maintainer,
-            ProjectAction::Transfer | ProjectAction::Delete | ProjectAction::DeletePipelines => AccessLevel::Owner,
+            ProjectAction::Transfer
+            | ProjectAction::Delete
+            | ProjectAction::DeletePipelines
+            | ProjectAction::ManageCatalog => AccessLevel::Owner,
         }
     }
 }

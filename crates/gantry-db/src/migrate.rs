@@ -127,6 +127,26 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0024_resource_access_tokens.sql"),
         postgres: include_str!("../migrations/postgres/0024_resource_access_tokens.sql"),
     },
+    Migration {
+        version: 25,
+        sqlite: include_str!("../migrations/sqlite/0025_ci_bridges.sql"),
+        postgres: include_str!("../migrations/postgres/0025_ci_bridges.sql"),
+    },
+    Migration {
+        version: 26,
+        sqlite: include_str!("../migrations/sqlite/0026_ci_catalog.sql"),
+        postgres: include_str!("../migrations/postgres/0026_ci_catalog.sql"),
+    },
+    Migration {
+        version: 27,
+        sqlite: include_str!("../migrations/sqlite/0027_ci_signing_keys.sql"),
+        postgres: include_str!("../migrations/postgres/0027_ci_signing_keys.sql"),
+    },
+    Migration {
+        version: 28,
+        sqlite: include_str!("../migrations/sqlite/0028_ci_schedule_inputs.sql"),
+        postgres: include_str!("../migrations/postgres/0028_ci_schedule_inputs.sql"),
+    },
 ];
 
 impl Db {

@@ -3,9 +3,9 @@
 //! PostgreSQL database when `GANTRY_TEST_DATABASE_URL` names a PostgreSQL server.
 
 use gantry_db::Db;
-use gantry_db::ci::{artifacts, jobs, schedules};
+use gantry_db::ci::{artifacts, schedules};
 use gantry_db::manage::{namespaces, projects};
-use gantry_types::{JobId, PipelineId, ProjectId, UserId, Visibility, When};
+use gantry_types::{JobId, PipelineId, ProjectId, UserId, Visibility};
 
 mod support;
 use support::database_at;
@@ -70,28 +70,19 @@ async fn project_with_a_job(db: &Db) -> (UserId, ProjectId, PipelineId, JobId) {
         .await
         .unwrap(),
     );
-    let job = jobs::insert_job(
-        &mut conn,
-        &jobs::NewJob {
-            pipeline_id: pipeline,
-            project_id: project,
-            name: "rspec",
-            stage: "test",
-            stage_idx: 0,
-            run_when: When::OnSuccess,
-            allow_failure: "false",
-            start_in: None,
-            needs: None,
-            definition: "{}",
-            tags: &[],
-            interruptible: false,
-            resource_group: None,
-            attempt: 1,
-            user_id: Some(user),
-        },
-    )
-    .await
-    .unwrap();
+    let job = JobId(
+        sqlx::query_scalar(
+            "INSERT INTO ci_jobs (pipeline_id, project_id, name, stage, stage_idx, status, run_when, allow_failure, \
+             definition, attempt, user_id, created_at) \
+             VALUES ($1, $2, 'rspec', 'test', 0, 'created', 'on_success', 'false', '{}', 1, $3, 0) RETURNING id",
+        )
+        .bind(pipeline.0)
+        .bind(project.0)
+        .bind(user.0)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap(),
+    );
     (user, project, pipeline, job)
 }
 

@@ -12,6 +12,7 @@ mod health;
 mod markup;
 mod metrics;
 mod namespace_dispatch;
+mod openid;
 mod router;
 mod security_headers;
 mod time_format;

@@ -22,7 +22,7 @@ use crate::api::{
     tokens, topics, user_status, users, variables,
 };
 use crate::ui;
-use crate::{AppState, assets, avatars, git_http, health, metrics};
+use crate::{AppState, assets, avatars, git_http, health, metrics, openid};
 pub use requires::Requires;
 use requires::Requires::{
     Admin, AdminOrForbidden, Anyone, Group, JobToken, NewRunner, Parent, Project, ProtectedRef, RunnerManager,
@@ -42,7 +42,7 @@ pub enum RouteScope {
     ProjectPage,
     /// Git's smart HTTP under a project's path: `/{namespace}/{project}.git/…`.
     Git,
-    /// Health, readiness, metrics and static assets.
+    /// Health, readiness, metrics, static assets and OpenID Connect discovery.
     Public,
     /// The runner protocol under `/api/v4`: runner and job tokens, no user credentials.
     Runner,
@@ -151,6 +151,13 @@ fn top_level() -> Table {
         .get("/assets/highlight.css", Anyone, "Colours of highlighted code", assets::highlight_stylesheet)
         .get("/assets/code.js", Anyone, "Line-range selection on file pages", assets::code_script)
         .get("/assets/ci.js", Anyone, "Live job logs and the pipeline graph", assets::ci_script)
+        .get(
+            "/.well-known/openid-configuration",
+            Anyone,
+            "OpenID Connect discovery: the issuer of CI jobs' ID tokens and its key set",
+            openid::configuration,
+        )
+        .get("/oauth/discovery/keys", Anyone, "The public keys ID tokens are signed with (JWKS)", openid::keys)
         .scope(RouteScope::Api)
         .get("/api/v4/openapi.json", Anyone, "This document", openapi::openapi)
         .get(
@@ -1084,6 +1091,12 @@ fn top_level() -> Table {
             pipelines::pipeline_jobs,
         )
         .get(
+            "/api/v4/projects/{id}/pipelines/{pipeline_id}/bridges",
+            Project(ProjectAction::ReadPipelines),
+            "List a pipeline's trigger jobs with their downstream pipelines (scope[])",
+            pipelines::pipeline_bridges,
+        )
+        .get(
             "/api/v4/projects/{id}/pipelines/{pipeline_id}/variables",
             ProtectedRef,
             "The variables a pipeline was run with",
@@ -1524,6 +1537,18 @@ fn top_level() -> Table {
         .post("/users/sign_out", Anyone, "Sign out", ui::sessions::sign_out)
         .get("/dashboard", SignedIn, "Your projects and groups", ui::dashboard::dashboard)
         .get("/explore", Anyone, "Projects you can see", ui::dashboard::explore)
+        .get(
+            "/explore/catalog",
+            Anyone,
+            "The CI/CD Catalog: catalog resources you can see (search, page)",
+            ui::catalog::explore_catalog,
+        )
+        .get(
+            "/explore/catalog/{*path}",
+            Project(ProjectAction::ReadCode),
+            "A CI/CD Catalog resource: its components, their inputs, and its versions",
+            ui::catalog::catalog_resource,
+        )
         .get("/groups/new", SignedIn, "New group form", ui::groups::new_group_form)
         .post("/groups", Parent(GroupAction::CreateSubgroup), "Create a group", ui::groups::create_group)
         .get("/projects/new", SignedIn, "New project form", ui::projects::new_project_form)
@@ -1791,6 +1816,12 @@ fn project_pages() -> Table {
         .get("/settings", Project(ProjectAction::Update), "Project settings", ui::projects::settings)
         .post("/settings", Project(ProjectAction::Update), "Save project settings", ui::projects::save_settings)
         .post(
+            "/settings/catalog",
+            Project(ProjectAction::ManageCatalog),
+            "Mark the project as a CI/CD Catalog resource, or remove the mark (ci_cd_catalog)",
+            ui::catalog::save_catalog_setting,
+        )
+        .post(
             "/settings/avatar",
             Project(ProjectAction::Update),
             "Upload or remove the project's avatar",
@@ -1917,6 +1948,12 @@ fn project_pages() -> Table {
             Project(ProjectAction::ReadPipelines),
             "A pipeline's Tests tab",
             ui::test_reports::tests,
+        )
+        .get(
+            "/pipelines/{pipeline_id}/codequality_report",
+            Project(ProjectAction::ReadPipelines),
+            "A pipeline's Code quality tab: its jobs' code quality findings",
+            ui::pipelines::codequality::codequality,
         )
         .post(
             "/pipelines/{pipeline_id}/{action}",

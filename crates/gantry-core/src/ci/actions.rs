@@ -221,6 +221,7 @@ impl super::Ci<'_> {
         to_cancel: &[JobRow],
         user: Option<gantry_types::UserId>,
     ) -> CoreResult<()> {
+        let mut bridges = Vec::new();
         for job in to_cancel {
             if jobs::transition(conn, job.id, CANCELABLE, CiStatus::Canceled).await? {
                 jobs::set_job_user(conn, job.id, user.or(job.user_id)).await?;
@@ -228,9 +229,24 @@ impl super::Ci<'_> {
                 self.ci.maskers().remove(&job.id);
                 gantry_db::ci::traces::take_trace_held(conn, job.id).await?;
                 self.ci.job_changed(job.id);
+                if job.bridge {
+                    bridges.push(job.id);
+                }
             }
         }
-        Ok(())
+        self.cancel_downstream(&bridges).await
+    }
+
+    /// Cancels every unfinished job of a pipeline a canceled trigger job started (no
+    /// authorisation: canceling the trigger job decided).
+    pub(super) async fn cancel_unfinished(&self, pipeline: PipelineId) -> CoreResult<()> {
+        let mut conn = self.db.conn().await?;
+        let all = jobs::pipeline_jobs(&mut conn, pipeline).await?;
+        let active: Vec<JobRow> =
+            latest(&all).into_iter().filter(|j| CANCELABLE.contains(&j.status)).cloned().collect();
+        self.cancel_jobs(&mut conn, &active, None).await?;
+        drop(conn);
+        self.process_pipeline(pipeline).await
     }
 
     /// Cancels every unfinished job of a pipeline.
@@ -344,12 +360,11 @@ impl super::Ci<'_> {
                 job.status
             )));
         }
-        if !jobs::transition(&mut conn, id, &[CiStatus::Manual], CiStatus::Pending).await? {
-            return Err(CoreError::Conflict("the job changed meanwhile; reload and try again".to_owned()));
-        }
         jobs::set_job_user(&mut conn, id, actor.user().map(|u| u.id)).await?;
         drop(conn);
-        self.ci.job_queued();
+        if !self.make_pending(&job, &[CiStatus::Manual]).await? {
+            return Err(CoreError::Conflict("the job changed meanwhile; reload and try again".to_owned()));
+        }
         self.ci.job_changed(id);
         // Jobs that need it were skipped while it waited (GitLab's rule): they get their chance.
         self.reopen_later_jobs(job.pipeline_id).await?;

@@ -316,7 +316,7 @@ impl super::Ci<'_> {
         self.open_archive(&mut conn, job.id, "archive").await
     }
 
-    async fn open_archive(
+    pub(super) async fn open_archive(
         &self,
         conn: &mut gantry_db::Conn,
         job_id: JobId,

@@ -32,6 +32,9 @@ pub struct StoredJob {
     pub variables: Vec<gantry_ci::keywords::Variable>,
     /// Jobs whose artifacts this job downloads.
     pub dependencies: Vec<String>,
+    /// Jobs of other pipelines whose artifacts this job downloads.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub elsewhere: Vec<gantry_ci::keywords::Need>,
 }
 
 /// Why a pipeline is created, and for which commit.
@@ -48,6 +51,18 @@ pub struct PipelineRequest {
     pub variables: Vec<(String, String)>,
     /// The pipeline schedule it runs for (source `schedule`).
     pub schedule_id: Option<ScheduleId>,
+    /// Values for the `spec:inputs` of the CI file (a JSON object), when given.
+    pub inputs: Option<String>,
+}
+
+/// What starts a downstream pipeline, besides its request (`bridges`).
+#[derive(Debug, Clone)]
+pub(crate) struct Downstream {
+    /// The trigger job starting it.
+    pub(crate) upstream_job: gantry_types::JobId,
+    /// A child pipeline: its CI file's `include:` (YAML), the name its problems are shown
+    /// under, and the parent pipeline, whose jobs' artifacts it may include.
+    pub(crate) child: Option<(String, String, PipelineId)>,
 }
 
 /// Why no pipeline was created.
@@ -100,7 +115,7 @@ impl super::Ci<'_> {
 }
 
 /// The host and port of a URL (`http://localhost:3000/` → `localhost:3000`).
-fn server_host(url: &str) -> String {
+pub(crate) fn server_host(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let authority = rest.split('/').next().unwrap_or(rest);
     authority.rsplit_once('@').map_or(authority, |(_, host)| host).to_ascii_lowercase()
@@ -121,7 +136,12 @@ struct RepositoryFiles<'a> {
     sources: &'a IncludeSources,
     /// Other projects by lower-case path, opened once per pipeline.
     others: std::cell::RefCell<std::collections::HashMap<String, Result<std::rc::Rc<OtherProject>, String>>>,
+    /// A child pipeline's parent: `include:artifact` reads its jobs' artifacts.
+    parent: Option<PipelineId>,
 }
+
+/// The largest file a child pipeline includes from a job's artifacts.
+const MAX_ARTIFACT_INCLUDE_BYTES: u64 = 4 << 20;
 
 /// `include:template`: one of the server's `.gitlab-ci.yml` templates by its file name
 /// (`Nodejs.gitlab-ci.yml`). An unknown one is GitLab's error, with a few names that exist and
@@ -308,6 +328,42 @@ impl gantry_ci::Files for RepositoryFiles<'_> {
         let sources = self.sources;
         sources.runtime.block_on(sources.core.ci.remote_includes.fetch(url, &sources.remote_hosts))
     }
+
+    fn artifact(&self, job: &str, path: &str) -> Result<String, String> {
+        let Some(parent) = self.parent else {
+            return Err(format!(
+                "`include:artifact` ({path}) is only for child pipelines: `trigger:include` of a job in the parent pipeline"
+            ));
+        };
+        let sources = self.sources;
+        let missing = || format!("Job `{job}` of the parent pipeline has no artifacts archive holding `{path}`");
+        let opened = sources.runtime.block_on(async {
+            let mut conn = sources.core.db.conn().await?;
+            let all = jobs::pipeline_jobs(&mut conn, parent).await?;
+            let Some(made) = all.iter().rev().find(|j| j.name == job && !j.retried) else { return Ok(None) };
+            match sources.core.ci().open_archive(&mut conn, made.id, "archive").await {
+                Ok((_, file, _)) => Ok(Some(file.into_std().await)),
+                Err(CoreError::NotFound(_)) => Ok(None),
+                Err(error) => Err(error),
+            }
+        });
+        let file = match opened {
+            Ok(Some(file)) => file,
+            Ok(None) => return Err(missing()),
+            Err(error) => return Err(format!("The artifacts of job `{job}` cannot be read now: {error}")),
+        };
+        match super::artifacts::archive_file_start(file, path, MAX_ARTIFACT_INCLUDE_BYTES + 1) {
+            Ok((bytes, size)) if size <= MAX_ARTIFACT_INCLUDE_BYTES => {
+                String::from_utf8(bytes).map_err(|_| format!("`{path}` of job `{job}` is not UTF-8 text"))
+            }
+            Ok(_) => Err(format!(
+                "`{path}` of job `{job}` is larger than {} MiB, the most a child pipeline's CI file may be",
+                MAX_ARTIFACT_INCLUDE_BYTES >> 20
+            )),
+            Err(CoreError::NotFound(_)) => Err(missing()),
+            Err(error) => Err(format!("`{path}` of job `{job}` cannot be read: {error}")),
+        }
+    }
 }
 
 /// The outcome of reading and planning the CI file.
@@ -330,20 +386,38 @@ fn read_and_plan(
     masked: &[String],
     changed: Option<&[String]>,
     files: &[String],
+    downstream: Option<&Downstream>,
 ) -> Planned {
-    let candidates: Vec<&str> = if config_path.is_empty() { DEFAULT_CI_FILES.to_vec() } else { vec![config_path] };
-    let found = candidates
-        .iter()
-        .find_map(|path| reader.blob(&format!("{}:{path}", request.sha)).ok().flatten().map(|bytes| (*path, bytes)));
-    let Some((path, bytes)) = found else { return Planned::NoFile };
-    let Ok(source) = String::from_utf8(bytes) else {
-        let mut diagnostics = Diagnostics::default();
-        diagnostics.push(gantry_ci::Location::file(path), "the CI file is not UTF-8 text");
-        return Planned::Invalid(diagnostics);
+    let child = downstream.and_then(|d| d.child.as_ref());
+    let (path, source) = if let Some((include, name, _)) = child {
+        (name.as_str(), format!("include: {include}\n"))
+    } else {
+        let candidates: Vec<&str> = if config_path.is_empty() { DEFAULT_CI_FILES.to_vec() } else { vec![config_path] };
+        let found = candidates.iter().find_map(|path| {
+            reader.blob(&format!("{}:{path}", request.sha)).ok().flatten().map(|bytes| (*path, bytes))
+        });
+        let Some((path, bytes)) = found else { return Planned::NoFile };
+        let Ok(source) = String::from_utf8(bytes) else {
+            let mut diagnostics = Diagnostics::default();
+            diagnostics.push(gantry_ci::Location::file(path), "the CI file is not UTF-8 text");
+            return Planned::Invalid(diagnostics);
+        };
+        (path, source)
     };
-    let files_source = RepositoryFiles { reader, sha: &request.sha, project, sources, others: Default::default() };
+    let files_source = RepositoryFiles {
+        reader,
+        sha: &request.sha,
+        project,
+        sources,
+        others: Default::default(),
+        parent: child.map(|(_, _, parent)| *parent),
+    };
     let facts = Facts { variables, changed_paths: changed, files };
-    let config = match gantry_ci::load_for(&files_source, path, &source, &facts, masked) {
+    let loaded = match &request.inputs {
+        Some(inputs) => gantry_ci::load_with_inputs(&files_source, path, &source, &facts, masked, inputs),
+        None => gantry_ci::load_for(&files_source, path, &source, &facts, masked),
+    };
+    let config = match loaded {
         Ok(config) => config,
         Err(diagnostics) => return Planned::Invalid(diagnostics),
     };
@@ -365,7 +439,22 @@ impl super::Ci<'_> {
         variables: Vec<(String, String)>,
         source: &'static str,
     ) -> CoreResult<PipelineRow> {
-        let request = self.pipeline_request_for_ref(actor, project, ref_name, variables, source).await?;
+        self.run_pipeline_with_inputs(actor, project, ref_name, variables, None, source).await
+    }
+
+    /// [`Self::run_pipeline`] with values for the CI file's `spec:inputs` (a JSON object):
+    /// values that do not fit its header give a failed pipeline showing why, as GitLab does.
+    pub async fn run_pipeline_with_inputs(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        ref_name: &str,
+        variables: Vec<(String, String)>,
+        inputs: Option<String>,
+        source: &'static str,
+    ) -> CoreResult<PipelineRow> {
+        let mut request = self.pipeline_request_for_ref(actor, project, ref_name, variables, source).await?;
+        request.inputs = inputs;
         self.run_pipeline_request(project, request).await
     }
 
@@ -415,6 +504,7 @@ impl super::Ci<'_> {
             user: actor.user().cloned(),
             variables,
             schedule_id: None,
+            inputs: None,
         })
     }
 
@@ -464,16 +554,28 @@ impl super::Ci<'_> {
         project: &ProjectRow,
         request: PipelineRequest,
     ) -> CoreResult<Result<PipelineRow, NoPipelineReason>> {
-        self.create_pipeline_for(project, request, None).await
+        self.create_pipeline_for(project, request, None, None).await
+    }
+
+    /// Creates and starts the pipeline a trigger job starts (no authorisation: `bridges`
+    /// decided).
+    pub(crate) async fn create_downstream_pipeline(
+        &self,
+        project: &ProjectRow,
+        request: PipelineRequest,
+        downstream: Downstream,
+    ) -> CoreResult<Result<PipelineRow, NoPipelineReason>> {
+        self.create_pipeline_for(project, request, None, Some(downstream)).await
     }
 
     /// Creates and starts a pipeline, for a push event when it names one (the database
-    /// refuses a second pipeline for the same event).
+    /// refuses a second pipeline for the same event), or for a trigger job (likewise).
     async fn create_pipeline_for(
         &self,
         project: &ProjectRow,
         request: PipelineRequest,
         push_event: Option<i64>,
+        downstream: Option<Downstream>,
     ) -> CoreResult<Result<PipelineRow, NoPipelineReason>> {
         let mut conn = self.db.conn().await?;
         let settings = pipelines::ci_settings(&mut conn, project.id).await?;
@@ -493,6 +595,7 @@ impl super::Ci<'_> {
         let repos = self.repos.clone();
         let (project_for_plan, request_for_plan) = (project.clone(), request.clone());
         let server_url = self.ci.settings.external_url.clone();
+        let downstream_for_plan = downstream.clone();
         let planned = tokio::task::spawn_blocking(move || {
             let reader = repos.reader(project_for_plan.id)?;
             let commit = reader.commit(&request_for_plan.sha).ok();
@@ -522,6 +625,7 @@ impl super::Ci<'_> {
                 &masked,
                 changed.as_deref(),
                 &files,
+                downstream_for_plan.as_ref(),
             );
             Ok::<_, gantry_git::GitError>(planned)
         })
@@ -557,6 +661,7 @@ impl super::Ci<'_> {
                 yaml_errors: errors.as_deref(),
                 schedule_id: request.schedule_id,
                 push_event_id: push_event,
+                upstream_job_id: downstream.as_ref().map(|d| d.upstream_job),
             },
         )
         .await?;
@@ -572,7 +677,8 @@ impl super::Ci<'_> {
             tracing::warn!(error = %error, pipeline = %pipeline_id, "cannot write the pipeline's ref");
         }
         self.process_pipeline(pipeline_id).await?;
-        if settings.auto_cancel && !request.is_tag {
+        // A downstream pipeline never cancels the pipeline that started it.
+        if settings.auto_cancel && !request.is_tag && downstream.is_none() {
             self.auto_cancel_older(project, &request.ref_name, pipeline_id).await?;
         }
         let mut conn = self.db.conn().await?;
@@ -635,8 +741,9 @@ impl super::Ci<'_> {
                 user: user.clone(),
                 variables: Vec::new(),
                 schedule_id: None,
+                inputs: None,
             };
-            match self.create_pipeline_for(&project, request, Some(update.event)).await {
+            match self.create_pipeline_for(&project, request, Some(update.event), None).await {
                 Ok(Ok(_)) => {}
                 Err(error) => {
                     // Another server may have made it meanwhile (this work's lease ran out).
@@ -681,6 +788,7 @@ async fn insert_planned_job(
         definition: job.definition.clone(),
         variables: job.variables.clone(),
         dependencies: job.dependencies.clone(),
+        elsewhere: job.elsewhere.clone(),
     };
     let definition = serde_json::to_string(&stored).map_err(|error| CoreError::Internal(Box::new(error)))?;
     let allow_failure =
@@ -703,6 +811,7 @@ async fn insert_planned_job(
             resource_group: job.definition.resource_group.as_deref(),
             attempt: 1,
             user_id: user.map(|u| u.id),
+            bridge: job.definition.trigger.is_some(),
         },
     )
     .await?)
@@ -720,6 +829,46 @@ pub struct LintReport {
 }
 
 impl super::Ci<'_> {
+    /// The `spec:inputs` the project's CI file declares at `ref_name` (for the "Run pipeline"
+    /// form): empty when the file has no header, or there is no file; Err says why the file
+    /// cannot be read.
+    pub async fn pipeline_inputs_of(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        ref_name: &str,
+    ) -> CoreResult<Result<Vec<super::catalog::ComponentInput>, String>> {
+        let mut conn = self.db.conn().await?;
+        authorize_project(&mut conn, actor, project, ProjectAction::ReadCode).await?;
+        let settings = pipelines::ci_settings(&mut conn, project.id).await?;
+        drop(conn);
+        let Some(sha) = self.repos.resolve_commit(project.id, ref_name.trim()).await? else {
+            return Ok(Ok(Vec::new()));
+        };
+        let candidates: Vec<String> = if settings.config_path.is_empty() {
+            DEFAULT_CI_FILES.iter().map(|p| (*p).to_owned()).collect()
+        } else {
+            vec![settings.config_path.clone()]
+        };
+        let repos = self.repos.clone();
+        let id = project.id;
+        tokio::task::spawn_blocking(move || -> Result<_, gantry_git::GitError> {
+            let reader = repos.reader(id)?;
+            for path in candidates {
+                if let Some(bytes) = reader.blob(&format!("{sha}:{path}"))? {
+                    let Ok(text) = String::from_utf8(bytes) else {
+                        return Ok(Err(format!("{path} is not UTF-8 text")));
+                    };
+                    return Ok(super::catalog::component_inputs(&path, &text));
+                }
+            }
+            Ok(Ok(Vec::new()))
+        })
+        .await
+        .map_err(|error| CoreError::Internal(Box::new(error)))?
+        .map_err(CoreError::from)
+    }
+
     /// Checks a CI configuration: `content` when given, else the project's CI file at `ref_name`
     /// (the default branch when none). Includes are read from the repository at that ref.
     pub async fn lint_ci(
@@ -785,6 +934,7 @@ impl super::Ci<'_> {
                 project: &project,
                 sources: &sources,
                 others: Default::default(),
+                parent: None,
             };
             let facts = Facts { variables: &variables, changed_paths: None, files: &files };
             let config = match gantry_ci::load_for(&files_source, config_path, &source, &facts, &[]) {

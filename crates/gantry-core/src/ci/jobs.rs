@@ -39,8 +39,23 @@ pub(crate) async fn dependency_jobs(
     job: &JobRow,
     stored: &StoredJob,
 ) -> CoreResult<Vec<protocol::Dependency>> {
+    let mut dependencies = Vec::new();
+    for need in &stored.elsewhere {
+        if let Some(other) = job_elsewhere(conn, job, stored, need).await? {
+            let archive =
+                artifacts::job_artifacts(conn, other.id).await?.into_iter().find(|a| a.file_type == "archive");
+            dependencies.push(protocol::Dependency {
+                id: other.id.0,
+                name: other.name.clone(),
+                artifacts_file: archive.map(|archive| protocol::ArtifactsFile {
+                    filename: archive.file_name,
+                    size: u64::try_from(archive.size).unwrap_or(0),
+                }),
+            });
+        }
+    }
     if stored.dependencies.is_empty() {
-        return Ok(Vec::new());
+        return Ok(dependencies);
     }
     let all = jobs::pipeline_jobs(conn, job.pipeline_id).await?;
     // One query for the pipeline's archives rather than one per dependency: this runs on every
@@ -52,19 +67,80 @@ pub(crate) async fn dependency_jobs(
             .filter(|artifact| artifact.file_type == "archive")
             .map(|artifact| (artifact.job_id, artifact))
             .collect();
-    let dependencies = latest(&all)
-        .into_iter()
-        .filter(|other| stored.dependencies.contains(&other.name))
-        .map(|other| protocol::Dependency {
+    let here = latest(&all).into_iter().filter(|other| stored.dependencies.contains(&other.name)).map(|other| {
+        protocol::Dependency {
             id: other.id.0,
             name: other.name.clone(),
             artifacts_file: archives.remove(&other.id).map(|archive| protocol::ArtifactsFile {
                 filename: archive.file_name,
                 size: u64::try_from(archive.size).unwrap_or(0),
             }),
-        })
-        .collect();
+        }
+    });
+    dependencies.extend(here);
     Ok(dependencies)
+}
+
+/// The job of another pipeline a `needs:pipeline` or `needs:project` names, when there is one
+/// the job may take artifacts from: a successful job of its pipeline's parent (GitLab allows no
+/// other pipeline), or the latest successful job of another project's ref that the pipeline's
+/// user may read the pipelines of. Variables in the names are the job's file variables and its
+/// pipeline's own (a parent passes `PARENT_PIPELINE_ID: $CI_PIPELINE_ID` that way).
+async fn job_elsewhere(
+    conn: &mut Conn,
+    job: &JobRow,
+    stored: &StoredJob,
+    need: &gantry_ci::keywords::Need,
+) -> CoreResult<Option<JobRow>> {
+    let Some(pipeline) = pipelines::get_pipeline(conn, job.pipeline_id).await? else { return Ok(None) };
+    let own = super::bridges::pipeline_own_variables(&pipeline.variables);
+    let lookup = |name: &str| {
+        own.iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+            .or_else(|| stored.variables.iter().rev().find(|v| v.key == name).map(|v| v.value.clone()))
+            .or_else(|| (name == "CI_PIPELINE_ID").then(|| pipeline.id.0.to_string()))
+    };
+    let expand = |text: &str| gantry_ci::vars::expand(text, &lookup, false);
+    if let Some(id) = &need.pipeline {
+        let Ok(id) = expand(id).trim().parse::<i64>() else { return Ok(None) };
+        let parent = match pipeline.upstream_job_id {
+            Some(bridge) => jobs::get_job(conn, bridge).await?.map(|bridge| bridge.pipeline_id),
+            None => None,
+        };
+        if parent != Some(gantry_types::PipelineId(id)) {
+            return Ok(None);
+        }
+        let all = jobs::pipeline_jobs(conn, gantry_types::PipelineId(id)).await?;
+        return Ok(latest(&all)
+            .into_iter()
+            .find(|other| other.name == need.job && other.status == CiStatus::Success)
+            .cloned());
+    }
+    let Some((project, reference)) = &need.project else { return Ok(None) };
+    let (path, reference) = (expand(project), expand(reference));
+    let Some(other) = gantry_db::manage::projects::find_project_by_full_path(conn, path.trim()).await? else {
+        return Ok(None);
+    };
+    let actor = match pipeline.user_id {
+        Some(id) => gantry_db::manage::users::find_user_by_id(conn, id)
+            .await?
+            .map_or(crate::Actor::Anonymous, crate::Actor::User),
+        None => crate::Actor::Anonymous,
+    };
+    if crate::policy::authorize_project(conn, &actor, &other, crate::policy::ProjectAction::ReadPipelines)
+        .await
+        .is_err()
+    {
+        return Ok(None);
+    }
+    for is_tag in [false, true] {
+        if let Some(found) = jobs::latest_successful_job(conn, other.id, &reference, is_tag, &need.job).await? {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
 }
 
 /// Reads a coverage percentage from a job's log as GitLab does: the job's `coverage` pattern
@@ -299,6 +375,7 @@ impl super::Ci<'_> {
                 resource_group: job.resource_group.as_deref(),
                 attempt: job.attempt + 1,
                 user_id: user.or(job.user_id),
+                bridge: job.bridge,
             },
         )
         .await?;

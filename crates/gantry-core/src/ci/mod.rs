@@ -6,20 +6,30 @@
 //!   pipeline's user may read, the templates, and (`remote_include`) the hosts an
 //!   administrator allows.
 //! - [`process`]: after every change, decide which jobs may start; the pipeline's status.
+//! - [`bridges`]: trigger jobs start child and multi-project pipelines and follow them.
 //! - [`queue`]: runners long-poll for a job; a job becoming pending wakes them at once.
 //! - [`jobs`]: the runner's side of a job: log pieces, state updates, automatic retries.
 //! - [`actions`]: people's side: reading pipelines, jobs and logs; cancel, retry, play, delete.
 //! - [`artifacts`], [`reports`], [`caches`]: what jobs upload (archives, JUnit and dotenv
-//!   reports, caches), kept in the object store.
+//!   reports, caches), kept in the object store; [`codequality`] reads code quality reports
+//!   for a pipeline's Code quality tab.
 //! - [`runners`]: registration and tokens.
+//! - [`id_tokens`]: OpenID Connect ID tokens for jobs (`id_tokens:`), signed with the
+//!   instance's keys, which `/oauth/discovery/keys` publishes.
+//! - [`catalog`]: the CI/CD Catalog: projects marked as catalog resources, their components
+//!   (`templates/`) with their inputs, and their released versions.
 //! - [`job_token_scope`]: which other projects' job tokens may reach a project (its allowlist);
 //!   the decision itself is `policy::authorize_job_token`'s.
 //! - [`watchdog`]: delayed jobs, silent runners, timeouts; pipelines on pushes.
 
 pub mod actions;
 pub mod artifacts;
+pub mod bridges;
 pub mod caches;
+pub mod catalog;
+pub mod codequality;
 pub mod create;
+pub mod id_tokens;
 pub mod job_token_scope;
 pub mod jobs;
 pub mod logs;

@@ -163,6 +163,7 @@ impl super::Ci<'_> {
         pipelines::lock_pipeline(&mut tx, self.db.backend(), pipeline_id).await?;
         let Some(pipeline) = pipelines::get_pipeline(&mut tx, pipeline_id).await? else { return Ok(()) };
         let mut queued = false;
+        let mut triggered = false;
         let mut decided = false;
         let all = loop {
             let all = jobs::pipeline_jobs(&mut tx, pipeline_id).await?;
@@ -173,6 +174,13 @@ impl super::Ci<'_> {
             decided = true;
             for (job, decision) in decisions {
                 match decision {
+                    // A trigger job starts its pipeline in the background, in this transaction.
+                    Decision::Pending if all.iter().any(|j| j.id == job && j.bridge) => {
+                        if jobs::transition(&mut tx, job, &[CiStatus::Created], CiStatus::Pending).await? {
+                            self.enqueue(&mut tx, &crate::background::Work::TriggerDownstream { job }).await?;
+                            triggered = true;
+                        }
+                    }
                     Decision::Pending => {
                         queued |= jobs::transition(&mut tx, job, &[CiStatus::Created], CiStatus::Pending).await?;
                     }
@@ -200,10 +208,19 @@ impl super::Ci<'_> {
         if queued {
             self.ci.job_queued();
         }
+        if triggered {
+            self.wake_background();
+        }
         // Pipeline pages redraw on this: a job that became pending, manual or skipped changes
         // them even when the pipeline's own status stays.
         if status != pipeline.status || decided {
             self.ci.pipeline_changed(pipeline_id);
+        }
+        // The trigger job that started this pipeline follows it.
+        if status != pipeline.status
+            && let Some(bridge) = pipeline.upstream_job_id
+        {
+            Box::pin(self.settle_bridge(bridge)).await?;
         }
         Ok(())
     }
@@ -244,6 +261,7 @@ mod tests {
             started_at: None,
             finished_at: None,
             heartbeat_at: None,
+            bridge: false,
         }
     }
 

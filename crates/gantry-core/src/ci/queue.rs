@@ -222,12 +222,29 @@ impl super::Ci<'_> {
             .map(Into::into)
             .collect();
         layers.ci_cd = &ci_cd;
-        let payload::JobVariables { variables, secrets: masked } = payload::job_variables(&layers);
-        let secrets: Vec<String> = std::iter::once(token.to_owned()).chain(masked).collect();
-        // The job token and masked variables are secrets in every log, whatever the job prints.
+        let payload::JobVariables { mut variables, secrets: masked } = payload::job_variables(&layers);
+        let timeout = stored.definition.timeout.unwrap_or(u64::try_from(settings.timeout).unwrap_or(3600));
+        let id_tokens = self
+            .id_token_variables(&super::id_tokens::TokenJob {
+                project: &project,
+                pipeline: &pipeline,
+                job: &job,
+                definition: &stored.definition,
+                protected,
+                environment: environment.as_deref(),
+                timeout,
+                config_path: &settings.config_path,
+                variables: &variables,
+            })
+            .await?;
+        let id_token_values = id_tokens.iter().map(|v| v.value.clone());
+        let secrets: Vec<String> = std::iter::once(token.to_owned()).chain(masked).chain(id_token_values).collect();
+        // The job token, masked variables and ID tokens are secrets in every log, whatever the
+        // job prints.
         self.ci.maskers().insert(job_id, gantry_ci::mask::Masker::new(secrets));
+        // ID tokens come first, below every other variable, as in GitLab.
+        variables.splice(0..0, id_tokens);
         let definition = stored.definition;
-        let timeout = definition.timeout.unwrap_or(u64::try_from(settings.timeout).unwrap_or(3600));
         let depth = variables
             .iter()
             .rev()

@@ -45,6 +45,45 @@ pub struct ScheduleInput {
     pub cron: Option<String>,
     pub cron_timezone: Option<String>,
     pub active: Option<bool>,
+    /// Values for the CI file's `spec:inputs` (all of them: the ones not named are dropped).
+    pub inputs: Option<Vec<(String, serde_json::Value)>>,
+}
+
+/// The most inputs a schedule holds, and the longest value (as JSON text).
+const MAX_SCHEDULE_INPUTS: usize = 50;
+const MAX_INPUT_VALUE_BYTES: usize = 10 * 1024;
+
+/// A schedule's inputs as stored (a JSON object), once their names and sizes are checked.
+fn stored_inputs(inputs: &[(String, serde_json::Value)]) -> CoreResult<String> {
+    if inputs.len() > MAX_SCHEDULE_INPUTS {
+        return Err(CoreError::invalid("inputs", format!("a schedule holds at most {MAX_SCHEDULE_INPUTS} inputs")));
+    }
+    let mut object = serde_json::Map::new();
+    for (name, value) in inputs {
+        let name = name.trim();
+        if name.is_empty()
+            || name.len() > 255
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(CoreError::invalid(
+                "inputs",
+                format!("'{name}' is not an input name (letters, digits, - and _)"),
+            ));
+        }
+        if value.to_string().len() > MAX_INPUT_VALUE_BYTES {
+            return Err(CoreError::invalid("inputs", format!("the value of '{name}' is longer than 10 KiB")));
+        }
+        object.insert(name.to_owned(), value.clone());
+    }
+    Ok(serde_json::Value::Object(object).to_string())
+}
+
+/// A schedule's inputs, in the order stored.
+pub fn schedule_inputs(row: &ScheduleRow) -> Vec<(String, serde_json::Value)> {
+    match serde_json::from_str::<serde_json::Value>(&row.inputs) {
+        Ok(serde_json::Value::Object(values)) => values.into_iter().collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// A schedule variable, opened.
@@ -200,8 +239,12 @@ impl super::Ci<'_> {
             next_run_at,
             active,
         };
+        let inputs = input.inputs.as_deref().map(stored_inputs).transpose()?;
         let mut conn = self.db.conn().await?;
         let id = schedules::create_schedule(&mut conn, project.id, user.id, &fields).await?;
+        if let Some(inputs) = &inputs {
+            schedules::set_schedule_inputs(&mut conn, id, inputs).await?;
+        }
         let row = self.project_schedule(&mut conn, project, id).await?;
         self.open_schedule(&mut conn, row).await
     }
@@ -230,8 +273,12 @@ impl super::Ci<'_> {
             next_run_at,
             active,
         };
+        let inputs = input.inputs.as_deref().map(stored_inputs).transpose()?;
         let mut conn = self.db.conn().await?;
         schedules::update_schedule(&mut conn, id, &fields).await?;
+        if let Some(inputs) = &inputs {
+            schedules::set_schedule_inputs(&mut conn, id, inputs).await?;
+        }
         let row = self.project_schedule(&mut conn, project, id).await?;
         self.open_schedule(&mut conn, row).await
     }
@@ -366,6 +413,7 @@ impl super::Ci<'_> {
             self.pipeline_request_for_ref(actor, project, &schedule.row.ref_name, Vec::new(), "schedule").await?;
         request.variables = variables;
         request.schedule_id = Some(schedule.row.id);
+        request.inputs = (!schedule_inputs(&schedule.row).is_empty()).then(|| schedule.row.inputs.clone());
         self.run_pipeline_request(project, request).await
     }
 

@@ -114,9 +114,8 @@ impl super::Ci<'_> {
         let mut conn = self.db.conn().await?;
         let mut touched = Vec::new();
         for job in jobs::due_scheduled_jobs(&mut conn, now).await? {
-            if jobs::transition(&mut conn, job.id, &[CiStatus::Scheduled], CiStatus::Pending).await? {
+            if self.make_pending(&job, &[CiStatus::Scheduled]).await? {
                 touched.push(job.pipeline_id);
-                self.ci.job_queued();
             }
         }
         let silence = i64::try_from(self.ci.settings.runner_silence.as_millis()).unwrap_or(i64::MAX);

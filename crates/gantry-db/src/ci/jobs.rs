@@ -41,6 +41,8 @@ pub struct JobRow {
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub heartbeat_at: Option<i64>,
+    /// A trigger job: it starts a downstream pipeline and never goes to a runner.
+    pub bridge: bool,
 }
 
 fn map_job(row: &AnyRow) -> DbResult<JobRow> {
@@ -73,6 +75,7 @@ fn map_job(row: &AnyRow) -> DbResult<JobRow> {
         started_at: opt_int(row, "started_at")?,
         finished_at: opt_int(row, "finished_at")?,
         heartbeat_at: opt_int(row, "heartbeat_at")?,
+        bridge: flag(row, "bridge")?,
     })
 }
 
@@ -81,8 +84,8 @@ macro_rules! select_jobs {
         concat!(
             "SELECT id, pipeline_id, project_id, name, stage, stage_idx, status, run_when, allow_failure, start_in, \
              scheduled_at, needs, tags, interruptible, resource_group, runner_id, attempt, retried, failure_reason, \
-             exit_code, trace_size, coverage, user_id, created_at, queued_at, started_at, finished_at, heartbeat_at \
-             FROM ci_jobs ",
+             exit_code, trace_size, coverage, user_id, created_at, queued_at, started_at, finished_at, heartbeat_at, \
+             bridge FROM ci_jobs ",
             $rest
         )
     };
@@ -106,14 +109,16 @@ pub struct NewJob<'a> {
     pub resource_group: Option<&'a str>,
     pub attempt: i64,
     pub user_id: Option<UserId>,
+    /// A trigger job (see [`JobRow::bridge`]).
+    pub bridge: bool,
 }
 
 /// Stores a job and returns its id.
 pub async fn insert_job(conn: &mut Conn, job: &NewJob<'_>) -> DbResult<JobId> {
     let row = sqlx::query(
         "INSERT INTO ci_jobs (pipeline_id, project_id, name, stage, stage_idx, status, run_when, allow_failure, \
-         start_in, needs, definition, tags, interruptible, resource_group, attempt, user_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'created', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+         start_in, needs, definition, tags, interruptible, resource_group, attempt, user_id, created_at, bridge) \
+         VALUES ($1, $2, $3, $4, $5, 'created', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
     )
     .bind(job.pipeline_id.0)
     .bind(job.project_id.0)
@@ -131,6 +136,7 @@ pub async fn insert_job(conn: &mut Conn, job: &NewJob<'_>) -> DbResult<JobId> {
     .bind(job.attempt)
     .bind(job.user_id.map(|u| u.0))
     .bind(now_millis())
+    .bind(i64::from(job.bridge))
     .fetch_one(conn)
     .await?;
     Ok(JobId(int(&row, "id")?))
@@ -196,7 +202,7 @@ pub async fn project_jobs(
 ) -> DbResult<(Vec<JobRow>, i64)> {
     let statuses = status_list(statuses);
     let rows = sqlx::query(select_jobs!(
-        "WHERE project_id = $1 AND retried = 0 AND ($2 = '' OR (',' || $2 || ',') LIKE ('%,' || status || ',%')) \
+        "WHERE project_id = $1 AND retried = 0 AND bridge = 0 AND ($2 = '' OR (',' || $2 || ',') LIKE ('%,' || status || ',%')) \
          ORDER BY id DESC LIMIT $3 OFFSET $4"
     ))
     .bind(project.0)
@@ -206,7 +212,7 @@ pub async fn project_jobs(
     .fetch_all(&mut *conn)
     .await?;
     let total = sqlx::query(
-        "SELECT COUNT(*) AS n FROM ci_jobs WHERE project_id = $1 AND retried = 0 \
+        "SELECT COUNT(*) AS n FROM ci_jobs WHERE project_id = $1 AND retried = 0 AND bridge = 0 \
          AND ($2 = '' OR (',' || $2 || ',') LIKE ('%,' || status || ',%'))",
     )
     .bind(project.0)
@@ -284,7 +290,7 @@ pub async fn pending_jobs(
 ) -> DbResult<Vec<QueuedJob>> {
     let rows = sqlx::query(
         "SELECT id, project_id, pipeline_id, tags, resource_group FROM ci_jobs \
-         WHERE status = 'pending' AND id > $1 AND ($2 IS NULL OR project_id = $2) ORDER BY id LIMIT $3",
+         WHERE status = 'pending' AND bridge = 0 AND id > $1 AND ($2 IS NULL OR project_id = $2) ORDER BY id LIMIT $3",
     )
     .bind(after.map_or(0, |job| job.0))
     .bind(project.map(|p| p.0))
@@ -376,7 +382,7 @@ pub async fn heartbeat(conn: &mut Conn, id: JobId) -> DbResult<()> {
 
 /// Running jobs whose runner has been silent since `before`.
 pub async fn silent_running_jobs(conn: &mut Conn, before: i64) -> DbResult<Vec<JobRow>> {
-    let rows = sqlx::query(select_jobs!("WHERE status = 'running' AND heartbeat_at < $1 ORDER BY id"))
+    let rows = sqlx::query(select_jobs!("WHERE status = 'running' AND bridge = 0 AND heartbeat_at < $1 ORDER BY id"))
         .bind(before)
         .fetch_all(conn)
         .await?;
@@ -385,11 +391,39 @@ pub async fn silent_running_jobs(conn: &mut Conn, before: i64) -> DbResult<Vec<J
 
 /// Running jobs started before `before` (past their timeout, checked by the caller).
 pub async fn running_jobs_started_before(conn: &mut Conn, before: i64) -> DbResult<Vec<JobRow>> {
-    let rows = sqlx::query(select_jobs!("WHERE status = 'running' AND started_at < $1 ORDER BY id"))
+    let rows = sqlx::query(select_jobs!("WHERE status = 'running' AND bridge = 0 AND started_at < $1 ORDER BY id"))
         .bind(before)
         .fetch_all(conn)
         .await?;
     rows.iter().map(map_job).collect()
+}
+
+/// Moves a trigger job from one of `from` to `to`, with why it failed; its start time is set
+/// when it starts waiting for its downstream pipeline, its finish time when it finishes. False
+/// when the job was not in one of those states.
+pub async fn bridge_transition(
+    conn: &mut Conn,
+    id: JobId,
+    from: &[CiStatus],
+    to: CiStatus,
+    failure_reason: Option<&str>,
+) -> DbResult<bool> {
+    let now = now_millis();
+    let finished = to.is_finished();
+    let done = sqlx::query(
+        "UPDATE ci_jobs SET status = $1, failure_reason = COALESCE($2, failure_reason), \
+         started_at = COALESCE(started_at, $3), finished_at = CASE WHEN $4 = 1 THEN $3 ELSE NULL END \
+         WHERE id = $5 AND bridge = 1 AND (',' || $6 || ',') LIKE ('%,' || status || ',%')",
+    )
+    .bind(to.as_str())
+    .bind(failure_reason)
+    .bind(now)
+    .bind(i64::from(finished))
+    .bind(id.0)
+    .bind(status_list(from))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// Marks a job as replaced by a newer attempt.

@@ -1,6 +1,6 @@
 //! The `ci_pipelines` table: one row per pipeline, numbered per project, with its status.
 
-use gantry_types::{CiStatus, PipelineId, ProjectId, ScheduleId, UserId};
+use gantry_types::{CiStatus, JobId, PipelineId, ProjectId, ScheduleId, UserId};
 use sqlx::any::AnyRow;
 
 use crate::row::{flag, int, opt_int, opt_text, parsed, text};
@@ -30,6 +30,8 @@ pub struct PipelineRow {
     pub updated_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
+    /// A downstream pipeline: the trigger job that started it.
+    pub upstream_job_id: Option<JobId>,
 }
 
 fn map_pipeline(row: &AnyRow) -> DbResult<PipelineRow> {
@@ -53,6 +55,7 @@ fn map_pipeline(row: &AnyRow) -> DbResult<PipelineRow> {
         updated_at: int(row, "updated_at")?,
         started_at: opt_int(row, "started_at")?,
         finished_at: opt_int(row, "finished_at")?,
+        upstream_job_id: opt_int(row, "upstream_job_id")?.map(JobId),
     })
 }
 
@@ -61,7 +64,7 @@ macro_rules! select_pipelines {
         concat!(
             "SELECT p.id, p.project_id, p.iid, p.ref_name, p.is_tag, p.sha, p.before_sha, p.source, p.status, \
              p.name, p.user_id, u.username, p.variables, p.schedule_id, p.yaml_errors, p.created_at, p.updated_at, \
-             p.started_at, p.finished_at FROM ci_pipelines p LEFT JOIN users u ON u.id = p.user_id ",
+             p.started_at, p.finished_at, p.upstream_job_id FROM ci_pipelines p LEFT JOIN users u ON u.id = p.user_id ",
             $rest
         )
     };
@@ -85,6 +88,8 @@ pub struct NewPipeline<'a> {
     pub schedule_id: Option<ScheduleId>,
     /// The push event (one ref of a push) it was created for: at most one pipeline each.
     pub push_event_id: Option<i64>,
+    /// The trigger job that starts it (a downstream pipeline): at most one pipeline each.
+    pub upstream_job_id: Option<JobId>,
 }
 
 /// Stores a pipeline with the project's next number; call inside a transaction.
@@ -96,8 +101,8 @@ pub async fn insert_pipeline(conn: &mut Conn, new: &NewPipeline<'_>) -> DbResult
     let now = now_millis();
     let row = sqlx::query(
         "INSERT INTO ci_pipelines (project_id, iid, ref_name, is_tag, sha, before_sha, source, status, name, user_id, \
-         variables, yaml_errors, created_at, updated_at, finished_at, schedule_id, push_event_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16) RETURNING id",
+         variables, yaml_errors, created_at, updated_at, finished_at, schedule_id, push_event_id, upstream_job_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16, $17) RETURNING id",
     )
     .bind(new.project_id.0)
     .bind(int(&next, "n")?)
@@ -115,6 +120,7 @@ pub async fn insert_pipeline(conn: &mut Conn, new: &NewPipeline<'_>) -> DbResult
     .bind(new.yaml_errors.map(|_| now))
     .bind(new.schedule_id.map(|s| s.0))
     .bind(new.push_event_id)
+    .bind(new.upstream_job_id.map(|j| j.0))
     .fetch_one(conn)
     .await
     .map_err(DbError::classify)?;
@@ -128,6 +134,24 @@ pub async fn pipeline_for_push_event(conn: &mut Conn, push_event: i64) -> DbResu
         .fetch_optional(conn)
         .await?;
     row.as_ref().map(|row| int(row, "id").map(PipelineId)).transpose()
+}
+
+/// The downstream pipeline a trigger job started, if it has.
+pub async fn downstream_of(conn: &mut Conn, job: JobId) -> DbResult<Option<PipelineRow>> {
+    let row = sqlx::query(select_pipelines!("WHERE p.upstream_job_id = $1")).bind(job.0).fetch_optional(conn).await?;
+    row.as_ref().map(map_pipeline).transpose()
+}
+
+/// The downstream pipelines the trigger jobs of a pipeline started (every attempt's), oldest
+/// first.
+pub async fn downstream_pipelines(conn: &mut Conn, pipeline: PipelineId) -> DbResult<Vec<PipelineRow>> {
+    let rows = sqlx::query(select_pipelines!(
+        "WHERE p.upstream_job_id IN (SELECT id FROM ci_jobs WHERE pipeline_id = $1 AND bridge = 1) ORDER BY p.id"
+    ))
+    .bind(pipeline.0)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(map_pipeline).collect()
 }
 
 /// One pipeline by id.

@@ -24,6 +24,8 @@ pub struct ScheduleRow {
     pub last_pipeline: Option<LastPipeline>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Values for the CI file's `spec:inputs`: a JSON object.
+    pub inputs: String,
 }
 
 /// What a schedule's list shows of its newest pipeline.
@@ -50,7 +52,7 @@ macro_rules! select_schedules {
     ($rest:literal) => {
         concat!(
             "SELECT s.id, s.project_id, s.description, s.ref_name, s.cron, s.cron_timezone, s.next_run_at, s.active, \
-             s.owner_id, u.username AS owner_username, s.created_at, s.updated_at, \
+             s.owner_id, u.username AS owner_username, s.created_at, s.updated_at, s.inputs, \
              lp.id AS last_id, lp.sha AS last_sha, lp.ref_name AS last_ref, lp.status AS last_status \
              FROM ci_pipeline_schedules s LEFT JOIN users u ON u.id = s.owner_id \
              LEFT JOIN ci_pipelines lp ON lp.id = (SELECT MAX(id) FROM ci_pipelines WHERE schedule_id = s.id) ",
@@ -82,6 +84,7 @@ fn map_schedule(row: &AnyRow) -> DbResult<ScheduleRow> {
         },
         created_at: int(row, "created_at")?,
         updated_at: int(row, "updated_at")?,
+        inputs: text(row, "inputs")?,
     })
 }
 
@@ -126,6 +129,17 @@ pub async fn update_schedule(conn: &mut Conn, id: ScheduleId, fields: &ScheduleF
     .bind(id.0)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Sets a schedule's input values (a JSON object).
+pub async fn set_schedule_inputs(conn: &mut Conn, id: ScheduleId, inputs: &str) -> DbResult<()> {
+    sqlx::query("UPDATE ci_pipeline_schedules SET inputs = $1, updated_at = $2 WHERE id = $3")
+        .bind(inputs)
+        .bind(now_millis())
+        .bind(id.0)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

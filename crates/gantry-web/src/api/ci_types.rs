@@ -267,6 +267,14 @@ pub struct ArtifactsFile {
     pub size: i64,
 }
 
+/// A trigger job with the pipeline it started (GitLab's bridge).
+#[derive(Debug, Serialize)]
+pub struct Bridge {
+    #[serde(flatten)]
+    pub job: Job,
+    pub downstream_pipeline: Option<PipelineBasic>,
+}
+
 /// One of a job's artifacts (the archive or a report).
 #[derive(Debug, Serialize)]
 pub struct JobArtifact {

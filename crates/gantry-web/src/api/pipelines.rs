@@ -12,7 +12,7 @@ use gantry_core::{Actor, ProjectRow};
 use gantry_types::{CiStatus, PipelineId};
 use serde::{Deserialize, Serialize};
 
-use super::ci_types::{Job, Pipeline, PipelineBasic, id_param, status_param, statuses_from_query};
+use super::ci_types::{Bridge, Job, Pipeline, PipelineBasic, id_param, status_param, statuses_from_query};
 use super::projects::{lookup_access, lookup_project};
 use super::{ApiInput, ApiResult, PageParams, paginated};
 use crate::AppState;
@@ -81,6 +81,18 @@ pub struct CreatePipelineInput {
     ref_name: Option<String>,
     #[serde(default)]
     variables: Vec<VariableInput>,
+    /// Values for the CI file's `spec:inputs`.
+    inputs: Option<serde_json::Value>,
+}
+
+/// A pipeline's `inputs`, checked to be a hash (JSON text for core).
+pub(crate) fn pipeline_inputs(inputs: Option<serde_json::Value>) -> ApiResult<Option<String>> {
+    match inputs {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::Object(values)) if values.is_empty() => Ok(None),
+        Some(value @ serde_json::Value::Object(_)) => Ok(Some(value.to_string())),
+        Some(_) => Err(AppError::BadRequest("inputs should be a hash of input names and values".to_owned()).into()),
+    }
 }
 
 /// The variables given to a new pipeline, checked.
@@ -95,7 +107,7 @@ pub(crate) fn pipeline_variables(variables: Vec<VariableInput>) -> ApiResult<Vec
     Ok(out)
 }
 
-/// `POST /projects/:id/pipeline` (`ref`, `variables`)
+/// `POST /projects/:id/pipeline` (`ref`, `variables`, `inputs`)
 pub async fn create_pipeline(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -106,7 +118,9 @@ pub async fn create_pipeline(
     let ref_name =
         input.ref_name.filter(|r| !r.is_empty()).ok_or_else(|| AppError::BadRequest("ref is missing".to_owned()))?;
     let variables = pipeline_variables(input.variables)?;
-    let pipeline = state.core.ci().run_pipeline(&actor, &project, &ref_name, variables, "api").await?;
+    let inputs = pipeline_inputs(input.inputs)?;
+    let pipeline =
+        state.core.ci().run_pipeline_with_inputs(&actor, &project, &ref_name, variables, inputs, "api").await?;
     let access = state.core.access_to_project(&actor, &project).await?;
     let (pipeline, jobs) = state.core.ci().pipeline(&access, pipeline.id).await?;
     Ok((StatusCode::CREATED, Json(Pipeline::new(&pipeline, &jobs, &project, &state.config))).into_response())
@@ -194,9 +208,38 @@ pub async fn pipeline_jobs(
     let artifacts = state.core.ci().pipeline_artifacts(&actor, project, pipeline.id).await?;
     Ok(Json(
         jobs.iter()
-            .filter(|j| include_retried || !j.retried)
+            .filter(|j| !j.bridge && (include_retried || !j.retried))
             .filter(|j| statuses.is_empty() || statuses.contains(&j.status))
             .map(|j| Job::new(j, &pipeline, project, &state.config).with_artifacts(&artifacts))
+            .collect(),
+    ))
+}
+
+/// `GET /projects/:id/pipelines/:pipeline_id/bridges` (`scope[]`): the pipeline's trigger
+/// jobs, each with the downstream pipeline it started.
+pub async fn pipeline_bridges(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, pipeline_id)): Path<(String, String)>,
+    OriginalUri(uri): OriginalUri,
+) -> ApiResult<Json<Vec<Bridge>>> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    let project = access.project();
+    let statuses = statuses_from_query(uri.query(), &["scope", "scope[]"])?;
+    let pipeline_id = id_param(&pipeline_id, "pipeline")?;
+    let pipeline = state.core.ci().pipeline(&access, pipeline_id).await?.0;
+    let bridges = state.core.ci().bridges(&access, pipeline_id).await?;
+    Ok(Json(
+        bridges
+            .iter()
+            .filter(|b| !b.job.retried && (statuses.is_empty() || statuses.contains(&b.job.status)))
+            .map(|b| Bridge {
+                job: Job::new(&b.job, &pipeline, project, &state.config),
+                downstream_pipeline: b
+                    .downstream
+                    .as_ref()
+                    .map(|(downstream, of)| PipelineBasic::new(downstream, of, &state.config)),
+            })
             .collect(),
     ))
 }

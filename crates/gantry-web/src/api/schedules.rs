@@ -54,10 +54,23 @@ pub struct ScheduleJson {
     /// Only for those who may read them (GitLab leaves the field out for others).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub variables: Option<Vec<ScheduleVariableJson>>,
+    /// Values for the CI file's `spec:inputs`.
+    pub inputs: Vec<ScheduleInputJson>,
+}
+
+/// One of a schedule's `inputs` (GitLab's `name` and `value`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ScheduleInputJson {
+    pub name: String,
+    pub value: serde_json::Value,
 }
 
 fn schedule_json(state: &AppState, schedule: Schedule) -> ScheduleJson {
     let row = schedule.row;
+    let inputs = gantry_core::ci::schedules::schedule_inputs(&row)
+        .into_iter()
+        .map(|(name, value)| ScheduleInputJson { name, value })
+        .collect();
     let last_pipeline =
         row.last_pipeline.map(|p| LastPipeline { id: p.id, sha: p.sha, ref_name: p.ref_name, status: p.status });
     ScheduleJson {
@@ -78,6 +91,7 @@ fn schedule_json(state: &AppState, schedule: Schedule) -> ScheduleJson {
                 .map(|v| ScheduleVariableJson { key: v.key, value: v.value, variable_type: v.variable_type })
                 .collect()
         }),
+        inputs,
     }
 }
 
@@ -125,6 +139,8 @@ pub struct ScheduleBody {
     cron: Option<String>,
     cron_timezone: Option<String>,
     active: Option<serde_json::Value>,
+    /// `[{"name": …, "value": …}]`: replaces the schedule's inputs.
+    inputs: Option<Vec<ScheduleInputJson>>,
 }
 
 impl ScheduleBody {
@@ -143,11 +159,13 @@ impl ScheduleBody {
             cron: self.cron,
             cron_timezone: self.cron_timezone,
             active,
+            inputs: self.inputs.map(|inputs| inputs.into_iter().map(|i| (i.name, i.value)).collect()),
         })
     }
 }
 
-/// `POST /projects/:id/pipeline_schedules` (`description`, `ref`, `cron`, `cron_timezone`, `active`)
+/// `POST /projects/:id/pipeline_schedules` (`description`, `ref`, `cron`, `cron_timezone`, `active`,
+/// `inputs`)
 pub async fn create(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,

@@ -92,6 +92,9 @@ struct JobPage {
     has_archive: bool,
     /// Some artifact will expire (so "Keep" means something).
     expiring: bool,
+    /// A trigger job's downstream pipeline: its project's path, id and status, when it has
+    /// one the visitor may see.
+    downstream: Option<(String, gantry_types::PipelineId, &'static str)>,
     error: Option<String>,
 }
 
@@ -116,8 +119,19 @@ async fn job_page(
     let frame = ProjectFrame::load(state, visitor, target).await?;
     let id = id_of(id, "job").map_err(|e| visitor.error(e))?;
     let (job, pipeline) = state.core.ci().job(&frame.access, id).await.map_err(|e| visitor.error(e))?;
-    let live = job.status.is_live();
-    let log_html = if live { String::new() } else { rendered_log(state, visitor, &frame, &job).await? };
+    let downstream = if job.bridge {
+        let bridges = state.core.ci().bridges(&frame.access, job.pipeline_id).await.map_err(|e| visitor.error(e))?;
+        bridges
+            .into_iter()
+            .find(|b| b.job.id == job.id)
+            .and_then(|b| b.downstream)
+            .map(|(pipeline, project)| (project.full_path, pipeline.id, pipeline.status.label()))
+    } else {
+        None
+    };
+    // A trigger job writes no log; a running one follows its pipeline, not a stream.
+    let live = job.status.is_live() && !job.bridge;
+    let log_html = if live || job.bridge { String::new() } else { rendered_log(state, visitor, &frame, &job).await? };
     let artifacts = state.core.ci().job_artifacts(&frame.access, job.id).await.map_err(|e| visitor.error(e))?;
     let now = now_millis();
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
@@ -132,6 +146,7 @@ async fn job_page(
         expiring: artifacts.iter().any(|a| a.expire_at.is_some()),
         artifacts: super::artifacts::artifact_lines(&artifacts),
         can_run: frame.access.can(ProjectAction::RunPipelines),
+        downstream,
         error,
         frame,
     };

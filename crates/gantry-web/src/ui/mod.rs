@@ -5,6 +5,7 @@ pub mod access_tokens;
 pub mod admin;
 pub mod artifacts;
 pub mod badges;
+pub mod catalog;
 pub mod ci_lint;
 pub mod ci_settings;
 pub mod code;

@@ -1,6 +1,10 @@
 //! Pipeline pages of a project: the list with filters, one pipeline's stages and jobs (both kept
-//! up to date while they are open by [`live`]), "Run pipeline", and cancel/retry/delete. Job
-//! pages are in [`super::jobs`], the CI lint page in [`super::ci_lint`].
+//! up to date while they are open by [`live`]), "Run pipeline", and cancel/retry/delete; its
+//! Code quality tab is [`codequality`], its Tests tab [`super::test_reports`]. Job pages are in
+//! [`super::jobs`], the CI lint page in [`super::ci_lint`].
+//!
+//! Long because the list, the pipeline page and the "Run pipeline" form share the views and
+//! the actions they offer.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -21,6 +25,7 @@ use crate::auth::{CsrfForm, PageActor};
 use crate::namespace_dispatch::ProjectTarget;
 use crate::time_format::ago;
 
+pub mod codequality;
 pub mod live;
 
 pub(crate) const PAGE_SIZE: i64 = 30;
@@ -200,6 +205,8 @@ pub struct JobCard {
     pub status: &'static str,
     pub needs: Vec<String>,
     pub duration: Option<String>,
+    /// Where the card leads instead of the job's page: a trigger job's downstream pipeline.
+    pub downstream_href: Option<String>,
 }
 
 /// A stage column of the pipeline graph.
@@ -221,10 +228,32 @@ struct PipelinePage {
     error: Option<String>,
 }
 
+/// A pipeline a trigger job started, as the graph shows it beside the stages.
+pub struct DownstreamCard {
+    pub job_name: String,
+    pub pipeline: PipelineRow,
+    /// The downstream pipeline's project path, when it is another project's.
+    pub other_project: Option<String>,
+    pub project_path: String,
+    pub status: &'static str,
+}
+
+/// The trigger job that started a pipeline, as its page names it.
+pub struct UpstreamLine {
+    pub job_name: String,
+    pub job_id: JobId,
+    pub pipeline_id: PipelineId,
+    pub project_path: String,
+    /// A child pipeline (the same project), not another project's.
+    pub child: bool,
+}
+
 /// What a pipeline's page shows of it, read afresh for each look.
 struct PipelineView {
     line: PipelineLine,
     stages: Vec<StageColumn>,
+    downstream: Vec<DownstreamCard>,
+    upstream: Option<UpstreamLine>,
     retried: Vec<JobCard>,
     /// Some job may still be canceled (GitLab's cancelable statuses: not manual jobs).
     cancelable: bool,
@@ -234,6 +263,8 @@ struct PipelineView {
     deletable: bool,
     /// How many test cases the jobs reported (the Tests tab's count).
     test_count: usize,
+    /// How many code quality findings the jobs reported; None without a report (no tab).
+    quality_count: Option<usize>,
     /// The pipeline may still change: it runs, or waits for a person (a blocking manual job).
     live: bool,
     /// A job is on its way (queued, running, delayed): the view looks again now and then even
@@ -252,6 +283,8 @@ struct PipelineLive<'a> {
     frame: &'a ProjectFrame,
     line: &'a PipelineLine,
     stages: &'a [StageColumn],
+    downstream: &'a [DownstreamCard],
+    upstream: Option<&'a UpstreamLine>,
     retried: &'a [JobCard],
     can_run: bool,
     can_delete: bool,
@@ -259,6 +292,7 @@ struct PipelineLive<'a> {
     has_failed: bool,
     deletable: bool,
     test_count: usize,
+    quality_count: Option<usize>,
 }
 
 pub(crate) fn job_card(job: JobRow, now: i64) -> JobCard {
@@ -266,6 +300,7 @@ pub(crate) fn job_card(job: JobRow, now: i64) -> JobCard {
         status: job.status.label(),
         needs: job.needs.as_deref().and_then(|n| serde_json::from_str(n).ok()).unwrap_or_default(),
         duration: job.started_at.map(|s| duration_text(job.finished_at.unwrap_or(now) - s)),
+        downstream_href: None,
         job,
     }
 }
@@ -273,9 +308,32 @@ pub(crate) fn job_card(job: JobRow, now: i64) -> JobCard {
 async fn pipeline_view(state: &AppState, access: &ProjectAccess, id: PipelineId) -> CoreResult<PipelineView> {
     let (pipeline, jobs) = state.core.ci().pipeline(access, id).await?;
     let tests = state.core.ci().pipeline_test_summary(access, id).await?;
+    let quality_count = state.core.ci().pipeline_codequality_count(access, id).await?;
     let now = now_millis();
     let mut hasher = DefaultHasher::new();
-    (pipeline.status.as_str(), pipeline.started_at, pipeline.finished_at, tests.counts.total).hash(&mut hasher);
+    (pipeline.status.as_str(), pipeline.started_at, pipeline.finished_at, tests.counts.total, quality_count)
+        .hash(&mut hasher);
+    let mut downstream = Vec::new();
+    if jobs.iter().any(|j| j.bridge) {
+        for bridge in state.core.ci().bridges(access, id).await? {
+            let Some((started, project)) = bridge.downstream.filter(|_| !bridge.job.retried) else { continue };
+            (started.id.0, started.status.as_str()).hash(&mut hasher);
+            downstream.push(DownstreamCard {
+                job_name: bridge.job.name.clone(),
+                status: started.status.label(),
+                other_project: (project.id != access.project().id).then(|| project.full_path.clone()),
+                project_path: project.full_path,
+                pipeline: started,
+            });
+        }
+    }
+    let upstream = state.core.ci().upstream_of(access, &pipeline).await?.map(|(job, upstream, project)| UpstreamLine {
+        job_name: job.name,
+        job_id: job.id,
+        pipeline_id: upstream.id,
+        child: project.id == access.project().id,
+        project_path: project.full_path,
+    });
     let mut ordered = jobs;
     ordered.sort_by_key(|j| (j.stage_idx, j.id));
     for job in &ordered {
@@ -301,14 +359,23 @@ async fn pipeline_view(state: &AppState, access: &ProjectAccess, id: PipelineId)
             _ => stages.push(StageColumn { name: job.stage.clone(), jobs: vec![job_card(job, now)] }),
         }
     }
+    for card in stages.iter_mut().flat_map(|stage| stage.jobs.iter_mut()).filter(|card| card.job.bridge) {
+        card.downstream_href = downstream
+            .iter()
+            .find(|d| d.job_name == card.job.name)
+            .map(|d| format!("/{}/-/pipelines/{}", d.project_path, d.pipeline.id));
+    }
     Ok(PipelineView {
         line: PipelineLine::new(pipeline, now),
         stages,
+        downstream,
+        upstream,
         retried,
         cancelable,
         has_failed,
         deletable,
         test_count: tests.counts.total,
+        quality_count,
         live,
         busy,
         job_ids,
@@ -322,6 +389,8 @@ fn render_pipeline_live(chrome: &Chrome, frame: &ProjectFrame, view: &PipelineVi
         frame,
         line: &view.line,
         stages: &view.stages,
+        downstream: &view.downstream,
+        upstream: view.upstream.as_ref(),
         retried: &view.retried,
         can_run: frame.access.can(ProjectAction::RunPipelines),
         can_delete: frame.access.can(ProjectAction::DeletePipelines),
@@ -329,6 +398,7 @@ fn render_pipeline_live(chrome: &Chrome, frame: &ProjectFrame, view: &PipelineVi
         has_failed: view.has_failed,
         deletable: view.deletable,
         test_count: view.test_count,
+        quality_count: view.quality_count,
     })
 }
 
@@ -437,7 +507,61 @@ struct NewPipelinePage {
     variables: Vec<(String, String)>,
     /// Why the visitor may not give variables, when they may not (the fields are hidden).
     variables_refused: Option<String>,
+    /// The CI file's `spec:inputs` at the ref, each with the value the form holds.
+    inputs: Vec<(gantry_core::ci::catalog::ComponentInput, String)>,
+    /// Why the CI file's inputs cannot be read, when they cannot.
+    inputs_error: Option<String>,
     error: Option<String>,
+}
+
+/// The CI file's inputs at `ref_name`, each with the value `given` holds (its default when
+/// none), or why they cannot be read.
+async fn form_inputs(
+    state: &AppState,
+    visitor: &PageActor,
+    frame: &ProjectFrame,
+    ref_name: &str,
+    given: &[(String, String)],
+) -> Result<(Vec<(gantry_core::ci::catalog::ComponentInput, String)>, Option<String>), CoreError> {
+    let declared = match state.core.ci().pipeline_inputs_of(&visitor.actor, &frame.project, ref_name).await? {
+        Ok(declared) => declared,
+        Err(why) => return Ok((Vec::new(), Some(why))),
+    };
+    let inputs = declared
+        .into_iter()
+        .map(|input| {
+            let value = given
+                .iter()
+                .find(|(name, _)| *name == input.name)
+                .map(|(_, value)| value.clone())
+                .or_else(|| input.default.as_ref().map(|d| d.trim_matches('"').to_owned()))
+                .unwrap_or_default();
+            (input, value)
+        })
+        .collect();
+    Ok((inputs, None))
+}
+
+/// The form's input values as the JSON hash core takes, each read as its declared type.
+fn inputs_json(inputs: &[(gantry_core::ci::catalog::ComponentInput, String)]) -> Option<String> {
+    let mut values = serde_json::Map::new();
+    for (input, value) in inputs {
+        let typed = match input.kind.as_str() {
+            "number" => value.trim().parse::<f64>().ok().map(|n| {
+                if n.fract() == 0.0 && n.abs() < 1e15 { serde_json::json!(n as i64) } else { serde_json::json!(n) }
+            }),
+            "boolean" => match value.trim() {
+                "true" => Some(serde_json::Value::Bool(true)),
+                "false" => Some(serde_json::Value::Bool(false)),
+                _ => None,
+            },
+            "array" => serde_json::from_str::<serde_json::Value>(value).ok().filter(serde_json::Value::is_array),
+            _ => None,
+        };
+        // A value that is not of its type goes as text: the header's check says what is wrong.
+        values.insert(input.name.clone(), typed.unwrap_or_else(|| serde_json::Value::String(value.clone())));
+    }
+    (!values.is_empty()).then(|| serde_json::Value::Object(values).to_string())
 }
 
 /// Whether the visitor may give variables to the project's pipelines; why not when not.
@@ -445,20 +569,34 @@ async fn variables_refused(state: &AppState, visitor: &PageActor, frame: &Projec
     state.core.ci().may_set_pipeline_variables(&visitor.actor, &frame.project).await.err().map(|e| e.to_string())
 }
 
-/// `GET /{project}/-/pipelines/new`
+/// `?ref=` of the "Run pipeline" form: the branch or tag whose CI file's inputs it offers.
+#[derive(Debug, Deserialize)]
+pub struct NewPipelineQuery {
+    #[serde(rename = "ref")]
+    ref_name: Option<String>,
+}
+
+/// `GET /{project}/-/pipelines/new` (`?ref=`)
 pub async fn new_pipeline_form(
     State(state): State<AppState>,
     visitor: PageActor,
     Extension(target): Extension<ProjectTarget>,
+    Query(query): Query<NewPipelineQuery>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     frame.require(&visitor, ProjectAction::RunPipelines)?;
+    let ref_name =
+        query.ref_name.filter(|r| !r.trim().is_empty()).unwrap_or_else(|| frame.project.default_branch.clone());
+    let (inputs, inputs_error) =
+        form_inputs(&state, &visitor, &frame, &ref_name, &[]).await.map_err(|e| visitor.error(e))?;
     let page = NewPipelinePage {
         chrome: Chrome::new(&visitor),
         tab: "pipelines",
-        ref_name: frame.project.default_branch.clone(),
+        ref_name,
         variables: vec![(String::new(), String::new()); 3],
         variables_refused: variables_refused(&state, &visitor, &frame).await,
+        inputs,
+        inputs_error,
         error: None,
         frame,
     };
@@ -479,7 +617,14 @@ pub async fn run_pipeline(
     let values = form.iter().filter(|(k, _)| k == "value").map(|(_, v)| v.clone());
     let typed: Vec<(String, String)> = keys.zip(values).collect();
     let variables: Vec<(String, String)> = typed.iter().filter(|(k, _)| !k.is_empty()).cloned().collect();
-    match state.core.ci().run_pipeline(&visitor.actor, &frame.project, &ref_name, variables, "web").await {
+    let given: Vec<(String, String)> =
+        form.iter().filter_map(|(k, v)| k.strip_prefix("input:").map(|name| (name.to_owned(), v.clone()))).collect();
+    let (inputs, inputs_error) =
+        form_inputs(&state, &visitor, &frame, &ref_name, &given).await.map_err(|e| visitor.error(e))?;
+    let ci = state.core.ci();
+    let run =
+        ci.run_pipeline_with_inputs(&visitor.actor, &frame.project, &ref_name, variables, inputs_json(&inputs), "web");
+    match run.await {
         Ok(pipeline) => see_other(&format!("/{}/-/pipelines/{}", frame.project.full_path, pipeline.id)),
         Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_) | CoreError::Forbidden(_))) => {
             let (status, message) = form_error(error);
@@ -489,6 +634,8 @@ pub async fn run_pipeline(
                 ref_name,
                 variables: typed,
                 variables_refused: variables_refused(&state, &visitor, &frame).await,
+                inputs,
+                inputs_error,
                 error: Some(message),
                 frame,
             };

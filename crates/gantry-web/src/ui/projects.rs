@@ -85,6 +85,8 @@ struct ProjectSettingsPage {
     topics: String,
     namespaces: Vec<NamespaceRow>,
     can_owner: bool,
+    /// The project is a CI/CD Catalog resource (`_catalog_setting.html`).
+    catalog_resource: bool,
     error: Option<String>,
 }
 
@@ -261,6 +263,8 @@ async fn settings_page(
         .map_err(|e| visitor.error(e))?;
     let namespaces = state.core.manage().namespaces_for_new_project(&visitor.actor).await?;
     let topics = state.core.manage().project_topics(&project).await?.join(", ");
+    let access = state.core.access_to_project(&visitor.actor, &project).await.map_err(|e| visitor.error(e))?;
+    let catalog_resource = state.core.ci().is_catalog_resource(&access).await?;
     let (status, error) = match error {
         Some((status, message)) => (status, Some(message)),
         None => (StatusCode::OK, None),
@@ -272,6 +276,7 @@ async fn settings_page(
         project,
         topics,
         namespaces,
+        catalog_resource,
         error,
     };
     render(status, &page)

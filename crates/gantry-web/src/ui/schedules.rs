@@ -100,7 +100,26 @@ struct SchedulePage {
     variables: Vec<(String, String)>,
     /// The visitor may not read the schedule's variables (its owner and Maintainers may).
     variables_hidden: bool,
+    /// Values for the CI file's `spec:inputs`, as the form shows them.
+    inputs: Vec<(String, String)>,
     error: Option<String>,
+}
+
+/// An input's value as the form shows it: text as it is, anything else as JSON.
+fn input_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// An input's value from the form: a number, `true`/`false` or a JSON array is read as such
+/// (the CI file's header checks the type), anything else is text.
+fn input_value(text: &str) -> serde_json::Value {
+    match serde_json::from_str::<serde_json::Value>(text.trim()) {
+        Ok(value @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_) | serde_json::Value::Array(_))) => value,
+        _ => serde_json::Value::String(text.to_owned()),
+    }
 }
 
 /// What the form sends: the fields, then `key`/`value` pairs in order.
@@ -114,6 +133,10 @@ fn read_form(form: &[(String, String)]) -> ScheduleForm {
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let keys = form.iter().filter(|(k, _)| k == "key").map(|(_, v)| v.trim().to_owned());
     let values = form.iter().filter(|(k, _)| k == "value").map(|(_, v)| v.clone());
+    let names = form.iter().filter(|(k, _)| k == "input_name").map(|(_, v)| v.trim().to_owned());
+    let input_values = form.iter().filter(|(k, _)| k == "input_value").map(|(_, v)| input_value(v));
+    let inputs: Vec<(String, serde_json::Value)> =
+        names.zip(input_values).filter(|(name, _)| !name.is_empty()).collect();
     ScheduleForm {
         input: ScheduleInput {
             description: Some(field("description").unwrap_or_default()),
@@ -121,6 +144,7 @@ fn read_form(form: &[(String, String)]) -> ScheduleForm {
             cron: Some(field("cron").unwrap_or_default()),
             cron_timezone: Some(field("cron_timezone").unwrap_or_default()),
             active: Some(field("active").is_some()),
+            inputs: Some(inputs),
         },
         variables: keys.zip(values).collect(),
         variables_hidden: false,
@@ -138,6 +162,9 @@ fn form_page(
     let mut variables = form.variables;
     variables.push((String::new(), String::new()));
     let input = form.input;
+    let mut inputs: Vec<(String, String)> =
+        input.inputs.iter().flatten().map(|(name, value)| (name.clone(), input_text(value))).collect();
+    inputs.push((String::new(), String::new()));
     let page = SchedulePage {
         chrome: Chrome::new(visitor),
         tab: "schedules",
@@ -149,6 +176,7 @@ fn form_page(
         active: input.active.unwrap_or(true),
         variables,
         variables_hidden: form.variables_hidden,
+        inputs,
         error,
         frame,
     };
@@ -247,13 +275,15 @@ pub async fn edit_schedule_form(
     let id = id_of(&id, "pipeline schedule").map_err(|e| visitor.error(e))?;
     let schedule = state.core.ci().schedule(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
     let row = schedule.row;
+    let inputs = gantry_core::ci::schedules::schedule_inputs(&row);
     let form = ScheduleForm {
         input: ScheduleInput {
             description: Some(row.description),
             ref_name: Some(row.ref_name),
             cron: Some(row.cron),
-            cron_timezone: Some(row.cron_timezone),
             active: Some(row.active),
+            inputs: Some(inputs),
+            cron_timezone: Some(row.cron_timezone),
         },
         variables_hidden: schedule.variables.is_none(),
         variables: schedule.variables.into_iter().flatten().map(|v| (v.key, v.value)).collect(),

@@ -44,6 +44,8 @@ struct TestsPage {
     tab: &'static str,
     line: PipelineLine,
     counts: TestCounts,
+    /// How many code quality findings the jobs reported; None without a report (no tab).
+    quality_count: Option<usize>,
     time: String,
     /// The pipeline compared with (id, number) and the counts of new and fixed failures.
     compared_with: Option<(gantry_types::PipelineId, i64)>,
@@ -76,6 +78,8 @@ pub async fn tests(
     let id = id_of(&id, "pipeline").map_err(|e| visitor.error(e))?;
     let (pipeline, report) =
         state.core.ci().pipeline_test_report(&visitor.actor, &frame.project, id).await.map_err(|e| visitor.error(e))?;
+    let quality_count =
+        state.core.ci().pipeline_codequality_count(&frame.access, id).await.map_err(|e| visitor.error(e))?;
     let suites = report
         .jobs
         .iter()
@@ -119,6 +123,7 @@ pub async fn tests(
         tab: "pipelines",
         line: PipelineLine::new(pipeline, gantry_core::now_millis()),
         counts: report.counts,
+        quality_count,
         time: seconds(report.counts.time),
         compared_with: report.compared_with,
         new_failures: report.new_failures.len(),

@@ -233,6 +233,7 @@ async fn run_and_upload(
         user: Some(token_owner.user.clone()),
         variables: Vec::new(),
         schedule_id: None,
+        inputs: None,
     };
     app.core.ci().create_pipeline(&project, request).await.unwrap().unwrap();
     let runner = app.instance_runner().await;

@@ -89,6 +89,7 @@ async fn run_pipeline(app: &TestApp, project: &ProjectRow, user: &UserRow, sha: 
         user: Some(user.clone()),
         variables: Vec::new(),
         schedule_id: None,
+        inputs: None,
     };
     app.core.ci().create_pipeline(project, request).await.unwrap().unwrap().id.0
 }

@@ -60,6 +60,7 @@ async fn maintained_project(app: &TestApp) -> Fixture {
         user: Some(owner.user.clone()),
         variables: Vec::new(),
         schedule_id: None,
+        inputs: None,
     };
     core.ci().create_pipeline(&project, request).await.unwrap().unwrap();
     let registration = gantry_core::ci::runners::RunnerRegistration {

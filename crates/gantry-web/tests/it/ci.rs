@@ -50,6 +50,7 @@ async fn a_runner_takes_a_job_streams_its_log_masked_and_reports_the_result() {
         user: Some(ada.user.clone()),
         variables: Vec::new(),
         schedule_id: None,
+        inputs: None,
     };
     let pipeline = app.core.ci().create_pipeline(&project, request).await.unwrap().unwrap();
     assert_eq!(pipeline.status, CiStatus::Pending);
@@ -227,6 +228,7 @@ async fn variables_are_encrypted_masked_scoped_and_reach_jobs_in_precedence_orde
         user: Some(ada.user.clone()),
         variables: Vec::new(),
         schedule_id: None,
+        inputs: None,
     };
     app.core.ci().create_pipeline(&project, request).await.unwrap().unwrap();
     let registration = RunnerRegistration {

@@ -62,6 +62,7 @@ async fn pipeline(app: &TestApp, user: &TestUser, project: &ProjectRow) -> (Opti
         user: Some(user.user.clone()),
         variables: Vec::new(),
         schedule_id: None,
+        inputs: None,
     };
     let pipeline = app.core.ci().create_pipeline(project, request).await.unwrap().unwrap();
     let path = format!("/api/v4/projects/{}/pipelines/{}/jobs", project.id.0, pipeline.id.0);
@@ -273,4 +274,91 @@ async fn remote_includes_come_only_from_hosts_the_administrator_allows() {
     let (errors, jobs) = pipeline(&app, &ada, &project).await;
     assert_eq!(errors, None);
     assert_eq!(jobs, pairs(&[("remote-job", "test")]));
+}
+
+const WITH_INPUTS: &str = "spec:
+  inputs:
+    environment:
+      description: Where to deploy
+      options: [staging, production]
+      default: staging
+    replicas:
+      type: number
+      default: 1
+---
+deploy-$[[ inputs.environment ]]:
+  script: deploy --replicas $[[ inputs.replicas ]]
+";
+
+#[tokio::test]
+async fn the_project_files_inputs_come_from_the_api_and_the_run_pipeline_form() {
+    let app = app().await;
+    let ada = app.user("ada").await;
+    let (project, _) = app.project_with_file(&ada, "app", ".gitlab-ci.yml", WITH_INPUTS.as_bytes()).await;
+    let run = |inputs: Value| {
+        let path = format!("/api/v4/projects/{}/pipeline", project.id.0);
+        let token = ada.token.clone();
+        let app = &app;
+        async move { app.api(Method::POST, &path, Some(&token), Some(json!({"ref": "main", "inputs": inputs}))).await }
+    };
+    let jobs_of = |pipeline: i64| {
+        let path = format!("/api/v4/projects/{}/pipelines/{pipeline}/jobs", project.id.0);
+        let token = ada.token.clone();
+        let app = &app;
+        async move {
+            let jobs = app.api(Method::GET, &path, Some(&token), None).await.json();
+            jobs.as_array().unwrap().iter().map(|j| j["name"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        }
+    };
+    let made = run(json!({"environment": "production", "replicas": 3})).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    assert_eq!(jobs_of(made.json()["id"].as_i64().unwrap()).await, ["deploy-production"]);
+    // Without inputs, the defaults.
+    let made = run(Value::Null).await;
+    assert_eq!(jobs_of(made.json()["id"].as_i64().unwrap()).await, ["deploy-staging"]);
+    // Values the header refuses fail the pipeline with GitLab's words; a non-hash is refused.
+    let refused = run(json!({"environment": "qa", "colour": "red"})).await;
+    let errors = refused.json()["yaml_errors"].as_str().unwrap_or_default().to_owned();
+    assert!(errors.contains("unknown input arguments: colour"), "{errors}");
+    assert_eq!(run(json!("production")).await.status, StatusCode::BAD_REQUEST);
+
+    // The form offers the inputs, with their options and defaults, and runs with them.
+    let form = app.page(Method::GET, &format!("/{}/-/pipelines/new", project.full_path), Some(&ada), None).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("name=\"input:environment\""), "{}", form.body);
+    assert!(form.body.contains("<option value=\"production\">production</option>"), "{}", form.body);
+    assert!(form.body.contains("Where to deploy"));
+    let fields = [("ref", "main"), ("input:environment", "production"), ("input:replicas", "2")];
+    let ran = app.page(Method::POST, &format!("/{}/-/pipelines", project.full_path), Some(&ada), Some(&fields)).await;
+    assert_eq!(ran.status, StatusCode::SEE_OTHER, "{}", ran.body);
+    let location = ran.header("location").to_owned();
+    let pipeline: i64 = location.rsplit('/').next().unwrap().parse().unwrap();
+    assert_eq!(jobs_of(pipeline).await, ["deploy-production"]);
+
+    // A schedule keeps its inputs and runs with them.
+    let schedules = format!("/api/v4/projects/{}/pipeline_schedules", project.id.0);
+    let body = json!({"description": "nightly", "ref": "main", "cron": "0 4 * * *",
+        "inputs": [{"name": "environment", "value": "production"}, {"name": "replicas", "value": 5}]});
+    let made = app.api(Method::POST, &schedules, Some(&ada.token), Some(body)).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let schedule = made.json();
+    assert_eq!(
+        schedule["inputs"],
+        json!([{"name": "environment", "value": "production"}, {"name": "replicas", "value": 5}])
+    );
+    let id = schedule["id"].as_i64().unwrap();
+    let bad = json!({"inputs": [{"name": "no spaces allowed", "value": "x"}]});
+    let refused = app.api(Method::PUT, &format!("{schedules}/{id}"), Some(&ada.token), Some(bad)).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    let played = app.api(Method::POST, &format!("{schedules}/{id}/play"), Some(&ada.token), None).await;
+    assert!(played.status.is_success(), "{}", played.body);
+    let ran = app.api(Method::GET, &format!("{schedules}/{id}/pipelines"), Some(&ada.token), None).await.json();
+    let pipeline = ran.as_array().unwrap()[0]["id"].as_i64().unwrap();
+    assert_eq!(jobs_of(pipeline).await, ["deploy-production"]);
+    // The schedule's form shows them for editing.
+    let form = app
+        .page(Method::GET, &format!("/{}/-/pipeline_schedules/{id}/edit", project.full_path), Some(&ada), None)
+        .await;
+    assert!(form.body.contains("value=\"environment\""), "{}", form.body);
+    assert!(form.body.contains("value=\"5\""), "{}", form.body);
 }

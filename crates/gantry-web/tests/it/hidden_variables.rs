@@ -144,6 +144,7 @@ async fn job_variables(
         user: Some(ada.user.clone()),
         variables: Vec::new(),
         schedule_id: None,
+        inputs: None,
     };
     app.core.ci().create_pipeline(project, request).await.unwrap().unwrap();
     let registration = RunnerRegistration {

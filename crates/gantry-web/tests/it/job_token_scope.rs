@@ -288,6 +288,7 @@ async fn running_jobs(app: &TestApp, runs: &[(&ProjectRow, &TestUser)]) -> Vec<R
             user: Some(user.user.clone()),
             variables: Vec::new(),
             schedule_id: None,
+            inputs: None,
         };
         app.core.ci().create_pipeline(project, request).await.unwrap().unwrap();
     }

@@ -27,6 +27,7 @@ async fn pipeline_of(app: &TestApp, user: &TestUser, name: &str, ci: &[u8]) -> (
         user: Some(user.user.clone()),
         variables: Vec::new(),
         schedule_id: None,
+        inputs: None,
     };
     let pipeline = app.core.ci().create_pipeline(&project, request).await.unwrap().unwrap();
     (project, pipeline.id)

@@ -57,6 +57,9 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
     use Need::*;
     let m = route.method.as_str();
     match (route.scope, m, route.path) {
+        // OpenID Connect discovery of CI jobs' ID tokens: public keys only, which verifiers fetch
+        // without credentials.
+        (RouteScope::Public, "GET", "/.well-known/openid-configuration" | "/oauth/discovery/keys") => Anyone,
         (RouteScope::Public, _, _) => Anyone,
         (RouteScope::Runner, _, _) => RunnerToken,
         // The instance's settings are its administrators'.
@@ -243,6 +246,9 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
             "/api/v4/personal_access_tokens/{token_id}" | "/api/v4/personal_access_tokens/{token_id}/rotate",
         ) => TokenOwner,
         (RouteScope::Ui, _, "/" | "/explore" | "/users/sign_in" | "/users/sign_up" | "/users/sign_out") => Anyone,
+        // The CI/CD Catalog lists what the visitor may see; a resource's page reads its code.
+        (RouteScope::Ui, "GET", "/explore/catalog") => Anyone,
+        (RouteScope::Ui, "GET", "/explore/catalog/{*path}") => Role(Reporter),
         // Avatars are seen by whoever sees their user, topic, group or project.
         (
             RouteScope::Ui,
@@ -270,6 +276,8 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         (RouteScope::GroupPage | RouteScope::ProjectPage, _, p) if p.starts_with("/settings/ci_cd") => Role(Maintainer),
         (RouteScope::GroupPage, _, "/settings" | "/settings/avatar" | "/delete") => Role(Owner),
         (RouteScope::ProjectPage, _, "/settings" | "/settings/avatar" | "/archive" | "/unarchive") => Role(Maintainer),
+        // Marking a project as a CI/CD Catalog resource is its Owners' (as in GitLab).
+        (RouteScope::ProjectPage, "POST", "/settings/catalog") => Role(Owner),
         (RouteScope::ProjectPage, _, "/transfer" | "/delete") => Role(Owner),
         (RouteScope::GroupPage, _, "/transfer") => Role(Owner),
         (RouteScope::GroupPage, _, p) if p.starts_with("/settings/repository") => Role(Owner),
@@ -433,6 +441,7 @@ async fn fixture(
             user: Some(people.owner.user.clone()),
             variables: Vec::new(),
             schedule_id: None,
+            inputs: None,
         };
         let pipeline = core.ci().create_pipeline(&project, request).await.unwrap().unwrap();
         let access = core.access_to_project(&owner, &project).await.unwrap();
@@ -679,6 +688,7 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{trigger_id}", &f.trigger_id.to_string())
         .replace("{ref_name}/download", "main/download?job=job")
         .replace("{ref_name}/raw/{*artifact_path}", "main/raw/docs/readme.txt?job=job")
+        .replace("catalog/{*path}", &format!("catalog/{}", f.project.full_path))
         .replace("browse/{*path}", "browse/docs")
         .replace("{*path}", "docs/readme.txt")
         .replace("{*artifact_path}", "docs/readme.txt")
@@ -840,6 +850,7 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
             ("default_branch", "main".into()),
         ],
         (RouteScope::ProjectPage, "/transfer") => vec![("namespace_id", f.other_group.id.0.to_string())],
+        (RouteScope::ProjectPage, "/settings/catalog") => vec![("ci_cd_catalog", "1".into())],
         (RouteScope::ProjectPage, "/delete") => vec![("confirm_path", f.project.full_path.clone())],
         (RouteScope::GroupPage, "/delete") => vec![("confirm_path", f.group.full_path.clone())],
         (RouteScope::ProjectPage, "/branches") => vec![("branch", "swept".into()), ("ref", "main".into())],
@@ -1077,6 +1088,12 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                     app.core.ci().add_project_to_job_token_allowlist(&access, neighbour.id).await.unwrap();
                     app.core.ci().add_group_to_job_token_allowlist(&access, f.group.id).await.unwrap();
                 }
+            }
+            if route.path.starts_with("/explore/catalog/") {
+                // The project in the path is a catalog resource.
+                let owner = Actor::User(people.owner.user.clone());
+                let access = app.core.access_to_project(&owner, &f.project).await.unwrap();
+                app.core.ci().set_catalog_resource(&access, true).await.unwrap();
             }
             if route.path.contains("/protected_tags") {
                 // A rule to read and to remove.

@@ -307,6 +307,10 @@ impl Server {
     pub fn post_json(&self, path: &str, token: &str, body: &serde_json::Value) -> reqwest::blocking::Response {
         self.client.post(format!("{}{path}", self.base_url)).header("PRIVATE-TOKEN", token).json(body).send().unwrap()
     }
+
+    pub fn put_json(&self, path: &str, token: &str, body: &serde_json::Value) -> reqwest::blocking::Response {
+        self.client.put(format!("{}{path}", self.base_url)).header("PRIVATE-TOKEN", token).json(body).send().unwrap()
+    }
 }
 
 impl Drop for Server {
