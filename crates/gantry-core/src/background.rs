@@ -102,7 +102,8 @@ impl Work {
     fn dedupe_key(&self) -> Option<String> {
         match self {
             Work::MaintainRepository { project } => Some(format!("maintain_repository:{project}")),
-            Work::PipelinesForPush { .. } | Work::ArchiveJobLog { .. } | Work::TriggerDownstream { .. } => None,
+            Work::TriggerDownstream { job } => Some(format!("trigger_downstream:{job}")),
+            Work::PipelinesForPush { .. } | Work::ArchiveJobLog { .. } => None,
         }
     }
 

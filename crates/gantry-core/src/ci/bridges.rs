@@ -25,6 +25,8 @@ use crate::{Actor, CoreError, CoreResult, ProjectRow};
 /// How deep pipelines may start pipelines: a parent, its child and a grandchild (GitLab's
 /// limit for child pipelines), or a chain of projects triggering each other.
 const MAX_DEPTH: usize = 3;
+/// A trigger job waiting this long is looked at again by the watchdog.
+const BRIDGE_RECHECK_AFTER_MS: i64 = 5 * 60 * 1000;
 
 /// Why a trigger job could not start its pipeline (GitLab's failure reasons).
 struct Refused {
@@ -45,59 +47,123 @@ pub(crate) fn trigger_of(definition: &str) -> Option<Trigger> {
 
 impl super::Ci<'_> {
     /// Starts the downstream pipeline of pending trigger job `bridge_id` (background work),
-    /// then brings the job in line with it. Running it again does no harm.
+    /// then brings the job in line with it. Running it again does no harm: a pipeline made
+    /// before (the work ran again after a crash) is only moved on.
     pub(crate) async fn trigger_downstream(&self, bridge_id: JobId) -> CoreResult<()> {
         let mut conn = self.db.conn().await?;
         let Some(bridge) = jobs::get_job(&mut conn, bridge_id).await? else { return Ok(()) };
         if !bridge.bridge || bridge.status != CiStatus::Pending {
             return Ok(());
         }
-        if pipelines::downstream_of(&mut conn, bridge.id).await?.is_some() {
+        if let Some(made) = pipelines::downstream_of(&mut conn, bridge.id).await? {
             drop(conn);
+            self.process_pipeline(made.id).await?;
             return self.settle_bridge(bridge.id).await;
         }
         let definition = jobs::job_definition(&mut conn, bridge.id).await?.ok_or(CoreError::NotFound("job"))?;
-        let stored: StoredJob =
-            serde_json::from_str(&definition).map_err(|error| CoreError::Internal(Box::new(error)))?;
-        let Some(trigger) = stored.definition.trigger.clone() else { return Ok(()) };
+        let stored: Option<StoredJob> = serde_json::from_str(&definition).ok();
+        let Some((stored, trigger)) = stored.and_then(|s| s.definition.trigger.clone().map(|t| (s, t))) else {
+            drop(conn);
+            let refused = Refused::new("invalid_bridge_trigger", "the job's stored definition has no trigger");
+            return self.refuse_bridge(&bridge, refused).await;
+        };
         let pipeline =
             pipelines::get_pipeline(&mut conn, bridge.pipeline_id).await?.ok_or(CoreError::NotFound("pipeline"))?;
         let project = gantry_db::manage::projects::find_project_by_id(&mut conn, bridge.project_id)
             .await?
             .ok_or(CoreError::NotFound("project"))?;
-        let user = match pipeline.user_id {
-            Some(id) => gantry_db::manage::users::find_user_by_id(&mut conn, id).await?,
+        // Whoever played or retried the trigger job answers for it, else the pipeline's user.
+        let user = match bridge.user_id.or(pipeline.user_id) {
+            Some(id) => gantry_db::manage::users::find_user_by_id(&mut conn, id).await?.filter(|user| !user.blocked),
             None => None,
         };
         let depth = self.pipeline_depth(&mut conn, &pipeline).await?;
         drop(conn);
-        let variables = self.forwarded_variables(&project, &pipeline, &stored, &trigger).await?;
-        let started = if depth >= MAX_DEPTH {
-            Err(Refused::new(
+        if depth + 1 >= MAX_DEPTH {
+            let refused = Refused::new(
                 "reached_max_descendant_pipelines_depth",
                 format!("pipelines may start pipelines at most {MAX_DEPTH} levels deep"),
-            ))
-        } else {
-            self.start_downstream(&bridge, &project, &pipeline, user, &trigger, variables).await?
-        };
-        match started {
-            Ok(()) => self.settle_bridge(bridge.id).await,
-            Err(refused) => {
-                tracing::info!(job = %bridge.id, reason = refused.reason, message = %refused.message, "trigger job refused");
+            );
+            return self.refuse_bridge(&bridge, refused).await;
+        }
+        let known = self.bridge_variables(&project, &pipeline, &stored, &trigger).await?;
+        let made = match self.start_downstream(&bridge, &project, &pipeline, user, &trigger, known).await {
+            Ok(Ok(made)) => made,
+            Ok(Err(refused)) => return self.refuse_bridge(&bridge, refused).await,
+            Err(error) => {
+                // Another run of this work may have made it meanwhile (its lease ran out).
                 let mut conn = self.db.conn().await?;
-                jobs::bridge_transition(
+                if pipelines::downstream_of(&mut conn, bridge.id).await?.is_none() {
+                    return Err(error);
+                }
+                drop(conn);
+                return self.settle_bridge(bridge.id).await;
+            }
+        };
+        // Canceled while its pipeline was being made: the pipeline goes too.
+        let mut conn = self.db.conn().await?;
+        let now = jobs::get_job(&mut conn, bridge.id).await?;
+        drop(conn);
+        // (It may have moved on already: making the pipeline settles it when it has a status.)
+        if now.is_none_or(|job| job.status == CiStatus::Canceled) {
+            return self.cancel_unfinished(made.id).await;
+        }
+        if let Some(errors) = &made.yaml_errors {
+            let refused = Refused::new("downstream_pipeline_creation_failed", errors.clone());
+            return self.refuse_bridge(&bridge, refused).await;
+        }
+        self.settle_bridge(bridge.id).await
+    }
+
+    /// Fails a pending trigger job that cannot start its pipeline, with GitLab's reason.
+    async fn refuse_bridge(&self, bridge: &jobs::JobRow, refused: Refused) -> CoreResult<()> {
+        tracing::info!(job = %bridge.id, reason = refused.reason, message = %refused.message, "trigger job refused");
+        let mut conn = self.db.conn().await?;
+        jobs::bridge_transition(&mut conn, bridge.id, &[CiStatus::Pending], CiStatus::Failed, Some(refused.reason))
+            .await?;
+        drop(conn);
+        self.ci.job_changed(bridge.id);
+        self.process_pipeline(bridge.pipeline_id).await
+    }
+
+    /// Looks again at trigger jobs that have waited long (the watchdog): a pending one gets its
+    /// work queued again (one queued at a time), a running one follows its pipeline, or fails
+    /// when that pipeline is gone. Nothing is lost to a crash between a downstream pipeline's
+    /// change and its trigger job's, nor to work that failed for good.
+    pub(crate) async fn recheck_bridges(&self) -> CoreResult<()> {
+        let before = crate::now_millis() - BRIDGE_RECHECK_AFTER_MS;
+        let mut conn = self.db.conn().await?;
+        let waiting = jobs::waiting_bridges(&mut conn, before).await?;
+        drop(conn);
+        for bridge in waiting {
+            if bridge.status == CiStatus::Pending {
+                let mut conn = self.db.conn().await?;
+                self.enqueue(&mut conn, &crate::background::Work::TriggerDownstream { job: bridge.id }).await?;
+                drop(conn);
+                self.wake_background();
+                continue;
+            }
+            let mut conn = self.db.conn().await?;
+            let gone = pipelines::downstream_of(&mut conn, bridge.id).await?.is_none();
+            if gone
+                && jobs::bridge_transition(
                     &mut conn,
                     bridge.id,
-                    &[CiStatus::Pending],
+                    &[CiStatus::Running],
                     CiStatus::Failed,
-                    Some(refused.reason),
+                    Some("downstream_pipeline_deleted"),
                 )
-                .await?;
+                .await?
+            {
                 drop(conn);
                 self.ci.job_changed(bridge.id);
-                self.process_pipeline(bridge.pipeline_id).await
+                self.process_pipeline(bridge.pipeline_id).await?;
+                continue;
             }
+            drop(conn);
+            self.settle_bridge(bridge.id).await?;
         }
+        Ok(())
     }
 
     /// Makes a waiting job pending (from one of `from`: a played manual job, a delayed one
@@ -135,57 +201,59 @@ impl super::Ci<'_> {
         Ok(depth)
     }
 
-    /// The variables the downstream pipeline is given: the trigger job's own (from the CI file,
-    /// expanded with the pipeline's predefined variables) unless `forward:yaml_variables` is
-    /// false, and the pipeline's own when `forward:pipeline_variables` is true.
-    async fn forwarded_variables(
+    /// What a trigger job knows of variables: the ones it forwards to the downstream pipeline
+    /// (its own from the CI file, expanded with the pipeline's predefined variables, unless
+    /// `forward:yaml_variables` is false; the pipeline's own when `forward:pipeline_variables`
+    /// is true), and those `trigger:project` and `branch` are expanded with (its own, then the
+    /// predefined ones).
+    async fn bridge_variables(
         &self,
         project: &ProjectRow,
         pipeline: &pipelines::PipelineRow,
         stored: &StoredJob,
         trigger: &Trigger,
-    ) -> CoreResult<Vec<(String, String)>> {
-        let mut forwarded: Vec<(String, String)> = Vec::new();
-        if trigger.forward_yaml_variables {
-            let mut conn = self.db.conn().await?;
-            let protected = super::ref_is_protected(&mut conn, project.id, &pipeline.ref_name, pipeline.is_tag).await?;
-            drop(conn);
-            let predefined = pipeline_variables(&PipelineContext {
-                server_url: &self.ci.settings.external_url,
-                project,
-                pipeline: Some((pipeline.id, pipeline.iid)),
-                ref_name: &pipeline.ref_name,
-                is_tag: pipeline.is_tag,
-                protected,
-                sha: &pipeline.sha,
-                before_sha: &pipeline.before_sha,
-                source: &pipeline.source,
-                commit: None,
-                user: None,
-            });
-            for variable in &stored.variables {
-                let value = if variable.expand {
-                    let lookup = |name: &str| {
-                        forwarded
-                            .iter()
-                            .rev()
-                            .chain(predefined.iter().rev())
-                            .find(|(key, _)| key == name)
-                            .map(|(_, value)| value.clone())
-                    };
-                    gantry_ci::vars::expand(&variable.value, &lookup, false)
-                } else {
-                    variable.value.clone()
+    ) -> CoreResult<BridgeVariables> {
+        let mut conn = self.db.conn().await?;
+        let protected = super::ref_is_protected(&mut conn, project.id, &pipeline.ref_name, pipeline.is_tag).await?;
+        drop(conn);
+        let predefined = pipeline_variables(&PipelineContext {
+            server_url: &self.ci.settings.external_url,
+            project,
+            pipeline: Some((pipeline.id, pipeline.iid)),
+            ref_name: &pipeline.ref_name,
+            is_tag: pipeline.is_tag,
+            protected,
+            sha: &pipeline.sha,
+            before_sha: &pipeline.before_sha,
+            source: &pipeline.source,
+            commit: None,
+            user: None,
+        });
+        let mut own: Vec<(String, String)> = Vec::new();
+        for variable in &stored.variables {
+            let value = if variable.expand {
+                let lookup = |name: &str| {
+                    own.iter()
+                        .rev()
+                        .chain(predefined.iter().rev())
+                        .find(|(key, _)| key == name)
+                        .map(|(_, value)| value.clone())
                 };
-                set(&mut forwarded, &variable.key, value);
-            }
+                gantry_ci::vars::expand(&variable.value, &lookup, false)
+            } else {
+                variable.value.clone()
+            };
+            set(&mut own, &variable.key, value);
         }
+        let mut forwarded = if trigger.forward_yaml_variables { own.clone() } else { Vec::new() };
         if trigger.forward_pipeline_variables {
             for (key, value) in pipeline_own_variables(&pipeline.variables) {
                 set(&mut forwarded, &key, value);
             }
         }
-        Ok(forwarded)
+        let mut lookup = predefined;
+        lookup.extend(own);
+        Ok(BridgeVariables { forwarded, lookup })
     }
 
     /// Creates the downstream pipeline; Err(Refused) when the trigger cannot start one.
@@ -196,14 +264,14 @@ impl super::Ci<'_> {
         pipeline: &pipelines::PipelineRow,
         user: Option<crate::UserRow>,
         trigger: &Trigger,
-        variables: Vec<(String, String)>,
-    ) -> CoreResult<Result<(), Refused>> {
+        known: BridgeVariables,
+    ) -> CoreResult<Result<pipelines::PipelineRow, Refused>> {
         let actor = user.clone().map_or(Actor::Anonymous, Actor::User);
-        let lookup_variables = variables.clone();
+        let BridgeVariables { forwarded: variables, lookup } = known;
         let expand = |text: &str| {
             gantry_ci::vars::expand(
                 text,
-                &|name| lookup_variables.iter().rev().find(|(key, _)| key == name).map(|(_, v)| v.clone()),
+                &|name| lookup.iter().rev().find(|(key, _)| key == name).map(|(_, v)| v.clone()),
                 false,
             )
         };
@@ -267,6 +335,10 @@ impl super::Ci<'_> {
                 )));
             }
             let branch = trigger.branch.as_deref().map(expand).unwrap_or_else(|| target.default_branch.clone());
+            let branch = branch.trim().to_owned();
+            if !is_branch_name(&branch) {
+                return Ok(Err(Refused::new("invalid_bridge_trigger", format!("`{branch}` is not a branch name"))));
+            }
             let protected = authorize_protected_ref(&mut conn, &actor, &target, &branch, false).await;
             drop(conn);
             if protected.is_err() {
@@ -275,7 +347,8 @@ impl super::Ci<'_> {
                     format!("the pipeline's user may not run pipelines on the protected branch `{branch}` of `{path}`"),
                 )));
             }
-            let Some(sha) = self.repos.resolve_commit(target.id, &format!("refs/heads/{branch}")).await? else {
+            // The branch itself, never a revision expression (`main~1`) its name might spell.
+            let Some(sha) = self.repos.ref_target(target.id, &format!("refs/heads/{branch}")).await? else {
                 return Ok(Err(Refused::new("invalid_bridge_trigger", format!("`{path}` has no branch `{branch}`"))));
             };
             let request = PipelineRequest {
@@ -301,7 +374,7 @@ impl super::Ci<'_> {
             Err(error) => return Err(error),
         }
         match self.create_downstream_pipeline(&target, request, downstream).await? {
-            Ok(_) => Ok(Ok(())),
+            Ok(made) => Ok(Ok(made)),
             Err(reason) => Ok(Err(Refused::new("downstream_pipeline_creation_failed", reason.to_string()))),
         }
     }
@@ -341,14 +414,18 @@ impl super::Ci<'_> {
         Ok(())
     }
 
-    /// Cancels what is left of the downstream pipelines of canceled trigger jobs (GitLab
-    /// cancels a pipeline's downstream pipelines with it).
+    /// Cancels what is left of the child pipelines of canceled trigger jobs (GitLab cancels a
+    /// pipeline's children with it).
     pub(crate) async fn cancel_downstream(&self, bridges: &[JobId]) -> CoreResult<()> {
         for bridge in bridges {
             let mut conn = self.db.conn().await?;
             let Some(downstream) = pipelines::downstream_of(&mut conn, *bridge).await? else { continue };
+            let bridge = jobs::get_job(&mut conn, *bridge).await?;
             drop(conn);
-            Box::pin(self.cancel_unfinished(downstream.id)).await?;
+            // Only child pipelines: another project's pipeline is its people's to cancel.
+            if bridge.is_some_and(|bridge| bridge.project_id == downstream.project_id) {
+                Box::pin(self.cancel_unfinished(downstream.id)).await?;
+            }
         }
         Ok(())
     }
@@ -421,6 +498,28 @@ pub struct Bridge {
     pub downstream: Option<(pipelines::PipelineRow, ProjectRow)>,
 }
 
+/// A trigger job's variables: those its downstream pipeline is given, and those its
+/// `trigger:project` and `branch` are expanded with.
+struct BridgeVariables {
+    forwarded: Vec<(String, String)>,
+    lookup: Vec<(String, String)>,
+}
+
+/// A branch name as `git check-ref-format --branch` would take it, without the revision
+/// syntax (`~`, `^`, `@{`, `..`) that would name another commit.
+fn is_branch_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with(['-', '/', '.'])
+        && !name.ends_with(['/', '.'])
+        && !name.ends_with(".lock")
+        && !name.contains("..")
+        && !name.contains("@{")
+        && !name.contains("//")
+        && name != "@"
+        && !name.chars().any(|c| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c))
+}
+
 /// Sets `key` in `variables`, replacing an earlier value.
 fn set(variables: &mut Vec<(String, String)>, key: &str, value: String) {
     variables.retain(|(k, _)| k != key);
@@ -434,4 +533,19 @@ pub(crate) fn pipeline_own_variables(stored: &str) -> Vec<(String, String)> {
         .iter()
         .filter_map(|v| Some((v["key"].as_str()?.to_owned(), v["value"].as_str()?.to_owned())))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_branch_name;
+
+    #[test]
+    fn branch_names_never_spell_other_commits() {
+        for good in ["main", "release/1.0", "feature-x_2", "v1.2.3"] {
+            assert!(is_branch_name(good), "{good}");
+        }
+        for bad in ["", "main~1", "main^", "main@{0}", "@", "a..b", "-x", "/x", "x/", "x.lock", "a b", "a:b", "a*"] {
+            assert!(!is_branch_name(bad), "{bad}");
+        }
+    }
 }

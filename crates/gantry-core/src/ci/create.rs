@@ -453,6 +453,14 @@ impl super::Ci<'_> {
         inputs: Option<String>,
         source: &'static str,
     ) -> CoreResult<PipelineRow> {
+        let inputs = match inputs.as_deref().map(serde_json::from_str::<serde_json::Value>) {
+            None => None,
+            Some(Ok(serde_json::Value::Object(values))) => {
+                let values: Vec<(String, serde_json::Value)> = values.into_iter().collect();
+                Some(super::schedules::stored_inputs(&values)?)
+            }
+            Some(_) => return Err(CoreError::invalid("inputs", "inputs are a hash of input names and values")),
+        };
         let mut request = self.pipeline_request_for_ref(actor, project, ref_name, variables, source).await?;
         request.inputs = inputs;
         self.run_pipeline_request(project, request).await

@@ -83,9 +83,10 @@ pub(crate) async fn dependency_jobs(
 
 /// The job of another pipeline a `needs:pipeline` or `needs:project` names, when there is one
 /// the job may take artifacts from: a successful job of its pipeline's parent (GitLab allows no
-/// other pipeline), or the latest successful job of another project's ref that the pipeline's
-/// user may read the pipelines of. Variables in the names are the job's file variables and its
-/// pipeline's own (a parent passes `PARENT_PIPELINE_ID: $CI_PIPELINE_ID` that way).
+/// other pipeline), or the latest successful job of another project's ref whose pipelines the
+/// job's token may read (`policy::authorize_job_token`: the runner downloads with it).
+/// Variables in the names are the pipeline's own (a parent passes `PARENT_PIPELINE_ID:
+/// $CI_PIPELINE_ID` that way), the job's file variables and a few predefined ones.
 async fn job_elsewhere(
     conn: &mut Conn,
     job: &JobRow,
@@ -100,7 +101,14 @@ async fn job_elsewhere(
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.clone())
             .or_else(|| stored.variables.iter().rev().find(|v| v.key == name).map(|v| v.value.clone()))
-            .or_else(|| (name == "CI_PIPELINE_ID").then(|| pipeline.id.0.to_string()))
+            .or_else(|| match name {
+                "CI_PIPELINE_ID" => Some(pipeline.id.0.to_string()),
+                "CI_COMMIT_REF_NAME" => Some(pipeline.ref_name.clone()),
+                "CI_COMMIT_BRANCH" => (!pipeline.is_tag).then(|| pipeline.ref_name.clone()),
+                "CI_COMMIT_TAG" => pipeline.is_tag.then(|| pipeline.ref_name.clone()),
+                "CI_COMMIT_SHA" => Some(pipeline.sha.clone()),
+                _ => None,
+            })
     };
     let expand = |text: &str| gantry_ci::vars::expand(text, &lookup, false);
     if let Some(id) = &need.pipeline {
@@ -123,16 +131,16 @@ async fn job_elsewhere(
     let Some(other) = gantry_db::manage::projects::find_project_by_full_path(conn, path.trim()).await? else {
         return Ok(None);
     };
-    let actor = match pipeline.user_id {
-        Some(id) => gantry_db::manage::users::find_user_by_id(conn, id)
-            .await?
-            .map_or(crate::Actor::Anonymous, crate::Actor::User),
-        None => crate::Actor::Anonymous,
-    };
-    if crate::policy::authorize_project(conn, &actor, &other, crate::policy::ProjectAction::ReadPipelines)
-        .await
-        .is_err()
-    {
+    // The runner downloads it with this job's token: offer only what that token may read.
+    let reads = crate::policy::authorize_job_token(
+        conn,
+        job.project_id,
+        job.user_id.or(pipeline.user_id),
+        &other,
+        crate::policy::ProjectAction::ReadPipelines,
+    )
+    .await;
+    if reads.is_err() {
         return Ok(None);
     }
     for is_tag in [false, true] {

@@ -199,11 +199,7 @@ impl super::Ci<'_> {
             user: user.as_ref(),
         });
         let job_predefined = job_variables(&server_url, &project, &pipeline, &job, token, stored.definition.node);
-        let pipeline_own: Vec<(String, String)> = serde_json::from_str::<Vec<serde_json::Value>>(&pipeline.variables)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|v| Some((v["key"].as_str()?.to_owned(), v["value"].as_str()?.to_owned())))
-            .collect();
+        let pipeline_own = super::bridges::pipeline_own_variables(&pipeline.variables);
         let mut layers = payload::Layers {
             pipeline_predefined: &pipeline_predefined,
             job_predefined: &job_predefined,

@@ -53,10 +53,11 @@ pub struct ScheduleInput {
 const MAX_SCHEDULE_INPUTS: usize = 50;
 const MAX_INPUT_VALUE_BYTES: usize = 10 * 1024;
 
-/// A schedule's inputs as stored (a JSON object), once their names and sizes are checked.
-fn stored_inputs(inputs: &[(String, serde_json::Value)]) -> CoreResult<String> {
+/// Inputs as core keeps them (a JSON object), once their names and sizes are checked: a
+/// schedule's, or a pipeline's own.
+pub(super) fn stored_inputs(inputs: &[(String, serde_json::Value)]) -> CoreResult<String> {
     if inputs.len() > MAX_SCHEDULE_INPUTS {
-        return Err(CoreError::invalid("inputs", format!("a schedule holds at most {MAX_SCHEDULE_INPUTS} inputs")));
+        return Err(CoreError::invalid("inputs", format!("at most {MAX_SCHEDULE_INPUTS} inputs may be given")));
     }
     let mut object = serde_json::Map::new();
     for (name, value) in inputs {

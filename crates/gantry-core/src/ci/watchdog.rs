@@ -118,6 +118,9 @@ impl super::Ci<'_> {
                 touched.push(job.pipeline_id);
             }
         }
+        drop(conn);
+        self.recheck_bridges().await?;
+        let mut conn = self.db.conn().await?;
         let silence = i64::try_from(self.ci.settings.runner_silence.as_millis()).unwrap_or(i64::MAX);
         let silent = jobs::silent_running_jobs(&mut conn, now - silence).await?;
         let overdue = jobs::running_jobs_started_before(&mut conn, now - TIMEOUT_GRACE_MS).await?;

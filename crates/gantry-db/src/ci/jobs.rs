@@ -426,6 +426,19 @@ pub async fn bridge_transition(
     Ok(done.rows_affected() > 0)
 }
 
+/// Trigger jobs waiting (pending: to start their pipeline; running: for it to finish) since
+/// before `before`, for the watchdog to look at again.
+pub async fn waiting_bridges(conn: &mut Conn, before: i64) -> DbResult<Vec<JobRow>> {
+    let rows = sqlx::query(select_jobs!(
+        "WHERE bridge = 1 AND status IN ('pending', 'running') AND COALESCE(started_at, queued_at, created_at) < $1 \
+         ORDER BY id LIMIT 100"
+    ))
+    .bind(before)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(map_job).collect()
+}
+
 /// Marks a job as replaced by a newer attempt.
 pub async fn mark_retried(conn: &mut Conn, id: JobId) -> DbResult<()> {
     sqlx::query("UPDATE ci_jobs SET retried = 1 WHERE id = $1").bind(id.0).execute(conn).await?;

@@ -225,11 +225,13 @@ pub async fn latest_pipeline_for_ref(
     project: ProjectId,
     ref_name: &str,
 ) -> DbResult<Option<PipelineRow>> {
-    let row = sqlx::query(select_pipelines!("WHERE p.project_id = $1 AND p.ref_name = $2 ORDER BY p.id DESC LIMIT 1"))
-        .bind(project.0)
-        .bind(ref_name)
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(select_pipelines!(
+        "WHERE p.project_id = $1 AND p.ref_name = $2 AND p.source <> 'parent_pipeline' ORDER BY p.id DESC LIMIT 1"
+    ))
+    .bind(project.0)
+    .bind(ref_name)
+    .fetch_optional(conn)
+    .await?;
     row.as_ref().map(map_pipeline).transpose()
 }
 
@@ -243,6 +245,7 @@ pub async fn finished_pipeline_before(
 ) -> DbResult<Option<PipelineRow>> {
     let row = sqlx::query(select_pipelines!(
         "WHERE p.project_id = $1 AND p.ref_name = $2 AND p.id < $3 AND p.status IN ('success', 'failed') \
+         AND p.source <> 'parent_pipeline' \
          ORDER BY p.id DESC LIMIT 1"
     ))
     .bind(project.0)
@@ -255,11 +258,13 @@ pub async fn finished_pipeline_before(
 
 /// The newest pipeline of a commit.
 pub async fn latest_pipeline_for_sha(conn: &mut Conn, project: ProjectId, sha: &str) -> DbResult<Option<PipelineRow>> {
-    let row = sqlx::query(select_pipelines!("WHERE p.project_id = $1 AND p.sha = $2 ORDER BY p.id DESC LIMIT 1"))
-        .bind(project.0)
-        .bind(sha)
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(select_pipelines!(
+        "WHERE p.project_id = $1 AND p.sha = $2 AND p.source <> 'parent_pipeline' ORDER BY p.id DESC LIMIT 1"
+    ))
+    .bind(project.0)
+    .bind(sha)
+    .fetch_optional(conn)
+    .await?;
     row.as_ref().map(map_pipeline).transpose()
 }
 
@@ -272,6 +277,7 @@ pub async fn older_active_pipelines(
 ) -> DbResult<Vec<PipelineId>> {
     let rows = sqlx::query(
         "SELECT id FROM ci_pipelines WHERE project_id = $1 AND ref_name = $2 AND id < $3 \
+         AND source <> 'parent_pipeline' \
          AND status IN ('created', 'pending', 'running', 'manual', 'scheduled', 'waiting_for_resource')",
     )
     .bind(project.0)
@@ -387,7 +393,8 @@ pub async fn latest_pipelines_for_shas(
 ) -> DbResult<std::collections::HashMap<String, PipelineRow>> {
     let joined = shas.join(",");
     let rows = sqlx::query(select_pipelines!(
-        "WHERE p.project_id = $1 AND (',' || $2 || ',') LIKE ('%,' || p.sha || ',%') ORDER BY p.id"
+        "WHERE p.project_id = $1 AND (',' || $2 || ',') LIKE ('%,' || p.sha || ',%') \
+         AND p.source <> 'parent_pipeline' ORDER BY p.id"
     ))
     .bind(project.0)
     .bind(joined)

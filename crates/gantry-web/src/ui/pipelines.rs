@@ -542,24 +542,33 @@ async fn form_inputs(
     Ok((inputs, None))
 }
 
-/// The form's input values as the JSON hash core takes, each read as its declared type.
+/// A form's text for an input of type `kind` as the value to give: a number, a boolean or a
+/// JSON array when it reads as one; else the text, which the CI file's header then checks.
+pub(crate) fn typed_input(kind: &str, text: &str) -> serde_json::Value {
+    let typed = match kind {
+        "number" => text.trim().parse::<f64>().ok().map(|n| {
+            if n.fract() == 0.0 && n.abs() < 1e15 { serde_json::json!(n as i64) } else { serde_json::json!(n) }
+        }),
+        "boolean" => match text.trim() {
+            "true" => Some(serde_json::Value::Bool(true)),
+            "false" => Some(serde_json::Value::Bool(false)),
+            _ => None,
+        },
+        "array" => serde_json::from_str::<serde_json::Value>(text).ok().filter(serde_json::Value::is_array),
+        _ => None,
+    };
+    typed.unwrap_or_else(|| serde_json::Value::String(text.to_owned()))
+}
+
+/// The form's input values as the JSON hash core takes, each read as its declared type; a
+/// value left at its default is not given, so the file's own default (of any shape) applies.
 fn inputs_json(inputs: &[(gantry_core::ci::catalog::ComponentInput, String)]) -> Option<String> {
     let mut values = serde_json::Map::new();
     for (input, value) in inputs {
-        let typed = match input.kind.as_str() {
-            "number" => value.trim().parse::<f64>().ok().map(|n| {
-                if n.fract() == 0.0 && n.abs() < 1e15 { serde_json::json!(n as i64) } else { serde_json::json!(n) }
-            }),
-            "boolean" => match value.trim() {
-                "true" => Some(serde_json::Value::Bool(true)),
-                "false" => Some(serde_json::Value::Bool(false)),
-                _ => None,
-            },
-            "array" => serde_json::from_str::<serde_json::Value>(value).ok().filter(serde_json::Value::is_array),
-            _ => None,
-        };
-        // A value that is not of its type goes as text: the header's check says what is wrong.
-        values.insert(input.name.clone(), typed.unwrap_or_else(|| serde_json::Value::String(value.clone())));
+        if input.default.as_ref().is_some_and(|default| default.trim_matches('"') == value) {
+            continue;
+        }
+        values.insert(input.name.clone(), typed_input(&input.kind, value));
     }
     (!values.is_empty()).then(|| serde_json::Value::Object(values).to_string())
 }

@@ -113,12 +113,21 @@ fn input_text(value: &serde_json::Value) -> String {
     }
 }
 
-/// An input's value from the form: a number, `true`/`false` or a JSON array is read as such
-/// (the CI file's header checks the type), anything else is text.
-fn input_value(text: &str) -> serde_json::Value {
-    match serde_json::from_str::<serde_json::Value>(text.trim()) {
-        Ok(value @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_) | serde_json::Value::Array(_))) => value,
-        _ => serde_json::Value::String(text.to_owned()),
+/// The form's input values read as the types the CI file at the schedule's ref declares
+/// (text for an input it does not declare: its header then says what is wrong).
+async fn typed_inputs(state: &AppState, visitor: &PageActor, frame: &ProjectFrame, form: &mut ScheduleForm) {
+    let Some(given) = form.input.inputs.as_mut().filter(|given| !given.is_empty()) else { return };
+    let ref_name = form.input.ref_name.clone().unwrap_or_default();
+    let declared = match state.core.ci().pipeline_inputs_of(&visitor.actor, &frame.project, &ref_name).await {
+        Ok(Ok(declared)) => declared,
+        _ => Vec::new(),
+    };
+    for (name, value) in given.iter_mut() {
+        let (Some(input), serde_json::Value::String(text)) = (declared.iter().find(|i| i.name == *name), &*value)
+        else {
+            continue;
+        };
+        *value = super::pipelines::typed_input(&input.kind, text);
     }
 }
 
@@ -134,7 +143,8 @@ fn read_form(form: &[(String, String)]) -> ScheduleForm {
     let keys = form.iter().filter(|(k, _)| k == "key").map(|(_, v)| v.trim().to_owned());
     let values = form.iter().filter(|(k, _)| k == "value").map(|(_, v)| v.clone());
     let names = form.iter().filter(|(k, _)| k == "input_name").map(|(_, v)| v.trim().to_owned());
-    let input_values = form.iter().filter(|(k, _)| k == "input_value").map(|(_, v)| input_value(v));
+    let input_values =
+        form.iter().filter(|(k, _)| k == "input_value").map(|(_, v)| serde_json::Value::String(v.clone()));
     let inputs: Vec<(String, serde_json::Value)> =
         names.zip(input_values).filter(|(name, _)| !name.is_empty()).collect();
     ScheduleForm {
@@ -240,7 +250,8 @@ pub async fn create_schedule(
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let form = read_form(&fields);
+    let mut form = read_form(&fields);
+    typed_inputs(&state, &visitor, &frame, &mut form).await;
     // Variables the visitor may not set refuse the whole form, before the schedule is made.
     let allowed = if form.variables.iter().any(|(key, _)| !key.is_empty()) {
         state.core.ci().may_set_pipeline_variables(&visitor.actor, &frame.project).await
@@ -301,7 +312,8 @@ pub async fn update_schedule(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let id = id_of(&id, "pipeline schedule").map_err(|e| visitor.error(e))?;
-    let form = read_form(&fields);
+    let mut form = read_form(&fields);
+    typed_inputs(&state, &visitor, &frame, &mut form).await;
     let saved = match state.core.ci().update_schedule(&visitor.actor, &frame.project, id, &form.input).await {
         Ok(_) => sync_variables(&state, &visitor, &frame, id, &form.variables).await,
         Err(error) => Err(error),

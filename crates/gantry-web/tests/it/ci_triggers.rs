@@ -216,7 +216,7 @@ async fn a_multi_project_pipeline_runs_as_the_triggering_user_who_may_run_it() {
     let (downstream, _) =
         app.project_with_file(&ada, "deployer", ".gitlab-ci.yml", b"smoke:\n  script: echo $TARGET\n").await;
     let trigger = format!(
-        "deploy:\n  variables:\n    TARGET: staging\n  trigger:\n    project: {}\n    branch: main\n",
+        "deploy:\n  variables:\n    TARGET: staging\n  trigger:\n    project: {}\n    branch: $CI_COMMIT_REF_NAME\n",
         downstream.full_path
     );
     let (upstream, _) = app.project_with_file(&ada, "app", ".gitlab-ci.yml", trigger.as_bytes()).await;
@@ -283,4 +283,27 @@ async fn a_manual_trigger_job_starts_its_pipeline_when_played() {
     let bridges = bridges_when(&app, &ada, &project, pipeline, |b| b[0]["status"] == "success").await;
     assert_eq!(bridges[0]["downstream_pipeline"]["source"], "parent_pipeline");
     assert_eq!(take(&app, &runner).await.payload["job_info"]["name"], "publish");
+}
+
+#[tokio::test]
+async fn a_child_pipeline_whose_file_has_errors_fails_its_trigger_job() {
+    let app = TestApp::new().await;
+    let _worker = app.background_worker();
+    let ada = app.user("ada").await;
+    // No `strategy: depend`: still, a child that cannot be made fails the trigger job.
+    let ci = "child:\n  trigger:\n    include: ci/child.yml\n";
+    let (project, _) = app.project_with_file(&ada, "app", ".gitlab-ci.yml", ci.as_bytes()).await;
+    let body = json!({"branch": "main", "commit_message": "broken child [skip ci]", "actions": [
+        {"action": "create", "file_path": "ci/child.yml", "content": "job:\n  script: x\n  when: sometimes\n"}
+    ]});
+    let path = format!("/api/v4/projects/{}/repository/commits", project.id.0);
+    assert_eq!(app.api(Method::POST, &path, Some(&ada.token), Some(body)).await.status, StatusCode::CREATED);
+    let pipeline = run(&app, &ada, &project).await;
+    let bridges = bridges_when(&app, &ada, &project, pipeline, |b| b[0]["status"] == "failed").await;
+    assert_eq!(bridges[0]["failure_reason"], "downstream_pipeline_creation_failed");
+    let child = bridges[0]["downstream_pipeline"]["id"].as_i64().unwrap();
+    let errors =
+        pipeline_json(&app, &ada, &project, child).await["yaml_errors"].as_str().unwrap_or_default().to_owned();
+    assert!(errors.contains("when"), "{errors}");
+    assert_eq!(pipeline_json(&app, &ada, &project, pipeline).await["status"], "failed");
 }
