@@ -216,19 +216,9 @@ impl super::Ci<'_> {
         let mut conn = self.db.conn().await?;
         let protected = super::ref_is_protected(&mut conn, project.id, &pipeline.ref_name, pipeline.is_tag).await?;
         drop(conn);
-        let predefined = pipeline_variables(&PipelineContext {
-            server_url: &self.ci.settings.external_url,
-            project,
-            pipeline: Some((pipeline.id, pipeline.iid)),
-            ref_name: &pipeline.ref_name,
-            is_tag: pipeline.is_tag,
-            protected,
-            sha: &pipeline.sha,
-            before_sha: &pipeline.before_sha,
-            source: &pipeline.source,
-            commit: None,
-            user: None,
-        });
+        let server_url = &self.ci.settings.external_url;
+        let predefined =
+            pipeline_variables(&PipelineContext::of_stored(server_url, project, pipeline, protected, None, None));
         let mut own: Vec<(String, String)> = Vec::new();
         for variable in &stored.variables {
             let value = if variable.expand {

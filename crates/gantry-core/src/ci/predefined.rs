@@ -25,6 +25,32 @@ pub(crate) struct PipelineContext<'a> {
     pub user: Option<&'a UserRow>,
 }
 
+impl<'a> PipelineContext<'a> {
+    /// The context of a stored pipeline of `project`.
+    pub(crate) fn of_stored(
+        server_url: &'a str,
+        project: &'a ProjectRow,
+        pipeline: &'a PipelineRow,
+        protected: bool,
+        commit: Option<&'a CommitSummary>,
+        user: Option<&'a UserRow>,
+    ) -> PipelineContext<'a> {
+        PipelineContext {
+            server_url,
+            project,
+            pipeline: Some((pipeline.id, pipeline.iid)),
+            ref_name: &pipeline.ref_name,
+            is_tag: pipeline.is_tag,
+            protected,
+            sha: &pipeline.sha,
+            before_sha: &pipeline.before_sha,
+            source: &pipeline.source,
+            commit,
+            user,
+        }
+    }
+}
+
 /// The pipeline-wide predefined variables, in GitLab's names.
 pub(crate) fn pipeline_variables(context: &PipelineContext<'_>) -> Vec<(String, String)> {
     let project = context.project;

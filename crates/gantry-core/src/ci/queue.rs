@@ -185,19 +185,14 @@ impl super::Ci<'_> {
         let (repos, sha, project_id) = (self.repos.clone(), pipeline.sha.clone(), project.id);
         let commit =
             tokio::task::spawn_blocking(move || repos.reader(project_id).ok()?.commit(&sha).ok()).await.ok().flatten();
-        let pipeline_predefined = pipeline_variables(&PipelineContext {
-            server_url: &server_url,
-            project: &project,
-            pipeline: Some((pipeline.id, pipeline.iid)),
-            ref_name: &pipeline.ref_name,
-            is_tag: pipeline.is_tag,
+        let pipeline_predefined = pipeline_variables(&PipelineContext::of_stored(
+            &server_url,
+            &project,
+            &pipeline,
             protected,
-            sha: &pipeline.sha,
-            before_sha: &pipeline.before_sha,
-            source: &pipeline.source,
-            commit: commit.as_ref(),
-            user: user.as_ref(),
-        });
+            commit.as_ref(),
+            user.as_ref(),
+        ));
         let job_predefined = job_variables(&server_url, &project, &pipeline, &job, token, stored.definition.node);
         let pipeline_own = super::bridges::pipeline_own_variables(&pipeline.variables);
         let mut layers = payload::Layers {
