@@ -98,6 +98,8 @@ pub struct Core {
     blobs: gantry_blob::BlobStore,
     /// This server among those sharing the database, the same across its restarts.
     identity: Arc<str>,
+    /// The paths of recently listed commits, for find file.
+    path_listings: Arc<code::find_file::PathListings>,
 }
 
 impl Core {
@@ -115,6 +117,7 @@ impl Core {
             secrets: SecretBox::random(),
             blobs,
             identity: "local".into(),
+            path_listings: Arc::default(),
         }
     }
 

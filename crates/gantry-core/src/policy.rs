@@ -233,6 +233,32 @@ fn decide_project(
     Ok(())
 }
 
+/// The projects among `projects` (ones the actor may see) whose code the actor may read, in
+/// their order: public and internal ones by visibility alone, private ones by the actor's role
+/// (one query each, so callers bound how many they pass).
+pub async fn projects_with_readable_code(
+    conn: &mut Conn,
+    actor: &Actor,
+    projects: Vec<ProjectRow>,
+) -> CoreResult<Vec<ProjectRow>> {
+    let mut readable = Vec::with_capacity(projects.len());
+    for project in projects {
+        let level = if visible_without_membership(actor, project.visibility) {
+            None
+        } else {
+            match project_level(conn, actor, &project).await {
+                Ok(level) => level,
+                Err(CoreError::NotFound(_)) => continue,
+                Err(error) => return Err(error),
+            }
+        };
+        if decide_project(actor, &project, level, ProjectAction::ReadCode).is_ok() {
+            readable.push(project);
+        }
+    }
+    Ok(readable)
+}
+
 /// Who the actor is to one project, read once per request: the project and its namespace,
 /// the actor's role (administrators and the owner of a personal namespace are Owner), with
 /// visibility and the archived state in the project row. Holding one means the actor may see

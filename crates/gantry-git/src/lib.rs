@@ -12,6 +12,7 @@ pub mod pktline;
 pub mod read;
 pub mod refcheck;
 pub mod refs;
+pub mod search;
 mod storage;
 pub mod transport;
 pub mod write;

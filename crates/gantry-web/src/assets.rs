@@ -6,6 +6,7 @@ use axum::response::IntoResponse;
 const STYLESHEET: &str = include_str!("../assets/style.css");
 const CODE_SCRIPT: &str = include_str!("../assets/code.js");
 const CI_SCRIPT: &str = include_str!("../assets/ci.js");
+const FIND_SCRIPT: &str = include_str!("../assets/find.js");
 
 /// `/assets/style.css`, cacheable for a day.
 pub async fn stylesheet() -> impl IntoResponse {
@@ -34,5 +35,14 @@ pub async fn ci_script() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")],
         CI_SCRIPT,
+    )
+}
+
+/// `/assets/find.js`: find file as you type, its `t` key, and the branch and tag picker's
+/// filter (the pages work without it).
+pub async fn find_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")],
+        FIND_SCRIPT,
     )
 }

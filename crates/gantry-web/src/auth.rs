@@ -184,6 +184,8 @@ pub struct PageActor {
     pub actor: Actor,
     pub session: Option<String>,
     pub csrf: String,
+    /// The project whose page this is, if it is one (the top bar's search looks there first).
+    pub project: Option<gantry_types::ProjectId>,
 }
 
 impl PageActor {
@@ -213,7 +215,8 @@ impl FromRequestParts<AppState> for PageActor {
             },
             None => Actor::Anonymous,
         };
-        Ok(PageActor { actor, session, csrf })
+        let project = parts.extensions.get::<crate::namespace_dispatch::ProjectTarget>().map(|target| target.0);
+        Ok(PageActor { actor, session, csrf, project })
     }
 }
 

@@ -18,8 +18,8 @@ use gantry_core::policy::{GroupAction, ProjectAction};
 use crate::api::{
     access_tokens, application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, files,
     gpg_keys, group_protected_branches, groups, history, instance, job_token_scope, keys, languages, members, openapi,
-    pipelines, projects, protected_tags, repository, runner_protocol, runners, schedules, sharing, statuses, templates,
-    tokens, topics, user_status, users, variables,
+    pipelines, projects, protected_tags, repository, runner_protocol, runners, schedules, search, sharing, statuses,
+    templates, tokens, topics, user_status, users, variables,
 };
 use crate::ui;
 use crate::{AppState, assets, avatars, git_http, health, metrics, openid};
@@ -152,6 +152,12 @@ fn top_level() -> Table {
         .get("/assets/code.js", Anyone, "Line-range selection on file pages", assets::code_script)
         .get("/assets/ci.js", Anyone, "Live job logs and the pipeline graph", assets::ci_script)
         .get(
+            "/assets/find.js",
+            Anyone,
+            "Find file as you type, its `t` key, and the branch and tag filter",
+            assets::find_script,
+        )
+        .get(
             "/.well-known/openid-configuration",
             Anyone,
             "OpenID Connect discovery: the issuer of CI jobs' ID tokens and its key set",
@@ -198,6 +204,13 @@ fn top_level() -> Table {
         )
         .get("/api/v4/user", SignedIn, "The authenticated user", users::current_user)
         .get("/api/v4/users", SignedIn, "List users (filters: username, search, blocked)", users::list_users)
+        .get(
+            "/api/v4/search",
+            Anyone,
+            "Search (search, scope: projects, users (signed in), blobs or commits across the projects whose code you \
+             may read, at most 50, most recently changed first)",
+            search::search_instance,
+        )
         .post("/api/v4/users", Admin, "Create a user (administrators)", users::create_user)
         .get("/api/v4/users/{user_id}", SignedIn, "Get a user", users::get_user)
         .put("/api/v4/users/{user_id}", Admin, "Change a user (administrators)", users::update_user)
@@ -548,6 +561,12 @@ fn top_level() -> Table {
             groups::create_group,
         )
         .get("/api/v4/groups/{id}", Group(GroupAction::Read), "Get a group", groups::get_group)
+        .get(
+            "/api/v4/groups/{id}/search",
+            Group(GroupAction::Read),
+            "Search the group and its subgroups (search, scope: projects, blobs, commits)",
+            search::search_group,
+        )
         .put("/api/v4/groups/{id}", Group(GroupAction::Update), "Update a group", groups::update_group)
         .delete(
             "/api/v4/groups/{id}",
@@ -667,6 +686,13 @@ fn top_level() -> Table {
         .get("/api/v4/projects", Anyone, "List projects", projects::list_projects)
         .post("/api/v4/projects", Parent(GroupAction::CreateProject), "Create a project", projects::create_project)
         .get("/api/v4/projects/{id}", Project(ProjectAction::Read), "Get a project", projects::get_project)
+        .get(
+            "/api/v4/projects/{id}/search",
+            Project(ProjectAction::Read),
+            "Search the project's code or commit messages at a ref (search, scope: blobs, commits; ref); nothing \
+             for those who may not read the code",
+            search::search_project,
+        )
         .put("/api/v4/projects/{id}", Project(ProjectAction::Update), "Update a project", projects::update_project)
         .delete("/api/v4/projects/{id}", Project(ProjectAction::Delete), "Delete a project", projects::delete_project)
         .put(
@@ -1538,6 +1564,13 @@ fn top_level() -> Table {
         .get("/dashboard", SignedIn, "Your projects and groups", ui::dashboard::dashboard)
         .get("/explore", Anyone, "Projects you can see", ui::dashboard::explore)
         .get(
+            "/search",
+            Anyone,
+            "Search what you may see: projects, groups, users, code and commits (search, scope, project_id or \
+             group_id, ref, page)",
+            ui::search::search,
+        )
+        .get(
             "/explore/catalog",
             Anyone,
             "The CI/CD Catalog: catalog resources you can see (search, page)",
@@ -1844,6 +1877,18 @@ fn project_pages() -> Table {
             ui::code::blob::blob,
         )
         .get("/raw/{*ref_path}", Project(ProjectAction::ReadCode), "A file's bytes", ui::code::blob::raw)
+        .get(
+            "/find_file/{*reference}",
+            Project(ProjectAction::ReadCode),
+            "Find a file at a branch, tag or commit by the letters of its path (q)",
+            ui::find_file::find_file,
+        )
+        .get(
+            "/files/{*reference}",
+            Project(ProjectAction::ReadCode),
+            "The paths at a branch, tag or commit that best match the letters typed, as JSON (q, limit)",
+            ui::find_file::find_file_matches,
+        )
         .get(
             "/blame/{*ref_path}",
             Project(ProjectAction::ReadCode),

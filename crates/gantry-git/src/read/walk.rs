@@ -29,6 +29,13 @@ impl Reader {
     /// (directories, symlinks and submodules included) are visited, so a huge tree costs no
     /// more than that; past it the walk stops and says it is incomplete.
     pub fn files(&self, commit: &str, limit: usize) -> Result<FileWalk, GitError> {
+        self.files_within(commit, limit, usize::MAX)
+    }
+
+    /// [`Reader::files`], also stopping (incomplete) once the paths found hold `max_bytes`: a
+    /// tree of long paths costs no more memory than that.
+    pub fn files_within(&self, commit: &str, limit: usize, max_bytes: usize) -> Result<FileWalk, GitError> {
+        let mut bytes = 0usize;
         let oid = gix::ObjectId::from_hex(commit.as_bytes()).map_err(read_error)?;
         let root = self.repo().find_commit(oid).map_err(read_error)?.tree_id().map_err(read_error)?.detach();
         let mut walk = FileWalk { files: Vec::new(), complete: true };
@@ -51,6 +58,11 @@ impl Reader {
                 if mode.is_tree() {
                     subtrees.push((format!("{path}/"), entry.object_id()));
                 } else if mode.is_blob() || mode.is_executable() {
+                    bytes += path.len();
+                    if bytes > max_bytes {
+                        walk.complete = false;
+                        return Ok(walk);
+                    }
                     let kind = if mode.is_executable() { EntryKind::Executable } else { EntryKind::Blob };
                     walk.files.push(TreeFile { path, id: entry.object_id().to_string(), kind });
                 }
@@ -99,5 +111,8 @@ mod tests {
         assert_eq!(reader.blob_if_small(&walk.files[0].id, 4).unwrap(), (5, None));
         let cut = reader.files(&commit, 0).unwrap();
         assert!(!cut.complete && cut.files.is_empty());
+        let short = reader.files_within(&commit, 100, 4).unwrap();
+        assert!(!short.complete && short.files.is_empty(), "README.md is longer than 4 bytes");
+        assert!(reader.files_within(&commit, 100, 9).unwrap().complete);
     }
 }

@@ -29,6 +29,7 @@ pub mod repository;
 pub mod runner_protocol;
 pub mod runners;
 pub mod schedules;
+pub mod search;
 pub mod sharing;
 pub mod statuses;
 pub mod templates;

@@ -78,6 +78,8 @@ pub struct RefPicker {
     pub path: String,
     pub branches: Vec<String>,
     pub tags: Vec<String>,
+    /// Find file at the current ref (the `t` key and the tree's button).
+    pub find_file_href: String,
 }
 
 /// One row of a directory listing.
@@ -157,7 +159,8 @@ where
         Ok((read(reader, at)?, reader.branch_names()?, reader.tag_names()?))
     })
     .await?;
-    let picker = RefPicker { current: at.reference.clone(), path: at.path.clone(), branches, tags };
+    let find_file_href = format!("/{}/-/find_file/{}", frame.project.full_path, url_path(&at.reference));
+    let picker = RefPicker { current: at.reference.clone(), path: at.path.clone(), branches, tags, find_file_href };
     Ok((at, picker, value))
 }
 

@@ -11,6 +11,7 @@ pub mod ci_settings;
 pub mod code;
 pub mod dashboard;
 pub mod deploy_settings;
+pub mod find_file;
 pub mod group_repository;
 pub mod groups;
 pub mod history;
@@ -24,6 +25,7 @@ pub mod projects;
 pub mod protected_tags;
 pub mod repository;
 pub mod schedules;
+pub mod search;
 pub mod sessions;
 pub mod test_reports;
 
@@ -45,6 +47,8 @@ pub struct Chrome {
     /// The visitor is an administrator (the header links to the admin area).
     pub admin: bool,
     pub csrf: String,
+    /// On a project's pages, the project the top bar's search box searches.
+    pub search_project: Option<i64>,
 }
 
 impl Chrome {
@@ -53,6 +57,7 @@ impl Chrome {
             username: visitor.actor.user().map(|u| u.username.clone()),
             admin: gantry_core::policy::administers(&visitor.actor),
             csrf: visitor.csrf.clone(),
+            search_project: visitor.project.map(|id| id.0),
         }
     }
 }

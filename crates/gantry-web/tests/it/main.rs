@@ -35,6 +35,7 @@ mod repository;
 mod repository_ops;
 mod route_requirements;
 mod schedules;
+mod search;
 mod support;
 mod sweep;
 mod templates;

@@ -68,6 +68,10 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         (RouteScope::Api, "GET", "/api/v4/projects/{id}/languages") => Role(Reporter),
         // Topics are the instance's: anyone reads them, administrators write them.
         (RouteScope::Api, "GET", "/api/v4/topics" | "/api/v4/topics/{topic_id}") => Anyone,
+        // Search answers what the caller may see; within a group or project, those who see it
+        // (a Guest finds no code there, as in GitLab).
+        (RouteScope::Api, "GET", "/api/v4/search") => Anyone,
+        (RouteScope::Api, "GET", "/api/v4/groups/{id}/search" | "/api/v4/projects/{id}/search") => Role(Guest),
         // GitLab's file templates are public.
         (RouteScope::Api, "GET", "/api/v4/templates/{type}" | "/api/v4/templates/{type}/{name}") => Anyone,
         (RouteScope::Api, _, p) if p.starts_with("/api/v4/topics") => Admin,
@@ -246,6 +250,8 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
             "/api/v4/personal_access_tokens/{token_id}" | "/api/v4/personal_access_tokens/{token_id}/rotate",
         ) => TokenOwner,
         (RouteScope::Ui, _, "/" | "/explore" | "/users/sign_in" | "/users/sign_up" | "/users/sign_out") => Anyone,
+        // Search shows each visitor what they may see.
+        (RouteScope::Ui, "GET", "/search") => Anyone,
         // The CI/CD Catalog lists what the visitor may see; a resource's page reads its code.
         (RouteScope::Ui, "GET", "/explore/catalog") => Anyone,
         (RouteScope::Ui, "GET", "/explore/catalog/{*path}") => Role(Reporter),
@@ -303,6 +309,8 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
                 "/compare",
                 "/archive/",
                 "/last_commits/",
+                "/find_file/",
+                "/files/",
             ]
             .iter()
             .any(|prefix| p.starts_with(prefix)) =>
@@ -671,6 +679,7 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{tag_name}", "v1")
         .replace("last_commits/{*ref_path}", "last_commits/main")
         .replace("{*ref_path}", "main/README.md")
+        .replace("{*reference}", "main")
         .replace("blobs/{sha}", &format!("blobs/{}", f.readme_blob))
         .replace("statuses/{sha}", &format!("statuses/{}", f.main_sha))
         .replace("commits/{sha}/statuses", &format!("commits/{}/statuses", f.main_sha))
@@ -697,6 +706,8 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("ci/variables/{key}", &format!("ci/variables/{}", f.instance_key))
         .replace("{key}", "SWEEP")
         .replace("{filename}", "avatar.png");
+    // Searches look for something real: the fixture's README.
+    let path = if path.ends_with("/search") { format!("{path}?search=readme&scope=blobs") } else { path };
     match route.scope {
         RouteScope::GroupPage if path == "/" => format!("/{}", f.group.full_path),
         RouteScope::GroupPage => format!("/{}/-{path}", f.group.full_path),
@@ -992,6 +1003,9 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 "/archive",
                 "/last_commits",
                 "/snapshot",
+                "/find_file",
+                "/files/",
+                "/search",
             ]
             .iter()
             .any(|p| route.path.contains(p));

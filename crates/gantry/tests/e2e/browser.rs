@@ -12,7 +12,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use crate::server::Server;
 
 /// chromedriver on a free loopback port, killed when dropped.
-struct ChromeDriver {
+pub(crate) struct ChromeDriver {
     child: Child,
     url: String,
 }
@@ -20,7 +20,7 @@ struct ChromeDriver {
 impl ChromeDriver {
     /// Starts chromedriver and waits until its `/status` says it is ready. Tests running beside
     /// this one pick free ports too, so a port taken meanwhile means trying another.
-    fn start() -> ChromeDriver {
+    pub(crate) fn start() -> ChromeDriver {
         let binary = std::env::var("GANTRY_TEST_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
         let client = crate::http_client().timeout(Duration::from_secs(5)).build().unwrap();
         for _ in 0..5 {
@@ -67,7 +67,7 @@ fn screenshot_dir() -> PathBuf {
     dir
 }
 
-async fn browser(driver: &ChromeDriver) -> Client {
+pub(crate) async fn browser(driver: &ChromeDriver) -> Client {
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".to_owned(),
@@ -109,7 +109,7 @@ async fn expect_heading(client: &Client, expected: &str) {
     }
 }
 
-async fn save_screenshot(client: &Client, name: &str) {
+pub(crate) async fn save_screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.unwrap();
     assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
     std::fs::write(screenshot_dir().join(name), png).unwrap();
@@ -165,7 +165,7 @@ async fn sign_up_and_create_a_project(client: &Client, base: &str) {
 
 /// Runs `flow` in a fresh Chromium session against `server`; on a failure, a screenshot of
 /// where it stopped is saved as `failure_name`.
-fn in_chromium<F, Fut>(server: &Server, failure_name: &'static str, flow: F)
+pub(crate) fn in_chromium<F, Fut>(server: &Server, failure_name: &'static str, flow: F)
 where
     F: FnOnce(Client, String) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
@@ -195,7 +195,7 @@ fn a_newcomer_signs_up_and_creates_a_group_and_a_project_in_chromium() {
 
 /// Builds a repository from this workspace's gantry-git sources in three commits and pushes
 /// it to a new public project `root/gantry-git`.
-fn push_a_real_repository(server: &Server, token: &str) {
+pub(crate) fn push_a_real_repository(server: &Server, token: &str) {
     let created =
         server.post_json("/api/v4/projects", token, &serde_json::json!({"name": "gantry-git", "visibility": "public"}));
     assert_eq!(created.status(), 201);

@@ -84,3 +84,25 @@ sleeper:
     );
     assert!(stdout.contains("all python-gitlab CI checks passed"), "{stdout}");
 }
+
+#[test]
+fn python_gitlab_searches_the_instance_a_group_and_a_project() {
+    let python = std::env::var("GANTRY_TEST_PYTHON")
+        .expect("GANTRY_TEST_PYTHON must name a Python with python-gitlab installed; scripts/test sets it up in .venv");
+    let server = Server::start();
+    let token = server.admin_token("root");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/gitlab_search_flow.py");
+    let output = Command::new(python)
+        .arg(script)
+        .env("GANTRY_URL", &server.base_url)
+        .env("GANTRY_TOKEN", &token)
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "python-gitlab script failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("all python-gitlab search checks passed"), "{stdout}");
+}

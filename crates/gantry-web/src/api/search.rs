@@ -1,0 +1,266 @@
+//! GitLab's search API: `GET /search` (projects, users, and code and commit messages across the
+//! projects whose code the caller may read), `GET /groups/:id/search` (projects, code and
+//! commits in the group and its subgroups) and `GET /projects/:id/search` (code and commits at
+//! `ref`, default the default branch). Results are GitLab's shapes with its pagination headers;
+//! `search` and `scope` are required. GitLab's scopes for things Gantry does not hold (issues,
+//! merge requests, milestones, snippets, wikis, comments) answer an empty list.
+
+use axum::extract::{Path, Query, State};
+use axum::http::Uri;
+use axum::response::Response;
+use gantry_core::code::search::{BlobResult, CommitResult, SearchResults, SearchWithin, search_term};
+use gantry_core::manage::accounts::UserFilter;
+use gantry_core::manage::projects::ProjectQuery;
+use gantry_core::{Actor, Page};
+use serde::{Deserialize, Serialize};
+
+use super::groups::lookup_group;
+use super::projects::{lookup_access, project_json};
+use super::types::{Commit, User};
+use super::{ApiResult, PageParams, PageRequest, paginated};
+use crate::auth::ApiActor;
+use crate::error::AppError;
+use crate::{AppState, WebConfig};
+
+/// The parameters every search takes.
+#[derive(Debug, Deserialize)]
+pub struct SearchParams {
+    search: Option<String>,
+    scope: Option<String>,
+    #[serde(rename = "ref")]
+    reference: Option<String>,
+}
+
+/// What a search looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Projects,
+    Users,
+    Blobs,
+    Commits,
+    /// A GitLab scope of things Gantry does not have: always nothing.
+    Nothing,
+}
+
+impl Scope {
+    fn name(self) -> &'static str {
+        match self {
+            Scope::Projects => "projects",
+            Scope::Users => "users",
+            Scope::Blobs => "blobs",
+            Scope::Commits => "commits",
+            Scope::Nothing => "",
+        }
+    }
+}
+
+/// GitLab's scopes for things Gantry does not hold.
+const SCOPES_WITHOUT_DATA: &[&str] =
+    &["issues", "merge_requests", "milestones", "snippet_titles", "wiki_blobs", "notes"];
+
+impl SearchParams {
+    /// The scope, if it is one of `allowed` (or one Gantry has nothing for).
+    fn scope(&self, allowed: &[Scope]) -> ApiResult<Scope> {
+        let name = self.scope.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let name = name.ok_or_else(|| AppError::BadRequest("scope is missing".to_owned()))?;
+        let scope = match name {
+            "projects" => Some(Scope::Projects),
+            "users" => Some(Scope::Users),
+            "blobs" => Some(Scope::Blobs),
+            "commits" => Some(Scope::Commits),
+            other if SCOPES_WITHOUT_DATA.contains(&other) => Some(Scope::Nothing),
+            _ => None,
+        };
+        match scope {
+            Some(scope) if scope == Scope::Nothing || allowed.contains(&scope) => Ok(scope),
+            _ => {
+                let names: Vec<&str> = allowed.iter().map(|scope| scope.name()).collect();
+                let message = format!("scope does not have a valid value: give one of {}", names.join(", "));
+                Err(AppError::BadRequest(message).into())
+            }
+        }
+    }
+
+    /// The text to look for.
+    fn term(&self) -> ApiResult<&str> {
+        let text = self.search.as_deref().ok_or_else(|| AppError::BadRequest("search is missing".to_owned()))?;
+        Ok(search_term(text)?)
+    }
+}
+
+/// A match in a file, as GitLab's search answers it.
+#[derive(Debug, Serialize)]
+pub struct SearchBlob {
+    /// The path without its extension.
+    pub basename: String,
+    /// The matching lines with a few around them, each ending with a newline.
+    pub data: String,
+    pub path: String,
+    /// The path again (GitLab keeps the old name).
+    pub filename: String,
+    /// GitLab's blob id, given only by its advanced search.
+    pub id: Option<String>,
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// The number of the first line of `data`.
+    pub startline: u32,
+    pub project_id: i64,
+}
+
+impl SearchBlob {
+    fn new(result: &BlobResult) -> SearchBlob {
+        let path = &result.hit.path;
+        let name_start = path.rfind('/').map_or(0, |slash| slash + 1);
+        let basename = match path[name_start..].rfind('.') {
+            Some(dot) if dot > 0 => path[..name_start + dot].to_owned(),
+            _ => path.clone(),
+        };
+        SearchBlob {
+            basename,
+            data: result.hit.data(),
+            path: path.clone(),
+            filename: path.clone(),
+            id: None,
+            reference: result.reference.clone(),
+            startline: result.hit.startline,
+            project_id: result.project.id.0,
+        }
+    }
+}
+
+/// A commit whose message matched: the commits API's commit, with its project.
+#[derive(Debug, Serialize)]
+pub struct SearchCommit {
+    #[serde(flatten)]
+    pub commit: Commit,
+    pub project_id: i64,
+}
+
+impl SearchCommit {
+    fn new(result: &CommitResult, config: &WebConfig) -> SearchCommit {
+        SearchCommit { commit: Commit::new(&result.commit, &result.project, config), project_id: result.project.id.0 }
+    }
+}
+
+/// `GET /search`: projects and users by name, code and commit messages across the projects
+/// whose code the caller may read (at most 50, most recently changed first).
+pub async fn search_instance(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    uri: Uri,
+    Query(params): Query<SearchParams>,
+    Query(page): Query<PageParams>,
+) -> ApiResult<Response> {
+    let page = page.resolve()?;
+    let scope = params.scope(&[Scope::Projects, Scope::Users, Scope::Blobs, Scope::Commits])?;
+    let term = params.term()?;
+    across(&state, &actor, &uri, scope, SearchWithin::Instance, term, page).await
+}
+
+/// `GET /groups/:id/search`: projects, code and commit messages in the group and its subgroups.
+pub async fn search_group(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    uri: Uri,
+    Query(params): Query<SearchParams>,
+    Query(page): Query<PageParams>,
+) -> ApiResult<Response> {
+    let group = lookup_group(&state, &actor, &id).await?;
+    let page = page.resolve()?;
+    let scope = params.scope(&[Scope::Projects, Scope::Blobs, Scope::Commits])?;
+    let term = params.term()?;
+    across(&state, &actor, &uri, scope, SearchWithin::Group(group.id), term, page).await
+}
+
+/// `GET /projects/:id/search`: code and commit messages at `ref` (default: the default branch).
+pub async fn search_project(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    uri: Uri,
+    Query(params): Query<SearchParams>,
+    Query(page): Query<PageParams>,
+) -> ApiResult<Response> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    let page = page.resolve()?;
+    let scope = params.scope(&[Scope::Blobs, Scope::Commits])?;
+    let term = params.term()?;
+    let reference = params.reference.as_deref();
+    let code = state.core.code();
+    match scope {
+        Scope::Blobs => {
+            let found = code.search_blobs(&access, reference, term).await?;
+            Ok(page_of(&state, &uri, found, page, SearchBlob::new))
+        }
+        Scope::Commits => {
+            let found = code.search_commits(&access, reference, term).await?;
+            Ok(page_of(&state, &uri, found, page, |c| SearchCommit::new(c, &state.config)))
+        }
+        _ => Ok(paginated(&state.config.external_url, &uri, Vec::<SearchBlob>::new(), 0, page)),
+    }
+}
+
+/// A search across projects (the instance's or a group's).
+async fn across(
+    state: &AppState,
+    actor: &Actor,
+    uri: &Uri,
+    scope: Scope,
+    within: SearchWithin,
+    term: &str,
+    page: PageRequest,
+) -> ApiResult<Response> {
+    let external = &state.config.external_url;
+    match scope {
+        Scope::Projects => {
+            let query = ProjectQuery { search: Some(term.to_owned()), ..ProjectQuery::default() };
+            let namespace = match within {
+                SearchWithin::Instance => None,
+                SearchWithin::Group(id) => Some((id, true)),
+            };
+            let (projects, total) = state.core.manage().list_projects(actor, &query, namespace, page.db()).await?;
+            let mut items = Vec::with_capacity(projects.len());
+            for project in &projects {
+                items.push(project_json(state, actor, project).await?);
+            }
+            Ok(paginated(external, uri, items, total, page))
+        }
+        Scope::Users => {
+            let filter = UserFilter { search: Some(term.to_owned()), ..UserFilter::default() };
+            let (users, total) = state.core.manage().list_users(actor, filter, page.db()).await?;
+            let admin = gantry_core::policy::administers(actor);
+            let items = users.iter().map(|user| User::new(user, &state.config, admin)).collect();
+            Ok(paginated(external, uri, items, total, page))
+        }
+        Scope::Blobs => {
+            let found = state.core.code().search_blobs_across(actor, within, term).await?;
+            Ok(page_of(state, uri, found, page, SearchBlob::new))
+        }
+        Scope::Commits => {
+            let found = state.core.code().search_commits_across(actor, within, term).await?;
+            Ok(page_of(state, uri, found, page, |c| SearchCommit::new(c, &state.config)))
+        }
+        Scope::Nothing => Ok(paginated(external, uri, Vec::<SearchBlob>::new(), 0, page)),
+    }
+}
+
+/// One page of results found whole, with the pagination headers.
+fn page_of<T, J: Serialize>(
+    state: &AppState,
+    uri: &Uri,
+    found: SearchResults<T>,
+    page: PageRequest,
+    shape: impl Fn(&T) -> J,
+) -> Response {
+    let Page { offset, limit } = page.db();
+    let total = i64::try_from(found.items.len()).unwrap_or(i64::MAX);
+    let items: Vec<J> = found
+        .items
+        .iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(limit).unwrap_or(0))
+        .map(shape)
+        .collect();
+    paginated(&state.config.external_url, uri, items, total, page)
+}

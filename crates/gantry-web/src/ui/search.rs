@@ -1,0 +1,402 @@
+//! The search page (`/search?search=…&scope=…`): across the instance, within a group
+//! (`group_id`) or a project (`project_id`, `ref`), tabs per scope with their counts, matched
+//! text marked, code hits linking to their line. Only what the visitor may see is searched:
+//! core's searches ask the policy first. Find file is in `find_file.rs`.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use gantry_core::code::search::{BlobResult, CommitResult, SearchResults, SearchWithin, search_term};
+use gantry_core::manage::accounts::UserFilter;
+use gantry_core::manage::groups::{GroupQuery, Lookup};
+use gantry_core::manage::projects::ProjectQuery;
+use gantry_core::policy::{GroupAccess, ProjectAccess};
+use gantry_core::{NamespaceRow, Page, ProjectRow, SortDirection, UserRow};
+use serde::Deserialize;
+
+use super::code::{CommitLine, url_path};
+use super::{Chrome, PageResult, render};
+use crate::AppState;
+use crate::auth::PageActor;
+
+/// Results shown on one page of the search.
+const PER_PAGE: usize = 20;
+
+/// A piece of a line of text, marked when the search matched it.
+pub struct Piece {
+    pub text: String,
+    pub marked: bool,
+}
+
+/// `line` cut into pieces around each occurrence of `term`, ignoring ASCII case (as the search
+/// matched it).
+fn mark_term(line: &str, term: &str) -> Vec<Piece> {
+    let mut pieces = Vec::new();
+    if term.is_empty() {
+        pieces.push(Piece { text: line.to_owned(), marked: false });
+        return pieces;
+    }
+    let lower_line = line.to_ascii_lowercase();
+    let lower_term = term.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(found) = lower_line[from..].find(&lower_term) {
+        let start = from + found;
+        let end = start + lower_term.len();
+        if start > from {
+            pieces.push(Piece { text: line[from..start].to_owned(), marked: false });
+        }
+        pieces.push(Piece { text: line[start..end].to_owned(), marked: true });
+        from = end;
+    }
+    if from < line.len() {
+        pieces.push(Piece { text: line[from..].to_owned(), marked: false });
+    }
+    pieces
+}
+
+/// One line of a code hit.
+pub struct LineView {
+    pub number: u32,
+    pub href: String,
+    pub pieces: Vec<Piece>,
+}
+
+/// A code hit: a file and the lines around the match.
+pub struct BlobView {
+    /// The project's path, when the search spans projects.
+    pub project: Option<String>,
+    pub path: String,
+    /// The file at the first matching line.
+    pub href: String,
+    pub lines: Vec<LineView>,
+}
+
+impl BlobView {
+    fn new(result: &BlobResult, term: &str, show_project: bool) -> BlobView {
+        let project = &result.project.full_path;
+        let base = format!("/{project}/-/blob/{}/{}", url_path(&result.reference), url_path(&result.hit.path));
+        let lower = term.to_ascii_lowercase();
+        let mut first_match = None;
+        let lines = result
+            .hit
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(offset, text)| {
+                let number = result.hit.startline + offset as u32;
+                if first_match.is_none() && text.to_ascii_lowercase().contains(&lower) {
+                    first_match = Some(number);
+                }
+                LineView { number, href: format!("{base}#L{number}"), pieces: mark_term(text, term) }
+            })
+            .collect();
+        BlobView {
+            project: show_project.then(|| project.clone()),
+            path: result.hit.path.clone(),
+            href: format!("{base}#L{}", first_match.unwrap_or(result.hit.startline)),
+            lines,
+        }
+    }
+}
+
+/// A commit whose message matched.
+pub struct CommitView {
+    pub project: Option<String>,
+    pub href: String,
+    pub line: CommitLine,
+    pub title: Vec<Piece>,
+}
+
+/// A user found by name.
+pub struct UserView {
+    pub username: String,
+    pub name: String,
+}
+
+/// The results of the tab shown.
+pub enum Results {
+    Blobs(Vec<BlobView>),
+    Commits(Vec<CommitView>),
+    Projects(Vec<ProjectRow>),
+    Groups(Vec<NamespaceRow>),
+    Users(Vec<UserView>),
+}
+
+/// A tab of the search page: a scope and how many it found.
+pub struct Tab {
+    pub scope: &'static str,
+    pub label: &'static str,
+    pub href: String,
+    pub count: String,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    chrome: Chrome,
+    term: String,
+    /// What the search is limited to ("Project acme/api"), if anything.
+    within: Option<String>,
+    /// The form's hidden fields that keep the search where it is.
+    hidden: Vec<(&'static str, String)>,
+    everywhere_href: Option<String>,
+    error: Option<String>,
+    tabs: Vec<Tab>,
+    results: Option<Results>,
+    /// Said under the results when a limit cut the search short.
+    capped: Option<String>,
+    previous_href: Option<String>,
+    next_href: Option<String>,
+}
+
+/// The search page's parameters (GitLab's names).
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    search: String,
+    scope: Option<String>,
+    project_id: Option<String>,
+    group_id: Option<String>,
+    #[serde(rename = "ref")]
+    reference: Option<String>,
+    page: Option<String>,
+}
+
+/// Where a search page looks.
+enum Within {
+    Instance,
+    Group(Box<GroupAccess>),
+    Project(Box<ProjectAccess>),
+}
+
+/// A count for a tab: "500+" when the search stopped at its limit.
+fn count_label<T>(results: &SearchResults<T>) -> String {
+    if results.complete { results.items.len().to_string() } else { format!("{}+", results.items.len()) }
+}
+
+/// `GET /search`: the search page.
+pub async fn search(State(state): State<AppState>, visitor: PageActor, Query(query): Query<SearchQuery>) -> PageResult {
+    let within = if let Some(id) = query.project_id.as_deref().and_then(|id| id.trim().parse::<i64>().ok()) {
+        Within::Project(Box::new(
+            state.core.project_access(&visitor.actor, &Lookup::Id(id)).await.map_err(|e| visitor.error(e))?,
+        ))
+    } else if let Some(id) = query.group_id.as_deref().and_then(|id| id.trim().parse::<i64>().ok()) {
+        Within::Group(Box::new(
+            state.core.group_access(&visitor.actor, &Lookup::Id(id)).await.map_err(|e| visitor.error(e))?,
+        ))
+    } else {
+        Within::Instance
+    };
+    let reference = query.reference.clone().filter(|r| !r.trim().is_empty());
+    let mut hidden = Vec::new();
+    let (label, everywhere) = match &within {
+        Within::Instance => (None, false),
+        Within::Group(access) => {
+            hidden.push(("group_id", access.group().id.0.to_string()));
+            (Some(format!("group {}", access.group().full_path)), true)
+        }
+        Within::Project(access) => {
+            hidden.push(("project_id", access.project().id.0.to_string()));
+            if let Some(reference) = &reference {
+                hidden.push(("ref", reference.clone()));
+            }
+            (Some(format!("project {}", access.project().full_path)), true)
+        }
+    };
+    let term = query.search.trim().to_owned();
+    let mut page = SearchPage {
+        chrome: Chrome::new(&visitor),
+        everywhere_href: everywhere.then(|| search_href(&[("search", term.clone())])),
+        term: term.clone(),
+        within: label,
+        hidden,
+        error: None,
+        tabs: Vec::new(),
+        results: None,
+        capped: None,
+        previous_href: None,
+        next_href: None,
+    };
+    if term.is_empty() {
+        return render(StatusCode::OK, &page);
+    }
+    if let Err(error) = search_term(&term) {
+        page.error = Some(crate::error::AppError::from(error).status_and_message().1);
+        return render(StatusCode::BAD_REQUEST, &page);
+    }
+    let number = query.page.as_deref().and_then(|p| p.parse::<usize>().ok()).filter(|p| *p >= 1).unwrap_or(1);
+    let found = run_search(&state, &visitor, &within, reference.as_deref(), &term, query.scope.as_deref(), number)
+        .await
+        .map_err(|e| visitor.error(e))?;
+    let scope_href = |scope: &str, number: usize| {
+        let mut pairs = vec![("search", term.clone()), ("scope", scope.to_owned())];
+        pairs.extend(page.hidden.iter().map(|(name, value)| (*name, value.clone())));
+        if number > 1 {
+            pairs.push(("page", number.to_string()));
+        }
+        search_href(&pairs)
+    };
+    page.tabs = found
+        .counts
+        .iter()
+        .map(|(scope, label, count)| Tab {
+            scope,
+            label,
+            href: scope_href(scope, 1),
+            count: count.clone(),
+            current: *scope == found.scope,
+        })
+        .collect();
+    page.previous_href = (number > 1).then(|| scope_href(found.scope, number - 1));
+    page.next_href = found.more.then(|| scope_href(found.scope, number + 1));
+    page.capped = found.capped;
+    page.results = Some(found.results);
+    render(StatusCode::OK, &page)
+}
+
+/// What one search page found: the tab shown, its results, every tab's count.
+struct Found {
+    scope: &'static str,
+    results: Results,
+    counts: Vec<(&'static str, &'static str, String)>,
+    more: bool,
+    capped: Option<String>,
+}
+
+/// The visible slice of a search's results for page `number`, whether more follow.
+fn slice<T>(items: &[T], number: usize) -> (&[T], bool) {
+    let start = (number - 1).saturating_mul(PER_PAGE).min(items.len());
+    let end = start.saturating_add(PER_PAGE).min(items.len());
+    (&items[start..end], end < items.len())
+}
+
+fn capped_note<T>(results: &SearchResults<T>, what: &str) -> Option<String> {
+    (!results.complete).then(|| {
+        format!(
+            "The search stopped at {} {what}; make the search text more precise to see the rest.",
+            results.items.len()
+        )
+    })
+}
+
+async fn run_search(
+    state: &AppState,
+    visitor: &PageActor,
+    within: &Within,
+    reference: Option<&str>,
+    term: &str,
+    asked: Option<&str>,
+    number: usize,
+) -> gantry_core::CoreResult<Found> {
+    let code = state.core.code();
+    let actor = &visitor.actor;
+    let (blobs, commits, spans_projects) = match within {
+        Within::Project(access) => (
+            code.search_blobs(access, reference, term).await?,
+            code.search_commits(access, reference, term).await?,
+            false,
+        ),
+        Within::Group(access) => {
+            let id = SearchWithin::Group(access.group().id);
+            (code.search_blobs_across(actor, id, term).await?, code.search_commits_across(actor, id, term).await?, true)
+        }
+        Within::Instance => (
+            code.search_blobs_across(actor, SearchWithin::Instance, term).await?,
+            code.search_commits_across(actor, SearchWithin::Instance, term).await?,
+            true,
+        ),
+    };
+    let mut counts = Vec::new();
+    let db_page = Page { offset: ((number - 1) * PER_PAGE) as i64, limit: PER_PAGE as i64 };
+    let namespace = match within {
+        Within::Instance => None,
+        Within::Group(access) => Some((access.group().id, true)),
+        Within::Project(_) => None,
+    };
+    let mut projects = None;
+    let mut groups = None;
+    let mut users = None;
+    if !matches!(within, Within::Project(_)) {
+        let query = ProjectQuery { search: Some(term.to_owned()), ..ProjectQuery::default() };
+        let found = state.core.manage().list_projects(actor, &query, namespace, db_page).await?;
+        counts.push(("projects", "Projects", found.1.to_string()));
+        projects = Some(found);
+    }
+    if matches!(within, Within::Instance) {
+        let query = GroupQuery {
+            membership: false,
+            top_level_only: false,
+            search: Some(term.to_owned()),
+            order_by: "name",
+            sort: SortDirection::Asc,
+        };
+        let found = state.core.manage().list_groups(actor, &query, db_page).await?;
+        counts.push(("groups", "Groups", found.1.to_string()));
+        groups = Some(found);
+    }
+    counts.push(("blobs", "Code", count_label(&blobs)));
+    counts.push(("commits", "Commits", count_label(&commits)));
+    if matches!(within, Within::Instance) && actor.user().is_some() {
+        let filter = UserFilter { search: Some(term.to_owned()), ..UserFilter::default() };
+        let found = state.core.manage().list_users(actor, filter, db_page).await?;
+        counts.push(("users", "Users", found.1.to_string()));
+        users = Some(found);
+    }
+    let default = counts.first().map_or("blobs", |(scope, _, _)| *scope);
+    let scope = counts.iter().map(|(scope, _, _)| *scope).find(|scope| Some(*scope) == asked).unwrap_or(default);
+    let shown_more = |total: i64| (number * PER_PAGE) < usize::try_from(total).unwrap_or(0);
+    let (results, more, capped) = match scope {
+        "projects" => {
+            let (rows, total) = projects.unwrap_or_default();
+            (Results::Projects(rows), shown_more(total), None)
+        }
+        "groups" => {
+            let (rows, total) = groups.unwrap_or_default();
+            (Results::Groups(rows), shown_more(total), None)
+        }
+        "users" => {
+            let (rows, total) = users.unwrap_or_default();
+            let views =
+                rows.iter().map(|user: &UserRow| UserView { username: user.username.clone(), name: user.name.clone() });
+            (Results::Users(views.collect()), shown_more(total), None)
+        }
+        "commits" => {
+            let (shown, more) = slice(&commits.items, number);
+            let now = gantry_core::now_millis();
+            let views = shown.iter().map(|result: &CommitResult| CommitView {
+                project: spans_projects.then(|| result.project.full_path.clone()),
+                href: format!("/{}/-/commit/{}", result.project.full_path, result.commit.id),
+                title: mark_term(&result.commit.title, term),
+                line: CommitLine::new(&result.commit, now),
+            });
+            (Results::Commits(views.collect()), more, capped_note(&commits, "commits"))
+        }
+        _ => {
+            let (shown, more) = slice(&blobs.items, number);
+            let views = shown.iter().map(|result| BlobView::new(result, term, spans_projects));
+            (Results::Blobs(views.collect()), more, capped_note(&blobs, "matches"))
+        }
+    };
+    Ok(Found { scope, results, counts, more, capped })
+}
+
+/// `/search?…` with these parameters.
+fn search_href(pairs: &[(&str, String)]) -> String {
+    format!("/search?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn shown(pieces: &[Piece]) -> String {
+        pieces.iter().map(|p| if p.marked { format!("[{}]", p.text) } else { p.text.clone() }).collect()
+    }
+
+    #[test]
+    fn marks_every_occurrence_ignoring_case() {
+        assert_eq!(shown(&mark_term("Needle, needle and NEEDLE.", "needle")), "[Needle], [needle] and [NEEDLE].");
+        assert_eq!(shown(&mark_term("héllo", "LLO")), "hé[llo]");
+    }
+}

@@ -1,0 +1,46 @@
+"""Searches Gantry with python-gitlab as a GitLab user's script would: the instance, a group and
+a project, every scope Gantry holds, a ref, pagination and a refused scope."""
+import os
+
+import gitlab
+from gitlab.const import SearchScope
+
+gl = gitlab.Gitlab(os.environ["GANTRY_URL"], private_token=os.environ["GANTRY_TOKEN"])
+gl.auth()
+
+group = gl.groups.create({"name": "Finders", "path": "finders", "visibility": "public"})
+project = gl.projects.create({"name": "Lookup", "path": "lookup", "namespace_id": group.id})
+project.files.create({"file_path": "src/hay.txt", "branch": "main", "content": "hay\nhay\nthe Needle\nhay\n",
+                      "commit_message": "Hide the needle"})
+project.branches.create({"branch": "release/1", "ref": "main"})
+project.files.create({"file_path": "src/more.txt", "branch": "main", "content": "another needle\n",
+                      "commit_message": "Add another needle"})
+
+blobs = gl.search(SearchScope.BLOBS, "needle")
+assert sorted(b["path"] for b in blobs) == ["src/hay.txt", "src/more.txt"], blobs
+hay = next(b for b in blobs if b["path"] == "src/hay.txt")
+assert hay["startline"] == 1 and hay["data"] == "hay\nhay\nthe Needle\nhay\n", hay
+assert hay["project_id"] == project.id and hay["ref"] == "main" and hay["basename"] == "src/hay", hay
+
+assert [p["path_with_namespace"] for p in gl.search(SearchScope.PROJECTS, "look")] == ["finders/lookup"]
+assert [u["username"] for u in gl.search(SearchScope.USERS, "roo")] == ["root"]
+commits = gl.search(SearchScope.COMMITS, "NEEDLE")
+assert sorted(c["title"] for c in commits) == ["Add another needle", "Hide the needle"], commits
+
+assert len(group.search(SearchScope.BLOBS, "needle")) == 2
+assert [p["name"] for p in group.search(SearchScope.PROJECTS, "lookup")] == ["Lookup"]
+assert [c["title"] for c in project.search(SearchScope.COMMITS, "hide")] == ["Hide the needle"]
+at_release = project.search(SearchScope.BLOBS, "needle", ref="release/1")
+assert [b["path"] for b in at_release] == ["src/hay.txt"], at_release
+assert at_release[0]["ref"] == "release/1", at_release
+
+pages = list(gl.search(SearchScope.BLOBS, "needle", per_page=1, iterator=True))
+assert len(pages) == 2, pages
+
+try:
+    project.search("projects", "lookup")
+    raise SystemExit("a project search for projects was accepted")
+except gitlab.exceptions.GitlabSearchError as error:
+    assert error.response_code == 400, error
+
+print("all python-gitlab search checks passed")
