@@ -245,7 +245,7 @@ impl<T: DeserializeOwned + Send, const LIMIT: usize> FromRequest<AppState> for C
             return Err(AppError::UnsupportedMediaType.into());
         }
         let (parts, body) = request.into_parts();
-        let limit = LIMIT.min(crate::BODY_LIMIT_BYTES);
+        let limit = LIMIT;
         let body = axum::body::to_bytes(body, limit).await.map_err(|_| AppError::PayloadTooLarge(limit as u64))?;
         let field: CsrfField = serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
         let binding = csrf_binding(&parts.headers, None);

@@ -1844,6 +1844,43 @@ fn project_pages() -> Table {
             ui::code::blob::blob,
         )
         .get("/raw/{*ref_path}", Project(ProjectAction::ReadCode), "A file's bytes", ui::code::blob::raw)
+        .get("/edit/{*ref_path}", Project(ProjectAction::PushCode), "Edit a file", ui::code::edit::edit_form)
+        .post(
+            "/edit/{*ref_path}",
+            Project(ProjectAction::PushCode),
+            "Commit a file's new text, path or both (or preview its Markdown)",
+            ui::code::edit::edit,
+        )
+        .get("/new/{*ref_path}", Project(ProjectAction::PushCode), "New file in a folder", ui::code::edit::new_form)
+        .post("/new/{*ref_path}", Project(ProjectAction::PushCode), "Commit a new file", ui::code::edit::create)
+        .get(
+            "/upload/{*ref_path}",
+            Project(ProjectAction::PushCode),
+            "Upload files into a folder",
+            ui::code::edit::upload_form,
+        )
+        .post(
+            "/upload/{*ref_path}",
+            Project(ProjectAction::PushCode),
+            "Commit uploaded files (multipart, 10 MiB in all)",
+            ui::code::edit::upload.layer(axum::extract::DefaultBodyLimit::max(
+                ui::code::edit::UPLOAD_LIMIT_BYTES + 64 * 1024,
+            )),
+        )
+        .get("/new_dir/{*ref_path}", Project(ProjectAction::PushCode), "New folder", ui::code::edit::new_dir_form)
+        .post(
+            "/new_dir/{*ref_path}",
+            Project(ProjectAction::PushCode),
+            "Commit a new folder (with an empty .gitkeep)",
+            ui::code::edit::create_dir,
+        )
+        .get(
+            "/delete/{*ref_path}",
+            Project(ProjectAction::PushCode),
+            "Ask before deleting a file",
+            ui::code::edit::delete_form,
+        )
+        .post("/delete/{*ref_path}", Project(ProjectAction::PushCode), "Commit a file's removal", ui::code::edit::delete)
         .get(
             "/blame/{*ref_path}",
             Project(ProjectAction::ReadCode),

@@ -26,6 +26,7 @@ use crate::time_format::ago;
 pub mod archive;
 pub mod blame;
 pub mod blob;
+pub mod edit;
 
 /// How many commits the tree view looks through for each entry's last commit.
 const LAST_COMMIT_BUDGET: usize = 2000;
@@ -177,6 +178,8 @@ struct TreePage {
     archive_base: String,
     /// Where the page's script fetches each entry's last commit.
     last_commits_href: String,
+    /// The ref and folder of the new-file, upload and new-folder pages (`main/src`).
+    change_base: String,
 }
 
 /// `GET /{project}/-/tree/{ref}/{*path}`
@@ -226,6 +229,7 @@ pub async fn tree(
         trail: path_crumbs(&project, &at.reference, &at.path),
         history_href: format!("/{project}/-/commits/{reference}/{}", url_path(&at.path)),
         last_commits_href: format!("/{project}/-/last_commits/{reference}/{}", url_path(&at.path)),
+        change_base: format!("{reference}/{}", url_path(&at.path)),
         archive_base: format!(
             "/{project}/-/archive/{reference}/{}-{}",
             url_path(&frame.project.path),

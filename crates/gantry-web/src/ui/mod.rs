@@ -98,6 +98,17 @@ pub fn form_error(error: gantry_core::CoreError) -> (StatusCode, String) {
     AppError::Core(error).status_and_message()
 }
 
+/// A message as a sentence: a capital first letter and a closing full stop.
+pub fn as_sentence(message: &str) -> String {
+    let message = message.trim();
+    let mut chars = message.chars();
+    let mut sentence: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+    if !sentence.is_empty() && !sentence.ends_with(['.', '!', '?', ':']) {
+        sentence.push('.');
+    }
+    sentence
+}
+
 /// Roles for role pickers.
 pub fn role_options() -> Vec<(i64, &'static str)> {
     gantry_types::AccessLevel::ALL.iter().map(|l| (l.as_i64(), l.label())).collect()

@@ -310,6 +310,13 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
             Role(Reporter)
         }
         (RouteScope::ProjectPage, _, "/branches" | "/branches/delete" | "/tags" | "/tags/delete") => Role(Developer),
+        // Changing files in the browser is a push: Developers (a protected branch then refuses
+        // or sends them to a new branch).
+        (RouteScope::ProjectPage, _, p)
+            if ["/edit/", "/new/", "/upload/", "/new_dir/", "/delete/"].iter().any(|prefix| p.starts_with(prefix)) =>
+        {
+            Role(Developer)
+        }
         (RouteScope::ProjectPage, "POST", "/settings/repository/fsck") => Admin,
         (RouteScope::ProjectPage, _, p) if p.starts_with("/settings/repository") => Role(Maintainer),
         (RouteScope::Git, _, "/info/refs" | "/git-upload-pack") => SignedInRole(Reporter),
@@ -670,6 +677,9 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{name}", "main")
         .replace("{tag_name}", "v1")
         .replace("last_commits/{*ref_path}", "last_commits/main")
+        .replace("new/{*ref_path}", "new/main")
+        .replace("upload/{*ref_path}", "upload/main")
+        .replace("new_dir/{*ref_path}", "new_dir/main")
         .replace("{*ref_path}", "main/README.md")
         .replace("blobs/{sha}", &format!("blobs/{}", f.readme_blob))
         .replace("statuses/{sha}", &format!("statuses/{}", f.main_sha))

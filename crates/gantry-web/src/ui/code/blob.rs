@@ -50,6 +50,9 @@ struct BlobPage {
     /// Where the page's script fetches the file's last commit (walking history takes longer
     /// than showing the file).
     last_commit_href: String,
+    /// The editor and the delete page, for those who may push (text files only can be edited).
+    edit_href: Option<String>,
+    delete_href: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -114,7 +117,13 @@ pub async fn blob(
             FileView::Code { language: language_of(&at.path, &text), code: highlight_blob(&blob.id, &at.path, &text) }
         }
     };
+    let editable = matches!(view, FileView::Code { .. } | FileView::Markdown(_))
+        && blob.data.len() <= super::edit::EDIT_LIMIT_BYTES
+        && std::str::from_utf8(&blob.data).is_ok();
+    let change_href = |verb: &str| format!("/{project}/-/{verb}/{reference}/{}", url_path(&at.path));
     let page = BlobPage {
+        edit_href: (frame.can_push && editable).then(|| change_href("edit")),
+        delete_href: frame.can_push.then(|| change_href("delete")),
         chrome: Chrome::new(&visitor),
         trail: path_crumbs(&project, &at.reference, &at.path),
         size: crate::ui::human_size(usize::try_from(blob.size).unwrap_or(usize::MAX)),
