@@ -155,7 +155,11 @@ pub async fn csrf_cookie(
     let token =
         csrf_binding(request.headers(), fresh.as_deref()).map(|binding| state.core.manage().csrf_token(binding));
     request.extensions_mut().insert(CsrfToken(token.unwrap_or_default()));
+    let had_flash = cookie(request.headers(), crate::ui::flash::FLASH_COOKIE).is_some();
     let mut response = next.run(request).await;
+    if had_flash {
+        crate::ui::flash::clear_shown_flash(&state, &mut response);
+    }
     if let Some(fresh) = fresh {
         let cookie = set_cookie(CSRF_COOKIE, &fresh, None, state.config.secure_cookies);
         if let Ok(value) = cookie.parse() {
@@ -184,6 +188,8 @@ pub struct PageActor {
     pub actor: Actor,
     pub session: Option<String>,
     pub csrf: String,
+    /// What the form before this page left for it (after its redirect).
+    pub flash: Option<crate::ui::flash::Flash>,
 }
 
 impl PageActor {
@@ -213,7 +219,11 @@ impl FromRequestParts<AppState> for PageActor {
             },
             None => Actor::Anonymous,
         };
-        Ok(PageActor { actor, session, csrf })
+        let flash = match &actor {
+            Actor::User(_) => crate::ui::flash::read(state, &parts.headers, session.as_deref()),
+            _ => None,
+        };
+        Ok(PageActor { actor, session, csrf, flash })
     }
 }
 

@@ -11,6 +11,7 @@ pub mod ci_settings;
 pub mod code;
 pub mod dashboard;
 pub mod deploy_settings;
+pub mod flash;
 pub mod group_repository;
 pub mod groups;
 pub mod history;
@@ -45,6 +46,8 @@ pub struct Chrome {
     /// The visitor is an administrator (the header links to the admin area).
     pub admin: bool,
     pub csrf: String,
+    /// What the form before this page did, in a sentence (after its redirect).
+    pub notice: Option<String>,
 }
 
 impl Chrome {
@@ -53,6 +56,7 @@ impl Chrome {
             username: visitor.actor.user().map(|u| u.username.clone()),
             admin: gantry_core::policy::administers(&visitor.actor),
             csrf: visitor.csrf.clone(),
+            notice: visitor.flash.as_ref().and_then(|flash| flash.notice.clone()),
         }
     }
 }

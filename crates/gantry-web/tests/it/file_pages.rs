@@ -19,6 +19,15 @@ async fn head(app: &TestApp, user: &TestUser, project: i64) -> serde_json::Value
     app.api(Method::GET, &url, Some(&user.token), None).await.json()
 }
 
+/// A page seen by the browser of `session` that also holds `cookie` (`name=value`).
+async fn with_cookie(app: &TestApp, path: &str, session: &str, cookie: &str) -> crate::support::TestResponse {
+    let request = axum::http::Request::get(path)
+        .header("cookie", format!("gantry_session={session}; {cookie}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    app.send(request).await
+}
+
 /// The value of the hidden `last_commit_sha` field of a page.
 fn last_commit_sha(page: &str) -> String {
     let marker = "name=\"last_commit_sha\" value=\"";
@@ -81,6 +90,15 @@ async fn a_file_is_edited_previewed_renamed_and_deleted_from_its_page() {
     let saved = post(fields("# Site\r\nMore\r\n", &first)).await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     assert_eq!(saved.header("location"), "/ada/site/-/blob/main/README.md");
+    // The page it lands on says so, once (the flash cookie goes with the redirect).
+    let flash = saved.header("set-cookie").split(';').next().unwrap().to_owned();
+    assert!(flash.starts_with("gantry_flash="), "{flash}");
+    let landed = with_cookie(&app, "/ada/site/-/blob/main/README.md", &ada.session, &flash).await;
+    assert!(landed.body.contains("Your changes were committed to main."), "{}", landed.body);
+    assert!(landed.header("set-cookie").starts_with("gantry_flash=;"), "shown once: {:?}", landed.headers);
+    let (_, other_session) = app.core.manage().sign_in("ada", crate::support::PASSWORD, "127.0.0.1").await.unwrap();
+    let elsewhere = with_cookie(&app, "/ada/site/-/blob/main/README.md", &other_session, &flash).await;
+    assert!(!elsewhere.body.contains("Your changes were committed"), "another session cannot open it");
     assert_eq!(raw(&app, &ada, "main/README.md").await.as_deref(), Some("# Site\nMore\n"));
     let commit = head(&app, &ada, project.id.0).await;
     assert_eq!((commit["title"].as_str(), commit["author_name"].as_str()), (Some("Say more"), Some("ada Tester")));

@@ -32,6 +32,7 @@ mod parameters;
 mod pipeline_pages;
 mod pipeline_rights;
 mod protected_tags;
+mod redirect_after_post;
 mod repository;
 mod repository_ops;
 mod route_requirements;

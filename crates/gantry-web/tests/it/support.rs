@@ -261,6 +261,20 @@ impl TestApp {
         self.send(request.body(Body::from(body)).unwrap()).await
     }
 
+    /// What a browser shows after a form's redirect: `answer` must be a 303, whose location is
+    /// fetched as `user` with the cookies it set (the flash that says what happened).
+    pub async fn follow(&self, answer: TestResponse, user: &TestUser) -> TestResponse {
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "a form answers 303 on success: {}", answer.body);
+        let mut cookie = format!("gantry_csrf={CSRF}; gantry_session={}", user.session);
+        for set in answer.headers.get_all("set-cookie") {
+            let pair = set.to_str().unwrap().split(';').next().unwrap();
+            cookie.push_str("; ");
+            cookie.push_str(pair);
+        }
+        let request = Request::get(answer.header("location")).header("cookie", cookie).body(Body::empty()).unwrap();
+        self.send(request).await
+    }
+
     /// A browser's multipart form post (`multipart` made its body, boundary `XyZ`) as `user`.
     pub async fn multipart_page(&self, path: &str, user: &TestUser, body: Vec<u8>) -> TestResponse {
         let request = Request::builder()

@@ -328,6 +328,9 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
     }
 }
 
+/// Form posts that change nothing and answer with a page: checking a CI file.
+const CHANGE_NOTHING: &[&str] = &["/ci/lint"];
+
 struct People {
     admin: TestUser,
     owner: TestUser,
@@ -1172,6 +1175,17 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 Some(code) => status == code,
                 None => !matches!(status.as_u16(), 401 | 403 | 404) && !status.is_server_error(),
             };
+            // A form that changes something redirects after success (POST → 303 → GET), so
+            // reloading the page never does it again; only forms that change nothing answer
+            // with a page.
+            let form_post = route.method == Method::POST
+                && matches!(route.scope, RouteScope::Ui | RouteScope::ProjectPage | RouteScope::GroupPage);
+            if form_post && expected.is_none() && status.is_success() && !CHANGE_NOTHING.contains(&route.path) {
+                failures.push(format!(
+                    "{} {} as {label}: a form that changes something must answer 303 on success, got {status}",
+                    route.method, route.path
+                ));
+            }
             if !ok {
                 failures.push(format!(
                     "{} {} as {label}: expected {expected:?}, got {status}: {}",

@@ -21,8 +21,9 @@ use crate::auth::{CsrfForm, PageActor, csrf_token_valid};
 use crate::error::{AppError, PageError};
 use crate::markup::render_markdown;
 use crate::namespace_dispatch::ProjectTarget;
+use crate::ui::flash::{Flash, see_other_with};
 use crate::ui::project_frame::ProjectFrame;
-use crate::ui::{Chrome, PageResult, human_size, render, see_other};
+use crate::ui::{Chrome, PageResult, human_size, render};
 
 /// The largest file the editor opens (its text travels back in a form).
 pub const EDIT_LIMIT_BYTES: usize = 1 << 20;
@@ -375,9 +376,22 @@ fn stored_text(form: &ChangeForm) -> Vec<u8> {
     if form.crlf == "1" { form.content.clone().into_bytes() } else { form.content.replace("\r\n", "\n").into_bytes() }
 }
 
-/// Where the visitor lands after `commit` went to `branch`: the file, or the folder.
-fn after_commit(frame: &ProjectFrame, branch: &str, view: &str, path: &str) -> PageResult {
-    see_other(&format!("/{}/-/{view}/{}/{}", frame.project.full_path, url_path(branch), url_path(path)))
+/// Where the visitor lands after the commit went to `branch`: the file, or the folder, told
+/// what happened.
+fn after_commit(
+    state: &AppState,
+    visitor: &PageActor,
+    frame: &ProjectFrame,
+    (branch, new_branch): (&str, bool),
+    (view, path): (&str, &str),
+) -> PageResult {
+    let location = format!("/{}/-/{view}/{}/{}", frame.project.full_path, url_path(branch), url_path(path));
+    let notice = if new_branch {
+        format!("Your changes were committed to the new branch {branch}.")
+    } else {
+        format!("Your changes were committed to {branch}.")
+    };
+    see_other_with(state, visitor, &location, &Flash::notice(notice))
 }
 
 /// Makes `commit`, or shows the form again with why it was refused.
@@ -399,7 +413,7 @@ async fn commit_or_show(
         }
     };
     match state.core.code().commit_files(&visitor.actor, &frame.access, &commit).await {
-        Ok(_) => after_commit(&frame, &commit.branch, landing.0, landing.1),
+        Ok(_) => after_commit(state, &visitor, &frame, (&commit.branch, commit.start_branch.is_some()), landing),
         // The form names its fields itself: a refused value's message is enough.
         Err(CoreError::Invalid { message, .. }) => {
             page(&visitor, frame, kind, opened, form, Some((StatusCode::BAD_REQUEST, message)), None)
