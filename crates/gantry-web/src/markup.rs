@@ -49,11 +49,42 @@ pub fn highlight_css() -> &'static str {
         let mut css = String::from(
             ".hb { font-weight: bold; }\n.hi { font-style: italic; }\n.hu { text-decoration: underline; }\n",
         );
-        for (index, c) in palette().colours.iter().enumerate() {
-            css.push_str(&format!(".h{index} {{ color: #{:02x}{:02x}{:02x}; }}\n", c.r, c.g, c.b));
+        for (index, colour) in palette().colours.iter().enumerate() {
+            let [r, g, b] = readable_on_light_surfaces([colour.r, colour.g, colour.b]);
+            css.push_str(&format!(".h{index} {{ color: #{r:02x}{g:02x}{b:02x}; }}\n"));
         }
         css
     })
+}
+
+/// The darkest light background the stylesheet puts text on (inline code's): a colour readable
+/// on it is readable on every background a line of code has (marked, added, removed).
+const DARKEST_LIGHT_SURFACE: [u8; 3] = [0xee, 0xf0, 0xf3];
+
+/// `colour`, darkened (its hue kept) until it meets WCAG AA's 4.5:1 on the light surfaces
+/// (with a margin for rounding): the theme's comments and strings are paler than that.
+fn readable_on_light_surfaces(colour: [u8; 3]) -> [u8; 3] {
+    let mut scale = 1.0;
+    loop {
+        let darker = colour.map(|channel| (f64::from(channel) * scale).round() as u8);
+        if contrast(darker, DARKEST_LIGHT_SURFACE) >= 4.6 || scale <= 0.0 {
+            return darker;
+        }
+        scale -= 0.01;
+    }
+}
+
+/// WCAG 2's contrast ratio of two colours.
+fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
+    let luminance = |c: [u8; 3]| {
+        let linear = |v: u8| {
+            let v = f64::from(v) / 255.0;
+            if v <= 0.04045 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+        };
+        0.2126 * linear(c[0]) + 0.7152 * linear(c[1]) + 0.0722 * linear(c[2])
+    };
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
 }
 
 /// The classes of a highlighted piece of text, or None when it looks like plain text.

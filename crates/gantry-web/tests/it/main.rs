@@ -17,6 +17,7 @@ mod ci_lint;
 mod ci_triggers;
 mod code;
 mod codequality;
+mod contrast;
 mod deploy;
 mod file_pages;
 mod file_writes;

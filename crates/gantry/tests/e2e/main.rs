@@ -4,9 +4,11 @@
 //! PostgreSQL database when `GANTRY_TEST_DATABASE_URL` names a PostgreSQL server.
 
 mod browser;
+mod browser_phone;
 mod ci_files;
 mod ci_lint;
 mod ci_pipelines;
+mod command_line;
 mod deploy;
 mod durability;
 mod git_http;
