@@ -190,6 +190,19 @@ pub struct PageActor {
     pub csrf: String,
     /// What the form before this page left for it (after its redirect).
     pub flash: Option<crate::ui::flash::Flash>,
+    /// The browser's pre-session cookie (what its flash is bound to before it signs in).
+    pub pre_session: Option<String>,
+}
+
+impl PageActor {
+    /// What this browser's flash is bound to: its session, else its pre-session cookie.
+    pub(crate) fn flash_binding(&self) -> Option<CsrfBinding<'_>> {
+        match (&self.session, &self.pre_session) {
+            (Some(session), _) => Some(CsrfBinding::Session(session)),
+            (None, Some(cookie)) => Some(CsrfBinding::Visitor(cookie)),
+            (None, None) => None,
+        }
+    }
 }
 
 impl PageActor {
@@ -219,11 +232,10 @@ impl FromRequestParts<AppState> for PageActor {
             },
             None => Actor::Anonymous,
         };
-        let flash = match &actor {
-            Actor::User(_) => crate::ui::flash::read(state, &parts.headers, session.as_deref()),
-            _ => None,
-        };
-        Ok(PageActor { actor, session, csrf, flash })
+        let flash = csrf_binding(&parts.headers, None)
+            .and_then(|binding| crate::ui::flash::read(state, &parts.headers, binding));
+        let pre_session = visitor_cookie(&parts.headers).map(str::to_owned);
+        Ok(PageActor { actor, session, csrf, flash, pre_session })
     }
 }
 

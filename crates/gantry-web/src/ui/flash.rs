@@ -1,11 +1,12 @@
 //! After a form succeeds it redirects (POST → 303 → GET), so reloading never repeats it; what
-//! the form did travels to the next page in a cookie sealed by core and bound to the session
+//! the form did travels to the next page in a cookie sealed by core and bound to the browser
 //! (`gantry_core::manage::flash`): a notice every page shows in its frame, and a secret (a new
 //! token) that only the page it was made for shows, once. The cookie is dropped by the first
 //! page shown with it (`clear_shown_flash`).
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use gantry_core::manage::csrf::CsrfBinding;
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
@@ -63,20 +64,20 @@ impl Flash {
     }
 }
 
-/// The flash this request carries for the visitor's session, if any.
-pub(crate) fn read(state: &AppState, headers: &HeaderMap, session: Option<&str>) -> Option<Flash> {
+/// The flash this request carries for the browser `binding` names, if any.
+pub(crate) fn read(state: &AppState, headers: &HeaderMap, binding: CsrfBinding<'_>) -> Option<Flash> {
     let sealed = cookie(headers, FLASH_COOKIE)?;
-    let opened = state.core.manage().open_flash(session?, sealed)?;
+    let opened = state.core.manage().open_flash(binding, sealed)?;
     serde_json::from_str(&opened).ok()
 }
 
-/// A 303 to `location` leaving `flash` for the page there (a visitor without a session only
-/// gets the redirect).
+/// A 303 to `location` leaving `flash` for the page there (a browser without cookies only gets
+/// the redirect).
 pub fn see_other_with(state: &AppState, visitor: &PageActor, location: &str, flash: &Flash) -> PageResult {
     let mut response = Redirect::to(location).into_response();
-    if let Some(session) = &visitor.session {
+    if let Some(binding) = visitor.flash_binding() {
         let json = serde_json::to_string(flash).unwrap_or_default();
-        let sealed = state.core.manage().seal_flash(session, &json);
+        let sealed = state.core.manage().seal_flash(binding, &json);
         let value = set_cookie(FLASH_COOKIE, &sealed, Some(FLASH_SECONDS), state.config.secure_cookies);
         if let Ok(value) = HeaderValue::from_str(&value) {
             response.headers_mut().append(header::SET_COOKIE, value);

@@ -224,9 +224,16 @@ async fn sign_ups_wait_for_an_administrators_approval() {
 
     // The next one waits, cannot sign in, and is told why (only with the right password).
     let waiting = sign_up(&app, "ada").await;
-    assert_eq!(waiting.status, StatusCode::OK, "{}", waiting.body);
-    assert!(waiting.body.contains("waiting for an administrator&#39;s approval"), "{}", waiting.body);
+    assert_eq!(waiting.status, StatusCode::SEE_OTHER, "{}", waiting.body);
+    assert_eq!(waiting.header("location"), "/users/sign_in");
     assert!(!waiting.header("set-cookie").contains("gantry_session="), "no session for a pending account");
+    let flash = waiting.header("set-cookie").split(';').next().unwrap().to_owned();
+    let told = axum::http::Request::get("/users/sign_in")
+        .header("cookie", format!("gantry_csrf={}; {flash}", crate::support::CSRF))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let told = app.send(told).await;
+    assert!(told.body.contains("waiting for an administrator&#39;s approval"), "{}", told.body);
     let refused = sign_in_as(&app, "ada", PASSWORD).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.body.contains("your account is waiting for an administrator&#39;s approval"), "{}", refused.body);
@@ -262,7 +269,7 @@ async fn sign_ups_wait_for_an_administrators_approval() {
     let rejected = app.page(Method::POST, &format!("/admin/users/{}/reject", eve.id.0), Some(&root), Some(&[])).await;
     assert_eq!(rejected.status, StatusCode::SEE_OTHER, "{}", rejected.body);
     assert!(app.core.manage().find_user_as_operator("eve").await.is_err());
-    assert_eq!(sign_up(&app, "eve").await.status, StatusCode::OK, "the name is free again");
+    assert_eq!(sign_up(&app, "eve").await.status, StatusCode::SEE_OTHER, "the name is free again");
     let eve = app.core.manage().find_user_as_operator("eve").await.unwrap();
     let rejected = app.api(Method::POST, &format!("/api/v4/users/{}/reject", eve.id.0), Some(&root_token), None).await;
     assert_eq!(rejected.status, StatusCode::OK, "{}", rejected.body);

@@ -285,3 +285,25 @@ async fn a_developer_is_sent_to_a_new_branch_where_the_protected_one_refuses_the
     let page = app.page(Method::GET, "/ada/site/-/edit/main/README.md", Some(&reporter), None).await;
     assert!(page.status.is_client_error(), "{}", page.status);
 }
+
+#[tokio::test]
+async fn an_empty_project_gets_its_first_files_from_the_browser() {
+    let app = TestApp::new().await;
+    let ada = app.user("ada").await;
+    let created = app.api(Method::POST, "/api/v4/projects", Some(&ada.token), Some(json!({"name": "site"}))).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let overview = app.page(Method::GET, "/ada/site", Some(&ada), None).await;
+    assert!(overview.body.contains("href=\"/ada/site/-/new/main/?file_path=README.md\""), "{}", overview.body);
+    let form = app.page(Method::GET, "/ada/site/-/new/main/?file_path=README.md", Some(&ada), None).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("value=\"README.md\""));
+    let elsewhere =
+        [("file_path", "README.md"), ("content", "# Site"), ("commit_message", "Start"), ("branch_name", "x")];
+    let refused = app.page(Method::POST, "/ada/site/-/new/main/", Some(&ada), Some(&elsewhere)).await;
+    assert!(refused.body.contains("The repository is empty: its first commit goes to main."), "{}", refused.body);
+    let fields =
+        [("file_path", "README.md"), ("content", "# Site\n"), ("commit_message", "Start"), ("branch_name", "main")];
+    let first = app.page(Method::POST, "/ada/site/-/new/main/", Some(&ada), Some(&fields)).await;
+    assert_eq!(first.header("location"), "/ada/site/-/blob/main/README.md", "{}", first.body);
+    assert_eq!(raw(&app, &ada, "main/README.md").await.as_deref(), Some("# Site\n"));
+}

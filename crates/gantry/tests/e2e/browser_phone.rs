@@ -125,6 +125,8 @@ fn a_server_with_one_of_everything() -> (Server, Pages) {
         ("tree", format!("/{repo}/-/tree/main/src")),
         ("blob", format!("/{repo}/-/blob/main/src/refcheck.rs")),
         ("blame", format!("/{repo}/-/blame/main/src/refcheck.rs")),
+        ("edit", format!("/{repo}/-/edit/main/src/refcheck.rs")),
+        ("upload", format!("/{repo}/-/upload/main/src")),
         ("commits", format!("/{repo}/-/commits/main")),
         ("commit", format!("/{repo}/-/commit/{newest}")),
         ("compare", format!("/{repo}/-/compare/{oldest}...main")),
@@ -143,7 +145,7 @@ fn a_server_with_one_of_everything() -> (Server, Pages) {
 }
 
 /// Sizes the window so that the page's viewport is `width`×`height` CSS pixels.
-async fn set_viewport(client: &Client, width: u32, height: u32) {
+pub(crate) async fn set_viewport(client: &Client, width: u32, height: u32) {
     client.set_window_size(width, height).await.unwrap();
     let inner = client.execute("return [window.innerWidth, window.innerHeight];", vec![]).await.unwrap();
     let (inner_width, inner_height) = (inner[0].as_u64().unwrap() as u32, inner[1].as_u64().unwrap() as u32);

@@ -7,7 +7,7 @@
 
 use askama::Template;
 use axum::Extension;
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::StatusCode;
 use gantry_core::CoreError;
 use gantry_core::code::commits::{ActionKind, CommitAction, NewCommit};
@@ -158,6 +158,9 @@ async fn open(
     ref_path: &str,
 ) -> Result<Opened, PageError> {
     frame.require(visitor, ProjectAction::PushCode)?;
+    if matches!(kind, ChangeKind::New | ChangeKind::Upload) && state.core.repos().is_empty(frame.project.id) {
+        return first_commit(state, visitor, frame, ref_path).await;
+    }
     let (at, (object, last_commit)) = read_at(state, visitor, frame, ref_path, move |reader, at| {
         let object = reader.object_at(&at.commit, &at.path)?;
         let last = match &object {
@@ -210,6 +213,31 @@ async fn open(
         last_commit,
         may_commit_here,
         branches: branches.into_iter().map(|b| b.branch.name).collect(),
+    })
+}
+
+/// A new file or upload into an empty repository: its first commit, on the default branch
+/// (the only ref these pages take there).
+async fn first_commit(
+    state: &AppState,
+    visitor: &PageActor,
+    frame: &ProjectFrame,
+    ref_path: &str,
+) -> Result<Opened, PageError> {
+    let default = &frame.project.default_branch;
+    if ref_path.trim_matches('/') != default.as_str() {
+        return Err(not_found(visitor, "ref"));
+    }
+    let may_commit_here =
+        state.core.code().may_push_to_branch(&frame.access, default).await.map_err(|e| visitor.error(e))?;
+    Ok(Opened {
+        reference: default.clone(),
+        commit: String::new(),
+        path: String::new(),
+        text: None,
+        last_commit: None,
+        may_commit_here,
+        branches: Vec::new(),
     })
 }
 
@@ -320,10 +348,32 @@ async fn show(
     kind: ChangeKind,
     ref_path: String,
 ) -> PageResult {
+    show_with_name(state, visitor, target, kind, ref_path, String::new()).await
+}
+
+async fn show_with_name(
+    state: AppState,
+    visitor: PageActor,
+    target: ProjectTarget,
+    kind: ChangeKind,
+    ref_path: String,
+    file_name: String,
+) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let opened = open(&state, &visitor, &frame, kind, &ref_path).await?;
-    let form = starting_form(&visitor, kind, &opened);
+    let mut form = starting_form(&visitor, kind, &opened);
+    if !file_name.is_empty() {
+        form.file_path = file_name;
+    }
     page(&visitor, frame, kind, &opened, form, None, None)
+}
+
+/// `?file_path=` of the new-file page: the name it starts with (the empty project's "New
+/// file" offers `README.md`).
+#[derive(Debug, Default, Deserialize)]
+pub struct NewFileQuery {
+    #[serde(default)]
+    file_path: String,
 }
 
 /// The file path inside the folder `dir`.
@@ -351,7 +401,13 @@ fn commit_of(opened: &Opened, form: &ChangeForm, actions: Vec<CommitAction>) -> 
     if form.commit_message.trim().is_empty() {
         return Err("Write a commit message.".to_owned());
     }
-    let start_branch = if branch == opened.reference && opened.branches.contains(&opened.reference) {
+    let start_branch = if opened.commit.is_empty() {
+        // The first commit of an empty repository: it makes the branch.
+        if branch != opened.reference {
+            return Err(format!("The repository is empty: its first commit goes to {}.", opened.reference));
+        }
+        None
+    } else if branch == opened.reference && opened.branches.contains(&opened.reference) {
         None
     } else if opened.branches.iter().any(|b| b == branch) {
         return Err(format!(
@@ -471,8 +527,10 @@ pub async fn new_form(
     visitor: PageActor,
     Extension(target): Extension<ProjectTarget>,
     Path(ref_path): Path<String>,
+    Query(query): Query<NewFileQuery>,
 ) -> PageResult {
-    show(state, visitor, target, ChangeKind::New, ref_path).await
+    let name = query.file_path.chars().take(255).collect();
+    show_with_name(state, visitor, target, ChangeKind::New, ref_path, name).await
 }
 
 /// `POST /{project}/-/new/{ref}/{*dir}`: commits a new file in the folder.
