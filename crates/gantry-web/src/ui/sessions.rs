@@ -55,7 +55,7 @@ fn local_redirect(target: &str) -> &str {
 /// target must start with one `/` and hold no backslash or control character, both as given
 /// and once percent-decoded (`%09`), hold no whitespace as given, and parse as a URI without a
 /// scheme or a host.
-fn is_local_path(target: &str) -> bool {
+pub(crate) fn is_local_path(target: &str) -> bool {
     let plain = |path: &str| {
         path.starts_with('/') && !path.starts_with("//") && !path.chars().any(|c| c == '\\' || c.is_control())
     };
@@ -189,8 +189,8 @@ pub async fn sign_up(
             login: user.username,
             error: None,
             notice: Some(
-                "your account has been created and is waiting for an administrator's approval; \
-                 you can sign in once it is approved"
+                "Your account has been created and is waiting for an administrator's approval; \
+                 you can sign in once it is approved."
                     .into(),
             ),
             redirect_to: String::new(),

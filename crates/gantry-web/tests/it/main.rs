@@ -17,6 +17,7 @@ mod ci_lint;
 mod ci_triggers;
 mod code;
 mod codequality;
+mod dead_ends;
 mod deploy;
 mod file_writes;
 mod group_sharing;

@@ -83,18 +83,18 @@ async fn browser(driver: &ChromeDriver) -> Client {
     ClientBuilder::new(connector).capabilities(capabilities).connect(&driver.url).await.expect("a Chromium session")
 }
 
-async fn fill(client: &Client, field: &str, value: &str) {
+pub(crate) async fn fill(client: &Client, field: &str, value: &str) {
     let input = client.find(Locator::Id(field)).await.unwrap_or_else(|_| panic!("field #{field}"));
     input.clear().await.unwrap();
     input.send_keys(value).await.unwrap();
 }
 
-async fn submit(client: &Client) {
+pub(crate) async fn submit(client: &Client) {
     client.find(Locator::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
 }
 
 /// Waits for the page's heading to read `expected` (a click navigates asynchronously).
-async fn expect_heading(client: &Client, expected: &str) {
+pub(crate) async fn expect_heading(client: &Client, expected: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let text = match client.find(Locator::Css("main h1")).await {
@@ -109,7 +109,7 @@ async fn expect_heading(client: &Client, expected: &str) {
     }
 }
 
-async fn save_screenshot(client: &Client, name: &str) {
+pub(crate) async fn save_screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.unwrap();
     assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
     std::fs::write(screenshot_dir().join(name), png).unwrap();
@@ -165,7 +165,7 @@ async fn sign_up_and_create_a_project(client: &Client, base: &str) {
 
 /// Runs `flow` in a fresh Chromium session against `server`; on a failure, a screenshot of
 /// where it stopped is saved as `failure_name`.
-fn in_chromium<F, Fut>(server: &Server, failure_name: &'static str, flow: F)
+pub(crate) fn in_chromium<F, Fut>(server: &Server, failure_name: &'static str, flow: F)
 where
     F: FnOnce(Client, String) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
@@ -195,7 +195,7 @@ fn a_newcomer_signs_up_and_creates_a_group_and_a_project_in_chromium() {
 
 /// Builds a repository from this workspace's gantry-git sources in three commits and pushes
 /// it to a new public project `root/gantry-git`.
-fn push_a_real_repository(server: &Server, token: &str) {
+pub(crate) fn push_a_real_repository(server: &Server, token: &str) {
     let created =
         server.post_json("/api/v4/projects", token, &serde_json::json!({"name": "gantry-git", "visibility": "public"}));
     assert_eq!(created.status(), 201);
