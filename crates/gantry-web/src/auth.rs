@@ -34,7 +34,7 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// The browser's session cookie, when it has one of the right shape.
-fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<&str> {
     cookie(headers, SESSION_COOKIE).filter(|s| s.len() == 64)
 }
 
@@ -208,14 +208,12 @@ impl PageActor {
 impl PageActor {
     /// The signed-in user, or a redirect to the sign-in page (as an error the handler returns).
     pub fn require_user(&self) -> Result<&gantry_core::UserRow, PageError> {
-        self.actor
-            .user()
-            .ok_or(PageError { error: AppError::Core(gantry_core::CoreError::Unauthorized), signed_in: false })
+        self.actor.user().ok_or(PageError { error: AppError::Core(gantry_core::CoreError::Unauthorized) })
     }
 
-    /// Wraps an error for this visitor (so anonymous visitors are offered to sign in).
+    /// Wraps an error for this visitor's error page.
     pub fn error(&self, error: impl Into<AppError>) -> PageError {
-        PageError { error: error.into(), signed_in: self.actor.user().is_some() }
+        PageError { error: error.into() }
     }
 }
 
@@ -232,6 +230,9 @@ impl FromRequestParts<AppState> for PageActor {
             },
             None => Actor::Anonymous,
         };
+        if let Some(slot) = parts.extensions.get::<crate::error::VisitorSlot>() {
+            let _ = slot.0.set(actor.clone());
+        }
         let flash = csrf_binding(&parts.headers, None)
             .and_then(|binding| crate::ui::flash::read(state, &parts.headers, binding));
         let pre_session = visitor_cookie(&parts.headers).map(str::to_owned);

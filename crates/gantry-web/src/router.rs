@@ -151,6 +151,7 @@ fn top_level() -> Table {
         .get("/assets/highlight.css", Anyone, "Colours of highlighted code", assets::highlight_stylesheet)
         .get("/assets/code.js", Anyone, "Line-range selection on file pages", assets::code_script)
         .get("/assets/ci.js", Anyone, "Live job logs and the pipeline graph", assets::ci_script)
+        .get("/assets/site.js", Anyone, "Copy buttons and confirmations before destructive forms", assets::site_script)
         .get(
             "/.well-known/openid-configuration",
             Anyone,
@@ -1931,9 +1932,9 @@ fn project_pages() -> Table {
             ui::history::compare_form,
         )
         .get(
-            "/compare/{spec}",
+            "/compare/{*spec}",
             Project(ProjectAction::ReadCode),
-            "What changed from one ref to another (from...to)",
+            "What changed from one ref to another (from...to; either may hold slashes)",
             ui::history::compare,
         )
         .get(
@@ -2333,6 +2334,7 @@ pub fn app(state: AppState) -> Router {
                 ))
             }
         })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::error::error_pages))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::csrf_cookie))
         .layer(axum::extract::DefaultBodyLimit::max(crate::BODY_LIMIT_BYTES))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

@@ -300,7 +300,7 @@ pub async fn save_project_settings(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let Ok(minutes) = form.timeout_minutes.trim().parse::<i64>() else {
-        let failure = (StatusCode::BAD_REQUEST, "timeout must be a whole number of minutes".to_owned());
+        let failure = (StatusCode::BAD_REQUEST, "The timeout must be a whole number of minutes.".to_owned());
         return project_page(&state, &visitor, target, VariableForm::default(), None, Some(failure)).await;
     };
     let role = match form.ci_pipeline_variables_minimum_override_role {

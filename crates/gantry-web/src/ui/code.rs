@@ -19,6 +19,7 @@ use super::{Chrome, PageResult, render, see_other};
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::PageError;
+use crate::markup::links::RepositoryLinks;
 use crate::markup::{escape, render_markdown};
 use crate::namespace_dispatch::ProjectTarget;
 use crate::time_format::ago;
@@ -267,14 +268,15 @@ pub fn find_readme(
     })
 }
 
-/// A README as HTML: markdown rendered (its relative links pointing into the repository at
-/// `reference`), other text preformatted.
+/// A README as HTML: markdown rendered (its relative links and images leading into the
+/// repository at `reference`, from the folder `dir`), other text preformatted.
 pub fn render_readme(project: &str, reference: &str, dir: &str, name: &str, data: &[u8]) -> (String, String) {
     let text = String::from_utf8_lossy(data);
     let lower = name.to_lowercase();
     let html = if lower.ends_with(".md") || lower.ends_with(".markdown") {
-        let base = format!("/{project}/-/blob/{}/{}", url_path(reference), url_path(dir.trim_end_matches('/')));
-        render_markdown(&text, Some(&base))
+        let links =
+            RepositoryLinks { project: project.to_owned(), reference: reference.to_owned(), dir: dir.to_owned() };
+        render_markdown(&text, Some(&links))
     } else {
         format!("<pre>{}</pre>", escape(&text))
     };

@@ -65,7 +65,7 @@ impl Chrome {
 pub fn render(status: StatusCode, page: &impl Template) -> PageResult {
     let html = page.render().map_err(|e| {
         tracing::error!(error = %e, "template failed to render");
-        PageError { error: AppError::BadRequest("page failed to render".into()), signed_in: true }
+        PageError { error: AppError::BadRequest("page failed to render".into()) }
     })?;
     Ok((status, Html(html)).into_response())
 }
@@ -77,7 +77,7 @@ pub fn see_other(location: &str) -> PageResult {
 
 /// The page for paths that lead nowhere.
 pub async fn not_found() -> PageError {
-    PageError { error: AppError::NotFound, signed_in: false }
+    PageError { error: AppError::NotFound }
 }
 
 /// One step of a breadcrumb trail.
@@ -97,20 +97,32 @@ pub fn breadcrumbs(chain: &[NamespaceRow], project: Option<&ProjectRow>) -> Vec<
     crumbs
 }
 
-/// A form's error shown above it, with the status it answers with.
+/// A form's error shown above it (as a sentence), with the status it answers with.
 pub fn form_error(error: gantry_core::CoreError) -> (StatusCode, String) {
-    AppError::Core(error).status_and_message()
+    let (status, message) = AppError::Core(error).status_and_message();
+    (status, sentence(&message))
 }
 
-/// A message as a sentence: a capital first letter and a closing full stop.
-pub fn as_sentence(message: &str) -> String {
-    let message = message.trim();
-    let mut chars = message.chars();
-    let mut sentence: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
-    if !sentence.is_empty() && !sentence.ends_with(['.', '!', '?', ':']) {
+/// A message as pages show it: a sentence, with a capital letter first and a full stop at the
+/// end (core's messages are written lowercase and without one, as the API gives them).
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.trim().chars();
+    let Some(first) = chars.next() else { return String::new() };
+    let mut sentence: String = first.to_uppercase().chain(chars).collect();
+    if !sentence.ends_with(['.', '!', '?', '…']) {
         sentence.push('.');
     }
     sentence
+}
+
+/// A value percent-encoded for a URL's query string (`?ref=…`).
+pub fn query_value(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// Where the files of a branch, tag or commit are: `/{project}/-/tree/{ref}`.
+pub fn tree_href(project: &str, reference: &str) -> String {
+    format!("/{project}/-/tree/{}", code::url_path(reference))
 }
 
 /// Roles for role pickers.

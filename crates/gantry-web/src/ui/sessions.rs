@@ -53,7 +53,7 @@ fn local_redirect(target: &str) -> &str {
 /// target must start with one `/` and hold no backslash or control character, both as given
 /// and once percent-decoded (`%09`), hold no whitespace as given, and parse as a URI without a
 /// scheme or a host.
-fn is_local_path(target: &str) -> bool {
+pub(crate) fn is_local_path(target: &str) -> bool {
     let plain = |path: &str| {
         path.starts_with('/') && !path.starts_with("//") && !path.chars().any(|c| c == '\\' || c.is_control())
     };

@@ -18,6 +18,7 @@ mod ci_triggers;
 mod code;
 mod codequality;
 mod contrast;
+mod dead_ends;
 mod deploy;
 mod file_pages;
 mod file_writes;

@@ -690,7 +690,7 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("commits/{sha}/statuses", &format!("commits/{}/statuses", f.main_sha))
         .replace("commits/{sha}/signature", &format!("commits/{}/signature", f.signed_sha))
         .replace("{sha}", "main")
-        .replace("{spec}", "v1...main")
+        .replace("{*spec}", "v1...main")
         .replace("badges/{*rest}", "badges/main/pipeline.svg")
         .replace("{*rest}", "main/proj-main.zip")
         .replace("{file_path}", "README.md")

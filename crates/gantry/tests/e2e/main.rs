@@ -4,6 +4,7 @@
 //! PostgreSQL database when `GANTRY_TEST_DATABASE_URL` names a PostgreSQL server.
 
 mod browser;
+mod browser_dead_ends;
 mod browser_edit;
 mod browser_phone;
 mod ci_files;

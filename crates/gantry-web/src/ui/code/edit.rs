@@ -297,7 +297,7 @@ fn page(
         _ => "",
     };
     let (status, error) = match error {
-        Some((status, message)) => (status, Some(crate::ui::as_sentence(&message))),
+        Some((status, message)) => (status, Some(crate::ui::sentence(&message))),
         None => (StatusCode::OK, None),
     };
     let page = ChangePage {
@@ -577,9 +577,12 @@ fn preview(
     form: ChangeForm,
 ) -> PageResult {
     let path = if kind == ChangeKind::New { inside(&opened.path, &form.file_path) } else { opened.path.clone() };
-    let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
-    let base = format!("/{}/-/blob/{}/{}", frame.project.full_path, url_path(&opened.reference), url_path(dir));
-    let html = render_markdown(&form.content, Some(base.trim_end_matches('/')));
+    let links = crate::markup::links::RepositoryLinks {
+        project: frame.project.full_path.clone(),
+        reference: opened.reference.clone(),
+        dir: path.rsplit_once('/').map_or("", |(dir, _)| dir).to_owned(),
+    };
+    let html = render_markdown(&form.content, Some(&links));
     page(visitor, frame, kind, opened, form, None, Some(html))
 }
 

@@ -335,7 +335,7 @@ async fn the_settings_pages_add_keys_and_show_a_new_token_once() {
     let no_scope =
         app.page(Method::POST, "/acme/api/-/settings/deploy/tokens", Some(&maintainer), Some(&[("name", "ci")])).await;
     assert_eq!(no_scope.status, StatusCode::BAD_REQUEST);
-    assert!(no_scope.body.contains("scopes can&#39;t be blank: choose at least one"), "{}", no_scope.body);
+    assert!(no_scope.body.contains("Scopes can&#39;t be blank: choose at least one"), "{}", no_scope.body);
     let made = app
         .page(
             Method::POST,
