@@ -37,13 +37,24 @@ pub struct Blame {
 }
 
 impl Repositories {
-    /// Blames `path` as of `commit` (a full commit id).
-    pub async fn blame(&self, id: ProjectId, commit: &str, path: &str) -> Result<Blame, GitError> {
+    /// Blames `path` as of `commit` (a full commit id): all its lines, or its first
+    /// `first_lines` (which the file must have).
+    pub async fn blame(
+        &self,
+        id: ProjectId,
+        commit: &str,
+        path: &str,
+        first_lines: Option<usize>,
+    ) -> Result<Blame, GitError> {
         if commit.len() != 40 || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(GitError::Read(format!("'{commit}' is not a commit id")));
         }
         let mut command = git(self.git_program(), &self.existing(id)?);
-        command.args(["blame", "--porcelain", commit, "--", path]);
+        command.args(["blame", "--porcelain"]);
+        if let Some(lines) = first_lines.filter(|n| *n > 0) {
+            command.arg(format!("-L1,{lines}"));
+        }
+        command.args([commit, "--", path]);
         let output = run(command, None).await?;
         Ok(parse(&String::from_utf8_lossy(&output)))
     }

@@ -67,6 +67,12 @@ pub enum WriteError {
     AlreadyExists(String),
     #[error("a file with this name doesn't exist: {0}")]
     DoesNotExist(String),
+    /// The path is a folder already.
+    #[error("a folder with this name already exists: {0}")]
+    FolderExists(String),
+    /// A folder of the path is a file (`file` of `path`).
+    #[error("{file} is a file, so {path} cannot be made inside it")]
+    InsideAFile { path: String, file: String },
     #[error(transparent)]
     Git(#[from] GitError),
 }
@@ -101,6 +107,7 @@ impl Repositories {
                         if staged(&with_index, path).await?.is_some() {
                             return Err(WriteError::AlreadyExists((*path).to_owned()));
                         }
+                        check_room_for(&with_index, path).await?;
                         add(&with_index, path, content, file_mode(*executable)).await?;
                     }
                     FileAction::Update { path, content, executable } => {
@@ -125,6 +132,7 @@ impl Repositories {
                             return Err(WriteError::AlreadyExists((*to).to_owned()));
                         }
                         remove(&with_index, from).await?;
+                        check_room_for(&with_index, to).await?;
                         match content {
                             Some(content) => add(&with_index, to, content, &mode).await?,
                             None => place(&with_index, to, &mode, &blob).await?,
@@ -256,6 +264,26 @@ async fn staged(
     }))
 }
 
+/// Checks that a new file can go at `path`: no folder there, and no folder on the way that
+/// is a file (git would refuse both with a message about its index).
+async fn check_room_for(
+    with_index: &impl Fn(&[&str]) -> tokio::process::Command,
+    path: &str,
+) -> Result<(), WriteError> {
+    for (end, _) in path.match_indices('/') {
+        let folder = &path[..end];
+        if staged(with_index, folder).await?.is_some() {
+            return Err(WriteError::InsideAFile { path: path.to_owned(), file: folder.to_owned() });
+        }
+    }
+    let inside = format!("{path}/");
+    let listed = run(with_index(&["ls-files", "-z", "--", &inside]), None).await?;
+    if listed.split(|b| *b == 0).any(|name| name.starts_with(inside.as_bytes())) {
+        return Err(WriteError::FolderExists(path.to_owned()));
+    }
+    Ok(())
+}
+
 /// Takes `path` out of the index (`--index-info` with mode 0: a bare repository has no work
 /// tree for `--force-remove` to look at).
 async fn remove(with_index: &impl Fn(&[&str]) -> tokio::process::Command, path: &str) -> Result<(), GitError> {
@@ -323,6 +351,30 @@ mod tests {
             repos.commit_actions(id, Some(&second), &missing, "x\n", &ada).await,
             Err(WriteError::DoesNotExist(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn a_new_file_never_lands_inside_a_file_or_over_a_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let repos = Repositories::new(dir.path(), "git");
+        let id = ProjectId(3);
+        repos.create(id, "main").await.unwrap();
+        let ada = Author { name: "Ada", email: "ada@example.com" };
+        let create = |path| FileAction::Create { path, content: b"x\n", executable: false };
+        let base =
+            repos.commit_actions(id, None, &[create("README.md"), create("src/lib.rs")], "Base\n", &ada).await.unwrap();
+        let inside = repos.commit_actions(id, Some(&base), &[create("README.md/logo.png")], "x\n", &ada).await;
+        assert!(matches!(&inside, Err(WriteError::InsideAFile { file, .. }) if file == "README.md"), "{inside:?}");
+        let over = repos.commit_actions(id, Some(&base), &[create("src")], "x\n", &ada).await;
+        assert!(matches!(&over, Err(WriteError::FolderExists(path)) if path == "src"), "{over:?}");
+        let moved = [FileAction::Move { from: "README.md", to: "src", content: None }];
+        let over = repos.commit_actions(id, Some(&base), &moved, "x\n", &ada).await;
+        assert!(matches!(over, Err(WriteError::FolderExists(_))));
+        // A sibling whose name starts with the folder's is no folder of it.
+        repos
+            .commit_actions(id, Some(&base), &[create("src.txt"), create("src/deep/a.rs")], "x\n", &ada)
+            .await
+            .unwrap();
     }
 
     #[tokio::test]

@@ -26,6 +26,10 @@ const LAST_RETRY: Duration = Duration::from_secs(10);
 /// The least time between two job requests that found no job: a server that answers at once
 /// instead of holding the request is not asked in a tight loop.
 const EMPTY_POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// How long a worker told to stop still waits for the answer to the job request it has sent.
+/// A server that is stopping too answers at once; another one holds the request (long poll),
+/// and a job it hands over later is failed by its watchdog when the runner stays silent.
+const ANSWER_GRACE_AT_SHUTDOWN: Duration = Duration::from_secs(5);
 
 /// Runs the runner until `shutdown` completes: `config.concurrent` workers ask for jobs and run
 /// them. On shutdown no more jobs are asked for, and running jobs are killed and reported
@@ -117,9 +121,22 @@ async fn worker(
     let mut retry = FIRST_RETRY;
     loop {
         let asked_at = Instant::now();
-        let answer = tokio::select! {
-            answer = client.request_job(&info) => answer,
-            _ = stopping.wait_for(|stopping| *stopping) => return Ok(()),
+        let request = client.request_job(&info);
+        tokio::pin!(request);
+        let answered = tokio::select! {
+            biased;
+            answer = &mut request => Some(answer),
+            _ = stopping.wait_for(|stopping| *stopping) => None,
+        };
+        let answer = match answered {
+            Some(answer) => answer,
+            // The server may have handed over a job already: it is running there, and only
+            // this worker can report it. The answer gets a moment to arrive; a job in it is
+            // killed at once and reported as the runner shutting down.
+            None => match tokio::time::timeout(ANSWER_GRACE_AT_SHUTDOWN, request).await {
+                Ok(answer) => answer,
+                Err(_) => return Ok(()),
+            },
         };
         let wait = match answer {
             Ok(Some(payload)) => {

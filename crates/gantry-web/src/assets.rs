@@ -7,6 +7,7 @@ const STYLESHEET: &str = include_str!("../assets/style.css");
 const CODE_SCRIPT: &str = include_str!("../assets/code.js");
 const CI_SCRIPT: &str = include_str!("../assets/ci.js");
 const FIND_SCRIPT: &str = include_str!("../assets/find.js");
+const SITE_SCRIPT: &str = include_str!("../assets/site.js");
 
 /// `/assets/style.css`, cacheable for a day.
 pub async fn stylesheet() -> impl IntoResponse {
@@ -26,6 +27,15 @@ pub async fn code_script() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")],
         CODE_SCRIPT,
+    )
+}
+
+/// `/assets/site.js`: copy buttons and confirmations before destructive forms (the pages work
+/// without it: no copy buttons, and such forms confirm on a page of their own).
+pub async fn site_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")],
+        SITE_SCRIPT,
     )
 }
 

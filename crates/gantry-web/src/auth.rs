@@ -34,7 +34,7 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// The browser's session cookie, when it has one of the right shape.
-fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<&str> {
     cookie(headers, SESSION_COOKIE).filter(|s| s.len() == 64)
 }
 
@@ -155,7 +155,11 @@ pub async fn csrf_cookie(
     let token =
         csrf_binding(request.headers(), fresh.as_deref()).map(|binding| state.core.manage().csrf_token(binding));
     request.extensions_mut().insert(CsrfToken(token.unwrap_or_default()));
+    let had_flash = cookie(request.headers(), crate::ui::flash::FLASH_COOKIE).is_some();
     let mut response = next.run(request).await;
+    if had_flash {
+        crate::ui::flash::clear_shown_flash(&state, &mut response);
+    }
     if let Some(fresh) = fresh {
         let cookie = set_cookie(CSRF_COOKIE, &fresh, None, state.config.secure_cookies);
         if let Ok(value) = cookie.parse() {
@@ -186,19 +190,32 @@ pub struct PageActor {
     pub csrf: String,
     /// The project whose page this is, if it is one (the top bar's search looks there first).
     pub project: Option<gantry_types::ProjectId>,
+    /// What the form before this page left for it (after its redirect).
+    pub flash: Option<crate::ui::flash::Flash>,
+    /// The browser's pre-session cookie (what its flash is bound to before it signs in).
+    pub pre_session: Option<String>,
+}
+
+impl PageActor {
+    /// What this browser's flash is bound to: its session, else its pre-session cookie.
+    pub(crate) fn flash_binding(&self) -> Option<CsrfBinding<'_>> {
+        match (&self.session, &self.pre_session) {
+            (Some(session), _) => Some(CsrfBinding::Session(session)),
+            (None, Some(cookie)) => Some(CsrfBinding::Visitor(cookie)),
+            (None, None) => None,
+        }
+    }
 }
 
 impl PageActor {
     /// The signed-in user, or a redirect to the sign-in page (as an error the handler returns).
     pub fn require_user(&self) -> Result<&gantry_core::UserRow, PageError> {
-        self.actor
-            .user()
-            .ok_or(PageError { error: AppError::Core(gantry_core::CoreError::Unauthorized), signed_in: false })
+        self.actor.user().ok_or(PageError { error: AppError::Core(gantry_core::CoreError::Unauthorized) })
     }
 
-    /// Wraps an error for this visitor (so anonymous visitors are offered to sign in).
+    /// Wraps an error for this visitor's error page.
     pub fn error(&self, error: impl Into<AppError>) -> PageError {
-        PageError { error: error.into(), signed_in: self.actor.user().is_some() }
+        PageError { error: error.into() }
     }
 }
 
@@ -216,7 +233,13 @@ impl FromRequestParts<AppState> for PageActor {
             None => Actor::Anonymous,
         };
         let project = parts.extensions.get::<crate::namespace_dispatch::ProjectTarget>().map(|target| target.0);
-        Ok(PageActor { actor, session, csrf, project })
+        if let Some(slot) = parts.extensions.get::<crate::error::VisitorSlot>() {
+            let _ = slot.0.set(actor.clone());
+        }
+        let flash = csrf_binding(&parts.headers, None)
+            .and_then(|binding| crate::ui::flash::read(state, &parts.headers, binding));
+        let pre_session = visitor_cookie(&parts.headers).map(str::to_owned);
+        Ok(PageActor { actor, session, csrf, project, flash, pre_session })
     }
 }
 
@@ -248,7 +271,7 @@ impl<T: DeserializeOwned + Send, const LIMIT: usize> FromRequest<AppState> for C
             return Err(AppError::UnsupportedMediaType.into());
         }
         let (parts, body) = request.into_parts();
-        let limit = LIMIT.min(crate::BODY_LIMIT_BYTES);
+        let limit = LIMIT;
         let body = axum::body::to_bytes(body, limit).await.map_err(|_| AppError::PayloadTooLarge(limit as u64))?;
         let field: CsrfField = serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
         let binding = csrf_binding(&parts.headers, None);

@@ -56,7 +56,7 @@ fn id_of(id: &str) -> Option<i64> {
 }
 
 fn not_found() -> PageError {
-    PageError { error: AppError::Core(CoreError::NotFound("avatar")), signed_in: true }
+    PageError { error: AppError::Core(CoreError::NotFound("avatar")) }
 }
 
 /// `GET /uploads/-/system/user/avatar/{user_id}/{filename}`

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::Json;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use gantry_core::CoreError;
 
 /// Why a request failed.
@@ -130,52 +130,140 @@ fn capitalise(word: &str) -> String {
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
-/// The error page of the web UI.
+/// The error page of the web UI, in the site's frame (the top bar, with the visitor's menu).
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
+    chrome: crate::ui::Chrome,
     status: u16,
     title: String,
     message: String,
-    signed_in: bool,
+    /// For an anonymous visitor: the sign-in page, which leads back here.
+    sign_in_href: Option<String>,
 }
 
-/// An error answered as an HTML page.
+/// An error answered as an HTML page (rendered by [`error_pages`], which knows the visitor and
+/// the page asked for).
 #[derive(Debug)]
 pub struct PageError {
     pub error: AppError,
-    /// Whether the visitor is signed in (an anonymous visitor is offered the sign-in page).
-    pub signed_in: bool,
 }
 
 impl<E: Into<AppError>> From<E> for PageError {
     fn from(error: E) -> Self {
-        PageError { error: error.into(), signed_in: true }
+        PageError { error: error.into() }
     }
 }
+
+/// What the error page says, left in the response by [`PageError`] for [`error_pages`].
+#[derive(Debug, Clone)]
+struct ErrorPageContent {
+    title: String,
+    message: String,
+}
+
+/// Left in a response by [`PageError`] when the visitor must sign in first.
+#[derive(Debug, Clone, Copy)]
+struct SignInFirst;
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         self.error.log();
         let (status, message) = self.error.status_and_message();
         if status == StatusCode::UNAUTHORIZED {
-            return axum::response::Redirect::to("/users/sign_in").into_response();
+            let mut response = axum::response::Redirect::to(SIGN_IN).into_response();
+            response.extensions_mut().insert(SignInFirst);
+            return response;
         }
         let title = match status {
             StatusCode::NOT_FOUND => "Page not found".to_owned(),
-            StatusCode::UNAUTHORIZED => "Sign in to continue".to_owned(),
             StatusCode::FORBIDDEN => "Not allowed".to_owned(),
             other => other.canonical_reason().unwrap_or("Error").to_owned(),
         };
         let message = if status == StatusCode::NOT_FOUND {
             "The page you asked for does not exist, or you don't have permission to see it.".to_owned()
         } else {
-            message
+            crate::ui::sentence(&message)
         };
-        let page = ErrorPage { status: status.as_u16(), title, message, signed_in: self.signed_in };
-        match page.render() {
-            Ok(html) => (status, Html(html)).into_response(),
-            Err(_) => status.into_response(),
+        let mut response = status.into_response();
+        response.extensions_mut().insert(ErrorPageContent { title, message });
+        response
+    }
+}
+
+const SIGN_IN: &str = "/users/sign_in";
+
+/// The visitor of a page, as [`crate::auth::PageActor`] found it, for the error page's frame
+/// (so it is not looked up twice).
+#[derive(Debug, Clone, Default)]
+pub struct VisitorSlot(pub std::sync::Arc<std::sync::OnceLock<gantry_core::Actor>>);
+
+/// Middleware: renders the pages of [`PageError`]s in the site's frame, with the visitor's menu,
+/// and for anonymous visitors a way to sign in that leads back to the page asked for (a
+/// `GET` of a local path: `/users/sign_in?redirect_to=…`).
+pub async fn error_pages(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let slot = VisitorSlot::default();
+    request.extensions_mut().insert(slot.clone());
+    let csrf = request.extensions().get::<crate::auth::CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
+    let session = crate::auth::session_cookie(request.headers()).map(str::to_owned);
+    let here = request.uri().path_and_query().map_or_else(|| request.uri().path().to_owned(), |p| p.to_string());
+    let comes_back = matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD)
+        && crate::ui::sessions::is_local_path(&here);
+    let mut response = next.run(request).await;
+    let sign_in_href = comes_back.then(|| {
+        let encoded = percent_encoding::utf8_percent_encode(&here, percent_encoding::NON_ALPHANUMERIC);
+        format!("{SIGN_IN}?redirect_to={encoded}")
+    });
+    if response.extensions_mut().remove::<SignInFirst>().is_some() {
+        if let Some(href) = &sign_in_href
+            && let Ok(location) = axum::http::HeaderValue::from_str(href)
+        {
+            response.headers_mut().insert(axum::http::header::LOCATION, location);
         }
+        return response;
+    }
+    let Some(content) = response.extensions_mut().remove::<ErrorPageContent>() else { return response };
+    let actor = match slot.0.get() {
+        Some(actor) => actor.clone(),
+        None => match &session {
+            Some(secret) => match state.core.manage().session_user(secret).await {
+                Ok(Some(user)) => gantry_core::Actor::User(user),
+                _ => gantry_core::Actor::Anonymous,
+            },
+            None => gantry_core::Actor::Anonymous,
+        },
+    };
+    let signed_in = actor.user().is_some();
+    let status = response.status();
+    let page = ErrorPage {
+        chrome: crate::ui::Chrome {
+            username: actor.user().map(|u| u.username.clone()),
+            admin: gantry_core::policy::administers(&actor),
+            csrf,
+            notice: None,
+            // An error page searches everywhere.
+            search_project: None,
+        },
+        status: status.as_u16(),
+        title: content.title,
+        message: content.message,
+        sign_in_href: sign_in_href.filter(|_| !signed_in),
+    };
+    match page.render() {
+        Ok(html) => {
+            // The handler's status, headers and extensions (the route's label for metrics) stay.
+            let (mut parts, _) = response.into_parts();
+            parts.headers.insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+            Response::from_parts(parts, axum::body::Body::from(html))
+        }
+        Err(_) => response,
     }
 }

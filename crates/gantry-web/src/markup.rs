@@ -9,6 +9,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use syntect::highlighting::{Color, FontStyle, HighlightIterator, HighlightState, Highlighter, Style, Theme};
 use syntect::parsing::{ParseState, ScopeStack, SyntaxReference, SyntaxSet};
 
+pub mod links;
+
+use links::RepositoryLinks;
+
 /// Files larger than this are shown without highlighting (it is the slow part).
 pub const HIGHLIGHT_LIMIT_BYTES: usize = 512 * 1024;
 
@@ -49,11 +53,42 @@ pub fn highlight_css() -> &'static str {
         let mut css = String::from(
             ".hb { font-weight: bold; }\n.hi { font-style: italic; }\n.hu { text-decoration: underline; }\n",
         );
-        for (index, c) in palette().colours.iter().enumerate() {
-            css.push_str(&format!(".h{index} {{ color: #{:02x}{:02x}{:02x}; }}\n", c.r, c.g, c.b));
+        for (index, colour) in palette().colours.iter().enumerate() {
+            let [r, g, b] = readable_on_light_surfaces([colour.r, colour.g, colour.b]);
+            css.push_str(&format!(".h{index} {{ color: #{r:02x}{g:02x}{b:02x}; }}\n"));
         }
         css
     })
+}
+
+/// The darkest light background the stylesheet puts text on (inline code's): a colour readable
+/// on it is readable on every background a line of code has (marked, added, removed).
+const DARKEST_LIGHT_SURFACE: [u8; 3] = [0xee, 0xf0, 0xf3];
+
+/// `colour`, darkened (its hue kept) until it meets WCAG AA's 4.5:1 on the light surfaces
+/// (with a margin for rounding): the theme's comments and strings are paler than that.
+fn readable_on_light_surfaces(colour: [u8; 3]) -> [u8; 3] {
+    let mut scale = 1.0;
+    loop {
+        let darker = colour.map(|channel| (f64::from(channel) * scale).round() as u8);
+        if contrast(darker, DARKEST_LIGHT_SURFACE) >= 4.6 || scale <= 0.0 {
+            return darker;
+        }
+        scale -= 0.01;
+    }
+}
+
+/// WCAG 2's contrast ratio of two colours.
+fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
+    let luminance = |c: [u8; 3]| {
+        let linear = |v: u8| {
+            let v = f64::from(v) / 255.0;
+            if v <= 0.04045 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+        };
+        0.2126 * linear(c[0]) + 0.7152 * linear(c[1]) + 0.0722 * linear(c[2])
+    };
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
 }
 
 /// The classes of a highlighted piece of text, or None when it looks like plain text.
@@ -115,7 +150,8 @@ pub struct Highlighted {
 /// [`highlight_lines`] of the blob `blob_id` and its table, remembered for the next time.
 pub fn highlight_blob(blob_id: &str, path: &str, text: &str) -> Arc<Highlighted> {
     let language = language_of(path, text).unwrap_or("plain");
-    let key = format!("{blob_id}:{language}");
+    // A large file's page highlights its start only: the length tells the two apart.
+    let key = format!("{blob_id}:{language}:{}", text.len());
     if let Some(found) = highlight_cache().lock().ok().and_then(|cache| cache.entries.get(&key).cloned()) {
         return found;
     }
@@ -151,27 +187,46 @@ pub fn highlight_blob(blob_id: &str, path: &str, text: &str) -> Arc<Highlighted>
 /// small enough. Every line's spans are closed at its end, so lines can be wrapped in rows.
 pub fn highlight_lines(path: &str, text: &str) -> Vec<String> {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let syntax =
-        (text.len() <= HIGHLIGHT_LIMIT_BYTES).then(|| syntax_for(path, lines.first().copied().unwrap_or(""))).flatten();
-    let Some(syntax) = syntax else {
-        return lines.iter().map(|line| escape(line.trim_end_matches(['\n', '\r']))).collect();
-    };
-    let highlighter = Highlighter::new(palette().theme);
-    let mut parse = ParseState::new(syntax);
-    let mut colours = HighlightState::new(&highlighter, ScopeStack::new());
-    let mut out = Vec::with_capacity(lines.len());
-    for line in lines {
-        let Ok(ops) = parse.parse_line(line, syntaxes()) else {
+    let highlighter = (text.len() <= HIGHLIGHT_LIMIT_BYTES)
+        .then(|| LineHighlighter::for_file(path, lines.first().copied().unwrap_or("")))
+        .flatten();
+    match highlighter {
+        Some(mut highlighter) => lines.into_iter().map(|line| highlighter.line(line)).collect(),
+        None => lines.iter().map(|line| escape(line.trim_end_matches(['\n', '\r']))).collect(),
+    }
+}
+
+/// Highlights the lines of one file in order, each line's colours following from the lines
+/// before it (a comment opened on one line colours the next).
+pub struct LineHighlighter {
+    syntax: &'static SyntaxReference,
+    highlighter: Highlighter<'static>,
+    parse: ParseState,
+    colours: HighlightState,
+}
+
+impl LineHighlighter {
+    /// A highlighter for the file at `path` (whose first line is `first_line`), when its
+    /// language is known.
+    pub fn for_file(path: &str, first_line: &str) -> Option<LineHighlighter> {
+        let syntax = syntax_for(path, first_line)?;
+        let highlighter = Highlighter::new(palette().theme);
+        let colours = HighlightState::new(&highlighter, ScopeStack::new());
+        Some(LineHighlighter { syntax, parse: ParseState::new(syntax), colours, highlighter })
+    }
+
+    /// The escaped, highlighted HTML of the next line (its newline dropped).
+    pub fn line(&mut self, line: &str) -> String {
+        let Ok(ops) = self.parse.parse_line(line, syntaxes()) else {
             // A line the grammar cannot handle is shown plain, and the state starts afresh.
-            out.push(escape(line.trim_end_matches(['\n', '\r'])));
-            parse = ParseState::new(syntax);
-            colours = HighlightState::new(&highlighter, ScopeStack::new());
-            continue;
+            self.parse = ParseState::new(self.syntax);
+            self.colours = HighlightState::new(&self.highlighter, ScopeStack::new());
+            return escape(line.trim_end_matches(['\n', '\r']));
         };
         let mut html = String::with_capacity(line.len() * 2);
         // Neighbouring pieces of the same style share one span.
         let mut open: Option<String> = None;
-        for (style, piece) in HighlightIterator::new(&mut colours, &ops, line, &highlighter) {
+        for (style, piece) in HighlightIterator::new(&mut self.colours, &ops, line, &self.highlighter) {
             let piece = piece.trim_end_matches(['\n', '\r']);
             if piece.is_empty() {
                 continue;
@@ -193,9 +248,8 @@ pub fn highlight_lines(path: &str, text: &str) -> Vec<String> {
         if open.is_some() {
             html.push_str("</span>");
         }
-        out.push(html);
+        html
     }
-    out
 }
 
 /// HTML-escapes text.
@@ -214,9 +268,9 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// Renders GitHub-flavoured markdown to sanitised HTML. Relative links and images are made
-/// to point into the repository at `base` (`/group/project/-/blob/main/docs`).
-pub fn render_markdown(text: &str, base: Option<&str>) -> String {
+/// Renders GitHub-flavoured markdown to sanitised HTML. Relative links and images of a file
+/// shown from a repository lead into it (`links.rs`).
+pub fn render_markdown(text: &str, links: Option<&RepositoryLinks>) -> String {
     let mut options = comrak::Options::default();
     options.extension.strikethrough = true;
     options.extension.table = true;
@@ -234,26 +288,12 @@ pub fn render_markdown(text: &str, base: Option<&str>) -> String {
         .add_tag_attributes("h3", ["id"])
         .add_tag_attributes("h4", ["id"])
         .link_rel(Some("noopener noreferrer nofollow"));
-    if let Some(base) = base {
-        let base = base.trim_end_matches('/').to_owned();
-        cleaner.url_relative(ammonia::UrlRelative::Custom(Box::new(RepositoryLinks { base })));
+    if let Some(links) = links {
+        // The filter runs once ammonia has kept only allowed attributes and schemes.
+        let links = links.clone();
+        cleaner.attribute_filter(move |element, attribute, value| Some(links.rewrite(element, attribute, value)));
     }
     cleaner.clean(&html).to_string()
-}
-
-/// Rewrites relative links of a README to point into the repository.
-struct RepositoryLinks {
-    base: String,
-}
-
-impl ammonia::UrlRelativeEvaluate<'_> for RepositoryLinks {
-    fn evaluate<'a>(&self, url: &'a str) -> Option<std::borrow::Cow<'a, str>> {
-        if url.starts_with('#') || url.starts_with('/') {
-            return Some(url.into());
-        }
-        let url = url.trim_start_matches("./");
-        Some(format!("{}/{url}", self.base).into())
-    }
 }
 
 #[cfg(test)]
@@ -264,7 +304,7 @@ mod tests {
     fn markdown_is_rendered_and_sanitised() {
         let html = render_markdown(
             "# Title\n\n<script>alert(1)</script>\n\n- [x] done\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[doc](docs/x.md) <img src=x onerror=alert(1)>",
-            Some("/acme/api/-/blob/main"),
+            Some(&RepositoryLinks { project: "acme/api".into(), reference: "main".into(), dir: String::new() }),
         );
         assert!(html.contains("<h1") && html.contains("Title"));
         assert!(!html.contains("<script") && !html.contains("onerror"), "{html}");

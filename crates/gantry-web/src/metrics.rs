@@ -124,7 +124,7 @@ pub async fn metrics(
     headers: HeaderMap,
 ) -> Response {
     if jobs_door.is_some() || !from_this_host(peer.ok().map(|ConnectInfo(peer)| peer), &headers) {
-        return crate::error::PageError { error: crate::error::AppError::NotFound, signed_in: false }.into_response();
+        return crate::error::PageError { error: crate::error::AppError::NotFound }.into_response();
     }
     // The queue is read at each scrape; without the database it is left as last read.
     if let Ok(counts) = state.core.background_queue_counts().await {

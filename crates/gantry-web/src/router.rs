@@ -151,6 +151,7 @@ fn top_level() -> Table {
         .get("/assets/highlight.css", Anyone, "Colours of highlighted code", assets::highlight_stylesheet)
         .get("/assets/code.js", Anyone, "Line-range selection on file pages", assets::code_script)
         .get("/assets/ci.js", Anyone, "Live job logs and the pipeline graph", assets::ci_script)
+        .get("/assets/site.js", Anyone, "Copy buttons and confirmations before destructive forms", assets::site_script)
         .get(
             "/assets/find.js",
             Anyone,
@@ -1877,6 +1878,43 @@ fn project_pages() -> Table {
             ui::code::blob::blob,
         )
         .get("/raw/{*ref_path}", Project(ProjectAction::ReadCode), "A file's bytes", ui::code::blob::raw)
+        .get("/edit/{*ref_path}", Project(ProjectAction::PushCode), "Edit a file", ui::code::edit::edit_form)
+        .post(
+            "/edit/{*ref_path}",
+            Project(ProjectAction::PushCode),
+            "Commit a file's new text, path or both (or preview its Markdown)",
+            ui::code::edit::edit,
+        )
+        .get("/new/{*ref_path}", Project(ProjectAction::PushCode), "New file in a folder", ui::code::edit::new_form)
+        .post("/new/{*ref_path}", Project(ProjectAction::PushCode), "Commit a new file", ui::code::edit::create)
+        .get(
+            "/upload/{*ref_path}",
+            Project(ProjectAction::PushCode),
+            "Upload files into a folder",
+            ui::code::edit::upload_form,
+        )
+        .post(
+            "/upload/{*ref_path}",
+            Project(ProjectAction::PushCode),
+            "Commit uploaded files (multipart, 10 MiB in all)",
+            ui::code::edit::upload.layer(axum::extract::DefaultBodyLimit::max(
+                ui::code::edit::UPLOAD_LIMIT_BYTES + 64 * 1024,
+            )),
+        )
+        .get("/new_dir/{*ref_path}", Project(ProjectAction::PushCode), "New folder", ui::code::edit::new_dir_form)
+        .post(
+            "/new_dir/{*ref_path}",
+            Project(ProjectAction::PushCode),
+            "Commit a new folder (with an empty .gitkeep)",
+            ui::code::edit::create_dir,
+        )
+        .get(
+            "/delete/{*ref_path}",
+            Project(ProjectAction::PushCode),
+            "Ask before deleting a file",
+            ui::code::edit::delete_form,
+        )
+        .post("/delete/{*ref_path}", Project(ProjectAction::PushCode), "Commit a file's removal", ui::code::edit::delete)
         .get(
             "/find_file/{*reference}",
             Project(ProjectAction::ReadCode),
@@ -1939,9 +1977,9 @@ fn project_pages() -> Table {
             ui::history::compare_form,
         )
         .get(
-            "/compare/{spec}",
+            "/compare/{*spec}",
             Project(ProjectAction::ReadCode),
-            "What changed from one ref to another (from...to)",
+            "What changed from one ref to another (from...to; either may hold slashes)",
             ui::history::compare,
         )
         .get(
@@ -2341,6 +2379,7 @@ pub fn app(state: AppState) -> Router {
                 ))
             }
         })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::error::error_pages))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::csrf_cookie))
         .layer(axum::extract::DefaultBodyLimit::max(crate::BODY_LIMIT_BYTES))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

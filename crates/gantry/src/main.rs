@@ -4,7 +4,7 @@ mod ci;
 mod ci_exec;
 mod runners;
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::SocketAddr;
 
 use anyhow::{Context, bail};
@@ -40,6 +40,9 @@ enum Command {
         command: AdminCommand,
         #[command(flatten)]
         storage: StorageArgs,
+        /// Log what happens on the way (the result and errors are printed either way)
+        #[arg(short, long, global = true)]
+        verbose: bool,
     },
     /// Run a CI runner agent that takes jobs from a Gantry server
     Runner(gantry_config::RunnerArgs),
@@ -143,11 +146,16 @@ fn main() -> anyhow::Result<()> {
         // commands create there is for this user alone.
         rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     }
+    // An admin command prints its result; its log is for when something goes wrong, or when
+    // asked for. RUST_LOG, when set, decides for every command.
+    let quiet = matches!(command, Command::Admin { verbose: false, .. });
+    let default_filter = if quiet { "warn" } else { "info,sqlx=warn" };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(colours_on_stderr())
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
@@ -159,13 +167,20 @@ fn main() -> anyhow::Result<()> {
                 eprintln!("database is up to date");
                 Ok(())
             }
-            Command::Admin { command, storage } => admin(StorageConfig::load(&storage)?, command).await,
+            Command::Admin { command, storage, .. } => admin(StorageConfig::load(&storage)?, command).await,
             Command::Runner(args) => runners::runner(args).await,
             Command::Hook { .. } | Command::Ci { .. } | Command::JobNetworkDoor { .. } => {
                 unreachable!("handled before the runtime starts")
             }
         }
     })
+}
+
+/// Whether the log may be coloured: only for a person at a terminal (escapes in a file or a pipe
+/// are noise), and not when they asked for no colours (`NO_COLOR`, https://no-color.org).
+fn colours_on_stderr() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
 
 async fn open_db(storage: &StorageConfig) -> anyhow::Result<Db> {
@@ -311,6 +326,9 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         listen = %config.listen, ssh_listen = %config.ssh_listen, external_url = %config.external_url,
         "gantry is ready"
     );
+    // Whatever the log level, the person who started it learns where to go (standard output;
+    // the log is on standard error). A closed standard output (a daemon's) is no reason to stop.
+    let _ = writeln!(std::io::stdout(), "Gantry is ready at {}/", config.external_url);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown({
             let core = core.clone();

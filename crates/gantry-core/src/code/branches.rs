@@ -108,6 +108,16 @@ impl super::Code<'_> {
         Ok(views)
     }
 
+    /// Whether the actor of `access` may push to the branch `name`, which need not exist yet:
+    /// the role to push code, and the branch's protection.
+    pub async fn may_push_to_branch(&self, access: &ProjectAccess, name: &str) -> CoreResult<bool> {
+        if !access.can(ProjectAction::PushCode) {
+            return Ok(false);
+        }
+        let (policy, _) = self.push_policy_of(access.project(), access.level()).await?;
+        Ok(policy.protection(name).is_none_or(|rule| rule.push_allowed))
+    }
+
     /// One branch by name.
     pub async fn find_branch(&self, actor: &Actor, project: &ProjectRow, name: &str) -> CoreResult<BranchView> {
         let access = self.access_to_project(actor, project).await?;

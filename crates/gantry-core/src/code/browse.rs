@@ -54,12 +54,20 @@ impl super::Code<'_> {
         Ok(self.repos.commit_diff(project.id, commit).await?)
     }
 
-    /// Who last changed each line of `path` as of `commit`.
-    pub async fn blame(&self, actor: &Actor, project: &ProjectRow, commit: &str, path: &str) -> CoreResult<Blame> {
+    /// Who last changed each line of `path` as of `commit` (or each of its first
+    /// `first_lines`, which it must have).
+    pub async fn blame(
+        &self,
+        actor: &Actor,
+        project: &ProjectRow,
+        commit: &str,
+        path: &str,
+        first_lines: Option<usize>,
+    ) -> CoreResult<Blame> {
         let mut conn = self.db.conn().await?;
         authorize_project(&mut conn, actor, project, ProjectAction::ReadCode).await?;
         drop(conn);
-        Ok(self.repos.blame(project.id, commit, path).await?)
+        Ok(self.repos.blame(project.id, commit, path, first_lines).await?)
     }
 
     /// Runs `git fsck` on the project's repository (administrators only; others are told

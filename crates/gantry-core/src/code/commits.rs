@@ -248,6 +248,10 @@ impl super::Code<'_> {
                 match error {
                     WriteError::AlreadyExists(path) => named("A file with this name already exists", path),
                     WriteError::DoesNotExist(path) => named("A file with this name doesn't exist", path),
+                    WriteError::FolderExists(path) => named("A folder with this name already exists", path),
+                    WriteError::InsideAFile { path, file } => {
+                        CoreError::Refused(format!("Cannot make {path}: {file} is a file."))
+                    }
                     WriteError::Git(error) => error.into(),
                 }
             })?;

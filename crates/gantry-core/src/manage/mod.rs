@@ -12,6 +12,7 @@ pub mod csrf;
 pub mod deploy_keys;
 pub mod deploy_tokens;
 pub mod emails;
+pub mod flash;
 pub mod gpg_keys;
 pub mod groups;
 pub mod members;

@@ -300,7 +300,7 @@ pub async fn file_blame(
         }
     };
     let file = file_at(&state, &actor, &project, reference, file_path).await?;
-    let blame = state.core.code().blame(&actor, &project, &file.commit, &file.path).await?;
+    let blame = state.core.code().blame(&actor, &project, &file.commit, &file.path, None).await?;
     let ids: Vec<String> = blame.commits.iter().map(|c| c.id.clone()).collect();
     let summaries: Vec<CommitSummary> = state
         .core

@@ -82,6 +82,33 @@ struct Outcome {
     error: Option<(StatusCode, String)>,
 }
 
+/// The kind of the flash secret these pages show.
+const NEW_ACCESS_TOKEN: &str = "access_token";
+
+impl Outcome {
+    /// The token the form before this page made, shown once.
+    fn shown(visitor: &PageActor) -> Outcome {
+        let new_token = visitor.flash.as_ref().and_then(|f| f.secret_of(NEW_ACCESS_TOKEN)).map(|secret| NewSecret {
+            verb: if secret.detail == "rotated" { "rotated" } else { "created" },
+            secret: secret.value.clone(),
+        });
+        Outcome { new_token, ..Outcome::default() }
+    }
+
+    /// A new token goes to the list page after a redirect (POST → 303 → GET), to be shown
+    /// there once; anything else is drawn on this answer.
+    fn redirected(self, state: &AppState, visitor: &PageActor, full_path: &str) -> Result<PageResult, Outcome> {
+        match self.new_token {
+            Some(new) => {
+                let flash = crate::ui::flash::Flash::secret(NEW_ACCESS_TOKEN, new.secret, new.verb);
+                let location = format!("/{full_path}/-/settings/access_tokens");
+                Ok(crate::ui::flash::see_other_with(state, visitor, &location, &flash))
+            }
+            None => Err(self),
+        }
+    }
+}
+
 async fn listing(
     state: &AppState,
     visitor: &PageActor,
@@ -93,7 +120,6 @@ async fn listing(
     let most = resource.grantable();
     let (status, error) = match outcome.error {
         Some((status, message)) => (status, Some(message)),
-        None if outcome.new_token.is_some() => (StatusCode::CREATED, None),
         None => (StatusCode::OK, None),
     };
     Ok(Listing {
@@ -219,10 +245,10 @@ pub async fn project_page(
     Extension(target): Extension<ProjectTarget>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    project_page_with(&state, &visitor, frame, Outcome::default()).await
+    project_page_with(&state, &visitor, frame, Outcome::shown(&visitor)).await
 }
 
-/// `POST /{project}/-/settings/access_tokens`: creates a token and shows it once.
+/// `POST /{project}/-/settings/access_tokens`: creates a token; the list shows it once.
 pub async fn create_project_token(
     State(state): State<AppState>,
     visitor: PageActor,
@@ -232,7 +258,10 @@ pub async fn create_project_token(
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let outcome =
         create(&state, AccessTokenResource::Project(&frame.access), &form).await.map_err(|e| visitor.error(e))?;
-    project_page_with(&state, &visitor, frame, outcome).await
+    match outcome.redirected(&state, &visitor, &frame.project.full_path) {
+        Ok(redirect) => redirect,
+        Err(outcome) => project_page_with(&state, &visitor, frame, outcome).await,
+    }
 }
 
 /// `POST /{project}/-/settings/access_tokens/rotate`: a new secret, shown once.
@@ -245,7 +274,10 @@ pub async fn rotate_project_token(
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let outcome =
         rotate(&state, AccessTokenResource::Project(&frame.access), &form).await.map_err(|e| visitor.error(e))?;
-    project_page_with(&state, &visitor, frame, outcome).await
+    match outcome.redirected(&state, &visitor, &frame.project.full_path) {
+        Ok(redirect) => redirect,
+        Err(outcome) => project_page_with(&state, &visitor, frame, outcome).await,
+    }
 }
 
 /// `POST /{project}/-/settings/access_tokens/revoke`
@@ -311,10 +343,10 @@ pub async fn group_page(
     Extension(target): Extension<NamespaceTarget>,
 ) -> PageResult {
     let access = group_access(&state, &visitor, &target).await?;
-    group_page_with(&state, &visitor, access, Outcome::default()).await
+    group_page_with(&state, &visitor, access, Outcome::shown(&visitor)).await
 }
 
-/// `POST /{group}/-/settings/access_tokens`: creates a token and shows it once.
+/// `POST /{group}/-/settings/access_tokens`: creates a token; the list shows it once.
 pub async fn create_group_token(
     State(state): State<AppState>,
     visitor: PageActor,
@@ -323,7 +355,10 @@ pub async fn create_group_token(
 ) -> PageResult {
     let access = group_access(&state, &visitor, &target).await?;
     let outcome = create(&state, AccessTokenResource::Group(&access), &form).await.map_err(|e| visitor.error(e))?;
-    group_page_with(&state, &visitor, access, outcome).await
+    match outcome.redirected(&state, &visitor, &access.group().full_path) {
+        Ok(redirect) => redirect,
+        Err(outcome) => group_page_with(&state, &visitor, access, outcome).await,
+    }
 }
 
 /// `POST /{group}/-/settings/access_tokens/rotate`: a new secret, shown once.
@@ -335,7 +370,10 @@ pub async fn rotate_group_token(
 ) -> PageResult {
     let access = group_access(&state, &visitor, &target).await?;
     let outcome = rotate(&state, AccessTokenResource::Group(&access), &form).await.map_err(|e| visitor.error(e))?;
-    group_page_with(&state, &visitor, access, outcome).await
+    match outcome.redirected(&state, &visitor, &access.group().full_path) {
+        Ok(redirect) => redirect,
+        Err(outcome) => group_page_with(&state, &visitor, access, outcome).await,
+    }
 }
 
 /// `POST /{group}/-/settings/access_tokens/revoke`

@@ -150,6 +150,31 @@ pub enum NewSecret {
     Trigger(String),
 }
 
+impl NewSecret {
+    const RUNNER: &str = "runner_token";
+    const TRIGGER: &str = "trigger_token";
+
+    /// The token the form before this page made (after its redirect).
+    fn shown(visitor: &PageActor) -> Option<NewSecret> {
+        let flash = visitor.flash.as_ref()?;
+        match (flash.secret_of(Self::RUNNER), flash.secret_of(Self::TRIGGER)) {
+            (Some(runner), _) => Some(NewSecret::Runner(runner.value.clone())),
+            (_, Some(trigger)) => Some(NewSecret::Trigger(trigger.value.clone())),
+            _ => None,
+        }
+    }
+
+    /// To the settings page, which shows the token once.
+    fn redirect(self, state: &AppState, visitor: &PageActor, frame: &ProjectFrame) -> PageResult {
+        let flash = match self {
+            NewSecret::Runner(token) => crate::ui::flash::Flash::secret(Self::RUNNER, token, ""),
+            NewSecret::Trigger(token) => crate::ui::flash::Flash::secret(Self::TRIGGER, token, ""),
+        };
+        let location = format!("/{}/-/settings/ci_cd", frame.project.full_path);
+        crate::ui::flash::see_other_with(state, visitor, &location, &flash)
+    }
+}
+
 /// One trigger token, for the settings page.
 pub struct TriggerLine {
     id: gantry_types::TriggerId,
@@ -239,7 +264,7 @@ pub async fn project_settings(
     visitor: PageActor,
     Extension(target): Extension<ProjectTarget>,
 ) -> PageResult {
-    project_page(&state, &visitor, target, VariableForm::default(), None, None).await
+    project_page(&state, &visitor, target, VariableForm::default(), NewSecret::shown(&visitor), None).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -275,7 +300,7 @@ pub async fn save_project_settings(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let Ok(minutes) = form.timeout_minutes.trim().parse::<i64>() else {
-        let failure = (StatusCode::BAD_REQUEST, "timeout must be a whole number of minutes".to_owned());
+        let failure = (StatusCode::BAD_REQUEST, "The timeout must be a whole number of minutes.".to_owned());
         return project_page(&state, &visitor, target, VariableForm::default(), None, Some(failure)).await;
     };
     let role = match form.ci_pipeline_variables_minimum_override_role {
@@ -352,8 +377,8 @@ pub struct NewRunnerForm {
     run_untagged: Option<String>,
 }
 
-/// `POST /{project}/-/settings/ci_cd/runners`: registers a project runner and shows its token
-/// once.
+/// `POST /{project}/-/settings/ci_cd/runners`: registers a project runner; the settings page shows
+/// its token once.
 pub async fn create_project_runner(
     State(state): State<AppState>,
     visitor: PageActor,
@@ -370,9 +395,7 @@ pub async fn create_project_runner(
         max_concurrent: 0,
     };
     match state.core.ci().register_runner(&visitor.actor, registration).await {
-        Ok((_, token)) => {
-            project_page(&state, &visitor, target, VariableForm::default(), Some(NewSecret::Runner(token)), None).await
-        }
+        Ok((_, token)) => NewSecret::Runner(token).redirect(&state, &visitor, &frame),
         Err(error @ CoreError::Invalid { .. }) => {
             project_page(&state, &visitor, target, VariableForm::default(), None, Some(form_error(error))).await
         }
@@ -386,7 +409,7 @@ pub struct NewTriggerForm {
     description: String,
 }
 
-/// `POST /{project}/-/settings/ci_cd/triggers`: creates a trigger token and shows it once.
+/// `POST /{project}/-/settings/ci_cd/triggers`: creates a trigger token; the settings page shows it once.
 pub async fn create_trigger(
     State(state): State<AppState>,
     visitor: PageActor,
@@ -395,9 +418,7 @@ pub async fn create_trigger(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     match state.core.ci().create_trigger(&visitor.actor, &frame.project, &form.description).await {
-        Ok((_, token)) => {
-            project_page(&state, &visitor, target, VariableForm::default(), Some(NewSecret::Trigger(token)), None).await
-        }
+        Ok((_, token)) => NewSecret::Trigger(token).redirect(&state, &visitor, &frame),
         Err(error @ CoreError::Invalid { .. }) => {
             project_page(&state, &visitor, target, VariableForm::default(), None, Some(form_error(error))).await
         }

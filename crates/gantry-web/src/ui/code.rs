@@ -19,6 +19,7 @@ use super::{Chrome, PageResult, render, see_other};
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::PageError;
+use crate::markup::links::RepositoryLinks;
 use crate::markup::{escape, render_markdown};
 use crate::namespace_dispatch::ProjectTarget;
 use crate::time_format::ago;
@@ -26,6 +27,7 @@ use crate::time_format::ago;
 pub mod archive;
 pub mod blame;
 pub mod blob;
+pub mod edit;
 
 /// How many commits the tree view looks through for each entry's last commit.
 const LAST_COMMIT_BUDGET: usize = 2000;
@@ -180,6 +182,8 @@ struct TreePage {
     archive_base: String,
     /// Where the page's script fetches each entry's last commit.
     last_commits_href: String,
+    /// The ref and folder of the new-file, upload and new-folder pages (`main/src`).
+    change_base: String,
 }
 
 /// `GET /{project}/-/tree/{ref}/{*path}`
@@ -229,6 +233,7 @@ pub async fn tree(
         trail: path_crumbs(&project, &at.reference, &at.path),
         history_href: format!("/{project}/-/commits/{reference}/{}", url_path(&at.path)),
         last_commits_href: format!("/{project}/-/last_commits/{reference}/{}", url_path(&at.path)),
+        change_base: format!("{reference}/{}", url_path(&at.path)),
         archive_base: format!(
             "/{project}/-/archive/{reference}/{}-{}",
             url_path(&frame.project.path),
@@ -266,14 +271,15 @@ pub fn find_readme(
     })
 }
 
-/// A README as HTML: markdown rendered (its relative links pointing into the repository at
-/// `reference`), other text preformatted.
+/// A README as HTML: markdown rendered (its relative links and images leading into the
+/// repository at `reference`, from the folder `dir`), other text preformatted.
 pub fn render_readme(project: &str, reference: &str, dir: &str, name: &str, data: &[u8]) -> (String, String) {
     let text = String::from_utf8_lossy(data);
     let lower = name.to_lowercase();
     let html = if lower.ends_with(".md") || lower.ends_with(".markdown") {
-        let base = format!("/{project}/-/blob/{}/{}", url_path(reference), url_path(dir.trim_end_matches('/')));
-        render_markdown(&text, Some(&base))
+        let links =
+            RepositoryLinks { project: project.to_owned(), reference: reference.to_owned(), dir: dir.to_owned() };
+        render_markdown(&text, Some(&links))
     } else {
         format!("<pre>{}</pre>", escape(&text))
     };

@@ -98,6 +98,23 @@ pub struct NewToken {
     pub secret: String,
 }
 
+/// The kind of the flash secret these pages show.
+const NEW_DEPLOY_TOKEN: &str = "deploy_token";
+
+impl NewToken {
+    /// The token the form before this page made (after its redirect).
+    fn shown(visitor: &PageActor) -> Option<NewToken> {
+        let secret = visitor.flash.as_ref()?.secret_of(NEW_DEPLOY_TOKEN)?;
+        Some(NewToken { username: secret.detail.clone(), secret: secret.value.clone() })
+    }
+
+    /// To `settings` (the deploy settings page), which shows the token once.
+    fn redirect(self, state: &AppState, visitor: &PageActor, settings: &str) -> PageResult {
+        let flash = crate::ui::flash::Flash::secret(NEW_DEPLOY_TOKEN, self.secret, self.username);
+        crate::ui::flash::see_other_with(state, visitor, settings, &flash)
+    }
+}
+
 /// What the visitor typed into a form that failed, shown again.
 #[derive(Debug, Clone, Default)]
 pub struct Typed {
@@ -165,7 +182,6 @@ async fn project_page_with(
         error,
         frame,
     };
-    let status = if page.new_token.is_some() { StatusCode::CREATED } else { status };
     render(status, &page)
 }
 
@@ -193,7 +209,7 @@ pub async fn project_page(
     visitor: PageActor,
     Extension(target): Extension<ProjectTarget>,
 ) -> PageResult {
-    project_page_with(&state, &visitor, target, None, Typed::default(), None).await
+    project_page_with(&state, &visitor, target, NewToken::shown(&visitor), Typed::default(), None).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -295,7 +311,7 @@ fn token_input(form: &[(String, String)]) -> DeployTokenInput {
     }
 }
 
-/// `POST /{project}/-/settings/deploy/tokens`: creates a token and shows it once.
+/// `POST /{project}/-/settings/deploy/tokens`: creates a token; the settings page shows it once.
 pub async fn create_project_token(
     State(state): State<AppState>,
     visitor: PageActor,
@@ -308,7 +324,7 @@ pub async fn create_project_token(
     match state.core.manage().create_deploy_token(owner, &visitor.actor, &input).await {
         Ok(created) => {
             let new = NewToken { username: deploy_token_username(&created.token), secret: created.secret };
-            project_page_with(&state, &visitor, target, Some(new), Typed::default(), None).await
+            new.redirect(&state, &visitor, &format!("/{}/-/settings/deploy", frame.project.full_path))
         }
         Err(error @ CoreError::Invalid { .. }) => {
             let typed = Typed { token_name: input.name, token_username: input.username, ..Typed::default() };
@@ -386,7 +402,6 @@ async fn group_page_with(
         .map_err(|e| visitor.error(e))?;
     let chain = state.core.manage().namespace_chain(access.group().id).await?;
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, m)| (s, Some(m)));
-    let status = if new_token.is_some() { StatusCode::CREATED } else { status };
     let page = GroupDeployPage {
         chrome: Chrome::new(visitor),
         crumbs: breadcrumbs(&chain, None),
@@ -409,10 +424,10 @@ pub async fn group_page(
     Extension(target): Extension<NamespaceTarget>,
 ) -> PageResult {
     let access = group_access(&state, &visitor, &target).await?;
-    group_page_with(&state, &visitor, access, None, Typed::default(), None).await
+    group_page_with(&state, &visitor, access, NewToken::shown(&visitor), Typed::default(), None).await
 }
 
-/// `POST /{group}/-/settings/deploy/tokens`: creates a group token and shows it once.
+/// `POST /{group}/-/settings/deploy/tokens`: creates a group token; the settings page shows it once.
 pub async fn create_group_token(
     State(state): State<AppState>,
     visitor: PageActor,
@@ -424,7 +439,7 @@ pub async fn create_group_token(
     match state.core.manage().create_deploy_token(DeployTokenOwner::Group(&access), &visitor.actor, &input).await {
         Ok(created) => {
             let new = NewToken { username: deploy_token_username(&created.token), secret: created.secret };
-            group_page_with(&state, &visitor, access, Some(new), Typed::default(), None).await
+            new.redirect(&state, &visitor, &format!("/{}/-/settings/deploy", access.group().full_path))
         }
         Err(error @ CoreError::Invalid { .. }) => {
             let typed = Typed { token_name: input.name, token_username: input.username, ..Typed::default() };

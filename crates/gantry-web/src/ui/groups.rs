@@ -281,7 +281,7 @@ pub async fn delete(
     let transfer_targets = state.core.manage().transfer_targets(&access).await?;
     let group = access.into_group();
     if form.confirm_path.trim() != group.full_path {
-        let error = Some(format!("type {} to confirm the deletion", group.full_path));
+        let error = Some(format!("Type {} to confirm the deletion.", group.full_path));
         let page = GroupSettingsPage { chrome: Chrome::new(&visitor), crumbs, group, transfer_targets, error };
         return render(StatusCode::BAD_REQUEST, &page);
     }

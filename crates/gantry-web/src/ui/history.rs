@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use gantry_core::CoreError;
 use gantry_core::code::commits::{ChangeOutcome, CommitChange};
 use gantry_git::diff::{Diff, FileStatus};
-use gantry_git::refs::CommitSummary;
+use gantry_git::refs::{CommitSummary, RefKind};
 use gantry_git::write::ChangeKind;
 use serde::Deserialize;
 
@@ -19,11 +19,14 @@ use super::project_frame::ProjectFrame;
 use super::{Chrome, PageResult, form_error, render, see_other};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};
+use crate::markup::{LineHighlighter, escape};
 use crate::namespace_dispatch::ProjectTarget;
 use crate::time_format::ago;
 
 /// Commits per page of the history.
 const COMMITS_PER_PAGE: usize = 40;
+/// How many of the branches holding a commit its page names.
+const CONTAINING_BRANCHES_SHOWN: usize = 20;
 /// Diffs of more lines than this in one file are collapsed.
 const COLLAPSE_LINES: usize = 500;
 
@@ -96,17 +99,72 @@ pub struct FileRow {
     pub deletions: usize,
     pub binary: bool,
     pub collapsed: bool,
-    pub hunks: Vec<gantry_git::diff::Hunk>,
+    pub hunks: Vec<HunkView>,
     pub view_href: Option<String>,
+}
+
+/// A hunk of a diff as the page shows it: its lines highlighted as the file's language.
+pub struct HunkView {
+    pub header: String,
+    pub lines: Vec<DiffLineView>,
+}
+
+/// One line of a [`HunkView`]: `kind` as in [`gantry_git::diff::DiffLine`], `html` escaped.
+pub struct DiffLineView {
+    pub kind: char,
+    pub old_number: Option<u32>,
+    pub new_number: Option<u32>,
+    pub html: String,
+}
+
+/// At most this many lines of a page's diff are highlighted (the rest are shown plain).
+const HIGHLIGHTED_DIFF_LINES: usize = 10_000;
+
+/// A file's hunks with their lines highlighted while `budget` lasts. Each side of a hunk is
+/// highlighted in its own order: context and added lines as the new file, context and removed
+/// lines as the old one, so a comment opened on one side colours the lines after it there.
+fn highlight_hunks(path: &str, hunks: Vec<gantry_git::diff::Hunk>, budget: &mut usize) -> Vec<HunkView> {
+    hunks
+        .into_iter()
+        .map(|hunk| {
+            let highlight = *budget >= hunk.lines.len();
+            *budget = budget.saturating_sub(hunk.lines.len());
+            let start = || highlight.then(|| LineHighlighter::for_file(path, "")).flatten();
+            let (mut old_side, mut new_side) = (start(), start());
+            let lines = hunk
+                .lines
+                .into_iter()
+                .map(|line| {
+                    let text = format!("{}\n", line.text);
+                    let side = |highlighter: &mut Option<LineHighlighter>| {
+                        highlighter.as_mut().map_or_else(|| escape(&line.text), |h| h.line(&text))
+                    };
+                    let html = match line.kind {
+                        '+' => side(&mut new_side),
+                        '-' => side(&mut old_side),
+                        ' ' => {
+                            side(&mut old_side);
+                            side(&mut new_side)
+                        }
+                        _ => escape(&line.text),
+                    };
+                    DiffLineView { kind: line.kind, old_number: line.old_number, new_number: line.new_number, html }
+                })
+                .collect();
+            HunkView { header: hunk.header, lines }
+        })
+        .collect()
 }
 
 /// The files of a diff, large ones collapsed.
 pub fn file_rows(diff: Diff, project: &str, at: &str) -> Vec<FileRow> {
+    let mut budget = HIGHLIGHTED_DIFF_LINES;
     diff.files
         .into_iter()
         .enumerate()
         .map(|(n, file)| {
             let lines: usize = file.hunks.iter().map(|h| h.lines.len()).sum();
+            let hunks = highlight_hunks(&file.new_path, file.hunks, &mut budget);
             let status = match file.status {
                 FileStatus::Added => "added",
                 FileStatus::Deleted => "deleted",
@@ -124,7 +182,7 @@ pub fn file_rows(diff: Diff, project: &str, at: &str) -> Vec<FileRow> {
                 deletions: file.deletions,
                 binary: file.binary,
                 collapsed: lines > COLLAPSE_LINES,
-                hunks: file.hunks,
+                hunks,
             }
         })
         .collect()
@@ -150,6 +208,10 @@ struct CommitPage {
     statuses: Vec<(String, &'static str, Option<String>, Option<String>)>,
     /// The branches a visitor who may push can cherry-pick or revert the commit onto.
     branches: Vec<String>,
+    /// The branches that hold the commit (the first [`CONTAINING_BRANCHES_SHOWN`]), and
+    /// whether there are more.
+    containing: Vec<String>,
+    more_containing: bool,
     /// The branch the forms offer first, and why the last cherry-pick or revert failed.
     target_branch: String,
     error: Option<String>,
@@ -208,6 +270,17 @@ async fn commit_page(
         .into_iter()
         .map(|s| (s.name, s.status.label(), s.target_url, s.description))
         .collect();
+    let mut containing: Vec<String> = state
+        .core
+        .code()
+        .refs_containing(&visitor.actor, &frame.project, &summary.id, &[RefKind::Branch], CONTAINING_BRANCHES_SHOWN + 1)
+        .await
+        .map_err(|e| visitor.error(e))?
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect();
+    let more_containing = containing.len() > CONTAINING_BRANCHES_SHOWN;
+    containing.truncate(CONTAINING_BRANCHES_SHOWN);
     let branches = if frame.can_push {
         state
             .core
@@ -227,6 +300,8 @@ async fn commit_page(
         pipeline,
         target_branch: branch.unwrap_or_else(|| frame.project.default_branch.clone()),
         branches,
+        containing,
+        more_containing,
         error,
         chrome: Chrome::new(visitor),
         authored: ago(summary.authored_date.saturating_mul(1000), gantry_core::now_millis()),
@@ -297,7 +372,7 @@ async fn change(
             form_error(error)
         }
         Err(CoreError::NotFound("branch")) => {
-            (StatusCode::BAD_REQUEST, format!("There is no branch '{}' to change", form.branch.trim()))
+            (StatusCode::BAD_REQUEST, format!("There is no branch '{}' to change.", form.branch.trim()))
         }
         Err(error) => return Err(visitor.error(error)),
     };
@@ -357,7 +432,7 @@ pub async fn compare(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let Some((from, to)) = spec.split_once("...").or_else(|| spec.split_once("..")) else {
-        let error = Some("compare two refs as from...to, such as main...feature".to_owned());
+        let error = Some("Compare two refs as from...to, such as main...feature.".to_owned());
         return compare_page(&state, &visitor, frame, (String::new(), String::new()), error).await;
     };
     compare_page(&state, &visitor, frame, (from.to_owned(), to.to_owned()), None).await
@@ -424,7 +499,7 @@ async fn compare_page(
         }
         None if !page.from.is_empty() || !page.to.is_empty() => {
             status = StatusCode::NOT_FOUND;
-            page.error = Some(format!("'{}' or '{}' is not a branch, tag or commit", page.from, page.to));
+            page.error = Some(format!("'{}' or '{}' is not a branch, tag or commit.", page.from, page.to));
         }
         None => {}
     }

@@ -12,6 +12,7 @@ pub mod code;
 pub mod dashboard;
 pub mod deploy_settings;
 pub mod find_file;
+pub mod flash;
 pub mod group_repository;
 pub mod groups;
 pub mod history;
@@ -49,6 +50,8 @@ pub struct Chrome {
     pub csrf: String,
     /// On a project's pages, the project the top bar's search box searches.
     pub search_project: Option<i64>,
+    /// What the form before this page did, in a sentence (after its redirect).
+    pub notice: Option<String>,
 }
 
 impl Chrome {
@@ -58,6 +61,7 @@ impl Chrome {
             admin: gantry_core::policy::administers(&visitor.actor),
             csrf: visitor.csrf.clone(),
             search_project: visitor.project.map(|id| id.0),
+            notice: visitor.flash.as_ref().and_then(|flash| flash.notice.clone()),
         }
     }
 }
@@ -66,7 +70,7 @@ impl Chrome {
 pub fn render(status: StatusCode, page: &impl Template) -> PageResult {
     let html = page.render().map_err(|e| {
         tracing::error!(error = %e, "template failed to render");
-        PageError { error: AppError::BadRequest("page failed to render".into()), signed_in: true }
+        PageError { error: AppError::BadRequest("page failed to render".into()) }
     })?;
     Ok((status, Html(html)).into_response())
 }
@@ -78,7 +82,7 @@ pub fn see_other(location: &str) -> PageResult {
 
 /// The page for paths that lead nowhere.
 pub async fn not_found() -> PageError {
-    PageError { error: AppError::NotFound, signed_in: false }
+    PageError { error: AppError::NotFound }
 }
 
 /// One step of a breadcrumb trail.
@@ -98,9 +102,32 @@ pub fn breadcrumbs(chain: &[NamespaceRow], project: Option<&ProjectRow>) -> Vec<
     crumbs
 }
 
-/// A form's error shown above it, with the status it answers with.
+/// A form's error shown above it (as a sentence), with the status it answers with.
 pub fn form_error(error: gantry_core::CoreError) -> (StatusCode, String) {
-    AppError::Core(error).status_and_message()
+    let (status, message) = AppError::Core(error).status_and_message();
+    (status, sentence(&message))
+}
+
+/// A message as pages show it: a sentence, with a capital letter first and a full stop at the
+/// end (core's messages are written lowercase and without one, as the API gives them).
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.trim().chars();
+    let Some(first) = chars.next() else { return String::new() };
+    let mut sentence: String = first.to_uppercase().chain(chars).collect();
+    if !sentence.ends_with(['.', '!', '?', '…']) {
+        sentence.push('.');
+    }
+    sentence
+}
+
+/// A value percent-encoded for a URL's query string (`?ref=…`).
+pub fn query_value(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// Where the files of a branch, tag or commit are: `/{project}/-/tree/{ref}`.
+pub fn tree_href(project: &str, reference: &str) -> String {
+    format!("/{project}/-/tree/{}", code::url_path(reference))
 }
 
 /// Roles for role pickers.

@@ -323,10 +323,15 @@ async fn tokens_page(
 
 /// `GET /-/profile/personal_access_tokens`
 pub async fn tokens(State(state): State<AppState>, visitor: PageActor) -> PageResult {
-    tokens_page(&state, &visitor, StatusCode::OK, None, None).await
+    let new_token = visitor.flash.as_ref().and_then(|f| f.secret_of(NEW_TOKEN)).map(|s| s.value.clone());
+    tokens_page(&state, &visitor, StatusCode::OK, new_token, None).await
 }
 
-/// `POST /-/profile/personal_access_tokens`: shows the new token once, on the answer page.
+/// The kind of the flash secret the token page shows.
+const NEW_TOKEN: &str = "personal_access_token";
+
+/// `POST /-/profile/personal_access_tokens`: makes the token and sends the browser to the
+/// list, which shows it once.
 pub async fn create_token(
     State(state): State<AppState>,
     visitor: PageActor,
@@ -346,7 +351,12 @@ pub async fn create_token(
     }
     .await;
     match result {
-        Ok(created) => tokens_page(&state, &visitor, StatusCode::CREATED, Some(created.secret), None).await,
+        Ok(created) => crate::ui::flash::see_other_with(
+            &state,
+            &visitor,
+            "/-/profile/personal_access_tokens",
+            &crate::ui::flash::Flash::secret(NEW_TOKEN, created.secret, ""),
+        ),
         Err(error) => {
             let (status, message) = form_error(error);
             tokens_page(&state, &visitor, status, None, Some(message)).await

@@ -79,7 +79,8 @@ impl CodeSummary {
 #[template(path = "projects/settings.html")]
 struct ProjectSettingsPage {
     chrome: Chrome,
-    crumbs: Vec<Crumb>,
+    frame: ProjectFrame,
+    tab: &'static str,
     project: ProjectRow,
     /// The project's topic names, comma-separated (the form's field).
     topics: String,
@@ -255,24 +256,21 @@ async fn settings_page(
     target: ProjectTarget,
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
-    let (project, role, crumbs) = load(state, visitor, target).await?;
-    state
-        .core
-        .authorize_project(&visitor.actor, &project, ProjectAction::Update)
-        .await
-        .map_err(|e| visitor.error(e))?;
+    let frame = ProjectFrame::load(state, visitor, target).await?;
+    frame.require(visitor, ProjectAction::Update)?;
+    let project = frame.project.clone();
     let namespaces = state.core.manage().namespaces_for_new_project(&visitor.actor).await?;
     let topics = state.core.manage().project_topics(&project).await?.join(", ");
-    let access = state.core.access_to_project(&visitor.actor, &project).await.map_err(|e| visitor.error(e))?;
-    let catalog_resource = state.core.ci().is_catalog_resource(&access).await?;
+    let catalog_resource = state.core.ci().is_catalog_resource(&frame.access).await?;
     let (status, error) = match error {
         Some((status, message)) => (status, Some(message)),
         None => (StatusCode::OK, None),
     };
     let page = ProjectSettingsPage {
         chrome: Chrome::new(visitor),
-        crumbs,
-        can_owner: role == Some(AccessLevel::Owner),
+        can_owner: frame.role == Some(AccessLevel::Owner),
+        tab: "settings",
+        frame,
         project,
         topics,
         namespaces,
@@ -331,10 +329,13 @@ pub async fn save_settings(
 
 #[derive(Debug, Deserialize)]
 pub struct TransferForm {
-    namespace_id: Option<i64>,
+    namespace_id: Option<String>,
+    #[serde(default)]
+    confirm_path: String,
 }
 
-/// `POST /{project}/-/transfer`
+/// `POST /{project}/-/transfer`: the full path must be typed to confirm, and a namespace
+/// chosen (the form preselects none).
 pub async fn transfer(
     State(state): State<AppState>,
     visitor: PageActor,
@@ -342,7 +343,19 @@ pub async fn transfer(
     CsrfForm(form): CsrfForm<TransferForm>,
 ) -> PageResult {
     let (project, _, _) = load(&state, &visitor, target).await?;
-    let namespace = NamespaceId(form.namespace_id.unwrap_or(0));
+    state
+        .core
+        .authorize_project(&visitor.actor, &project, ProjectAction::Transfer)
+        .await
+        .map_err(|e| visitor.error(e))?;
+    let refused = |message: String| settings_page(&state, &visitor, target, Some((StatusCode::BAD_REQUEST, message)));
+    let Some(namespace) = form.namespace_id.and_then(|id| id.trim().parse::<i64>().ok()) else {
+        return refused("Choose the namespace to transfer the project to.".to_owned()).await;
+    };
+    if form.confirm_path.trim() != project.full_path {
+        return refused(format!("Type {} to confirm the transfer.", project.full_path)).await;
+    }
+    let namespace = NamespaceId(namespace);
     match state.core.manage().transfer_project(&visitor.actor, &project, namespace).await {
         Ok(moved) => see_other(&format!("/{}", moved.full_path)),
         Err(error) => settings_page(&state, &visitor, target, Some(form_error(error))).await,
@@ -400,7 +413,7 @@ pub async fn delete(
         .await
         .map_err(|e| visitor.error(e))?;
     if form.confirm_path.trim() != project.full_path {
-        let message = format!("type {} to confirm the deletion", project.full_path);
+        let message = format!("Type {} to confirm the deletion.", project.full_path);
         return settings_page(&state, &visitor, target, Some((StatusCode::BAD_REQUEST, message))).await;
     }
     state.core.manage().delete_project(&visitor.actor, &project).await.map_err(|e| visitor.error(e))?;

@@ -56,11 +56,10 @@ pub async fn activity(state: &AppState, visitor: &PageActor, project: &ProjectRo
                 (_, _, true) => "deleted tag",
                 _ => "moved tag",
             };
-            let list = if kind == "branch" { "branches" } else { "tags" };
             Activity {
                 who: event.username.unwrap_or_else(|| "a deleted user".to_owned()),
                 action,
-                href: (!deleted).then(|| format!("/{}/-/{list}?search={}", project.full_path, name)),
+                href: (!deleted).then(|| crate::ui::tree_href(&project.full_path, &name)),
                 ref_name: name,
                 old: if created { String::new() } else { event.old_sha.chars().take(8).collect() },
                 new: if deleted { String::new() } else { event.new_sha.chars().take(8).collect() },
@@ -74,6 +73,9 @@ pub async fn activity(state: &AppState, visitor: &PageActor, project: &ProjectRo
 pub struct SearchQuery {
     #[serde(default)]
     search: String,
+    /// The branch just deleted, for the page to say so.
+    #[serde(default)]
+    deleted: String,
 }
 
 /// A branch row of the branches page.
@@ -94,6 +96,8 @@ struct BranchesPage {
     branches: Vec<BranchRow>,
     search: String,
     error: Option<String>,
+    /// What the last action did (a branch deleted).
+    notice: Option<String>,
     new_branch: String,
     new_ref: String,
 }
@@ -102,7 +106,7 @@ async fn branches_page(
     state: &AppState,
     visitor: &PageActor,
     target: ProjectTarget,
-    search: String,
+    (search, notice): (String, Option<String>),
     error: Option<(StatusCode, String)>,
     typed: (String, String),
 ) -> PageResult {
@@ -135,6 +139,7 @@ async fn branches_page(
         branches,
         search,
         error,
+        notice,
         new_branch: typed.0,
         new_ref: typed.1,
     };
@@ -148,7 +153,8 @@ pub async fn branches(
     Extension(target): Extension<ProjectTarget>,
     Query(query): Query<SearchQuery>,
 ) -> PageResult {
-    branches_page(&state, &visitor, target, query.search, None, (String::new(), String::new())).await
+    let notice = (!query.deleted.is_empty()).then(|| format!("Branch {} was deleted.", query.deleted));
+    branches_page(&state, &visitor, target, (query.search, notice), None, (String::new(), String::new())).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -172,7 +178,7 @@ pub async fn create_branch(
         Ok(_) => see_other(&format!("/{}/-/branches", frame.project.full_path)),
         Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_) | CoreError::Forbidden(_))) => {
             let failure = Some(form_error(error));
-            branches_page(&state, &visitor, target, String::new(), failure, (form.branch, revision)).await
+            branches_page(&state, &visitor, target, (String::new(), None), failure, (form.branch, revision)).await
         }
         Err(error) => Err(visitor.error(error)),
     }
@@ -182,9 +188,23 @@ pub async fn create_branch(
 pub struct DeleteRefForm {
     #[serde(default)]
     pub(super) name: String,
+    /// `yes` once the visitor confirmed (the branches page's script asks; without it the
+    /// confirmation page does).
+    #[serde(default)]
+    confirm: String,
 }
 
-/// `POST /{project}/-/branches/delete`: deletes the branch named in the form.
+#[derive(Template)]
+#[template(path = "projects/branch_delete.html")]
+struct DeleteBranchPage {
+    chrome: Chrome,
+    frame: ProjectFrame,
+    tab: &'static str,
+    name: String,
+}
+
+/// `POST /{project}/-/branches/delete`: deletes the branch named in the form once confirmed
+/// (unconfirmed, it asks on a page of its own), then says so on the branches page.
 pub async fn delete_branch(
     State(state): State<AppState>,
     visitor: PageActor,
@@ -192,11 +212,21 @@ pub async fn delete_branch(
     CsrfForm(form): CsrfForm<DeleteRefForm>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    if form.confirm != "yes" {
+        frame.require(&visitor, ProjectAction::PushCode)?;
+        let page = DeleteBranchPage { chrome: Chrome::new(&visitor), frame, tab: "branches", name: form.name };
+        return render(StatusCode::OK, &page);
+    }
     match state.core.code().delete_branch(&visitor.actor, &frame.project, &form.name).await {
-        Ok(()) => see_other(&format!("/{}/-/branches", frame.project.full_path)),
+        Ok(()) => see_other(&format!(
+            "/{}/-/branches?deleted={}",
+            frame.project.full_path,
+            crate::ui::query_value(&form.name)
+        )),
         Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_))) => {
             let failure = Some(form_error(error));
-            branches_page(&state, &visitor, target, String::new(), failure, (String::new(), String::new())).await
+            branches_page(&state, &visitor, target, (String::new(), None), failure, (String::new(), String::new()))
+                .await
         }
         Err(error) => Err(visitor.error(error)),
     }

@@ -19,8 +19,6 @@ struct SignInPage {
     chrome: Chrome,
     login: String,
     error: Option<String>,
-    /// What happened, when it is no error (an account waiting for approval).
-    notice: Option<String>,
     redirect_to: String,
     signup_enabled: bool,
 }
@@ -55,7 +53,7 @@ fn local_redirect(target: &str) -> &str {
 /// target must start with one `/` and hold no backslash or control character, both as given
 /// and once percent-decoded (`%09`), hold no whitespace as given, and parse as a URI without a
 /// scheme or a host.
-fn is_local_path(target: &str) -> bool {
+pub(crate) fn is_local_path(target: &str) -> bool {
     let plain = |path: &str| {
         path.starts_with('/') && !path.starts_with("//") && !path.chars().any(|c| c == '\\' || c.is_control())
     };
@@ -80,7 +78,6 @@ pub async fn sign_in_form(
         chrome: Chrome::new(&visitor),
         login: String::new(),
         error: None,
-        notice: None,
         redirect_to: query.redirect_to,
         signup_enabled,
     };
@@ -119,7 +116,6 @@ pub async fn sign_in(
                 chrome: Chrome::new(&visitor),
                 login: form.login,
                 error: Some(message),
-                notice: None,
                 redirect_to: form.redirect_to,
                 signup_enabled,
             };
@@ -184,19 +180,14 @@ pub async fn sign_up(
         }
     };
     if user.pending_approval {
-        let page = SignInPage {
-            chrome: Chrome::new(&visitor),
-            login: user.username,
-            error: None,
-            notice: Some(
-                "your account has been created and is waiting for an administrator's approval; \
-                 you can sign in once it is approved"
-                    .into(),
-            ),
-            redirect_to: String::new(),
-            signup_enabled: true,
-        };
-        return render(StatusCode::OK, &page);
+        let notice = "Your account has been created and is waiting for an administrator's approval: \
+                      you can sign in once it is approved.";
+        return crate::ui::flash::see_other_with(
+            &state,
+            &visitor,
+            "/users/sign_in",
+            &crate::ui::flash::Flash::notice(notice),
+        );
     }
     let (_, secret) = state.core.manage().sign_in(&form.username, &form.password, &client.ip().to_string()).await?;
     let cookie = set_cookie(SESSION_COOKIE, &secret, Some(SESSION_LIFETIME.as_secs()), state.config.secure_cookies);

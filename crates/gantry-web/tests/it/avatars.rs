@@ -9,32 +9,10 @@ use gantry_core::manage::groups::NewGroup;
 use gantry_types::Visibility;
 use serde_json::Value;
 
-use crate::support::{CSRF, TestApp, TestUser};
+use crate::support::{CSRF, TestApp, TestUser, multipart};
 
 /// A tiny PNG (1×1, transparent).
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\x0f\0\0\x01\x01\x00\x05\x18\xd8N\0\0\0\0IEND\xaeB`\x82";
-
-/// A multipart body: text fields, then files (field, file name, content).
-fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!("--XyZ\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
-        );
-    }
-    for (name, filename, content) in files {
-        body.extend_from_slice(
-            format!(
-                "--XyZ\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(content);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(b"--XyZ--\r\n");
-    body
-}
 
 async fn api_multipart(
     app: &TestApp,

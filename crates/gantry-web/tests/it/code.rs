@@ -85,7 +85,7 @@ async fn tree_file_raw_history_and_commit_pages() {
     assert!(get("/lead/site/-/blob/main/logo.bin".into()).await.body.contains("binary file"));
 
     let guide = get("/lead/site/-/blob/main/docs/guide.md".into()).await;
-    assert!(guide.body.contains("href=\"/lead/site/-/blob/main/docs/../src/main.rs\""), "{}", guide.body);
+    assert!(guide.body.contains("href=\"/lead/site/-/blob/main/src/main.rs\""), "{}", guide.body);
     assert!(get("/lead/site/-/blob/main/docs/guide.md?plain=1".into()).await.body.contains("id=\"L1\""));
 
     let blame = get("/lead/site/-/blame/main/src/main.rs".into()).await;

@@ -199,10 +199,11 @@ async fn branch_tag_and_protection_pages_work_from_forms() {
         (Some(true), Some(30))
     );
 
-    let deleted =
-        app.page(Method::POST, "/lead/site/-/branches/delete", Some(&lead), Some(&[("name", "feature/login")])).await;
+    let confirmed = [("name", "feature/login"), ("confirm", "yes")];
+    let deleted = app.page(Method::POST, "/lead/site/-/branches/delete", Some(&lead), Some(&confirmed)).await;
     assert_eq!(deleted.status, StatusCode::SEE_OTHER, "a Maintainer deletes a protected branch");
-    let default = app.page(Method::POST, "/lead/site/-/branches/delete", Some(&lead), Some(&[("name", "main")])).await;
+    let main = [("name", "main"), ("confirm", "yes")];
+    let default = app.page(Method::POST, "/lead/site/-/branches/delete", Some(&lead), Some(&main)).await;
     assert_eq!(default.status, StatusCode::BAD_REQUEST);
     assert!(default.body.contains("default branch"));
     let untagged = app.page(Method::POST, "/lead/site/-/tags/delete", Some(&lead), Some(&[("name", "v1.0")])).await;

@@ -222,8 +222,10 @@ async fn trigger_tokens_start_pipelines_from_every_form_of_request() {
     let settings = format!("/{}/-/settings/ci_cd", project.full_path);
     let made =
         app.page(Method::POST, &format!("{settings}/triggers"), Some(&ada), Some(&[("description", "web")])).await;
-    assert_eq!(made.status, StatusCode::OK);
+    let made = app.follow(made, &ada).await;
     assert!(made.body.contains("id=\"new-trigger\"") && made.body.contains("curl -X POST"), "{}", made.body);
+    let again = app.page(Method::GET, &settings, Some(&ada), None).await;
+    assert!(!again.body.contains("id=\"new-trigger\""), "shown once");
     let id = listed[0]["id"].as_i64().unwrap().to_string();
     let revoked = app
         .page(Method::POST, &format!("{settings}/triggers/delete"), Some(&ada), Some(&[("trigger_id", id.as_str())]))

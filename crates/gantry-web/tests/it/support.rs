@@ -60,6 +60,28 @@ pub fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
     out.into_inner()
 }
 
+/// A multipart body: text fields, then files (field, file name, content).
+pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--XyZ\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    for (name, filename, content) in files {
+        body.extend_from_slice(
+            format!(
+                "--XyZ\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(b"--XyZ--\r\n");
+    body
+}
+
 impl TestResponse {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
@@ -237,6 +259,32 @@ impl TestApp {
             request = request.header("content-type", format!("application/x-{service}-request"));
         }
         self.send(request.body(Body::from(body)).unwrap()).await
+    }
+
+    /// What a browser shows after a form's redirect: `answer` must be a 303, whose location is
+    /// fetched as `user` with the cookies it set (the flash that says what happened).
+    pub async fn follow(&self, answer: TestResponse, user: &TestUser) -> TestResponse {
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "a form answers 303 on success: {}", answer.body);
+        let mut cookie = format!("gantry_csrf={CSRF}; gantry_session={}", user.session);
+        for set in answer.headers.get_all("set-cookie") {
+            let pair = set.to_str().unwrap().split(';').next().unwrap();
+            cookie.push_str("; ");
+            cookie.push_str(pair);
+        }
+        let request = Request::get(answer.header("location")).header("cookie", cookie).body(Body::empty()).unwrap();
+        self.send(request).await
+    }
+
+    /// A browser's multipart form post (`multipart` made its body, boundary `XyZ`) as `user`.
+    pub async fn multipart_page(&self, path: &str, user: &TestUser, body: Vec<u8>) -> TestResponse {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("cookie", format!("gantry_csrf={CSRF}; gantry_session={}", user.session))
+            .header("content-type", "multipart/form-data; boundary=XyZ")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(request).await
     }
 
     /// The CSRF token of a test browser's forms: bound to `user`'s session, or to the

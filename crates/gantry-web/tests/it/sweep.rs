@@ -318,6 +318,13 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
             Role(Reporter)
         }
         (RouteScope::ProjectPage, _, "/branches" | "/branches/delete" | "/tags" | "/tags/delete") => Role(Developer),
+        // Changing files in the browser is a push: Developers (a protected branch then refuses
+        // or sends them to a new branch).
+        (RouteScope::ProjectPage, _, p)
+            if ["/edit/", "/new/", "/upload/", "/new_dir/", "/delete/"].iter().any(|prefix| p.starts_with(prefix)) =>
+        {
+            Role(Developer)
+        }
         (RouteScope::ProjectPage, "POST", "/settings/repository/fsck") => Admin,
         (RouteScope::ProjectPage, _, p) if p.starts_with("/settings/repository") => Role(Maintainer),
         (RouteScope::Git, _, "/info/refs" | "/git-upload-pack") => SignedInRole(Reporter),
@@ -328,6 +335,10 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         ),
     }
 }
+
+/// Form posts that change nothing and answer with a page: checking a CI file, checking a
+/// repository's objects.
+const CHANGE_NOTHING: &[&str] = &["/ci/lint", "/settings/repository/fsck"];
 
 struct People {
     admin: TestUser,
@@ -678,6 +689,9 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{name}", "main")
         .replace("{tag_name}", "v1")
         .replace("last_commits/{*ref_path}", "last_commits/main")
+        .replace("new/{*ref_path}", "new/main")
+        .replace("upload/{*ref_path}", "upload/main")
+        .replace("new_dir/{*ref_path}", "new_dir/main")
         .replace("{*ref_path}", "main/README.md")
         .replace("{*reference}", "main")
         .replace("blobs/{sha}", &format!("blobs/{}", f.readme_blob))
@@ -685,7 +699,7 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("commits/{sha}/statuses", &format!("commits/{}/statuses", f.main_sha))
         .replace("commits/{sha}/signature", &format!("commits/{}/signature", f.signed_sha))
         .replace("{sha}", "main")
-        .replace("{spec}", "v1...main")
+        .replace("{*spec}", "v1...main")
         .replace("badges/{*rest}", "badges/main/pipeline.svg")
         .replace("{*rest}", "main/proj-main.zip")
         .replace("{file_path}", "README.md")
@@ -1006,6 +1020,7 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 "/find_file",
                 "/files/",
                 "/search",
+                "{*ref_path}",
             ]
             .iter()
             .any(|p| route.path.contains(p));
@@ -1176,6 +1191,17 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 Some(code) => status == code,
                 None => !matches!(status.as_u16(), 401 | 403 | 404) && !status.is_server_error(),
             };
+            // A form that changes something redirects after success (POST → 303 → GET), so
+            // reloading the page never does it again; only forms that change nothing answer
+            // with a page.
+            let form_post = route.method == Method::POST
+                && matches!(route.scope, RouteScope::Ui | RouteScope::ProjectPage | RouteScope::GroupPage);
+            if form_post && expected.is_none() && status.is_success() && !CHANGE_NOTHING.contains(&route.path) {
+                failures.push(format!(
+                    "{} {} as {label}: a form that changes something must answer 303 on success, got {status}",
+                    route.method, route.path
+                ));
+            }
             if !ok {
                 failures.push(format!(
                     "{} {} as {label}: expected {expected:?}, got {status}: {}",

@@ -73,7 +73,7 @@ async fn forms_refuse_bad_input_with_a_message_and_keep_what_was_typed() {
     assert!(wrong.body.contains("incorrect"));
     let unconfirmed = app.page(Method::POST, "/acme/-/delete", Some(&ada), Some(&[("confirm_path", "acm")])).await;
     assert_eq!(unconfirmed.status, StatusCode::BAD_REQUEST);
-    assert!(unconfirmed.body.contains("type acme to confirm"), "{}", unconfirmed.body);
+    assert!(unconfirmed.body.contains("Type acme to confirm the deletion."), "{}", unconfirmed.body);
     assert_eq!(
         app.page(Method::GET, "/acme", Some(&ada), None).await.status,
         StatusCode::OK,
@@ -94,7 +94,7 @@ async fn private_pages_are_hidden_and_sign_in_is_asked_for() {
     assert_eq!(app.page(Method::GET, "/secret", None, None).await.status, StatusCode::NOT_FOUND);
     let dashboard = app.page(Method::GET, "/dashboard", None, None).await;
     assert_eq!(dashboard.status, StatusCode::SEE_OTHER);
-    assert_eq!(dashboard.header("location"), "/users/sign_in");
+    assert_eq!(dashboard.header("location"), "/users/sign_in?redirect_to=%2Fdashboard");
     assert_eq!(app.page(Method::GET, "/admin", Some(&bob), None).await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.page(Method::GET, "/no/such/thing", None, None).await.status, StatusCode::NOT_FOUND);
 }

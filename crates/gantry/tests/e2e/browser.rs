@@ -83,18 +83,18 @@ pub(crate) async fn browser(driver: &ChromeDriver) -> Client {
     ClientBuilder::new(connector).capabilities(capabilities).connect(&driver.url).await.expect("a Chromium session")
 }
 
-async fn fill(client: &Client, field: &str, value: &str) {
+pub(crate) async fn fill(client: &Client, field: &str, value: &str) {
     let input = client.find(Locator::Id(field)).await.unwrap_or_else(|_| panic!("field #{field}"));
     input.clear().await.unwrap();
     input.send_keys(value).await.unwrap();
 }
 
-async fn submit(client: &Client) {
+pub(crate) async fn submit(client: &Client) {
     client.find(Locator::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
 }
 
 /// Waits for the page's heading to read `expected` (a click navigates asynchronously).
-async fn expect_heading(client: &Client, expected: &str) {
+pub(crate) async fn expect_heading(client: &Client, expected: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let text = match client.find(Locator::Css("main h1")).await {

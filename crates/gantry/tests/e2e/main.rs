@@ -4,10 +4,14 @@
 //! PostgreSQL database when `GANTRY_TEST_DATABASE_URL` names a PostgreSQL server.
 
 mod browser;
+mod browser_dead_ends;
+mod browser_edit;
 mod browser_find;
+mod browser_phone;
 mod ci_files;
 mod ci_lint;
 mod ci_pipelines;
+mod command_line;
 mod deploy;
 mod durability;
 mod git_http;

@@ -86,6 +86,54 @@ sleeper:
 }
 
 #[test]
+fn python_gitlab_writes_files_and_commits_that_a_fresh_clone_shows() {
+    let python = std::env::var("GANTRY_TEST_PYTHON")
+        .expect("GANTRY_TEST_PYTHON must name a Python with python-gitlab installed; scripts/test sets it up in .venv");
+    let server = Server::start();
+    let token = server.admin_token("root");
+    let dev_token = server.user_token("dev", "api");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/gitlab_files_flow.py");
+    let output = Command::new(python)
+        .arg(script)
+        .env("GANTRY_URL", &server.base_url)
+        .env("GANTRY_TOKEN", &token)
+        .env("GANTRY_DEV_TOKEN", &dev_token)
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "python-gitlab script failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("all python-gitlab file checks passed"), "{stdout}");
+    assert!(
+        stdout.contains("not allowed to push code to the protected branch 'main'"),
+        "the push policy's words: {stdout}"
+    );
+
+    // A fresh clone holds every commit, each by the user who made it.
+    let work = tempfile::tempdir().unwrap();
+    let url = server.base_url.replacen("://", &format!("://root:{token}@"), 1) + "/root/files.git";
+    crate::git_http::git_ok(work.path(), &["clone", &url, "files"]);
+    let clone = work.path().join("files");
+    let log =
+        String::from_utf8(crate::git_http::git(&clone, &["log", "--format=%an <%ae> %s", "main"]).stdout).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    let subjects: Vec<&str> = lines.iter().map(|line| line.split_once("> ").unwrap().1).collect();
+    assert_eq!(subjects, ["Three actions", "Remove old", "Add old", "Update a", "Add a"], "{log}");
+    assert!(lines.iter().all(|line| line.starts_with("root <root@example.com>")), "{log}");
+    assert_eq!(std::fs::read_to_string(clone.join("docs/c.md")).unwrap(), "three\n");
+    assert_eq!(std::fs::read_to_string(clone.join("b.txt")).unwrap(), "b\n");
+    assert!(!clone.join("docs/a.md").exists() && !clone.join("old.txt").exists());
+    crate::git_http::git_ok(&clone, &["fetch", "origin", "dev-work"]);
+    let dev =
+        String::from_utf8(crate::git_http::git(&clone, &["log", "-1", "--format=%an <%ae>", "FETCH_HEAD"]).stdout)
+            .unwrap();
+    assert!(dev.starts_with("dev <dev@example.com>"), "{dev}");
+}
+
+#[test]
 fn python_gitlab_searches_the_instance_a_group_and_a_project() {
     let python = std::env::var("GANTRY_TEST_PYTHON")
         .expect("GANTRY_TEST_PYTHON must name a Python with python-gitlab installed; scripts/test sets it up in .venv");

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::{PathCrumb, RefPicker, not_found, path_crumbs, read_at, read_for_page, url_path};
 use crate::AppState;
 use crate::auth::PageActor;
+use crate::markup::links::RepositoryLinks;
 use crate::markup::{HIGHLIGHT_LIMIT_BYTES, highlight_blob, language_of, render_markdown};
 use crate::namespace_dispatch::ProjectTarget;
 use crate::ui::project_frame::ProjectFrame;
@@ -19,16 +20,50 @@ use crate::ui::{Chrome, PageResult, render, see_other};
 
 /// How a file is shown.
 pub enum FileView {
-    /// Highlighted lines.
+    /// Highlighted lines: all of them, or the first ones of a large file (`cut`).
     Code {
         code: std::sync::Arc<crate::markup::Highlighted>,
         language: Option<&'static str>,
+        /// How many lines the whole file has.
+        lines: usize,
+        cut: bool,
     },
     /// Rendered markdown.
     Markdown(String),
     Image,
     Binary,
     TooLarge,
+}
+
+/// A file of more lines than this, or of more bytes than [`LARGE_FILE_BYTES`], is large: its
+/// pages (file and blame) show its first lines, with links to the raw file and to show all.
+pub const LARGE_FILE_LINES: usize = 2000;
+/// See [`LARGE_FILE_LINES`].
+pub const LARGE_FILE_BYTES: usize = 500 * 1024;
+/// How many lines of a large file its pages show until asked for all.
+pub const LARGE_FILE_SHOWN_LINES: usize = 1000;
+/// At most this many bytes of a large file are shown (a file of few, very long lines).
+const LARGE_FILE_SHOWN_BYTES: usize = 128 * 1024;
+
+/// The start of a large file that its pages show, or `None` when the file is not large (or
+/// all of it was asked for).
+pub fn shown_part(text: &str, show_all: bool) -> Option<&str> {
+    if show_all || (text.len() <= LARGE_FILE_BYTES && line_count(text) <= LARGE_FILE_LINES) {
+        return None;
+    }
+    let mut end = text.match_indices('\n').nth(LARGE_FILE_SHOWN_LINES - 1).map_or(text.len(), |(at, _)| at + 1);
+    if end > LARGE_FILE_SHOWN_BYTES {
+        end = text[..LARGE_FILE_SHOWN_BYTES].rfind('\n').map_or(LARGE_FILE_SHOWN_BYTES, |at| at + 1);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+    }
+    Some(&text[..end])
+}
+
+/// The number of lines of a text (a last line without a newline counts).
+pub fn line_count(text: &str) -> usize {
+    text.bytes().filter(|b| *b == b'\n').count() + usize::from(!text.is_empty() && !text.ends_with('\n'))
 }
 
 #[derive(Template)]
@@ -45,11 +80,17 @@ struct BlobPage {
     raw_href: String,
     download_href: String,
     history_href: String,
-    blame_href: String,
+    /// Where the file's blame is, when it has lines to blame.
+    blame_href: Option<String>,
+    /// The page with every line of a large file.
+    show_all_href: String,
     source_href: Option<String>,
     /// Where the page's script fetches the file's last commit (walking history takes longer
     /// than showing the file).
     last_commit_href: String,
+    /// The editor and the delete page, for those who may push (text files only can be edited).
+    edit_href: Option<String>,
+    delete_href: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -57,6 +98,9 @@ pub struct BlobQuery {
     /// `?plain=1` shows the source of a markdown file.
     #[serde(default)]
     plain: String,
+    /// `?full=1` shows every line of a large file.
+    #[serde(default)]
+    full: String,
 }
 
 const IMAGE_TYPES: [(&str, &str); 6] = [
@@ -105,23 +149,39 @@ pub async fn blob(
     } else {
         let text = String::from_utf8_lossy(&blob.data);
         if is_markdown && query.plain != "1" {
-            let base = match at.path.rsplit_once('/') {
-                Some((dir, _)) => format!("/{project}/-/blob/{reference}/{}", url_path(dir)),
-                None => format!("/{project}/-/blob/{reference}"),
+            let links = RepositoryLinks {
+                project: project.clone(),
+                reference: at.reference.clone(),
+                dir: at.path.rsplit_once('/').map_or("", |(dir, _)| dir).to_owned(),
             };
-            FileView::Markdown(render_markdown(&text, Some(&base)))
+            FileView::Markdown(render_markdown(&text, Some(&links)))
         } else {
-            FileView::Code { language: language_of(&at.path, &text), code: highlight_blob(&blob.id, &at.path, &text) }
+            let part = shown_part(&text, query.full == "1");
+            FileView::Code {
+                language: language_of(&at.path, &text),
+                code: highlight_blob(&blob.id, &at.path, part.unwrap_or(&text)),
+                lines: line_count(&text),
+                cut: part.is_some(),
+            }
         }
     };
+    let editable = matches!(view, FileView::Code { .. } | FileView::Markdown(_))
+        && blob.data.len() <= super::edit::EDIT_LIMIT_BYTES
+        && std::str::from_utf8(&blob.data).is_ok();
+    let change_href = |verb: &str| format!("/{project}/-/{verb}/{reference}/{}", url_path(&at.path));
+    let blameable = matches!(view, FileView::Code { .. } | FileView::Markdown(_))
+        && blob.size <= gantry_git::blame::BLAME_LIMIT_BYTES as u64;
     let page = BlobPage {
+        edit_href: (frame.can_push && editable).then(|| change_href("edit")),
+        delete_href: frame.can_push.then(|| change_href("delete")),
         chrome: Chrome::new(&visitor),
         trail: path_crumbs(&project, &at.reference, &at.path),
         size: crate::ui::human_size(usize::try_from(blob.size).unwrap_or(usize::MAX)),
         raw_href: format!("/{project}/-/raw/{reference}/{}", url_path(&at.path)),
         download_href: format!("/{project}/-/raw/{reference}/{}?inline=false", url_path(&at.path)),
         history_href: format!("/{project}/-/commits/{reference}/{}", url_path(&at.path)),
-        blame_href: format!("/{project}/-/blame/{reference}/{}", url_path(&at.path)),
+        blame_href: blameable.then(|| format!("/{project}/-/blame/{reference}/{}", url_path(&at.path))),
+        show_all_href: format!("{blob_href}?{}full=1", if query.plain == "1" { "plain=1&" } else { "" }),
         source_href: is_markdown
             .then(|| if query.plain == "1" { blob_href.clone() } else { format!("{blob_href}?plain=1") }),
         last_commit_href: format!("/{project}/-/last_commits/{reference}/{}", url_path(&at.path)),
