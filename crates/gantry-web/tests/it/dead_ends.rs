@@ -258,6 +258,7 @@ async fn copy_buttons_are_offered_for_clone_urls_commits_and_new_tokens() {
     assert!(commits.body.contains(&format!("data-copy=\"{feature}\"")));
     let fields = [("name", "laptop"), ("scopes", "api")];
     let token = app.page(Method::POST, "/-/profile/personal_access_tokens", Some(&lead), Some(&fields)).await;
+    let token = app.follow(token, &lead).await;
     assert!(token.body.contains("<code id=\"new-token\" data-copy"), "{}", token.body);
     let script = app.page(Method::GET, "/assets/site.js", None, None).await;
     assert!(script.body.contains("navigator.clipboard") && script.body.contains("Copied"));
