@@ -909,8 +909,9 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         (RouteScope::Ui, "/admin/runners/{runner_id}") => vec![("action", "pause".into())],
         (RouteScope::ProjectPage, "/tags") => vec![("tag_name", "swept".into()), ("ref", "main".into())],
         (RouteScope::ProjectPage, "/tags/delete") => vec![("name", "v1".into())],
+        // Confirmed: without it the branch page only asks first (and changes nothing).
         (RouteScope::ProjectPage, "/branches/delete" | "/settings/repository/protected_branches/delete") => {
-            vec![("name", "main".into())]
+            vec![("name", "main".into()), ("confirm", "yes".into())]
         }
         (RouteScope::ProjectPage, "/settings/repository/protected_branches") => vec![("name", "release/*".into())],
         (RouteScope::ProjectPage, "/settings/repository/protected_tags") => {
