@@ -5,6 +5,7 @@ pub mod background;
 pub mod ci;
 pub mod cluster;
 pub mod code;
+pub mod internal_ids;
 pub mod manage;
 mod migrate;
 mod pool;

@@ -147,6 +147,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0028_ci_schedule_inputs.sql"),
         postgres: include_str!("../migrations/postgres/0028_ci_schedule_inputs.sql"),
     },
+    Migration {
+        version: 29,
+        sqlite: include_str!("../migrations/sqlite/0029_internal_ids.sql"),
+        postgres: include_str!("../migrations/postgres/0029_internal_ids.sql"),
+    },
 ];
 
 impl Db {

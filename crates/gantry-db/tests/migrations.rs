@@ -1,9 +1,11 @@
 //! Upgrades: a database made at an older schema, holding data, migrated to the newest one keeps
-//! its data and gets what later migrations derive from it. Runs on SQLite, or on a fresh
+//! its data and gets what later migrations derive from it (pipeline numbers continue from the
+//! highest, never given twice). Runs on SQLite, or on a fresh
 //! PostgreSQL database when `GANTRY_TEST_DATABASE_URL` names a PostgreSQL server.
 
 use gantry_db::Db;
 use gantry_db::ci::{artifacts, schedules};
+use gantry_db::internal_ids::{Numbered, next_internal_id};
 use gantry_db::manage::{namespaces, projects};
 use gantry_types::{JobId, PipelineId, ProjectId, UserId, Visibility};
 
@@ -158,4 +160,34 @@ async fn a_schedules_last_pipeline_survives_the_upgrade() {
     let shown = schedules::project_schedules(&mut conn, project, None).await.unwrap();
     assert_eq!(shown.len(), 1);
     assert_eq!(shown[0].last_pipeline.as_ref().map(|last| last.id), Some(pipeline));
+}
+
+#[tokio::test]
+async fn pipeline_numbers_continue_after_the_upgrade_and_are_never_given_twice() {
+    let (_database, db) = database_at(28).await;
+    let (_, project, _, _) = project_with_a_job(&db).await;
+    db.migrate().await.unwrap();
+    // Six transactions at once, each holding its number a moment before committing.
+    let takers = (0..6).map(|_| {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let mut tx = db.begin().await.unwrap();
+            let number = next_internal_id(&mut tx, project, Numbered::Pipelines).await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            tx.commit().await.unwrap();
+            number
+        })
+    });
+    let mut numbers = Vec::new();
+    for taker in takers {
+        numbers.push(taker.await.unwrap());
+    }
+    numbers.sort_unstable();
+    assert_eq!(numbers, [2, 3, 4, 5, 6, 7], "after pipeline #1, each its own number");
+    // A number taken in a transaction rolled back is given again.
+    let mut tx = db.begin().await.unwrap();
+    assert_eq!(next_internal_id(&mut tx, project, Numbered::Pipelines).await.unwrap(), 8);
+    drop(tx);
+    let mut conn = db.conn().await.unwrap();
+    assert_eq!(next_internal_id(&mut conn, project, Numbered::Pipelines).await.unwrap(), 8);
 }

@@ -17,7 +17,7 @@ mod history;
 mod walk;
 
 pub use history::{LogOrder, LogQuery};
-pub use walk::{FileWalk, TreeFile};
+pub use walk::{FileWalk, PathWalk, TreeFile};
 
 /// What kind of thing a tree entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

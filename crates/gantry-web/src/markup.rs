@@ -71,15 +71,15 @@ fn readable_on_light_surfaces(colour: [u8; 3]) -> [u8; 3] {
     let mut scale = 1.0;
     loop {
         let darker = colour.map(|channel| (f64::from(channel) * scale).round() as u8);
-        if contrast(darker, DARKEST_LIGHT_SURFACE) >= 4.6 || scale <= 0.0 {
+        if contrast_ratio(darker, DARKEST_LIGHT_SURFACE) >= 4.6 || scale <= 0.0 {
             return darker;
         }
         scale -= 0.01;
     }
 }
 
-/// WCAG 2's contrast ratio of two colours.
-fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
+/// WCAG 2's contrast ratio of two colours (1 to 21; text needs 4.5 for level AA).
+pub fn contrast_ratio(a: [u8; 3], b: [u8; 3]) -> f64 {
     let luminance = |c: [u8; 3]| {
         let linear = |v: u8| {
             let v = f64::from(v) / 255.0;

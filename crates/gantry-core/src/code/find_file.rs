@@ -112,10 +112,9 @@ impl super::Code<'_> {
             let listing = match listings.get(&key) {
                 Some(listing) => listing,
                 None => {
-                    let walk = reader.files_within(&commit, MAX_LISTED_ENTRIES, MAX_LISTED_BYTES)?;
-                    let paths: Vec<String> = walk.files.into_iter().map(|file| file.path).collect();
-                    let bytes = paths.iter().map(String::len).sum();
-                    let listing = Arc::new(Listing { paths, complete: walk.complete, bytes });
+                    let walk = reader.paths_within(&commit, MAX_LISTED_ENTRIES, MAX_LISTED_BYTES)?;
+                    let bytes = walk.paths.iter().map(String::len).sum();
+                    let listing = Arc::new(Listing { paths: walk.paths, complete: walk.complete, bytes });
                     listings.put(key, listing.clone());
                     listing
                 }

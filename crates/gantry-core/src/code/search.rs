@@ -71,6 +71,36 @@ pub fn search_term(text: &str) -> CoreResult<&str> {
     Ok(term)
 }
 
+impl<T> SearchResults<T> {
+    fn extend(&mut self, more: SearchResults<T>) {
+        self.complete &= more.complete;
+        self.items.extend(more.items);
+    }
+}
+
+/// What a search across projects has left: hits and time, shared by the repositories it reaches.
+struct Budget {
+    deadline: tokio::time::Instant,
+}
+
+impl Budget {
+    fn new() -> Budget {
+        Budget { deadline: tokio::time::Instant::now() + ACROSS_TIME }
+    }
+
+    /// The limits of the next repository's search, or `None` (the results marked incomplete)
+    /// when the hits or the time ran out.
+    fn next<T>(&self, results: &mut SearchResults<T>) -> Option<SearchLimits> {
+        let left = MAX_SEARCH_RESULTS.saturating_sub(results.items.len());
+        let time = self.deadline.saturating_duration_since(tokio::time::Instant::now()).min(REPOSITORY_TIME);
+        if left == 0 || time.is_zero() {
+            results.complete = false;
+            return None;
+        }
+        Some(limits(left, time))
+    }
+}
+
 fn limits(max_hits: usize, time: Duration) -> SearchLimits {
     SearchLimits { max_hits, max_bytes: MAX_SEARCH_BYTES, time }
 }
@@ -131,20 +161,12 @@ impl super::Code<'_> {
         term: &str,
     ) -> CoreResult<SearchResults<BlobResult>> {
         let term = search_term(term)?;
-        let deadline = tokio::time::Instant::now() + ACROSS_TIME;
-        let mut results = SearchResults { items: Vec::new(), complete: true };
+        let (mut results, budget) = (SearchResults { items: Vec::new(), complete: true }, Budget::new());
         for project in self.searchable_projects(actor, within).await? {
-            let left = MAX_SEARCH_RESULTS.saturating_sub(results.items.len());
-            let time = deadline.saturating_duration_since(tokio::time::Instant::now()).min(REPOSITORY_TIME);
-            if left == 0 || time.is_zero() {
-                results.complete = false;
-                break;
-            }
+            let Some(limits) = budget.next(&mut results) else { break };
             let Some((reference, commit)) = self.search_commit(&project, None).await? else { continue };
-            let found = self.repos.grep_blobs(project.id, &commit, term, limits(left, time)).await?;
-            let found = blob_results(&project, &reference, found);
-            results.complete &= found.complete;
-            results.items.extend(found.items);
+            let found = self.repos.grep_blobs(project.id, &commit, term, limits).await?;
+            results.extend(blob_results(&project, &reference, found));
         }
         Ok(results)
     }
@@ -158,20 +180,12 @@ impl super::Code<'_> {
         term: &str,
     ) -> CoreResult<SearchResults<CommitResult>> {
         let term = search_term(term)?;
-        let deadline = tokio::time::Instant::now() + ACROSS_TIME;
-        let mut results = SearchResults { items: Vec::new(), complete: true };
+        let (mut results, budget) = (SearchResults { items: Vec::new(), complete: true }, Budget::new());
         for project in self.searchable_projects(actor, within).await? {
-            let left = MAX_SEARCH_RESULTS.saturating_sub(results.items.len());
-            let time = deadline.saturating_duration_since(tokio::time::Instant::now()).min(REPOSITORY_TIME);
-            if left == 0 || time.is_zero() {
-                results.complete = false;
-                break;
-            }
+            let Some(limits) = budget.next(&mut results) else { break };
             let Some((_, commit)) = self.search_commit(&project, None).await? else { continue };
-            let found = self.repos.grep_commit_messages(project.id, &commit, term, limits(left, time)).await?;
-            let found = self.commit_results(&project, found).await?;
-            results.complete &= found.complete;
-            results.items.extend(found.items);
+            let found = self.repos.grep_commit_messages(project.id, &commit, term, limits).await?;
+            results.extend(self.commit_results(&project, found).await?);
         }
         Ok(results)
     }

@@ -3,6 +3,7 @@
 use gantry_types::{CiStatus, JobId, PipelineId, ProjectId, ScheduleId, UserId};
 use sqlx::any::AnyRow;
 
+use crate::internal_ids::{Numbered, next_internal_id};
 use crate::row::{flag, int, opt_int, opt_text, parsed, text};
 use crate::{Conn, DbError, DbResult, Page, now_millis};
 
@@ -94,10 +95,7 @@ pub struct NewPipeline<'a> {
 
 /// Stores a pipeline with the project's next number; call inside a transaction.
 pub async fn insert_pipeline(conn: &mut Conn, new: &NewPipeline<'_>) -> DbResult<PipelineId> {
-    let next = sqlx::query("SELECT COALESCE(MAX(iid), 0) + 1 AS n FROM ci_pipelines WHERE project_id = $1")
-        .bind(new.project_id.0)
-        .fetch_one(&mut *conn)
-        .await?;
+    let iid = next_internal_id(&mut *conn, new.project_id, Numbered::Pipelines).await?;
     let now = now_millis();
     let row = sqlx::query(
         "INSERT INTO ci_pipelines (project_id, iid, ref_name, is_tag, sha, before_sha, source, status, name, user_id, \
@@ -105,7 +103,7 @@ pub async fn insert_pipeline(conn: &mut Conn, new: &NewPipeline<'_>) -> DbResult
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16, $17) RETURNING id",
     )
     .bind(new.project_id.0)
-    .bind(int(&next, "n")?)
+    .bind(iid)
     .bind(new.ref_name)
     .bind(i64::from(new.is_tag))
     .bind(new.sha)

@@ -24,6 +24,14 @@ pub struct FileWalk {
     pub complete: bool,
 }
 
+/// The paths of the files a walk found, and whether it saw the whole tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PathWalk {
+    pub paths: Vec<String>,
+    /// False when the walk stopped at a limit.
+    pub complete: bool,
+}
+
 impl Reader {
     /// The files of the commit's tree, depth first in git's order. At most `limit` entries
     /// (directories, symlinks and submodules included) are visited, so a huge tree costs no
@@ -35,41 +43,66 @@ impl Reader {
     /// [`Reader::files`], also stopping (incomplete) once the paths found hold `max_bytes`: a
     /// tree of long paths costs no more memory than that.
     pub fn files_within(&self, commit: &str, limit: usize, max_bytes: usize) -> Result<FileWalk, GitError> {
+        let mut files = Vec::new();
+        let complete = self.walk_files(commit, limit, max_bytes, |path, id, kind| {
+            files.push(TreeFile { path, id: id.to_string(), kind });
+        })?;
+        Ok(FileWalk { files, complete })
+    }
+
+    /// The paths alone of [`Reader::files_within`] (find file lists a tree of 100,000 paths
+    /// without formatting 100,000 ids).
+    pub fn paths_within(&self, commit: &str, limit: usize, max_bytes: usize) -> Result<PathWalk, GitError> {
+        let mut paths = Vec::new();
+        let complete = self.walk_files(commit, limit, max_bytes, |path, _, _| paths.push(path))?;
+        Ok(PathWalk { paths, complete })
+    }
+
+    /// Hands each file of the commit's tree to `keep`, depth first in git's order, until `limit`
+    /// entries were visited or the paths hold `max_bytes`; answers whether it saw the whole tree.
+    fn walk_files(
+        &self,
+        commit: &str,
+        limit: usize,
+        max_bytes: usize,
+        mut keep: impl FnMut(String, &gix::oid, EntryKind),
+    ) -> Result<bool, GitError> {
         let mut bytes = 0usize;
         let oid = gix::ObjectId::from_hex(commit.as_bytes()).map_err(read_error)?;
         let root = self.repo().find_commit(oid).map_err(read_error)?.tree_id().map_err(read_error)?.detach();
-        let mut walk = FileWalk { files: Vec::new(), complete: true };
         let mut visited = 0usize;
         // Directories still to read, with their paths; popped last first, and pushed in reverse,
         // so the walk goes depth first in the tree's own order.
         let mut pending = vec![(String::new(), root)];
+        let mut subtrees = Vec::new();
         while let Some((prefix, tree_id)) = pending.pop() {
             let tree = self.repo().find_tree(tree_id).map_err(read_error)?;
-            let mut subtrees = Vec::new();
             for entry in tree.iter() {
                 if visited >= limit {
-                    walk.complete = false;
-                    return Ok(walk);
+                    return Ok(false);
                 }
                 visited += 1;
                 let entry = entry.map_err(read_error)?;
                 let mode = entry.mode();
-                let path = format!("{prefix}{}", entry.filename().to_str_lossy());
+                let name = entry.filename().to_str_lossy();
+                let mut path = String::with_capacity(prefix.len() + name.len() + 1);
+                path.push_str(&prefix);
+                path.push_str(&name);
                 if mode.is_tree() {
-                    subtrees.push((format!("{path}/"), entry.object_id()));
+                    path.push('/');
+                    subtrees.push((path, entry.object_id()));
                 } else if mode.is_blob() || mode.is_executable() {
                     bytes += path.len();
                     if bytes > max_bytes {
-                        walk.complete = false;
-                        return Ok(walk);
+                        return Ok(false);
                     }
                     let kind = if mode.is_executable() { EntryKind::Executable } else { EntryKind::Blob };
-                    walk.files.push(TreeFile { path, id: entry.object_id().to_string(), kind });
+                    keep(path, entry.oid(), kind);
                 }
             }
-            pending.extend(subtrees.into_iter().rev());
+            pending.extend(subtrees.drain(..).rev());
         }
-        Ok(walk)
+        Ok(true)
     }
 
     /// The size of blob `id` (a full id), and its content when it is at most `max` bytes.

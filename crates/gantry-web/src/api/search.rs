@@ -1,7 +1,7 @@
 //! GitLab's search API: `GET /search` (projects, users, and code and commit messages across the
-//! projects whose code the caller may read), `GET /groups/:id/search` (projects, code and
-//! commits in the group and its subgroups) and `GET /projects/:id/search` (code and commits at
-//! `ref`, default the default branch). Results are GitLab's shapes with its pagination headers;
+//! projects whose code the caller may read), `GET /groups/:id/search` (projects, members, code
+//! and commits in the group and its subgroups) and `GET /projects/:id/search` (members, and code
+//! and commits at `ref`, default the default branch). Results are GitLab's shapes with its pagination headers;
 //! `search` and `scope` are required. GitLab's scopes for things Gantry does not hold (issues,
 //! merge requests, milestones, snippets, wikis, comments) answer an empty list.
 
@@ -10,11 +10,12 @@ use axum::http::Uri;
 use axum::response::Response;
 use gantry_core::code::search::{BlobResult, CommitResult, SearchResults, SearchWithin, search_term};
 use gantry_core::manage::accounts::UserFilter;
+use gantry_core::manage::members::{EffectiveMember, MembersOf};
 use gantry_core::manage::projects::ProjectQuery;
 use gantry_core::{Actor, Page};
 use serde::{Deserialize, Serialize};
 
-use super::groups::lookup_group;
+use super::groups::lookup_group_access;
 use super::projects::{lookup_access, project_json};
 use super::types::{Commit, User};
 use super::{ApiResult, PageParams, PageRequest, paginated};
@@ -157,7 +158,8 @@ pub async fn search_instance(
     across(&state, &actor, &uri, scope, SearchWithin::Instance, term, page).await
 }
 
-/// `GET /groups/:id/search`: projects, code and commit messages in the group and its subgroups.
+/// `GET /groups/:id/search`: projects, code and commit messages in the group and its subgroups;
+/// users among the group's members (direct and inherited).
 pub async fn search_group(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -166,14 +168,19 @@ pub async fn search_group(
     Query(params): Query<SearchParams>,
     Query(page): Query<PageParams>,
 ) -> ApiResult<Response> {
-    let group = lookup_group(&state, &actor, &id).await?;
+    let access = lookup_group_access(&state, &actor, &id).await?;
     let page = page.resolve()?;
-    let scope = params.scope(&[Scope::Projects, Scope::Blobs, Scope::Commits])?;
+    let scope = params.scope(&[Scope::Projects, Scope::Users, Scope::Blobs, Scope::Commits])?;
     let term = params.term()?;
-    across(&state, &actor, &uri, scope, SearchWithin::Group(group.id), term, page).await
+    if scope == Scope::Users {
+        let members = state.core.manage().list_all_members(MembersOf::Group(&access)).await?;
+        return Ok(members_matching(&state, &actor, &uri, members, term, page));
+    }
+    across(&state, &actor, &uri, scope, SearchWithin::Group(access.group().id), term, page).await
 }
 
-/// `GET /projects/:id/search`: code and commit messages at `ref` (default: the default branch).
+/// `GET /projects/:id/search`: code and commit messages at `ref` (default: the default branch);
+/// users among the project's members (direct and inherited).
 pub async fn search_project(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -184,8 +191,12 @@ pub async fn search_project(
 ) -> ApiResult<Response> {
     let access = lookup_access(&state, &actor, &id).await?;
     let page = page.resolve()?;
-    let scope = params.scope(&[Scope::Blobs, Scope::Commits])?;
+    let scope = params.scope(&[Scope::Users, Scope::Blobs, Scope::Commits])?;
     let term = params.term()?;
+    if scope == Scope::Users {
+        let members = state.core.manage().list_all_members(MembersOf::Project(&access)).await?;
+        return Ok(members_matching(&state, &actor, &uri, members, term, page));
+    }
     let reference = params.reference.as_deref();
     let code = state.core.code();
     match scope {
@@ -243,6 +254,25 @@ async fn across(
         }
         Scope::Nothing => Ok(paginated(external, uri, Vec::<SearchBlob>::new(), 0, page)),
     }
+}
+
+/// The members whose username or name contains `term` (ignoring case), as users, a page of them.
+fn members_matching(
+    state: &AppState,
+    actor: &Actor,
+    uri: &Uri,
+    members: Vec<EffectiveMember>,
+    term: &str,
+    page: PageRequest,
+) -> Response {
+    let term = term.to_lowercase();
+    let items = members
+        .into_iter()
+        .map(|member| member.member.user)
+        .filter(|user| user.username.to_lowercase().contains(&term) || user.name.to_lowercase().contains(&term))
+        .collect();
+    let admin = gantry_core::policy::administers(actor);
+    page_of(state, uri, SearchResults { items, complete: true }, page, |user| User::new(user, &state.config, admin))
 }
 
 /// One page of results found whole, with the pagination headers.

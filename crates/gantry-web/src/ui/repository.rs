@@ -21,6 +21,7 @@ use crate::auth::{CsrfForm, PageActor};
 use crate::error::PageError;
 use crate::namespace_dispatch::ProjectTarget;
 use crate::time_format::ago;
+use crate::ui::flash::{Flash, see_other_with};
 
 /// One line of the activity feed.
 pub struct Activity {
@@ -73,9 +74,6 @@ pub async fn activity(state: &AppState, visitor: &PageActor, project: &ProjectRo
 pub struct SearchQuery {
     #[serde(default)]
     search: String,
-    /// The branch just deleted, for the page to say so.
-    #[serde(default)]
-    deleted: String,
 }
 
 /// A branch row of the branches page.
@@ -96,8 +94,6 @@ struct BranchesPage {
     branches: Vec<BranchRow>,
     search: String,
     error: Option<String>,
-    /// What the last action did (a branch deleted).
-    notice: Option<String>,
     new_branch: String,
     new_ref: String,
 }
@@ -106,7 +102,7 @@ async fn branches_page(
     state: &AppState,
     visitor: &PageActor,
     target: ProjectTarget,
-    (search, notice): (String, Option<String>),
+    search: String,
     error: Option<(StatusCode, String)>,
     typed: (String, String),
 ) -> PageResult {
@@ -139,7 +135,6 @@ async fn branches_page(
         branches,
         search,
         error,
-        notice,
         new_branch: typed.0,
         new_ref: typed.1,
     };
@@ -153,8 +148,7 @@ pub async fn branches(
     Extension(target): Extension<ProjectTarget>,
     Query(query): Query<SearchQuery>,
 ) -> PageResult {
-    let notice = (!query.deleted.is_empty()).then(|| format!("Branch {} was deleted.", query.deleted));
-    branches_page(&state, &visitor, target, (query.search, notice), None, (String::new(), String::new())).await
+    branches_page(&state, &visitor, target, query.search, None, (String::new(), String::new())).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,7 +172,7 @@ pub async fn create_branch(
         Ok(_) => see_other(&format!("/{}/-/branches", frame.project.full_path)),
         Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_) | CoreError::Forbidden(_))) => {
             let failure = Some(form_error(error));
-            branches_page(&state, &visitor, target, (String::new(), None), failure, (form.branch, revision)).await
+            branches_page(&state, &visitor, target, String::new(), failure, (form.branch, revision)).await
         }
         Err(error) => Err(visitor.error(error)),
     }
@@ -194,13 +188,24 @@ pub struct DeleteRefForm {
     confirm: String,
 }
 
+/// The page that asks before a branch or tag is deleted (when the browser's script did not).
 #[derive(Template)]
-#[template(path = "projects/branch_delete.html")]
-struct DeleteBranchPage {
+#[template(path = "projects/ref_delete.html")]
+struct DeleteRefPage {
     chrome: Chrome,
     frame: ProjectFrame,
+    /// The tab, which is also the path of its pages: `branches` or `tags`.
     tab: &'static str,
+    /// `branch` or `tag`.
+    kind: &'static str,
     name: String,
+}
+
+/// Asks whether to delete the `kind` named `name` (the visitor must be one who may push).
+fn ask_before_deleting(visitor: &PageActor, frame: ProjectFrame, kind: &'static str, name: String) -> PageResult {
+    frame.require(visitor, ProjectAction::PushCode)?;
+    let tab = if kind == "branch" { "branches" } else { "tags" };
+    render(StatusCode::OK, &DeleteRefPage { chrome: Chrome::new(visitor), frame, tab, kind, name })
 }
 
 /// `POST /{project}/-/branches/delete`: deletes the branch named in the form once confirmed
@@ -213,20 +218,16 @@ pub async fn delete_branch(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     if form.confirm != "yes" {
-        frame.require(&visitor, ProjectAction::PushCode)?;
-        let page = DeleteBranchPage { chrome: Chrome::new(&visitor), frame, tab: "branches", name: form.name };
-        return render(StatusCode::OK, &page);
+        return ask_before_deleting(&visitor, frame, "branch", form.name);
     }
     match state.core.code().delete_branch(&visitor.actor, &frame.project, &form.name).await {
-        Ok(()) => see_other(&format!(
-            "/{}/-/branches?deleted={}",
-            frame.project.full_path,
-            crate::ui::query_value(&form.name)
-        )),
+        Ok(()) => {
+            let location = format!("/{}/-/branches", frame.project.full_path);
+            see_other_with(&state, &visitor, &location, &Flash::notice(format!("Branch {} was deleted.", form.name)))
+        }
         Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_))) => {
             let failure = Some(form_error(error));
-            branches_page(&state, &visitor, target, (String::new(), None), failure, (String::new(), String::new()))
-                .await
+            branches_page(&state, &visitor, target, String::new(), failure, (String::new(), String::new())).await
         }
         Err(error) => Err(visitor.error(error)),
     }
@@ -336,7 +337,8 @@ pub async fn create_tag(
     }
 }
 
-/// `POST /{project}/-/tags/delete`: deletes the tag named in the form.
+/// `POST /{project}/-/tags/delete`: deletes the tag named in the form once confirmed (as a
+/// branch), then says so on the tags page.
 pub async fn delete_tag(
     State(state): State<AppState>,
     visitor: PageActor,
@@ -344,8 +346,14 @@ pub async fn delete_tag(
     CsrfForm(form): CsrfForm<DeleteRefForm>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    if form.confirm != "yes" {
+        return ask_before_deleting(&visitor, frame, "tag", form.name);
+    }
     match state.core.code().delete_tag(&visitor.actor, &frame.project, &form.name).await {
-        Ok(()) => see_other(&format!("/{}/-/tags", frame.project.full_path)),
+        Ok(()) => {
+            let location = format!("/{}/-/tags", frame.project.full_path);
+            see_other_with(&state, &visitor, &location, &Flash::notice(format!("Tag {} was deleted.", form.name)))
+        }
         Err(error @ (CoreError::Conflict(_) | CoreError::Forbidden(_))) if frame.can_push => {
             tags_page(&state, &visitor, target, String::new(), Some(form_error(error)), Default::default()).await
         }

@@ -18,6 +18,7 @@
 use std::collections::HashMap;
 
 use axum::http::Method;
+use gantry_web::contrast_ratio;
 
 use crate::support::TestApp;
 
@@ -119,7 +120,7 @@ fn the_checker_reads_rules_variables_and_media_blocks() {
     let faint = pairs.iter().find(|p| p.text_of == ".faint").expect(".faint is checked against the page");
     assert!(faint.ratio < AA, "{faint}");
     assert!(pairs.iter().any(|p| p.text_of == ".pale"));
-    assert!((contrast(rgb("#777"), rgb("#fff")) - 4.48).abs() < 0.01);
+    assert!((contrast_ratio(rgb("#777"), rgb("#fff")) - 4.48).abs() < 0.01);
 }
 
 /// One colour of text against one background, and why they meet.
@@ -216,7 +217,7 @@ impl Sheet {
                 pairs.push(Pair {
                     text_of: text_of.to_owned(),
                     background_of: background.selector.clone(),
-                    ratio: contrast(fg, bg),
+                    ratio: contrast_ratio(fg, bg),
                 });
             }
         };
@@ -412,17 +413,4 @@ fn rgb(hex: &str) -> [u8; 3] {
     };
     let channel = |at: usize| u8::from_str_radix(&digits[at..at + 2], 16).expect("hex colour");
     [channel(0), channel(2), channel(4)]
-}
-
-/// WCAG 2's contrast ratio of two colours.
-fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
-    let luminance = |c: [u8; 3]| {
-        let linear = |v: u8| {
-            let v = f64::from(v) / 255.0;
-            if v <= 0.04045 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
-        };
-        0.2126 * linear(c[0]) + 0.7152 * linear(c[1]) + 0.0722 * linear(c[2])
-    };
-    let (la, lb) = (luminance(a), luminance(b));
-    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
 }

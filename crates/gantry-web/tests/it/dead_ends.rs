@@ -265,7 +265,7 @@ async fn copy_buttons_are_offered_for_clone_urls_commits_and_new_tokens() {
 }
 
 #[tokio::test]
-async fn transfers_and_branch_deletions_ask_first_and_say_what_happened() {
+async fn transfers_and_branch_and_tag_deletions_ask_first_and_say_what_happened() {
     let app = TestApp::new().await;
     let lead = app.user("lead").await;
     project(&app, &lead, "public").await;
@@ -302,9 +302,28 @@ async fn transfers_and_branch_deletions_ask_first_and_say_what_happened() {
     assert_eq!(still.await.status, StatusCode::OK, "nothing is deleted before it is confirmed");
     let fields = [("name", "feature/a"), ("confirm", "yes")];
     let deleted = app.page(Method::POST, "/elsewhere/site/-/branches/delete", Some(&lead), Some(&fields)).await;
-    assert_eq!(deleted.header("location"), "/elsewhere/site/-/branches?deleted=feature%2Fa");
-    let told = app.page(Method::GET, deleted.header("location"), Some(&lead), None).await;
+    assert_eq!(deleted.header("location"), "/elsewhere/site/-/branches");
+    let told = app.follow(deleted, &lead).await;
     assert!(told.body.contains("Branch feature/a was deleted."), "{}", told.body);
+    let again = app.page(Method::GET, "/elsewhere/site/-/branches", Some(&lead), None).await;
+    assert!(!again.body.contains("was deleted"), "said once");
+
+    // A tag is asked about the same way.
+    let v1 = json!({"tag_name": "v1", "ref": "main"});
+    let tagged =
+        app.api(Method::POST, "/api/v4/projects/elsewhere%2Fsite/repository/tags", Some(&lead.token), Some(v1));
+    assert_eq!(tagged.await.status, StatusCode::CREATED);
+    let tags = app.page(Method::GET, "/elsewhere/site/-/tags", Some(&lead), None).await;
+    assert!(tags.body.contains("data-confirm=\"Delete tag v1? This cannot be undone.\""), "{}", tags.body);
+    let asked = app.page(Method::POST, "/elsewhere/site/-/tags/delete", Some(&lead), Some(&[("name", "v1")])).await;
+    assert!(asked.body.contains("Delete tag v1?") && asked.body.contains("name=\"confirm\" value=\"yes\""));
+    let tag = "/api/v4/projects/elsewhere%2Fsite/repository/tags/v1";
+    assert_eq!(app.api(Method::GET, tag, Some(&lead.token), None).await.status, StatusCode::OK, "still there");
+    let fields = [("name", "v1"), ("confirm", "yes")];
+    let deleted = app.page(Method::POST, "/elsewhere/site/-/tags/delete", Some(&lead), Some(&fields)).await;
+    assert_eq!(deleted.header("location"), "/elsewhere/site/-/tags");
+    assert!(app.follow(deleted, &lead).await.body.contains("Tag v1 was deleted."));
+    assert_eq!(app.api(Method::GET, tag, Some(&lead.token), None).await.status, StatusCode::NOT_FOUND);
 
     let bad = [("branch", "bad..name"), ("ref", "main")];
     let refused = app.page(Method::POST, "/elsewhere/site/-/branches", Some(&lead), Some(&bad)).await;

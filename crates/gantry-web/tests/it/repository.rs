@@ -206,7 +206,9 @@ async fn branch_tag_and_protection_pages_work_from_forms() {
     let default = app.page(Method::POST, "/lead/site/-/branches/delete", Some(&lead), Some(&main)).await;
     assert_eq!(default.status, StatusCode::BAD_REQUEST);
     assert!(default.body.contains("default branch"));
-    let untagged = app.page(Method::POST, "/lead/site/-/tags/delete", Some(&lead), Some(&[("name", "v1.0")])).await;
+    let untagged = app
+        .page(Method::POST, "/lead/site/-/tags/delete", Some(&lead), Some(&[("name", "v1.0"), ("confirm", "yes")]))
+        .await;
     assert_eq!(untagged.status, StatusCode::SEE_OTHER);
     let overview = app.page(Method::GET, "/lead/site", Some(&lead), None).await;
     assert!(overview.body.contains("deleted tag") && overview.body.contains("deleted branch"), "{}", overview.body);

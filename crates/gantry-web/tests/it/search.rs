@@ -138,7 +138,18 @@ async fn instance_and_group_search_reach_readable_projects() {
     assert_eq!(group_projects[0]["id"], tools_id);
     let (_, group_commits) = get(&app, "/api/v4/groups/team/search?scope=commits&search=say", Some(&lead)).await;
     assert_eq!(group_commits, json!([]), "the other project's commits are outside the group");
-    let (status, _) = get(&app, "/api/v4/groups/team/search?scope=users&search=lead", Some(&lead)).await;
+    // People: the group's and the project's members whose name or username matches.
+    let (status, members) = get(&app, "/api/v4/groups/team/search?scope=users&search=LEA", Some(&lead)).await;
+    assert_eq!(status, StatusCode::OK, "{members}");
+    assert_eq!(members.as_array().unwrap().len(), 1);
+    assert_eq!(members[0]["username"], "lead");
+    let (_, nobody) = get(&app, "/api/v4/groups/team/search?scope=users&search=zed", Some(&lead)).await;
+    assert_eq!(nobody, json!([]));
+    let in_project = format!("/api/v4/projects/{tools_id}/search?scope=users&search=lead");
+    let (status, members) = get(&app, &in_project, Some(&lead)).await;
+    assert_eq!((status, members[0]["username"].as_str()), (StatusCode::OK, Some("lead")), "inherited from the group");
+    let (status, _) =
+        get(&app, &format!("/api/v4/projects/{tools_id}/search?scope=projects&search=x"), Some(&lead)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 

@@ -908,8 +908,8 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         ],
         (RouteScope::Ui, "/admin/runners/{runner_id}") => vec![("action", "pause".into())],
         (RouteScope::ProjectPage, "/tags") => vec![("tag_name", "swept".into()), ("ref", "main".into())],
-        (RouteScope::ProjectPage, "/tags/delete") => vec![("name", "v1".into())],
-        // Confirmed: without it the branch page only asks first (and changes nothing).
+        (RouteScope::ProjectPage, "/tags/delete") => vec![("name", "v1".into()), ("confirm", "yes".into())],
+        // Confirmed: without it the branch and tag pages only ask first (and changes nothing).
         (RouteScope::ProjectPage, "/branches/delete" | "/settings/repository/protected_branches/delete") => {
             vec![("name", "main".into()), ("confirm", "yes".into())]
         }

@@ -28,7 +28,7 @@ const CI: &str = r#"checks:
 
 /// Finds, in the page, what sticks out past the viewport's right edge: the outermost elements
 /// that do (each with its right edge), empty when the page does not scroll sideways.
-const SIDEWAYS: &str = r#"
+pub(crate) const SIDEWAYS: &str = r#"
 const width = window.innerWidth;
 if (document.documentElement.scrollWidth <= width) return [];
 const out = [];

@@ -30,6 +30,9 @@ assert sorted(c["title"] for c in commits) == ["Add another needle", "Hide the n
 assert len(group.search(SearchScope.BLOBS, "needle")) == 2
 assert [p["name"] for p in group.search(SearchScope.PROJECTS, "lookup")] == ["Lookup"]
 assert [c["title"] for c in project.search(SearchScope.COMMITS, "hide")] == ["Hide the needle"]
+assert [u["username"] for u in group.search(SearchScope.USERS, "roo")] == ["root"], "the group's members"
+assert [u["username"] for u in project.search(SearchScope.USERS, "ROOT")] == ["root"], "inherited members"
+assert project.search(SearchScope.USERS, "nobody-here") == []
 at_release = project.search(SearchScope.BLOBS, "needle", ref="release/1")
 assert [b["path"] for b in at_release] == ["src/hay.txt"], at_release
 assert at_release[0]["ref"] == "release/1", at_release

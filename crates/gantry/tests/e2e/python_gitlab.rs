@@ -4,10 +4,30 @@ use std::process::Command;
 
 use crate::server::Server;
 
-#[test]
-fn python_gitlab_manages_groups_projects_members_and_pages() {
+/// Runs the python-gitlab script `script` (in this folder) against `server` with `GANTRY_URL`
+/// and the variables given; it must succeed and print `done`. Returns what it printed.
+fn run_flow(server: &Server, script: &str, variables: &[(&str, &str)], done: &str) -> String {
     let python = std::env::var("GANTRY_TEST_PYTHON")
         .expect("GANTRY_TEST_PYTHON must name a Python with python-gitlab installed; scripts/test sets it up in .venv");
+    let path = format!("{}/tests/e2e/{script}", env!("CARGO_MANIFEST_DIR"));
+    let output = Command::new(python)
+        .arg(path)
+        .env("GANTRY_URL", &server.base_url)
+        .envs(variables.iter().copied())
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "python-gitlab script {script} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains(done), "{stdout}");
+    stdout
+}
+
+#[test]
+fn python_gitlab_manages_groups_projects_members_and_pages() {
     let server = Server::start();
     let token = server.admin_token("root");
     let output = server.admin(
@@ -15,20 +35,7 @@ fn python_gitlab_manages_groups_projects_members_and_pages() {
         Some("a long password\n"),
     );
     assert!(output.status.success());
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/gitlab_flow.py");
-    let output = Command::new(python)
-        .arg(script)
-        .env("GANTRY_URL", &server.base_url)
-        .env("GANTRY_TOKEN", &token)
-        .output()
-        .expect("python runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "python-gitlab script failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(stdout.contains("all python-gitlab checks passed"), "{stdout}");
+    run_flow(&server, "gitlab_flow.py", &[("GANTRY_TOKEN", &token)], "all python-gitlab checks passed");
 
     // What python-gitlab did is what the UI shows.
     let page = crate::http_client()
@@ -45,8 +52,6 @@ fn python_gitlab_manages_groups_projects_members_and_pages() {
 
 #[test]
 fn python_gitlab_runs_retries_cancels_lints_schedules_and_triggers_pipelines() {
-    let python = std::env::var("GANTRY_TEST_PYTHON")
-        .expect("GANTRY_TEST_PYTHON must name a Python with python-gitlab installed; scripts/test sets it up in .venv");
     let server = Server::start();
     let token = server.admin_token("root");
     let ci = r#"
@@ -68,45 +73,25 @@ sleeper:
     - if: $SLOW == "yes"
 "#;
     let path = crate::ci_pipelines::push_project(&server, &token, "ci-py", &[(".gitlab-ci.yml", ci)]);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/gitlab_ci_flow.py");
-    let output = Command::new(python)
-        .arg(script)
-        .env("GANTRY_URL", &server.base_url)
-        .env("GANTRY_TOKEN", &token)
-        .env("GANTRY_PROJECT", &path)
-        .output()
-        .expect("python runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "python-gitlab script failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    run_flow(
+        &server,
+        "gitlab_ci_flow.py",
+        &[("GANTRY_TOKEN", &token), ("GANTRY_PROJECT", &path)],
+        "all python-gitlab CI checks passed",
     );
-    assert!(stdout.contains("all python-gitlab CI checks passed"), "{stdout}");
 }
 
 #[test]
 fn python_gitlab_writes_files_and_commits_that_a_fresh_clone_shows() {
-    let python = std::env::var("GANTRY_TEST_PYTHON")
-        .expect("GANTRY_TEST_PYTHON must name a Python with python-gitlab installed; scripts/test sets it up in .venv");
     let server = Server::start();
     let token = server.admin_token("root");
     let dev_token = server.user_token("dev", "api");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/gitlab_files_flow.py");
-    let output = Command::new(python)
-        .arg(script)
-        .env("GANTRY_URL", &server.base_url)
-        .env("GANTRY_TOKEN", &token)
-        .env("GANTRY_DEV_TOKEN", &dev_token)
-        .output()
-        .expect("python runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "python-gitlab script failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    let stdout = run_flow(
+        &server,
+        "gitlab_files_flow.py",
+        &[("GANTRY_TOKEN", &token), ("GANTRY_DEV_TOKEN", &dev_token)],
+        "all python-gitlab file checks passed",
     );
-    assert!(stdout.contains("all python-gitlab file checks passed"), "{stdout}");
     assert!(
         stdout.contains("not allowed to push code to the protected branch 'main'"),
         "the push policy's words: {stdout}"
@@ -135,22 +120,7 @@ fn python_gitlab_writes_files_and_commits_that_a_fresh_clone_shows() {
 
 #[test]
 fn python_gitlab_searches_the_instance_a_group_and_a_project() {
-    let python = std::env::var("GANTRY_TEST_PYTHON")
-        .expect("GANTRY_TEST_PYTHON must name a Python with python-gitlab installed; scripts/test sets it up in .venv");
     let server = Server::start();
     let token = server.admin_token("root");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/gitlab_search_flow.py");
-    let output = Command::new(python)
-        .arg(script)
-        .env("GANTRY_URL", &server.base_url)
-        .env("GANTRY_TOKEN", &token)
-        .output()
-        .expect("python runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "python-gitlab script failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(stdout.contains("all python-gitlab search checks passed"), "{stdout}");
+    run_flow(&server, "gitlab_search_flow.py", &[("GANTRY_TOKEN", &token)], "all python-gitlab search checks passed");
 }

@@ -5,13 +5,15 @@
 //! branches refuse with the same words) and a file changed since the page was opened is not
 //! overwritten. Every refusal shows the form again with what the visitor wrote.
 //!
+//! Uploads, which read a multipart form, are in `edit/upload.rs`.
+//!
 //! Long because the five pages are one form with one commit path and one refusal path (the
 //! target branch, the stale check, the message kept); split by page they would pass most of it
 //! around.
 
 use askama::Template;
 use axum::Extension;
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use gantry_core::CoreError;
 use gantry_core::code::commits::{ActionKind, CommitAction, NewCommit};
@@ -21,13 +23,17 @@ use serde::Deserialize;
 
 use super::{PathCrumb, not_found, path_crumbs, read_at, url_path};
 use crate::AppState;
-use crate::auth::{CsrfForm, PageActor, csrf_token_valid};
-use crate::error::{AppError, PageError};
+use crate::auth::{CsrfForm, PageActor};
+use crate::error::PageError;
 use crate::markup::render_markdown;
 use crate::namespace_dispatch::ProjectTarget;
 use crate::ui::flash::{Flash, see_other_with};
 use crate::ui::project_frame::ProjectFrame;
 use crate::ui::{Chrome, PageResult, human_size, render};
+
+mod upload;
+
+pub use upload::{upload, upload_form};
 
 /// The largest file the editor opens (its text travels back in a form).
 pub const EDIT_LIMIT_BYTES: usize = 1 << 20;
@@ -551,25 +557,33 @@ pub async fn create(
         return preview(&visitor, frame, ChangeKind::New, &opened, form);
     }
     let path = inside(&opened.path, &form.file_path);
-    let commit = if form.file_path.trim().is_empty() {
-        Err("Name the new file.".to_owned())
-    } else if let Err(refusal) = relative("file name", &form.file_path) {
-        Err(refusal)
-    } else {
-        commit_of(
-            &opened,
-            &form,
-            vec![CommitAction {
-                kind: ActionKind::Create,
-                file_path: path.clone(),
-                previous_path: None,
-                content: Some(stored_text(&form)),
-                executable: None,
-                last_commit_id: None,
-            }],
-        )
-    };
+    let commit = commit_new(&opened, &form, ("file", &form.file_path), &path, stored_text(&form));
     commit_or_show(&state, visitor, frame, ChangeKind::New, &opened, form, commit, ("blob", &path)).await
+}
+
+/// The commit of one new file at `path`, made for the `(what, name)` the visitor typed (a
+/// file's or a folder's name, relative to the page's folder); a missing or absolute name is
+/// refused.
+fn commit_new(
+    opened: &Opened,
+    form: &ChangeForm,
+    (what, name): (&str, &str),
+    path: &str,
+    content: Vec<u8>,
+) -> Result<NewCommit, String> {
+    if name.trim().trim_matches('/').is_empty() {
+        return Err(format!("Name the new {what}."));
+    }
+    relative(&format!("{what} name"), name)?;
+    let action = CommitAction {
+        kind: ActionKind::Create,
+        file_path: path.to_owned(),
+        previous_path: None,
+        content: Some(content),
+        executable: None,
+        last_commit_id: None,
+    };
+    commit_of(opened, form, vec![action])
 }
 
 /// The edit or new-file page again, with the markdown rendered below the text.
@@ -612,24 +626,7 @@ pub async fn create_dir(
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let opened = open(&state, &visitor, &frame, ChangeKind::NewDir, &ref_path).await?;
     let dir = inside(&opened.path, form.dir_name.trim_end_matches('/'));
-    let commit = if form.dir_name.trim().trim_matches('/').is_empty() {
-        Err("Name the new folder.".to_owned())
-    } else if let Err(refusal) = relative("folder name", &form.dir_name) {
-        Err(refusal)
-    } else {
-        commit_of(
-            &opened,
-            &form,
-            vec![CommitAction {
-                kind: ActionKind::Create,
-                file_path: format!("{dir}/.gitkeep"),
-                previous_path: None,
-                content: Some(Vec::new()),
-                executable: None,
-                last_commit_id: None,
-            }],
-        )
-    };
+    let commit = commit_new(&opened, &form, ("folder", &form.dir_name), &format!("{dir}/.gitkeep"), Vec::new());
     commit_or_show(&state, visitor, frame, ChangeKind::NewDir, &opened, form, commit, ("tree", &dir)).await
 }
 
@@ -664,119 +661,4 @@ pub async fn delete(
     let commit = commit_of(&opened, &form, vec![action]);
     let dir = opened.path.rsplit_once('/').map_or(String::new(), |(dir, _)| dir.to_owned());
     commit_or_show(&state, visitor, frame, ChangeKind::Delete, &opened, form, commit, ("tree", &dir)).await
-}
-
-/// `GET /{project}/-/upload/{ref}/{*dir}`
-pub async fn upload_form(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<ProjectTarget>,
-    Path(ref_path): Path<String>,
-) -> PageResult {
-    show(state, visitor, target, ChangeKind::Upload, ref_path).await
-}
-
-/// A file of an upload.
-struct Uploaded {
-    name: String,
-    bytes: Vec<u8>,
-}
-
-/// Reads an upload's multipart form: its fields and files, at most [`UPLOAD_LIMIT_BYTES`] in
-/// all. `Err` carries the status and message for the form.
-async fn read_upload(
-    state: &AppState,
-    request: Request,
-) -> Result<Result<(ChangeForm, Vec<Uploaded>), (StatusCode, String)>, AppError> {
-    let headers = request.headers().clone();
-    let mut multipart = Multipart::from_request(request, state)
-        .await
-        .map_err(|_| AppError::BadRequest("Choose files to upload.".into()))?;
-    let (mut token, mut form, mut files, mut total) = (String::new(), ChangeForm::default(), Vec::new(), 0usize);
-    let too_large = || {
-        (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("The files are larger than {} in all: nothing was committed.", human_size(UPLOAD_LIMIT_BYTES)),
-        )
-    };
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => return Ok(Err(too_large())),
-            Err(error) => return Err(AppError::BadRequest(format!("The form could not be read: {error}."))),
-        };
-        let name = field.name().unwrap_or("").to_owned();
-        let filename = field.file_name().map(str::to_owned);
-        let bytes = match field.bytes().await {
-            Ok(bytes) => bytes,
-            Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => return Ok(Err(too_large())),
-            Err(error) => return Err(AppError::BadRequest(format!("The form could not be read: {error}."))),
-        };
-        let text = || String::from_utf8_lossy(&bytes).into_owned();
-        match name.as_str() {
-            "authenticity_token" => token = text(),
-            "commit_message" => form.commit_message = text(),
-            "branch_name" => form.branch_name = text(),
-            // A file input left empty sends a part without a name or content.
-            "files" if filename.as_deref().is_some_and(|f| !f.is_empty()) => {
-                total += bytes.len();
-                if total > UPLOAD_LIMIT_BYTES {
-                    return Ok(Err(too_large()));
-                }
-                if files.len() == UPLOAD_MAX_FILES {
-                    return Ok(Err((
-                        StatusCode::BAD_REQUEST,
-                        format!("Upload at most {UPLOAD_MAX_FILES} files at once."),
-                    )));
-                }
-                // Browsers send a name; some send a path: only its last part counts.
-                let name = filename.unwrap_or_default().rsplit(['/', '\\']).next().unwrap_or_default().to_owned();
-                files.push(Uploaded { name, bytes: bytes.to_vec() });
-            }
-            _ => {}
-        }
-    }
-    if !csrf_token_valid(state, &headers, &token) {
-        return Err(AppError::Csrf);
-    }
-    Ok(Ok((form, files)))
-}
-
-/// `POST /{project}/-/upload/{ref}/{*dir}`: commits the uploaded files into the folder (each
-/// must be new there).
-pub async fn upload(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<ProjectTarget>,
-    Path(ref_path): Path<String>,
-    request: Request,
-) -> PageResult {
-    let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    let opened = open(&state, &visitor, &frame, ChangeKind::Upload, &ref_path).await?;
-    let (form, files) = match read_upload(&state, request).await.map_err(|e| visitor.error(e))? {
-        Ok(read) => read,
-        Err(refusal) => {
-            let form = starting_form(&visitor, ChangeKind::Upload, &opened);
-            return page(&visitor, frame, ChangeKind::Upload, &opened, form, Some(refusal), None);
-        }
-    };
-    let commit = if files.is_empty() {
-        Err("Choose one or more files to upload.".to_owned())
-    } else {
-        let actions = files
-            .into_iter()
-            .map(|file| CommitAction {
-                kind: ActionKind::Create,
-                file_path: inside(&opened.path, &file.name),
-                previous_path: None,
-                content: Some(file.bytes),
-                executable: None,
-                last_commit_id: None,
-            })
-            .collect();
-        commit_of(&opened, &form, actions).map(|commit| NewCommit { one_file: false, ..commit })
-    };
-    let dir = opened.path.clone();
-    commit_or_show(&state, visitor, frame, ChangeKind::Upload, &opened, form, commit, ("tree", &dir)).await
 }

@@ -1,0 +1,32 @@
+//! The numbers things carry within their project (pipeline #12; issues and merge requests
+//! next): one row per project and kind in `internal_ids` holds the last number given. Taking
+//! the next one is a single upsert, which the database serialises on that row, so two pipelines
+//! created at the same moment on PostgreSQL never get the same number (reading `MAX(iid) + 1`
+//! did, and one of them failed on the unique index).
+
+use gantry_types::ProjectId;
+
+use crate::row::int;
+use crate::{Conn, DbResult};
+
+/// What is numbered within a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Numbered {
+    Pipelines,
+}
+
+/// The next number of `what` in the project; call inside the transaction that stores it, so a
+/// rollback gives the number back. A project numbered before this table existed continues from
+/// its highest number.
+pub async fn next_internal_id(conn: &mut Conn, project: ProjectId, what: Numbered) -> DbResult<i64> {
+    let sql = match what {
+        Numbered::Pipelines => concat!(
+            "INSERT INTO internal_ids (project_id, usage, last_value) ",
+            "VALUES ($1, 'pipelines', (SELECT COALESCE(MAX(iid), 0) + 1 FROM ci_pipelines WHERE project_id = $1)) ",
+            "ON CONFLICT (project_id, usage) DO UPDATE SET last_value = internal_ids.last_value + 1 ",
+            "RETURNING last_value"
+        ),
+    };
+    let row = sqlx::query(sql).bind(project.0).fetch_one(conn).await?;
+    int(&row, "last_value")
+}
