@@ -93,6 +93,23 @@ pub(crate) async fn submit(client: &Client) {
     client.find(Locator::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
 }
 
+/// Waits until the element `css` selects holds `expected` in its text (a click or a script
+/// changes the page asynchronously); returns the whole text.
+pub(crate) async fn wait_for_text(client: &Client, css: &str, expected: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let text = match client.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.contains(expected) {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "{css} reads {text:?}, without {expected:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Waits for the page's heading to read `expected` (a click navigates asynchronously).
 pub(crate) async fn expect_heading(client: &Client, expected: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -403,7 +420,7 @@ async fn text_of(client: &Client, css: &str) -> String {
 }
 
 /// Waits until the element `css` selects reads `expected`, without reloading the page.
-async fn wait_for_text(client: &Client, css: &str, expected: &str) {
+async fn wait_for_exact_text(client: &Client, css: &str, expected: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let text = text_of(client, css).await;
@@ -435,8 +452,8 @@ fn the_pipeline_page_follows_its_jobs_sections_fold_and_the_lint_page_points_at_
         let sections_card = ".job-card[data-name='sections'] .status";
         assert_ne!(text_of(&client, sections_card).await, "passed", "the first job is still running");
         save_screenshot(&client, "pipeline-live-running.png").await;
-        wait_for_text(&client, sections_card, "passed").await;
-        wait_for_text(&client, "#pipeline-status", "passed").await;
+        wait_for_exact_text(&client, sections_card, "passed").await;
+        wait_for_exact_text(&client, "#pipeline-status", "passed").await;
         let same = client.execute("return window.stillTheSamePage === true;", vec![]).await.unwrap();
         assert_eq!(same, serde_json::json!(true), "the page was not reloaded");
         let buttons = client.find(Locator::Css("#pipeline-live .actions")).await.unwrap().text().await.unwrap();

@@ -3,28 +3,12 @@
 //! clone URL and a commit's SHA and say so; deleting a branch asks first (a browser dialog) and
 //! the branches page says what happened.
 
-use std::time::{Duration, Instant};
-
 use fantoccini::{Client, Locator};
 
-use crate::browser::{expect_heading, fill, in_chromium, push_a_real_repository, save_screenshot, submit};
+use crate::browser::{
+    expect_heading, fill, in_chromium, push_a_real_repository, save_screenshot, submit, wait_for_text,
+};
 use crate::server::Server;
-
-/// Waits until the element at `css` reads `expected`.
-async fn wait_for_text(client: &Client, css: &str, expected: &str) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let text = match client.find(Locator::Css(css)).await {
-            Ok(element) => element.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if text.trim() == expected {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{css} reads {text:?}, not {expected:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 async fn sign_in_comes_back_copy_buttons_copy_and_branch_deletion_asks(client: &Client, base: &str) {
     // Signed out, the private project is "not found", with a way to sign in that comes back.

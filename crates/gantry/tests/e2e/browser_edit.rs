@@ -3,13 +3,11 @@
 //! and shown by the README that names it, a Markdown preview; at a laptop's and a phone's
 //! size, with screenshots beside the other browser tests'.
 
-use std::time::{Duration, Instant};
-
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
-use crate::browser::{expect_heading, fill, in_chromium, save_screenshot, submit};
-use crate::browser_phone::set_viewport;
+use crate::browser::{expect_heading, fill, in_chromium, save_screenshot, submit, wait_for_text};
+use crate::browser_phone::{SIDEWAYS, set_viewport};
 use crate::server::Server;
 
 /// A 2×2 PNG, for the upload.
@@ -20,25 +18,62 @@ const PNG: &[u8] = &[
     0xef, 0x03, 0xfd, 0x6f, 0x9b, 0x2b, 0x4a, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 ];
 
-/// Waits until the element at `css` holds `expected` in its text.
-async fn wait_for_text(client: &Client, css: &str, expected: &str) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let text = match client.find(Locator::Css(css)).await {
-            Ok(element) => element.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if text.contains(expected) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{css} never showed {expected:?}; it shows {text:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn click_button(client: &Client, label: &str) {
     let button = client.find(Locator::XPath(&format!("//main//button[normalize-space()='{label}']"))).await;
     button.unwrap_or_else(|_| panic!("a {label} button")).click().await.unwrap();
+}
+
+/// Edits the README into a new branch `docs/<size>` at the given viewport, uploads the image
+/// into that branch and sees the README show it; screenshots are named for the size.
+async fn edit_and_upload(client: &Client, base: &str, (size, width, height): (&str, u32, u32), image: &str) {
+    set_viewport(client, width, height).await;
+    let branch = format!("docs/{size}");
+
+    // Edit from the file's page: the editor numbers lines and Tab indents.
+    client.goto(&format!("{base}/root/site/-/blob/main/README.md")).await.unwrap();
+    client.wait().for_element(Locator::LinkText("Edit")).await.unwrap().click().await.unwrap();
+    let area = client.wait().for_element(Locator::Id("content")).await.unwrap();
+    client.wait().for_element(Locator::Css(".editor .editor-lines")).await.expect("line numbers");
+    area.clear().await.unwrap();
+    area.send_keys("# Site\n\nOur logo:\n\n![logo](logo.png)\n\n- a list\n\u{e004}indented\n").await.unwrap();
+    let text: String = client
+        .execute("return document.getElementById('content').value", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .into();
+    assert!(text.contains("\tindented"), "Tab indents: {text:?}");
+    wait_for_text(client, ".editor-lines", "9").await;
+    fill(client, "branch_name", &branch).await;
+    save_screenshot(client, &format!("{size}-edit-file.png")).await;
+    click_button(client, "Preview").await;
+    client.wait().for_element(Locator::Css(".preview-box li")).await.expect("the Markdown preview");
+    click_button(client, "Commit changes").await;
+    wait_for_text(client, "main .flash", &format!("committed to the new branch {branch}")).await;
+    assert!(client.current_url().await.unwrap().path().ends_with(&format!("/-/blob/{branch}/README.md")));
+
+    // Upload the image into that branch's root, then the README shows it.
+    client.goto(&format!("{base}/root/site/-/tree/{branch}")).await.unwrap();
+    client.wait().for_element(Locator::LinkText("Upload")).await.unwrap().click().await.unwrap();
+    client.wait().for_element(Locator::Id("files")).await.unwrap().send_keys(image).await.unwrap();
+    save_screenshot(client, &format!("{size}-edit-upload.png")).await;
+    click_button(client, "Commit changes").await;
+    wait_for_text(client, "main .flash", &format!("committed to {branch}")).await;
+    client.wait().for_element(Locator::LinkText("logo.png")).await.expect("the image is in the folder");
+    let shown = client
+        .execute(
+            "const img = document.querySelector('.readme img'); \
+             return img ? [img.complete, img.naturalWidth, img.getAttribute('src')] : null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown[1], 2, "the README shows the uploaded image: {shown}");
+    save_screenshot(client, &format!("{size}-edit-readme-image.png")).await;
+
+    let sideways = client.execute(SIDEWAYS, vec![]).await.unwrap();
+    assert_eq!(sideways, json!([]), "the pages fit {width} pixels");
 }
 
 #[test]
@@ -64,57 +99,8 @@ fn a_file_is_edited_and_an_image_uploaded_to_a_new_branch_in_chromium() {
         fill(&client, "password", "a long password").await;
         submit(&client).await;
         expect_heading(&client, "Your projects").await;
-        set_viewport(&client, 1366, 900).await;
-
-        // Edit from the file's page: the editor numbers lines and Tab indents.
-        client.goto(&format!("{base}/root/site/-/blob/main/README.md")).await.unwrap();
-        client.wait().for_element(Locator::LinkText("Edit")).await.unwrap().click().await.unwrap();
-        let area = client.wait().for_element(Locator::Id("content")).await.unwrap();
-        client.wait().for_element(Locator::Css(".editor .editor-lines")).await.expect("line numbers");
-        area.clear().await.unwrap();
-        area.send_keys("# Site\n\nOur logo:\n\n![logo](logo.png)\n\n- a list\n\u{e004}indented\n").await.unwrap();
-        let text: String = client
-            .execute("return document.getElementById('content').value", vec![])
-            .await
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .into();
-        assert!(text.contains("\tindented"), "Tab indents: {text:?}");
-        wait_for_text(&client, ".editor-lines", "9").await;
-        fill(&client, "branch_name", "docs/logo").await;
-        save_screenshot(&client, "edit-file.png").await;
-        click_button(&client, "Preview").await;
-        client.wait().for_element(Locator::Css(".preview-box li")).await.expect("the Markdown preview");
-        click_button(&client, "Commit changes").await;
-        wait_for_text(&client, "main .flash", "committed to the new branch docs/logo").await;
-        assert!(client.current_url().await.unwrap().path().ends_with("/-/blob/docs/logo/README.md"));
-
-        // Upload the image into that branch's root, then the README shows it.
-        client.goto(&format!("{base}/root/site/-/tree/docs/logo")).await.unwrap();
-        client.wait().for_element(Locator::LinkText("Upload")).await.unwrap().click().await.unwrap();
-        client.wait().for_element(Locator::Id("files")).await.unwrap().send_keys(&image).await.unwrap();
-        save_screenshot(&client, "edit-upload.png").await;
-        click_button(&client, "Commit changes").await;
-        wait_for_text(&client, "main .flash", "committed to docs/logo").await;
-        client.wait().for_element(Locator::LinkText("logo.png")).await.expect("the image is in the folder");
-        let shown = client
-            .execute(
-                "const img = document.querySelector('.readme img'); \
-                 return img ? [img.complete, img.naturalWidth, img.getAttribute('src')] : null;",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert_eq!(shown[1], 2, "the README shows the uploaded image: {shown}");
-        save_screenshot(&client, "edit-readme-image.png").await;
-
-        // The same pages at a phone's size.
-        set_viewport(&client, 390, 844).await;
-        client.goto(&format!("{base}/root/site/-/edit/docs/logo/README.md")).await.unwrap();
-        client.wait().for_element(Locator::Id("content")).await.unwrap();
-        let width = client.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap();
-        assert!(width.as_u64().unwrap() <= 390, "the editor fits a phone: {width}");
-        save_screenshot(&client, "phone-edit-file.png").await;
+        for size in [("desktop", 1366, 900), ("phone", 390, 844)] {
+            edit_and_upload(&client, &base, size, &image).await;
+        }
     });
 }

@@ -11,7 +11,7 @@ use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 
-use crate::browser::{fill, in_chromium, push_a_real_repository, save_screenshot, submit};
+use crate::browser::{fill, in_chromium, push_a_real_repository, save_screenshot, submit, wait_for_text};
 use crate::browser_phone::{SIDEWAYS, set_viewport};
 use crate::server::Server;
 
@@ -58,22 +58,6 @@ async fn wait_for_location(client: &Client, expected: &str) {
             return;
         }
         assert!(Instant::now() < deadline, "expected to be at {expected}, the browser is at {url}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Waits until the element `css` selects holds `expected` in its text.
-async fn wait_for_text(client: &Client, css: &str, expected: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let text = match client.find(Locator::Css(css)).await {
-            Ok(element) => element.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if text.contains(expected) {
-            return text;
-        }
-        assert!(Instant::now() < deadline, "{css} reads {text:?}, without {expected:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
