@@ -190,7 +190,8 @@ async fn the_settings_page_adds_and_removes_protected_tags_from_plain_forms() {
     );
     let as_dev = app.page(Method::GET, &tags, Some(&dev), None).await;
     assert!(as_dev.body.contains("protected</span>") && !as_dev.body.contains("Delete tag"), "{}", as_dev.body);
-    let refused = app.page(Method::POST, &format!("{tags}/delete"), Some(&dev), Some(&[("name", "<b>v1")])).await;
+    let confirmed = [("name", "<b>v1"), ("confirm", "yes")];
+    let refused = app.page(Method::POST, &format!("{tags}/delete"), Some(&dev), Some(&confirmed)).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.body.contains("only Maintainers"), "{}", refused.body);
 
