@@ -126,6 +126,18 @@ impl super::Manage<'_> {
         self.applicable_members(of.target()).await
     }
 
+    /// The members (direct and inherited) of the target whose username or name contains
+    /// `term`, ignoring case: a group's or project's search for people.
+    pub async fn search_members(&self, of: MembersOf<'_>, term: &str) -> CoreResult<Vec<crate::UserRow>> {
+        let term = term.to_lowercase();
+        let members = self.list_all_members(of).await?;
+        Ok(members
+            .into_iter()
+            .map(|member| member.member.user)
+            .filter(|user| user.username.to_lowercase().contains(&term) || user.name.to_lowercase().contains(&term))
+            .collect())
+    }
+
     /// One direct or inherited member of the target.
     pub async fn find_member(&self, of: MembersOf<'_>, user: UserId, inherited: bool) -> CoreResult<EffectiveMember> {
         of.require_read()?;

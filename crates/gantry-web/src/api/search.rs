@@ -10,9 +10,9 @@ use axum::http::Uri;
 use axum::response::Response;
 use gantry_core::code::search::{BlobResult, CommitResult, SearchResults, SearchWithin, search_term};
 use gantry_core::manage::accounts::UserFilter;
-use gantry_core::manage::members::{EffectiveMember, MembersOf};
+use gantry_core::manage::members::MembersOf;
 use gantry_core::manage::projects::ProjectQuery;
-use gantry_core::{Actor, Page};
+use gantry_core::{Actor, Page, UserRow};
 use serde::{Deserialize, Serialize};
 
 use super::groups::lookup_group_access;
@@ -173,8 +173,8 @@ pub async fn search_group(
     let scope = params.scope(&[Scope::Projects, Scope::Users, Scope::Blobs, Scope::Commits])?;
     let term = params.term()?;
     if scope == Scope::Users {
-        let members = state.core.manage().list_all_members(MembersOf::Group(&access)).await?;
-        return Ok(members_matching(&state, &actor, &uri, members, term, page));
+        let members = state.core.manage().search_members(MembersOf::Group(&access), term).await?;
+        return Ok(users_page(&state, &actor, &uri, members, page));
     }
     across(&state, &actor, &uri, scope, SearchWithin::Group(access.group().id), term, page).await
 }
@@ -194,8 +194,8 @@ pub async fn search_project(
     let scope = params.scope(&[Scope::Users, Scope::Blobs, Scope::Commits])?;
     let term = params.term()?;
     if scope == Scope::Users {
-        let members = state.core.manage().list_all_members(MembersOf::Project(&access)).await?;
-        return Ok(members_matching(&state, &actor, &uri, members, term, page));
+        let members = state.core.manage().search_members(MembersOf::Project(&access), term).await?;
+        return Ok(users_page(&state, &actor, &uri, members, page));
     }
     let reference = params.reference.as_deref();
     let code = state.core.code();
@@ -256,23 +256,11 @@ async fn across(
     }
 }
 
-/// The members whose username or name contains `term` (ignoring case), as users, a page of them.
-fn members_matching(
-    state: &AppState,
-    actor: &Actor,
-    uri: &Uri,
-    members: Vec<EffectiveMember>,
-    term: &str,
-    page: PageRequest,
-) -> Response {
-    let term = term.to_lowercase();
-    let items = members
-        .into_iter()
-        .map(|member| member.member.user)
-        .filter(|user| user.username.to_lowercase().contains(&term) || user.name.to_lowercase().contains(&term))
-        .collect();
+/// A page of the users a search found whole.
+fn users_page(state: &AppState, actor: &Actor, uri: &Uri, users: Vec<UserRow>, page: PageRequest) -> Response {
     let admin = gantry_core::policy::administers(actor);
-    page_of(state, uri, SearchResults { items, complete: true }, page, |user| User::new(user, &state.config, admin))
+    let found = SearchResults { items: users, complete: true };
+    page_of(state, uri, found, page, |user| User::new(user, &state.config, admin))
 }
 
 /// One page of results found whole, with the pagination headers.

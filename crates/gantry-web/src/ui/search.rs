@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use gantry_core::code::search::{BlobResult, CommitResult, SearchResults, SearchWithin, search_term};
 use gantry_core::manage::accounts::UserFilter;
 use gantry_core::manage::groups::{GroupQuery, Lookup};
+use gantry_core::manage::members::MembersOf;
 use gantry_core::manage::projects::ProjectQuery;
 use gantry_core::policy::{GroupAccess, ProjectAccess};
 use gantry_core::{NamespaceRow, Page, ProjectRow, SortDirection, UserRow};
@@ -337,7 +338,19 @@ async fn run_search(
     }
     counts.push(("blobs", "Code", count_label(&blobs)));
     counts.push(("commits", "Commits", count_label(&commits)));
-    if matches!(within, Within::Instance) && actor.user().is_some() {
+    // People: anyone for signed-in visitors of the instance search; the members within a
+    // group or project.
+    let members = match within {
+        Within::Instance => None,
+        Within::Group(access) => Some(state.core.manage().search_members(MembersOf::Group(access), term).await?),
+        Within::Project(access) => Some(state.core.manage().search_members(MembersOf::Project(access), term).await?),
+    };
+    if let Some(members) = members {
+        let total = i64::try_from(members.len()).unwrap_or(i64::MAX);
+        let (shown, _) = slice(&members, number);
+        counts.push(("users", "Users", total.to_string()));
+        users = Some((shown.to_vec(), total));
+    } else if actor.user().is_some() {
         let filter = UserFilter { search: Some(term.to_owned()), ..UserFilter::default() };
         let found = state.core.manage().list_users(actor, filter, db_page).await?;
         counts.push(("users", "Users", found.1.to_string()));

@@ -151,6 +151,12 @@ async fn instance_and_group_search_reach_readable_projects() {
     let (status, _) =
         get(&app, &format!("/api/v4/projects/{tools_id}/search?scope=projects&search=x"), Some(&lead)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // The search page within the group and within the project has the same people.
+    for within in [format!("group_id={group_id}"), format!("project_id={tools_id}")] {
+        let page = app.page(Method::GET, &format!("/search?search=lea&scope=users&{within}"), Some(&lead), None).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains(">Users") && page.body.contains("href=\"/lead\""), "{within}: {}", page.body);
+    }
 }
 
 #[tokio::test]
