@@ -26,8 +26,8 @@ const MAX_QUERY: usize = 256;
 
 /// The paths of a commit's files.
 #[derive(Debug)]
-struct Listing {
-    paths: Vec<String>,
+pub(crate) struct Listing {
+    pub(crate) paths: Vec<String>,
     complete: bool,
     /// The bytes of its paths.
     bytes: usize,
@@ -43,6 +43,24 @@ pub struct PathListings {
 }
 
 impl PathListings {
+    /// The paths of the project's commit (a full id), listed now or kept from before; blocking.
+    pub(crate) fn listing_of(
+        &self,
+        reader: &gantry_git::read::Reader,
+        project: ProjectId,
+        commit: &str,
+    ) -> Result<Arc<Listing>, gantry_git::GitError> {
+        let key = (project, commit.to_owned());
+        if let Some(listing) = self.get(&key) {
+            return Ok(listing);
+        }
+        let walk = reader.paths_within(commit, MAX_LISTED_ENTRIES, MAX_LISTED_BYTES)?;
+        let bytes = walk.paths.iter().map(String::len).sum();
+        let listing = Arc::new(Listing { paths: walk.paths, complete: walk.complete, bytes });
+        self.put(key, listing.clone());
+        Ok(listing)
+    }
+
     fn get(&self, key: &ListingKey) -> Option<Arc<Listing>> {
         let mut recent = self.recent.lock().ok()?;
         let index = recent.iter().position(|(k, _)| k == key)?;
@@ -108,17 +126,7 @@ impl super::Code<'_> {
         let found = tokio::task::spawn_blocking(move || -> Result<Option<FileMatches>, gantry_git::GitError> {
             let reader = repos.reader(id)?;
             let Some(commit) = reader.resolve(&reference)? else { return Ok(None) };
-            let key = (id, commit.clone());
-            let listing = match listings.get(&key) {
-                Some(listing) => listing,
-                None => {
-                    let walk = reader.paths_within(&commit, MAX_LISTED_ENTRIES, MAX_LISTED_BYTES)?;
-                    let bytes = walk.paths.iter().map(String::len).sum();
-                    let listing = Arc::new(Listing { paths: walk.paths, complete: walk.complete, bytes });
-                    listings.put(key, listing.clone());
-                    listing
-                }
-            };
+            let listing = listings.listing_of(&reader, id, &commit)?;
             let (matches, total) = best_matches(&listing.paths, &query, limit);
             Ok(Some(FileMatches { commit, matches, total, listed: listing.paths.len(), complete: listing.complete }))
         })

@@ -1,10 +1,11 @@
-//! Searching code: file contents (`git grep`) and commit messages (`git log --grep`), literal
+//! Searching code: file contents (`git grep`) and paths, and commit messages (`git log --grep`), literal
 //! and ignoring case, in one project at a ref or across the projects of a group or of the
 //! instance whose code the actor may read. Every search is bounded: hits, bytes and time per
 //! repository, and how many projects one search reaches (the most recently changed first).
 
 use std::time::Duration;
 
+use gantry_git::read::PathObject;
 use gantry_git::refs::CommitSummary;
 use gantry_git::search::{BlobHit, Found, SearchLimits};
 use gantry_types::NamespaceId;
@@ -24,6 +25,10 @@ const REPOSITORY_TIME: Duration = Duration::from_secs(10);
 const ACROSS_TIME: Duration = Duration::from_secs(20);
 /// Bytes of matched text one search keeps.
 const MAX_SEARCH_BYTES: usize = 4 << 20;
+/// Files a search finds by their path alone, at most (per repository).
+const MAX_NAME_HITS: usize = 20;
+/// Lines shown of a file found by its path.
+const NAME_HIT_LINES: usize = 3;
 /// The longest search text.
 pub const MAX_SEARCH_TERM: usize = 1000;
 
@@ -123,8 +128,7 @@ impl super::Code<'_> {
         let Some((reference, commit)) = self.search_commit(project, reference).await? else {
             return Ok(SearchResults { items: Vec::new(), complete: true });
         };
-        let found =
-            self.repos.grep_blobs(project.id, &commit, term, limits(MAX_SEARCH_RESULTS, REPOSITORY_TIME)).await?;
+        let found = self.grep_files(project, &commit, term, limits(MAX_SEARCH_RESULTS, REPOSITORY_TIME)).await?;
         Ok(blob_results(project, &reference, found))
     }
 
@@ -165,7 +169,7 @@ impl super::Code<'_> {
         for project in self.searchable_projects(actor, within).await? {
             let Some(limits) = budget.next(&mut results) else { break };
             let Some((reference, commit)) = self.search_commit(&project, None).await? else { continue };
-            let found = self.repos.grep_blobs(project.id, &commit, term, limits).await?;
+            let found = self.grep_files(&project, &commit, term, limits).await?;
             results.extend(blob_results(&project, &reference, found));
         }
         Ok(results)
@@ -188,6 +192,50 @@ impl super::Code<'_> {
             results.extend(self.commit_results(&project, found).await?);
         }
         Ok(results)
+    }
+
+    /// The files at `commit` whose lines contain `term` (`git grep`), then, as GitLab's search,
+    /// those whose path does and whose lines do not, each shown by its first lines (at most
+    /// [`MAX_NAME_HITS`] of them, within the limit of hits).
+    async fn grep_files(
+        &self,
+        project: &ProjectRow,
+        commit: &str,
+        term: &str,
+        limits: SearchLimits,
+    ) -> CoreResult<Found<BlobHit>> {
+        let mut found = self.repos.grep_blobs(project.id, commit, term, limits).await?;
+        let room = limits.max_hits.saturating_sub(found.hits.len()).min(MAX_NAME_HITS);
+        if room == 0 {
+            return Ok(found);
+        }
+        let (repos, listings, id) = (self.repos.clone(), self.path_listings.clone(), project.id);
+        let (commit, needle) = (commit.to_owned(), term.to_lowercase());
+        let matched: std::collections::HashSet<String> = found.hits.iter().map(|hit| hit.path.clone()).collect();
+        let named = tokio::task::spawn_blocking(move || -> Result<(Vec<BlobHit>, bool), gantry_git::GitError> {
+            let reader = repos.reader(id)?;
+            let listing = listings.listing_of(&reader, id, &commit)?;
+            let mut hits = Vec::new();
+            let names = listing.paths.iter().filter(|path| path.to_lowercase().contains(&needle));
+            for path in names.filter(|path| !matched.contains(*path)) {
+                if hits.len() == room {
+                    return Ok((hits, false));
+                }
+                let Some(PathObject::Blob(blob)) = reader.object_at(&commit, path)? else { continue };
+                if blob.is_binary() {
+                    continue;
+                }
+                let text = String::from_utf8_lossy(&blob.data);
+                let lines = text.lines().take(NAME_HIT_LINES).map(str::to_owned).collect();
+                hits.push(BlobHit { path: path.clone(), startline: 1, lines });
+            }
+            Ok((hits, true))
+        })
+        .await
+        .map_err(|error| CoreError::Internal(Box::new(error)))??;
+        found.complete &= named.1;
+        found.hits.extend(named.0);
+        Ok(found)
     }
 
     /// The projects a search across projects reaches: those `within` the actor may see, most

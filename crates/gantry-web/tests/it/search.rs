@@ -43,6 +43,15 @@ async fn project_search_answers_gitlab_shapes_at_a_ref() {
             "project_id": id,
         })
     );
+    // A file is found by its path too (after the files whose lines match), by its first lines;
+    // a binary file is not.
+    let (_, named) = get(&app, &format!("{base}?scope=blobs&search=MAIN.rs"), Some(&lead)).await;
+    assert_eq!(paths(&named), ["docs/guide.md", "src/main.rs"], "{named}");
+    assert_eq!(
+        (named[1]["startline"].as_i64(), named[1]["data"].as_str()),
+        (Some(1), Some("fn main() {\n    println!(\"<hello>\");\n}\n"))
+    );
+    assert_eq!(get(&app, &format!("{base}?scope=blobs&search=logo"), Some(&lead)).await.1, json!([]));
     // At the first commit the file said something else.
     let (_, at_first) = get(&app, &format!("{base}?scope=blobs&search=%3Chi%3E&ref={first}"), Some(&lead)).await;
     assert_eq!(paths(&at_first), ["src/main.rs"]);
