@@ -240,6 +240,47 @@ struct ConfigFile {
     runner_heartbeat_timeout: Option<u64>,
     max_artifacts_size: Option<u64>,
     background_jobs: Option<usize>,
+    mail_smtp_url: Option<String>,
+    mail_from: Option<String>,
+}
+
+/// The SMTP server Gantry's mail goes out through (`mail_smtp_url`, `mail_from` in
+/// `gantry.toml`, or `GANTRY_MAIL_SMTP_URL`, `GANTRY_MAIL_FROM`); mail is off without one.
+#[derive(Clone)]
+pub struct MailConfig {
+    /// `smtp://host:25`, `smtp://user:password@host:587?tls=required`, `smtps://…@host:465`.
+    pub smtp_url: String,
+    /// The sender, `Gantry <gantry@example.com>`.
+    pub from: String,
+}
+
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold the SMTP password.
+        f.debug_struct("MailConfig").field("from", &self.from).finish_non_exhaustive()
+    }
+}
+
+/// The mail settings of the environment over the file; both or neither.
+fn resolve_mail(file: &ConfigFile) -> Result<Option<MailConfig>, ConfigError> {
+    let from_env = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
+    let smtp_url = from_env("GANTRY_MAIL_SMTP_URL").or_else(|| file.mail_smtp_url.clone());
+    let from = from_env("GANTRY_MAIL_FROM").or_else(|| file.mail_from.clone());
+    match (smtp_url, from) {
+        (None, None) => Ok(None),
+        (Some(smtp_url), Some(from)) => Ok(Some(MailConfig { smtp_url, from })),
+        (Some(_), None) => Err(ConfigError::Invalid("mail_smtp_url is set but mail_from, the sender, is not".into())),
+        (None, Some(_)) => {
+            Err(ConfigError::Invalid("mail_from is set but mail_smtp_url, the SMTP server, is not".into()))
+        }
+    }
+}
+
+impl MailConfig {
+    /// Resolves the mail settings of `admin` commands (as `serve` does).
+    pub fn load(args: &StorageArgs) -> Result<Option<MailConfig>, ConfigError> {
+        resolve_mail(&read_file(args.config.as_deref())?)
+    }
 }
 
 /// Where Gantry keeps its data.
@@ -267,6 +308,8 @@ pub struct ServeConfig {
     pub max_artifacts_size: u64,
     /// How many background jobs this server runs at once (0: none).
     pub background_jobs: usize,
+    /// Where mail goes out; none: mail is off.
+    pub mail: Option<MailConfig>,
 }
 
 /// The built-in runner's settings.
@@ -379,7 +422,9 @@ impl ServeConfig {
                 "a server runs 0 to 256 background jobs at once, not {background_jobs}"
             )));
         }
+        let mail = resolve_mail(&file)?;
         Ok(ServeConfig {
+            mail,
             max_artifacts_size: max_artifacts_mib << 20,
             background_jobs,
             storage,
@@ -428,6 +473,25 @@ mod tests {
         assert_eq!(config.storage.database_url, "sqlite:///srv/gantry/gantry.db");
         assert_eq!(config.external_url, "https://git.example.com");
         assert!(config.is_https());
+    }
+
+    #[test]
+    fn mail_needs_both_a_server_and_a_sender() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gantry.toml");
+        let args = |file: &PathBuf| ServeArgs {
+            storage: StorageArgs { config: Some(file.clone()), ..Default::default() },
+            ..Default::default()
+        };
+        std::fs::write(&file, "mail_smtp_url = \"smtp://127.0.0.1:25\"\n").unwrap();
+        assert!(ServeConfig::load(&args(&file)).unwrap_err().to_string().contains("mail_from"));
+        std::fs::write(&file, "mail_smtp_url = \"smtp://u:secret@127.0.0.1:25\"\nmail_from = \"g@example.com\"\n")
+            .unwrap();
+        let mail = ServeConfig::load(&args(&file)).unwrap().mail.unwrap();
+        assert_eq!((mail.smtp_url.as_str(), mail.from.as_str()), ("smtp://u:secret@127.0.0.1:25", "g@example.com"));
+        assert!(!format!("{mail:?}").contains("secret"), "the password stays out of logs");
+        std::fs::write(&file, "").unwrap();
+        assert!(ServeConfig::load(&args(&file)).unwrap().mail.is_none(), "mail is off by default");
     }
 
     #[test]

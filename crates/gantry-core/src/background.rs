@@ -1,5 +1,5 @@
 //! Durable background work: what has to happen after a change — pipelines for a push, the
-//! archive of a finished job's log, a pushed repository's maintenance — is queued in the
+//! archive of a finished job's log, a pushed repository's maintenance, a mail — is queued in the
 //! database in the change's own transaction, so a crash between the two loses nothing. Every
 //! server runs one worker ([`Core::run_background`]); a job is claimed by one worker at a time
 //! under a lease the worker renews, retried with growing waits when it fails, and kept as
@@ -88,6 +88,8 @@ pub(crate) enum Work {
     MaintainRepository { project: ProjectId },
     /// Start the downstream pipeline of a pending trigger job.
     TriggerDownstream { job: JobId },
+    /// Send a mail to its one recipient.
+    SendMail { mail: crate::mail::OutgoingMail },
 }
 
 impl Work {
@@ -95,6 +97,8 @@ impl Work {
         match self {
             Work::PipelinesForPush { .. } | Work::ArchiveJobLog { .. } | Work::TriggerDownstream { .. } => 8,
             Work::MaintainRepository { .. } => 3,
+            // With waits doubling up to an hour: an SMTP server down for most of a day.
+            Work::SendMail { .. } => 24,
         }
     }
 
@@ -103,7 +107,7 @@ impl Work {
         match self {
             Work::MaintainRepository { project } => Some(format!("maintain_repository:{project}")),
             Work::TriggerDownstream { job } => Some(format!("trigger_downstream:{job}")),
-            Work::PipelinesForPush { .. } | Work::ArchiveJobLog { .. } => None,
+            Work::PipelinesForPush { .. } | Work::ArchiveJobLog { .. } | Work::SendMail { .. } => None,
         }
     }
 
@@ -124,6 +128,7 @@ pub fn describe(kind: &str, payload: &str) -> String {
         Ok(Work::ArchiveJobLog { job }) => format!("Archive the log of CI job {job}"),
         Ok(Work::MaintainRepository { project }) => format!("Maintain the repository of project {project}"),
         Ok(Work::TriggerDownstream { job }) => format!("Start the downstream pipeline of trigger job {job}"),
+        Ok(Work::SendMail { mail }) => format!("Send the mail \"{}\" to {}", mail.subject, mail.to.join(", ")),
         Err(_) => format!("A '{kind}' job, which this server does not know"),
     }
 }
@@ -144,7 +149,10 @@ impl Core {
     pub(crate) async fn enqueue(&self, conn: &mut gantry_db::Conn, work: &Work) -> CoreResult<()> {
         let run_at = match work {
             Work::MaintainRepository { .. } => now_millis() + millis(self.background.settings.maintenance_quiet),
-            Work::PipelinesForPush { .. } | Work::ArchiveJobLog { .. } | Work::TriggerDownstream { .. } => now_millis(),
+            Work::PipelinesForPush { .. }
+            | Work::ArchiveJobLog { .. }
+            | Work::TriggerDownstream { .. }
+            | Work::SendMail { .. } => now_millis(),
         };
         let stored = serde_json::to_value(work).map_err(|error| CoreError::Internal(Box::new(error)))?;
         let kind = stored["kind"].as_str().unwrap_or_default();
@@ -279,6 +287,7 @@ impl Core {
             }
             Work::ArchiveJobLog { job } => self.ci().archive_job_trace(*job).await,
             Work::TriggerDownstream { job } => self.ci().trigger_downstream(*job).await,
+            Work::SendMail { mail } => self.deliver_mail(mail).await,
             Work::MaintainRepository { project } => match self.repos.maintain(*project).await {
                 Ok(()) | Err(gantry_git::GitError::Missing) => Ok(()),
                 Err(error) => Err(error.into()),

@@ -35,6 +35,7 @@ pub mod code;
 mod content;
 mod error;
 pub mod file_templates;
+pub mod mail;
 pub mod manage;
 pub mod policy;
 mod secret;
@@ -100,6 +101,8 @@ pub struct Core {
     identity: Arc<str>,
     /// The paths of recently listed commits, for find file.
     path_listings: Arc<code::find_file::PathListings>,
+    /// The SMTP server mail goes out through; none: mail is off.
+    mailer: Option<Arc<mail::Mailer>>,
 }
 
 impl Core {
@@ -118,6 +121,7 @@ impl Core {
             blobs,
             identity: "local".into(),
             path_listings: Arc::default(),
+            mailer: None,
         }
     }
 

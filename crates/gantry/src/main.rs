@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use anyhow::{Context, bail};
 use axum::serve::ListenerExt;
 use clap::{Parser, Subcommand};
-use gantry_config::{ServeArgs, ServeConfig, StorageArgs, StorageConfig};
+use gantry_config::{MailConfig, ServeArgs, ServeConfig, StorageArgs, StorageConfig};
 use gantry_core::ci::CiSettingsOfServer;
 use gantry_core::ci::runners::{RunnerRegistration, RunnerScope};
 use gantry_core::manage::accounts::NewAccount;
@@ -124,6 +124,13 @@ enum AdminCommand {
         #[arg(long)]
         tagged_only: bool,
     },
+    /// Queue a test e-mail to an address; the running server sends it through the configured
+    /// SMTP server (mail_smtp_url, mail_from), retrying while that server is down
+    SendTestMail {
+        /// The address to send it to
+        #[arg(long)]
+        to: String,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -167,7 +174,9 @@ fn main() -> anyhow::Result<()> {
                 eprintln!("database is up to date");
                 Ok(())
             }
-            Command::Admin { command, storage, .. } => admin(StorageConfig::load(&storage)?, command).await,
+            Command::Admin { command, storage, .. } => {
+                admin(StorageConfig::load(&storage)?, MailConfig::load(&storage)?, command).await
+            }
             Command::Runner(args) => runners::runner(args).await,
             Command::Hook { .. } | Command::Ci { .. } | Command::JobNetworkDoor { .. } => {
                 unreachable!("handled before the runtime starts")
@@ -279,6 +288,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             concurrency: config.background_jobs,
             ..Default::default()
         });
+    let core = with_mail(core, config.mail.as_ref())?;
     let web = WebConfig {
         external_url: config.external_url.clone(),
         ssh_host: config.ssh_listen.to_string(),
@@ -399,8 +409,16 @@ fn read_password() -> anyhow::Result<String> {
     Ok(password)
 }
 
-async fn admin(storage: StorageConfig, command: AdminCommand) -> anyhow::Result<()> {
+/// Sets the SMTP server mail goes out through, when one is configured.
+fn with_mail(core: Core, mail: Option<&MailConfig>) -> anyhow::Result<Core> {
+    let Some(mail) = mail else { return Ok(core) };
+    let settings = gantry_core::mail::MailSettings { smtp_url: mail.smtp_url.clone(), from: mail.from.clone() };
+    core.with_mail(&settings).map_err(|problem| anyhow::anyhow!("the mail settings are wrong: {problem}"))
+}
+
+async fn admin(storage: StorageConfig, mail: Option<MailConfig>, command: AdminCommand) -> anyhow::Result<()> {
     let core = Core::new(open_db(&storage).await?, repositories(&storage)).with_secrets(secrets(&storage)?);
+    let core = with_mail(core, mail.as_ref())?;
     match command {
         AdminCommand::CreateUser { username, email, name, admin, .. } => {
             let account = NewAccount { name: name.unwrap_or_default(), username, email, password: read_password()? };
@@ -462,6 +480,10 @@ async fn admin(storage: StorageConfig, command: AdminCommand) -> anyhow::Result<
             };
             let (_, token) = core.ci().create_runner_as_operator(registration).await?;
             println!("{token}");
+        }
+        AdminCommand::SendTestMail { to } => {
+            core.send_test_mail_as_operator(&to).await?;
+            println!("a test e-mail to {} is queued: the running server sends it", to.trim());
         }
     }
     core.db().close().await;

@@ -16,6 +16,7 @@ mod deploy;
 mod durability;
 mod git_http;
 mod git_ssh;
+mod mail;
 mod memory;
 mod nginx;
 mod protected_tags;
