@@ -1,8 +1,8 @@
 //! Gantry's operations with authorisation and transactions (see the README below).
 #![doc = include_str!("../README.md")]
 
-/// Declares a stage's view of [`Core`]: `core.ci()`, `core.code()`, `core.manage()` name where
-/// an operation lives. A view borrows the core and derefs to it, so the stage's operations
+/// Declares a stage's view of [`Core`]: `core.ci()`, `core.code()`, `core.manage()`,
+/// `core.plan()` name where an operation lives. A view borrows the core and derefs to it, so the stage's operations
 /// reach the shared state (and the other stages) as they would on `Core` itself.
 macro_rules! stage {
     ($(#[$doc:meta])* $view:ident, $method:ident) => {
@@ -37,6 +37,7 @@ mod error;
 pub mod file_templates;
 pub mod mail;
 pub mod manage;
+pub mod plan;
 pub mod policy;
 mod secret;
 mod signals;

@@ -71,13 +71,31 @@ pub enum ProjectAction {
     /// Mark the project as a CI/CD Catalog resource, or remove the mark (Owners, as in
     /// GitLab).
     ManageCatalog,
+    /// See the project's issues and their notes: anyone who may see the project (confidential
+    /// issues ask [`ProjectAccess::can_read_issue`]).
+    ReadIssues,
+    /// Open an issue and comment on issues: any signed-in user who may see the project.
+    CreateIssue,
+    /// Edit, close and reopen any issue and set its labels, assignees, due date, weight,
+    /// confidentiality and lock (Reporters, as in GitLab; an issue's author and assignees may
+    /// edit, close and reopen it: [`ProjectAccess::can_edit_issue`]).
+    UpdateIssues,
+    /// See every confidential issue (Reporters, as in GitLab).
+    ReadConfidentialIssues,
+    /// Create, change and delete the project's labels (Reporters, as in GitLab).
+    ManageLabels,
+    /// Delete issues (Owners, as in GitLab).
+    DeleteIssues,
 }
 
 impl ProjectAction {
     /// The lowest role that may do this (reading also follows visibility).
     pub fn required_level(self) -> AccessLevel {
         match self {
-            ProjectAction::Read => AccessLevel::Guest,
+            ProjectAction::Read | ProjectAction::ReadIssues | ProjectAction::CreateIssue => AccessLevel::Guest,
+            ProjectAction::UpdateIssues | ProjectAction::ReadConfidentialIssues | ProjectAction::ManageLabels => {
+                AccessLevel::Reporter
+            }
             ProjectAction::ReadCode | ProjectAction::ReadPipelines => AccessLevel::Reporter,
             ProjectAction::PushCode | ProjectAction::RunPipelines => AccessLevel::Developer,
             ProjectAction::ManageProtectedBranches
@@ -92,7 +110,8 @@ impl ProjectAction {
             ProjectAction::Transfer
             | ProjectAction::Delete
             | ProjectAction::DeletePipelines
-            | ProjectAction::ManageCatalog => AccessLevel::Owner,
+            | ProjectAction::ManageCatalog
+            | ProjectAction::DeleteIssues => AccessLevel::Owner,
         }
     }
 }
@@ -128,6 +147,8 @@ pub enum GroupAction {
     ManageDeployTokens,
     /// See, create, rotate and revoke the group's access tokens (Owners, as in GitLab).
     ManageAccessTokens,
+    /// Create, change and delete the group's labels (Reporters, as in GitLab).
+    ManageLabels,
 }
 
 impl GroupAction {
@@ -135,6 +156,7 @@ impl GroupAction {
     pub fn required_level(self) -> AccessLevel {
         match self {
             GroupAction::Read => AccessLevel::Guest,
+            GroupAction::ManageLabels => AccessLevel::Reporter,
             GroupAction::CreateProject => AccessLevel::Developer,
             GroupAction::CreateSubgroup
             | GroupAction::ManageMembers
@@ -224,11 +246,20 @@ fn decide_project(
     if level.is_none() && !open {
         return Err(CoreError::NotFound("project"));
     }
-    let is_read = action == ProjectAction::Read
+    let is_read = matches!(action, ProjectAction::Read | ProjectAction::ReadIssues)
         || (matches!(action, ProjectAction::ReadCode | ProjectAction::ReadPipelines) && open);
-    check_level(actor, level, action.required_level(), is_read, "project")?;
+    if action == ProjectAction::CreateIssue {
+        // Anyone signed in who sees the project opens issues and comments, as in GitLab.
+        actor.require_user()?;
+    } else {
+        check_level(actor, level, action.required_level(), is_read, "project")?;
+    }
     if matches!(action, ProjectAction::PushCode | ProjectAction::RunPipelines) && project.archived {
         return Err(CoreError::Forbidden("this project is archived: its repository is read-only".to_owned()));
+    }
+    let plans = [ProjectAction::CreateIssue, ProjectAction::UpdateIssues, ProjectAction::ManageLabels];
+    if plans.contains(&action) && project.archived {
+        return Err(CoreError::Forbidden("this project is archived: its issues and labels are read-only".to_owned()));
     }
     Ok(())
 }
@@ -330,6 +361,81 @@ impl ProjectAccess {
     pub fn highest_grantable_role(&self) -> Option<AccessLevel> {
         if administers(&self.actor) { Some(AccessLevel::Owner) } else { self.level }
     }
+
+    /// Whether the actor may see this issue: anyone who sees the project sees its issues, a
+    /// confidential one only Reporters and above, its author and its assignees (GitLab's rule).
+    pub fn can_read_issue(&self, issue: &IssueFacts<'_>) -> bool {
+        self.can(ProjectAction::ReadIssues)
+            && (!issue.confidential
+                || self.can(ProjectAction::ReadConfidentialIssues)
+                || self.authored_or_assigned(issue))
+    }
+
+    /// Checks [`ProjectAccess::can_read_issue`]: an issue the actor may not see is not found.
+    pub fn require_read_issue(&self, issue: &IssueFacts<'_>) -> CoreResult<()> {
+        if self.can_read_issue(issue) { Ok(()) } else { Err(CoreError::NotFound("issue")) }
+    }
+
+    /// Whether the actor may edit, close and reopen this issue: Reporters and above, its author
+    /// and its assignees.
+    pub fn can_edit_issue(&self, issue: &IssueFacts<'_>) -> bool {
+        self.can_read_issue(issue)
+            && (self.can(ProjectAction::UpdateIssues)
+                || (self.authored_or_assigned(issue) && self.can(ProjectAction::CreateIssue)))
+    }
+
+    /// Checks [`ProjectAccess::can_edit_issue`] (after [`ProjectAccess::require_read_issue`]).
+    pub fn require_edit_issue(&self, issue: &IssueFacts<'_>) -> CoreResult<()> {
+        self.require_read_issue(issue)?;
+        if self.can_edit_issue(issue) {
+            return Ok(());
+        }
+        self.actor.require_user()?;
+        self.require(ProjectAction::CreateIssue)?;
+        Err(CoreError::Forbidden(
+            "you need the Reporter role on this project, or to be the issue's author or assignee, to change it"
+                .to_owned(),
+        ))
+    }
+
+    /// Whether the actor may comment on this issue: anyone signed in who sees it; on a locked
+    /// discussion, only those who may change any issue.
+    pub fn can_comment_on_issue(&self, issue: &IssueFacts<'_>) -> bool {
+        self.can_read_issue(issue)
+            && self.can(ProjectAction::CreateIssue)
+            && (!issue.discussion_locked || self.can(ProjectAction::UpdateIssues))
+    }
+
+    /// Checks [`ProjectAccess::can_comment_on_issue`].
+    pub fn require_comment_on_issue(&self, issue: &IssueFacts<'_>) -> CoreResult<()> {
+        self.require_read_issue(issue)?;
+        self.require(ProjectAction::CreateIssue)?;
+        if self.can_comment_on_issue(issue) {
+            return Ok(());
+        }
+        Err(CoreError::Forbidden(
+            "this discussion is locked: only project members with the Reporter role can comment".to_owned(),
+        ))
+    }
+
+    /// Whether the actor may change or delete a note written by `author`: its author, and
+    /// administrators.
+    pub fn can_change_note(&self, author: Option<UserId>) -> bool {
+        self.actor.user().is_some_and(|user| owns_or_administers(user, author))
+    }
+
+    fn authored_or_assigned(&self, issue: &IssueFacts<'_>) -> bool {
+        self.actor.user().is_some_and(|user| issue.author == Some(user.id) || issue.assignees.contains(&user.id))
+    }
+}
+
+/// What the issue rules need to know of one issue.
+#[derive(Debug, Clone, Copy)]
+pub struct IssueFacts<'a> {
+    pub author: Option<UserId>,
+    pub assignees: &'a [UserId],
+    pub confidential: bool,
+    pub discussion_locked: bool,
 }
 
 /// Checks that the actor may run pipelines on a branch or tag of the project (GitLab's rule):

@@ -1,5 +1,5 @@
-//! The numbers things carry within their project (pipeline #12; issues and merge requests
-//! next): one row per project and kind in `internal_ids` holds the last number given. Taking
+//! The numbers things carry within their project (pipeline #12, issue #7; merge
+//! requests next): one row per project and kind in `internal_ids` holds the last number given. Taking
 //! the next one is a single upsert, which the database serialises on that row, so two pipelines
 //! created at the same moment on PostgreSQL never get the same number (reading `MAX(iid) + 1`
 //! did, and one of them failed on the unique index).
@@ -13,6 +13,7 @@ use crate::{Conn, DbResult};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Numbered {
     Pipelines,
+    Issues,
 }
 
 /// The next number of `what` in the project; call inside the transaction that stores it, so a
@@ -23,6 +24,12 @@ pub async fn next_internal_id(conn: &mut Conn, project: ProjectId, what: Numbere
         Numbered::Pipelines => concat!(
             "INSERT INTO internal_ids (project_id, usage, last_value) ",
             "VALUES ($1, 'pipelines', (SELECT COALESCE(MAX(iid), 0) + 1 FROM ci_pipelines WHERE project_id = $1)) ",
+            "ON CONFLICT (project_id, usage) DO UPDATE SET last_value = internal_ids.last_value + 1 ",
+            "RETURNING last_value"
+        ),
+        Numbered::Issues => concat!(
+            "INSERT INTO internal_ids (project_id, usage, last_value) ",
+            "VALUES ($1, 'issues', (SELECT COALESCE(MAX(iid), 0) + 1 FROM issues WHERE project_id = $1)) ",
             "ON CONFLICT (project_id, usage) DO UPDATE SET last_value = internal_ids.last_value + 1 ",
             "RETURNING last_value"
         ),

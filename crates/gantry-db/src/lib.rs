@@ -8,6 +8,7 @@ pub mod code;
 pub mod internal_ids;
 pub mod manage;
 mod migrate;
+pub mod plan;
 mod pool;
 mod row;
 pub mod stats;

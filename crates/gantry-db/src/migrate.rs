@@ -152,6 +152,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0029_internal_ids.sql"),
         postgres: include_str!("../migrations/postgres/0029_internal_ids.sql"),
     },
+    Migration {
+        version: 30,
+        sqlite: include_str!("../migrations/sqlite/0030_issues.sql"),
+        postgres: include_str!("../migrations/postgres/0030_issues.sql"),
+    },
 ];
 
 impl Db {

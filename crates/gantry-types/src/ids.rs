@@ -65,4 +65,10 @@ id_type!(
     EmailId,
     /// A user's GPG public key.
     GpgKeyId,
+    /// An issue (its id across projects; people use its per-project number, the `iid`).
+    IssueId,
+    /// A label of a project or a group.
+    LabelId,
+    /// A note: a comment or system note on an issue (merge requests and epics later).
+    NoteId,
 );

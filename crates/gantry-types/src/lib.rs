@@ -9,16 +9,19 @@ mod background;
 mod ci;
 mod ids;
 mod names;
+mod plan;
 mod scopes;
 
 pub use access::{AccessLevel, Visibility};
 pub use background::BackgroundStatus;
 pub use ci::{CiStatus, RunnerType, When};
 pub use ids::{
-    ArtifactId, BackgroundJobId, CommitStatusId, DeployKeyId, DeployTokenId, EmailId, GpgKeyId, GroupMemberId, JobId,
-    NamespaceId, PipelineId, ProjectId, RunnerId, ScheduleId, TokenId, TopicId, TriggerId, UserId, VariableId,
+    ArtifactId, BackgroundJobId, CommitStatusId, DeployKeyId, DeployTokenId, EmailId, GpgKeyId, GroupMemberId, IssueId,
+    JobId, LabelId, NamespaceId, NoteId, PipelineId, ProjectId, RunnerId, ScheduleId, TokenId, TopicId, TriggerId,
+    UserId, VariableId,
 };
 pub use names::{
     Email, FullPath, MAX_EMAIL_LEN, MAX_SEGMENT_LEN, NameError, PathSegment, Username, parse_display_name,
 };
+pub use plan::IssueState;
 pub use scopes::{DeployTokenScope, TokenScope, TokenScopes};

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use gantry_core::Core;
 
 pub use blob_io::file_body;
-pub use markup::contrast_ratio;
+pub use markup::{contrast_ratio, label_text_color};
 pub use router::{Requires, RouteInfo, RouteScope, app, route_table};
 
 /// Marks the requests of the built-in runner's jobs: the server serves them on a listener of

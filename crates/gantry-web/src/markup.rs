@@ -91,6 +91,18 @@ pub fn contrast_ratio(a: [u8; 3], b: [u8; 3]) -> f64 {
     (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
 }
 
+/// The text colour for a label chip of background `hex` (`#rrggbb`): black or white, whichever
+/// contrasts more (both meet 4.5:1 on some side of every colour).
+pub fn label_text_color(hex: &str) -> &'static str {
+    let channel = |at: usize| hex.get(at..at + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()).unwrap_or(0);
+    let background = [channel(1), channel(3), channel(5)];
+    if contrast_ratio(background, [0, 0, 0]) >= contrast_ratio(background, [255, 255, 255]) {
+        "#000000"
+    } else {
+        "#ffffff"
+    }
+}
+
 /// The classes of a highlighted piece of text, or None when it looks like plain text.
 fn style_classes(style: Style) -> Option<String> {
     let palette = palette();

@@ -15,6 +15,7 @@ use axum::http::Method;
 use axum::routing::{MethodFilter, on};
 use gantry_core::policy::{GroupAction, ProjectAction};
 
+use crate::api::plan::{issues, labels, notes};
 use crate::api::{
     access_tokens, application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, files,
     gpg_keys, group_protected_branches, groups, history, instance, job_token_scope, keys, languages, members, openapi,
@@ -25,8 +26,8 @@ use crate::ui;
 use crate::{AppState, assets, avatars, git_http, health, metrics, openid};
 pub use requires::Requires;
 use requires::Requires::{
-    Admin, AdminOrForbidden, Anyone, Group, JobToken, NewRunner, Parent, Project, ProtectedRef, RunnerManager,
-    RunnerToken, ScheduleOwner, SignedIn, TokenOwner, TriggerToken,
+    Admin, AdminOrForbidden, Anyone, Group, JobToken, NewRunner, NoteAuthor, Parent, Project, ProtectedRef,
+    RunnerManager, RunnerToken, ScheduleOwner, SignedIn, TokenOwner, TriggerToken,
 };
 
 /// Which part of the server a route belongs to (decides how the sweep test calls it).
@@ -140,6 +141,11 @@ impl Table {
     ) -> Table {
         self.route(Method::DELETE, path, requires, summary, handler)
     }
+}
+
+/// The body limit of issues' and comments' writes (`api::plan::TEXT_BODY_LIMIT`).
+fn text_limit() -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(crate::api::plan::TEXT_BODY_LIMIT)
 }
 
 fn top_level() -> Table {
@@ -1491,6 +1497,167 @@ fn top_level() -> Table {
             "Create a personal access token for yourself",
             tokens::create_token,
         )
+        // Plan: issues, their notes, labels.
+        .get("/api/v4/issues", SignedIn, "Issues you may see (scope: created_by_me, assigned_to_me, all; filters as a project's)", issues::list_issues)
+        .get(
+            "/api/v4/groups/{id}/issues",
+            Group(GroupAction::Read),
+            "Issues of the group's projects and its subgroups' (filters as a project's)",
+            issues::list_group_issues,
+        )
+        .get(
+            "/api/v4/projects/{id}/issues",
+            Project(ProjectAction::ReadIssues),
+            "List issues (state, labels, assignee_id, assignee_username, author_id, author_username, search, \
+             confidential, iids[], created_after, created_before, updated_after, updated_before, order_by, sort, scope)",
+            issues::list_project_issues,
+        )
+        .post(
+            "/api/v4/projects/{id}/issues",
+            Project(ProjectAction::CreateIssue),
+            "Open an issue (title, description, labels, assignee_ids, confidential, due_date, weight)",
+            issues::create_issue.layer(text_limit()),
+        )
+        .get(
+            "/api/v4/projects/{id}/issues_statistics",
+            Project(ProjectAction::ReadIssues),
+            "Counts of the issues the list's filters select",
+            issues::project_issues_statistics,
+        )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}",
+            Project(ProjectAction::ReadIssues),
+            "Get an issue",
+            issues::get_issue,
+        )
+        .put(
+            "/api/v4/projects/{id}/issues/{issue_iid}",
+            Project(ProjectAction::UpdateIssues),
+            "Edit an issue (its author and assignees too: title, description, state_event close or reopen; \
+             Reporters also labels, add_labels, remove_labels, assignee_ids, confidential, due_date, weight, \
+             discussion_locked)",
+            issues::update_issue.layer(text_limit()),
+        )
+        .delete(
+            "/api/v4/projects/{id}/issues/{issue_iid}",
+            Project(ProjectAction::DeleteIssues),
+            "Delete an issue",
+            issues::delete_issue,
+        )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/notes",
+            Project(ProjectAction::ReadIssues),
+            "List an issue's comments and system notes (sort, order_by)",
+            notes::list_issue_notes,
+        )
+        .post(
+            "/api/v4/projects/{id}/issues/{issue_iid}/notes",
+            Project(ProjectAction::CreateIssue),
+            "Comment on an issue (body)",
+            notes::create_issue_note.layer(text_limit()),
+        )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/notes/{note_id}",
+            Project(ProjectAction::ReadIssues),
+            "Get a note of an issue",
+            notes::get_issue_note,
+        )
+        .put(
+            "/api/v4/projects/{id}/issues/{issue_iid}/notes/{note_id}",
+            NoteAuthor,
+            "Edit a comment (body)",
+            notes::update_issue_note.layer(text_limit()),
+        )
+        .delete(
+            "/api/v4/projects/{id}/issues/{issue_iid}/notes/{note_id}",
+            NoteAuthor,
+            "Delete a comment",
+            notes::delete_issue_note,
+        )
+        .get(
+            "/api/v4/projects/{id}/labels",
+            Project(ProjectAction::ReadIssues),
+            "List the project's labels and its groups' (search)",
+            labels::list_project_labels,
+        )
+        .post(
+            "/api/v4/projects/{id}/labels",
+            Project(ProjectAction::ManageLabels),
+            "Create a project label (name, color, description)",
+            labels::create_project_label,
+        )
+        .put(
+            "/api/v4/projects/{id}/labels",
+            Project(ProjectAction::ManageLabels),
+            "Edit the project label named by name (new_name, color, description; GitLab's older form)",
+            labels::update_project_label_by_name,
+        )
+        .delete(
+            "/api/v4/projects/{id}/labels",
+            Project(ProjectAction::ManageLabels),
+            "Delete the project label named by name (GitLab's older form)",
+            labels::delete_project_label_by_name,
+        )
+        .get(
+            "/api/v4/projects/{id}/labels/{label_id}",
+            Project(ProjectAction::ReadIssues),
+            "Get a label by id or name",
+            labels::get_project_label,
+        )
+        .put(
+            "/api/v4/projects/{id}/labels/{label_id}",
+            Project(ProjectAction::ManageLabels),
+            "Edit a project label (new_name, color, description)",
+            labels::update_project_label,
+        )
+        .delete(
+            "/api/v4/projects/{id}/labels/{label_id}",
+            Project(ProjectAction::ManageLabels),
+            "Delete a project label",
+            labels::delete_project_label,
+        )
+        .get(
+            "/api/v4/groups/{id}/labels",
+            Group(GroupAction::Read),
+            "List the group's labels and its ancestors' (search, include_ancestor_groups)",
+            labels::list_group_labels,
+        )
+        .post(
+            "/api/v4/groups/{id}/labels",
+            Group(GroupAction::ManageLabels),
+            "Create a group label (name, color, description)",
+            labels::create_group_label,
+        )
+        .put(
+            "/api/v4/groups/{id}/labels",
+            Group(GroupAction::ManageLabels),
+            "Edit the group label named by name (new_name, color, description; GitLab's older form)",
+            labels::update_group_label_by_name,
+        )
+        .delete(
+            "/api/v4/groups/{id}/labels",
+            Group(GroupAction::ManageLabels),
+            "Delete the group label named by name (GitLab's older form)",
+            labels::delete_group_label_by_name,
+        )
+        .get(
+            "/api/v4/groups/{id}/labels/{label_id}",
+            Group(GroupAction::Read),
+            "Get a group label by id or name",
+            labels::get_group_label,
+        )
+        .put(
+            "/api/v4/groups/{id}/labels/{label_id}",
+            Group(GroupAction::ManageLabels),
+            "Edit a group label (new_name, color, description)",
+            labels::update_group_label,
+        )
+        .delete(
+            "/api/v4/groups/{id}/labels/{label_id}",
+            Group(GroupAction::ManageLabels),
+            "Delete a group label",
+            labels::delete_group_label,
+        )
         .scope(RouteScope::Runner)
         .post("/api/v4/runners/verify", RunnerToken, "Check a runner token (runners)", runner_protocol::verify)
         .delete("/api/v4/runners", RunnerToken, "A runner removes itself (`token`)", runner_protocol::unregister)
@@ -1846,6 +2013,60 @@ fn project_pages() -> Table {
             Project(ProjectAction::ManageMembers),
             "Stop sharing the project with a group",
             ui::members::unshare_project,
+        )
+        // Plan: issues, their comments, labels.
+        .get("/issues", Project(ProjectAction::ReadIssues), "Issues (state, search, label, assignee, page)", ui::plan::issues::list)
+        .post("/issues", Project(ProjectAction::CreateIssue), "Open an issue", ui::plan::issues::create_issue.layer(text_limit()))
+        .get("/issues/new", Project(ProjectAction::CreateIssue), "The new issue form", ui::plan::issues::new_issue)
+        .get("/issues/{issue_iid}", Project(ProjectAction::ReadIssues), "An issue with its comments", ui::plan::issue::show)
+        .get(
+            "/issues/{issue_iid}/edit",
+            Project(ProjectAction::UpdateIssues),
+            "Edit an issue's title and description (its author and assignees too)",
+            ui::plan::issue::edit,
+        )
+        .post(
+            "/issues/{issue_iid}/edit",
+            Project(ProjectAction::UpdateIssues),
+            "Save an issue's title and description (its author and assignees too)",
+            ui::plan::issue::save_edit.layer(text_limit()),
+        )
+        .post(
+            "/issues/{issue_iid}/sidebar",
+            Project(ProjectAction::UpdateIssues),
+            "Save an issue's labels, assignees, due date, weight, confidentiality and lock",
+            ui::plan::issue::save_sidebar,
+        )
+        .post(
+            "/issues/{issue_iid}/close",
+            Project(ProjectAction::UpdateIssues),
+            "Close an issue (its author and assignees too)",
+            ui::plan::issue::close,
+        )
+        .post(
+            "/issues/{issue_iid}/reopen",
+            Project(ProjectAction::UpdateIssues),
+            "Reopen an issue (its author and assignees too)",
+            ui::plan::issue::reopen,
+        )
+        .post(
+            "/issues/{issue_iid}/delete",
+            Project(ProjectAction::DeleteIssues),
+            "Delete an issue (confirm=yes; without it, a page asks)",
+            ui::plan::issue::delete,
+        )
+        .post("/issues/{issue_iid}/notes", Project(ProjectAction::CreateIssue), "Comment on an issue", ui::plan::issue::comment.layer(text_limit()))
+        .post("/issues/{issue_iid}/notes/{note_id}/edit", NoteAuthor, "Edit your comment", ui::plan::issue::edit_note.layer(text_limit()))
+        .post("/issues/{issue_iid}/notes/{note_id}/delete", NoteAuthor, "Delete your comment", ui::plan::issue::delete_note)
+        .get("/labels", Project(ProjectAction::ReadIssues), "The project's labels and its groups'", ui::plan::labels::list)
+        .post("/labels", Project(ProjectAction::ManageLabels), "Create a project label", ui::plan::labels::create)
+        .get("/labels/{label_id}/edit", Project(ProjectAction::ManageLabels), "Edit a project label", ui::plan::labels::edit)
+        .post("/labels/{label_id}/edit", Project(ProjectAction::ManageLabels), "Save a project label", ui::plan::labels::save)
+        .post(
+            "/labels/{label_id}/delete",
+            Project(ProjectAction::ManageLabels),
+            "Delete a project label (confirm=yes; without it, a page asks)",
+            ui::plan::labels::delete,
         )
         .get("/settings", Project(ProjectAction::Update), "Project settings", ui::projects::settings)
         .post("/settings", Project(ProjectAction::Update), "Save project settings", ui::projects::save_settings)

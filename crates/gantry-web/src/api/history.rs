@@ -27,7 +27,7 @@ fn not_found(what: &'static str) -> AppError {
 
 /// A time parameter as Grape's `DateTime` reads it: RFC 3339 (`2021-09-20T11:50:22Z`), a
 /// date-time without a zone (UTC) or a date; Unix seconds.
-fn parse_time(name: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
+pub(crate) fn parse_time(name: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
     use time::macros::format_description;
     let Some(text) = value.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
     let invalid = || AppError::BadRequest(format!("{name} is invalid"));

@@ -23,6 +23,7 @@ pub mod members;
 pub mod openapi;
 pub mod params;
 pub mod pipelines;
+pub mod plan;
 pub mod projects;
 pub mod protected_tags;
 pub mod repository;

@@ -19,6 +19,8 @@ pub fn document() -> Value {
                 let description = match name {
                     "id" => "numeric id or URL-encoded full path",
                     "user_id" => "numeric user id",
+                    "issue_iid" => "the issue's number in its project",
+                    "label_id" => "numeric id or the label's name",
                     _ => "numeric id",
                 };
                 json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "string"}})

@@ -50,6 +50,9 @@ pub enum Requires {
     /// `ProjectAction::RunPipelines` to see the schedule, then its owner or an administrator
     /// (`policy::owns_or_administers`); a Maintainer may take ownership first.
     ScheduleOwner,
+    /// The author of the note in the path (project CreateIssue to see it: anyone signed in who
+    /// sees the issue), or an administrator; others who see it are refused.
+    NoteAuthor,
     /// A runner's token (`grt-`), never user credentials.
     RunnerToken,
     /// A running job's token (`gjob-`, in `JOB-TOKEN` or the body), never user credentials.
@@ -99,6 +102,7 @@ impl fmt::Display for Requires {
                 f,
                 "the pipeline schedule's owner (project RunPipelines, {run_pipelines} or above), or an administrator"
             ),
+            Requires::NoteAuthor => write!(f, "the note's author, or an administrator"),
             Requires::RunnerToken => write!(f, "a runner token"),
             Requires::JobToken => write!(f, "a running job's token (JOB-TOKEN)"),
             Requires::TriggerToken => write!(f, "a pipeline trigger token"),

@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod log;
 pub mod members;
 pub mod pipelines;
+pub mod plan;
 pub mod profile;
 pub mod project_frame;
 pub mod projects;

@@ -24,6 +24,8 @@ pub struct ProjectFrame {
     pub can_admin: bool,
     /// The visitor may push (Developer, project not archived).
     pub can_push: bool,
+    /// The open issues the visitor may see (the Issues tab's count).
+    pub open_issues: i64,
 }
 
 impl ProjectFrame {
@@ -33,7 +35,9 @@ impl ProjectFrame {
         let project = access.project().clone();
         let chain = state.core.manage().namespace_chain(project.namespace_id).await?;
         let crumbs = breadcrumbs(&chain, Some(&project));
+        let open_issues = state.core.plan().count_open_issues(&access).await.map_err(|e| visitor.error(e))?;
         Ok(ProjectFrame {
+            open_issues,
             can_admin: access.can(ProjectAction::Update),
             can_push: access.can(ProjectAction::PushCode),
             role: access.level(),

@@ -26,6 +26,7 @@ mod group_sharing;
 mod groups;
 mod hidden_variables;
 mod id_tokens;
+mod issues;
 mod job_token_scope;
 mod keys;
 mod languages;

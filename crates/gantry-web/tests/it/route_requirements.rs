@@ -26,6 +26,7 @@ fn declared(route: &RouteInfo) -> Need {
         (_, Requires::RunnerManager) => Need::RunnerManager,
         (_, Requires::ProtectedRef) => Need::ProtectedMain,
         (_, Requires::ScheduleOwner) => Need::ScheduleOwner,
+        (_, Requires::NoteAuthor) => Need::NoteAuthor,
         (_, Requires::RunnerToken | Requires::JobToken) => Need::RunnerToken,
         (_, Requires::TriggerToken) => Need::TriggerToken,
     }

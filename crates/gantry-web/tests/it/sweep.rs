@@ -50,6 +50,9 @@ pub(crate) enum Need {
     /// administrator; other Developers are refused, those who cannot see it are told it does
     /// not exist.
     ScheduleOwner,
+    /// Changing the fixture's comment on its issue: its author (the fixture's owner) or an
+    /// administrator; others who see it are refused, those who cannot are told it does not exist.
+    NoteAuthor,
 }
 
 pub(crate) fn need(route: &RouteInfo) -> Need {
@@ -151,6 +154,28 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         }
         (RouteScope::Api, "POST", "/api/v4/projects/{id}/ci/lint") => Role(Reporter),
         (RouteScope::Api, "POST", p) if p.contains("/pipeline") || p.contains("/jobs/") => Role(Developer),
+        // Plan: anyone signed in who sees the project opens issues and comments; Reporters edit
+        // issues (the fixture's is the owner's) and manage labels; Owners delete issues; a
+        // comment is changed by its author.
+        (RouteScope::Api, "GET", "/api/v4/issues") => SignedIn,
+        (
+            RouteScope::Api,
+            "POST",
+            "/api/v4/projects/{id}/issues" | "/api/v4/projects/{id}/issues/{issue_iid}/notes",
+        ) => Role(Guest),
+        (RouteScope::Api, "PUT", "/api/v4/projects/{id}/issues/{issue_iid}") => Role(Reporter),
+        (RouteScope::Api, "DELETE", "/api/v4/projects/{id}/issues/{issue_iid}") => Role(Owner),
+        (RouteScope::Api, "PUT" | "DELETE", "/api/v4/projects/{id}/issues/{issue_iid}/notes/{note_id}") => NoteAuthor,
+        (RouteScope::Api, "POST" | "PUT" | "DELETE", p)
+            if p.ends_with("/labels") || p.ends_with("/labels/{label_id}") =>
+        {
+            Role(Reporter)
+        }
+        (RouteScope::ProjectPage, "GET", "/issues" | "/issues/new" | "/issues/{issue_iid}" | "/labels") => Role(Guest),
+        (RouteScope::ProjectPage, "POST", "/issues" | "/issues/{issue_iid}/notes") => Role(Guest),
+        (RouteScope::ProjectPage, "POST", "/issues/{issue_iid}/delete") => Role(Owner),
+        (RouteScope::ProjectPage, "POST", p) if p.starts_with("/issues/{issue_iid}/notes/") => NoteAuthor,
+        (RouteScope::ProjectPage, _, p) if p.starts_with("/issues/") || p.starts_with("/labels") => Role(Reporter),
         (RouteScope::Api, "GET", "/api/v4/openapi.json" | "/api/v4/groups" | "/api/v4/projects") => Anyone,
         (
             RouteScope::Api,
@@ -391,6 +416,11 @@ struct Fixture {
     /// A project beside the fixture's, in its group, for the job token allowlist routes (made
     /// only for them; in the allowlist, with the group, for the routes that remove).
     job_token_target_id: i64,
+    /// The issue (by the owner, with a comment of theirs) and labels of Plan's routes.
+    issue_iid: i64,
+    note_id: i64,
+    label_id: i64,
+    group_label_id: i64,
 }
 
 /// `with_code`: the project's repository gets a commit on `main` and a tag `v1` (only for the
@@ -627,7 +657,30 @@ async fn fixture(
         project_access_token_id: project_access_token.0.token.id.0,
         group_access_token_id: group_access_token.0.token.id.0,
         job_token_target_id: 0,
+        issue_iid: 0,
+        note_id: 0,
+        label_id: 0,
+        group_label_id: 0,
     }
+}
+
+/// An issue by the owner with a comment of theirs, a project label and a group label.
+async fn plan_fixture(app: &TestApp, people: &People, f: &mut Fixture) {
+    use gantry_core::plan::labels::{LabelInput, LabelScope};
+    let owner = Actor::User(people.owner.user.clone());
+    let project = app.core.access_to_project(&owner, &f.project).await.unwrap();
+    let group = app.core.group_access(&owner, &Lookup::Id(f.group.id.0)).await.unwrap();
+    let plan = app.core.plan();
+    let label = |name: &str| LabelInput { name: Some(name.into()), ..LabelInput::default() };
+    f.label_id = plan.create_label(LabelScope::Project(&project), &label("sweep")).await.unwrap().id.0;
+    f.group_label_id = plan.create_label(LabelScope::Group(&group), &label("sweep-group")).await.unwrap().id.0;
+    let issue = gantry_core::plan::issues::IssueChanges {
+        title: Some("Swept".into()),
+        labels: Some(vec!["sweep".into()]),
+        ..Default::default()
+    };
+    f.issue_iid = plan.create_issue(&project, &issue).await.unwrap().issue.iid;
+    f.note_id = plan.create_issue_note(&project, f.issue_iid, "a comment").await.unwrap().id.0;
 }
 
 fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
@@ -719,9 +772,17 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{action}", "cancel")
         .replace("ci/variables/{key}", &format!("ci/variables/{}", f.instance_key))
         .replace("{key}", "SWEEP")
+        .replace("{issue_iid}", &f.issue_iid.to_string())
+        .replace("{note_id}", &f.note_id.to_string())
+        .replace("{label_id}", &if route.path.contains("/groups/") { f.group_label_id } else { f.label_id }.to_string())
         .replace("{filename}", "avatar.png");
     // Searches look for something real: the fixture's README.
     let path = if path.ends_with("/search") { format!("{path}?search=readme&scope=blobs") } else { path };
+    let path = match (&route.method, path.ends_with("/labels")) {
+        (&Method::DELETE, true) if route.path.contains("/groups/") => format!("{path}?name=sweep-group"),
+        (&Method::DELETE, true) => format!("{path}?name=sweep"),
+        _ => path,
+    };
     match route.scope {
         RouteScope::GroupPage if path == "/" => format!("/{}", f.group.full_path),
         RouteScope::GroupPage => format!("/{}/-{path}", f.group.full_path),
@@ -805,6 +866,15 @@ fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option
         "/api/v4/runners/verify" | "/api/v4/jobs/request" => json!({"token": "grt-0000"}),
         "/api/v4/runners" if route.method == Method::DELETE => json!({"token": "grt-0000"}),
         "/api/v4/jobs/{job_id}" => json!({"token": "gjob-0000", "state": "running"}),
+        "/api/v4/projects/{id}/issues" => json!({"title": "made"}),
+        "/api/v4/projects/{id}/issues/{issue_iid}" => json!({"description": "changed", "state_event": "close"}),
+        p if p.ends_with("/notes") || p.ends_with("/notes/{note_id}") => json!({"body": "swept"}),
+        p if p.ends_with("/labels") && route.method == Method::PUT => {
+            let name = if p.contains("/groups/") { "sweep-group" } else { "sweep" };
+            json!({"name": name, "new_name": format!("renamed-{n}")})
+        }
+        p if p.ends_with("/labels") => json!({"name": format!("made-{n}"), "color": "#ff0000"}),
+        p if p.ends_with("/labels/{label_id}") => json!({"new_name": format!("renamed-{n}")}),
         _ => json!({}),
     })
 }
@@ -921,6 +991,21 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         (RouteScope::ProjectPage, "/settings/repository/protected_branches/update") => {
             vec![("name", "main".into()), ("push_access_level", "30".into())]
         }
+        (RouteScope::ProjectPage, "/issues" | "/issues/{issue_iid}/edit") => {
+            vec![("title", "made".into()), ("description", "swept".into())]
+        }
+        (RouteScope::ProjectPage, "/issues/{issue_iid}/sidebar") => {
+            vec![("labels", "sweep".into()), ("weight", "3".into())]
+        }
+        (RouteScope::ProjectPage, "/issues/{issue_iid}/notes" | "/issues/{issue_iid}/notes/{note_id}/edit") => {
+            vec![("body", "swept".into())]
+        }
+        (RouteScope::ProjectPage, "/issues/{issue_iid}/delete" | "/labels/{label_id}/delete") => {
+            vec![("confirm", "yes".into())]
+        }
+        (RouteScope::ProjectPage, "/labels" | "/labels/{label_id}/edit") => {
+            vec![("title", format!("made-{n}")), ("color", "#00ff00".into())]
+        }
         _ => vec![],
     };
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
@@ -949,7 +1034,7 @@ fn denial(
         Need::SignedInRole(_) if who.is_none() => Some(ask_sign_in),
         Need::RunnerToken => Some(StatusCode::FORBIDDEN),
         Need::TriggerToken => Some(StatusCode::NOT_FOUND),
-        Need::ScheduleOwner => match level {
+        Need::ScheduleOwner | Need::NoteAuthor => match level {
             _ if is_admin || is_token_owner => None,
             None => Some(StatusCode::NOT_FOUND),
             Some(_) => Some(StatusCode::FORBIDDEN),
@@ -1118,6 +1203,9 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                     app.core.ci().add_project_to_job_token_allowlist(&access, neighbour.id).await.unwrap();
                     app.core.ci().add_group_to_job_token_allowlist(&access, f.group.id).await.unwrap();
                 }
+            }
+            if route.path.contains("/issues/{issue_iid}") || route.path.contains("/labels") {
+                plan_fixture(&app, &people, &mut f).await;
             }
             if route.path.starts_with("/explore/catalog/") {
                 // The project in the path is a catalog resource.

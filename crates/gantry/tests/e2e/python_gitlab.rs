@@ -124,3 +124,16 @@ fn python_gitlab_searches_the_instance_a_group_and_a_project() {
     let token = server.admin_token("root");
     run_flow(&server, "gitlab_search_flow.py", &[("GANTRY_TOKEN", &token)], "all python-gitlab search checks passed");
 }
+
+#[test]
+fn python_gitlab_plans_with_labels_issues_and_comments() {
+    let server = Server::start();
+    let token = server.admin_token("root");
+    let dev_token = server.user_token("dev", "api");
+    run_flow(
+        &server,
+        "gitlab_issues_flow.py",
+        &[("GANTRY_TOKEN", &token), ("GANTRY_DEV_TOKEN", &dev_token)],
+        "all python-gitlab issue checks passed",
+    );
+}

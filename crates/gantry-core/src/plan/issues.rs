@@ -1,0 +1,761 @@
+//! Issues: numbered per project (`#12`), with a Markdown description, assignees, labels, a due
+//! date, a weight, a confidential flag and a lock on their discussion; opened by anyone signed
+//! in who sees the project, edited, closed and reopened by Reporters and above and by their
+//! author and assignees, deleted by Owners (`policy`'s issue rules). Every change of state,
+//! title, description, labels, assignees, confidentiality, due date, weight or lock leaves a
+//! system note in the same transaction.
+//!
+//! Lists (a project's, a group's, the issues a user may see) take GitLab's filters. A confidential
+//! issue shows where the viewer is Reporter or above, or is its author or an assignee; across
+//! projects, the Reporter rule is worked out for the group's projects (by the role on the group)
+//! and for the projects a user is a member of (at most [`MAX_ROLE_CHECKS`]), never guessed.
+//!
+//! Long because issues carry many fields, and each change is checked, applied and noted here.
+
+use std::collections::HashMap;
+
+use gantry_db::Conn;
+use gantry_db::manage::projects::{ProjectFilter, ProjectKey, list_projects};
+use gantry_db::plan::issues::{self as db, AssigneeFilter, IssueFields, IssueFilter};
+pub use gantry_db::plan::issues::{IssueOrder, IssueRow};
+use gantry_db::plan::labels::{self as labels_db, LabelFields, LabelOwner, LabelRow};
+use gantry_db::plan::notes::{self as notes_db, NewNote, Noteable};
+use gantry_db::plan::{id_list, users_by_ids};
+use gantry_types::{AccessLevel, IssueState, ProjectId, UserId};
+
+use super::labels::{DEFAULT_LABEL_COLOR, check_label_name};
+use super::system_notes as say;
+use crate::policy::{GroupAccess, IssueFacts, ProjectAccess, ProjectAction};
+use crate::{Actor, CoreError, CoreResult, Page, SortDirection, UserRow};
+
+/// Longest title, in characters (GitLab's).
+pub const MAX_TITLE: usize = 255;
+/// Longest description, in bytes (1 MiB).
+pub const MAX_DESCRIPTION: usize = 1_048_576;
+/// Most projects a cross-project list searches.
+const MAX_PROJECTS: i64 = 1000;
+/// Most projects whose role a user's list checks for confidential issues.
+pub const MAX_ROLE_CHECKS: i64 = 100;
+
+/// An issue with what its pages and the API show with it.
+#[derive(Debug, Clone)]
+pub struct IssueView {
+    pub issue: IssueRow,
+    /// The full path of its project (`group/project`).
+    pub project_path: String,
+    pub author: Option<UserRow>,
+    pub closed_by: Option<UserRow>,
+    pub assignees: Vec<UserRow>,
+    pub assignee_ids: Vec<UserId>,
+    pub labels: Vec<LabelRow>,
+}
+
+impl IssueView {
+    /// What the policy's issue rules ask of it.
+    pub fn facts(&self) -> IssueFacts<'_> {
+        IssueFacts {
+            author: self.issue.author_id,
+            assignees: &self.assignee_ids,
+            confidential: self.issue.confidential,
+            discussion_locked: self.issue.discussion_locked,
+        }
+    }
+}
+
+/// Close or reopen (GitLab's `state_event`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateEvent {
+    Close,
+    Reopen,
+}
+
+impl StateEvent {
+    /// Reads GitLab's name (`close`, `reopen`).
+    pub fn parse(value: &str) -> Option<StateEvent> {
+        match value {
+            "close" => Some(StateEvent::Close),
+            "reopen" => Some(StateEvent::Reopen),
+            _ => None,
+        }
+    }
+}
+
+/// What a create or an update asks for; what is `None` stays (or, on create, is empty).
+#[derive(Debug, Clone, Default)]
+pub struct IssueChanges {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub confidential: Option<bool>,
+    /// `Some(None)` removes it.
+    pub due_date: Option<Option<String>>,
+    /// `Some(None)` removes it.
+    pub weight: Option<Option<i64>>,
+    pub discussion_locked: Option<bool>,
+    /// The whole set of labels, by name (a missing project label is created for those who may).
+    pub labels: Option<Vec<String>>,
+    pub add_labels: Vec<String>,
+    pub remove_labels: Vec<String>,
+    /// The whole set of assignees.
+    pub assignee_ids: Option<Vec<UserId>>,
+    pub state_event: Option<StateEvent>,
+}
+
+/// Whose issues a list is about.
+#[derive(Debug, Clone, Copy)]
+pub enum IssuesOf<'a> {
+    Project(&'a ProjectAccess),
+    /// The group's projects and its subgroups'.
+    Group(&'a GroupAccess),
+    /// Every project the actor may see.
+    Visible(&'a Actor),
+}
+
+/// Someone a filter names: by id or username.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserRef {
+    Id(UserId),
+    Username(String),
+}
+
+/// Whom the issues must be assigned to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum AssigneeQuery {
+    #[default]
+    Ignore,
+    Nobody,
+    Anybody,
+    User(UserRef),
+}
+
+/// GitLab's `scope`: every issue, those the actor wrote, those assigned to them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IssueScope {
+    #[default]
+    All,
+    CreatedByMe,
+    AssignedToMe,
+}
+
+impl IssueScope {
+    /// Reads GitLab's name (`all`, `created_by_me`, `assigned_to_me`; `created-by-me` too).
+    pub fn parse(value: &str) -> Option<IssueScope> {
+        match value.replace('-', "_").as_str() {
+            "all" => Some(IssueScope::All),
+            "created_by_me" => Some(IssueScope::CreatedByMe),
+            "assigned_to_me" => Some(IssueScope::AssignedToMe),
+            _ => None,
+        }
+    }
+}
+
+/// The filters of an issue list (GitLab's parameters).
+#[derive(Debug, Clone)]
+pub struct IssueQuery {
+    pub scope: IssueScope,
+    pub state: Option<IssueState>,
+    /// Names every issue carries; `None` alone: no labels; `Any` alone: some label.
+    pub labels: Vec<String>,
+    pub assignee: AssigneeQuery,
+    pub author: Option<UserRef>,
+    pub search: Option<String>,
+    pub confidential: Option<bool>,
+    pub iids: Vec<i64>,
+    pub created_after: Option<i64>,
+    pub created_before: Option<i64>,
+    pub updated_after: Option<i64>,
+    pub updated_before: Option<i64>,
+    pub order_by: IssueOrder,
+    pub sort: SortDirection,
+}
+
+impl Default for IssueQuery {
+    fn default() -> IssueQuery {
+        IssueQuery {
+            scope: IssueScope::All,
+            state: None,
+            labels: Vec::new(),
+            assignee: AssigneeQuery::Ignore,
+            author: None,
+            search: None,
+            confidential: None,
+            iids: Vec::new(),
+            created_after: None,
+            created_before: None,
+            updated_after: None,
+            updated_before: None,
+            order_by: IssueOrder::CreatedAt,
+            sort: SortDirection::Desc,
+        }
+    }
+}
+
+/// A title as stored: trimmed, not empty, at most 255 characters.
+pub fn check_title(title: &str) -> CoreResult<String> {
+    let title = title.trim();
+    if title.is_empty() {
+        return Err(CoreError::invalid("title", "can't be blank"));
+    }
+    if title.chars().count() > MAX_TITLE {
+        return Err(CoreError::invalid("title", "is too long (maximum is 255 characters)"));
+    }
+    Ok(title.to_owned())
+}
+
+/// A description as stored: at most 1 MiB.
+pub fn check_description(description: &str) -> CoreResult<String> {
+    if description.len() > MAX_DESCRIPTION {
+        return Err(CoreError::invalid("description", "is too long (maximum is 1048576 characters)"));
+    }
+    Ok(description.replace("\r\n", "\n"))
+}
+
+/// A due date as stored: a calendar day `YYYY-MM-DD`; empty removes it.
+pub fn check_due_date(value: Option<&str>) -> CoreResult<Option<String>> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(text) => text
+            .parse::<jiff::civil::Date>()
+            .map(|date| Some(date.to_string()))
+            .map_err(|_| CoreError::invalid("due_date", "must be a date such as 2026-12-31")),
+    }
+}
+
+/// A weight as stored: a whole number from 0.
+pub fn check_weight(value: Option<i64>) -> CoreResult<Option<i64>> {
+    match value {
+        Some(weight) if !(0..=1_000_000).contains(&weight) => {
+            Err(CoreError::invalid("weight", "must be a whole number from 0 to 1000000"))
+        }
+        other => Ok(other),
+    }
+}
+
+impl super::Plan<'_> {
+    /// One page of the issues `of` holds that the query selects and the actor may see, and how
+    /// many it selects in all.
+    pub async fn list_issues(
+        &self,
+        of: IssuesOf<'_>,
+        query: &IssueQuery,
+        page: Page,
+    ) -> CoreResult<(Vec<IssueView>, i64)> {
+        let mut conn = self.db.conn().await?;
+        let Some((filter, paths)) = self.issue_filter(&mut conn, of, query).await? else {
+            return Ok((Vec::new(), 0));
+        };
+        let (rows, total) = db::list_issues(&mut conn, &filter, page).await?;
+        Ok((views(&mut conn, rows, &paths).await?, total))
+    }
+
+    /// How many issues the query selects (its state aside) that the actor may see: open, closed.
+    pub async fn count_issues(&self, of: IssuesOf<'_>, query: &IssueQuery) -> CoreResult<(i64, i64)> {
+        let mut conn = self.db.conn().await?;
+        let Some((filter, _)) = self.issue_filter(&mut conn, of, query).await? else {
+            return Ok((0, 0));
+        };
+        Ok(db::count_issues_by_state(&mut conn, &filter).await?)
+    }
+
+    /// How many open issues of the project the actor may see (the project's Issues tab).
+    pub async fn count_open_issues(&self, access: &ProjectAccess) -> CoreResult<i64> {
+        Ok(self.count_issues(IssuesOf::Project(access), &IssueQuery::default()).await?.0)
+    }
+
+    /// One issue by its number, when the actor may see it.
+    pub async fn find_issue(&self, access: &ProjectAccess, iid: i64) -> CoreResult<IssueView> {
+        let mut conn = self.db.conn().await?;
+        load_issue(&mut conn, access, iid).await
+    }
+
+    /// Opens an issue (anyone signed in who sees the project). Labels, assignees, the due date,
+    /// the weight and the lock are set only by those who may change any issue (Reporters), as
+    /// in GitLab; for others they are left out.
+    pub async fn create_issue(&self, access: &ProjectAccess, input: &IssueChanges) -> CoreResult<IssueView> {
+        access.require(ProjectAction::CreateIssue)?;
+        let author = access.actor().require_user()?.id;
+        let title = check_title(input.title.as_deref().unwrap_or(""))?;
+        let description = check_description(input.description.as_deref().unwrap_or(""))?;
+        let manages = access.can(ProjectAction::UpdateIssues);
+        let due_date = if manages { check_due_date(input.due_date.clone().flatten().as_deref())? } else { None };
+        let weight = if manages { check_weight(input.weight.flatten())? } else { None };
+        let mut tx = self.db.begin().await?;
+        let label_names: Vec<String> = input.labels.iter().flatten().chain(&input.add_labels).cloned().collect();
+        let labels = if manages { resolve_labels(&mut tx, access, &label_names, true).await? } else { Vec::new() };
+        let assignees = match (&input.assignee_ids, manages) {
+            (Some(ids), true) => resolve_assignees(&mut tx, access, ids).await?,
+            _ => Vec::new(),
+        };
+        let fields = IssueFields {
+            title: &title,
+            description: &description,
+            confidential: input.confidential.unwrap_or(false),
+            due_date: due_date.as_deref(),
+            weight,
+            discussion_locked: manages && input.discussion_locked.unwrap_or(false),
+        };
+        let (id, iid) = db::insert_issue(&mut tx, access.project().id, author, &fields).await?;
+        for label in &labels {
+            labels_db::add_issue_label(&mut tx, id, label.id).await?;
+        }
+        let assignee_ids: Vec<UserId> = assignees.iter().map(|user| user.id).collect();
+        db::set_issue_assignees(&mut tx, id, &assignee_ids).await?;
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        tracing::info!(project.id = %access.project().id, issue.iid = iid, "issue opened");
+        self.find_issue(access, iid).await
+    }
+
+    /// Changes an issue: its title, description and state for those who may edit it (Reporters,
+    /// its author and assignees); the rest for those who may change any issue (Reporters; for
+    /// others it is left out, as in GitLab). Each change leaves a system note.
+    pub async fn update_issue(
+        &self,
+        access: &ProjectAccess,
+        iid: i64,
+        changes: &IssueChanges,
+    ) -> CoreResult<IssueView> {
+        let mut tx = self.db.begin().await?;
+        let before = load_issue(&mut tx, access, iid).await?;
+        access.require_edit_issue(&before.facts())?;
+        let actor = access.actor().require_user()?.id;
+        let manages = access.can(ProjectAction::UpdateIssues);
+        let issue = &before.issue;
+        let mut notes: Vec<String> = Vec::new();
+
+        let title = match &changes.title {
+            Some(title) => check_title(title)?,
+            None => issue.title.clone(),
+        };
+        let description = match &changes.description {
+            Some(description) => check_description(description)?,
+            None => issue.description.clone(),
+        };
+        let confidential = changes.confidential.filter(|_| manages).unwrap_or(issue.confidential);
+        let due_date = match changes.due_date.as_ref().filter(|_| manages) {
+            Some(value) => check_due_date(value.as_deref())?,
+            None => issue.due_date.clone(),
+        };
+        let weight = match changes.weight.filter(|_| manages) {
+            Some(value) => check_weight(value)?,
+            None => issue.weight,
+        };
+        let discussion_locked = changes.discussion_locked.filter(|_| manages).unwrap_or(issue.discussion_locked);
+        if title != issue.title {
+            notes.push(say::title_changed(&issue.title, &title));
+        }
+        if description != issue.description {
+            notes.push("changed the description".to_owned());
+        }
+        if confidential != issue.confidential {
+            notes.push(say::confidentiality_changed(confidential).to_owned());
+        }
+        if due_date != issue.due_date {
+            notes.push(say::due_date_changed(due_date.as_deref()));
+        }
+        if weight != issue.weight {
+            notes.push(say::weight_changed(weight));
+        }
+        if discussion_locked != issue.discussion_locked {
+            notes.push(say::lock_changed(discussion_locked).to_owned());
+        }
+        let fields_changed = !notes.is_empty();
+        if fields_changed {
+            let fields = IssueFields {
+                title: &title,
+                description: &description,
+                confidential,
+                due_date: due_date.as_deref(),
+                weight,
+                discussion_locked,
+            };
+            db::update_issue(&mut tx, issue.id, &fields).await?;
+        }
+
+        if manages {
+            if let Some(note) = change_labels(&mut tx, access, &before, changes).await? {
+                notes.push(note);
+            }
+            if let Some(ids) = &changes.assignee_ids {
+                let wanted = resolve_assignees(&mut tx, access, ids).await?;
+                let added: Vec<String> = wanted
+                    .iter()
+                    .filter(|user| !before.assignee_ids.contains(&user.id))
+                    .map(|user| user.username.clone())
+                    .collect();
+                let removed: Vec<String> = before
+                    .assignees
+                    .iter()
+                    .filter(|user| !wanted.iter().any(|w| w.id == user.id))
+                    .map(|user| user.username.clone())
+                    .collect();
+                if let Some(note) = say::assignees_changed(&added, &removed) {
+                    let ids: Vec<UserId> = wanted.iter().map(|user| user.id).collect();
+                    db::set_issue_assignees(&mut tx, issue.id, &ids).await?;
+                    notes.push(note);
+                }
+            }
+        }
+        let state_change = match changes.state_event {
+            Some(StateEvent::Close) => Some((IssueState::Closed, "closed")),
+            Some(StateEvent::Reopen) => Some((IssueState::Opened, "reopened")),
+            None => None,
+        };
+        if let Some((state, note)) = state_change
+            && db::set_issue_state(&mut tx, issue.id, state, Some(actor)).await?
+        {
+            notes.push(note.to_owned());
+        }
+        if !fields_changed && !notes.is_empty() {
+            db::touch_issue(&mut tx, issue.id).await?;
+        }
+        for note in &notes {
+            add_system_note(&mut tx, access.project().id, issue.id, actor, note).await?;
+        }
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        if !notes.is_empty() {
+            tracing::info!(project.id = %access.project().id, issue.iid = iid, changes = notes.len(), "issue changed");
+        }
+        self.find_issue(access, iid).await
+    }
+
+    /// Deletes an issue with its notes (Owners, as in GitLab).
+    pub async fn delete_issue(&self, access: &ProjectAccess, iid: i64) -> CoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        let view = load_issue(&mut tx, access, iid).await?;
+        access.require(ProjectAction::DeleteIssues)?;
+        db::delete_issue(&mut tx, view.issue.id).await?;
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        tracing::info!(project.id = %access.project().id, issue.iid = iid, "issue deleted");
+        Ok(())
+    }
+
+    /// The ids of the accounts these usernames name (forms take usernames); a name that is no
+    /// account is refused.
+    pub async fn user_ids_by_usernames(&self, names: &[String]) -> CoreResult<Vec<UserId>> {
+        let mut conn = self.db.conn().await?;
+        let mut ids = Vec::new();
+        for name in names.iter().map(|name| name.trim().trim_start_matches('@')).filter(|name| !name.is_empty()) {
+            let user = gantry_db::manage::users::find_user_by_username(&mut conn, name)
+                .await?
+                .ok_or_else(|| CoreError::invalid("assignees", format!("have @{name}, who is no user")))?;
+            ids.push(user.id);
+        }
+        Ok(ids)
+    }
+
+    /// The database filter for a list, and the paths of the projects it searches; `None` when
+    /// nothing can match (a user the query names does not exist).
+    async fn issue_filter(
+        &self,
+        conn: &mut Conn,
+        of: IssuesOf<'_>,
+        query: &IssueQuery,
+    ) -> CoreResult<Option<(IssueFilter, HashMap<ProjectId, String>)>> {
+        let actor = match of {
+            IssuesOf::Project(access) => access.actor(),
+            IssuesOf::Group(access) => access.actor(),
+            IssuesOf::Visible(actor) => actor,
+        };
+        let viewer = actor.user().map(|user| user.id);
+        let admin = crate::policy::administers(actor);
+        let mut paths = HashMap::new();
+        let (project, projects, confidential_projects) = match of {
+            IssuesOf::Project(access) => {
+                access.require(ProjectAction::ReadIssues)?;
+                let project = access.project();
+                paths.insert(project.id, project.full_path.clone());
+                check_label_filter(conn, project.id, &query.labels).await?;
+                let confidential = access.can(ProjectAction::ReadConfidentialIssues);
+                (Some(project.id), None, if confidential { id_list([project.id.0]) } else { id_list([]) })
+            }
+            IssuesOf::Group(access) => {
+                let listed = visible_projects(conn, actor, Some(access.group().id), false).await?;
+                let reporter = access.level().is_some_and(|level| level >= AccessLevel::Reporter);
+                let ids: Vec<i64> = listed.iter().map(|p| p.id.0).collect();
+                for project in listed {
+                    paths.insert(project.id, project.full_path);
+                }
+                let confidential = if reporter { id_list(ids.iter().copied()) } else { id_list([]) };
+                (None, Some(id_list(ids)), confidential)
+            }
+            IssuesOf::Visible(actor) => {
+                let listed = visible_projects(conn, actor, None, false).await?;
+                let ids: Vec<i64> = listed.iter().map(|p| p.id.0).collect();
+                for project in listed {
+                    paths.insert(project.id, project.full_path);
+                }
+                let mut confidential = Vec::new();
+                if !admin && actor.user().is_some() {
+                    for project in visible_projects(conn, actor, None, true).await? {
+                        let level = crate::policy::project_level(conn, actor, &project).await?;
+                        if level.is_some_and(|level| level >= AccessLevel::Reporter) {
+                            confidential.push(project.id.0);
+                        }
+                    }
+                }
+                (None, Some(id_list(ids)), id_list(confidential))
+            }
+        };
+        let (labels, has_labels) = match query.labels.as_slice() {
+            [only] if only.eq_ignore_ascii_case("none") => (Vec::new(), Some(false)),
+            [only] if only.eq_ignore_ascii_case("any") => (Vec::new(), Some(true)),
+            names => (names.to_vec(), None),
+        };
+        let mut assignee = match &query.assignee {
+            AssigneeQuery::Ignore => AssigneeFilter::Ignore,
+            AssigneeQuery::Nobody => AssigneeFilter::Nobody,
+            AssigneeQuery::Anybody => AssigneeFilter::Anybody,
+            AssigneeQuery::User(user) => match resolve_user(conn, user).await? {
+                Some(id) => AssigneeFilter::User(id),
+                None => return Ok(None),
+            },
+        };
+        let mut author = match &query.author {
+            Some(user) => match resolve_user(conn, user).await? {
+                Some(id) => Some(id),
+                None => return Ok(None),
+            },
+            None => None,
+        };
+        match (query.scope, viewer) {
+            (IssueScope::CreatedByMe, Some(me)) => author = Some(me),
+            (IssueScope::AssignedToMe, Some(me)) => assignee = AssigneeFilter::User(me),
+            _ => {}
+        }
+        let filter = IssueFilter {
+            project,
+            projects,
+            confidential_projects,
+            all_confidential: admin,
+            viewer,
+            state: query.state,
+            labels,
+            has_labels,
+            assignee,
+            author,
+            search: query.search.clone().filter(|search| !search.trim().is_empty()),
+            confidential: query.confidential,
+            iids: query.iids.clone(),
+            created_after: query.created_after,
+            created_before: query.created_before,
+            updated_after: query.updated_after,
+            updated_before: query.updated_before,
+            order_by: query.order_by,
+            sort: query.sort,
+        };
+        Ok(Some((filter, paths)))
+    }
+}
+
+/// An issue of the project by number with its people and labels, when the actor may see it.
+pub(crate) async fn load_issue(conn: &mut Conn, access: &ProjectAccess, iid: i64) -> CoreResult<IssueView> {
+    access.require(ProjectAction::ReadIssues)?;
+    let row = db::find_issue(conn, access.project().id, iid).await?.ok_or(CoreError::NotFound("issue"))?;
+    let paths = HashMap::from([(access.project().id, access.project().full_path.clone())]);
+    let view = views(conn, vec![row], &paths).await?.pop().ok_or(CoreError::NotFound("issue"))?;
+    access.require_read_issue(&view.facts())?;
+    Ok(view)
+}
+
+/// Rows with their people and labels, in their order.
+async fn views(conn: &mut Conn, rows: Vec<IssueRow>, paths: &HashMap<ProjectId, String>) -> CoreResult<Vec<IssueView>> {
+    let ids: Vec<_> = rows.iter().map(|row| row.id).collect();
+    let mut labels = labels_db::labels_of(conn, &ids).await?;
+    let mut assignees = db::assignees_of(conn, &ids).await?;
+    let mut people: Vec<UserId> = rows.iter().flat_map(|row| [row.author_id, row.closed_by_id]).flatten().collect();
+    people.sort();
+    people.dedup();
+    let people = users_by_ids(conn, &people).await?;
+    let person = |id: Option<UserId>| id.and_then(|id| people.iter().find(|user| user.id == id).cloned());
+    Ok(rows
+        .into_iter()
+        .map(|issue| {
+            let (own_labels, rest): (Vec<_>, Vec<_>) = labels.drain(..).partition(|(id, _)| *id == issue.id);
+            labels = rest;
+            let (own_assignees, rest): (Vec<_>, Vec<_>) = assignees.drain(..).partition(|(id, _)| *id == issue.id);
+            assignees = rest;
+            let assignees: Vec<UserRow> = own_assignees.into_iter().map(|(_, user)| user).collect();
+            IssueView {
+                project_path: paths.get(&issue.project_id).cloned().unwrap_or_default(),
+                author: person(issue.author_id),
+                closed_by: person(issue.closed_by_id),
+                assignee_ids: assignees.iter().map(|user| user.id).collect(),
+                assignees,
+                labels: own_labels.into_iter().map(|(_, label)| label).collect(),
+                issue,
+            }
+        })
+        .collect())
+}
+
+/// The projects an actor may see, below a namespace or anywhere; only those they are a member
+/// of with `membership` (at most [`MAX_ROLE_CHECKS`] of those, and [`MAX_PROJECTS`] in all).
+async fn visible_projects(
+    conn: &mut Conn,
+    actor: &Actor,
+    namespace: Option<gantry_types::NamespaceId>,
+    membership: bool,
+) -> CoreResult<Vec<crate::ProjectRow>> {
+    let filter = ProjectFilter {
+        viewer: actor.viewer(),
+        membership,
+        owned: false,
+        namespace,
+        include_subgroups: namespace.is_some(),
+        search: None,
+        visibility: None,
+        archived: None,
+        topics: Vec::new(),
+        order_by: "updated_at",
+        sort: SortDirection::Desc,
+    };
+    let limit = if membership { MAX_ROLE_CHECKS } else { MAX_PROJECTS };
+    Ok(list_projects(conn, &filter, Page { offset: 0, limit }).await?.0)
+}
+
+/// A user a filter names, by id or username; `None` when there is no such user.
+async fn resolve_user(conn: &mut Conn, user: &UserRef) -> CoreResult<Option<UserId>> {
+    Ok(match user {
+        UserRef::Id(id) => gantry_db::manage::users::find_user_by_id(conn, *id).await?.map(|user| user.id),
+        UserRef::Username(name) => {
+            gantry_db::manage::users::find_user_by_username(conn, name.trim()).await?.map(|user| user.id)
+        }
+    })
+}
+
+/// Refuses a label filter naming a label the project cannot have: a clear error rather than an
+/// empty list for a misspelt name.
+async fn check_label_filter(conn: &mut Conn, project: ProjectId, names: &[String]) -> CoreResult<()> {
+    if matches!(names, [only] if only.eq_ignore_ascii_case("none") || only.eq_ignore_ascii_case("any")) {
+        return Ok(());
+    }
+    let names: Vec<&str> = names.iter().map(|name| name.trim()).filter(|name| !name.is_empty()).collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    let known = labels_db::list_project_labels(conn, project).await?;
+    for name in names {
+        if !known.iter().any(|label| label.title.to_lowercase() == name.to_lowercase()) {
+            return Err(CoreError::invalid(
+                "labels",
+                format!("has {name}, which is not a label of this project or its groups"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The project's labels these names mean (its own before its groups'), made as project labels
+/// when missing and `create` is allowed; a name that is no label is refused otherwise.
+async fn resolve_labels(
+    conn: &mut Conn,
+    access: &ProjectAccess,
+    names: &[String],
+    create: bool,
+) -> CoreResult<Vec<LabelRow>> {
+    let project = access.project().id;
+    let mut known = labels_db::list_project_labels(conn, project).await?;
+    let mut found: Vec<LabelRow> = Vec::new();
+    for name in names.iter().map(|name| name.trim()).filter(|name| !name.is_empty()) {
+        let existing = known.iter().find(|label| label.title.to_lowercase() == name.to_lowercase()).cloned();
+        let label = match existing {
+            Some(label) => label,
+            None if create && access.can(ProjectAction::ManageLabels) => {
+                let title = check_label_name(name)?;
+                let fields = LabelFields { title: &title, color: DEFAULT_LABEL_COLOR, description: "" };
+                let owner = LabelOwner::Project(project);
+                let id = labels_db::insert_label(conn, owner, &fields)
+                    .await
+                    .map_err(crate::manage::conflict_as("Label already exists"))?;
+                let label = labels_db::find_label(conn, owner, id).await?.ok_or(CoreError::NotFound("label"))?;
+                known.push(label.clone());
+                label
+            }
+            None => {
+                return Err(CoreError::invalid("labels", format!("has {name}, which is not a label of this project")));
+            }
+        };
+        if !found.iter().any(|f| f.id == label.id) {
+            found.push(label);
+        }
+    }
+    Ok(found)
+}
+
+/// Applies `labels`, `add_labels` and `remove_labels`; the system note, when anything changed.
+async fn change_labels(
+    conn: &mut Conn,
+    access: &ProjectAccess,
+    before: &IssueView,
+    changes: &IssueChanges,
+) -> CoreResult<Option<String>> {
+    if changes.labels.is_none() && changes.add_labels.is_empty() && changes.remove_labels.is_empty() {
+        return Ok(None);
+    }
+    let mut wanted: Vec<LabelRow> = match &changes.labels {
+        Some(names) => resolve_labels(conn, access, names, true).await?,
+        None => before.labels.clone(),
+    };
+    for label in resolve_labels(conn, access, &changes.add_labels, true).await? {
+        if !wanted.iter().any(|w| w.id == label.id) {
+            wanted.push(label);
+        }
+    }
+    let removing: Vec<String> = changes.remove_labels.iter().map(|name| name.trim().to_lowercase()).collect();
+    wanted.retain(|label| !removing.contains(&label.title.to_lowercase()));
+    let added: Vec<LabelRow> =
+        wanted.iter().filter(|label| !before.labels.iter().any(|b| b.id == label.id)).cloned().collect();
+    let removed: Vec<LabelRow> =
+        before.labels.iter().filter(|label| !wanted.iter().any(|w| w.id == label.id)).cloned().collect();
+    for label in &added {
+        labels_db::add_issue_label(conn, before.issue.id, label.id).await?;
+    }
+    for label in &removed {
+        labels_db::remove_issue_label(conn, before.issue.id, label.id).await?;
+    }
+    Ok(say::labels_changed(&added, &removed))
+}
+
+/// The accounts these ids name, each one who may see the project (`0` means nobody, as in
+/// GitLab); anyone else is refused.
+async fn resolve_assignees(conn: &mut Conn, access: &ProjectAccess, ids: &[UserId]) -> CoreResult<Vec<UserRow>> {
+    let mut users: Vec<UserRow> = Vec::new();
+    for id in ids.iter().filter(|id| id.0 > 0) {
+        if users.iter().any(|user| user.id == *id) {
+            continue;
+        }
+        let user = gantry_db::manage::users::find_user_by_id(conn, *id)
+            .await?
+            .filter(|user| !user.blocked)
+            .ok_or_else(|| CoreError::invalid("assignee_ids", format!("has {id}, which is no active user")))?;
+        let assignee = Actor::User(user.clone());
+        if ProjectAccess::load(conn, &assignee, ProjectKey::Id(access.project().id)).await.is_err() {
+            return Err(CoreError::invalid(
+                "assignee_ids",
+                format!("has @{}, who cannot see this project", user.username),
+            ));
+        }
+        users.push(user);
+    }
+    Ok(users)
+}
+
+/// Leaves a system note on an issue, in a discussion of its own.
+pub(crate) async fn add_system_note(
+    conn: &mut Conn,
+    project: ProjectId,
+    issue: gantry_types::IssueId,
+    actor: UserId,
+    body: &str,
+) -> CoreResult<()> {
+    let discussion = crate::secret::random_hex(20);
+    let note = NewNote {
+        project_id: Some(project),
+        noteable: Noteable::issue(issue),
+        discussion_id: &discussion,
+        author_id: Some(actor),
+        body,
+        system: true,
+    };
+    notes_db::insert_note(conn, &note).await?;
+    Ok(())
+}

@@ -1,0 +1,406 @@
+//! The `issues` table (numbered per project through `internal_ids`) and `issue_assignees`, with
+//! the one filtered listing every issue list uses: a project's, a group's, a user's.
+//!
+//! Which confidential issues a listing shows is decided by core and passed in: those of the
+//! projects in `confidential_projects` (where the viewer is Reporter or above), and everywhere
+//! those the viewer wrote or is assigned to.
+
+use gantry_types::{IssueId, IssueState, ProjectId, UserId};
+use sqlx::any::AnyRow;
+
+use super::id_list;
+use crate::internal_ids::{Numbered, next_internal_id};
+use crate::manage::SortDirection;
+use crate::manage::like_pattern;
+use crate::manage::users::{UserRow, map_user};
+use crate::row::{flag, int, opt_int, opt_text, parsed, text};
+use crate::{Conn, DbError, DbResult, Page, now_millis};
+
+/// An issue as stored, with the number of people's (not system) notes on it.
+#[derive(Debug, Clone)]
+pub struct IssueRow {
+    pub id: IssueId,
+    pub project_id: ProjectId,
+    pub iid: i64,
+    pub title: String,
+    pub description: String,
+    pub author_id: Option<UserId>,
+    pub state: IssueState,
+    pub closed_by_id: Option<UserId>,
+    pub closed_at: Option<i64>,
+    pub confidential: bool,
+    /// `YYYY-MM-DD`.
+    pub due_date: Option<String>,
+    pub weight: Option<i64>,
+    pub discussion_locked: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub user_notes_count: i64,
+}
+
+fn map_issue(row: &AnyRow) -> DbResult<IssueRow> {
+    Ok(IssueRow {
+        id: IssueId(int(row, "id")?),
+        project_id: ProjectId(int(row, "project_id")?),
+        iid: int(row, "iid")?,
+        title: text(row, "title")?,
+        description: text(row, "description")?,
+        author_id: opt_int(row, "author_id")?.map(UserId),
+        state: parsed(row, "state", IssueState::parse)?,
+        closed_by_id: opt_int(row, "closed_by_id")?.map(UserId),
+        closed_at: opt_int(row, "closed_at")?,
+        confidential: flag(row, "confidential")?,
+        due_date: opt_text(row, "due_date")?,
+        weight: opt_int(row, "weight")?,
+        discussion_locked: flag(row, "discussion_locked")?,
+        created_at: int(row, "created_at")?,
+        updated_at: int(row, "updated_at")?,
+        user_notes_count: int(row, "user_notes_count")?,
+    })
+}
+
+macro_rules! select_issue {
+    () => {
+        "SELECT i.id, i.project_id, i.iid, i.title, i.description, i.author_id, i.state, i.closed_by_id, i.closed_at, \
+         i.confidential, i.due_date, i.weight, i.discussion_locked, i.created_at, i.updated_at, \
+         (SELECT COUNT(*) FROM notes n WHERE n.noteable_type = 'Issue' AND n.noteable_id = i.id AND n.system = 0) \
+         AS user_notes_count FROM issues i"
+    };
+}
+
+/// What an issue is made of, on create and on update (validated by core).
+#[derive(Debug, Clone)]
+pub struct IssueFields<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    pub confidential: bool,
+    pub due_date: Option<&'a str>,
+    pub weight: Option<i64>,
+    pub discussion_locked: bool,
+}
+
+/// Stores an issue with the project's next number; call inside a transaction. Returns its id
+/// and number.
+pub async fn insert_issue(
+    conn: &mut Conn,
+    project: ProjectId,
+    author: UserId,
+    fields: &IssueFields<'_>,
+) -> DbResult<(IssueId, i64)> {
+    let iid = next_internal_id(&mut *conn, project, Numbered::Issues).await?;
+    let row = sqlx::query(
+        "INSERT INTO issues (project_id, iid, title, description, author_id, state, confidential, due_date, weight, \
+         discussion_locked, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'opened', $6, $7, $8, $9, $10, $10) \
+         RETURNING id",
+    )
+    .bind(project.0)
+    .bind(iid)
+    .bind(fields.title)
+    .bind(fields.description)
+    .bind(author.0)
+    .bind(i64::from(fields.confidential))
+    .bind(fields.due_date)
+    .bind(fields.weight)
+    .bind(i64::from(fields.discussion_locked))
+    .bind(now_millis())
+    .fetch_one(conn)
+    .await
+    .map_err(DbError::classify)?;
+    Ok((IssueId(int(&row, "id")?), iid))
+}
+
+/// Writes an issue's fields and its time of change.
+pub async fn update_issue(conn: &mut Conn, id: IssueId, fields: &IssueFields<'_>) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE issues SET title = $1, description = $2, confidential = $3, due_date = $4, weight = $5, \
+         discussion_locked = $6, updated_at = $7 WHERE id = $8",
+    )
+    .bind(fields.title)
+    .bind(fields.description)
+    .bind(i64::from(fields.confidential))
+    .bind(fields.due_date)
+    .bind(fields.weight)
+    .bind(i64::from(fields.discussion_locked))
+    .bind(now_millis())
+    .bind(id.0)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Opens or closes an issue (`closed_by` and the time only when closing); false when it was
+/// already in that state.
+pub async fn set_issue_state(
+    conn: &mut Conn,
+    id: IssueId,
+    state: IssueState,
+    closed_by: Option<UserId>,
+) -> DbResult<bool> {
+    let now = now_millis();
+    let closed = state == IssueState::Closed;
+    let done = sqlx::query(
+        "UPDATE issues SET state = $1, closed_by_id = $2, closed_at = $3, updated_at = $4 WHERE id = $5 AND state <> $1",
+    )
+    .bind(state.as_str())
+    .bind(if closed { closed_by.map(|u| u.0) } else { None })
+    .bind(closed.then_some(now))
+    .bind(now)
+    .bind(id.0)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Marks an issue changed now (a label or assignee came or went).
+pub async fn touch_issue(conn: &mut Conn, id: IssueId) -> DbResult<()> {
+    sqlx::query("UPDATE issues SET updated_at = $1 WHERE id = $2").bind(now_millis()).bind(id.0).execute(conn).await?;
+    Ok(())
+}
+
+/// Deletes an issue with its notes (its assignees and label links go with it).
+pub async fn delete_issue(conn: &mut Conn, id: IssueId) -> DbResult<()> {
+    sqlx::query("DELETE FROM notes WHERE noteable_type = 'Issue' AND noteable_id = $1")
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM issues WHERE id = $1").bind(id.0).execute(conn).await?;
+    Ok(())
+}
+
+/// One issue of a project by its number.
+pub async fn find_issue(conn: &mut Conn, project: ProjectId, iid: i64) -> DbResult<Option<IssueRow>> {
+    sqlx::query(concat!(select_issue!(), " WHERE i.project_id = $1 AND i.iid = $2"))
+        .bind(project.0)
+        .bind(iid)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(map_issue)
+        .transpose()
+}
+
+/// Replaces an issue's assignees.
+pub async fn set_issue_assignees(conn: &mut Conn, id: IssueId, users: &[UserId]) -> DbResult<()> {
+    sqlx::query("DELETE FROM issue_assignees WHERE issue_id = $1").bind(id.0).execute(&mut *conn).await?;
+    for user in users {
+        sqlx::query("INSERT INTO issue_assignees (issue_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(id.0)
+            .bind(user.0)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The assignees of these issues, as `(issue, user)` pairs ordered by username.
+pub async fn assignees_of(conn: &mut Conn, issues: &[IssueId]) -> DbResult<Vec<(IssueId, UserRow)>> {
+    if issues.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(
+        "SELECT a.issue_id, u.id, u.username, u.email, u.name, u.password_hash, u.is_admin, u.state, u.created_at, \
+         u.updated_at, u.avatar_digest, u.avatar_name, u.bot_project_id, u.bot_namespace_id \
+         FROM issue_assignees a JOIN users u ON u.id = a.user_id \
+         WHERE CAST($1 AS TEXT) LIKE ('%,' || CAST(a.issue_id AS TEXT) || ',%') ORDER BY u.username",
+    )
+    .bind(id_list(issues.iter().map(|id| id.0)))
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|row| Ok((IssueId(int(row, "issue_id")?), map_user(row)?))).collect()
+}
+
+/// Which issues a listing wants: every filter of GitLab's issue lists. Core fills in the scope
+/// and the confidential rule; the rest comes from the request.
+#[derive(Debug, Clone)]
+pub struct IssueFilter {
+    /// One project (its index serves the listing)…
+    pub project: Option<ProjectId>,
+    /// …or the projects in this list (`id_list`), for a group's or a user's issues.
+    pub projects: Option<String>,
+    /// The projects whose confidential issues the viewer sees (`id_list`).
+    pub confidential_projects: String,
+    /// Every confidential issue (administrators).
+    pub all_confidential: bool,
+    /// Who looks (their own and assigned confidential issues show); `None` when anonymous.
+    pub viewer: Option<UserId>,
+    pub state: Option<IssueState>,
+    /// Label names every issue must carry (compared ignoring case; no commas in names).
+    pub labels: Vec<String>,
+    /// Labels at all: `Some(false)` for none (`None`), `Some(true)` for any (`Any`).
+    pub has_labels: Option<bool>,
+    pub assignee: AssigneeFilter,
+    pub author: Option<UserId>,
+    /// Part of the title or description, ignoring case.
+    pub search: Option<String>,
+    pub confidential: Option<bool>,
+    /// Only these numbers.
+    pub iids: Vec<i64>,
+    pub created_after: Option<i64>,
+    pub created_before: Option<i64>,
+    pub updated_after: Option<i64>,
+    pub updated_before: Option<i64>,
+    pub order_by: IssueOrder,
+    pub sort: SortDirection,
+}
+
+/// Who an issue must be assigned to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    Ignore,
+    Nobody,
+    Anybody,
+    User(UserId),
+}
+
+impl AssigneeFilter {
+    fn code(self) -> i64 {
+        match self {
+            AssigneeFilter::Ignore => -1,
+            AssigneeFilter::Nobody => 0,
+            AssigneeFilter::Anybody => -2,
+            AssigneeFilter::User(id) => id.0,
+        }
+    }
+}
+
+/// The orders of an issue list (GitLab's `order_by`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueOrder {
+    CreatedAt,
+    UpdatedAt,
+    Title,
+    DueDate,
+}
+
+impl IssueOrder {
+    /// Reads GitLab's name.
+    pub fn parse(value: &str) -> Option<IssueOrder> {
+        Some(match value {
+            "created_at" => IssueOrder::CreatedAt,
+            "updated_at" => IssueOrder::UpdatedAt,
+            "title" => IssueOrder::Title,
+            "due_date" => IssueOrder::DueDate,
+            _ => return None,
+        })
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            IssueOrder::CreatedAt => "created_at",
+            IssueOrder::UpdatedAt => "updated_at",
+            IssueOrder::Title => "title",
+            IssueOrder::DueDate => "due_date",
+        }
+    }
+}
+
+// The filter, `$1`…`$18`, shared by the listing and its counts.
+macro_rules! issue_filter {
+    () => {
+        " WHERE (CAST($1 AS BIGINT) IS NULL OR i.project_id = $1) \
+           AND (CAST($2 AS TEXT) IS NULL OR CAST($2 AS TEXT) LIKE ('%,' || CAST(i.project_id AS TEXT) || ',%')) \
+           AND (i.confidential = 0 OR CAST($4 AS BIGINT) = 1 \
+                OR CAST($3 AS TEXT) LIKE ('%,' || CAST(i.project_id AS TEXT) || ',%') \
+                OR i.author_id = $5 \
+                OR EXISTS (SELECT 1 FROM issue_assignees va WHERE va.issue_id = i.id AND va.user_id = $5)) \
+           AND (CAST($6 AS TEXT) IS NULL OR i.state = $6) \
+           AND (CAST($7 AS TEXT) IS NULL OR CAST($8 AS BIGINT) = ( \
+                SELECT COUNT(DISTINCT lower(fl.title)) FROM label_links fll JOIN labels fl ON fl.id = fll.label_id \
+                WHERE fll.issue_id = i.id \
+                  AND lower(CAST($7 AS TEXT)) LIKE ('%,' || replace(replace(replace(lower(fl.title), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || ',%') ESCAPE '\\')) \
+           AND (CAST($9 AS BIGINT) < 0 \
+                OR (CAST($9 AS BIGINT) = 0 AND NOT EXISTS (SELECT 1 FROM label_links hl WHERE hl.issue_id = i.id)) \
+                OR (CAST($9 AS BIGINT) = 1 AND EXISTS (SELECT 1 FROM label_links hl WHERE hl.issue_id = i.id))) \
+           AND (CAST($10 AS BIGINT) = -1 \
+                OR (CAST($10 AS BIGINT) = 0 AND NOT EXISTS (SELECT 1 FROM issue_assignees fa WHERE fa.issue_id = i.id)) \
+                OR (CAST($10 AS BIGINT) = -2 AND EXISTS (SELECT 1 FROM issue_assignees fa WHERE fa.issue_id = i.id)) \
+                OR EXISTS (SELECT 1 FROM issue_assignees fa WHERE fa.issue_id = i.id AND fa.user_id = $10)) \
+           AND (CAST($11 AS BIGINT) IS NULL OR i.author_id = $11) \
+           AND (CAST($12 AS TEXT) IS NULL OR lower(i.title) LIKE $12 ESCAPE '\\' OR lower(i.description) LIKE $12 ESCAPE '\\') \
+           AND (CAST($13 AS BIGINT) < 0 OR i.confidential = $13) \
+           AND (CAST($14 AS TEXT) IS NULL OR CAST($14 AS TEXT) LIKE ('%,' || CAST(i.iid AS TEXT) || ',%')) \
+           AND (CAST($15 AS BIGINT) IS NULL OR i.created_at >= $15) \
+           AND (CAST($16 AS BIGINT) IS NULL OR i.created_at <= $16) \
+           AND (CAST($17 AS BIGINT) IS NULL OR i.updated_at >= $17) \
+           AND (CAST($18 AS BIGINT) IS NULL OR i.updated_at <= $18)"
+    };
+}
+
+/// One page of the issues a filter selects, and how many it selects in all.
+pub async fn list_issues(conn: &mut Conn, filter: &IssueFilter, page: Page) -> DbResult<(Vec<IssueRow>, i64)> {
+    let state = filter.state.map(IssueState::as_str);
+    let rows = bind_filter(
+        sqlx::query(concat!(
+            select_issue!(),
+            issue_filter!(),
+            " ORDER BY CASE WHEN $19 = 'due_date' AND i.due_date IS NULL THEN 1 ELSE 0 END ASC, \
+               CASE WHEN $20 = 'asc' THEN (CASE $19 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END ASC, \
+               CASE WHEN $20 = 'desc' THEN (CASE $19 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END DESC, \
+               CASE WHEN $20 = 'asc' THEN (CASE $19 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END ASC, \
+               CASE WHEN $20 = 'desc' THEN (CASE $19 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END DESC, \
+               CASE WHEN $20 = 'asc' THEN i.id END ASC, i.id DESC LIMIT $21 OFFSET $22"
+        )),
+        filter,
+        state,
+    )
+    .bind(filter.order_by.as_str())
+    .bind(filter.sort.as_str())
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(&mut *conn)
+    .await?;
+    let total = bind_filter(sqlx::query(concat!("SELECT COUNT(*) AS n FROM issues i", issue_filter!())), filter, state)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((rows.iter().map(map_issue).collect::<DbResult<_>>()?, int(&total, "n")?))
+}
+
+/// How many issues the filter selects in each state (its own `state` ignored): open, closed.
+pub async fn count_issues_by_state(conn: &mut Conn, filter: &IssueFilter) -> DbResult<(i64, i64)> {
+    let rows = bind_filter(
+        sqlx::query(concat!("SELECT i.state, COUNT(*) AS n FROM issues i", issue_filter!(), " GROUP BY i.state")),
+        filter,
+        None,
+    )
+    .fetch_all(conn)
+    .await?;
+    let (mut opened, mut closed) = (0, 0);
+    for row in &rows {
+        match parsed(row, "state", IssueState::parse)? {
+            IssueState::Opened => opened = int(row, "n")?,
+            IssueState::Closed => closed = int(row, "n")?,
+        }
+    }
+    Ok((opened, closed))
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+fn bind_filter<'q>(query: AnyQuery<'q>, filter: &IssueFilter, state: Option<&'static str>) -> AnyQuery<'q> {
+    let mut labels: Vec<String> = filter.labels.iter().map(|name| name.trim().to_lowercase()).collect();
+    labels.retain(|name| !name.is_empty());
+    labels.sort();
+    labels.dedup();
+    let label_count = i64::try_from(labels.len()).unwrap_or(i64::MAX);
+    let label_list = (!labels.is_empty()).then(|| format!(",{},", labels.join(",")));
+    let iids = (!filter.iids.is_empty()).then(|| id_list(filter.iids.iter().copied()));
+    query
+        .bind(filter.project.map(|p| p.0))
+        .bind(filter.projects.clone())
+        .bind(filter.confidential_projects.clone())
+        .bind(i64::from(filter.all_confidential))
+        .bind(filter.viewer.map_or(-1, |u| u.0))
+        .bind(state)
+        .bind(label_list)
+        .bind(label_count)
+        .bind(filter.has_labels.map_or(-1, i64::from))
+        .bind(filter.assignee.code())
+        .bind(filter.author.map(|u| u.0))
+        .bind(filter.search.as_deref().map(like_pattern))
+        .bind(filter.confidential.map_or(-1, i64::from))
+        .bind(iids)
+        .bind(filter.created_after)
+        .bind(filter.created_before)
+        .bind(filter.updated_after)
+        .bind(filter.updated_before)
+}

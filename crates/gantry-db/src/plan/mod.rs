@@ -1,0 +1,40 @@
+//! Plan stage: issues (`issues`: their rows, assignees and list filters), labels of projects
+//! and groups (`labels`: with the links that put them on issues), and notes on every kind of
+//! noteable (`notes`).
+
+pub mod issues;
+pub mod labels;
+pub mod notes;
+
+use gantry_types::UserId;
+
+use crate::manage::users::{UserRow, map_user};
+use crate::{Conn, DbResult};
+
+/// Ids as the comma list the list queries match against: `,1,2,3,` (`,` for none).
+pub fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
+    let mut list = String::from(",");
+    for id in ids {
+        list.push_str(&id.to_string());
+        list.push(',');
+    }
+    list
+}
+
+/// The accounts with these ids (a comma list from [`id_list`]), in no particular order; ids of
+/// deleted accounts are left out.
+pub async fn users_by_ids(conn: &mut Conn, ids: &[UserId]) -> DbResult<Vec<UserRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = id_list(ids.iter().map(|id| id.0));
+    let rows = sqlx::query(
+        "SELECT id, username, email, name, password_hash, is_admin, state, created_at, updated_at, avatar_digest, \
+         avatar_name, bot_project_id, bot_namespace_id FROM users \
+         WHERE CAST($1 AS TEXT) LIKE ('%,' || CAST(id AS TEXT) || ',%')",
+    )
+    .bind(list)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(map_user).collect()
+}

@@ -1,0 +1,165 @@
+//! The `notes` table: comments and system notes on any noteable (`noteable_type` as GitLab
+//! names it — `Issue` now, `MergeRequest` and `Epic` later — and the row's id). Every note is
+//! in a discussion (`discussion_id`): one of its own, or a thread's that others reply in.
+
+use gantry_types::{NoteId, ProjectId, UserId};
+use sqlx::any::AnyRow;
+
+use crate::manage::users::{UserRow, map_user};
+use crate::row::{flag, int, opt_int, text};
+use crate::{Conn, DbError, DbResult, Page, now_millis};
+
+/// What a note is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Noteable {
+    /// GitLab's name of the kind: `Issue`.
+    pub kind: &'static str,
+    pub id: i64,
+}
+
+impl Noteable {
+    /// An issue's notes.
+    pub fn issue(id: gantry_types::IssueId) -> Noteable {
+        Noteable { kind: "Issue", id: id.0 }
+    }
+}
+
+/// A stored note with its author's account (`None` once deleted).
+#[derive(Debug, Clone)]
+pub struct NoteRow {
+    pub id: NoteId,
+    pub project_id: Option<ProjectId>,
+    pub noteable_type: String,
+    pub noteable_id: i64,
+    pub discussion_id: String,
+    pub author_id: Option<UserId>,
+    pub author: Option<UserRow>,
+    pub body: String,
+    pub system: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+fn map_note(row: &AnyRow) -> DbResult<NoteRow> {
+    let author_id = opt_int(row, "note_author_id")?.map(UserId);
+    let author = match opt_int(row, "id")? {
+        Some(_) => Some(map_user(row)?),
+        None => None,
+    };
+    Ok(NoteRow {
+        id: NoteId(int(row, "note_id")?),
+        project_id: opt_int(row, "note_project_id")?.map(ProjectId),
+        noteable_type: text(row, "noteable_type")?,
+        noteable_id: int(row, "noteable_id")?,
+        discussion_id: text(row, "discussion_id")?,
+        author_id,
+        author,
+        body: text(row, "body")?,
+        system: flag(row, "system")?,
+        created_at: int(row, "note_created_at")?,
+        updated_at: int(row, "note_updated_at")?,
+    })
+}
+
+macro_rules! select_note {
+    () => {
+        "SELECT n.id AS note_id, n.project_id AS note_project_id, n.noteable_type, n.noteable_id, n.discussion_id, \
+         n.author_id AS note_author_id, n.body, n.system, n.created_at AS note_created_at, \
+         n.updated_at AS note_updated_at, u.id, u.username, u.email, u.name, u.password_hash, u.is_admin, u.state, \
+         u.created_at, u.updated_at, u.avatar_digest, u.avatar_name, u.bot_project_id, u.bot_namespace_id \
+         FROM notes n LEFT JOIN users u ON u.id = n.author_id"
+    };
+}
+
+/// A note to store.
+#[derive(Debug, Clone)]
+pub struct NewNote<'a> {
+    pub project_id: Option<ProjectId>,
+    pub noteable: Noteable,
+    pub discussion_id: &'a str,
+    pub author_id: Option<UserId>,
+    pub body: &'a str,
+    pub system: bool,
+}
+
+/// Stores a note.
+pub async fn insert_note(conn: &mut Conn, note: &NewNote<'_>) -> DbResult<NoteId> {
+    let row = sqlx::query(
+        "INSERT INTO notes (project_id, noteable_type, noteable_id, discussion_id, author_id, body, system, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+    )
+    .bind(note.project_id.map(|p| p.0))
+    .bind(note.noteable.kind)
+    .bind(note.noteable.id)
+    .bind(note.discussion_id)
+    .bind(note.author_id.map(|u| u.0))
+    .bind(note.body)
+    .bind(i64::from(note.system))
+    .bind(now_millis())
+    .fetch_one(conn)
+    .await
+    .map_err(DbError::classify)?;
+    Ok(NoteId(int(&row, "id")?))
+}
+
+/// One note of a noteable.
+pub async fn find_note(conn: &mut Conn, noteable: Noteable, id: NoteId) -> DbResult<Option<NoteRow>> {
+    sqlx::query(concat!(select_note!(), " WHERE n.noteable_type = $1 AND n.noteable_id = $2 AND n.id = $3"))
+        .bind(noteable.kind)
+        .bind(noteable.id)
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(map_note)
+        .transpose()
+}
+
+/// One page of a noteable's notes, oldest first unless `newest_first`, ordered by creation or
+/// (`by_update`) by last change; and how many there are.
+pub async fn list_notes(
+    conn: &mut Conn,
+    noteable: Noteable,
+    by_update: bool,
+    newest_first: bool,
+    page: Page,
+) -> DbResult<(Vec<NoteRow>, i64)> {
+    let rows = sqlx::query(concat!(
+        select_note!(),
+        " WHERE n.noteable_type = $1 AND n.noteable_id = $2 \
+         ORDER BY CASE WHEN $3 = 1 THEN (CASE WHEN $4 = 1 THEN n.updated_at ELSE n.created_at END) END DESC, \
+                  CASE WHEN $3 = 0 THEN (CASE WHEN $4 = 1 THEN n.updated_at ELSE n.created_at END) END ASC, \
+                  CASE WHEN $3 = 1 THEN n.id END DESC, n.id ASC LIMIT $5 OFFSET $6"
+    ))
+    .bind(noteable.kind)
+    .bind(noteable.id)
+    .bind(i64::from(newest_first))
+    .bind(i64::from(by_update))
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(&mut *conn)
+    .await?;
+    let total = sqlx::query("SELECT COUNT(*) AS n FROM notes WHERE noteable_type = $1 AND noteable_id = $2")
+        .bind(noteable.kind)
+        .bind(noteable.id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((rows.iter().map(map_note).collect::<DbResult<_>>()?, int(&total, "n")?))
+}
+
+/// Changes a note's text.
+pub async fn update_note_body(conn: &mut Conn, id: NoteId, body: &str) -> DbResult<()> {
+    sqlx::query("UPDATE notes SET body = $1, updated_at = $2 WHERE id = $3")
+        .bind(body)
+        .bind(now_millis())
+        .bind(id.0)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Deletes a note.
+pub async fn delete_note(conn: &mut Conn, id: NoteId) -> DbResult<()> {
+    sqlx::query("DELETE FROM notes WHERE id = $1").bind(id.0).execute(conn).await?;
+    Ok(())
+}

@@ -1,0 +1,302 @@
+//! `/projects/:id/issues`, `/groups/:id/issues` and `/issues`, shaped like GitLab's: the lists
+//! with their filters (`state`, `labels` with `None`/`Any`, `assignee_id`/`assignee_username`,
+//! `author_id`/`author_username`, `search`, `confidential`, `iids[]`, `created_after`…,
+//! `order_by`, `sort`, `scope`), one issue, create, edit (with `state_event`, `labels`,
+//! `add_labels`, `remove_labels`, `assignee_ids`), delete, and the statistics of a project's
+//! issues. Core decides who sees and changes what.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use gantry_core::SortDirection;
+use gantry_core::plan::issues::{
+    AssigneeQuery, IssueChanges, IssueOrder, IssueQuery, IssueScope, IssuesOf, StateEvent, UserRef,
+};
+use gantry_types::{IssueState, UserId};
+use serde::{Deserialize, Serialize};
+
+use super::issue_iid;
+use super::types::Issue;
+use crate::AppState;
+use crate::api::groups::lookup_group_access;
+use crate::api::history::parse_time;
+use crate::api::projects::lookup_access;
+use crate::api::{ApiInput, ApiResult, PageParams, paginated, sort_direction};
+use crate::auth::ApiActor;
+use crate::error::AppError;
+
+/// The filters of GitLab's issue lists.
+#[derive(Debug, Default, Deserialize)]
+pub struct IssueListParams {
+    state: Option<String>,
+    labels: Option<Vec<String>>,
+    assignee_id: Option<String>,
+    assignee_username: Option<Vec<String>>,
+    author_id: Option<String>,
+    author_username: Option<String>,
+    search: Option<String>,
+    confidential: Option<bool>,
+    #[serde(default)]
+    iids: Vec<i64>,
+    created_after: Option<String>,
+    created_before: Option<String>,
+    updated_after: Option<String>,
+    updated_before: Option<String>,
+    order_by: Option<String>,
+    sort: Option<String>,
+    scope: Option<String>,
+}
+
+impl IssueListParams {
+    /// The core query; `default_scope` is `all` for a project's and a group's issues and
+    /// `created_by_me` for `/issues`, as in GitLab.
+    fn query(&self, default_scope: IssueScope) -> ApiResult<IssueQuery> {
+        let bad = |message: String| -> crate::error::ApiError { AppError::BadRequest(message).into() };
+        let state = match self.state.as_deref().map(str::trim) {
+            None | Some("" | "all") => None,
+            Some(value) => Some(
+                IssueState::parse(value).ok_or_else(|| bad(format!("state does not have a valid value: {value}")))?,
+            ),
+        };
+        let scope = match self.scope.as_deref().map(str::trim) {
+            None | Some("") => default_scope,
+            Some(value) => {
+                IssueScope::parse(value).ok_or_else(|| bad(format!("scope does not have a valid value: {value}")))?
+            }
+        };
+        let assignee = match (self.assignee_id.as_deref().map(str::trim), &self.assignee_username) {
+            (Some(id), _) if id.eq_ignore_ascii_case("none") => AssigneeQuery::Nobody,
+            (Some(id), _) if id.eq_ignore_ascii_case("any") => AssigneeQuery::Anybody,
+            (Some(id), _) if !id.is_empty() => AssigneeQuery::User(UserRef::Id(UserId(
+                id.parse().map_err(|_| bad("assignee_id should be an integer, none or any".to_owned()))?,
+            ))),
+            (_, Some(names)) => match names.iter().find(|name| !name.trim().is_empty()) {
+                Some(name) => AssigneeQuery::User(UserRef::Username(name.trim().to_owned())),
+                None => AssigneeQuery::Ignore,
+            },
+            _ => AssigneeQuery::Ignore,
+        };
+        let author = match (self.author_id.as_deref().map(str::trim), self.author_username.as_deref().map(str::trim)) {
+            (Some(id), _) if !id.is_empty() => {
+                Some(UserRef::Id(UserId(id.parse().map_err(|_| bad("author_id is invalid".to_owned()))?)))
+            }
+            (_, Some(name)) if !name.is_empty() => Some(UserRef::Username(name.to_owned())),
+            _ => None,
+        };
+        let order_by = match self.order_by.as_deref().map(str::trim) {
+            None | Some("") => IssueOrder::CreatedAt,
+            Some(value) => IssueOrder::parse(value).ok_or_else(|| {
+                bad(format!("order_by must be one of created_at, updated_at, title, due_date, not '{value}'"))
+            })?,
+        };
+        let millis = |name: &str, value: &Option<String>| -> ApiResult<Option<i64>> {
+            Ok(parse_time(name, value.as_deref())?.map(|seconds| seconds.saturating_mul(1000)))
+        };
+        Ok(IssueQuery {
+            scope,
+            state,
+            labels: self.labels.clone().unwrap_or_default(),
+            assignee,
+            author,
+            search: self.search.clone(),
+            confidential: self.confidential,
+            iids: self.iids.clone(),
+            created_after: millis("created_after", &self.created_after)?,
+            created_before: millis("created_before", &self.created_before)?,
+            updated_after: millis("updated_after", &self.updated_after)?,
+            updated_before: millis("updated_before", &self.updated_before)?,
+            order_by,
+            sort: sort_direction(self.sort.as_deref(), SortDirection::Desc)?,
+        })
+    }
+}
+
+async fn list(
+    state: &AppState,
+    uri: &Uri,
+    of: IssuesOf<'_>,
+    query: &IssueQuery,
+    page: &PageParams,
+) -> ApiResult<Response> {
+    let page = page.resolve()?;
+    let (issues, total) = state.core.plan().list_issues(of, query, page.db()).await?;
+    let items: Vec<Issue> = issues.iter().map(|view| Issue::new(view, &state.config)).collect();
+    Ok(paginated(&state.config.external_url, uri, items, total, page))
+}
+
+/// `GET /projects/:id/issues`
+pub async fn list_project_issues(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    uri: Uri,
+    Query(page): Query<PageParams>,
+    ApiInput(params): ApiInput<IssueListParams>,
+) -> ApiResult<Response> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    list(&state, &uri, IssuesOf::Project(&access), &params.query(IssueScope::All)?, &page).await
+}
+
+/// `GET /groups/:id/issues`: the issues of the group's projects and its subgroups'.
+pub async fn list_group_issues(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    uri: Uri,
+    Query(page): Query<PageParams>,
+    ApiInput(params): ApiInput<IssueListParams>,
+) -> ApiResult<Response> {
+    let access = lookup_group_access(&state, &actor, &id).await?;
+    list(&state, &uri, IssuesOf::Group(&access), &params.query(IssueScope::All)?, &page).await
+}
+
+/// `GET /issues`: the issues the caller may see (`scope`: `created_by_me` unless asked).
+pub async fn list_issues(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    uri: Uri,
+    Query(page): Query<PageParams>,
+    ApiInput(params): ApiInput<IssueListParams>,
+) -> ApiResult<Response> {
+    actor.require_user()?;
+    list(&state, &uri, IssuesOf::Visible(&actor), &params.query(IssueScope::CreatedByMe)?, &page).await
+}
+
+/// GitLab's issues statistics.
+#[derive(Debug, Serialize)]
+pub struct IssuesStatistics {
+    statistics: Statistics,
+}
+
+#[derive(Debug, Serialize)]
+struct Statistics {
+    counts: Counts,
+}
+
+#[derive(Debug, Serialize)]
+struct Counts {
+    all: i64,
+    closed: i64,
+    opened: i64,
+}
+
+/// `GET /projects/:id/issues_statistics` (the list's filters)
+pub async fn project_issues_statistics(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiInput(params): ApiInput<IssueListParams>,
+) -> ApiResult<Json<IssuesStatistics>> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    let query = params.query(IssueScope::All)?;
+    let (opened, closed) = state.core.plan().count_issues(IssuesOf::Project(&access), &query).await?;
+    Ok(Json(IssuesStatistics { statistics: Statistics { counts: Counts { all: opened + closed, closed, opened } } }))
+}
+
+/// `GET /projects/:id/issues/:issue_iid`
+pub async fn get_issue(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, iid)): Path<(String, String)>,
+) -> ApiResult<Json<Issue>> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    let view = state.core.plan().find_issue(&access, issue_iid(&iid)?).await?;
+    Ok(Json(Issue::new(&view, &state.config)))
+}
+
+/// What creating or editing an issue takes.
+#[derive(Debug, Default, Deserialize)]
+pub struct IssueInput {
+    title: Option<String>,
+    description: Option<String>,
+    confidential: Option<bool>,
+    /// `YYYY-MM-DD`; empty removes it.
+    due_date: Option<String>,
+    /// A whole number (or its text); empty removes it.
+    weight: Option<serde_json::Value>,
+    discussion_locked: Option<bool>,
+    labels: Option<Vec<String>>,
+    #[serde(default)]
+    add_labels: Vec<String>,
+    #[serde(default)]
+    remove_labels: Vec<String>,
+    assignee_ids: Option<Vec<i64>>,
+    assignee_id: Option<i64>,
+    state_event: Option<String>,
+}
+
+impl IssueInput {
+    fn changes(self) -> ApiResult<IssueChanges> {
+        let invalid = || AppError::BadRequest("weight is invalid".to_owned());
+        let weight = match self.weight {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::Number(n)) => Some(Some(n.as_i64().ok_or_else(invalid)?)),
+            Some(serde_json::Value::String(text)) if text.trim().is_empty() => Some(None),
+            Some(serde_json::Value::String(text)) => Some(Some(text.trim().parse::<i64>().map_err(|_| invalid())?)),
+            Some(_) => return Err(invalid().into()),
+        };
+        let state_event = match self.state_event.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(value) => Some(
+                StateEvent::parse(value)
+                    .ok_or_else(|| AppError::BadRequest(format!("state_event does not have a valid value: {value}")))?,
+            ),
+        };
+        let assignee_ids = self.assignee_ids.or(self.assignee_id.map(|id| vec![id]));
+        Ok(IssueChanges {
+            title: self.title,
+            description: self.description,
+            confidential: self.confidential,
+            due_date: self.due_date.map(|date| Some(date).filter(|d| !d.trim().is_empty())),
+            weight,
+            discussion_locked: self.discussion_locked,
+            labels: self.labels,
+            add_labels: self.add_labels,
+            remove_labels: self.remove_labels,
+            assignee_ids: assignee_ids.map(|ids| ids.into_iter().map(UserId).collect()),
+            state_event,
+        })
+    }
+}
+
+/// `POST /projects/:id/issues` (`title`, `description`, `labels`, `assignee_ids`,
+/// `confidential`, `due_date`, `weight`, `discussion_locked`)
+pub async fn create_issue(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiInput(input): ApiInput<IssueInput>,
+) -> ApiResult<Response> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    if input.title.is_none() {
+        access.require(gantry_core::policy::ProjectAction::CreateIssue)?;
+        return Err(AppError::BadRequest("title is missing".to_owned()).into());
+    }
+    let view = state.core.plan().create_issue(&access, &input.changes()?).await?;
+    Ok((StatusCode::CREATED, Json(Issue::new(&view, &state.config))).into_response())
+}
+
+/// `PUT /projects/:id/issues/:issue_iid` (the fields of create, `state_event`, `add_labels`,
+/// `remove_labels`)
+pub async fn update_issue(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, iid)): Path<(String, String)>,
+    ApiInput(input): ApiInput<IssueInput>,
+) -> ApiResult<Json<Issue>> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    let view = state.core.plan().update_issue(&access, issue_iid(&iid)?, &input.changes()?).await?;
+    Ok(Json(Issue::new(&view, &state.config)))
+}
+
+/// `DELETE /projects/:id/issues/:issue_iid` (Owners)
+pub async fn delete_issue(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, iid)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    state.core.plan().delete_issue(&access, issue_iid(&iid)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

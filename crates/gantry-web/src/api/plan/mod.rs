@@ -1,0 +1,23 @@
+//! The Plan stage's API, shaped like GitLab's: issues (`issues.rs`: a project's, a group's and
+//! the caller's, with GitLab's filters; create, edit, close and reopen with `state_event`,
+//! delete), their notes (`notes.rs`) and labels of projects and groups (`labels.rs`); the wire
+//! types in `types.rs`.
+
+pub mod issues;
+pub mod labels;
+pub mod notes;
+mod types;
+
+use gantry_core::CoreError;
+
+/// The body an issue's or a comment's writes may send (the API's and the pages'): a description
+/// of 1 MiB fits even percent-encoded, so a longer one is refused by core with a sentence rather
+/// than cut off at the server's usual limit.
+pub const TEXT_BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+use super::ApiResult;
+
+/// An issue's number from the path; anything else names no issue.
+fn issue_iid(value: &str) -> ApiResult<i64> {
+    value.parse::<i64>().ok().filter(|iid| *iid > 0).ok_or_else(|| CoreError::NotFound("issue").into())
+}

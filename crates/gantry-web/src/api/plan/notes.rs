@@ -1,0 +1,115 @@
+//! `/projects/:id/issues/:issue_iid/notes`, shaped like GitLab's: an issue's comments and
+//! system notes (`sort`, `order_by`), one note, comment, edit and delete a comment (its
+//! author). Core decides.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use gantry_core::CoreError;
+use gantry_core::plan::notes::NoteOrder;
+use gantry_types::NoteId;
+use serde::Deserialize;
+
+use super::issue_iid;
+use super::types::Note;
+use crate::AppState;
+use crate::api::projects::lookup_access;
+use crate::api::{ApiInput, ApiResult, PageParams, paginated, sort_direction};
+use crate::auth::ApiActor;
+use crate::error::AppError;
+
+fn note_id(value: &str) -> ApiResult<NoteId> {
+    value.parse::<NoteId>().map_err(|_| CoreError::NotFound("note").into())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NoteListParams {
+    sort: Option<String>,
+    order_by: Option<String>,
+}
+
+/// `GET /projects/:id/issues/:issue_iid/notes` (`sort`: `desc` unless asked; `order_by`:
+/// `created_at` or `updated_at`)
+pub async fn list_issue_notes(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, iid)): Path<(String, String)>,
+    uri: Uri,
+    Query(page): Query<PageParams>,
+    ApiInput(params): ApiInput<NoteListParams>,
+) -> ApiResult<Response> {
+    let page = page.resolve()?;
+    let iid = issue_iid(&iid)?;
+    let by_update = match params.order_by.as_deref().map(str::trim) {
+        None | Some("" | "created_at") => false,
+        Some("updated_at") => true,
+        Some(other) => {
+            return Err(
+                AppError::BadRequest(format!("order_by must be created_at or updated_at, not '{other}'")).into()
+            );
+        }
+    };
+    let newest_first =
+        sort_direction(params.sort.as_deref(), gantry_core::SortDirection::Desc)? == gantry_core::SortDirection::Desc;
+    let access = lookup_access(&state, &actor, &id).await?;
+    let order = NoteOrder { by_update, newest_first };
+    let (notes, total) = state.core.plan().list_issue_notes(&access, iid, order, page.db()).await?;
+    let items: Vec<Note> = notes.iter().map(|note| Note::new(note, iid, &state.config)).collect();
+    Ok(paginated(&state.config.external_url, &uri, items, total, page))
+}
+
+/// `GET /projects/:id/issues/:issue_iid/notes/:note_id`
+pub async fn get_issue_note(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, iid, note)): Path<(String, String, String)>,
+) -> ApiResult<Json<Note>> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    let iid = issue_iid(&iid)?;
+    let note = state.core.plan().find_issue_note(&access, iid, note_id(&note)?).await?;
+    Ok(Json(Note::new(&note, iid, &state.config)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NoteInput {
+    body: Option<String>,
+}
+
+/// `POST /projects/:id/issues/:issue_iid/notes` (`body`)
+pub async fn create_issue_note(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, iid)): Path<(String, String)>,
+    ApiInput(input): ApiInput<NoteInput>,
+) -> ApiResult<Response> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    let iid = issue_iid(&iid)?;
+    let note = state.core.plan().create_issue_note(&access, iid, input.body.as_deref().unwrap_or("")).await?;
+    Ok((StatusCode::CREATED, Json(Note::new(&note, iid, &state.config))).into_response())
+}
+
+/// `PUT /projects/:id/issues/:issue_iid/notes/:note_id` (`body`; the comment's author)
+pub async fn update_issue_note(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, iid, note)): Path<(String, String, String)>,
+    ApiInput(input): ApiInput<NoteInput>,
+) -> ApiResult<Json<Note>> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    let iid = issue_iid(&iid)?;
+    let note =
+        state.core.plan().update_issue_note(&access, iid, note_id(&note)?, input.body.as_deref().unwrap_or("")).await?;
+    Ok(Json(Note::new(&note, iid, &state.config)))
+}
+
+/// `DELETE /projects/:id/issues/:issue_iid/notes/:note_id` (the comment's author)
+pub async fn delete_issue_note(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, iid, note)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    state.core.plan().delete_issue_note(&access, issue_iid(&iid)?, note_id(&note)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

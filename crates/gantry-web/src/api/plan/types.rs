@@ -1,0 +1,258 @@
+//! The wire types of issues, notes and labels, as GitLab's API returns them (from core's rows;
+//! rows never serialise themselves).
+
+use gantry_core::plan::issues::IssueView;
+use gantry_core::plan::labels::{LabelOwner, LabelRow};
+use gantry_core::plan::notes::NoteRow;
+use serde::Serialize;
+
+use crate::WebConfig;
+use crate::api::types::User;
+use crate::markup::label_text_color;
+use crate::time_format::iso8601;
+
+/// GitLab's issue.
+#[derive(Debug, Serialize)]
+pub struct Issue {
+    pub id: i64,
+    pub iid: i64,
+    pub project_id: i64,
+    pub title: String,
+    pub description: String,
+    pub state: &'static str,
+    pub created_at: String,
+    pub updated_at: String,
+    pub closed_at: Option<String>,
+    pub closed_by: Option<User>,
+    pub labels: Vec<String>,
+    /// Milestones come later.
+    pub milestone: Option<()>,
+    pub assignees: Vec<User>,
+    pub assignee: Option<User>,
+    pub author: Option<User>,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub issue_type: &'static str,
+    pub user_notes_count: i64,
+    pub merge_requests_count: i64,
+    pub upvotes: i64,
+    pub downvotes: i64,
+    pub due_date: Option<String>,
+    pub confidential: bool,
+    pub discussion_locked: bool,
+    pub weight: Option<i64>,
+    pub web_url: String,
+    pub references: References,
+    pub time_stats: TimeStats,
+    pub has_tasks: bool,
+    pub task_status: String,
+    pub task_completion_status: TaskCompletion,
+    pub subscribed: bool,
+    pub moved_to_id: Option<i64>,
+    pub severity: &'static str,
+    #[serde(rename = "_links")]
+    pub links: IssueLinks,
+}
+
+/// `#12`, and `group/project#12` from elsewhere.
+#[derive(Debug, Serialize)]
+pub struct References {
+    pub short: String,
+    pub relative: String,
+    pub full: String,
+}
+
+/// Time tracking comes later: nothing estimated, nothing spent.
+#[derive(Debug, Serialize)]
+pub struct TimeStats {
+    pub time_estimate: i64,
+    pub total_time_spent: i64,
+    pub human_time_estimate: Option<String>,
+    pub human_total_time_spent: Option<String>,
+}
+
+/// The task list items of the description, and how many are ticked.
+#[derive(Debug, Serialize)]
+pub struct TaskCompletion {
+    pub count: i64,
+    pub completed_count: i64,
+}
+
+/// Where the issue's resources are.
+#[derive(Debug, Serialize)]
+pub struct IssueLinks {
+    #[serde(rename = "self")]
+    pub self_url: String,
+    pub notes: String,
+    pub award_emoji: String,
+    pub project: String,
+}
+
+/// How many task list items (`- [ ]`, `* [x]`, `1. [ ]`) a description has, and how many are
+/// ticked.
+pub fn task_counts(description: &str) -> (i64, i64) {
+    let (mut count, mut done) = (0, 0);
+    for line in description.lines() {
+        let line = line.trim_start();
+        let rest =
+            line.strip_prefix("- ").or_else(|| line.strip_prefix("* ")).or_else(|| line.strip_prefix("+ ")).or_else(
+                || line.split_once(". ").filter(|(n, _)| n.chars().all(|c| c.is_ascii_digit())).map(|(_, r)| r),
+            );
+        match rest.map(str::trim_start) {
+            Some(item) if item.starts_with("[ ]") => count += 1,
+            Some(item) if item.starts_with("[x]") || item.starts_with("[X]") => {
+                count += 1;
+                done += 1;
+            }
+            _ => {}
+        }
+    }
+    (count, done)
+}
+
+impl Issue {
+    pub fn new(view: &IssueView, config: &WebConfig) -> Issue {
+        let issue = &view.issue;
+        let user = |u: &gantry_core::UserRow| User::new(u, config, false);
+        let (count, completed_count) = task_counts(&issue.description);
+        let api = format!("{}/api/v4/projects/{}", config.external_url, issue.project_id.0);
+        Issue {
+            id: issue.id.0,
+            iid: issue.iid,
+            project_id: issue.project_id.0,
+            title: issue.title.clone(),
+            description: issue.description.clone(),
+            state: issue.state.as_str(),
+            created_at: iso8601(issue.created_at),
+            updated_at: iso8601(issue.updated_at),
+            closed_at: issue.closed_at.map(iso8601),
+            closed_by: view.closed_by.as_ref().map(user),
+            labels: view.labels.iter().map(|label| label.title.clone()).collect(),
+            milestone: None,
+            assignees: view.assignees.iter().map(user).collect(),
+            assignee: view.assignees.first().map(user),
+            author: view.author.as_ref().map(user),
+            kind: "ISSUE",
+            issue_type: "issue",
+            user_notes_count: issue.user_notes_count,
+            merge_requests_count: 0,
+            upvotes: 0,
+            downvotes: 0,
+            due_date: issue.due_date.clone(),
+            confidential: issue.confidential,
+            discussion_locked: issue.discussion_locked,
+            weight: issue.weight,
+            web_url: format!("{}/{}/-/issues/{}", config.external_url, view.project_path, issue.iid),
+            references: References {
+                short: format!("#{}", issue.iid),
+                relative: format!("#{}", issue.iid),
+                full: format!("{}#{}", view.project_path, issue.iid),
+            },
+            time_stats: TimeStats {
+                time_estimate: 0,
+                total_time_spent: 0,
+                human_time_estimate: None,
+                human_total_time_spent: None,
+            },
+            has_tasks: count > 0,
+            task_status: if count > 0 {
+                format!("{completed_count} of {count} checklist items completed")
+            } else {
+                String::new()
+            },
+            task_completion_status: TaskCompletion { count, completed_count },
+            subscribed: false,
+            moved_to_id: None,
+            severity: "UNKNOWN",
+            links: IssueLinks {
+                self_url: format!("{api}/issues/{}", issue.iid),
+                notes: format!("{api}/issues/{}/notes", issue.iid),
+                award_emoji: format!("{api}/issues/{}/award_emoji", issue.iid),
+                project: api.clone(),
+            },
+        }
+    }
+}
+
+/// GitLab's label.
+#[derive(Debug, Serialize)]
+pub struct Label {
+    pub id: i64,
+    pub name: String,
+    pub color: String,
+    pub text_color: &'static str,
+    pub description: Option<String>,
+    pub description_html: String,
+    pub subscribed: bool,
+    pub priority: Option<i64>,
+    pub is_project_label: bool,
+}
+
+impl Label {
+    pub fn new(label: &LabelRow) -> Label {
+        Label {
+            id: label.id.0,
+            name: label.title.clone(),
+            color: label.color.clone(),
+            text_color: label_text_color(&label.color),
+            description: (!label.description.is_empty()).then(|| label.description.clone()),
+            description_html: crate::markup::escape(&label.description),
+            subscribed: false,
+            priority: None,
+            is_project_label: matches!(label.owner, LabelOwner::Project(_)),
+        }
+    }
+}
+
+/// GitLab's note.
+#[derive(Debug, Serialize)]
+pub struct Note {
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub kind: Option<&'static str>,
+    pub body: String,
+    pub attachment: Option<String>,
+    pub author: Option<User>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub system: bool,
+    pub noteable_id: i64,
+    pub noteable_type: String,
+    pub noteable_iid: i64,
+    pub project_id: Option<i64>,
+    pub resolvable: bool,
+    pub confidential: bool,
+    pub internal: bool,
+}
+
+impl Note {
+    /// A note of the issue numbered `iid`.
+    pub fn new(note: &NoteRow, iid: i64, config: &WebConfig) -> Note {
+        Note {
+            id: note.id.0,
+            kind: None,
+            body: note.body.clone(),
+            attachment: None,
+            author: note.author.as_ref().map(|user| User::new(user, config, false)),
+            created_at: iso8601(note.created_at),
+            updated_at: iso8601(note.updated_at),
+            system: note.system,
+            noteable_id: note.noteable_id,
+            noteable_type: note.noteable_type.clone(),
+            noteable_iid: iid,
+            project_id: note.project_id.map(|id| id.0),
+            resolvable: false,
+            confidential: false,
+            internal: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn task_lists_are_counted() {
+        assert_eq!(super::task_counts("- [ ] a\n- [x] b\n* [X] c\n1. [ ] d\ntext [ ]"), (4, 2));
+        assert_eq!(super::task_counts(""), (0, 0));
+    }
+}

@@ -1,0 +1,433 @@
+//! An issue's page (`/-/issues/{iid}`): the rendered description, its state, the sidebar
+//! (labels, assignees, due date, weight, confidentiality; a form for those who may change
+//! them), comments and system notes in time order with the comment form, and the forms that
+//! close, reopen, edit (`/edit`), delete (Owners, after a page that asks) and change or delete
+//! one's own comments.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use gantry_core::plan::issues::{IssueChanges, IssueView, StateEvent};
+use gantry_core::plan::notes::{NoteOrder, NoteRow};
+use gantry_core::policy::ProjectAction;
+use gantry_core::{CoreError, Page, now_millis};
+use gantry_types::{IssueState, NoteId};
+
+use super::issues::Fields;
+use super::{LabelChip, LabelChoice, issue_iid, usernames};
+use crate::AppState;
+use crate::auth::{CsrfForm, PageActor};
+use crate::markup::render_markdown;
+use crate::namespace_dispatch::ProjectTarget;
+use crate::time_format::ago;
+use crate::ui::flash::{Flash, see_other_with};
+use crate::ui::project_frame::ProjectFrame;
+use crate::ui::{Chrome, PageResult, form_error, render};
+
+/// Most notes the page shows (the oldest first).
+const MAX_NOTES: i64 = 1000;
+
+/// One note of the page.
+pub struct NoteLine {
+    pub id: i64,
+    pub author: String,
+    pub system: bool,
+    pub body: String,
+    pub html: String,
+    pub when: String,
+    pub edited: bool,
+    /// The visitor may edit and delete it (its author).
+    pub can_change: bool,
+}
+
+#[derive(Template)]
+#[template(path = "projects/issues/show.html")]
+struct IssuePage {
+    chrome: Chrome,
+    frame: ProjectFrame,
+    tab: &'static str,
+    iid: i64,
+    title: String,
+    description_html: String,
+    closed: bool,
+    confidential: bool,
+    locked: bool,
+    author: String,
+    opened_ago: String,
+    closed_by: Option<String>,
+    labels: Vec<LabelChip>,
+    choices: Vec<LabelChoice>,
+    assignees: Vec<String>,
+    due_date: String,
+    weight: String,
+    notes: Vec<NoteLine>,
+    can_edit: bool,
+    can_manage: bool,
+    can_comment: bool,
+    can_delete: bool,
+    comment: String,
+    error: Option<String>,
+}
+
+fn href(frame: &ProjectFrame, iid: i64) -> String {
+    format!("/{}/-/issues/{iid}", frame.project.full_path)
+}
+
+async fn issue_page(
+    state: &AppState,
+    visitor: &PageActor,
+    frame: ProjectFrame,
+    iid: i64,
+    comment: String,
+    failure: Option<(StatusCode, String)>,
+) -> PageResult {
+    let plan = state.core.plan();
+    let view = plan.find_issue(&frame.access, iid).await.map_err(|e| visitor.error(e))?;
+    let every = Page { offset: 0, limit: MAX_NOTES };
+    let (notes, _) =
+        plan.list_issue_notes(&frame.access, iid, NoteOrder::default(), every).await.map_err(|e| visitor.error(e))?;
+    let can_manage = frame.access.can(ProjectAction::UpdateIssues);
+    let choices = if can_manage {
+        let labels = plan.list_project_labels(&frame.access).await.map_err(|e| visitor.error(e))?;
+        labels
+            .iter()
+            .map(|label| LabelChoice {
+                chosen: view.labels.iter().any(|l| l.id == label.id),
+                chip: LabelChip::new(label),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let now = now_millis();
+    let facts = view.facts();
+    let (status, error) = match failure {
+        Some((status, message)) => (status, Some(message)),
+        None => (StatusCode::OK, None),
+    };
+    let page = IssuePage {
+        chrome: Chrome::new(visitor),
+        tab: "issues",
+        iid,
+        title: view.issue.title.clone(),
+        description_html: render_markdown(&view.issue.description, None),
+        closed: view.issue.state == IssueState::Closed,
+        confidential: view.issue.confidential,
+        locked: view.issue.discussion_locked,
+        author: username(view.author.as_ref()),
+        opened_ago: ago(view.issue.created_at, now),
+        closed_by: view.issue.closed_at.map(|_| username(view.closed_by.as_ref())),
+        labels: view.labels.iter().map(LabelChip::new).collect(),
+        choices,
+        assignees: view.assignees.iter().map(|user| user.username.clone()).collect(),
+        due_date: view.issue.due_date.clone().unwrap_or_default(),
+        weight: view.issue.weight.map(|w| w.to_string()).unwrap_or_default(),
+        notes: notes.iter().map(|note| note_line(&frame, note, now)).collect(),
+        can_edit: frame.access.can_edit_issue(&facts),
+        can_manage,
+        can_comment: frame.access.can_comment_on_issue(&facts),
+        can_delete: frame.access.can(ProjectAction::DeleteIssues),
+        comment,
+        error,
+        frame,
+    };
+    render(status, &page)
+}
+
+fn username(user: Option<&gantry_core::UserRow>) -> String {
+    user.map_or_else(|| "a deleted user".to_owned(), |user| user.username.clone())
+}
+
+fn note_line(frame: &ProjectFrame, note: &NoteRow, now: i64) -> NoteLine {
+    NoteLine {
+        id: note.id.0,
+        author: username(note.author.as_ref()),
+        system: note.system,
+        body: note.body.clone(),
+        html: render_markdown(&note.body, None),
+        when: ago(note.created_at, now),
+        edited: note.updated_at > note.created_at + 1000,
+        can_change: !note.system && frame.access.can_change_note(note.author_id),
+    }
+}
+
+/// `GET /{project}/-/issues/{iid}`
+pub async fn show(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(iid): Path<String>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let iid = issue_iid(&iid).map_err(|e| visitor.error(e))?;
+    issue_page(&state, &visitor, frame, iid, String::new(), None).await
+}
+
+/// After a change: back to the issue with a notice, or the issue again with the refusal.
+async fn after_change(
+    state: &AppState,
+    visitor: &PageActor,
+    frame: ProjectFrame,
+    iid: i64,
+    outcome: Result<String, CoreError>,
+    comment: String,
+) -> PageResult {
+    match outcome {
+        Ok(notice) => see_other_with(state, visitor, &href(&frame, iid), &Flash::notice(notice)),
+        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_))) => {
+            issue_page(state, visitor, frame, iid, comment, Some(form_error(error))).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
+
+/// `POST /{project}/-/issues/{iid}/close`
+pub async fn close(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(iid): Path<String>,
+    CsrfForm(_form): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    change_state(&state, &visitor, target, &iid, StateEvent::Close).await
+}
+
+/// `POST /{project}/-/issues/{iid}/reopen`
+pub async fn reopen(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(iid): Path<String>,
+    CsrfForm(_form): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    change_state(&state, &visitor, target, &iid, StateEvent::Reopen).await
+}
+
+async fn change_state(
+    state: &AppState,
+    visitor: &PageActor,
+    target: ProjectTarget,
+    iid: &str,
+    event: StateEvent,
+) -> PageResult {
+    let frame = ProjectFrame::load(state, visitor, target).await?;
+    let iid = issue_iid(iid).map_err(|e| visitor.error(e))?;
+    let changes = IssueChanges { state_event: Some(event), ..IssueChanges::default() };
+    let verb = if event == StateEvent::Close { "closed" } else { "reopened" };
+    let outcome =
+        state.core.plan().update_issue(&frame.access, iid, &changes).await.map(|_| format!("Issue #{iid} was {verb}."));
+    after_change(state, visitor, frame, iid, outcome, String::new()).await
+}
+
+/// `POST /{project}/-/issues/{iid}/sidebar`: labels, assignees, due date, weight and
+/// confidentiality (those who may change any issue).
+pub async fn save_sidebar(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(iid): Path<String>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    frame.require(&visitor, ProjectAction::UpdateIssues)?;
+    let iid = issue_iid(&iid).map_err(|e| visitor.error(e))?;
+    let form = Fields(form);
+    let outcome = async {
+        let weight = match form.get("weight").trim() {
+            "" => None,
+            text => {
+                Some(text.parse::<i64>().map_err(|_| CoreError::invalid_input("weight", "must be a whole number"))?)
+            }
+        };
+        let assignee_ids = state.core.plan().user_ids_by_usernames(&usernames(form.get("assignees"))).await?;
+        let changes = IssueChanges {
+            labels: Some(form.all("labels")),
+            assignee_ids: Some(assignee_ids),
+            due_date: Some(Some(form.get("due_date").to_owned()).filter(|d| !d.trim().is_empty())),
+            weight: Some(weight),
+            confidential: Some(form.ticked("confidential")),
+            discussion_locked: Some(form.ticked("discussion_locked")),
+            ..IssueChanges::default()
+        };
+        state.core.plan().update_issue(&frame.access, iid, &changes).await?;
+        Ok::<String, CoreError>(format!("Issue #{iid} was updated."))
+    }
+    .await;
+    after_change(&state, &visitor, frame, iid, outcome, String::new()).await
+}
+
+#[derive(Template)]
+#[template(path = "projects/issues/edit.html")]
+struct EditIssuePage {
+    chrome: Chrome,
+    frame: ProjectFrame,
+    tab: &'static str,
+    iid: i64,
+    title: String,
+    description: String,
+    error: Option<String>,
+}
+
+fn edit_page(
+    visitor: &PageActor,
+    frame: ProjectFrame,
+    view: &IssueView,
+    title: String,
+    description: String,
+    failure: Option<(StatusCode, String)>,
+) -> PageResult {
+    frame.access.require_edit_issue(&view.facts()).map_err(|e| visitor.error(e))?;
+    let (status, error) = match failure {
+        Some((status, message)) => (status, Some(message)),
+        None => (StatusCode::OK, None),
+    };
+    let page = EditIssuePage {
+        chrome: Chrome::new(visitor),
+        tab: "issues",
+        iid: view.issue.iid,
+        title,
+        description,
+        error,
+        frame,
+    };
+    render(status, &page)
+}
+
+/// `GET /{project}/-/issues/{iid}/edit`: the title and description form.
+pub async fn edit(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(iid): Path<String>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let iid = issue_iid(&iid).map_err(|e| visitor.error(e))?;
+    let view = state.core.plan().find_issue(&frame.access, iid).await.map_err(|e| visitor.error(e))?;
+    let (title, description) = (view.issue.title.clone(), view.issue.description.clone());
+    edit_page(&visitor, frame, &view, title, description, None)
+}
+
+/// `POST /{project}/-/issues/{iid}/edit`: saves the title and description.
+pub async fn save_edit(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(iid): Path<String>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let iid = issue_iid(&iid).map_err(|e| visitor.error(e))?;
+    let form = Fields(form);
+    let changes = IssueChanges {
+        title: Some(form.get("title").to_owned()),
+        description: Some(form.get("description").to_owned()),
+        ..IssueChanges::default()
+    };
+    match state.core.plan().update_issue(&frame.access, iid, &changes).await {
+        Ok(_) => {
+            see_other_with(&state, &visitor, &href(&frame, iid), &Flash::notice(format!("Issue #{iid} was saved.")))
+        }
+        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_))) => {
+            let view = state.core.plan().find_issue(&frame.access, iid).await.map_err(|e| visitor.error(e))?;
+            let (title, description) = (form.get("title").to_owned(), form.get("description").to_owned());
+            edit_page(&visitor, frame, &view, title, description, Some(form_error(error)))
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "projects/issues/delete.html")]
+struct DeleteIssuePage {
+    chrome: Chrome,
+    frame: ProjectFrame,
+    tab: &'static str,
+    iid: i64,
+    title: String,
+}
+
+/// `POST /{project}/-/issues/{iid}/delete`: deletes the issue once confirmed (unconfirmed, it
+/// asks on a page of its own), then says so on the list (Owners).
+pub async fn delete(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(iid): Path<String>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let iid = issue_iid(&iid).map_err(|e| visitor.error(e))?;
+    let form = Fields(form);
+    if form.get("confirm") != "yes" {
+        let view = state.core.plan().find_issue(&frame.access, iid).await.map_err(|e| visitor.error(e))?;
+        frame.require(&visitor, ProjectAction::DeleteIssues)?;
+        let page =
+            DeleteIssuePage { chrome: Chrome::new(&visitor), tab: "issues", iid, title: view.issue.title, frame };
+        return render(StatusCode::OK, &page);
+    }
+    state.core.plan().delete_issue(&frame.access, iid).await.map_err(|e| visitor.error(e))?;
+    let location = format!("/{}/-/issues", frame.project.full_path);
+    see_other_with(&state, &visitor, &location, &Flash::notice(format!("Issue #{iid} was deleted.")))
+}
+
+/// `POST /{project}/-/issues/{iid}/notes`: comments.
+pub async fn comment(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(iid): Path<String>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let iid = issue_iid(&iid).map_err(|e| visitor.error(e))?;
+    let body = Fields(form).get("body").to_owned();
+    let outcome = state
+        .core
+        .plan()
+        .create_issue_note(&frame.access, iid, &body)
+        .await
+        .map(|_| "Your comment was added.".to_owned());
+    after_change(&state, &visitor, frame, iid, outcome, body).await
+}
+
+/// `POST /{project}/-/issues/{iid}/notes/{note_id}/edit`: changes one's comment.
+pub async fn edit_note(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path((iid, note)): Path<(String, String)>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let iid = issue_iid(&iid).map_err(|e| visitor.error(e))?;
+    let note = note.parse::<NoteId>().map_err(|_| visitor.error(CoreError::NotFound("note")))?;
+    let body = Fields(form).get("body").to_owned();
+    let outcome = state
+        .core
+        .plan()
+        .update_issue_note(&frame.access, iid, note, &body)
+        .await
+        .map(|_| "Your comment was saved.".to_owned());
+    after_change(&state, &visitor, frame, iid, outcome, String::new()).await
+}
+
+/// `POST /{project}/-/issues/{iid}/notes/{note_id}/delete`: deletes one's comment.
+pub async fn delete_note(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path((iid, note)): Path<(String, String)>,
+    CsrfForm(_form): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let iid = issue_iid(&iid).map_err(|e| visitor.error(e))?;
+    let note = note.parse::<NoteId>().map_err(|_| visitor.error(CoreError::NotFound("note")))?;
+    let outcome = state
+        .core
+        .plan()
+        .delete_issue_note(&frame.access, iid, note)
+        .await
+        .map(|()| "The comment was deleted.".to_owned());
+    after_change(&state, &visitor, frame, iid, outcome, String::new()).await
+}

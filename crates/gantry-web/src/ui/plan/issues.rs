@@ -1,0 +1,316 @@
+//! A project's issue list (`/-/issues`: open, closed and all, search, a label and an assignee
+//! filter, pages of 20) and the new issue form (`/-/issues/new`, posted to `/-/issues`).
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use gantry_core::plan::issues::{AssigneeQuery, IssueChanges, IssueQuery, IssueView, IssuesOf, UserRef};
+use gantry_core::policy::ProjectAction;
+use gantry_core::{CoreError, Page, now_millis};
+use gantry_types::IssueState;
+use serde::Deserialize;
+
+use super::{LabelChip, LabelChoice, usernames};
+use crate::AppState;
+use crate::auth::{CsrfForm, PageActor};
+use crate::namespace_dispatch::ProjectTarget;
+use crate::time_format::ago;
+use crate::ui::flash::{Flash, see_other_with};
+use crate::ui::project_frame::ProjectFrame;
+use crate::ui::{Chrome, PageResult, form_error, query_value, render};
+
+/// Issues on one page of the list.
+const PER_PAGE: i64 = 20;
+
+/// A form's fields as posted (labels come as several `labels` fields).
+pub struct Fields(pub Vec<(String, String)>);
+
+impl Fields {
+    /// The first value of `name`, or nothing.
+    pub fn get(&self, name: &str) -> &str {
+        self.0.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+    }
+
+    /// Whether a checkbox `name` was ticked.
+    pub fn ticked(&self, name: &str) -> bool {
+        matches!(self.get(name), "1" | "on" | "true" | "yes")
+    }
+}
+
+/// One issue of the list.
+pub struct IssueLine {
+    pub iid: i64,
+    pub title: String,
+    pub href: String,
+    pub closed: bool,
+    pub confidential: bool,
+    pub labels: Vec<LabelChip>,
+    pub assignees: Vec<String>,
+    pub author: String,
+    pub comments: i64,
+    pub opened_ago: String,
+}
+
+impl IssueLine {
+    fn new(view: &IssueView, now: i64) -> IssueLine {
+        IssueLine {
+            iid: view.issue.iid,
+            title: view.issue.title.clone(),
+            href: format!("/{}/-/issues/{}", view.project_path, view.issue.iid),
+            closed: view.issue.state == IssueState::Closed,
+            confidential: view.issue.confidential,
+            labels: view.labels.iter().map(LabelChip::new).collect(),
+            assignees: view.assignees.iter().map(|user| user.username.clone()).collect(),
+            author: view.author.as_ref().map_or_else(|| "a deleted user".to_owned(), |user| user.username.clone()),
+            comments: view.issue.user_notes_count,
+            opened_ago: ago(view.issue.created_at, now),
+        }
+    }
+}
+
+/// A tab of the list: its name, count, link and whether it is shown.
+pub struct StateTab {
+    pub name: &'static str,
+    pub count: i64,
+    pub href: String,
+    pub current: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    search: String,
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    assignee: String,
+    page: Option<i64>,
+}
+
+impl ListQuery {
+    /// The list's address with this state and page, keeping the filters.
+    fn href(&self, base: &str, state: &str, page: i64) -> String {
+        let mut href = format!("{base}?state={state}");
+        for (name, value) in [("search", &self.search), ("label", &self.label), ("assignee", &self.assignee)] {
+            if !value.trim().is_empty() {
+                href.push_str(&format!("&{name}={}", query_value(value.trim())));
+            }
+        }
+        if page > 1 {
+            href.push_str(&format!("&page={page}"));
+        }
+        href
+    }
+}
+
+#[derive(Template)]
+#[template(path = "projects/issues/index.html")]
+struct IssuesPage {
+    chrome: Chrome,
+    frame: ProjectFrame,
+    tab: &'static str,
+    tabs: Vec<StateTab>,
+    state: String,
+    search: String,
+    label: String,
+    assignee: String,
+    labels: Vec<LabelChip>,
+    issues: Vec<IssueLine>,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+    can_create: bool,
+    error: Option<String>,
+}
+
+/// `GET /{project}/-/issues` (`state`: opened, closed or all; `search`, `label`, `assignee`,
+/// `page`)
+pub async fn list(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Query(params): Query<ListQuery>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    frame.require(&visitor, ProjectAction::ReadIssues)?;
+    let shown = match params.state.as_str() {
+        "closed" => "closed",
+        "all" => "all",
+        _ => "opened",
+    };
+    let mut query = IssueQuery {
+        search: Some(params.search.trim().to_owned()).filter(|s| !s.is_empty()),
+        labels: Some(params.label.trim().to_owned()).filter(|s| !s.is_empty()).into_iter().collect(),
+        ..IssueQuery::default()
+    };
+    query.assignee = match params.assignee.trim().trim_start_matches('@') {
+        "" => AssigneeQuery::Ignore,
+        name if name.eq_ignore_ascii_case("none") => AssigneeQuery::Nobody,
+        name if name.eq_ignore_ascii_case("any") => AssigneeQuery::Anybody,
+        name => AssigneeQuery::User(UserRef::Username(name.to_owned())),
+    };
+    let plan = state.core.plan();
+    let labels = plan.list_project_labels(&frame.access).await.map_err(|e| visitor.error(e))?;
+    let base = format!("/{}/-/issues", frame.project.full_path);
+    let page_number = params.page.unwrap_or(1).max(1);
+    let counted = plan.count_issues(IssuesOf::Project(&frame.access), &query).await;
+    let (counts, error) = match counted {
+        Ok(counts) => (counts, None),
+        Err(error @ CoreError::Invalid { .. }) => ((0, 0), Some(form_error(error).1)),
+        Err(error) => return Err(visitor.error(error)),
+    };
+    query.state = IssueState::parse(shown);
+    let mut issues = Vec::new();
+    let mut total = 0;
+    if error.is_none() {
+        let page = Page { offset: (page_number - 1) * PER_PAGE, limit: PER_PAGE };
+        let (views, all) =
+            plan.list_issues(IssuesOf::Project(&frame.access), &query, page).await.map_err(|e| visitor.error(e))?;
+        let now = now_millis();
+        issues = views.iter().map(|view| IssueLine::new(view, now)).collect();
+        total = all;
+    }
+    let tabs = [("opened", "Open", counts.0), ("closed", "Closed", counts.1), ("all", "All", counts.0 + counts.1)]
+        .into_iter()
+        .map(|(key, name, count)| StateTab { name, count, href: params.href(&base, key, 1), current: key == shown })
+        .collect();
+    let page = IssuesPage {
+        chrome: Chrome::new(&visitor),
+        tab: "issues",
+        tabs,
+        state: shown.to_owned(),
+        search: params.search.clone(),
+        label: params.label.clone(),
+        assignee: params.assignee.clone(),
+        labels: labels.iter().map(LabelChip::new).collect(),
+        issues,
+        prev_href: (page_number > 1).then(|| params.href(&base, shown, page_number - 1)),
+        next_href: (page_number * PER_PAGE < total).then(|| params.href(&base, shown, page_number + 1)),
+        can_create: frame.access.can(ProjectAction::CreateIssue),
+        error: error.clone(),
+        frame,
+    };
+    render(if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK }, &page)
+}
+
+/// What the new issue form shows (again, after a refusal).
+#[derive(Default)]
+pub struct IssueDraft {
+    pub title: String,
+    pub description: String,
+    pub labels: Vec<String>,
+    pub assignees: String,
+    pub confidential: bool,
+    pub due_date: String,
+    pub weight: String,
+}
+
+#[derive(Template)]
+#[template(path = "projects/issues/new.html")]
+struct NewIssuePage {
+    chrome: Chrome,
+    frame: ProjectFrame,
+    tab: &'static str,
+    draft: IssueDraft,
+    labels: Vec<LabelChoice>,
+    /// The visitor may set labels, assignees, the due date and the weight (Reporters).
+    can_manage: bool,
+    error: Option<String>,
+}
+
+async fn new_issue_page(
+    state: &AppState,
+    visitor: &PageActor,
+    frame: ProjectFrame,
+    draft: IssueDraft,
+    failure: Option<(StatusCode, String)>,
+) -> PageResult {
+    frame.require(visitor, ProjectAction::CreateIssue)?;
+    let labels = state.core.plan().list_project_labels(&frame.access).await.map_err(|e| visitor.error(e))?;
+    let (status, error) = match failure {
+        Some((status, message)) => (status, Some(message)),
+        None => (StatusCode::OK, None),
+    };
+    let page = NewIssuePage {
+        chrome: Chrome::new(visitor),
+        tab: "issues",
+        labels: labels
+            .iter()
+            .map(|label| LabelChoice { chosen: draft.labels.contains(&label.title), chip: LabelChip::new(label) })
+            .collect(),
+        draft,
+        can_manage: frame.access.can(ProjectAction::UpdateIssues),
+        error,
+        frame,
+    };
+    render(status, &page)
+}
+
+/// `GET /{project}/-/issues/new`
+pub async fn new_issue(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    new_issue_page(&state, &visitor, frame, IssueDraft::default(), None).await
+}
+
+/// `POST /{project}/-/issues`: opens the issue and shows it.
+pub async fn create_issue(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let form = Fields(form);
+    let draft = IssueDraft {
+        title: form.get("title").to_owned(),
+        description: form.get("description").to_owned(),
+        labels: form.all("labels"),
+        assignees: form.get("assignees").to_owned(),
+        confidential: form.ticked("confidential"),
+        due_date: form.get("due_date").to_owned(),
+        weight: form.get("weight").to_owned(),
+    };
+    let created = async {
+        let weight = match draft.weight.trim() {
+            "" => None,
+            text => {
+                Some(text.parse::<i64>().map_err(|_| CoreError::invalid_input("weight", "must be a whole number"))?)
+            }
+        };
+        let assignee_ids = state.core.plan().user_ids_by_usernames(&usernames(&draft.assignees)).await?;
+        let changes = IssueChanges {
+            title: Some(draft.title.clone()),
+            description: Some(draft.description.clone()),
+            confidential: Some(draft.confidential),
+            due_date: Some(Some(draft.due_date.clone()).filter(|d| !d.trim().is_empty())),
+            weight: Some(weight),
+            labels: Some(draft.labels.clone()),
+            assignee_ids: Some(assignee_ids),
+            ..IssueChanges::default()
+        };
+        state.core.plan().create_issue(&frame.access, &changes).await
+    }
+    .await;
+    match created {
+        Ok(view) => {
+            let location = format!("/{}/-/issues/{}", frame.project.full_path, view.issue.iid);
+            let notice = Flash::notice(format!("Issue #{} was opened.", view.issue.iid));
+            see_other_with(&state, &visitor, &location, &notice)
+        }
+        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_))) => {
+            new_issue_page(&state, &visitor, frame, draft, Some(form_error(error))).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}

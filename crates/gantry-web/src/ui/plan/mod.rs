@@ -1,0 +1,56 @@
+//! The Plan stage's pages of a project: the issue list and the new issue form (`issues.rs`),
+//! an issue's page with its comments, sidebar and actions (`issue.rs`), and the labels page
+//! (`labels.rs`). Plain forms with CSRF tokens that answer 303 with a notice; core decides.
+
+pub mod issue;
+pub mod issues;
+pub mod labels;
+
+use gantry_core::CoreError;
+use gantry_core::plan::labels::{LabelOwner, LabelRow};
+
+use crate::markup::label_text_color;
+
+/// A label as a coloured chip, its text black or white, whichever reads better on it.
+#[derive(Debug, Clone)]
+pub struct LabelChip {
+    pub id: i64,
+    pub name: String,
+    pub background: String,
+    pub text: &'static str,
+    pub description: String,
+    /// The project's own (not a group's).
+    pub own: bool,
+}
+
+impl LabelChip {
+    pub fn new(label: &LabelRow) -> LabelChip {
+        LabelChip {
+            id: label.id.0,
+            name: label.title.clone(),
+            background: label.color.clone(),
+            text: label_text_color(&label.color),
+            description: label.description.clone(),
+            own: matches!(label.owner, LabelOwner::Project(_)),
+        }
+    }
+}
+
+/// A label offered by a form, and whether it is chosen.
+pub struct LabelChoice {
+    pub chip: LabelChip,
+    pub chosen: bool,
+}
+
+/// An issue's number from the path; anything else names no issue.
+fn issue_iid(value: &str) -> Result<i64, CoreError> {
+    value.parse::<i64>().ok().filter(|iid| *iid > 0).ok_or(CoreError::NotFound("issue"))
+}
+
+/// Usernames typed into a form (`ada, @bo`), one each.
+fn usernames(text: &str) -> Vec<String> {
+    text.split([',', ' '])
+        .map(|name| name.trim().trim_start_matches('@').to_owned())
+        .filter(|n| !n.is_empty())
+        .collect()
+}

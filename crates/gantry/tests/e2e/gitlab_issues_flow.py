@@ -1,0 +1,119 @@
+"""Plans work in Gantry with python-gitlab as a GitLab user's script would: labels of a group and
+a project, issues with labels, an assignee, a weight and a due date, the list's filters
+(state, labels, assignee_username, search, confidential) and its pages, comments, closing and
+reopening with state_event (each leaving a system note), a label renamed and deleted, an issue
+deleted."""
+import os
+
+import gitlab
+
+url = os.environ["GANTRY_URL"]
+gl = gitlab.Gitlab(url, private_token=os.environ["GANTRY_TOKEN"])
+gl.auth()
+dev_gl = gitlab.Gitlab(url, private_token=os.environ["GANTRY_DEV_TOKEN"])
+dev_gl.auth()
+
+group = gl.groups.create({"name": "Planners", "path": "planners"})
+project = gl.projects.create({"name": "Roadmap", "path": "roadmap", "namespace_id": group.id})
+dev = gl.users.list(username="dev")[0]
+project.members.create({"user_id": dev.id, "access_level": 30})
+
+# Labels: the group's reach its projects.
+group.labels.create({"name": "team", "color": "#123456"})
+bug = project.labels.create({"name": "bug", "color": "#d9534f", "description": "Something is broken"})
+assert bug.text_color in ("#000000", "#ffffff") and bug.is_project_label, bug
+project.labels.create({"name": "feature", "color": "#5cb85c"})
+project.labels.create({"name": "obsolete", "color": "#eeeeee"})
+names = sorted(label.name for label in project.labels.list(get_all=True))
+assert names == ["bug", "feature", "obsolete", "team"], names
+assert [label.name for label in group.labels.list(get_all=True)] == ["team"]
+assert project.labels.get("bug").description == "Something is broken"
+wontfix = project.labels.get("obsolete")
+wontfix.new_name = "wontfix"
+wontfix.save()
+assert project.labels.get("wontfix").color == "#eeeeee"
+project.labels.delete("wontfix")
+assert sorted(label.name for label in project.labels.list(get_all=True)) == ["bug", "feature", "team"]
+
+# Issues.
+crash = project.issues.create({
+    "title": "Crash on start",
+    "description": "It crashes.\n\n- [x] reproduce\n- [ ] fix",
+    "labels": ["bug", "team"],
+    "assignee_ids": [dev.id],
+    "weight": 3,
+    "due_date": "2026-12-31",
+})
+assert crash.iid == 1 and crash.state == "opened", crash
+assert sorted(crash.labels) == ["bug", "team"], crash.labels
+assert [a["username"] for a in crash.assignees] == ["dev"] and crash.assignee["username"] == "dev"
+assert crash.weight == 3 and crash.due_date == "2026-12-31"
+assert crash.references["full"] == "planners/roadmap#1", crash.references
+assert crash.task_completion_status == {"count": 2, "completed_count": 1}, crash.task_completion_status
+assert crash.web_url.endswith("/planners/roadmap/-/issues/1"), crash.web_url
+feature = project.issues.create({"title": "Dark mode", "labels": "feature"})
+secret = project.issues.create({"title": "Leaked key", "description": "rotate the key", "confidential": True})
+for n in range(3):
+    project.issues.create({"title": f"Chore {n}"})
+
+assert len(project.issues.list(get_all=True)) == 6
+assert [i.iid for i in project.issues.list(labels=["bug"], get_all=True)] == [crash.iid]
+assert [i.iid for i in project.issues.list(labels="None", get_all=True)] == [6, 5, 4, 3]
+assert [i.iid for i in project.issues.list(assignee_username="dev", get_all=True)] == [crash.iid]
+assert [i.iid for i in project.issues.list(search="DARK", get_all=True)] == [feature.iid]
+assert [i.iid for i in project.issues.list(confidential=True, get_all=True)] == [secret.iid]
+assert [i.iid for i in project.issues.list(order_by="title", sort="asc", per_page=2, page=1)] == [4, 5]
+pages = list(project.issues.list(per_page=2, iterator=True))
+assert [i.iid for i in pages] == [6, 5, 4, 3, 2, 1], [i.iid for i in pages]
+assert len(gl.issues.list(scope="all", get_all=True)) == 6
+assert len(group.issues.list(get_all=True)) == 6
+try:
+    project.issues.list(labels=["no-such-label"])
+    raise AssertionError("an unknown label is refused")
+except gitlab.GitlabListError as error:
+    assert error.response_code == 400, error
+
+# Comments, and close and reopen with the system notes they leave.
+issue = project.issues.get(crash.iid)
+note = issue.notes.create({"body": "I can reproduce it on **main**."})
+assert note.author["username"] == "root" and not note.system, note
+dev_issue = dev_gl.projects.get(project.id).issues.get(crash.iid)
+dev_issue.notes.create({"body": "Looking into it."})
+issue.state_event = "close"
+issue.save()
+assert issue.state == "closed" and issue.attributes["closed_by"]["username"] == "root", issue
+assert [i.iid for i in project.issues.list(state="closed", get_all=True)] == [crash.iid]
+issue.state_event = "reopen"
+issue.save()
+assert issue.state == "opened" and issue.closed_at is None, issue
+issue.labels = ["feature"]
+issue.title = "Crash on start-up"
+issue.save()
+bodies = [n.body for n in issue.notes.list(sort="asc", get_all=True)]
+assert bodies == [
+    "I can reproduce it on **main**.",
+    "Looking into it.",
+    "closed",
+    "reopened",
+    "changed title from **Crash on start** to **Crash on start-up**",
+    "added ~feature label and removed ~bug ~team labels",
+], bodies
+comments = [n for n in issue.notes.list(get_all=True) if not n.system]
+assert len(comments) == 2 and project.issues.get(crash.iid).user_notes_count == 2
+edited = issue.notes.get(note.id)
+edited.body = "Reproduced on main and on v1."
+edited.save()
+assert issue.notes.get(note.id).body == "Reproduced on main and on v1."
+issue.notes.delete(note.id)
+assert len([n for n in issue.notes.list(get_all=True) if not n.system]) == 1
+
+# Delete an issue.
+project.issues.delete(feature.iid)
+try:
+    project.issues.get(feature.iid)
+    raise AssertionError("a deleted issue is gone")
+except gitlab.GitlabGetError as error:
+    assert error.response_code == 404, error
+assert len(project.issues.list(get_all=True)) == 5
+
+print("all python-gitlab issue checks passed")
