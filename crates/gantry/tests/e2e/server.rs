@@ -20,8 +20,19 @@ pub struct Server {
     client: reqwest::blocking::Client,
 }
 
+/// A loopback port nothing listens on, never the same twice in this test process: the kernel
+/// may hand a just-released port out again, and two servers (or a server's HTTP and SSH
+/// listeners) given one port would fail to start.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// The first of the job users (when tests run as root) of the runner told apart by `key`: tests
@@ -141,19 +152,21 @@ impl Server {
             child,
             client: crate::http_client().timeout(Duration::from_secs(30)).build().unwrap(),
         };
-        server.wait_ready();
-        server
+        server.wait_ready()
     }
 
-    fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
+    fn wait_ready(mut self) -> Server {
+        let deadline = Instant::now() + Duration::from_secs(60);
         loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("gantry serve exited before it was ready ({status}); its log is above");
+            }
             if let Ok(response) = self.client.get(format!("{}/-/readiness", self.base_url)).send()
                 && response.status() == 200
             {
-                return;
+                return self;
             }
-            assert!(Instant::now() < deadline, "gantry did not become ready");
+            assert!(Instant::now() < deadline, "gantry did not become ready in 60 s");
             std::thread::sleep(Duration::from_millis(20));
         }
     }
