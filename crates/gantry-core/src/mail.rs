@@ -95,6 +95,17 @@ impl Core {
         self.mailer.is_some()
     }
 
+    /// Who mail comes from (`Gantry <gantry@example.com>`), when mail is on.
+    pub fn mail_sender(&self) -> Option<String> {
+        self.mailer.as_ref().map(|mailer| mailer.from.to_string())
+    }
+
+    /// The `Message-ID` that starts the thread of mails about `item` (`issue_12`), the same
+    /// for every mail about it; `None` when mail is off.
+    pub(crate) fn mail_thread_id(&self, item: &str) -> Option<String> {
+        self.mailer.as_ref().map(|mailer| format!("{item}@{}", mailer.host))
+    }
+
     /// Queues `mail` in the caller's transaction (nothing when mail is off); call
     /// [`Core::wake_background`] once it is committed. Returns whether it was queued.
     pub(crate) async fn queue_mail(&self, conn: &mut gantry_db::Conn, mut mail: OutgoingMail) -> CoreResult<bool> {
@@ -118,6 +129,12 @@ impl Core {
             self.enqueue(conn, &Work::SendMail { mail: OutgoingMail { to: vec![to], ..mail.clone() } }).await?;
         }
         Ok(true)
+    }
+
+    /// An administrator's test mail from the admin area, as [`Core::send_test_mail_as_operator`].
+    pub async fn send_test_mail(&self, actor: &crate::Actor, to: &str) -> CoreResult<()> {
+        crate::policy::require_admin(actor)?;
+        self.send_test_mail_as_operator(to).await
     }
 
     /// Sends the operator's test mail to `to` through the queue, as notifications go

@@ -157,6 +157,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0030_issues.sql"),
         postgres: include_str!("../migrations/postgres/0030_issues.sql"),
     },
+    Migration {
+        version: 31,
+        sqlite: include_str!("../migrations/sqlite/0031_todos_notifications_time.sql"),
+        postgres: include_str!("../migrations/postgres/0031_todos_notifications_time.sql"),
+    },
 ];
 
 impl Db {

@@ -194,6 +194,8 @@ pub struct PageActor {
     pub flash: Option<crate::ui::flash::Flash>,
     /// The browser's pre-session cookie (what its flash is bound to before it signs in).
     pub pre_session: Option<String>,
+    /// How many to-dos the signed-in user has pending (the top bar's count).
+    pub pending_todos: i64,
 }
 
 impl PageActor {
@@ -239,7 +241,8 @@ impl FromRequestParts<AppState> for PageActor {
         let flash = csrf_binding(&parts.headers, None)
             .and_then(|binding| crate::ui::flash::read(state, &parts.headers, binding));
         let pre_session = visitor_cookie(&parts.headers).map(str::to_owned);
-        Ok(PageActor { actor, session, csrf, project, flash, pre_session })
+        let pending_todos = state.core.plan().pending_todo_count(&actor).await?;
+        Ok(PageActor { actor, session, csrf, project, flash, pre_session, pending_todos })
     }
 }
 

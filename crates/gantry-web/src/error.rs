@@ -245,6 +245,7 @@ pub async fn error_pages(
             admin: gantry_core::policy::administers(&actor),
             csrf,
             notice: None,
+            todos: 0,
             // An error page searches everywhere.
             search_project: None,
         },

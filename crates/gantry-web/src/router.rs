@@ -15,7 +15,7 @@ use axum::http::Method;
 use axum::routing::{MethodFilter, on};
 use gantry_core::policy::{GroupAction, ProjectAction};
 
-use crate::api::plan::{issues, labels, notes};
+use crate::api::plan::{issues, labels, notes, todos};
 use crate::api::{
     access_tokens, application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, files,
     gpg_keys, group_protected_branches, groups, history, instance, job_token_scope, keys, languages, members, openapi,
@@ -26,8 +26,8 @@ use crate::ui;
 use crate::{AppState, assets, avatars, git_http, health, metrics, openid};
 pub use requires::Requires;
 use requires::Requires::{
-    Admin, AdminOrForbidden, Anyone, Group, JobToken, NewRunner, NoteAuthor, Parent, Project, ProtectedRef,
-    RunnerManager, RunnerToken, ScheduleOwner, SignedIn, TokenOwner, TriggerToken,
+    Admin, AdminOrForbidden, Anyone, Group, JobToken, MailLink, NewRunner, NoteAuthor, Parent, Project, ProtectedRef,
+    RunnerManager, RunnerToken, ScheduleOwner, SignedIn, TodoOwner, TokenOwner, TriggerToken,
 };
 
 /// Which part of the server a route belongs to (decides how the sweep test calls it).
@@ -1575,6 +1575,93 @@ fn top_level() -> Table {
             notes::delete_issue_note,
         )
         .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/time_stats",
+            Project(ProjectAction::ReadIssues),
+            "An issue's time estimate and time spent",
+            issues::time_stats,
+        )
+        .post(
+            "/api/v4/projects/{id}/issues/{issue_iid}/time_estimate",
+            Project(ProjectAction::UpdateIssues),
+            "Set an issue's time estimate (duration, as 3h30m)",
+            issues::set_time_estimate,
+        )
+        .post(
+            "/api/v4/projects/{id}/issues/{issue_iid}/reset_time_estimate",
+            Project(ProjectAction::UpdateIssues),
+            "Remove an issue's time estimate",
+            issues::reset_time_estimate,
+        )
+        .post(
+            "/api/v4/projects/{id}/issues/{issue_iid}/add_spent_time",
+            Project(ProjectAction::UpdateIssues),
+            "Log time spent on an issue (duration, as 1h or -30m; summary)",
+            issues::add_spent_time,
+        )
+        .post(
+            "/api/v4/projects/{id}/issues/{issue_iid}/reset_spent_time",
+            Project(ProjectAction::UpdateIssues),
+            "Remove the time logged on an issue",
+            issues::reset_spent_time,
+        )
+        .post(
+            "/api/v4/projects/{id}/issues/{issue_iid}/todo",
+            Project(ProjectAction::ReadIssues),
+            "Add a to-do on an issue for yourself (304 when one is pending)",
+            todos::add_issue_todo,
+        )
+        .post(
+            "/api/v4/projects/{id}/issues/{issue_iid}/subscribe",
+            Project(ProjectAction::ReadIssues),
+            "Get mail about an issue whatever your notification level (304 when you already do)",
+            todos::subscribe_issue,
+        )
+        .post(
+            "/api/v4/projects/{id}/issues/{issue_iid}/unsubscribe",
+            Project(ProjectAction::ReadIssues),
+            "Get no mail about an issue (304 when you already get none)",
+            todos::unsubscribe_issue,
+        )
+        .get(
+            "/api/v4/todos",
+            SignedIn,
+            "Your to-dos (state pending, the default, or done; action, author_id, project_id, type)",
+            todos::list_todos,
+        )
+        .post("/api/v4/todos/mark_as_done", SignedIn, "Mark all your pending to-dos as done", todos::mark_all_todos_done)
+        .post("/api/v4/todos/{todo_id}/mark_as_done", TodoOwner, "Mark one of your to-dos as done", todos::mark_todo_done)
+        .get("/api/v4/notification_settings", SignedIn, "Your notification level for all mail", todos::get_global_setting)
+        .put(
+            "/api/v4/notification_settings",
+            SignedIn,
+            "Set your notification level for all mail (level: watch, participating, mention, disabled)",
+            todos::put_global_setting,
+        )
+        .get(
+            "/api/v4/groups/{id}/notification_settings",
+            Group(GroupAction::Read),
+            "Your notification level for the group",
+            todos::get_group_setting,
+        )
+        .put(
+            "/api/v4/groups/{id}/notification_settings",
+            Group(GroupAction::Read),
+            "Set your notification level for the group (level: global, watch, participating, mention, disabled)",
+            todos::put_group_setting,
+        )
+        .get(
+            "/api/v4/projects/{id}/notification_settings",
+            Project(ProjectAction::Read),
+            "Your notification level for the project",
+            todos::get_project_setting,
+        )
+        .put(
+            "/api/v4/projects/{id}/notification_settings",
+            Project(ProjectAction::Read),
+            "Set your notification level for the project (level: global, watch, participating, mention, disabled)",
+            todos::put_project_setting,
+        )
+        .get(
             "/api/v4/projects/{id}/labels",
             Project(ProjectAction::ReadIssues),
             "List the project's labels and its groups' (search)",
@@ -1730,6 +1817,16 @@ fn top_level() -> Table {
         .post("/users/sign_up", Anyone, "Create an account", ui::sessions::sign_up)
         .post("/users/sign_out", Anyone, "Sign out", ui::sessions::sign_out)
         .get("/dashboard", SignedIn, "Your projects and groups", ui::dashboard::dashboard)
+        .get("/dashboard/todos", SignedIn, "Your to-do list (state=done for the done ones)", ui::plan::todos::list)
+        .post("/dashboard/todos/done", SignedIn, "Mark all your pending to-dos as done", ui::plan::todos::mark_all_done)
+        .post("/dashboard/todos/{todo_id}/done", TodoOwner, "Mark one of your to-dos as done", ui::plan::todos::mark_done)
+        .get("/-/unsubscribe/{key}", MailLink, "What a mail's unsubscribe link stops", ui::plan::todos::unsubscribe_page)
+        .post(
+            "/-/unsubscribe/{key}",
+            MailLink,
+            "Stop (or, resubscribe=yes, restart) the mail a link names; mail clients' one-click too",
+            ui::plan::todos::unsubscribe,
+        )
         .get("/explore", Anyone, "Projects you can see", ui::dashboard::explore)
         .get(
             "/search",
@@ -1796,6 +1893,8 @@ fn top_level() -> Table {
         .get("/-/profile/gpg_keys", SignedIn, "GPG keys", ui::profile::gpg_keys::list)
         .post("/-/profile/gpg_keys", SignedIn, "Add a GPG key", ui::profile::gpg_keys::add)
         .post("/-/profile/gpg_keys/{gpg_key_id}/delete", TokenOwner, "Delete a GPG key", ui::profile::gpg_keys::delete)
+        .get("/-/profile/notifications", SignedIn, "Your notification level for all mail", ui::plan::todos::settings)
+        .post("/-/profile/notifications", SignedIn, "Set your notification level", ui::plan::todos::save_settings)
         .get("/admin", Admin, "Admin area: users", ui::admin::users)
         .post("/admin/users", Admin, "Create a user", ui::admin::create_user)
         .post("/admin/users/{user_id}/block", Admin, "Block a user", ui::admin::block_user)
@@ -1846,12 +1945,19 @@ fn top_level() -> Table {
         )
         .get("/admin/settings", Admin, "Instance settings", ui::admin::settings)
         .post("/admin/settings", Admin, "Save instance settings", ui::admin::save_settings)
+        .post("/admin/settings/test_mail", Admin, "Send a test e-mail (to)", ui::admin::send_test_mail)
 }
 
 /// Pages under a group's or user's path (`/{namespace}/-/…`); paths are relative to it.
 fn group_pages() -> Table {
     Table::new(RouteScope::GroupPage)
         .get("/", Group(GroupAction::Read), "Group (or user) overview", ui::groups::show)
+        .post(
+            "/notifications",
+            Group(GroupAction::Read),
+            "Set your notification level for the group",
+            ui::plan::todos::save_group_level,
+        )
         .get("/members", Group(GroupAction::Read), "Group members", ui::members::group_members)
         .post("/members", Group(GroupAction::ManageMembers), "Add a group member", ui::members::add_group_member)
         .post(
@@ -1983,6 +2089,12 @@ fn group_pages() -> Table {
 fn project_pages() -> Table {
     Table::new(RouteScope::ProjectPage)
         .get("/", Project(ProjectAction::Read), "Project overview", ui::projects::show)
+        .post(
+            "/notifications",
+            Project(ProjectAction::Read),
+            "Set your notification level for the project",
+            ui::plan::todos::save_project_level,
+        )
         .get("/members", Project(ProjectAction::Read), "Project members", ui::members::project_members)
         .post(
             "/members",
@@ -2056,6 +2168,18 @@ fn project_pages() -> Table {
             ui::plan::issue::delete,
         )
         .post("/issues/{issue_iid}/notes", Project(ProjectAction::CreateIssue), "Comment on an issue", ui::plan::issue::comment.layer(text_limit()))
+        .post(
+            "/issues/{issue_iid}/subscription",
+            Project(ProjectAction::ReadIssues),
+            "Turn mail about an issue on or off (subscribed=yes|no)",
+            ui::plan::todos::save_subscription,
+        )
+        .post(
+            "/issues/{issue_iid}/todo",
+            Project(ProjectAction::ReadIssues),
+            "Add a to-do on an issue (done=yes: mark yours on it as done)",
+            ui::plan::todos::save_todo,
+        )
         .post("/issues/{issue_iid}/notes/{note_id}/edit", NoteAuthor, "Edit your comment", ui::plan::issue::edit_note.layer(text_limit()))
         .post("/issues/{issue_iid}/notes/{note_id}/delete", NoteAuthor, "Delete your comment", ui::plan::issue::delete_note)
         .get("/labels", Project(ProjectAction::ReadIssues), "The project's labels and its groups'", ui::plan::labels::list)

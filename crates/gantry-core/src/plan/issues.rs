@@ -20,10 +20,12 @@ use gantry_db::plan::issues::{self as db, AssigneeFilter, IssueFields, IssueFilt
 pub use gantry_db::plan::issues::{IssueOrder, IssueRow};
 use gantry_db::plan::labels::{self as labels_db, LabelFields, LabelOwner, LabelRow};
 use gantry_db::plan::notes::{self as notes_db, NewNote, Noteable};
+use gantry_db::plan::todos as todos_db;
 use gantry_db::plan::{id_list, users_by_ids};
 use gantry_types::{AccessLevel, IssueState, ProjectId, UserId};
 
 use super::labels::{DEFAULT_LABEL_COLOR, check_label_name};
+use super::notify::IssueEvent;
 use super::system_notes as say;
 use crate::policy::{GroupAccess, IssueFacts, ProjectAccess, ProjectAction};
 use crate::{Actor, CoreError, CoreResult, Page, SortDirection, UserRow};
@@ -275,6 +277,17 @@ impl super::Plan<'_> {
         let author = access.actor().require_user()?.id;
         let title = check_title(input.title.as_deref().unwrap_or(""))?;
         let description = check_description(input.description.as_deref().unwrap_or(""))?;
+        // Quick actions in the description are carried out once the issue exists; names they
+        // give are checked first, so a wrong one opens nothing.
+        let (description, actions) = super::quick_actions::extract(&description, super::time_tracking::today())?;
+        let me = access.actor().require_user()?.username.clone();
+        let named: Vec<String> = actions
+            .assign
+            .iter()
+            .chain(&actions.unassign)
+            .map(|n| if n == "me" { me.clone() } else { n.clone() })
+            .collect();
+        self.user_ids_by_usernames(&named).await?;
         let manages = access.can(ProjectAction::UpdateIssues);
         let due_date = if manages { check_due_date(input.due_date.clone().flatten().as_deref())? } else { None };
         let weight = if manages { check_weight(input.weight.flatten())? } else { None };
@@ -299,8 +312,17 @@ impl super::Plan<'_> {
         }
         let assignee_ids: Vec<UserId> = assignees.iter().map(|user| user.id).collect();
         db::set_issue_assignees(&mut tx, id, &assignee_ids).await?;
+        let view = load_issue(&mut tx, access, iid).await?;
+        let mailed = self.after_issue_change(&mut tx, access, &view, IssueEvent::Opened).await?;
         tx.commit().await.map_err(gantry_db::DbError::from)?;
+        if mailed {
+            self.wake_background();
+        }
         tracing::info!(project.id = %access.project().id, issue.iid = iid, "issue opened");
+        if actions.is_empty() {
+            return Ok(view);
+        }
+        self.apply_quick_actions(access, &view, &actions).await?;
         self.find_issue(access, iid).await
     }
 
@@ -370,6 +392,7 @@ impl super::Plan<'_> {
             db::update_issue(&mut tx, issue.id, &fields).await?;
         }
 
+        let (mut assigned, mut unassigned): (Vec<UserId>, Vec<UserId>) = (Vec::new(), Vec::new());
         if manages {
             if let Some(note) = change_labels(&mut tx, access, &before, changes).await? {
                 notes.push(note);
@@ -391,6 +414,8 @@ impl super::Plan<'_> {
                     let ids: Vec<UserId> = wanted.iter().map(|user| user.id).collect();
                     db::set_issue_assignees(&mut tx, issue.id, &ids).await?;
                     notes.push(note);
+                    assigned.extend(ids.iter().filter(|id| !before.assignee_ids.contains(id)));
+                    unassigned.extend(before.assignee_ids.iter().filter(|id| !ids.contains(id)));
                 }
             }
         }
@@ -399,10 +424,12 @@ impl super::Plan<'_> {
             Some(StateEvent::Reopen) => Some((IssueState::Opened, "reopened")),
             None => None,
         };
+        let mut state_changed = None;
         if let Some((state, note)) = state_change
             && db::set_issue_state(&mut tx, issue.id, state, Some(actor)).await?
         {
             notes.push(note.to_owned());
+            state_changed = Some(state);
         }
         if !fields_changed && !notes.is_empty() {
             db::touch_issue(&mut tx, issue.id).await?;
@@ -410,11 +437,35 @@ impl super::Plan<'_> {
         for note in &notes {
             add_system_note(&mut tx, access.project().id, issue.id, actor, note).await?;
         }
+        let after = load_issue(&mut tx, access, iid).await?;
+        let mut events = Vec::new();
+        if after.issue.description != issue.description {
+            events.push(IssueEvent::DescriptionChanged { before: &issue.description });
+        }
+        if !assigned.is_empty() || !unassigned.is_empty() {
+            events.push(IssueEvent::Reassigned { added: &assigned, removed: &unassigned });
+        }
+        match state_changed {
+            Some(IssueState::Closed) => events.push(IssueEvent::Closed),
+            Some(IssueState::Opened) => events.push(IssueEvent::Reopened),
+            None => {}
+        }
+        let mut mailed = false;
+        for event in events {
+            mailed |= self.after_issue_change(&mut tx, access, &after, event).await?;
+        }
+        if !notes.is_empty() {
+            // Acting on an issue is doing what one's to-dos on it asked.
+            todos_db::mark_todos_done(&mut tx, actor, Some(Noteable::issue(issue.id))).await?;
+        }
         tx.commit().await.map_err(gantry_db::DbError::from)?;
+        if mailed {
+            self.wake_background();
+        }
         if !notes.is_empty() {
             tracing::info!(project.id = %access.project().id, issue.iid = iid, changes = notes.len(), "issue changed");
         }
-        self.find_issue(access, iid).await
+        Ok(after)
     }
 
     /// Deletes an issue with its notes (Owners, as in GitLab).

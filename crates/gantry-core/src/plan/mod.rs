@@ -1,12 +1,19 @@
 //! Plan stage: issues (`issues`: create, change, close and reopen, delete, and the lists of a
 //! project, a group and a user, with GitLab's filters), the system notes every change leaves
-//! (`system_notes`: GitLab's wording), notes on issues (`notes`) and labels of projects and
-//! groups (`labels`).
+//! (`system_notes`: GitLab's wording), notes on issues (`notes`), labels of projects and
+//! groups (`labels`), `@mentions` (`mentions`), who hears of a change — to-dos and mail by
+//! notification level (`notify`) — a user's to-dos, levels and subscriptions (`todos`), and
+//! time tracking with the quick actions of comments (`quick_actions`, `time_tracking`).
 
 pub mod issues;
 pub mod labels;
+mod mentions;
 pub mod notes;
+pub mod notify;
+pub mod quick_actions;
 mod system_notes;
+pub mod time_tracking;
+pub mod todos;
 
 stage!(
     /// The Plan stage: issues, their notes and labels.

@@ -9,6 +9,7 @@ use gantry_db::plan::notes::{self as db, NewNote, Noteable};
 use gantry_types::NoteId;
 
 use super::issues::load_issue;
+use super::notify::IssueEvent;
 use crate::policy::ProjectAccess;
 use crate::{CoreError, CoreResult, Page};
 
@@ -76,7 +77,12 @@ impl super::Plan<'_> {
         let id = db::insert_note(&mut tx, &note).await?;
         issues_db::touch_issue(&mut tx, issue.issue.id).await?;
         let row = db::find_note(&mut tx, noteable, id).await?.ok_or(CoreError::NotFound("note"))?;
+        let event = IssueEvent::Commented { note: id, body: &body };
+        let mailed = self.after_issue_change(&mut tx, access, &issue, event).await?;
         tx.commit().await.map_err(gantry_db::DbError::from)?;
+        if mailed {
+            self.wake_background();
+        }
         tracing::info!(project.id = %access.project().id, issue.iid = iid, note.id = %id, "comment added");
         Ok(row)
     }

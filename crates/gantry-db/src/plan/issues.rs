@@ -36,6 +36,10 @@ pub struct IssueRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub user_notes_count: i64,
+    /// Seconds estimated (0: none).
+    pub time_estimate: i64,
+    /// Seconds spent, summed over its time logs.
+    pub total_time_spent: i64,
 }
 
 fn map_issue(row: &AnyRow) -> DbResult<IssueRow> {
@@ -56,6 +60,8 @@ fn map_issue(row: &AnyRow) -> DbResult<IssueRow> {
         created_at: int(row, "created_at")?,
         updated_at: int(row, "updated_at")?,
         user_notes_count: int(row, "user_notes_count")?,
+        time_estimate: int(row, "time_estimate")?,
+        total_time_spent: int(row, "total_time_spent")?,
     })
 }
 
@@ -64,7 +70,9 @@ macro_rules! select_issue {
         "SELECT i.id, i.project_id, i.iid, i.title, i.description, i.author_id, i.state, i.closed_by_id, i.closed_at, \
          i.confidential, i.due_date, i.weight, i.discussion_locked, i.created_at, i.updated_at, \
          (SELECT COUNT(*) FROM notes n WHERE n.noteable_type = 'Issue' AND n.noteable_id = i.id AND n.system = 0) \
-         AS user_notes_count FROM issues i"
+         AS user_notes_count, i.time_estimate, \
+         (SELECT CAST(COALESCE(SUM(t.time_spent), 0) AS BIGINT) FROM timelogs t WHERE t.issue_id = i.id) AS total_time_spent \
+         FROM issues i"
     };
 }
 
@@ -159,12 +167,24 @@ pub async fn touch_issue(conn: &mut Conn, id: IssueId) -> DbResult<()> {
 
 /// Deletes an issue with its notes (its assignees and label links go with it).
 pub async fn delete_issue(conn: &mut Conn, id: IssueId) -> DbResult<()> {
+    super::todos::forget_target(conn, super::notes::Noteable::issue(id)).await?;
     sqlx::query("DELETE FROM notes WHERE noteable_type = 'Issue' AND noteable_id = $1")
         .bind(id.0)
         .execute(&mut *conn)
         .await?;
     sqlx::query("DELETE FROM issues WHERE id = $1").bind(id.0).execute(conn).await?;
     Ok(())
+}
+
+/// One issue by its row id.
+pub async fn find_issue_by_id(conn: &mut Conn, id: IssueId) -> DbResult<Option<IssueRow>> {
+    sqlx::query(concat!(select_issue!(), " WHERE i.id = $1"))
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(map_issue)
+        .transpose()
 }
 
 /// One issue of a project by its number.
@@ -403,4 +423,48 @@ fn bind_filter<'q>(query: AnyQuery<'q>, filter: &IssueFilter, state: Option<&'st
         .bind(filter.created_before)
         .bind(filter.updated_after)
         .bind(filter.updated_before)
+}
+
+/// Sets an issue's time estimate, in seconds (0 removes it).
+pub async fn set_time_estimate(conn: &mut Conn, id: IssueId, seconds: i64) -> DbResult<()> {
+    sqlx::query("UPDATE issues SET time_estimate = $1, updated_at = $2 WHERE id = $3")
+        .bind(seconds)
+        .bind(now_millis())
+        .bind(id.0)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Time spent on an issue, to log.
+#[derive(Debug, Clone)]
+pub struct NewTimelog<'a> {
+    pub issue_id: IssueId,
+    pub user_id: UserId,
+    /// Seconds; negative takes time off.
+    pub time_spent: i64,
+    pub spent_at: i64,
+    pub summary: &'a str,
+}
+
+/// Logs time spent on an issue.
+pub async fn add_timelog(conn: &mut Conn, log: &NewTimelog<'_>) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO timelogs (issue_id, user_id, time_spent, spent_at, summary, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(log.issue_id.0)
+    .bind(log.user_id.0)
+    .bind(log.time_spent)
+    .bind(log.spent_at)
+    .bind(log.summary)
+    .bind(now_millis())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes every time log of an issue.
+pub async fn remove_timelogs(conn: &mut Conn, id: IssueId) -> DbResult<()> {
+    sqlx::query("DELETE FROM timelogs WHERE issue_id = $1").bind(id.0).execute(conn).await?;
+    Ok(())
 }

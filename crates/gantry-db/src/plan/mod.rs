@@ -1,10 +1,12 @@
 //! Plan stage: issues (`issues`: their rows, assignees and list filters), labels of projects
-//! and groups (`labels`: with the links that put them on issues), and notes on every kind of
-//! noteable (`notes`).
+//! and groups (`labels`: with the links that put them on issues), notes on every kind of
+//! noteable (`notes`), users' to-dos (`todos`) and how much mail they want (`notifications`).
 
 pub mod issues;
 pub mod labels;
 pub mod notes;
+pub mod notifications;
+pub mod todos;
 
 use gantry_types::UserId;
 

@@ -163,3 +163,16 @@ pub async fn delete_note(conn: &mut Conn, id: NoteId) -> DbResult<()> {
     sqlx::query("DELETE FROM notes WHERE id = $1").bind(id.0).execute(conn).await?;
     Ok(())
 }
+
+/// Who commented on a noteable (system notes aside), first comment first.
+pub async fn commenters(conn: &mut Conn, noteable: Noteable) -> DbResult<Vec<UserId>> {
+    let rows = sqlx::query(
+        "SELECT author_id, MIN(id) AS first FROM notes WHERE noteable_type = $1 AND noteable_id = $2 AND system = 0 \
+         AND author_id IS NOT NULL GROUP BY author_id ORDER BY first",
+    )
+    .bind(noteable.kind)
+    .bind(noteable.id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|row| Ok(UserId(int(row, "author_id")?))).collect()
+}

@@ -53,6 +53,12 @@ pub enum Requires {
     /// The author of the note in the path (project CreateIssue to see it: anyone signed in who
     /// sees the issue), or an administrator; others who see it are refused.
     NoteAuthor,
+    /// The owner of the to-do in the path; to everyone else (administrators too) it does not
+    /// exist.
+    TodoOwner,
+    /// The key of a mail's link in the path (an unsubscribe link), which stands for the person
+    /// it was sent to, signed in or not; a wrong key is "not found" for everyone.
+    MailLink,
     /// A runner's token (`grt-`), never user credentials.
     RunnerToken,
     /// A running job's token (`gjob-`, in `JOB-TOKEN` or the body), never user credentials.
@@ -103,6 +109,8 @@ impl fmt::Display for Requires {
                 "the pipeline schedule's owner (project RunPipelines, {run_pipelines} or above), or an administrator"
             ),
             Requires::NoteAuthor => write!(f, "the note's author, or an administrator"),
+            Requires::TodoOwner => write!(f, "the to-do's owner"),
+            Requires::MailLink => write!(f, "the key of a link Gantry mailed (no sign-in)"),
             Requires::RunnerToken => write!(f, "a runner token"),
             Requires::JobToken => write!(f, "a running job's token (JOB-TOKEN)"),
             Requires::TriggerToken => write!(f, "a pipeline trigger token"),

@@ -17,6 +17,7 @@ use super::{Chrome, PageResult, form_error, render, see_other};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};
 use crate::time_format::date;
+use crate::ui::flash::{Flash, see_other_with};
 
 #[derive(Template)]
 #[template(path = "admin/users.html")]
@@ -60,6 +61,8 @@ impl UsersPage {
 struct SettingsPage {
     chrome: Chrome,
     settings: ApplicationSettings,
+    /// Who mail comes from, when an SMTP server is configured.
+    mail_sender: Option<String>,
     /// The visibility choices: (value, label).
     visibilities: [(&'static str, &'static str); 3],
     error: Option<String>,
@@ -322,7 +325,29 @@ async fn settings_page(state: &AppState, visitor: &PageActor, status: StatusCode
         ("internal", "Internal: any signed-in user"),
         ("public", "Public: everyone"),
     ];
-    render(status, &SettingsPage { chrome: Chrome::new(visitor), settings, visibilities, error })
+    let mail_sender = state.core.mail_sender();
+    render(status, &SettingsPage { chrome: Chrome::new(visitor), settings, mail_sender, visibilities, error })
+}
+
+/// `POST /admin/settings/test_mail` (`to`): queues a test mail, as `gantry admin
+/// send-test-mail` does.
+pub async fn send_test_mail(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let to = form.iter().find(|(name, _)| name == "to").map(|(_, value)| value.trim().to_owned()).unwrap_or_default();
+    match state.core.send_test_mail(&visitor.actor, &to).await {
+        Ok(()) => {
+            let message = format!("A test e-mail to {to} is on its way; the background jobs page shows if it waits.");
+            see_other_with(&state, &visitor, "/admin/settings", &Flash::notice(message))
+        }
+        Err(error @ (gantry_core::CoreError::Invalid { .. } | gantry_core::CoreError::Conflict(_))) => {
+            let (status, message) = crate::ui::form_error(error);
+            settings_page(&state, &visitor, status, Some(message)).await
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
 }
 
 /// `GET /admin/settings`

@@ -43,6 +43,9 @@ struct GroupPage {
     can_create_project: bool,
     can_create_subgroup: bool,
     can_admin: bool,
+    /// The signed-in visitor's notification level choices for the group (none for others).
+    levels: Vec<crate::ui::plan::todos::LevelChoice>,
+    levels_action: String,
 }
 
 #[derive(Template)]
@@ -169,6 +172,8 @@ pub async fn show(
             can_create_project: is_owner,
             can_create_subgroup: false,
             can_admin: false,
+            levels: Vec::new(),
+            levels_action: String::new(),
         };
         return render(StatusCode::OK, &page);
     }
@@ -179,7 +184,11 @@ pub async fn show(
         .list_projects(actor, &ProjectQuery::default(), Some((access.group().id, false)), page_size)
         .await?;
     let members = core.manage().list_members(MembersOf::Group(&access)).await?;
+    let levels =
+        crate::ui::plan::todos::level_form(&state, &visitor, gantry_core::plan::todos::LevelOf::Group(&access)).await?;
     let page = GroupPage {
+        levels,
+        levels_action: format!("/{}/-/notifications", access.group().full_path),
         chrome: Chrome::new(&visitor),
         crumbs: breadcrumbs(&chain, None),
         is_user: false,

@@ -53,6 +53,8 @@ pub struct Chrome {
     pub search_project: Option<i64>,
     /// What the form before this page did, in a sentence (after its redirect).
     pub notice: Option<String>,
+    /// The signed-in user's pending to-dos.
+    pub todos: i64,
 }
 
 impl Chrome {
@@ -63,6 +65,7 @@ impl Chrome {
             csrf: visitor.csrf.clone(),
             search_project: visitor.project.map(|id| id.0),
             notice: visitor.flash.as_ref().and_then(|flash| flash.notice.clone()),
+            todos: visitor.pending_todos,
         }
     }
 }

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use gantry_core::code::languages::LanguageShare;
 use gantry_core::manage::groups::Lookup;
 use gantry_core::manage::projects::{NewProjectInput, ProjectChanges};
+use gantry_core::plan::todos::LevelOf;
 use gantry_core::policy::ProjectAction;
 use gantry_core::{NamespaceRow, ProjectRow};
 use gantry_types::{AccessLevel, NamespaceId, Visibility};
@@ -54,6 +55,9 @@ struct ProjectPage {
     activity: Vec<Activity>,
     /// The project's topic names, sorted.
     topics: Vec<String>,
+    /// The signed-in visitor's notification level choices for the project (none for others).
+    levels: Vec<crate::ui::plan::todos::LevelChoice>,
+    levels_action: String,
 }
 
 /// What the overview says about a repository with commits.
@@ -236,7 +240,10 @@ pub async fn show(
         }
         None => None,
     };
+    let levels = crate::ui::plan::todos::level_form(&state, &visitor, LevelOf::Project(&frame.access)).await?;
     let page = ProjectPage {
+        levels,
+        levels_action: format!("/{}/-/notifications", frame.project.full_path),
         chrome: Chrome::new(&visitor),
         http_url: format!("{}/{}.git", state.config.external_url, project.full_path),
         ssh_url: format!("ssh://git@{}/{}.git", state.config.ssh_host, project.full_path),

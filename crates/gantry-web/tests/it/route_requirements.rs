@@ -27,6 +27,8 @@ fn declared(route: &RouteInfo) -> Need {
         (_, Requires::ProtectedRef) => Need::ProtectedMain,
         (_, Requires::ScheduleOwner) => Need::ScheduleOwner,
         (_, Requires::NoteAuthor) => Need::NoteAuthor,
+        (_, Requires::TodoOwner) => Need::TodoOwner,
+        (_, Requires::MailLink) => Need::MailLink,
         (_, Requires::RunnerToken | Requires::JobToken) => Need::RunnerToken,
         (_, Requires::TriggerToken) => Need::TriggerToken,
     }

@@ -53,6 +53,11 @@ pub(crate) enum Need {
     /// Changing the fixture's comment on its issue: its author (the fixture's owner) or an
     /// administrator; others who see it are refused, those who cannot are told it does not exist.
     NoteAuthor,
+    /// The fixture owner's to-do: anonymous visitors are asked to sign in, everyone else
+    /// (administrators too) is told it does not exist.
+    TodoOwner,
+    /// A mail's link whose key is the credential: a wrong one is "not found" for everyone.
+    MailLink,
 }
 
 pub(crate) fn need(route: &RouteInfo) -> Need {
@@ -158,6 +163,36 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         // issues (the fixture's is the owner's) and manage labels; Owners delete issues; a
         // comment is changed by its author.
         (RouteScope::Api, "GET", "/api/v4/issues") => SignedIn,
+        // To-dos and notification levels are the caller's own.
+        (RouteScope::Api, "GET", "/api/v4/todos") | (RouteScope::Api, "POST", "/api/v4/todos/mark_as_done") => SignedIn,
+        (RouteScope::Api, "POST", "/api/v4/todos/{todo_id}/mark_as_done") => TodoOwner,
+        (RouteScope::Ui, "POST", "/dashboard/todos/{todo_id}/done") => TodoOwner,
+        (RouteScope::Ui, _, "/dashboard/todos" | "/dashboard/todos/done") => SignedIn,
+        (RouteScope::Ui, _, "/-/unsubscribe/{key}") => MailLink,
+        (RouteScope::Api, _, "/api/v4/notification_settings") => SignedIn,
+        (
+            RouteScope::Api,
+            _,
+            "/api/v4/groups/{id}/notification_settings" | "/api/v4/projects/{id}/notification_settings",
+        ) => Role(Guest),
+        (RouteScope::GroupPage | RouteScope::ProjectPage, "POST", "/notifications") => Role(Guest),
+        (
+            RouteScope::Api,
+            "POST",
+            "/api/v4/projects/{id}/issues/{issue_iid}/todo"
+            | "/api/v4/projects/{id}/issues/{issue_iid}/subscribe"
+            | "/api/v4/projects/{id}/issues/{issue_iid}/unsubscribe",
+        ) => Role(Guest),
+        (RouteScope::Api, "GET", "/api/v4/projects/{id}/issues/{issue_iid}/time_stats") => Role(Guest),
+        (RouteScope::Api, "POST", p)
+            if p.starts_with("/api/v4/projects/{id}/issues/{issue_iid}/")
+                && ["time_estimate", "spent_time"].iter().any(|part| p.ends_with(part)) =>
+        {
+            Role(Reporter)
+        }
+        (RouteScope::ProjectPage, "POST", "/issues/{issue_iid}/subscription" | "/issues/{issue_iid}/todo") => {
+            Role(Guest)
+        }
         (
             RouteScope::Api,
             "POST",
@@ -419,6 +454,7 @@ struct Fixture {
     /// The issue (by the owner, with a comment of theirs) and labels of Plan's routes.
     issue_iid: i64,
     note_id: i64,
+    todo_id: i64,
     label_id: i64,
     group_label_id: i64,
 }
@@ -659,6 +695,7 @@ async fn fixture(
         job_token_target_id: 0,
         issue_iid: 0,
         note_id: 0,
+        todo_id: 0,
         label_id: 0,
         group_label_id: 0,
     }
@@ -681,6 +718,7 @@ async fn plan_fixture(app: &TestApp, people: &People, f: &mut Fixture) {
     };
     f.issue_iid = plan.create_issue(&project, &issue).await.unwrap().issue.iid;
     f.note_id = plan.create_issue_note(&project, f.issue_iid, "a comment").await.unwrap().id.0;
+    f.todo_id = plan.add_issue_todo(&project, f.issue_iid).await.unwrap().unwrap().id.0;
 }
 
 fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
@@ -774,6 +812,7 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{key}", "SWEEP")
         .replace("{issue_iid}", &f.issue_iid.to_string())
         .replace("{note_id}", &f.note_id.to_string())
+        .replace("{todo_id}", &f.todo_id.to_string())
         .replace("{label_id}", &if route.path.contains("/groups/") { f.group_label_id } else { f.label_id }.to_string())
         .replace("{filename}", "avatar.png");
     // Searches look for something real: the fixture's README.
@@ -892,6 +931,8 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         }
         (RouteScope::Ui, "/projects") => vec![("name", format!("New {n}")), ("namespace_id", f.group.id.0.to_string())],
         (RouteScope::Ui, "/-/profile") => vec![("name", "Same Name".into()), ("email", "x@example.com".into())],
+        (RouteScope::Ui, "/-/profile/notifications") => vec![("level", "mention".into())],
+        (RouteScope::GroupPage | RouteScope::ProjectPage, "/notifications") => vec![("level", "watch".into())],
         (RouteScope::Ui, "/-/profile/password") => {
             vec![("current_password", "wrong".into()), ("new_password", "whatever12".into())]
         }
@@ -1034,6 +1075,9 @@ fn denial(
         Need::SignedInRole(_) if who.is_none() => Some(ask_sign_in),
         Need::RunnerToken => Some(StatusCode::FORBIDDEN),
         Need::TriggerToken => Some(StatusCode::NOT_FOUND),
+        Need::TodoOwner if who.is_none() => Some(ask_sign_in),
+        Need::TodoOwner => (!is_token_owner).then_some(StatusCode::NOT_FOUND),
+        Need::MailLink => Some(StatusCode::NOT_FOUND),
         Need::ScheduleOwner | Need::NoteAuthor => match level {
             _ if is_admin || is_token_owner => None,
             None => Some(StatusCode::NOT_FOUND),
@@ -1204,7 +1248,10 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                     app.core.ci().add_group_to_job_token_allowlist(&access, f.group.id).await.unwrap();
                 }
             }
-            if route.path.contains("/issues/{issue_iid}") || route.path.contains("/labels") {
+            if route.path.contains("/issues/{issue_iid}")
+                || route.path.contains("/labels")
+                || route.path.contains("{todo_id}")
+            {
                 plan_fixture(&app, &people, &mut f).await;
             }
             if route.path.starts_with("/explore/catalog/") {

@@ -116,4 +116,54 @@ except gitlab.GitlabGetError as error:
     assert error.response_code == 404, error
 assert len(project.issues.list(get_all=True)) == 5
 
+# Quick actions in a comment, and time tracking.
+triage = issue.notes.create({"body": "/label ~bug\n/estimate 1d\nTriaged."})
+assert triage.body == "Triaged.", triage.body
+issue = project.issues.get(crash.iid)
+assert "bug" in issue.labels and issue.time_stats()["time_estimate"] == 8 * 3600, issue.labels
+issue.time_estimate("3h30m")
+issue.add_spent_time("1h")
+stats = project.issues.get(crash.iid).time_stats()  # time_stats() reads a fetched issue's own
+assert stats["time_estimate"] == 12600 and stats["total_time_spent"] == 3600, stats
+assert stats["human_time_estimate"] == "3h 30m" and stats["human_total_time_spent"] == "1h", stats
+issue.reset_spent_time()
+issue.reset_time_estimate()
+assert project.issues.get(crash.iid).time_stats()["total_time_spent"] == 0
+
+# To-dos: a mention gives one; marking done, adding one's own, all done at once.
+assert dev_gl.todos.list(get_all=True) == [], "acting on the issue marked the assignment done"
+issue.notes.create({"body": "@dev can you check the start-up path?"})
+todos = dev_gl.todos.list(get_all=True)
+assert [(t.action_name, t.target["iid"], t.state) for t in todos] == [("directly_addressed", crash.iid, "pending")], todos
+assert todos[0].author["username"] == "root" and todos[0].project["path_with_namespace"] == "planners/roadmap"
+todos[0].mark_as_done()
+assert dev_gl.todos.list(get_all=True) == []
+assert len(dev_gl.todos.list(state="done", get_all=True)) == 2
+dev_issue.todo()
+assert [t.action_name for t in dev_gl.todos.list(get_all=True)] == ["marked"]
+dev_gl.todos.mark_all_as_done()
+assert dev_gl.todos.list(get_all=True) == []
+
+# Notification levels and an issue's subscription.
+settings = dev_gl.notificationsettings.get()
+assert settings.level == "participating", settings
+settings.level = "watch"
+settings.save()
+assert dev_gl.notificationsettings.get().level == "watch"
+project_settings = dev_gl.projects.get(project.id, lazy=True).notificationsettings.get()
+assert project_settings.level == "global", project_settings
+project_settings.level = "mention"
+project_settings.save()
+assert dev_gl.projects.get(project.id, lazy=True).notificationsettings.get().level == "mention"
+group_settings = gl.groups.get(group.id, lazy=True).notificationsettings.get()
+group_settings.level = "disabled"
+group_settings.save()
+assert gl.groups.get(group.id, lazy=True).notificationsettings.get().level == "disabled"
+# On mention only, the assignee gets no mail of the issue's comments until subscribing.
+assert not dev_gl.projects.get(project.id).issues.get(crash.iid).subscribed
+dev_issue.subscribe()
+assert dev_gl.projects.get(project.id).issues.get(crash.iid).subscribed
+dev_issue.unsubscribe()
+assert not dev_gl.projects.get(project.id).issues.get(crash.iid).subscribed
+
 print("all python-gitlab issue checks passed")

@@ -17,7 +17,7 @@ use gantry_types::{IssueState, UserId};
 use serde::{Deserialize, Serialize};
 
 use super::issue_iid;
-use super::types::Issue;
+use super::types::{Issue, TimeStats};
 use crate::AppState;
 use crate::api::groups::lookup_group_access;
 use crate::api::history::parse_time;
@@ -202,7 +202,9 @@ pub async fn get_issue(
 ) -> ApiResult<Json<Issue>> {
     let access = lookup_access(&state, &actor, &id).await?;
     let view = state.core.plan().find_issue(&access, issue_iid(&iid)?).await?;
-    Ok(Json(Issue::new(&view, &state.config)))
+    let mut issue = Issue::new(&view, &state.config);
+    issue.subscribed = state.core.plan().issue_subscribed(&access, &view).await?;
+    Ok(Json(issue))
 }
 
 /// What creating or editing an issue takes.
@@ -299,4 +301,89 @@ pub async fn delete_issue(
     let access = lookup_access(&state, &actor, &id).await?;
     state.core.plan().delete_issue(&access, issue_iid(&iid)?).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// What the time tracking routes take: a GitLab duration (`3h30m`, `1d 2h`) and a summary.
+#[derive(Debug, Default, Deserialize)]
+pub struct DurationInput {
+    duration: Option<String>,
+    summary: Option<String>,
+}
+
+impl DurationInput {
+    fn seconds(&self) -> ApiResult<i64> {
+        let text = self.duration.as_deref().unwrap_or("").trim();
+        let (negative, unsigned) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let seconds = gantry_core::plan::quick_actions::duration(unsigned).ok_or_else(|| {
+            crate::error::ApiError::from(AppError::BadRequest(format!(
+                "duration '{text}' is not a time: use GitLab's form, such as 3h30m or 1d 2h"
+            )))
+        })?;
+        Ok(if negative { -seconds } else { seconds })
+    }
+}
+
+/// `GET /projects/:id/issues/:issue_iid/time_stats`
+pub async fn time_stats(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, iid)): Path<(String, String)>,
+) -> ApiResult<Json<TimeStats>> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    let view = state.core.plan().find_issue(&access, issue_iid(&iid)?).await?;
+    Ok(Json(TimeStats::new(&view.issue)))
+}
+
+/// `POST /projects/:id/issues/:issue_iid/time_estimate` (`duration`)
+pub async fn set_time_estimate(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, iid)): Path<(String, String)>,
+    ApiInput(input): ApiInput<DurationInput>,
+) -> ApiResult<(StatusCode, Json<TimeStats>)> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    // Rights before input: a Guest is refused, not told the duration is wrong.
+    access.require(gantry_core::policy::ProjectAction::UpdateIssues)?;
+    let view = state.core.plan().set_time_estimate(&access, issue_iid(&iid)?, input.seconds()?).await?;
+    Ok((StatusCode::CREATED, Json(TimeStats::new(&view.issue))))
+}
+
+/// `POST /projects/:id/issues/:issue_iid/reset_time_estimate`
+pub async fn reset_time_estimate(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, iid)): Path<(String, String)>,
+) -> ApiResult<(StatusCode, Json<TimeStats>)> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    let view = state.core.plan().set_time_estimate(&access, issue_iid(&iid)?, 0).await?;
+    Ok((StatusCode::CREATED, Json(TimeStats::new(&view.issue))))
+}
+
+/// `POST /projects/:id/issues/:issue_iid/add_spent_time` (`duration`, negative to take off;
+/// `summary`)
+pub async fn add_spent_time(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, iid)): Path<(String, String)>,
+    ApiInput(input): ApiInput<DurationInput>,
+) -> ApiResult<(StatusCode, Json<TimeStats>)> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    access.require(gantry_core::policy::ProjectAction::UpdateIssues)?;
+    let summary = input.summary.clone().unwrap_or_default();
+    let view = state.core.plan().add_spent_time(&access, issue_iid(&iid)?, input.seconds()?, None, &summary).await?;
+    Ok((StatusCode::CREATED, Json(TimeStats::new(&view.issue))))
+}
+
+/// `POST /projects/:id/issues/:issue_iid/reset_spent_time`
+pub async fn reset_spent_time(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, iid)): Path<(String, String)>,
+) -> ApiResult<(StatusCode, Json<TimeStats>)> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    let view = state.core.plan().reset_spent_time(&access, issue_iid(&iid)?).await?;
+    Ok((StatusCode::CREATED, Json(TimeStats::new(&view.issue))))
 }

@@ -85,8 +85,15 @@ pub async fn create_issue_note(
 ) -> ApiResult<Response> {
     let access = lookup_access(&state, &actor, &id).await?;
     let iid = issue_iid(&iid)?;
-    let note = state.core.plan().create_issue_note(&access, iid, input.body.as_deref().unwrap_or("")).await?;
-    Ok((StatusCode::CREATED, Json(Note::new(&note, iid, &state.config))).into_response())
+    let comment = state.core.plan().comment_on_issue(&access, iid, input.body.as_deref().unwrap_or("")).await?;
+    match comment.note {
+        Some(note) => Ok((StatusCode::CREATED, Json(Note::new(&note, iid, &state.config))).into_response()),
+        // Only quick actions: GitLab answers 202 with what they did.
+        None => {
+            let done = serde_json::json!({"commands_changes": {}, "summary": comment.done});
+            Ok((StatusCode::ACCEPTED, Json(done)).into_response())
+        }
+    }
 }
 
 /// `PUT /projects/:id/issues/:issue_iid/notes/:note_id` (`body`; the comment's author)

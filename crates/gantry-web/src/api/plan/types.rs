@@ -71,6 +71,18 @@ pub struct TimeStats {
     pub human_total_time_spent: Option<String>,
 }
 
+impl TimeStats {
+    pub fn new(issue: &gantry_core::plan::issues::IssueRow) -> TimeStats {
+        let human = |seconds: i64| (seconds != 0).then(|| gantry_core::plan::quick_actions::human_duration(seconds));
+        TimeStats {
+            time_estimate: issue.time_estimate,
+            total_time_spent: issue.total_time_spent,
+            human_time_estimate: human(issue.time_estimate),
+            human_total_time_spent: human(issue.total_time_spent),
+        }
+    }
+}
+
 /// The task list items of the description, and how many are ticked.
 #[derive(Debug, Serialize)]
 pub struct TaskCompletion {
@@ -148,12 +160,7 @@ impl Issue {
                 relative: format!("#{}", issue.iid),
                 full: format!("{}#{}", view.project_path, issue.iid),
             },
-            time_stats: TimeStats {
-                time_estimate: 0,
-                total_time_spent: 0,
-                human_time_estimate: None,
-                human_total_time_spent: None,
-            },
+            time_stats: TimeStats::new(issue),
             has_tasks: count > 0,
             task_status: if count > 0 {
                 format!("{completed_count} of {count} checklist items completed")

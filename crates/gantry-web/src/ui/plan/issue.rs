@@ -68,6 +68,13 @@ struct IssuePage {
     can_delete: bool,
     comment: String,
     error: Option<String>,
+    /// The visitor has a pending to-do on it.
+    has_todo: bool,
+    /// The visitor gets mail about it.
+    subscribed: bool,
+    /// Time tracking, in GitLab's words (`1d 2h`; empty when none).
+    estimate: String,
+    spent: String,
 }
 
 fn href(frame: &ProjectFrame, iid: i64) -> String {
@@ -100,6 +107,8 @@ async fn issue_page(
     } else {
         Vec::new()
     };
+    let has_todo = !plan.issue_todos(&frame.access, &view).await.map_err(|e| visitor.error(e))?.is_empty();
+    let subscribed = plan.issue_subscribed(&frame.access, &view).await.map_err(|e| visitor.error(e))?;
     let now = now_millis();
     let facts = view.facts();
     let (status, error) = match failure {
@@ -130,9 +139,17 @@ async fn issue_page(
         can_delete: frame.access.can(ProjectAction::DeleteIssues),
         comment,
         error,
+        has_todo,
+        subscribed,
+        estimate: human_time(view.issue.time_estimate),
+        spent: human_time(view.issue.total_time_spent),
         frame,
     };
     render(status, &page)
+}
+
+fn human_time(seconds: i64) -> String {
+    if seconds == 0 { String::new() } else { gantry_core::plan::quick_actions::human_duration(seconds) }
 }
 
 fn username(user: Option<&gantry_core::UserRow>) -> String {
@@ -382,12 +399,13 @@ pub async fn comment(
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let iid = issue_iid(&iid).map_err(|e| visitor.error(e))?;
     let body = Fields(form).get("body").to_owned();
-    let outcome = state
-        .core
-        .plan()
-        .create_issue_note(&frame.access, iid, &body)
-        .await
-        .map(|_| "Your comment was added.".to_owned());
+    let outcome = state.core.plan().comment_on_issue(&frame.access, iid, &body).await.map(|comment| {
+        match (comment.note.is_some(), comment.done.join(" ")) {
+            (true, done) if done.is_empty() => "Your comment was added.".to_owned(),
+            (true, done) => format!("Your comment was added. {done}"),
+            (false, done) => done,
+        }
+    });
     after_change(&state, &visitor, frame, iid, outcome, body).await
 }
 

@@ -1,10 +1,13 @@
 //! The Plan stage's pages of a project: the issue list and the new issue form (`issues.rs`),
 //! an issue's page with its comments, sidebar and actions (`issue.rs`), and the labels page
-//! (`labels.rs`). Plain forms with CSRF tokens that answer 303 with a notice; core decides.
+//! (`labels.rs`), and a person's own pages — to-dos, notification levels, subscriptions and a
+//! mail's unsubscribe link (`todos.rs`). Plain forms with CSRF tokens that answer 303 with a
+//! notice; core decides.
 
 pub mod issue;
 pub mod issues;
 pub mod labels;
+pub mod todos;
 
 use gantry_core::CoreError;
 use gantry_core::plan::labels::{LabelOwner, LabelRow};
