@@ -59,4 +59,31 @@
       form.appendChild(confirmed);
     }
   });
+  // Task lists: the boxes of a description the visitor may edit are ticked from the page.
+  document.querySelectorAll(".markdown[data-tasks]").forEach(function (markdown) {
+    var boxes = markdown.querySelectorAll("input[type=checkbox]");
+    boxes.forEach(function (box, index) {
+      box.disabled = false;
+      box.setAttribute("aria-label", "Task " + (index + 1));
+      box.addEventListener("change", function () {
+        boxes.forEach(function (other) { other.disabled = true; });
+        var body = new URLSearchParams({
+          authenticity_token: markdown.dataset.token,
+          index: String(index),
+          checked: box.checked ? "yes" : "no",
+          digest: markdown.dataset.digest
+        });
+        fetch(markdown.dataset.tasks, { method: "POST", body: body, credentials: "same-origin" })
+          .then(function (response) {
+            if (!response.ok) { throw new Error("the server answered " + response.status); }
+            window.location.reload();
+          })
+          .catch(function () {
+            box.checked = !box.checked;
+            boxes.forEach(function (other) { other.disabled = false; });
+            window.alert("The task could not be saved: the description may have changed. Reload the page and try again.");
+          });
+      });
+    });
+  });
 })();

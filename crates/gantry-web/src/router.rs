@@ -2150,6 +2150,13 @@ fn project_pages() -> Table {
             ui::plan::issue::save_sidebar,
         )
         .post(
+            "/issues/{issue_iid}/tasks",
+            Project(ProjectAction::UpdateIssues),
+            "Tick or untick a task box of an issue's description (index, checked, digest; its author and \
+             assignees too)",
+            ui::plan::issue::set_task,
+        )
+        .post(
             "/issues/{issue_iid}/close",
             Project(ProjectAction::UpdateIssues),
             "Close an issue (its author and assignees too)",

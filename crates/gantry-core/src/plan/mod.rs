@@ -3,7 +3,8 @@
 //! (`system_notes`: GitLab's wording), notes on issues (`notes`), labels of projects and
 //! groups (`labels`), `@mentions` (`mentions`), who hears of a change — to-dos and mail by
 //! notification level (`notify`) — a user's to-dos, levels and subscriptions (`todos`), and
-//! time tracking with the quick actions of comments (`quick_actions`, `time_tracking`).
+//! time tracking with the quick actions of comments (`quick_actions`, `time_tracking`), and the
+//! task lists of descriptions, ticked from the page (`tasks`).
 
 pub mod issues;
 pub mod labels;
@@ -12,6 +13,7 @@ pub mod notes;
 pub mod notify;
 pub mod quick_actions;
 mod system_notes;
+pub mod tasks;
 pub mod time_tracking;
 pub mod todos;
 

@@ -1,7 +1,8 @@
-//! Quick actions and time tracking: commands in a comment or a new issue's description change
-//! the issue and leave the rest as text, commands the commenter may not use are left undone,
-//! an unreadable one refuses the whole comment with nothing stored, and the time tracking
-//! routes keep GitLab's shape.
+//! Quick actions, time tracking and task lists: commands in a comment or a new issue's
+//! description change the issue and leave the rest as text, commands the commenter may not use
+//! are left undone, an unreadable one refuses the whole comment with nothing stored, the time
+//! tracking routes keep GitLab's shape, and a description's task boxes are ticked from its
+//! page unless the description changed since it was shown.
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -136,4 +137,40 @@ async fn time_is_estimated_and_logged_through_gitlabs_routes() {
     let shown = app.follow(sent, &owner).await;
     assert!(shown.body.contains("Added 1h of time spent."), "{}", shown.body);
     assert!(shown.body.contains("Spent: 1h · Estimate: 2d"), "{}", shown.body);
+}
+
+#[tokio::test]
+async fn task_boxes_are_ticked_from_the_page_in_the_description_it_showed() {
+    let app = TestApp::new().await;
+    let (owner, _ada, guest, issue) = setup(&app).await;
+    let description = "Steps:\n- [ ] write\n```\n- [ ] code, not a task\n```\n- [x] review\n";
+    app.api(Method::PUT, &issue, Some(&owner.token), Some(json!({"description": description}))).await;
+    let page = "/owner/quick/-/issues/1";
+    let shown = app.page(Method::GET, page, Some(&owner), None).await;
+    let digest = shown.body.split("data-digest=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    assert!(shown.body.contains(&format!("data-tasks=\"{page}/tasks\"")), "{}", shown.body);
+    assert!(
+        !app.page(Method::GET, page, Some(&guest), None).await.body.contains("data-tasks"),
+        "a Guest ticks nothing"
+    );
+
+    let tick = [("index", "0"), ("checked", "yes"), ("digest", digest.as_str())];
+    let ticked = app.page(Method::POST, &format!("{page}/tasks"), Some(&owner), Some(&tick)).await;
+    assert_eq!(ticked.status, StatusCode::SEE_OTHER, "{}", ticked.body);
+    let now = app.api(Method::GET, &issue, Some(&owner.token), None).await.json();
+    assert_eq!(now["description"], "Steps:\n- [x] write\n```\n- [ ] code, not a task\n```\n- [x] review\n");
+    assert_eq!(now["task_completion_status"], json!({"count": 2, "completed_count": 2}));
+
+    // The page's digest is now stale: refused, nothing changed.
+    let untick = [("index", "1"), ("checked", "no"), ("digest", digest.as_str())];
+    let stale = app.page(Method::POST, &format!("{page}/tasks"), Some(&owner), Some(&untick)).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(stale.body.contains("changed since the page was opened"), "{}", stale.body);
+    let refused = app.page(Method::POST, &format!("{page}/tasks"), Some(&guest), Some(&untick)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let fresh = gantry_core::plan::tasks::description_digest(now["description"].as_str().unwrap());
+    let missing = [("index", "7"), ("checked", "yes"), ("digest", fresh.as_str())];
+    let none = app.page(Method::POST, &format!("{page}/tasks"), Some(&owner), Some(&missing)).await;
+    assert_eq!(none.status, StatusCode::BAD_REQUEST);
+    assert!(none.body.contains("no task number 8"), "{}", none.body);
 }

@@ -100,33 +100,11 @@ pub struct IssueLinks {
     pub project: String,
 }
 
-/// How many task list items (`- [ ]`, `* [x]`, `1. [ ]`) a description has, and how many are
-/// ticked.
-pub fn task_counts(description: &str) -> (i64, i64) {
-    let (mut count, mut done) = (0, 0);
-    for line in description.lines() {
-        let line = line.trim_start();
-        let rest =
-            line.strip_prefix("- ").or_else(|| line.strip_prefix("* ")).or_else(|| line.strip_prefix("+ ")).or_else(
-                || line.split_once(". ").filter(|(n, _)| n.chars().all(|c| c.is_ascii_digit())).map(|(_, r)| r),
-            );
-        match rest.map(str::trim_start) {
-            Some(item) if item.starts_with("[ ]") => count += 1,
-            Some(item) if item.starts_with("[x]") || item.starts_with("[X]") => {
-                count += 1;
-                done += 1;
-            }
-            _ => {}
-        }
-    }
-    (count, done)
-}
-
 impl Issue {
     pub fn new(view: &IssueView, config: &WebConfig) -> Issue {
         let issue = &view.issue;
         let user = |u: &gantry_core::UserRow| User::new(u, config, false);
-        let (count, completed_count) = task_counts(&issue.description);
+        let (count, completed_count) = gantry_core::plan::tasks::task_counts(&issue.description);
         let api = format!("{}/api/v4/projects/{}", config.external_url, issue.project_id.0);
         Issue {
             id: issue.id.0,
@@ -252,14 +230,5 @@ impl Note {
             confidential: false,
             internal: false,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn task_lists_are_counted() {
-        assert_eq!(super::task_counts("- [ ] a\n- [x] b\n* [X] c\n1. [ ] d\ntext [ ]"), (4, 2));
-        assert_eq!(super::task_counts(""), (0, 0));
     }
 }

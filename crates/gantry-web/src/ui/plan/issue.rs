@@ -72,6 +72,8 @@ struct IssuePage {
     has_todo: bool,
     /// The visitor gets mail about it.
     subscribed: bool,
+    /// The description's digest, which ticking a task box names.
+    digest: String,
     /// Time tracking, in GitLab's words (`1d 2h`; empty when none).
     estimate: String,
     spent: String,
@@ -141,6 +143,7 @@ async fn issue_page(
         error,
         has_todo,
         subscribed,
+        digest: gantry_core::plan::tasks::description_digest(&view.issue.description),
         estimate: human_time(view.issue.time_estimate),
         spent: human_time(view.issue.total_time_spent),
         frame,
@@ -448,4 +451,27 @@ pub async fn delete_note(
         .await
         .map(|()| "The comment was deleted.".to_owned());
     after_change(&state, &visitor, frame, iid, outcome, String::new()).await
+}
+
+/// `POST /{project}/-/issues/{iid}/tasks` (`index`, `checked=yes|no`, `digest`): ticks a task
+/// box of the description (the page's script posts it when a box is clicked).
+pub async fn set_task(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(iid): Path<String>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let iid = issue_iid(&iid).map_err(|e| visitor.error(e))?;
+    let fields = Fields(form);
+    let checked = fields.get("checked") == "yes";
+    state
+        .core
+        .plan()
+        .set_issue_task(&frame.access, iid, fields.get("index"), checked, fields.get("digest"))
+        .await
+        .map_err(|e| visitor.error(e))?;
+    let message = if checked { "The task was ticked." } else { "The task was unticked." };
+    see_other_with(&state, &visitor, &href(&frame, iid), &Flash::notice(message))
 }
