@@ -157,6 +157,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0030_issues.sql"),
         postgres: include_str!("../migrations/postgres/0030_issues.sql"),
     },
+    Migration {
+        version: 32,
+        sqlite: include_str!("../migrations/sqlite/0032_milestones.sql"),
+        postgres: include_str!("../migrations/postgres/0032_milestones.sql"),
+    },
 ];
 
 impl Db {

@@ -1,9 +1,11 @@
 //! Plan stage: issues (`issues`: their rows, assignees and list filters), labels of projects
-//! and groups (`labels`: with the links that put them on issues), and notes on every kind of
+//! and groups (`labels`: with the links that put them on issues), milestones of projects and
+//! groups (`milestones`: with the column that puts an issue in one), and notes on every kind of
 //! noteable (`notes`).
 
 pub mod issues;
 pub mod labels;
+pub mod milestones;
 pub mod notes;
 
 use gantry_types::UserId;

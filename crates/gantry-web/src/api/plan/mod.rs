@@ -1,10 +1,11 @@
 //! The Plan stage's API, shaped like GitLab's: issues (`issues.rs`: a project's, a group's and
 //! the caller's, with GitLab's filters; create, edit, close and reopen with `state_event`,
-//! delete), their notes (`notes.rs`) and labels of projects and groups (`labels.rs`); the wire
-//! types in `types.rs`.
+//! delete), their notes (`notes.rs`), labels of projects and groups (`labels.rs`) and their
+//! milestones (`milestones.rs`); the wire types in `types.rs`.
 
 pub mod issues;
 pub mod labels;
+pub mod milestones;
 pub mod notes;
 mod types;
 
