@@ -84,6 +84,9 @@ pub enum ProjectAction {
     ReadConfidentialIssues,
     /// Create, change and delete the project's labels (Reporters, as in GitLab).
     ManageLabels,
+    /// Create, change, close, reopen and delete the project's milestones (Reporters, as in
+    /// GitLab).
+    ManageMilestones,
     /// Delete issues (Owners, as in GitLab).
     DeleteIssues,
 }
@@ -93,9 +96,10 @@ impl ProjectAction {
     pub fn required_level(self) -> AccessLevel {
         match self {
             ProjectAction::Read | ProjectAction::ReadIssues | ProjectAction::CreateIssue => AccessLevel::Guest,
-            ProjectAction::UpdateIssues | ProjectAction::ReadConfidentialIssues | ProjectAction::ManageLabels => {
-                AccessLevel::Reporter
-            }
+            ProjectAction::UpdateIssues
+            | ProjectAction::ReadConfidentialIssues
+            | ProjectAction::ManageLabels
+            | ProjectAction::ManageMilestones => AccessLevel::Reporter,
             ProjectAction::ReadCode | ProjectAction::ReadPipelines => AccessLevel::Reporter,
             ProjectAction::PushCode | ProjectAction::RunPipelines => AccessLevel::Developer,
             ProjectAction::ManageProtectedBranches
@@ -149,6 +153,9 @@ pub enum GroupAction {
     ManageAccessTokens,
     /// Create, change and delete the group's labels (Reporters, as in GitLab).
     ManageLabels,
+    /// Create, change, close, reopen and delete the group's milestones (Reporters, as in
+    /// GitLab).
+    ManageMilestones,
 }
 
 impl GroupAction {
@@ -156,7 +163,7 @@ impl GroupAction {
     pub fn required_level(self) -> AccessLevel {
         match self {
             GroupAction::Read => AccessLevel::Guest,
-            GroupAction::ManageLabels => AccessLevel::Reporter,
+            GroupAction::ManageLabels | GroupAction::ManageMilestones => AccessLevel::Reporter,
             GroupAction::CreateProject => AccessLevel::Developer,
             GroupAction::CreateSubgroup
             | GroupAction::ManageMembers
@@ -257,9 +264,16 @@ fn decide_project(
     if matches!(action, ProjectAction::PushCode | ProjectAction::RunPipelines) && project.archived {
         return Err(CoreError::Forbidden("this project is archived: its repository is read-only".to_owned()));
     }
-    let plans = [ProjectAction::CreateIssue, ProjectAction::UpdateIssues, ProjectAction::ManageLabels];
+    let plans = [
+        ProjectAction::CreateIssue,
+        ProjectAction::UpdateIssues,
+        ProjectAction::ManageLabels,
+        ProjectAction::ManageMilestones,
+    ];
     if plans.contains(&action) && project.archived {
-        return Err(CoreError::Forbidden("this project is archived: its issues and labels are read-only".to_owned()));
+        return Err(CoreError::Forbidden(
+            "this project is archived: its issues, labels and milestones are read-only".to_owned(),
+        ));
     }
     Ok(())
 }

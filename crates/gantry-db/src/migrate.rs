@@ -162,6 +162,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0031_todos_notifications_time.sql"),
         postgres: include_str!("../migrations/postgres/0031_todos_notifications_time.sql"),
     },
+    Migration {
+        version: 32,
+        sqlite: include_str!("../migrations/sqlite/0032_milestones.sql"),
+        postgres: include_str!("../migrations/postgres/0032_milestones.sql"),
+    },
 ];
 
 impl Db {

@@ -71,6 +71,8 @@ id_type!(
     LabelId,
     /// A note: a comment or system note on an issue (merge requests and epics later).
     NoteId,
+    /// A milestone of a project or a group.
+    MilestoneId,
     /// A to-do of a user.
     TodoId,
 );

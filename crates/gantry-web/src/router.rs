@@ -15,7 +15,7 @@ use axum::http::Method;
 use axum::routing::{MethodFilter, on};
 use gantry_core::policy::{GroupAction, ProjectAction};
 
-use crate::api::plan::{issues, labels, notes, todos};
+use crate::api::plan::{issues, labels, milestones, notes, todos};
 use crate::api::{
     access_tokens, application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, files,
     gpg_keys, group_protected_branches, groups, history, instance, job_token_scope, keys, languages, members, openapi,
@@ -1508,14 +1508,14 @@ fn top_level() -> Table {
         .get(
             "/api/v4/projects/{id}/issues",
             Project(ProjectAction::ReadIssues),
-            "List issues (state, labels, assignee_id, assignee_username, author_id, author_username, search, \
-             confidential, iids[], created_after, created_before, updated_after, updated_before, order_by, sort, scope)",
+            "List issues (state, labels, milestone, assignee_id, assignee_username, author_id, author_username, \
+             search, confidential, iids[], created_after, created_before, updated_after, updated_before, order_by, sort, scope)",
             issues::list_project_issues,
         )
         .post(
             "/api/v4/projects/{id}/issues",
             Project(ProjectAction::CreateIssue),
-            "Open an issue (title, description, labels, assignee_ids, confidential, due_date, weight)",
+            "Open an issue (title, description, labels, assignee_ids, milestone_id, confidential, due_date, weight)",
             issues::create_issue.layer(text_limit()),
         )
         .get(
@@ -1534,7 +1534,7 @@ fn top_level() -> Table {
             "/api/v4/projects/{id}/issues/{issue_iid}",
             Project(ProjectAction::UpdateIssues),
             "Edit an issue (its author and assignees too: title, description, state_event close or reopen; \
-             Reporters also labels, add_labels, remove_labels, assignee_ids, confidential, due_date, weight, \
+             Reporters also labels, add_labels, remove_labels, assignee_ids, milestone_id, confidential, due_date, weight, \
              discussion_locked)",
             issues::update_issue.layer(text_limit()),
         )
@@ -1543,6 +1543,12 @@ fn top_level() -> Table {
             Project(ProjectAction::DeleteIssues),
             "Delete an issue",
             issues::delete_issue,
+        )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/participants",
+            Project(ProjectAction::ReadIssues),
+            "The people of an issue: its author, assignees and commenters",
+            issues::list_issue_participants,
         )
         .get(
             "/api/v4/projects/{id}/issues/{issue_iid}/notes",
@@ -1744,6 +1750,98 @@ fn top_level() -> Table {
             Group(GroupAction::ManageLabels),
             "Delete a group label",
             labels::delete_group_label,
+        )
+        .get(
+            "/api/v4/projects/{id}/milestones",
+            Project(ProjectAction::ReadIssues),
+            "List the project's milestones (state, title, search, iids[], include_parent_milestones)",
+            milestones::list_project_milestones,
+        )
+        .post(
+            "/api/v4/projects/{id}/milestones",
+            Project(ProjectAction::ManageMilestones),
+            "Create a project milestone (title, description, start_date, due_date)",
+            milestones::create_project_milestone,
+        )
+        .get(
+            "/api/v4/projects/{id}/milestones/{milestone_id}",
+            Project(ProjectAction::ReadIssues),
+            "Get a project milestone",
+            milestones::get_project_milestone,
+        )
+        .put(
+            "/api/v4/projects/{id}/milestones/{milestone_id}",
+            Project(ProjectAction::ManageMilestones),
+            "Edit, close or reopen a project milestone (title, description, start_date, due_date, \
+             state_event close or activate)",
+            milestones::update_project_milestone,
+        )
+        .delete(
+            "/api/v4/projects/{id}/milestones/{milestone_id}",
+            Project(ProjectAction::ManageMilestones),
+            "Delete a project milestone (its issues are in none after)",
+            milestones::delete_project_milestone,
+        )
+        .get(
+            "/api/v4/projects/{id}/milestones/{milestone_id}/issues",
+            Project(ProjectAction::ReadIssues),
+            "The issues of a project milestone you may see",
+            milestones::list_project_milestone_issues,
+        )
+        .get(
+            "/api/v4/projects/{id}/milestones/{milestone_id}/merge_requests",
+            Project(ProjectAction::ReadIssues),
+            "The merge requests of a project milestone (none until merge requests exist)",
+            milestones::list_project_milestone_merge_requests,
+        )
+        .post(
+            "/api/v4/projects/{id}/milestones/{milestone_id}/promote",
+            Project(ProjectAction::ManageMilestones),
+            "Make a project milestone its group's (Reporter on the group too)",
+            milestones::promote_project_milestone,
+        )
+        .get(
+            "/api/v4/groups/{id}/milestones",
+            Group(GroupAction::Read),
+            "List the group's milestones (state, title, search, iids[], include_ancestors)",
+            milestones::list_group_milestones,
+        )
+        .post(
+            "/api/v4/groups/{id}/milestones",
+            Group(GroupAction::ManageMilestones),
+            "Create a group milestone (title, description, start_date, due_date)",
+            milestones::create_group_milestone,
+        )
+        .get(
+            "/api/v4/groups/{id}/milestones/{milestone_id}",
+            Group(GroupAction::Read),
+            "Get a group milestone",
+            milestones::get_group_milestone,
+        )
+        .put(
+            "/api/v4/groups/{id}/milestones/{milestone_id}",
+            Group(GroupAction::ManageMilestones),
+            "Edit, close or reopen a group milestone (title, description, start_date, due_date, \
+             state_event close or activate)",
+            milestones::update_group_milestone,
+        )
+        .delete(
+            "/api/v4/groups/{id}/milestones/{milestone_id}",
+            Group(GroupAction::ManageMilestones),
+            "Delete a group milestone (its issues are in none after)",
+            milestones::delete_group_milestone,
+        )
+        .get(
+            "/api/v4/groups/{id}/milestones/{milestone_id}/issues",
+            Group(GroupAction::Read),
+            "The issues of a group milestone in the group's projects that you may see",
+            milestones::list_group_milestone_issues,
+        )
+        .get(
+            "/api/v4/groups/{id}/milestones/{milestone_id}/merge_requests",
+            Group(GroupAction::Read),
+            "The merge requests of a group milestone (none until merge requests exist)",
+            milestones::list_group_milestone_merge_requests,
         )
         .scope(RouteScope::Runner)
         .post("/api/v4/runners/verify", RunnerToken, "Check a runner token (runners)", runner_protocol::verify)
@@ -1957,6 +2055,54 @@ fn group_pages() -> Table {
             Group(GroupAction::Read),
             "Set your notification level for the group",
             ui::plan::todos::save_group_level,
+        )
+        .get(
+            "/milestones",
+            Group(GroupAction::Read),
+            "The group's milestones (state: opened, closed, all)",
+            ui::plan::group_milestones::list,
+        )
+        .post(
+            "/milestones",
+            Group(GroupAction::ManageMilestones),
+            "Create a group milestone",
+            ui::plan::group_milestones::create,
+        )
+        .get(
+            "/milestones/{milestone_iid}",
+            Group(GroupAction::Read),
+            "A group milestone with its progress and its issues in the group's projects",
+            ui::plan::group_milestones::show,
+        )
+        .get(
+            "/milestones/{milestone_iid}/edit",
+            Group(GroupAction::ManageMilestones),
+            "Edit a group milestone",
+            ui::plan::group_milestones::edit,
+        )
+        .post(
+            "/milestones/{milestone_iid}/edit",
+            Group(GroupAction::ManageMilestones),
+            "Save a group milestone",
+            ui::plan::group_milestones::save,
+        )
+        .post(
+            "/milestones/{milestone_iid}/close",
+            Group(GroupAction::ManageMilestones),
+            "Close a group milestone",
+            ui::plan::group_milestones::close,
+        )
+        .post(
+            "/milestones/{milestone_iid}/reopen",
+            Group(GroupAction::ManageMilestones),
+            "Reopen a group milestone",
+            ui::plan::group_milestones::reopen,
+        )
+        .post(
+            "/milestones/{milestone_iid}/delete",
+            Group(GroupAction::ManageMilestones),
+            "Delete a group milestone (confirm=yes; without it, a page asks)",
+            ui::plan::group_milestones::delete,
         )
         .get("/members", Group(GroupAction::Read), "Group members", ui::members::group_members)
         .post("/members", Group(GroupAction::ManageMembers), "Add a group member", ui::members::add_group_member)
@@ -2198,6 +2344,54 @@ fn project_pages() -> Table {
             Project(ProjectAction::ManageLabels),
             "Delete a project label (confirm=yes; without it, a page asks)",
             ui::plan::labels::delete,
+        )
+        .get(
+            "/milestones",
+            Project(ProjectAction::ReadIssues),
+            "The project's milestones and its groups' (state: opened, closed, all)",
+            ui::plan::milestones::list_project,
+        )
+        .post(
+            "/milestones",
+            Project(ProjectAction::ManageMilestones),
+            "Create a project milestone",
+            ui::plan::milestones::create_project,
+        )
+        .get(
+            "/milestones/{milestone_iid}",
+            Project(ProjectAction::ReadIssues),
+            "A project milestone with its progress and issues",
+            ui::plan::milestones::show_project,
+        )
+        .get(
+            "/milestones/{milestone_iid}/edit",
+            Project(ProjectAction::ManageMilestones),
+            "Edit a project milestone",
+            ui::plan::milestones::edit_project,
+        )
+        .post(
+            "/milestones/{milestone_iid}/edit",
+            Project(ProjectAction::ManageMilestones),
+            "Save a project milestone",
+            ui::plan::milestones::save_project,
+        )
+        .post(
+            "/milestones/{milestone_iid}/close",
+            Project(ProjectAction::ManageMilestones),
+            "Close a project milestone",
+            ui::plan::milestones::close_project,
+        )
+        .post(
+            "/milestones/{milestone_iid}/reopen",
+            Project(ProjectAction::ManageMilestones),
+            "Reopen a project milestone",
+            ui::plan::milestones::reopen_project,
+        )
+        .post(
+            "/milestones/{milestone_iid}/delete",
+            Project(ProjectAction::ManageMilestones),
+            "Delete a project milestone (confirm=yes; without it, a page asks)",
+            ui::plan::milestones::delete_project,
         )
         .get("/settings", Project(ProjectAction::Update), "Project settings", ui::projects::settings)
         .post("/settings", Project(ProjectAction::Update), "Save project settings", ui::projects::save_settings)

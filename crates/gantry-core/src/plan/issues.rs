@@ -2,8 +2,8 @@
 //! date, a weight, a confidential flag and a lock on their discussion; opened by anyone signed
 //! in who sees the project, edited, closed and reopened by Reporters and above and by their
 //! author and assignees, deleted by Owners (`policy`'s issue rules). Every change of state,
-//! title, description, labels, assignees, confidentiality, due date, weight or lock leaves a
-//! system note in the same transaction.
+//! title, description, labels, assignees, milestone, confidentiality, due date, weight or lock
+//! leaves a system note in the same transaction.
 //!
 //! Lists (a project's, a group's, the issues a user may see) take GitLab's filters. A confidential
 //! issue shows where the viewer is Reporter or above, or is its author or an assignee; across
@@ -17,12 +17,13 @@ use std::collections::HashMap;
 use gantry_db::Conn;
 use gantry_db::manage::projects::{ProjectFilter, ProjectKey, list_projects};
 use gantry_db::plan::issues::{self as db, AssigneeFilter, IssueFields, IssueFilter};
-pub use gantry_db::plan::issues::{IssueOrder, IssueRow};
+pub use gantry_db::plan::issues::{IssueOrder, IssueRow, MilestoneFilter};
 use gantry_db::plan::labels::{self as labels_db, LabelFields, LabelOwner, LabelRow};
+use gantry_db::plan::milestones::{self as milestones_db, MilestoneRow};
 use gantry_db::plan::notes::{self as notes_db, NewNote, Noteable};
 use gantry_db::plan::todos as todos_db;
 use gantry_db::plan::{id_list, users_by_ids};
-use gantry_types::{AccessLevel, IssueState, ProjectId, UserId};
+use gantry_types::{AccessLevel, IssueState, MilestoneId, ProjectId, UserId};
 
 use super::labels::{DEFAULT_LABEL_COLOR, check_label_name};
 use super::notify::IssueEvent;
@@ -50,6 +51,7 @@ pub struct IssueView {
     pub assignees: Vec<UserRow>,
     pub assignee_ids: Vec<UserId>,
     pub labels: Vec<LabelRow>,
+    pub milestone: Option<MilestoneRow>,
 }
 
 impl IssueView {
@@ -99,6 +101,8 @@ pub struct IssueChanges {
     pub remove_labels: Vec<String>,
     /// The whole set of assignees.
     pub assignee_ids: Option<Vec<UserId>>,
+    /// The project's or one of its groups' milestones; `Some(None)` takes the issue out.
+    pub milestone_id: Option<Option<MilestoneId>>,
     pub state_event: Option<StateEvent>,
 }
 
@@ -158,6 +162,7 @@ pub struct IssueQuery {
     /// Names every issue carries; `None` alone: no labels; `Any` alone: some label.
     pub labels: Vec<String>,
     pub assignee: AssigneeQuery,
+    pub milestone: MilestoneFilter,
     pub author: Option<UserRef>,
     pub search: Option<String>,
     pub confidential: Option<bool>,
@@ -177,6 +182,7 @@ impl Default for IssueQuery {
             state: None,
             labels: Vec::new(),
             assignee: AssigneeQuery::Ignore,
+            milestone: MilestoneFilter::Ignore,
             author: None,
             search: None,
             confidential: None,
@@ -307,6 +313,10 @@ impl super::Plan<'_> {
             discussion_locked: manages && input.discussion_locked.unwrap_or(false),
         };
         let (id, iid) = db::insert_issue(&mut tx, access.project().id, author, &fields).await?;
+        if let Some(Some(milestone)) = input.milestone_id.filter(|_| manages) {
+            let milestone = resolve_milestone(&mut tx, access, milestone).await?;
+            milestones_db::set_issue_milestone(&mut tx, id, Some(milestone.id)).await?;
+        }
         for label in &labels {
             labels_db::add_issue_label(&mut tx, id, label.id).await?;
         }
@@ -396,6 +406,16 @@ impl super::Plan<'_> {
         if manages {
             if let Some(note) = change_labels(&mut tx, access, &before, changes).await? {
                 notes.push(note);
+            }
+            if let Some(wanted) = changes.milestone_id {
+                let wanted = match wanted {
+                    Some(id) => Some(resolve_milestone(&mut tx, access, id).await?),
+                    None => None,
+                };
+                if wanted.as_ref().map(|m| m.id) != issue.milestone_id {
+                    milestones_db::set_issue_milestone(&mut tx, issue.id, wanted.as_ref().map(|m| m.id)).await?;
+                    notes.push(say::milestone_changed(wanted.as_ref()));
+                }
             }
             if let Some(ids) = &changes.assignee_ids {
                 let wanted = resolve_assignees(&mut tx, access, ids).await?;
@@ -582,6 +602,7 @@ impl super::Plan<'_> {
             labels,
             has_labels,
             assignee,
+            milestone: query.milestone.clone(),
             author,
             search: query.search.clone().filter(|search| !search.trim().is_empty()),
             confidential: query.confidential,
@@ -616,6 +637,10 @@ async fn views(conn: &mut Conn, rows: Vec<IssueRow>, paths: &HashMap<ProjectId, 
     people.sort();
     people.dedup();
     let people = users_by_ids(conn, &people).await?;
+    let mut milestone_ids: Vec<MilestoneId> = rows.iter().filter_map(|row| row.milestone_id).collect();
+    milestone_ids.sort();
+    milestone_ids.dedup();
+    let milestones = milestones_db::milestones_by_ids(conn, &milestone_ids).await?;
     let person = |id: Option<UserId>| id.and_then(|id| people.iter().find(|user| user.id == id).cloned());
     Ok(rows
         .into_iter()
@@ -632,6 +657,7 @@ async fn views(conn: &mut Conn, rows: Vec<IssueRow>, paths: &HashMap<ProjectId, 
                 assignee_ids: assignees.iter().map(|user| user.id).collect(),
                 assignees,
                 labels: own_labels.into_iter().map(|(_, label)| label).collect(),
+                milestone: issue.milestone_id.and_then(|id| milestones.iter().find(|m| m.id == id).cloned()),
                 issue,
             }
         })
@@ -764,6 +790,21 @@ async fn change_labels(
         labels_db::remove_issue_label(conn, before.issue.id, label.id).await?;
     }
     Ok(say::labels_changed(&added, &removed))
+}
+
+/// A milestone the project's issues may be in (its own or a group's above it); any other is
+/// refused.
+async fn resolve_milestone(conn: &mut Conn, access: &ProjectAccess, id: MilestoneId) -> CoreResult<MilestoneRow> {
+    milestones_db::list_project_milestones(conn, access.project().id, true)
+        .await?
+        .into_iter()
+        .find(|milestone| milestone.id == id)
+        .ok_or_else(|| {
+            CoreError::invalid(
+                "milestone_id",
+                format!("is {id}, which is not a milestone of this project or its groups"),
+            )
+        })
 }
 
 /// The accounts these ids name, each one who may see the project (`0` means nobody, as in

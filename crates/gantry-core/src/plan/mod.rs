@@ -1,16 +1,19 @@
 //! Plan stage: issues (`issues`: create, change, close and reopen, delete, and the lists of a
 //! project, a group and a user, with GitLab's filters), the system notes every change leaves
 //! (`system_notes`: GitLab's wording), notes on issues (`notes`), labels of projects and
-//! groups (`labels`), `@mentions` (`mentions`), who hears of a change — to-dos and mail by
-//! notification level (`notify`) — a user's to-dos, levels and subscriptions (`todos`), and
-//! time tracking with the quick actions of comments (`quick_actions`, `time_tracking`), and the
-//! task lists of descriptions, ticked from the page (`tasks`).
+//! groups (`labels`), milestones of projects and groups (`milestones`), an issue's participants
+//! (`participants`), `@mentions` (`mentions`), who hears of a change — to-dos and mail by
+//! notification level (`notify`) — a user's to-dos, levels and subscriptions (`todos`), time
+//! tracking with the quick actions of comments (`quick_actions`, `time_tracking`), and the task
+//! lists of descriptions, ticked from the page (`tasks`).
 
 pub mod issues;
 pub mod labels;
 mod mentions;
+pub mod milestones;
 pub mod notes;
 pub mod notify;
+mod participants;
 pub mod quick_actions;
 mod system_notes;
 pub mod tasks;
@@ -18,7 +21,7 @@ pub mod time_tracking;
 pub mod todos;
 
 stage!(
-    /// The Plan stage: issues, their notes and labels.
+    /// The Plan stage: issues, their notes, labels and milestones.
     Plan,
     plan
 );

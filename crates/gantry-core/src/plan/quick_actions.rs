@@ -38,6 +38,8 @@ pub struct QuickActions {
     pub remove_time_spent: bool,
     pub todo: Option<bool>,
     pub subscribe: Option<bool>,
+    /// `/milestone %v1` (by title); `Some(None)` takes the issue out of its milestone.
+    pub milestone: Option<Option<String>>,
 }
 
 impl QuickActions {
@@ -136,6 +138,12 @@ fn apply(actions: &mut QuickActions, name: &str, argument: &str, today: jiff::ci
         "remove_time_spent" => actions.remove_time_spent = true,
         "todo" => actions.todo = Some(true),
         "done" => actions.todo = Some(false),
+        "milestone" => {
+            let title = label_names(&argument.replace('%', "~")).into_iter().next();
+            let title = title.ok_or_else(|| bad("/milestone needs a milestone, such as %v1".into()))?;
+            actions.milestone = Some(Some(title));
+        }
+        "remove_milestone" => actions.milestone = Some(None),
         "subscribe" => actions.subscribe = Some(true),
         "unsubscribe" => actions.subscribe = Some(false),
         _ => return Ok(false),
@@ -276,6 +284,8 @@ mod tests {
         assert!(actions.remove_all_labels);
         assert_eq!(actions.spend, vec![(-3600, None)]);
         assert!(extract("just text", today()).unwrap().1.is_empty());
+        let (_, actions) = extract("/milestone %\"Q1 2027\"", today()).unwrap();
+        assert_eq!(actions.milestone, Some(Some("Q1 2027".to_owned())));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! "assigned to @ada", "changed title from **x** to **y**"): Markdown, rendered like comments.
 
 use gantry_db::plan::labels::LabelRow;
+use gantry_db::plan::milestones::MilestoneRow;
 
 /// A label as a reference: `~bug`, or `~"needs review"` when the name is not one word.
 pub(crate) fn label_reference(label: &LabelRow) -> String {
@@ -28,6 +29,22 @@ pub(crate) fn assignees_changed(added: &[String], removed: &[String]) -> Option<
     let assigned = (!added.is_empty()).then(|| format!("assigned to {}", and_list(&mentions(added))));
     let unassigned = (!removed.is_empty()).then(|| format!("unassigned {}", and_list(&mentions(removed))));
     join_parts(assigned, unassigned)
+}
+
+/// "changed milestone to %v1" (`%"two words"` when not one word), "removed milestone".
+pub(crate) fn milestone_changed(new: Option<&MilestoneRow>) -> String {
+    match new {
+        Some(milestone) => {
+            let title = &milestone.title;
+            let simple = title.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            if simple {
+                format!("changed milestone to %{title}")
+            } else {
+                format!("changed milestone to %\"{}\"", title.replace('"', ""))
+            }
+        }
+        None => "removed milestone".to_owned(),
+    }
 }
 
 /// "changed title from **old** to **new**".

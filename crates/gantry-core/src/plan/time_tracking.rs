@@ -209,6 +209,26 @@ impl super::Plan<'_> {
                 changes.confidential = Some(true);
                 done.push("Made this issue confidential.".to_owned());
             }
+            if let Some(wanted) = &actions.milestone {
+                changes.milestone_id = Some(match wanted {
+                    None => None,
+                    Some(title) => {
+                        let milestones = self.milestones_for_issues(access).await?;
+                        let found =
+                            milestones.iter().find(|m| m.title.eq_ignore_ascii_case(title)).ok_or_else(|| {
+                                CoreError::invalid(
+                                    "quick action",
+                                    format!("/milestone: there is no milestone %{title} here"),
+                                )
+                            })?;
+                        Some(found.id)
+                    }
+                });
+                done.push(match wanted {
+                    Some(title) => format!("Set the milestone to %{title}."),
+                    None => "Removed the milestone.".to_owned(),
+                });
+            }
             if let Some(lock) = actions.lock {
                 changes.discussion_locked = Some(lock);
                 done.push(if lock { "Locked the discussion." } else { "Unlocked the discussion." }.to_owned());
@@ -222,6 +242,7 @@ impl super::Plan<'_> {
             || changes.assignee_ids.is_some()
             || changes.due_date.is_some()
             || changes.weight.is_some()
+            || changes.milestone_id.is_some()
             || changes.confidential.is_some()
             || changes.discussion_locked.is_some();
         if changed {

@@ -5,7 +5,7 @@
 //! projects in `confidential_projects` (where the viewer is Reporter or above), and everywhere
 //! those the viewer wrote or is assigned to.
 
-use gantry_types::{IssueId, IssueState, ProjectId, UserId};
+use gantry_types::{IssueId, IssueState, MilestoneId, ProjectId, UserId};
 use sqlx::any::AnyRow;
 
 use super::id_list;
@@ -33,6 +33,7 @@ pub struct IssueRow {
     pub due_date: Option<String>,
     pub weight: Option<i64>,
     pub discussion_locked: bool,
+    pub milestone_id: Option<MilestoneId>,
     pub created_at: i64,
     pub updated_at: i64,
     pub user_notes_count: i64,
@@ -57,6 +58,7 @@ fn map_issue(row: &AnyRow) -> DbResult<IssueRow> {
         due_date: opt_text(row, "due_date")?,
         weight: opt_int(row, "weight")?,
         discussion_locked: flag(row, "discussion_locked")?,
+        milestone_id: opt_int(row, "milestone_id")?.map(MilestoneId),
         created_at: int(row, "created_at")?,
         updated_at: int(row, "updated_at")?,
         user_notes_count: int(row, "user_notes_count")?,
@@ -68,7 +70,7 @@ fn map_issue(row: &AnyRow) -> DbResult<IssueRow> {
 macro_rules! select_issue {
     () => {
         "SELECT i.id, i.project_id, i.iid, i.title, i.description, i.author_id, i.state, i.closed_by_id, i.closed_at, \
-         i.confidential, i.due_date, i.weight, i.discussion_locked, i.created_at, i.updated_at, \
+         i.confidential, i.due_date, i.weight, i.discussion_locked, i.milestone_id, i.created_at, i.updated_at, \
          (SELECT COUNT(*) FROM notes n WHERE n.noteable_type = 'Issue' AND n.noteable_id = i.id AND n.system = 0) \
          AS user_notes_count, i.time_estimate, \
          (SELECT CAST(COALESCE(SUM(t.time_spent), 0) AS BIGINT) FROM timelogs t WHERE t.issue_id = i.id) AS total_time_spent \
@@ -249,6 +251,7 @@ pub struct IssueFilter {
     /// Labels at all: `Some(false)` for none (`None`), `Some(true)` for any (`Any`).
     pub has_labels: Option<bool>,
     pub assignee: AssigneeFilter,
+    pub milestone: MilestoneFilter,
     pub author: Option<UserId>,
     /// Part of the title or description, ignoring case.
     pub search: Option<String>,
@@ -279,6 +282,38 @@ impl AssigneeFilter {
             AssigneeFilter::Nobody => 0,
             AssigneeFilter::Anybody => -2,
             AssigneeFilter::User(id) => id.0,
+        }
+    }
+}
+
+/// Which milestone an issue must be in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MilestoneFilter {
+    Ignore,
+    /// In no milestone (GitLab's `None`).
+    Nobody,
+    /// In some milestone (`Any`).
+    Anybody,
+    /// In this one.
+    Id(MilestoneId),
+    /// In one of this title (a project's or a group's, so across projects the same name).
+    Title(String),
+}
+
+impl MilestoneFilter {
+    fn code(&self) -> i64 {
+        match self {
+            MilestoneFilter::Ignore | MilestoneFilter::Title(_) => -1,
+            MilestoneFilter::Nobody => 0,
+            MilestoneFilter::Anybody => -2,
+            MilestoneFilter::Id(id) => id.0,
+        }
+    }
+
+    fn title(&self) -> Option<String> {
+        match self {
+            MilestoneFilter::Title(title) => Some(title.clone()),
+            _ => None,
         }
     }
 }
@@ -314,7 +349,7 @@ impl IssueOrder {
     }
 }
 
-// The filter, `$1`…`$18`, shared by the listing and its counts.
+// The filter, `$1`…`$20`, shared by the listing and its counts.
 macro_rules! issue_filter {
     () => {
         " WHERE (CAST($1 AS BIGINT) IS NULL OR i.project_id = $1) \
@@ -342,7 +377,13 @@ macro_rules! issue_filter {
            AND (CAST($15 AS BIGINT) IS NULL OR i.created_at >= $15) \
            AND (CAST($16 AS BIGINT) IS NULL OR i.created_at <= $16) \
            AND (CAST($17 AS BIGINT) IS NULL OR i.updated_at >= $17) \
-           AND (CAST($18 AS BIGINT) IS NULL OR i.updated_at <= $18)"
+           AND (CAST($18 AS BIGINT) IS NULL OR i.updated_at <= $18) \
+           AND (CAST($19 AS BIGINT) = -1 \
+                OR (CAST($19 AS BIGINT) = 0 AND i.milestone_id IS NULL) \
+                OR (CAST($19 AS BIGINT) = -2 AND i.milestone_id IS NOT NULL) \
+                OR i.milestone_id = $19) \
+           AND (CAST($20 AS TEXT) IS NULL \
+                OR EXISTS (SELECT 1 FROM milestones fm WHERE fm.id = i.milestone_id AND fm.title = $20))"
     };
 }
 
@@ -353,12 +394,12 @@ pub async fn list_issues(conn: &mut Conn, filter: &IssueFilter, page: Page) -> D
         sqlx::query(concat!(
             select_issue!(),
             issue_filter!(),
-            " ORDER BY CASE WHEN $19 = 'due_date' AND i.due_date IS NULL THEN 1 ELSE 0 END ASC, \
-               CASE WHEN $20 = 'asc' THEN (CASE $19 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END ASC, \
-               CASE WHEN $20 = 'desc' THEN (CASE $19 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END DESC, \
-               CASE WHEN $20 = 'asc' THEN (CASE $19 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END ASC, \
-               CASE WHEN $20 = 'desc' THEN (CASE $19 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END DESC, \
-               CASE WHEN $20 = 'asc' THEN i.id END ASC, i.id DESC LIMIT $21 OFFSET $22"
+            " ORDER BY CASE WHEN $21 = 'due_date' AND i.due_date IS NULL THEN 1 ELSE 0 END ASC, \
+               CASE WHEN $22 = 'asc' THEN (CASE $21 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END ASC, \
+               CASE WHEN $22 = 'desc' THEN (CASE $21 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END DESC, \
+               CASE WHEN $22 = 'asc' THEN (CASE $21 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END ASC, \
+               CASE WHEN $22 = 'desc' THEN (CASE $21 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END DESC, \
+               CASE WHEN $22 = 'asc' THEN i.id END ASC, i.id DESC LIMIT $23 OFFSET $24"
         )),
         filter,
         state,
@@ -423,6 +464,8 @@ fn bind_filter<'q>(query: AnyQuery<'q>, filter: &IssueFilter, state: Option<&'st
         .bind(filter.created_before)
         .bind(filter.updated_after)
         .bind(filter.updated_before)
+        .bind(filter.milestone.code())
+        .bind(filter.milestone.title())
 }
 
 /// Sets an issue's time estimate, in seconds (0 removes it).

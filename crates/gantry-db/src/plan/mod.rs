@@ -1,9 +1,11 @@
 //! Plan stage: issues (`issues`: their rows, assignees and list filters), labels of projects
-//! and groups (`labels`: with the links that put them on issues), notes on every kind of
+//! and groups (`labels`: with the links that put them on issues), milestones of projects and
+//! groups (`milestones`: with the column that puts an issue in one), notes on every kind of
 //! noteable (`notes`), users' to-dos (`todos`) and how much mail they want (`notifications`).
 
 pub mod issues;
 pub mod labels;
+pub mod milestones;
 pub mod notes;
 pub mod notifications;
 pub mod todos;

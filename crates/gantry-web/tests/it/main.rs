@@ -31,6 +31,7 @@ mod job_token_scope;
 mod keys;
 mod languages;
 mod listing_visibility;
+mod milestones;
 mod parameters;
 mod pipeline_pages;
 mod pipeline_rights;

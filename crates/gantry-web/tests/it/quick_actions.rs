@@ -90,6 +90,20 @@ async fn a_comments_commands_change_the_issue_and_its_words_stay() {
     }
     assert_eq!(note_bodies(&app, &owner, &issue).await, before);
 
+    // A milestone by its title, and out of it again.
+    let project = issue.trim_end_matches("/issues/1");
+    let v1 =
+        app.api(Method::POST, &format!("{project}/milestones"), Some(&owner.token), Some(json!({"title": "v1"}))).await;
+    assert_eq!(v1.status, StatusCode::CREATED, "{}", v1.body);
+    let (status, done) = comment(&app, &owner, &issue, "/milestone %v1").await;
+    assert_eq!((status, done["summary"].clone()), (StatusCode::ACCEPTED, json!(["Set the milestone to %v1."])));
+    assert_eq!(app.api(Method::GET, &issue, Some(&owner.token), None).await.json()["milestone"]["title"], "v1");
+    let (status, error) = comment(&app, &owner, &issue, "/milestone %v9").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(error.to_string().contains("there is no milestone %v9 here"), "{error}");
+    comment(&app, &owner, &issue, "/remove_milestone").await;
+    assert_eq!(app.api(Method::GET, &issue, Some(&owner.token), None).await.json()["milestone"], Value::Null);
+
     // Quick actions in a new issue's description.
     let issues = issue.trim_end_matches("/1");
     let body = json!({"title": "Mine", "description": "/assign me\n/label ~bug\nThe details."});

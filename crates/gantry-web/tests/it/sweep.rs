@@ -159,6 +159,14 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         }
         (RouteScope::Api, "POST", "/api/v4/projects/{id}/ci/lint") => Role(Reporter),
         (RouteScope::Api, "POST", p) if p.contains("/pipeline") || p.contains("/jobs/") => Role(Developer),
+        // Milestones: whoever sees the issues (a project's) or the group reads them; Reporters
+        // create, change, close, reopen and delete them.
+        (RouteScope::Api, "GET", p) if p.contains("/milestones") => Role(Guest),
+        (RouteScope::Api, _, p) if p.contains("/milestones") => Role(Reporter),
+        (RouteScope::ProjectPage | RouteScope::GroupPage, "GET", "/milestones" | "/milestones/{milestone_iid}") => {
+            Role(Guest)
+        }
+        (RouteScope::ProjectPage | RouteScope::GroupPage, _, p) if p.starts_with("/milestones") => Role(Reporter),
         // Plan: anyone signed in who sees the project opens issues and comments; Reporters edit
         // issues (the fixture's is the owner's) and manage labels; Owners delete issues; a
         // comment is changed by its author.
@@ -457,6 +465,9 @@ struct Fixture {
     todo_id: i64,
     label_id: i64,
     group_label_id: i64,
+    /// A milestone of the project and one of the group (its id and number each).
+    milestone: (i64, i64),
+    group_milestone: (i64, i64),
 }
 
 /// `with_code`: the project's repository gets a commit on `main` and a tag `v1` (only for the
@@ -698,6 +709,8 @@ async fn fixture(
         todo_id: 0,
         label_id: 0,
         group_label_id: 0,
+        milestone: (0, 0),
+        group_milestone: (0, 0),
     }
 }
 
@@ -719,6 +732,20 @@ async fn plan_fixture(app: &TestApp, people: &People, f: &mut Fixture) {
     f.issue_iid = plan.create_issue(&project, &issue).await.unwrap().issue.iid;
     f.note_id = plan.create_issue_note(&project, f.issue_iid, "a comment").await.unwrap().id.0;
     f.todo_id = plan.add_issue_todo(&project, f.issue_iid).await.unwrap().unwrap().id.0;
+}
+
+/// A milestone of the project and one of the group, each with a title of its own.
+async fn milestone_fixture(app: &TestApp, people: &People, f: &mut Fixture) {
+    use gantry_core::plan::milestones::{MilestoneInput, MilestoneScope};
+    let owner = Actor::User(people.owner.user.clone());
+    let project = app.core.access_to_project(&owner, &f.project).await.unwrap();
+    let group = app.core.group_access(&owner, &Lookup::Id(f.group.id.0)).await.unwrap();
+    let plan = app.core.plan();
+    let input = |title: &str| MilestoneInput { title: Some(title.into()), ..MilestoneInput::default() };
+    let made = plan.create_milestone(MilestoneScope::Project(&project), &input("sweep")).await.unwrap();
+    f.milestone = (made.id.0, made.iid);
+    let made = plan.create_milestone(MilestoneScope::Group(&group), &input("sweep-group")).await.unwrap();
+    f.group_milestone = (made.id.0, made.iid);
 }
 
 fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
@@ -813,6 +840,14 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{issue_iid}", &f.issue_iid.to_string())
         .replace("{note_id}", &f.note_id.to_string())
         .replace("{todo_id}", &f.todo_id.to_string())
+        .replace(
+            "{milestone_id}",
+            &if route.path.contains("/groups/") { f.group_milestone.0 } else { f.milestone.0 }.to_string(),
+        )
+        .replace(
+            "{milestone_iid}",
+            &if route.scope == RouteScope::GroupPage { f.group_milestone.1 } else { f.milestone.1 }.to_string(),
+        )
         .replace("{label_id}", &if route.path.contains("/groups/") { f.group_label_id } else { f.label_id }.to_string())
         .replace("{filename}", "avatar.png");
     // Searches look for something real: the fixture's README.
@@ -914,6 +949,10 @@ fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option
         }
         p if p.ends_with("/labels") => json!({"name": format!("made-{n}"), "color": "#ff0000"}),
         p if p.ends_with("/labels/{label_id}") => json!({"new_name": format!("renamed-{n}")}),
+        p if p.ends_with("/milestones") => json!({"title": format!("made-{n}"), "due_date": "2026-12-31"}),
+        p if p.ends_with("/milestones/{milestone_id}") => {
+            json!({"title": format!("renamed-{n}"), "state_event": "close"})
+        }
         _ => json!({}),
     })
 }
@@ -1046,6 +1085,12 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         }
         (RouteScope::ProjectPage, "/labels" | "/labels/{label_id}/edit") => {
             vec![("title", format!("made-{n}")), ("color", "#00ff00".into())]
+        }
+        (RouteScope::ProjectPage | RouteScope::GroupPage, "/milestones" | "/milestones/{milestone_iid}/edit") => {
+            vec![("title", format!("made-{n}")), ("due_date", "2026-12-31".into())]
+        }
+        (RouteScope::ProjectPage | RouteScope::GroupPage, "/milestones/{milestone_iid}/delete") => {
+            vec![("confirm", "yes".into())]
         }
         _ => vec![],
     };
@@ -1253,6 +1298,9 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 || route.path.contains("{todo_id}")
             {
                 plan_fixture(&app, &people, &mut f).await;
+            }
+            if route.path.contains("/milestones") {
+                milestone_fixture(&app, &people, &mut f).await;
             }
             if route.path.starts_with("/explore/catalog/") {
                 // The project in the path is a catalog resource.

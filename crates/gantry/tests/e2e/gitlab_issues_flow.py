@@ -1,8 +1,9 @@
 """Plans work in Gantry with python-gitlab as a GitLab user's script would: labels of a group and
 a project, issues with labels, an assignee, a weight and a due date, the list's filters
-(state, labels, assignee_username, search, confidential) and its pages, comments, closing and
-reopening with state_event (each leaving a system note), a label renamed and deleted, an issue
-deleted."""
+(state, labels, assignee_username, search, confidential) and its pages, comments and the
+issue's participants, closing and reopening with state_event (each leaving a system note), a
+label renamed and deleted, an issue deleted; milestones of the project and the group, issues put
+in them and listed by them, a milestone closed, reopened, promoted to the group and deleted."""
 import os
 
 import gitlab
@@ -98,6 +99,8 @@ assert bodies == [
     "changed title from **Crash on start** to **Crash on start-up**",
     "added ~feature label and removed ~bug ~team labels",
 ], bodies
+participants = [person["username"] for person in issue.participants()]
+assert participants == ["root", "dev"], participants
 comments = [n for n in issue.notes.list(get_all=True) if not n.system]
 assert len(comments) == 2 and project.issues.get(crash.iid).user_notes_count == 2
 edited = issue.notes.get(note.id)
@@ -165,5 +168,54 @@ dev_issue.subscribe()
 assert dev_gl.projects.get(project.id).issues.get(crash.iid).subscribed
 dev_issue.unsubscribe()
 assert not dev_gl.projects.get(project.id).issues.get(crash.iid).subscribed
+# Milestones: the project's and its group's.
+v1 = project.milestones.create({"title": "v1", "description": "First release", "due_date": "2026-12-31"})
+assert v1.iid == 1 and v1.state == "active" and v1.project_id == project.id, v1
+assert v1.web_url.endswith("/planners/roadmap/-/milestones/1"), v1.web_url
+v2 = project.milestones.create({"title": "v2", "start_date": "2027-01-01", "due_date": "2027-06-30"})
+quarter = group.milestones.create({"title": "Q1 2027"})
+assert quarter.group_id == group.id and quarter.iid == 1, quarter
+assert [m.title for m in project.milestones.list(get_all=True)] == ["v1", "v2"]
+with_group = project.milestones.list(include_parent_milestones=True, get_all=True)
+assert sorted(m.title for m in with_group) == ["Q1 2027", "v1", "v2"], [m.title for m in with_group]
+assert [m.title for m in group.milestones.list(get_all=True)] == ["Q1 2027"]
+assert [m.title for m in project.milestones.list(search="first", get_all=True)] == ["v1"]
+assert project.milestones.get(v1.id).description == "First release"
+
+planned = project.issues.create({"title": "Ship v1", "milestone_id": v1.id})
+assert planned.milestone["title"] == "v1" and planned.milestone["id"] == v1.id, planned.milestone
+planned.milestone_id = quarter.id
+planned.save()
+assert planned.milestone["title"] == "Q1 2027" and planned.milestone["group_id"] == group.id, planned.milestone
+assert [i.iid for i in quarter.issues()] == [planned.iid]
+assert [i.iid for i in project.issues.list(milestone="Q1 2027", get_all=True)] == [planned.iid]
+planned.milestone_id = v1.id
+planned.save()
+assert [i.iid for i in v1.issues()] == [planned.iid]
+assert [i.iid for i in project.issues.list(milestone="v1", get_all=True)] == [planned.iid]
+assert planned.iid not in [i.iid for i in project.issues.list(milestone="None", get_all=True)]
+assert list(v1.merge_requests()) == []
+bodies = [n.body for n in planned.notes.list(sort="asc", get_all=True)]
+assert bodies == ['changed milestone to %"Q1 2027"', "changed milestone to %v1"], bodies
+
+v2.state_event = "close"
+v2.save()
+assert v2.state == "closed", v2
+assert [m.title for m in project.milestones.list(state="closed", get_all=True)] == ["v2"]
+v2.state_event = "activate"
+v2.title = "v2.0"
+v2.save()
+assert project.milestones.get(v2.id).state == "active" and v2.title == "v2.0", v2
+project.milestones.delete(v1.id)
+assert [m.title for m in project.milestones.list(get_all=True)] == ["v2.0"]
+assert project.issues.get(planned.iid).milestone is None, "its issues are in no milestone after"
+group.milestones.delete(quarter.id)
+assert group.milestones.list(get_all=True) == []
+v2.due_date = "2027-07-01T00:00:00Z"
+v2.save()
+assert v2.due_date == "2027-07-01", v2.due_date
+v2.promote()
+assert [m.title for m in group.milestones.list(get_all=True)] == ["v2.0"]
+assert project.milestones.list(get_all=True) == []
 
 print("all python-gitlab issue checks passed")

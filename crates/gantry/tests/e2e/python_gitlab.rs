@@ -126,7 +126,7 @@ fn python_gitlab_searches_the_instance_a_group_and_a_project() {
 }
 
 #[test]
-fn python_gitlab_plans_with_labels_issues_and_comments() {
+fn python_gitlab_plans_with_labels_milestones_issues_and_comments() {
     let server = Server::start();
     let token = server.admin_token("root");
     let dev_token = server.user_token("dev", "api");

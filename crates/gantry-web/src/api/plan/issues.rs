@@ -1,9 +1,10 @@
 //! `/projects/:id/issues`, `/groups/:id/issues` and `/issues`, shaped like GitLab's: the lists
 //! with their filters (`state`, `labels` with `None`/`Any`, `assignee_id`/`assignee_username`,
-//! `author_id`/`author_username`, `search`, `confidential`, `iids[]`, `created_after`…,
-//! `order_by`, `sort`, `scope`), one issue, create, edit (with `state_event`, `labels`,
-//! `add_labels`, `remove_labels`, `assignee_ids`), delete, and the statistics of a project's
-//! issues. Core decides who sees and changes what.
+//! `author_id`/`author_username`, `milestone` with `None`/`Any`, `search`, `confidential`,
+//! `iids[]`, `created_after`…, `order_by`, `sort`, `scope`), one issue, create, edit (with
+//! `state_event`, `labels`, `add_labels`, `remove_labels`, `assignee_ids`, `milestone_id`),
+//! delete, its participants, and the statistics of a project's issues. Core decides who sees and
+//! changes what.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -11,9 +12,9 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use gantry_core::SortDirection;
 use gantry_core::plan::issues::{
-    AssigneeQuery, IssueChanges, IssueOrder, IssueQuery, IssueScope, IssuesOf, StateEvent, UserRef,
+    AssigneeQuery, IssueChanges, IssueOrder, IssueQuery, IssueScope, IssuesOf, MilestoneFilter, StateEvent, UserRef,
 };
-use gantry_types::{IssueState, UserId};
+use gantry_types::{IssueState, MilestoneId, UserId};
 use serde::{Deserialize, Serialize};
 
 use super::issue_iid;
@@ -35,6 +36,7 @@ pub struct IssueListParams {
     assignee_username: Option<Vec<String>>,
     author_id: Option<String>,
     author_username: Option<String>,
+    milestone: Option<String>,
     search: Option<String>,
     confidential: Option<bool>,
     #[serde(default)]
@@ -93,11 +95,18 @@ impl IssueListParams {
         let millis = |name: &str, value: &Option<String>| -> ApiResult<Option<i64>> {
             Ok(parse_time(name, value.as_deref())?.map(|seconds| seconds.saturating_mul(1000)))
         };
+        let milestone = match self.milestone.as_deref().map(str::trim) {
+            None | Some("") => MilestoneFilter::Ignore,
+            Some(value) if value.eq_ignore_ascii_case("none") => MilestoneFilter::Nobody,
+            Some(value) if value.eq_ignore_ascii_case("any") => MilestoneFilter::Anybody,
+            Some(title) => MilestoneFilter::Title(title.to_owned()),
+        };
         Ok(IssueQuery {
             scope,
             state,
             labels: self.labels.clone().unwrap_or_default(),
             assignee,
+            milestone,
             author,
             search: self.search.clone(),
             confidential: self.confidential,
@@ -112,7 +121,7 @@ impl IssueListParams {
     }
 }
 
-async fn list(
+pub(super) async fn list(
     state: &AppState,
     uri: &Uri,
     of: IssuesOf<'_>,
@@ -225,7 +234,33 @@ pub struct IssueInput {
     remove_labels: Vec<String>,
     assignee_ids: Option<Vec<i64>>,
     assignee_id: Option<i64>,
+    /// A milestone's id; `0`, empty or `null` takes the issue out of its milestone.
+    #[serde(default, deserialize_with = "present")]
+    milestone_id: Option<serde_json::Value>,
     state_event: Option<String>,
+}
+
+/// A parameter that was sent, `null` included (`Some(Null)`), apart from one that was not.
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(deserializer).map(Some)
+}
+
+/// The milestone an issue's `milestone_id` asks for: `Some(None)` for none.
+fn milestone_of(value: Option<serde_json::Value>) -> ApiResult<Option<Option<MilestoneId>>> {
+    let invalid = || AppError::BadRequest("milestone_id is invalid".to_owned());
+    let id = match value {
+        None => return Ok(None),
+        Some(serde_json::Value::Null) => 0,
+        Some(serde_json::Value::Number(n)) => n.as_i64().ok_or_else(invalid)?,
+        Some(serde_json::Value::String(text)) if text.trim().is_empty() => 0,
+        Some(serde_json::Value::String(text)) => text.trim().parse::<i64>().map_err(|_| invalid())?,
+        Some(_) => return Err(invalid().into()),
+    };
+    match id {
+        0 => Ok(Some(None)),
+        id if id > 0 => Ok(Some(Some(MilestoneId(id)))),
+        _ => Err(invalid().into()),
+    }
 }
 
 impl IssueInput {
@@ -246,6 +281,7 @@ impl IssueInput {
             ),
         };
         let assignee_ids = self.assignee_ids.or(self.assignee_id.map(|id| vec![id]));
+        let milestone_id = milestone_of(self.milestone_id)?;
         Ok(IssueChanges {
             title: self.title,
             description: self.description,
@@ -257,6 +293,7 @@ impl IssueInput {
             add_labels: self.add_labels,
             remove_labels: self.remove_labels,
             assignee_ids: assignee_ids.map(|ids| ids.into_iter().map(UserId).collect()),
+            milestone_id,
             state_event,
         })
     }
@@ -290,6 +327,17 @@ pub async fn update_issue(
     let access = lookup_access(&state, &actor, &id).await?;
     let view = state.core.plan().update_issue(&access, issue_iid(&iid)?, &input.changes()?).await?;
     Ok(Json(Issue::new(&view, &state.config)))
+}
+
+/// `GET /projects/:id/issues/:issue_iid/participants`: its author, assignees and commenters.
+pub async fn list_issue_participants(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, iid)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<crate::api::types::User>>> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    let people = state.core.plan().issue_participants(&access, issue_iid(&iid)?).await?;
+    Ok(Json(people.iter().map(|user| crate::api::types::User::new(user, &state.config, false)).collect()))
 }
 
 /// `DELETE /projects/:id/issues/:issue_iid` (Owners)

@@ -1,8 +1,9 @@
-//! The wire types of issues, notes and labels, as GitLab's API returns them (from core's rows;
+//! The wire types of issues, notes, labels and milestones, as GitLab's API returns them (from core's rows;
 //! rows never serialise themselves).
 
 use gantry_core::plan::issues::IssueView;
 use gantry_core::plan::labels::{LabelOwner, LabelRow};
+use gantry_core::plan::milestones::{MilestoneOwner, MilestoneRow, milestone_expired};
 use gantry_core::plan::notes::NoteRow;
 use serde::Serialize;
 
@@ -25,8 +26,7 @@ pub struct Issue {
     pub closed_at: Option<String>,
     pub closed_by: Option<User>,
     pub labels: Vec<String>,
-    /// Milestones come later.
-    pub milestone: Option<()>,
+    pub milestone: Option<Milestone>,
     pub assignees: Vec<User>,
     pub assignee: Option<User>,
     pub author: Option<User>,
@@ -118,7 +118,7 @@ impl Issue {
             closed_at: issue.closed_at.map(iso8601),
             closed_by: view.closed_by.as_ref().map(user),
             labels: view.labels.iter().map(|label| label.title.clone()).collect(),
-            milestone: None,
+            milestone: view.milestone.as_ref().map(|milestone| Milestone::new(milestone, config)),
             assignees: view.assignees.iter().map(user).collect(),
             assignee: view.assignees.first().map(user),
             author: view.author.as_ref().map(user),
@@ -185,6 +185,50 @@ impl Label {
             subscribed: false,
             priority: None,
             is_project_label: matches!(label.owner, LabelOwner::Project(_)),
+        }
+    }
+}
+
+/// GitLab's milestone: a project's carries `project_id`, a group's `group_id`.
+#[derive(Debug, Serialize)]
+pub struct Milestone {
+    pub id: i64,
+    pub iid: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<i64>,
+    pub title: String,
+    pub description: String,
+    pub state: &'static str,
+    pub created_at: String,
+    pub updated_at: String,
+    pub due_date: Option<String>,
+    pub start_date: Option<String>,
+    pub expired: bool,
+    pub web_url: String,
+}
+
+impl Milestone {
+    pub fn new(milestone: &MilestoneRow, config: &WebConfig) -> Milestone {
+        let (project_id, group_id) = match milestone.owner {
+            MilestoneOwner::Project(id) => (Some(id.0), None),
+            MilestoneOwner::Group(id) => (None, Some(id.0)),
+        };
+        Milestone {
+            id: milestone.id.0,
+            iid: milestone.iid,
+            project_id,
+            group_id,
+            title: milestone.title.clone(),
+            description: milestone.description.clone(),
+            state: milestone.state.as_str(),
+            created_at: iso8601(milestone.created_at),
+            updated_at: iso8601(milestone.updated_at),
+            due_date: milestone.due_date.clone(),
+            start_date: milestone.start_date.clone(),
+            expired: milestone_expired(milestone),
+            web_url: format!("{}/{}/-/milestones/{}", config.external_url, milestone.owner_path, milestone.iid),
         }
     }
 }

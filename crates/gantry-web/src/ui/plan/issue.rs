@@ -1,6 +1,6 @@
 //! An issue's page (`/-/issues/{iid}`): the rendered description, its state, the sidebar
-//! (labels, assignees, due date, weight, confidentiality; a form for those who may change
-//! them), comments and system notes in time order with the comment form, and the forms that
+//! (labels, milestone, assignees, due date, weight, confidentiality; a form for those who may
+//! change them), comments and system notes in time order with the comment form, and the forms that
 //! close, reopen, edit (`/edit`), delete (Owners, after a page that asks) and change or delete
 //! one's own comments.
 
@@ -12,7 +12,7 @@ use gantry_core::plan::issues::{IssueChanges, IssueView, StateEvent};
 use gantry_core::plan::notes::{NoteOrder, NoteRow};
 use gantry_core::policy::ProjectAction;
 use gantry_core::{CoreError, Page, now_millis};
-use gantry_types::{IssueState, NoteId};
+use gantry_types::{IssueState, MilestoneId, NoteId};
 
 use super::issues::Fields;
 use super::{LabelChip, LabelChoice, issue_iid, usernames};
@@ -58,6 +58,10 @@ struct IssuePage {
     closed_by: Option<String>,
     labels: Vec<LabelChip>,
     choices: Vec<LabelChoice>,
+    /// Its milestone's title and address.
+    milestone: Option<(String, String)>,
+    /// The milestones the sidebar offers: id, title, chosen.
+    milestone_choices: Vec<(i64, String, bool)>,
     assignees: Vec<String>,
     due_date: String,
     weight: String,
@@ -111,6 +115,15 @@ async fn issue_page(
     };
     let has_todo = !plan.issue_todos(&frame.access, &view).await.map_err(|e| visitor.error(e))?.is_empty();
     let subscribed = plan.issue_subscribed(&frame.access, &view).await.map_err(|e| visitor.error(e))?;
+    let milestone_choices = if can_manage {
+        let milestones = plan.milestones_for_issues(&frame.access).await.map_err(|e| visitor.error(e))?;
+        let chosen = view.milestone.as_ref().map(|m| m.id);
+        milestones.into_iter().map(|m| (m.id.0, m.title, Some(m.id) == chosen)).collect()
+    } else {
+        Vec::new()
+    };
+    let milestone =
+        view.milestone.as_ref().map(|m| (m.title.clone(), format!("/{}/-/milestones/{}", m.owner_path, m.iid)));
     let now = now_millis();
     let facts = view.facts();
     let (status, error) = match failure {
@@ -131,6 +144,8 @@ async fn issue_page(
         closed_by: view.issue.closed_at.map(|_| username(view.closed_by.as_ref())),
         labels: view.labels.iter().map(LabelChip::new).collect(),
         choices,
+        milestone,
+        milestone_choices,
         assignees: view.assignees.iter().map(|user| user.username.clone()).collect(),
         due_date: view.issue.due_date.clone().unwrap_or_default(),
         weight: view.issue.weight.map(|w| w.to_string()).unwrap_or_default(),
@@ -261,8 +276,15 @@ pub async fn save_sidebar(
             }
         };
         let assignee_ids = state.core.plan().user_ids_by_usernames(&usernames(form.get("assignees"))).await?;
+        let milestone_id = match form.get("milestone_id").trim() {
+            "" | "0" => None,
+            text => Some(MilestoneId(
+                text.parse::<i64>().map_err(|_| CoreError::invalid_input("milestone_id", "is not a milestone"))?,
+            )),
+        };
         let changes = IssueChanges {
             labels: Some(form.all("labels")),
+            milestone_id: Some(milestone_id),
             assignee_ids: Some(assignee_ids),
             due_date: Some(Some(form.get("due_date").to_owned()).filter(|d| !d.trim().is_empty())),
             weight: Some(weight),

@@ -1,11 +1,13 @@
-//! A project's issue list (`/-/issues`: open, closed and all, search, a label and an assignee
-//! filter, pages of 20) and the new issue form (`/-/issues/new`, posted to `/-/issues`).
+//! A project's issue list (`/-/issues`: open, closed and all, search, a label, a milestone and
+//! an assignee filter, pages of 20) and the new issue form (`/-/issues/new`, posted to `/-/issues`).
 
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use gantry_core::plan::issues::{AssigneeQuery, IssueChanges, IssueQuery, IssueView, IssuesOf, UserRef};
+use gantry_core::plan::issues::{
+    AssigneeQuery, IssueChanges, IssueQuery, IssueView, IssuesOf, MilestoneFilter, UserRef,
+};
 use gantry_core::policy::ProjectAction;
 use gantry_core::{CoreError, Page, now_millis};
 use gantry_types::IssueState;
@@ -55,10 +57,14 @@ pub struct IssueLine {
     pub author: String,
     pub comments: i64,
     pub opened_ago: String,
+    /// The title of its milestone.
+    pub milestone: Option<String>,
+    /// `group/project#12`.
+    pub reference: String,
 }
 
 impl IssueLine {
-    fn new(view: &IssueView, now: i64) -> IssueLine {
+    pub(super) fn new(view: &IssueView, now: i64) -> IssueLine {
         IssueLine {
             iid: view.issue.iid,
             title: view.issue.title.clone(),
@@ -70,6 +76,8 @@ impl IssueLine {
             author: view.author.as_ref().map_or_else(|| "a deleted user".to_owned(), |user| user.username.clone()),
             comments: view.issue.user_notes_count,
             opened_ago: ago(view.issue.created_at, now),
+            milestone: view.milestone.as_ref().map(|milestone| milestone.title.clone()),
+            reference: format!("{}#{}", view.project_path, view.issue.iid),
         }
     }
 }
@@ -92,6 +100,8 @@ pub struct ListQuery {
     label: String,
     #[serde(default)]
     assignee: String,
+    #[serde(default)]
+    milestone: String,
     page: Option<i64>,
 }
 
@@ -99,7 +109,13 @@ impl ListQuery {
     /// The list's address with this state and page, keeping the filters.
     fn href(&self, base: &str, state: &str, page: i64) -> String {
         let mut href = format!("{base}?state={state}");
-        for (name, value) in [("search", &self.search), ("label", &self.label), ("assignee", &self.assignee)] {
+        let filters = [
+            ("search", &self.search),
+            ("label", &self.label),
+            ("milestone", &self.milestone),
+            ("assignee", &self.assignee),
+        ];
+        for (name, value) in filters {
             if !value.trim().is_empty() {
                 href.push_str(&format!("&{name}={}", query_value(value.trim())));
             }
@@ -122,7 +138,10 @@ struct IssuesPage {
     search: String,
     label: String,
     assignee: String,
+    milestone: String,
     labels: Vec<LabelChip>,
+    /// The titles the milestone filter offers.
+    milestones: Vec<String>,
     issues: Vec<IssueLine>,
     prev_href: Option<String>,
     next_href: Option<String>,
@@ -156,8 +175,22 @@ pub async fn list(
         name if name.eq_ignore_ascii_case("any") => AssigneeQuery::Anybody,
         name => AssigneeQuery::User(UserRef::Username(name.to_owned())),
     };
+    query.milestone = match params.milestone.trim() {
+        "" => MilestoneFilter::Ignore,
+        title if title.eq_ignore_ascii_case("none") => MilestoneFilter::Nobody,
+        title if title.eq_ignore_ascii_case("any") => MilestoneFilter::Anybody,
+        title => MilestoneFilter::Title(title.to_owned()),
+    };
     let plan = state.core.plan();
     let labels = plan.list_project_labels(&frame.access).await.map_err(|e| visitor.error(e))?;
+    let mut milestones: Vec<String> = plan
+        .milestones_for_issues(&frame.access)
+        .await
+        .map_err(|e| visitor.error(e))?
+        .into_iter()
+        .map(|milestone| milestone.title)
+        .collect();
+    milestones.dedup();
     let base = format!("/{}/-/issues", frame.project.full_path);
     let page_number = params.page.unwrap_or(1).max(1);
     let counted = plan.count_issues(IssuesOf::Project(&frame.access), &query).await;
@@ -189,7 +222,9 @@ pub async fn list(
         search: params.search.clone(),
         label: params.label.clone(),
         assignee: params.assignee.clone(),
+        milestone: params.milestone.clone(),
         labels: labels.iter().map(LabelChip::new).collect(),
+        milestones,
         issues,
         prev_href: (page_number > 1).then(|| params.href(&base, shown, page_number - 1)),
         next_href: (page_number * PER_PAGE < total).then(|| params.href(&base, shown, page_number + 1)),
