@@ -200,7 +200,7 @@ pub async fn show(
 }
 
 /// After a change: back to the issue with a notice, or the issue again with the refusal.
-async fn after_change(
+pub(super) async fn after_change(
     state: &AppState,
     visitor: &PageActor,
     frame: ProjectFrame,
@@ -488,12 +488,11 @@ pub async fn set_task(
     let iid = issue_iid(&iid).map_err(|e| visitor.error(e))?;
     let fields = Fields(form);
     let checked = fields.get("checked") == "yes";
-    state
+    let outcome = state
         .core
         .plan()
         .set_issue_task(&frame.access, iid, fields.get("index"), checked, fields.get("digest"))
         .await
-        .map_err(|e| visitor.error(e))?;
-    let message = if checked { "The task was ticked." } else { "The task was unticked." };
-    see_other_with(&state, &visitor, &href(&frame, iid), &Flash::notice(message))
+        .map(|_| if checked { "The task was ticked." } else { "The task was unticked." }.to_owned());
+    after_change(&state, &visitor, frame, iid, outcome, String::new()).await
 }

@@ -249,11 +249,11 @@ pub async fn save_subscription(
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let iid = issue_iid(&iid).map_err(|e| visitor.error(e))?;
     let subscribed = Fields(form).get("subscribed") == "yes";
-    state.core.plan().subscribe_to_issue(&frame.access, iid, subscribed).await.map_err(|e| visitor.error(e))?;
-    let message =
-        if subscribed { "You will get mail about this issue." } else { "You will get no more mail about this issue." };
-    let location = format!("/{}/-/issues/{iid}", frame.project.full_path);
-    see_other_with(&state, &visitor, &location, &Flash::notice(message))
+    let outcome = state.core.plan().subscribe_to_issue(&frame.access, iid, subscribed).await.map(|_| {
+        if subscribed { "You will get mail about this issue." } else { "You will get no more mail about this issue." }
+            .to_owned()
+    });
+    super::issue::after_change(&state, &visitor, frame, iid, outcome, String::new()).await
 }
 
 /// `POST /{project}/-/issues/{iid}/todo` (`done=yes` marks the visitor's to-dos on it done;
@@ -268,15 +268,12 @@ pub async fn save_todo(
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let iid = issue_iid(&iid).map_err(|e| visitor.error(e))?;
     let plan = state.core.plan();
-    let message = if Fields(form).get("done") == "yes" {
-        plan.mark_issue_todos_done(&frame.access, iid).await.map_err(|e| visitor.error(e))?;
-        "Marked as done."
+    let outcome = if Fields(form).get("done") == "yes" {
+        plan.mark_issue_todos_done(&frame.access, iid).await.map(|_| "Marked as done.".to_owned())
     } else {
-        plan.add_issue_todo(&frame.access, iid).await.map_err(|e| visitor.error(e))?;
-        "Added to your to-do list."
+        plan.add_issue_todo(&frame.access, iid).await.map(|_| "Added to your to-do list.".to_owned())
     };
-    let location = format!("/{}/-/issues/{iid}", frame.project.full_path);
-    see_other_with(&state, &visitor, &location, &Flash::notice(message))
+    super::issue::after_change(&state, &visitor, frame, iid, outcome, String::new()).await
 }
 
 #[derive(Template)]
