@@ -11,6 +11,9 @@ use syntect::parsing::{ParseState, ScopeStack, SyntaxReference, SyntaxSet};
 
 pub mod links;
 
+use gantry_core::plan::references::{
+    Reference, ReferenceKind, Resolutions, Resolved, for_each_text_node, markdown_options, scan,
+};
 use links::RepositoryLinks;
 
 /// Files larger than this are shown without highlighting (it is the slow part).
@@ -283,14 +286,51 @@ pub fn escape(text: &str) -> String {
 /// Renders GitHub-flavoured markdown to sanitised HTML. Relative links and images of a file
 /// shown from a repository lead into it (`links.rs`).
 pub fn render_markdown(text: &str, links: Option<&RepositoryLinks>) -> String {
-    let mut options = comrak::Options::default();
-    options.extension.strikethrough = true;
-    options.extension.table = true;
-    options.extension.autolink = true;
-    options.extension.tasklist = true;
-    options.extension.footnotes = true;
-    options.extension.header_id_prefix = Some(String::from("user-content-"));
-    let html = comrak::markdown_to_html(text, &options);
+    render_markdown_with(text, links, &Resolutions::new())
+}
+
+/// Marks standing for a reference's link in the HTML until it is clean (private-use
+/// characters; a text's own are replaced before it is read).
+const OPEN_MARK: char = '\u{F8F0}';
+const CLOSE_MARK: char = '\u{F8F1}';
+
+/// [`render_markdown`], with the references the viewer may follow (`references`, resolved by
+/// the Plan stage) shown as links with titles: `#12` (and "(closed)"), `@ada`, `~bug` as its
+/// coloured chip, `%v1`, commit ids. The links are put in after sanitising, so they may carry
+/// what the sanitiser would drop (a label's colours), and every value in them is escaped here.
+pub fn render_markdown_with(text: &str, links: Option<&RepositoryLinks>, references: &Resolutions) -> String {
+    let options = markdown_options();
+    let text = text.replace([OPEN_MARK, CLOSE_MARK], "\u{FFFD}");
+    let arena = comrak::Arena::new();
+    let root = comrak::parse_document(&arena, &text, &options);
+    let mut pieces: Vec<String> = Vec::new();
+    if !references.is_empty() {
+        let mut nodes = Vec::new();
+        for_each_text_node(root, |node| nodes.push(node));
+        for node in nodes {
+            let mut data = node.data.borrow_mut();
+            let comrak::nodes::NodeValue::Text(literal) = &mut data.value else { continue };
+            let mut marked = String::with_capacity(literal.len());
+            let mut copied = 0;
+            for found in scan(literal) {
+                let Some(resolved) = references.get(&found.reference) else { continue };
+                marked.push_str(&literal[copied..found.range.start]);
+                marked.push(OPEN_MARK);
+                marked.push_str(&pieces.len().to_string());
+                marked.push(CLOSE_MARK);
+                pieces.push(reference_html(&literal[found.range.clone()], &found.reference, resolved));
+                copied = found.range.end;
+            }
+            if copied > 0 {
+                marked.push_str(&literal[copied..]);
+                *literal = marked.into();
+            }
+        }
+    }
+    let mut html = String::new();
+    if comrak::format_html(root, &options, &mut html).is_err() {
+        return escape(&text);
+    }
     let mut cleaner = ammonia::Builder::default();
     cleaner
         .add_tags(["input"])
@@ -305,7 +345,48 @@ pub fn render_markdown(text: &str, links: Option<&RepositoryLinks>) -> String {
         let links = links.clone();
         cleaner.attribute_filter(move |element, attribute, value| Some(links.rewrite(element, attribute, value)));
     }
-    cleaner.clean(&html).to_string()
+    let clean = cleaner.clean(&html).to_string();
+    if pieces.is_empty() { clean } else { put_back(&clean, &pieces) }
+}
+
+/// `html` with each mark replaced by its piece.
+fn put_back(html: &str, pieces: &[String]) -> String {
+    let mut out = String::with_capacity(html.len() + pieces.iter().map(String::len).sum::<usize>());
+    let mut rest = html;
+    while let Some(open) = rest.find(OPEN_MARK) {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + OPEN_MARK.len_utf8()..];
+        let Some(close) = after.find(CLOSE_MARK) else { break };
+        if let Some(piece) = after[..close].parse::<usize>().ok().and_then(|index| pieces.get(index)) {
+            out.push_str(piece);
+        }
+        rest = &after[close + CLOSE_MARK.len_utf8()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The link a resolved reference is shown as, every value escaped.
+fn reference_html(written: &str, reference: &Reference, resolved: &Resolved) -> String {
+    let kind = resolved.kind.as_str();
+    let href = escape(&resolved.href);
+    let title =
+        if resolved.title.is_empty() { String::new() } else { format!(" title=\"{}\"", escape(&resolved.title)) };
+    let inner = match (reference, &resolved.color) {
+        (Reference::Label(name), Some(color)) => {
+            let valid = color.len() == 7 && color.starts_with('#') && color[1..].bytes().all(|b| b.is_ascii_hexdigit());
+            let background = if valid { color.as_str() } else { "#6699cc" };
+            format!(
+                "<span class=\"label-chip\" style=\"background-color: {background}; color: {}\">{}</span>",
+                label_text_color(background),
+                escape(name)
+            )
+        }
+        (Reference::Commit(_), _) => format!("<code>{}</code>", escape(written)),
+        _ => escape(written),
+    };
+    let closed = if resolved.closed && resolved.kind == ReferenceKind::Issue { " (closed)" } else { "" };
+    format!("<a href=\"{href}\" class=\"ref ref-{kind}\"{title}>{inner}</a>{closed}")
 }
 
 #[cfg(test)]

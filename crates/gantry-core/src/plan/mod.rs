@@ -2,7 +2,8 @@
 //! project, a group and a user, with GitLab's filters), the system notes every change leaves
 //! (`system_notes`: GitLab's wording), notes on issues (`notes`), labels of projects and
 //! groups (`labels`), milestones of projects and groups (`milestones`), an issue's participants
-//! (`participants`), `@mentions` (`mentions`), who hears of a change — to-dos and mail by
+//! (`participants`), `@mentions` (`mentions`), references in Markdown and the "mentioned in"
+//! notes they leave (`references`), who hears of a change — to-dos and mail by
 //! notification level (`notify`) — a user's to-dos, levels and subscriptions (`todos`), time
 //! tracking with the quick actions of comments (`quick_actions`, `time_tracking`), and the task
 //! lists of descriptions, ticked from the page (`tasks`).
@@ -15,6 +16,7 @@ pub mod notes;
 pub mod notify;
 mod participants;
 pub mod quick_actions;
+pub mod references;
 mod system_notes;
 pub mod tasks;
 pub mod time_tracking;

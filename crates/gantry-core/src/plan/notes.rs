@@ -1,6 +1,7 @@
 //! Notes on issues: comments in Markdown by anyone signed in who sees the issue (on a locked
 //! discussion, Reporters and above), changed and deleted by their author (and administrators);
-//! system notes, which Gantry writes, are never changed. Each comment starts a discussion of
+//! system notes, which Gantry writes, are never changed; a "mentioned in" note shows only to
+//! those who may see the issue it names. Each comment starts a discussion of
 //! its own (threads come later, in the same table).
 
 use gantry_db::plan::issues as issues_db;
@@ -10,8 +11,10 @@ use gantry_types::NoteId;
 
 use super::issues::load_issue;
 use super::notify::IssueEvent;
+use super::references::{Resolver, cross_reference_source};
 use crate::policy::ProjectAccess;
 use crate::{CoreError, CoreResult, Page};
+use gantry_db::Conn;
 
 /// Longest note, in bytes (GitLab's limit of a million characters, counted in bytes here).
 pub const MAX_NOTE: usize = 1_000_000;
@@ -47,14 +50,16 @@ impl super::Plan<'_> {
         let mut conn = self.db.conn().await?;
         let issue = load_issue(&mut conn, access, iid).await?;
         let noteable = Noteable::issue(issue.issue.id);
-        Ok(db::list_notes(&mut conn, noteable, order.by_update, order.newest_first, page).await?)
+        let (notes, total) = db::list_notes(&mut conn, noteable, order.by_update, order.newest_first, page).await?;
+        Ok((visible_notes(&mut conn, access, notes).await?, total))
     }
 
     /// One note of an issue.
     pub async fn find_issue_note(&self, access: &ProjectAccess, iid: i64, id: NoteId) -> CoreResult<NoteRow> {
         let mut conn = self.db.conn().await?;
         let issue = load_issue(&mut conn, access, iid).await?;
-        db::find_note(&mut conn, Noteable::issue(issue.issue.id), id).await?.ok_or(CoreError::NotFound("note"))
+        let note = db::find_note(&mut conn, Noteable::issue(issue.issue.id), id).await?;
+        visible_notes(&mut conn, access, note.into_iter().collect()).await?.pop().ok_or(CoreError::NotFound("note"))
     }
 
     /// Comments on an issue.
@@ -97,10 +102,18 @@ impl super::Plan<'_> {
     ) -> CoreResult<NoteRow> {
         let note = self.changeable_note(access, iid, id).await?;
         let body = check_note_body(body)?;
-        let mut conn = self.db.conn().await?;
-        db::update_note_body(&mut conn, note.id, &body).await?;
-        let noteable = Noteable { kind: "Issue", id: note.noteable_id };
-        db::find_note(&mut conn, noteable, id).await?.ok_or(CoreError::NotFound("note"))
+        let mut tx = self.db.begin().await?;
+        let issue = load_issue(&mut tx, access, iid).await?;
+        db::update_note_body(&mut tx, note.id, &body).await?;
+        let noteable = Noteable::issue(issue.issue.id);
+        let row = db::find_note(&mut tx, noteable, id).await?.ok_or(CoreError::NotFound("note"))?;
+        let event = IssueEvent::CommentEdited { note: id, body: &body, before: &note.body };
+        let mailed = self.after_issue_change(&mut tx, access, &issue, event).await?;
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        if mailed {
+            self.wake_background();
+        }
+        Ok(row)
     }
 
     /// Deletes a comment (its author, and administrators).
@@ -124,4 +137,21 @@ impl super::Plan<'_> {
         }
         Ok(note)
     }
+}
+
+/// `notes` without the "mentioned in" notes whose source the actor may not see (a confidential
+/// issue, a private project): that another issue names this one is the source's to tell.
+async fn visible_notes(conn: &mut Conn, access: &ProjectAccess, notes: Vec<NoteRow>) -> CoreResult<Vec<NoteRow>> {
+    let mut resolver = Resolver::new(access.actor(), Some(access));
+    let mut kept = Vec::with_capacity(notes.len());
+    for note in notes {
+        if note.system
+            && let Some(source) = cross_reference_source(&note.body)
+            && !resolver.sees_issue(conn, &source).await?
+        {
+            continue;
+        }
+        kept.push(note);
+    }
+    Ok(kept)
 }

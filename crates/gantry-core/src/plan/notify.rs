@@ -107,6 +107,12 @@ pub(crate) enum IssueEvent<'a> {
     DescriptionChanged {
         before: &'a str,
     },
+    /// A comment's text changed from `before`: those it newly mentions are told.
+    CommentEdited {
+        note: NoteId,
+        body: &'a str,
+        before: &'a str,
+    },
 }
 
 /// Why a person gets a mail; the strongest reason explains it.
@@ -211,8 +217,10 @@ impl super::Plan<'_> {
             IssueEvent::Opened => (issue.issue.description.as_str(), ""),
             IssueEvent::Commented { body, .. } => (body, ""),
             IssueEvent::DescriptionChanged { before } => (issue.issue.description.as_str(), before),
+            IssueEvent::CommentEdited { body, before, .. } => (body, before),
             _ => ("", ""),
         };
+        super::references::leave_cross_references(conn, access, issue, text, old_text).await?;
         let already: Vec<String> = mentions(old_text).into_iter().map(|(name, _)| name).collect();
         let mut mentioned: Vec<(UserRow, bool)> = Vec::new();
         for (name, direct) in mentions(text).into_iter().filter(|(name, _)| !already.contains(name)) {
@@ -228,7 +236,7 @@ impl super::Plan<'_> {
 
         let mut readers: HashMap<UserId, Option<(UserRow, ProjectAccess)>> = HashMap::new();
         let note = match event {
-            IssueEvent::Commented { note, .. } => Some(note),
+            IssueEvent::Commented { note, .. } | IssueEvent::CommentEdited { note, .. } => Some(note),
             _ => None,
         };
         let todo_body: String =
@@ -267,7 +275,8 @@ impl super::Plan<'_> {
         for (user, _) in &mentioned {
             give(user.id, Reason::Mentioned);
         }
-        let told_all = !matches!(event, IssueEvent::DescriptionChanged { .. });
+        // A changed text tells only those it newly mentions.
+        let told_all = !matches!(event, IssueEvent::DescriptionChanged { .. } | IssueEvent::CommentEdited { .. });
         if told_all {
             if !matches!(event, IssueEvent::Opened) {
                 for user in self.participants(conn, issue).await? {
@@ -390,6 +399,7 @@ impl super::Plan<'_> {
             IssueEvent::DescriptionChanged { .. } => {
                 format!("{who} mentioned you in the issue's description:\n\n{}", issue.issue.description)
             }
+            IssueEvent::CommentEdited { body, .. } => format!("{who} mentioned you in a comment:\n\n{body}"),
         };
         let key = crate::random_token();
         db::record_sent(conn, &key, to.id, access.project().id, Noteable::issue(issue.issue.id)).await?;

@@ -176,3 +176,17 @@ pub async fn commenters(conn: &mut Conn, noteable: Noteable) -> DbResult<Vec<Use
     .await?;
     rows.iter().map(|row| Ok(UserId(int(row, "author_id")?))).collect()
 }
+
+/// Whether a noteable already has a system note saying `body` (a cross reference is left once).
+pub async fn has_system_note(conn: &mut Conn, noteable: Noteable, body: &str) -> DbResult<bool> {
+    let found = sqlx::query(
+        "SELECT 1 AS found FROM notes WHERE noteable_type = $1 AND noteable_id = $2 AND system = 1 AND body = $3 \
+         LIMIT 1",
+    )
+    .bind(noteable.kind)
+    .bind(noteable.id)
+    .bind(body)
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.is_some())
+}

@@ -38,6 +38,7 @@ mod pipeline_rights;
 mod protected_tags;
 mod quick_actions;
 mod redirect_after_post;
+mod references;
 mod repository;
 mod repository_ops;
 mod route_requirements;

@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use gantry_core::plan::issues::{IssueChanges, IssueView, StateEvent};
 use gantry_core::plan::notes::{NoteOrder, NoteRow};
+use gantry_core::plan::references::{MAX_REFERENCES, Resolutions, references_in};
 use gantry_core::policy::ProjectAction;
 use gantry_core::{CoreError, Page, now_millis};
 use gantry_types::{IssueState, MilestoneId, NoteId};
@@ -18,7 +19,7 @@ use super::issues::Fields;
 use super::{LabelChip, LabelChoice, issue_iid, usernames};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};
-use crate::markup::render_markdown;
+use crate::markup::render_markdown_with;
 use crate::namespace_dispatch::ProjectTarget;
 use crate::time_format::ago;
 use crate::ui::flash::{Flash, see_other_with};
@@ -124,6 +125,18 @@ async fn issue_page(
     };
     let milestone =
         view.milestone.as_ref().map(|m| (m.title.clone(), format!("/{}/-/milestones/{}", m.owner_path, m.iid)));
+    let mut references = references_in(&view.issue.description);
+    for note in &notes {
+        for reference in references_in(&note.body) {
+            if references.len() < MAX_REFERENCES && !references.contains(&reference) {
+                references.push(reference);
+            }
+        }
+    }
+    let resolved = plan
+        .resolve_references(frame.access.actor(), Some(&frame.access), &references)
+        .await
+        .map_err(|e| visitor.error(e))?;
     let now = now_millis();
     let facts = view.facts();
     let (status, error) = match failure {
@@ -135,7 +148,7 @@ async fn issue_page(
         tab: "issues",
         iid,
         title: view.issue.title.clone(),
-        description_html: render_markdown(&view.issue.description, None),
+        description_html: render_markdown_with(&view.issue.description, None, &resolved),
         closed: view.issue.state == IssueState::Closed,
         confidential: view.issue.confidential,
         locked: view.issue.discussion_locked,
@@ -149,7 +162,7 @@ async fn issue_page(
         assignees: view.assignees.iter().map(|user| user.username.clone()).collect(),
         due_date: view.issue.due_date.clone().unwrap_or_default(),
         weight: view.issue.weight.map(|w| w.to_string()).unwrap_or_default(),
-        notes: notes.iter().map(|note| note_line(&frame, note, now)).collect(),
+        notes: notes.iter().map(|note| note_line(&frame, note, &resolved, now)).collect(),
         can_edit: frame.access.can_edit_issue(&facts),
         can_manage,
         can_comment: frame.access.can_comment_on_issue(&facts),
@@ -174,13 +187,13 @@ fn username(user: Option<&gantry_core::UserRow>) -> String {
     user.map_or_else(|| "a deleted user".to_owned(), |user| user.username.clone())
 }
 
-fn note_line(frame: &ProjectFrame, note: &NoteRow, now: i64) -> NoteLine {
+fn note_line(frame: &ProjectFrame, note: &NoteRow, references: &Resolutions, now: i64) -> NoteLine {
     NoteLine {
         id: note.id.0,
         author: username(note.author.as_ref()),
         system: note.system,
         body: note.body.clone(),
-        html: render_markdown(&note.body, None),
+        html: render_markdown_with(&note.body, None, references),
         when: ago(note.created_at, now),
         edited: note.updated_at > note.created_at + 1000,
         can_change: !note.system && frame.access.can_change_note(note.author_id),
