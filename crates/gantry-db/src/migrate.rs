@@ -167,6 +167,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0032_milestones.sql"),
         postgres: include_str!("../migrations/postgres/0032_milestones.sql"),
     },
+    Migration {
+        version: 34,
+        sqlite: include_str!("../migrations/sqlite/0034_resource_events.sql"),
+        postgres: include_str!("../migrations/postgres/0034_resource_events.sql"),
+    },
 ];
 
 impl Db {

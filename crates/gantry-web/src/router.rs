@@ -15,7 +15,7 @@ use axum::http::Method;
 use axum::routing::{MethodFilter, on};
 use gantry_core::policy::{GroupAction, ProjectAction};
 
-use crate::api::plan::{issues, labels, milestones, notes, todos};
+use crate::api::plan::{events as plan_events, issues, labels, milestones, notes, todos};
 use crate::api::{
     access_tokens, application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, files,
     gpg_keys, group_protected_branches, groups, history, instance, job_token_scope, keys, languages, members, openapi,
@@ -1549,6 +1549,66 @@ fn top_level() -> Table {
             Project(ProjectAction::ReadIssues),
             "The people of an issue: its author, assignees and commenters",
             issues::list_issue_participants,
+        )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/resource_label_events",
+            Project(ProjectAction::ReadIssues),
+            "List an issue's label events",
+            plan_events::list_label_events,
+        )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/resource_label_events/{event_id}",
+            Project(ProjectAction::ReadIssues),
+            "Get one label event of an issue",
+            plan_events::get_label_event,
+        )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/resource_milestone_events",
+            Project(ProjectAction::ReadIssues),
+            "List an issue's milestone events",
+            plan_events::list_milestone_events,
+        )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/resource_milestone_events/{event_id}",
+            Project(ProjectAction::ReadIssues),
+            "Get one milestone event of an issue",
+            plan_events::get_milestone_event,
+        )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/resource_weight_events",
+            Project(ProjectAction::ReadIssues),
+            "List an issue's weight events",
+            plan_events::list_weight_events,
+        )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/resource_weight_events/{event_id}",
+            Project(ProjectAction::ReadIssues),
+            "Get one weight event of an issue",
+            plan_events::get_weight_event,
+        )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/resource_state_events",
+            Project(ProjectAction::ReadIssues),
+            "List an issue's state events",
+            plan_events::list_state_events,
+        )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/resource_state_events/{event_id}",
+            Project(ProjectAction::ReadIssues),
+            "Get one state event of an issue",
+            plan_events::get_state_event,
+        )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/closed_by",
+            Project(ProjectAction::ReadIssues),
+            "The merge requests that close an issue when merged (none until merge requests exist)",
+            plan_events::list_issue_merge_requests,
+        )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/related_merge_requests",
+            Project(ProjectAction::ReadIssues),
+            "The merge requests that name an issue (none until merge requests exist)",
+            plan_events::list_issue_merge_requests,
         )
         .get(
             "/api/v4/projects/{id}/issues/{issue_iid}/notes",

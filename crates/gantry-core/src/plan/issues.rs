@@ -25,6 +25,7 @@ use gantry_db::plan::todos as todos_db;
 use gantry_db::plan::{id_list, users_by_ids};
 use gantry_types::{AccessLevel, IssueState, MilestoneId, ProjectId, UserId};
 
+use super::events::{self, Change};
 use super::labels::{DEFAULT_LABEL_COLOR, check_label_name};
 use super::notify::IssueEvent;
 use super::system_notes as say;
@@ -316,9 +317,14 @@ impl super::Plan<'_> {
         if let Some(Some(milestone)) = input.milestone_id.filter(|_| manages) {
             let milestone = resolve_milestone(&mut tx, access, milestone).await?;
             milestones_db::set_issue_milestone(&mut tx, id, Some(milestone.id)).await?;
+            events::record(&mut tx, id, author, Change::MilestoneSet(milestone.id)).await?;
         }
         for label in &labels {
             labels_db::add_issue_label(&mut tx, id, label.id).await?;
+            events::record(&mut tx, id, author, Change::LabelAdded(label.id)).await?;
+        }
+        if weight.is_some() {
+            events::record(&mut tx, id, author, Change::Weight(weight)).await?;
         }
         let assignee_ids: Vec<UserId> = assignees.iter().map(|user| user.id).collect();
         db::set_issue_assignees(&mut tx, id, &assignee_ids).await?;
@@ -385,6 +391,7 @@ impl super::Plan<'_> {
         }
         if weight != issue.weight {
             notes.push(say::weight_changed(weight));
+            events::record(&mut tx, issue.id, actor, Change::Weight(weight)).await?;
         }
         if discussion_locked != issue.discussion_locked {
             notes.push(say::lock_changed(discussion_locked).to_owned());
@@ -415,6 +422,14 @@ impl super::Plan<'_> {
                 if wanted.as_ref().map(|m| m.id) != issue.milestone_id {
                     milestones_db::set_issue_milestone(&mut tx, issue.id, wanted.as_ref().map(|m| m.id)).await?;
                     notes.push(say::milestone_changed(wanted.as_ref()));
+                    let change = match (&wanted, issue.milestone_id) {
+                        (Some(milestone), _) => Some(Change::MilestoneSet(milestone.id)),
+                        (None, Some(old)) => Some(Change::MilestoneRemoved(old)),
+                        (None, None) => None,
+                    };
+                    if let Some(change) = change {
+                        events::record(&mut tx, issue.id, actor, change).await?;
+                    }
                 }
             }
             if let Some(ids) = &changes.assignee_ids {
@@ -450,6 +465,8 @@ impl super::Plan<'_> {
         {
             notes.push(note.to_owned());
             state_changed = Some(state);
+            let change = if state == IssueState::Closed { Change::Closed } else { Change::Reopened };
+            events::record(&mut tx, issue.id, actor, change).await?;
         }
         if !fields_changed && !notes.is_empty() {
             db::touch_issue(&mut tx, issue.id).await?;
@@ -783,11 +800,14 @@ async fn change_labels(
         wanted.iter().filter(|label| !before.labels.iter().any(|b| b.id == label.id)).cloned().collect();
     let removed: Vec<LabelRow> =
         before.labels.iter().filter(|label| !wanted.iter().any(|w| w.id == label.id)).cloned().collect();
+    let actor = access.actor().require_user()?.id;
     for label in &added {
         labels_db::add_issue_label(conn, before.issue.id, label.id).await?;
+        events::record(conn, before.issue.id, actor, Change::LabelAdded(label.id)).await?;
     }
     for label in &removed {
         labels_db::remove_issue_label(conn, before.issue.id, label.id).await?;
+        events::record(conn, before.issue.id, actor, Change::LabelRemoved(label.id)).await?;
     }
     Ok(say::labels_changed(&added, &removed))
 }

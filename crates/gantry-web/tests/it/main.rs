@@ -41,6 +41,7 @@ mod redirect_after_post;
 mod references;
 mod repository;
 mod repository_ops;
+mod resource_events;
 mod route_requirements;
 mod schedules;
 mod search;

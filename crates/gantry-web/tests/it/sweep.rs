@@ -468,6 +468,8 @@ struct Fixture {
     /// A milestone of the project and one of the group (its id and number each).
     milestone: (i64, i64),
     group_milestone: (i64, i64),
+    /// One resource event of the fixture's issue of each kind: label, milestone, weight, state.
+    event_ids: [i64; 4],
 }
 
 /// `with_code`: the project's repository gets a commit on `main` and a tag `v1` (only for the
@@ -711,6 +713,7 @@ async fn fixture(
         group_label_id: 0,
         milestone: (0, 0),
         group_milestone: (0, 0),
+        event_ids: [0; 4],
     }
 }
 
@@ -732,6 +735,34 @@ async fn plan_fixture(app: &TestApp, people: &People, f: &mut Fixture) {
     f.issue_iid = plan.create_issue(&project, &issue).await.unwrap().issue.iid;
     f.note_id = plan.create_issue_note(&project, f.issue_iid, "a comment").await.unwrap().id.0;
     f.todo_id = plan.add_issue_todo(&project, f.issue_iid).await.unwrap().unwrap().id.0;
+}
+
+/// Resource events of every kind on the fixture's issue (its label gave one already): a
+/// milestone set, a weight, closed and reopened.
+async fn event_fixture(app: &TestApp, people: &People, f: &mut Fixture) {
+    use gantry_core::plan::events::EventKind;
+    use gantry_core::plan::issues::{IssueChanges, StateEvent};
+    use gantry_core::plan::milestones::{MilestoneInput, MilestoneScope};
+    let owner = Actor::User(people.owner.user.clone());
+    let project = app.core.access_to_project(&owner, &f.project).await.unwrap();
+    let plan = app.core.plan();
+    let input = MilestoneInput { title: Some("events".into()), ..MilestoneInput::default() };
+    let milestone = plan.create_milestone(MilestoneScope::Project(&project), &input).await.unwrap();
+    let changes = IssueChanges {
+        milestone_id: Some(Some(milestone.id)),
+        weight: Some(Some(3)),
+        state_event: Some(StateEvent::Close),
+        ..Default::default()
+    };
+    plan.update_issue(&project, f.issue_iid, &changes).await.unwrap();
+    let reopen = IssueChanges { state_event: Some(StateEvent::Reopen), ..Default::default() };
+    plan.update_issue(&project, f.issue_iid, &reopen).await.unwrap();
+    let kinds = [EventKind::Label, EventKind::Milestone, EventKind::Weight, EventKind::State];
+    for (slot, kind) in f.event_ids.iter_mut().zip(kinds) {
+        let page = gantry_core::Page { offset: 0, limit: 1 };
+        let (events, _) = plan.list_resource_events(&project, f.issue_iid, kind, page).await.unwrap();
+        *slot = events[0].event.id;
+    }
 }
 
 /// A milestone of the project and one of the group, each with a title of its own.
@@ -839,6 +870,11 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{key}", "SWEEP")
         .replace("{issue_iid}", &f.issue_iid.to_string())
         .replace("{note_id}", &f.note_id.to_string())
+        .replace("{event_id}", &{
+            let kinds = ["resource_label", "resource_milestone", "resource_weight", "resource_state"];
+            let kind = kinds.iter().position(|kind| route.path.contains(kind)).unwrap_or(0);
+            f.event_ids[kind].to_string()
+        })
         .replace("{todo_id}", &f.todo_id.to_string())
         .replace(
             "{milestone_id}",
@@ -1174,7 +1210,9 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
     let mut failures = Vec::new();
     let mut header_failures = Vec::new();
     let mut n = 0;
-    for route in &routes {
+    // `GANTRY_SWEEP_ONLY=/resource_` sweeps the routes whose path holds it (while working on them).
+    let only = std::env::var("GANTRY_SWEEP_ONLY").unwrap_or_default();
+    for route in routes.iter().filter(|route| route.path.contains(only.as_str())) {
         let need = need(route);
         for (label, stored, level) in visitors.iter_mut() {
             n += 1;
@@ -1298,6 +1336,9 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 || route.path.contains("{todo_id}")
             {
                 plan_fixture(&app, &people, &mut f).await;
+            }
+            if route.path.contains("{event_id}") {
+                event_fixture(&app, &people, &mut f).await;
             }
             if route.path.contains("/milestones") {
                 milestone_fixture(&app, &people, &mut f).await;
