@@ -172,6 +172,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0034_resource_events.sql"),
         postgres: include_str!("../migrations/postgres/0034_resource_events.sql"),
     },
+    Migration {
+        version: 35,
+        sqlite: include_str!("../migrations/sqlite/0035_award_emoji.sql"),
+        postgres: include_str!("../migrations/postgres/0035_award_emoji.sql"),
+    },
 ];
 
 impl Db {

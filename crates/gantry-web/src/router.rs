@@ -15,7 +15,7 @@ use axum::http::Method;
 use axum::routing::{MethodFilter, on};
 use gantry_core::policy::{GroupAction, ProjectAction};
 
-use crate::api::plan::{events as plan_events, issues, labels, milestones, notes, todos};
+use crate::api::plan::{award_emoji, events as plan_events, issues, labels, milestones, notes, todos};
 use crate::api::{
     access_tokens, application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, files,
     gpg_keys, group_protected_branches, groups, history, instance, job_token_scope, keys, languages, members, openapi,
@@ -26,8 +26,8 @@ use crate::ui;
 use crate::{AppState, assets, avatars, git_http, health, metrics, openid};
 pub use requires::Requires;
 use requires::Requires::{
-    Admin, AdminOrForbidden, Anyone, Group, JobToken, MailLink, NewRunner, NoteAuthor, Parent, Project, ProtectedRef,
-    RunnerManager, RunnerToken, ScheduleOwner, SignedIn, TodoOwner, TokenOwner, TriggerToken,
+    Admin, AdminOrForbidden, Anyone, AwardOwner, Group, JobToken, MailLink, NewRunner, NoteAuthor, Parent, Project,
+    ProtectedRef, RunnerManager, RunnerToken, ScheduleOwner, SignedIn, TodoOwner, TokenOwner, TriggerToken,
 };
 
 /// Which part of the server a route belongs to (decides how the sweep test calls it).
@@ -1641,6 +1641,54 @@ fn top_level() -> Table {
             notes::delete_issue_note,
         )
         .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/award_emoji",
+            Project(ProjectAction::ReadIssues),
+            "List the emoji reactions on an issue",
+            award_emoji::list_issue_awards,
+        )
+        .post(
+            "/api/v4/projects/{id}/issues/{issue_iid}/award_emoji",
+            Project(ProjectAction::ReadIssues),
+            "React to an issue with an emoji (name)",
+            award_emoji::award_issue,
+        )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/award_emoji/{award_id}",
+            Project(ProjectAction::ReadIssues),
+            "Get an emoji reaction on an issue",
+            award_emoji::get_issue_award,
+        )
+        .delete(
+            "/api/v4/projects/{id}/issues/{issue_iid}/award_emoji/{award_id}",
+            AwardOwner,
+            "Remove your emoji reaction on an issue",
+            award_emoji::delete_issue_award,
+        )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/notes/{note_id}/award_emoji",
+            Project(ProjectAction::ReadIssues),
+            "List the emoji reactions on a comment",
+            award_emoji::list_note_awards,
+        )
+        .post(
+            "/api/v4/projects/{id}/issues/{issue_iid}/notes/{note_id}/award_emoji",
+            Project(ProjectAction::ReadIssues),
+            "React to a comment with an emoji (name)",
+            award_emoji::award_note,
+        )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/notes/{note_id}/award_emoji/{award_id}",
+            Project(ProjectAction::ReadIssues),
+            "Get an emoji reaction on a comment",
+            award_emoji::get_note_award,
+        )
+        .delete(
+            "/api/v4/projects/{id}/issues/{issue_iid}/notes/{note_id}/award_emoji/{award_id}",
+            AwardOwner,
+            "Remove your emoji reaction on a comment",
+            award_emoji::delete_note_award,
+        )
+        .get(
             "/api/v4/projects/{id}/issues/{issue_iid}/time_stats",
             Project(ProjectAction::ReadIssues),
             "An issue's time estimate and time spent",
@@ -2392,6 +2440,12 @@ fn project_pages() -> Table {
             Project(ProjectAction::ReadIssues),
             "Add a to-do on an issue (done=yes: mark yours on it as done)",
             ui::plan::todos::save_todo,
+        )
+        .post(
+            "/issues/{issue_iid}/award",
+            Project(ProjectAction::ReadIssues),
+            "React to an issue or a comment with an emoji, or take the reaction back (name, note_id)",
+            ui::plan::reactions::toggle_award,
         )
         .post("/issues/{issue_iid}/notes/{note_id}/edit", NoteAuthor, "Edit your comment", ui::plan::issue::edit_note.layer(text_limit()))
         .post("/issues/{issue_iid}/notes/{note_id}/delete", NoteAuthor, "Delete your comment", ui::plan::issue::delete_note)

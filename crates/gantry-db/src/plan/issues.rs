@@ -170,6 +170,14 @@ pub async fn touch_issue(conn: &mut Conn, id: IssueId) -> DbResult<()> {
 /// Deletes an issue with its notes (its assignees and label links go with it).
 pub async fn delete_issue(conn: &mut Conn, id: IssueId) -> DbResult<()> {
     super::todos::forget_target(conn, super::notes::Noteable::issue(id)).await?;
+    super::award_emoji::forget_awards(conn, super::award_emoji::Awardable { kind: "Issue", id: id.0 }).await?;
+    sqlx::query(
+        "DELETE FROM award_emoji WHERE awardable_type = 'Note' AND awardable_id IN \
+         (SELECT id FROM notes WHERE noteable_type = 'Issue' AND noteable_id = $1)",
+    )
+    .bind(id.0)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query("DELETE FROM notes WHERE noteable_type = 'Issue' AND noteable_id = $1")
         .bind(id.0)
         .execute(&mut *conn)

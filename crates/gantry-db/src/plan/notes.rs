@@ -158,8 +158,9 @@ pub async fn update_note_body(conn: &mut Conn, id: NoteId, body: &str) -> DbResu
     Ok(())
 }
 
-/// Deletes a note.
+/// Deletes a note with its reactions.
 pub async fn delete_note(conn: &mut Conn, id: NoteId) -> DbResult<()> {
+    super::award_emoji::forget_awards(conn, super::award_emoji::Awardable { kind: "Note", id: id.0 }).await?;
     sqlx::query("DELETE FROM notes WHERE id = $1").bind(id.0).execute(conn).await?;
     Ok(())
 }

@@ -53,6 +53,9 @@ pub enum Requires {
     /// The author of the note in the path (project CreateIssue to see it: anyone signed in who
     /// sees the issue), or an administrator; others who see it are refused.
     NoteAuthor,
+    /// Who gave the emoji reaction in the path (project ReadIssues to see it), or an
+    /// administrator; others who see it are refused.
+    AwardOwner,
     /// The owner of the to-do in the path; to everyone else (administrators too) it does not
     /// exist.
     TodoOwner,
@@ -109,6 +112,7 @@ impl fmt::Display for Requires {
                 "the pipeline schedule's owner (project RunPipelines, {run_pipelines} or above), or an administrator"
             ),
             Requires::NoteAuthor => write!(f, "the note's author, or an administrator"),
+            Requires::AwardOwner => write!(f, "who gave the reaction, or an administrator"),
             Requires::TodoOwner => write!(f, "the to-do's owner"),
             Requires::MailLink => write!(f, "the key of a link Gantry mailed (no sign-in)"),
             Requires::RunnerToken => write!(f, "a runner token"),

@@ -8,6 +8,7 @@ mod application_settings;
 mod artifacts;
 mod authorise_once;
 mod avatars;
+mod award_emoji;
 mod background;
 mod bad_input;
 mod catalog;

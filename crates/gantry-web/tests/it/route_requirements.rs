@@ -27,6 +27,7 @@ fn declared(route: &RouteInfo) -> Need {
         (_, Requires::ProtectedRef) => Need::ProtectedMain,
         (_, Requires::ScheduleOwner) => Need::ScheduleOwner,
         (_, Requires::NoteAuthor) => Need::NoteAuthor,
+        (_, Requires::AwardOwner) => Need::AwardOwner,
         (_, Requires::TodoOwner) => Need::TodoOwner,
         (_, Requires::MailLink) => Need::MailLink,
         (_, Requires::RunnerToken | Requires::JobToken) => Need::RunnerToken,

@@ -53,6 +53,9 @@ pub(crate) enum Need {
     /// Changing the fixture's comment on its issue: its author (the fixture's owner) or an
     /// administrator; others who see it are refused, those who cannot are told it does not exist.
     NoteAuthor,
+    /// Removing the fixture owner's emoji reaction: who gave it (the fixture's owner) or an
+    /// administrator; others who see it are refused, those who cannot are told it does not exist.
+    AwardOwner,
     /// The fixture owner's to-do: anonymous visitors are asked to sign in, everyone else
     /// (administrators too) is told it does not exist.
     TodoOwner,
@@ -198,9 +201,11 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         {
             Role(Reporter)
         }
-        (RouteScope::ProjectPage, "POST", "/issues/{issue_iid}/subscription" | "/issues/{issue_iid}/todo") => {
-            Role(Guest)
-        }
+        (
+            RouteScope::ProjectPage,
+            "POST",
+            "/issues/{issue_iid}/subscription" | "/issues/{issue_iid}/todo" | "/issues/{issue_iid}/award",
+        ) => Role(Guest),
         (
             RouteScope::Api,
             "POST",
@@ -209,6 +214,8 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         (RouteScope::Api, "PUT", "/api/v4/projects/{id}/issues/{issue_iid}") => Role(Reporter),
         (RouteScope::Api, "DELETE", "/api/v4/projects/{id}/issues/{issue_iid}") => Role(Owner),
         (RouteScope::Api, "PUT" | "DELETE", "/api/v4/projects/{id}/issues/{issue_iid}/notes/{note_id}") => NoteAuthor,
+        (RouteScope::Api, "DELETE", p) if p.ends_with("/award_emoji/{award_id}") => AwardOwner,
+        (RouteScope::Api, "POST", p) if p.ends_with("/award_emoji") => Role(Guest),
         (RouteScope::Api, "POST" | "PUT" | "DELETE", p)
             if p.ends_with("/labels") || p.ends_with("/labels/{label_id}") =>
         {
@@ -470,6 +477,8 @@ struct Fixture {
     group_milestone: (i64, i64),
     /// One resource event of the fixture's issue of each kind: label, milestone, weight, state.
     event_ids: [i64; 4],
+    /// The owner's emoji reaction on the fixture's issue and on its comment.
+    award_ids: [i64; 2],
 }
 
 /// `with_code`: the project's repository gets a commit on `main` and a tag `v1` (only for the
@@ -714,6 +723,7 @@ async fn fixture(
         milestone: (0, 0),
         group_milestone: (0, 0),
         event_ids: [0; 4],
+        award_ids: [0; 2],
     }
 }
 
@@ -735,6 +745,10 @@ async fn plan_fixture(app: &TestApp, people: &People, f: &mut Fixture) {
     f.issue_iid = plan.create_issue(&project, &issue).await.unwrap().issue.iid;
     f.note_id = plan.create_issue_note(&project, f.issue_iid, "a comment").await.unwrap().id.0;
     f.todo_id = plan.add_issue_todo(&project, f.issue_iid).await.unwrap().unwrap().id.0;
+    use gantry_core::plan::award_emoji::AwardTarget;
+    f.award_ids[0] = plan.award_emoji(&project, AwardTarget::Issue(f.issue_iid), "tada").await.unwrap().id;
+    let note = AwardTarget::Note { iid: f.issue_iid, note: gantry_types::NoteId(f.note_id) };
+    f.award_ids[1] = plan.award_emoji(&project, note, "eyes").await.unwrap().id;
 }
 
 /// Resource events of every kind on the fixture's issue (its label gave one already): a
@@ -869,6 +883,7 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("ci/variables/{key}", &format!("ci/variables/{}", f.instance_key))
         .replace("{key}", "SWEEP")
         .replace("{issue_iid}", &f.issue_iid.to_string())
+        .replace("{award_id}", &f.award_ids[usize::from(route.path.contains("/notes/"))].to_string())
         .replace("{note_id}", &f.note_id.to_string())
         .replace("{event_id}", &{
             let kinds = ["resource_label", "resource_milestone", "resource_weight", "resource_state"];
@@ -1159,7 +1174,7 @@ fn denial(
         Need::TodoOwner if who.is_none() => Some(ask_sign_in),
         Need::TodoOwner => (!is_token_owner).then_some(StatusCode::NOT_FOUND),
         Need::MailLink => Some(StatusCode::NOT_FOUND),
-        Need::ScheduleOwner | Need::NoteAuthor => match level {
+        Need::ScheduleOwner | Need::NoteAuthor | Need::AwardOwner => match level {
             _ if is_admin || is_token_owner => None,
             None => Some(StatusCode::NOT_FOUND),
             Some(_) => Some(StatusCode::FORBIDDEN),

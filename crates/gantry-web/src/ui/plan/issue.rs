@@ -8,6 +8,7 @@ use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use gantry_core::plan::award_emoji::AwardRow;
 use gantry_core::plan::issues::{IssueChanges, IssueView, StateEvent};
 use gantry_core::plan::notes::{NoteOrder, NoteRow};
 use gantry_core::plan::references::{MAX_REFERENCES, Resolutions, references_in};
@@ -16,6 +17,7 @@ use gantry_core::{CoreError, Page, now_millis};
 use gantry_types::{IssueState, MilestoneId, NoteId};
 
 use super::issues::Fields;
+use super::reactions::Reactions;
 use super::{LabelChip, LabelChoice, issue_iid, usernames};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};
@@ -40,6 +42,7 @@ pub struct NoteLine {
     pub edited: bool,
     /// The visitor may edit and delete it (its author).
     pub can_change: bool,
+    pub reactions: Reactions,
 }
 
 #[derive(Template)]
@@ -82,9 +85,10 @@ struct IssuePage {
     /// Time tracking, in GitLab's words (`1d 2h`; empty when none).
     estimate: String,
     spent: String,
+    reactions: Reactions,
 }
 
-fn href(frame: &ProjectFrame, iid: i64) -> String {
+pub(super) fn href(frame: &ProjectFrame, iid: i64) -> String {
     format!("/{}/-/issues/{iid}", frame.project.full_path)
 }
 
@@ -137,6 +141,9 @@ async fn issue_page(
         .resolve_references(frame.access.actor(), Some(&frame.access), &references)
         .await
         .map_err(|e| visitor.error(e))?;
+    let note_ids: Vec<NoteId> = notes.iter().filter(|note| !note.system).map(|note| note.id).collect();
+    let (issue_awards, note_awards) =
+        plan.issue_page_awards(&frame.access, iid, &note_ids).await.map_err(|e| visitor.error(e))?;
     let now = now_millis();
     let facts = view.facts();
     let (status, error) = match failure {
@@ -162,7 +169,15 @@ async fn issue_page(
         assignees: view.assignees.iter().map(|user| user.username.clone()).collect(),
         due_date: view.issue.due_date.clone().unwrap_or_default(),
         weight: view.issue.weight.map(|w| w.to_string()).unwrap_or_default(),
-        notes: notes.iter().map(|note| note_line(&frame, note, &resolved, now)).collect(),
+        notes: notes
+            .iter()
+            .map(|note| {
+                let awards: Vec<&AwardRow> = note_awards.iter().filter(|a| a.awardable_id == note.id.0).collect();
+                let reactions = Reactions::new(&frame, visitor, iid, Some(note.id.0), &awards);
+                note_line(&frame, note, &resolved, reactions, now)
+            })
+            .collect(),
+        reactions: Reactions::new(&frame, visitor, iid, None, &issue_awards.iter().collect::<Vec<_>>()),
         can_edit: frame.access.can_edit_issue(&facts),
         can_manage,
         can_comment: frame.access.can_comment_on_issue(&facts),
@@ -187,7 +202,13 @@ fn username(user: Option<&gantry_core::UserRow>) -> String {
     user.map_or_else(|| "a deleted user".to_owned(), |user| user.username.clone())
 }
 
-fn note_line(frame: &ProjectFrame, note: &NoteRow, references: &Resolutions, now: i64) -> NoteLine {
+fn note_line(
+    frame: &ProjectFrame,
+    note: &NoteRow,
+    references: &Resolutions,
+    reactions: Reactions,
+    now: i64,
+) -> NoteLine {
     NoteLine {
         id: note.id.0,
         author: username(note.author.as_ref()),
@@ -197,6 +218,7 @@ fn note_line(frame: &ProjectFrame, note: &NoteRow, references: &Resolutions, now
         when: ago(note.created_at, now),
         edited: note.updated_at > note.created_at + 1000,
         can_change: !note.system && frame.access.can_change_note(note.author_id),
+        reactions,
     }
 }
 
