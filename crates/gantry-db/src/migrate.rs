@@ -177,6 +177,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0035_award_emoji.sql"),
         postgres: include_str!("../migrations/postgres/0035_award_emoji.sql"),
     },
+    Migration {
+        version: 36,
+        sqlite: include_str!("../migrations/sqlite/0036_issue_links.sql"),
+        postgres: include_str!("../migrations/postgres/0036_issue_links.sql"),
+    },
 ];
 
 impl Db {

@@ -15,7 +15,9 @@ use axum::http::Method;
 use axum::routing::{MethodFilter, on};
 use gantry_core::policy::{GroupAction, ProjectAction};
 
-use crate::api::plan::{award_emoji, events as plan_events, issues, labels, milestones, notes, todos};
+use crate::api::plan::{
+    award_emoji, events as plan_events, issues, labels, links as issue_links, milestones, notes, todos,
+};
 use crate::api::{
     access_tokens, application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, files,
     gpg_keys, group_protected_branches, groups, history, instance, job_token_scope, keys, languages, members, openapi,
@@ -1689,6 +1691,30 @@ fn top_level() -> Table {
             award_emoji::delete_note_award,
         )
         .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/links",
+            Project(ProjectAction::ReadIssues),
+            "List the issues linked to an issue (those you may see)",
+            issue_links::list_issue_links,
+        )
+        .post(
+            "/api/v4/projects/{id}/issues/{issue_iid}/links",
+            Project(ProjectAction::UpdateIssues),
+            "Link an issue to another (target_project_id, target_issue_iid, link_type)",
+            issue_links::create_issue_link,
+        )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/links/{issue_link_id}",
+            Project(ProjectAction::ReadIssues),
+            "Get a link of an issue",
+            issue_links::get_issue_link,
+        )
+        .delete(
+            "/api/v4/projects/{id}/issues/{issue_iid}/links/{issue_link_id}",
+            Project(ProjectAction::UpdateIssues),
+            "Remove a link of an issue",
+            issue_links::delete_issue_link,
+        )
+        .get(
             "/api/v4/projects/{id}/issues/{issue_iid}/time_stats",
             Project(ProjectAction::ReadIssues),
             "An issue's time estimate and time spent",
@@ -2440,6 +2466,18 @@ fn project_pages() -> Table {
             Project(ProjectAction::ReadIssues),
             "Add a to-do on an issue (done=yes: mark yours on it as done)",
             ui::plan::todos::save_todo,
+        )
+        .post(
+            "/issues/{issue_iid}/links",
+            Project(ProjectAction::UpdateIssues),
+            "Link an issue to another (reference, link_type)",
+            ui::plan::issue_links::add_link,
+        )
+        .post(
+            "/issues/{issue_iid}/links/{issue_link_id}/delete",
+            Project(ProjectAction::UpdateIssues),
+            "Remove a link of an issue",
+            ui::plan::issue_links::remove_link,
         )
         .post(
             "/issues/{issue_iid}/award",

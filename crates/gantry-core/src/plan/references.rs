@@ -276,6 +276,16 @@ pub(crate) fn cross_reference_source(body: &str) -> Option<Reference> {
     }
 }
 
+/// The full path of the project a reference writes as `written` in a text of the project
+/// `context`: a path with a `/` as it is, a bare name in the context's namespace.
+pub(crate) fn project_path(written: &str, context: &str) -> String {
+    if written.contains('/') {
+        return written.to_owned();
+    }
+    let namespace = context.rsplit_once('/').map_or("", |(namespace, _)| namespace);
+    format!("{namespace}/{written}")
+}
+
 /// Finds what references lead to, for one viewer, remembering the projects already read.
 pub(crate) struct Resolver<'a> {
     actor: &'a Actor,
@@ -295,11 +305,7 @@ impl<'a> Resolver<'a> {
         let Some(written) = written else { return Ok(self.context) };
         let path = match (written.contains('/'), self.context) {
             (true, _) => written.to_owned(),
-            (false, Some(context)) => {
-                let own = &context.project().full_path;
-                let namespace = own.rsplit_once('/').map_or("", |(namespace, _)| namespace);
-                format!("{namespace}/{written}")
-            }
+            (false, Some(context)) => project_path(written, &context.project().full_path),
             (false, None) => return Ok(None),
         };
         let key = path.to_lowercase();

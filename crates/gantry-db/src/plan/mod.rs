@@ -1,6 +1,6 @@
 //! Plan stage: issues (`issues`: their rows, assignees and list filters), what changed on them as
 //! records (`events`: GitLab's resource events), emoji reactions on issues and notes
-//! (`award_emoji`), labels of projects
+//! (`award_emoji`), linked issues (`links`), labels of projects
 //! and groups (`labels`: with the links that put them on issues), milestones of projects and
 //! groups (`milestones`: with the column that puts an issue in one), notes on every kind of
 //! noteable (`notes`), users' to-dos (`todos`) and how much mail they want (`notifications`).
@@ -9,6 +9,7 @@ pub mod award_emoji;
 pub mod events;
 pub mod issues;
 pub mod labels;
+pub mod links;
 pub mod milestones;
 pub mod notes;
 pub mod notifications;

@@ -214,6 +214,9 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         (RouteScope::Api, "PUT", "/api/v4/projects/{id}/issues/{issue_iid}") => Role(Reporter),
         (RouteScope::Api, "DELETE", "/api/v4/projects/{id}/issues/{issue_iid}") => Role(Owner),
         (RouteScope::Api, "PUT" | "DELETE", "/api/v4/projects/{id}/issues/{issue_iid}/notes/{note_id}") => NoteAuthor,
+        (RouteScope::Api, "POST" | "DELETE", p) if p.starts_with("/api/v4/projects/{id}/issues/{issue_iid}/links") => {
+            Role(Reporter)
+        }
         (RouteScope::Api, "DELETE", p) if p.ends_with("/award_emoji/{award_id}") => AwardOwner,
         (RouteScope::Api, "POST", p) if p.ends_with("/award_emoji") => Role(Guest),
         (RouteScope::Api, "POST" | "PUT" | "DELETE", p)
@@ -479,6 +482,8 @@ struct Fixture {
     event_ids: [i64; 4],
     /// The owner's emoji reaction on the fixture's issue and on its comment.
     award_ids: [i64; 2],
+    /// A link from the fixture's issue to another.
+    issue_link_id: i64,
 }
 
 /// `with_code`: the project's repository gets a commit on `main` and a tag `v1` (only for the
@@ -724,6 +729,7 @@ async fn fixture(
         group_milestone: (0, 0),
         event_ids: [0; 4],
         award_ids: [0; 2],
+        issue_link_id: 0,
     }
 }
 
@@ -749,6 +755,11 @@ async fn plan_fixture(app: &TestApp, people: &People, f: &mut Fixture) {
     f.award_ids[0] = plan.award_emoji(&project, AwardTarget::Issue(f.issue_iid), "tada").await.unwrap().id;
     let note = AwardTarget::Note { iid: f.issue_iid, note: gantry_types::NoteId(f.note_id) };
     f.award_ids[1] = plan.award_emoji(&project, note, "eyes").await.unwrap().id;
+    let other = gantry_core::plan::issues::IssueChanges { title: Some("Linked".into()), ..Default::default() };
+    let other = plan.create_issue(&project, &other).await.unwrap().issue.iid;
+    let path = f.project.full_path.clone();
+    let relates = gantry_core::plan::links::LinkType::RelatesTo;
+    f.issue_link_id = plan.link_issues(&project, f.issue_iid, &path, other, relates).await.unwrap().link.id;
 }
 
 /// Resource events of every kind on the fixture's issue (its label gave one already): a
@@ -883,6 +894,7 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("ci/variables/{key}", &format!("ci/variables/{}", f.instance_key))
         .replace("{key}", "SWEEP")
         .replace("{issue_iid}", &f.issue_iid.to_string())
+        .replace("{issue_link_id}", &f.issue_link_id.to_string())
         .replace("{award_id}", &f.award_ids[usize::from(route.path.contains("/notes/"))].to_string())
         .replace("{note_id}", &f.note_id.to_string())
         .replace("{event_id}", &{

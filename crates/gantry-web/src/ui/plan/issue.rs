@@ -16,6 +16,7 @@ use gantry_core::policy::ProjectAction;
 use gantry_core::{CoreError, Page, now_millis};
 use gantry_types::{IssueState, MilestoneId, NoteId};
 
+use super::issue_links::LinkLine;
 use super::issues::Fields;
 use super::reactions::Reactions;
 use super::{LabelChip, LabelChoice, issue_iid, usernames};
@@ -86,6 +87,7 @@ struct IssuePage {
     estimate: String,
     spent: String,
     reactions: Reactions,
+    links: Vec<LinkLine>,
 }
 
 pub(super) fn href(frame: &ProjectFrame, iid: i64) -> String {
@@ -144,6 +146,7 @@ async fn issue_page(
     let note_ids: Vec<NoteId> = notes.iter().filter(|note| !note.system).map(|note| note.id).collect();
     let (issue_awards, note_awards) =
         plan.issue_page_awards(&frame.access, iid, &note_ids).await.map_err(|e| visitor.error(e))?;
+    let links = super::issue_links::link_lines(&state.core, &frame, &view).await.map_err(|e| visitor.error(e))?;
     let now = now_millis();
     let facts = view.facts();
     let (status, error) = match failure {
@@ -177,6 +180,7 @@ async fn issue_page(
                 note_line(&frame, note, &resolved, reactions, now)
             })
             .collect(),
+        links,
         reactions: Reactions::new(&frame, visitor, iid, None, &issue_awards.iter().collect::<Vec<_>>()),
         can_edit: frame.access.can_edit_issue(&facts),
         can_manage,
