@@ -182,6 +182,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0036_issue_links.sql"),
         postgres: include_str!("../migrations/postgres/0036_issue_links.sql"),
     },
+    Migration {
+        version: 37,
+        sqlite: include_str!("../migrations/sqlite/0037_discussions.sql"),
+        postgres: include_str!("../migrations/postgres/0037_discussions.sql"),
+    },
 ];
 
 impl Db {

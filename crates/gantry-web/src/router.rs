@@ -16,7 +16,7 @@ use axum::routing::{MethodFilter, on};
 use gantry_core::policy::{GroupAction, ProjectAction};
 
 use crate::api::plan::{
-    award_emoji, events as plan_events, issues, labels, links as issue_links, milestones, notes, todos,
+    award_emoji, discussions, events as plan_events, issues, labels, links as issue_links, milestones, notes, todos,
 };
 use crate::api::{
     access_tokens, application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, files,
@@ -1691,6 +1691,48 @@ fn top_level() -> Table {
             award_emoji::delete_note_award,
         )
         .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/discussions",
+            Project(ProjectAction::ReadIssues),
+            "List an issue's discussions: comments and threads with their replies",
+            discussions::list_issue_discussions,
+        )
+        .post(
+            "/api/v4/projects/{id}/issues/{issue_iid}/discussions",
+            Project(ProjectAction::CreateIssue),
+            "Start a thread on an issue (body)",
+            discussions::create_issue_discussion.layer(text_limit()),
+        )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/discussions/{discussion_id}",
+            Project(ProjectAction::ReadIssues),
+            "Get a discussion of an issue",
+            discussions::get_issue_discussion,
+        )
+        .put(
+            "/api/v4/projects/{id}/issues/{issue_iid}/discussions/{discussion_id}",
+            Project(ProjectAction::UpdateIssues),
+            "Resolve or reopen a thread (resolved; those who may edit the issue, or who started it)",
+            discussions::resolve_issue_discussion,
+        )
+        .post(
+            "/api/v4/projects/{id}/issues/{issue_iid}/discussions/{discussion_id}/notes",
+            Project(ProjectAction::CreateIssue),
+            "Reply in a discussion (body)",
+            discussions::reply_to_issue_discussion.layer(text_limit()),
+        )
+        .put(
+            "/api/v4/projects/{id}/issues/{issue_iid}/discussions/{discussion_id}/notes/{note_id}",
+            NoteAuthor,
+            "Edit a note of a discussion (body), or resolve its thread (resolved)",
+            discussions::update_discussion_note.layer(text_limit()),
+        )
+        .delete(
+            "/api/v4/projects/{id}/issues/{issue_iid}/discussions/{discussion_id}/notes/{note_id}",
+            NoteAuthor,
+            "Delete a note of a discussion",
+            discussions::delete_discussion_note,
+        )
+        .get(
             "/api/v4/projects/{id}/issues/{issue_iid}/links",
             Project(ProjectAction::ReadIssues),
             "List the issues linked to an issue (those you may see)",
@@ -2466,6 +2508,18 @@ fn project_pages() -> Table {
             Project(ProjectAction::ReadIssues),
             "Add a to-do on an issue (done=yes: mark yours on it as done)",
             ui::plan::todos::save_todo,
+        )
+        .post(
+            "/issues/{issue_iid}/discussions/{discussion_id}/reply",
+            Project(ProjectAction::CreateIssue),
+            "Reply in a thread of an issue (body)",
+            ui::plan::threads::reply.layer(text_limit()),
+        )
+        .post(
+            "/issues/{issue_iid}/discussions/{discussion_id}/resolve",
+            Project(ProjectAction::UpdateIssues),
+            "Resolve or reopen a thread (resolved=yes|no; who may edit the issue, or started the thread)",
+            ui::plan::threads::resolve,
         )
         .post(
             "/issues/{issue_iid}/links",

@@ -867,6 +867,7 @@ pub(crate) async fn add_system_note(
         author_id: Some(actor),
         body,
         system: true,
+        thread: false,
     };
     notes_db::insert_note(conn, &note).await?;
     Ok(())

@@ -16,6 +16,55 @@ use crate::policy::ProjectAccess;
 use crate::{CoreError, CoreResult, Page};
 use gantry_db::Conn;
 
+/// Most notes an issue's discussions are read from.
+pub const MAX_DISCUSSION_NOTES: i64 = 5000;
+
+/// Where a new note goes.
+#[derive(Debug, Clone, Copy)]
+enum Place<'a> {
+    /// A comment of its own.
+    Comment,
+    /// The first note of a new thread.
+    NewThread,
+    /// A reply in the discussion with this id.
+    Reply(&'a str),
+}
+
+/// A discussion: one comment (`individual_note`), or a thread of notes.
+#[derive(Debug, Clone)]
+pub struct Discussion {
+    pub id: String,
+    pub individual_note: bool,
+    pub notes: Vec<NoteRow>,
+}
+
+impl Discussion {
+    /// A thread whose notes are all resolved.
+    pub fn resolved(&self) -> bool {
+        !self.individual_note && self.notes.iter().filter(|note| !note.system).all(|note| note.resolved_at.is_some())
+    }
+}
+
+/// Notes (oldest first) grouped in discussions, in the order the discussions started.
+pub fn discussions(notes: Vec<NoteRow>) -> Vec<Discussion> {
+    let mut found: Vec<Discussion> = Vec::new();
+    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for note in notes {
+        match at.get(&note.discussion_id) {
+            Some(&index) => found[index].notes.push(note),
+            None => {
+                at.insert(note.discussion_id.clone(), found.len());
+                found.push(Discussion {
+                    id: note.discussion_id.clone(),
+                    individual_note: !note.thread,
+                    notes: vec![note],
+                });
+            }
+        }
+    }
+    found
+}
+
 /// Longest note, in bytes (GitLab's limit of a million characters, counted in bytes here).
 pub const MAX_NOTE: usize = 1_000_000;
 
@@ -64,13 +113,48 @@ impl super::Plan<'_> {
 
     /// Comments on an issue.
     pub async fn create_issue_note(&self, access: &ProjectAccess, iid: i64, body: &str) -> CoreResult<NoteRow> {
+        self.add_issue_note(access, iid, body, Place::Comment).await
+    }
+
+    /// Starts a thread on an issue: a comment others reply to, which can be resolved.
+    pub async fn start_issue_thread(&self, access: &ProjectAccess, iid: i64, body: &str) -> CoreResult<NoteRow> {
+        self.add_issue_note(access, iid, body, Place::NewThread).await
+    }
+
+    /// Replies in a discussion of an issue (a comment replied to becomes a thread).
+    pub async fn reply_to_issue_discussion(
+        &self,
+        access: &ProjectAccess,
+        iid: i64,
+        discussion: &str,
+        body: &str,
+    ) -> CoreResult<NoteRow> {
+        self.add_issue_note(access, iid, body, Place::Reply(discussion)).await
+    }
+
+    async fn add_issue_note(
+        &self,
+        access: &ProjectAccess,
+        iid: i64,
+        body: &str,
+        place: Place<'_>,
+    ) -> CoreResult<NoteRow> {
         let body = check_note_body(body)?;
         let mut tx = self.db.begin().await?;
         let issue = load_issue(&mut tx, access, iid).await?;
         access.require_comment_on_issue(&issue.facts())?;
         let author = access.actor().require_user()?.id;
-        let discussion = crate::secret::random_hex(20);
         let noteable = Noteable::issue(issue.issue.id);
+        let discussion = match place {
+            Place::Reply(discussion) => {
+                let notes = db::discussion_notes(&mut tx, noteable, discussion).await?;
+                let first = visible_notes(&mut tx, access, notes).await?.into_iter().next();
+                let first = first.filter(|note| !note.system).ok_or(CoreError::NotFound("discussion"))?;
+                db::make_thread(&mut tx, noteable, &first.discussion_id).await?;
+                first.discussion_id
+            }
+            Place::Comment | Place::NewThread => crate::secret::random_hex(20),
+        };
         let note = NewNote {
             project_id: Some(access.project().id),
             noteable,
@@ -78,8 +162,13 @@ impl super::Plan<'_> {
             author_id: Some(author),
             body: &body,
             system: false,
+            thread: !matches!(place, Place::Comment),
         };
         let id = db::insert_note(&mut tx, &note).await?;
+        if let Place::Reply(_) = place {
+            // A reply reopens a resolved thread, as in GitLab.
+            db::set_resolved(&mut tx, noteable, &discussion, None).await?;
+        }
         issues_db::touch_issue(&mut tx, issue.issue.id).await?;
         let row = db::find_note(&mut tx, noteable, id).await?.ok_or(CoreError::NotFound("note"))?;
         let event = IssueEvent::Commented { note: id, body: &body };
@@ -90,6 +179,53 @@ impl super::Plan<'_> {
         }
         tracing::info!(project.id = %access.project().id, issue.iid = iid, note.id = %id, "comment added");
         Ok(row)
+    }
+
+    /// An issue's discussions, in the order they started: each comment alone, each thread with
+    /// its replies (at most [`MAX_DISCUSSION_NOTES`] notes are read).
+    pub async fn list_issue_discussions(&self, access: &ProjectAccess, iid: i64) -> CoreResult<Vec<Discussion>> {
+        let every = Page { offset: 0, limit: MAX_DISCUSSION_NOTES };
+        let (notes, _) = self.list_issue_notes(access, iid, NoteOrder::default(), every).await?;
+        Ok(discussions(notes))
+    }
+
+    /// One discussion of an issue.
+    pub async fn find_issue_discussion(&self, access: &ProjectAccess, iid: i64, id: &str) -> CoreResult<Discussion> {
+        let mut conn = self.db.conn().await?;
+        let issue = load_issue(&mut conn, access, iid).await?;
+        let notes = db::discussion_notes(&mut conn, Noteable::issue(issue.issue.id), id).await?;
+        let notes = visible_notes(&mut conn, access, notes).await?;
+        discussions(notes).pop().ok_or(CoreError::NotFound("discussion"))
+    }
+
+    /// Resolves a thread, or reopens it (those who may edit the issue, and the thread's author).
+    pub async fn resolve_issue_discussion(
+        &self,
+        access: &ProjectAccess,
+        iid: i64,
+        id: &str,
+        resolved: bool,
+    ) -> CoreResult<Discussion> {
+        let user = access.actor().require_user()?.id;
+        let mut tx = self.db.begin().await?;
+        let issue = load_issue(&mut tx, access, iid).await?;
+        let noteable = Noteable::issue(issue.issue.id);
+        let notes = db::discussion_notes(&mut tx, noteable, id).await?;
+        let discussion =
+            discussions(visible_notes(&mut tx, access, notes).await?).pop().ok_or(CoreError::NotFound("discussion"))?;
+        let started_it = discussion.notes.first().is_some_and(|note| note.author_id == Some(user));
+        if !started_it && !access.can_edit_issue(&issue.facts()) {
+            return Err(CoreError::Forbidden(
+                "only who may edit the issue, or started the thread, can resolve it".to_owned(),
+            ));
+        }
+        if discussion.individual_note {
+            return Err(CoreError::invalid("resolved", "applies to threads: this is a single comment".to_owned()));
+        }
+        db::set_resolved(&mut tx, noteable, id, resolved.then_some(user)).await?;
+        let notes = db::discussion_notes(&mut tx, noteable, id).await?;
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        discussions(notes).pop().ok_or(CoreError::NotFound("discussion"))
     }
 
     /// Changes a comment's text (its author, and administrators).

@@ -38,6 +38,11 @@ pub struct NoteRow {
     pub system: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// In a thread (started as one, or replied to).
+    pub thread: bool,
+    /// When its thread was resolved, and by whom.
+    pub resolved_at: Option<i64>,
+    pub resolved_by_id: Option<UserId>,
 }
 
 fn map_note(row: &AnyRow) -> DbResult<NoteRow> {
@@ -58,6 +63,9 @@ fn map_note(row: &AnyRow) -> DbResult<NoteRow> {
         system: flag(row, "system")?,
         created_at: int(row, "note_created_at")?,
         updated_at: int(row, "note_updated_at")?,
+        thread: flag(row, "thread")?,
+        resolved_at: opt_int(row, "resolved_at")?,
+        resolved_by_id: opt_int(row, "resolved_by_id")?.map(UserId),
     })
 }
 
@@ -65,7 +73,7 @@ macro_rules! select_note {
     () => {
         "SELECT n.id AS note_id, n.project_id AS note_project_id, n.noteable_type, n.noteable_id, n.discussion_id, \
          n.author_id AS note_author_id, n.body, n.system, n.created_at AS note_created_at, \
-         n.updated_at AS note_updated_at, u.id, u.username, u.email, u.name, u.password_hash, u.is_admin, u.state, \
+         n.updated_at AS note_updated_at, n.thread, n.resolved_at, n.resolved_by_id, u.id, u.username, u.email, u.name, u.password_hash, u.is_admin, u.state, \
          u.created_at, u.updated_at, u.avatar_digest, u.avatar_name, u.bot_project_id, u.bot_namespace_id \
          FROM notes n LEFT JOIN users u ON u.id = n.author_id"
     };
@@ -80,13 +88,15 @@ pub struct NewNote<'a> {
     pub author_id: Option<UserId>,
     pub body: &'a str,
     pub system: bool,
+    /// Starts or replies to a thread.
+    pub thread: bool,
 }
 
 /// Stores a note.
 pub async fn insert_note(conn: &mut Conn, note: &NewNote<'_>) -> DbResult<NoteId> {
     let row = sqlx::query(
         "INSERT INTO notes (project_id, noteable_type, noteable_id, discussion_id, author_id, body, system, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+         created_at, updated_at, thread) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id",
     )
     .bind(note.project_id.map(|p| p.0))
     .bind(note.noteable.kind)
@@ -96,6 +106,7 @@ pub async fn insert_note(conn: &mut Conn, note: &NewNote<'_>) -> DbResult<NoteId
     .bind(note.body)
     .bind(i64::from(note.system))
     .bind(now_millis())
+    .bind(i64::from(note.thread))
     .fetch_one(conn)
     .await
     .map_err(DbError::classify)?;
@@ -190,4 +201,45 @@ pub async fn has_system_note(conn: &mut Conn, noteable: Noteable, body: &str) ->
     .fetch_optional(conn)
     .await?;
     Ok(found.is_some())
+}
+
+/// The notes of one discussion of a noteable, oldest first.
+pub async fn discussion_notes(conn: &mut Conn, noteable: Noteable, discussion: &str) -> DbResult<Vec<NoteRow>> {
+    let rows = sqlx::query(concat!(
+        select_note!(),
+        " WHERE n.noteable_type = $1 AND n.noteable_id = $2 AND n.discussion_id = $3 ORDER BY n.id"
+    ))
+    .bind(noteable.kind)
+    .bind(noteable.id)
+    .bind(discussion)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(map_note).collect()
+}
+
+/// Makes a discussion a thread (a comment replied to becomes one).
+pub async fn make_thread(conn: &mut Conn, noteable: Noteable, discussion: &str) -> DbResult<()> {
+    sqlx::query("UPDATE notes SET thread = 1 WHERE noteable_type = $1 AND noteable_id = $2 AND discussion_id = $3")
+        .bind(noteable.kind)
+        .bind(noteable.id)
+        .bind(discussion)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Resolves a thread (by `by`), or reopens it (`None`).
+pub async fn set_resolved(conn: &mut Conn, noteable: Noteable, discussion: &str, by: Option<UserId>) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE notes SET resolved_at = $1, resolved_by_id = $2 \
+         WHERE noteable_type = $3 AND noteable_id = $4 AND discussion_id = $5 AND system = 0",
+    )
+    .bind(by.map(|_| now_millis()))
+    .bind(by.map(|id| id.0))
+    .bind(noteable.kind)
+    .bind(noteable.id)
+    .bind(discussion)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

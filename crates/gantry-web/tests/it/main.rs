@@ -21,6 +21,7 @@ mod codequality;
 mod contrast;
 mod dead_ends;
 mod deploy;
+mod discussions;
 mod file_pages;
 mod file_writes;
 mod group_sharing;

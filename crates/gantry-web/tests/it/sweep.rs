@@ -217,6 +217,11 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         (RouteScope::Api, "POST" | "DELETE", p) if p.starts_with("/api/v4/projects/{id}/issues/{issue_iid}/links") => {
             Role(Reporter)
         }
+        (RouteScope::Api, "PUT" | "DELETE", p) if p.ends_with("/discussions/{discussion_id}/notes/{note_id}") => {
+            NoteAuthor
+        }
+        (RouteScope::Api, "PUT", p) if p.ends_with("/discussions/{discussion_id}") => Role(Reporter),
+        (RouteScope::Api, "POST", p) if p.contains("/issues/{issue_iid}/discussions") => Role(Guest),
         (RouteScope::Api, "DELETE", p) if p.ends_with("/award_emoji/{award_id}") => AwardOwner,
         (RouteScope::Api, "POST", p) if p.ends_with("/award_emoji") => Role(Guest),
         (RouteScope::Api, "POST" | "PUT" | "DELETE", p)
@@ -225,7 +230,11 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
             Role(Reporter)
         }
         (RouteScope::ProjectPage, "GET", "/issues" | "/issues/new" | "/issues/{issue_iid}" | "/labels") => Role(Guest),
-        (RouteScope::ProjectPage, "POST", "/issues" | "/issues/{issue_iid}/notes") => Role(Guest),
+        (
+            RouteScope::ProjectPage,
+            "POST",
+            "/issues" | "/issues/{issue_iid}/notes" | "/issues/{issue_iid}/discussions/{discussion_id}/reply",
+        ) => Role(Guest),
         (RouteScope::ProjectPage, "POST", "/issues/{issue_iid}/delete") => Role(Owner),
         (RouteScope::ProjectPage, "POST", p) if p.starts_with("/issues/{issue_iid}/notes/") => NoteAuthor,
         (RouteScope::ProjectPage, _, p) if p.starts_with("/issues/") || p.starts_with("/labels") => Role(Reporter),
@@ -484,6 +493,8 @@ struct Fixture {
     award_ids: [i64; 2],
     /// A link from the fixture's issue to another.
     issue_link_id: i64,
+    /// The discussion of the fixture's comment.
+    discussion_id: String,
 }
 
 /// `with_code`: the project's repository gets a commit on `main` and a tag `v1` (only for the
@@ -730,6 +741,7 @@ async fn fixture(
         event_ids: [0; 4],
         award_ids: [0; 2],
         issue_link_id: 0,
+        discussion_id: String::new(),
     }
 }
 
@@ -749,7 +761,9 @@ async fn plan_fixture(app: &TestApp, people: &People, f: &mut Fixture) {
         ..Default::default()
     };
     f.issue_iid = plan.create_issue(&project, &issue).await.unwrap().issue.iid;
-    f.note_id = plan.create_issue_note(&project, f.issue_iid, "a comment").await.unwrap().id.0;
+    let note = plan.create_issue_note(&project, f.issue_iid, "a comment").await.unwrap();
+    f.note_id = note.id.0;
+    f.discussion_id = note.discussion_id;
     f.todo_id = plan.add_issue_todo(&project, f.issue_iid).await.unwrap().unwrap().id.0;
     use gantry_core::plan::award_emoji::AwardTarget;
     f.award_ids[0] = plan.award_emoji(&project, AwardTarget::Issue(f.issue_iid), "tada").await.unwrap().id;
@@ -894,6 +908,7 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("ci/variables/{key}", &format!("ci/variables/{}", f.instance_key))
         .replace("{key}", "SWEEP")
         .replace("{issue_iid}", &f.issue_iid.to_string())
+        .replace("{discussion_id}", &f.discussion_id)
         .replace("{issue_link_id}", &f.issue_link_id.to_string())
         .replace("{award_id}", &f.award_ids[usize::from(route.path.contains("/notes/"))].to_string())
         .replace("{note_id}", &f.note_id.to_string())

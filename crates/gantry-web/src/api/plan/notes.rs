@@ -19,7 +19,7 @@ use crate::api::{ApiInput, ApiResult, PageParams, paginated, sort_direction};
 use crate::auth::ApiActor;
 use crate::error::AppError;
 
-fn note_id(value: &str) -> ApiResult<NoteId> {
+pub(super) fn note_id(value: &str) -> ApiResult<NoteId> {
     value.parse::<NoteId>().map_err(|_| CoreError::NotFound("note").into())
 }
 

@@ -250,6 +250,10 @@ pub struct Note {
     pub noteable_iid: i64,
     pub project_id: Option<i64>,
     pub resolvable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<String>,
     pub confidential: bool,
     pub internal: bool,
 }
@@ -259,7 +263,7 @@ impl Note {
     pub fn new(note: &NoteRow, iid: i64, config: &WebConfig) -> Note {
         Note {
             id: note.id.0,
-            kind: None,
+            kind: note.thread.then_some("DiscussionNote"),
             body: note.body.clone(),
             attachment: None,
             author: note.author.as_ref().map(|user| User::new(user, config, false)),
@@ -270,7 +274,9 @@ impl Note {
             noteable_type: note.noteable_type.clone(),
             noteable_iid: iid,
             project_id: note.project_id.map(|id| id.0),
-            resolvable: false,
+            resolvable: note.thread && !note.system,
+            resolved: (note.thread && !note.system).then_some(note.resolved_at.is_some()),
+            resolved_at: note.resolved_at.map(iso8601),
             confidential: false,
             internal: false,
         }

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use gantry_core::plan::award_emoji::AwardRow;
 use gantry_core::plan::issues::{IssueChanges, IssueView, StateEvent};
-use gantry_core::plan::notes::{NoteOrder, NoteRow};
+use gantry_core::plan::notes::{NoteOrder, NoteRow, discussions};
 use gantry_core::plan::references::{MAX_REFERENCES, Resolutions, references_in};
 use gantry_core::policy::ProjectAction;
 use gantry_core::{CoreError, Page, now_millis};
@@ -44,6 +44,18 @@ pub struct NoteLine {
     /// The visitor may edit and delete it (its author).
     pub can_change: bool,
     pub reactions: Reactions,
+    /// A reply in a thread (shown under its first note).
+    pub reply: bool,
+    /// The last note of a thread: the reply form and the resolve button follow it.
+    pub thread_end: Option<ThreadEnd>,
+}
+
+/// What follows a thread's last note.
+pub struct ThreadEnd {
+    pub discussion_id: String,
+    pub resolved: bool,
+    /// The visitor may resolve or reopen it (who may edit the issue, or started the thread).
+    pub can_resolve: bool,
 }
 
 #[derive(Template)]
@@ -172,12 +184,32 @@ async fn issue_page(
         assignees: view.assignees.iter().map(|user| user.username.clone()).collect(),
         due_date: view.issue.due_date.clone().unwrap_or_default(),
         weight: view.issue.weight.map(|w| w.to_string()).unwrap_or_default(),
-        notes: notes
+        notes: discussions(notes)
             .iter()
-            .map(|note| {
-                let awards: Vec<&AwardRow> = note_awards.iter().filter(|a| a.awardable_id == note.id.0).collect();
-                let reactions = Reactions::new(&frame, visitor, iid, Some(note.id.0), &awards);
-                note_line(&frame, note, &resolved, reactions, now)
+            .flat_map(|discussion| {
+                let last = discussion.notes.len() - 1;
+                discussion
+                    .notes
+                    .iter()
+                    .enumerate()
+                    .map(|(at, note)| {
+                        let awards: Vec<&AwardRow> =
+                            note_awards.iter().filter(|a| a.awardable_id == note.id.0).collect();
+                        let reactions = Reactions::new(&frame, visitor, iid, Some(note.id.0), &awards);
+                        let mut line = note_line(&frame, note, &resolved, reactions, now);
+                        line.reply = at > 0;
+                        if at == last && !discussion.individual_note {
+                            let me = visitor.actor.user().map(|user| user.id);
+                            let started_it = me.is_some() && discussion.notes[0].author_id == me;
+                            line.thread_end = Some(ThreadEnd {
+                                discussion_id: discussion.id.clone(),
+                                resolved: discussion.resolved(),
+                                can_resolve: started_it || frame.access.can_edit_issue(&facts),
+                            });
+                        }
+                        line
+                    })
+                    .collect::<Vec<_>>()
             })
             .collect(),
         links,
@@ -223,6 +255,8 @@ fn note_line(
         edited: note.updated_at > note.created_at + 1000,
         can_change: !note.system && frame.access.can_change_note(note.author_id),
         reactions,
+        reply: false,
+        thread_end: None,
     }
 }
 
@@ -462,7 +496,13 @@ pub async fn comment(
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let iid = issue_iid(&iid).map_err(|e| visitor.error(e))?;
-    let body = Fields(form).get("body").to_owned();
+    let form = Fields(form);
+    let body = form.get("body").to_owned();
+    if form.get("thread") == "yes" {
+        let started = state.core.plan().start_issue_thread(&frame.access, iid, &body).await;
+        let outcome = started.map(|_| "Your thread was started.".to_owned());
+        return after_change(&state, &visitor, frame, iid, outcome, body).await;
+    }
     let outcome = state.core.plan().comment_on_issue(&frame.access, iid, &body).await.map(|comment| {
         match (comment.note.is_some(), comment.done.join(" ")) {
             (true, done) if done.is_empty() => "Your comment was added.".to_owned(),

@@ -1,6 +1,6 @@
 //! The Plan stage's pages of a project: the issue list and the new issue form (`issues.rs`),
 //! an issue's page with its comments, sidebar and actions (`issue.rs`), its linked issues
-//! (`issue_links.rs`) and emoji reactions (`reactions.rs`), the labels page
+//! (`issue_links.rs`), emoji reactions (`reactions.rs`) and threads (`threads.rs`), the labels page
 //! (`labels.rs`), the milestones pages of a project and of a group (`milestones.rs`,
 //! `group_milestones.rs`), and a person's own pages — to-dos, notification levels,
 //! subscriptions and a mail's unsubscribe link (`todos.rs`). Plain forms with CSRF tokens that
@@ -13,6 +13,7 @@ pub mod issues;
 pub mod labels;
 pub mod milestones;
 pub mod reactions;
+pub mod threads;
 pub mod todos;
 
 use gantry_core::CoreError;
