@@ -167,6 +167,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0032_milestones.sql"),
         postgres: include_str!("../migrations/postgres/0032_milestones.sql"),
     },
+    Migration {
+        version: 33,
+        sqlite: include_str!("../migrations/sqlite/0033_boards.sql"),
+        postgres: include_str!("../migrations/postgres/0033_boards.sql"),
+    },
 ];
 
 impl Db {

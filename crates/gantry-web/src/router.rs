@@ -15,7 +15,7 @@ use axum::http::Method;
 use axum::routing::{MethodFilter, on};
 use gantry_core::policy::{GroupAction, ProjectAction};
 
-use crate::api::plan::{issues, labels, milestones, notes, todos};
+use crate::api::plan::{boards, issues, labels, milestones, notes, todos};
 use crate::api::{
     access_tokens, application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, files,
     gpg_keys, group_protected_branches, groups, history, instance, job_token_scope, keys, languages, members, openapi,
@@ -1544,6 +1544,13 @@ fn top_level() -> Table {
             "Delete an issue",
             issues::delete_issue,
         )
+        .put(
+            "/api/v4/projects/{id}/issues/{issue_iid}/reorder",
+            Project(ProjectAction::UpdateIssues),
+            "Place an issue in the order of boards (move_after_id: the issue to follow it, move_before_id: the one to \
+             precede it; its author and assignees too)",
+            issues::reorder_issue,
+        )
         .get(
             "/api/v4/projects/{id}/issues/{issue_iid}/participants",
             Project(ProjectAction::ReadIssues),
@@ -1842,6 +1849,126 @@ fn top_level() -> Table {
             Group(GroupAction::Read),
             "The merge requests of a group milestone (none until merge requests exist)",
             milestones::list_group_milestone_merge_requests,
+        )
+        .get(
+            "/api/v4/projects/{id}/boards",
+            Project(ProjectAction::ReadIssues),
+            "List the project's issue boards (the first look makes one, Development)",
+            boards::list_project_boards,
+        )
+        .post(
+            "/api/v4/projects/{id}/boards",
+            Project(ProjectAction::ManageBoards),
+            "Create a project issue board (name)",
+            boards::create_project_board,
+        )
+        .get(
+            "/api/v4/projects/{id}/boards/{board_id}",
+            Project(ProjectAction::ReadIssues),
+            "Get a project issue board with its lists",
+            boards::get_project_board,
+        )
+        .put(
+            "/api/v4/projects/{id}/boards/{board_id}",
+            Project(ProjectAction::ManageBoards),
+            "Edit a project issue board (name, hide_backlog_list, hide_closed_list)",
+            boards::update_project_board,
+        )
+        .delete(
+            "/api/v4/projects/{id}/boards/{board_id}",
+            Project(ProjectAction::ManageBoards),
+            "Delete a project issue board with its lists",
+            boards::delete_project_board,
+        )
+        .get(
+            "/api/v4/projects/{id}/boards/{board_id}/lists",
+            Project(ProjectAction::ReadIssues),
+            "The lists of a project issue board (not the open and closed ones)",
+            boards::list_project_board_lists,
+        )
+        .post(
+            "/api/v4/projects/{id}/boards/{board_id}/lists",
+            Project(ProjectAction::ManageBoards),
+            "Add a list to a project issue board (label_id, milestone_id or assignee_id)",
+            boards::create_project_board_list,
+        )
+        .get(
+            "/api/v4/projects/{id}/boards/{board_id}/lists/{list_id}",
+            Project(ProjectAction::ReadIssues),
+            "Get a list of a project issue board",
+            boards::get_project_board_list,
+        )
+        .put(
+            "/api/v4/projects/{id}/boards/{board_id}/lists/{list_id}",
+            Project(ProjectAction::ManageBoards),
+            "Move a list of a project issue board (position, from 0)",
+            boards::update_project_board_list,
+        )
+        .delete(
+            "/api/v4/projects/{id}/boards/{board_id}/lists/{list_id}",
+            Project(ProjectAction::ManageBoards),
+            "Remove a list from a project issue board",
+            boards::delete_project_board_list,
+        )
+        .get(
+            "/api/v4/groups/{id}/boards",
+            Group(GroupAction::Read),
+            "List the group's issue boards (the first look makes one, Development)",
+            boards::list_group_boards,
+        )
+        .post(
+            "/api/v4/groups/{id}/boards",
+            Group(GroupAction::ManageBoards),
+            "Create a group issue board (name)",
+            boards::create_group_board,
+        )
+        .get(
+            "/api/v4/groups/{id}/boards/{board_id}",
+            Group(GroupAction::Read),
+            "Get a group issue board with its lists",
+            boards::get_group_board,
+        )
+        .put(
+            "/api/v4/groups/{id}/boards/{board_id}",
+            Group(GroupAction::ManageBoards),
+            "Edit a group issue board (name, hide_backlog_list, hide_closed_list)",
+            boards::update_group_board,
+        )
+        .delete(
+            "/api/v4/groups/{id}/boards/{board_id}",
+            Group(GroupAction::ManageBoards),
+            "Delete a group issue board with its lists",
+            boards::delete_group_board,
+        )
+        .get(
+            "/api/v4/groups/{id}/boards/{board_id}/lists",
+            Group(GroupAction::Read),
+            "The lists of a group issue board (not the open and closed ones)",
+            boards::list_group_board_lists,
+        )
+        .post(
+            "/api/v4/groups/{id}/boards/{board_id}/lists",
+            Group(GroupAction::ManageBoards),
+            "Add a list to a group issue board (label_id, milestone_id or assignee_id)",
+            boards::create_group_board_list,
+        )
+        .get(
+            "/api/v4/groups/{id}/boards/{board_id}/lists/{list_id}",
+            Group(GroupAction::Read),
+            "Get a list of a group issue board",
+            boards::get_group_board_list,
+        )
+        .put(
+            "/api/v4/groups/{id}/boards/{board_id}/lists/{list_id}",
+            Group(GroupAction::ManageBoards),
+            "Move a list of a group issue board (position, from 0)",
+            boards::update_group_board_list,
+        )
+        .delete(
+            "/api/v4/groups/{id}/boards/{board_id}/lists/{list_id}",
+            Group(GroupAction::ManageBoards),
+            "Remove a list from a group issue board",
+            boards::delete_group_board_list,
         )
         .scope(RouteScope::Runner)
         .post("/api/v4/runners/verify", RunnerToken, "Check a runner token (runners)", runner_protocol::verify)

@@ -1,5 +1,6 @@
 //! Plan stage: issues (`issues`: create, change, close and reopen, delete, and the lists of a
-//! project, a group and a user, with GitLab's filters), the system notes every change leaves
+//! project, a group and a user, with GitLab's filters), issue boards of projects and groups
+//! with their lists and the moves of cards (`boards`), the system notes every change leaves
 //! (`system_notes`: GitLab's wording), notes on issues (`notes`), labels of projects and
 //! groups (`labels`), milestones of projects and groups (`milestones`), an issue's participants
 //! (`participants`), `@mentions` (`mentions`), who hears of a change — to-dos and mail by
@@ -7,6 +8,7 @@
 //! tracking with the quick actions of comments (`quick_actions`, `time_tracking`), and the task
 //! lists of descriptions, ticked from the page (`tasks`).
 
+pub mod boards;
 pub mod issues;
 pub mod labels;
 mod mentions;

@@ -1,8 +1,10 @@
-//! Plan stage: issues (`issues`: their rows, assignees and list filters), labels of projects
+//! Plan stage: issues (`issues`: their rows, assignees, list filters and order in boards),
+//! issue boards of projects and groups with their lists (`boards`), labels of projects
 //! and groups (`labels`: with the links that put them on issues), milestones of projects and
 //! groups (`milestones`: with the column that puts an issue in one), notes on every kind of
 //! noteable (`notes`), users' to-dos (`todos`) and how much mail they want (`notifications`).
 
+pub mod boards;
 pub mod issues;
 pub mod labels;
 pub mod milestones;

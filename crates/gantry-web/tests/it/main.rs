@@ -10,6 +10,7 @@ mod authorise_once;
 mod avatars;
 mod background;
 mod bad_input;
+mod boards;
 mod catalog;
 mod ci;
 mod ci_includes;

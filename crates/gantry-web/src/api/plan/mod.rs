@@ -1,9 +1,11 @@
 //! The Plan stage's API, shaped like GitLab's: issues (`issues.rs`: a project's, a group's and
 //! the caller's, with GitLab's filters; create, edit, close and reopen with `state_event`,
 //! delete), their notes (`notes.rs`), labels of projects and groups (`labels.rs`) and their
-//! milestones (`milestones.rs`), and the caller's to-dos, notification settings and issue
+//! milestones (`milestones.rs`), issue boards of projects and groups with their lists
+//! (`boards.rs`), and the caller's to-dos, notification settings and issue
 //! subscriptions (`todos.rs`); the wire types in `types.rs`.
 
+pub mod boards;
 pub mod issues;
 pub mod labels;
 pub mod milestones;
