@@ -2184,6 +2184,54 @@ fn group_pages() -> Table {
             ui::plan::todos::save_group_level,
         )
         .get(
+            "/boards",
+            Group(GroupAction::Read),
+            "The group's first issue board (made on the first look; filters: label_name, assignee_username, milestone_title, weight, search)",
+            ui::plan::board_pages::group_index,
+        )
+        .post(
+            "/boards",
+            Group(GroupAction::ManageBoards),
+            "Create a group issue board (name)",
+            ui::plan::board_pages::group_create,
+        )
+        .get(
+            "/boards/{board_id}",
+            Group(GroupAction::Read),
+            "A group issue board: Open, its lists and Closed, with their cards (the same filters)",
+            ui::plan::board_pages::group_show,
+        )
+        .post(
+            "/boards/{board_id}/edit",
+            Group(GroupAction::ManageBoards),
+            "Rename a group issue board, show or hide its Open and Closed lists",
+            ui::plan::board_pages::group_save,
+        )
+        .post(
+            "/boards/{board_id}/delete",
+            Group(GroupAction::ManageBoards),
+            "Delete a group issue board (confirm=yes; without it, a page asks)",
+            ui::plan::board_pages::group_delete,
+        )
+        .post(
+            "/boards/{board_id}/lists",
+            Group(GroupAction::ManageBoards),
+            "Add a list to a group issue board (list: label:ID or milestone:ID, or username)",
+            ui::plan::board_pages::group_add_list,
+        )
+        .post(
+            "/boards/{board_id}/lists/{list_id}/delete",
+            Group(GroupAction::ManageBoards),
+            "Remove a list from a group issue board",
+            ui::plan::board_pages::group_remove_list,
+        )
+        .post(
+            "/boards/{board_id}/issues/{issue_id}/move",
+            Group(GroupAction::ManageBoards),
+            "Move a card of a group issue board (from, to: open, closed or a list; move_before_id, move_after_id): changes its issue as the lists mean",
+            ui::plan::board_pages::group_move_card,
+        )
+        .get(
             "/milestones",
             Group(GroupAction::Read),
             "The group's milestones (state: opened, closed, all)",
@@ -2471,6 +2519,54 @@ fn project_pages() -> Table {
             Project(ProjectAction::ManageLabels),
             "Delete a project label (confirm=yes; without it, a page asks)",
             ui::plan::labels::delete,
+        )
+        .get(
+            "/boards",
+            Project(ProjectAction::ReadIssues),
+            "The project's first issue board (made on the first look; filters: label_name, assignee_username, milestone_title, weight, search)",
+            ui::plan::board_pages::project_index,
+        )
+        .post(
+            "/boards",
+            Project(ProjectAction::ManageBoards),
+            "Create a project issue board (name)",
+            ui::plan::board_pages::project_create,
+        )
+        .get(
+            "/boards/{board_id}",
+            Project(ProjectAction::ReadIssues),
+            "A project issue board: Open, its lists and Closed, with their cards (the same filters)",
+            ui::plan::board_pages::project_show,
+        )
+        .post(
+            "/boards/{board_id}/edit",
+            Project(ProjectAction::ManageBoards),
+            "Rename a project issue board, show or hide its Open and Closed lists",
+            ui::plan::board_pages::project_save,
+        )
+        .post(
+            "/boards/{board_id}/delete",
+            Project(ProjectAction::ManageBoards),
+            "Delete a project issue board (confirm=yes; without it, a page asks)",
+            ui::plan::board_pages::project_delete,
+        )
+        .post(
+            "/boards/{board_id}/lists",
+            Project(ProjectAction::ManageBoards),
+            "Add a list to a project issue board (list: label:ID or milestone:ID, or username)",
+            ui::plan::board_pages::project_add_list,
+        )
+        .post(
+            "/boards/{board_id}/lists/{list_id}/delete",
+            Project(ProjectAction::ManageBoards),
+            "Remove a list from a project issue board",
+            ui::plan::board_pages::project_remove_list,
+        )
+        .post(
+            "/boards/{board_id}/issues/{issue_id}/move",
+            Project(ProjectAction::UpdateIssues),
+            "Move a card of a project issue board (from, to: open, closed or a list; move_before_id, move_after_id): changes its issue as the lists mean",
+            ui::plan::board_pages::project_move_card,
         )
         .get(
             "/milestones",

@@ -260,6 +260,14 @@ impl super::Plan<'_> {
         view.lists.into_iter().find(|list| list.list.id == id).ok_or(CoreError::NotFound("list"))
     }
 
+    /// What lists of a board may be for (Reporters see these choices): the labels and
+    /// milestones of the project and its groups, or of the group and its ancestors.
+    pub async fn board_list_choices(&self, scope: BoardScope<'_>) -> CoreResult<(Vec<LabelRow>, Vec<MilestoneRow>)> {
+        scope.require_manage()?;
+        let mut conn = self.db.conn().await?;
+        Ok((usable_labels(&mut conn, scope).await?, usable_milestones(&mut conn, scope).await?))
+    }
+
     /// One list of a board.
     pub async fn find_board_list(
         &self,

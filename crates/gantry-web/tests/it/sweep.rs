@@ -165,6 +165,8 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         (RouteScope::Api, "GET", p) if p.contains("/boards") => Role(Guest),
         (RouteScope::Api, _, p) if p.contains("/boards") => Role(Reporter),
         (RouteScope::Api, "PUT", "/api/v4/projects/{id}/issues/{issue_iid}/reorder") => Role(Reporter),
+        (RouteScope::ProjectPage | RouteScope::GroupPage, "GET", "/boards" | "/boards/{board_id}") => Role(Guest),
+        (RouteScope::ProjectPage | RouteScope::GroupPage, _, p) if p.starts_with("/boards") => Role(Reporter),
         // Milestones: whoever sees the issues (a project's) or the group reads them; Reporters
         // create, change, close, reopen and delete them.
         (RouteScope::Api, "GET", p) if p.contains("/milestones") => Role(Guest),
@@ -478,6 +480,8 @@ struct Fixture {
     /// (its board's id and list's id each).
     board: (i64, i64),
     group_board: (i64, i64),
+    /// The id of `issue_iid`'s issue, a card of both boards.
+    issue_id: i64,
 }
 
 /// `with_code`: the project's repository gets a commit on `main` and a tag `v1` (only for the
@@ -723,6 +727,7 @@ async fn fixture(
         group_milestone: (0, 0),
         board: (0, 0),
         group_board: (0, 0),
+        issue_id: 0,
     }
 }
 
@@ -744,6 +749,7 @@ async fn board_fixture(app: &TestApp, people: &People, f: &mut Fixture) {
         let list = plan.create_board_list(scope, board.board.id, ListFor::Label(LabelId(label))).await.unwrap();
         *slot = (board.board.id.0, list.list.id.0);
     }
+    f.issue_id = plan.find_issue(&project, f.issue_iid).await.unwrap().issue.id.0;
 }
 
 /// An issue by the owner with a comment of theirs, a project label and a group label.
@@ -882,6 +888,7 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         )
         .replace("{label_id}", &if route.path.contains("/groups/") { f.group_label_id } else { f.label_id }.to_string())
         .replace("{board_id}", &if route.path.contains("/groups/") { f.group_board.0 } else { f.board.0 }.to_string())
+        .replace("{issue_id}", &f.issue_id.to_string())
         .replace("{list_id}", &if route.path.contains("/groups/") { f.group_board.1 } else { f.board.1 }.to_string())
         .replace("{filename}", "avatar.png");
     // Searches look for something real: the fixture's README.
@@ -1125,6 +1132,20 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         }
         (RouteScope::ProjectPage | RouteScope::GroupPage, "/milestones" | "/milestones/{milestone_iid}/edit") => {
             vec![("title", format!("made-{n}")), ("due_date", "2026-12-31".into())]
+        }
+        (RouteScope::ProjectPage | RouteScope::GroupPage, "/boards" | "/boards/{board_id}/edit") => {
+            vec![("name", format!("Board {n}"))]
+        }
+        (RouteScope::ProjectPage | RouteScope::GroupPage, "/boards/{board_id}/delete") => {
+            vec![("confirm", "yes".into())]
+        }
+        (RouteScope::ProjectPage | RouteScope::GroupPage, "/boards/{board_id}/lists") => {
+            vec![("username", people.owner.user.username.clone())]
+        }
+        // The fixture's card leaves its label's list for the open one: a change of labels.
+        (RouteScope::ProjectPage | RouteScope::GroupPage, "/boards/{board_id}/issues/{issue_id}/move") => {
+            let list = if route.scope == RouteScope::GroupPage { f.group_board.1 } else { f.board.1 };
+            vec![("from", list.to_string()), ("to", "open".into())]
         }
         (RouteScope::ProjectPage | RouteScope::GroupPage, "/milestones/{milestone_iid}/delete") => {
             vec![("confirm", "yes".into())]
