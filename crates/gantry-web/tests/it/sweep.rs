@@ -787,6 +787,7 @@ async fn milestone_fixture(app: &TestApp, people: &People, f: &mut Fixture) {
 }
 
 fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
+    let group_board = route.path.contains("/groups/") || route.scope == RouteScope::GroupPage;
     let subject_id = if route.path.contains("/groups/{id}") || route.path.contains("/group/avatar/{id}") {
         f.group.id.0
     } else {
@@ -887,9 +888,9 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
             &if route.scope == RouteScope::GroupPage { f.group_milestone.1 } else { f.milestone.1 }.to_string(),
         )
         .replace("{label_id}", &if route.path.contains("/groups/") { f.group_label_id } else { f.label_id }.to_string())
-        .replace("{board_id}", &if route.path.contains("/groups/") { f.group_board.0 } else { f.board.0 }.to_string())
+        .replace("{board_id}", &if group_board { f.group_board.0 } else { f.board.0 }.to_string())
         .replace("{issue_id}", &f.issue_id.to_string())
-        .replace("{list_id}", &if route.path.contains("/groups/") { f.group_board.1 } else { f.board.1 }.to_string())
+        .replace("{list_id}", &if group_board { f.group_board.1 } else { f.board.1 }.to_string())
         .replace("{filename}", "avatar.png");
     // Searches look for something real: the fixture's README.
     let path = if path.ends_with("/search") { format!("{path}?search=readme&scope=blobs") } else { path };
