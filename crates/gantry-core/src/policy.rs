@@ -87,6 +87,9 @@ pub enum ProjectAction {
     /// Create, change, close, reopen and delete the project's milestones (Reporters, as in
     /// GitLab).
     ManageMilestones,
+    /// Create, rename and delete the project's issue boards and their lists (Reporters, as in
+    /// GitLab; moving a card is changing its issue).
+    ManageBoards,
     /// Delete issues (Owners, as in GitLab).
     DeleteIssues,
 }
@@ -99,7 +102,8 @@ impl ProjectAction {
             ProjectAction::UpdateIssues
             | ProjectAction::ReadConfidentialIssues
             | ProjectAction::ManageLabels
-            | ProjectAction::ManageMilestones => AccessLevel::Reporter,
+            | ProjectAction::ManageMilestones
+            | ProjectAction::ManageBoards => AccessLevel::Reporter,
             ProjectAction::ReadCode | ProjectAction::ReadPipelines => AccessLevel::Reporter,
             ProjectAction::PushCode | ProjectAction::RunPipelines => AccessLevel::Developer,
             ProjectAction::ManageProtectedBranches
@@ -156,6 +160,9 @@ pub enum GroupAction {
     /// Create, change, close, reopen and delete the group's milestones (Reporters, as in
     /// GitLab).
     ManageMilestones,
+    /// Create, rename and delete the group's issue boards and their lists (Reporters, as in
+    /// GitLab).
+    ManageBoards,
 }
 
 impl GroupAction {
@@ -163,7 +170,9 @@ impl GroupAction {
     pub fn required_level(self) -> AccessLevel {
         match self {
             GroupAction::Read => AccessLevel::Guest,
-            GroupAction::ManageLabels | GroupAction::ManageMilestones => AccessLevel::Reporter,
+            GroupAction::ManageLabels | GroupAction::ManageMilestones | GroupAction::ManageBoards => {
+                AccessLevel::Reporter
+            }
             GroupAction::CreateProject => AccessLevel::Developer,
             GroupAction::CreateSubgroup
             | GroupAction::ManageMembers
@@ -269,10 +278,11 @@ fn decide_project(
         ProjectAction::UpdateIssues,
         ProjectAction::ManageLabels,
         ProjectAction::ManageMilestones,
+        ProjectAction::ManageBoards,
     ];
     if plans.contains(&action) && project.archived {
         return Err(CoreError::Forbidden(
-            "this project is archived: its issues, labels and milestones are read-only".to_owned(),
+            "this project is archived: its issues, labels, milestones and boards are read-only".to_owned(),
         ));
     }
     Ok(())

@@ -168,6 +168,11 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0032_milestones.sql"),
     },
     Migration {
+        version: 33,
+        sqlite: include_str!("../migrations/sqlite/0033_boards.sql"),
+        postgres: include_str!("../migrations/postgres/0033_boards.sql"),
+    },
+    Migration {
         version: 34,
         sqlite: include_str!("../migrations/sqlite/0034_resource_events.sql"),
         postgres: include_str!("../migrations/postgres/0034_resource_events.sql"),

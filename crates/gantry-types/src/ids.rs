@@ -75,4 +75,8 @@ id_type!(
     MilestoneId,
     /// A to-do of a user.
     TodoId,
+    /// An issue board of a project or a group.
+    BoardId,
+    /// A list (column) of an issue board.
+    BoardListId,
 );

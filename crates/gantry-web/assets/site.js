@@ -3,6 +3,7 @@
 // attribute's value (or, when it is empty, the element's text) and says "Copied".
 // Confirmations: a form marked `data-confirm` asks that question before it is sent, and tells
 // the server it was confirmed (`confirm=yes`), which otherwise asks on a page of its own.
+// Task lists ticked from the page, and issue boards' cards dragged between lists.
 (function () {
   "use strict";
   function copyWithSelection(text) {
@@ -86,4 +87,95 @@
       });
     });
   });
+  // Issue boards: cards (`.board-card[draggable=true]`, `data-issue-id`) are dragged between
+  // lists (`.board-list`, `data-list-id`). A drop moves the card on the page at once and posts
+  // what each card's "Move to" form posts (which works without this), with the cards it lands
+  // between; the board the server answers with (after its redirect) then replaces this one, so
+  // labels, counts and order are the server's. A refusal puts the card back and says why.
+  // `window.gantryBoard.move(card, list, before)` does the same from a test or the keyboard.
+  var board = document.querySelector(".board[data-board-base]");
+  if (board) {
+    var dragged = null;
+    var clearTargets = function () {
+      board.querySelectorAll(".drop-target").forEach(function (list) { list.classList.remove("drop-target"); });
+    };
+    var move = function (card, list, before) {
+      var from = card.closest(".board-list");
+      var cards = list.querySelector(".board-cards");
+      var home = { parent: card.parentNode, next: card.nextSibling };
+      if (before === card) { return Promise.resolve(); }
+      cards.insertBefore(card, before || null);
+      var previous = card.previousElementSibling;
+      var following = card.nextElementSibling;
+      var body = new URLSearchParams({
+        authenticity_token: board.dataset.token,
+        return_to: board.dataset.return,
+        from: from.dataset.listId,
+        to: list.dataset.listId,
+        move_before_id: previous ? previous.dataset.issueId : "",
+        move_after_id: following ? following.dataset.issueId : ""
+      });
+      var url = board.dataset.boardBase + "/issues/" + card.dataset.issueId + "/move";
+      return fetch(url, { method: "POST", body: body, credentials: "same-origin" })
+        .then(function (response) {
+          return response.text().then(function (html) {
+            var answered = new DOMParser().parseFromString(html, "text/html").querySelector(".board[data-board-base]");
+            if (!response.ok || !answered) {
+              var alert = new DOMParser().parseFromString(html, "text/html").querySelector("[role=alert]");
+              throw new Error(alert ? alert.textContent.trim() : "the server answered " + response.status);
+            }
+            board.innerHTML = answered.innerHTML;
+          });
+        })
+        .catch(function (error) {
+          home.parent.insertBefore(card, home.next);
+          window.alert("The card could not be moved: " + error.message);
+        });
+    };
+    window.gantryBoard = { move: move };
+    board.addEventListener("dragstart", function (event) {
+      var card = event.target.closest && event.target.closest(".board-card[draggable=true]");
+      if (!card) { return; }
+      dragged = card;
+      card.classList.add("dragging");
+      event.dataTransfer.effectAllowed = "move";
+      event.dataTransfer.setData("text/plain", card.dataset.issueId);
+    });
+    board.addEventListener("dragend", function () {
+      if (dragged) { dragged.classList.remove("dragging"); }
+      dragged = null;
+      clearTargets();
+    });
+    board.addEventListener("dragover", function (event) {
+      var list = event.target.closest && event.target.closest(".board-list");
+      if (!list || !dragged) { return; }
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "move";
+      if (!list.classList.contains("drop-target")) {
+        clearTargets();
+        list.classList.add("drop-target");
+      }
+    });
+    board.addEventListener("drop", function (event) {
+      var list = event.target.closest && event.target.closest(".board-list");
+      if (!list || !dragged) { return; }
+      event.preventDefault();
+      clearTargets();
+      var card = dragged;
+      dragged = null;
+      card.classList.remove("dragging");
+      // It lands before the first other card whose middle is below the pointer.
+      var before = null;
+      Array.prototype.some.call(list.querySelectorAll(".board-card"), function (other) {
+        if (other === card) { return false; }
+        var box = other.getBoundingClientRect();
+        if (event.clientY < box.top + box.height / 2) {
+          before = other;
+          return true;
+        }
+        return false;
+      });
+      move(card, list, before);
+    });
+  }
 })();

@@ -30,8 +30,9 @@ pub async fn code_script() -> impl IntoResponse {
     )
 }
 
-/// `/assets/site.js`: copy buttons and confirmations before destructive forms (the pages work
-/// without it: no copy buttons, and such forms confirm on a page of their own).
+/// `/assets/site.js`: copy buttons, confirmations before destructive forms, task lists ticked
+/// from the page and board cards dragged between lists (the pages work without it: no copy
+/// buttons, such forms confirm on a page of their own, cards move by their forms).
 pub async fn site_script() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")],

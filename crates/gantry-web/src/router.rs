@@ -16,7 +16,8 @@ use axum::routing::{MethodFilter, on};
 use gantry_core::policy::{GroupAction, ProjectAction};
 
 use crate::api::plan::{
-    award_emoji, discussions, events as plan_events, issues, labels, links as issue_links, milestones, notes, todos,
+    award_emoji, boards, discussions, events as plan_events, issues, labels, links as issue_links, milestones, notes,
+    todos,
 };
 use crate::api::{
     access_tokens, application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, files,
@@ -1546,6 +1547,13 @@ fn top_level() -> Table {
             "Delete an issue",
             issues::delete_issue,
         )
+        .put(
+            "/api/v4/projects/{id}/issues/{issue_iid}/reorder",
+            Project(ProjectAction::UpdateIssues),
+            "Place an issue in the order of boards (move_after_id: the issue to follow it, move_before_id: the one to \
+             precede it; its author and assignees too)",
+            issues::reorder_issue,
+        )
         .get(
             "/api/v4/projects/{id}/issues/{issue_iid}/participants",
             Project(ProjectAction::ReadIssues),
@@ -2019,6 +2027,126 @@ fn top_level() -> Table {
             "The merge requests of a group milestone (none until merge requests exist)",
             milestones::list_group_milestone_merge_requests,
         )
+        .get(
+            "/api/v4/projects/{id}/boards",
+            Project(ProjectAction::ReadIssues),
+            "List the project's issue boards (the first look makes one, Development)",
+            boards::list_project_boards,
+        )
+        .post(
+            "/api/v4/projects/{id}/boards",
+            Project(ProjectAction::ManageBoards),
+            "Create a project issue board (name)",
+            boards::create_project_board,
+        )
+        .get(
+            "/api/v4/projects/{id}/boards/{board_id}",
+            Project(ProjectAction::ReadIssues),
+            "Get a project issue board with its lists",
+            boards::get_project_board,
+        )
+        .put(
+            "/api/v4/projects/{id}/boards/{board_id}",
+            Project(ProjectAction::ManageBoards),
+            "Edit a project issue board (name, hide_backlog_list, hide_closed_list)",
+            boards::update_project_board,
+        )
+        .delete(
+            "/api/v4/projects/{id}/boards/{board_id}",
+            Project(ProjectAction::ManageBoards),
+            "Delete a project issue board with its lists",
+            boards::delete_project_board,
+        )
+        .get(
+            "/api/v4/projects/{id}/boards/{board_id}/lists",
+            Project(ProjectAction::ReadIssues),
+            "The lists of a project issue board (not the open and closed ones)",
+            boards::list_project_board_lists,
+        )
+        .post(
+            "/api/v4/projects/{id}/boards/{board_id}/lists",
+            Project(ProjectAction::ManageBoards),
+            "Add a list to a project issue board (label_id, milestone_id or assignee_id)",
+            boards::create_project_board_list,
+        )
+        .get(
+            "/api/v4/projects/{id}/boards/{board_id}/lists/{list_id}",
+            Project(ProjectAction::ReadIssues),
+            "Get a list of a project issue board",
+            boards::get_project_board_list,
+        )
+        .put(
+            "/api/v4/projects/{id}/boards/{board_id}/lists/{list_id}",
+            Project(ProjectAction::ManageBoards),
+            "Move a list of a project issue board (position, from 0)",
+            boards::update_project_board_list,
+        )
+        .delete(
+            "/api/v4/projects/{id}/boards/{board_id}/lists/{list_id}",
+            Project(ProjectAction::ManageBoards),
+            "Remove a list from a project issue board",
+            boards::delete_project_board_list,
+        )
+        .get(
+            "/api/v4/groups/{id}/boards",
+            Group(GroupAction::Read),
+            "List the group's issue boards (the first look makes one, Development)",
+            boards::list_group_boards,
+        )
+        .post(
+            "/api/v4/groups/{id}/boards",
+            Group(GroupAction::ManageBoards),
+            "Create a group issue board (name)",
+            boards::create_group_board,
+        )
+        .get(
+            "/api/v4/groups/{id}/boards/{board_id}",
+            Group(GroupAction::Read),
+            "Get a group issue board with its lists",
+            boards::get_group_board,
+        )
+        .put(
+            "/api/v4/groups/{id}/boards/{board_id}",
+            Group(GroupAction::ManageBoards),
+            "Edit a group issue board (name, hide_backlog_list, hide_closed_list)",
+            boards::update_group_board,
+        )
+        .delete(
+            "/api/v4/groups/{id}/boards/{board_id}",
+            Group(GroupAction::ManageBoards),
+            "Delete a group issue board with its lists",
+            boards::delete_group_board,
+        )
+        .get(
+            "/api/v4/groups/{id}/boards/{board_id}/lists",
+            Group(GroupAction::Read),
+            "The lists of a group issue board (not the open and closed ones)",
+            boards::list_group_board_lists,
+        )
+        .post(
+            "/api/v4/groups/{id}/boards/{board_id}/lists",
+            Group(GroupAction::ManageBoards),
+            "Add a list to a group issue board (label_id, milestone_id or assignee_id)",
+            boards::create_group_board_list,
+        )
+        .get(
+            "/api/v4/groups/{id}/boards/{board_id}/lists/{list_id}",
+            Group(GroupAction::Read),
+            "Get a list of a group issue board",
+            boards::get_group_board_list,
+        )
+        .put(
+            "/api/v4/groups/{id}/boards/{board_id}/lists/{list_id}",
+            Group(GroupAction::ManageBoards),
+            "Move a list of a group issue board (position, from 0)",
+            boards::update_group_board_list,
+        )
+        .delete(
+            "/api/v4/groups/{id}/boards/{board_id}/lists/{list_id}",
+            Group(GroupAction::ManageBoards),
+            "Remove a list from a group issue board",
+            boards::delete_group_board_list,
+        )
         .scope(RouteScope::Runner)
         .post("/api/v4/runners/verify", RunnerToken, "Check a runner token (runners)", runner_protocol::verify)
         .delete("/api/v4/runners", RunnerToken, "A runner removes itself (`token`)", runner_protocol::unregister)
@@ -2231,6 +2359,54 @@ fn group_pages() -> Table {
             Group(GroupAction::Read),
             "Set your notification level for the group",
             ui::plan::todos::save_group_level,
+        )
+        .get(
+            "/boards",
+            Group(GroupAction::Read),
+            "The group's first issue board (made on the first look; filters: label_name, assignee_username, milestone_title, weight, search)",
+            ui::plan::board_pages::group_index,
+        )
+        .post(
+            "/boards",
+            Group(GroupAction::ManageBoards),
+            "Create a group issue board (name)",
+            ui::plan::board_pages::group_create,
+        )
+        .get(
+            "/boards/{board_id}",
+            Group(GroupAction::Read),
+            "A group issue board: Open, its lists and Closed, with their cards (the same filters)",
+            ui::plan::board_pages::group_show,
+        )
+        .post(
+            "/boards/{board_id}/edit",
+            Group(GroupAction::ManageBoards),
+            "Rename a group issue board, show or hide its Open and Closed lists",
+            ui::plan::board_pages::group_save,
+        )
+        .post(
+            "/boards/{board_id}/delete",
+            Group(GroupAction::ManageBoards),
+            "Delete a group issue board (confirm=yes; without it, a page asks)",
+            ui::plan::board_pages::group_delete,
+        )
+        .post(
+            "/boards/{board_id}/lists",
+            Group(GroupAction::ManageBoards),
+            "Add a list to a group issue board (list: label:ID or milestone:ID, or username)",
+            ui::plan::board_pages::group_add_list,
+        )
+        .post(
+            "/boards/{board_id}/lists/{list_id}/delete",
+            Group(GroupAction::ManageBoards),
+            "Remove a list from a group issue board",
+            ui::plan::board_pages::group_remove_list,
+        )
+        .post(
+            "/boards/{board_id}/issues/{issue_id}/move",
+            Group(GroupAction::ManageBoards),
+            "Move a card of a group issue board (from, to: open, closed or a list; move_before_id, move_after_id): changes its issue as the lists mean",
+            ui::plan::board_pages::group_move_card,
         )
         .get(
             "/milestones",
@@ -2550,6 +2726,54 @@ fn project_pages() -> Table {
             Project(ProjectAction::ManageLabels),
             "Delete a project label (confirm=yes; without it, a page asks)",
             ui::plan::labels::delete,
+        )
+        .get(
+            "/boards",
+            Project(ProjectAction::ReadIssues),
+            "The project's first issue board (made on the first look; filters: label_name, assignee_username, milestone_title, weight, search)",
+            ui::plan::board_pages::project_index,
+        )
+        .post(
+            "/boards",
+            Project(ProjectAction::ManageBoards),
+            "Create a project issue board (name)",
+            ui::plan::board_pages::project_create,
+        )
+        .get(
+            "/boards/{board_id}",
+            Project(ProjectAction::ReadIssues),
+            "A project issue board: Open, its lists and Closed, with their cards (the same filters)",
+            ui::plan::board_pages::project_show,
+        )
+        .post(
+            "/boards/{board_id}/edit",
+            Project(ProjectAction::ManageBoards),
+            "Rename a project issue board, show or hide its Open and Closed lists",
+            ui::plan::board_pages::project_save,
+        )
+        .post(
+            "/boards/{board_id}/delete",
+            Project(ProjectAction::ManageBoards),
+            "Delete a project issue board (confirm=yes; without it, a page asks)",
+            ui::plan::board_pages::project_delete,
+        )
+        .post(
+            "/boards/{board_id}/lists",
+            Project(ProjectAction::ManageBoards),
+            "Add a list to a project issue board (list: label:ID or milestone:ID, or username)",
+            ui::plan::board_pages::project_add_list,
+        )
+        .post(
+            "/boards/{board_id}/lists/{list_id}/delete",
+            Project(ProjectAction::ManageBoards),
+            "Remove a list from a project issue board",
+            ui::plan::board_pages::project_remove_list,
+        )
+        .post(
+            "/boards/{board_id}/issues/{issue_id}/move",
+            Project(ProjectAction::UpdateIssues),
+            "Move a card of a project issue board (from, to: open, closed or a list; move_before_id, move_after_id): changes its issue as the lists mean",
+            ui::plan::board_pages::project_move_card,
         )
         .get(
             "/milestones",

@@ -17,13 +17,13 @@ use std::collections::HashMap;
 use gantry_db::Conn;
 use gantry_db::manage::projects::{ProjectFilter, ProjectKey, list_projects};
 use gantry_db::plan::issues::{self as db, AssigneeFilter, IssueFields, IssueFilter};
-pub use gantry_db::plan::issues::{IssueOrder, IssueRow, MilestoneFilter};
+pub use gantry_db::plan::issues::{IssueOrder, IssueRow, MilestoneFilter, WeightFilter};
 use gantry_db::plan::labels::{self as labels_db, LabelFields, LabelOwner, LabelRow};
 use gantry_db::plan::milestones::{self as milestones_db, MilestoneRow};
 use gantry_db::plan::notes::{self as notes_db, NewNote, Noteable};
 use gantry_db::plan::todos as todos_db;
 use gantry_db::plan::{id_list, users_by_ids};
-use gantry_types::{AccessLevel, IssueState, MilestoneId, ProjectId, UserId};
+use gantry_types::{AccessLevel, IssueId, IssueState, LabelId, MilestoneId, ProjectId, UserId};
 
 use super::events::{self, Change};
 use super::labels::{DEFAULT_LABEL_COLOR, check_label_name};
@@ -100,11 +100,29 @@ pub struct IssueChanges {
     pub labels: Option<Vec<String>>,
     pub add_labels: Vec<String>,
     pub remove_labels: Vec<String>,
+    /// Labels to add and take off by id (a board's lists; the project's or its groups').
+    pub add_label_ids: Vec<LabelId>,
+    pub remove_label_ids: Vec<LabelId>,
     /// The whole set of assignees.
     pub assignee_ids: Option<Vec<UserId>>,
     /// The project's or one of its groups' milestones; `Some(None)` takes the issue out.
     pub milestone_id: Option<Option<MilestoneId>>,
     pub state_event: Option<StateEvent>,
+    /// A new place in boards, between two issues (GitLab's reorder).
+    pub placement: Option<Placement>,
+}
+
+/// Where an issue goes in the order of boards: after one issue and before another (either may
+/// be missing: the end or the start of what the viewer sees). Both are issues of the projects
+/// `among` (the issue's own project, or a group board's projects).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Placement {
+    /// The issue that comes just before (GitLab's `move_before_id`).
+    pub after: Option<IssueId>,
+    /// The issue that comes just after (GitLab's `move_after_id`).
+    pub before: Option<IssueId>,
+    /// The projects whose issues share the order (empty: the issue's own project).
+    pub among: Vec<ProjectId>,
 }
 
 /// Whose issues a list is about.
@@ -172,6 +190,13 @@ pub struct IssueQuery {
     pub created_before: Option<i64>,
     pub updated_after: Option<i64>,
     pub updated_before: Option<i64>,
+    pub weight: WeightFilter,
+    /// A board list's own conditions (its label, and for the open list the lists' labels,
+    /// milestones and people no issue of it has).
+    pub with_label: Option<LabelId>,
+    pub without_labels: Vec<LabelId>,
+    pub without_milestones: Vec<MilestoneId>,
+    pub without_assignees: Vec<UserId>,
     pub order_by: IssueOrder,
     pub sort: SortDirection,
 }
@@ -192,6 +217,11 @@ impl Default for IssueQuery {
             created_before: None,
             updated_after: None,
             updated_before: None,
+            weight: WeightFilter::Ignore,
+            with_label: None,
+            without_labels: Vec::new(),
+            without_milestones: Vec::new(),
+            without_assignees: Vec::new(),
             order_by: IssueOrder::CreatedAt,
             sort: SortDirection::Desc,
         }
@@ -471,6 +501,9 @@ impl super::Plan<'_> {
         if !fields_changed && !notes.is_empty() {
             db::touch_issue(&mut tx, issue.id).await?;
         }
+        if let Some(placement) = &changes.placement {
+            place_issue(&mut tx, issue, placement).await?;
+        }
         for note in &notes {
             add_system_note(&mut tx, access.project().id, issue.id, actor, note).await?;
         }
@@ -628,6 +661,11 @@ impl super::Plan<'_> {
             created_before: query.created_before,
             updated_after: query.updated_after,
             updated_before: query.updated_before,
+            weight: query.weight,
+            with_label: query.with_label,
+            without_labels: query.without_labels.clone(),
+            without_milestones: query.without_milestones.clone(),
+            without_assignees: query.without_assignees.clone(),
             order_by: query.order_by,
             sort: query.sort,
         };
@@ -683,7 +721,7 @@ async fn views(conn: &mut Conn, rows: Vec<IssueRow>, paths: &HashMap<ProjectId, 
 
 /// The projects an actor may see, below a namespace or anywhere; only those they are a member
 /// of with `membership` (at most [`MAX_ROLE_CHECKS`] of those, and [`MAX_PROJECTS`] in all).
-async fn visible_projects(
+pub(crate) async fn visible_projects(
     conn: &mut Conn,
     actor: &Actor,
     namespace: Option<gantry_types::NamespaceId>,
@@ -782,7 +820,12 @@ async fn change_labels(
     before: &IssueView,
     changes: &IssueChanges,
 ) -> CoreResult<Option<String>> {
-    if changes.labels.is_none() && changes.add_labels.is_empty() && changes.remove_labels.is_empty() {
+    if changes.labels.is_none()
+        && changes.add_labels.is_empty()
+        && changes.remove_labels.is_empty()
+        && changes.add_label_ids.is_empty()
+        && changes.remove_label_ids.is_empty()
+    {
         return Ok(None);
     }
     let mut wanted: Vec<LabelRow> = match &changes.labels {
@@ -794,8 +837,21 @@ async fn change_labels(
             wanted.push(label);
         }
     }
+    if !changes.add_label_ids.is_empty() {
+        let usable = labels_db::list_project_labels(conn, access.project().id).await?;
+        for id in &changes.add_label_ids {
+            let label = usable.iter().find(|label| label.id == *id).ok_or_else(|| {
+                CoreError::invalid("label_id", format!("is {id}, which is not a label of this project or its groups"))
+            })?;
+            if !wanted.iter().any(|w| w.id == label.id) {
+                wanted.push(label.clone());
+            }
+        }
+    }
     let removing: Vec<String> = changes.remove_labels.iter().map(|name| name.trim().to_lowercase()).collect();
-    wanted.retain(|label| !removing.contains(&label.title.to_lowercase()));
+    wanted.retain(|label| {
+        !removing.contains(&label.title.to_lowercase()) && !changes.remove_label_ids.contains(&label.id)
+    });
     let added: Vec<LabelRow> =
         wanted.iter().filter(|label| !before.labels.iter().any(|b| b.id == label.id)).cloned().collect();
     let removed: Vec<LabelRow> =
@@ -810,6 +866,64 @@ async fn change_labels(
         events::record(conn, before.issue.id, actor, Change::LabelRemoved(label.id)).await?;
     }
     Ok(say::labels_changed(&added, &removed))
+}
+
+/// Gives an issue its place between two others (GitLab's relative positioning): a number
+/// between theirs; when they have no gap left, the issues from the later one on move up first.
+/// One neighbour alone places it just after (or before) that one, before the next (or after
+/// the previous) issue of the same projects.
+async fn place_issue(conn: &mut Conn, issue: &IssueRow, placement: &Placement) -> CoreResult<()> {
+    let among = if placement.among.is_empty() { vec![issue.project_id] } else { placement.among.clone() };
+    let after = neighbour(conn, issue, &among, "move_before_id", placement.after).await?;
+    let before = neighbour(conn, issue, &among, "move_after_id", placement.before).await?;
+    let (after, mut before) = match (after, before) {
+        (None, None) => return Ok(()),
+        (Some(a), Some(b)) if a >= b => {
+            return Err(CoreError::invalid(
+                "move_before_id",
+                "names an issue that comes after the one move_after_id names: the issue before must come first",
+            ));
+        }
+        (Some(a), None) => {
+            (Some(a), gantry_db::plan::boards::neighbour_position(conn, &among, a, false, issue.id).await?)
+        }
+        (None, Some(b)) => {
+            (gantry_db::plan::boards::neighbour_position(conn, &among, b, true, issue.id).await?, Some(b))
+        }
+        both => both,
+    };
+    let position = match (after, before.as_mut()) {
+        (Some(a), Some(b)) => {
+            if *b - a < 2 {
+                gantry_db::plan::boards::shift_positions(conn, &among, *b, db::POSITION_GAP, issue.id).await?;
+                *b += db::POSITION_GAP;
+            }
+            a + (*b - a) / 2
+        }
+        (Some(a), None) => a + db::POSITION_GAP,
+        (None, Some(b)) => *b - db::POSITION_GAP,
+        (None, None) => return Ok(()),
+    };
+    gantry_db::plan::boards::set_relative_position(conn, issue.id, position).await?;
+    Ok(())
+}
+
+/// The position of a neighbour a placement names: another issue of the projects `among`.
+async fn neighbour(
+    conn: &mut Conn,
+    issue: &IssueRow,
+    among: &[ProjectId],
+    field: &'static str,
+    id: Option<IssueId>,
+) -> CoreResult<Option<i64>> {
+    let Some(id) = id else { return Ok(None) };
+    let row = db::find_issue_by_id(conn, id)
+        .await?
+        .filter(|row| among.contains(&row.project_id) && row.id != issue.id)
+        .ok_or_else(|| {
+            CoreError::invalid(field, format!("is {id}, which is no other issue of this board or project"))
+        })?;
+    Ok(row.relative_position)
 }
 
 /// A milestone the project's issues may be in (its own or a group's above it); any other is

@@ -1,7 +1,8 @@
 //! Plan stage: issues (`issues`: create, change, close and reopen, delete, and the lists of a
 //! project, a group and a user, with GitLab's filters), what changed on them as records
 //! (`events`: GitLab's resource events), emoji reactions on issues and comments (`award_emoji`),
-//! linked issues (`links`), the system notes every change leaves
+//! linked issues (`links`), issue boards of projects and groups with their lists and the moves
+//! of cards (`boards`), the system notes every change leaves
 //! (`system_notes`: GitLab's wording), notes on issues (`notes`), labels of projects and
 //! groups (`labels`), milestones of projects and groups (`milestones`), an issue's participants
 //! (`participants`), `@mentions` (`mentions`), references in Markdown and the "mentioned in"
@@ -11,6 +12,7 @@
 //! lists of descriptions, ticked from the page (`tasks`).
 
 pub mod award_emoji;
+pub mod boards;
 pub mod events;
 pub mod issues;
 pub mod labels;

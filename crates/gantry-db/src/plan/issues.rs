@@ -5,7 +5,7 @@
 //! projects in `confidential_projects` (where the viewer is Reporter or above), and everywhere
 //! those the viewer wrote or is assigned to.
 
-use gantry_types::{IssueId, IssueState, MilestoneId, ProjectId, UserId};
+use gantry_types::{IssueId, IssueState, LabelId, MilestoneId, ProjectId, UserId};
 use sqlx::any::AnyRow;
 
 use super::id_list;
@@ -41,6 +41,9 @@ pub struct IssueRow {
     pub time_estimate: i64,
     /// Seconds spent, summed over its time logs.
     pub total_time_spent: i64,
+    /// Its place in boards and lists sorted by hand (GitLab's `relative_position`): lower
+    /// comes first.
+    pub relative_position: Option<i64>,
 }
 
 fn map_issue(row: &AnyRow) -> DbResult<IssueRow> {
@@ -64,6 +67,7 @@ fn map_issue(row: &AnyRow) -> DbResult<IssueRow> {
         user_notes_count: int(row, "user_notes_count")?,
         time_estimate: int(row, "time_estimate")?,
         total_time_spent: int(row, "total_time_spent")?,
+        relative_position: opt_int(row, "relative_position")?,
     })
 }
 
@@ -73,8 +77,8 @@ macro_rules! select_issue {
          i.confidential, i.due_date, i.weight, i.discussion_locked, i.milestone_id, i.created_at, i.updated_at, \
          (SELECT COUNT(*) FROM notes n WHERE n.noteable_type = 'Issue' AND n.noteable_id = i.id AND n.system = 0) \
          AS user_notes_count, i.time_estimate, \
-         (SELECT CAST(COALESCE(SUM(t.time_spent), 0) AS BIGINT) FROM timelogs t WHERE t.issue_id = i.id) AS total_time_spent \
-         FROM issues i"
+         (SELECT CAST(COALESCE(SUM(t.time_spent), 0) AS BIGINT) FROM timelogs t WHERE t.issue_id = i.id) AS total_time_spent, \
+         i.relative_position FROM issues i"
     };
 }
 
@@ -89,8 +93,12 @@ pub struct IssueFields<'a> {
     pub discussion_locked: bool,
 }
 
-/// Stores an issue with the project's next number; call inside a transaction. Returns its id
-/// and number.
+/// The distance between neighbours' `relative_position` that new issues and spread-out lists
+/// leave.
+pub const POSITION_GAP: i64 = 512;
+
+/// Stores an issue with the project's next number, after the project's other issues in the
+/// order of boards; call inside a transaction. Returns its id and number.
 pub async fn insert_issue(
     conn: &mut Conn,
     project: ProjectId,
@@ -100,7 +108,9 @@ pub async fn insert_issue(
     let iid = next_internal_id(&mut *conn, project, Numbered::Issues).await?;
     let row = sqlx::query(
         "INSERT INTO issues (project_id, iid, title, description, author_id, state, confidential, due_date, weight, \
-         discussion_locked, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'opened', $6, $7, $8, $9, $10, $10) \
+         discussion_locked, created_at, updated_at, relative_position) \
+         VALUES ($1, $2, $3, $4, $5, 'opened', $6, $7, $8, $9, $10, $10, \
+                 (SELECT COALESCE(MAX(p.relative_position), 0) + $11 FROM issues p WHERE p.project_id = $1)) \
          RETURNING id",
     )
     .bind(project.0)
@@ -113,6 +123,7 @@ pub async fn insert_issue(
     .bind(fields.weight)
     .bind(i64::from(fields.discussion_locked))
     .bind(now_millis())
+    .bind(POSITION_GAP)
     .fetch_one(conn)
     .await
     .map_err(DbError::classify)?;
@@ -270,6 +281,15 @@ pub struct IssueFilter {
     pub created_before: Option<i64>,
     pub updated_after: Option<i64>,
     pub updated_before: Option<i64>,
+    pub weight: WeightFilter,
+    /// Only issues carrying this label (a board's label list).
+    pub with_label: Option<LabelId>,
+    /// Only issues carrying none of these labels (a board's open list).
+    pub without_labels: Vec<LabelId>,
+    /// Only issues in none of these milestones.
+    pub without_milestones: Vec<MilestoneId>,
+    /// Only issues assigned to none of these people.
+    pub without_assignees: Vec<UserId>,
     pub order_by: IssueOrder,
     pub sort: SortDirection,
 }
@@ -326,6 +346,29 @@ impl MilestoneFilter {
     }
 }
 
+/// What weight an issue must have.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WeightFilter {
+    #[default]
+    Ignore,
+    /// No weight (GitLab's `None`).
+    Nobody,
+    /// Some weight (`Any`).
+    Anybody,
+    Is(i64),
+}
+
+impl WeightFilter {
+    fn code(self) -> i64 {
+        match self {
+            WeightFilter::Ignore => -1,
+            WeightFilter::Anybody => -2,
+            WeightFilter::Nobody => -3,
+            WeightFilter::Is(weight) => weight,
+        }
+    }
+}
+
 /// The orders of an issue list (GitLab's `order_by`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IssueOrder {
@@ -333,6 +376,8 @@ pub enum IssueOrder {
     UpdatedAt,
     Title,
     DueDate,
+    /// The order of boards (lowest `relative_position` first).
+    RelativePosition,
 }
 
 impl IssueOrder {
@@ -343,6 +388,7 @@ impl IssueOrder {
             "updated_at" => IssueOrder::UpdatedAt,
             "title" => IssueOrder::Title,
             "due_date" => IssueOrder::DueDate,
+            "relative_position" => IssueOrder::RelativePosition,
             _ => return None,
         })
     }
@@ -353,11 +399,12 @@ impl IssueOrder {
             IssueOrder::UpdatedAt => "updated_at",
             IssueOrder::Title => "title",
             IssueOrder::DueDate => "due_date",
+            IssueOrder::RelativePosition => "relative_position",
         }
     }
 }
 
-// The filter, `$1`…`$20`, shared by the listing and its counts.
+// The filter, `$1`…`$25`, shared by the listing and its counts.
 macro_rules! issue_filter {
     () => {
         " WHERE (CAST($1 AS BIGINT) IS NULL OR i.project_id = $1) \
@@ -391,7 +438,19 @@ macro_rules! issue_filter {
                 OR (CAST($19 AS BIGINT) = -2 AND i.milestone_id IS NOT NULL) \
                 OR i.milestone_id = $19) \
            AND (CAST($20 AS TEXT) IS NULL \
-                OR EXISTS (SELECT 1 FROM milestones fm WHERE fm.id = i.milestone_id AND fm.title = $20))"
+                OR EXISTS (SELECT 1 FROM milestones fm WHERE fm.id = i.milestone_id AND fm.title = $20)) \
+           AND (CAST($21 AS BIGINT) = -1 \
+                OR (CAST($21 AS BIGINT) = -2 AND i.weight IS NOT NULL) \
+                OR (CAST($21 AS BIGINT) = -3 AND i.weight IS NULL) \
+                OR i.weight = $21) \
+           AND (CAST($22 AS BIGINT) IS NULL \
+                OR EXISTS (SELECT 1 FROM label_links wl WHERE wl.issue_id = i.id AND wl.label_id = $22)) \
+           AND (CAST($23 AS TEXT) IS NULL OR NOT EXISTS (SELECT 1 FROM label_links xl WHERE xl.issue_id = i.id \
+                AND CAST($23 AS TEXT) LIKE ('%,' || CAST(xl.label_id AS TEXT) || ',%'))) \
+           AND (CAST($24 AS TEXT) IS NULL OR i.milestone_id IS NULL \
+                OR CAST($24 AS TEXT) NOT LIKE ('%,' || CAST(i.milestone_id AS TEXT) || ',%')) \
+           AND (CAST($25 AS TEXT) IS NULL OR NOT EXISTS (SELECT 1 FROM issue_assignees xa WHERE xa.issue_id = i.id \
+                AND CAST($25 AS TEXT) LIKE ('%,' || CAST(xa.user_id AS TEXT) || ',%')))"
     };
 }
 
@@ -402,12 +461,15 @@ pub async fn list_issues(conn: &mut Conn, filter: &IssueFilter, page: Page) -> D
         sqlx::query(concat!(
             select_issue!(),
             issue_filter!(),
-            " ORDER BY CASE WHEN $21 = 'due_date' AND i.due_date IS NULL THEN 1 ELSE 0 END ASC, \
-               CASE WHEN $22 = 'asc' THEN (CASE $21 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END ASC, \
-               CASE WHEN $22 = 'desc' THEN (CASE $21 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END DESC, \
-               CASE WHEN $22 = 'asc' THEN (CASE $21 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END ASC, \
-               CASE WHEN $22 = 'desc' THEN (CASE $21 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END DESC, \
-               CASE WHEN $22 = 'asc' THEN i.id END ASC, i.id DESC LIMIT $23 OFFSET $24"
+            " ORDER BY CASE WHEN $26 = 'due_date' AND i.due_date IS NULL THEN 1 ELSE 0 END ASC, \
+               CASE WHEN $26 = 'relative_position' AND i.relative_position IS NULL THEN 1 ELSE 0 END ASC, \
+               CASE WHEN $27 = 'asc' AND $26 = 'relative_position' THEN i.relative_position END ASC, \
+               CASE WHEN $27 = 'desc' AND $26 = 'relative_position' THEN i.relative_position END DESC, \
+               CASE WHEN $27 = 'asc' THEN (CASE $26 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END ASC, \
+               CASE WHEN $27 = 'desc' THEN (CASE $26 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END DESC, \
+               CASE WHEN $27 = 'asc' THEN (CASE $26 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END ASC, \
+               CASE WHEN $27 = 'desc' THEN (CASE $26 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END DESC, \
+               CASE WHEN $27 = 'asc' THEN i.id END ASC, i.id DESC LIMIT $28 OFFSET $29"
         )),
         filter,
         state,
@@ -474,6 +536,11 @@ fn bind_filter<'q>(query: AnyQuery<'q>, filter: &IssueFilter, state: Option<&'st
         .bind(filter.updated_before)
         .bind(filter.milestone.code())
         .bind(filter.milestone.title())
+        .bind(filter.weight.code())
+        .bind(filter.with_label.map(|id| id.0))
+        .bind((!filter.without_labels.is_empty()).then(|| id_list(filter.without_labels.iter().map(|id| id.0))))
+        .bind((!filter.without_milestones.is_empty()).then(|| id_list(filter.without_milestones.iter().map(|id| id.0))))
+        .bind((!filter.without_assignees.is_empty()).then(|| id_list(filter.without_assignees.iter().map(|id| id.0))))
 }
 
 /// Sets an issue's time estimate, in seconds (0 removes it).

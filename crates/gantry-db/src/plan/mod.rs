@@ -1,4 +1,5 @@
-//! Plan stage: issues (`issues`: their rows, assignees and list filters), what changed on them as
+//! Plan stage: issues (`issues`: their rows, assignees, list filters and order in boards),
+//! issue boards of projects and groups with their lists (`boards`), what changed on issues as
 //! records (`events`: GitLab's resource events), emoji reactions on issues and notes
 //! (`award_emoji`), linked issues (`links`), labels of projects
 //! and groups (`labels`: with the links that put them on issues), milestones of projects and
@@ -6,6 +7,7 @@
 //! noteable (`notes`), users' to-dos (`todos`) and how much mail they want (`notifications`).
 
 pub mod award_emoji;
+pub mod boards;
 pub mod events;
 pub mod issues;
 pub mod labels;

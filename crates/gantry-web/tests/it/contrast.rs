@@ -63,6 +63,8 @@ const CONTEXTS: &[Context] = &[
             "table.blame td.who",
             "table.lint-listing tr.error td.line",
             "table.lint-listing tr.warning td.line",
+            ".board-list",
+            ".board-card",
         ],
     },
 ];

@@ -11,6 +11,7 @@ mod avatars;
 mod award_emoji;
 mod background;
 mod bad_input;
+mod boards;
 mod catalog;
 mod ci;
 mod ci_includes;

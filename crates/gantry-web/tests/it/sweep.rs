@@ -162,6 +162,14 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         }
         (RouteScope::Api, "POST", "/api/v4/projects/{id}/ci/lint") => Role(Reporter),
         (RouteScope::Api, "POST", p) if p.contains("/pipeline") || p.contains("/jobs/") => Role(Developer),
+        // Boards: whoever sees the issues (a project's) or the group reads them; Reporters
+        // create, change and delete boards and lists. Moving a card is changing its issue: the
+        // fixture's is the owner's and its list a label's, so Reporters.
+        (RouteScope::Api, "GET", p) if p.contains("/boards") => Role(Guest),
+        (RouteScope::Api, _, p) if p.contains("/boards") => Role(Reporter),
+        (RouteScope::Api, "PUT", "/api/v4/projects/{id}/issues/{issue_iid}/reorder") => Role(Reporter),
+        (RouteScope::ProjectPage | RouteScope::GroupPage, "GET", "/boards" | "/boards/{board_id}") => Role(Guest),
+        (RouteScope::ProjectPage | RouteScope::GroupPage, _, p) if p.starts_with("/boards") => Role(Reporter),
         // Milestones: whoever sees the issues (a project's) or the group reads them; Reporters
         // create, change, close, reopen and delete them.
         (RouteScope::Api, "GET", p) if p.contains("/milestones") => Role(Guest),
@@ -495,6 +503,12 @@ struct Fixture {
     issue_link_id: i64,
     /// The discussion of the fixture's comment.
     discussion_id: String,
+    /// A board of the project and one of the group, each with a list for the fixture's label
+    /// (its board's id and list's id each).
+    board: (i64, i64),
+    group_board: (i64, i64),
+    /// The id of `issue_iid`'s issue, a card of both boards.
+    issue_id: i64,
 }
 
 /// `with_code`: the project's repository gets a commit on `main` and a tag `v1` (only for the
@@ -742,7 +756,31 @@ async fn fixture(
         award_ids: [0; 2],
         issue_link_id: 0,
         discussion_id: String::new(),
+        board: (0, 0),
+        group_board: (0, 0),
+        issue_id: 0,
     }
+}
+
+/// A board of the project and one of the group, each with a list for the label of
+/// `plan_fixture` (the project's, the group's).
+async fn board_fixture(app: &TestApp, people: &People, f: &mut Fixture) {
+    use gantry_core::plan::boards::{BoardInput, BoardScope, ListFor};
+    use gantry_types::LabelId;
+    let owner = Actor::User(people.owner.user.clone());
+    let project = app.core.access_to_project(&owner, &f.project).await.unwrap();
+    let group = app.core.group_access(&owner, &Lookup::Id(f.group.id.0)).await.unwrap();
+    let plan = app.core.plan();
+    let input = BoardInput { name: Some("Sweep".into()), ..BoardInput::default() };
+    for (scope, label, slot) in [
+        (BoardScope::Project(&project), f.label_id, &mut f.board),
+        (BoardScope::Group(&group), f.group_label_id, &mut f.group_board),
+    ] {
+        let board = plan.create_board(scope, &input).await.unwrap();
+        let list = plan.create_board_list(scope, board.board.id, ListFor::Label(LabelId(label))).await.unwrap();
+        *slot = (board.board.id.0, list.list.id.0);
+    }
+    f.issue_id = plan.find_issue(&project, f.issue_iid).await.unwrap().issue.id.0;
 }
 
 /// An issue by the owner with a comment of theirs, a project label and a group label.
@@ -819,6 +857,7 @@ async fn milestone_fixture(app: &TestApp, people: &People, f: &mut Fixture) {
 }
 
 fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
+    let group_board = route.path.contains("/groups/") || route.scope == RouteScope::GroupPage;
     let subject_id = if route.path.contains("/groups/{id}") || route.path.contains("/group/avatar/{id}") {
         f.group.id.0
     } else {
@@ -927,6 +966,9 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
             &if route.scope == RouteScope::GroupPage { f.group_milestone.1 } else { f.milestone.1 }.to_string(),
         )
         .replace("{label_id}", &if route.path.contains("/groups/") { f.group_label_id } else { f.label_id }.to_string())
+        .replace("{board_id}", &if group_board { f.group_board.0 } else { f.board.0 }.to_string())
+        .replace("{issue_id}", &f.issue_id.to_string())
+        .replace("{list_id}", &if group_board { f.group_board.1 } else { f.board.1 }.to_string())
         .replace("{filename}", "avatar.png");
     // Searches look for something real: the fixture's README.
     let path = if path.ends_with("/search") { format!("{path}?search=readme&scope=blobs") } else { path };
@@ -1028,6 +1070,9 @@ fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option
         p if p.ends_with("/labels") => json!({"name": format!("made-{n}"), "color": "#ff0000"}),
         p if p.ends_with("/labels/{label_id}") => json!({"new_name": format!("renamed-{n}")}),
         p if p.ends_with("/milestones") => json!({"title": format!("made-{n}"), "due_date": "2026-12-31"}),
+        p if p.ends_with("/boards") || p.ends_with("/boards/{board_id}") => json!({"name": format!("made-{n}")}),
+        p if p.ends_with("/lists") => json!({"assignee_id": people.owner.user.id.0}),
+        p if p.ends_with("/lists/{list_id}") => json!({"position": 0}),
         p if p.ends_with("/milestones/{milestone_id}") => {
             json!({"title": format!("renamed-{n}"), "state_event": "close"})
         }
@@ -1166,6 +1211,20 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         }
         (RouteScope::ProjectPage | RouteScope::GroupPage, "/milestones" | "/milestones/{milestone_iid}/edit") => {
             vec![("title", format!("made-{n}")), ("due_date", "2026-12-31".into())]
+        }
+        (RouteScope::ProjectPage | RouteScope::GroupPage, "/boards" | "/boards/{board_id}/edit") => {
+            vec![("name", format!("Board {n}"))]
+        }
+        (RouteScope::ProjectPage | RouteScope::GroupPage, "/boards/{board_id}/delete") => {
+            vec![("confirm", "yes".into())]
+        }
+        (RouteScope::ProjectPage | RouteScope::GroupPage, "/boards/{board_id}/lists") => {
+            vec![("username", people.owner.user.username.clone())]
+        }
+        // The fixture's card leaves its label's list for the open one: a change of labels.
+        (RouteScope::ProjectPage | RouteScope::GroupPage, "/boards/{board_id}/issues/{issue_id}/move") => {
+            let list = if route.scope == RouteScope::GroupPage { f.group_board.1 } else { f.board.1 };
+            vec![("from", list.to_string()), ("to", "open".into())]
         }
         (RouteScope::ProjectPage | RouteScope::GroupPage, "/milestones/{milestone_iid}/delete") => {
             vec![("confirm", "yes".into())]
@@ -1376,11 +1435,15 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
             if route.path.contains("/issues/{issue_iid}")
                 || route.path.contains("/labels")
                 || route.path.contains("{todo_id}")
+                || route.path.contains("/boards")
             {
                 plan_fixture(&app, &people, &mut f).await;
             }
             if route.path.contains("{event_id}") {
                 event_fixture(&app, &people, &mut f).await;
+            }
+            if route.path.contains("/boards") {
+                board_fixture(&app, &people, &mut f).await;
             }
             if route.path.contains("/milestones") {
                 milestone_fixture(&app, &people, &mut f).await;

@@ -3,7 +3,8 @@ a project, issues with labels, an assignee, a weight and a due date, the list's 
 (state, labels, assignee_username, search, confidential) and its pages, comments and the
 issue's participants, closing and reopening with state_event (each leaving a system note), a
 label renamed and deleted, an issue deleted; milestones of the project and the group, issues put
-in them and listed by them, a milestone closed, reopened, promoted to the group and deleted."""
+in them and listed by them, a milestone closed, reopened, promoted to the group and deleted;
+boards of the project and the group with lists made, moved and deleted, and issues reordered."""
 import os
 
 import gitlab
@@ -217,5 +218,53 @@ assert v2.due_date == "2027-07-01", v2.due_date
 v2.promote()
 assert [m.title for m in group.milestones.list(get_all=True)] == ["v2.0"]
 assert project.milestones.list(get_all=True) == []
+
+# Boards: the project's and the group's, with lists.
+boards = project.boards.list(get_all=True)
+assert [b.name for b in boards] == ["Development"], "the first look makes one"
+board = project.boards.create({"name": "Sprint"})
+assert board.name == "Sprint" and board.project["id"] == project.id, board
+feature = project.labels.get("feature")
+doing = board.lists.create({"label_id": bug.id})
+todo = board.lists.create({"label_id": feature.id})
+assert (doing.label["name"], doing.position, todo.position) == ("bug", 0, 1), (doing, todo)
+todo.position = 0
+todo.save()
+assert [(l.label["name"], l.position) for l in board.lists.list(get_all=True)] == [("feature", 0), ("bug", 1)]
+assert board.lists.get(doing.id).position == 1
+doing.delete()
+assert [l.label["name"] for l in board.lists.list(get_all=True)] == ["feature"]
+assert [b.name for b in project.boards.list(get_all=True)] == ["Development", "Sprint"]
+board.delete()
+assert [b.name for b in project.boards.list(get_all=True)] == ["Development"]
+
+group_board = group.boards.create({"name": "Team"})
+team = group.labels.list(get_all=True)[0]
+team_list = group_board.lists.create({"label_id": team.id})
+assert team_list.label["name"] == "team", team_list
+# A person's list is for someone who sees the group (dev is a member of the project only).
+try:
+    group_board.lists.create({"assignee_id": dev.id})
+    raise AssertionError("a list for someone who cannot see the group")
+except gitlab.exceptions.GitlabCreateError as error:
+    assert error.response_code == 400 and "cannot see this board" in error.error_message, error
+people = group_board.lists.create({"assignee_id": gl.user.id})
+assert people.assignee["username"] == gl.user.username and people.position == 1, people
+people.position = 0
+people.save()
+assert [l.position for l in group.boards.get(group_board.id).lists.list(get_all=True)] == [0, 1]
+team_list.delete()
+group_board.delete()
+assert [b.name for b in group.boards.list(get_all=True)] == ["Development"]
+
+# The order of boards: an issue put between two others.
+first = project.issues.create({"title": "First card"})
+second = project.issues.create({"title": "Second card"})
+third = project.issues.create({"title": "Third card"})
+third.reorder(move_before_id=first.id, move_after_id=second.id)
+assert first.relative_position < third.relative_position < second.relative_position, (
+    first.relative_position, third.relative_position, second.relative_position)
+ordered = project.issues.list(order_by="relative_position", sort="asc", search="card", get_all=True)
+assert [i.title for i in ordered] == ["First card", "Third card", "Second card"], [i.title for i in ordered]
 
 print("all python-gitlab issue checks passed")

@@ -13,8 +13,9 @@ use axum::response::{IntoResponse, Response};
 use gantry_core::SortDirection;
 use gantry_core::plan::issues::{
     AssigneeQuery, IssueChanges, IssueOrder, IssueQuery, IssueScope, IssuesOf, MilestoneFilter, StateEvent, UserRef,
+    WeightFilter,
 };
-use gantry_types::{IssueState, MilestoneId, UserId};
+use gantry_types::{IssueId, IssueState, MilestoneId, UserId};
 use serde::{Deserialize, Serialize};
 
 use super::issue_iid;
@@ -48,6 +49,7 @@ pub struct IssueListParams {
     order_by: Option<String>,
     sort: Option<String>,
     scope: Option<String>,
+    weight: Option<String>,
 }
 
 impl IssueListParams {
@@ -89,7 +91,9 @@ impl IssueListParams {
         let order_by = match self.order_by.as_deref().map(str::trim) {
             None | Some("") => IssueOrder::CreatedAt,
             Some(value) => IssueOrder::parse(value).ok_or_else(|| {
-                bad(format!("order_by must be one of created_at, updated_at, title, due_date, not '{value}'"))
+                bad(format!(
+                    "order_by must be one of created_at, updated_at, title, due_date, relative_position, not '{value}'"
+                ))
             })?,
         };
         let millis = |name: &str, value: &Option<String>| -> ApiResult<Option<i64>> {
@@ -115,10 +119,24 @@ impl IssueListParams {
             created_before: millis("created_before", &self.created_before)?,
             updated_after: millis("updated_after", &self.updated_after)?,
             updated_before: millis("updated_before", &self.updated_before)?,
+            weight: weight_filter(self.weight.as_deref())?,
             order_by,
             sort: sort_direction(self.sort.as_deref(), SortDirection::Desc)?,
+            ..IssueQuery::default()
         })
     }
+}
+
+/// GitLab's `weight` filter: a whole number, `None` or `Any`.
+pub(crate) fn weight_filter(value: Option<&str>) -> ApiResult<WeightFilter> {
+    Ok(match value.map(str::trim) {
+        None | Some("") => WeightFilter::Ignore,
+        Some(value) if value.eq_ignore_ascii_case("none") => WeightFilter::Nobody,
+        Some(value) if value.eq_ignore_ascii_case("any") => WeightFilter::Anybody,
+        Some(value) => WeightFilter::Is(value.parse::<i64>().ok().filter(|weight| *weight >= 0).ok_or_else(|| {
+            AppError::BadRequest(format!("weight must be a whole number from 0, None or Any, not '{value}'"))
+        })?),
+    })
 }
 
 pub(super) async fn list(
@@ -295,6 +313,7 @@ impl IssueInput {
             assignee_ids: assignee_ids.map(|ids| ids.into_iter().map(UserId).collect()),
             milestone_id,
             state_event,
+            ..IssueChanges::default()
         })
     }
 }
@@ -326,6 +345,43 @@ pub async fn update_issue(
 ) -> ApiResult<Json<Issue>> {
     let access = lookup_access(&state, &actor, &id).await?;
     let view = state.core.plan().update_issue(&access, issue_iid(&iid)?, &input.changes()?).await?;
+    Ok(Json(Issue::new(&view, &state.config)))
+}
+
+/// What a reorder takes: the issue to come after (`move_before_id`) and the one to come before
+/// (`move_after_id`), by their global ids, as GitLab's.
+#[derive(Debug, Default, Deserialize)]
+pub struct ReorderParams {
+    move_after_id: Option<i64>,
+    move_before_id: Option<i64>,
+}
+
+/// `PUT /projects/:id/issues/:issue_iid/reorder` (`move_after_id`, `move_before_id`): its place
+/// in boards and lists sorted by hand.
+pub async fn reorder_issue(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, iid)): Path<(String, String)>,
+    ApiInput(params): ApiInput<ReorderParams>,
+) -> ApiResult<Json<Issue>> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    let iid = issue_iid(&iid)?;
+    let issue = state.core.plan().find_issue(&access, iid).await?;
+    access.require_edit_issue(&issue.facts())?;
+    let id = |value: Option<i64>, name: &str| -> ApiResult<Option<IssueId>> {
+        match value {
+            None => Ok(None),
+            Some(id) if id > 0 => Ok(Some(IssueId(id))),
+            Some(id) => Err(AppError::BadRequest(format!("{name} must be an issue's id, not {id}")).into()),
+        }
+    };
+    let (before, after) = (id(params.move_before_id, "move_before_id")?, id(params.move_after_id, "move_after_id")?);
+    if before.is_none() && after.is_none() {
+        return Err(
+            AppError::BadRequest("move_after_id, move_before_id are missing, at least one is required".into()).into()
+        );
+    }
+    let view = state.core.plan().reorder_issue(&access, iid, before, after).await?;
     Ok(Json(Issue::new(&view, &state.config)))
 }
 

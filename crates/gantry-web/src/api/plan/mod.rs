@@ -1,12 +1,14 @@
 //! The Plan stage's API, shaped like GitLab's: issues (`issues.rs`: a project's, a group's and
 //! the caller's, with GitLab's filters; create, edit, close and reopen with `state_event`,
 //! delete), their notes (`notes.rs`) and discussions, threads that can be resolved
-//! (`discussions.rs`), emoji reactions on both (`award_emoji.rs`), linked issues (`links.rs`), their resource events and the merge requests that close
-//! them (`events.rs`), labels of projects and groups (`labels.rs`) and their
-//! milestones (`milestones.rs`), and the caller's to-dos, notification settings and issue
-//! subscriptions (`todos.rs`); the wire types in `types.rs`.
+//! (`discussions.rs`), emoji reactions on both (`award_emoji.rs`), linked issues (`links.rs`),
+//! their resource events and the merge requests that close them (`events.rs`), labels of
+//! projects and groups (`labels.rs`) and their milestones (`milestones.rs`), issue boards of
+//! projects and groups with their lists (`boards.rs`), and the caller's to-dos, notification
+//! settings and issue subscriptions (`todos.rs`); the wire types in `types.rs`.
 
 pub mod award_emoji;
+pub mod boards;
 pub mod discussions;
 pub mod events;
 pub mod issues;

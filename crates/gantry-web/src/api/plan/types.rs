@@ -41,6 +41,7 @@ pub struct Issue {
     pub confidential: bool,
     pub discussion_locked: bool,
     pub weight: Option<i64>,
+    pub relative_position: Option<i64>,
     pub web_url: String,
     pub references: References,
     pub time_stats: TimeStats,
@@ -132,6 +133,7 @@ impl Issue {
             confidential: issue.confidential,
             discussion_locked: issue.discussion_locked,
             weight: issue.weight,
+            relative_position: issue.relative_position,
             web_url: format!("{}/{}/-/issues/{}", config.external_url, view.project_path, issue.iid),
             references: References {
                 short: format!("#{}", issue.iid),
