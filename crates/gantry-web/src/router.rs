@@ -1728,6 +1728,12 @@ fn top_level() -> Table {
             "Reply in a discussion (body)",
             discussions::reply_to_issue_discussion.layer(text_limit()),
         )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/discussions/{discussion_id}/notes/{note_id}",
+            Project(ProjectAction::ReadIssues),
+            "Get a note of a discussion",
+            discussions::get_discussion_note,
+        )
         .put(
             "/api/v4/projects/{id}/issues/{issue_iid}/discussions/{discussion_id}/notes/{note_id}",
             NoteAuthor,

@@ -156,13 +156,14 @@ pub fn check_board_name(name: &str) -> CoreResult<String> {
 }
 
 impl super::Plan<'_> {
-    /// The boards of a project or a group, oldest first; the first look at a project's or
-    /// group's boards makes one called "Development" when there is none, as GitLab does.
-    pub async fn list_boards(&self, scope: BoardScope<'_>) -> CoreResult<Vec<BoardView>> {
+    /// The boards of a project or a group, oldest first. With `make_first` (the boards page),
+    /// the first look makes one called "Development" when there is none, as GitLab's page does
+    /// (its API lists none).
+    pub async fn list_boards(&self, scope: BoardScope<'_>, make_first: bool) -> CoreResult<Vec<BoardView>> {
         scope.require_read()?;
         let mut conn = self.db.conn().await?;
         let mut boards = db::list_boards(&mut conn, scope.owner()).await?;
-        if boards.is_empty() && db::insert_first_board(&mut conn, scope.owner(), FIRST_BOARD).await? {
+        if make_first && boards.is_empty() && db::insert_first_board(&mut conn, scope.owner(), FIRST_BOARD).await? {
             tracing::info!(owner = ?scope.owner(), "first issue board made");
             boards = db::list_boards(&mut conn, scope.owner()).await?;
         }

@@ -72,7 +72,11 @@ async fn boards_and_lists_are_made_listed_moved_and_deleted_by_reporters() {
     let shared = label(&app, &owner, &format!("/api/v4/groups/{acme}"), "Shared").await;
     let boards = format!("{base}/boards");
 
-    // The first look makes "Development", with no lists; a second look makes no other.
+    // The API lists none until the boards page's first look makes "Development" (as GitLab's
+    // page does), with no lists; a second look makes no other.
+    assert_eq!(call(&app, &guest, Method::GET, &boards, None, 200).await, json!([]));
+    let page = app.page(Method::GET, "/acme/web/-/boards", Some(&guest), None).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let first = call(&app, &guest, Method::GET, &boards, None, 200).await;
     assert_eq!(first.as_array().unwrap().len(), 1, "{first}");
     assert_eq!(first[0]["name"], "Development");
@@ -557,6 +561,8 @@ async fn a_group_board_spans_its_subgroups_projects_and_uses_group_labels() {
     open(&app, &owner, elsewhere, json!({"title": "Not in the group"})).await;
 
     let boards = format!("/api/v4/groups/{acme}/boards");
+    let page = app.page(Method::GET, "/acme/-/boards", Some(&reporter), None).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let first = call(&app, &reporter, Method::GET, &boards, None, 200).await;
     assert_eq!((first[0]["name"].as_str(), first[0]["group"]["id"].as_i64()), (Some("Development"), Some(acme)));
     assert!(first[0].get("project").is_none(), "{first}");

@@ -63,6 +63,8 @@ async fn threads_gather_replies_and_are_resolved() {
     assert_eq!(status, StatusCode::OK, "{edited}");
     let (status, _) = call(&app, &guest, Method::PUT, &reply_path, Some(json!({"body": "mine now"}))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, got) = call(&app, &guest, Method::GET, &reply_path, None).await;
+    assert_eq!((status, got["body"].as_str()), (StatusCode::OK, Some("updated body")));
     let (_, one) = call(&app, &owner, Method::GET, &format!("{discussions}/{thread_id}"), None).await;
     assert_eq!(one["notes"].as_array().unwrap().last().unwrap()["body"], "updated body");
 

@@ -202,7 +202,7 @@ pub struct ListPositionParams {
 }
 
 async fn boards_of(state: &AppState, scope: BoardScope<'_>) -> ApiResult<Json<Vec<Board>>> {
-    let boards = state.core.plan().list_boards(scope).await?;
+    let boards = state.core.plan().list_boards(scope, false).await?;
     Ok(Json(boards.iter().map(|view| board(view, scope, &state.config)).collect()))
 }
 

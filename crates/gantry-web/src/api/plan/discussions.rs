@@ -142,6 +142,19 @@ async fn note_of_discussion(
     Ok(id)
 }
 
+/// `GET /projects/:id/issues/:issue_iid/discussions/:discussion_id/notes/:note_id`
+pub async fn get_discussion_note(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, iid, discussion, note)): Path<(String, String, String, String)>,
+) -> ApiResult<Json<Note>> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    let iid = issue_iid(&iid)?;
+    let note = note_of_discussion(&state, &access, iid, &discussion, &note).await?;
+    let found = state.core.plan().find_issue_note(&access, iid, note).await?;
+    Ok(Json(Note::new(&found, iid, &state.config)))
+}
+
 /// `PUT /projects/:id/issues/:issue_iid/discussions/:discussion_id/notes/:note_id` (`body`, the
 /// note's author; or `resolved`, for the thread)
 pub async fn update_discussion_note(

@@ -309,7 +309,7 @@ async fn board_page(
 ) -> PageResult {
     let plan = state.core.plan();
     let scope = home.scope();
-    let boards = plan.list_boards(scope).await.map_err(|e| visitor.error(e))?;
+    let boards = plan.list_boards(scope, true).await.map_err(|e| visitor.error(e))?;
     let view: BoardView = match board {
         Some(id) => boards
             .iter()
