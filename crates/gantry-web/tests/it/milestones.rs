@@ -322,7 +322,8 @@ async fn the_pages_make_close_reopen_and_delete_milestones_without_javascript() 
     assert_eq!(opened.status, StatusCode::SEE_OTHER);
     let issue = app.page(Method::GET, "/acme/web/-/issues/1", Some(&reporter), None).await;
     assert!(issue.body.contains("name=\"milestone_id\""), "{}", issue.body);
-    let id = issue.body.split("<option value=\"").nth(2).unwrap().split('"').next().unwrap().to_owned();
+    let select = issue.body.split("name=\"milestone_id\"").nth(1).unwrap();
+    let id = select.split("<option value=\"").nth(2).unwrap().split('"').next().unwrap().to_owned();
     let set = app
         .page(Method::POST, "/acme/web/-/issues/1/sidebar", Some(&reporter), Some(&[("milestone_id", id.as_str())]))
         .await;
