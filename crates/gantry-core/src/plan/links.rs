@@ -72,8 +72,8 @@ pub struct IssueLinkView {
     pub other: IssueView,
 }
 
-/// The reference to `issue` from a note in `from`'s project: `#2`, or `group/project#2`.
-fn reference(issue: &IssueView, from: &IssueView) -> String {
+/// The reference to `issue` from a text in `from`'s project: `#2`, or `group/project#2`.
+pub fn reference(issue: &IssueView, from: &IssueView) -> String {
     if issue.issue.project_id == from.issue.project_id {
         format!("#{}", issue.issue.iid)
     } else {

@@ -5,7 +5,7 @@
 use axum::Extension;
 use axum::extract::{Path, State};
 use gantry_core::plan::issues::IssueView;
-use gantry_core::plan::links::LinkType;
+use gantry_core::plan::links::{LinkType, reference};
 use gantry_core::policy::ProjectAction;
 use gantry_core::{CoreError, CoreResult};
 use gantry_types::IssueState;
@@ -47,11 +47,7 @@ pub(super) async fn link_lines(
                 LinkType::Blocks => "Blocks",
                 LinkType::IsBlockedBy => "Is blocked by",
             },
-            reference: if link.other.issue.project_id == view.issue.project_id {
-                format!("#{}", link.other.issue.iid)
-            } else {
-                format!("{}#{}", link.other.project_path, link.other.issue.iid)
-            },
+            reference: reference(&link.other, view),
             href: format!("/{}/-/issues/{}", link.other.project_path, link.other.issue.iid),
             title: link.other.issue.title.clone(),
             closed: link.other.issue.state == IssueState::Closed,
