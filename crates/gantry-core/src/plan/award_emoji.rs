@@ -136,7 +136,11 @@ async fn awardable(conn: &mut Conn, access: &ProjectAccess, target: AwardTarget)
         AwardTarget::Note { iid, note } => {
             let issue = load_issue(conn, access, iid).await?;
             let found = notes_db::find_note(conn, Noteable::issue(issue.issue.id), note).await?;
-            let note = found.ok_or(CoreError::NotFound("note"))?;
+            // A note the actor may not see (a "mentioned in" from a hidden issue) takes no reaction.
+            let note = super::notes::visible_notes(conn, access, found.into_iter().collect())
+                .await?
+                .pop()
+                .ok_or(CoreError::NotFound("note"))?;
             Ok(Awardable { kind: "Note", id: note.id.0 })
         }
     }

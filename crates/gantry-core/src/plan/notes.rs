@@ -277,7 +277,11 @@ impl super::Plan<'_> {
 
 /// `notes` without the "mentioned in" notes whose source the actor may not see (a confidential
 /// issue, a private project): that another issue names this one is the source's to tell.
-async fn visible_notes(conn: &mut Conn, access: &ProjectAccess, notes: Vec<NoteRow>) -> CoreResult<Vec<NoteRow>> {
+pub(crate) async fn visible_notes(
+    conn: &mut Conn,
+    access: &ProjectAccess,
+    notes: Vec<NoteRow>,
+) -> CoreResult<Vec<NoteRow>> {
     let mut resolver = Resolver::new(access.actor(), Some(access));
     let mut kept = Vec::with_capacity(notes.len());
     for note in notes {
