@@ -92,20 +92,28 @@ pub enum ProjectAction {
     ManageBoards,
     /// Delete issues (Owners, as in GitLab).
     DeleteIssues,
+    /// Read the wiki, in the pages and with git: anyone who may see the project (Guests of a
+    /// private one too, as in GitLab).
+    ReadWiki,
+    /// Create, change and delete wiki pages and attachments, and push to the wiki (Developers,
+    /// as in GitLab; not in an archived project).
+    EditWiki,
 }
 
 impl ProjectAction {
     /// The lowest role that may do this (reading also follows visibility).
     pub fn required_level(self) -> AccessLevel {
         match self {
-            ProjectAction::Read | ProjectAction::ReadIssues | ProjectAction::CreateIssue => AccessLevel::Guest,
+            ProjectAction::Read | ProjectAction::ReadIssues | ProjectAction::CreateIssue | ProjectAction::ReadWiki => {
+                AccessLevel::Guest
+            }
             ProjectAction::UpdateIssues
             | ProjectAction::ReadConfidentialIssues
             | ProjectAction::ManageLabels
             | ProjectAction::ManageMilestones
             | ProjectAction::ManageBoards => AccessLevel::Reporter,
             ProjectAction::ReadCode | ProjectAction::ReadPipelines => AccessLevel::Reporter,
-            ProjectAction::PushCode | ProjectAction::RunPipelines => AccessLevel::Developer,
+            ProjectAction::PushCode | ProjectAction::RunPipelines | ProjectAction::EditWiki => AccessLevel::Developer,
             ProjectAction::ManageProtectedBranches
             | ProjectAction::ManageProtectedTags
             | ProjectAction::Update
@@ -262,7 +270,7 @@ fn decide_project(
     if level.is_none() && !open {
         return Err(CoreError::NotFound("project"));
     }
-    let is_read = matches!(action, ProjectAction::Read | ProjectAction::ReadIssues)
+    let is_read = matches!(action, ProjectAction::Read | ProjectAction::ReadIssues | ProjectAction::ReadWiki)
         || (matches!(action, ProjectAction::ReadCode | ProjectAction::ReadPipelines) && open);
     if action == ProjectAction::CreateIssue {
         // Anyone signed in who sees the project opens issues and comments, as in GitLab.
@@ -272,6 +280,9 @@ fn decide_project(
     }
     if matches!(action, ProjectAction::PushCode | ProjectAction::RunPipelines) && project.archived {
         return Err(CoreError::Forbidden("this project is archived: its repository is read-only".to_owned()));
+    }
+    if action == ProjectAction::EditWiki && project.archived {
+        return Err(CoreError::Forbidden("this project is archived: its wiki is read-only".to_owned()));
     }
     let plans = [
         ProjectAction::CreateIssue,
@@ -898,7 +909,10 @@ pub async fn authorize_job_token(
     project: &ProjectRow,
     action: ProjectAction,
 ) -> CoreResult<Option<AccessLevel>> {
-    let reads = matches!(action, ProjectAction::Read | ProjectAction::ReadCode | ProjectAction::ReadPipelines);
+    let reads = matches!(
+        action,
+        ProjectAction::Read | ProjectAction::ReadCode | ProjectAction::ReadPipelines | ProjectAction::ReadWiki
+    );
     let only_reads =
         || CoreError::Forbidden("a CI/CD job token only reads: it cannot push or change anything".to_owned());
     if job_project == project.id {

@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use gantry_types::ProjectId;
+use crate::RepoId;
 use tokio::sync::mpsc;
 
 use crate::command::{GitError, git};
@@ -174,12 +174,13 @@ impl Repositories {
     /// cannot read is an error here rather than a cut-short stream.
     pub fn stream_archive(
         &self,
-        id: ProjectId,
+        id: impl Into<RepoId>,
         commit: &str,
         format: ArchiveFormat,
         prefix: &str,
         path: Option<&str>,
     ) -> Result<ByteStream, GitError> {
+        let id: RepoId = id.into();
         if !is_object_id(commit) {
             return Err(GitError::Read(format!("'{commit}' is not a commit id")));
         }
@@ -227,7 +228,8 @@ impl Repositories {
     /// `packed-refs` and `refs/` first, then `objects/`, so that every object a ref names is
     /// in the archive even while a push lands (objects are only ever added; a pack that
     /// maintenance removes meanwhile is left out). Git's temporary files are left out.
-    pub fn stream_snapshot(&self, id: ProjectId) -> Result<ByteStream, GitError> {
+    pub fn stream_snapshot(&self, id: impl Into<RepoId>) -> Result<ByteStream, GitError> {
+        let id: RepoId = id.into();
         let repo = self.existing(id)?;
         Ok(produce("the repository snapshot", move |writer| {
             let mut tar = tar::Builder::new(writer);
@@ -304,6 +306,7 @@ fn append_tree<W: Write>(tar: &mut tar::Builder<W>, repo: &Path, relative: &Path
 mod tests {
     use super::*;
     use crate::storage::Author;
+    use gantry_types::ProjectId;
 
     #[test]
     fn every_gitlab_name_has_a_format() {

@@ -1,7 +1,7 @@
 //! Blame: which commit last changed each line of a file, from `git blame --porcelain`,
 //! grouped into runs of consecutive lines from the same commit.
 
-use gantry_types::ProjectId;
+use crate::RepoId;
 
 use crate::command::{GitError, git, run};
 use crate::storage::Repositories;
@@ -41,11 +41,12 @@ impl Repositories {
     /// `first_lines` (which the file must have).
     pub async fn blame(
         &self,
-        id: ProjectId,
+        id: impl Into<RepoId>,
         commit: &str,
         path: &str,
         first_lines: Option<usize>,
     ) -> Result<Blame, GitError> {
+        let id: RepoId = id.into();
         if commit.len() != 40 || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(GitError::Read(format!("'{commit}' is not a commit id")));
         }

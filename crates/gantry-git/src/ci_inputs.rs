@@ -1,7 +1,7 @@
 //! What pipeline planning needs from a repository besides the CI file: every path of a commit
 //! (for `rules:exists`) and the paths a push changed (for `rules:changes`).
 
-use gantry_types::ProjectId;
+use crate::RepoId;
 
 use crate::command::{git, run};
 use crate::{GitError, Repositories};
@@ -16,7 +16,8 @@ fn split_paths(output: &[u8]) -> Vec<String> {
 
 impl Repositories {
     /// Every file path in a commit's tree.
-    pub async fn list_files(&self, id: ProjectId, commit: &str) -> Result<Vec<String>, GitError> {
+    pub async fn list_files(&self, id: impl Into<RepoId>, commit: &str) -> Result<Vec<String>, GitError> {
+        let id: RepoId = id.into();
         if !is_object_id(commit) {
             return Err(GitError::Read(format!("'{commit}' is not a commit id")));
         }
@@ -26,7 +27,8 @@ impl Repositories {
     }
 
     /// The paths that differ between two commits.
-    pub async fn changed_files(&self, id: ProjectId, from: &str, to: &str) -> Result<Vec<String>, GitError> {
+    pub async fn changed_files(&self, id: impl Into<RepoId>, from: &str, to: &str) -> Result<Vec<String>, GitError> {
+        let id: RepoId = id.into();
         if !is_object_id(from) || !is_object_id(to) {
             return Err(GitError::Read("changed files need two commit ids".to_owned()));
         }

@@ -5,7 +5,7 @@
 
 use std::process::Stdio;
 
-use gantry_types::ProjectId;
+use crate::RepoId;
 use tokio::io::AsyncReadExt;
 
 use crate::command::{GitError, git};
@@ -75,7 +75,8 @@ fn is_object_id(text: &str) -> bool {
 
 impl Repositories {
     /// What a commit changed, compared with its first parent (everything, for a root commit).
-    pub async fn commit_diff(&self, id: ProjectId, commit: &str) -> Result<Diff, GitError> {
+    pub async fn commit_diff(&self, id: impl Into<RepoId>, commit: &str) -> Result<Diff, GitError> {
+        let id: RepoId = id.into();
         if !is_object_id(commit) {
             return Err(GitError::Read(format!("'{commit}' is not a commit id")));
         }
@@ -96,7 +97,8 @@ impl Repositories {
     }
 
     /// What changed from `from` to `to`, as GitLab's compare shows it: since their merge base.
-    pub async fn compare_diff(&self, id: ProjectId, from: &str, to: &str) -> Result<Diff, GitError> {
+    pub async fn compare_diff(&self, id: impl Into<RepoId>, from: &str, to: &str) -> Result<Diff, GitError> {
+        let id: RepoId = id.into();
         if !is_object_id(from) || !is_object_id(to) {
             return Err(GitError::Read("compare needs two commit ids".to_owned()));
         }

@@ -18,7 +18,7 @@ pub mod transport;
 pub mod write;
 
 pub use command::GitError;
-pub use storage::{Author, Repositories};
+pub use storage::{Author, RepoId, Repositories};
 
 /// The id of an object: 40 hex digits (SHA-1 repositories).
 pub const ZERO_OID: &str = "0000000000000000000000000000000000000000";

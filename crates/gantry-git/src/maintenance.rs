@@ -2,14 +2,15 @@
 //! objects, incremental repack) that keep history, blame and clones fast as a repository
 //! grows, and `git fsck` for administrators.
 
-use gantry_types::ProjectId;
+use crate::RepoId;
 
 use crate::command::{GitError, git, run};
 use crate::storage::Repositories;
 
 impl Repositories {
     /// Runs the incremental maintenance tasks on the project's repository.
-    pub async fn maintain(&self, id: ProjectId) -> Result<(), GitError> {
+    pub async fn maintain(&self, id: impl Into<RepoId>) -> Result<(), GitError> {
+        let id: RepoId = id.into();
         let path = self.existing(id)?;
         let mut tasks = vec!["--task=commit-graph", "--task=loose-objects"];
         // incremental-repack works on pack files; a repository of loose objects has none yet.
@@ -26,7 +27,8 @@ impl Repositories {
 
     /// Checks the repository's objects and links; returns whether it is sound and what git
     /// said.
-    pub async fn fsck(&self, id: ProjectId) -> Result<(bool, String), GitError> {
+    pub async fn fsck(&self, id: impl Into<RepoId>) -> Result<(bool, String), GitError> {
+        let id: RepoId = id.into();
         let mut command = git(self.git_program(), &self.existing(id)?);
         command.args(["fsck", "--no-progress", "--no-dangling", "--strict"]);
         match run(command, None).await {

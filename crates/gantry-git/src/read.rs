@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use gantry_types::ProjectId;
+use crate::RepoId;
 use gix::bstr::ByteSlice;
 
 use crate::command::GitError;
@@ -103,7 +103,7 @@ pub struct RefPath {
 pub struct Reader {
     repo: Option<gix::Repository>,
     /// The project and the generation of [`OpenRepositories`] the handle belongs to.
-    owner: (ProjectId, u64),
+    owner: (RepoId, u64),
 }
 
 /// Handles kept per thread, most recently used last.
@@ -112,7 +112,7 @@ const WARM_PER_THREAD: usize = 2;
 const OBJECT_CACHE_BYTES: usize = 1024 * 1024;
 
 thread_local! {
-    static WARM: std::cell::RefCell<Vec<((ProjectId, u64), gix::Repository)>> = const { std::cell::RefCell::new(Vec::new()) };
+    static WARM: std::cell::RefCell<Vec<((RepoId, u64), gix::Repository)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Drop for Reader {
@@ -141,7 +141,7 @@ fn read_error(error: impl std::fmt::Display) -> GitError {
 /// is missing). At most `OPEN_LIMIT` are kept; then the set starts afresh.
 #[derive(Default)]
 pub struct OpenRepositories {
-    repos: std::sync::Mutex<HashMap<ProjectId, gix::ThreadSafeRepository>>,
+    repos: std::sync::Mutex<HashMap<RepoId, gix::ThreadSafeRepository>>,
     /// Bumped whenever a repository is forgotten, so no thread reuses a stale handle.
     generation: std::sync::atomic::AtomicU64,
 }
@@ -157,14 +157,14 @@ impl std::fmt::Debug for OpenRepositories {
 
 impl OpenRepositories {
     /// Drops an open repository (it was deleted, or its id is being reused).
-    pub(crate) fn forget(&self, id: ProjectId) {
+    pub(crate) fn forget(&self, id: RepoId) {
         if let Ok(mut repos) = self.repos.lock() {
             repos.remove(&id);
         }
         self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
-    fn get(&self, id: ProjectId, path: &std::path::Path) -> Result<gix::ThreadSafeRepository, GitError> {
+    fn get(&self, id: RepoId, path: &std::path::Path) -> Result<gix::ThreadSafeRepository, GitError> {
         if let Some(repo) = self.repos.lock().ok().and_then(|repos| repos.get(&id).cloned()) {
             return Ok(repo);
         }
@@ -181,7 +181,8 @@ impl OpenRepositories {
 
 impl Repositories {
     /// Opens the project's repository for reading (no system or user git configuration).
-    pub fn reader(&self, id: ProjectId) -> Result<Reader, GitError> {
+    pub fn reader(&self, id: impl Into<RepoId>) -> Result<Reader, GitError> {
+        let id: RepoId = id.into();
         let path = self.existing(id)?;
         let owner = (id, self.open.generation.load(std::sync::atomic::Ordering::SeqCst));
         let warm = WARM.try_with(|warm| {
@@ -428,6 +429,7 @@ fn summary(commit: &gix::Commit<'_>) -> Result<CommitSummary, GitError> {
 mod tests {
     use super::*;
     use crate::storage::Author;
+    use gantry_types::ProjectId;
 
     fn git(dir: &std::path::Path, args: &[&str]) -> String {
         let output = std::process::Command::new("git")

@@ -1,7 +1,7 @@
 //! Branches and tags: listing them with their commits, resolving revisions, and changing refs
 //! on behalf of the web UI and the API (pushes change refs through receive-pack instead).
 
-use gantry_types::ProjectId;
+use crate::RepoId;
 
 use crate::ZERO_OID;
 use crate::command::{GitError, git, run, run_text};
@@ -97,7 +97,8 @@ pub fn is_valid_ref_name(name: &str) -> bool {
 
 impl Repositories {
     /// Every branch with its tip commit, by name.
-    pub async fn branches(&self, id: ProjectId) -> Result<Vec<Branch>, GitError> {
+    pub async fn branches(&self, id: impl Into<RepoId>) -> Result<Vec<Branch>, GitError> {
+        let id: RepoId = id.into();
         let mut command = git(self.git_program(), &self.existing(id)?);
         command
             .args(["for-each-ref", "--sort=refname"])
@@ -111,7 +112,8 @@ impl Repositories {
     }
 
     /// Every tag with the commit it points at, newest first (by the commit's date).
-    pub async fn tags(&self, id: ProjectId) -> Result<Vec<Tag>, GitError> {
+    pub async fn tags(&self, id: impl Into<RepoId>) -> Result<Vec<Tag>, GitError> {
+        let id: RepoId = id.into();
         let mut command = git(self.git_program(), &self.existing(id)?);
         command.args(["for-each-ref", "--sort=-creatordate"]).arg(format!(
             "--format=%(refname:lstrip=2)%1f%(objectname)%1f%(objecttype)%1f%(contents)%1f{COMMIT_FIELDS}%1f{PEELED_FIELDS}%1e"
@@ -136,7 +138,8 @@ impl Repositories {
 
     /// The commit a revision (branch, tag, commit id) names, if any: a name is a branch
     /// first, then a tag, then a commit id.
-    pub async fn resolve_commit(&self, id: ProjectId, revision: &str) -> Result<Option<String>, GitError> {
+    pub async fn resolve_commit(&self, id: impl Into<RepoId>, revision: &str) -> Result<Option<String>, GitError> {
+        let id: RepoId = id.into();
         if revision.is_empty() || revision.starts_with('-') || revision.contains(['\0', '\n']) {
             return Ok(None);
         }
@@ -155,7 +158,8 @@ impl Repositories {
     }
 
     /// The id a full ref name (`refs/heads/main`) holds, if it exists.
-    pub async fn ref_target(&self, id: ProjectId, full_name: &str) -> Result<Option<String>, GitError> {
+    pub async fn ref_target(&self, id: impl Into<RepoId>, full_name: &str) -> Result<Option<String>, GitError> {
+        let id: RepoId = id.into();
         let mut command = git(self.git_program(), &self.existing(id)?);
         command.args(["rev-parse", "--verify", "--quiet", "--end-of-options", full_name]);
         match run_text(command, None).await {
@@ -167,7 +171,14 @@ impl Repositories {
 
     /// Sets `full_name` to `new` if it still holds `old` (`ZERO_OID`: must not exist yet;
     /// `new` = `ZERO_OID`: delete). Returns false when the ref moved meanwhile.
-    pub async fn update_ref(&self, id: ProjectId, full_name: &str, old: &str, new: &str) -> Result<bool, GitError> {
+    pub async fn update_ref(
+        &self,
+        id: impl Into<RepoId>,
+        full_name: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<bool, GitError> {
+        let id: RepoId = id.into();
         let mut command = git(self.git_program(), &self.existing(id)?);
         if new == ZERO_OID {
             command.args(["update-ref", "-d", full_name, old]);
@@ -185,13 +196,14 @@ impl Repositories {
     /// [`Repositories::update_ref`]).
     pub async fn write_tag_object(
         &self,
-        id: ProjectId,
+        id: impl Into<RepoId>,
         name: &str,
         commit: &str,
         message: &str,
         tagger: &Author<'_>,
         at_unix_seconds: i64,
     ) -> Result<String, GitError> {
+        let id: RepoId = id.into();
         let object = format!(
             "object {commit}\ntype commit\ntag {name}\ntagger {} <{}> {at_unix_seconds} +0000\n\n{}\n",
             tagger.name.replace(['<', '>', '\n'], ""),
@@ -216,11 +228,12 @@ impl Repositories {
     /// at most `limit` of them.
     pub async fn refs_containing(
         &self,
-        id: ProjectId,
+        id: impl Into<RepoId>,
         commit: &str,
         kinds: &[RefKind],
         limit: usize,
     ) -> Result<Vec<(RefKind, String)>, GitError> {
+        let id: RepoId = id.into();
         if commit.len() != 40 || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(GitError::Read(format!("'{commit}' is not a commit id")));
         }
@@ -249,7 +262,8 @@ impl Repositories {
 
     /// The best common ancestor of the commits (full ids), as `git merge-base` finds it (of the
     /// first and a merge of all the others), if they have one.
-    pub async fn merge_base(&self, id: ProjectId, commits: &[String]) -> Result<Option<String>, GitError> {
+    pub async fn merge_base(&self, id: impl Into<RepoId>, commits: &[String]) -> Result<Option<String>, GitError> {
+        let id: RepoId = id.into();
         if commits.len() < 2 || commits.iter().any(|c| c.len() != 40 || !c.bytes().all(|b| b.is_ascii_hexdigit())) {
             return Err(GitError::Read("a merge base is of two commit ids or more".to_owned()));
         }
@@ -276,6 +290,7 @@ pub(crate) fn candidates(revision: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gantry_types::ProjectId;
 
     #[tokio::test]
     async fn lists_branches_and_tags_and_changes_refs() {

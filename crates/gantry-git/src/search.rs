@@ -7,7 +7,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use gantry_types::ProjectId;
+use crate::RepoId;
 use tokio::io::AsyncReadExt;
 use tokio::time::Instant;
 
@@ -67,11 +67,12 @@ impl Repositories {
     /// ASCII case; binary files are skipped.
     pub async fn grep_blobs(
         &self,
-        id: ProjectId,
+        id: impl Into<RepoId>,
         commit: &str,
         needle: &str,
         limits: SearchLimits,
     ) -> Result<Found<BlobHit>, GitError> {
+        let id: RepoId = id.into();
         check_commit_id(commit)?;
         if needle.is_empty() {
             return Ok(Found { hits: Vec::new(), complete: true });
@@ -94,11 +95,12 @@ impl Repositories {
     /// case, newest first.
     pub async fn grep_commit_messages(
         &self,
-        id: ProjectId,
+        id: impl Into<RepoId>,
         commit: &str,
         needle: &str,
         limits: SearchLimits,
     ) -> Result<Found<String>, GitError> {
+        let id: RepoId = id.into();
         check_commit_id(commit)?;
         if needle.is_empty() {
             return Ok(Found { hits: Vec::new(), complete: true });
@@ -280,6 +282,7 @@ fn cut_line(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use crate::storage::Author;
+    use gantry_types::ProjectId;
 
     fn limits(max_hits: usize) -> SearchLimits {
         SearchLimits { max_hits, max_bytes: 1 << 20, time: Duration::from_secs(20) }

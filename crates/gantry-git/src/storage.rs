@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use gantry_types::ProjectId;
+
 use sha2::{Digest, Sha256};
 
 use crate::ZERO_OID;
@@ -13,6 +14,28 @@ use crate::command::{GitError, git, run, run_text};
 /// automatic gc is off; bitmaps make clones cheap.
 const REPOSITORY_CONFIG: &str = "[gc]\n\tauto = 0\n[receive]\n\tadvertisePushOptions = true\n\
 [uploadpack]\n\tallowFilter = true\n[repack]\n\twriteBitmaps = true\n";
+
+/// Which repository: a project's code, or its wiki (`<id>.wiki.git`, beside the code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RepoId {
+    Project(ProjectId),
+    Wiki(ProjectId),
+}
+
+impl From<ProjectId> for RepoId {
+    fn from(id: ProjectId) -> RepoId {
+        RepoId::Project(id)
+    }
+}
+
+impl std::fmt::Display for RepoId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RepoId::Project(id) => write!(f, "{id}"),
+            RepoId::Wiki(id) => write!(f, "{id}.wiki"),
+        }
+    }
+}
 
 /// The repositories of one Gantry instance, under `<data dir>/repositories`.
 #[derive(Debug, Clone)]
@@ -91,26 +114,31 @@ impl Repositories {
     }
 
     /// The bare repository of a project: `repositories/ab/cd/<id>.git`, where `abcd` starts
-    /// the SHA-256 of the id, to spread repositories over folders.
-    pub fn path(&self, id: ProjectId) -> PathBuf {
-        let hash = hex::encode(Sha256::digest(id.0.to_string().as_bytes()));
-        self.root.join(&hash[..2]).join(&hash[2..4]).join(format!("{}.git", id.0))
+    /// the SHA-256 of the project's id, to spread repositories over folders; its wiki's is
+    /// `<id>.wiki.git` beside it.
+    pub fn path(&self, id: impl Into<RepoId>) -> PathBuf {
+        let id: RepoId = id.into();
+        let (RepoId::Project(project) | RepoId::Wiki(project)) = id;
+        let hash = hex::encode(Sha256::digest(project.0.to_string().as_bytes()));
+        self.root.join(&hash[..2]).join(&hash[2..4]).join(format!("{id}.git"))
     }
 
     /// Whether the project's repository exists on disk.
-    pub fn exists(&self, id: ProjectId) -> bool {
+    pub fn exists(&self, id: impl Into<RepoId>) -> bool {
+        let id: RepoId = id.into();
         self.path(id).join("HEAD").is_file()
     }
 
     /// Creates an empty bare repository whose HEAD names `default_branch`. A folder left at
     /// that place by an interrupted earlier attempt is replaced: ids are never reused, so it
     /// belongs to no live project.
-    pub async fn create(&self, id: ProjectId, default_branch: &str) -> Result<(), GitError> {
+    pub async fn create(&self, id: impl Into<RepoId>, default_branch: &str) -> Result<(), GitError> {
+        let id: RepoId = id.into();
         self.open.forget(id);
         let path = self.path(id);
         let parent = path.parent().expect("repositories have a parent folder");
         tokio::fs::create_dir_all(parent).await?;
-        let staging = parent.join(format!(".{}.git.new", id.0));
+        let staging = parent.join(format!(".{id}.git.new"));
         remove_if_present(&staging).await?;
         let mut init = tokio::process::Command::new(&self.git);
         crate::command::hermetic(&mut init);
@@ -126,8 +154,17 @@ impl Repositories {
         Ok(())
     }
 
-    /// Deletes the project's repository (a missing one is not an error).
-    pub async fn delete(&self, id: ProjectId) -> Result<(), GitError> {
+    /// Deletes the repository (a missing one is not an error); a project's goes with its
+    /// wiki's.
+    pub async fn delete(&self, id: impl Into<RepoId>) -> Result<(), GitError> {
+        let id: RepoId = id.into();
+        if let RepoId::Project(project) = id {
+            self.delete_one(RepoId::Wiki(project)).await?;
+        }
+        self.delete_one(id).await
+    }
+
+    async fn delete_one(&self, id: RepoId) -> Result<(), GitError> {
         self.open.forget(id);
         let path = self.path(id);
         let doomed = path.with_extension("git.deleted");
@@ -139,7 +176,8 @@ impl Repositories {
     }
 
     /// Points HEAD at `branch` (which need not exist yet).
-    pub async fn set_default_branch(&self, id: ProjectId, branch: &str) -> Result<(), GitError> {
+    pub async fn set_default_branch(&self, id: impl Into<RepoId>, branch: &str) -> Result<(), GitError> {
+        let id: RepoId = id.into();
         let mut command = git(&self.git, &self.existing(id)?);
         command.args(["symbolic-ref", "HEAD"]).arg(format!("refs/heads/{branch}"));
         run(command, None).await.map(drop)
@@ -148,7 +186,8 @@ impl Repositories {
     /// Whether the repository has no branches and no tags yet (a missing repository counts as
     /// empty). Read from the ref files directly, without running git: Gantry creates every
     /// repository with git's default `files` ref storage, loose refs plus `packed-refs`.
-    pub fn is_empty(&self, id: ProjectId) -> bool {
+    pub fn is_empty(&self, id: impl Into<RepoId>) -> bool {
+        let id: RepoId = id.into();
         let path = self.path(id);
         let loose = ["refs/heads", "refs/tags"].iter().any(|dir| holds_a_file(&path.join(dir)));
         let packed = || {
@@ -162,13 +201,14 @@ impl Repositories {
     /// Writes a first commit holding one file on `branch` of an empty repository.
     pub async fn initial_commit(
         &self,
-        id: ProjectId,
+        id: impl Into<RepoId>,
         branch: &str,
         file_name: &str,
         content: &[u8],
         message: &str,
         author: &Author<'_>,
     ) -> Result<String, GitError> {
+        let id: RepoId = id.into();
         let repo = self.existing(id)?;
         let mut hash = git(&self.git, &repo);
         hash.args(["hash-object", "-w", "--stdin"]);
@@ -191,7 +231,8 @@ impl Repositories {
     }
 
     /// The path of a repository that must exist.
-    pub fn existing(&self, id: ProjectId) -> Result<PathBuf, GitError> {
+    pub fn existing(&self, id: impl Into<RepoId>) -> Result<PathBuf, GitError> {
+        let id: RepoId = id.into();
         let path = self.path(id);
         if path.join("HEAD").is_file() { Ok(path) } else { Err(GitError::Missing) }
     }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use gantry_types::ProjectId;
+use crate::RepoId;
 use tokio::process::Child;
 
 use crate::command::{GitError, git};
@@ -79,12 +79,13 @@ impl Repositories {
     /// would bypass protected branches.
     pub fn spawn_service(
         &self,
-        id: ProjectId,
+        id: impl Into<RepoId>,
         service: Service,
         mode: Mode,
         protocol: Option<&str>,
         push: Option<&PushSetup>,
     ) -> Result<Child, GitError> {
+        let id: RepoId = id.into();
         let repo = self.existing(id)?;
         let mut command = git(self.git_program(), &repo);
         if service == Service::ReceivePack && mode != Mode::Advertise {
@@ -124,7 +125,8 @@ impl Repositories {
 impl Repositories {
     /// Spawns `git cat-file blob` of the blob `blob`: its bytes come on the child's standard
     /// output, for files too large to hold in memory.
-    pub fn spawn_cat_blob(&self, id: ProjectId, blob: &str) -> Result<Child, GitError> {
+    pub fn spawn_cat_blob(&self, id: impl Into<RepoId>, blob: &str) -> Result<Child, GitError> {
+        let id: RepoId = id.into();
         if blob.len() != 40 || !blob.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(GitError::Read(format!("'{blob}' is not a blob id")));
         }

@@ -4,7 +4,7 @@
 //! commit. The ref is not moved here: the caller checks its push policy first and moves it with a
 //! compare-and-swap.
 
-use gantry_types::ProjectId;
+use crate::RepoId;
 
 use crate::command::{GitError, git, run, run_answer, run_text};
 use crate::storage::{Author, Repositories};
@@ -82,12 +82,13 @@ impl Repositories {
     /// an empty repository) and returns its id.
     pub async fn commit_actions(
         &self,
-        id: ProjectId,
+        id: impl Into<RepoId>,
         base: Option<&str>,
         actions: &[FileAction<'_>],
         message: &str,
         author: &Author<'_>,
     ) -> Result<String, WriteError> {
+        let id: RepoId = id.into();
         let repo = self.existing(id)?;
         let index = self.scratch_file("index")?;
         let result = async {
@@ -175,11 +176,12 @@ impl Repositories {
     /// moves. Both are full commit ids.
     pub async fn apply_change(
         &self,
-        id: ProjectId,
+        id: impl Into<RepoId>,
         onto: &str,
         commit: &str,
         kind: ChangeKind,
     ) -> Result<Applied, GitError> {
+        let id: RepoId = id.into();
         if !is_object_id(onto) || !is_object_id(commit) {
             return Err(GitError::Read("a change is applied between two commit ids".to_owned()));
         }
@@ -221,13 +223,14 @@ impl Repositories {
     /// Writes a commit of `tree` on `parent` and returns its id.
     pub async fn write_commit(
         &self,
-        id: ProjectId,
+        id: impl Into<RepoId>,
         tree: &str,
         parent: &str,
         message: &str,
         author: &Signature<'_>,
         committer: &Signature<'_>,
     ) -> Result<String, GitError> {
+        let id: RepoId = id.into();
         if !is_object_id(tree) || !is_object_id(parent) {
             return Err(GitError::Read("a commit is written of a tree and a parent id".to_owned()));
         }
@@ -317,6 +320,7 @@ async fn add(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gantry_types::ProjectId;
 
     #[tokio::test]
     async fn actions_make_one_commit_over_the_base() {

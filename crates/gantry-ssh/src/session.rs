@@ -65,7 +65,7 @@ impl GitSession {
         let mut child = self
             .core
             .repos()
-            .spawn_service(permit.project.id, command.service, Mode::Session, protocol, permit.push.as_ref())
+            .spawn_service(permit.repo, command.service, Mode::Session, protocol, permit.push.as_ref())
             .map_err(|error| explain(error.into()))?;
         tracing::info!(
             peer = %self.peer, by = %who, project.id = %permit.project.id,

@@ -86,8 +86,9 @@ impl PathSegment {
             return Err(refuse("path can't contain consecutive special characters"));
         }
         let lower = value.to_ascii_lowercase();
-        if lower.ends_with(".git") || lower.ends_with(".atom") {
-            return Err(refuse("path can't end in .git or .atom"));
+        // `.wiki`: `group/project.wiki.git` is the project's wiki.
+        if lower.ends_with(".git") || lower.ends_with(".atom") || lower.ends_with(".wiki") {
+            return Err(refuse("path can't end in .git, .atom or .wiki"));
         }
         Ok(PathSegment(value.to_owned()))
     }
@@ -218,8 +219,22 @@ mod tests {
 
     #[test]
     fn refuses_invalid_reserved_and_confusable_paths() {
-        for bad in ["", "-", "-x", "x-", "a..b", "repo.git", "feed.atom", "a/b", "a b", "ﬁle", "аcme", "a\0b", ".."]
-        {
+        for bad in [
+            "",
+            "-",
+            "-x",
+            "x-",
+            "a..b",
+            "repo.git",
+            "feed.atom",
+            "docs.wiki",
+            "a/b",
+            "a b",
+            "ﬁle",
+            "аcme",
+            "a\0b",
+            "..",
+        ] {
             assert!(PathSegment::parse(bad).is_err(), "{bad:?} should be refused");
         }
         assert!(PathSegment::parse(&"a".repeat(MAX_SEGMENT_LEN + 1)).is_err());

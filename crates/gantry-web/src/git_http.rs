@@ -175,7 +175,7 @@ pub async fn info_refs(
         Err(response) => return response,
     };
     let protocol = protocol(&headers);
-    let child = state.core.repos().spawn_service(permit.project.id, service, Mode::Advertise, protocol, None);
+    let child = state.core.repos().spawn_service(permit.repo, service, Mode::Advertise, protocol, None);
     let child = match child {
         Ok(child) => child,
         Err(error) => return core_error(error.into()),
@@ -258,7 +258,7 @@ async fn rpc(
         return plain(StatusCode::BAD_REQUEST, &format!("malformed git request: {error}"));
     }
     let repos = state.core.repos();
-    let child = repos.spawn_service(permit.project.id, service, Mode::Rpc, protocol(&headers), permit.push.as_ref());
+    let child = repos.spawn_service(permit.repo, service, Mode::Rpc, protocol(&headers), permit.push.as_ref());
     let mut child = match child {
         Ok(child) => child,
         Err(error) => return core_error(error.into()),

@@ -17,7 +17,7 @@ use gantry_core::policy::{GroupAction, ProjectAction};
 
 use crate::api::plan::{
     award_emoji, boards, discussions, events as plan_events, issues, labels, links as issue_links, milestones, notes,
-    todos,
+    todos, wikis,
 };
 use crate::api::{
     access_tokens, application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, files,
@@ -1991,6 +1991,44 @@ fn top_level() -> Table {
             milestones::promote_project_milestone,
         )
         .get(
+            "/api/v4/projects/{id}/wikis",
+            Project(ProjectAction::ReadWiki),
+            "List the project's wiki pages (with_content)",
+            wikis::list_wiki_pages,
+        )
+        .post(
+            "/api/v4/projects/{id}/wikis",
+            Project(ProjectAction::EditWiki),
+            "Create a wiki page (title, content, format: markdown)",
+            wikis::create_wiki_page.layer(text_limit()),
+        )
+        .post(
+            "/api/v4/projects/{id}/wikis/attachments",
+            Project(ProjectAction::EditWiki),
+            "Attach a file to the wiki (multipart file; branch), kept under uploads/",
+            wikis::upload_wiki_attachment.layer(axum::extract::DefaultBodyLimit::max(
+                gantry_core::plan::wiki::MAX_ATTACHMENT_BYTES + 64 * 1024,
+            )),
+        )
+        .get(
+            "/api/v4/projects/{id}/wikis/{slug}",
+            Project(ProjectAction::ReadWiki),
+            "A wiki page by its slug (version, render_html)",
+            wikis::get_wiki_page,
+        )
+        .put(
+            "/api/v4/projects/{id}/wikis/{slug}",
+            Project(ProjectAction::EditWiki),
+            "Edit a wiki page (title moves it, content, format)",
+            wikis::update_wiki_page.layer(text_limit()),
+        )
+        .delete(
+            "/api/v4/projects/{id}/wikis/{slug}",
+            Project(ProjectAction::EditWiki),
+            "Delete a wiki page",
+            wikis::delete_wiki_page,
+        )
+        .get(
             "/api/v4/groups/{id}/milestones",
             Group(GroupAction::Read),
             "List the group's milestones (state, title, search, iids[], include_ancestors)",
@@ -2780,6 +2818,21 @@ fn project_pages() -> Table {
             Project(ProjectAction::UpdateIssues),
             "Move a card of a project issue board (from, to: open, closed or a list; move_before_id, move_after_id): changes its issue as the lists mean",
             ui::plan::board_pages::project_move_card,
+        )
+        .get("/wikis", Project(ProjectAction::ReadWiki), "The wiki: its home page, or its pages", ui::plan::wiki::index)
+        .get(
+            "/wikis/{*rest}",
+            Project(ProjectAction::ReadWiki),
+            "A wiki page (version_id), -/pages, -/new, a page's -/edit, -/history, -/diff (version_id) and -/delete, or an attachment's bytes",
+            ui::plan::wiki::get,
+        )
+        .post(
+            "/wikis/{*rest}",
+            Project(ProjectAction::EditWiki),
+            "Create (-/new) or save (<page>/-/edit) a wiki page, a multipart form with an optional attachment; delete one (<page>/-/delete, confirm=yes)",
+            ui::plan::wiki::post.layer(axum::extract::DefaultBodyLimit::max(
+                gantry_core::plan::wiki::MAX_ATTACHMENT_BYTES + gantry_core::plan::wiki::MAX_PAGE_BYTES + 64 * 1024,
+            )),
         )
         .get(
             "/milestones",

@@ -7,7 +7,8 @@
 
 use gantry_db::code::{protected_branches, protected_tags, push_events};
 use gantry_db::manage::{deploy_keys, projects};
-use gantry_git::refcheck::RefUpdate;
+use gantry_git::RepoId;
+use gantry_git::refcheck::{PushPolicy, RefUpdate};
 use gantry_git::transport::PushSetup;
 use gantry_types::JobId;
 use gantry_types::{TokenScope, TokenScopes};
@@ -73,6 +74,8 @@ impl GitCredential {
 #[derive(Debug, Clone)]
 pub struct GitPermit {
     pub project: ProjectRow,
+    /// The project's code, or its wiki (`group/project.wiki.git`).
+    pub repo: RepoId,
     pub actor: Actor,
     /// For pushes: the policy the hooks apply and where they report.
     pub push: Option<PushSetup>,
@@ -126,15 +129,30 @@ impl super::Code<'_> {
                 return Err(CoreError::Forbidden(format!("this token needs the {needed} scope")));
             }
         }
-        gantry_types::FullPath::parse(full_path).map_err(|_| CoreError::NotFound("project"))?;
+        let code_path = full_path.strip_suffix(".wiki").unwrap_or(full_path);
+        gantry_types::FullPath::parse(code_path).map_err(|_| CoreError::NotFound("project"))?;
         let actor = credential.actor();
         let mut conn = self.db.conn().await?;
-        let project =
-            projects::find_project_by_full_path(&mut conn, full_path).await?.ok_or(CoreError::NotFound("project"))?;
-        let action = match operation {
-            GitOperation::Fetch => ProjectAction::ReadCode,
-            GitOperation::Push => ProjectAction::PushCode,
+        // `group/project.wiki` is the project's wiki: no project path ends in `.wiki`.
+        let (project, wiki) = match projects::find_project_by_full_path(&mut conn, full_path).await? {
+            Some(project) => (project, false),
+            None => {
+                let code = full_path.strip_suffix(".wiki").ok_or(CoreError::NotFound("project"))?;
+                let project = projects::find_project_by_full_path(&mut conn, code)
+                    .await?
+                    .ok_or(CoreError::NotFound("project"))?;
+                (project, true)
+            }
         };
+        let action = match (operation, wiki) {
+            (GitOperation::Fetch, false) => ProjectAction::ReadCode,
+            (GitOperation::Push, false) => ProjectAction::PushCode,
+            (GitOperation::Fetch, true) => ProjectAction::ReadWiki,
+            (GitOperation::Push, true) => ProjectAction::EditWiki,
+        };
+        if wiki && matches!(credential, GitCredential::DeployKey(_)) {
+            return Err(CoreError::Forbidden("a deploy key reaches a project's code, not its wiki".to_owned()));
+        }
         let level = match credential {
             // A job reads its own project's code, whatever the project's visibility, and other
             // projects' as their job token scope and the job's user allow; it never pushes.
@@ -181,6 +199,17 @@ impl super::Code<'_> {
         };
         let push = match operation {
             GitOperation::Fetch => None,
+            // A wiki has no protected branches; its branch `main` is never deleted by a push.
+            GitOperation::Push if wiki => Some(PushSetup {
+                policy: PushPolicy {
+                    default_branch: crate::plan::wiki::WIKI_BRANCH.to_owned(),
+                    protected: Vec::new(),
+                    protected_tags: Vec::new(),
+                    group_protected: Vec::new(),
+                },
+                report_file: self.repos.scratch_file(WIKI_PUSH_REPORT)?,
+                max_pack_bytes: MAX_PUSH_BYTES,
+            }),
             GitOperation::Push => {
                 let rules = protected_branches::list_protected_branches(&mut conn, project.id).await?;
                 let tag_rules = protected_tags::list_protected_tags(&mut conn, project.id).await?;
@@ -196,11 +225,15 @@ impl super::Code<'_> {
             }
         };
         drop(conn);
+        if wiki {
+            self.plan().ensure_wiki(project.id).await?;
+            return Ok(GitPermit { repo: RepoId::Wiki(project.id), project, actor, push });
+        }
         if !self.repos.exists(project.id) {
             tracing::error!(project.id = %project.id, "the project's repository is missing");
             return Err(CoreError::from(gantry_git::GitError::Missing));
         }
-        Ok(GitPermit { project, actor, push })
+        Ok(GitPermit { repo: RepoId::Project(project.id), project, actor, push })
     }
 
     /// The project's recent ref changes, newest first (anyone who may see the project).
@@ -221,6 +254,12 @@ impl super::Code<'_> {
     /// start ([`Core::record_leftover_pushes`]).
     pub async fn finish_push(&self, permit: &GitPermit, git_succeeded: bool) {
         let Some(push) = &permit.push else { return };
+        if let RepoId::Wiki(project) = permit.repo {
+            // A wiki's pages are read from git itself: there is nothing more to record.
+            let _ = tokio::fs::remove_file(&push.report_file).await;
+            tracing::info!(project.id = %project, succeeded = git_succeeded, "wiki pushed");
+            return;
+        }
         let report = tokio::fs::read_to_string(&push.report_file).await.unwrap_or_default();
         let report = gantry_git::hooks::read_report(&report);
         if !git_succeeded && report.updates.is_empty() {
@@ -322,6 +361,9 @@ impl super::Code<'_> {
         Ok(())
     }
 }
+
+/// The name a wiki push's report starts with (removed once git ends; never recorded).
+const WIKI_PUSH_REPORT: &str = "wikipush";
 
 /// The name a push's report starts with; the rest says whose push it is (see
 /// [`push_report_prefix`]).

@@ -1,7 +1,9 @@
 //! Where the relative links and images of Markdown shown from a repository lead: an image to
 //! the file's bytes (`/-/raw/<ref>/<path>`), a link to the file's page (`/-/blob/…`, or
 //! `/-/tree/…` for a path ending in `/`), at the same ref, resolved against the folder of the
-//! Markdown file (a path starting with `/` against the repository's root). `.` and `..` are
+//! Markdown file (a path starting with `/` against the repository's root). In a wiki page both
+//! lead to `/-/wikis/<path>` (a page, or an attachment's bytes), and `uploads/…`, where
+//! attachments are kept, is always from the wiki's root. `.` and `..` are
 //! followed, percent-encoded or not, and never above the root. Absolute URLs (with a scheme
 //! or a host), anchors and queries alone are left as they are.
 
@@ -18,9 +20,16 @@ pub struct RepositoryLinks {
     pub reference: String,
     /// The folder of the Markdown file, `""` at the root.
     pub dir: String,
+    /// The file is a page of the project's wiki (`reference` is then unused).
+    pub wiki: bool,
 }
 
 impl RepositoryLinks {
+    /// The links of a wiki page in `dir`.
+    pub fn wiki(project: &str, dir: &str) -> RepositoryLinks {
+        RepositoryLinks { project: project.to_owned(), reference: String::new(), dir: dir.to_owned(), wiki: true }
+    }
+
     /// The value an `element`'s `attribute` gets in place of `value`.
     pub fn rewrite<'a>(&self, element: &str, attribute: &str, value: &'a str) -> Cow<'a, str> {
         let verb = match (element, attribute) {
@@ -33,6 +42,11 @@ impl RepositoryLinks {
         }
         let (rest, fragment) = split_at_first(value, '#');
         let (path, query) = split_at_first(rest, '?');
+        if self.wiki {
+            let dir = if path.starts_with("uploads/") { "" } else { self.dir.as_str() };
+            let (segments, _) = resolve(dir, path);
+            return Cow::Owned(format!("/{}/-/wikis/{}{query}{fragment}", self.project, segments.join("/")));
+        }
         let (segments, directory) = resolve(&self.dir, path);
         let verb = if verb == "blob" && (directory || segments.is_empty()) { "tree" } else { verb };
         let mut url = format!("/{}/-/{verb}/{}", self.project, url_path(&self.reference));
@@ -101,7 +115,17 @@ mod tests {
     use super::*;
 
     fn links(dir: &str) -> RepositoryLinks {
-        RepositoryLinks { project: "acme/api".into(), reference: "feature/a".into(), dir: dir.into() }
+        RepositoryLinks { project: "acme/api".into(), reference: "feature/a".into(), dir: dir.into(), wiki: false }
+    }
+
+    #[test]
+    fn wiki_links_lead_to_pages_and_attachments_from_the_root() {
+        let page = RepositoryLinks::wiki("acme/api", "guide");
+        assert_eq!(page.rewrite("a", "href", "Install#linux"), "/acme/api/-/wikis/guide/Install#linux");
+        assert_eq!(page.rewrite("a", "href", "../home"), "/acme/api/-/wikis/home");
+        assert_eq!(page.rewrite("a", "href", "../../../x"), "/acme/api/-/wikis/x");
+        assert_eq!(page.rewrite("img", "src", "uploads/ab12/shot.png"), "/acme/api/-/wikis/uploads/ab12/shot.png");
+        assert_eq!(page.rewrite("a", "href", "https://example.com/"), "https://example.com/");
     }
 
     #[test]

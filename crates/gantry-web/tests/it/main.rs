@@ -56,3 +56,4 @@ mod todos;
 mod topics;
 mod ui;
 mod user_accounts;
+mod wiki;

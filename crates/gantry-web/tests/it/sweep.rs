@@ -162,6 +162,12 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         }
         (RouteScope::Api, "POST", "/api/v4/projects/{id}/ci/lint") => Role(Reporter),
         (RouteScope::Api, "POST", p) if p.contains("/pipeline") || p.contains("/jobs/") => Role(Developer),
+        // The wiki: whoever sees the project reads it (a private one's Guests too, as in
+        // GitLab); Developers write it.
+        (RouteScope::Api, "GET", p) if p.contains("/wikis") => Role(Guest),
+        (RouteScope::Api, _, p) if p.contains("/wikis") => Role(Developer),
+        (RouteScope::ProjectPage, "GET", p) if p.starts_with("/wikis") => Role(Guest),
+        (RouteScope::ProjectPage, _, p) if p.starts_with("/wikis") => Role(Developer),
         // Boards: whoever sees the issues (a project's) or the group reads them; Reporters
         // create, change and delete boards and lists. Moving a card is changing its issue: the
         // fixture's is the owner's and its list a label's, so Reporters.
@@ -928,6 +934,8 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{sha}", "main")
         .replace("{*spec}", "v1...main")
         .replace("badges/{*rest}", "badges/main/pipeline.svg")
+        .replace("wikis/{*rest}", if route.method == Method::POST { "wikis/home/-/edit" } else { "wikis/home" })
+        .replace("wikis/{slug}", "wikis/home")
         .replace("{*rest}", "main/proj-main.zip")
         .replace("{file_path}", "README.md")
         .replace("{pipeline_id}", &f.pipeline.map_or(0, |p| p.0.0).to_string())
@@ -1060,6 +1068,8 @@ fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option
         "/api/v4/runners/verify" | "/api/v4/jobs/request" => json!({"token": "grt-0000"}),
         "/api/v4/runners" if route.method == Method::DELETE => json!({"token": "grt-0000"}),
         "/api/v4/jobs/{job_id}" => json!({"token": "gjob-0000", "state": "running"}),
+        "/api/v4/projects/{id}/wikis" => json!({"title": format!("made-{n}"), "content": "made"}),
+        "/api/v4/projects/{id}/wikis/{slug}" => json!({"content": "changed"}),
         "/api/v4/projects/{id}/issues" => json!({"title": "made"}),
         "/api/v4/projects/{id}/issues/{issue_iid}" => json!({"description": "changed", "state_event": "close"}),
         p if p.ends_with("/notes") || p.ends_with("/notes/{note_id}") => json!({"body": "swept"}),
@@ -1194,6 +1204,7 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         (RouteScope::ProjectPage, "/settings/repository/protected_branches/update") => {
             vec![("name", "main".into()), ("push_access_level", "30".into())]
         }
+        (RouteScope::ProjectPage, "/wikis/{*rest}") => vec![("title", "home".into()), ("content", "swept".into())],
         (RouteScope::ProjectPage, "/issues" | "/issues/{issue_iid}/edit") => {
             vec![("title", "made".into()), ("description", "swept".into())]
         }
@@ -1438,6 +1449,17 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 || route.path.contains("/boards")
             {
                 plan_fixture(&app, &people, &mut f).await;
+            }
+            if route.path.contains("/wikis") {
+                // The page the paths name.
+                let owner = Actor::User(people.owner.user.clone());
+                let access = app.core.access_to_project(&owner, &f.project).await.unwrap();
+                let home = gantry_core::plan::wiki::WikiPageInput {
+                    title: Some("home".into()),
+                    content: Some("Welcome".into()),
+                    ..Default::default()
+                };
+                app.core.plan().create_wiki_page(&access, &home).await.unwrap();
             }
             if route.path.contains("{event_id}") {
                 event_fixture(&app, &people, &mut f).await;

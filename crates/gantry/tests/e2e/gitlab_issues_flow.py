@@ -4,7 +4,8 @@ a project, issues with labels, an assignee, a weight and a due date, the list's 
 issue's participants, closing and reopening with state_event (each leaving a system note), a
 label renamed and deleted, an issue deleted; milestones of the project and the group, issues put
 in them and listed by them, a milestone closed, reopened, promoted to the group and deleted;
-boards of the project and the group with lists made, moved and deleted, and issues reordered."""
+boards of the project and the group with lists made, moved and deleted, issues reordered, and
+the wiki's pages written, moved, given an attachment and deleted."""
 import os
 
 import gitlab
@@ -265,5 +266,26 @@ assert first.relative_position < third.relative_position < second.relative_posit
     first.relative_position, third.relative_position, second.relative_position)
 ordered = project.issues.list(order_by="relative_position", sort="asc", search="card", get_all=True)
 assert [i.title for i in ordered] == ["First card", "Third card", "Second card"], [i.title for i in ordered]
+
+# The wiki: a page written, read, listed, moved by a new title, a file attached, deleted.
+page = project.wikis.create({"title": "guides/Getting started", "content": "Install it. See #1."})
+assert (page.slug, page.title, page.format) == ("guides/Getting-started", "Getting started", "markdown"), page
+assert project.wikis.get("guides/Getting-started").content == "Install it. See #1."
+page.content = "Install it, then run it."
+page.title = "Getting started"
+page.save()
+assert page.slug == "Getting-started", page
+assert [p.slug for p in project.wikis.list(get_all=True)] == ["Getting-started"]
+assert project.wikis.list(with_content=True, get_all=True)[0].content == "Install it, then run it."
+uploaded = page.upload("notes.txt", "some notes")
+assert uploaded["file_path"].startswith("uploads/") and uploaded["file_path"].endswith("/notes.txt"), uploaded
+assert uploaded["link"]["markdown"] == f"[notes.txt]({uploaded['file_path']})", uploaded
+try:
+    project.wikis.create({"title": "Getting started", "content": "again"})
+    raise AssertionError("a second page with the same title was made")
+except gitlab.exceptions.GitlabCreateError as error:
+    assert error.response_code == 400 and "Duplicate page" in error.error_message, error
+page.delete()
+assert project.wikis.list(get_all=True) == []
 
 print("all python-gitlab issue checks passed")

@@ -25,6 +25,7 @@ mod sandbox;
 mod server;
 mod tls_runner;
 mod two_servers;
+mod wiki;
 
 use std::time::Duration;
 

@@ -153,6 +153,7 @@ pub async fn blob(
                 project: project.clone(),
                 reference: at.reference.clone(),
                 dir: at.path.rsplit_once('/').map_or("", |(dir, _)| dir).to_owned(),
+                wiki: false,
             };
             FileView::Markdown(render_markdown(&text, Some(&links)))
         } else {

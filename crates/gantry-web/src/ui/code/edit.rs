@@ -599,6 +599,7 @@ fn preview(
         project: frame.project.full_path.clone(),
         reference: opened.reference.clone(),
         dir: path.rsplit_once('/').map_or("", |(dir, _)| dir).to_owned(),
+        wiki: false,
     };
     let html = render_markdown(&form.content, Some(&links));
     page(visitor, frame, kind, opened, form, None, Some(html))

@@ -4,7 +4,8 @@
 //! (`labels.rs`), the milestones pages of a project and of a group (`milestones.rs`,
 //! `group_milestones.rs`), the issue boards of a project and of a group (`boards.rs`, with
 //! their handlers in `board_pages.rs`), and a person's own pages — to-dos, notification levels,
-//! subscriptions and a mail's unsubscribe link (`todos.rs`). Plain forms with CSRF tokens that
+//! subscriptions and a mail's unsubscribe link (`todos.rs`), and a project's wiki (`wiki.rs`).
+//! Plain forms with CSRF tokens that
 //! answer 303 with a notice; core decides.
 
 pub mod board_pages;
@@ -18,6 +19,7 @@ pub mod milestones;
 pub mod reactions;
 pub mod threads;
 pub mod todos;
+pub mod wiki;
 
 use gantry_core::CoreError;
 use gantry_core::plan::labels::{LabelOwner, LabelRow};

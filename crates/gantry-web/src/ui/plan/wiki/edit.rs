@@ -1,0 +1,177 @@
+//! The wiki's writing forms: a new page, a page saved (with a file attached on the way, whose
+//! link is added to the page) and a page deleted once confirmed. The forms are multipart, for
+//! the attachment; a plain form is read too.
+
+use axum::Extension;
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::StatusCode;
+use gantry_core::CoreError;
+use gantry_core::plan::wiki::{self, WikiPageInput};
+use gantry_core::policy::ProjectAction;
+
+use super::{PageDraft, Target, Wiki, form, target};
+use crate::AppState;
+use crate::auth::{PageActor, csrf_token_valid};
+use crate::error::AppError;
+use crate::namespace_dispatch::ProjectTarget;
+use crate::ui::flash::{Flash, see_other_with};
+use crate::ui::project_frame::ProjectFrame;
+use crate::ui::{PageResult, form_error, see_other};
+
+/// A page form as posted.
+struct Posted {
+    draft: PageDraft,
+    confirm: bool,
+    attachment: Option<(String, Vec<u8>)>,
+}
+
+/// Reads the page form (multipart, or a plain form) and checks its CSRF token. `Ok(Err(…))`
+/// is a refusal to show on the form: the body was larger than the limit.
+async fn read_form(state: &AppState, request: Request) -> Result<Result<Posted, (StatusCode, String)>, AppError> {
+    let headers = request.headers().clone();
+    let is_multipart = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let mut posted = Posted { draft: PageDraft::default(), confirm: false, attachment: None };
+    let mut token = String::new();
+    if is_multipart {
+        let mut multipart = Multipart::from_request(request, state)
+            .await
+            .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
+        let too_large = || {
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "The page and its attachment are larger than the limit ({} for the attachment): nothing was saved.",
+                    crate::ui::human_size(wiki::MAX_ATTACHMENT_BYTES)
+                ),
+            )
+        };
+        loop {
+            let field = match multipart.next_field().await {
+                Ok(Some(field)) => field,
+                Ok(None) => break,
+                Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => return Ok(Err(too_large())),
+                Err(error) => return Err(AppError::BadRequest(format!("The form could not be read: {error}."))),
+            };
+            let name = field.name().unwrap_or("").to_owned();
+            let filename = field.file_name().map(str::to_owned);
+            let bytes = match field.bytes().await {
+                Ok(bytes) => bytes,
+                Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => return Ok(Err(too_large())),
+                Err(error) => return Err(AppError::BadRequest(format!("The form could not be read: {error}."))),
+            };
+            let text = || String::from_utf8_lossy(&bytes).into_owned();
+            match name.as_str() {
+                "authenticity_token" => token = text(),
+                "title" => posted.draft.title = text(),
+                "content" => posted.draft.content = text(),
+                "message" => posted.draft.message = text(),
+                "last_commit_sha" => posted.draft.last_commit_sha = text(),
+                "confirm" => posted.confirm = text() == "yes",
+                // A file input left empty sends a part without a name or content.
+                "attachment" => {
+                    if let Some(filename) = filename.filter(|f| !f.is_empty()) {
+                        posted.attachment = Some((filename, bytes.to_vec()));
+                    }
+                }
+                _ => {}
+            }
+        }
+    } else {
+        let body = axum::body::Bytes::from_request(request, state).await.map_err(|_| AppError::body_too_large())?;
+        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+            .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
+        for (name, value) in fields {
+            match name.as_str() {
+                "authenticity_token" => token = value,
+                "title" => posted.draft.title = value,
+                "content" => posted.draft.content = value,
+                "message" => posted.draft.message = value,
+                "last_commit_sha" => posted.draft.last_commit_sha = value,
+                "confirm" => posted.confirm = value == "yes",
+                _ => {}
+            }
+        }
+    }
+    if !csrf_token_valid(state, &headers, &token) {
+        return Err(AppError::Csrf);
+    }
+    Ok(Ok(posted))
+}
+
+/// `POST /{project}/-/wikis/{*rest}`: `-/new` creates a page, `<page>/-/edit` saves it and
+/// `<page>/-/delete` deletes it (with `confirm=yes`; without, the page that asks).
+pub async fn post(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target_project): Extension<ProjectTarget>,
+    Path(rest): Path<String>,
+    request: Request,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target_project).await?;
+    frame.require(&visitor, ProjectAction::EditWiki)?;
+    let (slug, deleting) = match target(&rest) {
+        Some(Target::New) => (None, false),
+        Some(Target::Edit(slug)) => (Some(slug.to_owned()), false),
+        Some(Target::Delete(slug)) => (Some(slug.to_owned()), true),
+        _ => return Err(visitor.error(CoreError::NotFound("wiki page"))),
+    };
+    let mut posted = match read_form(&state, request).await.map_err(|e| visitor.error(e))? {
+        Ok(posted) => posted,
+        Err(refusal) => return form(&state, &visitor, frame, slug, PageDraft::default(), Some(refusal), false),
+    };
+    let plan = state.core.plan();
+    let wiki = Wiki::new(&state, &frame);
+    if deleting {
+        let slug = slug.unwrap_or_default();
+        if !posted.confirm {
+            return see_other(&format!("{}/-/delete", wiki.href(&slug)));
+        }
+        let deleted = plan.delete_wiki_page(&frame.access, &slug).await.map_err(|e| visitor.error(e))?;
+        let notice = Flash::notice(format!("The page {} was deleted.", deleted.title));
+        return see_other_with(&state, &visitor, &wiki.base, &notice);
+    }
+    let mut attached = String::new();
+    if let Some((file_name, bytes)) = posted.attachment.take() {
+        match plan.upload_wiki_attachment(&frame.access, &file_name, &bytes).await {
+            Ok(attachment) => {
+                let link = wiki::attachment_markdown(&attachment.file_name, &attachment.file_path);
+                let draft = &mut posted.draft;
+                if !draft.content.is_empty() && !draft.content.ends_with('\n') {
+                    draft.content.push('\n');
+                }
+                draft.content.push_str(&link);
+                draft.content.push('\n');
+                attached = format!(" {} was attached.", attachment.file_name);
+            }
+            Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_) | CoreError::Refused(_))) => {
+                return form(&state, &visitor, frame, slug, posted.draft, Some(form_error(error)), false);
+            }
+            Err(error) => return Err(visitor.error(error)),
+        }
+    }
+    let input = WikiPageInput {
+        title: Some(posted.draft.title.clone()),
+        content: Some(posted.draft.content.clone()),
+        format: None,
+        message: Some(posted.draft.message.clone()),
+        last_commit_sha: Some(posted.draft.last_commit_sha.clone()),
+    };
+    let saved = match &slug {
+        None => plan.create_wiki_page(&frame.access, &input).await,
+        Some(slug) => plan.update_wiki_page(&frame.access, slug, &input).await,
+    };
+    match saved {
+        Ok(page) => {
+            let verb = if slug.is_none() { "created" } else { "saved" };
+            let notice = Flash::notice(format!("The page {} was {verb}.{attached}", page.summary.title));
+            see_other_with(&state, &visitor, &wiki.href(&page.summary.slug), &notice)
+        }
+        Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_) | CoreError::Refused(_))) => {
+            form(&state, &visitor, frame, slug, posted.draft, Some(form_error(error)), false)
+        }
+        Err(error) => Err(visitor.error(error)),
+    }
+}
