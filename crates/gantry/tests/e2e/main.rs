@@ -8,6 +8,7 @@ mod browser_dead_ends;
 mod browser_edit;
 mod browser_find;
 mod browser_phone;
+mod browser_plan;
 mod ci_files;
 mod ci_lint;
 mod ci_pipelines;
