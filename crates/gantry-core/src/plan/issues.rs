@@ -331,6 +331,7 @@ impl super::Plan<'_> {
         let mut tx = self.db.begin().await?;
         let label_names: Vec<String> = input.labels.iter().flatten().chain(&input.add_labels).cloned().collect();
         let labels = if manages { resolve_labels(&mut tx, access, &label_names, true).await? } else { Vec::new() };
+        let labels = one_per_scope(labels);
         let assignees = match (&input.assignee_ids, manages) {
             (Some(ids), true) => resolve_assignees(&mut tx, access, ids).await?,
             _ => Vec::new(),
@@ -813,6 +814,29 @@ async fn resolve_labels(
     Ok(found)
 }
 
+/// The scope of a scoped label (`priority` of `priority::high`, `team::api` of
+/// `team::api::lead`: all before the last `::`), as GitLab reads it.
+pub fn label_scope(title: &str) -> Option<&str> {
+    title.rsplit_once("::").map(|(scope, _)| scope).filter(|scope| !scope.is_empty())
+}
+
+/// `labels` with at most one label of each scope: the last one given wins (GitLab's rule, so
+/// adding `priority::high` takes `priority::low` off).
+fn one_per_scope(labels: Vec<LabelRow>) -> Vec<LabelRow> {
+    let mut kept: Vec<LabelRow> = Vec::with_capacity(labels.len());
+    for label in labels.into_iter().rev() {
+        let scope = label_scope(&label.title).map(str::to_lowercase);
+        let taken = scope.as_ref().is_some_and(|scope| {
+            kept.iter().any(|k| label_scope(&k.title).map(str::to_lowercase).as_ref() == Some(scope))
+        });
+        if !taken {
+            kept.push(label);
+        }
+    }
+    kept.reverse();
+    kept
+}
+
 /// Applies `labels`, `add_labels` and `remove_labels`; the system note, when anything changed.
 async fn change_labels(
     conn: &mut Conn,
@@ -848,6 +872,7 @@ async fn change_labels(
             }
         }
     }
+    let mut wanted = one_per_scope(wanted);
     let removing: Vec<String> = changes.remove_labels.iter().map(|name| name.trim().to_lowercase()).collect();
     wanted.retain(|label| {
         !removing.contains(&label.title.to_lowercase()) && !changes.remove_label_ids.contains(&label.id)

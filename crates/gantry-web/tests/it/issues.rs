@@ -517,3 +517,29 @@ fn label_chips_are_readable_on_every_colour() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_issue_holds_one_label_of_each_scope() {
+    let app = TestApp::new().await;
+    let owner = app.user("owner").await;
+    let id = project(&app, &owner, "Scoped", "private", None).await;
+    for name in ["priority::high", "priority::low", "team::api::lead", "team::api::member", "bug"] {
+        let body = json!({"name": name, "color": "#336699"});
+        let made =
+            app.api(Method::POST, &format!("/api/v4/projects/{id}/labels"), Some(&owner.token), Some(body)).await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    }
+    let issue = open(&app, &owner, id, json!({"title": "Scoped", "labels": "priority::low,priority::high,bug"})).await;
+    assert_eq!(issue["labels"], json!(["bug", "priority::high"]), "the last of a scope wins");
+    let path = format!("/api/v4/projects/{id}/issues/{}", issue["iid"]);
+    let changed = app
+        .api(Method::PUT, &path, Some(&owner.token), Some(json!({"add_labels": "priority::low,team::api::lead"})))
+        .await;
+    assert_eq!(changed.json()["labels"], json!(["bug", "priority::low", "team::api::lead"]), "{}", changed.body);
+    let changed =
+        app.api(Method::PUT, &path, Some(&owner.token), Some(json!({"add_labels": "team::api::member"}))).await;
+    assert_eq!(changed.json()["labels"], json!(["bug", "priority::low", "team::api::member"]));
+    let notes = app.api(Method::GET, &format!("{path}/notes?sort=asc"), Some(&owner.token), None).await.json();
+    let last = notes.as_array().unwrap().last().unwrap()["body"].as_str().unwrap().to_owned();
+    assert!(last.contains("team::api::member") && last.contains("removed"), "{last}");
+}
