@@ -192,6 +192,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0037_discussions.sql"),
         postgres: include_str!("../migrations/postgres/0037_discussions.sql"),
     },
+    // 38 is the epics' (made beside this).
+    Migration {
+        version: 39,
+        sqlite: include_str!("../migrations/sqlite/0039_uploads.sql"),
+        postgres: include_str!("../migrations/postgres/0039_uploads.sql"),
+    },
 ];
 
 impl Db {

@@ -397,12 +397,7 @@ mod tests {
     fn markdown_is_rendered_and_sanitised() {
         let html = render_markdown(
             "# Title\n\n<script>alert(1)</script>\n\n- [x] done\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[doc](docs/x.md) <img src=x onerror=alert(1)>",
-            Some(&RepositoryLinks {
-                project: "acme/api".into(),
-                reference: "main".into(),
-                dir: String::new(),
-                wiki: false,
-            }),
+            Some(&RepositoryLinks::repository("acme/api", "main", "")),
         );
         assert!(html.contains("<h1") && html.contains("Title"));
         assert!(!html.contains("<script") && !html.contains("onerror"), "{html}");

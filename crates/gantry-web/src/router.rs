@@ -17,7 +17,7 @@ use gantry_core::policy::{GroupAction, ProjectAction};
 
 use crate::api::plan::{
     award_emoji, boards, discussions, events as plan_events, issues, labels, links as issue_links, milestones, notes,
-    todos, wikis,
+    todos, uploads as plan_uploads, wikis,
 };
 use crate::api::{
     access_tokens, application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, files,
@@ -1990,6 +1990,14 @@ fn top_level() -> Table {
             "Make a project milestone its group's (Reporter on the group too)",
             milestones::promote_project_milestone,
         )
+        .post(
+            "/api/v4/projects/{id}/uploads",
+            Project(ProjectAction::CreateIssue),
+            "Upload a file for the project's issues and comments (multipart file): its url and Markdown",
+            plan_uploads::upload_project_file.layer(axum::extract::DefaultBodyLimit::max(
+                gantry_core::plan::uploads::MAX_UPLOAD_BYTES + 64 * 1024,
+            )),
+        )
         .get(
             "/api/v4/projects/{id}/wikis",
             Project(ProjectAction::ReadWiki),
@@ -2818,6 +2826,20 @@ fn project_pages() -> Table {
             Project(ProjectAction::UpdateIssues),
             "Move a card of a project issue board (from, to: open, closed or a list; move_before_id, move_after_id): changes its issue as the lists mean",
             ui::plan::board_pages::project_move_card,
+        )
+        .get(
+            "/uploads/{secret}/{filename}",
+            Project(ProjectAction::ReadIssues),
+            "A file attached to the project's issues or comments (images shown, text as text, the rest downloaded)",
+            ui::plan::uploads::show,
+        )
+        .post(
+            "/issues/{issue_iid}/uploads",
+            Project(ProjectAction::CreateIssue),
+            "Upload a file from an issue's page (multipart file); the notice gives its Markdown",
+            ui::plan::uploads::upload.layer(axum::extract::DefaultBodyLimit::max(
+                gantry_core::plan::uploads::MAX_UPLOAD_BYTES + 64 * 1024,
+            )),
         )
         .get("/wikis", Project(ProjectAction::ReadWiki), "The wiki: its home page, or its pages", ui::plan::wiki::index)
         .get(

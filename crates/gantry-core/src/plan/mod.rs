@@ -9,8 +9,8 @@
 //! notes they leave (`references`), who hears of a change — to-dos and mail by
 //! notification level (`notify`) — a user's to-dos, levels and subscriptions (`todos`), time
 //! tracking with the quick actions of comments (`quick_actions`, `time_tracking`), and the task
-//! lists of descriptions, ticked from the page (`tasks`), and a project's wiki (`wiki`: pages in
-//! the wiki's git repository).
+//! lists of descriptions, ticked from the page (`tasks`), files attached to issues and comments
+//! (`uploads`), and a project's wiki (`wiki`: pages in the wiki's git repository).
 
 pub mod award_emoji;
 pub mod boards;
@@ -29,6 +29,7 @@ mod system_notes;
 pub mod tasks;
 pub mod time_tracking;
 pub mod todos;
+pub mod uploads;
 pub mod wiki;
 
 stage!(

@@ -171,7 +171,7 @@ fn checked_slug(slug: &str) -> CoreResult<&str> {
 
 /// A file name for an attachment: its last part, with characters that would break a path or a
 /// Markdown link made underscores.
-fn attachment_name(file_name: &str) -> CoreResult<String> {
+pub(crate) fn attachment_name(file_name: &str) -> CoreResult<String> {
     let base = file_name.rsplit(['/', '\\']).next().unwrap_or_default().trim();
     let cleaned: String = base
         .chars()

@@ -159,7 +159,8 @@ pub async fn referenced_blobs(conn: &mut Conn) -> DbResult<std::collections::Has
          UNION SELECT avatar_digest FROM users WHERE avatar_digest IS NOT NULL \
          UNION SELECT avatar_digest FROM namespaces WHERE avatar_digest IS NOT NULL \
          UNION SELECT avatar_digest FROM projects WHERE avatar_digest IS NOT NULL \
-         UNION SELECT avatar_digest FROM topics WHERE avatar_digest IS NOT NULL",
+         UNION SELECT avatar_digest FROM topics WHERE avatar_digest IS NOT NULL \
+         UNION SELECT blob_digest FROM uploads",
     )
     .fetch_all(conn)
     .await?;

@@ -4,7 +4,8 @@
 //! (`award_emoji`), linked issues (`links`), labels of projects
 //! and groups (`labels`: with the links that put them on issues), milestones of projects and
 //! groups (`milestones`: with the column that puts an issue in one), notes on every kind of
-//! noteable (`notes`), users' to-dos (`todos`) and how much mail they want (`notifications`).
+//! noteable (`notes`), users' to-dos (`todos`), how much mail they want (`notifications`) and
+//! the files attached to issues and comments (`uploads`).
 
 pub mod award_emoji;
 pub mod boards;
@@ -16,6 +17,7 @@ pub mod milestones;
 pub mod notes;
 pub mod notifications;
 pub mod todos;
+pub mod uploads;
 
 use gantry_types::UserId;
 

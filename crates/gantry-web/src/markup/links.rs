@@ -20,14 +20,41 @@ pub struct RepositoryLinks {
     pub reference: String,
     /// The folder of the Markdown file, `""` at the root.
     pub dir: String,
-    /// The file is a page of the project's wiki (`reference` is then unused).
-    pub wiki: bool,
+    /// What the Markdown is: a file of the repository, a wiki page, or an issue's text.
+    pub kind: LinkKind,
+}
+
+/// Where a Markdown text is shown from, which decides where its relative links lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    /// A file at `reference` in `dir`.
+    Repository,
+    /// A wiki page in `dir` (`reference` is unused).
+    Wiki,
+    /// An issue's description or a comment: only `/uploads/…`, the project's attached files,
+    /// is rewritten (to `/<project>/-/uploads/…`); everything else is left as written.
+    Notes,
 }
 
 impl RepositoryLinks {
+    /// The links of a file of the repository at `reference`, in `dir`.
+    pub fn repository(project: &str, reference: &str, dir: &str) -> RepositoryLinks {
+        RepositoryLinks {
+            project: project.to_owned(),
+            reference: reference.to_owned(),
+            dir: dir.to_owned(),
+            kind: LinkKind::Repository,
+        }
+    }
+
     /// The links of a wiki page in `dir`.
     pub fn wiki(project: &str, dir: &str) -> RepositoryLinks {
-        RepositoryLinks { project: project.to_owned(), reference: String::new(), dir: dir.to_owned(), wiki: true }
+        RepositoryLinks { kind: LinkKind::Wiki, ..RepositoryLinks::repository(project, "", dir) }
+    }
+
+    /// The links of an issue's text or a comment in `project`.
+    pub fn notes(project: &str) -> RepositoryLinks {
+        RepositoryLinks { kind: LinkKind::Notes, ..RepositoryLinks::repository(project, "", "") }
     }
 
     /// The value an `element`'s `attribute` gets in place of `value`.
@@ -37,12 +64,18 @@ impl RepositoryLinks {
             ("a", "href") => "blob",
             _ => return Cow::Borrowed(value),
         };
+        if self.kind == LinkKind::Notes {
+            return match value.strip_prefix("/uploads/") {
+                Some(rest) if !rest.contains("..") => Cow::Owned(format!("/{}/-/uploads/{rest}", self.project)),
+                _ => Cow::Borrowed(value),
+            };
+        }
         if !is_repository_relative(value) {
             return Cow::Borrowed(value);
         }
         let (rest, fragment) = split_at_first(value, '#');
         let (path, query) = split_at_first(rest, '?');
-        if self.wiki {
+        if self.kind == LinkKind::Wiki {
             let dir = if path.starts_with("uploads/") { "" } else { self.dir.as_str() };
             let (segments, _) = resolve(dir, path);
             return Cow::Owned(format!("/{}/-/wikis/{}{query}{fragment}", self.project, segments.join("/")));
@@ -115,7 +148,7 @@ mod tests {
     use super::*;
 
     fn links(dir: &str) -> RepositoryLinks {
-        RepositoryLinks { project: "acme/api".into(), reference: "feature/a".into(), dir: dir.into(), wiki: false }
+        RepositoryLinks::repository("acme/api", "feature/a", dir)
     }
 
     #[test]
@@ -126,6 +159,15 @@ mod tests {
         assert_eq!(page.rewrite("a", "href", "../../../x"), "/acme/api/-/wikis/x");
         assert_eq!(page.rewrite("img", "src", "uploads/ab12/shot.png"), "/acme/api/-/wikis/uploads/ab12/shot.png");
         assert_eq!(page.rewrite("a", "href", "https://example.com/"), "https://example.com/");
+    }
+
+    #[test]
+    fn an_issues_uploads_lead_to_its_project() {
+        let notes = RepositoryLinks::notes("acme/api");
+        assert_eq!(notes.rewrite("img", "src", "/uploads/ab12/shot.png"), "/acme/api/-/uploads/ab12/shot.png");
+        assert_eq!(notes.rewrite("a", "href", "/uploads/ab12/notes.txt"), "/acme/api/-/uploads/ab12/notes.txt");
+        assert_eq!(notes.rewrite("a", "href", "docs/x.md"), "docs/x.md");
+        assert_eq!(notes.rewrite("a", "href", "/uploads/../../admin"), "/uploads/../../admin");
     }
 
     #[test]

@@ -277,12 +277,7 @@ pub fn render_readme(project: &str, reference: &str, dir: &str, name: &str, data
     let text = String::from_utf8_lossy(data);
     let lower = name.to_lowercase();
     let html = if lower.ends_with(".md") || lower.ends_with(".markdown") {
-        let links = RepositoryLinks {
-            project: project.to_owned(),
-            reference: reference.to_owned(),
-            dir: dir.to_owned(),
-            wiki: false,
-        };
+        let links = RepositoryLinks::repository(project, reference, dir);
         render_markdown(&text, Some(&links))
     } else {
         format!("<pre>{}</pre>", escape(&text))

@@ -55,5 +55,6 @@ mod templates;
 mod todos;
 mod topics;
 mod ui;
+mod uploads;
 mod user_accounts;
 mod wiki;

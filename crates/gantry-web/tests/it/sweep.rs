@@ -244,6 +244,10 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
             Role(Reporter)
         }
         (RouteScope::ProjectPage, "GET", "/issues" | "/issues/new" | "/issues/{issue_iid}" | "/labels") => Role(Guest),
+        // Files of issues and comments: whoever comments uploads, whoever sees the issues reads.
+        (RouteScope::ProjectPage, "GET", "/uploads/{secret}/{filename}") => Role(Guest),
+        (RouteScope::ProjectPage, "POST", "/issues/{issue_iid}/uploads") => Role(Guest),
+        (RouteScope::Api, "POST", "/api/v4/projects/{id}/uploads") => Role(Guest),
         (
             RouteScope::ProjectPage,
             "POST",
@@ -507,6 +511,8 @@ struct Fixture {
     award_ids: [i64; 2],
     /// A link from the fixture's issue to another.
     issue_link_id: i64,
+    /// `<secret>/<file name>` of a file uploaded to the project.
+    upload_path: String,
     /// The discussion of the fixture's comment.
     discussion_id: String,
     /// A board of the project and one of the group, each with a list for the fixture's label
@@ -761,6 +767,7 @@ async fn fixture(
         event_ids: [0; 4],
         award_ids: [0; 2],
         issue_link_id: 0,
+        upload_path: String::new(),
         discussion_id: String::new(),
         board: (0, 0),
         group_board: (0, 0),
@@ -936,6 +943,7 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("badges/{*rest}", "badges/main/pipeline.svg")
         .replace("wikis/{*rest}", if route.method == Method::POST { "wikis/home/-/edit" } else { "wikis/home" })
         .replace("wikis/{slug}", "wikis/home")
+        .replace("{secret}/{filename}", &f.upload_path)
         .replace("{*rest}", "main/proj-main.zip")
         .replace("{file_path}", "README.md")
         .replace("{pipeline_id}", &f.pipeline.map_or(0, |p| p.0.0).to_string())
@@ -1449,6 +1457,12 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 || route.path.contains("/boards")
             {
                 plan_fixture(&app, &people, &mut f).await;
+            }
+            if route.path.contains("{secret}") {
+                let owner = Actor::User(people.owner.user.clone());
+                let access = app.core.access_to_project(&owner, &f.project).await.unwrap();
+                let upload = app.core.plan().upload_file(&access, "notes.txt", b"swept").await.unwrap();
+                f.upload_path = format!("{}/{}", upload.row.secret, upload.row.filename);
             }
             if route.path.contains("/wikis") {
                 // The page the paths name.

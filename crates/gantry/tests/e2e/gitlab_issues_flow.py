@@ -288,4 +288,9 @@ except gitlab.exceptions.GitlabCreateError as error:
 page.delete()
 assert project.wikis.list(get_all=True) == []
 
+# A file for an issue, as python-gitlab's own test uploads one.
+uploaded = project.upload("test.txt", filedata="testing contents")
+assert uploaded["alt"] == "test.txt" and uploaded["url"].startswith("/uploads/"), uploaded
+assert uploaded["markdown"] == f"[test.txt]({uploaded['url']})", uploaded
+
 print("all python-gitlab issue checks passed")

@@ -5,7 +5,8 @@
 //! their resource events and the merge requests that close them (`events.rs`), labels of
 //! projects and groups (`labels.rs`) and their milestones (`milestones.rs`), issue boards of
 //! projects and groups with their lists (`boards.rs`), and the caller's to-dos, notification
-//! settings and issue subscriptions (`todos.rs`), and project wikis with their attachments
+//! settings and issue subscriptions (`todos.rs`), files for issues and comments (`uploads.rs`),
+//! and project wikis with their attachments
 //! (`wikis.rs`); the wire types in `types.rs`.
 
 pub mod award_emoji;
@@ -19,6 +20,7 @@ pub mod milestones;
 pub mod notes;
 pub mod todos;
 mod types;
+pub mod uploads;
 pub mod wikis;
 
 use gantry_core::CoreError;

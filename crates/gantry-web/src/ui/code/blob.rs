@@ -149,12 +149,11 @@ pub async fn blob(
     } else {
         let text = String::from_utf8_lossy(&blob.data);
         if is_markdown && query.plain != "1" {
-            let links = RepositoryLinks {
-                project: project.clone(),
-                reference: at.reference.clone(),
-                dir: at.path.rsplit_once('/').map_or("", |(dir, _)| dir).to_owned(),
-                wiki: false,
-            };
+            let links = RepositoryLinks::repository(
+                &project,
+                &at.reference,
+                at.path.rsplit_once('/').map_or("", |(dir, _)| dir),
+            );
             FileView::Markdown(render_markdown(&text, Some(&links)))
         } else {
             let part = shown_part(&text, query.full == "1");
@@ -243,6 +242,16 @@ pub fn raw_content_response(path: &str, content: gantry_core::ContentStream, att
     let mut response = raw_response(path, binary, crate::blob_io::content_body(content), attachment);
     response.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     response
+}
+
+/// Whether an attachment is shown in the browser: pictures (not SVG, which can hold scripts)
+/// and plain text. Anything else — HTML, SVG, PDF, archives — is downloaded; all of it comes
+/// with `nosniff` and a sandboxing CSP either way.
+pub fn shown_inline(path: &str, binary: bool) -> bool {
+    let ending = path.rsplit_once('.').map(|(_, ending)| ending.to_ascii_lowercase()).unwrap_or_default();
+    let picture = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "ico"].contains(&ending.as_str());
+    let active = ["svg", "svgz", "html", "htm", "xhtml", "xht", "xml", "js", "mjs", "pdf"].contains(&ending.as_str());
+    picture || (!binary && !active)
 }
 
 /// A file's bytes as a response that browsers will not render as a page of this site.

@@ -595,12 +595,11 @@ fn preview(
     form: ChangeForm,
 ) -> PageResult {
     let path = if kind == ChangeKind::New { inside(&opened.path, &form.file_path) } else { opened.path.clone() };
-    let links = crate::markup::links::RepositoryLinks {
-        project: frame.project.full_path.clone(),
-        reference: opened.reference.clone(),
-        dir: path.rsplit_once('/').map_or("", |(dir, _)| dir).to_owned(),
-        wiki: false,
-    };
+    let links = crate::markup::links::RepositoryLinks::repository(
+        &frame.project.full_path,
+        &opened.reference,
+        path.rsplit_once('/').map_or("", |(dir, _)| dir),
+    );
     let html = render_markdown(&form.content, Some(&links));
     page(visitor, frame, kind, opened, form, None, Some(html))
 }

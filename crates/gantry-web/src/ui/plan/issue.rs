@@ -22,6 +22,7 @@ use super::reactions::Reactions;
 use super::{LabelChip, LabelChoice, issue_iid, usernames};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};
+use crate::markup::links::RepositoryLinks;
 use crate::markup::render_markdown_with;
 use crate::namespace_dispatch::ProjectTarget;
 use crate::time_format::ago;
@@ -170,7 +171,11 @@ async fn issue_page(
         tab: "issues",
         iid,
         title: view.issue.title.clone(),
-        description_html: render_markdown_with(&view.issue.description, None, &resolved),
+        description_html: render_markdown_with(
+            &view.issue.description,
+            Some(&RepositoryLinks::notes(&frame.project.full_path)),
+            &resolved,
+        ),
         closed: view.issue.state == IssueState::Closed,
         confidential: view.issue.confidential,
         locked: view.issue.discussion_locked,
@@ -250,7 +255,7 @@ fn note_line(
         author: username(note.author.as_ref()),
         system: note.system,
         body: note.body.clone(),
-        html: render_markdown_with(&note.body, None, references),
+        html: render_markdown_with(&note.body, Some(&RepositoryLinks::notes(&frame.project.full_path)), references),
         when: ago(note.created_at, now),
         edited: note.updated_at > note.created_at + 1000,
         can_change: !note.system && frame.access.can_change_note(note.author_id),

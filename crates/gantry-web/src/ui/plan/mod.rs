@@ -4,7 +4,8 @@
 //! (`labels.rs`), the milestones pages of a project and of a group (`milestones.rs`,
 //! `group_milestones.rs`), the issue boards of a project and of a group (`boards.rs`, with
 //! their handlers in `board_pages.rs`), and a person's own pages — to-dos, notification levels,
-//! subscriptions and a mail's unsubscribe link (`todos.rs`), and a project's wiki (`wiki.rs`).
+//! subscriptions and a mail's unsubscribe link (`todos.rs`), files attached to issues and comments (`uploads.rs`), and a project's wiki
+//! (`wiki.rs`).
 //! Plain forms with CSRF tokens that
 //! answer 303 with a notice; core decides.
 
@@ -19,6 +20,7 @@ pub mod milestones;
 pub mod reactions;
 pub mod threads;
 pub mod todos;
+pub mod uploads;
 pub mod wiki;
 
 use gantry_core::CoreError;

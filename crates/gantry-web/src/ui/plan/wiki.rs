@@ -231,16 +231,6 @@ struct DeletePage {
     title: String,
 }
 
-/// Whether an attachment is shown in the browser: pictures (not SVG, which can hold scripts)
-/// and plain text. Anything else — HTML, SVG, PDF, archives — is downloaded; all of it comes
-/// with `nosniff` and a sandboxing CSP either way.
-fn shown_inline(path: &str, binary: bool) -> bool {
-    let ending = path.rsplit_once('.').map(|(_, ending)| ending.to_ascii_lowercase()).unwrap_or_default();
-    let picture = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "ico"].contains(&ending.as_str());
-    let active = ["svg", "svgz", "html", "htm", "xhtml", "xht", "xml", "js", "mjs", "pdf"].contains(&ending.as_str());
-    picture || (!binary && !active)
-}
-
 /// What a URL under `/-/wikis/` asks for.
 enum Target<'a> {
     Pages,
@@ -325,7 +315,7 @@ pub async fn get(
                 Err(CoreError::NotFound(_)) if query.version_id.is_none() => {
                     if let Some(blob) = plan.wiki_file(&frame.access, slug).await.map_err(|e| visitor.error(e))? {
                         let binary = blob.is_binary();
-                        let download = !shown_inline(slug, binary);
+                        let download = !crate::ui::code::blob::shown_inline(slug, binary);
                         return Ok(crate::ui::code::blob::raw_response(slug, binary, blob.data, download));
                     }
                     // A link to a page not written yet: who may write it gets the form.

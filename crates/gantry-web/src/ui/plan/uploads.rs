@@ -1,0 +1,115 @@
+//! Files attached to a project's issues and comments: served at `/-/uploads/<secret>/<name>`
+//! so the browser runs nothing of them (an image, told by its first bytes, is shown; plain text
+//! is shown as text; anything else is downloaded; always `nosniff` and a sandboxing CSP), and
+//! uploaded from an issue's page, which then says what Markdown shows the file.
+
+use axum::Extension;
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use gantry_core::CoreError;
+use gantry_core::policy::ProjectAction;
+
+use crate::AppState;
+use crate::auth::{PageActor, csrf_token_valid};
+use crate::error::AppError;
+use crate::namespace_dispatch::ProjectTarget;
+use crate::ui::PageResult;
+use crate::ui::flash::{Flash, see_other_with};
+use crate::ui::project_frame::ProjectFrame;
+
+/// `GET /{project}/-/uploads/{secret}/{filename}`
+pub async fn show(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path((secret, filename)): Path<(String, String)>,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let (row, bytes) =
+        state.core.plan().read_upload(&frame.access, &secret, &filename).await.map_err(|e| visitor.error(e))?;
+    let image = gantry_core::manage::avatars::image_format(&bytes);
+    let binary = gantry_git::read::looks_binary(&bytes);
+    // A name that claims a picture the bytes are not is not shown at all.
+    let lower = row.filename.to_ascii_lowercase();
+    let claims_picture =
+        ["png", "jpg", "jpeg", "gif", "webp", "bmp", "ico"].iter().any(|e| lower.ends_with(&format!(".{e}")));
+    let (content_type, inline) = match image {
+        Some((_, media_type)) => (media_type, true),
+        None if !binary && !claims_picture && crate::ui::code::blob::shown_inline(&row.filename, binary) => {
+            ("text/plain; charset=utf-8", true)
+        }
+        None => ("application/octet-stream", false),
+    };
+    let mut response = (StatusCode::OK, bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox; frame-ancestors 'none'"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+    if !inline && let Ok(value) = HeaderValue::from_str(&crate::blob_io::content_disposition(&row.filename)) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+/// `POST /{project}/-/issues/{issue_iid}/uploads` (a multipart `file`): stores the file and
+/// goes back to the issue, whose notice gives the Markdown that shows it.
+pub async fn upload(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<ProjectTarget>,
+    Path(iid): Path<String>,
+    request: Request,
+) -> PageResult {
+    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    frame.require(&visitor, ProjectAction::CreateIssue)?;
+    let iid: i64 = iid.parse().map_err(|_| visitor.error(CoreError::NotFound("issue")))?;
+    let back = format!("/{}/-/issues/{iid}", frame.project.full_path);
+    let headers = request.headers().clone();
+    let mut multipart = Multipart::from_request(request, &state)
+        .await
+        .map_err(|_| visitor.error(AppError::BadRequest("Choose a file to upload.".into())))?;
+    let (mut token, mut file) = (String::new(), None);
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                let limit = crate::ui::human_size(gantry_core::plan::uploads::MAX_UPLOAD_BYTES);
+                let notice = Flash::notice(format!("The file is larger than {limit}: nothing was uploaded."));
+                return see_other_with(&state, &visitor, &back, &notice);
+            }
+            Err(error) => {
+                return Err(visitor.error(AppError::BadRequest(format!("The form could not be read: {error}."))));
+            }
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        let filename = field.file_name().map(str::to_owned);
+        let bytes = field.bytes().await.map_err(|_| visitor.error(AppError::body_too_large()))?;
+        match name.as_str() {
+            "authenticity_token" => token = String::from_utf8_lossy(&bytes).into_owned(),
+            "file" => file = filename.filter(|f| !f.is_empty()).map(|f| (f, bytes.to_vec())),
+            _ => {}
+        }
+    }
+    if !csrf_token_valid(&state, &headers, &token) {
+        return Err(visitor.error(AppError::Csrf));
+    }
+    let Some((name, bytes)) = file else {
+        return see_other_with(&state, &visitor, &back, &Flash::notice("Choose a file to upload."));
+    };
+    let notice = match state.core.plan().upload_file(&frame.access, &name, &bytes).await {
+        Ok(upload) => format!(
+            "{} was uploaded. Put {} in the description or a comment to show it.",
+            upload.row.filename,
+            upload.markdown()
+        ),
+        Err(error @ CoreError::Invalid { .. }) => crate::ui::form_error(error).1,
+        Err(error) => return Err(visitor.error(error)),
+    };
+    see_other_with(&state, &visitor, &back, &Flash::notice(notice))
+}
