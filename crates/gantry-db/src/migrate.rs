@@ -192,6 +192,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0037_discussions.sql"),
         postgres: include_str!("../migrations/postgres/0037_discussions.sql"),
     },
+    Migration {
+        version: 38,
+        sqlite: include_str!("../migrations/sqlite/0038_epics.sql"),
+        postgres: include_str!("../migrations/postgres/0038_epics.sql"),
+    },
 ];
 
 impl Db {
