@@ -166,6 +166,48 @@ impl super::Plan<'_> {
         Ok(Some(view(&mut conn, row).await?))
     }
 
+    /// The epics these issues are in that the actor may see, by issue (the API's `epic` of an
+    /// issue); an epic hidden from the actor is left out.
+    pub async fn epics_of_issues(
+        &self,
+        actor: &crate::Actor,
+        issues: &[IssueId],
+    ) -> CoreResult<HashMap<IssueId, EpicView>> {
+        let mut conn = self.db.conn().await?;
+        let places = db::epic_issues_of_issues(&mut conn, issues).await?;
+        let mut rows: HashMap<EpicId, EpicRow> = HashMap::new();
+        for place in &places {
+            if let std::collections::hash_map::Entry::Vacant(slot) = rows.entry(place.epic_id)
+                && let Some(row) = db::find_epic_by_id(&mut conn, place.epic_id).await?
+            {
+                slot.insert(row);
+            }
+        }
+        drop(conn);
+        let mut groups: HashMap<NamespaceId, Option<GroupAccess>> = HashMap::new();
+        let mut seen: Vec<EpicRow> = Vec::new();
+        for row in rows.into_values() {
+            if let std::collections::hash_map::Entry::Vacant(slot) = groups.entry(row.group_id) {
+                slot.insert(match self.group_access(actor, &Lookup::Id(row.group_id.0)).await {
+                    Ok(group) => Some(group),
+                    Err(CoreError::NotFound(_) | CoreError::Forbidden(_)) => None,
+                    Err(error) => return Err(error),
+                });
+            }
+            if groups.get(&row.group_id).and_then(Option::as_ref).is_some_and(|group| sees_epic(group, &row)) {
+                seen.push(row);
+            }
+        }
+        let mut conn = self.db.conn().await?;
+        let epics = views(&mut conn, seen).await?;
+        Ok(places
+            .into_iter()
+            .filter_map(|place| {
+                epics.iter().find(|epic| epic.epic.id == place.epic_id).map(|epic| (place.issue_id, epic.clone()))
+            })
+            .collect())
+    }
+
     /// The epics right below one that the viewer may see (of the group or its subgroups).
     pub async fn child_epics(&self, access: &GroupAccess, epic: &EpicRow) -> CoreResult<Vec<EpicView>> {
         if !sees_epic(access, epic) {

@@ -252,6 +252,25 @@ async fn an_epic_holds_issues_of_its_group_and_shows_only_those_the_viewer_may_s
     assert_eq!(removed.json()["issue"]["title"], "Leaked key");
     assert_eq!(iids(&app, Some(&owner), &base).await.len(), 1);
 
+    // An issue names its epic for who may see it.
+    let public_one = format!("/api/v4/projects/{open_project}/issues/1");
+    let seen = app.api(Method::GET, &public_one, Some(&stranger.token), None).await.json();
+    assert_eq!((seen["epic_iid"].as_i64(), seen["epic"]["title"].as_str()), (Some(2), Some("Second")), "{seen}");
+    assert_eq!(seen["epic"]["url"], "/oss/-/epics/2");
+    let listed = app.api(Method::GET, &format!("/api/v4/groups/{oss}/issues"), Some(&owner.token), None).await;
+    assert!(listed.body.contains("\"epic_iid\":1") && listed.body.contains("\"epic_iid\":null"), "{}", listed.body);
+    let path = format!("/api/v4/groups/{oss}/epics/{}/issues/{}", hidden["iid"], leak["id"]);
+    let into_hidden = app.api(Method::POST, &path, Some(&reporter.token), None).await;
+    assert_eq!(
+        into_hidden.status,
+        StatusCode::CREATED,
+        "a confidential issue fits a confidential epic: {}",
+        into_hidden.body
+    );
+    let seen =
+        app.api(Method::GET, &format!("/api/v4/projects/{open_project}/issues/2"), Some(&owner.token), None).await;
+    assert_eq!(seen.json()["epic_iid"].as_i64(), hidden["iid"].as_i64());
+
     // The issue's page names its epic in a system note.
     let notes = app
         .api(Method::GET, &format!("/api/v4/projects/{open_project}/issues/2/notes"), Some(&owner.token), None)
