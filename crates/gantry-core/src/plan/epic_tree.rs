@@ -12,7 +12,7 @@ use gantry_db::plan::epics::{self as db, EpicIssueRow, EpicRow};
 use gantry_db::plan::issues as issues_db;
 use gantry_types::{EpicId, IssueId, IssueState, NamespaceId};
 
-use super::epics::{EpicInput, EpicProgress, EpicView, check_parent, sees_epic, view, views, within};
+use super::epics::{EpicInput, EpicProgress, EpicView, MAX_DEPTH, sees_epic, view, views, within};
 use super::issues::{IssueQuery, IssueView, IssuesOf, load_issue};
 use super::references::{Found, Reference, Resolver, scan};
 use crate::manage::groups::Lookup;
@@ -21,6 +21,74 @@ use crate::{CoreError, CoreResult, Page};
 
 /// Most issues an epic's progress counts.
 const MAX_PROGRESS_ISSUES: i64 = 1000;
+
+/// How many levels an epic's subtree has (itself included), stopping past [`MAX_DEPTH`].
+async fn height(conn: &mut Conn, epic: EpicId) -> CoreResult<usize> {
+    let mut level = vec![epic];
+    let mut height = 0;
+    while !level.is_empty() && height <= MAX_DEPTH {
+        height += 1;
+        let mut next = Vec::new();
+        for id in level {
+            next.extend(db::child_epics(conn, id).await?.into_iter().map(|child| child.id));
+        }
+        level = next;
+    }
+    Ok(height)
+}
+
+/// Checks that `child` (of the group `child_group`, or a new epic when `None`) may go under
+/// `parent`: the parent's group is the child's or above it, no cycle, at most [`MAX_DEPTH`]
+/// levels.
+pub(super) async fn check_parent(
+    conn: &mut Conn,
+    child: Option<&EpicRow>,
+    child_group: &str,
+    parent: &EpicRow,
+) -> CoreResult<()> {
+    if !within(child_group, &parent.group_path) {
+        return Err(CoreError::invalid(
+            "parent_id",
+            "is not allowed: the parent epic must be of the child's group or a group above it",
+        ));
+    }
+    let mut depth = 1;
+    let mut up = Some(parent.clone());
+    while let Some(epic) = up {
+        if child.is_some_and(|child| child.id == epic.id) {
+            return Err(CoreError::invalid("parent_id", "is not allowed: an epic cannot be its own ancestor"));
+        }
+        up = match epic.parent_id {
+            Some(id) if depth <= MAX_DEPTH => {
+                depth += 1;
+                db::find_epic_by_id(conn, id).await?
+            }
+            _ => None,
+        };
+    }
+    let below = match child {
+        Some(child) => height(conn, child.id).await?,
+        None => 1,
+    };
+    if depth + below > MAX_DEPTH {
+        return Err(CoreError::invalid(
+            "parent_id",
+            format!("is not allowed: epics nest at most {MAX_DEPTH} levels deep"),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a non-confidential epic under a confidential one (GitLab's rule: the child would
+/// show what the parent hides).
+pub(super) fn check_confidential_parent(parent: &EpicRow, confidential: bool) -> CoreResult<()> {
+    if parent.confidential && !confidential {
+        return Err(CoreError::Refused(
+            "A non-confidential epic cannot be assigned to a confidential parent epic".to_owned(),
+        ));
+    }
+    Ok(())
+}
 
 impl super::Plan<'_> {
     /// One page of the epic's issues the viewer may see (in the group's projects and its
@@ -246,6 +314,7 @@ impl super::Plan<'_> {
         let (child_group, child) = self.epic_by_id(&mut conn, access, child).await?;
         child_group.require(GroupAction::ManageEpics)?;
         check_parent(&mut conn, Some(&child), &child.group_path, &parent.epic).await?;
+        check_confidential_parent(&parent.epic, child.confidential)?;
         db::set_epic_parent(&mut conn, child.id, Some(parent.epic.id)).await?;
         let row = db::find_epic_by_id(&mut conn, child.id).await?.ok_or(CoreError::NotFound("epic"))?;
         view(&mut conn, row).await

@@ -19,6 +19,7 @@ use gantry_db::plan::labels::{self as labels_db, LabelRow};
 use gantry_db::plan::users_by_ids;
 use gantry_types::{EpicId, IssueState, NamespaceId, UserId};
 
+use super::epic_tree::{check_confidential_parent, check_parent};
 use super::issues::UserRef;
 use super::milestones::check_milestone_date;
 use crate::manage::groups::Lookup;
@@ -271,63 +272,6 @@ async fn resolve_labels(conn: &mut Conn, group: NamespaceId, names: &[String]) -
     Ok(found)
 }
 
-/// How many levels an epic's subtree has (itself included), stopping past [`MAX_DEPTH`].
-async fn height(conn: &mut Conn, epic: EpicId) -> CoreResult<usize> {
-    let mut level = vec![epic];
-    let mut height = 0;
-    while !level.is_empty() && height <= MAX_DEPTH {
-        height += 1;
-        let mut next = Vec::new();
-        for id in level {
-            next.extend(db::child_epics(conn, id).await?.into_iter().map(|child| child.id));
-        }
-        level = next;
-    }
-    Ok(height)
-}
-
-/// Checks that `child` (of the group `child_group`, or a new epic when `None`) may go under
-/// `parent`: the parent's group is the child's or above it, no cycle, at most [`MAX_DEPTH`]
-/// levels.
-pub(super) async fn check_parent(
-    conn: &mut Conn,
-    child: Option<&EpicRow>,
-    child_group: &str,
-    parent: &EpicRow,
-) -> CoreResult<()> {
-    if !within(child_group, &parent.group_path) {
-        return Err(CoreError::invalid(
-            "parent_id",
-            "is not allowed: the parent epic must be of the child's group or a group above it",
-        ));
-    }
-    let mut depth = 1;
-    let mut up = Some(parent.clone());
-    while let Some(epic) = up {
-        if child.is_some_and(|child| child.id == epic.id) {
-            return Err(CoreError::invalid("parent_id", "is not allowed: an epic cannot be its own ancestor"));
-        }
-        up = match epic.parent_id {
-            Some(id) if depth <= MAX_DEPTH => {
-                depth += 1;
-                db::find_epic_by_id(conn, id).await?
-            }
-            _ => None,
-        };
-    }
-    let below = match child {
-        Some(child) => height(conn, child.id).await?,
-        None => 1,
-    };
-    if depth + below > MAX_DEPTH {
-        return Err(CoreError::invalid(
-            "parent_id",
-            format!("is not allowed: epics nest at most {MAX_DEPTH} levels deep"),
-        ));
-    }
-    Ok(())
-}
-
 /// The fixed dates the input leaves, checked: days, the start not after the due date.
 fn dates(input: &EpicInput, current: Option<&EpicRow>) -> CoreResult<(bool, Option<String>, bool, Option<String>)> {
     let start_fixed = match &input.start_date_fixed {
@@ -425,6 +369,7 @@ impl super::Plan<'_> {
                 let (parent_group, parent) = self.epic_by_id(&mut conn, access, id).await?;
                 parent_group.require(GroupAction::ManageEpics)?;
                 check_parent(&mut conn, None, &access.group().full_path, &parent).await?;
+                check_confidential_parent(&parent, input.confidential.unwrap_or(false))?;
                 Some(parent.id)
             }
             None => None,
@@ -489,11 +434,35 @@ impl super::Plan<'_> {
                 let (parent_group, parent) = self.epic_by_id(&mut conn, access, id).await?;
                 parent_group.require(GroupAction::ManageEpics)?;
                 check_parent(&mut conn, Some(epic), &access.group().full_path, &parent).await?;
+                check_confidential_parent(&parent, input.confidential.unwrap_or(epic.confidential))?;
                 Some(Some(parent.id))
             }
             Some(None) => Some(None),
             None => None,
         };
+        let confidential = input.confidential.unwrap_or(epic.confidential);
+        if confidential && !epic.confidential {
+            match db::holds_public_items(&mut conn, epic.id).await? {
+                (true, _) => {
+                    return Err(CoreError::Refused(
+                        "Cannot make the epic confidential if it contains non-confidential issues".to_owned(),
+                    ));
+                }
+                (_, true) => {
+                    return Err(CoreError::Refused(
+                        "Cannot make the epic confidential if it contains non-confidential child epics".to_owned(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if !confidential
+            && parent.is_none()
+            && let Some(parent) = epic.parent_id
+        {
+            let parent = db::find_epic_by_id(&mut conn, parent).await?.ok_or(CoreError::NotFound("epic"))?;
+            check_confidential_parent(&parent, confidential)?;
+        }
         drop(conn);
         let fields = EpicFields {
             title: &title,

@@ -309,3 +309,18 @@ pub async fn epic_issues_of_issues(conn: &mut Conn, issues: &[IssueId]) -> DbRes
     .await?;
     rows.iter().map(map_epic_issue).collect()
 }
+
+/// Whether an epic holds an issue, or has a child epic, that is not confidential (which a
+/// confidential epic may not).
+pub async fn holds_public_items(conn: &mut Conn, epic: EpicId) -> DbResult<(bool, bool)> {
+    let row = sqlx::query(
+        "SELECT \
+         (SELECT COUNT(*) FROM epic_issues ei JOIN issues i ON i.id = ei.issue_id \
+          WHERE ei.epic_id = $1 AND i.confidential = 0) AS issues, \
+         (SELECT COUNT(*) FROM epics c WHERE c.parent_id = $1 AND c.confidential = 0) AS children",
+    )
+    .bind(epic.0)
+    .fetch_one(conn)
+    .await?;
+    Ok((int(&row, "issues")? > 0, int(&row, "children")? > 0))
+}

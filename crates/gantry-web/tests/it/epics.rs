@@ -252,6 +252,17 @@ async fn an_epic_holds_issues_of_its_group_and_shows_only_those_the_viewer_may_s
     assert_eq!(removed.json()["issue"]["title"], "Leaked key");
     assert_eq!(iids(&app, Some(&owner), &base).await.len(), 1);
 
+    let refused = app
+        .api(
+            Method::PUT,
+            &format!("/api/v4/groups/{oss}/epics/1"),
+            Some(&reporter.token),
+            Some(json!({"confidential": true})),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "it holds a public issue: {}", refused.body);
+    assert!(refused.body.contains("non-confidential issues"), "{}", refused.body);
+
     // An issue names its epic for who may see it.
     let public_one = format!("/api/v4/projects/{open_project}/issues/1");
     let seen = app.api(Method::GET, &public_one, Some(&stranger.token), None).await.json();
@@ -341,6 +352,16 @@ async fn child_epics_nest_without_cycles_and_at_most_seven_deep() {
         .await;
     assert_eq!(deep.status, StatusCode::BAD_REQUEST, "{}", deep.body);
     assert!(deep.body.contains("7 levels"), "{}", deep.body);
+
+    let secret = epic(&app, &owner, acme, json!({"title": "Secret", "confidential": true})).await;
+    let path = format!("{list}/{}/epics", secret["iid"]);
+    let refused = app.api(Method::POST, &path, Some(&owner.token), Some(json!({"title": "Public child"}))).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("confidential parent"), "{}", refused.body);
+    let made =
+        app.api(Method::POST, &path, Some(&owner.token), Some(json!({"title": "Hush", "confidential": true}))).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    assert_eq!(iids(&app, Some(&guest), &format!("{list}/{}/epics", 1)).await, [2, 1], "Guests see no secret");
 
     let removed = app.api(Method::DELETE, &format!("{list}/1/epics/{}", below["id"]), Some(&owner.token), None).await;
     assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
