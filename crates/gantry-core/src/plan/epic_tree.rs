@@ -234,6 +234,39 @@ impl super::Plan<'_> {
         Ok(Some(view(&mut conn, row).await?))
     }
 
+    /// The parent of an epic, when the viewer may see it (it may be of a group above, which
+    /// they may not).
+    pub async fn parent_epic(&self, access: &GroupAccess, epic: &EpicRow) -> CoreResult<Option<EpicView>> {
+        let Some(parent) = epic.parent_id else { return Ok(None) };
+        let mut conn = self.db.conn().await?;
+        match self.epic_by_id(&mut conn, access, parent).await {
+            Ok((_, row)) => Ok(Some(view(&mut conn, row).await?)),
+            Err(CoreError::NotFound(_)) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Leaves out of these epics the parents the viewer may not see (for what they are shown).
+    pub async fn hide_unseen_parents(&self, access: &GroupAccess, epics: &mut [EpicView]) -> CoreResult<()> {
+        let mut seen: HashMap<EpicId, bool> = HashMap::new();
+        for epic in epics.iter_mut() {
+            let Some(parent) = epic.epic.parent_id else { continue };
+            let visible = match seen.get(&parent) {
+                Some(visible) => *visible,
+                None => {
+                    let visible = self.parent_epic(access, &epic.epic).await?.is_some();
+                    seen.insert(parent, visible);
+                    visible
+                }
+            };
+            if !visible {
+                epic.epic.parent_id = None;
+                epic.epic.parent_iid = None;
+            }
+        }
+        Ok(())
+    }
+
     /// The epics these issues are in that the actor may see, by issue (the API's `epic` of an
     /// issue); an epic hidden from the actor is left out.
     pub async fn epics_of_issues(

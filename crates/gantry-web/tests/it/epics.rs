@@ -363,6 +363,22 @@ async fn child_epics_nest_without_cycles_and_at_most_seven_deep() {
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
     assert_eq!(iids(&app, Some(&guest), &format!("{list}/{}/epics", 1)).await, [2, 1], "Guests see no secret");
 
+    // A member of the subgroup alone sees its epic, but not its parent in the group above.
+    let insider = app.user("insider").await;
+    let body = json!({"user_id": insider.user.id.0, "access_level": 30});
+    let added = app.api(Method::POST, &format!("/api/v4/groups/{sub}/members"), Some(&owner.token), Some(body)).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    let seen = app.api(Method::GET, &format!("/api/v4/groups/{sub}/epics/1"), Some(&insider.token), None).await;
+    assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
+    assert_eq!((seen.json()["parent_id"].clone(), seen.json()["parent_iid"].clone()), (Value::Null, Value::Null));
+    let seen = app.api(Method::GET, &format!("/api/v4/groups/{sub}/epics/1"), Some(&guest.token), None).await;
+    assert_eq!(seen.json()["parent_iid"].as_i64(), Some(1), "who sees the parent sees it");
+    let page = app.page(Method::GET, "/acme/sub/-/epics/1", Some(&insider), None).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(!page.body.contains("Parent epic"), "{}", page.body);
+    let page = app.page(Method::GET, "/acme/sub/-/epics/1", Some(&guest), None).await;
+    assert!(page.body.contains("Parent epic") && page.body.contains("href=\"/acme/-/epics/1\""), "{}", page.body);
+
     let removed = app.api(Method::DELETE, &format!("{list}/1/epics/{}", below["id"]), Some(&owner.token), None).await;
     assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
     assert_eq!(removed.json()["parent_id"], Value::Null);

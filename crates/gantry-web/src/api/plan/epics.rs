@@ -279,12 +279,28 @@ impl EpicParams {
     }
 }
 
-fn page_of_epics(state: &AppState, uri: &Uri, epics: Vec<EpicView>, page: &PageParams) -> ApiResult<Response> {
+/// Answers one epic, its parent left out when the caller may not see it.
+async fn one(state: &AppState, access: &GroupAccess, epic: EpicView) -> ApiResult<Epic> {
+    let mut epics = [epic];
+    state.core.plan().hide_unseen_parents(access, &mut epics).await?;
+    let [epic] = epics;
+    Ok(Epic::new(&epic, &state.config))
+}
+
+async fn page_of_epics(
+    state: &AppState,
+    access: &GroupAccess,
+    uri: &Uri,
+    epics: Vec<EpicView>,
+    page: &PageParams,
+) -> ApiResult<Response> {
     let page = page.resolve()?;
     let total = i64::try_from(epics.len()).unwrap_or(i64::MAX);
     let offset = usize::try_from(page.db().offset).unwrap_or(usize::MAX);
     let limit = usize::try_from(page.db().limit).unwrap_or(usize::MAX);
-    let items: Vec<Epic> = epics.iter().skip(offset).take(limit).map(|e| Epic::new(e, &state.config)).collect();
+    let mut shown: Vec<EpicView> = epics.into_iter().skip(offset).take(limit).collect();
+    state.core.plan().hide_unseen_parents(access, &mut shown).await?;
+    let items: Vec<Epic> = shown.iter().map(|e| Epic::new(e, &state.config)).collect();
     Ok(paginated(&state.config.external_url, uri, items, total, page))
 }
 
@@ -304,7 +320,7 @@ async fn created(
         Some(iid) => plan.create_child_epic(access, iid, &input).await?,
         None => plan.create_epic(access, &input).await?,
     };
-    Ok((StatusCode::CREATED, Json(Epic::new(&epic, &state.config))).into_response())
+    Ok((StatusCode::CREATED, Json(one(state, access, epic).await?)).into_response())
 }
 
 /// `GET /groups/:id/epics`
@@ -319,7 +335,7 @@ pub async fn list_epics(
     let access = lookup_group_access(&state, &actor, &id).await?;
     let query = params.query()?;
     let epics = state.core.plan().list_epics(&access, &query).await?;
-    page_of_epics(&state, &uri, epics, &page)
+    page_of_epics(&state, &access, &uri, epics, &page).await
 }
 
 /// `POST /groups/:id/epics`
@@ -341,7 +357,7 @@ pub async fn get_epic(
 ) -> ApiResult<Json<Epic>> {
     let access = lookup_group_access(&state, &actor, &id).await?;
     let epic = state.core.plan().find_epic(&access, epic_iid(&iid)?).await?;
-    Ok(Json(Epic::new(&epic, &state.config)))
+    Ok(Json(one(&state, &access, epic).await?))
 }
 
 /// `PUT /groups/:id/epics/:epic_iid`
@@ -357,7 +373,7 @@ pub async fn update_epic(
     plan.find_epic(&access, iid).await?;
     access.require(GroupAction::ManageEpics)?;
     let epic = plan.update_epic(&access, iid, &params.input()?).await?;
-    Ok(Json(Epic::new(&epic, &state.config)))
+    Ok(Json(one(&state, &access, epic).await?))
 }
 
 /// `DELETE /groups/:id/epics/:epic_iid`
@@ -427,7 +443,7 @@ pub async fn list_child_epics(
     let plan = state.core.plan();
     let epic = plan.find_epic(&access, epic_iid(&iid)?).await?;
     let children = plan.child_epics(&access, &epic.epic).await?;
-    page_of_epics(&state, &uri, children, &page)
+    page_of_epics(&state, &access, &uri, children, &page).await
 }
 
 /// `POST /groups/:id/epics/:epic_iid/epics`: a new epic of the group under this one (`title`,
@@ -453,7 +469,7 @@ pub async fn add_child_epic(
     let access = lookup_group_access(&state, &actor, &id).await?;
     let child = EpicId(path_id(&child, "epic")?);
     let epic = state.core.plan().add_child_epic(&access, epic_iid(&iid)?, child).await?;
-    Ok((StatusCode::CREATED, Json(Epic::new(&epic, &state.config))).into_response())
+    Ok((StatusCode::CREATED, Json(one(&state, &access, epic).await?)).into_response())
 }
 
 /// `DELETE /groups/:id/epics/:epic_iid/epics/:child_epic_id`: the epic goes to the top.

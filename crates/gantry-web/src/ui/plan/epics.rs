@@ -319,12 +319,7 @@ async fn epic_page(
         .map_err(|e| visitor.error(e))?;
     let progress = plan.epic_progress(&home.access, &view.epic).await.map_err(|e| visitor.error(e))?;
     let children = plan.child_epics(&home.access, &view.epic).await.map_err(|e| visitor.error(e))?;
-    let parent = match view.epic.parent_iid {
-        Some(parent) => {
-            plan.find_epic(&home.access, parent).await.ok().filter(|p| Some(p.epic.id) == view.epic.parent_id)
-        }
-        None => None,
-    };
+    let parent = plan.parent_epic(&home.access, &view.epic).await.map_err(|e| visitor.error(e))?;
     let references: Vec<_> = references_in(&view.epic.description).into_iter().take(MAX_REFERENCES).collect();
     let resolved = plan
         .resolve_group_references(home.access.actor(), &home.access, &references)
