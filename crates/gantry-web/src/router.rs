@@ -2036,8 +2036,8 @@ fn top_level() -> Table {
         .get(
             "/api/v4/groups/{id}/epics",
             Group(GroupAction::Read),
-            "List the group's epics you may see (state, labels, search, author_id, author_username, confidential, \
-             iids[], order_by, sort)",
+            "List the group's epics you may see, with its subgroups' unless include_descendant_groups=false (state, \
+             labels, search, author_id, author_username, confidential, iids[], order_by, sort)",
             epics::list_epics,
         )
         .post(

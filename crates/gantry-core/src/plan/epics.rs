@@ -28,6 +28,8 @@ use crate::{CoreError, CoreResult, UserRow};
 
 /// Most levels of nested epics, the top one included (GitLab's).
 pub const MAX_DEPTH: usize = 7;
+/// Most groups below a group whose epics its list shows.
+const MAX_GROUPS: i64 = 100;
 /// Longest title, in characters (GitLab's).
 const MAX_TITLE: usize = 255;
 /// Longest description, in bytes (1 MiB).
@@ -130,6 +132,8 @@ pub struct EpicQuery {
     pub order_by: EpicOrder,
     /// Ascending (default descending).
     pub ascending: bool,
+    /// The epics of the groups below too (those the viewer may see).
+    pub include_descendant_groups: bool,
 }
 
 /// An epic's progress over the issues the viewer may see: how many and how much weight are
@@ -300,7 +304,8 @@ fn dates(input: &EpicInput, current: Option<&EpicRow>) -> CoreResult<(bool, Opti
 }
 
 impl super::Plan<'_> {
-    /// The group's epics the viewer may see that the query selects, in its order.
+    /// The group's epics the viewer may see that the query selects (with those of the groups
+    /// below it when asked), in its order.
     pub async fn list_epics(&self, access: &GroupAccess, query: &EpicQuery) -> CoreResult<Vec<EpicView>> {
         access.require(GroupAction::Read)?;
         let mut conn = self.db.conn().await?;
@@ -311,12 +316,47 @@ impl super::Plan<'_> {
             }
             None => None,
         };
-        let mut rows = db::list_epics(&mut conn, &[access.group().id]).await?;
-        rows.retain(|epic| sees_epic(access, epic));
+        let mut groups = vec![access.clone()];
+        if query.include_descendant_groups {
+            drop(conn);
+            groups.extend(self.descendant_groups(access).await?);
+            conn = self.db.conn().await?;
+        }
+        let ids: Vec<NamespaceId> = groups.iter().map(|group| group.group().id).collect();
+        let mut rows = db::list_epics(&mut conn, &ids).await?;
+        rows.retain(|epic| {
+            groups.iter().find(|group| group.group().id == epic.group_id).is_some_and(|group| sees_epic(group, epic))
+        });
         let mut epics = views(&mut conn, rows).await?;
         epics.retain(|view| matches(view, query, author));
         sort_epics(&mut epics, query.order_by, query.ascending);
         Ok(epics)
+    }
+
+    /// The groups below one that the viewer may see (at most [`MAX_GROUPS`]), each with the
+    /// viewer's access to it.
+    async fn descendant_groups(&self, access: &GroupAccess) -> CoreResult<Vec<GroupAccess>> {
+        use crate::manage::groups::{GroupFilters, GroupQuery, GroupScope};
+        let query = GroupQuery {
+            membership: false,
+            top_level_only: false,
+            search: None,
+            order_by: "name",
+            sort: crate::SortDirection::Asc,
+        };
+        let page = crate::Page { offset: 0, limit: MAX_GROUPS };
+        let scope = GroupScope::Descendants(access);
+        let (below, _) =
+            self.manage().list_groups_in(access.actor(), scope, &query, &GroupFilters::default(), page).await?;
+        let mut groups = Vec::new();
+        for group in below {
+            match self.group_access(access.actor(), &Lookup::Id(group.id.0)).await {
+                Ok(group) => groups.push(group),
+                Err(CoreError::NotFound(_) | CoreError::Forbidden(_)) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(groups)
     }
 
     /// One epic of the group by its number, when the viewer may see it.

@@ -319,6 +319,17 @@ async fn child_epics_nest_without_cycles_and_at_most_seven_deep() {
     let refused = app.api(Method::POST, &format!("{list}/1/epics/{}", below["id"]), Some(&guest.token), None).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 
+    let everything = app.api(Method::GET, &list, Some(&guest.token), None).await;
+    assert!(everything.body.contains("In a subgroup"), "a group's list has its subgroups' epics: {}", everything.body);
+    let own = app.api(Method::GET, &format!("{list}?include_descendant_groups=false"), Some(&guest.token), None).await;
+    assert!(!own.body.contains("In a subgroup") && own.body.contains("Child"), "{}", own.body);
+    let page = app.page(Method::GET, "/acme/-/epics", Some(&guest), None).await;
+    assert!(
+        page.body.contains("acme/sub&#38;1") && page.body.contains("href=\"/acme/sub/-/epics/1\""),
+        "{}",
+        page.body
+    );
+
     let cycle = app.api(Method::POST, &format!("{list}/2/epics/{}", top["id"]), Some(&owner.token), None).await;
     assert_eq!(cycle.status, StatusCode::BAD_REQUEST, "{}", cycle.body);
     assert!(cycle.body.contains("ancestor"), "{}", cycle.body);

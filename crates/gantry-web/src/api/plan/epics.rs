@@ -1,5 +1,6 @@
 //! `/groups/:id/epics`, shaped like GitLab's epics API: lists (filters `state`, `labels`,
-//! `search`, `author_id`/`author_username`, `confidential`, `iids[]`, `order_by`, `sort`), one
+//! `search`, `author_id`/`author_username`, `confidential`, `iids[]`, `order_by`, `sort`,
+//! `include_descendant_groups`, true unless said), one
 //! epic by number, create (`title`, `description`, `labels`, `confidential`,
 //! `start_date_is_fixed`, `start_date_fixed`, `due_date_is_fixed`, `due_date_fixed`,
 //! `parent_id`), edit (the same, `add_labels`, `remove_labels`, `state_event` `close` or
@@ -178,6 +179,8 @@ pub struct EpicListParams {
     iids: Vec<i64>,
     order_by: Option<String>,
     sort: Option<String>,
+    /// GitLab's default: true.
+    include_descendant_groups: Option<bool>,
 }
 
 impl EpicListParams {
@@ -219,6 +222,7 @@ impl EpicListParams {
             iids: self.iids.clone(),
             order_by,
             ascending,
+            include_descendant_groups: self.include_descendant_groups.unwrap_or(true),
         })
     }
 }

@@ -198,7 +198,11 @@ async fn epics_page(
 ) -> PageResult {
     let shown = shown_state(&query.state);
     let search = query.search.trim().to_owned();
-    let filter = EpicQuery { search: Some(search.clone()).filter(|s| !s.is_empty()), ..EpicQuery::default() };
+    let filter = EpicQuery {
+        search: Some(search.clone()).filter(|s| !s.is_empty()),
+        include_descendant_groups: true,
+        ..EpicQuery::default()
+    };
     let every = state.core.plan().list_epics(&home.access, &filter).await.map_err(|e| visitor.error(e))?;
     let closed = every.iter().filter(|view| view.epic.state == IssueState::Closed).count();
     let encoded = percent_encoding::utf8_percent_encode(&search, percent_encoding::NON_ALPHANUMERIC).to_string();

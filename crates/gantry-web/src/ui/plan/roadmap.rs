@@ -153,6 +153,7 @@ pub async fn show(
         state: if all { None } else { Some(IssueState::Opened) },
         order_by: EpicOrder::StartDate,
         ascending: true,
+        include_descendant_groups: true,
         ..EpicQuery::default()
     };
     let views = state.core.plan().list_epics(&home.access, &filter).await.map_err(|e| visitor.error(e))?;
