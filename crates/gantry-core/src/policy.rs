@@ -171,6 +171,13 @@ pub enum GroupAction {
     /// Create, rename and delete the group's issue boards and their lists (Reporters, as in
     /// GitLab).
     ManageBoards,
+    /// Create, change, close and reopen the group's epics, and put issues and epics in them
+    /// (Reporters, as in GitLab).
+    ManageEpics,
+    /// See the group's confidential epics (Reporters, as in GitLab).
+    ReadConfidentialEpics,
+    /// Delete the group's epics (Owners, as in GitLab).
+    DeleteEpics,
 }
 
 impl GroupAction {
@@ -178,9 +185,11 @@ impl GroupAction {
     pub fn required_level(self) -> AccessLevel {
         match self {
             GroupAction::Read => AccessLevel::Guest,
-            GroupAction::ManageLabels | GroupAction::ManageMilestones | GroupAction::ManageBoards => {
-                AccessLevel::Reporter
-            }
+            GroupAction::ManageLabels
+            | GroupAction::ManageMilestones
+            | GroupAction::ManageBoards
+            | GroupAction::ManageEpics
+            | GroupAction::ReadConfidentialEpics => AccessLevel::Reporter,
             GroupAction::CreateProject => AccessLevel::Developer,
             GroupAction::CreateSubgroup
             | GroupAction::ManageMembers
@@ -192,7 +201,8 @@ impl GroupAction {
             | GroupAction::ManageProtectedBranches
             | GroupAction::ManageRunners
             | GroupAction::ManageDeployTokens
-            | GroupAction::ManageAccessTokens => AccessLevel::Owner,
+            | GroupAction::ManageAccessTokens
+            | GroupAction::DeleteEpics => AccessLevel::Owner,
         }
     }
 }

@@ -192,7 +192,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0037_discussions.sql"),
         postgres: include_str!("../migrations/postgres/0037_discussions.sql"),
     },
-    // 38 is the epics' (made beside this).
+    Migration {
+        version: 38,
+        sqlite: include_str!("../migrations/sqlite/0038_epics.sql"),
+        postgres: include_str!("../migrations/postgres/0038_epics.sql"),
+    },
     Migration {
         version: 39,
         sqlite: include_str!("../migrations/sqlite/0039_uploads.sql"),

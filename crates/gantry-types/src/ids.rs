@@ -79,4 +79,6 @@ id_type!(
     BoardId,
     /// A list (column) of an issue board.
     BoardListId,
+    /// An epic of a group (its id across groups; people use its per-group number, the `iid`).
+    EpicId,
 );

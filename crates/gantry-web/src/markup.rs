@@ -385,7 +385,11 @@ fn reference_html(written: &str, reference: &Reference, resolved: &Resolved) -> 
         (Reference::Commit(_), _) => format!("<code>{}</code>", escape(written)),
         _ => escape(written),
     };
-    let closed = if resolved.closed && resolved.kind == ReferenceKind::Issue { " (closed)" } else { "" };
+    let closed = if resolved.closed && matches!(resolved.kind, ReferenceKind::Issue | ReferenceKind::Epic) {
+        " (closed)"
+    } else {
+        ""
+    };
     format!("<a href=\"{href}\" class=\"ref ref-{kind}\"{title}>{inner}</a>{closed}")
 }
 

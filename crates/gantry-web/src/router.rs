@@ -16,8 +16,8 @@ use axum::routing::{MethodFilter, on};
 use gantry_core::policy::{GroupAction, ProjectAction};
 
 use crate::api::plan::{
-    award_emoji, boards, discussions, events as plan_events, issues, labels, links as issue_links, milestones, notes,
-    todos, uploads as plan_uploads, wikis,
+    award_emoji, boards, discussions, epics, events as plan_events, issues, labels, links as issue_links, milestones,
+    notes, todos, uploads as plan_uploads, wikis,
 };
 use crate::api::{
     access_tokens, application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, files,
@@ -2080,6 +2080,81 @@ fn top_level() -> Table {
             milestones::list_group_milestone_merge_requests,
         )
         .get(
+            "/api/v4/groups/{id}/epics",
+            Group(GroupAction::Read),
+            "List the group's epics you may see, with its subgroups' unless include_descendant_groups=false (state, \
+             labels, search, author_id, author_username, confidential, iids[], order_by, sort)",
+            epics::list_epics,
+        )
+        .post(
+            "/api/v4/groups/{id}/epics",
+            Group(GroupAction::ManageEpics),
+            "Create an epic (title, description, labels, confidential, start_date_is_fixed, start_date_fixed, \
+             due_date_is_fixed, due_date_fixed, parent_id)",
+            epics::create_epic,
+        )
+        .get(
+            "/api/v4/groups/{id}/epics/{epic_iid}",
+            Group(GroupAction::Read),
+            "Get an epic (confidential ones: Reporters and above)",
+            epics::get_epic,
+        )
+        .put(
+            "/api/v4/groups/{id}/epics/{epic_iid}",
+            Group(GroupAction::ManageEpics),
+            "Edit, close or reopen an epic (the fields of create, add_labels, remove_labels, state_event close or \
+             reopen)",
+            epics::update_epic,
+        )
+        .delete(
+            "/api/v4/groups/{id}/epics/{epic_iid}",
+            Group(GroupAction::DeleteEpics),
+            "Delete an epic (its child epics go to the top, its issues are in none)",
+            epics::delete_epic,
+        )
+        .get(
+            "/api/v4/groups/{id}/epics/{epic_iid}/issues",
+            Group(GroupAction::Read),
+            "The epic's issues that you may see, each with its epic_issue_id",
+            epics::list_epic_issues,
+        )
+        .post(
+            "/api/v4/groups/{id}/epics/{epic_iid}/issues/{issue_id}",
+            Group(GroupAction::ManageEpics),
+            "Put an issue (by id, of a project of the group or its subgroups, that you may see) in the epic",
+            epics::add_epic_issue,
+        )
+        .delete(
+            "/api/v4/groups/{id}/epics/{epic_iid}/issues/{issue_id}",
+            Group(GroupAction::ManageEpics),
+            "Take an issue out of the epic (issue_id here is its epic_issue_id, as GitLab's)",
+            epics::remove_epic_issue,
+        )
+        .get(
+            "/api/v4/groups/{id}/epics/{epic_iid}/epics",
+            Group(GroupAction::Read),
+            "The epic's child epics that you may see",
+            epics::list_child_epics,
+        )
+        .post(
+            "/api/v4/groups/{id}/epics/{epic_iid}/epics",
+            Group(GroupAction::ManageEpics),
+            "Create an epic of the group under this one (title and the fields of create)",
+            epics::create_child_epic,
+        )
+        .post(
+            "/api/v4/groups/{id}/epics/{epic_iid}/epics/{child_epic_id}",
+            Group(GroupAction::ManageEpics),
+            "Put an epic (by id, of the group or a subgroup) under this one: at most 7 levels, no cycles",
+            epics::add_child_epic,
+        )
+        .delete(
+            "/api/v4/groups/{id}/epics/{epic_iid}/epics/{child_epic_id}",
+            Group(GroupAction::ManageEpics),
+            "Take a child epic from under this one (it goes to the top)",
+            epics::remove_child_epic,
+        )
+        .get(
             "/api/v4/projects/{id}/boards",
             Project(ProjectAction::ReadIssues),
             "List the project's issue boards (the first look makes one, Development)",
@@ -2507,6 +2582,59 @@ fn group_pages() -> Table {
             Group(GroupAction::ManageMilestones),
             "Delete a group milestone (confirm=yes; without it, a page asks)",
             ui::plan::group_milestones::delete,
+        )
+        .get(
+            "/epics",
+            Group(GroupAction::Read),
+            "The group's epics that you may see (state: opened, closed, all; search)",
+            ui::plan::epics::list,
+        )
+        .post("/epics", Group(GroupAction::ManageEpics), "Create an epic", ui::plan::epics::create)
+        .get(
+            "/epics/{epic_iid}",
+            Group(GroupAction::Read),
+            "An epic with its dates, progress, child epics and the issues that you may see",
+            ui::plan::epics::show,
+        )
+        .get("/epics/{epic_iid}/edit", Group(GroupAction::ManageEpics), "Edit an epic", ui::plan::epics::edit)
+        .post("/epics/{epic_iid}/edit", Group(GroupAction::ManageEpics), "Save an epic", ui::plan::epics::save)
+        .post("/epics/{epic_iid}/close", Group(GroupAction::ManageEpics), "Close an epic", ui::plan::epics::close)
+        .post("/epics/{epic_iid}/reopen", Group(GroupAction::ManageEpics), "Reopen an epic", ui::plan::epics::reopen)
+        .post(
+            "/epics/{epic_iid}/delete",
+            Group(GroupAction::DeleteEpics),
+            "Delete an epic (confirm=yes; without it, a page asks)",
+            ui::plan::epics::delete,
+        )
+        .post(
+            "/epics/{epic_iid}/issues",
+            Group(GroupAction::ManageEpics),
+            "Add an issue to an epic (issue: group/project#12)",
+            ui::plan::epics::add_issue,
+        )
+        .post(
+            "/epics/{epic_iid}/issues/{epic_issue_id}/remove",
+            Group(GroupAction::ManageEpics),
+            "Remove an issue from an epic",
+            ui::plan::epics::remove_issue,
+        )
+        .post(
+            "/epics/{epic_iid}/epics",
+            Group(GroupAction::ManageEpics),
+            "Add a child epic (epic: &5 or group/subgroup&5)",
+            ui::plan::epics::add_child,
+        )
+        .post(
+            "/epics/{epic_iid}/epics/{child_epic_id}/remove",
+            Group(GroupAction::ManageEpics),
+            "Remove a child epic (it goes to the top)",
+            ui::plan::epics::remove_child,
+        )
+        .get(
+            "/roadmap",
+            Group(GroupAction::Read),
+            "The group's epics that you may see on a time line (state: opened or all)",
+            ui::plan::roadmap::show,
         )
         .get("/members", Group(GroupAction::Read), "Group members", ui::members::group_members)
         .post("/members", Group(GroupAction::ManageMembers), "Add a group member", ui::members::add_group_member)

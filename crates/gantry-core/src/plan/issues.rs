@@ -23,7 +23,7 @@ use gantry_db::plan::milestones::{self as milestones_db, MilestoneRow};
 use gantry_db::plan::notes::{self as notes_db, NewNote, Noteable};
 use gantry_db::plan::todos as todos_db;
 use gantry_db::plan::{id_list, users_by_ids};
-use gantry_types::{AccessLevel, IssueId, IssueState, LabelId, MilestoneId, ProjectId, UserId};
+use gantry_types::{AccessLevel, EpicId, IssueId, IssueState, LabelId, MilestoneId, ProjectId, UserId};
 
 use super::events::{self, Change};
 use super::labels::{DEFAULT_LABEL_COLOR, check_label_name};
@@ -197,6 +197,8 @@ pub struct IssueQuery {
     pub without_labels: Vec<LabelId>,
     pub without_milestones: Vec<MilestoneId>,
     pub without_assignees: Vec<UserId>,
+    /// Only the issues of this epic.
+    pub epic: Option<EpicId>,
     pub order_by: IssueOrder,
     pub sort: SortDirection,
 }
@@ -222,6 +224,7 @@ impl Default for IssueQuery {
             without_labels: Vec::new(),
             without_milestones: Vec::new(),
             without_assignees: Vec::new(),
+            epic: None,
             order_by: IssueOrder::CreatedAt,
             sort: SortDirection::Desc,
         }
@@ -667,6 +670,7 @@ impl super::Plan<'_> {
             without_labels: query.without_labels.clone(),
             without_milestones: query.without_milestones.clone(),
             without_assignees: query.without_assignees.clone(),
+            epic: query.epic,
             order_by: query.order_by,
             sort: query.sort,
         };

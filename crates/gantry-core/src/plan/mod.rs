@@ -1,19 +1,23 @@
 //! Plan stage: issues (`issues`: create, change, close and reopen, delete, and the lists of a
-//! project, a group and a user, with GitLab's filters), what changed on them as records
-//! (`events`: GitLab's resource events), emoji reactions on issues and comments (`award_emoji`),
-//! linked issues (`links`), issue boards of projects and groups with their lists and the moves
-//! of cards (`boards`), the system notes every change leaves
+//! project, a group and a user, with GitLab's filters), epics of groups with their dates and
+//! nesting (`epics`) and what they hold — issues, child epics, progress (`epic_tree`) —, what
+//! changed on them as records (`events`: GitLab's resource events), emoji reactions on issues
+//! and comments (`award_emoji`), linked issues (`links`), issue boards of projects and groups
+//! with their lists and the moves of cards (`boards`), the system notes every change leaves
 //! (`system_notes`: GitLab's wording), notes on issues (`notes`), labels of projects and
 //! groups (`labels`), milestones of projects and groups (`milestones`), an issue's participants
 //! (`participants`), `@mentions` (`mentions`), references in Markdown and the "mentioned in"
-//! notes they leave (`references`), who hears of a change — to-dos and mail by
-//! notification level (`notify`) — a user's to-dos, levels and subscriptions (`todos`), time
-//! tracking with the quick actions of comments (`quick_actions`, `time_tracking`), and the task
-//! lists of descriptions, ticked from the page (`tasks`), files attached to issues and comments
-//! (`uploads`), and a project's wiki (`wiki`: pages in the wiki's git repository).
+//! notes they leave (`references`; `reference_scan` finds them in text), who hears of a change
+//! — to-dos and mail by notification level (`notify`) — a user's to-dos, levels and
+//! subscriptions (`todos`), time tracking with the quick actions of comments (`quick_actions`,
+//! `time_tracking`), the task lists of descriptions, ticked from the page (`tasks`), files
+//! attached to issues and comments (`uploads`), and a project's wiki (`wiki`: pages in the
+//! wiki's git repository).
 
 pub mod award_emoji;
 pub mod boards;
+mod epic_tree;
+pub mod epics;
 pub mod events;
 pub mod issues;
 pub mod labels;
@@ -24,6 +28,7 @@ pub mod notes;
 pub mod notify;
 mod participants;
 pub mod quick_actions;
+mod reference_scan;
 pub mod references;
 mod system_notes;
 pub mod tasks;
@@ -33,7 +38,7 @@ pub mod uploads;
 pub mod wiki;
 
 stage!(
-    /// The Plan stage: issues, their notes, labels and milestones.
+    /// The Plan stage: issues, their notes, labels, milestones and epics.
     Plan,
     plan
 );

@@ -1,4 +1,5 @@
-//! References in Markdown, as GitLab reads them — `#12`, `group/project#3`, `@user` or
+//! References in Markdown, as GitLab reads them — `#12`, `group/project#3`, `&4` and
+//! `group&4` (epics), `@user` or
 //! `@group`, `%milestone` and `%"two words"`, `~label` and `~"scoped::label"`, commit SHAs —
 //! found in the text of the document (never in code, links or images), and resolved for one
 //! viewer: a reference they may not see (a confidential issue, a private project) stays plain
@@ -44,6 +45,8 @@ pub fn markdown_options() -> comrak::Options<'static> {
 pub enum Reference {
     /// `#12`, `api#12` (a project of the same namespace), `acme/api#12`.
     Issue { project: Option<String>, iid: i64 },
+    /// `&3` (an epic of the text's group: a project's namespace, an epic's group), `acme&3`.
+    Epic { group: Option<String>, iid: i64 },
     /// `@ada` or `@acme/platform`: a user, else a group.
     Mention(String),
     /// `%v1`, `%"Sprint 3"`.
@@ -65,6 +68,7 @@ pub struct Found {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReferenceKind {
     Issue,
+    Epic,
     User,
     Group,
     Milestone,
@@ -76,6 +80,7 @@ impl ReferenceKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ReferenceKind::Issue => "issue",
+            ReferenceKind::Epic => "epic",
             ReferenceKind::User => "user",
             ReferenceKind::Group => "group",
             ReferenceKind::Milestone => "milestone",
@@ -102,124 +107,7 @@ pub struct Resolved {
 /// The references of a set of texts a viewer may follow.
 pub type Resolutions = HashMap<Reference, Resolved>;
 
-/// Whether `c` may be part of a project path, a user name or an unquoted label.
-fn is_path_char(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '_' | '-' | '.')
-}
-
-/// Whether `c` joins words (a reference must not start right after one).
-fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
-}
-
-/// The references in a piece of plain text (a text node of a document), in order.
-pub fn scan(text: &str) -> Vec<Found> {
-    let mut found = Vec::new();
-    let mut at = 0;
-    while at < text.len() && found.len() < MAX_REFERENCES {
-        let c = text[at..].chars().next().unwrap_or(' ');
-        let before = text[..at].chars().next_back();
-        let at_boundary = before.is_none_or(|b| !is_word_char(b) && !matches!(b, '@' | '~' | '%' | '#' | '/' | '&'));
-        let next = match c {
-            '#' => issue_at(text, at),
-            '@' if at_boundary && before != Some('.') => mention_at(text, at),
-            '~' if at_boundary => name_at(text, at, Reference::Label),
-            '%' if at_boundary => name_at(text, at, Reference::Milestone),
-            c if c.is_ascii_hexdigit() && at_boundary => commit_at(text, at),
-            _ => None,
-        };
-        match next {
-            Some(reference) => {
-                at = reference.range.end;
-                found.push(reference);
-            }
-            None => at += c.len_utf8(),
-        }
-    }
-    found
-}
-
-/// `#12` or `project#12` with the `#` at `hash`.
-fn issue_at(text: &str, hash: usize) -> Option<Found> {
-    let digits: usize = text[hash + 1..].bytes().take_while(u8::is_ascii_digit).count();
-    let end = hash + 1 + digits;
-    if digits == 0 || digits > 18 || text[end..].chars().next().is_some_and(is_word_char) {
-        return None;
-    }
-    let iid: i64 = text[hash + 1..end].parse().ok()?;
-    // The project path written right before the `#`, if any.
-    let mut start = hash;
-    for (index, c) in text[..hash].char_indices().rev() {
-        if is_path_char(c) || c == '/' {
-            start = index;
-        } else {
-            break;
-        }
-    }
-    let before = text[..start].chars().next_back();
-    if before.is_some_and(|b| is_word_char(b) || matches!(b, '@' | '~' | '%' | '#' | '&')) {
-        return None;
-    }
-    let path = &text[start..hash];
-    let trimmed = path.trim_start_matches(['.', '-', '/']);
-    let start = start + (path.len() - trimmed.len());
-    let project = if trimmed.is_empty() {
-        None
-    } else if trimmed.ends_with(['/', '.']) || trimmed.contains("//") {
-        return None;
-    } else {
-        Some(trimmed.to_owned())
-    };
-    Some(Found { range: start..end, reference: Reference::Issue { project, iid } })
-}
-
-/// `@name` or `@group/subgroup` with the `@` at `at`.
-fn mention_at(text: &str, at: usize) -> Option<Found> {
-    let rest = &text[at + 1..];
-    let mut length = 0;
-    for (index, c) in rest.char_indices() {
-        if is_path_char(c) || (c == '/' && rest[index + 1..].chars().next().is_some_and(is_path_char)) {
-            length = index + c.len_utf8();
-        } else {
-            break;
-        }
-    }
-    let name = rest[..length].trim_end_matches(['.', '-']);
-    if name.is_empty() || name.starts_with(['.', '-']) {
-        return None;
-    }
-    Some(Found { range: at..at + 1 + name.len(), reference: Reference::Mention(name.to_owned()) })
-}
-
-/// `~name`, `~"two words"` (and `%…`) with the sigil at `at`.
-fn name_at(text: &str, at: usize, make: fn(String) -> Reference) -> Option<Found> {
-    let rest = &text[at + 1..];
-    if let Some(quoted) = rest.strip_prefix('"') {
-        let close = quoted.find(['"', '\n'])?;
-        let name = quoted[..close].trim();
-        if quoted[close..].starts_with('\n') || name.is_empty() || name.chars().count() > 255 {
-            return None;
-        }
-        return Some(Found { range: at..at + 1 + 1 + close + 1, reference: make(name.to_owned()) });
-    }
-    let length: usize =
-        rest.chars().take_while(|&c| is_path_char(c) || matches!(c, ':' | '?' | '&')).map(char::len_utf8).sum();
-    let name = rest[..length].trim_end_matches(['.', ':', '?', '-', '&']);
-    if name.is_empty() {
-        return None;
-    }
-    Some(Found { range: at..at + 1 + name.len(), reference: make(name.to_owned()) })
-}
-
-/// A commit id (7 to 40 lowercase hex digits, a word of its own) starting at `at`.
-fn commit_at(text: &str, at: usize) -> Option<Found> {
-    let length = text[at..].bytes().take_while(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b)).count();
-    let end = at + length;
-    if !(7..=40).contains(&length) || text[end..].chars().next().is_some_and(|c| is_word_char(c) || c == '@') {
-        return None;
-    }
-    Some(Found { range: at..end, reference: Reference::Commit(text[at..end].to_owned()) })
-}
+pub use super::reference_scan::scan;
 
 /// Calls `visit` with every text node a reference may stand in: not in code, links, images or
 /// raw HTML (those are other nodes, or below a link).
@@ -386,6 +274,28 @@ impl super::Plan<'_> {
         context: Option<&ProjectAccess>,
         references: &[Reference],
     ) -> CoreResult<Resolutions> {
+        let group = context.map(|access| access.namespace().full_path.clone());
+        self.resolve_references_at(actor, context, group.as_deref(), references).await
+    }
+
+    /// What `references` lead to for the actor in texts of a group (an epic's description):
+    /// `&3` is an epic of that group; issues need their project's path.
+    pub async fn resolve_group_references(
+        &self,
+        actor: &Actor,
+        group: &GroupAccess,
+        references: &[Reference],
+    ) -> CoreResult<Resolutions> {
+        self.resolve_references_at(actor, None, Some(&group.group().full_path), references).await
+    }
+
+    async fn resolve_references_at(
+        &self,
+        actor: &Actor,
+        context: Option<&ProjectAccess>,
+        group: Option<&str>,
+        references: &[Reference],
+    ) -> CoreResult<Resolutions> {
         let mut resolved = Resolutions::new();
         if references.is_empty() {
             return Ok(resolved);
@@ -404,6 +314,19 @@ impl super::Plan<'_> {
                         href: format!("/{}/-/issues/{iid}", access.project().full_path),
                         title: view.issue.title.clone(),
                         closed: view.issue.state == IssueState::Closed,
+                        color: None,
+                    })
+                }
+                Reference::Epic { group: written, iid } => {
+                    let Some(path) = written.as_deref().or(group) else { continue };
+                    drop(conn);
+                    let epic = self.epic_for_reference(actor, path, *iid).await?;
+                    conn = self.db.conn().await?;
+                    epic.map(|view| Resolved {
+                        kind: ReferenceKind::Epic,
+                        href: format!("/{}/-/epics/{iid}", view.epic.group_path),
+                        title: view.epic.title.clone(),
+                        closed: view.epic.state == IssueState::Closed,
                         color: None,
                     })
                 }
@@ -513,53 +436,8 @@ impl super::Plan<'_> {
 mod tests {
     use super::*;
 
-    fn references(text: &str) -> Vec<(String, Reference)> {
-        scan(text).into_iter().map(|found| (text[found.range].to_owned(), found.reference)).collect()
-    }
-
     fn issue(project: Option<&str>, iid: i64) -> Reference {
         Reference::Issue { project: project.map(str::to_owned), iid }
-    }
-
-    #[test]
-    fn issues_are_found_with_and_without_projects() {
-        assert_eq!(
-            references("see #12, acme/api#3 and (api#4). Not a#b, x#5y, &#9 or ##7."),
-            vec![
-                ("#12".to_owned(), issue(None, 12)),
-                ("acme/api#3".to_owned(), issue(Some("acme/api"), 3)),
-                ("api#4".to_owned(), issue(Some("api"), 4)),
-            ]
-        );
-        assert_eq!(references("#1"), vec![("#1".to_owned(), issue(None, 1))]);
-    }
-
-    #[test]
-    fn mentions_labels_and_milestones_are_found() {
-        assert_eq!(
-            references("@ada and @acme/platform. ~bug, ~\"needs review\", ~priority::high: %v1.0 %\"Sprint 3\""),
-            vec![
-                ("@ada".to_owned(), Reference::Mention("ada".into())),
-                ("@acme/platform".to_owned(), Reference::Mention("acme/platform".into())),
-                ("~bug".to_owned(), Reference::Label("bug".into())),
-                ("~\"needs review\"".to_owned(), Reference::Label("needs review".into())),
-                ("~priority::high".to_owned(), Reference::Label("priority::high".into())),
-                ("%v1.0".to_owned(), Reference::Milestone("v1.0".into())),
-                ("%\"Sprint 3\"".to_owned(), Reference::Milestone("Sprint 3".into())),
-            ]
-        );
-        assert!(references("ada@example.com 50% ~ ~\"open").is_empty());
-    }
-
-    #[test]
-    fn commits_are_whole_words_of_hex() {
-        assert_eq!(
-            references("fixed in 1a2b3c4d and deadbeefcafe; not 1a2b3c, g1a2b3c4d or 1a2b3c4dz"),
-            vec![
-                ("1a2b3c4d".to_owned(), Reference::Commit("1a2b3c4d".into())),
-                ("deadbeefcafe".to_owned(), Reference::Commit("deadbeefcafe".into())),
-            ]
-        );
     }
 
     #[test]

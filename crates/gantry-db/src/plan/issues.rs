@@ -5,7 +5,7 @@
 //! projects in `confidential_projects` (where the viewer is Reporter or above), and everywhere
 //! those the viewer wrote or is assigned to.
 
-use gantry_types::{IssueId, IssueState, LabelId, MilestoneId, ProjectId, UserId};
+use gantry_types::{EpicId, IssueId, IssueState, LabelId, MilestoneId, ProjectId, UserId};
 use sqlx::any::AnyRow;
 
 use super::id_list;
@@ -290,6 +290,8 @@ pub struct IssueFilter {
     pub without_milestones: Vec<MilestoneId>,
     /// Only issues assigned to none of these people.
     pub without_assignees: Vec<UserId>,
+    /// Only the issues of this epic.
+    pub epic: Option<EpicId>,
     pub order_by: IssueOrder,
     pub sort: SortDirection,
 }
@@ -404,7 +406,7 @@ impl IssueOrder {
     }
 }
 
-// The filter, `$1`…`$25`, shared by the listing and its counts.
+// The filter, `$1`…`$26`, shared by the listing and its counts.
 macro_rules! issue_filter {
     () => {
         " WHERE (CAST($1 AS BIGINT) IS NULL OR i.project_id = $1) \
@@ -450,7 +452,9 @@ macro_rules! issue_filter {
            AND (CAST($24 AS TEXT) IS NULL OR i.milestone_id IS NULL \
                 OR CAST($24 AS TEXT) NOT LIKE ('%,' || CAST(i.milestone_id AS TEXT) || ',%')) \
            AND (CAST($25 AS TEXT) IS NULL OR NOT EXISTS (SELECT 1 FROM issue_assignees xa WHERE xa.issue_id = i.id \
-                AND CAST($25 AS TEXT) LIKE ('%,' || CAST(xa.user_id AS TEXT) || ',%')))"
+                AND CAST($25 AS TEXT) LIKE ('%,' || CAST(xa.user_id AS TEXT) || ',%'))) \
+           AND (CAST($26 AS BIGINT) IS NULL \
+                OR EXISTS (SELECT 1 FROM epic_issues fe WHERE fe.issue_id = i.id AND fe.epic_id = $26))"
     };
 }
 
@@ -461,15 +465,15 @@ pub async fn list_issues(conn: &mut Conn, filter: &IssueFilter, page: Page) -> D
         sqlx::query(concat!(
             select_issue!(),
             issue_filter!(),
-            " ORDER BY CASE WHEN $26 = 'due_date' AND i.due_date IS NULL THEN 1 ELSE 0 END ASC, \
-               CASE WHEN $26 = 'relative_position' AND i.relative_position IS NULL THEN 1 ELSE 0 END ASC, \
-               CASE WHEN $27 = 'asc' AND $26 = 'relative_position' THEN i.relative_position END ASC, \
-               CASE WHEN $27 = 'desc' AND $26 = 'relative_position' THEN i.relative_position END DESC, \
-               CASE WHEN $27 = 'asc' THEN (CASE $26 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END ASC, \
-               CASE WHEN $27 = 'desc' THEN (CASE $26 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END DESC, \
-               CASE WHEN $27 = 'asc' THEN (CASE $26 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END ASC, \
-               CASE WHEN $27 = 'desc' THEN (CASE $26 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END DESC, \
-               CASE WHEN $27 = 'asc' THEN i.id END ASC, i.id DESC LIMIT $28 OFFSET $29"
+            " ORDER BY CASE WHEN $27 = 'due_date' AND i.due_date IS NULL THEN 1 ELSE 0 END ASC, \
+               CASE WHEN $27 = 'relative_position' AND i.relative_position IS NULL THEN 1 ELSE 0 END ASC, \
+               CASE WHEN $28 = 'asc' AND $27 = 'relative_position' THEN i.relative_position END ASC, \
+               CASE WHEN $28 = 'desc' AND $27 = 'relative_position' THEN i.relative_position END DESC, \
+               CASE WHEN $28 = 'asc' THEN (CASE $27 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END ASC, \
+               CASE WHEN $28 = 'desc' THEN (CASE $27 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END DESC, \
+               CASE WHEN $28 = 'asc' THEN (CASE $27 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END ASC, \
+               CASE WHEN $28 = 'desc' THEN (CASE $27 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END DESC, \
+               CASE WHEN $28 = 'asc' THEN i.id END ASC, i.id DESC LIMIT $29 OFFSET $30"
         )),
         filter,
         state,
@@ -541,6 +545,7 @@ fn bind_filter<'q>(query: AnyQuery<'q>, filter: &IssueFilter, state: Option<&'st
         .bind((!filter.without_labels.is_empty()).then(|| id_list(filter.without_labels.iter().map(|id| id.0))))
         .bind((!filter.without_milestones.is_empty()).then(|| id_list(filter.without_milestones.iter().map(|id| id.0))))
         .bind((!filter.without_assignees.is_empty()).then(|| id_list(filter.without_assignees.iter().map(|id| id.0))))
+        .bind(filter.epic.map(|id| id.0))
 }
 
 /// Sets an issue's time estimate, in seconds (0 removes it).

@@ -1,8 +1,8 @@
 //! The `labels` table (a project's or a group's; names unique within their owner ignoring
-//! case) and `label_links`, which issues carry which label. A project uses its own labels and
+//! case) and `label_links`, which issues and epics carry which label. A project uses its own labels and
 //! those of every group above it; a group those of itself and its ancestors.
 
-use gantry_types::{IssueId, LabelId, NamespaceId, ProjectId};
+use gantry_types::{EpicId, IssueId, LabelId, NamespaceId, ProjectId};
 use sqlx::any::AnyRow;
 
 use super::id_list;
@@ -241,4 +241,44 @@ pub async fn labels_of(conn: &mut Conn, issues: &[IssueId]) -> DbResult<Vec<(Iss
     .fetch_all(conn)
     .await?;
     rows.iter().map(|row| Ok((IssueId(int(row, "issue_id")?), map_label(row)?))).collect()
+}
+
+/// Puts a label on an epic; false when it carried it already.
+pub async fn add_epic_label(conn: &mut Conn, epic: EpicId, label: LabelId) -> DbResult<bool> {
+    let done = sqlx::query(
+        "INSERT INTO label_links (label_id, epic_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(label.0)
+    .bind(epic.0)
+    .bind(now_millis())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Takes a label off an epic; false when it did not carry it.
+pub async fn remove_epic_label(conn: &mut Conn, epic: EpicId, label: LabelId) -> DbResult<bool> {
+    let done = sqlx::query("DELETE FROM label_links WHERE epic_id = $1 AND label_id = $2")
+        .bind(epic.0)
+        .bind(label.0)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The labels these epics carry, as `(epic, label)` pairs by label name.
+pub async fn labels_of_epics(conn: &mut Conn, epics: &[EpicId]) -> DbResult<Vec<(EpicId, LabelRow)>> {
+    if epics.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(concat!(
+        "SELECT ll.epic_id, ",
+        label_columns!(),
+        " FROM label_links ll JOIN labels l ON l.id = ll.label_id \
+         WHERE CAST($1 AS TEXT) LIKE ('%,' || CAST(ll.epic_id AS TEXT) || ',%') ORDER BY lower(l.title), l.id"
+    ))
+    .bind(id_list(epics.iter().map(|id| id.0)))
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|row| Ok((EpicId(int(row, "epic_id")?), map_label(row)?))).collect()
 }

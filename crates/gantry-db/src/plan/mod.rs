@@ -1,14 +1,15 @@
 //! Plan stage: issues (`issues`: their rows, assignees, list filters and order in boards),
-//! issue boards of projects and groups with their lists (`boards`), what changed on issues as
+//! epics of groups (`epics`: nested epics, the issues each holds), issue boards of projects and groups with their lists (`boards`), what changed on issues as
 //! records (`events`: GitLab's resource events), emoji reactions on issues and notes
 //! (`award_emoji`), linked issues (`links`), labels of projects
-//! and groups (`labels`: with the links that put them on issues), milestones of projects and
+//! and groups (`labels`: with the links that put them on issues and epics), milestones of projects and
 //! groups (`milestones`: with the column that puts an issue in one), notes on every kind of
 //! noteable (`notes`), users' to-dos (`todos`), how much mail they want (`notifications`) and
 //! the files attached to issues and comments (`uploads`).
 
 pub mod award_emoji;
 pub mod boards;
+pub mod epics;
 pub mod events;
 pub mod issues;
 pub mod labels;

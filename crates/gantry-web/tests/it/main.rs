@@ -23,6 +23,7 @@ mod contrast;
 mod dead_ends;
 mod deploy;
 mod discussions;
+mod epics;
 mod file_pages;
 mod file_writes;
 mod group_sharing;

@@ -168,6 +168,15 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         (RouteScope::Api, _, p) if p.contains("/wikis") => Role(Developer),
         (RouteScope::ProjectPage, "GET", p) if p.starts_with("/wikis") => Role(Guest),
         (RouteScope::ProjectPage, _, p) if p.starts_with("/wikis") => Role(Developer),
+        // Epics: whoever sees the group reads them (the fixture's are not confidential);
+        // Reporters create, change, close and reopen them and put issues and epics in them;
+        // Owners delete them.
+        (RouteScope::Api, "GET", p) if p.contains("/epics") => Role(Guest),
+        (RouteScope::Api, "DELETE", "/api/v4/groups/{id}/epics/{epic_iid}") => Role(Owner),
+        (RouteScope::Api, _, p) if p.contains("/epics") => Role(Reporter),
+        (RouteScope::GroupPage, "GET", "/epics" | "/epics/{epic_iid}" | "/roadmap") => Role(Guest),
+        (RouteScope::GroupPage, "POST", "/epics/{epic_iid}/delete") => Role(Owner),
+        (RouteScope::GroupPage, _, p) if p.starts_with("/epics") => Role(Reporter),
         // Boards: whoever sees the issues (a project's) or the group reads them; Reporters
         // create, change and delete boards and lists. Moving a card is changing its issue: the
         // fixture's is the owner's and its list a label's, so Reporters.
@@ -521,6 +530,9 @@ struct Fixture {
     group_board: (i64, i64),
     /// The id of `issue_iid`'s issue, a card of both boards.
     issue_id: i64,
+    /// An epic of the group holding `issue_iid`'s issue, with a child epic: the epic's number,
+    /// the child's id and the issue's place in the epic (`epic_issue_id`).
+    epic: (i64, i64, i64),
 }
 
 /// `with_code`: the project's repository gets a commit on `main` and a tag `v1` (only for the
@@ -772,7 +784,24 @@ async fn fixture(
         board: (0, 0),
         group_board: (0, 0),
         issue_id: 0,
+        epic: (0, 0, 0),
     }
+}
+
+/// An epic of the group holding the fixture's issue, with a child epic (after `plan_fixture`).
+async fn epic_fixture(app: &TestApp, people: &People, f: &mut Fixture) {
+    use gantry_core::plan::epics::EpicInput;
+    let owner = Actor::User(people.owner.user.clone());
+    let project = app.core.access_to_project(&owner, &f.project).await.unwrap();
+    let group = app.core.group_access(&owner, &Lookup::Id(f.group.id.0)).await.unwrap();
+    let plan = app.core.plan();
+    f.issue_id = plan.find_issue(&project, f.issue_iid).await.unwrap().issue.id.0;
+    let input = EpicInput { title: Some("Sweep epic".into()), ..EpicInput::default() };
+    let epic = plan.create_epic(&group, &input).await.unwrap();
+    let child = EpicInput { title: Some("Sweep child".into()), ..EpicInput::default() };
+    let child = plan.create_child_epic(&group, epic.epic.iid, &child).await.unwrap();
+    let (place, _, _) = plan.add_epic_issue(&group, epic.epic.iid, gantry_types::IssueId(f.issue_id)).await.unwrap();
+    f.epic = (epic.epic.iid, child.epic.id.0, place.id);
 }
 
 /// A board of the project and one of the group, each with a list for the label of
@@ -894,6 +923,10 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
     // `/users/{user_id}/…` routes act on the victim's addresses and keys, `/user/…` and the
     // profile's on the owner's.
     let others = route.path.starts_with("/api/v4/users/{user_id}");
+    // GitLab's epic issue removal names the issue's place in the epic where assigning names
+    // the issue.
+    let removes_epic_issue = route.method == Method::DELETE && route.path.contains("/epics/{epic_iid}/issues/");
+    let issue_id = if removes_epic_issue { f.epic.2 } else { f.issue_id };
     let path = route
         .path
         .replace("{id}", &subject_id.to_string())
@@ -983,7 +1016,10 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         )
         .replace("{label_id}", &if route.path.contains("/groups/") { f.group_label_id } else { f.label_id }.to_string())
         .replace("{board_id}", &if group_board { f.group_board.0 } else { f.board.0 }.to_string())
-        .replace("{issue_id}", &f.issue_id.to_string())
+        .replace("{epic_iid}", &f.epic.0.to_string())
+        .replace("{child_epic_id}", &f.epic.1.to_string())
+        .replace("{epic_issue_id}", &f.epic.2.to_string())
+        .replace("{issue_id}", &issue_id.to_string())
         .replace("{list_id}", &if group_board { f.group_board.1 } else { f.board.1 }.to_string())
         .replace("{filename}", "avatar.png");
     // Searches look for something real: the fixture's README.
@@ -1088,6 +1124,7 @@ fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option
         p if p.ends_with("/labels") => json!({"name": format!("made-{n}"), "color": "#ff0000"}),
         p if p.ends_with("/labels/{label_id}") => json!({"new_name": format!("renamed-{n}")}),
         p if p.ends_with("/milestones") => json!({"title": format!("made-{n}"), "due_date": "2026-12-31"}),
+        p if p.ends_with("/epics") || p.ends_with("/epics/{epic_iid}") => json!({"title": format!("made-{n}")}),
         p if p.ends_with("/boards") || p.ends_with("/boards/{board_id}") => json!({"name": format!("made-{n}")}),
         p if p.ends_with("/lists") => json!({"assignee_id": people.owner.user.id.0}),
         p if p.ends_with("/lists/{list_id}") => json!({"position": 0}),
@@ -1248,6 +1285,12 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         (RouteScope::ProjectPage | RouteScope::GroupPage, "/milestones/{milestone_iid}/delete") => {
             vec![("confirm", "yes".into())]
         }
+        (RouteScope::GroupPage, "/epics" | "/epics/{epic_iid}/edit") => vec![("title", format!("Epic {n}"))],
+        (RouteScope::GroupPage, "/epics/{epic_iid}/delete") => vec![("confirm", "yes".into())],
+        (RouteScope::GroupPage, "/epics/{epic_iid}/issues") => {
+            vec![("issue", format!("{}#{}", f.project.full_path, f.issue_iid))]
+        }
+        (RouteScope::GroupPage, "/epics/{epic_iid}/epics") => vec![("epic", "&2".into())],
         _ => vec![],
     };
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
@@ -1483,6 +1526,12 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
             }
             if route.path.contains("/milestones") {
                 milestone_fixture(&app, &people, &mut f).await;
+            }
+            if route.path.contains("/epics") || route.path == "/roadmap" {
+                if !route.path.contains("/issues/{issue_iid}") {
+                    plan_fixture(&app, &people, &mut f).await;
+                }
+                epic_fixture(&app, &people, &mut f).await;
             }
             if route.path.starts_with("/explore/catalog/") {
                 // The project in the path is a catalog resource.

@@ -19,7 +19,7 @@ use gantry_types::{IssueId, IssueState, MilestoneId, UserId};
 use serde::{Deserialize, Serialize};
 
 use super::issue_iid;
-use super::types::{Issue, TimeStats};
+use super::types::{Issue, TimeStats, with_epics};
 use crate::AppState;
 use crate::api::groups::lookup_group_access;
 use crate::api::history::parse_time;
@@ -148,7 +148,13 @@ pub(super) async fn list(
 ) -> ApiResult<Response> {
     let page = page.resolve()?;
     let (issues, total) = state.core.plan().list_issues(of, query, page.db()).await?;
-    let items: Vec<Issue> = issues.iter().map(|view| Issue::new(view, &state.config)).collect();
+    let mut items: Vec<Issue> = issues.iter().map(|view| Issue::new(view, &state.config)).collect();
+    let actor = match of {
+        IssuesOf::Project(access) => access.actor(),
+        IssuesOf::Group(access) => access.actor(),
+        IssuesOf::Visible(actor) => actor,
+    };
+    with_epics(state, actor, &issues.iter().collect::<Vec<_>>(), &mut items).await?;
     Ok(paginated(&state.config.external_url, uri, items, total, page))
 }
 
@@ -231,6 +237,7 @@ pub async fn get_issue(
     let view = state.core.plan().find_issue(&access, issue_iid(&iid)?).await?;
     let mut issue = Issue::new(&view, &state.config);
     issue.subscribed = state.core.plan().issue_subscribed(&access, &view).await?;
+    with_epics(&state, &actor, &[&view], std::slice::from_mut(&mut issue)).await?;
     Ok(Json(issue))
 }
 

@@ -4,14 +4,15 @@
 //! (`discussions.rs`), emoji reactions on both (`award_emoji.rs`), linked issues (`links.rs`),
 //! their resource events and the merge requests that close them (`events.rs`), labels of
 //! projects and groups (`labels.rs`) and their milestones (`milestones.rs`), issue boards of
-//! projects and groups with their lists (`boards.rs`), and the caller's to-dos, notification
-//! settings and issue subscriptions (`todos.rs`), files for issues and comments (`uploads.rs`),
-//! and project wikis with their attachments
-//! (`wikis.rs`); the wire types in `types.rs`.
+//! projects and groups with their lists (`boards.rs`), epics of groups with their issues and
+//! child epics (`epics.rs`), the caller's to-dos, notification settings and issue
+//! subscriptions (`todos.rs`), files for issues and comments (`uploads.rs`), and project wikis
+//! with their attachments (`wikis.rs`); the wire types in `types.rs`.
 
 pub mod award_emoji;
 pub mod boards;
 pub mod discussions;
+pub mod epics;
 pub mod events;
 pub mod issues;
 pub mod labels;

@@ -51,8 +51,52 @@ pub struct Issue {
     pub subscribed: bool,
     pub moved_to_id: Option<i64>,
     pub severity: &'static str,
+    /// The issue's epic, when the caller may see it.
+    pub epic_iid: Option<i64>,
+    pub epic: Option<IssueEpic>,
     #[serde(rename = "_links")]
     pub links: IssueLinks,
+}
+
+/// The epic an issue is in, as GitLab's issue names it.
+#[derive(Debug, Serialize)]
+pub struct IssueEpic {
+    pub id: i64,
+    pub iid: i64,
+    pub title: String,
+    pub url: String,
+    pub group_id: i64,
+}
+
+impl IssueEpic {
+    pub fn new(epic: &gantry_core::plan::epics::EpicView) -> IssueEpic {
+        let row = &epic.epic;
+        IssueEpic {
+            id: row.id.0,
+            iid: row.iid,
+            title: row.title.clone(),
+            url: format!("/{}/-/epics/{}", row.group_path, row.iid),
+            group_id: row.group_id.0,
+        }
+    }
+}
+
+/// Fills in the epics of issues made from `views` (in the same order) that the actor may see.
+pub async fn with_epics(
+    state: &crate::AppState,
+    actor: &gantry_core::Actor,
+    views: &[&IssueView],
+    issues: &mut [Issue],
+) -> Result<(), gantry_core::CoreError> {
+    let ids: Vec<_> = views.iter().map(|view| view.issue.id).collect();
+    let epics = state.core.plan().epics_of_issues(actor, &ids).await?;
+    for (view, issue) in views.iter().zip(issues.iter_mut()) {
+        if let Some(epic) = epics.get(&view.issue.id) {
+            issue.epic_iid = Some(epic.epic.iid);
+            issue.epic = Some(IssueEpic::new(epic));
+        }
+    }
+    Ok(())
 }
 
 /// `#12`, and `group/project#12` from elsewhere.
@@ -151,6 +195,8 @@ impl Issue {
             subscribed: false,
             moved_to_id: None,
             severity: "UNKNOWN",
+            epic_iid: None,
+            epic: None,
             links: IssueLinks {
                 self_url: format!("{api}/issues/{}", issue.iid),
                 notes: format!("{api}/issues/{}/notes", issue.iid),

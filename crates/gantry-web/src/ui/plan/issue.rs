@@ -78,6 +78,8 @@ struct IssuePage {
     choices: Vec<LabelChoice>,
     /// Its milestone's title and address.
     milestone: Option<(String, String)>,
+    /// Its epic's title and address, when the visitor may see the epic.
+    epic: Option<(String, String)>,
     /// The milestones the sidebar offers: id, title, chosen.
     milestone_choices: Vec<(i64, String, bool)>,
     assignees: Vec<String>,
@@ -144,6 +146,12 @@ async fn issue_page(
     };
     let milestone =
         view.milestone.as_ref().map(|m| (m.title.clone(), format!("/{}/-/milestones/{}", m.owner_path, m.iid)));
+    let epic = plan.epic_of_issue(&frame.access, view.issue.id).await.map_err(|e| visitor.error(e))?.map(|epic| {
+        (
+            format!("{} ({})", epic.epic.title, epic.reference(None)),
+            format!("/{}/-/epics/{}", epic.epic.group_path, epic.epic.iid),
+        )
+    });
     let mut references = references_in(&view.issue.description);
     for note in &notes {
         for reference in references_in(&note.body) {
@@ -185,6 +193,7 @@ async fn issue_page(
         labels: view.labels.iter().map(LabelChip::new).collect(),
         choices,
         milestone,
+        epic,
         milestone_choices,
         assignees: view.assignees.iter().map(|user| user.username.clone()).collect(),
         due_date: view.issue.due_date.clone().unwrap_or_default(),

@@ -3,14 +3,15 @@
 //! (`issue_links.rs`), emoji reactions (`reactions.rs`) and threads (`threads.rs`), the labels page
 //! (`labels.rs`), the milestones pages of a project and of a group (`milestones.rs`,
 //! `group_milestones.rs`), the issue boards of a project and of a group (`boards.rs`, with
-//! their handlers in `board_pages.rs`), and a person's own pages — to-dos, notification levels,
-//! subscriptions and a mail's unsubscribe link (`todos.rs`), files attached to issues and comments (`uploads.rs`), and a project's wiki
-//! (`wiki.rs`).
-//! Plain forms with CSRF tokens that
+//! their handlers in `board_pages.rs`), a group's epics pages (`epics.rs`) and roadmap
+//! (`roadmap.rs`), a person's own pages — to-dos, notification levels, subscriptions and a
+//! mail's unsubscribe link (`todos.rs`) —, files attached to issues and comments
+//! (`uploads.rs`), and a project's wiki (`wiki.rs`). Plain forms with CSRF tokens that
 //! answer 303 with a notice; core decides.
 
 pub mod board_pages;
 pub mod boards;
+pub mod epics;
 pub mod group_milestones;
 pub mod issue;
 pub mod issue_links;
@@ -18,6 +19,7 @@ pub mod issues;
 pub mod labels;
 pub mod milestones;
 pub mod reactions;
+pub mod roadmap;
 pub mod threads;
 pub mod todos;
 pub mod uploads;
