@@ -5,7 +5,8 @@ issue's participants, closing and reopening with state_event (each leaving a sys
 label renamed and deleted, an issue deleted; milestones of the project and the group, issues put
 in them and listed by them, a milestone closed, reopened, promoted to the group and deleted;
 boards of the project and the group with lists made, moved and deleted, issues reordered, and
-the wiki's pages written, moved, given an attachment and deleted."""
+epics of the group with child issues and a nested epic, the wiki's pages written, moved, given
+an attachment and deleted, and a file uploaded for issues."""
 import os
 
 import gitlab
@@ -266,6 +267,24 @@ assert first.relative_position < third.relative_position < second.relative_posit
     first.relative_position, third.relative_position, second.relative_position)
 ordered = project.issues.list(order_by="relative_position", sort="asc", search="card", get_all=True)
 assert [i.title for i in ordered] == ["First card", "Third card", "Second card"], [i.title for i in ordered]
+
+# Epics of the group: one with child issues, a nested one, closed and reopened.
+epic = group.epics.create({"title": "Launch", "description": "Everything for the launch", "labels": "team"})
+assert epic.iid == 1 and epic.state == "opened" and epic.labels == ["team"], epic
+epic.issues.create({"issue_id": crash.id})
+epic.issues.create({"issue_id": planned.id})
+assert sorted(i.iid for i in epic.issues.list(get_all=True)) == sorted([crash.iid, planned.iid])
+assert project.issues.get(crash.iid).epic_iid == epic.iid
+child = group.epics.create({"title": "Docs", "parent_id": epic.id})
+assert child.parent_id == epic.id, child
+epic.title = "Launch 1.0"
+epic.state_event = "close"
+epic.save()
+assert group.epics.get(epic.iid).state == "closed"
+assert [e.title for e in group.epics.list(state="closed", get_all=True)] == ["Launch 1.0"]
+epic.state_event = "reopen"
+epic.save()
+assert {e.title for e in group.epics.list(get_all=True)} == {"Launch 1.0", "Docs"}
 
 # The wiki: a page written, read, listed, moved by a new title, a file attached, deleted.
 page = project.wikis.create({"title": "guides/Getting started", "content": "Install it. See #1."})
