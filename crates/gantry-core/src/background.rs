@@ -90,12 +90,17 @@ pub(crate) enum Work {
     TriggerDownstream { job: JobId },
     /// Send a mail to its one recipient.
     SendMail { mail: crate::mail::OutgoingMail },
+    /// Note the issues a push's new commits name, and close those they close.
+    IssuesFromPush { project: ProjectId, user: Option<UserId>, refs: Vec<PushedRef> },
 }
 
 impl Work {
     fn max_attempts(&self) -> i64 {
         match self {
-            Work::PipelinesForPush { .. } | Work::ArchiveJobLog { .. } | Work::TriggerDownstream { .. } => 8,
+            Work::PipelinesForPush { .. }
+            | Work::ArchiveJobLog { .. }
+            | Work::TriggerDownstream { .. }
+            | Work::IssuesFromPush { .. } => 8,
             Work::MaintainRepository { .. } => 3,
             // With waits doubling up to an hour: an SMTP server down for most of a day.
             Work::SendMail { .. } => 24,
@@ -107,7 +112,10 @@ impl Work {
         match self {
             Work::MaintainRepository { project } => Some(format!("maintain_repository:{project}")),
             Work::TriggerDownstream { job } => Some(format!("trigger_downstream:{job}")),
-            Work::PipelinesForPush { .. } | Work::ArchiveJobLog { .. } | Work::SendMail { .. } => None,
+            Work::PipelinesForPush { .. }
+            | Work::ArchiveJobLog { .. }
+            | Work::SendMail { .. }
+            | Work::IssuesFromPush { .. } => None,
         }
     }
 
@@ -129,6 +137,9 @@ pub fn describe(kind: &str, payload: &str) -> String {
         Ok(Work::MaintainRepository { project }) => format!("Maintain the repository of project {project}"),
         Ok(Work::TriggerDownstream { job }) => format!("Start the downstream pipeline of trigger job {job}"),
         Ok(Work::SendMail { mail }) => format!("Send the mail \"{}\" to {}", mail.subject, mail.to.join(", ")),
+        Ok(Work::IssuesFromPush { project, .. }) => {
+            format!("Note and close the issues named by the commits of a push to project {project}")
+        }
         Err(_) => format!("A '{kind}' job, which this server does not know"),
     }
 }
@@ -152,7 +163,8 @@ impl Core {
             Work::PipelinesForPush { .. }
             | Work::ArchiveJobLog { .. }
             | Work::TriggerDownstream { .. }
-            | Work::SendMail { .. } => now_millis(),
+            | Work::SendMail { .. }
+            | Work::IssuesFromPush { .. } => now_millis(),
         };
         let stored = serde_json::to_value(work).map_err(|error| CoreError::Internal(Box::new(error)))?;
         let kind = stored["kind"].as_str().unwrap_or_default();
@@ -288,6 +300,7 @@ impl Core {
             Work::ArchiveJobLog { job } => self.ci().archive_job_trace(*job).await,
             Work::TriggerDownstream { job } => self.ci().trigger_downstream(*job).await,
             Work::SendMail { mail } => self.deliver_mail(mail).await,
+            Work::IssuesFromPush { project, user, refs } => self.plan().issues_from_push(*project, *user, refs).await,
             Work::MaintainRepository { project } => match self.repos.maintain(*project).await {
                 Ok(()) | Err(gantry_git::GitError::Missing) => Ok(()),
                 Err(error) => Err(error.into()),

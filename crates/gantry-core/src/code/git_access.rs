@@ -353,6 +353,7 @@ impl super::Code<'_> {
                 push_events::insert_push_event(&mut tx, project, user, &update.name, &update.old, &update.new).await?;
             refs.push(PushedRef { event, name: update.name.clone(), old: update.old.clone(), new: update.new.clone() });
         }
+        self.enqueue(&mut tx, &Work::IssuesFromPush { project, user, refs: refs.clone() }).await?;
         self.enqueue(&mut tx, &Work::PipelinesForPush { project, user, refs, options: options.to_vec() }).await?;
         self.enqueue(&mut tx, &Work::MaintainRepository { project }).await?;
         tx.commit().await.map_err(gantry_db::DbError::from)?;

@@ -11,11 +11,13 @@
 //! — to-dos and mail by notification level (`notify`) — a user's to-dos, levels and
 //! subscriptions (`todos`), time tracking with the quick actions of comments (`quick_actions`,
 //! `time_tracking`), the task lists of descriptions, ticked from the page (`tasks`), files
-//! attached to issues and comments (`uploads`), and a project's wiki (`wiki`: pages in the
+//! attached to issues and comments (`uploads`), issues named in pushed commits
+//! (`commit_references`: mentioned, and closed by `Closes #12` on the default branch), and a project's wiki (`wiki`: pages in the
 //! wiki's git repository).
 
 pub mod award_emoji;
 pub mod boards;
+pub mod commit_references;
 mod epic_tree;
 pub mod epics;
 pub mod events;

@@ -197,3 +197,76 @@ async fn a_comment_edited_to_mention_someone_gives_them_a_to_do() {
     assert_eq!(edited.status, StatusCode::OK, "{}", edited.body);
     assert_eq!(todos(&ada).await, 1);
 }
+
+/// Waits until `check` holds of the issue's JSON (the background worker reads pushes).
+async fn issue_becomes(app: &TestApp, user: &TestUser, path: &str, check: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..200 {
+        let issue = app.api(Method::GET, path, Some(&user.token), None).await.json();
+        if check(&issue) {
+            return issue;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the issue at {path} never changed as expected");
+}
+
+#[tokio::test]
+async fn commits_pushed_mention_issues_and_close_them_on_the_default_branch() {
+    let app = TestApp::new().await;
+    let owner = app.user("owner").await;
+    let _worker = app.background_worker();
+    let (project, _) = app.project_with_file(&owner, "Api", "README.md", b"# Api\n").await;
+    let id = project.id.0;
+    for title in ["Crash", "Typo", "Later"] {
+        let body = json!({"title": title});
+        app.api(Method::POST, &format!("/api/v4/projects/{id}/issues"), Some(&owner.token), Some(body)).await;
+    }
+    let commit = |branch: &str, message: &str, file: &str| {
+        json!({"branch": branch, "start_branch": "main", "commit_message": message,
+               "actions": [{"action": "create", "file_path": file, "content": "x"}]})
+    };
+    // On another branch: mentioned, not closed.
+    let made = app
+        .api(
+            Method::POST,
+            &format!("/api/v4/projects/{id}/repository/commits"),
+            Some(&owner.token),
+            Some(commit("topic", "Work on it\n\nFixes #1", "a.txt")),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let sha = made.json()["id"].as_str().unwrap()[..8].to_owned();
+    let notes = format!("/api/v4/projects/{id}/issues/1/notes");
+    let mentioned = format!("mentioned in commit {sha}");
+    issue_becomes(&app, &owner, &notes, |notes| notes.to_string().contains(&mentioned)).await;
+    let issue = app.api(Method::GET, &format!("/api/v4/projects/{id}/issues/1"), Some(&owner.token), None).await.json();
+    assert_eq!(issue["state"], "opened", "a branch other than the default one closes nothing");
+
+    // On the default branch: the closing list closes both; a plain mention closes nothing.
+    let made = app
+        .api(
+            Method::POST,
+            &format!("/api/v4/projects/{id}/repository/commits"),
+            Some(&owner.token),
+            Some(commit("main", "Fix the crash and a typo\n\nCloses #1 and #2, see #3", "b.txt")),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    for iid in [1, 2] {
+        let path = format!("/api/v4/projects/{id}/issues/{iid}");
+        issue_becomes(&app, &owner, &path, |issue| issue["state"] == "closed").await;
+    }
+    let path = format!("/api/v4/projects/{id}/issues/3/notes");
+    let listed = issue_becomes(&app, &owner, &path, |notes| notes.to_string().contains("mentioned in commit")).await;
+    assert_eq!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["body"].as_str().unwrap().starts_with("mentioned in commit"))
+            .count(),
+        1
+    );
+    let issue = app.api(Method::GET, &format!("/api/v4/projects/{id}/issues/3"), Some(&owner.token), None).await.json();
+    assert_eq!(issue["state"], "opened");
+}
