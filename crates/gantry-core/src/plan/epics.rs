@@ -15,12 +15,13 @@
 use gantry_db::Conn;
 use gantry_db::plan::epics::{self as db, EpicFields};
 pub use gantry_db::plan::epics::{EpicIssueRow, EpicRow};
-use gantry_db::plan::labels::{self as labels_db, LabelRow};
+use gantry_db::plan::labels::{self as labels_db, LabelFields, LabelOwner, LabelRow};
 use gantry_db::plan::users_by_ids;
 use gantry_types::{EpicId, IssueState, NamespaceId, UserId};
 
 use super::epic_tree::{check_confidential_parent, check_parent};
 use super::issues::UserRef;
+use super::labels::{DEFAULT_LABEL_COLOR, check_label_name};
 use super::milestones::check_milestone_date;
 use crate::manage::groups::Lookup;
 use crate::policy::{GroupAccess, GroupAction};
@@ -256,21 +257,39 @@ pub(super) async fn view(conn: &mut Conn, row: EpicRow) -> CoreResult<EpicView> 
     views(conn, vec![row]).await?.pop().ok_or(CoreError::NotFound("epic"))
 }
 
-/// The group's labels (and its ancestors') these names give; an unknown name is refused.
-async fn resolve_labels(conn: &mut Conn, group: NamespaceId, names: &[String]) -> CoreResult<Vec<LabelRow>> {
+/// The group's labels (and its ancestors') these names give. An unknown name is made a label
+/// of the group when `create` (as GitLab does for the labels an epic is given); refused
+/// otherwise.
+async fn resolve_labels(
+    conn: &mut Conn,
+    group: NamespaceId,
+    names: &[String],
+    create: bool,
+) -> CoreResult<Vec<LabelRow>> {
     let names: Vec<&str> = names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()).collect();
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let known = labels_db::list_group_labels(conn, group, true).await?;
+    let mut known = labels_db::list_group_labels(conn, group, true).await?;
     let mut found: Vec<LabelRow> = Vec::new();
     for name in names {
-        let label = known
-            .iter()
-            .find(|label| label.title.eq_ignore_ascii_case(name))
-            .ok_or_else(|| CoreError::invalid("labels", format!("{name} is not a label of this group")))?;
+        let label = match known.iter().find(|label| label.title.eq_ignore_ascii_case(name)) {
+            Some(label) => label.clone(),
+            None if create => {
+                let title = check_label_name(name)?;
+                let fields = LabelFields { title: &title, color: DEFAULT_LABEL_COLOR, description: "" };
+                let owner = LabelOwner::Group(group);
+                let id = labels_db::insert_label(conn, owner, &fields)
+                    .await
+                    .map_err(crate::manage::conflict_as("Label already exists"))?;
+                let label = labels_db::find_label(conn, owner, id).await?.ok_or(CoreError::NotFound("label"))?;
+                known.push(label.clone());
+                label
+            }
+            None => return Err(CoreError::invalid("labels", format!("{name} is not a label of this group"))),
+        };
         if !found.iter().any(|l| l.id == label.id) {
-            found.push(label.clone());
+            found.push(label);
         }
     }
     Ok(found)
@@ -403,7 +422,7 @@ impl super::Plan<'_> {
         let mut conn = self.db.conn().await?;
         let mut names = input.labels.clone().unwrap_or_default();
         names.extend(input.add_labels.iter().cloned());
-        let labels = resolve_labels(&mut conn, access.group().id, &names).await?;
+        let labels = resolve_labels(&mut conn, access.group().id, &names, true).await?;
         let parent = match input.parent_id.flatten() {
             Some(id) => {
                 let (parent_group, parent) = self.epic_by_id(&mut conn, access, id).await?;
@@ -459,15 +478,15 @@ impl super::Plan<'_> {
         let (start_date_is_fixed, start_fixed, due_date_is_fixed, due_fixed) = dates(input, Some(epic))?;
         let mut conn = self.db.conn().await?;
         let mut labels: Vec<LabelRow> = match &input.labels {
-            Some(names) => resolve_labels(&mut conn, access.group().id, names).await?,
+            Some(names) => resolve_labels(&mut conn, access.group().id, names, true).await?,
             None => current.labels.clone(),
         };
-        for label in resolve_labels(&mut conn, access.group().id, &input.add_labels).await? {
+        for label in resolve_labels(&mut conn, access.group().id, &input.add_labels, true).await? {
             if !labels.iter().any(|l| l.id == label.id) {
                 labels.push(label);
             }
         }
-        let removed = resolve_labels(&mut conn, access.group().id, &input.remove_labels).await?;
+        let removed = resolve_labels(&mut conn, access.group().id, &input.remove_labels, false).await?;
         labels.retain(|label| !removed.iter().any(|r| r.id == label.id));
         let parent = match input.parent_id {
             Some(Some(id)) => {
