@@ -44,48 +44,27 @@ pub fn scan(text: &str) -> Vec<Found> {
 
 /// `#12` or `project#12` with the `#` at `hash`.
 fn issue_at(text: &str, hash: usize) -> Option<Found> {
-    let digits: usize = text[hash + 1..].bytes().take_while(u8::is_ascii_digit).count();
-    let end = hash + 1 + digits;
-    if digits == 0 || digits > 18 || text[end..].chars().next().is_some_and(is_word_char) {
-        return None;
-    }
-    let iid: i64 = text[hash + 1..end].parse().ok()?;
-    // The project path written right before the `#`, if any.
-    let mut start = hash;
-    for (index, c) in text[..hash].char_indices().rev() {
-        if is_path_char(c) || c == '/' {
-            start = index;
-        } else {
-            break;
-        }
-    }
-    let before = text[..start].chars().next_back();
-    if before.is_some_and(|b| is_word_char(b) || matches!(b, '@' | '~' | '%' | '#' | '&')) {
-        return None;
-    }
-    let path = &text[start..hash];
-    let trimmed = path.trim_start_matches(['.', '-', '/']);
-    let start = start + (path.len() - trimmed.len());
-    let project = if trimmed.is_empty() {
-        None
-    } else if trimmed.ends_with(['/', '.']) || trimmed.contains("//") {
-        return None;
-    } else {
-        Some(trimmed.to_owned())
-    };
-    Some(Found { range: start..end, reference: Reference::Issue { project, iid } })
+    let (range, project, iid) = numbered_at(text, hash)?;
+    Some(Found { range, reference: Reference::Issue { project, iid } })
 }
 
 /// `&3` or `group/subgroup&3` with the `&` at `amp`.
 fn epic_at(text: &str, amp: usize) -> Option<Found> {
-    let digits: usize = text[amp + 1..].bytes().take_while(u8::is_ascii_digit).count();
-    let end = amp + 1 + digits;
+    let (range, group, iid) = numbered_at(text, amp)?;
+    Some(Found { range, reference: Reference::Epic { group, iid } })
+}
+
+/// A number after the mark at `mark` (`#`, `&`), with the path written right before the mark
+/// when there is one: the whole reference's range, the path and the number.
+fn numbered_at(text: &str, mark: usize) -> Option<(std::ops::Range<usize>, Option<String>, i64)> {
+    let digits: usize = text[mark + 1..].bytes().take_while(u8::is_ascii_digit).count();
+    let end = mark + 1 + digits;
     if digits == 0 || digits > 18 || text[end..].chars().next().is_some_and(is_word_char) {
         return None;
     }
-    let iid: i64 = text[amp + 1..end].parse().ok()?;
-    let mut start = amp;
-    for (index, c) in text[..amp].char_indices().rev() {
+    let number: i64 = text[mark + 1..end].parse().ok()?;
+    let mut start = mark;
+    for (index, c) in text[..mark].char_indices().rev() {
         if is_path_char(c) || c == '/' {
             start = index;
         } else {
@@ -96,17 +75,17 @@ fn epic_at(text: &str, amp: usize) -> Option<Found> {
     if before.is_some_and(|b| is_word_char(b) || matches!(b, '@' | '~' | '%' | '#' | '&')) {
         return None;
     }
-    let path = &text[start..amp];
+    let path = &text[start..mark];
     let trimmed = path.trim_start_matches(['.', '-', '/']);
     let start = start + (path.len() - trimmed.len());
-    let group = if trimmed.is_empty() {
+    let path = if trimmed.is_empty() {
         None
     } else if trimmed.ends_with(['/', '.']) || trimmed.contains("//") {
         return None;
     } else {
         Some(trimmed.to_owned())
     };
-    Some(Found { range: start..end, reference: Reference::Epic { group, iid } })
+    Some((start..end, path, number))
 }
 
 /// `@name` or `@group/subgroup` with the `@` at `at`.

@@ -237,15 +237,48 @@ impl super::Plan<'_> {
 
     /// The wiki's pages in path order (the sidebar included; attachments are not pages).
     pub async fn list_wiki_pages(&self, access: &ProjectAccess) -> CoreResult<Vec<WikiPageSummary>> {
+        Ok(self.walk_wiki_pages(access, false).await?.into_iter().map(|(page, _)| page).collect())
+    }
+
+    /// [`Plan::list_wiki_pages`] with each page's Markdown, read in the same walk of the tree.
+    pub async fn list_wiki_pages_with_content(
+        &self,
+        access: &ProjectAccess,
+    ) -> CoreResult<Vec<(WikiPageSummary, String)>> {
+        let pages = self.walk_wiki_pages(access, true).await?;
+        Ok(pages.into_iter().map(|(page, content)| (page, content.unwrap_or_default())).collect())
+    }
+
+    async fn walk_wiki_pages(
+        &self,
+        access: &ProjectAccess,
+        with_content: bool,
+    ) -> CoreResult<Vec<(WikiPageSummary, Option<String>)>> {
         access.require(ProjectAction::ReadWiki)?;
         let Some(tip) = self.wiki_tip(access).await? else { return Ok(Vec::new()) };
         let (repos, wiki) = (self.repos.clone(), RepoId::Wiki(access.project().id));
-        let walk = tokio::task::spawn_blocking(move || repos.reader(wiki)?.files_within(&tip, MAX_LISTED * 4, 8 << 20))
-            .await
-            .map_err(blocking_error)??;
-        let mut pages: Vec<WikiPageSummary> =
-            walk.files.iter().filter_map(|file| WikiPageSummary::from_path(&file.path)).take(MAX_LISTED).collect();
-        pages.sort_by(|a, b| a.slug.to_lowercase().cmp(&b.slug.to_lowercase()).then(a.slug.cmp(&b.slug)));
+        let mut pages = tokio::task::spawn_blocking(move || -> CoreResult<Vec<(WikiPageSummary, Option<String>)>> {
+            let reader = repos.reader(wiki)?;
+            let walk = reader.files_within(&tip, MAX_LISTED * 4, 8 << 20)?;
+            let mut pages = Vec::new();
+            for file in &walk.files {
+                let Some(page) = WikiPageSummary::from_path(&file.path) else { continue };
+                let content = if with_content {
+                    let (_, bytes) = reader.blob_if_small(&file.id, MAX_PAGE_BYTES as u64)?;
+                    Some(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default())
+                } else {
+                    None
+                };
+                pages.push((page, content));
+                if pages.len() == MAX_LISTED {
+                    break;
+                }
+            }
+            Ok(pages)
+        })
+        .await
+        .map_err(blocking_error)??;
+        pages.sort_by(|(a, _), (b, _)| a.slug.to_lowercase().cmp(&b.slug.to_lowercase()).then(a.slug.cmp(&b.slug)));
         Ok(pages)
     }
 

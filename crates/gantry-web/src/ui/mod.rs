@@ -19,6 +19,7 @@ pub mod history;
 pub mod jobs;
 pub mod log;
 pub mod members;
+pub mod multipart;
 pub mod pipelines;
 pub mod plan;
 pub mod profile;

@@ -65,14 +65,12 @@ pub async fn list_wiki_pages(
 ) -> ApiResult<Json<Vec<WikiPageJson>>> {
     let access = lookup_access(&state, &actor, &id).await?;
     let plan = state.core.plan();
-    let pages = plan.list_wiki_pages(&access).await?;
-    let mut listed = Vec::with_capacity(pages.len());
-    let with_content = flag(query.with_content.as_deref());
-    for page in pages {
-        let content =
-            if with_content { Some(plan.find_wiki_page(&access, &page.slug, None).await?.content) } else { None };
-        listed.push(WikiPageJson::summary(&page, content));
-    }
+    let listed = if flag(query.with_content.as_deref()) {
+        let pages = plan.list_wiki_pages_with_content(&access).await?;
+        pages.into_iter().map(|(page, content)| WikiPageJson::summary(&page, Some(content))).collect()
+    } else {
+        plan.list_wiki_pages(&access).await?.iter().map(|page| WikiPageJson::summary(page, None)).collect()
+    };
     Ok(Json(listed))
 }
 

@@ -4,18 +4,18 @@
 //! uploaded from an issue's page, which then says what Markdown shows the file.
 
 use axum::Extension;
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use gantry_core::CoreError;
 use gantry_core::policy::ProjectAction;
 
 use crate::AppState;
-use crate::auth::{PageActor, csrf_token_valid};
-use crate::error::AppError;
+use crate::auth::PageActor;
 use crate::namespace_dispatch::ProjectTarget;
 use crate::ui::PageResult;
 use crate::ui::flash::{Flash, see_other_with};
+use crate::ui::multipart::read_multipart;
 use crate::ui::project_frame::ProjectFrame;
 
 /// `GET /{project}/-/uploads/{secret}/{filename}`
@@ -69,37 +69,12 @@ pub async fn upload(
     frame.require(&visitor, ProjectAction::CreateIssue)?;
     let iid: i64 = iid.parse().map_err(|_| visitor.error(CoreError::NotFound("issue")))?;
     let back = format!("/{}/-/issues/{iid}", frame.project.full_path);
-    let headers = request.headers().clone();
-    let mut multipart = Multipart::from_request(request, &state)
-        .await
-        .map_err(|_| visitor.error(AppError::BadRequest("Choose a file to upload.".into())))?;
-    let (mut token, mut file) = (String::new(), None);
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                let limit = crate::ui::human_size(gantry_core::plan::uploads::MAX_UPLOAD_BYTES);
-                let notice = Flash::notice(format!("The file is larger than {limit}: nothing was uploaded."));
-                return see_other_with(&state, &visitor, &back, &notice);
-            }
-            Err(error) => {
-                return Err(visitor.error(AppError::BadRequest(format!("The form could not be read: {error}."))));
-            }
-        };
-        let name = field.name().unwrap_or("").to_owned();
-        let filename = field.file_name().map(str::to_owned);
-        let bytes = field.bytes().await.map_err(|_| visitor.error(AppError::body_too_large()))?;
-        match name.as_str() {
-            "authenticity_token" => token = String::from_utf8_lossy(&bytes).into_owned(),
-            "file" => file = filename.filter(|f| !f.is_empty()).map(|f| (f, bytes.to_vec())),
-            _ => {}
-        }
-    }
-    if !csrf_token_valid(&state, &headers, &token) {
-        return Err(visitor.error(AppError::Csrf));
-    }
-    let Some((name, bytes)) = file else {
+    let Some(mut form) = read_multipart(&state, request).await.map_err(|e| visitor.error(e))? else {
+        let limit = crate::ui::human_size(gantry_core::plan::uploads::MAX_UPLOAD_BYTES);
+        let notice = Flash::notice(format!("The file is larger than {limit}: nothing was uploaded."));
+        return see_other_with(&state, &visitor, &back, &notice);
+    };
+    let Some((name, bytes)) = form.take_file("file") else {
         return see_other_with(&state, &visitor, &back, &Flash::notice("Choose a file to upload."));
     };
     let notice = match state.core.plan().upload_file(&frame.access, &name, &bytes).await {

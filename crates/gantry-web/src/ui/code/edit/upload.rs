@@ -3,7 +3,7 @@
 //! change through the same path as the other pages of `edit.rs`.
 
 use axum::Extension;
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use gantry_core::code::commits::{ActionKind, CommitAction, NewCommit};
 
@@ -12,9 +12,10 @@ use super::{
     starting_form,
 };
 use crate::AppState;
-use crate::auth::{PageActor, csrf_token_valid};
+use crate::auth::PageActor;
 use crate::error::AppError;
 use crate::namespace_dispatch::ProjectTarget;
+use crate::ui::multipart::read_multipart;
 use crate::ui::project_frame::ProjectFrame;
 use crate::ui::{PageResult, human_size};
 
@@ -34,63 +35,40 @@ struct Uploaded {
     bytes: Vec<u8>,
 }
 
-/// Reads an upload's multipart form: its fields and files, at most [`UPLOAD_LIMIT_BYTES`] in
-/// all. `Err` carries the status and message for the form.
+/// Reads an upload's multipart form: its fields and files, at most [`UPLOAD_LIMIT_BYTES`] and
+/// [`UPLOAD_MAX_FILES`] in all. `Err` carries the status and message for the form.
 async fn read_upload(
     state: &AppState,
     request: Request,
 ) -> Result<Result<(ChangeForm, Vec<Uploaded>), (StatusCode, String)>, AppError> {
-    let headers = request.headers().clone();
-    let mut multipart = Multipart::from_request(request, state)
-        .await
-        .map_err(|_| AppError::BadRequest("Choose files to upload.".into()))?;
-    let (mut token, mut form, mut files, mut total) = (String::new(), ChangeForm::default(), Vec::new(), 0usize);
     let too_large = || {
         (
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("The files are larger than {} in all: nothing was committed.", human_size(UPLOAD_LIMIT_BYTES)),
         )
     };
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => return Ok(Err(too_large())),
-            Err(error) => return Err(AppError::BadRequest(format!("The form could not be read: {error}."))),
-        };
-        let name = field.name().unwrap_or("").to_owned();
-        let filename = field.file_name().map(str::to_owned);
-        let bytes = match field.bytes().await {
-            Ok(bytes) => bytes,
-            Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => return Ok(Err(too_large())),
-            Err(error) => return Err(AppError::BadRequest(format!("The form could not be read: {error}."))),
-        };
-        let text = || String::from_utf8_lossy(&bytes).into_owned();
-        match name.as_str() {
-            "authenticity_token" => token = text(),
-            "commit_message" => form.commit_message = text(),
-            "branch_name" => form.branch_name = text(),
-            // A file input left empty sends a part without a name or content.
-            "files" if filename.as_deref().is_some_and(|f| !f.is_empty()) => {
-                total += bytes.len();
-                if total > UPLOAD_LIMIT_BYTES {
-                    return Ok(Err(too_large()));
-                }
-                if files.len() == UPLOAD_MAX_FILES {
-                    return Ok(Err((
-                        StatusCode::BAD_REQUEST,
-                        format!("Upload at most {UPLOAD_MAX_FILES} files at once."),
-                    )));
-                }
-                // Browsers send a name; some send a path: only its last part counts.
-                let name = filename.unwrap_or_default().rsplit(['/', '\\']).next().unwrap_or_default().to_owned();
-                files.push(Uploaded { name, bytes: bytes.to_vec() });
-            }
-            _ => {}
+    let Some(posted) = read_multipart(state, request).await? else { return Ok(Err(too_large())) };
+    let form = ChangeForm {
+        commit_message: posted.get("commit_message").to_owned(),
+        branch_name: posted.get("branch_name").to_owned(),
+        ..ChangeForm::default()
+    };
+    let mut files = Vec::new();
+    let mut total = 0usize;
+    for (field, filename, bytes) in posted.files {
+        if field != "files" {
+            continue;
         }
-    }
-    if !csrf_token_valid(state, &headers, &token) {
-        return Err(AppError::Csrf);
+        total += bytes.len();
+        if total > UPLOAD_LIMIT_BYTES {
+            return Ok(Err(too_large()));
+        }
+        if files.len() == UPLOAD_MAX_FILES {
+            return Ok(Err((StatusCode::BAD_REQUEST, format!("Upload at most {UPLOAD_MAX_FILES} files at once."))));
+        }
+        // Browsers send a name; some send a path: only its last part counts.
+        let name = filename.rsplit(['/', '\\']).next().unwrap_or_default().to_owned();
+        files.push(Uploaded { name, bytes });
     }
     Ok(Ok((form, files)))
 }

@@ -3,7 +3,7 @@
 //! the attachment; a plain form is read too.
 
 use axum::Extension;
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
 use gantry_core::CoreError;
 use gantry_core::plan::wiki::{self, WikiPageInput};
@@ -15,6 +15,7 @@ use crate::auth::{PageActor, csrf_token_valid};
 use crate::error::AppError;
 use crate::namespace_dispatch::ProjectTarget;
 use crate::ui::flash::{Flash, see_other_with};
+use crate::ui::multipart::read_multipart;
 use crate::ui::project_frame::ProjectFrame;
 use crate::ui::{PageResult, form_error, see_other};
 
@@ -28,75 +29,44 @@ struct Posted {
 /// Reads the page form (multipart, or a plain form) and checks its CSRF token. `Ok(Err(…))`
 /// is a refusal to show on the form: the body was larger than the limit.
 async fn read_form(state: &AppState, request: Request) -> Result<Result<Posted, (StatusCode, String)>, AppError> {
-    let headers = request.headers().clone();
-    let is_multipart = headers
+    let is_multipart = request
+        .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let mut posted = Posted { draft: PageDraft::default(), confirm: false, attachment: None };
-    let mut token = String::new();
-    if is_multipart {
-        let mut multipart = Multipart::from_request(request, state)
-            .await
-            .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
-        let too_large = || {
-            (
+    let (fields, attachment) = if is_multipart {
+        let Some(mut form) = read_multipart(state, request).await? else {
+            return Ok(Err((
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!(
                     "The page and its attachment are larger than the limit ({} for the attachment): nothing was saved.",
                     crate::ui::human_size(wiki::MAX_ATTACHMENT_BYTES)
                 ),
-            )
+            )));
         };
-        loop {
-            let field = match multipart.next_field().await {
-                Ok(Some(field)) => field,
-                Ok(None) => break,
-                Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => return Ok(Err(too_large())),
-                Err(error) => return Err(AppError::BadRequest(format!("The form could not be read: {error}."))),
-            };
-            let name = field.name().unwrap_or("").to_owned();
-            let filename = field.file_name().map(str::to_owned);
-            let bytes = match field.bytes().await {
-                Ok(bytes) => bytes,
-                Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => return Ok(Err(too_large())),
-                Err(error) => return Err(AppError::BadRequest(format!("The form could not be read: {error}."))),
-            };
-            let text = || String::from_utf8_lossy(&bytes).into_owned();
-            match name.as_str() {
-                "authenticity_token" => token = text(),
-                "title" => posted.draft.title = text(),
-                "content" => posted.draft.content = text(),
-                "message" => posted.draft.message = text(),
-                "last_commit_sha" => posted.draft.last_commit_sha = text(),
-                "confirm" => posted.confirm = text() == "yes",
-                // A file input left empty sends a part without a name or content.
-                "attachment" => {
-                    if let Some(filename) = filename.filter(|f| !f.is_empty()) {
-                        posted.attachment = Some((filename, bytes.to_vec()));
-                    }
-                }
-                _ => {}
-            }
-        }
+        let attachment = form.take_file("attachment");
+        (form.fields, attachment)
     } else {
+        let headers = request.headers().clone();
         let body = axum::body::Bytes::from_request(request, state).await.map_err(|_| AppError::body_too_large())?;
         let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
             .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
-        for (name, value) in fields {
-            match name.as_str() {
-                "authenticity_token" => token = value,
-                "title" => posted.draft.title = value,
-                "content" => posted.draft.content = value,
-                "message" => posted.draft.message = value,
-                "last_commit_sha" => posted.draft.last_commit_sha = value,
-                "confirm" => posted.confirm = value == "yes",
-                _ => {}
-            }
+        let token = fields.iter().find(|(n, _)| n == "authenticity_token").map_or("", |(_, v)| v.as_str());
+        if !csrf_token_valid(state, &headers, token) {
+            return Err(AppError::Csrf);
         }
-    }
-    if !csrf_token_valid(state, &headers, &token) {
-        return Err(AppError::Csrf);
+        (fields, None)
+    };
+    let mut posted = Posted { draft: PageDraft::default(), confirm: false, attachment };
+    for (name, value) in fields {
+        match name.as_str() {
+            "title" => posted.draft.title = value,
+            "content" => posted.draft.content = value,
+            "message" => posted.draft.message = value,
+            "last_commit_sha" => posted.draft.last_commit_sha = value,
+            "confirm" => posted.confirm = value == "yes",
+            _ => {}
+        }
     }
     Ok(Ok(posted))
 }
