@@ -92,6 +92,8 @@ pub(crate) enum Work {
     SendMail { mail: crate::mail::OutgoingMail },
     /// Note the issues a push's new commits name, and close those they close.
     IssuesFromPush { project: ProjectId, user: Option<UserId>, refs: Vec<PushedRef> },
+    /// Bring a project's wiki search index up to its wiki's branch.
+    IndexWiki { project: ProjectId },
 }
 
 impl Work {
@@ -100,7 +102,8 @@ impl Work {
             Work::PipelinesForPush { .. }
             | Work::ArchiveJobLog { .. }
             | Work::TriggerDownstream { .. }
-            | Work::IssuesFromPush { .. } => 8,
+            | Work::IssuesFromPush { .. }
+            | Work::IndexWiki { .. } => 8,
             Work::MaintainRepository { .. } => 3,
             // With waits doubling up to an hour: an SMTP server down for most of a day.
             Work::SendMail { .. } => 24,
@@ -112,6 +115,7 @@ impl Work {
         match self {
             Work::MaintainRepository { project } => Some(format!("maintain_repository:{project}")),
             Work::TriggerDownstream { job } => Some(format!("trigger_downstream:{job}")),
+            Work::IndexWiki { project } => Some(format!("index_wiki:{project}")),
             Work::PipelinesForPush { .. }
             | Work::ArchiveJobLog { .. }
             | Work::SendMail { .. }
@@ -140,6 +144,7 @@ pub fn describe(kind: &str, payload: &str) -> String {
         Ok(Work::IssuesFromPush { project, .. }) => {
             format!("Note and close the issues named by the commits of a push to project {project}")
         }
+        Ok(Work::IndexWiki { project }) => format!("Refresh the search index of the wiki of project {project}"),
         Err(_) => format!("A '{kind}' job, which this server does not know"),
     }
 }
@@ -164,7 +169,8 @@ impl Core {
             | Work::ArchiveJobLog { .. }
             | Work::TriggerDownstream { .. }
             | Work::SendMail { .. }
-            | Work::IssuesFromPush { .. } => now_millis(),
+            | Work::IssuesFromPush { .. }
+            | Work::IndexWiki { .. } => now_millis(),
         };
         let stored = serde_json::to_value(work).map_err(|error| CoreError::Internal(Box::new(error)))?;
         let kind = stored["kind"].as_str().unwrap_or_default();
@@ -301,6 +307,7 @@ impl Core {
             Work::TriggerDownstream { job } => self.ci().trigger_downstream(*job).await,
             Work::SendMail { mail } => self.deliver_mail(mail).await,
             Work::IssuesFromPush { project, user, refs } => self.plan().issues_from_push(*project, *user, refs).await,
+            Work::IndexWiki { project } => self.plan().index_wiki(*project).await,
             Work::MaintainRepository { project } => match self.repos.maintain(*project).await {
                 Ok(()) | Err(gantry_git::GitError::Missing) => Ok(()),
                 Err(error) => Err(error.into()),

@@ -11,6 +11,7 @@ mod migrate;
 pub mod plan;
 mod pool;
 mod row;
+pub mod search;
 pub mod stats;
 
 pub use pool::{Backend, Conn, Db, Tx};

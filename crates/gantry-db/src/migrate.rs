@@ -202,6 +202,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0039_uploads.sql"),
         postgres: include_str!("../migrations/postgres/0039_uploads.sql"),
     },
+    Migration {
+        version: 40,
+        sqlite: include_str!("../migrations/sqlite/0040_search.sql"),
+        postgres: include_str!("../migrations/postgres/0040_search.sql"),
+    },
 ];
 
 impl Db {

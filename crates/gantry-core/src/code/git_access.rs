@@ -255,9 +255,10 @@ impl super::Code<'_> {
     pub async fn finish_push(&self, permit: &GitPermit, git_succeeded: bool) {
         let Some(push) = &permit.push else { return };
         if let RepoId::Wiki(project) = permit.repo {
-            // A wiki's pages are read from git itself: there is nothing more to record.
+            // A wiki's pages are read from git itself: only its search index follows.
             let _ = tokio::fs::remove_file(&push.report_file).await;
             tracing::info!(project.id = %project, succeeded = git_succeeded, "wiki pushed");
+            self.queue_wiki_index(project).await;
             return;
         }
         let report = tokio::fs::read_to_string(&push.report_file).await.unwrap_or_default();

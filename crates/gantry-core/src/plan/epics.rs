@@ -354,7 +354,7 @@ impl super::Plan<'_> {
 
     /// The groups below one that the viewer may see (at most [`MAX_GROUPS`]), each with the
     /// viewer's access to it.
-    async fn descendant_groups(&self, access: &GroupAccess) -> CoreResult<Vec<GroupAccess>> {
+    pub(super) async fn descendant_groups(&self, access: &GroupAccess) -> CoreResult<Vec<GroupAccess>> {
         use crate::manage::groups::{GroupFilters, GroupQuery, GroupScope};
         let query = GroupQuery {
             membership: false,

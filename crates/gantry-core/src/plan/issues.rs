@@ -569,7 +569,7 @@ impl super::Plan<'_> {
 
     /// The database filter for a list, and the paths of the projects it searches; `None` when
     /// nothing can match (a user the query names does not exist).
-    async fn issue_filter(
+    pub(super) async fn issue_filter(
         &self,
         conn: &mut Conn,
         of: IssuesOf<'_>,
@@ -646,6 +646,14 @@ impl super::Plan<'_> {
             (IssueScope::AssignedToMe, Some(me)) => assignee = AssigneeFilter::User(me),
             _ => {}
         }
+        let search = match query.search.as_deref().map(str::trim).filter(|text| !text.is_empty()) {
+            Some(text) => match gantry_db::search::TextSearch::parse(text) {
+                Some(search) => Some(search),
+                // Nothing but punctuation: no word to find.
+                None => return Ok(None),
+            },
+            None => None,
+        };
         let filter = IssueFilter {
             project,
             projects,
@@ -658,7 +666,7 @@ impl super::Plan<'_> {
             assignee,
             milestone: query.milestone.clone(),
             author,
-            search: query.search.clone().filter(|search| !search.trim().is_empty()),
+            search,
             confidential: query.confidential,
             iids: query.iids.clone(),
             created_after: query.created_after,

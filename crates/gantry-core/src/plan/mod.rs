@@ -12,8 +12,9 @@
 //! subscriptions (`todos`), time tracking with the quick actions of comments (`quick_actions`,
 //! `time_tracking`), the task lists of descriptions, ticked from the page (`tasks`), files
 //! attached to issues and comments (`uploads`), issues named in pushed commits
-//! (`commit_references`: mentioned, and closed by `Closes #12` on the default branch), and a project's wiki (`wiki`: pages in the
-//! wiki's git repository).
+//! (`commit_references`: mentioned, and closed by `Closes #12` on the default branch), a project's wiki (`wiki`: pages in the
+//! wiki's git repository) with its search index (`wiki_index`), and the full-text search of
+//! issues, comments, epics and wiki pages (`search`).
 
 pub mod award_emoji;
 pub mod boards;
@@ -32,12 +33,14 @@ mod participants;
 pub mod quick_actions;
 mod reference_scan;
 pub mod references;
+pub mod search;
 mod system_notes;
 pub mod tasks;
 pub mod time_tracking;
 pub mod todos;
 pub mod uploads;
 pub mod wiki;
+mod wiki_index;
 
 stage!(
     /// The Plan stage: issues, their notes, labels, milestones and epics.

@@ -32,7 +32,7 @@ pub const MAX_PAGE_BYTES: usize = 1 << 20;
 /// The largest attachment.
 pub const MAX_ATTACHMENT_BYTES: usize = 10 << 20;
 /// Most pages a listing reads; a wiki with more lists the first ones.
-const MAX_LISTED: usize = 5_000;
+pub(super) const MAX_LISTED: usize = 5_000;
 /// Longest title, and longest folder or page name in a path.
 const MAX_TITLE: usize = 255;
 /// How many times a save is made again on a branch that moved meanwhile.
@@ -533,6 +533,7 @@ impl super::Plan<'_> {
             let old = tip.as_deref().unwrap_or(ZERO_OID);
             if self.repos.update_ref(wiki, &branch, old, &commit).await? {
                 tracing::info!(project.id = %project.id, commit = %commit, "wiki changed");
+                self.index_wiki_after_save(project.id).await;
                 return Ok(commit);
             }
         }

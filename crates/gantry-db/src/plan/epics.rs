@@ -8,7 +8,9 @@ use sqlx::any::AnyRow;
 
 use super::id_list;
 use crate::row::{flag, int, opt_int, opt_text, parsed, text};
-use crate::{Conn, DbError, DbResult, now_millis};
+use crate::search::TextSearch;
+use crate::search::by_engine;
+use crate::{Conn, DbError, DbResult, Page, now_millis};
 
 /// A stored epic, with its group's path, its parent's number and the dates its issues'
 /// milestones give.
@@ -108,6 +110,71 @@ pub async fn list_epics(conn: &mut Conn, groups: &[NamespaceId]) -> DbResult<Vec
     .fetch_all(conn)
     .await?;
     rows.iter().map(map_epic).collect()
+}
+
+// The epics of the groups `$1` (confidential ones only in the groups `$2`) whose words `$3`
+// finds, newest first; `$4`, `$5` the page.
+macro_rules! search_epics_sql {
+    ($text:tt) => {
+        concat!(
+            select_epic!(),
+            " WHERE CAST($1 AS TEXT) LIKE ('%,' || CAST(e.group_id AS TEXT) || ',%') \
+               AND (e.confidential = 0 OR CAST($2 AS TEXT) LIKE ('%,' || CAST(e.group_id AS TEXT) || ',%'))",
+            epic_text!($text),
+            " ORDER BY e.created_at DESC, e.id DESC LIMIT $4 OFFSET $5"
+        )
+    };
+}
+
+macro_rules! count_epics_sql {
+    ($text:tt) => {
+        concat!(
+            "SELECT COUNT(*) AS n FROM epics e WHERE CAST($1 AS TEXT) LIKE ('%,' || CAST(e.group_id AS TEXT) || ',%') \
+               AND (e.confidential = 0 OR CAST($2 AS TEXT) LIKE ('%,' || CAST(e.group_id AS TEXT) || ',%'))",
+            epic_text!($text)
+        )
+    };
+}
+
+macro_rules! epic_text {
+    (sqlite) => {
+        " AND e.id IN (SELECT rowid FROM epics_search WHERE epics_search MATCH $3)"
+    };
+    (postgres) => {
+        " AND search_document(e.title || ' ' || e.description) @@ to_tsquery('simple', $3)"
+    };
+}
+
+/// One page of the epics of `groups` whose title or description holds the words, newest
+/// first (confidential ones only of `confidential_groups`); and how many there are.
+pub async fn search_epics(
+    conn: &mut Conn,
+    groups: &[NamespaceId],
+    confidential_groups: &[NamespaceId],
+    words: &TextSearch,
+    page: Page,
+) -> DbResult<(Vec<EpicRow>, i64)> {
+    if groups.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    let backend = crate::search::backend_of(conn);
+    let (groups, confidential_groups) =
+        (id_list(groups.iter().map(|g| g.0)), id_list(confidential_groups.iter().map(|g| g.0)));
+    let rows = sqlx::query(by_engine!(backend, search_epics_sql))
+        .bind(groups.clone())
+        .bind(confidential_groups.clone())
+        .bind(words.query(backend))
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(&mut *conn)
+        .await?;
+    let total = sqlx::query(by_engine!(backend, count_epics_sql))
+        .bind(groups)
+        .bind(confidential_groups)
+        .bind(words.query(backend))
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((rows.iter().map(map_epic).collect::<DbResult<_>>()?, int(&total, "n")?))
 }
 
 /// One epic of a group by its number.

@@ -11,7 +11,6 @@ use sqlx::any::AnyRow;
 use super::id_list;
 use crate::internal_ids::{Numbered, next_internal_id};
 use crate::manage::SortDirection;
-use crate::manage::like_pattern;
 use crate::manage::users::{UserRow, map_user};
 use crate::row::{flag, int, opt_int, opt_text, parsed, text};
 use crate::{Conn, DbError, DbResult, Page, now_millis};
@@ -272,8 +271,8 @@ pub struct IssueFilter {
     pub assignee: AssigneeFilter,
     pub milestone: MilestoneFilter,
     pub author: Option<UserId>,
-    /// Part of the title or description, ignoring case.
-    pub search: Option<String>,
+    /// Words of the title or description (full-text, `search.rs`).
+    pub search: Option<crate::search::TextSearch>,
     pub confidential: Option<bool>,
     /// Only these numbers.
     pub iids: Vec<i64>,
@@ -406,16 +405,43 @@ impl IssueOrder {
     }
 }
 
-// The filter, `$1`…`$26`, shared by the listing and its counts.
-macro_rules! issue_filter {
+// Which issues `i` a viewer may see, `$1`…`$5`: of one project or of the projects in a list,
+// and confidential ones only where the viewer may see them (or their own and assigned ones).
+// The issue filter and the search of comments share it.
+macro_rules! visible_issue {
     () => {
-        " WHERE (CAST($1 AS BIGINT) IS NULL OR i.project_id = $1) \
+        "(CAST($1 AS BIGINT) IS NULL OR i.project_id = $1) \
            AND (CAST($2 AS TEXT) IS NULL OR CAST($2 AS TEXT) LIKE ('%,' || CAST(i.project_id AS TEXT) || ',%')) \
            AND (i.confidential = 0 OR CAST($4 AS BIGINT) = 1 \
                 OR CAST($3 AS TEXT) LIKE ('%,' || CAST(i.project_id AS TEXT) || ',%') \
                 OR i.author_id = $5 \
-                OR EXISTS (SELECT 1 FROM issue_assignees va WHERE va.issue_id = i.id AND va.user_id = $5)) \
-           AND (CAST($6 AS TEXT) IS NULL OR i.state = $6) \
+                OR EXISTS (SELECT 1 FROM issue_assignees va WHERE va.issue_id = i.id AND va.user_id = $5))"
+    };
+}
+pub(crate) use visible_issue;
+
+// The text condition on `$12` for each engine (see `search.rs`), and its absence (`$12` NULL).
+macro_rules! issue_text {
+    (sqlite) => {
+        " AND i.id IN (SELECT rowid FROM issues_search WHERE issues_search MATCH $12)"
+    };
+    (postgres) => {
+        " AND search_document(i.title || ' ' || i.description) @@ to_tsquery('simple', $12)"
+    };
+    (none) => {
+        " AND CAST($12 AS TEXT) IS NULL"
+    };
+}
+
+// The filter, `$1`…`$26`, shared by the listing and its counts (and the search of comments),
+// with one of `issue_text!`.
+macro_rules! issue_filter {
+    ($text:tt) => {
+        concat!(
+            " WHERE ",
+            visible_issue!(),
+            issue_text!($text),
+            " AND (CAST($6 AS TEXT) IS NULL OR i.state = $6) \
            AND (CAST($7 AS TEXT) IS NULL OR CAST($8 AS BIGINT) = ( \
                 SELECT COUNT(DISTINCT lower(fl.title)) FROM label_links fll JOIN labels fl ON fl.id = fll.label_id \
                 WHERE fll.issue_id = i.id \
@@ -428,7 +454,6 @@ macro_rules! issue_filter {
                 OR (CAST($10 AS BIGINT) = -2 AND EXISTS (SELECT 1 FROM issue_assignees fa WHERE fa.issue_id = i.id)) \
                 OR EXISTS (SELECT 1 FROM issue_assignees fa WHERE fa.issue_id = i.id AND fa.user_id = $10)) \
            AND (CAST($11 AS BIGINT) IS NULL OR i.author_id = $11) \
-           AND (CAST($12 AS TEXT) IS NULL OR lower(i.title) LIKE $12 ESCAPE '\\' OR lower(i.description) LIKE $12 ESCAPE '\\') \
            AND (CAST($13 AS BIGINT) < 0 OR i.confidential = $13) \
            AND (CAST($14 AS TEXT) IS NULL OR CAST($14 AS TEXT) LIKE ('%,' || CAST(i.iid AS TEXT) || ',%')) \
            AND (CAST($15 AS BIGINT) IS NULL OR i.created_at >= $15) \
@@ -455,16 +480,18 @@ macro_rules! issue_filter {
                 AND CAST($25 AS TEXT) LIKE ('%,' || CAST(xa.user_id AS TEXT) || ',%'))) \
            AND (CAST($26 AS BIGINT) IS NULL \
                 OR EXISTS (SELECT 1 FROM epic_issues fe WHERE fe.issue_id = i.id AND fe.epic_id = $26))"
+        )
     };
 }
 
-/// One page of the issues a filter selects, and how many it selects in all.
-pub async fn list_issues(conn: &mut Conn, filter: &IssueFilter, page: Page) -> DbResult<(Vec<IssueRow>, i64)> {
-    let state = filter.state.map(IssueState::as_str);
-    let rows = bind_filter(
-        sqlx::query(concat!(
+pub(crate) use {issue_filter, issue_text};
+
+// The listing, `$27`…`$30` after the filter: order, direction, limit, offset.
+macro_rules! list_issues_sql {
+    ($text:tt) => {
+        concat!(
             select_issue!(),
-            issue_filter!(),
+            issue_filter!($text),
             " ORDER BY CASE WHEN $27 = 'due_date' AND i.due_date IS NULL THEN 1 ELSE 0 END ASC, \
                CASE WHEN $27 = 'relative_position' AND i.relative_position IS NULL THEN 1 ELSE 0 END ASC, \
                CASE WHEN $28 = 'asc' AND $27 = 'relative_position' THEN i.relative_position END ASC, \
@@ -474,17 +501,42 @@ pub async fn list_issues(conn: &mut Conn, filter: &IssueFilter, page: Page) -> D
                CASE WHEN $28 = 'asc' THEN (CASE $27 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END ASC, \
                CASE WHEN $28 = 'desc' THEN (CASE $27 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END DESC, \
                CASE WHEN $28 = 'asc' THEN i.id END ASC, i.id DESC LIMIT $29 OFFSET $30"
-        )),
-        filter,
-        state,
-    )
-    .bind(filter.order_by.as_str())
-    .bind(filter.sort.as_str())
-    .bind(page.limit)
-    .bind(page.offset)
-    .fetch_all(&mut *conn)
-    .await?;
-    let total = bind_filter(sqlx::query(concat!("SELECT COUNT(*) AS n FROM issues i", issue_filter!())), filter, state)
+        )
+    };
+}
+
+macro_rules! count_issues_sql {
+    ($text:tt) => {
+        concat!("SELECT COUNT(*) AS n FROM issues i", issue_filter!($text))
+    };
+}
+
+macro_rules! count_issues_by_state_sql {
+    ($text:tt) => {
+        concat!("SELECT i.state, COUNT(*) AS n FROM issues i", issue_filter!($text), " GROUP BY i.state")
+    };
+}
+
+// One of a query's three forms (`$sql!(sqlite|postgres|none)`): with the text condition of the
+// connection's engine when the filter searches text, without one otherwise.
+macro_rules! with_text {
+    ($conn:expr, $search:expr, $sql:ident) => {
+        if $search.is_some() { crate::search::by_engine!(crate::search::backend_of($conn), $sql) } else { $sql!(none) }
+    };
+}
+
+/// One page of the issues a filter selects, and how many it selects in all.
+pub async fn list_issues(conn: &mut Conn, filter: &IssueFilter, page: Page) -> DbResult<(Vec<IssueRow>, i64)> {
+    let state = filter.state.map(IssueState::as_str);
+    let backend = crate::search::backend_of(conn);
+    let rows = bind_filter(sqlx::query(with_text!(conn, filter.search, list_issues_sql)), filter, state, backend)
+        .bind(filter.order_by.as_str())
+        .bind(filter.sort.as_str())
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(&mut *conn)
+        .await?;
+    let total = bind_filter(sqlx::query(with_text!(conn, filter.search, count_issues_sql)), filter, state, backend)
         .fetch_one(&mut *conn)
         .await?;
     Ok((rows.iter().map(map_issue).collect::<DbResult<_>>()?, int(&total, "n")?))
@@ -492,13 +544,9 @@ pub async fn list_issues(conn: &mut Conn, filter: &IssueFilter, page: Page) -> D
 
 /// How many issues the filter selects in each state (its own `state` ignored): open, closed.
 pub async fn count_issues_by_state(conn: &mut Conn, filter: &IssueFilter) -> DbResult<(i64, i64)> {
-    let rows = bind_filter(
-        sqlx::query(concat!("SELECT i.state, COUNT(*) AS n FROM issues i", issue_filter!(), " GROUP BY i.state")),
-        filter,
-        None,
-    )
-    .fetch_all(conn)
-    .await?;
+    let backend = crate::search::backend_of(conn);
+    let sql = with_text!(conn, filter.search, count_issues_by_state_sql);
+    let rows = bind_filter(sqlx::query(sql), filter, None, backend).fetch_all(conn).await?;
     let (mut opened, mut closed) = (0, 0);
     for row in &rows {
         match parsed(row, "state", IssueState::parse)? {
@@ -509,9 +557,14 @@ pub async fn count_issues_by_state(conn: &mut Conn, filter: &IssueFilter) -> DbR
     Ok((opened, closed))
 }
 
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
-fn bind_filter<'q>(query: AnyQuery<'q>, filter: &IssueFilter, state: Option<&'static str>) -> AnyQuery<'q> {
+pub(crate) fn bind_filter<'q>(
+    query: AnyQuery<'q>,
+    filter: &IssueFilter,
+    state: Option<&'static str>,
+    backend: crate::Backend,
+) -> AnyQuery<'q> {
     let mut labels: Vec<String> = filter.labels.iter().map(|name| name.trim().to_lowercase()).collect();
     labels.retain(|name| !name.is_empty());
     labels.sort();
@@ -531,7 +584,7 @@ fn bind_filter<'q>(query: AnyQuery<'q>, filter: &IssueFilter, state: Option<&'st
         .bind(filter.has_labels.map_or(-1, i64::from))
         .bind(filter.assignee.code())
         .bind(filter.author.map(|u| u.0))
-        .bind(filter.search.as_deref().map(like_pattern))
+        .bind(filter.search.as_ref().map(|search| search.query(backend)))
         .bind(filter.confidential.map_or(-1, i64::from))
         .bind(iids)
         .bind(filter.created_after)

@@ -5,7 +5,9 @@
 //! and groups (`labels`: with the links that put them on issues and epics), milestones of projects and
 //! groups (`milestones`: with the column that puts an issue in one), notes on every kind of
 //! noteable (`notes`), users' to-dos (`todos`), how much mail they want (`notifications`) and
-//! the files attached to issues and comments (`uploads`).
+//! the files attached to issues and comments (`uploads`), and the search index of wikis
+//! (`wiki_pages`). Issues, comments, epics and wiki pages are searched full-text through the
+//! engine's own index (`crate::search`).
 
 pub mod award_emoji;
 pub mod boards;
@@ -19,6 +21,7 @@ pub mod notes;
 pub mod notifications;
 pub mod todos;
 pub mod uploads;
+pub mod wiki_pages;
 
 use gantry_types::UserId;
 

@@ -5,8 +5,11 @@
 use gantry_types::{NoteId, ProjectId, UserId};
 use sqlx::any::AnyRow;
 
+use super::issues::{IssueFilter, bind_filter, issue_filter, issue_text, visible_issue};
 use crate::manage::users::{UserRow, map_user};
 use crate::row::{flag, int, opt_int, text};
+use crate::search::TextSearch;
+use crate::search::by_engine;
 use crate::{Conn, DbError, DbResult, Page, now_millis};
 
 /// What a note is on.
@@ -69,13 +72,18 @@ fn map_note(row: &AnyRow) -> DbResult<NoteRow> {
     })
 }
 
-macro_rules! select_note {
+macro_rules! note_columns {
     () => {
-        "SELECT n.id AS note_id, n.project_id AS note_project_id, n.noteable_type, n.noteable_id, n.discussion_id, \
+        "n.id AS note_id, n.project_id AS note_project_id, n.noteable_type, n.noteable_id, n.discussion_id, \
          n.author_id AS note_author_id, n.body, n.system, n.created_at AS note_created_at, \
          n.updated_at AS note_updated_at, n.thread, n.resolved_at, n.resolved_by_id, u.id, u.username, u.email, u.name, u.password_hash, u.is_admin, u.state, \
-         u.created_at, u.updated_at, u.avatar_digest, u.avatar_name, u.bot_project_id, u.bot_namespace_id \
-         FROM notes n LEFT JOIN users u ON u.id = n.author_id"
+         u.created_at, u.updated_at, u.avatar_digest, u.avatar_name, u.bot_project_id, u.bot_namespace_id"
+    };
+}
+
+macro_rules! select_note {
+    () => {
+        concat!("SELECT ", note_columns!(), " FROM notes n LEFT JOIN users u ON u.id = n.author_id")
     };
 }
 
@@ -242,4 +250,91 @@ pub async fn set_resolved(conn: &mut Conn, noteable: Noteable, discussion: &str,
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// A comment a search found, with the issue it is on.
+#[derive(Debug, Clone)]
+pub struct FoundNote {
+    pub note: NoteRow,
+    pub issue_id: gantry_types::IssueId,
+    pub issue_iid: i64,
+    pub issue_title: String,
+}
+
+// The search of comments on the issues `$1`…`$26` select (their own text condition unused),
+// the words in `$27`, newest first, `$28` and `$29` the page.
+macro_rules! search_notes_sql {
+    ($text:tt) => {
+        concat!(
+            "SELECT ",
+            note_columns!(),
+            ", i.id AS issue_id, i.iid AS issue_iid, i.title AS issue_title \
+             FROM notes n LEFT JOIN users u ON u.id = n.author_id \
+             JOIN issues i ON n.noteable_type = 'Issue' AND i.id = n.noteable_id",
+            issue_filter!(none),
+            " AND n.system = 0",
+            note_text!($text),
+            " ORDER BY n.created_at DESC, n.id DESC LIMIT $28 OFFSET $29"
+        )
+    };
+}
+
+macro_rules! count_notes_sql {
+    ($text:tt) => {
+        concat!(
+            "SELECT COUNT(*) AS n FROM notes n JOIN issues i ON n.noteable_type = 'Issue' AND i.id = n.noteable_id",
+            issue_filter!(none),
+            " AND n.system = 0",
+            note_text!($text)
+        )
+    };
+}
+
+macro_rules! note_text {
+    (sqlite) => {
+        " AND n.id IN (SELECT rowid FROM notes_search WHERE notes_search MATCH $27)"
+    };
+    (postgres) => {
+        " AND search_document(n.body) @@ to_tsquery('simple', $27)"
+    };
+}
+
+/// One page of the comments people wrote (not system notes) on the issues `issues` selects
+/// (its text search aside) whose words `words` finds, newest first; and how many there are.
+pub async fn search_issue_notes(
+    conn: &mut Conn,
+    issues: &IssueFilter,
+    words: &TextSearch,
+    page: Page,
+) -> DbResult<(Vec<FoundNote>, i64)> {
+    let backend = crate::search::backend_of(conn);
+    let unsearched = IssueFilter { search: None, ..issues.clone() };
+    let rows =
+        bind_filter(sqlx::query(by_engine!(backend, search_notes_sql)), &unsearched, issues_state(issues), backend)
+            .bind(words.query(backend))
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(&mut *conn)
+            .await?;
+    let total =
+        bind_filter(sqlx::query(by_engine!(backend, count_notes_sql)), &unsearched, issues_state(issues), backend)
+            .bind(words.query(backend))
+            .fetch_one(&mut *conn)
+            .await?;
+    let found = rows
+        .iter()
+        .map(|row| {
+            Ok(FoundNote {
+                note: map_note(row)?,
+                issue_id: gantry_types::IssueId(int(row, "issue_id")?),
+                issue_iid: int(row, "issue_iid")?,
+                issue_title: text(row, "issue_title")?,
+            })
+        })
+        .collect::<DbResult<_>>()?;
+    Ok((found, int(&total, "n")?))
+}
+
+fn issues_state(issues: &IssueFilter) -> Option<&'static str> {
+    issues.state.map(gantry_types::IssueState::as_str)
 }

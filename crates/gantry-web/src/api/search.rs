@@ -1,9 +1,11 @@
 //! GitLab's search API: `GET /search` (projects, users, and code and commit messages across the
 //! projects whose code the caller may read), `GET /groups/:id/search` (projects, members, code
 //! and commits in the group and its subgroups) and `GET /projects/:id/search` (members, and code
-//! and commits at `ref`, default the default branch). Results are GitLab's shapes with its pagination headers;
-//! `search` and `scope` are required. GitLab's scopes for things Gantry does not hold (issues,
-//! merge requests, milestones, snippets, wikis, comments) answer an empty list.
+//! and commits at `ref`, default the default branch); at every level issues, comments
+//! (`notes`) and wiki pages (`wiki_blobs`), and epics across groups, found full-text among
+//! what the caller may see. Results are GitLab's shapes with its pagination headers; `search`
+//! and `scope` are required. GitLab's scopes for things Gantry does not hold yet (merge
+//! requests, milestones, snippets) answer an empty list.
 
 use axum::extract::{Path, Query, State};
 use axum::http::Uri;
@@ -12,10 +14,13 @@ use gantry_core::code::search::{BlobResult, CommitResult, SearchResults, SearchW
 use gantry_core::manage::accounts::UserFilter;
 use gantry_core::manage::members::MembersOf;
 use gantry_core::manage::projects::ProjectQuery;
+use gantry_core::plan::search::{FoundComment, FoundWikiPage, PlanWithin, excerpt, words_of};
 use gantry_core::{Actor, Page, UserRow};
 use serde::{Deserialize, Serialize};
 
 use super::groups::lookup_group_access;
+use super::plan::epics::Epic;
+use super::plan::types::{Issue, Note, with_epics};
 use super::projects::{lookup_access, project_json};
 use super::types::{Commit, User};
 use super::{ApiResult, PageParams, PageRequest, paginated};
@@ -39,6 +44,10 @@ enum Scope {
     Users,
     Blobs,
     Commits,
+    Issues,
+    Notes,
+    WikiBlobs,
+    Epics,
     /// A GitLab scope of things Gantry does not have: always nothing.
     Nothing,
 }
@@ -50,14 +59,20 @@ impl Scope {
             Scope::Users => "users",
             Scope::Blobs => "blobs",
             Scope::Commits => "commits",
+            Scope::Issues => "issues",
+            Scope::Notes => "notes",
+            Scope::WikiBlobs => "wiki_blobs",
+            Scope::Epics => "epics",
             Scope::Nothing => "",
         }
     }
 }
 
 /// GitLab's scopes for things Gantry does not hold.
-const SCOPES_WITHOUT_DATA: &[&str] =
-    &["issues", "merge_requests", "milestones", "snippet_titles", "wiki_blobs", "notes"];
+const SCOPES_WITHOUT_DATA: &[&str] = &["merge_requests", "milestones", "snippet_titles"];
+
+/// What every level searches of Plan.
+const PLAN_SCOPES: [Scope; 3] = [Scope::Issues, Scope::Notes, Scope::WikiBlobs];
 
 impl SearchParams {
     /// The scope, if it is one of `allowed` (or one Gantry has nothing for).
@@ -69,6 +84,10 @@ impl SearchParams {
             "users" => Some(Scope::Users),
             "blobs" => Some(Scope::Blobs),
             "commits" => Some(Scope::Commits),
+            "issues" => Some(Scope::Issues),
+            "notes" => Some(Scope::Notes),
+            "wiki_blobs" => Some(Scope::WikiBlobs),
+            "epics" => Some(Scope::Epics),
             other if SCOPES_WITHOUT_DATA.contains(&other) => Some(Scope::Nothing),
             _ => None,
         };
@@ -129,6 +148,28 @@ impl SearchBlob {
     }
 }
 
+impl SearchBlob {
+    /// A wiki page, as GitLab's `wiki_blobs` scope answers it: the lines around the first match.
+    fn wiki(found: &FoundWikiPage, term: &str) -> SearchBlob {
+        let path = format!("{}.md", found.slug);
+        let (startline, lines) = match words_of(term) {
+            Some(words) => excerpt(&found.content, &words, 2),
+            None => (1, Vec::new()),
+        };
+        let data = lines.iter().map(|line| format!("{line}\n")).collect();
+        SearchBlob {
+            basename: found.slug.clone(),
+            data,
+            filename: path.clone(),
+            path,
+            id: None,
+            reference: gantry_core::plan::wiki::WIKI_BRANCH.to_owned(),
+            startline: u32::try_from(startline).unwrap_or(u32::MAX),
+            project_id: found.project_id.0,
+        }
+    }
+}
+
 /// A commit whose message matched: the commits API's commit, with its project.
 #[derive(Debug, Serialize)]
 pub struct SearchCommit {
@@ -153,8 +194,20 @@ pub async fn search_instance(
     Query(page): Query<PageParams>,
 ) -> ApiResult<Response> {
     let page = page.resolve()?;
-    let scope = params.scope(&[Scope::Projects, Scope::Users, Scope::Blobs, Scope::Commits])?;
+    let scope = params.scope(&[
+        Scope::Projects,
+        Scope::Users,
+        Scope::Blobs,
+        Scope::Commits,
+        Scope::Epics,
+        PLAN_SCOPES[0],
+        PLAN_SCOPES[1],
+        PLAN_SCOPES[2],
+    ])?;
     let term = params.term()?;
+    if let Some(response) = plan_scope(&state, &uri, scope, PlanWithin::Instance(&actor), term, page).await? {
+        return Ok(response);
+    }
     across(&state, &actor, &uri, scope, SearchWithin::Instance, term, page).await
 }
 
@@ -170,8 +223,20 @@ pub async fn search_group(
 ) -> ApiResult<Response> {
     let access = lookup_group_access(&state, &actor, &id).await?;
     let page = page.resolve()?;
-    let scope = params.scope(&[Scope::Projects, Scope::Users, Scope::Blobs, Scope::Commits])?;
+    let scope = params.scope(&[
+        Scope::Projects,
+        Scope::Users,
+        Scope::Blobs,
+        Scope::Commits,
+        Scope::Epics,
+        PLAN_SCOPES[0],
+        PLAN_SCOPES[1],
+        PLAN_SCOPES[2],
+    ])?;
     let term = params.term()?;
+    if let Some(response) = plan_scope(&state, &uri, scope, PlanWithin::Group(&access), term, page).await? {
+        return Ok(response);
+    }
     if scope == Scope::Users {
         let members = state.core.manage().search_members(MembersOf::Group(&access), term).await?;
         return Ok(users_page(&state, &actor, &uri, members, page));
@@ -191,8 +256,12 @@ pub async fn search_project(
 ) -> ApiResult<Response> {
     let access = lookup_access(&state, &actor, &id).await?;
     let page = page.resolve()?;
-    let scope = params.scope(&[Scope::Users, Scope::Blobs, Scope::Commits])?;
+    let scope =
+        params.scope(&[Scope::Users, Scope::Blobs, Scope::Commits, PLAN_SCOPES[0], PLAN_SCOPES[1], PLAN_SCOPES[2]])?;
     let term = params.term()?;
+    if let Some(response) = plan_scope(&state, &uri, scope, PlanWithin::Project(&access), term, page).await? {
+        return Ok(response);
+    }
     if scope == Scope::Users {
         let members = state.core.manage().search_members(MembersOf::Project(&access), term).await?;
         return Ok(users_page(&state, &actor, &uri, members, page));
@@ -252,8 +321,51 @@ async fn across(
             let found = state.core.code().search_commits_across(actor, within, term).await?;
             Ok(page_of(state, uri, found, page, |c| SearchCommit::new(c, &state.config)))
         }
-        Scope::Nothing => Ok(paginated(external, uri, Vec::<SearchBlob>::new(), 0, page)),
+        Scope::Nothing | Scope::Issues | Scope::Notes | Scope::WikiBlobs | Scope::Epics => {
+            Ok(paginated(external, uri, Vec::<SearchBlob>::new(), 0, page))
+        }
     }
+}
+
+/// A search of what Plan holds, when the scope is one; `None` for the other scopes.
+async fn plan_scope(
+    state: &AppState,
+    uri: &Uri,
+    scope: Scope,
+    within: PlanWithin<'_>,
+    term: &str,
+    page: PageRequest,
+) -> ApiResult<Option<Response>> {
+    let plan = state.core.plan();
+    let external = &state.config.external_url;
+    let response = match scope {
+        Scope::Issues => {
+            let (issues, total) = plan.search_issues(within, term, page.db()).await?;
+            let mut items: Vec<Issue> = issues.iter().map(|view| Issue::new(view, &state.config)).collect();
+            with_epics(state, within.actor(), &issues.iter().collect::<Vec<_>>(), &mut items).await?;
+            paginated(external, uri, items, total, page)
+        }
+        Scope::Notes => {
+            let (comments, total) = plan.search_comments(within, term, page.db()).await?;
+            let items: Vec<Note> = comments
+                .iter()
+                .map(|found: &FoundComment| Note::new(&found.note, found.issue_iid, &state.config))
+                .collect();
+            paginated(external, uri, items, total, page)
+        }
+        Scope::WikiBlobs => {
+            let (pages, total) = plan.search_wiki(within, term, page.db()).await?;
+            let items: Vec<SearchBlob> = pages.iter().map(|found| SearchBlob::wiki(found, term)).collect();
+            paginated(external, uri, items, total, page)
+        }
+        Scope::Epics => {
+            let (epics, total) = plan.search_epics(within, term, page.db()).await?;
+            let items: Vec<Epic> = epics.iter().map(|view| Epic::new(view, &state.config)).collect();
+            paginated(external, uri, items, total, page)
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(response))
 }
 
 /// A page of the users a search found whole.

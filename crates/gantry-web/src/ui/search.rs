@@ -1,7 +1,9 @@
 //! The search page (`/search?search=…&scope=…`): across the instance, within a group
-//! (`group_id`) or a project (`project_id`, `ref`), tabs per scope with their counts, matched
-//! text marked, code hits linking to their line. Only what the visitor may see is searched:
-//! core's searches ask the policy first. Find file is in `find_file.rs`.
+//! (`group_id`) or a project (`project_id`, `ref`), tabs per scope with their counts — projects,
+//! groups, code, issues, epics, comments, wiki pages, commits, users —, matched text marked, code
+//! hits linking to their line and the others to the issue, comment, epic or page. Only what the
+//! visitor may see is searched: core's searches ask the policy first. Find file is in
+//! `find_file.rs`.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -11,6 +13,7 @@ use gantry_core::manage::accounts::UserFilter;
 use gantry_core::manage::groups::{GroupQuery, Lookup};
 use gantry_core::manage::members::MembersOf;
 use gantry_core::manage::projects::ProjectQuery;
+use gantry_core::plan::search::{PlanWithin, excerpt, words_of};
 use gantry_core::policy::{GroupAccess, ProjectAccess};
 use gantry_core::{NamespaceRow, Page, ProjectRow, SortDirection, UserRow};
 use serde::Deserialize;
@@ -22,6 +25,8 @@ use crate::auth::PageActor;
 
 /// Results shown on one page of the search.
 const PER_PAGE: usize = 20;
+/// Characters of an issue's, comment's, epic's or page's text shown under its title.
+const EXCERPT_CHARS: usize = 240;
 
 /// A piece of a line of text, marked when the search matched it.
 pub struct Piece {
@@ -53,6 +58,55 @@ fn mark_term(line: &str, term: &str) -> Vec<Piece> {
         pieces.push(Piece { text: line[from..].to_owned(), marked: false });
     }
     pieces
+}
+
+/// `text` cut into pieces around each occurrence of any of `words`, ignoring ASCII case (the
+/// words of a full-text search: where each starts a word or is one).
+fn mark_words(text: &str, words: &[String]) -> Vec<Piece> {
+    let lower = text.to_ascii_lowercase();
+    let words: Vec<String> = words.iter().map(|word| word.to_ascii_lowercase()).filter(|w| !w.is_empty()).collect();
+    let mut pieces = Vec::new();
+    let mut from = 0;
+    loop {
+        let next = words
+            .iter()
+            .filter_map(|word| lower[from..].find(word.as_str()).map(|at| (from + at, word.len())))
+            .min_by_key(|(at, len)| (*at, usize::MAX - len));
+        let Some((start, len)) = next else { break };
+        if start > from {
+            pieces.push(Piece { text: text[from..start].to_owned(), marked: false });
+        }
+        pieces.push(Piece { text: text[start..start + len].to_owned(), marked: true });
+        from = start + len;
+    }
+    if from < text.len() {
+        pieces.push(Piece { text: text[from..].to_owned(), marked: false });
+    }
+    pieces
+}
+
+/// An issue, comment, epic or wiki page a search found.
+pub struct PlanHit {
+    pub href: String,
+    pub title: Vec<Piece>,
+    /// Where it is and what it is ("acme/api#12 · closed").
+    pub context: String,
+    /// The text around the first match, on one line.
+    pub excerpt: Vec<Piece>,
+}
+
+impl PlanHit {
+    fn new(href: String, title: &str, context: String, text: &str, words: &[String]) -> PlanHit {
+        let excerpt = match words_of(&words.join(" ")) {
+            Some(search) => excerpt(text, &search, 1).1.join(" "),
+            None => String::new(),
+        };
+        let mut excerpt: String = excerpt.split_whitespace().collect::<Vec<_>>().join(" ");
+        if excerpt.chars().count() > EXCERPT_CHARS {
+            excerpt = excerpt.chars().take(EXCERPT_CHARS).collect::<String>() + "…";
+        }
+        PlanHit { href, title: mark_words(title, words), context, excerpt: mark_words(&excerpt, words) }
+    }
 }
 
 /// One line of a code hit.
@@ -121,6 +175,8 @@ pub enum Results {
     Projects(Vec<ProjectRow>),
     Groups(Vec<NamespaceRow>),
     Users(Vec<UserView>),
+    /// Issues, comments, epics or wiki pages, and what the tab calls them.
+    Plan(Vec<PlanHit>, &'static str),
 }
 
 /// A tab of the search page: a scope and how many it found.
@@ -309,6 +365,7 @@ async fn run_search(
         ),
     };
     let mut counts = Vec::new();
+    let shown_more = |total: i64| (number * PER_PAGE) < usize::try_from(total).unwrap_or(0);
     let db_page = Page { offset: ((number - 1) * PER_PAGE) as i64, limit: PER_PAGE as i64 };
     let namespace = match within {
         Within::Instance => None,
@@ -337,6 +394,68 @@ async fn run_search(
         groups = Some(found);
     }
     counts.push(("blobs", "Code", count_label(&blobs)));
+    let plan_within = match within {
+        Within::Instance => PlanWithin::Instance(actor),
+        Within::Group(access) => PlanWithin::Group(access),
+        Within::Project(access) => PlanWithin::Project(access),
+    };
+    let words: Vec<String> =
+        words_of(term).map(|search| search.words().map(str::to_owned).collect()).unwrap_or_default();
+    let plan = state.core.plan();
+    let (issues, total) = plan.search_issues(plan_within, term, db_page).await?;
+    counts.push(("issues", "Issues", total.to_string()));
+    let issues: Vec<PlanHit> = issues
+        .iter()
+        .map(|view| {
+            let issue = &view.issue;
+            let mut context = format!("{}#{} · {}", view.project_path, issue.iid, issue.state.as_str());
+            if issue.confidential {
+                context.push_str(" · confidential");
+            }
+            let href = format!("/{}/-/issues/{}", view.project_path, issue.iid);
+            PlanHit::new(href, &issue.title, context, &issue.description, &words)
+        })
+        .collect();
+    let issues = (issues, shown_more(total));
+    let mut epics = None;
+    if !matches!(within, Within::Project(_)) {
+        let (found, total) = plan.search_epics(plan_within, term, db_page).await?;
+        counts.push(("epics", "Epics", total.to_string()));
+        let hits = found.iter().map(|view| {
+            let epic = &view.epic;
+            let mut context = format!("{}&{} · {}", epic.group_path, epic.iid, epic.state.as_str());
+            if epic.confidential {
+                context.push_str(" · confidential");
+            }
+            let href = format!("/{}/-/epics/{}", epic.group_path, epic.iid);
+            PlanHit::new(href, &epic.title, context, &epic.description, &words)
+        });
+        epics = Some((hits.collect::<Vec<_>>(), shown_more(total)));
+    }
+    let (found, total) = plan.search_comments(plan_within, term, db_page).await?;
+    counts.push(("notes", "Comments", total.to_string()));
+    let comments: Vec<PlanHit> = found
+        .iter()
+        .map(|found| {
+            let author =
+                found.note.author.as_ref().map_or_else(|| "A deleted user".to_owned(), |u| format!("@{}", u.username));
+            let context = format!("{}#{} · {author}", found.project_path, found.issue_iid);
+            let href = format!("/{}/-/issues/{}#note_{}", found.project_path, found.issue_iid, found.note.id.0);
+            PlanHit::new(href, &found.issue_title, context, &found.note.body, &words)
+        })
+        .collect();
+    let comments = (comments, shown_more(total));
+    let (found, total) = plan.search_wiki(plan_within, term, db_page).await?;
+    counts.push(("wiki_blobs", "Wiki", total.to_string()));
+    let wiki: Vec<PlanHit> = found
+        .iter()
+        .map(|page| {
+            let href = format!("/{}/-/wikis/{}", page.project_path, url_path(&page.slug));
+            let context = format!("{} · wiki · {}", page.project_path, page.slug);
+            PlanHit::new(href, &page.title, context, &page.content, &words)
+        })
+        .collect();
+    let wiki = (wiki, shown_more(total));
     counts.push(("commits", "Commits", count_label(&commits)));
     // People: anyone for signed-in visitors of the instance search; the members within a
     // group or project.
@@ -358,7 +477,6 @@ async fn run_search(
     }
     let default = counts.first().map_or("blobs", |(scope, _, _)| *scope);
     let scope = counts.iter().map(|(scope, _, _)| *scope).find(|scope| Some(*scope) == asked).unwrap_or(default);
-    let shown_more = |total: i64| (number * PER_PAGE) < usize::try_from(total).unwrap_or(0);
     let (results, more, capped) = match scope {
         "projects" => {
             let (rows, total) = projects.unwrap_or_default();
@@ -374,6 +492,13 @@ async fn run_search(
                 rows.iter().map(|user: &UserRow| UserView { username: user.username.clone(), name: user.name.clone() });
             (Results::Users(views.collect()), shown_more(total), None)
         }
+        "issues" => (Results::Plan(issues.0, "issue"), issues.1, None),
+        "epics" => {
+            let (hits, more) = epics.unwrap_or_default();
+            (Results::Plan(hits, "epic"), more, None)
+        }
+        "notes" => (Results::Plan(comments.0, "comment"), comments.1, None),
+        "wiki_blobs" => (Results::Plan(wiki.0, "wiki page"), wiki.1, None),
         "commits" => {
             let (shown, more) = slice(&commits.items, number);
             let now = gantry_core::now_millis();
@@ -405,6 +530,13 @@ pub(crate) mod tests {
 
     pub(crate) fn shown(pieces: &[Piece]) -> String {
         pieces.iter().map(|p| if p.marked { format!("[{}]", p.text) } else { p.text.clone() }).collect()
+    }
+
+    #[test]
+    fn marks_each_word() {
+        let words = ["dep".to_owned(), "run".to_owned()];
+        assert_eq!(shown(&mark_words("Deploy the RUNNER, deploy!", &words)), "[Dep]loy the [RUN]NER, [dep]loy!");
+        assert_eq!(shown(&mark_words("nothing here", &words)), "nothing here");
     }
 
     #[test]

@@ -40,6 +40,7 @@ mod milestones;
 mod parameters;
 mod pipeline_pages;
 mod pipeline_rights;
+mod plan_search;
 mod protected_tags;
 mod quick_actions;
 mod redirect_after_post;

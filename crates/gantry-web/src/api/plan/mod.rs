@@ -20,7 +20,7 @@ pub mod links;
 pub mod milestones;
 pub mod notes;
 pub mod todos;
-mod types;
+pub(crate) mod types;
 pub mod uploads;
 pub mod wikis;
 
