@@ -12,19 +12,16 @@ run. Usage: bench-arch.py BIN [BASE_BIN] (scripts/bench-arch builds them).
   with two; and push to first log line when the push goes to one server and the runner
   long-polls the other (median of PUSHES).
 """
-import http.client
 import os
-import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import Server, free_port, git, push_latencies  # noqa: E402
+from benchlib import Server, free_port, git, push_latencies, sign_in, wrk_latency  # noqa: E402
 
 BIN = sys.argv[1]
 BASE = sys.argv[2] if len(sys.argv) > 2 else None
@@ -35,34 +32,9 @@ POSTGRES = os.environ.get("BENCH_DATABASE_URL", "postgres://gantry:gantry@127.0.
 
 
 def wrk(url, header):
-    """Requests/s and p99 of wrk on `url` with one extra header."""
-    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{SECONDS}s", "--latency", "-H", header, url],
-                         capture_output=True, text=True, check=True).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if bad:
-        sys.exit(f"{url}: {bad.group(1)} failed responses\n{out}")
-    return rate, p99
-
-
-def sign_in(server, username):
-    """The Cookie header of `username`'s browser session, signed in through the form."""
-    def cookies(response):
-        return [value.split(";")[0] for name, value in response.getheaders() if name.lower() == "set-cookie"]
-    connection = http.client.HTTPConnection("127.0.0.1", server.port)
-    connection.request("GET", "/users/sign_in")
-    form = connection.getresponse()
-    jar = cookies(form)
-    token = re.search(r'name="authenticity_token" value="([^"]+)"', form.read().decode()).group(1)
-    body = urllib.parse.urlencode({"authenticity_token": token, "login": username, "password": "a long password"})
-    connection.request("POST", "/users/sign_in", body, {"Cookie": "; ".join(jar),
-                                                         "Content-Type": "application/x-www-form-urlencoded"})
-    signed_in = connection.getresponse()
-    signed_in.read()
-    if signed_in.status != 303 and signed_in.status != 302:
-        sys.exit(f"{username} cannot sign in: {signed_in.status}")
-    return "; ".join(jar + cookies(signed_in))
+    """Requests/s and p99 of wrk on `url` with one extra header, at 32 connections."""
+    rate, _, p99 = wrk_latency(url, [header], 32, SECONDS)
+    return rate, f"{p99:.2f}ms"
 
 
 def maintained_project(server):

@@ -1,13 +1,16 @@
 """What the benchmark scripts share: a real `gantry serve` (a given binary, SQLite in a fresh
 data directory by default, or a PostgreSQL URL and another server's data directory), with an
 administrator `root` and an `api` token, and helpers for git and the API."""
+import http.client
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 
@@ -148,3 +151,49 @@ def push_latencies(server, pushes):
             time.sleep(0.002)
         server.wait_pipeline(project, n + 2)
     return latencies
+
+
+def sign_in(server, username, password="a long password"):
+    """The Cookie header of `username`'s browser session, signed in through the form."""
+    def cookies(response):
+        return [value.split(";")[0] for name, value in response.getheaders() if name.lower() == "set-cookie"]
+    connection = http.client.HTTPConnection("127.0.0.1", server.port)
+    connection.request("GET", "/users/sign_in")
+    form = connection.getresponse()
+    jar = cookies(form)
+    token = re.search(r'name="authenticity_token" value="([^"]+)"', form.read().decode()).group(1)
+    body = urllib.parse.urlencode({"authenticity_token": token, "login": username, "password": password})
+    connection.request("POST", "/users/sign_in", body, {"Cookie": "; ".join(jar),
+                                                         "Content-Type": "application/x-www-form-urlencoded"})
+    signed_in = connection.getresponse()
+    signed_in.read()
+    if signed_in.status != 303 and signed_in.status != 302:
+        sys.exit(f"{username} cannot sign in: {signed_in.status}")
+    return "; ".join(jar + cookies(signed_in))
+
+
+def wrk_ms(value):
+    """wrk's latency (`850.00us`, `12.34ms`, `1.20s`, `2.00m`, `1.00h`) in milliseconds."""
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", value)
+    if found is None:
+        sys.exit(f"wrk gave a latency of {value!r}")
+    number, unit = found.groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}[unit]
+
+
+def wrk_latency(url, headers, connections, seconds):
+    """Requests/s, median and 99th percentile (ms) of wrk on `url` with `connections` open at
+    once for `seconds`; stops the run if any answer was not a success."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for header in headers:
+        command += ["-H", header]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if bad:
+        sys.exit(f"{url}: {bad.group(1)} failed responses\n{out}")
+    if re.search(r"(?m)^\s+50%\s+(\S+)", out) is None:
+        sys.exit(f"{url}: wrk measured nothing (every request slower than the run?)\n{out}")
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    median = wrk_ms(re.search(r"(?m)^\s+50%\s+(\S+)", out).group(1))
+    p99 = wrk_ms(re.search(r"(?m)^\s+99%\s+(\S+)", out).group(1))
+    return rate, median, p99

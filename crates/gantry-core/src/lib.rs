@@ -29,6 +29,7 @@ macro_rules! stage {
     };
 }
 
+pub mod activity;
 pub mod background;
 pub mod ci;
 pub mod code;

@@ -208,7 +208,7 @@ impl GroupAction {
 }
 
 /// Whether visibility alone lets the actor see something.
-fn visible_without_membership(actor: &Actor, visibility: Visibility) -> bool {
+pub(crate) fn visible_without_membership(actor: &Actor, visibility: Visibility) -> bool {
     match visibility {
         Visibility::Public => true,
         Visibility::Internal => actor.user().is_some(),

@@ -1,6 +1,7 @@
 //! Gantry's database layer: pool, migrations, queries (see the README below).
 #![doc = include_str!("../README.md")]
 
+pub mod activity;
 pub mod background;
 pub mod ci;
 pub mod cluster;

@@ -207,6 +207,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0040_search.sql"),
         postgres: include_str!("../migrations/postgres/0040_search.sql"),
     },
+    Migration {
+        version: 41,
+        sqlite: include_str!("../migrations/sqlite/0041_events.sql"),
+        postgres: include_str!("../migrations/postgres/0041_events.sql"),
+    },
 ];
 
 impl Db {

@@ -20,10 +20,10 @@ use crate::api::plan::{
     notes, todos, uploads as plan_uploads, wikis,
 };
 use crate::api::{
-    access_tokens, application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, files,
-    gpg_keys, group_protected_branches, groups, history, instance, job_token_scope, keys, languages, members, openapi,
-    pipelines, projects, protected_tags, repository, runner_protocol, runners, schedules, search, sharing, statuses,
-    templates, tokens, topics, user_status, users, variables,
+    access_tokens, application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, events,
+    files, gpg_keys, group_protected_branches, groups, history, instance, job_token_scope, keys, languages, members,
+    openapi, pipelines, projects, protected_tags, repository, runner_protocol, runners, schedules, search, sharing,
+    statuses, templates, tokens, topics, user_status, users, variables,
 };
 use crate::ui;
 use crate::{AppState, assets, avatars, git_http, health, metrics, openid};
@@ -1499,6 +1499,25 @@ fn top_level() -> Table {
             SignedIn,
             "Create a personal access token for yourself",
             tokens::create_token,
+        )
+        // Activity: GitLab's events.
+        .get(
+            "/api/v4/events",
+            SignedIn,
+            "What you did (scope=all: everything in the projects you see; action, target_type, before, after, sort)",
+            events::list_own_events,
+        )
+        .get(
+            "/api/v4/users/{user_id}/events",
+            Anyone,
+            "What someone did (id or username), among what you may see (action, target_type, before, after, sort)",
+            events::list_user_events,
+        )
+        .get(
+            "/api/v4/projects/{id}/events",
+            Project(ProjectAction::Read),
+            "A project's activity: issues opened, closed and reopened, comments, pushes (filters as /events)",
+            events::list_project_events,
         )
         // Plan: issues, their notes, labels.
         .get("/api/v4/issues", SignedIn, "Issues you may see (scope: created_by_me, assigned_to_me, all; filters as a project's)", issues::list_issues)
@@ -3318,6 +3337,12 @@ fn project_pages() -> Table {
             ui::jobs::change_job,
         )
         .get("/branches", Project(ProjectAction::ReadCode), "Branches", ui::repository::branches)
+        .get(
+            "/activity",
+            Project(ProjectAction::Read),
+            "Activity: pushes, issues and comments (event_filter: all, push, issue, comments; page)",
+            ui::activity::project_activity,
+        )
         .post("/branches", Project(ProjectAction::PushCode), "Create a branch", ui::repository::create_branch)
         .post("/branches/delete", Project(ProjectAction::PushCode), "Delete a branch", ui::repository::delete_branch)
         .get("/tags", Project(ProjectAction::ReadCode), "Tags", ui::repository::tags)

@@ -33,7 +33,7 @@ fn map_event(row: &AnyRow) -> DbResult<PushEventRow> {
     })
 }
 
-/// Records one ref change; its id.
+/// Records one ref change, and its `pushed` event; its id.
 pub async fn insert_push_event(
     conn: &mut Conn,
     project: ProjectId,
@@ -42,6 +42,7 @@ pub async fn insert_push_event(
     old_sha: &str,
     new_sha: &str,
 ) -> DbResult<i64> {
+    let now = now_millis();
     let row = sqlx::query(
         "INSERT INTO push_events (project_id, user_id, ref_name, old_sha, new_sha, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -51,10 +52,12 @@ pub async fn insert_push_event(
     .bind(ref_name)
     .bind(old_sha)
     .bind(new_sha)
-    .bind(now_millis())
-    .fetch_one(conn)
+    .bind(now)
+    .fetch_one(&mut *conn)
     .await?;
-    int(&row, "id")
+    let id = int(&row, "id")?;
+    crate::activity::record_push(conn, project, user, id, now).await?;
+    Ok(id)
 }
 
 /// A project's push events, newest first, and their total.

@@ -97,7 +97,8 @@ pub struct IssueFields<'a> {
 pub const POSITION_GAP: i64 = 512;
 
 /// Stores an issue with the project's next number, after the project's other issues in the
-/// order of boards; call inside a transaction. Returns its id and number.
+/// order of boards, and its `created` event; call inside a transaction. Returns its id and
+/// number.
 pub async fn insert_issue(
     conn: &mut Conn,
     project: ProjectId,
@@ -123,10 +124,12 @@ pub async fn insert_issue(
     .bind(i64::from(fields.discussion_locked))
     .bind(now_millis())
     .bind(POSITION_GAP)
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await
     .map_err(DbError::classify)?;
-    Ok((IssueId(int(&row, "id")?), iid))
+    let id = int(&row, "id")?;
+    crate::activity::record_issue(conn, id, Some(author), "created", now_millis()).await?;
+    Ok((IssueId(id), iid))
 }
 
 /// Writes an issue's fields and its time of change.
@@ -148,27 +151,27 @@ pub async fn update_issue(conn: &mut Conn, id: IssueId, fields: &IssueFields<'_>
     Ok(())
 }
 
-/// Opens or closes an issue (`closed_by` and the time only when closing); false when it was
-/// already in that state.
-pub async fn set_issue_state(
-    conn: &mut Conn,
-    id: IssueId,
-    state: IssueState,
-    closed_by: Option<UserId>,
-) -> DbResult<bool> {
+/// Opens or closes an issue as `by` (kept as who closed it, with the time, when closing), with
+/// its `closed` or `reopened` event; false when it was already in that state.
+pub async fn set_issue_state(conn: &mut Conn, id: IssueId, state: IssueState, by: Option<UserId>) -> DbResult<bool> {
     let now = now_millis();
     let closed = state == IssueState::Closed;
     let done = sqlx::query(
         "UPDATE issues SET state = $1, closed_by_id = $2, closed_at = $3, updated_at = $4 WHERE id = $5 AND state <> $1",
     )
     .bind(state.as_str())
-    .bind(if closed { closed_by.map(|u| u.0) } else { None })
+    .bind(if closed { by.map(|u| u.0) } else { None })
     .bind(closed.then_some(now))
     .bind(now)
     .bind(id.0)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(done.rows_affected() > 0)
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    let action = if closed { "closed" } else { "reopened" };
+    crate::activity::record_issue(conn, id.0, by, action, now).await?;
+    Ok(true)
 }
 
 /// Marks an issue changed now (a label or assignee came or went).

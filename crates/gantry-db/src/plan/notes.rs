@@ -100,7 +100,7 @@ pub struct NewNote<'a> {
     pub thread: bool,
 }
 
-/// Stores a note.
+/// Stores a note (a comment on an issue with its `commented` event).
 pub async fn insert_note(conn: &mut Conn, note: &NewNote<'_>) -> DbResult<NoteId> {
     let row = sqlx::query(
         "INSERT INTO notes (project_id, noteable_type, noteable_id, discussion_id, author_id, body, system, \
@@ -115,10 +115,14 @@ pub async fn insert_note(conn: &mut Conn, note: &NewNote<'_>) -> DbResult<NoteId
     .bind(i64::from(note.system))
     .bind(now_millis())
     .bind(i64::from(note.thread))
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await
     .map_err(DbError::classify)?;
-    Ok(NoteId(int(&row, "id")?))
+    let id = int(&row, "id")?;
+    if !note.system && note.noteable.kind == "Issue" {
+        crate::activity::record_comment(conn, id, note.noteable.id, note.author_id, now_millis()).await?;
+    }
+    Ok(NoteId(id))
 }
 
 /// One note of a noteable.

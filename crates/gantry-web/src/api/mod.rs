@@ -10,6 +10,7 @@ pub mod commits;
 pub mod deploy_keys;
 pub mod deploy_tokens;
 pub mod emails;
+pub mod events;
 pub mod files;
 pub mod gpg_keys;
 pub mod group_protected_branches;

@@ -2,6 +2,7 @@
 //! tokens, working without JavaScript.
 
 pub mod access_tokens;
+pub mod activity;
 pub mod admin;
 pub mod artifacts;
 pub mod badges;

@@ -15,9 +15,9 @@ use gantry_core::{NamespaceRow, ProjectRow};
 use gantry_types::{AccessLevel, NamespaceId, Visibility};
 use serde::Deserialize;
 
+use super::activity::ActivityLine;
 use super::code::{find_readme, render_readme};
 use super::project_frame::ProjectFrame;
-use super::repository::{Activity, activity};
 use super::{Chrome, Crumb, PageResult, breadcrumbs, form_error, render, see_other};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};
@@ -52,7 +52,7 @@ struct ProjectPage {
     code: Option<CodeSummary>,
     /// The default branch's README: file name and HTML.
     readme: Option<(String, String)>,
-    activity: Vec<Activity>,
+    activity: Vec<ActivityLine>,
     /// The project's topic names, sorted.
     topics: Vec<String>,
     /// The signed-in visitor's notification level choices for the project (none for others).
@@ -219,7 +219,8 @@ pub async fn show(
     } else {
         None
     };
-    let activity = if may_read_code { activity(&state, &visitor, project).await? } else { Vec::new() };
+    let activity =
+        if may_read_code { crate::ui::activity::recent(&state, &visitor, &frame.access).await? } else { Vec::new() };
     let topics = state.core.manage().project_topics(project).await?;
     let readme = match &code {
         Some(_) => {

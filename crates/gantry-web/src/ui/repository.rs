@@ -1,6 +1,5 @@
 //! Repository pages of a project: branches (`/-/branches`), tags (`/-/tags`), protected
-//! branches and tags (`/-/settings/repository`; the tag rules' forms are `protected_tags.rs`),
-//! and the activity feed shown on the overview.
+//! branches and tags (`/-/settings/repository`; the tag rules' forms are `protected_tags.rs`).
 
 use askama::Template;
 use axum::Extension;
@@ -11,64 +10,15 @@ use gantry_core::code::protected_branches::{ProtectBranch, ProtectedBranchRow, R
 use gantry_core::code::protected_tags::ProtectedTagRow;
 use gantry_core::policy::ProjectAction;
 use gantry_core::{CoreError, ProjectRow, now_millis};
-use gantry_git::ZERO_OID;
 use serde::Deserialize;
 
 use super::project_frame::ProjectFrame;
 use super::{Chrome, PageResult, form_error, render, see_other};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};
-use crate::error::PageError;
 use crate::namespace_dispatch::ProjectTarget;
 use crate::time_format::ago;
 use crate::ui::flash::{Flash, see_other_with};
-
-/// One line of the activity feed.
-pub struct Activity {
-    pub who: String,
-    pub action: &'static str,
-    pub ref_name: String,
-    pub href: Option<String>,
-    pub old: String,
-    pub new: String,
-    pub when: String,
-}
-
-/// The project's latest ref changes as feed lines.
-pub async fn activity(state: &AppState, visitor: &PageActor, project: &ProjectRow) -> Result<Vec<Activity>, PageError> {
-    let page = gantry_core::Page { offset: 0, limit: 20 };
-    let (events, _) =
-        state.core.code().list_push_events(&visitor.actor, project, page).await.map_err(|e| visitor.error(e))?;
-    let now = now_millis();
-    Ok(events
-        .into_iter()
-        .map(|event| {
-            let (kind, name) = match event.ref_name.strip_prefix("refs/heads/") {
-                Some(branch) => ("branch", branch.to_owned()),
-                None => ("tag", event.ref_name.strip_prefix("refs/tags/").unwrap_or(&event.ref_name).to_owned()),
-            };
-            let created = event.old_sha == ZERO_OID;
-            let deleted = event.new_sha == ZERO_OID;
-            let action = match (kind, created, deleted) {
-                ("branch", true, _) => "created branch",
-                ("branch", _, true) => "deleted branch",
-                ("branch", _, _) => "pushed to branch",
-                (_, true, _) => "pushed new tag",
-                (_, _, true) => "deleted tag",
-                _ => "moved tag",
-            };
-            Activity {
-                who: event.username.unwrap_or_else(|| "a deleted user".to_owned()),
-                action,
-                href: (!deleted).then(|| crate::ui::tree_href(&project.full_path, &name)),
-                ref_name: name,
-                old: if created { String::new() } else { event.old_sha.chars().take(8).collect() },
-                new: if deleted { String::new() } else { event.new_sha.chars().take(8).collect() },
-                when: ago(event.created_at, now),
-            }
-        })
-        .collect())
-}
 
 #[derive(Debug, Default, Deserialize)]
 pub struct SearchQuery {

@@ -3,6 +3,7 @@
 
 mod access_tokens;
 mod accounts;
+mod activity;
 mod api;
 mod application_settings;
 mod artifacts;
@@ -40,6 +41,7 @@ mod milestones;
 mod parameters;
 mod pipeline_pages;
 mod pipeline_rights;
+mod plan_leaks;
 mod plan_search;
 mod protected_tags;
 mod quick_actions;
@@ -60,3 +62,4 @@ mod ui;
 mod uploads;
 mod user_accounts;
 mod wiki;
+mod xss_corpus;

@@ -148,7 +148,11 @@ async fn branch_tag_and_protection_pages_work_from_forms() {
 
     let overview = app.page(Method::GET, "/lead/site", Some(&lead), None).await;
     assert_eq!(overview.status, StatusCode::OK);
-    assert!(overview.body.contains("created branch") && overview.body.contains("Initial commit"), "{}", overview.body);
+    assert!(
+        overview.body.contains("pushed new branch") && overview.body.contains("Initial commit"),
+        "{}",
+        overview.body
+    );
     assert!(overview.body.contains("1 branch") && overview.body.contains("0 tags"));
 
     let created = app

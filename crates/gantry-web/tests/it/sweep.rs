@@ -1,7 +1,9 @@
 //! The authorisation sweep: every route in the router, called as an anonymous visitor, a
 //! signed-in stranger, each role on a private group and project, and an administrator. A
 //! route missing from `need` fails the test, so no route ships unchecked. Every answer is also
-//! checked for the security headers (no framing, no sniffing).
+//! checked for the security headers (no framing, no sniffing), and every read by someone below
+//! Reporter for the text of a confidential issue, comment and epic made just before it (and
+//! every read by someone outside the project for the text of its issues).
 //!
 //! Long because it is one walk that must stay whole: its own table of what every route needs
 //! (`need`, restated here on purpose rather than read from the router), the fixture that gives
@@ -197,6 +199,9 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         // issues (the fixture's is the owner's) and manage labels; Owners delete issues; a
         // comment is changed by its author.
         (RouteScope::Api, "GET", "/api/v4/issues") => SignedIn,
+        // Activity: one's own events for the signed in; anyone's among what the caller sees.
+        (RouteScope::Api, "GET", "/api/v4/events") => SignedIn,
+        (RouteScope::Api, "GET", "/api/v4/users/{user_id}/events") => Anyone,
         // To-dos and notification levels are the caller's own.
         (RouteScope::Api, "GET", "/api/v4/todos") | (RouteScope::Api, "POST", "/api/v4/todos/mark_as_done") => SignedIn,
         (RouteScope::Api, "POST", "/api/v4/todos/{todo_id}/mark_as_done") => TodoOwner,
@@ -854,6 +859,42 @@ async fn plan_fixture(app: &TestApp, people: &People, f: &mut Fixture) {
     let path = f.project.full_path.clone();
     let relates = gantry_core::plan::links::LinkType::RelatesTo;
     f.issue_link_id = plan.link_issues(&project, f.issue_iid, &path, other, relates).await.unwrap().link.id;
+}
+
+/// The text of the confidential issue, its comment and the confidential epic of
+/// `sealed_fixture`: no answer to a visitor below Reporter may hold it.
+const SEALED: &str = "SEALED-9c2e";
+/// The text of an issue of the private project: no answer to someone outside it may hold it.
+const UNSEEN: &str = "UNSEEN-4b7d";
+
+/// A confidential issue with a comment, a confidential epic, and an ordinary issue of the
+/// private project, made just before a read as someone below Reporter, which must show none of
+/// the first three — and to someone outside the project, not the fourth either — in any list,
+/// search, board, feed or page.
+async fn sealed_fixture(app: &TestApp, people: &People, f: &Fixture) {
+    use gantry_core::plan::epics::EpicInput;
+    use gantry_core::plan::issues::IssueChanges;
+    let owner = Actor::User(people.owner.user.clone());
+    let project = app.core.access_to_project(&owner, &f.project).await.unwrap();
+    let group = app.core.group_access(&owner, &Lookup::Id(f.group.id.0)).await.unwrap();
+    let plan = app.core.plan();
+    let sealed = IssueChanges {
+        title: Some(format!("{SEALED} issue")),
+        description: Some(format!("{SEALED} description")),
+        confidential: Some(true),
+        ..Default::default()
+    };
+    let iid = plan.create_issue(&project, &sealed).await.unwrap().issue.iid;
+    plan.create_issue_note(&project, iid, &format!("{SEALED} comment")).await.unwrap();
+    let epic = EpicInput {
+        title: Some(format!("{SEALED} epic")),
+        description: Some(format!("{SEALED} plans")),
+        confidential: Some(true),
+        ..EpicInput::default()
+    };
+    plan.create_epic(&group, &epic).await.unwrap();
+    let unseen = IssueChanges { title: Some(format!("{UNSEEN} issue")), ..Default::default() };
+    plan.create_issue(&project, &unseen).await.unwrap();
 }
 
 /// Resource events of every kind on the fixture's issue (its label gave one already): a
@@ -1553,6 +1594,13 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 let owner = Actor::User(people.owner.user.clone());
                 app.core.ci().cancel_pipeline(&owner, &f.project, pipeline).await.unwrap();
             }
+            // What the visitor may not see, for the reads to prove they do not show it.
+            let is_admin_visitor = stored.as_ref().is_some_and(|u| u.user.id == people.admin.user.id);
+            let below_reporter = !is_admin_visitor && level.is_none_or(|level| level < AccessLevel::Reporter);
+            let sealed = route.method == Method::GET && below_reporter;
+            if sealed {
+                sealed_fixture(&app, &people, &f).await;
+            }
             // Signing out ends the session: give the visitor a fresh one for that route.
             let who = match &*stored {
                 Some(user) if route.path == "/users/sign_out" => {
@@ -1616,6 +1664,17 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                     "{} {} as {label}: a form that changes something must answer 303 on success, got {status}",
                     route.method, route.path
                 ));
+            }
+            if sealed && status.is_success() {
+                let outsider = level.is_none();
+                if response.body.contains(SEALED) || (outsider && response.body.contains(UNSEEN)) {
+                    failures.push(format!(
+                        "{} {} as {label}: shows what only Reporters (or members) may see: {}",
+                        route.method,
+                        route.path,
+                        &response.body.chars().take(160).collect::<String>()
+                    ));
+                }
             }
             if !ok {
                 failures.push(format!(

@@ -1,5 +1,6 @@
 """Searches Gantry with python-gitlab as a GitLab user's script would: the instance, a group and
-a project, every scope Gantry holds, a ref, pagination and a refused scope."""
+a project, every scope Gantry holds (code, commits, projects, users, issues, comments, wiki
+pages), a ref, pagination and a refused scope; and the events of what the script did."""
 import os
 
 import gitlab
@@ -39,6 +40,25 @@ assert at_release[0]["ref"] == "release/1", at_release
 
 pages = list(gl.search(SearchScope.BLOBS, "needle", per_page=1, iterator=True))
 assert len(pages) == 2, pages
+
+# Issues, comments and wiki pages, found by their words.
+lost = project.issues.create({"title": "The needle is lost", "description": "Somewhere in the hay."})
+lost.notes.create({"body": "Found a needle, maybe."})
+project.issues.create({"title": "Unrelated", "description": "Nothing to find."})
+project.wikis.create({"title": "Needles", "content": "How we look:\n\nfind the needles first."})
+assert [i["title"] for i in gl.search(SearchScope.ISSUES, "needle")] == ["The needle is lost"]
+assert [i["iid"] for i in group.search(SearchScope.ISSUES, "hay")] == [lost.iid]
+notes = project.search(SearchScope.PROJECT_NOTES, "needle")
+assert [n["body"] for n in notes] == ["Found a needle, maybe."] and notes[0]["noteable_iid"] == lost.iid, notes
+wiki = project.search(SearchScope.WIKI_BLOBS, "needles")
+assert [w["path"] for w in wiki] == ["Needles.md"] and "find the needles first." in wiki[0]["data"], wiki
+assert project.search(SearchScope.ISSUES, "haystack") == []
+
+# What the script did is in the activity.
+actions = [e.action_name for e in project.events.list(get_all=True)]
+assert actions[:3] == ["opened", "commented on", "opened"], actions
+assert "pushed to" in actions and "pushed new" in actions, actions
+assert [e.target_title for e in gl.events.list(action="commented")] == ["The needle is lost"]
 
 try:
     project.search("projects", "lookup")

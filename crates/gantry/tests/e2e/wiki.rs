@@ -1,5 +1,5 @@
 //! A project's wiki with the real `git` client, over HTTP and SSH: a page written in the API is
-//! in a clone; pages pushed with git are in the API and the pages, with their history; the
+//! in a clone; pages pushed with git are in the API, the pages and search, with their history; the
 //! project's rights hold (a read-only token and an anonymous visitor do not push or read a
 //! private wiki).
 
@@ -44,6 +44,18 @@ fn a_wiki_is_cloned_and_pushed_with_git_and_its_pages_follow() {
     let (status, shown) = server.page_as("reader", "/acme/api/-/wikis/guides/Install-steps");
     assert_eq!(status, 200);
     assert!(shown.contains("Run it."), "{shown}");
+    // The push queued a refresh of the wiki's search index: the pushed page is found.
+    let search = format!("/api/v4/projects/{}/search?scope=wiki_blobs&search=download", team.project_id);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let found: serde_json::Value = server.get(&search, &dev_api).json().unwrap();
+        if found.as_array().is_some_and(|hits| hits.iter().any(|hit| hit["path"] == "guides/Install-steps.md")) {
+            assert_eq!(found[0]["data"], "Download it.\nRun it.\n");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the pushed page is not found: {found}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 
     // The reader's token only reads; nobody anonymous sees a private project's wiki.
     commit(&reader, "sneaky.md", "no\n");

@@ -254,6 +254,37 @@ pub fn shown_inline(path: &str, binary: bool) -> bool {
     picture || (!binary && !active)
 }
 
+/// An uploaded file (an issue's, a wiki's attachment) as a response a browser runs nothing of:
+/// its kind told by its first bytes, not its name — a real picture is shown, plain text shown as
+/// text, anything else (HTML, SVG, a "picture" that is not one) downloaded — always `nosniff`
+/// and sandboxed.
+pub fn uploaded_file_response(name: &str, bytes: Vec<u8>) -> Response {
+    let image = gantry_core::manage::avatars::image_format(&bytes);
+    let binary = gantry_git::read::looks_binary(&bytes);
+    // A name that claims a picture the bytes are not is not shown at all.
+    let lower = name.to_ascii_lowercase();
+    let claims_picture =
+        ["png", "jpg", "jpeg", "gif", "webp", "bmp", "ico"].iter().any(|e| lower.ends_with(&format!(".{e}")));
+    let (content_type, inline) = match image {
+        Some((_, media_type)) => (media_type, true),
+        None if !binary && !claims_picture && shown_inline(name, binary) => ("text/plain; charset=utf-8", true),
+        None => ("application/octet-stream", false),
+    };
+    let mut response = (StatusCode::OK, bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox; frame-ancestors 'none'"),
+    );
+    let file_name = name.rsplit('/').next().unwrap_or("file");
+    if !inline && let Ok(value) = HeaderValue::from_str(&crate::blob_io::content_disposition(file_name)) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
 /// A file's bytes as a response that browsers will not render as a page of this site.
 pub fn raw_response(path: &str, binary: bool, body: impl Into<axum::body::Body>, attachment: bool) -> Response {
     let content_type = match image_type(path) {

@@ -5,8 +5,7 @@
 
 use axum::Extension;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderValue, header};
 use gantry_core::CoreError;
 use gantry_core::policy::ProjectAction;
 
@@ -28,31 +27,8 @@ pub async fn show(
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let (row, bytes) =
         state.core.plan().read_upload(&frame.access, &secret, &filename).await.map_err(|e| visitor.error(e))?;
-    let image = gantry_core::manage::avatars::image_format(&bytes);
-    let binary = gantry_git::read::looks_binary(&bytes);
-    // A name that claims a picture the bytes are not is not shown at all.
-    let lower = row.filename.to_ascii_lowercase();
-    let claims_picture =
-        ["png", "jpg", "jpeg", "gif", "webp", "bmp", "ico"].iter().any(|e| lower.ends_with(&format!(".{e}")));
-    let (content_type, inline) = match image {
-        Some((_, media_type)) => (media_type, true),
-        None if !binary && !claims_picture && crate::ui::code::blob::shown_inline(&row.filename, binary) => {
-            ("text/plain; charset=utf-8", true)
-        }
-        None => ("application/octet-stream", false),
-    };
-    let mut response = (StatusCode::OK, bytes).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; sandbox; frame-ancestors 'none'"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
-    if !inline && let Ok(value) = HeaderValue::from_str(&crate::blob_io::content_disposition(&row.filename)) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
+    let mut response = crate::ui::code::blob::uploaded_file_response(&row.filename, bytes);
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
     Ok(response)
 }
 

@@ -314,9 +314,7 @@ pub async fn get(
                 }
                 Err(CoreError::NotFound(_)) if query.version_id.is_none() => {
                     if let Some(blob) = plan.wiki_file(&frame.access, slug).await.map_err(|e| visitor.error(e))? {
-                        let binary = blob.is_binary();
-                        let download = !crate::ui::code::blob::shown_inline(slug, binary);
-                        return Ok(crate::ui::code::blob::raw_response(slug, binary, blob.data, download));
+                        return Ok(crate::ui::code::blob::uploaded_file_response(slug, blob.data));
                     }
                     // A link to a page not written yet: who may write it gets the form.
                     if !frame.access.can(ProjectAction::EditWiki) || wiki::slug_for_title(slug).is_err() {
