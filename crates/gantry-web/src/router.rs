@@ -1509,7 +1509,7 @@ fn top_level() -> Table {
         )
         .get(
             "/api/v4/users/{user_id}/events",
-            Anyone,
+            SignedIn,
             "What someone did (id or username), among what you may see (action, target_type, before, after, sort)",
             events::list_user_events,
         )

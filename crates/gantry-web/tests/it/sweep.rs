@@ -199,9 +199,9 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         // issues (the fixture's is the owner's) and manage labels; Owners delete issues; a
         // comment is changed by its author.
         (RouteScope::Api, "GET", "/api/v4/issues") => SignedIn,
-        // Activity: one's own events for the signed in; anyone's among what the caller sees.
-        (RouteScope::Api, "GET", "/api/v4/events") => SignedIn,
-        (RouteScope::Api, "GET", "/api/v4/users/{user_id}/events") => Anyone,
+        // Activity: one's own events, and someone's among what the caller sees, for the signed
+        // in (people are not shown to anonymous visitors); a project's for those who see it.
+        (RouteScope::Api, "GET", "/api/v4/events" | "/api/v4/users/{user_id}/events") => SignedIn,
         // To-dos and notification levels are the caller's own.
         (RouteScope::Api, "GET", "/api/v4/todos") | (RouteScope::Api, "POST", "/api/v4/todos/mark_as_done") => SignedIn,
         (RouteScope::Api, "POST", "/api/v4/todos/{todo_id}/mark_as_done") => TodoOwner,
@@ -397,6 +397,7 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         (RouteScope::Ui, "POST", "/projects") => SignedInRole(Developer),
         (RouteScope::Ui, _, p) if p.starts_with("/admin") => Admin,
         (RouteScope::GroupPage | RouteScope::ProjectPage, "GET", "/" | "/members") => Role(Guest),
+        (RouteScope::ProjectPage, "GET", "/activity") => Role(Guest),
         (RouteScope::GroupPage | RouteScope::ProjectPage, _, p) if p.starts_with("/members") => Role(Maintainer),
         (RouteScope::GroupPage | RouteScope::ProjectPage, _, p) if p.starts_with("/settings/ci_cd") => Role(Maintainer),
         (RouteScope::GroupPage, _, "/settings" | "/settings/avatar" | "/delete") => Role(Owner),
