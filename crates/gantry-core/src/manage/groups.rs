@@ -59,6 +59,19 @@ pub struct GroupQuery {
     pub sort: SortDirection,
 }
 
+impl GroupQuery {
+    /// Every group the actor sees (top-level and below), by name.
+    pub fn all_by_name() -> GroupQuery {
+        GroupQuery {
+            membership: false,
+            top_level_only: false,
+            search: None,
+            order_by: "name",
+            sort: SortDirection::Asc,
+        }
+    }
+}
+
 /// More of the API's filters of a group list (GitLab's `skip_groups`, `visibility`).
 #[derive(Debug, Clone, Default)]
 pub struct GroupFilters {
@@ -242,13 +255,7 @@ impl super::Manage<'_> {
     /// The direct subgroups of a group that the actor may see: members of the group see its
     /// private subgroups too (their role is inherited).
     pub async fn list_subgroups(&self, access: &GroupAccess, page: Page) -> CoreResult<(Vec<NamespaceRow>, i64)> {
-        let query = GroupQuery {
-            membership: false,
-            top_level_only: false,
-            search: None,
-            order_by: "name",
-            sort: SortDirection::Asc,
-        };
+        let query = GroupQuery::all_by_name();
         self.list_groups_in(access.actor(), GroupScope::Subgroups(access), &query, &GroupFilters::default(), page).await
     }
 

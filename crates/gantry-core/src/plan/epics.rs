@@ -356,13 +356,7 @@ impl super::Plan<'_> {
     /// viewer's access to it.
     pub(super) async fn descendant_groups(&self, access: &GroupAccess) -> CoreResult<Vec<GroupAccess>> {
         use crate::manage::groups::{GroupFilters, GroupQuery, GroupScope};
-        let query = GroupQuery {
-            membership: false,
-            top_level_only: false,
-            search: None,
-            order_by: "name",
-            sort: crate::SortDirection::Asc,
-        };
+        let query = GroupQuery::all_by_name();
         let page = crate::Page { offset: 0, limit: MAX_GROUPS };
         let scope = GroupScope::Descendants(access);
         let (below, _) =

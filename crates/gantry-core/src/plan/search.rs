@@ -15,7 +15,7 @@ use super::epics::EpicView;
 use super::issues::{IssueQuery, IssueView, IssuesOf};
 use crate::manage::groups::{GroupQuery, Lookup};
 use crate::policy::{GroupAccess, GroupAction, ProjectAccess};
-use crate::{Actor, CoreError, CoreResult, Page, SortDirection};
+use crate::{Actor, CoreError, CoreResult, Page};
 
 /// Groups an instance-wide search of epics reaches (those the actor sees, by name).
 const MAX_SEARCHED_GROUPS: i64 = 100;
@@ -200,13 +200,7 @@ impl super::Plan<'_> {
 
     /// The groups the actor sees (at most [`MAX_SEARCHED_GROUPS`]), each with their access.
     async fn visible_groups(&self, actor: &Actor) -> CoreResult<Vec<GroupAccess>> {
-        let query = GroupQuery {
-            membership: false,
-            top_level_only: false,
-            search: None,
-            order_by: "name",
-            sort: SortDirection::Asc,
-        };
+        let query = GroupQuery::all_by_name();
         let (rows, _) =
             self.manage().list_groups(actor, &query, Page { offset: 0, limit: MAX_SEARCHED_GROUPS }).await?;
         let mut groups = Vec::with_capacity(rows.len());

@@ -13,6 +13,7 @@ pub mod award_emoji;
 pub mod boards;
 pub mod epics;
 pub mod events;
+mod issue_filter;
 pub mod issues;
 pub mod labels;
 pub mod links;

@@ -5,7 +5,7 @@
 use gantry_types::{NoteId, ProjectId, UserId};
 use sqlx::any::AnyRow;
 
-use super::issues::{IssueFilter, bind_filter, issue_filter, issue_text, visible_issue};
+use super::issue_filter::{IssueFilter, bind_filter, issue_filter, issue_text, visible_issue};
 use crate::manage::users::{UserRow, map_user};
 use crate::row::{flag, int, opt_int, text};
 use crate::search::TextSearch;

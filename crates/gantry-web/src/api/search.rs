@@ -71,8 +71,20 @@ impl Scope {
 /// GitLab's scopes for things Gantry does not hold.
 const SCOPES_WITHOUT_DATA: &[&str] = &["merge_requests", "milestones", "snippet_titles"];
 
-/// What every level searches of Plan.
-const PLAN_SCOPES: [Scope; 3] = [Scope::Issues, Scope::Notes, Scope::WikiBlobs];
+/// What a search across projects (the instance's, a group's) answers.
+const ACROSS_SCOPES: [Scope; 8] = [
+    Scope::Projects,
+    Scope::Users,
+    Scope::Blobs,
+    Scope::Commits,
+    Scope::Issues,
+    Scope::Notes,
+    Scope::WikiBlobs,
+    Scope::Epics,
+];
+/// What a project's search answers.
+const PROJECT_SCOPES: [Scope; 6] =
+    [Scope::Users, Scope::Blobs, Scope::Commits, Scope::Issues, Scope::Notes, Scope::WikiBlobs];
 
 impl SearchParams {
     /// The scope, if it is one of `allowed` (or one Gantry has nothing for).
@@ -194,16 +206,7 @@ pub async fn search_instance(
     Query(page): Query<PageParams>,
 ) -> ApiResult<Response> {
     let page = page.resolve()?;
-    let scope = params.scope(&[
-        Scope::Projects,
-        Scope::Users,
-        Scope::Blobs,
-        Scope::Commits,
-        Scope::Epics,
-        PLAN_SCOPES[0],
-        PLAN_SCOPES[1],
-        PLAN_SCOPES[2],
-    ])?;
+    let scope = params.scope(&ACROSS_SCOPES)?;
     let term = params.term()?;
     if let Some(response) = plan_scope(&state, &uri, scope, PlanWithin::Instance(&actor), term, page).await? {
         return Ok(response);
@@ -223,16 +226,7 @@ pub async fn search_group(
 ) -> ApiResult<Response> {
     let access = lookup_group_access(&state, &actor, &id).await?;
     let page = page.resolve()?;
-    let scope = params.scope(&[
-        Scope::Projects,
-        Scope::Users,
-        Scope::Blobs,
-        Scope::Commits,
-        Scope::Epics,
-        PLAN_SCOPES[0],
-        PLAN_SCOPES[1],
-        PLAN_SCOPES[2],
-    ])?;
+    let scope = params.scope(&ACROSS_SCOPES)?;
     let term = params.term()?;
     if let Some(response) = plan_scope(&state, &uri, scope, PlanWithin::Group(&access), term, page).await? {
         return Ok(response);
@@ -256,8 +250,7 @@ pub async fn search_project(
 ) -> ApiResult<Response> {
     let access = lookup_access(&state, &actor, &id).await?;
     let page = page.resolve()?;
-    let scope =
-        params.scope(&[Scope::Users, Scope::Blobs, Scope::Commits, PLAN_SCOPES[0], PLAN_SCOPES[1], PLAN_SCOPES[2]])?;
+    let scope = params.scope(&PROJECT_SCOPES)?;
     let term = params.term()?;
     if let Some(response) = plan_scope(&state, &uri, scope, PlanWithin::Project(&access), term, page).await? {
         return Ok(response);
