@@ -84,9 +84,21 @@ pub(crate) async fn browser(driver: &ChromeDriver) -> Client {
 }
 
 pub(crate) async fn fill(client: &Client, field: &str, value: &str) {
-    let input = client.find(Locator::Id(field)).await.unwrap_or_else(|_| panic!("field #{field}"));
-    input.clear().await.unwrap();
-    input.send_keys(value).await.unwrap();
+    // A page a script is still replacing (a form posted in the background, then a reload) can
+    // take the field away between finding it and typing: find it again.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let typed = async {
+            let input = client.find(Locator::Id(field)).await?;
+            input.clear().await?;
+            input.send_keys(value).await
+        };
+        match typed.await {
+            Ok(()) => return,
+            Err(error) if Instant::now() >= deadline => panic!("field #{field}: {error}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
 }
 
 pub(crate) async fn submit(client: &Client) {
