@@ -8,7 +8,7 @@
 
 use gantry_db::plan::notes::NoteRow;
 use gantry_db::plan::{epics as epics_db, notes as notes_db, wiki_pages as wiki_db};
-use gantry_db::search::TextSearch;
+pub use gantry_db::search::TextSearch;
 use gantry_types::{IssueId, NamespaceId, ProjectId};
 
 use super::epics::EpicView;

@@ -13,7 +13,7 @@ use gantry_core::manage::accounts::UserFilter;
 use gantry_core::manage::groups::{GroupQuery, Lookup};
 use gantry_core::manage::members::MembersOf;
 use gantry_core::manage::projects::ProjectQuery;
-use gantry_core::plan::search::{PlanWithin, excerpt, words_of};
+use gantry_core::plan::search::{PlanWithin, TextSearch, excerpt, words_of};
 use gantry_core::policy::{GroupAccess, ProjectAccess};
 use gantry_core::{NamespaceRow, Page, ProjectRow, SortDirection, UserRow};
 use serde::Deserialize;
@@ -95,10 +95,17 @@ pub struct PlanHit {
     pub excerpt: Vec<Piece>,
 }
 
+/// The words of a search, read once: for the excerpts, and as text for marking.
+struct SearchWords {
+    search: Option<TextSearch>,
+    words: Vec<String>,
+}
+
 impl PlanHit {
-    fn new(href: String, title: &str, context: String, text: &str, words: &[String]) -> PlanHit {
-        let excerpt = match words_of(&words.join(" ")) {
-            Some(search) => excerpt(text, &search, 1).1.join(" "),
+    fn new(href: String, title: &str, context: String, text: &str, found: &SearchWords) -> PlanHit {
+        let words = &found.words;
+        let excerpt = match &found.search {
+            Some(search) => excerpt(text, search, 1).1.join(" "),
             None => String::new(),
         };
         let mut excerpt: String = excerpt.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -399,8 +406,11 @@ async fn run_search(
         Within::Group(access) => PlanWithin::Group(access),
         Within::Project(access) => PlanWithin::Project(access),
     };
-    let words: Vec<String> =
-        words_of(term).map(|search| search.words().map(str::to_owned).collect()).unwrap_or_default();
+    let search = words_of(term);
+    let words = SearchWords {
+        words: search.as_ref().map(|search| search.words().map(str::to_owned).collect()).unwrap_or_default(),
+        search,
+    };
     let plan = state.core.plan();
     let (issues, total) = plan.search_issues(plan_within, term, db_page).await?;
     counts.push(("issues", "Issues", total.to_string()));
