@@ -8,8 +8,7 @@
 use std::collections::HashMap;
 
 use gantry_db::activity::{ActivityFilter, ActivityRow, list_activity};
-use gantry_db::plan::id_list;
-use gantry_types::{AccessLevel, UserId};
+use gantry_types::{AccessLevel, ProjectId, UserId};
 
 use crate::plan::issues::visible_projects;
 use crate::policy::{ProjectAccess, ProjectAction};
@@ -142,9 +141,9 @@ impl Core {
             }
         };
         let filter = ActivityFilter {
-            projects: id_list(projects),
-            code_projects: id_list(code),
-            confidential_projects: id_list(confidential),
+            projects: projects.into_iter().map(ProjectId).collect(),
+            code_projects: code.into_iter().map(ProjectId).collect(),
+            confidential_projects: confidential.into_iter().map(ProjectId).collect(),
             all_confidential: crate::policy::administers(actor),
             viewer: actor.user().map(|user| user.id),
             author,

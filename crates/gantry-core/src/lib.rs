@@ -59,7 +59,7 @@ pub use gantry_db::manage::namespaces::{NamespaceKind, NamespaceRow};
 pub use gantry_db::manage::projects::ProjectRow;
 pub use gantry_db::manage::tokens::TokenRow;
 pub use gantry_db::manage::users::{BotOf, UserRow};
-pub use gantry_db::{Backend, Db, Page, now_millis};
+pub use gantry_db::{Backend, COUNT_LIMIT, Db, Page, now_millis};
 pub use gantry_git::Repositories;
 
 /// Who is doing something: a signed-in user or an anonymous visitor.

@@ -8,7 +8,9 @@
 use gantry_types::{ProjectId, UserId};
 use sqlx::any::AnyRow;
 
+use crate::engine::{backend_of, by_engine, id_list, id_set};
 use crate::manage::users::{UserRow, map_user};
+use crate::plan::issue_filter::seen_confidential;
 use crate::row::{int, opt_int, opt_text, text};
 use crate::{Conn, DbResult, Page};
 
@@ -61,12 +63,12 @@ fn map_activity(row: &AnyRow) -> DbResult<ActivityRow> {
 /// Which events a listing wants. Core fills in what the viewer may see.
 #[derive(Debug, Clone, Default)]
 pub struct ActivityFilter {
-    /// The projects whose events are listed (`plan::id_list`).
-    pub projects: String,
+    /// The projects whose events are listed.
+    pub projects: Vec<ProjectId>,
     /// Of those, the ones whose pushes the viewer may see (they read the code).
-    pub code_projects: String,
+    pub code_projects: Vec<ProjectId>,
     /// The projects whose confidential issues the viewer sees, or all of them (administrators).
-    pub confidential_projects: String,
+    pub confidential_projects: Vec<ProjectId>,
     pub all_confidential: bool,
     /// Who looks (their own and assigned confidential issues show).
     pub viewer: Option<UserId>,
@@ -83,29 +85,66 @@ pub struct ActivityFilter {
     pub ascending: bool,
 }
 
+// The events of the projects `$1` (pushes only of `$2`) the viewer may see (`$3`…`$5`, the
+// issues' confidential rule), and the request's filters, `$6`…`$10`.
 macro_rules! activity_filter {
-    () => {
-        " WHERE CAST($1 AS TEXT) LIKE ('%,' || CAST(e.project_id AS TEXT) || ',%') \
-           AND (e.push_event_id IS NULL OR CAST($2 AS TEXT) LIKE ('%,' || CAST(e.project_id AS TEXT) || ',%')) \
-           AND (e.issue_id IS NULL OR i.confidential = 0 OR CAST($4 AS BIGINT) = 1 \
-                OR CAST($3 AS TEXT) LIKE ('%,' || CAST(i.project_id AS TEXT) || ',%') \
-                OR i.author_id = $5 \
-                OR EXISTS (SELECT 1 FROM issue_assignees va WHERE va.issue_id = i.id AND va.user_id = $5)) \
-           AND (CAST($6 AS BIGINT) IS NULL OR e.author_id = $6) \
+    ($engine:tt) => {
+        concat!(
+            " WHERE e.project_id IN ",
+            id_set!($engine, "$1"),
+            " AND (e.push_event_id IS NULL OR e.project_id IN ",
+            id_set!($engine, "$2"),
+            ") AND (e.issue_id IS NULL OR ",
+            seen_confidential!($engine),
+            ") AND (CAST($6 AS BIGINT) IS NULL OR e.author_id = $6) \
            AND (CAST($7 AS TEXT) IS NULL OR e.action = $7) \
            AND (CAST($8 AS TEXT) IS NULL OR lower(e.target_type) = $8) \
            AND (CAST($9 AS BIGINT) IS NULL OR e.created_at < $9) \
            AND (CAST($10 AS BIGINT) IS NULL OR e.created_at >= $10)"
+        )
+    };
+}
+
+// The listing, newest (`desc`) or oldest (`asc`) first; `$11`, `$12` the page.
+macro_rules! activity_sql {
+    ($engine:tt, $direction:tt) => {
+        concat!(
+            "SELECT e.id AS event_id, e.project_id AS event_project_id, e.author_id AS event_author_id, e.action, \
+             e.target_type, e.target_id, e.target_iid, e.target_title, e.created_at AS event_created_at, \
+             p.ref_name, p.old_sha, p.new_sha, n.body AS note_body, \
+             u.id, u.username, u.email, u.name, u.password_hash, u.is_admin, u.state, u.created_at, u.updated_at, \
+             u.avatar_digest, u.avatar_name, u.bot_project_id, u.bot_namespace_id \
+             FROM events e LEFT JOIN users u ON u.id = e.author_id \
+             LEFT JOIN push_events p ON p.id = e.push_event_id \
+             LEFT JOIN notes n ON e.target_type = 'Note' AND n.id = e.target_id \
+             LEFT JOIN issues i ON i.id = e.issue_id",
+            activity_filter!($engine),
+            " ORDER BY e.id ",
+            stringify!($direction),
+            " LIMIT $11 OFFSET $12"
+        )
+    };
+}
+
+// How many events the filter selects, up to `COUNT_LIMIT + 1` (`$11`).
+macro_rules! count_activity_sql {
+    ($engine:tt) => {
+        concat!(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM events e LEFT JOIN issues i ON i.id = e.issue_id",
+            activity_filter!($engine),
+            " LIMIT $11) counted"
+        )
     };
 }
 
 /// One page of the events a filter selects, newest first unless asked, and how many it selects.
 pub async fn list_activity(conn: &mut Conn, filter: &ActivityFilter, page: Page) -> DbResult<(Vec<ActivityRow>, i64)> {
+    let ids = |projects: &[ProjectId]| id_list(projects.iter().map(|p| p.0));
     let bind = |sql: &'static str| {
         sqlx::query(sql)
-            .bind(filter.projects.clone())
-            .bind(filter.code_projects.clone())
-            .bind(filter.confidential_projects.clone())
+            .bind(ids(&filter.projects))
+            .bind(ids(&filter.code_projects))
+            .bind(ids(&filter.confidential_projects))
             .bind(i64::from(filter.all_confidential))
             .bind(filter.viewer.map_or(-1, |u| u.0))
             .bind(filter.author.map(|u| u.0))
@@ -114,28 +153,12 @@ pub async fn list_activity(conn: &mut Conn, filter: &ActivityFilter, page: Page)
             .bind(filter.before)
             .bind(filter.after)
     };
-    let rows = bind(concat!(
-        "SELECT e.id AS event_id, e.project_id AS event_project_id, e.author_id AS event_author_id, e.action, \
-         e.target_type, e.target_id, e.target_iid, e.target_title, e.created_at AS event_created_at, \
-         p.ref_name, p.old_sha, p.new_sha, n.body AS note_body, \
-         u.id, u.username, u.email, u.name, u.password_hash, u.is_admin, u.state, u.created_at, u.updated_at, \
-         u.avatar_digest, u.avatar_name, u.bot_project_id, u.bot_namespace_id \
-         FROM events e LEFT JOIN users u ON u.id = e.author_id \
-         LEFT JOIN push_events p ON p.id = e.push_event_id \
-         LEFT JOIN notes n ON e.target_type = 'Note' AND n.id = e.target_id \
-         LEFT JOIN issues i ON i.id = e.issue_id",
-        activity_filter!(),
-        " ORDER BY CASE WHEN $11 = 1 THEN e.id END ASC, e.id DESC LIMIT $12 OFFSET $13"
-    ))
-    .bind(i64::from(filter.ascending))
-    .bind(page.limit)
-    .bind(page.offset)
-    .fetch_all(&mut *conn)
-    .await?;
+    let backend = backend_of(conn);
+    let sql =
+        if filter.ascending { by_engine!(backend, activity_sql, ASC) } else { by_engine!(backend, activity_sql, DESC) };
+    let rows = bind(sql).bind(page.limit).bind(page.offset).fetch_all(&mut *conn).await?;
     let total =
-        bind(concat!("SELECT COUNT(*) AS n FROM events e LEFT JOIN issues i ON i.id = e.issue_id", activity_filter!()))
-            .fetch_one(&mut *conn)
-            .await?;
+        bind(by_engine!(backend, count_activity_sql)).bind(crate::COUNT_LIMIT + 1).fetch_one(&mut *conn).await?;
     Ok((rows.iter().map(map_activity).collect::<DbResult<_>>()?, int(&total, "n")?))
 }
 

@@ -6,6 +6,7 @@ pub mod background;
 pub mod ci;
 pub mod cluster;
 pub mod code;
+mod engine;
 pub mod internal_ids;
 pub mod manage;
 mod migrate;
@@ -16,7 +17,7 @@ pub mod search;
 pub mod stats;
 
 pub use pool::{Backend, Conn, Db, Tx};
-pub use row::Page;
+pub use row::{COUNT_LIMIT, Page};
 
 /// A database failure, classified for the callers that handle some kinds on purpose.
 #[derive(Debug, thiserror::Error)]

@@ -212,6 +212,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0041_events.sql"),
         postgres: include_str!("../migrations/postgres/0041_events.sql"),
     },
+    Migration {
+        version: 42,
+        sqlite: include_str!("../migrations/sqlite/0042_issue_order.sql"),
+        postgres: include_str!("../migrations/postgres/0042_issue_order.sql"),
+    },
 ];
 
 impl Db {

@@ -31,6 +31,11 @@ pub(crate) fn parsed<T>(row: &AnyRow, column: &'static str, parse: impl Fn(&str)
     parse(&value).ok_or(DbError::Corrupt { column, value })
 }
 
+/// The most rows a listing counts: a count that reaches it reads `COUNT_LIMIT + 1`, "more than
+/// this". GitLab stops at 10,000 too (and then sends no `X-Total`): counting every match of a
+/// common word would cost more than the page itself.
+pub const COUNT_LIMIT: i64 = 10_000;
+
 /// Turns a `LIMIT/OFFSET` page into the two bind values.
 #[derive(Debug, Clone, Copy)]
 pub struct Page {

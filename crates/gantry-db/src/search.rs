@@ -7,7 +7,7 @@
 //! the query and the stored text always fold alike. The queries built here hold only letters and
 //! digits between the engines' own quotes: nothing a person types reaches either query syntax.
 
-use crate::{Backend, Conn};
+use crate::Backend;
 
 /// The shortest last word of a phrase that matches as a prefix (shorter ones match whole).
 pub const PREFIX_LENGTH: usize = 3;
@@ -77,22 +77,6 @@ fn words(part: &str) -> Vec<String> {
         .collect();
     words.truncate(MAX_WORDS);
     words
-}
-
-// One of a query's two forms, `$sql!(sqlite)` or `$sql!(postgres)`, for the engine.
-macro_rules! by_engine {
-    ($backend:expr, $sql:ident) => {
-        match $backend {
-            crate::Backend::Sqlite => $sql!(sqlite),
-            crate::Backend::Postgres => $sql!(postgres),
-        }
-    };
-}
-pub(crate) use by_engine;
-
-/// Which engine a connection talks to (the search queries differ).
-pub(crate) fn backend_of(conn: &Conn) -> Backend {
-    if conn.backend_name().eq_ignore_ascii_case("sqlite") { Backend::Sqlite } else { Backend::Postgres }
 }
 
 #[cfg(test)]

@@ -16,13 +16,13 @@ use std::collections::HashMap;
 
 use gantry_db::Conn;
 use gantry_db::manage::projects::{ProjectFilter, ProjectKey, list_projects};
-use gantry_db::plan::issues::{self as db, AssigneeFilter, IssueFields, IssueFilter};
+use gantry_db::plan::issues::{self as db, AssigneeFilter, IssueFields, IssueFilter, IssueProjects};
 pub use gantry_db::plan::issues::{IssueOrder, IssueRow, MilestoneFilter, WeightFilter};
 use gantry_db::plan::labels::{self as labels_db, LabelFields, LabelOwner, LabelRow};
 use gantry_db::plan::milestones::{self as milestones_db, MilestoneRow};
 use gantry_db::plan::notes::{self as notes_db, NewNote, Noteable};
 use gantry_db::plan::todos as todos_db;
-use gantry_db::plan::{id_list, users_by_ids};
+use gantry_db::plan::users_by_ids;
 use gantry_types::{AccessLevel, EpicId, IssueId, IssueState, LabelId, MilestoneId, ProjectId, UserId};
 
 use super::events::{self, Change};
@@ -583,28 +583,28 @@ impl super::Plan<'_> {
         let viewer = actor.user().map(|user| user.id);
         let admin = crate::policy::administers(actor);
         let mut paths = HashMap::new();
-        let (project, projects, confidential_projects) = match of {
+        let (projects, confidential_projects) = match of {
             IssuesOf::Project(access) => {
                 access.require(ProjectAction::ReadIssues)?;
                 let project = access.project();
                 paths.insert(project.id, project.full_path.clone());
                 check_label_filter(conn, project.id, &query.labels).await?;
                 let confidential = access.can(ProjectAction::ReadConfidentialIssues);
-                (Some(project.id), None, if confidential { id_list([project.id.0]) } else { id_list([]) })
+                (IssueProjects::One(project.id), if confidential { vec![project.id] } else { Vec::new() })
             }
             IssuesOf::Group(access) => {
                 let listed = visible_projects(conn, actor, Some(access.group().id), false).await?;
                 let reporter = access.level().is_some_and(|level| level >= AccessLevel::Reporter);
-                let ids: Vec<i64> = listed.iter().map(|p| p.id.0).collect();
+                let ids: Vec<ProjectId> = listed.iter().map(|p| p.id).collect();
                 for project in listed {
                     paths.insert(project.id, project.full_path);
                 }
-                let confidential = if reporter { id_list(ids.iter().copied()) } else { id_list([]) };
-                (None, Some(id_list(ids)), confidential)
+                let confidential = if reporter { ids.clone() } else { Vec::new() };
+                (IssueProjects::Many(ids), confidential)
             }
             IssuesOf::Visible(actor) => {
                 let listed = visible_projects(conn, actor, None, false).await?;
-                let ids: Vec<i64> = listed.iter().map(|p| p.id.0).collect();
+                let ids: Vec<ProjectId> = listed.iter().map(|p| p.id).collect();
                 for project in listed {
                     paths.insert(project.id, project.full_path);
                 }
@@ -613,11 +613,11 @@ impl super::Plan<'_> {
                     for project in visible_projects(conn, actor, None, true).await? {
                         let level = crate::policy::project_level(conn, actor, &project).await?;
                         if level.is_some_and(|level| level >= AccessLevel::Reporter) {
-                            confidential.push(project.id.0);
+                            confidential.push(project.id);
                         }
                     }
                 }
-                (None, Some(id_list(ids)), id_list(confidential))
+                (IssueProjects::Many(ids), confidential)
             }
         };
         let (labels, has_labels) = match query.labels.as_slice() {
@@ -655,7 +655,6 @@ impl super::Plan<'_> {
             None => None,
         };
         let filter = IssueFilter {
-            project,
             projects,
             confidential_projects,
             all_confidential: admin,

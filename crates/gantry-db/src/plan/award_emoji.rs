@@ -4,6 +4,7 @@
 use gantry_types::UserId;
 use sqlx::any::AnyRow;
 
+use crate::engine::{backend_of, by_engine, id_list, id_set};
 use crate::manage::users::{UserRow, map_user};
 use crate::row::{int, text};
 use crate::{Conn, DbError, DbResult, Page, now_millis};
@@ -91,15 +92,21 @@ pub async fn awards_of(conn: &mut Conn, kind: &'static str, ids: &[i64]) -> DbRe
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query(concat!(
-        select_award!(),
-        " WHERE a.awardable_type = $1 AND CAST($2 AS TEXT) LIKE ('%,' || CAST(a.awardable_id AS TEXT) || ',%') \
-         ORDER BY a.id"
-    ))
-    .bind(kind)
-    .bind(super::id_list(ids.iter().copied()))
-    .fetch_all(conn)
-    .await?;
+    macro_rules! awards_sql {
+        ($engine:tt) => {
+            concat!(
+                select_award!(),
+                " WHERE a.awardable_type = $1 AND a.awardable_id IN ",
+                id_set!($engine, "$2"),
+                " ORDER BY a.id"
+            )
+        };
+    }
+    let rows = sqlx::query(by_engine!(backend_of(conn), awards_sql))
+        .bind(kind)
+        .bind(id_list(ids.iter().copied()))
+        .fetch_all(conn)
+        .await?;
     rows.iter().map(map_award).collect()
 }
 

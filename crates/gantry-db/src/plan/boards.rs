@@ -7,7 +7,7 @@
 use gantry_types::{BoardId, BoardListId, IssueId, LabelId, MilestoneId, NamespaceId, ProjectId, UserId};
 use sqlx::any::AnyRow;
 
-use super::id_list;
+use crate::engine::{backend_of, by_engine, id_list, id_set};
 use crate::row::{flag, int, opt_int, text};
 use crate::{Conn, DbError, DbResult, now_millis};
 
@@ -252,7 +252,7 @@ pub async fn delete_list(conn: &mut Conn, id: BoardListId) -> DbResult<()> {
 }
 
 /// The `relative_position` of the issue just before (`before` true: the highest below
-/// `position`) or just after `position` among the issues of these projects (`id_list`), the
+/// `position`) or just after `position` among the issues of these projects, the
 /// issue `except` aside.
 pub async fn neighbour_position(
     conn: &mut Conn,
@@ -261,19 +261,27 @@ pub async fn neighbour_position(
     before: bool,
     except: IssueId,
 ) -> DbResult<Option<i64>> {
-    let row = sqlx::query(
-        "SELECT CASE WHEN $3 = 1 \
+    macro_rules! neighbour_sql {
+        ($engine:tt) => {
+            concat!(
+                "SELECT CASE WHEN $3 = 1 \
                   THEN (SELECT MAX(i.relative_position) FROM issues i WHERE i.relative_position < $2 AND i.id <> $4 \
-                        AND CAST($1 AS TEXT) LIKE ('%,' || CAST(i.project_id AS TEXT) || ',%')) \
-                  ELSE (SELECT MIN(i.relative_position) FROM issues i WHERE i.relative_position > $2 AND i.id <> $4 \
-                        AND CAST($1 AS TEXT) LIKE ('%,' || CAST(i.project_id AS TEXT) || ',%')) END AS p",
-    )
-    .bind(id_list(projects.iter().map(|id| id.0)))
-    .bind(position)
-    .bind(i64::from(before))
-    .bind(except.0)
-    .fetch_one(conn)
-    .await?;
+                        AND i.project_id IN ",
+                id_set!($engine, "$1"),
+                ") ELSE (SELECT MIN(i.relative_position) FROM issues i WHERE i.relative_position > $2 AND i.id <> $4 \
+                        AND i.project_id IN ",
+                id_set!($engine, "$1"),
+                ") END AS p"
+            )
+        };
+    }
+    let row = sqlx::query(by_engine!(backend_of(conn), neighbour_sql))
+        .bind(id_list(projects.iter().map(|id| id.0)))
+        .bind(position)
+        .bind(i64::from(before))
+        .bind(except.0)
+        .fetch_one(conn)
+        .await?;
     opt_int(&row, "p")
 }
 
@@ -286,17 +294,22 @@ pub async fn shift_positions(
     by: i64,
     except: IssueId,
 ) -> DbResult<()> {
-    sqlx::query(
-        "UPDATE issues SET relative_position = relative_position + $3 \
-         WHERE relative_position >= $2 AND id <> $4 \
-           AND CAST($1 AS TEXT) LIKE ('%,' || CAST(project_id AS TEXT) || ',%')",
-    )
-    .bind(id_list(projects.iter().map(|id| id.0)))
-    .bind(from)
-    .bind(by)
-    .bind(except.0)
-    .execute(conn)
-    .await?;
+    macro_rules! shift_sql {
+        ($engine:tt) => {
+            concat!(
+                "UPDATE issues SET relative_position = relative_position + $3 \
+                 WHERE relative_position >= $2 AND id <> $4 AND project_id IN ",
+                id_set!($engine, "$1")
+            )
+        };
+    }
+    sqlx::query(by_engine!(backend_of(conn), shift_sql))
+        .bind(id_list(projects.iter().map(|id| id.0)))
+        .bind(from)
+        .bind(by)
+        .bind(except.0)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -6,10 +6,9 @@
 use gantry_types::{EpicId, IssueId, IssueState, NamespaceId, UserId};
 use sqlx::any::AnyRow;
 
-use super::id_list;
+use crate::engine::{backend_of, by_engine, id_list, id_set};
 use crate::row::{flag, int, opt_int, opt_text, parsed, text};
 use crate::search::TextSearch;
-use crate::search::by_engine;
 use crate::{Conn, DbError, DbResult, Page, now_millis};
 
 /// A stored epic, with its group's path, its parent's number and the dates its issues'
@@ -102,13 +101,20 @@ pub async fn list_epics(conn: &mut Conn, groups: &[NamespaceId]) -> DbResult<Vec
     if groups.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query(concat!(
-        select_epic!(),
-        " WHERE CAST($1 AS TEXT) LIKE ('%,' || CAST(e.group_id AS TEXT) || ',%') ORDER BY e.created_at DESC, e.id DESC"
-    ))
-    .bind(id_list(groups.iter().map(|g| g.0)))
-    .fetch_all(conn)
-    .await?;
+    macro_rules! epics_sql {
+        ($engine:tt) => {
+            concat!(
+                select_epic!(),
+                " WHERE e.group_id IN ",
+                id_set!($engine, "$1"),
+                " ORDER BY e.created_at DESC, e.id DESC"
+            )
+        };
+    }
+    let rows = sqlx::query(by_engine!(backend_of(conn), epics_sql))
+        .bind(id_list(groups.iter().map(|g| g.0)))
+        .fetch_all(conn)
+        .await?;
     rows.iter().map(map_epic).collect()
 }
 
@@ -118,8 +124,7 @@ macro_rules! search_epics_sql {
     ($text:tt) => {
         concat!(
             select_epic!(),
-            " WHERE CAST($1 AS TEXT) LIKE ('%,' || CAST(e.group_id AS TEXT) || ',%') \
-               AND (e.confidential = 0 OR CAST($2 AS TEXT) LIKE ('%,' || CAST(e.group_id AS TEXT) || ',%'))",
+            epics_of_groups!($text),
             epic_text!($text),
             " ORDER BY e.created_at DESC, e.id DESC LIMIT $4 OFFSET $5"
         )
@@ -129,9 +134,23 @@ macro_rules! search_epics_sql {
 macro_rules! count_epics_sql {
     ($text:tt) => {
         concat!(
-            "SELECT COUNT(*) AS n FROM epics e WHERE CAST($1 AS TEXT) LIKE ('%,' || CAST(e.group_id AS TEXT) || ',%') \
-               AND (e.confidential = 0 OR CAST($2 AS TEXT) LIKE ('%,' || CAST(e.group_id AS TEXT) || ',%'))",
-            epic_text!($text)
+            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM epics e",
+            epics_of_groups!($text),
+            epic_text!($text),
+            " LIMIT $4) counted"
+        )
+    };
+}
+
+// The epics of the groups `$1`, confidential ones only of the groups `$2`.
+macro_rules! epics_of_groups {
+    ($engine:tt) => {
+        concat!(
+            " WHERE e.group_id IN ",
+            id_set!($engine, "$1"),
+            " AND (e.confidential = 0 OR e.group_id IN ",
+            id_set!($engine, "$2"),
+            ")"
         )
     };
 }
@@ -157,7 +176,7 @@ pub async fn search_epics(
     if groups.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    let backend = crate::search::backend_of(conn);
+    let backend = crate::engine::backend_of(conn);
     let (groups, confidential_groups) =
         (id_list(groups.iter().map(|g| g.0)), id_list(confidential_groups.iter().map(|g| g.0)));
     let rows = sqlx::query(by_engine!(backend, search_epics_sql))
@@ -172,6 +191,7 @@ pub async fn search_epics(
         .bind(groups)
         .bind(confidential_groups)
         .bind(words.query(backend))
+        .bind(crate::COUNT_LIMIT + 1)
         .fetch_one(&mut *conn)
         .await?;
     Ok((rows.iter().map(map_epic).collect::<DbResult<_>>()?, int(&total, "n")?))
@@ -367,13 +387,15 @@ pub async fn epic_issues_of_issues(conn: &mut Conn, issues: &[IssueId]) -> DbRes
     if issues.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query(
-        "SELECT id, epic_id, issue_id FROM epic_issues \
-         WHERE CAST($1 AS TEXT) LIKE ('%,' || CAST(issue_id AS TEXT) || ',%')",
-    )
-    .bind(id_list(issues.iter().map(|id| id.0)))
-    .fetch_all(conn)
-    .await?;
+    macro_rules! places_sql {
+        ($engine:tt) => {
+            concat!("SELECT id, epic_id, issue_id FROM epic_issues WHERE issue_id IN ", id_set!($engine, "$1"))
+        };
+    }
+    let rows = sqlx::query(by_engine!(backend_of(conn), places_sql))
+        .bind(id_list(issues.iter().map(|id| id.0)))
+        .fetch_all(conn)
+        .await?;
     rows.iter().map(map_epic_issue).collect()
 }
 

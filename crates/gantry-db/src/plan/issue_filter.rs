@@ -9,22 +9,20 @@
 
 use gantry_types::{EpicId, IssueState, LabelId, MilestoneId, ProjectId, UserId};
 
-use super::id_list;
 use super::issues::{IssueRow, map_issue, select_issue};
+use crate::engine::{id_list, id_set};
 use crate::manage::SortDirection;
-use crate::row::{int, parsed};
-use crate::{Conn, DbResult, Page};
+use crate::row::int;
+use crate::{COUNT_LIMIT, Conn, DbResult, Page};
 
 /// Which issues a listing wants: every filter of GitLab's issue lists. Core fills in the scope
 /// and the confidential rule; the rest comes from the request.
 #[derive(Debug, Clone)]
 pub struct IssueFilter {
-    /// One project (its index serves the listing)…
-    pub project: Option<ProjectId>,
-    /// …or the projects in this list (`id_list`), for a group's or a user's issues.
-    pub projects: Option<String>,
-    /// The projects whose confidential issues the viewer sees (`id_list`).
-    pub confidential_projects: String,
+    /// Whose issues: one project's or those of several.
+    pub projects: IssueProjects,
+    /// The projects whose confidential issues the viewer sees.
+    pub confidential_projects: Vec<ProjectId>,
     /// Every confidential issue (administrators).
     pub all_confidential: bool,
     /// Who looks (their own and assigned confidential issues show); `None` when anonymous.
@@ -59,6 +57,15 @@ pub struct IssueFilter {
     pub epic: Option<EpicId>,
     pub order_by: IssueOrder,
     pub sort: SortDirection,
+}
+
+/// Whose issues a listing holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssueProjects {
+    /// One project's (its index serves the listing).
+    One(ProjectId),
+    /// Those of these projects (a group's, a user's, a search's).
+    Many(Vec<ProjectId>),
 }
 
 /// Who an issue must be assigned to.
@@ -171,42 +178,61 @@ impl IssueOrder {
     }
 }
 
-// Which issues `i` a viewer may see, `$1`…`$5`: of one project or of the projects in a list,
-// and confidential ones only where the viewer may see them (or their own and assigned ones).
-// The issue filter and the search of comments share it.
+// Which issues `i` a viewer may see, `$1`…`$5`: of one project (`one`: `$1`) or of the projects
+// in a list (`many`: `$2`), and confidential ones only where the viewer may see them (or their
+// own and assigned ones). The issue filter and the search of comments share it.
 macro_rules! visible_issue {
-    () => {
-        "(CAST($1 AS BIGINT) IS NULL OR i.project_id = $1) \
-           AND (CAST($2 AS TEXT) IS NULL OR CAST($2 AS TEXT) LIKE ('%,' || CAST(i.project_id AS TEXT) || ',%')) \
-           AND (i.confidential = 0 OR CAST($4 AS BIGINT) = 1 \
-                OR CAST($3 AS TEXT) LIKE ('%,' || CAST(i.project_id AS TEXT) || ',%') \
-                OR i.author_id = $5 \
-                OR EXISTS (SELECT 1 FROM issue_assignees va WHERE va.issue_id = i.id AND va.user_id = $5))"
+    ($engine:tt, $scope:tt) => {
+        concat!(issue_scope!($engine, $scope), " AND ", seen_confidential!($engine))
     };
 }
-pub(crate) use visible_issue;
+
+// The confidential rule on the issue `i`, `$3`…`$5`: not confidential, or the viewer sees the
+// confidential issues of its project (`$3`) or all of them (`$4`), or wrote it or is assigned
+// to it (`$5`). The activity listing shares it.
+macro_rules! seen_confidential {
+    ($engine:tt) => {
+        concat!(
+            "(i.confidential = 0 OR CAST($4 AS BIGINT) = 1 OR i.project_id IN ",
+            id_set!($engine, "$3"),
+            " OR i.author_id = $5 \
+                OR EXISTS (SELECT 1 FROM issue_assignees va WHERE va.issue_id = i.id AND va.user_id = $5))"
+        )
+    };
+}
+pub(crate) use {seen_confidential, visible_issue};
+
+// The scope: one project (its index serves the listing) or a list of them.
+macro_rules! issue_scope {
+    ($engine:tt, one) => {
+        "i.project_id = $1 AND CAST($2 AS TEXT) IS NULL"
+    };
+    ($engine:tt, many) => {
+        concat!("CAST($1 AS BIGINT) IS NULL AND i.project_id IN ", id_set!($engine, "$2"))
+    };
+}
 
 // The text condition on `$12` for each engine (see `search.rs`), and its absence (`$12` NULL).
 macro_rules! issue_text {
-    (sqlite) => {
+    (sqlite, words) => {
         " AND i.id IN (SELECT rowid FROM issues_search WHERE issues_search MATCH $12)"
     };
-    (postgres) => {
+    (postgres, words) => {
         " AND search_document(i.title || ' ' || i.description) @@ to_tsquery('simple', $12)"
     };
-    (none) => {
+    ($engine:tt, nowords) => {
         " AND CAST($12 AS TEXT) IS NULL"
     };
 }
 
-// The filter, `$1`…`$26`, shared by the listing and its counts (and the search of comments),
-// with one of `issue_text!`.
+// The filter, `$1`…`$26`, shared by the listing and its counts (and the search of comments):
+// for an engine, a scope (`one`, `many`) and with or without words (`words`, `nowords`).
 macro_rules! issue_filter {
-    ($text:tt) => {
+    ($engine:tt, $scope:tt, $words:tt) => {
         concat!(
             " WHERE ",
-            visible_issue!(),
-            issue_text!($text),
+            visible_issue!($engine, $scope),
+            issue_text!($engine, $words),
             " AND (CAST($6 AS TEXT) IS NULL OR i.state = $6) \
            AND (CAST($7 AS TEXT) IS NULL OR CAST($8 AS BIGINT) = ( \
                 SELECT COUNT(DISTINCT lower(fl.title)) FROM label_links fll JOIN labels fl ON fl.id = fll.label_id \
@@ -221,7 +247,9 @@ macro_rules! issue_filter {
                 OR EXISTS (SELECT 1 FROM issue_assignees fa WHERE fa.issue_id = i.id AND fa.user_id = $10)) \
            AND (CAST($11 AS BIGINT) IS NULL OR i.author_id = $11) \
            AND (CAST($13 AS BIGINT) < 0 OR i.confidential = $13) \
-           AND (CAST($14 AS TEXT) IS NULL OR CAST($14 AS TEXT) LIKE ('%,' || CAST(i.iid AS TEXT) || ',%')) \
+           AND (CAST($14 AS TEXT) IS NULL OR i.iid IN ",
+            id_set!($engine, "$14"),
+            ") \
            AND (CAST($15 AS BIGINT) IS NULL OR i.created_at >= $15) \
            AND (CAST($16 AS BIGINT) IS NULL OR i.created_at <= $16) \
            AND (CAST($17 AS BIGINT) IS NULL OR i.updated_at >= $17) \
@@ -239,25 +267,55 @@ macro_rules! issue_filter {
            AND (CAST($22 AS BIGINT) IS NULL \
                 OR EXISTS (SELECT 1 FROM label_links wl WHERE wl.issue_id = i.id AND wl.label_id = $22)) \
            AND (CAST($23 AS TEXT) IS NULL OR NOT EXISTS (SELECT 1 FROM label_links xl WHERE xl.issue_id = i.id \
-                AND CAST($23 AS TEXT) LIKE ('%,' || CAST(xl.label_id AS TEXT) || ',%'))) \
-           AND (CAST($24 AS TEXT) IS NULL OR i.milestone_id IS NULL \
-                OR CAST($24 AS TEXT) NOT LIKE ('%,' || CAST(i.milestone_id AS TEXT) || ',%')) \
+                AND xl.label_id IN ",
+            id_set!($engine, "$23"),
+            ")) \
+           AND (CAST($24 AS TEXT) IS NULL OR i.milestone_id IS NULL OR i.milestone_id NOT IN ",
+            id_set!($engine, "$24"),
+            ") \
            AND (CAST($25 AS TEXT) IS NULL OR NOT EXISTS (SELECT 1 FROM issue_assignees xa WHERE xa.issue_id = i.id \
-                AND CAST($25 AS TEXT) LIKE ('%,' || CAST(xa.user_id AS TEXT) || ',%'))) \
+                AND xa.user_id IN ",
+            id_set!($engine, "$25"),
+            ")) \
            AND (CAST($26 AS BIGINT) IS NULL \
                 OR EXISTS (SELECT 1 FROM epic_issues fe WHERE fe.issue_id = i.id AND fe.epic_id = $26))"
         )
     };
 }
 
-pub(crate) use {issue_filter, issue_text};
+pub(crate) use {issue_filter, issue_scope, issue_text};
 
-// The listing, `$27`…`$30` after the filter: order, direction, limit, offset.
-macro_rules! list_issues_sql {
-    ($text:tt) => {
+// The listing newest first, the order most lists ask for, which the index on `(project_id,
+// created_at, id)` serves by reading one page of rows; `$27`, `$28` the limit and offset.
+macro_rules! newest_issues_sql {
+    ($engine:tt, $scope:tt, $words:tt) => {
         concat!(
             select_issue!(),
-            issue_filter!($text),
+            issue_filter!($engine, $scope, $words),
+            " ORDER BY i.created_at DESC, i.id DESC LIMIT $27 OFFSET $28"
+        )
+    };
+}
+
+// The listing in the order of boards (lowest `relative_position` first, unplaced issues last,
+// oldest first among equals), which the index on `(project_id, relative_position, id)` serves;
+// `$27`, `$28` the limit and offset.
+macro_rules! placed_issues_sql {
+    ($engine:tt, $scope:tt, $words:tt) => {
+        concat!(
+            select_issue!(),
+            issue_filter!($engine, $scope, $words),
+            " ORDER BY i.relative_position ASC NULLS LAST, i.id ASC LIMIT $27 OFFSET $28"
+        )
+    };
+}
+
+// The listing in any other order, `$27`…`$30` after the filter: order, direction, limit, offset.
+macro_rules! ordered_issues_sql {
+    ($engine:tt, $scope:tt, $words:tt) => {
+        concat!(
+            select_issue!(),
+            issue_filter!($engine, $scope, $words),
             " ORDER BY CASE WHEN $27 = 'due_date' AND i.due_date IS NULL THEN 1 ELSE 0 END ASC, \
                CASE WHEN $27 = 'relative_position' AND i.relative_position IS NULL THEN 1 ELSE 0 END ASC, \
                CASE WHEN $28 = 'asc' AND $27 = 'relative_position' THEN i.relative_position END ASC, \
@@ -271,56 +329,81 @@ macro_rules! list_issues_sql {
     };
 }
 
+// How many issues the filter selects, counted up to `COUNT_LIMIT + 1` (`$27`).
 macro_rules! count_issues_sql {
-    ($text:tt) => {
-        concat!("SELECT COUNT(*) AS n FROM issues i", issue_filter!($text))
+    ($engine:tt, $scope:tt, $words:tt) => {
+        concat!(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM issues i",
+            issue_filter!($engine, $scope, $words),
+            " LIMIT $27) counted"
+        )
     };
 }
 
-macro_rules! count_issues_by_state_sql {
-    ($text:tt) => {
-        concat!("SELECT i.state, COUNT(*) AS n FROM issues i", issue_filter!($text), " GROUP BY i.state")
+// The form of `$sql` for the connection's engine, the filter's scope and whether it has words.
+macro_rules! issue_sql {
+    ($conn:expr, $filter:expr, $sql:ident) => {
+        match (crate::engine::backend_of($conn), &$filter.projects, $filter.search.is_some()) {
+            (crate::Backend::Sqlite, crate::plan::issues::IssueProjects::One(_), true) => $sql!(sqlite, one, words),
+            (crate::Backend::Sqlite, crate::plan::issues::IssueProjects::One(_), false) => $sql!(sqlite, one, nowords),
+            (crate::Backend::Sqlite, crate::plan::issues::IssueProjects::Many(_), true) => $sql!(sqlite, many, words),
+            (crate::Backend::Sqlite, crate::plan::issues::IssueProjects::Many(_), false) => {
+                $sql!(sqlite, many, nowords)
+            }
+            (crate::Backend::Postgres, crate::plan::issues::IssueProjects::One(_), true) => $sql!(postgres, one, words),
+            (crate::Backend::Postgres, crate::plan::issues::IssueProjects::One(_), false) => {
+                $sql!(postgres, one, nowords)
+            }
+            (crate::Backend::Postgres, crate::plan::issues::IssueProjects::Many(_), true) => {
+                $sql!(postgres, many, words)
+            }
+            (crate::Backend::Postgres, crate::plan::issues::IssueProjects::Many(_), false) => {
+                $sql!(postgres, many, nowords)
+            }
+        }
     };
 }
+pub(crate) use issue_sql;
 
-// One of a query's three forms (`$sql!(sqlite|postgres|none)`): with the text condition of the
-// connection's engine when the filter searches text, without one otherwise.
-macro_rules! with_text {
-    ($conn:expr, $search:expr, $sql:ident) => {
-        if $search.is_some() { crate::search::by_engine!(crate::search::backend_of($conn), $sql) } else { $sql!(none) }
-    };
-}
-
-/// One page of the issues a filter selects, and how many it selects in all.
+/// One page of the issues a filter selects, and how many it selects in all (counted up to
+/// [`COUNT_LIMIT`]` + 1`).
 pub async fn list_issues(conn: &mut Conn, filter: &IssueFilter, page: Page) -> DbResult<(Vec<IssueRow>, i64)> {
     let state = filter.state.map(IssueState::as_str);
-    let backend = crate::search::backend_of(conn);
-    let rows = bind_filter(sqlx::query(with_text!(conn, filter.search, list_issues_sql)), filter, state, backend)
-        .bind(filter.order_by.as_str())
-        .bind(filter.sort.as_str())
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(&mut *conn)
-        .await?;
-    let total = bind_filter(sqlx::query(with_text!(conn, filter.search, count_issues_sql)), filter, state, backend)
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok((rows.iter().map(map_issue).collect::<DbResult<_>>()?, int(&total, "n")?))
+    let backend = crate::engine::backend_of(conn);
+    let rows = match (filter.order_by, filter.sort) {
+        (IssueOrder::CreatedAt, SortDirection::Desc) => {
+            bind_filter(sqlx::query(issue_sql!(conn, filter, newest_issues_sql)), filter, state, backend)
+        }
+        (IssueOrder::RelativePosition, SortDirection::Asc) => {
+            bind_filter(sqlx::query(issue_sql!(conn, filter, placed_issues_sql)), filter, state, backend)
+        }
+        _ => bind_filter(sqlx::query(issue_sql!(conn, filter, ordered_issues_sql)), filter, state, backend)
+            .bind(filter.order_by.as_str())
+            .bind(filter.sort.as_str()),
+    }
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(&mut *conn)
+    .await?;
+    let total = count(conn, filter, state).await?;
+    Ok((rows.iter().map(map_issue).collect::<DbResult<_>>()?, total))
 }
 
-/// How many issues the filter selects in each state (its own `state` ignored): open, closed.
+/// How many issues the filter selects in each state (its own `state` ignored): open, closed;
+/// each counted up to [`COUNT_LIMIT`]` + 1`.
 pub async fn count_issues_by_state(conn: &mut Conn, filter: &IssueFilter) -> DbResult<(i64, i64)> {
-    let backend = crate::search::backend_of(conn);
-    let sql = with_text!(conn, filter.search, count_issues_by_state_sql);
-    let rows = bind_filter(sqlx::query(sql), filter, None, backend).fetch_all(conn).await?;
-    let (mut opened, mut closed) = (0, 0);
-    for row in &rows {
-        match parsed(row, "state", IssueState::parse)? {
-            IssueState::Opened => opened = int(row, "n")?,
-            IssueState::Closed => closed = int(row, "n")?,
-        }
-    }
+    let opened = count(conn, filter, Some(IssueState::Opened.as_str())).await?;
+    let closed = count(conn, filter, Some(IssueState::Closed.as_str())).await?;
     Ok((opened, closed))
+}
+
+async fn count(conn: &mut Conn, filter: &IssueFilter, state: Option<&'static str>) -> DbResult<i64> {
+    let backend = crate::engine::backend_of(conn);
+    let row = bind_filter(sqlx::query(issue_sql!(conn, filter, count_issues_sql)), filter, state, backend)
+        .bind(COUNT_LIMIT + 1)
+        .fetch_one(conn)
+        .await?;
+    int(&row, "n")
 }
 
 pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
@@ -338,10 +421,14 @@ pub(crate) fn bind_filter<'q>(
     let label_count = i64::try_from(labels.len()).unwrap_or(i64::MAX);
     let label_list = (!labels.is_empty()).then(|| format!(",{},", labels.join(",")));
     let iids = (!filter.iids.is_empty()).then(|| id_list(filter.iids.iter().copied()));
+    let (project, projects) = match &filter.projects {
+        IssueProjects::One(project) => (Some(project.0), None),
+        IssueProjects::Many(projects) => (None, Some(id_list(projects.iter().map(|p| p.0)))),
+    };
     query
-        .bind(filter.project.map(|p| p.0))
-        .bind(filter.projects.clone())
-        .bind(filter.confidential_projects.clone())
+        .bind(project)
+        .bind(projects)
+        .bind(id_list(filter.confidential_projects.iter().map(|p| p.0)))
         .bind(i64::from(filter.all_confidential))
         .bind(filter.viewer.map_or(-1, |u| u.0))
         .bind(state)

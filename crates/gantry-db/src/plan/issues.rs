@@ -4,14 +4,15 @@
 use gantry_types::{IssueId, IssueState, MilestoneId, ProjectId, UserId};
 use sqlx::any::AnyRow;
 
-use super::id_list;
+use crate::engine::{backend_of, by_engine, id_list, id_set};
 use crate::internal_ids::{Numbered, next_internal_id};
 use crate::manage::users::{UserRow, map_user};
 use crate::row::{flag, int, opt_int, opt_text, parsed, text};
 use crate::{Conn, DbError, DbResult, now_millis};
 
 pub use super::issue_filter::{
-    AssigneeFilter, IssueFilter, IssueOrder, MilestoneFilter, WeightFilter, count_issues_by_state, list_issues,
+    AssigneeFilter, IssueFilter, IssueOrder, IssueProjects, MilestoneFilter, WeightFilter, count_issues_by_state,
+    list_issues,
 };
 
 /// An issue as stored, with the number of people's (not system) notes on it.
@@ -240,15 +241,21 @@ pub async fn assignees_of(conn: &mut Conn, issues: &[IssueId]) -> DbResult<Vec<(
     if issues.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query(
-        "SELECT a.issue_id, u.id, u.username, u.email, u.name, u.password_hash, u.is_admin, u.state, u.created_at, \
-         u.updated_at, u.avatar_digest, u.avatar_name, u.bot_project_id, u.bot_namespace_id \
-         FROM issue_assignees a JOIN users u ON u.id = a.user_id \
-         WHERE CAST($1 AS TEXT) LIKE ('%,' || CAST(a.issue_id AS TEXT) || ',%') ORDER BY u.username",
-    )
-    .bind(id_list(issues.iter().map(|id| id.0)))
-    .fetch_all(conn)
-    .await?;
+    macro_rules! assignees_sql {
+        ($engine:tt) => {
+            concat!(
+                "SELECT a.issue_id, u.id, u.username, u.email, u.name, u.password_hash, u.is_admin, u.state, \
+                 u.created_at, u.updated_at, u.avatar_digest, u.avatar_name, u.bot_project_id, u.bot_namespace_id \
+                 FROM issue_assignees a JOIN users u ON u.id = a.user_id WHERE a.issue_id IN ",
+                id_set!($engine, "$1"),
+                " ORDER BY u.username"
+            )
+        };
+    }
+    let rows = sqlx::query(by_engine!(backend_of(conn), assignees_sql))
+        .bind(id_list(issues.iter().map(|id| id.0)))
+        .fetch_all(conn)
+        .await?;
     rows.iter().map(|row| Ok((IssueId(int(row, "issue_id")?), map_user(row)?))).collect()
 }
 

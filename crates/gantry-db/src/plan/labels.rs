@@ -5,7 +5,7 @@
 use gantry_types::{EpicId, IssueId, LabelId, NamespaceId, ProjectId};
 use sqlx::any::AnyRow;
 
-use super::id_list;
+use crate::engine::{backend_of, by_engine, id_list, id_set};
 use crate::row::{int, opt_int, text};
 use crate::{Conn, DbError, DbResult, now_millis};
 
@@ -231,15 +231,21 @@ pub async fn labels_of(conn: &mut Conn, issues: &[IssueId]) -> DbResult<Vec<(Iss
     if issues.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query(concat!(
-        "SELECT ll.issue_id, ",
-        label_columns!(),
-        " FROM label_links ll JOIN labels l ON l.id = ll.label_id \
-         WHERE CAST($1 AS TEXT) LIKE ('%,' || CAST(ll.issue_id AS TEXT) || ',%') ORDER BY lower(l.title), l.id"
-    ))
-    .bind(id_list(issues.iter().map(|id| id.0)))
-    .fetch_all(conn)
-    .await?;
+    macro_rules! labels_sql {
+        ($engine:tt) => {
+            concat!(
+                "SELECT ll.issue_id, ",
+                label_columns!(),
+                " FROM label_links ll JOIN labels l ON l.id = ll.label_id WHERE ll.issue_id IN ",
+                id_set!($engine, "$1"),
+                " ORDER BY lower(l.title), l.id"
+            )
+        };
+    }
+    let rows = sqlx::query(by_engine!(backend_of(conn), labels_sql))
+        .bind(id_list(issues.iter().map(|id| id.0)))
+        .fetch_all(conn)
+        .await?;
     rows.iter().map(|row| Ok((IssueId(int(row, "issue_id")?), map_label(row)?))).collect()
 }
 
@@ -271,14 +277,20 @@ pub async fn labels_of_epics(conn: &mut Conn, epics: &[EpicId]) -> DbResult<Vec<
     if epics.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query(concat!(
-        "SELECT ll.epic_id, ",
-        label_columns!(),
-        " FROM label_links ll JOIN labels l ON l.id = ll.label_id \
-         WHERE CAST($1 AS TEXT) LIKE ('%,' || CAST(ll.epic_id AS TEXT) || ',%') ORDER BY lower(l.title), l.id"
-    ))
-    .bind(id_list(epics.iter().map(|id| id.0)))
-    .fetch_all(conn)
-    .await?;
+    macro_rules! labels_sql {
+        ($engine:tt) => {
+            concat!(
+                "SELECT ll.epic_id, ",
+                label_columns!(),
+                " FROM label_links ll JOIN labels l ON l.id = ll.label_id WHERE ll.epic_id IN ",
+                id_set!($engine, "$1"),
+                " ORDER BY lower(l.title), l.id"
+            )
+        };
+    }
+    let rows = sqlx::query(by_engine!(backend_of(conn), labels_sql))
+        .bind(id_list(epics.iter().map(|id| id.0)))
+        .fetch_all(conn)
+        .await?;
     rows.iter().map(|row| Ok((EpicId(int(row, "epic_id")?), map_label(row)?))).collect()
 }

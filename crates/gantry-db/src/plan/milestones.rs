@@ -5,7 +5,7 @@
 use gantry_types::{IssueId, MilestoneId, NamespaceId, ProjectId};
 use sqlx::any::AnyRow;
 
-use super::id_list;
+use crate::engine::{backend_of, by_engine, id_list, id_set};
 use crate::internal_ids::{Numbered, next_group_internal_id, next_internal_id};
 use crate::row::{int, opt_int, opt_text, text};
 use crate::{Conn, DbError, DbResult, now_millis};
@@ -176,11 +176,15 @@ pub async fn milestones_by_ids(conn: &mut Conn, ids: &[MilestoneId]) -> DbResult
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows =
-        sqlx::query(concat!(select_milestone!(), " WHERE CAST($1 AS TEXT) LIKE ('%,' || CAST(m.id AS TEXT) || ',%')"))
-            .bind(id_list(ids.iter().map(|id| id.0)))
-            .fetch_all(conn)
-            .await?;
+    macro_rules! milestones_sql {
+        ($engine:tt) => {
+            concat!(select_milestone!(), " WHERE m.id IN ", id_set!($engine, "$1"))
+        };
+    }
+    let rows = sqlx::query(by_engine!(backend_of(conn), milestones_sql))
+        .bind(id_list(ids.iter().map(|id| id.0)))
+        .fetch_all(conn)
+        .await?;
     rows.iter().map(map_milestone).collect()
 }
 

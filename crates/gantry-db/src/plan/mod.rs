@@ -13,7 +13,7 @@ pub mod award_emoji;
 pub mod boards;
 pub mod epics;
 pub mod events;
-mod issue_filter;
+pub(crate) mod issue_filter;
 pub mod issues;
 pub mod labels;
 pub mod links;
@@ -26,33 +26,27 @@ pub mod wiki_pages;
 
 use gantry_types::UserId;
 
+use crate::engine::{backend_of, by_engine, id_list, id_set};
 use crate::manage::users::{UserRow, map_user};
 use crate::{Conn, DbResult};
 
-/// Ids as the comma list the list queries match against: `,1,2,3,` (`,` for none).
-pub fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
-    let mut list = String::from(",");
-    for id in ids {
-        list.push_str(&id.to_string());
-        list.push(',');
-    }
-    list
-}
-
-/// The accounts with these ids (a comma list from [`id_list`]), in no particular order; ids of
-/// deleted accounts are left out.
+/// The accounts with these ids, in no particular order; ids of deleted accounts are left out.
 pub async fn users_by_ids(conn: &mut Conn, ids: &[UserId]) -> DbResult<Vec<UserRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = id_list(ids.iter().map(|id| id.0));
-    let rows = sqlx::query(
-        "SELECT id, username, email, name, password_hash, is_admin, state, created_at, updated_at, avatar_digest, \
-         avatar_name, bot_project_id, bot_namespace_id FROM users \
-         WHERE CAST($1 AS TEXT) LIKE ('%,' || CAST(id AS TEXT) || ',%')",
-    )
-    .bind(list)
-    .fetch_all(conn)
-    .await?;
+    macro_rules! users_sql {
+        ($engine:tt) => {
+            concat!(
+                "SELECT id, username, email, name, password_hash, is_admin, state, created_at, updated_at, \
+                 avatar_digest, avatar_name, bot_project_id, bot_namespace_id FROM users WHERE id IN ",
+                id_set!($engine, "$1")
+            )
+        };
+    }
+    let rows = sqlx::query(by_engine!(backend_of(conn), users_sql))
+        .bind(id_list(ids.iter().map(|id| id.0)))
+        .fetch_all(conn)
+        .await?;
     rows.iter().map(map_user).collect()
 }

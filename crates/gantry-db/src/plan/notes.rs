@@ -5,11 +5,13 @@
 use gantry_types::{NoteId, ProjectId, UserId};
 use sqlx::any::AnyRow;
 
-use super::issue_filter::{IssueFilter, bind_filter, issue_filter, issue_text, visible_issue};
+use super::issue_filter::{
+    IssueFilter, bind_filter, issue_filter, issue_scope, issue_sql, issue_text, seen_confidential, visible_issue,
+};
+use crate::engine::id_set;
 use crate::manage::users::{UserRow, map_user};
 use crate::row::{flag, int, opt_int, text};
 use crate::search::TextSearch;
-use crate::search::by_engine;
 use crate::{Conn, DbError, DbResult, Page, now_millis};
 
 /// What a note is on.
@@ -268,28 +270,31 @@ pub struct FoundNote {
 // The search of comments on the issues `$1`…`$26` select (their own text condition unused),
 // the words in `$27`, newest first, `$28` and `$29` the page.
 macro_rules! search_notes_sql {
-    ($text:tt) => {
+    ($engine:tt, $scope:tt, $words:tt) => {
         concat!(
             "SELECT ",
             note_columns!(),
             ", i.id AS issue_id, i.iid AS issue_iid, i.title AS issue_title \
              FROM notes n LEFT JOIN users u ON u.id = n.author_id \
              JOIN issues i ON n.noteable_type = 'Issue' AND i.id = n.noteable_id",
-            issue_filter!(none),
+            issue_filter!($engine, $scope, $words),
             " AND n.system = 0",
-            note_text!($text),
+            note_text!($engine),
             " ORDER BY n.created_at DESC, n.id DESC LIMIT $28 OFFSET $29"
         )
     };
 }
 
+// How many comments the search finds, up to `COUNT_LIMIT + 1` (`$28`).
 macro_rules! count_notes_sql {
-    ($text:tt) => {
+    ($engine:tt, $scope:tt, $words:tt) => {
         concat!(
-            "SELECT COUNT(*) AS n FROM notes n JOIN issues i ON n.noteable_type = 'Issue' AND i.id = n.noteable_id",
-            issue_filter!(none),
+            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM notes n \
+             JOIN issues i ON n.noteable_type = 'Issue' AND i.id = n.noteable_id",
+            issue_filter!($engine, $scope, $words),
             " AND n.system = 0",
-            note_text!($text)
+            note_text!($engine),
+            " LIMIT $28) counted"
         )
     };
 }
@@ -311,20 +316,29 @@ pub async fn search_issue_notes(
     words: &TextSearch,
     page: Page,
 ) -> DbResult<(Vec<FoundNote>, i64)> {
-    let backend = crate::search::backend_of(conn);
+    let backend = crate::engine::backend_of(conn);
     let unsearched = IssueFilter { search: None, ..issues.clone() };
-    let rows =
-        bind_filter(sqlx::query(by_engine!(backend, search_notes_sql)), &unsearched, issues_state(issues), backend)
-            .bind(words.query(backend))
-            .bind(page.limit)
-            .bind(page.offset)
-            .fetch_all(&mut *conn)
-            .await?;
-    let total =
-        bind_filter(sqlx::query(by_engine!(backend, count_notes_sql)), &unsearched, issues_state(issues), backend)
-            .bind(words.query(backend))
-            .fetch_one(&mut *conn)
-            .await?;
+    let rows = bind_filter(
+        sqlx::query(issue_sql!(conn, unsearched, search_notes_sql)),
+        &unsearched,
+        issues_state(issues),
+        backend,
+    )
+    .bind(words.query(backend))
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(&mut *conn)
+    .await?;
+    let total = bind_filter(
+        sqlx::query(issue_sql!(conn, unsearched, count_notes_sql)),
+        &unsearched,
+        issues_state(issues),
+        backend,
+    )
+    .bind(words.query(backend))
+    .bind(crate::COUNT_LIMIT + 1)
+    .fetch_one(&mut *conn)
+    .await?;
     let found = rows
         .iter()
         .map(|row| {

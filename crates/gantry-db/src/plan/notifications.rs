@@ -6,6 +6,7 @@
 use gantry_types::{NamespaceId, ProjectId, UserId};
 
 use super::notes::Noteable;
+use crate::engine::{backend_of, by_engine, id_list, id_set};
 use crate::row::{flag, int, text};
 use crate::{Conn, DbResult, now_millis};
 
@@ -77,17 +78,22 @@ pub async fn possible_watchers(
     groups: &[NamespaceId],
     limit: i64,
 ) -> DbResult<Vec<UserId>> {
-    let groups = super::id_list(groups.iter().map(|g| g.0));
-    let rows = sqlx::query(
-        "SELECT DISTINCT user_id FROM notification_settings WHERE level = 'watch' AND (project_id = $1 \
-         OR CAST($2 AS TEXT) LIKE ('%,' || CAST(namespace_id AS TEXT) || ',%') \
-         OR (project_id IS NULL AND namespace_id IS NULL)) ORDER BY user_id LIMIT $3",
-    )
-    .bind(project.0)
-    .bind(groups)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?;
+    macro_rules! watchers_sql {
+        ($engine:tt) => {
+            concat!(
+                "SELECT DISTINCT user_id FROM notification_settings WHERE level = 'watch' AND (project_id = $1 \
+                 OR namespace_id IN ",
+                id_set!($engine, "$2"),
+                " OR (project_id IS NULL AND namespace_id IS NULL)) ORDER BY user_id LIMIT $3"
+            )
+        };
+    }
+    let rows = sqlx::query(by_engine!(backend_of(conn), watchers_sql))
+        .bind(project.0)
+        .bind(id_list(groups.iter().map(|g| g.0)))
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
     rows.iter().map(|row| Ok(UserId(int(row, "user_id")?))).collect()
 }
 

@@ -4,10 +4,9 @@
 
 use gantry_types::ProjectId;
 
-use super::id_list;
+use crate::engine::{by_engine, id_list, id_set};
 use crate::row::{int, text};
 use crate::search::TextSearch;
-use crate::search::by_engine;
 use crate::{Conn, DbResult, Page, now_millis};
 
 /// An indexed page.
@@ -69,8 +68,8 @@ pub async fn remove_wiki_page(conn: &mut Conn, project: ProjectId, slug: &str) -
 macro_rules! search_wiki_sql {
     ($text:tt) => {
         concat!(
-            "SELECT w.project_id, w.slug, w.title, w.content, w.updated_at FROM wiki_pages w \
-             WHERE CAST($1 AS TEXT) LIKE ('%,' || CAST(w.project_id AS TEXT) || ',%')",
+            "SELECT w.project_id, w.slug, w.title, w.content, w.updated_at FROM wiki_pages w WHERE w.project_id IN ",
+            id_set!($text, "$1"),
             wiki_text!($text),
             " ORDER BY w.updated_at DESC, w.id DESC LIMIT $3 OFFSET $4"
         )
@@ -80,9 +79,10 @@ macro_rules! search_wiki_sql {
 macro_rules! count_wiki_sql {
     ($text:tt) => {
         concat!(
-            "SELECT COUNT(*) AS n FROM wiki_pages w \
-             WHERE CAST($1 AS TEXT) LIKE ('%,' || CAST(w.project_id AS TEXT) || ',%')",
-            wiki_text!($text)
+            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM wiki_pages w WHERE w.project_id IN ",
+            id_set!($text, "$1"),
+            wiki_text!($text),
+            " LIMIT $3) counted"
         )
     };
 }
@@ -107,7 +107,7 @@ pub async fn search_wiki_pages(
     if projects.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    let backend = crate::search::backend_of(conn);
+    let backend = crate::engine::backend_of(conn);
     let projects = id_list(projects.iter().map(|p| p.0));
     let rows = sqlx::query(by_engine!(backend, search_wiki_sql))
         .bind(projects.clone())
@@ -119,6 +119,7 @@ pub async fn search_wiki_pages(
     let total = sqlx::query(by_engine!(backend, count_wiki_sql))
         .bind(projects)
         .bind(words.query(backend))
+        .bind(crate::COUNT_LIMIT + 1)
         .fetch_one(&mut *conn)
         .await?;
     let pages = rows
@@ -140,7 +141,7 @@ pub async fn search_wiki_pages(
 /// ends (on SQLite its write transaction already is), so a refresh that read an older tip
 /// never writes after one that read a newer.
 pub async fn lock_wiki_index(conn: &mut Conn, project: ProjectId) -> DbResult<()> {
-    if crate::search::backend_of(conn) == crate::Backend::Postgres {
+    if crate::engine::backend_of(conn) == crate::Backend::Postgres {
         sqlx::query("SELECT id FROM projects WHERE id = $1 FOR NO KEY UPDATE").bind(project.0).execute(conn).await?;
     }
     Ok(())

@@ -48,7 +48,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use gantry_core::manage::avatars::AvatarUpload;
-use gantry_core::{Page, SortDirection};
+use gantry_core::{COUNT_LIMIT, Page, SortDirection};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -97,7 +97,9 @@ impl PageRequest {
     }
 }
 
-/// A JSON array with GitLab's pagination headers (`X-Total`, `X-Next-Page`, `Link`, …).
+/// A JSON array with GitLab's pagination headers (`X-Total`, `X-Next-Page`, `Link`, …). A
+/// total over [`COUNT_LIMIT`] was not counted to its end: as GitLab, the answer then has no
+/// `X-Total`, `X-Total-Pages` or last link, and a next page whenever this one is full.
 pub fn paginated<T: Serialize>(
     external_url: &str,
     uri: &Uri,
@@ -105,7 +107,10 @@ pub fn paginated<T: Serialize>(
     total: i64,
     page: PageRequest,
 ) -> Response {
+    let counted = total <= COUNT_LIMIT;
+    let full = i64::try_from(items.len()).unwrap_or(i64::MAX) >= page.per_page;
     let total_pages = ((total + page.per_page - 1) / page.per_page).max(1);
+    let has_next = if counted { page.page < total_pages } else { full };
     let mut response = Json(items).into_response();
     let headers = response.headers_mut();
     let mut set = |name: &'static str, value: String| {
@@ -113,11 +118,13 @@ pub fn paginated<T: Serialize>(
             headers.insert(name, value);
         }
     };
-    set("x-total", total.to_string());
-    set("x-total-pages", total_pages.to_string());
+    if counted {
+        set("x-total", total.to_string());
+        set("x-total-pages", total_pages.to_string());
+    }
     set("x-per-page", page.per_page.to_string());
     set("x-page", page.page.to_string());
-    set("x-next-page", if page.page < total_pages { (page.page + 1).to_string() } else { String::new() });
+    set("x-next-page", if has_next { (page.page + 1).to_string() } else { String::new() });
     set("x-prev-page", if page.page > 1 { (page.page - 1).to_string() } else { String::new() });
     let link_to = |number: i64| {
         let mut query: Vec<(String, String)> = uri
@@ -136,11 +143,13 @@ pub fn paginated<T: Serialize>(
     if page.page > 1 {
         links.push(format!("{}; rel=\"prev\"", link_to(page.page - 1)));
     }
-    if page.page < total_pages {
+    if has_next {
         links.push(format!("{}; rel=\"next\"", link_to(page.page + 1)));
     }
     links.push(format!("{}; rel=\"first\"", link_to(1)));
-    links.push(format!("{}; rel=\"last\"", link_to(total_pages)));
+    if counted {
+        links.push(format!("{}; rel=\"last\"", link_to(total_pages)));
+    }
     set("link", links.join(", "));
     response
 }
@@ -374,5 +383,36 @@ impl Number {
                 t.trim().parse::<i64>().map_err(|_| AppError::BadRequest(format!("{field} must be a number")).into())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(total: i64, page: i64, shown: usize) -> axum::http::HeaderMap {
+        let uri: Uri = "/api/v4/projects/1/issues?state=opened".parse().unwrap();
+        let items = vec![0; shown];
+        paginated("http://gantry.test", &uri, items, total, PageRequest { page, per_page: 20 }).headers().clone()
+    }
+
+    #[test]
+    fn counted_lists_carry_their_totals() {
+        let headers = headers(45, 1, 20);
+        assert_eq!(headers["x-total"], "45");
+        assert_eq!(headers["x-total-pages"], "3");
+        assert_eq!(headers["x-next-page"], "2");
+        assert!(headers["link"].to_str().unwrap().contains("page=3&per_page=20>; rel=\"last\""));
+    }
+
+    #[test]
+    fn lists_past_the_count_limit_have_no_total_and_page_on_while_full() {
+        let full = headers(COUNT_LIMIT + 1, 700, 20);
+        assert!(full.get("x-total").is_none() && full.get("x-total-pages").is_none());
+        assert_eq!(full["x-next-page"], "701");
+        let link = full["link"].to_str().unwrap();
+        assert!(link.contains("rel=\"next\"") && !link.contains("rel=\"last\""), "{link}");
+        let last = headers(COUNT_LIMIT + 1, 701, 3);
+        assert_eq!(last["x-next-page"], "");
     }
 }

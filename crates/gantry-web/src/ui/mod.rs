@@ -141,6 +141,29 @@ pub fn role_options() -> Vec<(i64, &'static str)> {
     gantry_types::AccessLevel::ALL.iter().map(|l| (l.as_i64(), l.label())).collect()
 }
 
+/// A count for people: `10,000+` once a listing stopped counting (it counts up to
+/// [`gantry_core::COUNT_LIMIT`]).
+pub fn count_text(count: i64) -> String {
+    if count > gantry_core::COUNT_LIMIT {
+        format!("{}+", thousands(gantry_core::COUNT_LIMIT))
+    } else {
+        count.to_string()
+    }
+}
+
+/// `12345` as `12,345`.
+fn thousands(number: i64) -> String {
+    let digits = number.to_string();
+    let mut out = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// A size for people: `512 B`, `1.5 KiB`, `12.0 MiB`, `1.2 GiB`.
 pub fn human_size(bytes: impl TryInto<u64>) -> String {
     let bytes = bytes.try_into().unwrap_or(0);
@@ -149,5 +172,18 @@ pub fn human_size(bytes: impl TryInto<u64>) -> String {
         1024..1_048_576 => format!("{:.1} KiB", bytes as f64 / 1024.0),
         1_048_576..1_073_741_824 => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
         _ => format!("{:.1} GiB", bytes as f64 / 1_073_741_824.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_past_the_limit_read_as_more_than_it() {
+        assert_eq!(count_text(0), "0");
+        assert_eq!(count_text(gantry_core::COUNT_LIMIT), "10000");
+        assert_eq!(count_text(gantry_core::COUNT_LIMIT + 1), "10,000+");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }

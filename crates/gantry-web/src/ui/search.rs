@@ -413,7 +413,7 @@ async fn run_search(
     };
     let plan = state.core.plan();
     let (issues, total) = plan.search_issues(plan_within, term, db_page).await?;
-    counts.push(("issues", "Issues", total.to_string()));
+    counts.push(("issues", "Issues", crate::ui::count_text(total)));
     let issues: Vec<PlanHit> = issues
         .iter()
         .map(|view| {
@@ -430,7 +430,7 @@ async fn run_search(
     let mut epics = None;
     if !matches!(within, Within::Project(_)) {
         let (found, total) = plan.search_epics(plan_within, term, db_page).await?;
-        counts.push(("epics", "Epics", total.to_string()));
+        counts.push(("epics", "Epics", crate::ui::count_text(total)));
         let hits = found.iter().map(|view| {
             let epic = &view.epic;
             let mut context = format!("{}&{} · {}", epic.group_path, epic.iid, epic.state.as_str());
@@ -443,7 +443,7 @@ async fn run_search(
         epics = Some((hits.collect::<Vec<_>>(), shown_more(total)));
     }
     let (found, total) = plan.search_comments(plan_within, term, db_page).await?;
-    counts.push(("notes", "Comments", total.to_string()));
+    counts.push(("notes", "Comments", crate::ui::count_text(total)));
     let comments: Vec<PlanHit> = found
         .iter()
         .map(|found| {
@@ -456,7 +456,7 @@ async fn run_search(
         .collect();
     let comments = (comments, shown_more(total));
     let (found, total) = plan.search_wiki(plan_within, term, db_page).await?;
-    counts.push(("wiki_blobs", "Wiki", total.to_string()));
+    counts.push(("wiki_blobs", "Wiki", crate::ui::count_text(total)));
     let wiki: Vec<PlanHit> = found
         .iter()
         .map(|page| {

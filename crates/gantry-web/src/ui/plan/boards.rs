@@ -230,8 +230,19 @@ pub struct ColumnView {
 }
 
 impl ColumnView {
-    fn more(&self) -> i64 {
-        self.count - i64::try_from(self.cards.len()).unwrap_or(i64::MAX)
+    /// The count as shown (`count_text`).
+    pub fn count_text(&self) -> String {
+        crate::ui::count_text(self.count)
+    }
+
+    /// How many cards the column does not show, as shown: "many" once the count stopped.
+    fn more(&self) -> Option<String> {
+        let more = self.count - i64::try_from(self.cards.len()).unwrap_or(i64::MAX);
+        if self.count > gantry_core::COUNT_LIMIT {
+            Some("many".to_owned())
+        } else {
+            (more > 0).then(|| more.to_string())
+        }
     }
 }
 
@@ -264,7 +275,7 @@ struct BoardPage {
 }
 
 impl BoardPage {
-    fn more(&self, column: &ColumnView) -> i64 {
+    fn more(&self, column: &ColumnView) -> Option<String> {
         column.more()
     }
 }

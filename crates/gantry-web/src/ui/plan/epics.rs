@@ -210,7 +210,7 @@ async fn epics_page(
         .into_iter()
         .map(|(key, name, count)| StateTab {
             name,
-            count: i64::try_from(count).unwrap_or(i64::MAX),
+            count: count.to_string(),
             href: if search.is_empty() {
                 format!("{}?state={key}", home.base)
             } else {

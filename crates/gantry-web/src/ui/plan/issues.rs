@@ -85,7 +85,8 @@ impl IssueLine {
 /// A tab of the list: its name, count, link and whether it is shown.
 pub struct StateTab {
     pub name: &'static str,
-    pub count: i64,
+    /// As shown (`count_text`).
+    pub count: String,
     pub href: String,
     pub current: bool,
 }
@@ -212,7 +213,16 @@ pub async fn list(
     }
     let tabs = [("opened", "Open", counts.0), ("closed", "Closed", counts.1), ("all", "All", counts.0 + counts.1)]
         .into_iter()
-        .map(|(key, name, count)| StateTab { name, count, href: params.href(&base, key, 1), current: key == shown })
+        .map(|(key, name, count)| StateTab {
+            name,
+            count: crate::ui::count_text(if counts.0.max(counts.1) > gantry_core::COUNT_LIMIT {
+                i64::MAX
+            } else {
+                count
+            }),
+            href: params.href(&base, key, 1),
+            current: key == shown,
+        })
         .collect();
     let page = IssuesPage {
         chrome: Chrome::new(&visitor),

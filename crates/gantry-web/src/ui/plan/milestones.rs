@@ -220,7 +220,7 @@ async fn milestones_page(
         .into_iter()
         .map(|(key, name, count)| StateTab {
             name,
-            count: i64::try_from(count).unwrap_or(i64::MAX),
+            count: count.to_string(),
             href: format!("{}?state={key}", home.base),
             current: key == shown,
         })
