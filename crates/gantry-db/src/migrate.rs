@@ -214,8 +214,8 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 42,
-        sqlite: include_str!("../migrations/sqlite/0042_issue_order.sql"),
-        postgres: include_str!("../migrations/postgres/0042_issue_order.sql"),
+        sqlite: include_str!("../migrations/sqlite/0042_plan_at_scale.sql"),
+        postgres: include_str!("../migrations/postgres/0042_plan_at_scale.sql"),
     },
 ];
 

@@ -48,10 +48,14 @@ impl Db {
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             // WAL lets readers run beside the writer; the busy timeout makes a
-                            // second process (an admin command) wait instead of failing.
+                            // second process (an admin command) wait instead of failing. The
+                            // optimize SQLite advises at each open gathers the statistics its
+                            // planner chooses indexes by, on the tables that changed much (with
+                            // a bounded sample, so it stays quick on big tables).
                             sqlx::raw_sql(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                                 PRAGMA optimize = 0x10002;",
                             )
                             .execute(conn)
                             .await?;
@@ -67,6 +71,16 @@ impl Db {
                     .max_connections(16)
                     .min_connections(1)
                     .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // Prepared statements are planned for their values each time: the
+                            // listings' optional filters (`$n IS NULL OR …`) then fold away and
+                            // a rare word and a common one get the plans they need, where a
+                            // generic plan, chosen after five runs, fits neither.
+                            sqlx::raw_sql("SET plan_cache_mode = force_custom_plan").execute(conn).await?;
+                            Ok(())
+                        })
+                    })
                     .connect_with(options)
                     .await?
             }

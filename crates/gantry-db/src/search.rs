@@ -3,7 +3,8 @@
 //! part is a phrase of its words, every phrase must be present, and the last word of a phrase
 //! matches as a prefix when it is at least [`PREFIX_LENGTH`] characters long (`deploy` finds
 //! "deployment"). SQLite answers through its FTS5 tables, PostgreSQL through GIN indexes on
-//! `search_document(…)` (both kept by migration 0040); case is folded by the engine itself, so
+//! stored `search_vector` columns, each row's `search_document(…)` (both kept by the database:
+//! migrations 0040 and 0042); case is folded by the engine itself, so
 //! the query and the stored text always fold alike. The queries built here hold only letters and
 //! digits between the engines' own quotes: nothing a person types reaches either query syntax.
 

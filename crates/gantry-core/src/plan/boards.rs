@@ -31,6 +31,9 @@ use super::issues::{
 use crate::policy::{GroupAccess, GroupAction, ProjectAccess, ProjectAction};
 use crate::{Actor, CoreError, CoreResult, Page, SortDirection, UserRow};
 
+/// A board column counts its cards up to this many, then reads "more" (each column's count is
+/// part of every board page, so it stays cheap however many issues a project has).
+pub const BOARD_COUNT_LIMIT: i64 = 1_000;
 /// Longest board name (GitLab's).
 const MAX_NAME: usize = 255;
 /// The name of the board made on the first visit (GitLab's).
@@ -485,6 +488,7 @@ fn column_query(board: &BoardView, column: Column, filters: &IssueQuery) -> Core
         order_by: IssueOrder::RelativePosition,
         sort: SortDirection::Asc,
         state: Some(IssueState::Opened),
+        count_limit: BOARD_COUNT_LIMIT,
         ..filters.clone()
     };
     match column {

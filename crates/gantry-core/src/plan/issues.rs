@@ -201,6 +201,9 @@ pub struct IssueQuery {
     pub epic: Option<EpicId>,
     pub order_by: IssueOrder,
     pub sort: SortDirection,
+    /// Counts stop past this many (`COUNT_LIMIT`; a board column's, less; 0 when the caller
+    /// counted already and only the page is wanted).
+    pub count_limit: i64,
 }
 
 impl Default for IssueQuery {
@@ -227,6 +230,7 @@ impl Default for IssueQuery {
             epic: None,
             order_by: IssueOrder::CreatedAt,
             sort: SortDirection::Desc,
+            count_limit: crate::COUNT_LIMIT,
         }
     }
 }
@@ -680,6 +684,7 @@ impl super::Plan<'_> {
             epic: query.epic,
             order_by: query.order_by,
             sort: query.sort,
+            count_limit: query.count_limit,
         };
         Ok(Some((filter, paths)))
     }

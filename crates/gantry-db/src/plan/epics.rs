@@ -160,7 +160,7 @@ macro_rules! epic_text {
         " AND e.id IN (SELECT rowid FROM epics_search WHERE epics_search MATCH $3)"
     };
     (postgres) => {
-        " AND search_document(e.title || ' ' || e.description) @@ to_tsquery('simple', $3)"
+        " AND e.search_vector @@ to_tsquery('simple', $3)"
     };
 }
 

@@ -9,11 +9,11 @@
 
 use gantry_types::{EpicId, IssueState, LabelId, MilestoneId, ProjectId, UserId};
 
-use super::issues::{IssueRow, map_issue, select_issue};
+use super::issues::{IssueRow, issue_columns, map_issue};
 use crate::engine::{id_list, id_set};
 use crate::manage::SortDirection;
 use crate::row::int;
-use crate::{COUNT_LIMIT, Conn, DbResult, Page};
+use crate::{Conn, DbResult, Page};
 
 /// Which issues a listing wants: every filter of GitLab's issue lists. Core fills in the scope
 /// and the confidential rule; the rest comes from the request.
@@ -57,6 +57,9 @@ pub struct IssueFilter {
     pub epic: Option<EpicId>,
     pub order_by: IssueOrder,
     pub sort: SortDirection,
+    /// Counts stop past this many ([`COUNT_LIMIT`], or less where a page shows less: a board
+    /// column's count).
+    pub count_limit: i64,
 }
 
 /// Whose issues a listing holds.
@@ -212,27 +215,61 @@ macro_rules! issue_scope {
     };
 }
 
-// The text condition on `$12` for each engine (see `search.rs`), and its absence (`$12` NULL).
+// Where the issues `i` are read from (`Driver`): on SQLite a search reads the FTS5 table first,
+// so its matches stream newest first (`newest_first!`) and a page stops reading at its end,
+// where `i.id IN (matches)` read every match and sorted them all; a board's label list reads
+// the label's links first, so a label on few open issues is not looked for among all of them.
+macro_rules! issues_from {
+    (sqlite, words) => {
+        " FROM issues_search CROSS JOIN issues i ON i.id = issues_search.rowid"
+    };
+    (sqlite, label) => {
+        " FROM label_links wl CROSS JOIN issues i ON i.id = wl.issue_id"
+    };
+    (postgres, label) => {
+        " FROM label_links wl JOIN issues i ON i.id = wl.issue_id"
+    };
+    ($engine:tt, $driver:tt) => {
+        " FROM issues i"
+    };
+}
+
+// Newest first: by creation, or on SQLite with words in the order of the FTS5 table, by id
+// (which is creation order but for issues imported with their dates).
+macro_rules! newest_first {
+    (sqlite, words) => {
+        " ORDER BY issues_search.rowid DESC"
+    };
+    ($engine:tt, $driver:tt) => {
+        " ORDER BY i.created_at DESC, i.id DESC"
+    };
+}
+
+// The text condition on `$12` for each engine (see `search.rs`), and its absence (`$12` NULL);
+// read from a label's links, the link's label.
 macro_rules! issue_text {
     (sqlite, words) => {
-        " AND i.id IN (SELECT rowid FROM issues_search WHERE issues_search MATCH $12)"
+        " AND issues_search MATCH $12"
     };
     (postgres, words) => {
-        " AND search_document(i.title || ' ' || i.description) @@ to_tsquery('simple', $12)"
+        " AND i.search_vector @@ to_tsquery('simple', $12)"
     };
-    ($engine:tt, nowords) => {
+    ($engine:tt, plain) => {
         " AND CAST($12 AS TEXT) IS NULL"
+    };
+    ($engine:tt, label) => {
+        " AND CAST($12 AS TEXT) IS NULL AND wl.label_id = $22"
     };
 }
 
 // The filter, `$1`…`$26`, shared by the listing and its counts (and the search of comments):
-// for an engine, a scope (`one`, `many`) and with or without words (`words`, `nowords`).
+// for an engine, a scope (`one`, `many`) and a `Driver` (`plain`, `words`, `label`).
 macro_rules! issue_filter {
-    ($engine:tt, $scope:tt, $words:tt) => {
+    ($engine:tt, $scope:tt, $driver:tt) => {
         concat!(
             " WHERE ",
             visible_issue!($engine, $scope),
-            issue_text!($engine, $words),
+            issue_text!($engine, $driver),
             " AND (CAST($6 AS TEXT) IS NULL OR i.state = $6) \
            AND (CAST($7 AS TEXT) IS NULL OR CAST($8 AS BIGINT) = ( \
                 SELECT COUNT(DISTINCT lower(fl.title)) FROM label_links fll JOIN labels fl ON fl.id = fll.label_id \
@@ -288,11 +325,13 @@ pub(crate) use {issue_filter, issue_scope, issue_text};
 // The listing newest first, the order most lists ask for, which the index on `(project_id,
 // created_at, id)` serves by reading one page of rows; `$27`, `$28` the limit and offset.
 macro_rules! newest_issues_sql {
-    ($engine:tt, $scope:tt, $words:tt) => {
+    ($engine:tt, $scope:tt, $driver:tt) => {
         concat!(
-            select_issue!(),
-            issue_filter!($engine, $scope, $words),
-            " ORDER BY i.created_at DESC, i.id DESC LIMIT $27 OFFSET $28"
+            issue_columns!(),
+            issues_from!($engine, $driver),
+            issue_filter!($engine, $scope, $driver),
+            newest_first!($engine, $driver),
+            " LIMIT $27 OFFSET $28"
         )
     };
 }
@@ -301,10 +340,11 @@ macro_rules! newest_issues_sql {
 // oldest first among equals), which the index on `(project_id, relative_position, id)` serves;
 // `$27`, `$28` the limit and offset.
 macro_rules! placed_issues_sql {
-    ($engine:tt, $scope:tt, $words:tt) => {
+    ($engine:tt, $scope:tt, $driver:tt) => {
         concat!(
-            select_issue!(),
-            issue_filter!($engine, $scope, $words),
+            issue_columns!(),
+            issues_from!($engine, $driver),
+            issue_filter!($engine, $scope, $driver),
             " ORDER BY i.relative_position ASC NULLS LAST, i.id ASC LIMIT $27 OFFSET $28"
         )
     };
@@ -312,10 +352,11 @@ macro_rules! placed_issues_sql {
 
 // The listing in any other order, `$27`…`$30` after the filter: order, direction, limit, offset.
 macro_rules! ordered_issues_sql {
-    ($engine:tt, $scope:tt, $words:tt) => {
+    ($engine:tt, $scope:tt, $driver:tt) => {
         concat!(
-            select_issue!(),
-            issue_filter!($engine, $scope, $words),
+            issue_columns!(),
+            issues_from!($engine, $driver),
+            issue_filter!($engine, $scope, $driver),
             " ORDER BY CASE WHEN $27 = 'due_date' AND i.due_date IS NULL THEN 1 ELSE 0 END ASC, \
                CASE WHEN $27 = 'relative_position' AND i.relative_position IS NULL THEN 1 ELSE 0 END ASC, \
                CASE WHEN $28 = 'asc' AND $27 = 'relative_position' THEN i.relative_position END ASC, \
@@ -329,55 +370,87 @@ macro_rules! ordered_issues_sql {
     };
 }
 
-// How many issues the filter selects, counted up to `COUNT_LIMIT + 1` (`$27`).
+// How many issues the filter selects, counted up to `$27` (the filter's `count_limit + 1`).
 macro_rules! count_issues_sql {
-    ($engine:tt, $scope:tt, $words:tt) => {
+    ($engine:tt, $scope:tt, $driver:tt) => {
         concat!(
-            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM issues i",
-            issue_filter!($engine, $scope, $words),
+            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one",
+            issues_from!($engine, $driver),
+            issue_filter!($engine, $scope, $driver),
             " LIMIT $27) counted"
         )
     };
 }
 
-// The form of `$sql` for the connection's engine, the filter's scope and whether it has words.
+// The form of `$sql` for the connection's engine, the filter's scope and the `Driver`.
 macro_rules! issue_sql {
-    ($conn:expr, $filter:expr, $sql:ident) => {
-        match (crate::engine::backend_of($conn), &$filter.projects, $filter.search.is_some()) {
-            (crate::Backend::Sqlite, crate::plan::issues::IssueProjects::One(_), true) => $sql!(sqlite, one, words),
-            (crate::Backend::Sqlite, crate::plan::issues::IssueProjects::One(_), false) => $sql!(sqlite, one, nowords),
-            (crate::Backend::Sqlite, crate::plan::issues::IssueProjects::Many(_), true) => $sql!(sqlite, many, words),
-            (crate::Backend::Sqlite, crate::plan::issues::IssueProjects::Many(_), false) => {
-                $sql!(sqlite, many, nowords)
-            }
-            (crate::Backend::Postgres, crate::plan::issues::IssueProjects::One(_), true) => $sql!(postgres, one, words),
-            (crate::Backend::Postgres, crate::plan::issues::IssueProjects::One(_), false) => {
-                $sql!(postgres, one, nowords)
-            }
-            (crate::Backend::Postgres, crate::plan::issues::IssueProjects::Many(_), true) => {
-                $sql!(postgres, many, words)
-            }
-            (crate::Backend::Postgres, crate::plan::issues::IssueProjects::Many(_), false) => {
-                $sql!(postgres, many, nowords)
-            }
+    ($conn:expr, $filter:expr, $driver:expr, $sql:ident) => {{
+        use crate::plan::issue_filter::Driver;
+        let one = matches!($filter.projects, crate::plan::issues::IssueProjects::One(_));
+        match (crate::engine::backend_of($conn), one, $driver) {
+            (crate::Backend::Sqlite, true, Driver::Plain) => $sql!(sqlite, one, plain),
+            (crate::Backend::Sqlite, true, Driver::Words) => $sql!(sqlite, one, words),
+            (crate::Backend::Sqlite, true, Driver::Label) => $sql!(sqlite, one, label),
+            (crate::Backend::Sqlite, false, Driver::Plain) => $sql!(sqlite, many, plain),
+            (crate::Backend::Sqlite, false, Driver::Words) => $sql!(sqlite, many, words),
+            (crate::Backend::Sqlite, false, Driver::Label) => $sql!(sqlite, many, label),
+            (crate::Backend::Postgres, true, Driver::Plain) => $sql!(postgres, one, plain),
+            (crate::Backend::Postgres, true, Driver::Words) => $sql!(postgres, one, words),
+            (crate::Backend::Postgres, true, Driver::Label) => $sql!(postgres, one, label),
+            (crate::Backend::Postgres, false, Driver::Plain) => $sql!(postgres, many, plain),
+            (crate::Backend::Postgres, false, Driver::Words) => $sql!(postgres, many, words),
+            (crate::Backend::Postgres, false, Driver::Label) => $sql!(postgres, many, label),
         }
-    };
+    }};
 }
 pub(crate) use issue_sql;
 
-/// One page of the issues a filter selects, and how many it selects in all (counted up to
-/// [`COUNT_LIMIT`]` + 1`).
+/// What a listing's rows are read from first: the issues, the search's matches, or a board
+/// label list's links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Driver {
+    Plain,
+    Words,
+    Label,
+}
+
+impl Driver {
+    pub(crate) fn of(filter: &IssueFilter) -> Driver {
+        if filter.search.is_some() {
+            Driver::Words
+        } else if filter.with_label.is_some() {
+            Driver::Label
+        } else {
+            Driver::Plain
+        }
+    }
+}
+
+/// One page of the issues a filter selects, and how many it selects in all (counted up to the
+/// filter's `count_limit + 1`).
 pub async fn list_issues(conn: &mut Conn, filter: &IssueFilter, page: Page) -> DbResult<(Vec<IssueRow>, i64)> {
     let state = filter.state.map(IssueState::as_str);
     let backend = crate::engine::backend_of(conn);
+    // Counted first: a listing past its end (often an empty board column, whose search for
+    // a first row reads the whole project) then asks nothing more.
+    let total = count(conn, filter, state).await?;
+    if total <= filter.count_limit && page.offset >= total {
+        return Ok((Vec::new(), total));
+    }
+    // A label's links drive the count; they drive the page only when there are few (their
+    // rows are sorted), else the board order's index finds the label's issues soon enough.
+    let driver = match Driver::of(filter) {
+        Driver::Label if total > filter.count_limit => Driver::Plain,
+        driver => driver,
+    };
     let rows = match (filter.order_by, filter.sort) {
         (IssueOrder::CreatedAt, SortDirection::Desc) => {
-            bind_filter(sqlx::query(issue_sql!(conn, filter, newest_issues_sql)), filter, state, backend)
+            bind_filter(sqlx::query(issue_sql!(conn, filter, driver, newest_issues_sql)), filter, state, backend)
         }
         (IssueOrder::RelativePosition, SortDirection::Asc) => {
-            bind_filter(sqlx::query(issue_sql!(conn, filter, placed_issues_sql)), filter, state, backend)
+            bind_filter(sqlx::query(issue_sql!(conn, filter, driver, placed_issues_sql)), filter, state, backend)
         }
-        _ => bind_filter(sqlx::query(issue_sql!(conn, filter, ordered_issues_sql)), filter, state, backend)
+        _ => bind_filter(sqlx::query(issue_sql!(conn, filter, driver, ordered_issues_sql)), filter, state, backend)
             .bind(filter.order_by.as_str())
             .bind(filter.sort.as_str()),
     }
@@ -385,12 +458,11 @@ pub async fn list_issues(conn: &mut Conn, filter: &IssueFilter, page: Page) -> D
     .bind(page.offset)
     .fetch_all(&mut *conn)
     .await?;
-    let total = count(conn, filter, state).await?;
     Ok((rows.iter().map(map_issue).collect::<DbResult<_>>()?, total))
 }
 
 /// How many issues the filter selects in each state (its own `state` ignored): open, closed;
-/// each counted up to [`COUNT_LIMIT`]` + 1`.
+/// each counted up to the filter's `count_limit + 1`.
 pub async fn count_issues_by_state(conn: &mut Conn, filter: &IssueFilter) -> DbResult<(i64, i64)> {
     let opened = count(conn, filter, Some(IssueState::Opened.as_str())).await?;
     let closed = count(conn, filter, Some(IssueState::Closed.as_str())).await?;
@@ -399,10 +471,15 @@ pub async fn count_issues_by_state(conn: &mut Conn, filter: &IssueFilter) -> DbR
 
 async fn count(conn: &mut Conn, filter: &IssueFilter, state: Option<&'static str>) -> DbResult<i64> {
     let backend = crate::engine::backend_of(conn);
-    let row = bind_filter(sqlx::query(issue_sql!(conn, filter, count_issues_sql)), filter, state, backend)
-        .bind(COUNT_LIMIT + 1)
-        .fetch_one(conn)
-        .await?;
+    let row = bind_filter(
+        sqlx::query(issue_sql!(conn, filter, Driver::of(filter), count_issues_sql)),
+        filter,
+        state,
+        backend,
+    )
+    .bind(filter.count_limit.saturating_add(1))
+    .fetch_one(conn)
+    .await?;
     int(&row, "n")
 }
 

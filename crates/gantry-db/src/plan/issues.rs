@@ -72,15 +72,22 @@ pub(super) fn map_issue(row: &AnyRow) -> DbResult<IssueRow> {
 
 macro_rules! select_issue {
     () => {
+        concat!(issue_columns!(), " FROM issues i")
+    };
+}
+
+// The columns of an issue `i` (`map_issue`).
+macro_rules! issue_columns {
+    () => {
         "SELECT i.id, i.project_id, i.iid, i.title, i.description, i.author_id, i.state, i.closed_by_id, i.closed_at, \
          i.confidential, i.due_date, i.weight, i.discussion_locked, i.milestone_id, i.created_at, i.updated_at, \
          (SELECT COUNT(*) FROM notes n WHERE n.noteable_type = 'Issue' AND n.noteable_id = i.id AND n.system = 0) \
          AS user_notes_count, i.time_estimate, \
          (SELECT CAST(COALESCE(SUM(t.time_spent), 0) AS BIGINT) FROM timelogs t WHERE t.issue_id = i.id) AS total_time_spent, \
-         i.relative_position FROM issues i"
+         i.relative_position"
     };
 }
-pub(super) use select_issue;
+pub(super) use issue_columns;
 
 /// What an issue is made of, on create and on update (validated by core).
 #[derive(Debug, Clone)]

@@ -270,28 +270,31 @@ pub struct FoundNote {
 // The search of comments on the issues `$1`…`$26` select (their own text condition unused),
 // the words in `$27`, newest first, `$28` and `$29` the page.
 macro_rules! search_notes_sql {
-    ($engine:tt, $scope:tt, $words:tt) => {
+    ($engine:tt, $scope:tt, $driver:tt) => {
         concat!(
             "SELECT ",
             note_columns!(),
-            ", i.id AS issue_id, i.iid AS issue_iid, i.title AS issue_title \
-             FROM notes n LEFT JOIN users u ON u.id = n.author_id \
+            ", i.id AS issue_id, i.iid AS issue_iid, i.title AS issue_title",
+            notes_from!($engine),
+            " LEFT JOIN users u ON u.id = n.author_id \
              JOIN issues i ON n.noteable_type = 'Issue' AND i.id = n.noteable_id",
-            issue_filter!($engine, $scope, $words),
+            issue_filter!($engine, $scope, $driver),
             " AND n.system = 0",
             note_text!($engine),
-            " ORDER BY n.created_at DESC, n.id DESC LIMIT $28 OFFSET $29"
+            notes_newest_first!($engine),
+            " LIMIT $28 OFFSET $29"
         )
     };
 }
 
 // How many comments the search finds, up to `COUNT_LIMIT + 1` (`$28`).
 macro_rules! count_notes_sql {
-    ($engine:tt, $scope:tt, $words:tt) => {
+    ($engine:tt, $scope:tt, $driver:tt) => {
         concat!(
-            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM notes n \
-             JOIN issues i ON n.noteable_type = 'Issue' AND i.id = n.noteable_id",
-            issue_filter!($engine, $scope, $words),
+            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one",
+            notes_from!($engine),
+            " JOIN issues i ON n.noteable_type = 'Issue' AND i.id = n.noteable_id",
+            issue_filter!($engine, $scope, $driver),
             " AND n.system = 0",
             note_text!($engine),
             " LIMIT $28) counted"
@@ -299,12 +302,32 @@ macro_rules! count_notes_sql {
     };
 }
 
-macro_rules! note_text {
+// On SQLite the FTS5 table is read first, newest first, so a page stops reading at its end
+// (see `issues_from!`).
+macro_rules! notes_from {
     (sqlite) => {
-        " AND n.id IN (SELECT rowid FROM notes_search WHERE notes_search MATCH $27)"
+        " FROM notes_search CROSS JOIN notes n ON n.id = notes_search.rowid"
     };
     (postgres) => {
-        " AND search_document(n.body) @@ to_tsquery('simple', $27)"
+        " FROM notes n"
+    };
+}
+
+macro_rules! notes_newest_first {
+    (sqlite) => {
+        " ORDER BY notes_search.rowid DESC"
+    };
+    (postgres) => {
+        " ORDER BY n.created_at DESC, n.id DESC"
+    };
+}
+
+macro_rules! note_text {
+    (sqlite) => {
+        " AND notes_search MATCH $27"
+    };
+    (postgres) => {
+        " AND n.search_vector @@ to_tsquery('simple', $27)"
     };
 }
 
@@ -319,7 +342,7 @@ pub async fn search_issue_notes(
     let backend = crate::engine::backend_of(conn);
     let unsearched = IssueFilter { search: None, ..issues.clone() };
     let rows = bind_filter(
-        sqlx::query(issue_sql!(conn, unsearched, search_notes_sql)),
+        sqlx::query(issue_sql!(conn, unsearched, Driver::Plain, search_notes_sql)),
         &unsearched,
         issues_state(issues),
         backend,
@@ -330,7 +353,7 @@ pub async fn search_issue_notes(
     .fetch_all(&mut *conn)
     .await?;
     let total = bind_filter(
-        sqlx::query(issue_sql!(conn, unsearched, count_notes_sql)),
+        sqlx::query(issue_sql!(conn, unsearched, Driver::Plain, count_notes_sql)),
         &unsearched,
         issues_state(issues),
         backend,

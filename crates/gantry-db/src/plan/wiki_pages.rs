@@ -92,7 +92,7 @@ macro_rules! wiki_text {
         " AND w.id IN (SELECT rowid FROM wiki_pages_search WHERE wiki_pages_search MATCH $2)"
     };
     (postgres) => {
-        " AND search_document(w.title || ' ' || w.content) @@ to_tsquery('simple', $2)"
+        " AND w.search_vector @@ to_tsquery('simple', $2)"
     };
 }
 

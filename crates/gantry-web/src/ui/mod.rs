@@ -144,11 +144,12 @@ pub fn role_options() -> Vec<(i64, &'static str)> {
 /// A count for people: `10,000+` once a listing stopped counting (it counts up to
 /// [`gantry_core::COUNT_LIMIT`]).
 pub fn count_text(count: i64) -> String {
-    if count > gantry_core::COUNT_LIMIT {
-        format!("{}+", thousands(gantry_core::COUNT_LIMIT))
-    } else {
-        count.to_string()
-    }
+    count_text_within(count, gantry_core::COUNT_LIMIT)
+}
+
+/// A count for people that stopped past `limit`: `1,000+` then.
+pub fn count_text_within(count: i64, limit: i64) -> String {
+    if count > limit { format!("{}+", thousands(limit)) } else { count.to_string() }
 }
 
 /// `12345` as `12,345`.
@@ -184,6 +185,7 @@ mod tests {
         assert_eq!(count_text(0), "0");
         assert_eq!(count_text(gantry_core::COUNT_LIMIT), "10000");
         assert_eq!(count_text(gantry_core::COUNT_LIMIT + 1), "10,000+");
+        assert_eq!(count_text_within(1_001, 1_000), "1,000+");
         assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }

@@ -31,6 +31,7 @@ mod group_sharing;
 mod groups;
 mod hidden_variables;
 mod id_tokens;
+mod issue_counts;
 mod issue_links;
 mod issues;
 mod job_token_scope;

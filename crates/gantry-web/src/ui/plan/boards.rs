@@ -13,7 +13,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use gantry_core::CoreError;
 use gantry_core::manage::groups::Lookup;
-use gantry_core::plan::boards::{BoardInput, BoardScope, BoardView, CardMove, Column, ListFor};
+use gantry_core::plan::boards::{BOARD_COUNT_LIMIT, BoardInput, BoardScope, BoardView, CardMove, Column, ListFor};
 use gantry_core::plan::issues::{AssigneeQuery, IssueQuery, IssueView, MilestoneFilter, UserRef, WeightFilter};
 use gantry_core::policy::GroupAccess;
 use gantry_types::{BoardId, BoardListId, IssueId};
@@ -230,19 +230,15 @@ pub struct ColumnView {
 }
 
 impl ColumnView {
-    /// The count as shown (`count_text`).
+    /// The count as shown: `1,000+` once the column stopped counting.
     pub fn count_text(&self) -> String {
-        crate::ui::count_text(self.count)
+        crate::ui::count_text_within(self.count, BOARD_COUNT_LIMIT)
     }
 
     /// How many cards the column does not show, as shown: "many" once the count stopped.
     fn more(&self) -> Option<String> {
         let more = self.count - i64::try_from(self.cards.len()).unwrap_or(i64::MAX);
-        if self.count > gantry_core::COUNT_LIMIT {
-            Some("many".to_owned())
-        } else {
-            (more > 0).then(|| more.to_string())
-        }
+        if self.count > BOARD_COUNT_LIMIT { Some("many".to_owned()) } else { (more > 0).then(|| more.to_string()) }
     }
 }
 

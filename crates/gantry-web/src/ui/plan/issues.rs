@@ -201,15 +201,20 @@ pub async fn list(
         Err(error) => return Err(visitor.error(error)),
     };
     query.state = IssueState::parse(shown);
+    // The tabs hold the counts: the listing itself need not count again.
+    query.count_limit = 0;
+    let total = match query.state {
+        Some(IssueState::Opened) => counts.0,
+        Some(IssueState::Closed) => counts.1,
+        None => counts.0 + counts.1,
+    };
     let mut issues = Vec::new();
-    let mut total = 0;
     if error.is_none() {
         let page = Page { offset: (page_number - 1) * PER_PAGE, limit: PER_PAGE };
-        let (views, all) =
+        let (views, _) =
             plan.list_issues(IssuesOf::Project(&frame.access), &query, page).await.map_err(|e| visitor.error(e))?;
         let now = now_millis();
         issues = views.iter().map(|view| IssueLine::new(view, now)).collect();
-        total = all;
     }
     let tabs = [("opened", "Open", counts.0), ("closed", "Closed", counts.1), ("all", "All", counts.0 + counts.1)]
         .into_iter()
