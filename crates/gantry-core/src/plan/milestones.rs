@@ -343,7 +343,9 @@ impl super::Plan<'_> {
         scope: MilestoneScope<'_>,
         milestone: &MilestoneRow,
     ) -> CoreResult<(i64, i64)> {
-        let query = IssueQuery { milestone: MilestoneFilter::Id(milestone.id), ..IssueQuery::default() };
+        // Exact, however many: a milestone's progress is their ratio.
+        let query =
+            IssueQuery { milestone: MilestoneFilter::Id(milestone.id), count_limit: i64::MAX, ..IssueQuery::default() };
         match scope {
             MilestoneScope::Project(access) => self.count_issues(IssuesOf::Project(access), &query).await,
             MilestoneScope::Group(access) => self.count_issues(IssuesOf::Group(access), &query).await,

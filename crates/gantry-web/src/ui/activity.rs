@@ -161,7 +161,7 @@ pub async fn project_activity(
         filters: TABS.iter().map(|tab| (tab.0, tab.1, href(tab.0, 1), tab.0 == chosen.0)).collect(),
         lines: events.iter().map(|view| ActivityLine::new(view, now)).collect(),
         previous_href: (number > 1).then(|| href(chosen.0, number - 1)),
-        next_href: (number * PER_PAGE < total).then(|| href(chosen.0, number + 1)),
+        next_href: crate::ui::has_next_page(number, PER_PAGE, total, events.len()).then(|| href(chosen.0, number + 1)),
         tab: "activity",
         frame,
     };

@@ -152,6 +152,16 @@ pub fn count_text_within(count: i64, limit: i64) -> String {
     if count > limit { format!("{}+", thousands(limit)) } else { count.to_string() }
 }
 
+/// Whether a page list has a page after `number` (of `per_page` rows, `shown` of them on this
+/// one): the counted total says so, or, past the count's limit, a full page does.
+pub fn has_next_page(number: i64, per_page: i64, total: i64, shown: usize) -> bool {
+    if total > gantry_core::COUNT_LIMIT {
+        i64::try_from(shown).unwrap_or(i64::MAX) >= per_page
+    } else {
+        number.saturating_mul(per_page) < total
+    }
+}
+
 /// `12345` as `12,345`.
 fn thousands(number: i64) -> String {
     let digits = number.to_string();
@@ -186,6 +196,9 @@ mod tests {
         assert_eq!(count_text(gantry_core::COUNT_LIMIT), "10000");
         assert_eq!(count_text(gantry_core::COUNT_LIMIT + 1), "10,000+");
         assert_eq!(count_text_within(1_001, 1_000), "1,000+");
+        assert!(has_next_page(1, 20, 21, 20) && !has_next_page(2, 20, 40, 20));
+        let uncounted = gantry_core::COUNT_LIMIT + 1;
+        assert!(has_next_page(900, 20, uncounted, 20) && !has_next_page(900, 20, uncounted, 7));
         assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }

@@ -25,7 +25,8 @@ pub struct ProjectFrame {
     /// The visitor may push (Developer, project not archived).
     pub can_push: bool,
     /// The open issues the visitor may see (the Issues tab's count).
-    pub open_issues: i64,
+    /// As shown (`count_text`: the count stops at `COUNT_LIMIT`).
+    pub open_issues: String,
 }
 
 impl ProjectFrame {
@@ -37,7 +38,7 @@ impl ProjectFrame {
         let crumbs = breadcrumbs(&chain, Some(&project));
         let open_issues = state.core.plan().count_open_issues(&access).await.map_err(|e| visitor.error(e))?;
         Ok(ProjectFrame {
-            open_issues,
+            open_issues: super::count_text(open_issues),
             can_admin: access.can(ProjectAction::Update),
             can_push: access.can(ProjectAction::PushCode),
             role: access.level(),

@@ -372,7 +372,9 @@ async fn run_search(
         ),
     };
     let mut counts = Vec::new();
-    let shown_more = |total: i64| (number * PER_PAGE) < usize::try_from(total).unwrap_or(0);
+    let shown_more = |total: i64, shown: usize| {
+        crate::ui::has_next_page(i64::try_from(number).unwrap_or(i64::MAX), PER_PAGE as i64, total, shown)
+    };
     let db_page = Page { offset: ((number - 1) * PER_PAGE) as i64, limit: PER_PAGE as i64 };
     let namespace = match within {
         Within::Instance => None,
@@ -426,7 +428,8 @@ async fn run_search(
             PlanHit::new(href, &issue.title, context, &issue.description, &words)
         })
         .collect();
-    let issues = (issues, shown_more(total));
+    let more = shown_more(total, issues.len());
+    let issues = (issues, more);
     let mut epics = None;
     if !matches!(within, Within::Project(_)) {
         let (found, total) = plan.search_epics(plan_within, term, db_page).await?;
@@ -440,7 +443,7 @@ async fn run_search(
             let href = format!("/{}/-/epics/{}", epic.group_path, epic.iid);
             PlanHit::new(href, &epic.title, context, &epic.description, &words)
         });
-        epics = Some((hits.collect::<Vec<_>>(), shown_more(total)));
+        epics = Some((hits.collect::<Vec<_>>(), shown_more(total, found.len())));
     }
     let (found, total) = plan.search_comments(plan_within, term, db_page).await?;
     counts.push(("notes", "Comments", crate::ui::count_text(total)));
@@ -454,7 +457,8 @@ async fn run_search(
             PlanHit::new(href, &found.issue_title, context, &found.note.body, &words)
         })
         .collect();
-    let comments = (comments, shown_more(total));
+    let more = shown_more(total, comments.len());
+    let comments = (comments, more);
     let (found, total) = plan.search_wiki(plan_within, term, db_page).await?;
     counts.push(("wiki_blobs", "Wiki", crate::ui::count_text(total)));
     let wiki: Vec<PlanHit> = found
@@ -465,7 +469,8 @@ async fn run_search(
             PlanHit::new(href, &page.title, context, &page.content, &words)
         })
         .collect();
-    let wiki = (wiki, shown_more(total));
+    let more = shown_more(total, wiki.len());
+    let wiki = (wiki, more);
     counts.push(("commits", "Commits", count_label(&commits)));
     // People: anyone for signed-in visitors of the instance search; the members within a
     // group or project.
@@ -490,17 +495,20 @@ async fn run_search(
     let (results, more, capped) = match scope {
         "projects" => {
             let (rows, total) = projects.unwrap_or_default();
-            (Results::Projects(rows), shown_more(total), None)
+            let more = shown_more(total, rows.len());
+            (Results::Projects(rows), more, None)
         }
         "groups" => {
             let (rows, total) = groups.unwrap_or_default();
-            (Results::Groups(rows), shown_more(total), None)
+            let more = shown_more(total, rows.len());
+            (Results::Groups(rows), more, None)
         }
         "users" => {
             let (rows, total) = users.unwrap_or_default();
+            let more = shown_more(total, rows.len());
             let views =
                 rows.iter().map(|user: &UserRow| UserView { username: user.username.clone(), name: user.name.clone() });
-            (Results::Users(views.collect()), shown_more(total), None)
+            (Results::Users(views.collect()), more, None)
         }
         "issues" => (Results::Plan(issues.0, "issue"), issues.1, None),
         "epics" => {

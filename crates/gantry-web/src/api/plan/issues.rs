@@ -222,7 +222,8 @@ pub async fn project_issues_statistics(
     ApiInput(params): ApiInput<IssueListParams>,
 ) -> ApiResult<Json<IssuesStatistics>> {
     let access = lookup_access(&state, &actor, &id).await?;
-    let query = params.query(IssueScope::All)?;
+    // GitLab's statistics are exact, however many.
+    let query = IssueQuery { count_limit: i64::MAX, ..params.query(IssueScope::All)? };
     let (opened, closed) = state.core.plan().count_issues(IssuesOf::Project(&access), &query).await?;
     Ok(Json(IssuesStatistics { statistics: Statistics { counts: Counts { all: opened + closed, closed, opened } } }))
 }

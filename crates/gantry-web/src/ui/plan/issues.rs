@@ -216,19 +216,21 @@ pub async fn list(
         let now = now_millis();
         issues = views.iter().map(|view| IssueLine::new(view, now)).collect();
     }
-    let tabs = [("opened", "Open", counts.0), ("closed", "Closed", counts.1), ("all", "All", counts.0 + counts.1)]
-        .into_iter()
-        .map(|(key, name, count)| StateTab {
-            name,
-            count: crate::ui::count_text(if counts.0.max(counts.1) > gantry_core::COUNT_LIMIT {
-                i64::MAX
-            } else {
-                count
-            }),
-            href: params.href(&base, key, 1),
-            current: key == shown,
-        })
-        .collect();
+    // Two exact counts add up exactly, past the limit too; one that stopped makes the sum stop.
+    let all = if counts.0.max(counts.1) > gantry_core::COUNT_LIMIT {
+        crate::ui::count_text(counts.0.max(counts.1))
+    } else {
+        (counts.0 + counts.1).to_string()
+    };
+    let tabs = [
+        ("opened", "Open", crate::ui::count_text(counts.0)),
+        ("closed", "Closed", crate::ui::count_text(counts.1)),
+        ("all", "All", all),
+    ]
+    .into_iter()
+    .map(|(key, name, count)| StateTab { name, count, href: params.href(&base, key, 1), current: key == shown })
+    .collect();
+    let has_next = crate::ui::has_next_page(page_number, PER_PAGE, total, issues.len());
     let page = IssuesPage {
         chrome: Chrome::new(&visitor),
         tab: "issues",
@@ -242,7 +244,7 @@ pub async fn list(
         milestones,
         issues,
         prev_href: (page_number > 1).then(|| params.href(&base, shown, page_number - 1)),
-        next_href: (page_number * PER_PAGE < total).then(|| params.href(&base, shown, page_number + 1)),
+        next_href: has_next.then(|| params.href(&base, shown, page_number + 1)),
         can_create: frame.access.can(ProjectAction::CreateIssue),
         error: error.clone(),
         frame,
