@@ -67,7 +67,7 @@ AREAS = {
     "topics": True,
     "client basics (auth, config, pagination, CLI)": True,
     "instance (settings, templates, metrics, license, search, events, ...)": False,
-    "issues, labels, milestones, boards": False,
+    "issues, labels, milestones, boards": True,
     "merge requests": False,
     "notes and discussions": False,
     "releases": False,

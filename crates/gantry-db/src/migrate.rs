@@ -217,6 +217,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0042_plan_at_scale.sql"),
         postgres: include_str!("../migrations/postgres/0042_plan_at_scale.sql"),
     },
+    Migration {
+        version: 43,
+        sqlite: include_str!("../migrations/sqlite/0043_label_priorities_subscriptions.sql"),
+        postgres: include_str!("../migrations/postgres/0043_label_priorities_subscriptions.sql"),
+    },
 ];
 
 impl Db {

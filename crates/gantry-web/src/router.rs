@@ -1918,6 +1918,24 @@ fn top_level() -> Table {
             "Delete a project label",
             labels::delete_project_label,
         )
+        .post(
+            "/api/v4/projects/{id}/labels/{label_id}/subscribe",
+            Project(ProjectAction::ReadIssues),
+            "Get mail when an issue of the project gets this label",
+            labels::subscribe_project_label,
+        )
+        .post(
+            "/api/v4/projects/{id}/labels/{label_id}/unsubscribe",
+            Project(ProjectAction::ReadIssues),
+            "Stop mail about this label in the project",
+            labels::unsubscribe_project_label,
+        )
+        .put(
+            "/api/v4/projects/{id}/labels/{label_id}/promote",
+            Project(ProjectAction::ManageLabels),
+            "Make a project label its group's, merging the group projects' labels of that name into it",
+            labels::promote_project_label,
+        )
         .get(
             "/api/v4/groups/{id}/labels",
             Group(GroupAction::Read),
@@ -1959,6 +1977,18 @@ fn top_level() -> Table {
             Group(GroupAction::ManageLabels),
             "Delete a group label",
             labels::delete_group_label,
+        )
+        .post(
+            "/api/v4/groups/{id}/labels/{label_id}/subscribe",
+            Group(GroupAction::Read),
+            "Get mail when any issue gets this label",
+            labels::subscribe_group_label,
+        )
+        .post(
+            "/api/v4/groups/{id}/labels/{label_id}/unsubscribe",
+            Group(GroupAction::Read),
+            "Stop mail about this label",
+            labels::unsubscribe_group_label,
         )
         .get(
             "/api/v4/projects/{id}/milestones",
@@ -2554,6 +2584,22 @@ fn group_pages() -> Table {
             "Move a card of a group issue board (from, to: open, closed or a list; move_before_id, move_after_id): changes its issue as the lists mean",
             ui::plan::board_pages::group_move_card,
         )
+        .get("/labels", Group(GroupAction::Read), "The group's labels and its ancestors'", ui::plan::labels::list_group)
+        .post("/labels", Group(GroupAction::ManageLabels), "Create a group label", ui::plan::labels::create_group)
+        .get("/labels/{label_id}/edit", Group(GroupAction::ManageLabels), "Edit a group label", ui::plan::labels::edit_group)
+        .post("/labels/{label_id}/edit", Group(GroupAction::ManageLabels), "Save a group label", ui::plan::labels::save_group)
+        .post(
+            "/labels/{label_id}/delete",
+            Group(GroupAction::ManageLabels),
+            "Delete a group label (confirm=yes; without it, a page asks)",
+            ui::plan::labels::delete_group,
+        )
+        .post(
+            "/labels/{label_id}/subscription",
+            Group(GroupAction::Read),
+            "Get mail when any issue gets a label, or stop (subscribed=yes|no)",
+            ui::plan::labels::subscription_group,
+        )
         .get(
             "/milestones",
             Group(GroupAction::Read),
@@ -2916,15 +2962,48 @@ fn project_pages() -> Table {
         )
         .post("/issues/{issue_iid}/notes/{note_id}/edit", NoteAuthor, "Edit your comment", ui::plan::issue::edit_note.layer(text_limit()))
         .post("/issues/{issue_iid}/notes/{note_id}/delete", NoteAuthor, "Delete your comment", ui::plan::issue::delete_note)
-        .get("/labels", Project(ProjectAction::ReadIssues), "The project's labels and its groups'", ui::plan::labels::list)
-        .post("/labels", Project(ProjectAction::ManageLabels), "Create a project label", ui::plan::labels::create)
-        .get("/labels/{label_id}/edit", Project(ProjectAction::ManageLabels), "Edit a project label", ui::plan::labels::edit)
-        .post("/labels/{label_id}/edit", Project(ProjectAction::ManageLabels), "Save a project label", ui::plan::labels::save)
+        .get(
+            "/labels",
+            Project(ProjectAction::ReadIssues),
+            "The project's labels and its groups', the prioritized first",
+            ui::plan::labels::list_project,
+        )
+        .post("/labels", Project(ProjectAction::ManageLabels), "Create a project label", ui::plan::labels::create_project)
+        .get(
+            "/labels/{label_id}/edit",
+            Project(ProjectAction::ManageLabels),
+            "Edit a project label",
+            ui::plan::labels::edit_project,
+        )
+        .post(
+            "/labels/{label_id}/edit",
+            Project(ProjectAction::ManageLabels),
+            "Save a project label",
+            ui::plan::labels::save_project,
+        )
         .post(
             "/labels/{label_id}/delete",
             Project(ProjectAction::ManageLabels),
             "Delete a project label (confirm=yes; without it, a page asks)",
-            ui::plan::labels::delete,
+            ui::plan::labels::delete_project,
+        )
+        .post(
+            "/labels/{label_id}/subscription",
+            Project(ProjectAction::ReadIssues),
+            "Get mail when an issue of the project gets a label, or stop (subscribed=yes|no)",
+            ui::plan::labels::subscription_project,
+        )
+        .post(
+            "/labels/{label_id}/priority",
+            Project(ProjectAction::ManageLabels),
+            "Prioritize a label, move it up or down among the prioritized, or remove its priority (step)",
+            ui::plan::labels::priority,
+        )
+        .post(
+            "/labels/{label_id}/promote",
+            Project(ProjectAction::ManageLabels),
+            "Make a project label its group's (confirm=yes; without it, a page says what merges)",
+            ui::plan::labels::promote,
         )
         .get(
             "/boards",

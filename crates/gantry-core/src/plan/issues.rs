@@ -528,6 +528,11 @@ impl super::Plan<'_> {
             Some(IssueState::Opened) => events.push(IssueEvent::Reopened),
             None => {}
         }
+        let labelled: Vec<LabelId> =
+            after.labels.iter().map(|l| l.id).filter(|id| !before.labels.iter().any(|l| l.id == *id)).collect();
+        if !labelled.is_empty() {
+            events.push(IssueEvent::Labelled { added: &labelled });
+        }
         let mut mailed = false;
         for event in events {
             mailed |= self.after_issue_change(&mut tx, access, &after, event).await?;

@@ -6,10 +6,11 @@
 //! A person is told of an issue only when they may read it now (a confidential issue reaches
 //! Reporters, its author and assignees; a private project its members), never of their own
 //! doings, and never while blocked. Mail reasons, from strongest: assigned, mentioned,
-//! subscribed (their own choice on the issue), participating (author, assignee, commenter,
-//! mentioned in the description), watching (the project, a group of it, or everything). The
-//! levels take them as: watch — all; participating — all but watching; mention — assigned,
-//! mentioned and subscribed; disabled — none. An explicit unsubscribe from the issue silences
+//! subscribed (their own choice on the issue), subscribed to a label the issue opened with or
+//! was given (told of that only), participating (author, assignee, commenter, mentioned in the
+//! description), watching (the project, a group of it, or everything). The levels take them
+//! as: watch — all; participating — all but watching; mention — assigned, mentioned and
+//! subscribed (to the issue or a label); disabled — none. An explicit unsubscribe from the issue silences
 //! it whatever the level.
 
 use std::collections::HashMap;
@@ -18,10 +19,11 @@ use gantry_db::Conn;
 use gantry_db::manage::namespaces::namespace_with_ancestors;
 use gantry_db::manage::projects::ProjectKey;
 use gantry_db::manage::users::{find_user_by_id, find_user_by_username};
+use gantry_db::plan::labels as labels_db;
 use gantry_db::plan::notes::{self as notes_db, Noteable};
 use gantry_db::plan::notifications::{self as db, LevelSource};
 use gantry_db::plan::todos::{self as todos_db, NewTodo};
-use gantry_types::{NamespaceId, NoteId, ProjectId, UserId};
+use gantry_types::{LabelId, NamespaceId, NoteId, ProjectId, UserId};
 
 use super::issues::IssueView;
 use super::mentions::mentions;
@@ -113,6 +115,10 @@ pub(crate) enum IssueEvent<'a> {
         body: &'a str,
         before: &'a str,
     },
+    /// Labels were put on the issue: only those subscribed to one of them are told.
+    Labelled {
+        added: &'a [LabelId],
+    },
 }
 
 /// Why a person gets a mail; the strongest reason explains it.
@@ -120,6 +126,7 @@ pub(crate) enum IssueEvent<'a> {
 enum Reason {
     Watching,
     Participating,
+    SubscribedLabel,
     Subscribed,
     Mentioned,
     Assigned,
@@ -130,6 +137,7 @@ impl Reason {
         match self {
             Reason::Watching => "you watch this project",
             Reason::Participating => "you take part in this issue",
+            Reason::SubscribedLabel => "you subscribed to a label of this issue",
             Reason::Subscribed => "you subscribed to this issue",
             Reason::Mentioned => "you were mentioned in this issue",
             Reason::Assigned => "you are assigned to this issue",
@@ -141,7 +149,7 @@ impl Reason {
         match level {
             NotificationLevel::Watch | NotificationLevel::Global => true,
             NotificationLevel::Participating => self >= Reason::Participating,
-            NotificationLevel::Mention => self >= Reason::Subscribed,
+            NotificationLevel::Mention => self >= Reason::SubscribedLabel,
             NotificationLevel::Disabled => false,
         }
     }
@@ -275,8 +283,20 @@ impl super::Plan<'_> {
         for (user, _) in &mentioned {
             give(user.id, Reason::Mentioned);
         }
-        // A changed text tells only those it newly mentions.
-        let told_all = !matches!(event, IssueEvent::DescriptionChanged { .. } | IssueEvent::CommentEdited { .. });
+        // Subscribers of the labels an issue opens with or is given.
+        let labelled: Vec<LabelId> = match event {
+            IssueEvent::Opened => issue.labels.iter().map(|label| label.id).collect(),
+            IssueEvent::Labelled { added } => added.to_vec(),
+            _ => Vec::new(),
+        };
+        for user in labels_db::label_subscribers(conn, project, &labelled, MAX_RECIPIENTS as i64).await? {
+            give(user, Reason::SubscribedLabel);
+        }
+        // A changed text tells only those it newly mentions; new labels only their subscribers.
+        let told_all = !matches!(
+            event,
+            IssueEvent::DescriptionChanged { .. } | IssueEvent::CommentEdited { .. } | IssueEvent::Labelled { .. }
+        );
         if told_all {
             if !matches!(event, IssueEvent::Opened) {
                 for user in self.participants(conn, issue).await? {
@@ -400,6 +420,15 @@ impl super::Plan<'_> {
                 format!("{who} mentioned you in the issue's description:\n\n{}", issue.issue.description)
             }
             IssueEvent::CommentEdited { body, .. } => format!("{who} mentioned you in a comment:\n\n{body}"),
+            IssueEvent::Labelled { added } => {
+                let names: Vec<String> = issue
+                    .labels
+                    .iter()
+                    .filter(|label| added.contains(&label.id))
+                    .map(|label| format!("~\"{}\"", label.title))
+                    .collect();
+                format!("{who} added the {} {}.", if names.len() == 1 { "label" } else { "labels" }, names.join(", "))
+            }
         };
         let key = crate::random_token();
         db::record_sent(conn, &key, to.id, access.project().id, Noteable::issue(issue.issue.id)).await?;
@@ -435,6 +464,7 @@ mod tests {
         assert!(!Reason::Participating.heard_at(Level::Mention));
         assert!(Reason::Mentioned.heard_at(Level::Mention) && Reason::Assigned.heard_at(Level::Mention));
         assert!(Reason::Subscribed.heard_at(Level::Mention));
+        assert!(Reason::SubscribedLabel.heard_at(Level::Mention) && !Reason::SubscribedLabel.heard_at(Level::Disabled));
         assert!(!Reason::Assigned.heard_at(Level::Disabled));
         for level in Level::ALL {
             assert_eq!(Level::parse(level.as_str()), Some(level));

@@ -1,8 +1,10 @@
 //! The `labels` table (a project's or a group's; names unique within their owner ignoring
 //! case) and `label_links`, which issues and epics carry which label. A project uses its own labels and
-//! those of every group above it; a group those of itself and its ancestors.
+//! those of every group above it; a group those of itself and its ancestors. Also a project's
+//! label priorities (`label_priorities`), people's subscriptions to labels
+//! (`label_subscriptions`) and the promotion of a project label to its group.
 
-use gantry_types::{EpicId, IssueId, LabelId, NamespaceId, ProjectId};
+use gantry_types::{EpicId, IssueId, LabelId, NamespaceId, ProjectId, UserId};
 use sqlx::any::AnyRow;
 
 use crate::engine::{backend_of, by_engine, id_list, id_set};
@@ -293,4 +295,179 @@ pub async fn labels_of_epics(conn: &mut Conn, epics: &[EpicId]) -> DbResult<Vec<
         .fetch_all(conn)
         .await?;
     rows.iter().map(|row| Ok((EpicId(int(row, "epic_id")?), map_label(row)?))).collect()
+}
+
+/// A project's label priorities, as `(label, priority)`, first first.
+pub async fn label_priorities(conn: &mut Conn, project: ProjectId) -> DbResult<Vec<(LabelId, i64)>> {
+    let rows = sqlx::query(
+        "SELECT label_id, priority FROM label_priorities WHERE project_id = $1 ORDER BY priority, label_id",
+    )
+    .bind(project.0)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|row| Ok((LabelId(int(row, "label_id")?), int(row, "priority")?))).collect()
+}
+
+/// Sets a label's priority in a project (`None` takes it away).
+pub async fn set_label_priority(
+    conn: &mut Conn,
+    project: ProjectId,
+    label: LabelId,
+    priority: Option<i64>,
+) -> DbResult<()> {
+    sqlx::query("DELETE FROM label_priorities WHERE project_id = $1 AND label_id = $2")
+        .bind(project.0)
+        .bind(label.0)
+        .execute(&mut *conn)
+        .await?;
+    if let Some(priority) = priority {
+        sqlx::query("INSERT INTO label_priorities (project_id, label_id, priority) VALUES ($1, $2, $3)")
+            .bind(project.0)
+            .bind(label.0)
+            .bind(priority)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The labels a user subscribed to as they apply in a project (subscribed there or
+/// everywhere), or, with no project, everywhere.
+pub async fn subscribed_labels(conn: &mut Conn, user: UserId, project: Option<ProjectId>) -> DbResult<Vec<LabelId>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT label_id FROM label_subscriptions \
+         WHERE user_id = $1 AND (project_id IS NULL OR project_id = $2) ORDER BY label_id",
+    )
+    .bind(user.0)
+    .bind(project.map(|p| p.0))
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|row| Ok(LabelId(int(row, "label_id")?))).collect()
+}
+
+/// Subscribes a user to a label in one project (or everywhere), or takes away their
+/// subscriptions to it that apply there; whether anything changed.
+pub async fn set_label_subscription(
+    conn: &mut Conn,
+    label: LabelId,
+    user: UserId,
+    project: Option<ProjectId>,
+    subscribed: bool,
+) -> DbResult<bool> {
+    let done = if subscribed {
+        sqlx::query(
+            "INSERT INTO label_subscriptions (label_id, user_id, project_id, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(label.0)
+        .bind(user.0)
+        .bind(project.map(|p| p.0))
+        .bind(now_millis())
+        .execute(conn)
+        .await?
+    } else {
+        sqlx::query(
+            "DELETE FROM label_subscriptions WHERE label_id = $1 AND user_id = $2 \
+             AND (project_id IS NULL OR project_id = $3)",
+        )
+        .bind(label.0)
+        .bind(user.0)
+        .bind(project.map(|p| p.0))
+        .execute(conn)
+        .await?
+    };
+    Ok(done.rows_affected() > 0)
+}
+
+/// Who subscribed to any of these labels in a project's issues (there or everywhere), at most
+/// `limit`, by id.
+pub async fn label_subscribers(
+    conn: &mut Conn,
+    project: ProjectId,
+    labels: &[LabelId],
+    limit: i64,
+) -> DbResult<Vec<UserId>> {
+    if labels.is_empty() {
+        return Ok(Vec::new());
+    }
+    macro_rules! subscribers_sql {
+        ($engine:tt) => {
+            concat!(
+                "SELECT DISTINCT user_id FROM label_subscriptions WHERE label_id IN ",
+                id_set!($engine, "$1"),
+                " AND (project_id IS NULL OR project_id = $2) ORDER BY user_id LIMIT $3"
+            )
+        };
+    }
+    let rows = sqlx::query(by_engine!(backend_of(conn), subscribers_sql))
+        .bind(id_list(labels.iter().map(|id| id.0)))
+        .bind(project.0)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(|row| Ok(UserId(int(row, "user_id")?))).collect()
+}
+
+/// Makes a project label its group's (GitLab's promotion): the group's label of the same name
+/// when it has one, else the label itself becomes the group's (keeping its id); then every
+/// project label of that name in `projects` (the group's, subgroups' included) is merged into
+/// it — the issues carrying it, board lists, priorities and subscriptions move over, the
+/// history of label events follows — and deleted. Returns the group label's id. Run it in a
+/// transaction.
+pub async fn promote_label(
+    conn: &mut Conn,
+    label: &LabelRow,
+    group: NamespaceId,
+    projects: &[ProjectId],
+) -> DbResult<LabelId> {
+    let target = match find_label_by_title(conn, LabelOwner::Group(group), &label.title).await? {
+        Some(existing) => existing.id,
+        None => {
+            sqlx::query("UPDATE labels SET project_id = NULL, namespace_id = $1, updated_at = $2 WHERE id = $3")
+                .bind(group.0)
+                .bind(now_millis())
+                .bind(label.id.0)
+                .execute(&mut *conn)
+                .await
+                .map_err(DbError::classify)?;
+            label.id
+        }
+    };
+    macro_rules! namesakes_sql {
+        ($engine:tt) => {
+            concat!(
+                "SELECT id FROM labels WHERE project_id IN ",
+                id_set!($engine, "$1"),
+                " AND lower(title) = lower($2) AND id <> $3 ORDER BY id"
+            )
+        };
+    }
+    let namesakes = sqlx::query(by_engine!(backend_of(conn), namesakes_sql))
+        .bind(id_list(projects.iter().map(|id| id.0)))
+        .bind(&label.title)
+        .bind(target.0)
+        .fetch_all(&mut *conn)
+        .await?;
+    let moves = [
+        "UPDATE label_links SET label_id = $1 WHERE label_id = $2 AND issue_id IS NOT NULL \
+         AND NOT EXISTS (SELECT 1 FROM label_links o WHERE o.label_id = $1 AND o.issue_id = label_links.issue_id)",
+        "UPDATE board_lists SET label_id = $1 WHERE label_id = $2 \
+         AND NOT EXISTS (SELECT 1 FROM board_lists o WHERE o.label_id = $1 AND o.board_id = board_lists.board_id)",
+        "UPDATE label_priorities SET label_id = $1 WHERE label_id = $2 \
+         AND NOT EXISTS (SELECT 1 FROM label_priorities o WHERE o.label_id = $1 \
+         AND o.project_id = label_priorities.project_id)",
+        "UPDATE label_subscriptions SET label_id = $1 WHERE label_id = $2 \
+         AND NOT EXISTS (SELECT 1 FROM label_subscriptions o WHERE o.label_id = $1 \
+         AND o.user_id = label_subscriptions.user_id \
+         AND COALESCE(o.project_id, 0) = COALESCE(label_subscriptions.project_id, 0))",
+        "UPDATE resource_events SET label_id = $1 WHERE label_id = $2",
+        "DELETE FROM labels WHERE id = $2",
+    ];
+    for row in &namesakes {
+        let merged = int(row, "id")?;
+        for sql in moves {
+            sqlx::query(sql).bind(target.0).bind(merged).execute(&mut *conn).await?;
+        }
+    }
+    Ok(target)
 }

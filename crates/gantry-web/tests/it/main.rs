@@ -36,6 +36,7 @@ mod issue_links;
 mod issues;
 mod job_token_scope;
 mod keys;
+mod labels;
 mod languages;
 mod listing_visibility;
 mod milestones;

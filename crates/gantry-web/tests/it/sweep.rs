@@ -252,6 +252,20 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         (RouteScope::Api, "POST", p) if p.contains("/issues/{issue_iid}/discussions") => Role(Guest),
         (RouteScope::Api, "DELETE", p) if p.ends_with("/award_emoji/{award_id}") => AwardOwner,
         (RouteScope::Api, "POST", p) if p.ends_with("/award_emoji") => Role(Guest),
+        // Whoever sees a label subscribes to it; Reporters of the project and its group promote
+        // a project label (the fixture's members are the group's).
+        (
+            RouteScope::Api,
+            "POST",
+            "/api/v4/projects/{id}/labels/{label_id}/subscribe"
+            | "/api/v4/projects/{id}/labels/{label_id}/unsubscribe"
+            | "/api/v4/groups/{id}/labels/{label_id}/subscribe"
+            | "/api/v4/groups/{id}/labels/{label_id}/unsubscribe",
+        ) => Role(Guest),
+        (RouteScope::Api, "PUT", "/api/v4/projects/{id}/labels/{label_id}/promote") => Role(Reporter),
+        (RouteScope::ProjectPage | RouteScope::GroupPage, "POST", "/labels/{label_id}/subscription") => Role(Guest),
+        (RouteScope::GroupPage, "GET", "/labels") => Role(Guest),
+        (RouteScope::GroupPage, _, p) if p.starts_with("/labels") => Role(Reporter),
         (RouteScope::Api, "POST" | "PUT" | "DELETE", p)
             if p.ends_with("/labels") || p.ends_with("/labels/{label_id}") =>
         {
@@ -1056,7 +1070,7 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
             "{milestone_iid}",
             &if route.scope == RouteScope::GroupPage { f.group_milestone.1 } else { f.milestone.1 }.to_string(),
         )
-        .replace("{label_id}", &if route.path.contains("/groups/") { f.group_label_id } else { f.label_id }.to_string())
+        .replace("{label_id}", &if group_board { f.group_label_id } else { f.label_id }.to_string())
         .replace("{board_id}", &if group_board { f.group_board.0 } else { f.board.0 }.to_string())
         .replace("{epic_iid}", &f.epic.0.to_string())
         .replace("{child_epic_id}", &f.epic.1.to_string())
@@ -1301,12 +1315,18 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         (RouteScope::ProjectPage, "/issues/{issue_iid}/notes" | "/issues/{issue_iid}/notes/{note_id}/edit") => {
             vec![("body", "swept".into())]
         }
-        (RouteScope::ProjectPage, "/issues/{issue_iid}/delete" | "/labels/{label_id}/delete") => {
-            vec![("confirm", "yes".into())]
-        }
-        (RouteScope::ProjectPage, "/labels" | "/labels/{label_id}/edit") => {
+        (RouteScope::ProjectPage, "/issues/{issue_iid}/delete") => vec![("confirm", "yes".into())],
+        (
+            RouteScope::ProjectPage | RouteScope::GroupPage,
+            "/labels/{label_id}/delete" | "/labels/{label_id}/promote",
+        ) => vec![("confirm", "yes".into())],
+        (RouteScope::ProjectPage | RouteScope::GroupPage, "/labels" | "/labels/{label_id}/edit") => {
             vec![("title", format!("made-{n}")), ("color", "#00ff00".into())]
         }
+        (RouteScope::ProjectPage | RouteScope::GroupPage, "/labels/{label_id}/subscription") => {
+            vec![("subscribed", "yes".into())]
+        }
+        (RouteScope::ProjectPage, "/labels/{label_id}/priority") => vec![("step", "prioritize".into())],
         (RouteScope::ProjectPage | RouteScope::GroupPage, "/milestones" | "/milestones/{milestone_iid}/edit") => {
             vec![("title", format!("made-{n}")), ("due_date", "2026-12-31".into())]
         }

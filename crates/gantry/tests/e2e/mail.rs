@@ -74,6 +74,29 @@ fn wait_for_mails(dir: &Path, count: usize) -> Vec<String> {
     mails
 }
 
+/// A mail with its quoted-printable body decoded (soft line breaks joined, `=XX` bytes put
+/// back), so a sentence can be looked for whole.
+fn quoted_printable_decoded(mail: &str) -> String {
+    let joined = mail.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let hex = bytes.get(at + 1..at + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[at], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'=', Some(byte)) => {
+                out.push(byte);
+                at += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// A header's value, unfolded.
 fn header(mail: &str, name: &str) -> Option<String> {
     let unfolded = mail.replace("\r\n ", " ").replace("\n ", " ").replace("\r\n\t", " ").replace("\n\t", " ");
@@ -215,4 +238,69 @@ fn issue_mail_reaches_those_who_may_see_it_threaded_and_once() {
     let last: Vec<&String> = mails.iter().filter(|mail| mail.contains("one more thing")).collect();
     assert_eq!(last.len(), 1);
     assert_eq!(header(last[0], "To").as_deref(), Some("bob@example.com"));
+}
+
+#[test]
+fn label_subscribers_hear_of_issues_that_get_their_label_and_only_those_they_may_read() {
+    let port = free_port();
+    let config_dir = tempfile::tempdir().unwrap();
+    let config = mail_config(config_dir.path(), port);
+    let mail_home = tempfile::tempdir().unwrap();
+    let maildir = mail_home.path().join("mail");
+    let _smtp = SmtpServer::start(port, &maildir);
+    let server = Server::start_with(&["--config", &config]);
+    let root = server.admin_token("root");
+    let mut tokens = std::collections::HashMap::new();
+    for name in ["dora", "gus"] {
+        tokens.insert(name, server.user_token(name, "api"));
+    }
+    let project = server.post_json("/api/v4/projects", &root, &serde_json::json!({"name": "Tracker"}));
+    let project = project.json::<serde_json::Value>().unwrap()["id"].as_i64().unwrap();
+    for (name, level) in [("dora", 20), ("gus", 10)] {
+        let user = server.get(&format!("/api/v4/users?username={name}"), &root).json::<serde_json::Value>().unwrap();
+        let body = serde_json::json!({"user_id": user[0]["id"], "access_level": level});
+        assert!(server.post_json(&format!("/api/v4/projects/{project}/members"), &root, &body).status().is_success());
+    }
+    for name in ["bug", "docs"] {
+        let body = serde_json::json!({"name": name});
+        assert!(server.post_json(&format!("/api/v4/projects/{project}/labels"), &root, &body).status().is_success());
+    }
+    for name in ["dora", "gus"] {
+        let subscribed = server.post_json(
+            &format!("/api/v4/projects/{project}/labels/bug/subscribe"),
+            &tokens[name],
+            &serde_json::json!({}),
+        );
+        assert_eq!(subscribed.status(), reqwest::StatusCode::CREATED);
+    }
+
+    // An issue opened with the label; one without, then given it; a confidential one with it
+    // (Dora, a Reporter, may read it; Gus, a Guest, may not); a comment tells no subscriber.
+    let issues = format!("/api/v4/projects/{project}/issues");
+    let body = serde_json::json!({"title": "Crash on start", "labels": "bug"});
+    assert!(server.post_json(&issues, &root, &body).status().is_success());
+    let body = serde_json::json!({"title": "Readme typo", "labels": "docs"});
+    assert!(server.post_json(&issues, &root, &body).status().is_success());
+    let labelled = server.put_json(&format!("{issues}/2"), &root, &serde_json::json!({"add_labels": "bug"}));
+    assert!(labelled.status().is_success());
+    let body = serde_json::json!({"title": "Secret hole", "labels": "bug", "confidential": true});
+    assert!(server.post_json(&issues, &root, &body).status().is_success());
+    let body = serde_json::json!({"body": "looking into it"});
+    assert!(server.post_json(&format!("{issues}/1/notes"), &root, &body).status().is_success());
+
+    let mails: Vec<String> = wait_for_mails(&maildir, 5).iter().map(|mail| quoted_printable_decoded(mail)).collect();
+    let to = |who: &str| -> Vec<&String> {
+        mails.iter().filter(|mail| header(mail, "To").as_deref() == Some(&format!("{who}@example.com"))).collect()
+    };
+    assert_eq!((to("dora").len(), to("gus").len()), (3, 2), "{mails:#?}");
+    for mail in &mails {
+        assert!(mail.contains("you subscribed to a label of this issue"), "{mail}");
+        assert!(!mail.contains("looking into it"), "comments are not for label subscribers: {mail}");
+    }
+    for mail in to("gus") {
+        assert!(!mail.contains("Secret hole"), "nothing of the confidential issue for a Guest: {mail}");
+    }
+    let typo: Vec<&String> = to("dora").into_iter().filter(|mail| mail.contains("Readme typo")).collect();
+    assert_eq!(typo.len(), 1);
+    assert!(typo[0].contains("added the label ~\"bug\""), "{}", typo[0]);
 }

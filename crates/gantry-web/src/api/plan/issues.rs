@@ -267,7 +267,9 @@ pub struct IssueInput {
 }
 
 /// A parameter that was sent, `null` included (`Some(Null)`), apart from one that was not.
-fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<serde_json::Value>, D::Error> {
+pub(crate) fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<serde_json::Value>, D::Error> {
     serde_json::Value::deserialize(deserializer).map(Some)
 }
 

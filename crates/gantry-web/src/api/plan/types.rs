@@ -2,7 +2,7 @@
 //! rows never serialise themselves).
 
 use gantry_core::plan::issues::IssueView;
-use gantry_core::plan::labels::{LabelOwner, LabelRow};
+use gantry_core::plan::labels::{LabelMarks, LabelOwner, LabelRow};
 use gantry_core::plan::milestones::{MilestoneOwner, MilestoneRow, milestone_expired};
 use gantry_core::plan::notes::NoteRow;
 use serde::Serialize;
@@ -234,6 +234,12 @@ impl Label {
             priority: None,
             is_project_label: matches!(label.owner, LabelOwner::Project(_)),
         }
+    }
+
+    /// The label as one person sees it where it is asked for: its priority there and whether
+    /// they subscribed to it.
+    pub fn marked(label: &LabelRow, marks: &LabelMarks) -> Label {
+        Label { subscribed: marks.subscribed(label.id), priority: marks.priority(label.id), ..Label::new(label) }
     }
 }
 

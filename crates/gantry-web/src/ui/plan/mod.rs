@@ -26,7 +26,7 @@ pub mod uploads;
 pub mod wiki;
 
 use gantry_core::CoreError;
-use gantry_core::plan::labels::{LabelOwner, LabelRow};
+use gantry_core::plan::labels::LabelRow;
 
 use crate::markup::label_text_color;
 
@@ -38,8 +38,6 @@ pub struct LabelChip {
     pub background: String,
     pub text: &'static str,
     pub description: String,
-    /// The project's own (not a group's).
-    pub own: bool,
 }
 
 impl LabelChip {
@@ -50,7 +48,6 @@ impl LabelChip {
             background: label.color.clone(),
             text: label_text_color(&label.color),
             description: label.description.clone(),
-            own: matches!(label.owner, LabelOwner::Project(_)),
         }
     }
 }
