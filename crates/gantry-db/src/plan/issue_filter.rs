@@ -155,6 +155,11 @@ pub enum IssueOrder {
     DueDate,
     /// The order of boards (lowest `relative_position` first).
     RelativePosition,
+    /// The project's most prioritised label an issue carries first (issues with no
+    /// prioritised label last), then newest first; always in that direction, as GitLab's.
+    LabelPriority,
+    /// Lightest first (ascending) or heaviest first; issues without a weight last.
+    Weight,
 }
 
 impl IssueOrder {
@@ -166,6 +171,8 @@ impl IssueOrder {
             "title" => IssueOrder::Title,
             "due_date" => IssueOrder::DueDate,
             "relative_position" => IssueOrder::RelativePosition,
+            "label_priority" => IssueOrder::LabelPriority,
+            "weight" => IssueOrder::Weight,
             _ => return None,
         })
     }
@@ -177,6 +184,8 @@ impl IssueOrder {
             IssueOrder::Title => "title",
             IssueOrder::DueDate => "due_date",
             IssueOrder::RelativePosition => "relative_position",
+            IssueOrder::LabelPriority => "label_priority",
+            IssueOrder::Weight => "weight",
         }
     }
 }
@@ -359,6 +368,12 @@ macro_rules! ordered_issues_sql {
             issue_filter!($engine, $scope, $driver),
             " ORDER BY CASE WHEN $27 = 'due_date' AND i.due_date IS NULL THEN 1 ELSE 0 END ASC, \
                CASE WHEN $27 = 'relative_position' AND i.relative_position IS NULL THEN 1 ELSE 0 END ASC, \
+               CASE WHEN $27 = 'weight' AND i.weight IS NULL THEN 1 ELSE 0 END ASC, \
+               CASE WHEN $27 = 'label_priority' THEN COALESCE((SELECT MIN(lp.priority) FROM label_links pl \
+                 JOIN label_priorities lp ON lp.label_id = pl.label_id AND lp.project_id = i.project_id \
+                 WHERE pl.issue_id = i.id), 9223372036854775807) END ASC, \
+               CASE WHEN $28 = 'asc' AND $27 = 'weight' THEN i.weight END ASC, \
+               CASE WHEN $28 = 'desc' AND $27 = 'weight' THEN i.weight END DESC, \
                CASE WHEN $28 = 'asc' AND $27 = 'relative_position' THEN i.relative_position END ASC, \
                CASE WHEN $28 = 'desc' AND $27 = 'relative_position' THEN i.relative_position END DESC, \
                CASE WHEN $28 = 'asc' THEN (CASE $27 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END ASC, \

@@ -31,14 +31,26 @@ pub struct ProjectFrame {
 
 impl ProjectFrame {
     pub async fn load(state: &AppState, visitor: &PageActor, target: ProjectTarget) -> Result<ProjectFrame, PageError> {
+        let mut frame = ProjectFrame::load_uncounted(state, visitor, target).await?;
+        let open_issues = state.core.plan().count_open_issues(&frame.access).await.map_err(|e| visitor.error(e))?;
+        frame.set_open_issues(open_issues);
+        Ok(frame)
+    }
+
+    /// The frame without the Issues tab's count, for a page that counts the open issues itself
+    /// and hands the count over with [`ProjectFrame::set_open_issues`].
+    pub async fn load_uncounted(
+        state: &AppState,
+        visitor: &PageActor,
+        target: ProjectTarget,
+    ) -> Result<ProjectFrame, PageError> {
         let access =
             state.core.project_access(&visitor.actor, &Lookup::Id(target.0.0)).await.map_err(|e| visitor.error(e))?;
         let project = access.project().clone();
         let chain = state.core.manage().namespace_chain(project.namespace_id).await?;
         let crumbs = breadcrumbs(&chain, Some(&project));
-        let open_issues = state.core.plan().count_open_issues(&access).await.map_err(|e| visitor.error(e))?;
         Ok(ProjectFrame {
-            open_issues: super::count_text(open_issues),
+            open_issues: String::new(),
             can_admin: access.can(ProjectAction::Update),
             can_push: access.can(ProjectAction::PushCode),
             role: access.level(),
@@ -46,6 +58,11 @@ impl ProjectFrame {
             access,
             crumbs,
         })
+    }
+
+    /// The Issues tab's count: the open issues the visitor may see (counted up to the limit).
+    pub fn set_open_issues(&mut self, count: i64) {
+        self.open_issues = super::count_text(count);
     }
 
     /// Checks that the visitor may do `action`, as an error page when not.

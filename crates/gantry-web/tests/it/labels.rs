@@ -141,6 +141,33 @@ async fn labels_are_prioritized_and_subscribed_to_by_each_person() {
     assert_eq!(status, StatusCode::CREATED);
     let (_, group_list) = call(&app, Some(&rita), Method::GET, &format!("/api/v4/groups/{team}/labels"), None).await;
     assert_eq!(named(&group_list, "feature")["subscribed"], false);
+
+    // Issues sorted by label priority (docs 0, bug 1; none last, newest first among equals)
+    // and by weight (none last), in the API and on the list page.
+    let (status, _) = call(&app, Some(&rita), Method::PUT, &bug_path, Some(json!({"priority": 1}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let issues = format!("/api/v4/projects/{id}/issues");
+    for (title, labels, weight) in
+        [("One", "docs", json!(3)), ("Two", "bug", Value::Null), ("Three", "", json!(1)), ("Four", "bug", json!(2))]
+    {
+        let body = json!({"title": title, "labels": labels, "weight": weight});
+        let (status, made) = call(&app, Some(&rita), Method::POST, &issues, Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+    }
+    let iids = |list: &Value| list.as_array().unwrap().iter().map(|i| i["iid"].as_i64().unwrap()).collect::<Vec<_>>();
+    let (_, sorted) = call(&app, Some(&gus), Method::GET, &format!("{issues}?order_by=label_priority"), None).await;
+    assert_eq!(iids(&sorted), [1, 4, 2, 3]);
+    let (_, sorted) = call(&app, Some(&gus), Method::GET, &format!("{issues}?order_by=weight&sort=asc"), None).await;
+    assert_eq!(iids(&sorted), [3, 4, 1, 2]);
+    let (_, sorted) = call(&app, Some(&gus), Method::GET, &format!("{issues}?order_by=weight&sort=desc"), None).await;
+    assert_eq!(iids(&sorted), [1, 4, 3, 2]);
+    let (status, refused) = call(&app, Some(&gus), Method::GET, &format!("{issues}?order_by=colour"), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(refused.to_string().contains("label_priority"), "{refused}");
+    let page = app.page(Method::GET, "/team/app/-/issues?sort=label_priority", Some(&gus), None).await;
+    let at = |title: &str| page.body.find(&format!("<strong>{title}</strong>")).unwrap_or_else(|| panic!("{title}"));
+    assert!(at("One") < at("Four") && at("Four") < at("Two") && at("Two") < at("Three"), "{}", page.body);
+    assert!(page.body.contains("<option value=\"label_priority\" selected>Label priority</option>"), "{}", page.body);
 }
 
 #[tokio::test]

@@ -92,7 +92,8 @@ impl IssueListParams {
             None | Some("") => IssueOrder::CreatedAt,
             Some(value) => IssueOrder::parse(value).ok_or_else(|| {
                 bad(format!(
-                    "order_by must be one of created_at, updated_at, title, due_date, relative_position, not '{value}'"
+                    "order_by must be one of created_at, updated_at, title, due_date, relative_position, label_priority, \
+                     weight, not '{value}'"
                 ))
             })?,
         };

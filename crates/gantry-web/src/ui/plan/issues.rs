@@ -6,10 +6,10 @@ use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use gantry_core::plan::issues::{
-    AssigneeQuery, IssueChanges, IssueQuery, IssueView, IssuesOf, MilestoneFilter, UserRef,
+    AssigneeQuery, IssueChanges, IssueOrder, IssueQuery, IssueView, IssuesOf, MilestoneFilter, UserRef,
 };
 use gantry_core::policy::ProjectAction;
-use gantry_core::{CoreError, Page, now_millis};
+use gantry_core::{CoreError, Page, SortDirection, now_millis};
 use gantry_types::IssueState;
 use serde::Deserialize;
 
@@ -103,7 +103,29 @@ pub struct ListQuery {
     assignee: String,
     #[serde(default)]
     milestone: String,
+    /// One of [`SORTS`]' keys (GitLab's names); newest first when missing.
+    #[serde(default)]
+    sort: String,
     page: Option<i64>,
+}
+
+/// The issue list's orders: GitLab's key, what the menu says, the order and its direction.
+const SORTS: [(&str, &str, IssueOrder, SortDirection); 8] = [
+    ("created_date", "Created date", IssueOrder::CreatedAt, SortDirection::Desc),
+    ("created_asc", "Oldest created", IssueOrder::CreatedAt, SortDirection::Asc),
+    ("updated_desc", "Updated date", IssueOrder::UpdatedAt, SortDirection::Desc),
+    ("due_date", "Due date", IssueOrder::DueDate, SortDirection::Asc),
+    ("label_priority", "Label priority", IssueOrder::LabelPriority, SortDirection::Desc),
+    ("weight", "Weight", IssueOrder::Weight, SortDirection::Asc),
+    ("title_asc", "Title", IssueOrder::Title, SortDirection::Asc),
+    ("relative_position", "Manual (the boards' order)", IssueOrder::RelativePosition, SortDirection::Asc),
+];
+
+/// A choice of the sort menu.
+pub struct SortChoice {
+    pub key: &'static str,
+    pub name: &'static str,
+    pub chosen: bool,
 }
 
 impl ListQuery {
@@ -115,6 +137,7 @@ impl ListQuery {
             ("label", &self.label),
             ("milestone", &self.milestone),
             ("assignee", &self.assignee),
+            ("sort", &self.sort),
         ];
         for (name, value) in filters {
             if !value.trim().is_empty() {
@@ -143,6 +166,7 @@ struct IssuesPage {
     labels: Vec<LabelChip>,
     /// The titles the milestone filter offers.
     milestones: Vec<String>,
+    sorts: Vec<SortChoice>,
     issues: Vec<IssueLine>,
     prev_href: Option<String>,
     next_href: Option<String>,
@@ -151,21 +175,24 @@ struct IssuesPage {
 }
 
 /// `GET /{project}/-/issues` (`state`: opened, closed or all; `search`, `label`, `assignee`,
-/// `page`)
+/// `milestone`, `sort`, `page`)
 pub async fn list(
     State(state): State<AppState>,
     visitor: PageActor,
     Extension(target): Extension<ProjectTarget>,
     Query(params): Query<ListQuery>,
 ) -> PageResult {
-    let frame = ProjectFrame::load(&state, &visitor, target).await?;
+    let mut frame = ProjectFrame::load_uncounted(&state, &visitor, target).await?;
     frame.require(&visitor, ProjectAction::ReadIssues)?;
     let shown = match params.state.as_str() {
         "closed" => "closed",
         "all" => "all",
         _ => "opened",
     };
+    let sort = SORTS.iter().find(|(key, ..)| *key == params.sort.trim()).unwrap_or(&SORTS[0]);
     let mut query = IssueQuery {
+        order_by: sort.2,
+        sort: sort.3,
         search: Some(params.search.trim().to_owned()).filter(|s| !s.is_empty()),
         labels: Some(params.label.trim().to_owned()).filter(|s| !s.is_empty()).into_iter().collect(),
         ..IssueQuery::default()
@@ -200,6 +227,17 @@ pub async fn list(
         Err(error @ CoreError::Invalid { .. }) => ((0, 0), Some(form_error(error).1)),
         Err(error) => return Err(visitor.error(error)),
     };
+    // Unfiltered, the Open tab's count is the header's too.
+    let unfiltered = query.search.is_none()
+        && query.labels.is_empty()
+        && matches!(query.assignee, AssigneeQuery::Ignore)
+        && matches!(query.milestone, MilestoneFilter::Ignore);
+    let open_issues = if unfiltered && error.is_none() {
+        counts.0
+    } else {
+        plan.count_open_issues(&frame.access).await.map_err(|e| visitor.error(e))?
+    };
+    frame.set_open_issues(open_issues);
     query.state = IssueState::parse(shown);
     // The tabs hold the counts: the listing itself need not count again.
     query.count_limit = 0;
@@ -242,6 +280,7 @@ pub async fn list(
         milestone: params.milestone.clone(),
         labels: labels.iter().map(LabelChip::new).collect(),
         milestones,
+        sorts: SORTS.iter().map(|(key, name, ..)| SortChoice { key, name, chosen: *key == sort.0 }).collect(),
         issues,
         prev_href: (page_number > 1).then(|| params.href(&base, shown, page_number - 1)),
         next_href: has_next.then(|| params.href(&base, shown, page_number + 1)),
