@@ -16,8 +16,8 @@ use axum::routing::{MethodFilter, on};
 use gantry_core::policy::{GroupAction, ProjectAction};
 
 use crate::api::plan::{
-    award_emoji, boards, discussions, epics, events as plan_events, issues, labels, links as issue_links, milestones,
-    notes, todos, uploads as plan_uploads, wikis,
+    award_emoji, boards, discussions, epics, events as plan_events, issues, labels, links as issue_links, markdown,
+    milestones, notes, todos, uploads as plan_uploads, wikis,
 };
 use crate::api::{
     access_tokens, application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, events,
@@ -214,6 +214,12 @@ fn top_level() -> Table {
         )
         .get("/api/v4/user", SignedIn, "The authenticated user", users::current_user)
         .get("/api/v4/users", SignedIn, "List users (filters: username, search, blocked)", users::list_users)
+        .post(
+            "/api/v4/markdown",
+            Anyone,
+            "Render Markdown as the pages do (text; gfm: references as links, in project's context)",
+            markdown::render,
+        )
         .get(
             "/api/v4/search",
             Anyone,

@@ -1,5 +1,6 @@
-//! What an epic holds: its issues (of the group's projects and its subgroups', one epic per
-//! issue at most, listed as the viewer may see them, each with its place — GitLab's
+//! What an epic holds: its issues (of the group's projects and its subgroups', or of any
+//! other project whose members put them there, as GitLab allows since epics span groups; one
+//! epic per issue at most, listed as the viewer may see them, each with its place — GitLab's
 //! `epic_issue_id` — and a system note on the issue when it comes and goes), its progress over
 //! those, and its child epics (of the group or a subgroup, at most `epics::MAX_DEPTH` levels,
 //! no cycle), each added by id or by a reference written on the epic's page.
@@ -91,9 +92,8 @@ pub(super) fn check_confidential_parent(parent: &EpicRow, confidential: bool) ->
 }
 
 impl super::Plan<'_> {
-    /// One page of the epic's issues the viewer may see (in the group's projects and its
-    /// subgroups'), each with its place in the epic (GitLab's `epic_issue_id`), and how many
-    /// there are.
+    /// One page of the epic's issues the viewer may see (wherever their projects are), each
+    /// with its place in the epic (GitLab's `epic_issue_id`), and how many there are.
     pub async fn epic_issues(
         &self,
         access: &GroupAccess,
@@ -109,7 +109,7 @@ impl super::Plan<'_> {
             sort: crate::SortDirection::Asc,
             ..IssueQuery::default()
         };
-        let (issues, total) = self.list_issues(IssuesOf::Group(access), &query, page).await?;
+        let (issues, total) = self.list_issues(IssuesOf::Visible(access.actor()), &query, page).await?;
         let mut conn = self.db.conn().await?;
         let ids: Vec<IssueId> = issues.iter().map(|view| view.issue.id).collect();
         let places: HashMap<IssueId, EpicIssueRow> =
@@ -136,8 +136,8 @@ impl super::Plan<'_> {
         Ok(progress)
     }
 
-    /// The issue (by id) the viewer may see, with the access to its project; refused unless
-    /// its project is in the group or below it.
+    /// The issue (by id) the viewer may see, with the access to its project; refused when its
+    /// project is outside the group and its subgroups and the actor is no member of it.
     async fn issue_for_epic(
         &self,
         conn: &mut Conn,
@@ -152,9 +152,11 @@ impl super::Plan<'_> {
                 Err(error) => return Err(error),
             };
         let view = load_issue(conn, &project, row.iid).await.map_err(|_| CoreError::NotFound("issue"))?;
-        if !within(&project.project().full_path, &access.group().full_path) {
+        if !within(&project.project().full_path, &access.group().full_path) && project.level().is_none() {
             return Err(CoreError::Refused(
-                "Issue cannot be added to the epic: its project is not in the epic's group or its subgroups".to_owned(),
+                "Issue cannot be added to the epic: its project is outside the epic's group and you are not a member \
+                 of it"
+                    .to_owned(),
             ));
         }
         Ok((project, view))

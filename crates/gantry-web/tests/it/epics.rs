@@ -209,7 +209,8 @@ async fn an_epic_holds_issues_of_its_group_and_shows_only_those_the_viewer_may_s
     let place = listed.json()[0]["epic_issue_id"].as_i64().unwrap();
 
     // An issue is in one epic at most; a stranger can't add one they cannot see, nor anyone one
-    // from outside the group, nor a public issue to a confidential epic.
+    // from a project outside the group they are no member of, nor a public issue to a
+    // confidential epic.
     let second = epic(&app, &reporter, oss, json!({"title": "Second"})).await;
     let moved = app
         .api(
@@ -227,7 +228,15 @@ async fn an_epic_holds_issues_of_its_group_and_shows_only_those_the_viewer_may_s
     assert_eq!(iids(&app, Some(&owner), &base).await.len(), 2);
     let refused = app.api(Method::POST, &format!("{base}/{}", far["id"]), Some(&reporter.token), None).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
-    assert!(refused.body.contains("not in the epic's group"), "{}", refused.body);
+    assert!(refused.body.contains("outside the epic's group and you are not a member"), "{}", refused.body);
+    // Epics span groups (GitLab's rule): a member of the far project adds its issue.
+    let added = app
+        .api(Method::POST, &format!("/api/v4/groups/{oss}/epics/2/issues/{}", far["id"]), Some(&owner.token), None)
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    let listed =
+        app.api(Method::GET, &format!("/api/v4/groups/{oss}/epics/2/issues"), Some(&reporter.token), None).await;
+    assert!(listed.body.contains("Far away"), "a public project's issue shows to whoever sees it: {}", listed.body);
     let refused = app.api(Method::POST, &format!("{base}/{}", vault["id"]), Some(&stranger.token), None).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
     let hidden = epic(&app, &reporter, oss, json!({"title": "Hidden", "confidential": true})).await;

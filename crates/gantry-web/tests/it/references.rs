@@ -270,3 +270,31 @@ async fn commits_pushed_mention_issues_and_close_them_on_the_default_branch() {
     let issue = app.api(Method::GET, &format!("/api/v4/projects/{id}/issues/3"), Some(&owner.token), None).await.json();
     assert_eq!(issue["state"], "opened");
 }
+
+#[tokio::test]
+async fn the_markdown_api_renders_as_the_pages_do_with_the_references_the_caller_may_follow() {
+    let app = TestApp::new().await;
+    let owner = app.user("owner").await;
+    let stranger = app.user("stranger").await;
+    let secret = project(&app, &owner, "Secret", "private").await;
+    post(&app, &owner, &format!("/api/v4/projects/{secret}/issues"), json!({"title": "Hidden plan"})).await;
+
+    let plain = app
+        .api(Method::POST, "/api/v4/markdown", None, Some(json!({"text": "**foo** <script>alert(1)</script> #1"})))
+        .await;
+    assert_eq!(plain.status, StatusCode::OK, "{}", plain.body);
+    let html = plain.json()["html"].as_str().unwrap().to_owned();
+    assert!(html.contains("<strong>foo</strong>") && !html.contains("<script"), "{html}");
+    assert!(!html.contains("Hidden plan"), "no project, no reference: {html}");
+
+    let body = json!({"text": "See #1", "gfm": true, "project": "owner/secret"});
+    let rendered = app.api(Method::POST, "/api/v4/markdown", Some(&owner.token), Some(body.clone())).await;
+    assert_eq!(rendered.status, StatusCode::OK, "{}", rendered.body);
+    let html = rendered.json()["html"].as_str().unwrap().to_owned();
+    assert!(html.contains("/owner/secret/-/issues/1") && html.contains("Hidden plan"), "{html}");
+    let refused = app.api(Method::POST, "/api/v4/markdown", Some(&stranger.token), Some(body)).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "a project the caller cannot see: {}", refused.body);
+    let missing = app.api(Method::POST, "/api/v4/markdown", Some(&owner.token), Some(json!({"gfm": true}))).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert!(missing.body.contains("text is missing"), "{}", missing.body);
+}

@@ -84,6 +84,8 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         // Search answers what the caller may see; within a group or project, those who see it
         // (a Guest finds no code there, as in GitLab).
         (RouteScope::Api, "GET", "/api/v4/search") => Anyone,
+        // The Markdown preview renders for anyone; a named project must be one they see.
+        (RouteScope::Api, "POST", "/api/v4/markdown") => Anyone,
         (RouteScope::Api, "GET", "/api/v4/groups/{id}/search" | "/api/v4/projects/{id}/search") => Role(Guest),
         // GitLab's file templates are public.
         (RouteScope::Api, "GET", "/api/v4/templates/{type}" | "/api/v4/templates/{type}/{name}") => Anyone,
@@ -1171,6 +1173,7 @@ fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option
         "/api/v4/projects/{id}/wikis" => json!({"title": format!("made-{n}"), "content": "made"}),
         "/api/v4/projects/{id}/wikis/{slug}" => json!({"content": "changed"}),
         "/api/v4/projects/{id}/issues" => json!({"title": "made"}),
+        "/api/v4/markdown" => json!({"text": "swept #1", "gfm": true}),
         "/api/v4/projects/{id}/issues/{issue_iid}" => json!({"description": "changed", "state_event": "close"}),
         p if p.ends_with("/notes") || p.ends_with("/notes/{note_id}") => json!({"body": "swept"}),
         p if p.ends_with("/labels") && route.method == Method::PUT => {

@@ -6,8 +6,9 @@
 //! projects and groups (`labels.rs`) and their milestones (`milestones.rs`), issue boards of
 //! projects and groups with their lists (`boards.rs`), epics of groups with their issues and
 //! child epics (`epics.rs`), the caller's to-dos, notification settings and issue
-//! subscriptions (`todos.rs`), files for issues and comments (`uploads.rs`), and project wikis
-//! with their attachments (`wikis.rs`); the wire types in `types.rs`.
+//! subscriptions (`todos.rs`), files for issues and comments (`uploads.rs`), project wikis
+//! with their attachments (`wikis.rs`) and the Markdown preview (`markdown.rs`); the wire types
+//! in `types.rs`.
 
 pub mod award_emoji;
 pub mod boards;
@@ -17,6 +18,7 @@ pub mod events;
 pub mod issues;
 pub mod labels;
 pub mod links;
+pub mod markdown;
 pub mod milestones;
 pub mod notes;
 pub mod todos;
