@@ -759,6 +759,12 @@ impl GroupAccess {
         self.group
     }
 
+    /// Whether the actor may change or delete a note of the group's (an epic's comment) written
+    /// by `author`: its author, and administrators.
+    pub fn can_change_note(&self, author: Option<UserId>) -> bool {
+        self.actor.user().is_some_and(|user| owns_or_administers(user, author))
+    }
+
     /// The actor's role (`None`: none, as for anonymous visitors and non-members of a public
     /// or internal group).
     pub fn level(&self) -> Option<AccessLevel> {

@@ -222,6 +222,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0043_label_priorities_subscriptions.sql"),
         postgres: include_str!("../migrations/postgres/0043_label_priorities_subscriptions.sql"),
     },
+    Migration {
+        version: 44,
+        sqlite: include_str!("../migrations/sqlite/0044_epic_notes.sql"),
+        postgres: include_str!("../migrations/postgres/0044_epic_notes.sql"),
+    },
 ];
 
 impl Db {

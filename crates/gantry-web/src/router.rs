@@ -16,8 +16,8 @@ use axum::routing::{MethodFilter, on};
 use gantry_core::policy::{GroupAction, ProjectAction};
 
 use crate::api::plan::{
-    award_emoji, boards, discussions, epics, events as plan_events, issues, labels, links as issue_links, markdown,
-    milestones, notes, todos, uploads as plan_uploads, wikis,
+    award_emoji, boards, discussions, epic_notes, epics, events as plan_events, issues, labels, links as issue_links,
+    markdown, milestones, notes, todos, uploads as plan_uploads, wikis,
 };
 use crate::api::{
     access_tokens, application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, events,
@@ -2168,6 +2168,78 @@ fn top_level() -> Table {
             epics::delete_epic,
         )
         .get(
+            "/api/v4/groups/{id}/epics/{epic_iid}/notes",
+            Group(GroupAction::Read),
+            "List an epic's notes (the epic named by its id, as GitLab's notes API does; sort, order_by)",
+            epic_notes::list_notes,
+        )
+        .post(
+            "/api/v4/groups/{id}/epics/{epic_iid}/notes",
+            Group(GroupAction::Read),
+            "Comment on an epic (body; the epic by its id)",
+            epic_notes::create_note.layer(text_limit()),
+        )
+        .get(
+            "/api/v4/groups/{id}/epics/{epic_iid}/notes/{note_id}",
+            Group(GroupAction::Read),
+            "Get a note of an epic (the epic by its id)",
+            epic_notes::get_note,
+        )
+        .put(
+            "/api/v4/groups/{id}/epics/{epic_iid}/notes/{note_id}",
+            Group(GroupAction::Read),
+            "Edit your comment on an epic (body)",
+            epic_notes::update_note.layer(text_limit()),
+        )
+        .delete(
+            "/api/v4/groups/{id}/epics/{epic_iid}/notes/{note_id}",
+            Group(GroupAction::Read),
+            "Delete your comment on an epic",
+            epic_notes::delete_note,
+        )
+        .get(
+            "/api/v4/groups/{id}/epics/{epic_iid}/discussions",
+            Group(GroupAction::Read),
+            "List an epic's discussions: comments and threads with their replies (the epic by its id)",
+            epic_notes::list_discussions,
+        )
+        .post(
+            "/api/v4/groups/{id}/epics/{epic_iid}/discussions",
+            Group(GroupAction::Read),
+            "Start a thread on an epic (body)",
+            epic_notes::create_discussion.layer(text_limit()),
+        )
+        .get(
+            "/api/v4/groups/{id}/epics/{epic_iid}/discussions/{discussion_id}",
+            Group(GroupAction::Read),
+            "Get a discussion of an epic",
+            epic_notes::get_discussion,
+        )
+        .put(
+            "/api/v4/groups/{id}/epics/{epic_iid}/discussions/{discussion_id}",
+            Group(GroupAction::Read),
+            "Resolve or reopen a thread of an epic (resolved; Reporters, or who started it)",
+            epic_notes::resolve_discussion,
+        )
+        .post(
+            "/api/v4/groups/{id}/epics/{epic_iid}/discussions/{discussion_id}/notes",
+            Group(GroupAction::Read),
+            "Reply in a discussion of an epic (body)",
+            epic_notes::reply.layer(text_limit()),
+        )
+        .put(
+            "/api/v4/groups/{id}/epics/{epic_iid}/discussions/{discussion_id}/notes/{note_id}",
+            Group(GroupAction::Read),
+            "Edit your note in a discussion of an epic (body), or resolve the thread (resolved)",
+            epic_notes::update_discussion_note.layer(text_limit()),
+        )
+        .delete(
+            "/api/v4/groups/{id}/epics/{epic_iid}/discussions/{discussion_id}/notes/{note_id}",
+            Group(GroupAction::Read),
+            "Delete your note in a discussion of an epic",
+            epic_notes::delete_discussion_note,
+        )
+        .get(
             "/api/v4/groups/{id}/epics/{epic_iid}/issues",
             Group(GroupAction::Read),
             "The epic's issues that you may see, each with its epic_issue_id",
@@ -2671,6 +2743,36 @@ fn group_pages() -> Table {
         .post("/epics/{epic_iid}/edit", Group(GroupAction::ManageEpics), "Save an epic", ui::plan::epics::save)
         .post("/epics/{epic_iid}/close", Group(GroupAction::ManageEpics), "Close an epic", ui::plan::epics::close)
         .post("/epics/{epic_iid}/reopen", Group(GroupAction::ManageEpics), "Reopen an epic", ui::plan::epics::reopen)
+        .post(
+            "/epics/{epic_iid}/notes",
+            Group(GroupAction::Read),
+            "Comment on an epic (body; thread=yes starts a thread)",
+            ui::plan::epic_notes::comment.layer(text_limit()),
+        )
+        .post(
+            "/epics/{epic_iid}/notes/{note_id}/edit",
+            Group(GroupAction::Read),
+            "Save your comment on an epic (body)",
+            ui::plan::epic_notes::edit_note.layer(text_limit()),
+        )
+        .post(
+            "/epics/{epic_iid}/notes/{note_id}/delete",
+            Group(GroupAction::Read),
+            "Delete your comment on an epic",
+            ui::plan::epic_notes::delete_note,
+        )
+        .post(
+            "/epics/{epic_iid}/discussions/{discussion_id}/reply",
+            Group(GroupAction::Read),
+            "Reply in a thread of an epic (body)",
+            ui::plan::epic_notes::reply.layer(text_limit()),
+        )
+        .post(
+            "/epics/{epic_iid}/discussions/{discussion_id}/resolve",
+            Group(GroupAction::Read),
+            "Resolve or reopen a thread of an epic (resolved=yes|no; Reporters, or who started it)",
+            ui::plan::epic_notes::resolve,
+        )
         .post(
             "/epics/{epic_iid}/delete",
             Group(GroupAction::DeleteEpics),

@@ -19,6 +19,7 @@
 pub mod award_emoji;
 pub mod boards;
 pub mod commit_references;
+pub mod epic_notes;
 mod epic_tree;
 pub mod epics;
 pub mod events;

@@ -27,6 +27,11 @@ impl Noteable {
     pub fn issue(id: gantry_types::IssueId) -> Noteable {
         Noteable { kind: "Issue", id: id.0 }
     }
+
+    /// An epic's notes.
+    pub fn epic(id: gantry_types::EpicId) -> Noteable {
+        Noteable { kind: "Epic", id: id.0 }
+    }
 }
 
 /// A stored note with its author's account (`None` once deleted).
@@ -106,7 +111,7 @@ pub struct NewNote<'a> {
 pub async fn insert_note(conn: &mut Conn, note: &NewNote<'_>) -> DbResult<NoteId> {
     let row = sqlx::query(
         "INSERT INTO notes (project_id, noteable_type, noteable_id, discussion_id, author_id, body, system, \
-         created_at, updated_at, thread) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id",
+         created_at, updated_at, thread, epic_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) RETURNING id",
     )
     .bind(note.project_id.map(|p| p.0))
     .bind(note.noteable.kind)
@@ -117,6 +122,7 @@ pub async fn insert_note(conn: &mut Conn, note: &NewNote<'_>) -> DbResult<NoteId
     .bind(i64::from(note.system))
     .bind(now_millis())
     .bind(i64::from(note.thread))
+    .bind((note.noteable.kind == "Epic").then_some(note.noteable.id))
     .fetch_one(&mut *conn)
     .await
     .map_err(DbError::classify)?;

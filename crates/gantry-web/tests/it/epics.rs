@@ -11,7 +11,13 @@ use serde_json::{Value, json};
 use crate::support::{TestApp, TestUser};
 
 /// A group made through the API by `owner`, with these members; its id.
-async fn group(app: &TestApp, owner: &TestUser, path: &str, visibility: &str, members: &[(&TestUser, i64)]) -> i64 {
+pub(super) async fn group(
+    app: &TestApp,
+    owner: &TestUser,
+    path: &str,
+    visibility: &str,
+    members: &[(&TestUser, i64)],
+) -> i64 {
     let body = json!({"name": path, "path": path, "visibility": visibility});
     let made = app.api(Method::POST, "/api/v4/groups", Some(&owner.token), Some(body)).await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
@@ -42,7 +48,7 @@ async fn issue(app: &TestApp, user: &TestUser, project: i64, body: Value) -> Val
 }
 
 /// Makes an epic through the API; its JSON.
-async fn epic(app: &TestApp, user: &TestUser, group: i64, body: Value) -> Value {
+pub(super) async fn epic(app: &TestApp, user: &TestUser, group: i64, body: Value) -> Value {
     let made = app.api(Method::POST, &format!("/api/v4/groups/{group}/epics"), Some(&user.token), Some(body)).await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
     made.json()

@@ -24,6 +24,7 @@ mod contrast;
 mod dead_ends;
 mod deploy;
 mod discussions;
+mod epic_notes;
 mod epics;
 mod file_pages;
 mod file_writes;

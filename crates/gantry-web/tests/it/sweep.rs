@@ -176,6 +176,24 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         // Reporters create, change, close and reopen them and put issues and epics in them;
         // Owners delete them.
         (RouteScope::Api, "GET", p) if p.contains("/epics") => Role(Guest),
+        // An epic's comments: whoever sees it comments and replies; authors change theirs; a
+        // thread is resolved by Reporters (the fixture's was started by the owner).
+        (RouteScope::Api, "PUT" | "DELETE", "/api/v4/groups/{id}/epics/{epic_iid}/notes/{note_id}") => NoteAuthor,
+        (
+            RouteScope::Api,
+            "PUT" | "DELETE",
+            "/api/v4/groups/{id}/epics/{epic_iid}/discussions/{discussion_id}/notes/{note_id}",
+        ) => NoteAuthor,
+        (RouteScope::Api, "POST", p) if p.starts_with("/api/v4/groups/{id}/epics/{epic_iid}/notes") => Role(Guest),
+        (RouteScope::Api, "POST", p) if p.starts_with("/api/v4/groups/{id}/epics/{epic_iid}/discussions") => {
+            Role(Guest)
+        }
+        (
+            RouteScope::GroupPage,
+            "POST",
+            "/epics/{epic_iid}/notes" | "/epics/{epic_iid}/discussions/{discussion_id}/reply",
+        ) => Role(Guest),
+        (RouteScope::GroupPage, "POST", p) if p.starts_with("/epics/{epic_iid}/notes/") => NoteAuthor,
         (RouteScope::Api, "DELETE", "/api/v4/groups/{id}/epics/{epic_iid}") => Role(Owner),
         (RouteScope::Api, _, p) if p.contains("/epics") => Role(Reporter),
         (RouteScope::GroupPage, "GET", "/epics" | "/epics/{epic_iid}" | "/roadmap") => Role(Guest),
@@ -555,6 +573,8 @@ struct Fixture {
     /// An epic of the group holding `issue_iid`'s issue, with a child epic: the epic's number,
     /// the child's id and the issue's place in the epic (`epic_issue_id`).
     epic: (i64, i64, i64),
+    /// The epic's id, and a thread the owner started on it: its note and its discussion.
+    epic_note: (i64, i64, String),
 }
 
 /// `with_code`: the project's repository gets a commit on `main` and a tag `v1` (only for the
@@ -807,6 +827,7 @@ async fn fixture(
         group_board: (0, 0),
         issue_id: 0,
         epic: (0, 0, 0),
+        epic_note: (0, 0, String::new()),
     }
 }
 
@@ -824,6 +845,9 @@ async fn epic_fixture(app: &TestApp, people: &People, f: &mut Fixture) {
     let child = plan.create_child_epic(&group, epic.epic.iid, &child).await.unwrap();
     let (place, _, _) = plan.add_epic_issue(&group, epic.epic.iid, gantry_types::IssueId(f.issue_id)).await.unwrap();
     f.epic = (epic.epic.iid, child.epic.id.0, place.id);
+    let thread = gantry_core::plan::epic_notes::EpicNotePlace::NewThread;
+    let note = plan.comment_on_epic(&group, epic.epic.iid, "Sweep thread", thread).await.unwrap();
+    f.epic_note = (epic.epic.id.0, note.id.0, note.discussion_id);
 }
 
 /// A board of the project and one of the group, each with a list for the label of
@@ -985,6 +1009,12 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
     // the issue.
     let removes_epic_issue = route.method == Method::DELETE && route.path.contains("/epics/{epic_iid}/issues/");
     let issue_id = if removes_epic_issue { f.epic.2 } else { f.issue_id };
+    // An epic's comments: the API names the epic by its id (GitLab's), the pages by number.
+    let on_epic =
+        route.path.contains("/epics/{epic_iid}/notes") || route.path.contains("/epics/{epic_iid}/discussions");
+    let epic_number = if on_epic && route.scope == RouteScope::Api { f.epic_note.0 } else { f.epic.0 };
+    let (note_id, discussion_id) =
+        if on_epic { (f.epic_note.1, f.epic_note.2.as_str()) } else { (f.note_id, f.discussion_id.as_str()) };
     let path = route
         .path
         .replace("{id}", &subject_id.to_string())
@@ -1054,10 +1084,10 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("ci/variables/{key}", &format!("ci/variables/{}", f.instance_key))
         .replace("{key}", "SWEEP")
         .replace("{issue_iid}", &f.issue_iid.to_string())
-        .replace("{discussion_id}", &f.discussion_id)
+        .replace("{discussion_id}", discussion_id)
         .replace("{issue_link_id}", &f.issue_link_id.to_string())
         .replace("{award_id}", &f.award_ids[usize::from(route.path.contains("/notes/"))].to_string())
-        .replace("{note_id}", &f.note_id.to_string())
+        .replace("{note_id}", &note_id.to_string())
         .replace("{event_id}", &{
             let kinds = ["resource_label", "resource_milestone", "resource_weight", "resource_state"];
             let kind = kinds.iter().position(|kind| route.path.contains(kind)).unwrap_or(0);
@@ -1074,7 +1104,7 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         )
         .replace("{label_id}", &if group_board { f.group_label_id } else { f.label_id }.to_string())
         .replace("{board_id}", &if group_board { f.group_board.0 } else { f.board.0 }.to_string())
-        .replace("{epic_iid}", &f.epic.0.to_string())
+        .replace("{epic_iid}", &epic_number.to_string())
         .replace("{child_epic_id}", &f.epic.1.to_string())
         .replace("{epic_issue_id}", &f.epic.2.to_string())
         .replace("{issue_id}", &issue_id.to_string())
@@ -1351,6 +1381,15 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
             vec![("confirm", "yes".into())]
         }
         (RouteScope::GroupPage, "/epics" | "/epics/{epic_iid}/edit") => vec![("title", format!("Epic {n}"))],
+        (
+            RouteScope::GroupPage,
+            "/epics/{epic_iid}/notes"
+            | "/epics/{epic_iid}/notes/{note_id}/edit"
+            | "/epics/{epic_iid}/discussions/{discussion_id}/reply",
+        ) => vec![("body", "swept".into())],
+        (RouteScope::GroupPage, "/epics/{epic_iid}/discussions/{discussion_id}/resolve") => {
+            vec![("resolved", "yes".into())]
+        }
         (RouteScope::GroupPage, "/epics/{epic_iid}/delete") => vec![("confirm", "yes".into())],
         (RouteScope::GroupPage, "/epics/{epic_iid}/issues") => {
             vec![("issue", format!("{}#{}", f.project.full_path, f.issue_iid))]

@@ -29,7 +29,7 @@ pub struct DiscussionJson {
 }
 
 impl DiscussionJson {
-    fn new(discussion: &Discussion, iid: i64, config: &WebConfig) -> DiscussionJson {
+    pub(super) fn new(discussion: &Discussion, iid: i64, config: &WebConfig) -> DiscussionJson {
         DiscussionJson {
             id: discussion.id.clone(),
             individual_note: discussion.individual_note,

@@ -5,7 +5,7 @@
 //! their resource events and the merge requests that close them (`events.rs`), labels of
 //! projects and groups (`labels.rs`) and their milestones (`milestones.rs`), issue boards of
 //! projects and groups with their lists (`boards.rs`), epics of groups with their issues and
-//! child epics (`epics.rs`), the caller's to-dos, notification settings and issue
+//! child epics (`epics.rs`) and their comments and threads (`epic_notes.rs`), the caller's to-dos, notification settings and issue
 //! subscriptions (`todos.rs`), files for issues and comments (`uploads.rs`), project wikis
 //! with their attachments (`wikis.rs`) and the Markdown preview (`markdown.rs`); the wire types
 //! in `types.rs`.
@@ -13,6 +13,7 @@
 pub mod award_emoji;
 pub mod boards;
 pub mod discussions;
+pub mod epic_notes;
 pub mod epics;
 pub mod events;
 pub mod issues;

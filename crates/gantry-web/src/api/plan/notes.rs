@@ -29,6 +29,24 @@ pub struct NoteListParams {
     order_by: Option<String>,
 }
 
+impl NoteListParams {
+    /// The order asked for: `created_at` (or `updated_at`), newest first unless `sort=asc`.
+    pub(super) fn order(&self) -> ApiResult<NoteOrder> {
+        let by_update = match self.order_by.as_deref().map(str::trim) {
+            None | Some("" | "created_at") => false,
+            Some("updated_at") => true,
+            Some(other) => {
+                return Err(
+                    AppError::BadRequest(format!("order_by must be created_at or updated_at, not '{other}'")).into()
+                );
+            }
+        };
+        let newest_first =
+            sort_direction(self.sort.as_deref(), gantry_core::SortDirection::Desc)? == gantry_core::SortDirection::Desc;
+        Ok(NoteOrder { by_update, newest_first })
+    }
+}
+
 /// `GET /projects/:id/issues/:issue_iid/notes` (`sort`: `desc` unless asked; `order_by`:
 /// `created_at` or `updated_at`)
 pub async fn list_issue_notes(
@@ -41,19 +59,8 @@ pub async fn list_issue_notes(
 ) -> ApiResult<Response> {
     let page = page.resolve()?;
     let iid = issue_iid(&iid)?;
-    let by_update = match params.order_by.as_deref().map(str::trim) {
-        None | Some("" | "created_at") => false,
-        Some("updated_at") => true,
-        Some(other) => {
-            return Err(
-                AppError::BadRequest(format!("order_by must be created_at or updated_at, not '{other}'")).into()
-            );
-        }
-    };
-    let newest_first =
-        sort_direction(params.sort.as_deref(), gantry_core::SortDirection::Desc)? == gantry_core::SortDirection::Desc;
+    let order = params.order()?;
     let access = lookup_access(&state, &actor, &id).await?;
-    let order = NoteOrder { by_update, newest_first };
     let (notes, total) = state.core.plan().list_issue_notes(&access, iid, order, page.db()).await?;
     let items: Vec<Note> = notes.iter().map(|note| Note::new(note, iid, &state.config)).collect();
     Ok(paginated(&state.config.external_url, &uri, items, total, page))

@@ -247,7 +247,7 @@ async fn epics_page(
 }
 
 /// An epic's number from the path; anything else names no epic.
-fn epic_iid(visitor: &PageActor, value: &str) -> Result<i64, PageError> {
+pub(super) fn epic_iid(visitor: &PageActor, value: &str) -> Result<i64, PageError> {
     value.parse::<i64>().ok().filter(|iid| *iid > 0).ok_or_else(|| visitor.error(CoreError::NotFound("epic")))
 }
 
@@ -305,10 +305,13 @@ struct EpicPage {
     issues: Vec<(i64, IssueLine)>,
     can_manage: bool,
     can_delete: bool,
+    notes: Vec<super::epic_notes::EpicNoteLine>,
+    /// Signed in: the visitor may comment (whoever sees the epic).
+    can_comment: bool,
     error: Option<String>,
 }
 
-async fn epic_page(
+pub(super) async fn epic_page(
     state: &AppState,
     visitor: &PageActor,
     home: Home,
@@ -324,7 +327,15 @@ async fn epic_page(
     let progress = plan.epic_progress(&home.access, &view.epic).await.map_err(|e| visitor.error(e))?;
     let children = plan.child_epics(&home.access, &view.epic).await.map_err(|e| visitor.error(e))?;
     let parent = plan.parent_epic(&home.access, &view.epic).await.map_err(|e| visitor.error(e))?;
-    let references: Vec<_> = references_in(&view.epic.description).into_iter().take(MAX_REFERENCES).collect();
+    let discussions = plan.list_epic_discussions(&home.access, iid).await.map_err(|e| visitor.error(e))?;
+    let mut references: Vec<_> = references_in(&view.epic.description).into_iter().take(MAX_REFERENCES).collect();
+    for note in discussions.iter().flat_map(|discussion| &discussion.notes) {
+        for reference in references_in(&note.body) {
+            if references.len() < MAX_REFERENCES && !references.contains(&reference) {
+                references.push(reference);
+            }
+        }
+    }
     let resolved = plan
         .resolve_group_references(home.access.actor(), &home.access, &references)
         .await
@@ -347,6 +358,8 @@ async fn epic_page(
         issues: issues.iter().map(|(place, issue)| (place.id, IssueLine::new(issue, now))).collect(),
         can_manage: home.can_manage(),
         can_delete: home.access.can(GroupAction::DeleteEpics),
+        notes: super::epic_notes::note_lines(visitor, &home.access, &discussions, &resolved),
+        can_comment: visitor.actor.user().is_some(),
         error,
         home,
     };
