@@ -1216,7 +1216,7 @@ fn top_level() -> Table {
         .get(
             "/api/v4/projects/{id}/templates/{type}",
             Project(ProjectAction::Read),
-            "List the file templates a project may use (type)",
+            "List the file templates a project may use (type; issues: the project's issue templates)",
             templates::project_list,
         )
         .get(

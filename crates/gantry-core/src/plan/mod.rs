@@ -23,6 +23,7 @@ pub mod epic_notes;
 mod epic_tree;
 pub mod epics;
 pub mod events;
+pub mod issue_templates;
 pub mod issues;
 pub mod labels;
 pub mod links;

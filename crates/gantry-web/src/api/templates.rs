@@ -1,6 +1,7 @@
 //! GitLab's file template API: `/templates/:type` (`gitlab_ci_ymls`, `gitignores`,
 //! `dockerfiles`, `licenses`) and one template by key, for anyone; and the same per project
-//! (`/projects/:id/templates/:type`) for those who may see the project. The catalogue is
+//! (`/projects/:id/templates/:type`) for those who may see the project, where the type `issues`
+//! is the project's own issue templates (from its repository). The catalogue is
 //! `gantry_core::file_templates`.
 
 use axum::Json;
@@ -11,7 +12,7 @@ use gantry_core::file_templates::{self, License, TemplateName, TemplateType};
 use gantry_core::{Actor, CoreError};
 use serde::{Deserialize, Serialize};
 
-use super::projects::lookup_project;
+use super::projects::{lookup_access, lookup_project};
 use super::{ApiInput, ApiResult, PageParams, paginated};
 use crate::AppState;
 use crate::auth::ApiActor;
@@ -157,9 +158,26 @@ pub async fn project_list(
     OriginalUri(uri): OriginalUri,
     ApiInput(query): ApiInput<ListQuery>,
 ) -> ApiResult<Response> {
+    if kind == ISSUES {
+        let access = lookup_access(&state, &actor, &id).await?;
+        let templates = state.core.plan().issue_templates(&access).await?;
+        let items: Vec<IssueTemplateItem> =
+            templates.into_iter().map(|t| IssueTemplateItem { key: t.name.clone(), name: t.name }).collect();
+        return page_of(&state, &uri, items, &query.page);
+    }
     lookup_project(&state, &actor, &id).await?;
     let kind = template_type(&kind)?;
     page_of(&state, &uri, list_items(file_templates::names(kind)), &query.page)
+}
+
+/// The type of a project's issue templates.
+const ISSUES: &str = "issues";
+
+/// A project's issue template in a list.
+#[derive(Debug, Serialize)]
+pub struct IssueTemplateItem {
+    pub key: String,
+    pub name: String,
 }
 
 /// `GET /projects/:id/templates/:type/:name` (`project`, `fullname` for licenses): one template
@@ -170,6 +188,11 @@ pub async fn project_get(
     Path((id, kind, key)): Path<(String, String, String)>,
     ApiInput(query): ApiInput<LicenseQuery>,
 ) -> ApiResult<Response> {
+    if kind == ISSUES {
+        let access = lookup_access(&state, &actor, &id).await?;
+        let template = state.core.plan().issue_template(&access, &key).await?;
+        return Ok(Json(serde_json::json!({"name": template.name, "content": template.content})).into_response());
+    }
     lookup_project(&state, &actor, &id).await?;
     one(&actor, template_type(&kind)?, &key, &query, "Template")
 }

@@ -34,6 +34,7 @@ mod hidden_variables;
 mod id_tokens;
 mod issue_counts;
 mod issue_links;
+mod issue_templates;
 mod issues;
 mod job_token_scope;
 mod keys;

@@ -5,6 +5,7 @@ use askama::Template;
 use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use gantry_core::plan::issue_templates::DEFAULT_TEMPLATE;
 use gantry_core::plan::issues::{
     AssigneeQuery, IssueChanges, IssueOrder, IssueQuery, IssueView, IssuesOf, MilestoneFilter, UserRef,
 };
@@ -301,6 +302,8 @@ pub struct IssueDraft {
     pub confidential: bool,
     pub due_date: String,
     pub weight: String,
+    /// The issue template it started from.
+    pub template: String,
 }
 
 #[derive(Template)]
@@ -311,6 +314,8 @@ struct NewIssuePage {
     tab: &'static str,
     draft: IssueDraft,
     labels: Vec<LabelChoice>,
+    /// The project's issue templates, by name.
+    templates: Vec<String>,
     /// The visitor may set labels, assignees, the due date and the weight (Reporters).
     can_manage: bool,
     error: Option<String>,
@@ -325,6 +330,7 @@ async fn new_issue_page(
 ) -> PageResult {
     frame.require(visitor, ProjectAction::CreateIssue)?;
     let labels = state.core.plan().list_project_labels(&frame.access).await.map_err(|e| visitor.error(e))?;
+    let templates = state.core.plan().issue_templates(&frame.access).await.map_err(|e| visitor.error(e))?;
     let (status, error) = match failure {
         Some((status, message)) => (status, Some(message)),
         None => (StatusCode::OK, None),
@@ -337,6 +343,7 @@ async fn new_issue_page(
             .map(|label| LabelChoice { chosen: draft.labels.contains(&label.title), chip: LabelChip::new(label) })
             .collect(),
         draft,
+        templates: templates.into_iter().map(|template| template.name).collect(),
         can_manage: frame.access.can(ProjectAction::UpdateIssues),
         error,
         frame,
@@ -344,14 +351,42 @@ async fn new_issue_page(
     render(status, &page)
 }
 
-/// `GET /{project}/-/issues/new`
+#[derive(Debug, Default, Deserialize)]
+pub struct NewIssueQuery {
+    /// The issue template to start from (GitLab's parameter); `Default` when there is one.
+    issuable_template: Option<String>,
+}
+
+/// `GET /{project}/-/issues/new` (`issuable_template`: the template whose text the description
+/// starts with)
 pub async fn new_issue(
     State(state): State<AppState>,
     visitor: PageActor,
     Extension(target): Extension<ProjectTarget>,
+    Query(query): Query<NewIssueQuery>,
 ) -> PageResult {
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    new_issue_page(&state, &visitor, frame, IssueDraft::default(), None).await
+    frame.require(&visitor, ProjectAction::CreateIssue)?;
+    let plan = state.core.plan();
+    // Asked for by name, none ("No template"), or `Default` when the project has one.
+    let (name, asked) = match query.issuable_template.as_deref().map(str::trim) {
+        Some("") => return new_issue_page(&state, &visitor, frame, IssueDraft::default(), None).await,
+        Some(name) => (name, true),
+        None => (DEFAULT_TEMPLATE, false),
+    };
+    let template = match plan.issue_template(&frame.access, name).await {
+        Ok(template) => template,
+        Err(CoreError::NotFound(_)) if !asked => {
+            return new_issue_page(&state, &visitor, frame, IssueDraft::default(), None).await;
+        }
+        Err(CoreError::NotFound(_)) => {
+            let failure = (StatusCode::NOT_FOUND, format!("There is no issue template called {name}."));
+            return new_issue_page(&state, &visitor, frame, IssueDraft::default(), Some(failure)).await;
+        }
+        Err(error) => return Err(visitor.error(error)),
+    };
+    let draft = IssueDraft { description: template.content, template: template.name, ..IssueDraft::default() };
+    new_issue_page(&state, &visitor, frame, draft, None).await
 }
 
 /// `POST /{project}/-/issues`: opens the issue and shows it.
@@ -370,6 +405,7 @@ pub async fn create_issue(
         assignees: form.get("assignees").to_owned(),
         confidential: form.ticked("confidential"),
         due_date: form.get("due_date").to_owned(),
+        template: form.get("issuable_template").to_owned(),
         weight: form.get("weight").to_owned(),
     };
     let created = async {
