@@ -2978,9 +2978,20 @@ fn project_pages() -> Table {
             ui::members::unshare_project,
         )
         // Plan: issues, their comments, labels.
-        .get("/issues", Project(ProjectAction::ReadIssues), "Issues (state, search, label, assignee, page)", ui::plan::issues::list)
+        .get("/issues", Project(ProjectAction::ReadIssues), "Issues (state, search, label, milestone, assignee, sort, page)", ui::plan::issues::list)
         .post("/issues", Project(ProjectAction::CreateIssue), "Open an issue", ui::plan::issues::create_issue.layer(text_limit()))
-        .get("/issues/new", Project(ProjectAction::CreateIssue), "The new issue form", ui::plan::issues::new_issue)
+        .get(
+            "/issues/new",
+            Project(ProjectAction::CreateIssue),
+            "The new issue form (issuable_template: an issue template to start from)",
+            ui::plan::issues::new_issue,
+        )
+        .post(
+            "/issues/bulk_update",
+            Project(ProjectAction::UpdateIssues),
+            "Change the ticked issues at once (iids; state_event, add_label, remove_label, milestone_id, assignee)",
+            ui::plan::bulk_edit::bulk_update,
+        )
         .get("/issues/{issue_iid}", Project(ProjectAction::ReadIssues), "An issue with its comments", ui::plan::issue::show)
         .get(
             "/issues/{issue_iid}/edit",

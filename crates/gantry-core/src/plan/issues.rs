@@ -112,6 +112,16 @@ pub struct IssueChanges {
     pub placement: Option<Placement>,
 }
 
+/// Most issues one bulk edit changes.
+pub const MAX_BULK_ISSUES: usize = 100;
+
+/// What a bulk edit did: the issues it changed and those it could not, with why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BulkOutcome {
+    pub changed: Vec<i64>,
+    pub refused: Vec<(i64, String)>,
+}
+
 /// Where an issue goes in the order of boards: after one issue and before another (either may
 /// be missing: the end or the start of what the viewer sees). Both are issues of the projects
 /// `among` (the issue's own project, or a group board's projects).
@@ -549,6 +559,36 @@ impl super::Plan<'_> {
             tracing::info!(project.id = %access.project().id, issue.iid = iid, changes = notes.len(), "issue changed");
         }
         Ok(after)
+    }
+
+    /// Makes the same change to several issues of the project (the issue list's bulk edit;
+    /// Reporters and above, as GitLab's): each is one [`Plan::update_issue`], with its own
+    /// checks and system notes. Returns the numbers changed and, for each one refused, why.
+    pub async fn bulk_update_issues(
+        &self,
+        access: &ProjectAccess,
+        iids: &[i64],
+        changes: &IssueChanges,
+    ) -> CoreResult<BulkOutcome> {
+        access.require(ProjectAction::UpdateIssues)?;
+        if iids.is_empty() {
+            return Err(CoreError::invalid("issues", "none chosen: tick the issues to change"));
+        }
+        if iids.len() > MAX_BULK_ISSUES {
+            return Err(CoreError::invalid("issues", format!("are too many: at most {MAX_BULK_ISSUES} at once")));
+        }
+        let mut outcome = BulkOutcome::default();
+        for &iid in iids {
+            match self.update_issue(access, iid, changes).await {
+                Ok(_) => outcome.changed.push(iid),
+                Err(error @ (CoreError::NotFound(_) | CoreError::Forbidden(_) | CoreError::Invalid { .. })) => {
+                    outcome.refused.push((iid, error.to_string()));
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        tracing::info!(project.id = %access.project().id, changed = outcome.changed.len(), "issues changed in bulk");
+        Ok(outcome)
     }
 
     /// Deletes an issue with its notes (Owners, as in GitLab).

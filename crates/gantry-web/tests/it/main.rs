@@ -13,6 +13,7 @@ mod award_emoji;
 mod background;
 mod bad_input;
 mod boards;
+mod bulk_edit;
 mod catalog;
 mod ci;
 mod ci_includes;

@@ -168,6 +168,12 @@ struct IssuesPage {
     /// The titles the milestone filter offers.
     milestones: Vec<String>,
     sorts: Vec<SortChoice>,
+    /// Reporters change the ticked issues at once (the bulk edit form).
+    can_bulk: bool,
+    /// The milestones the bulk edit offers, by id.
+    milestone_choices: Vec<(i64, String)>,
+    /// Where the bulk edit comes back to: this very list.
+    here: String,
     issues: Vec<IssueLine>,
     prev_href: Option<String>,
     next_href: Option<String>,
@@ -212,14 +218,10 @@ pub async fn list(
     };
     let plan = state.core.plan();
     let labels = plan.list_project_labels(&frame.access).await.map_err(|e| visitor.error(e))?;
-    let mut milestones: Vec<String> = plan
-        .milestones_for_issues(&frame.access)
-        .await
-        .map_err(|e| visitor.error(e))?
-        .into_iter()
-        .map(|milestone| milestone.title)
-        .collect();
+    let milestone_rows = plan.milestones_for_issues(&frame.access).await.map_err(|e| visitor.error(e))?;
+    let mut milestones: Vec<String> = milestone_rows.iter().map(|milestone| milestone.title.clone()).collect();
     milestones.dedup();
+    let can_bulk = frame.access.can(ProjectAction::UpdateIssues);
     let base = format!("/{}/-/issues", frame.project.full_path);
     let page_number = params.page.unwrap_or(1).max(1);
     let counted = plan.count_issues(IssuesOf::Project(&frame.access), &query).await;
@@ -282,6 +284,9 @@ pub async fn list(
         labels: labels.iter().map(LabelChip::new).collect(),
         milestones,
         sorts: SORTS.iter().map(|(key, name, ..)| SortChoice { key, name, chosen: *key == sort.0 }).collect(),
+        can_bulk,
+        milestone_choices: milestone_rows.iter().map(|m| (m.id.0, m.title.clone())).collect(),
+        here: params.href(&base, shown, page_number),
         issues,
         prev_href: (page_number > 1).then(|| params.href(&base, shown, page_number - 1)),
         next_href: has_next.then(|| params.href(&base, shown, page_number + 1)),

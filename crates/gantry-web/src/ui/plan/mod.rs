@@ -11,6 +11,7 @@
 
 pub mod board_pages;
 pub mod boards;
+pub mod bulk_edit;
 pub mod epic_notes;
 pub mod epics;
 pub mod group_milestones;
