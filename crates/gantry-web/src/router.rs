@@ -2187,13 +2187,13 @@ fn top_level() -> Table {
         )
         .put(
             "/api/v4/groups/{id}/epics/{epic_iid}/notes/{note_id}",
-            Group(GroupAction::Read),
+            NoteAuthor,
             "Edit your comment on an epic (body)",
             epic_notes::update_note.layer(text_limit()),
         )
         .delete(
             "/api/v4/groups/{id}/epics/{epic_iid}/notes/{note_id}",
-            Group(GroupAction::Read),
+            NoteAuthor,
             "Delete your comment on an epic",
             epic_notes::delete_note,
         )
@@ -2217,7 +2217,7 @@ fn top_level() -> Table {
         )
         .put(
             "/api/v4/groups/{id}/epics/{epic_iid}/discussions/{discussion_id}",
-            Group(GroupAction::Read),
+            Group(GroupAction::ManageEpics),
             "Resolve or reopen a thread of an epic (resolved; Reporters, or who started it)",
             epic_notes::resolve_discussion,
         )
@@ -2229,13 +2229,13 @@ fn top_level() -> Table {
         )
         .put(
             "/api/v4/groups/{id}/epics/{epic_iid}/discussions/{discussion_id}/notes/{note_id}",
-            Group(GroupAction::Read),
+            NoteAuthor,
             "Edit your note in a discussion of an epic (body), or resolve the thread (resolved)",
             epic_notes::update_discussion_note.layer(text_limit()),
         )
         .delete(
             "/api/v4/groups/{id}/epics/{epic_iid}/discussions/{discussion_id}/notes/{note_id}",
-            Group(GroupAction::Read),
+            NoteAuthor,
             "Delete your note in a discussion of an epic",
             epic_notes::delete_discussion_note,
         )
@@ -2751,13 +2751,13 @@ fn group_pages() -> Table {
         )
         .post(
             "/epics/{epic_iid}/notes/{note_id}/edit",
-            Group(GroupAction::Read),
+            NoteAuthor,
             "Save your comment on an epic (body)",
             ui::plan::epic_notes::edit_note.layer(text_limit()),
         )
         .post(
             "/epics/{epic_iid}/notes/{note_id}/delete",
-            Group(GroupAction::Read),
+            NoteAuthor,
             "Delete your comment on an epic",
             ui::plan::epic_notes::delete_note,
         )
@@ -2769,7 +2769,7 @@ fn group_pages() -> Table {
         )
         .post(
             "/epics/{epic_iid}/discussions/{discussion_id}/resolve",
-            Group(GroupAction::Read),
+            Group(GroupAction::ManageEpics),
             "Resolve or reopen a thread of an epic (resolved=yes|no; Reporters, or who started it)",
             ui::plan::epic_notes::resolve,
         )

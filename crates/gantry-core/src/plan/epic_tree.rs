@@ -136,13 +136,15 @@ impl super::Plan<'_> {
         Ok(progress)
     }
 
-    /// The issue (by id) the viewer may see, with the access to its project; refused when its
-    /// project is outside the group and its subgroups and the actor is no member of it.
+    /// The issue (by id) the viewer may see, with the access to its project; to be `added`,
+    /// refused when its project is outside the group and its subgroups and the actor is no
+    /// member of it (taking one out needs no more than seeing it).
     async fn issue_for_epic(
         &self,
         conn: &mut Conn,
         access: &GroupAccess,
         issue: IssueId,
+        added: bool,
     ) -> CoreResult<(ProjectAccess, IssueView)> {
         let row = issues_db::find_issue_by_id(conn, issue).await?.ok_or(CoreError::NotFound("issue"))?;
         let project =
@@ -152,7 +154,7 @@ impl super::Plan<'_> {
                 Err(error) => return Err(error),
             };
         let view = load_issue(conn, &project, row.iid).await.map_err(|_| CoreError::NotFound("issue"))?;
-        if !within(&project.project().full_path, &access.group().full_path) && project.level().is_none() {
+        if added && !within(&project.project().full_path, &access.group().full_path) && project.level().is_none() {
             return Err(CoreError::Refused(
                 "Issue cannot be added to the epic: its project is outside the epic's group and you are not a member \
                  of it"
@@ -174,7 +176,7 @@ impl super::Plan<'_> {
         access.require(GroupAction::ManageEpics)?;
         let user = access.actor().require_user()?.id;
         let mut conn = self.db.conn().await?;
-        let (project, view) = self.issue_for_epic(&mut conn, access, issue).await?;
+        let (project, view) = self.issue_for_epic(&mut conn, access, issue, true).await?;
         if epic.epic.confidential && !view.issue.confidential {
             return Err(CoreError::Refused(
                 "Cannot assign a confidential epic to a non-confidential issue. Make the issue confidential and try again"
@@ -207,7 +209,7 @@ impl super::Plan<'_> {
             .await?
             .filter(|place| place.epic_id == epic.epic.id)
             .ok_or(CoreError::NotFound("epic issue"))?;
-        let (project, view) = self.issue_for_epic(&mut conn, access, place.issue_id).await?;
+        let (project, view) = self.issue_for_epic(&mut conn, access, place.issue_id, false).await?;
         drop(conn);
         let mut tx = self.db.begin().await?;
         db::remove_epic_issue(&mut tx, place.id).await?;

@@ -244,7 +244,8 @@ impl super::Plan<'_> {
     }
 
     /// Subscribes the actor to a label they see here (in the project's issues, or from a group
-    /// everywhere), or unsubscribes them; whether that changed anything.
+    /// everywhere), or unsubscribes them from it here (in a project that ends a subscription
+    /// made from the group too; from the group, every one); whether that changed anything.
     pub async fn subscribe_to_label(&self, scope: LabelScope<'_>, id: LabelId, subscribed: bool) -> CoreResult<bool> {
         let user = scope.actor().require_user()?;
         let label = self.find_label(scope, &id.0.to_string()).await?;

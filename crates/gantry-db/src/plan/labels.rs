@@ -346,7 +346,9 @@ pub async fn subscribed_labels(conn: &mut Conn, user: UserId, project: Option<Pr
 }
 
 /// Subscribes a user to a label in one project (or everywhere), or takes away their
-/// subscriptions to it that apply there; whether anything changed.
+/// subscriptions to it that reach there: in a project, that project's and the one made
+/// everywhere; everywhere, every one of theirs. Whether anything changed (subscribing where a
+/// subscription already reaches changes nothing).
 pub async fn set_label_subscription(
     conn: &mut Conn,
     label: LabelId,
@@ -355,6 +357,9 @@ pub async fn set_label_subscription(
     subscribed: bool,
 ) -> DbResult<bool> {
     let done = if subscribed {
+        if subscribed_labels(conn, user, project).await?.contains(&label) {
+            return Ok(false);
+        }
         sqlx::query(
             "INSERT INTO label_subscriptions (label_id, user_id, project_id, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT DO NOTHING",
@@ -368,7 +373,7 @@ pub async fn set_label_subscription(
     } else {
         sqlx::query(
             "DELETE FROM label_subscriptions WHERE label_id = $1 AND user_id = $2 \
-             AND (project_id IS NULL OR project_id = $3)",
+             AND (project_id IS NULL OR project_id = $3 OR CAST($3 AS BIGINT) IS NULL)",
         )
         .bind(label.0)
         .bind(user.0)

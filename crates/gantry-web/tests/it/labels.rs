@@ -141,6 +141,24 @@ async fn labels_are_prioritized_and_subscribed_to_by_each_person() {
     assert_eq!(status, StatusCode::CREATED);
     let (_, group_list) = call(&app, Some(&rita), Method::GET, &format!("/api/v4/groups/{team}/labels"), None).await;
     assert_eq!(named(&group_list, "feature")["subscribed"], false);
+    // Subscribed from the group, a project's subscribe changes nothing; from the group,
+    // unsubscribing ends the project's too.
+    call(&app, Some(&rita), Method::POST, &format!("{feature}/subscribe"), None).await;
+    let (status, _) = call(&app, Some(&rita), Method::POST, &format!("{labels}/feature/subscribe"), None).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    call(&app, Some(&rita), Method::POST, &format!("{feature}/unsubscribe"), None).await;
+    let (status, _) = call(&app, Some(&rita), Method::POST, &format!("{labels}/feature/subscribe"), None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = call(&app, Some(&rita), Method::POST, &format!("{feature}/unsubscribe"), None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, list) = call(&app, Some(&rita), Method::GET, &labels, None).await;
+    assert_eq!(named(&list, "feature")["subscribed"], false, "no subscription reaches the project any more");
+    // A priority that cannot be set saves nothing.
+    let body = json!({"name": "never", "priority": -3});
+    let (status, _) = call(&app, Some(&rita), Method::POST, &labels, Some(body)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = call(&app, Some(&rita), Method::GET, &format!("{labels}/never"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the label was not made");
 
     // Issues sorted by label priority (docs 0, bug 1; none last, newest first among equals)
     // and by weight (none last), in the API and on the list page.

@@ -129,11 +129,16 @@ async fn project_templates_answer_those_who_see_the_project() {
         (missing.status, missing.json()["message"].as_str()),
         (StatusCode::NOT_FOUND, Some("404 Template Not Found"))
     );
-    let bad_type = app.api(Method::GET, &format!("{base}/issues"), Some(&ada.token), None).await;
+    let bad_type = app.api(Method::GET, &format!("{base}/colours"), Some(&ada.token), None).await;
     assert_eq!(bad_type.status, StatusCode::BAD_REQUEST);
 
     // A stranger learns nothing of a private project, not even that the type is wrong.
-    for path in [format!("{base}/licenses"), format!("{base}/licenses/mit"), format!("{base}/issues")] {
+    for path in [
+        format!("{base}/licenses"),
+        format!("{base}/licenses/mit"),
+        format!("{base}/issues"),
+        format!("{base}/colours"),
+    ] {
         let hidden = app.api(Method::GET, &path, Some(&stranger.token), None).await;
         assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{path}");
     }

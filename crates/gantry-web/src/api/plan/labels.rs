@@ -127,22 +127,36 @@ async fn prioritised(state: &AppState, scope: LabelScope<'_>, id: LabelId, param
     let Some(priority) = params.priority()? else { return Ok(()) };
     match scope {
         LabelScope::Project(access) => Ok(state.core.plan().set_label_priority(access, id, priority).await?),
-        LabelScope::Group(_) => Err(AppError::BadRequest(
+        // Refused before anything was saved (`check_priority`).
+        LabelScope::Group(_) => Ok(()),
+    }
+}
+
+/// Refuses a priority that could not be set here before anything is saved: a negative one, or
+/// any on a group's label in its group.
+fn check_priority(scope: LabelScope<'_>, params: &LabelParams) -> ApiResult<()> {
+    match (params.priority()?, scope) {
+        (None, _) => Ok(()),
+        (Some(_), LabelScope::Group(_)) => Err(AppError::BadRequest(
             "priority: a group label is prioritised in each project, not in its group".to_owned(),
         )
         .into()),
+        (Some(Some(priority)), _) if priority < 0 => {
+            Err(AppError::BadRequest("priority must be greater than or equal to 0".to_owned()).into())
+        }
+        (Some(_), LabelScope::Project(_)) => Ok(()),
     }
 }
 
 async fn created(state: &AppState, scope: LabelScope<'_>, params: LabelParams) -> ApiResult<Response> {
-    params.priority()?;
+    check_priority(scope, &params)?;
     let label = state.core.plan().create_label(scope, &params.input()).await?;
     prioritised(state, scope, label.id, &params).await?;
     Ok((StatusCode::CREATED, Json(shown(state, scope, &label).await?)).into_response())
 }
 
 async fn updated(state: &AppState, scope: LabelScope<'_>, which: &str, params: LabelParams) -> ApiResult<Json<Label>> {
-    params.priority()?;
+    check_priority(scope, &params)?;
     let label = state.core.plan().find_label(scope, which).await?;
     let input = LabelInput {
         name: params.new_name.clone(),

@@ -19,6 +19,9 @@ use crate::ui::PageResult;
 use crate::ui::flash::{Flash, see_other_with};
 use crate::ui::project_frame::ProjectFrame;
 
+/// Most refusals the notice names (it travels in a cookie).
+const MAX_REFUSALS_SHOWN: usize = 5;
+
 /// The change the form asks for, the same for every ticked issue.
 async fn changes_of(state: &AppState, form: &Fields) -> Result<IssueChanges, CoreError> {
     let state_event = match form.get("state_event") {
@@ -85,8 +88,11 @@ pub async fn bulk_update(
                 1 => "1 issue was updated.".to_owned(),
                 n => format!("{n} issues were updated."),
             };
-            for (iid, why) in &outcome.refused {
+            for (iid, why) in outcome.refused.iter().take(MAX_REFUSALS_SHOWN) {
                 notice.push_str(&format!(" #{iid} was not: {why}."));
+            }
+            if let Some(more) = outcome.refused.len().checked_sub(MAX_REFUSALS_SHOWN).filter(|more| *more > 0) {
+                notice.push_str(&format!(" {more} more were not changed."));
             }
             notice
         }
