@@ -244,9 +244,9 @@ async fn an_epic_holds_issues_of_its_group_and_shows_only_those_the_viewer_may_s
         app.api(Method::GET, &format!("/api/v4/groups/{oss}/epics/2/issues"), Some(&reporter.token), None).await;
     assert!(listed.body.contains("Far away"), "a public project's issue shows to whoever sees it: {}", listed.body);
     // The group's Reporter takes it out again, no member of its project or not.
-    let place =
+    let far_place =
         listed.json().as_array().unwrap().iter().find(|i| i["title"] == "Far away").unwrap()["epic_issue_id"].clone();
-    let path = format!("/api/v4/groups/{oss}/epics/2/issues/{place}");
+    let path = format!("/api/v4/groups/{oss}/epics/2/issues/{far_place}");
     let removed = app.api(Method::DELETE, &path, Some(&reporter.token), None).await;
     assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
     let refused = app.api(Method::POST, &format!("{base}/{}", vault["id"]), Some(&stranger.token), None).await;
