@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gantry_db::background::{self, ClaimedJob, NewBackgroundJob};
-use gantry_types::{BackgroundJobId, BackgroundStatus, JobId, ProjectId, UserId};
+use gantry_db::plan::wiki_pages::WikiOwner;
+use gantry_types::{BackgroundJobId, BackgroundStatus, JobId, NamespaceId, ProjectId, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::policy::require_admin;
@@ -94,6 +95,8 @@ pub(crate) enum Work {
     IssuesFromPush { project: ProjectId, user: Option<UserId>, refs: Vec<PushedRef> },
     /// Bring a project's wiki search index up to its wiki's branch.
     IndexWiki { project: ProjectId },
+    /// Bring a group's wiki search index up to its wiki's branch.
+    IndexGroupWiki { group: NamespaceId },
 }
 
 impl Work {
@@ -103,7 +106,8 @@ impl Work {
             | Work::ArchiveJobLog { .. }
             | Work::TriggerDownstream { .. }
             | Work::IssuesFromPush { .. }
-            | Work::IndexWiki { .. } => 8,
+            | Work::IndexWiki { .. }
+            | Work::IndexGroupWiki { .. } => 8,
             Work::MaintainRepository { .. } => 3,
             // With waits doubling up to an hour: an SMTP server down for most of a day.
             Work::SendMail { .. } => 24,
@@ -116,6 +120,7 @@ impl Work {
             Work::MaintainRepository { project } => Some(format!("maintain_repository:{project}")),
             Work::TriggerDownstream { job } => Some(format!("trigger_downstream:{job}")),
             Work::IndexWiki { project } => Some(format!("index_wiki:{project}")),
+            Work::IndexGroupWiki { group } => Some(format!("index_group_wiki:{group}")),
             Work::PipelinesForPush { .. }
             | Work::ArchiveJobLog { .. }
             | Work::SendMail { .. }
@@ -145,6 +150,7 @@ pub fn describe(kind: &str, payload: &str) -> String {
             format!("Note and close the issues named by the commits of a push to project {project}")
         }
         Ok(Work::IndexWiki { project }) => format!("Refresh the search index of the wiki of project {project}"),
+        Ok(Work::IndexGroupWiki { group }) => format!("Refresh the search index of the wiki of group {group}"),
         Err(_) => format!("A '{kind}' job, which this server does not know"),
     }
 }
@@ -170,7 +176,8 @@ impl Core {
             | Work::TriggerDownstream { .. }
             | Work::SendMail { .. }
             | Work::IssuesFromPush { .. }
-            | Work::IndexWiki { .. } => now_millis(),
+            | Work::IndexWiki { .. }
+            | Work::IndexGroupWiki { .. } => now_millis(),
         };
         let stored = serde_json::to_value(work).map_err(|error| CoreError::Internal(Box::new(error)))?;
         let kind = stored["kind"].as_str().unwrap_or_default();
@@ -307,7 +314,8 @@ impl Core {
             Work::TriggerDownstream { job } => self.ci().trigger_downstream(*job).await,
             Work::SendMail { mail } => self.deliver_mail(mail).await,
             Work::IssuesFromPush { project, user, refs } => self.plan().issues_from_push(*project, *user, refs).await,
-            Work::IndexWiki { project } => self.plan().index_wiki(*project).await,
+            Work::IndexWiki { project } => self.plan().index_wiki(WikiOwner::Project(*project)).await,
+            Work::IndexGroupWiki { group } => self.plan().index_wiki(WikiOwner::Group(*group)).await,
             Work::MaintainRepository { project } => match self.repos.maintain(*project).await {
                 Ok(()) | Err(gantry_git::GitError::Missing) => Ok(()),
                 Err(error) => Err(error.into()),

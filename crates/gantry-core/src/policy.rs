@@ -178,19 +178,24 @@ pub enum GroupAction {
     ReadConfidentialEpics,
     /// Delete the group's epics (Owners, as in GitLab).
     DeleteEpics,
+    /// Read the group's wiki, and clone it (whoever sees the group, as in GitLab).
+    ReadWiki,
+    /// Write, move and delete the group's wiki pages, attach files, and push to the wiki
+    /// (Developers, as in GitLab).
+    EditWiki,
 }
 
 impl GroupAction {
     /// The lowest role that may do this (reading also follows visibility).
     pub fn required_level(self) -> AccessLevel {
         match self {
-            GroupAction::Read => AccessLevel::Guest,
+            GroupAction::Read | GroupAction::ReadWiki => AccessLevel::Guest,
             GroupAction::ManageLabels
             | GroupAction::ManageMilestones
             | GroupAction::ManageBoards
             | GroupAction::ManageEpics
             | GroupAction::ReadConfidentialEpics => AccessLevel::Reporter,
-            GroupAction::CreateProject => AccessLevel::Developer,
+            GroupAction::CreateProject | GroupAction::EditWiki => AccessLevel::Developer,
             GroupAction::CreateSubgroup
             | GroupAction::ManageMembers
             | GroupAction::ManageCi
@@ -700,7 +705,8 @@ fn decide_group(
     if level.is_none() && !visible_without_membership(actor, group.visibility) {
         return Err(CoreError::NotFound("group"));
     }
-    check_level(actor, level, action.required_level(), action == GroupAction::Read, "group")
+    let reading = matches!(action, GroupAction::Read | GroupAction::ReadWiki);
+    check_level(actor, level, action.required_level(), reading, "group")
 }
 
 /// Who the actor is to one group, read once per request: the group and the actor's role on it

@@ -227,6 +227,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0044_epic_notes.sql"),
         postgres: include_str!("../migrations/postgres/0044_epic_notes.sql"),
     },
+    Migration {
+        version: 45,
+        sqlite: include_str!("../migrations/sqlite/0045_group_wikis.sql"),
+        postgres: include_str!("../migrations/postgres/0045_group_wikis.sql"),
+    },
 ];
 
 impl Db {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use gantry_types::ProjectId;
+use gantry_types::{NamespaceId, ProjectId};
 
 use sha2::{Digest, Sha256};
 
@@ -15,11 +15,13 @@ use crate::command::{GitError, git, run, run_text};
 const REPOSITORY_CONFIG: &str = "[gc]\n\tauto = 0\n[receive]\n\tadvertisePushOptions = true\n\
 [uploadpack]\n\tallowFilter = true\n[repack]\n\twriteBitmaps = true\n";
 
-/// Which repository: a project's code, or its wiki (`<id>.wiki.git`, beside the code).
+/// Which repository: a project's code, its wiki (`<id>.wiki.git`, beside the code), or a
+/// group's wiki (under `@groups/`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RepoId {
     Project(ProjectId),
     Wiki(ProjectId),
+    GroupWiki(NamespaceId),
 }
 
 impl From<ProjectId> for RepoId {
@@ -33,6 +35,7 @@ impl std::fmt::Display for RepoId {
         match self {
             RepoId::Project(id) => write!(f, "{id}"),
             RepoId::Wiki(id) => write!(f, "{id}.wiki"),
+            RepoId::GroupWiki(id) => write!(f, "group-{id}.wiki"),
         }
     }
 }
@@ -115,12 +118,16 @@ impl Repositories {
 
     /// The bare repository of a project: `repositories/ab/cd/<id>.git`, where `abcd` starts
     /// the SHA-256 of the project's id, to spread repositories over folders; its wiki's is
-    /// `<id>.wiki.git` beside it.
+    /// `<id>.wiki.git` beside it. A group's wiki is `@groups/ab/cd/group-<id>.wiki.git`, spread
+    /// the same way by the group's id.
     pub fn path(&self, id: impl Into<RepoId>) -> PathBuf {
         let id: RepoId = id.into();
-        let (RepoId::Project(project) | RepoId::Wiki(project)) = id;
-        let hash = hex::encode(Sha256::digest(project.0.to_string().as_bytes()));
-        self.root.join(&hash[..2]).join(&hash[2..4]).join(format!("{id}.git"))
+        let (root, owner) = match id {
+            RepoId::Project(project) | RepoId::Wiki(project) => (self.root.clone(), project.0),
+            RepoId::GroupWiki(group) => (self.root.join("@groups"), group.0),
+        };
+        let hash = hex::encode(Sha256::digest(owner.to_string().as_bytes()));
+        root.join(&hash[..2]).join(&hash[2..4]).join(format!("{id}.git"))
     }
 
     /// Whether the project's repository exists on disk.

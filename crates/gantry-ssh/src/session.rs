@@ -68,7 +68,7 @@ impl GitSession {
             .spawn_service(permit.repo, command.service, Mode::Session, protocol, permit.push.as_ref())
             .map_err(|error| explain(error.into()))?;
         tracing::info!(
-            peer = %self.peer, by = %who, project.id = %permit.project.id,
+            peer = %self.peer, by = %who, repo = %permit.repo,
             service = command.service.name(), "git over SSH"
         );
         let stdin = child.stdin.take().expect("piped stdin");

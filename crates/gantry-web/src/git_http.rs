@@ -477,7 +477,7 @@ impl Drop for Output {
             .await;
             // Past the limit, dropping the process kills it; whatever it reported is recorded.
             let succeeded = drained.unwrap_or(false);
-            tracing::info!(project.id = %finish.permit.project.id, "a push whose client left is finished");
+            tracing::info!(repo = %finish.permit.repo, "a push whose client left is finished");
             finish.state.core.code().finish_push(&finish.permit, succeeded).await;
         });
     }

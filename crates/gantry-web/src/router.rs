@@ -2092,6 +2092,44 @@ fn top_level() -> Table {
             wikis::delete_wiki_page,
         )
         .get(
+            "/api/v4/groups/{id}/wikis",
+            Group(GroupAction::ReadWiki),
+            "List the group's wiki pages (with_content)",
+            wikis::list_wiki_pages,
+        )
+        .post(
+            "/api/v4/groups/{id}/wikis",
+            Group(GroupAction::EditWiki),
+            "Create a group wiki page (title, content, format: markdown)",
+            wikis::create_wiki_page.layer(text_limit()),
+        )
+        .post(
+            "/api/v4/groups/{id}/wikis/attachments",
+            Group(GroupAction::EditWiki),
+            "Attach a file to the group's wiki (multipart file; branch), kept under uploads/",
+            wikis::upload_wiki_attachment.layer(axum::extract::DefaultBodyLimit::max(
+                gantry_core::plan::wiki::MAX_ATTACHMENT_BYTES + 64 * 1024,
+            )),
+        )
+        .get(
+            "/api/v4/groups/{id}/wikis/{slug}",
+            Group(GroupAction::ReadWiki),
+            "A group wiki page by its slug (version, render_html)",
+            wikis::get_wiki_page,
+        )
+        .put(
+            "/api/v4/groups/{id}/wikis/{slug}",
+            Group(GroupAction::EditWiki),
+            "Edit a group wiki page (title moves it, content, format)",
+            wikis::update_wiki_page.layer(text_limit()),
+        )
+        .delete(
+            "/api/v4/groups/{id}/wikis/{slug}",
+            Group(GroupAction::EditWiki),
+            "Delete a group wiki page",
+            wikis::delete_wiki_page,
+        )
+        .get(
             "/api/v4/groups/{id}/milestones",
             Group(GroupAction::Read),
             "List the group's milestones (state, title, search, iids[], include_ancestors)",
@@ -2613,6 +2651,21 @@ fn group_pages() -> Table {
             Group(GroupAction::Read),
             "Set your notification level for the group",
             ui::plan::todos::save_group_level,
+        )
+        .get("/wikis", Group(GroupAction::ReadWiki), "The group's wiki: its home page, or its pages", ui::plan::wiki::group_index)
+        .get(
+            "/wikis/{*rest}",
+            Group(GroupAction::ReadWiki),
+            "A group wiki page (version_id), -/pages, -/new, a page's -/edit, -/history, -/diff (version_id) and -/delete, or an attachment's bytes",
+            ui::plan::wiki::group_get,
+        )
+        .post(
+            "/wikis/{*rest}",
+            Group(GroupAction::EditWiki),
+            "Create (-/new) or save (<page>/-/edit) a group wiki page, a multipart form with an optional attachment; delete one (<page>/-/delete, confirm=yes)",
+            ui::plan::wiki::group_post.layer(axum::extract::DefaultBodyLimit::max(
+                gantry_core::plan::wiki::MAX_ATTACHMENT_BYTES + gantry_core::plan::wiki::MAX_PAGE_BYTES + 64 * 1024,
+            )),
         )
         .get(
             "/boards",

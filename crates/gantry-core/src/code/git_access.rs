@@ -18,7 +18,8 @@ use crate::background::{PushedRef, Work};
 use crate::manage::deploy_keys::DeployKeyRow;
 use crate::manage::deploy_tokens::{DEPLOY_TOKEN_PREFIX, DeployTokenRow, deploy_token_scopes};
 use crate::manage::tokens::TokenProblem;
-use crate::policy::{ProjectAction, authorize_job_token, authorize_project};
+use crate::plan::wiki::WikiOwner;
+use crate::policy::{GroupAction, ProjectAction, authorize_job_token, authorize_project};
 use crate::{Actor, CoreError, CoreResult, ProjectRow, UserRow};
 
 /// The largest pack a push may send (bytes).
@@ -73,8 +74,10 @@ impl GitCredential {
 /// Leave to run git for one request.
 #[derive(Debug, Clone)]
 pub struct GitPermit {
-    pub project: ProjectRow,
-    /// The project's code, or its wiki (`group/project.wiki.git`).
+    /// The project whose code or wiki this is; `None` for a group's wiki.
+    pub project: Option<ProjectRow>,
+    /// The project's code, its wiki (`group/project.wiki.git`), or a group's wiki
+    /// (`group.wiki.git`).
     pub repo: RepoId,
     pub actor: Actor,
     /// For pushes: the policy the hooks apply and where they report.
@@ -133,15 +136,19 @@ impl super::Code<'_> {
         gantry_types::FullPath::parse(code_path).map_err(|_| CoreError::NotFound("project"))?;
         let actor = credential.actor();
         let mut conn = self.db.conn().await?;
-        // `group/project.wiki` is the project's wiki: no project path ends in `.wiki`.
+        // `group/project.wiki` is the project's wiki, `group.wiki` the group's: no project or
+        // group path ends in `.wiki`, and no project has a group's path.
         let (project, wiki) = match projects::find_project_by_full_path(&mut conn, full_path).await? {
             Some(project) => (project, false),
             None => {
                 let code = full_path.strip_suffix(".wiki").ok_or(CoreError::NotFound("project"))?;
-                let project = projects::find_project_by_full_path(&mut conn, code)
-                    .await?
-                    .ok_or(CoreError::NotFound("project"))?;
-                (project, true)
+                match projects::find_project_by_full_path(&mut conn, code).await? {
+                    Some(project) => (project, true),
+                    None => {
+                        drop(conn);
+                        return self.group_wiki_access(credential, code, operation).await;
+                    }
+                }
             }
         };
         let action = match (operation, wiki) {
@@ -199,17 +206,7 @@ impl super::Code<'_> {
         };
         let push = match operation {
             GitOperation::Fetch => None,
-            // A wiki has no protected branches; its branch `main` is never deleted by a push.
-            GitOperation::Push if wiki => Some(PushSetup {
-                policy: PushPolicy {
-                    default_branch: crate::plan::wiki::WIKI_BRANCH.to_owned(),
-                    protected: Vec::new(),
-                    protected_tags: Vec::new(),
-                    group_protected: Vec::new(),
-                },
-                report_file: self.repos.scratch_file(WIKI_PUSH_REPORT)?,
-                max_pack_bytes: MAX_PUSH_BYTES,
-            }),
+            GitOperation::Push if wiki => Some(wiki_push_setup(self.repos.scratch_file(WIKI_PUSH_REPORT)?)),
             GitOperation::Push => {
                 let rules = protected_branches::list_protected_branches(&mut conn, project.id).await?;
                 let tag_rules = protected_tags::list_protected_tags(&mut conn, project.id).await?;
@@ -226,14 +223,55 @@ impl super::Code<'_> {
         };
         drop(conn);
         if wiki {
-            self.plan().ensure_wiki(project.id).await?;
-            return Ok(GitPermit { repo: RepoId::Wiki(project.id), project, actor, push });
+            self.plan().ensure_wiki(WikiOwner::Project(project.id)).await?;
+            return Ok(GitPermit { repo: RepoId::Wiki(project.id), project: Some(project), actor, push });
         }
         if !self.repos.exists(project.id) {
             tracing::error!(project.id = %project.id, "the project's repository is missing");
             return Err(CoreError::from(gantry_git::GitError::Missing));
         }
-        Ok(GitPermit { repo: RepoId::Project(project.id), project, actor, push })
+        Ok(GitPermit { repo: RepoId::Project(project.id), project: Some(project), actor, push })
+    }
+
+    /// [`Code::git_access`] to the wiki of the group at `group_path`: people only, by their role
+    /// in the group (whoever sees the group clones it, Developers push), as on the group's
+    /// wiki pages. Jobs, deploy keys and deploy tokens reach projects, not groups.
+    async fn group_wiki_access(
+        &self,
+        credential: &GitCredential,
+        group_path: &str,
+        operation: GitOperation,
+    ) -> CoreResult<GitPermit> {
+        match credential {
+            GitCredential::Anonymous | GitCredential::User(_) | GitCredential::Token(..) => {}
+            GitCredential::Job { .. } | GitCredential::DeployKey(_) | GitCredential::DeployToken(_) => {
+                return Err(CoreError::Forbidden(
+                    "CI job tokens, deploy keys and deploy tokens reach projects' repositories, not a group's wiki"
+                        .to_owned(),
+                ));
+            }
+        }
+        let actor = credential.actor();
+        let access = self
+            .group_access(&actor, &crate::manage::groups::Lookup::Path(group_path.to_owned()))
+            .await
+            .map_err(|error| match error {
+                CoreError::NotFound(_) => CoreError::NotFound("project"),
+                other => other,
+            })?;
+        let push = match operation {
+            GitOperation::Fetch => {
+                access.require(GroupAction::ReadWiki)?;
+                None
+            }
+            GitOperation::Push => {
+                access.require(GroupAction::EditWiki)?;
+                Some(wiki_push_setup(self.repos.scratch_file(WIKI_PUSH_REPORT)?))
+            }
+        };
+        let group = access.group().id;
+        self.plan().ensure_wiki(WikiOwner::Group(group)).await?;
+        Ok(GitPermit { repo: RepoId::GroupWiki(group), project: None, actor, push })
     }
 
     /// The project's recent ref changes, newest first (anyone who may see the project).
@@ -254,13 +292,21 @@ impl super::Code<'_> {
     /// start ([`Core::record_leftover_pushes`]).
     pub async fn finish_push(&self, permit: &GitPermit, git_succeeded: bool) {
         let Some(push) = &permit.push else { return };
-        if let RepoId::Wiki(project) = permit.repo {
-            // A wiki's pages are read from git itself: only its search index follows.
-            let _ = tokio::fs::remove_file(&push.report_file).await;
-            tracing::info!(project.id = %project, succeeded = git_succeeded, "wiki pushed");
-            self.queue_wiki_index(project).await;
-            return;
-        }
+        // A wiki's pages are read from git itself: only its search index follows.
+        let wiki = match permit.repo {
+            RepoId::Project(project) => Err(project),
+            RepoId::Wiki(project) => Ok(WikiOwner::Project(project)),
+            RepoId::GroupWiki(group) => Ok(WikiOwner::Group(group)),
+        };
+        let project = match wiki {
+            Err(project) => project,
+            Ok(owner) => {
+                let _ = tokio::fs::remove_file(&push.report_file).await;
+                tracing::info!(wiki = %owner, succeeded = git_succeeded, "wiki pushed");
+                self.queue_wiki_index(owner).await;
+                return;
+            }
+        };
         let report = tokio::fs::read_to_string(&push.report_file).await.unwrap_or_default();
         let report = gantry_git::hooks::read_report(&report);
         if !git_succeeded && report.updates.is_empty() {
@@ -268,11 +314,11 @@ impl super::Code<'_> {
             return;
         }
         let user = permit.actor.user().map(|u| u.id);
-        match self.record_push(permit.project.id, user, &report.updates, &report.options).await {
+        match self.record_push(project, user, &report.updates, &report.options).await {
             Ok(()) => {
                 let _ = tokio::fs::remove_file(&push.report_file).await;
             }
-            Err(error) => tracing::error!(error = %error, project.id = %permit.project.id, "cannot record a push"),
+            Err(error) => tracing::error!(error = %error, project.id = %project, "cannot record a push"),
         }
     }
 
@@ -361,6 +407,21 @@ impl super::Code<'_> {
         self.wake_background();
         tracing::info!(project.id = %project, refs = updates.len(), "push recorded");
         Ok(())
+    }
+}
+
+/// How a push to a wiki is checked: a wiki has no protected branches; its branch `main` is
+/// never deleted by a push.
+fn wiki_push_setup(report_file: std::path::PathBuf) -> PushSetup {
+    PushSetup {
+        policy: PushPolicy {
+            default_branch: crate::plan::wiki::WIKI_BRANCH.to_owned(),
+            protected: Vec::new(),
+            protected_tags: Vec::new(),
+            group_protected: Vec::new(),
+        },
+        report_file,
+        max_pack_bytes: MAX_PUSH_BYTES,
     }
 }
 

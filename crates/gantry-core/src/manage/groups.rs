@@ -233,10 +233,14 @@ impl super::Manage<'_> {
         drop(conn);
         let mut tx = self.db.begin().await?;
         let projects = gantry_db::manage::projects::project_ids_in_subtree(&mut tx, group.id).await?;
+        let groups = namespaces::namespace_ids_in_subtree(&mut tx, group.id).await?;
         namespaces::delete_namespace(&mut tx, group.id).await?;
         tx.commit().await.map_err(gantry_db::DbError::from)?;
         for project in projects {
             self.repos.delete(project).await?;
+        }
+        for group in groups {
+            self.repos.delete(gantry_git::RepoId::GroupWiki(group)).await?;
         }
         tracing::info!(group.id = %group.id, group.path = %group.full_path, "group deleted");
         Ok(())

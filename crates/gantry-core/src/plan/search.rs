@@ -4,11 +4,14 @@
 //! issues and comments through the very filter of the issue lists (private projects, and
 //! confidential issues only for those who may see them), epics of the groups the actor sees
 //! (confidential ones for the groups' Reporters and above), wiki pages of the projects whose
-//! issues and wiki the actor reads.
+//! issues and wiki the actor reads and of the groups the actor sees.
 
 use gantry_db::plan::notes::NoteRow;
+use gantry_db::plan::wiki_pages::WikiOwner;
 use gantry_db::plan::{epics as epics_db, notes as notes_db, wiki_pages as wiki_db};
 pub use gantry_db::search::TextSearch;
+use std::collections::HashMap;
+
 use gantry_types::{IssueId, NamespaceId, ProjectId};
 
 use super::epics::EpicView;
@@ -64,8 +67,10 @@ pub struct FoundComment {
 /// A wiki page a search found.
 #[derive(Debug, Clone)]
 pub struct FoundWikiPage {
-    pub project_id: ProjectId,
-    pub project_path: String,
+    /// Whose wiki the page is in.
+    pub owner: WikiOwner,
+    /// The project's or group's full path.
+    pub owner_path: String,
     /// The path without `.md`, as in the page's address.
     pub slug: String,
     pub title: String,
@@ -145,15 +150,10 @@ impl super::Plan<'_> {
         page: Page,
     ) -> CoreResult<(Vec<EpicView>, i64)> {
         let Some(words) = words_of(text) else { return Ok((Vec::new(), 0)) };
-        let groups = match within {
-            PlanWithin::Project(_) => return Ok((Vec::new(), 0)),
-            PlanWithin::Group(access) => {
-                let mut groups = vec![access.clone()];
-                groups.extend(self.descendant_groups(access).await?);
-                groups
-            }
-            PlanWithin::Instance(actor) => self.visible_groups(actor).await?,
-        };
+        let groups = self.searched_groups(within).await?;
+        if groups.is_empty() {
+            return Ok((Vec::new(), 0));
+        }
         let ids: Vec<NamespaceId> = groups.iter().map(|group| group.group().id).collect();
         let confidential: Vec<NamespaceId> = groups
             .iter()
@@ -180,22 +180,50 @@ impl super::Plan<'_> {
         }
         // The wiki is read by those who read the issues (Guests and up, or anyone the project is
         // open to): the projects of the issue filter.
-        let Some((_, paths)) = self.issue_filter(&mut conn, within.issues(), &IssueQuery::default()).await? else {
-            return Ok((Vec::new(), 0));
+        let paths = match self.issue_filter(&mut conn, within.issues(), &IssueQuery::default()).await? {
+            Some((_, paths)) => paths,
+            None => HashMap::new(),
         };
         let projects: Vec<ProjectId> = paths.keys().copied().collect();
-        let (rows, total) = wiki_db::search_wiki_pages(&mut conn, &projects, &words, page).await?;
+        drop(conn);
+        let groups: HashMap<NamespaceId, String> = self
+            .searched_groups(within)
+            .await?
+            .into_iter()
+            .filter(|group| group.can(GroupAction::ReadWiki))
+            .map(|group| (group.group().id, group.group().full_path.clone()))
+            .collect();
+        let group_ids: Vec<NamespaceId> = groups.keys().copied().collect();
+        let mut conn = self.db.conn().await?;
+        let (rows, total) = wiki_db::search_wiki_pages(&mut conn, &projects, &group_ids, &words, page).await?;
         let pages = rows
             .into_iter()
             .map(|row| FoundWikiPage {
-                project_path: paths.get(&row.project_id).cloned().unwrap_or_default(),
-                project_id: row.project_id,
+                owner_path: match row.owner {
+                    WikiOwner::Project(project) => paths.get(&project).cloned().unwrap_or_default(),
+                    WikiOwner::Group(group) => groups.get(&group).cloned().unwrap_or_default(),
+                },
+                owner: row.owner,
                 slug: row.slug,
                 title: row.title,
                 content: row.content,
             })
             .collect();
         Ok((pages, total))
+    }
+
+    /// The groups a search of epics and group wikis looks in: none within a project, the group
+    /// and its subgroups, or those the actor sees.
+    async fn searched_groups(&self, within: PlanWithin<'_>) -> CoreResult<Vec<GroupAccess>> {
+        Ok(match within {
+            PlanWithin::Project(_) => Vec::new(),
+            PlanWithin::Group(access) => {
+                let mut groups = vec![access.clone()];
+                groups.extend(self.descendant_groups(access).await?);
+                groups
+            }
+            PlanWithin::Instance(actor) => self.visible_groups(actor).await?,
+        })
     }
 
     /// The groups the actor sees (at most [`MAX_SEARCHED_GROUPS`]), each with their access.

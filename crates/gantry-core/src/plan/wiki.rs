@@ -1,23 +1,25 @@
-//! A project's wiki: Markdown pages in the project's wiki repository (`<id>.wiki.git`, beside
-//! its code), one file per page on the branch `main`, as GitLab keeps them — the page
+//! A wiki, a project's or a group's: Markdown pages in the wiki's repository (`<id>.wiki.git`
+//! beside a project's code; a group's under `@groups/`), one file per page on the branch `main`,
+//! as GitLab keeps them — the page
 //! `docs/Getting-started` is the file `docs/Getting-started.md`, titled "Getting started". Git
 //! is the record: a page's history is the commits that touched its file, a version is a
-//! commit, and the wiki is cloned and pushed with git under the project's rights (see
-//! `code::git_access`). Attachments are files under `uploads/<random>/`; `_sidebar` is the
+//! commit, and the wiki is cloned and pushed with git under the project's or group's rights
+//! (see `code::git_access`). Attachments are files under `uploads/<random>/`; `_sidebar` is the
 //! page shown beside every other.
 //!
-//! Whoever may see the project reads its wiki (GitLab lets Guests read it); Developers and above
-//! write it, and not in an archived project. Every write is one commit made without a working
+//! Whoever may see the project or group reads its wiki (GitLab lets Guests read it); Developers
+//! and above write it, and not in an archived project. Every write is one commit made without a working
 //! tree, and the branch moves by compare-and-swap: two saves at once never lose one another —
 //! the second is made again on top of the first, or refused when both changed the same page.
 
+pub use gantry_db::plan::wiki_pages::WikiOwner;
 use gantry_git::read::PathObject;
 use gantry_git::refs::CommitSummary;
 use gantry_git::write::{FileAction, WriteError};
 use gantry_git::{Author, RepoId, ZERO_OID};
 
-use crate::policy::{ProjectAccess, ProjectAction};
-use crate::{CoreError, CoreResult};
+use crate::policy::{GroupAccess, GroupAction, ProjectAccess, ProjectAction};
+use crate::{Actor, CoreError, CoreResult};
 
 /// The branch holding the pages.
 pub const WIKI_BRANCH: &str = "main";
@@ -43,6 +45,76 @@ const PAGE_ENDINGS: [&str; 2] = [".md", ".markdown"];
 const IMAGE_ENDINGS: [&str; 7] = [".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".svg"];
 /// Characters a title may not hold: they mean something in URLs, paths or Markdown links.
 const FORBIDDEN_IN_TITLE: &[char] = &['\\', '#', '?', '%', ':', '*', '"', '<', '>', '|', '[', ']'];
+
+/// Whose wiki an operation is on, with the actor's rights there.
+#[derive(Debug, Clone, Copy)]
+pub enum WikiAccess<'a> {
+    Project(&'a ProjectAccess),
+    Group(&'a GroupAccess),
+}
+
+impl<'a> From<&'a ProjectAccess> for WikiAccess<'a> {
+    fn from(access: &'a ProjectAccess) -> WikiAccess<'a> {
+        WikiAccess::Project(access)
+    }
+}
+
+impl<'a> From<&'a GroupAccess> for WikiAccess<'a> {
+    fn from(access: &'a GroupAccess) -> WikiAccess<'a> {
+        WikiAccess::Group(access)
+    }
+}
+
+impl<'a> WikiAccess<'a> {
+    /// Whose wiki it is.
+    pub fn owner(self) -> WikiOwner {
+        match self {
+            WikiAccess::Project(access) => WikiOwner::Project(access.project().id),
+            WikiAccess::Group(access) => WikiOwner::Group(access.group().id),
+        }
+    }
+
+    /// Who acts.
+    pub fn actor(self) -> &'a Actor {
+        match self {
+            WikiAccess::Project(access) => access.actor(),
+            WikiAccess::Group(access) => access.actor(),
+        }
+    }
+
+    /// Checks that the actor may read the wiki.
+    pub fn require_read(self) -> CoreResult<()> {
+        match self {
+            WikiAccess::Project(access) => access.require(ProjectAction::ReadWiki),
+            WikiAccess::Group(access) => access.require(GroupAction::ReadWiki),
+        }
+    }
+
+    /// Checks that the actor may write the wiki.
+    pub fn require_edit(self) -> CoreResult<()> {
+        match self {
+            WikiAccess::Project(access) => access.require(ProjectAction::EditWiki),
+            WikiAccess::Group(access) => access.require(GroupAction::EditWiki),
+        }
+    }
+
+    /// Whether the actor may write the wiki.
+    pub fn can_edit(self) -> bool {
+        self.require_edit().is_ok()
+    }
+
+    fn repo(self) -> RepoId {
+        wiki_repo(self.owner())
+    }
+}
+
+/// The repository of a wiki.
+pub fn wiki_repo(owner: WikiOwner) -> RepoId {
+    match owner {
+        WikiOwner::Project(project) => RepoId::Wiki(project),
+        WikiOwner::Group(group) => RepoId::GroupWiki(group),
+    }
+}
 
 /// A page as lists show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,10 +288,10 @@ enum Change<'a> {
 }
 
 impl super::Plan<'_> {
-    /// Creates the project's wiki repository if it has none yet (a clone of a new wiki gets an
-    /// empty repository, as from GitLab).
-    pub async fn ensure_wiki(&self, project: gantry_types::ProjectId) -> CoreResult<()> {
-        let wiki = RepoId::Wiki(project);
+    /// Creates the wiki's repository if it has none yet (a clone of a new wiki gets an empty
+    /// repository, as from GitLab).
+    pub async fn ensure_wiki(&self, owner: WikiOwner) -> CoreResult<()> {
+        let wiki = wiki_repo(owner);
         if !self.repos.exists(wiki) {
             self.repos.create(wiki, WIKI_BRANCH).await?;
         }
@@ -227,8 +299,8 @@ impl super::Plan<'_> {
     }
 
     /// The tip of the wiki's branch, `None` while the wiki has no page (or no repository).
-    async fn wiki_tip(&self, access: &ProjectAccess) -> CoreResult<Option<String>> {
-        let wiki = RepoId::Wiki(access.project().id);
+    async fn wiki_tip(&self, wiki: WikiAccess<'_>) -> CoreResult<Option<String>> {
+        let wiki = wiki.repo();
         if !self.repos.exists(wiki) {
             return Ok(None);
         }
@@ -236,27 +308,29 @@ impl super::Plan<'_> {
     }
 
     /// The wiki's pages in path order (the sidebar included; attachments are not pages).
-    pub async fn list_wiki_pages(&self, access: &ProjectAccess) -> CoreResult<Vec<WikiPageSummary>> {
+    pub async fn list_wiki_pages(&self, access: impl Into<WikiAccess<'_>>) -> CoreResult<Vec<WikiPageSummary>> {
+        let access: WikiAccess<'_> = access.into();
         Ok(self.walk_wiki_pages(access, false).await?.into_iter().map(|(page, _)| page).collect())
     }
 
     /// [`Plan::list_wiki_pages`] with each page's Markdown, read in the same walk of the tree.
     pub async fn list_wiki_pages_with_content(
         &self,
-        access: &ProjectAccess,
+        access: impl Into<WikiAccess<'_>>,
     ) -> CoreResult<Vec<(WikiPageSummary, String)>> {
+        let access: WikiAccess<'_> = access.into();
         let pages = self.walk_wiki_pages(access, true).await?;
         Ok(pages.into_iter().map(|(page, content)| (page, content.unwrap_or_default())).collect())
     }
 
     async fn walk_wiki_pages(
         &self,
-        access: &ProjectAccess,
+        access: WikiAccess<'_>,
         with_content: bool,
     ) -> CoreResult<Vec<(WikiPageSummary, Option<String>)>> {
-        access.require(ProjectAction::ReadWiki)?;
+        access.require_read()?;
         let Some(tip) = self.wiki_tip(access).await? else { return Ok(Vec::new()) };
-        let (repos, wiki) = (self.repos.clone(), RepoId::Wiki(access.project().id));
+        let (repos, wiki) = (self.repos.clone(), access.repo());
         let mut pages = tokio::task::spawn_blocking(move || -> CoreResult<Vec<(WikiPageSummary, Option<String>)>> {
             let reader = repos.reader(wiki)?;
             let walk = reader.files_within(&tip, MAX_LISTED * 4, 8 << 20)?;
@@ -285,11 +359,12 @@ impl super::Plan<'_> {
     /// A page, at its latest version or at `version` (a commit id from its history).
     pub async fn find_wiki_page(
         &self,
-        access: &ProjectAccess,
+        access: impl Into<WikiAccess<'_>>,
         slug: &str,
         version: Option<&str>,
     ) -> CoreResult<WikiPage> {
-        access.require(ProjectAction::ReadWiki)?;
+        let access: WikiAccess<'_> = access.into();
+        access.require_read()?;
         let slug = checked_slug(slug)?.to_owned();
         let Some(tip) = self.wiki_tip(access).await? else { return Err(CoreError::NotFound("wiki page")) };
         let version = version.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
@@ -297,7 +372,7 @@ impl super::Plan<'_> {
         {
             return Err(CoreError::NotFound("wiki page version"));
         }
-        let (repos, wiki) = (self.repos.clone(), RepoId::Wiki(access.project().id));
+        let (repos, wiki) = (self.repos.clone(), access.repo());
         tokio::task::spawn_blocking(move || -> CoreResult<WikiPage> {
             let reader = repos.reader(wiki)?;
             let at = match &version {
@@ -327,7 +402,8 @@ impl super::Plan<'_> {
     }
 
     /// The sidebar's Markdown, when the wiki has one.
-    pub async fn wiki_sidebar(&self, access: &ProjectAccess) -> CoreResult<Option<String>> {
+    pub async fn wiki_sidebar(&self, access: impl Into<WikiAccess<'_>>) -> CoreResult<Option<String>> {
+        let access: WikiAccess<'_> = access.into();
         match self.find_wiki_page(access, SIDEBAR, None).await {
             Ok(page) => Ok(Some(page.content)),
             Err(CoreError::NotFound(_)) => Ok(None),
@@ -339,14 +415,15 @@ impl super::Plan<'_> {
     /// more follow.
     pub async fn wiki_page_history(
         &self,
-        access: &ProjectAccess,
+        access: impl Into<WikiAccess<'_>>,
         slug: &str,
         skip: usize,
         limit: usize,
     ) -> CoreResult<(WikiPage, Vec<CommitSummary>, bool)> {
+        let access: WikiAccess<'_> = access.into();
         let page = self.find_wiki_page(access, slug, None).await?;
         let tip = self.wiki_tip(access).await?.ok_or(CoreError::NotFound("wiki page"))?;
-        let (repos, wiki, path) = (self.repos.clone(), RepoId::Wiki(access.project().id), page.summary.path.clone());
+        let (repos, wiki, path) = (self.repos.clone(), access.repo(), page.summary.path.clone());
         let (commits, more) =
             tokio::task::spawn_blocking(move || repos.reader(wiki)?.history(&tip, Some(&path), skip, limit))
                 .await
@@ -357,12 +434,13 @@ impl super::Plan<'_> {
     /// What one version of a page changed in it (against the version before).
     pub async fn wiki_page_diff(
         &self,
-        access: &ProjectAccess,
+        access: impl Into<WikiAccess<'_>>,
         slug: &str,
         version: &str,
     ) -> CoreResult<(WikiPage, Vec<gantry_git::diff::FileDiff>)> {
+        let access: WikiAccess<'_> = access.into();
         let page = self.find_wiki_page(access, slug, Some(version)).await?;
-        let wiki = RepoId::Wiki(access.project().id);
+        let wiki = access.repo();
         let diff = self.repos.commit_diff(wiki, &page.version.id).await?;
         let path = &page.summary.path;
         let files = diff.files.into_iter().filter(|f| &f.new_path == path || &f.old_path == path).collect();
@@ -371,14 +449,19 @@ impl super::Plan<'_> {
 
     /// A file of the wiki that is not a page (an attachment), at the branch's tip: its bytes
     /// when it is small enough to load, `None` when there is no such file.
-    pub async fn wiki_file(&self, access: &ProjectAccess, path: &str) -> CoreResult<Option<gantry_git::read::Blob>> {
-        access.require(ProjectAction::ReadWiki)?;
+    pub async fn wiki_file(
+        &self,
+        access: impl Into<WikiAccess<'_>>,
+        path: &str,
+    ) -> CoreResult<Option<gantry_git::read::Blob>> {
+        let access: WikiAccess<'_> = access.into();
+        access.require_read()?;
         let path = checked_slug(path).map_err(|_| CoreError::NotFound("file"))?.to_owned();
         if WikiPageSummary::from_path(&path).is_some() {
             return Ok(None);
         }
         let Some(tip) = self.wiki_tip(access).await? else { return Ok(None) };
-        let (repos, wiki) = (self.repos.clone(), RepoId::Wiki(access.project().id));
+        let (repos, wiki) = (self.repos.clone(), access.repo());
         let found = tokio::task::spawn_blocking(move || repos.reader(wiki)?.object_at(&tip, &path))
             .await
             .map_err(blocking_error)??;
@@ -389,8 +472,13 @@ impl super::Plan<'_> {
     }
 
     /// Writes a new page as the actor.
-    pub async fn create_wiki_page(&self, access: &ProjectAccess, input: &WikiPageInput) -> CoreResult<WikiPage> {
-        access.require(ProjectAction::EditWiki)?;
+    pub async fn create_wiki_page(
+        &self,
+        access: impl Into<WikiAccess<'_>>,
+        input: &WikiPageInput,
+    ) -> CoreResult<WikiPage> {
+        let access: WikiAccess<'_> = access.into();
+        access.require_edit()?;
         check_format(input.format.as_deref())?;
         let slug = slug_for_title(input.title.as_deref().unwrap_or_default())?;
         let content = input.content.as_deref().unwrap_or_default();
@@ -405,11 +493,12 @@ impl super::Plan<'_> {
     /// Changes a page's content, title (which moves it) or both.
     pub async fn update_wiki_page(
         &self,
-        access: &ProjectAccess,
+        access: impl Into<WikiAccess<'_>>,
         slug: &str,
         input: &WikiPageInput,
     ) -> CoreResult<WikiPage> {
-        access.require(ProjectAction::EditWiki)?;
+        let access: WikiAccess<'_> = access.into();
+        access.require_edit()?;
         check_format(input.format.as_deref())?;
         let page = self.find_wiki_page(access, slug, None).await?;
         let new_slug = match input.title.as_deref() {
@@ -430,8 +519,9 @@ impl super::Plan<'_> {
     }
 
     /// Deletes a page (its history stays in the repository).
-    pub async fn delete_wiki_page(&self, access: &ProjectAccess, slug: &str) -> CoreResult<WikiPageSummary> {
-        access.require(ProjectAction::EditWiki)?;
+    pub async fn delete_wiki_page(&self, access: impl Into<WikiAccess<'_>>, slug: &str) -> CoreResult<WikiPageSummary> {
+        let access: WikiAccess<'_> = access.into();
+        access.require_edit()?;
         let page = self.find_wiki_page(access, slug, None).await?;
         let message = self.wiki_message(access, None, "deleted page", &page.summary.title)?;
         let unchanged = Some((page.summary.path.as_str(), page.version.id.as_str()));
@@ -442,11 +532,12 @@ impl super::Plan<'_> {
     /// Adds a file to the wiki under `uploads/<random>/`, to be linked from pages.
     pub async fn upload_wiki_attachment(
         &self,
-        access: &ProjectAccess,
+        access: impl Into<WikiAccess<'_>>,
         file_name: &str,
         data: &[u8],
     ) -> CoreResult<WikiAttachment> {
-        access.require(ProjectAction::EditWiki)?;
+        let access: WikiAccess<'_> = access.into();
+        access.require_edit()?;
         let file_name = attachment_name(file_name)?;
         if data.len() > MAX_ATTACHMENT_BYTES {
             return Err(CoreError::invalid("file", format!("is larger than {} MiB", MAX_ATTACHMENT_BYTES >> 20)));
@@ -460,7 +551,7 @@ impl super::Plan<'_> {
     }
 
     /// The commit message: the one given, or GitLab's (`ada created page: Home`).
-    fn wiki_message(&self, access: &ProjectAccess, given: Option<&str>, did: &str, what: &str) -> CoreResult<String> {
+    fn wiki_message(&self, access: WikiAccess<'_>, given: Option<&str>, did: &str, what: &str) -> CoreResult<String> {
         let user = access.actor().require_user()?;
         let given = given.map(str::trim).filter(|m| !m.is_empty());
         let mut message = given.map_or_else(|| format!("{} {did}: {what}", user.username), str::to_owned);
@@ -474,20 +565,22 @@ impl super::Plan<'_> {
     /// that file since, nothing is written and the writer is told.
     async fn write_wiki(
         &self,
-        access: &ProjectAccess,
+        access: WikiAccess<'_>,
         message: &str,
         change: Change<'_>,
         unchanged: Option<(&str, &str)>,
     ) -> CoreResult<String> {
-        let project = access.project();
-        if project.archived {
+        if let WikiAccess::Project(project) = access
+            && project.project().archived
+        {
             return Err(CoreError::Forbidden("this project is archived: its wiki is read-only".to_owned()));
         }
         let user = access.actor().require_user()?;
         let author =
             Author { name: if user.name.is_empty() { &user.username } else { &user.name }, email: &user.email };
-        self.ensure_wiki(project.id).await?;
-        let wiki = RepoId::Wiki(project.id);
+        let owner = access.owner();
+        self.ensure_wiki(owner).await?;
+        let wiki = access.repo();
         let branch = format!("refs/heads/{WIKI_BRANCH}");
         let actions = match &change {
             Change::Create { path, content } => {
@@ -532,8 +625,8 @@ impl super::Plan<'_> {
                 })?;
             let old = tip.as_deref().unwrap_or(ZERO_OID);
             if self.repos.update_ref(wiki, &branch, old, &commit).await? {
-                tracing::info!(project.id = %project.id, commit = %commit, "wiki changed");
-                self.index_wiki_after_save(project.id).await;
+                tracing::info!(wiki = %owner, commit = %commit, "wiki changed");
+                self.index_wiki_after_save(owner).await;
                 return Ok(commit);
             }
         }

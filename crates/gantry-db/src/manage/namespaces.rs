@@ -480,6 +480,19 @@ pub async fn groups_with_access(conn: &mut Conn, user: UserId) -> DbResult<Vec<(
     rows.iter().map(|row| Ok((map_namespace(row)?, int(row, "level")?))).collect()
 }
 
+/// The namespace and every group below it, at any depth.
+pub async fn namespace_ids_in_subtree(conn: &mut Conn, root: NamespaceId) -> DbResult<Vec<NamespaceId>> {
+    let rows = sqlx::query(
+        "WITH RECURSIVE subtree(id) AS ( \
+             SELECT CAST($1 AS BIGINT) UNION SELECT n.id FROM namespaces n JOIN subtree s ON n.parent_id = s.id) \
+         SELECT id FROM subtree",
+    )
+    .bind(root.0)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|row| Ok(NamespaceId(int(row, "id")?))).collect()
+}
+
 /// Whether `candidate` is `root` or a group below it.
 pub async fn namespace_in_subtree(conn: &mut Conn, root: NamespaceId, candidate: NamespaceId) -> DbResult<bool> {
     let row = sqlx::query(

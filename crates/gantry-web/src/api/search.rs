@@ -15,6 +15,7 @@ use gantry_core::manage::accounts::UserFilter;
 use gantry_core::manage::members::MembersOf;
 use gantry_core::manage::projects::ProjectQuery;
 use gantry_core::plan::search::{FoundComment, FoundWikiPage, PlanWithin, excerpt, words_of};
+use gantry_core::plan::wiki::WikiOwner;
 use gantry_core::{Actor, Page, UserRow};
 use serde::{Deserialize, Serialize};
 
@@ -136,7 +137,11 @@ pub struct SearchBlob {
     pub reference: String,
     /// The number of the first line of `data`.
     pub startline: u32,
-    pub project_id: i64,
+    /// The project the blob is in; `null` for a page of a group's wiki.
+    pub project_id: Option<i64>,
+    /// A group wiki's group (GitLab adds it to group wiki pages only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<i64>,
 }
 
 impl SearchBlob {
@@ -155,7 +160,8 @@ impl SearchBlob {
             id: None,
             reference: result.reference.clone(),
             startline: result.hit.startline,
-            project_id: result.project.id.0,
+            project_id: Some(result.project.id.0),
+            group_id: None,
         }
     }
 }
@@ -177,7 +183,14 @@ impl SearchBlob {
             id: None,
             reference: gantry_core::plan::wiki::WIKI_BRANCH.to_owned(),
             startline: u32::try_from(startline).unwrap_or(u32::MAX),
-            project_id: found.project_id.0,
+            project_id: match found.owner {
+                WikiOwner::Project(project) => Some(project.0),
+                WikiOwner::Group(_) => None,
+            },
+            group_id: match found.owner {
+                WikiOwner::Project(_) => None,
+                WikiOwner::Group(group) => Some(group.0),
+            },
         }
     }
 }

@@ -464,8 +464,8 @@ async fn run_search(
     let wiki: Vec<PlanHit> = found
         .iter()
         .map(|page| {
-            let href = format!("/{}/-/wikis/{}", page.project_path, url_path(&page.slug));
-            let context = format!("{} · wiki · {}", page.project_path, page.slug);
+            let href = format!("/{}/-/wikis/{}", page.owner_path, url_path(&page.slug));
+            let context = format!("{} · wiki · {}", page.owner_path, page.slug);
             PlanHit::new(href, &page.title, context, &page.content, &words)
         })
         .collect();

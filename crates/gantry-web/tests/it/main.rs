@@ -30,6 +30,7 @@ mod epics;
 mod file_pages;
 mod file_writes;
 mod group_sharing;
+mod group_wiki;
 mod groups;
 mod hidden_variables;
 mod id_tokens;

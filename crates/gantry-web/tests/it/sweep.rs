@@ -166,12 +166,12 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         }
         (RouteScope::Api, "POST", "/api/v4/projects/{id}/ci/lint") => Role(Reporter),
         (RouteScope::Api, "POST", p) if p.contains("/pipeline") || p.contains("/jobs/") => Role(Developer),
-        // The wiki: whoever sees the project reads it (a private one's Guests too, as in
-        // GitLab); Developers write it.
+        // The wiki, a project's or a group's: whoever sees the project or group reads it (a
+        // private one's Guests too, as in GitLab); Developers write it.
         (RouteScope::Api, "GET", p) if p.contains("/wikis") => Role(Guest),
         (RouteScope::Api, _, p) if p.contains("/wikis") => Role(Developer),
-        (RouteScope::ProjectPage, "GET", p) if p.starts_with("/wikis") => Role(Guest),
-        (RouteScope::ProjectPage, _, p) if p.starts_with("/wikis") => Role(Developer),
+        (RouteScope::ProjectPage | RouteScope::GroupPage, "GET", p) if p.starts_with("/wikis") => Role(Guest),
+        (RouteScope::ProjectPage | RouteScope::GroupPage, _, p) if p.starts_with("/wikis") => Role(Developer),
         // Epics: whoever sees the group reads them (the fixture's are not confidential);
         // Reporters create, change, close and reopen them and put issues and epics in them;
         // Owners delete them.
@@ -1200,8 +1200,10 @@ fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option
         "/api/v4/runners/verify" | "/api/v4/jobs/request" => json!({"token": "grt-0000"}),
         "/api/v4/runners" if route.method == Method::DELETE => json!({"token": "grt-0000"}),
         "/api/v4/jobs/{job_id}" => json!({"token": "gjob-0000", "state": "running"}),
-        "/api/v4/projects/{id}/wikis" => json!({"title": format!("made-{n}"), "content": "made"}),
-        "/api/v4/projects/{id}/wikis/{slug}" => json!({"content": "changed"}),
+        "/api/v4/projects/{id}/wikis" | "/api/v4/groups/{id}/wikis" => {
+            json!({"title": format!("made-{n}"), "content": "made"})
+        }
+        "/api/v4/projects/{id}/wikis/{slug}" | "/api/v4/groups/{id}/wikis/{slug}" => json!({"content": "changed"}),
         "/api/v4/projects/{id}/issues" => json!({"title": "made"}),
         "/api/v4/markdown" => json!({"text": "swept #1", "gfm": true}),
         "/api/v4/projects/{id}/issues/{issue_iid}" => json!({"description": "changed", "state_event": "close"}),
@@ -1338,7 +1340,9 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         (RouteScope::ProjectPage, "/settings/repository/protected_branches/update") => {
             vec![("name", "main".into()), ("push_access_level", "30".into())]
         }
-        (RouteScope::ProjectPage, "/wikis/{*rest}") => vec![("title", "home".into()), ("content", "swept".into())],
+        (RouteScope::ProjectPage | RouteScope::GroupPage, "/wikis/{*rest}") => {
+            vec![("title", "home".into()), ("content", "swept".into())]
+        }
         (RouteScope::ProjectPage, "/issues" | "/issues/{issue_iid}/edit") => {
             vec![("title", "made".into()), ("description", "swept".into())]
         }
@@ -1612,15 +1616,21 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
                 f.upload_path = format!("{}/{}", upload.row.secret, upload.row.filename);
             }
             if route.path.contains("/wikis") {
-                // The page the paths name.
+                // The page the paths name, in the project's wiki or the group's.
                 let owner = Actor::User(people.owner.user.clone());
-                let access = app.core.access_to_project(&owner, &f.project).await.unwrap();
                 let home = gantry_core::plan::wiki::WikiPageInput {
                     title: Some("home".into()),
                     content: Some("Welcome".into()),
                     ..Default::default()
                 };
-                app.core.plan().create_wiki_page(&access, &home).await.unwrap();
+                if route.path.contains("/groups/") || route.scope == RouteScope::GroupPage {
+                    let lookup = gantry_core::manage::groups::Lookup::Id(f.group.id.0);
+                    let access = app.core.group_access(&owner, &lookup).await.unwrap();
+                    app.core.plan().create_wiki_page(&access, &home).await.unwrap();
+                } else {
+                    let access = app.core.access_to_project(&owner, &f.project).await.unwrap();
+                    app.core.plan().create_wiki_page(&access, &home).await.unwrap();
+                }
             }
             if route.path.contains("{event_id}") {
                 event_fixture(&app, &people, &mut f).await;

@@ -1,7 +1,7 @@
-//! A project's wiki with the real `git` client, over HTTP and SSH: a page written in the API is
-//! in a clone; pages pushed with git are in the API, the pages and search, with their history; the
-//! project's rights hold (a read-only token and an anonymous visitor do not push or read a
-//! private wiki).
+//! Project and group wikis with the real `git` client, over HTTP and SSH: a page written in the
+//! API is in a clone; pages pushed with git are in the API, the pages and search, with their
+//! history; the project's or group's rights hold (a read-only token, a role too low, someone
+//! outside the group and an anonymous visitor do not push or read a private wiki).
 
 use std::path::Path;
 
@@ -84,4 +84,68 @@ fn a_wiki_is_cloned_and_pushed_with_git_and_its_pages_follow() {
         "the sidebar pushed over SSH shows: {home}"
     );
     assert!(Path::new(&over_ssh).join("home.md").exists());
+}
+
+#[test]
+fn a_group_wiki_is_cloned_and_pushed_with_git_by_the_group_rights() {
+    let server = Server::start();
+    let team = team(&server);
+    let work = tempfile::tempdir().unwrap();
+    let group: serde_json::Value = server.get("/api/v4/groups/acme", &team.root).json().unwrap();
+    let group_id = group["id"].as_i64().unwrap();
+    for (user, level) in [("dev", 30), ("reader", 20)] {
+        let users: serde_json::Value =
+            server.get(&format!("/api/v4/users?username={user}"), &team.root).json().unwrap();
+        let body = json!({"user_id": users[0]["id"], "access_level": level});
+        let added = server.post_json(&format!("/api/v4/groups/{group_id}/members"), &team.root, &body);
+        assert_eq!(added.status(), 201, "{}", added.text().unwrap());
+    }
+    let wikis = format!("/api/v4/groups/{group_id}/wikis");
+    let dev_api = server.token("dev", "api");
+    let made = server.post_json(&wikis, &dev_api, &json!({"title": "home", "content": "# Acme handbook\n"}));
+    assert_eq!(made.status(), 201, "{}", made.text().unwrap());
+
+    // The group's Reporter clones what the API wrote; its Developer pushes a page.
+    git_ok(work.path(), &["clone", &url(&server, "reader", &team.reader, "acme.wiki"), "reader"]);
+    let reader = work.path().join("reader");
+    assert_eq!(std::fs::read_to_string(reader.join("home.md")).unwrap(), "# Acme handbook\n");
+    git_ok(work.path(), &["clone", &url(&server, "dev", &team.dev, "acme.wiki"), "dev"]);
+    let dev = work.path().join("dev");
+    commit(&dev, "Holidays.md", "Ask two weeks ahead.\n");
+    git_ok(&dev, &["push", "origin", "main"]);
+    let page: serde_json::Value = server.get(&format!("{wikis}/Holidays"), &dev_api).json().unwrap();
+    assert_eq!(page["content"], "Ask two weeks ahead.\n");
+    let (status, shown) = server.page_as("reader", "/acme/-/wikis/Holidays");
+    assert_eq!(status, 200);
+    assert!(shown.contains("Ask two weeks ahead."), "{shown}");
+    let search = format!("/api/v4/groups/{group_id}/search?scope=wiki_blobs&search=weeks");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let found: serde_json::Value = server.get(&search, &dev_api).json().unwrap();
+        if found.as_array().is_some_and(|hits| hits.iter().any(|hit| hit["path"] == "Holidays.md")) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the pushed page is not found: {found}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+
+    // Rights: the project's Maintainer is no member of the group and pushes nothing to its
+    // wiki; a Reporter's role does not push either; nobody anonymous reads a private group's.
+    commit(&dev, "Lead.md", "no\n");
+    let refused = git_fails(&dev, &["push", &url(&server, "lead", &team.lead, "acme.wiki"), "main"]);
+    assert!(refused.contains("403") || refused.contains("not found") || refused.contains("denied"), "{refused}");
+    let reporter_push = server.token("reader", "write_repository");
+    let refused = git_fails(&dev, &["push", &url(&server, "reader", &reporter_push, "acme.wiki"), "main"]);
+    assert!(!refused.is_empty());
+    git_fails(work.path(), &["clone", &format!("{}/acme.wiki.git", server.base_url), "anonymous"]);
+
+    // Over SSH too, with the Developer's key.
+    let keys = tempfile::tempdir().unwrap();
+    let key = key_pair(keys.path(), "dev");
+    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    let added = server.post_json("/api/v4/user/keys", &dev_api, &json!({"title": "laptop", "key": public}));
+    assert_eq!(added.status(), 201);
+    let ssh = ssh_git(&server, &key, "acme.wiki");
+    ssh.ok(work.path(), &["clone", &ssh.url, "over-ssh"]);
+    assert!(work.path().join("over-ssh/Holidays.md").exists());
 }

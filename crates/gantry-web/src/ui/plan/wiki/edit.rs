@@ -7,16 +7,14 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
 use gantry_core::CoreError;
 use gantry_core::plan::wiki::{self, WikiPageInput};
-use gantry_core::policy::ProjectAction;
 
 use super::{PageDraft, Target, Wiki, form, target};
 use crate::AppState;
 use crate::auth::{PageActor, csrf_token_valid};
 use crate::error::AppError;
-use crate::namespace_dispatch::ProjectTarget;
+use crate::namespace_dispatch::{NamespaceTarget, ProjectTarget};
 use crate::ui::flash::{Flash, see_other_with};
 use crate::ui::multipart::read_multipart;
-use crate::ui::project_frame::ProjectFrame;
 use crate::ui::{PageResult, form_error, see_other};
 
 /// A page form as posted.
@@ -76,36 +74,51 @@ async fn read_form(state: &AppState, request: Request) -> Result<Result<Posted, 
 pub async fn post(
     State(state): State<AppState>,
     visitor: PageActor,
-    Extension(target_project): Extension<ProjectTarget>,
+    Extension(target): Extension<ProjectTarget>,
     Path(rest): Path<String>,
     request: Request,
 ) -> PageResult {
-    let frame = ProjectFrame::load(&state, &visitor, target_project).await?;
-    frame.require(&visitor, ProjectAction::EditWiki)?;
-    let (slug, deleting) = match target(&rest) {
+    let wiki = Wiki::of_project(&state, &visitor, target).await?;
+    post_in(&state, &visitor, wiki, &rest, request).await
+}
+
+/// `POST /{group}/-/wikis/{*rest}`: as a project's.
+pub async fn group_post(
+    State(state): State<AppState>,
+    visitor: PageActor,
+    Extension(target): Extension<NamespaceTarget>,
+    Path(rest): Path<String>,
+    request: Request,
+) -> PageResult {
+    let wiki = Wiki::of_group(&state, &visitor, target).await?;
+    post_in(&state, &visitor, wiki, &rest, request).await
+}
+
+async fn post_in(state: &AppState, visitor: &PageActor, wiki: Wiki, rest: &str, request: Request) -> PageResult {
+    wiki.require_edit(visitor)?;
+    let (slug, deleting) = match target(rest) {
         Some(Target::New) => (None, false),
         Some(Target::Edit(slug)) => (Some(slug.to_owned()), false),
         Some(Target::Delete(slug)) => (Some(slug.to_owned()), true),
         _ => return Err(visitor.error(CoreError::NotFound("wiki page"))),
     };
-    let mut posted = match read_form(&state, request).await.map_err(|e| visitor.error(e))? {
+    let mut posted = match read_form(state, request).await.map_err(|e| visitor.error(e))? {
         Ok(posted) => posted,
-        Err(refusal) => return form(&state, &visitor, frame, slug, PageDraft::default(), Some(refusal), false),
+        Err(refusal) => return form(visitor, wiki, slug, PageDraft::default(), Some(refusal), false),
     };
     let plan = state.core.plan();
-    let wiki = Wiki::new(&state, &frame);
     if deleting {
         let slug = slug.unwrap_or_default();
         if !posted.confirm {
             return see_other(&format!("{}/-/delete", wiki.href(&slug)));
         }
-        let deleted = plan.delete_wiki_page(&frame.access, &slug).await.map_err(|e| visitor.error(e))?;
+        let deleted = plan.delete_wiki_page(wiki.access(), &slug).await.map_err(|e| visitor.error(e))?;
         let notice = Flash::notice(format!("The page {} was deleted.", deleted.title));
-        return see_other_with(&state, &visitor, &wiki.base, &notice);
+        return see_other_with(state, visitor, &wiki.base, &notice);
     }
     let mut attached = String::new();
     if let Some((file_name, bytes)) = posted.attachment.take() {
-        match plan.upload_wiki_attachment(&frame.access, &file_name, &bytes).await {
+        match plan.upload_wiki_attachment(wiki.access(), &file_name, &bytes).await {
             Ok(attachment) => {
                 let link = wiki::attachment_markdown(&attachment.file_name, &attachment.file_path);
                 let draft = &mut posted.draft;
@@ -117,7 +130,7 @@ pub async fn post(
                 attached = format!(" {} was attached.", attachment.file_name);
             }
             Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_) | CoreError::Refused(_))) => {
-                return form(&state, &visitor, frame, slug, posted.draft, Some(form_error(error)), false);
+                return form(visitor, wiki, slug, posted.draft, Some(form_error(error)), false);
             }
             Err(error) => return Err(visitor.error(error)),
         }
@@ -130,17 +143,17 @@ pub async fn post(
         last_commit_sha: Some(posted.draft.last_commit_sha.clone()),
     };
     let saved = match &slug {
-        None => plan.create_wiki_page(&frame.access, &input).await,
-        Some(slug) => plan.update_wiki_page(&frame.access, slug, &input).await,
+        None => plan.create_wiki_page(wiki.access(), &input).await,
+        Some(slug) => plan.update_wiki_page(wiki.access(), slug, &input).await,
     };
     match saved {
         Ok(page) => {
             let verb = if slug.is_none() { "created" } else { "saved" };
             let notice = Flash::notice(format!("The page {} was {verb}.{attached}", page.summary.title));
-            see_other_with(&state, &visitor, &wiki.href(&page.summary.slug), &notice)
+            see_other_with(state, visitor, &wiki.href(&page.summary.slug), &notice)
         }
         Err(error @ (CoreError::Invalid { .. } | CoreError::Conflict(_) | CoreError::Refused(_))) => {
-            form(&state, &visitor, frame, slug, posted.draft, Some(form_error(error)), false)
+            form(visitor, wiki, slug, posted.draft, Some(form_error(error)), false)
         }
         Err(error) => Err(visitor.error(error)),
     }
