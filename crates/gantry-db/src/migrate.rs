@@ -232,6 +232,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0045_group_wikis.sql"),
         postgres: include_str!("../migrations/postgres/0045_group_wikis.sql"),
     },
+    Migration {
+        version: 46,
+        sqlite: include_str!("../migrations/sqlite/0046_description_versions.sql"),
+        postgres: include_str!("../migrations/postgres/0046_description_versions.sql"),
+    },
 ];
 
 impl Db {

@@ -16,8 +16,8 @@ use axum::routing::{MethodFilter, on};
 use gantry_core::policy::{GroupAction, ProjectAction};
 
 use crate::api::plan::{
-    award_emoji, boards, discussions, epic_notes, epics, events as plan_events, issues, labels, links as issue_links,
-    markdown, milestones, notes, todos, uploads as plan_uploads, wikis,
+    award_emoji, boards, description_versions, discussions, epic_notes, epics, events as plan_events, issues, labels,
+    links as issue_links, markdown, milestones, notes, todos, uploads as plan_uploads, wikis,
 };
 use crate::api::{
     access_tokens, application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, events,
@@ -1796,6 +1796,12 @@ fn top_level() -> Table {
             issue_links::delete_issue_link,
         )
         .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/description_versions",
+            Project(ProjectAction::ReadIssues),
+            "The descriptions an issue has had, oldest first, with their authors (skip; 100 at a time)",
+            description_versions::list_description_versions,
+        )
+        .get(
             "/api/v4/projects/{id}/issues/{issue_iid}/time_stats",
             Project(ProjectAction::ReadIssues),
             "An issue's time estimate and time spent",
@@ -3046,6 +3052,12 @@ fn project_pages() -> Table {
             ui::plan::bulk_edit::bulk_update,
         )
         .get("/issues/{issue_iid}", Project(ProjectAction::ReadIssues), "An issue with its comments", ui::plan::issue::show)
+        .get(
+            "/issues/{issue_iid}/descriptions/{version_id}/diff",
+            Project(ProjectAction::ReadIssues),
+            "What one edit changed in an issue's description, against the version before",
+            ui::plan::description_versions::diff,
+        )
         .get(
             "/issues/{issue_iid}/edit",
             Project(ProjectAction::UpdateIssues),

@@ -235,7 +235,8 @@ impl super::Code<'_> {
 
     /// [`Code::git_access`] to the wiki of the group at `group_path`: people only, by their role
     /// in the group (whoever sees the group clones it, Developers push), as on the group's
-    /// wiki pages. Jobs, deploy keys and deploy tokens reach projects, not groups.
+    /// wiki pages. Jobs, deploy keys and deploy tokens reach projects, not groups: to them a
+    /// group's wiki is not there.
     async fn group_wiki_access(
         &self,
         credential: &GitCredential,
@@ -244,11 +245,9 @@ impl super::Code<'_> {
     ) -> CoreResult<GitPermit> {
         match credential {
             GitCredential::Anonymous | GitCredential::User(_) | GitCredential::Token(..) => {}
+            // As for a project they do not reach: whether something is there stays unsaid.
             GitCredential::Job { .. } | GitCredential::DeployKey(_) | GitCredential::DeployToken(_) => {
-                return Err(CoreError::Forbidden(
-                    "CI job tokens, deploy keys and deploy tokens reach projects' repositories, not a group's wiki"
-                        .to_owned(),
-                ));
+                return Err(CoreError::NotFound("project"));
             }
         }
         let actor = credential.actor();

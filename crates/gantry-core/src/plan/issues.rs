@@ -23,8 +23,9 @@ use gantry_db::plan::milestones::{self as milestones_db, MilestoneRow};
 use gantry_db::plan::notes::{self as notes_db, NewNote, Noteable};
 use gantry_db::plan::todos as todos_db;
 use gantry_db::plan::users_by_ids;
-use gantry_types::{AccessLevel, EpicId, IssueId, IssueState, LabelId, MilestoneId, ProjectId, UserId};
+use gantry_types::{AccessLevel, EpicId, IssueId, IssueState, LabelId, MilestoneId, NoteId, ProjectId, UserId};
 
+use super::description_versions::{DESCRIPTION_CHANGED, record_description_change};
 use super::events::{self, Change};
 use super::labels::{DEFAULT_LABEL_COLOR, check_label_name};
 use super::notify::IssueEvent;
@@ -429,7 +430,7 @@ impl super::Plan<'_> {
             notes.push(say::title_changed(&issue.title, &title));
         }
         if description != issue.description {
-            notes.push("changed the description".to_owned());
+            notes.push(DESCRIPTION_CHANGED.to_owned());
         }
         if confidential != issue.confidential {
             notes.push(say::confidentiality_changed(confidential).to_owned());
@@ -523,7 +524,10 @@ impl super::Plan<'_> {
             place_issue(&mut tx, issue, placement).await?;
         }
         for note in &notes {
-            add_system_note(&mut tx, access.project().id, issue.id, actor, note).await?;
+            let id = add_system_note(&mut tx, access.project().id, issue.id, actor, note).await?;
+            if note == DESCRIPTION_CHANGED {
+                record_description_change(&mut tx, issue, &description, actor, id).await?;
+            }
         }
         let after = load_issue(&mut tx, access, iid).await?;
         let mut events = Vec::new();
@@ -1058,7 +1062,7 @@ pub(crate) async fn add_system_note(
     issue: gantry_types::IssueId,
     actor: UserId,
     body: &str,
-) -> CoreResult<()> {
+) -> CoreResult<NoteId> {
     let discussion = crate::secret::random_hex(20);
     let note = NewNote {
         project_id: Some(project),
@@ -1069,6 +1073,5 @@ pub(crate) async fn add_system_note(
         system: true,
         thread: false,
     };
-    notes_db::insert_note(conn, &note).await?;
-    Ok(())
+    Ok(notes_db::insert_note(conn, &note).await?)
 }

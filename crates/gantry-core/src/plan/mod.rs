@@ -19,6 +19,7 @@
 pub mod award_emoji;
 pub mod boards;
 pub mod commit_references;
+pub mod description_versions;
 pub mod epic_notes;
 mod epic_tree;
 pub mod epics;
@@ -42,6 +43,7 @@ pub mod time_tracking;
 pub mod todos;
 pub mod uploads;
 pub mod wiki;
+mod wiki_access;
 mod wiki_index;
 
 stage!(

@@ -12,14 +12,14 @@
 //! tree, and the branch moves by compare-and-swap: two saves at once never lose one another —
 //! the second is made again on top of the first, or refused when both changed the same page.
 
+pub use super::wiki_access::{WikiAccess, wiki_repo};
 pub use gantry_db::plan::wiki_pages::WikiOwner;
 use gantry_git::read::PathObject;
 use gantry_git::refs::CommitSummary;
 use gantry_git::write::{FileAction, WriteError};
-use gantry_git::{Author, RepoId, ZERO_OID};
+use gantry_git::{Author, ZERO_OID};
 
-use crate::policy::{GroupAccess, GroupAction, ProjectAccess, ProjectAction};
-use crate::{Actor, CoreError, CoreResult};
+use crate::{CoreError, CoreResult};
 
 /// The branch holding the pages.
 pub const WIKI_BRANCH: &str = "main";
@@ -45,76 +45,6 @@ const PAGE_ENDINGS: [&str; 2] = [".md", ".markdown"];
 const IMAGE_ENDINGS: [&str; 7] = [".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".svg"];
 /// Characters a title may not hold: they mean something in URLs, paths or Markdown links.
 const FORBIDDEN_IN_TITLE: &[char] = &['\\', '#', '?', '%', ':', '*', '"', '<', '>', '|', '[', ']'];
-
-/// Whose wiki an operation is on, with the actor's rights there.
-#[derive(Debug, Clone, Copy)]
-pub enum WikiAccess<'a> {
-    Project(&'a ProjectAccess),
-    Group(&'a GroupAccess),
-}
-
-impl<'a> From<&'a ProjectAccess> for WikiAccess<'a> {
-    fn from(access: &'a ProjectAccess) -> WikiAccess<'a> {
-        WikiAccess::Project(access)
-    }
-}
-
-impl<'a> From<&'a GroupAccess> for WikiAccess<'a> {
-    fn from(access: &'a GroupAccess) -> WikiAccess<'a> {
-        WikiAccess::Group(access)
-    }
-}
-
-impl<'a> WikiAccess<'a> {
-    /// Whose wiki it is.
-    pub fn owner(self) -> WikiOwner {
-        match self {
-            WikiAccess::Project(access) => WikiOwner::Project(access.project().id),
-            WikiAccess::Group(access) => WikiOwner::Group(access.group().id),
-        }
-    }
-
-    /// Who acts.
-    pub fn actor(self) -> &'a Actor {
-        match self {
-            WikiAccess::Project(access) => access.actor(),
-            WikiAccess::Group(access) => access.actor(),
-        }
-    }
-
-    /// Checks that the actor may read the wiki.
-    pub fn require_read(self) -> CoreResult<()> {
-        match self {
-            WikiAccess::Project(access) => access.require(ProjectAction::ReadWiki),
-            WikiAccess::Group(access) => access.require(GroupAction::ReadWiki),
-        }
-    }
-
-    /// Checks that the actor may write the wiki.
-    pub fn require_edit(self) -> CoreResult<()> {
-        match self {
-            WikiAccess::Project(access) => access.require(ProjectAction::EditWiki),
-            WikiAccess::Group(access) => access.require(GroupAction::EditWiki),
-        }
-    }
-
-    /// Whether the actor may write the wiki.
-    pub fn can_edit(self) -> bool {
-        self.require_edit().is_ok()
-    }
-
-    fn repo(self) -> RepoId {
-        wiki_repo(self.owner())
-    }
-}
-
-/// The repository of a wiki.
-pub fn wiki_repo(owner: WikiOwner) -> RepoId {
-    match owner {
-        WikiOwner::Project(project) => RepoId::Wiki(project),
-        WikiOwner::Group(group) => RepoId::GroupWiki(group),
-    }
-}
 
 /// A page as lists show it.
 #[derive(Debug, Clone, PartialEq, Eq)]

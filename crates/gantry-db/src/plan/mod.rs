@@ -1,4 +1,5 @@
-//! Plan stage: issues (`issues`: their rows, assignees, list filters and order in boards),
+//! Plan stage: issues (`issues`: their rows, assignees, list filters and order in boards; the
+//! descriptions each has had, `description_versions`),
 //! epics of groups (`epics`: nested epics, the issues each holds), issue boards of projects and groups with their lists (`boards`), what changed on issues as
 //! records (`events`: GitLab's resource events), emoji reactions on issues and notes
 //! (`award_emoji`), linked issues (`links`), labels of projects
@@ -11,6 +12,7 @@
 
 pub mod award_emoji;
 pub mod boards;
+pub mod description_versions;
 pub mod epics;
 pub mod events;
 pub(crate) mod issue_filter;

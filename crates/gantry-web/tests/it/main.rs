@@ -24,6 +24,7 @@ mod codequality;
 mod contrast;
 mod dead_ends;
 mod deploy;
+mod description_versions;
 mod discussions;
 mod epic_notes;
 mod epics;

@@ -291,7 +291,15 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         {
             Role(Reporter)
         }
-        (RouteScope::ProjectPage, "GET", "/issues" | "/issues/new" | "/issues/{issue_iid}" | "/labels") => Role(Guest),
+        (
+            RouteScope::ProjectPage,
+            "GET",
+            "/issues"
+            | "/issues/new"
+            | "/issues/{issue_iid}"
+            | "/issues/{issue_iid}/descriptions/{version_id}/diff"
+            | "/labels",
+        ) => Role(Guest),
         // Files of issues and comments: whoever comments uploads, whoever sees the issues reads.
         (RouteScope::ProjectPage, "GET", "/uploads/{secret}/{filename}") => Role(Guest),
         (RouteScope::ProjectPage, "POST", "/issues/{issue_iid}/uploads") => Role(Guest),
@@ -560,6 +568,8 @@ struct Fixture {
     award_ids: [i64; 2],
     /// A link from the fixture's issue to another.
     issue_link_id: i64,
+    /// A version of the issue's description (it was edited once).
+    description_version: i64,
     /// `<secret>/<file name>` of a file uploaded to the project.
     upload_path: String,
     /// The discussion of the fixture's comment.
@@ -821,6 +831,7 @@ async fn fixture(
         event_ids: [0; 4],
         award_ids: [0; 2],
         issue_link_id: 0,
+        description_version: 0,
         upload_path: String::new(),
         discussion_id: String::new(),
         board: (0, 0),
@@ -900,6 +911,11 @@ async fn plan_fixture(app: &TestApp, people: &People, f: &mut Fixture) {
     let path = f.project.full_path.clone();
     let relates = gantry_core::plan::links::LinkType::RelatesTo;
     f.issue_link_id = plan.link_issues(&project, f.issue_iid, &path, other, relates).await.unwrap().link.id;
+    let edit =
+        gantry_core::plan::issues::IssueChanges { description: Some("Swept again".into()), ..Default::default() };
+    plan.update_issue(&project, f.issue_iid, &edit).await.unwrap();
+    let versions = plan.description_versions(&project, f.issue_iid, 0).await.unwrap();
+    f.description_version = versions.last().unwrap().row.id;
 }
 
 /// The text of the confidential issue, its comment and the confidential epic of
@@ -1086,6 +1102,7 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{issue_iid}", &f.issue_iid.to_string())
         .replace("{discussion_id}", discussion_id)
         .replace("{issue_link_id}", &f.issue_link_id.to_string())
+        .replace("{version_id}", &f.description_version.to_string())
         .replace("{award_id}", &f.award_ids[usize::from(route.path.contains("/notes/"))].to_string())
         .replace("{note_id}", &note_id.to_string())
         .replace("{event_id}", &{

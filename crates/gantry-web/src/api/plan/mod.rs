@@ -2,16 +2,18 @@
 //! the caller's, with GitLab's filters; create, edit, close and reopen with `state_event`,
 //! delete), their notes (`notes.rs`) and discussions, threads that can be resolved
 //! (`discussions.rs`), emoji reactions on both (`award_emoji.rs`), linked issues (`links.rs`),
+//! the descriptions an issue has had (`description_versions.rs`),
 //! their resource events and the merge requests that close them (`events.rs`), labels of
 //! projects and groups (`labels.rs`) and their milestones (`milestones.rs`), issue boards of
 //! projects and groups with their lists (`boards.rs`), epics of groups with their issues and
 //! child epics (`epics.rs`) and their comments and threads (`epic_notes.rs`), the caller's to-dos, notification settings and issue
-//! subscriptions (`todos.rs`), files for issues and comments (`uploads.rs`), project wikis
-//! with their attachments (`wikis.rs`) and the Markdown preview (`markdown.rs`); the wire types
+//! subscriptions (`todos.rs`), files for issues and comments (`uploads.rs`), project and group
+//! wikis with their attachments (`wikis.rs`) and the Markdown preview (`markdown.rs`); the wire types
 //! in `types.rs`.
 
 pub mod award_emoji;
 pub mod boards;
+pub mod description_versions;
 pub mod discussions;
 pub mod epic_notes;
 pub mod epics;

@@ -49,6 +49,8 @@ pub struct NoteLine {
     pub reply: bool,
     /// The last note of a thread: the reply form and the resolve button follow it.
     pub thread_end: Option<ThreadEnd>,
+    /// A "changed the description" note's link to what changed.
+    pub compare_href: Option<String>,
 }
 
 /// What follows a thread's last note.
@@ -168,6 +170,7 @@ async fn issue_page(
     let (issue_awards, note_awards) =
         plan.issue_page_awards(&frame.access, iid, &note_ids).await.map_err(|e| visitor.error(e))?;
     let links = super::issue_links::link_lines(&state.core, &frame, &view).await.map_err(|e| visitor.error(e))?;
+    let versions = plan.description_versions_by_note(&frame.access, iid).await.map_err(|e| visitor.error(e))?;
     let now = now_millis();
     let facts = view.facts();
     let (status, error) = match failure {
@@ -212,6 +215,9 @@ async fn issue_page(
                         let reactions = Reactions::new(&frame, visitor, iid, Some(note.id.0), &awards);
                         let mut line = note_line(&frame, note, &resolved, reactions, now);
                         line.reply = at > 0;
+                        line.compare_href = versions
+                            .get(&note.id)
+                            .map(|version| format!("{}/descriptions/{version}/diff", href(&frame, iid)));
                         if at == last && !discussion.individual_note {
                             let me = visitor.actor.user().map(|user| user.id);
                             let started_it = me.is_some() && discussion.notes[0].author_id == me;
@@ -271,6 +277,7 @@ fn note_line(
         reactions,
         reply: false,
         thread_end: None,
+        compare_href: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The Plan stage's pages of a project: the issue list and the new issue form (`issues.rs`),
 //! an issue's page with its comments, sidebar and actions (`issue.rs`), its linked issues
-//! (`issue_links.rs`), emoji reactions (`reactions.rs`) and threads (`threads.rs`), the labels page
+//! (`issue_links.rs`), emoji reactions (`reactions.rs`) and threads (`threads.rs`), what an edit
+//! of its description changed (`description_versions.rs`), the labels page
 //! (`labels.rs`), the milestones pages of a project and of a group (`milestones.rs`,
 //! `group_milestones.rs`), the issue boards of a project and of a group (`boards.rs`, with
 //! their handlers in `board_pages.rs`), a group's epics pages (`epics.rs`) and roadmap
@@ -12,6 +13,7 @@
 pub mod board_pages;
 pub mod boards;
 pub mod bulk_edit;
+pub mod description_versions;
 pub mod epic_notes;
 pub mod epics;
 pub mod group_milestones;
