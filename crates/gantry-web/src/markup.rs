@@ -1,7 +1,8 @@
 //! Turning repository text into HTML: GitHub-flavoured markdown (rendered by comrak, then
 //! sanitised by ammonia, always) and syntax highlighting (syntect with two-face's syntaxes,
 //! loaded on the first highlighted file, about 10 ms, so a server that shows none never holds
-//! them), one line at a time so every line can carry its number and anchor.
+//! them), one line at a time so every line can carry its number and anchor. Fenced code blocks
+//! in Markdown that name a known language are highlighted the same way.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -230,6 +231,15 @@ impl LineHighlighter {
         Some(LineHighlighter { syntax, parse: ParseState::new(syntax), colours, highlighter })
     }
 
+    /// A highlighter for code in a language named as Markdown's fences name it (`rust`, `py`,
+    /// `yaml`), when it is known.
+    pub fn for_language(token: &str) -> Option<LineHighlighter> {
+        let syntax = syntaxes().find_syntax_by_token(token).filter(|syntax| syntax.name != "Plain Text")?;
+        let highlighter = Highlighter::new(palette().theme);
+        let colours = HighlightState::new(&highlighter, ScopeStack::new());
+        Some(LineHighlighter { syntax, parse: ParseState::new(syntax), colours, highlighter })
+    }
+
     /// The escaped, highlighted HTML of the next line (its newline dropped).
     pub fn line(&mut self, line: &str) -> String {
         let Ok(ops) = self.parse.parse_line(line, syntaxes()) else {
@@ -327,6 +337,7 @@ pub fn render_markdown_with(text: &str, links: Option<&RepositoryLinks>, referen
             }
         }
     }
+    highlight_code_blocks(root, &mut pieces);
     let mut html = String::new();
     if comrak::format_html(root, &options, &mut html).is_err() {
         return escape(&text);
@@ -347,6 +358,38 @@ pub fn render_markdown_with(text: &str, links: Option<&RepositoryLinks>, referen
     }
     let clean = cleaner.clean(&html).to_string();
     if pieces.is_empty() { clean } else { put_back(&clean, &pieces) }
+}
+
+/// Code blocks a text highlights at most, and the largest one highlighted (bytes): the rest
+/// are shown plain, so a text cannot make its page slow.
+const MAX_HIGHLIGHTED_BLOCKS: usize = 50;
+const MAX_HIGHLIGHTED_BLOCK_BYTES: usize = 64 * 1024;
+
+/// Highlights the fenced code blocks whose language is known (```rust): each block's text is
+/// replaced by a mark and its highlighted HTML (every piece escaped) becomes a piece put back
+/// after sanitising, inside the `<pre><code>` comrak writes.
+fn highlight_code_blocks<'a>(root: &'a comrak::nodes::AstNode<'a>, pieces: &mut Vec<String>) {
+    let mut highlighted = 0;
+    for node in root.descendants() {
+        if highlighted == MAX_HIGHLIGHTED_BLOCKS {
+            break;
+        }
+        let mut data = node.data.borrow_mut();
+        let comrak::nodes::NodeValue::CodeBlock(block) = &mut data.value else { continue };
+        let language = block.info.split_whitespace().next().unwrap_or_default();
+        if !block.fenced || language.is_empty() || block.literal.len() > MAX_HIGHLIGHTED_BLOCK_BYTES {
+            continue;
+        }
+        let Some(mut highlighter) = LineHighlighter::for_language(language) else { continue };
+        let lines: Vec<String> = block.literal.split_inclusive('\n').map(|line| highlighter.line(line)).collect();
+        let mut html = lines.join("\n");
+        if block.literal.ends_with('\n') {
+            html.push('\n');
+        }
+        block.literal = format!("{OPEN_MARK}{}{CLOSE_MARK}", pieces.len());
+        pieces.push(html);
+        highlighted += 1;
+    }
 }
 
 /// `html` with each mark replaced by its piece.
@@ -409,6 +452,18 @@ mod tests {
         assert!(html.contains("href=\"/acme/api/-/blob/main/docs/x.md\""), "{html}");
         let javascript = render_markdown("[x](javascript:alert(1))", None);
         assert!(!javascript.contains("javascript:"), "{javascript}");
+    }
+
+    #[test]
+    fn fenced_code_in_markdown_is_highlighted_and_stays_text() {
+        let html = render_markdown(
+            "```rust\nfn main() { let s = \"</code><script>x</script>\"; }\n```\n\n```\nplain <b>\n```\n\n```nosuchlang\nkept\n```",
+            None,
+        );
+        assert!(html.contains("<span class=\"h"), "known languages are highlighted: {html}");
+        assert!(html.contains("&lt;/code&gt;&lt;script&gt;") && !html.contains("<script"), "{html}");
+        assert!(html.contains("plain &lt;b&gt;") && html.contains(">kept\n</code>"), "others stay plain: {html}");
+        assert_eq!(html.matches("<pre").count(), 3, "{html}");
     }
 
     #[test]

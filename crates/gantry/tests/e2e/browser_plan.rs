@@ -53,6 +53,16 @@ async fn plan_in_the_browser(client: &Client, base: &str, token: &str, review_li
     let html = markdown.html(false).await.unwrap();
     assert!(html.contains("<table>") && html.contains("<td>ada</td>"), "{html}");
     assert!(html.contains("<pre") && html.contains("ship it"), "{html}");
+    // The Rust block is highlighted: its keyword is coloured by the highlighting stylesheet.
+    let colours = client
+        .execute(
+            "const span = document.querySelector('.markdown pre code span[class^=\"h\"]');\
+             return span ? [getComputedStyle(span).color, getComputedStyle(span.closest('pre')).color] : null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(colours.as_array().is_some_and(|pair| pair[0] != pair[1]), "not highlighted: {colours} {html}");
     let reference = client.find(Locator::Css(".markdown a[href$='/root/plan/-/issues/1']")).await.unwrap();
     assert_eq!(reference.text().await.unwrap(), "#1");
     assert!(reference.attr("title").await.unwrap().unwrap_or_default().contains("Earlier work"));
