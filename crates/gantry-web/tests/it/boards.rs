@@ -3,8 +3,10 @@
 //! milestones and people, moved and removed by Reporters; cards moved between lists changing
 //! their issues (labels, state, milestone, assignees) with GitLab's system notes, and kept in
 //! the order they are put in; Guests may not move others' cards; confidential issues absent for
-//! those who may not see them; a group board across its subgroups' projects; bad input refused
-//! with a sentence.
+//! those who may not see them; a group board across its subgroups' projects; a long column
+//! shown a page of cards at a time; bad input refused with a sentence.
+//!
+//! Long because each board feature is walked through both doors, the API's and the pages'.
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -597,4 +599,43 @@ async fn a_group_board_spans_its_subgroups_projects_and_uses_group_labels() {
     let group_page = app.page(Method::GET, "/acme", Some(&reporter), None).await;
     assert!(group_page.body.contains("href=\"/acme/-/boards\""), "the group page links its boards");
     assert_eq!(app.page(Method::GET, &page, Some(&outsider), None).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_long_column_shows_its_first_cards_and_more_on_request() {
+    let app = TestApp::new().await;
+    let owner = app.user("owner").await;
+    let acme = group(&app, &owner, "acme", None, &[]).await;
+    let id = project(&app, &owner, "Web", "private", acme).await;
+    let base = format!("/api/v4/projects/{id}");
+    let doing = label(&app, &owner, &base, "Doing").await;
+    for n in 1..=25 {
+        open(&app, &owner, id, json!({"title": format!("Card {n}"), "labels": "Doing"})).await;
+    }
+    let board = call(&app, &owner, Method::POST, &format!("{base}/boards"), Some(json!({"name": "Flow"})), 201).await;
+    let list = call(
+        &app,
+        &owner,
+        Method::POST,
+        &format!("{base}/boards/{}/lists", board["id"]),
+        Some(json!({"label_id": doing})),
+        201,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let page = format!("/acme/web/-/boards/{}", board["id"]);
+    let first = app.page(Method::GET, &format!("{page}?search=Card"), Some(&owner), None).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.body.matches("<li class=\"board-card\"").count(), 20, "a page of cards: {}", first.body);
+    assert!(first.body.contains("and 5 more"), "{}", first.body);
+    let more = format!("{page}?search=Card&#38;column={list}&#38;cards=40#list-{list}");
+    assert!(first.body.contains(&more), "the filters stay and the column shows more: {}", first.body);
+
+    let all = app.page(Method::GET, &more.replace("&#38;", "&"), Some(&owner), None).await;
+    assert_eq!(all.body.matches("<li class=\"board-card\"").count(), 25, "{}", all.body);
+    assert!(!all.body.contains("Show more"), "nothing more to show");
+    // Asking for more than a column may show is asking for the most it shows.
+    let many = app.page(Method::GET, &format!("{page}?column={list}&cards=99999"), Some(&owner), None).await;
+    assert_eq!(many.body.matches("<li class=\"board-card\"").count(), 25);
 }

@@ -30,7 +30,9 @@ use crate::ui::project_frame::ProjectFrame;
 use crate::ui::{Chrome, Crumb, PageResult, breadcrumbs, form_error, query_value, render};
 
 /// Most cards a column shows.
-const MAX_CARDS: i64 = 50;
+const MAX_CARDS: i64 = 200;
+/// Cards a column shows first, and how many more "Show more" adds (GitLab's page of cards).
+const CARDS_PAGE: i64 = 20;
 
 enum Place {
     Project(Box<ProjectFrame>),
@@ -112,9 +114,24 @@ pub struct BoardFilters {
     weight: String,
     #[serde(default)]
     search: String,
+    /// The column that shows more than its first cards (its key), and how many it shows.
+    #[serde(default)]
+    column: String,
+    #[serde(default)]
+    cards: Option<String>,
 }
 
 impl BoardFilters {
+    /// How many cards `column` shows: the first [`CARDS_PAGE`], or as many as asked of the one
+    /// column that shows more (up to [`MAX_CARDS`]).
+    fn cards_of(&self, column: &str) -> i64 {
+        let asked = self.cards.as_deref().and_then(|n| n.trim().parse::<i64>().ok());
+        match asked {
+            Some(asked) if self.column == column => asked.clamp(CARDS_PAGE, MAX_CARDS),
+            _ => CARDS_PAGE,
+        }
+    }
+
     fn query(&self) -> Result<IssueQuery, CoreError> {
         let mut query = IssueQuery {
             search: Some(self.search.trim().to_owned()).filter(|s| !s.is_empty()),
@@ -227,6 +244,8 @@ pub struct ColumnView {
     pub cards: Vec<Card>,
     /// The list's id, for the form that removes it.
     pub list_id: Option<i64>,
+    /// The board showing more of this column's cards, while it has more to show.
+    pub more_href: Option<String>,
 }
 
 impl ColumnView {
@@ -349,8 +368,10 @@ async fn board_page(
     let mut columns = Vec::new();
     for (column, title, kind, color) in wanted {
         let (mut cards, mut count) = (Vec::new(), 0);
+        let key = column_key(column);
+        let shown = filters.cards_of(&key);
         if let Some(query) = query.as_ref().filter(|_| error.is_none()) {
-            let page = gantry_core::Page { offset: 0, limit: MAX_CARDS };
+            let page = gantry_core::Page { offset: 0, limit: shown };
             match plan.column_issues(scope, &view, column, query, page).await {
                 Ok((views, total)) => {
                     cards = views.iter().map(|v| Card::new(v, home.is_group, movable(scope, v))).collect();
@@ -367,7 +388,13 @@ async fn board_page(
             Column::List(id) => Some(id.0),
             _ => None,
         };
-        columns.push(ColumnView { key: column_key(column), title, kind, color, count, cards, list_id });
+        let more_href = (count > shown && shown < MAX_CARDS).then(|| {
+            let filtered = filters.query_string();
+            let joiner = if filtered.is_empty() { '?' } else { '&' };
+            let more = (shown + CARDS_PAGE).min(MAX_CARDS);
+            format!("{}/{}{filtered}{joiner}column={key}&cards={more}#list-{key}", home.base, view.board.id.0)
+        });
+        columns.push(ColumnView { key, title, kind, color, count, cards, list_id, more_href });
     }
     let can_manage = scope.can_manage();
     let (mut label_options, mut milestone_options) = (Vec::new(), Vec::new());
