@@ -299,10 +299,27 @@ pub fn render_markdown(text: &str, links: Option<&RepositoryLinks>) -> String {
     render_markdown_with(text, links, &Resolutions::new())
 }
 
-/// Marks standing for a reference's link in the HTML until it is clean (private-use
-/// characters; a text's own are replaced before it is read).
+/// Marks standing for a piece of HTML (a reference's link, a highlighted code block) until the
+/// HTML is clean: a private-use character, this render's secret, the piece's number and another
+/// private-use character. A text's own mark characters are replaced before it is read, and the
+/// ones it writes as character references (`&#63728;`) cannot carry the secret, so only the
+/// marks put in here are replaced, each once.
 const OPEN_MARK: char = '\u{F8F0}';
 const CLOSE_MARK: char = '\u{F8F1}';
+
+/// An unguessable value for one render's marks (std's randomly keyed hasher over a counter).
+fn render_secret() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    static RENDERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(RENDERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    format!("{:016x}", hasher.finish())
+}
+
+/// The mark of piece `index`.
+fn mark(secret: &str, index: usize) -> String {
+    format!("{OPEN_MARK}{secret}{index}{CLOSE_MARK}")
+}
 
 /// [`render_markdown`], with the references the viewer may follow (`references`, resolved by
 /// the Plan stage) shown as links with titles: `#12` (and "(closed)"), `@ada`, `~bug` as its
@@ -314,6 +331,7 @@ pub fn render_markdown_with(text: &str, links: Option<&RepositoryLinks>, referen
     let arena = comrak::Arena::new();
     let root = comrak::parse_document(&arena, &text, &options);
     let mut pieces: Vec<String> = Vec::new();
+    let secret = render_secret();
     if !references.is_empty() {
         let mut nodes = Vec::new();
         for_each_text_node(root, |node| nodes.push(node));
@@ -325,9 +343,7 @@ pub fn render_markdown_with(text: &str, links: Option<&RepositoryLinks>, referen
             for found in scan(literal) {
                 let Some(resolved) = references.get(&found.reference) else { continue };
                 marked.push_str(&literal[copied..found.range.start]);
-                marked.push(OPEN_MARK);
-                marked.push_str(&pieces.len().to_string());
-                marked.push(CLOSE_MARK);
+                marked.push_str(&mark(&secret, pieces.len()));
                 pieces.push(reference_html(&literal[found.range.clone()], &found.reference, resolved));
                 copied = found.range.end;
             }
@@ -337,7 +353,7 @@ pub fn render_markdown_with(text: &str, links: Option<&RepositoryLinks>, referen
             }
         }
     }
-    highlight_code_blocks(root, &mut pieces);
+    highlight_code_blocks(root, &secret, &mut pieces);
     let mut html = String::new();
     if comrak::format_html(root, &options, &mut html).is_err() {
         return escape(&text);
@@ -357,7 +373,7 @@ pub fn render_markdown_with(text: &str, links: Option<&RepositoryLinks>, referen
         cleaner.attribute_filter(move |element, attribute, value| Some(links.rewrite(element, attribute, value)));
     }
     let clean = cleaner.clean(&html).to_string();
-    if pieces.is_empty() { clean } else { put_back(&clean, &pieces) }
+    if pieces.is_empty() { clean } else { put_back(&clean, &secret, &pieces) }
 }
 
 /// Code blocks a text highlights at most, and the largest one highlighted (bytes): the rest
@@ -368,7 +384,7 @@ const MAX_HIGHLIGHTED_BLOCK_BYTES: usize = 64 * 1024;
 /// Highlights the fenced code blocks whose language is known (```rust): each block's text is
 /// replaced by a mark and its highlighted HTML (every piece escaped) becomes a piece put back
 /// after sanitising, inside the `<pre><code>` comrak writes.
-fn highlight_code_blocks<'a>(root: &'a comrak::nodes::AstNode<'a>, pieces: &mut Vec<String>) {
+fn highlight_code_blocks<'a>(root: &'a comrak::nodes::AstNode<'a>, secret: &str, pieces: &mut Vec<String>) {
     let mut highlighted = 0;
     for node in root.descendants() {
         if highlighted == MAX_HIGHLIGHTED_BLOCKS {
@@ -386,24 +402,38 @@ fn highlight_code_blocks<'a>(root: &'a comrak::nodes::AstNode<'a>, pieces: &mut 
         if block.literal.ends_with('\n') {
             html.push('\n');
         }
-        block.literal = format!("{OPEN_MARK}{}{CLOSE_MARK}", pieces.len());
+        block.literal = mark(secret, pieces.len());
         pieces.push(html);
         highlighted += 1;
     }
 }
 
-/// `html` with each mark replaced by its piece.
-fn put_back(html: &str, pieces: &[String]) -> String {
+/// `html` with each of this render's marks replaced by its piece, each piece at most once;
+/// anything else that looks like a mark is left as it is.
+fn put_back(html: &str, secret: &str, pieces: &[String]) -> String {
     let mut out = String::with_capacity(html.len() + pieces.iter().map(String::len).sum::<usize>());
+    let mut used = vec![false; pieces.len()];
     let mut rest = html;
     while let Some(open) = rest.find(OPEN_MARK) {
         out.push_str(&rest[..open]);
         let after = &rest[open + OPEN_MARK.len_utf8()..];
-        let Some(close) = after.find(CLOSE_MARK) else { break };
-        if let Some(piece) = after[..close].parse::<usize>().ok().and_then(|index| pieces.get(index)) {
-            out.push_str(piece);
+        let found = after.strip_prefix(secret).and_then(|numbered| {
+            let close = numbered.find(CLOSE_MARK)?;
+            let index =
+                numbered[..close].parse::<usize>().ok().filter(|&index| index < pieces.len() && !used[index])?;
+            Some((index, &numbered[close + CLOSE_MARK.len_utf8()..]))
+        });
+        match found {
+            Some((index, after_mark)) => {
+                used[index] = true;
+                out.push_str(&pieces[index]);
+                rest = after_mark;
+            }
+            None => {
+                out.push(OPEN_MARK);
+                rest = after;
+            }
         }
-        rest = &after[close + CLOSE_MARK.len_utf8()..];
     }
     out.push_str(rest);
     out
@@ -464,6 +494,18 @@ mod tests {
         assert!(html.contains("&lt;/code&gt;&lt;script&gt;") && !html.contains("<script"), "{html}");
         assert!(html.contains("plain &lt;b&gt;") && html.contains(">kept\n</code>"), "others stay plain: {html}");
         assert_eq!(html.matches("<pre").count(), 3, "{html}");
+    }
+
+    #[test]
+    fn marks_written_as_character_references_never_copy_a_piece() {
+        let block = "```rust\nfn main() {}\n```\n\n";
+        let alone = render_markdown(block, None);
+        let forged = "&#63728;0&#63729; [x](y \"&#63728;0&#63729;\") ".repeat(1000);
+        let html = render_markdown(&format!("{block}{forged}"), None);
+        assert_eq!(html.matches("<span").count(), alone.matches("<span").count(), "{html}");
+        assert!(html.len() < alone.len() + forged.len() * 2, "{} bytes", html.len());
+        let unclosed = put_back("a\u{F8F0}b", "0123456789abcdef", &["piece".to_owned()]);
+        assert_eq!(unclosed, "a\u{F8F0}b");
     }
 
     #[test]

@@ -635,6 +635,8 @@ async fn a_long_column_shows_its_first_cards_and_more_on_request() {
     let all = app.page(Method::GET, &more.replace("&#38;", "&"), Some(&owner), None).await;
     assert_eq!(all.body.matches("<li class=\"board-card\"").count(), 25, "{}", all.body);
     assert!(!all.body.contains("Show more"), "nothing more to show");
+    let back = format!("value=\"{page}?search=Card&#38;column={list}&#38;cards=40\"");
+    assert!(all.body.contains(&back), "a move comes back to the column showing more: {}", all.body);
     // Asking for more than a column may show is asking for the most it shows.
     let many = app.page(Method::GET, &format!("{page}?column={list}&cards=99999"), Some(&owner), None).await;
     assert_eq!(many.body.matches("<li class=\"board-card\"").count(), 25);

@@ -415,7 +415,12 @@ async fn board_page(
             })
             .collect();
     }
-    let here = format!("{}/{}{}", home.base, view.board.id.0, filters.query_string());
+    // Back here after a move, the column that showed more still does.
+    let mut here = format!("{}/{}{}", home.base, view.board.id.0, filters.query_string());
+    if let Some(cards) = filters.cards.as_deref().filter(|_| !filters.column.is_empty()) {
+        let joiner = if here.contains('?') { '&' } else { '?' };
+        here.push_str(&format!("{joiner}column={}&cards={}", query_value(&filters.column), query_value(cards)));
+    }
     let page = BoardPage {
         chrome: Chrome::new(visitor),
         tab: "issues",

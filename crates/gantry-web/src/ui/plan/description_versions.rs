@@ -21,6 +21,9 @@ use crate::ui::{Chrome, PageResult, render};
 
 /// Lines a diff shows at most; the rest is summed up.
 const MAX_DIFF_LINES: usize = 5_000;
+/// How long the diff looks for the smallest one: two long, wholly different texts then get a
+/// coarser diff instead of keeping a core busy.
+const DIFF_DEADLINE: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// One line of the diff.
 pub struct DiffLine {
@@ -35,6 +38,9 @@ pub struct DiffLine {
 pub struct VersionLine {
     pub author: String,
     pub when: String,
+    /// The description as it was before its first edit (history is kept from that edit on:
+    /// it may have changed before, unrecorded).
+    pub original: bool,
 }
 
 impl VersionLine {
@@ -42,6 +48,7 @@ impl VersionLine {
         VersionLine {
             author: version.author.as_ref().map_or_else(|| "a deleted user".to_owned(), |u| u.username.clone()),
             when: ago(version.row.created_at, now),
+            original: version.row.note_id.is_none(),
         }
     }
 }
@@ -62,9 +69,11 @@ struct DiffPage {
     text: String,
 }
 
-/// The line diff of two texts.
+/// The line diff of two texts (the smallest found within [`DIFF_DEADLINE`]).
 pub fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
-    TextDiff::from_lines(old, new)
+    TextDiff::configure()
+        .timeout(DIFF_DEADLINE)
+        .diff_lines(old, new)
         .iter_all_changes()
         .map(|change| DiffLine {
             kind: match change.tag() {
@@ -93,8 +102,11 @@ pub async fn diff(
     let issue = plan.find_issue(&frame.access, iid).await.map_err(|e| visitor.error(e))?;
     let change = plan.description_change(&frame.access, iid, version).await.map_err(|e| visitor.error(e))?;
     let now = gantry_core::now_millis();
-    let old = change.previous.as_ref().map_or("", |previous| previous.row.description.as_str());
-    let mut lines = diff_lines(old, &change.version.row.description);
+    let old = change.previous.as_ref().map_or_else(String::new, |previous| previous.row.description.clone());
+    let new = change.version.row.description.clone();
+    let mut lines = tokio::task::spawn_blocking(move || diff_lines(&old, &new))
+        .await
+        .map_err(|error| visitor.error(CoreError::Internal(Box::new(error))))?;
     let more = lines.len().saturating_sub(MAX_DIFF_LINES);
     lines.truncate(MAX_DIFF_LINES);
     let page = DiffPage {
@@ -115,6 +127,15 @@ pub async fn diff(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_long_wholly_different_texts_still_get_a_diff() {
+        let old: String = (0..20_000).map(|i| format!("old {i}\n")).collect();
+        let new: String = (0..20_000).map(|i| format!("new {i}\n")).collect();
+        let lines = diff_lines(&old, &new);
+        assert_eq!(lines.iter().filter(|l| l.kind == '-').count(), 20_000);
+        assert_eq!(lines.iter().filter(|l| l.kind == '+').count(), 20_000);
+    }
 
     #[test]
     fn lines_are_diffed_with_their_numbers() {
