@@ -11,7 +11,7 @@ use gantry_db::plan::issues::IssueRow;
 use gantry_db::plan::users_by_ids;
 use gantry_types::{NoteId, UserId};
 
-use super::issues::load_issue;
+use super::issues::{IssueView, load_issue};
 use crate::policy::ProjectAccess;
 use crate::{CoreError, CoreResult, UserRow, now_millis};
 
@@ -28,9 +28,10 @@ pub struct DescriptionVersion {
     pub author: Option<UserRow>,
 }
 
-/// A version and the one it replaced (`None` for the first).
+/// A version and the one it replaced (`None` for the first), with its issue.
 #[derive(Debug, Clone)]
 pub struct DescriptionChange {
+    pub issue: IssueView,
     pub version: DescriptionVersion,
     pub previous: Option<DescriptionVersion>,
 }
@@ -109,17 +110,21 @@ impl super::Plan<'_> {
         let mut both = with_authors(&mut conn, [Some(version), previous].into_iter().flatten().collect()).await?;
         let previous = (both.len() > 1).then(|| both.pop()).flatten();
         let version = both.pop().ok_or(CoreError::NotFound("description version"))?;
-        Ok(DescriptionChange { version, previous })
+        Ok(DescriptionChange { issue, version, previous })
     }
 
-    /// The versions the issue's "changed the description" notes announced, by note.
+    /// The versions the "changed the description" notes of an issue the actor sees (as read
+    /// through `access`) announced, by note.
     pub async fn description_versions_by_note(
         &self,
         access: &ProjectAccess,
-        iid: i64,
+        issue: &IssueView,
     ) -> CoreResult<HashMap<NoteId, i64>> {
+        access.require(crate::policy::ProjectAction::ReadIssues)?;
+        if issue.issue.project_id != access.project().id {
+            return Err(CoreError::NotFound("issue"));
+        }
         let mut conn = self.db.conn().await?;
-        let issue = load_issue(&mut conn, access, iid).await?;
         Ok(db::description_versions_by_note(&mut conn, issue.issue.id).await?.into_iter().collect())
     }
 }

@@ -99,7 +99,6 @@ pub async fn diff(
     let iid = issue_iid(&iid).map_err(|e| visitor.error(e))?;
     let version = version.parse::<i64>().map_err(|_| visitor.error(CoreError::NotFound("description version")))?;
     let plan = state.core.plan();
-    let issue = plan.find_issue(&frame.access, iid).await.map_err(|e| visitor.error(e))?;
     let change = plan.description_change(&frame.access, iid, version).await.map_err(|e| visitor.error(e))?;
     let now = gantry_core::now_millis();
     let old = change.previous.as_ref().map_or_else(String::new, |previous| previous.row.description.clone());
@@ -113,7 +112,7 @@ pub async fn diff(
         chrome: Chrome::new(&visitor),
         tab: "issues",
         iid,
-        title: issue.issue.title,
+        title: change.issue.issue.title,
         version: VersionLine::new(&change.version, now),
         previous: change.previous.as_ref().map(|previous| VersionLine::new(previous, now)),
         lines,

@@ -170,7 +170,7 @@ async fn issue_page(
     let (issue_awards, note_awards) =
         plan.issue_page_awards(&frame.access, iid, &note_ids).await.map_err(|e| visitor.error(e))?;
     let links = super::issue_links::link_lines(&state.core, &frame, &view).await.map_err(|e| visitor.error(e))?;
-    let versions = plan.description_versions_by_note(&frame.access, iid).await.map_err(|e| visitor.error(e))?;
+    let versions = plan.description_versions_by_note(&frame.access, &view).await.map_err(|e| visitor.error(e))?;
     let now = now_millis();
     let facts = view.facts();
     let (status, error) = match failure {
