@@ -223,6 +223,10 @@ impl Core {
         let mut running = tokio::task::JoinSet::new();
         let mut poll = tokio::time::interval(settings.poll);
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Iteration cadences schedule their iterations and roll over by the calendar; any
+        // server's pass does it (the writes are idempotent), soon after start and hourly after.
+        let mut cadences = tokio::time::interval(Duration::from_secs(3600));
+        cadences.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tokio::pin!(shutdown);
         loop {
             while running.len() < settings.concurrency {
@@ -243,6 +247,11 @@ impl Core {
                 () = &mut shutdown => break,
                 () = self.background.wake.notified() => {}
                 _ = poll.tick() => {}
+                _ = cadences.tick() => {
+                    if let Err(error) = self.plan().keep_up_all_cadences().await {
+                        tracing::error!(error = %error, "cannot keep iteration cadences up to date");
+                    }
+                }
                 Some(_) = running.join_next(), if !running.is_empty() => {}
             }
         }

@@ -168,6 +168,9 @@ pub enum GroupAction {
     /// Create, change, close, reopen and delete the group's milestones (Reporters, as in
     /// GitLab).
     ManageMilestones,
+    /// Create, change and delete the group's iteration cadences and their iterations
+    /// (Reporters, as in GitLab).
+    ManageIterations,
     /// Create, rename and delete the group's issue boards and their lists (Reporters, as in
     /// GitLab).
     ManageBoards,
@@ -192,6 +195,7 @@ impl GroupAction {
             GroupAction::Read | GroupAction::ReadWiki => AccessLevel::Guest,
             GroupAction::ManageLabels
             | GroupAction::ManageMilestones
+            | GroupAction::ManageIterations
             | GroupAction::ManageBoards
             | GroupAction::ManageEpics
             | GroupAction::ReadConfidentialEpics => AccessLevel::Reporter,

@@ -54,6 +54,11 @@ pub async fn next_group_internal_id(conn: &mut Conn, group: NamespaceId, what: N
         Numbered::Issues => "issues",
         Numbered::Milestones => "milestones",
     };
+    next_group_number(conn, group, usage).await
+}
+
+/// The next number of the group's things of `usage` (`milestones`, `epics`, `iterations`).
+pub(crate) async fn next_group_number(conn: &mut Conn, group: NamespaceId, usage: &str) -> DbResult<i64> {
     let row = sqlx::query(
         "INSERT INTO namespace_internal_ids (namespace_id, usage, last_value) VALUES ($1, $2, 1) \
          ON CONFLICT (namespace_id, usage) DO UPDATE SET last_value = namespace_internal_ids.last_value + 1 \

@@ -237,6 +237,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0046_description_versions.sql"),
         postgres: include_str!("../migrations/postgres/0046_description_versions.sql"),
     },
+    Migration {
+        version: 47,
+        sqlite: include_str!("../migrations/sqlite/0047_iterations.sql"),
+        postgres: include_str!("../migrations/postgres/0047_iterations.sql"),
+    },
 ];
 
 impl Db {

@@ -81,4 +81,8 @@ id_type!(
     BoardListId,
     /// An epic of a group (its id across groups; people use its per-group number, the `iid`).
     EpicId,
+    /// An iteration cadence of a group: a series of iterations of one length.
+    CadenceId,
+    /// An iteration of a cadence (its id across groups, which GitLab's references use).
+    IterationId,
 );

@@ -16,9 +16,9 @@ pub use access::{AccessLevel, Visibility};
 pub use background::BackgroundStatus;
 pub use ci::{CiStatus, RunnerType, When};
 pub use ids::{
-    ArtifactId, BackgroundJobId, BoardId, BoardListId, CommitStatusId, DeployKeyId, DeployTokenId, EmailId, EpicId,
-    GpgKeyId, GroupMemberId, IssueId, JobId, LabelId, MilestoneId, NamespaceId, NoteId, PipelineId, ProjectId,
-    RunnerId, ScheduleId, TodoId, TokenId, TopicId, TriggerId, UserId, VariableId,
+    ArtifactId, BackgroundJobId, BoardId, BoardListId, CadenceId, CommitStatusId, DeployKeyId, DeployTokenId, EmailId,
+    EpicId, GpgKeyId, GroupMemberId, IssueId, IterationId, JobId, LabelId, MilestoneId, NamespaceId, NoteId,
+    PipelineId, ProjectId, RunnerId, ScheduleId, TodoId, TokenId, TopicId, TriggerId, UserId, VariableId,
 };
 pub use names::{
     Email, FullPath, MAX_EMAIL_LEN, MAX_SEGMENT_LEN, NameError, PathSegment, Username, parse_display_name,

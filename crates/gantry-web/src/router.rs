@@ -16,8 +16,8 @@ use axum::routing::{MethodFilter, on};
 use gantry_core::policy::{GroupAction, ProjectAction};
 
 use crate::api::plan::{
-    award_emoji, boards, description_versions, discussions, epic_notes, epics, events as plan_events, issues, labels,
-    links as issue_links, markdown, milestones, notes, todos, uploads as plan_uploads, wikis,
+    award_emoji, boards, description_versions, discussions, epic_notes, epics, events as plan_events, issues,
+    iterations, labels, links as issue_links, markdown, milestones, notes, todos, uploads as plan_uploads, wikis,
 };
 use crate::api::{
     access_tokens, application_settings, archives, artifacts, commits, deploy_keys, deploy_tokens, emails, events,
@@ -1610,6 +1610,18 @@ fn top_level() -> Table {
             plan_events::get_milestone_event,
         )
         .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/resource_iteration_events",
+            Project(ProjectAction::ReadIssues),
+            "List an issue's iteration events",
+            plan_events::list_iteration_events,
+        )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/resource_iteration_events/{event_id}",
+            Project(ProjectAction::ReadIssues),
+            "Get one iteration event of an issue",
+            plan_events::get_iteration_event,
+        )
+        .get(
             "/api/v4/projects/{id}/issues/{issue_iid}/resource_weight_events",
             Project(ProjectAction::ReadIssues),
             "List an issue's weight events",
@@ -2003,6 +2015,13 @@ fn top_level() -> Table {
             labels::unsubscribe_group_label,
         )
         .get(
+            "/api/v4/projects/{id}/iterations",
+            Project(ProjectAction::ReadIssues),
+            "List the iterations of the project's groups (state: opened, upcoming, current, closed, all; search; \
+             include_ancestors)",
+            iterations::list_project_iterations,
+        )
+        .get(
             "/api/v4/projects/{id}/milestones",
             Project(ProjectAction::ReadIssues),
             "List the project's milestones (state, title, search, iids[], include_parent_milestones)",
@@ -2134,6 +2153,74 @@ fn top_level() -> Table {
             Group(GroupAction::EditWiki),
             "Delete a group wiki page",
             wikis::delete_wiki_page,
+        )
+        .get(
+            "/api/v4/groups/{id}/iterations",
+            Group(GroupAction::Read),
+            "List the group's iterations and, unless include_ancestors=false, those of the groups above it \
+             (state: opened, upcoming, current, closed, all; search; include_descendants; updated_before/after)",
+            iterations::list_group_iterations,
+        )
+        .get(
+            "/api/v4/groups/{id}/iterations/{iteration_id}",
+            Group(GroupAction::Read),
+            "Get an iteration of the group or of a group above it",
+            iterations::get_iteration,
+        )
+        .put(
+            "/api/v4/groups/{id}/iterations/{iteration_id}",
+            Group(GroupAction::ManageIterations),
+            "Edit an iteration of the group (title, description; a manual cadence's start_date, due_date)",
+            iterations::update_iteration,
+        )
+        .delete(
+            "/api/v4/groups/{id}/iterations/{iteration_id}",
+            Group(GroupAction::ManageIterations),
+            "Delete an iteration of a manual cadence of the group (its issues are in none after)",
+            iterations::delete_iteration,
+        )
+        .get(
+            "/api/v4/groups/{id}/iterations/{iteration_id}/issues",
+            Group(GroupAction::Read),
+            "The issues of an iteration in the group's projects that you may see",
+            iterations::list_iteration_issues,
+        )
+        .get(
+            "/api/v4/groups/{id}/iteration_cadences",
+            Group(GroupAction::Read),
+            "List the group's iteration cadences and, unless include_ancestors=false, those of the groups above it",
+            iterations::list_cadences,
+        )
+        .post(
+            "/api/v4/groups/{id}/iteration_cadences",
+            Group(GroupAction::ManageIterations),
+            "Create an iteration cadence (title, start_date, duration_in_weeks 1-4, iterations_in_advance 1-10, \
+             automatic, roll_over, description)",
+            iterations::create_cadence,
+        )
+        .get(
+            "/api/v4/groups/{id}/iteration_cadences/{cadence_id}",
+            Group(GroupAction::Read),
+            "Get an iteration cadence of the group",
+            iterations::get_cadence,
+        )
+        .put(
+            "/api/v4/groups/{id}/iteration_cadences/{cadence_id}",
+            Group(GroupAction::ManageIterations),
+            "Edit an iteration cadence (the fields of create; a new length re-dates the iterations not started)",
+            iterations::update_cadence,
+        )
+        .delete(
+            "/api/v4/groups/{id}/iteration_cadences/{cadence_id}",
+            Group(GroupAction::ManageIterations),
+            "Delete an iteration cadence and its iterations (their issues are in none after)",
+            iterations::delete_cadence,
+        )
+        .post(
+            "/api/v4/groups/{id}/iteration_cadences/{cadence_id}/iterations",
+            Group(GroupAction::ManageIterations),
+            "Add an iteration to a manual cadence (title, description, start_date, due_date)",
+            iterations::create_iteration,
         )
         .get(
             "/api/v4/groups/{id}/milestones",

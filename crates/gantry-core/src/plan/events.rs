@@ -1,14 +1,15 @@
 //! What changed on an issue, as records (GitLab's resource events): each label added or removed,
-//! the milestone set or removed, the weight and the state, written in the change's transaction
+//! the milestone or iteration set or removed, the weight and the state, written in the change's transaction
 //! beside the system note that says it in words, and read by whoever may see the issue.
 
 use gantry_db::Conn;
 use gantry_db::plan::events::{self as db, NewResourceEvent};
 pub use gantry_db::plan::events::{EventKind, ResourceEventRow};
+use gantry_db::plan::iterations::{self as iterations_db, IterationRow};
 use gantry_db::plan::labels::{self as labels_db, LabelRow};
 use gantry_db::plan::milestones::{self as milestones_db, MilestoneRow};
 use gantry_db::plan::users_by_ids;
-use gantry_types::{IssueId, LabelId, MilestoneId, UserId};
+use gantry_types::{IssueId, IterationId, LabelId, MilestoneId, UserId};
 
 use super::issues::load_issue;
 use crate::policy::ProjectAccess;
@@ -21,6 +22,8 @@ pub(crate) enum Change {
     LabelRemoved(LabelId),
     MilestoneSet(MilestoneId),
     MilestoneRemoved(MilestoneId),
+    IterationSet(IterationId),
+    IterationRemoved(IterationId),
     Weight(Option<i64>),
     Closed,
     Reopened,
@@ -28,13 +31,24 @@ pub(crate) enum Change {
 
 /// Records `change` to `issue` by `actor`.
 pub(crate) async fn record(conn: &mut Conn, issue: IssueId, actor: UserId, change: Change) -> CoreResult<()> {
+    record_by(conn, issue, Some(actor), change).await
+}
+
+/// Records `change` to `issue` by `actor`, or by Gantry itself (`None`: an iteration's roll-over).
+pub(crate) async fn record_by(
+    conn: &mut Conn,
+    issue: IssueId,
+    actor: Option<UserId>,
+    change: Change,
+) -> CoreResult<()> {
     let mut event = NewResourceEvent {
         issue_id: issue,
-        user_id: Some(actor),
+        user_id: actor,
         kind: EventKind::Label,
         action: None,
         label_id: None,
         milestone_id: None,
+        iteration_id: None,
         weight: None,
         state: None,
     };
@@ -47,6 +61,11 @@ pub(crate) async fn record(conn: &mut Conn, issue: IssueId, actor: UserId, chang
             event.kind = EventKind::Milestone;
             event.action = Some(if matches!(change, Change::MilestoneSet(_)) { "add" } else { "remove" });
             event.milestone_id = Some(id);
+        }
+        Change::IterationSet(id) | Change::IterationRemoved(id) => {
+            event.kind = EventKind::Iteration;
+            event.action = Some(if matches!(change, Change::IterationSet(_)) { "add" } else { "remove" });
+            event.iteration_id = Some(id);
         }
         Change::Weight(weight) => {
             event.kind = EventKind::Weight;
@@ -68,6 +87,7 @@ pub struct ResourceEventView {
     pub user: Option<UserRow>,
     pub label: Option<LabelRow>,
     pub milestone: Option<MilestoneRow>,
+    pub iteration: Option<IterationRow>,
 }
 
 impl super::Plan<'_> {
@@ -120,12 +140,17 @@ async fn views(
     milestone_ids.sort();
     milestone_ids.dedup();
     let milestones = milestones_db::milestones_by_ids(conn, &milestone_ids).await?;
+    let mut iteration_ids: Vec<IterationId> = rows.iter().filter_map(|row| row.iteration_id).collect();
+    iteration_ids.sort();
+    iteration_ids.dedup();
+    let iterations = iterations_db::iterations_by_ids(conn, &iteration_ids).await?;
     Ok(rows
         .into_iter()
         .map(|event| ResourceEventView {
             user: event.user_id.and_then(|id| people.iter().find(|user| user.id == id).cloned()),
             label: event.label_id.and_then(|id| labels.iter().find(|label| label.id == id).cloned()),
             milestone: event.milestone_id.and_then(|id| milestones.iter().find(|m| m.id == id).cloned()),
+            iteration: event.iteration_id.and_then(|id| iterations.iter().find(|it| it.id == id).cloned()),
             event,
         })
         .collect())

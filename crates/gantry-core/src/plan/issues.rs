@@ -17,13 +17,16 @@ use std::collections::HashMap;
 use gantry_db::Conn;
 use gantry_db::manage::projects::{ProjectFilter, ProjectKey, list_projects};
 use gantry_db::plan::issues::{self as db, AssigneeFilter, IssueFields, IssueFilter, IssueProjects};
-pub use gantry_db::plan::issues::{IssueOrder, IssueRow, MilestoneFilter, WeightFilter};
+pub use gantry_db::plan::issues::{IssueOrder, IssueRow, IterationFilter, MilestoneFilter, WeightFilter};
+use gantry_db::plan::iterations::{self as iterations_db, IterationRow};
 use gantry_db::plan::labels::{self as labels_db, LabelFields, LabelOwner, LabelRow};
 use gantry_db::plan::milestones::{self as milestones_db, MilestoneRow};
 use gantry_db::plan::notes::{self as notes_db, NewNote, Noteable};
 use gantry_db::plan::todos as todos_db;
 use gantry_db::plan::users_by_ids;
-use gantry_types::{AccessLevel, EpicId, IssueId, IssueState, LabelId, MilestoneId, NoteId, ProjectId, UserId};
+use gantry_types::{
+    AccessLevel, EpicId, IssueId, IssueState, IterationId, LabelId, MilestoneId, NoteId, ProjectId, UserId,
+};
 
 use super::description_versions::{DESCRIPTION_CHANGED, record_description_change};
 use super::events::{self, Change};
@@ -54,6 +57,7 @@ pub struct IssueView {
     pub assignee_ids: Vec<UserId>,
     pub labels: Vec<LabelRow>,
     pub milestone: Option<MilestoneRow>,
+    pub iteration: Option<IterationRow>,
 }
 
 impl IssueView {
@@ -108,6 +112,8 @@ pub struct IssueChanges {
     pub assignee_ids: Option<Vec<UserId>>,
     /// The project's or one of its groups' milestones; `Some(None)` takes the issue out.
     pub milestone_id: Option<Option<MilestoneId>>,
+    /// An iteration of one of the project's groups; `Some(None)` takes the issue out.
+    pub iteration_id: Option<Option<IterationId>>,
     pub state_event: Option<StateEvent>,
     /// A new place in boards, between two issues (GitLab's reorder).
     pub placement: Option<Placement>,
@@ -193,6 +199,7 @@ pub struct IssueQuery {
     pub labels: Vec<String>,
     pub assignee: AssigneeQuery,
     pub milestone: MilestoneFilter,
+    pub iteration: IterationFilter,
     pub author: Option<UserRef>,
     pub search: Option<String>,
     pub confidential: Option<bool>,
@@ -225,6 +232,7 @@ impl Default for IssueQuery {
             labels: Vec::new(),
             assignee: AssigneeQuery::Ignore,
             milestone: MilestoneFilter::Ignore,
+            iteration: IterationFilter::Ignore,
             author: None,
             search: None,
             confidential: None,
@@ -368,6 +376,11 @@ impl super::Plan<'_> {
             milestones_db::set_issue_milestone(&mut tx, id, Some(milestone.id)).await?;
             events::record(&mut tx, id, author, Change::MilestoneSet(milestone.id)).await?;
         }
+        if let Some(Some(iteration)) = input.iteration_id.filter(|_| manages) {
+            let iteration = super::iterations::resolve_iteration(&mut tx, access, iteration).await?;
+            iterations_db::set_issue_iteration(&mut tx, id, Some(iteration.id)).await?;
+            events::record(&mut tx, id, author, Change::IterationSet(iteration.id)).await?;
+        }
         for label in &labels {
             labels_db::add_issue_label(&mut tx, id, label.id).await?;
             events::record(&mut tx, id, author, Change::LabelAdded(label.id)).await?;
@@ -474,6 +487,24 @@ impl super::Plan<'_> {
                     let change = match (&wanted, issue.milestone_id) {
                         (Some(milestone), _) => Some(Change::MilestoneSet(milestone.id)),
                         (None, Some(old)) => Some(Change::MilestoneRemoved(old)),
+                        (None, None) => None,
+                    };
+                    if let Some(change) = change {
+                        events::record(&mut tx, issue.id, actor, change).await?;
+                    }
+                }
+            }
+            if let Some(wanted) = changes.iteration_id {
+                let wanted = match wanted {
+                    Some(id) => Some(super::iterations::resolve_iteration(&mut tx, access, id).await?),
+                    None => None,
+                };
+                if wanted.as_ref().map(|it| it.id) != issue.iteration_id {
+                    iterations_db::set_issue_iteration(&mut tx, issue.id, wanted.as_ref().map(|it| it.id)).await?;
+                    notes.push(say::iteration_changed(wanted.as_ref()));
+                    let change = match (&wanted, issue.iteration_id) {
+                        (Some(iteration), _) => Some(Change::IterationSet(iteration.id)),
+                        (None, Some(old)) => Some(Change::IterationRemoved(old)),
                         (None, None) => None,
                     };
                     if let Some(change) = change {
@@ -726,6 +757,7 @@ impl super::Plan<'_> {
             updated_after: query.updated_after,
             updated_before: query.updated_before,
             weight: query.weight,
+            iteration: query.iteration,
             with_label: query.with_label,
             without_labels: query.without_labels.clone(),
             without_milestones: query.without_milestones.clone(),
@@ -762,6 +794,10 @@ async fn views(conn: &mut Conn, rows: Vec<IssueRow>, paths: &HashMap<ProjectId, 
     milestone_ids.sort();
     milestone_ids.dedup();
     let milestones = milestones_db::milestones_by_ids(conn, &milestone_ids).await?;
+    let mut iteration_ids: Vec<IterationId> = rows.iter().filter_map(|row| row.iteration_id).collect();
+    iteration_ids.sort();
+    iteration_ids.dedup();
+    let iterations = iterations_db::iterations_by_ids(conn, &iteration_ids).await?;
     let person = |id: Option<UserId>| id.and_then(|id| people.iter().find(|user| user.id == id).cloned());
     Ok(rows
         .into_iter()
@@ -779,6 +815,7 @@ async fn views(conn: &mut Conn, rows: Vec<IssueRow>, paths: &HashMap<ProjectId, 
                 assignees,
                 labels: own_labels.into_iter().map(|(_, label)| label).collect(),
                 milestone: issue.milestone_id.and_then(|id| milestones.iter().find(|m| m.id == id).cloned()),
+                iteration: issue.iteration_id.and_then(|id| iterations.iter().find(|it| it.id == id).cloned()),
                 issue,
             }
         })
@@ -1063,12 +1100,24 @@ pub(crate) async fn add_system_note(
     actor: UserId,
     body: &str,
 ) -> CoreResult<NoteId> {
+    add_system_note_by(conn, project, issue, Some(actor), body).await
+}
+
+/// Leaves a system note on an issue by `actor`, or by Gantry itself (`None`: an iteration's
+/// roll-over).
+pub(crate) async fn add_system_note_by(
+    conn: &mut Conn,
+    project: ProjectId,
+    issue: gantry_types::IssueId,
+    actor: Option<UserId>,
+    body: &str,
+) -> CoreResult<NoteId> {
     let discussion = crate::secret::random_hex(20);
     let note = NewNote {
         project_id: Some(project),
         noteable: Noteable::issue(issue),
         discussion_id: &discussion,
-        author_id: Some(actor),
+        author_id: actor,
         body,
         system: true,
         thread: false,

@@ -5,7 +5,9 @@
 //! and comments (`award_emoji`), linked issues (`links`), issue boards of projects and groups
 //! with their lists and the moves of cards (`boards`), the system notes every change leaves
 //! (`system_notes`: GitLab's wording), notes on issues (`notes`), labels of projects and
-//! groups (`labels`), milestones of projects and groups (`milestones`), an issue's participants
+//! groups (`labels`), milestones of projects and groups (`milestones`), iteration cadences of
+//! groups (`cadences`: their schedules and roll-overs) with their iterations (`iterations`), an
+//! issue's participants
 //! (`participants`), `@mentions` (`mentions`), references in Markdown and the "mentioned in"
 //! notes they leave (`references`; `reference_scan` finds them in text), who hears of a change
 //! — to-dos and mail by notification level (`notify`) — a user's to-dos, levels and
@@ -18,6 +20,7 @@
 
 pub mod award_emoji;
 pub mod boards;
+pub mod cadences;
 pub mod commit_references;
 pub mod description_versions;
 pub mod epic_notes;
@@ -26,6 +29,7 @@ pub mod epics;
 pub mod events;
 pub mod issue_templates;
 pub mod issues;
+pub mod iterations;
 pub mod labels;
 pub mod links;
 mod mentions;

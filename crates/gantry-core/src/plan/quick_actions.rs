@@ -40,6 +40,35 @@ pub struct QuickActions {
     pub subscribe: Option<bool>,
     /// `/milestone %v1` (by title); `Some(None)` takes the issue out of its milestone.
     pub milestone: Option<Option<String>>,
+    /// `/iteration *iteration:12`, `*iteration:"Sprint 4"`, `--current` or `--next`; `Some(None)`
+    /// (`/remove_iteration`) takes the issue out of its iteration.
+    pub iteration: Option<Option<IterationWanted>>,
+}
+
+/// Which iteration `/iteration` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IterationWanted {
+    Id(i64),
+    Title(String),
+    /// The one under way today (of the only cadence that has one).
+    Current,
+    /// The next one to start.
+    Next,
+}
+
+fn iteration_wanted(argument: &str) -> Option<IterationWanted> {
+    let argument = argument.trim();
+    match argument {
+        "--current" => return Some(IterationWanted::Current),
+        "--next" => return Some(IterationWanted::Next),
+        _ => {}
+    }
+    let reference = argument.strip_prefix("*iteration:")?;
+    if let Ok(id) = reference.parse::<i64>() {
+        return Some(IterationWanted::Id(id));
+    }
+    let title = reference.strip_prefix('"').and_then(|rest| rest.strip_suffix('"')).unwrap_or(reference).trim();
+    (!title.is_empty()).then(|| IterationWanted::Title(title.to_owned()))
 }
 
 impl QuickActions {
@@ -144,6 +173,13 @@ fn apply(actions: &mut QuickActions, name: &str, argument: &str, today: jiff::ci
             actions.milestone = Some(Some(title));
         }
         "remove_milestone" => actions.milestone = Some(None),
+        "iteration" => {
+            let wanted = iteration_wanted(argument).ok_or_else(|| {
+                bad("/iteration needs an iteration, such as *iteration:\"Sprint 4\", --current or --next".into())
+            })?;
+            actions.iteration = Some(Some(wanted));
+        }
+        "remove_iteration" => actions.iteration = Some(None),
         "subscribe" => actions.subscribe = Some(true),
         "unsubscribe" => actions.subscribe = Some(false),
         _ => return Ok(false),
@@ -260,7 +296,7 @@ pub fn human_duration(seconds: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{duration, extract, human_duration};
+    use super::{IterationWanted, duration, extract, human_duration};
 
     fn today() -> jiff::civil::Date {
         "2026-12-06".parse().unwrap()
@@ -286,6 +322,15 @@ mod tests {
         assert!(extract("just text", today()).unwrap().1.is_empty());
         let (_, actions) = extract("/milestone %\"Q1 2027\"", today()).unwrap();
         assert_eq!(actions.milestone, Some(Some("Q1 2027".to_owned())));
+        let (_, actions) = extract("/iteration *iteration:\"Sprint 4\"", today()).unwrap();
+        assert_eq!(actions.iteration, Some(Some(IterationWanted::Title("Sprint 4".to_owned()))));
+        let (_, actions) = extract("/iteration *iteration:12", today()).unwrap();
+        assert_eq!(actions.iteration, Some(Some(IterationWanted::Id(12))));
+        let (_, actions) = extract("/iteration --next", today()).unwrap();
+        assert_eq!(actions.iteration, Some(Some(IterationWanted::Next)));
+        let (_, actions) = extract("/remove_iteration", today()).unwrap();
+        assert_eq!(actions.iteration, Some(None));
+        assert!(extract("/iteration soon", today()).is_err());
     }
 
     #[test]

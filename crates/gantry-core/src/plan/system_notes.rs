@@ -1,6 +1,7 @@
 //! The system notes an issue's changes leave, in GitLab's words ("closed", "added ~bug label",
 //! "assigned to @ada", "changed title from **x** to **y**"): Markdown, rendered like comments.
 
+use gantry_db::plan::iterations::IterationRow;
 use gantry_db::plan::labels::LabelRow;
 use gantry_db::plan::milestones::MilestoneRow;
 
@@ -44,6 +45,17 @@ pub(crate) fn milestone_changed(new: Option<&MilestoneRow>) -> String {
             }
         }
         None => "removed milestone".to_owned(),
+    }
+}
+
+/// "changed iteration to **Sprint 4**" (an iteration without a title by its dates), "removed
+/// iteration".
+pub(crate) fn iteration_changed(new: Option<&IterationRow>) -> String {
+    match new {
+        Some(iteration) => {
+            format!("changed iteration to **{}**", escape_emphasis(&super::iterations::iteration_name(iteration)))
+        }
+        None => "removed iteration".to_owned(),
     }
 }
 

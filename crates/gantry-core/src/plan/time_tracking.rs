@@ -229,6 +229,19 @@ impl super::Plan<'_> {
                     None => "Removed the milestone.".to_owned(),
                 });
             }
+            if let Some(wanted) = &actions.iteration {
+                let found = match wanted {
+                    None => None,
+                    Some(wanted) => Some(self.iteration_for_quick_action(access, wanted).await?),
+                };
+                changes.iteration_id = Some(found.as_ref().map(|iteration| iteration.id));
+                done.push(match found {
+                    Some(iteration) => {
+                        format!("Set the iteration to {}.", super::iterations::iteration_name(&iteration))
+                    }
+                    None => "Removed the iteration.".to_owned(),
+                });
+            }
             if let Some(lock) = actions.lock {
                 changes.discussion_locked = Some(lock);
                 done.push(if lock { "Locked the discussion." } else { "Unlocked the discussion." }.to_owned());
@@ -243,6 +256,7 @@ impl super::Plan<'_> {
             || changes.due_date.is_some()
             || changes.weight.is_some()
             || changes.milestone_id.is_some()
+            || changes.iteration_id.is_some()
             || changes.confidential.is_some()
             || changes.discussion_locked.is_some();
         if changed {

@@ -248,15 +248,7 @@ pub async fn insert_epic(
     author: UserId,
     fields: &EpicFields<'_>,
 ) -> DbResult<EpicId> {
-    let row = sqlx::query(
-        "INSERT INTO namespace_internal_ids (namespace_id, usage, last_value) VALUES ($1, 'epics', 1) \
-         ON CONFLICT (namespace_id, usage) DO UPDATE SET last_value = namespace_internal_ids.last_value + 1 \
-         RETURNING last_value",
-    )
-    .bind(group.0)
-    .fetch_one(&mut *conn)
-    .await?;
-    let iid = int(&row, "last_value")?;
+    let iid = crate::internal_ids::next_group_number(&mut *conn, group, "epics").await?;
     let row = sqlx::query(
         "INSERT INTO epics (group_id, iid, title, description, author_id, state, confidential, start_date_is_fixed, \
          start_date_fixed, due_date_is_fixed, due_date_fixed, created_at, updated_at) \

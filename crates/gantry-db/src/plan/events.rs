@@ -1,8 +1,8 @@
 //! The `resource_events` table: what changed on an issue, as records (GitLab's resource label,
-//! milestone, weight and state events) — a label added or removed, the milestone set or removed,
+//! milestone, iteration, weight and state events) — a label added or removed, the milestone set or removed,
 //! the weight, the state. Written in the change's transaction beside its system note.
 
-use gantry_types::{IssueId, LabelId, MilestoneId, UserId};
+use gantry_types::{IssueId, IterationId, LabelId, MilestoneId, UserId};
 use sqlx::any::AnyRow;
 
 use crate::row::{int, opt_int, opt_text};
@@ -13,6 +13,7 @@ use crate::{Conn, DbError, DbResult, Page, now_millis};
 pub enum EventKind {
     Label,
     Milestone,
+    Iteration,
     Weight,
     State,
 }
@@ -22,6 +23,7 @@ impl EventKind {
         match self {
             EventKind::Label => "label",
             EventKind::Milestone => "milestone",
+            EventKind::Iteration => "iteration",
             EventKind::Weight => "weight",
             EventKind::State => "state",
         }
@@ -38,6 +40,7 @@ pub struct NewResourceEvent<'a> {
     pub action: Option<&'a str>,
     pub label_id: Option<LabelId>,
     pub milestone_id: Option<MilestoneId>,
+    pub iteration_id: Option<IterationId>,
     pub weight: Option<i64>,
     /// `closed` or `reopened`.
     pub state: Option<&'a str>,
@@ -52,6 +55,7 @@ pub struct ResourceEventRow {
     pub action: Option<String>,
     pub label_id: Option<LabelId>,
     pub milestone_id: Option<MilestoneId>,
+    pub iteration_id: Option<IterationId>,
     pub weight: Option<i64>,
     pub state: Option<String>,
     pub created_at: i64,
@@ -65,6 +69,7 @@ fn map_event(row: &AnyRow) -> DbResult<ResourceEventRow> {
         action: opt_text(row, "action")?,
         label_id: opt_int(row, "label_id")?.map(LabelId),
         milestone_id: opt_int(row, "milestone_id")?.map(MilestoneId),
+        iteration_id: opt_int(row, "iteration_id")?.map(IterationId),
         weight: opt_int(row, "weight")?,
         state: opt_text(row, "state")?,
         created_at: int(row, "created_at")?,
@@ -73,15 +78,16 @@ fn map_event(row: &AnyRow) -> DbResult<ResourceEventRow> {
 
 macro_rules! select_event {
     () => {
-        "SELECT id, issue_id, user_id, action, label_id, milestone_id, weight, state, created_at FROM resource_events"
+        "SELECT id, issue_id, user_id, action, label_id, milestone_id, iteration_id, weight, state, created_at \
+         FROM resource_events"
     };
 }
 
 /// Stores an event.
 pub async fn insert_resource_event(conn: &mut Conn, event: &NewResourceEvent<'_>) -> DbResult<i64> {
     let row = sqlx::query(
-        "INSERT INTO resource_events (issue_id, user_id, kind, action, label_id, milestone_id, weight, state, \
-         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        "INSERT INTO resource_events (issue_id, user_id, kind, action, label_id, milestone_id, iteration_id, weight, \
+         state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(event.issue_id.0)
     .bind(event.user_id.map(|id| id.0))
@@ -89,6 +95,7 @@ pub async fn insert_resource_event(conn: &mut Conn, event: &NewResourceEvent<'_>
     .bind(event.action)
     .bind(event.label_id.map(|id| id.0))
     .bind(event.milestone_id.map(|id| id.0))
+    .bind(event.iteration_id.map(|id| id.0))
     .bind(event.weight)
     .bind(event.state)
     .bind(now_millis())

@@ -7,7 +7,7 @@
 //! projects in `confidential_projects` (where the viewer is Reporter or above), and everywhere
 //! those the viewer wrote or is assigned to.
 
-use gantry_types::{EpicId, IssueState, LabelId, MilestoneId, ProjectId, UserId};
+use gantry_types::{EpicId, IssueState, IterationId, LabelId, MilestoneId, ProjectId, UserId};
 
 use super::issues::{IssueRow, issue_columns, map_issue};
 use crate::engine::{id_list, id_set};
@@ -45,6 +45,7 @@ pub struct IssueFilter {
     pub updated_after: Option<i64>,
     pub updated_before: Option<i64>,
     pub weight: WeightFilter,
+    pub iteration: IterationFilter,
     /// Only issues carrying this label (a board's label list).
     pub with_label: Option<LabelId>,
     /// Only issues carrying none of these labels (a board's open list).
@@ -119,6 +120,30 @@ impl MilestoneFilter {
         match self {
             MilestoneFilter::Title(title) => Some(title.clone()),
             _ => None,
+        }
+    }
+}
+
+/// Which iteration an issue must be in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IterationFilter {
+    #[default]
+    Ignore,
+    /// In no iteration (GitLab's `None`).
+    Nobody,
+    /// In some iteration (`Any`).
+    Anybody,
+    /// In this one.
+    Id(IterationId),
+}
+
+impl IterationFilter {
+    fn code(self) -> i64 {
+        match self {
+            IterationFilter::Ignore => -1,
+            IterationFilter::Nobody => 0,
+            IterationFilter::Anybody => -2,
+            IterationFilter::Id(id) => id.0,
         }
     }
 }
@@ -271,7 +296,7 @@ macro_rules! issue_text {
     };
 }
 
-// The filter, `$1`…`$26`, shared by the listing and its counts (and the search of comments):
+// The filter, `$1`…`$27`, shared by the listing and its counts (and the search of comments):
 // for an engine, a scope (`one`, `many`) and a `Driver` (`plain`, `words`, `label`).
 macro_rules! issue_filter {
     ($engine:tt, $scope:tt, $driver:tt) => {
@@ -324,7 +349,11 @@ macro_rules! issue_filter {
             id_set!($engine, "$25"),
             ")) \
            AND (CAST($26 AS BIGINT) IS NULL \
-                OR EXISTS (SELECT 1 FROM epic_issues fe WHERE fe.issue_id = i.id AND fe.epic_id = $26))"
+                OR EXISTS (SELECT 1 FROM epic_issues fe WHERE fe.issue_id = i.id AND fe.epic_id = $26)) \
+           AND (CAST($27 AS BIGINT) = -1 \
+                OR (CAST($27 AS BIGINT) = 0 AND i.iteration_id IS NULL) \
+                OR (CAST($27 AS BIGINT) = -2 AND i.iteration_id IS NOT NULL) \
+                OR i.iteration_id = $27)"
         )
     };
 }
@@ -332,7 +361,7 @@ macro_rules! issue_filter {
 pub(crate) use {issue_filter, issue_scope, issue_text};
 
 // The listing newest first, the order most lists ask for, which the index on `(project_id,
-// created_at, id)` serves by reading one page of rows; `$27`, `$28` the limit and offset.
+// created_at, id)` serves by reading one page of rows; `$28`, `$29` the limit and offset.
 macro_rules! newest_issues_sql {
     ($engine:tt, $scope:tt, $driver:tt) => {
         concat!(
@@ -340,59 +369,59 @@ macro_rules! newest_issues_sql {
             issues_from!($engine, $driver),
             issue_filter!($engine, $scope, $driver),
             newest_first!($engine, $driver),
-            " LIMIT $27 OFFSET $28"
+            " LIMIT $28 OFFSET $29"
         )
     };
 }
 
 // The listing in the order of boards (lowest `relative_position` first, unplaced issues last,
 // oldest first among equals), which the index on `(project_id, relative_position, id)` serves;
-// `$27`, `$28` the limit and offset.
+// `$28`, `$29` the limit and offset.
 macro_rules! placed_issues_sql {
     ($engine:tt, $scope:tt, $driver:tt) => {
         concat!(
             issue_columns!(),
             issues_from!($engine, $driver),
             issue_filter!($engine, $scope, $driver),
-            " ORDER BY i.relative_position ASC NULLS LAST, i.id ASC LIMIT $27 OFFSET $28"
+            " ORDER BY i.relative_position ASC NULLS LAST, i.id ASC LIMIT $28 OFFSET $29"
         )
     };
 }
 
-// The listing in any other order, `$27`…`$30` after the filter: order, direction, limit, offset.
+// The listing in any other order, `$28`…`$31` after the filter: order, direction, limit, offset.
 macro_rules! ordered_issues_sql {
     ($engine:tt, $scope:tt, $driver:tt) => {
         concat!(
             issue_columns!(),
             issues_from!($engine, $driver),
             issue_filter!($engine, $scope, $driver),
-            " ORDER BY CASE WHEN $27 = 'due_date' AND i.due_date IS NULL THEN 1 ELSE 0 END ASC, \
-               CASE WHEN $27 = 'relative_position' AND i.relative_position IS NULL THEN 1 ELSE 0 END ASC, \
-               CASE WHEN $27 = 'weight' AND i.weight IS NULL THEN 1 ELSE 0 END ASC, \
-               CASE WHEN $27 = 'label_priority' THEN COALESCE((SELECT MIN(lp.priority) FROM label_links pl \
+            " ORDER BY CASE WHEN $28 = 'due_date' AND i.due_date IS NULL THEN 1 ELSE 0 END ASC, \
+               CASE WHEN $28 = 'relative_position' AND i.relative_position IS NULL THEN 1 ELSE 0 END ASC, \
+               CASE WHEN $28 = 'weight' AND i.weight IS NULL THEN 1 ELSE 0 END ASC, \
+               CASE WHEN $28 = 'label_priority' THEN COALESCE((SELECT MIN(lp.priority) FROM label_links pl \
                  JOIN label_priorities lp ON lp.label_id = pl.label_id AND lp.project_id = i.project_id \
                  WHERE pl.issue_id = i.id), 9223372036854775807) END ASC, \
-               CASE WHEN $28 = 'asc' AND $27 = 'weight' THEN i.weight END ASC, \
-               CASE WHEN $28 = 'desc' AND $27 = 'weight' THEN i.weight END DESC, \
-               CASE WHEN $28 = 'asc' AND $27 = 'relative_position' THEN i.relative_position END ASC, \
-               CASE WHEN $28 = 'desc' AND $27 = 'relative_position' THEN i.relative_position END DESC, \
-               CASE WHEN $28 = 'asc' THEN (CASE $27 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END ASC, \
-               CASE WHEN $28 = 'desc' THEN (CASE $27 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END DESC, \
-               CASE WHEN $28 = 'asc' THEN (CASE $27 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END ASC, \
-               CASE WHEN $28 = 'desc' THEN (CASE $27 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END DESC, \
-               CASE WHEN $28 = 'asc' THEN i.id END ASC, i.id DESC LIMIT $29 OFFSET $30"
+               CASE WHEN $29 = 'asc' AND $28 = 'weight' THEN i.weight END ASC, \
+               CASE WHEN $29 = 'desc' AND $28 = 'weight' THEN i.weight END DESC, \
+               CASE WHEN $29 = 'asc' AND $28 = 'relative_position' THEN i.relative_position END ASC, \
+               CASE WHEN $29 = 'desc' AND $28 = 'relative_position' THEN i.relative_position END DESC, \
+               CASE WHEN $29 = 'asc' THEN (CASE $28 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END ASC, \
+               CASE WHEN $29 = 'desc' THEN (CASE $28 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END DESC, \
+               CASE WHEN $29 = 'asc' THEN (CASE $28 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END ASC, \
+               CASE WHEN $29 = 'desc' THEN (CASE $28 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END DESC, \
+               CASE WHEN $29 = 'asc' THEN i.id END ASC, i.id DESC LIMIT $30 OFFSET $31"
         )
     };
 }
 
-// How many issues the filter selects, counted up to `$27` (the filter's `count_limit + 1`).
+// How many issues the filter selects, counted up to `$28` (the filter's `count_limit + 1`).
 macro_rules! count_issues_sql {
     ($engine:tt, $scope:tt, $driver:tt) => {
         concat!(
             "SELECT COUNT(*) AS n FROM (SELECT 1 AS one",
             issues_from!($engine, $driver),
             issue_filter!($engine, $scope, $driver),
-            " LIMIT $27) counted"
+            " LIMIT $28) counted"
         )
     };
 }
@@ -544,4 +573,5 @@ pub(crate) fn bind_filter<'q>(
         .bind((!filter.without_milestones.is_empty()).then(|| id_list(filter.without_milestones.iter().map(|id| id.0))))
         .bind((!filter.without_assignees.is_empty()).then(|| id_list(filter.without_assignees.iter().map(|id| id.0))))
         .bind(filter.epic.map(|id| id.0))
+        .bind(filter.iteration.code())
 }

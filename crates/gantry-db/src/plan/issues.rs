@@ -1,7 +1,7 @@
 //! The `issues` table (numbered per project through `internal_ids`) and `issue_assignees`; the
 //! filtered listing every issue list uses is `issue_filter.rs` (re-exported here).
 
-use gantry_types::{IssueId, IssueState, MilestoneId, ProjectId, UserId};
+use gantry_types::{IssueId, IssueState, IterationId, MilestoneId, ProjectId, UserId};
 use sqlx::any::AnyRow;
 
 use crate::engine::{backend_of, by_engine, id_list, id_set};
@@ -11,8 +11,8 @@ use crate::row::{flag, int, opt_int, opt_text, parsed, text};
 use crate::{Conn, DbError, DbResult, now_millis};
 
 pub use super::issue_filter::{
-    AssigneeFilter, IssueFilter, IssueOrder, IssueProjects, MilestoneFilter, WeightFilter, count_issues_by_state,
-    list_issues,
+    AssigneeFilter, IssueFilter, IssueOrder, IssueProjects, IterationFilter, MilestoneFilter, WeightFilter,
+    count_issues_by_state, list_issues,
 };
 
 /// An issue as stored, with the number of people's (not system) notes on it.
@@ -33,6 +33,7 @@ pub struct IssueRow {
     pub weight: Option<i64>,
     pub discussion_locked: bool,
     pub milestone_id: Option<MilestoneId>,
+    pub iteration_id: Option<IterationId>,
     pub created_at: i64,
     pub updated_at: i64,
     pub user_notes_count: i64,
@@ -61,6 +62,7 @@ pub(super) fn map_issue(row: &AnyRow) -> DbResult<IssueRow> {
         weight: opt_int(row, "weight")?,
         discussion_locked: flag(row, "discussion_locked")?,
         milestone_id: opt_int(row, "milestone_id")?.map(MilestoneId),
+        iteration_id: opt_int(row, "iteration_id")?.map(IterationId),
         created_at: int(row, "created_at")?,
         updated_at: int(row, "updated_at")?,
         user_notes_count: int(row, "user_notes_count")?,
@@ -80,7 +82,7 @@ macro_rules! select_issue {
 macro_rules! issue_columns {
     () => {
         "SELECT i.id, i.project_id, i.iid, i.title, i.description, i.author_id, i.state, i.closed_by_id, i.closed_at, \
-         i.confidential, i.due_date, i.weight, i.discussion_locked, i.milestone_id, i.created_at, i.updated_at, \
+         i.confidential, i.due_date, i.weight, i.discussion_locked, i.milestone_id, i.iteration_id, i.created_at, i.updated_at, \
          (SELECT COUNT(*) FROM notes n WHERE n.noteable_type = 'Issue' AND n.noteable_id = i.id AND n.system = 0) \
          AS user_notes_count, i.time_estimate, \
          (SELECT CAST(COALESCE(SUM(t.time_spent), 0) AS BIGINT) FROM timelogs t WHERE t.issue_id = i.id) AS total_time_spent, \

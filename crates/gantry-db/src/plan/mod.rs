@@ -4,7 +4,8 @@
 //! records (`events`: GitLab's resource events), emoji reactions on issues and notes
 //! (`award_emoji`), linked issues (`links`), labels of projects
 //! and groups (`labels`: with the links that put them on issues and epics), milestones of projects and
-//! groups (`milestones`: with the column that puts an issue in one), notes on every kind of
+//! groups (`milestones`: with the column that puts an issue in one), iteration cadences of groups and
+//! their iterations (`iterations`: with the column that puts an issue in one), notes on every kind of
 //! noteable (`notes`), users' to-dos (`todos`), how much mail they want (`notifications`) and
 //! the files attached to issues and comments (`uploads`), and the search index of wikis
 //! (`wiki_pages`). Issues, comments, epics and wiki pages are searched full-text through the
@@ -17,6 +18,7 @@ pub mod epics;
 pub mod events;
 pub(crate) mod issue_filter;
 pub mod issues;
+pub mod iterations;
 pub mod labels;
 pub mod links;
 pub mod milestones;

@@ -39,6 +39,7 @@ mod issue_counts;
 mod issue_links;
 mod issue_templates;
 mod issues;
+mod iterations;
 mod job_token_scope;
 mod keys;
 mod labels;

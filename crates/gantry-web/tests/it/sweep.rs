@@ -14,7 +14,7 @@ use gantry_core::manage::groups::{Lookup, NewGroup};
 use gantry_core::manage::members::MemberTarget;
 use gantry_core::manage::projects::NewProjectInput;
 use gantry_core::{Actor, NamespaceRow, ProjectRow};
-use gantry_types::{AccessLevel, JobId, PipelineId, TokenScopes, Visibility};
+use gantry_types::{AccessLevel, IterationId, JobId, PipelineId, TokenScopes, Visibility};
 use gantry_web::{RouteInfo, RouteScope, route_table};
 
 use crate::support::{TestApp, TestUser};
@@ -207,6 +207,17 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         (RouteScope::Api, "PUT", "/api/v4/projects/{id}/issues/{issue_iid}/reorder") => Role(Reporter),
         (RouteScope::ProjectPage | RouteScope::GroupPage, "GET", "/boards" | "/boards/{board_id}") => Role(Guest),
         (RouteScope::ProjectPage | RouteScope::GroupPage, _, p) if p.starts_with("/boards") => Role(Reporter),
+        // Iterations and their cadences: whoever sees the group (or a project's issues) reads
+        // them; Reporters create, change and delete them.
+        (RouteScope::Api, "GET", p) if p.contains("/iterations") || p.contains("/iteration_cadences") => Role(Guest),
+        (RouteScope::Api, _, p) if p.contains("/iterations") || p.contains("/iteration_cadences") => Role(Reporter),
+        (RouteScope::GroupPage, "GET", p)
+            if p.starts_with("/cadences") && !p.ends_with("/new") && !p.ends_with("/edit") =>
+        {
+            Role(Guest)
+        }
+        (RouteScope::GroupPage, "GET", p) if p.starts_with("/iterations") && !p.ends_with("/edit") => Role(Guest),
+        (RouteScope::GroupPage, _, p) if p.starts_with("/cadences") || p.starts_with("/iterations") => Role(Reporter),
         // Milestones: whoever sees the issues (a project's) or the group reads them; Reporters
         // create, change, close, reopen and delete them.
         (RouteScope::Api, "GET", p) if p.contains("/milestones") => Role(Guest),
@@ -562,8 +573,12 @@ struct Fixture {
     /// A milestone of the project and one of the group (its id and number each).
     milestone: (i64, i64),
     group_milestone: (i64, i64),
-    /// One resource event of the fixture's issue of each kind: label, milestone, weight, state.
-    event_ids: [i64; 4],
+    /// One resource event of the fixture's issue of each kind: label, milestone, weight, state,
+    /// iteration.
+    event_ids: [i64; 5],
+    /// A manual iteration cadence of the group and an iteration of it.
+    cadence_id: i64,
+    iteration_id: i64,
     /// The owner's emoji reaction on the fixture's issue and on its comment.
     award_ids: [i64; 2],
     /// A link from the fixture's issue to another.
@@ -828,7 +843,9 @@ async fn fixture(
         group_label_id: 0,
         milestone: (0, 0),
         group_milestone: (0, 0),
-        event_ids: [0; 4],
+        event_ids: [0; 5],
+        cadence_id: 0,
+        iteration_id: 0,
         award_ids: [0; 2],
         issue_link_id: 0,
         description_version: 0,
@@ -974,12 +991,39 @@ async fn event_fixture(app: &TestApp, people: &People, f: &mut Fixture) {
     plan.update_issue(&project, f.issue_iid, &changes).await.unwrap();
     let reopen = IssueChanges { state_event: Some(StateEvent::Reopen), ..Default::default() };
     plan.update_issue(&project, f.issue_iid, &reopen).await.unwrap();
-    let kinds = [EventKind::Label, EventKind::Milestone, EventKind::Weight, EventKind::State];
+    iteration_fixture(app, people, f).await;
+    let iterate = IssueChanges { iteration_id: Some(Some(IterationId(f.iteration_id))), ..Default::default() };
+    plan.update_issue(&project, f.issue_iid, &iterate).await.unwrap();
+    let kinds = [EventKind::Label, EventKind::Milestone, EventKind::Weight, EventKind::State, EventKind::Iteration];
     for (slot, kind) in f.event_ids.iter_mut().zip(kinds) {
         let page = gantry_core::Page { offset: 0, limit: 1 };
         let (events, _) = plan.list_resource_events(&project, f.issue_iid, kind, page).await.unwrap();
         *slot = events[0].event.id;
     }
+}
+
+/// A manual iteration cadence of the group with one iteration.
+async fn iteration_fixture(app: &TestApp, people: &People, f: &mut Fixture) {
+    use gantry_core::plan::cadences::CadenceInput;
+    use gantry_core::plan::iterations::IterationInput;
+    let owner = Actor::User(people.owner.user.clone());
+    let group = app.core.group_access(&owner, &Lookup::Id(f.group.id.0)).await.unwrap();
+    let plan = app.core.plan();
+    let cadence = CadenceInput {
+        title: Some("sweep".into()),
+        start_date: Some("2026-12-07".into()),
+        automatic: Some(false),
+        ..CadenceInput::default()
+    };
+    let cadence = plan.create_cadence(&group, &cadence).await.unwrap();
+    let iteration = IterationInput {
+        title: Some(Some("Sprint".into())),
+        start_date: Some("2026-12-07".into()),
+        due_date: Some("2026-12-20".into()),
+        ..IterationInput::default()
+    };
+    let iteration = plan.create_iteration(&group, cadence.id, &iteration).await.unwrap();
+    (f.cadence_id, f.iteration_id) = (cadence.id.0, iteration.id.0);
 }
 
 /// A milestone of the project and one of the group, each with a title of its own.
@@ -1106,11 +1150,14 @@ fn concrete_path(route: &RouteInfo, f: &Fixture, people: &People) -> String {
         .replace("{award_id}", &f.award_ids[usize::from(route.path.contains("/notes/"))].to_string())
         .replace("{note_id}", &note_id.to_string())
         .replace("{event_id}", &{
-            let kinds = ["resource_label", "resource_milestone", "resource_weight", "resource_state"];
+            let kinds =
+                ["resource_label", "resource_milestone", "resource_weight", "resource_state", "resource_iteration"];
             let kind = kinds.iter().position(|kind| route.path.contains(kind)).unwrap_or(0);
             f.event_ids[kind].to_string()
         })
         .replace("{todo_id}", &f.todo_id.to_string())
+        .replace("{cadence_id}", &f.cadence_id.to_string())
+        .replace("{iteration_id}", &f.iteration_id.to_string())
         .replace(
             "{milestone_id}",
             &if route.path.contains("/groups/") { f.group_milestone.0 } else { f.milestone.0 }.to_string(),
@@ -1232,6 +1279,15 @@ fn api_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Option
         p if p.ends_with("/labels") => json!({"name": format!("made-{n}"), "color": "#ff0000"}),
         p if p.ends_with("/labels/{label_id}") => json!({"new_name": format!("renamed-{n}")}),
         p if p.ends_with("/milestones") => json!({"title": format!("made-{n}"), "due_date": "2026-12-31"}),
+        p if p.ends_with("/iteration_cadences") => {
+            json!({"title": format!("made-{n}"), "start_date": "2026-12-07", "automatic": false})
+        }
+        p if p.ends_with("/iterations") => {
+            json!({"title": format!("made-{n}"), "start_date": "2031-01-01", "due_date": "2031-01-14"})
+        }
+        p if p.ends_with("/iteration_cadences/{cadence_id}") || p.ends_with("/iterations/{iteration_id}") => {
+            json!({"title": format!("renamed-{n}")})
+        }
         p if p.ends_with("/epics") || p.ends_with("/epics/{epic_iid}") => json!({"title": format!("made-{n}")}),
         p if p.ends_with("/boards") || p.ends_with("/boards/{board_id}") => json!({"name": format!("made-{n}")}),
         p if p.ends_with("/lists") => json!({"assignee_id": people.owner.user.id.0}),
@@ -1657,6 +1713,11 @@ async fn every_route_is_authorised_for_every_kind_of_visitor() {
             }
             if route.path.contains("/milestones") {
                 milestone_fixture(&app, &people, &mut f).await;
+            }
+            if (route.path.contains("/iteration") || route.path.contains("/cadences"))
+                && !route.path.contains("{event_id}")
+            {
+                iteration_fixture(&app, &people, &mut f).await;
             }
             if route.path.contains("/epics") || route.path == "/roadmap" {
                 if !route.path.contains("/issues/{issue_iid}") {

@@ -1,5 +1,5 @@
 //! An issue's resource events, shaped like GitLab's (`resource_label_events`,
-//! `resource_milestone_events`, `resource_weight_events`, `resource_state_events`: lists and one
+//! `resource_milestone_events`, `resource_iteration_events`, `resource_weight_events`, `resource_state_events`: lists and one
 //! by id), and the merge requests that close or name it (`closed_by`,
 //! `related_merge_requests`: none until merge requests exist). Core decides who sees them.
 
@@ -12,7 +12,7 @@ use gantry_core::plan::events::{EventKind, ResourceEventView};
 use serde_json::{Value, json};
 
 use super::issue_iid;
-use super::types::{Label, Milestone};
+use super::types::{Iteration, Label, Milestone};
 use crate::api::projects::lookup_access;
 use crate::api::types::User;
 use crate::api::{ApiResult, PageParams, paginated};
@@ -39,6 +39,12 @@ fn event_json(view: &ResourceEventView, kind: EventKind, config: &WebConfig) -> 
             "resource_type": "Issue",
             "resource_id": event.issue_id.0,
             "milestone": view.milestone.as_ref().map(|milestone| Milestone::new(milestone, config)),
+            "action": event.action,
+        }),
+        EventKind::Iteration => json!({
+            "resource_type": "Issue",
+            "resource_id": event.issue_id.0,
+            "iteration": view.iteration.as_ref().map(|iteration| Iteration::new(iteration, config)),
             "action": event.action,
         }),
         EventKind::Weight => json!({"issue_id": event.issue_id.0, "weight": event.weight}),
@@ -112,6 +118,7 @@ macro_rules! event_routes {
 event_routes! {
     Label: list_label_events, get_label_event, "label";
     Milestone: list_milestone_events, get_milestone_event, "milestone";
+    Iteration: list_iteration_events, get_iteration_event, "iteration";
     Weight: list_weight_events, get_weight_event, "weight";
     State: list_state_events, get_state_event, "state";
 }

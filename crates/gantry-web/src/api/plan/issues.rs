@@ -1,8 +1,10 @@
 //! `/projects/:id/issues`, `/groups/:id/issues` and `/issues`, shaped like GitLab's: the lists
 //! with their filters (`state`, `labels` with `None`/`Any`, `assignee_id`/`assignee_username`,
-//! `author_id`/`author_username`, `milestone` with `None`/`Any`, `search`, `confidential`,
+//! `author_id`/`author_username`, `milestone` and `iteration_id` with `None`/`Any`, `search`,
+//! `confidential`,
 //! `iids[]`, `created_after`…, `order_by`, `sort`, `scope`), one issue, create, edit (with
-//! `state_event`, `labels`, `add_labels`, `remove_labels`, `assignee_ids`, `milestone_id`),
+//! `state_event`, `labels`, `add_labels`, `remove_labels`, `assignee_ids`, `milestone_id`,
+//! `iteration_id`),
 //! delete, its participants, and the statistics of a project's issues. Core decides who sees and
 //! changes what.
 
@@ -12,10 +14,10 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use gantry_core::SortDirection;
 use gantry_core::plan::issues::{
-    AssigneeQuery, IssueChanges, IssueOrder, IssueQuery, IssueScope, IssuesOf, MilestoneFilter, StateEvent, UserRef,
-    WeightFilter,
+    AssigneeQuery, IssueChanges, IssueOrder, IssueQuery, IssueScope, IssuesOf, IterationFilter, MilestoneFilter,
+    StateEvent, UserRef, WeightFilter,
 };
-use gantry_types::{IssueId, IssueState, MilestoneId, UserId};
+use gantry_types::{IssueId, IssueState, IterationId, MilestoneId, UserId};
 use serde::{Deserialize, Serialize};
 
 use super::issue_iid;
@@ -38,6 +40,8 @@ pub struct IssueListParams {
     author_id: Option<String>,
     author_username: Option<String>,
     milestone: Option<String>,
+    /// An iteration's id, `None` or `Any`.
+    iteration_id: Option<String>,
     search: Option<String>,
     confidential: Option<bool>,
     #[serde(default)]
@@ -106,12 +110,25 @@ impl IssueListParams {
             Some(value) if value.eq_ignore_ascii_case("any") => MilestoneFilter::Anybody,
             Some(title) => MilestoneFilter::Title(title.to_owned()),
         };
+        let iteration = match self.iteration_id.as_deref().map(str::trim) {
+            None | Some("") => IterationFilter::Ignore,
+            Some(value) if value.eq_ignore_ascii_case("none") => IterationFilter::Nobody,
+            Some(value) if value.eq_ignore_ascii_case("any") => IterationFilter::Anybody,
+            Some(value) => IterationFilter::Id(IterationId(
+                value
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|id| *id > 0)
+                    .ok_or_else(|| bad(format!("iteration_id is invalid: {value} (an id, None or Any)")))?,
+            )),
+        };
         Ok(IssueQuery {
             scope,
             state,
             labels: self.labels.clone().unwrap_or_default(),
             assignee,
             milestone,
+            iteration,
             author,
             search: self.search.clone(),
             confidential: self.confidential,
@@ -264,6 +281,10 @@ pub struct IssueInput {
     /// A milestone's id; `0`, empty or `null` takes the issue out of its milestone.
     #[serde(default, deserialize_with = "present")]
     milestone_id: Option<serde_json::Value>,
+    /// An iteration's id (Gantry's; GitLab sets it through GraphQL); `0`, empty or `null` takes
+    /// the issue out of its iteration.
+    #[serde(default, deserialize_with = "present")]
+    iteration_id: Option<serde_json::Value>,
     state_event: Option<String>,
 }
 
@@ -276,7 +297,12 @@ pub(crate) fn present<'de, D: serde::Deserializer<'de>>(
 
 /// The milestone an issue's `milestone_id` asks for: `Some(None)` for none.
 fn milestone_of(value: Option<serde_json::Value>) -> ApiResult<Option<Option<MilestoneId>>> {
-    let invalid = || AppError::BadRequest("milestone_id is invalid".to_owned());
+    Ok(optional_id("milestone_id", value)?.map(|id| id.map(MilestoneId)))
+}
+
+/// An id parameter that may take something out: `Some(None)` for `0`, empty or `null`.
+fn optional_id(field: &str, value: Option<serde_json::Value>) -> ApiResult<Option<Option<i64>>> {
+    let invalid = || AppError::BadRequest(format!("{field} is invalid"));
     let id = match value {
         None => return Ok(None),
         Some(serde_json::Value::Null) => 0,
@@ -287,7 +313,7 @@ fn milestone_of(value: Option<serde_json::Value>) -> ApiResult<Option<Option<Mil
     };
     match id {
         0 => Ok(Some(None)),
-        id if id > 0 => Ok(Some(Some(MilestoneId(id)))),
+        id if id > 0 => Ok(Some(Some(id))),
         _ => Err(invalid().into()),
     }
 }
@@ -311,6 +337,7 @@ impl IssueInput {
         };
         let assignee_ids = self.assignee_ids.or(self.assignee_id.map(|id| vec![id]));
         let milestone_id = milestone_of(self.milestone_id)?;
+        let iteration_id = optional_id("iteration_id", self.iteration_id)?.map(|id| id.map(IterationId));
         Ok(IssueChanges {
             title: self.title,
             description: self.description,
@@ -323,6 +350,7 @@ impl IssueInput {
             remove_labels: self.remove_labels,
             assignee_ids: assignee_ids.map(|ids| ids.into_iter().map(UserId).collect()),
             milestone_id,
+            iteration_id,
             state_event,
             ..IssueChanges::default()
         })

@@ -4,7 +4,8 @@
 //! (`discussions.rs`), emoji reactions on both (`award_emoji.rs`), linked issues (`links.rs`),
 //! the descriptions an issue has had (`description_versions.rs`),
 //! their resource events and the merge requests that close them (`events.rs`), labels of
-//! projects and groups (`labels.rs`) and their milestones (`milestones.rs`), issue boards of
+//! projects and groups (`labels.rs`) and their milestones (`milestones.rs`), groups' iteration
+//! cadences and iterations (`iterations.rs`), issue boards of
 //! projects and groups with their lists (`boards.rs`), epics of groups with their issues and
 //! child epics (`epics.rs`) and their comments and threads (`epic_notes.rs`), the caller's to-dos, notification settings and issue
 //! subscriptions (`todos.rs`), files for issues and comments (`uploads.rs`), project and group
@@ -19,6 +20,7 @@ pub mod epic_notes;
 pub mod epics;
 pub mod events;
 pub mod issues;
+pub mod iterations;
 pub mod labels;
 pub mod links;
 pub mod markdown;

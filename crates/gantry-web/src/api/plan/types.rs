@@ -2,6 +2,7 @@
 //! rows never serialise themselves).
 
 use gantry_core::plan::issues::IssueView;
+use gantry_core::plan::iterations::{CadenceRow, IterationRow, iteration_state};
 use gantry_core::plan::labels::{LabelMarks, LabelOwner, LabelRow};
 use gantry_core::plan::milestones::{MilestoneOwner, MilestoneRow, milestone_expired};
 use gantry_core::plan::notes::NoteRow;
@@ -27,6 +28,7 @@ pub struct Issue {
     pub closed_by: Option<User>,
     pub labels: Vec<String>,
     pub milestone: Option<Milestone>,
+    pub iteration: Option<Iteration>,
     pub assignees: Vec<User>,
     pub assignee: Option<User>,
     pub author: Option<User>,
@@ -164,6 +166,7 @@ impl Issue {
             closed_by: view.closed_by.as_ref().map(user),
             labels: view.labels.iter().map(|label| label.title.clone()).collect(),
             milestone: view.milestone.as_ref().map(|milestone| Milestone::new(milestone, config)),
+            iteration: view.iteration.as_ref().map(|iteration| Iteration::new(iteration, config)),
             assignees: view.assignees.iter().map(user).collect(),
             assignee: view.assignees.first().map(user),
             author: view.author.as_ref().map(user),
@@ -283,6 +286,83 @@ impl Milestone {
             start_date: milestone.start_date.clone(),
             expired: milestone_expired(milestone),
             web_url: format!("{}/{}/-/milestones/{}", config.external_url, milestone.owner_path, milestone.iid),
+        }
+    }
+}
+
+/// GitLab's iteration (of a group's cadence; `state` 1 upcoming, 2 current, 3 closed), with the
+/// cadence it belongs to.
+#[derive(Debug, Serialize)]
+pub struct Iteration {
+    pub id: i64,
+    pub iid: i64,
+    pub sequence: i64,
+    pub group_id: i64,
+    pub iteration_cadence_id: i64,
+    /// `None` for an automatic cadence's iterations, as in GitLab.
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub state: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub start_date: String,
+    pub due_date: String,
+    pub web_url: String,
+}
+
+impl Iteration {
+    pub fn new(iteration: &IterationRow, config: &WebConfig) -> Iteration {
+        let state = iteration_state(iteration, &gantry_core::plan::iterations::today());
+        Iteration {
+            id: iteration.id.0,
+            iid: iteration.iid,
+            sequence: iteration.sequence,
+            group_id: iteration.group_id.0,
+            iteration_cadence_id: iteration.cadence_id.0,
+            title: iteration.title.clone(),
+            description: iteration.title.as_ref().map(|_| iteration.description.clone()),
+            state: state.code(),
+            created_at: iso8601(iteration.created_at),
+            updated_at: iso8601(iteration.updated_at),
+            start_date: iteration.start_date.clone(),
+            due_date: iteration.due_date.clone(),
+            web_url: format!("{}/{}/-/iterations/{}", config.external_url, iteration.group_path, iteration.id),
+        }
+    }
+}
+
+/// A group's iteration cadence (Gantry's own shape of GitLab's GraphQL `IterationCadence`).
+#[derive(Debug, Serialize)]
+pub struct Cadence {
+    pub id: i64,
+    pub group_id: i64,
+    pub title: String,
+    pub description: String,
+    pub start_date: String,
+    pub duration_in_weeks: i64,
+    pub iterations_in_advance: i64,
+    pub automatic: bool,
+    pub roll_over: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    pub web_url: String,
+}
+
+impl Cadence {
+    pub fn new(cadence: &CadenceRow, config: &WebConfig) -> Cadence {
+        Cadence {
+            id: cadence.id.0,
+            group_id: cadence.group_id.0,
+            title: cadence.title.clone(),
+            description: cadence.description.clone(),
+            start_date: cadence.start_date.clone(),
+            duration_in_weeks: cadence.duration_in_weeks,
+            iterations_in_advance: cadence.iterations_in_advance,
+            automatic: cadence.automatic,
+            roll_over: cadence.roll_over,
+            created_at: iso8601(cadence.created_at),
+            updated_at: iso8601(cadence.updated_at),
+            web_url: format!("{}/{}/-/cadences/{}", config.external_url, cadence.group_path, cadence.id),
         }
     }
 }
