@@ -2761,6 +2761,66 @@ fn group_pages() -> Table {
             )),
         )
         .get(
+            "/cadences",
+            Group(GroupAction::Read),
+            "The group's iteration cadences and those of the groups above it, with their current, upcoming and past iterations",
+            ui::plan::cadence_pages::index,
+        )
+        .post(
+            "/cadences",
+            Group(GroupAction::ManageIterations),
+            "Create an iteration cadence (title, start_date, duration_in_weeks, iterations_in_advance, automatic, roll_over, description)",
+            ui::plan::cadence_pages::create_cadence,
+        )
+        .get(
+            "/cadences/{cadence_id}/edit",
+            Group(GroupAction::ManageIterations),
+            "The form that edits an iteration cadence of the group",
+            ui::plan::cadence_pages::edit_cadence,
+        )
+        .post(
+            "/cadences/{cadence_id}/edit",
+            Group(GroupAction::ManageIterations),
+            "Save an iteration cadence of the group",
+            ui::plan::cadence_pages::save_cadence,
+        )
+        .post(
+            "/cadences/{cadence_id}/delete",
+            Group(GroupAction::ManageIterations),
+            "Delete an iteration cadence and its iterations (confirm=yes; without it, a page asks)",
+            ui::plan::cadence_pages::delete_cadence,
+        )
+        .post(
+            "/cadences/{cadence_id}/iterations",
+            Group(GroupAction::ManageIterations),
+            "Add an iteration to a manual cadence (title, start_date, due_date, description)",
+            ui::plan::cadence_pages::create_iteration,
+        )
+        .get(
+            "/iterations/{iteration_id}",
+            Group(GroupAction::Read),
+            "An iteration: its dates, progress and issues in the group's projects",
+            ui::plan::iterations::show,
+        )
+        .get(
+            "/iterations/{iteration_id}/edit",
+            Group(GroupAction::ManageIterations),
+            "The form that edits an iteration of the group",
+            ui::plan::iterations::edit_iteration,
+        )
+        .post(
+            "/iterations/{iteration_id}/edit",
+            Group(GroupAction::ManageIterations),
+            "Save an iteration of the group (title, description; a manual cadence's start_date, due_date)",
+            ui::plan::iterations::save_iteration,
+        )
+        .post(
+            "/iterations/{iteration_id}/delete",
+            Group(GroupAction::ManageIterations),
+            "Delete an iteration of a manual cadence (confirm=yes; without it, a page asks)",
+            ui::plan::iterations::delete_iteration,
+        )
+        .get(
             "/boards",
             Group(GroupAction::Read),
             "The group's first issue board (made on the first look; filters: label_name, assignee_username, milestone_title, weight, search)",
@@ -3161,7 +3221,7 @@ fn project_pages() -> Table {
             "/issues/{issue_iid}/sidebar",
             Project(ProjectAction::UpdateIssues),
             "Save an issue's labels, assignees, due date, weight, confidentiality and lock",
-            ui::plan::issue::save_sidebar,
+            ui::plan::issue_sidebar::save_sidebar,
         )
         .post(
             "/issues/{issue_iid}/tasks",

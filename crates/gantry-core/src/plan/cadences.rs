@@ -196,6 +196,33 @@ impl super::Plan<'_> {
         Ok(db::list_cadences(&mut conn, &groups).await?)
     }
 
+    /// The iterations of a cadence the group sees (its own or one above it), by start date;
+    /// call after [`list_cadences`](Self::list_cadences), which keeps them up.
+    pub async fn cadence_iterations(
+        &self,
+        access: &GroupAccess,
+        cadence: &CadenceRow,
+    ) -> CoreResult<Vec<IterationRow>> {
+        access.require(GroupAction::Read)?;
+        let mut conn = self.db.conn().await?;
+        let groups = group_chain(&mut conn, access.group().id, true).await?;
+        if !groups.contains(&cadence.group_id) {
+            return Err(CoreError::NotFound("iteration cadence"));
+        }
+        Ok(db::cadence_iterations(&mut conn, cadence.id).await?)
+    }
+
+    /// The cadence of an iteration the group sees.
+    pub async fn cadence_of(&self, access: &GroupAccess, iteration: &IterationRow) -> CoreResult<CadenceRow> {
+        access.require(GroupAction::Read)?;
+        let mut conn = self.db.conn().await?;
+        let groups = group_chain(&mut conn, access.group().id, true).await?;
+        db::find_cadence(&mut conn, iteration.cadence_id)
+            .await?
+            .filter(|cadence| groups.contains(&cadence.group_id))
+            .ok_or(CoreError::NotFound("iteration cadence"))
+    }
+
     /// One of the group's own cadences.
     pub async fn find_cadence(&self, access: &GroupAccess, id: CadenceId) -> CoreResult<CadenceRow> {
         access.require(GroupAction::Read)?;

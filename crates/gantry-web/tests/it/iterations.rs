@@ -269,3 +269,143 @@ async fn issues_go_in_iterations_and_roll_over_when_one_ends() {
         call(&app, &owner, Method::GET, &format!("/api/v4/groups/{top}/iterations/{}", now["id"]), None).await;
     assert_eq!(json["sequence"], 1);
 }
+
+#[tokio::test]
+async fn the_pages_manage_cadences_and_iterations_and_the_sidebar_sets_one() {
+    let app = TestApp::new().await;
+    let owner = app.user("owner").await;
+    let reporter = app.user("reporter").await;
+    let guest = app.user("guest").await;
+    let top = group(&app, &owner, "studio", None, &[(&reporter, 20), (&guest, 10)]).await;
+    made(&app, &owner, "/api/v4/projects", json!({"name": "game", "namespace_id": top})).await;
+    let base = "/studio/-/cadences";
+
+    // A Reporter makes an automatic cadence and a manual one from the page.
+    let page = app.page(Method::GET, base, Some(&reporter), None).await;
+    assert!(
+        page.body.contains("No iteration cadences yet") && page.body.contains("New iteration cadence"),
+        "{}",
+        page.body
+    );
+    let start = day(-3);
+    let fields = [
+        ("title", "Sprints"),
+        ("start_date", start.as_str()),
+        ("duration_in_weeks", "2"),
+        ("iterations_in_advance", "1"),
+        ("automatic", "1"),
+        ("description", "Two *weeks* each"),
+    ];
+    let created = app.page(Method::POST, base, Some(&reporter), Some(&fields)).await;
+    let page = app.follow(created, &reporter).await;
+    assert!(page.body.contains("Iteration cadence Sprints was created."), "{}", page.body);
+    assert!(page.body.contains("Every 2 weeks from") && page.body.contains("<em>weeks</em>"), "{}", page.body);
+    assert_eq!(page.body.matches("class=\"badge current\"").count(), 1, "{}", page.body);
+    assert_eq!(page.body.matches("class=\"badge upcoming\"").count(), 1, "{}", page.body);
+    // Refused with the form kept.
+    let refused =
+        app.page(Method::POST, base, Some(&reporter), Some(&[("title", "Sprints"), ("start_date", "soon")])).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.body.contains("Start_date must be a date") || refused.body.contains("must be a date"),
+        "{}",
+        refused.body
+    );
+    let manual = [
+        ("title", "Releases"),
+        ("start_date", start.as_str()),
+        ("duration_in_weeks", "1"),
+        ("iterations_in_advance", "1"),
+    ];
+    app.page(Method::POST, base, Some(&reporter), Some(&manual)).await;
+    let (_, cadences) =
+        call(&app, &owner, Method::GET, &format!("/api/v4/groups/{top}/iteration_cadences"), None).await;
+    let releases = cadences.as_array().unwrap().iter().find(|c| c["title"] == "Releases").unwrap()["id"].clone();
+    assert_eq!(cadences[0]["automatic"], false, "{cadences}");
+
+    // An iteration added by hand; an overlapping one refused on the list, with what was typed.
+    let add = format!("{base}/{releases}/iterations");
+    let (from, to) = (day(0), day(10));
+    let fields = [("title", "Launch"), ("start_date", from.as_str()), ("due_date", to.as_str())];
+    let added = app.page(Method::POST, &add, Some(&reporter), Some(&fields)).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+    let iteration_page = added.header("location").to_owned();
+    let page = app.follow(added, &reporter).await;
+    assert!(page.body.contains("Iteration Launch was created.") && page.body.contains("Releases"), "{}", page.body);
+    let fields = [("title", "Clash"), ("start_date", from.as_str()), ("due_date", to.as_str())];
+    let clash = app.page(Method::POST, &add, Some(&reporter), Some(&fields)).await;
+    assert_eq!(clash.status, StatusCode::BAD_REQUEST);
+    assert!(
+        clash.body.contains("overlaps another iteration") && clash.body.contains("value=\"Clash\""),
+        "{}",
+        clash.body
+    );
+
+    // Guests see the pages but not the forms, and may not post.
+    let page = app.page(Method::GET, base, Some(&guest), None).await;
+    assert!(page.body.contains("Launch") && !page.body.contains("New iteration cadence"), "{}", page.body);
+    let denied =
+        app.page(Method::POST, base, Some(&guest), Some(&[("title", "Mine"), ("start_date", from.as_str())])).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+
+    // The issue sidebar offers the group's iterations; choosing one shows on the iteration's page.
+    let opened =
+        app.page(Method::POST, "/studio/game/-/issues", Some(&reporter), Some(&[("title", "Boss fight")])).await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER);
+    let issue = app.page(Method::GET, "/studio/game/-/issues/1", Some(&reporter), None).await;
+    assert!(issue.body.contains("name=\"iteration_id\"") && issue.body.contains("Launch (Releases)"), "{}", issue.body);
+    let id = iteration_page.rsplit('/').next().unwrap().to_owned();
+    let set = app
+        .page(Method::POST, "/studio/game/-/issues/1/sidebar", Some(&reporter), Some(&[("iteration_id", id.as_str())]))
+        .await;
+    let issue = app.follow(set, &reporter).await;
+    assert!(issue.body.contains("changed iteration to <strong>Launch</strong>"), "{}", issue.body);
+    let page = app.page(Method::GET, &iteration_page, Some(&guest), None).await;
+    assert!(page.body.contains("Boss fight") && page.body.contains("0% complete · 1 open, 0 closed"), "{}", page.body);
+    // The sidebar without the field leaves the iteration alone.
+    let kept =
+        app.page(Method::POST, "/studio/game/-/issues/1/sidebar", Some(&reporter), Some(&[("weight", "2")])).await;
+    assert_eq!(kept.status, StatusCode::SEE_OTHER);
+    let (_, json) = call(&app, &owner, Method::GET, "/api/v4/projects/studio%2Fgame/issues/1", None).await;
+    assert_eq!(json["iteration"]["title"], "Launch");
+
+    // Edit and delete, each delete after a page that asks.
+    let edit = app.page(Method::GET, &format!("{iteration_page}/edit"), Some(&reporter), None).await;
+    assert!(edit.body.contains("value=\"Launch\""), "{}", edit.body);
+    let saved = app
+        .page(
+            Method::POST,
+            &format!("{iteration_page}/edit"),
+            Some(&reporter),
+            Some(&[("title", "Liftoff"), ("start_date", from.as_str()), ("due_date", to.as_str())]),
+        )
+        .await;
+    assert!(app.follow(saved, &reporter).await.body.contains("Iteration Liftoff was saved."));
+    let ask = app.page(Method::POST, &format!("{iteration_page}/delete"), Some(&reporter), Some(&[])).await;
+    assert!(ask.body.contains("Delete iteration Liftoff?"), "{}", ask.body);
+    let gone =
+        app.page(Method::POST, &format!("{iteration_page}/delete"), Some(&reporter), Some(&[("confirm", "yes")])).await;
+    assert!(app.follow(gone, &reporter).await.body.contains("Iteration Liftoff was deleted."));
+    assert_eq!(app.page(Method::GET, &iteration_page, Some(&guest), None).await.status, StatusCode::NOT_FOUND);
+    let edit = app.page(Method::GET, &format!("{base}/{releases}/edit"), Some(&reporter), None).await;
+    assert!(edit.body.contains("value=\"Releases\""), "{}", edit.body);
+    let saved = app
+        .page(
+            Method::POST,
+            &format!("{base}/{releases}/edit"),
+            Some(&reporter),
+            Some(&[
+                ("title", "Shipping"),
+                ("start_date", start.as_str()),
+                ("duration_in_weeks", "1"),
+                ("iterations_in_advance", "1"),
+                ("roll_over", "1"),
+            ]),
+        )
+        .await;
+    assert!(app.follow(saved, &reporter).await.body.contains("open issues roll over"));
+    let gone = app
+        .page(Method::POST, &format!("{base}/{releases}/delete"), Some(&reporter), Some(&[("confirm", "yes")]))
+        .await;
+    assert!(app.follow(gone, &reporter).await.body.contains("Iteration cadence Shipping was deleted."));
+}

@@ -1457,6 +1457,9 @@ fn form_body(route: &RouteInfo, f: &Fixture, people: &People, n: usize) -> Vec<(
         (RouteScope::ProjectPage | RouteScope::GroupPage, "/milestones/{milestone_iid}/delete") => {
             vec![("confirm", "yes".into())]
         }
+        (RouteScope::GroupPage, "/cadences/{cadence_id}/delete" | "/iterations/{iteration_id}/delete") => {
+            vec![("confirm", "yes".into())]
+        }
         (RouteScope::GroupPage, "/epics" | "/epics/{epic_iid}/edit") => vec![("title", format!("Epic {n}"))],
         (
             RouteScope::GroupPage,

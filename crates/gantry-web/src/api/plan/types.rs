@@ -362,7 +362,7 @@ impl Cadence {
             roll_over: cadence.roll_over,
             created_at: iso8601(cadence.created_at),
             updated_at: iso8601(cadence.updated_at),
-            web_url: format!("{}/{}/-/cadences/{}", config.external_url, cadence.group_path, cadence.id),
+            web_url: format!("{}/{}/-/cadences#cadence-{}", config.external_url, cadence.group_path, cadence.id),
         }
     }
 }

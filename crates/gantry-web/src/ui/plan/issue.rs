@@ -1,6 +1,6 @@
 //! An issue's page (`/-/issues/{iid}`): the rendered description, its state, the sidebar
-//! (labels, milestone, assignees, due date, weight, confidentiality; a form for those who may
-//! change them), comments and system notes in time order with the comment form, and the forms that
+//! (labels, milestone, iteration, assignees, due date, weight, confidentiality; its form is in
+//! `issue_sidebar.rs`), comments and system notes in time order with the comment form, and the forms that
 //! close, reopen, edit (`/edit`), delete (Owners, after a page that asks) and change or delete
 //! one's own comments.
 
@@ -14,12 +14,12 @@ use gantry_core::plan::notes::{NoteOrder, NoteRow, discussions};
 use gantry_core::plan::references::{MAX_REFERENCES, Resolutions, references_in};
 use gantry_core::policy::ProjectAction;
 use gantry_core::{CoreError, Page, now_millis};
-use gantry_types::{IssueState, MilestoneId, NoteId};
+use gantry_types::{IssueState, NoteId};
 
 use super::issue_links::LinkLine;
 use super::issues::Fields;
 use super::reactions::Reactions;
-use super::{LabelChip, LabelChoice, issue_iid, usernames};
+use super::{LabelChip, LabelChoice, issue_iid};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};
 use crate::markup::links::RepositoryLinks;
@@ -84,6 +84,11 @@ struct IssuePage {
     epic: Option<(String, String)>,
     /// The milestones the sidebar offers: id, title, chosen.
     milestone_choices: Vec<(i64, String, bool)>,
+    /// Its iteration's name and address.
+    iteration: Option<(String, String)>,
+    /// The iterations the sidebar offers (its own, the current and upcoming ones of the
+    /// project's groups): id, name, chosen; empty when the project is in no group.
+    iteration_choices: Vec<(i64, String, bool)>,
     assignees: Vec<String>,
     due_date: String,
     weight: String,
@@ -148,6 +153,8 @@ async fn issue_page(
     };
     let milestone =
         view.milestone.as_ref().map(|m| (m.title.clone(), format!("/{}/-/milestones/{}", m.owner_path, m.iid)));
+    let (iteration, iteration_choices) =
+        super::issue_sidebar::iterations(state, &frame, &view, can_manage).await.map_err(|e| visitor.error(e))?;
     let epic = plan.epic_of_issue(&frame.access, view.issue.id).await.map_err(|e| visitor.error(e))?.map(|epic| {
         (
             format!("{} ({})", epic.epic.title, epic.reference(None)),
@@ -198,6 +205,8 @@ async fn issue_page(
         milestone,
         epic,
         milestone_choices,
+        iteration,
+        iteration_choices,
         assignees: view.assignees.iter().map(|user| user.username.clone()).collect(),
         due_date: view.issue.due_date.clone().unwrap_or_default(),
         weight: view.issue.weight.map(|w| w.to_string()).unwrap_or_default(),
@@ -347,50 +356,6 @@ async fn change_state(
     let outcome =
         state.core.plan().update_issue(&frame.access, iid, &changes).await.map(|_| format!("Issue #{iid} was {verb}."));
     after_change(state, visitor, frame, iid, outcome, String::new()).await
-}
-
-/// `POST /{project}/-/issues/{iid}/sidebar`: labels, assignees, due date, weight and
-/// confidentiality (those who may change any issue).
-pub async fn save_sidebar(
-    State(state): State<AppState>,
-    visitor: PageActor,
-    Extension(target): Extension<ProjectTarget>,
-    Path(iid): Path<String>,
-    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
-) -> PageResult {
-    let frame = ProjectFrame::load(&state, &visitor, target).await?;
-    frame.require(&visitor, ProjectAction::UpdateIssues)?;
-    let iid = issue_iid(&iid).map_err(|e| visitor.error(e))?;
-    let form = Fields(form);
-    let outcome = async {
-        let weight = match form.get("weight").trim() {
-            "" => None,
-            text => {
-                Some(text.parse::<i64>().map_err(|_| CoreError::invalid_input("weight", "must be a whole number"))?)
-            }
-        };
-        let assignee_ids = state.core.plan().user_ids_by_usernames(&usernames(form.get("assignees"))).await?;
-        let milestone_id = match form.get("milestone_id").trim() {
-            "" | "0" => None,
-            text => Some(MilestoneId(
-                text.parse::<i64>().map_err(|_| CoreError::invalid_input("milestone_id", "is not a milestone"))?,
-            )),
-        };
-        let changes = IssueChanges {
-            labels: Some(form.all("labels")),
-            milestone_id: Some(milestone_id),
-            assignee_ids: Some(assignee_ids),
-            due_date: Some(Some(form.get("due_date").to_owned()).filter(|d| !d.trim().is_empty())),
-            weight: Some(weight),
-            confidential: Some(form.ticked("confidential")),
-            discussion_locked: Some(form.ticked("discussion_locked")),
-            ..IssueChanges::default()
-        };
-        state.core.plan().update_issue(&frame.access, iid, &changes).await?;
-        Ok::<String, CoreError>(format!("Issue #{iid} was updated."))
-    }
-    .await;
-    after_change(&state, &visitor, frame, iid, outcome, String::new()).await
 }
 
 #[derive(Template)]

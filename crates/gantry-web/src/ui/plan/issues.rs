@@ -32,7 +32,12 @@ pub struct Fields(pub Vec<(String, String)>);
 impl Fields {
     /// The first value of `name`, or nothing.
     pub fn get(&self, name: &str) -> &str {
-        self.0.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+        self.find(name).unwrap_or("")
+    }
+
+    /// The first value of `name`, when the form has the field.
+    pub fn find(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// Every value of `name`.

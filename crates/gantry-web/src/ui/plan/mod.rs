@@ -13,13 +13,16 @@
 pub mod board_pages;
 pub mod boards;
 pub mod bulk_edit;
+pub mod cadence_pages;
 pub mod description_versions;
 pub mod epic_notes;
 pub mod epics;
 pub mod group_milestones;
 pub mod issue;
 pub mod issue_links;
+pub mod issue_sidebar;
 pub mod issues;
+pub mod iterations;
 pub mod labels;
 pub mod milestones;
 pub mod reactions;
