@@ -248,9 +248,13 @@ impl Core {
                 () = self.background.wake.notified() => {}
                 _ = poll.tick() => {}
                 _ = cadences.tick() => {
-                    if let Err(error) = self.plan().keep_up_all_cadences().await {
-                        tracing::error!(error = %error, "cannot keep iteration cadences up to date");
-                    }
+                    // Its own task: jobs are taken meanwhile, and a stop does not wait for it.
+                    let core = self.clone();
+                    tokio::spawn(async move {
+                        if let Err(error) = core.plan().keep_up_all_cadences().await {
+                            tracing::error!(error = %error, "cannot keep iteration cadences up to date");
+                        }
+                    });
                 }
                 Some(_) = running.join_next(), if !running.is_empty() => {}
             }

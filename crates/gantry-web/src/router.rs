@@ -2053,6 +2053,13 @@ fn top_level() -> Table {
             milestones::delete_project_milestone,
         )
         .get(
+            "/api/v4/projects/{id}/milestones/{milestone_id}/burnup",
+            Project(ProjectAction::ReadIssues),
+            "A milestone's burnup and burndown: per day, its issues you may see (scope) and those closed, counted and \
+             weighed (it needs a start and a due date)",
+            milestones::project_milestone_burnup,
+        )
+        .get(
             "/api/v4/projects/{id}/milestones/{milestone_id}/issues",
             Project(ProjectAction::ReadIssues),
             "The issues of a project milestone you may see",
@@ -2180,6 +2187,13 @@ fn top_level() -> Table {
             iterations::delete_iteration,
         )
         .get(
+            "/api/v4/groups/{id}/iterations/{iteration_id}/burnup",
+            Group(GroupAction::Read),
+            "An iteration's burnup and burndown: per day, its issues you may see (scope) and those closed, counted \
+             and weighed",
+            iterations::iteration_burnup,
+        )
+        .get(
             "/api/v4/groups/{id}/iterations/{iteration_id}/issues",
             Group(GroupAction::Read),
             "The issues of an iteration in the group's projects that you may see",
@@ -2252,6 +2266,12 @@ fn top_level() -> Table {
             Group(GroupAction::ManageMilestones),
             "Delete a group milestone (its issues are in none after)",
             milestones::delete_group_milestone,
+        )
+        .get(
+            "/api/v4/groups/{id}/milestones/{milestone_id}/burnup",
+            Group(GroupAction::Read),
+            "A group milestone's burnup and burndown (it needs a start and a due date)",
+            milestones::group_milestone_burnup,
         )
         .get(
             "/api/v4/groups/{id}/milestones/{milestone_id}/issues",

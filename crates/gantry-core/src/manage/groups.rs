@@ -367,6 +367,12 @@ impl super::Manage<'_> {
             .await?;
         }
         let moved = find_namespace_by_id(&mut tx, group.id).await?.ok_or(CoreError::NotFound("group"))?;
+        // Its projects' issues keep only the iterations of the groups now above them.
+        let subtree = namespaces::namespace_ids_in_subtree(&mut tx, group.id).await?;
+        let mut allowed: Vec<NamespaceId> =
+            namespaces::namespace_with_ancestors(&mut tx, group.id).await?.into_iter().map(|ns| ns.id).collect();
+        allowed.extend(subtree.iter().copied());
+        gantry_db::plan::iterations::clear_unreachable_iterations(&mut tx, None, &subtree, &allowed).await?;
         tx.commit().await.map_err(gantry_db::DbError::from)?;
         tracing::info!(group.id = %group.id, from = %group.full_path, to = %moved.full_path, "group transferred");
         Ok(moved)

@@ -343,6 +343,14 @@ impl super::Manage<'_> {
             archived: project.archived,
         };
         let updated = self.write_project(project, &namespace, update, None).await?;
+        // Its issues keep only the iterations of its new groups.
+        let mut conn = self.db.conn().await?;
+        let groups: Vec<NamespaceId> = gantry_db::manage::namespaces::namespace_with_ancestors(&mut conn, namespace.id)
+            .await?
+            .into_iter()
+            .map(|group| group.id)
+            .collect();
+        gantry_db::plan::iterations::clear_unreachable_iterations(&mut conn, Some(project.id), &[], &groups).await?;
         tracing::info!(project.id = %project.id, from = %project.full_path, to = %updated.full_path, "project transferred");
         Ok(updated)
     }

@@ -23,6 +23,8 @@ pub const MAX_IN_ADVANCE: i64 = 10;
 /// Most iterations an automatic cadence schedules before today: a first day further back is
 /// refused.
 const MAX_PAST_ITERATIONS: i64 = 520;
+/// Most cadences a group has (each is kept up when the group's iterations are read).
+const MAX_CADENCES: usize = 20;
 
 /// A cadence as asked for: on create, what is missing takes GitLab's default (a title and a
 /// first day are required); on update, what is missing stays.
@@ -64,7 +66,9 @@ fn cadence_fields(current: Option<&CadenceRow>, input: &CadenceInput, today: Dat
     }
     let automatic = input.automatic.or(current.map(|c| c.automatic)).unwrap_or(true);
     let roll_over = input.roll_over.or(current.map(|c| c.roll_over)).unwrap_or(false);
-    if automatic {
+    // Checked when the first day is set: a cadence that has run long keeps its first day.
+    let new_start = current.is_none_or(|cadence| cadence.start_date != start_date.to_string());
+    if automatic && new_start {
         let back = start_date.until(today).map(|span| i64::from(span.get_days())).unwrap_or(0);
         if back > MAX_PAST_ITERATIONS * 7 * duration_in_weeks {
             return Err(CoreError::invalid(
@@ -86,27 +90,40 @@ struct CadenceValues {
     roll_over: bool,
 }
 
+/// Where an automatic cadence's schedule stands: the first day of the next iteration to make
+/// and how many upcoming ones it has.
+fn schedule_state(cadence: &CadenceRow, existing: &[IterationRow], today: &str) -> CoreResult<(Date, i64)> {
+    let next = match existing.last() {
+        Some(last) => add_days(check_date("due_date", &last.due_date)?, 1)?,
+        None => check_date("start_date", &cadence.start_date)?,
+    };
+    let upcoming = existing.iter().filter(|it| it.start_date.as_str() > today).count();
+    Ok((next, i64::try_from(upcoming).unwrap_or(i64::MAX)))
+}
+
+/// Whether an automatic cadence lacks an iteration for today or an upcoming one.
+fn behind(cadence: &CadenceRow, next: Date, upcoming: i64, today: Date) -> bool {
+    cadence.automatic && (next <= today || upcoming < cadence.iterations_in_advance)
+}
+
 /// Schedules an automatic cadence's iterations up to today and its upcoming ones; call inside
-/// a transaction.
+/// a transaction (it takes the cadence's row first, so two servers take turns).
 async fn schedule(conn: &mut Conn, cadence: &CadenceRow, today: Date) -> CoreResult<()> {
     if !cadence.automatic {
         return Ok(());
     }
+    db::lock_cadence(conn, cadence.id).await?;
     let existing = db::cadence_iterations(conn, cadence.id).await?;
     let length = 7 * cadence.duration_in_weeks;
-    let mut next = match existing.last() {
-        Some(last) => add_days(check_date("due_date", &last.due_date)?, 1)?,
-        None => check_date("start_date", &cadence.start_date)?,
-    };
     let today_text = today.to_string();
-    let mut upcoming =
-        i64::try_from(existing.iter().filter(|it| it.start_date.as_str() > today_text.as_str()).count()).unwrap_or(0);
+    let (mut next, mut upcoming) = schedule_state(cadence, &existing, &today_text)?;
     let mut added = 0;
-    while (next <= today || upcoming < cadence.iterations_in_advance) && added <= MAX_PAST_ITERATIONS {
+    while behind(cadence, next, upcoming, today) && added <= MAX_PAST_ITERATIONS {
         let due = add_days(next, length - 1)?;
         let (start_text, due_text) = (next.to_string(), due.to_string());
         let fields = IterationFields { title: None, description: "", start_date: &start_text, due_date: &due_text };
-        db::insert_iteration(conn, cadence, &fields).await?;
+        // Scheduled after it ended (a cadence that starts in the past): nothing to roll over.
+        db::insert_iteration(conn, cadence, &fields, due < today).await?;
         if next > today {
             upcoming += 1;
         }
@@ -138,18 +155,30 @@ impl super::Plan<'_> {
         let cadences = db::cadences_to_keep_up(&mut conn).await?;
         drop(conn);
         for cadence in &cadences {
-            self.keep_up(cadence).await?;
+            // One cadence that cannot be kept up does not hold up the others.
+            if let Err(error) = self.keep_up(cadence).await {
+                tracing::error!(cadence.id = %cadence.id, error = %error, "cannot keep an iteration cadence up to date");
+            }
         }
         Ok(())
     }
 
+    /// Schedules a cadence and rolls over what ended — writing only when something is due, so
+    /// reading a group's iterations costs no write once they are up to date.
     async fn keep_up(&self, cadence: &CadenceRow) -> CoreResult<()> {
         let today = super::time_tracking::today();
-        let mut tx = self.db.begin().await?;
-        schedule(&mut tx, cadence, today).await?;
-        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        let today_text = today.to_string();
+        let mut conn = self.db.conn().await?;
+        let existing = db::cadence_iterations(&mut conn, cadence.id).await?;
+        drop(conn);
+        let (next, upcoming) = schedule_state(cadence, &existing, &today_text)?;
+        if behind(cadence, next, upcoming, today) {
+            let mut tx = self.db.begin().await?;
+            schedule(&mut tx, cadence, today).await?;
+            tx.commit().await.map_err(gantry_db::DbError::from)?;
+        }
         if cadence.roll_over {
-            self.roll_over(cadence, &today.to_string()).await?;
+            self.roll_over(cadence, &today_text).await?;
         }
         Ok(())
     }
@@ -173,9 +202,11 @@ impl super::Plan<'_> {
                 let issues = db::open_issues_in(&mut tx, iteration.id).await?;
                 let note = super::system_notes::iteration_changed(Some(next));
                 for &(issue, project) in &issues {
-                    db::set_issue_iteration(&mut tx, issue, Some(next.id)).await?;
-                    events::record_by(&mut tx, issue, None, Change::IterationSet(next.id)).await?;
-                    super::issues::add_system_note_by(&mut tx, project, issue, None, &note).await?;
+                    // Someone may have moved or closed it since the list was read.
+                    if db::roll_issue_over(&mut tx, issue, iteration.id, next.id).await? {
+                        events::record_by(&mut tx, issue, None, Change::IterationSet(next.id)).await?;
+                        super::issues::add_system_note_by(&mut tx, project, issue, None, &note).await?;
+                    }
                 }
                 tracing::info!(iteration.id = %iteration.id, next = %next.id, issues = issues.len(), "iteration rolled over");
             }
@@ -238,6 +269,13 @@ impl super::Plan<'_> {
         access.require(GroupAction::ManageIterations)?;
         let today = super::time_tracking::today();
         let values = cadence_fields(None, input, today)?;
+        let mut conn = self.db.conn().await?;
+        if db::list_cadences(&mut conn, &[access.group().id]).await?.len() >= MAX_CADENCES {
+            return Err(CoreError::Refused(format!(
+                "A group has at most {MAX_CADENCES} iteration cadences: delete one you no longer use first"
+            )));
+        }
+        drop(conn);
         let start = values.start_date.to_string();
         let fields = CadenceFields {
             title: &values.title,
@@ -274,6 +312,7 @@ impl super::Plan<'_> {
         let values = cadence_fields(Some(&cadence), input, today)?;
         let start = values.start_date.to_string();
         let mut tx = self.db.begin().await?;
+        db::lock_cadence(&mut tx, id).await?;
         let iterations = db::cadence_iterations(&mut tx, id).await?;
         if values.automatic != cadence.automatic && !iterations.is_empty() {
             return Err(CoreError::invalid(
@@ -317,6 +356,9 @@ impl super::Plan<'_> {
                 db::move_iteration(&mut tx, iteration.id, &next.to_string(), &due.to_string()).await?;
                 next = add_days(due, 1)?;
             }
+        }
+        if values.roll_over && !cadence.roll_over {
+            db::mark_ended_rolled_over(&mut tx, id, &today_text).await?;
         }
         let updated = db::find_cadence(&mut tx, id).await?.ok_or(CoreError::NotFound("iteration cadence"))?;
         schedule(&mut tx, &updated, today).await?;

@@ -494,12 +494,13 @@ impl super::Plan<'_> {
                     }
                 }
             }
-            if let Some(wanted) = changes.iteration_id {
+            // The one it is in already is kept as it is (a form sends it back unchanged).
+            if let Some(wanted) = changes.iteration_id.filter(|wanted| *wanted != issue.iteration_id) {
                 let wanted = match wanted {
                     Some(id) => Some(super::iterations::resolve_iteration(&mut tx, access, id).await?),
                     None => None,
                 };
-                if wanted.as_ref().map(|it| it.id) != issue.iteration_id {
+                {
                     iterations_db::set_issue_iteration(&mut tx, issue.id, wanted.as_ref().map(|it| it.id)).await?;
                     notes.push(say::iteration_changed(wanted.as_ref()));
                     let change = match (&wanted, issue.iteration_id) {

@@ -227,7 +227,7 @@ impl super::Plan<'_> {
         }
         let fields =
             IterationFields { title: title.as_deref(), description: &description, start_date: &start, due_date: &due };
-        let id = db::insert_iteration(&mut tx, &cadence, &fields)
+        let id = db::insert_iteration(&mut tx, &cadence, &fields, false)
             .await?
             .ok_or_else(|| CoreError::invalid("start_date", "overlaps another iteration of the cadence"))?;
         db::renumber(&mut tx, cadence.id).await?;
@@ -405,6 +405,12 @@ impl super::Plan<'_> {
         wanted: &IterationWanted,
     ) -> CoreResult<IterationRow> {
         let refused = |message: String| CoreError::invalid("quick action", message);
+        if let IterationWanted::Id(id) = wanted {
+            let mut conn = self.db.conn().await?;
+            return resolve_iteration(&mut conn, access, IterationId(*id))
+                .await
+                .map_err(|_| refused(format!("/iteration: there is no iteration {id} here")));
+        }
         let state = match wanted {
             IterationWanted::Current => IterationStateFilter::Current,
             IterationWanted::Next => IterationStateFilter::Upcoming,
@@ -414,7 +420,7 @@ impl super::Plan<'_> {
         let (iterations, _) =
             self.list_iterations(IterationScope::Project(access), &query, Page { limit: 1000, offset: 0 }).await?;
         let mut found: Vec<IterationRow> = match wanted {
-            IterationWanted::Id(id) => iterations.into_iter().filter(|it| it.id.0 == *id).collect(),
+            IterationWanted::Id(_) => Vec::new(),
             IterationWanted::Title(title) => iterations
                 .into_iter()
                 .filter(|it| it.title.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(title)))
@@ -434,7 +440,6 @@ impl super::Plan<'_> {
         };
         match (found.len(), wanted) {
             (1, _) => Ok(found.remove(0)),
-            (0, IterationWanted::Id(id)) => Err(refused(format!("/iteration: there is no iteration {id} here"))),
             (0, IterationWanted::Title(title)) => {
                 Err(refused(format!("/iteration: there is no iteration \"{title}\" here")))
             }

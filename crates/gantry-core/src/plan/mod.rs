@@ -6,7 +6,8 @@
 //! with their lists and the moves of cards (`boards`), the system notes every change leaves
 //! (`system_notes`: GitLab's wording), notes on issues (`notes`), labels of projects and
 //! groups (`labels`), milestones of projects and groups (`milestones`), iteration cadences of
-//! groups (`cadences`: their schedules and roll-overs) with their iterations (`iterations`), an
+//! groups (`cadences`: their schedules and roll-overs) with their iterations (`iterations`), the
+//! burnup and burndown of a milestone or an iteration (`burnup`), an
 //! issue's participants
 //! (`participants`), `@mentions` (`mentions`), references in Markdown and the "mentioned in"
 //! notes they leave (`references`; `reference_scan` finds them in text), who hears of a change
@@ -20,6 +21,7 @@
 
 pub mod award_emoji;
 pub mod boards;
+pub mod burnup;
 pub mod cadences;
 pub mod commit_references;
 pub mod description_versions;

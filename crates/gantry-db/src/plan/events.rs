@@ -5,6 +5,7 @@
 use gantry_types::{IssueId, IterationId, LabelId, MilestoneId, UserId};
 use sqlx::any::AnyRow;
 
+use crate::engine::{backend_of, by_engine, id_list, id_set};
 use crate::row::{int, opt_int, opt_text};
 use crate::{Conn, DbError, DbResult, Page, now_millis};
 
@@ -144,4 +145,32 @@ pub async fn find_resource_event(
         .as_ref()
         .map(map_event)
         .transpose()
+}
+
+/// The events of these issues that a timebox's burnup replays — the timebox (milestone or
+/// iteration) set or removed, the state, the weight — oldest first.
+pub async fn timebox_events(
+    conn: &mut Conn,
+    issues: &[IssueId],
+    timebox: EventKind,
+) -> DbResult<Vec<ResourceEventRow>> {
+    if issues.is_empty() {
+        return Ok(Vec::new());
+    }
+    macro_rules! events_sql {
+        ($engine:tt) => {
+            concat!(
+                select_event!(),
+                " WHERE issue_id IN ",
+                id_set!($engine, "$1"),
+                " AND kind IN ($2, 'state', 'weight') ORDER BY created_at, id"
+            )
+        };
+    }
+    let rows = sqlx::query(by_engine!(backend_of(conn), events_sql))
+        .bind(id_list(issues.iter().map(|id| id.0)))
+        .bind(timebox.as_str())
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(map_event).collect()
 }

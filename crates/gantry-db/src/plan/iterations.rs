@@ -351,12 +351,14 @@ pub struct IterationFields<'a> {
 }
 
 /// Stores an iteration of a cadence with its group's next number, unless the cadence has one
-/// starting that day already (`None`: two servers scheduling at once); call inside a
-/// transaction, then [`renumber`].
+/// starting that day already (`None`: two servers scheduling at once); `rolled_over` for one
+/// that must never roll over (scheduled after it ended). Call inside a transaction, then
+/// [`renumber`].
 pub async fn insert_iteration(
     conn: &mut Conn,
     cadence: &CadenceRow,
     fields: &IterationFields<'_>,
+    rolled_over: bool,
 ) -> DbResult<Option<IterationId>> {
     let taken = sqlx::query("SELECT id FROM iterations WHERE cadence_id = $1 AND start_date = $2")
         .bind(cadence.id.0)
@@ -369,7 +371,7 @@ pub async fn insert_iteration(
     let iid = next_group_number(&mut *conn, cadence.group_id, "iterations").await?;
     let row = sqlx::query(
         "INSERT INTO iterations (cadence_id, group_id, iid, sequence, title, description, start_date, due_date, \
-         created_at, updated_at) VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $8) \
+         rolled_over, created_at, updated_at) VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $9, $8, $8) \
          ON CONFLICT (cadence_id, start_date) DO NOTHING RETURNING id",
     )
     .bind(cadence.id.0)
@@ -380,6 +382,7 @@ pub async fn insert_iteration(
     .bind(fields.start_date)
     .bind(fields.due_date)
     .bind(now_millis())
+    .bind(i64::from(rolled_over))
     .fetch_optional(conn)
     .await
     .map_err(DbError::classify)?;
@@ -497,6 +500,72 @@ pub async fn mark_rolled_over(conn: &mut Conn, id: IterationId) -> DbResult<bool
         .execute(conn)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Moves an open issue from one iteration to another (a roll-over); `false` when it is no longer
+/// open in `from` (someone changed it meanwhile), and nothing changes.
+pub async fn roll_issue_over(conn: &mut Conn, issue: IssueId, from: IterationId, to: IterationId) -> DbResult<bool> {
+    let moved = sqlx::query(
+        "UPDATE issues SET iteration_id = $1, updated_at = $2 WHERE id = $3 AND iteration_id = $4 AND state = 'opened'",
+    )
+    .bind(to.0)
+    .bind(now_millis())
+    .bind(issue.0)
+    .bind(from.0)
+    .execute(conn)
+    .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
+/// Marks every iteration of a cadence that ended before `today` as rolled over (roll-over was
+/// just turned on: it moves issues from now on, not out of the past).
+pub async fn mark_ended_rolled_over(conn: &mut Conn, cadence: CadenceId, today: &str) -> DbResult<()> {
+    sqlx::query("UPDATE iterations SET rolled_over = 1 WHERE cadence_id = $1 AND due_date < $2")
+        .bind(cadence.0)
+        .bind(today)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Takes the cadence's row for the rest of the transaction, so two servers scheduling or
+/// re-dating one cadence at once take turns.
+pub async fn lock_cadence(conn: &mut Conn, cadence: CadenceId) -> DbResult<()> {
+    sqlx::query("UPDATE iteration_cadences SET updated_at = updated_at WHERE id = $1")
+        .bind(cadence.0)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Takes issues out of the iterations of groups they can no longer use, after a transfer: the
+/// issues of `project` or of the projects in `namespaces`, whose iteration's group is not one
+/// of `allowed`.
+pub async fn clear_unreachable_iterations(
+    conn: &mut Conn,
+    project: Option<ProjectId>,
+    namespaces: &[NamespaceId],
+    allowed: &[NamespaceId],
+) -> DbResult<u64> {
+    macro_rules! clear_sql {
+        ($engine:tt) => {
+            concat!(
+                "UPDATE issues SET iteration_id = NULL WHERE iteration_id IS NOT NULL \
+                 AND (project_id = $1 OR project_id IN (SELECT p.id FROM projects p WHERE p.namespace_id IN ",
+                id_set!($engine, "$2"),
+                ")) AND iteration_id NOT IN (SELECT it.id FROM iterations it WHERE it.group_id IN ",
+                id_set!($engine, "$3"),
+                ")"
+            )
+        };
+    }
+    let cleared = sqlx::query(by_engine!(backend_of(conn), clear_sql))
+        .bind(project.map(|id| id.0))
+        .bind(id_list(namespaces.iter().map(|id| id.0)))
+        .bind(id_list(allowed.iter().map(|id| id.0)))
+        .execute(conn)
+        .await?;
+    Ok(cleared.rows_affected())
 }
 
 /// The open issues in an iteration, with their projects.

@@ -409,3 +409,90 @@ async fn the_pages_manage_cadences_and_iterations_and_the_sidebar_sets_one() {
         .await;
     assert!(app.follow(gone, &reporter).await.body.contains("Iteration cadence Shipping was deleted."));
 }
+
+#[tokio::test]
+async fn burnups_count_each_day_and_a_transfer_takes_issues_out_of_the_old_groups_iterations() {
+    let app = TestApp::new().await;
+    let owner = app.user("owner").await;
+    let top = group(&app, &owner, "works", None, &[]).await;
+    let elsewhere = group(&app, &owner, "elsewhere", None, &[]).await;
+    let project = made(&app, &owner, "/api/v4/projects", json!({"name": "plant", "namespace_id": top})).await;
+    let project = project["id"].as_i64().unwrap();
+    let cadences = format!("/api/v4/groups/{top}/iteration_cadences");
+    let body = json!({"title": "Manual", "start_date": day(-2), "automatic": false});
+    let cadence = made(&app, &owner, &cadences, body).await;
+    let iteration = made(
+        &app,
+        &owner,
+        &format!("{cadences}/{}/iterations", cadence["id"]),
+        json!({"title": "Now", "start_date": day(-2), "due_date": day(5)}),
+    )
+    .await;
+    let issues = format!("/api/v4/projects/{project}/issues");
+    made(&app, &owner, &issues, json!({"title": "Heavy", "weight": 3, "iteration_id": iteration["id"]})).await;
+    made(&app, &owner, &issues, json!({"title": "Light", "weight": 2, "iteration_id": iteration["id"]})).await;
+    call(&app, &owner, Method::PUT, &format!("{issues}/2"), Some(json!({"state_event": "close"}))).await;
+    made(&app, &owner, &issues, json!({"title": "Elsewhere"})).await;
+
+    // Three days so far; the issues joined today.
+    let path = format!("/api/v4/groups/{top}/iterations/{}/burnup", iteration["id"]);
+    let (status, json) = call(&app, &owner, Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let series = json["burnup_time_series"].as_array().unwrap();
+    assert_eq!(series.len(), 3, "{json}");
+    assert_eq!(series[0]["date"], day(-2));
+    assert_eq!((series[0]["scope_count"].as_i64(), series[0]["completed_count"].as_i64()), (Some(0), Some(0)));
+    let today = &series[2];
+    assert_eq!(today["date"], day(0));
+    assert_eq!(
+        [&today["scope_count"], &today["scope_weight"], &today["completed_count"], &today["completed_weight"]],
+        [&json!(2), &json!(5), &json!(1), &json!(2)]
+    );
+    assert_eq!(json["stats"]["incomplete"], json!({"count": 1, "weight": 3}));
+
+    // A milestone's burnup needs its dates.
+    let milestones = format!("/api/v4/projects/{project}/milestones");
+    let undated = made(&app, &owner, &milestones, json!({"title": "Someday"})).await;
+    let (status, json) = call(&app, &owner, Method::GET, &format!("{milestones}/{}/burnup", undated["id"]), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{json}");
+    assert!(json.to_string().contains("start and a due date"), "{json}");
+    let dated =
+        made(&app, &owner, &milestones, json!({"title": "v1", "start_date": day(-1), "due_date": day(1)})).await;
+    call(&app, &owner, Method::PUT, &format!("{issues}/3"), Some(json!({"milestone_id": dated["id"], "weight": 4})))
+        .await;
+    let (status, json) = call(&app, &owner, Method::GET, &format!("{milestones}/{}/burnup", dated["id"]), None).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let series = json["burnup_time_series"].as_array().unwrap();
+    assert_eq!(series.len(), 2, "{json}");
+    assert_eq!((series[1]["scope_count"].as_i64(), series[1]["scope_weight"].as_i64()), (Some(1), Some(4)));
+
+    // Roll-over turned on later leaves the past alone.
+    let past = made(
+        &app,
+        &owner,
+        &format!("{cadences}/{}/iterations", cadence["id"]),
+        json!({"title": "Before", "start_date": day(-9), "due_date": day(-3)}),
+    )
+    .await;
+    call(&app, &owner, Method::PUT, &format!("{issues}/3"), Some(json!({"iteration_id": past["id"]}))).await;
+    let (status, _) =
+        call(&app, &owner, Method::PUT, &format!("{cadences}/{}", cadence["id"]), Some(json!({"roll_over": true})))
+            .await;
+    assert_eq!(status, StatusCode::OK);
+    listed(&app, &owner, &format!("/api/v4/groups/{top}/iterations")).await;
+    let (_, json) = call(&app, &owner, Method::GET, &format!("{issues}/3"), None).await;
+    assert_eq!(json["iteration"]["id"], past["id"]);
+
+    // Moved to another group, the project's issues leave the old group's iterations.
+    let (status, json) = call(
+        &app,
+        &owner,
+        Method::PUT,
+        &format!("/api/v4/projects/{project}/transfer"),
+        Some(json!({"namespace": elsewhere})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let (_, json) = call(&app, &owner, Method::GET, &format!("/api/v4/projects/{project}/issues/1"), None).await;
+    assert_eq!(json["iteration"], Value::Null);
+}

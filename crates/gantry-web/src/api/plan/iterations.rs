@@ -12,6 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use gantry_core::CoreError;
+use gantry_core::plan::burnup::Timebox;
 use gantry_core::plan::cadences::CadenceInput;
 use gantry_core::plan::issues::{IssueQuery, IssuesOf, IterationFilter};
 use gantry_core::plan::iterations::{IterationInput, IterationQuery, IterationScope, IterationStateFilter};
@@ -19,7 +20,7 @@ use gantry_types::{CadenceId, IterationId};
 use serde::Deserialize;
 
 use super::issues::list;
-use super::types::{Cadence, Iteration};
+use super::types::{Cadence, Iteration, burnup_json};
 use crate::AppState;
 use crate::api::groups::lookup_group_access;
 use crate::api::history::parse_time;
@@ -279,6 +280,23 @@ pub async fn delete_iteration(
     let access = lookup_group_access(&state, &actor, &id).await?;
     state.core.plan().delete_iteration(&access, iteration_id(&iteration)?).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /groups/:id/iterations/:iteration_id/burnup`: its burnup over the group's projects'
+/// issues the caller may see (GitLab: GraphQL's `report`).
+pub async fn iteration_burnup(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, iteration)): Path<(String, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let access = lookup_group_access(&state, &actor, &id).await?;
+    let plan = state.core.plan();
+    let iteration = plan.find_iteration(IterationScope::Group(&access), iteration_id(&iteration)?).await?;
+    let (Ok(start), Ok(due)) = (iteration.start_date.parse(), iteration.due_date.parse()) else {
+        return Err(CoreError::NotFound("iteration").into());
+    };
+    let burnup = plan.burnup(IssuesOf::Group(&access), Timebox::Iteration(iteration.id), start, due).await?;
+    Ok(Json(burnup_json(&burnup, &iteration.start_date, &iteration.due_date)))
 }
 
 /// `GET /groups/:id/iterations/:iteration_id/issues`: its issues in the group's projects that

@@ -11,6 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use gantry_core::CoreError;
+use gantry_core::plan::burnup::Timebox;
 use gantry_core::plan::issues::{IssueQuery, IssuesOf, MilestoneFilter};
 use gantry_core::plan::milestones::MilestoneStateEvent;
 use gantry_core::plan::milestones::{MilestoneInput, MilestoneQuery, MilestoneRow, MilestoneScope, MilestoneState};
@@ -18,7 +19,7 @@ use gantry_types::MilestoneId;
 use serde::Deserialize;
 
 use super::issues::list;
-use super::types::Milestone;
+use super::types::{Milestone, burnup_json};
 use crate::AppState;
 use crate::api::groups::lookup_group_access;
 use crate::api::projects::lookup_access;
@@ -126,6 +127,23 @@ async fn listed(
 async fn found(state: &AppState, scope: MilestoneScope<'_>, id: &str) -> ApiResult<Json<Milestone>> {
     let milestone = state.core.plan().find_milestone(scope, milestone_id(id)?).await?;
     Ok(Json(Milestone::new(&milestone, &state.config)))
+}
+
+/// A milestone's burnup; it needs a start and a due date, as in GitLab.
+async fn burnup_of(state: &AppState, scope: MilestoneScope<'_>, id: &str) -> ApiResult<Json<serde_json::Value>> {
+    let milestone = state.core.plan().find_milestone(scope, milestone_id(id)?).await?;
+    let (Some(start), Some(due)) = (&milestone.start_date, &milestone.due_date) else {
+        return Err(AppError::BadRequest("Milestone must have a start and a due date".to_owned()).into());
+    };
+    let (Ok(first), Ok(last)) = (start.parse(), due.parse()) else {
+        return Err(AppError::BadRequest("Milestone must have a start and a due date".to_owned()).into());
+    };
+    let of = match scope {
+        MilestoneScope::Project(access) => IssuesOf::Project(access),
+        MilestoneScope::Group(access) => IssuesOf::Group(access),
+    };
+    let burnup = state.core.plan().burnup(of, Timebox::Milestone(milestone.id), first, last).await?;
+    Ok(Json(burnup_json(&burnup, start, due)))
 }
 
 async fn created(state: &AppState, scope: MilestoneScope<'_>, params: MilestoneParams) -> ApiResult<Response> {
@@ -339,6 +357,26 @@ pub async fn list_group_milestone_issues(
 ) -> ApiResult<Response> {
     let access = lookup_group_access(&state, &actor, &id).await?;
     issues_of(&state, &uri, MilestoneScope::Group(&access), &milestone, &page).await
+}
+
+/// `GET /projects/:id/milestones/:milestone_id/burnup`: Gantry's burnup (GitLab: GraphQL).
+pub async fn project_milestone_burnup(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, milestone)): Path<(String, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    burnup_of(&state, MilestoneScope::Project(&access), &milestone).await
+}
+
+/// `GET /groups/:id/milestones/:milestone_id/burnup`
+pub async fn group_milestone_burnup(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, milestone)): Path<(String, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let access = lookup_group_access(&state, &actor, &id).await?;
+    burnup_of(&state, MilestoneScope::Group(&access), &milestone).await
 }
 
 /// `GET /groups/:id/milestones/:milestone_id/merge_requests`

@@ -1,6 +1,7 @@
 //! The wire types of issues, notes, labels and milestones, as GitLab's API returns them (from core's rows;
 //! rows never serialise themselves).
 
+use gantry_core::plan::burnup::Burnup;
 use gantry_core::plan::issues::IssueView;
 use gantry_core::plan::iterations::{CadenceRow, IterationRow, iteration_state};
 use gantry_core::plan::labels::{LabelMarks, LabelOwner, LabelRow};
@@ -329,6 +330,38 @@ impl Iteration {
             web_url: format!("{}/{}/-/iterations/{}", config.external_url, iteration.group_path, iteration.id),
         }
     }
+}
+
+/// A timebox's burnup and burndown, in the shape of GitLab's GraphQL `TimeboxReport` (snake
+/// case): its totals now and one entry per day from its start.
+pub fn burnup_json(burnup: &Burnup, start: &str, due: &str) -> serde_json::Value {
+    let days: Vec<serde_json::Value> = burnup
+        .days
+        .iter()
+        .map(|day| {
+            serde_json::json!({
+                "date": day.date.to_string(),
+                "scope_count": day.scope_count,
+                "scope_weight": day.scope_weight,
+                "completed_count": day.completed_count,
+                "completed_weight": day.completed_weight,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "start_date": start,
+        "due_date": due,
+        "stats": {
+            "total": {"count": burnup.total_count, "weight": burnup.total_weight},
+            "complete": {"count": burnup.completed_count, "weight": burnup.completed_weight},
+            "incomplete": {
+                "count": burnup.total_count - burnup.completed_count,
+                "weight": burnup.total_weight - burnup.completed_weight,
+            },
+        },
+        "truncated": burnup.truncated,
+        "burnup_time_series": days,
+    })
 }
 
 /// A group's iteration cadence (Gantry's own shape of GitLab's GraphQL `IterationCadence`).
