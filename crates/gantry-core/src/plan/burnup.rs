@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use gantry_db::plan::events::{self as events_db, EventKind, ResourceEventRow};
 use gantry_types::{IssueId, IssueState, IterationId, MilestoneId};
-use jiff::civil::Date;
+pub use jiff::civil::Date;
 
 use super::issues::{IssueQuery, IssueView, IssuesOf, IterationFilter, MilestoneFilter};
 use crate::{CoreResult, Page};

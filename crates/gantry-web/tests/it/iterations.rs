@@ -362,6 +362,13 @@ async fn the_pages_manage_cadences_and_iterations_and_the_sidebar_sets_one() {
     assert!(issue.body.contains("changed iteration to <strong>Launch</strong>"), "{}", issue.body);
     let page = app.page(Method::GET, &iteration_page, Some(&guest), None).await;
     assert!(page.body.contains("Boss fight") && page.body.contains("0% complete · 1 open, 0 closed"), "{}", page.body);
+    // Its burndown: drawn on the server, the numbers in a table too.
+    assert!(
+        page.body.contains("<svg class=\"burnup-chart\"") && page.body.contains("polyline class=\"remaining\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&format!("<td>{}</td><td>1</td><td>0</td><td>1</td>", day(0))), "{}", page.body);
     // The sidebar without the field leaves the iteration alone.
     let kept =
         app.page(Method::POST, "/studio/game/-/issues/1/sidebar", Some(&reporter), Some(&[("weight", "2")])).await;
@@ -465,6 +472,8 @@ async fn burnups_count_each_day_and_a_transfer_takes_issues_out_of_the_old_group
     let series = json["burnup_time_series"].as_array().unwrap();
     assert_eq!(series.len(), 2, "{json}");
     assert_eq!((series[1]["scope_count"].as_i64(), series[1]["scope_weight"].as_i64()), (Some(1), Some(4)));
+    let page = app.page(Method::GET, "/works/plant/-/milestones/2", Some(&owner), None).await;
+    assert!(page.body.contains("Burndown and burnup") && page.body.contains("<td>4 / 0</td>"), "{}", page.body);
 
     // Roll-over turned on later leaves the past alone.
     let past = made(

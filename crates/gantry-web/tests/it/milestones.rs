@@ -307,6 +307,7 @@ async fn the_pages_make_close_reopen_and_delete_milestones_without_javascript() 
     let page = app.follow(made, &reporter).await;
     assert!(page.body.contains("Milestone v1 was created.") && page.body.contains("<em>first</em>"), "{}", page.body);
     assert!(page.body.contains("due 2026-12-31"), "{}", page.body);
+    assert!(page.body.contains("Give it a start and a due date to see its burndown chart."), "{}", page.body);
 
     let edit = app.page(Method::GET, &format!("{base}/1/edit"), Some(&reporter), None).await;
     assert!(edit.body.contains("value=\"2026-12-31\""), "{}", edit.body);

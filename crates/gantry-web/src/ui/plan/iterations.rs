@@ -9,6 +9,7 @@ use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use gantry_core::manage::groups::Lookup;
+use gantry_core::plan::burnup::Timebox;
 use gantry_core::plan::issues::{IssueQuery, IssuesOf, IterationFilter};
 use gantry_core::plan::iterations::{
     IterationInput, IterationRow, IterationScope, iteration_name, iteration_period, iteration_state, today,
@@ -17,6 +18,7 @@ use gantry_core::policy::{GroupAccess, GroupAction};
 use gantry_core::{CoreError, Page, now_millis};
 use gantry_types::{CadenceId, IssueState, IterationId};
 
+use super::burnup_chart::BurnupChart;
 use super::issues::{Fields, IssueLine};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};
@@ -163,6 +165,7 @@ struct IterationPage {
     open_count: i64,
     closed_count: i64,
     percent: i64,
+    burnup: Option<BurnupChart>,
 }
 
 /// `GET /{group}/-/iterations/{iteration_id}`: its dates, progress and issues.
@@ -190,6 +193,15 @@ pub async fn show(
     let (closed, closed_count) = lists.pop().unwrap_or_default();
     let (open, open_count) = lists.pop().unwrap_or_default();
     let total = open_count + closed_count;
+    let burnup = match (iteration.start_date.parse(), iteration.due_date.parse()) {
+        (Ok(start), Ok(due)) => {
+            let timebox = Timebox::Iteration(iteration.id);
+            let burnup =
+                plan.burnup(IssuesOf::Group(&home.access), timebox, start, due).await.map_err(|e| visitor.error(e))?;
+            Some(BurnupChart::new(burnup, start, due))
+        }
+        _ => None,
+    };
     let page = IterationPage {
         chrome: Chrome::new(&visitor),
         iteration: IterationLine::new(&iteration, &today()),
@@ -203,6 +215,7 @@ pub async fn show(
         open_count,
         closed_count,
         percent: if total > 0 { closed_count * 100 / total } else { 0 },
+        burnup,
         crumbs: home.crumbs,
         name: home.name,
         base: home.base,

@@ -11,6 +11,7 @@ use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use gantry_core::manage::groups::Lookup;
+use gantry_core::plan::burnup::Timebox;
 use gantry_core::plan::issues::{IssueQuery, IssuesOf, MilestoneFilter};
 use gantry_core::plan::milestones::{
     MilestoneInput, MilestoneOwner, MilestoneQuery, MilestoneRow, MilestoneScope, MilestoneState, MilestoneStateEvent,
@@ -20,6 +21,7 @@ use gantry_core::policy::GroupAccess;
 use gantry_core::{CoreError, Page, now_millis};
 use serde::Deserialize;
 
+use super::burnup_chart::BurnupChart;
 use super::issues::{Fields, IssueLine, StateTab};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageActor};
@@ -301,6 +303,8 @@ struct MilestonePage {
     description_empty: bool,
     open: Vec<IssueLine>,
     closed: Vec<IssueLine>,
+    /// Its burndown and burnup, when it has a start and a due date.
+    burnup: Option<BurnupChart>,
 }
 
 pub(super) async fn show(state: &AppState, visitor: &PageActor, home: Home, iid: &str) -> PageResult {
@@ -313,6 +317,16 @@ pub(super) async fn show(state: &AppState, visitor: &PageActor, home: Home, iid:
     let (closed, open): (Vec<IssueLine>, Vec<IssueLine>) =
         views.iter().map(|view| IssueLine::new(view, now)).partition(|issue| issue.closed);
     let line = line(state, &home, &milestone).await.map_err(|e| visitor.error(e))?;
+    let dates = milestone.start_date.as_deref().zip(milestone.due_date.as_deref());
+    let burnup = match dates.and_then(|(start, due)| start.parse().ok().zip(due.parse().ok())) {
+        Some((start, due)) => {
+            let timebox = Timebox::Milestone(milestone.id);
+            let burnup =
+                state.core.plan().burnup(home.issues_of(), timebox, start, due).await.map_err(|e| visitor.error(e))?;
+            Some(BurnupChart::new(burnup, start, due))
+        }
+        None => None,
+    };
     let page = MilestonePage {
         chrome: Chrome::new(visitor),
         tab: home.tab(),
@@ -320,6 +334,7 @@ pub(super) async fn show(state: &AppState, visitor: &PageActor, home: Home, iid:
         milestone: line,
         open,
         closed,
+        burnup,
         home,
     };
     render(StatusCode::OK, &page)

@@ -13,6 +13,7 @@
 pub mod board_pages;
 pub mod boards;
 pub mod bulk_edit;
+pub mod burnup_chart;
 pub mod cadence_pages;
 pub mod description_versions;
 pub mod epic_notes;
