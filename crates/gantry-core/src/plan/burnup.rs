@@ -3,7 +3,9 @@
 //! many of those were closed, counted and weighed. The issues are those in it now that the
 //! viewer may see (so the chart never shows what the lists hide); each one's history is replayed
 //! from its resource events — when it was put in the timebox (or another), closed and reopened,
-//! and its weight — as of the end of each day (UTC).
+//! and its weight — as of the end of each day (UTC). Issues taken out of it since are not
+//! counted on the days they were in it; an issue from before events were kept counts its
+//! weight now from its creation.
 
 use std::collections::HashMap;
 
@@ -110,16 +112,17 @@ fn replay(
 /// The end of each day from `start` to `last` (Unix milliseconds, UTC), at most [`MAX_DAYS`]
 /// of them (the last ones).
 fn day_ends(start: Date, last: Date) -> Vec<(Date, i64)> {
+    // A start far back (a milestone of year 1) costs no more than the days drawn.
+    let earliest = last.checked_sub(jiff::Span::new().days(MAX_DAYS - 1)).unwrap_or(start);
     let mut days = Vec::new();
-    let mut day = start;
+    let mut day = start.max(earliest);
     while day <= last {
         let Ok(next) = day.tomorrow() else { break };
         let end = next.to_zoned(jiff::tz::TimeZone::UTC).map(|at| at.timestamp().as_millisecond()).unwrap_or(i64::MAX);
         days.push((day, end));
         day = next;
     }
-    let skip = days.len().saturating_sub(usize::try_from(MAX_DAYS).unwrap_or(usize::MAX));
-    days.split_off(skip)
+    days
 }
 
 impl super::Plan<'_> {
@@ -136,15 +139,16 @@ impl super::Plan<'_> {
             Timebox::Milestone(_) => EventKind::Milestone,
             Timebox::Iteration(_) => EventKind::Iteration,
         };
+        let today = super::time_tracking::today();
+        let days = day_ends(start, due.min(today));
+        let until = days.last().map_or(i64::MIN, |(_, end)| *end);
         let mut conn = self.db.conn().await?;
-        let events = events_db::timebox_events(&mut conn, &ids, kind).await?;
+        let events = events_db::timebox_events(&mut conn, &ids, kind, until).await?;
         drop(conn);
         let mut by_issue: HashMap<IssueId, Vec<&ResourceEventRow>> = HashMap::new();
         for event in &events {
             by_issue.entry(event.issue_id).or_default().push(event);
         }
-        let today = super::time_tracking::today();
-        let days = day_ends(start, due.min(today));
         let mut totals: Vec<BurnupDay> =
             days.iter().map(|(date, _)| BurnupDay { date: *date, ..BurnupDay::default() }).collect();
         for view in &views {
@@ -179,5 +183,7 @@ mod tests {
         let long = day_ends("2020-01-01".parse().unwrap(), "2026-12-31".parse().unwrap());
         assert_eq!(long.len(), 366);
         assert_eq!(long.last().unwrap().0.to_string(), "2026-12-31");
+        let ancient = day_ends("0001-01-01".parse().unwrap(), "2026-12-31".parse().unwrap());
+        assert_eq!((ancient.len(), ancient[0].0.to_string()), (366, "2026-01-01".to_owned()));
     }
 }

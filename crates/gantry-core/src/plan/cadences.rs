@@ -113,6 +113,9 @@ async fn schedule(conn: &mut Conn, cadence: &CadenceRow, today: Date) -> CoreRes
         return Ok(());
     }
     db::lock_cadence(conn, cadence.id).await?;
+    // As it is now that it is ours: someone may have changed it since it was read.
+    let Some(cadence) = db::find_cadence(conn, cadence.id).await? else { return Ok(()) };
+    let cadence = &cadence;
     let existing = db::cadence_iterations(conn, cadence.id).await?;
     let length = 7 * cadence.duration_in_weeks;
     let today_text = today.to_string();

@@ -147,12 +147,14 @@ pub async fn find_resource_event(
         .transpose()
 }
 
-/// The events of these issues that a timebox's burnup replays — the timebox (milestone or
-/// iteration) set or removed, the state, the weight — oldest first.
+/// The events of these issues before `until` (Unix milliseconds) that a timebox's burnup
+/// replays — the timebox (milestone or iteration) set or removed, the state, the weight — oldest
+/// first.
 pub async fn timebox_events(
     conn: &mut Conn,
     issues: &[IssueId],
     timebox: EventKind,
+    until: i64,
 ) -> DbResult<Vec<ResourceEventRow>> {
     if issues.is_empty() {
         return Ok(Vec::new());
@@ -163,13 +165,14 @@ pub async fn timebox_events(
                 select_event!(),
                 " WHERE issue_id IN ",
                 id_set!($engine, "$1"),
-                " AND kind IN ($2, 'state', 'weight') ORDER BY created_at, id"
+                " AND kind IN ($2, 'state', 'weight') AND created_at < $3 ORDER BY created_at, id"
             )
         };
     }
     let rows = sqlx::query(by_engine!(backend_of(conn), events_sql))
         .bind(id_list(issues.iter().map(|id| id.0)))
         .bind(timebox.as_str())
+        .bind(until)
         .fetch_all(conn)
         .await?;
     rows.iter().map(map_event).collect()
