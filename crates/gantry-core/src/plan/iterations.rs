@@ -13,13 +13,10 @@ pub use gantry_db::plan::iterations::{CadenceRow, IterationRow};
 use gantry_types::{CadenceId, IterationId, NamespaceId};
 use jiff::civil::Date;
 
+pub(super) use super::milestones::{check_description, check_milestone_title as check_title};
 use super::quick_actions::IterationWanted;
 use crate::policy::{GroupAccess, GroupAction, ProjectAccess, ProjectAction};
 use crate::{CoreError, CoreResult, Page};
-
-/// Longest title (GitLab's) and description.
-const MAX_TITLE: usize = 255;
-const MAX_DESCRIPTION: usize = 1_048_576;
 
 /// Where an iteration is in time, by today's date (GitLab's states and their numbers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,27 +136,6 @@ pub struct IterationQuery {
 pub enum IterationScope<'a> {
     Project(&'a ProjectAccess),
     Group(&'a GroupAccess),
-}
-
-pub(super) fn check_title(title: &str) -> CoreResult<String> {
-    let title = title.trim();
-    if title.is_empty() {
-        return Err(CoreError::invalid("title", "can't be blank"));
-    }
-    if title.chars().count() > MAX_TITLE {
-        return Err(CoreError::invalid("title", "is too long (maximum is 255 characters)"));
-    }
-    if title.chars().any(char::is_control) {
-        return Err(CoreError::invalid("title", "is invalid: a title is one line of text"));
-    }
-    Ok(title.to_owned())
-}
-
-pub(super) fn check_description(description: &str) -> CoreResult<String> {
-    if description.len() > MAX_DESCRIPTION {
-        return Err(CoreError::invalid("description", "is too long (maximum is 1048576 characters)"));
-    }
-    Ok(description.replace("\r\n", "\n"))
 }
 
 pub(super) fn check_date(field: &'static str, value: &str) -> CoreResult<Date> {

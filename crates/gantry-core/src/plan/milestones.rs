@@ -127,7 +127,8 @@ pub fn check_milestone_date(field: &'static str, value: Option<&str>) -> CoreRes
         .ok_or_else(|| CoreError::invalid(field, "must be a date such as 2026-12-31 (YYYY-MM-DD)"))
 }
 
-fn check_description(description: &str) -> CoreResult<String> {
+/// A description as stored: at most 1 MiB, with Unix line ends.
+pub(super) fn check_description(description: &str) -> CoreResult<String> {
     if description.len() > MAX_DESCRIPTION {
         return Err(CoreError::invalid("description", "is too long (maximum is 1048576 characters)"));
     }
