@@ -242,6 +242,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0047_iterations.sql"),
         postgres: include_str!("../migrations/postgres/0047_iterations.sql"),
     },
+    Migration {
+        version: 48,
+        sqlite: include_str!("../migrations/sqlite/0048_iteration_board_lists.sql"),
+        postgres: include_str!("../migrations/postgres/0048_iteration_board_lists.sql"),
+    },
 ];
 
 impl Db {

@@ -2471,7 +2471,7 @@ fn top_level() -> Table {
         .post(
             "/api/v4/projects/{id}/boards/{board_id}/lists",
             Project(ProjectAction::ManageBoards),
-            "Add a list to a project issue board (label_id, milestone_id or assignee_id)",
+            "Add a list to a project issue board (label_id, milestone_id, assignee_id or iteration_id)",
             boards::create_project_board_list,
         )
         .get(
@@ -2531,7 +2531,7 @@ fn top_level() -> Table {
         .post(
             "/api/v4/groups/{id}/boards/{board_id}/lists",
             Group(GroupAction::ManageBoards),
-            "Add a list to a group issue board (label_id, milestone_id or assignee_id)",
+            "Add a list to a group issue board (label_id, milestone_id, assignee_id or iteration_id)",
             boards::create_group_board_list,
         )
         .get(

@@ -1,5 +1,6 @@
 //! Issue boards of a project or a group, several of each: a name, whether the open and closed
-//! columns show, and lists between them, one per label, milestone or person, in order.
+//! columns show, and lists between them, one per label, milestone, person or iteration, in
+//! order.
 //! Reporters and above manage boards and lists (GitLab's rule); whoever sees the issues sees the
 //! boards. A project or group has no board until its boards are first looked at, when one
 //! called "Development" is made, as GitLab does.
@@ -7,26 +8,29 @@
 //! A board's columns are lists of issues drawn through the issue listing of `issues` (so a
 //! confidential issue or a private project's never shows to someone who may not see it): the
 //! open column (open issues in no list), one per list (open issues with its label, in its
-//! milestone, assigned to its person), and the closed column. Moving a card is one change of
-//! its issue through `update_issue` (the same checks and system notes): into a label's list
-//! adds the label and takes off the one of the list it left, into the closed column closes it
-//! and takes off the labels of the board's lists, out of it reopens it, into a milestone's list
-//! sets the milestone and into a person's assigns them; the new place between two cards is its
-//! `relative_position`. Who may edit the issue may move it within a list, close and reopen it;
-//! moves that change labels, milestone or assignees need Reporter, as those changes do.
+//! milestone, assigned to its person, in its iteration), and the closed column. Moving a card
+//! is one change of its issue through `update_issue` (the same checks and system notes): into
+//! a label's list adds the label and takes off the one of the list it left, into the closed
+//! column closes it and takes off the labels of the board's lists, out of it reopens it, into
+//! a milestone's list sets the milestone (back to the open column takes it off), into a
+//! person's assigns them and into an iteration's puts the issue in it (back to the open column
+//! takes it out); the new place between two cards is its `relative_position`. Who may edit the
+//! issue may move it within a list, close and reopen it; moves that change labels, milestone,
+//! assignees or iteration need Reporter, as those changes do.
 
 use gantry_db::Conn;
 use gantry_db::manage::projects::ProjectKey;
 use gantry_db::plan::boards::{self as db, BoardFields};
 pub use gantry_db::plan::boards::{BoardListRow, BoardOwner, BoardRow, ListFor};
+use gantry_db::plan::iterations::{self as iterations_db, IterationRow};
 use gantry_db::plan::labels::{self as labels_db, LabelRow};
 use gantry_db::plan::milestones::{self as milestones_db, MilestoneRow};
 use gantry_db::plan::users_by_ids;
-use gantry_types::{BoardId, BoardListId, IssueId, IssueState, LabelId, ProjectId, UserId};
+use gantry_types::{BoardId, BoardListId, IssueId, IssueState, LabelId, NamespaceId, ProjectId, UserId};
 
 use super::issues::{
-    AssigneeQuery, IssueChanges, IssueOrder, IssueQuery, IssueView, IssuesOf, MilestoneFilter, Placement, StateEvent,
-    UserRef,
+    AssigneeQuery, IssueChanges, IssueOrder, IssueQuery, IssueView, IssuesOf, IterationFilter, MilestoneFilter,
+    Placement, StateEvent, UserRef,
 };
 use crate::policy::{GroupAccess, GroupAction, ProjectAccess, ProjectAction};
 use crate::{Actor, CoreError, CoreResult, Page, SortDirection, UserRow};
@@ -92,18 +96,33 @@ pub struct BoardList {
     pub label: Option<LabelRow>,
     pub milestone: Option<MilestoneRow>,
     pub assignee: Option<UserRow>,
+    pub iteration: Option<IterationRow>,
 }
 
 impl BoardList {
     /// What the list is called on the page.
     pub fn title(&self) -> String {
-        match (&self.label, &self.milestone, &self.assignee) {
-            (Some(label), _, _) => label.title.clone(),
-            (_, Some(milestone), _) => milestone.title.clone(),
-            (_, _, Some(user)) => format!("@{}", user.username),
-            _ => String::new(),
+        if let Some(label) = &self.label {
+            label.title.clone()
+        } else if let Some(milestone) = &self.milestone {
+            milestone.title.clone()
+        } else if let Some(user) = &self.assignee {
+            format!("@{}", user.username)
+        } else if let Some(iteration) = &self.iteration {
+            super::iterations::iteration_name(iteration)
+        } else {
+            String::new()
         }
     }
+}
+
+/// What a board's lists may be for (Reporters see these choices).
+#[derive(Debug, Clone, Default)]
+pub struct ListChoices {
+    pub labels: Vec<LabelRow>,
+    pub milestones: Vec<MilestoneRow>,
+    /// The current and upcoming iterations (at most 100, by start date).
+    pub iterations: Vec<IterationRow>,
 }
 
 /// A board with its lists, left to right.
@@ -228,8 +247,8 @@ impl super::Plan<'_> {
         Ok(board)
     }
 
-    /// Adds a list at the right end of a board: for a label, a milestone or a person the
-    /// project (or group) may use; one the board has already is a conflict.
+    /// Adds a list at the right end of a board: for a label, a milestone, a person or an
+    /// iteration the project (or group) may use; one the board has already is a conflict.
     pub async fn create_board_list(
         &self,
         scope: BoardScope<'_>,
@@ -254,6 +273,18 @@ impl super::Plan<'_> {
                 })?;
             }
             ListFor::Assignee(id) => check_assignee(&mut tx, scope, id).await?,
+            ListFor::Iteration(id) => {
+                let groups = iteration_groups(&mut tx, scope).await?;
+                iterations_db::find_iteration(&mut tx, id)
+                    .await?
+                    .filter(|iteration| groups.contains(&iteration.group_id))
+                    .ok_or_else(|| {
+                        CoreError::invalid(
+                            "iteration_id",
+                            format!("is {id}, which is not an iteration this board may use"),
+                        )
+                    })?;
+            }
         }
         let id = db::insert_list(&mut tx, board, list_for)
             .await
@@ -264,12 +295,21 @@ impl super::Plan<'_> {
         view.lists.into_iter().find(|list| list.list.id == id).ok_or(CoreError::NotFound("list"))
     }
 
-    /// What lists of a board may be for (Reporters see these choices): the labels and
-    /// milestones of the project and its groups, or of the group and its ancestors.
-    pub async fn board_list_choices(&self, scope: BoardScope<'_>) -> CoreResult<(Vec<LabelRow>, Vec<MilestoneRow>)> {
+    /// What lists of a board may be for (Reporters see these choices): the labels, milestones
+    /// and open iterations of the project and its groups, or of the group and its ancestors.
+    pub async fn board_list_choices(&self, scope: BoardScope<'_>) -> CoreResult<ListChoices> {
         scope.require_manage()?;
         let mut conn = self.db.conn().await?;
-        Ok((usable_labels(&mut conn, scope).await?, usable_milestones(&mut conn, scope).await?))
+        let labels = usable_labels(&mut conn, scope).await?;
+        let milestones = usable_milestones(&mut conn, scope).await?;
+        drop(conn);
+        let query = super::iterations::IterationQuery { include_ancestors: true, ..Default::default() };
+        let iteration_scope = match scope {
+            BoardScope::Project(access) => super::iterations::IterationScope::Project(access),
+            BoardScope::Group(access) => super::iterations::IterationScope::Group(access),
+        };
+        let (iterations, _) = self.list_iterations(iteration_scope, &query, Page { limit: 100, offset: 0 }).await?;
+        Ok(ListChoices { labels, milestones, iterations })
     }
 
     /// One list of a board.
@@ -394,6 +434,8 @@ impl super::Plan<'_> {
             match (from.map(|l| l.list.list_for), to.map(|l| l.list.list_for)) {
                 (_, Some(ListFor::Milestone(id))) => changes.milestone_id = Some(Some(id)),
                 (Some(ListFor::Milestone(_)), None) if card.to == Column::Open => changes.milestone_id = Some(None),
+                (_, Some(ListFor::Iteration(id))) => changes.iteration_id = Some(Some(id)),
+                (Some(ListFor::Iteration(_)), None) if card.to == Column::Open => changes.iteration_id = Some(None),
                 _ => {}
             }
             let leaving = match from.map(|l| l.list.list_for) {
@@ -417,6 +459,7 @@ impl super::Plan<'_> {
         let changes_fields = !changes.add_label_ids.is_empty()
             || !changes.remove_label_ids.is_empty()
             || changes.milestone_id.is_some()
+            || changes.iteration_id.is_some()
             || changes.assignee_ids.is_some();
         if changes_fields {
             access.require(ProjectAction::UpdateIssues)?;
@@ -498,6 +541,7 @@ fn column_query(board: &BoardView, column: Column, filters: &IssueQuery) -> Core
                     ListFor::Label(id) => query.without_labels.push(id),
                     ListFor::Milestone(id) => query.without_milestones.push(id),
                     ListFor::Assignee(id) => query.without_assignees.push(id),
+                    ListFor::Iteration(id) => query.without_iterations.push(id),
                 }
             }
         }
@@ -508,6 +552,7 @@ fn column_query(board: &BoardView, column: Column, filters: &IssueQuery) -> Core
                 ListFor::Label(id) => query.with_label = Some(id),
                 ListFor::Milestone(id) => query.milestone = MilestoneFilter::Id(id),
                 ListFor::Assignee(id) => query.assignee = AssigneeQuery::User(UserRef::Id(id)),
+                ListFor::Iteration(id) => query.iteration = IterationFilter::Id(id),
             }
         }
     }
@@ -520,7 +565,7 @@ async fn load_board(conn: &mut Conn, scope: BoardScope<'_>, id: BoardId) -> Core
     load_lists(conn, scope, board).await
 }
 
-/// A board's lists with their labels, milestones and people.
+/// A board's lists with their labels, milestones, people and iterations.
 async fn load_lists(conn: &mut Conn, scope: BoardScope<'_>, board: BoardRow) -> CoreResult<BoardView> {
     let rows = db::lists_of(conn, board.id).await?;
     let needs = |kind: &str| rows.iter().any(|row| row.list_for.list_type() == kind);
@@ -534,16 +579,25 @@ async fn load_lists(conn: &mut Conn, scope: BoardScope<'_>, board: BoardRow) -> 
         })
         .collect();
     let users = users_by_ids(conn, &user_ids).await?;
+    let iteration_ids: Vec<_> = rows
+        .iter()
+        .filter_map(|row| match row.list_for {
+            ListFor::Iteration(id) => Some(id),
+            _ => None,
+        })
+        .collect();
+    let iterations = iterations_db::iterations_by_ids(conn, &iteration_ids).await?;
     let lists = rows
         .into_iter()
         .map(|list| {
-            let (mut label, mut milestone, mut assignee) = (None, None, None);
+            let (mut label, mut milestone, mut assignee, mut iteration) = (None, None, None, None);
             match list.list_for {
                 ListFor::Label(id) => label = labels.iter().find(|l| l.id == id).cloned(),
                 ListFor::Milestone(id) => milestone = milestones.iter().find(|m| m.id == id).cloned(),
                 ListFor::Assignee(id) => assignee = users.iter().find(|u| u.id == id).cloned(),
+                ListFor::Iteration(id) => iteration = iterations.iter().find(|it| it.id == id).cloned(),
             }
-            BoardList { list, label, milestone, assignee }
+            BoardList { list, label, milestone, assignee, iteration }
         })
         .collect();
     Ok(BoardView { board, lists })
@@ -564,6 +618,15 @@ async fn usable_milestones(conn: &mut Conn, scope: BoardScope<'_>) -> CoreResult
         BoardScope::Project(access) => milestones_db::list_project_milestones(conn, access.project().id, true).await?,
         BoardScope::Group(access) => milestones_db::list_group_milestones(conn, access.group().id, true).await?,
     })
+}
+
+/// The groups whose iterations a board's lists may be for: a project's groups, a group and
+/// its ancestors.
+async fn iteration_groups(conn: &mut Conn, scope: BoardScope<'_>) -> CoreResult<Vec<NamespaceId>> {
+    match scope {
+        BoardScope::Project(access) => super::iterations::project_groups(conn, access).await,
+        BoardScope::Group(access) => super::iterations::group_chain(conn, access.group().id, true).await,
+    }
 }
 
 /// Refuses a person a list may not be for: no active account, or one who cannot see the

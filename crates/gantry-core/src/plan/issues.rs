@@ -210,11 +210,12 @@ pub struct IssueQuery {
     pub updated_before: Option<i64>,
     pub weight: WeightFilter,
     /// A board list's own conditions (its label, and for the open list the lists' labels,
-    /// milestones and people no issue of it has).
+    /// milestones, people and iterations no issue of it has).
     pub with_label: Option<LabelId>,
     pub without_labels: Vec<LabelId>,
     pub without_milestones: Vec<MilestoneId>,
     pub without_assignees: Vec<UserId>,
+    pub without_iterations: Vec<IterationId>,
     /// Only the issues of this epic.
     pub epic: Option<EpicId>,
     pub order_by: IssueOrder,
@@ -246,6 +247,7 @@ impl Default for IssueQuery {
             without_labels: Vec::new(),
             without_milestones: Vec::new(),
             without_assignees: Vec::new(),
+            without_iterations: Vec::new(),
             epic: None,
             order_by: IssueOrder::CreatedAt,
             sort: SortDirection::Desc,
@@ -763,6 +765,7 @@ impl super::Plan<'_> {
             without_labels: query.without_labels.clone(),
             without_milestones: query.without_milestones.clone(),
             without_assignees: query.without_assignees.clone(),
+            without_iterations: query.without_iterations.clone(),
             epic: query.epic,
             order_by: query.order_by,
             sort: query.sort,

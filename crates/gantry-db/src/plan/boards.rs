@@ -1,10 +1,10 @@
 //! The `boards` table (a project's or a group's, several of each) and `board_lists`: a board's
-//! columns, each for one label, milestone or person, numbered left to right from 0. The open
+//! columns, each for one label, milestone, person or iteration, numbered left to right from 0. The open
 //! (backlog) and closed columns every board has are not rows. The order of cards is
 //! `issues.relative_position` (new issues get theirs in `issues::insert_issue`); here are the
 //! queries that find a neighbour's place, make room and set one.
 
-use gantry_types::{BoardId, BoardListId, IssueId, LabelId, MilestoneId, NamespaceId, ProjectId, UserId};
+use gantry_types::{BoardId, BoardListId, IssueId, IterationId, LabelId, MilestoneId, NamespaceId, ProjectId, UserId};
 use sqlx::any::AnyRow;
 
 use crate::engine::{backend_of, by_engine, id_list, id_set};
@@ -69,6 +69,7 @@ pub enum ListFor {
     Label(LabelId),
     Milestone(MilestoneId),
     Assignee(UserId),
+    Iteration(IterationId),
 }
 
 impl ListFor {
@@ -78,6 +79,7 @@ impl ListFor {
             ListFor::Label(_) => "label",
             ListFor::Milestone(_) => "milestone",
             ListFor::Assignee(_) => "assignee",
+            ListFor::Iteration(_) => "iteration",
         }
     }
 }
@@ -93,13 +95,14 @@ pub struct BoardListRow {
 
 fn map_list(row: &AnyRow) -> DbResult<BoardListRow> {
     let kind = text(row, "list_type")?;
-    let list_for =
-        match (kind.as_str(), opt_int(row, "label_id")?, opt_int(row, "milestone_id")?, opt_int(row, "user_id")?) {
-            ("label", Some(id), _, _) => ListFor::Label(LabelId(id)),
-            ("milestone", _, Some(id), _) => ListFor::Milestone(MilestoneId(id)),
-            ("assignee", _, _, Some(id)) => ListFor::Assignee(UserId(id)),
-            _ => return Err(DbError::Corrupt { column: "board_lists.list_type", value: kind }),
-        };
+    let list_for = match kind.as_str() {
+        "label" => opt_int(row, "label_id")?.map(|id| ListFor::Label(LabelId(id))),
+        "milestone" => opt_int(row, "milestone_id")?.map(|id| ListFor::Milestone(MilestoneId(id))),
+        "assignee" => opt_int(row, "user_id")?.map(|id| ListFor::Assignee(UserId(id))),
+        "iteration" => opt_int(row, "iteration_id")?.map(|id| ListFor::Iteration(IterationId(id))),
+        _ => None,
+    };
+    let list_for = list_for.ok_or(DbError::Corrupt { column: "board_lists.list_type", value: kind })?;
     Ok(BoardListRow {
         id: BoardListId(int(row, "id")?),
         board_id: BoardId(int(row, "board_id")?),
@@ -110,7 +113,8 @@ fn map_list(row: &AnyRow) -> DbResult<BoardListRow> {
 
 macro_rules! select_list {
     () => {
-        "SELECT l.id, l.board_id, l.list_type, l.label_id, l.milestone_id, l.user_id, l.position FROM board_lists l"
+        "SELECT l.id, l.board_id, l.list_type, l.label_id, l.milestone_id, l.user_id, l.iteration_id, l.position \
+         FROM board_lists l"
     };
 }
 
@@ -217,21 +221,25 @@ pub async fn lists_of(conn: &mut Conn, board: BoardId) -> DbResult<Vec<BoardList
 /// Adds a list at the right end of a board; one the board has already is
 /// [`DbError::Conflict`].
 pub async fn insert_list(conn: &mut Conn, board: BoardId, list_for: ListFor) -> DbResult<BoardListId> {
-    let (label, milestone, user) = match list_for {
-        ListFor::Label(id) => (Some(id.0), None, None),
-        ListFor::Milestone(id) => (None, Some(id.0), None),
-        ListFor::Assignee(id) => (None, None, Some(id.0)),
-    };
+    let (mut label, mut milestone, mut user, mut iteration) = (None, None, None, None);
+    match list_for {
+        ListFor::Label(id) => label = Some(id.0),
+        ListFor::Milestone(id) => milestone = Some(id.0),
+        ListFor::Assignee(id) => user = Some(id.0),
+        ListFor::Iteration(id) => iteration = Some(id.0),
+    }
     let row = sqlx::query(
-        "INSERT INTO board_lists (board_id, list_type, label_id, milestone_id, user_id, position, created_at) \
-         VALUES ($1, $2, $3, $4, $5, \
-                 (SELECT COALESCE(MAX(p.position) + 1, 0) FROM board_lists p WHERE p.board_id = $1), $6) RETURNING id",
+        "INSERT INTO board_lists (board_id, list_type, label_id, milestone_id, user_id, iteration_id, position, \
+                                  created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, \
+                 (SELECT COALESCE(MAX(p.position) + 1, 0) FROM board_lists p WHERE p.board_id = $1), $7) RETURNING id",
     )
     .bind(board.0)
     .bind(list_for.list_type())
     .bind(label)
     .bind(milestone)
     .bind(user)
+    .bind(iteration)
     .bind(now_millis())
     .fetch_one(conn)
     .await

@@ -54,6 +54,8 @@ pub struct IssueFilter {
     pub without_milestones: Vec<MilestoneId>,
     /// Only issues assigned to none of these people.
     pub without_assignees: Vec<UserId>,
+    /// Only issues in none of these iterations.
+    pub without_iterations: Vec<IterationId>,
     /// Only the issues of this epic.
     pub epic: Option<EpicId>,
     pub order_by: IssueOrder,
@@ -296,7 +298,7 @@ macro_rules! issue_text {
     };
 }
 
-// The filter, `$1`…`$27`, shared by the listing and its counts (and the search of comments):
+// The filter, `$1`…`$28`, shared by the listing and its counts (and the search of comments):
 // for an engine, a scope (`one`, `many`) and a `Driver` (`plain`, `words`, `label`).
 macro_rules! issue_filter {
     ($engine:tt, $scope:tt, $driver:tt) => {
@@ -353,7 +355,10 @@ macro_rules! issue_filter {
            AND (CAST($27 AS BIGINT) = -1 \
                 OR (CAST($27 AS BIGINT) = 0 AND i.iteration_id IS NULL) \
                 OR (CAST($27 AS BIGINT) = -2 AND i.iteration_id IS NOT NULL) \
-                OR i.iteration_id = $27)"
+                OR i.iteration_id = $27) \
+           AND (CAST($28 AS TEXT) IS NULL OR i.iteration_id IS NULL OR i.iteration_id NOT IN ",
+            id_set!($engine, "$28"),
+            ")"
         )
     };
 }
@@ -361,7 +366,7 @@ macro_rules! issue_filter {
 pub(crate) use {issue_filter, issue_scope, issue_text};
 
 // The listing newest first, the order most lists ask for, which the index on `(project_id,
-// created_at, id)` serves by reading one page of rows; `$28`, `$29` the limit and offset.
+// created_at, id)` serves by reading one page of rows; `$29`, `$30` the limit and offset.
 macro_rules! newest_issues_sql {
     ($engine:tt, $scope:tt, $driver:tt) => {
         concat!(
@@ -369,59 +374,59 @@ macro_rules! newest_issues_sql {
             issues_from!($engine, $driver),
             issue_filter!($engine, $scope, $driver),
             newest_first!($engine, $driver),
-            " LIMIT $28 OFFSET $29"
+            " LIMIT $29 OFFSET $30"
         )
     };
 }
 
 // The listing in the order of boards (lowest `relative_position` first, unplaced issues last,
 // oldest first among equals), which the index on `(project_id, relative_position, id)` serves;
-// `$28`, `$29` the limit and offset.
+// `$29`, `$30` the limit and offset.
 macro_rules! placed_issues_sql {
     ($engine:tt, $scope:tt, $driver:tt) => {
         concat!(
             issue_columns!(),
             issues_from!($engine, $driver),
             issue_filter!($engine, $scope, $driver),
-            " ORDER BY i.relative_position ASC NULLS LAST, i.id ASC LIMIT $28 OFFSET $29"
+            " ORDER BY i.relative_position ASC NULLS LAST, i.id ASC LIMIT $29 OFFSET $30"
         )
     };
 }
 
-// The listing in any other order, `$28`…`$31` after the filter: order, direction, limit, offset.
+// The listing in any other order, `$29`…`$32` after the filter: order, direction, limit, offset.
 macro_rules! ordered_issues_sql {
     ($engine:tt, $scope:tt, $driver:tt) => {
         concat!(
             issue_columns!(),
             issues_from!($engine, $driver),
             issue_filter!($engine, $scope, $driver),
-            " ORDER BY CASE WHEN $28 = 'due_date' AND i.due_date IS NULL THEN 1 ELSE 0 END ASC, \
-               CASE WHEN $28 = 'relative_position' AND i.relative_position IS NULL THEN 1 ELSE 0 END ASC, \
-               CASE WHEN $28 = 'weight' AND i.weight IS NULL THEN 1 ELSE 0 END ASC, \
-               CASE WHEN $28 = 'label_priority' THEN COALESCE((SELECT MIN(lp.priority) FROM label_links pl \
+            " ORDER BY CASE WHEN $29 = 'due_date' AND i.due_date IS NULL THEN 1 ELSE 0 END ASC, \
+               CASE WHEN $29 = 'relative_position' AND i.relative_position IS NULL THEN 1 ELSE 0 END ASC, \
+               CASE WHEN $29 = 'weight' AND i.weight IS NULL THEN 1 ELSE 0 END ASC, \
+               CASE WHEN $29 = 'label_priority' THEN COALESCE((SELECT MIN(lp.priority) FROM label_links pl \
                  JOIN label_priorities lp ON lp.label_id = pl.label_id AND lp.project_id = i.project_id \
                  WHERE pl.issue_id = i.id), 9223372036854775807) END ASC, \
-               CASE WHEN $29 = 'asc' AND $28 = 'weight' THEN i.weight END ASC, \
-               CASE WHEN $29 = 'desc' AND $28 = 'weight' THEN i.weight END DESC, \
-               CASE WHEN $29 = 'asc' AND $28 = 'relative_position' THEN i.relative_position END ASC, \
-               CASE WHEN $29 = 'desc' AND $28 = 'relative_position' THEN i.relative_position END DESC, \
-               CASE WHEN $29 = 'asc' THEN (CASE $28 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END ASC, \
-               CASE WHEN $29 = 'desc' THEN (CASE $28 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END DESC, \
-               CASE WHEN $29 = 'asc' THEN (CASE $28 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END ASC, \
-               CASE WHEN $29 = 'desc' THEN (CASE $28 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END DESC, \
-               CASE WHEN $29 = 'asc' THEN i.id END ASC, i.id DESC LIMIT $30 OFFSET $31"
+               CASE WHEN $30 = 'asc' AND $29 = 'weight' THEN i.weight END ASC, \
+               CASE WHEN $30 = 'desc' AND $29 = 'weight' THEN i.weight END DESC, \
+               CASE WHEN $30 = 'asc' AND $29 = 'relative_position' THEN i.relative_position END ASC, \
+               CASE WHEN $30 = 'desc' AND $29 = 'relative_position' THEN i.relative_position END DESC, \
+               CASE WHEN $30 = 'asc' THEN (CASE $29 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END ASC, \
+               CASE WHEN $30 = 'desc' THEN (CASE $29 WHEN 'title' THEN lower(i.title) WHEN 'due_date' THEN i.due_date ELSE NULL END) END DESC, \
+               CASE WHEN $30 = 'asc' THEN (CASE $29 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END ASC, \
+               CASE WHEN $30 = 'desc' THEN (CASE $29 WHEN 'updated_at' THEN i.updated_at ELSE i.created_at END) END DESC, \
+               CASE WHEN $30 = 'asc' THEN i.id END ASC, i.id DESC LIMIT $31 OFFSET $32"
         )
     };
 }
 
-// How many issues the filter selects, counted up to `$28` (the filter's `count_limit + 1`).
+// How many issues the filter selects, counted up to `$29` (the filter's `count_limit + 1`).
 macro_rules! count_issues_sql {
     ($engine:tt, $scope:tt, $driver:tt) => {
         concat!(
             "SELECT COUNT(*) AS n FROM (SELECT 1 AS one",
             issues_from!($engine, $driver),
             issue_filter!($engine, $scope, $driver),
-            " LIMIT $28) counted"
+            " LIMIT $29) counted"
         )
     };
 }
@@ -574,4 +579,5 @@ pub(crate) fn bind_filter<'q>(
         .bind((!filter.without_assignees.is_empty()).then(|| id_list(filter.without_assignees.iter().map(|id| id.0))))
         .bind(filter.epic.map(|id| id.0))
         .bind(filter.iteration.code())
+        .bind((!filter.without_iterations.is_empty()).then(|| id_list(filter.without_iterations.iter().map(|id| id.0))))
 }

@@ -273,8 +273,8 @@ pub struct FoundNote {
     pub issue_title: String,
 }
 
-// The search of comments on the issues `$1`…`$27` select (their own text condition unused),
-// the words in `$28`, newest first, `$29` and `$30` the page.
+// The search of comments on the issues `$1`…`$28` select (their own text condition unused),
+// the words in `$29`, newest first, `$30` and `$31` the page.
 macro_rules! search_notes_sql {
     ($engine:tt, $scope:tt, $driver:tt) => {
         concat!(
@@ -288,12 +288,12 @@ macro_rules! search_notes_sql {
             " AND n.system = 0",
             note_text!($engine),
             notes_newest_first!($engine),
-            " LIMIT $29 OFFSET $30"
+            " LIMIT $30 OFFSET $31"
         )
     };
 }
 
-// How many comments the search finds, up to `COUNT_LIMIT + 1` (`$29`).
+// How many comments the search finds, up to `COUNT_LIMIT + 1` (`$30`).
 macro_rules! count_notes_sql {
     ($engine:tt, $scope:tt, $driver:tt) => {
         concat!(
@@ -303,7 +303,7 @@ macro_rules! count_notes_sql {
             issue_filter!($engine, $scope, $driver),
             " AND n.system = 0",
             note_text!($engine),
-            " LIMIT $29) counted"
+            " LIMIT $30) counted"
         )
     };
 }
@@ -330,10 +330,10 @@ macro_rules! notes_newest_first {
 
 macro_rules! note_text {
     (sqlite) => {
-        " AND notes_search MATCH $28"
+        " AND notes_search MATCH $29"
     };
     (postgres) => {
-        " AND n.search_vector @@ to_tsquery('simple', $28)"
+        " AND n.search_vector @@ to_tsquery('simple', $29)"
     };
 }
 

@@ -1,10 +1,11 @@
 //! Plan's issue boards through the API and the pages: a project's and a group's, several of
 //! each, the first ("Development") made when the boards are first looked at; lists for labels,
-//! milestones and people, moved and removed by Reporters; cards moved between lists changing
-//! their issues (labels, state, milestone, assignees) with GitLab's system notes, and kept in
-//! the order they are put in; Guests may not move others' cards; confidential issues absent for
-//! those who may not see them; a group board across its subgroups' projects; a long column
-//! shown a page of cards at a time; bad input refused with a sentence.
+//! milestones, people and iterations, moved and removed by Reporters; cards moved between
+//! lists changing their issues (labels, state, milestone, assignees, iteration) with GitLab's
+//! system notes, and kept in the order they are put in; Guests may not move others' cards;
+//! confidential issues absent for those who may not see them; a group board across its
+//! subgroups' projects; a long column shown a page of cards at a time; bad input refused with
+//! a sentence.
 //!
 //! Long because each board feature is walked through both doors, the API's and the pages'.
 
@@ -184,7 +185,7 @@ async fn bad_board_input_is_refused_with_a_sentence() {
         (json!({"milestone_id": 999}), "not a milestone this board may use"),
         (json!({"assignee_id": stranger.user.id.0}), "cannot see this board"),
         (json!({"assignee_id": 99999}), "no active user"),
-        (json!({"iteration_id": 1}), "iterations do not exist yet"),
+        (json!({"iteration_id": 1}), "not an iteration this board may use"),
     ] {
         let refused = app.api(Method::POST, &lists, Some(&owner.token), Some(body.clone())).await;
         assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{body}: {}", refused.body);
@@ -640,4 +641,104 @@ async fn a_long_column_shows_its_first_cards_and_more_on_request() {
     // Asking for more than a column may show is asking for the most it shows.
     let many = app.page(Method::GET, &format!("{page}?column={list}&cards=99999"), Some(&owner), None).await;
     assert_eq!(many.body.matches("<li class=\"board-card\"").count(), 25);
+}
+
+#[tokio::test]
+async fn iteration_lists_hold_their_iterations_issues_and_a_card_moved_in_or_out_changes_its_iteration() {
+    let app = TestApp::new().await;
+    let owner = app.user("owner").await;
+    let reporter = app.user("reporter").await;
+    let acme = group(&app, &owner, "acme", None, &[(&reporter, 20)]).await;
+    let team = group(&app, &owner, "team", Some(acme), &[]).await;
+    let others = group(&app, &owner, "others", None, &[]).await;
+    let web = project(&app, &owner, "Web", "private", team).await;
+    let day = |days: i64| (time::OffsetDateTime::now_utc().date() + time::Duration::days(days)).to_string();
+    let iteration = async |group: i64, title: &str| -> Value {
+        let cadences = format!("/api/v4/groups/{group}/iteration_cadences");
+        let body = json!({"title": format!("{title} cadence"), "start_date": day(-1), "automatic": false});
+        let cadence = call(&app, &owner, Method::POST, &cadences, Some(body), 201).await;
+        let body = json!({"title": title, "start_date": day(-1), "due_date": day(12)});
+        call(&app, &owner, Method::POST, &format!("{cadences}/{}/iterations", cadence["id"]), Some(body), 201).await
+    };
+    let sprint = iteration(acme, "Sprint 2").await;
+    let theirs = iteration(others, "Their sprint").await;
+    let planned = open(&app, &owner, web, json!({"title": "Planned", "iteration_id": sprint["id"]})).await;
+    let loose = open(&app, &owner, web, json!({"title": "Loose"})).await;
+
+    // A project's board takes an iteration of the groups above it, once, and no other group's.
+    let base = format!("/api/v4/projects/{web}");
+    let board =
+        call(&app, &reporter, Method::POST, &format!("{base}/boards"), Some(json!({"name": "Sprint"})), 201).await;
+    let lists = format!("{base}/boards/{}/lists", board["id"]);
+    let list = call(&app, &reporter, Method::POST, &lists, Some(json!({"iteration_id": sprint["id"]})), 201).await;
+    assert_eq!(
+        (list["list_type"].as_str(), list["iteration"]["title"].as_str()),
+        (Some("iteration"), Some("Sprint 2"))
+    );
+    let again = app.api(Method::POST, &lists, Some(&reporter.token), Some(json!({"iteration_id": sprint["id"]}))).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    let refused =
+        app.api(Method::POST, &lists, Some(&reporter.token), Some(json!({"iteration_id": theirs["id"]}))).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("not an iteration this board may use"), "{}", refused.body);
+    let listed = call(&app, &reporter, Method::GET, &format!("{lists}/{}", list["id"]), None, 200).await;
+    assert_eq!(listed["iteration"]["id"], sprint["id"]);
+
+    // The list holds the iteration's open issues; the open column the others.
+    let page = format!("/acme/team/web/-/boards/{}", board["id"]);
+    let key = list["id"].to_string();
+    let shown = app.page(Method::GET, &page, Some(&reporter), None).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    assert_eq!(column(&shown.body, &key), ["Planned"]);
+    assert_eq!(column(&shown.body, "open"), ["Loose"]);
+    assert!(shown.body.contains(">Sprint 2</h3>") && shown.body.contains(" · Sprint 2</p>"), "{}", shown.body);
+
+    // Into the list: the issue is in the iteration; back to Open: out of it, with notes.
+    let moved = move_card(&app, &reporter, &page, &loose, vec![("from", "open".into()), ("to", key.clone())]).await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
+    let got = call(&app, &owner, Method::GET, &format!("{base}/issues/{}", loose["iid"]), None, 200).await;
+    assert_eq!(got["iteration"]["id"], sprint["id"]);
+    move_card(&app, &reporter, &page, &planned, vec![("from", key.clone()), ("to", "open".into())]).await;
+    let got = call(&app, &owner, Method::GET, &format!("{base}/issues/{}", planned["iid"]), None, 200).await;
+    assert_eq!(got["iteration"], Value::Null);
+    let loose_iid = loose["iid"].as_i64().unwrap();
+    assert_eq!(notes(&app, &owner, web, loose_iid).await, ["changed iteration to **Sprint 2**"]);
+    assert_eq!(notes(&app, &owner, web, planned["iid"].as_i64().unwrap()).await, ["removed iteration"]);
+    let shown = app.page(Method::GET, &page, Some(&reporter), None).await;
+    assert_eq!(
+        (column(&shown.body, &key), column(&shown.body, "open")),
+        (vec!["Loose".to_owned()], vec!["Planned".to_owned()])
+    );
+
+    // A group's board offers the group's open iterations in its form and adds one from it.
+    let group_board = call(
+        &app,
+        &reporter,
+        Method::POST,
+        &format!("/api/v4/groups/{team}/boards"),
+        Some(json!({"name": "Team"})),
+        201,
+    )
+    .await;
+    let group_page = format!("/acme/team/-/boards/{}", group_board["id"]);
+    let shown = app.page(Method::GET, &group_page, Some(&reporter), None).await;
+    let choice = format!("iteration:{}", sprint["id"]);
+    assert!(shown.body.contains("<optgroup label=\"Iterations\">") && shown.body.contains(&choice), "{}", shown.body);
+    let added = app
+        .page(Method::POST, &format!("{group_page}/lists"), Some(&reporter), Some(&[("list", choice.as_str())]))
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let shown = app.page(Method::GET, &group_page, Some(&reporter), None).await;
+    assert!(shown.body.contains(">Sprint 2</h3>"), "{}", shown.body);
+    let bad =
+        app.page(Method::POST, &format!("{group_page}/lists"), Some(&reporter), Some(&[("list", "iteration:x")])).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+
+    // Deleting the iteration takes its lists with it.
+    let deleted = app
+        .api(Method::DELETE, &format!("/api/v4/groups/{acme}/iterations/{}", sprint["id"]), Some(&owner.token), None)
+        .await;
+    assert!(deleted.status.is_success(), "{}", deleted.body);
+    let left = call(&app, &reporter, Method::GET, &lists, None, 200).await;
+    assert_eq!(left, json!([]));
 }

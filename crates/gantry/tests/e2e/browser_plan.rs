@@ -68,20 +68,30 @@ async fn plan_in_the_browser(client: &Client, base: &str, token: &str, review_li
     assert!(reference.attr("title").await.unwrap().unwrap_or_default().contains("Earlier work"));
     save_screenshot(client, "plan-issue.png").await;
 
-    // A task ticked on the page is ticked in the description.
+    // A task ticked on the page is ticked in the description. The page reloads once the server
+    // has it: the mark set here is gone then, and only then is the comment typed (typed into
+    // the page before its reload, it would be lost).
+    client.execute("window.gantryBeforeTick = true; return true;", vec![]).await.unwrap();
     client.find(Locator::Css(".markdown input[type=checkbox]")).await.unwrap().click().await.unwrap();
     wait_for_issue(base, token, |issue| {
         issue["description"].as_str().is_some_and(|d| d.contains("- [x] write the notes"))
     })
     .await;
     let deadline = Instant::now() + Duration::from_secs(15);
-    while client
-        .execute("return document.querySelector('.markdown input[type=checkbox]').checked;", vec![])
-        .await
-        .unwrap()
-        != json!(true)
-    {
-        assert!(Instant::now() < deadline, "the page never showed the ticked task");
+    loop {
+        let reloaded = client
+            .execute(
+                "const box = document.querySelector('.markdown input[type=checkbox]');\
+                 return window.gantryBeforeTick === undefined && document.readyState === 'complete' \
+                     && !!box && box.checked;",
+                vec![],
+            )
+            .await;
+        // A script run while the page is being replaced may fail: ask again.
+        if reloaded.is_ok_and(|value| value == json!(true)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the page never came back with the ticked task");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 

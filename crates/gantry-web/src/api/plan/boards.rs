@@ -11,10 +11,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gantry_core::CoreError;
 use gantry_core::plan::boards::{BoardInput, BoardList as CoreList, BoardScope, BoardView, ListFor};
-use gantry_types::{BoardId, BoardListId, LabelId, MilestoneId, UserId};
+use gantry_types::{BoardId, BoardListId, IterationId, LabelId, MilestoneId, UserId};
 use serde::{Deserialize, Serialize};
 
-use super::types::{Label, Milestone};
+use super::types::{Iteration, Label, Milestone};
 use crate::api::groups::lookup_group_access;
 use crate::api::projects::lookup_access;
 use crate::api::types::User;
@@ -71,6 +71,7 @@ pub struct BoardList {
     pub label: Option<Label>,
     pub milestone: Option<Milestone>,
     pub assignee: Option<User>,
+    pub iteration: Option<Iteration>,
     pub position: i64,
     pub max_issue_count: i64,
     pub max_issue_weight: i64,
@@ -85,6 +86,7 @@ impl BoardList {
             label: list.label.as_ref().map(Label::new),
             milestone: list.milestone.as_ref().map(|m| Milestone::new(m, config)),
             assignee: list.assignee.as_ref().map(|u| User::new(u, config, false)),
+            iteration: list.iteration.as_ref().map(|it| Iteration::new(it, config)),
             position: list.list.position,
             max_issue_count: 0,
             max_issue_weight: 0,
@@ -157,7 +159,7 @@ impl BoardParams {
     }
 }
 
-/// What creating a list takes: exactly one of a label, a milestone or a person.
+/// What creating a list takes: exactly one of a label, a milestone, a person or an iteration.
 #[derive(Debug, Default, Deserialize)]
 pub struct ListParams {
     label_id: Option<i64>,
@@ -168,30 +170,34 @@ pub struct ListParams {
 
 impl ListParams {
     fn list_for(&self) -> ApiResult<ListFor> {
-        if self.iteration_id.is_some() {
-            return Err(
-                AppError::BadRequest("iteration_id is not supported: iterations do not exist yet".into()).into()
-            );
-        }
-        let bad = |name: &str, id: i64| -> crate::error::ApiError {
-            AppError::BadRequest(format!("{name} must be a positive id, not {id}")).into()
+        let given: Vec<(&str, i64)> = [
+            ("label_id", self.label_id),
+            ("milestone_id", self.milestone_id),
+            ("assignee_id", self.assignee_id),
+            ("iteration_id", self.iteration_id),
+        ]
+        .into_iter()
+        .filter_map(|(name, id)| id.map(|id| (name, id)))
+        .collect();
+        const NAMES: &str = "label_id, milestone_id, assignee_id, iteration_id";
+        let (name, id) = match given.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(AppError::BadRequest(format!("{NAMES} are missing, exactly one must be provided")).into());
+            }
+            _ => {
+                return Err(AppError::BadRequest(format!("{NAMES} are mutually exclusive: give exactly one")).into());
+            }
         };
-        match (self.label_id, self.milestone_id, self.assignee_id) {
-            (Some(id), None, None) if id > 0 => Ok(ListFor::Label(LabelId(id))),
-            (None, Some(id), None) if id > 0 => Ok(ListFor::Milestone(MilestoneId(id))),
-            (None, None, Some(id)) if id > 0 => Ok(ListFor::Assignee(UserId(id))),
-            (Some(id), None, None) => Err(bad("label_id", id)),
-            (None, Some(id), None) => Err(bad("milestone_id", id)),
-            (None, None, Some(id)) => Err(bad("assignee_id", id)),
-            (None, None, None) => Err(AppError::BadRequest(
-                "label_id, milestone_id, assignee_id are missing, exactly one must be provided".into(),
-            )
-            .into()),
-            _ => Err(AppError::BadRequest(
-                "label_id, milestone_id, assignee_id are mutually exclusive: give exactly one".into(),
-            )
-            .into()),
+        if id <= 0 {
+            return Err(AppError::BadRequest(format!("{name} must be a positive id, not {id}")).into());
         }
+        Ok(match name {
+            "label_id" => ListFor::Label(LabelId(id)),
+            "milestone_id" => ListFor::Milestone(MilestoneId(id)),
+            "assignee_id" => ListFor::Assignee(UserId(id)),
+            _ => ListFor::Iteration(IterationId(id)),
+        })
     }
 }
 

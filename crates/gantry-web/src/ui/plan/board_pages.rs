@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use gantry_core::CoreError;
 use gantry_core::plan::boards::ListFor;
-use gantry_types::{BoardListId, LabelId, MilestoneId};
+use gantry_types::{BoardListId, IterationId, LabelId, MilestoneId};
 
 use super::boards::{self, BoardFilters, Home};
 use super::issues::Fields;
@@ -61,11 +61,14 @@ async fn add_list(state: &AppState, visitor: &PageActor, home: Home, board: &str
         let list_for = match (chosen.split_once(':'), username) {
             (Some(("label", value)), _) => ListFor::Label(LabelId(id(value, "label")?)),
             (Some(("milestone", value)), _) => ListFor::Milestone(MilestoneId(id(value, "milestone")?)),
+            (Some(("iteration", value)), _) => ListFor::Iteration(IterationId(id(value, "iteration")?)),
             (_, name) if !name.is_empty() => {
                 let ids = state.core.plan().user_ids_by_usernames(&[name.to_owned()]).await?;
                 ListFor::Assignee(*ids.first().ok_or_else(|| CoreError::invalid_input("username", "is no user"))?)
             }
-            _ => return Err(CoreError::invalid_input("list", "needs a label, a milestone or a username")),
+            _ => {
+                return Err(CoreError::invalid_input("list", "needs a label, a milestone, an iteration or a username"));
+            }
         };
         let list = state.core.plan().create_board_list(home.scope(), board, list_for).await?;
         Ok(format!("The list {} was added.", list.title()))

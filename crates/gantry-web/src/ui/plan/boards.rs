@@ -1,6 +1,6 @@
 //! The issue boards pages of a project (`/{project}/-/boards`) and of a group
 //! (`/{group}/-/boards`): a board's columns — Open (issues in no list), one per list, Closed —
-//! with their cards (number, title, labels, assignees, weight, milestone), a switcher between the
+//! with their cards (number, title, labels, assignees, weight, milestone, iteration), a switcher between the
 //! boards, filters in the query string (`label_name`, `assignee_username`, `milestone_title`,
 //! `weight`, `search`), and for Reporters forms that create, rename and delete boards and add
 //! and remove lists. Every card has a small form, "Move to [column]", that works without
@@ -15,6 +15,7 @@ use gantry_core::CoreError;
 use gantry_core::manage::groups::Lookup;
 use gantry_core::plan::boards::{BOARD_COUNT_LIMIT, BoardInput, BoardScope, BoardView, CardMove, Column, ListFor};
 use gantry_core::plan::issues::{AssigneeQuery, IssueQuery, IssueView, MilestoneFilter, UserRef, WeightFilter};
+use gantry_core::plan::iterations::{iteration_name, iteration_period};
 use gantry_core::policy::GroupAccess;
 use gantry_types::{BoardId, BoardListId, IssueId};
 use serde::Deserialize;
@@ -206,6 +207,7 @@ pub struct Card {
     pub assignees: Vec<String>,
     pub weight: Option<i64>,
     pub milestone: Option<String>,
+    pub iteration: Option<String>,
     /// The visitor may move it (has its "Move to" form and may drag it).
     pub movable: bool,
 }
@@ -227,6 +229,7 @@ impl Card {
             assignees: view.assignees.iter().map(|user| user.username.clone()).collect(),
             weight: view.issue.weight,
             milestone: view.milestone.as_ref().map(|m| m.title.clone()),
+            iteration: view.iteration.as_ref().map(iteration_name),
             movable,
         }
     }
@@ -237,7 +240,7 @@ pub struct ColumnView {
     /// `open`, `closed` or the list's id: what the move forms post.
     pub key: String,
     pub title: String,
-    /// `label`, `milestone`, `assignee`, or `open`/`closed`.
+    /// `label`, `milestone`, `assignee`, `iteration`, or `open`/`closed`.
     pub kind: &'static str,
     pub color: Option<String>,
     pub count: i64,
@@ -286,6 +289,7 @@ struct BoardPage {
     here: String,
     label_options: Vec<ListOption>,
     milestone_options: Vec<ListOption>,
+    iteration_options: Vec<ListOption>,
     error: Option<String>,
 }
 
@@ -397,21 +401,32 @@ async fn board_page(
         columns.push(ColumnView { key, title, kind, color, count, cards, list_id, more_href });
     }
     let can_manage = scope.can_manage();
-    let (mut label_options, mut milestone_options) = (Vec::new(), Vec::new());
+    let (mut label_options, mut milestone_options, mut iteration_options) = (Vec::new(), Vec::new(), Vec::new());
     if can_manage {
         let listed = |wanted: ListFor| view.lists.iter().any(|list| list.list.list_for == wanted);
-        let (labels, milestones) = plan.board_list_choices(scope).await.map_err(|e| visitor.error(e))?;
-        label_options = labels
+        let choices = plan.board_list_choices(scope).await.map_err(|e| visitor.error(e))?;
+        label_options = choices
+            .labels
             .iter()
             .filter(|label| !listed(ListFor::Label(label.id)))
             .map(|label| ListOption { value: format!("label:{}", label.id.0), title: label.title.clone() })
             .collect();
-        milestone_options = milestones
+        milestone_options = choices
+            .milestones
             .iter()
             .filter(|milestone| !listed(ListFor::Milestone(milestone.id)))
             .map(|milestone| ListOption {
                 value: format!("milestone:{}", milestone.id.0),
                 title: milestone.title.clone(),
+            })
+            .collect();
+        iteration_options = choices
+            .iterations
+            .iter()
+            .filter(|iteration| !listed(ListFor::Iteration(iteration.id)))
+            .map(|iteration| ListOption {
+                value: format!("iteration:{}", iteration.id.0),
+                title: format!("{} ({})", iteration_name(iteration), iteration_period(iteration)),
             })
             .collect();
     }
@@ -443,6 +458,7 @@ async fn board_page(
         here,
         label_options,
         milestone_options,
+        iteration_options,
         error,
         home,
     };
