@@ -18,8 +18,12 @@ administrator shortcut), on:
  - the board page: five label lists with the Open and Closed columns;
  - search: `GET /api/v4/projects/:id/search?scope=issues` and `scope=notes` for a rare, a
    middling and the commonest word, and the search page.
+ - the board page right after a change to one of its issues (one request at a time, ROUNDS
+   times): a board's columns are remembered until their issues change, so this is what the
+   first view after a change costs.
 Printed as a Markdown table: requests/s, median and p99 (ms); then the database's size per issue
 (its comments included)."""
+import http.client
 import os
 import random
 import sqlite3
@@ -35,6 +39,7 @@ BIN = sys.argv[1]
 ISSUES = int(os.environ.get("ISSUES", "100000"))
 COMMENTS = int(os.environ.get("COMMENTS", "500000"))
 SECONDS = os.environ.get("WRK_SECONDS", "10")
+ROUNDS = int(os.environ.get("ROUNDS", "40"))
 POSTGRES = os.environ.get("BENCH_DATABASE_URL", "postgres://gantry:gantry@127.0.0.1:5432/postgres")
 LABELS = ["todo", "doing", "review", "blocked", "done"]
 VOCABULARY = 2000
@@ -166,6 +171,26 @@ def targets(server, project, board, token, cookie):
     return [(name, server.base + url, headers) for name, url, headers in found]
 
 
+def after_changes(server, project, board, cookie):
+    """Median and p99 (ms) of the board page, each view right after a change of an issue's
+    weight (which every column's version counts)."""
+    pid, path = project["id"], project["path_with_namespace"]
+    times = []
+    for round_ in range(ROUNDS):
+        server.api("PUT", f"/api/v4/projects/{pid}/issues/2", {"weight": round_})
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        started = time.perf_counter()
+        connection.request("GET", f"/{path}/-/boards/{board}", headers={"Cookie": cookie})
+        response = connection.getresponse()
+        response.read()
+        times.append((time.perf_counter() - started) * 1000)
+        connection.close()
+        if response.status != 200:
+            sys.exit(f"the board answered {response.status}")
+    times.sort()
+    return times[len(times) // 2], times[min(len(times) - 1, int(len(times) * 0.99))]
+
+
 def measure(label, server, load):
     project, author, labels, board, token = prepare(server)
     started = time.time()
@@ -178,6 +203,9 @@ def measure(label, server, load):
         results.append((name, *wrk_latency(url, headers, 8, SECONDS)))
         print(f"{label}: {name}: {results[-1][1]:.0f} req/s, median {results[-1][2]:.1f} ms, "
               f"p99 {results[-1][3]:.1f} ms", file=sys.stderr, flush=True)
+    median, p99 = after_changes(server, project, board, cookie)
+    results.append(("board page right after a change (one at a time)", None, median, p99))
+    print(f"{label}: board after a change: median {median:.1f} ms, p99 {p99:.1f} ms", file=sys.stderr, flush=True)
     return label, loaded, results
 
 
@@ -210,7 +238,7 @@ def main():
         cells = []
         for _, _, results, _ in runs:
             _, rate, median, p99 = results[index]
-            cells.append(f"{rate:.0f} | {median:.1f} | {p99:.1f}")
+            cells.append(f"{'–' if rate is None else f'{rate:.0f}'} | {median:.1f} | {p99:.1f}")
         print(f"| {name} | " + " | ".join(cells) + " |")
     print()
     for label, loaded, _, size in runs:

@@ -105,6 +105,8 @@ pub struct Core {
     path_listings: Arc<code::find_file::PathListings>,
     /// The SMTP server mail goes out through; none: mail is off.
     mailer: Option<Arc<mail::Mailer>>,
+    /// Board columns kept until their issues change.
+    remembered_lists: Arc<plan::remembered_lists::RememberedLists>,
 }
 
 impl Core {
@@ -124,6 +126,7 @@ impl Core {
             identity: "local".into(),
             path_listings: Arc::default(),
             mailer: None,
+            remembered_lists: Arc::default(),
         }
     }
 

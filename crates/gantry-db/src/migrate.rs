@@ -247,6 +247,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0048_iteration_board_lists.sql"),
         postgres: include_str!("../migrations/postgres/0048_iteration_board_lists.sql"),
     },
+    Migration {
+        version: 49,
+        sqlite: include_str!("../migrations/sqlite/0049_issue_changes.sql"),
+        postgres: include_str!("../migrations/postgres/0049_issue_changes.sql"),
+    },
+    Migration {
+        version: 50,
+        sqlite: include_str!("../migrations/sqlite/0050_note_versions.sql"),
+        postgres: include_str!("../migrations/postgres/0050_note_versions.sql"),
+    },
 ];
 
 impl Db {

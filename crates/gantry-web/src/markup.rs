@@ -4,6 +4,7 @@
 //! them), one line at a time so every line can carry its number and anchor. Fenced code blocks
 //! in Markdown that name a known language are highlighted the same way.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -142,19 +143,48 @@ pub fn language_of(path: &str, text: &str) -> Option<&'static str> {
     syntax_for(path, text.lines().next().unwrap_or("")).map(|s| s.name.as_str())
 }
 
-/// Highlighted files kept in memory, by blob id and language: a blob never changes, and
-/// highlighting is the slow part of a file page. Bounded by the size of the HTML kept.
-struct HighlightCache {
-    entries: HashMap<String, Arc<Highlighted>>,
+/// Values kept in memory by key, first in first out, bounded by their size in bytes (each
+/// value's as its maker counts it, its key's included); one value over an eighth of the bound
+/// is not kept.
+struct BoundedCache<V> {
+    entries: HashMap<String, Arc<V>>,
     order: VecDeque<(String, usize)>,
     bytes: usize,
+    limit: usize,
 }
 
-const HIGHLIGHT_CACHE_BYTES: usize = 32 * 1024 * 1024;
+impl<V> BoundedCache<V> {
+    fn new(limit: usize) -> Mutex<BoundedCache<V>> {
+        Mutex::new(BoundedCache { entries: HashMap::new(), order: VecDeque::new(), bytes: 0, limit })
+    }
 
-fn highlight_cache() -> &'static Mutex<HighlightCache> {
-    static CACHE: OnceLock<Mutex<HighlightCache>> = OnceLock::new();
-    CACHE.get_or_init(|| Mutex::new(HighlightCache { entries: HashMap::new(), order: VecDeque::new(), bytes: 0 }))
+    fn get(cache: &Mutex<BoundedCache<V>>, key: &str) -> Option<Arc<V>> {
+        cache.lock().ok().and_then(|cache| cache.entries.get(key).cloned())
+    }
+
+    fn put(cache: &Mutex<BoundedCache<V>>, key: String, value: Arc<V>, size: usize) {
+        let size = size + key.len();
+        let Ok(mut cache) = cache.lock() else { return };
+        if size > cache.limit / 8 {
+            return;
+        }
+        while cache.bytes + size > cache.limit {
+            let Some((old, old_size)) = cache.order.pop_front() else { break };
+            cache.entries.remove(&old);
+            cache.bytes -= old_size;
+        }
+        if cache.entries.insert(key.clone(), value).is_none() {
+            cache.order.push_back((key, size));
+            cache.bytes += size;
+        }
+    }
+}
+
+/// Highlighted files, by blob id and language: a blob never changes, and highlighting is the
+/// slow part of a file page.
+fn highlight_cache() -> &'static Mutex<BoundedCache<Highlighted>> {
+    static CACHE: OnceLock<Mutex<BoundedCache<Highlighted>>> = OnceLock::new();
+    CACHE.get_or_init(|| BoundedCache::new(32 * 1024 * 1024))
 }
 
 /// A highlighted file: its lines, and the numbered table the file page shows.
@@ -168,7 +198,7 @@ pub fn highlight_blob(blob_id: &str, path: &str, text: &str) -> Arc<Highlighted>
     let language = language_of(path, text).unwrap_or("plain");
     // A large file's page highlights its start only: the length tells the two apart.
     let key = format!("{blob_id}:{language}:{}", text.len());
-    if let Some(found) = highlight_cache().lock().ok().and_then(|cache| cache.entries.get(&key).cloned()) {
+    if let Some(found) = BoundedCache::get(highlight_cache(), &key) {
         return found;
     }
     let lines = highlight_lines(path, text);
@@ -183,19 +213,7 @@ pub fn highlight_blob(blob_id: &str, path: &str, text: &str) -> Arc<Highlighted>
     table.push_str("</tbody></table>");
     let lines = Arc::new(Highlighted { lines, table });
     let size: usize = lines.lines.iter().map(|l| l.len() + 24).sum::<usize>() + lines.table.len();
-    if size <= HIGHLIGHT_CACHE_BYTES / 8
-        && let Ok(mut cache) = highlight_cache().lock()
-    {
-        while cache.bytes + size > HIGHLIGHT_CACHE_BYTES {
-            let Some((old, old_size)) = cache.order.pop_front() else { break };
-            cache.entries.remove(&old);
-            cache.bytes -= old_size;
-        }
-        if cache.entries.insert(key.clone(), lines.clone()).is_none() {
-            cache.order.push_back((key, size));
-            cache.bytes += size;
-        }
-    }
+    BoundedCache::put(highlight_cache(), key, lines.clone(), size);
     lines
 }
 
@@ -326,37 +344,100 @@ fn mark(secret: &str, index: usize) -> String {
 /// coloured chip, `%v1`, commit ids. The links are put in after sanitising, so they may carry
 /// what the sanitiser would drop (a label's colours), and every value in them is escaped here.
 pub fn render_markdown_with(text: &str, links: Option<&RepositoryLinks>, references: &Resolutions) -> String {
+    let prepared = prepared(text, links);
+    let pieces: Vec<Cow<'_, str>> = prepared
+        .pieces
+        .iter()
+        .map(|piece| match piece {
+            Piece::Html(html) => Cow::Borrowed(html.as_str()),
+            Piece::Reference { written, reference } => match references.get(reference) {
+                Some(resolved) => Cow::Owned(reference_html(written, reference, resolved)),
+                None => Cow::Owned(escape_text(written)),
+            },
+        })
+        .collect();
+    if pieces.is_empty() { prepared.html.clone() } else { put_back(&prepared.html, &prepared.secret, &pieces) }
+}
+
+/// A text rendered and sanitised, whoever looks: every reference it holds and every
+/// highlighted code block stand in it as marks until [`render_markdown_with`] puts in what the
+/// viewer gets for each.
+struct Prepared {
+    html: String,
+    secret: String,
+    pieces: Vec<Piece>,
+}
+
+/// What a mark of a [`Prepared`] text stands for.
+enum Piece {
+    /// Highlighted code, escaped.
+    Html(String),
+    /// A reference as written: a link when the viewer may follow it, else its text.
+    Reference { written: String, reference: Reference },
+}
+
+/// Rendered texts, by text and where they are shown from: a page of 200 comments renders each
+/// once, not on every view (GitLab keeps each note's HTML likewise).
+fn markdown_cache() -> &'static Mutex<BoundedCache<Prepared>> {
+    static CACHE: OnceLock<Mutex<BoundedCache<Prepared>>> = OnceLock::new();
+    CACHE.get_or_init(|| BoundedCache::new(32 * 1024 * 1024))
+}
+
+/// `text` prepared (see [`Prepared`]), from the cache when it was rendered before.
+fn prepared(text: &str, links: Option<&RepositoryLinks>) -> Arc<Prepared> {
+    let key = match links {
+        Some(links) => format!("{links:?}\n{text}"),
+        None => format!("-\n{text}"),
+    };
+    if let Some(found) = BoundedCache::get(markdown_cache(), &key) {
+        return found;
+    }
+    let prepared = Arc::new(prepare(text, links));
+    let size = prepared.html.len()
+        + prepared
+            .pieces
+            .iter()
+            .map(|piece| match piece {
+                Piece::Html(html) => html.len(),
+                Piece::Reference { written, .. } => written.len() + 64,
+            })
+            .sum::<usize>();
+    BoundedCache::put(markdown_cache(), key, prepared.clone(), size);
+    prepared
+}
+
+fn prepare(text: &str, links: Option<&RepositoryLinks>) -> Prepared {
     let options = markdown_options();
     let text = text.replace([OPEN_MARK, CLOSE_MARK], "\u{FFFD}");
     let arena = comrak::Arena::new();
     let root = comrak::parse_document(&arena, &text, &options);
-    let mut pieces: Vec<String> = Vec::new();
+    let mut pieces: Vec<Piece> = Vec::new();
     let secret = render_secret();
-    if !references.is_empty() {
-        let mut nodes = Vec::new();
-        for_each_text_node(root, |node| nodes.push(node));
-        for node in nodes {
-            let mut data = node.data.borrow_mut();
-            let comrak::nodes::NodeValue::Text(literal) = &mut data.value else { continue };
-            let mut marked = String::with_capacity(literal.len());
-            let mut copied = 0;
-            for found in scan(literal) {
-                let Some(resolved) = references.get(&found.reference) else { continue };
-                marked.push_str(&literal[copied..found.range.start]);
-                marked.push_str(&mark(&secret, pieces.len()));
-                pieces.push(reference_html(&literal[found.range.clone()], &found.reference, resolved));
-                copied = found.range.end;
-            }
-            if copied > 0 {
-                marked.push_str(&literal[copied..]);
-                *literal = marked.into();
-            }
+    let mut nodes = Vec::new();
+    for_each_text_node(root, |node| nodes.push(node));
+    for node in nodes {
+        let mut data = node.data.borrow_mut();
+        let comrak::nodes::NodeValue::Text(literal) = &mut data.value else { continue };
+        let mut marked = String::with_capacity(literal.len());
+        let mut copied = 0;
+        for found in scan(literal) {
+            marked.push_str(&literal[copied..found.range.start]);
+            marked.push_str(&mark(&secret, pieces.len()));
+            pieces.push(Piece::Reference {
+                written: literal[found.range.clone()].to_owned(),
+                reference: found.reference,
+            });
+            copied = found.range.end;
+        }
+        if copied > 0 {
+            marked.push_str(&literal[copied..]);
+            *literal = marked.into();
         }
     }
     highlight_code_blocks(root, &secret, &mut pieces);
     let mut html = String::new();
     if comrak::format_html(root, &options, &mut html).is_err() {
-        return escape(&text);
+        return Prepared { html: escape(&text), secret, pieces: Vec::new() };
     }
     let mut cleaner = ammonia::Builder::default();
     cleaner
@@ -372,8 +453,12 @@ pub fn render_markdown_with(text: &str, links: Option<&RepositoryLinks>, referen
         let links = links.clone();
         cleaner.attribute_filter(move |element, attribute, value| Some(links.rewrite(element, attribute, value)));
     }
-    let clean = cleaner.clean(&html).to_string();
-    if pieces.is_empty() { clean } else { put_back(&clean, &secret, &pieces) }
+    Prepared { html: cleaner.clean(&html).to_string(), secret, pieces }
+}
+
+/// Text escaped as the sanitiser writes text (quotes kept), for a reference left as written.
+fn escape_text(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('\u{a0}', "&nbsp;")
 }
 
 /// Code blocks a text highlights at most, and the largest one highlighted (bytes): the rest
@@ -384,7 +469,7 @@ const MAX_HIGHLIGHTED_BLOCK_BYTES: usize = 64 * 1024;
 /// Highlights the fenced code blocks whose language is known (```rust): each block's text is
 /// replaced by a mark and its highlighted HTML (every piece escaped) becomes a piece put back
 /// after sanitising, inside the `<pre><code>` comrak writes.
-fn highlight_code_blocks<'a>(root: &'a comrak::nodes::AstNode<'a>, secret: &str, pieces: &mut Vec<String>) {
+fn highlight_code_blocks<'a>(root: &'a comrak::nodes::AstNode<'a>, secret: &str, pieces: &mut Vec<Piece>) {
     let mut highlighted = 0;
     for node in root.descendants() {
         if highlighted == MAX_HIGHLIGHTED_BLOCKS {
@@ -403,15 +488,15 @@ fn highlight_code_blocks<'a>(root: &'a comrak::nodes::AstNode<'a>, secret: &str,
             html.push('\n');
         }
         block.literal = mark(secret, pieces.len());
-        pieces.push(html);
+        pieces.push(Piece::Html(html));
         highlighted += 1;
     }
 }
 
 /// `html` with each of this render's marks replaced by its piece, each piece at most once;
 /// anything else that looks like a mark is left as it is.
-fn put_back(html: &str, secret: &str, pieces: &[String]) -> String {
-    let mut out = String::with_capacity(html.len() + pieces.iter().map(String::len).sum::<usize>());
+fn put_back(html: &str, secret: &str, pieces: &[Cow<'_, str>]) -> String {
+    let mut out = String::with_capacity(html.len() + pieces.iter().map(|piece| piece.len()).sum::<usize>());
     let mut used = vec![false; pieces.len()];
     let mut rest = html;
     while let Some(open) = rest.find(OPEN_MARK) {
@@ -504,7 +589,7 @@ mod tests {
         let html = render_markdown(&format!("{block}{forged}"), None);
         assert_eq!(html.matches("<span").count(), alone.matches("<span").count(), "{html}");
         assert!(html.len() < alone.len() + forged.len() * 2, "{} bytes", html.len());
-        let unclosed = put_back("a\u{F8F0}b", "0123456789abcdef", &["piece".to_owned()]);
+        let unclosed = put_back("a\u{F8F0}b", "0123456789abcdef", &[Cow::Borrowed("piece")]);
         assert_eq!(unclosed, "a\u{F8F0}b");
     }
 

@@ -1675,6 +1675,12 @@ fn top_level() -> Table {
             "Get a note of an issue",
             notes::get_issue_note,
         )
+        .get(
+            "/api/v4/projects/{id}/issues/{issue_iid}/notes/{note_id}/versions",
+            Project(ProjectAction::ReadIssues),
+            "The texts an edited comment had, newest first, with who wrote each and when",
+            notes::issue_note_versions,
+        )
         .put(
             "/api/v4/projects/{id}/issues/{issue_iid}/notes/{note_id}",
             NoteAuthor,
@@ -2336,6 +2342,12 @@ fn top_level() -> Table {
             "Get a note of an epic (the epic by its id)",
             epic_notes::get_note,
         )
+        .get(
+            "/api/v4/groups/{id}/epics/{epic_iid}/notes/{note_id}/versions",
+            Group(GroupAction::Read),
+            "The texts an edited comment on an epic had, newest first (the epic by its id)",
+            epic_notes::note_versions,
+        )
         .put(
             "/api/v4/groups/{id}/epics/{epic_iid}/notes/{note_id}",
             NoteAuthor,
@@ -2967,6 +2979,12 @@ fn group_pages() -> Table {
         )
         .get("/epics/{epic_iid}/edit", Group(GroupAction::ManageEpics), "Edit an epic", ui::plan::epics::edit)
         .post("/epics/{epic_iid}/edit", Group(GroupAction::ManageEpics), "Save an epic", ui::plan::epics::save)
+        .get(
+            "/epics/{epic_iid}/notes/{note_id}/history",
+            Group(GroupAction::Read),
+            "What an edited comment on an epic said before, edit by edit",
+            ui::plan::note_history::epic_note,
+        )
         .post("/epics/{epic_iid}/close", Group(GroupAction::ManageEpics), "Close an epic", ui::plan::epics::close)
         .post("/epics/{epic_iid}/reopen", Group(GroupAction::ManageEpics), "Reopen an epic", ui::plan::epics::reopen)
         .post(
@@ -3224,6 +3242,12 @@ fn project_pages() -> Table {
             Project(ProjectAction::ReadIssues),
             "What one edit changed in an issue's description, against the version before",
             ui::plan::description_versions::diff,
+        )
+        .get(
+            "/issues/{issue_iid}/notes/{note_id}/history",
+            Project(ProjectAction::ReadIssues),
+            "What an edited comment on an issue said before, edit by edit",
+            ui::plan::note_history::issue_note,
         )
         .get(
             "/issues/{issue_iid}/edit",

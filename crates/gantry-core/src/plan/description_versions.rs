@@ -67,15 +67,26 @@ pub(crate) async fn record_description_change(
 }
 
 async fn with_authors(conn: &mut Conn, rows: Vec<DescriptionVersionRow>) -> CoreResult<Vec<DescriptionVersion>> {
-    let mut ids: Vec<UserId> = rows.iter().filter_map(|row| row.author_id).collect();
+    paired_with_authors(conn, rows, |row| row.author_id, |row, author| DescriptionVersion { row, author }).await
+}
+
+/// Each of `rows` made into an item with its author's account (`None` when it is gone), the
+/// accounts read at once.
+pub(super) async fn paired_with_authors<R, T>(
+    conn: &mut Conn,
+    rows: Vec<R>,
+    author_of: impl Fn(&R) -> Option<UserId>,
+    pair: impl Fn(R, Option<UserRow>) -> T,
+) -> CoreResult<Vec<T>> {
+    let mut ids: Vec<UserId> = rows.iter().filter_map(&author_of).collect();
     ids.sort_unstable_by_key(|id| id.0);
     ids.dedup();
     let users = users_by_ids(conn, &ids).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
-            let author = row.author_id.and_then(|id| users.iter().find(|user| user.id == id).cloned());
-            DescriptionVersion { row, author }
+            let author = author_of(&row).and_then(|id| users.iter().find(|user| user.id == id).cloned());
+            pair(row, author)
         })
         .collect())
 }

@@ -153,10 +153,13 @@ impl super::Plan<'_> {
     ) -> CoreResult<NoteRow> {
         let note = self.changeable_epic_note(access, iid, id).await?;
         let body = check_note_body(body)?;
-        let mut conn = self.db.conn().await?;
-        db::update_note_body(&mut conn, note.id, &body).await?;
+        let mut tx = self.db.begin().await?;
+        super::note_versions::record_note_edit(&mut tx, &note, &body, access.actor().require_user()?.id).await?;
+        db::update_note_body(&mut tx, note.id, &body).await?;
         let epic = Noteable { kind: "Epic", id: note.noteable_id };
-        db::find_note(&mut conn, epic, id).await?.ok_or(CoreError::NotFound("note"))
+        let row = db::find_note(&mut tx, epic, id).await?.ok_or(CoreError::NotFound("note"))?;
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+        Ok(row)
     }
 
     /// Deletes a comment on an epic (its author, and administrators).

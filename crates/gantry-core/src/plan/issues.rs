@@ -299,7 +299,7 @@ pub fn check_weight(value: Option<i64>) -> CoreResult<Option<i64>> {
 
 impl super::Plan<'_> {
     /// One page of the issues `of` holds that the query selects and the actor may see, and how
-    /// many it selects in all.
+    /// many it selects in all; remembered until the issues change (`remembered_lists`).
     pub async fn list_issues(
         &self,
         of: IssuesOf<'_>,
@@ -310,7 +310,7 @@ impl super::Plan<'_> {
         let Some((filter, paths)) = self.issue_filter(&mut conn, of, query).await? else {
             return Ok((Vec::new(), 0));
         };
-        let (rows, total) = db::list_issues(&mut conn, &filter, page).await?;
+        let (rows, total) = self.remembered_issue_rows(&mut conn, &filter, page).await?;
         Ok((views(&mut conn, rows, &paths).await?, total))
     }
 
@@ -320,7 +320,7 @@ impl super::Plan<'_> {
         let Some((filter, _)) = self.issue_filter(&mut conn, of, query).await? else {
             return Ok((0, 0));
         };
-        Ok(db::count_issues_by_state(&mut conn, &filter).await?)
+        self.remembered_issue_counts(&mut conn, &filter).await
     }
 
     /// How many open issues of the project the actor may see (the project's Issues tab).

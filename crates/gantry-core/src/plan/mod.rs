@@ -3,8 +3,9 @@
 //! nesting (`epics`) and what they hold — issues, child epics, progress (`epic_tree`) —, what
 //! changed on them as records (`events`: GitLab's resource events), emoji reactions on issues
 //! and comments (`award_emoji`), linked issues (`links`), issue boards of projects and groups
-//! with their lists and the moves of cards (`boards`), the system notes every change leaves
-//! (`system_notes`: GitLab's wording), notes on issues (`notes`), labels of projects and
+//! with their lists and the moves of cards (`boards`; their columns remembered between changes,
+//! `remembered_lists`), the system notes every change leaves
+//! (`system_notes`: GitLab's wording), notes on issues (`notes`; the texts an edited one had, `note_versions`), labels of projects and
 //! groups (`labels`), milestones of projects and groups (`milestones`), iteration cadences of
 //! groups (`cadences`: their schedules and roll-overs) with their iterations (`iterations`), the
 //! burnup and burndown of a milestone or an iteration (`burnup`), an
@@ -36,12 +37,14 @@ pub mod labels;
 pub mod links;
 mod mentions;
 pub mod milestones;
+pub mod note_versions;
 pub mod notes;
 pub mod notify;
 mod participants;
 pub mod quick_actions;
 mod reference_scan;
 pub mod references;
+pub(crate) mod remembered_lists;
 pub mod search;
 mod system_notes;
 pub mod tasks;

@@ -240,6 +240,7 @@ impl super::Plan<'_> {
         let body = check_note_body(body)?;
         let mut tx = self.db.begin().await?;
         let issue = load_issue(&mut tx, access, iid).await?;
+        super::note_versions::record_note_edit(&mut tx, &note, &body, access.actor().require_user()?.id).await?;
         db::update_note_body(&mut tx, note.id, &body).await?;
         let noteable = Noteable::issue(issue.issue.id);
         let row = db::find_note(&mut tx, noteable, id).await?.ok_or(CoreError::NotFound("note"))?;

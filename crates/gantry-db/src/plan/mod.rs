@@ -1,12 +1,13 @@
 //! Plan stage: issues (`issues`: their rows, assignees, list filters and order in boards; the
-//! descriptions each has had, `description_versions`),
+//! descriptions each has had, `description_versions`; the version of a project's issues that
+//! tells a remembered list it is out of date, `issue_changes`),
 //! epics of groups (`epics`: nested epics, the issues each holds), issue boards of projects and groups with their lists (`boards`), what changed on issues as
 //! records (`events`: GitLab's resource events), emoji reactions on issues and notes
 //! (`award_emoji`), linked issues (`links`), labels of projects
 //! and groups (`labels`: with the links that put them on issues and epics), milestones of projects and
 //! groups (`milestones`: with the column that puts an issue in one), iteration cadences of groups and
 //! their iterations (`iterations`: with the column that puts an issue in one), notes on every kind of
-//! noteable (`notes`), users' to-dos (`todos`), how much mail they want (`notifications`) and
+//! noteable (`notes`) with the texts each comment had (`note_versions`), users' to-dos (`todos`), how much mail they want (`notifications`) and
 //! the files attached to issues and comments (`uploads`), and the search index of wikis
 //! (`wiki_pages`). Issues, comments, epics and wiki pages are searched full-text through the
 //! engine's own index (`crate::search`).
@@ -16,12 +17,14 @@ pub mod boards;
 pub mod description_versions;
 pub mod epics;
 pub mod events;
+pub mod issue_changes;
 pub(crate) mod issue_filter;
 pub mod issues;
 pub mod iterations;
 pub mod labels;
 pub mod links;
 pub mod milestones;
+pub mod note_versions;
 pub mod notes;
 pub mod notifications;
 pub mod todos;

@@ -742,3 +742,53 @@ async fn iteration_lists_hold_their_iterations_issues_and_a_card_moved_in_or_out
     let left = call(&app, &reporter, Method::GET, &lists, None, 200).await;
     assert_eq!(left, json!([]));
 }
+
+#[tokio::test]
+async fn a_board_kept_between_views_shows_every_change_however_it_was_written() {
+    use gantry_types::{IssueId, IssueState, LabelId, UserId};
+    let app = TestApp::new().await;
+    let owner = app.user("owner").await;
+    let acme = group(&app, &owner, "acme", None, &[]).await;
+    let id = project(&app, &owner, "Web", "private", acme).await;
+    let base = format!("/api/v4/projects/{id}");
+    let todo = label(&app, &owner, &base, "Todo").await;
+    let planned = open(&app, &owner, id, json!({"title": "Planned", "labels": "Todo"})).await;
+    let loose = open(&app, &owner, id, json!({"title": "Loose"})).await;
+    let board = call(&app, &owner, Method::POST, &format!("{base}/boards"), Some(json!({"name": "Flow"})), 201).await;
+    let lists = format!("{base}/boards/{}/lists", board["id"]);
+    let todo_list = call(&app, &owner, Method::POST, &lists, Some(json!({"label_id": todo})), 201).await;
+    let owner_list = call(&app, &owner, Method::POST, &lists, Some(json!({"assignee_id": owner.user.id.0})), 201).await;
+    let (todo_key, owner_key) = (todo_list["id"].to_string(), owner_list["id"].to_string());
+    let page = format!("/acme/web/-/boards/{}", board["id"]);
+    let columns = async || {
+        let shown = app.page(Method::GET, &page, Some(&owner), None).await;
+        assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+        [column(&shown.body, "open"), column(&shown.body, &todo_key), column(&shown.body, &owner_key)]
+    };
+    assert_eq!(columns().await, [vec!["Loose"], vec!["Planned"], vec![]]);
+    assert_eq!(columns().await, [vec!["Loose"], vec!["Planned"], vec![]], "the same again, as kept");
+
+    // Written straight to the database, as another server sharing it would, or a cascade.
+    let issue_id = |issue: &Value| IssueId(issue["id"].as_i64().unwrap());
+    let mut conn = app.core.db().conn().await.unwrap();
+    gantry_db::plan::labels::remove_issue_label(&mut conn, issue_id(&planned), LabelId(todo)).await.unwrap();
+    drop(conn);
+    assert_eq!(columns().await, [vec!["Planned", "Loose"], vec![], vec![]]);
+    let mut conn = app.core.db().conn().await.unwrap();
+    gantry_db::plan::issues::set_issue_assignees(&mut conn, issue_id(&loose), &[UserId(owner.user.id.0)])
+        .await
+        .unwrap();
+    drop(conn);
+    assert_eq!(columns().await, [vec!["Planned"], vec![], vec!["Loose"]]);
+    let mut conn = app.core.db().conn().await.unwrap();
+    gantry_db::plan::issues::set_issue_state(&mut conn, issue_id(&planned), IssueState::Closed, None).await.unwrap();
+    drop(conn);
+    assert_eq!(columns().await, [vec![], vec![], vec!["Loose"]]);
+    // Through the API, and a deleted issue.
+    call(&app, &owner, Method::PUT, &format!("{base}/issues/{}", loose["iid"]), Some(json!({"labels": "Todo"})), 200)
+        .await;
+    assert_eq!(columns().await, [vec![], vec!["Loose"], vec!["Loose"]]);
+    let deleted = app.api(Method::DELETE, &format!("{base}/issues/{}", loose["iid"]), Some(&owner.token), None).await;
+    assert!(deleted.status.is_success(), "{}", deleted.body);
+    assert_eq!(columns().await, [Vec::<String>::new(), vec![], vec![]]);
+}

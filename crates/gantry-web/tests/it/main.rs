@@ -46,6 +46,7 @@ mod labels;
 mod languages;
 mod listing_visibility;
 mod milestones;
+mod note_versions;
 mod parameters;
 mod pipeline_pages;
 mod pipeline_rights;

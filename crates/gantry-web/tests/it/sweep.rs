@@ -196,7 +196,11 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
         (RouteScope::GroupPage, "POST", p) if p.starts_with("/epics/{epic_iid}/notes/") => NoteAuthor,
         (RouteScope::Api, "DELETE", "/api/v4/groups/{id}/epics/{epic_iid}") => Role(Owner),
         (RouteScope::Api, _, p) if p.contains("/epics") => Role(Reporter),
-        (RouteScope::GroupPage, "GET", "/epics" | "/epics/{epic_iid}" | "/roadmap") => Role(Guest),
+        (
+            RouteScope::GroupPage,
+            "GET",
+            "/epics" | "/epics/{epic_iid}" | "/epics/{epic_iid}/notes/{note_id}/history" | "/roadmap",
+        ) => Role(Guest),
         (RouteScope::GroupPage, "POST", "/epics/{epic_iid}/delete") => Role(Owner),
         (RouteScope::GroupPage, _, p) if p.starts_with("/epics") => Role(Reporter),
         // Boards: whoever sees the issues (a project's) or the group reads them; Reporters
@@ -309,6 +313,7 @@ pub(crate) fn need(route: &RouteInfo) -> Need {
             | "/issues/new"
             | "/issues/{issue_iid}"
             | "/issues/{issue_iid}/descriptions/{version_id}/diff"
+            | "/issues/{issue_iid}/notes/{note_id}/history"
             | "/labels",
         ) => Role(Guest),
         // Files of issues and comments: whoever comments uploads, whoever sees the issues reads.

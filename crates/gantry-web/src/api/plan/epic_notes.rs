@@ -71,6 +71,17 @@ pub async fn get_note(
     Ok(Json(Note::new(&note, iid, &state.config)))
 }
 
+/// `GET /groups/:id/epics/:epic_id/notes/:note_id/versions`: the texts the comment had.
+pub async fn note_versions(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, epic, note)): Path<(String, String, String)>,
+) -> ApiResult<Json<Vec<serde_json::Value>>> {
+    let (access, iid) = epic_of(&state, &actor, &id, &epic).await?;
+    let (_, versions) = state.core.plan().epic_note_versions(&access, iid, note_id(&note)?).await?;
+    Ok(Json(super::notes::note_versions_json(&versions, &state.config)))
+}
+
 /// `POST /groups/:id/epics/:epic_id/notes` (`body`)
 pub async fn create_note(
     State(state): State<AppState>,

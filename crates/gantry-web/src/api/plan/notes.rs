@@ -7,17 +7,21 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use gantry_core::CoreError;
+use gantry_core::plan::note_versions::NoteVersion;
 use gantry_core::plan::notes::NoteOrder;
 use gantry_types::NoteId;
 use serde::Deserialize;
+use serde_json::{Value, json};
 
 use super::issue_iid;
 use super::types::Note;
 use crate::AppState;
 use crate::api::projects::lookup_access;
+use crate::api::types::User;
 use crate::api::{ApiInput, ApiResult, PageParams, paginated, sort_direction};
 use crate::auth::ApiActor;
 use crate::error::AppError;
+use crate::time_format::iso8601;
 
 pub(super) fn note_id(value: &str) -> ApiResult<NoteId> {
     value.parse::<NoteId>().map_err(|_| CoreError::NotFound("note").into())
@@ -126,4 +130,31 @@ pub async fn delete_issue_note(
     let access = lookup_access(&state, &actor, &id).await?;
     state.core.plan().delete_issue_note(&access, issue_iid(&iid)?, note_id(&note)?).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The texts a comment had, newest first, with who wrote each and when (Gantry's own; GitLab
+/// keeps none). Empty for a comment never edited.
+pub(super) fn note_versions_json(versions: &[NoteVersion], config: &crate::WebConfig) -> Vec<Value> {
+    versions
+        .iter()
+        .map(|version| {
+            json!({
+                "id": version.row.id,
+                "body": version.row.body,
+                "author": version.author.as_ref().map(|user| User::new(user, config, false)),
+                "created_at": iso8601(version.row.created_at),
+            })
+        })
+        .collect()
+}
+
+/// `GET /projects/:id/issues/:issue_iid/notes/:note_id/versions`
+pub async fn issue_note_versions(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, iid, note)): Path<(String, String, String)>,
+) -> ApiResult<Json<Vec<Value>>> {
+    let access = lookup_access(&state, &actor, &id).await?;
+    let (_, versions) = state.core.plan().issue_note_versions(&access, issue_iid(&iid)?, note_id(&note)?).await?;
+    Ok(Json(note_versions_json(&versions, &state.config)))
 }

@@ -26,6 +26,7 @@ pub mod issues;
 pub mod iterations;
 pub mod labels;
 pub mod milestones;
+pub mod note_history;
 pub mod reactions;
 pub mod roadmap;
 pub mod threads;
