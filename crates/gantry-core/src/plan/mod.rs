@@ -3,8 +3,8 @@
 //! nesting (`epics`) and what they hold — issues, child epics, progress (`epic_tree`) —, what
 //! changed on them as records (`events`: GitLab's resource events), emoji reactions on issues
 //! and comments (`award_emoji`), linked issues (`links`), issue boards of projects and groups
-//! with their lists and the moves of cards (`boards`; their columns remembered between changes,
-//! `remembered_lists`), the system notes every change leaves
+//! with their lists (`boards`) and the columns and moves of cards (`board_cards`; columns
+//! remembered between changes, `remembered_lists`), the system notes every change leaves
 //! (`system_notes`: GitLab's wording), notes on issues (`notes`; the texts an edited one had, `note_versions`), labels of projects and
 //! groups (`labels`), milestones of projects and groups (`milestones`), iteration cadences of
 //! groups (`cadences`: their schedules and roll-overs) with their iterations (`iterations`), the
@@ -21,6 +21,7 @@
 //! issues, comments, epics and wiki pages (`search`).
 
 pub mod award_emoji;
+mod board_cards;
 pub mod boards;
 pub mod burnup;
 pub mod cadences;

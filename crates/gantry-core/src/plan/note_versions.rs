@@ -8,10 +8,10 @@ use gantry_db::plan::notes::NoteRow;
 use gantry_types::{NoteId, UserId};
 
 use crate::policy::{GroupAccess, ProjectAccess};
-use crate::{CoreResult, UserRow, now_millis};
+use crate::{CoreResult, Page, UserRow, now_millis};
 
-/// Most versions one listing reads (the newest).
-pub const MAX_NOTE_VERSIONS: i64 = 100;
+/// Most versions one listing reads (each may be as long as a comment).
+pub const MAX_NOTE_VERSIONS: i64 = 20;
 
 /// One text a comment had, with who wrote it.
 #[derive(Debug, Clone)]
@@ -34,42 +34,49 @@ pub(crate) async fn record_note_edit(conn: &mut Conn, before: &NoteRow, body: &s
     Ok(())
 }
 
-async fn versions_of(conn: &mut Conn, note: NoteId) -> CoreResult<Vec<NoteVersion>> {
-    let rows = db::note_versions(conn, note, MAX_NOTE_VERSIONS).await?;
-    super::description_versions::paired_with_authors(
+/// A page of the note's versions, newest first (at most [`MAX_NOTE_VERSIONS`]), and how many
+/// it has.
+async fn versions_of(conn: &mut Conn, note: NoteId, page: Page) -> CoreResult<(Vec<NoteVersion>, i64)> {
+    let (rows, total) =
+        db::note_versions(conn, note, page.limit.clamp(0, MAX_NOTE_VERSIONS), page.offset.max(0)).await?;
+    let versions = super::description_versions::paired_with_authors(
         conn,
         rows,
         |row| row.author_id,
         |row, author| NoteVersion { row, author },
     )
-    .await
+    .await?;
+    Ok((versions, total))
 }
 
 impl super::Plan<'_> {
-    /// A comment on an issue the actor sees and its versions, newest first (none when it was
-    /// never edited).
+    /// A comment on an issue the actor sees, a page of its versions, newest first (none when
+    /// it was never edited), and how many it has.
     pub async fn issue_note_versions(
         &self,
         access: &ProjectAccess,
         iid: i64,
         id: NoteId,
-    ) -> CoreResult<(NoteRow, Vec<NoteVersion>)> {
+        page: Page,
+    ) -> CoreResult<(NoteRow, Vec<NoteVersion>, i64)> {
         let note = self.find_issue_note(access, iid, id).await?;
         let mut conn = self.db.conn().await?;
-        let versions = versions_of(&mut conn, note.id).await?;
-        Ok((note, versions))
+        let (versions, total) = versions_of(&mut conn, note.id, page).await?;
+        Ok((note, versions, total))
     }
 
-    /// A comment on an epic the actor sees and its versions, newest first.
+    /// A comment on an epic the actor sees, a page of its versions, newest first, and how many
+    /// it has.
     pub async fn epic_note_versions(
         &self,
         access: &GroupAccess,
         iid: i64,
         id: NoteId,
-    ) -> CoreResult<(NoteRow, Vec<NoteVersion>)> {
+        page: Page,
+    ) -> CoreResult<(NoteRow, Vec<NoteVersion>, i64)> {
         let note = self.find_epic_note(access, iid, id).await?;
         let mut conn = self.db.conn().await?;
-        let versions = versions_of(&mut conn, note.id).await?;
-        Ok((note, versions))
+        let (versions, total) = versions_of(&mut conn, note.id, page).await?;
+        Ok((note, versions, total))
     }
 }

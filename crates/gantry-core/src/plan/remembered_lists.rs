@@ -10,11 +10,12 @@
 //! versioned.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use gantry_db::Conn;
 use gantry_db::plan::issue_changes::{self, FOLD_AFTER};
 use gantry_db::plan::issues::{IssueFilter, IssueOrder, IssueProjects, MilestoneFilter};
-use gantry_types::IssueId;
+use gantry_types::{IssueId, ProjectId};
 
 use super::issues::IssueRow;
 use crate::{CoreResult, Page};
@@ -30,11 +31,17 @@ enum Kept {
     Counts(i64, i64),
 }
 
+/// Kept lists by the digest of what they are, each with the version it was read at.
+type Lists = hashlink::LruCache<[u8; 32], (i64, Kept)>;
+
 /// The lists this server remembers, least recently used forgotten first, each with the version
-/// it was read at.
+/// it was read at (keyed by a digest of what it is, so a filter of many projects costs no more
+/// to keep than another).
 #[derive(Default)]
 pub(crate) struct RememberedLists {
-    lists: Mutex<Option<hashlink::LruCache<String, (i64, Kept)>>>,
+    lists: Mutex<Option<Lists>>,
+    /// A fold of change rows is under way (one at a time, off the requests that asked).
+    folding: AtomicBool,
 }
 
 impl std::fmt::Debug for RememberedLists {
@@ -44,13 +51,13 @@ impl std::fmt::Debug for RememberedLists {
 }
 
 impl RememberedLists {
-    fn get<T>(&self, key: &str, version: i64, read: impl FnOnce(&Kept) -> Option<T>) -> Option<T> {
+    fn get<T>(&self, key: &[u8; 32], version: i64, read: impl FnOnce(&Kept) -> Option<T>) -> Option<T> {
         let mut lists = self.lists.lock().ok()?;
         let (kept_at, kept) = lists.as_mut()?.get(key)?;
         if *kept_at == version { read(kept) } else { None }
     }
 
-    fn put(&self, key: String, version: i64, kept: Kept) {
+    fn put(&self, key: [u8; 32], version: i64, kept: Kept) {
         if let Ok(mut lists) = self.lists.lock() {
             lists.get_or_insert_with(|| hashlink::LruCache::new(CAPACITY)).insert(key, (version, kept));
         }
@@ -81,7 +88,7 @@ impl super::Plan<'_> {
             return Ok(gantry_db::plan::issues::list_issues(conn, filter, page).await?);
         }
         let version = self.issue_version(conn, &filter.projects).await?;
-        let key = format!("page {} {} {filter:?}", page.limit, page.offset);
+        let key = digest(&format!("page {} {} {filter:?}", page.limit, page.offset));
         let kept = self.remembered_lists.get(&key, version, |kept| match kept {
             Kept::Page { ids, total } => Some((ids.clone(), *total)),
             Kept::Counts(..) => None,
@@ -109,7 +116,7 @@ impl super::Plan<'_> {
             return Ok(gantry_db::plan::issues::count_issues_by_state(conn, filter).await?);
         }
         let version = self.issue_version(conn, &filter.projects).await?;
-        let key = format!("counts {filter:?}");
+        let key = digest(&format!("counts {filter:?}"));
         let kept = self.remembered_lists.get(&key, version, |kept| match kept {
             Kept::Counts(open, closed) => Some((*open, *closed)),
             Kept::Page { .. } => None,
@@ -122,15 +129,45 @@ impl super::Plan<'_> {
         Ok((open, closed))
     }
 
-    /// The version of the issues of `projects`; a project's change rows are folded now and
-    /// then so reading it stays cheap.
+    /// The version of the issues of `projects`. Their change rows are folded now and then, in
+    /// the background, so reading it stays cheap.
     async fn issue_version(&self, conn: &mut Conn, projects: &IssueProjects) -> CoreResult<i64> {
         let (version, rows) = issue_changes::issue_list_version(conn, projects).await?;
-        if let (true, IssueProjects::One(project)) = (rows > FOLD_AFTER, projects) {
-            let mut tx = self.db.begin().await?;
-            issue_changes::fold_issue_changes(&mut tx, *project).await?;
-            tx.commit().await.map_err(gantry_db::DbError::from)?;
+        let ids = match projects {
+            IssueProjects::One(project) => vec![*project],
+            IssueProjects::Many(projects) => projects.clone(),
+        };
+        let many = i64::try_from(ids.len()).unwrap_or(i64::MAX);
+        if rows > many.saturating_add(FOLD_AFTER) && !self.remembered_lists.folding.swap(true, Ordering::AcqRel) {
+            let (db, lists) = (self.db.clone(), self.remembered_lists.clone());
+            tokio::spawn(async move {
+                if let Err(error) = fold(&db, &ids).await {
+                    tracing::warn!(%error, "issue change rows were not folded; the next list will try again");
+                }
+                lists.folding.store(false, Ordering::Release);
+            });
         }
         Ok(version)
     }
+}
+
+/// Folds the change rows of those of `projects` that have more than one, each in a
+/// transaction of its own.
+async fn fold(db: &gantry_db::Db, projects: &[ProjectId]) -> CoreResult<()> {
+    let to_fold = {
+        let mut conn = db.conn().await?;
+        issue_changes::projects_to_fold(&mut conn, projects).await?
+    };
+    for project in to_fold {
+        let mut tx = db.begin().await?;
+        issue_changes::fold_issue_changes(&mut tx, project).await?;
+        tx.commit().await.map_err(gantry_db::DbError::from)?;
+    }
+    Ok(())
+}
+
+/// The key a list is kept under.
+fn digest(what: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(what.as_bytes()).into()
 }

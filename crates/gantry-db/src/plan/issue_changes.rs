@@ -12,7 +12,7 @@ use crate::engine::{backend_of, by_engine, id_list, id_set};
 use crate::row::int;
 use crate::{Conn, DbResult};
 
-/// A project's rows are best folded into one once it has more than this many.
+/// A list's projects' rows are best folded once they have this many more than one each.
 pub const FOLD_AFTER: i64 = 64;
 
 macro_rules! version_sql {
@@ -56,6 +56,25 @@ pub async fn fold_issue_changes(conn: &mut Conn, project: ProjectId) -> DbResult
             .await?;
     }
     Ok(())
+}
+
+macro_rules! to_fold_sql {
+    ($engine:tt) => {
+        concat!(
+            "SELECT c.project_id FROM issue_changes c WHERE c.project_id IN ",
+            id_set!($engine, "$1"),
+            " GROUP BY c.project_id HAVING COUNT(*) > 1"
+        )
+    };
+}
+
+/// Those of `projects` with more than one row, whose rows [`fold_issue_changes`] would fold.
+pub async fn projects_to_fold(conn: &mut Conn, projects: &[ProjectId]) -> DbResult<Vec<ProjectId>> {
+    let rows = sqlx::query(by_engine!(backend_of(conn), to_fold_sql))
+        .bind(id_list(projects.iter().map(|id| id.0)))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(|row| Ok(ProjectId(int(row, "project_id")?))).collect()
 }
 
 macro_rules! issues_by_ids_sql {

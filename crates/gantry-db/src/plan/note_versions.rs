@@ -57,15 +57,25 @@ pub async fn has_note_versions(conn: &mut Conn, note: NoteId) -> DbResult<bool> 
     Ok(int(&row, "n")? > 0)
 }
 
-/// The comment's versions, newest first, at most `limit`.
-pub async fn note_versions(conn: &mut Conn, note: NoteId, limit: i64) -> DbResult<Vec<NoteVersionRow>> {
+/// The comment's versions, newest first: at most `limit`, after `skip`; and how many it has.
+pub async fn note_versions(
+    conn: &mut Conn,
+    note: NoteId,
+    limit: i64,
+    skip: i64,
+) -> DbResult<(Vec<NoteVersionRow>, i64)> {
     let rows = sqlx::query(
         "SELECT id, note_id, body, author_id, created_at FROM note_versions WHERE note_id = $1 \
-         ORDER BY id DESC LIMIT $2",
+         ORDER BY id DESC LIMIT $2 OFFSET $3",
     )
     .bind(note.0)
     .bind(limit)
-    .fetch_all(conn)
+    .bind(skip)
+    .fetch_all(&mut *conn)
     .await?;
-    rows.iter().map(map_version).collect()
+    let count = sqlx::query("SELECT COUNT(*) AS n FROM note_versions WHERE note_id = $1")
+        .bind(note.0)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((rows.iter().map(map_version).collect::<DbResult<_>>()?, int(&count, "n")?))
 }

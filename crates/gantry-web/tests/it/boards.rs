@@ -791,4 +791,19 @@ async fn a_board_kept_between_views_shows_every_change_however_it_was_written() 
     let deleted = app.api(Method::DELETE, &format!("{base}/issues/{}", loose["iid"]), Some(&owner.token), None).await;
     assert!(deleted.status.is_success(), "{}", deleted.body);
     assert_eq!(columns().await, [Vec::<String>::new(), vec![], vec![]]);
+
+    // Many changes later (their rows folded in the background meanwhile), still every one seen.
+    let mut conn = app.core.db().conn().await.unwrap();
+    for _ in 0..40 {
+        gantry_db::plan::labels::add_issue_label(&mut conn, issue_id(&planned), LabelId(todo)).await.unwrap();
+        gantry_db::plan::labels::remove_issue_label(&mut conn, issue_id(&planned), LabelId(todo)).await.unwrap();
+    }
+    drop(conn);
+    assert_eq!(columns().await, [Vec::<String>::new(), vec![], vec![]]);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut conn = app.core.db().conn().await.unwrap();
+    gantry_db::plan::issues::set_issue_state(&mut conn, issue_id(&planned), IssueState::Opened, None).await.unwrap();
+    drop(conn);
+    assert_eq!(columns().await, [vec!["Planned"], vec![], vec![]]);
+    assert_eq!(columns().await, [vec!["Planned"], vec![], vec![]]);
 }

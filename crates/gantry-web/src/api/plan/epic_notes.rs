@@ -71,15 +71,20 @@ pub async fn get_note(
     Ok(Json(Note::new(&note, iid, &state.config)))
 }
 
-/// `GET /groups/:id/epics/:epic_id/notes/:note_id/versions`: the texts the comment had.
+/// `GET /groups/:id/epics/:epic_id/notes/:note_id/versions`: the texts the comment had
+/// (`page`, `per_page`: at most 20 a page).
 pub async fn note_versions(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path((id, epic, note)): Path<(String, String, String)>,
-) -> ApiResult<Json<Vec<serde_json::Value>>> {
+    uri: Uri,
+    Query(page): Query<PageParams>,
+) -> ApiResult<Response> {
+    let page = super::notes::versions_page(page)?;
     let (access, iid) = epic_of(&state, &actor, &id, &epic).await?;
-    let (_, versions) = state.core.plan().epic_note_versions(&access, iid, note_id(&note)?).await?;
-    Ok(Json(super::notes::note_versions_json(&versions, &state.config)))
+    let (_, versions, total) = state.core.plan().epic_note_versions(&access, iid, note_id(&note)?, page.db()).await?;
+    let items = super::notes::note_versions_json(&versions, &state.config);
+    Ok(paginated(&state.config.external_url, &uri, items, total, page))
 }
 
 /// `POST /groups/:id/epics/:epic_id/notes` (`body`)

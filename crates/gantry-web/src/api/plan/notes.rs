@@ -148,13 +148,28 @@ pub(super) fn note_versions_json(versions: &[NoteVersion], config: &crate::WebCo
         .collect()
 }
 
-/// `GET /projects/:id/issues/:issue_iid/notes/:note_id/versions`
+/// `GET /projects/:id/issues/:issue_iid/notes/:note_id/versions` (`page`, `per_page`: at most
+/// 20 a page)
 pub async fn issue_note_versions(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path((id, iid, note)): Path<(String, String, String)>,
-) -> ApiResult<Json<Vec<Value>>> {
+    uri: Uri,
+    Query(page): Query<PageParams>,
+) -> ApiResult<Response> {
+    let page = versions_page(page)?;
     let access = lookup_access(&state, &actor, &id).await?;
-    let (_, versions) = state.core.plan().issue_note_versions(&access, issue_iid(&iid)?, note_id(&note)?).await?;
-    Ok(Json(note_versions_json(&versions, &state.config)))
+    let (_, versions, total) =
+        state.core.plan().issue_note_versions(&access, issue_iid(&iid)?, note_id(&note)?, page.db()).await?;
+    Ok(paginated(&state.config.external_url, &uri, note_versions_json(&versions, &state.config), total, page))
+}
+
+/// A page of a comment's versions: each may be as long as a comment, so at most
+/// `MAX_NOTE_VERSIONS` a page.
+pub(super) fn versions_page(page: PageParams) -> ApiResult<crate::api::PageRequest> {
+    let page = page.resolve()?;
+    Ok(crate::api::PageRequest {
+        per_page: page.per_page.min(gantry_core::plan::note_versions::MAX_NOTE_VERSIONS),
+        ..page
+    })
 }

@@ -7,7 +7,8 @@ use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use gantry_core::CoreError;
-use gantry_core::plan::note_versions::NoteVersion;
+use gantry_core::Page;
+use gantry_core::plan::note_versions::{MAX_NOTE_VERSIONS, NoteVersion};
 use gantry_core::plan::notes::NoteRow;
 use gantry_types::NoteId;
 
@@ -22,8 +23,6 @@ use crate::time_format::ago;
 use crate::ui::project_frame::ProjectFrame;
 use crate::ui::{Chrome, PageResult, render};
 
-/// Versions a page shows, each with its diff (the newest).
-const SHOWN_VERSIONS: usize = 20;
 /// Lines one version's diff shows at most.
 const MAX_DIFF_LINES: usize = 2_000;
 
@@ -47,13 +46,20 @@ pub struct History {
     pub older: usize,
 }
 
-/// The diffs of the newest versions, each against the one before (off the async threads: a
-/// diff of two long texts takes a while).
-async fn history(visitor: &PageActor, note: &NoteRow, versions: Vec<NoteVersion>) -> Result<History, PageError> {
+/// The diffs of the newest versions (those read: the newest [`MAX_NOTE_VERSIONS`]), each
+/// against the one before; the oldest read is shown only when it is the first text (off the
+/// async threads: a diff of two long texts takes a while).
+async fn history(
+    visitor: &PageActor,
+    note: &NoteRow,
+    versions: Vec<NoteVersion>,
+    total: i64,
+) -> Result<History, PageError> {
     let now = gantry_core::now_millis();
-    let older = versions.len().saturating_sub(SHOWN_VERSIONS);
+    let total = usize::try_from(total).unwrap_or(usize::MAX).max(versions.len());
+    let shown = if total > versions.len() { versions.len().saturating_sub(1) } else { versions.len() };
     let entries = tokio::task::spawn_blocking(move || {
-        (0..versions.len().min(SHOWN_VERSIONS))
+        (0..shown)
             .map(|at| {
                 let version = &versions[at];
                 let before = versions.get(at + 1).map_or("", |older| older.row.body.as_str());
@@ -63,7 +69,7 @@ async fn history(visitor: &PageActor, note: &NoteRow, versions: Vec<NoteVersion>
                 VersionEntry {
                     author: version.author.as_ref().map_or_else(|| "a deleted user".to_owned(), |u| u.username.clone()),
                     when: ago(version.row.created_at, now),
-                    original: at + 1 == versions.len(),
+                    original: at + 1 == total,
                     lines,
                     more,
                 }
@@ -75,10 +81,13 @@ async fn history(visitor: &PageActor, note: &NoteRow, versions: Vec<NoteVersion>
     Ok(History {
         note_id: note.id.0,
         author: note.author.as_ref().map_or_else(|| "a deleted user".to_owned(), |u| u.username.clone()),
+        older: total - entries.len(),
         entries,
-        older,
     })
 }
+
+/// The versions a page reads.
+const NEWEST: Page = Page { limit: MAX_NOTE_VERSIONS, offset: 0 };
 
 fn note_id(visitor: &PageActor, value: &str) -> Result<NoteId, PageError> {
     value.parse::<NoteId>().map_err(|_| visitor.error(CoreError::NotFound("note")))
@@ -104,9 +113,9 @@ pub async fn issue_note(
     let frame = ProjectFrame::load(&state, &visitor, target).await?;
     let iid = issue_iid(&iid).map_err(|e| visitor.error(e))?;
     let note = note_id(&visitor, &note)?;
-    let (note, versions) =
-        state.core.plan().issue_note_versions(&frame.access, iid, note).await.map_err(|e| visitor.error(e))?;
-    let history = history(&visitor, &note, versions).await?;
+    let (note, versions, total) =
+        state.core.plan().issue_note_versions(&frame.access, iid, note, NEWEST).await.map_err(|e| visitor.error(e))?;
+    let history = history(&visitor, &note, versions, total).await?;
     let page = IssueNotePage { chrome: Chrome::new(&visitor), tab: "issues", iid, history, frame };
     render(StatusCode::OK, &page)
 }
@@ -130,9 +139,9 @@ pub async fn epic_note(
     let home = Home::load(&state, &visitor, target).await?;
     let iid = epic_iid(&visitor, &iid)?;
     let note = note_id(&visitor, &note)?;
-    let (note, versions) =
-        state.core.plan().epic_note_versions(&home.access, iid, note).await.map_err(|e| visitor.error(e))?;
-    let history = history(&visitor, &note, versions).await?;
+    let (note, versions, total) =
+        state.core.plan().epic_note_versions(&home.access, iid, note, NEWEST).await.map_err(|e| visitor.error(e))?;
+    let history = history(&visitor, &note, versions, total).await?;
     let page = EpicNotePage { chrome: Chrome::new(&visitor), home, iid, history };
     render(StatusCode::OK, &page)
 }
